@@ -1,0 +1,54 @@
+# Pipit: the two commands of the README's quick start, and helpers.
+#   make run   install what is needed, build (release), start pipit serve
+#   make test  install what is needed, build (asan), run every test
+SHELL := /bin/bash
+APT_PKGS := build-essential cmake ninja-build pkg-config libmicrohttpd-dev \
+            libsodium-dev libssl-dev libjansson-dev libsqlite3-dev \
+            libcurl4-openssl-dev nodejs npm curl
+DATA ?= ./pipit-data
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: run test deps npm-deps build-release build-asan bench clean
+
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq $$missing; \
+	fi
+
+npm-deps: deps
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; fi
+
+build-release: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+
+build-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan
+
+run: build-release
+	@mkdir -p $(DATA)
+	@if [ ! -s $(DATA)/demo-account.json ]; then \
+	  umask 077; ./build/release/pipit admin --data $(DATA) account create --name Demo --json \
+	    > $(DATA)/demo-account.json; fi
+	@sid=$$(sed -E 's/.*"sid":"([^"]+)".*/\1/' $(DATA)/demo-account.json); \
+	tok=$$(sed -E 's/.*"auth_token":"([^"]+)".*/\1/' $(DATA)/demo-account.json); \
+	echo; echo "Demo account SID: $$sid"; echo "Demo auth token:  $$tok"; echo; \
+	echo "Send a message:"; \
+	echo "  curl -u $$sid:$$tok -X POST http://$(LISTEN)/2010-04-01/Accounts/$$sid/Messages.json \\"; \
+	echo "       --data-urlencode To=+15558675310 --data-urlencode From=+15017122661 \\"; \
+	echo "       --data-urlencode 'Body=Hello from Pipit'"; echo
+	exec ./build/release/pipit serve --data $(DATA) --listen $(LISTEN)
+
+test: build-asan npm-deps
+	ctest --preset asan
+
+bench: build-release
+	bash bench/run.sh
+
+clean:
+	rm -rf build

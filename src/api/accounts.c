@@ -1,0 +1,280 @@
+/* accounts.c: the 2010-04-01 Account resource (own account and subaccounts)
+ * and the accounts/v1 auth-token rotation (secondary token, promote).  An
+ * auth token appears in a response only when it is created. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+
+/* Writes one account; `token` is the auth token to show (only on creation),
+ * or NULL. */
+static void render_account(pp_jw_t *w, const pp_account_t *a, const char *token) {
+  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
+  pp_rfc2822(a->date_created, created);
+  pp_rfc2822(a->date_updated, updated);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "auth_token", token);
+  pp_jw_kstr(w, "date_created", created);
+  pp_jw_kstr(w, "date_updated", updated);
+  pp_jw_kstr(w, "friendly_name", a->friendly_name);
+  pp_jw_kstr(w, "owner_account_sid", a->owner_sid);
+  pp_jw_kstr(w, "sid", a->sid);
+  pp_jw_kstr(w, "status", a->status);
+  pp_jw_key(w, "subresource_uris");
+  pp_jw_obj_begin(w);
+  static const char *subs[][2] = {{"messages", "Messages"},
+                                  {"keys", "Keys"},
+                                  {"incoming_phone_numbers", "IncomingPhoneNumbers"},
+                                  {"calls", "Calls"}};
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+    pp_jw_key(w, subs[i][0]);
+    pp_jw_rawf(w, "\"/2010-04-01/Accounts/%s/%s.json\"", a->sid, subs[i][1]);
+  }
+  pp_jw_obj_end(w);
+  pp_jw_kstr(w, "type", "Full");
+  pp_jw_key(w, "uri");
+  pp_jw_rawf(w, "\"/2010-04-01/Accounts/%s.json\"", a->sid);
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t respond_account(pp_api_req_t *r, int status, const pp_account_t *a,
+                                const char *token) {
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  render_account(&w, a, token);
+  r->status = status;
+  return pp_buf_status(&r->body);
+}
+
+/* Account management needs the account's own credentials, not an API key
+ * (Twilio: standard keys cannot use the Accounts and Keys resources). */
+static pp_err_t need_account_credential(pp_api_req_t *r) {
+  return r->principal.kind == PP_PRINCIPAL_ACCOUNT ? PP_OK
+                                                  : pp_api_fail(r, PP_ERR_KEY_FORBIDDEN, NULL);
+}
+
+static pp_err_t access(pp_api_req_t *r, const char *sid, pp_account_t *a) {
+  pp_err_t e = pp_api_account_access(r, sid, a);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_account_fetch(pp_api_req_t *r) {
+  pp_account_t a;
+  pp_err_t e = access(r, r->params[0], &a);
+  return e ? e : respond_account(r, 200, &a, NULL);
+}
+
+typedef struct {
+  pp_account_t acc;
+  char token[PP_TOKEN_SIZE]; /* shown once in the response */
+  int status;
+} acc_state_t;
+
+static pp_err_t account_written(pp_api_req_t *r) {
+  acc_state_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (!e) e = respond_account(r, st->status, &st->acc, st->token[0] ? st->token : NULL);
+  sodium_memzero(st, sizeof *st);
+  return e;
+}
+
+pp_err_t pp_api_account_create(pp_api_req_t *r) {
+  pp_err_t e = need_account_credential(r);
+  if (e) return e;
+  if (!r->principal.is_main) return pp_api_fail(r, PP_ERR_SUBACCOUNT_CREATE, NULL);
+  const char *name = pp_api_param(r, "FriendlyName");
+  acc_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_account_t *a = &st->acc;
+  int64_t now = pp_clock_now();
+  if (name && strlen(name) >= sizeof a->friendly_name)
+    return pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
+  pp_sid_new(a->sid, "AC");
+  memcpy(a->owner_sid, r->principal.account_sid, sizeof a->owner_sid);
+  if (name && *name) {
+    snprintf(a->friendly_name, sizeof a->friendly_name, "%s", name);
+  } else {
+    char iso[PP_ISO8601_SIZE];
+    pp_iso8601(now, iso);
+    snprintf(a->friendly_name, sizeof a->friendly_name, "SubAccount Created at %.10s %.5s",
+             iso, iso + 11);
+  }
+  snprintf(a->status, sizeof a->status, "active");
+  pp_hex_random(a->auth_token, 16);
+  memcpy(st->token, a->auth_token, sizeof st->token);
+  a->date_created = a->date_updated = now;
+  st->status = 201;
+  r->state = st;
+  r->write.kind = PP_W_ACCOUNT_INSERT;
+  r->write.u.account = a;
+  return pp_api_submit(r, account_written);
+}
+
+pp_err_t pp_api_account_update(pp_api_req_t *r) {
+  pp_err_t e = need_account_credential(r);
+  if (e) return e;
+  acc_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  e = access(r, r->params[0], &st->acc);
+  if (e) return e;
+  /* Re-read with the tokens: the update writes the whole row. */
+  e = pp_store_account_get(r->api->store, st->acc.sid, &st->acc);
+  if (e) return e;
+  pp_account_t *a = &st->acc;
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  const char *status = pp_form_get(&r->form, "Status");
+  if (strcmp(a->status, "closed") == 0 && (name || status))
+    e = pp_api_fail(r, PP_ERR_ACCOUNT_CLOSED, NULL);
+  else if (name && strlen(name) >= sizeof a->friendly_name)
+    e = pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
+  else if (status && strcmp(status, "active") && strcmp(status, "suspended") &&
+           strcmp(status, "closed"))
+    e = pp_api_fail(r, PP_ERR_ACCOUNT_STATUS, status);
+  else if (status && strcmp(a->owner_sid, a->sid) == 0)
+    e = pp_api_fail(r, PP_ERR_MAIN_ACCOUNT, NULL);
+  else if (status && strcmp(a->sid, r->principal.account_sid) == 0)
+    e = pp_api_fail(r, PP_ERR_FORBIDDEN, "a subaccount's status is changed by its parent");
+  if (e) {
+    sodium_memzero(st, sizeof *st);
+    return e;
+  }
+  if (name) snprintf(a->friendly_name, sizeof a->friendly_name, "%s", name);
+  if (status) snprintf(a->status, sizeof a->status, "%s", status);
+  a->date_updated = pp_clock_now();
+  st->status = 200;
+  r->state = st;
+  r->write.kind = PP_W_ACCOUNT_UPDATE;
+  r->write.u.account = a;
+  return pp_api_submit(r, account_written);
+}
+
+pp_err_t pp_api_account_list(pp_api_req_t *r) {
+  pp_api_page_t pg;
+  pp_err_t e = pp_api_page_parse(r, &pg);
+  if (e) return e;
+  pp_account_filter_t f = {.owner_sid = r->principal.account_sid, .page = pg.req};
+  f.friendly_name = pp_form_get(&r->query, "FriendlyName");
+  f.status = pp_form_get(&r->query, "Status");
+  pp_account_t *rows;
+  size_t n;
+  bool more;
+  e = pp_store_account_list(r->api->store, &r->arena, &f, &rows, &n, &more);
+  if (e) return e;
+  pp_buf_t q;
+  pp_buf_init(&q, 1024);
+  if (f.friendly_name) {
+    pp_buf_puts(&q, "FriendlyName=");
+    pp_buf_url_encode(&q, f.friendly_name);
+    pp_buf_putc(&q, '&');
+  }
+  if (f.status) {
+    pp_buf_puts(&q, "Status=");
+    pp_buf_url_encode(&q, f.status);
+    pp_buf_putc(&q, '&');
+  }
+  char *filters = pp_buf_status(&q) ? NULL : pp_arena_strdup(&r->arena, q.data ? q.data : "");
+  pp_buf_cleanup(&q);
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_key(&w, "accounts");
+  pp_jw_arr_begin(&w);
+  for (size_t i = 0; i < n; i++) {
+    /* A subaccount's credentials see only itself, never its parent. */
+    if (!r->principal.is_main && strcmp(rows[i].sid, r->principal.account_sid) != 0)
+      continue;
+    render_account(&w, &rows[i], NULL);
+  }
+  pp_jw_arr_end(&w);
+  for (size_t i = 0; i < n; i++) {
+    sodium_memzero(rows[i].auth_token, sizeof rows[i].auth_token);
+    sodium_memzero(rows[i].secondary_token, sizeof rows[i].secondary_token);
+  }
+  if (!filters) return PP_ERR_NOMEM;
+  pp_api_list_envelope(r, &w, "/2010-04-01/Accounts.json", filters, &pg, n, more,
+                       n ? rows[0].seq : 0, n ? rows[n - 1].seq : 0);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}
+
+/* ---- accounts/v1 AuthTokens --------------------------------------------- */
+
+typedef enum { TOK_CREATE, TOK_DELETE, TOK_PROMOTE } tok_op_t;
+
+static pp_err_t token_written(pp_api_req_t *r) {
+  acc_state_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (!e && st->status == 204) {
+    r->status = 204;
+  } else if (!e) {
+    char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
+    pp_iso8601(st->status == 201 ? st->acc.secondary_created : st->acc.date_updated, created);
+    pp_iso8601(st->acc.date_updated, updated);
+    pp_jw_t w;
+    pp_jw_init(&w, &r->body);
+    pp_jw_obj_begin(&w);
+    pp_jw_kstr(&w, "account_sid", st->acc.sid);
+    pp_jw_kstr(&w, "date_created", created);
+    pp_jw_kstr(&w, "date_updated", updated);
+    if (st->status == 201) {
+      pp_jw_kstr(&w, "secondary_auth_token", st->token);
+      pp_jw_kstr(&w, "url",
+                 pp_arena_printf(&r->arena, "%s/accounts/v1/AuthTokens/Secondary",
+                                 r->api->public_url));
+    } else {
+      pp_jw_knull(&w, "auth_token");
+      pp_jw_kstr(&w, "url",
+                 pp_arena_printf(&r->arena, "%s/accounts/v1/AuthTokens", r->api->public_url));
+    }
+    pp_jw_obj_end(&w);
+    r->status = st->status;
+    e = pp_buf_status(&r->body);
+  }
+  sodium_memzero(st, sizeof *st);
+  return e;
+}
+
+static pp_err_t token_op(pp_api_req_t *r, tok_op_t op) {
+  pp_err_t e = need_account_credential(r);
+  if (e) return e;
+  acc_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  e = pp_store_account_get(r->api->store, r->principal.account_sid, &st->acc);
+  if (e) return e;
+  pp_account_t *a = &st->acc;
+  int64_t now = pp_clock_now();
+  if (op == TOK_CREATE) {
+    pp_hex_random(a->secondary_token, 16);
+    memcpy(st->token, a->secondary_token, sizeof st->token);
+    a->secondary_created = now;
+    st->status = 201;
+  } else if (!a->secondary_token[0]) {
+    sodium_memzero(st, sizeof *st);
+    return pp_api_fail(r, PP_ERR_NO_SECONDARY, r->path);
+  } else if (op == TOK_DELETE) {
+    sodium_memzero(a->secondary_token, sizeof a->secondary_token);
+    a->secondary_created = 0;
+    st->status = 204;
+  } else {
+    memcpy(a->auth_token, a->secondary_token, sizeof a->auth_token);
+    sodium_memzero(a->secondary_token, sizeof a->secondary_token);
+    a->secondary_created = 0;
+    st->status = 200;
+  }
+  a->date_updated = now;
+  r->state = st;
+  r->write.kind = PP_W_ACCOUNT_UPDATE;
+  r->write.u.account = a;
+  return pp_api_submit(r, token_written);
+}
+
+pp_err_t pp_api_token_secondary_create(pp_api_req_t *r) { return token_op(r, TOK_CREATE); }
+pp_err_t pp_api_token_secondary_delete(pp_api_req_t *r) { return token_op(r, TOK_DELETE); }
+pp_err_t pp_api_token_promote(pp_api_req_t *r) { return token_op(r, TOK_PROMOTE); }

@@ -1,0 +1,113 @@
+/* api.c: request lifecycle and list envelopes shared by every resource. */
+#include "api/api.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pp_api_req_init(pp_api_req_t *r, pp_api_t *api) {
+  memset(r, 0, sizeof *r);
+  r->api = api;
+  pp_arena_init(&r->arena, 0);
+  pp_form_init(&r->query);
+  pp_form_init(&r->form);
+  pp_buf_init(&r->body, 0);
+  r->status = 200;
+}
+
+void pp_api_req_cleanup(pp_api_req_t *r) {
+  pp_buf_cleanup(&r->body);
+  pp_arena_cleanup(&r->arena);
+}
+
+const char *pp_api_param(const pp_api_req_t *r, const char *name) {
+  const char *v = pp_form_get(&r->form, name);
+  return v ? v : pp_form_get(&r->query, name);
+}
+
+pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail) {
+  r->err_detail = detail ? pp_arena_strdup(&r->arena, detail) : NULL;
+  return e;
+}
+
+static void write_done(pp_write_t *w) {
+  pp_api_req_t *r = w->arg;
+  r->wake(r);
+}
+
+pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont) {
+  r->cont = cont;
+  r->write.done = write_done;
+  r->write.arg = r;
+  pp_err_t e = pp_store_submit(r->api->store, &r->write);
+  return e ? e : PP_ERR_AGAIN;
+}
+
+static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+  if (!s || !*s) return false;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (*end || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out) {
+  int64_t size = 50, page = 0, seq;
+  const char *ps = pp_form_get(&r->query, "PageSize");
+  const char *pn = pp_form_get(&r->query, "Page");
+  const char *tok = pp_form_get(&r->query, "PageToken");
+  if (ps && !parse_i64(ps, 1, 1000, &size))
+    return pp_api_fail(r, PP_ERR_INVALID_PARAM, "PageSize must be from 1 to 1000");
+  if (pn && !parse_i64(pn, 0, 1000000000, &page))
+    return pp_api_fail(r, PP_ERR_INVALID_PARAM, "Page must be a non-negative integer");
+  memset(out, 0, sizeof *out);
+  out->req.limit = (size_t)size;
+  out->page = (long)page;
+  if (tok && *tok) {
+    if (strlen(tok) < 3 || tok[0] != 'P' || (tok[1] != 'A' && tok[1] != 'B') ||
+        !parse_i64(tok + 2, 1, INT64_MAX, &seq))
+      return pp_api_fail(r, PP_ERR_INVALID_PARAM, "PageToken is not valid");
+    if (tok[1] == 'A')
+      out->req.before_seq = seq;
+    else
+      out->req.after_seq = seq;
+  }
+  return PP_OK;
+}
+
+static char *page_uri(pp_api_req_t *r, const char *base, const char *filters, size_t size,
+                      long page, const char *token_kind, int64_t seq) {
+  if (token_kind)
+    return pp_arena_printf(&r->arena, "%s?%sPageSize=%zu&Page=%ld&PageToken=%s%" PRId64, base,
+                           filters, size, page, token_kind, seq);
+  return pp_arena_printf(&r->arena, "%s?%sPageSize=%zu&Page=%ld", base, filters, size, page);
+}
+
+void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *w, const char *base, const char *filters,
+                          const pp_api_page_t *pg, size_t n, bool more, int64_t first_seq,
+                          int64_t last_seq) {
+  size_t size = pg->req.limit;
+  bool backwards = pg->req.after_seq > 0;
+  /* Going forwards, `more` means older rows follow; going backwards (a
+   * previous-page token), it means newer rows precede. */
+  bool has_next = backwards ? n > 0 : more;
+  bool has_prev = backwards ? more : (pg->req.before_seq > 0 && n > 0);
+  const char *tok = NULL;
+  if (pg->req.before_seq) tok = "PA";
+  if (pg->req.after_seq) tok = "PB";
+  int64_t tok_seq = pg->req.before_seq ? pg->req.before_seq : pg->req.after_seq;
+  long start = pg->page * (long)size;
+  pp_jw_kstr(w, "first_page_uri", page_uri(r, base, filters, size, 0, NULL, 0));
+  pp_jw_kint(w, "end", n ? start + (long)n - 1 : start);
+  pp_jw_kstr(w, "previous_page_uri",
+             has_prev ? page_uri(r, base, filters, size, pg->page > 0 ? pg->page - 1 : 0, "PB",
+                                 first_seq)
+                      : NULL);
+  pp_jw_kstr(w, "uri", page_uri(r, base, filters, size, pg->page, tok, tok_seq));
+  pp_jw_kint(w, "page_size", (int64_t)size);
+  pp_jw_kint(w, "start", start);
+  pp_jw_kstr(w, "next_page_uri",
+             has_next ? page_uri(r, base, filters, size, pg->page + 1, "PA", last_seq) : NULL);
+  pp_jw_kint(w, "page", pg->page);
+}

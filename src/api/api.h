@@ -1,0 +1,138 @@
+/* api.h: Pipit's resources, independent of the transport.  A handler reads a
+ * decoded request (pp_api_req_t) and produces a status and a JSON body, or a
+ * pp_err_t that the transport renders as Twilio's error shape.
+ *
+ * Asynchronous completion.  A handler that must wait for a durable write
+ * queues it with pp_api_submit() and returns PP_ERR_AGAIN.  The store calls
+ * back on its writer thread; that callback only calls r->wake(r).  The
+ * transport then calls r->cont(r) on its own thread, which returns like a
+ * handler.  If pp_api_submit fails, nothing is queued and wake is never
+ * called. */
+#ifndef PP_API_API_H
+#define PP_API_API_H
+
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/form.h"
+#include "core/json.h"
+#include "store/store.h"
+
+typedef enum { PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER } pp_method_t;
+
+typedef enum { PP_PRINCIPAL_NONE, PP_PRINCIPAL_ACCOUNT, PP_PRINCIPAL_KEY } pp_principal_kind_t;
+
+/* Who made the request, once authenticated. */
+typedef struct {
+  pp_principal_kind_t kind;
+  char account_sid[PP_SID_SIZE]; /* the account the credential belongs to */
+  char key_sid[PP_SID_SIZE];     /* the API key, for PP_PRINCIPAL_KEY */
+  bool is_main;                  /* the account is a main (not sub) account */
+} pp_principal_t;
+
+typedef struct {
+  pp_store_t *store;
+  char public_url[256]; /* absolute base for products that use absolute URLs */
+} pp_api_t;
+
+typedef struct pp_api_req pp_api_req_t;
+typedef pp_err_t (*pp_api_handler_fn)(pp_api_req_t *r);
+
+struct pp_api_req {
+  pp_api_t *api;
+  pp_method_t method;
+  const char *path;       /* decoded path, no query string */
+  pp_form_t query;        /* query-string parameters */
+  pp_form_t form;         /* form body parameters (POST) */
+  const char *params[3];  /* route captures, in path order */
+  pp_principal_t principal;
+  pp_arena_t arena;       /* freed with the request */
+
+  /* Outcome. */
+  int status;             /* HTTP status on success (body may be empty) */
+  pp_buf_t body;          /* JSON response body */
+  const char *err_detail; /* context for the error message (arena), or NULL */
+
+  /* Asynchronous completion (see the file comment). */
+  pp_write_t write;
+  pp_api_handler_fn cont;
+  void (*wake)(pp_api_req_t *r);
+  void *transport;        /* the transport's own pointer */
+  void *state;            /* the handler's own pointer (arena memory) */
+};
+
+/* pp_api_req_init prepares a request for `api`; pp_api_req_cleanup frees
+ * everything it owns. */
+void pp_api_req_init(pp_api_req_t *r, pp_api_t *api);
+void pp_api_req_cleanup(pp_api_req_t *r);
+
+/* pp_api_param returns a parameter of the form body (POST) or the query. */
+const char *pp_api_param(const pp_api_req_t *r, const char *name);
+
+/* pp_api_fail records `detail` (copied) for the error message and returns e. */
+pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail);
+
+/* pp_api_submit queues r->write with `cont` to run after its commit; returns
+ * PP_ERR_AGAIN (queued) or the queueing error. */
+pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
+
+/* ---- Authentication and access (auth.c) -------------------------------- */
+
+/* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
+ * token, or SKxxx:secret) in constant time and fills r->principal.  Errors:
+ * PP_ERR_AUTH (wrong or unknown), PP_ERR_ACCOUNT_INACTIVE (suspended). */
+pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
+
+/* pp_api_account_access loads account `sid` if the principal may act on it
+ * (its own account, or a subaccount of its main account) into *out (secrets
+ * wiped).  PP_ERR_NOT_FOUND otherwise, whether or not it exists. */
+pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out);
+
+/* pp_api_key_hash hashes an API key secret as stored. */
+void pp_api_key_hash(const char *secret, unsigned char out[32]);
+
+/* ---- Handlers (one file per resource) --------------------------------- */
+
+pp_err_t pp_api_account_fetch(pp_api_req_t *r);    /* params: Sid */
+pp_err_t pp_api_account_update(pp_api_req_t *r);   /* params: Sid */
+pp_err_t pp_api_account_create(pp_api_req_t *r);
+pp_err_t pp_api_account_list(pp_api_req_t *r);
+pp_err_t pp_api_token_secondary_create(pp_api_req_t *r);
+pp_err_t pp_api_token_secondary_delete(pp_api_req_t *r);
+pp_err_t pp_api_token_promote(pp_api_req_t *r);
+
+pp_err_t pp_api_key_create(pp_api_req_t *r);       /* params: AccountSid */
+pp_err_t pp_api_key_list(pp_api_req_t *r);         /* params: AccountSid */
+pp_err_t pp_api_key_fetch(pp_api_req_t *r);        /* params: AccountSid, Sid */
+pp_err_t pp_api_key_update(pp_api_req_t *r);
+pp_err_t pp_api_key_delete(pp_api_req_t *r);
+
+pp_err_t pp_api_message_create(pp_api_req_t *r);   /* params: AccountSid */
+pp_err_t pp_api_message_list(pp_api_req_t *r);     /* params: AccountSid */
+pp_err_t pp_api_message_fetch(pp_api_req_t *r);    /* params: AccountSid, Sid */
+pp_err_t pp_api_message_update(pp_api_req_t *r);
+pp_err_t pp_api_message_delete(pp_api_req_t *r);
+
+/* ---- Shared rendering helpers (api.c) ----------------------------------- */
+
+/* Parsed PageSize / Page / PageToken of a list request. */
+typedef struct {
+  pp_page_req_t req;
+  long page;
+} pp_api_page_t;
+
+/* pp_api_page_parse reads PageSize (1..1000, default 50), Page and
+ * PageToken ("PA<seq>" next, "PB<seq>" previous).  PP_ERR_INVALID_PARAM on
+ * malformed values. */
+pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
+
+/* pp_api_list_envelope writes the 2010-04-01 list envelope fields
+ * (first_page_uri, next_page_uri, previous_page_uri, page, page_size, start,
+ * end, uri) for a page of n rows whose first and last seq are given; `base`
+ * is the list path, `filters` the extra query ("To=..&" encoded) or "". */
+void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *base, const char *filters,
+                          const pp_api_page_t *pg, size_t n, bool more, int64_t first_seq,
+                          int64_t last_seq);
+
+#endif

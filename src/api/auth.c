@@ -1,0 +1,75 @@
+/* auth.c: HTTP Basic credentials to a principal, and which accounts a
+ * principal may act on.  Secrets are compared in constant time and wiped. */
+#include <sodium.h>
+#include <string.h>
+
+#include "api/api.h"
+
+void pp_api_key_hash(const char *secret, unsigned char out[32]) {
+  crypto_generichash(out, 32, (const unsigned char *)secret, strlen(secret), NULL, 0);
+}
+
+/* Constant time for equal lengths; our tokens all have one length. */
+static bool secret_eq(const char *stored, const char *given) {
+  size_t a = strlen(stored), b = strlen(given);
+  if (a == 0 || a != b) return false;
+  return sodium_memcmp(stored, given, a) == 0;
+}
+
+pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
+  pp_account_t acc;
+  pp_principal_t *p = &r->principal;
+  memset(p, 0, sizeof *p);
+  if (!user || !pass) return PP_ERR_AUTH;
+  if (pp_sid_valid(user, "AC")) {
+    if (pp_store_account_get(r->api->store, user, &acc) != PP_OK) return PP_ERR_AUTH;
+    bool ok = secret_eq(acc.auth_token, pass) ||
+              (acc.secondary_token[0] && secret_eq(acc.secondary_token, pass));
+    sodium_memzero(acc.auth_token, sizeof acc.auth_token);
+    sodium_memzero(acc.secondary_token, sizeof acc.secondary_token);
+    if (!ok) return PP_ERR_AUTH;
+    p->kind = PP_PRINCIPAL_ACCOUNT;
+  } else if (pp_sid_valid(user, "SK")) {
+    pp_key_t key;
+    unsigned char h[32];
+    if (pp_store_key_get(r->api->store, user, &key) != PP_OK) return PP_ERR_AUTH;
+    pp_api_key_hash(pass, h);
+    bool ok = sodium_memcmp(h, key.secret_hash, sizeof h) == 0;
+    sodium_memzero(h, sizeof h);
+    if (!ok) return PP_ERR_AUTH;
+    if (pp_store_account_get(r->api->store, key.account_sid, &acc) != PP_OK)
+      return PP_ERR_AUTH;
+    sodium_memzero(acc.auth_token, sizeof acc.auth_token);
+    sodium_memzero(acc.secondary_token, sizeof acc.secondary_token);
+    p->kind = PP_PRINCIPAL_KEY;
+    memcpy(p->key_sid, key.sid, sizeof p->key_sid);
+  } else {
+    return PP_ERR_AUTH;
+  }
+  if (strcmp(acc.status, "closed") == 0) {
+    memset(p, 0, sizeof *p);
+    return PP_ERR_AUTH;
+  }
+  if (strcmp(acc.status, "active") != 0) {
+    memset(p, 0, sizeof *p);
+    return PP_ERR_ACCOUNT_INACTIVE;
+  }
+  memcpy(p->account_sid, acc.sid, sizeof p->account_sid);
+  p->is_main = strcmp(acc.owner_sid, acc.sid) == 0;
+  return PP_OK;
+}
+
+pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out) {
+  pp_account_t acc;
+  const char *mine = r->principal.account_sid;
+  if (!pp_sid_valid(sid, "AC")) return PP_ERR_NOT_FOUND;
+  pp_err_t e = pp_store_account_get(r->api->store, sid, &acc);
+  if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_NOT_FOUND : e;
+  sodium_memzero(acc.auth_token, sizeof acc.auth_token);
+  sodium_memzero(acc.secondary_token, sizeof acc.secondary_token);
+  bool own = strcmp(acc.sid, mine) == 0;
+  bool child = r->principal.is_main && strcmp(acc.owner_sid, mine) == 0;
+  if (!own && !child) return PP_ERR_NOT_FOUND;
+  *out = acc;
+  return PP_OK;
+}

@@ -1,0 +1,33 @@
+/* main.c: the pipit binary: dispatch to a subcommand. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+
+static void usage(FILE *f) {
+  fputs("usage: pipit <command> [options]\n"
+        "  serve   run the API server (see pipit serve --help)\n"
+        "  admin   manage accounts (see pipit admin --help)\n",
+        f);
+}
+
+int main(int argc, char **argv) {
+  if (sodium_init() < 0) {
+    fputs("pipit: libsodium failed to initialise\n", stderr);
+    return 1;
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "serve") == 0) return pp_cmd_serve(argc - 1, argv + 1);
+  if (strcmp(argv[1], "admin") == 0) return pp_cmd_admin(argc - 1, argv + 1);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "pipit: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

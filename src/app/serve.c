@@ -1,0 +1,186 @@
+/* serve.c: `pipit serve`: settings, master key, store, HTTP, signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "store/store.h"
+
+unsigned char *pp_master_key_load(const char *dir) {
+  unsigned char *key = sodium_malloc(32);
+  if (!key) return NULL;
+  const char *env = getenv("PIPIT_MASTER_KEY");
+  if (env && *env) {
+    size_t n = 0;
+    if (sodium_hex2bin(key, 32, env, strlen(env), NULL, &n, NULL) != 0 || n != 32) {
+      pp_log_error("serve", "PIPIT_MASTER_KEY must be 64 hex digits");
+      sodium_free(key);
+      return NULL;
+    }
+    return key;
+  }
+  char path[1024];
+  snprintf(path, sizeof path, "%s/master.key", dir);
+  mkdir(dir, 0700);
+  int fd = open(path, O_RDONLY);
+  if (fd >= 0) {
+    char hex[65];
+    ssize_t r = read(fd, hex, 64);
+    close(fd);
+    size_t n = 0;
+    if (r == 64 && sodium_hex2bin(key, 32, hex, 64, NULL, &n, NULL) == 0 && n == 32) {
+      sodium_memzero(hex, sizeof hex);
+      return key;
+    }
+    sodium_memzero(hex, sizeof hex);
+    pp_log_error("serve", "%s is malformed", path);
+    sodium_free(key);
+    return NULL;
+  }
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    pp_log_error("serve", "cannot create %s: %s", path, strerror(errno));
+    sodium_free(key);
+    return NULL;
+  }
+  char hex[66];
+  randombytes_buf(key, 32);
+  sodium_bin2hex(hex, sizeof hex, key, 32);
+  hex[64] = '\n';
+  ssize_t w = write(fd, hex, 65);
+  int ok = w == 65 && fsync(fd) == 0;
+  close(fd);
+  sodium_memzero(hex, sizeof hex);
+  if (!ok) {
+    pp_log_error("serve", "cannot write %s", path);
+    sodium_free(key);
+    return NULL;
+  }
+  pp_log_info("serve", "generated a new master key in %s", path);
+  return key;
+}
+
+static void serve_usage(FILE *f) {
+  fputs("usage: pipit serve [--config FILE] [--listen HOST:PORT] [--public-url URL]\n"
+        "                   [--data DIR] [--store URL] [--http-threads N]\n"
+        "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
+        "Settings also come from PIPIT_* environment variables and the config file;\n"
+        "flags win over the environment, which wins over the file.\n",
+        f);
+}
+
+/* Applies "--name value" pairs from argv; also finds --config first. */
+static int parse_flags(pp_config_t *c, int argc, char **argv, int pass_config) {
+  char why[128];
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0) {
+      serve_usage(stdout);
+      exit(0);
+    }
+    if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+      fprintf(stderr, "pipit serve: unexpected argument '%s'\n", a);
+      return -1;
+    }
+    const char *v = argv[++i];
+    if (strcmp(a, "--config") == 0) {
+      if (pass_config && pp_config_load_file(c, v, why)) {
+        fprintf(stderr, "pipit serve: %s\n", why);
+        return -1;
+      }
+      continue;
+    }
+    if (pass_config) continue;
+    if (pp_config_set(c, a + 2, v, why)) {
+      fprintf(stderr, "pipit serve: %s\n", why);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig) {
+  (void)sig;
+  stop_flag = 1;
+}
+
+int pp_cmd_serve(int argc, char **argv) {
+  pp_config_t cfg;
+  char why[128];
+  pp_config_defaults(&cfg);
+  if (parse_flags(&cfg, argc, argv, 1)) return 2;
+  if (pp_config_load_env(&cfg, why)) {
+    fprintf(stderr, "pipit serve: %s\n", why);
+    return 2;
+  }
+  if (parse_flags(&cfg, argc, argv, 0)) return 2;
+  pp_log_set_level((pp_log_level_t)cfg.log_level);
+  const char *off = getenv("PIPIT_TEST_CLOCK_OFFSET");
+  if (off && *off) pp_clock_set_offset(strtoll(off, NULL, 10));
+
+  unsigned char *mk = pp_master_key_load(cfg.data_dir);
+  if (!mk) return 1;
+  char store_url[600];
+  if (cfg.store_url[0])
+    snprintf(store_url, sizeof store_url, "%s", cfg.store_url);
+  else
+    snprintf(store_url, sizeof store_url, "sqlite:%s", cfg.data_dir);
+  pp_store_t *store = NULL;
+  pp_err_t e = pp_store_open(store_url, &store);
+  if (e) {
+    pp_log_error("serve", "cannot open the store: %s", pp_err_name(e));
+    sodium_free(mk);
+    return 1;
+  }
+
+  pp_api_t api = {.store = store};
+  if (cfg.public_url[0])
+    snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
+
+  pp_http_opts_t ho = {.host = cfg.listen_host,
+                       .port = cfg.listen_port,
+                       .threads = cfg.http_threads,
+                       .body_cap = (size_t)cfg.body_cap,
+                       .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  pp_http_t *http = NULL;
+  e = pp_http_start(&ho, &api, &http);
+  if (e) {
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
+  int port = pp_http_port(http);
+  if (!api.public_url[0])
+    snprintf(api.public_url, sizeof api.public_url, "http://%s:%d", cfg.listen_host, port);
+  pp_log_info("serve", "listening on http://%s:%d (data %s)", cfg.listen_host, port,
+              cfg.data_dir);
+
+  sigset_t none;
+  sigemptyset(&none);
+  while (!stop_flag) sigsuspend(&none);
+
+  pp_log_info("serve", "shutting down");
+  pp_http_stop(http);
+  pp_store_free(store);
+  sodium_free(mk);
+  pp_log_info("serve", "stopped");
+  return 0;
+}

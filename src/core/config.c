@@ -1,0 +1,127 @@
+/* config.c: settings. */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+void pp_config_defaults(pp_config_t *c) {
+  memset(c, 0, sizeof *c);
+  snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+  c->listen_port = 8080;
+  snprintf(c->data_dir, sizeof c->data_dir, "./pipit-data");
+  c->http_threads = 2;
+  c->body_cap = 1 << 20;
+  c->log_level = PP_LOG_INFO;
+}
+
+static int copy(char *dst, size_t size, const char *v) {
+  size_t n = strlen(v);
+  if (n >= size) return -1;
+  memcpy(dst, v, n + 1);
+  return 0;
+}
+
+static int parse_long(const char *v, long lo, long hi, long *out) {
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (!*v || *end || n < lo || n > hi) return -1;
+  *out = n;
+  return 0;
+}
+
+pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *why) {
+  long n;
+  int bad = 0;
+  if (strcmp(name, "listen") == 0) {
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof c->listen_host ||
+        parse_long(colon + 1, 0, 65535, &n)) {
+      bad = 1;
+    } else {
+      memcpy(c->listen_host, v, (size_t)(colon - v));
+      c->listen_host[colon - v] = '\0';
+      c->listen_port = (int)n;
+    }
+  } else if (strcmp(name, "public-url") == 0) {
+    bad = copy(c->public_url, sizeof c->public_url, v) ||
+          (strncmp(v, "http://", 7) && strncmp(v, "https://", 8));
+    size_t l = strlen(c->public_url);
+    while (!bad && l > 0 && c->public_url[l - 1] == '/') c->public_url[--l] = '\0';
+  } else if (strcmp(name, "data") == 0) {
+    bad = copy(c->data_dir, sizeof c->data_dir, v) || !*v;
+  } else if (strcmp(name, "store") == 0) {
+    bad = copy(c->store_url, sizeof c->store_url, v);
+  } else if (strcmp(name, "http-threads") == 0) {
+    bad = parse_long(v, 1, 64, &n);
+    if (!bad) c->http_threads = (int)n;
+  } else if (strcmp(name, "body-cap") == 0) {
+    bad = parse_long(v, 1024, 64L << 20, &n);
+    if (!bad) c->body_cap = n;
+  } else if (strcmp(name, "log-level") == 0) {
+    static const char *lv[] = {"debug", "info", "warn", "error"};
+    bad = 1;
+    for (int i = 0; i < 4; i++)
+      if (strcmp(v, lv[i]) == 0) c->log_level = i, bad = 0;
+  } else {
+    if (why) snprintf(why, 128, "unknown setting '%.60s'", name);
+    return PP_ERR_INVALID_PARAM;
+  }
+  if (bad) {
+    if (why) snprintf(why, 128, "bad value for '%.60s'", name);
+    return PP_ERR_INVALID_PARAM;
+  }
+  return PP_OK;
+}
+
+pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (why) snprintf(why, 128, "cannot read %.100s", path);
+    return PP_ERR_IO;
+  }
+  char line[1024];
+  pp_err_t e = PP_OK;
+  while (!e && fgets(line, sizeof line, f)) {
+    char *p = line;
+    while (isspace((unsigned char)*p)) p++;
+    if (*p == '#' || *p == '\0') continue;
+    char *eq = strchr(p, '=');
+    if (!eq) {
+      if (why) snprintf(why, 128, "line without '=' in %.80s", path);
+      e = PP_ERR_INVALID_PARAM;
+      break;
+    }
+    char *k_end = eq;
+    while (k_end > p && isspace((unsigned char)k_end[-1])) k_end--;
+    *k_end = '\0';
+    char *v = eq + 1;
+    while (isspace((unsigned char)*v)) v++;
+    size_t l = strlen(v);
+    while (l > 0 && isspace((unsigned char)v[l - 1])) v[--l] = '\0';
+    e = pp_config_set(c, p, v, why);
+  }
+  fclose(f);
+  return e;
+}
+
+pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
+  static const char *map[][2] = {{"PIPIT_LISTEN", "listen"},
+                                 {"PIPIT_PUBLIC_URL", "public-url"},
+                                 {"PIPIT_DATA", "data"},
+                                 {"PIPIT_STORE", "store"},
+                                 {"PIPIT_HTTP_THREADS", "http-threads"},
+                                 {"PIPIT_BODY_CAP", "body-cap"},
+                                 {"PIPIT_LOG_LEVEL", "log-level"}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+    const char *v = getenv(map[i][0]);
+    if (v && *v) {
+      pp_err_t e = pp_config_set(c, map[i][1], v, why);
+      if (e) return e;
+    }
+  }
+  return PP_OK;
+}

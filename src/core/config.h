@@ -1,0 +1,37 @@
+/* config.h: serve settings from defaults, a config file, PIPIT_* environment
+ * variables and command-line flags, in rising precedence. */
+#ifndef PP_CORE_CONFIG_H
+#define PP_CORE_CONFIG_H
+
+#include "core/err.h"
+
+typedef struct {
+  char listen_host[64];
+  int listen_port;
+  char public_url[256];  /* no trailing slash */
+  char data_dir[512];
+  char store_url[512];   /* empty: sqlite in data_dir */
+  int http_threads;      /* libmicrohttpd thread pool size */
+  long body_cap;         /* request body cap in bytes */
+  int log_level;         /* pp_log_level_t */
+} pp_config_t;
+
+/* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
+ * ./pipit-data). */
+void pp_config_defaults(pp_config_t *c);
+
+/* pp_config_set applies one setting by name ("listen", "public-url", "data",
+ * "store", "http-threads", "body-cap", "log-level").  Returns
+ * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
+ * NULL, size 128) says which. */
+pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);
+
+/* pp_config_load_file applies "name = value" lines from `path` ('#'
+ * comments).  Errors as pp_config_set, or PP_ERR_IO if unreadable. */
+pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
+
+/* pp_config_load_env applies PIPIT_LISTEN, PIPIT_PUBLIC_URL, PIPIT_DATA,
+ * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL. */
+pp_err_t pp_config_load_env(pp_config_t *c, char *why);
+
+#endif

@@ -1,0 +1,89 @@
+/* err.h: the one Pipit error table: every failure has a name, an HTTP status
+ * and, where Twilio defines one, a Twilio error code and message. */
+#ifndef PP_CORE_ERR_H
+#define PP_CORE_ERR_H
+
+/* X(name, http_status, twilio_code, message)
+ * Append only: values are stable numbers.  `message` is a printf format that
+ * takes at most one string argument (the context detail), or none. */
+#define PP_ERR_TABLE(X)                                                        \
+  X(PP_OK, 200, 0, "OK")                                                       \
+  X(PP_ERR_NOMEM, 500, 0, "Out of memory")                                     \
+  X(PP_ERR_INTERNAL, 500, 0, "Internal error")                                 \
+  X(PP_ERR_STORE, 500, 0, "The store failed")                                  \
+  X(PP_ERR_IO, 500, 0, "Input/output error")                                   \
+  X(PP_ERR_AGAIN, 503, 0, "Try again")                                         \
+  X(PP_ERR_CLOSED, 503, 0, "Shutting down")                                    \
+  X(PP_ERR_TOO_BIG, 413, 0, "The request body is too large")                   \
+  X(PP_ERR_BAD_REQUEST, 400, 0, "Bad request")                                 \
+  X(PP_ERR_AUTH, 401, 20003, "Authenticate")                                   \
+  X(PP_ERR_FORBIDDEN, 403, 20003, "Permission denied")                         \
+  X(PP_ERR_NOT_FOUND, 404, 20404,                                              \
+    "The requested resource %s was not found")                                 \
+  X(PP_ERR_METHOD, 405, 20004, "Method not allowed")                           \
+  X(PP_ERR_CONFLICT, 409, 0, "Conflict")                                       \
+  X(PP_ERR_INVALID_PARAM, 400, 21200, "Invalid parameter: %s")                 \
+  X(PP_ERR_TO_MISSING, 400, 21604, "A 'To' phone number is required.")         \
+  X(PP_ERR_TO_INVALID, 400, 21211,                                             \
+    "Invalid 'To' Phone Number: %s")                                           \
+  X(PP_ERR_FROM_MISSING, 400, 21603,                                           \
+    "A 'From' phone number is required.")                                      \
+  X(PP_ERR_FROM_INVALID, 400, 21212,                                           \
+    "Invalid From Number (caller ID): %s")                                     \
+  X(PP_ERR_FROM_NOT_OWNED, 400, 21606,                                         \
+    "The From phone number %s is not a valid, SMS-capable inbound phone "      \
+    "number or short code for your account.")                                  \
+  X(PP_ERR_BODY_MISSING, 400, 21602, "Message body is required.")              \
+  X(PP_ERR_BODY_TOO_LONG, 400, 21617,                                          \
+    "The concatenated message body exceeds the 1600 character limit.")         \
+  X(PP_ERR_MEDIA_URL, 400, 21620, "Invalid media URL(s): %s")                  \
+  X(PP_ERR_VALIDITY, 400, 21609, "Invalid ValidityPeriod: %s")                 \
+  X(PP_ERR_STATUS_CALLBACK, 400, 21609, "Invalid StatusCallback url: %s")      \
+  X(PP_ERR_SEND_AT_MISSING, 400, 35111,                                        \
+    "SendAt is required when ScheduleType is fixed.")                          \
+  X(PP_ERR_SEND_AT_RANGE, 400, 35114,                                          \
+    "SendAt time must be between 900 seconds and 35 days in the future.")      \
+  X(PP_ERR_SCHEDULE_SERVICE, 400, 35118,                                       \
+    "MessagingServiceSid is required to schedule a message.")                  \
+  X(PP_ERR_SERVICE_INVALID, 400, 21701,                                        \
+    "The Messaging Service Sid %s is invalid.")                                \
+  X(PP_ERR_NOT_CANCELABLE, 400, 30409,                                         \
+    "Message cannot be canceled: only scheduled messages can be canceled.")    \
+  X(PP_ERR_MSG_STATUS, 400, 20001, "Invalid message status: %s")               \
+  X(PP_ERR_ACCOUNT_STATUS, 400, 20001, "Invalid account status: %s")           \
+  X(PP_ERR_ACCOUNT_CLOSED, 400, 20001,                                         \
+    "A closed account cannot be changed.")                                     \
+  X(PP_ERR_MAIN_ACCOUNT, 403, 20005,                                           \
+    "The main account cannot be suspended or closed through the API.")        \
+  X(PP_ERR_SUBACCOUNT_CREATE, 403, 20005,                                      \
+    "Subaccounts cannot create subaccounts.")                                  \
+  X(PP_ERR_ACCOUNT_INACTIVE, 401, 20005, "Account not active")                 \
+  X(PP_ERR_KEY_FORBIDDEN, 403, 20003,                                          \
+    "Standard API keys cannot manage accounts, keys or auth tokens.")          \
+  X(PP_ERR_NO_SECONDARY, 404, 20404,                                           \
+    "The requested resource %s was not found")                                 \
+  X(PP_ERR_FRIENDLY_NAME, 400, 21200, "FriendlyName is too long: %s")
+
+typedef enum {
+#define PP_ERR_ENUM(name, status, code, msg) name,
+  PP_ERR_TABLE(PP_ERR_ENUM)
+#undef PP_ERR_ENUM
+      PP_ERR__COUNT
+} pp_err_t;
+
+/* pp_err_name returns the symbolic name ("PP_ERR_NOMEM"); never NULL. */
+const char *pp_err_name(pp_err_t e);
+
+/* pp_err_http_status returns the HTTP status that answers a request that
+ * failed with `e` (500 for unknown values). */
+int pp_err_http_status(pp_err_t e);
+
+/* pp_err_twilio_code returns Twilio's error code for `e`, or 0 when Twilio
+ * has none (the HTTP status is used as the code on the wire then). */
+int pp_err_twilio_code(pp_err_t e);
+
+/* pp_err_format returns the message format for `e` (a printf format that
+ * takes at most one %s). */
+const char *pp_err_format(pp_err_t e);
+
+#endif

@@ -1,0 +1,68 @@
+/* http.h: Pipit's HTTP front end: libmicrohttpd on an epoll thread pool,
+ * Basic auth, routing to src/api handlers, Twilio's JSON error shape,
+ * /healthz and /metrics.  A request whose handler waits for a durable write
+ * is suspended (not blocking a thread) and resumed when the write commits. */
+#ifndef PP_HTTP_HTTP_H
+#define PP_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/err.h"
+
+typedef struct pp_http pp_http_t;
+
+typedef struct {
+  const char *host;  /* numeric IPv4 or IPv6 address */
+  int port;          /* 0: any free port (see pp_http_port) */
+  int threads;       /* epoll thread pool size */
+  size_t body_cap;   /* larger request bodies get 413 */
+  int fixed_201;     /* benchmark only: answer every request with a fixed 201 */
+} pp_http_opts_t;
+
+/* pp_http_start binds and starts serving `api`.  On success *out owns the
+ * daemon; stop it with pp_http_stop.  Errors: PP_ERR_IO (cannot bind). */
+pp_err_t pp_http_start(const pp_http_opts_t *opts, pp_api_t *api, pp_http_t **out);
+
+/* pp_http_port returns the bound port. */
+int pp_http_port(const pp_http_t *h);
+
+/* pp_http_stop stops accepting, waits for requests in flight (including
+ * suspended ones, whose writes the store still completes) and frees `h`. */
+void pp_http_stop(pp_http_t *h);
+
+/* pp_http_error_json appends Twilio's error body for `e` (with the optional
+ * context `detail` in the message) to `b`. */
+void pp_http_error_json(pp_buf_t *b, pp_err_t e, const char *detail);
+
+/* ---- routing (router.c) ---------------------------------------------- */
+
+typedef struct {
+  pp_method_t method;
+  const char *pattern; /* "/2010-04-01/Accounts/{}/Messages/{}.json" */
+  pp_api_handler_fn handler;
+  const char *name;    /* metrics label */
+} pp_route_t;
+
+/* pp_route_match finds the route for `method` and `path`, filling captures
+ * (arena copies) into params.  Returns the route index, -1 for no path
+ * match, -2 when the path matches but not the method. */
+int pp_route_match(pp_method_t method, const char *path, pp_arena_t *a,
+                   const char *params[3]);
+
+/* The table, for metrics labels. */
+extern const pp_route_t pp_routes[];
+extern const size_t pp_routes_count;
+
+/* ---- metrics (metrics.c) ---------------------------------------------- */
+
+/* pp_metrics_observe counts one request: route index (-1: unmatched),
+ * HTTP status and latency in microseconds.  Lock-free. */
+void pp_metrics_observe(int route, int status, int64_t micros);
+
+/* pp_metrics_render appends the Prometheus text exposition to `b`. */
+void pp_metrics_render(pp_buf_t *b);
+
+#endif

@@ -1,0 +1,82 @@
+/* router.c: the route table and a segment matcher. */
+#include <string.h>
+
+#include "http/http.h"
+
+const pp_route_t pp_routes[] = {
+    {PP_GET, "/2010-04-01/Accounts.json", pp_api_account_list, "accounts_list"},
+    {PP_POST, "/2010-04-01/Accounts.json", pp_api_account_create, "accounts_create"},
+    {PP_GET, "/2010-04-01/Accounts/{}.json", pp_api_account_fetch, "accounts_fetch"},
+    {PP_POST, "/2010-04-01/Accounts/{}.json", pp_api_account_update, "accounts_update"},
+    {PP_GET, "/2010-04-01/Accounts/{}/Messages.json", pp_api_message_list, "messages_list"},
+    {PP_POST, "/2010-04-01/Accounts/{}/Messages.json", pp_api_message_create,
+     "messages_create"},
+    {PP_GET, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_fetch,
+     "messages_fetch"},
+    {PP_POST, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_update,
+     "messages_update"},
+    {PP_DELETE, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_delete,
+     "messages_delete"},
+    {PP_GET, "/2010-04-01/Accounts/{}/Keys.json", pp_api_key_list, "keys_list"},
+    {PP_POST, "/2010-04-01/Accounts/{}/Keys.json", pp_api_key_create, "keys_create"},
+    {PP_GET, "/2010-04-01/Accounts/{}/Keys/{}.json", pp_api_key_fetch, "keys_fetch"},
+    {PP_POST, "/2010-04-01/Accounts/{}/Keys/{}.json", pp_api_key_update, "keys_update"},
+    {PP_DELETE, "/2010-04-01/Accounts/{}/Keys/{}.json", pp_api_key_delete, "keys_delete"},
+    {PP_POST, "/accounts/v1/AuthTokens/Secondary", pp_api_token_secondary_create,
+     "auth_token_secondary_create"},
+    {PP_DELETE, "/accounts/v1/AuthTokens/Secondary", pp_api_token_secondary_delete,
+     "auth_token_secondary_delete"},
+    {PP_POST, "/accounts/v1/AuthTokens/Promote", pp_api_token_promote,
+     "auth_token_promote"},
+};
+const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
+
+/* Matches one path segment against a pattern segment; "{}" captures the
+ * rest up to the pattern's literal suffix (".json"). */
+static int seg_match(const char *pat, size_t plen, const char *seg, size_t slen,
+                     pp_arena_t *a, const char **capture) {
+  const char *brace = memchr(pat, '{', plen);
+  if (!brace) return plen == slen && memcmp(pat, seg, slen) == 0;
+  size_t prefix = (size_t)(brace - pat), suffix = plen - prefix - 2;
+  if (slen < prefix + suffix + 1) return 0;
+  if (memcmp(pat, seg, prefix) != 0) return 0;
+  if (memcmp(pat + plen - suffix, seg + slen - suffix, suffix) != 0) return 0;
+  if (a) *capture = pp_arena_strndup(a, seg + prefix, slen - prefix - suffix);
+  return 1;
+}
+
+static int path_match(const char *pattern, const char *path, pp_arena_t *a,
+                      const char *params[3]) {
+  int np = 0;
+  const char *p = pattern, *s = path;
+  while (*p && *s) {
+    if (*p != '/' || *s != '/') return 0;
+    p++, s++;
+    size_t pl = strcspn(p, "/"), sl = strcspn(s, "/");
+    const char *cap = NULL;
+    if (!seg_match(p, pl, s, sl, a, &cap)) return 0;
+    if (memchr(p, '{', pl)) {
+      if (np >= 3) return 0;
+      if (a) {
+        if (!cap) return 0;
+        params[np] = cap;
+      }
+      np++;
+    }
+    p += pl, s += sl;
+  }
+  return *p == '\0' && *s == '\0';
+}
+
+int pp_route_match(pp_method_t method, const char *path, pp_arena_t *a,
+                   const char *params[3]) {
+  int path_seen = 0;
+  for (size_t i = 0; i < pp_routes_count; i++) {
+    if (!path_match(pp_routes[i].pattern, path, NULL, NULL)) continue;
+    path_seen = 1;
+    if (pp_routes[i].method != method) continue;
+    if (!path_match(pp_routes[i].pattern, path, a, params)) return -1;
+    return (int)i;
+  }
+  return path_seen ? -2 : -1;
+}

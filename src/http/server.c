@@ -1,0 +1,364 @@
+/* server.c: libmicrohttpd glue: request lifecycle, body cap, Basic auth,
+ * dispatch, suspension while a durable write commits, error rendering. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "http/http.h"
+
+struct pp_http {
+  struct MHD_Daemon *d;
+  _Atomic int pending; /* requests waiting for a write */
+  pp_api_t *api;
+  pp_http_opts_t opts;
+  int port;
+};
+
+typedef enum { ST_NEW, ST_BODY, ST_WAITING, ST_READY } state_t;
+
+/* One per request: created by the URI callback, freed when MHD reports the
+ * request completed. */
+typedef struct {
+  pp_api_req_t req;
+  struct MHD_Connection *conn;
+  pp_http_t *h;
+  char *raw_uri;
+  pp_buf_t upload;
+  bool too_big;
+  bool queued; /* a response is queued */
+  state_t state;
+  pthread_mutex_t mu; /* guards state/suspended between MHD and the writer */
+  bool suspended;
+  int route;
+  int64_t t0;
+} ctx_t;
+
+void pp_http_error_json(pp_buf_t *b, pp_err_t e, const char *detail) {
+  int status = pp_err_http_status(e);
+  int code = pp_err_twilio_code(e);
+  if (!code) code = status;
+  char msg[1024];
+  const char *fmt = pp_err_format(e);
+  const char *hole = strstr(fmt, "%s");
+  if (hole) /* the table's formats take at most one %s: splice it by hand */
+    snprintf(msg, sizeof msg, "%.*s%s%s", (int)(hole - fmt), fmt, detail ? detail : "",
+             hole + 2);
+  else if (detail && e != PP_ERR_INTERNAL && e != PP_ERR_STORE)
+    snprintf(msg, sizeof msg, "%s: %s", fmt, detail);
+  else
+    snprintf(msg, sizeof msg, "%s", fmt);
+  pp_jw_t w;
+  pp_jw_init(&w, b);
+  pp_jw_obj_begin(&w);
+  pp_jw_kint(&w, "code", code);
+  pp_jw_kstr(&w, "message", msg);
+  pp_jw_key(&w, "more_info");
+  pp_jw_rawf(&w, "\"https://www.twilio.com/docs/errors/%d\"", code);
+  pp_jw_kint(&w, "status", status);
+  pp_jw_obj_end(&w);
+}
+
+static enum MHD_Result send_body(ctx_t *c, int status, pp_buf_t *body, const char *ctype) {
+  size_t len = 0;
+  char *data = pp_buf_steal(body, &len);
+  struct MHD_Response *resp;
+  if (data)
+    resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  else
+    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  if (!resp) {
+    free(data);
+    return MHD_NO;
+  }
+  if (len) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+  if (status == 401)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                            "Basic realm=\"Pipit API\"");
+  enum MHD_Result r = MHD_queue_response(c->conn, (unsigned)status, resp);
+  c->queued = true;
+  MHD_destroy_response(resp);
+  pp_metrics_observe(c->route, status, pp_clock_now_us() - c->t0);
+  return r;
+}
+
+static enum MHD_Result send_error(ctx_t *c, pp_err_t e) {
+  pp_buf_t b;
+  pp_buf_init(&b, 0);
+  if (e == PP_ERR_INTERNAL || e == PP_ERR_STORE || e == PP_ERR_NOMEM || e == PP_ERR_IO)
+    pp_log_error("http", "%s %s: %s", c->req.method == PP_GET ? "GET" : "POST",
+                 c->req.path ? c->req.path : "?", pp_err_name(e));
+  pp_http_error_json(&b, e, c->req.err_detail);
+  enum MHD_Result r = send_body(c, pp_err_http_status(e), &b, "application/json");
+  pp_buf_cleanup(&b);
+  return r;
+}
+
+/* Sends the outcome of a handler or continuation. */
+static enum MHD_Result finish(ctx_t *c, pp_err_t e) {
+  if (e) return send_error(c, e);
+  if (c->req.status == 204) pp_buf_cleanup(&c->req.body), pp_buf_init(&c->req.body, 0);
+  return send_body(c, c->req.status, &c->req.body, "application/json");
+}
+
+static void wake(pp_api_req_t *r) {
+  ctx_t *c = r->transport;
+  struct MHD_Connection *conn = c->conn;
+  pthread_mutex_lock(&c->mu);
+  c->state = ST_READY;
+  bool resume = c->suspended;
+  c->suspended = false;
+  pthread_mutex_unlock(&c->mu);
+  /* After the unlock: a suspended request cannot complete (and be freed)
+   * before this resume. */
+  if (resume) MHD_resume_connection(conn);
+}
+
+/* Runs a handler; on PP_ERR_AGAIN suspends until wake(), unless the write
+ * already committed. */
+static enum MHD_Result run(ctx_t *c, pp_api_handler_fn fn) {
+  pp_err_t e = fn(&c->req);
+  if (e != PP_ERR_AGAIN) return finish(c, e);
+  pthread_mutex_lock(&c->mu);
+  if (c->state == ST_READY) {
+    pthread_mutex_unlock(&c->mu);
+    return finish(c, c->req.cont(&c->req));
+  }
+  atomic_fetch_add(&c->h->pending, 1);
+  c->state = ST_WAITING;
+  c->suspended = true;
+  MHD_suspend_connection(c->conn);
+  pthread_mutex_unlock(&c->mu);
+  return MHD_YES;
+}
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn) {
+  pp_http_t *h = cls;
+  ctx_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  pp_api_req_init(&c->req, h->api);
+  c->req.transport = c;
+  c->req.wake = wake;
+  c->h = h;
+  c->conn = conn;
+  c->route = -1;
+  c->t0 = pp_clock_now_us();
+  c->raw_uri = pp_arena_strdup(&c->req.arena, uri);
+  pp_buf_init(&c->upload, h->opts.body_cap);
+  pthread_mutex_init(&c->mu, NULL);
+  return c;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+  (void)cls, (void)conn, (void)toe;
+  ctx_t *c = *con_cls;
+  if (!c) return;
+  /* A request still waiting for its write cannot be freed under the writer:
+   * MHD does not complete a suspended connection, so state is not WAITING. */
+  pp_buf_cleanup(&c->upload);
+  pp_api_req_cleanup(&c->req);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+  *con_cls = NULL;
+}
+
+static pp_method_t method_of(const char *m) {
+  if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) return PP_GET;
+  if (strcmp(m, "POST") == 0) return PP_POST;
+  if (strcmp(m, "DELETE") == 0) return PP_DELETE;
+  return PP_METHOD_OTHER;
+}
+
+/* Decodes "Authorization: Basic b64" into user and pass (sodium memory the
+ * caller frees with sodium_free). */
+static char *basic_auth(struct MHD_Connection *conn, const char **user, const char **pass) {
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+  if (!h || strncasecmp(h, "Basic ", 6) != 0) return NULL;
+  h += 6;
+  while (*h == ' ') h++;
+  size_t n = strlen(h);
+  if (n == 0 || n > 1024) return NULL;
+  char *buf = sodium_malloc(n + 1);
+  if (!buf) return NULL;
+  size_t len = 0;
+  if (sodium_base642bin((unsigned char *)buf, n, h, n, NULL, &len, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    sodium_free(buf);
+    return NULL;
+  }
+  buf[len] = '\0';
+  char *colon = memchr(buf, ':', len);
+  if (!colon || strlen(buf) != len) {
+    sodium_free(buf);
+    return NULL;
+  }
+  *colon = '\0';
+  *user = buf;
+  *pass = colon + 1;
+  return buf;
+}
+
+static enum MHD_Result dispatch(ctx_t *c, const char *method) {
+  pp_api_req_t *r = &c->req;
+  pp_http_t *h = c->h;
+  if (c->too_big) return send_error(c, PP_ERR_TOO_BIG);
+  if (h->opts.fixed_201) {
+    pp_buf_puts(&r->body, "{\"status\":\"queued\"}");
+    r->status = 201;
+    return finish(c, PP_OK);
+  }
+  r->method = method_of(method);
+  /* Split the raw URI into path and query; decode each. */
+  const char *uri = c->raw_uri ? c->raw_uri : "/";
+  const char *q = strchr(uri, '?');
+  size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+  char *path = pp_arena_alloc(&r->arena, plen + 1);
+  if (!path) return send_error(c, PP_ERR_NOMEM);
+  pp_url_decode(path, uri, plen, 0);
+  r->path = path;
+  pp_err_t e = PP_OK;
+  if (q) e = pp_form_parse(&r->query, &r->arena, q + 1, strlen(q + 1));
+  if (e) return send_error(c, e == PP_ERR_TOO_BIG ? PP_ERR_BAD_REQUEST : e);
+
+  if (strcmp(path, "/healthz") == 0) {
+    pp_buf_puts(&r->body, "{\"status\":\"ok\"}");
+    return finish(c, PP_OK);
+  }
+  if (strcmp(path, "/metrics") == 0) {
+    pp_metrics_render(&r->body);
+    return send_body(c, 200, &r->body, "text/plain; version=0.0.4");
+  }
+
+  if (r->method == PP_POST && c->upload.len) {
+    const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
+    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+      e = pp_form_parse(&r->form, &r->arena, c->upload.data, c->upload.len);
+      if (e) return send_error(c, e == PP_ERR_TOO_BIG ? PP_ERR_BAD_REQUEST : e);
+    }
+  }
+
+  c->route = pp_route_match(r->method, path, &r->arena, r->params);
+  if (c->route == -1) return send_error(c, pp_api_fail(r, PP_ERR_NOT_FOUND, path));
+  if (c->route == -2) return send_error(c, PP_ERR_METHOD);
+
+  const char *user = NULL, *pass = NULL;
+  char *secret = basic_auth(c->conn, &user, &pass);
+  e = pp_api_authenticate(r, user, pass);
+  if (secret) sodium_free(secret);
+  if (e) return send_error(c, e);
+  return run(c, pp_routes[c->route].handler);
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls) {
+  (void)cls, (void)url, (void)version, (void)conn;
+  ctx_t *c = *con_cls;
+  if (!c) return MHD_NO; /* the URI callback could not allocate */
+  switch (c->state) {
+  case ST_NEW: {
+    c->state = ST_BODY;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > c->h->opts.body_cap) {
+      c->too_big = true;
+      return send_error(c, PP_ERR_TOO_BIG); /* MHD closes rather than read the body */
+    }
+    return MHD_YES;
+  }
+  case ST_BODY:
+    if (c->queued) { /* the 413 went out early: drop whatever follows */
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    if (*upload_data_size) {
+      if (!c->too_big) {
+        pp_buf_append(&c->upload, upload_data, *upload_data_size);
+        if (c->upload.failed) {
+          c->too_big = true;
+          pp_buf_cleanup(&c->upload);
+        }
+      }
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    return dispatch(c, method);
+  case ST_READY:
+    atomic_fetch_sub(&c->h->pending, 1);
+    return finish(c, c->req.cont(&c->req));
+  case ST_WAITING:
+    return MHD_YES; /* spurious call while suspended */
+  }
+  return MHD_NO;
+}
+
+pp_err_t pp_http_start(const pp_http_opts_t *opts, pp_api_t *api, pp_http_t **out) {
+  pp_http_t *h = calloc(1, sizeof *h);
+  if (!h) return PP_ERR_NOMEM;
+  h->api = api;
+  h->opts = *opts;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ITC |
+                   MHD_USE_ERROR_LOG;
+  struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+  if (inet_pton(AF_INET, opts->host, &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons((uint16_t)opts->port);
+  } else if (inet_pton(AF_INET6, opts->host, &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)opts->port);
+    flags |= MHD_USE_IPv6;
+  } else {
+    pp_log_error("http", "listen address must be numeric: %s", opts->host);
+    free(h);
+    return PP_ERR_INVALID_PARAM;
+  }
+  h->d = MHD_start_daemon(
+      flags, (uint16_t)opts->port, NULL, NULL, access_handler, h, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads,
+      MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)20000, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+  if (!h->d) {
+    pp_log_error("http", "cannot listen on %s:%d", opts->host, opts->port);
+    free(h);
+    return PP_ERR_IO;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+  struct sockaddr_storage bound;
+  socklen_t blen = sizeof bound;
+  h->port = opts->port;
+  if (info && getsockname(info->listen_fd, (struct sockaddr *)&bound, &blen) == 0)
+    h->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+  *out = h;
+  return PP_OK;
+}
+
+int pp_http_port(const pp_http_t *h) { return h->port; }
+
+void pp_http_stop(pp_http_t *h) {
+  if (!h) return;
+  /* Stop accepting, then let every suspended request finish: the store is
+   * still open, so their writes commit and wake them. */
+  MHD_quiesce_daemon(h->d);
+  for (int i = 0; i < 10000 && atomic_load(&h->pending) > 0; i++)
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  MHD_stop_daemon(h->d);
+  free(h);
+}

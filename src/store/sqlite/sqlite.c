@@ -1,0 +1,686 @@
+/* sqlite.c: the embedded SQLite backend (WAL, synchronous=FULL).  One writer
+ * connection used only by the store's writer thread; a pool of reader
+ * connections shared by every other thread. */
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "store/store.h"
+
+#define POOL 8
+
+/* Prepared statements, one set per connection. */
+enum {
+  S_BEGIN, S_COMMIT, S_ROLLBACK,
+  S_ACC_INS, S_ACC_UPD, S_ACC_GET,
+  S_KEY_INS, S_KEY_UPD, S_KEY_DEL, S_KEY_GET,
+  S_MSG_INS, S_MSG_PATCH, S_MSG_DEL, S_MSG_GET, S_MSG_COUNT,
+  S__COUNT
+};
+
+#define ACC_COLS "seq,sid,owner_sid,friendly_name,status,auth_token,secondary_token," \
+                 "secondary_created,date_created,date_updated"
+#define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
+#define MSG_COLS "seq,sid,account_sid,messaging_service_sid,to_addr,from_addr,body," \
+                 "media_urls,status_callback,error_message,direction,status,num_media," \
+                 "num_segments,error_code,validity_period,date_created,date_updated," \
+                 "date_sent,send_at"
+
+static const char *sql_text[S__COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_ACC_INS] = "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
+                  "secondary_token,secondary_created,date_created,date_updated) "
+                  "VALUES(?,?,?,?,?,?,?,?,?)",
+    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?2,status=?3,auth_token=?4,"
+                  "secondary_token=?5,secondary_created=?6,date_updated=?7 WHERE sid=?1",
+    [S_ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE sid=?",
+    [S_KEY_INS] = "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
+                  "date_created,date_updated) VALUES(?,?,?,?,?,?)",
+    [S_KEY_UPD] = "UPDATE api_keys SET friendly_name=?3,date_updated=?4 "
+                  "WHERE sid=?1 AND account_sid=?2",
+    [S_KEY_DEL] = "DELETE FROM api_keys WHERE sid=?2 AND account_sid=?1",
+    [S_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE sid=?",
+    [S_MSG_INS] = "INSERT INTO messages(sid,account_sid,messaging_service_sid,to_addr,"
+                  "from_addr,body,media_urls,status_callback,error_message,direction,"
+                  "status,num_media,num_segments,error_code,validity_period,date_created,"
+                  "date_updated,date_sent,send_at) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_MSG_PATCH] = "UPDATE messages SET body=coalesce(?3,body),status=coalesce(?4,status),"
+                    "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
+                    "AND (?5 IS NULL OR status=?5)",
+    [S_MSG_DEL] = "DELETE FROM messages WHERE account_sid=?1 AND sid=?2",
+    [S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE account_sid=? AND sid=?",
+    [S_MSG_COUNT] = "SELECT count(*) FROM messages",
+};
+
+static const char *schema_v1 =
+    "CREATE TABLE accounts("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, owner_sid TEXT NOT NULL,"
+    " friendly_name TEXT NOT NULL, status TEXT NOT NULL, auth_token TEXT NOT NULL,"
+    " secondary_token TEXT NOT NULL DEFAULT '', secondary_created INTEGER NOT NULL DEFAULT 0,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX accounts_owner ON accounts(owner_sid, seq);"
+    "CREATE TABLE api_keys("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL,"
+    " friendly_name TEXT NOT NULL, secret_hash BLOB NOT NULL,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX api_keys_account ON api_keys(account_sid, seq);"
+    "CREATE TABLE messages("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL,"
+    " messaging_service_sid TEXT NOT NULL, to_addr TEXT NOT NULL, from_addr TEXT NOT NULL,"
+    " body TEXT NOT NULL, media_urls TEXT NOT NULL, status_callback TEXT,"
+    " error_message TEXT, direction TEXT NOT NULL, status TEXT NOT NULL,"
+    " num_media INTEGER NOT NULL, num_segments INTEGER NOT NULL, error_code INTEGER NOT NULL,"
+    " validity_period INTEGER NOT NULL, date_created INTEGER NOT NULL,"
+    " date_updated INTEGER NOT NULL, date_sent INTEGER NOT NULL, send_at INTEGER NOT NULL);"
+    "CREATE INDEX messages_account ON messages(account_sid, seq);"
+    "CREATE INDEX messages_to ON messages(account_sid, to_addr, seq);"
+    "CREATE INDEX messages_from ON messages(account_sid, from_addr, seq);";
+
+typedef struct conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[S__COUNT];
+  struct conn *next_free;
+} conn_t;
+
+typedef struct {
+  conn_t writer;
+  conn_t readers[POOL];
+  conn_t *free_list;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} be_t;
+
+static pp_err_t db_err(sqlite3 *db, const char *what) {
+  pp_log_error("sqlite", "%s: %s", what, sqlite3_errmsg(db));
+  return PP_ERR_STORE;
+}
+
+static pp_err_t conn_open(conn_t *c, const char *path) {
+  memset(c, 0, sizeof *c);
+  int rc = sqlite3_open_v2(path, &c->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    pp_log_error("sqlite", "open %s: %s", path, c->db ? sqlite3_errmsg(c->db) : "no memory");
+    sqlite3_close(c->db);
+    c->db = NULL;
+    return PP_ERR_STORE;
+  }
+  sqlite3_busy_timeout(c->db, 10000);
+  char *msg = NULL;
+  rc = sqlite3_exec(c->db,
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+                    NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    pp_log_error("sqlite", "pragmas: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    return PP_ERR_STORE;
+  }
+  return PP_OK;
+}
+
+static pp_err_t conn_prepare(conn_t *c) {
+  for (int i = 0; i < S__COUNT; i++)
+    if (sqlite3_prepare_v3(c->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
+                           NULL) != SQLITE_OK)
+      return db_err(c->db, sql_text[i]);
+  return PP_OK;
+}
+
+static void conn_close(conn_t *c) {
+  for (int i = 0; i < S__COUNT; i++) sqlite3_finalize(c->st[i]);
+  sqlite3_close(c->db);
+  c->db = NULL;
+}
+
+static pp_err_t migrate(sqlite3 *db) {
+  sqlite3_stmt *st;
+  int version = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    return db_err(db, "user_version");
+  if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version >= 1) return PP_OK;
+  char *msg = NULL;
+  char *sql = sqlite3_mprintf("BEGIN IMMEDIATE; %s PRAGMA user_version=1; COMMIT;", schema_v1);
+  if (!sql) return PP_ERR_NOMEM;
+  int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) {
+    /* Another process may have migrated first: check again. */
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    pp_log_warn("sqlite", "migration: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+      return db_err(db, "user_version");
+    version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return version >= 1 ? PP_OK : PP_ERR_STORE;
+  }
+  return PP_OK;
+}
+
+static void be_close(void *p) {
+  be_t *b = p;
+  if (!b) return;
+  if (b->writer.db) conn_close(&b->writer);
+  for (int i = 0; i < POOL; i++)
+    if (b->readers[i].db) conn_close(&b->readers[i]);
+  pthread_mutex_destroy(&b->mu);
+  pthread_cond_destroy(&b->cv);
+  free(b);
+}
+
+static pp_err_t be_open(const char *dir, void **out) {
+  if (mkdir(dir, 0700) != 0) {
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+      pp_log_error("sqlite", "cannot create data directory %s", dir);
+      return PP_ERR_IO;
+    }
+  }
+  char path[1024];
+  if (snprintf(path, sizeof path, "%s/pipit.db", dir) >= (int)sizeof path)
+    return PP_ERR_INVALID_PARAM;
+  be_t *b = calloc(1, sizeof *b);
+  if (!b) return PP_ERR_NOMEM;
+  pthread_mutex_init(&b->mu, NULL);
+  pthread_cond_init(&b->cv, NULL);
+  pp_err_t e = conn_open(&b->writer, path);
+  if (!e) e = migrate(b->writer.db);
+  if (!e) e = conn_prepare(&b->writer);
+  for (int i = 0; !e && i < POOL; i++) {
+    e = conn_open(&b->readers[i], path);
+    if (!e) e = conn_prepare(&b->readers[i]);
+    b->readers[i].next_free = b->free_list;
+    b->free_list = &b->readers[i];
+  }
+  if (e) {
+    be_close(b);
+    return e;
+  }
+  *out = b;
+  return PP_OK;
+}
+
+static conn_t *acquire(be_t *b) {
+  pthread_mutex_lock(&b->mu);
+  while (!b->free_list) pthread_cond_wait(&b->cv, &b->mu);
+  conn_t *c = b->free_list;
+  b->free_list = c->next_free;
+  pthread_mutex_unlock(&b->mu);
+  return c;
+}
+
+static void release(be_t *b, conn_t *c) {
+  pthread_mutex_lock(&b->mu);
+  c->next_free = b->free_list;
+  b->free_list = c;
+  pthread_cond_signal(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+}
+
+/* ---- binding helpers -------------------------------------------------- */
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s) {
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static const char *col_dup(pp_arena_t *a, sqlite3_stmt *st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
+  const char *s = (const char *)sqlite3_column_text(st, i);
+  int n = sqlite3_column_bytes(st, i);
+  return pp_arena_strndup(a, s ? s : "", (size_t)n);
+}
+
+static void col_copy(char *dst, size_t size, sqlite3_stmt *st, int i) {
+  const char *s = (const char *)sqlite3_column_text(st, i);
+  snprintf(dst, size, "%s", s ? s : "");
+}
+
+static int step_done(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc;
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static pp_err_t result_of(sqlite3 *db, int rc, int changes_expected) {
+  if (rc == SQLITE_DONE) {
+    if (changes_expected && sqlite3_changes(db) == 0) return PP_ERR_NOT_FOUND;
+    return PP_OK;
+  }
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return PP_ERR_CONFLICT;
+  pp_log_error("sqlite", "write: %s", sqlite3_errmsg(db));
+  return PP_ERR_STORE;
+}
+
+static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
+  sqlite3_stmt *st;
+  int rc;
+  switch (w->kind) {
+  case PP_W_ACCOUNT_INSERT: {
+    pp_account_t *a = w->u.account;
+    st = c->st[S_ACC_INS];
+    bind_text(st, 1, a->sid);
+    bind_text(st, 2, a->owner_sid);
+    bind_text(st, 3, a->friendly_name);
+    bind_text(st, 4, a->status);
+    bind_text(st, 5, a->auth_token);
+    bind_text(st, 6, a->secondary_token);
+    sqlite3_bind_int64(st, 7, a->secondary_created);
+    sqlite3_bind_int64(st, 8, a->date_created);
+    sqlite3_bind_int64(st, 9, a->date_updated);
+    rc = step_done(st);
+    if (rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, 0);
+  }
+  case PP_W_ACCOUNT_UPDATE: {
+    pp_account_t *a = w->u.account;
+    st = c->st[S_ACC_UPD];
+    bind_text(st, 1, a->sid);
+    bind_text(st, 2, a->friendly_name);
+    bind_text(st, 3, a->status);
+    bind_text(st, 4, a->auth_token);
+    bind_text(st, 5, a->secondary_token);
+    sqlite3_bind_int64(st, 6, a->secondary_created);
+    sqlite3_bind_int64(st, 7, a->date_updated);
+    return result_of(c->db, step_done(st), 1);
+  }
+  case PP_W_KEY_INSERT: {
+    pp_key_t *k = w->u.key;
+    st = c->st[S_KEY_INS];
+    bind_text(st, 1, k->sid);
+    bind_text(st, 2, k->account_sid);
+    bind_text(st, 3, k->friendly_name);
+    sqlite3_bind_blob(st, 4, k->secret_hash, sizeof k->secret_hash, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, k->date_created);
+    sqlite3_bind_int64(st, 6, k->date_updated);
+    rc = step_done(st);
+    if (rc == SQLITE_DONE) k->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, 0);
+  }
+  case PP_W_KEY_UPDATE: {
+    pp_key_t *k = w->u.key;
+    st = c->st[S_KEY_UPD];
+    bind_text(st, 1, k->sid);
+    bind_text(st, 2, k->account_sid);
+    bind_text(st, 3, k->friendly_name);
+    sqlite3_bind_int64(st, 4, k->date_updated);
+    return result_of(c->db, step_done(st), 1);
+  }
+  case PP_W_KEY_DELETE:
+  case PP_W_MESSAGE_DELETE:
+    st = c->st[w->kind == PP_W_KEY_DELETE ? S_KEY_DEL : S_MSG_DEL];
+    bind_text(st, 1, w->u.ref.account_sid);
+    bind_text(st, 2, w->u.ref.sid);
+    return result_of(c->db, step_done(st), 1);
+  case PP_W_MESSAGE_INSERT: {
+    pp_message_t *m = w->u.message;
+    st = c->st[S_MSG_INS];
+    bind_text(st, 1, m->sid);
+    bind_text(st, 2, m->account_sid);
+    bind_text(st, 3, m->messaging_service_sid);
+    bind_text(st, 4, m->to);
+    bind_text(st, 5, m->from);
+    bind_text(st, 6, m->body ? m->body : "");
+    bind_text(st, 7, m->media_urls ? m->media_urls : "");
+    bind_text(st, 8, m->status_callback);
+    bind_text(st, 9, m->error_message);
+    bind_text(st, 10, m->direction);
+    bind_text(st, 11, m->status);
+    sqlite3_bind_int(st, 12, m->num_media);
+    sqlite3_bind_int(st, 13, m->num_segments);
+    sqlite3_bind_int(st, 14, m->error_code);
+    sqlite3_bind_int(st, 15, m->validity_period);
+    sqlite3_bind_int64(st, 16, m->date_created);
+    sqlite3_bind_int64(st, 17, m->date_updated);
+    sqlite3_bind_int64(st, 18, m->date_sent);
+    sqlite3_bind_int64(st, 19, m->send_at);
+    rc = step_done(st);
+    if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, 0);
+  }
+  case PP_W_MESSAGE_PATCH: {
+    const pp_message_patch_t *p = &w->u.patch;
+    st = c->st[S_MSG_PATCH];
+    bind_text(st, 1, p->account_sid);
+    bind_text(st, 2, p->sid);
+    bind_text(st, 3, p->body);
+    bind_text(st, 4, p->status);
+    bind_text(st, 5, p->if_status);
+    sqlite3_bind_int64(st, 6, p->date_updated);
+    pp_err_t e = result_of(c->db, step_done(st), 1);
+    return e;
+  }
+  }
+  return PP_ERR_INTERNAL;
+}
+
+static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
+  be_t *b = p;
+  conn_t *c = &b->writer;
+  if (step_done(c->st[S_BEGIN]) != SQLITE_DONE) return db_err(c->db, "begin");
+  for (size_t i = 0; i < n; i++) ws[i]->result = apply_one(c, ws[i]);
+  if (step_done(c->st[S_COMMIT]) != SQLITE_DONE) {
+    pp_err_t e = db_err(c->db, "commit");
+    step_done(c->st[S_ROLLBACK]);
+    return e;
+  }
+  return PP_OK;
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static void row_account(sqlite3_stmt *st, pp_account_t *a) {
+  a->seq = sqlite3_column_int64(st, 0);
+  col_copy(a->sid, sizeof a->sid, st, 1);
+  col_copy(a->owner_sid, sizeof a->owner_sid, st, 2);
+  col_copy(a->friendly_name, sizeof a->friendly_name, st, 3);
+  col_copy(a->status, sizeof a->status, st, 4);
+  col_copy(a->auth_token, sizeof a->auth_token, st, 5);
+  col_copy(a->secondary_token, sizeof a->secondary_token, st, 6);
+  a->secondary_created = sqlite3_column_int64(st, 7);
+  a->date_created = sqlite3_column_int64(st, 8);
+  a->date_updated = sqlite3_column_int64(st, 9);
+}
+
+static void row_key(sqlite3_stmt *st, pp_key_t *k) {
+  k->seq = sqlite3_column_int64(st, 0);
+  col_copy(k->sid, sizeof k->sid, st, 1);
+  col_copy(k->account_sid, sizeof k->account_sid, st, 2);
+  col_copy(k->friendly_name, sizeof k->friendly_name, st, 3);
+  memset(k->secret_hash, 0, sizeof k->secret_hash);
+  const void *h = sqlite3_column_blob(st, 4);
+  int hn = sqlite3_column_bytes(st, 4);
+  if (h && hn == (int)sizeof k->secret_hash) memcpy(k->secret_hash, h, sizeof k->secret_hash);
+  k->date_created = sqlite3_column_int64(st, 5);
+  k->date_updated = sqlite3_column_int64(st, 6);
+}
+
+static bool row_message(pp_arena_t *a, sqlite3_stmt *st, pp_message_t *m) {
+  m->seq = sqlite3_column_int64(st, 0);
+  col_copy(m->sid, sizeof m->sid, st, 1);
+  col_copy(m->account_sid, sizeof m->account_sid, st, 2);
+  col_copy(m->messaging_service_sid, sizeof m->messaging_service_sid, st, 3);
+  m->to = col_dup(a, st, 4);
+  m->from = col_dup(a, st, 5);
+  m->body = col_dup(a, st, 6);
+  m->media_urls = col_dup(a, st, 7);
+  m->status_callback = col_dup(a, st, 8);
+  m->error_message = col_dup(a, st, 9);
+  m->direction = col_dup(a, st, 10);
+  m->status = col_dup(a, st, 11);
+  m->num_media = sqlite3_column_int(st, 12);
+  m->num_segments = sqlite3_column_int(st, 13);
+  m->error_code = sqlite3_column_int(st, 14);
+  m->validity_period = sqlite3_column_int(st, 15);
+  m->date_created = sqlite3_column_int64(st, 16);
+  m->date_updated = sqlite3_column_int64(st, 17);
+  m->date_sent = sqlite3_column_int64(st, 18);
+  m->send_at = sqlite3_column_int64(st, 19);
+  return m->to && m->from && m->body && m->media_urls && m->direction && m->status;
+}
+
+static pp_err_t get_one(be_t *b, int which, const char *k1, const char *k2,
+                        void (*fill)(sqlite3_stmt *, void *), void *out) {
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[which];
+  bind_text(st, 1, k1);
+  if (k2) bind_text(st, 2, k2);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW)
+    fill(st, out);
+  else if (rc == SQLITE_DONE)
+    e = PP_ERR_NOT_FOUND;
+  else
+    e = db_err(c->db, "read");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
+static void fill_account(sqlite3_stmt *st, void *out) { row_account(st, out); }
+static void fill_key(sqlite3_stmt *st, void *out) { row_key(st, out); }
+
+static pp_err_t be_account_get(void *p, const char *sid, pp_account_t *out) {
+  pp_account_t tmp;
+  pp_err_t e = get_one(p, S_ACC_GET, sid, NULL, fill_account, &tmp);
+  if (!e) *out = tmp;
+  sodium_memzero(&tmp, sizeof tmp);
+  return e;
+}
+
+static pp_err_t be_key_get(void *p, const char *sid, pp_key_t *out) {
+  pp_key_t tmp;
+  pp_err_t e = get_one(p, S_KEY_GET, sid, NULL, fill_key, &tmp);
+  if (!e) *out = tmp;
+  return e;
+}
+
+typedef struct {
+  pp_arena_t *a;
+  pp_message_t *m;
+  bool ok;
+} msg_fill_t;
+
+static void fill_message(sqlite3_stmt *st, void *out) {
+  msg_fill_t *f = out;
+  f->ok = row_message(f->a, st, f->m);
+}
+
+static pp_err_t be_message_get(void *p, pp_arena_t *a, const char *account_sid,
+                               const char *sid, pp_message_t *out) {
+  pp_message_t m;
+  msg_fill_t f = {a, &m, false};
+  pp_err_t e = get_one(p, S_MSG_GET, account_sid, sid, fill_message, &f);
+  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  if (!e) *out = m;
+  return e;
+}
+
+static pp_err_t be_message_count(void *p, int64_t *out) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_MSG_COUNT];
+  pp_err_t e = PP_OK;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    *out = sqlite3_column_int64(st, 0);
+  else
+    e = db_err(c->db, "count");
+  sqlite3_reset(st);
+  release(b, c);
+  return e;
+}
+
+/* A list query built from fixed fragments (no caller text in the SQL): the
+ * keyset condition, filters bound as parameters, LIMIT limit+1 to learn
+ * whether there is more. */
+typedef struct {
+  char sql[1024];
+  size_t len;
+} sqlb_t;
+
+static void sqlb_add(sqlb_t *q, const char *s) {
+  size_t n = strlen(s);
+  if (q->len + n < sizeof q->sql) {
+    memcpy(q->sql + q->len, s, n + 1);
+    q->len += n;
+  }
+}
+
+static void page_clause(sqlb_t *q, const pp_page_req_t *pg) {
+  if (pg->after_seq > 0)
+    sqlb_add(q, " AND seq > :after ORDER BY seq ASC LIMIT :limit");
+  else if (pg->before_seq > 0)
+    sqlb_add(q, " AND seq < :before ORDER BY seq DESC LIMIT :limit");
+  else
+    sqlb_add(q, " ORDER BY seq DESC LIMIT :limit");
+}
+
+static void bind_named_text(sqlite3_stmt *st, const char *name, const char *v) {
+  int i = sqlite3_bind_parameter_index(st, name);
+  if (i > 0) bind_text(st, i, v);
+}
+
+static void bind_named_int(sqlite3_stmt *st, const char *name, int64_t v) {
+  int i = sqlite3_bind_parameter_index(st, name);
+  if (i > 0) sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_page(sqlite3_stmt *st, const pp_page_req_t *pg) {
+  bind_named_int(st, ":after", pg->after_seq);
+  bind_named_int(st, ":before", pg->before_seq);
+  bind_named_int(st, ":limit", (int64_t)pg->limit + 1);
+}
+
+/* Runs `sql` (prepared on a pooled connection, cached by SQLite's own
+ * statement cache would be nicer; lists are not the hot path) and collects
+ * rows of `size` bytes with `fill`.  Rows come back newest first. */
+typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
+
+static pp_err_t run_list(be_t *b, pp_arena_t *a, const char *sql,
+                         void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                         const pp_page_req_t *pg, size_t size, row_fill_fn fill,
+                         void **rows_out, size_t *n_out, bool *more_out) {
+  size_t limit = pg->limit < 1 ? 1 : pg->limit > 1000 ? 1000 : pg->limit;
+  unsigned char *rows = pp_arena_alloc(a, size * (limit + 1));
+  if (!rows) return PP_ERR_NOMEM;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = NULL;
+  pp_err_t e = PP_OK;
+  size_t n = 0;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    e = db_err(c->db, "prepare list");
+  } else {
+    binder(st, arg);
+    bind_page(st, pg);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit + 1) {
+      if (!fill(a, st, rows + n * size)) {
+        e = PP_ERR_NOMEM;
+        break;
+      }
+      n++;
+    }
+    if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) e = db_err(c->db, "list");
+  }
+  sqlite3_finalize(st);
+  release(b, c);
+  if (e) return e;
+  bool more = n > limit;
+  if (more) n = limit;
+  if (pg->after_seq > 0) { /* fetched ascending: turn newest first */
+    unsigned char *tmp = pp_arena_alloc(a, size);
+    if (!tmp) return PP_ERR_NOMEM;
+    for (size_t i = 0; i < n / 2; i++) {
+      memcpy(tmp, rows + i * size, size);
+      memcpy(rows + i * size, rows + (n - 1 - i) * size, size);
+      memcpy(rows + (n - 1 - i) * size, tmp, size);
+    }
+  }
+  *rows_out = rows;
+  *n_out = n;
+  *more_out = more;
+  return PP_OK;
+}
+
+static bool fill_message_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  return row_message(a, st, row);
+}
+static bool fill_account_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  row_account(st, row);
+  return true;
+}
+static bool fill_key_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  row_key(st, row);
+  return true;
+}
+
+static void bind_message_filter(sqlite3_stmt *st, const void *arg) {
+  const pp_message_filter_t *f = arg;
+  bind_named_text(st, ":account", f->account_sid);
+  bind_named_text(st, ":to", f->to);
+  bind_named_text(st, ":from", f->from);
+  bind_named_int(st, ":sent_from", f->sent_from);
+  bind_named_int(st, ":sent_until", f->sent_until);
+}
+
+static pp_err_t be_message_list(void *p, pp_arena_t *a, const pp_message_filter_t *f,
+                                pp_message_t **rows, size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " MSG_COLS " FROM messages WHERE account_sid = :account");
+  if (f->to) sqlb_add(&q, " AND to_addr = :to");
+  if (f->from) sqlb_add(&q, " AND from_addr = :from");
+  if (f->sent_from) sqlb_add(&q, " AND date_sent >= :sent_from AND date_sent > 0");
+  if (f->sent_until) sqlb_add(&q, " AND date_sent < :sent_until AND date_sent > 0");
+  page_clause(&q, &f->page);
+  return run_list(p, a, q.sql, bind_message_filter, f, &f->page, sizeof(pp_message_t),
+                  fill_message_row, (void **)rows, n, more);
+}
+
+static void bind_account_filter(sqlite3_stmt *st, const void *arg) {
+  const pp_account_filter_t *f = arg;
+  bind_named_text(st, ":owner", f->owner_sid);
+  bind_named_text(st, ":name", f->friendly_name);
+  bind_named_text(st, ":status", f->status);
+}
+
+static pp_err_t be_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f,
+                                pp_account_t **rows, size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " ACC_COLS " FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
+  if (f->friendly_name) sqlb_add(&q, " AND friendly_name = :name");
+  if (f->status) sqlb_add(&q, " AND status = :status");
+  page_clause(&q, &f->page);
+  return run_list(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
+                  fill_account_row, (void **)rows, n, more);
+}
+
+static void bind_key_filter(sqlite3_stmt *st, const void *arg) {
+  bind_named_text(st, ":account", arg);
+}
+
+static pp_err_t be_key_list(void *p, pp_arena_t *a, const char *account_sid,
+                            const pp_page_req_t *pg, pp_key_t **rows, size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " KEY_COLS " FROM api_keys WHERE account_sid = :account");
+  page_clause(&q, pg);
+  return run_list(p, a, q.sql, bind_key_filter, account_sid, pg, sizeof(pp_key_t),
+                  fill_key_row, (void **)rows, n, more);
+}
+
+const pp_store_backend_t pp_store_sqlite = {
+    .name = "sqlite",
+    .open = be_open,
+    .close = be_close,
+    .apply = be_apply,
+    .account_get = be_account_get,
+    .account_list = be_account_list,
+    .key_get = be_key_get,
+    .key_list = be_key_list,
+    .message_get = be_message_get,
+    .message_list = be_message_list,
+    .message_count = be_message_count,
+};

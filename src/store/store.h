@@ -1,0 +1,216 @@
+/* store.h: the one typed interface to Pipit's persistent state.  No SQL
+ * exists above src/store/.  Backends (sqlite/, later postgres/) implement
+ * pp_store_backend_t; this facade adds what is common to all of them: the
+ * group-commit writer.
+ *
+ * Model.  Reads are synchronous and may run on any thread at once.  Writes
+ * are typed operations (pp_write_t) queued to one writer thread per store
+ * that applies everything queued so far in one transaction and commits it
+ * durably before it calls each write's `done` callback.  So a caller that
+ * answers only from `done` never acknowledges an uncommitted change, and
+ * many concurrent writers share one fsync (group commit).  Nothing in this
+ * interface assumes a single writer process: a backend may run several
+ * nodes against one database, and each write is self-contained (it carries
+ * its own conditions, e.g. "cancel only if scheduled"). */
+#ifndef PP_STORE_STORE_H
+#define PP_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "core/ids.h"
+
+typedef struct pp_store pp_store_t;
+
+/* ---- Rows ------------------------------------------------------------ */
+
+#define PP_TOKEN_SIZE 33 /* 32 hex + NUL */
+
+typedef struct {
+  int64_t seq; /* store-assigned, increasing; keyset for listing */
+  char sid[PP_SID_SIZE];
+  char owner_sid[PP_SID_SIZE]; /* parent account; == sid for a main account */
+  char friendly_name[65];
+  char status[12]; /* active | suspended | closed */
+  char auth_token[PP_TOKEN_SIZE];      /* secret: wipe after use */
+  char secondary_token[PP_TOKEN_SIZE]; /* "" when there is none */
+  int64_t secondary_created;
+  int64_t date_created, date_updated;
+} pp_account_t;
+
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char friendly_name[65];
+  unsigned char secret_hash[32]; /* BLAKE2b-256 of the secret; never the secret */
+  int64_t date_created, date_updated;
+} pp_key_t;
+
+/* Text fields of a message point into the arena given to the read, or into
+ * caller memory for writes. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char messaging_service_sid[PP_SID_SIZE]; /* "" when none */
+  const char *to, *from, *body;
+  const char *media_urls; /* newline-separated, "" when none */
+  const char *status_callback; /* NULL when none */
+  const char *error_message;   /* NULL when none */
+  const char *direction; /* inbound | outbound-api | outbound-call | outbound-reply */
+  const char *status;    /* queued | scheduled | canceled | sent | ... */
+  int num_media, num_segments, error_code, validity_period;
+  int64_t date_created, date_updated;
+  int64_t date_sent; /* 0: not sent */
+  int64_t send_at;   /* 0: not scheduled */
+} pp_message_t;
+
+/* ---- Writes ---------------------------------------------------------- */
+
+typedef enum {
+  PP_W_ACCOUNT_INSERT, /* u.account */
+  PP_W_ACCOUNT_UPDATE, /* u.account: name, status, tokens, date_updated by sid */
+  PP_W_KEY_INSERT,     /* u.key */
+  PP_W_KEY_UPDATE,     /* u.key: friendly_name, date_updated by sid+account */
+  PP_W_KEY_DELETE,     /* u.ref */
+  PP_W_MESSAGE_INSERT, /* u.message; seq is written back on success */
+  PP_W_MESSAGE_PATCH,  /* u.patch */
+  PP_W_MESSAGE_DELETE, /* u.ref */
+} pp_write_kind_t;
+
+typedef struct {
+  const char *account_sid, *sid;
+} pp_ref_t;
+
+typedef struct {
+  const char *account_sid, *sid;
+  const char *body;      /* non-NULL: set the body (redaction sets "") */
+  const char *status;    /* non-NULL: set the status ... */
+  const char *if_status; /* ... only when the current status is this */
+  int64_t date_updated;
+} pp_message_patch_t;
+
+typedef struct pp_write pp_write_t;
+
+/* pp_write_done_fn is called once per write, on the writer thread, after the
+ * transaction holding it committed (w->result == PP_OK) or failed.  It must
+ * not block; typically it wakes the request that waits for it. */
+typedef void (*pp_write_done_fn)(pp_write_t *w);
+
+struct pp_write {
+  pp_write_kind_t kind;
+  union {
+    pp_account_t *account;
+    pp_key_t *key;
+    pp_message_t *message;
+    pp_message_patch_t patch;
+    pp_ref_t ref;
+  } u;
+  /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
+   * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
+   * PP_ERR_STORE. */
+  pp_err_t result;
+  pp_write_done_fn done;
+  void *arg;
+  pp_write_t *next; /* the store's queue link */
+};
+
+/* ---- Lists ----------------------------------------------------------- */
+
+/* Keyset paging, newest first.  before_seq > 0: rows with seq < before_seq
+ * (the next page); after_seq > 0: rows with seq > after_seq (the previous
+ * page, still returned newest first). */
+typedef struct {
+  int64_t before_seq, after_seq;
+  size_t limit; /* 1..1000 */
+} pp_page_req_t;
+
+typedef struct {
+  const char *account_sid;
+  const char *to, *from;    /* NULL: any */
+  int64_t sent_from;        /* date_sent >= this (0: no bound) */
+  int64_t sent_until;       /* date_sent < this (0: no bound) */
+  pp_page_req_t page;
+} pp_message_filter_t;
+
+typedef struct {
+  const char *owner_sid;     /* the main account: itself and its subaccounts */
+  const char *friendly_name; /* NULL: any */
+  const char *status;        /* NULL: any */
+  pp_page_req_t page;
+} pp_account_filter_t;
+
+/* ---- Backend vtable -------------------------------------------------- */
+
+typedef struct pp_store_backend pp_store_backend_t;
+
+struct pp_store_backend {
+  const char *name;
+  /* Opens `target` (backend-specific), creating or migrating the schema. */
+  pp_err_t (*open)(const char *target, void **be_out);
+  void (*close)(void *be);
+  /* Applies `n` writes in one durable transaction.  Sets each w->result;
+   * returns PP_OK when the transaction committed (individual writes may
+   * still have failed), an error when nothing was committed. */
+  pp_err_t (*apply)(void *be, pp_write_t **ws, size_t n);
+  pp_err_t (*account_get)(void *be, const char *sid, pp_account_t *out);
+  pp_err_t (*account_list)(void *be, pp_arena_t *a, const pp_account_filter_t *f,
+                           pp_account_t **rows, size_t *n, bool *more);
+  pp_err_t (*key_get)(void *be, const char *sid, pp_key_t *out);
+  pp_err_t (*key_list)(void *be, pp_arena_t *a, const char *account_sid,
+                       const pp_page_req_t *p, pp_key_t **rows, size_t *n, bool *more);
+  pp_err_t (*message_get)(void *be, pp_arena_t *a, const char *account_sid,
+                          const char *sid, pp_message_t *out);
+  pp_err_t (*message_list)(void *be, pp_arena_t *a, const pp_message_filter_t *f,
+                           pp_message_t **rows, size_t *n, bool *more);
+  pp_err_t (*message_count)(void *be, int64_t *out);
+};
+
+/* ---- Facade ---------------------------------------------------------- */
+
+/* pp_store_open opens a store: "sqlite:DIR", "postgres://…" (not yet built:
+ * PP_ERR_INVALID_PARAM), or a bare directory (SQLite).  Starts the writer
+ * thread.  On success *out owns everything; free with pp_store_free. */
+pp_err_t pp_store_open(const char *url, pp_store_t **out);
+
+/* pp_store_free drains and stops the writer (queued writes are applied),
+ * then closes the backend.  NULL is a no-op. */
+void pp_store_free(pp_store_t *s);
+
+/* pp_store_submit queues `w`; its `done` runs later on the writer thread.
+ * Returns PP_ERR_CLOSED (and never calls done) once the store is closing. */
+pp_err_t pp_store_submit(pp_store_t *s, pp_write_t *w);
+
+/* pp_store_write queues `w` and waits for its commit; returns w->result.
+ * `w->done` is overwritten. */
+pp_err_t pp_store_write(pp_store_t *s, pp_write_t *w);
+
+/* Reads.  Errors: PP_ERR_NOT_FOUND, PP_ERR_NOMEM, PP_ERR_STORE.  `out` and
+ * the list outputs are written only on success; list rows live in `a`. */
+pp_err_t pp_store_account_get(pp_store_t *s, const char *sid, pp_account_t *out);
+pp_err_t pp_store_account_list(pp_store_t *s, pp_arena_t *a, const pp_account_filter_t *f,
+                               pp_account_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_key_get(pp_store_t *s, const char *sid, pp_key_t *out);
+pp_err_t pp_store_key_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                           const pp_page_req_t *p, pp_key_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_message_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *sid, pp_message_t *out);
+pp_err_t pp_store_message_list(pp_store_t *s, pp_arena_t *a, const pp_message_filter_t *f,
+                               pp_message_t **rows, size_t *n, bool *more);
+/* pp_store_message_count counts every message (for tests and metrics). */
+pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
+
+/* Statistics of the group-commit writer since open. */
+typedef struct {
+  uint64_t batches, writes, max_batch;
+} pp_store_stats_t;
+void pp_store_stats(pp_store_t *s, pp_store_stats_t *out);
+
+/* The SQLite backend (sqlite/sqlite.c). */
+extern const pp_store_backend_t pp_store_sqlite;
+
+#endif

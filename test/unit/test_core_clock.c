@@ -1,0 +1,50 @@
+/* RFC 2822 and ISO 8601 formatting and parsing. */
+#include "check.h"
+#include "core/clock.h"
+
+int main(void) {
+  char buf[PP_RFC2822_SIZE];
+  pp_rfc2822(0, buf);
+  CHECK_EQ_STR(buf, "Thu, 01 Jan 1970 00:00:00 +0000");
+  pp_rfc2822(1558719886, buf); /* the OpenAPI example */
+  CHECK_EQ_STR(buf, "Fri, 24 May 2019 17:44:46 +0000");
+  pp_rfc2822(951782400, buf);  /* a leap day */
+  CHECK_EQ_STR(buf, "Tue, 29 Feb 2000 00:00:00 +0000");
+  char iso[PP_ISO8601_SIZE];
+  pp_iso8601(1558719886, iso);
+  CHECK_EQ_STR(iso, "2019-05-24T17:44:46Z");
+
+  int64_t t = 0;
+  CHECK(pp_parse_rfc2822("Fri, 24 May 2019 17:44:46 +0000", &t));
+  CHECK_EQ_INT(t, 1558719886);
+  CHECK(pp_parse_rfc2822("24 May 2019 19:44:46 +0200", &t));
+  CHECK_EQ_INT(t, 1558719886);
+  CHECK(pp_parse_rfc2822("Fri, 24 May 2019 17:44:46 GMT", &t));
+  CHECK_EQ_INT(t, 1558719886);
+  CHECK(!pp_parse_rfc2822("Fri, 32 May 2019 17:44:46 +0000", &t));
+  CHECK(!pp_parse_rfc2822("Fri, 24 Foo 2019 17:44:46 +0000", &t));
+  CHECK(!pp_parse_rfc2822("", &t));
+
+  CHECK(pp_parse_iso8601("2019-05-24T17:44:46Z", &t));
+  CHECK_EQ_INT(t, 1558719886);
+  CHECK(pp_parse_iso8601("2019-05-24T17:44:46.123Z", &t));
+  CHECK_EQ_INT(t, 1558719886);
+  CHECK(pp_parse_iso8601("2019-05-24T12:44:46-05:00", &t));
+  CHECK_EQ_INT(t, 1558719886);
+  CHECK(pp_parse_iso8601("2019-05-24", &t));
+  CHECK_EQ_INT(t, 1558656000);
+  CHECK(!pp_parse_iso8601("2019-02-29", &t));
+  CHECK(pp_parse_iso8601("2020-02-29", &t));
+  CHECK(!pp_parse_iso8601("2019-05-24T25:00:00Z", &t));
+  CHECK(!pp_parse_iso8601("2019-05-24T17:44:46", &t)); /* a zone is required */
+  CHECK(!pp_parse_iso8601("2019-5-24", &t));
+  /* Round trip over a range of instants. */
+  int bad = 0;
+  for (int64_t x = 0; x < 4102444800; x += 86399 * 7 + 13) {
+    pp_rfc2822(x, buf);
+    int64_t y;
+    if (!pp_parse_rfc2822(buf, &y) || y != x) bad++;
+  }
+  CHECK_EQ_INT(bad, 0);
+  return check_report("core_clock");
+}
