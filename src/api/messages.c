@@ -24,7 +24,7 @@ static void render_message(pp_jw_t *w, const pp_message_t *m) {
   pp_jw_key(w, "num_segments");
   pp_jw_rawf(w, "\"%d\"", m->num_segments);
   pp_jw_kstr(w, "direction", m->direction);
-  pp_jw_kstr(w, "from", m->from);
+  pp_jw_kstr(w, "from", m->from[0] ? m->from : NULL);
   pp_jw_kstr(w, "to", m->to);
   pp_jw_kstr(w, "date_updated", updated);
   pp_jw_knull(w, "price");
@@ -297,10 +297,13 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
     if (i == 2) { /* that day (or from that instant to the end of its day) */
       f.sent_from = t;
       f.sent_until = t - t % 86400 + 86400;
+      f.has_sent_from = f.has_sent_until = true;
     } else if (i == 3) { /* on or before */
       f.sent_until = day ? t + 86400 : t + 1;
+      f.has_sent_until = true;
     } else { /* on or after */
       f.sent_from = t;
+      f.has_sent_from = true;
     }
   }
   char *filter_q = pp_buf_status(&filters) == PP_OK
@@ -308,10 +311,6 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
                        : NULL;
   pp_buf_cleanup(&filters);
   if (!filter_q) return PP_ERR_NOMEM;
-  if (f.sent_from && f.sent_until && f.sent_from >= f.sent_until) {
-    f.sent_from = 1; /* an empty range */
-    f.sent_until = 1;
-  }
 
   pp_message_t *rows;
   size_t n;

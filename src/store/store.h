@@ -132,8 +132,9 @@ typedef struct {
 typedef struct {
   const char *account_sid;
   const char *to, *from;    /* NULL: any */
-  int64_t sent_from;        /* date_sent >= this (0: no bound) */
-  int64_t sent_until;       /* date_sent < this (0: no bound) */
+  bool has_sent_from, has_sent_until;
+  int64_t sent_from;        /* date_sent >= this, when has_sent_from */
+  int64_t sent_until;       /* date_sent < this, when has_sent_until */
   pp_page_req_t page;
 } pp_message_filter_t;
 

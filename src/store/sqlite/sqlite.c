@@ -631,8 +631,8 @@ static pp_err_t be_message_list(void *p, pp_arena_t *a, const pp_message_filter_
   sqlb_add(&q, "SELECT " MSG_COLS " FROM messages WHERE account_sid = :account");
   if (f->to) sqlb_add(&q, " AND to_addr = :to");
   if (f->from) sqlb_add(&q, " AND from_addr = :from");
-  if (f->sent_from) sqlb_add(&q, " AND date_sent >= :sent_from AND date_sent > 0");
-  if (f->sent_until) sqlb_add(&q, " AND date_sent < :sent_until AND date_sent > 0");
+  if (f->has_sent_from) sqlb_add(&q, " AND date_sent >= :sent_from AND date_sent > 0");
+  if (f->has_sent_until) sqlb_add(&q, " AND date_sent < :sent_until AND date_sent > 0");
   page_clause(&q, &f->page);
   return run_list(p, a, q.sql, bind_message_filter, f, &f->page, sizeof(pp_message_t),
                   fill_message_row, (void **)rows, n, more);
