@@ -29,6 +29,7 @@ typedef struct {
   char account_sid[PP_SID_SIZE]; /* the account the credential belongs to */
   char key_sid[PP_SID_SIZE];     /* the API key, for PP_PRINCIPAL_KEY */
   bool is_main;                  /* the account is a main (not sub) account */
+  pp_account_t account;          /* the credential's account row, secrets wiped */
 } pp_principal_t;
 
 typedef struct {

@@ -56,6 +56,7 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
   }
   memcpy(p->account_sid, acc.sid, sizeof p->account_sid);
   p->is_main = strcmp(acc.owner_sid, acc.sid) == 0;
+  p->account = acc; /* tokens already wiped above */
   return PP_OK;
 }
 
@@ -63,6 +64,10 @@ pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *o
   pp_account_t acc;
   const char *mine = r->principal.account_sid;
   if (!pp_sid_valid(sid, "AC")) return PP_ERR_NOT_FOUND;
+  if (strcmp(sid, mine) == 0) { /* the common case: read once, at sign-in */
+    *out = r->principal.account;
+    return PP_OK;
+  }
   pp_err_t e = pp_store_account_get(r->api->store, sid, &acc);
   if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_NOT_FOUND : e;
   sodium_memzero(acc.auth_token, sizeof acc.auth_token);
