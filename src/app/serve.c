@@ -1,6 +1,7 @@
 /* serve.c: `pipit serve`: settings, master key, store, HTTP, signals. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -109,12 +110,6 @@ static int parse_flags(pp_config_t *c, int argc, char **argv, int pass_config) {
   return 0;
 }
 
-static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig) {
-  (void)sig;
-  stop_flag = 1;
-}
-
 int pp_cmd_serve(int argc, char **argv) {
   pp_config_t cfg;
   char why[128];
@@ -128,6 +123,15 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_log_set_level((pp_log_level_t)cfg.log_level);
   const char *off = getenv("PIPIT_TEST_CLOCK_OFFSET");
   if (off && *off) pp_clock_set_offset(strtoll(off, NULL, 10));
+
+  /* Block the stop signals before any thread starts, so every thread
+   * inherits the mask and only sigwait below receives them. */
+  sigset_t stop_set;
+  sigemptyset(&stop_set);
+  sigaddset(&stop_set, SIGINT);
+  sigaddset(&stop_set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+  signal(SIGPIPE, SIG_IGN);
 
   unsigned char *mk = pp_master_key_load(cfg.data_dir);
   if (!mk) return 1;
@@ -153,13 +157,6 @@ int pp_cmd_serve(int argc, char **argv) {
                        .threads = cfg.http_threads,
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
@@ -173,9 +170,9 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_log_info("serve", "listening on http://%s:%d (data %s)", cfg.listen_host, port,
               cfg.data_dir);
 
-  sigset_t none;
-  sigemptyset(&none);
-  while (!stop_flag) sigsuspend(&none);
+  int sig = 0;
+  while (sigwait(&stop_set, &sig) != 0) {
+  }
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
