@@ -296,7 +296,7 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
     }
     if (i == 2) { /* that day (or from that instant to the end of its day) */
       f.sent_from = t;
-      f.sent_until = t - t % 86400 + 86400;
+      f.sent_until = t - ((t % 86400) + 86400) % 86400 + 86400;
       f.has_sent_from = f.has_sent_until = true;
     } else if (i == 3) { /* on or before */
       f.sent_until = day ? t + 86400 : t + 1;

@@ -72,6 +72,13 @@ static bool digits(const char **p, int n, int *out) {
   return true;
 }
 
+/* Instants of years 1 to 9999 only: what pp_rfc2822 writes and both parsers
+ * read back. */
+static bool in_range(int64_t t) {
+  return t >= pp_days_from_civil(1, 1, 1) * 86400 &&
+         t <= pp_days_from_civil(9999, 12, 31) * 86400 + 86399;
+}
+
 static bool civil(int y, int mo, int d, int h, int mi, int s, int64_t *out) {
   if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > month_days(y, (unsigned)mo) ||
       h > 23 || mi > 59 || s > 60)
@@ -112,7 +119,7 @@ bool pp_parse_iso8601(const char *s, int64_t *out) {
   }
   if (*p != '\0') return false;
   int64_t t;
-  if (!civil(y, mo, d, h, mi, sec, &t)) return false;
+  if (!civil(y, mo, d, h, mi, sec, &t) || !in_range(t - zone)) return false;
   *out = t - zone;
   return true;
 }
@@ -155,7 +162,7 @@ bool pp_parse_rfc2822(const char *s, int64_t *out) {
   }
   if (*p != '\0') return false;
   int64_t t;
-  if (!civil(y, mo, d, h, mi, sec, &t)) return false;
+  if (!civil(y, mo, d, h, mi, sec, &t) || !in_range(t - zone)) return false;
   *out = t - zone;
   return true;
 }

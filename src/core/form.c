@@ -62,7 +62,8 @@ pp_err_t pp_form_parse(pp_form_t *f, pp_arena_t *arena, const char *s, size_t le
     size_t vlen = eq < end ? end - eq - 1 : 0;
     char *value = pp_arena_alloc(arena, vlen + 1);
     if (!name || !value) return PP_ERR_NOMEM;
-    pp_url_decode(name, s + start, eq - start, 1);
+    size_t nl = pp_url_decode(name, s + start, eq - start, 1);
+    if (memchr(name, '\0', nl)) return PP_ERR_BAD_REQUEST; /* "To%00x" is not "To" */
     size_t dl = pp_url_decode(value, s + eq + 1, vlen, 1);
     f->items[f->n++] = (pp_param_t){name, value, dl};
   }

@@ -224,13 +224,14 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   const char *uri = c->raw_uri ? c->raw_uri : "/";
   const char *q = strchr(uri, '?');
   size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-  char *path = pp_arena_alloc(&r->arena, plen + 1);
+  /* Routes match the path as sent: "%2F" is not a separator, and SIDs need no
+   * decoding. */
+  char *path = pp_arena_strndup(&r->arena, uri, plen);
   if (!path) return send_error(c, PP_ERR_NOMEM);
-  pp_url_decode(path, uri, plen, 0);
   r->path = path;
   pp_err_t e = PP_OK;
   if (q) e = pp_form_parse(&r->query, &r->arena, q + 1, strlen(q + 1));
-  if (e) return send_error(c, e == PP_ERR_TOO_BIG ? PP_ERR_BAD_REQUEST : e);
+  if (e) return send_error(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
 
   if (strcmp(path, "/healthz") == 0) {
     pp_buf_puts(&r->body, "{\"status\":\"ok\"}");
@@ -245,7 +246,7 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
     const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
     if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
       e = pp_form_parse(&r->form, &r->arena, c->upload.data, c->upload.len);
-      if (e) return send_error(c, e == PP_ERR_TOO_BIG ? PP_ERR_BAD_REQUEST : e);
+      if (e) return send_error(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
     }
   }
 

@@ -38,6 +38,12 @@ int main(void) {
   CHECK(!pp_parse_iso8601("2019-05-24T25:00:00Z", &t));
   CHECK(!pp_parse_iso8601("2019-05-24T17:44:46", &t)); /* a zone is required */
   CHECK(!pp_parse_iso8601("2019-5-24", &t));
+  /* Found by fuzz_dates: the zone must not carry an instant outside years
+   * 1..9999, which the formatter could not write back readably. */
+  CHECK(!pp_parse_iso8601("0001-01-01T13:27+23:59", &t));
+  CHECK(!pp_parse_rfc2822("Mon, 01 Jan 0001 00:00:00 +0100", &t));
+  CHECK(!pp_parse_rfc2822("31 Dec 9999 23:59:59 -0001", &t));
+  CHECK(pp_parse_rfc2822("31 Dec 9999 23:59:59 +0000", &t));
   /* Round trip over a range of instants. */
   int bad = 0;
   for (int64_t x = 0; x < 4102444800; x += 86399 * 7 + 13) {
