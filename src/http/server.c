@@ -122,7 +122,10 @@ static void wake(pp_api_req_t *r) {
   pthread_mutex_unlock(&c->mu);
   /* After the unlock: a suspended request cannot complete (and be freed)
    * before this resume. */
-  if (resume) MHD_resume_connection(conn);
+  if (resume) {
+    atomic_fetch_sub(&c->h->pending, 1); /* the write is done: shutdown may go on */
+    MHD_resume_connection(conn);
+  }
 }
 
 /* Runs a handler; on PP_ERR_AGAIN suspends until wake(), unless the write
@@ -181,27 +184,34 @@ static pp_method_t method_of(const char *m) {
   return PP_METHOD_OTHER;
 }
 
-/* Decodes "Authorization: Basic b64" into user and pass (sodium memory the
- * caller frees with sodium_free). */
+/* Decoded credentials live in one sodium_malloc'd scratch buffer per HTTP
+ * thread, allocated once (sodium_malloc maps guard pages; doing it per
+ * request cost a TLB shootdown each) and wiped after every request. */
+#define AUTH_SCRATCH 1100
+static _Thread_local char *auth_scratch;
+
+/* Decodes "Authorization: Basic b64" into user and pass inside the scratch
+ * buffer, which the caller wipes with sodium_memzero(buf, AUTH_SCRATCH).
+ * Returns the buffer, or NULL when there are no usable credentials. */
 static char *basic_auth(struct MHD_Connection *conn, const char **user, const char **pass) {
   const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
   if (!h || strncasecmp(h, "Basic ", 6) != 0) return NULL;
   h += 6;
   while (*h == ' ') h++;
   size_t n = strlen(h);
-  if (n == 0 || n > 1024) return NULL;
-  char *buf = sodium_malloc(n + 1);
-  if (!buf) return NULL;
+  if (n == 0 || n >= AUTH_SCRATCH) return NULL;
+  if (!auth_scratch && !(auth_scratch = sodium_malloc(AUTH_SCRATCH))) return NULL;
+  char *buf = auth_scratch;
   size_t len = 0;
-  if (sodium_base642bin((unsigned char *)buf, n, h, n, NULL, &len, NULL,
+  if (sodium_base642bin((unsigned char *)buf, AUTH_SCRATCH - 1, h, n, NULL, &len, NULL,
                         sodium_base64_VARIANT_ORIGINAL) != 0) {
-    sodium_free(buf);
+    sodium_memzero(buf, AUTH_SCRATCH);
     return NULL;
   }
   buf[len] = '\0';
   char *colon = memchr(buf, ':', len);
   if (!colon || strlen(buf) != len) {
-    sodium_free(buf);
+    sodium_memzero(buf, AUTH_SCRATCH);
     return NULL;
   }
   *colon = '\0';
@@ -257,7 +267,7 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   const char *user = NULL, *pass = NULL;
   char *secret = basic_auth(c->conn, &user, &pass);
   e = pp_api_authenticate(r, user, pass);
-  if (secret) sodium_free(secret);
+  if (secret) sodium_memzero(secret, AUTH_SCRATCH);
   if (e) return send_error(c, e);
   return run(c, pp_routes[c->route].handler);
 }
@@ -297,7 +307,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     return dispatch(c, method);
   case ST_READY:
-    atomic_fetch_sub(&c->h->pending, 1);
     return finish(c, c->req.cont(&c->req));
   case ST_WAITING:
     return MHD_YES; /* spurious call while suspended */
