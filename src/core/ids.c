@@ -2,7 +2,9 @@
 #include "core/ids.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 void pp_hex_random(char *out, size_t nbytes) {
   unsigned char raw[64];
@@ -17,9 +19,18 @@ void pp_hex_random(char *out, size_t nbytes) {
 }
 
 void pp_sid_new(char out[PP_SID_SIZE], const char prefix[2]) {
+  /* 48 bits of milliseconds, then 80 random bits: new SIDs sort after old
+   * ones, so the store's SID index grows at its right edge (random keys
+   * cost a page read per insert once the index outgrows the cache), and
+   * 80 bits still cannot be guessed. */
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  static const char hex[] = "0123456789abcdef";
   out[0] = prefix[0];
   out[1] = prefix[1];
-  pp_hex_random(out + 2, 16);
+  for (int i = 0; i < 12; i++) out[2 + i] = hex[(ms >> (44 - 4 * i)) & 15];
+  pp_hex_random(out + 14, 10);
 }
 
 bool pp_sid_valid(const char *s, const char prefix[2]) {

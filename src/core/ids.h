@@ -9,7 +9,8 @@
 #define PP_SID_LEN 34
 #define PP_SID_SIZE 35 /* with the NUL */
 
-/* pp_sid_new writes prefix (2 chars) + 32 random hex digits + NUL into out. */
+/* pp_sid_new writes prefix (2 chars) + 32 hex digits + NUL into out: 12 of
+ * milliseconds since 1970 (so SIDs sort by creation) and 20 random. */
 void pp_sid_new(char out[PP_SID_SIZE], const char prefix[2]);
 
 /* pp_sid_valid tells whether `s` is `prefix` + exactly 32 hex digits (either
