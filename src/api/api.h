@@ -115,6 +115,12 @@ pp_err_t pp_api_message_fetch(pp_api_req_t *r);    /* params: AccountSid, Sid */
 pp_err_t pp_api_message_update(pp_api_req_t *r);
 pp_err_t pp_api_message_delete(pp_api_req_t *r);
 
+pp_err_t pp_api_number_create(pp_api_req_t *r);    /* params: AccountSid */
+pp_err_t pp_api_number_list(pp_api_req_t *r);      /* params: AccountSid */
+pp_err_t pp_api_number_fetch(pp_api_req_t *r);     /* params: AccountSid, Sid */
+pp_err_t pp_api_number_update(pp_api_req_t *r);
+pp_err_t pp_api_number_delete(pp_api_req_t *r);
+
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 
 /* Parsed PageSize / Page / PageToken of a list request. */

@@ -62,7 +62,11 @@
     "Standard API keys cannot manage accounts, keys or auth tokens.")          \
   X(PP_ERR_NO_SECONDARY, 404, 20404,                                           \
     "The requested resource %s was not found")                                 \
-  X(PP_ERR_FRIENDLY_NAME, 400, 21200, "FriendlyName is too long: %s")
+  X(PP_ERR_FRIENDLY_NAME, 400, 21200, "FriendlyName is too long: %s")          \
+  X(PP_ERR_NUMBER_INVALID, 400, 21421, "PhoneNumber is invalid: %s")           \
+  X(PP_ERR_NUMBER_TAKEN, 400, 21422, "PhoneNumber is not available: %s")       \
+  X(PP_ERR_URL_INVALID, 400, 21502, "Invalid url: %s")                         \
+  X(PP_ERR_HTTP_METHOD, 400, 21200, "Invalid method, use GET or POST: %s")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

@@ -183,6 +183,19 @@ pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out) {
   return s->be_ops->message_count(s->be, out);
 }
 
+pp_err_t pp_store_number_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                             const char *sid, pp_number_t *out) {
+  return s->be_ops->number_get(s->be, a, account_sid, sid, NULL, out);
+}
+pp_err_t pp_store_number_find(pp_store_t *s, pp_arena_t *a, const char *phone_number,
+                              pp_number_t *out) {
+  return s->be_ops->number_get(s->be, a, NULL, NULL, phone_number, out);
+}
+pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filter_t *f,
+                              pp_number_t **rows, size_t *n, bool *more) {
+  return s->be_ops->number_list(s->be, a, f, rows, n, more);
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);

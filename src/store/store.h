@@ -69,6 +69,19 @@ typedef struct {
   int64_t send_at;   /* 0: not scheduled */
 } pp_message_t;
 
+/* A phone number an account owns (IncomingPhoneNumbers).  URL fields point
+ * into the read's arena, or caller memory for writes; NULL when unset. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE]; /* PN… */
+  char account_sid[PP_SID_SIZE];
+  char phone_number[20]; /* E.164 */
+  char friendly_name[65];
+  char sms_method[5], sms_fallback_method[5], status_callback_method[5]; /* GET | POST */
+  const char *sms_url, *sms_fallback_url, *status_callback;
+  int64_t date_created, date_updated;
+} pp_number_t;
+
 /* ---- Writes ---------------------------------------------------------- */
 
 typedef enum {
@@ -80,6 +93,9 @@ typedef enum {
   PP_W_MESSAGE_INSERT, /* u.message; seq is written back on success */
   PP_W_MESSAGE_PATCH,  /* u.patch */
   PP_W_MESSAGE_DELETE, /* u.ref */
+  PP_W_NUMBER_INSERT,  /* u.number; a taken phone_number is PP_ERR_CONFLICT */
+  PP_W_NUMBER_UPDATE,  /* u.number: every field but sid, account, number */
+  PP_W_NUMBER_DELETE,  /* u.ref */
 } pp_write_kind_t;
 
 typedef struct {
@@ -107,6 +123,7 @@ struct pp_write {
     pp_account_t *account;
     pp_key_t *key;
     pp_message_t *message;
+    pp_number_t *number;
     pp_message_patch_t patch;
     pp_ref_t ref;
   } u;
@@ -145,6 +162,13 @@ typedef struct {
   pp_page_req_t page;
 } pp_account_filter_t;
 
+typedef struct {
+  const char *account_sid;
+  const char *phone_number;  /* NULL: any */
+  const char *friendly_name; /* NULL: any */
+  pp_page_req_t page;
+} pp_number_filter_t;
+
 /* ---- Backend vtable -------------------------------------------------- */
 
 typedef struct pp_store_backend pp_store_backend_t;
@@ -169,6 +193,11 @@ struct pp_store_backend {
   pp_err_t (*message_list)(void *be, pp_arena_t *a, const pp_message_filter_t *f,
                            pp_message_t **rows, size_t *n, bool *more);
   pp_err_t (*message_count)(void *be, int64_t *out);
+  /* account_sid NULL: look the number up by phone_number in any account. */
+  pp_err_t (*number_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
+                         const char *phone_number, pp_number_t *out);
+  pp_err_t (*number_list)(void *be, pp_arena_t *a, const pp_number_filter_t *f,
+                          pp_number_t **rows, size_t *n, bool *more);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -202,6 +231,15 @@ pp_err_t pp_store_message_get(pp_store_t *s, pp_arena_t *a, const char *account_
                               const char *sid, pp_message_t *out);
 pp_err_t pp_store_message_list(pp_store_t *s, pp_arena_t *a, const pp_message_filter_t *f,
                                pp_message_t **rows, size_t *n, bool *more);
+/* pp_store_number_get reads number `sid` of `account_sid`;
+ * pp_store_number_find reads the number whose phone_number is given, in
+ * whichever account owns it (inbound routing, sender ownership). */
+pp_err_t pp_store_number_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                             const char *sid, pp_number_t *out);
+pp_err_t pp_store_number_find(pp_store_t *s, pp_arena_t *a, const char *phone_number,
+                              pp_number_t *out);
+pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filter_t *f,
+                              pp_number_t **rows, size_t *n, bool *more);
 /* pp_store_message_count counts every message (for tests and metrics). */
 pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
 

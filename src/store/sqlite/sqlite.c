@@ -20,6 +20,7 @@ enum {
   S_ACC_INS, S_ACC_UPD, S_ACC_GET,
   S_KEY_INS, S_KEY_UPD, S_KEY_DEL, S_KEY_GET,
   S_MSG_INS, S_MSG_PATCH, S_MSG_DEL, S_MSG_GET, S_MSG_COUNT,
+  S_NUM_INS, S_NUM_UPD, S_NUM_DEL, S_NUM_GET, S_NUM_FIND,
   S__COUNT
 };
 
@@ -30,6 +31,10 @@ enum {
                  "media_urls,status_callback,error_message,direction,status,num_media," \
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
+
+#define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
+                 "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
+                 "status_callback,date_created,date_updated"
 
 static const char *sql_text[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -58,9 +63,20 @@ static const char *sql_text[S__COUNT] = {
     [S_MSG_DEL] = "DELETE FROM messages WHERE account_sid=?1 AND sid=?2",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE account_sid=? AND sid=?",
     [S_MSG_COUNT] = "SELECT count(*) FROM messages",
+    [S_NUM_INS] = "INSERT INTO phone_numbers(sid,account_sid,phone_number,friendly_name,"
+                  "sms_method,sms_fallback_method,status_callback_method,sms_url,"
+                  "sms_fallback_url,status_callback,date_created,date_updated) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_NUM_UPD] = "UPDATE phone_numbers SET friendly_name=?3,sms_method=?4,"
+                  "sms_fallback_method=?5,status_callback_method=?6,sms_url=?7,"
+                  "sms_fallback_url=?8,status_callback=?9,date_updated=?10 "
+                  "WHERE sid=?1 AND account_sid=?2",
+    [S_NUM_DEL] = "DELETE FROM phone_numbers WHERE account_sid=?1 AND sid=?2",
+    [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
+    [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_number=?",
 };
 
-static const char *schema_v1 =
+static const char schema_v1[] =
     "CREATE TABLE accounts("
     " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, owner_sid TEXT NOT NULL,"
     " friendly_name TEXT NOT NULL, status TEXT NOT NULL, auth_token TEXT NOT NULL,"
@@ -83,6 +99,19 @@ static const char *schema_v1 =
     "CREATE INDEX messages_account ON messages(account_sid, seq);"
     "CREATE INDEX messages_to ON messages(account_sid, to_addr, seq);"
     "CREATE INDEX messages_from ON messages(account_sid, from_addr, seq);";
+
+static const char schema_v2[] =
+    "CREATE TABLE phone_numbers("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL,"
+    " phone_number TEXT NOT NULL UNIQUE, friendly_name TEXT NOT NULL,"
+    " sms_method TEXT NOT NULL, sms_fallback_method TEXT NOT NULL,"
+    " status_callback_method TEXT NOT NULL, sms_url TEXT, sms_fallback_url TEXT,"
+    " status_callback TEXT, date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX phone_numbers_account ON phone_numbers(account_sid, seq);";
+
+/* Schema steps in order; user_version counts the steps applied. */
+static const char *const migrations[] = {schema_v1, schema_v2};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
   sqlite3 *db;
@@ -142,29 +171,41 @@ static void conn_close(conn_t *c) {
   c->db = NULL;
 }
 
-static pp_err_t migrate(sqlite3 *db) {
+static int user_version(sqlite3 *db) {
   sqlite3_stmt *st;
-  int version = 0;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-    return db_err(db, "user_version");
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return -1;
   if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
-  if (version >= 1) return PP_OK;
-  char *msg = NULL;
-  char *sql = sqlite3_mprintf("BEGIN IMMEDIATE; %s PRAGMA user_version=1; COMMIT;", schema_v1);
-  if (!sql) return PP_ERR_NOMEM;
-  int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-  sqlite3_free(sql);
-  if (rc != SQLITE_OK) {
-    /* Another process may have migrated first: check again. */
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    pp_log_warn("sqlite", "migration: %s", msg ? msg : "?");
-    sqlite3_free(msg);
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-      return db_err(db, "user_version");
-    version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return version >= 1 ? PP_OK : PP_ERR_STORE;
+  return version;
+}
+
+/* Applies the missing schema steps, each in its own BEGIN IMMEDIATE
+ * transaction that re-checks the version, so two processes starting at once
+ * never apply a step twice. */
+static pp_err_t migrate(sqlite3 *db) {
+  for (int step = 0; step < N_MIGRATIONS; step++) {
+    if (user_version(db) > step) continue;
+    char *msg = NULL;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+      pp_log_error("sqlite", "migration %d: %s", step + 1, msg ? msg : "?");
+      sqlite3_free(msg);
+      return PP_ERR_STORE;
+    }
+    if (user_version(db) > step) { /* another process got here first */
+      sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+      continue;
+    }
+    char *sql = sqlite3_mprintf("%s PRAGMA user_version=%d;", migrations[step], step + 1);
+    int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+      pp_log_error("sqlite", "migration %d: %s", step + 1, msg ? msg : "?");
+      sqlite3_free(msg);
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      return PP_ERR_STORE;
+    }
   }
   return PP_OK;
 }
@@ -355,6 +396,33 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
     return result_of(c->db, rc, 0);
   }
+  case PP_W_NUMBER_INSERT:
+  case PP_W_NUMBER_UPDATE: {
+    pp_number_t *num = w->u.number;
+    bool ins = w->kind == PP_W_NUMBER_INSERT;
+    st = c->st[ins ? S_NUM_INS : S_NUM_UPD];
+    int i = 1;
+    bind_text(st, i++, num->sid);
+    bind_text(st, i++, num->account_sid);
+    if (ins) bind_text(st, i++, num->phone_number);
+    bind_text(st, i++, num->friendly_name);
+    bind_text(st, i++, num->sms_method);
+    bind_text(st, i++, num->sms_fallback_method);
+    bind_text(st, i++, num->status_callback_method);
+    bind_text(st, i++, num->sms_url);
+    bind_text(st, i++, num->sms_fallback_url);
+    bind_text(st, i++, num->status_callback);
+    if (ins) sqlite3_bind_int64(st, i++, num->date_created);
+    sqlite3_bind_int64(st, i++, num->date_updated);
+    rc = step_done(st);
+    if (ins && rc == SQLITE_DONE) num->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, !ins);
+  }
+  case PP_W_NUMBER_DELETE:
+    st = c->st[S_NUM_DEL];
+    bind_text(st, 1, w->u.ref.account_sid);
+    bind_text(st, 2, w->u.ref.sid);
+    return result_of(c->db, step_done(st), 1);
   case PP_W_MESSAGE_PATCH: {
     const pp_message_patch_t *p = &w->u.patch;
     st = c->st[S_MSG_PATCH];
@@ -492,6 +560,47 @@ static pp_err_t be_message_get(void *p, pp_arena_t *a, const char *account_sid,
   pp_err_t e = get_one(p, S_MSG_GET, account_sid, sid, fill_message, &f);
   if (!e && !f.ok) e = PP_ERR_NOMEM;
   if (!e) *out = m;
+  return e;
+}
+
+static bool row_number(pp_arena_t *a, sqlite3_stmt *st, pp_number_t *n) {
+  n->seq = sqlite3_column_int64(st, 0);
+  col_copy(n->sid, sizeof n->sid, st, 1);
+  col_copy(n->account_sid, sizeof n->account_sid, st, 2);
+  col_copy(n->phone_number, sizeof n->phone_number, st, 3);
+  col_copy(n->friendly_name, sizeof n->friendly_name, st, 4);
+  col_copy(n->sms_method, sizeof n->sms_method, st, 5);
+  col_copy(n->sms_fallback_method, sizeof n->sms_fallback_method, st, 6);
+  col_copy(n->status_callback_method, sizeof n->status_callback_method, st, 7);
+  n->sms_url = col_dup(a, st, 8);
+  n->sms_fallback_url = col_dup(a, st, 9);
+  n->status_callback = col_dup(a, st, 10);
+  n->date_created = sqlite3_column_int64(st, 11);
+  n->date_updated = sqlite3_column_int64(st, 12);
+  return (sqlite3_column_type(st, 8) == SQLITE_NULL || n->sms_url) &&
+         (sqlite3_column_type(st, 9) == SQLITE_NULL || n->sms_fallback_url) &&
+         (sqlite3_column_type(st, 10) == SQLITE_NULL || n->status_callback);
+}
+
+typedef struct {
+  pp_arena_t *a;
+  pp_number_t *n;
+  bool ok;
+} num_fill_t;
+
+static void fill_number(sqlite3_stmt *st, void *out) {
+  num_fill_t *f = out;
+  f->ok = row_number(f->a, st, f->n);
+}
+
+static pp_err_t be_number_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                              const char *phone_number, pp_number_t *out) {
+  pp_number_t n;
+  num_fill_t f = {a, &n, false};
+  pp_err_t e = account_sid ? get_one(p, S_NUM_GET, account_sid, sid, fill_number, &f)
+                           : get_one(p, S_NUM_FIND, phone_number, NULL, fill_number, &f);
+  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  if (!e) *out = n;
   return e;
 }
 
@@ -671,6 +780,29 @@ static pp_err_t be_key_list(void *p, pp_arena_t *a, const char *account_sid,
                   fill_key_row, (void **)rows, n, more);
 }
 
+static bool fill_number_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  return row_number(a, st, row);
+}
+
+static void bind_number_filter(sqlite3_stmt *st, const void *arg) {
+  const pp_number_filter_t *f = arg;
+  bind_named_text(st, ":account", f->account_sid);
+  bind_named_text(st, ":number", f->phone_number);
+  bind_named_text(st, ":name", f->friendly_name);
+}
+
+static pp_err_t be_number_list(void *p, pp_arena_t *a, const pp_number_filter_t *f,
+                               pp_number_t **rows, size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid = :account");
+  if (f->phone_number) sqlb_add(&q, " AND phone_number = :number");
+  if (f->friendly_name) sqlb_add(&q, " AND friendly_name = :name");
+  page_clause(&q, &f->page);
+  return run_list(p, a, q.sql, bind_number_filter, f, &f->page, sizeof(pp_number_t),
+                  fill_number_row, (void **)rows, n, more);
+}
+
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",
     .open = be_open,
@@ -683,4 +815,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .message_get = be_message_get,
     .message_list = be_message_list,
     .message_count = be_message_count,
+    .number_get = be_number_get,
+    .number_list = be_number_list,
 };

@@ -1,0 +1,240 @@
+/* numbers.c: the 2010-04-01 IncomingPhoneNumber resource: the numbers an
+ * account owns, with where its inbound SMS and status callbacks go. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/phone.h"
+
+static void render_number(pp_jw_t *w, const pp_number_t *n) {
+  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
+  pp_rfc2822(n->date_created, created);
+  pp_rfc2822(n->date_updated, updated);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "account_sid", n->account_sid);
+  pp_jw_knull(w, "address_sid");
+  pp_jw_kstr(w, "address_requirements", "none");
+  pp_jw_kstr(w, "api_version", "2010-04-01");
+  pp_jw_key(w, "beta");
+  pp_jw_bool(w, false);
+  pp_jw_key(w, "capabilities");
+  pp_jw_rawf(w, "{\"voice\":false,\"sms\":true,\"mms\":false,\"fax\":false}");
+  pp_jw_kstr(w, "date_created", created);
+  pp_jw_kstr(w, "date_updated", updated);
+  pp_jw_kstr(w, "friendly_name", n->friendly_name);
+  pp_jw_knull(w, "identity_sid");
+  pp_jw_kstr(w, "phone_number", n->phone_number);
+  pp_jw_kstr(w, "origin", "twilio");
+  pp_jw_kstr(w, "sid", n->sid);
+  pp_jw_knull(w, "sms_application_sid");
+  pp_jw_kstr(w, "sms_fallback_method", n->sms_fallback_method);
+  pp_jw_kstr(w, "sms_fallback_url", n->sms_fallback_url ? n->sms_fallback_url : "");
+  pp_jw_kstr(w, "sms_method", n->sms_method);
+  pp_jw_kstr(w, "sms_url", n->sms_url ? n->sms_url : "");
+  pp_jw_kstr(w, "status_callback", n->status_callback ? n->status_callback : "");
+  pp_jw_kstr(w, "status_callback_method", n->status_callback_method);
+  pp_jw_knull(w, "trunk_sid");
+  pp_jw_key(w, "uri");
+  pp_jw_rawf(w, "\"/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json\"", n->account_sid,
+             n->sid);
+  pp_jw_kstr(w, "voice_receive_mode", "voice");
+  pp_jw_knull(w, "voice_application_sid");
+  pp_jw_key(w, "voice_caller_id_lookup");
+  pp_jw_bool(w, false);
+  pp_jw_kstr(w, "voice_fallback_method", "POST");
+  pp_jw_kstr(w, "voice_fallback_url", "");
+  pp_jw_kstr(w, "voice_method", "POST");
+  pp_jw_kstr(w, "voice_url", "");
+  pp_jw_kstr(w, "emergency_status", "Inactive");
+  pp_jw_knull(w, "emergency_address_sid");
+  pp_jw_kstr(w, "emergency_address_status", "unregistered");
+  pp_jw_knull(w, "bundle_sid");
+  pp_jw_kstr(w, "status", "in-use");
+  pp_jw_kstr(w, "type", "local");
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t respond_number(pp_api_req_t *r, int status, const pp_number_t *n) {
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  render_number(&w, n);
+  r->status = status;
+  return pp_buf_status(&r->body);
+}
+
+static pp_err_t path_account(pp_api_req_t *r, pp_account_t *acc) {
+  pp_err_t e = pp_api_account_access(r, r->params[0], acc);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+static bool url_ok(const char *u) {
+  if (!*u) return true; /* "" clears */
+  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
+  if (strlen(u) > 2048) return false;
+  for (const char *p = u; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
+  return strstr(u, "://")[3] != '\0';
+}
+
+/* Applies the settable fields of the form to `n`; shared by create and
+ * update.  Strings are arena copies or form values (both outlive the write). */
+static pp_err_t apply_form(pp_api_req_t *r, pp_number_t *n) {
+  static const struct {
+    const char *param;
+    size_t off;
+  } urls[] = {{"SmsUrl", offsetof(pp_number_t, sms_url)},
+              {"SmsFallbackUrl", offsetof(pp_number_t, sms_fallback_url)},
+              {"StatusCallback", offsetof(pp_number_t, status_callback)}};
+  static const struct {
+    const char *param;
+    size_t off;
+  } methods[] = {{"SmsMethod", offsetof(pp_number_t, sms_method)},
+                 {"SmsFallbackMethod", offsetof(pp_number_t, sms_fallback_method)},
+                 {"StatusCallbackMethod", offsetof(pp_number_t, status_callback_method)}};
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (name) {
+    if (strlen(name) >= sizeof n->friendly_name)
+      return pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
+    snprintf(n->friendly_name, sizeof n->friendly_name, "%s", name);
+  }
+  for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+    const char *v = pp_form_get(&r->form, urls[i].param);
+    if (!v) continue;
+    if (!url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
+    *(const char **)((char *)n + urls[i].off) = *v ? v : NULL;
+  }
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+    const char *v = pp_form_get(&r->form, methods[i].param);
+    if (!v) continue;
+    if (strcasecmp(v, "GET") != 0 && strcasecmp(v, "POST") != 0)
+      return pp_api_fail(r, PP_ERR_HTTP_METHOD, methods[i].param);
+    snprintf((char *)n + methods[i].off, 5, "%s", strcasecmp(v, "GET") == 0 ? "GET" : "POST");
+  }
+  return PP_OK;
+}
+
+static pp_err_t number_written(pp_api_req_t *r) {
+  pp_number_t *n = r->state;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_NUMBER_TAKEN, n->phone_number);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  return respond_number(r, r->write.kind == PP_W_NUMBER_INSERT ? 201 : 200, n);
+}
+
+pp_err_t pp_api_number_create(pp_api_req_t *r) {
+  pp_account_t acc;
+  pp_err_t e = path_account(r, &acc);
+  if (e) return e;
+  const char *phone = pp_form_get(&r->form, "PhoneNumber");
+  if (!phone || !pp_phone_is_e164(phone))
+    return pp_api_fail(r, PP_ERR_NUMBER_INVALID, phone ? phone : "(missing)");
+  pp_number_t *n = pp_arena_alloc(&r->arena, sizeof *n);
+  if (!n) return PP_ERR_NOMEM;
+  memset(n, 0, sizeof *n);
+  pp_sid_new(n->sid, "PN");
+  memcpy(n->account_sid, acc.sid, sizeof n->account_sid);
+  snprintf(n->phone_number, sizeof n->phone_number, "%s", phone);
+  snprintf(n->friendly_name, sizeof n->friendly_name, "%s", phone);
+  memcpy(n->sms_method, "POST", 5);
+  memcpy(n->sms_fallback_method, "POST", 5);
+  memcpy(n->status_callback_method, "POST", 5);
+  if ((e = apply_form(r, n))) return e;
+  n->date_created = n->date_updated = pp_clock_now();
+  r->state = n;
+  r->write.kind = PP_W_NUMBER_INSERT;
+  r->write.u.number = n;
+  return pp_api_submit(r, number_written);
+}
+
+static pp_err_t load(pp_api_req_t *r, pp_number_t *n) {
+  pp_account_t acc;
+  pp_err_t e = path_account(r, &acc);
+  if (e) return e;
+  e = pp_store_number_get(r->api->store, &r->arena, acc.sid, r->params[1], n);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_number_fetch(pp_api_req_t *r) {
+  pp_number_t n;
+  pp_err_t e = load(r, &n);
+  return e ? e : respond_number(r, 200, &n);
+}
+
+pp_err_t pp_api_number_update(pp_api_req_t *r) {
+  pp_number_t *n = pp_arena_alloc(&r->arena, sizeof *n);
+  if (!n) return PP_ERR_NOMEM;
+  pp_err_t e = load(r, n);
+  if (e) return e;
+  if ((e = apply_form(r, n))) return e;
+  n->date_updated = pp_clock_now();
+  r->state = n;
+  r->write.kind = PP_W_NUMBER_UPDATE;
+  r->write.u.number = n;
+  return pp_api_submit(r, number_written);
+}
+
+static pp_err_t number_deleted(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (!e) r->status = 204;
+  return e;
+}
+
+pp_err_t pp_api_number_delete(pp_api_req_t *r) {
+  pp_account_t acc;
+  pp_err_t e = path_account(r, &acc);
+  if (e) return e;
+  char *acc_sid = pp_arena_strdup(&r->arena, acc.sid);
+  if (!acc_sid) return PP_ERR_NOMEM;
+  r->write.kind = PP_W_NUMBER_DELETE;
+  r->write.u.ref = (pp_ref_t){acc_sid, r->params[1]};
+  return pp_api_submit(r, number_deleted);
+}
+
+pp_err_t pp_api_number_list(pp_api_req_t *r) {
+  pp_account_t acc;
+  pp_err_t e = path_account(r, &acc);
+  if (e) return e;
+  pp_api_page_t pg;
+  if ((e = pp_api_page_parse(r, &pg))) return e;
+  pp_number_filter_t f = {.account_sid = acc.sid, .page = pg.req};
+  f.phone_number = pp_form_get(&r->query, "PhoneNumber");
+  f.friendly_name = pp_form_get(&r->query, "FriendlyName");
+  pp_number_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_number_list(r->api->store, &r->arena, &f, &rows, &n, &more))) return e;
+  pp_buf_t q;
+  pp_buf_init(&q, 1024);
+  if (f.phone_number) {
+    pp_buf_puts(&q, "PhoneNumber=");
+    pp_buf_url_encode(&q, f.phone_number);
+    pp_buf_putc(&q, '&');
+  }
+  if (f.friendly_name) {
+    pp_buf_puts(&q, "FriendlyName=");
+    pp_buf_url_encode(&q, f.friendly_name);
+    pp_buf_putc(&q, '&');
+  }
+  char *filters = pp_buf_status(&q) ? NULL : pp_arena_strdup(&r->arena, q.data ? q.data : "");
+  pp_buf_cleanup(&q);
+  char *base =
+      pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json", acc.sid);
+  if (!filters || !base) return PP_ERR_NOMEM;
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_key(&w, "incoming_phone_numbers");
+  pp_jw_arr_begin(&w);
+  for (size_t i = 0; i < n; i++) render_number(&w, &rows[i]);
+  pp_jw_arr_end(&w);
+  pp_api_list_envelope(r, &w, base, filters, &pg, n, more, n ? rows[0].seq : 0,
+                       n ? rows[n - 1].seq : 0);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}

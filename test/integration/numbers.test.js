@@ -1,0 +1,82 @@
+// IncomingPhoneNumbers: an account's numbers and where their SMS go.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { useServer, expectRestError, RFC2822 } from './harness.js';
+
+describe('incoming phone numbers', () => {
+  const ctx = useServer();
+  let acct; let client; let other; let otherClient; let pn;
+  const NUMBER = '+15005550006';
+
+  before(async () => {
+    acct = await ctx.server.createAccount('Numbers');
+    other = await ctx.server.createAccount('Numbers Other');
+    client = ctx.server.client(acct.sid, acct.auth_token);
+    otherClient = ctx.server.client(other.sid, other.auth_token);
+  });
+
+  it('create takes the number with its SMS settings (201)', async () => {
+    pn = await client.incomingPhoneNumbers.create({
+      phoneNumber: NUMBER, friendlyName: 'support line',
+      smsUrl: 'https://example.com/sms', smsMethod: 'GET',
+      statusCallback: 'https://example.com/status',
+    });
+    assert.match(pn.sid, /^PN[0-9a-f]{32}$/);
+    assert.equal(pn.accountSid, acct.sid);
+    assert.equal(pn.phoneNumber, NUMBER);
+    assert.equal(pn.friendlyName, 'support line');
+    assert.equal(pn.smsUrl, 'https://example.com/sms');
+    assert.equal(pn.smsMethod, 'GET');
+    assert.equal(pn.statusCallback, 'https://example.com/status');
+    assert.equal(pn.capabilities.sms, true);
+    assert.match(pn.dateCreated.toUTCString().replace('GMT', '+0000'), RFC2822);
+    const ex = ctx.server.recorder.last((e) => e.method === 'post' && e.url.endsWith('/IncomingPhoneNumbers.json'));
+    assert.equal(ex.status, 201);
+  });
+
+  it('fetch, list and the PhoneNumber filter find it', async () => {
+    const f = await client.incomingPhoneNumbers(pn.sid).fetch();
+    assert.equal(f.phoneNumber, NUMBER);
+    const all = await client.incomingPhoneNumbers.list();
+    assert.deepEqual(all.map((n) => n.sid), [pn.sid]);
+    const hit = await client.incomingPhoneNumbers.list({ phoneNumber: NUMBER });
+    assert.equal(hit.length, 1);
+    const miss = await client.incomingPhoneNumbers.list({ phoneNumber: '+15005550007' });
+    assert.equal(miss.length, 0);
+  });
+
+  it('update changes the SMS settings; an empty SmsUrl clears it', async () => {
+    const u = await client.incomingPhoneNumbers(pn.sid).update({ smsUrl: 'https://example.com/v2', smsMethod: 'POST' });
+    assert.equal(u.smsUrl, 'https://example.com/v2');
+    assert.equal(u.smsMethod, 'POST');
+    assert.equal(u.friendlyName, 'support line');
+    const cleared = await client.incomingPhoneNumbers(pn.sid).update({ smsUrl: '' });
+    assert.equal(cleared.smsUrl, '');
+  });
+
+  it('refuses a number another account holds (21422) and malformed input', async () => {
+    await expectRestError(otherClient.incomingPhoneNumbers.create({ phoneNumber: NUMBER }),
+      { status: 400, code: 21422 });
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: '12345' }),
+      { status: 400, code: 21421 });
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: '+15005550008', smsUrl: 'ftp://x' }),
+      { status: 400, code: 21502 });
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: '+15005550008', smsMethod: 'PUT' }),
+      { status: 400, code: 21200 });
+  });
+
+  it("another account cannot see or change it (404 20404)", async () => {
+    await expectRestError(otherClient.api.v2010.accounts(other.sid).incomingPhoneNumbers(pn.sid).fetch(),
+      { status: 404, code: 20404 });
+    await expectRestError(otherClient.api.v2010.accounts(other.sid).incomingPhoneNumbers(pn.sid).remove(),
+      { status: 404, code: 20404 });
+    assert.equal((await otherClient.incomingPhoneNumbers.list()).length, 0);
+  });
+
+  it('delete releases it (204), and the number can be taken again', async () => {
+    assert.equal(await client.incomingPhoneNumbers(pn.sid).remove(), true);
+    await expectRestError(client.incomingPhoneNumbers(pn.sid).fetch(), { status: 404, code: 20404 });
+    const again = await otherClient.incomingPhoneNumbers.create({ phoneNumber: NUMBER });
+    assert.equal(again.accountSid, other.sid);
+  });
+});
