@@ -1,0 +1,912 @@
+/* The ESME session against the in-tree development SMSC (and, for the
+ * protocol corners, a scripted peer) on 127.0.0.1 with ephemeral ports.
+ * Run one case: test_smpp_session <case>; no argument runs them all.  Every
+ * wait is on a condition with a deadline. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "channel/smpp/dlr.h"
+#include "channel/smpp/segment.h"
+#include "channel/smpp/session.h"
+#include "channel/smpp/smsc.h"
+#include "check.h"
+
+#define SYSID "pipit"
+#define PASSWD "pw123"
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- What the callbacks saw --------------------------------------------- */
+
+#define MAX_TAGS 4096
+#define MAX_MO 16
+#define IDLEN 65 /* a message_id with its NUL */
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  /* submits, by tag */
+  int reports[MAX_TAGS];
+  uint32_t status[MAX_TAGS];
+  char mid[MAX_TAGS][IDLEN];
+  uint64_t n_reports, n_ok, n_no_answer, n_timeout, n_not_sent, n_other, n_dup;
+  /* receipts */
+  uint64_t n_receipts, n_delivrd, n_undeliv, n_receipt_bad;
+  char (*rid)[IDLEN]; /* receipted ids in arrival order */
+  /* MO: whole texts after reassembly */
+  char mo[MAX_MO][1600];
+  int n_mo;
+  char parts[8][800];
+  int parts_have, parts_total;
+  /* on_deliver answers this many with ESME_RX_T_APPN first */
+  int refuse_delivers;
+  uint64_t n_refused, n_data_sm;
+  /* state */
+  bool bound;
+  int n_up, n_down;
+  uint32_t bind_err[256];
+  int n_bind_err;
+} harness_t;
+
+static harness_t *harness_new(void) {
+  harness_t *h = calloc(1, sizeof *h);
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&h->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  h->rid = calloc(MAX_TAGS, sizeof *h->rid);
+  return h;
+}
+
+static void harness_free(harness_t *h) {
+  pthread_mutex_destroy(&h->mu);
+  pthread_cond_destroy(&h->cv);
+  free(h->rid);
+  free(h);
+}
+
+/* Waits (mutex held) for a signal or `ms`, whichever comes first. */
+static void timed_wait(harness_t *h, int ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_nsec += (long)ms * 1000000L;
+  ts.tv_sec += ts.tv_nsec / 1000000000L;
+  ts.tv_nsec %= 1000000000L;
+  pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+}
+
+/* Waits until `cond` holds (evaluated with the harness locked; it may also
+ * read SMSC or session counters, hence the 10 ms re-check) or `ms` pass,
+ * then CHECKs it. */
+#define WAIT_CHECK(h, ms, cond)                                                                \
+  do {                                                                                         \
+    int64_t dl_ = now_ms() + (ms);                                                             \
+    pthread_mutex_lock(&(h)->mu);                                                              \
+    while (!(cond) && now_ms() < dl_) timed_wait((h), 10);                                     \
+    bool ok_ = (cond);                                                                         \
+    pthread_mutex_unlock(&(h)->mu);                                                            \
+    if (!ok_) fprintf(stderr, "%s:%d: timed out waiting for %s\n", __FILE__, __LINE__, #cond); \
+    CHECK(ok_);                                                                                \
+  } while (0)
+
+static void on_submit_resp(void *arg, uint64_t tag, uint32_t st, const char *mid) {
+  harness_t *h = arg;
+  pthread_mutex_lock(&h->mu);
+  if (tag < MAX_TAGS) {
+    if (h->reports[tag]++) h->n_dup++;
+    h->status[tag] = st;
+    snprintf(h->mid[tag], sizeof h->mid[tag], "%s", mid);
+  }
+  h->n_reports++;
+  if (st == PP_ESME_ROK)
+    h->n_ok++;
+  else if (st == PP_SMPP_STATUS_NO_ANSWER)
+    h->n_no_answer++;
+  else if (st == PP_SMPP_STATUS_TIMEOUT)
+    h->n_timeout++;
+  else if (st == PP_SMPP_STATUS_NOT_SENT)
+    h->n_not_sent++;
+  else
+    h->n_other++;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* Text of a deliver_sm part after its UDH, as UTF-8. */
+static void part_text(const pp_smpp_pdu_t *p, char *out, size_t cap, pp_smpp_udh_t *udh) {
+  const pp_smpp_deliver_sm_t *d = &p->body.deliver_sm;
+  memset(udh, 0, sizeof *udh);
+  size_t off = 0;
+  if ((d->esm_class & PP_SMPP_ESM_UDHI) &&
+      pp_smpp_udh_parse(d->short_message, d->sm_length, udh) == PP_OK)
+    off = udh->udh_len;
+  size_t n = 0;
+  if (pp_smpp_text_to_utf8(d->data_coding, d->short_message + off, d->sm_length - off, out, cap,
+                           &n) != PP_OK)
+    out[0] = '\0';
+}
+
+static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *p) {
+  harness_t *h = arg;
+  pthread_mutex_lock(&h->mu);
+  if (h->refuse_delivers > 0) {
+    h->refuse_delivers--;
+    h->n_refused++;
+    pthread_mutex_unlock(&h->mu);
+    return PP_ESME_RX_T_APPN;
+  }
+  if (p->h.command_id == PP_SMPP_DATA_SM) {
+    h->n_data_sm++;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    return PP_ESME_ROK;
+  }
+  const pp_smpp_deliver_sm_t *d = &p->body.deliver_sm;
+  if ((d->esm_class & PP_SMPP_ESM_TYPE_MASK) == PP_SMPP_ESM_RECEIPT) {
+    pp_smpp_dlr_t r;
+    char tlv_id[65] = "";
+    uint8_t ms = 0;
+    bool ok = pp_smpp_dlr_parse((const char *)d->short_message, d->sm_length, &r) == PP_OK &&
+              pp_smpp_get_receipted_message_id(p, tlv_id, sizeof tlv_id) == PP_OK &&
+              pp_smpp_get_message_state(p, &ms) == PP_OK && strcmp(tlv_id, r.id) == 0 &&
+              pp_smpp_dlr_state_from_message_state(ms) == r.state;
+    if (!ok) h->n_receipt_bad++;
+    if (h->n_receipts < MAX_TAGS) snprintf(h->rid[h->n_receipts], IDLEN, "%s", tlv_id);
+    h->n_receipts++;
+    if (r.state == PP_SMPP_DLR_DELIVERED) h->n_delivrd++;
+    if (r.state == PP_SMPP_DLR_UNDELIVERABLE) h->n_undeliv++;
+  } else {
+    pp_smpp_udh_t u;
+    char text[800];
+    part_text(p, text, sizeof text, &u);
+    if (!u.concat) {
+      if (h->n_mo < MAX_MO) snprintf(h->mo[h->n_mo++], sizeof h->mo[0], "%s", text);
+    } else if (u.total <= 8) {
+      snprintf(h->parts[u.seq - 1], sizeof h->parts[0], "%s", text);
+      h->parts_total = u.total;
+      if (++h->parts_have == u.total && h->n_mo < MAX_MO) {
+        char *m = h->mo[h->n_mo++];
+        m[0] = '\0';
+        for (int i = 0; i < u.total; i++) strncat(m, h->parts[i], sizeof h->mo[0] - strlen(m) - 1);
+        h->parts_have = 0;
+      }
+    }
+  }
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+  return PP_ESME_ROK;
+}
+
+static void on_state(void *arg, bool bound) {
+  harness_t *h = arg;
+  pthread_mutex_lock(&h->mu);
+  h->bound = bound;
+  if (bound)
+    h->n_up++;
+  else
+    h->n_down++;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void on_bind_error(void *arg, uint32_t st) {
+  harness_t *h = arg;
+  pthread_mutex_lock(&h->mu);
+  if (h->n_bind_err < 256) h->bind_err[h->n_bind_err] = st;
+  h->n_bind_err++;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- Set-up ---------------------------------------------------------------- */
+
+static pp_smsc_t *smsc_up(pp_smsc_opts_t *o) {
+  if (!o->system_id) o->system_id = SYSID;
+  if (!o->password) o->password = PASSWD;
+  if (!o->host) o->host = "127.0.0.1";
+  pp_smsc_t *smsc = NULL;
+  pp_err_t e = pp_smsc_start(o, &smsc);
+  CHECK_EQ_INT(e, PP_OK);
+  if (e != PP_OK) exit(check_report("test_smpp_session"));
+  return smsc;
+}
+
+static pp_smpp_session_opts_t sess_opts(harness_t *h, uint16_t port) {
+  pp_smpp_session_opts_t o = {.name = "test",
+                              .host = "127.0.0.1",
+                              .port = port,
+                              .system_id = SYSID,
+                              .password = PASSWD,
+                              .reconnect_min_ms = 20,
+                              .reconnect_max_ms = 500,
+                              .throttle_min_ms = 20,
+                              .on_submit_resp = on_submit_resp,
+                              .on_deliver = on_deliver,
+                              .on_state = on_state,
+                              .on_bind_error = on_bind_error,
+                              .arg = h};
+  return o;
+}
+
+static pp_smpp_session_t *sess_up(pp_smpp_session_opts_t *o) {
+  pp_smpp_session_t *s = NULL;
+  pp_err_t e = pp_smpp_session_start(o, &s);
+  CHECK_EQ_INT(e, PP_OK);
+  if (e != PP_OK) exit(check_report("test_smpp_session"));
+  return s;
+}
+
+static pp_smsc_stats_t smsc_st(pp_smsc_t *m) {
+  pp_smsc_stats_t st;
+  pp_smsc_stats(m, &st);
+  return st;
+}
+
+static pp_smpp_session_stats_t sess_st(pp_smpp_session_t *s) {
+  pp_smpp_session_stats_t st;
+  pp_smpp_session_stats(s, &st);
+  return st;
+}
+
+/* Builds a submit_sm of one part of `text` into the heap PDU `p`. */
+static void make_submit(pp_smpp_pdu_t *p, const char *to, const char *text, uint8_t rd) {
+  pp_smpp_pdu_init(p, PP_SMPP_SUBMIT_SM, 0);
+  pp_smpp_submit_sm_t *b = &p->body.submit_sm;
+  snprintf(b->source_addr, sizeof b->source_addr, "15550001111");
+  b->source_addr_ton = b->source_addr_npi = 1;
+  snprintf(b->destination_addr, sizeof b->destination_addr, "%s", to);
+  b->dest_addr_ton = b->dest_addr_npi = 1;
+  b->registered_delivery = rd;
+  pp_smpp_part_t part;
+  size_t n = 0;
+  CHECK_EQ_INT(pp_smpp_segment(text, strlen(text), NULL, &part, 1, &n), PP_OK);
+  CHECK_EQ_INT(pp_smpp_part_apply(&part, p), PP_OK);
+}
+
+/* Submits, waiting for room while the queue is full. */
+static void submit_wait(harness_t *h, pp_smpp_session_t *s, const pp_smpp_pdu_t *p, uint64_t tag) {
+  int64_t dl = now_ms() + 10000;
+  for (;;) {
+    pp_err_t e = pp_smpp_session_submit(s, p, tag);
+    if (e == PP_OK) return;
+    CHECK_EQ_INT(e, PP_ERR_AGAIN);
+    if (e != PP_ERR_AGAIN || now_ms() > dl) return;
+    pthread_mutex_lock(&h->mu);
+    timed_wait(h, 5); /* a report frees room in the queue */
+    pthread_mutex_unlock(&h->mu);
+  }
+}
+
+static void submit_n(harness_t *h, pp_smpp_session_t *s, uint64_t first, int n, uint8_t rd) {
+  pp_smpp_pdu_t *p = malloc(sizeof *p);
+  for (int i = 0; i < n; i++) {
+    char to[21], text[40];
+    snprintf(to, sizeof to, "1555%07d", (int)(first + (uint64_t)i));
+    snprintf(text, sizeof text, "message %d", (int)(first + (uint64_t)i));
+    make_submit(p, to, text, rd);
+    submit_wait(h, s, p, first + (uint64_t)i);
+  }
+  free(p);
+}
+
+/* ---- Cases ------------------------------------------------------------------- */
+
+static void t_bind(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  CHECK_EQ_INT(smsc_st(m).binds, 1);
+  CHECK_EQ_INT(sess_st(s).bound, 1);
+  pp_smpp_session_stop(s);
+  CHECK(!h->bound);
+  CHECK_EQ_INT(h->n_down, 1);
+  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 1 && smsc_st(m).open_connections == 0);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static int cmp_mid(const void *a, const void *b) {
+  return strcmp(a, b);
+}
+
+static void t_submits(void) {
+  enum { N = 1000 };
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {.dlr_delay_ms = 20, .dlr_fail_percent = 5};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  submit_n(h, s, 0, N, 1);
+  WAIT_CHECK(h, 20000, h->n_reports == N);
+  CHECK_EQ_INT(h->n_ok, N);
+  CHECK_EQ_INT(h->n_dup, 0);
+  WAIT_CHECK(h, 20000, h->n_receipts == N);
+  CHECK_EQ_INT(h->n_receipt_bad, 0);
+  CHECK_EQ_INT(h->n_delivrd + h->n_undeliv, N);
+  CHECK(h->n_undeliv > 0 && h->n_undeliv < N / 5); /* about 5% */
+  /* Every receipt names exactly one submitted message. */
+  static char ids[N][IDLEN];
+  for (int i = 0; i < N; i++) memcpy(ids[i], h->mid[i], IDLEN);
+  qsort(ids, N, IDLEN, cmp_mid);
+  int unique = 1, matched = 0;
+  for (int i = 1; i < N; i++) unique += strcmp(ids[i - 1], ids[i]) != 0;
+  CHECK_EQ_INT(unique, N);
+  for (int i = 0; i < N; i++) matched += bsearch(h->rid[i], ids, N, IDLEN, cmp_mid) != NULL;
+  CHECK_EQ_INT(matched, N);
+  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == N);
+  pp_smsc_stats_t st = smsc_st(m);
+  CHECK_EQ_INT(st.submits, N);
+  CHECK_EQ_INT(st.receipts_sent, N);
+  CHECK_EQ_INT(sess_st(s).delivers, N);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static const pp_smsc_message_t *find_msg(const pp_smsc_message_t *ms, size_t n, const char *id) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(ms[i].message_id, id) == 0) return &ms[i];
+  return NULL;
+}
+
+static void t_text(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  pp_smpp_session_t *s = sess_up(&so);
+  const char *gsm = "Hello {world} @ £5 ~ €10 [ok] ^_^ \\o/ Üñìöé Ä ß: all GSM-7";
+  const char *ucs = "Привет, мир! 👋 日本語 and ASCII";
+  pp_smpp_pdu_t *p = malloc(sizeof *p);
+  make_submit(p, "15557654321", gsm, 0);
+  CHECK_EQ_INT(p->body.submit_sm.data_coding, PP_SMPP_DC_DEFAULT);
+  submit_wait(h, s, p, 1);
+  make_submit(p, "15557654322", ucs, 0);
+  CHECK_EQ_INT(p->body.submit_sm.data_coding, PP_SMPP_DC_UCS2);
+  submit_wait(h, s, p, 2);
+  free(p);
+  WAIT_CHECK(h, 5000, h->n_reports == 2);
+  CHECK_EQ_INT(h->n_ok, 2);
+  pp_smsc_message_t *ms = calloc(8, sizeof *ms);
+  size_t n = 0;
+  CHECK_EQ_INT(pp_smsc_messages(m, ms, 8, &n), 2);
+  CHECK_EQ_INT(n, 2);
+  const pp_smsc_message_t *a = find_msg(ms, n, h->mid[1]), *b = find_msg(ms, n, h->mid[2]);
+  CHECK(a && b);
+  if (a && b) {
+    CHECK_EQ_STR(a->text, gsm);
+    CHECK_EQ_INT(a->data_coding, 0);
+    CHECK_EQ_STR(a->destination_addr, "15557654321");
+    CHECK_EQ_STR(a->source_addr, "15550001111");
+    CHECK_EQ_STR(b->text, ucs);
+    CHECK_EQ_INT(b->data_coding, 8);
+    CHECK(!a->binary && !b->binary);
+  }
+  free(ms);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_throttle(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  pp_smsc_throttle_next(m, 5);
+  submit_n(h, s, 0, 20, 0);
+  WAIT_CHECK(h, 10000, h->n_reports == 20);
+  CHECK_EQ_INT(h->n_ok, 20); /* throttling is never reported as a failure */
+  CHECK_EQ_INT(h->n_dup, 0);
+  pp_smpp_session_stats_t ss = sess_st(s);
+  CHECK_EQ_INT(ss.throttled, 5);
+  CHECK_EQ_INT(ss.submits_sent, 25);
+  pp_smsc_stats_t st = smsc_st(m);
+  CHECK_EQ_INT(st.submits, 20);
+  CHECK_EQ_INT(st.submits_throttled, 5);
+  /* A longer episode: the pause grows, then everything still goes. */
+  pp_smsc_throttle_next(m, 30);
+  submit_n(h, s, 100, 10, 0);
+  WAIT_CHECK(h, 15000, h->n_reports == 30);
+  CHECK_EQ_INT(h->n_ok, 30);
+  CHECK_EQ_INT(smsc_st(m).submits_throttled, 35);
+  CHECK(sess_st(s).throttle_pause_ms <= 80); /* 20, 40, 80: grown, then halving */
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_restart(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  uint16_t port = pp_smsc_port(m);
+  pp_smpp_session_opts_t so = sess_opts(h, port);
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  submit_n(h, s, 0, 100, 0);
+  WAIT_CHECK(h, 5000, h->n_ok == 100);
+  /* Submits the SMSC reads but never answers, then the SMSC dies. */
+  pp_smsc_set_silent(m, true);
+  submit_n(h, s, 100, 50, 0);
+  WAIT_CHECK(h, 5000, smsc_st(m).submits_held == 50);
+  pp_smsc_stop(m);
+  WAIT_CHECK(h, 5000, h->n_reports == 150 && !h->bound);
+  CHECK_EQ_INT(h->n_no_answer, 50);
+  for (int i = 100; i < 150; i++) CHECK_EQ_INT(h->status[i], PP_SMPP_STATUS_NO_ANSWER);
+  /* Submits made while it is down wait in the queue. */
+  submit_n(h, s, 200, 100, 0);
+  mo.port = port;
+  m = smsc_up(&mo);
+  WAIT_CHECK(h, 10000, h->n_up == 2);
+  WAIT_CHECK(h, 10000, h->n_reports == 250);
+  CHECK_EQ_INT(h->n_ok, 200);
+  CHECK_EQ_INT(h->n_dup, 0);
+  CHECK_EQ_INT(smsc_st(m).submits, 100);
+  CHECK_EQ_INT(sess_st(s).binds, 2);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_enquire(void) {
+  harness_t *h = harness_new();
+  /* Ours: enquire_link every 50 ms of silence, answered by the SMSC. */
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  so.enquire_link_ms = 50;
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, sess_st(s).enquire_answered >= 3 && smsc_st(m).enquire_links >= 3);
+  CHECK_EQ_INT(sess_st(s).binds, 1);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  /* Theirs: the SMSC asks every 30 ms, the session answers. */
+  pp_smsc_opts_t mo2 = {.enquire_link_ms = 30};
+  m = smsc_up(&mo2);
+  pp_smpp_session_opts_t so2 = sess_opts(h, pp_smsc_port(m));
+  s = sess_up(&so2);
+  WAIT_CHECK(h, 5000, sess_st(s).enquire_received >= 3 && smsc_st(m).enquire_answered >= 3);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_badpass(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {.password = "secret"};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  so.password = "wrong";
+  so.reconnect_max_ms = 2000;
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 10000, h->n_bind_err >= 6); /* the 6th comes after the 5th backoff */
+  for (int i = 0; i < 5; i++) CHECK_EQ_INT(h->bind_err[i], PP_ESME_RINVPASWD);
+  pp_smpp_session_stats_t ss = sess_st(s);
+  CHECK(ss.reconnect_ceiling_ms >= 320); /* 20 ms doubled per failure */
+  CHECK(ss.reconnect_ceiling_ms <= 2000);
+  CHECK_EQ_INT(ss.bound, 0);
+  CHECK_EQ_INT(ss.binds, 0);
+  CHECK_EQ_INT(h->n_up, 0);
+  CHECK(smsc_st(m).bind_failures >= 5);
+  CHECK_EQ_INT(smsc_st(m).binds, 0);
+  /* Submits wait; stop reports them as never sent. */
+  submit_n(h, s, 0, 3, 0);
+  pp_smpp_session_stop(s);
+  CHECK_EQ_INT(h->n_not_sent, 3);
+  /* A wrong system_id is told apart. */
+  pthread_mutex_lock(&h->mu);
+  h->n_bind_err = 0;
+  pthread_mutex_unlock(&h->mu);
+  so.password = "secret";
+  so.system_id = "nobody";
+  s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->n_bind_err >= 1);
+  CHECK_EQ_INT(h->bind_err[0], PP_ESME_RINVSYSID);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  /* Nobody listening: connect failures, retried. */
+  pthread_mutex_lock(&h->mu);
+  h->n_bind_err = 0;
+  pthread_mutex_unlock(&h->mu);
+  pp_smpp_session_opts_t so2 = sess_opts(h, so.port);
+  s = sess_up(&so2);
+  WAIT_CHECK(h, 5000, h->n_bind_err >= 2);
+  CHECK_EQ_INT(h->bind_err[0], PP_SMPP_STATUS_CONNECT_FAILED);
+  pp_smpp_session_stop(s);
+  harness_free(h);
+}
+
+static void t_mo(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  /* Injected before anyone binds: waits for a receiver. */
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "+15551230000", "15550001111", "Early bird"), PP_OK);
+  h->refuse_delivers = 1; /* the first is refused once: sent again */
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 10000, h->n_mo == 1);
+  CHECK_EQ_STR(h->mo[0], "Early bird");
+  CHECK_EQ_INT(h->n_refused, 1);
+  const char *ucs = "Привет 👋 from a phone";
+  char longtext[400];
+  for (int i = 0; i < 300; i++) longtext[i] = (char)('a' + i % 26);
+  longtext[300] = '\0';
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230001", "15550001111", "Hi {there} €"), PP_OK);
+  WAIT_CHECK(h, 5000, h->n_mo == 2);
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230002", "15550001111", ucs), PP_OK);
+  WAIT_CHECK(h, 5000, h->n_mo == 3);
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "Alpha", "15550001111", longtext), PP_OK);
+  WAIT_CHECK(h, 5000, h->n_mo == 4);
+  CHECK_EQ_STR(h->mo[1], "Hi {there} €");
+  CHECK_EQ_STR(h->mo[2], ucs);
+  CHECK_EQ_STR(h->mo[3], longtext);
+  WAIT_CHECK(h, 5000, smsc_st(m).mo_acked == 5); /* 1 + 1 + 1 + 2 parts */
+  CHECK_EQ_INT(smsc_st(m).deliver_errors, 1);
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "", "1", "x"), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "123456789012345678901", "1", "x"), PP_ERR_INVALID_PARAM);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_timeout(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  so.resp_timeout_ms = 200;
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  pp_smsc_set_silent(m, true);
+  submit_n(h, s, 0, 3, 0);
+  WAIT_CHECK(h, 5000, h->n_reports == 3);
+  CHECK_EQ_INT(h->n_timeout, 3);
+  CHECK(h->bound); /* the link itself is fine */
+  pp_smsc_set_silent(m, false);
+  submit_n(h, s, 3, 1, 0);
+  WAIT_CHECK(h, 5000, h->n_reports == 4);
+  CHECK_EQ_INT(h->status[3], PP_ESME_ROK);
+  CHECK_EQ_INT(sess_st(s).binds, 1);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_stop(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  so.window = 2;
+  so.stop_timeout_ms = 400;
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  pp_smsc_set_silent(m, true);
+  submit_n(h, s, 0, 10, 0);
+  WAIT_CHECK(h, 5000, smsc_st(m).submits_held == 2);
+  pp_smpp_session_stop(s);
+  /* Everything is reported before stop returns. */
+  CHECK_EQ_INT(h->n_reports, 10);
+  CHECK_EQ_INT(h->n_no_answer, 2);
+  CHECK_EQ_INT(h->n_not_sent, 8);
+  CHECK_EQ_INT(h->n_dup, 0);
+  CHECK_EQ_INT(h->n_down, 1);
+  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 1);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_tps(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  so.tps = 200; /* burst 4 */
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  int64_t t0 = now_ms();
+  submit_n(h, s, 0, 100, 0);
+  WAIT_CHECK(h, 10000, h->n_reports == 100);
+  int64_t took = now_ms() - t0;
+  /* 96 tokens at 200/s take 480 ms: a lower bound, whatever the machine. */
+  CHECK(took >= 400);
+  CHECK_EQ_INT(h->n_ok, 100);
+  pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+static void t_txrx(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  so.bind_mode = PP_SMPP_BIND_TX_RX;
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  CHECK_EQ_INT(smsc_st(m).binds, 2);
+  CHECK_EQ_INT(h->n_up, 1);
+  submit_n(h, s, 0, 100, 1);
+  WAIT_CHECK(h, 10000, h->n_ok == 100 && h->n_receipts == 100);
+  CHECK_EQ_INT(h->n_receipt_bad, 0);
+  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230001", "15550001111", "to the receiver"), PP_OK);
+  WAIT_CHECK(h, 5000, h->n_mo == 1);
+  pp_smpp_session_stop(s);
+  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 2);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+/* ---- A scripted peer, for the protocol corners ------------------------------------ */
+
+static int listen_any(uint16_t *port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof a;
+  CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 8) == 0);
+  getsockname(fd, (struct sockaddr *)&a, &al);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+static bool wait_fd(int fd, int ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  return poll(&p, 1, ms) == 1;
+}
+
+static int accept_within(int lfd, int ms) {
+  if (!wait_fd(lfd, ms)) return -1;
+  return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static bool read_full(int fd, uint8_t *b, size_t n) {
+  for (size_t got = 0; got < n;) {
+    if (!wait_fd(fd, 5000)) return false;
+    ssize_t r = recv(fd, b + got, n - got, 0);
+    if (r <= 0) return false;
+    got += (size_t)r;
+  }
+  return true;
+}
+
+/* Reads one PDU into *p; false on EOF, timeout or a bad PDU. */
+static bool peer_read(int fd, pp_smpp_pdu_t *p) {
+  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
+  if (!read_full(fd, buf, 4)) return false;
+  size_t need = 0;
+  if (pp_smpp_frame_len(buf, 4, &need) != PP_OK || !read_full(fd, buf + 4, need - 4)) return false;
+  return pp_smpp_pdu_decode(buf, need, p) == PP_OK;
+}
+
+static void peer_raw(int fd, const void *b, size_t n) {
+  CHECK(send(fd, b, n, MSG_NOSIGNAL) == (ssize_t)n);
+}
+
+static void peer_send(int fd, const pp_smpp_pdu_t *p) {
+  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
+  size_t n = 0;
+  CHECK_EQ_INT(pp_smpp_pdu_encode(p, buf, sizeof buf, &n), PP_OK);
+  peer_raw(fd, buf, n);
+}
+
+/* Accepts the session, checks its bind_transceiver and answers it. */
+static int peer_accept_bind(int lfd, pp_smpp_pdu_t *p) {
+  int fd = accept_within(lfd, 5000);
+  CHECK(fd >= 0);
+  if (fd < 0) return -1;
+  CHECK(peer_read(fd, p));
+  CHECK_EQ_INT(p->h.command_id, PP_SMPP_BIND_TRANSCEIVER);
+  CHECK_EQ_STR(p->body.bind_transceiver.system_id, SYSID);
+  CHECK_EQ_STR(p->body.bind_transceiver.password, PASSWD);
+  CHECK_EQ_INT(p->body.bind_transceiver.interface_version, 0x34);
+  pp_smpp_pdu_init_resp(p, p, PP_ESME_ROK);
+  snprintf(p->body.bind_transceiver_resp.system_id, 16, "peer");
+  peer_send(fd, p);
+  return fd;
+}
+
+static void *stop_thread(void *s) {
+  pp_smpp_session_stop(s);
+  return NULL;
+}
+
+static void t_peer(void) {
+  harness_t *h = harness_new();
+  uint16_t port = 0;
+  int lfd = listen_any(&port);
+  pp_smpp_pdu_t *p = malloc(sizeof *p), *q = malloc(sizeof *q);
+  pp_smpp_session_opts_t so = sess_opts(h, port);
+  so.stop_timeout_ms = 3000;
+  pp_smpp_session_t *s = sess_up(&so);
+  int fd = peer_accept_bind(lfd, p);
+  WAIT_CHECK(h, 5000, h->bound);
+
+  /* enquire_link is answered. */
+  pp_smpp_pdu_init(p, PP_SMPP_ENQUIRE_LINK, 1001);
+  peer_send(fd, p);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
+  CHECK_EQ_INT(q->h.sequence_number, 1001);
+
+  /* An unknown command: generic_nack ESME_RINVCMDID with its sequence. */
+  static const uint8_t unknown[] = {0, 0, 0, 16, 0, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0x03, 0xEA};
+  peer_raw(fd, unknown, sizeof unknown);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_GENERIC_NACK);
+  CHECK_EQ_INT(q->h.command_status, PP_ESME_RINVCMDID);
+  CHECK_EQ_INT(q->h.sequence_number, 1002);
+
+  /* A deliver_sm cut short: its _resp with the decoder's status. */
+  static const uint8_t cut[] = {0, 0, 0, 19, 0,    0,    0,   5,   0,  0,
+                                0, 0, 0, 0,  0x03, 0xEB, 'a', 'b', 'c'};
+  peer_raw(fd, cut, sizeof cut);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_DELIVER_SM_RESP);
+  CHECK(q->h.command_status != PP_ESME_ROK);
+  CHECK_EQ_INT(q->h.sequence_number, 1003);
+
+  /* deliver_sm is answered with what on_deliver returns. */
+  pthread_mutex_lock(&h->mu);
+  h->refuse_delivers = 1;
+  pthread_mutex_unlock(&h->mu);
+  pp_smpp_pdu_init(p, PP_SMPP_DELIVER_SM, 1004);
+  snprintf(p->body.deliver_sm.source_addr, 21, "15551112222");
+  snprintf(p->body.deliver_sm.destination_addr, 21, "15553334444");
+  memcpy(p->body.deliver_sm.short_message, "hello", 5);
+  p->body.deliver_sm.sm_length = 5;
+  peer_send(fd, p);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_DELIVER_SM_RESP);
+  CHECK_EQ_INT(q->h.command_status, PP_ESME_RX_T_APPN);
+  p->h.sequence_number = 1005;
+  peer_send(fd, p);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_status, PP_ESME_ROK);
+  CHECK_EQ_INT(q->h.sequence_number, 1005);
+  WAIT_CHECK(h, 2000, h->n_mo == 1);
+  CHECK_EQ_STR(h->mo[0], "hello");
+
+  /* data_sm goes to on_deliver too, and gets a data_sm_resp. */
+  pp_smpp_pdu_init(p, PP_SMPP_DATA_SM, 1010);
+  snprintf(p->body.data_sm.source_addr, 65, "15551112222");
+  CHECK_EQ_INT(pp_smpp_add_message_payload(p, "payload", 7), PP_OK);
+  peer_send(fd, p);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_DATA_SM_RESP);
+  CHECK_EQ_INT(q->h.command_status, PP_ESME_ROK);
+  CHECK_EQ_INT(q->h.sequence_number, 1010);
+  WAIT_CHECK(h, 2000, h->n_data_sm == 1);
+
+  /* A refused submit is reported with the SMSC's status. */
+  submit_n(h, s, 0, 1, 0);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_SUBMIT_SM);
+  CHECK_EQ_STR(q->body.submit_sm.destination_addr, "15550000000");
+  pp_smpp_pdu_init_resp(p, q, PP_ESME_RINVDSTADR);
+  peer_send(fd, p);
+  WAIT_CHECK(h, 2000, h->n_reports == 1);
+  CHECK_EQ_INT(h->status[0], PP_ESME_RINVDSTADR);
+
+  /* Throttled: sent again with a new sequence number, then accepted. */
+  submit_n(h, s, 1, 1, 0);
+  CHECK(peer_read(fd, q));
+  uint32_t seq1 = q->h.sequence_number;
+  pp_smpp_pdu_init_resp(p, q, PP_ESME_RTHROTTLED);
+  peer_send(fd, p);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_SUBMIT_SM);
+  CHECK(q->h.sequence_number != seq1);
+  CHECK_EQ_STR(q->body.submit_sm.destination_addr, "15550000001");
+  pp_smpp_pdu_init_resp(p, q, PP_ESME_ROK);
+  snprintf(p->body.submit_sm_resp.message_id, 65, "abc123");
+  /* a stray response first: ignored */
+  pp_smpp_pdu_init(q, PP_SMPP_SUBMIT_SM_RESP, 77777);
+  peer_send(fd, q);
+  peer_send(fd, p);
+  WAIT_CHECK(h, 2000, h->n_reports == 2);
+  CHECK_EQ_INT(h->status[1], PP_ESME_ROK);
+  CHECK_EQ_STR(h->mid[1], "abc123");
+  CHECK_EQ_INT(h->n_dup, 0);
+
+  /* The peer unbinds: answered, closed, and the session comes back. */
+  pp_smpp_pdu_init(p, PP_SMPP_UNBIND, 1006);
+  peer_send(fd, p);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_UNBIND_RESP);
+  CHECK_EQ_INT(q->h.sequence_number, 1006);
+  uint8_t b;
+  CHECK(wait_fd(fd, 5000) && recv(fd, &b, 1, 0) == 0); /* closed by the session */
+  close(fd);
+  fd = peer_accept_bind(lfd, p);
+  WAIT_CHECK(h, 5000, h->n_up == 2);
+
+  /* An unframeable length: generic_nack ESME_RINVCMDLEN, then close. */
+  static const uint8_t bad_len[] = {0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 9};
+  peer_raw(fd, bad_len, sizeof bad_len);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_GENERIC_NACK);
+  CHECK_EQ_INT(q->h.command_status, PP_ESME_RINVCMDLEN);
+  CHECK(wait_fd(fd, 5000) && recv(fd, &b, 1, 0) == 0);
+  close(fd);
+  fd = peer_accept_bind(lfd, p);
+  WAIT_CHECK(h, 5000, h->n_up == 3);
+
+  /* stop: the session unbinds and waits for the answer. */
+  pthread_t th;
+  pthread_create(&th, NULL, stop_thread, s);
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_UNBIND);
+  pp_smpp_pdu_init_resp(p, q, PP_ESME_ROK);
+  peer_send(fd, p);
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(h->n_reports, 2);
+  close(fd);
+  close(lfd);
+  free(p);
+  free(q);
+  harness_free(h);
+}
+
+static void t_start_errors(void) {
+  pp_smpp_session_t *s = NULL;
+  pp_smpp_session_opts_t o = {.host = "127.0.0.1", .port = 1, .system_id = "x"};
+  CHECK_EQ_INT(pp_smpp_session_start(&o, &s), PP_ERR_INVALID_PARAM); /* no callback */
+  o.on_submit_resp = on_submit_resp;
+  o.password = "123456789";
+  CHECK_EQ_INT(pp_smpp_session_start(&o, &s), PP_ERR_INVALID_PARAM);
+  o.password = "";
+  o.system_id = "1234567890123456";
+  CHECK_EQ_INT(pp_smpp_session_start(&o, &s), PP_ERR_INVALID_PARAM);
+  CHECK(s == NULL);
+  pp_smpp_session_stop(NULL);
+  CHECK_EQ_STR(pp_smpp_session_status_name(PP_SMPP_STATUS_NO_ANSWER), "NO_ANSWER");
+  CHECK_EQ_STR(pp_smpp_session_status_name(PP_ESME_RTHROTTLED), "ESME_RTHROTTLED");
+}
+
+static const struct {
+  const char *name;
+  void (*fn)(void);
+} cases[] = {{"bind", t_bind},         {"submits", t_submits}, {"text", t_text},
+             {"throttle", t_throttle}, {"restart", t_restart}, {"enquire", t_enquire},
+             {"peer", t_peer},         {"badpass", t_badpass}, {"mo", t_mo},
+             {"timeout", t_timeout},   {"stop", t_stop},       {"tps", t_tps},
+             {"txrx", t_txrx}};
+
+int main(int argc, char **argv) {
+  t_start_errors();
+  bool ran = false;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) continue;
+    int64_t t0 = now_ms();
+    cases[i].fn();
+    fprintf(stderr, "case %s: %lld ms\n", cases[i].name, (long long)(now_ms() - t0));
+    ran = true;
+  }
+  if (!ran) {
+    fprintf(stderr, "unknown case '%s'\n", argv[1]);
+    return 2;
+  }
+  return check_report("test_smpp_session");
+}
