@@ -2,6 +2,7 @@
  * run while `pipit serve` uses it (the store takes care of concurrency). */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
@@ -11,8 +12,153 @@
 #include "store/store.h"
 
 static void admin_usage(FILE *f) {
-  fputs("usage: pipit admin [--data DIR | --store URL] account create --name NAME [--json]\n",
+  fputs("usage: pipit admin [--data DIR | --store URL] COMMAND\n"
+        "  account create --name NAME [--json]\n"
+        "  carrier add NAME --smpp HOST:PORT --system-id ID --password PW [--system-type T]\n"
+        "              [--bind trx|tx+rx] [--window N] [--mps N] [--binds N]\n"
+        "  carrier list | carrier remove NAME\n"
+        "  route add --prefix +1 --carrier NAME [--priority N]\n"
+        "  route list | route remove --prefix P --carrier NAME\n"
+        "A running pipit serve picks carrier and route changes up within seconds.\n",
         f);
+}
+
+static int int_arg(const char *v, int lo, int hi, int *out) {
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (!*v || *end || n < lo || n > hi) return -1;
+  *out = (int)n;
+  return 0;
+}
+
+static int put(char *dst, size_t size, const char *v, const char *what) {
+  if (strlen(v) >= size) {
+    fprintf(stderr, "pipit admin: %s is at most %zu characters\n", what, size - 1);
+    return -1;
+  }
+  memcpy(dst, v, strlen(v) + 1);
+  return 0;
+}
+
+static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what) {
+  pp_err_t e = pp_store_write(store, w);
+  if (e == PP_ERR_NOT_FOUND) {
+    fprintf(stderr, "pipit admin: no such %s\n", what);
+    return 1;
+  }
+  if (e) {
+    fprintf(stderr, "pipit admin: cannot change the %s: %s\n", what, pp_err_name(e));
+    return 1;
+  }
+  return 0;
+}
+
+static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
+  if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+    pp_arena_t a;
+    pp_arena_init(&a, 0);
+    pp_carrier_t *cs;
+    size_t n;
+    if (pp_store_carrier_all(store, &a, &cs, &n)) return 1;
+    for (size_t i = 0; i < n; i++) {
+      printf("%s\t%s:%d\tsystem-id=%s\tbind=%s\twindow=%d\tmps=%d\tbinds=%d\n", cs[i].name,
+             cs[i].host, cs[i].port, cs[i].system_id, cs[i].bind_mode, cs[i].window, cs[i].mps,
+             cs[i].binds);
+      sodium_memzero(cs[i].password, sizeof cs[i].password);
+    }
+    pp_arena_cleanup(&a);
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[0], "remove") == 0) {
+    pp_write_t w = {.kind = PP_W_CARRIER_DELETE, .u.name = argv[1]};
+    return write_or_say(store, &w, "carrier");
+  }
+  if (argc < 2 || strcmp(argv[0], "add") != 0) return 2;
+  pp_carrier_t c;
+  memset(&c, 0, sizeof c);
+  if (put(c.name, sizeof c.name, argv[1], "the name")) return 2;
+  snprintf(c.bind_mode, sizeof c.bind_mode, "trx");
+  c.window = 50;
+  c.binds = 1;
+  int have_smpp = 0, rc = 0;
+  for (int i = 2; i < argc && !rc; i++) {
+    const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) {
+      rc = 2;
+      break;
+    }
+    i++;
+    if (strcmp(k, "--smpp") == 0) {
+      const char *colon = strrchr(v, ':');
+      if (!colon || colon == v || (size_t)(colon - v) >= sizeof c.host ||
+          int_arg(colon + 1, 1, 65535, &c.port)) {
+        rc = 2;
+      } else {
+        memcpy(c.host, v, (size_t)(colon - v));
+        c.host[colon - v] = '\0';
+        have_smpp = 1;
+      }
+    } else if (strcmp(k, "--system-id") == 0) {
+      rc = put(c.system_id, sizeof c.system_id - 1, v, "--system-id") ? 2 : 0;
+    } else if (strcmp(k, "--password") == 0) {
+      rc = put(c.password, sizeof c.password - 1, v, "--password") ? 2 : 0;
+    } else if (strcmp(k, "--system-type") == 0) {
+      rc = put(c.system_type, sizeof c.system_type - 1, v, "--system-type") ? 2 : 0;
+    } else if (strcmp(k, "--bind") == 0) {
+      rc = strcmp(v, "trx") && strcmp(v, "tx+rx") ? 2 : 0;
+      if (!rc) snprintf(c.bind_mode, sizeof c.bind_mode, "%s", v);
+    } else if (strcmp(k, "--window") == 0) {
+      rc = int_arg(v, 1, 10000, &c.window) ? 2 : 0;
+    } else if (strcmp(k, "--mps") == 0) {
+      rc = int_arg(v, 0, 1000000, &c.mps) ? 2 : 0;
+    } else if (strcmp(k, "--binds") == 0) {
+      rc = int_arg(v, 1, 16, &c.binds) ? 2 : 0;
+    } else {
+      rc = 2;
+    }
+  }
+  if (!rc && (!have_smpp || !c.system_id[0])) rc = 2;
+  if (!rc) {
+    c.date_created = c.date_updated = pp_clock_now();
+    pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
+    rc = write_or_say(store, &w, "carrier");
+  }
+  sodium_memzero(c.password, sizeof c.password);
+  return rc;
+}
+
+static int route_cmd(pp_store_t *store, int argc, char **argv) {
+  if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+    pp_arena_t a;
+    pp_arena_init(&a, 0);
+    pp_route_rule_t *rs;
+    size_t n;
+    if (pp_store_route_all(store, &a, &rs, &n)) return 1;
+    for (size_t i = 0; i < n; i++)
+      printf("%s\t%s\tpriority=%d\n", rs[i].prefix, rs[i].carrier, rs[i].priority);
+    pp_arena_cleanup(&a);
+    return 0;
+  }
+  if (argc < 1 || (strcmp(argv[0], "add") && strcmp(argv[0], "remove"))) return 2;
+  pp_route_rule_t r;
+  memset(&r, 0, sizeof r);
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--prefix") == 0) {
+      if (argv[i + 1][0] != '+' || put(r.prefix, sizeof r.prefix, argv[i + 1], "--prefix"))
+        return 2;
+    } else if (strcmp(argv[i], "--carrier") == 0) {
+      if (put(r.carrier, sizeof r.carrier, argv[i + 1], "--carrier")) return 2;
+    } else if (strcmp(argv[i], "--priority") == 0) {
+      if (int_arg(argv[i + 1], 0, 1000000, &r.priority)) return 2;
+    } else {
+      return 2;
+    }
+  }
+  if (!r.prefix[0] || !r.carrier[0] || argc % 2 == 0) return 2;
+  r.date_created = pp_clock_now();
+  pp_write_t w = {.kind = strcmp(argv[0], "add") ? PP_W_ROUTE_DELETE : PP_W_ROUTE_PUT,
+                  .u.route = &r};
+  return write_or_say(store, &w, "route");
 }
 
 static int account_create(pp_store_t *store, const char *name, int json) {
@@ -72,21 +218,31 @@ int pp_cmd_admin(int argc, char **argv) {
       return 2;
     }
   }
-  if (i + 1 >= argc || strcmp(argv[i], "account") != 0 || strcmp(argv[i + 1], "create") != 0) {
+  if (i + 1 >= argc) {
     admin_usage(stderr);
     return 2;
   }
-  for (i += 2; i < argc; i++) {
-    if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-      name = argv[++i];
-    else if (strcmp(argv[i], "--json") == 0)
-      json = 1;
-    else {
+  const char *group = argv[i];
+  if (strcmp(group, "account") == 0) {
+    if (strcmp(argv[i + 1], "create") != 0) {
       admin_usage(stderr);
       return 2;
     }
-  }
-  if (!name) {
+    for (i += 2; i < argc; i++) {
+      if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+        name = argv[++i];
+      else if (strcmp(argv[i], "--json") == 0)
+        json = 1;
+      else {
+        admin_usage(stderr);
+        return 2;
+      }
+    }
+    if (!name) {
+      admin_usage(stderr);
+      return 2;
+    }
+  } else if (strcmp(group, "carrier") != 0 && strcmp(group, "route") != 0) {
     admin_usage(stderr);
     return 2;
   }
@@ -101,7 +257,14 @@ int pp_cmd_admin(int argc, char **argv) {
     sodium_free(mk);
     return 1;
   }
-  int rc = account_create(store, name, json);
+  int rc;
+  if (strcmp(group, "account") == 0)
+    rc = account_create(store, name, json);
+  else if (strcmp(group, "carrier") == 0)
+    rc = carrier_cmd(store, argc - i - 1, argv + i + 1);
+  else
+    rc = route_cmd(store, argc - i - 1, argv + i + 1);
+  if (rc == 2) admin_usage(stderr);
   pp_store_free(store);
   sodium_free(mk);
   return rc;

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "engine/engine.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -75,6 +76,7 @@ static void serve_usage(FILE *f) {
   fputs("usage: pipit serve [--config FILE] [--listen HOST:PORT] [--public-url URL]\n"
         "                   [--data DIR] [--store URL] [--http-threads N]\n"
         "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
+        "                   [--enquire-link-ms N]\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
@@ -157,9 +159,20 @@ int pp_cmd_serve(int argc, char **argv) {
                        .threads = cfg.http_threads,
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
+  pp_engine_t *engine = NULL;
+  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
+  e = pp_engine_start(&eo, &engine);
+  if (e) {
+    pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
+
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
+    pp_engine_stop(engine);
     pp_store_free(store);
     sodium_free(mk);
     return 1;
@@ -176,6 +189,7 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
+  pp_engine_stop(engine);
   pp_store_free(store);
   sodium_free(mk);
   pp_log_info("serve", "stopped");

@@ -16,6 +16,7 @@ void pp_config_defaults(pp_config_t *c) {
   c->http_threads = 2;
   c->body_cap = 1 << 20;
   c->log_level = PP_LOG_INFO;
+  c->enquire_link_ms = 30000;
 }
 
 static int copy(char *dst, size_t size, const char *v) {
@@ -61,6 +62,9 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "body-cap") == 0) {
     bad = parse_long(v, 1024, 64L << 20, &n);
     if (!bad) c->body_cap = n;
+  } else if (strcmp(name, "enquire-link-ms") == 0) {
+    bad = parse_long(v, 100, 3600000, &n);
+    if (!bad) c->enquire_link_ms = (int)n;
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
@@ -115,7 +119,8 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_STORE", "store"},
                                  {"PIPIT_HTTP_THREADS", "http-threads"},
                                  {"PIPIT_BODY_CAP", "body-cap"},
-                                 {"PIPIT_LOG_LEVEL", "log-level"}};
+                                 {"PIPIT_LOG_LEVEL", "log-level"},
+                                 {"PIPIT_ENQUIRE_LINK_MS", "enquire-link-ms"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);
     if (v && *v) {

@@ -14,6 +14,7 @@ typedef struct {
   int http_threads;      /* libmicrohttpd thread pool size */
   long body_cap;         /* request body cap in bytes */
   int log_level;         /* pp_log_level_t */
+  int enquire_link_ms;   /* SMPP keep-alive interval for carrier binds */
 } pp_config_t;
 
 /* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
@@ -21,7 +22,7 @@ typedef struct {
 void pp_config_defaults(pp_config_t *c);
 
 /* pp_config_set applies one setting by name ("listen", "public-url", "data",
- * "store", "http-threads", "body-cap", "log-level").  Returns
+ * "store", "http-threads", "body-cap", "log-level", "enquire-link-ms").  Returns
  * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
  * NULL, size 128) says which. */
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);
@@ -31,7 +32,8 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char
 pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
 
 /* pp_config_load_env applies PIPIT_LISTEN, PIPIT_PUBLIC_URL, PIPIT_DATA,
- * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL. */
+ * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL,
+ * PIPIT_ENQUIRE_LINK_MS. */
 pp_err_t pp_config_load_env(pp_config_t *c, char *why);
 
 #endif

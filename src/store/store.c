@@ -196,6 +196,13 @@ pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filt
   return s->be_ops->number_list(s->be, a, f, rows, n, more);
 }
 
+pp_err_t pp_store_carrier_all(pp_store_t *s, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
+  return s->be_ops->carrier_all(s->be, a, rows, n);
+}
+pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows, size_t *n) {
+  return s->be_ops->route_all(s->be, a, rows, n);
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);

@@ -82,6 +82,51 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_number_t;
 
+/* A carrier: an SMSC Pipit binds to as an ESME.  `password` is a secret. */
+typedef struct {
+  int64_t seq;
+  char name[64];
+  char host[256];
+  int port;
+  char system_id[17], password[10], system_type[14];
+  char bind_mode[8]; /* "trx" or "tx+rx" */
+  int window, mps, binds;
+  int64_t date_created, date_updated;
+} pp_carrier_t;
+
+/* A routing rule: destinations starting with `prefix` go to `carrier`;
+ * the longest prefix wins, then the lowest priority number; the others of
+ * the same prefix are failovers. */
+typedef struct {
+  int64_t seq;
+  char prefix[17];
+  char carrier[64];
+  int priority;
+  int64_t date_created;
+} pp_route_rule_t;
+
+/* A message the delivery engine claimed: what it needs to send it. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  const char *to, *from, *body; /* arena */
+  int validity_period, attempts;
+  int64_t date_created;
+} pp_outbound_t;
+
+/* One submitted part, as the carrier's SMSC knows it. */
+typedef struct {
+  char smsc_id[66];
+  int part, parts; /* 1-based part of parts */
+} pp_part_ref_t;
+
+/* Receipt states (the values of SMPP's message_state). */
+typedef enum {
+  PP_DLR_ENROUTE = 1, PP_DLR_DELIVERED = 2, PP_DLR_EXPIRED = 3, PP_DLR_DELETED = 4,
+  PP_DLR_UNDELIVERABLE = 5, PP_DLR_ACCEPTED = 6, PP_DLR_UNKNOWN = 7, PP_DLR_REJECTED = 8
+} pp_dlr_state_t;
+
 /* ---- Writes ---------------------------------------------------------- */
 
 typedef enum {
@@ -96,7 +141,50 @@ typedef enum {
   PP_W_NUMBER_INSERT,  /* u.number; a taken phone_number is PP_ERR_CONFLICT */
   PP_W_NUMBER_UPDATE,  /* u.number: every field but sid, account, number */
   PP_W_NUMBER_DELETE,  /* u.ref */
+  PP_W_CARRIER_PUT,    /* u.carrier: insert, or replace the one of that name */
+  PP_W_CARRIER_DELETE, /* u.name: the carrier and its routes */
+  PP_W_ROUTE_PUT,      /* u.route: insert or replace (prefix, carrier) */
+  PP_W_ROUTE_DELETE,   /* u.route: by (prefix, carrier) */
+  PP_W_CLAIM,          /* u.claim: lease due messages to the delivery engine */
+  PP_W_SUBMITTED,      /* u.submitted: every part accepted by the SMSC: `sent` */
+  PP_W_DELIVERY_RETRY, /* u.retry: back to `queued` at next_attempt */
+  PP_W_DELIVERY_FAIL,  /* u.fail: `failed` (or `undelivered`) with an error */
+  PP_W_RECEIPT,        /* u.receipt: a delivery receipt for one part */
 } pp_write_kind_t;
+
+typedef struct {
+  int64_t now, lease_until;
+  size_t limit;
+  pp_arena_t *arena;   /* rows are allocated here */
+  pp_outbound_t *rows; /* out */
+  size_t n;            /* out */
+} pp_claim_t;
+
+typedef struct {
+  int64_t seq, now;
+  const char *carrier;
+  const pp_part_ref_t *parts;
+  size_t n;
+} pp_submitted_t;
+
+typedef struct {
+  int64_t seq, next_attempt;
+} pp_retry_t;
+
+typedef struct {
+  int64_t seq, now;
+  const char *status; /* failed | undelivered */
+  int error_code;
+  const char *error_message;
+} pp_fail_t;
+
+typedef struct {
+  const char *carrier, *smsc_id;
+  pp_dlr_state_t state;
+  int error_code; /* Twilio's, 0 when delivered */
+  int64_t now;
+  int64_t message_seq; /* out: the message it finished, 0 if none (yet) */
+} pp_receipt_t;
 
 typedef struct {
   const char *account_sid, *sid;
@@ -124,6 +212,14 @@ struct pp_write {
     pp_key_t *key;
     pp_message_t *message;
     pp_number_t *number;
+    pp_carrier_t *carrier;
+    pp_route_rule_t *route;
+    const char *name;
+    pp_claim_t claim;
+    pp_submitted_t submitted;
+    pp_retry_t retry;
+    pp_fail_t fail;
+    pp_receipt_t receipt;
     pp_message_patch_t patch;
     pp_ref_t ref;
   } u;
@@ -198,6 +294,9 @@ struct pp_store_backend {
                          const char *phone_number, pp_number_t *out);
   pp_err_t (*number_list)(void *be, pp_arena_t *a, const pp_number_filter_t *f,
                           pp_number_t **rows, size_t *n, bool *more);
+  /* Every carrier / route (small tables), into the arena. */
+  pp_err_t (*carrier_all)(void *be, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
+  pp_err_t (*route_all)(void *be, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -240,6 +339,10 @@ pp_err_t pp_store_number_find(pp_store_t *s, pp_arena_t *a, const char *phone_nu
                               pp_number_t *out);
 pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filter_t *f,
                               pp_number_t **rows, size_t *n, bool *more);
+/* pp_store_carrier_all and pp_store_route_all read the whole (small)
+ * tables into `a`; routes come longest prefix first, then by priority. */
+pp_err_t pp_store_carrier_all(pp_store_t *s, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
+pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
 /* pp_store_message_count counts every message (for tests and metrics). */
 pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
 

@@ -21,6 +21,9 @@ enum {
   S_KEY_INS, S_KEY_UPD, S_KEY_DEL, S_KEY_GET,
   S_MSG_INS, S_MSG_PATCH, S_MSG_DEL, S_MSG_GET, S_MSG_COUNT,
   S_NUM_INS, S_NUM_UPD, S_NUM_DEL, S_NUM_GET, S_NUM_FIND,
+  S_CAR_PUT, S_CAR_DEL, S_ROUTE_DEL_CARRIER, S_ROUTE_PUT, S_ROUTE_DEL, S_CAR_ALL, S_ROUTE_ALL,
+  S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
+  S_PARTS_TALLY, S_MSG_FINAL,
   S__COUNT
 };
 
@@ -32,6 +35,8 @@ enum {
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
 
+#define CAR_COLS "seq,name,host,port,system_id,password,system_type,bind_mode,window," \
+                 "mps,binds,date_created,date_updated"
 #define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
                  "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
                  "status_callback,date_created,date_updated"
@@ -55,8 +60,8 @@ static const char *sql_text[S__COUNT] = {
     [S_MSG_INS] = "INSERT INTO messages(sid,account_sid,messaging_service_sid,to_addr,"
                   "from_addr,body,media_urls,status_callback,error_message,direction,"
                   "status,num_media,num_segments,error_code,validity_period,date_created,"
-                  "date_updated,date_sent,send_at) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                  "date_updated,date_sent,send_at,next_attempt) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?19)",
     [S_MSG_PATCH] = "UPDATE messages SET body=coalesce(?3,body),status=coalesce(?4,status),"
                     "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
                     "AND (?5 IS NULL OR status=?5)",
@@ -74,6 +79,45 @@ static const char *sql_text[S__COUNT] = {
     [S_NUM_DEL] = "DELETE FROM phone_numbers WHERE account_sid=?1 AND sid=?2",
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_number=?",
+    [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
+                  "bind_mode,window,mps,binds,date_created,date_updated) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
+                  "password=excluded.password,system_type=excluded.system_type,"
+                  "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
+                  "binds=excluded.binds,date_updated=excluded.date_updated",
+    [S_CAR_DEL] = "DELETE FROM carriers WHERE name=?1",
+    [S_ROUTE_DEL_CARRIER] = "DELETE FROM routes WHERE carrier=?1",
+    [S_ROUTE_PUT] = "INSERT INTO routes(prefix,carrier,priority,date_created) VALUES(?,?,?,?) "
+                    "ON CONFLICT(prefix,carrier) DO UPDATE SET priority=excluded.priority",
+    [S_ROUTE_DEL] = "DELETE FROM routes WHERE prefix=?1 AND carrier=?2",
+    [S_CAR_ALL] = "SELECT " CAR_COLS " FROM carriers ORDER BY name",
+    [S_ROUTE_ALL] = "SELECT seq,prefix,carrier,priority,date_created FROM routes "
+                    "ORDER BY length(prefix) DESC, priority ASC, seq ASC",
+    [S_CLAIM] = "UPDATE messages SET status='sending',lease_until=?2,attempts=attempts+1,"
+                "date_updated=?1 WHERE seq IN (SELECT seq FROM messages WHERE status IN "
+                "('queued','accepted','scheduled','sending') AND next_attempt<=?1 AND "
+                "lease_until<?1 ORDER BY next_attempt,seq LIMIT ?3) RETURNING seq,sid,"
+                "account_sid,to_addr,from_addr,body,validity_period,attempts,date_created",
+    [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
+                  "lease_until=0 WHERE seq=?1 AND status='sending'",
+    [S_PART_INS] = "INSERT OR REPLACE INTO message_parts(carrier,smsc_id,message_seq,part,"
+                   "parts,state,error_code) VALUES(?,?,?,?,?,0,0)",
+    [S_EARLY_TAKE] = "DELETE FROM early_receipts WHERE carrier=?1 AND smsc_id=?2 "
+                     "RETURNING state,error_code",
+    [S_RETRY] = "UPDATE messages SET status='queued',next_attempt=?2,lease_until=0 "
+                "WHERE seq=?1 AND status='sending'",
+    [S_FAIL] = "UPDATE messages SET status=?3,error_code=?4,error_message=?5,lease_until=0,"
+               "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued')",
+    [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE carrier=?1 AND "
+                   "smsc_id=?2 RETURNING message_seq",
+    [S_EARLY_PUT] = "INSERT OR REPLACE INTO early_receipts(carrier,smsc_id,state,error_code,"
+                    "received_at) VALUES(?,?,?,?,?)",
+    [S_PARTS_TALLY] = "SELECT count(*),sum(state=2),sum(state IN (3,4,5,8)),"
+                      "max(CASE WHEN state IN (3,4,5,8) THEN error_code ELSE 0 END),"
+                      "max(parts) FROM message_parts WHERE message_seq=?1",
+    [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
+                    "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
 };
 
 static const char schema_v1[] =
@@ -109,8 +153,37 @@ static const char schema_v2[] =
     " status_callback TEXT, date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
     "CREATE INDEX phone_numbers_account ON phone_numbers(account_sid, seq);";
 
+/* Delivery: carriers, routes, the engine's lease on a message, and each
+ * submitted part by the id its SMSC gave it (receipts find it by that). */
+static const char schema_v3[] =
+    "CREATE TABLE carriers("
+    " seq INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, host TEXT NOT NULL,"
+    " port INTEGER NOT NULL, system_id TEXT NOT NULL, password TEXT NOT NULL,"
+    " system_type TEXT NOT NULL, bind_mode TEXT NOT NULL, window INTEGER NOT NULL,"
+    " mps INTEGER NOT NULL, binds INTEGER NOT NULL, date_created INTEGER NOT NULL,"
+    " date_updated INTEGER NOT NULL);"
+    "CREATE TABLE routes("
+    " seq INTEGER PRIMARY KEY, prefix TEXT NOT NULL, carrier TEXT NOT NULL,"
+    " priority INTEGER NOT NULL, date_created INTEGER NOT NULL, UNIQUE(prefix, carrier));"
+    "ALTER TABLE messages ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN carrier TEXT NOT NULL DEFAULT '';"
+    "UPDATE messages SET next_attempt=send_at;"
+    "CREATE INDEX messages_due ON messages(next_attempt, seq)"
+    " WHERE status IN ('queued','accepted','scheduled','sending');"
+    "CREATE TABLE message_parts("
+    " carrier TEXT NOT NULL, smsc_id TEXT NOT NULL, message_seq INTEGER NOT NULL,"
+    " part INTEGER NOT NULL, parts INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " error_code INTEGER NOT NULL, PRIMARY KEY(carrier, smsc_id)) WITHOUT ROWID;"
+    "CREATE INDEX message_parts_message ON message_parts(message_seq);"
+    "CREATE TABLE early_receipts("
+    " carrier TEXT NOT NULL, smsc_id TEXT NOT NULL, state INTEGER NOT NULL,"
+    " error_code INTEGER NOT NULL, received_at INTEGER NOT NULL,"
+    " PRIMARY KEY(carrier, smsc_id)) WITHOUT ROWID;";
+
 /* Schema steps in order; user_version counts the steps applied. */
-static const char *const migrations[] = {schema_v1, schema_v2};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -310,6 +383,146 @@ static pp_err_t result_of(sqlite3 *db, int rc, int changes_expected) {
   return PP_ERR_STORE;
 }
 
+static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
+  sqlite3_stmt *st = c->st[S_CLAIM];
+  cl->n = 0;
+  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
+  if (!cl->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, cl->now);
+  sqlite3_bind_int64(st, 2, cl->lease_until);
+  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cl->n >= cl->limit) continue; /* cannot happen: LIMIT */
+    pp_outbound_t *o = &cl->rows[cl->n];
+    o->seq = sqlite3_column_int64(st, 0);
+    col_copy(o->sid, sizeof o->sid, st, 1);
+    col_copy(o->account_sid, sizeof o->account_sid, st, 2);
+    o->to = col_dup(cl->arena, st, 3);
+    o->from = col_dup(cl->arena, st, 4);
+    o->body = col_dup(cl->arena, st, 5);
+    o->validity_period = sqlite3_column_int(st, 6);
+    o->attempts = sqlite3_column_int(st, 7);
+    o->date_created = sqlite3_column_int64(st, 8);
+    if (!o->to || !o->from || !o->body) e = PP_ERR_NOMEM;
+    else cl->n++;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_err(c->db, "claim");
+  return e;
+}
+
+/* Decides a message's final status from its parts, once every part has a
+ * final receipt.  Sets *finished when it did. */
+static pp_err_t settle(conn_t *c, int64_t seq, int64_t now, bool *finished) {
+  sqlite3_stmt *st = c->st[S_PARTS_TALLY];
+  sqlite3_bind_int64(st, 1, seq);
+  int rc = sqlite3_step(st);
+  int64_t count = 0, delivered = 0, failed = 0, err = 0, parts = 0;
+  if (rc == SQLITE_ROW) {
+    count = sqlite3_column_int64(st, 0);
+    delivered = sqlite3_column_int64(st, 1);
+    failed = sqlite3_column_int64(st, 2);
+    err = sqlite3_column_int64(st, 3);
+    parts = sqlite3_column_int64(st, 4);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_ROW) return db_err(c->db, "tally");
+  *finished = false;
+  if (count == 0 || count < parts || delivered + failed < count) return PP_OK;
+  st = c->st[S_MSG_FINAL];
+  sqlite3_bind_int64(st, 1, seq);
+  bind_text(st, 2, failed ? "undelivered" : "delivered");
+  sqlite3_bind_int64(st, 3, failed ? err : 0);
+  bind_text(st, 4, failed ? "Message undelivered: the carrier reported it could not be "
+                            "delivered to the handset" : NULL);
+  sqlite3_bind_int64(st, 5, now);
+  pp_err_t e = result_of(c->db, step_done(st), 0);
+  if (!e) *finished = sqlite3_changes(c->db) > 0;
+  return e;
+}
+
+/* Records one part's receipt state; the caller settles the message. */
+static pp_err_t part_state(conn_t *c, const char *carrier, const char *smsc_id, int state,
+                           int error_code, int64_t *seq_out) {
+  sqlite3_stmt *st = c->st[S_PART_DLR];
+  bind_text(st, 1, carrier);
+  bind_text(st, 2, smsc_id);
+  sqlite3_bind_int(st, 3, state);
+  sqlite3_bind_int(st, 4, error_code);
+  int rc = sqlite3_step(st);
+  *seq_out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? PP_OK : db_err(c->db, "receipt");
+}
+
+static pp_err_t apply_submitted(conn_t *c, const pp_submitted_t *sb) {
+  sqlite3_stmt *st = c->st[S_SUB_MSG];
+  sqlite3_bind_int64(st, 1, sb->seq);
+  sqlite3_bind_int64(st, 2, sb->now);
+  bind_text(st, 3, sb->carrier);
+  pp_err_t e = result_of(c->db, step_done(st), 1);
+  if (e) return e; /* not `sending` any more (canceled, or settled already) */
+  for (size_t i = 0; i < sb->n; i++) {
+    st = c->st[S_PART_INS];
+    bind_text(st, 1, sb->carrier);
+    bind_text(st, 2, sb->parts[i].smsc_id);
+    sqlite3_bind_int64(st, 3, sb->seq);
+    sqlite3_bind_int(st, 4, sb->parts[i].part);
+    sqlite3_bind_int(st, 5, sb->parts[i].parts);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  /* Receipts that overtook their submit_sm_resp wait in early_receipts. */
+  bool any = false;
+  for (size_t i = 0; i < sb->n; i++) {
+    st = c->st[S_EARLY_TAKE];
+    bind_text(st, 1, sb->carrier);
+    bind_text(st, 2, sb->parts[i].smsc_id);
+    int rc = sqlite3_step(st);
+    int state = 0, err = 0;
+    bool found = rc == SQLITE_ROW;
+    if (found) {
+      state = sqlite3_column_int(st, 0);
+      err = sqlite3_column_int(st, 1);
+    }
+    while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) return db_err(c->db, "early receipts");
+    if (!found) continue;
+    int64_t seq;
+    if ((e = part_state(c, sb->carrier, sb->parts[i].smsc_id, state, err, &seq))) return e;
+    any = true;
+  }
+  bool finished;
+  return any ? settle(c, sb->seq, sb->now, &finished) : PP_OK;
+}
+
+static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
+  int64_t seq = 0;
+  rc_->message_seq = 0;
+  pp_err_t e = part_state(c, rc_->carrier, rc_->smsc_id, (int)rc_->state, rc_->error_code, &seq);
+  if (e) return e;
+  if (!seq) { /* before its submit_sm_resp was recorded: keep it for then */
+    sqlite3_stmt *st = c->st[S_EARLY_PUT];
+    bind_text(st, 1, rc_->carrier);
+    bind_text(st, 2, rc_->smsc_id);
+    sqlite3_bind_int(st, 3, (int)rc_->state);
+    sqlite3_bind_int(st, 4, rc_->error_code);
+    sqlite3_bind_int64(st, 5, rc_->now);
+    return result_of(c->db, step_done(st), 0);
+  }
+  bool finished = false;
+  e = settle(c, seq, rc_->now, &finished);
+  if (!e && finished) rc_->message_seq = seq;
+  return e;
+}
+
 static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
@@ -423,6 +636,64 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     bind_text(st, 1, w->u.ref.account_sid);
     bind_text(st, 2, w->u.ref.sid);
     return result_of(c->db, step_done(st), 1);
+  case PP_W_CARRIER_PUT: {
+    pp_carrier_t *k = w->u.carrier;
+    st = c->st[S_CAR_PUT];
+    bind_text(st, 1, k->name);
+    bind_text(st, 2, k->host);
+    sqlite3_bind_int(st, 3, k->port);
+    bind_text(st, 4, k->system_id);
+    bind_text(st, 5, k->password);
+    bind_text(st, 6, k->system_type);
+    bind_text(st, 7, k->bind_mode);
+    sqlite3_bind_int(st, 8, k->window);
+    sqlite3_bind_int(st, 9, k->mps);
+    sqlite3_bind_int(st, 10, k->binds);
+    sqlite3_bind_int64(st, 11, k->date_created);
+    sqlite3_bind_int64(st, 12, k->date_updated);
+    return result_of(c->db, step_done(st), 0);
+  }
+  case PP_W_CARRIER_DELETE: {
+    st = c->st[S_ROUTE_DEL_CARRIER];
+    bind_text(st, 1, w->u.name);
+    pp_err_t e = result_of(c->db, step_done(st), 0);
+    if (e) return e;
+    st = c->st[S_CAR_DEL];
+    bind_text(st, 1, w->u.name);
+    return result_of(c->db, step_done(st), 1);
+  }
+  case PP_W_ROUTE_PUT:
+  case PP_W_ROUTE_DELETE: {
+    pp_route_rule_t *rt = w->u.route;
+    bool put = w->kind == PP_W_ROUTE_PUT;
+    st = c->st[put ? S_ROUTE_PUT : S_ROUTE_DEL];
+    bind_text(st, 1, rt->prefix);
+    bind_text(st, 2, rt->carrier);
+    if (put) {
+      sqlite3_bind_int(st, 3, rt->priority);
+      sqlite3_bind_int64(st, 4, rt->date_created);
+    }
+    return result_of(c->db, step_done(st), !put);
+  }
+  case PP_W_CLAIM:
+    return apply_claim(c, &w->u.claim);
+  case PP_W_SUBMITTED:
+    return apply_submitted(c, &w->u.submitted);
+  case PP_W_DELIVERY_RETRY:
+    st = c->st[S_RETRY];
+    sqlite3_bind_int64(st, 1, w->u.retry.seq);
+    sqlite3_bind_int64(st, 2, w->u.retry.next_attempt);
+    return result_of(c->db, step_done(st), 1);
+  case PP_W_DELIVERY_FAIL:
+    st = c->st[S_FAIL];
+    sqlite3_bind_int64(st, 1, w->u.fail.seq);
+    sqlite3_bind_int64(st, 2, w->u.fail.now);
+    bind_text(st, 3, w->u.fail.status);
+    sqlite3_bind_int(st, 4, w->u.fail.error_code);
+    bind_text(st, 5, w->u.fail.error_message);
+    return result_of(c->db, step_done(st), 1);
+  case PP_W_RECEIPT:
+    return apply_receipt(c, &w->u.receipt);
   case PP_W_MESSAGE_PATCH: {
     const pp_message_patch_t *p = &w->u.patch;
     st = c->st[S_MSG_PATCH];
@@ -803,6 +1074,73 @@ static pp_err_t be_number_list(void *p, pp_arena_t *a, const pp_number_filter_t 
                   fill_number_row, (void **)rows, n, more);
 }
 
+static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
+  k->seq = sqlite3_column_int64(st, 0);
+  col_copy(k->name, sizeof k->name, st, 1);
+  col_copy(k->host, sizeof k->host, st, 2);
+  k->port = sqlite3_column_int(st, 3);
+  col_copy(k->system_id, sizeof k->system_id, st, 4);
+  col_copy(k->password, sizeof k->password, st, 5);
+  col_copy(k->system_type, sizeof k->system_type, st, 6);
+  col_copy(k->bind_mode, sizeof k->bind_mode, st, 7);
+  k->window = sqlite3_column_int(st, 8);
+  k->mps = sqlite3_column_int(st, 9);
+  k->binds = sqlite3_column_int(st, 10);
+  k->date_created = sqlite3_column_int64(st, 11);
+  k->date_updated = sqlite3_column_int64(st, 12);
+}
+
+static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
+  r->seq = sqlite3_column_int64(st, 0);
+  col_copy(r->prefix, sizeof r->prefix, st, 1);
+  col_copy(r->carrier, sizeof r->carrier, st, 2);
+  r->priority = sqlite3_column_int(st, 3);
+  r->date_created = sqlite3_column_int64(st, 4);
+}
+
+/* Reads a whole small table with a cached statement, growing the array. */
+static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
+                         void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out) {
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[which];
+  size_t n = 0, cap = 16;
+  unsigned char *rows = pp_arena_alloc(a, cap * size);
+  pp_err_t e = rows ? PP_OK : PP_ERR_NOMEM;
+  int rc = SQLITE_DONE;
+  while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      unsigned char *more = pp_arena_alloc(a, 2 * cap * size);
+      if (!more) {
+        e = PP_ERR_NOMEM;
+        break;
+      }
+      memcpy(more, rows, n * size);
+      rows = more;
+      cap *= 2;
+    }
+    fill(st, rows + n * size);
+    n++;
+  }
+  if (!e && rc != SQLITE_DONE) e = db_err(c->db, "read all");
+  sqlite3_reset(st);
+  release(b, c);
+  if (e) return e;
+  *rows_out = rows;
+  *n_out = n;
+  return PP_OK;
+}
+
+static void fill_carrier(sqlite3_stmt *st, void *row) { row_carrier(st, row); }
+static void fill_route(sqlite3_stmt *st, void *row) { row_route(st, row); }
+
+static pp_err_t be_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
+  return read_all(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
+}
+
+static pp_err_t be_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, size_t *n) {
+  return read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), fill_route, (void **)rows, n);
+}
+
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",
     .open = be_open,
@@ -817,4 +1155,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .message_count = be_message_count,
     .number_get = be_number_get,
     .number_list = be_number_list,
+    .carrier_all = be_carrier_all,
+    .route_all = be_route_all,
 };

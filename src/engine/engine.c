@@ -1,0 +1,659 @@
+/* engine.c: the delivery engine (see engine.h).  One thread claims and
+ * dispatches; SMPP session threads report submit results and deliver_sm
+ * through callbacks, which queue store writes (submit results) or wait for
+ * them (receipts and inbound messages, acknowledged only once committed). */
+#include "engine/engine.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel/smpp/dlr.h"
+#include "channel/smpp/segment.h"
+#include "channel/smpp/session.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/segments.h"
+
+#define CLAIM_MAX 256
+#define HASH_SIZE 4096
+#define MAX_PARTS 64 /* 1,600 characters of UCS-2 need 48 */
+#define MO_PARTS_MAX 16
+#define MO_PENDING_MAX 256
+
+typedef struct carrier {
+  pp_engine_t *eng;
+  pp_carrier_t cfg;
+  pp_smpp_session_t **sess;
+  int nsess;
+  _Atomic unsigned rr;
+  _Atomic int bound; /* sessions bound now */
+  bool seen;         /* refresh mark */
+  struct carrier *next;
+} carrier_t;
+
+typedef struct inflight {
+  int64_t seq;
+  char carrier[64];
+  int nparts, answered, ok;
+  uint32_t failure; /* the first non-OK status */
+  int attempts;
+  pp_engine_t *eng;
+  pp_write_t w;
+  struct inflight *next;
+  pp_part_ref_t parts[]; /* nparts */
+} inflight_t;
+
+/* Parts of a concatenated inbound message waiting for their siblings. */
+typedef struct mo_pending {
+  char from[32], to[32];
+  unsigned ref, total, have;
+  int64_t first_seen;
+  char *text[MO_PARTS_MAX];
+  struct mo_pending *next;
+} mo_pending_t;
+
+struct pp_engine {
+  pp_engine_opts_t o;
+  pthread_t thread;
+  pthread_mutex_t mu; /* stop flag, condvar */
+  pthread_cond_t cv;
+  bool stopping;
+  carrier_t *carriers; /* engine thread only (callbacks hold their own pointer) */
+  pp_route_rule_t *routes;
+  size_t nroutes;
+  pthread_mutex_t fly_mu; /* inflight table */
+  inflight_t *fly[HASH_SIZE];
+  _Atomic int nfly;
+  _Atomic int writes_pending; /* async store writes not yet done */
+  pthread_mutex_t mo_mu;
+  mo_pending_t *mo;
+  pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
+  pp_smpp_part_t parts[MAX_PARTS];
+};
+
+static int64_t now_ms(void) { return pp_clock_now_us() / 1000; }
+
+/* ---- inflight table ----------------------------------------------------- */
+
+static void fly_put(pp_engine_t *e, inflight_t *f) {
+  pthread_mutex_lock(&e->fly_mu);
+  inflight_t **b = &e->fly[(uint64_t)f->seq % HASH_SIZE];
+  f->next = *b;
+  *b = f;
+  atomic_fetch_add(&e->nfly, 1);
+  pthread_mutex_unlock(&e->fly_mu);
+}
+
+static void write_done(pp_write_t *w) {
+  inflight_t *f = w->arg;
+  pp_engine_t *e = f->eng;
+  if (w->result && w->result != PP_ERR_NOT_FOUND)
+    pp_log_warn("engine", "message %lld: recording the submit failed: %s", (long long)f->seq,
+                pp_err_name(w->result));
+  free(f);
+  atomic_fetch_sub(&e->writes_pending, 1);
+}
+
+/* Twilio error codes for an SMSC's refusal of a submit_sm. */
+static int submit_error_code(uint32_t status) {
+  switch (status) {
+  case PP_ESME_RINVDSTADR: return 30005; /* unknown destination handset */
+  case PP_ESME_RINVSRCADR: return 21212;
+  default: return 30008;
+  }
+}
+
+static bool transient(uint32_t status) {
+  return status >= PP_SMPP_STATUS_NO_ANSWER || status == PP_ESME_RTHROTTLED ||
+         status == PP_ESME_RMSGQFUL || status == PP_ESME_RSYSERR;
+}
+
+/* Every part answered: record the outcome (asynchronously). */
+static void finish(pp_engine_t *e, inflight_t *f) {
+  int64_t now = pp_clock_now();
+  pp_write_t *w = &f->w;
+  memset(w, 0, sizeof *w);
+  if (f->ok == f->nparts) {
+    w->kind = PP_W_SUBMITTED;
+    w->u.submitted = (pp_submitted_t){f->seq, now, f->carrier, f->parts, (size_t)f->nparts};
+  } else if (transient(f->failure) && f->attempts < 10) {
+    int delay = 1 << (f->attempts < 6 ? f->attempts : 6); /* 2 s .. 64 s */
+    w->kind = PP_W_DELIVERY_RETRY;
+    w->u.retry = (pp_retry_t){f->seq, now + delay};
+  } else {
+    w->kind = PP_W_DELIVERY_FAIL;
+    w->u.fail = (pp_fail_t){f->seq, now, "failed", submit_error_code(f->failure),
+                            "The carrier did not accept the message"};
+  }
+  w->done = write_done;
+  w->arg = f;
+  atomic_fetch_add(&e->writes_pending, 1);
+  if (pp_store_submit(e->o.store, w) != PP_OK) { /* closing: the lease will expire */
+    free(f);
+    atomic_fetch_sub(&e->writes_pending, 1);
+  }
+}
+
+static void part_answered(pp_engine_t *e, uint64_t tag, uint32_t status, const char *msgid) {
+  int64_t seq = (int64_t)(tag >> 8);
+  int part = (int)(tag & 0xff);
+  pthread_mutex_lock(&e->fly_mu);
+  inflight_t **p = &e->fly[(uint64_t)seq % HASH_SIZE];
+  while (*p && (*p)->seq != seq) p = &(*p)->next;
+  inflight_t *f = *p;
+  if (!f || part >= f->nparts) {
+    pthread_mutex_unlock(&e->fly_mu);
+    return;
+  }
+  if (status == PP_ESME_ROK && msgid && *msgid) {
+    snprintf(f->parts[part].smsc_id, sizeof f->parts[part].smsc_id, "%s", msgid);
+    f->ok++;
+  } else if (!f->failure) {
+    f->failure = status == PP_ESME_ROK ? PP_SMPP_STATUS_BAD_RESP : status;
+  }
+  bool done = ++f->answered == f->nparts;
+  if (done) {
+    *p = f->next;
+    atomic_fetch_sub(&e->nfly, 1);
+  }
+  pthread_mutex_unlock(&e->fly_mu);
+  if (done) finish(e, f);
+}
+
+/* ---- session callbacks --------------------------------------------------- */
+
+static void on_submit_resp(void *arg, uint64_t tag, uint32_t status, const char *message_id) {
+  carrier_t *c = arg;
+  part_answered(c->eng, tag, status, message_id);
+}
+
+static void on_state(void *arg, bool bound) {
+  carrier_t *c = arg;
+  atomic_fetch_add(&c->bound, bound ? 1 : -1);
+  pp_log_info("engine", "carrier %s: a bind is %s", c->cfg.name, bound ? "up" : "down");
+}
+
+/* "+15551234567" from an SMPP address. */
+static void e164_of(const char *addr, uint8_t ton, char *out, size_t cap) {
+  bool digits = *addr != '\0';
+  for (const char *p = addr; *p; p++)
+    if (*p < '0' || *p > '9') digits = false;
+  if (addr[0] != '+' && (ton == 1 || digits))
+    snprintf(out, cap, "+%s", addr);
+  else
+    snprintf(out, cap, "%s", addr);
+}
+
+static int receipt_error(pp_smpp_dlr_state_t s) {
+  switch (s) {
+  case PP_SMPP_DLR_UNDELIVERABLE: return 30003; /* unreachable destination handset */
+  case PP_SMPP_DLR_REJECTED: return 30007;      /* filtered by the carrier */
+  case PP_SMPP_DLR_EXPIRED: return 30003;
+  default: return 30008;
+  }
+}
+
+static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uint8_t *sm,
+                               size_t len) {
+  char id[PP_SMPP_DLR_ID_MAX + 2] = "";
+  pp_smpp_dlr_t dlr;
+  bool have_text = pp_smpp_dlr_parse((const char *)sm, len, &dlr) == PP_OK;
+  if (pp_smpp_get_receipted_message_id(pdu, id, sizeof id) != PP_OK || !id[0]) {
+    if (!have_text || !(dlr.fields & PP_SMPP_DLR_F_ID)) return PP_ESME_ROK; /* nothing to match */
+    snprintf(id, sizeof id, "%s", dlr.id);
+  }
+  uint8_t ms;
+  pp_smpp_dlr_state_t state = pp_smpp_get_message_state(pdu, &ms) == PP_OK
+                                  ? pp_smpp_dlr_state_from_message_state(ms)
+                                  : (have_text ? dlr.state : PP_SMPP_DLR_NONE);
+  if (state != PP_SMPP_DLR_DELIVERED && state != PP_SMPP_DLR_UNDELIVERABLE &&
+      state != PP_SMPP_DLR_REJECTED && state != PP_SMPP_DLR_EXPIRED &&
+      state != PP_SMPP_DLR_DELETED)
+    return PP_ESME_ROK; /* not final: nothing changes */
+  pp_write_t w = {.kind = PP_W_RECEIPT};
+  w.u.receipt = (pp_receipt_t){c->cfg.name, id, (pp_dlr_state_t)state,
+                               state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
+                               pp_clock_now(), 0};
+  pp_err_t e = pp_store_write(c->eng->o.store, &w);
+  if (e) {
+    pp_log_warn("engine", "carrier %s: receipt not recorded: %s", c->cfg.name, pp_err_name(e));
+    return PP_ESME_RSYSERR; /* the SMSC sends it again */
+  }
+  return PP_ESME_ROK;
+}
+
+static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, const char *text,
+                              int parts) {
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_number_t num;
+  pp_err_t e = pp_store_number_find(c->eng->o.store, &a, to, &num);
+  if (e) {
+    pp_arena_cleanup(&a);
+    if (e == PP_ERR_NOT_FOUND) {
+      pp_log_warn("engine", "carrier %s: inbound message to %s, which no account owns",
+                  c->cfg.name, to);
+      return PP_ESME_ROK;
+    }
+    return PP_ESME_RSYSERR;
+  }
+  pp_message_t m;
+  memset(&m, 0, sizeof m);
+  pp_sid_new(m.sid, "SM");
+  memcpy(m.account_sid, num.account_sid, sizeof m.account_sid);
+  m.to = to;
+  m.from = from;
+  m.body = text;
+  m.media_urls = "";
+  m.direction = "inbound";
+  m.status = "received";
+  pp_segments_t seg;
+  pp_segments_count(text, strlen(text), &seg);
+  m.num_segments = parts > (int)seg.segments ? parts : (int)seg.segments;
+  m.validity_period = 0;
+  m.date_created = m.date_updated = m.date_sent = pp_clock_now();
+  pp_write_t w = {.kind = PP_W_MESSAGE_INSERT, .u.message = &m};
+  e = pp_store_write(c->eng->o.store, &w);
+  pp_arena_cleanup(&a);
+  return e ? PP_ESME_RSYSERR : PP_ESME_ROK;
+}
+
+/* Collects one part of a concatenated inbound message; returns the whole
+ * text (malloc'd) when the last part arrives, else NULL. */
+static char *mo_collect(pp_engine_t *e, const char *from, const char *to, unsigned ref,
+                        unsigned total, unsigned seq, const char *text) {
+  if (total > MO_PARTS_MAX || seq < 1 || seq > total) return NULL;
+  pthread_mutex_lock(&e->mo_mu);
+  mo_pending_t **pp = &e->mo, *p;
+  int count = 0;
+  for (p = *pp; p; p = p->next, count++)
+    if (p->ref == ref && p->total == total && !strcmp(p->from, from) && !strcmp(p->to, to))
+      break;
+  if (!p && count < MO_PENDING_MAX && (p = calloc(1, sizeof *p))) {
+    snprintf(p->from, sizeof p->from, "%s", from);
+    snprintf(p->to, sizeof p->to, "%s", to);
+    p->ref = ref;
+    p->total = total;
+    p->first_seen = pp_clock_now();
+    p->next = e->mo;
+    e->mo = p;
+  }
+  char *whole = NULL;
+  if (p && !p->text[seq - 1] && (p->text[seq - 1] = strdup(text)) && ++p->have == total) {
+    size_t len = 0;
+    for (unsigned i = 0; i < total; i++) len += strlen(p->text[i]);
+    whole = malloc(len + 1);
+    if (whole) {
+      whole[0] = '\0';
+      for (unsigned i = 0; i < total; i++) strcat(whole, p->text[i]);
+    }
+    for (pp = &e->mo; *pp != p; pp = &(*pp)->next) {
+    }
+    *pp = p->next;
+    for (unsigned i = 0; i < total; i++) free(p->text[i]);
+    free(p);
+  }
+  pthread_mutex_unlock(&e->mo_mu);
+  return whole;
+}
+
+static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu) {
+  carrier_t *c = arg;
+  if (pdu->h.command_id != PP_SMPP_DELIVER_SM) return PP_ESME_ROK;
+  const __typeof__(pdu->body.deliver_sm) *d = &pdu->body.deliver_sm;
+  const uint8_t *sm = d->short_message;
+  size_t len = d->sm_length;
+  const uint8_t *payload;
+  size_t plen;
+  if (len == 0 && pp_smpp_get_message_payload(pdu, &payload, &plen) == PP_OK) {
+    sm = payload;
+    len = plen;
+  }
+  if (d->esm_class & 0x04) return handle_receipt(c, pdu, sm, len);
+
+  pp_smpp_udh_t udh = {0};
+  if ((d->esm_class & PP_SMPP_ESM_UDHI) && pp_smpp_udh_parse(sm, len, &udh) != PP_OK)
+    return PP_ESME_ROK; /* malformed UDH: acknowledged and dropped */
+  char from[32], to[32];
+  e164_of(d->source_addr, d->source_addr_ton, from, sizeof from);
+  e164_of(d->destination_addr, d->dest_addr_ton, to, sizeof to);
+  size_t cap = 3 * len + 4, tlen = 0;
+  char *text = malloc(cap);
+  if (!text) return PP_ESME_RSYSERR;
+  if (pp_smpp_text_to_utf8(d->data_coding, sm + udh.udh_len, len - udh.udh_len, text, cap,
+                           &tlen) != PP_OK) {
+    free(text);
+    return PP_ESME_ROK; /* a coding we cannot read */
+  }
+  uint32_t st;
+  if (udh.concat && udh.total > 1) {
+    char *whole = mo_collect(c->eng, from, to, udh.ref, udh.total, udh.seq, text);
+    st = whole ? store_inbound(c, from, to, whole, udh.total) : PP_ESME_ROK;
+    free(whole);
+  } else {
+    st = store_inbound(c, from, to, text, 1);
+  }
+  free(text);
+  return st;
+}
+
+/* ---- carriers and routes ------------------------------------------------- */
+
+static void carrier_stop(carrier_t *c) {
+  for (int i = 0; i < c->nsess; i++) pp_smpp_session_stop(c->sess[i]);
+  free(c->sess);
+  sodium_memzero(c->cfg.password, sizeof c->cfg.password);
+  free(c);
+}
+
+static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
+  carrier_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->eng = e;
+  c->cfg = *cfg;
+  int n = cfg->binds < 1 ? 1 : cfg->binds > 16 ? 16 : cfg->binds;
+  c->sess = calloc((size_t)n, sizeof *c->sess);
+  if (!c->sess) {
+    free(c);
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    pp_smpp_session_opts_t so = {
+        .name = cfg->name,
+        .host = cfg->host,
+        .port = (uint16_t)cfg->port,
+        .bind_mode = strcmp(cfg->bind_mode, "tx+rx") == 0 ? PP_SMPP_BIND_TX_RX : PP_SMPP_BIND_TRX,
+        .system_id = cfg->system_id,
+        .password = cfg->password,
+        .system_type = cfg->system_type,
+        .window = cfg->window > 0 ? (unsigned)cfg->window : 50,
+        .tps = cfg->mps > 0 ? (unsigned)(cfg->mps + n - 1) / (unsigned)n : 0,
+        .enquire_link_ms = e->o.enquire_link_ms,
+        .on_submit_resp = on_submit_resp,
+        .on_deliver = on_deliver,
+        .on_state = on_state,
+        .arg = c,
+    };
+    if (pp_smpp_session_start(&so, &c->sess[c->nsess]) == PP_OK) c->nsess++;
+  }
+  pp_log_info("engine", "carrier %s: %d bind(s) to %s:%d", cfg->name, c->nsess, cfg->host,
+              cfg->port);
+  return c;
+}
+
+static bool same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
+  return !strcmp(a->host, b->host) && a->port == b->port && !strcmp(a->system_id, b->system_id) &&
+         !strcmp(a->password, b->password) && !strcmp(a->system_type, b->system_type) &&
+         !strcmp(a->bind_mode, b->bind_mode) && a->window == b->window && a->mps == b->mps &&
+         a->binds == b->binds;
+}
+
+static void refresh(pp_engine_t *e) {
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_carrier_t *cs;
+  pp_route_rule_t *rs;
+  size_t nc, nr;
+  if (pp_store_carrier_all(e->o.store, &a, &cs, &nc) || pp_store_route_all(e->o.store, &a, &rs, &nr)) {
+    pp_arena_cleanup(&a);
+    return;
+  }
+  for (carrier_t *c = e->carriers; c; c = c->next) c->seen = false;
+  for (size_t i = 0; i < nc; i++) {
+    carrier_t **pc = &e->carriers;
+    while (*pc && strcmp((*pc)->cfg.name, cs[i].name)) pc = &(*pc)->next;
+    if (*pc && same_config(&(*pc)->cfg, &cs[i])) {
+      (*pc)->seen = true;
+      continue;
+    }
+    if (*pc) { /* changed: rebind with the new settings */
+      carrier_t *old = *pc;
+      *pc = old->next;
+      carrier_stop(old);
+    }
+    carrier_t *c = carrier_start(e, &cs[i]);
+    if (c) {
+      c->seen = true;
+      c->next = e->carriers;
+      e->carriers = c;
+    }
+  }
+  for (carrier_t **pc = &e->carriers; *pc;) {
+    if ((*pc)->seen) {
+      pc = &(*pc)->next;
+      continue;
+    }
+    carrier_t *gone = *pc;
+    *pc = gone->next;
+    pp_log_info("engine", "carrier %s removed", gone->cfg.name);
+    carrier_stop(gone);
+  }
+  pp_route_rule_t *copy = nr ? malloc(nr * sizeof *copy) : NULL;
+  if (nr && !copy) {
+    pp_arena_cleanup(&a);
+    return;
+  }
+  if (nr) memcpy(copy, rs, nr * sizeof *copy);
+  free(e->routes);
+  e->routes = copy;
+  e->nroutes = nr;
+  for (size_t i = 0; i < nc; i++) sodium_memzero(cs[i].password, sizeof cs[i].password);
+  pp_arena_cleanup(&a);
+}
+
+static carrier_t *carrier_named(pp_engine_t *e, const char *name) {
+  for (carrier_t *c = e->carriers; c; c = c->next)
+    if (!strcmp(c->cfg.name, name)) return c;
+  return NULL;
+}
+
+/* The bound carrier for `to`, or NULL; *any_rule tells whether a rule
+ * matched at all (a route whose carriers are all down waits). */
+static carrier_t *route(pp_engine_t *e, const char *to, bool *any_rule) {
+  *any_rule = false;
+  for (size_t i = 0; i < e->nroutes; i++) {
+    const pp_route_rule_t *r = &e->routes[i];
+    if (strncmp(to, r->prefix, strlen(r->prefix)) != 0) continue;
+    *any_rule = true;
+    carrier_t *c = carrier_named(e, r->carrier);
+    if (c && atomic_load(&c->bound) > 0) return c;
+  }
+  return NULL;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static void write_sync_fail(pp_engine_t *e, int64_t seq, int code, const char *msg) {
+  pp_write_t w = {.kind = PP_W_DELIVERY_FAIL};
+  w.u.fail = (pp_fail_t){seq, pp_clock_now(), "failed", code, msg};
+  pp_store_write(e->o.store, &w);
+}
+
+static void write_sync_retry(pp_engine_t *e, int64_t seq, int64_t at) {
+  pp_write_t w = {.kind = PP_W_DELIVERY_RETRY};
+  w.u.retry = (pp_retry_t){seq, at};
+  pp_store_write(e->o.store, &w);
+}
+
+static void fill_addr(char *out, size_t cap, uint8_t *ton, uint8_t *npi, const char *addr) {
+  if (addr[0] == '+') {
+    snprintf(out, cap, "%s", addr + 1);
+    *ton = 1;
+    *npi = 1;
+  } else {
+    snprintf(out, cap, "%s", addr);
+    *ton = 5; /* alphanumeric */
+    *npi = 0;
+  }
+}
+
+static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
+  int64_t now = pp_clock_now();
+  if (o->validity_period > 0 && now > o->date_created + o->validity_period) {
+    write_sync_fail(e, o->seq, 30001, "The message expired before it could be sent");
+    return;
+  }
+  bool any_rule;
+  carrier_t *c = route(e, o->to, &any_rule);
+  if (!c) {
+    if (any_rule)
+      write_sync_retry(e, o->seq, now + 2); /* its carriers are down: wait */
+    else
+      write_sync_fail(e, o->seq, 21612, "No route to the destination");
+    return;
+  }
+  pp_smpp_segment_opts_t so = {.concat = PP_SMPP_CONCAT_UDH, .ref = (uint16_t)(o->seq & 0xff)};
+  size_t nparts = 0;
+  if (pp_smpp_segment(o->body, strlen(o->body), &so, e->parts, MAX_PARTS, &nparts) != PP_OK ||
+      nparts == 0) {
+    write_sync_fail(e, o->seq, 30008, "The message could not be encoded");
+    return;
+  }
+  inflight_t *f = calloc(1, sizeof *f + nparts * sizeof f->parts[0]);
+  if (!f) {
+    write_sync_retry(e, o->seq, now + 1);
+    return;
+  }
+  f->seq = o->seq;
+  f->eng = e;
+  f->nparts = (int)nparts;
+  f->attempts = o->attempts;
+  snprintf(f->carrier, sizeof f->carrier, "%s", c->cfg.name);
+  for (size_t i = 0; i < nparts; i++) {
+    f->parts[i].part = (int)i + 1;
+    f->parts[i].parts = (int)nparts;
+  }
+  fly_put(e, f);
+  for (size_t i = 0; i < nparts; i++) {
+    pp_smpp_pdu_t *pdu = e->pdu;
+    pp_smpp_pdu_init(pdu, PP_SMPP_SUBMIT_SM, 0);
+    __typeof__(pdu->body.submit_sm) *s = &pdu->body.submit_sm;
+    fill_addr(s->source_addr, sizeof s->source_addr, &s->source_addr_ton, &s->source_addr_npi,
+              o->from);
+    fill_addr(s->destination_addr, sizeof s->destination_addr, &s->dest_addr_ton,
+              &s->dest_addr_npi, o->to);
+    s->registered_delivery = 1;
+    uint64_t tag = ((uint64_t)o->seq << 8) | i;
+    pp_err_t err = pp_smpp_part_apply(&e->parts[i], pdu);
+    if (!err) {
+      unsigned k = atomic_fetch_add(&c->rr, 1) % (unsigned)c->nsess;
+      err = pp_smpp_session_submit(c->sess[k], pdu, tag);
+    }
+    if (err) part_answered(e, tag, PP_SMPP_STATUS_NOT_SENT, NULL);
+  }
+}
+
+static int capacity(pp_engine_t *e) {
+  int cap = 0;
+  for (carrier_t *c = e->carriers; c; c = c->next)
+    if (atomic_load(&c->bound) > 0) cap += (c->cfg.window > 0 ? c->cfg.window : 50) * c->nsess * 4;
+  cap -= atomic_load(&e->nfly);
+  return cap < 0 ? 0 : cap > CLAIM_MAX ? CLAIM_MAX : cap;
+}
+
+static void *engine_main(void *arg) {
+  pp_engine_t *e = arg;
+  int64_t next_refresh = 0;
+  for (;;) {
+    pthread_mutex_lock(&e->mu);
+    bool stop = e->stopping;
+    pthread_mutex_unlock(&e->mu);
+    if (stop) break;
+    if (now_ms() >= next_refresh) {
+      refresh(e);
+      next_refresh = now_ms() + e->o.refresh_ms;
+    }
+    int limit = capacity(e);
+    size_t got = 0;
+    if (limit > 0) {
+      pp_arena_t a;
+      pp_arena_init(&a, 0);
+      int64_t now = pp_clock_now();
+      pp_write_t w = {.kind = PP_W_CLAIM};
+      w.u.claim = (pp_claim_t){now, now + e->o.lease_s, (size_t)limit, &a, NULL, 0};
+      if (pp_store_write(e->o.store, &w) == PP_OK) {
+        got = w.u.claim.n;
+        for (size_t i = 0; i < got; i++) dispatch(e, &w.u.claim.rows[i]);
+      }
+      pp_arena_cleanup(&a);
+    }
+    if (got < (size_t)limit || limit == 0) {
+      pthread_mutex_lock(&e->mu);
+      if (!e->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)e->o.poll_ms * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+      }
+      pthread_mutex_unlock(&e->mu);
+    }
+  }
+  return NULL;
+}
+
+pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
+  pp_engine_t *e = calloc(1, sizeof *e);
+  if (!e) return PP_ERR_NOMEM;
+  e->o = *opts;
+  if (!e->o.poll_ms) e->o.poll_ms = 20;
+  if (!e->o.refresh_ms) e->o.refresh_ms = 2000;
+  if (!e->o.lease_s) e->o.lease_s = 120;
+  if (!e->o.enquire_link_ms) e->o.enquire_link_ms = 30000;
+  e->pdu = malloc(sizeof *e->pdu);
+  if (!e->pdu) {
+    free(e);
+    return PP_ERR_NOMEM;
+  }
+  pthread_mutex_init(&e->mu, NULL);
+  pthread_cond_init(&e->cv, NULL);
+  pthread_mutex_init(&e->fly_mu, NULL);
+  pthread_mutex_init(&e->mo_mu, NULL);
+  if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+    free(e->pdu);
+    free(e);
+    return PP_ERR_INTERNAL;
+  }
+  *out = e;
+  return PP_OK;
+}
+
+void pp_engine_stop(pp_engine_t *e) {
+  if (!e) return;
+  pthread_mutex_lock(&e->mu);
+  e->stopping = true;
+  pthread_cond_signal(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+  pthread_join(e->thread, NULL);
+  while (e->carriers) { /* stopping reports unanswered submits: they retry */
+    carrier_t *c = e->carriers;
+    e->carriers = c->next;
+    carrier_stop(c);
+  }
+  while (atomic_load(&e->writes_pending) > 0) nanosleep(&(struct timespec){0, 1000000}, NULL);
+  for (size_t i = 0; i < HASH_SIZE; i++)
+    while (e->fly[i]) {
+      inflight_t *f = e->fly[i];
+      e->fly[i] = f->next;
+      free(f);
+    }
+  while (e->mo) {
+    mo_pending_t *p = e->mo;
+    e->mo = p->next;
+    for (unsigned i = 0; i < p->total && i < MO_PARTS_MAX; i++) free(p->text[i]);
+    free(p);
+  }
+  free(e->routes);
+  free(e->pdu);
+  pthread_mutex_destroy(&e->mu);
+  pthread_cond_destroy(&e->cv);
+  pthread_mutex_destroy(&e->fly_mu);
+  pthread_mutex_destroy(&e->mo_mu);
+  free(e);
+}

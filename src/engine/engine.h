@@ -1,0 +1,32 @@
+/* engine.h: the delivery engine: claims queued messages from the store,
+ * routes them by destination prefix to a carrier's SMPP binds, records
+ * submit results, delivery receipts and inbound messages.  Every status
+ * change is committed before it is acknowledged to anyone (a receipt's
+ * deliver_sm_resp goes out after the commit). */
+#ifndef PP_ENGINE_ENGINE_H
+#define PP_ENGINE_ENGINE_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+typedef struct pp_engine pp_engine_t;
+
+typedef struct {
+  pp_store_t *store;
+  unsigned poll_ms;      /* look for due messages this often when idle: 20 */
+  unsigned refresh_ms;   /* reread carriers and routes: 2000 */
+  unsigned lease_s;      /* a claim lasts this long before another may take it: 120 */
+  unsigned enquire_link_ms; /* passed to every bind: 30000 */
+} pp_engine_opts_t;
+
+/* pp_engine_start starts the engine thread (and, from the store's carriers,
+ * the SMPP sessions).  On success *out owns them; stop with pp_engine_stop.
+ * Errors: PP_ERR_NOMEM, PP_ERR_INTERNAL (thread). */
+pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out);
+
+/* pp_engine_stop stops claiming, unbinds every session (their unanswered
+ * submits go back to the queue), waits for the store writes it queued, and
+ * frees the engine.  NULL is a no-op.  Call it before closing the store. */
+void pp_engine_stop(pp_engine_t *e);
+
+#endif
