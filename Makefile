@@ -7,6 +7,8 @@ APT_PKGS := build-essential cmake ninja-build pkg-config libmicrohttpd-dev \
             libcurl4-openssl-dev curl
 DATA ?= ./pipit-data
 LISTEN ?= 127.0.0.1:8080
+SMSC ?= 127.0.0.1:2775
+SMSC_CONTROL ?= 127.0.0.1:2776
 
 .PHONY: run test deps npm-deps build-release build-asan bench clean
 
@@ -36,14 +38,21 @@ run: build-release
 	@if [ ! -s $(DATA)/demo-account.json ]; then \
 	  umask 077; ./build/release/pipit admin --data $(DATA) account create --name Demo --json \
 	    > $(DATA)/demo-account.json; fi
+	@./build/release/pipit admin --data $(DATA) carrier add demo --smpp $(SMSC) \
+	  --system-id pipit --password pipit
+	@./build/release/pipit admin --data $(DATA) route add --prefix + --carrier demo
 	@sid=$$(sed -E 's/.*"sid":"([^"]+)".*/\1/' $(DATA)/demo-account.json); \
 	tok=$$(sed -E 's/.*"auth_token":"([^"]+)".*/\1/' $(DATA)/demo-account.json); \
 	echo; echo "Demo account SID: $$sid"; echo "Demo auth token:  $$tok"; echo; \
-	echo "Send a message:"; \
+	echo "Send a message (it goes to the development SMSC on $(SMSC)):"; \
 	echo "  curl -u $$sid:$$tok -X POST http://$(LISTEN)/2010-04-01/Accounts/$$sid/Messages.json \\"; \
 	echo "       --data-urlencode To=+15558675310 --data-urlencode From=+15017122661 \\"; \
-	echo "       --data-urlencode 'Body=Hello from Pipit'"; echo
-	exec ./build/release/pipit serve --data $(DATA) --listen $(LISTEN)
+	echo "       --data-urlencode 'Body=Hello from Pipit'"; \
+	echo "See what the SMSC received: curl http://$(SMSC_CONTROL)/messages"; \
+	echo "Send a reply from a handset: curl -X POST http://$(SMSC_CONTROL)/mo -d From=%2B15558675310 -d To=%2B15017122661 -d Body=hi"; echo
+	@./build/release/pipit smsc --listen $(SMSC) --control $(SMSC_CONTROL) & smsc=$$!; \
+	trap 'kill $$smsc 2>/dev/null' EXIT INT TERM; \
+	./build/release/pipit serve --data $(DATA) --listen $(LISTEN)
 
 test: build-asan npm-deps
 	ctest --preset asan
