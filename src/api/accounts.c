@@ -165,20 +165,8 @@ pp_err_t pp_api_account_list(pp_api_req_t *r) {
   bool more;
   e = pp_store_account_list(r->api->store, &r->arena, &f, &rows, &n, &more);
   if (e) return e;
-  pp_buf_t q;
-  pp_buf_init(&q, 1024);
-  if (f.friendly_name) {
-    pp_buf_puts(&q, "FriendlyName=");
-    pp_buf_url_encode(&q, f.friendly_name);
-    pp_buf_putc(&q, '&');
-  }
-  if (f.status) {
-    pp_buf_puts(&q, "Status=");
-    pp_buf_url_encode(&q, f.status);
-    pp_buf_putc(&q, '&');
-  }
-  char *filters = pp_buf_status(&q) ? NULL : pp_arena_strdup(&r->arena, q.data ? q.data : "");
-  pp_buf_cleanup(&q);
+  static const char *const names[] = {"FriendlyName", "Status"};
+  char *filters = pp_api_filter_query(r, names, 2);
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
   pp_jw_obj_begin(&w);

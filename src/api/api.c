@@ -76,6 +76,22 @@ pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out) {
   return PP_OK;
 }
 
+char *pp_api_filter_query(pp_api_req_t *r, const char *const *names, size_t n) {
+  pp_buf_t q;
+  pp_buf_init(&q, 8192);
+  for (size_t i = 0; i < n; i++) {
+    const char *v = pp_form_get(&r->query, names[i]);
+    if (!v) continue;
+    pp_buf_url_encode(&q, names[i]);
+    pp_buf_putc(&q, '=');
+    pp_buf_url_encode(&q, v);
+    pp_buf_putc(&q, '&');
+  }
+  char *out = pp_buf_status(&q) ? NULL : pp_arena_strdup(&r->arena, q.data ? q.data : "");
+  pp_buf_cleanup(&q);
+  return out;
+}
+
 static char *page_uri(pp_api_req_t *r, const char *base, const char *filters, size_t size,
                       long page, const char *token_kind, int64_t seq) {
   if (token_kind)

@@ -90,6 +90,10 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
  * wiped).  PP_ERR_NOT_FOUND otherwise, whether or not it exists. */
 pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out);
 
+/* pp_api_path_account is pp_api_account_access for the account of the path
+ * (r->params[0]), with the path as the 404's detail. */
+pp_err_t pp_api_path_account(pp_api_req_t *r, pp_account_t *out);
+
 /* pp_api_key_hash hashes an API key secret as stored. */
 void pp_api_key_hash(const char *secret, unsigned char out[32]);
 
@@ -133,6 +137,12 @@ typedef struct {
  * PageToken ("PA<seq>" next, "PB<seq>" previous).  PP_ERR_INVALID_PARAM on
  * malformed values. */
 pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
+
+/* pp_api_filter_query returns "Name=value&" (URL-encoded) for each of the
+ * `n` query parameters in `names` that the request has, in that order, in
+ * the arena: the filters that every page URI of a list repeats.  NULL when
+ * out of memory. */
+char *pp_api_filter_query(pp_api_req_t *r, const char *const *names, size_t n);
 
 /* pp_api_list_envelope writes the 2010-04-01 list envelope fields
  * (first_page_uri, next_page_uri, previous_page_uri, page, page_size, start,

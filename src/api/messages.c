@@ -62,13 +62,6 @@ static pp_err_t respond_message(pp_api_req_t *r, int status, const pp_message_t 
   return pp_buf_status(&r->body);
 }
 
-/* The account of the path, which must be active to send. */
-static pp_err_t path_account(pp_api_req_t *r, pp_account_t *acc) {
-  pp_err_t e = pp_api_account_access(r, r->params[0], acc);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
-}
-
 static bool valid_url(const char *u) {
   if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
   const char *host = strstr(u, "://") + 3;
@@ -92,7 +85,7 @@ static pp_err_t create_done(pp_api_req_t *r) {
 
 pp_err_t pp_api_message_create(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   const char *to = pp_api_param(r, "To");
   const char *from = pp_api_param(r, "From");
@@ -187,7 +180,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
 
 static pp_err_t load(pp_api_req_t *r, pp_message_t *m) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   e = pp_store_message_get(r->api->store, &r->arena, acc.sid, r->params[1], m);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
@@ -250,7 +243,7 @@ static pp_err_t delete_done(pp_api_req_t *r) {
 
 pp_err_t pp_api_message_delete(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   char *acc_sid = pp_arena_strdup(&r->arena, acc.sid);
   if (!acc_sid) return PP_ERR_NOMEM;
@@ -269,7 +262,7 @@ static bool parse_when(const char *s, int64_t *t, bool *date_only) {
 
 pp_err_t pp_api_message_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   pp_api_page_t pg;
   e = pp_api_page_parse(r, &pg);
@@ -277,23 +270,14 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
   pp_message_filter_t f = {.account_sid = acc.sid, .page = pg.req};
   f.to = pp_form_get(&r->query, "To");
   f.from = pp_form_get(&r->query, "From");
-  pp_buf_t filters;
-  pp_buf_init(&filters, 4096);
-  static const char *names[] = {"To", "From", "DateSent", "DateSent<", "DateSent>"};
-  for (size_t i = 0; i < 5; i++) {
+  static const char *const names[] = {"To", "From", "DateSent", "DateSent<", "DateSent>"};
+  for (size_t i = 2; i < 5; i++) {
     const char *v = pp_form_get(&r->query, names[i]);
     if (!v) continue;
-    pp_buf_url_encode(&filters, names[i]);
-    pp_buf_putc(&filters, '=');
-    pp_buf_url_encode(&filters, v);
-    pp_buf_putc(&filters, '&');
-    if (i < 2) continue;
     int64_t t;
     bool day;
-    if (!parse_when(v, &t, &day)) {
-      pp_buf_cleanup(&filters);
+    if (!parse_when(v, &t, &day))
       return pp_api_fail(r, PP_ERR_INVALID_PARAM, "DateSent must be a date (YYYY-MM-DD)");
-    }
     if (i == 2) { /* that day (or from that instant to the end of its day) */
       f.sent_from = t;
       f.sent_until = t - ((t % 86400) + 86400) % 86400 + 86400;
@@ -306,10 +290,7 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
       f.has_sent_from = true;
     }
   }
-  char *filter_q = pp_buf_status(&filters) == PP_OK
-                       ? pp_arena_strdup(&r->arena, filters.data ? filters.data : "")
-                       : NULL;
-  pp_buf_cleanup(&filters);
+  char *filter_q = pp_api_filter_query(r, names, 5);
   if (!filter_q) return PP_ERR_NOMEM;
 
   pp_message_t *rows;

@@ -63,12 +63,6 @@ static pp_err_t respond_number(pp_api_req_t *r, int status, const pp_number_t *n
   return pp_buf_status(&r->body);
 }
 
-static pp_err_t path_account(pp_api_req_t *r, pp_account_t *acc) {
-  pp_err_t e = pp_api_account_access(r, r->params[0], acc);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
-}
-
 static bool url_ok(const char *u) {
   if (!*u) return true; /* "" clears */
   if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
@@ -126,7 +120,7 @@ static pp_err_t number_written(pp_api_req_t *r) {
 
 pp_err_t pp_api_number_create(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   const char *phone = pp_form_get(&r->form, "PhoneNumber");
   if (!phone || !pp_phone_is_e164(phone))
@@ -151,7 +145,7 @@ pp_err_t pp_api_number_create(pp_api_req_t *r) {
 
 static pp_err_t load(pp_api_req_t *r, pp_number_t *n) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   e = pp_store_number_get(r->api->store, &r->arena, acc.sid, r->params[1], n);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
@@ -186,7 +180,7 @@ static pp_err_t number_deleted(pp_api_req_t *r) {
 
 pp_err_t pp_api_number_delete(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   char *acc_sid = pp_arena_strdup(&r->arena, acc.sid);
   if (!acc_sid) return PP_ERR_NOMEM;
@@ -197,7 +191,7 @@ pp_err_t pp_api_number_delete(pp_api_req_t *r) {
 
 pp_err_t pp_api_number_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = path_account(r, &acc);
+  pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   pp_api_page_t pg;
   if ((e = pp_api_page_parse(r, &pg))) return e;
@@ -208,20 +202,8 @@ pp_err_t pp_api_number_list(pp_api_req_t *r) {
   size_t n;
   bool more;
   if ((e = pp_store_number_list(r->api->store, &r->arena, &f, &rows, &n, &more))) return e;
-  pp_buf_t q;
-  pp_buf_init(&q, 1024);
-  if (f.phone_number) {
-    pp_buf_puts(&q, "PhoneNumber=");
-    pp_buf_url_encode(&q, f.phone_number);
-    pp_buf_putc(&q, '&');
-  }
-  if (f.friendly_name) {
-    pp_buf_puts(&q, "FriendlyName=");
-    pp_buf_url_encode(&q, f.friendly_name);
-    pp_buf_putc(&q, '&');
-  }
-  char *filters = pp_buf_status(&q) ? NULL : pp_arena_strdup(&r->arena, q.data ? q.data : "");
-  pp_buf_cleanup(&q);
+  static const char *const names[] = {"PhoneNumber", "FriendlyName"};
+  char *filters = pp_api_filter_query(r, names, 2);
   char *base =
       pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json", acc.sid);
   if (!filters || !base) return PP_ERR_NOMEM;
