@@ -1,7 +1,9 @@
 /* engine.c: the delivery engine (see engine.h).  One thread claims and
  * dispatches; SMPP session threads report submit results and deliver_sm
- * through callbacks, which queue store writes (submit results) or wait for
- * them (receipts and inbound messages, acknowledged only once committed). */
+ * through callbacks, which queue store writes.  A receipt or inbound
+ * message is acknowledged only once committed: on_deliver defers the
+ * deliver_sm_resp and the write's done callback (store writer thread) gives
+ * it, so receipts share the store's group commit. */
 #include "engine/engine.h"
 
 #include <pthread.h>
@@ -47,6 +49,21 @@ typedef struct inflight {
   struct inflight *next;
   pp_part_ref_t parts[]; /* nparts */
 } inflight_t;
+
+/* A receipt or inbound message on its way to the store.  It owns every
+ * string its write points to; its deliver_sm is answered when the write is
+ * done.  The session it names outlives it: pp_smpp_session_stop waits for
+ * every deferred answer. */
+typedef struct {
+  pp_engine_t *eng;
+  pp_smpp_deliver_ctx_t ctx;
+  pp_write_t w;
+  char carrier[64];
+  char smsc_id[PP_SMPP_DLR_ID_MAX + 2];
+  pp_message_t m;
+  char from[32], to[32];
+  char *text; /* malloc'd */
+} dwrite_t;
 
 /* Parts of a concatenated inbound message waiting for their siblings. */
 typedef struct mo_pending {
@@ -198,8 +215,56 @@ static int receipt_error(pp_smpp_dlr_state_t s) {
   }
 }
 
+static void dwrite_free(dwrite_t *d) {
+  free(d->text);
+  free(d);
+}
+
+/* The deliver_sm_resp status for a write's result. */
+static uint32_t dwrite_status(const dwrite_t *d, pp_err_t e) {
+  if (!e) return PP_ESME_ROK;
+  pp_log_warn("engine", "carrier %s: %s not recorded: %s", d->carrier,
+              d->w.kind == PP_W_RECEIPT ? "receipt" : "inbound message", pp_err_name(e));
+  return PP_ESME_RSYSERR; /* the SMSC sends it again */
+}
+
+/* Store writer thread: the write is committed (or failed); answer. */
+static void dwrite_done(pp_write_t *w) {
+  dwrite_t *d = w->arg;
+  pp_engine_t *e = d->eng;
+  uint32_t st = dwrite_status(d, w->result);
+  pp_smpp_deliver_ctx_t ctx = d->ctx;
+  dwrite_free(d);
+  pp_smpp_session_deliver_resp(&ctx, st); /* the session may be freed after this */
+  atomic_fetch_sub(&e->writes_pending, 1);
+}
+
+/* Queues d's write and defers the answer to its done callback; without a
+ * handle (too many answers outstanding) waits for the commit instead.
+ * Takes d. */
+static uint32_t dwrite_commit(dwrite_t *d, const pp_smpp_deliver_ctx_t *ctx) {
+  pp_engine_t *e = d->eng;
+  if (!ctx) {
+    uint32_t st = dwrite_status(d, pp_store_write(e->o.store, &d->w));
+    dwrite_free(d);
+    return st;
+  }
+  d->ctx = *ctx;
+  d->w.done = dwrite_done;
+  d->w.arg = d;
+  atomic_fetch_add(&e->writes_pending, 1);
+  pp_err_t err = pp_store_submit(e->o.store, &d->w);
+  if (err) { /* the store is closing */
+    uint32_t st = dwrite_status(d, err);
+    dwrite_free(d);
+    atomic_fetch_sub(&e->writes_pending, 1);
+    return st;
+  }
+  return PP_SMPP_DELIVER_DEFER;
+}
+
 static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uint8_t *sm,
-                               size_t len) {
+                               size_t len, const pp_smpp_deliver_ctx_t *ctx) {
   char id[PP_SMPP_DLR_ID_MAX + 2] = "";
   pp_smpp_dlr_t dlr;
   bool have_text = pp_smpp_dlr_parse((const char *)sm, len, &dlr) == PP_OK;
@@ -215,26 +280,28 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
       state != PP_SMPP_DLR_REJECTED && state != PP_SMPP_DLR_EXPIRED &&
       state != PP_SMPP_DLR_DELETED)
     return PP_ESME_ROK; /* not final: nothing changes */
-  pp_write_t w = {.kind = PP_W_RECEIPT};
-  w.u.receipt = (pp_receipt_t){c->cfg.name, id, (pp_dlr_state_t)state,
-                               state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
-                               pp_clock_now(), 0};
-  pp_err_t e = pp_store_write(c->eng->o.store, &w);
-  if (e) {
-    pp_log_warn("engine", "carrier %s: receipt not recorded: %s", c->cfg.name, pp_err_name(e));
-    return PP_ESME_RSYSERR; /* the SMSC sends it again */
-  }
-  return PP_ESME_ROK;
+  dwrite_t *d = calloc(1, sizeof *d);
+  if (!d) return PP_ESME_RSYSERR;
+  d->eng = c->eng;
+  snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
+  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
+  d->w.kind = PP_W_RECEIPT;
+  d->w.u.receipt = (pp_receipt_t){d->carrier, d->smsc_id, (pp_dlr_state_t)state,
+                                  state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
+                                  pp_clock_now(), 0};
+  return dwrite_commit(d, ctx);
 }
 
-static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, const char *text,
-                              int parts) {
+/* Takes `text` (malloc'd). */
+static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, char *text,
+                              int parts, const pp_smpp_deliver_ctx_t *ctx) {
   pp_arena_t a;
   pp_arena_init(&a, 0);
   pp_number_t num;
   pp_err_t e = pp_store_number_find(c->eng->o.store, &a, to, &num);
+  pp_arena_cleanup(&a);
   if (e) {
-    pp_arena_cleanup(&a);
+    free(text);
     if (e == PP_ERR_NOT_FOUND) {
       pp_log_warn("engine", "carrier %s: inbound message to %s, which no account owns",
                   c->cfg.name, to);
@@ -242,25 +309,33 @@ static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, co
     }
     return PP_ESME_RSYSERR;
   }
-  pp_message_t m;
-  memset(&m, 0, sizeof m);
-  pp_sid_new(m.sid, "SM");
-  memcpy(m.account_sid, num.account_sid, sizeof m.account_sid);
-  m.to = to;
-  m.from = from;
-  m.body = text;
-  m.media_urls = "";
-  m.direction = "inbound";
-  m.status = "received";
+  dwrite_t *d = calloc(1, sizeof *d);
+  if (!d) {
+    free(text);
+    return PP_ESME_RSYSERR;
+  }
+  d->eng = c->eng;
+  d->text = text;
+  snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
+  snprintf(d->from, sizeof d->from, "%s", from);
+  snprintf(d->to, sizeof d->to, "%s", to);
+  pp_message_t *m = &d->m;
+  pp_sid_new(m->sid, "SM");
+  memcpy(m->account_sid, num.account_sid, sizeof m->account_sid);
+  m->to = d->to;
+  m->from = d->from;
+  m->body = d->text;
+  m->media_urls = "";
+  m->direction = "inbound";
+  m->status = "received";
   pp_segments_t seg;
-  pp_segments_count(text, strlen(text), &seg);
-  m.num_segments = parts > (int)seg.segments ? parts : (int)seg.segments;
-  m.validity_period = 0;
-  m.date_created = m.date_updated = m.date_sent = pp_clock_now();
-  pp_write_t w = {.kind = PP_W_MESSAGE_INSERT, .u.message = &m};
-  e = pp_store_write(c->eng->o.store, &w);
-  pp_arena_cleanup(&a);
-  return e ? PP_ESME_RSYSERR : PP_ESME_ROK;
+  pp_segments_count(d->text, strlen(d->text), &seg);
+  m->num_segments = parts > (int)seg.segments ? parts : (int)seg.segments;
+  m->validity_period = 0;
+  m->date_created = m->date_updated = m->date_sent = pp_clock_now();
+  d->w.kind = PP_W_MESSAGE_INSERT;
+  d->w.u.message = m;
+  return dwrite_commit(d, ctx);
 }
 
 /* Collects one part of a concatenated inbound message; returns the whole
@@ -302,7 +377,7 @@ static char *mo_collect(pp_engine_t *e, const char *from, const char *to, unsign
   return whole;
 }
 
-static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu) {
+static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_deliver_ctx_t *ctx) {
   carrier_t *c = arg;
   if (pdu->h.command_id != PP_SMPP_DELIVER_SM) return PP_ESME_ROK;
   const __typeof__(pdu->body.deliver_sm) *d = &pdu->body.deliver_sm;
@@ -314,7 +389,7 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu) {
     sm = payload;
     len = plen;
   }
-  if (d->esm_class & 0x04) return handle_receipt(c, pdu, sm, len);
+  if (d->esm_class & 0x04) return handle_receipt(c, pdu, sm, len, ctx);
 
   pp_smpp_udh_t udh = {0};
   if ((d->esm_class & PP_SMPP_ESM_UDHI) && pp_smpp_udh_parse(sm, len, &udh) != PP_OK)
@@ -330,20 +405,19 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu) {
     free(text);
     return PP_ESME_ROK; /* a coding we cannot read */
   }
-  uint32_t st;
   if (udh.concat && udh.total > 1) {
     char *whole = mo_collect(c->eng, from, to, udh.ref, udh.total, udh.seq, text);
-    st = whole ? store_inbound(c, from, to, whole, udh.total) : PP_ESME_ROK;
-    free(whole);
-  } else {
-    st = store_inbound(c, from, to, text, 1);
+    free(text);
+    return whole ? store_inbound(c, from, to, whole, udh.total, ctx) : PP_ESME_ROK;
   }
-  free(text);
-  return st;
+  return store_inbound(c, from, to, text, 1, ctx);
 }
 
 /* ---- carriers and routes ------------------------------------------------- */
 
+/* Each session's stop also waits until its deferred deliver answers have
+ * been given (their writes are done), so no done callback meets a freed
+ * session; the callbacks never touch the carrier. */
 static void carrier_stop(carrier_t *c) {
   for (int i = 0; i < c->nsess; i++) pp_smpp_session_stop(c->sess[i]);
   free(c->sess);

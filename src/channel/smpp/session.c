@@ -46,6 +46,11 @@ typedef struct {
   int64_t sent_ms;
 } slot_t;
 
+/* A deferred deliver answer, queued by pp_smpp_session_deliver_resp. */
+typedef struct {
+  uint32_t command_id, seq, gen, conn, status;
+} answer_t;
+
 /* Output bytes waiting for the socket: p[off .. len). */
 typedef struct {
   uint8_t *p;
@@ -59,6 +64,7 @@ typedef struct {
   int fd;
   int state;
   unsigned role;     /* R_TX, R_RX or both */
+  uint32_t gen;      /* this connection's number (0 while closed) */
   int64_t since_ms;  /* entered C_CONNECTING / request sent for C_BINDING */
   uint32_t bind_seq; /* outstanding control requests (0: none) */
   uint32_t enq_seq, unbind_seq;
@@ -77,7 +83,8 @@ typedef struct {
 #define STATS_FIELDS(X)                                                              \
   X(connects) X(binds) X(bind_failures) X(disconnects) X(submits_sent) X(submits_ok) \
   X(submits_failed) X(throttled) X(timeouts) X(no_answer) X(not_sent)                \
-  X(enquire_sent) X(enquire_answered) X(enquire_received) X(delivers) X(nacks_sent)  \
+  X(enquire_sent) X(enquire_answered) X(enquire_received) X(delivers)                \
+  X(delivers_deferred) X(deferred_dropped) X(nacks_sent)                             \
   X(reconnect_ceiling_ms) X(throttle_pause_ms) X(bound)
 /* clang-format on */
 
@@ -101,6 +108,10 @@ struct pp_smpp_session {
   size_t q_cap, q_head, q_len;
   bool closed;       /* stop has begun: no more submits */
   bool wake_pending; /* the eventfd has been written since the thread last looked */
+  answer_t *ans;     /* deferred answers given, not yet written */
+  size_t ans_len, ans_cap;
+  unsigned deferred;     /* DEFER returned (or about to be), answer not yet given */
+  pthread_cond_t ans_cv; /* signalled when `deferred` drops to 0 */
   _Atomic bool stop_req;
   int efd;
 
@@ -118,6 +129,9 @@ struct pp_smpp_session {
   item_t *retry;        /* throttled submits to resend first: a ring of win_n */
   size_t retry_head, retry_len;
   uint32_t gen;
+  uint32_t conn_gen;   /* the last connection number handed out */
+  answer_t *ans_spare; /* swapped with ans to write answers outside mu */
+  size_t ans_spare_cap;
   bool bound, stopping, unbind_sent;
   int64_t stop_drain_until, stop_deadline;
   int64_t reconnect_at;
@@ -169,6 +183,8 @@ const char *pp_smpp_session_status_name(uint32_t status) {
       return "BAD_RESP";
     case PP_SMPP_STATUS_CONNECT_FAILED:
       return "CONNECT_FAILED";
+    case PP_SMPP_DELIVER_DEFER:
+      return "DELIVER_DEFER";
     default:
       return pp_smpp_status_name(status);
   }
@@ -324,6 +340,7 @@ static void conn_close(pp_smpp_session_t *s, conn_t *c) {
   (void)s;
   if (c->fd >= 0) close(c->fd); /* also leaves the epoll set */
   c->fd = -1;
+  c->gen = 0; /* deferred answers for it are dropped from now on */
   c->state = C_CLOSED;
   c->bind_seq = c->enq_seq = c->unbind_seq = 0;
   c->want_out = c->close_after_flush = c->rx_dead = false;
@@ -481,6 +498,8 @@ static int session_connect(pp_smpp_session_t *s, int64_t now) {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u32 = (uint32_t)i};
     epoll_ctl(s->ep, EPOLL_CTL_ADD, c->fd, &ev);
     c->want_out = true;
+    if (++s->conn_gen == 0) s->conn_gen = 1;
+    c->gen = s->conn_gen;
     c->state = C_CONNECTING;
     c->since_ms = now;
     c->last_rx_ms = now;
@@ -573,6 +592,113 @@ static void pump(pp_smpp_session_t *s, int64_t now) {
       }
     }
   }
+}
+
+/* ---- Deferred deliver answers --------------------------------------------- */
+
+/* Takes one place for a deferred answer before on_deliver runs (it may be
+ * answered before the callback returns).  False when deliver_defer_max are
+ * outstanding. */
+static bool defer_reserve(pp_smpp_session_t *s) {
+  pthread_mutex_lock(&s->mu);
+  bool ok = s->deferred < s->o.deliver_defer_max;
+  if (ok) s->deferred++;
+  pthread_mutex_unlock(&s->mu);
+  return ok;
+}
+
+/* Gives back a place for a deferred answer (mu held). */
+static void defer_release_locked(pp_smpp_session_t *s) {
+  if (--s->deferred == 0) pthread_cond_broadcast(&s->ans_cv);
+}
+
+/* Gives back a place on_deliver did not use. */
+static void defer_release(pp_smpp_session_t *s) {
+  pthread_mutex_lock(&s->mu);
+  defer_release_locked(s);
+  pthread_mutex_unlock(&s->mu);
+}
+
+void pp_smpp_session_deliver_resp(const pp_smpp_deliver_ctx_t *ctx, uint32_t command_status) {
+  if (!ctx || !ctx->session) return;
+  pp_smpp_session_t *s = ctx->session;
+  /* Everything under mu, the eventfd write and the signal included: once
+   * `deferred` is 0 and mu released, a stop may free the session. */
+  pthread_mutex_lock(&s->mu);
+  if (s->deferred == 0) { /* answered twice, or never deferred */
+    pp_log_error(MOD, "%s: a deliver answer that nobody owed (ignored)", s->name);
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
+  bool queued = false;
+  if (s->ans_len == s->ans_cap) {
+    size_t cap = s->ans_cap ? s->ans_cap * 2 : 64;
+    answer_t *a = realloc(s->ans, cap * sizeof *a);
+    if (a) {
+      s->ans = a;
+      s->ans_cap = cap;
+    }
+  }
+  if (s->ans_len < s->ans_cap) {
+    s->ans[s->ans_len++] = (answer_t){.command_id = ctx->command_id,
+                                      .seq = ctx->sequence_number,
+                                      .gen = ctx->conn_gen,
+                                      .conn = ctx->conn,
+                                      .status = command_status};
+    queued = true;
+  } else {
+    STAT_ADD(s, deferred_dropped, 1); /* out of memory: as if the connection were gone */
+  }
+  if (queued && !s->wake_pending) {
+    s->wake_pending = true;
+    uint64_t one = 1;
+    ssize_t w = write(s->efd, &one, sizeof one);
+    (void)w;
+  }
+  defer_release_locked(s);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Writes the deferred answers given since the last turn, each on its
+ * connection if that is still the one the request came on. */
+static void answers_send(pp_smpp_session_t *s) {
+  pthread_mutex_lock(&s->mu);
+  if (s->ans_len == 0) {
+    pthread_mutex_unlock(&s->mu);
+    return;
+  }
+  answer_t *a = s->ans;
+  size_t n = s->ans_len, cap = s->ans_cap;
+  s->ans = s->ans_spare;
+  s->ans_cap = s->ans_spare_cap;
+  s->ans_len = 0;
+  pthread_mutex_unlock(&s->mu);
+  unsigned dropped = 0;
+  for (size_t i = 0; i < n; i++) {
+    conn_t *c = a[i].conn < (uint32_t)s->n_conn ? &s->conn[a[i].conn] : NULL;
+    if (!c || c->fd < 0 || c->gen != a[i].gen || c->rx_dead) {
+      dropped++;
+      continue;
+    }
+    pp_smpp_pdu_init(s->tx, a[i].command_id | PP_SMPP_RESP_BIT, a[i].seq);
+    s->tx->h.command_status = a[i].status;
+    if (!conn_send(s, c, s->tx)) c->close_after_flush = true;
+  }
+  if (dropped) {
+    STAT_ADD(s, deferred_dropped, dropped);
+    pp_log_info(MOD, "%s: %u deferred deliver answer(s) dropped: their connection closed", s->name,
+                dropped);
+  }
+  s->ans_spare = a;
+  s->ans_spare_cap = cap;
+}
+
+/* Deferred answers outstanding or not yet written. */
+static bool answers_pending(pp_smpp_session_t *s) {
+  pthread_mutex_lock(&s->mu);
+  bool any = s->deferred > 0 || s->ans_len > 0;
+  pthread_mutex_unlock(&s->mu);
+  return any;
 }
 
 /* ---- Receiving ---------------------------------------------------------- */
@@ -706,7 +832,27 @@ static int handle_pdu(pp_smpp_session_t *s, conn_t *c, const uint8_t *buf, size_
         return 0;
       }
       STAT_ADD(s, delivers, 1);
-      uint32_t st = s->o.on_deliver ? s->o.on_deliver(s->o.arg, p) : PP_ESME_RX_T_APPN;
+      if (!s->o.on_deliver) {
+        send_resp(s, c, p, PP_ESME_RX_T_APPN);
+        return 0;
+      }
+      pp_smpp_deliver_ctx_t ctx = {.session = s,
+                                   .command_id = id,
+                                   .sequence_number = p->h.sequence_number,
+                                   .conn_gen = c->gen,
+                                   .conn = (uint32_t)(c - s->conn)};
+      bool may_defer = defer_reserve(s);
+      uint32_t st = s->o.on_deliver(s->o.arg, p, may_defer ? &ctx : NULL);
+      if (st == PP_SMPP_DELIVER_DEFER && may_defer) {
+        STAT_ADD(s, delivers_deferred, 1);
+        return 0; /* answered through pp_smpp_session_deliver_resp */
+      }
+      if (may_defer) defer_release(s);
+      if (st == PP_SMPP_DELIVER_DEFER) {
+        pp_log_warn(MOD, "%s: on_deliver deferred without a handle: answering ESME_RX_T_APPN",
+                    s->name);
+        st = PP_ESME_RX_T_APPN;
+      }
       send_resp(s, c, p, st);
       return 0;
     }
@@ -864,7 +1010,8 @@ static bool stop_step(pp_smpp_session_t *s, int64_t now) {
   }
   if (!s->bound) return true; /* connecting or binding: just close */
   if (!s->unbind_sent) {
-    if (s->n_free < s->win_n && now < s->stop_drain_until) return false; /* let answers come */
+    if ((s->n_free < s->win_n || answers_pending(s)) && now < s->stop_drain_until)
+      return false; /* let answers come, and give the deferred ones */
     s->unbind_sent = true;
     for (int i = 0; i < s->n_conn; i++) {
       conn_t *c = &s->conn[i];
@@ -888,6 +1035,7 @@ static void *session_main(void *arg) {
   s->reconnect_at = now_ms();
   for (;;) {
     int64_t now = now_ms();
+    answers_send(s);
     if (atomic_load(&s->stop_req) && stop_step(s, now)) break;
     if (!s->stopping && !any_open(s) && now >= s->reconnect_at) {
       session_connect(s, now);
@@ -969,12 +1117,15 @@ static void session_free(pp_smpp_session_t *s) {
   if (s->ep >= 0) close(s->ep);
   if (s->efd >= 0) close(s->efd);
   free(s->q);
+  free(s->ans);
+  free(s->ans_spare);
   free(s->win);
   free(s->free_slots);
   free(s->retry);
   free(s->rx);
   free(s->tx);
   pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->ans_cv);
   explicit_bzero(s->password, sizeof s->password);
   free(s);
 }
@@ -988,6 +1139,7 @@ pp_err_t pp_smpp_session_start(const pp_smpp_session_opts_t *opts, pp_smpp_sessi
   s->ep = s->efd = -1;
   s->conn[0].fd = s->conn[1].fd = -1;
   pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->ans_cv, NULL);
   s->o = *opts;
   if (!copy_str(s->name, sizeof s->name, opts->name ? opts->name : opts->system_id) ||
       !copy_str(s->host, sizeof s->host, opts->host) ||
@@ -1015,6 +1167,7 @@ pp_err_t pp_smpp_session_start(const pp_smpp_session_opts_t *opts, pp_smpp_sessi
   DEF_(throttle_min_ms, 100);
   DEF_(throttle_max_ms, 10000);
   DEF_(stop_timeout_ms, 2000);
+  DEF_(deliver_defer_max, 10000);
 #undef DEF_
   if (s->o.reconnect_max_ms < s->o.reconnect_min_ms) s->o.reconnect_max_ms = s->o.reconnect_min_ms;
   if (s->o.throttle_max_ms < s->o.throttle_min_ms) s->o.throttle_max_ms = s->o.throttle_min_ms;
@@ -1072,6 +1225,11 @@ void pp_smpp_session_stop(pp_smpp_session_t *s) {
   ssize_t w = write(s->efd, &one, sizeof one);
   (void)w;
   pthread_join(s->thread, NULL);
+  /* A deferred answer may still come (it is dropped): wait for every one,
+   * so that none meets a freed session. */
+  pthread_mutex_lock(&s->mu);
+  while (s->deferred > 0) pthread_cond_wait(&s->ans_cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
   session_free(s);
 }
 

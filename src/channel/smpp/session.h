@@ -4,10 +4,11 @@
  * of outstanding requests, answers deliver_sm / data_sm through a callback,
  * keeps the link alive with enquire_link and reconnects with backoff.
  *
- * Threads.  pp_smpp_session_submit and pp_smpp_session_stats may be called
- * from any thread.  Every callback runs on the session thread, never while a
- * lock of the session is held; a callback may call pp_smpp_session_submit
- * (it gets PP_ERR_AGAIN rather than blocking when the queue is full) but must
+ * Threads.  pp_smpp_session_submit, pp_smpp_session_deliver_resp and
+ * pp_smpp_session_stats may be called from any thread.  Every callback runs
+ * on the session thread, never while a lock of the session is held; a
+ * callback may call pp_smpp_session_submit (it gets PP_ERR_AGAIN rather than
+ * blocking when the queue is full) or pp_smpp_session_deliver_resp but must
  * not call pp_smpp_session_stop.
  *
  * Submits.  Every submit accepted by pp_smpp_session_submit (it returned
@@ -19,6 +20,13 @@
  * reported: the session pauses sending (a pause that doubles on each
  * throttling episode and halves on each accepted submit) and sends the same
  * submit again with a new sequence number.
+ *
+ * Inbound.  on_deliver answers a deliver_sm / data_sm at once (its return
+ * value) or defers the answer (PP_SMPP_DELIVER_DEFER) and gives it later,
+ * from any thread, with pp_smpp_session_deliver_resp; the session thread
+ * writes it.  An answer whose connection is gone by then is dropped (the
+ * SMSC delivers again).  Every deferred deliver must be answered exactly
+ * once: pp_smpp_session_stop waits for the deferred answers outstanding.
  *
  * Memory.  The session copies everything it keeps: the strings of the
  * options and the encoded bytes of each submit.  Pointers passed to a
@@ -50,11 +58,28 @@
 /* For on_bind_error: the TCP connection could not be made (refused, timed
  * out, or closed before the bind was answered). */
 #define PP_SMPP_STATUS_CONNECT_FAILED 0xFFFF0005u
+/* Returned by on_deliver: "I will answer later with
+ * pp_smpp_session_deliver_resp".  Not a status any PDU carries. */
+#define PP_SMPP_DELIVER_DEFER 0xFFFF0100u
 
 /* pp_smpp_session_status_name names a status for logs: the SMPP name
  * ("ESME_RTHROTTLED"), "NO_ANSWER", "TIMEOUT", "NOT_SENT", "BAD_RESP",
- * "CONNECT_FAILED", or "" for an unknown value.  Never NULL. */
+ * "CONNECT_FAILED", "DELIVER_DEFER", or "" for an unknown value.  Never
+ * NULL. */
 const char *pp_smpp_session_status_name(uint32_t status);
+
+typedef struct pp_smpp_session pp_smpp_session_t;
+
+/* What a deferred answer needs: the session, the request's command and
+ * sequence number, and the connection it came on.  A plain value: copy it
+ * (the pointer on_deliver gets is valid only during the call). */
+typedef struct {
+  pp_smpp_session_t *session;
+  uint32_t command_id;      /* PP_SMPP_DELIVER_SM or PP_SMPP_DATA_SM */
+  uint32_t sequence_number; /* of the request */
+  uint32_t conn_gen;        /* the connection (never reused by the session) */
+  uint32_t conn;            /* index of the connection in the session */
+} pp_smpp_deliver_ctx_t;
 
 typedef enum {
   PP_SMPP_BIND_TRX = 0, /* one connection, bind_transceiver */
@@ -69,8 +94,16 @@ typedef void (*pp_smpp_submit_resp_fn)(void *arg, uint64_t tag, uint32_t command
  * (esm_class & PP_SMPP_ESM_TYPE_MASK) == PP_SMPP_ESM_RECEIPT, else an MO).
  * Returns the command_status to answer with: ESME_ROK only once the message
  * is committed; ESME_RX_T_APPN makes the SMSC deliver it again later.  It
- * may block briefly (the session sends nothing meanwhile). */
-typedef uint32_t (*pp_smpp_deliver_fn)(void *arg, const pp_smpp_pdu_t *pdu);
+ * may block briefly (the session sends nothing meanwhile).
+ *
+ * Or it returns PP_SMPP_DELIVER_DEFER and answers later (once the message
+ * is committed, say) with pp_smpp_session_deliver_resp(ctx-copy, status),
+ * exactly once, from any thread (even before on_deliver returns).  `ctx` is
+ * NULL when deliver_defer_max answers are already outstanding: then the
+ * callback must answer now (PP_SMPP_DELIVER_DEFER is taken as
+ * ESME_RX_T_APPN). */
+typedef uint32_t (*pp_smpp_deliver_fn)(void *arg, const pp_smpp_pdu_t *pdu,
+                                       const pp_smpp_deliver_ctx_t *ctx);
 /* on_state: the session became bound (every connection of the mode bound)
  * or stopped being bound. */
 typedef void (*pp_smpp_state_fn)(void *arg, bool bound);
@@ -106,6 +139,7 @@ typedef struct {
   unsigned throttle_retries_max; /* resends of one submit before its throttle
                                     status is reported: 0 = no limit */
   unsigned stop_timeout_ms;      /* stop: wait for answers and unbind_resp: 2000 */
+  unsigned deliver_defer_max;    /* deferred deliver answers outstanding: 10000 */
 
   /* Callbacks, all on the session thread with `arg`.  on_submit_resp is
    * required; on_deliver NULL answers every deliver_sm ESME_RX_T_APPN; the
@@ -134,13 +168,13 @@ typedef struct {
   uint64_t enquire_answered;     /* enquire_link_resp received */
   uint64_t enquire_received;     /* enquire_link from the peer (answered) */
   uint64_t delivers;             /* deliver_sm and data_sm received */
+  uint64_t delivers_deferred;    /* of those, answered through deliver_resp */
+  uint64_t deferred_dropped;     /* deferred answers whose connection was gone */
   uint64_t nacks_sent;           /* generic_nack or error _resp to a bad PDU */
   uint64_t reconnect_ceiling_ms; /* the ceiling of the last reconnect delay */
   uint64_t throttle_pause_ms;    /* the current throttling pause (0: none) */
   uint64_t bound;                /* 1 while bound */
 } pp_smpp_session_stats_t;
-
-typedef struct pp_smpp_session pp_smpp_session_t;
 
 /* pp_smpp_session_start copies `opts`, starts the session thread and
  * returns the session in *out; the thread connects at once.  Returns PP_OK;
@@ -163,6 +197,16 @@ pp_err_t pp_smpp_session_start(const pp_smpp_session_opts_t *opts, pp_smpp_sessi
  * PDU over the size cap; PP_ERR_NOMEM. */
 pp_err_t pp_smpp_session_submit(pp_smpp_session_t *s, const pp_smpp_pdu_t *submit_sm, uint64_t tag);
 
+/* pp_smpp_session_deliver_resp answers a deliver_sm / data_sm whose
+ * on_deliver returned PP_SMPP_DELIVER_DEFER, with `command_status`
+ * (ESME_ROK once the message is committed, an error to have it delivered
+ * again).  Any thread; it never blocks on the network: the answer is queued
+ * and the session thread writes it on the connection the request came on,
+ * or drops it if that connection has closed since (the SMSC will deliver
+ * again).  Call it exactly once per deferred deliver, and before
+ * pp_smpp_session_stop returns (stop waits for it). */
+void pp_smpp_session_deliver_resp(const pp_smpp_deliver_ctx_t *ctx, uint32_t command_status);
+
 /* pp_smpp_session_stats copies the counters into *out.  Any thread. */
 void pp_smpp_session_stats(pp_smpp_session_t *s, pp_smpp_session_stats_t *out);
 
@@ -171,8 +215,12 @@ void pp_smpp_session_stats(pp_smpp_session_t *s, pp_smpp_session_stats_t *out);
  * connections, joins the thread and frees the session.  Before it returns,
  * every submit still outstanding is reported PP_SMPP_STATUS_NO_ANSWER and
  * every one still queued PP_SMPP_STATUS_NOT_SENT, and on_state(false) is
- * called if the session was bound.  NULL is a no-op.  Must not be called
- * from a callback. */
+ * called if the session was bound.  Deferred deliver answers given within
+ * the first half of stop_timeout_ms are written before the unbind; stop
+ * then waits (without a limit) until every deferred deliver has been
+ * answered, so a late pp_smpp_session_deliver_resp never meets a freed
+ * session.  NULL is a no-op.  Must not be called from a callback, nor from
+ * a thread whose progress a deferred answer waits for. */
 void pp_smpp_session_stop(pp_smpp_session_t *s);
 
 #endif

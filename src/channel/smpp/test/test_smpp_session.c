@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,11 @@ typedef struct {
   /* on_deliver answers this many with ESME_RX_T_APPN first */
   int refuse_delivers;
   uint64_t n_refused, n_data_sm;
+  /* defer: on_deliver defers every answer it may and keeps the handle */
+  bool defer;
+  pp_smpp_deliver_ctx_t *held;
+  size_t n_held;
+  uint64_t n_no_handle; /* delivers it had to answer at once (no handle) */
   /* state */
   bool bound;
   int n_up, n_down;
@@ -69,6 +75,7 @@ static harness_t *harness_new(void) {
   pthread_cond_init(&h->cv, &ca);
   pthread_condattr_destroy(&ca);
   h->rid = calloc(MAX_TAGS, sizeof *h->rid);
+  h->held = calloc(MAX_TAGS, sizeof *h->held);
   return h;
 }
 
@@ -76,6 +83,7 @@ static void harness_free(harness_t *h) {
   pthread_mutex_destroy(&h->mu);
   pthread_cond_destroy(&h->cv);
   free(h->rid);
+  free(h->held);
   free(h);
 }
 
@@ -140,9 +148,16 @@ static void part_text(const pp_smpp_pdu_t *p, char *out, size_t cap, pp_smpp_udh
     out[0] = '\0';
 }
 
-static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *p) {
+static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *p, const pp_smpp_deliver_ctx_t *ctx) {
   harness_t *h = arg;
   pthread_mutex_lock(&h->mu);
+  uint32_t answer = PP_ESME_ROK;
+  if (h->defer && ctx && h->n_held < MAX_TAGS) {
+    h->held[h->n_held++] = *ctx;
+    answer = PP_SMPP_DELIVER_DEFER;
+  } else if (h->defer) {
+    h->n_no_handle++;
+  }
   if (h->refuse_delivers > 0) {
     h->refuse_delivers--;
     h->n_refused++;
@@ -153,7 +168,7 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *p) {
     h->n_data_sm++;
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
-    return PP_ESME_ROK;
+    return answer;
   }
   const pp_smpp_deliver_sm_t *d = &p->body.deliver_sm;
   if ((d->esm_class & PP_SMPP_ESM_TYPE_MASK) == PP_SMPP_ESM_RECEIPT) {
@@ -188,7 +203,7 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *p) {
   }
   pthread_cond_broadcast(&h->cv);
   pthread_mutex_unlock(&h->mu);
-  return PP_ESME_ROK;
+  return answer;
 }
 
 static void on_state(void *arg, bool bound) {
@@ -303,6 +318,57 @@ static void submit_n(harness_t *h, pp_smpp_session_t *s, uint64_t first, int n, 
   free(p);
 }
 
+/* Gives deferred deliver answers from its own thread, after `delay_ms`. */
+typedef struct {
+  pp_smpp_deliver_ctx_t *ctx;
+  size_t n;
+  uint32_t status;
+  unsigned delay_ms;
+  _Atomic size_t given; /* calls begun */
+  pthread_t th;
+} answerer_t;
+
+static void *answer_main(void *arg) {
+  answerer_t *a = arg;
+  if (a->delay_ms)
+    nanosleep(&(struct timespec){a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L}, NULL);
+  for (size_t i = 0; i < a->n; i++) {
+    atomic_fetch_add(&a->given, 1);
+    pp_smpp_session_deliver_resp(&a->ctx[i], a->status);
+  }
+  return NULL;
+}
+
+/* Takes the handles held so far (in a shuffled order when `shuffle`) and
+ * starts a thread that answers them. */
+static answerer_t *answer_held(harness_t *h, uint32_t status, unsigned delay_ms, bool shuffle) {
+  answerer_t *a = calloc(1, sizeof *a);
+  pthread_mutex_lock(&h->mu);
+  a->n = h->n_held;
+  a->ctx = malloc((a->n ? a->n : 1) * sizeof *a->ctx);
+  memcpy(a->ctx, h->held, a->n * sizeof *a->ctx);
+  h->n_held = 0;
+  pthread_mutex_unlock(&h->mu);
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (size_t i = a->n; shuffle && i > 1; i--) { /* Fisher-Yates */
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    size_t j = (size_t)(x % i);
+    pp_smpp_deliver_ctx_t t = a->ctx[i - 1];
+    a->ctx[i - 1] = a->ctx[j];
+    a->ctx[j] = t;
+  }
+  a->status = status;
+  a->delay_ms = delay_ms;
+  pthread_create(&a->th, NULL, answer_main, a);
+  return a;
+}
+
+static void answer_join(answerer_t *a) {
+  pthread_join(a->th, NULL);
+  free(a->ctx);
+  free(a);
+}
+
 /* ---- Cases ------------------------------------------------------------------- */
 
 static void t_bind(void) {
@@ -357,6 +423,94 @@ static void t_submits(void) {
   CHECK_EQ_INT(st.receipts_sent, N);
   CHECK_EQ_INT(sess_st(s).delivers, N);
   pp_smpp_session_stop(s);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
+/* Deferred deliver answers: given from another thread in another order,
+ * dropped after a reconnect, awaited by stop, bounded. */
+static void t_defer(void) {
+  enum { N = 300, M = 20, K = 10 };
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {.deliver_window = 1000};
+  pp_smsc_t *m = smsc_up(&mo);
+  uint16_t port = pp_smsc_port(m);
+  pp_smpp_session_opts_t so = sess_opts(h, port);
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  pthread_mutex_lock(&h->mu);
+  h->defer = true;
+  pthread_mutex_unlock(&h->mu);
+
+  /* Every receipt deferred: none acknowledged until answered. */
+  submit_n(h, s, 0, N, 1);
+  WAIT_CHECK(h, 10000, h->n_held == N);
+  CHECK_EQ_INT(h->n_receipts, N);
+  CHECK_EQ_INT(sess_st(s).delivers_deferred, N);
+  CHECK_EQ_INT(smsc_st(m).receipts_acked, 0);
+  /* Answered from another thread, shuffled: every one reaches the SMSC. */
+  answerer_t *a = answer_held(h, PP_ESME_ROK, 0, true);
+  answer_join(a);
+  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == N);
+  pp_smsc_stats_t st = smsc_st(m);
+  CHECK_EQ_INT(st.receipts_sent, N); /* none sent twice */
+  CHECK_EQ_INT(st.deliver_errors, 0);
+  CHECK_EQ_INT(sess_st(s).deferred_dropped, 0);
+
+  /* Held across a reconnect: the answers are dropped, nothing breaks. */
+  submit_n(h, s, N, M, 1);
+  WAIT_CHECK(h, 5000, h->n_held == M);
+  pp_smsc_stop(m);
+  WAIT_CHECK(h, 5000, !h->bound);
+  mo.port = port;
+  m = smsc_up(&mo);
+  WAIT_CHECK(h, 10000, h->n_up == 2);
+  a = answer_held(h, PP_ESME_ROK, 0, true);
+  answer_join(a);
+  WAIT_CHECK(h, 5000, sess_st(s).deferred_dropped == M);
+  /* The new connection works, deferred answers included. */
+  submit_n(h, s, N + M, K, 1);
+  WAIT_CHECK(h, 5000, h->n_held == K);
+  a = answer_held(h, PP_ESME_ROK, 0, false);
+  answer_join(a);
+  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == K);
+
+  /* Answers given while stop drains are written before the unbind. */
+  submit_n(h, s, N + M + K, K, 1);
+  WAIT_CHECK(h, 5000, h->n_held == K);
+  a = answer_held(h, PP_ESME_ROK, 50, true);
+  pp_smpp_session_stop(s);
+  CHECK_EQ_INT(atomic_load(&a->given), K);
+  answer_join(a);
+  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 2 * K && smsc_st(m).unbinds == 1);
+
+  /* The bound: beyond deliver_defer_max outstanding, on_deliver gets no
+   * handle and answers at once. */
+  so.deliver_defer_max = 5;
+  so.stop_timeout_ms = 100;
+  pthread_mutex_lock(&h->mu);
+  h->n_no_handle = 0;
+  pthread_mutex_unlock(&h->mu);
+  s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->n_up == 3);
+  submit_n(h, s, N + M + 2 * K, K, 1);
+  WAIT_CHECK(h, 5000, h->n_held == 5 && h->n_no_handle == K - 5);
+  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 2 * K + (K - 5));
+  a = answer_held(h, PP_ESME_ROK, 0, true);
+  answer_join(a);
+  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 3 * K);
+  CHECK_EQ_INT(smsc_st(m).deliver_errors, 0);
+
+  /* Answers owed after the drain (50 ms here): stop waits for them (the
+   * session is not freed under them), and they are dropped. */
+  submit_n(h, s, N + M + 3 * K, K, 1);
+  WAIT_CHECK(h, 5000, h->n_held == 5 && smsc_st(m).receipts_acked == 3 * K + (K - 5));
+  a = answer_held(h, PP_ESME_ROK, 300, true);
+  pp_smpp_session_stop(s);
+  CHECK_EQ_INT(atomic_load(&a->given), 5);
+  answer_join(a);
+  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 2);
+  CHECK_EQ_INT(smsc_st(m).receipts_acked, 3 * K + (K - 5));
   pp_smsc_stop(m);
   harness_free(h);
 }
@@ -799,6 +953,24 @@ static void t_peer(void) {
   CHECK_EQ_INT(q->h.sequence_number, 1010);
   WAIT_CHECK(h, 2000, h->n_data_sm == 1);
 
+  /* A deferred answer comes later, from another thread, as the request's
+   * _resp with the status given. */
+  pthread_mutex_lock(&h->mu);
+  h->defer = true;
+  pthread_mutex_unlock(&h->mu);
+  p->h.sequence_number = 1011;
+  peer_send(fd, p);
+  WAIT_CHECK(h, 2000, h->n_held == 1);
+  CHECK(!wait_fd(fd, 50)); /* nothing yet */
+  pthread_mutex_lock(&h->mu);
+  h->defer = false;
+  pthread_mutex_unlock(&h->mu);
+  answer_join(answer_held(h, PP_ESME_RSYSERR, 0, false));
+  CHECK(peer_read(fd, q));
+  CHECK_EQ_INT(q->h.command_id, PP_SMPP_DATA_SM_RESP);
+  CHECK_EQ_INT(q->h.command_status, PP_ESME_RSYSERR);
+  CHECK_EQ_INT(q->h.sequence_number, 1011);
+
   /* A refused submit is reported with the SMSC's status. */
   submit_n(h, s, 0, 1, 0);
   CHECK(peer_read(fd, q));
@@ -892,7 +1064,7 @@ static const struct {
              {"throttle", t_throttle}, {"restart", t_restart}, {"enquire", t_enquire},
              {"peer", t_peer},         {"badpass", t_badpass}, {"mo", t_mo},
              {"timeout", t_timeout},   {"stop", t_stop},       {"tps", t_tps},
-             {"txrx", t_txrx}};
+             {"txrx", t_txrx},         {"defer", t_defer}};
 
 int main(int argc, char **argv) {
   t_start_errors();
