@@ -73,6 +73,7 @@ typedef struct {
   bool want_out;          /* EPOLLOUT is registered */
   bool close_after_flush; /* unbind answered or fatal framing error */
   bool rx_dead;           /* input can no longer be framed; ignore it */
+  bool draining;          /* a write failed: reading what the peer sent first */
   uint8_t *in;
   size_t in_len;
   obuf_t out;
@@ -343,7 +344,7 @@ static void conn_close(pp_smpp_session_t *s, conn_t *c) {
   c->gen = 0; /* deferred answers for it are dropped from now on */
   c->state = C_CLOSED;
   c->bind_seq = c->enq_seq = c->unbind_seq = 0;
-  c->want_out = c->close_after_flush = c->rx_dead = false;
+  c->want_out = c->close_after_flush = c->rx_dead = c->draining = false;
   c->in_len = 0;
   c->out.off = c->out.len = 0;
 }
@@ -409,6 +410,8 @@ static bool conn_send(pp_smpp_session_t *s, conn_t *c, const pp_smpp_pdu_t *pdu)
   return true;
 }
 
+static int conn_read(pp_smpp_session_t *s, conn_t *c, int64_t now);
+
 /* Writes what the socket takes.  Returns -1 when the session was dropped. */
 static int conn_flush(pp_smpp_session_t *s, conn_t *c) {
   while (obuf_pending(&c->out)) {
@@ -422,7 +425,16 @@ static int conn_flush(pp_smpp_session_t *s, conn_t *c) {
       conn_want_out(s, c, true);
       return 0;
     }
-    session_drop(s, n < 0 ? strerror(errno) : "write failed");
+    int err = n < 0 ? errno : EIO;
+    /* The peer is gone, but what it sent before it went (submit_sm_resp
+     * among it) may still wait in the socket after a reset: read it first,
+     * or accepted submits would be reported unanswered and sent twice. */
+    if (!c->draining && c->fd >= 0) {
+      c->draining = true;
+      c->out.off = c->out.len = 0; /* nothing more can be written */
+      if (conn_read(s, c, now_ms()) < 0) return -1; /* it dropped the session */
+    }
+    session_drop(s, strerror(err));
     return -1;
   }
   c->out.off = c->out.len = 0;
