@@ -81,7 +81,7 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 /* ---- Authentication and access (auth.c) -------------------------------- */
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
- * token, or SKxxx:secret) in constant time and fills r->principal.  Errors:
+ * token, or SK…:secret) in constant time and fills r->principal.  Errors:
  * PP_ERR_AUTH (wrong or unknown), PP_ERR_ACCOUNT_INACTIVE (suspended). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "channel/smpp/obuf.h"
 #include "core/log.h"
 
 #define MOD "smpp"
@@ -52,10 +53,7 @@ typedef struct {
 } answer_t;
 
 /* Output bytes waiting for the socket: p[off .. len). */
-typedef struct {
-  uint8_t *p;
-  size_t off, len, alloc;
-} obuf_t;
+typedef pp_smpp_obuf_t obuf_t;
 
 enum { C_CLOSED, C_CONNECTING, C_BINDING, C_BOUND, C_UNBINDING };
 enum { R_TX = 1, R_RX = 2 };
@@ -193,27 +191,10 @@ const char *pp_smpp_session_status_name(uint32_t status) {
 
 /* Makes room for `n` more octets; false when out of memory or over the cap. */
 static bool obuf_reserve(obuf_t *b, size_t n) {
-  if (b->off && b->off == b->len) b->off = b->len = 0;
-  if (b->alloc - b->len >= n) return true;
-  if (b->off) { /* compact first */
-    memmove(b->p, b->p + b->off, b->len - b->off);
-    b->len -= b->off;
-    b->off = 0;
-    if (b->alloc - b->len >= n) return true;
-  }
-  if (b->len + n > OUT_HARD) return false;
-  size_t want = b->alloc ? b->alloc : 16384;
-  while (want < b->len + n) want *= 2;
-  uint8_t *p = realloc(b->p, want);
-  if (!p) return false;
-  b->p = p;
-  b->alloc = want;
-  return true;
+  return pp_smpp_obuf_reserve(b, n, 16384, OUT_HARD);
 }
 
-static size_t obuf_pending(const obuf_t *b) {
-  return b->len - b->off;
-}
+static size_t obuf_pending(const obuf_t *b) { return pp_smpp_obuf_pending(b); }
 
 /* ---- Shared queue ------------------------------------------------------ */
 

@@ -23,6 +23,7 @@
 
 #include "channel/smpp/dlr.h"
 #include "channel/smpp/segment.h"
+#include "channel/smpp/obuf.h"
 #include "channel/smpp/smpp_pdu.h"
 #include "core/log.h"
 
@@ -63,10 +64,7 @@ typedef struct {
   bool used;
 } dslot_t;
 
-typedef struct {
-  uint8_t *p;
-  size_t off, len, alloc;
-} obuf_t;
+typedef pp_smpp_obuf_t obuf_t;
 
 typedef struct sconn {
   int fd;
@@ -156,27 +154,10 @@ static uint32_t get32(const uint8_t *p) {
 }
 
 static bool obuf_reserve(obuf_t *b, size_t n) {
-  if (b->off && b->off == b->len) b->off = b->len = 0;
-  if (b->alloc - b->len >= n) return true;
-  if (b->off) {
-    memmove(b->p, b->p + b->off, b->len - b->off);
-    b->len -= b->off;
-    b->off = 0;
-    if (b->alloc - b->len >= n) return true;
-  }
-  if (b->len + n > OUT_HARD) return false;
-  size_t want = b->alloc ? b->alloc : 65536;
-  while (want < b->len + n) want *= 2;
-  uint8_t *p = realloc(b->p, want);
-  if (!p) return false;
-  b->p = p;
-  b->alloc = want;
-  return true;
+  return pp_smpp_obuf_reserve(b, n, 65536, OUT_HARD);
 }
 
-static size_t obuf_pending(const obuf_t *b) {
-  return b->len - b->off;
-}
+static size_t obuf_pending(const obuf_t *b) { return pp_smpp_obuf_pending(b); }
 
 static bool dq_grow(deque_t *d) {
   size_t na = d->alloc ? d->alloc * 2 : 256;
