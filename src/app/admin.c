@@ -16,6 +16,7 @@ static void admin_usage(FILE *f) {
         "  account create --name NAME [--json]\n"
         "  carrier add NAME --smpp HOST:PORT --system-id ID --password PW [--system-type T]\n"
         "              [--bind trx|tx+rx] [--window N] [--mps N] [--binds N]\n"
+        "              [--concat udh|sar] [--payload on|off]\n"
         "  carrier list | carrier remove NAME\n"
         "  route add --prefix +1 --carrier NAME [--priority N]\n"
         "  route list | route remove --prefix P --carrier NAME\n"
@@ -61,9 +62,10 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
     size_t n;
     if (pp_store_carrier_all(store, &a, &cs, &n)) return 1;
     for (size_t i = 0; i < n; i++) {
-      printf("%s\t%s:%d\tsystem-id=%s\tbind=%s\twindow=%d\tmps=%d\tbinds=%d\n", cs[i].name,
-             cs[i].host, cs[i].port, cs[i].system_id, cs[i].bind_mode, cs[i].window, cs[i].mps,
-             cs[i].binds);
+      printf("%s\t%s:%d\tsystem-id=%s\tbind=%s\twindow=%d\tmps=%d\tbinds=%d\tconcat=%s"
+             "\tpayload=%s\n",
+             cs[i].name, cs[i].host, cs[i].port, cs[i].system_id, cs[i].bind_mode, cs[i].window,
+             cs[i].mps, cs[i].binds, cs[i].concat, cs[i].payload ? "on" : "off");
       sodium_memzero(cs[i].password, sizeof cs[i].password);
     }
     pp_arena_cleanup(&a);
@@ -78,6 +80,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   memset(&c, 0, sizeof c);
   if (put(c.name, sizeof c.name, argv[1], "the name")) return 2;
   snprintf(c.bind_mode, sizeof c.bind_mode, "trx");
+  snprintf(c.concat, sizeof c.concat, "udh");
   c.window = 50;
   c.binds = 1;
   int have_smpp = 0, rc = 0;
@@ -107,6 +110,12 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
     } else if (strcmp(k, "--bind") == 0) {
       rc = strcmp(v, "trx") && strcmp(v, "tx+rx") ? 2 : 0;
       if (!rc) snprintf(c.bind_mode, sizeof c.bind_mode, "%s", v);
+    } else if (strcmp(k, "--concat") == 0) {
+      rc = strcmp(v, "udh") && strcmp(v, "sar") ? 2 : 0;
+      if (!rc) snprintf(c.concat, sizeof c.concat, "%s", v);
+    } else if (strcmp(k, "--payload") == 0) {
+      rc = strcmp(v, "on") && strcmp(v, "off") ? 2 : 0;
+      c.payload = strcmp(v, "on") == 0;
     } else if (strcmp(k, "--window") == 0) {
       rc = int_arg(v, 1, 10000, &c.window) ? 2 : 0;
     } else if (strcmp(k, "--mps") == 0) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "channel/smpp/dlr.h"
+#include "channel/smpp/gsm7.h"
 #include "channel/smpp/segment.h"
 #include "channel/smpp/session.h"
 #include "core/clock.h"
@@ -91,6 +92,7 @@ struct pp_engine {
   mo_pending_t *mo;
   pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
   pp_smpp_part_t parts[MAX_PARTS];
+  uint8_t payload[8192]; /* a whole message for message_payload (1,600 chars) */
 };
 
 static int64_t now_ms(void) { return pp_clock_now_us() / 1000; }
@@ -464,7 +466,7 @@ static bool same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
   return !strcmp(a->host, b->host) && a->port == b->port && !strcmp(a->system_id, b->system_id) &&
          !strcmp(a->password, b->password) && !strcmp(a->system_type, b->system_type) &&
          !strcmp(a->bind_mode, b->bind_mode) && a->window == b->window && a->mps == b->mps &&
-         a->binds == b->binds;
+         a->binds == b->binds && !strcmp(a->concat, b->concat) && a->payload == b->payload;
 }
 
 static void refresh(pp_engine_t *e) {
@@ -581,10 +583,23 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
       write_sync_fail(e, o->seq, 21612, "No route to the destination");
     return;
   }
-  pp_smpp_segment_opts_t so = {.concat = PP_SMPP_CONCAT_UDH, .ref = (uint16_t)(o->seq & 0xff)};
-  size_t nparts = 0;
-  if (pp_smpp_segment(o->body, strlen(o->body), &so, e->parts, MAX_PARTS, &nparts) != PP_OK ||
-      nparts == 0) {
+  /* Per carrier: long messages as UDH or SAR parts, or whole in one
+   * message_payload TLV. */
+  pp_smpp_segment_opts_t so = {
+      .concat = strcmp(c->cfg.concat, "sar") == 0 ? PP_SMPP_CONCAT_SAR : PP_SMPP_CONCAT_UDH,
+      .ref = (uint16_t)(o->seq & (strcmp(c->cfg.concat, "sar") == 0 ? 0xffff : 0xff))};
+  size_t nparts = 0, plen = 0;
+  uint8_t dc = PP_SMPP_DC_DEFAULT;
+  size_t blen = strlen(o->body);
+  bool payload = c->cfg.payload != 0;
+  pp_err_t enc =
+      payload ? (pp_gsm7_representable(o->body, blen)
+                     ? pp_gsm7_from_utf8(o->body, blen, e->payload, sizeof e->payload, &plen)
+                     : (dc = PP_SMPP_DC_UCS2,
+                        pp_ucs2_from_utf8(o->body, blen, e->payload, sizeof e->payload, &plen)))
+              : pp_smpp_segment(o->body, blen, &so, e->parts, MAX_PARTS, &nparts);
+  if (payload && enc == PP_OK) nparts = 1;
+  if (enc != PP_OK || nparts == 0) {
     write_sync_fail(e, o->seq, 30008, "The message could not be encoded");
     return;
   }
@@ -613,7 +628,14 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
               &s->dest_addr_npi, o->to);
     s->registered_delivery = 1;
     uint64_t tag = ((uint64_t)o->seq << 8) | i;
-    pp_err_t err = pp_smpp_part_apply(&e->parts[i], pdu);
+    pp_err_t err;
+    if (payload) {
+      s->data_coding = dc;
+      s->sm_length = 0;
+      err = pp_smpp_add_message_payload(pdu, e->payload, plen);
+    } else {
+      err = pp_smpp_part_apply(&e->parts[i], pdu);
+    }
     if (!err) {
       unsigned k = atomic_fetch_add(&c->rr, 1) % (unsigned)c->nsess;
       err = pp_smpp_session_submit(c->sess[k], pdu, tag);

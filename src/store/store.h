@@ -90,6 +90,8 @@ typedef struct {
   int port;
   char system_id[17], password[10], system_type[14];
   char bind_mode[8]; /* "trx" or "tx+rx" */
+  char concat[4];    /* long messages: "udh" (header in the text) or "sar" (TLVs) */
+  int payload;       /* 1: the whole text in one message_payload TLV, no parts */
   int window, mps, binds;
   int64_t date_created, date_updated;
 } pp_carrier_t;

@@ -370,6 +370,57 @@ describe('SMPP delivery', () => {
     });
   });
 
+  describe('per-carrier encoding of long messages', () => {
+    let peerSar; let peerPayload;
+    const unit = 'The quick brown fox jumps over the lazy dog 0123456789. ';
+    const long = (unit.repeat(8)).slice(0, 399) + 'Q';
+    before(async () => {
+      peerSar = await SmscPeer.start({ systemId: 'pipit-sar', password: 'pw-s', name: 'carrier-sar' });
+      peerPayload = await SmscPeer.start({ systemId: 'pipit-pl', password: 'pw-p', name: 'carrier-pl' });
+      await ctx.server.admin('carrier', 'add', 'carrier-sar', '--smpp', peerSar.address,
+        '--system-id', 'pipit-sar', '--password', 'pw-s', '--concat', 'sar');
+      await ctx.server.admin('carrier', 'add', 'carrier-pl', '--smpp', peerPayload.address,
+        '--system-id', 'pipit-pl', '--password', 'pw-p', '--payload', 'on');
+      await ctx.server.admin('route', 'add', '--prefix', '+1666', '--carrier', 'carrier-sar');
+      await ctx.server.admin('route', 'add', '--prefix', '+1777', '--carrier', 'carrier-pl');
+      await peerSar.waitForBind({ timeoutMs: 15_000 });
+      await peerPayload.waitForBind({ timeoutMs: 15_000 });
+    }, { timeout: 30_000 });
+    after(async () => { await peerSar?.stop(); await peerPayload?.stop(); });
+
+    it('--concat sar: 3 parts with sar_* TLVs and no UDH, reassembling exactly', { timeout: 30_000 }, async () => {
+      const body = `${long.slice(0, 390)} sar ${Date.now() % 100000}`.slice(0, 400);
+      const { got } = await send(body, { to: '+16665550123', via: peerSar });
+      assert.equal(got.parts.length, 3);
+      const refs = new Set();
+      got.parts.forEach((p, i) => {
+        assert.equal(p.esmClass & 0x40, 0, `part ${i + 1}: no UDHI`);
+        assert.equal(p.udh, null, `part ${i + 1}: no UDH`);
+        assert.equal(p.concat.iei, 'sar', `part ${i + 1}: SAR TLVs`);
+        assert.equal(p.concat.total, 3);
+        assert.equal(p.concat.seq, i + 1);
+        refs.add(p.concat.ref);
+      });
+      assert.equal(refs.size, 1, 'one sar_msg_ref_num for all parts');
+      assert.equal(got.text, body);
+    });
+
+    it('--payload on: one submit_sm with the whole text in message_payload', { timeout: 30_000 }, async () => {
+      const body = `${long.slice(0, 390)} pl ${Date.now() % 100000}`.slice(0, 400);
+      const { got } = await send(body, { to: '+17775550123', via: peerPayload });
+      assert.equal(got.parts.length, 1);
+      assert.equal(got.parts[0].viaPayload, true, 'message_payload, sm_length 0');
+      assert.equal(got.parts[0].dataCoding, 0);
+      assert.equal(got.text, body);
+      const uni = `payload ☕ ${'ж'.repeat(100)} 😀 ${Date.now() % 100000}`;
+      const { got: gotU } = await send(uni, { to: '+17775550124', via: peerPayload });
+      assert.equal(gotU.parts.length, 1);
+      assert.equal(gotU.parts[0].viaPayload, true);
+      assert.equal(gotU.parts[0].dataCoding, 8, 'UCS-2');
+      assert.equal(gotU.text, uni);
+    });
+  });
+
   it('reconnects after the SMSC drops the connection, and sends what was queued meanwhile', { timeout: 60_000 }, async () => {
     const okBefore = peer.binds.filter((b) => b.ok).length;
     const refusedBefore = peer.binds.filter((b) => !b.ok).length;

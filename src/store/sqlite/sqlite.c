@@ -36,7 +36,7 @@ enum {
                  "date_sent,send_at"
 
 #define CAR_COLS "seq,name,host,port,system_id,password,system_type,bind_mode,window," \
-                 "mps,binds,date_created,date_updated"
+                 "mps,binds,date_created,date_updated,concat,payload"
 #define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
                  "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
                  "status_callback,date_created,date_updated"
@@ -80,8 +80,9 @@ static const char *sql_text[S__COUNT] = {
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_number=?",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
-                  "bind_mode,window,mps,binds,date_created,date_updated) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "concat=excluded.concat,payload=excluded.payload,"
                   "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
                   "password=excluded.password,system_type=excluded.system_type,"
                   "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
@@ -182,8 +183,13 @@ static const char schema_v3[] =
     " error_code INTEGER NOT NULL, received_at INTEGER NOT NULL,"
     " PRIMARY KEY(carrier, smsc_id)) WITHOUT ROWID;";
 
+/* Per-carrier encoding of long messages. */
+static const char schema_v4[] =
+    "ALTER TABLE carriers ADD COLUMN concat TEXT NOT NULL DEFAULT 'udh';"
+    "ALTER TABLE carriers ADD COLUMN payload INTEGER NOT NULL DEFAULT 0;";
+
 /* Schema steps in order; user_version counts the steps applied. */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -651,6 +657,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     sqlite3_bind_int(st, 10, k->binds);
     sqlite3_bind_int64(st, 11, k->date_created);
     sqlite3_bind_int64(st, 12, k->date_updated);
+    bind_text(st, 13, k->concat[0] ? k->concat : "udh");
+    sqlite3_bind_int(st, 14, k->payload);
     return result_of(c->db, step_done(st), 0);
   }
   case PP_W_CARRIER_DELETE: {
@@ -1088,6 +1096,8 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   k->binds = sqlite3_column_int(st, 10);
   k->date_created = sqlite3_column_int64(st, 11);
   k->date_updated = sqlite3_column_int64(st, 12);
+  col_copy(k->concat, sizeof k->concat, st, 13);
+  k->payload = sqlite3_column_int(st, 14);
 }
 
 static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
