@@ -391,7 +391,7 @@ static void test_malformed(void) {
   expect(b, bn - 1, PP_ERR_BAD_REQUEST, PP_ESME_RINVCMDLEN, "length mismatch");
   set_len(b, (uint32_t)bn);
   expect(b, bn, PP_ERR_BAD_REQUEST, PP_ESME_RINVOPTPARSTREAM, "trailing zeros");
-  /* system_id "xxx..x" (15) NUL, password 9 octets without NUL. */
+  /* system_id of 15 characters and its NUL, password 9 octets without NUL. */
   bn = 16 + 16;
   memset(b + bn, 'p', 9);
   bn += 9;
