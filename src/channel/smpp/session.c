@@ -379,34 +379,20 @@ static void conn_want_out(pp_smpp_session_t *s, conn_t *c, bool want) {
  * the peer has not read for too long. */
 static bool conn_send(pp_smpp_session_t *s, conn_t *c, const pp_smpp_pdu_t *pdu) {
   (void)s;
-  size_t n = 0;
-  if (!obuf_reserve(&c->out, 1024)) return false;
-  pp_err_t e = pp_smpp_pdu_encode(pdu, c->out.p + c->out.len, c->out.alloc - c->out.len, &n);
-  if (e == PP_ERR_TOO_BIG) {
-    if (pp_smpp_pdu_encoded_len(pdu, &n) != PP_OK || !obuf_reserve(&c->out, n)) return false;
-    e = pp_smpp_pdu_encode(pdu, c->out.p + c->out.len, c->out.alloc - c->out.len, &n);
-  }
-  if (e != PP_OK) return false;
-  c->out.len += n;
-  return true;
+  return pp_smpp_obuf_put_pdu(&c->out, pdu, 16384, OUT_HARD) == PP_OK;
 }
 
 static int conn_read(pp_smpp_session_t *s, conn_t *c, int64_t now);
 
 /* Writes what the socket takes.  Returns -1 when the session was dropped. */
 static int conn_flush(pp_smpp_session_t *s, conn_t *c) {
-  while (obuf_pending(&c->out)) {
-    ssize_t n = send(c->fd, c->out.p + c->out.off, obuf_pending(&c->out), MSG_NOSIGNAL);
-    if (n > 0) {
-      c->out.off += (size_t)n;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      conn_want_out(s, c, true);
-      return 0;
-    }
-    int err = n < 0 ? errno : EIO;
+  int r = pp_smpp_obuf_send(&c->out, c->fd);
+  if (r == 0) {
+    conn_want_out(s, c, true);
+    return 0;
+  }
+  if (r < 0) {
+    int err = errno;
     /* The peer is gone, but what it sent before it went (submit_sm_resp
      * among it) may still wait in the socket after a reset: read it first,
      * or accepted submits would be reported unanswered and sent twice. */
@@ -418,7 +404,6 @@ static int conn_flush(pp_smpp_session_t *s, conn_t *c) {
     session_drop(s, strerror(err));
     return -1;
   }
-  c->out.off = c->out.len = 0;
   conn_want_out(s, c, false);
   if (c->close_after_flush) {
     session_drop(s, "closed after the last answer");

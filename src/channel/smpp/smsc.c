@@ -153,10 +153,6 @@ static uint32_t get32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static bool obuf_reserve(obuf_t *b, size_t n) {
-  return pp_smpp_obuf_reserve(b, n, 65536, OUT_HARD);
-}
-
 static size_t obuf_pending(const obuf_t *b) { return pp_smpp_obuf_pending(b); }
 
 static bool dq_grow(deque_t *d) {
@@ -263,43 +259,26 @@ static void conn_want_out(pp_smsc_t *s, sconn_t *c, bool want) {
 }
 
 static void conn_flush(pp_smsc_t *s, sconn_t *c) {
-  while (obuf_pending(&c->out)) {
-    ssize_t n = send(c->fd, c->out.p + c->out.off, obuf_pending(&c->out), MSG_NOSIGNAL);
-    if (n > 0) {
-      c->out.off += (size_t)n;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      conn_want_out(s, c, true);
-      return;
-    }
+  int r = pp_smpp_obuf_send(&c->out, c->fd);
+  if (r == 0) {
+    conn_want_out(s, c, true);
+    return;
+  }
+  if (r < 0) {
     conn_close(s, c);
     return;
   }
-  c->out.off = c->out.len = 0;
   conn_want_out(s, c, false);
   if (c->closing) conn_close(s, c);
 }
 
 /* Encodes `pdu` onto the connection's output. */
 static void conn_send(pp_smsc_t *s, sconn_t *c, const pp_smpp_pdu_t *pdu) {
-  size_t n = 0;
-  pp_err_t e = PP_ERR_NOMEM;
-  if (obuf_reserve(&c->out, 1024)) {
-    e = pp_smpp_pdu_encode(pdu, c->out.p + c->out.len, c->out.alloc - c->out.len, &n);
-    if (e == PP_ERR_TOO_BIG && pp_smpp_pdu_encoded_len(pdu, &n) == PP_OK) {
-      e = obuf_reserve(&c->out, n)
-              ? pp_smpp_pdu_encode(pdu, c->out.p + c->out.len, c->out.alloc - c->out.len, &n)
-              : PP_ERR_NOMEM;
-    }
-  }
+  pp_err_t e = pp_smpp_obuf_put_pdu(&c->out, pdu, 65536, OUT_HARD);
   if (e != PP_OK) {
     pp_log_warn(MOD, "cannot queue %s: %s; closing the connection",
                 pp_smpp_command_name(pdu->h.command_id), pp_err_name(e));
     c->closing = true;
-  } else {
-    c->out.len += n;
   }
   mark_dirty(s, c);
 }
