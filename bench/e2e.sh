@@ -86,8 +86,9 @@ fi
 HZ=$(getconf CLK_TCK)
 TEXT_ENC=$(printf '%s' "$TEXT" | sed 's/ /+/g') # form and query encoding (plain text only)
 
-log() { printf '[e2e %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "FAILED: $*"; exit 1; }
+BENCH_TAG=e2e
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "E2E_N must be a positive integer"
 [[ $TEXT =~ ^[A-Za-z0-9\ .,]+$ ]] || die "E2E_TEXT: letters, digits, spaces, . and , only"
@@ -103,38 +104,7 @@ if [[ $PROFILE == 1 ]] && ! command -v perf >/dev/null; then
   die "missing perf (apt-get install linux-perf), or E2E_PROFILE=0"
 fi
 
-# ---- processes and cleanup ------------------------------------------------
-TMP=$(mktemp -d /tmp/pipit-e2e.XXXXXX)
-PIDS=() # every long-running process we started
-WATCHDOG=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null || true
-  rm -rf "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-(
-  trap 'kill "$s" 2>/dev/null; exit 0' TERM
-  sleep "$MAX_SECONDS" & s=$!
-  wait "$s"
-  log "watchdog: over ${MAX_SECONDS}s, stopping"
-  kill -TERM $$
-) &
-WATCHDOG=$!
-
-forget() { # drop a pid from PIDS once it is gone
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]+"${keep[@]}"}")
-}
+# ---- processes and cleanup: bench/lib.sh ----------------------------------
 
 # Stops pid $1 (our child) with SIGTERM, waits up to $2 s, then SIGKILL.
 # Returns 1 if it had to be killed.
@@ -168,7 +138,6 @@ free_port() { # VAR: a port nothing listens on and this script has not handed ou
 }
 
 ns_now() { date +%s%N; }
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 jnum() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"; }
 
 # ---- CPU accounting --------------------------------------------------------
@@ -328,8 +297,6 @@ stop_kannel() {
 }
 
 # ---- one measured run -------------------------------------------------------
-ANOMALIES=()
-anomaly() { ANOMALIES+=("$*"); log "ANOMALY: $*"; }
 RESULTS=$OUT/results.tsv
 
 # top_frame file pids...: one `top -H` frame (1 s) of the given processes

@@ -60,8 +60,9 @@ OUT=${BENCH_OUT:-$ROOT/build/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 FORM='To=%2B15551234567&From=%2B15557654321&Body=Hello'
 HZ=$(getconf CLK_TCK)
 
-log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "FAILED: $*"; exit 1; }
+BENCH_TAG=bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 for tool in cmake wrk nginx sqlite3 curl ss; do
   command -v "$tool" >/dev/null || die "missing $tool (apt-get install wrk nginx-light sqlite3 curl iproute2 cmake ninja-build)"
@@ -70,40 +71,9 @@ if [[ $PROFILE == 1 ]] && ! command -v perf >/dev/null; then
   die "missing perf (apt-get install linux-perf), or run with BENCH_PROFILE=0"
 fi
 
-# ---- processes and cleanup ------------------------------------------------
-TMP=$(mktemp -d /tmp/pipit-bench.XXXXXX)
-PIDS=()          # every long-running process we started
+# ---- processes and cleanup (bench/lib.sh) ---------------------------------
 PROBE=""         # the perf uprobe we added, if any
-WATCHDOG=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null || true
-  [[ -n $PROBE ]] && perf probe -q -d "$PROBE" 2>/dev/null || true
-  rm -rf "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-(
-  trap 'kill "$s" 2>/dev/null; exit 0' TERM
-  sleep "$MAX_SECONDS" & s=$!
-  wait "$s"
-  log "watchdog: over ${MAX_SECONDS}s, stopping"
-  kill -TERM $$
-) &
-WATCHDOG=$!
-
-forget() { # drop a pid from PIDS once it is gone
-  local keep=() p
-  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]+"${keep[@]}"}")
-}
+bench_on_exit() { [[ -z $PROBE ]] || perf probe -q -d "$PROBE" 2>/dev/null; }
 
 # Waits up to $2 seconds for pid $1 (our child) to exit; then reaps it.
 # Sets WAIT_SECS to the seconds it took; returns 1 if it had to be killed.
@@ -262,10 +232,7 @@ EOF
 
 # ---- load ------------------------------------------------------------------
 RESULTS=$OUT/results.tsv
-ANOMALIES=()
-anomaly() { ANOMALIES+=("$*"); log "ANOMALY: $*"; }
 
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
 # run_wrk label round url auth: runs wrk against SERVER_PID, appends a row.
 run_wrk() {

@@ -1,0 +1,52 @@
+# bench/lib.sh: what bench/run.sh and bench/e2e.sh share: logging, the
+# processes a run started and their cleanup on exit, a watchdog over the
+# whole run, and small text helpers.  Source it after setting BENCH_TAG
+# (the log prefix) and MAX_SECONDS; a script may define bench_on_exit to
+# undo more at exit.  Sets TMP (a private temp dir), PIDS, WATCHDOG.
+
+log() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+TMP=$(mktemp -d "/tmp/pipit-$BENCH_TAG.XXXXXX")
+PIDS=()     # every long-running process we started
+WATCHDOG=""
+
+# Stops everything the run started (TERM, then KILL after 5 s), then the
+# watchdog, then the script's own extra cleanup; removes TMP.
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null || true
+  if declare -F bench_on_exit >/dev/null; then bench_on_exit || true; fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# The whole run is bounded: past MAX_SECONDS the script is stopped.
+(
+  trap 'kill "$s" 2>/dev/null; exit 0' TERM
+  sleep "$MAX_SECONDS" & s=$!
+  wait "$s"
+  log "watchdog: over ${MAX_SECONDS}s, stopping"
+  kill -TERM $$
+) &
+WATCHDOG=$!
+
+forget() { # drop a pid from PIDS once it is gone
+  local keep=() p
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# field LINE NAME: the value of NAME=value in a result line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+
+ANOMALIES=()
+anomaly() { ANOMALIES+=("$*"); log "ANOMALY: $*"; }
