@@ -127,3 +127,21 @@ void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *w, const char *base, const c
              has_next ? page_uri(r, base, filters, size, pg->page + 1, "PA", last_seq) : NULL);
   pp_jw_kint(w, "page", pg->page);
 }
+
+pp_err_t pp_api_deleted(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (!e) r->status = 204;
+  return e;
+}
+
+pp_err_t pp_api_delete_in_account(pp_api_req_t *r, pp_write_kind_t kind) {
+  pp_account_t acc;
+  pp_err_t e = pp_api_path_account(r, &acc);
+  if (e) return e;
+  char *acc_sid = pp_arena_strdup(&r->arena, acc.sid);
+  if (!acc_sid) return PP_ERR_NOMEM;
+  r->write.kind = kind;
+  r->write.u.ref = (pp_ref_t){acc_sid, r->params[1]};
+  return pp_api_submit(r, pp_api_deleted);
+}

@@ -138,6 +138,14 @@ typedef struct {
  * malformed values. */
 pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
 
+/* pp_api_deleted is the continuation of a delete: 204, or 404 with the
+ * path when the write matched no row. */
+pp_err_t pp_api_deleted(pp_api_req_t *r);
+
+/* pp_api_delete_in_account queues the delete write `kind` (u.ref) of the
+ * row r->params[1] in the path's account, answered by pp_api_deleted. */
+pp_err_t pp_api_delete_in_account(pp_api_req_t *r, pp_write_kind_t kind);
+
 /* pp_api_filter_query returns "Name=value&" (URL-encoded) for each of the
  * `n` query parameters in `names` that the request has, in that order, in
  * the arena: the filters that every page URI of a list repeats.  NULL when

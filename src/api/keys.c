@@ -122,13 +122,6 @@ pp_err_t pp_api_key_update(pp_api_req_t *r) {
   return pp_api_submit(r, key_written);
 }
 
-static pp_err_t key_deleted(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (!e) r->status = 204;
-  return e;
-}
-
 pp_err_t pp_api_key_delete(pp_api_req_t *r) {
   key_state_t *st = new_state(r);
   if (!st) return PP_ERR_NOMEM;
@@ -136,7 +129,7 @@ pp_err_t pp_api_key_delete(pp_api_req_t *r) {
   if (e) return e;
   r->write.kind = PP_W_KEY_DELETE;
   r->write.u.ref = (pp_ref_t){st->key.account_sid, st->key.sid};
-  return pp_api_submit(r, key_deleted);
+  return pp_api_submit(r, pp_api_deleted);
 }
 
 pp_err_t pp_api_key_list(pp_api_req_t *r) {

@@ -233,23 +233,8 @@ pp_err_t pp_api_message_update(pp_api_req_t *r) {
   return pp_api_submit(r, update_done);
 }
 
-static pp_err_t delete_done(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
-  r->status = 204;
-  return PP_OK;
-}
-
 pp_err_t pp_api_message_delete(pp_api_req_t *r) {
-  pp_account_t acc;
-  pp_err_t e = pp_api_path_account(r, &acc);
-  if (e) return e;
-  char *acc_sid = pp_arena_strdup(&r->arena, acc.sid);
-  if (!acc_sid) return PP_ERR_NOMEM;
-  r->write.kind = PP_W_MESSAGE_DELETE;
-  r->write.u.ref = (pp_ref_t){acc_sid, r->params[1]};
-  return pp_api_submit(r, delete_done);
+  return pp_api_delete_in_account(r, PP_W_MESSAGE_DELETE);
 }
 
 /* ---- list ------------------------------------------------------------- */

@@ -171,22 +171,8 @@ pp_err_t pp_api_number_update(pp_api_req_t *r) {
   return pp_api_submit(r, number_written);
 }
 
-static pp_err_t number_deleted(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (!e) r->status = 204;
-  return e;
-}
-
 pp_err_t pp_api_number_delete(pp_api_req_t *r) {
-  pp_account_t acc;
-  pp_err_t e = pp_api_path_account(r, &acc);
-  if (e) return e;
-  char *acc_sid = pp_arena_strdup(&r->arena, acc.sid);
-  if (!acc_sid) return PP_ERR_NOMEM;
-  r->write.kind = PP_W_NUMBER_DELETE;
-  r->write.u.ref = (pp_ref_t){acc_sid, r->params[1]};
-  return pp_api_submit(r, number_deleted);
+  return pp_api_delete_in_account(r, PP_W_NUMBER_DELETE);
 }
 
 pp_err_t pp_api_number_list(pp_api_req_t *r) {
