@@ -36,7 +36,7 @@ build-asan: deps
 run: build-release
 	@mkdir -p $(DATA)
 	@if [ ! -s $(DATA)/demo-account.json ]; then \
-	  umask 077; ./build/release/pipit admin --data $(DATA) account create --name Demo --json \
+	  umask 077; ./build/release/pipit admin --data $(DATA) account create --name Demo --number +15017122661 --json \
 	    > $(DATA)/demo-account.json; fi
 	@./build/release/pipit admin --data $(DATA) carrier add demo --smpp $(SMSC) \
 	  --system-id pipit --password pipit

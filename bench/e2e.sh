@@ -220,7 +220,7 @@ SERVER_PID=""; SERVER_PORT=""; SID=""; AUTH=""
 start_pipit() { # dir log
   local dir=$1 logf=$2 json token
   mkdir -p "$dir"
-  json=$("$BIN" admin --data "$dir" account create --name bench --json 2>>"$logf")
+  json=$("$BIN" admin --data "$dir" account create --name bench --number +15557654321 --json 2>>"$logf")
   SID=$(sed -n 's/.*"sid":"\([^"]*\)".*/\1/p' <<<"$json")
   token=$(sed -n 's/.*"auth_token":"\([^"]*\)".*/\1/p' <<<"$json")
   [[ $SID == AC* && -n $token ]] || die "account create: $json"

@@ -176,7 +176,7 @@ stop_server() {
 
 new_account() { # data_dir -> sets SID TOKEN AUTH
   local json
-  json=$("$BIN" admin --data "$1" account create --name bench --json 2>/dev/null)
+  json=$("$BIN" admin --data "$1" account create --name bench --number +15557654321 --json 2>/dev/null)
   SID=$(sed -n 's/.*"sid":"\([^"]*\)".*/\1/p' <<<"$json")
   TOKEN=$(sed -n 's/.*"auth_token":"\([^"]*\)".*/\1/p' <<<"$json")
   [[ $SID == AC* && -n $TOKEN ]] || die "account create: $json"

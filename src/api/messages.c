@@ -73,6 +73,21 @@ static bool valid_url(const char *u) {
 
 /* ---- create ----------------------------------------------------------- */
 
+/* `From` (E.164 or alphanumeric, checked already) must be a number the
+ * account owns (21606 otherwise) or an alphanumeric sender ID allowed to
+ * it (21212 otherwise). */
+static pp_err_t sender_check(pp_api_req_t *r, const char *account_sid, const char *from) {
+  pp_err_t e;
+  if (pp_phone_is_e164(from)) {
+    pp_number_t n;
+    e = pp_store_number_find(r->api->store, &r->arena, from, &n);
+    if (e == PP_OK && strcmp(n.account_sid, account_sid) != 0) e = PP_ERR_NOT_FOUND;
+    return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, PP_ERR_FROM_NOT_OWNED, from) : e;
+  }
+  e = pp_store_sender_allowed(r->api->store, account_sid, from);
+  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, PP_ERR_FROM_INVALID, from) : e;
+}
+
 typedef struct {
   pp_message_t m;
 } create_state_t;
@@ -103,7 +118,8 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   if (svc && !*svc) svc = NULL;
   if (!from && !svc) return pp_api_fail(r, PP_ERR_FROM_MISSING, NULL);
   if (svc && !pp_sid_valid(svc, "MG")) return pp_api_fail(r, PP_ERR_SERVICE_INVALID, svc);
-  if (from && !pp_phone_is_e164(from)) return pp_api_fail(r, PP_ERR_FROM_INVALID, from);
+  if (from && !pp_phone_is_e164(from) && !pp_phone_is_alnum_sender(from))
+    return pp_api_fail(r, PP_ERR_FROM_INVALID, from);
   if ((!body || !*body) && nmedia == 0) return pp_api_fail(r, PP_ERR_BODY_MISSING, NULL);
   if (!body) body = "";
   size_t body_len = strlen(body);
@@ -150,6 +166,8 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
       return pp_api_fail(r, PP_ERR_SEND_AT_RANGE, NULL);
     if (!svc) return pp_api_fail(r, PP_ERR_SCHEDULE_SERVICE, NULL);
   }
+
+  if (from && (e = sender_check(r, acc.sid, from))) return e;
 
   create_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;

@@ -9,11 +9,13 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/phone.h"
 #include "store/store.h"
 
 static void admin_usage(FILE *f) {
   fputs("usage: pipit admin [--data DIR | --store URL] COMMAND\n"
-        "  account create --name NAME [--json]\n"
+        "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
+        "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n"
         "  carrier add NAME --smpp HOST:PORT --system-id ID --password PW [--system-type T]\n"
         "              [--bind trx|tx+rx] [--window N] [--mps N] [--binds N]\n"
         "              [--concat udh|sar] [--payload on|off]\n"
@@ -170,7 +172,31 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
   return write_or_say(store, &w, "route");
 }
 
-static int account_create(pp_store_t *store, const char *name, int json) {
+/* Gives the account a phone number (as IncomingPhoneNumbers.create would). */
+static pp_err_t number_add(pp_store_t *store, const char *account_sid, const char *phone) {
+  pp_number_t n;
+  memset(&n, 0, sizeof n);
+  pp_sid_new(n.sid, "PN");
+  memcpy(n.account_sid, account_sid, sizeof n.account_sid);
+  snprintf(n.phone_number, sizeof n.phone_number, "%s", phone);
+  snprintf(n.friendly_name, sizeof n.friendly_name, "%s", phone);
+  memcpy(n.sms_method, "POST", 5);
+  memcpy(n.sms_fallback_method, "POST", 5);
+  memcpy(n.status_callback_method, "POST", 5);
+  n.date_created = n.date_updated = pp_clock_now();
+  pp_write_t w = {.kind = PP_W_NUMBER_INSERT, .u.number = &n};
+  return pp_store_write(store, &w);
+}
+
+static pp_err_t sender_write(pp_store_t *store, bool add, const char *account_sid,
+                             const char *sender) {
+  pp_write_t w = {.kind = add ? PP_W_SENDER_PUT : PP_W_SENDER_DELETE,
+                  .u.sender = {account_sid, sender, pp_clock_now()}};
+  return pp_store_write(store, &w);
+}
+
+static int account_create(pp_store_t *store, const char *name, const char **numbers,
+                          int nnumbers, const char **senders, int nsenders, int json) {
   pp_account_t a;
   memset(&a, 0, sizeof a);
   if (strlen(name) >= sizeof a.friendly_name) {
@@ -185,6 +211,10 @@ static int account_create(pp_store_t *store, const char *name, int json) {
   a.date_created = a.date_updated = pp_clock_now();
   pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &a};
   pp_err_t e = pp_store_write(store, &w);
+  for (int k = 0; !e && k < nnumbers; k++)
+    if ((e = number_add(store, a.sid, numbers[k])) == PP_ERR_CONFLICT)
+      fprintf(stderr, "pipit admin: %s belongs to another account\n", numbers[k]);
+  for (int k = 0; !e && k < nsenders; k++) e = sender_write(store, true, a.sid, senders[k]);
   if (e) {
     fprintf(stderr, "pipit admin: cannot create the account: %s\n", pp_err_name(e));
     sodium_memzero(&a, sizeof a);
@@ -200,6 +230,10 @@ static int account_create(pp_store_t *store, const char *name, int json) {
     pp_jw_kstr(&jw, "sid", a.sid);
     pp_jw_kstr(&jw, "auth_token", a.auth_token);
     pp_jw_kstr(&jw, "friendly_name", a.friendly_name);
+    pp_jw_key(&jw, "phone_numbers");
+    pp_jw_arr_begin(&jw);
+    for (int k = 0; k < nnumbers; k++) pp_jw_str(&jw, numbers[k]);
+    pp_jw_arr_end(&jw);
     pp_jw_obj_end(&jw);
     if (!pp_buf_status(&b)) printf("%s\n", b.data);
     sodium_memzero(b.data, b.len);
@@ -211,8 +245,45 @@ static int account_create(pp_store_t *store, const char *name, int json) {
   return 0;
 }
 
+/* `sender add|remove --account AC... --sender NAME`. */
+static int sender_cmd(pp_store_t *store, int argc, char **argv) {
+  const char *account = NULL, *sender = NULL;
+  if (argc != 5 || (strcmp(argv[0], "add") && strcmp(argv[0], "remove"))) return 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--account") == 0)
+      account = argv[i + 1];
+    else if (strcmp(argv[i], "--sender") == 0)
+      sender = argv[i + 1];
+    else
+      return 2;
+  }
+  if (!account || !sender) return 2;
+  if (!pp_sid_valid(account, "AC") || !pp_phone_is_alnum_sender(sender)) {
+    fputs("pipit admin: --account is an AC... SID; --sender is 1 to 11 letters, digits or "
+          "spaces with at least one letter\n", stderr);
+    return 2;
+  }
+  pp_account_t acc;
+  if (pp_store_account_get(store, account, &acc) != PP_OK) {
+    fprintf(stderr, "pipit admin: no account %s\n", account);
+    sodium_memzero(&acc, sizeof acc);
+    return 1;
+  }
+  sodium_memzero(&acc, sizeof acc);
+  pp_err_t e = sender_write(store, strcmp(argv[0], "add") == 0, account, sender);
+  if (e) {
+    fprintf(stderr, "pipit admin: sender %s: %s\n", argv[0], pp_err_name(e));
+    return 1;
+  }
+  return 0;
+}
+
+#define ACCOUNT_ADDR_MAX 16
+
 int pp_cmd_admin(int argc, char **argv) {
   const char *data = "./pipit-data", *store_url = NULL, *name = NULL;
+  const char *numbers[ACCOUNT_ADDR_MAX], *senders[ACCOUNT_ADDR_MAX];
+  int nnumbers = 0, nsenders = 0;
   int json = 0, i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
@@ -238,11 +309,26 @@ int pp_cmd_admin(int argc, char **argv) {
       return 2;
     }
     for (i += 2; i < argc; i++) {
-      if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+      if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
         name = argv[++i];
-      else if (strcmp(argv[i], "--json") == 0)
+      } else if (strcmp(argv[i], "--number") == 0 && i + 1 < argc &&
+                 nnumbers < ACCOUNT_ADDR_MAX) {
+        numbers[nnumbers++] = argv[++i];
+        if (!pp_phone_is_e164(numbers[nnumbers - 1])) {
+          fputs("pipit admin: --number is an E.164 number (+15551234567)\n", stderr);
+          return 2;
+        }
+      } else if (strcmp(argv[i], "--sender") == 0 && i + 1 < argc &&
+                 nsenders < ACCOUNT_ADDR_MAX) {
+        senders[nsenders++] = argv[++i];
+        if (!pp_phone_is_alnum_sender(senders[nsenders - 1])) {
+          fputs("pipit admin: --sender is 1 to 11 letters, digits or spaces with at least "
+                "one letter\n", stderr);
+          return 2;
+        }
+      } else if (strcmp(argv[i], "--json") == 0) {
         json = 1;
-      else {
+      } else {
         admin_usage(stderr);
         return 2;
       }
@@ -251,7 +337,8 @@ int pp_cmd_admin(int argc, char **argv) {
       admin_usage(stderr);
       return 2;
     }
-  } else if (strcmp(group, "carrier") != 0 && strcmp(group, "route") != 0) {
+  } else if (strcmp(group, "carrier") != 0 && strcmp(group, "route") != 0 &&
+             strcmp(group, "sender") != 0) {
     admin_usage(stderr);
     return 2;
   }
@@ -268,7 +355,9 @@ int pp_cmd_admin(int argc, char **argv) {
   }
   int rc;
   if (strcmp(group, "account") == 0)
-    rc = account_create(store, name, json);
+    rc = account_create(store, name, numbers, nnumbers, senders, nsenders, json);
+  else if (strcmp(group, "sender") == 0)
+    rc = sender_cmd(store, argc - i - 1, argv + i + 1);
   else if (strcmp(group, "carrier") == 0)
     rc = carrier_cmd(store, argc - i - 1, argv + i + 1);
   else

@@ -26,7 +26,6 @@
 #define HASH_SIZE 4096
 #define MAX_PARTS 64 /* 1,600 characters of UCS-2 need 48 */
 #define MO_PARTS_MAX 16
-#define MO_PENDING_MAX 256
 
 typedef struct carrier {
   pp_engine_t *eng;
@@ -66,15 +65,6 @@ typedef struct {
   char *text; /* malloc'd */
 } dwrite_t;
 
-/* Parts of a concatenated inbound message waiting for their siblings. */
-typedef struct mo_pending {
-  char from[32], to[32];
-  unsigned ref, total, have;
-  int64_t first_seen;
-  char *text[MO_PARTS_MAX];
-  struct mo_pending *next;
-} mo_pending_t;
-
 struct pp_engine {
   pp_engine_opts_t o;
   pthread_t thread;
@@ -88,8 +78,6 @@ struct pp_engine {
   inflight_t *fly[HASH_SIZE];
   _Atomic int nfly;
   _Atomic int writes_pending; /* async store writes not yet done */
-  pthread_mutex_t mo_mu;
-  mo_pending_t *mo;
   pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
   pp_smpp_part_t parts[MAX_PARTS];
   uint8_t payload[8192]; /* a whole message for message_payload (1,600 chars) */
@@ -294,9 +282,10 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
   return dwrite_commit(d, ctx);
 }
 
-/* Takes `text` (malloc'd). */
+/* Stores an inbound message, or (udh->concat) one part of it, which the
+ * store keeps until the set is complete.  Takes `text` (malloc'd). */
 static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, char *text,
-                              int parts, const pp_smpp_deliver_ctx_t *ctx) {
+                              const pp_smpp_udh_t *udh, const pp_smpp_deliver_ctx_t *ctx) {
   pp_arena_t a;
   pp_arena_init(&a, 0);
   pp_number_t num;
@@ -330,53 +319,22 @@ static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, ch
   m->media_urls = "";
   m->direction = "inbound";
   m->status = "received";
-  pp_segments_t seg;
-  pp_segments_count(d->text, strlen(d->text), &seg);
-  m->num_segments = parts > (int)seg.segments ? parts : (int)seg.segments;
   m->validity_period = 0;
   m->date_created = m->date_updated = m->date_sent = pp_clock_now();
+  if (udh->concat) {
+    m->num_segments = (int)udh->total;
+    d->w.kind = PP_W_MO_PART;
+    d->w.u.mo_part = (pp_mo_part_t){.src = d->from, .dst = d->to, .ref = (int)udh->ref,
+                                    .total = (int)udh->total, .part = (int)udh->seq,
+                                    .text = d->text, .now = m->date_created, .message = m};
+    return dwrite_commit(d, ctx);
+  }
+  pp_segments_t seg;
+  pp_segments_count(d->text, strlen(d->text), &seg);
+  m->num_segments = (int)seg.segments;
   d->w.kind = PP_W_MESSAGE_INSERT;
   d->w.u.message = m;
   return dwrite_commit(d, ctx);
-}
-
-/* Collects one part of a concatenated inbound message; returns the whole
- * text (malloc'd) when the last part arrives, else NULL. */
-static char *mo_collect(pp_engine_t *e, const char *from, const char *to, unsigned ref,
-                        unsigned total, unsigned seq, const char *text) {
-  if (total > MO_PARTS_MAX || seq < 1 || seq > total) return NULL;
-  pthread_mutex_lock(&e->mo_mu);
-  mo_pending_t **pp = &e->mo, *p;
-  int count = 0;
-  for (p = *pp; p; p = p->next, count++)
-    if (p->ref == ref && p->total == total && !strcmp(p->from, from) && !strcmp(p->to, to))
-      break;
-  if (!p && count < MO_PENDING_MAX && (p = calloc(1, sizeof *p))) {
-    snprintf(p->from, sizeof p->from, "%s", from);
-    snprintf(p->to, sizeof p->to, "%s", to);
-    p->ref = ref;
-    p->total = total;
-    p->first_seen = pp_clock_now();
-    p->next = e->mo;
-    e->mo = p;
-  }
-  char *whole = NULL;
-  if (p && !p->text[seq - 1] && (p->text[seq - 1] = strdup(text)) && ++p->have == total) {
-    size_t len = 0;
-    for (unsigned i = 0; i < total; i++) len += strlen(p->text[i]);
-    whole = malloc(len + 1);
-    if (whole) {
-      whole[0] = '\0';
-      for (unsigned i = 0; i < total; i++) strcat(whole, p->text[i]);
-    }
-    for (pp = &e->mo; *pp != p; pp = &(*pp)->next) {
-    }
-    *pp = p->next;
-    for (unsigned i = 0; i < total; i++) free(p->text[i]);
-    free(p);
-  }
-  pthread_mutex_unlock(&e->mo_mu);
-  return whole;
 }
 
 static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_deliver_ctx_t *ctx) {
@@ -407,12 +365,20 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_de
     free(text);
     return PP_ESME_ROK; /* a coding we cannot read */
   }
-  if (udh.concat && udh.total > 1) {
-    char *whole = mo_collect(c->eng, from, to, udh.ref, udh.total, udh.seq, text);
-    free(text);
-    return whole ? store_inbound(c, from, to, whole, udh.total, ctx) : PP_ESME_ROK;
+  uint16_t sar_ref;
+  uint8_t sar_total, sar_seq;
+  if (!udh.concat && pp_smpp_get_sar_msg_ref_num(pdu, &sar_ref) == PP_OK &&
+      pp_smpp_get_sar_total_segments(pdu, &sar_total) == PP_OK &&
+      pp_smpp_get_sar_segment_seqnum(pdu, &sar_seq) == PP_OK) {
+    udh.concat = true; /* the same reassembly, from the sar_* TLVs */
+    udh.ref = sar_ref;
+    udh.total = sar_total;
+    udh.seq = sar_seq;
   }
-  return store_inbound(c, from, to, text, 1, ctx);
+  if (udh.concat && (udh.total < 2 || udh.total > MO_PARTS_MAX || udh.seq < 1 ||
+                     udh.seq > udh.total))
+    udh.concat = false; /* not a usable part: taken as a message of its own */
+  return store_inbound(c, from, to, text, &udh, ctx);
 }
 
 /* ---- carriers and routes ------------------------------------------------- */
@@ -710,7 +676,6 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
   pthread_mutex_init(&e->mu, NULL);
   pthread_cond_init(&e->cv, NULL);
   pthread_mutex_init(&e->fly_mu, NULL);
-  pthread_mutex_init(&e->mo_mu, NULL);
   if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
     free(e->pdu);
     free(e);
@@ -739,17 +704,10 @@ void pp_engine_stop(pp_engine_t *e) {
       e->fly[i] = f->next;
       free(f);
     }
-  while (e->mo) {
-    mo_pending_t *p = e->mo;
-    e->mo = p->next;
-    for (unsigned i = 0; i < p->total && i < MO_PARTS_MAX; i++) free(p->text[i]);
-    free(p);
-  }
   free(e->routes);
   free(e->pdu);
   pthread_mutex_destroy(&e->mu);
   pthread_cond_destroy(&e->cv);
   pthread_mutex_destroy(&e->fly_mu);
-  pthread_mutex_destroy(&e->mo_mu);
   free(e);
 }

@@ -203,6 +203,10 @@ pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows
   return s->be_ops->route_all(s->be, a, rows, n);
 }
 
+pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender) {
+  return s->be_ops->sender_allowed(s->be, account_sid, sender);
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);

@@ -152,6 +152,9 @@ typedef enum {
   PP_W_DELIVERY_RETRY, /* u.retry: back to `queued` at next_attempt */
   PP_W_DELIVERY_FAIL,  /* u.fail: `failed` (or `undelivered`) with an error */
   PP_W_RECEIPT,        /* u.receipt: a delivery receipt for one part */
+  PP_W_MO_PART,        /* u.mo_part: one part of a concatenated inbound message */
+  PP_W_SENDER_PUT,     /* u.sender: allow an alphanumeric sender ID for an account */
+  PP_W_SENDER_DELETE,  /* u.sender: withdraw it */
 } pp_write_kind_t;
 
 typedef struct {
@@ -188,6 +191,27 @@ typedef struct {
   int64_t message_seq; /* out: the message it finished, 0 if none (yet) */
 } pp_receipt_t;
 
+/* One part of a concatenated inbound message, kept in the store until its
+ * siblings arrive (so a part acknowledged to the SMSC survives a crash).
+ * The part that completes the set turns them into `message` (inserted with
+ * the joined text as its body; the parts are then deleted) and sets
+ * `completed`.  A part already held changes nothing; parts older than 24 h
+ * are dropped. */
+typedef struct {
+  const char *src, *dst; /* E.164 or alphanumeric, as received */
+  int ref, total, part;  /* concatenation reference; part is 1..total */
+  const char *text;      /* this part's text, UTF-8 */
+  int64_t now;
+  pp_message_t *message; /* the inbound message to insert; body is set by the store */
+  bool completed;        /* out */
+} pp_mo_part_t;
+
+/* An alphanumeric sender ID an account may use as `From`. */
+typedef struct {
+  const char *account_sid, *sender;
+  int64_t now;
+} pp_sender_t;
+
 typedef struct {
   const char *account_sid, *sid;
 } pp_ref_t;
@@ -222,6 +246,8 @@ struct pp_write {
     pp_retry_t retry;
     pp_fail_t fail;
     pp_receipt_t receipt;
+    pp_mo_part_t mo_part;
+    pp_sender_t sender;
     pp_message_patch_t patch;
     pp_ref_t ref;
   } u;
@@ -299,6 +325,9 @@ struct pp_store_backend {
   /* Every carrier / route (small tables), into the arena. */
   pp_err_t (*carrier_all)(void *be, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
   pp_err_t (*route_all)(void *be, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
+  /* PP_OK when `sender` is an alphanumeric sender ID allowed to the
+   * account, else PP_ERR_NOT_FOUND. */
+  pp_err_t (*sender_allowed)(void *be, const char *account_sid, const char *sender);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -345,6 +374,9 @@ pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filt
  * tables into `a`; routes come longest prefix first, then by priority. */
 pp_err_t pp_store_carrier_all(pp_store_t *s, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
 pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
+/* pp_store_sender_allowed: PP_OK when the account may send as the
+ * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */
+pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);
 /* pp_store_message_count counts every message (for tests and metrics). */
 pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
 

@@ -1,7 +1,7 @@
 // Accounts, subaccounts, isolation between accounts, wrong credentials.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer, expectRestError, RFC2822, FROM, TO } from './harness.js';
+import { useServer, expectRestError, RFC2822, FROM, TO, uniqueNumber } from './harness.js';
 
 describe('accounts', () => {
   const ctx = useServer();
@@ -173,10 +173,15 @@ describe('accounts', () => {
       s2 = await pc.api.v2010.accounts.create({ friendlyName: 'Iso Sub 2' });
       s1c = ctx.server.client(s1.sid, s1.authToken);
       s2c = ctx.server.client(s2.sid, s2.authToken);
-      mP = await pc.api.v2010.accounts(parent.sid).messages.create({ to: TO, from: FROM, body: 'parent' });
-      mS1 = await s1c.api.v2010.accounts(s1.sid).messages.create({ to: TO, from: FROM, body: 'sub 1' });
-      mS2 = await s2c.api.v2010.accounts(s2.sid).messages.create({ to: TO, from: FROM, body: 'sub 2' });
-      mStranger = await strangerClient.api.v2010.accounts(stranger.sid).messages.create({ to: TO, from: FROM, body: 'stranger' });
+      // Subaccounts own numbers of their own; they cannot send from the parent's.
+      const n1 = (await s1c.api.v2010.accounts(s1.sid).incomingPhoneNumbers.create({ phoneNumber: uniqueNumber() })).phoneNumber;
+      const n2 = (await s2c.api.v2010.accounts(s2.sid).incomingPhoneNumbers.create({ phoneNumber: uniqueNumber() })).phoneNumber;
+      await expectRestError(s1c.api.v2010.accounts(s1.sid).messages.create({ to: TO, from: parent.from, body: 'x' }),
+        { status: 400, code: 21606 });
+      mP = await pc.api.v2010.accounts(parent.sid).messages.create({ to: TO, from: parent.from, body: 'parent' });
+      mS1 = await s1c.api.v2010.accounts(s1.sid).messages.create({ to: TO, from: n1, body: 'sub 1' });
+      mS2 = await s2c.api.v2010.accounts(s2.sid).messages.create({ to: TO, from: n2, body: 'sub 2' });
+      mStranger = await strangerClient.api.v2010.accounts(stranger.sid).messages.create({ to: TO, from: stranger.from, body: 'stranger' });
     });
 
     const notFound = { status: 404, code: 20404 };

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { PipitServer, rawHttp, FROM, TO } from './harness.js';
+import { PipitServer, rawHttp, TO } from './harness.js';
 
 const CONCURRENCY = Number(process.env.PIPIT_CRASH_CONCURRENCY || 12);
 const LOAD_MS = Number(process.env.PIPIT_CRASH_LOAD_MS || 2000);
@@ -41,7 +41,7 @@ describe('crash safety', () => {
 
       async function worker(w) {
         for (let i = 0; !killed; i++) {
-          const body = `To=${encodeURIComponent(TO)}&From=${encodeURIComponent(FROM)}&Body=crash+w${w}+n${i}`;
+          const body = `To=${encodeURIComponent(TO)}&From=${encodeURIComponent(acct.from)}&Body=crash+w${w}+n${i}`;
           sent++;
           let res;
           try {

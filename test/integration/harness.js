@@ -331,14 +331,24 @@ export class PipitServer {
   }
 
   // {sid, auth_token, friendly_name}
-  async createAccount(name = `it-${Math.random().toString(16).slice(2, 10)}`) {
-    const out = await this.admin('account', 'create', '--name', name, '--json');
+  // A new account owning one new phone number, `acct.from` (numbers are
+  // unique across accounts, and `From` must be one the account owns).
+  // opts.numbers: the numbers to give it instead ([] for none);
+  // opts.senders: alphanumeric sender IDs it may use.
+  async createAccount(name = `it-${Math.random().toString(16).slice(2, 10)}`,
+    { numbers = [uniqueNumber()], senders = [] } = {}) {
+    const args = ['account', 'create', '--name', name, '--json'];
+    for (const n of numbers) args.push('--number', n);
+    for (const s of senders) args.push('--sender', s);
+    const out = await this.admin(...args);
     const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
     assert.equal(lines.length, 1, `admin account create should print one JSON line, got:\n${out}`);
     const acct = JSON.parse(lines[0]);
     assert.match(acct.sid, /^AC[0-9a-fA-F]{32}$/, `admin account sid: ${out}`);
     assert.match(acct.auth_token, /^[0-9a-fA-F]{32}$/, `admin auth_token: ${out}`);
     assert.equal(acct.friendly_name, name);
+    assert.deepEqual(acct.phone_numbers, numbers);
+    acct.from = numbers[0];
     return acct;
   }
 
@@ -473,6 +483,14 @@ export async function expectRestError(promise, { status, code }, message) {
   });
 }
 
+// A phone number no other call in this process returned (+1599 and 7 digits).
+let numberSeq = Math.floor(Math.random() * 5_000_000);
+export function uniqueNumber() {
+  numberSeq = (numberSeq + 1) % 10_000_000;
+  return `+1599${String(numberSeq).padStart(7, '0')}`;
+}
+
+// A number no test account owns: `From` with it is refused (21606).
 export const FROM = '+15017122661';
 export const TO = '+15558675310';
 

@@ -1,7 +1,7 @@
 // Raw HTTP behaviour: unknown paths, oversized bodies, health and metrics.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer, FROM, TO } from './harness.js';
+import { useServer, TO } from './harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -30,7 +30,7 @@ describe('http', () => {
   });
 
   it('a request body over 1 MiB → 413 JSON error (Content-Length)', async () => {
-    const body = `To=${encodeURIComponent(TO)}&From=${encodeURIComponent(FROM)}&Body=${'a'.repeat(MiB)}`;
+    const body = `To=${encodeURIComponent(TO)}&From=${encodeURIComponent(acct.from)}&Body=${'a'.repeat(MiB)}`;
     const res = await ctx.server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`, {
       auth, body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
@@ -41,7 +41,7 @@ describe('http', () => {
 
   it('a request body over 1 MiB → 413 JSON error (chunked)', async () => {
     async function* chunks() {
-      yield `To=${encodeURIComponent(TO)}&From=${encodeURIComponent(FROM)}&Body=`;
+      yield `To=${encodeURIComponent(TO)}&From=${encodeURIComponent(acct.from)}&Body=`;
       for (let i = 0; i < 17; i++) yield 'a'.repeat(64 * 1024);
     }
     const res = await ctx.server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`, {
@@ -53,7 +53,7 @@ describe('http', () => {
 
   it('the server keeps serving after oversized requests', async () => {
     const res = await ctx.server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`,
-      { auth, form: { To: TO, From: FROM, Body: 'still here' } });
+      { auth, form: { To: TO, From: acct.from, Body: 'still here' } });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.body, 'still here');
     assert.equal(res.headers['content-type']?.split(';')[0], 'application/json');

@@ -1,7 +1,7 @@
 // API keys (SK… + secret) and auth token rotation (secondary, promote).
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer, expectRestError, FROM, TO } from './harness.js';
+import { useServer, expectRestError, TO } from './harness.js';
 
 describe('credentials', () => {
   const ctx = useServer();
@@ -43,7 +43,7 @@ describe('credentials', () => {
 
     it('a client authenticated with the key creates a message', async () => {
       const keyClient = ctx.server.client(key.sid, key.secret, { accountSid: acct.sid });
-      const m = await keyClient.messages.create({ to: TO, from: FROM, body: 'sent with an API key' });
+      const m = await keyClient.messages.create({ to: TO, from: acct.from, body: 'sent with an API key' });
       assert.match(m.sid, /^SM[0-9a-f]{32}$/);
       assert.equal(m.accountSid, acct.sid);
       const back = await client.api.v2010.accounts(acct.sid).messages(m.sid).fetch();
@@ -59,7 +59,7 @@ describe('credentials', () => {
     it('a wrong secret → 401 20003', async () => {
       const bad = ctx.server.client(key.sid, `${key.secret.slice(0, -1)}${key.secret.endsWith('0') ? '1' : '0'}`,
         { accountSid: acct.sid });
-      await expectRestError(bad.messages.create({ to: TO, from: FROM, body: 'x' }), { status: 401, code: 20003 });
+      await expectRestError(bad.messages.create({ to: TO, from: acct.from, body: 'x' }), { status: 401, code: 20003 });
     });
 
     it('deleting the key (204) revokes it → 401 20003', async () => {
@@ -68,7 +68,7 @@ describe('credentials', () => {
       const ex = ctx.server.recorder.last((e) => e.method === 'delete');
       assert.equal(ex.status, 204);
       const keyClient = ctx.server.client(key.sid, key.secret, { accountSid: acct.sid });
-      await expectRestError(keyClient.messages.create({ to: TO, from: FROM, body: 'x' }), { status: 401, code: 20003 });
+      await expectRestError(keyClient.messages.create({ to: TO, from: acct.from, body: 'x' }), { status: 401, code: 20003 });
       await expectRestError(client.api.v2010.accounts(acct.sid).keys(key.sid).fetch(), { status: 404, code: 20404 });
     });
   });

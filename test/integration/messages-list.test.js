@@ -1,7 +1,7 @@
 // Message list: paging (PageSize, next_page_uri, each()), ordering, filters.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer, FROM, TO } from './harness.js';
+import { useServer, TO, uniqueNumber } from './harness.js';
 
 const TOTAL = 125; // > 120: three pages of 50, 50, 25
 const sidsOf = (list) => list.map((m) => m.sid);
@@ -19,7 +19,7 @@ describe('message list', () => {
       messages = client.api.v2010.accounts(acct.sid).messages;
       // Sequential, so creation order is unambiguous.
       for (let i = 0; i < TOTAL; i++) {
-        const m = await messages.create({ to: TO, from: FROM, body: `message ${i}` });
+        const m = await messages.create({ to: TO, from: acct.from, body: `message ${i}` });
         created.push(m.sid);
       }
     }, { timeout: 120_000 });
@@ -115,11 +115,11 @@ describe('message list', () => {
       const acct = await ctx.server.createAccount('Cursor Account');
       const messages = ctx.server.client(acct.sid, acct.auth_token).api.v2010.accounts(acct.sid).messages;
       const created = [];
-      for (let i = 0; i < 5; i++) created.push((await messages.create({ to: TO, from: FROM, body: `c${i}` })).sid);
+      for (let i = 0; i < 5; i++) created.push((await messages.create({ to: TO, from: acct.from, body: `c${i}` })).sid);
       const expected = [...created].reverse();
       const page1 = await messages.page({ pageSize: 2 });
       assert.deepEqual(page1.instances.map((m) => m.sid), expected.slice(0, 2));
-      await messages.create({ to: TO, from: FROM, body: 'newcomer' });
+      await messages.create({ to: TO, from: acct.from, body: 'newcomer' });
       const page2 = await page1.nextPage();
       assert.deepEqual(page2.instances.map((m) => m.sid), expected.slice(2, 4));
       const page3 = await page2.nextPage();
@@ -130,13 +130,13 @@ describe('message list', () => {
   describe('filters', () => {
     const A = '+15550000001';
     const B = '+15550000002';
-    const X = '+15017120001';
-    const Y = '+15017120002';
+    const X = uniqueNumber();
+    const Y = uniqueNumber();
     let messages;
     const sids = { AX: [], BX: [], AY: [] };
 
     before(async () => {
-      const acct = await ctx.server.createAccount('Filter Account');
+      const acct = await ctx.server.createAccount('Filter Account', { numbers: [X, Y] });
       messages = ctx.server.client(acct.sid, acct.auth_token).api.v2010.accounts(acct.sid).messages;
       for (let i = 0; i < 3; i++) sids.AX.push((await messages.create({ to: A, from: X, body: `ax${i}` })).sid);
       for (let i = 0; i < 2; i++) sids.BX.push((await messages.create({ to: B, from: X, body: `bx${i}` })).sid);

@@ -18,11 +18,11 @@ describe('messages', () => {
     let sid;
 
     it('create → 201 queued outbound-api', async () => {
-      const m = await messages.create({ to: TO, from: FROM, body: 'Hello from Pipit' });
+      const m = await messages.create({ to: TO, from: acct.from, body: 'Hello from Pipit' });
       assert.match(m.sid, /^SM[0-9a-f]{32}$/);
       assert.equal(m.accountSid, acct.sid);
       assert.equal(m.to, TO);
-      assert.equal(m.from, FROM);
+      assert.equal(m.from, acct.from);
       assert.equal(m.body, 'Hello from Pipit');
       assert.equal(m.status, 'queued');
       assert.equal(m.direction, 'outbound-api');
@@ -45,7 +45,7 @@ describe('messages', () => {
       assert.equal(m.sid, sid);
       assert.equal(m.body, 'Hello from Pipit');
       assert.equal(m.to, TO);
-      assert.equal(m.from, FROM);
+      assert.equal(m.from, acct.from);
       assert.equal(m.status, 'queued');
       assert.equal(m.accountSid, acct.sid);
     });
@@ -77,7 +77,7 @@ describe('messages', () => {
 
     it('a body with every kind of character round-trips', async () => {
       const body = 'ÄÖÜ € ✓ 😀 "quotes" & <tags> \\ / \n\ttab +%20= ﬁ \u200b end';
-      const m = await messages.create({ to: TO, from: FROM, body });
+      const m = await messages.create({ to: TO, from: acct.from, body });
       assert.equal(m.body, body);
       const again = await messages(m.sid).fetch();
       assert.equal(again.body, body);
@@ -112,16 +112,16 @@ describe('messages', () => {
 
     it('21604: To missing', async () => {
       const res = await ctx.server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`,
-        { auth: [acct.sid, acct.auth_token], form: { From: FROM, Body: 'x' } });
+        { auth: [acct.sid, acct.auth_token], form: { From: acct.from, Body: 'x' } });
       assert.equal(res.status, 400);
       assert.equal(res.json.code, 21604);
       // The SDK insists on `to`; an empty one reaches the server as To=.
-      await expectRestError(messages.create({ to: '', from: FROM, body: 'x' }), { ...bad, code: 21604 });
+      await expectRestError(messages.create({ to: '', from: acct.from, body: 'x' }), { ...bad, code: 21604 });
     });
 
     it('21211: invalid To', async () => {
       for (const to of ['555-1234', '15558675310', '+0123456789', '+1555867531012345678', 'hello']) {
-        await expectRestError(messages.create({ to, from: FROM, body: 'x' }), { ...bad, code: 21211 }, `To=${to}`);
+        await expectRestError(messages.create({ to, from: acct.from, body: 'x' }), { ...bad, code: 21211 }, `To=${to}`);
       }
     });
 
@@ -135,14 +135,36 @@ describe('messages', () => {
       }
     });
 
+    it('21606: From a number the account does not own', async () => {
+      const other = await ctx.server.createAccount('Owns Another Number');
+      for (const from of [FROM, other.from]) {
+        await expectRestError(messages.create({ to: TO, from, body: 'x' }), { ...bad, code: 21606 }, `From=${from}`);
+      }
+      // The owner may send from it.
+      const mine = ctx.server.client(other.sid, other.auth_token).api.v2010.accounts(other.sid).messages;
+      assert.equal((await mine.create({ to: TO, from: other.from, body: 'mine' })).from, other.from);
+    });
+
+    it('alphanumeric From: allowed only when the account has it', async () => {
+      await expectRestError(messages.create({ to: TO, from: 'Pipit', body: 'x' }), { ...bad, code: 21212 });
+      const brand = await ctx.server.createAccount('Brand Sender', { senders: ['Pipit Co'] });
+      const bm = ctx.server.client(brand.sid, brand.auth_token).api.v2010.accounts(brand.sid).messages;
+      const m = await bm.create({ to: TO, from: 'Pipit Co', body: 'from a brand' });
+      assert.equal(m.from, 'Pipit Co');
+      assert.equal(m.status, 'queued');
+      await expectRestError(bm.create({ to: TO, from: 'Other', body: 'x' }), { ...bad, code: 21212 });
+      await ctx.server.admin('sender', 'remove', '--account', brand.sid, '--sender', 'Pipit Co');
+      await expectRestError(bm.create({ to: TO, from: 'Pipit Co', body: 'x' }), { ...bad, code: 21212 });
+    });
+
     it('21602: Body and MediaUrl both missing', async () => {
-      await expectRestError(messages.create({ to: TO, from: FROM }), { ...bad, code: 21602 });
-      await expectRestError(messages.create({ to: TO, from: FROM, body: '' }), { ...bad, code: 21602 });
+      await expectRestError(messages.create({ to: TO, from: acct.from }), { ...bad, code: 21602 });
+      await expectRestError(messages.create({ to: TO, from: acct.from, body: '' }), { ...bad, code: 21602 });
     });
 
     it('21617: Body over 1600 characters; 1600 is accepted', async () => {
-      await expectRestError(messages.create({ to: TO, from: FROM, body: 'a'.repeat(1601) }), { ...bad, code: 21617 });
-      const ok = await messages.create({ to: TO, from: FROM, body: 'a'.repeat(1600) });
+      await expectRestError(messages.create({ to: TO, from: acct.from, body: 'a'.repeat(1601) }), { ...bad, code: 21617 });
+      const ok = await messages.create({ to: TO, from: acct.from, body: 'a'.repeat(1600) });
       assert.equal(ok.body.length, 1600);
       assert.equal(ok.numSegments, '11');
     });
@@ -153,15 +175,15 @@ describe('messages', () => {
 
     it('20003: wrong password', async () => {
       const wrong = ctx.server.client(acct.sid, 'f'.repeat(32)).api.v2010.accounts(acct.sid).messages;
-      await expectRestError(wrong.create({ to: TO, from: FROM, body: 'x' }), { status: 401, code: 20003 });
+      await expectRestError(wrong.create({ to: TO, from: acct.from, body: 'x' }), { status: 401, code: 20003 });
       await expectRestError(wrong.list(), { status: 401, code: 20003 });
     });
 
     it('rejected creates store nothing', async () => {
       const fresh = await ctx.server.createAccount('Rejections');
       const m = ctx.server.client(fresh.sid, fresh.auth_token).api.v2010.accounts(fresh.sid).messages;
-      await assert.rejects(m.create({ to: 'bogus', from: FROM, body: 'x' }));
-      await assert.rejects(m.create({ to: TO, from: FROM, body: 'a'.repeat(1601) }));
+      await assert.rejects(m.create({ to: 'bogus', from: acct.from, body: 'x' }));
+      await assert.rejects(m.create({ to: TO, from: acct.from, body: 'a'.repeat(1601) }));
       await assert.rejects(m.create({ to: TO, body: 'x' }));
       assert.deepEqual((await m.list()).map((x) => x.sid), []);
     });
@@ -193,7 +215,7 @@ describe('messages', () => {
     ];
     for (const [name, body, expected] of cases) {
       it(`${name} → ${expected}`, async () => {
-        const m = await messages.create({ to: TO, from: FROM, body });
+        const m = await messages.create({ to: TO, from: acct.from, body });
         assert.equal(m.body, body, 'body stored verbatim');
         assert.equal(m.numSegments, expected);
       });
@@ -201,11 +223,11 @@ describe('messages', () => {
 
     // A part never splits an escape pair (GSM-7) or a surrogate pair (UCS-2).
     it('parts never split an escape pair: 152 a + € + 152 a → 3', async () => {
-      const m = await messages.create({ to: TO, from: FROM, body: 'a'.repeat(152) + '€' + 'a'.repeat(152) });
+      const m = await messages.create({ to: TO, from: acct.from, body: 'a'.repeat(152) + '€' + 'a'.repeat(152) });
       assert.equal(m.numSegments, '3');
     });
     it('parts never split a surrogate pair: 66 ж + 😀 + 66 ж → 3', async () => {
-      const m = await messages.create({ to: TO, from: FROM, body: 'ж'.repeat(66) + '😀' + 'ж'.repeat(66) });
+      const m = await messages.create({ to: TO, from: acct.from, body: 'ж'.repeat(66) + '😀' + 'ж'.repeat(66) });
       assert.equal(m.numSegments, '3');
     });
   });

@@ -9,8 +9,8 @@ describe('incoming phone numbers', () => {
   const NUMBER = '+15005550006';
 
   before(async () => {
-    acct = await ctx.server.createAccount('Numbers');
-    other = await ctx.server.createAccount('Numbers Other');
+    acct = await ctx.server.createAccount('Numbers', { numbers: [] });
+    other = await ctx.server.createAccount('Numbers Other', { numbers: [] });
     client = ctx.server.client(acct.sid, acct.auth_token);
     otherClient = ctx.server.client(other.sid, other.auth_token);
   });

@@ -31,7 +31,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { useServer, FROM, TO } from './harness.js';
+import { useServer, TO } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 
 const SYSTEM_ID = 'pipit-flt';
@@ -87,7 +87,7 @@ describe('SMPP fault: the SMSC dies and comes back during 1,000 messages', () =>
             if (i >= TOTAL) return;
             const body = bodyOf(i);
             try {
-              const m = await client.messages.create({ to: TO, from: FROM, body });
+              const m = await client.messages.create({ to: TO, from: acct.from, body });
               created.push({ i, body, sid: m.sid });
             } catch (e) {
               createFailures.push({ i, body, error: `${e.status ?? ''} ${e.code ?? ''} ${e.message}`.trim() });
@@ -150,7 +150,7 @@ describe('SMPP fault: the SMSC dies and comes back during 1,000 messages', () =>
         let bySid;
         let pending;
         for (;;) {
-          const list = await client.messages.list({ from: FROM, pageSize: 1000 });
+          const list = await client.messages.list({ from: acct.from, pageSize: 1000 });
           bySid = new Map(list.map((m) => [m.sid, m]));
           pending = created.filter((c) => !FINAL.has(bySid.get(c.sid)?.status));
           if (pending.length === 0) break;

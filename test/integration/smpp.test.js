@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { useServer, PIPIT_BIN, FROM, TO } from './harness.js';
+import { useServer, PIPIT_BIN, TO } from './harness.js';
 import { SmscPeer, gsm7Length, GSM_EXTENSION_CHARS } from './smsc-peer.js';
 
 const SYSTEM_ID = 'pipit-it';
@@ -89,7 +89,7 @@ describe('SMPP delivery', () => {
   }
 
   // Creates a message and waits for the peer to have it whole.
-  async function send(body, { to = TO, from = FROM, via = peer, timeoutMs = 10_000 } = {}) {
+  async function send(body, { to = TO, from = acct.from, via = peer, timeoutMs = 10_000 } = {}) {
     const m = await client.messages.create({ to, from, body });
     const got = await via.waitForMessage((x) => x.text === body && digits(x.destAddr) === digits(to), { timeoutMs });
     return { m, got };
@@ -136,7 +136,7 @@ describe('SMPP delivery', () => {
     t.diagnostic(`source_addr ${p.sourceAddr} (ton ${p.sourceTon}), destination_addr ${p.destAddr} (ton ${p.destTon}/npi ${p.destNpi}), ` +
       `registered_delivery ${p.registeredDelivery}, service_type ${JSON.stringify(p.serviceType)}`);
     assert.equal(digits(p.destAddr), digits(TO));
-    assert.equal(digits(p.sourceAddr), digits(FROM));
+    assert.equal(digits(p.sourceAddr), digits(acct.from));
     assert.equal(p.registeredDelivery & 0x01, 0x01, 'a delivery receipt is requested');
     assert.equal(m.numSegments, '1');
   });
@@ -213,7 +213,7 @@ describe('SMPP delivery', () => {
     peer.holdSubmits = true;
     let m;
     try {
-      m = await client.messages.create({ to: TO, from: FROM, body });
+      m = await client.messages.create({ to: TO, from: acct.from, body });
       await peer.waitForHeld((s) => s.text === body);
       const inFlight = await waitForStatus(m.sid, 'sending');
       assert.equal(inFlight.dateSent, null, 'no date_sent before the SMSC took it');
@@ -432,7 +432,7 @@ describe('SMPP delivery', () => {
       peer.dropConnections();
       await peer.waitFor(() => peer.binds.filter((b) => !b.ok).length > refusedBefore,
         { timeoutMs: 30_000, what: 'a bind attempt after the drop' });
-      m = await client.messages.create({ to: TO, from: FROM, body });
+      m = await client.messages.create({ to: TO, from: acct.from, body });
       await peer.waitFor(() => peer.binds.filter((b) => !b.ok).length > refusedBefore + 1,
         { timeoutMs: 30_000, what: 'a second bind attempt (backoff)' });
       assert.equal(peer.submits.filter((s) => s.text === body).length, 0, 'nothing sent while unbound');
@@ -449,7 +449,7 @@ describe('SMPP delivery', () => {
   it('a submit_sm refused by the SMSC (ESME_RINVDSTADR) ends the message with an error code', { timeout: 30_000 }, async (t) => {
     const body = `refused ${Date.now()}`;
     peer.rejectNext(1, 0x0B); // ESME_RINVDSTADR
-    const m = await client.messages.create({ to: TO, from: FROM, body });
+    const m = await client.messages.create({ to: TO, from: acct.from, body });
     await peer.waitFor(() => peer.rejected.find((s) => s.text === body), { what: 'the refused submit_sm' });
     const f = await waitForStatus(m.sid, ['failed', 'undelivered']);
     t.diagnostic(`ESME_RINVDSTADR → status ${f.status}, error_code ${f.errorCode}`);

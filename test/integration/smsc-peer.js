@@ -627,7 +627,9 @@ export class SmscPeer extends EventEmitter {
   // when longer than 160 septets / 70 units, then 153 / 67), order ('forward'
   // or 'reverse': the order the parts go out), ref (the 8-bit reference).
   // Resolves to the deliver_sm_resp records, in sending order.
-  async injectMo({ from, to, text, encoding = 'auto', partSize, order = 'forward', ref, plusInAddr = false, timeoutMs } = {}) {
+  // Options: `sar` sends the concatenation in sar_* TLVs instead of a UDH;
+  // `parts` (1-based numbers) sends only those parts of a long message.
+  async injectMo({ from, to, text, encoding = 'auto', partSize, order = 'forward', ref, plusInAddr = false, sar = false, parts, timeoutMs } = {}) {
     const enc = encoding === 'auto' ? (isGsm7(text) ? 'gsm' : 'ucs2') : encoding;
     const single = enc === 'gsm' ? 160 : 70;
     const per = enc === 'gsm' ? 153 : 67;
@@ -645,10 +647,12 @@ export class SmscPeer extends EventEmitter {
       return [await this.#deliver({ ...base, esm_class: 0, short_message: encode(text) }, 'mo', { timeoutMs })];
     }
     const r = ref ?? (this.#moRef = (this.#moRef + 1) & 0xFF);
-    let pdus = pieces.map((p, i) => ({
-      ...base, esm_class: 0x40,
-      short_message: Buffer.concat([concatUdh(r, pieces.length, i + 1), encode(p)]),
-    }));
+    let pdus = pieces.map((p, i) => (sar
+      ? { ...base, esm_class: 0, short_message: encode(p),
+        sar_msg_ref_num: r, sar_total_segments: pieces.length, sar_segment_seqnum: i + 1 }
+      : { ...base, esm_class: 0x40,
+        short_message: Buffer.concat([concatUdh(r, pieces.length, i + 1), encode(p)]) }));
+    if (parts) pdus = pdus.filter((_, i) => parts.includes(i + 1));
     if (order === 'reverse') pdus = pdus.reverse();
     const out = [];
     for (const f of pdus) out.push(await this.#deliver(f, 'mo', { timeoutMs }));

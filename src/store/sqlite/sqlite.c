@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -24,6 +25,7 @@ enum {
   S_CAR_PUT, S_CAR_DEL, S_ROUTE_DEL_CARRIER, S_ROUTE_PUT, S_ROUTE_DEL, S_CAR_ALL, S_ROUTE_ALL,
   S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
   S_PARTS_TALLY, S_MSG_FINAL,
+  S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
   S__COUNT
 };
 
@@ -119,6 +121,16 @@ static const char *sql_text[S__COUNT] = {
                       "max(parts) FROM message_parts WHERE message_seq=?1",
     [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
                     "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
+    [S_MO_SWEEP] = "DELETE FROM mo_parts WHERE received_at<?1",
+    [S_MO_INS] = "INSERT OR IGNORE INTO mo_parts(dst,src,ref,total,part,body,received_at) "
+                 "VALUES(?,?,?,?,?,?,?)",
+    [S_MO_READ] = "SELECT part,body FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 "
+                  "AND total=?4 ORDER BY part",
+    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 AND total=?4",
+    [S_SENDER_PUT] = "INSERT OR IGNORE INTO sender_ids(account_sid,sender,date_created) "
+                     "VALUES(?,?,?)",
+    [S_SENDER_DEL] = "DELETE FROM sender_ids WHERE account_sid=?1 AND sender=?2",
+    [S_SENDER_GET] = "SELECT 1 FROM sender_ids WHERE account_sid=?1 AND sender=?2",
 };
 
 static const char schema_v1[] =
@@ -188,8 +200,21 @@ static const char schema_v4[] =
     "ALTER TABLE carriers ADD COLUMN concat TEXT NOT NULL DEFAULT 'udh';"
     "ALTER TABLE carriers ADD COLUMN payload INTEGER NOT NULL DEFAULT 0;";
 
+/* Parts of concatenated inbound messages waiting for their siblings, and
+ * the alphanumeric sender IDs each account may send as. */
+static const char schema_v5[] =
+    "CREATE TABLE mo_parts("
+    " dst TEXT NOT NULL, src TEXT NOT NULL, ref INTEGER NOT NULL, total INTEGER NOT NULL,"
+    " part INTEGER NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL,"
+    " PRIMARY KEY(dst, src, ref, total, part)) WITHOUT ROWID;"
+    "CREATE INDEX mo_parts_age ON mo_parts(received_at);"
+    "CREATE TABLE sender_ids("
+    " account_sid TEXT NOT NULL, sender TEXT NOT NULL, date_created INTEGER NOT NULL,"
+    " PRIMARY KEY(account_sid, sender)) WITHOUT ROWID;";
+
 /* Schema steps in order; user_version counts the steps applied. */
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                         schema_v5};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -529,6 +554,87 @@ static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
   return e;
 }
 
+static pp_err_t insert_message(conn_t *c, pp_message_t *m) {
+  sqlite3_stmt *st = c->st[S_MSG_INS];
+  int rc;
+  bind_text(st, 1, m->sid);
+  bind_text(st, 2, m->account_sid);
+  bind_text(st, 3, m->messaging_service_sid);
+  bind_text(st, 4, m->to);
+  bind_text(st, 5, m->from);
+  bind_text(st, 6, m->body ? m->body : "");
+  bind_text(st, 7, m->media_urls ? m->media_urls : "");
+  bind_text(st, 8, m->status_callback);
+  bind_text(st, 9, m->error_message);
+  bind_text(st, 10, m->direction);
+  bind_text(st, 11, m->status);
+  sqlite3_bind_int(st, 12, m->num_media);
+  sqlite3_bind_int(st, 13, m->num_segments);
+  sqlite3_bind_int(st, 14, m->error_code);
+  sqlite3_bind_int(st, 15, m->validity_period);
+  sqlite3_bind_int64(st, 16, m->date_created);
+  sqlite3_bind_int64(st, 17, m->date_updated);
+  sqlite3_bind_int64(st, 18, m->date_sent);
+  sqlite3_bind_int64(st, 19, m->send_at);
+  rc = step_done(st);
+  if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
+  return result_of(c->db, rc, 0);
+}
+
+#define MO_PART_TTL (24 * 3600)
+
+/* Binds ?1..?4 to the set a part belongs to. */
+static void bind_mo_key(sqlite3_stmt *st, const pp_mo_part_t *mp) {
+  bind_text(st, 1, mp->dst);
+  bind_text(st, 2, mp->src);
+  sqlite3_bind_int(st, 3, mp->ref);
+  sqlite3_bind_int(st, 4, mp->total);
+}
+
+/* Keeps one inbound part; when it completes its set, inserts the message
+ * with the joined text and drops the parts. */
+static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
+  mp->completed = false;
+  sqlite3_stmt *st = c->st[S_MO_SWEEP];
+  sqlite3_bind_int64(st, 1, mp->now - MO_PART_TTL);
+  pp_err_t e = result_of(c->db, step_done(st), 0);
+  if (e) return e;
+  st = c->st[S_MO_INS];
+  bind_mo_key(st, mp);
+  sqlite3_bind_int(st, 5, mp->part);
+  bind_text(st, 6, mp->text);
+  sqlite3_bind_int64(st, 7, mp->now);
+  if ((e = result_of(c->db, step_done(st), 0))) return e;
+
+  st = c->st[S_MO_READ];
+  bind_mo_key(st, mp);
+  pp_buf_t body;
+  pp_buf_init(&body, 64 * 1024);
+  int rc, have = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    have++;
+    pp_buf_append(&body, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) e = db_err(c->db, "inbound parts");
+  else if (pp_buf_status(&body)) e = PP_ERR_NOMEM;
+  if (e || have < mp->total) {
+    pp_buf_cleanup(&body);
+    return e;
+  }
+  mp->message->body = body.data ? body.data : "";
+  e = insert_message(c, mp->message);
+  mp->message->body = NULL;
+  pp_buf_cleanup(&body);
+  if (e) return e;
+  st = c->st[S_MO_DEL];
+  bind_mo_key(st, mp);
+  if ((e = result_of(c->db, step_done(st), 0))) return e;
+  mp->completed = true;
+  return PP_OK;
+}
+
 static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
@@ -589,32 +695,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     bind_text(st, 1, w->u.ref.account_sid);
     bind_text(st, 2, w->u.ref.sid);
     return result_of(c->db, step_done(st), 1);
-  case PP_W_MESSAGE_INSERT: {
-    pp_message_t *m = w->u.message;
-    st = c->st[S_MSG_INS];
-    bind_text(st, 1, m->sid);
-    bind_text(st, 2, m->account_sid);
-    bind_text(st, 3, m->messaging_service_sid);
-    bind_text(st, 4, m->to);
-    bind_text(st, 5, m->from);
-    bind_text(st, 6, m->body ? m->body : "");
-    bind_text(st, 7, m->media_urls ? m->media_urls : "");
-    bind_text(st, 8, m->status_callback);
-    bind_text(st, 9, m->error_message);
-    bind_text(st, 10, m->direction);
-    bind_text(st, 11, m->status);
-    sqlite3_bind_int(st, 12, m->num_media);
-    sqlite3_bind_int(st, 13, m->num_segments);
-    sqlite3_bind_int(st, 14, m->error_code);
-    sqlite3_bind_int(st, 15, m->validity_period);
-    sqlite3_bind_int64(st, 16, m->date_created);
-    sqlite3_bind_int64(st, 17, m->date_updated);
-    sqlite3_bind_int64(st, 18, m->date_sent);
-    sqlite3_bind_int64(st, 19, m->send_at);
-    rc = step_done(st);
-    if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, 0);
-  }
+  case PP_W_MESSAGE_INSERT:
+    return insert_message(c, w->u.message);
   case PP_W_NUMBER_INSERT:
   case PP_W_NUMBER_UPDATE: {
     pp_number_t *num = w->u.number;
@@ -702,6 +784,17 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     return result_of(c->db, step_done(st), 1);
   case PP_W_RECEIPT:
     return apply_receipt(c, &w->u.receipt);
+  case PP_W_MO_PART:
+    return apply_mo_part(c, &w->u.mo_part);
+  case PP_W_SENDER_PUT:
+  case PP_W_SENDER_DELETE: {
+    bool put = w->kind == PP_W_SENDER_PUT;
+    st = c->st[put ? S_SENDER_PUT : S_SENDER_DEL];
+    bind_text(st, 1, w->u.sender.account_sid);
+    bind_text(st, 2, w->u.sender.sender);
+    if (put) sqlite3_bind_int64(st, 3, w->u.sender.now);
+    return result_of(c->db, step_done(st), !put);
+  }
   case PP_W_MESSAGE_PATCH: {
     const pp_message_patch_t *p = &w->u.patch;
     st = c->st[S_MSG_PATCH];
@@ -1151,6 +1244,21 @@ static pp_err_t be_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, siz
   return read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), fill_route, (void **)rows, n);
 }
 
+static pp_err_t be_sender_allowed(void *p, const char *account_sid, const char *sender) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_SENDER_GET];
+  bind_text(st, 1, account_sid);
+  bind_text(st, 2, sender);
+  int rc = sqlite3_step(st);
+  pp_err_t e = rc == SQLITE_ROW ? PP_OK : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
+                                                             : db_err(c->db, "sender");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",
     .open = be_open,
@@ -1167,4 +1275,5 @@ const pp_store_backend_t pp_store_sqlite = {
     .number_list = be_number_list,
     .carrier_all = be_carrier_all,
     .route_all = be_route_all,
+    .sender_allowed = be_sender_allowed,
 };
