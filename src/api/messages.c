@@ -75,13 +75,16 @@ static bool valid_url(const char *u) {
 
 /* `From` (E.164 or alphanumeric, checked already) must be a number the
  * account owns (21606 otherwise) or an alphanumeric sender ID allowed to
- * it (21212 otherwise). */
-static pp_err_t sender_check(pp_api_req_t *r, const char *account_sid, const char *from) {
+ * it (21212 otherwise).  A number's StatusCallback is given back. */
+static pp_err_t sender_check(pp_api_req_t *r, const char *account_sid, const char *from,
+                             const char **status_callback) {
   pp_err_t e;
   if (pp_phone_is_e164(from)) {
     pp_number_t n;
     e = pp_store_number_find(r->api->store, &r->arena, from, &n);
     if (e == PP_OK && strcmp(n.account_sid, account_sid) != 0) e = PP_ERR_NOT_FOUND;
+    if (e == PP_OK && n.status_callback && *n.status_callback)
+      *status_callback = n.status_callback; /* the number's, when the message has none */
     return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, PP_ERR_FROM_NOT_OWNED, from) : e;
   }
   e = pp_store_sender_allowed(r->api->store, account_sid, from);
@@ -167,7 +170,8 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
     if (!svc) return pp_api_fail(r, PP_ERR_SCHEDULE_SERVICE, NULL);
   }
 
-  if (from && (e = sender_check(r, acc.sid, from))) return e;
+  const char *number_cb = NULL;
+  if (from && (e = sender_check(r, acc.sid, from, &number_cb))) return e;
 
   create_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;
@@ -180,7 +184,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   m->from = from ? from : "";
   m->body = body;
   m->media_urls = media_urls;
-  m->status_callback = cb && *cb ? cb : NULL;
+  m->status_callback = cb && *cb ? cb : number_cb;
   m->direction = "outbound-api";
   m->status = at ? "scheduled" : (svc && !from ? "accepted" : "queued");
   m->num_media = (int)nmedia;

@@ -207,6 +207,23 @@ pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const c
   return s->be_ops->sender_allowed(s->be, account_sid, sender);
 }
 
+pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms) {
+  return s->be_ops->hook_next_due(s->be, out_ms);
+}
+pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                            const char *sid, pp_alert_t *out) {
+  return s->be_ops->alert_get(s->be, a, account_sid, sid, out);
+}
+pp_err_t pp_store_alert_list(pp_store_t *s, pp_arena_t *a, const pp_alert_filter_t *f,
+                             pp_alert_t **rows, size_t *n, bool *more) {
+  return s->be_ops->alert_list(s->be, a, f, rows, n, more);
+}
+pp_err_t pp_store_message_count_between(pp_store_t *s, const char *account_sid,
+                                        const char *from, const char *to,
+                                        const char *direction, int64_t since, int64_t *out) {
+  return s->be_ops->message_count_between(s->be, account_sid, from, to, direction, since, out);
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);

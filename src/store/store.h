@@ -129,6 +129,41 @@ typedef enum {
   PP_DLR_UNDELIVERABLE = 5, PP_DLR_ACCEPTED = 6, PP_DLR_UNKNOWN = 7, PP_DLR_REJECTED = 8
 } pp_dlr_state_t;
 
+/* A webhook request the dispatcher claimed.  The store queues one, in the
+ * transaction that made the change it reports: a status callback when a
+ * message with a status callback URL is created `queued` or its status
+ * becomes sent, delivered, undelivered, failed, canceled or read; an
+ * inbound request when an inbound message arrives on a number with an SMS
+ * URL.  Requests of one message and kind are claimed one at a time, oldest
+ * first, so its callbacks go out in the order of its changes. */
+typedef struct {
+  int64_t seq;
+  char token[PP_TOKEN_SIZE];     /* I-Twilio-Idempotency-Token: the same on every attempt */
+  char account_sid[PP_SID_SIZE];
+  char message_sid[PP_SID_SIZE];
+  char kind[8];                  /* status | inbound */
+  char event[16];                /* the message status it reports */
+  char method[5];                /* GET | POST */
+  const char *url;               /* arena */
+  int error_code;                /* the message's at the change */
+  int attempts;                  /* including this one */
+  int redirects;                 /* <Redirect> hops that led here */
+  int64_t created_ms;            /* when the change happened */
+} pp_hook_t;
+
+/* A Twilio-style debugger alert (/monitor/v1/Alerts).  Text fields point
+ * into the read's arena or caller memory; NULL when unset. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE]; /* NO... */
+  char account_sid[PP_SID_SIZE];
+  int error_code;
+  char log_level[8]; /* error | warning | notice | debug */
+  const char *alert_text, *request_method, *request_url, *request_variables;
+  const char *response_body, *response_headers, *resource_sid, *service_sid;
+  int64_t date_created;
+} pp_alert_t;
+
 /* ---- Writes ---------------------------------------------------------- */
 
 typedef enum {
@@ -155,6 +190,8 @@ typedef enum {
   PP_W_MO_PART,        /* u.mo_part: one part of a concatenated inbound message */
   PP_W_SENDER_PUT,     /* u.sender: allow an alphanumeric sender ID for an account */
   PP_W_SENDER_DELETE,  /* u.sender: withdraw it */
+  PP_W_HOOK_CLAIM,     /* u.hook_claim: lease due webhook requests to the dispatcher */
+  PP_W_HOOK_RESULT,    /* u.hook_result: what came of one webhook request */
 } pp_write_kind_t;
 
 typedef struct {
@@ -213,6 +250,31 @@ typedef struct {
 } pp_sender_t;
 
 typedef struct {
+  int64_t now_ms, lease_until_ms;
+  size_t limit;
+  pp_arena_t *arena; /* rows are allocated here */
+  pp_hook_t *rows;   /* out */
+  size_t n;          /* out */
+} pp_hook_claim_t;
+
+typedef enum {
+  PP_HOOK_DONE,  /* answered: the request is removed; replies and follow-up are queued */
+  PP_HOOK_RETRY, /* try again at next_attempt_ms */
+  PP_HOOK_DROP   /* given up: removed */
+} pp_hook_outcome_t;
+
+typedef struct {
+  int64_t seq;
+  pp_hook_outcome_t outcome;
+  int64_t next_attempt_ms;  /* PP_HOOK_RETRY */
+  pp_message_t *replies;    /* PP_HOOK_DONE: messages to insert (TwiML <Message>) */
+  size_t nreplies;
+  const char *redirect_url; /* PP_HOOK_DONE: a follow-up request (TwiML <Redirect>) */
+  const char *redirect_method;
+  pp_alert_t *alert;        /* recorded with any outcome; NULL for none */
+} pp_hook_result_t;
+
+typedef struct {
   const char *account_sid, *sid;
 } pp_ref_t;
 
@@ -248,6 +310,8 @@ struct pp_write {
     pp_receipt_t receipt;
     pp_mo_part_t mo_part;
     pp_sender_t sender;
+    pp_hook_claim_t hook_claim;
+    pp_hook_result_t hook_result;
     pp_message_patch_t patch;
     pp_ref_t ref;
   } u;
@@ -293,6 +357,14 @@ typedef struct {
   pp_page_req_t page;
 } pp_number_filter_t;
 
+typedef struct {
+  const char *account_sid;
+  const char *log_level; /* NULL: any */
+  bool has_from, has_until;
+  int64_t from, until;   /* date_created >= from, < until (Unix seconds) */
+  pp_page_req_t page;
+} pp_alert_filter_t;
+
 /* ---- Backend vtable -------------------------------------------------- */
 
 typedef struct pp_store_backend pp_store_backend_t;
@@ -328,6 +400,18 @@ struct pp_store_backend {
   /* PP_OK when `sender` is an alphanumeric sender ID allowed to the
    * account, else PP_ERR_NOT_FOUND. */
   pp_err_t (*sender_allowed)(void *be, const char *account_sid, const char *sender);
+  /* The earliest next attempt of any webhook request (Unix ms), PP_ERR_NOT_FOUND
+   * when none is queued. */
+  pp_err_t (*hook_next_due)(void *be, int64_t *out_ms);
+  pp_err_t (*alert_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
+                        pp_alert_t *out);
+  pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f,
+                         pp_alert_t **rows, size_t *n, bool *more);
+  /* Messages of `direction` from `from` to `to` in the account created at
+   * or after `since` (Unix seconds). */
+  pp_err_t (*message_count_between)(void *be, const char *account_sid, const char *from,
+                                    const char *to, const char *direction, int64_t since,
+                                    int64_t *out);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -377,6 +461,15 @@ pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */
 pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);
+/* Webhook queue and alerts: see pp_store_backend_t. */
+pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms);
+pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                            const char *sid, pp_alert_t *out);
+pp_err_t pp_store_alert_list(pp_store_t *s, pp_arena_t *a, const pp_alert_filter_t *f,
+                             pp_alert_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_message_count_between(pp_store_t *s, const char *account_sid,
+                                        const char *from, const char *to,
+                                        const char *direction, int64_t since, int64_t *out);
 /* pp_store_message_count counts every message (for tests and metrics). */
 pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
 

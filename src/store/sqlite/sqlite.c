@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -26,6 +27,8 @@ enum {
   S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
   S_PARTS_TALLY, S_MSG_FINAL,
   S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
+  S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
+  S_MSG_BETWEEN,
   S__COUNT
 };
 
@@ -37,6 +40,11 @@ enum {
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
 
+#define HOOK_COLS "seq,token,account_sid,message_sid,kind,event,method,url,error_code," \
+                  "attempts,redirects,created_ms"
+#define ALERT_COLS "seq,sid,account_sid,error_code,log_level,alert_text,request_method," \
+                   "request_url,request_variables,response_body,response_headers," \
+                   "resource_sid,service_sid,date_created"
 #define CAR_COLS "seq,name,host,port,system_id,password,system_type,bind_mode,window," \
                  "mps,binds,date_created,date_updated,concat,payload"
 #define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
@@ -131,6 +139,26 @@ static const char *sql_text[S__COUNT] = {
                      "VALUES(?,?,?)",
     [S_SENDER_DEL] = "DELETE FROM sender_ids WHERE account_sid=?1 AND sender=?2",
     [S_SENDER_GET] = "SELECT 1 FROM sender_ids WHERE account_sid=?1 AND sender=?2",
+    [S_HOOK_CLAIM] = "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
+                     "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "
+                     "w.lease_until<?1 AND NOT EXISTS (SELECT 1 FROM webhooks o WHERE "
+                     "o.message_sid=w.message_sid AND o.kind=w.kind AND o.seq<w.seq) "
+                     "ORDER BY w.next_attempt,w.seq LIMIT ?3) RETURNING " HOOK_COLS,
+    [S_HOOK_DEL] = "DELETE FROM webhooks WHERE seq=?1",
+    [S_HOOK_RETRY] = "UPDATE webhooks SET next_attempt=?2,lease_until=0 WHERE seq=?1",
+    [S_HOOK_FOLLOW] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,"
+                      "error_code,url,method,redirects,created_ms,next_attempt) SELECT "
+                      "lower(hex(randomblob(16))),account_sid,message_sid,kind,event,"
+                      "error_code,?2,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
+    [S_HOOK_DUE] = "SELECT next_attempt FROM webhooks WHERE lease_until<?1 "
+                   "ORDER BY next_attempt LIMIT 1",
+    [S_ALERT_INS] = "INSERT INTO alerts(sid,account_sid,error_code,log_level,alert_text,"
+                    "request_method,request_url,request_variables,response_body,"
+                    "response_headers,resource_sid,service_sid,date_created) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
+    [S_MSG_BETWEEN] = "SELECT count(*) FROM messages WHERE account_sid=?1 AND to_addr=?3 "
+                      "AND from_addr=?2 AND direction=?4 AND date_created>=?5",
 };
 
 static const char schema_v1[] =
@@ -212,9 +240,49 @@ static const char schema_v5[] =
     " account_sid TEXT NOT NULL, sender TEXT NOT NULL, date_created INTEGER NOT NULL,"
     " PRIMARY KEY(account_sid, sender)) WITHOUT ROWID;";
 
+/* Webhooks: the queue of requests to customers' URLs, filled by triggers in
+ * the transaction of the change each reports (so no write path can forget
+ * one, and none is queued for a change that did not commit), and the alerts
+ * recorded when they fail.  Times in the queue are Unix milliseconds. */
+#define HOOK_INSERT                                                                      \
+  "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,method," \
+  "created_ms,next_attempt) "
+static const char schema_v6[] =
+    "CREATE TABLE webhooks("
+    " seq INTEGER PRIMARY KEY, token TEXT NOT NULL, account_sid TEXT NOT NULL,"
+    " message_sid TEXT NOT NULL, kind TEXT NOT NULL, event TEXT NOT NULL,"
+    " error_code INTEGER NOT NULL, url TEXT NOT NULL, method TEXT NOT NULL,"
+    " redirects INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,"
+    " next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhooks_due ON webhooks(next_attempt, seq);"
+    "CREATE INDEX webhooks_message ON webhooks(message_sid, kind, seq);"
+    "CREATE TABLE alerts("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL,"
+    " error_code INTEGER NOT NULL, log_level TEXT NOT NULL, alert_text TEXT NOT NULL,"
+    " request_method TEXT, request_url TEXT, request_variables TEXT, response_body TEXT,"
+    " response_headers TEXT, resource_sid TEXT, service_sid TEXT,"
+    " date_created INTEGER NOT NULL);"
+    "CREATE INDEX alerts_account ON alerts(account_sid, seq);"
+    "CREATE TRIGGER messages_hook_created AFTER INSERT ON messages"
+    " WHEN NEW.status_callback IS NOT NULL AND NEW.status='queued' BEGIN " HOOK_INSERT
+    " VALUES(lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'status',NEW.status,"
+    " NEW.error_code,NEW.status_callback,'POST',NEW.date_updated*1000,0); END;"
+    "CREATE TRIGGER messages_hook_status AFTER UPDATE OF status ON messages"
+    " WHEN NEW.status_callback IS NOT NULL AND NEW.status<>OLD.status AND NEW.status IN"
+    " ('sent','delivered','undelivered','failed','canceled','read') BEGIN " HOOK_INSERT
+    " VALUES(lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'status',NEW.status,"
+    " NEW.error_code,NEW.status_callback,'POST',NEW.date_updated*1000,0); END;"
+    "CREATE TRIGGER messages_hook_inbound AFTER INSERT ON messages"
+    " WHEN NEW.direction='inbound' BEGIN " HOOK_INSERT
+    " SELECT lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'inbound','received',0,"
+    " p.sms_url,p.sms_method,NEW.date_created*1000,0 FROM phone_numbers p"
+    " WHERE p.phone_number=NEW.to_addr AND p.account_sid=NEW.account_sid"
+    " AND coalesce(p.sms_url,'')<>''; END;";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                         schema_v5};
+                                         schema_v5, schema_v6};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -635,6 +703,88 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   return PP_OK;
 }
 
+static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
+  sqlite3_stmt *st = c->st[S_HOOK_CLAIM];
+  cl->n = 0;
+  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
+  if (!cl->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, cl->now_ms);
+  sqlite3_bind_int64(st, 2, cl->lease_until_ms);
+  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cl->n >= cl->limit) continue;
+    pp_hook_t *h = &cl->rows[cl->n];
+    h->seq = sqlite3_column_int64(st, 0);
+    col_copy(h->token, sizeof h->token, st, 1);
+    col_copy(h->account_sid, sizeof h->account_sid, st, 2);
+    col_copy(h->message_sid, sizeof h->message_sid, st, 3);
+    col_copy(h->kind, sizeof h->kind, st, 4);
+    col_copy(h->event, sizeof h->event, st, 5);
+    col_copy(h->method, sizeof h->method, st, 6);
+    h->url = col_dup(cl->arena, st, 7);
+    h->error_code = sqlite3_column_int(st, 8);
+    h->attempts = sqlite3_column_int(st, 9);
+    h->redirects = sqlite3_column_int(st, 10);
+    h->created_ms = sqlite3_column_int64(st, 11);
+    if (!h->url) e = PP_ERR_NOMEM;
+    else cl->n++;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_err(c->db, "webhook claim");
+  return e;
+}
+
+static pp_err_t insert_alert(conn_t *c, pp_alert_t *al) {
+  sqlite3_stmt *st = c->st[S_ALERT_INS];
+  bind_text(st, 1, al->sid);
+  bind_text(st, 2, al->account_sid);
+  sqlite3_bind_int(st, 3, al->error_code);
+  bind_text(st, 4, al->log_level);
+  bind_text(st, 5, al->alert_text ? al->alert_text : "");
+  bind_text(st, 6, al->request_method);
+  bind_text(st, 7, al->request_url);
+  bind_text(st, 8, al->request_variables);
+  bind_text(st, 9, al->response_body);
+  bind_text(st, 10, al->response_headers);
+  bind_text(st, 11, al->resource_sid);
+  bind_text(st, 12, al->service_sid);
+  sqlite3_bind_int64(st, 13, al->date_created);
+  int rc = step_done(st);
+  if (rc == SQLITE_DONE) al->seq = sqlite3_last_insert_rowid(c->db);
+  return result_of(c->db, rc, 0);
+}
+
+/* What came of a webhook request: the alert, then the outcome; for an
+ * answered inbound request also its replies and follow-up. */
+static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
+  pp_err_t e = hr->alert ? insert_alert(c, hr->alert) : PP_OK;
+  if (e) return e;
+  sqlite3_stmt *st;
+  if (hr->outcome == PP_HOOK_RETRY) {
+    st = c->st[S_HOOK_RETRY];
+    sqlite3_bind_int64(st, 1, hr->seq);
+    sqlite3_bind_int64(st, 2, hr->next_attempt_ms);
+    return result_of(c->db, step_done(st), 1);
+  }
+  if (hr->outcome == PP_HOOK_DONE) {
+    for (size_t i = 0; i < hr->nreplies; i++)
+      if ((e = insert_message(c, &hr->replies[i]))) return e;
+    if (hr->redirect_url) {
+      st = c->st[S_HOOK_FOLLOW];
+      sqlite3_bind_int64(st, 1, hr->seq);
+      bind_text(st, 2, hr->redirect_url);
+      bind_text(st, 3, hr->redirect_method ? hr->redirect_method : "POST");
+      if ((e = result_of(c->db, step_done(st), 1))) return e;
+    }
+  }
+  st = c->st[S_HOOK_DEL];
+  sqlite3_bind_int64(st, 1, hr->seq);
+  return result_of(c->db, step_done(st), 1);
+}
+
 static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
@@ -786,6 +936,10 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     return apply_receipt(c, &w->u.receipt);
   case PP_W_MO_PART:
     return apply_mo_part(c, &w->u.mo_part);
+  case PP_W_HOOK_CLAIM:
+    return apply_hook_claim(c, &w->u.hook_claim);
+  case PP_W_HOOK_RESULT:
+    return apply_hook_result(c, &w->u.hook_result);
   case PP_W_SENDER_PUT:
   case PP_W_SENDER_DELETE: {
     bool put = w->kind == PP_W_SENDER_PUT;
@@ -1259,6 +1413,105 @@ static pp_err_t be_sender_allowed(void *p, const char *account_sid, const char *
   return e;
 }
 
+static pp_err_t be_hook_next_due(void *p, int64_t *out_ms) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_HOOK_DUE];
+  sqlite3_bind_int64(st, 1, pp_clock_now_us() / 1000);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW)
+    *out_ms = sqlite3_column_int64(st, 0);
+  else
+    e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : db_err(c->db, "webhook due");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
+static bool row_alert(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_alert_t *al = row;
+  al->seq = sqlite3_column_int64(st, 0);
+  col_copy(al->sid, sizeof al->sid, st, 1);
+  col_copy(al->account_sid, sizeof al->account_sid, st, 2);
+  al->error_code = sqlite3_column_int(st, 3);
+  col_copy(al->log_level, sizeof al->log_level, st, 4);
+  const char **text[] = {&al->alert_text,    &al->request_method, &al->request_url,
+                         &al->request_variables, &al->response_body, &al->response_headers,
+                         &al->resource_sid,  &al->service_sid};
+  for (int i = 0; i < 8; i++) {
+    *text[i] = col_dup(a, st, 5 + i);
+    if (!*text[i] && sqlite3_column_type(st, 5 + i) != SQLITE_NULL) return false;
+  }
+  al->date_created = sqlite3_column_int64(st, 13);
+  return true;
+}
+
+typedef struct {
+  pp_arena_t *a;
+  pp_alert_t *al;
+  bool ok;
+} alert_fill_t;
+
+static void fill_alert(sqlite3_stmt *st, void *out) {
+  alert_fill_t *f = out;
+  f->ok = row_alert(f->a, st, f->al);
+}
+
+static pp_err_t be_alert_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                             pp_alert_t *out) {
+  pp_alert_t al;
+  alert_fill_t f = {a, &al, false};
+  pp_err_t e = get_one(p, S_ALERT_GET, account_sid, sid, fill_alert, &f);
+  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  if (!e) *out = al;
+  return e;
+}
+
+static void bind_alert_filter(sqlite3_stmt *st, const void *arg) {
+  const pp_alert_filter_t *f = arg;
+  bind_named_text(st, ":account", f->account_sid);
+  bind_named_text(st, ":level", f->log_level);
+  bind_named_int(st, ":from", f->from);
+  bind_named_int(st, ":until", f->until);
+}
+
+static pp_err_t be_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f,
+                              pp_alert_t **rows, size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " ALERT_COLS " FROM alerts WHERE account_sid = :account");
+  if (f->log_level) sqlb_add(&q, " AND log_level = :level");
+  if (f->has_from) sqlb_add(&q, " AND date_created >= :from");
+  if (f->has_until) sqlb_add(&q, " AND date_created < :until");
+  page_clause(&q, &f->page);
+  return run_list(p, a, q.sql, bind_alert_filter, f, &f->page, sizeof(pp_alert_t), row_alert,
+                  (void **)rows, n, more);
+}
+
+static pp_err_t be_message_count_between(void *p, const char *account_sid, const char *from,
+                                         const char *to, const char *direction, int64_t since,
+                                         int64_t *out) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_MSG_BETWEEN];
+  bind_text(st, 1, account_sid);
+  bind_text(st, 2, from);
+  bind_text(st, 3, to);
+  bind_text(st, 4, direction);
+  sqlite3_bind_int64(st, 5, since);
+  pp_err_t e = PP_OK;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    *out = sqlite3_column_int64(st, 0);
+  else
+    e = db_err(c->db, "count between");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",
     .open = be_open,
@@ -1276,4 +1529,8 @@ const pp_store_backend_t pp_store_sqlite = {
     .carrier_all = be_carrier_all,
     .route_all = be_route_all,
     .sender_allowed = be_sender_allowed,
+    .hook_next_due = be_hook_next_due,
+    .alert_get = be_alert_get,
+    .alert_list = be_alert_list,
+    .message_count_between = be_message_count_between,
 };
