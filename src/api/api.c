@@ -128,6 +128,33 @@ void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *w, const char *base, const c
   pp_jw_kint(w, "page", pg->page);
 }
 
+void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *w, const char *key, const char *url,
+                          const char *filters, const pp_api_page_t *pg, size_t n, bool more,
+                          int64_t first_seq, int64_t last_seq) {
+  size_t size = pg->req.limit;
+  bool backwards = pg->req.after_seq > 0;
+  bool has_next = backwards ? n > 0 : more; /* as in pp_api_list_envelope */
+  bool has_prev = backwards ? more : (pg->req.before_seq > 0 && n > 0);
+  const char *tok = NULL;
+  if (pg->req.before_seq) tok = "PA";
+  if (pg->req.after_seq) tok = "PB";
+  int64_t tok_seq = pg->req.before_seq ? pg->req.before_seq : pg->req.after_seq;
+  pp_jw_key(w, "meta");
+  pp_jw_obj_begin(w);
+  pp_jw_kint(w, "page", pg->page);
+  pp_jw_kint(w, "page_size", (int64_t)size);
+  pp_jw_kstr(w, "first_page_url", page_uri(r, url, filters, size, 0, NULL, 0));
+  pp_jw_kstr(w, "previous_page_url",
+             has_prev ? page_uri(r, url, filters, size, pg->page > 0 ? pg->page - 1 : 0, "PB",
+                                 first_seq)
+                      : NULL);
+  pp_jw_kstr(w, "url", page_uri(r, url, filters, size, pg->page, tok, tok_seq));
+  pp_jw_kstr(w, "next_page_url",
+             has_next ? page_uri(r, url, filters, size, pg->page + 1, "PA", last_seq) : NULL);
+  pp_jw_kstr(w, "key", key);
+  pp_jw_obj_end(w);
+}
+
 pp_err_t pp_api_deleted(pp_api_req_t *r) {
   pp_err_t e = r->write.result;
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);

@@ -125,6 +125,17 @@ pp_err_t pp_api_number_fetch(pp_api_req_t *r);     /* params: AccountSid, Sid */
 pp_err_t pp_api_number_update(pp_api_req_t *r);
 pp_err_t pp_api_number_delete(pp_api_req_t *r);
 
+/* Messaging Services (messaging/v1), in the credential's account. */
+pp_err_t pp_api_service_create(pp_api_req_t *r);
+pp_err_t pp_api_service_list(pp_api_req_t *r);
+pp_err_t pp_api_service_fetch(pp_api_req_t *r);    /* params: Sid */
+pp_err_t pp_api_service_update(pp_api_req_t *r);
+pp_err_t pp_api_service_delete(pp_api_req_t *r);
+pp_err_t pp_api_service_number_create(pp_api_req_t *r); /* params: ServiceSid */
+pp_err_t pp_api_service_number_list(pp_api_req_t *r);   /* params: ServiceSid */
+pp_err_t pp_api_service_number_fetch(pp_api_req_t *r);  /* params: ServiceSid, Sid */
+pp_err_t pp_api_service_number_delete(pp_api_req_t *r);
+
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 
 /* Parsed PageSize / Page / PageToken of a list request. */
@@ -159,5 +170,13 @@ char *pp_api_filter_query(pp_api_req_t *r, const char *const *names, size_t n);
 void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *base, const char *filters,
                           const pp_api_page_t *pg, size_t n, bool more, int64_t first_seq,
                           int64_t last_seq);
+
+/* pp_api_meta_envelope writes the `meta` object of the newer products' list
+ * envelope (page, page_size, first_page_url, previous_page_url, url,
+ * next_page_url, key) for a page of n rows; `url` is the absolute list URL
+ * (public base URL + path), `key` the name of the rows' array. */
+void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *key, const char *url,
+                          const char *filters, const pp_api_page_t *pg, size_t n, bool more,
+                          int64_t first_seq, int64_t last_seq);
 
 #endif

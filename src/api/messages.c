@@ -1,6 +1,6 @@
 /* messages.c: the 2010-04-01 Message resource: create (committed before the
- * 201 leaves), fetch, list with keyset paging, update (redact, cancel) and
- * delete. */
+ * 201 leaves; From may come from a Messaging Service's pool), fetch, list
+ * with keyset paging, update (redact, cancel) and delete. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +150,16 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   if (!media_urls) return PP_ERR_NOMEM;
 
   if (cb && *cb && !valid_url(cb)) return pp_api_fail(r, PP_ERR_STATUS_CALLBACK, cb);
-  int64_t vp = 36000;
+  /* A Messaging Service of the path's account lends its defaults and, when
+   * there is no From, a sender from its pool. */
+  pp_service_t service;
+  memset(&service, 0, sizeof service);
+  if (svc) {
+    e = pp_store_service_get(r->api->store, &r->arena, acc.sid, svc, &service);
+    if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, PP_ERR_SERVICE_NOT_FOUND, svc);
+    if (e) return e;
+  }
+  int64_t vp = svc ? service.validity_period : 36000;
   if (validity) {
     char *end;
     long v = strtol(validity, &end, 10);
@@ -172,6 +181,15 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
 
   const char *number_cb = NULL;
   if (from && (e = sender_check(r, acc.sid, from, &number_cb))) return e;
+  const char *sender = from;
+  if (!sender) {
+    char picked[20];
+    e = pp_store_service_sender(r->api->store, acc.sid, svc, to, service.sticky_sender, picked);
+    if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, PP_ERR_SERVICE_NO_SENDERS, svc);
+    if (e) return e;
+    if (!(sender = pp_arena_strdup(&r->arena, picked))) return PP_ERR_NOMEM;
+  }
+  if ((!cb || !*cb) && svc) cb = service.status_callback;
 
   create_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;
@@ -181,7 +199,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   memcpy(m->account_sid, acc.sid, sizeof m->account_sid);
   if (svc) snprintf(m->messaging_service_sid, sizeof m->messaging_service_sid, "%s", svc);
   m->to = to;
-  m->from = from ? from : "";
+  m->from = sender;
   m->body = body;
   m->media_urls = media_urls;
   m->status_callback = cb && *cb ? cb : number_cb;

@@ -45,7 +45,7 @@
     "SendAt time must be between 900 seconds and 35 days in the future.")      \
   X(PP_ERR_SCHEDULE_SERVICE, 400, 35118,                                       \
     "MessagingServiceSid is required to schedule a message.")                  \
-  X(PP_ERR_SERVICE_INVALID, 400, 21701,                                        \
+  X(PP_ERR_SERVICE_INVALID, 400, 21705,                                        \
     "The Messaging Service Sid %s is invalid.")                                \
   X(PP_ERR_NOT_CANCELABLE, 400, 30409,                                         \
     "Message cannot be canceled: only scheduled messages can be canceled.")    \
@@ -66,7 +66,18 @@
   X(PP_ERR_NUMBER_INVALID, 400, 21421, "PhoneNumber is invalid: %s")           \
   X(PP_ERR_NUMBER_TAKEN, 400, 21422, "PhoneNumber is not available: %s")       \
   X(PP_ERR_URL_INVALID, 400, 21502, "Invalid url: %s")                         \
-  X(PP_ERR_HTTP_METHOD, 400, 21200, "Invalid method, use GET or POST: %s")
+  X(PP_ERR_HTTP_METHOD, 400, 21200, "Invalid method, use GET or POST: %s")   \
+  X(PP_ERR_PARAM_MISSING, 400, 20001,                                          \
+    "Missing required parameter %s in the post body")                          \
+  X(PP_ERR_SERVICE_NOT_FOUND, 400, 21701,                                      \
+    "The Messaging Service %s does not exist.")                                \
+  X(PP_ERR_SERVICE_NO_SENDERS, 400, 21704,                                     \
+    "The Messaging Service %s contains no phone numbers.")                     \
+  X(PP_ERR_SENDER_INVALID, 400, 21421,                                         \
+    "PhoneNumberSid %s is not a phone number of this account.")                \
+  X(PP_ERR_SENDER_IN_SERVICE, 400, 21712,                                      \
+    "Phone Number %s is already associated with a Messaging Service.")         \
+  X(PP_ERR_USECASE, 400, 21713, "Messaging Service Use Case is invalid: %s")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

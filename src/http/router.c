@@ -38,6 +38,19 @@ const pp_route_t pp_routes[] = {
      "auth_token_secondary_delete"},
     {PP_POST, "/accounts/v1/AuthTokens/Promote", pp_api_token_promote,
      "auth_token_promote"},
+    {PP_GET, "/messaging/v1/Services", pp_api_service_list, "services_list"},
+    {PP_POST, "/messaging/v1/Services", pp_api_service_create, "services_create"},
+    {PP_GET, "/messaging/v1/Services/{}", pp_api_service_fetch, "services_fetch"},
+    {PP_POST, "/messaging/v1/Services/{}", pp_api_service_update, "services_update"},
+    {PP_DELETE, "/messaging/v1/Services/{}", pp_api_service_delete, "services_delete"},
+    {PP_GET, "/messaging/v1/Services/{}/PhoneNumbers", pp_api_service_number_list,
+     "service_numbers_list"},
+    {PP_POST, "/messaging/v1/Services/{}/PhoneNumbers", pp_api_service_number_create,
+     "service_numbers_create"},
+    {PP_GET, "/messaging/v1/Services/{}/PhoneNumbers/{}", pp_api_service_number_fetch,
+     "service_numbers_fetch"},
+    {PP_DELETE, "/messaging/v1/Services/{}/PhoneNumbers/{}", pp_api_service_number_delete,
+     "service_numbers_delete"},
 };
 const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
 

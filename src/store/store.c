@@ -223,6 +223,41 @@ pp_err_t pp_store_message_count_between(pp_store_t *s, const char *account_sid,
                                         const char *direction, int64_t since, int64_t *out) {
   return s->be_ops->message_count_between(s->be, account_sid, from, to, direction, since, out);
 }
+pp_err_t pp_store_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *sid, pp_service_t *out) {
+  return s->be_ops->service_get(s->be, a, account_sid, sid, out);
+}
+pp_err_t pp_store_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                               const pp_page_req_t *p, pp_service_t **rows, size_t *n,
+                               bool *more) {
+  return s->be_ops->service_list(s->be, a, account_sid, p, rows, n, more);
+}
+pp_err_t pp_store_service_number_get(pp_store_t *s, const char *account_sid,
+                                     const char *service_sid, const char *sid,
+                                     pp_service_number_t *out) {
+  return s->be_ops->service_number_get(s->be, account_sid, service_sid, sid, out);
+}
+pp_err_t pp_store_service_number_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const pp_page_req_t *p,
+                                      pp_service_number_t **rows, size_t *n, bool *more) {
+  return s->be_ops->service_number_list(s->be, a, account_sid, service_sid, p, rows, n, more);
+}
+
+/* 64-bit FNV-1a, so every backend picks the same sender for a recipient. */
+static int64_t recipient_hash(const char *to) {
+  uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char *p = (const unsigned char *)to; *p; p++) {
+    h ^= *p;
+    h *= 1099511628211ULL;
+  }
+  return (int64_t)(h & (uint64_t)INT64_MAX);
+}
+
+pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const char *service_sid,
+                                 const char *to, bool sticky, char out[20]) {
+  return s->be_ops->service_sender(s->be, account_sid, service_sid, to, recipient_hash(to),
+                                   sticky, out);
+}
 
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);

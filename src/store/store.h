@@ -82,6 +82,36 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_number_t;
 
+/* A Messaging Service (MG…) of an account: the settings its messages share
+ * and, through pp_service_number_t, its sender pool.  URL fields point into
+ * the read's arena, or caller memory for writes; NULL when unset. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE]; /* MG… */
+  char account_sid[PP_SID_SIZE];
+  char friendly_name[65];
+  char inbound_method[5], fallback_method[5]; /* GET | POST */
+  char scan_message_content[8];               /* inherit | enable | disable */
+  char usecase[16];                           /* notifications | … | undeclared */
+  const char *inbound_request_url, *fallback_url, *status_callback;
+  bool sticky_sender, mms_converter, smart_encoding, fallback_to_long_code,
+      area_code_geomatch, synchronous_validation, use_inbound_webhook_on_number;
+  int validity_period; /* seconds, 1..36000 */
+  int64_t date_created, date_updated;
+} pp_service_t;
+
+/* A phone number in a Messaging Service's sender pool.  A number is in at
+ * most one service; releasing the number or deleting the service takes it
+ * out of the pool. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE]; /* the IncomingPhoneNumber's PN… */
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char phone_number[20]; /* reads only: the number's E.164 */
+  int64_t date_created, date_updated;
+} pp_service_number_t;
+
 /* A carrier: an SMSC Pipit binds to as an ESME.  `password` is a secret. */
 typedef struct {
   int64_t seq;
@@ -192,6 +222,16 @@ typedef enum {
   PP_W_SENDER_DELETE,  /* u.sender: withdraw it */
   PP_W_HOOK_CLAIM,     /* u.hook_claim: lease due webhook requests to the dispatcher */
   PP_W_HOOK_RESULT,    /* u.hook_result: what came of one webhook request */
+  /* Messaging Services and their sender pools. */
+  PP_W_SERVICE_INSERT, /* u.service */
+  PP_W_SERVICE_UPDATE, /* u.service: every field but sid, account, date_created */
+  PP_W_SERVICE_DELETE, /* u.ref: the service and its pool */
+  /* u.service_number: sid, service_sid, account_sid, dates.  Adds the
+   * account's number to the account's service: PP_ERR_NOT_FOUND when either
+   * is not (or no longer) there, PP_ERR_CONFLICT when the number is in a
+   * service already. */
+  PP_W_SERVICE_NUMBER_INSERT,
+  PP_W_SERVICE_NUMBER_DELETE, /* u.service_number: by sid, service_sid, account_sid */
 } pp_write_kind_t;
 
 typedef struct {
@@ -314,6 +354,8 @@ struct pp_write {
     pp_hook_result_t hook_result;
     pp_message_patch_t patch;
     pp_ref_t ref;
+    pp_service_t *service;
+    pp_service_number_t *service_number;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -412,6 +454,22 @@ struct pp_store_backend {
   pp_err_t (*message_count_between)(void *be, const char *account_sid, const char *from,
                                     const char *to, const char *direction, int64_t since,
                                     int64_t *out);
+  /* Messaging Services and their sender pools, always within one account. */
+  pp_err_t (*service_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
+                          pp_service_t *out);
+  pp_err_t (*service_list)(void *be, pp_arena_t *a, const char *account_sid,
+                           const pp_page_req_t *p, pp_service_t **rows, size_t *n, bool *more);
+  pp_err_t (*service_number_get)(void *be, const char *account_sid, const char *service_sid,
+                                 const char *sid, pp_service_number_t *out);
+  pp_err_t (*service_number_list)(void *be, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const pp_page_req_t *p,
+                                  pp_service_number_t **rows, size_t *n, bool *more);
+  /* The sender for a message of the service to `to`: with `sticky`, the
+   * pool number the service last sent to `to` from; otherwise (or when there
+   * is none) the pool's number at `to_hash` modulo the pool size, in the
+   * order the numbers were added.  PP_ERR_NOT_FOUND: the pool is empty. */
+  pp_err_t (*service_sender)(void *be, const char *account_sid, const char *service_sid,
+                             const char *to, int64_t to_hash, bool sticky, char out[20]);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -472,6 +530,30 @@ pp_err_t pp_store_message_count_between(pp_store_t *s, const char *account_sid,
                                         const char *direction, int64_t since, int64_t *out);
 /* pp_store_message_count counts every message (for tests and metrics). */
 pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
+
+/* Messaging Services (within `account_sid`) and their sender pools.
+ * pp_store_service_number_get reads pool member `sid` (a PN…) of the
+ * service, PP_ERR_NOT_FOUND when the number is not in that pool. */
+pp_err_t pp_store_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *sid, pp_service_t *out);
+pp_err_t pp_store_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                               const pp_page_req_t *p, pp_service_t **rows, size_t *n,
+                               bool *more);
+pp_err_t pp_store_service_number_get(pp_store_t *s, const char *account_sid,
+                                     const char *service_sid, const char *sid,
+                                     pp_service_number_t *out);
+pp_err_t pp_store_service_number_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const pp_page_req_t *p,
+                                      pp_service_number_t **rows, size_t *n, bool *more);
+/* pp_store_service_sender picks the From (E.164) for a message of service
+ * `service_sid` to `to`.  Deterministic: with `sticky`, the pool number the
+ * service last used for `to`, if it is still in the pool; otherwise the
+ * pool's number at FNV-1a(to) modulo the pool size, in the order the
+ * numbers were added, so one recipient keeps its sender while the pool does
+ * not change and different recipients spread over the pool.
+ * PP_ERR_NOT_FOUND when the pool is empty. */
+pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const char *service_sid,
+                                 const char *to, bool sticky, char out[20]);
 
 /* Statistics of the group-commit writer since open. */
 typedef struct {

@@ -133,8 +133,13 @@ export class PipitHttpClient extends twilio.RequestClient {
   }
 
   async request(opts) {
-    const twilioUrl = opts.uri;
-    const uri = rewriteTwilioUrl(twilioUrl, this.baseUrl);
+    // Absolute URLs in Pipit's responses (a v1 list's meta.next_page_url,
+    // url, links) are built from its public base URL, which is this.baseUrl:
+    // the SDK follows those as they are.
+    const onPipit = opts.uri.startsWith(`${this.baseUrl}/`);
+    const twilioUrl = onPipit ? pipitPathToTwilioUrl(opts.uri.slice(this.baseUrl.length)) : opts.uri;
+    if (!twilioUrl) throw new Error(`not a Twilio API path: ${opts.uri}`);
+    const uri = onPipit ? opts.uri : rewriteTwilioUrl(twilioUrl, this.baseUrl);
     const res = await super.request({ ...opts, uri });
     const body = typeof res.body === 'string' ? res.body : (res.body == null ? '' : JSON.stringify(res.body));
     const query = opts.params && Object.keys(opts.params).length

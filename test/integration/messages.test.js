@@ -86,7 +86,12 @@ describe('messages', () => {
 
   describe('scheduled messages', () => {
     it('ScheduleType=fixed + SendAt → scheduled; Status=canceled cancels', async () => {
-      const mg = `MG${randomHex(32)}`;
+      // A Messaging Service with one number in its pool (numbers starting
+      // +1555031 belong to the Messaging Services tests).
+      const svc = await client.messaging.v1.services.create({ friendlyName: 'Scheduling' });
+      const pn = await client.incomingPhoneNumbers.create({ phoneNumber: '+15550319001' });
+      await client.messaging.v1.services(svc.sid).phoneNumbers.create({ phoneNumberSid: pn.sid });
+      const mg = svc.sid;
       const sendAt = new Date(Date.now() + 20 * 60_000);
       const m = await messages.create({
         to: TO, messagingServiceSid: mg, body: 'later', scheduleType: 'fixed', sendAt,

@@ -29,6 +29,8 @@ enum {
   S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
   S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
   S_MSG_BETWEEN,
+  S_SVC_INS, S_SVC_UPD, S_SVC_DEL, S_SVC_GET, S_SVCNUM_INS, S_SVCNUM_DEL, S_SVCNUM_GET,
+  S_SVC_STICKY, S_SVC_PICK,
   S__COUNT
 };
 
@@ -50,6 +52,20 @@ enum {
 #define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
                  "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
                  "status_callback,date_created,date_updated"
+
+#define SVC_COLS "seq,sid,account_sid,friendly_name,inbound_request_url,inbound_method," \
+                 "fallback_url,fallback_method,status_callback,sticky_sender,mms_converter," \
+                 "smart_encoding,scan_message_content,fallback_to_long_code," \
+                 "area_code_geomatch,validity_period,synchronous_validation,usecase," \
+                 "use_inbound_webhook_on_number,date_created,date_updated"
+/* A pool member with its number's E.164, as one row source whose column
+ * names are those of the list query (so the keyset clause can say `seq`). */
+#define SVCNUM_COLS "seq,sid,service_sid,account_sid,phone_number,date_created,date_updated"
+#define SVCNUM_FROM "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid," \
+                    "sn.account_sid AS account_sid,p.phone_number AS phone_number," \
+                    "sn.date_created AS date_created,sn.date_updated AS date_updated " \
+                    "FROM messaging_service_numbers sn JOIN phone_numbers p " \
+                    "ON p.sid=sn.number_sid)"
 
 static const char *sql_text[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -159,6 +175,46 @@ static const char *sql_text[S__COUNT] = {
     [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
     [S_MSG_BETWEEN] = "SELECT count(*) FROM messages WHERE account_sid=?1 AND to_addr=?3 "
                       "AND from_addr=?2 AND direction=?4 AND date_created>=?5",
+    [S_SVC_INS] = "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
+                  "inbound_request_url,inbound_method,fallback_url,fallback_method,"
+                  "status_callback,sticky_sender,mms_converter,smart_encoding,"
+                  "scan_message_content,fallback_to_long_code,area_code_geomatch,"
+                  "validity_period,synchronous_validation,usecase,"
+                  "use_inbound_webhook_on_number,date_created,date_updated) "
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
+                  "?19,?20)",
+    /* The same parameters as S_SVC_INS (?19, date_created, unused). */
+    [S_SVC_UPD] = "UPDATE messaging_services SET friendly_name=?3,inbound_request_url=?4,"
+                  "inbound_method=?5,fallback_url=?6,fallback_method=?7,status_callback=?8,"
+                  "sticky_sender=?9,mms_converter=?10,smart_encoding=?11,"
+                  "scan_message_content=?12,fallback_to_long_code=?13,"
+                  "area_code_geomatch=?14,validity_period=?15,synchronous_validation=?16,"
+                  "usecase=?17,use_inbound_webhook_on_number=?18,date_updated=?20 "
+                  "WHERE sid=?1 AND account_sid=?2",
+    /* The pool goes with it (ON DELETE CASCADE). */
+    [S_SVC_DEL] = "DELETE FROM messaging_services WHERE account_sid=?1 AND sid=?2",
+    [S_SVC_GET] = "SELECT " SVC_COLS " FROM messaging_services WHERE account_sid=? AND sid=?",
+    /* Inserts nothing unless the service and the number are both the
+     * account's; the UNIQUE number_sid keeps a number in one service. */
+    [S_SVCNUM_INS] = "INSERT INTO messaging_service_numbers(service_sid,number_sid,account_sid,"
+                     "date_created,date_updated) SELECT s.sid,p.sid,s.account_sid,?4,?5 "
+                     "FROM messaging_services s JOIN phone_numbers p "
+                     "ON p.account_sid=s.account_sid WHERE s.sid=?1 AND p.sid=?2 "
+                     "AND s.account_sid=?3",
+    [S_SVCNUM_DEL] = "DELETE FROM messaging_service_numbers WHERE service_sid=?1 "
+                     "AND number_sid=?2 AND account_sid=?3",
+    [S_SVCNUM_GET] = "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
+                     " WHERE account_sid=?1 AND service_sid=?2 AND sid=?3",
+    [S_SVC_STICKY] = "SELECT m.from_addr FROM messages m WHERE m.account_sid=?1 "
+                     "AND m.to_addr=?3 AND m.messaging_service_sid=?2 AND EXISTS("
+                     "SELECT 1 FROM messaging_service_numbers sn JOIN phone_numbers p "
+                     "ON p.sid=sn.number_sid WHERE sn.service_sid=?2 "
+                     "AND p.phone_number=m.from_addr) ORDER BY m.seq DESC LIMIT 1",
+    [S_SVC_PICK] = "SELECT p.phone_number FROM messaging_service_numbers sn "
+                   "JOIN phone_numbers p ON p.sid=sn.number_sid "
+                   "WHERE sn.service_sid=?1 AND sn.account_sid=?2 ORDER BY sn.seq "
+                   "LIMIT 1 OFFSET ?3 % max(1,(SELECT count(*) FROM "
+                   "messaging_service_numbers WHERE service_sid=?1))",
 };
 
 static const char schema_v1[] =
@@ -265,7 +321,8 @@ static const char schema_v6[] =
     " date_created INTEGER NOT NULL);"
     "CREATE INDEX alerts_account ON alerts(account_sid, seq);"
     "CREATE TRIGGER messages_hook_created AFTER INSERT ON messages"
-    " WHEN NEW.status_callback IS NOT NULL AND NEW.status='queued' BEGIN " HOOK_INSERT
+    " WHEN NEW.status_callback IS NOT NULL AND NEW.status IN ('queued','accepted')"
+    " BEGIN " HOOK_INSERT
     " VALUES(lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'status',NEW.status,"
     " NEW.error_code,NEW.status_callback,'POST',NEW.date_updated*1000,0); END;"
     "CREATE TRIGGER messages_hook_status AFTER UPDATE OF status ON messages"
@@ -280,9 +337,46 @@ static const char schema_v6[] =
     " WHERE p.phone_number=NEW.to_addr AND p.account_sid=NEW.account_sid"
     " AND coalesce(p.sms_url,'')<>''; END;";
 
+/* Messaging Services and their sender pools.  A pool row goes when its
+ * service or its number does (foreign_keys is on for every connection). */
+static const char schema_v7[] =
+    "CREATE TABLE messaging_services("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL,"
+    " friendly_name TEXT NOT NULL, inbound_request_url TEXT, inbound_method TEXT NOT NULL,"
+    " fallback_url TEXT, fallback_method TEXT NOT NULL, status_callback TEXT,"
+    " sticky_sender INTEGER NOT NULL, mms_converter INTEGER NOT NULL,"
+    " smart_encoding INTEGER NOT NULL, scan_message_content TEXT NOT NULL,"
+    " fallback_to_long_code INTEGER NOT NULL, area_code_geomatch INTEGER NOT NULL,"
+    " validity_period INTEGER NOT NULL, synchronous_validation INTEGER NOT NULL,"
+    " usecase TEXT NOT NULL, use_inbound_webhook_on_number INTEGER NOT NULL,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX messaging_services_account ON messaging_services(account_sid, seq);"
+    "CREATE TABLE messaging_service_numbers("
+    " seq INTEGER PRIMARY KEY,"
+    " service_sid TEXT NOT NULL REFERENCES messaging_services(sid) ON DELETE CASCADE,"
+    " number_sid TEXT NOT NULL UNIQUE REFERENCES phone_numbers(sid) ON DELETE CASCADE,"
+    " account_sid TEXT NOT NULL, date_created INTEGER NOT NULL,"
+    " date_updated INTEGER NOT NULL);"
+    "CREATE INDEX messaging_service_numbers_service"
+    " ON messaging_service_numbers(service_sid, seq);"
+    /* An inbound message on a number in a service that does not defer to
+     * the number's own webhook goes to the service's InboundRequestUrl. */
+    "DROP TRIGGER messages_hook_inbound;"
+    "CREATE TRIGGER messages_hook_inbound AFTER INSERT ON messages"
+    " WHEN NEW.direction='inbound' BEGIN " HOOK_INSERT
+    " SELECT lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'inbound','received',0,"
+    " coalesce(s.inbound_request_url,p.sms_url),"
+    " CASE WHEN s.inbound_request_url IS NULL THEN p.sms_method ELSE s.inbound_method END,"
+    " NEW.date_created*1000,0 FROM phone_numbers p"
+    " LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid"
+    " LEFT JOIN messaging_services s ON s.sid=sn.service_sid"
+    "  AND s.use_inbound_webhook_on_number=0 AND coalesce(s.inbound_request_url,'')<>''"
+    " WHERE p.phone_number=NEW.to_addr AND p.account_sid=NEW.account_sid"
+    " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                         schema_v5, schema_v6};
+                                         schema_v5, schema_v6, schema_v7};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -785,6 +879,34 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
   return result_of(c->db, step_done(st), 1);
 }
 
+/* Inserts or updates a service: both statements take the same parameters. */
+static pp_err_t apply_service(conn_t *c, pp_service_t *sv, bool insert) {
+  sqlite3_stmt *st = c->st[insert ? S_SVC_INS : S_SVC_UPD];
+  bind_text(st, 1, sv->sid);
+  bind_text(st, 2, sv->account_sid);
+  bind_text(st, 3, sv->friendly_name);
+  bind_text(st, 4, sv->inbound_request_url);
+  bind_text(st, 5, sv->inbound_method);
+  bind_text(st, 6, sv->fallback_url);
+  bind_text(st, 7, sv->fallback_method);
+  bind_text(st, 8, sv->status_callback);
+  sqlite3_bind_int(st, 9, sv->sticky_sender);
+  sqlite3_bind_int(st, 10, sv->mms_converter);
+  sqlite3_bind_int(st, 11, sv->smart_encoding);
+  bind_text(st, 12, sv->scan_message_content);
+  sqlite3_bind_int(st, 13, sv->fallback_to_long_code);
+  sqlite3_bind_int(st, 14, sv->area_code_geomatch);
+  sqlite3_bind_int(st, 15, sv->validity_period);
+  sqlite3_bind_int(st, 16, sv->synchronous_validation);
+  bind_text(st, 17, sv->usecase);
+  sqlite3_bind_int(st, 18, sv->use_inbound_webhook_on_number);
+  sqlite3_bind_int64(st, 19, sv->date_created);
+  sqlite3_bind_int64(st, 20, sv->date_updated);
+  int rc = step_done(st);
+  if (insert && rc == SQLITE_DONE) sv->seq = sqlite3_last_insert_rowid(c->db);
+  return result_of(c->db, rc, !insert);
+}
+
 static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
@@ -961,6 +1083,33 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     pp_err_t e = result_of(c->db, step_done(st), 1);
     return e;
   }
+  case PP_W_SERVICE_INSERT:
+  case PP_W_SERVICE_UPDATE:
+    return apply_service(c, w->u.service, w->kind == PP_W_SERVICE_INSERT);
+  case PP_W_SERVICE_DELETE:
+    st = c->st[S_SVC_DEL];
+    bind_text(st, 1, w->u.ref.account_sid);
+    bind_text(st, 2, w->u.ref.sid);
+    return result_of(c->db, step_done(st), 1);
+  case PP_W_SERVICE_NUMBER_INSERT: {
+    pp_service_number_t *sn = w->u.service_number;
+    st = c->st[S_SVCNUM_INS];
+    bind_text(st, 1, sn->service_sid);
+    bind_text(st, 2, sn->sid);
+    bind_text(st, 3, sn->account_sid);
+    sqlite3_bind_int64(st, 4, sn->date_created);
+    sqlite3_bind_int64(st, 5, sn->date_updated);
+    rc = step_done(st);
+    pp_err_t e = result_of(c->db, rc, 1);
+    if (!e) sn->seq = sqlite3_last_insert_rowid(c->db);
+    return e;
+  }
+  case PP_W_SERVICE_NUMBER_DELETE:
+    st = c->st[S_SVCNUM_DEL];
+    bind_text(st, 1, w->u.service_number->service_sid);
+    bind_text(st, 2, w->u.service_number->sid);
+    bind_text(st, 3, w->u.service_number->account_sid);
+    return result_of(c->db, step_done(st), 1);
   }
   return PP_ERR_INTERNAL;
 }
@@ -1512,6 +1661,171 @@ static pp_err_t be_message_count_between(void *p, const char *account_sid, const
   return e;
 }
 
+/* ---- Messaging Services ------------------------------------------------ */
+
+static bool row_service(pp_arena_t *a, sqlite3_stmt *st, pp_service_t *sv) {
+  sv->seq = sqlite3_column_int64(st, 0);
+  col_copy(sv->sid, sizeof sv->sid, st, 1);
+  col_copy(sv->account_sid, sizeof sv->account_sid, st, 2);
+  col_copy(sv->friendly_name, sizeof sv->friendly_name, st, 3);
+  sv->inbound_request_url = col_dup(a, st, 4);
+  col_copy(sv->inbound_method, sizeof sv->inbound_method, st, 5);
+  sv->fallback_url = col_dup(a, st, 6);
+  col_copy(sv->fallback_method, sizeof sv->fallback_method, st, 7);
+  sv->status_callback = col_dup(a, st, 8);
+  sv->sticky_sender = sqlite3_column_int(st, 9) != 0;
+  sv->mms_converter = sqlite3_column_int(st, 10) != 0;
+  sv->smart_encoding = sqlite3_column_int(st, 11) != 0;
+  col_copy(sv->scan_message_content, sizeof sv->scan_message_content, st, 12);
+  sv->fallback_to_long_code = sqlite3_column_int(st, 13) != 0;
+  sv->area_code_geomatch = sqlite3_column_int(st, 14) != 0;
+  sv->validity_period = sqlite3_column_int(st, 15);
+  sv->synchronous_validation = sqlite3_column_int(st, 16) != 0;
+  col_copy(sv->usecase, sizeof sv->usecase, st, 17);
+  sv->use_inbound_webhook_on_number = sqlite3_column_int(st, 18) != 0;
+  sv->date_created = sqlite3_column_int64(st, 19);
+  sv->date_updated = sqlite3_column_int64(st, 20);
+  return (sqlite3_column_type(st, 4) == SQLITE_NULL || sv->inbound_request_url) &&
+         (sqlite3_column_type(st, 6) == SQLITE_NULL || sv->fallback_url) &&
+         (sqlite3_column_type(st, 8) == SQLITE_NULL || sv->status_callback);
+}
+
+static void row_service_number(sqlite3_stmt *st, pp_service_number_t *sn) {
+  sn->seq = sqlite3_column_int64(st, 0);
+  col_copy(sn->sid, sizeof sn->sid, st, 1);
+  col_copy(sn->service_sid, sizeof sn->service_sid, st, 2);
+  col_copy(sn->account_sid, sizeof sn->account_sid, st, 3);
+  col_copy(sn->phone_number, sizeof sn->phone_number, st, 4);
+  sn->date_created = sqlite3_column_int64(st, 5);
+  sn->date_updated = sqlite3_column_int64(st, 6);
+}
+
+typedef struct {
+  pp_arena_t *a;
+  pp_service_t *sv;
+  bool ok;
+} svc_fill_t;
+
+static void fill_service(sqlite3_stmt *st, void *out) {
+  svc_fill_t *f = out;
+  f->ok = row_service(f->a, st, f->sv);
+}
+
+static pp_err_t be_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                               pp_service_t *out) {
+  pp_service_t sv;
+  svc_fill_t f = {a, &sv, false};
+  pp_err_t e = get_one(p, S_SVC_GET, account_sid, sid, fill_service, &f);
+  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  if (!e) *out = sv;
+  return e;
+}
+
+static bool fill_service_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  return row_service(a, st, row);
+}
+
+static pp_err_t be_service_list(void *p, pp_arena_t *a, const char *account_sid,
+                                const pp_page_req_t *pg, pp_service_t **rows, size_t *n,
+                                bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " SVC_COLS " FROM messaging_services WHERE account_sid = :account");
+  page_clause(&q, pg);
+  return run_list(p, a, q.sql, bind_key_filter, account_sid, pg, sizeof(pp_service_t),
+                  fill_service_row, (void **)rows, n, more);
+}
+
+/* Steps a cached statement whose keys are already bound, for its first row. */
+static pp_err_t first_row(be_t *b, conn_t *c, sqlite3_stmt *st,
+                          void (*fill)(sqlite3_stmt *, void *), void *out) {
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW)
+    fill(st, out);
+  else if (rc == SQLITE_DONE)
+    e = PP_ERR_NOT_FOUND;
+  else
+    e = db_err(c->db, "read");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
+static void fill_service_number(sqlite3_stmt *st, void *out) { row_service_number(st, out); }
+
+static pp_err_t be_service_number_get(void *p, const char *account_sid, const char *service_sid,
+                                      const char *sid, pp_service_number_t *out) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_SVCNUM_GET];
+  bind_text(st, 1, account_sid);
+  bind_text(st, 2, service_sid);
+  bind_text(st, 3, sid);
+  pp_service_number_t sn;
+  pp_err_t e = first_row(b, c, st, fill_service_number, &sn);
+  if (!e) *out = sn;
+  return e;
+}
+
+typedef struct {
+  const char *account_sid, *service_sid;
+} svcnum_filter_t;
+
+static void bind_svcnum_filter(sqlite3_stmt *st, const void *arg) {
+  const svcnum_filter_t *f = arg;
+  bind_named_text(st, ":account", f->account_sid);
+  bind_named_text(st, ":service", f->service_sid);
+}
+
+static bool fill_service_number_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  row_service_number(st, row);
+  return true;
+}
+
+static pp_err_t be_service_number_list(void *p, pp_arena_t *a, const char *account_sid,
+                                       const char *service_sid, const pp_page_req_t *pg,
+                                       pp_service_number_t **rows, size_t *n, bool *more) {
+  svcnum_filter_t f = {account_sid, service_sid};
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
+               " WHERE account_sid = :account AND service_sid = :service");
+  page_clause(&q, pg);
+  return run_list(p, a, q.sql, bind_svcnum_filter, &f, pg, sizeof(pp_service_number_t),
+                  fill_service_number_row, (void **)rows, n, more);
+}
+
+static void fill_phone(sqlite3_stmt *st, void *out) { col_copy(out, 20, st, 0); }
+
+static pp_err_t be_service_sender(void *p, const char *account_sid, const char *service_sid,
+                                  const char *to, int64_t to_hash, bool sticky, char out[20]) {
+  be_t *b = p;
+  char phone[20];
+  pp_err_t e = PP_ERR_NOT_FOUND;
+  if (sticky) {
+    conn_t *c = acquire(b);
+    sqlite3_stmt *st = c->st[S_SVC_STICKY];
+    bind_text(st, 1, account_sid);
+    bind_text(st, 2, service_sid);
+    bind_text(st, 3, to);
+    e = first_row(b, c, st, fill_phone, phone);
+    if (e && e != PP_ERR_NOT_FOUND) return e;
+  }
+  if (e == PP_ERR_NOT_FOUND) {
+    conn_t *c = acquire(b);
+    sqlite3_stmt *st = c->st[S_SVC_PICK];
+    bind_text(st, 1, service_sid);
+    bind_text(st, 2, account_sid);
+    sqlite3_bind_int64(st, 3, to_hash);
+    e = first_row(b, c, st, fill_phone, phone);
+  }
+  if (!e) memcpy(out, phone, sizeof phone);
+  return e;
+}
+
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",
     .open = be_open,
@@ -1533,4 +1847,9 @@ const pp_store_backend_t pp_store_sqlite = {
     .alert_get = be_alert_get,
     .alert_list = be_alert_list,
     .message_count_between = be_message_count_between,
+    .service_get = be_service_get,
+    .service_list = be_service_list,
+    .service_number_get = be_service_number_get,
+    .service_number_list = be_service_number_list,
+    .service_sender = be_service_sender,
 };

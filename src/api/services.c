@@ -1,0 +1,402 @@
+/* services.c: Messaging Services (messaging/v1/Services): the settings
+ * messages sent through a service share, and its sender pool
+ * (Services/{ServiceSid}/PhoneNumbers), always in the credential's account. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+
+#define VALIDITY_MAX 36000
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static char *service_url(pp_api_req_t *r, const char *sid) {
+  return pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s", r->api->public_url, sid);
+}
+
+static void kbool(pp_jw_t *w, const char *key, bool v) {
+  pp_jw_key(w, key);
+  pp_jw_bool(w, v);
+}
+
+static void render_service(pp_api_req_t *r, pp_jw_t *w, const pp_service_t *sv) {
+  static const char *const links[][2] = {
+      {"phone_numbers", "PhoneNumbers"},
+      {"short_codes", "ShortCodes"},
+      {"alpha_senders", "AlphaSenders"},
+      {"messages", "Messages"},
+      {"us_app_to_person", "Compliance/Usa2p"},
+      {"us_app_to_person_usecases", "Compliance/Usa2p/Usecases"},
+      {"channel_senders", "ChannelSenders"},
+      {"destination_alpha_senders", "DestinationAlphaSenders"},
+  };
+  char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
+  pp_iso8601(sv->date_created, created);
+  pp_iso8601(sv->date_updated, updated);
+  const char *url = service_url(r, sv->sid);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "account_sid", sv->account_sid);
+  pp_jw_kstr(w, "sid", sv->sid);
+  pp_jw_kstr(w, "date_created", created);
+  pp_jw_kstr(w, "date_updated", updated);
+  pp_jw_kstr(w, "friendly_name", sv->friendly_name);
+  pp_jw_kstr(w, "inbound_request_url", sv->inbound_request_url);
+  pp_jw_kstr(w, "inbound_method", sv->inbound_method);
+  pp_jw_kstr(w, "fallback_url", sv->fallback_url);
+  pp_jw_kstr(w, "fallback_method", sv->fallback_method);
+  pp_jw_kstr(w, "status_callback", sv->status_callback);
+  kbool(w, "sticky_sender", sv->sticky_sender);
+  kbool(w, "mms_converter", sv->mms_converter);
+  kbool(w, "smart_encoding", sv->smart_encoding);
+  pp_jw_kstr(w, "scan_message_content", sv->scan_message_content);
+  kbool(w, "fallback_to_long_code", sv->fallback_to_long_code);
+  kbool(w, "area_code_geomatch", sv->area_code_geomatch);
+  pp_jw_kint(w, "validity_period", sv->validity_period);
+  kbool(w, "synchronous_validation", sv->synchronous_validation);
+  pp_jw_kstr(w, "usecase", sv->usecase);
+  kbool(w, "us_app_to_person_registered", false);
+  kbool(w, "use_inbound_webhook_on_number", sv->use_inbound_webhook_on_number);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    pp_jw_kstr(w, links[i][0], url ? pp_arena_printf(&r->arena, "%s/%s", url, links[i][1]) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_obj_end(w);
+}
+
+/* The ISO 3166 country of an E.164 number, for calling codes of one country
+ * (and +1, which Pipit reports as US); no entry is a prefix of another.
+ * NULL when the code is not in the table (the field is nullable). */
+static const char *country_of(const char *e164) {
+  static const char *const table[][2] = {
+      {"+353", "IE"}, {"+351", "PT"}, {"+358", "FI"}, {"+972", "IL"}, {"+971", "AE"},
+      {"+852", "HK"}, {"+886", "TW"}, {"+1", "US"},   {"+20", "EG"},  {"+27", "ZA"},
+      {"+30", "GR"},  {"+31", "NL"},  {"+32", "BE"},  {"+33", "FR"},  {"+34", "ES"},
+      {"+36", "HU"},  {"+39", "IT"},  {"+40", "RO"},  {"+41", "CH"},  {"+43", "AT"},
+      {"+44", "GB"},  {"+45", "DK"},  {"+46", "SE"},  {"+47", "NO"},  {"+48", "PL"},
+      {"+49", "DE"},  {"+51", "PE"},  {"+52", "MX"},  {"+54", "AR"},  {"+55", "BR"},
+      {"+56", "CL"},  {"+57", "CO"},  {"+60", "MY"},  {"+61", "AU"},  {"+62", "ID"},
+      {"+63", "PH"},  {"+64", "NZ"},  {"+65", "SG"},  {"+66", "TH"},  {"+81", "JP"},
+      {"+82", "KR"},  {"+84", "VN"},  {"+86", "CN"},  {"+90", "TR"},  {"+91", "IN"},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strncmp(e164, table[i][0], strlen(table[i][0])) == 0) return table[i][1];
+  return NULL;
+}
+
+static void render_service_number(pp_api_req_t *r, pp_jw_t *w, const pp_service_number_t *sn) {
+  char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
+  pp_iso8601(sn->date_created, created);
+  pp_iso8601(sn->date_updated, updated);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", sn->sid);
+  pp_jw_kstr(w, "account_sid", sn->account_sid);
+  pp_jw_kstr(w, "service_sid", sn->service_sid);
+  pp_jw_kstr(w, "date_created", created);
+  pp_jw_kstr(w, "date_updated", updated);
+  pp_jw_kstr(w, "phone_number", sn->phone_number);
+  pp_jw_kstr(w, "country_code", country_of(sn->phone_number));
+  pp_jw_key(w, "capabilities");
+  pp_jw_arr_begin(w);
+  pp_jw_str(w, "SMS"); /* Pipit's numbers send and receive SMS only */
+  pp_jw_arr_end(w);
+  pp_jw_kstr(w, "url",
+             pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s/PhoneNumbers/%s",
+                             r->api->public_url, sn->service_sid, sn->sid));
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t respond_service(pp_api_req_t *r, int status, const pp_service_t *sv) {
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  render_service(r, &w, sv);
+  r->status = status;
+  return pp_buf_status(&r->body);
+}
+
+static pp_err_t respond_service_number(pp_api_req_t *r, int status, const pp_service_number_t *sn) {
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  render_service_number(r, &w, sn);
+  r->status = status;
+  return pp_buf_status(&r->body);
+}
+
+/* ---- form ---------------------------------------------------------------- */
+
+static bool url_ok(const char *u) {
+  if (!*u) return true; /* "" clears */
+  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
+  if (strlen(u) > 2048) return false;
+  for (const char *p = u; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
+  return strstr(u, "://")[3] != '\0';
+}
+
+static bool one_of(const char *v, const char *const *allowed, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v, allowed[i]) == 0) return true;
+  return false;
+}
+
+/* Applies the settable fields of the form to `sv`; shared by create and
+ * update.  Strings are form values, which outlive the write. */
+static pp_err_t apply_form(pp_api_req_t *r, pp_service_t *sv, bool create) {
+  static const struct {
+    const char *param;
+    size_t off;
+  } urls[] = {{"InboundRequestUrl", offsetof(pp_service_t, inbound_request_url)},
+              {"FallbackUrl", offsetof(pp_service_t, fallback_url)},
+              {"StatusCallback", offsetof(pp_service_t, status_callback)}},
+    methods[] = {{"InboundMethod", offsetof(pp_service_t, inbound_method)},
+                 {"FallbackMethod", offsetof(pp_service_t, fallback_method)}},
+    flags[] = {
+        {"StickySender", offsetof(pp_service_t, sticky_sender)},
+        {"MmsConverter", offsetof(pp_service_t, mms_converter)},
+        {"SmartEncoding", offsetof(pp_service_t, smart_encoding)},
+        {"FallbackToLongCode", offsetof(pp_service_t, fallback_to_long_code)},
+        {"AreaCodeGeomatch", offsetof(pp_service_t, area_code_geomatch)},
+        {"SynchronousValidation", offsetof(pp_service_t, synchronous_validation)},
+        {"UseInboundWebhookOnNumber", offsetof(pp_service_t, use_inbound_webhook_on_number)}};
+  static const char *const scans[] = {"inherit", "enable", "disable"};
+  static const char *const usecases[] = {"notifications", "marketing", "verification",
+                                         "discussion",    "poll",      "undeclared"};
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (create && (!name || !*name)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (name) {
+    if (!*name) return pp_api_fail(r, PP_ERR_INVALID_PARAM, "FriendlyName must not be empty");
+    if (strlen(name) >= sizeof sv->friendly_name)
+      return pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
+    snprintf(sv->friendly_name, sizeof sv->friendly_name, "%s", name);
+  }
+  for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+    const char *v = pp_form_get(&r->form, urls[i].param);
+    if (!v) continue;
+    if (!url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
+    *(const char **)((char *)sv + urls[i].off) = *v ? v : NULL;
+  }
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+    const char *v = pp_form_get(&r->form, methods[i].param);
+    if (!v) continue;
+    if (strcasecmp(v, "GET") != 0 && strcasecmp(v, "POST") != 0)
+      return pp_api_fail(r, PP_ERR_HTTP_METHOD, methods[i].param);
+    snprintf((char *)sv + methods[i].off, 5, "%s", strcasecmp(v, "GET") == 0 ? "GET" : "POST");
+  }
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+    const char *v = pp_form_get(&r->form, flags[i].param);
+    if (!v) continue;
+    bool *f = (bool *)((char *)sv + flags[i].off);
+    if (strcasecmp(v, "true") == 0)
+      *f = true;
+    else if (strcasecmp(v, "false") == 0)
+      *f = false;
+    else
+      return pp_api_fail(r, PP_ERR_INVALID_PARAM,
+                         pp_arena_printf(&r->arena, "%s must be true or false", flags[i].param));
+  }
+  const char *scan = pp_form_get(&r->form, "ScanMessageContent");
+  if (scan) {
+    if (!one_of(scan, scans, 3))
+      return pp_api_fail(r, PP_ERR_INVALID_PARAM,
+                         "ScanMessageContent must be inherit, enable or disable");
+    snprintf(sv->scan_message_content, sizeof sv->scan_message_content, "%s", scan);
+  }
+  const char *usecase = pp_form_get(&r->form, "Usecase");
+  if (usecase) {
+    if (!one_of(usecase, usecases, 6)) return pp_api_fail(r, PP_ERR_USECASE, usecase);
+    snprintf(sv->usecase, sizeof sv->usecase, "%s", usecase);
+  }
+  const char *validity = pp_form_get(&r->form, "ValidityPeriod");
+  if (validity) {
+    char *end;
+    long v = strtol(validity, &end, 10);
+    if (!*validity || *end || v < 1 || v > VALIDITY_MAX)
+      return pp_api_fail(r, PP_ERR_VALIDITY, "must be from 1 to 36000 seconds");
+    sv->validity_period = (int)v;
+  }
+  return PP_OK;
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+static pp_err_t service_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  return respond_service(r, r->write.kind == PP_W_SERVICE_INSERT ? 201 : 200, r->state);
+}
+
+pp_err_t pp_api_service_create(pp_api_req_t *r) {
+  pp_service_t *sv = pp_arena_alloc(&r->arena, sizeof *sv);
+  if (!sv) return PP_ERR_NOMEM;
+  /* Twilio's defaults for a service created through the API. */
+  *sv = (pp_service_t){
+      .inbound_method = "POST",
+      .fallback_method = "POST",
+      .scan_message_content = "inherit",
+      .usecase = "undeclared",
+      .sticky_sender = true,
+      .mms_converter = true,
+      .smart_encoding = true,
+      .fallback_to_long_code = true,
+      .area_code_geomatch = true,
+      .synchronous_validation = true,
+      .validity_period = VALIDITY_MAX,
+  };
+  pp_err_t e = apply_form(r, sv, true);
+  if (e) return e;
+  pp_sid_new(sv->sid, "MG");
+  memcpy(sv->account_sid, r->principal.account_sid, sizeof sv->account_sid);
+  sv->date_created = sv->date_updated = pp_clock_now();
+  r->state = sv;
+  r->write.kind = PP_W_SERVICE_INSERT;
+  r->write.u.service = sv;
+  return pp_api_submit(r, service_written);
+}
+
+/* Reads service r->params[0] of the credential's account; 404 otherwise. */
+static pp_err_t load_service(pp_api_req_t *r, pp_service_t *sv) {
+  pp_err_t e =
+      pp_store_service_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0], sv);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_service_fetch(pp_api_req_t *r) {
+  pp_service_t sv;
+  pp_err_t e = load_service(r, &sv);
+  return e ? e : respond_service(r, 200, &sv);
+}
+
+pp_err_t pp_api_service_update(pp_api_req_t *r) {
+  pp_service_t *sv = pp_arena_alloc(&r->arena, sizeof *sv);
+  if (!sv) return PP_ERR_NOMEM;
+  pp_err_t e = load_service(r, sv);
+  if (e) return e;
+  if ((e = apply_form(r, sv, false))) return e;
+  sv->date_updated = pp_clock_now();
+  r->state = sv;
+  r->write.kind = PP_W_SERVICE_UPDATE;
+  r->write.u.service = sv;
+  return pp_api_submit(r, service_written);
+}
+
+pp_err_t pp_api_service_delete(pp_api_req_t *r) {
+  r->write.kind = PP_W_SERVICE_DELETE;
+  r->write.u.ref = (pp_ref_t){r->principal.account_sid, r->params[0]};
+  return pp_api_submit(r, pp_api_deleted);
+}
+
+pp_err_t pp_api_service_list(pp_api_req_t *r) {
+  pp_api_page_t pg;
+  pp_err_t e = pp_api_page_parse(r, &pg);
+  if (e) return e;
+  pp_service_t *rows;
+  size_t n;
+  bool more;
+  e = pp_store_service_list(r->api->store, &r->arena, r->principal.account_sid, &pg.req, &rows, &n,
+                            &more);
+  if (e) return e;
+  char *url = pp_arena_printf(&r->arena, "%s/messaging/v1/Services", r->api->public_url);
+  if (!url) return PP_ERR_NOMEM;
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_key(&w, "services");
+  pp_jw_arr_begin(&w);
+  for (size_t i = 0; i < n; i++) render_service(r, &w, &rows[i]);
+  pp_jw_arr_end(&w);
+  pp_api_meta_envelope(r, &w, "services", url, "", &pg, n, more, n ? rows[0].seq : 0,
+                       n ? rows[n - 1].seq : 0);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}
+
+/* ---- the sender pool --------------------------------------------------- */
+
+static pp_err_t service_number_added(pp_api_req_t *r) {
+  pp_service_number_t *sn = r->state;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_SENDER_IN_SERVICE, sn->phone_number);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, PP_ERR_SENDER_INVALID, sn->sid);
+  if (e) return e;
+  return respond_service_number(r, 201, sn);
+}
+
+pp_err_t pp_api_service_number_create(pp_api_req_t *r) {
+  pp_service_t sv;
+  pp_err_t e = load_service(r, &sv);
+  if (e) return e;
+  const char *pn = pp_form_get(&r->form, "PhoneNumberSid");
+  if (!pn || !*pn) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "PhoneNumberSid");
+  if (!pp_sid_valid(pn, "PN")) return pp_api_fail(r, PP_ERR_SENDER_INVALID, pn);
+  pp_number_t num;
+  e = pp_store_number_get(r->api->store, &r->arena, sv.account_sid, pn, &num);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, PP_ERR_SENDER_INVALID, pn);
+  if (e) return e;
+  pp_service_number_t *sn = pp_arena_alloc(&r->arena, sizeof *sn);
+  if (!sn) return PP_ERR_NOMEM;
+  memset(sn, 0, sizeof *sn);
+  memcpy(sn->sid, num.sid, sizeof sn->sid);
+  memcpy(sn->service_sid, sv.sid, sizeof sn->service_sid);
+  memcpy(sn->account_sid, sv.account_sid, sizeof sn->account_sid);
+  memcpy(sn->phone_number, num.phone_number, sizeof sn->phone_number);
+  sn->date_created = sn->date_updated = pp_clock_now();
+  r->state = sn;
+  r->write.kind = PP_W_SERVICE_NUMBER_INSERT;
+  r->write.u.service_number = sn;
+  return pp_api_submit(r, service_number_added);
+}
+
+pp_err_t pp_api_service_number_fetch(pp_api_req_t *r) {
+  pp_service_number_t sn;
+  pp_err_t e = pp_store_service_number_get(r->api->store, r->principal.account_sid, r->params[0],
+                                           r->params[1], &sn);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e ? e : respond_service_number(r, 200, &sn);
+}
+
+pp_err_t pp_api_service_number_delete(pp_api_req_t *r) {
+  pp_service_number_t *sn = pp_arena_alloc(&r->arena, sizeof *sn);
+  if (!sn) return PP_ERR_NOMEM;
+  memset(sn, 0, sizeof *sn);
+  snprintf(sn->sid, sizeof sn->sid, "%s", r->params[1]);
+  snprintf(sn->service_sid, sizeof sn->service_sid, "%s", r->params[0]);
+  memcpy(sn->account_sid, r->principal.account_sid, sizeof sn->account_sid);
+  r->write.kind = PP_W_SERVICE_NUMBER_DELETE;
+  r->write.u.service_number = sn;
+  return pp_api_submit(r, pp_api_deleted);
+}
+
+pp_err_t pp_api_service_number_list(pp_api_req_t *r) {
+  pp_service_t sv;
+  pp_err_t e = load_service(r, &sv);
+  if (e) return e;
+  pp_api_page_t pg;
+  if ((e = pp_api_page_parse(r, &pg))) return e;
+  pp_service_number_t *rows;
+  size_t n;
+  bool more;
+  e = pp_store_service_number_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
+                                   &n, &more);
+  if (e) return e;
+  char *url = pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s/PhoneNumbers",
+                              r->api->public_url, sv.sid);
+  if (!url) return PP_ERR_NOMEM;
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_key(&w, "phone_numbers");
+  pp_jw_arr_begin(&w);
+  for (size_t i = 0; i < n; i++) render_service_number(r, &w, &rows[i]);
+  pp_jw_arr_end(&w);
+  pp_api_meta_envelope(r, &w, "phone_numbers", url, "", &pg, n, more, n ? rows[0].seq : 0,
+                       n ? rows[n - 1].seq : 0);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}
