@@ -38,7 +38,7 @@ enum {
                  "date_sent,send_at"
 
 #define CAR_COLS "seq,name,host,port,system_id,password,system_type,bind_mode,window," \
-                 "mps,binds,date_created,date_updated,concat,payload"
+                 "mps,binds,date_created,date_updated,concat,payload,gsm7"
 #define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
                  "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
                  "status_callback,date_created,date_updated"
@@ -82,9 +82,9 @@ static const char *sql_text[S__COUNT] = {
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_number=?",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
-                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
-                  "concat=excluded.concat,payload=excluded.payload,"
+                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
                   "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
                   "password=excluded.password,system_type=excluded.system_type,"
                   "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
@@ -212,9 +212,13 @@ static const char schema_v5[] =
     " account_sid TEXT NOT NULL, sender TEXT NOT NULL, date_created INTEGER NOT NULL,"
     " PRIMARY KEY(account_sid, sender)) WITHOUT ROWID;";
 
+/* Per-carrier GSM-7 packing: "unpacked" (one septet per octet) or "packed". */
+static const char schema_v6[] =
+    "ALTER TABLE carriers ADD COLUMN gsm7 TEXT NOT NULL DEFAULT 'unpacked';";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                         schema_v5};
+                                         schema_v5, schema_v6};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -741,6 +745,7 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     sqlite3_bind_int64(st, 12, k->date_updated);
     bind_text(st, 13, k->concat[0] ? k->concat : "udh");
     sqlite3_bind_int(st, 14, k->payload);
+    bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
     return result_of(c->db, step_done(st), 0);
   }
   case PP_W_CARRIER_DELETE: {
@@ -1191,6 +1196,7 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   k->date_updated = sqlite3_column_int64(st, 12);
   col_copy(k->concat, sizeof k->concat, st, 13);
   k->payload = sqlite3_column_int(st, 14);
+  col_copy(k->gsm7, sizeof k->gsm7, st, 15);
 }
 
 static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
