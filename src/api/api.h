@@ -97,6 +97,69 @@ pp_err_t pp_api_path_account(pp_api_req_t *r, pp_account_t *out);
 /* pp_api_key_hash hashes an API key secret as stored. */
 void pp_api_key_hash(const char *secret, unsigned char out[32]);
 
+/* ---- Carrier options (carriers.c) ------------------------------------- */
+
+typedef enum {
+  PP_CARRIER_OPT_TEXT,   /* printable text of lo..hi characters */
+  PP_CARRIER_OPT_SECRET, /* TEXT never shown: responses say "<json>": true|false */
+  PP_CARRIER_OPT_INT,    /* an integer from lo to hi */
+  PP_CARRIER_OPT_CHOICE, /* one of choices[]; choices[0] is the default */
+  PP_CARRIER_OPT_SWITCH, /* on|off or true|false */
+  PP_CARRIER_OPT_ADDR    /* HOST:PORT into host and port */
+} pp_carrier_opt_kind_t;
+
+/* One setting of a carrier: its CLI flag, its API parameter, its response
+ * field and its rule.  The table pp_carrier_opts is the one definition of
+ * a carrier's settings; `pipit admin carrier add` reads it. */
+typedef struct {
+  const char *flag;  /* "--system-id"; NULL: not a CLI flag */
+  const char *param; /* "SystemId"; NULL: not an API parameter */
+  const char *json;  /* "system_id"; NULL: not in responses */
+  const char *usage; /* "--system-id ID" for the CLI's usage text */
+  pp_carrier_opt_kind_t kind;
+  size_t off, size;  /* the field of pp_carrier_t (ADDR: host; port is fixed) */
+  int lo, hi;        /* INT: range; TEXT, SECRET: length range */
+  int def;           /* INT, SWITCH: default */
+  const char *const *choices; /* CHOICE: NULL-terminated */
+  bool required;
+} pp_carrier_opt_t;
+
+extern const pp_carrier_opt_t pp_carrier_opts[];
+extern const size_t pp_carrier_opts_count;
+
+/* pp_carrier_opt_by_flag / _by_param find an option; NULL when none. */
+const pp_carrier_opt_t *pp_carrier_opt_by_flag(const char *flag);
+const pp_carrier_opt_t *pp_carrier_opt_by_param(const char *param);
+
+/* pp_carrier_defaults clears *c and sets every default. */
+void pp_carrier_defaults(pp_carrier_t *c);
+
+/* pp_carrier_opt_set checks `value` against the option's rule and stores
+ * it in *c.  On PP_ERR_INVALID_PARAM, `why` says what the rule is, without
+ * the option's name or the value (callers prefix the flag or the parameter;
+ * a secret must not be echoed), and *c is unchanged. */
+pp_err_t pp_carrier_opt_set(const pp_carrier_opt_t *o, pp_carrier_t *c, const char *value,
+                            char *why, size_t why_cap);
+
+/* pp_carrier_missing returns the first required option *c lacks (the name,
+ * the SMSC address, the system_id), or NULL when it is complete. */
+const pp_carrier_opt_t *pp_carrier_missing(const pp_carrier_t *c);
+
+/* pp_carrier_opt_format writes the option's value in *c as the CLI shows it
+ * ("on"/"off" for a switch; a secret as "set" or "unset") into out. */
+void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, char *out,
+                           size_t cap);
+
+/* Routes: a prefix is "+" and at most 15 digits ("+" alone matches every
+ * destination); a priority is 0..1000000, lower first (default 0).  Same
+ * contract as pp_carrier_opt_set. */
+pp_err_t pp_route_set_prefix(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
+pp_err_t pp_route_set_priority(pp_route_rule_t *r, const char *value, char *why,
+                               size_t why_cap);
+/* pp_route_set_carrier checks a route's carrier name by the carrier Name
+ * rule. */
+pp_err_t pp_route_set_carrier(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
+
 /* ---- Handlers (one file per resource) --------------------------------- */
 
 pp_err_t pp_api_account_fetch(pp_api_req_t *r);    /* params: Sid */
