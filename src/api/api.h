@@ -21,9 +21,17 @@
 
 typedef enum { PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER } pp_method_t;
 
-typedef enum { PP_PRINCIPAL_NONE, PP_PRINCIPAL_ACCOUNT, PP_PRINCIPAL_KEY } pp_principal_kind_t;
+/* PP_PRINCIPAL_OPERATOR is the operator's automation credential: it reaches
+ * the /admin/v1 resources (carriers, routes) and nothing of any account. */
+typedef enum {
+  PP_PRINCIPAL_NONE,
+  PP_PRINCIPAL_ACCOUNT,
+  PP_PRINCIPAL_KEY,
+  PP_PRINCIPAL_OPERATOR
+} pp_principal_kind_t;
 
-/* Who made the request, once authenticated. */
+/* Who made the request, once authenticated (an operator has no account:
+ * the account fields are empty). */
 typedef struct {
   pp_principal_kind_t kind;
   char account_sid[PP_SID_SIZE]; /* the account the credential belongs to */
@@ -32,9 +40,12 @@ typedef struct {
   pp_account_t account;          /* the credential's account row, secrets wiped */
 } pp_principal_t;
 
+typedef struct pp_operator pp_operator_t;
+
 typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
+  pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
 } pp_api_t;
 
 typedef struct pp_api_req pp_api_req_t;
@@ -81,9 +92,16 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 /* ---- Authentication and access (auth.c) -------------------------------- */
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
- * token, or SK…:secret) in constant time and fills r->principal.  Errors:
- * PP_ERR_AUTH (wrong or unknown), PP_ERR_ACCOUNT_INACTIVE (suspended). */
+ * token, SK…:secret, or operator:<operator token>) in constant time and
+ * fills r->principal.  Errors: PP_ERR_AUTH (wrong or unknown),
+ * PP_ERR_ACCOUNT_INACTIVE (suspended). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
+
+/* pp_api_authorize decides whether the authenticated principal may use a
+ * route: operator routes (/admin/v1) only the operator, PP_ERR_FORBIDDEN for
+ * anyone else; every other route anyone but the operator, who gets
+ * PP_ERR_AUTH exactly as an unknown credential would (DESIGN.md rule 1). */
+pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route);
 
 /* pp_api_account_access loads account `sid` if the principal may act on it
  * (its own account, or a subaccount of its main account) into *out (secrets
@@ -97,7 +115,31 @@ pp_err_t pp_api_path_account(pp_api_req_t *r, pp_account_t *out);
 /* pp_api_key_hash hashes an API key secret as stored. */
 void pp_api_key_hash(const char *secret, unsigned char out[32]);
 
-/* ---- Carrier options (carriers.c) ------------------------------------- */
+/* ---- The operator credential (operator.c) ------------------------------ */
+
+/* The Basic user name of the operator credential, and the file in the data
+ * directory that holds its hash (hex BLAKE2b-256, mode 0600). */
+#define PP_OPERATOR_USER "operator"
+#define PP_OPERATOR_FILE "operator-token.hash"
+
+/* pp_operator_new reads DATA_DIR/operator-token.hash (a missing file means
+ * no operator credential yet) and rereads it whenever it changes.  *out is
+ * freed with pp_operator_free (NULL is a no-op).  Errors: PP_ERR_NOMEM,
+ * PP_ERR_INVALID_PARAM (the path is too long). */
+pp_err_t pp_operator_new(const char *data_dir, pp_operator_t **out);
+void pp_operator_free(pp_operator_t *op);
+
+/* pp_operator_check tells whether `token` is the operator token, comparing
+ * hashes in constant time; false when there is no token.  Any thread. */
+bool pp_operator_check(pp_operator_t *op, const char *token);
+
+/* pp_operator_token_new makes a new random operator token (32 hex) into
+ * `token` and replaces DATA_DIR/operator-token.hash with its hash (written
+ * beside it, synced, renamed over it).  The token itself is stored nowhere.
+ * Errors: PP_ERR_IO, PP_ERR_INVALID_PARAM (the path is too long). */
+pp_err_t pp_operator_token_new(const char *data_dir, char token[PP_TOKEN_SIZE]);
+
+/* ---- Carrier options, shared by the CLI and the admin API (carriers.c) -- */
 
 typedef enum {
   PP_CARRIER_OPT_TEXT,   /* printable text of lo..hi characters */
@@ -109,8 +151,8 @@ typedef enum {
 } pp_carrier_opt_kind_t;
 
 /* One setting of a carrier: its CLI flag, its API parameter, its response
- * field and its rule.  The table pp_carrier_opts is the one definition of
- * a carrier's settings; `pipit admin carrier add` reads it. */
+ * field and its rule.  The table pp_carrier_opts is the one definition both
+ * `pipit admin carrier add` and /admin/v1/Carriers read. */
 typedef struct {
   const char *flag;  /* "--system-id"; NULL: not a CLI flag */
   const char *param; /* "SystemId"; NULL: not an API parameter */
@@ -187,6 +229,17 @@ pp_err_t pp_api_number_list(pp_api_req_t *r);      /* params: AccountSid */
 pp_err_t pp_api_number_fetch(pp_api_req_t *r);     /* params: AccountSid, Sid */
 pp_err_t pp_api_number_update(pp_api_req_t *r);
 pp_err_t pp_api_number_delete(pp_api_req_t *r);
+
+/* Operator resources under /admin/v1 (carriers.c). */
+pp_err_t pp_api_carrier_list(pp_api_req_t *r);
+pp_err_t pp_api_carrier_create(pp_api_req_t *r);   /* create or replace by Name */
+pp_err_t pp_api_carrier_fetch(pp_api_req_t *r);    /* params: Name */
+pp_err_t pp_api_carrier_update(pp_api_req_t *r);   /* params: Name; the given fields */
+pp_err_t pp_api_carrier_delete(pp_api_req_t *r);   /* params: Name; its routes too */
+pp_err_t pp_api_carrier_route_list(pp_api_req_t *r);   /* params: Name */
+pp_err_t pp_api_carrier_route_create(pp_api_req_t *r); /* params: Name */
+pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r); /* params: Name, Prefix */
+pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing order */
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

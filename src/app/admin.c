@@ -1,7 +1,7 @@
-/* admin.c: `pipit admin`: accounts, carriers and routes on a data
- * directory, safe to run while `pipit serve` uses it (the store takes care
- * of concurrency).  Carrier settings come from the table in
- * api/carriers.c. */
+/* admin.c: `pipit admin`: accounts, carriers, routes and the operator token
+ * on a data directory, safe to run while `pipit serve` uses it (the store
+ * takes care of concurrency).  Carrier settings come from the table in
+ * api/carriers.c, which the /admin/v1 API reads too. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,8 @@ static void admin_usage(FILE *f) {
         "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
         "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n",
         f);
-  /* The flags of the one carrier table (api/carriers.c). */
+  /* The flags of the one carrier table (api/carriers.c), which the admin
+   * API reads too. */
   int col = fprintf(f, "  carrier add NAME");
   for (size_t i = 0; i < pp_carrier_opts_count; i++) {
     const char *u = pp_carrier_opts[i].usage;
@@ -31,6 +32,8 @@ static void admin_usage(FILE *f) {
   fputs("\n  carrier list | carrier remove NAME\n"
         "  route add --prefix +1 --carrier NAME [--priority N]\n"
         "  route list | route remove --prefix P --carrier NAME\n"
+        "  operator token   a new operator token for the /admin/v1 API (HTTP Basic\n"
+        "                   operator:TOKEN), printed once; it replaces the earlier one\n"
         "A running pipit serve picks carrier and route changes up within seconds.\n",
         f);
 }
@@ -152,6 +155,23 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
   pp_write_t w = {.kind = strcmp(argv[0], "add") ? PP_W_ROUTE_DELETE : PP_W_ROUTE_PUT,
                   .u.route = &r};
   return write_or_say(store, &w, "route");
+}
+
+/* `operator token`: a new operator token, shown this once; only its hash
+ * is kept (DATA/operator-token.hash), replacing the earlier one. */
+static int operator_token(const char *data) {
+  char token[PP_TOKEN_SIZE];
+  pp_err_t e = pp_operator_token_new(data, token);
+  if (e) {
+    fprintf(stderr, "pipit admin: cannot make an operator token: %s\n", pp_err_name(e));
+    return 1;
+  }
+  printf("%s\n", token);
+  fflush(stdout);
+  sodium_memzero(token, sizeof token);
+  fprintf(stderr, "pipit admin: this operator token is shown once and replaces any earlier "
+                  "one; use it as HTTP Basic operator:TOKEN on /admin/v1\n");
+  return 0;
 }
 
 /* Gives the account a phone number (as IncomingPhoneNumbers.create would). */
@@ -285,6 +305,13 @@ int pp_cmd_admin(int argc, char **argv) {
     return 2;
   }
   const char *group = argv[i];
+  if (strcmp(group, "operator") == 0) {
+    if (strcmp(argv[i + 1], "token") != 0 || i + 2 != argc) {
+      admin_usage(stderr);
+      return 2;
+    }
+    return operator_token(data);
+  }
   if (strcmp(group, "account") == 0) {
     if (strcmp(argv[i + 1], "create") != 0) {
       admin_usage(stderr);
