@@ -21,9 +21,17 @@
 
 typedef enum { PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER } pp_method_t;
 
-typedef enum { PP_PRINCIPAL_NONE, PP_PRINCIPAL_ACCOUNT, PP_PRINCIPAL_KEY } pp_principal_kind_t;
+/* PP_PRINCIPAL_OPERATOR is the operator's automation credential: it reaches
+ * the /admin/v1 resources (carriers, routes) and nothing of any account. */
+typedef enum {
+  PP_PRINCIPAL_NONE,
+  PP_PRINCIPAL_ACCOUNT,
+  PP_PRINCIPAL_KEY,
+  PP_PRINCIPAL_OPERATOR
+} pp_principal_kind_t;
 
-/* Who made the request, once authenticated. */
+/* Who made the request, once authenticated (an operator has no account:
+ * the account fields are empty). */
 typedef struct {
   pp_principal_kind_t kind;
   char account_sid[PP_SID_SIZE]; /* the account the credential belongs to */
@@ -32,9 +40,12 @@ typedef struct {
   pp_account_t account;          /* the credential's account row, secrets wiped */
 } pp_principal_t;
 
+typedef struct pp_operator pp_operator_t;
+
 typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
+  pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
 } pp_api_t;
 
 typedef struct pp_api_req pp_api_req_t;
@@ -81,9 +92,16 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 /* ---- Authentication and access (auth.c) -------------------------------- */
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
- * token, or SK…:secret) in constant time and fills r->principal.  Errors:
- * PP_ERR_AUTH (wrong or unknown), PP_ERR_ACCOUNT_INACTIVE (suspended). */
+ * token, SK…:secret, or operator:<operator token>) in constant time and
+ * fills r->principal.  Errors: PP_ERR_AUTH (wrong or unknown),
+ * PP_ERR_ACCOUNT_INACTIVE (suspended). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
+
+/* pp_api_authorize decides whether the authenticated principal may use a
+ * route: operator routes (/admin/v1) only the operator, PP_ERR_FORBIDDEN for
+ * anyone else; every other route anyone but the operator, who gets
+ * PP_ERR_AUTH exactly as an unknown credential would (DESIGN.md rule 1). */
+pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route);
 
 /* pp_api_account_access loads account `sid` if the principal may act on it
  * (its own account, or a subaccount of its main account) into *out (secrets
@@ -96,6 +114,93 @@ pp_err_t pp_api_path_account(pp_api_req_t *r, pp_account_t *out);
 
 /* pp_api_key_hash hashes an API key secret as stored. */
 void pp_api_key_hash(const char *secret, unsigned char out[32]);
+
+/* ---- The operator credential (operator.c) ------------------------------ */
+
+/* The Basic user name of the operator credential, and the file in the data
+ * directory that holds its hash (hex BLAKE2b-256, mode 0600). */
+#define PP_OPERATOR_USER "operator"
+#define PP_OPERATOR_FILE "operator-token.hash"
+
+/* pp_operator_new reads DATA_DIR/operator-token.hash (a missing file means
+ * no operator credential yet) and rereads it whenever it changes.  *out is
+ * freed with pp_operator_free (NULL is a no-op).  Errors: PP_ERR_NOMEM,
+ * PP_ERR_INVALID_PARAM (the path is too long). */
+pp_err_t pp_operator_new(const char *data_dir, pp_operator_t **out);
+void pp_operator_free(pp_operator_t *op);
+
+/* pp_operator_check tells whether `token` is the operator token, comparing
+ * hashes in constant time; false when there is no token.  Any thread. */
+bool pp_operator_check(pp_operator_t *op, const char *token);
+
+/* pp_operator_token_new makes a new random operator token (32 hex) into
+ * `token` and replaces DATA_DIR/operator-token.hash with its hash (written
+ * beside it, synced, renamed over it).  The token itself is stored nowhere.
+ * Errors: PP_ERR_IO, PP_ERR_INVALID_PARAM (the path is too long). */
+pp_err_t pp_operator_token_new(const char *data_dir, char token[PP_TOKEN_SIZE]);
+
+/* ---- Carrier options, shared by the CLI and the admin API (carriers.c) -- */
+
+typedef enum {
+  PP_CARRIER_OPT_TEXT,   /* printable text of lo..hi characters */
+  PP_CARRIER_OPT_SECRET, /* TEXT never shown: responses say "<json>": true|false */
+  PP_CARRIER_OPT_INT,    /* an integer from lo to hi */
+  PP_CARRIER_OPT_CHOICE, /* one of choices[]; choices[0] is the default */
+  PP_CARRIER_OPT_SWITCH, /* on|off or true|false */
+  PP_CARRIER_OPT_ADDR    /* HOST:PORT into host and port */
+} pp_carrier_opt_kind_t;
+
+/* One setting of a carrier: its CLI flag, its API parameter, its response
+ * field and its rule.  The table pp_carrier_opts is the one definition both
+ * `pipit admin carrier add` and /admin/v1/Carriers read. */
+typedef struct {
+  const char *flag;  /* "--system-id"; NULL: not a CLI flag */
+  const char *param; /* "SystemId"; NULL: not an API parameter */
+  const char *json;  /* "system_id"; NULL: not in responses */
+  const char *usage; /* "--system-id ID" for the CLI's usage text */
+  pp_carrier_opt_kind_t kind;
+  size_t off, size;  /* the field of pp_carrier_t (ADDR: host; port is fixed) */
+  int lo, hi;        /* INT: range; TEXT, SECRET: length range */
+  int def;           /* INT, SWITCH: default */
+  const char *const *choices; /* CHOICE: NULL-terminated */
+  bool required;
+} pp_carrier_opt_t;
+
+extern const pp_carrier_opt_t pp_carrier_opts[];
+extern const size_t pp_carrier_opts_count;
+
+/* pp_carrier_opt_by_flag / _by_param find an option; NULL when none. */
+const pp_carrier_opt_t *pp_carrier_opt_by_flag(const char *flag);
+const pp_carrier_opt_t *pp_carrier_opt_by_param(const char *param);
+
+/* pp_carrier_defaults clears *c and sets every default. */
+void pp_carrier_defaults(pp_carrier_t *c);
+
+/* pp_carrier_opt_set checks `value` against the option's rule and stores
+ * it in *c.  On PP_ERR_INVALID_PARAM, `why` says what the rule is, without
+ * the option's name or the value (callers prefix the flag or the parameter;
+ * a secret must not be echoed), and *c is unchanged. */
+pp_err_t pp_carrier_opt_set(const pp_carrier_opt_t *o, pp_carrier_t *c, const char *value,
+                            char *why, size_t why_cap);
+
+/* pp_carrier_missing returns the first required option *c lacks (the name,
+ * the SMSC address, the system_id), or NULL when it is complete. */
+const pp_carrier_opt_t *pp_carrier_missing(const pp_carrier_t *c);
+
+/* pp_carrier_opt_format writes the option's value in *c as the CLI shows it
+ * ("on"/"off" for a switch; a secret as "set" or "unset") into out. */
+void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, char *out,
+                           size_t cap);
+
+/* Routes: a prefix is "+" and at most 15 digits ("+" alone matches every
+ * destination); a priority is 0..1000000, lower first (default 0).  Same
+ * contract as pp_carrier_opt_set. */
+pp_err_t pp_route_set_prefix(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
+pp_err_t pp_route_set_priority(pp_route_rule_t *r, const char *value, char *why,
+                               size_t why_cap);
+/* pp_route_set_carrier checks a route's carrier name by the carrier Name
+ * rule. */
+pp_err_t pp_route_set_carrier(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
 
 /* ---- Handlers (one file per resource) --------------------------------- */
 
@@ -135,6 +240,17 @@ pp_err_t pp_api_service_number_create(pp_api_req_t *r); /* params: ServiceSid */
 pp_err_t pp_api_service_number_list(pp_api_req_t *r);   /* params: ServiceSid */
 pp_err_t pp_api_service_number_fetch(pp_api_req_t *r);  /* params: ServiceSid, Sid */
 pp_err_t pp_api_service_number_delete(pp_api_req_t *r);
+
+/* Operator resources under /admin/v1 (carriers.c). */
+pp_err_t pp_api_carrier_list(pp_api_req_t *r);
+pp_err_t pp_api_carrier_create(pp_api_req_t *r);   /* create or replace by Name */
+pp_err_t pp_api_carrier_fetch(pp_api_req_t *r);    /* params: Name */
+pp_err_t pp_api_carrier_update(pp_api_req_t *r);   /* params: Name; the given fields */
+pp_err_t pp_api_carrier_delete(pp_api_req_t *r);   /* params: Name; its routes too */
+pp_err_t pp_api_carrier_route_list(pp_api_req_t *r);   /* params: Name */
+pp_err_t pp_api_carrier_route_create(pp_api_req_t *r); /* params: Name */
+pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r); /* params: Name, Prefix */
+pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing order */
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

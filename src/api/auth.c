@@ -1,5 +1,6 @@
-/* auth.c: HTTP Basic credentials to a principal, and which accounts a
- * principal may act on.  Secrets are compared in constant time and wiped. */
+/* auth.c: HTTP Basic credentials to a principal, which routes it may use,
+ * and which accounts it may act on.  Secrets are compared in constant time
+ * and wiped. */
 #include <sodium.h>
 #include <string.h>
 
@@ -21,6 +22,11 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
   pp_principal_t *p = &r->principal;
   memset(p, 0, sizeof *p);
   if (!user || !pass) return PP_ERR_AUTH;
+  if (strcmp(user, PP_OPERATOR_USER) == 0) {
+    if (!pp_operator_check(r->api->op, pass)) return PP_ERR_AUTH;
+    p->kind = PP_PRINCIPAL_OPERATOR; /* no account: nothing of any account is reachable */
+    return PP_OK;
+  }
   if (pp_sid_valid(user, "AC")) {
     if (pp_store_account_get(r->api->store, user, &acc) != PP_OK) return PP_ERR_AUTH;
     bool ok = secret_eq(acc.auth_token, pass) ||
@@ -60,10 +66,23 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
   return PP_OK;
 }
 
+pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
+  bool op = r->principal.kind == PP_PRINCIPAL_OPERATOR;
+  if (operator_route && !op)
+    return pp_api_fail(r, PP_ERR_FORBIDDEN, "only the operator credential may use /admin/v1");
+  if (!operator_route && op) {
+    memset(&r->principal, 0, sizeof r->principal);
+    return PP_ERR_AUTH; /* as for an unknown credential */
+  }
+  return PP_OK;
+}
+
 pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out) {
   pp_account_t acc;
   const char *mine = r->principal.account_sid;
   if (!pp_sid_valid(sid, "AC")) return PP_ERR_NOT_FOUND;
+  if (r->principal.kind != PP_PRINCIPAL_ACCOUNT && r->principal.kind != PP_PRINCIPAL_KEY)
+    return PP_ERR_NOT_FOUND; /* the operator (or nobody) owns no account */
   if (strcmp(sid, mine) == 0) { /* the common case: read once, at sign-in */
     *out = r->principal.account;
     return PP_OK;

@@ -1,10 +1,13 @@
-/* admin.c: `pipit admin`: account management on a data directory, safe to
- * run while `pipit serve` uses it (the store takes care of concurrency). */
+/* admin.c: `pipit admin`: accounts, carriers, routes and the operator token
+ * on a data directory, safe to run while `pipit serve` uses it (the store
+ * takes care of concurrency).  Carrier settings come from the table in
+ * api/carriers.c, which the /admin/v1 API reads too. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "app/app.h"
 #include "core/clock.h"
 #include "core/json.h"
@@ -15,32 +18,24 @@
 static void admin_usage(FILE *f) {
   fputs("usage: pipit admin [--data DIR | --store URL] COMMAND\n"
         "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
-        "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n"
-        "  carrier add NAME --smpp HOST:PORT --system-id ID --password PW [--system-type T]\n"
-        "              [--bind trx|tx+rx] [--window N] [--mps N] [--binds N]\n"
-        "              [--concat udh|sar] [--payload on|off]\n"
-        "  carrier list | carrier remove NAME\n"
+        "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n",
+        f);
+  /* The flags of the one carrier table (api/carriers.c), which the admin
+   * API reads too. */
+  int col = fprintf(f, "  carrier add NAME");
+  for (size_t i = 0; i < pp_carrier_opts_count; i++) {
+    const char *u = pp_carrier_opts[i].usage;
+    if (!u) continue;
+    if (col + 1 + (int)strlen(u) > 88) col = fprintf(f, "\n             ");
+    col += fprintf(f, " %s", u);
+  }
+  fputs("\n  carrier list | carrier remove NAME\n"
         "  route add --prefix +1 --carrier NAME [--priority N]\n"
         "  route list | route remove --prefix P --carrier NAME\n"
+        "  operator token   a new operator token for the /admin/v1 API (HTTP Basic\n"
+        "                   operator:TOKEN), printed once; it replaces the earlier one\n"
         "A running pipit serve picks carrier and route changes up within seconds.\n",
         f);
-}
-
-static int int_arg(const char *v, int lo, int hi, int *out) {
-  char *end;
-  long n = strtol(v, &end, 10);
-  if (!*v || *end || n < lo || n > hi) return -1;
-  *out = (int)n;
-  return 0;
-}
-
-static int put(char *dst, size_t size, const char *v, const char *what) {
-  if (strlen(v) >= size) {
-    fprintf(stderr, "pipit admin: %s is at most %zu characters\n", what, size - 1);
-    return -1;
-  }
-  memcpy(dst, v, strlen(v) + 1);
-  return 0;
 }
 
 static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what) {
@@ -56,79 +51,61 @@ static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what) {
   return 0;
 }
 
-static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
-  if (argc >= 1 && strcmp(argv[0], "list") == 0) {
-    pp_arena_t a;
-    pp_arena_init(&a, 0);
-    pp_carrier_t *cs;
-    size_t n;
-    if (pp_store_carrier_all(store, &a, &cs, &n)) return 1;
-    for (size_t i = 0; i < n; i++) {
-      printf("%s\t%s:%d\tsystem-id=%s\tbind=%s\twindow=%d\tmps=%d\tbinds=%d\tconcat=%s"
-             "\tpayload=%s\n",
-             cs[i].name, cs[i].host, cs[i].port, cs[i].system_id, cs[i].bind_mode, cs[i].window,
-             cs[i].mps, cs[i].binds, cs[i].concat, cs[i].payload ? "on" : "off");
-      sodium_memzero(cs[i].password, sizeof cs[i].password);
-    }
+static int carrier_list(pp_store_t *store) {
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_carrier_t *cs;
+  size_t n;
+  if (pp_store_carrier_all(store, &a, &cs, &n)) {
     pp_arena_cleanup(&a);
-    return 0;
+    return 1;
   }
+  for (size_t i = 0; i < n; i++) {
+    printf("%s\t%s:%d", cs[i].name, cs[i].host, cs[i].port);
+    for (size_t k = 0; k < pp_carrier_opts_count; k++) {
+      const pp_carrier_opt_t *o = &pp_carrier_opts[k];
+      char v[300];
+      if (!o->flag || o->kind == PP_CARRIER_OPT_ADDR || o->kind == PP_CARRIER_OPT_SECRET)
+        continue;
+      pp_carrier_opt_format(o, &cs[i], v, sizeof v);
+      printf("\t%s=%s", o->flag + 2, v);
+    }
+    putchar('\n');
+    sodium_memzero(cs[i].password, sizeof cs[i].password);
+  }
+  pp_arena_cleanup(&a);
+  return 0;
+}
+
+static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
+  if (argc >= 1 && strcmp(argv[0], "list") == 0) return carrier_list(store);
   if (argc == 2 && strcmp(argv[0], "remove") == 0) {
     pp_write_t w = {.kind = PP_W_CARRIER_DELETE, .u.name = argv[1]};
     return write_or_say(store, &w, "carrier");
   }
   if (argc < 2 || strcmp(argv[0], "add") != 0) return 2;
   pp_carrier_t c;
-  memset(&c, 0, sizeof c);
-  if (put(c.name, sizeof c.name, argv[1], "the name")) return 2;
-  snprintf(c.bind_mode, sizeof c.bind_mode, "trx");
-  snprintf(c.concat, sizeof c.concat, "udh");
-  c.window = 50;
-  c.binds = 1;
-  int have_smpp = 0, rc = 0;
-  for (int i = 2; i < argc && !rc; i++) {
-    const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) {
+  pp_carrier_defaults(&c);
+  char why[128];
+  int rc = 0;
+  if (pp_carrier_opt_set(pp_carrier_opt_by_param("Name"), &c, argv[1], why, sizeof why)) {
+    fprintf(stderr, "pipit admin: the carrier name %s\n", why);
+    rc = 2;
+  }
+  for (int i = 2; i < argc && !rc; i += 2) {
+    const pp_carrier_opt_t *o = pp_carrier_opt_by_flag(argv[i]);
+    if (!o || i + 1 >= argc) {
       rc = 2;
-      break;
-    }
-    i++;
-    if (strcmp(k, "--smpp") == 0) {
-      const char *colon = strrchr(v, ':');
-      if (!colon || colon == v || (size_t)(colon - v) >= sizeof c.host ||
-          int_arg(colon + 1, 1, 65535, &c.port)) {
-        rc = 2;
-      } else {
-        memcpy(c.host, v, (size_t)(colon - v));
-        c.host[colon - v] = '\0';
-        have_smpp = 1;
-      }
-    } else if (strcmp(k, "--system-id") == 0) {
-      rc = put(c.system_id, sizeof c.system_id - 1, v, "--system-id") ? 2 : 0;
-    } else if (strcmp(k, "--password") == 0) {
-      rc = put(c.password, sizeof c.password - 1, v, "--password") ? 2 : 0;
-    } else if (strcmp(k, "--system-type") == 0) {
-      rc = put(c.system_type, sizeof c.system_type - 1, v, "--system-type") ? 2 : 0;
-    } else if (strcmp(k, "--bind") == 0) {
-      rc = strcmp(v, "trx") && strcmp(v, "tx+rx") ? 2 : 0;
-      if (!rc) snprintf(c.bind_mode, sizeof c.bind_mode, "%s", v);
-    } else if (strcmp(k, "--concat") == 0) {
-      rc = strcmp(v, "udh") && strcmp(v, "sar") ? 2 : 0;
-      if (!rc) snprintf(c.concat, sizeof c.concat, "%s", v);
-    } else if (strcmp(k, "--payload") == 0) {
-      rc = strcmp(v, "on") && strcmp(v, "off") ? 2 : 0;
-      c.payload = strcmp(v, "on") == 0;
-    } else if (strcmp(k, "--window") == 0) {
-      rc = int_arg(v, 1, 10000, &c.window) ? 2 : 0;
-    } else if (strcmp(k, "--mps") == 0) {
-      rc = int_arg(v, 0, 1000000, &c.mps) ? 2 : 0;
-    } else if (strcmp(k, "--binds") == 0) {
-      rc = int_arg(v, 1, 16, &c.binds) ? 2 : 0;
-    } else {
+    } else if (pp_carrier_opt_set(o, &c, argv[i + 1], why, sizeof why)) {
+      fprintf(stderr, "pipit admin: %s %s\n", o->flag, why);
       rc = 2;
     }
   }
-  if (!rc && (!have_smpp || !c.system_id[0])) rc = 2;
+  const pp_carrier_opt_t *missing = rc ? NULL : pp_carrier_missing(&c);
+  if (missing) {
+    fprintf(stderr, "pipit admin: %s is required\n", missing->usage);
+    rc = 2;
+  }
   if (!rc) {
     c.date_created = c.date_updated = pp_clock_now();
     pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
@@ -144,7 +121,10 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
     pp_arena_init(&a, 0);
     pp_route_rule_t *rs;
     size_t n;
-    if (pp_store_route_all(store, &a, &rs, &n)) return 1;
+    if (pp_store_route_all(store, &a, &rs, &n)) {
+      pp_arena_cleanup(&a);
+      return 1;
+    }
     for (size_t i = 0; i < n; i++)
       printf("%s\t%s\tpriority=%d\n", rs[i].prefix, rs[i].carrier, rs[i].priority);
     pp_arena_cleanup(&a);
@@ -153,15 +133,20 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
   if (argc < 1 || (strcmp(argv[0], "add") && strcmp(argv[0], "remove"))) return 2;
   pp_route_rule_t r;
   memset(&r, 0, sizeof r);
+  char why[128];
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--prefix") == 0) {
-      if (argv[i + 1][0] != '+' || put(r.prefix, sizeof r.prefix, argv[i + 1], "--prefix"))
-        return 2;
-    } else if (strcmp(argv[i], "--carrier") == 0) {
-      if (put(r.carrier, sizeof r.carrier, argv[i + 1], "--carrier")) return 2;
-    } else if (strcmp(argv[i], "--priority") == 0) {
-      if (int_arg(argv[i + 1], 0, 1000000, &r.priority)) return 2;
-    } else {
+    const char *k = argv[i], *v = argv[i + 1];
+    pp_err_t e;
+    if (strcmp(k, "--prefix") == 0)
+      e = pp_route_set_prefix(&r, v, why, sizeof why);
+    else if (strcmp(k, "--carrier") == 0)
+      e = pp_route_set_carrier(&r, v, why, sizeof why);
+    else if (strcmp(k, "--priority") == 0)
+      e = pp_route_set_priority(&r, v, why, sizeof why);
+    else
+      return 2;
+    if (e) {
+      fprintf(stderr, "pipit admin: %s %s\n", k, why);
       return 2;
     }
   }
@@ -170,6 +155,23 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
   pp_write_t w = {.kind = strcmp(argv[0], "add") ? PP_W_ROUTE_DELETE : PP_W_ROUTE_PUT,
                   .u.route = &r};
   return write_or_say(store, &w, "route");
+}
+
+/* `operator token`: a new operator token, shown this once; only its hash
+ * is kept (DATA/operator-token.hash), replacing the earlier one. */
+static int operator_token(const char *data) {
+  char token[PP_TOKEN_SIZE];
+  pp_err_t e = pp_operator_token_new(data, token);
+  if (e) {
+    fprintf(stderr, "pipit admin: cannot make an operator token: %s\n", pp_err_name(e));
+    return 1;
+  }
+  printf("%s\n", token);
+  fflush(stdout);
+  sodium_memzero(token, sizeof token);
+  fprintf(stderr, "pipit admin: this operator token is shown once and replaces any earlier "
+                  "one; use it as HTTP Basic operator:TOKEN on /admin/v1\n");
+  return 0;
 }
 
 /* Gives the account a phone number (as IncomingPhoneNumbers.create would). */
@@ -303,6 +305,13 @@ int pp_cmd_admin(int argc, char **argv) {
     return 2;
   }
   const char *group = argv[i];
+  if (strcmp(group, "operator") == 0) {
+    if (strcmp(argv[i + 1], "token") != 0 || i + 2 != argc) {
+      admin_usage(stderr);
+      return 2;
+    }
+    return operator_token(data);
+  }
   if (strcmp(group, "account") == 0) {
     if (strcmp(argv[i + 1], "create") != 0) {
       admin_usage(stderr);

@@ -151,6 +151,13 @@ int pp_cmd_serve(int argc, char **argv) {
   }
 
   pp_api_t api = {.store = store};
+  e = pp_operator_new(cfg.data_dir, &api.op);
+  if (e) {
+    pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
   if (cfg.public_url[0])
     snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
 
@@ -164,6 +171,7 @@ int pp_cmd_serve(int argc, char **argv) {
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
+    pp_operator_free(api.op);
     pp_store_free(store);
     sodium_free(mk);
     return 1;
@@ -173,6 +181,7 @@ int pp_cmd_serve(int argc, char **argv) {
   e = pp_http_start(&ho, &api, &http);
   if (e) {
     pp_engine_stop(engine);
+    pp_operator_free(api.op);
     pp_store_free(store);
     sodium_free(mk);
     return 1;
@@ -190,6 +199,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
   pp_engine_stop(engine);
+  pp_operator_free(api.op);
   pp_store_free(store);
   sodium_free(mk);
   pp_log_info("serve", "stopped");

@@ -81,9 +81,13 @@ struct pp_engine {
   pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
   pp_smpp_part_t parts[MAX_PARTS];
   uint8_t payload[8192]; /* a whole message for message_payload (1,600 chars) */
+  uint8_t packed[8192];  /* the same, packed, for carriers that want packed GSM-7 */
 };
 
 static int64_t now_ms(void) { return pp_clock_now_us() / 1000; }
+
+/* The carrier wants GSM-7 text (data_coding 0) with its septets packed. */
+static bool gsm7_packed(const pp_carrier_t *cfg) { return strcmp(cfg->gsm7, "packed") == 0; }
 
 /* ---- inflight table ----------------------------------------------------- */
 
@@ -258,6 +262,16 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
   char id[PP_SMPP_DLR_ID_MAX + 2] = "";
   pp_smpp_dlr_t dlr;
   bool have_text = pp_smpp_dlr_parse((const char *)sm, len, &dlr) == PP_OK;
+  /* A carrier that packs GSM-7 may pack its receipt text too (most send it
+   * as plain ASCII, which is tried first). */
+  uint8_t sep[PP_SMPP_SM_MAX * 8 / 7 + 2];
+  char unpacked[3 * sizeof sep + 1];
+  size_t nsep, ulen;
+  if (!have_text && gsm7_packed(&c->cfg) &&
+      pdu->body.deliver_sm.data_coding == PP_SMPP_DC_DEFAULT &&
+      pp_smpp_ud_unpack(sm, len, 0, sep, sizeof sep, &nsep) == PP_OK &&
+      pp_gsm7_to_utf8(sep, nsep, unpacked, sizeof unpacked, &ulen) == PP_OK)
+    have_text = pp_smpp_dlr_parse(unpacked, ulen, &dlr) == PP_OK;
   if (pp_smpp_get_receipted_message_id(pdu, id, sizeof id) != PP_OK || !id[0]) {
     if (!have_text || !(dlr.fields & PP_SMPP_DLR_F_ID)) return PP_ESME_ROK; /* nothing to match */
     snprintf(id, sizeof id, "%s", dlr.id);
@@ -357,13 +371,26 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_de
   char from[32], to[32];
   e164_of(d->source_addr, d->source_addr_ton, from, sizeof from);
   e164_of(d->destination_addr, d->dest_addr_ton, to, sizeof to);
-  size_t cap = 3 * len + 4, tlen = 0;
+  const uint8_t *ud = sm + udh.udh_len;
+  size_t ud_len = len - udh.udh_len;
+  uint8_t *septets = NULL;
+  if (gsm7_packed(&c->cfg) && d->data_coding == PP_SMPP_DC_DEFAULT) {
+    size_t scap = ud_len * 8 / 7 + 1;
+    if (!(septets = malloc(scap))) return PP_ESME_RSYSERR;
+    if (pp_smpp_ud_unpack(sm, len, udh.udh_len, septets, scap, &ud_len) != PP_OK) {
+      free(septets);
+      return PP_ESME_ROK; /* cannot happen: the UDH was parsed within len */
+    }
+    ud = septets;
+  }
+  size_t cap = 3 * ud_len + 4, tlen = 0;
   char *text = malloc(cap);
-  if (!text) return PP_ESME_RSYSERR;
-  if (pp_smpp_text_to_utf8(d->data_coding, sm + udh.udh_len, len - udh.udh_len, text, cap,
-                           &tlen) != PP_OK) {
+  pp_err_t dec = text ? pp_smpp_text_to_utf8(d->data_coding, ud, ud_len, text, cap, &tlen)
+                      : PP_ERR_NOMEM;
+  free(septets);
+  if (dec != PP_OK) {
     free(text);
-    return PP_ESME_ROK; /* a coding we cannot read */
+    return dec == PP_ERR_NOMEM ? PP_ESME_RSYSERR : PP_ESME_ROK; /* a coding we cannot read */
   }
   uint16_t sar_ref;
   uint8_t sar_total, sar_seq;
@@ -432,7 +459,8 @@ static bool same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
   return !strcmp(a->host, b->host) && a->port == b->port && !strcmp(a->system_id, b->system_id) &&
          !strcmp(a->password, b->password) && !strcmp(a->system_type, b->system_type) &&
          !strcmp(a->bind_mode, b->bind_mode) && a->window == b->window && a->mps == b->mps &&
-         a->binds == b->binds && !strcmp(a->concat, b->concat) && a->payload == b->payload;
+         a->binds == b->binds && !strcmp(a->concat, b->concat) && a->payload == b->payload &&
+         !strcmp(a->gsm7, b->gsm7);
 }
 
 static void refresh(pp_engine_t *e) {
@@ -565,6 +593,17 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
                         pp_ucs2_from_utf8(o->body, blen, e->payload, sizeof e->payload, &plen)))
               : pp_smpp_segment(o->body, blen, &so, e->parts, MAX_PARTS, &nparts);
   if (payload && enc == PP_OK) nparts = 1;
+  /* Packed GSM-7 where the carrier wants it: each part's septets after its
+   * UDH and fill bits, or the whole message_payload. */
+  const uint8_t *pl = e->payload;
+  if (enc == PP_OK && gsm7_packed(&c->cfg)) {
+    if (payload && dc == PP_SMPP_DC_DEFAULT) {
+      enc = pp_gsm7_pack(e->payload, plen, 0, e->packed, sizeof e->packed, &plen);
+      pl = e->packed;
+    }
+    for (size_t i = 0; !payload && enc == PP_OK && i < nparts; i++)
+      enc = pp_smpp_part_pack(&e->parts[i]);
+  }
   if (enc != PP_OK || nparts == 0) {
     write_sync_fail(e, o->seq, 30008, "The message could not be encoded");
     return;
@@ -598,7 +637,7 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
     if (payload) {
       s->data_coding = dc;
       s->sm_length = 0;
-      err = pp_smpp_add_message_payload(pdu, e->payload, plen);
+      err = pp_smpp_add_message_payload(pdu, pl, plen);
     } else {
       err = pp_smpp_part_apply(&e->parts[i], pdu);
     }

@@ -5,6 +5,7 @@
 #ifndef PP_HTTP_HTTP_H
 #define PP_HTTP_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ typedef struct {
   const char *pattern; /* "/2010-04-01/Accounts/{}/Messages/{}.json" */
   pp_api_handler_fn handler;
   const char *name;    /* metrics label */
+  bool operator_only;  /* /admin/v1: the operator credential, and only it */
 } pp_route_t;
 
 /* pp_route_match finds the route for `method` and `path`, filling captures

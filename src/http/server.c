@@ -268,6 +268,7 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   char *secret = basic_auth(c->conn, &user, &pass);
   e = pp_api_authenticate(r, user, pass);
   if (secret) sodium_memzero(secret, AUTH_SCRATCH);
+  if (!e) e = pp_api_authorize(r, pp_routes[c->route].operator_only);
   if (e) return send_error(c, e);
   return run(c, pp_routes[c->route].handler);
 }

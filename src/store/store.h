@@ -122,6 +122,7 @@ typedef struct {
   char bind_mode[8]; /* "trx" or "tx+rx" */
   char concat[4];    /* long messages: "udh" (header in the text) or "sar" (TLVs) */
   int payload;       /* 1: the whole text in one message_payload TLV, no parts */
+  char gsm7[10];     /* GSM-7 text (data_coding 0): "unpacked" septets or "packed" */
   int window, mps, binds;
   int64_t date_created, date_updated;
 } pp_carrier_t;

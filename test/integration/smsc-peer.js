@@ -32,7 +32,7 @@
 //   receipted_message_id and message_state TLVs) on demand (sendReceipt) or
 //   automatically after each accepted submit (autoReceipt).
 // - injects mobile-originated deliver_sm (injectMo), split into UDH parts
-//   when asked or when too long for one.
+//   when asked or when too long for one; GSM-7 unpacked, or packed on request.
 // - answers enquire_link and counts it.
 // - emits 'bind', 'submit', 'message', 'throttled', 'rejected', 'held', 'enquire_link',
 //   'deliver_sm_resp', 'unbind', 'close' and, after each of them, 'change';
@@ -101,6 +101,27 @@ export function gsm7Decode(buf) {
     s += GSM_BASIC[b];
   }
   return s;
+}
+
+// Packs septets (one per element, < 0x80) 7 bits each, least significant
+// bit first (3GPP TS 23.038 6.1.2.1.1), after `fill` zero bits: the fill
+// that puts the first septet on a septet boundary after a UDH (23.040
+// 9.2.3.24).  When the last octet would end with 7 spare bits they hold a
+// CR, so that they are not read as an '@' (23.038 6.1.2.3.1).
+export function gsm7Pack(septets, fill = 0) {
+  const bits = fill + 7 * septets.length;
+  const out = Buffer.alloc(Math.ceil(bits / 8));
+  let bit = fill;
+  for (const s of septets) {
+    for (let k = 0; k < 7; k++, bit++) if (s & (1 << k)) out[bit >> 3] |= 1 << (bit & 7);
+  }
+  if (out.length * 8 - bits === 7) out[out.length - 1] |= 0x0D << 1;
+  return out;
+}
+
+// Fill bits after a UDH of `udhOctets` octets (its length octet included).
+export function gsm7FillBits(udhOctets) {
+  return (7 - ((udhOctets * 8) % 7)) % 7;
 }
 
 export function ucs2Encode(text) {
@@ -628,8 +649,10 @@ export class SmscPeer extends EventEmitter {
   // or 'reverse': the order the parts go out), ref (the 8-bit reference).
   // Resolves to the deliver_sm_resp records, in sending order.
   // Options: `sar` sends the concatenation in sar_* TLVs instead of a UDH;
-  // `parts` (1-based numbers) sends only those parts of a long message.
-  async injectMo({ from, to, text, encoding = 'auto', partSize, order = 'forward', ref, plusInAddr = false, sar = false, parts, timeoutMs } = {}) {
+  // `parts` (1-based numbers) sends only those parts of a long message;
+  // `packed` sends GSM-7 text with its septets packed (gsm7Pack), after a
+  // UDH with the fill bits that align them.
+  async injectMo({ from, to, text, encoding = 'auto', partSize, order = 'forward', ref, plusInAddr = false, sar = false, parts, packed = false, timeoutMs } = {}) {
     const enc = encoding === 'auto' ? (isGsm7(text) ? 'gsm' : 'ucs2') : encoding;
     const single = enc === 'gsm' ? 160 : 70;
     const per = enc === 'gsm' ? 153 : 67;
@@ -642,7 +665,8 @@ export class SmscPeer extends EventEmitter {
       dest_addr_ton: plusInAddr ? 0 : 1, dest_addr_npi: 1, destination_addr: addr(to),
       data_coding: enc === 'gsm' ? 0 : 8,
     };
-    const encode = (s) => (enc === 'gsm' ? gsm7Encode(s) : ucs2Encode(s));
+    const encode = (s, fill = 0) => (enc !== 'gsm' ? ucs2Encode(s)
+      : packed ? gsm7Pack([...gsm7Encode(s)], fill) : gsm7Encode(s));
     if (pieces.length === 1) {
       return [await this.#deliver({ ...base, esm_class: 0, short_message: encode(text) }, 'mo', { timeoutMs })];
     }
@@ -651,7 +675,7 @@ export class SmscPeer extends EventEmitter {
       ? { ...base, esm_class: 0, short_message: encode(p),
         sar_msg_ref_num: r, sar_total_segments: pieces.length, sar_segment_seqnum: i + 1 }
       : { ...base, esm_class: 0x40,
-        short_message: Buffer.concat([concatUdh(r, pieces.length, i + 1), encode(p)]) }));
+        short_message: Buffer.concat([concatUdh(r, pieces.length, i + 1), encode(p, gsm7FillBits(6))]) }));
     if (parts) pdus = pdus.filter((_, i) => parts.includes(i + 1));
     if (order === 'reverse') pdus = pdus.reverse();
     const out = [];

@@ -125,6 +125,34 @@ pp_err_t pp_smpp_part_apply(const pp_smpp_part_t *part, pp_smpp_pdu_t *pdu) {
   return PP_OK;
 }
 
+/* Fill bits before the septets that follow a UDH of `udh_len` octets. */
+static unsigned fill_after(size_t udh_len) { return udh_len ? pp_gsm7_fill_bits(udh_len) : 0; }
+
+pp_err_t pp_smpp_part_pack(pp_smpp_part_t *part) {
+  if (part->data_coding != PP_SMPP_DC_DEFAULT) return PP_OK;
+  size_t udh_len = 0;
+  if (part->esm_class & PP_SMPP_ESM_UDHI) {
+    if (part->sm_length < 1 || (size_t)part->short_message[0] + 1 > part->sm_length)
+      return PP_ERR_INVALID_PARAM;
+    udh_len = (size_t)part->short_message[0] + 1;
+  }
+  uint8_t packed[PP_SMPP_SM_MAX];
+  size_t n;
+  pp_err_t e = pp_gsm7_pack(part->short_message + udh_len, part->sm_length - udh_len,
+                            fill_after(udh_len), packed, sizeof packed - udh_len, &n);
+  if (e) return e == PP_ERR_TOO_BIG ? PP_ERR_INVALID_PARAM : e; /* packing never grows */
+  memcpy(part->short_message + udh_len, packed, n);
+  part->sm_length = (uint8_t)(udh_len + n);
+  return PP_OK;
+}
+
+pp_err_t pp_smpp_ud_unpack(const uint8_t *sm, size_t len, size_t udh_len, uint8_t *out,
+                           size_t cap, size_t *out_n) {
+  if (udh_len > len) return PP_ERR_BAD_REQUEST;
+  return pp_gsm7_unpack(sm + udh_len, len - udh_len, fill_after(udh_len), PP_GSM7_ALL, out, cap,
+                        out_n);
+}
+
 pp_err_t pp_smpp_udh_parse(const uint8_t *sm, size_t len, pp_smpp_udh_t *out) {
   if (len < 1 || (size_t)sm[0] + 1 > len) return PP_ERR_BAD_REQUEST;
   pp_smpp_udh_t u = {.udh_len = (size_t)sm[0] + 1};

@@ -65,6 +65,27 @@ pp_err_t pp_smpp_segment(const char *utf8, size_t len, const pp_smpp_segment_opt
  * for another command, or the error of pp_smpp_tlv_add. */
 pp_err_t pp_smpp_part_apply(const pp_smpp_part_t *part, pp_smpp_pdu_t *pdu);
 
+/* pp_smpp_part_pack packs a GSM-7 part (data_coding 0) in place, for SMSCs
+ * configured to take packed septets: the septets after the UDH (if
+ * esm_class has UDHI) are packed as 23.038 6.1.2.1.1 says, starting after
+ * pp_gsm7_fill_bits(UDH length) fill bits so that they begin on a septet
+ * boundary of the user data (23.040 9.2.3.24); sm_length becomes the UDH
+ * plus the packed octets (153 septets after a 6-octet UDH: 6 + 134 = 140).
+ * A UCS-2 part is left as it is.  Returns PP_OK; PP_ERR_INVALID_PARAM when
+ * the part is malformed (a UDH longer than the part, a septet >= 0x80).
+ * The part is unchanged on failure. */
+pp_err_t pp_smpp_part_pack(pp_smpp_part_t *part);
+
+/* pp_smpp_ud_unpack reads the packed GSM-7 text of an inbound short_message
+ * (or message_payload) of `len` octets whose first `udh_len` octets are its
+ * UDH (0: none): the septets after the UDH and its fill bits, one per octet,
+ * into out[0 .. *out_n).  A CR filling exactly the 7 spare bits of the last
+ * octet is padding and dropped (23.038 6.1.2.3.1).  (len - udh_len) * 8 / 7
+ * + 1 octets of `out` always suffice.  Returns PP_OK; PP_ERR_BAD_REQUEST
+ * when udh_len > len; PP_ERR_TOO_BIG when `cap` is too small. */
+pp_err_t pp_smpp_ud_unpack(const uint8_t *sm, size_t len, size_t udh_len, uint8_t *out,
+                           size_t cap, size_t *out_n);
+
 /* What the user data header of an inbound part says about concatenation. */
 typedef struct {
   size_t udh_len; /* octets of UDH including the UDHL octet; 0 when none */

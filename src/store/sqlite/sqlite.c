@@ -48,7 +48,7 @@ enum {
                    "request_url,request_variables,response_body,response_headers," \
                    "resource_sid,service_sid,date_created"
 #define CAR_COLS "seq,name,host,port,system_id,password,system_type,bind_mode,window," \
-                 "mps,binds,date_created,date_updated,concat,payload"
+                 "mps,binds,date_created,date_updated,concat,payload,gsm7"
 #define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
                  "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
                  "status_callback,date_created,date_updated"
@@ -106,9 +106,9 @@ static const char *sql_text[S__COUNT] = {
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_number=?",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
-                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
-                  "concat=excluded.concat,payload=excluded.payload,"
+                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
                   "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
                   "password=excluded.password,system_type=excluded.system_type,"
                   "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
@@ -374,9 +374,14 @@ static const char schema_v7[] =
     " WHERE p.phone_number=NEW.to_addr AND p.account_sid=NEW.account_sid"
     " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
 
+/* Per-carrier GSM-7 packing: "unpacked" (one septet per octet) or "packed". */
+static const char schema_v8[] =
+    "ALTER TABLE carriers ADD COLUMN gsm7 TEXT NOT NULL DEFAULT 'unpacked';";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                         schema_v5, schema_v6, schema_v7};
+                                         schema_v5, schema_v6, schema_v7, schema_v8};
+
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -1013,6 +1018,7 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     sqlite3_bind_int64(st, 12, k->date_updated);
     bind_text(st, 13, k->concat[0] ? k->concat : "udh");
     sqlite3_bind_int(st, 14, k->payload);
+    bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
     return result_of(c->db, step_done(st), 0);
   }
   case PP_W_CARRIER_DELETE: {
@@ -1494,6 +1500,7 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   k->date_updated = sqlite3_column_int64(st, 12);
   col_copy(k->concat, sizeof k->concat, st, 13);
   k->payload = sqlite3_column_int(st, 14);
+  col_copy(k->gsm7, sizeof k->gsm7, st, 15);
 }
 
 static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {

@@ -3,6 +3,7 @@
  * UDH parsing and text decoding of inbound parts. */
 #include <stdlib.h>
 
+#include "channel/smpp/gsm7.h"
 #include "channel/smpp/segment.h"
 #include "check.h"
 #include "core/segments.h"
@@ -308,11 +309,106 @@ static void test_udh_and_text(void) {
                PP_ERR_INVALID_PARAM);
 }
 
+/* Packed GSM-7 parts: 23.038 6.1.2.1.1 packing after the UDH and its fill
+ * bits; every part unpacks (pp_gsm7_unpack, and pp_smpp_ud_unpack as the
+ * engine reads inbound parts) to the septets it had. */
+static void test_pack(void) {
+  /* "hellohello" packed from bit 0: the 23.038 example's octets. */
+  size_t n;
+  CHECK_EQ_INT(pp_smpp_segment("hellohello", 10, NULL, parts, 1, &n), PP_OK);
+  CHECK_EQ_INT(pp_smpp_part_pack(&parts[0]), PP_OK);
+  const uint8_t hello[] = {0xE8, 0x32, 0x9B, 0xFD, 0x46, 0x97, 0xD9, 0xEC, 0x37};
+  CHECK_EQ_INT(parts[0].sm_length, sizeof hello);
+  CHECK(memcmp(parts[0].short_message, hello, sizeof hello) == 0);
+
+  /* 160 septets in one part: 140 octets. */
+  char *a160 = repeat("a", 160);
+  CHECK_EQ_INT(pp_smpp_segment(a160, 160, NULL, parts, 1, &n), PP_OK);
+  CHECK_EQ_INT(pp_smpp_part_pack(&parts[0]), PP_OK);
+  CHECK_EQ_INT(parts[0].sm_length, 140);
+  free(a160);
+
+  /* Three UDH parts: 153 septets take 134 octets after the 6-octet UDH and
+   * one fill bit, 140 in all; the UDH is untouched. */
+  char *s = malloc(401);
+  for (int i = 0; i < 400; i++) s[i] = "Pipit {packs} €uro text 0123456789 @_$"[i % 38];
+  s[400] = '\0';
+  pp_smpp_segment_opts_t o = {PP_SMPP_CONCAT_UDH, 0x42, false};
+  CHECK_EQ_INT(pp_smpp_segment(s, strlen(s), &o, parts, PP_SMPP_MAX_PARTS, &n), PP_OK);
+  pp_smpp_part_t plain[8];
+  CHECK(n > 2 && n <= 8);
+  memcpy(plain, parts, n * sizeof parts[0]);
+  CHECK_EQ_INT(pp_gsm7_fill_bits(6), 1);
+  for (size_t i = 0; i < n; i++) {
+    size_t septets = plain[i].sm_length - 6u;
+    CHECK_EQ_INT(pp_smpp_part_pack(&parts[i]), PP_OK);
+    CHECK(memcmp(parts[i].short_message, plain[i].short_message, 6) == 0);
+    CHECK_EQ_INT(parts[i].sm_length, 6 + (1 + 7 * septets + 7) / 8);
+    if (septets == 153) CHECK_EQ_INT(parts[i].sm_length, 140);
+    CHECK_EQ_INT(parts[i].esm_class, PP_SMPP_ESM_UDHI);
+    CHECK_EQ_INT(parts[i].data_coding, PP_SMPP_DC_DEFAULT);
+    /* The first fill bit is zero, and the first septet starts at bit 1. */
+    CHECK_EQ_INT(parts[i].short_message[6] & 1, 0);
+    CHECK_EQ_INT((parts[i].short_message[6] >> 1) & 0x7F, plain[i].short_message[6]);
+    uint8_t back[200];
+    size_t got;
+    CHECK_EQ_INT(pp_gsm7_unpack(parts[i].short_message + 6, parts[i].sm_length - 6u, 1, septets,
+                                back, sizeof back, &got),
+                 PP_OK);
+    CHECK_EQ_INT(got, septets);
+    CHECK(memcmp(back, plain[i].short_message + 6, septets) == 0);
+    CHECK_EQ_INT(pp_smpp_ud_unpack(parts[i].short_message, parts[i].sm_length, 6, back,
+                                   sizeof back, &got),
+                 PP_OK);
+    CHECK_EQ_INT(got, septets);
+    CHECK(memcmp(back, plain[i].short_message + 6, septets) == 0);
+  }
+  free(s);
+
+  /* Seven septets leave 7 spare bits, which hold a CR that unpacking
+   * drops.  A 7-octet UDH ends on a septet boundary (56 bits): no fill. */
+  CHECK_EQ_INT(pp_smpp_segment("Hello!!", 7, NULL, parts, 1, &n), PP_OK);
+  CHECK_EQ_INT(pp_smpp_part_pack(&parts[0]), PP_OK);
+  CHECK_EQ_INT(parts[0].sm_length, 7);
+  CHECK_EQ_INT(parts[0].short_message[6] >> 1, 0x0D);
+  uint8_t sep[16];
+  size_t got;
+  CHECK_EQ_INT(pp_smpp_ud_unpack(parts[0].short_message, 7, 0, sep, sizeof sep, &got), PP_OK);
+  CHECK_EQ_INT(got, 7);
+  CHECK(memcmp(sep, "Hello!!", 7) == 0);
+  CHECK_EQ_INT(pp_gsm7_fill_bits(7), 0);
+  pp_smpp_part_t udh7 = {.data_coding = PP_SMPP_DC_DEFAULT, .esm_class = PP_SMPP_ESM_UDHI,
+                         .sm_length = 9,
+                         .short_message = {0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 'h', 'i'}};
+  CHECK_EQ_INT(pp_smpp_part_pack(&udh7), PP_OK);
+  CHECK_EQ_INT(udh7.sm_length, 7 + 2);
+  CHECK_EQ_INT(pp_smpp_ud_unpack(udh7.short_message, udh7.sm_length, 7, sep, sizeof sep, &got),
+               PP_OK);
+  CHECK(got == 2 && sep[0] == 'h' && sep[1] == 'i');
+
+  /* UCS-2 parts are not touched; malformed parts are refused unchanged. */
+  CHECK_EQ_INT(pp_smpp_segment("ж", strlen("ж"), NULL, parts, 1, &n), PP_OK);
+  pp_smpp_part_t before = parts[0];
+  CHECK_EQ_INT(pp_smpp_part_pack(&parts[0]), PP_OK);
+  CHECK(memcmp(&before, &parts[0], sizeof before) == 0);
+  pp_smpp_part_t bad = {.data_coding = 0, .esm_class = PP_SMPP_ESM_UDHI, .sm_length = 3,
+                        .short_message = {0x05, 0x00, 0x03}};
+  before = bad;
+  CHECK_EQ_INT(pp_smpp_part_pack(&bad), PP_ERR_INVALID_PARAM);
+  CHECK(memcmp(&before, &bad, sizeof bad) == 0);
+  bad = (pp_smpp_part_t){.data_coding = 0, .sm_length = 2, .short_message = {'a', 0x80}};
+  CHECK_EQ_INT(pp_smpp_part_pack(&bad), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(bad.sm_length, 2);
+  CHECK_EQ_INT(pp_smpp_ud_unpack(hello, 3, 4, sep, sizeof sep, &got), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_smpp_ud_unpack(hello, sizeof hello, 0, sep, 3, &got), PP_ERR_TOO_BIG);
+}
+
 int main(void) {
   test_gsm7();
   test_ucs2();
   test_options();
   test_agreement();
   test_udh_and_text();
+  test_pack();
   return check_report("smpp_segment");
 }

@@ -1,0 +1,310 @@
+// The operator's admin API (/admin/v1): carriers and routes over HTTP, with
+// the operator token that `pipit admin operator token` makes.  A real
+// `pipit serve` and the npm `smpp` package as SMSCs: a carrier created
+// through the API is bound by the running server within seconds, traffic
+// follows a route change, and no response shows a carrier password.  The
+// operator credential reaches /admin/v1 only; account credentials there get
+// 403, and the operator gets 401 on customer resources, exactly as an
+// unknown credential does.
+//
+// Requests go through the harness's raw(): /admin/v1 is not a Twilio path,
+// so raw() checks only that error responses have Twilio's error shape.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { useServer, TO } from './harness.js';
+import { SmscPeer } from './smsc-peer.js';
+
+const A = { name: 'api-a', systemId: 'adm-a', password: 'pw-adm-a', systemType: 'ADM' };
+const B = { name: 'api-b', systemId: 'adm-b', password: 'pw-adm-b' };
+
+describe('operator admin API', () => {
+  const ctx = useServer();
+  let token; let peerA; let peerB; let acct; let client;
+
+  const api = (method, p, { form, auth = ['operator', token] } = {}) =>
+    ctx.server.raw(method, p, { auth, form });
+
+  // Resolves to 'a' or 'b': the peer that got a whole message with `body`.
+  function peerWith(body, timeoutMs = 10_000) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = peerA.messages.some((m) => m.text === body) ? 'a'
+          : peerB.messages.some((m) => m.text === body) ? 'b' : null;
+        if (hit) { done(); resolve(hit); }
+      };
+      const timer = setTimeout(() => { done(); reject(new Error(`no peer got ${JSON.stringify(body)} within ${timeoutMs} ms`)); }, timeoutMs);
+      const done = () => { clearTimeout(timer); peerA.off('message', check); peerB.off('message', check); };
+      peerA.on('message', check);
+      peerB.on('message', check);
+      check();
+    });
+  }
+
+  async function newToken() {
+    const out = await ctx.server.admin('operator', 'token');
+    const lines = out.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1, `one line (the token) on stdout: ${out}`);
+    assert.match(lines[0], /^[0-9a-f]{32}$/);
+    return lines[0];
+  }
+
+  before(async () => {
+    token = await newToken();
+    peerA = await SmscPeer.start({ systemId: A.systemId, password: A.password, name: 'peer-a' });
+    peerB = await SmscPeer.start({ systemId: B.systemId, password: B.password, name: 'peer-b' });
+    acct = await ctx.server.createAccount('Admin API Account');
+    client = ctx.server.client(acct.sid, acct.auth_token);
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await peerA?.stop();
+    await peerB?.stop();
+  });
+
+  it('the token file holds only its hash, mode 0600', () => {
+    const file = path.join(ctx.server.dataDir, 'operator-token.hash');
+    const st = fs.statSync(file);
+    assert.equal(st.mode & 0o777, 0o600);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /^[0-9a-f]{64}\n$/);
+    assert.ok(!text.includes(token));
+  });
+
+  it('creates a carrier and a route; the running server binds and delivers through it', { timeout: 30_000 }, async () => {
+    const c = await api('POST', '/admin/v1/Carriers', {
+      form: { Name: A.name, Smpp: peerA.address, SystemId: A.systemId, Password: A.password, SystemType: A.systemType },
+    });
+    assert.equal(c.status, 201, c.text);
+    assert.equal(c.json.name, A.name);
+    assert.equal(c.json.host, '127.0.0.1');
+    assert.equal(c.json.port, peerA.port);
+    assert.equal(c.json.system_id, A.systemId);
+    assert.equal(c.json.system_type, A.systemType);
+    assert.equal(c.json.password_set, true);
+    assert.equal(c.json.bind, 'trx');
+    assert.equal(c.json.window, 50);
+    assert.equal(c.json.gsm7, 'unpacked');
+    assert.equal(c.json.payload, false);
+    assert.ok(!('password' in c.json));
+    assert.ok(!c.text.includes(A.password), 'no password in the response');
+    assert.equal(c.json.url, `${ctx.server.baseUrl}/admin/v1/Carriers/${A.name}`);
+
+    const r = await api('POST', `/admin/v1/Carriers/${A.name}/Routes`, { form: { Prefix: '+1', Priority: '5' } });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual([r.json.prefix, r.json.carrier, r.json.priority], ['+1', A.name, 5]);
+    assert.equal(r.json.url, `${ctx.server.baseUrl}/admin/v1/Carriers/${A.name}/Routes/%2B1`);
+
+    const bind = await peerA.waitForBind({ timeoutMs: 10_000 });
+    assert.deepEqual([bind.mode, bind.systemId, bind.password, bind.systemType],
+      ['trx', A.systemId, A.password, A.systemType]);
+    const body = `through the admin API ${Date.now()}`;
+    await client.messages.create({ to: TO, from: acct.from, body });
+    assert.equal(await peerWith(body), 'a');
+  });
+
+  it('lists and fetches carriers and routes without the password', async () => {
+    const list = await api('GET', '/admin/v1/Carriers');
+    assert.equal(list.status, 200);
+    assert.equal(list.json.meta.key, 'carriers');
+    const mine = list.json.carriers.find((x) => x.name === A.name);
+    assert.ok(mine, list.text);
+    assert.equal(mine.password_set, true);
+    assert.ok(!list.text.includes(A.password));
+
+    const one = await api('GET', `/admin/v1/Carriers/${A.name}`);
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.json, mine);
+
+    const routes = await api('GET', '/admin/v1/Routes');
+    assert.equal(routes.status, 200);
+    assert.equal(routes.json.meta.key, 'routes');
+    assert.deepEqual(routes.json.routes.map((x) => [x.prefix, x.carrier, x.priority]), [['+1', A.name, 5]]);
+    const own = await api('GET', `/admin/v1/Carriers/${A.name}/Routes`);
+    assert.deepEqual(own.json.routes, routes.json.routes);
+
+    const cli = await ctx.server.admin('carrier', 'list');
+    assert.match(cli, new RegExp(`^${A.name}\\t127\\.0\\.0\\.1:${peerA.port}\\t.*system-id=${A.systemId}.*\\tgsm7=unpacked`, 'm'));
+    assert.ok(!cli.includes(A.password), 'no password in carrier list');
+  });
+
+  it('an update changes only the given fields; the server rebinds with them', { timeout: 30_000 }, async () => {
+    const before = (await api('GET', `/admin/v1/Carriers/${A.name}`)).json;
+    const okBefore = peerA.binds.filter((b) => b.ok).length;
+    const u = await api('POST', `/admin/v1/Carriers/${A.name}`, { form: { Window: '20', Mps: '100' } });
+    assert.equal(u.status, 200, u.text);
+    assert.equal(u.json.window, 20);
+    assert.equal(u.json.mps, 100);
+    for (const k of ['host', 'port', 'system_id', 'system_type', 'bind', 'binds', 'concat', 'gsm7', 'password_set', 'date_created']) {
+      assert.deepEqual(u.json[k], before[k], k);
+    }
+    // The password was kept: the new bind still carries it.
+    const bind = await peerA.waitForBind({ count: okBefore + 1, timeoutMs: 10_000 });
+    assert.equal(bind.password, A.password);
+  });
+
+  it('refuses bad settings with 400 and the Twilio error shape, never echoing a password', async () => {
+    const cases = [
+      [{ Window: '0' }, /Window/], [{ Window: 'ten' }, /Window/], [{ Bind: 'rx' }, /Bind/],
+      [{ Concat: 'both' }, /Concat/], [{ Payload: 'maybe' }, /Payload/], [{ Gsm7: 'septets' }, /Gsm7/],
+      [{ Port: '70000' }, /Port/], [{ Binds: '17' }, /Binds/], [{ SystemId: 'x'.repeat(16) }, /SystemId/],
+      [{ Smpp: 'no-port' }, /Smpp/], [{ Name: 'renamed' }, /Name/],
+    ];
+    for (const [form, re] of cases) {
+      const res = await api('POST', `/admin/v1/Carriers/${A.name}`, { form });
+      assert.equal(res.status, 400, `${JSON.stringify(form)}: ${res.text}`);
+      assert.equal(res.json.code, 21200);
+      assert.match(res.json.message, re);
+    }
+    const secret = 'toolongpassword';
+    const pw = await api('POST', `/admin/v1/Carriers/${A.name}`, { form: { Password: secret } });
+    assert.equal(pw.status, 400);
+    assert.match(pw.json.message, /Password/);
+    assert.ok(!pw.text.includes(secret), 'the refused password is not echoed');
+
+    const noId = await api('POST', '/admin/v1/Carriers', { form: { Name: 'x', Smpp: '127.0.0.1:1' } });
+    assert.equal(noId.status, 400);
+    assert.match(noId.json.message, /SystemId is required/);
+    const noAddr = await api('POST', '/admin/v1/Carriers', { form: { Name: 'x', SystemId: 'x' } });
+    assert.equal(noAddr.status, 400);
+    assert.match(noAddr.json.message, /Smpp/);
+    const badPrefix = await api('POST', `/admin/v1/Carriers/${A.name}/Routes`, { form: { Prefix: '1x' } });
+    assert.equal(badPrefix.status, 400);
+    assert.match(badPrefix.json.message, /Prefix/);
+
+    for (const [m, p] of [['GET', '/admin/v1/Carriers/nope'], ['POST', '/admin/v1/Carriers/nope'],
+      ['DELETE', '/admin/v1/Carriers/nope'], ['GET', '/admin/v1/Carriers/nope/Routes'],
+      ['POST', '/admin/v1/Carriers/nope/Routes'], ['DELETE', `/admin/v1/Carriers/${A.name}/Routes/%2B99`]]) {
+      const res = await api(m, p, { form: m === 'POST' ? { Prefix: '+1', Window: '5' } : undefined });
+      assert.equal(res.status, 404, `${m} ${p}: ${res.text}`);
+      assert.equal(res.json.code, 20404);
+    }
+    // Nothing changed.
+    const after = (await api('GET', `/admin/v1/Carriers/${A.name}`)).json;
+    assert.equal(after.window, 20);
+    assert.equal(after.name, A.name);
+  });
+
+  it('traffic moves to a second carrier when the route does', { timeout: 60_000 }, async () => {
+    const c = await api('POST', '/admin/v1/Carriers', {
+      form: { Name: B.name, Host: '127.0.0.1', Port: String(peerB.port), SystemId: B.systemId, Password: B.password, Bind: 'tx+rx' },
+    });
+    assert.equal(c.status, 201, c.text);
+    assert.deepEqual([c.json.host, c.json.port, c.json.bind], ['127.0.0.1', peerB.port, 'tx+rx']);
+    await peerB.waitForBind({ count: 2, timeoutMs: 10_000 }); // a transmitter and a receiver
+    assert.deepEqual(peerB.binds.filter((b) => b.ok).map((b) => b.mode).sort(), ['rx', 'tx']);
+
+    const r = await api('POST', `/admin/v1/Carriers/${B.name}/Routes`, { form: { Prefix: '+1' } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.priority, 0);
+    const again = await api('POST', `/admin/v1/Carriers/${B.name}/Routes`, { form: { Prefix: '+1', Priority: '1' } });
+    assert.equal(again.status, 200, 'the same (prefix, carrier) is replaced');
+    assert.equal(again.json.priority, 1);
+    const del = await api('DELETE', `/admin/v1/Carriers/${A.name}/Routes/${encodeURIComponent('+1')}`);
+    assert.equal(del.status, 204);
+    assert.equal(del.text, '');
+    const del2 = await api('DELETE', `/admin/v1/Carriers/${A.name}/Routes/%2B1`);
+    assert.equal(del2.status, 404);
+    const routes = await api('GET', '/admin/v1/Routes');
+    assert.deepEqual(routes.json.routes.map((x) => [x.prefix, x.carrier]), [['+1', B.name]]);
+
+    // The engine rereads routes every 2 s: what is sent before that still
+    // goes to carrier a; once one message reached b, every later one does.
+    const deadline = Date.now() + 20_000;
+    let where = 'a';
+    for (let i = 0; where === 'a'; i++) {
+      assert.ok(Date.now() < deadline, 'traffic moved to carrier b within 20 s');
+      const body = `moving ${i} ${Date.now()}`;
+      await client.messages.create({ to: TO, from: acct.from, body });
+      where = await peerWith(body);
+    }
+    for (let i = 0; i < 3; i++) {
+      const body = `moved ${i} ${Date.now()}`;
+      await client.messages.create({ to: TO, from: acct.from, body });
+      assert.equal(await peerWith(body), 'b');
+    }
+  });
+
+  it('deletes carriers with their routes; the server unbinds', { timeout: 30_000 }, async () => {
+    for (const [c, peer] of [[A.name, peerA], [B.name, peerB]]) {
+      const res = await api('DELETE', `/admin/v1/Carriers/${c}`);
+      assert.equal(res.status, 204, res.text);
+      assert.equal((await api('GET', `/admin/v1/Carriers/${c}`)).status, 404);
+      await peer.waitFor(() => peer.sessions.size === 0, { what: `${c}'s binds closed` });
+    }
+    const routes = await api('GET', '/admin/v1/Routes');
+    assert.deepEqual(routes.json.routes, []);
+    const list = await api('GET', '/admin/v1/Carriers');
+    assert.deepEqual(list.json.carriers, []);
+  });
+
+  it('a packed carrier made through the API shows gsm7=packed in carrier list', async () => {
+    const c = await api('POST', '/admin/v1/Carriers', {
+      form: { Name: 'api-packed', Smpp: '127.0.0.1:9', SystemId: 'pk', Gsm7: 'packed', Payload: 'true', Concat: 'sar' },
+    });
+    assert.equal(c.status, 201, c.text);
+    assert.deepEqual([c.json.gsm7, c.json.payload, c.json.concat, c.json.password_set], ['packed', true, 'sar', false]);
+    const again = await api('POST', '/admin/v1/Carriers', { form: { Name: 'api-packed', Smpp: '127.0.0.1:9', SystemId: 'pk2' } });
+    assert.equal(again.status, 200, 'create with an existing Name replaces it');
+    assert.deepEqual([again.json.system_id, again.json.gsm7, again.json.date_created], ['pk2', 'unpacked', c.json.date_created]);
+    assert.equal((await api('POST', '/admin/v1/Carriers/api-packed', { form: { Gsm7: 'packed' } })).json.gsm7, 'packed');
+    const cli = await ctx.server.admin('carrier', 'list');
+    assert.match(cli, /^api-packed\t127\.0\.0\.1:9\t.*\tgsm7=packed$/m);
+    assert.equal((await api('DELETE', '/admin/v1/Carriers/api-packed')).status, 204);
+  });
+
+  it('a wrong or missing operator token gets 401', async () => {
+    for (const auth of [undefined, ['operator', 'wrong'], ['operator', ''], ['operator', token.toUpperCase()],
+      ['Operator', token], ['operator', `${token}x`]]) {
+      const res = await ctx.server.raw('GET', '/admin/v1/Carriers', { auth });
+      assert.equal(res.status, 401, `${JSON.stringify(auth?.[0])}: ${res.text}`);
+      assert.equal(res.json.code, 20003);
+    }
+  });
+
+  it('account and API key credentials on /admin/v1 get 403', async () => {
+    const key = await client.api.v2010.accounts(acct.sid).newKeys.create({ friendlyName: 'not an operator' });
+    for (const auth of [[acct.sid, acct.auth_token], [key.sid, key.secret]]) {
+      for (const [m, p] of [['GET', '/admin/v1/Carriers'], ['GET', '/admin/v1/Routes'],
+        ['POST', '/admin/v1/Carriers'], ['DELETE', '/admin/v1/Carriers/x']]) {
+        const res = await ctx.server.raw(m, p, { auth, form: m === 'POST' ? { Name: 'evil', Smpp: '127.0.0.1:1', SystemId: 'e' } : undefined });
+        assert.equal(res.status, 403, `${m} ${p}: ${res.text}`);
+        assert.equal(res.json.code, 20003);
+      }
+    }
+    assert.deepEqual((await api('GET', '/admin/v1/Carriers')).json.carriers.map((x) => x.name), [], 'nothing was created');
+  });
+
+  it('the operator credential opens no customer data: 401, as an unknown credential', async () => {
+    const body = `customer secret ${Date.now()}`;
+    await client.messages.create({ to: TO, from: acct.from, body });
+    const paths = [
+      ['GET', '/2010-04-01/Accounts.json'],
+      ['GET', `/2010-04-01/Accounts/${acct.sid}.json`],
+      ['GET', `/2010-04-01/Accounts/${acct.sid}/Messages.json`],
+      ['POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`],
+      ['GET', `/2010-04-01/Accounts/${acct.sid}/IncomingPhoneNumbers.json`],
+      ['GET', `/2010-04-01/Accounts/${acct.sid}/Keys.json`],
+    ];
+    for (const [m, p] of paths) {
+      const form = m === 'POST' ? { To: TO, From: acct.from, Body: 'sent by the operator' } : undefined;
+      const asOperator = await ctx.server.raw(m, p, { auth: ['operator', token], form });
+      const asUnknown = await ctx.server.raw(m, p, { auth: [acct.sid, 'f'.repeat(32)], form });
+      assert.equal(asOperator.status, 401, `${m} ${p}: ${asOperator.text}`);
+      assert.equal(asOperator.text, asUnknown.text, `${m} ${p}: the same answer as an unknown credential`);
+      assert.ok(!asOperator.text.includes(body) && !asOperator.text.includes(acct.from));
+    }
+    const mine = await client.messages.list({ pageSize: 100 });
+    assert.ok(mine.some((x) => x.body === body));
+    assert.ok(!mine.some((x) => x.body === 'sent by the operator'), 'the operator sent nothing');
+  });
+
+  it('a new token replaces the old one in the running server', async () => {
+    const old = token;
+    token = await newToken();
+    assert.notEqual(token, old);
+    assert.equal((await ctx.server.raw('GET', '/admin/v1/Routes', { auth: ['operator', old] })).status, 401);
+    assert.equal((await api('GET', '/admin/v1/Routes')).status, 200);
+  });
+});
