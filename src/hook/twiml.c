@@ -23,9 +23,8 @@
 
 /* ---- Strings -------------------------------------------------------------- */
 
-static bool is_space(unsigned char c) {
-  return c <= 0x20;
-}
+/* XML's whitespace; no other byte below 0x21 can appear in XML text. */
+static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 static bool all_space(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -34,7 +33,7 @@ static bool all_space(const char *s, size_t n) {
 }
 
 /* Copies `n` bytes of `s` into the arena without leading and trailing
- * whitespace (XML allows only space, tab, CR and LF below 0x21). */
+ * whitespace. */
 static char *trimmed(pp_arena_t *a, const char *s, size_t n) {
   while (n && is_space((unsigned char)*s)) s++, n--;
   while (n && is_space((unsigned char)s[n - 1])) n--;

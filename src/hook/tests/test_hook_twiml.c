@@ -190,6 +190,10 @@ static void test_not_twiml(void) {
   refused("<?xml version='1.0' encoding='windows-1252'?><Response/>", PP_ERR_TWIML_PARSE,
           "encoding");
   check_refused("<Response><Message>a\0b</Message></Response>", 42, PP_ERR_TWIML_PARSE, NULL);
+  /* Only space, tab, CR and LF make an empty reply; other control bytes do
+   * not. */
+  refused("\x01", PP_ERR_TWIML_PARSE, "line 1");
+  check_refused("\0", 1, PP_ERR_TWIML_PARSE, NULL);
 }
 
 static void test_doctype(void) {
