@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -24,7 +24,9 @@
 /* ---- Strings -------------------------------------------------------------- */
 
 /* XML's whitespace; no other byte below 0x21 can appear in XML text. */
-static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static bool all_space(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)

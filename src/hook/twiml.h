@@ -75,8 +75,8 @@ typedef struct {
 pp_err_t pp_twiml_content_type(const char *content_type, pp_twiml_ct_t *kind);
 
 /* pp_twiml_parse reads `len` bytes of TwiML into *out (everything in
- * `arena`).  Input that is empty or only whitespace is a reply with no
- * verbs.  Errors:
+ * `arena`).  Input that is empty or only XML whitespace (space, tab, CR,
+ * LF) is a reply with no verbs.  Errors:
  *   PP_ERR_TWIML_PARSE (12100): more than PP_TWIML_MAX_INPUT bytes, not
  *     well-formed XML, an encoding expat does not know, a DOCTYPE (refused,
  *     so there are no entities to expand), a root other than <Response>,
@@ -89,7 +89,7 @@ pp_err_t pp_twiml_content_type(const char *content_type, pp_twiml_ct_t *kind);
 pp_err_t pp_twiml_parse(const char *xml, size_t len, pp_arena_t *arena, pp_twiml_t *out, char *why);
 
 /* pp_twiml_parse_text reads a text/plain reply: its trimmed text as one
- * <Message> with no attributes, or no verbs when it is only whitespace.
+ * <Message> with no attributes, or no verbs when it is only XML whitespace.
  * Errors: PP_ERR_TWIML_PARSE (more than PP_TWIML_MAX_INPUT bytes, or not
  * valid UTF-8), PP_ERR_BODY_TOO_LONG, PP_ERR_NOMEM; `why` as above. */
 pp_err_t pp_twiml_parse_text(const char *text, size_t len, pp_arena_t *arena, pp_twiml_t *out,
