@@ -5,7 +5,10 @@
 
 /* X(name, http_status, twilio_code, message)
  * Append only: values are stable numbers.  `message` is a printf format that
- * takes at most one string argument (the context detail), or none. */
+ * takes at most one string argument (the context detail), or none.
+ * The PP_ERR_HOOK_* and TwiML rows from PP_ERR_HOOK_RETRIEVAL on are webhook
+ * outcomes recorded as alerts, not answers to an API request; their status
+ * 502 ("the customer's server answered badly") is never sent to anyone. */
 #define PP_ERR_TABLE(X)                                                        \
   X(PP_OK, 200, 0, "OK")                                                       \
   X(PP_ERR_NOMEM, 500, 0, "Out of memory")                                     \
@@ -66,7 +69,7 @@
   X(PP_ERR_NUMBER_INVALID, 400, 21421, "PhoneNumber is invalid: %s")           \
   X(PP_ERR_NUMBER_TAKEN, 400, 21422, "PhoneNumber is not available: %s")       \
   X(PP_ERR_URL_INVALID, 400, 21502, "Invalid url: %s")                         \
-  X(PP_ERR_HTTP_METHOD, 400, 21200, "Invalid method, use GET or POST: %s")   \
+  X(PP_ERR_HTTP_METHOD, 400, 21200, "Invalid method, use GET or POST: %s")     \
   X(PP_ERR_PARAM_MISSING, 400, 20001,                                          \
     "Missing required parameter %s in the post body")                          \
   X(PP_ERR_SERVICE_NOT_FOUND, 400, 21701,                                      \
@@ -77,7 +80,22 @@
     "PhoneNumberSid %s is not a phone number of this account.")                \
   X(PP_ERR_SENDER_IN_SERVICE, 400, 21712,                                      \
     "Phone Number %s is already associated with a Messaging Service.")         \
-  X(PP_ERR_USECASE, 400, 21713, "Messaging Service Use Case is invalid: %s")
+  X(PP_ERR_USECASE, 400, 21713, "Messaging Service Use Case is invalid: %s")   \
+  X(PP_ERR_HOOK_RETRIEVAL, 502, 11200, "HTTP retrieval failure: %s")           \
+  X(PP_ERR_HOOK_CONNECT, 502, 11205, "HTTP connection failure: %s")            \
+  X(PP_ERR_HOOK_PROTOCOL, 502, 11206, "HTTP protocol violation: %s")           \
+  X(PP_ERR_HOOK_HOST, 502, 11210, "HTTP bad host name: %s")                    \
+  X(PP_ERR_HOOK_REDIRECTS, 502, 11215, "HTTP too many redirects: %s")          \
+  X(PP_ERR_HOOK_CERT, 502, 11237, "Certificate invalid: %s")                   \
+  X(PP_ERR_HOOK_ADDR_REFUSED, 502, 11200,                                      \
+    "HTTP retrieval failure: the webhook address %s is not allowed")           \
+  X(PP_ERR_TWIML_PARSE, 502, 12100, "Document parse failure: %s")              \
+  X(PP_ERR_TWIML_SCHEMA, 502, 12200, "Schema validation warning: %s")          \
+  X(PP_ERR_TWIML_CONTENT_TYPE, 502, 12300, "Invalid Content-Type: %s")         \
+  X(PP_ERR_REPLY_RATE, 429, 14107, "SMS send rate limit exceeded: %s")         \
+  X(PP_ERR_TWIML_MESSAGE_LIMIT, 502, 14109,                                    \
+    "TwiML Reply message limit exceeded: %s")                                  \
+  X(PP_ERR_TWIML_VERB, 502, 14110, "Invalid Verb for Message Reply: %s")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,
