@@ -109,22 +109,12 @@ fi
 # Stops pid $1 (our child) with SIGTERM, waits up to $2 s, then SIGKILL.
 # Returns 1 if it had to be killed.
 stop_pid() {
-  local pid=$1 limit=$2 st killed=0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq $((limit * 10))); do
-    st=$(ps -o stat= -p "$pid" 2>/dev/null || true)
-    [[ -z $st || $st == Z* ]] && break
-    sleep 0.1
-  done
-  st=$(ps -o stat= -p "$pid" 2>/dev/null || true)
-  if [[ -n $st && $st != Z* ]]; then kill -KILL "$pid" 2>/dev/null || true; killed=1; fi
-  wait "$pid" 2>/dev/null || true
-  forget "$pid"
-  return $killed
+  kill -TERM "$1" 2>/dev/null || true
+  wait_exit "$1" "$2"
 }
 
 USED_PORTS=" "
-free_port() { # VAR: a port nothing listens on and this script has not handed out
+take_port() { # VAR: a port nothing listens on and this script has not handed out
   local p
   for _ in $(seq 200); do
     p=$((20000 + RANDOM % 40000))
@@ -191,7 +181,7 @@ sum3() { awk '{s += $3} END {printf "%.2f", s}'; }
 # ---- the SMSC --------------------------------------------------------------
 SMSC_PID=""; SMSC_PORT=""; SMSC_CTL=""
 start_smsc() { # log
-  free_port SMSC_PORT; free_port SMSC_CTL
+  take_port SMSC_PORT; take_port SMSC_CTL
   "$BIN" smsc --listen "127.0.0.1:$SMSC_PORT" --system-id probe --password pw \
     --dlr-delay-ms 0 --control "127.0.0.1:$SMSC_CTL" 2>"$1" &
   SMSC_PID=$!
@@ -250,7 +240,7 @@ BB_PID=""; SB_PID=""; DLR_PID=""; DLR_PORT=""; SENDSMS_PORT=""; KDIR=""
 start_kannel() { # dir
   KDIR=$1
   local admin box
-  free_port admin; free_port box; free_port SENDSMS_PORT; free_port DLR_PORT
+  take_port admin; take_port box; take_port SENDSMS_PORT; take_port DLR_PORT
   mkdir -p "$KDIR/kannel-run"
   # the tested config; only ports (and the window knob) change
   sed -E -e "s/^(admin-port *= *).*/\1$admin/" \

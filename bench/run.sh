@@ -75,35 +75,6 @@ fi
 PROBE=""         # the perf uprobe we added, if any
 bench_on_exit() { [[ -z $PROBE ]] || perf probe -q -d "$PROBE" 2>/dev/null; }
 
-# Waits up to $2 seconds for pid $1 (our child) to exit; then reaps it.
-# Sets WAIT_SECS to the seconds it took; returns 1 if it had to be killed.
-WAIT_SECS=0
-wait_exit() {
-  local pid=$1 limit=$2 t0 st
-  t0=$(date +%s.%N)
-  for _ in $(seq $((limit * 10))); do
-    st=$(ps -o stat= -p "$pid" 2>/dev/null || true)
-    [[ -z $st || $st == Z* ]] && break
-    sleep 0.1
-  done
-  st=$(ps -o stat= -p "$pid" 2>/dev/null || true)
-  local killed=0
-  if [[ -n $st && $st != Z* ]]; then kill -KILL "$pid" 2>/dev/null || true; killed=1; fi
-  wait "$pid" 2>/dev/null || true
-  forget "$pid"
-  WAIT_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
-  return $killed
-}
-
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 40000))
-    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-  die "no free port"
-}
-
 # ---- CPU accounting --------------------------------------------------------
 # Snapshot: per thread "pid/tid comm utime+stime" of the given pids, and the
 # machine's busy/total ticks.

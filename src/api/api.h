@@ -252,6 +252,9 @@ pp_err_t pp_api_carrier_route_create(pp_api_req_t *r); /* params: Name */
 pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r); /* params: Name, Prefix */
 pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing order */
 
+pp_err_t pp_api_alert_list(pp_api_req_t *r);       /* the principal's account */
+pp_err_t pp_api_alert_fetch(pp_api_req_t *r);      /* params: Sid */
+
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 
 /* Parsed PageSize / Page / PageToken of a list request. */

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "engine/engine.h"
+#include "engine/webhooks.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -76,7 +77,11 @@ static void serve_usage(FILE *f) {
   fputs("usage: pipit serve [--config FILE] [--listen HOST:PORT] [--public-url URL]\n"
         "                   [--data DIR] [--store URL] [--http-threads N]\n"
         "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
-        "                   [--enquire-link-ms N]\n"
+        "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
+        "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
+        "                   [--webhook-retry-s N]\n"
+        "Webhooks to private, loopback and link-local addresses are refused unless\n"
+        "--webhook-allow lists them (for development and tests).\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
@@ -177,9 +182,26 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
+  pp_hooks_t *hooks = NULL;
+  pp_hooks_opts_t wo = {.store = store,
+                        .allow = cfg.webhook_allow,
+                        .timeout_ms = (unsigned)cfg.webhook_timeout_ms,
+                        .backoff_ms = (unsigned)cfg.webhook_backoff_ms,
+                        .max_age_s = (unsigned)cfg.webhook_retry_s};
+  e = pp_hooks_start(&wo, &hooks);
+  if (e) {
+    pp_log_error("serve", "cannot start the webhook dispatcher: %s%s", pp_err_name(e),
+                 e == PP_ERR_INVALID_PARAM ? " (--webhook-allow takes CIDR[,CIDR...])" : "");
+    pp_engine_stop(engine);
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
+
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
+    pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
     pp_store_free(store);
@@ -198,6 +220,7 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
+  pp_hooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);
   pp_store_free(store);

@@ -17,6 +17,9 @@ void pp_config_defaults(pp_config_t *c) {
   c->body_cap = 1 << 20;
   c->log_level = PP_LOG_INFO;
   c->enquire_link_ms = 30000;
+  c->webhook_timeout_ms = 15000;
+  c->webhook_backoff_ms = 1000;
+  c->webhook_retry_s = 86400;
 }
 
 static int copy(char *dst, size_t size, const char *v) {
@@ -65,6 +68,17 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "enquire-link-ms") == 0) {
     bad = parse_long(v, 100, 3600000, &n);
     if (!bad) c->enquire_link_ms = (int)n;
+  } else if (strcmp(name, "webhook-allow") == 0) {
+    bad = copy(c->webhook_allow, sizeof c->webhook_allow, v); /* checked when used */
+  } else if (strcmp(name, "webhook-timeout-ms") == 0) {
+    bad = parse_long(v, 100, 600000, &n);
+    if (!bad) c->webhook_timeout_ms = (int)n;
+  } else if (strcmp(name, "webhook-backoff-ms") == 0) {
+    bad = parse_long(v, 10, 3600000, &n);
+    if (!bad) c->webhook_backoff_ms = (int)n;
+  } else if (strcmp(name, "webhook-retry-s") == 0) {
+    bad = parse_long(v, 1, 30 * 86400, &n);
+    if (!bad) c->webhook_retry_s = (int)n;
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
@@ -120,7 +134,11 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_HTTP_THREADS", "http-threads"},
                                  {"PIPIT_BODY_CAP", "body-cap"},
                                  {"PIPIT_LOG_LEVEL", "log-level"},
-                                 {"PIPIT_ENQUIRE_LINK_MS", "enquire-link-ms"}};
+                                 {"PIPIT_ENQUIRE_LINK_MS", "enquire-link-ms"},
+                                 {"PIPIT_WEBHOOK_ALLOW", "webhook-allow"},
+                                 {"PIPIT_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms"},
+                                 {"PIPIT_WEBHOOK_BACKOFF_MS", "webhook-backoff-ms"},
+                                 {"PIPIT_WEBHOOK_RETRY_S", "webhook-retry-s"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);
     if (v && *v) {

@@ -15,6 +15,10 @@ typedef struct {
   long body_cap;         /* request body cap in bytes */
   int log_level;         /* pp_log_level_t */
   int enquire_link_ms;   /* SMPP keep-alive interval for carrier binds */
+  char webhook_allow[512]; /* CIDRs webhooks may reach although private ("" none) */
+  int webhook_timeout_ms;  /* per webhook request: 15000 */
+  int webhook_backoff_ms;  /* first retry after about this: 1000 */
+  int webhook_retry_s;     /* keep retrying this long after the change: 86400 */
 } pp_config_t;
 
 /* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
@@ -22,7 +26,9 @@ typedef struct {
 void pp_config_defaults(pp_config_t *c);
 
 /* pp_config_set applies one setting by name ("listen", "public-url", "data",
- * "store", "http-threads", "body-cap", "log-level", "enquire-link-ms").  Returns
+ * "store", "http-threads", "body-cap", "log-level", "enquire-link-ms",
+ * "webhook-allow", "webhook-timeout-ms", "webhook-backoff-ms",
+ * "webhook-retry-s").  Returns
  * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
  * NULL, size 128) says which. */
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);
@@ -33,7 +39,8 @@ pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
 
 /* pp_config_load_env applies PIPIT_LISTEN, PIPIT_PUBLIC_URL, PIPIT_DATA,
  * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL,
- * PIPIT_ENQUIRE_LINK_MS. */
+ * PIPIT_ENQUIRE_LINK_MS, PIPIT_WEBHOOK_ALLOW, PIPIT_WEBHOOK_TIMEOUT_MS,
+ * PIPIT_WEBHOOK_BACKOFF_MS, PIPIT_WEBHOOK_RETRY_S. */
 pp_err_t pp_config_load_env(pp_config_t *c, char *why);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef PP_CORE_ERR_H
 #define PP_CORE_ERR_H
 
+#include <stddef.h>
+
 /* X(name, http_status, twilio_code, message)
  * Append only: values are stable numbers.  `message` is a printf format that
  * takes at most one string argument (the context detail), or none.
@@ -118,5 +120,10 @@ int pp_err_twilio_code(pp_err_t e);
 /* pp_err_format returns the message format for `e` (a printf format that
  * takes at most one %s). */
 const char *pp_err_format(pp_err_t e);
+
+/* pp_err_message writes `e`'s message with `detail` in its %s (or after a
+ * colon when it has none; never for internal and store errors) into `out`
+ * (`cap` bytes, truncated, NUL-terminated). */
+void pp_err_message(pp_err_t e, const char *detail, char *out, size_t cap);
 
 #endif

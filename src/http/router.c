@@ -64,6 +64,8 @@ const pp_route_t pp_routes[] = {
      "service_numbers_fetch", false},
     {PP_DELETE, "/messaging/v1/Services/{}/PhoneNumbers/{}", pp_api_service_number_delete,
      "service_numbers_delete", false},
+    {PP_GET, "/monitor/v1/Alerts", pp_api_alert_list, "alerts_list", false},
+    {PP_GET, "/monitor/v1/Alerts/{}", pp_api_alert_fetch, "alerts_fetch", false},
 };
 const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
 

@@ -50,15 +50,7 @@ void pp_http_error_json(pp_buf_t *b, pp_err_t e, const char *detail) {
   int code = pp_err_twilio_code(e);
   if (!code) code = status;
   char msg[1024];
-  const char *fmt = pp_err_format(e);
-  const char *hole = strstr(fmt, "%s");
-  if (hole) /* the table's formats take at most one %s: splice it by hand */
-    snprintf(msg, sizeof msg, "%.*s%s%s", (int)(hole - fmt), fmt, detail ? detail : "",
-             hole + 2);
-  else if (detail && e != PP_ERR_INTERNAL && e != PP_ERR_STORE)
-    snprintf(msg, sizeof msg, "%s: %s", fmt, detail);
-  else
-    snprintf(msg, sizeof msg, "%s", fmt);
+  pp_err_message(e, detail, msg, sizeof msg);
   pp_jw_t w;
   pp_jw_init(&w, b);
   pp_jw_obj_begin(&w);
