@@ -376,7 +376,7 @@ static pp_err_t carrier_written(pp_api_req_t *r) {
   if (r->write.result) return r->write.result;
   pp_log_info("admin", "the operator %s carrier %s", st->created ? "created" : "changed",
               st->c.name);
-  pp_carrier_t *c;
+  pp_carrier_t *c = NULL;
   pp_err_t e = carrier_find(r, st->c.name, &c); /* as stored: date_created of a replaced one */
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path); /* removed meanwhile */
   return e ? e : respond_carrier(r, st->created ? 201 : 200, c);
@@ -425,10 +425,10 @@ pp_err_t pp_api_carrier_create(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_carrier_update(pp_api_req_t *r) {
-  const char *name;
+  const char *name = NULL;
   admin_state_t *st = state_new(r);
   if (!st) return PP_ERR_NOMEM;
-  pp_carrier_t *c;
+  pp_carrier_t *c = NULL;
   pp_err_t e = path_carrier(r, &name, &c);
   if (e) return e;
   st->c = *c;
@@ -441,8 +441,8 @@ pp_err_t pp_api_carrier_update(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_carrier_fetch(pp_api_req_t *r) {
-  const char *name;
-  pp_carrier_t *c;
+  const char *name = NULL;
+  pp_carrier_t *c = NULL;
   pp_err_t e = path_carrier(r, &name, &c);
   return e ? e : respond_carrier(r, 200, c);
 }
@@ -523,7 +523,7 @@ static pp_err_t respond_routes(pp_api_req_t *r, const char *carrier) {
 
 /* The name of the path's carrier, which must exist. */
 static pp_err_t path_carrier_name(pp_api_req_t *r, const char **name) {
-  pp_carrier_t *c;
+  pp_carrier_t *c = NULL;
   pp_err_t e = path_carrier(r, name, &c);
   if (!e) sodium_memzero(c->password, sizeof c->password);
   return e;
@@ -532,7 +532,7 @@ static pp_err_t path_carrier_name(pp_api_req_t *r, const char **name) {
 pp_err_t pp_api_route_list(pp_api_req_t *r) { return respond_routes(r, NULL); }
 
 pp_err_t pp_api_carrier_route_list(pp_api_req_t *r) {
-  const char *name;
+  const char *name = NULL;
   pp_err_t e = path_carrier_name(r, &name);
   return e ? e : respond_routes(r, name);
 }
@@ -558,7 +558,7 @@ static pp_err_t route_written(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_carrier_route_create(pp_api_req_t *r) {
-  const char *name;
+  const char *name = NULL;
   pp_err_t e = path_carrier_name(r, &name);
   if (e) return e;
   admin_state_t *st = state_new(r);
