@@ -54,7 +54,9 @@ run: build-release
 	trap 'kill $$smsc 2>/dev/null' EXIT INT TERM; \
 	./build/release/pipit serve --data $(DATA) --listen $(LISTEN)
 
-test: build-asan npm-deps
+# The release build too, so `make run` cannot break unnoticed (-O3 finds
+# warnings the asan build does not).
+test: build-asan build-release npm-deps
 	ctest --preset asan
 
 bench: build-release
