@@ -58,7 +58,7 @@ typedef struct req {
   char refused_addr[64];
   char errbuf[CURL_ERROR_SIZE];
   pp_write_t w;
-  pp_alert_t alert;
+  pp_alert_t alert, reply_alert;
   struct req *prev, *next; /* in flight: the dispatcher's list */
 } req_t;
 
@@ -97,10 +97,10 @@ static void submit_result(req_t *q) {
   }
 }
 
-/* Fills q's alert for error `e` with `detail`; the request and, when there
- * was one, the answer go with it. */
-static void set_alert(req_t *q, pp_err_t e, const char *detail, long status) {
-  pp_alert_t *al = &q->alert;
+/* Fills `al` for error `e` with `detail`; the request and, when there was
+ * one, the answer go with it.  Returns al. */
+static pp_alert_t *make_alert(req_t *q, pp_alert_t *al, pp_err_t e, const char *detail,
+                              long status) {
   memset(al, 0, sizeof *al);
   pp_sid_new(al->sid, "NO");
   memcpy(al->account_sid, q->hook.account_sid, sizeof al->account_sid);
@@ -129,7 +129,12 @@ static void set_alert(req_t *q, pp_err_t e, const char *detail, long status) {
   al->resource_sid = q->hook.message_sid;
   al->service_sid = q->msg.messaging_service_sid[0] ? q->msg.messaging_service_sid : NULL;
   al->date_created = pp_clock_now();
-  q->w.u.hook_result.alert = al;
+  return al;
+}
+
+/* The request's alert: error `e` with `detail`. */
+static void set_alert(req_t *q, pp_err_t e, const char *detail, long status) {
+  q->w.u.hook_result.alert = make_alert(q, &q->alert, e, detail, status);
 }
 
 /* Transient failure: try again later, unless the retry period is over. */
@@ -188,7 +193,6 @@ static const char *join_media(req_t *q, const pp_twiml_verb_t *v) {
 /* An inbound request was answered 2xx: its TwiML's <Message>s become
  * outbound-reply messages, its <Redirect> a follow-up request. */
 static void take_twiml(req_t *q, long status) {
-  pp_hooks_t *hk = q->hk;
   pp_hook_result_t *hr = &q->w.u.hook_result;
   hr->outcome = PP_HOOK_DONE;
   if (strcmp(q->hook.kind, "inbound") != 0) return;
@@ -215,15 +219,12 @@ static void take_twiml(req_t *q, long status) {
   pp_message_t *replies = nmsg ? pp_arena_alloc(&q->arena, nmsg * sizeof *replies) : NULL;
   if (nmsg && !replies) return;
   const char *me = q->msg.to, *them = q->msg.from;
-  int64_t recent = 0;
-  if (nmsg &&
-      pp_store_message_count_between(hk->o.store, q->hook.account_sid, me, them,
-                                     "outbound-reply", pp_clock_now() - REPLY_WINDOW_S,
-                                     &recent) == PP_OK &&
-      recent + (int64_t)nmsg > REPLY_MAX) {
-    set_alert(q, PP_ERR_REPLY_RATE, "replies between these numbers", status);
-    nmsg = 0; /* a reply loop: nothing is sent */
-  }
+  /* The loop guard is counted in the store's transaction, so replies to
+   * requests answered at the same time are all counted. */
+  hr->reply_max = REPLY_MAX;
+  hr->reply_since = pp_clock_now() - REPLY_WINDOW_S;
+  hr->reply_alert = make_alert(q, &q->reply_alert, PP_ERR_REPLY_RATE,
+                               "replies between these numbers", status);
   size_t k = 0;
   int64_t now = pp_clock_now();
   for (size_t i = 0; i < doc.n; i++) {

@@ -218,11 +218,6 @@ pp_err_t pp_store_alert_list(pp_store_t *s, pp_arena_t *a, const pp_alert_filter
                              pp_alert_t **rows, size_t *n, bool *more) {
   return s->be_ops->alert_list(s->be, a, f, rows, n, more);
 }
-pp_err_t pp_store_message_count_between(pp_store_t *s, const char *account_sid,
-                                        const char *from, const char *to,
-                                        const char *direction, int64_t since, int64_t *out) {
-  return s->be_ops->message_count_between(s->be, account_sid, from, to, direction, since, out);
-}
 pp_err_t pp_store_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                               const char *sid, pp_service_t *out) {
   return s->be_ops->service_get(s->be, a, account_sid, sid, out);

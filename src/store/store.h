@@ -310,6 +310,14 @@ typedef struct {
   int64_t next_attempt_ms;  /* PP_HOOK_RETRY */
   pp_message_t *replies;    /* PP_HOOK_DONE: messages to insert (TwiML <Message>) */
   size_t nreplies;
+  /* Reply loop guard: a reply is not inserted when `reply_max` replies
+   * (direction outbound-reply) between its two numbers were created since
+   * `reply_since` (Unix seconds); then `reply_alert` is recorded (once) and
+   * `replies_refused` counts the replies left out (out).  0: no guard. */
+  int reply_max;
+  int64_t reply_since;
+  pp_alert_t *reply_alert;
+  size_t replies_refused;
   const char *redirect_url; /* PP_HOOK_DONE: a follow-up request (TwiML <Redirect>) */
   const char *redirect_method;
   pp_alert_t *alert;        /* recorded with any outcome; NULL for none */
@@ -450,11 +458,6 @@ struct pp_store_backend {
                         pp_alert_t *out);
   pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f,
                          pp_alert_t **rows, size_t *n, bool *more);
-  /* Messages of `direction` from `from` to `to` in the account created at
-   * or after `since` (Unix seconds). */
-  pp_err_t (*message_count_between)(void *be, const char *account_sid, const char *from,
-                                    const char *to, const char *direction, int64_t since,
-                                    int64_t *out);
   /* Messaging Services and their sender pools, always within one account. */
   pp_err_t (*service_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
                           pp_service_t *out);
@@ -526,9 +529,6 @@ pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_si
                             const char *sid, pp_alert_t *out);
 pp_err_t pp_store_alert_list(pp_store_t *s, pp_arena_t *a, const pp_alert_filter_t *f,
                              pp_alert_t **rows, size_t *n, bool *more);
-pp_err_t pp_store_message_count_between(pp_store_t *s, const char *account_sid,
-                                        const char *from, const char *to,
-                                        const char *direction, int64_t since, int64_t *out);
 /* pp_store_message_count counts every message (for tests and metrics). */
 pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
 

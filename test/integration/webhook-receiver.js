@@ -67,7 +67,7 @@ export class Receiver {
       if (!valid) this.invalid.push(rec);
       let answer;
       try { answer = this.respond(rec) ?? {}; } catch (e) { answer = { status: 500, body: String(e) }; }
-      res.writeHead(answer.status ?? 200, { 'Content-Type': answer.type ?? 'text/plain' });
+      res.writeHead(answer.status ?? 200, { 'Content-Type': answer.type ?? 'text/plain', ...answer.headers });
       res.end(answer.body ?? '');
       for (const w of this.waiters) w();
     });

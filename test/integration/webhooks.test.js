@@ -155,6 +155,62 @@ describe('webhooks', () => {
     assert.ok(alerts.some((a) => a.errorCode === '12300' || a.errorCode === '12100'), `alert for the non-TwiML answer: ${JSON.stringify(alerts.map((a) => a.errorCode))}`);
   });
 
+  it('SmsMethod GET puts the parameters in the query, signed over the full URL', { timeout: 30_000 }, async () => {
+    const [pn] = await client.incomingPhoneNumbers.list({ phoneNumber: acct.from });
+    await client.incomingPhoneNumbers(pn.sid).update({ smsUrl: rx.url('/get?source=pipit'), smsMethod: 'GET' });
+    rx.respond = () => ({ type: 'text/xml', body: '<Response/>' });
+    const text = `get me ${Date.now()}`;
+    await peer.injectMo({ from: HANDSET, to: acct.from, text });
+    const req = await rx.waitFor((reqs) => reqs.find((r) => r.path === '/get' && r.params.Body === text));
+    assert.equal(req.method, 'GET');
+    assert.equal(req.params.source, 'pipit', 'the URL\'s own query is kept');
+    assert.equal(req.params.From, HANDSET);
+    assert.equal(req.valid, true);
+    await client.incomingPhoneNumbers(pn.sid).update({ smsUrl: rx.url('/sms'), smsMethod: 'POST' });
+  });
+
+  it('a Messaging Service\'s InboundRequestUrl takes inbound messages of its numbers', { timeout: 30_000 }, async () => {
+    const svc = await client.messaging.v1.services.create({ friendlyName: 'Inbound svc', inboundRequestUrl: rx.url('/svc-in') });
+    const [pn] = await client.incomingPhoneNumbers.list({ phoneNumber: acct.from });
+    await client.messaging.v1.services(svc.sid).phoneNumbers.create({ phoneNumberSid: pn.sid });
+    rx.respond = () => ({ status: 200, type: 'text/xml', body: '<Response/>' });
+    const text = `to the service ${Date.now()}`;
+    await peer.injectMo({ from: HANDSET, to: acct.from, text });
+    const req = await rx.waitFor((reqs) => reqs.find((r) => r.params.Body === text));
+    assert.equal(req.path, '/svc-in');
+    assert.equal(req.valid, true);
+    await client.messaging.v1.services(svc.sid).remove();
+  });
+
+  it('a reply loop is cut after 15 replies in 30 s between two numbers (14107)', { timeout: 60_000 }, async () => {
+    rx.respond = (req) => (req.path === '/sms' ? { type: 'text/xml', body: '<Response><Message>auto</Message></Response>' } : { status: 204 });
+    const loopy = '+15557659999';
+    const tag = Date.now();
+    for (let i = 0; i < 17; i++) await peer.injectMo({ from: loopy, to: acct.from, text: `loop ${tag} ${i}` });
+    await rx.waitFor((reqs) => reqs.filter((r) => r.path === '/sms' && r.params.Body.startsWith(`loop ${tag}`)).length === 17);
+    let alerts = [];
+    for (let t = 0; t < 100 && !alerts.some((a) => a.errorCode === '14107'); t++) {
+      await delay(100);
+      alerts = await client.monitor.v1.alerts.list();
+    }
+    assert.ok(alerts.some((a) => a.errorCode === '14107'), 'a 14107 alert');
+    const replies = (await client.messages.list({ to: loopy, pageSize: 100 })).filter((m) => m.direction === 'outbound-reply');
+    assert.equal(replies.length, 15, 'replies stop at 15');
+  });
+
+  it('a redirect to a private address is refused (checked on every connection)', { timeout: 30_000 }, async () => {
+    rx.respond = (req) => (req.path === '/hop' ? { status: 302, type: 'text/plain', body: '', headers: { Location: 'http://169.254.169.254/latest/meta-data' } } : { status: 204 });
+    const m = await client.messages.create({ to: TO, from: acct.from, body: 'redirected', statusCallback: rx.url('/hop') });
+    let alert;
+    for (let t = 0; t < 100 && !alert; t++) {
+      await delay(100);
+      alert = (await client.monitor.v1.alerts.list()).find((a) => a.resourceSid === m.sid);
+    }
+    assert.ok(alert, 'an alert for the refused redirect');
+    assert.equal(alert.errorCode, '11200');
+    assert.match(decodeURIComponent(alert.alertText.replace(/\+/g, ' ')), /169\.254\.169\.254/);
+  });
+
   it('the receiver down, then pipit serve killed: every callback arrives once per token', { timeout: 120_000 }, async () => {
     peer.autoReceipt = { stat: 'DELIVRD', delayMs: 20 };
     rx.respond = () => ({ status: 200 });

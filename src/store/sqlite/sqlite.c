@@ -836,6 +836,26 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
   return e;
 }
 
+/* Messages of `direction` from `from` to `to` created since `since`. */
+static pp_err_t count_between(conn_t *c, const char *account_sid, const char *from,
+                              const char *to, const char *direction, int64_t since,
+                              int64_t *out) {
+  sqlite3_stmt *st = c->st[S_MSG_BETWEEN];
+  bind_text(st, 1, account_sid);
+  bind_text(st, 2, from);
+  bind_text(st, 3, to);
+  bind_text(st, 4, direction);
+  sqlite3_bind_int64(st, 5, since);
+  pp_err_t e = PP_OK;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    *out = sqlite3_column_int64(st, 0);
+  else
+    e = db_err(c->db, "count between");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return e;
+}
+
 static pp_err_t insert_alert(conn_t *c, pp_alert_t *al) {
   sqlite3_stmt *st = c->st[S_ALERT_INS];
   bind_text(st, 1, al->sid);
@@ -868,9 +888,23 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
     sqlite3_bind_int64(st, 2, hr->next_attempt_ms);
     return result_of(c->db, step_done(st), 1);
   }
+  hr->replies_refused = 0;
   if (hr->outcome == PP_HOOK_DONE) {
-    for (size_t i = 0; i < hr->nreplies; i++)
-      if ((e = insert_message(c, &hr->replies[i]))) return e;
+    for (size_t i = 0; i < hr->nreplies; i++) {
+      pp_message_t *m = &hr->replies[i];
+      int64_t recent = 0;
+      if (hr->reply_max &&
+          (e = count_between(c, m->account_sid, m->from, m->to, m->direction, hr->reply_since,
+                             &recent)))
+        return e;
+      if (hr->reply_max && recent >= hr->reply_max) {
+        if (hr->reply_alert && hr->replies_refused++ == 0 &&
+            (e = insert_alert(c, hr->reply_alert)))
+          return e;
+        continue;
+      }
+      if ((e = insert_message(c, m))) return e;
+    }
     if (hr->redirect_url) {
       st = c->st[S_HOOK_FOLLOW];
       sqlite3_bind_int64(st, 1, hr->seq);
@@ -1646,28 +1680,6 @@ static pp_err_t be_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f
                   (void **)rows, n, more);
 }
 
-static pp_err_t be_message_count_between(void *p, const char *account_sid, const char *from,
-                                         const char *to, const char *direction, int64_t since,
-                                         int64_t *out) {
-  be_t *b = p;
-  conn_t *c = acquire(b);
-  sqlite3_stmt *st = c->st[S_MSG_BETWEEN];
-  bind_text(st, 1, account_sid);
-  bind_text(st, 2, from);
-  bind_text(st, 3, to);
-  bind_text(st, 4, direction);
-  sqlite3_bind_int64(st, 5, since);
-  pp_err_t e = PP_OK;
-  if (sqlite3_step(st) == SQLITE_ROW)
-    *out = sqlite3_column_int64(st, 0);
-  else
-    e = db_err(c->db, "count between");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  release(b, c);
-  return e;
-}
-
 /* ---- Messaging Services ------------------------------------------------ */
 
 static bool row_service(pp_arena_t *a, sqlite3_stmt *st, pp_service_t *sv) {
@@ -1853,7 +1865,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .hook_next_due = be_hook_next_due,
     .alert_get = be_alert_get,
     .alert_list = be_alert_list,
-    .message_count_between = be_message_count_between,
     .service_get = be_service_get,
     .service_list = be_service_list,
     .service_number_get = be_service_number_get,
