@@ -356,7 +356,7 @@ int pp_cmd_admin(int argc, char **argv) {
   char url[600];
   snprintf(url, sizeof url, "%s%s", store_url ? "" : "sqlite:", store_url ? store_url : data);
   pp_store_t *store = NULL;
-  pp_err_t e = pp_store_open(url, &store);
+  pp_err_t e = pp_store_open(url, mk, &store);
   if (e) {
     fprintf(stderr, "pipit admin: cannot open the store: %s\n", pp_err_name(e));
     sodium_free(mk);

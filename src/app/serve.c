@@ -148,7 +148,7 @@ int pp_cmd_serve(int argc, char **argv) {
   else
     snprintf(store_url, sizeof store_url, "sqlite:%s", cfg.data_dir);
   pp_store_t *store = NULL;
-  pp_err_t e = pp_store_open(store_url, &store);
+  pp_err_t e = pp_store_open(store_url, mk, &store);
   if (e) {
     pp_log_error("serve", "cannot open the store: %s", pp_err_name(e));
     sodium_free(mk);

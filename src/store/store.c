@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "store/crypt.h"
 
 #define MAX_BATCH 4096
 
 struct pp_store {
   const pp_store_backend_t *be_ops;
   void *be;
+  pp_crypt_t *crypt;
   pthread_t writer;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -64,7 +66,7 @@ static void *writer_main(void *arg) {
   return NULL;
 }
 
-pp_err_t pp_store_open(const char *url, pp_store_t **out) {
+pp_err_t pp_store_open(const char *url, const unsigned char *master, pp_store_t **out) {
   const pp_store_backend_t *ops = &pp_store_sqlite;
   const char *target = url;
   if (strncmp(url, "sqlite:", 7) == 0) {
@@ -76,8 +78,14 @@ pp_err_t pp_store_open(const char *url, pp_store_t **out) {
   pp_store_t *s = calloc(1, sizeof *s);
   if (!s) return PP_ERR_NOMEM;
   s->be_ops = ops;
-  pp_err_t e = ops->open(target, &s->be);
+  pp_err_t e = pp_crypt_new(master, &s->crypt);
   if (e) {
+    free(s);
+    return e;
+  }
+  e = ops->open(target, s->crypt, &s->be);
+  if (e) {
+    pp_crypt_free(s->crypt);
     free(s);
     return e;
   }
@@ -85,6 +93,7 @@ pp_err_t pp_store_open(const char *url, pp_store_t **out) {
   pthread_cond_init(&s->cv, NULL);
   if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
     ops->close(s->be);
+    pp_crypt_free(s->crypt);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
@@ -102,6 +111,7 @@ void pp_store_free(pp_store_t *s) {
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->writer, NULL);
   s->be_ops->close(s->be);
+  pp_crypt_free(s->crypt);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s);

@@ -24,6 +24,7 @@
 #include "core/ids.h"
 
 typedef struct pp_store pp_store_t;
+struct pp_crypt; /* store/crypt.h */
 
 /* ---- Rows ------------------------------------------------------------ */
 
@@ -422,8 +423,9 @@ typedef struct pp_store_backend pp_store_backend_t;
 
 struct pp_store_backend {
   const char *name;
-  /* Opens `target` (backend-specific), creating or migrating the schema. */
-  pp_err_t (*open)(const char *target, void **be_out);
+  /* Opens `target` (backend-specific), creating or migrating the schema;
+   * seals and opens customer content with `crypt` (store/crypt.h). */
+  pp_err_t (*open)(const char *target, struct pp_crypt *crypt, void **be_out);
   void (*close)(void *be);
   /* Applies `n` writes in one durable transaction.  Sets each w->result;
    * returns PP_OK when the transaction committed (individual writes may
@@ -479,9 +481,12 @@ struct pp_store_backend {
 /* ---- Facade ---------------------------------------------------------- */
 
 /* pp_store_open opens a store: "sqlite:DIR", "postgres://…" (not yet built:
- * PP_ERR_INVALID_PARAM), or a bare directory (SQLite).  Starts the writer
- * thread.  On success *out owns everything; free with pp_store_free. */
-pp_err_t pp_store_open(const char *url, pp_store_t **out);
+ * PP_ERR_INVALID_PARAM), or a bare directory (SQLite).  `master` (32 bytes,
+ * copied) unlocks the data keys that seal customer content at rest; with
+ * another master key than the store's, sealed values do not open.  Starts
+ * the writer thread.  On success *out owns everything; free with
+ * pp_store_free. */
+pp_err_t pp_store_open(const char *url, const unsigned char *master, pp_store_t **out);
 
 /* pp_store_free drains and stops the writer (queued writes are applied),
  * then closes the backend.  NULL is a no-op. */

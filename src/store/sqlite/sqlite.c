@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/crypt.h"
 #include "store/store.h"
 
 #define POOL 8
@@ -31,30 +32,45 @@ enum {
   S_MSG_BETWEEN,
   S_SVC_INS, S_SVC_UPD, S_SVC_DEL, S_SVC_GET, S_SVCNUM_INS, S_SVCNUM_DEL, S_SVCNUM_GET,
   S_SVC_STICKY, S_SVC_PICK,
+  S_DEK_NEW, S_DEK_SHRED,
   S__COUNT
 };
 
-#define ACC_COLS "seq,sid,owner_sid,friendly_name,status,auth_token,secondary_token," \
+#define ACC_COLS "seq,sid,owner_sid,friendly_name,status," \
+                 "pp_open(auth_token,sid,'accounts','auth_token',sid)," \
+                 "pp_open(secondary_token,sid,'accounts','secondary_token',sid)," \
                  "secondary_created,date_created,date_updated"
 #define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
-#define MSG_COLS "seq,sid,account_sid,messaging_service_sid,to_addr,from_addr,body," \
-                 "media_urls,status_callback,error_message,direction,status,num_media," \
+#define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
+#define MSG_COLS "seq,sid,account_sid,messaging_service_sid," MSG_OPEN("to_addr") "," \
+                 MSG_OPEN("from_addr") "," MSG_OPEN("body") "," MSG_OPEN("media_urls") "," \
+                 MSG_OPEN("status_callback") ",error_message,direction,status,num_media," \
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
 
-#define HOOK_COLS "seq,token,account_sid,message_sid,kind,event,method,url,error_code," \
+#define HOOK_COLS "seq,token,account_sid,message_sid,kind,event,method," \
+                  "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
                   "attempts,redirects,created_ms"
-#define ALERT_COLS "seq,sid,account_sid,error_code,log_level,alert_text,request_method," \
-                   "request_url,request_variables,response_body,response_headers," \
-                   "resource_sid,service_sid,date_created"
-#define CAR_COLS "seq,name,host,port,system_id,password,system_type,bind_mode,window," \
+#define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
+#define ALERT_COLS "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
+                   ",request_method," ALERT_OPEN("request_url") "," \
+                   ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
+                   "response_headers,resource_sid,service_sid,date_created"
+#define CAR_COLS "seq,name,host,port,system_id," \
+                 "pp_open(password,'system','carriers','password',name)," \
+                 "system_type,bind_mode,window," \
                  "mps,binds,date_created,date_updated,concat,payload,gsm7"
-#define NUM_COLS "seq,sid,account_sid,phone_number,friendly_name,sms_method," \
-                 "sms_fallback_method,status_callback_method,sms_url,sms_fallback_url," \
-                 "status_callback,date_created,date_updated"
+#define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
+#define NUM_COLS "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
+                 ",sms_method," \
+                 "sms_fallback_method,status_callback_method," NUM_OPEN("sms_url") "," \
+                 NUM_OPEN("sms_fallback_url") "," NUM_OPEN("status_callback") "," \
+                 "date_created,date_updated"
 
-#define SVC_COLS "seq,sid,account_sid,friendly_name,inbound_request_url,inbound_method," \
-                 "fallback_url,fallback_method,status_callback,sticky_sender,mms_converter," \
+#define SVC_OPEN(c) "pp_open(" c ",account_sid,'messaging_services','" c "',sid)"
+#define SVC_COLS "seq,sid,account_sid,friendly_name," SVC_OPEN("inbound_request_url") \
+                 ",inbound_method," SVC_OPEN("fallback_url") ",fallback_method," \
+                 SVC_OPEN("status_callback") ",sticky_sender,mms_converter," \
                  "smart_encoding,scan_message_content,fallback_to_long_code," \
                  "area_code_geomatch,validity_period,synchronous_validation,usecase," \
                  "use_inbound_webhook_on_number,date_created,date_updated"
@@ -62,7 +78,9 @@ enum {
  * names are those of the list query (so the keyset clause can say `seq`). */
 #define SVCNUM_COLS "seq,sid,service_sid,account_sid,phone_number,date_created,date_updated"
 #define SVCNUM_FROM "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid," \
-                    "sn.account_sid AS account_sid,p.phone_number AS phone_number," \
+                    "sn.account_sid AS account_sid," \
+                    "pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',p.sid)" \
+                    " AS phone_number," \
                     "sn.date_created AS date_created,sn.date_updated AS date_updated " \
                     "FROM messaging_service_numbers sn JOIN phone_numbers p " \
                     "ON p.sid=sn.number_sid)"
@@ -73,9 +91,12 @@ static const char *sql_text[S__COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
     [S_ACC_INS] = "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
                   "secondary_token,secondary_created,date_created,date_updated) "
-                  "VALUES(?,?,?,?,?,?,?,?,?)",
-    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?2,status=?3,auth_token=?4,"
-                  "secondary_token=?5,secondary_created=?6,date_updated=?7 WHERE sid=?1",
+                  "VALUES(?1,?2,?3,?4,pp_seal(?5,?1,'accounts','auth_token',?1),"
+                  "pp_seal(?6,?1,'accounts','secondary_token',?1),?7,?8,?9)",
+    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?2,status=?3,"
+                  "auth_token=pp_seal(?4,?1,'accounts','auth_token',?1),"
+                  "secondary_token=pp_seal(?5,?1,'accounts','secondary_token',?1),"
+                  "secondary_created=?6,date_updated=?7 WHERE sid=?1",
     [S_ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE sid=?",
     [S_KEY_INS] = "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
                   "date_created,date_updated) VALUES(?,?,?,?,?,?)",
@@ -86,9 +107,15 @@ static const char *sql_text[S__COUNT] = {
     [S_MSG_INS] = "INSERT INTO messages(sid,account_sid,messaging_service_sid,to_addr,"
                   "from_addr,body,media_urls,status_callback,error_message,direction,"
                   "status,num_media,num_segments,error_code,validity_period,date_created,"
-                  "date_updated,date_sent,send_at,next_attempt) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?19)",
-    [S_MSG_PATCH] = "UPDATE messages SET body=coalesce(?3,body),status=coalesce(?4,status),"
+                  "date_updated,date_sent,send_at,next_attempt,to_bidx,from_bidx) "
+                  "VALUES(?1,?2,?3,pp_seal(?4,?2,'messages','to_addr',?1),"
+                  "pp_seal(?5,?2,'messages','from_addr',?1),pp_seal(?6,?2,'messages','body',?1),"
+                  "pp_seal(?7,?2,'messages','media_urls',?1),"
+                  "pp_seal(?8,?2,'messages','status_callback',?1),"
+                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?19,pp_bidx(?20),pp_bidx(?21))",
+    [S_MSG_PATCH] = "UPDATE messages SET "
+                    "body=coalesce(pp_seal(?3,?1,'messages','body',?2),body),"
+                    "status=coalesce(?4,status),"
                     "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
                     "AND (?5 IS NULL OR status=?5)",
     [S_MSG_DEL] = "DELETE FROM messages WHERE account_sid=?1 AND sid=?2",
@@ -96,18 +123,27 @@ static const char *sql_text[S__COUNT] = {
     [S_MSG_COUNT] = "SELECT count(*) FROM messages",
     [S_NUM_INS] = "INSERT INTO phone_numbers(sid,account_sid,phone_number,friendly_name,"
                   "sms_method,sms_fallback_method,status_callback_method,sms_url,"
-                  "sms_fallback_url,status_callback,date_created,date_updated) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-    [S_NUM_UPD] = "UPDATE phone_numbers SET friendly_name=?3,sms_method=?4,"
-                  "sms_fallback_method=?5,status_callback_method=?6,sms_url=?7,"
-                  "sms_fallback_url=?8,status_callback=?9,date_updated=?10 "
+                  "sms_fallback_url,status_callback,date_created,date_updated,phone_bidx) "
+                  "VALUES(?1,?2,pp_seal(?3,?2,'phone_numbers','phone_number',?1),"
+                  "pp_seal(?4,?2,'phone_numbers','friendly_name',?1),?5,?6,?7,"
+                  "pp_seal(?8,?2,'phone_numbers','sms_url',?1),"
+                  "pp_seal(?9,?2,'phone_numbers','sms_fallback_url',?1),"
+                  "pp_seal(?10,?2,'phone_numbers','status_callback',?1),?11,?12,pp_bidx(?3))",
+    [S_NUM_UPD] = "UPDATE phone_numbers SET "
+                  "friendly_name=pp_seal(?3,?2,'phone_numbers','friendly_name',?1),sms_method=?4,"
+                  "sms_fallback_method=?5,status_callback_method=?6,"
+                  "sms_url=pp_seal(?7,?2,'phone_numbers','sms_url',?1),"
+                  "sms_fallback_url=pp_seal(?8,?2,'phone_numbers','sms_fallback_url',?1),"
+                  "status_callback=pp_seal(?9,?2,'phone_numbers','status_callback',?1),"
+                  "date_updated=?10 "
                   "WHERE sid=?1 AND account_sid=?2",
     [S_NUM_DEL] = "DELETE FROM phone_numbers WHERE account_sid=?1 AND sid=?2",
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
-    [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_number=?",
+    [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_bidx=pp_bidx(?)",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
                   "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "VALUES(?1,?2,?3,?4,pp_seal(?5,'system','carriers','password',?1),"
+                  "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) ON CONFLICT(name) DO UPDATE SET "
                   "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
                   "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
                   "password=excluded.password,system_type=excluded.system_type,"
@@ -125,7 +161,8 @@ static const char *sql_text[S__COUNT] = {
                 "date_updated=?1 WHERE seq IN (SELECT seq FROM messages WHERE status IN "
                 "('queued','accepted','scheduled','sending') AND next_attempt<=?1 AND "
                 "lease_until<?1 ORDER BY next_attempt,seq LIMIT ?3) RETURNING seq,sid,"
-                "account_sid,to_addr,from_addr,body,validity_period,attempts,date_created",
+                "account_sid," MSG_OPEN("to_addr") "," MSG_OPEN("from_addr") ","
+                MSG_OPEN("body") ",validity_period,attempts,date_created",
     [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
                   "lease_until=0 WHERE seq=?1 AND status='sending'",
     [S_PART_INS] = "INSERT OR REPLACE INTO message_parts(carrier,smsc_id,message_seq,part,"
@@ -146,11 +183,16 @@ static const char *sql_text[S__COUNT] = {
     [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
                     "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
     [S_MO_SWEEP] = "DELETE FROM mo_parts WHERE received_at<?1",
+    /* dst and src hold blind indexes; the body is sealed for the account
+     * that owns dst, with "ref:total:part" as its row. */
     [S_MO_INS] = "INSERT OR IGNORE INTO mo_parts(dst,src,ref,total,part,body,received_at) "
-                 "VALUES(?,?,?,?,?,?,?)",
-    [S_MO_READ] = "SELECT part,body FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 "
+                 "VALUES(pp_bidx(?1),pp_bidx(?2),?3,?4,?5,"
+                 "pp_seal(?6,?8,'mo_parts','body',?3||':'||?4||':'||?5),?7)",
+    [S_MO_READ] = "SELECT part,pp_open(body,?5,'mo_parts','body',ref||':'||total||':'||part) "
+                  "FROM mo_parts WHERE dst=pp_bidx(?1) AND src=pp_bidx(?2) AND ref=?3 "
                   "AND total=?4 ORDER BY part",
-    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 AND total=?4",
+    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=pp_bidx(?1) AND src=pp_bidx(?2) AND ref=?3 "
+                 "AND total=?4",
     [S_SENDER_PUT] = "INSERT OR IGNORE INTO sender_ids(account_sid,sender,date_created) "
                      "VALUES(?,?,?)",
     [S_SENDER_DEL] = "DELETE FROM sender_ids WHERE account_sid=?1 AND sender=?2",
@@ -163,29 +205,40 @@ static const char *sql_text[S__COUNT] = {
     [S_HOOK_DEL] = "DELETE FROM webhooks WHERE seq=?1",
     [S_HOOK_RETRY] = "UPDATE webhooks SET next_attempt=?2,lease_until=0 WHERE seq=?1",
     [S_HOOK_FOLLOW] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,"
-                      "error_code,url,method,redirects,created_ms,next_attempt) SELECT "
-                      "lower(hex(randomblob(16))),account_sid,message_sid,kind,event,"
-                      "error_code,?2,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
+                      "error_code,url,url_table,url_column,url_row,method,redirects,"
+                      "created_ms,next_attempt) SELECT ?4,account_sid,message_sid,kind,event,"
+                      "error_code,pp_seal(?2,account_sid,'webhooks','url',?4),'webhooks',"
+                      "'url',?4,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
     [S_HOOK_DUE] = "SELECT next_attempt FROM webhooks WHERE lease_until<?1 "
                    "ORDER BY next_attempt LIMIT 1",
     [S_ALERT_INS] = "INSERT INTO alerts(sid,account_sid,error_code,log_level,alert_text,"
                     "request_method,request_url,request_variables,response_body,"
                     "response_headers,resource_sid,service_sid,date_created) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "VALUES(?1,?2,?3,?4,pp_seal(?5,?2,'alerts','alert_text',?1),?6,"
+                    "pp_seal(?7,?2,'alerts','request_url',?1),"
+                    "pp_seal(?8,?2,'alerts','request_variables',?1),"
+                    "pp_seal(?9,?2,'alerts','response_body',?1),?10,?11,?12,?13)",
     [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
-    [S_MSG_BETWEEN] = "SELECT count(*) FROM messages WHERE account_sid=?1 AND to_addr=?3 "
-                      "AND from_addr=?2 AND direction=?4 AND date_created>=?5",
+    [S_MSG_BETWEEN] = "SELECT count(*) FROM messages WHERE account_sid=?1 "
+                      "AND to_bidx=pp_bidx(?3) AND from_bidx=pp_bidx(?2) AND direction=?4 "
+                      "AND date_created>=?5",
     [S_SVC_INS] = "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
                   "inbound_request_url,inbound_method,fallback_url,fallback_method,"
                   "status_callback,sticky_sender,mms_converter,smart_encoding,"
                   "scan_message_content,fallback_to_long_code,area_code_geomatch,"
                   "validity_period,synchronous_validation,usecase,"
                   "use_inbound_webhook_on_number,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-                  "?19,?20)",
+                  "VALUES(?1,?2,?3,pp_seal(?4,?2,'messaging_services','inbound_request_url',?1),"
+                  "?5,pp_seal(?6,?2,'messaging_services','fallback_url',?1),?7,"
+                  "pp_seal(?8,?2,'messaging_services','status_callback',?1),"
+                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     /* The same parameters as S_SVC_INS (?19, date_created, unused). */
-    [S_SVC_UPD] = "UPDATE messaging_services SET friendly_name=?3,inbound_request_url=?4,"
-                  "inbound_method=?5,fallback_url=?6,fallback_method=?7,status_callback=?8,"
+    [S_SVC_UPD] = "UPDATE messaging_services SET friendly_name=?3,"
+                  "inbound_request_url=pp_seal(?4,?2,'messaging_services','inbound_request_url',?1),"
+                  "inbound_method=?5,"
+                  "fallback_url=pp_seal(?6,?2,'messaging_services','fallback_url',?1),"
+                  "fallback_method=?7,"
+                  "status_callback=pp_seal(?8,?2,'messaging_services','status_callback',?1),"
                   "sticky_sender=?9,mms_converter=?10,smart_encoding=?11,"
                   "scan_message_content=?12,fallback_to_long_code=?13,"
                   "area_code_geomatch=?14,validity_period=?15,synchronous_validation=?16,"
@@ -205,16 +258,23 @@ static const char *sql_text[S__COUNT] = {
                      "AND number_sid=?2 AND account_sid=?3",
     [S_SVCNUM_GET] = "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
                      " WHERE account_sid=?1 AND service_sid=?2 AND sid=?3",
-    [S_SVC_STICKY] = "SELECT m.from_addr FROM messages m WHERE m.account_sid=?1 "
-                     "AND m.to_addr=?3 AND m.messaging_service_sid=?2 AND EXISTS("
+    [S_SVC_STICKY] = "SELECT pp_open(m.from_addr,m.account_sid,'messages','from_addr',m.sid) "
+                     "FROM messages m WHERE m.account_sid=?1 "
+                     "AND m.to_bidx=pp_bidx(?3) AND m.messaging_service_sid=?2 AND EXISTS("
                      "SELECT 1 FROM messaging_service_numbers sn JOIN phone_numbers p "
                      "ON p.sid=sn.number_sid WHERE sn.service_sid=?2 "
-                     "AND p.phone_number=m.from_addr) ORDER BY m.seq DESC LIMIT 1",
-    [S_SVC_PICK] = "SELECT p.phone_number FROM messaging_service_numbers sn "
+                     "AND p.phone_bidx=m.from_bidx) ORDER BY m.seq DESC LIMIT 1",
+    [S_SVC_PICK] = "SELECT pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',"
+                   "p.sid) FROM messaging_service_numbers sn "
                    "JOIN phone_numbers p ON p.sid=sn.number_sid "
                    "WHERE sn.service_sid=?1 AND sn.account_sid=?2 ORDER BY sn.seq "
                    "LIMIT 1 OFFSET ?3 % max(1,(SELECT count(*) FROM "
                    "messaging_service_numbers WHERE service_sid=?1))",
+    [S_DEK_NEW] = "INSERT OR IGNORE INTO account_keys(account_sid,generation,wrapped,master_id,"
+                  "date_created) VALUES(?1,1,pp_new_key(?1,1),pp_master_id(),?2)",
+    /* Crypto-shredding: without its keys a closed account's content is noise. */
+    [S_DEK_SHRED] = "DELETE FROM account_keys WHERE account_sid=?1 AND EXISTS(SELECT 1 FROM "
+                    "accounts WHERE sid=?1 AND status='closed')",
 };
 
 static const char schema_v1[] =
@@ -378,19 +438,105 @@ static const char schema_v7[] =
 static const char schema_v8[] =
     "ALTER TABLE carriers ADD COLUMN gsm7 TEXT NOT NULL DEFAULT 'unpacked';";
 
+/* Encryption at rest (store/crypt.h): data keys, blind indexes beside the
+ * sealed phone numbers, and every existing value sealed in place (the
+ * pp_* functions are the connection's; see register_crypt). */
+#define HOOK_COLS_IN "token,account_sid,message_sid,kind,event,error_code,url,url_table," \
+                     "url_column,url_row,method,created_ms,next_attempt"
+#define SEAL(tbl, col, acct, row) col "=pp_seal(" col "," acct ",'" tbl "','" col "'," row ")"
+static const char schema_v9[] =
+    "CREATE TABLE account_keys("
+    " account_sid TEXT NOT NULL, generation INTEGER NOT NULL, wrapped BLOB NOT NULL,"
+    " master_id TEXT NOT NULL, date_created INTEGER NOT NULL,"
+    " PRIMARY KEY(account_sid, generation)) WITHOUT ROWID;"
+    "INSERT INTO account_keys SELECT 'system',1,pp_new_key('system',1),pp_master_id(),"
+    " strftime('%s','now');"
+    "INSERT INTO account_keys SELECT sid,1,pp_new_key(sid,1),pp_master_id(),"
+    " strftime('%s','now') FROM accounts;"
+    "UPDATE accounts SET " SEAL("accounts", "auth_token", "sid", "sid") ","
+    " " SEAL("accounts", "secondary_token", "sid", "sid") ";"
+    "ALTER TABLE messages ADD COLUMN to_bidx BLOB;"
+    "ALTER TABLE messages ADD COLUMN from_bidx BLOB;"
+    "UPDATE messages SET to_bidx=pp_bidx(to_addr),from_bidx=pp_bidx(from_addr),"
+    " " SEAL("messages", "to_addr", "account_sid", "sid") ","
+    " " SEAL("messages", "from_addr", "account_sid", "sid") ","
+    " " SEAL("messages", "body", "account_sid", "sid") ","
+    " " SEAL("messages", "media_urls", "account_sid", "sid") ","
+    " " SEAL("messages", "status_callback", "account_sid", "sid") ";"
+    "DROP INDEX messages_to;"
+    "DROP INDEX messages_from;"
+    "CREATE INDEX messages_to ON messages(account_sid, to_bidx, seq);"
+    "CREATE INDEX messages_from ON messages(account_sid, from_bidx, seq);"
+    "ALTER TABLE phone_numbers ADD COLUMN phone_bidx BLOB;"
+    "UPDATE phone_numbers SET phone_bidx=pp_bidx(phone_number),"
+    " " SEAL("phone_numbers", "phone_number", "account_sid", "sid") ","
+    " " SEAL("phone_numbers", "friendly_name", "account_sid", "sid") ","
+    " " SEAL("phone_numbers", "sms_url", "account_sid", "sid") ","
+    " " SEAL("phone_numbers", "sms_fallback_url", "account_sid", "sid") ","
+    " " SEAL("phone_numbers", "status_callback", "account_sid", "sid") ";"
+    "CREATE UNIQUE INDEX phone_numbers_bidx ON phone_numbers(phone_bidx);"
+    "UPDATE carriers SET " SEAL("carriers", "password", "'system'", "name") ";"
+    "UPDATE messaging_services SET"
+    " " SEAL("messaging_services", "inbound_request_url", "account_sid", "sid") ","
+    " " SEAL("messaging_services", "fallback_url", "account_sid", "sid") ","
+    " " SEAL("messaging_services", "status_callback", "account_sid", "sid") ";"
+    "UPDATE alerts SET " SEAL("alerts", "alert_text", "account_sid", "sid") ","
+    " " SEAL("alerts", "request_url", "account_sid", "sid") ","
+    " " SEAL("alerts", "request_variables", "account_sid", "sid") ","
+    " " SEAL("alerts", "response_body", "account_sid", "sid") ";"
+    "DELETE FROM mo_parts;"
+    /* A queued request names where its sealed URL came from (the
+     * coordinates it was sealed for); rows queued before keep theirs in
+     * clear, which pp_open passes through. */
+    "ALTER TABLE webhooks ADD COLUMN url_table TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE webhooks ADD COLUMN url_column TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE webhooks ADD COLUMN url_row TEXT NOT NULL DEFAULT '';"
+    "DROP TRIGGER messages_hook_created;"
+    "DROP TRIGGER messages_hook_status;"
+    "DROP TRIGGER messages_hook_inbound;"
+    "CREATE TRIGGER messages_hook_created AFTER INSERT ON messages"
+    " WHEN NEW.status_callback IS NOT NULL AND NEW.status IN ('queued','accepted')"
+    " BEGIN INSERT INTO webhooks(" HOOK_COLS_IN ") VALUES(lower(hex(randomblob(16))),"
+    " NEW.account_sid,NEW.sid,'status',NEW.status,NEW.error_code,NEW.status_callback,"
+    " 'messages','status_callback',NEW.sid,'POST',NEW.date_updated*1000,0); END;"
+    "CREATE TRIGGER messages_hook_status AFTER UPDATE OF status ON messages"
+    " WHEN NEW.status_callback IS NOT NULL AND NEW.status<>OLD.status AND NEW.status IN"
+    " ('sent','delivered','undelivered','failed','canceled','read')"
+    " BEGIN INSERT INTO webhooks(" HOOK_COLS_IN ") VALUES(lower(hex(randomblob(16))),"
+    " NEW.account_sid,NEW.sid,'status',NEW.status,NEW.error_code,NEW.status_callback,"
+    " 'messages','status_callback',NEW.sid,'POST',NEW.date_updated*1000,0); END;"
+    "CREATE TRIGGER messages_hook_inbound AFTER INSERT ON messages"
+    " WHEN NEW.direction='inbound' BEGIN INSERT INTO webhooks(" HOOK_COLS_IN ")"
+    " SELECT lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'inbound','received',0,"
+    " coalesce(s.inbound_request_url,p.sms_url),"
+    " CASE WHEN s.inbound_request_url IS NULL THEN 'phone_numbers'"
+    "  ELSE 'messaging_services' END,"
+    " CASE WHEN s.inbound_request_url IS NULL THEN 'sms_url' ELSE 'inbound_request_url' END,"
+    " CASE WHEN s.inbound_request_url IS NULL THEN p.sid ELSE s.sid END,"
+    " CASE WHEN s.inbound_request_url IS NULL THEN p.sms_method ELSE s.inbound_method END,"
+    " NEW.date_created*1000,0 FROM phone_numbers p"
+    " LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid"
+    " LEFT JOIN messaging_services s ON s.sid=sn.service_sid"
+    "  AND s.use_inbound_webhook_on_number=0 AND coalesce(s.inbound_request_url,'')<>''"
+    " WHERE p.phone_bidx=NEW.to_bidx AND p.account_sid=NEW.account_sid"
+    " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                         schema_v5, schema_v6, schema_v7, schema_v8};
+                                         schema_v5, schema_v6, schema_v7, schema_v8,
+                                         schema_v9};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
   sqlite3 *db;
   sqlite3_stmt *st[S__COUNT];
+  pp_crypt_t *crypt_of; /* the backend's */
   struct conn *next_free;
 } conn_t;
 
 typedef struct {
+  pp_crypt_t *crypt; /* the store's; not owned */
   conn_t writer;
   conn_t readers[POOL];
   conn_t *free_list;
@@ -403,7 +549,145 @@ static pp_err_t db_err(sqlite3 *db, const char *what) {
   return PP_ERR_STORE;
 }
 
-static pp_err_t conn_open(conn_t *c, const char *path) {
+/* ---- encryption at rest: SQL functions --------------------------------- *
+ * Every connection has them, so the SQL says where each value is sealed:
+ *   pp_seal(v, account, table, column, row)  v sealed (a BLOB) for those
+ *     coordinates; NULL, '' and a BLOB (sealed already) pass unchanged;
+ *   pp_open(v, account, table, column, row)  the text back; NULL and TEXT
+ *     (written before encryption) pass unchanged; a blob that does not open
+ *     there is an error (never plaintext from elsewhere);
+ *   pp_bidx(v)  the blind index of a phone number (a BLOB passes);
+ *   pp_new_key(account, generation)  a new data key, wrapped;
+ *   pp_master_id()  the master key's fingerprint. */
+
+/* The crypt loader: the newest (generation 0) or a given wrapped DEK, read
+ * on the connection that needs it (it may be inside a transaction that
+ * just made the key). */
+static pp_err_t load_wrapped(void *arg, const char *account, uint32_t generation,
+                             unsigned char out[PP_DEK_WRAPPED_LEN], uint32_t *gen_out) {
+  sqlite3 *db = arg;
+  sqlite3_stmt *st;
+  const char *sql = generation ? "SELECT generation,wrapped FROM account_keys "
+                                 "WHERE account_sid=?1 AND generation=?2"
+                               : "SELECT generation,wrapped FROM account_keys "
+                                 "WHERE account_sid=?1 ORDER BY generation DESC LIMIT 1";
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return PP_ERR_STORE;
+  sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+  if (generation) sqlite3_bind_int64(st, 2, generation);
+  pp_err_t e = PP_ERR_NOT_FOUND;
+  if (sqlite3_step(st) == SQLITE_ROW &&
+      sqlite3_column_bytes(st, 1) == PP_DEK_WRAPPED_LEN) {
+    *gen_out = (uint32_t)sqlite3_column_int64(st, 0);
+    memcpy(out, sqlite3_column_blob(st, 1), PP_DEK_WRAPPED_LEN);
+    e = PP_OK;
+  }
+  sqlite3_finalize(st);
+  return e;
+}
+
+static const char *arg_text(sqlite3_value **v, int i) {
+  const char *s = (const char *)sqlite3_value_text(v[i]);
+  return s ? s : "";
+}
+
+static void fn_seal(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  int type = sqlite3_value_type(v[0]);
+  if (type == SQLITE_NULL || type == SQLITE_BLOB || sqlite3_value_bytes(v[0]) == 0) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  be_t *b = sqlite3_user_data(ctx);
+  const char *plain = (const char *)sqlite3_value_text(v[0]);
+  unsigned char *blob;
+  size_t len;
+  pp_err_t e = pp_crypt_seal(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
+                             arg_text(v, 2), arg_text(v, 3), arg_text(v, 4), plain,
+                             (size_t)sqlite3_value_bytes(v[0]), &blob, &len);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
+  sqlite3_result_blob(ctx, blob, (int)len, free);
+}
+
+static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  if (sqlite3_value_type(v[0]) != SQLITE_BLOB) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  be_t *b = sqlite3_user_data(ctx);
+  char *plain;
+  size_t len;
+  pp_err_t e = pp_crypt_open(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
+                             arg_text(v, 2), arg_text(v, 3), arg_text(v, 4),
+                             sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]),
+                             &plain, &len);
+  if (e) {
+    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
+                 arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
+    sqlite3_result_error(ctx, "sealed value does not open", -1);
+    return;
+  }
+  sqlite3_result_text(ctx, plain, (int)len, free);
+}
+
+static void fn_bidx(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  int type = sqlite3_value_type(v[0]);
+  if (type == SQLITE_NULL || type == SQLITE_BLOB) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char out[PP_BLIND_INDEX_LEN];
+  pp_crypt_bidx(b->crypt, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]), out);
+  sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+}
+
+static void fn_new_key(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char wrapped[PP_DEK_WRAPPED_LEN];
+  pp_err_t e = pp_crypt_new_dek(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]),
+                                wrapped);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
+  sqlite3_result_blob(ctx, wrapped, sizeof wrapped, SQLITE_TRANSIENT);
+}
+
+static void fn_master_id(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n, (void)v;
+  be_t *b = sqlite3_user_data(ctx);
+  sqlite3_result_text(ctx, pp_crypt_master_id(b->crypt), -1, SQLITE_TRANSIENT);
+}
+
+static int register_crypt(sqlite3 *db, be_t *b) {
+  static const struct {
+    const char *name;
+    int nargs;
+    void (*fn)(sqlite3_context *, int, sqlite3_value **);
+    int flags;
+  } fns[] = {
+      {"pp_seal", 5, fn_seal, 0},
+      {"pp_open", 5, fn_open, SQLITE_DETERMINISTIC},
+      {"pp_bidx", 1, fn_bidx, SQLITE_DETERMINISTIC},
+      {"pp_new_key", 2, fn_new_key, 0},
+      {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
+                                        SQLITE_UTF8 | SQLITE_DIRECTONLY | fns[i].flags, b,
+                                        fns[i].fn, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+static pp_err_t conn_open(be_t *b, conn_t *c, const char *path) {
   memset(c, 0, sizeof *c);
   int rc = sqlite3_open_v2(path, &c->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -415,6 +699,8 @@ static pp_err_t conn_open(conn_t *c, const char *path) {
     return PP_ERR_STORE;
   }
   sqlite3_busy_timeout(c->db, 10000);
+  c->crypt_of = b->crypt;
+  if (register_crypt(c->db, b) != SQLITE_OK) return db_err(c->db, "functions");
   char *msg = NULL;
   rc = sqlite3_exec(c->db,
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -492,7 +778,7 @@ static void be_close(void *p) {
   free(b);
 }
 
-static pp_err_t be_open(const char *dir, void **out) {
+static pp_err_t be_open(const char *dir, pp_crypt_t *crypt, void **out) {
   if (mkdir(dir, 0700) != 0) {
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -507,11 +793,13 @@ static pp_err_t be_open(const char *dir, void **out) {
   if (!b) return PP_ERR_NOMEM;
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
-  pp_err_t e = conn_open(&b->writer, path);
+  b->crypt = crypt;
+  pp_crypt_set_loader(crypt, load_wrapped);
+  pp_err_t e = conn_open(b, &b->writer, path);
   if (!e) e = migrate(b->writer.db);
   if (!e) e = conn_prepare(&b->writer);
   for (int i = 0; !e && i < POOL; i++) {
-    e = conn_open(&b->readers[i], path);
+    e = conn_open(b, &b->readers[i], path);
     if (!e) e = conn_prepare(&b->readers[i]);
     b->readers[i].next_free = b->free_list;
     b->free_list = &b->readers[i];
@@ -743,6 +1031,8 @@ static pp_err_t insert_message(conn_t *c, pp_message_t *m) {
   sqlite3_bind_int64(st, 17, m->date_updated);
   sqlite3_bind_int64(st, 18, m->date_sent);
   sqlite3_bind_int64(st, 19, m->send_at);
+  bind_text(st, 20, m->to);
+  bind_text(st, 21, m->from);
   rc = step_done(st);
   if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
   return result_of(c->db, rc, 0);
@@ -771,10 +1061,12 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   sqlite3_bind_int(st, 5, mp->part);
   bind_text(st, 6, mp->text);
   sqlite3_bind_int64(st, 7, mp->now);
+  bind_text(st, 8, mp->message->account_sid);
   if ((e = result_of(c->db, step_done(st), 0))) return e;
 
   st = c->st[S_MO_READ];
   bind_mo_key(st, mp);
+  bind_text(st, 5, mp->message->account_sid);
   pp_buf_t body;
   pp_buf_init(&body, 64 * 1024);
   int rc, have = 0;
@@ -906,10 +1198,13 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
       if ((e = insert_message(c, m))) return e;
     }
     if (hr->redirect_url) {
+      char token[PP_TOKEN_SIZE];
+      pp_hex_random(token, 16);
       st = c->st[S_HOOK_FOLLOW];
       sqlite3_bind_int64(st, 1, hr->seq);
       bind_text(st, 2, hr->redirect_url);
       bind_text(st, 3, hr->redirect_method ? hr->redirect_method : "POST");
+      sqlite3_bind_text(st, 4, token, -1, SQLITE_TRANSIENT);
       if ((e = result_of(c->db, step_done(st), 1))) return e;
     }
   }
@@ -952,6 +1247,11 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   switch (w->kind) {
   case PP_W_ACCOUNT_INSERT: {
     pp_account_t *a = w->u.account;
+    st = c->st[S_DEK_NEW];
+    bind_text(st, 1, a->sid);
+    sqlite3_bind_int64(st, 2, a->date_created);
+    pp_err_t ke = result_of(c->db, step_done(st), 0);
+    if (ke) return ke;
     st = c->st[S_ACC_INS];
     bind_text(st, 1, a->sid);
     bind_text(st, 2, a->owner_sid);
@@ -976,7 +1276,13 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     bind_text(st, 5, a->secondary_token);
     sqlite3_bind_int64(st, 6, a->secondary_created);
     sqlite3_bind_int64(st, 7, a->date_updated);
-    return result_of(c->db, step_done(st), 1);
+    pp_err_t ue = result_of(c->db, step_done(st), 1);
+    if (ue || strcmp(a->status, "closed") != 0) return ue;
+    st = c->st[S_DEK_SHRED];
+    bind_text(st, 1, a->sid);
+    if ((ue = result_of(c->db, step_done(st), 0))) return ue;
+    pp_crypt_forget(c->crypt_of, a->sid);
+    return PP_OK;
   }
   case PP_W_KEY_INSERT: {
     pp_key_t *k = w->u.key;
@@ -1337,7 +1643,7 @@ static pp_err_t be_message_count(void *p, int64_t *out) {
  * keyset condition, filters bound as parameters, LIMIT limit+1 to learn
  * whether there is more. */
 typedef struct {
-  char sql[1024];
+  char sql[4096];
   size_t len;
 } sqlb_t;
 
@@ -1453,8 +1759,8 @@ static pp_err_t be_message_list(void *p, pp_arena_t *a, const pp_message_filter_
   sqlb_t q = {.len = 0};
   q.sql[0] = '\0';
   sqlb_add(&q, "SELECT " MSG_COLS " FROM messages WHERE account_sid = :account");
-  if (f->to) sqlb_add(&q, " AND to_addr = :to");
-  if (f->from) sqlb_add(&q, " AND from_addr = :from");
+  if (f->to) sqlb_add(&q, " AND to_bidx = pp_bidx(:to)");
+  if (f->from) sqlb_add(&q, " AND from_bidx = pp_bidx(:from)");
   if (f->has_sent_from) sqlb_add(&q, " AND date_sent >= :sent_from AND date_sent > 0");
   if (f->has_sent_until) sqlb_add(&q, " AND date_sent < :sent_until AND date_sent > 0");
   page_clause(&q, &f->page);
@@ -1511,8 +1817,9 @@ static pp_err_t be_number_list(void *p, pp_arena_t *a, const pp_number_filter_t 
   sqlb_t q = {.len = 0};
   q.sql[0] = '\0';
   sqlb_add(&q, "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid = :account");
-  if (f->phone_number) sqlb_add(&q, " AND phone_number = :number");
-  if (f->friendly_name) sqlb_add(&q, " AND friendly_name = :name");
+  if (f->phone_number) sqlb_add(&q, " AND phone_bidx = pp_bidx(:number)");
+  if (f->friendly_name) /* sealed: compared opened, over the account's numbers */
+    sqlb_add(&q, " AND " NUM_OPEN("friendly_name") " = :name");
   page_clause(&q, &f->page);
   return run_list(p, a, q.sql, bind_number_filter, f, &f->page, sizeof(pp_number_t),
                   fill_number_row, (void **)rows, n, more);

@@ -1,0 +1,197 @@
+/* crypt.c: encryption at rest for the store (see crypt.h). */
+#include "store/crypt.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_SIZE 1024 /* unwrapped DEKs kept; each costs a few guarded pages */
+
+typedef struct {
+  char account[40];
+  uint32_t generation; /* 0: empty slot */
+  bool newest;         /* the account's current generation */
+  pp_dek_t *dek;
+} slot_t;
+
+struct pp_crypt {
+  unsigned char *master; /* sodium_malloc, PP_KEY_LEN */
+  unsigned char *bidx;   /* sodium_malloc, PP_KEY_LEN: the phone index key */
+  char master_id[17];
+  pp_crypt_load_fn load;
+  pthread_mutex_t mu;
+  slot_t cache[CACHE_SIZE];
+};
+
+pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
+  pp_crypt_t *c = calloc(1, sizeof *c);
+  if (!c) return PP_ERR_NOMEM;
+  c->master = sodium_malloc(PP_KEY_LEN);
+  if (!c->master) {
+    free(c);
+    return PP_ERR_NOMEM;
+  }
+  memcpy(c->master, master, PP_KEY_LEN);
+  pp_err_t e = pp_blind_index_key_new(master, PP_BIDX_PHONE, NULL, &c->bidx);
+  if (!e) e = pp_master_key_id(master, c->master_id);
+  if (e) {
+    pp_secret_free(c->bidx);
+    sodium_free(c->master);
+    free(c);
+    return e;
+  }
+  pthread_mutex_init(&c->mu, NULL);
+  *out = c;
+  return PP_OK;
+}
+
+void pp_crypt_free(pp_crypt_t *c) {
+  if (!c) return;
+  for (size_t i = 0; i < CACHE_SIZE; i++) pp_dek_free(c->cache[i].dek);
+  pp_secret_free(c->bidx);
+  sodium_free(c->master);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+}
+
+void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn) { c->load = fn; }
+
+const char *pp_crypt_master_id(const pp_crypt_t *c) { return c->master_id; }
+
+static size_t slot_of(const char *account, uint32_t generation) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const unsigned char *p = (const unsigned char *)account; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+  return (size_t)((h ^ generation) % CACHE_SIZE);
+}
+
+/* Puts `dek` in the cache (taking it); the slot's old key is freed. */
+static void cache_put(pp_crypt_t *c, pp_dek_t *dek, bool newest) {
+  const char *account = pp_dek_account_sid(dek);
+  uint32_t gen = pp_dek_generation(dek);
+  pthread_mutex_lock(&c->mu);
+  slot_t *s = &c->cache[slot_of(account, newest ? 0 : gen)];
+  pp_dek_free(s->dek);
+  snprintf(s->account, sizeof s->account, "%s", account);
+  s->generation = gen;
+  s->newest = newest;
+  s->dek = dek;
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* Runs `fn` with the DEK of (account, generation; 0: newest) under the
+ * cache lock, loading and unwrapping it first when it is not cached. */
+typedef pp_err_t (*with_dek_fn)(const pp_dek_t *dek, void *arg);
+
+static pp_err_t with_dek(pp_crypt_t *c, void *load_arg, const char *account, uint32_t generation,
+                         with_dek_fn fn, void *arg) {
+  for (int round = 0; round < 2; round++) {
+    pthread_mutex_lock(&c->mu);
+    slot_t *s = &c->cache[slot_of(account, generation)];
+    if (s->dek && strcmp(s->account, account) == 0 &&
+        (generation ? s->generation == generation : s->newest)) {
+      pp_err_t e = fn(s->dek, arg);
+      pthread_mutex_unlock(&c->mu);
+      return e;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (round || !c->load) break;
+    unsigned char wrapped[PP_DEK_WRAPPED_LEN];
+    uint32_t gen = generation;
+    pp_err_t e = c->load(load_arg, account, generation, wrapped, &gen);
+    if (e) return e;
+    pp_dek_t *dek;
+    e = pp_dek_unwrap(c->master, account, gen, wrapped, sizeof wrapped, &dek);
+    if (e) return e;
+    cache_put(c, dek, generation == 0);
+  }
+  return PP_ERR_INTERNAL;
+}
+
+pp_err_t pp_crypt_new_dek(pp_crypt_t *c, const char *account_sid, uint32_t generation,
+                          unsigned char wrapped[PP_DEK_WRAPPED_LEN]) {
+  pp_dek_t *dek, *copy;
+  pp_err_t e = pp_dek_new(account_sid, generation, &dek);
+  if (e) return e;
+  e = pp_dek_wrap(c->master, dek, wrapped);
+  /* Cached as the newest and under its own generation. */
+  if (!e) e = pp_dek_unwrap(c->master, account_sid, generation, wrapped, PP_DEK_WRAPPED_LEN, &copy);
+  if (e) {
+    pp_dek_free(dek);
+    return e;
+  }
+  cache_put(c, dek, true);
+  cache_put(c, copy, false);
+  return PP_OK;
+}
+
+void pp_crypt_forget(pp_crypt_t *c, const char *account_sid) {
+  pthread_mutex_lock(&c->mu);
+  for (size_t i = 0; i < CACHE_SIZE; i++)
+    if (c->cache[i].dek && strcmp(c->cache[i].account, account_sid) == 0) {
+      pp_dek_free(c->cache[i].dek);
+      memset(&c->cache[i], 0, sizeof c->cache[i]);
+    }
+  pthread_mutex_unlock(&c->mu);
+}
+
+typedef struct {
+  const pp_field_t *field;
+  const void *in;
+  size_t len;
+  unsigned char *out;
+  size_t cap, out_len;
+} seal_arg_t;
+
+static pp_err_t do_seal(const pp_dek_t *dek, void *arg) {
+  seal_arg_t *a = arg;
+  return pp_seal(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
+}
+
+static pp_err_t do_open(const pp_dek_t *dek, void *arg) {
+  seal_arg_t *a = arg;
+  return pp_open(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
+}
+
+pp_err_t pp_crypt_seal(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len) {
+  pp_field_t field = {table, column, row};
+  size_t cap = pp_sealed_len(len);
+  seal_arg_t a = {&field, plain, len, cap ? malloc(cap) : NULL, cap, 0};
+  if (!a.out) return PP_ERR_NOMEM;
+  pp_err_t e = with_dek(c, load_arg, account_sid, 0, do_seal, &a);
+  if (e) {
+    free(a.out);
+    return e;
+  }
+  *out = a.out;
+  *out_len = a.out_len;
+  return PP_OK;
+}
+
+pp_err_t pp_crypt_open(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+                       const char *column, const char *row, const unsigned char *blob,
+                       size_t len, char **out, size_t *out_len) {
+  uint32_t gen;
+  pp_err_t e = pp_sealed_generation(blob, len, &gen);
+  if (e) return e;
+  if (gen == 0) return PP_ERR_BAD_REQUEST;
+  pp_field_t field = {table, column, row};
+  seal_arg_t a = {&field, blob, len, malloc(len + 1), len + 1, 0};
+  if (!a.out) return PP_ERR_NOMEM;
+  e = with_dek(c, load_arg, account_sid, gen, do_open, &a);
+  if (e) {
+    free(a.out);
+    return e;
+  }
+  a.out[a.out_len] = '\0';
+  *out = (char *)a.out;
+  *out_len = a.out_len;
+  return PP_OK;
+}
+
+void pp_crypt_bidx(const pp_crypt_t *c, const void *value, size_t len,
+                   unsigned char out[PP_BLIND_INDEX_LEN]) {
+  pp_blind_index(c->bidx, value, len, out);
+}

@@ -1,0 +1,82 @@
+/* crypt.h (private to src/store): encryption at rest for every backend
+ * (DESIGN.md rule 2).  The store seals customer content field by field
+ * with the account's data key (src/security/envelope.h): XChaCha20-Poly1305
+ * with the account SID, table, column and row id as associated data, so a
+ * ciphertext moved to another row, column or account does not open.  Phone
+ * numbers needed for lookups are also kept as a blind index (keyed
+ * BLAKE2b-256 under one index key derived from the master key, so numbers
+ * can be matched across tables: inbound routing, sender pools).
+ *
+ * Data keys live in the store (table account_keys), wrapped by the master
+ * key, which never is.  A DEK is made when its account is (or, for an
+ * account older than encryption, when the store opens).  Unwrapped DEKs
+ * are cached (bounded); the cache is shared by every thread.  Keys of a
+ * closed account are deleted: its content can no longer be read
+ * (crypto-shredding). */
+#ifndef PP_STORE_CRYPT_H
+#define PP_STORE_CRYPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "security/envelope.h"
+
+typedef struct pp_crypt pp_crypt_t;
+
+/* Reads the wrapped DEK of (account, generation) from the backend into
+ * `out` (PP_DEK_WRAPPED_LEN bytes); generation 0 asks for the newest, whose
+ * number goes to *gen_out.  PP_ERR_NOT_FOUND when there is none. */
+typedef pp_err_t (*pp_crypt_load_fn)(void *arg, const char *account_sid, uint32_t generation,
+                                     unsigned char out[PP_DEK_WRAPPED_LEN], uint32_t *gen_out);
+
+/* pp_crypt_new copies `master` (PP_KEY_LEN bytes) into guarded memory and
+ * derives the blind-index key.  Errors: PP_ERR_NOMEM, PP_ERR_INVALID_PARAM. */
+pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out);
+
+/* pp_crypt_free wipes and frees everything; NULL is a no-op. */
+void pp_crypt_free(pp_crypt_t *c);
+
+/* pp_crypt_set_loader tells the cache where wrapped DEKs come from; each
+ * seal or open passes its own `load_arg` (e.g. the connection it runs on). */
+void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn);
+
+/* pp_crypt_master_id: the master key's public fingerprint (16 hex). */
+const char *pp_crypt_master_id(const pp_crypt_t *c);
+
+/* pp_crypt_new_dek makes generation `generation` of `account_sid`'s DEK,
+ * caches it and writes it wrapped into `wrapped`.  Errors as pp_dek_new. */
+pp_err_t pp_crypt_new_dek(pp_crypt_t *c, const char *account_sid, uint32_t generation,
+                          unsigned char wrapped[PP_DEK_WRAPPED_LEN]);
+
+/* pp_crypt_forget drops an account's DEKs from the cache. */
+void pp_crypt_forget(pp_crypt_t *c, const char *account_sid);
+
+/* pp_crypt_seal seals `len` bytes for (account, table, column, row) with
+ * the account's newest DEK into a malloc'd blob (*out, *out_len).  Errors:
+ * PP_ERR_NOT_FOUND (the account has no key), PP_ERR_BAD_REQUEST (its
+ * wrapped key does not open with this master key), PP_ERR_NOMEM. */
+pp_err_t pp_crypt_seal(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len);
+
+/* pp_crypt_open opens a blob sealed by pp_crypt_seal for the same
+ * coordinates into a malloc'd, NUL-terminated plaintext.  Errors as
+ * pp_crypt_seal; PP_ERR_BAD_REQUEST also for a blob that was altered or
+ * belongs elsewhere. */
+pp_err_t pp_crypt_open(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+                       const char *column, const char *row, const unsigned char *blob,
+                       size_t len, char **out, size_t *out_len);
+
+/* pp_crypt_bidx writes the blind index of a phone number (or any value
+ * matched across accounts) into `out`. */
+void pp_crypt_bidx(const pp_crypt_t *c, const void *value, size_t len,
+                   unsigned char out[PP_BLIND_INDEX_LEN]);
+
+/* Values that belong to the installation rather than an account (carrier
+ * passwords) are sealed as account PP_CRYPT_SYSTEM, whose DEK the store
+ * makes when it first opens. */
+#define PP_CRYPT_SYSTEM "system"
+
+#endif
