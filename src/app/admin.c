@@ -18,7 +18,9 @@
 static void admin_usage(FILE *f) {
   fputs("usage: pipit admin [--data DIR | --store URL] COMMAND\n"
         "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
-        "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n",
+        "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n"
+        "  account rotate-key AC...   new data key; the account's content sealed again\n"
+        "  keys rotate-master         new master key; every data key wrapped again\n",
         f);
   /* The flags of the one carrier table (api/carriers.c), which the admin
    * API reads too. */
@@ -312,6 +314,20 @@ int pp_cmd_admin(int argc, char **argv) {
     }
     return operator_token(data);
   }
+  if (strcmp(group, "keys") == 0) {
+    if (strcmp(argv[i + 1], "rotate-master") != 0 || i + 2 != argc) {
+      admin_usage(stderr);
+      return 2;
+    }
+    return pp_admin_rotate_master(data, store_url);
+  }
+  if (strcmp(group, "account") == 0 && strcmp(argv[i + 1], "rotate-key") == 0) {
+    if (i + 3 != argc) {
+      admin_usage(stderr);
+      return 2;
+    }
+    return pp_admin_rotate_account_key(data, store_url, argv[i + 2]);
+  }
   if (strcmp(group, "account") == 0) {
     if (strcmp(argv[i + 1], "create") != 0) {
       admin_usage(stderr);
@@ -362,6 +378,7 @@ int pp_cmd_admin(int argc, char **argv) {
     sodium_free(mk);
     return 1;
   }
+  pp_store_set_key_source(store, pp_master_keys_read, (void *)data);
   int rc;
   if (strcmp(group, "account") == 0)
     rc = account_create(store, name, numbers, nnumbers, senders, nsenders, json);

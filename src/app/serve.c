@@ -19,6 +19,39 @@
 #include "http/http.h"
 #include "store/store.h"
 
+/* Reads 64 hex digits from `path` into key; PP_ERR_NOT_FOUND when there is
+ * no such file, PP_ERR_BAD_REQUEST when it is malformed. */
+static pp_err_t read_key_file(const char *path, unsigned char key[32]) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return errno == ENOENT ? PP_ERR_NOT_FOUND : PP_ERR_IO;
+  char hex[65];
+  ssize_t r = read(fd, hex, 64);
+  close(fd);
+  size_t n = 0;
+  bool ok = r == 64 && sodium_hex2bin(key, 32, hex, 64, NULL, &n, NULL) == 0 && n == 32;
+  sodium_memzero(hex, sizeof hex);
+  return ok ? PP_OK : PP_ERR_BAD_REQUEST;
+}
+
+pp_err_t pp_master_keys_read(void *arg, unsigned char primary[32], unsigned char next[32],
+                             bool *has_next) {
+  const char *dir = arg;
+  char path[1024];
+  *has_next = false;
+  const char *env = getenv("PIPIT_MASTER_KEY");
+  if (env && *env) {
+    size_t n = 0;
+    if (sodium_hex2bin(primary, 32, env, strlen(env), NULL, &n, NULL) != 0 || n != 32)
+      return PP_ERR_BAD_REQUEST;
+  } else {
+    snprintf(path, sizeof path, "%s/master.key", dir);
+    if (read_key_file(path, primary) != PP_OK) return PP_ERR_IO;
+  }
+  snprintf(path, sizeof path, "%s/master.key.next", dir);
+  *has_next = read_key_file(path, next) == PP_OK;
+  return PP_OK;
+}
+
 unsigned char *pp_master_key_load(const char *dir) {
   unsigned char *key = sodium_malloc(32);
   if (!key) return NULL;
@@ -154,6 +187,7 @@ int pp_cmd_serve(int argc, char **argv) {
     sodium_free(mk);
     return 1;
   }
+  pp_store_set_key_source(store, pp_master_keys_read, cfg.data_dir);
 
   pp_api_t api = {.store = store};
   e = pp_operator_new(cfg.data_dir, &api.op);

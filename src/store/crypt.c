@@ -1,22 +1,37 @@
 /* crypt.c: encryption at rest for the store (see crypt.h). */
 #include "store/crypt.h"
 
+#include "store/store.h"
+
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CACHE_SIZE 1024 /* unwrapped DEKs kept; each costs a few guarded pages */
+
 
 typedef struct {
   char account[40];
   uint32_t generation; /* 0: empty slot */
   bool newest;         /* the account's current generation */
+  int64_t at;          /* monotonic seconds when cached */
   pp_dek_t *dek;
 } slot_t;
 
+static int64_t mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
 struct pp_crypt {
   unsigned char *master; /* sodium_malloc, PP_KEY_LEN */
+  unsigned char *next;   /* sodium_malloc, PP_KEY_LEN: a rotation's new key, or NULL */
+  pp_crypt_keys_fn keys;
+  void *keys_arg;
+  int64_t keys_read_at;  /* monotonic seconds of the last reread */
   unsigned char *bidx;   /* sodium_malloc, PP_KEY_LEN: the phone index key */
   char master_id[17];
   pp_crypt_load_fn load;
@@ -51,8 +66,68 @@ void pp_crypt_free(pp_crypt_t *c) {
   for (size_t i = 0; i < CACHE_SIZE; i++) pp_dek_free(c->cache[i].dek);
   pp_secret_free(c->bidx);
   sodium_free(c->master);
+  sodium_free(c->next);
   pthread_mutex_destroy(&c->mu);
   free(c);
+}
+
+void pp_crypt_set_key_source(pp_crypt_t *c, pp_crypt_keys_fn fn, void *arg) {
+  c->keys = fn;
+  c->keys_arg = arg;
+}
+
+pp_err_t pp_crypt_set_next_master(pp_crypt_t *c, const unsigned char *next) {
+  pthread_mutex_lock(&c->mu);
+  if (!c->next) c->next = sodium_malloc(PP_KEY_LEN);
+  if (c->next) memcpy(c->next, next, PP_KEY_LEN);
+  pthread_mutex_unlock(&c->mu);
+  return c->next ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Unwraps with the master key, else the next one; on failure rereads the
+ * keys from the source (at most once a second) and tries again. */
+static pp_err_t unwrap_any(pp_crypt_t *c, const char *account, uint32_t gen,
+                           const unsigned char *wrapped, size_t len, pp_dek_t **out) {
+  for (int round = 0; round < 2; round++) {
+    pthread_mutex_lock(&c->mu);
+    pp_err_t e = pp_dek_unwrap(c->master, account, gen, wrapped, len, out);
+    if (e == PP_ERR_BAD_REQUEST && c->next)
+      e = pp_dek_unwrap(c->next, account, gen, wrapped, len, out);
+    pthread_mutex_unlock(&c->mu);
+    if (e != PP_ERR_BAD_REQUEST || round || !c->keys) return e;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned char *primary = sodium_malloc(PP_KEY_LEN), *next = sodium_malloc(PP_KEY_LEN);
+    bool has_next = false;
+    pp_err_t ke = PP_ERR_NOMEM;
+    pthread_mutex_lock(&c->mu);
+    bool due = ts.tv_sec > c->keys_read_at;
+    if (due) c->keys_read_at = ts.tv_sec;
+    pthread_mutex_unlock(&c->mu);
+    if (due && primary && next) ke = c->keys(c->keys_arg, primary, next, &has_next);
+    if (!ke) {
+      pthread_mutex_lock(&c->mu);
+      memcpy(c->master, primary, PP_KEY_LEN);
+      pp_master_key_id(primary, c->master_id);
+      pthread_mutex_unlock(&c->mu);
+      if (has_next) pp_crypt_set_next_master(c, next);
+    }
+    sodium_free(primary);
+    sodium_free(next);
+    if (ke) return e;
+  }
+  return PP_ERR_BAD_REQUEST;
+}
+
+pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t generation,
+                         const unsigned char *wrapped, size_t len,
+                         const unsigned char *new_master, unsigned char out[PP_DEK_WRAPPED_LEN]) {
+  pp_dek_t *dek;
+  pp_err_t e = unwrap_any(c, account_sid, generation, wrapped, len, &dek);
+  if (e) return e;
+  e = pp_dek_wrap(new_master, dek, out);
+  pp_dek_free(dek);
+  return e;
 }
 
 void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn) { c->load = fn; }
@@ -75,6 +150,7 @@ static void cache_put(pp_crypt_t *c, pp_dek_t *dek, bool newest) {
   snprintf(s->account, sizeof s->account, "%s", account);
   s->generation = gen;
   s->newest = newest;
+  s->at = mono_s();
   s->dek = dek;
   pthread_mutex_unlock(&c->mu);
 }
@@ -89,7 +165,8 @@ static pp_err_t with_dek(pp_crypt_t *c, void *load_arg, const char *account, uin
     pthread_mutex_lock(&c->mu);
     slot_t *s = &c->cache[slot_of(account, generation)];
     if (s->dek && strcmp(s->account, account) == 0 &&
-        (generation ? s->generation == generation : s->newest)) {
+        (generation ? s->generation == generation
+                    : s->newest && mono_s() - s->at <= PP_STORE_KEY_REFRESH_S)) {
       pp_err_t e = fn(s->dek, arg);
       pthread_mutex_unlock(&c->mu);
       return e;
@@ -101,7 +178,7 @@ static pp_err_t with_dek(pp_crypt_t *c, void *load_arg, const char *account, uin
     pp_err_t e = c->load(load_arg, account, generation, wrapped, &gen);
     if (e) return e;
     pp_dek_t *dek;
-    e = pp_dek_unwrap(c->master, account, gen, wrapped, sizeof wrapped, &dek);
+    e = unwrap_any(c, account, gen, wrapped, sizeof wrapped, &dek);
     if (e) return e;
     cache_put(c, dek, generation == 0);
   }

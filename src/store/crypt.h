@@ -38,6 +38,29 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out);
 /* pp_crypt_free wipes and frees everything; NULL is a no-op. */
 void pp_crypt_free(pp_crypt_t *c);
 
+/* Where the master keys come from, for a running process to follow a
+ * master-key rotation made by another (pipit admin keys rotate-master):
+ * writes the current master into `primary` and, while a rotation is under
+ * way, the next one into `next` (*has_next).  PP_OK or an error. */
+typedef pp_err_t (*pp_crypt_keys_fn)(void *arg, unsigned char primary[PP_KEY_LEN],
+                                     unsigned char next[PP_KEY_LEN], bool *has_next);
+
+/* pp_crypt_set_key_source: when a wrapped DEK opens with none of the
+ * master keys held, they are read again from `fn` (at most once a second)
+ * and the unwrap tried again. */
+void pp_crypt_set_key_source(pp_crypt_t *c, pp_crypt_keys_fn fn, void *arg);
+
+/* pp_crypt_set_next_master adds a second master key that unwraps too (a
+ * rotation found half done). */
+pp_err_t pp_crypt_set_next_master(pp_crypt_t *c, const unsigned char *next);
+
+/* pp_crypt_rewrap unwraps `wrapped` (account, generation) with a master key
+ * held and wraps the same DEK under `new_master` into `out`.  Errors as
+ * pp_dek_unwrap. */
+pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t generation,
+                         const unsigned char *wrapped, size_t len,
+                         const unsigned char *new_master, unsigned char out[PP_DEK_WRAPPED_LEN]);
+
 /* pp_crypt_set_loader tells the cache where wrapped DEKs come from; each
  * seal or open passes its own `load_arg` (e.g. the connection it runs on). */
 void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn);

@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +102,16 @@ pp_err_t pp_store_open(const char *url, const unsigned char *master, pp_store_t 
   }
   *out = s;
   return PP_OK;
+}
+
+void pp_store_set_key_source(pp_store_t *s, pp_store_keys_fn fn, void *arg) {
+  pp_crypt_set_key_source(s->crypt, fn, arg);
+  unsigned char *primary = sodium_malloc(32), *next = sodium_malloc(32);
+  bool has_next = false;
+  if (primary && next && fn(arg, primary, next, &has_next) == PP_OK && has_next)
+    pp_crypt_set_next_master(s->crypt, next);
+  sodium_free(primary);
+  sodium_free(next);
 }
 
 void pp_store_free(pp_store_t *s) {

@@ -26,6 +26,12 @@
 typedef struct pp_store pp_store_t;
 struct pp_crypt; /* store/crypt.h */
 
+/* How long a process believes the newest data key of an account it has
+ * cached is still the newest (another process may rotate it): an account
+ * key rotation waits this long before it reseals, so every value sealed
+ * with the old key by then is resealed. */
+#define PP_STORE_KEY_REFRESH_S 5
+
 /* ---- Rows ------------------------------------------------------------ */
 
 #define PP_TOKEN_SIZE 33 /* 32 hex + NUL */
@@ -234,6 +240,10 @@ typedef enum {
    * service already. */
   PP_W_SERVICE_NUMBER_INSERT,
   PP_W_SERVICE_NUMBER_DELETE, /* u.service_number: by sid, service_sid, account_sid */
+  PP_W_KEYS_REWRAP,    /* u.rewrap: every data key wrapped again under a new master key */
+  PP_W_ACCOUNT_REKEY,  /* u.name: a new, newest data key generation for the account */
+  PP_W_RESEAL,         /* u.reseal: a batch of the account's values sealed with its newest key */
+  PP_W_KEYS_RETIRE,    /* u.name: the account's older key generations deleted */
 } pp_write_kind_t;
 
 typedef struct {
@@ -324,6 +334,35 @@ typedef struct {
   pp_alert_t *alert;        /* recorded with any outcome; NULL for none */
 } pp_hook_result_t;
 
+/* Master-key rotation: every wrapped DEK opened with the master key held
+ * and wrapped again under `new_master` (32 bytes); `new_master_id` its
+ * fingerprint.  `n` counts them (out). */
+typedef struct {
+  const unsigned char *new_master;
+  const char *new_master_id;
+  size_t n;
+} pp_rewrap_t;
+
+/* What PP_W_RESEAL goes through, table by table. */
+typedef enum {
+  PP_RESEAL_ACCOUNT, PP_RESEAL_MESSAGES, PP_RESEAL_NUMBERS, PP_RESEAL_SERVICES,
+  PP_RESEAL_ALERTS, PP_RESEAL_WEBHOOKS, PP_RESEAL_MO_PARTS, PP_RESEAL__COUNT
+} pp_reseal_table_t;
+
+/* One batch of an account-key rotation: up to `limit` rows of `table` of
+ * the account after row `after` (store order) have their sealed values
+ * opened and sealed again with the account's newest key.  Out: `n` rows
+ * done and `last`, the position to continue after (n < limit: the table is
+ * done). */
+typedef struct {
+  const char *account_sid;
+  pp_reseal_table_t table;
+  int64_t after;
+  size_t limit;
+  size_t n;
+  int64_t last;
+} pp_reseal_t;
+
 typedef struct {
   const char *account_sid, *sid;
 } pp_ref_t;
@@ -361,6 +400,8 @@ struct pp_write {
     pp_mo_part_t mo_part;
     pp_sender_t sender;
     pp_hook_claim_t hook_claim;
+    pp_rewrap_t rewrap;
+    pp_reseal_t reseal;
     pp_hook_result_t hook_result;
     pp_message_patch_t patch;
     pp_ref_t ref;
@@ -487,6 +528,14 @@ struct pp_store_backend {
  * the writer thread.  On success *out owns everything; free with
  * pp_store_free. */
 pp_err_t pp_store_open(const char *url, const unsigned char *master, pp_store_t **out);
+
+/* pp_store_set_key_source: where the master keys can be read again, so a
+ * running process follows a master-key rotation made by another (see
+ * store/crypt.h pp_crypt_keys_fn).  Reads them once now: a rotation found
+ * half done (a next key beside the master) is finished with both held. */
+typedef pp_err_t (*pp_store_keys_fn)(void *arg, unsigned char primary[32], unsigned char next[32],
+                                     bool *has_next);
+void pp_store_set_key_source(pp_store_t *s, pp_store_keys_fn fn, void *arg);
 
 /* pp_store_free drains and stops the writer (queued writes are applied),
  * then closes the backend.  NULL is a no-op. */

@@ -32,7 +32,7 @@ enum {
   S_MSG_BETWEEN,
   S_SVC_INS, S_SVC_UPD, S_SVC_DEL, S_SVC_GET, S_SVCNUM_INS, S_SVCNUM_DEL, S_SVCNUM_GET,
   S_SVC_STICKY, S_SVC_PICK,
-  S_DEK_NEW, S_DEK_SHRED,
+  S_DEK_NEW, S_DEK_SHRED, S_DEK_REWRAP, S_DEK_NEXT, S_DEK_RETIRE,
   S__COUNT
 };
 
@@ -275,6 +275,14 @@ static const char *sql_text[S__COUNT] = {
     /* Crypto-shredding: without its keys a closed account's content is noise. */
     [S_DEK_SHRED] = "DELETE FROM account_keys WHERE account_sid=?1 AND EXISTS(SELECT 1 FROM "
                     "accounts WHERE sid=?1 AND status='closed')",
+    [S_DEK_REWRAP] = "UPDATE account_keys SET wrapped=pp_rewrap(account_sid,generation,wrapped,?1),"
+                     "master_id=?2",
+    [S_DEK_NEXT] = "INSERT INTO account_keys(account_sid,generation,wrapped,master_id,"
+                   "date_created) SELECT ?1,max(generation)+1,pp_new_key(?1,max(generation)+1),"
+                   "pp_master_id(),?2 FROM account_keys WHERE account_sid=?1 "
+                   "HAVING count(*)>0",
+    [S_DEK_RETIRE] = "DELETE FROM account_keys WHERE account_sid=?1 AND generation<("
+                     "SELECT max(generation) FROM account_keys WHERE account_sid=?1)",
 };
 
 static const char schema_v1[] =
@@ -659,6 +667,24 @@ static void fn_new_key(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_blob(ctx, wrapped, sizeof wrapped, SQLITE_TRANSIENT);
 }
 
+static void fn_rewrap(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char out[PP_DEK_WRAPPED_LEN];
+  if (sqlite3_value_bytes(v[3]) != PP_KEY_LEN) {
+    sqlite3_result_error(ctx, "new master key", -1);
+    return;
+  }
+  pp_err_t e = pp_crypt_rewrap(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]),
+                               sqlite3_value_blob(v[2]), (size_t)sqlite3_value_bytes(v[2]),
+                               sqlite3_value_blob(v[3]), out);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
+  sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+}
+
 static void fn_master_id(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n, (void)v;
   be_t *b = sqlite3_user_data(ctx);
@@ -677,6 +703,7 @@ static int register_crypt(sqlite3 *db, be_t *b) {
       {"pp_bidx", 1, fn_bidx, SQLITE_DETERMINISTIC},
       {"pp_new_key", 2, fn_new_key, 0},
       {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
+      {"pp_rewrap", 4, fn_rewrap, 0},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
@@ -1241,6 +1268,76 @@ static pp_err_t apply_service(conn_t *c, pp_service_t *sv, bool insert) {
   return result_of(c->db, rc, !insert);
 }
 
+/* ---- key rotation ---------------------------------------------------------- */
+
+#define RESEAL(tbl, col, acct, row)                                                  \
+  col "=pp_seal(pp_open(" col "," acct ",'" tbl "','" col "'," row ")," acct ",'" tbl \
+      "','" col "'," row ")"
+#define RESEAL_BATCH(tbl, sets)                                                     \
+  "UPDATE " tbl " SET " sets " WHERE seq IN (SELECT seq FROM " tbl " WHERE "        \
+  "account_sid=?1 AND seq>?2 ORDER BY seq LIMIT ?3) RETURNING seq"
+
+/* Per pp_reseal_table_t: every sealed column of the table, opened and
+ * sealed again (pp_seal seals with the newest generation). */
+static const char *const reseal_sql[PP_RESEAL__COUNT] = {
+    [PP_RESEAL_ACCOUNT] = "UPDATE accounts SET " RESEAL("accounts", "auth_token", "sid", "sid") ","
+                          RESEAL("accounts", "secondary_token", "sid", "sid")
+                          " WHERE sid=?1 AND ?2<1 AND ?3>0 RETURNING 1",
+    [PP_RESEAL_MESSAGES] = RESEAL_BATCH(
+        "messages", RESEAL("messages", "to_addr", "account_sid", "sid") ","
+        RESEAL("messages", "from_addr", "account_sid", "sid") ","
+        RESEAL("messages", "body", "account_sid", "sid") ","
+        RESEAL("messages", "media_urls", "account_sid", "sid") ","
+        RESEAL("messages", "status_callback", "account_sid", "sid")),
+    [PP_RESEAL_NUMBERS] = RESEAL_BATCH(
+        "phone_numbers", RESEAL("phone_numbers", "phone_number", "account_sid", "sid") ","
+        RESEAL("phone_numbers", "friendly_name", "account_sid", "sid") ","
+        RESEAL("phone_numbers", "sms_url", "account_sid", "sid") ","
+        RESEAL("phone_numbers", "sms_fallback_url", "account_sid", "sid") ","
+        RESEAL("phone_numbers", "status_callback", "account_sid", "sid")),
+    [PP_RESEAL_SERVICES] = RESEAL_BATCH(
+        "messaging_services",
+        RESEAL("messaging_services", "inbound_request_url", "account_sid", "sid") ","
+        RESEAL("messaging_services", "fallback_url", "account_sid", "sid") ","
+        RESEAL("messaging_services", "status_callback", "account_sid", "sid")),
+    [PP_RESEAL_ALERTS] = RESEAL_BATCH(
+        "alerts", RESEAL("alerts", "alert_text", "account_sid", "sid") ","
+        RESEAL("alerts", "request_url", "account_sid", "sid") ","
+        RESEAL("alerts", "request_variables", "account_sid", "sid") ","
+        RESEAL("alerts", "response_body", "account_sid", "sid")),
+    [PP_RESEAL_WEBHOOKS] = RESEAL_BATCH(
+        "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
+        "account_sid,url_table,url_column,url_row)"),
+    /* Few rows, no seq: all at once.  dst is the owner's number. */
+    [PP_RESEAL_MO_PARTS] = "UPDATE mo_parts SET body=pp_seal(pp_open(body,?1,'mo_parts','body',"
+                           "ref||':'||total||':'||part),?1,'mo_parts','body',"
+                           "ref||':'||total||':'||part) WHERE dst IN (SELECT phone_bidx FROM "
+                           "phone_numbers WHERE account_sid=?1) AND ?2<1 AND ?3>0 RETURNING 0",
+};
+
+static pp_err_t apply_reseal(conn_t *c, pp_reseal_t *rs) {
+  rs->n = 0;
+  rs->last = rs->after;
+  if ((unsigned)rs->table >= PP_RESEAL__COUNT) return PP_ERR_INVALID_PARAM;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c->db, reseal_sql[rs->table], -1, &st, NULL) != SQLITE_OK)
+    return db_err(c->db, "reseal");
+  bind_text(st, 1, rs->account_sid);
+  sqlite3_bind_int64(st, 2, rs->after);
+  sqlite3_bind_int64(st, 3, (int64_t)rs->limit);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t seq = sqlite3_column_int64(st, 0);
+    if (seq > rs->last) rs->last = seq;
+    rs->n++;
+  }
+  pp_err_t e = rc == SQLITE_DONE ? PP_OK : db_err(c->db, "reseal");
+  sqlite3_finalize(st);
+  /* The single-statement tables are done in one batch. */
+  if (!e && (rs->table == PP_RESEAL_ACCOUNT || rs->table == PP_RESEAL_MO_PARTS)) rs->n = 0;
+  return e;
+}
+
 static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
@@ -1406,6 +1503,25 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     return apply_mo_part(c, &w->u.mo_part);
   case PP_W_HOOK_CLAIM:
     return apply_hook_claim(c, &w->u.hook_claim);
+  case PP_W_KEYS_REWRAP: {
+    st = c->st[S_DEK_REWRAP];
+    sqlite3_bind_blob(st, 1, w->u.rewrap.new_master, PP_KEY_LEN, SQLITE_STATIC);
+    bind_text(st, 2, w->u.rewrap.new_master_id);
+    pp_err_t re = result_of(c->db, step_done(st), 0);
+    w->u.rewrap.n = re ? 0 : (size_t)sqlite3_changes(c->db);
+    return re;
+  }
+  case PP_W_ACCOUNT_REKEY:
+    st = c->st[S_DEK_NEXT];
+    bind_text(st, 1, w->u.name);
+    sqlite3_bind_int64(st, 2, pp_clock_now());
+    return result_of(c->db, step_done(st), 1);
+  case PP_W_RESEAL:
+    return apply_reseal(c, &w->u.reseal);
+  case PP_W_KEYS_RETIRE:
+    st = c->st[S_DEK_RETIRE];
+    bind_text(st, 1, w->u.name);
+    return result_of(c->db, step_done(st), 0);
   case PP_W_HOOK_RESULT:
     return apply_hook_result(c, &w->u.hook_result);
   case PP_W_SENDER_PUT:
