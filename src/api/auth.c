@@ -10,13 +10,6 @@ void pp_api_key_hash(const char *secret, unsigned char out[32]) {
   crypto_generichash(out, 32, (const unsigned char *)secret, strlen(secret), NULL, 0);
 }
 
-/* Constant time for equal lengths; our tokens all have one length. */
-static bool secret_eq(const char *stored, const char *given) {
-  size_t a = strlen(stored), b = strlen(given);
-  if (a == 0 || a != b) return false;
-  return sodium_memcmp(stored, given, a) == 0;
-}
-
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
   pp_account_t acc;
   pp_principal_t *p = &r->principal;
@@ -28,12 +21,9 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
     return PP_OK;
   }
   if (pp_sid_valid(user, "AC")) {
-    if (pp_store_account_get(r->api->store, user, &acc) != PP_OK) return PP_ERR_AUTH;
-    bool ok = secret_eq(acc.auth_token, pass) ||
-              (acc.secondary_token[0] && secret_eq(acc.secondary_token, pass));
-    sodium_memzero(acc.auth_token, sizeof acc.auth_token);
-    sodium_memzero(acc.secondary_token, sizeof acc.secondary_token);
-    if (!ok) return PP_ERR_AUTH;
+    int which = 0;
+    if (pp_store_account_auth(r->api->store, user, pass, &acc, &which) != PP_OK || !which)
+      return PP_ERR_AUTH;
     p->kind = PP_PRINCIPAL_ACCOUNT;
   } else if (pp_sid_valid(user, "SK")) {
     pp_key_t key;

@@ -80,11 +80,11 @@ static pp_err_t sender_check(pp_api_req_t *r, const char *account_sid, const cha
                              const char **status_callback) {
   pp_err_t e;
   if (pp_phone_is_e164(from)) {
-    pp_number_t n;
-    e = pp_store_number_find(r->api->store, &r->arena, from, &n);
-    if (e == PP_OK && strcmp(n.account_sid, account_sid) != 0) e = PP_ERR_NOT_FOUND;
-    if (e == PP_OK && n.status_callback && *n.status_callback)
-      *status_callback = n.status_callback; /* the number's, when the message has none */
+    char owner[PP_SID_SIZE];
+    const char *cb = NULL;
+    e = pp_store_number_owner(r->api->store, &r->arena, from, owner, &cb);
+    if (e == PP_OK && strcmp(owner, account_sid) != 0) e = PP_ERR_NOT_FOUND;
+    if (e == PP_OK && cb && *cb) *status_callback = cb; /* the number's, when the message has none */
     return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, PP_ERR_FROM_NOT_OWNED, from) : e;
   }
   e = pp_store_sender_allowed(r->api->store, account_sid, from);

@@ -32,9 +32,12 @@ struct pp_crypt {
   pp_crypt_keys_fn keys;
   void *keys_arg;
   int64_t keys_read_at;  /* monotonic seconds of the last reread */
-  unsigned char *bidx;   /* sodium_malloc, PP_KEY_LEN: the phone index key */
+  unsigned char *bidx;   /* sodium_malloc, PP_KEY_LEN: the phone index key, once loaded */
+  unsigned char *tokx;   /* sodium_malloc, PP_KEY_LEN: the auth token hash key, once loaded */
+  pp_crypt_index_fn load_index;
   char master_id[17];
   pp_crypt_load_fn load;
+  void *load_be;
   pthread_mutex_t mu;
   slot_t cache[CACHE_SIZE];
 };
@@ -48,10 +51,8 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
     return PP_ERR_NOMEM;
   }
   memcpy(c->master, master, PP_KEY_LEN);
-  pp_err_t e = pp_blind_index_key_new(master, PP_BIDX_PHONE, NULL, &c->bidx);
-  if (!e) e = pp_master_key_id(master, c->master_id);
+  pp_err_t e = pp_master_key_id(master, c->master_id);
   if (e) {
-    pp_secret_free(c->bidx);
     sodium_free(c->master);
     free(c);
     return e;
@@ -64,7 +65,8 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
 void pp_crypt_free(pp_crypt_t *c) {
   if (!c) return;
   for (size_t i = 0; i < CACHE_SIZE; i++) pp_dek_free(c->cache[i].dek);
-  pp_secret_free(c->bidx);
+  sodium_free(c->bidx);
+  sodium_free(c->tokx);
   sodium_free(c->master);
   sodium_free(c->next);
   pthread_mutex_destroy(&c->mu);
@@ -130,7 +132,39 @@ pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t genera
   return e;
 }
 
-void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn) { c->load = fn; }
+void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn, pp_crypt_index_fn index, void *be) {
+  c->load = fn;
+  c->load_index = index;
+  c->load_be = be;
+}
+
+/* The index key `name` in *slot, loaded on first use. */
+static pp_err_t index_key(pp_crypt_t *c, void *conn, const char *name, unsigned char **slot) {
+  pthread_mutex_lock(&c->mu);
+  bool have = *slot != NULL;
+  pthread_mutex_unlock(&c->mu);
+  if (have) return PP_OK;
+  if (!c->load_index) return PP_ERR_INTERNAL;
+  char hex[65];
+  pp_err_t e = c->load_index(c->load_be, conn, name, hex);
+  unsigned char *key = e ? NULL : sodium_malloc(PP_KEY_LEN);
+  size_t n = 0;
+  if (!e && !key) e = PP_ERR_NOMEM;
+  if (!e && (sodium_hex2bin(key, PP_KEY_LEN, hex, 64, NULL, &n, NULL) != 0 || n != PP_KEY_LEN))
+    e = PP_ERR_BAD_REQUEST;
+  sodium_memzero(hex, sizeof hex);
+  if (e) {
+    sodium_free(key);
+    return e;
+  }
+  pthread_mutex_lock(&c->mu);
+  if (*slot)
+    sodium_free(key); /* another thread was first */
+  else
+    *slot = key;
+  pthread_mutex_unlock(&c->mu);
+  return PP_OK;
+}
 
 const char *pp_crypt_master_id(const pp_crypt_t *c) { return c->master_id; }
 
@@ -159,7 +193,7 @@ static void cache_put(pp_crypt_t *c, pp_dek_t *dek, bool newest) {
  * cache lock, loading and unwrapping it first when it is not cached. */
 typedef pp_err_t (*with_dek_fn)(const pp_dek_t *dek, void *arg);
 
-static pp_err_t with_dek(pp_crypt_t *c, void *load_arg, const char *account, uint32_t generation,
+static pp_err_t with_dek(pp_crypt_t *c, void *conn, const char *account, uint32_t generation,
                          with_dek_fn fn, void *arg) {
   for (int round = 0; round < 2; round++) {
     pthread_mutex_lock(&c->mu);
@@ -175,7 +209,7 @@ static pp_err_t with_dek(pp_crypt_t *c, void *load_arg, const char *account, uin
     if (round || !c->load) break;
     unsigned char wrapped[PP_DEK_WRAPPED_LEN];
     uint32_t gen = generation;
-    pp_err_t e = c->load(load_arg, account, generation, wrapped, &gen);
+    pp_err_t e = c->load(c->load_be, conn, account, generation, wrapped, &gen);
     if (e) return e;
     pp_dek_t *dek;
     e = unwrap_any(c, account, gen, wrapped, sizeof wrapped, &dek);
@@ -230,14 +264,14 @@ static pp_err_t do_open(const pp_dek_t *dek, void *arg) {
   return pp_open(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
 }
 
-pp_err_t pp_crypt_seal(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const void *plain, size_t len,
                        unsigned char **out, size_t *out_len) {
   pp_field_t field = {table, column, row};
   size_t cap = pp_sealed_len(len);
   seal_arg_t a = {&field, plain, len, cap ? malloc(cap) : NULL, cap, 0};
   if (!a.out) return PP_ERR_NOMEM;
-  pp_err_t e = with_dek(c, load_arg, account_sid, 0, do_seal, &a);
+  pp_err_t e = with_dek(c, conn, account_sid, 0, do_seal, &a);
   if (e) {
     free(a.out);
     return e;
@@ -247,7 +281,7 @@ pp_err_t pp_crypt_seal(pp_crypt_t *c, void *load_arg, const char *account_sid, c
   return PP_OK;
 }
 
-pp_err_t pp_crypt_open(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const unsigned char *blob,
                        size_t len, char **out, size_t *out_len) {
   uint32_t gen;
@@ -257,7 +291,7 @@ pp_err_t pp_crypt_open(pp_crypt_t *c, void *load_arg, const char *account_sid, c
   pp_field_t field = {table, column, row};
   seal_arg_t a = {&field, blob, len, malloc(len + 1), len + 1, 0};
   if (!a.out) return PP_ERR_NOMEM;
-  e = with_dek(c, load_arg, account_sid, gen, do_open, &a);
+  e = with_dek(c, conn, account_sid, gen, do_open, &a);
   if (e) {
     free(a.out);
     return e;
@@ -268,7 +302,14 @@ pp_err_t pp_crypt_open(pp_crypt_t *c, void *load_arg, const char *account_sid, c
   return PP_OK;
 }
 
-void pp_crypt_bidx(const pp_crypt_t *c, const void *value, size_t len,
-                   unsigned char out[PP_BLIND_INDEX_LEN]) {
-  pp_blind_index(c->bidx, value, len, out);
+pp_err_t pp_crypt_bidx(pp_crypt_t *c, void *conn, const void *value, size_t len,
+                       unsigned char out[PP_BLIND_INDEX_LEN]) {
+  pp_err_t e = index_key(c, conn, "phone", &c->bidx);
+  return e ? e : pp_blind_index(c->bidx, value, len, out);
+}
+
+pp_err_t pp_crypt_token_hash(pp_crypt_t *c, void *conn, const char *token,
+                             unsigned char out[PP_BLIND_INDEX_LEN]) {
+  pp_err_t e = index_key(c, conn, "token", &c->tokx);
+  return e ? e : pp_blind_index(c->tokx, token, strlen(token), out);
 }

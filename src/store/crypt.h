@@ -25,14 +25,24 @@
 
 typedef struct pp_crypt pp_crypt_t;
 
-/* Reads the wrapped DEK of (account, generation) from the backend into
- * `out` (PP_DEK_WRAPPED_LEN bytes); generation 0 asks for the newest, whose
- * number goes to *gen_out.  PP_ERR_NOT_FOUND when there is none. */
-typedef pp_err_t (*pp_crypt_load_fn)(void *arg, const char *account_sid, uint32_t generation,
-                                     unsigned char out[PP_DEK_WRAPPED_LEN], uint32_t *gen_out);
+/* Reads the wrapped DEK of (account, generation) from the backend `be`
+ * into `out` (PP_DEK_WRAPPED_LEN bytes), on the backend's connection `conn`
+ * when not NULL (it may be inside a transaction that just made the key);
+ * generation 0 asks for the newest, whose number goes to *gen_out.
+ * PP_ERR_NOT_FOUND when there is none. */
+typedef pp_err_t (*pp_crypt_load_fn)(void *be, void *conn, const char *account_sid,
+                                     uint32_t generation, unsigned char out[PP_DEK_WRAPPED_LEN],
+                                     uint32_t *gen_out);
 
-/* pp_crypt_new copies `master` (PP_KEY_LEN bytes) into guarded memory and
- * derives the blind-index key.  Errors: PP_ERR_NOMEM, PP_ERR_INVALID_PARAM. */
+/* The blind-index keys (phone numbers, auth tokens) are random keys kept in
+ * the store sealed with the PP_CRYPT_SYSTEM data key, not derived from the
+ * master key, so a master-key rotation leaves every index as it is.  Reads
+ * the 64 hex digits of index key `name` ("phone", "token") from the backend
+ * `be` (on `conn` when not NULL) into `hex`. */
+typedef pp_err_t (*pp_crypt_index_fn)(void *be, void *conn, const char *name, char hex[65]);
+
+/* pp_crypt_new copies `master` (PP_KEY_LEN bytes) into guarded memory.
+ * Errors: PP_ERR_NOMEM, PP_ERR_INVALID_PARAM. */
 pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out);
 
 /* pp_crypt_free wipes and frees everything; NULL is a no-op. */
@@ -62,8 +72,8 @@ pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t genera
                          const unsigned char *new_master, unsigned char out[PP_DEK_WRAPPED_LEN]);
 
 /* pp_crypt_set_loader tells the cache where wrapped DEKs come from; each
- * seal or open passes its own `load_arg` (e.g. the connection it runs on). */
-void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn);
+ * seal or open passes the connection it runs on, or NULL. */
+void pp_crypt_set_loader(pp_crypt_t *c, pp_crypt_load_fn fn, pp_crypt_index_fn index, void *be);
 
 /* pp_crypt_master_id: the master key's public fingerprint (16 hex). */
 const char *pp_crypt_master_id(const pp_crypt_t *c);
@@ -80,7 +90,7 @@ void pp_crypt_forget(pp_crypt_t *c, const char *account_sid);
  * the account's newest DEK into a malloc'd blob (*out, *out_len).  Errors:
  * PP_ERR_NOT_FOUND (the account has no key), PP_ERR_BAD_REQUEST (its
  * wrapped key does not open with this master key), PP_ERR_NOMEM. */
-pp_err_t pp_crypt_seal(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const void *plain, size_t len,
                        unsigned char **out, size_t *out_len);
 
@@ -88,14 +98,20 @@ pp_err_t pp_crypt_seal(pp_crypt_t *c, void *load_arg, const char *account_sid, c
  * coordinates into a malloc'd, NUL-terminated plaintext.  Errors as
  * pp_crypt_seal; PP_ERR_BAD_REQUEST also for a blob that was altered or
  * belongs elsewhere. */
-pp_err_t pp_crypt_open(pp_crypt_t *c, void *load_arg, const char *account_sid, const char *table,
+pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const unsigned char *blob,
                        size_t len, char **out, size_t *out_len);
 
 /* pp_crypt_bidx writes the blind index of a phone number (or any value
- * matched across accounts) into `out`. */
-void pp_crypt_bidx(const pp_crypt_t *c, const void *value, size_t len,
-                   unsigned char out[PP_BLIND_INDEX_LEN]);
+ * matched across accounts) into `out`.  Errors: those of loading the index
+ * key (first use). */
+pp_err_t pp_crypt_bidx(pp_crypt_t *c, void *conn, const void *value, size_t len,
+                       unsigned char out[PP_BLIND_INDEX_LEN]);
+
+/* pp_crypt_token_hash writes the keyed hash an auth token is checked
+ * against (so signing in opens no token). */
+pp_err_t pp_crypt_token_hash(pp_crypt_t *c, void *conn, const char *token,
+                             unsigned char out[PP_BLIND_INDEX_LEN]);
 
 /* Values that belong to the installation rather than an account (carrier
  * passwords) are sealed as account PP_CRYPT_SYSTEM, whose DEK the store

@@ -24,6 +24,53 @@ struct pp_store {
   pp_store_stats_t stats;
 };
 
+/* ---- sealing on the caller's thread ------------------------------------ */
+
+static void scratch_free(pp_write_t *w) {
+  pp_message_sealed_t *ms = w->scratch;
+  if (!ms) return;
+  pp_blob_t *blobs[] = {&ms->to, &ms->from, &ms->body, &ms->media_urls, &ms->status_callback};
+  for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) free((void *)blobs[i]->p);
+  free(ms);
+  w->scratch = NULL;
+  w->u.message->sealed = NULL;
+}
+
+/* Seals one field of a new message, or leaves it as given (n 0): empty and
+ * NULL values, and any failure (the backend seals what is left). */
+static void seal_field(pp_store_t *s, const pp_message_t *m, const char *column, const char *v,
+                       pp_blob_t *out) {
+  unsigned char *blob;
+  size_t len;
+  if (v && *v &&
+      pp_crypt_seal(s->crypt, NULL, m->account_sid, "messages", column, m->sid, v, strlen(v),
+                    &blob, &len) == PP_OK)
+    *out = (pp_blob_t){blob, len};
+}
+
+/* A new message's fields sealed before the write is queued. */
+static void preseal(pp_store_t *s, pp_write_t *w) {
+  w->scratch = NULL;
+  if (w->kind != PP_W_MESSAGE_INSERT || w->u.message->sealed) return;
+  pp_message_t *m = w->u.message;
+  pp_message_sealed_t *ms = calloc(1, sizeof *ms);
+  if (!ms) return;
+  seal_field(s, m, "to_addr", m->to, &ms->to);
+  seal_field(s, m, "from_addr", m->from, &ms->from);
+  seal_field(s, m, "body", m->body, &ms->body);
+  seal_field(s, m, "media_urls", m->media_urls, &ms->media_urls);
+  seal_field(s, m, "status_callback", m->status_callback, &ms->status_callback);
+  if (pp_crypt_bidx(s->crypt, NULL, m->to, strlen(m->to), ms->to_bidx) ||
+      pp_crypt_bidx(s->crypt, NULL, m->from, strlen(m->from), ms->from_bidx)) {
+    w->scratch = ms;
+    m->sealed = ms;
+    scratch_free(w); /* the backend does it all */
+    return;
+  }
+  w->scratch = ms;
+  m->sealed = ms;
+}
+
 static void *writer_main(void *arg) {
   pp_store_t *s = arg;
   pp_write_t **batch = malloc(MAX_BATCH * sizeof *batch);
@@ -49,6 +96,7 @@ static void *writer_main(void *arg) {
       pthread_mutex_unlock(&s->mu);
       if (w) {
         w->result = PP_ERR_NOMEM;
+        scratch_free(w);
         w->done(w);
       }
       continue;
@@ -61,7 +109,10 @@ static void *writer_main(void *arg) {
     __atomic_add_fetch(&s->stats.batches, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&s->stats.writes, n, __ATOMIC_RELAXED);
     if (n > s->stats.max_batch) s->stats.max_batch = n;
-    for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
+    for (size_t i = 0; i < n; i++) {
+      scratch_free(batch[i]);
+      batch[i]->done(batch[i]);
+    }
   }
   free(batch);
   return NULL;
@@ -131,9 +182,11 @@ void pp_store_free(pp_store_t *s) {
 pp_err_t pp_store_submit(pp_store_t *s, pp_write_t *w) {
   w->next = NULL;
   w->result = PP_ERR_INTERNAL;
+  preseal(s, w);
   pthread_mutex_lock(&s->mu);
   if (s->closing) {
     pthread_mutex_unlock(&s->mu);
+    scratch_free(w);
     return PP_ERR_CLOSED;
   }
   if (s->tail)
@@ -273,6 +326,29 @@ pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const c
                                  const char *to, bool sticky, char out[20]) {
   return s->be_ops->service_sender(s->be, account_sid, service_sid, to, recipient_hash(to),
                                    sticky, out);
+}
+
+pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token,
+                               pp_account_t *out, int *which) {
+  unsigned char stored[2][32], given[32];
+  *which = 0;
+  pp_err_t e = s->be_ops->account_auth(s->be, sid, out, stored);
+  if (e) return e;
+  if (!token || !*token) return PP_OK;
+  e = pp_crypt_token_hash(s->crypt, NULL, token, given);
+  if (e) return e;
+  static const unsigned char none[32];
+  if (sodium_memcmp(given, stored[0], 32) == 0)
+    *which = 1;
+  else if (sodium_memcmp(stored[1], none, 32) != 0 && sodium_memcmp(given, stored[1], 32) == 0)
+    *which = 2;
+  sodium_memzero(given, sizeof given);
+  return PP_OK;
+}
+
+pp_err_t pp_store_number_owner(pp_store_t *s, pp_arena_t *a, const char *phone_number,
+                               char account_sid[PP_SID_SIZE], const char **status_callback) {
+  return s->be_ops->number_owner(s->be, a, phone_number, account_sid, status_callback);
 }
 
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {

@@ -57,6 +57,20 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_key_t;
 
+/* A byte string. */
+typedef struct {
+  const unsigned char *p;
+  size_t n;
+} pp_blob_t;
+
+/* A new message's fields as the store keeps them: sealed (and its numbers'
+ * blind indexes), made by pp_store_submit on the caller's thread so that the
+ * writer thread does no cryptography for the hot path.  Store-internal. */
+typedef struct {
+  pp_blob_t to, from, body, media_urls, status_callback; /* n == 0: as given */
+  unsigned char to_bidx[32], from_bidx[32];
+} pp_message_sealed_t;
+
 /* Text fields of a message point into the arena given to the read, or into
  * caller memory for writes. */
 typedef struct {
@@ -74,6 +88,7 @@ typedef struct {
   int64_t date_created, date_updated;
   int64_t date_sent; /* 0: not sent */
   int64_t send_at;   /* 0: not scheduled */
+  const pp_message_sealed_t *sealed; /* store-internal: callers leave it NULL */
 } pp_message_t;
 
 /* A phone number an account owns (IncomingPhoneNumbers).  URL fields point
@@ -414,6 +429,7 @@ struct pp_write {
   pp_err_t result;
   pp_write_done_fn done;
   void *arg;
+  void *scratch;    /* the store's: what it made for this write, freed before done */
   pp_write_t *next; /* the store's queue link */
 };
 
@@ -517,6 +533,14 @@ struct pp_store_backend {
    * order the numbers were added.  PP_ERR_NOT_FOUND: the pool is empty. */
   pp_err_t (*service_sender)(void *be, const char *account_sid, const char *service_sid,
                              const char *to, int64_t to_hash, bool sticky, char out[20]);
+  /* Signing in: the account with its tokens left empty, and the keyed
+   * hashes of its tokens (secondary all zero when it has none). */
+  pp_err_t (*account_auth)(void *be, const char *sid, pp_account_t *out,
+                           unsigned char hashes[2][32]);
+  /* The account owning `phone_number` and that number's StatusCallback
+   * (NULL when unset, in the arena). */
+  pp_err_t (*number_owner)(void *be, pp_arena_t *a, const char *phone_number,
+                           char account_sid[PP_SID_SIZE], const char **status_callback);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -574,6 +598,20 @@ pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filt
  * tables into `a`; routes come longest prefix first, then by priority. */
 pp_err_t pp_store_carrier_all(pp_store_t *s, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
 pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
+/* pp_store_account_auth checks `token` against account `sid`'s tokens
+ * without opening them (keyed hashes, compared in constant time).  On
+ * PP_OK *out is the account with its token fields empty and *which says
+ * which token matched: 1 the primary, 2 the secondary, 0 none.  Errors:
+ * PP_ERR_NOT_FOUND, PP_ERR_STORE. */
+pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token,
+                               pp_account_t *out, int *which);
+
+/* pp_store_number_owner: the account that owns `phone_number` (E.164), and
+ * the number's StatusCallback (NULL when unset, in `a`).  PP_ERR_NOT_FOUND
+ * when nobody owns it. */
+pp_err_t pp_store_number_owner(pp_store_t *s, pp_arena_t *a, const char *phone_number,
+                               char account_sid[PP_SID_SIZE], const char **status_callback);
+
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */
 pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);

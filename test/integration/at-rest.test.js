@@ -146,6 +146,9 @@ describe('encryption at rest', () => {
     server = await PipitServer.start({ dataDir: server.dataDir, env: ENV });
     ca = server.client(a.sid, a.auth_token);
     for (const m of sent) assert.equal((await ca.messages(m.sid).fetch()).body, m.body);
+    // Blind indexes do not depend on the master key: lookups by number still work.
+    assert.deepEqual((await ca.messages.list({ to: sent[0].to })).map((m) => m.sid), [sent[0].sid]);
+    assert.equal((await ca.incomingPhoneNumbers.list({ phoneNumber: a.from })).length, 1);
     // The old key opens nothing any more.
     await server.stop();
     fs.writeFileSync(keyFile, oldKey);

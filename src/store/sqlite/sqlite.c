@@ -32,7 +32,7 @@ enum {
   S_MSG_BETWEEN,
   S_SVC_INS, S_SVC_UPD, S_SVC_DEL, S_SVC_GET, S_SVCNUM_INS, S_SVCNUM_DEL, S_SVCNUM_GET,
   S_SVC_STICKY, S_SVC_PICK,
-  S_DEK_NEW, S_DEK_SHRED, S_DEK_REWRAP, S_DEK_NEXT, S_DEK_RETIRE,
+  S_DEK_NEW, S_DEK_SHRED, S_DEK_REWRAP, S_DEK_NEXT, S_DEK_RETIRE, S_ACC_AUTH, S_NUM_OWNER,
   S__COUNT
 };
 
@@ -90,12 +90,15 @@ static const char *sql_text[S__COUNT] = {
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_ACC_INS] = "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
-                  "secondary_token,secondary_created,date_created,date_updated) "
+                  "secondary_token,secondary_created,date_created,date_updated,auth_hash,"
+                  "secondary_hash) "
                   "VALUES(?1,?2,?3,?4,pp_seal(?5,?1,'accounts','auth_token',?1),"
-                  "pp_seal(?6,?1,'accounts','secondary_token',?1),?7,?8,?9)",
+                  "pp_seal(?6,?1,'accounts','secondary_token',?1),?7,?8,?9,pp_tokhash(?5),"
+                  "pp_tokhash(?6))",
     [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?2,status=?3,"
                   "auth_token=pp_seal(?4,?1,'accounts','auth_token',?1),"
                   "secondary_token=pp_seal(?5,?1,'accounts','secondary_token',?1),"
+                  "auth_hash=pp_tokhash(?4),secondary_hash=pp_tokhash(?5),"
                   "secondary_created=?6,date_updated=?7 WHERE sid=?1",
     [S_ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE sid=?",
     [S_KEY_INS] = "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
@@ -270,6 +273,12 @@ static const char *sql_text[S__COUNT] = {
                    "WHERE sn.service_sid=?1 AND sn.account_sid=?2 ORDER BY sn.seq "
                    "LIMIT 1 OFFSET ?3 % max(1,(SELECT count(*) FROM "
                    "messaging_service_numbers WHERE service_sid=?1))",
+    /* Signing in: the account without its tokens, and their keyed hashes. */
+    [S_ACC_AUTH] = "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
+                   "date_created,date_updated,auth_hash,secondary_hash FROM accounts WHERE sid=?",
+    /* Sender ownership: who owns a number, and its status callback. */
+    [S_NUM_OWNER] = "SELECT account_sid," NUM_OPEN("status_callback") " FROM phone_numbers "
+                    "WHERE phone_bidx=pp_bidx(?)",
     [S_DEK_NEW] = "INSERT OR IGNORE INTO account_keys(account_sid,generation,wrapped,master_id,"
                   "date_created) VALUES(?1,1,pp_new_key(?1,1),pp_master_id(),?2)",
     /* Crypto-shredding: without its keys a closed account's content is noise. */
@@ -461,7 +470,19 @@ static const char schema_v9[] =
     " strftime('%s','now');"
     "INSERT INTO account_keys SELECT sid,1,pp_new_key(sid,1),pp_master_id(),"
     " strftime('%s','now') FROM accounts;"
-    "UPDATE accounts SET " SEAL("accounts", "auth_token", "sid", "sid") ","
+    /* Blind-index keys: random, sealed with the system key (so a master
+     * key rotation leaves every index valid). */
+    "CREATE TABLE store_keys(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_keys SELECT 'phone',"
+    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','phone');"
+    "INSERT INTO store_keys SELECT 'token',"
+    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','token');"
+    /* Auth tokens are checked against keyed hashes: signing in opens none. */
+    "ALTER TABLE accounts ADD COLUMN auth_hash BLOB;"
+    "ALTER TABLE accounts ADD COLUMN secondary_hash BLOB;"
+    "UPDATE accounts SET auth_hash=pp_tokhash(auth_token),"
+    " secondary_hash=pp_tokhash(secondary_token),"
+    " " SEAL("accounts", "auth_token", "sid", "sid") ","
     " " SEAL("accounts", "secondary_token", "sid", "sid") ";"
     "ALTER TABLE messages ADD COLUMN to_bidx BLOB;"
     "ALTER TABLE messages ADD COLUMN from_bidx BLOB;"
@@ -571,15 +592,22 @@ static pp_err_t db_err(sqlite3 *db, const char *what) {
 /* The crypt loader: the newest (generation 0) or a given wrapped DEK, read
  * on the connection that needs it (it may be inside a transaction that
  * just made the key). */
-static pp_err_t load_wrapped(void *arg, const char *account, uint32_t generation,
+static conn_t *acquire(be_t *b);
+static void release(be_t *b, conn_t *c);
+
+static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t generation,
                              unsigned char out[PP_DEK_WRAPPED_LEN], uint32_t *gen_out) {
-  sqlite3 *db = arg;
+  conn_t *pooled = conn ? NULL : acquire(be);
+  sqlite3 *db = conn ? conn : pooled->db;
   sqlite3_stmt *st;
   const char *sql = generation ? "SELECT generation,wrapped FROM account_keys "
                                  "WHERE account_sid=?1 AND generation=?2"
                                : "SELECT generation,wrapped FROM account_keys "
                                  "WHERE account_sid=?1 ORDER BY generation DESC LIMIT 1";
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return PP_ERR_STORE;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (pooled) release(be, pooled);
+    return PP_ERR_STORE;
+  }
   sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
   if (generation) sqlite3_bind_int64(st, 2, generation);
   pp_err_t e = PP_ERR_NOT_FOUND;
@@ -590,6 +618,31 @@ static pp_err_t load_wrapped(void *arg, const char *account, uint32_t generation
     e = PP_OK;
   }
   sqlite3_finalize(st);
+  if (pooled) release(be, pooled);
+  return e;
+}
+
+/* The crypt's index-key loader: store_keys `name`, opened. */
+static pp_err_t load_index(void *be, void *conn, const char *name, char hex[65]) {
+  conn_t *pooled = conn ? NULL : acquire(be);
+  sqlite3 *db = conn ? conn : pooled->db;
+  sqlite3_stmt *st;
+  pp_err_t e = PP_ERR_STORE;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT pp_open(value,'system','store_keys','value',name) "
+                         "FROM store_keys WHERE name=?1",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : PP_ERR_STORE;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
+      memcpy(hex, sqlite3_column_text(st, 0), 64);
+      hex[64] = '\0';
+      e = PP_OK;
+    }
+    sqlite3_finalize(st);
+  }
+  if (pooled) release(be, pooled);
   return e;
 }
 
@@ -650,7 +703,31 @@ static void fn_bidx(sqlite3_context *ctx, int n, sqlite3_value **v) {
   }
   be_t *b = sqlite3_user_data(ctx);
   unsigned char out[PP_BLIND_INDEX_LEN];
-  pp_crypt_bidx(b->crypt, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]), out);
+  pp_err_t e = pp_crypt_bidx(b->crypt, sqlite3_context_db_handle(ctx),
+                             sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]), out);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
+  sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+}
+
+/* pp_tokhash(token): the keyed hash an auth token is checked against;
+ * NULL for NULL or ''. */
+static void fn_tokhash(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  if (sqlite3_value_type(v[0]) == SQLITE_NULL || sqlite3_value_bytes(v[0]) == 0) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char out[PP_BLIND_INDEX_LEN];
+  pp_err_t e = pp_crypt_token_hash(b->crypt, sqlite3_context_db_handle(ctx),
+                                   (const char *)sqlite3_value_text(v[0]), out);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
   sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
 }
 
@@ -704,6 +781,7 @@ static int register_crypt(sqlite3 *db, be_t *b) {
       {"pp_new_key", 2, fn_new_key, 0},
       {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
       {"pp_rewrap", 4, fn_rewrap, 0},
+      {"pp_tokhash", 1, fn_tokhash, SQLITE_DETERMINISTIC},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
@@ -821,7 +899,7 @@ static pp_err_t be_open(const char *dir, pp_crypt_t *crypt, void **out) {
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
   b->crypt = crypt;
-  pp_crypt_set_loader(crypt, load_wrapped);
+  pp_crypt_set_loader(crypt, load_wrapped, load_index, b);
   pp_err_t e = conn_open(b, &b->writer, path);
   if (!e) e = migrate(b->writer.db);
   if (!e) e = conn_prepare(&b->writer);
@@ -863,6 +941,14 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s) {
     sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(st, i);
+}
+
+/* A value sealed already (pp_seal passes a BLOB through), else the text. */
+static void bind_sealed(sqlite3_stmt *st, int i, const pp_blob_t *sealed, const char *text) {
+  if (sealed && sealed->n)
+    sqlite3_bind_blob(st, i, sealed->p, (int)sealed->n, SQLITE_STATIC);
+  else
+    bind_text(st, i, text);
 }
 
 static const char *col_dup(pp_arena_t *a, sqlite3_stmt *st, int i) {
@@ -1042,11 +1128,12 @@ static pp_err_t insert_message(conn_t *c, pp_message_t *m) {
   bind_text(st, 1, m->sid);
   bind_text(st, 2, m->account_sid);
   bind_text(st, 3, m->messaging_service_sid);
-  bind_text(st, 4, m->to);
-  bind_text(st, 5, m->from);
-  bind_text(st, 6, m->body ? m->body : "");
-  bind_text(st, 7, m->media_urls ? m->media_urls : "");
-  bind_text(st, 8, m->status_callback);
+  const pp_message_sealed_t *ms = m->sealed; /* sealed by the store already, or NULL */
+  bind_sealed(st, 4, ms ? &ms->to : NULL, m->to);
+  bind_sealed(st, 5, ms ? &ms->from : NULL, m->from);
+  bind_sealed(st, 6, ms ? &ms->body : NULL, m->body ? m->body : "");
+  bind_sealed(st, 7, ms ? &ms->media_urls : NULL, m->media_urls ? m->media_urls : "");
+  bind_sealed(st, 8, ms ? &ms->status_callback : NULL, m->status_callback);
   bind_text(st, 9, m->error_message);
   bind_text(st, 10, m->direction);
   bind_text(st, 11, m->status);
@@ -1058,8 +1145,13 @@ static pp_err_t insert_message(conn_t *c, pp_message_t *m) {
   sqlite3_bind_int64(st, 17, m->date_updated);
   sqlite3_bind_int64(st, 18, m->date_sent);
   sqlite3_bind_int64(st, 19, m->send_at);
-  bind_text(st, 20, m->to);
-  bind_text(st, 21, m->from);
+  if (ms) { /* pp_bidx passes a BLOB through */
+    sqlite3_bind_blob(st, 20, ms->to_bidx, sizeof ms->to_bidx, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 21, ms->from_bidx, sizeof ms->from_bidx, SQLITE_STATIC);
+  } else {
+    bind_text(st, 20, m->to);
+    bind_text(st, 21, m->from);
+  }
   rc = step_done(st);
   if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
   return result_of(c->db, rc, 0);
@@ -1669,6 +1761,50 @@ static pp_err_t be_account_get(void *p, const char *sid, pp_account_t *out) {
   pp_err_t e = get_one(p, S_ACC_GET, sid, NULL, fill_account, &tmp);
   if (!e) *out = tmp;
   sodium_memzero(&tmp, sizeof tmp);
+  return e;
+}
+
+static pp_err_t be_account_auth(void *p, const char *sid, pp_account_t *out,
+                                unsigned char hashes[2][32]) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_ACC_AUTH];
+  bind_text(st, 1, sid);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW) {
+    row_account(st, out);
+    for (int i = 0; i < 2; i++) {
+      memset(hashes[i], 0, 32);
+      if (sqlite3_column_bytes(st, 10 + i) == 32) memcpy(hashes[i], sqlite3_column_blob(st, 10 + i), 32);
+    }
+  } else {
+    e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : db_err(c->db, "account auth");
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
+static pp_err_t be_number_owner(void *p, pp_arena_t *a, const char *phone_number,
+                                char account_sid[PP_SID_SIZE], const char **status_callback) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_NUM_OWNER];
+  bind_text(st, 1, phone_number);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW) {
+    col_copy(account_sid, PP_SID_SIZE, st, 0);
+    *status_callback = col_dup(a, st, 1);
+    if (!*status_callback && sqlite3_column_type(st, 1) != SQLITE_NULL) e = PP_ERR_NOMEM;
+  } else {
+    e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : db_err(c->db, "number owner");
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
   return e;
 }
 
@@ -2293,4 +2429,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .service_number_get = be_service_number_get,
     .service_number_list = be_service_number_list,
     .service_sender = be_service_sender,
+    .account_auth = be_account_auth,
+    .number_owner = be_number_owner,
 };
