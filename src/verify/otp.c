@@ -25,8 +25,9 @@ const char *pp_otp_alg_name(pp_otp_alg_t alg) {
 bool pp_hotp(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, uint64_t counter,
              int digits, char out[PP_OTP_MAX_DIGITS + 1]) {
   if (digits < 1 || digits > PP_OTP_MAX_DIGITS || (!key && key_len)) return false;
-  const EVP_MD *md = alg == PP_OTP_SHA256 ? EVP_sha256() : alg == PP_OTP_SHA512 ? EVP_sha512()
-                                                                                : EVP_sha1();
+  const EVP_MD *md = alg == PP_OTP_SHA256   ? EVP_sha256()
+                     : alg == PP_OTP_SHA512 ? EVP_sha512()
+                                            : EVP_sha1();
   unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
   for (int i = 7; i >= 0; i--, counter >>= 8) msg[i] = (unsigned char)(counter & 0xff);
   unsigned int mac_len = 0;

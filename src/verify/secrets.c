@@ -56,8 +56,7 @@ bool pp_verify_hash_in(const unsigned char *hashes, size_t n,
 }
 
 /* "pipit-verify-v1" || (u8 len || part) for account, table, column, row. */
-static bool build_aad(const pp_verify_place_t *at, unsigned char *aad, size_t cap,
-                      size_t *len) {
+static bool build_aad(const pp_verify_place_t *at, unsigned char *aad, size_t cap, size_t *len) {
   static const char tag[] = "pipit-verify-v1";
   const char *parts[] = {at->account_sid, at->table, at->column, at->row_id};
   size_t o = sizeof tag - 1;
@@ -84,8 +83,8 @@ pp_err_t pp_verify_seal(const pp_verify_keys_t *k, const pp_verify_place_t *at, 
   out[0] = 0x01;
   randombytes_buf(out + 1, 24);
   unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out + 25, &clen, pt, len, aad, aad_len, NULL,
-                                             out + 1, k->seal_key);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out + 25, &clen, pt, len, aad, aad_len, NULL, out + 1,
+                                             k->seal_key);
   *out_len = 25 + (size_t)clen;
   return PP_OK;
 }
@@ -95,15 +94,14 @@ pp_err_t pp_verify_open(const pp_verify_keys_t *k, const pp_verify_place_t *at,
                         size_t *out_len) {
   unsigned char aad[16 + 4 * 256];
   size_t aad_len;
-  if (!k || !at || !out || !build_aad(at, aad, sizeof aad, &aad_len))
-    return PP_ERR_INVALID_PARAM;
+  if (!k || !at || !out || !build_aad(at, aad, sizeof aad, &aad_len)) return PP_ERR_INVALID_PARAM;
   if (!blob || len < PP_VERIFY_SEAL_OVERHEAD || blob[0] != 0x01) return PP_ERR_BAD_REQUEST;
   size_t pt_cap = len - PP_VERIFY_SEAL_OVERHEAD;
   unsigned char *pt = sodium_malloc(pt_cap + 1);
   if (!pt) return PP_ERR_NOMEM;
   unsigned long long plen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, blob + 25, len - 25, aad,
-                                                 aad_len, blob + 1, k->seal_key) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, blob + 25, len - 25, aad, aad_len,
+                                                 blob + 1, k->seal_key) != 0) {
     sodium_free(pt);
     return PP_ERR_BAD_REQUEST;
   }

@@ -31,8 +31,8 @@ static void totp_rfc6238(void) {
   };
   const unsigned char *s1 = (const unsigned char *)"12345678901234567890";
   const unsigned char *s256 = (const unsigned char *)"12345678901234567890123456789012";
-  const unsigned char *s512 = (const unsigned char *)
-      "1234567890123456789012345678901234567890123456789012345678901234";
+  const unsigned char *s512 =
+      (const unsigned char *)"1234567890123456789012345678901234567890123456789012345678901234";
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
     uint64_t c = pp_totp_counter(v[i].t, 30);
     char got[PP_OTP_MAX_DIGITS + 1];
@@ -63,8 +63,7 @@ static void ranges_and_names(void) {
 static void base32(void) {
   /* RFC 4648 section 10 (without padding). */
   static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-  static const char *const out[] = {"", "MY", "MZXQ", "MZXW6", "MZXW6YQ", "MZXW6YTB",
-                                    "MZXW6YTBOI"};
+  static const char *const out[] = {"", "MY", "MZXQ", "MZXW6", "MZXW6YQ", "MZXW6YTB", "MZXW6YTBOI"};
   for (int i = 0; i < 7; i++) {
     char enc[32];
     size_t n = strlen(in[i]);
