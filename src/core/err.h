@@ -77,7 +77,27 @@
     "PhoneNumberSid %s is not a phone number of this account.")                \
   X(PP_ERR_SENDER_IN_SERVICE, 400, 21712,                                      \
     "Phone Number %s is already associated with a Messaging Service.")         \
-  X(PP_ERR_USECASE, 400, 21713, "Messaging Service Use Case is invalid: %s")
+  X(PP_ERR_USECASE, 400, 21713, "Messaging Service Use Case is invalid: %s")   \
+  /* Verify (verify/v2). */                                                    \
+  X(PP_ERR_VERIFY_PARAM, 400, 60200, "Invalid parameter: %s")                  \
+  X(PP_ERR_VERIFY_CHECKS, 429, 60202, "Max check attempts reached")            \
+  X(PP_ERR_VERIFY_SENDS, 429, 60203, "Max send attempts reached")              \
+  X(PP_ERR_VERIFY_RATE_LIMITS_MAX, 400, 60207,                                 \
+    "Max rate limits per service reached")                                     \
+  X(PP_ERR_VERIFY_BUCKETS_MAX, 400, 60210,                                     \
+    "Max Buckets per Rate limit reached")                                      \
+  X(PP_ERR_VERIFY_BUCKET_INTERVAL, 400, 60211,                                 \
+    "Bucket with the given Interval already exists")                           \
+  X(PP_ERR_VERIFY_CONCURRENT, 429, 60212,                                      \
+    "Too many concurrent requests for phone number %s")                        \
+  X(PP_ERR_VERIFY_CHANNEL, 400, 60223, "Delivery channel disabled: %s")        \
+  X(PP_ERR_VERIFY_REQUEST, 400, 60306, "The request is invalid: %s")           \
+  X(PP_ERR_VERIFY_FACTOR_ATTEMPTS, 429, 60310,                                 \
+    "Factor verification attempts reached")                                    \
+  X(PP_ERR_VERIFY_FACTOR_UNVERIFIED, 403, 60318, "Factor is unverified")       \
+  X(PP_ERR_VERIFY_CHALLENGE_EXPIRED, 403, 60323, "Challenge expired")          \
+  X(PP_ERR_VERIFY_NO_SENDER, 400, 60200,                                       \
+    "Invalid parameter: the account has no phone number to send codes from")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

@@ -145,6 +145,11 @@ typedef struct {
   const char *to, *from, *body; /* arena */
   int validity_period, attempts;
   int64_t date_created;
+  /* A verification message: its text sealed (verify/secrets.h, place
+   * {account, "messages", "sealed_body", sid}), to send instead of `body`
+   * (which the store keeps with the code masked).  NULL otherwise. */
+  const unsigned char *sealed_body; /* arena */
+  size_t sealed_body_len;
 } pp_outbound_t;
 
 /* One submitted part, as the carrier's SMSC knows it. */
@@ -194,6 +199,125 @@ typedef struct {
   int64_t date_created;
 } pp_alert_t;
 
+/* ---- Verify (verify/v2) ------------------------------------------------ */
+
+/* A Verify service (VA…).  Optional strings point into the read's arena or
+ * caller memory; NULL when unset. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char friendly_name[65];
+  int code_length; /* 4..10 */
+  bool lookup_enabled, psd2_enabled, skip_sms_to_landlines, dtmf_input_required,
+      do_not_share_warning_enabled, custom_code_enabled, push_include_date,
+      verify_event_subscription_enabled;
+  const char *tts_name, *push_apn_credential_sid, *push_fcm_credential_sid,
+      *default_template_sid, *whatsapp_msg_service_sid, *whatsapp_from, *totp_issuer;
+  int totp_time_step, totp_code_length, totp_skew;
+  int64_t date_created, date_updated;
+} pp_verify_service_t;
+
+#define PP_VERIFY_MAX_SENDS 5
+#define PP_VERIFY_MAX_CHECKS 5
+
+/* A verification (VE…).  The codes sent are kept only as keyed hashes
+ * (verify/secrets.h), one per send, packed in `code_hashes`. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char to[65];
+  char channel[12];
+  char status[24]; /* pending | approved | canceled | max_attempts_reached | expired */
+  unsigned char code_hashes[PP_VERIFY_MAX_SENDS][32];
+  int sends;  /* codes sent: 1..PP_VERIFY_MAX_SENDS */
+  int checks; /* wrong codes checked */
+  const char *send_attempts; /* JSON array text (arena or caller memory) */
+  int64_t expires_at, date_created, date_updated;
+} pp_verification_t;
+
+/* A rate limit (RK…) of a Verify service and a bucket (BL…) of it. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char unique_name[65];
+  const char *description; /* NULL when unset */
+  int64_t date_created, date_updated;
+} pp_rate_limit_t;
+
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char rate_limit_sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  int max, interval; /* requests per interval seconds */
+  int64_t date_created, date_updated;
+} pp_rate_bucket_t;
+
+/* One metered request against one bucket: the key's keyed hash. */
+typedef struct {
+  char bucket_sid[PP_SID_SIZE];
+  unsigned char key_hash[32];
+  int max, interval;
+} pp_rate_hit_t;
+
+/* An entity (YE…): a user of a Verify service, by the customer's identity. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char identity[129];
+  int64_t date_created, date_updated;
+} pp_verify_entity_t;
+
+#define PP_FACTOR_SECRET_MAX 160 /* sealed secret blob, bytes */
+
+/* A factor (YF…) of an entity.  The secret is sealed (verify/secrets.h);
+ * last_counter is the highest TOTP time step accepted so far (a code is
+ * accepted at most once); failures counts wrong codes in a row. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char entity_sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char identity[129];
+  char friendly_name[65];
+  char status[12];      /* unverified | verified */
+  char factor_type[8];  /* totp */
+  char alg[8];          /* sha1 | sha256 | sha512 */
+  int time_step, skew, code_length;
+  unsigned char secret_sealed[PP_FACTOR_SECRET_MAX];
+  size_t secret_sealed_len;
+  int64_t last_counter;
+  int failures;
+  const char *metadata; /* JSON object text or NULL */
+  int64_t date_created, date_updated;
+} pp_verify_factor_t;
+
+/* A challenge (YC…) of a factor. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char factor_sid[PP_SID_SIZE];
+  char entity_sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char identity[129];
+  char status[12];           /* pending | expired | approved | denied */
+  char responded_reason[16]; /* none | not_needed | not_requested */
+  char factor_type[8];
+  const char *details, *hidden_details, *metadata; /* JSON text or NULL */
+  int64_t expiration_date, date_responded; /* date_responded 0: not yet */
+  int64_t date_created, date_updated;
+} pp_verify_challenge_t;
+
 /* ---- Writes ---------------------------------------------------------- */
 
 typedef enum {
@@ -232,6 +356,25 @@ typedef enum {
    * service already. */
   PP_W_SERVICE_NUMBER_INSERT,
   PP_W_SERVICE_NUMBER_DELETE, /* u.service_number: by sid, service_sid, account_sid */
+  /* Verify (verify/v2). */
+  PP_W_VERIFY_SERVICE_INSERT, /* u.verify_service */
+  PP_W_VERIFY_SERVICE_UPDATE, /* u.verify_service: every setting by sid+account */
+  PP_W_VERIFY_SERVICE_DELETE, /* u.ref: the service and everything under it */
+  PP_W_VERIFY_SEND,           /* u.verify_send */
+  PP_W_VERIFY_SET,            /* u.verify_set */
+  PP_W_RATE_LIMIT_INSERT,     /* u.rate_limit; PP_ERR_CONFLICT: unique_name taken */
+  PP_W_RATE_LIMIT_UPDATE,     /* u.rate_limit: description by sid+account */
+  PP_W_RATE_LIMIT_DELETE,     /* u.ref: the rate limit and its buckets */
+  PP_W_RATE_BUCKET_INSERT,    /* u.rate_bucket; PP_ERR_CONFLICT: interval taken */
+  PP_W_RATE_BUCKET_UPDATE,    /* u.rate_bucket: max, interval by sid+account */
+  PP_W_RATE_BUCKET_DELETE,    /* u.ref */
+  PP_W_ENTITY_INSERT,         /* u.entity; PP_ERR_CONFLICT: identity taken */
+  PP_W_ENTITY_DELETE,         /* u.ref: the entity, its factors and challenges */
+  PP_W_FACTOR_INSERT,         /* u.factor_insert */
+  PP_W_FACTOR_UPDATE,         /* u.factor: friendly_name and config by sid+account */
+  PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
+  PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
+  PP_W_CHALLENGE_INSERT,      /* u.challenge */
 } pp_write_kind_t;
 
 typedef struct {
@@ -326,6 +469,63 @@ typedef struct {
   int64_t date_updated;
 } pp_message_patch_t;
 
+/* Sends a verification code: inserts `v` (is_new) or, on a pending
+ * verification, sets sends, code_hashes, send_attempts and date_updated
+ * when its sends are still `prev_sends` (PP_ERR_CONFLICT otherwise: a
+ * concurrent send, or it is no longer pending).  In the same transaction:
+ * counts the `hits` against their buckets (each bucket's hits in the last
+ * `interval` seconds must be below `max`: else PP_ERR_VERIFY_SENDS and
+ * nothing is written) and records them; a new verification also needs
+ * fewer than `max_pending` pending, unexpired verifications to the same
+ * `to` in the account (else PP_ERR_VERIFY_CONCURRENT); and inserts
+ * `message` with its sealed text (message_sealed, kept until the carrier
+ * accepts the message). */
+typedef struct {
+  pp_verification_t *v;
+  bool is_new;
+  int prev_sends;
+  int max_pending;
+  const pp_rate_hit_t *hits;
+  size_t nhits;
+  pp_message_t *message;
+  const unsigned char *message_sealed;
+  size_t message_sealed_len;
+  int64_t now;
+} pp_verify_send_t;
+
+/* Moves a pending, unexpired verification (sid, account) whose checks are
+ * `if_checks` (-1: any) to `status` with `checks`: PP_ERR_CONFLICT when it
+ * is not (or no longer) in that state. */
+typedef struct {
+  const char *account_sid, *sid;
+  const char *status;
+  int checks, if_checks;
+  int64_t now;
+} pp_verify_set_t;
+
+/* Creates a factor, and its entity unless one with that identity exists
+ * (then factor->entity_sid is set to it). */
+typedef struct {
+  pp_verify_entity_t *entity;
+  pp_verify_factor_t *factor;
+} pp_factor_insert_t;
+
+/* The outcome of one code given for a factor: sets last_counter, failures
+ * and (non-NULL) status of factor (sid, account) when they are still
+ * `if_last_counter` and `if_failures` (PP_ERR_CONFLICT otherwise: another
+ * code was taken meanwhile).  With `challenge` non-NULL, inserts it
+ * (`challenge_insert`) or sets its status, responded_reason, date_responded
+ * and date_updated when it is still pending. */
+typedef struct {
+  const char *account_sid, *sid;
+  int64_t last_counter, if_last_counter;
+  int failures, if_failures;
+  const char *status;
+  pp_verify_challenge_t *challenge;
+  bool challenge_insert;
+  int64_t now;
+} pp_factor_attempt_t;
+
 typedef struct pp_write pp_write_t;
 
 /* pp_write_done_fn is called once per write, on the writer thread, after the
@@ -356,6 +556,16 @@ struct pp_write {
     pp_ref_t ref;
     pp_service_t *service;
     pp_service_number_t *service_number;
+    pp_verify_service_t *verify_service;
+    pp_verify_send_t verify_send;
+    pp_verify_set_t verify_set;
+    pp_rate_limit_t *rate_limit;
+    pp_rate_bucket_t *rate_bucket;
+    pp_verify_entity_t *entity;
+    pp_factor_insert_t factor_insert;
+    pp_verify_factor_t *factor;
+    pp_factor_attempt_t factor_attempt;
+    pp_verify_challenge_t *challenge;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -470,6 +680,41 @@ struct pp_store_backend {
    * order the numbers were added.  PP_ERR_NOT_FOUND: the pool is empty. */
   pp_err_t (*service_sender)(void *be, const char *account_sid, const char *service_sid,
                              const char *to, int64_t to_hash, bool sticky, char out[20]);
+  /* Verify (verify/v2): reads within one account; see the facade. */
+  pp_err_t (*verify_service_get)(void *be, pp_arena_t *a, const char *account_sid,
+                                 const char *sid, pp_verify_service_t *out);
+  pp_err_t (*verify_service_list)(void *be, pp_arena_t *a, const char *account_sid,
+                                  const pp_page_req_t *p, pp_verify_service_t **rows,
+                                  size_t *n, bool *more);
+  pp_err_t (*verification_get)(void *be, pp_arena_t *a, const char *account_sid,
+                               const char *service_sid, const char *sid, const char *to,
+                               pp_verification_t *out);
+  pp_err_t (*verify_sender)(void *be, const char *account_sid, char out[20]);
+  pp_err_t (*rate_limit_get)(void *be, pp_arena_t *a, const char *account_sid,
+                             const char *service_sid, const char *sid, pp_rate_limit_t *out);
+  pp_err_t (*rate_limit_list)(void *be, pp_arena_t *a, const char *account_sid,
+                              const char *service_sid, const pp_page_req_t *p,
+                              pp_rate_limit_t **rows, size_t *n, bool *more);
+  pp_err_t (*rate_bucket_get)(void *be, const char *account_sid, const char *rate_limit_sid,
+                              const char *sid, pp_rate_bucket_t *out);
+  pp_err_t (*rate_bucket_list)(void *be, pp_arena_t *a, const char *account_sid,
+                               const char *rate_limit_sid, const pp_page_req_t *p,
+                               pp_rate_bucket_t **rows, size_t *n, bool *more);
+  pp_err_t (*entity_get)(void *be, const char *account_sid, const char *service_sid,
+                         const char *identity, pp_verify_entity_t *out);
+  pp_err_t (*entity_list)(void *be, pp_arena_t *a, const char *account_sid,
+                          const char *service_sid, const pp_page_req_t *p,
+                          pp_verify_entity_t **rows, size_t *n, bool *more);
+  pp_err_t (*factor_get)(void *be, pp_arena_t *a, const char *account_sid,
+                         const char *entity_sid, const char *sid, pp_verify_factor_t *out);
+  pp_err_t (*factor_list)(void *be, pp_arena_t *a, const char *account_sid,
+                          const char *entity_sid, const pp_page_req_t *p,
+                          pp_verify_factor_t **rows, size_t *n, bool *more);
+  pp_err_t (*challenge_get)(void *be, pp_arena_t *a, const char *account_sid,
+                            const char *entity_sid, const char *sid, pp_verify_challenge_t *out);
+  pp_err_t (*challenge_list)(void *be, pp_arena_t *a, const char *account_sid,
+                             const char *entity_sid, const pp_page_req_t *p,
+                             pp_verify_challenge_t **rows, size_t *n, bool *more);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -554,6 +799,51 @@ pp_err_t pp_store_service_number_list(pp_store_t *s, pp_arena_t *a, const char *
  * PP_ERR_NOT_FOUND when the pool is empty. */
 pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const char *service_sid,
                                  const char *to, bool sticky, char out[20]);
+
+/* Verify (verify/v2), always within `account_sid`.
+ * pp_store_verification_get reads verification `sid` of the service, or,
+ * with sid NULL, the newest verification of the service to `to`.
+ * pp_store_verify_sender gives the phone number verification SMS of the
+ * account go out from: its oldest number (PP_ERR_NOT_FOUND: none).
+ * pp_store_entity_get finds an entity by identity.  Factors and challenges
+ * are read within their entity.  The secret of a factor is read only in
+ * sealed form. */
+pp_err_t pp_store_verify_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *sid, pp_verify_service_t *out);
+pp_err_t pp_store_verify_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const pp_page_req_t *p, pp_verify_service_t **rows,
+                                      size_t *n, bool *more);
+pp_err_t pp_store_verification_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   const char *service_sid, const char *sid, const char *to,
+                                   pp_verification_t *out);
+pp_err_t pp_store_verify_sender(pp_store_t *s, const char *account_sid, char out[20]);
+pp_err_t pp_store_rate_limit_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                 const char *service_sid, const char *sid, pp_rate_limit_t *out);
+pp_err_t pp_store_rate_limit_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const pp_page_req_t *p,
+                                  pp_rate_limit_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_rate_bucket_get(pp_store_t *s, const char *account_sid,
+                                  const char *rate_limit_sid, const char *sid,
+                                  pp_rate_bucket_t *out);
+pp_err_t pp_store_rate_bucket_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   const char *rate_limit_sid, const pp_page_req_t *p,
+                                   pp_rate_bucket_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_entity_get(pp_store_t *s, const char *account_sid, const char *service_sid,
+                             const char *identity, pp_verify_entity_t *out);
+pp_err_t pp_store_entity_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *service_sid, const pp_page_req_t *p,
+                              pp_verify_entity_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_factor_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                             const char *entity_sid, const char *sid, pp_verify_factor_t *out);
+pp_err_t pp_store_factor_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *entity_sid, const pp_page_req_t *p,
+                              pp_verify_factor_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_challenge_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                const char *entity_sid, const char *sid,
+                                pp_verify_challenge_t *out);
+pp_err_t pp_store_challenge_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                 const char *entity_sid, const pp_page_req_t *p,
+                                 pp_verify_challenge_t **rows, size_t *n, bool *more);
 
 /* Statistics of the group-commit writer since open. */
 typedef struct {
