@@ -18,6 +18,7 @@
 #include "core/form.h"
 #include "core/json.h"
 #include "store/store.h"
+#include "verify/secrets.h"
 
 typedef enum { PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER } pp_method_t;
 
@@ -35,6 +36,7 @@ typedef struct {
 typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
+  const pp_verify_keys_t *verify_keys; /* Verify's hash and seal keys (borrowed) */
 } pp_api_t;
 
 typedef struct pp_api_req pp_api_req_t;
@@ -135,6 +137,41 @@ pp_err_t pp_api_service_number_create(pp_api_req_t *r); /* params: ServiceSid */
 pp_err_t pp_api_service_number_list(pp_api_req_t *r);   /* params: ServiceSid */
 pp_err_t pp_api_service_number_fetch(pp_api_req_t *r);  /* params: ServiceSid, Sid */
 pp_err_t pp_api_service_number_delete(pp_api_req_t *r);
+
+/* Verify (verify/v2), in the credential's account.  Params in path order:
+ * ServiceSid, then the Sid, Identity or RateLimitSid of the path. */
+pp_err_t pp_api_verify_service_create(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_list(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_update(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_delete(pp_api_req_t *r);
+pp_err_t pp_api_verification_create(pp_api_req_t *r);
+pp_err_t pp_api_verification_fetch(pp_api_req_t *r);
+pp_err_t pp_api_verification_update(pp_api_req_t *r);
+pp_err_t pp_api_verification_check(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_create(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_list(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_update(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_delete(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_create(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_update(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_delete(pp_api_req_t *r);
+pp_err_t pp_api_entity_create(pp_api_req_t *r);
+pp_err_t pp_api_entity_list(pp_api_req_t *r);
+pp_err_t pp_api_entity_fetch(pp_api_req_t *r);
+pp_err_t pp_api_entity_delete(pp_api_req_t *r);
+pp_err_t pp_api_factor_create(pp_api_req_t *r);
+pp_err_t pp_api_factor_list(pp_api_req_t *r);
+pp_err_t pp_api_factor_fetch(pp_api_req_t *r);
+pp_err_t pp_api_factor_update(pp_api_req_t *r);
+pp_err_t pp_api_factor_delete(pp_api_req_t *r);
+pp_err_t pp_api_challenge_create(pp_api_req_t *r);
+pp_err_t pp_api_challenge_list(pp_api_req_t *r);
+pp_err_t pp_api_challenge_fetch(pp_api_req_t *r);
+pp_err_t pp_api_challenge_update(pp_api_req_t *r);
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

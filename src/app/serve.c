@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "verify/secrets.h"
 
 unsigned char *pp_master_key_load(const char *dir) {
   unsigned char *key = sodium_malloc(32);
@@ -150,7 +151,15 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
-  pp_api_t api = {.store = store};
+  pp_verify_keys_t *verify_keys = NULL;
+  e = pp_verify_keys_new(mk, &verify_keys);
+  if (e) {
+    pp_log_error("serve", "cannot derive the Verify keys: %s", pp_err_name(e));
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
+  pp_api_t api = {.store = store, .verify_keys = verify_keys};
   if (cfg.public_url[0])
     snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
 
@@ -160,11 +169,14 @@ int pp_cmd_serve(int argc, char **argv) {
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
   pp_engine_t *engine = NULL;
-  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
+  pp_engine_opts_t eo = {.store = store,
+                         .enquire_link_ms = (unsigned)cfg.enquire_link_ms,
+                         .verify_keys = verify_keys};
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
     pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
     sodium_free(mk);
     return 1;
   }
@@ -174,6 +186,7 @@ int pp_cmd_serve(int argc, char **argv) {
   if (e) {
     pp_engine_stop(engine);
     pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
     sodium_free(mk);
     return 1;
   }
@@ -191,6 +204,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_http_stop(http);
   pp_engine_stop(engine);
   pp_store_free(store);
+  pp_verify_keys_free(verify_keys);
   sodium_free(mk);
   pp_log_info("serve", "stopped");
   return 0;

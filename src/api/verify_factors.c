@@ -1,0 +1,648 @@
+/* verify_factors.c: Verify v2 entities, TOTP factors and their challenges,
+ * in the credential's account.  A factor's secret is returned once, when it
+ * is created, and kept sealed; codes are checked against it in constant
+ * time, each time step is accepted at most once, and five wrong codes in a
+ * row lock the factor (docs/internals/verify.md). */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/verify_int.h"
+#include "core/clock.h"
+#include "verify/otp.h"
+
+#define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
+#define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
+#define CHALLENGE_TTL_MAX 3600 /* at most an hour */
+
+/* ---- Entities ------------------------------------------------------------ */
+
+static bool identity_ok(const char *id) {
+  size_t n = strlen(id);
+  if (n < 1 || n >= sizeof(((pp_verify_entity_t *)0)->identity)) return false;
+  for (const char *p = id; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == '/' || *p == 0x7f) return false;
+  return true;
+}
+
+static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_entity_t *en = row;
+  const char *url = pp_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", en->sid);
+  pp_jw_kstr(w, "identity", en->identity);
+  pp_jw_kstr(w, "account_sid", en->account_sid);
+  pp_jw_kstr(w, "service_sid", en->service_sid);
+  pp_verify_kdate(w, "date_created", en->date_created);
+  pp_verify_kdate(w, "date_updated", en->date_updated);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
+  pp_jw_kstr(w, "new_factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
+  pp_jw_kstr(w, "challenges", url ? pp_arena_printf(&r->arena, "%s/Challenges", url) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t entity_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "an entity with this Identity exists");
+  if (e) return e;
+  return pp_verify_respond(r, 201, render_entity, r->state);
+}
+
+pp_err_t pp_api_entity_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  const char *id = pp_form_get(&r->form, "Identity");
+  if (!id || !*id) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Identity");
+  if (!identity_ok(id)) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  pp_verify_entity_t *en = pp_arena_alloc(&r->arena, sizeof *en);
+  if (!en) return PP_ERR_NOMEM;
+  memset(en, 0, sizeof *en);
+  pp_sid_new(en->sid, "YE");
+  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+  snprintf(en->identity, sizeof en->identity, "%s", id);
+  en->date_created = en->date_updated = pp_clock_now();
+  r->state = en;
+  r->write.kind = PP_W_ENTITY_INSERT;
+  r->write.u.entity = en;
+  return pp_api_submit(r, entity_written);
+}
+
+/* Reads the entity of identity r->params[1] in service r->params[0]. */
+static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
+  pp_err_t e =
+      pp_store_entity_get(r->api->store, r->principal.account_sid, r->params[0], r->params[1], en);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  return e ? e : pp_verify_respond(r, 200, render_entity, &en);
+}
+
+pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  if (e) return e;
+  return pp_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
+}
+
+pp_err_t pp_api_entity_list(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_api_page_t pg;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_entity_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_entity_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
+                                &n, &more)))
+    return e;
+  return pp_verify_list_respond(r, "entities", pp_verify_url(r, "/%s/Entities", sv.sid), &pg, rows,
+                                sizeof *rows, n, more, render_entity);
+}
+
+/* ---- Factors --------------------------------------------------------------- */
+
+/* The factor as fetched: no secret. `binding` (JSON) only in the answer to
+ * its creation. */
+static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
+                               const char *binding) {
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", f->sid);
+  pp_jw_kstr(w, "account_sid", f->account_sid);
+  pp_jw_kstr(w, "service_sid", f->service_sid);
+  pp_jw_kstr(w, "entity_sid", f->entity_sid);
+  pp_jw_kstr(w, "identity", f->identity);
+  if (binding) {
+    pp_verify_kraw(w, "binding", binding);
+    pp_jw_knull(w, "options");
+  }
+  pp_verify_kdate(w, "date_created", f->date_created);
+  pp_verify_kdate(w, "date_updated", f->date_updated);
+  pp_jw_kstr(w, "friendly_name", f->friendly_name);
+  pp_jw_kstr(w, "status", f->status);
+  pp_jw_kstr(w, "factor_type", f->factor_type);
+  pp_jw_key(w, "config");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "alg", f->alg);
+  pp_jw_kint(w, "skew", f->skew);
+  pp_jw_kint(w, "code_length", f->code_length);
+  pp_jw_kint(w, "time_step", f->time_step);
+  pp_jw_obj_end(w);
+  pp_verify_kraw(w, "metadata", f->metadata);
+  pp_jw_kstr(w, "url",
+             pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
+  pp_jw_obj_end(w);
+}
+
+static void render_factor(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  render_factor_with(r, w, row, NULL);
+}
+
+/* Config.* of the form into `f` (create and update). */
+static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
+  const char *alg = pp_form_get(&r->form, "Config.Alg");
+  pp_otp_alg_t a;
+  if (alg) {
+    if (!pp_otp_alg_parse(alg, &a))
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Config.Alg must be sha1, sha256 or sha512");
+    snprintf(f->alg, sizeof f->alg, "%s", pp_otp_alg_name(a));
+  }
+  pp_err_t e =
+      pp_verify_int_param(r, "Config.TimeStep", 20, 60, PP_ERR_VERIFY_REQUEST, &f->time_step);
+  if (!e) e = pp_verify_int_param(r, "Config.Skew", 0, 2, PP_ERR_VERIFY_REQUEST, &f->skew);
+  if (!e)
+    e = pp_verify_int_param(r, "Config.CodeLength", 3, 8, PP_ERR_VERIFY_REQUEST, &f->code_length);
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (!e && name) {
+    if (!*name || strlen(name) >= sizeof f->friendly_name)
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName must be 1 to 64 characters");
+    snprintf(f->friendly_name, sizeof f->friendly_name, "%s", name);
+  }
+  return e;
+}
+
+static pp_verify_place_t secret_place(const pp_verify_factor_t *f) {
+  return (pp_verify_place_t){f->account_sid, "verify_factors", "secret", f->sid};
+}
+
+/* Percent-encodes `s` for an otpauth URI (unreserved characters kept). */
+static char *uri_escape(pp_api_req_t *r, const char *s) {
+  pp_buf_t b;
+  pp_buf_init(&b, 4096);
+  pp_buf_url_encode(&b, s);
+  char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data ? b.data : "");
+  pp_buf_cleanup(&b);
+  return out;
+}
+
+typedef struct {
+  pp_verify_entity_t entity;
+  pp_verify_factor_t factor;
+  char binding[512]; /* the one answer that holds the secret; wiped after */
+} factor_new_t;
+
+static pp_err_t factor_created(pp_api_req_t *r) {
+  factor_new_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (!e) {
+    pp_jw_t w;
+    pp_jw_init(&w, &r->body);
+    render_factor_with(r, &w, &st->factor, st->binding);
+    r->status = 201;
+    e = pp_buf_status(&r->body);
+  }
+  sodium_memzero(st->binding, sizeof st->binding);
+  return e;
+}
+
+pp_err_t pp_api_factor_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  const char *type = pp_form_get(&r->form, "FactorType");
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (!type || !*type) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FactorType");
+  if (strcmp(type, "totp") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "FactorType: Pipit creates totp factors (push and passkeys are not built)");
+  factor_new_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_verify_factor_t *f = &st->factor;
+  snprintf(f->alg, sizeof f->alg, "sha1");
+  f->time_step = sv.totp_time_step;
+  f->skew = sv.totp_skew;
+  f->code_length = sv.totp_code_length;
+  if ((e = factor_config(r, f))) return e;
+  pp_otp_alg_t alg = PP_OTP_SHA1;
+  pp_otp_alg_parse(f->alg, &alg);
+
+  /* The secret: Binding.Secret (base32) or fresh random bytes, as long as
+   * the hash's output (RFC 6238's seeds). */
+  unsigned char secret[64];
+  long slen = alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
+  const char *given = pp_form_get(&r->form, "Binding.Secret");
+  if (given && *given) {
+    slen = pp_base32_decode(given, secret, sizeof secret);
+    if (slen < 10) {
+      sodium_memzero(secret, sizeof secret);
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                         "Binding.Secret must be base32 of 10 to 64 bytes");
+    }
+  } else {
+    randombytes_buf(secret, (size_t)slen);
+  }
+  const char *meta = pp_form_get(&r->form, "Metadata");
+  if (meta && *meta) {
+    json_t *j = json_loads(meta, 0, NULL);
+    bool ok = j && json_is_object(j);
+    json_decref(j);
+    if (!ok) {
+      sodium_memzero(secret, sizeof secret);
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Metadata must be a JSON object");
+    }
+    f->metadata = meta;
+  }
+  pp_verify_entity_t *en = &st->entity;
+  pp_sid_new(en->sid, "YE");
+  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+  snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
+  en->date_created = en->date_updated = pp_clock_now();
+  pp_sid_new(f->sid, "YF");
+  memcpy(f->service_sid, sv.sid, sizeof f->service_sid);
+  memcpy(f->account_sid, sv.account_sid, sizeof f->account_sid);
+  memcpy(f->identity, en->identity, sizeof f->identity);
+  snprintf(f->status, sizeof f->status, "unverified");
+  snprintf(f->factor_type, sizeof f->factor_type, "totp");
+  f->date_created = f->date_updated = en->date_created;
+  pp_verify_place_t at = secret_place(f);
+  e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
+                     sizeof f->secret_sealed, &f->secret_sealed_len);
+
+  /* binding: {"secret": base32, "uri": otpauth://totp/Issuer:Name?...}. */
+  char b32[128];
+  pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
+  sodium_memzero(secret, sizeof secret);
+  const char *issuer = sv.totp_issuer ? sv.totp_issuer : sv.friendly_name;
+  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
+  int n = e || !ei || !en_name
+              ? -1
+              : snprintf(st->binding, sizeof st->binding,
+                         "{\"secret\":\"%s\",\"uri\":\"otpauth://totp/%s:%s?secret=%s&issuer=%s"
+                         "&algorithm=%s&digits=%d&period=%d\"}",
+                         b32, ei, en_name, b32, ei,
+                         alg == PP_OTP_SHA512   ? "SHA512"
+                         : alg == PP_OTP_SHA256 ? "SHA256"
+                                                : "SHA1",
+                         f->code_length, f->time_step);
+  sodium_memzero(b32, sizeof b32);
+  if (e) return e;
+  if (n < 0 || (size_t)n >= sizeof st->binding) {
+    sodium_memzero(st->binding, sizeof st->binding);
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName or issuer too long for a URI");
+  }
+  r->state = st;
+  r->write.kind = PP_W_FACTOR_INSERT;
+  r->write.u.factor_insert = (pp_factor_insert_t){en, f};
+  return pp_api_submit(r, factor_created);
+}
+
+/* Reads factor `sid` of the entity r->params[1] of service r->params[0]. */
+static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t *f) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  if (e) return e;
+  e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid, en.sid, sid, f);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
+  pp_verify_factor_t f;
+  pp_err_t e = load_factor(r, r->params[2], &f);
+  return e ? e : pp_verify_respond(r, 200, render_factor, &f);
+}
+
+pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
+  pp_verify_factor_t f;
+  pp_err_t e = load_factor(r, r->params[2], &f);
+  if (e) return e;
+  return pp_verify_delete(r, PP_W_FACTOR_DELETE, f.sid);
+}
+
+pp_err_t pp_api_factor_list(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_api_page_t pg;
+  pp_err_t e = load_entity(r, &en);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_factor_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
+                                &n, &more)))
+    return e;
+  return pp_verify_list_respond(
+      r, "factors", pp_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity), &pg,
+      rows, sizeof *rows, n, more, render_factor);
+}
+
+/* Checks TOTP `code` against factor `f`: the newest time step within the
+ * skew that is later than every step accepted before and whose code
+ * matches, or -1.  Every candidate is computed and compared in constant
+ * time.  PP_ERR_BAD_REQUEST when the secret does not open. */
+static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const char *code,
+                           int64_t *step) {
+  pp_verify_place_t at = secret_place(f);
+  unsigned char *secret = NULL;
+  size_t slen = 0;
+  pp_err_t e = pp_verify_open(r->api->verify_keys, &at, f->secret_sealed, f->secret_sealed_len,
+                              &secret, &slen);
+  if (e) return e;
+  pp_otp_alg_t alg = PP_OTP_SHA1;
+  pp_otp_alg_parse(f->alg, &alg);
+  int64_t now_step = (int64_t)pp_totp_counter(pp_clock_now(), f->time_step), found = -1;
+  for (int64_t c = now_step - f->skew; c <= now_step + f->skew; c++) {
+    char want[PP_OTP_MAX_DIGITS + 1];
+    if (c < 0 || !pp_hotp(alg, secret, slen, (uint64_t)c, f->code_length, want)) continue;
+    bool eq = pp_otp_equal(want, code);
+    sodium_memzero(want, sizeof want);
+    if (eq && c > f->last_counter) found = c;
+  }
+  pp_verify_secret_free(secret);
+  *step = found;
+  return PP_OK;
+}
+
+/* The state of one code given for a factor, with the challenge it answers
+ * (or NULL). */
+typedef struct {
+  pp_verify_factor_t factor;
+  pp_verify_challenge_t challenge;
+  bool has_challenge;
+} attempt_t;
+
+/* Decides the code `code` for st->factor and fills r->write; 60310 when
+ * the factor is locked.  On a match the factor becomes verified (a factor
+ * update) or the challenge approved; on a miss the failures count. */
+static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
+                               bool challenge_insert) {
+  pp_verify_factor_t *f = &st->factor;
+  if (f->failures >= FACTOR_MAX_FAILURES) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
+  int64_t step = -1;
+  size_t cl = strlen(code);
+  if (cl == (size_t)f->code_length && strspn(code, "0123456789") == cl) {
+    pp_err_t e = totp_match(r, f, code, &step);
+    if (e) return e;
+  }
+  int64_t now = pp_clock_now();
+  pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
+  memset(&r->write, 0, sizeof r->write);
+  r->write.kind = PP_W_FACTOR_ATTEMPT;
+  *fa = (pp_factor_attempt_t){.account_sid = r->principal.account_sid,
+                              .sid = f->sid,
+                              .last_counter = step >= 0 ? step : f->last_counter,
+                              .if_last_counter = f->last_counter,
+                              .failures = step >= 0 ? 0 : f->failures + 1,
+                              .if_failures = f->failures,
+                              .status = (step >= 0 && !st->has_challenge) ? "verified" : NULL,
+                              .challenge = st->has_challenge ? &st->challenge : NULL,
+                              .challenge_insert = challenge_insert,
+                              .now = now};
+  f->last_counter = fa->last_counter;
+  f->failures = fa->failures;
+  if (fa->status) snprintf(f->status, sizeof f->status, "%s", fa->status);
+  f->date_updated = now;
+  if (st->has_challenge && step >= 0) {
+    snprintf(st->challenge.status, sizeof st->challenge.status, "approved");
+    snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
+    st->challenge.date_responded = now;
+  }
+  st->challenge.date_updated = now;
+  return PP_OK;
+}
+
+static pp_err_t factor_attempted(pp_api_req_t *r) {
+  attempt_t *st = r->state;
+  pp_err_t e = r->write.result;
+  /* Another code for this factor was taken first: this one counts as not
+   * accepted (a code is used at most once); answer with the factor now. */
+  if (e == PP_ERR_CONFLICT) {
+    if ((e = load_factor(r, r->params[2], &st->factor))) return e;
+  } else if (e) {
+    return e;
+  }
+  return pp_verify_respond(r, 200, render_factor, &st->factor);
+}
+
+pp_err_t pp_api_factor_update(pp_api_req_t *r) {
+  attempt_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_err_t e = load_factor(r, r->params[2], &st->factor);
+  if (e) return e;
+  const char *payload = pp_form_get(&r->form, "AuthPayload");
+  r->state = st;
+  if (payload) {
+    if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+    if ((e = attempt_decide(r, st, payload, false))) return e;
+    return pp_api_submit(r, factor_attempted);
+  }
+  if ((e = factor_config(r, &st->factor))) return e;
+  st->factor.date_updated = pp_clock_now();
+  r->write.kind = PP_W_FACTOR_UPDATE;
+  r->write.u.factor = &st->factor;
+  return pp_api_submit(r, factor_attempted);
+}
+
+/* ---- Challenges ------------------------------------------------------------ */
+
+static const char *challenge_status(const pp_verify_challenge_t *ch) {
+  if (strcmp(ch->status, "pending") == 0 && pp_clock_now() > ch->expiration_date) return "expired";
+  return ch->status;
+}
+
+static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_challenge_t *ch = row;
+  const char *url =
+      pp_verify_url(r, "/%s/Entities/%s/Challenges/%s", ch->service_sid, ch->identity, ch->sid);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", ch->sid);
+  pp_jw_kstr(w, "account_sid", ch->account_sid);
+  pp_jw_kstr(w, "service_sid", ch->service_sid);
+  pp_jw_kstr(w, "entity_sid", ch->entity_sid);
+  pp_jw_kstr(w, "identity", ch->identity);
+  pp_jw_kstr(w, "factor_sid", ch->factor_sid);
+  pp_verify_kdate(w, "date_created", ch->date_created);
+  pp_verify_kdate(w, "date_updated", ch->date_updated);
+  pp_verify_kdate(w, "date_responded", ch->date_responded);
+  pp_verify_kdate(w, "expiration_date", ch->expiration_date);
+  pp_jw_kstr(w, "status", challenge_status(ch));
+  pp_jw_kstr(w, "responded_reason", ch->responded_reason);
+  pp_verify_kraw(w, "details", ch->details);
+  pp_verify_kraw(w, "hidden_details", ch->hidden_details);
+  pp_verify_kraw(w, "metadata", ch->metadata);
+  pp_jw_kstr(w, "factor_type", ch->factor_type);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "notifications", url ? pp_arena_printf(&r->arena, "%s/Notifications", url) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t challenge_written(pp_api_req_t *r) {
+  attempt_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT && r->write.kind == PP_W_FACTOR_ATTEMPT &&
+      r->write.u.factor_attempt.challenge_insert) {
+    /* The code raced another use of the factor: record the challenge as
+     * pending, unanswered. */
+    snprintf(st->challenge.status, sizeof st->challenge.status, "pending");
+    snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
+    st->challenge.date_responded = 0;
+    pp_write_t w = {.kind = PP_W_CHALLENGE_INSERT, .u.challenge = &st->challenge};
+    e = pp_store_write(r->api->store, &w);
+  } else if (e == PP_ERR_CONFLICT) {
+    e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid,
+                               st->challenge.entity_sid, st->challenge.sid, &st->challenge);
+  }
+  if (e) return e;
+  bool created =
+      r->write.kind == PP_W_CHALLENGE_INSERT ||
+      (r->write.kind == PP_W_FACTOR_ATTEMPT && r->write.u.factor_attempt.challenge_insert);
+  return pp_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
+}
+
+/* Details.Message / Details.Fields into the challenge's details JSON. */
+static pp_err_t challenge_details(pp_api_req_t *r, pp_verify_challenge_t *ch) {
+  const char *msg = pp_form_get(&r->form, "Details.Message");
+  size_t nf = pp_form_count(&r->form, "Details.Fields");
+  const char *hidden = pp_form_get(&r->form, "HiddenDetails");
+  if (hidden && *hidden) {
+    json_t *j = json_loads(hidden, 0, NULL);
+    bool ok = j && json_is_object(j);
+    json_decref(j);
+    if (!ok) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "HiddenDetails must be a JSON object");
+    ch->hidden_details = hidden;
+  }
+  if (!msg && nf == 0) return PP_OK;
+  char when[PP_ISO8601_SIZE];
+  pp_iso8601(ch->date_created, when);
+  json_t *d = json_object(), *fields = json_array();
+  json_object_set_new(d, "message", msg ? json_string(msg) : json_null());
+  json_object_set_new(d, "date", json_string(when));
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < nf && !e; i++) {
+    json_t *fj = json_loads(pp_form_nth(&r->form, "Details.Fields", i), 0, NULL);
+    if (!fj || !json_is_object(fj)) {
+      json_decref(fj);
+      e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Details.Fields must be JSON objects");
+    } else {
+      json_array_append_new(fields, fj);
+    }
+  }
+  json_object_set_new(d, "fields", fields);
+  char *text = e ? NULL : json_dumps(d, JSON_COMPACT);
+  json_decref(d);
+  if (e) return e;
+  ch->details = text ? pp_arena_strdup(&r->arena, text) : NULL;
+  free(text);
+  return ch->details ? PP_OK : PP_ERR_NOMEM;
+}
+
+pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
+  attempt_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  const char *fsid = pp_form_get(&r->form, "FactorSid");
+  if (!fsid || !*fsid) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FactorSid");
+  pp_err_t e = load_factor(r, fsid, &st->factor);
+  if (e) return e;
+  pp_verify_factor_t *f = &st->factor;
+  if (strcmp(f->status, "verified") != 0) return PP_ERR_VERIFY_FACTOR_UNVERIFIED;
+  pp_verify_challenge_t *ch = &st->challenge;
+  st->has_challenge = true;
+  int64_t now = pp_clock_now();
+  pp_sid_new(ch->sid, "YC");
+  memcpy(ch->factor_sid, f->sid, sizeof ch->factor_sid);
+  memcpy(ch->entity_sid, f->entity_sid, sizeof ch->entity_sid);
+  memcpy(ch->service_sid, f->service_sid, sizeof ch->service_sid);
+  memcpy(ch->account_sid, f->account_sid, sizeof ch->account_sid);
+  memcpy(ch->identity, f->identity, sizeof ch->identity);
+  snprintf(ch->status, sizeof ch->status, "pending");
+  snprintf(ch->responded_reason, sizeof ch->responded_reason, "none");
+  snprintf(ch->factor_type, sizeof ch->factor_type, "%s", f->factor_type);
+  ch->date_created = ch->date_updated = now;
+  ch->expiration_date = now + CHALLENGE_TTL;
+  const char *exp = pp_form_get(&r->form, "ExpirationDate");
+  if (exp && *exp) {
+    int64_t t;
+    if (!pp_parse_iso8601(exp, &t) || t <= now || t > now + CHALLENGE_TTL_MAX)
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                         "ExpirationDate must be in the next 60 minutes (ISO 8601)");
+    ch->expiration_date = t;
+  }
+  if ((e = challenge_details(r, ch))) return e;
+  r->state = st;
+  const char *payload = pp_form_get(&r->form, "AuthPayload");
+  if (payload && *payload) {
+    if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+    if ((e = attempt_decide(r, st, payload, true))) return e;
+    return pp_api_submit(r, challenge_written);
+  }
+  r->write.kind = PP_W_CHALLENGE_INSERT;
+  r->write.u.challenge = ch;
+  return pp_api_submit(r, challenge_written);
+}
+
+/* Reads challenge `sid` of the entity of the path into st->challenge. */
+static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  if (e) return e;
+  e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid, en.sid,
+                             r->params[2], ch);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
+  pp_verify_challenge_t ch;
+  pp_err_t e = load_challenge(r, &ch);
+  return e ? e : pp_verify_respond(r, 200, render_challenge, &ch);
+}
+
+pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
+  attempt_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_err_t e = load_challenge(r, &st->challenge);
+  if (e) return e;
+  st->has_challenge = true;
+  const char *payload = pp_form_get(&r->form, "AuthPayload");
+  if (!payload || !*payload) return pp_verify_respond(r, 200, render_challenge, &st->challenge);
+  const char *status = challenge_status(&st->challenge);
+  if (strcmp(status, "expired") == 0) return PP_ERR_VERIFY_CHALLENGE_EXPIRED;
+  if (strcmp(status, "pending") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "the challenge was answered already");
+  e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
+                          st->challenge.entity_sid, st->challenge.factor_sid, &st->factor);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  r->state = st;
+  if ((e = attempt_decide(r, st, payload, false))) return e;
+  return pp_api_submit(r, challenge_written);
+}
+
+pp_err_t pp_api_challenge_list(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_api_page_t pg;
+  pp_err_t e = load_entity(r, &en);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_challenge_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_challenge_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
+                                   &n, &more)))
+    return e;
+  return pp_verify_list_respond(
+      r, "challenges", pp_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity),
+      &pg, rows, sizeof *rows, n, more, render_challenge);
+}
