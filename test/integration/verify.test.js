@@ -1,0 +1,486 @@
+// Verify v2 (issue 5): services, SMS verifications whose codes the test reads
+// from an independent SMSC (the npm smpp package, smsc-peer.js), checks,
+// Twilio's limits and errors, programmable rate limits, and TOTP factors
+// whose codes come from an independent TOTP implementation (npm otpauth).
+// The last test searches the raw SQLite files and the server's stderr for
+// every code and factor secret seen: none may be there in plaintext.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import * as OTPAuth from 'otpauth';
+import { PipitServer, expectRestError } from './harness.js';
+import { SmscPeer } from './smsc-peer.js';
+
+const ISO8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+// Numbers of this file only: +1555042 followed by four digits.
+const N = (i) => `+1555042${String(i).padStart(4, '0')}`;
+const digits = (a) => String(a ?? '').replace(/^\+/, '');
+const SYSTEM_ID = 'pipit-vfy';
+const PASSWORD = 'pw-vfy';
+
+// Secrets the suite saw (codes from the handset, factor secrets): the
+// final test looks for each of them in the database files and the logs.
+const seenCodes = new Set();
+const seenSecrets = new Set();
+
+// Checks a server that is done: clean exit, no sanitizer report, every
+// response matched the spec.
+async function stopClean(server, { keep = false } = {}) {
+  const status = await server.stop();
+  const report = server.sanitizerReport();
+  assert.equal(report, null, `sanitizer report in server stderr:\n${report}`);
+  assert.deepEqual(status, { code: 0, signal: null }, `pipit serve should exit 0:\n${server.stderrTail()}`);
+  assert.equal(server.recorder.failures.length, 0,
+    `responses failed Twilio schema validation:\n${server.recorder.failures.slice(0, 5).map((f) => f.message).join('\n\n')}`);
+  if (!keep) await server.removeDataDir();
+}
+
+async function withCarrier(server, peer) {
+  await server.admin('carrier', 'add', 'vfy-carrier', '--smpp', peer.address,
+    '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'vfy-carrier');
+}
+
+describe('Verify v2', () => {
+  let server; let peer; let acct; let client; let svc;
+  const v2 = () => client.verify.v2;
+
+  // The code in message number `after` (0-based, in order of arrival) the
+  // handset got at `to`; `name` is the service's (any when null).
+  async function codeFor(to, { after = 0, name = 'Acme' } = {}) {
+    const re = new RegExp(`^Your ${name ?? '.+'} verification code is: (\\d{4,10})(\\. Do not share this code with anyone\\.)?$`);
+    const msg = await peer.waitFor(() => {
+      const mine = peer.messages.filter((m) => digits(m.destAddr) === digits(to));
+      return mine.length > after ? mine[after] : null;
+    }, { timeoutMs: 15_000, what: `verification SMS #${after + 1} to ${to}` });
+    const m = re.exec(msg.text);
+    assert.ok(m, `unexpected verification text: ${JSON.stringify(msg.text)}`);
+    seenCodes.add(m[1]);
+    return m[1];
+  }
+  const sentTo = (to) => peer.messages.filter((m) => digits(m.destAddr) === digits(to)).length;
+
+  before(async () => {
+    server = await PipitServer.start();
+    peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'vfy-smsc' });
+    await withCarrier(server, peer);
+    acct = await server.createAccount('Verify');
+    client = server.client(acct.sid, acct.auth_token);
+    await peer.waitForBind({ timeoutMs: 15_000 });
+    svc = await v2().services.create({ friendlyName: 'Acme', codeLength: 8 });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await peer?.stop();
+    if (server && server.exitStatus === undefined) await stopClean(server);
+  }, { timeout: 60_000 });
+
+  describe('Services', () => {
+    it('create answers every field with defaults, absolute URLs and ISO 8601 dates (201)', async () => {
+      const s = await v2().services.create({ friendlyName: 'Defaults' });
+      assert.match(s.sid, /^VA[0-9a-f]{32}$/);
+      assert.equal(s.accountSid, acct.sid);
+      assert.equal(s.codeLength, 6);
+      assert.equal(s.lookupEnabled, false);
+      assert.equal(s.dtmfInputRequired, true);
+      assert.equal(s.doNotShareWarningEnabled, false);
+      assert.equal(s.customCodeEnabled, false);
+      assert.deepEqual(s.totp, { issuer: 'Defaults', time_step: 30, code_length: 6, skew: 1 });
+      assert.deepEqual(s.push, { include_date: false, apn_credential_sid: null, fcm_credential_sid: null });
+      assert.equal(s.url, `${server.baseUrl}/verify/v2/Services/${s.sid}`);
+      assert.equal(s.links.verifications, `${s.url}/Verifications`);
+      assert.equal(s.links.rate_limits, `${s.url}/RateLimits`);
+      assert.equal(s.links.entities, `${s.url}/Entities`);
+      const ex = server.recorder.last((e) => e.method === 'post' && e.url.endsWith('/v2/Services'));
+      assert.equal(ex.status, 201);
+      const raw = JSON.parse(ex.body);
+      assert.match(raw.date_created, ISO8601);
+      assert.match(raw.date_updated, ISO8601);
+      assert.equal(raw.passkeys, null);
+    });
+
+    it('update changes settings; fetch and list (meta envelope) show them', async () => {
+      const s = await v2().services.create({ friendlyName: 'Old name' });
+      const u = await v2().services(s.sid).update({
+        friendlyName: 'New name', codeLength: 10, doNotShareWarningEnabled: true, psd2Enabled: true,
+        'totp.issuer': 'Issuer Inc', 'totp.timeStep': 60, 'totp.codeLength': 8, 'totp.skew': 2,
+        skipSmsToLandlines: true, ttsName: 'Pipit voice', customCodeEnabled: true,
+      });
+      assert.equal(u.friendlyName, 'New name');
+      assert.equal(u.codeLength, 10);
+      assert.equal(u.doNotShareWarningEnabled, true);
+      assert.equal(u.psd2Enabled, true);
+      assert.equal(u.skipSmsToLandlines, true);
+      assert.equal(u.ttsName, 'Pipit voice');
+      assert.deepEqual(u.totp, { issuer: 'Issuer Inc', time_step: 60, code_length: 8, skew: 2 });
+      const f = await v2().services(s.sid).fetch();
+      assert.equal(f.friendlyName, 'New name');
+      assert.equal(f.customCodeEnabled, true);
+      const all = await v2().services.list({ pageSize: 2 });
+      assert.ok(all.some((x) => x.sid === s.sid), 'list pages through every service');
+      const page = server.recorder.lastJson((e) => e.method === 'get' && /\/v2\/Services\?/.test(e.url));
+      assert.equal(page.meta.key, 'services');
+      assert.equal(page.meta.page_size, 2);
+    });
+
+    it('refuses a CodeLength outside 4..10 (60200) and a missing FriendlyName', async () => {
+      await expectRestError(v2().services.create({ friendlyName: 'x', codeLength: 3 }), { status: 400, code: 60200 });
+      await expectRestError(v2().services.create({ friendlyName: 'x', codeLength: 11 }), { status: 400, code: 60200 });
+      await expectRestError(v2().services.create({ friendlyName: 'x', 'totp.skew': 3 }), { status: 400, code: 60200 });
+      const res = await server.raw('POST', '/verify/v2/Services', { auth: [acct.sid, acct.auth_token], form: {} });
+      assert.equal(res.status, 400);
+    });
+
+    it('delete removes the service (204, then 404)', async () => {
+      const s = await v2().services.create({ friendlyName: 'Doomed' });
+      assert.equal(await v2().services(s.sid).remove(), true);
+      await expectRestError(v2().services(s.sid).fetch(), { status: 404, code: 20404 });
+    });
+
+    it('another account cannot see the service', async () => {
+      const other = await server.createAccount('Verify Other');
+      const oc = server.client(other.sid, other.auth_token);
+      await expectRestError(oc.verify.v2.services(svc.sid).fetch(), { status: 404, code: 20404 });
+    });
+  });
+
+  describe('SMS verifications', () => {
+    it('sends the code by SMS from the account\'s number; the right code approves', async () => {
+      const to = N(1);
+      const v = await v2().services(svc.sid).verifications.create({ to, channel: 'sms' });
+      assert.match(v.sid, /^VE[0-9a-f]{32}$/);
+      assert.equal(v.status, 'pending');
+      assert.equal(v.valid, false);
+      assert.equal(v.to, to);
+      assert.equal(v.channel, 'sms');
+      assert.equal(v.sendCodeAttempts.length, 1);
+      assert.equal(v.url, `${svc.url}/Verifications/${v.sid}`);
+      const code = await codeFor(to);
+      assert.equal(code.length, 8);
+      const got = peer.messages.filter((m) => digits(m.destAddr) === digits(to)).at(-1);
+      assert.equal(digits(got.parts[0].sourceAddr), digits(acct.from), 'sent from the account\'s number');
+      assert.ok(!JSON.stringify(v).includes(code), 'the API never returns the code');
+
+      const wrong = await v2().services(svc.sid).verificationChecks.create({ to, code: code === '00000000' ? '11111111' : '00000000' });
+      assert.equal(wrong.status, 'pending');
+      assert.equal(wrong.valid, false);
+      const ok = await v2().services(svc.sid).verificationChecks.create({ to, code });
+      assert.equal(ok.status, 'approved');
+      assert.equal(ok.valid, true);
+      assert.equal(ok.sid, v.sid);
+      const f = await v2().services(svc.sid).verifications(v.sid).fetch();
+      assert.equal(f.status, 'approved');
+      // An approved verification cannot be checked again.
+      await expectRestError(v2().services(svc.sid).verificationChecks.create({ to, code }), { status: 404, code: 20404 });
+      await expectRestError(v2().services(svc.sid).verificationChecks.create({ verificationSid: v.sid, code }), { status: 404, code: 20404 });
+
+      // The message log shows the message with the code masked.
+      const msgs = await client.messages.list({ to, pageSize: 20 });
+      assert.ok(msgs.length >= 1);
+      for (const m of msgs) {
+        assert.ok(!m.body.includes(code), `stored body holds no code: ${m.body}`);
+        assert.match(m.body, /^Your Acme verification code is: \*{8}$/);
+      }
+    });
+
+    it('a new verification to a pending number sends again (same SID); every code sent is valid', async () => {
+      const to = N(2);
+      const v1 = await v2().services(svc.sid).verifications.create({ to, channel: 'sms' });
+      const c1 = await codeFor(to);
+      const v2_ = await v2().services(svc.sid).verifications.create({ to, channel: 'sms' });
+      assert.equal(v2_.sid, v1.sid);
+      assert.equal(v2_.sendCodeAttempts.length, 2);
+      await codeFor(to, { after: 1 });
+      const ok = await v2().services(svc.sid).verificationChecks.create({ verificationSid: v1.sid, code: c1 });
+      assert.equal(ok.status, 'approved');
+    });
+
+    it('a sixth send of one verification is refused: 60203 Max send attempts reached (429)', async () => {
+      const to = N(3);
+      for (let i = 0; i < 5; i++) await v2().services(svc.sid).verifications.create({ to, channel: 'sms' });
+      await expectRestError(v2().services(svc.sid).verifications.create({ to, channel: 'sms' }), { status: 429, code: 60203 });
+      await peer.waitFor(() => sentTo(to) >= 5, { what: 'five SMS' });
+      for (let i = 0; i < 5; i++) await codeFor(to, { after: i });
+    });
+
+    it('five wrong codes end in max_attempts_reached; a further check is 60202 (429)', async () => {
+      const to = N(4);
+      const v = await v2().services(svc.sid).verifications.create({ to, channel: 'sms' });
+      const code = await codeFor(to);
+      const bad = code === '12121212' ? '34343434' : '12121212';
+      for (let i = 1; i <= 4; i++) {
+        const c = await v2().services(svc.sid).verificationChecks.create({ to, code: bad });
+        assert.equal(c.status, 'pending', `wrong check ${i}`);
+      }
+      const last = await v2().services(svc.sid).verificationChecks.create({ to, code: bad });
+      assert.equal(last.status, 'max_attempts_reached');
+      assert.equal(last.valid, false);
+      await expectRestError(v2().services(svc.sid).verificationChecks.create({ to, code }), { status: 429, code: 60202 });
+      const f = await v2().services(svc.sid).verifications(v.sid).fetch();
+      assert.equal(f.status, 'max_attempts_reached');
+    });
+
+    it('update cancels a verification; checking it then is 20404', async () => {
+      const to = N(5);
+      const v = await v2().services(svc.sid).verifications.create({ to, channel: 'sms' });
+      const code = await codeFor(to);
+      const c = await v2().services(svc.sid).verifications(v.sid).update({ status: 'canceled' });
+      assert.equal(c.status, 'canceled');
+      await expectRestError(v2().services(svc.sid).verificationChecks.create({ to, code }), { status: 404, code: 20404 });
+      await expectRestError(v2().services(svc.sid).verifications(v.sid).update({ status: 'canceled' }), { status: 404, code: 20404 });
+      await expectRestError(v2().services(svc.sid).verifications(v.sid).update({ status: 'denied' }), { status: 400, code: 60200 });
+    });
+
+    it('the do-not-share warning and custom codes follow the service settings', async () => {
+      const s = await v2().services.create({ friendlyName: 'Warned', doNotShareWarningEnabled: true, customCodeEnabled: true, codeLength: 8 });
+      const to = N(6);
+      await v2().services(s.sid).verifications.create({ to, channel: 'sms', customCode: '24682468' });
+      const code = await codeFor(to, { name: 'Warned' });
+      assert.equal(code, '24682468');
+      const last = peer.messages.filter((m) => digits(m.destAddr) === digits(to)).at(-1);
+      assert.equal(last.text, 'Your Warned verification code is: 24682468. Do not share this code with anyone.');
+      await expectRestError(v2().services(svc.sid).verifications.create({ to: N(7), channel: 'sms', customCode: '1234' }),
+        { status: 400, code: 60200 });
+      const ok = await v2().services(s.sid).verificationChecks.create({ to, code: '24682468' });
+      assert.equal(ok.status, 'approved');
+    });
+
+    it('channels other than sms answer 60223; a To that is not E.164 is 60200', async () => {
+      for (const channel of ['email', 'call', 'whatsapp']) {
+        await expectRestError(v2().services(svc.sid).verifications.create({ to: N(8), channel }), { status: 400, code: 60223 });
+      }
+      await expectRestError(v2().services(svc.sid).verifications.create({ to: '5551234', channel: 'sms' }), { status: 400, code: 60200 });
+      await expectRestError(v2().services(svc.sid).verificationChecks.create({ code: '123456' }), { status: 400, code: 60200 });
+    });
+
+    it('more than five pending verifications to one number in an account: 60212 (429)', async () => {
+      const to = N(9);
+      for (let i = 0; i < 5; i++) {
+        const s = await v2().services.create({ friendlyName: `Many ${i}`, codeLength: 8 });
+        await v2().services(s.sid).verifications.create({ to, channel: 'sms' });
+      }
+      const s6 = await v2().services.create({ friendlyName: 'Many 5' });
+      await expectRestError(v2().services(s6.sid).verifications.create({ to, channel: 'sms' }), { status: 429, code: 60212 });
+      await peer.waitFor(() => sentTo(to) >= 5, { what: 'five SMS' });
+      for (let i = 0; i < 5; i++) await codeFor(to, { after: i, name: null });
+    });
+  });
+
+  describe('Rate limits and buckets', () => {
+    let rl;
+
+    it('create, fetch, update and list rate limits and buckets', async () => {
+      rl = await v2().services(svc.sid).rateLimits.create({ uniqueName: 'end_user_ip', description: 'per IP' });
+      assert.match(rl.sid, /^RK[0-9a-f]{32}$/);
+      assert.equal(rl.uniqueName, 'end_user_ip');
+      assert.equal(rl.links.buckets, `${rl.url}/Buckets`);
+      const b = await v2().services(svc.sid).rateLimits(rl.sid).buckets.create({ max: 2, interval: 60 });
+      assert.match(b.sid, /^BL[0-9a-f]{32}$/);
+      assert.equal(b.max, 2);
+      assert.equal(b.interval, 60);
+      const u = await v2().services(svc.sid).rateLimits(rl.sid).update({ description: 'per end-user IP' });
+      assert.equal(u.description, 'per end-user IP');
+      const list = await v2().services(svc.sid).rateLimits.list();
+      assert.deepEqual(list.map((x) => x.sid), [rl.sid]);
+      const buckets = await v2().services(svc.sid).rateLimits(rl.sid).buckets.list();
+      assert.deepEqual(buckets.map((x) => x.sid), [b.sid]);
+      const fb = await v2().services(svc.sid).rateLimits(rl.sid).buckets(b.sid).fetch();
+      assert.equal(fb.rateLimitSid, rl.sid);
+      await expectRestError(v2().services(svc.sid).rateLimits(rl.sid).buckets.create({ max: 5, interval: 60 }),
+        { status: 400, code: 60211 });
+      await expectRestError(v2().services(svc.sid).rateLimits.create({ uniqueName: 'end_user_ip' }), { status: 400, code: 60200 });
+    });
+
+    it('a bucket caps the sends per key: the third send for one IP in a minute is 60203', async () => {
+      const s = v2().services(svc.sid);
+      await s.verifications.create({ to: N(20), channel: 'sms', rateLimits: { end_user_ip: '192.0.2.7' } });
+      await s.verifications.create({ to: N(21), channel: 'sms', rateLimits: { end_user_ip: '192.0.2.7' } });
+      await expectRestError(s.verifications.create({ to: N(22), channel: 'sms', rateLimits: { end_user_ip: '192.0.2.7' } }),
+        { status: 429, code: 60203 });
+      // Another key has its own count; an unknown rate limit is refused.
+      await s.verifications.create({ to: N(23), channel: 'sms', rateLimits: { end_user_ip: '192.0.2.8' } });
+      await expectRestError(s.verifications.create({ to: N(24), channel: 'sms', rateLimits: { nope: 'x' } }), { status: 400, code: 60200 });
+      for (const i of [20, 21, 23]) await codeFor(N(i));
+    });
+
+    it('deleting the bucket lifts the cap', async () => {
+      const [b] = await v2().services(svc.sid).rateLimits(rl.sid).buckets.list();
+      assert.equal(await v2().services(svc.sid).rateLimits(rl.sid).buckets(b.sid).remove(), true);
+      await v2().services(svc.sid).verifications.create({ to: N(25), channel: 'sms', rateLimits: { end_user_ip: '192.0.2.7' } });
+      await codeFor(N(25));
+      assert.equal(await v2().services(svc.sid).rateLimits(rl.sid).remove(), true);
+    });
+  });
+
+  describe('TOTP factors', () => {
+    const identity = 'ff483d1ff591898a9942916050d2ca3f';
+    let factor; let totp;
+
+    const ent = () => v2().services(svc.sid).entities(identity);
+    const at = (offsetS = 0) => totp.generate({ timestamp: Date.now() + offsetS * 1000 });
+
+    it('create returns the secret and otpauth URI once, unverified', async () => {
+      factor = await ent().newFactors.create({ friendlyName: 'Ada\'s phone', factorType: 'totp' });
+      assert.match(factor.sid, /^YF[0-9a-f]{32}$/);
+      assert.equal(factor.status, 'unverified');
+      assert.equal(factor.factorType, 'totp');
+      assert.equal(factor.identity, identity);
+      assert.match(factor.binding.secret, /^[A-Z2-7]{32}$/);
+      seenSecrets.add(factor.binding.secret);
+      const parsed = OTPAuth.URI.parse(factor.binding.uri);
+      assert.equal(parsed.issuer, 'Acme');
+      assert.equal(parsed.label, 'Ada\'s phone');
+      assert.equal(parsed.algorithm, 'SHA1');
+      assert.equal(parsed.digits, 6);
+      assert.equal(parsed.period, 30);
+      assert.equal(parsed.secret.base32, factor.binding.secret);
+      totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(factor.binding.secret), algorithm: 'SHA1', digits: 6, period: 30 });
+      // The entity exists now, and never shows the secret again.
+      const e = await ent().fetch();
+      assert.match(e.sid, /^YE[0-9a-f]{32}$/);
+      const f = await ent().factors(factor.sid).fetch();
+      assert.equal(f.status, 'unverified');
+      const raw = server.recorder.last((x) => x.method === 'get' && x.url.includes(`/Factors/${factor.sid}`)).body;
+      assert.ok(!raw.includes(factor.binding.secret), 'fetch does not return the secret');
+      assert.equal(JSON.parse(raw).binding, undefined);
+    });
+
+    it('a challenge of an unverified factor is refused: 60318 (403)', async () => {
+      await expectRestError(ent().challenges.create({ factorSid: factor.sid, authPayload: at() }), { status: 403, code: 60318 });
+    });
+
+    it('the factor is verified with a code from an independent TOTP implementation', async () => {
+      const wrong = await ent().factors(factor.sid).update({ authPayload: '000000' === at() ? '111111' : '000000' });
+      assert.equal(wrong.status, 'unverified');
+      const ok = await ent().factors(factor.sid).update({ authPayload: at() });
+      assert.equal(ok.status, 'verified');
+    });
+
+    it('a code is accepted at most once (replay refused); the next time step approves', async () => {
+      // The code that verified the factor is spent.
+      const replay = await ent().challenges.create({ factorSid: factor.sid, authPayload: at() });
+      assert.equal(replay.status, 'pending');
+      assert.match(replay.sid, /^YC[0-9a-f]{32}$/);
+      // The next step's code (within the skew of 1) approves...
+      const next = at(30);
+      const ok = await ent().challenges.create({ factorSid: factor.sid, authPayload: next, 'details.message': 'Log in' });
+      assert.equal(ok.status, 'approved');
+      assert.equal(ok.respondedReason, 'none');
+      assert.match(String(ok.dateResponded), /\d/);
+      assert.equal(ok.details.message, 'Log in');
+      // ...once.
+      const again = await ent().challenges.create({ factorSid: factor.sid, authPayload: next });
+      assert.equal(again.status, 'pending');
+      // A pending challenge can be answered later, but not with a spent code.
+      const upd = await ent().challenges(again.sid).update({ authPayload: next });
+      assert.equal(upd.status, 'pending');
+      const list = await ent().challenges.list();
+      assert.equal(list.length, 3);
+      const fetched = await ent().challenges(ok.sid).fetch();
+      assert.equal(fetched.status, 'approved');
+    });
+
+    it('SHA256 with 8 digits and SHA512 with a 60 s step work with their own secrets', async () => {
+      for (const [alg, digitsN, step] of [['sha256', 8, 30], ['sha512', 7, 60]]) {
+        const f = await ent().newFactors.create({ friendlyName: `${alg} key`, factorType: 'totp',
+          'config.alg': alg, 'config.codeLength': digitsN, 'config.timeStep': step });
+        seenSecrets.add(f.binding.secret);
+        assert.deepEqual(f.config, { alg, skew: 1, code_length: digitsN, time_step: step });
+        const parsed = OTPAuth.URI.parse(f.binding.uri);
+        assert.equal(parsed.algorithm, alg.toUpperCase());
+        const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret), algorithm: alg.toUpperCase(), digits: digitsN, period: step }).generate();
+        const v = await ent().factors(f.sid).update({ authPayload: code });
+        assert.equal(v.status, 'verified', `${alg} factor verified`);
+      }
+    });
+
+    it('five wrong codes lock the factor: 60310 (429), even for the right code', async () => {
+      const f = await ent().newFactors.create({ friendlyName: 'locked', factorType: 'totp' });
+      seenSecrets.add(f.binding.secret);
+      const t = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+      const good = t.generate();
+      const bad = good === '999999' ? '888888' : '999999';
+      for (let i = 0; i < 5; i++) {
+        const r = await ent().factors(f.sid).update({ authPayload: bad });
+        assert.equal(r.status, 'unverified');
+      }
+      await expectRestError(ent().factors(f.sid).update({ authPayload: good }), { status: 429, code: 60310 });
+    });
+
+    it('entities and factors list; deleting the entity removes its factors', async () => {
+      const list = await v2().services(svc.sid).entities.list();
+      assert.deepEqual(list.map((x) => x.identity), [identity]);
+      const fl = await ent().factors.list();
+      assert.equal(fl.length, 4);
+      for (const f of fl) assert.equal(f.binding, undefined);
+      assert.equal(await ent().remove(), true);
+      await expectRestError(ent().fetch(), { status: 404, code: 20404 });
+    });
+  });
+
+  describe('at rest', () => {
+    it('no verification code or factor secret is in the database files or the logs', { timeout: 60_000 }, async () => {
+      assert.ok(seenCodes.size >= 10, `the suite saw codes (${seenCodes.size})`);
+      assert.ok(seenSecrets.size >= 4, `the suite saw secrets (${seenSecrets.size})`);
+      await peer.stop();
+      peer = null;
+      await stopClean(server, { keep: true });
+      try {
+        const files = ['pipit.db', 'pipit.db-wal', 'pipit.db-journal']
+          .map((f) => path.join(server.dataDir, f)).filter((f) => fs.existsSync(f));
+        assert.ok(files.length >= 1);
+        const blobs = await Promise.all(files.map((f) => fsp.readFile(f)));
+        const stderr = Buffer.from(server.stderrText());
+        for (const [i, blob] of [...blobs, stderr].entries()) {
+          const where = i < files.length ? path.basename(files[i]) : 'server stderr';
+          for (const code of seenCodes) assert.equal(blob.indexOf(code), -1, `code ${code} found in ${where}`);
+          for (const s of seenSecrets) {
+            assert.equal(blob.indexOf(s), -1, `factor secret (base32) found in ${where}`);
+            const bytes = Buffer.from(OTPAuth.Secret.fromBase32(s).bytes);
+            assert.equal(blob.indexOf(bytes), -1, `factor secret (bytes) found in ${where}`);
+          }
+        }
+      } finally {
+        await server.removeDataDir();
+      }
+    });
+  });
+});
+
+describe('Verify v2: expiry after 10 minutes (the server restarted with its clock 601 s on)', () => {
+  it('a verification past its lifetime shows expired and cannot be checked (20404)', { timeout: 90_000 }, async () => {
+    const peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'vfy-smsc-2' });
+    let server = await PipitServer.start();
+    const dataDir = server.dataDir;
+    try {
+      await withCarrier(server, peer);
+      const acct = await server.createAccount('Verify Expiry');
+      let client = server.client(acct.sid, acct.auth_token);
+      await peer.waitForBind({ timeoutMs: 15_000 });
+      const s = await client.verify.v2.services.create({ friendlyName: 'Expiring', codeLength: 8 });
+      const to = N(100);
+      const v = await client.verify.v2.services(s.sid).verifications.create({ to, channel: 'sms' });
+      const msg = await peer.waitForMessage((m) => digits(m.destAddr) === digits(to), { timeoutMs: 15_000 });
+      const code = /: (\d+)$/.exec(msg.text)[1];
+      seenCodes.add(code);
+      await stopClean(server, { keep: true });
+
+      server = await PipitServer.start({ dataDir, env: { PIPIT_TEST_CLOCK_OFFSET: '601' } });
+      client = server.client(acct.sid, acct.auth_token);
+      const f = await client.verify.v2.services(s.sid).verifications(v.sid).fetch();
+      assert.equal(f.status, 'expired');
+      await expectRestError(client.verify.v2.services(s.sid).verificationChecks.create({ to, code }), { status: 404, code: 20404 });
+      // A new verification to the number starts afresh.
+      const v2 = await client.verify.v2.services(s.sid).verifications.create({ to, channel: 'sms' });
+      assert.notEqual(v2.sid, v.sid);
+      assert.equal(v2.status, 'pending');
+      await stopClean(server, { keep: true });
+    } finally {
+      await peer.stop();
+      if (server.exitStatus === undefined) await server.kill();
+      await fsp.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
