@@ -1,8 +1,11 @@
-/* verify_factors.c: Verify v2 entities, TOTP factors and their challenges,
- * in the credential's account.  A factor's secret is returned once, when it
- * is created, and kept sealed; codes are checked against it in constant
- * time, each time step is accepted at most once, and five wrong codes in a
- * row lock the factor (docs/internals/verify.md). */
+/* verify_factors.c: Verify v2 entities, factors and their challenges, in
+ * the credential's account.  TOTP: the secret is returned once, when the
+ * factor is created, and kept sealed; codes are checked in constant time,
+ * each time step is accepted at most once, and five wrong codes in a row
+ * lock the factor.  Push: the device's ES256 public key is kept; the
+ * factor is verified by a signature of its SID and a challenge answered by
+ * a JWS naming the challenge and the device's answer
+ * (docs/internals/verify.md). */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include "api/verify_int.h"
 #include "core/clock.h"
 #include "verify/otp.h"
+#include "verify/push.h"
 
 #define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
 #define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
@@ -114,6 +118,10 @@ pp_err_t pp_api_entity_list(pp_api_req_t *r) {
 
 /* ---- Factors --------------------------------------------------------------- */
 
+static bool is_push(const pp_verify_factor_t *f) {
+  return strcmp(f->factor_type, "push") == 0;
+}
+
 /* The factor as fetched: no secret. `binding` (JSON) only in the answer to
  * its creation. */
 static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
@@ -133,13 +141,17 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
   pp_jw_kstr(w, "friendly_name", f->friendly_name);
   pp_jw_kstr(w, "status", f->status);
   pp_jw_kstr(w, "factor_type", f->factor_type);
-  pp_jw_key(w, "config");
-  pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "alg", f->alg);
-  pp_jw_kint(w, "skew", f->skew);
-  pp_jw_kint(w, "code_length", f->code_length);
-  pp_jw_kint(w, "time_step", f->time_step);
-  pp_jw_obj_end(w);
+  if (is_push(f)) {
+    pp_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
+  } else {
+    pp_jw_key(w, "config");
+    pp_jw_obj_begin(w);
+    pp_jw_kstr(w, "alg", f->alg);
+    pp_jw_kint(w, "skew", f->skew);
+    pp_jw_kint(w, "code_length", f->code_length);
+    pp_jw_kint(w, "time_step", f->time_step);
+    pp_jw_obj_end(w);
+  }
   pp_verify_kraw(w, "metadata", f->metadata);
   pp_jw_kstr(w, "url",
              pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
@@ -150,8 +162,57 @@ static void render_factor(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   render_factor_with(r, w, row, NULL);
 }
 
+/* Config.* of a push factor: the form's values over the stored ones, kept
+ * as a JSON object (sdk_version, app_id, notification_platform,
+ * notification_token).  `create` requires what Twilio requires. */
+static pp_err_t push_config(pp_api_req_t *r, pp_verify_factor_t *f, bool create) {
+  static const char *const keys[][2] = {{"Config.SdkVersion", "sdk_version"},
+                                        {"Config.AppId", "app_id"},
+                                        {"Config.NotificationPlatform", "notification_platform"},
+                                        {"Config.NotificationToken", "notification_token"}};
+  json_t *cfg = f->push_config ? json_loads(f->push_config, 0, NULL) : json_object();
+  if (!cfg) return PP_ERR_NOMEM;
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < 4 && !e; i++) {
+    const char *v = pp_form_get(&r->form, keys[i][0]);
+    if (!v && !json_object_get(cfg, keys[i][1])) json_object_set_new(cfg, keys[i][1], json_null());
+    if (!v) continue;
+    if (strlen(v) > 255)
+      e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, keys[i][0]);
+    else
+      json_object_set_new(cfg, keys[i][1], json_string(v));
+  }
+  const char *platform = json_string_value(json_object_get(cfg, "notification_platform"));
+  const char *token = json_string_value(json_object_get(cfg, "notification_token"));
+  if (!e && create &&
+      (!platform || !json_string_value(json_object_get(cfg, "app_id")) ||
+       !json_string_value(json_object_get(cfg, "sdk_version"))))
+    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                    "push factors need Config.AppId, Config.NotificationPlatform and "
+                    "Config.SdkVersion");
+  if (!e && platform && strcmp(platform, "apn") != 0 && strcmp(platform, "fcm") != 0 &&
+      strcmp(platform, "none") != 0)
+    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Config.NotificationPlatform: apn, fcm or none");
+  if (!e && platform && strcmp(platform, "none") != 0 && (!token || strlen(token) < 32))
+    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                    "Config.NotificationToken (32 to 255 characters) is required for apn and fcm");
+  char *text = e ? NULL : json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(cfg);
+  if (e) return e;
+  f->push_config = text ? pp_arena_strdup(&r->arena, text) : NULL;
+  free(text);
+  return f->push_config ? PP_OK : PP_ERR_NOMEM;
+}
+
 /* Config.* of the form into `f` (create and update). */
 static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
+  if (is_push(f)) {
+    const char *name = pp_form_get(&r->form, "FriendlyName");
+    if (name && (!*name || strlen(name) >= sizeof f->friendly_name))
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName must be 1 to 64 characters");
+    if (name) snprintf(f->friendly_name, sizeof f->friendly_name, "%s", name);
+    return push_config(r, f, false);
+  }
   const char *alg = pp_form_get(&r->form, "Config.Alg");
   pp_otp_alg_t a;
   if (alg) {
@@ -207,33 +268,13 @@ static pp_err_t factor_created(pp_api_req_t *r) {
   return e;
 }
 
-pp_err_t pp_api_factor_create(pp_api_req_t *r) {
-  pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
-  if (e) return e;
-  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
-  const char *type = pp_form_get(&r->form, "FactorType");
-  const char *name = pp_form_get(&r->form, "FriendlyName");
-  if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
-  if (!type || !*type) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FactorType");
-  if (strcmp(type, "totp") != 0)
-    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                       "FactorType: Pipit creates totp factors (push and passkeys are not built)");
-  factor_new_t *st = pp_arena_alloc(&r->arena, sizeof *st);
-  if (!st) return PP_ERR_NOMEM;
-  memset(st, 0, sizeof *st);
+/* A TOTP factor's secret: Binding.Secret (base32) or fresh random bytes,
+ * as long as the hash's output (RFC 6238's seeds); sealed into the factor,
+ * and the binding answered once: {"secret", "uri": otpauth://totp/...}. */
+static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, factor_new_t *st) {
   pp_verify_factor_t *f = &st->factor;
-  snprintf(f->alg, sizeof f->alg, "sha1");
-  f->time_step = sv.totp_time_step;
-  f->skew = sv.totp_skew;
-  f->code_length = sv.totp_code_length;
-  if ((e = factor_config(r, f))) return e;
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-
-  /* The secret: Binding.Secret (base32) or fresh random bytes, as long as
-   * the hash's output (RFC 6238's seeds). */
   unsigned char secret[64];
   long slen = alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
   const char *given = pp_form_get(&r->form, "Binding.Secret");
@@ -247,39 +288,13 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   } else {
     randombytes_buf(secret, (size_t)slen);
   }
-  const char *meta = pp_form_get(&r->form, "Metadata");
-  if (meta && *meta) {
-    json_t *j = json_loads(meta, 0, NULL);
-    bool ok = j && json_is_object(j);
-    json_decref(j);
-    if (!ok) {
-      sodium_memzero(secret, sizeof secret);
-      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Metadata must be a JSON object");
-    }
-    f->metadata = meta;
-  }
-  pp_verify_entity_t *en = &st->entity;
-  pp_sid_new(en->sid, "YE");
-  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
-  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
-  snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
-  en->date_created = en->date_updated = pp_clock_now();
-  pp_sid_new(f->sid, "YF");
-  memcpy(f->service_sid, sv.sid, sizeof f->service_sid);
-  memcpy(f->account_sid, sv.account_sid, sizeof f->account_sid);
-  memcpy(f->identity, en->identity, sizeof f->identity);
-  snprintf(f->status, sizeof f->status, "unverified");
-  snprintf(f->factor_type, sizeof f->factor_type, "totp");
-  f->date_created = f->date_updated = en->date_created;
   pp_verify_place_t at = secret_place(f);
-  e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
-                     sizeof f->secret_sealed, &f->secret_sealed_len);
-
-  /* binding: {"secret": base32, "uri": otpauth://totp/Issuer:Name?...}. */
+  pp_err_t e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
+                              sizeof f->secret_sealed, &f->secret_sealed_len);
   char b32[128];
   pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
   sodium_memzero(secret, sizeof secret);
-  const char *issuer = sv.totp_issuer ? sv.totp_issuer : sv.friendly_name;
+  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
   char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
   int n = e || !ei || !en_name
               ? -1
@@ -297,6 +312,80 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
     sodium_memzero(st->binding, sizeof st->binding);
     return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName or issuer too long for a URI");
   }
+  return PP_OK;
+}
+
+/* A push factor's binding: Binding.Alg ES256 and Binding.PublicKey, the
+ * base64 DER SubjectPublicKeyInfo of the device's P-256 key. */
+static pp_err_t push_binding(pp_api_req_t *r, factor_new_t *st) {
+  pp_verify_factor_t *f = &st->factor;
+  const char *alg = pp_form_get(&r->form, "Binding.Alg");
+  const char *key = pp_form_get(&r->form, "Binding.PublicKey");
+  if (!alg || strcmp(alg, "ES256") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Binding.Alg must be ES256");
+  long n = key ? pp_b64_decode(key, f->public_key, sizeof f->public_key) : -1;
+  if (n <= 0 || pp_es256_key_check(f->public_key, (size_t)n) != PP_OK)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "Binding.PublicKey must be a P-256 public key (base64 DER)");
+  f->public_key_len = (size_t)n;
+  pp_err_t e = push_config(r, f, true);
+  if (e) return e;
+  int len =
+      snprintf(st->binding, sizeof st->binding, "{\"public_key\":\"%s\",\"alg\":\"ES256\"}", key);
+  return len > 0 && (size_t)len < sizeof st->binding ? PP_OK : PP_ERR_VERIFY_REQUEST;
+}
+
+pp_err_t pp_api_factor_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  const char *type = pp_form_get(&r->form, "FactorType");
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (!type || !*type) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FactorType");
+  if (strcmp(type, "totp") != 0 && strcmp(type, "push") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "FactorType: Pipit creates totp and push factors (passkeys are not built)");
+  factor_new_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_verify_factor_t *f = &st->factor;
+  snprintf(f->factor_type, sizeof f->factor_type, "%s", type);
+  if (!is_push(f)) {
+    snprintf(f->alg, sizeof f->alg, "sha1");
+    f->time_step = sv.totp_time_step;
+    f->skew = sv.totp_skew;
+    f->code_length = sv.totp_code_length;
+  } else {
+    snprintf(f->alg, sizeof f->alg, "ES256");
+  }
+  if (!is_push(f) && (e = factor_config(r, f))) return e;
+  snprintf(f->friendly_name, sizeof f->friendly_name, "%.64s", name);
+  if (strlen(name) >= sizeof f->friendly_name)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName must be 1 to 64 characters");
+  const char *meta = pp_form_get(&r->form, "Metadata");
+  if (meta && *meta) {
+    json_t *j = json_loads(meta, 0, NULL);
+    bool ok = j && json_is_object(j);
+    json_decref(j);
+    if (!ok) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Metadata must be a JSON object");
+    f->metadata = meta;
+  }
+  pp_verify_entity_t *en = &st->entity;
+  pp_sid_new(en->sid, "YE");
+  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+  snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
+  en->date_created = en->date_updated = pp_clock_now();
+  pp_sid_new(f->sid, "YF");
+  memcpy(f->service_sid, sv.sid, sizeof f->service_sid);
+  memcpy(f->account_sid, sv.account_sid, sizeof f->account_sid);
+  memcpy(f->identity, en->identity, sizeof f->identity);
+  snprintf(f->status, sizeof f->status, "unverified");
+  f->date_created = f->date_updated = en->date_created;
+  if ((e = is_push(f) ? push_binding(r, st) : totp_binding(r, &sv, st))) return e;
   r->state = st;
   r->write.kind = PP_W_FACTOR_INSERT;
   r->write.u.factor_insert = (pp_factor_insert_t){en, f};
@@ -380,15 +469,64 @@ typedef struct {
 /* Decides the code `code` for st->factor and fills r->write; 60310 when
  * the factor is locked.  On a match the factor becomes verified (a factor
  * update) or the challenge approved; on a miss the failures count. */
+/* A push factor's proof: for the factor's own verification, a base64
+ * ES256 signature of its SID (60311 otherwise); for a challenge, a compact
+ * JWS (ES256) whose payload names the challenge's `sid` and a `status`,
+ * approved or denied, which goes to *answer (60324 otherwise). */
+static pp_err_t push_check(attempt_t *st, const char *payload, const char **answer) {
+  pp_verify_factor_t *f = &st->factor;
+  if (!st->has_challenge) {
+    unsigned char sig[128];
+    long n = pp_b64_decode(payload, sig, sizeof sig);
+    if (n <= 0 ||
+        !pp_es256_verify(f->public_key, f->public_key_len, f->sid, strlen(f->sid), sig, (size_t)n))
+      return PP_ERR_VERIFY_FACTOR_FAILED;
+    return PP_OK;
+  }
+  char *text = NULL;
+  pp_err_t e = pp_jws_es256_verify(f->public_key, f->public_key_len, payload, &text);
+  if (e) return e == PP_ERR_NOMEM ? e : PP_ERR_VERIFY_CHALLENGE_FAILED;
+  json_t *j = json_loads(text, 0, NULL);
+  free(text);
+  const char *sid = json_string_value(json_object_get(j, "sid"));
+  const char *status = json_string_value(json_object_get(j, "status"));
+  e = PP_ERR_VERIFY_CHALLENGE_FAILED;
+  if (sid && status && strcmp(sid, st->challenge.sid) == 0) {
+    if (strcmp(status, "approved") == 0 || strcmp(status, "denied") == 0) {
+      *answer = strcmp(status, "approved") == 0 ? "approved" : "denied";
+      e = PP_OK;
+    }
+  }
+  json_decref(j);
+  return e;
+}
+
+/* Decides the proof `code` (a TOTP code, or a push factor's signature) for
+ * st->factor and fills r->write; 60310 when the factor is locked.  On a
+ * match the factor becomes verified (a factor update) or the challenge
+ * approved (or, for push, denied when the device says so); a wrong TOTP
+ * code counts as a failure. */
 static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
                                bool challenge_insert) {
   pp_verify_factor_t *f = &st->factor;
   if (f->failures >= FACTOR_MAX_FAILURES) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
   int64_t step = -1;
-  size_t cl = strlen(code);
-  if (cl == (size_t)f->code_length && strspn(code, "0123456789") == cl) {
-    pp_err_t e = totp_match(r, f, code, &step);
+  const char *answer = "approved";
+  bool ok;
+  if (is_push(f)) {
+    if (challenge_insert)
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                         "AuthPayload: a push challenge is answered by the device (update)");
+    pp_err_t e = push_check(st, code, &answer);
     if (e) return e;
+    ok = true;
+  } else {
+    size_t cl = strlen(code);
+    if (cl == (size_t)f->code_length && strspn(code, "0123456789") == cl) {
+      pp_err_t e = totp_match(r, f, code, &step);
+      if (e) return e;
+    }
+    ok = step >= 0;
   }
   int64_t now = pp_clock_now();
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
@@ -398,9 +536,9 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
                               .sid = f->sid,
                               .last_counter = step >= 0 ? step : f->last_counter,
                               .if_last_counter = f->last_counter,
-                              .failures = step >= 0 ? 0 : f->failures + 1,
+                              .failures = ok ? 0 : f->failures + 1,
                               .if_failures = f->failures,
-                              .status = (step >= 0 && !st->has_challenge) ? "verified" : NULL,
+                              .status = (ok && !st->has_challenge) ? "verified" : NULL,
                               .challenge = st->has_challenge ? &st->challenge : NULL,
                               .challenge_insert = challenge_insert,
                               .now = now};
@@ -408,8 +546,8 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
   f->failures = fa->failures;
   if (fa->status) snprintf(f->status, sizeof f->status, "%s", fa->status);
   f->date_updated = now;
-  if (st->has_challenge && step >= 0) {
-    snprintf(st->challenge.status, sizeof st->challenge.status, "approved");
+  if (st->has_challenge && ok) {
+    snprintf(st->challenge.status, sizeof st->challenge.status, "%s", answer);
     snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
     st->challenge.date_responded = now;
   }

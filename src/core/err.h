@@ -97,7 +97,10 @@
   X(PP_ERR_VERIFY_FACTOR_UNVERIFIED, 403, 60318, "Factor is unverified")       \
   X(PP_ERR_VERIFY_CHALLENGE_EXPIRED, 403, 60323, "Challenge expired")          \
   X(PP_ERR_VERIFY_NO_SENDER, 400, 60200,                                       \
-    "Invalid parameter: the account has no phone number to send codes from")
+    "Invalid parameter: the account has no phone number to send codes from")   \
+  X(PP_ERR_VERIFY_FACTOR_FAILED, 403, 60311, "Factor verification failed")     \
+  X(PP_ERR_VERIFY_CHALLENGE_FAILED, 403, 60324,                                \
+    "Challenge verification failed")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

@@ -278,9 +278,13 @@ typedef struct {
 
 #define PP_FACTOR_SECRET_MAX 160 /* sealed secret blob, bytes */
 
-/* A factor (YF…) of an entity.  The secret is sealed (verify/secrets.h);
- * last_counter is the highest TOTP time step accepted so far (a code is
- * accepted at most once); failures counts wrong codes in a row. */
+#define PP_FACTOR_KEY_MAX 128 /* a push factor's public key (SPKI DER), bytes */
+
+/* A factor (YF…) of an entity.  A TOTP factor's secret is sealed
+ * (verify/secrets.h); last_counter is the highest TOTP time step accepted
+ * so far (a code is accepted at most once); failures counts wrong codes in
+ * a row.  A push factor has its device's public key instead (not secret)
+ * and its push configuration. */
 typedef struct {
   int64_t seq;
   char sid[PP_SID_SIZE];
@@ -290,7 +294,7 @@ typedef struct {
   char identity[129];
   char friendly_name[65];
   char status[12];      /* unverified | verified */
-  char factor_type[8];  /* totp */
+  char factor_type[8];  /* totp | push */
   char alg[8];          /* sha1 | sha256 | sha512 */
   int time_step, skew, code_length;
   unsigned char secret_sealed[PP_FACTOR_SECRET_MAX];
@@ -299,6 +303,9 @@ typedef struct {
   int failures;
   const char *metadata; /* JSON object text or NULL */
   int64_t date_created, date_updated;
+  unsigned char public_key[PP_FACTOR_KEY_MAX]; /* push: ES256 SPKI DER */
+  size_t public_key_len;                       /* 0 for totp */
+  const char *push_config; /* push: JSON object (sdk_version, app_id, ...); NULL */
 } pp_verify_factor_t;
 
 /* A challenge (YC…) of a factor. */

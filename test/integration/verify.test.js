@@ -6,6 +6,7 @@
 // every code and factor secret seen: none may be there in plaintext.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -417,6 +418,79 @@ describe('Verify v2', () => {
       for (const f of fl) assert.equal(f.binding, undefined);
       assert.equal(await ent().remove(), true);
       await expectRestError(ent().fetch(), { status: 404, code: 20404 });
+    });
+  });
+
+  describe('Push factors (ES256 device keys)', () => {
+    const identity = 'push-user-0001';
+    const ent = () => v2().services(svc.sid).entities(identity);
+    const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicKey = device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    // A compact JWS (ES256) of `payload`, signed by `key`.
+    const jws = (payload, key = device.privateKey, header = { alg: 'ES256', typ: 'JWT' }) => {
+      const signing = `${b64url(header)}.${b64url(payload)}`;
+      const sig = crypto.sign('sha256', Buffer.from(signing), { key, dsaEncoding: 'ieee-p1363' });
+      return `${signing}.${sig.toString('base64url')}`;
+    };
+    const config = {
+      'config.appId': 'com.example.app', 'config.notificationPlatform': 'fcm',
+      'config.notificationToken': 'f'.repeat(64), 'config.sdkVersion': '2.2.0',
+    };
+    let factor;
+
+    it('create takes the device\'s public key; the binding is answered once', async () => {
+      factor = await ent().newFactors.create({ friendlyName: 'Ada\'s phone', factorType: 'push',
+        'binding.alg': 'ES256', 'binding.publicKey': publicKey, ...config });
+      assert.equal(factor.factorType, 'push');
+      assert.equal(factor.status, 'unverified');
+      assert.deepEqual(factor.binding, { public_key: publicKey, alg: 'ES256' });
+      assert.deepEqual(factor.config, { sdk_version: '2.2.0', app_id: 'com.example.app',
+        notification_platform: 'fcm', notification_token: 'f'.repeat(64) });
+      const f = await ent().factors(factor.sid).fetch();
+      assert.equal(f.binding, undefined);
+      assert.equal(f.config.app_id, 'com.example.app');
+    });
+
+    it('refuses keys that are not P-256, other algorithms and missing config (60306)', async () => {
+      const p384 = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      await expectRestError(ent().newFactors.create({ friendlyName: 'x', factorType: 'push', 'binding.alg': 'ES256', 'binding.publicKey': p384, ...config }), { status: 400, code: 60306 });
+      await expectRestError(ent().newFactors.create({ friendlyName: 'x', factorType: 'push', 'binding.alg': 'RS256', 'binding.publicKey': publicKey, ...config }), { status: 400, code: 60306 });
+      await expectRestError(ent().newFactors.create({ friendlyName: 'x', factorType: 'push', 'binding.alg': 'ES256', 'binding.publicKey': publicKey }), { status: 400, code: 60306 });
+    });
+
+    it('the device verifies the factor by signing its SID; another key cannot (60311)', async () => {
+      const rogue = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const bad = crypto.sign('sha256', Buffer.from(factor.sid), rogue.privateKey).toString('base64');
+      await expectRestError(ent().factors(factor.sid).update({ authPayload: bad }), { status: 403, code: 60311 });
+      const sig = crypto.sign('sha256', Buffer.from(factor.sid), device.privateKey).toString('base64');
+      const ok = await ent().factors(factor.sid).update({ authPayload: sig });
+      assert.equal(ok.status, 'verified');
+    });
+
+    it('a challenge is approved or denied only by a JWS from the device\'s key, for that challenge', async () => {
+      const ch = await ent().challenges.create({ factorSid: factor.sid, 'details.message': 'Log in from Paris?',
+        'details.fields': [JSON.stringify({ label: 'IP', value: '192.0.2.1' })] });
+      assert.equal(ch.status, 'pending');
+      assert.equal(ch.factorType, 'push');
+      assert.deepEqual(ch.details.fields, [{ label: 'IP', value: '192.0.2.1' }]);
+      const rogue = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const other = await ent().challenges.create({ factorSid: factor.sid });
+      for (const payload of [
+        jws({ sid: ch.sid, status: 'approved' }, rogue.privateKey), // another key
+        jws({ sid: other.sid, status: 'approved' }), // signed for another challenge
+        jws({ sid: ch.sid, status: 'maybe' }),
+        `${b64url({ alg: 'none' })}.${b64url({ sid: ch.sid, status: 'approved' })}.`,
+      ]) {
+        await expectRestError(ent().challenges(ch.sid).update({ authPayload: payload }), { status: 403, code: 60324 });
+      }
+      const ok = await ent().challenges(ch.sid).update({ authPayload: jws({ sid: ch.sid, status: 'approved' }) });
+      assert.equal(ok.status, 'approved');
+      await expectRestError(ent().challenges(ch.sid).update({ authPayload: jws({ sid: ch.sid, status: 'approved' }) }),
+        { status: 400, code: 60306 });
+      const denied = await ent().challenges(other.sid).update({ authPayload: jws({ sid: other.sid, status: 'denied' }) });
+      assert.equal(denied.status, 'denied');
+      await expectRestError(ent().challenges.create({ factorSid: factor.sid, authPayload: 'x' }), { status: 400, code: 60306 });
     });
   });
 

@@ -245,7 +245,7 @@ enum {
 #define EN_COLS "seq,sid,service_sid,account_sid,identity,date_created,date_updated"
 #define FA_COLS "seq,sid,entity_sid,service_sid,account_sid,identity,friendly_name,status," \
   "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
-  "metadata,date_created,date_updated"
+  "metadata,date_created,date_updated,public_key,push_config"
 #define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid,identity,status," \
   "responded_reason,factor_type,details,hidden_details,metadata,expiration_date," \
   "date_responded,date_created,date_updated"
@@ -322,11 +322,13 @@ static const char *verify_sql[SV__COUNT] = {
                   "AND service_sid=?2 AND identity=?3",
     [SV_FA_INS] = "INSERT INTO verify_factors(sid,entity_sid,service_sid,account_sid,identity,"
                   "friendly_name,status,factor_type,alg,time_step,skew,code_length,"
-                  "secret_sealed,last_counter,failures,metadata,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
+                  "secret_sealed,last_counter,failures,metadata,date_created,date_updated,"
+                  "public_key,push_config) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                  "?14,?15,?16,?17,?18,?19,?20)",
     /* The parameters of SV_FA_INS. */
     [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name=?6,alg=?9,time_step=?10,skew=?11,"
-                  "code_length=?12,date_updated=?18 WHERE sid=?1 AND account_sid=?4",
+                  "code_length=?12,date_updated=?18,push_config=?20 "
+                  "WHERE sid=?1 AND account_sid=?4",
     [SV_FA_DEL] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2",
     [SV_FA_GET] = "SELECT " FA_COLS " FROM verify_factors WHERE account_sid=?1 "
                   "AND entity_sid=?2 AND sid=?3",
@@ -562,7 +564,8 @@ static const char schema_verify[] =
     " alg TEXT NOT NULL, time_step INTEGER NOT NULL, skew INTEGER NOT NULL,"
     " code_length INTEGER NOT NULL, secret_sealed BLOB NOT NULL,"
     " last_counter INTEGER NOT NULL, failures INTEGER NOT NULL, metadata TEXT,"
-    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL,"
+    " public_key BLOB, push_config TEXT);"
     "CREATE INDEX verify_factors_entity ON verify_factors(entity_sid, seq);"
     "CREATE TABLE verify_challenges("
     " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
@@ -2256,6 +2259,11 @@ static void bind_factor(sqlite3_stmt *st, const pp_verify_factor_t *f) {
   bind_text(st, 16, f->metadata);
   sqlite3_bind_int64(st, 17, f->date_created);
   sqlite3_bind_int64(st, 18, f->date_updated);
+  if (f->public_key_len)
+    bind_blob(st, 19, f->public_key, f->public_key_len);
+  else
+    sqlite3_bind_null(st, 19);
+  bind_text(st, 20, f->push_config);
 }
 
 static void bind_challenge(sqlite3_stmt *st, const pp_verify_challenge_t *ch) {
@@ -2519,7 +2527,11 @@ static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   f->failures = sqlite3_column_int(st, 15);
   f->date_created = sqlite3_column_int64(st, 17);
   f->date_updated = sqlite3_column_int64(st, 18);
-  return dup_ok(a, st, 16, &f->metadata);
+  n = (size_t)sqlite3_column_bytes(st, 19);
+  if (n > sizeof f->public_key) n = 0;
+  if (n) memcpy(f->public_key, sqlite3_column_blob(st, 19), n);
+  f->public_key_len = n;
+  return dup_ok(a, st, 16, &f->metadata) & dup_ok(a, st, 20, &f->push_config);
 }
 
 static bool row_challenge(pp_arena_t *a, sqlite3_stmt *st, void *row) {
