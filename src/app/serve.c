@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "engine/engine.h"
+#include "engine/verify_events.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "verify/secrets.h"
@@ -181,9 +182,22 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
+  pp_verify_events_t *vevents = NULL;
+  pp_verify_events_opts_t vo = {.store = store};
+  e = pp_verify_events_start(&vo, &vevents);
+  if (e) {
+    pp_log_error("serve", "cannot start the Verify webhook loop: %s", pp_err_name(e));
+    pp_engine_stop(engine);
+    pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
+    sodium_free(mk);
+    return 1;
+  }
+
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
+    pp_verify_events_stop(vevents);
     pp_engine_stop(engine);
     pp_store_free(store);
     pp_verify_keys_free(verify_keys);
@@ -202,6 +216,7 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
+  pp_verify_events_stop(vevents);
   pp_engine_stop(engine);
   pp_store_free(store);
   pp_verify_keys_free(verify_keys);

@@ -331,3 +331,16 @@ pp_err_t pp_store_challenge_list(pp_store_t *s, pp_arena_t *a, const char *accou
                                  pp_verify_challenge_t **rows, size_t *n, bool *more) {
   return s->be_ops->challenge_list(s->be, a, account_sid, entity_sid, p, rows, n, more);
 }
+pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *service_sid, const char *sid,
+                                     pp_verify_webhook_t *out) {
+  return s->be_ops->verify_webhook_get(s->be, a, account_sid, service_sid, sid, out);
+}
+pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const pp_page_req_t *p,
+                                      pp_verify_webhook_t **rows, size_t *n, bool *more) {
+  return s->be_ops->verify_webhook_list(s->be, a, account_sid, service_sid, p, rows, n, more);
+}
+pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out) {
+  return s->be_ops->verify_event_next_due(s->be, out);
+}

@@ -216,6 +216,7 @@ typedef struct {
       *default_template_sid, *whatsapp_msg_service_sid, *whatsapp_from, *totp_issuer;
   int totp_time_step, totp_code_length, totp_skew;
   int64_t date_created, date_updated;
+  int enrollment_wait; /* DESIGN.md rule 5: seconds before an unapproved new factor counts */
 } pp_verify_service_t;
 
 #define PP_VERIFY_MAX_SENDS 5
@@ -306,6 +307,11 @@ typedef struct {
   unsigned char public_key[PP_FACTOR_KEY_MAX]; /* push: ES256 SPKI DER */
   size_t public_key_len;                       /* 0 for totp */
   const char *push_config; /* push: JSON object (sdk_version, app_id, ...); NULL */
+  /* DESIGN.md rule 5: an entity's new factor whose possession was proven
+   * while the entity had a verified factor stays unverified until one of
+   * those approves it, or counts as verified from activate_at (the end of
+   * the waiting period) unless it was canceled (deleted).  0: none. */
+  int64_t activate_at;
 } pp_verify_factor_t;
 
 /* A challenge (YC…) of a factor. */
@@ -323,7 +329,33 @@ typedef struct {
   const char *details, *hidden_details, *metadata; /* JSON text or NULL */
   int64_t expiration_date, date_responded; /* date_responded 0: not yet */
   int64_t date_created, date_updated;
+  /* "" or the new factor this challenge asks the entity to approve (rule
+   * 5): approving it verifies that factor, denying it deletes it. */
+  char enroll_factor_sid[PP_SID_SIZE];
 } pp_verify_challenge_t;
+
+/* A Verify webhook (YW…) of a service: where its events are posted. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char friendly_name[65];
+  const char *event_types; /* comma-separated: "*", "factor.verified", ... */
+  const char *webhook_url;
+  char status[10];  /* enabled | disabled */
+  char version[4];  /* v1 | v2 */
+  int64_t date_created, date_updated;
+} pp_verify_webhook_t;
+
+/* One Verify event to post to one webhook, as the delivery loop claimed it. */
+typedef struct {
+  int64_t seq;
+  char account_sid[PP_SID_SIZE];
+  const char *url, *body; /* body: the form-encoded event (arena) */
+  int attempts;           /* including this one */
+  int64_t created;
+} pp_verify_event_t;
 
 /* ---- Writes ---------------------------------------------------------- */
 
@@ -382,6 +414,11 @@ typedef enum {
   PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
   PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
   PP_W_CHALLENGE_INSERT,      /* u.challenge */
+  PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
+  PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
+  PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
+  PP_W_VERIFY_EVENT_CLAIM,    /* u.event_claim: lease due events to the delivery loop */
+  PP_W_VERIFY_EVENT_RESULT,   /* u.event_result */
 } pp_write_kind_t;
 
 typedef struct {
@@ -531,7 +568,36 @@ typedef struct {
   pp_verify_challenge_t *challenge;
   bool challenge_insert;
   int64_t now;
+  /* DESIGN.md rule 5.  activate_at > 0 (with status NULL): the factor's
+   * possession is proven but the entity has verified factors: set
+   * activate_at, and insert the `nenroll` challenges asking them to
+   * approve it.  enroll_outcome ("verify" or "delete") with
+   * enroll_factor_sid: the challenge approved (or denied) that factor, which
+   * becomes verified (or is deleted) if it is still waiting. */
+  int64_t activate_at;
+  pp_verify_challenge_t *enroll;
+  size_t nenroll;
+  const char *enroll_factor_sid, *enroll_outcome;
+  /* Non-NULL: queue the event `event_body` (form-encoded) of `event_type`
+   * to every enabled webhook of `service_sid` subscribed to it or to "*". */
+  const char *service_sid, *event_type, *event_body;
 } pp_factor_attempt_t;
+
+typedef struct {
+  int64_t now, lease_until;
+  size_t limit;
+  pp_arena_t *arena;       /* rows are allocated here */
+  pp_verify_event_t *rows; /* out */
+  size_t n;                /* out */
+} pp_event_claim_t;
+
+/* What came of posting one event: delivered or dropped (removed), or to be
+ * tried again at next_attempt. */
+typedef struct {
+  int64_t seq;
+  bool retry;
+  int64_t next_attempt;
+} pp_event_result_t;
 
 typedef struct pp_write pp_write_t;
 
@@ -573,6 +639,9 @@ struct pp_write {
     pp_verify_factor_t *factor;
     pp_factor_attempt_t factor_attempt;
     pp_verify_challenge_t *challenge;
+    pp_verify_webhook_t *verify_webhook;
+    pp_event_claim_t event_claim;
+    pp_event_result_t event_result;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -722,6 +791,15 @@ struct pp_store_backend {
   pp_err_t (*challenge_list)(void *be, pp_arena_t *a, const char *account_sid,
                              const char *entity_sid, const pp_page_req_t *p,
                              pp_verify_challenge_t **rows, size_t *n, bool *more);
+  pp_err_t (*verify_webhook_get)(void *be, pp_arena_t *a, const char *account_sid,
+                                 const char *service_sid, const char *sid,
+                                 pp_verify_webhook_t *out);
+  pp_err_t (*verify_webhook_list)(void *be, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const pp_page_req_t *p,
+                                  pp_verify_webhook_t **rows, size_t *n, bool *more);
+  /* The earliest next attempt of any Verify event (Unix s), PP_ERR_NOT_FOUND
+   * when none is queued. */
+  pp_err_t (*verify_event_next_due)(void *be, int64_t *out);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -851,6 +929,15 @@ pp_err_t pp_store_challenge_get(pp_store_t *s, pp_arena_t *a, const char *accoun
 pp_err_t pp_store_challenge_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                  const char *entity_sid, const pp_page_req_t *p,
                                  pp_verify_challenge_t **rows, size_t *n, bool *more);
+
+/* Verify webhooks of a service, and the event queue's next due time. */
+pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *service_sid, const char *sid,
+                                     pp_verify_webhook_t *out);
+pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const pp_page_req_t *p,
+                                      pp_verify_webhook_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out);
 
 /* Statistics of the group-commit writer since open. */
 typedef struct {

@@ -227,6 +227,8 @@ enum {
   SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
+  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
+  SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
 };
 
@@ -235,7 +237,7 @@ enum {
   "custom_code_enabled,push_include_date,verify_event_subscription_enabled,tts_name," \
   "push_apn_credential_sid,push_fcm_credential_sid,default_template_sid," \
   "whatsapp_msg_service_sid,whatsapp_from,totp_issuer,totp_time_step,totp_code_length," \
-  "totp_skew,date_created,date_updated"
+  "totp_skew,date_created,date_updated,enrollment_wait"
 #define VE_COLS "seq,sid,service_sid,account_sid,to_addr,channel,status,code_hashes,sends," \
   "checks,send_attempts,expires_at,date_created,date_updated"
 #define RL_COLS "seq,sid,service_sid,account_sid,unique_name,description,date_created," \
@@ -245,10 +247,12 @@ enum {
 #define EN_COLS "seq,sid,service_sid,account_sid,identity,date_created,date_updated"
 #define FA_COLS "seq,sid,entity_sid,service_sid,account_sid,identity,friendly_name,status," \
   "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
-  "metadata,date_created,date_updated,public_key,push_config"
+  "metadata,date_created,date_updated,public_key,push_config,activate_at"
 #define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid,identity,status," \
   "responded_reason,factor_type,details,hidden_details,metadata,expiration_date," \
-  "date_responded,date_created,date_updated"
+  "date_responded,date_created,date_updated,enroll_factor_sid"
+#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types,webhook_url," \
+  "status,version,date_created,date_updated"
 
 static const char *verify_sql[SV__COUNT] = {
     [SV_SVC_INS] = "INSERT INTO verify_services(sid,account_sid,friendly_name,code_length,"
@@ -257,8 +261,8 @@ static const char *verify_sql[SV__COUNT] = {
                    "verify_event_subscription_enabled,tts_name,push_apn_credential_sid,"
                    "push_fcm_credential_sid,default_template_sid,whatsapp_msg_service_sid,"
                    "whatsapp_from,totp_issuer,totp_time_step,totp_code_length,totp_skew,"
-                   "date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-                   "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+                   "date_created,date_updated,enrollment_wait) VALUES(?1,?2,?3,?4,?5,?6,?7,"
+                   "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
     /* The same parameters as SV_SVC_INS (?23, date_created, unused). */
     [SV_SVC_UPD] = "UPDATE verify_services SET friendly_name=?3,code_length=?4,"
                    "lookup_enabled=?5,psd2_enabled=?6,skip_sms_to_landlines=?7,"
@@ -268,7 +272,7 @@ static const char *verify_sql[SV__COUNT] = {
                    "push_apn_credential_sid=?14,push_fcm_credential_sid=?15,"
                    "default_template_sid=?16,whatsapp_msg_service_sid=?17,whatsapp_from=?18,"
                    "totp_issuer=?19,totp_time_step=?20,totp_code_length=?21,totp_skew=?22,"
-                   "date_updated=?24 WHERE sid=?1 AND account_sid=?2",
+                   "date_updated=?24,enrollment_wait=?25 WHERE sid=?1 AND account_sid=?2",
     [SV_SVC_DEL] = "DELETE FROM verify_services WHERE account_sid=?1 AND sid=?2",
     [SV_SVC_GET] = "SELECT " VSVC_COLS " FROM verify_services WHERE account_sid=?1 AND sid=?2",
     [SV_VE_INS] = "INSERT INTO verifications(sid,service_sid,account_sid,to_addr,channel,"
@@ -333,18 +337,48 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_FA_GET] = "SELECT " FA_COLS " FROM verify_factors WHERE account_sid=?1 "
                   "AND entity_sid=?2 AND sid=?3",
     [SV_FA_ATTEMPT] = "UPDATE verify_factors SET last_counter=?3,failures=?4,"
-                      "status=coalesce(?5,status),date_updated=?8 WHERE account_sid=?1 "
+                      "status=coalesce(?5,status),activate_at=coalesce(?9,activate_at),"
+                      "date_updated=?8 WHERE account_sid=?1 "
                       "AND sid=?2 AND last_counter=?6 AND failures=?7",
     [SV_CH_INS] = "INSERT INTO verify_challenges(sid,factor_sid,entity_sid,service_sid,"
                   "account_sid,identity,status,responded_reason,factor_type,details,"
                   "hidden_details,metadata,expiration_date,date_responded,date_created,"
-                  "date_updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                  "?12,?13,?14,?15,?16,?17)",
     /* The parameters of SV_CH_INS. */
     [SV_CH_RESPOND] = "UPDATE verify_challenges SET status=?7,responded_reason=?8,"
                       "date_responded=?14,date_updated=?16 WHERE sid=?1 AND account_sid=?5 "
                       "AND status='pending'",
     [SV_CH_GET] = "SELECT " CH_COLS " FROM verify_challenges WHERE account_sid=?1 "
                   "AND entity_sid=?2 AND sid=?3",
+    [SV_ENROLL_VERIFY] = "UPDATE verify_factors SET status='verified',activate_at=0,"
+                         "date_updated=?3 WHERE account_sid=?1 AND sid=?2 "
+                         "AND status='unverified' AND activate_at>0",
+    [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
+                         "AND status='unverified' AND activate_at>0",
+    /* ?2: the event type; ?3: the body; ?4: now. */
+    [SV_EV_QUEUE] = "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) "
+                    "SELECT account_sid,webhook_url,?3,?4,?4 FROM verify_webhooks "
+                    "WHERE service_sid=?1 AND status='enabled' AND ("
+                    "instr(','||event_types||',',',*,')>0 OR "
+                    "instr(','||event_types||',',','||?2||',')>0)",
+    [SV_EV_CLAIM] = "UPDATE verify_events SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
+                    "SELECT seq FROM verify_events WHERE next_attempt<=?1 AND lease_until<?1 "
+                    "ORDER BY next_attempt,seq LIMIT ?3) "
+                    "RETURNING seq,account_sid,url,body,attempts,created",
+    [SV_EV_DEL] = "DELETE FROM verify_events WHERE seq=?1",
+    [SV_EV_RETRY] = "UPDATE verify_events SET next_attempt=?2,lease_until=0 WHERE seq=?1",
+    [SV_EV_DUE] = "SELECT min(CASE WHEN lease_until>next_attempt THEN lease_until "
+                  "ELSE next_attempt END) FROM verify_events",
+    [SV_WH_INS] = "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
+                  "event_types,webhook_url,status,version,date_created,date_updated) "
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    /* The parameters of SV_WH_INS. */
+    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url=?6,"
+                  "status=?7,version=?8,date_updated=?10 WHERE sid=?1 AND account_sid=?3",
+    [SV_WH_DEL] = "DELETE FROM verify_webhooks WHERE account_sid=?1 AND sid=?2",
+    [SV_WH_GET] = "SELECT " WH_COLS " FROM verify_webhooks WHERE account_sid=?1 "
+                  "AND service_sid=?2 AND sid=?3",
 };
 
 static const char schema_v1[] =
@@ -583,9 +617,41 @@ static const char schema_verify[] =
     " WHEN NEW.status NOT IN ('queued','accepted','scheduled','sending') BEGIN"
     " DELETE FROM message_sealed WHERE message_seq=NEW.seq; END;";
 
+/* Verify, DESIGN.md rule 5: a service's waiting period for new factors;
+ * a factor waiting for approval (activate_at); challenges that ask an
+ * entity's factors to approve a new one (enroll_factor_sid), expired when
+ * that factor is verified or deleted; Verify webhooks and the queue of
+ * events to post to them. */
+static const char schema_verify_enroll[] =
+    "ALTER TABLE verify_services ADD COLUMN enrollment_wait INTEGER NOT NULL DEFAULT 86400;"
+    "ALTER TABLE verify_factors ADD COLUMN activate_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE verify_challenges ADD COLUMN enroll_factor_sid TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX verify_challenges_enroll ON verify_challenges(enroll_factor_sid)"
+    " WHERE enroll_factor_sid<>'';"
+    "CREATE TRIGGER verify_factors_enrolled AFTER UPDATE OF status ON verify_factors"
+    " WHEN NEW.status='verified' AND OLD.status<>'verified' BEGIN"
+    " UPDATE verify_challenges SET status='expired',date_updated=NEW.date_updated"
+    " WHERE enroll_factor_sid=NEW.sid AND status='pending'; END;"
+    "CREATE TRIGGER verify_factors_enroll_gone AFTER DELETE ON verify_factors BEGIN"
+    " UPDATE verify_challenges SET status='expired'"
+    " WHERE enroll_factor_sid=OLD.sid AND status='pending'; END;"
+    "CREATE TABLE verify_webhooks("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
+    " account_sid TEXT NOT NULL, friendly_name TEXT NOT NULL, event_types TEXT NOT NULL,"
+    " webhook_url TEXT NOT NULL, status TEXT NOT NULL, version TEXT NOT NULL,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX verify_webhooks_service ON verify_webhooks(service_sid, seq);"
+    "CREATE TABLE verify_events("
+    " seq INTEGER PRIMARY KEY, account_sid TEXT NOT NULL, url TEXT NOT NULL,"
+    " body TEXT NOT NULL, next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE INDEX verify_events_due ON verify_events(next_attempt, seq);";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                         schema_v5, schema_v6, schema_v7, schema_verify};
+                                         schema_v5, schema_v6, schema_v7, schema_verify,
+                                         schema_verify_enroll};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
@@ -1355,6 +1421,11 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   case PP_W_FACTOR_DELETE:
   case PP_W_FACTOR_ATTEMPT:
   case PP_W_CHALLENGE_INSERT:
+  case PP_W_VERIFY_WEBHOOK_INSERT:
+  case PP_W_VERIFY_WEBHOOK_UPDATE:
+  case PP_W_VERIFY_WEBHOOK_DELETE:
+  case PP_W_VERIFY_EVENT_CLAIM:
+  case PP_W_VERIFY_EVENT_RESULT:
     return apply_verify(c, w);
   }
   return PP_ERR_INTERNAL;
@@ -2100,6 +2171,7 @@ static void bind_verify_service(sqlite3_stmt *st, const pp_verify_service_t *sv)
   sqlite3_bind_int(st, 22, sv->totp_skew);
   sqlite3_bind_int64(st, 23, sv->date_created);
   sqlite3_bind_int64(st, 24, sv->date_updated);
+  sqlite3_bind_int(st, 25, sv->enrollment_wait);
 }
 
 static void bind_verification(sqlite3_stmt *st, const pp_verification_t *v) {
@@ -2283,6 +2355,7 @@ static void bind_challenge(sqlite3_stmt *st, const pp_verify_challenge_t *ch) {
   sqlite3_bind_int64(st, 14, ch->date_responded);
   sqlite3_bind_int64(st, 15, ch->date_created);
   sqlite3_bind_int64(st, 16, ch->date_updated);
+  bind_text(st, 17, ch->enroll_factor_sid);
 }
 
 static void row_entity(sqlite3_stmt *st, pp_verify_entity_t *en) {
@@ -2327,16 +2400,81 @@ static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
   sqlite3_bind_int64(st, 6, fa->if_last_counter);
   sqlite3_bind_int(st, 7, fa->if_failures);
   sqlite3_bind_int64(st, 8, fa->now);
+  if (fa->activate_at > 0) sqlite3_bind_int64(st, 9, fa->activate_at);
   pp_err_t e = result_of(c->db, step_done(st), 1);
   if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
-  if (!fa->challenge) return PP_OK;
-  st = c->sv[fa->challenge_insert ? SV_CH_INS : SV_CH_RESPOND];
-  bind_challenge(st, fa->challenge);
-  int rc = step_done(st);
-  if (fa->challenge_insert && rc == SQLITE_DONE)
-    fa->challenge->seq = sqlite3_last_insert_rowid(c->db);
-  e = result_of(c->db, rc, !fa->challenge_insert);
-  return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
+  if (fa->challenge) {
+    st = c->sv[fa->challenge_insert ? SV_CH_INS : SV_CH_RESPOND];
+    bind_challenge(st, fa->challenge);
+    int rc = step_done(st);
+    if (fa->challenge_insert && rc == SQLITE_DONE)
+      fa->challenge->seq = sqlite3_last_insert_rowid(c->db);
+    e = result_of(c->db, rc, !fa->challenge_insert);
+    if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
+  }
+  for (size_t i = 0; i < fa->nenroll; i++) {
+    st = c->sv[SV_CH_INS];
+    bind_challenge(st, &fa->enroll[i]);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  if (fa->enroll_outcome && fa->enroll_factor_sid && *fa->enroll_factor_sid) {
+    bool verify = strcmp(fa->enroll_outcome, "verify") == 0;
+    st = c->sv[verify ? SV_ENROLL_VERIFY : SV_ENROLL_DELETE];
+    bind_text(st, 1, fa->account_sid);
+    bind_text(st, 2, fa->enroll_factor_sid);
+    if (verify) sqlite3_bind_int64(st, 3, fa->now);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  if (fa->event_type && fa->event_body && fa->service_sid) {
+    st = c->sv[SV_EV_QUEUE];
+    bind_text(st, 1, fa->service_sid);
+    bind_text(st, 2, fa->event_type);
+    bind_text(st, 3, fa->event_body);
+    sqlite3_bind_int64(st, 4, fa->now);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  return PP_OK;
+}
+
+static void bind_webhook(sqlite3_stmt *st, const pp_verify_webhook_t *wh) {
+  bind_text(st, 1, wh->sid);
+  bind_text(st, 2, wh->service_sid);
+  bind_text(st, 3, wh->account_sid);
+  bind_text(st, 4, wh->friendly_name);
+  bind_text(st, 5, wh->event_types);
+  bind_text(st, 6, wh->webhook_url);
+  bind_text(st, 7, wh->status);
+  bind_text(st, 8, wh->version);
+  sqlite3_bind_int64(st, 9, wh->date_created);
+  sqlite3_bind_int64(st, 10, wh->date_updated);
+}
+
+static pp_err_t apply_event_claim(conn_t *c, pp_event_claim_t *cl) {
+  sqlite3_stmt *st = c->sv[SV_EV_CLAIM];
+  cl->n = 0;
+  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
+  if (!cl->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, cl->now);
+  sqlite3_bind_int64(st, 2, cl->lease_until);
+  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cl->n >= cl->limit) continue;
+    pp_verify_event_t *ev = &cl->rows[cl->n];
+    ev->seq = sqlite3_column_int64(st, 0);
+    col_copy(ev->account_sid, sizeof ev->account_sid, st, 1);
+    ev->url = col_dup(cl->arena, st, 2);
+    ev->body = col_dup(cl->arena, st, 3);
+    ev->attempts = sqlite3_column_int(st, 4);
+    ev->created = sqlite3_column_int64(st, 5);
+    if (!ev->url || !ev->body) e = PP_ERR_NOMEM;
+    else cl->n++;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_err(c->db, "event claim");
+  return e;
 }
 
 /* Deletes (account, sid) with one of Verify's statements. */
@@ -2400,6 +2538,24 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
     rc = step_done(st);
     if (rc == SQLITE_DONE) w->u.challenge->seq = sqlite3_last_insert_rowid(c->db);
     return result_of(c->db, rc, 0);
+  case PP_W_VERIFY_WEBHOOK_INSERT:
+  case PP_W_VERIFY_WEBHOOK_UPDATE: {
+    bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;
+    st = c->sv[ins ? SV_WH_INS : SV_WH_UPD];
+    bind_webhook(st, w->u.verify_webhook);
+    rc = step_done(st);
+    if (ins && rc == SQLITE_DONE) w->u.verify_webhook->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, !ins);
+  }
+  case PP_W_VERIFY_WEBHOOK_DELETE:
+    return apply_verify_delete(c, SV_WH_DEL, &w->u.ref);
+  case PP_W_VERIFY_EVENT_CLAIM:
+    return apply_event_claim(c, &w->u.event_claim);
+  case PP_W_VERIFY_EVENT_RESULT:
+    st = c->sv[w->u.event_result.retry ? SV_EV_RETRY : SV_EV_DEL];
+    sqlite3_bind_int64(st, 1, w->u.event_result.seq);
+    if (w->u.event_result.retry) sqlite3_bind_int64(st, 2, w->u.event_result.next_attempt);
+    return result_of(c->db, step_done(st), 0);
   default:
     return PP_ERR_INTERNAL;
   }
@@ -2447,6 +2603,7 @@ static bool row_verify_service(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   sv->totp_skew = sqlite3_column_int(st, 22);
   sv->date_created = sqlite3_column_int64(st, 23);
   sv->date_updated = sqlite3_column_int64(st, 24);
+  sv->enrollment_wait = sqlite3_column_int(st, 25);
   return ok;
 }
 
@@ -2531,6 +2688,7 @@ static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   if (n > sizeof f->public_key) n = 0;
   if (n) memcpy(f->public_key, sqlite3_column_blob(st, 19), n);
   f->public_key_len = n;
+  f->activate_at = sqlite3_column_int64(st, 21);
   return dup_ok(a, st, 16, &f->metadata) & dup_ok(a, st, 20, &f->push_config);
 }
 
@@ -2550,6 +2708,7 @@ static bool row_challenge(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   ch->date_responded = sqlite3_column_int64(st, 14);
   ch->date_created = sqlite3_column_int64(st, 15);
   ch->date_updated = sqlite3_column_int64(st, 16);
+  col_copy(ch->enroll_factor_sid, sizeof ch->enroll_factor_sid, st, 17);
   return dup_ok(a, st, 10, &ch->details) & dup_ok(a, st, 11, &ch->hidden_details) &
          dup_ok(a, st, 12, &ch->metadata);
 }
@@ -2579,6 +2738,7 @@ static pp_err_t verify_get(be_t *b, int which, pp_arena_t *a, const char *k1, co
     pp_verify_entity_t en;
     pp_verify_factor_t fa;
     pp_verify_challenge_t ch;
+    pp_verify_webhook_t wh;
   } tmp;
   if (size > sizeof tmp) return PP_ERR_INTERNAL;
   conn_t *c = acquire(b);
@@ -2625,6 +2785,48 @@ static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char
   }
   page_clause(&q, pg);
   return run_list(b, a, q.sql, bind_verify_filter, &f, pg, size, fill, rows, n, more);
+}
+
+static bool row_webhook(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_verify_webhook_t *wh = row;
+  wh->seq = sqlite3_column_int64(st, 0);
+  col_copy(wh->sid, sizeof wh->sid, st, 1);
+  col_copy(wh->service_sid, sizeof wh->service_sid, st, 2);
+  col_copy(wh->account_sid, sizeof wh->account_sid, st, 3);
+  col_copy(wh->friendly_name, sizeof wh->friendly_name, st, 4);
+  col_copy(wh->status, sizeof wh->status, st, 7);
+  col_copy(wh->version, sizeof wh->version, st, 8);
+  wh->date_created = sqlite3_column_int64(st, 9);
+  wh->date_updated = sqlite3_column_int64(st, 10);
+  return dup_ok(a, st, 5, &wh->event_types) & dup_ok(a, st, 6, &wh->webhook_url);
+}
+
+static pp_err_t be_verify_webhook_get(void *p, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const char *sid,
+                                      pp_verify_webhook_t *out) {
+  return verify_get(p, SV_WH_GET, a, account_sid, service_sid, sid, row_webhook, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_verify_webhook_list(void *p, pp_arena_t *a, const char *account_sid,
+                                       const char *service_sid, const pp_page_req_t *pg,
+                                       pp_verify_webhook_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid,
+                     pg, sizeof **rows, row_webhook, (void **)rows, n, more);
+}
+
+static void fill_due(sqlite3_stmt *st, void *out) {
+  *(int64_t *)out = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+}
+
+static pp_err_t be_verify_event_next_due(void *p, int64_t *out) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  int64_t due = -1;
+  pp_err_t e = first_row(b, c, c->sv[SV_EV_DUE], fill_due, &due);
+  if (!e && due < 0) e = PP_ERR_NOT_FOUND;
+  if (!e) *out = due;
+  return e;
 }
 
 static pp_err_t be_verify_service_get(void *p, pp_arena_t *a, const char *account_sid,
@@ -2766,4 +2968,7 @@ const pp_store_backend_t pp_store_sqlite = {
     .factor_list = be_factor_list,
     .challenge_get = be_challenge_get,
     .challenge_list = be_challenge_list,
+    .verify_webhook_get = be_verify_webhook_get,
+    .verify_webhook_list = be_verify_webhook_list,
+    .verify_event_next_due = be_verify_event_next_due,
 };
