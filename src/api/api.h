@@ -172,6 +172,11 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r);
 pp_err_t pp_api_challenge_list(pp_api_req_t *r);
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r);
 pp_err_t pp_api_challenge_update(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r);
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

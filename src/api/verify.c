@@ -238,7 +238,10 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
                                &sv->totp_time_step)) ||
       (e = pp_verify_int_param(r, "Totp.CodeLength", 3, 8, PP_ERR_VERIFY_PARAM,
                                &sv->totp_code_length)) ||
-      (e = pp_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)))
+      (e = pp_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)) ||
+      /* Pipit's own setting (DESIGN.md rule 5): 1 hour to 30 days. */
+      (e = pp_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
+                               &sv->enrollment_wait)))
     return e;
   return PP_OK;
 }
@@ -259,7 +262,8 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
                               .dtmf_input_required = true,
                               .totp_time_step = 30,
                               .totp_code_length = 6,
-                              .totp_skew = 1};
+                              .totp_skew = 1,
+                              .enrollment_wait = 86400};
   pp_err_t e = service_form(r, sv, true);
   if (e) return e;
   pp_sid_new(sv->sid, "VA");
@@ -898,4 +902,170 @@ pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
   return pp_verify_list_respond(
       r, "buckets", pp_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
       rows, sizeof *rows, n, more, render_bucket);
+}
+
+/* ---- Webhooks ------------------------------------------------------------- */
+
+static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_webhook_t *wh = row;
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", wh->sid);
+  pp_jw_kstr(w, "service_sid", wh->service_sid);
+  pp_jw_kstr(w, "account_sid", wh->account_sid);
+  pp_jw_kstr(w, "friendly_name", wh->friendly_name);
+  pp_jw_key(w, "event_types");
+  pp_jw_arr_begin(w);
+  for (const char *p = wh->event_types; p && *p;) {
+    size_t n = strcspn(p, ",");
+    pp_jw_str(w, pp_arena_strndup(&r->arena, p, n));
+    p += n + (p[n] == ',');
+  }
+  pp_jw_arr_end(w);
+  pp_jw_kstr(w, "status", wh->status);
+  pp_jw_kstr(w, "version", wh->version);
+  pp_jw_kstr(w, "webhook_url", wh->webhook_url);
+  pp_jw_kstr(w, "webhook_method", "POST");
+  pp_verify_kdate(w, "date_created", wh->date_created);
+  pp_verify_kdate(w, "date_updated", wh->date_updated);
+  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
+  pp_jw_obj_end(w);
+}
+
+static bool webhook_url_ok(const char *u) {
+  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
+  if (strlen(u) > 2048 || strstr(u, "://")[3] == '\0') return false;
+  for (const char *p = u; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
+  return true;
+}
+
+/* The form's settings into `wh` (create: FriendlyName, EventTypes and
+ * WebhookUrl required). */
+static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool create) {
+  static const char *const types[] = {"*",
+                                      "factor.deleted",
+                                      "factor.created",
+                                      "factor.verified",
+                                      "challenge.approved",
+                                      "challenge.denied",
+                                      "factor.enrollment_pending"};
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  const char *url = pp_form_get(&r->form, "WebhookUrl");
+  const char *status = pp_form_get(&r->form, "Status");
+  const char *version = pp_form_get(&r->form, "Version");
+  size_t nt = pp_form_count(&r->form, "EventTypes");
+  if (create && (!name || !*name)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (create && nt == 0) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "EventTypes");
+  if (create && (!url || !*url)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "WebhookUrl");
+  if (name) {
+    if (!*name || strlen(name) >= sizeof wh->friendly_name)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "FriendlyName must be 1 to 64 characters");
+    snprintf(wh->friendly_name, sizeof wh->friendly_name, "%s", name);
+  }
+  if (url) {
+    if (!webhook_url_ok(url)) return pp_api_fail(r, PP_ERR_URL_INVALID, url);
+    wh->webhook_url = url;
+  }
+  if (nt) {
+    pp_buf_t b;
+    pp_buf_init(&b, 4096);
+    for (size_t i = 0; i < nt; i++) {
+      const char *t = pp_form_nth(&r->form, "EventTypes", i);
+      size_t k = 0;
+      while (k < sizeof types / sizeof types[0] && strcmp(t, types[k]) != 0) k++;
+      if (k == sizeof types / sizeof types[0]) {
+        pp_buf_cleanup(&b);
+        return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                           pp_arena_printf(&r->arena, "EventTypes: unknown type %s", t));
+      }
+      if (i) pp_buf_putc(&b, ',');
+      pp_buf_puts(&b, t);
+    }
+    wh->event_types = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
+    pp_buf_cleanup(&b);
+    if (!wh->event_types) return PP_ERR_NOMEM;
+  }
+  if (status) {
+    if (strcmp(status, "enabled") != 0 && strcmp(status, "disabled") != 0)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Status must be enabled or disabled");
+    snprintf(wh->status, sizeof wh->status, "%s", status);
+  }
+  if (version) {
+    if (strcmp(version, "v1") != 0 && strcmp(version, "v2") != 0)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Version must be v1 or v2");
+    snprintf(wh->version, sizeof wh->version, "%s", version);
+  }
+  return PP_OK;
+}
+
+static pp_err_t webhook_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_WEBHOOK_INSERT ? 201 : 200,
+                           render_webhook, r->state);
+}
+
+pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  pp_verify_webhook_t *wh = pp_arena_alloc(&r->arena, sizeof *wh);
+  if (!wh) return PP_ERR_NOMEM;
+  *wh = (pp_verify_webhook_t){.status = "enabled", .version = "v2"};
+  if ((e = webhook_form(r, wh, true))) return e;
+  pp_sid_new(wh->sid, "YW");
+  memcpy(wh->service_sid, sv.sid, sizeof wh->service_sid);
+  memcpy(wh->account_sid, sv.account_sid, sizeof wh->account_sid);
+  wh->date_created = wh->date_updated = pp_clock_now();
+  r->state = wh;
+  r->write.kind = PP_W_VERIFY_WEBHOOK_INSERT;
+  r->write.u.verify_webhook = wh;
+  return pp_api_submit(r, webhook_written);
+}
+
+static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
+  pp_err_t e = pp_store_verify_webhook_get(r->api->store, &r->arena, r->principal.account_sid,
+                                           r->params[0], r->params[1], wh);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {
+  pp_verify_webhook_t wh;
+  pp_err_t e = load_webhook(r, &wh);
+  return e ? e : pp_verify_respond(r, 200, render_webhook, &wh);
+}
+
+pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
+  pp_verify_webhook_t *wh = pp_arena_alloc(&r->arena, sizeof *wh);
+  if (!wh) return PP_ERR_NOMEM;
+  pp_err_t e = load_webhook(r, wh);
+  if (e || (e = webhook_form(r, wh, false))) return e;
+  wh->date_updated = pp_clock_now();
+  r->state = wh;
+  r->write.kind = PP_W_VERIFY_WEBHOOK_UPDATE;
+  r->write.u.verify_webhook = wh;
+  return pp_api_submit(r, webhook_written);
+}
+
+pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r) {
+  pp_verify_webhook_t wh;
+  pp_err_t e = load_webhook(r, &wh);
+  return e ? e : pp_verify_delete(r, PP_W_VERIFY_WEBHOOK_DELETE, wh.sid);
+}
+
+pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_api_page_t pg;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_webhook_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_verify_webhook_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
+                                        &rows, &n, &more)))
+    return e;
+  return pp_verify_list_respond(r, "webhooks", pp_verify_url(r, "/%s/Webhooks", sv.sid), &pg, rows,
+                                sizeof *rows, n, more, render_webhook);
 }

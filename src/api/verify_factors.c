@@ -122,6 +122,16 @@ static bool is_push(const pp_verify_factor_t *f) {
   return strcmp(f->factor_type, "push") == 0;
 }
 
+/* The status a client sees (DESIGN.md rule 5): a new factor waiting for
+ * the entity's approval counts as verified once its waiting period is
+ * over, unless it was canceled (deleted) before. */
+static const char *factor_status(const pp_verify_factor_t *f) {
+  if (strcmp(f->status, "unverified") == 0 && f->activate_at > 0 &&
+      pp_clock_now() >= f->activate_at)
+    return "verified";
+  return f->status;
+}
+
 /* The factor as fetched: no secret. `binding` (JSON) only in the answer to
  * its creation. */
 static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
@@ -139,7 +149,7 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
   pp_verify_kdate(w, "date_created", f->date_created);
   pp_verify_kdate(w, "date_updated", f->date_updated);
   pp_jw_kstr(w, "friendly_name", f->friendly_name);
-  pp_jw_kstr(w, "status", f->status);
+  pp_jw_kstr(w, "status", factor_status(f));
   pp_jw_kstr(w, "factor_type", f->factor_type);
   if (is_push(f)) {
     pp_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
@@ -532,16 +542,18 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_FACTOR_ATTEMPT;
-  *fa = (pp_factor_attempt_t){.account_sid = r->principal.account_sid,
-                              .sid = f->sid,
-                              .last_counter = step >= 0 ? step : f->last_counter,
-                              .if_last_counter = f->last_counter,
-                              .failures = ok ? 0 : f->failures + 1,
-                              .if_failures = f->failures,
-                              .status = (ok && !st->has_challenge) ? "verified" : NULL,
-                              .challenge = st->has_challenge ? &st->challenge : NULL,
-                              .challenge_insert = challenge_insert,
-                              .now = now};
+  *fa = (pp_factor_attempt_t){
+      .account_sid = r->principal.account_sid,
+      .sid = f->sid,
+      .last_counter = step >= 0 ? step : f->last_counter,
+      .if_last_counter = f->last_counter,
+      .failures = ok ? 0 : f->failures + 1,
+      .if_failures = f->failures,
+      .status =
+          (ok && !st->has_challenge && strcmp(f->status, "verified") != 0) ? "verified" : NULL,
+      .challenge = st->has_challenge ? &st->challenge : NULL,
+      .challenge_insert = challenge_insert,
+      .now = now};
   f->last_counter = fa->last_counter;
   f->failures = fa->failures;
   if (fa->status) snprintf(f->status, sizeof f->status, "%s", fa->status);
@@ -553,6 +565,172 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
   }
   st->challenge.date_updated = now;
   return PP_OK;
+}
+
+/* ---- DESIGN.md rule 5: a new factor of an entity that has one --------------- */
+
+/* A Verify event (form-encoded, in the arena): uuid, type, the account and
+ * service, then the `n` name/value pairs of `kv`, then created_date. */
+static const char *event_body(pp_api_req_t *r, const char *type, const char *service_sid,
+                              const char *const *kv, size_t n) {
+  char uuid[33], when[PP_ISO8601_SIZE];
+  pp_hex_random(uuid, 16);
+  pp_iso8601(pp_clock_now(), when);
+  const char *head[] = {"uuid",        uuid,          "type",
+                        type,          "account_sid", r->principal.account_sid,
+                        "service_sid", service_sid};
+  pp_buf_t b;
+  pp_buf_init(&b, 16384);
+  for (size_t i = 0; i < 8 + 2 * n + 2; i += 2) {
+    const char *k = i < 8 ? head[i] : i < 8 + 2 * n ? kv[i - 8] : "created_date";
+    const char *v = i < 8 ? head[i + 1] : i < 8 + 2 * n ? kv[i - 7] : when;
+    if (i) pp_buf_putc(&b, '&');
+    pp_buf_url_encode(&b, k);
+    pp_buf_putc(&b, '=');
+    pp_buf_url_encode(&b, v ? v : "");
+  }
+  char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
+  pp_buf_cleanup(&b);
+  return out;
+}
+
+/* The event about factor `f`. */
+static const char *factor_event(pp_api_req_t *r, const char *type, const pp_verify_factor_t *f) {
+  char activation[PP_ISO8601_SIZE] = "";
+  if (f->activate_at) pp_iso8601(f->activate_at, activation);
+  const char *kv[] = {"entity_identity",
+                      f->identity,
+                      "factor_sid",
+                      f->sid,
+                      "factor_type",
+                      f->factor_type,
+                      "factor_friendly_name",
+                      f->friendly_name,
+                      "factor_activation_date",
+                      activation};
+  return event_body(r, type, f->service_sid, kv, f->activate_at ? 5 : 4);
+}
+
+/* A new pending challenge of factor `f` into `ch`. */
+static void challenge_new(const pp_verify_factor_t *f, int64_t now, int64_t expires,
+                          pp_verify_challenge_t *ch) {
+  memset(ch, 0, sizeof *ch);
+  pp_sid_new(ch->sid, "YC");
+  memcpy(ch->factor_sid, f->sid, sizeof ch->factor_sid);
+  memcpy(ch->entity_sid, f->entity_sid, sizeof ch->entity_sid);
+  memcpy(ch->service_sid, f->service_sid, sizeof ch->service_sid);
+  memcpy(ch->account_sid, f->account_sid, sizeof ch->account_sid);
+  memcpy(ch->identity, f->identity, sizeof ch->identity);
+  snprintf(ch->status, sizeof ch->status, "pending");
+  snprintf(ch->responded_reason, sizeof ch->responded_reason, "none");
+  snprintf(ch->factor_type, sizeof ch->factor_type, "%s", f->factor_type);
+  ch->date_created = ch->date_updated = now;
+  ch->expiration_date = expires;
+}
+
+/* The enrollment challenge that asks factor `g` to approve new factor `f`:
+ * pending until `until` (the end of the waiting period). */
+static pp_err_t enroll_challenge(pp_api_req_t *r, const pp_verify_factor_t *g,
+                                 const pp_verify_factor_t *f, int64_t now, int64_t until,
+                                 pp_verify_challenge_t *ch) {
+  challenge_new(g, now, until, ch);
+  memcpy(ch->enroll_factor_sid, f->sid, sizeof ch->enroll_factor_sid);
+  char when[PP_ISO8601_SIZE], *text = NULL, *hidden = NULL;
+  pp_iso8601(now, when);
+  json_t *d = json_pack("{s:s+,s:s,s:[{s:s,s:s},{s:s,s:s}]}", "message",
+                        "Approve a new factor for this account: ", f->friendly_name, "date", when,
+                        "fields", "label", "New factor", "value", f->friendly_name, "label", "Type",
+                        "value", f->factor_type);
+  json_t *h = json_pack("{s:s}", "pipit_new_factor_sid", f->sid);
+  if (d) text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (h) hidden = json_dumps(h, JSON_COMPACT);
+  json_decref(d);
+  json_decref(h);
+  ch->details = text ? pp_arena_strdup(&r->arena, text) : NULL;
+  ch->hidden_details = hidden ? pp_arena_strdup(&r->arena, hidden) : NULL;
+  free(text);
+  free(hidden);
+  return ch->details && ch->hidden_details ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* A factor's possession was just proven (r->write verifies it).  If the
+ * entity has other verified factors, the factor is not verified: it waits
+ * for one of them to approve it, or for the service's waiting period to
+ * end, while each of them gets a challenge that asks and every webhook of
+ * the service is told (factor.enrollment_pending); approval, denial or a
+ * deletion of the factor in the meantime decide.  Otherwise it is verified
+ * (factor.verified).  A factor already waiting stays as it is. */
+static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
+  pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
+  pp_verify_factor_t *f = &st->factor;
+  if (!fa->status) return PP_OK;
+  if (f->activate_at > 0) {
+    fa->status = NULL;
+    snprintf(f->status, sizeof f->status, "unverified");
+    return PP_OK;
+  }
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  pp_page_req_t all = {.limit = 1000};
+  pp_verify_factor_t *rows;
+  size_t n, k = 0;
+  bool more;
+  if ((e = pp_store_factor_list(r->api->store, &r->arena, f->account_sid, f->entity_sid, &all,
+                                &rows, &n, &more)))
+    return e;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(rows[i].sid, f->sid) != 0 && strcmp(factor_status(&rows[i]), "verified") == 0)
+      rows[k++] = rows[i];
+  fa->service_sid = f->service_sid;
+  if (k == 0) {
+    fa->event_type = "factor.verified";
+    fa->event_body = factor_event(r, fa->event_type, f);
+    return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+  }
+  int64_t now = fa->now;
+  fa->status = NULL;
+  snprintf(f->status, sizeof f->status, "unverified");
+  fa->activate_at = f->activate_at = now + sv.enrollment_wait;
+  fa->enroll = pp_arena_alloc(&r->arena, k * sizeof *fa->enroll);
+  if (!fa->enroll) return PP_ERR_NOMEM;
+  for (size_t i = 0; i < k; i++)
+    if ((e = enroll_challenge(r, &rows[i], f, now, f->activate_at, &fa->enroll[i]))) return e;
+  fa->nenroll = k;
+  fa->event_type = "factor.enrollment_pending";
+  fa->event_body = factor_event(r, fa->event_type, f);
+  return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* A challenge was just answered (r->write records it): an enrollment
+ * challenge decides its new factor (approved: verified; denied: deleted);
+ * the service's webhooks hear of it. */
+static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
+  pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
+  pp_verify_challenge_t *ch = &st->challenge;
+  bool approved = strcmp(ch->status, "approved") == 0;
+  if (!approved && strcmp(ch->status, "denied") != 0) return PP_OK;
+  fa->service_sid = ch->service_sid;
+  if (ch->enroll_factor_sid[0]) {
+    pp_verify_factor_t nf;
+    pp_err_t e = pp_store_factor_get(r->api->store, &r->arena, ch->account_sid, ch->entity_sid,
+                                     ch->enroll_factor_sid, &nf);
+    if (e == PP_OK && strcmp(nf.status, "unverified") == 0 && nf.activate_at > 0) {
+      fa->enroll_factor_sid = ch->enroll_factor_sid;
+      fa->enroll_outcome = approved ? "verify" : "delete";
+      nf.activate_at = 0;
+      fa->event_type = approved ? "factor.verified" : "factor.deleted";
+      fa->event_body = factor_event(r, fa->event_type, &nf);
+      return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+    }
+    if (e && e != PP_ERR_NOT_FOUND) return e;
+  }
+  const char *kv[] = {"entity_identity",  ch->identity,    "factor_sid",    ch->factor_sid,
+                      "factor_type",      ch->factor_type, "challenge_sid", ch->sid,
+                      "challenge_status", ch->status};
+  fa->event_type = approved ? "challenge.approved" : "challenge.denied";
+  fa->event_body = event_body(r, fa->event_type, ch->service_sid, kv, 5);
+  return fa->event_body ? PP_OK : PP_ERR_NOMEM;
 }
 
 static pp_err_t factor_attempted(pp_api_req_t *r) {
@@ -578,7 +756,7 @@ pp_err_t pp_api_factor_update(pp_api_req_t *r) {
   r->state = st;
   if (payload) {
     if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-    if ((e = attempt_decide(r, st, payload, false))) return e;
+    if ((e = attempt_decide(r, st, payload, false)) || (e = enroll_or_verify(r, st))) return e;
     return pp_api_submit(r, factor_attempted);
   }
   if ((e = factor_config(r, &st->factor))) return e;
@@ -693,21 +871,11 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
   pp_err_t e = load_factor(r, fsid, &st->factor);
   if (e) return e;
   pp_verify_factor_t *f = &st->factor;
-  if (strcmp(f->status, "verified") != 0) return PP_ERR_VERIFY_FACTOR_UNVERIFIED;
+  if (strcmp(factor_status(f), "verified") != 0) return PP_ERR_VERIFY_FACTOR_UNVERIFIED;
   pp_verify_challenge_t *ch = &st->challenge;
   st->has_challenge = true;
   int64_t now = pp_clock_now();
-  pp_sid_new(ch->sid, "YC");
-  memcpy(ch->factor_sid, f->sid, sizeof ch->factor_sid);
-  memcpy(ch->entity_sid, f->entity_sid, sizeof ch->entity_sid);
-  memcpy(ch->service_sid, f->service_sid, sizeof ch->service_sid);
-  memcpy(ch->account_sid, f->account_sid, sizeof ch->account_sid);
-  memcpy(ch->identity, f->identity, sizeof ch->identity);
-  snprintf(ch->status, sizeof ch->status, "pending");
-  snprintf(ch->responded_reason, sizeof ch->responded_reason, "none");
-  snprintf(ch->factor_type, sizeof ch->factor_type, "%s", f->factor_type);
-  ch->date_created = ch->date_updated = now;
-  ch->expiration_date = now + CHALLENGE_TTL;
+  challenge_new(f, now, now + CHALLENGE_TTL, ch);
   const char *exp = pp_form_get(&r->form, "ExpirationDate");
   if (exp && *exp) {
     int64_t t;
@@ -721,7 +889,7 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
   const char *payload = pp_form_get(&r->form, "AuthPayload");
   if (payload && *payload) {
     if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-    if ((e = attempt_decide(r, st, payload, true))) return e;
+    if ((e = attempt_decide(r, st, payload, true)) || (e = challenge_answered(r, st))) return e;
     return pp_api_submit(r, challenge_written);
   }
   r->write.kind = PP_W_CHALLENGE_INSERT;
@@ -765,7 +933,7 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   r->state = st;
-  if ((e = attempt_decide(r, st, payload, false))) return e;
+  if ((e = attempt_decide(r, st, payload, false)) || (e = challenge_answered(r, st))) return e;
   return pp_api_submit(r, challenge_written);
 }
 

@@ -100,6 +100,15 @@ const pp_route_t pp_routes[] = {
      "challenges_fetch"},
     {PP_POST, "/verify/v2/Services/{}/Entities/{}/Challenges/{}", pp_api_challenge_update,
      "challenges_update"},
+    {PP_GET, "/verify/v2/Services/{}/Webhooks", pp_api_verify_webhook_list, "verify_webhooks_list"},
+    {PP_POST, "/verify/v2/Services/{}/Webhooks", pp_api_verify_webhook_create,
+     "verify_webhooks_create"},
+    {PP_GET, "/verify/v2/Services/{}/Webhooks/{}", pp_api_verify_webhook_fetch,
+     "verify_webhooks_fetch"},
+    {PP_POST, "/verify/v2/Services/{}/Webhooks/{}", pp_api_verify_webhook_update,
+     "verify_webhooks_update"},
+    {PP_DELETE, "/verify/v2/Services/{}/Webhooks/{}", pp_api_verify_webhook_delete,
+     "verify_webhooks_delete"},
 };
 const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
 

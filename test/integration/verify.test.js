@@ -11,7 +11,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as OTPAuth from 'otpauth';
-import { PipitServer, expectRestError } from './harness.js';
+import http from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { PipitServer, PIPIT_BIN, expectRestError, twilio } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 
 const ISO8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -36,6 +38,38 @@ async function stopClean(server, { keep = false } = {}) {
   assert.equal(server.recorder.failures.length, 0,
     `responses failed Twilio schema validation:\n${server.recorder.failures.slice(0, 5).map((f) => f.message).join('\n\n')}`);
   if (!keep) await server.removeDataDir();
+}
+
+// A webhook receiver on loopback: every POST's form, and whether its
+// X-Twilio-Signature matched (checked with the SDK's validateRequest).
+async function startReceiver(authToken) {
+  const events = [];
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+      const url = `http://127.0.0.1:${srv.address().port}${req.url}`;
+      const signed = twilio.validateRequest(authToken, req.headers['x-twilio-signature'] ?? '', url, params);
+      events.push({ params, signed });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    events,
+    url: `http://127.0.0.1:${srv.address().port}/verify-events`,
+    async waitFor(pred, what) {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const hit = events.find((e) => pred(e.params));
+        if (hit) return hit;
+        if (Date.now() > deadline) assert.fail(`no webhook event ${what}; got ${JSON.stringify(events.map((e) => e.params.type))}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    close: () => new Promise((r) => srv.close(r)),
+  };
 }
 
 async function withCarrier(server, peer) {
@@ -384,15 +418,18 @@ describe('Verify v2', () => {
     });
 
     it('SHA256 with 8 digits and SHA512 with a 60 s step work with their own secrets', async () => {
+      // Each the first factor of its own entity (a second factor of an
+      // entity waits for approval: DESIGN.md rule 5, below).
       for (const [alg, digitsN, step] of [['sha256', 8, 30], ['sha512', 7, 60]]) {
-        const f = await ent().newFactors.create({ friendlyName: `${alg} key`, factorType: 'totp',
+        const e = v2().services(svc.sid).entities(`${identity}-${alg}`);
+        const f = await e.newFactors.create({ friendlyName: `${alg} key`, factorType: 'totp',
           'config.alg': alg, 'config.codeLength': digitsN, 'config.timeStep': step });
         seenSecrets.add(f.binding.secret);
         assert.deepEqual(f.config, { alg, skew: 1, code_length: digitsN, time_step: step });
         const parsed = OTPAuth.URI.parse(f.binding.uri);
         assert.equal(parsed.algorithm, alg.toUpperCase());
         const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret), algorithm: alg.toUpperCase(), digits: digitsN, period: step }).generate();
-        const v = await ent().factors(f.sid).update({ authPayload: code });
+        const v = await e.factors(f.sid).update({ authPayload: code });
         assert.equal(v.status, 'verified', `${alg} factor verified`);
       }
     });
@@ -412,9 +449,9 @@ describe('Verify v2', () => {
 
     it('entities and factors list; deleting the entity removes its factors', async () => {
       const list = await v2().services(svc.sid).entities.list();
-      assert.deepEqual(list.map((x) => x.identity), [identity]);
+      assert.deepEqual(list.map((x) => x.identity).sort(), [identity, `${identity}-sha256`, `${identity}-sha512`]);
       const fl = await ent().factors.list();
-      assert.equal(fl.length, 4);
+      assert.equal(fl.length, 2);
       for (const f of fl) assert.equal(f.binding, undefined);
       assert.equal(await ent().remove(), true);
       await expectRestError(ent().fetch(), { status: 404, code: 20404 });
@@ -494,6 +531,114 @@ describe('Verify v2', () => {
     });
   });
 
+  describe('DESIGN.md rule 5: a new factor of an entity that has one', () => {
+    const identity = 'rule5-user-0001';
+    const ent = (id = identity) => v2().services(svc.sid).entities(id);
+    let hooks; let userFactor; let userTotp;
+    const totpOf = (f) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+    const code = (t, offsetS = 0) => t.generate({ timestamp: Date.now() + offsetS * 1000 });
+    // The enrollment challenge on `factorSid` that asks about `newSid`.
+    async function enrollment(factorSid, newSid, id = identity) {
+      const list = await ent(id).challenges.list();
+      return list.find((c) => c.factorSid === factorSid && c.hiddenDetails?.pipit_new_factor_sid === newSid);
+    }
+
+    before(async () => {
+      hooks = await startReceiver(acct.auth_token);
+      const wh = await v2().services(svc.sid).webhooks.create({ friendlyName: 'events', eventTypes: ['*'], webhookUrl: hooks.url });
+      assert.match(wh.sid, /^YW[0-9a-f]{32}$/);
+      assert.deepEqual(wh.eventTypes, ['*']);
+      assert.equal(wh.status, 'enabled');
+      const list = await v2().services(svc.sid).webhooks.list();
+      assert.deepEqual(list.map((x) => x.sid), [wh.sid]);
+      await expectRestError(v2().services(svc.sid).webhooks.create({ friendlyName: 'x', eventTypes: ['nope'], webhookUrl: hooks.url }),
+        { status: 400, code: 60200 });
+    });
+    after(async () => { await hooks?.close(); });
+
+    it('the first factor of an entity is verified at once; the webhook hears it, signed', async () => {
+      userFactor = await ent().newFactors.create({ friendlyName: 'my phone', factorType: 'totp' });
+      seenSecrets.add(userFactor.binding.secret);
+      userTotp = totpOf(userFactor);
+      const f = await ent().factors(userFactor.sid).update({ authPayload: code(userTotp) });
+      assert.equal(f.status, 'verified');
+      const ev = await hooks.waitFor((p) => p.type === 'factor.verified' && p.factor_sid === userFactor.sid, 'factor.verified');
+      assert.equal(ev.signed, true, 'X-Twilio-Signature is valid');
+      assert.equal(ev.params.entity_identity, identity);
+      assert.equal(ev.params.account_sid, acct.sid);
+    });
+
+    it('a rogue device proven later stays unverified and cannot be challenged; the user\'s factor and the webhook are told', async () => {
+      const rogue = await ent().newFactors.create({ friendlyName: 'rogue device', factorType: 'totp' });
+      seenSecrets.add(rogue.binding.secret);
+      const f = await ent().factors(rogue.sid).update({ authPayload: code(totpOf(rogue)) });
+      assert.equal(f.status, 'unverified', 'possession alone does not verify a second factor');
+      await expectRestError(ent().challenges.create({ factorSid: rogue.sid, authPayload: code(totpOf(rogue), 30) }),
+        { status: 403, code: 60318 });
+      const ch = await enrollment(userFactor.sid, rogue.sid);
+      assert.ok(ch, 'an enrollment challenge waits on the existing factor');
+      assert.equal(ch.status, 'pending');
+      assert.match(ch.details.message, /rogue device/);
+      const exp = new Date(ch.expirationDate).getTime();
+      assert.ok(Math.abs(exp - (Date.now() + 86_400_000)) < 120_000, `the wait is 24 h by default (${ch.expirationDate})`);
+      const ev = await hooks.waitFor((p) => p.type === 'factor.enrollment_pending' && p.factor_sid === rogue.sid, 'factor.enrollment_pending');
+      assert.equal(ev.signed, true);
+      assert.ok(ev.params.factor_activation_date);
+      // The user cancels: the customer's backend deletes the waiting factor.
+      assert.equal(await ent().factors(rogue.sid).remove(), true);
+      await expectRestError(ent().factors(rogue.sid).fetch(), { status: 404, code: 20404 });
+      const after = await ent().challenges(ch.sid).fetch();
+      assert.equal(after.status, 'expired');
+    });
+
+    it('an existing factor approves a new device by answering the enrollment challenge', async () => {
+      const laptop = await ent().newFactors.create({ friendlyName: 'new laptop', factorType: 'totp' });
+      seenSecrets.add(laptop.binding.secret);
+      const lt = totpOf(laptop);
+      assert.equal((await ent().factors(laptop.sid).update({ authPayload: code(lt) })).status, 'unverified');
+      const ch = await enrollment(userFactor.sid, laptop.sid);
+      // The user's factor answers with a fresh code (its last one is spent).
+      const ok = await ent().challenges(ch.sid).update({ authPayload: code(userTotp, 30) });
+      assert.equal(ok.status, 'approved');
+      assert.equal((await ent().factors(laptop.sid).fetch()).status, 'verified');
+      await hooks.waitFor((p) => p.type === 'factor.verified' && p.factor_sid === laptop.sid, 'factor.verified of the laptop');
+      const c = await ent().challenges.create({ factorSid: laptop.sid, authPayload: code(lt, 30) });
+      assert.equal(c.status, 'approved');
+    });
+
+    it('a push device denies a new factor: it is deleted', async () => {
+      const id = 'rule5-push-user';
+      const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const p = await ent(id).newFactors.create({ friendlyName: 'phone', factorType: 'push', 'binding.alg': 'ES256',
+        'binding.publicKey': device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        'config.appId': 'com.example.app', 'config.notificationPlatform': 'none', 'config.sdkVersion': '2.2.0' });
+      const sig = crypto.sign('sha256', Buffer.from(p.sid), device.privateKey).toString('base64');
+      assert.equal((await ent(id).factors(p.sid).update({ authPayload: sig })).status, 'verified');
+      const x = await ent(id).newFactors.create({ friendlyName: 'unknown', factorType: 'totp' });
+      seenSecrets.add(x.binding.secret);
+      assert.equal((await ent(id).factors(x.sid).update({ authPayload: code(totpOf(x)) })).status, 'unverified');
+      const ch = await enrollment(p.sid, x.sid, id);
+      const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const signing = `${b64url({ alg: 'ES256' })}.${b64url({ sid: ch.sid, status: 'denied' })}`;
+      const jws = `${signing}.${crypto.sign('sha256', Buffer.from(signing), { key: device.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+      const denied = await ent(id).challenges(ch.sid).update({ authPayload: jws });
+      assert.equal(denied.status, 'denied');
+      await expectRestError(ent(id).factors(x.sid).fetch(), { status: 404, code: 20404 });
+      await hooks.waitFor((q) => q.type === 'factor.deleted' && q.factor_sid === x.sid, 'factor.deleted');
+    });
+
+    it('no administrative path adds or verifies a factor', () => {
+      let help = '';
+      try {
+        help = execFileSync(PIPIT_BIN, ['admin', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        help = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+      }
+      assert.match(help, /account create/, 'the admin usage was read');
+      assert.doesNotMatch(help, /factor|entit|verify/i);
+    });
+  });
+
   describe('at rest', () => {
     it('no verification code or factor secret is in the database files or the logs', { timeout: 60_000 }, async () => {
       assert.ok(seenCodes.size >= 10, `the suite saw codes (${seenCodes.size})`);
@@ -553,6 +698,60 @@ describe('Verify v2: expiry after 10 minutes (the server restarted with its cloc
       await stopClean(server, { keep: true });
     } finally {
       await peer.stop();
+      if (server.exitStatus === undefined) await server.kill();
+      await fsp.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with its clock moved)', () => {
+  it('a new factor nobody approved or canceled counts as verified after the service\'s wait (24 h by default)', { timeout: 120_000 }, async () => {
+    let server = await PipitServer.start();
+    const dataDir = server.dataDir;
+    try {
+      const acct = await server.createAccount('Verify Wait');
+      let client = server.client(acct.sid, acct.auth_token);
+      const day = await client.verify.v2.services.create({ friendlyName: 'Default wait' });
+      // Pipit's own setting (not in Twilio's API), set with a raw request.
+      const res = await server.raw('POST', '/verify/v2/Services', { auth: [acct.sid, acct.auth_token],
+        form: { FriendlyName: 'Hour wait', 'Pipit.EnrollmentWait': '3600' } });
+      assert.equal(res.status, 201);
+      const hour = res.json;
+      const bad = await server.raw('POST', `/verify/v2/Services/${hour.sid}`, { auth: [acct.sid, acct.auth_token],
+        form: { 'Pipit.EnrollmentWait': '60' } });
+      assert.equal(bad.status, 400, 'a wait under an hour is refused');
+      const totp = (f) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+      const waiting = {};
+      for (const s of [day, hour]) {
+        const ent = client.verify.v2.services(s.sid).entities('waiting-user');
+        const first = await ent.newFactors.create({ friendlyName: 'first', factorType: 'totp' });
+        assert.equal((await ent.factors(first.sid).update({ authPayload: totp(first).generate() })).status, 'verified');
+        const second = await ent.newFactors.create({ friendlyName: 'second', factorType: 'totp' });
+        assert.equal((await ent.factors(second.sid).update({ authPayload: totp(second).generate() })).status, 'unverified');
+        waiting[s.sid] = second;
+      }
+      const statusAt = async (offsetS) => {
+        await stopClean(server, { keep: true });
+        server = await PipitServer.start({ dataDir, env: { PIPIT_TEST_CLOCK_OFFSET: String(offsetS) } });
+        client = server.client(acct.sid, acct.auth_token);
+        const out = {};
+        for (const s of [day, hour]) {
+          out[s.sid] = (await client.verify.v2.services(s.sid).entities('waiting-user').factors(waiting[s.sid].sid).fetch()).status;
+        }
+        return out;
+      };
+      let st = await statusAt(3601);
+      assert.equal(st[hour.sid], 'verified', 'an hour later, the one-hour wait is over');
+      assert.equal(st[day.sid], 'unverified', 'an hour later, the default wait is not');
+      st = await statusAt(86401);
+      assert.equal(st[day.sid], 'verified', 'a day later, the default wait is over');
+      // Now it can be challenged (with a code of the server's time).
+      const ent = client.verify.v2.services(day.sid).entities('waiting-user');
+      const c = await ent.challenges.create({ factorSid: waiting[day.sid].sid,
+        authPayload: totp(waiting[day.sid]).generate({ timestamp: Date.now() + 86401_000 }) });
+      assert.equal(c.status, 'approved');
+      await stopClean(server, { keep: true });
+    } finally {
       if (server.exitStatus === undefined) await server.kill();
       await fsp.rm(dataDir, { recursive: true, force: true });
     }
