@@ -18,6 +18,7 @@
 #include "core/form.h"
 #include "core/json.h"
 #include "store/store.h"
+#include "verify/secrets.h"
 
 typedef enum { PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER } pp_method_t;
 
@@ -46,6 +47,7 @@ typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
   pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
+  const pp_verify_keys_t *verify_keys; /* Verify's hash and seal keys (borrowed) */
 } pp_api_t;
 
 typedef struct pp_api_req pp_api_req_t;
@@ -254,6 +256,46 @@ pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing or
 
 pp_err_t pp_api_alert_list(pp_api_req_t *r);       /* the principal's account */
 pp_err_t pp_api_alert_fetch(pp_api_req_t *r);      /* params: Sid */
+
+/* Verify (verify/v2), in the credential's account.  Params in path order:
+ * ServiceSid, then the Sid, Identity or RateLimitSid of the path. */
+pp_err_t pp_api_verify_service_create(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_list(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_update(pp_api_req_t *r);
+pp_err_t pp_api_verify_service_delete(pp_api_req_t *r);
+pp_err_t pp_api_verification_create(pp_api_req_t *r);
+pp_err_t pp_api_verification_fetch(pp_api_req_t *r);
+pp_err_t pp_api_verification_update(pp_api_req_t *r);
+pp_err_t pp_api_verification_check(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_create(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_list(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_update(pp_api_req_t *r);
+pp_err_t pp_api_rate_limit_delete(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_create(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_update(pp_api_req_t *r);
+pp_err_t pp_api_rate_bucket_delete(pp_api_req_t *r);
+pp_err_t pp_api_entity_create(pp_api_req_t *r);
+pp_err_t pp_api_entity_list(pp_api_req_t *r);
+pp_err_t pp_api_entity_fetch(pp_api_req_t *r);
+pp_err_t pp_api_entity_delete(pp_api_req_t *r);
+pp_err_t pp_api_factor_create(pp_api_req_t *r);
+pp_err_t pp_api_factor_list(pp_api_req_t *r);
+pp_err_t pp_api_factor_fetch(pp_api_req_t *r);
+pp_err_t pp_api_factor_update(pp_api_req_t *r);
+pp_err_t pp_api_factor_delete(pp_api_req_t *r);
+pp_err_t pp_api_challenge_create(pp_api_req_t *r);
+pp_err_t pp_api_challenge_list(pp_api_req_t *r);
+pp_err_t pp_api_challenge_fetch(pp_api_req_t *r);
+pp_err_t pp_api_challenge_update(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r);
+pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r);
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

@@ -16,8 +16,10 @@
 #include "core/log.h"
 #include "engine/engine.h"
 #include "engine/webhooks.h"
+#include "engine/verify_events.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "verify/secrets.h"
 
 /* Reads 64 hex digits from `path` into key; PP_ERR_NOT_FOUND when there is
  * no such file, PP_ERR_BAD_REQUEST when it is malformed. */
@@ -189,10 +191,22 @@ int pp_cmd_serve(int argc, char **argv) {
   }
   pp_store_set_key_source(store, pp_master_keys_read, cfg.data_dir);
 
-  pp_api_t api = {.store = store};
+  pp_verify_keys_t *verify_keys = NULL;
+  unsigned char *verify_root = sodium_malloc(32);
+  e = verify_root ? pp_store_named_key(store, "verify", verify_root) : PP_ERR_NOMEM;
+  if (!e) e = pp_verify_keys_new(verify_root, &verify_keys);
+  sodium_free(verify_root);
+  if (e) {
+    pp_log_error("serve", "cannot derive the Verify keys: %s", pp_err_name(e));
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
+  pp_api_t api = {.store = store, .verify_keys = verify_keys};
   e = pp_operator_new(cfg.data_dir, &api.op);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
+    pp_verify_keys_free(verify_keys);
     pp_store_free(store);
     sodium_free(mk);
     return 1;
@@ -206,12 +220,15 @@ int pp_cmd_serve(int argc, char **argv) {
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
   pp_engine_t *engine = NULL;
-  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
+  pp_engine_opts_t eo = {.store = store,
+                         .enquire_link_ms = (unsigned)cfg.enquire_link_ms,
+                         .verify_keys = verify_keys};
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
     pp_operator_free(api.op);
     pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
     sodium_free(mk);
     return 1;
   }
@@ -227,7 +244,23 @@ int pp_cmd_serve(int argc, char **argv) {
     pp_log_error("serve", "cannot start the webhook dispatcher: %s%s", pp_err_name(e),
                  e == PP_ERR_INVALID_PARAM ? " (--webhook-allow takes CIDR[,CIDR...])" : "");
     pp_engine_stop(engine);
+    pp_operator_free(api.op);
     pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
+    sodium_free(mk);
+    return 1;
+  }
+
+  pp_verify_events_t *vevents = NULL;
+  pp_verify_events_opts_t vo = {.store = store, .allow = cfg.webhook_allow};
+  e = pp_verify_events_start(&vo, &vevents);
+  if (e) {
+    pp_log_error("serve", "cannot start the Verify webhook loop: %s", pp_err_name(e));
+    pp_hooks_stop(hooks);
+    pp_engine_stop(engine);
+    pp_operator_free(api.op);
+    pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
     sodium_free(mk);
     return 1;
   }
@@ -235,10 +268,12 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
+    pp_verify_events_stop(vevents);
     pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
     pp_store_free(store);
+    pp_verify_keys_free(verify_keys);
     sodium_free(mk);
     return 1;
   }
@@ -254,10 +289,12 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
+  pp_verify_events_stop(vevents);
   pp_hooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);
   pp_store_free(store);
+  pp_verify_keys_free(verify_keys);
   sodium_free(mk);
   pp_log_info("serve", "stopped");
   return 0;

@@ -97,7 +97,30 @@
   X(PP_ERR_REPLY_RATE, 429, 14107, "SMS send rate limit exceeded: %s")         \
   X(PP_ERR_TWIML_MESSAGE_LIMIT, 502, 14109,                                    \
     "TwiML Reply message limit exceeded: %s")                                  \
-  X(PP_ERR_TWIML_VERB, 502, 14110, "Invalid Verb for Message Reply: %s")
+  X(PP_ERR_TWIML_VERB, 502, 14110, "Invalid Verb for Message Reply: %s")   \
+  /* Verify (verify/v2). */                                                    \
+  X(PP_ERR_VERIFY_PARAM, 400, 60200, "Invalid parameter: %s")                  \
+  X(PP_ERR_VERIFY_CHECKS, 429, 60202, "Max check attempts reached")            \
+  X(PP_ERR_VERIFY_SENDS, 429, 60203, "Max send attempts reached")              \
+  X(PP_ERR_VERIFY_RATE_LIMITS_MAX, 400, 60207,                                 \
+    "Max rate limits per service reached")                                     \
+  X(PP_ERR_VERIFY_BUCKETS_MAX, 400, 60210,                                     \
+    "Max Buckets per Rate limit reached")                                      \
+  X(PP_ERR_VERIFY_BUCKET_INTERVAL, 400, 60211,                                 \
+    "Bucket with the given Interval already exists")                           \
+  X(PP_ERR_VERIFY_CONCURRENT, 429, 60212,                                      \
+    "Too many concurrent requests for phone number %s")                        \
+  X(PP_ERR_VERIFY_CHANNEL, 400, 60223, "Delivery channel disabled: %s")        \
+  X(PP_ERR_VERIFY_REQUEST, 400, 60306, "The request is invalid: %s")           \
+  X(PP_ERR_VERIFY_FACTOR_ATTEMPTS, 429, 60310,                                 \
+    "Factor verification attempts reached")                                    \
+  X(PP_ERR_VERIFY_FACTOR_UNVERIFIED, 403, 60318, "Factor is unverified")       \
+  X(PP_ERR_VERIFY_CHALLENGE_EXPIRED, 403, 60323, "Challenge expired")          \
+  X(PP_ERR_VERIFY_NO_SENDER, 400, 60200,                                       \
+    "Invalid parameter: the account has no phone number to send codes from")   \
+  X(PP_ERR_VERIFY_FACTOR_FAILED, 403, 60311, "Factor verification failed")     \
+  X(PP_ERR_VERIFY_CHALLENGE_FAILED, 403, 60324,                                \
+    "Challenge verification failed")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

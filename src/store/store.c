@@ -351,8 +351,98 @@ pp_err_t pp_store_number_owner(pp_store_t *s, pp_arena_t *a, const char *phone_n
   return s->be_ops->number_owner(s->be, a, phone_number, account_sid, status_callback);
 }
 
+pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[32]) {
+  char hex[65];
+  pp_err_t e = s->be_ops->named_key(s->be, name, hex);
+  size_t n = 0;
+  if (!e && (sodium_hex2bin(out, 32, hex, 64, NULL, &n, NULL) != 0 || n != 32))
+    e = PP_ERR_STORE;
+  sodium_memzero(hex, sizeof hex);
+  return e;
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);
   out->max_batch = s->stats.max_batch;
+}
+
+/* ---- Verify ------------------------------------------------------------- */
+
+pp_err_t pp_store_verify_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *sid, pp_verify_service_t *out) {
+  return s->be_ops->verify_service_get(s->be, a, account_sid, sid, out);
+}
+pp_err_t pp_store_verify_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const pp_page_req_t *p, pp_verify_service_t **rows,
+                                      size_t *n, bool *more) {
+  return s->be_ops->verify_service_list(s->be, a, account_sid, p, rows, n, more);
+}
+pp_err_t pp_store_verification_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   const char *service_sid, const char *sid, const char *to,
+                                   pp_verification_t *out) {
+  return s->be_ops->verification_get(s->be, a, account_sid, service_sid, sid, to, out);
+}
+pp_err_t pp_store_verify_sender(pp_store_t *s, const char *account_sid, char out[20]) {
+  return s->be_ops->verify_sender(s->be, account_sid, out);
+}
+pp_err_t pp_store_rate_limit_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                 const char *service_sid, const char *sid, pp_rate_limit_t *out) {
+  return s->be_ops->rate_limit_get(s->be, a, account_sid, service_sid, sid, out);
+}
+pp_err_t pp_store_rate_limit_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const pp_page_req_t *p,
+                                  pp_rate_limit_t **rows, size_t *n, bool *more) {
+  return s->be_ops->rate_limit_list(s->be, a, account_sid, service_sid, p, rows, n, more);
+}
+pp_err_t pp_store_rate_bucket_get(pp_store_t *s, const char *account_sid,
+                                  const char *rate_limit_sid, const char *sid,
+                                  pp_rate_bucket_t *out) {
+  return s->be_ops->rate_bucket_get(s->be, account_sid, rate_limit_sid, sid, out);
+}
+pp_err_t pp_store_rate_bucket_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   const char *rate_limit_sid, const pp_page_req_t *p,
+                                   pp_rate_bucket_t **rows, size_t *n, bool *more) {
+  return s->be_ops->rate_bucket_list(s->be, a, account_sid, rate_limit_sid, p, rows, n, more);
+}
+pp_err_t pp_store_entity_get(pp_store_t *s, const char *account_sid, const char *service_sid,
+                             const char *identity, pp_verify_entity_t *out) {
+  return s->be_ops->entity_get(s->be, account_sid, service_sid, identity, out);
+}
+pp_err_t pp_store_entity_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *service_sid, const pp_page_req_t *p,
+                              pp_verify_entity_t **rows, size_t *n, bool *more) {
+  return s->be_ops->entity_list(s->be, a, account_sid, service_sid, p, rows, n, more);
+}
+pp_err_t pp_store_factor_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                             const char *entity_sid, const char *sid, pp_verify_factor_t *out) {
+  return s->be_ops->factor_get(s->be, a, account_sid, entity_sid, sid, out);
+}
+pp_err_t pp_store_factor_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *entity_sid, const pp_page_req_t *p,
+                              pp_verify_factor_t **rows, size_t *n, bool *more) {
+  return s->be_ops->factor_list(s->be, a, account_sid, entity_sid, p, rows, n, more);
+}
+pp_err_t pp_store_challenge_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                const char *entity_sid, const char *sid,
+                                pp_verify_challenge_t *out) {
+  return s->be_ops->challenge_get(s->be, a, account_sid, entity_sid, sid, out);
+}
+pp_err_t pp_store_challenge_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                 const char *entity_sid, const pp_page_req_t *p,
+                                 pp_verify_challenge_t **rows, size_t *n, bool *more) {
+  return s->be_ops->challenge_list(s->be, a, account_sid, entity_sid, p, rows, n, more);
+}
+pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *service_sid, const char *sid,
+                                     pp_verify_webhook_t *out) {
+  return s->be_ops->verify_webhook_get(s->be, a, account_sid, service_sid, sid, out);
+}
+pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const pp_page_req_t *p,
+                                      pp_verify_webhook_t **rows, size_t *n, bool *more) {
+  return s->be_ops->verify_webhook_list(s->be, a, account_sid, service_sid, p, rows, n, more);
+}
+pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out) {
+  return s->be_ops->verify_event_next_due(s->be, out);
 }

@@ -168,6 +168,11 @@ typedef struct {
   const char *to, *from, *body; /* arena */
   int validity_period, attempts;
   int64_t date_created;
+  /* A verification message: its text sealed (verify/secrets.h, place
+   * {account, "messages", "sealed_body", sid}), to send instead of `body`
+   * (which the store keeps with the code masked).  NULL otherwise. */
+  const unsigned char *sealed_body; /* arena */
+  size_t sealed_body_len;
 } pp_outbound_t;
 
 /* One submitted part, as the carrier's SMSC knows it. */
@@ -217,6 +222,164 @@ typedef struct {
   int64_t date_created;
 } pp_alert_t;
 
+/* ---- Verify (verify/v2) ------------------------------------------------ */
+
+/* A Verify service (VA…).  Optional strings point into the read's arena or
+ * caller memory; NULL when unset. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char friendly_name[65];
+  int code_length; /* 4..10 */
+  bool lookup_enabled, psd2_enabled, skip_sms_to_landlines, dtmf_input_required,
+      do_not_share_warning_enabled, custom_code_enabled, push_include_date,
+      verify_event_subscription_enabled;
+  const char *tts_name, *push_apn_credential_sid, *push_fcm_credential_sid,
+      *default_template_sid, *whatsapp_msg_service_sid, *whatsapp_from, *totp_issuer;
+  int totp_time_step, totp_code_length, totp_skew;
+  int64_t date_created, date_updated;
+  int enrollment_wait; /* DESIGN.md rule 5: seconds before an unapproved new factor counts */
+} pp_verify_service_t;
+
+#define PP_VERIFY_MAX_SENDS 5
+#define PP_VERIFY_MAX_CHECKS 5
+
+/* A verification (VE…).  The codes sent are kept only as keyed hashes
+ * (verify/secrets.h), one per send, packed in `code_hashes`. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char to[65];
+  char channel[12];
+  char status[24]; /* pending | approved | canceled | max_attempts_reached | expired */
+  unsigned char code_hashes[PP_VERIFY_MAX_SENDS][32];
+  int sends;  /* codes sent: 1..PP_VERIFY_MAX_SENDS */
+  int checks; /* wrong codes checked */
+  const char *send_attempts; /* JSON array text (arena or caller memory) */
+  int64_t expires_at, date_created, date_updated;
+} pp_verification_t;
+
+/* A rate limit (RK…) of a Verify service and a bucket (BL…) of it. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char unique_name[65];
+  const char *description; /* NULL when unset */
+  int64_t date_created, date_updated;
+} pp_rate_limit_t;
+
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char rate_limit_sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  int max, interval; /* requests per interval seconds */
+  int64_t date_created, date_updated;
+} pp_rate_bucket_t;
+
+/* One metered request against one bucket: the key's keyed hash. */
+typedef struct {
+  char bucket_sid[PP_SID_SIZE];
+  unsigned char key_hash[32];
+  int max, interval;
+} pp_rate_hit_t;
+
+/* An entity (YE…): a user of a Verify service, by the customer's identity. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char identity[129];
+  int64_t date_created, date_updated;
+} pp_verify_entity_t;
+
+#define PP_FACTOR_SECRET_MAX 160 /* sealed secret blob, bytes */
+
+#define PP_FACTOR_KEY_MAX 128 /* a push factor's public key (SPKI DER), bytes */
+
+/* A factor (YF…) of an entity.  A TOTP factor's secret is sealed
+ * (verify/secrets.h); last_counter is the highest TOTP time step accepted
+ * so far (a code is accepted at most once); failures counts wrong codes in
+ * a row.  A push factor has its device's public key instead (not secret)
+ * and its push configuration. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char entity_sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char identity[129];
+  char friendly_name[65];
+  char status[12];      /* unverified | verified */
+  char factor_type[8];  /* totp | push */
+  char alg[8];          /* sha1 | sha256 | sha512 */
+  int time_step, skew, code_length;
+  unsigned char secret_sealed[PP_FACTOR_SECRET_MAX];
+  size_t secret_sealed_len;
+  int64_t last_counter;
+  int failures;
+  const char *metadata; /* JSON object text or NULL */
+  int64_t date_created, date_updated;
+  unsigned char public_key[PP_FACTOR_KEY_MAX]; /* push: ES256 SPKI DER */
+  size_t public_key_len;                       /* 0 for totp */
+  const char *push_config; /* push: JSON object (sdk_version, app_id, ...); NULL */
+  /* DESIGN.md rule 5: an entity's new factor whose possession was proven
+   * while the entity had a verified factor stays unverified until one of
+   * those approves it, or counts as verified from activate_at (the end of
+   * the waiting period) unless it was canceled (deleted).  0: none. */
+  int64_t activate_at;
+} pp_verify_factor_t;
+
+/* A challenge (YC…) of a factor. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char factor_sid[PP_SID_SIZE];
+  char entity_sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char identity[129];
+  char status[12];           /* pending | expired | approved | denied */
+  char responded_reason[16]; /* none | not_needed | not_requested */
+  char factor_type[8];
+  const char *details, *hidden_details, *metadata; /* JSON text or NULL */
+  int64_t expiration_date, date_responded; /* date_responded 0: not yet */
+  int64_t date_created, date_updated;
+  /* "" or the new factor this challenge asks the entity to approve (rule
+   * 5): approving it verifies that factor, denying it deletes it. */
+  char enroll_factor_sid[PP_SID_SIZE];
+} pp_verify_challenge_t;
+
+/* A Verify webhook (YW…) of a service: where its events are posted. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char service_sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char friendly_name[65];
+  const char *event_types; /* comma-separated: "*", "factor.verified", ... */
+  const char *webhook_url;
+  char status[10];  /* enabled | disabled */
+  char version[4];  /* v1 | v2 */
+  int64_t date_created, date_updated;
+} pp_verify_webhook_t;
+
+/* One Verify event to post to one webhook, as the delivery loop claimed it. */
+typedef struct {
+  int64_t seq;
+  char account_sid[PP_SID_SIZE];
+  const char *url, *body; /* body: the form-encoded event (arena) */
+  int attempts;           /* including this one */
+  int64_t created;
+} pp_verify_event_t;
+
 /* ---- Writes ---------------------------------------------------------- */
 
 typedef enum {
@@ -259,6 +422,30 @@ typedef enum {
   PP_W_ACCOUNT_REKEY,  /* u.name: a new, newest data key generation for the account */
   PP_W_RESEAL,         /* u.reseal: a batch of the account's values sealed with its newest key */
   PP_W_KEYS_RETIRE,    /* u.name: the account's older key generations deleted */
+  /* Verify (verify/v2). */
+  PP_W_VERIFY_SERVICE_INSERT, /* u.verify_service */
+  PP_W_VERIFY_SERVICE_UPDATE, /* u.verify_service: every setting by sid+account */
+  PP_W_VERIFY_SERVICE_DELETE, /* u.ref: the service and everything under it */
+  PP_W_VERIFY_SEND,           /* u.verify_send */
+  PP_W_VERIFY_SET,            /* u.verify_set */
+  PP_W_RATE_LIMIT_INSERT,     /* u.rate_limit; PP_ERR_CONFLICT: unique_name taken */
+  PP_W_RATE_LIMIT_UPDATE,     /* u.rate_limit: description by sid+account */
+  PP_W_RATE_LIMIT_DELETE,     /* u.ref: the rate limit and its buckets */
+  PP_W_RATE_BUCKET_INSERT,    /* u.rate_bucket; PP_ERR_CONFLICT: interval taken */
+  PP_W_RATE_BUCKET_UPDATE,    /* u.rate_bucket: max, interval by sid+account */
+  PP_W_RATE_BUCKET_DELETE,    /* u.ref */
+  PP_W_ENTITY_INSERT,         /* u.entity; PP_ERR_CONFLICT: identity taken */
+  PP_W_ENTITY_DELETE,         /* u.ref: the entity, its factors and challenges */
+  PP_W_FACTOR_INSERT,         /* u.factor_insert */
+  PP_W_FACTOR_UPDATE,         /* u.factor: friendly_name and config by sid+account */
+  PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
+  PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
+  PP_W_CHALLENGE_INSERT,      /* u.challenge */
+  PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
+  PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
+  PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
+  PP_W_VERIFY_EVENT_CLAIM,    /* u.event_claim: lease due events to the delivery loop */
+  PP_W_VERIFY_EVENT_RESULT,   /* u.event_result */
 } pp_write_kind_t;
 
 typedef struct {
@@ -390,6 +577,92 @@ typedef struct {
   int64_t date_updated;
 } pp_message_patch_t;
 
+/* Sends a verification code: inserts `v` (is_new) or, on a pending
+ * verification, sets sends, code_hashes, send_attempts and date_updated
+ * when its sends are still `prev_sends` (PP_ERR_CONFLICT otherwise: a
+ * concurrent send, or it is no longer pending).  In the same transaction:
+ * counts the `hits` against their buckets (each bucket's hits in the last
+ * `interval` seconds must be below `max`: else PP_ERR_VERIFY_SENDS and
+ * nothing is written) and records them; a new verification also needs
+ * fewer than `max_pending` pending, unexpired verifications to the same
+ * `to` in the account (else PP_ERR_VERIFY_CONCURRENT); and inserts
+ * `message` with its sealed text (message_sealed, kept until the carrier
+ * accepts the message). */
+typedef struct {
+  pp_verification_t *v;
+  bool is_new;
+  int prev_sends;
+  int max_pending;
+  const pp_rate_hit_t *hits;
+  size_t nhits;
+  pp_message_t *message;
+  const unsigned char *message_sealed;
+  size_t message_sealed_len;
+  int64_t now;
+} pp_verify_send_t;
+
+/* Moves a pending, unexpired verification (sid, account) whose checks are
+ * `if_checks` (-1: any) to `status` with `checks`: PP_ERR_CONFLICT when it
+ * is not (or no longer) in that state. */
+typedef struct {
+  const char *account_sid, *sid;
+  const char *status;
+  int checks, if_checks;
+  int64_t now;
+} pp_verify_set_t;
+
+/* Creates a factor, and its entity unless one with that identity exists
+ * (then factor->entity_sid is set to it). */
+typedef struct {
+  pp_verify_entity_t *entity;
+  pp_verify_factor_t *factor;
+} pp_factor_insert_t;
+
+/* The outcome of one code given for a factor: sets last_counter, failures
+ * and (non-NULL) status of factor (sid, account) when they are still
+ * `if_last_counter` and `if_failures` (PP_ERR_CONFLICT otherwise: another
+ * code was taken meanwhile).  With `challenge` non-NULL, inserts it
+ * (`challenge_insert`) or sets its status, responded_reason, date_responded
+ * and date_updated when it is still pending. */
+typedef struct {
+  const char *account_sid, *sid;
+  int64_t last_counter, if_last_counter;
+  int failures, if_failures;
+  const char *status;
+  pp_verify_challenge_t *challenge;
+  bool challenge_insert;
+  int64_t now;
+  /* DESIGN.md rule 5.  activate_at > 0 (with status NULL): the factor's
+   * possession is proven but the entity has verified factors: set
+   * activate_at, and insert the `nenroll` challenges asking them to
+   * approve it.  enroll_outcome ("verify" or "delete") with
+   * enroll_factor_sid: the challenge approved (or denied) that factor, which
+   * becomes verified (or is deleted) if it is still waiting. */
+  int64_t activate_at;
+  pp_verify_challenge_t *enroll;
+  size_t nenroll;
+  const char *enroll_factor_sid, *enroll_outcome;
+  /* Non-NULL: queue the event `event_body` (form-encoded) of `event_type`
+   * to every enabled webhook of `service_sid` subscribed to it or to "*". */
+  const char *service_sid, *event_type, *event_body;
+} pp_factor_attempt_t;
+
+typedef struct {
+  int64_t now, lease_until;
+  size_t limit;
+  pp_arena_t *arena;       /* rows are allocated here */
+  pp_verify_event_t *rows; /* out */
+  size_t n;                /* out */
+} pp_event_claim_t;
+
+/* What came of posting one event: delivered or dropped (removed), or to be
+ * tried again at next_attempt. */
+typedef struct {
+  int64_t seq;
+  bool retry;
+  int64_t next_attempt;
+} pp_event_result_t;
+
 typedef struct pp_write pp_write_t;
 
 /* pp_write_done_fn is called once per write, on the writer thread, after the
@@ -422,6 +695,19 @@ struct pp_write {
     pp_ref_t ref;
     pp_service_t *service;
     pp_service_number_t *service_number;
+    pp_verify_service_t *verify_service;
+    pp_verify_send_t verify_send;
+    pp_verify_set_t verify_set;
+    pp_rate_limit_t *rate_limit;
+    pp_rate_bucket_t *rate_bucket;
+    pp_verify_entity_t *entity;
+    pp_factor_insert_t factor_insert;
+    pp_verify_factor_t *factor;
+    pp_factor_attempt_t factor_attempt;
+    pp_verify_challenge_t *challenge;
+    pp_verify_webhook_t *verify_webhook;
+    pp_event_claim_t event_claim;
+    pp_event_result_t event_result;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -541,6 +827,53 @@ struct pp_store_backend {
    * (NULL when unset, in the arena). */
   pp_err_t (*number_owner)(void *be, pp_arena_t *a, const char *phone_number,
                            char account_sid[PP_SID_SIZE], const char **status_callback);
+  /* Verify (verify/v2): reads within one account; see the facade. */
+  pp_err_t (*verify_service_get)(void *be, pp_arena_t *a, const char *account_sid,
+                                 const char *sid, pp_verify_service_t *out);
+  pp_err_t (*verify_service_list)(void *be, pp_arena_t *a, const char *account_sid,
+                                  const pp_page_req_t *p, pp_verify_service_t **rows,
+                                  size_t *n, bool *more);
+  pp_err_t (*verification_get)(void *be, pp_arena_t *a, const char *account_sid,
+                               const char *service_sid, const char *sid, const char *to,
+                               pp_verification_t *out);
+  pp_err_t (*verify_sender)(void *be, const char *account_sid, char out[20]);
+  pp_err_t (*rate_limit_get)(void *be, pp_arena_t *a, const char *account_sid,
+                             const char *service_sid, const char *sid, pp_rate_limit_t *out);
+  pp_err_t (*rate_limit_list)(void *be, pp_arena_t *a, const char *account_sid,
+                              const char *service_sid, const pp_page_req_t *p,
+                              pp_rate_limit_t **rows, size_t *n, bool *more);
+  pp_err_t (*rate_bucket_get)(void *be, const char *account_sid, const char *rate_limit_sid,
+                              const char *sid, pp_rate_bucket_t *out);
+  pp_err_t (*rate_bucket_list)(void *be, pp_arena_t *a, const char *account_sid,
+                               const char *rate_limit_sid, const pp_page_req_t *p,
+                               pp_rate_bucket_t **rows, size_t *n, bool *more);
+  pp_err_t (*entity_get)(void *be, const char *account_sid, const char *service_sid,
+                         const char *identity, pp_verify_entity_t *out);
+  pp_err_t (*entity_list)(void *be, pp_arena_t *a, const char *account_sid,
+                          const char *service_sid, const pp_page_req_t *p,
+                          pp_verify_entity_t **rows, size_t *n, bool *more);
+  pp_err_t (*factor_get)(void *be, pp_arena_t *a, const char *account_sid,
+                         const char *entity_sid, const char *sid, pp_verify_factor_t *out);
+  pp_err_t (*factor_list)(void *be, pp_arena_t *a, const char *account_sid,
+                          const char *entity_sid, const pp_page_req_t *p,
+                          pp_verify_factor_t **rows, size_t *n, bool *more);
+  pp_err_t (*challenge_get)(void *be, pp_arena_t *a, const char *account_sid,
+                            const char *entity_sid, const char *sid, pp_verify_challenge_t *out);
+  pp_err_t (*challenge_list)(void *be, pp_arena_t *a, const char *account_sid,
+                             const char *entity_sid, const pp_page_req_t *p,
+                             pp_verify_challenge_t **rows, size_t *n, bool *more);
+  pp_err_t (*verify_webhook_get)(void *be, pp_arena_t *a, const char *account_sid,
+                                 const char *service_sid, const char *sid,
+                                 pp_verify_webhook_t *out);
+  pp_err_t (*verify_webhook_list)(void *be, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const pp_page_req_t *p,
+                                  pp_verify_webhook_t **rows, size_t *n, bool *more);
+  /* The earliest next attempt of any Verify event (Unix s), PP_ERR_NOT_FOUND
+   * when none is queued. */
+  pp_err_t (*verify_event_next_due)(void *be, int64_t *out);
+  /* A random 32-byte key the store keeps sealed with its own key (e.g.
+   * "verify"), as 64 hex digits.  PP_ERR_NOT_FOUND when there is none. */
+  pp_err_t (*named_key)(void *be, const char *name, char hex[65]);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -612,6 +945,12 @@ pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token
 pp_err_t pp_store_number_owner(pp_store_t *s, pp_arena_t *a, const char *phone_number,
                                char account_sid[PP_SID_SIZE], const char **status_callback);
 
+/* pp_store_named_key writes the store's random key `name` ("verify") into
+ * `out` (32 bytes, the caller's guarded memory).  These keys are sealed in
+ * the store, so they outlive master-key rotations.  Errors:
+ * PP_ERR_NOT_FOUND, PP_ERR_STORE. */
+pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[32]);
+
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */
 pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);
@@ -647,6 +986,60 @@ pp_err_t pp_store_service_number_list(pp_store_t *s, pp_arena_t *a, const char *
  * PP_ERR_NOT_FOUND when the pool is empty. */
 pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const char *service_sid,
                                  const char *to, bool sticky, char out[20]);
+
+/* Verify (verify/v2), always within `account_sid`.
+ * pp_store_verification_get reads verification `sid` of the service, or,
+ * with sid NULL, the newest verification of the service to `to`.
+ * pp_store_verify_sender gives the phone number verification SMS of the
+ * account go out from: its oldest number (PP_ERR_NOT_FOUND: none).
+ * pp_store_entity_get finds an entity by identity.  Factors and challenges
+ * are read within their entity.  The secret of a factor is read only in
+ * sealed form. */
+pp_err_t pp_store_verify_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *sid, pp_verify_service_t *out);
+pp_err_t pp_store_verify_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const pp_page_req_t *p, pp_verify_service_t **rows,
+                                      size_t *n, bool *more);
+pp_err_t pp_store_verification_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   const char *service_sid, const char *sid, const char *to,
+                                   pp_verification_t *out);
+pp_err_t pp_store_verify_sender(pp_store_t *s, const char *account_sid, char out[20]);
+pp_err_t pp_store_rate_limit_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                 const char *service_sid, const char *sid, pp_rate_limit_t *out);
+pp_err_t pp_store_rate_limit_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const pp_page_req_t *p,
+                                  pp_rate_limit_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_rate_bucket_get(pp_store_t *s, const char *account_sid,
+                                  const char *rate_limit_sid, const char *sid,
+                                  pp_rate_bucket_t *out);
+pp_err_t pp_store_rate_bucket_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   const char *rate_limit_sid, const pp_page_req_t *p,
+                                   pp_rate_bucket_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_entity_get(pp_store_t *s, const char *account_sid, const char *service_sid,
+                             const char *identity, pp_verify_entity_t *out);
+pp_err_t pp_store_entity_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *service_sid, const pp_page_req_t *p,
+                              pp_verify_entity_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_factor_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                             const char *entity_sid, const char *sid, pp_verify_factor_t *out);
+pp_err_t pp_store_factor_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *entity_sid, const pp_page_req_t *p,
+                              pp_verify_factor_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_challenge_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                const char *entity_sid, const char *sid,
+                                pp_verify_challenge_t *out);
+pp_err_t pp_store_challenge_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                 const char *entity_sid, const pp_page_req_t *p,
+                                 pp_verify_challenge_t **rows, size_t *n, bool *more);
+
+/* Verify webhooks of a service, and the event queue's next due time. */
+pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                     const char *service_sid, const char *sid,
+                                     pp_verify_webhook_t *out);
+pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const pp_page_req_t *p,
+                                      pp_verify_webhook_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out);
 
 /* Statistics of the group-commit writer since open. */
 typedef struct {

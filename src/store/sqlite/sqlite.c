@@ -165,7 +165,8 @@ static const char *sql_text[S__COUNT] = {
                 "('queued','accepted','scheduled','sending') AND next_attempt<=?1 AND "
                 "lease_until<?1 ORDER BY next_attempt,seq LIMIT ?3) RETURNING seq,sid,"
                 "account_sid," MSG_OPEN("to_addr") "," MSG_OPEN("from_addr") ","
-                MSG_OPEN("body") ",validity_period,attempts,date_created",
+                MSG_OPEN("body") ",validity_period,attempts,date_created,"
+                "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
     [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
                   "lease_until=0 WHERE seq=?1 AND status='sending'",
     [S_PART_INS] = "INSERT OR REPLACE INTO message_parts(carrier,smsc_id,message_seq,part,"
@@ -292,6 +293,175 @@ static const char *sql_text[S__COUNT] = {
                    "HAVING count(*)>0",
     [S_DEK_RETIRE] = "DELETE FROM account_keys WHERE account_sid=?1 AND generation<("
                      "SELECT max(generation) FROM account_keys WHERE account_sid=?1)",
+};
+
+/* Verify's prepared statements (a block of their own). */
+enum {
+  SV_SVC_INS, SV_SVC_UPD, SV_SVC_DEL, SV_SVC_GET,
+  SV_VE_INS, SV_VE_RESEND, SV_VE_PENDING, SV_VE_SET, SV_VE_GET, SV_VE_FIND, SV_MSG_SEAL,
+  SV_HIT_PRUNE, SV_HIT_COUNT, SV_HIT_INS,
+  SV_RL_INS, SV_RL_UPD, SV_RL_DEL, SV_RL_GET, SV_RB_INS, SV_RB_UPD, SV_RB_DEL, SV_RB_GET,
+  SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
+  SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
+  SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
+  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
+  SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
+  SV__COUNT
+};
+
+#define VSVC_COLS "seq,sid,account_sid,friendly_name,code_length,lookup_enabled,psd2_enabled," \
+  "skip_sms_to_landlines,dtmf_input_required,do_not_share_warning_enabled," \
+  "custom_code_enabled,push_include_date,verify_event_subscription_enabled,tts_name," \
+  "push_apn_credential_sid,push_fcm_credential_sid,default_template_sid," \
+  "whatsapp_msg_service_sid,whatsapp_from,totp_issuer,totp_time_step,totp_code_length," \
+  "totp_skew,date_created,date_updated,enrollment_wait"
+#define VE_COLS "seq,sid,service_sid,account_sid," \
+                "pp_open(to_addr,account_sid,'verifications','to_addr',sid)," \
+                "channel,status,code_hashes,sends," \
+  "checks,send_attempts,expires_at,date_created,date_updated"
+#define RL_COLS "seq,sid,service_sid,account_sid,unique_name,description,date_created," \
+  "date_updated"
+#define RB_COLS "seq,sid,rate_limit_sid,service_sid,account_sid,max,interval,date_created," \
+  "date_updated"
+#define EN_COLS "seq,sid,service_sid,account_sid,identity,date_created,date_updated"
+#define FA_COLS "seq,sid,entity_sid,service_sid,account_sid,identity,friendly_name,status," \
+  "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
+  "metadata,date_created,date_updated,public_key,push_config,activate_at"
+#define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid,identity,status," \
+  "responded_reason,factor_type,details,hidden_details,metadata,expiration_date," \
+  "date_responded,date_created,date_updated,enroll_factor_sid"
+#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types,webhook_url," \
+  "status,version,date_created,date_updated"
+
+static const char *verify_sql[SV__COUNT] = {
+    [SV_SVC_INS] = "INSERT INTO verify_services(sid,account_sid,friendly_name,code_length,"
+                   "lookup_enabled,psd2_enabled,skip_sms_to_landlines,dtmf_input_required,"
+                   "do_not_share_warning_enabled,custom_code_enabled,push_include_date,"
+                   "verify_event_subscription_enabled,tts_name,push_apn_credential_sid,"
+                   "push_fcm_credential_sid,default_template_sid,whatsapp_msg_service_sid,"
+                   "whatsapp_from,totp_issuer,totp_time_step,totp_code_length,totp_skew,"
+                   "date_created,date_updated,enrollment_wait) VALUES(?1,?2,?3,?4,?5,?6,?7,"
+                   "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
+    /* The same parameters as SV_SVC_INS (?23, date_created, unused). */
+    [SV_SVC_UPD] = "UPDATE verify_services SET friendly_name=?3,code_length=?4,"
+                   "lookup_enabled=?5,psd2_enabled=?6,skip_sms_to_landlines=?7,"
+                   "dtmf_input_required=?8,do_not_share_warning_enabled=?9,"
+                   "custom_code_enabled=?10,push_include_date=?11,"
+                   "verify_event_subscription_enabled=?12,tts_name=?13,"
+                   "push_apn_credential_sid=?14,push_fcm_credential_sid=?15,"
+                   "default_template_sid=?16,whatsapp_msg_service_sid=?17,whatsapp_from=?18,"
+                   "totp_issuer=?19,totp_time_step=?20,totp_code_length=?21,totp_skew=?22,"
+                   "date_updated=?24,enrollment_wait=?25 WHERE sid=?1 AND account_sid=?2",
+    [SV_SVC_DEL] = "DELETE FROM verify_services WHERE account_sid=?1 AND sid=?2",
+    [SV_SVC_GET] = "SELECT " VSVC_COLS " FROM verify_services WHERE account_sid=?1 AND sid=?2",
+    [SV_VE_INS] = "INSERT INTO verifications(sid,service_sid,account_sid,to_addr,channel,"
+                  "status,code_hashes,sends,checks,send_attempts,expires_at,date_created,"
+                  "date_updated,to_bidx) VALUES(?1,?2,?3,"
+                  "pp_seal(?4,?3,'verifications','to_addr',?1),?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                  "pp_bidx(?4))",
+    /* The parameters of SV_VE_INS, and ?14: the sends it must still have. */
+    [SV_VE_RESEND] = "UPDATE verifications SET sends=?8,code_hashes=?7,send_attempts=?10,"
+                     "date_updated=?13 WHERE sid=?1 AND account_sid=?3 AND status='pending' "
+                     "AND sends=?14 AND expires_at>?13",
+    [SV_VE_PENDING] = "SELECT count(*) FROM verifications WHERE account_sid=?1 "
+                      "AND to_bidx=pp_bidx(?2) "
+                      "AND status='pending' AND expires_at>?3",
+    [SV_VE_SET] = "UPDATE verifications SET status=?3,checks=?4,date_updated=?6 "
+                  "WHERE account_sid=?1 AND sid=?2 AND status='pending' AND expires_at>?6 "
+                  "AND (?5<0 OR checks=?5)",
+    [SV_VE_GET] = "SELECT " VE_COLS " FROM verifications WHERE account_sid=?1 "
+                  "AND service_sid=?2 AND sid=?3",
+    [SV_VE_FIND] = "SELECT " VE_COLS " FROM verifications WHERE service_sid=?2 "
+                   "AND to_bidx=pp_bidx(?3) AND account_sid=?1 ORDER BY seq DESC LIMIT 1",
+    [SV_MSG_SEAL] = "INSERT INTO message_sealed(message_seq,sealed) VALUES(?1,?2)",
+    [SV_HIT_PRUNE] = "DELETE FROM verify_rate_hits WHERE bucket_sid=?1 AND key_hash=?2 "
+                     "AND at<=?3",
+    [SV_HIT_COUNT] = "SELECT count(*) FROM verify_rate_hits WHERE bucket_sid=?1 "
+                     "AND key_hash=?2 AND at>?3",
+    [SV_HIT_INS] = "INSERT INTO verify_rate_hits(bucket_sid,key_hash,at) VALUES(?1,?2,?3)",
+    /* ?8: how many rate limits a service may have. */
+    [SV_RL_INS] = "INSERT INTO verify_rate_limits(sid,service_sid,account_sid,unique_name,"
+                  "description,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7 "
+                  "WHERE (SELECT count(*) FROM verify_rate_limits WHERE service_sid=?2)<?8",
+    [SV_RL_UPD] = "UPDATE verify_rate_limits SET description=?5,date_updated=?7 "
+                  "WHERE sid=?1 AND account_sid=?3",
+    [SV_RL_DEL] = "DELETE FROM verify_rate_limits WHERE account_sid=?1 AND sid=?2",
+    [SV_RL_GET] = "SELECT " RL_COLS " FROM verify_rate_limits WHERE account_sid=?1 "
+                  "AND service_sid=?2 AND sid=?3",
+    /* ?9: how many buckets a rate limit may have. */
+    [SV_RB_INS] = "INSERT INTO verify_rate_buckets(sid,rate_limit_sid,service_sid,account_sid,"
+                  "max,interval,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7,?8 "
+                  "WHERE (SELECT count(*) FROM verify_rate_buckets WHERE rate_limit_sid=?2)<?9",
+    [SV_RB_UPD] = "UPDATE verify_rate_buckets SET max=?5,interval=?6,date_updated=?8 "
+                  "WHERE sid=?1 AND account_sid=?4",
+    [SV_RB_DEL] = "DELETE FROM verify_rate_buckets WHERE account_sid=?1 AND sid=?2",
+    [SV_RB_GET] = "SELECT " RB_COLS " FROM verify_rate_buckets WHERE account_sid=?1 "
+                  "AND rate_limit_sid=?2 AND sid=?3",
+    [SV_SENDER] = "SELECT pp_open(phone_number,account_sid,'phone_numbers','phone_number',sid) "
+                  "FROM phone_numbers WHERE account_sid=?1 "
+                  "ORDER BY seq LIMIT 1",
+    [SV_EN_INS] = "INSERT INTO verify_entities(sid,service_sid,account_sid,identity,"
+                  "date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6)",
+    [SV_EN_INS_IGNORE] = "INSERT OR IGNORE INTO verify_entities(sid,service_sid,account_sid,"
+                         "identity,date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6)",
+    [SV_EN_DEL] = "DELETE FROM verify_entities WHERE account_sid=?1 AND sid=?2",
+    [SV_EN_GET] = "SELECT " EN_COLS " FROM verify_entities WHERE account_sid=?1 "
+                  "AND service_sid=?2 AND identity=?3",
+    [SV_FA_INS] = "INSERT INTO verify_factors(sid,entity_sid,service_sid,account_sid,identity,"
+                  "friendly_name,status,factor_type,alg,time_step,skew,code_length,"
+                  "secret_sealed,last_counter,failures,metadata,date_created,date_updated,"
+                  "public_key,push_config) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                  "?14,?15,?16,?17,?18,?19,?20)",
+    /* The parameters of SV_FA_INS. */
+    [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name=?6,alg=?9,time_step=?10,skew=?11,"
+                  "code_length=?12,date_updated=?18,push_config=?20 "
+                  "WHERE sid=?1 AND account_sid=?4",
+    [SV_FA_DEL] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2",
+    [SV_FA_GET] = "SELECT " FA_COLS " FROM verify_factors WHERE account_sid=?1 "
+                  "AND entity_sid=?2 AND sid=?3",
+    [SV_FA_ATTEMPT] = "UPDATE verify_factors SET last_counter=?3,failures=?4,"
+                      "status=coalesce(?5,status),activate_at=coalesce(?9,activate_at),"
+                      "date_updated=?8 WHERE account_sid=?1 "
+                      "AND sid=?2 AND last_counter=?6 AND failures=?7",
+    [SV_CH_INS] = "INSERT INTO verify_challenges(sid,factor_sid,entity_sid,service_sid,"
+                  "account_sid,identity,status,responded_reason,factor_type,details,"
+                  "hidden_details,metadata,expiration_date,date_responded,date_created,"
+                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+                  "?12,?13,?14,?15,?16,?17)",
+    /* The parameters of SV_CH_INS. */
+    [SV_CH_RESPOND] = "UPDATE verify_challenges SET status=?7,responded_reason=?8,"
+                      "date_responded=?14,date_updated=?16 WHERE sid=?1 AND account_sid=?5 "
+                      "AND status='pending'",
+    [SV_CH_GET] = "SELECT " CH_COLS " FROM verify_challenges WHERE account_sid=?1 "
+                  "AND entity_sid=?2 AND sid=?3",
+    [SV_ENROLL_VERIFY] = "UPDATE verify_factors SET status='verified',activate_at=0,"
+                         "date_updated=?3 WHERE account_sid=?1 AND sid=?2 "
+                         "AND status='unverified' AND activate_at>0",
+    [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
+                         "AND status='unverified' AND activate_at>0",
+    /* ?2: the event type; ?3: the body; ?4: now. */
+    [SV_EV_QUEUE] = "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) "
+                    "SELECT account_sid,webhook_url,?3,?4,?4 FROM verify_webhooks "
+                    "WHERE service_sid=?1 AND status='enabled' AND ("
+                    "instr(','||event_types||',',',*,')>0 OR "
+                    "instr(','||event_types||',',','||?2||',')>0)",
+    [SV_EV_CLAIM] = "UPDATE verify_events SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
+                    "SELECT seq FROM verify_events WHERE next_attempt<=?1 AND lease_until<?1 "
+                    "ORDER BY next_attempt,seq LIMIT ?3) "
+                    "RETURNING seq,account_sid,url,body,attempts,created",
+    [SV_EV_DEL] = "DELETE FROM verify_events WHERE seq=?1",
+    [SV_EV_RETRY] = "UPDATE verify_events SET next_attempt=?2,lease_until=0 WHERE seq=?1",
+    [SV_EV_DUE] = "SELECT min(CASE WHEN lease_until>next_attempt THEN lease_until "
+                  "ELSE next_attempt END) FROM verify_events",
+    [SV_WH_INS] = "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
+                  "event_types,webhook_url,status,version,date_created,date_updated) "
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    /* The parameters of SV_WH_INS. */
+    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url=?6,"
+                  "status=?7,version=?8,date_updated=?10 WHERE sid=?1 AND account_sid=?3",
+    [SV_WH_DEL] = "DELETE FROM verify_webhooks WHERE account_sid=?1 AND sid=?2",
+    [SV_WH_GET] = "SELECT " WH_COLS " FROM verify_webhooks WHERE account_sid=?1 "
+                  "AND service_sid=?2 AND sid=?3",
 };
 
 static const char schema_v1[] =
@@ -550,17 +720,143 @@ static const char schema_v9[] =
     " WHERE p.phone_bidx=NEW.to_bidx AND p.account_sid=NEW.account_sid"
     " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
 
+/* Verify's numbers sealed too, beside a blind index. */
+static const char schema_v12[] =
+    "ALTER TABLE verifications ADD COLUMN to_bidx BLOB;"
+    "UPDATE verifications SET to_bidx=pp_bidx(to_addr),"
+    " " SEAL("verifications", "to_addr", "account_sid", "sid") ";"
+    "DROP INDEX verifications_to;"
+    "DROP INDEX verifications_service;"
+    "CREATE INDEX verifications_to ON verifications(account_sid, to_bidx, seq);"
+    "CREATE INDEX verifications_service ON verifications(service_sid, to_bidx, seq);"
+    /* Verify's root key (code hashes, sealed secrets), not the master key. */
+    "INSERT INTO store_keys SELECT 'verify',"
+    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','verify');";
+
+/* Schema steps in order; user_version counts the steps applied. */
+
+/* Verify (verify/v2): services, verifications (codes only as keyed
+ * hashes, wiped when the verification leaves `pending`), rate limits with
+ * their buckets and metered hits (keys only as keyed hashes), entities,
+ * factors (secrets sealed), challenges; and the sealed text of verification
+ * messages, kept only until the message leaves the send queue. */
+static const char schema_verify[] =
+    "CREATE TABLE verify_services("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, account_sid TEXT NOT NULL,"
+    " friendly_name TEXT NOT NULL, code_length INTEGER NOT NULL,"
+    " lookup_enabled INTEGER NOT NULL, psd2_enabled INTEGER NOT NULL,"
+    " skip_sms_to_landlines INTEGER NOT NULL, dtmf_input_required INTEGER NOT NULL,"
+    " do_not_share_warning_enabled INTEGER NOT NULL, custom_code_enabled INTEGER NOT NULL,"
+    " push_include_date INTEGER NOT NULL, verify_event_subscription_enabled INTEGER NOT NULL,"
+    " tts_name TEXT, push_apn_credential_sid TEXT, push_fcm_credential_sid TEXT,"
+    " default_template_sid TEXT, whatsapp_msg_service_sid TEXT, whatsapp_from TEXT,"
+    " totp_issuer TEXT, totp_time_step INTEGER NOT NULL, totp_code_length INTEGER NOT NULL,"
+    " totp_skew INTEGER NOT NULL, date_created INTEGER NOT NULL,"
+    " date_updated INTEGER NOT NULL);"
+    "CREATE INDEX verify_services_account ON verify_services(account_sid, seq);"
+    "CREATE TABLE verifications("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
+    " account_sid TEXT NOT NULL, to_addr TEXT NOT NULL, channel TEXT NOT NULL,"
+    " status TEXT NOT NULL, code_hashes BLOB NOT NULL, sends INTEGER NOT NULL,"
+    " checks INTEGER NOT NULL, send_attempts TEXT NOT NULL, expires_at INTEGER NOT NULL,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX verifications_to ON verifications(account_sid, to_addr, seq);"
+    "CREATE INDEX verifications_service ON verifications(service_sid, to_addr, seq);"
+    "CREATE TRIGGER verifications_done AFTER UPDATE OF status ON verifications"
+    " WHEN NEW.status<>'pending' BEGIN"
+    " UPDATE verifications SET code_hashes=x'' WHERE seq=NEW.seq; END;"
+    "CREATE TABLE verify_rate_limits("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
+    " account_sid TEXT NOT NULL, unique_name TEXT NOT NULL, description TEXT,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL,"
+    " UNIQUE(service_sid, unique_name));"
+    "CREATE TABLE verify_rate_buckets("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " rate_limit_sid TEXT NOT NULL REFERENCES verify_rate_limits(sid) ON DELETE CASCADE,"
+    " service_sid TEXT NOT NULL, account_sid TEXT NOT NULL, max INTEGER NOT NULL,"
+    " interval INTEGER NOT NULL, date_created INTEGER NOT NULL,"
+    " date_updated INTEGER NOT NULL, UNIQUE(rate_limit_sid, interval));"
+    "CREATE TABLE verify_rate_hits("
+    " bucket_sid TEXT NOT NULL REFERENCES verify_rate_buckets(sid) ON DELETE CASCADE,"
+    " key_hash BLOB NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX verify_rate_hits_key ON verify_rate_hits(bucket_sid, key_hash, at);"
+    "CREATE TABLE verify_entities("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
+    " account_sid TEXT NOT NULL, identity TEXT NOT NULL, date_created INTEGER NOT NULL,"
+    " date_updated INTEGER NOT NULL, UNIQUE(service_sid, identity));"
+    "CREATE TABLE verify_factors("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " entity_sid TEXT NOT NULL REFERENCES verify_entities(sid) ON DELETE CASCADE,"
+    " service_sid TEXT NOT NULL, account_sid TEXT NOT NULL, identity TEXT NOT NULL,"
+    " friendly_name TEXT NOT NULL, status TEXT NOT NULL, factor_type TEXT NOT NULL,"
+    " alg TEXT NOT NULL, time_step INTEGER NOT NULL, skew INTEGER NOT NULL,"
+    " code_length INTEGER NOT NULL, secret_sealed BLOB NOT NULL,"
+    " last_counter INTEGER NOT NULL, failures INTEGER NOT NULL, metadata TEXT,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL,"
+    " public_key BLOB, push_config TEXT);"
+    "CREATE INDEX verify_factors_entity ON verify_factors(entity_sid, seq);"
+    "CREATE TABLE verify_challenges("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " factor_sid TEXT NOT NULL REFERENCES verify_factors(sid) ON DELETE CASCADE,"
+    " entity_sid TEXT NOT NULL, service_sid TEXT NOT NULL, account_sid TEXT NOT NULL,"
+    " identity TEXT NOT NULL, status TEXT NOT NULL, responded_reason TEXT NOT NULL,"
+    " factor_type TEXT NOT NULL, details TEXT, hidden_details TEXT, metadata TEXT,"
+    " expiration_date INTEGER NOT NULL, date_responded INTEGER NOT NULL,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX verify_challenges_entity ON verify_challenges(entity_sid, seq);"
+    "CREATE TABLE message_sealed("
+    " message_seq INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,"
+    " sealed BLOB NOT NULL);"
+    "CREATE TRIGGER message_sealed_done AFTER UPDATE OF status ON messages"
+    " WHEN NEW.status NOT IN ('queued','accepted','scheduled','sending') BEGIN"
+    " DELETE FROM message_sealed WHERE message_seq=NEW.seq; END;";
+
+/* Verify, DESIGN.md rule 5: a service's waiting period for new factors;
+ * a factor waiting for approval (activate_at); challenges that ask an
+ * entity's factors to approve a new one (enroll_factor_sid), expired when
+ * that factor is verified or deleted; Verify webhooks and the queue of
+ * events to post to them. */
+static const char schema_verify_enroll[] =
+    "ALTER TABLE verify_services ADD COLUMN enrollment_wait INTEGER NOT NULL DEFAULT 86400;"
+    "ALTER TABLE verify_factors ADD COLUMN activate_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE verify_challenges ADD COLUMN enroll_factor_sid TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX verify_challenges_enroll ON verify_challenges(enroll_factor_sid)"
+    " WHERE enroll_factor_sid<>'';"
+    "CREATE TRIGGER verify_factors_enrolled AFTER UPDATE OF status ON verify_factors"
+    " WHEN NEW.status='verified' AND OLD.status<>'verified' BEGIN"
+    " UPDATE verify_challenges SET status='expired',date_updated=NEW.date_updated"
+    " WHERE enroll_factor_sid=NEW.sid AND status='pending'; END;"
+    "CREATE TRIGGER verify_factors_enroll_gone AFTER DELETE ON verify_factors BEGIN"
+    " UPDATE verify_challenges SET status='expired'"
+    " WHERE enroll_factor_sid=OLD.sid AND status='pending'; END;"
+    "CREATE TABLE verify_webhooks("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
+    " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
+    " account_sid TEXT NOT NULL, friendly_name TEXT NOT NULL, event_types TEXT NOT NULL,"
+    " webhook_url TEXT NOT NULL, status TEXT NOT NULL, version TEXT NOT NULL,"
+    " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
+    "CREATE INDEX verify_webhooks_service ON verify_webhooks(service_sid, seq);"
+    "CREATE TABLE verify_events("
+    " seq INTEGER PRIMARY KEY, account_sid TEXT NOT NULL, url TEXT NOT NULL,"
+    " body TEXT NOT NULL, next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+    " attempts INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE INDEX verify_events_due ON verify_events(next_attempt, seq);";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4,
                                          schema_v5, schema_v6, schema_v7, schema_v8,
-                                         schema_v9};
-
+                                         schema_v9, schema_verify, schema_verify_enroll,
+                                         schema_v12};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
   sqlite3 *db;
   sqlite3_stmt *st[S__COUNT];
   pp_crypt_t *crypt_of; /* the backend's */
+  sqlite3_stmt *sv[SV__COUNT]; /* Verify's statements */
   struct conn *next_free;
 } conn_t;
 
@@ -824,11 +1120,16 @@ static pp_err_t conn_prepare(conn_t *c) {
     if (sqlite3_prepare_v3(c->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
                            NULL) != SQLITE_OK)
       return db_err(c->db, sql_text[i]);
+  for (int i = 0; i < SV__COUNT; i++)
+    if (sqlite3_prepare_v3(c->db, verify_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->sv[i],
+                           NULL) != SQLITE_OK)
+      return db_err(c->db, verify_sql[i]);
   return PP_OK;
 }
 
 static void conn_close(conn_t *c) {
   for (int i = 0; i < S__COUNT; i++) sqlite3_finalize(c->st[i]);
+  for (int i = 0; i < SV__COUNT; i++) sqlite3_finalize(c->sv[i]);
   sqlite3_close(c->db);
   c->db = NULL;
 }
@@ -1004,6 +1305,16 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
     o->validity_period = sqlite3_column_int(st, 6);
     o->attempts = sqlite3_column_int(st, 7);
     o->date_created = sqlite3_column_int64(st, 8);
+    o->sealed_body = NULL;
+    o->sealed_body_len = 0;
+    if (sqlite3_column_type(st, 9) == SQLITE_BLOB) {
+      size_t len = (size_t)sqlite3_column_bytes(st, 9);
+      unsigned char *blob = pp_arena_alloc(cl->arena, len ? len : 1);
+      if (blob) memcpy(blob, sqlite3_column_blob(st, 9), len);
+      else e = PP_ERR_NOMEM;
+      o->sealed_body = blob;
+      o->sealed_body_len = len;
+    }
     if (!o->to || !o->from || !o->body) e = PP_ERR_NOMEM;
     else cl->n++;
   }
@@ -1430,6 +1741,8 @@ static pp_err_t apply_reseal(conn_t *c, pp_reseal_t *rs) {
   return e;
 }
 
+static pp_err_t apply_verify(conn_t *c, pp_write_t *w);
+
 static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
@@ -1664,6 +1977,30 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     bind_text(st, 2, w->u.service_number->sid);
     bind_text(st, 3, w->u.service_number->account_sid);
     return result_of(c->db, step_done(st), 1);
+  case PP_W_VERIFY_SERVICE_INSERT:
+  case PP_W_VERIFY_SERVICE_UPDATE:
+  case PP_W_VERIFY_SERVICE_DELETE:
+  case PP_W_VERIFY_SEND:
+  case PP_W_VERIFY_SET:
+  case PP_W_RATE_LIMIT_INSERT:
+  case PP_W_RATE_LIMIT_UPDATE:
+  case PP_W_RATE_LIMIT_DELETE:
+  case PP_W_RATE_BUCKET_INSERT:
+  case PP_W_RATE_BUCKET_UPDATE:
+  case PP_W_RATE_BUCKET_DELETE:
+  case PP_W_ENTITY_INSERT:
+  case PP_W_ENTITY_DELETE:
+  case PP_W_FACTOR_INSERT:
+  case PP_W_FACTOR_UPDATE:
+  case PP_W_FACTOR_DELETE:
+  case PP_W_FACTOR_ATTEMPT:
+  case PP_W_CHALLENGE_INSERT:
+  case PP_W_VERIFY_WEBHOOK_INSERT:
+  case PP_W_VERIFY_WEBHOOK_UPDATE:
+  case PP_W_VERIFY_WEBHOOK_DELETE:
+  case PP_W_VERIFY_EVENT_CLAIM:
+  case PP_W_VERIFY_EVENT_RESULT:
+    return apply_verify(c, w);
   }
   return PP_ERR_INTERNAL;
 }
@@ -1762,6 +2099,10 @@ static pp_err_t be_account_get(void *p, const char *sid, pp_account_t *out) {
   if (!e) *out = tmp;
   sodium_memzero(&tmp, sizeof tmp);
   return e;
+}
+
+static pp_err_t be_named_key(void *p, const char *name, char hex[65]) {
+  return load_index(p, NULL, name, hex);
 }
 
 static pp_err_t be_account_auth(void *p, const char *sid, pp_account_t *out,
@@ -2404,6 +2745,791 @@ static pp_err_t be_service_sender(void *p, const char *account_sid, const char *
   return e;
 }
 
+/* ---- Verify ------------------------------------------------------------- */
+
+#define VERIFY_RATE_LIMITS_MAX 10 /* per service */
+#define VERIFY_BUCKETS_MAX 10     /* per rate limit */
+
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n) {
+  sqlite3_bind_blob(st, i, n ? p : "", (int)n, SQLITE_STATIC);
+}
+
+static void bind_verify_service(sqlite3_stmt *st, const pp_verify_service_t *sv) {
+  const bool flags[] = {sv->lookup_enabled, sv->psd2_enabled, sv->skip_sms_to_landlines,
+                        sv->dtmf_input_required, sv->do_not_share_warning_enabled,
+                        sv->custom_code_enabled, sv->push_include_date,
+                        sv->verify_event_subscription_enabled};
+  const char *texts[] = {sv->tts_name, sv->push_apn_credential_sid, sv->push_fcm_credential_sid,
+                         sv->default_template_sid, sv->whatsapp_msg_service_sid,
+                         sv->whatsapp_from, sv->totp_issuer};
+  bind_text(st, 1, sv->sid);
+  bind_text(st, 2, sv->account_sid);
+  bind_text(st, 3, sv->friendly_name);
+  sqlite3_bind_int(st, 4, sv->code_length);
+  for (int i = 0; i < 8; i++) sqlite3_bind_int(st, 5 + i, flags[i]);
+  for (int i = 0; i < 7; i++) bind_text(st, 13 + i, texts[i]);
+  sqlite3_bind_int(st, 20, sv->totp_time_step);
+  sqlite3_bind_int(st, 21, sv->totp_code_length);
+  sqlite3_bind_int(st, 22, sv->totp_skew);
+  sqlite3_bind_int64(st, 23, sv->date_created);
+  sqlite3_bind_int64(st, 24, sv->date_updated);
+  sqlite3_bind_int(st, 25, sv->enrollment_wait);
+}
+
+static void bind_verification(sqlite3_stmt *st, const pp_verification_t *v) {
+  bind_text(st, 1, v->sid);
+  bind_text(st, 2, v->service_sid);
+  bind_text(st, 3, v->account_sid);
+  bind_text(st, 4, v->to);
+  bind_text(st, 5, v->channel);
+  bind_text(st, 6, v->status);
+  bind_blob(st, 7, v->code_hashes, (size_t)v->sends * sizeof v->code_hashes[0]);
+  sqlite3_bind_int(st, 8, v->sends);
+  sqlite3_bind_int(st, 9, v->checks);
+  bind_text(st, 10, v->send_attempts ? v->send_attempts : "[]");
+  sqlite3_bind_int64(st, 11, v->expires_at);
+  sqlite3_bind_int64(st, 12, v->date_created);
+  sqlite3_bind_int64(st, 13, v->date_updated);
+}
+
+/* Runs one statement of a write with its bound parameters; for counting
+ * queries, *count receives the first column. */
+static pp_err_t step_count(conn_t *c, sqlite3_stmt *st, int64_t *count) {
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *count = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_ROW ? PP_OK : db_err(c->db, "count");
+}
+
+/* Counts each hit against its bucket, then records them all. */
+static pp_err_t apply_rate_hits(conn_t *c, const pp_rate_hit_t *hits, size_t n, int64_t now) {
+  for (size_t i = 0; i < n; i++) {
+    const pp_rate_hit_t *h = &hits[i];
+    sqlite3_stmt *st = c->sv[SV_HIT_PRUNE];
+    bind_text(st, 1, h->bucket_sid);
+    bind_blob(st, 2, h->key_hash, sizeof h->key_hash);
+    sqlite3_bind_int64(st, 3, now - h->interval);
+    pp_err_t e = result_of(c->db, step_done(st), 0);
+    if (e) return e;
+    int64_t count = 0;
+    st = c->sv[SV_HIT_COUNT];
+    bind_text(st, 1, h->bucket_sid);
+    bind_blob(st, 2, h->key_hash, sizeof h->key_hash);
+    sqlite3_bind_int64(st, 3, now - h->interval);
+    if ((e = step_count(c, st, &count))) return e;
+    if (count >= h->max) return PP_ERR_VERIFY_SENDS;
+  }
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_stmt *st = c->sv[SV_HIT_INS];
+    bind_text(st, 1, hits[i].bucket_sid);
+    bind_blob(st, 2, hits[i].key_hash, sizeof hits[i].key_hash);
+    sqlite3_bind_int64(st, 3, now);
+    pp_err_t e = result_of(c->db, step_done(st), 0);
+    if (e) return e;
+  }
+  return PP_OK;
+}
+
+static pp_err_t apply_verify_send(conn_t *c, pp_verify_send_t *vs) {
+  pp_verification_t *v = vs->v;
+  sqlite3_stmt *st;
+  pp_err_t e;
+  if (vs->is_new) {
+    int64_t pending = 0;
+    st = c->sv[SV_VE_PENDING];
+    bind_text(st, 1, v->account_sid);
+    bind_text(st, 2, v->to);
+    sqlite3_bind_int64(st, 3, vs->now);
+    if ((e = step_count(c, st, &pending))) return e;
+    if (pending >= vs->max_pending) return PP_ERR_VERIFY_CONCURRENT;
+  }
+  if ((e = apply_rate_hits(c, vs->hits, vs->nhits, vs->now))) return e;
+  st = c->sv[vs->is_new ? SV_VE_INS : SV_VE_RESEND];
+  bind_verification(st, v);
+  if (!vs->is_new) sqlite3_bind_int(st, 14, vs->prev_sends);
+  int rc = step_done(st);
+  if (rc == SQLITE_DONE && !vs->is_new && sqlite3_changes(c->db) == 0) return PP_ERR_CONFLICT;
+  if ((e = result_of(c->db, rc, 0))) return e;
+  if (vs->is_new) v->seq = sqlite3_last_insert_rowid(c->db);
+  if ((e = insert_message(c, vs->message))) return e;
+  st = c->sv[SV_MSG_SEAL];
+  sqlite3_bind_int64(st, 1, vs->message->seq);
+  bind_blob(st, 2, vs->message_sealed, vs->message_sealed_len);
+  return result_of(c->db, step_done(st), 0);
+}
+
+static pp_err_t apply_verify_set(conn_t *c, const pp_verify_set_t *vs) {
+  sqlite3_stmt *st = c->sv[SV_VE_SET];
+  bind_text(st, 1, vs->account_sid);
+  bind_text(st, 2, vs->sid);
+  bind_text(st, 3, vs->status);
+  sqlite3_bind_int(st, 4, vs->checks);
+  sqlite3_bind_int(st, 5, vs->if_checks);
+  sqlite3_bind_int64(st, 6, vs->now);
+  pp_err_t e = result_of(c->db, step_done(st), 1);
+  return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
+}
+
+static pp_err_t apply_rate_limit(conn_t *c, pp_rate_limit_t *rl, bool insert) {
+  sqlite3_stmt *st = c->sv[insert ? SV_RL_INS : SV_RL_UPD];
+  bind_text(st, 1, rl->sid);
+  bind_text(st, 2, rl->service_sid);
+  bind_text(st, 3, rl->account_sid);
+  bind_text(st, 4, rl->unique_name);
+  bind_text(st, 5, rl->description);
+  sqlite3_bind_int64(st, 6, rl->date_created);
+  sqlite3_bind_int64(st, 7, rl->date_updated);
+  if (insert) sqlite3_bind_int(st, 8, VERIFY_RATE_LIMITS_MAX);
+  int rc = step_done(st);
+  if (insert && rc == SQLITE_DONE && sqlite3_changes(c->db) == 0)
+    return PP_ERR_VERIFY_RATE_LIMITS_MAX;
+  if (insert && rc == SQLITE_DONE) rl->seq = sqlite3_last_insert_rowid(c->db);
+  return result_of(c->db, rc, !insert);
+}
+
+static pp_err_t apply_rate_bucket(conn_t *c, pp_rate_bucket_t *b, bool insert) {
+  sqlite3_stmt *st = c->sv[insert ? SV_RB_INS : SV_RB_UPD];
+  bind_text(st, 1, b->sid);
+  bind_text(st, 2, b->rate_limit_sid);
+  bind_text(st, 3, b->service_sid);
+  bind_text(st, 4, b->account_sid);
+  sqlite3_bind_int(st, 5, b->max);
+  sqlite3_bind_int(st, 6, b->interval);
+  sqlite3_bind_int64(st, 7, b->date_created);
+  sqlite3_bind_int64(st, 8, b->date_updated);
+  if (insert) sqlite3_bind_int(st, 9, VERIFY_BUCKETS_MAX);
+  int rc = step_done(st);
+  if (insert && rc == SQLITE_DONE && sqlite3_changes(c->db) == 0) return PP_ERR_VERIFY_BUCKETS_MAX;
+  if (insert && rc == SQLITE_DONE) b->seq = sqlite3_last_insert_rowid(c->db);
+  return result_of(c->db, rc, !insert);
+}
+
+static void bind_entity(sqlite3_stmt *st, const pp_verify_entity_t *en) {
+  bind_text(st, 1, en->sid);
+  bind_text(st, 2, en->service_sid);
+  bind_text(st, 3, en->account_sid);
+  bind_text(st, 4, en->identity);
+  sqlite3_bind_int64(st, 5, en->date_created);
+  sqlite3_bind_int64(st, 6, en->date_updated);
+}
+
+static void bind_factor(sqlite3_stmt *st, const pp_verify_factor_t *f) {
+  bind_text(st, 1, f->sid);
+  bind_text(st, 2, f->entity_sid);
+  bind_text(st, 3, f->service_sid);
+  bind_text(st, 4, f->account_sid);
+  bind_text(st, 5, f->identity);
+  bind_text(st, 6, f->friendly_name);
+  bind_text(st, 7, f->status);
+  bind_text(st, 8, f->factor_type);
+  bind_text(st, 9, f->alg);
+  sqlite3_bind_int(st, 10, f->time_step);
+  sqlite3_bind_int(st, 11, f->skew);
+  sqlite3_bind_int(st, 12, f->code_length);
+  bind_blob(st, 13, f->secret_sealed, f->secret_sealed_len);
+  sqlite3_bind_int64(st, 14, f->last_counter);
+  sqlite3_bind_int(st, 15, f->failures);
+  bind_text(st, 16, f->metadata);
+  sqlite3_bind_int64(st, 17, f->date_created);
+  sqlite3_bind_int64(st, 18, f->date_updated);
+  if (f->public_key_len)
+    bind_blob(st, 19, f->public_key, f->public_key_len);
+  else
+    sqlite3_bind_null(st, 19);
+  bind_text(st, 20, f->push_config);
+}
+
+static void bind_challenge(sqlite3_stmt *st, const pp_verify_challenge_t *ch) {
+  bind_text(st, 1, ch->sid);
+  bind_text(st, 2, ch->factor_sid);
+  bind_text(st, 3, ch->entity_sid);
+  bind_text(st, 4, ch->service_sid);
+  bind_text(st, 5, ch->account_sid);
+  bind_text(st, 6, ch->identity);
+  bind_text(st, 7, ch->status);
+  bind_text(st, 8, ch->responded_reason);
+  bind_text(st, 9, ch->factor_type);
+  bind_text(st, 10, ch->details);
+  bind_text(st, 11, ch->hidden_details);
+  bind_text(st, 12, ch->metadata);
+  sqlite3_bind_int64(st, 13, ch->expiration_date);
+  sqlite3_bind_int64(st, 14, ch->date_responded);
+  sqlite3_bind_int64(st, 15, ch->date_created);
+  sqlite3_bind_int64(st, 16, ch->date_updated);
+  bind_text(st, 17, ch->enroll_factor_sid);
+}
+
+static void row_entity(sqlite3_stmt *st, pp_verify_entity_t *en) {
+  en->seq = sqlite3_column_int64(st, 0);
+  col_copy(en->sid, sizeof en->sid, st, 1);
+  col_copy(en->service_sid, sizeof en->service_sid, st, 2);
+  col_copy(en->account_sid, sizeof en->account_sid, st, 3);
+  col_copy(en->identity, sizeof en->identity, st, 4);
+  en->date_created = sqlite3_column_int64(st, 5);
+  en->date_updated = sqlite3_column_int64(st, 6);
+}
+
+static pp_err_t apply_factor_insert(conn_t *c, pp_factor_insert_t *fi) {
+  sqlite3_stmt *st = c->sv[SV_EN_INS_IGNORE];
+  bind_entity(st, fi->entity);
+  pp_err_t e = result_of(c->db, step_done(st), 0);
+  if (e) return e;
+  st = c->sv[SV_EN_GET];
+  bind_text(st, 1, fi->entity->account_sid);
+  bind_text(st, 2, fi->entity->service_sid);
+  bind_text(st, 3, fi->entity->identity);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) row_entity(st, fi->entity);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_ROW) return db_err(c->db, "entity");
+  memcpy(fi->factor->entity_sid, fi->entity->sid, sizeof fi->factor->entity_sid);
+  st = c->sv[SV_FA_INS];
+  bind_factor(st, fi->factor);
+  rc = step_done(st);
+  if (rc == SQLITE_DONE) fi->factor->seq = sqlite3_last_insert_rowid(c->db);
+  return result_of(c->db, rc, 0);
+}
+
+static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
+  sqlite3_stmt *st = c->sv[SV_FA_ATTEMPT];
+  bind_text(st, 1, fa->account_sid);
+  bind_text(st, 2, fa->sid);
+  sqlite3_bind_int64(st, 3, fa->last_counter);
+  sqlite3_bind_int(st, 4, fa->failures);
+  bind_text(st, 5, fa->status);
+  sqlite3_bind_int64(st, 6, fa->if_last_counter);
+  sqlite3_bind_int(st, 7, fa->if_failures);
+  sqlite3_bind_int64(st, 8, fa->now);
+  if (fa->activate_at > 0) sqlite3_bind_int64(st, 9, fa->activate_at);
+  pp_err_t e = result_of(c->db, step_done(st), 1);
+  if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
+  if (fa->challenge) {
+    st = c->sv[fa->challenge_insert ? SV_CH_INS : SV_CH_RESPOND];
+    bind_challenge(st, fa->challenge);
+    int rc = step_done(st);
+    if (fa->challenge_insert && rc == SQLITE_DONE)
+      fa->challenge->seq = sqlite3_last_insert_rowid(c->db);
+    e = result_of(c->db, rc, !fa->challenge_insert);
+    if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
+  }
+  for (size_t i = 0; i < fa->nenroll; i++) {
+    st = c->sv[SV_CH_INS];
+    bind_challenge(st, &fa->enroll[i]);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  if (fa->enroll_outcome && fa->enroll_factor_sid && *fa->enroll_factor_sid) {
+    bool verify = strcmp(fa->enroll_outcome, "verify") == 0;
+    st = c->sv[verify ? SV_ENROLL_VERIFY : SV_ENROLL_DELETE];
+    bind_text(st, 1, fa->account_sid);
+    bind_text(st, 2, fa->enroll_factor_sid);
+    if (verify) sqlite3_bind_int64(st, 3, fa->now);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  if (fa->event_type && fa->event_body && fa->service_sid) {
+    st = c->sv[SV_EV_QUEUE];
+    bind_text(st, 1, fa->service_sid);
+    bind_text(st, 2, fa->event_type);
+    bind_text(st, 3, fa->event_body);
+    sqlite3_bind_int64(st, 4, fa->now);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+  }
+  return PP_OK;
+}
+
+static void bind_webhook(sqlite3_stmt *st, const pp_verify_webhook_t *wh) {
+  bind_text(st, 1, wh->sid);
+  bind_text(st, 2, wh->service_sid);
+  bind_text(st, 3, wh->account_sid);
+  bind_text(st, 4, wh->friendly_name);
+  bind_text(st, 5, wh->event_types);
+  bind_text(st, 6, wh->webhook_url);
+  bind_text(st, 7, wh->status);
+  bind_text(st, 8, wh->version);
+  sqlite3_bind_int64(st, 9, wh->date_created);
+  sqlite3_bind_int64(st, 10, wh->date_updated);
+}
+
+static pp_err_t apply_event_claim(conn_t *c, pp_event_claim_t *cl) {
+  sqlite3_stmt *st = c->sv[SV_EV_CLAIM];
+  cl->n = 0;
+  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
+  if (!cl->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, cl->now);
+  sqlite3_bind_int64(st, 2, cl->lease_until);
+  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cl->n >= cl->limit) continue;
+    pp_verify_event_t *ev = &cl->rows[cl->n];
+    ev->seq = sqlite3_column_int64(st, 0);
+    col_copy(ev->account_sid, sizeof ev->account_sid, st, 1);
+    ev->url = col_dup(cl->arena, st, 2);
+    ev->body = col_dup(cl->arena, st, 3);
+    ev->attempts = sqlite3_column_int(st, 4);
+    ev->created = sqlite3_column_int64(st, 5);
+    if (!ev->url || !ev->body) e = PP_ERR_NOMEM;
+    else cl->n++;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_err(c->db, "event claim");
+  return e;
+}
+
+/* Deletes (account, sid) with one of Verify's statements. */
+static pp_err_t apply_verify_delete(conn_t *c, int which, const pp_ref_t *ref) {
+  sqlite3_stmt *st = c->sv[which];
+  bind_text(st, 1, ref->account_sid);
+  bind_text(st, 2, ref->sid);
+  return result_of(c->db, step_done(st), 1);
+}
+
+static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
+  sqlite3_stmt *st;
+  int rc;
+  switch (w->kind) {
+  case PP_W_VERIFY_SERVICE_INSERT:
+  case PP_W_VERIFY_SERVICE_UPDATE: {
+    bool ins = w->kind == PP_W_VERIFY_SERVICE_INSERT;
+    st = c->sv[ins ? SV_SVC_INS : SV_SVC_UPD];
+    bind_verify_service(st, w->u.verify_service);
+    rc = step_done(st);
+    if (ins && rc == SQLITE_DONE) w->u.verify_service->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, !ins);
+  }
+  case PP_W_VERIFY_SERVICE_DELETE:
+    return apply_verify_delete(c, SV_SVC_DEL, &w->u.ref);
+  case PP_W_VERIFY_SEND:
+    return apply_verify_send(c, &w->u.verify_send);
+  case PP_W_VERIFY_SET:
+    return apply_verify_set(c, &w->u.verify_set);
+  case PP_W_RATE_LIMIT_INSERT:
+  case PP_W_RATE_LIMIT_UPDATE:
+    return apply_rate_limit(c, w->u.rate_limit, w->kind == PP_W_RATE_LIMIT_INSERT);
+  case PP_W_RATE_LIMIT_DELETE:
+    return apply_verify_delete(c, SV_RL_DEL, &w->u.ref);
+  case PP_W_RATE_BUCKET_INSERT:
+  case PP_W_RATE_BUCKET_UPDATE:
+    return apply_rate_bucket(c, w->u.rate_bucket, w->kind == PP_W_RATE_BUCKET_INSERT);
+  case PP_W_RATE_BUCKET_DELETE:
+    return apply_verify_delete(c, SV_RB_DEL, &w->u.ref);
+  case PP_W_ENTITY_INSERT:
+    st = c->sv[SV_EN_INS];
+    bind_entity(st, w->u.entity);
+    rc = step_done(st);
+    if (rc == SQLITE_DONE) w->u.entity->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, 0);
+  case PP_W_ENTITY_DELETE:
+    return apply_verify_delete(c, SV_EN_DEL, &w->u.ref);
+  case PP_W_FACTOR_INSERT:
+    return apply_factor_insert(c, &w->u.factor_insert);
+  case PP_W_FACTOR_UPDATE:
+    st = c->sv[SV_FA_UPD];
+    bind_factor(st, w->u.factor);
+    return result_of(c->db, step_done(st), 1);
+  case PP_W_FACTOR_DELETE:
+    return apply_verify_delete(c, SV_FA_DEL, &w->u.ref);
+  case PP_W_FACTOR_ATTEMPT:
+    return apply_factor_attempt(c, &w->u.factor_attempt);
+  case PP_W_CHALLENGE_INSERT:
+    st = c->sv[SV_CH_INS];
+    bind_challenge(st, w->u.challenge);
+    rc = step_done(st);
+    if (rc == SQLITE_DONE) w->u.challenge->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, 0);
+  case PP_W_VERIFY_WEBHOOK_INSERT:
+  case PP_W_VERIFY_WEBHOOK_UPDATE: {
+    bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;
+    st = c->sv[ins ? SV_WH_INS : SV_WH_UPD];
+    bind_webhook(st, w->u.verify_webhook);
+    rc = step_done(st);
+    if (ins && rc == SQLITE_DONE) w->u.verify_webhook->seq = sqlite3_last_insert_rowid(c->db);
+    return result_of(c->db, rc, !ins);
+  }
+  case PP_W_VERIFY_WEBHOOK_DELETE:
+    return apply_verify_delete(c, SV_WH_DEL, &w->u.ref);
+  case PP_W_VERIFY_EVENT_CLAIM:
+    return apply_event_claim(c, &w->u.event_claim);
+  case PP_W_VERIFY_EVENT_RESULT:
+    st = c->sv[w->u.event_result.retry ? SV_EV_RETRY : SV_EV_DEL];
+    sqlite3_bind_int64(st, 1, w->u.event_result.seq);
+    if (w->u.event_result.retry) sqlite3_bind_int64(st, 2, w->u.event_result.next_attempt);
+    return result_of(c->db, step_done(st), 0);
+  default:
+    return PP_ERR_INTERNAL;
+  }
+}
+
+/* Verify's writes change several rows: each runs in a savepoint, so one
+ * that fails leaves nothing behind in the batch's transaction. */
+static pp_err_t apply_verify(conn_t *c, pp_write_t *w) {
+  if (sqlite3_exec(c->db, "SAVEPOINT verify_write", NULL, NULL, NULL) != SQLITE_OK)
+    return db_err(c->db, "savepoint");
+  pp_err_t e = apply_verify_one(c, w);
+  if (e) sqlite3_exec(c->db, "ROLLBACK TO verify_write", NULL, NULL, NULL);
+  if (sqlite3_exec(c->db, "RELEASE verify_write", NULL, NULL, NULL) != SQLITE_OK && !e)
+    e = db_err(c->db, "release");
+  return e;
+}
+
+/* Reads: rows of Verify's tables.  Optional text columns are copied into
+ * the arena; a row whose copy failed is reported as PP_ERR_NOMEM. */
+
+static bool dup_ok(pp_arena_t *a, sqlite3_stmt *st, int i, const char **out) {
+  *out = col_dup(a, st, i);
+  return sqlite3_column_type(st, i) == SQLITE_NULL || *out;
+}
+
+static bool row_verify_service(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_verify_service_t *sv = row;
+  bool *flags[] = {&sv->lookup_enabled, &sv->psd2_enabled, &sv->skip_sms_to_landlines,
+                   &sv->dtmf_input_required, &sv->do_not_share_warning_enabled,
+                   &sv->custom_code_enabled, &sv->push_include_date,
+                   &sv->verify_event_subscription_enabled};
+  const char **texts[] = {&sv->tts_name, &sv->push_apn_credential_sid,
+                          &sv->push_fcm_credential_sid, &sv->default_template_sid,
+                          &sv->whatsapp_msg_service_sid, &sv->whatsapp_from, &sv->totp_issuer};
+  bool ok = true;
+  sv->seq = sqlite3_column_int64(st, 0);
+  col_copy(sv->sid, sizeof sv->sid, st, 1);
+  col_copy(sv->account_sid, sizeof sv->account_sid, st, 2);
+  col_copy(sv->friendly_name, sizeof sv->friendly_name, st, 3);
+  sv->code_length = sqlite3_column_int(st, 4);
+  for (int i = 0; i < 8; i++) *flags[i] = sqlite3_column_int(st, 5 + i) != 0;
+  for (int i = 0; i < 7; i++) ok &= dup_ok(a, st, 13 + i, texts[i]);
+  sv->totp_time_step = sqlite3_column_int(st, 20);
+  sv->totp_code_length = sqlite3_column_int(st, 21);
+  sv->totp_skew = sqlite3_column_int(st, 22);
+  sv->date_created = sqlite3_column_int64(st, 23);
+  sv->date_updated = sqlite3_column_int64(st, 24);
+  sv->enrollment_wait = sqlite3_column_int(st, 25);
+  return ok;
+}
+
+static bool row_verification(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_verification_t *v = row;
+  memset(v->code_hashes, 0, sizeof v->code_hashes);
+  v->seq = sqlite3_column_int64(st, 0);
+  col_copy(v->sid, sizeof v->sid, st, 1);
+  col_copy(v->service_sid, sizeof v->service_sid, st, 2);
+  col_copy(v->account_sid, sizeof v->account_sid, st, 3);
+  col_copy(v->to, sizeof v->to, st, 4);
+  col_copy(v->channel, sizeof v->channel, st, 5);
+  col_copy(v->status, sizeof v->status, st, 6);
+  size_t n = (size_t)sqlite3_column_bytes(st, 7);
+  if (n > sizeof v->code_hashes) n = sizeof v->code_hashes;
+  if (n) memcpy(v->code_hashes, sqlite3_column_blob(st, 7), n);
+  v->sends = sqlite3_column_int(st, 8);
+  v->checks = sqlite3_column_int(st, 9);
+  v->expires_at = sqlite3_column_int64(st, 11);
+  v->date_created = sqlite3_column_int64(st, 12);
+  v->date_updated = sqlite3_column_int64(st, 13);
+  return dup_ok(a, st, 10, &v->send_attempts);
+}
+
+static bool row_rate_limit(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_rate_limit_t *rl = row;
+  rl->seq = sqlite3_column_int64(st, 0);
+  col_copy(rl->sid, sizeof rl->sid, st, 1);
+  col_copy(rl->service_sid, sizeof rl->service_sid, st, 2);
+  col_copy(rl->account_sid, sizeof rl->account_sid, st, 3);
+  col_copy(rl->unique_name, sizeof rl->unique_name, st, 4);
+  rl->date_created = sqlite3_column_int64(st, 6);
+  rl->date_updated = sqlite3_column_int64(st, 7);
+  return dup_ok(a, st, 5, &rl->description);
+}
+
+static bool row_rate_bucket(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  pp_rate_bucket_t *b = row;
+  b->seq = sqlite3_column_int64(st, 0);
+  col_copy(b->sid, sizeof b->sid, st, 1);
+  col_copy(b->rate_limit_sid, sizeof b->rate_limit_sid, st, 2);
+  col_copy(b->service_sid, sizeof b->service_sid, st, 3);
+  col_copy(b->account_sid, sizeof b->account_sid, st, 4);
+  b->max = sqlite3_column_int(st, 5);
+  b->interval = sqlite3_column_int(st, 6);
+  b->date_created = sqlite3_column_int64(st, 7);
+  b->date_updated = sqlite3_column_int64(st, 8);
+  return true;
+}
+
+static bool row_entity_list(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  row_entity(st, row);
+  return true;
+}
+
+static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_verify_factor_t *f = row;
+  f->seq = sqlite3_column_int64(st, 0);
+  col_copy(f->sid, sizeof f->sid, st, 1);
+  col_copy(f->entity_sid, sizeof f->entity_sid, st, 2);
+  col_copy(f->service_sid, sizeof f->service_sid, st, 3);
+  col_copy(f->account_sid, sizeof f->account_sid, st, 4);
+  col_copy(f->identity, sizeof f->identity, st, 5);
+  col_copy(f->friendly_name, sizeof f->friendly_name, st, 6);
+  col_copy(f->status, sizeof f->status, st, 7);
+  col_copy(f->factor_type, sizeof f->factor_type, st, 8);
+  col_copy(f->alg, sizeof f->alg, st, 9);
+  f->time_step = sqlite3_column_int(st, 10);
+  f->skew = sqlite3_column_int(st, 11);
+  f->code_length = sqlite3_column_int(st, 12);
+  size_t n = (size_t)sqlite3_column_bytes(st, 13);
+  if (n > sizeof f->secret_sealed) n = 0; /* not ours: opens as nothing */
+  if (n) memcpy(f->secret_sealed, sqlite3_column_blob(st, 13), n);
+  f->secret_sealed_len = n;
+  f->last_counter = sqlite3_column_int64(st, 14);
+  f->failures = sqlite3_column_int(st, 15);
+  f->date_created = sqlite3_column_int64(st, 17);
+  f->date_updated = sqlite3_column_int64(st, 18);
+  n = (size_t)sqlite3_column_bytes(st, 19);
+  if (n > sizeof f->public_key) n = 0;
+  if (n) memcpy(f->public_key, sqlite3_column_blob(st, 19), n);
+  f->public_key_len = n;
+  f->activate_at = sqlite3_column_int64(st, 21);
+  return dup_ok(a, st, 16, &f->metadata) & dup_ok(a, st, 20, &f->push_config);
+}
+
+static bool row_challenge(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_verify_challenge_t *ch = row;
+  ch->seq = sqlite3_column_int64(st, 0);
+  col_copy(ch->sid, sizeof ch->sid, st, 1);
+  col_copy(ch->factor_sid, sizeof ch->factor_sid, st, 2);
+  col_copy(ch->entity_sid, sizeof ch->entity_sid, st, 3);
+  col_copy(ch->service_sid, sizeof ch->service_sid, st, 4);
+  col_copy(ch->account_sid, sizeof ch->account_sid, st, 5);
+  col_copy(ch->identity, sizeof ch->identity, st, 6);
+  col_copy(ch->status, sizeof ch->status, st, 7);
+  col_copy(ch->responded_reason, sizeof ch->responded_reason, st, 8);
+  col_copy(ch->factor_type, sizeof ch->factor_type, st, 9);
+  ch->expiration_date = sqlite3_column_int64(st, 13);
+  ch->date_responded = sqlite3_column_int64(st, 14);
+  ch->date_created = sqlite3_column_int64(st, 15);
+  ch->date_updated = sqlite3_column_int64(st, 16);
+  col_copy(ch->enroll_factor_sid, sizeof ch->enroll_factor_sid, st, 17);
+  return dup_ok(a, st, 10, &ch->details) & dup_ok(a, st, 11, &ch->hidden_details) &
+         dup_ok(a, st, 12, &ch->metadata);
+}
+
+/* One row of Verify's statement `which` by up to three text keys (NULL
+ * keys are left unbound), filled by `fill` into `out` (`size` bytes, one
+ * of Verify's row types), which is written only on success. */
+typedef struct {
+  pp_arena_t *a;
+  row_fill_fn fill;
+  void *row;
+  bool ok;
+} verify_fill_t;
+
+static void fill_verify_row(sqlite3_stmt *st, void *out) {
+  verify_fill_t *f = out;
+  f->ok = f->fill(f->a, st, f->row);
+}
+
+static pp_err_t verify_get(be_t *b, int which, pp_arena_t *a, const char *k1, const char *k2,
+                           const char *k3, row_fill_fn fill, void *out, size_t size) {
+  union {
+    pp_verify_service_t sv;
+    pp_verification_t v;
+    pp_rate_limit_t rl;
+    pp_rate_bucket_t rb;
+    pp_verify_entity_t en;
+    pp_verify_factor_t fa;
+    pp_verify_challenge_t ch;
+    pp_verify_webhook_t wh;
+  } tmp;
+  if (size > sizeof tmp) return PP_ERR_INTERNAL;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->sv[which];
+  const char *keys[] = {k1, k2, k3};
+  for (int i = 0; i < 3; i++)
+    if (keys[i]) bind_text(st, i + 1, keys[i]);
+  verify_fill_t f = {a, fill, &tmp, false};
+  pp_err_t e = first_row(b, c, st, fill_verify_row, &f);
+  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  if (!e) memcpy(out, &tmp, size);
+  sodium_memzero(&tmp, sizeof tmp);
+  return e;
+}
+
+/* A list of one of Verify's tables within an account and, when `parent` is
+ * not NULL, within the parent row named by column `parent_col`. */
+typedef struct {
+  const char *account_sid, *parent;
+} verify_filter_t;
+
+static void bind_verify_filter(sqlite3_stmt *st, const void *arg) {
+  const verify_filter_t *f = arg;
+  bind_named_text(st, ":account", f->account_sid);
+  bind_named_text(st, ":parent", f->parent);
+}
+
+static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char *table,
+                            const char *parent_col, const char *account_sid,
+                            const char *parent, const pp_page_req_t *pg, size_t size,
+                            row_fill_fn fill, void **rows, size_t *n, bool *more) {
+  verify_filter_t f = {account_sid, parent};
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sqlb_add(&q, "SELECT ");
+  sqlb_add(&q, cols);
+  sqlb_add(&q, " FROM ");
+  sqlb_add(&q, table);
+  sqlb_add(&q, " WHERE account_sid = :account");
+  if (parent_col) {
+    sqlb_add(&q, " AND ");
+    sqlb_add(&q, parent_col);
+    sqlb_add(&q, " = :parent");
+  }
+  page_clause(&q, pg);
+  return run_list(b, a, q.sql, bind_verify_filter, &f, pg, size, fill, rows, n, more);
+}
+
+static bool row_webhook(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  pp_verify_webhook_t *wh = row;
+  wh->seq = sqlite3_column_int64(st, 0);
+  col_copy(wh->sid, sizeof wh->sid, st, 1);
+  col_copy(wh->service_sid, sizeof wh->service_sid, st, 2);
+  col_copy(wh->account_sid, sizeof wh->account_sid, st, 3);
+  col_copy(wh->friendly_name, sizeof wh->friendly_name, st, 4);
+  col_copy(wh->status, sizeof wh->status, st, 7);
+  col_copy(wh->version, sizeof wh->version, st, 8);
+  wh->date_created = sqlite3_column_int64(st, 9);
+  wh->date_updated = sqlite3_column_int64(st, 10);
+  return dup_ok(a, st, 5, &wh->event_types) & dup_ok(a, st, 6, &wh->webhook_url);
+}
+
+static pp_err_t be_verify_webhook_get(void *p, pp_arena_t *a, const char *account_sid,
+                                      const char *service_sid, const char *sid,
+                                      pp_verify_webhook_t *out) {
+  return verify_get(p, SV_WH_GET, a, account_sid, service_sid, sid, row_webhook, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_verify_webhook_list(void *p, pp_arena_t *a, const char *account_sid,
+                                       const char *service_sid, const pp_page_req_t *pg,
+                                       pp_verify_webhook_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid,
+                     pg, sizeof **rows, row_webhook, (void **)rows, n, more);
+}
+
+static void fill_due(sqlite3_stmt *st, void *out) {
+  *(int64_t *)out = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+}
+
+static pp_err_t be_verify_event_next_due(void *p, int64_t *out) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  int64_t due = -1;
+  pp_err_t e = first_row(b, c, c->sv[SV_EV_DUE], fill_due, &due);
+  if (!e && due < 0) e = PP_ERR_NOT_FOUND;
+  if (!e) *out = due;
+  return e;
+}
+
+static pp_err_t be_verify_service_get(void *p, pp_arena_t *a, const char *account_sid,
+                                      const char *sid, pp_verify_service_t *out) {
+  return verify_get(p, SV_SVC_GET, a, account_sid, sid, NULL, row_verify_service, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_verify_service_list(void *p, pp_arena_t *a, const char *account_sid,
+                                       const pp_page_req_t *pg, pp_verify_service_t **rows,
+                                       size_t *n, bool *more) {
+  return verify_list(p, a, VSVC_COLS, "verify_services", NULL, account_sid, NULL, pg,
+                     sizeof **rows, row_verify_service, (void **)rows, n, more);
+}
+
+static pp_err_t be_verification_get(void *p, pp_arena_t *a, const char *account_sid,
+                                    const char *service_sid, const char *sid, const char *to,
+                                    pp_verification_t *out) {
+  return verify_get(p, sid ? SV_VE_GET : SV_VE_FIND, a, account_sid, service_sid,
+                    sid ? sid : to, row_verification, out, sizeof *out);
+}
+
+static pp_err_t be_verify_sender(void *p, const char *account_sid, char out[20]) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->sv[SV_SENDER];
+  bind_text(st, 1, account_sid);
+  char phone[20];
+  pp_err_t e = first_row(b, c, st, fill_phone, phone);
+  if (!e) memcpy(out, phone, sizeof phone);
+  return e;
+}
+
+static pp_err_t be_rate_limit_get(void *p, pp_arena_t *a, const char *account_sid,
+                                  const char *service_sid, const char *sid,
+                                  pp_rate_limit_t *out) {
+  return verify_get(p, SV_RL_GET, a, account_sid, service_sid, sid, row_rate_limit, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_rate_limit_list(void *p, pp_arena_t *a, const char *account_sid,
+                                   const char *service_sid, const pp_page_req_t *pg,
+                                   pp_rate_limit_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, RL_COLS, "verify_rate_limits", "service_sid", account_sid,
+                     service_sid, pg, sizeof **rows, row_rate_limit, (void **)rows, n, more);
+}
+
+static pp_err_t be_rate_bucket_get(void *p, const char *account_sid, const char *rate_limit_sid,
+                                   const char *sid, pp_rate_bucket_t *out) {
+  return verify_get(p, SV_RB_GET, NULL, account_sid, rate_limit_sid, sid, row_rate_bucket, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_rate_bucket_list(void *p, pp_arena_t *a, const char *account_sid,
+                                    const char *rate_limit_sid, const pp_page_req_t *pg,
+                                    pp_rate_bucket_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, RB_COLS, "verify_rate_buckets", "rate_limit_sid", account_sid,
+                     rate_limit_sid, pg, sizeof **rows, row_rate_bucket, (void **)rows, n,
+                     more);
+}
+
+static pp_err_t be_entity_get(void *p, const char *account_sid, const char *service_sid,
+                              const char *identity, pp_verify_entity_t *out) {
+  return verify_get(p, SV_EN_GET, NULL, account_sid, service_sid, identity, row_entity_list,
+                    out, sizeof *out);
+}
+
+static pp_err_t be_entity_list(void *p, pp_arena_t *a, const char *account_sid,
+                               const char *service_sid, const pp_page_req_t *pg,
+                               pp_verify_entity_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, EN_COLS, "verify_entities", "service_sid", account_sid,
+                     service_sid, pg, sizeof **rows, row_entity_list, (void **)rows, n, more);
+}
+
+static pp_err_t be_factor_get(void *p, pp_arena_t *a, const char *account_sid,
+                              const char *entity_sid, const char *sid, pp_verify_factor_t *out) {
+  return verify_get(p, SV_FA_GET, a, account_sid, entity_sid, sid, row_factor, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_factor_list(void *p, pp_arena_t *a, const char *account_sid,
+                               const char *entity_sid, const pp_page_req_t *pg,
+                               pp_verify_factor_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, FA_COLS, "verify_factors", "entity_sid", account_sid, entity_sid,
+                     pg, sizeof **rows, row_factor, (void **)rows, n, more);
+}
+
+static pp_err_t be_challenge_get(void *p, pp_arena_t *a, const char *account_sid,
+                                 const char *entity_sid, const char *sid,
+                                 pp_verify_challenge_t *out) {
+  return verify_get(p, SV_CH_GET, a, account_sid, entity_sid, sid, row_challenge, out,
+                    sizeof *out);
+}
+
+static pp_err_t be_challenge_list(void *p, pp_arena_t *a, const char *account_sid,
+                                  const char *entity_sid, const pp_page_req_t *pg,
+                                  pp_verify_challenge_t **rows, size_t *n, bool *more) {
+  return verify_list(p, a, CH_COLS, "verify_challenges", "entity_sid", account_sid, entity_sid,
+                     pg, sizeof **rows, row_challenge, (void **)rows, n, more);
+}
+
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",
     .open = be_open,
@@ -2429,6 +3555,24 @@ const pp_store_backend_t pp_store_sqlite = {
     .service_number_get = be_service_number_get,
     .service_number_list = be_service_number_list,
     .service_sender = be_service_sender,
+    .named_key = be_named_key,
     .account_auth = be_account_auth,
     .number_owner = be_number_owner,
+    .verify_service_get = be_verify_service_get,
+    .verify_service_list = be_verify_service_list,
+    .verification_get = be_verification_get,
+    .verify_sender = be_verify_sender,
+    .rate_limit_get = be_rate_limit_get,
+    .rate_limit_list = be_rate_limit_list,
+    .rate_bucket_get = be_rate_bucket_get,
+    .rate_bucket_list = be_rate_bucket_list,
+    .entity_get = be_entity_get,
+    .entity_list = be_entity_list,
+    .factor_get = be_factor_get,
+    .factor_list = be_factor_list,
+    .challenge_get = be_challenge_get,
+    .challenge_list = be_challenge_list,
+    .verify_webhook_get = be_verify_webhook_get,
+    .verify_webhook_list = be_verify_webhook_list,
+    .verify_event_next_due = be_verify_event_next_due,
 };

@@ -1,0 +1,1071 @@
+/* verify.c: Verify v2 services, verifications (SMS one-time codes) and
+ * their checks, and the services' rate limits with their buckets, always
+ * in the credential's account.  Codes are made from libsodium's CSPRNG,
+ * kept only as keyed hashes, and sent in a message whose stored body has
+ * the code masked; the real text travels sealed to the delivery engine
+ * (docs/internals/verify.md). */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/verify_int.h"
+#include "core/clock.h"
+#include "core/phone.h"
+#include "core/segments.h"
+
+#define VERIFICATION_TTL 600 /* seconds: Twilio's 10 minutes */
+#define MAX_PENDING_PER_TO 5 /* pending verifications to one number in an account */
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+pp_err_t pp_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
+  pp_err_t e = pp_store_verify_service_get(r->api->store, &r->arena, r->principal.account_sid,
+                                           r->params[0], out);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
+                             int *out) {
+  const char *v = pp_form_get(&r->form, name);
+  if (!v) return PP_OK;
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (!*v || *end || n < lo || n > hi)
+    return pp_api_fail(r, bad,
+                       pp_arena_printf(&r->arena, "%s must be from %ld to %ld", name, lo, hi));
+  *out = (int)n;
+  return PP_OK;
+}
+
+pp_err_t pp_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
+  const char *v = pp_form_get(&r->form, name);
+  if (!v) return PP_OK;
+  if (strcasecmp(v, "true") == 0)
+    *out = true;
+  else if (strcasecmp(v, "false") == 0)
+    *out = false;
+  else
+    return pp_api_fail(r, bad, pp_arena_printf(&r->arena, "%s must be true or false", name));
+  return PP_OK;
+}
+
+char *pp_verify_url(pp_api_req_t *r, const char *fmt, ...) {
+  char tail[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tail, sizeof tail, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof tail) return NULL;
+  return pp_arena_printf(&r->arena, "%s/verify/v2/Services%s", r->api->public_url, tail);
+}
+
+void pp_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
+  char buf[PP_ISO8601_SIZE];
+  if (t) pp_iso8601(t, buf);
+  pp_jw_kstr(w, key, t ? buf : NULL);
+}
+
+void pp_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
+  pp_jw_key(w, key);
+  if (json)
+    pp_jw_rawf(w, "%s", json);
+  else
+    pp_jw_null(w);
+}
+
+pp_err_t pp_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid) {
+  char *copy = pp_arena_strdup(&r->arena, sid);
+  if (!copy) return PP_ERR_NOMEM;
+  r->write.kind = kind;
+  r->write.u.ref = (pp_ref_t){r->principal.account_sid, copy};
+  return pp_api_submit(r, pp_api_deleted);
+}
+
+pp_err_t pp_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
+                                const pp_api_page_t *pg, const void *rows, size_t size, size_t n,
+                                bool more,
+                                void (*render)(pp_api_req_t *, pp_jw_t *, const void *)) {
+  if (!url) return PP_ERR_NOMEM;
+  const unsigned char *p = rows;
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_key(&w, key);
+  pp_jw_arr_begin(&w);
+  for (size_t i = 0; i < n; i++) render(r, &w, p + i * size);
+  pp_jw_arr_end(&w);
+  /* Every row type starts with its int64_t seq. */
+  int64_t first = n ? *(const int64_t *)(const void *)p : 0;
+  int64_t last = n ? *(const int64_t *)(const void *)(p + (n - 1) * size) : 0;
+  pp_api_meta_envelope(r, &w, key, url, "", pg, n, more, first, last);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}
+
+static void kbool(pp_jw_t *w, const char *key, bool v) {
+  pp_jw_key(w, key);
+  pp_jw_bool(w, v);
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_service_t *sv = row;
+  static const char *const links[][2] = {
+      {"verification_checks", "VerificationCheck"},
+      {"verifications", "Verifications"},
+      {"access_tokens", "AccessTokens"},
+      {"rate_limits", "RateLimits"},
+      {"messaging_configurations", "MessagingConfigurations"},
+      {"entities", "Entities"},
+      {"webhooks", "Webhooks"},
+  };
+  const char *url = pp_verify_url(r, "/%s", sv->sid);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", sv->sid);
+  pp_jw_kstr(w, "account_sid", sv->account_sid);
+  pp_jw_kstr(w, "friendly_name", sv->friendly_name);
+  pp_jw_kint(w, "code_length", sv->code_length);
+  kbool(w, "lookup_enabled", sv->lookup_enabled);
+  kbool(w, "psd2_enabled", sv->psd2_enabled);
+  kbool(w, "skip_sms_to_landlines", sv->skip_sms_to_landlines);
+  kbool(w, "dtmf_input_required", sv->dtmf_input_required);
+  pp_jw_kstr(w, "tts_name", sv->tts_name);
+  kbool(w, "do_not_share_warning_enabled", sv->do_not_share_warning_enabled);
+  kbool(w, "custom_code_enabled", sv->custom_code_enabled);
+  pp_jw_key(w, "push");
+  pp_jw_obj_begin(w);
+  kbool(w, "include_date", sv->push_include_date);
+  pp_jw_kstr(w, "apn_credential_sid", sv->push_apn_credential_sid);
+  pp_jw_kstr(w, "fcm_credential_sid", sv->push_fcm_credential_sid);
+  pp_jw_obj_end(w);
+  pp_jw_key(w, "totp");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "issuer", sv->totp_issuer ? sv->totp_issuer : sv->friendly_name);
+  pp_jw_kint(w, "time_step", sv->totp_time_step);
+  pp_jw_kint(w, "code_length", sv->totp_code_length);
+  pp_jw_kint(w, "skew", sv->totp_skew);
+  pp_jw_obj_end(w);
+  pp_jw_kstr(w, "default_template_sid", sv->default_template_sid);
+  pp_jw_key(w, "whatsapp");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "msg_service_sid", sv->whatsapp_msg_service_sid);
+  pp_jw_kstr(w, "from", sv->whatsapp_from);
+  pp_jw_obj_end(w);
+  pp_jw_knull(w, "passkeys");
+  kbool(w, "verify_event_subscription_enabled", sv->verify_event_subscription_enabled);
+  pp_verify_kdate(w, "date_created", sv->date_created);
+  pp_verify_kdate(w, "date_updated", sv->date_updated);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    pp_jw_kstr(w, links[i][0], url ? pp_arena_printf(&r->arena, "%s/%s", url, links[i][1]) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_obj_end(w);
+}
+
+pp_err_t pp_verify_respond(pp_api_req_t *r, int status,
+                           void (*render)(pp_api_req_t *, pp_jw_t *, const void *),
+                           const void *row) {
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  render(r, &w, row);
+  r->status = status;
+  return pp_buf_status(&r->body);
+}
+
+/* A form string into an optional setting: "" clears it. */
+static pp_err_t opt_text(pp_api_req_t *r, const char *name, size_t max, const char **field) {
+  const char *v = pp_form_get(&r->form, name);
+  if (!v) return PP_OK;
+  if (strlen(v) > max)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                       pp_arena_printf(&r->arena, "%s is longer than %zu characters", name, max));
+  *field = *v ? v : NULL;
+  return PP_OK;
+}
+
+/* Applies the settable fields of the form to `sv` (create and update). */
+static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool create) {
+  static const struct {
+    const char *param;
+    size_t off;
+  } flags[] =
+      {
+          {"LookupEnabled", offsetof(pp_verify_service_t, lookup_enabled)},
+          {"Psd2Enabled", offsetof(pp_verify_service_t, psd2_enabled)},
+          {"SkipSmsToLandlines", offsetof(pp_verify_service_t, skip_sms_to_landlines)},
+          {"DtmfInputRequired", offsetof(pp_verify_service_t, dtmf_input_required)},
+          {"DoNotShareWarningEnabled", offsetof(pp_verify_service_t, do_not_share_warning_enabled)},
+          {"CustomCodeEnabled", offsetof(pp_verify_service_t, custom_code_enabled)},
+          {"Push.IncludeDate", offsetof(pp_verify_service_t, push_include_date)},
+          {"VerifyEventSubscriptionEnabled",
+           offsetof(pp_verify_service_t, verify_event_subscription_enabled)},
+      },
+    texts[] = {
+        {"TtsName", offsetof(pp_verify_service_t, tts_name)},
+        {"Push.ApnCredentialSid", offsetof(pp_verify_service_t, push_apn_credential_sid)},
+        {"Push.FcmCredentialSid", offsetof(pp_verify_service_t, push_fcm_credential_sid)},
+        {"DefaultTemplateSid", offsetof(pp_verify_service_t, default_template_sid)},
+        {"Whatsapp.MsgServiceSid", offsetof(pp_verify_service_t, whatsapp_msg_service_sid)},
+        {"Whatsapp.From", offsetof(pp_verify_service_t, whatsapp_from)},
+        {"Totp.Issuer", offsetof(pp_verify_service_t, totp_issuer)},
+    };
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (create && (!name || !*name)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (name) {
+    if (!*name || strlen(name) >= sizeof sv->friendly_name)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "FriendlyName must be 1 to 64 characters");
+    snprintf(sv->friendly_name, sizeof sv->friendly_name, "%s", name);
+  }
+  pp_err_t e;
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if ((e = pp_verify_bool_param(r, flags[i].param, PP_ERR_VERIFY_PARAM,
+                                  (bool *)((char *)sv + flags[i].off))))
+      return e;
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    if ((e = opt_text(r, texts[i].param, 255, (const char **)((char *)sv + texts[i].off))))
+      return e;
+  if ((e = pp_verify_int_param(r, "CodeLength", 4, 10, PP_ERR_VERIFY_PARAM, &sv->code_length)) ||
+      (e = pp_verify_int_param(r, "Totp.TimeStep", 20, 60, PP_ERR_VERIFY_PARAM,
+                               &sv->totp_time_step)) ||
+      (e = pp_verify_int_param(r, "Totp.CodeLength", 3, 8, PP_ERR_VERIFY_PARAM,
+                               &sv->totp_code_length)) ||
+      (e = pp_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)) ||
+      /* Pipit's own setting (DESIGN.md rule 5): 1 hour to 30 days. */
+      (e = pp_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
+                               &sv->enrollment_wait)))
+    return e;
+  return PP_OK;
+}
+
+static pp_err_t service_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_SERVICE_INSERT ? 201 : 200,
+                           render_service, r->state);
+}
+
+pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
+  pp_verify_service_t *sv = pp_arena_alloc(&r->arena, sizeof *sv);
+  if (!sv) return PP_ERR_NOMEM;
+  /* Twilio's defaults. */
+  *sv = (pp_verify_service_t){.code_length = 6,
+                              .dtmf_input_required = true,
+                              .totp_time_step = 30,
+                              .totp_code_length = 6,
+                              .totp_skew = 1,
+                              .enrollment_wait = 86400};
+  pp_err_t e = service_form(r, sv, true);
+  if (e) return e;
+  pp_sid_new(sv->sid, "VA");
+  memcpy(sv->account_sid, r->principal.account_sid, sizeof sv->account_sid);
+  sv->date_created = sv->date_updated = pp_clock_now();
+  r->state = sv;
+  r->write.kind = PP_W_VERIFY_SERVICE_INSERT;
+  r->write.u.verify_service = sv;
+  return pp_api_submit(r, service_written);
+}
+
+pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  return e ? e : pp_verify_respond(r, 200, render_service, &sv);
+}
+
+pp_err_t pp_api_verify_service_update(pp_api_req_t *r) {
+  pp_verify_service_t *sv = pp_arena_alloc(&r->arena, sizeof *sv);
+  if (!sv) return PP_ERR_NOMEM;
+  pp_err_t e = pp_verify_load_service(r, sv);
+  if (e || (e = service_form(r, sv, false))) return e;
+  sv->date_updated = pp_clock_now();
+  r->state = sv;
+  r->write.kind = PP_W_VERIFY_SERVICE_UPDATE;
+  r->write.u.verify_service = sv;
+  return pp_api_submit(r, service_written);
+}
+
+pp_err_t pp_api_verify_service_delete(pp_api_req_t *r) {
+  return pp_verify_delete(r, PP_W_VERIFY_SERVICE_DELETE, r->params[0]);
+}
+
+pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
+  pp_api_page_t pg;
+  pp_err_t e = pp_api_page_parse(r, &pg);
+  if (e) return e;
+  pp_verify_service_t *rows;
+  size_t n;
+  bool more;
+  e = pp_store_verify_service_list(r->api->store, &r->arena, r->principal.account_sid, &pg.req,
+                                   &rows, &n, &more);
+  if (e) return e;
+  return pp_verify_list_respond(r, "services", pp_verify_url(r, "%s", ""), &pg, rows, sizeof *rows,
+                                n, more, render_service);
+}
+
+/* ---- Verifications -------------------------------------------------------- */
+
+/* The status a client sees: a pending verification past its lifetime is
+ * expired (the store keeps it pending; nothing can move it on). */
+static const char *status_now(const pp_verification_t *v) {
+  if (strcmp(v->status, "pending") == 0 && pp_clock_now() >= v->expires_at) return "expired";
+  return v->status;
+}
+
+static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_verification_t *v) {
+  const char *status = status_now(v);
+  pp_jw_kstr(w, "sid", v->sid);
+  pp_jw_kstr(w, "service_sid", v->service_sid);
+  pp_jw_kstr(w, "account_sid", v->account_sid);
+  pp_jw_kstr(w, "to", v->to);
+  pp_jw_kstr(w, "channel", v->channel);
+  pp_jw_kstr(w, "status", status);
+  kbool(w, "valid", strcmp(status, "approved") == 0);
+  pp_jw_knull(w, "amount");
+  pp_jw_knull(w, "payee");
+  pp_verify_kdate(w, "date_created", v->date_created);
+  pp_verify_kdate(w, "date_updated", v->date_updated);
+  (void)r;
+}
+
+static void render_verification(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verification_t *v = row;
+  pp_jw_obj_begin(w);
+  render_verification_fields(r, w, v);
+  pp_jw_key(w, "lookup");
+  pp_jw_rawf(w, "{}");
+  pp_verify_kraw(w, "send_code_attempts", v->send_attempts ? v->send_attempts : "[]");
+  pp_jw_knull(w, "sna");
+  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Verifications/%s", v->service_sid, v->sid));
+  pp_jw_obj_end(w);
+}
+
+static void render_check(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  pp_jw_obj_begin(w);
+  render_verification_fields(r, w, row);
+  pp_jw_key(w, "sna_attempts_error_codes");
+  pp_jw_rawf(w, "[]");
+  pp_jw_obj_end(w);
+}
+
+/* The text of a verification SMS (Twilio's default template), with the
+ * code or, for the stored copy, as many asterisks. */
+static int sms_text(char *out, size_t cap, const pp_verify_service_t *sv, const char *code) {
+  return snprintf(out, cap, "Your %s verification code is: %s%s", sv->friendly_name, code,
+                  sv->do_not_share_warning_enabled ? ". Do not share this code with anyone." : "");
+}
+
+/* Appends {"attempt_sid","channel","time"} to the JSON array `prev`. */
+static char *attempts_add(pp_api_req_t *r, const char *prev, const char *channel, int64_t now) {
+  char attempt[PP_SID_SIZE], when[PP_ISO8601_SIZE];
+  pp_sid_new(attempt, "VL");
+  pp_iso8601(now, when);
+  size_t plen = prev ? strlen(prev) : 0;
+  bool empty = plen < 3; /* "[]" */
+  return pp_arena_printf(
+      &r->arena, "%.*s%s{\"attempt_sid\":\"%s\",\"channel\":\"%s\",\"time\":\"%s\"}]",
+      empty ? 1 : (int)plen - 1, empty ? "[" : prev, empty ? "" : ",", attempt, channel, when);
+}
+
+/* Turns the RateLimits parameter ({"unique_name": "key", ...}) into one hit
+ * per bucket of each named rate limit of the service.  Unknown names are
+ * 60200.  Keys are kept only as keyed hashes. */
+static pp_err_t rate_hits(pp_api_req_t *r, const pp_verify_service_t *sv, pp_rate_hit_t **out,
+                          size_t *nout) {
+  *out = NULL;
+  *nout = 0;
+  const char *param = pp_form_get(&r->form, "RateLimits");
+  if (!param || !*param) return PP_OK;
+  json_error_t jerr;
+  json_t *obj = json_loads(param, 0, &jerr);
+  if (!obj || !json_is_object(obj)) {
+    json_decref(obj);
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "RateLimits must be a JSON object");
+  }
+  pp_api_page_t all = {.req = {.limit = 1000}};
+  pp_rate_limit_t *limits;
+  size_t nl;
+  bool more;
+  pp_err_t e = pp_store_rate_limit_list(r->api->store, &r->arena, sv->account_sid, sv->sid,
+                                        &all.req, &limits, &nl, &more);
+  size_t cap = 0, n = 0;
+  pp_rate_hit_t *hits = NULL;
+  const char *name;
+  json_t *val;
+  json_object_foreach(obj, name, val) {
+    if (e) break;
+    size_t i = 0;
+    while (i < nl && strcmp(limits[i].unique_name, name) != 0) i++;
+    if (i == nl) {
+      e = pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                      pp_arena_printf(&r->arena, "RateLimits: no rate limit named %s", name));
+      break;
+    }
+    char num[32];
+    const char *key = json_is_string(val) ? json_string_value(val) : NULL;
+    if (json_is_integer(val)) {
+      snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
+      key = num;
+    }
+    if (!key) {
+      e = pp_api_fail(r, PP_ERR_VERIFY_PARAM, "RateLimits values must be strings or integers");
+      break;
+    }
+    pp_rate_bucket_t *buckets;
+    size_t nb;
+    if ((e = pp_store_rate_bucket_list(r->api->store, &r->arena, sv->account_sid, limits[i].sid,
+                                       &all.req, &buckets, &nb, &more)))
+      break;
+    if (n + nb > cap) {
+      size_t ncap = (n + nb) * 2;
+      pp_rate_hit_t *grown = pp_arena_alloc(&r->arena, ncap * sizeof *grown);
+      if (!grown) {
+        e = PP_ERR_NOMEM;
+        break;
+      }
+      if (n) memcpy(grown, hits, n * sizeof *hits);
+      hits = grown;
+      cap = ncap;
+    }
+    for (size_t b = 0; b < nb; b++, n++) {
+      memcpy(hits[n].bucket_sid, buckets[b].sid, sizeof hits[n].bucket_sid);
+      pp_verify_hash(r->api->verify_keys, limits[i].sid, key, hits[n].key_hash);
+      hits[n].max = buckets[b].max;
+      hits[n].interval = buckets[b].interval;
+    }
+  }
+  json_decref(obj);
+  if (e) return e;
+  *out = hits;
+  *nout = n;
+  return PP_OK;
+}
+
+typedef struct {
+  pp_verification_t v;
+  pp_message_t m;
+} send_state_t;
+
+static pp_err_t verification_sent(pp_api_req_t *r) {
+  send_state_t *st = r->state;
+  pp_err_t e = r->write.result;
+  /* A conflict is a concurrent send to the same verification. */
+  if (e == PP_ERR_CONFLICT || e == PP_ERR_VERIFY_CONCURRENT)
+    return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
+  if (e) return e;
+  return pp_verify_respond(r, 201, render_verification, &st->v);
+}
+
+pp_err_t pp_api_verification_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  const char *to = pp_form_get(&r->form, "To");
+  const char *channel = pp_form_get(&r->form, "Channel");
+  const char *custom = pp_form_get(&r->form, "CustomCode");
+  if (!to || !*to) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "To");
+  if (!channel || !*channel) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Channel");
+  static const char *const later[] = {"call", "email", "whatsapp", "sna", "rcs", "auto"};
+  for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+    if (strcmp(channel, later[i]) == 0)
+      return pp_api_fail(r, PP_ERR_VERIFY_CHANNEL,
+                         pp_arena_printf(&r->arena, "%s (Pipit sends codes by sms only)", channel));
+  if (strcmp(channel, "sms") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Channel must be sms, call, email or whatsapp");
+  if (!pp_phone_is_e164(to)) return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
+  if (custom && *custom) {
+    size_t cl = strlen(custom);
+    if (!sv.custom_code_enabled)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode is not enabled for this service");
+    if (cl < 4 || cl > 10 || strspn(custom, "0123456789") != cl)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode must be 4 to 10 digits");
+  }
+  pp_rate_hit_t *hits;
+  size_t nhits;
+  if ((e = rate_hits(r, &sv, &hits, &nhits))) return e;
+  char from[20];
+  e = pp_store_verify_sender(r->api->store, sv.account_sid, from);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, PP_ERR_VERIFY_NO_SENDER, NULL);
+  if (e) return e;
+
+  send_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_verification_t *v = &st->v;
+  int64_t now = pp_clock_now();
+  /* A pending verification to the same number is sent again (a new code;
+   * every code it sent stays valid), up to PP_VERIFY_MAX_SENDS sends. */
+  bool is_new = true;
+  e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid, NULL, to, v);
+  if (e && e != PP_ERR_NOT_FOUND) return e;
+  if (!e && strcmp(v->status, "pending") == 0 && now < v->expires_at) {
+    if (v->sends >= PP_VERIFY_MAX_SENDS) return pp_api_fail(r, PP_ERR_VERIFY_SENDS, NULL);
+    is_new = false;
+  }
+  int prev_sends = is_new ? 0 : v->sends;
+  if (is_new) {
+    memset(v, 0, sizeof *v);
+    pp_sid_new(v->sid, "VE");
+    memcpy(v->service_sid, sv.sid, sizeof v->service_sid);
+    memcpy(v->account_sid, sv.account_sid, sizeof v->account_sid);
+    snprintf(v->to, sizeof v->to, "%s", to);
+    snprintf(v->channel, sizeof v->channel, "%s", channel);
+    snprintf(v->status, sizeof v->status, "pending");
+    v->expires_at = now + VERIFICATION_TTL;
+    v->date_created = now;
+  }
+  char code[11], masked[11];
+  if (custom && *custom)
+    snprintf(code, sizeof code, "%s", custom);
+  else
+    pp_verify_code_new(sv.code_length, code);
+  size_t clen = strlen(code);
+  memset(masked, '*', clen);
+  masked[clen] = '\0';
+  pp_verify_hash(r->api->verify_keys, v->sid, code, v->code_hashes[prev_sends]);
+  v->sends = prev_sends + 1;
+  v->date_updated = now;
+  v->send_attempts = attempts_add(r, is_new ? NULL : v->send_attempts, channel, now);
+
+  pp_message_t *m = &st->m;
+  pp_sid_new(m->sid, "SM");
+  char text[256], shown[256];
+  int tlen = sms_text(text, sizeof text, &sv, code);
+  sms_text(shown, sizeof shown, &sv, masked);
+  sodium_memzero(code, sizeof code);
+  unsigned char *sealed = pp_arena_alloc(&r->arena, sizeof text + PP_VERIFY_SEAL_OVERHEAD);
+  size_t sealed_len = 0;
+  pp_verify_place_t at = {sv.account_sid, "messages", "sealed_body", m->sid};
+  e = (!sealed || !v->send_attempts || tlen < 0 || (size_t)tlen >= sizeof text)
+          ? PP_ERR_NOMEM
+          : pp_verify_seal(r->api->verify_keys, &at, text, (size_t)tlen, sealed,
+                           sizeof text + PP_VERIFY_SEAL_OVERHEAD, &sealed_len);
+  sodium_memzero(text, sizeof text);
+  if (e) return e;
+  pp_segments_t seg;
+  pp_segments_count(shown, strlen(shown), &seg);
+  memcpy(m->account_sid, sv.account_sid, sizeof m->account_sid);
+  m->to = v->to;
+  if (!(m->from = pp_arena_strdup(&r->arena, from)) ||
+      !(m->body = pp_arena_strdup(&r->arena, shown)))
+    return PP_ERR_NOMEM;
+  m->media_urls = "";
+  m->direction = "outbound-api";
+  m->status = "queued";
+  m->num_segments = (int)seg.segments;
+  m->validity_period = VERIFICATION_TTL; /* a code is no use after its verification */
+  m->date_created = m->date_updated = now;
+
+  r->state = st;
+  r->write.kind = PP_W_VERIFY_SEND;
+  r->write.u.verify_send = (pp_verify_send_t){.v = v,
+                                              .is_new = is_new,
+                                              .prev_sends = prev_sends,
+                                              .max_pending = MAX_PENDING_PER_TO,
+                                              .hits = hits,
+                                              .nhits = nhits,
+                                              .message = m,
+                                              .message_sealed = sealed,
+                                              .message_sealed_len = sealed_len,
+                                              .now = now};
+  return pp_api_submit(r, verification_sent);
+}
+
+/* Reads verification r->params[1] of service r->params[0]. */
+static pp_err_t load_verification(pp_api_req_t *r, pp_verification_t *v) {
+  pp_err_t e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid,
+                                         r->params[0], r->params[1], NULL, v);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_verification_fetch(pp_api_req_t *r) {
+  pp_verification_t v;
+  pp_err_t e = load_verification(r, &v);
+  return e ? e : pp_verify_respond(r, 200, render_verification, &v);
+}
+
+static pp_err_t verification_updated(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
+  if (e) return e;
+  return pp_api_verification_fetch(r);
+}
+
+pp_err_t pp_api_verification_update(pp_api_req_t *r) {
+  pp_verification_t v;
+  pp_err_t e = load_verification(r, &v);
+  if (e) return e;
+  const char *status = pp_form_get(&r->form, "Status");
+  if (!status || !*status) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Status");
+  if (strcmp(status, "canceled") != 0 && strcmp(status, "approved") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Status must be canceled or approved");
+  if (strcmp(status_now(&v), "pending") != 0) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
+  r->write.kind = PP_W_VERIFY_SET;
+  r->write.u.verify_set =
+      (pp_verify_set_t){.account_sid = r->principal.account_sid,
+                        .sid = r->params[1],
+                        .status = strcmp(status, "approved") == 0 ? "approved" : "canceled",
+                        .checks = v.checks,
+                        .if_checks = -1,
+                        .now = pp_clock_now()};
+  return pp_api_submit(r, verification_updated);
+}
+
+typedef struct {
+  pp_verification_t v;
+  unsigned char hash[PP_VERIFY_HASH_LEN];
+  char sid[PP_SID_SIZE];
+  int rounds;
+} check_state_t;
+
+/* Decides a check of st->v against st->hash and fills r->write; or fails
+ * (20404 for a verification that is not pending, 60202 once its checks
+ * are used up). */
+static pp_err_t check_decide(pp_api_req_t *r, check_state_t *st) {
+  pp_verification_t *v = &st->v;
+  const char *status = status_now(v);
+  if (strcmp(status, "max_attempts_reached") == 0 || v->checks >= PP_VERIFY_MAX_CHECKS)
+    return pp_api_fail(r, PP_ERR_VERIFY_CHECKS, NULL);
+  if (strcmp(status, "pending") != 0) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
+  bool ok = pp_verify_hash_in(v->code_hashes[0], (size_t)v->sends, st->hash);
+  int checks = ok ? v->checks : v->checks + 1;
+  const char *next = ok                               ? "approved"
+                     : checks >= PP_VERIFY_MAX_CHECKS ? "max_attempts_reached"
+                                                      : "pending";
+  memset(&r->write, 0, sizeof r->write);
+  r->write.kind = PP_W_VERIFY_SET;
+  r->write.u.verify_set = (pp_verify_set_t){.account_sid = r->principal.account_sid,
+                                            .sid = st->sid,
+                                            .status = next,
+                                            .checks = checks,
+                                            .if_checks = v->checks,
+                                            .now = pp_clock_now()};
+  snprintf(v->status, sizeof v->status, "%s", next);
+  v->checks = checks;
+  v->date_updated = r->write.u.verify_set.now;
+  return PP_OK;
+}
+
+static pp_err_t check_done(pp_api_req_t *r) {
+  check_state_t *st = r->state;
+  pp_err_t e = r->write.result;
+  /* Another check of the same verification committed first: decide again
+   * on what it left (rare, so waiting here for the commit is fine). */
+  while (e == PP_ERR_CONFLICT && ++st->rounds < 8) {
+    e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0],
+                                  st->sid, NULL, &st->v);
+    if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+    if (e || (e = check_decide(r, st))) return e;
+    e = pp_store_write(r->api->store, &r->write);
+  }
+  if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
+  if (e) return e;
+  return pp_verify_respond(r, 200, render_check, &st->v);
+}
+
+pp_err_t pp_api_verification_check(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  const char *code = pp_form_get(&r->form, "Code");
+  const char *to = pp_form_get(&r->form, "To");
+  const char *vsid = pp_form_get(&r->form, "VerificationSid");
+  if (!code || !*code) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Code");
+  if ((!to || !*to) && (!vsid || !*vsid))
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "either To or VerificationSid is required");
+  check_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid,
+                                vsid && *vsid ? vsid : NULL, vsid && *vsid ? NULL : to, &st->v);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  memcpy(st->sid, st->v.sid, sizeof st->sid);
+  pp_verify_hash(r->api->verify_keys, st->v.sid, code, st->hash);
+  if ((e = check_decide(r, st))) return e;
+  r->state = st;
+  return pp_api_submit(r, check_done);
+}
+
+/* ---- Rate limits and buckets --------------------------------------------- */
+
+static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_rate_limit_t *rl = row;
+  const char *url = pp_verify_url(r, "/%s/RateLimits/%s", rl->service_sid, rl->sid);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", rl->sid);
+  pp_jw_kstr(w, "service_sid", rl->service_sid);
+  pp_jw_kstr(w, "account_sid", rl->account_sid);
+  pp_jw_kstr(w, "unique_name", rl->unique_name);
+  pp_jw_kstr(w, "description", rl->description);
+  pp_verify_kdate(w, "date_created", rl->date_created);
+  pp_verify_kdate(w, "date_updated", rl->date_updated);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "buckets", url ? pp_arena_printf(&r->arena, "%s/Buckets", url) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_obj_end(w);
+}
+
+static void render_bucket(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_rate_bucket_t *b = row;
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", b->sid);
+  pp_jw_kstr(w, "rate_limit_sid", b->rate_limit_sid);
+  pp_jw_kstr(w, "service_sid", b->service_sid);
+  pp_jw_kstr(w, "account_sid", b->account_sid);
+  pp_jw_kint(w, "max", b->max);
+  pp_jw_kint(w, "interval", b->interval);
+  pp_verify_kdate(w, "date_created", b->date_created);
+  pp_verify_kdate(w, "date_updated", b->date_updated);
+  pp_jw_kstr(
+      w, "url",
+      pp_verify_url(r, "/%s/RateLimits/%s/Buckets/%s", b->service_sid, b->rate_limit_sid, b->sid));
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t rate_limit_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e == PP_ERR_CONFLICT)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "UniqueName is taken in this service");
+  if (e) return e;
+  return pp_verify_respond(r, r->write.kind == PP_W_RATE_LIMIT_INSERT ? 201 : 200,
+                           render_rate_limit, r->state);
+}
+
+pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  const char *name = pp_form_get(&r->form, "UniqueName");
+  if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "UniqueName");
+  pp_rate_limit_t *rl = pp_arena_alloc(&r->arena, sizeof *rl);
+  if (!rl) return PP_ERR_NOMEM;
+  memset(rl, 0, sizeof *rl);
+  if (strlen(name) >= sizeof rl->unique_name)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "UniqueName is longer than 64 characters");
+  if ((e = opt_text(r, "Description", 255, &rl->description))) return e;
+  pp_sid_new(rl->sid, "RK");
+  memcpy(rl->service_sid, sv.sid, sizeof rl->service_sid);
+  memcpy(rl->account_sid, sv.account_sid, sizeof rl->account_sid);
+  snprintf(rl->unique_name, sizeof rl->unique_name, "%s", name);
+  rl->date_created = rl->date_updated = pp_clock_now();
+  r->state = rl;
+  r->write.kind = PP_W_RATE_LIMIT_INSERT;
+  r->write.u.rate_limit = rl;
+  return pp_api_submit(r, rate_limit_written);
+}
+
+static pp_err_t load_rate_limit(pp_api_req_t *r, const char *sid, pp_rate_limit_t *out) {
+  pp_err_t e = pp_store_rate_limit_get(r->api->store, &r->arena, r->principal.account_sid,
+                                       r->params[0], sid, out);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r) {
+  pp_rate_limit_t rl;
+  pp_err_t e = load_rate_limit(r, r->params[1], &rl);
+  return e ? e : pp_verify_respond(r, 200, render_rate_limit, &rl);
+}
+
+pp_err_t pp_api_rate_limit_update(pp_api_req_t *r) {
+  pp_rate_limit_t *rl = pp_arena_alloc(&r->arena, sizeof *rl);
+  if (!rl) return PP_ERR_NOMEM;
+  pp_err_t e = load_rate_limit(r, r->params[1], rl);
+  if (e || (e = opt_text(r, "Description", 255, &rl->description))) return e;
+  rl->date_updated = pp_clock_now();
+  r->state = rl;
+  r->write.kind = PP_W_RATE_LIMIT_UPDATE;
+  r->write.u.rate_limit = rl;
+  return pp_api_submit(r, rate_limit_written);
+}
+
+pp_err_t pp_api_rate_limit_delete(pp_api_req_t *r) {
+  pp_rate_limit_t rl;
+  pp_err_t e = load_rate_limit(r, r->params[1], &rl);
+  if (e) return e;
+  return pp_verify_delete(r, PP_W_RATE_LIMIT_DELETE, rl.sid);
+}
+
+pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_api_page_t pg;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_rate_limit_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_rate_limit_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
+                                    &rows, &n, &more)))
+    return e;
+  return pp_verify_list_respond(r, "rate_limits", pp_verify_url(r, "/%s/RateLimits", sv.sid), &pg,
+                                rows, sizeof *rows, n, more, render_rate_limit);
+}
+
+static pp_err_t bucket_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e == PP_ERR_CONFLICT) return PP_ERR_VERIFY_BUCKET_INTERVAL;
+  if (e) return e;
+  return pp_verify_respond(r, r->write.kind == PP_W_RATE_BUCKET_INSERT ? 201 : 200, render_bucket,
+                           r->state);
+}
+
+/* Max and Interval from the form (both required on create). */
+static pp_err_t bucket_form(pp_api_req_t *r, pp_rate_bucket_t *b, bool create) {
+  if (create && !pp_form_get(&r->form, "Max")) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Max");
+  if (create && !pp_form_get(&r->form, "Interval"))
+    return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Interval");
+  pp_err_t e = pp_verify_int_param(r, "Max", 1, 1000000, PP_ERR_VERIFY_PARAM, &b->max);
+  if (!e) e = pp_verify_int_param(r, "Interval", 1, 86400, PP_ERR_VERIFY_PARAM, &b->interval);
+  return e;
+}
+
+pp_err_t pp_api_rate_bucket_create(pp_api_req_t *r) {
+  pp_rate_limit_t rl;
+  pp_err_t e = load_rate_limit(r, r->params[1], &rl);
+  if (e) return e;
+  pp_rate_bucket_t *b = pp_arena_alloc(&r->arena, sizeof *b);
+  if (!b) return PP_ERR_NOMEM;
+  memset(b, 0, sizeof *b);
+  if ((e = bucket_form(r, b, true))) return e;
+  pp_sid_new(b->sid, "BL");
+  memcpy(b->rate_limit_sid, rl.sid, sizeof b->rate_limit_sid);
+  memcpy(b->service_sid, rl.service_sid, sizeof b->service_sid);
+  memcpy(b->account_sid, rl.account_sid, sizeof b->account_sid);
+  b->date_created = b->date_updated = pp_clock_now();
+  r->state = b;
+  r->write.kind = PP_W_RATE_BUCKET_INSERT;
+  r->write.u.rate_bucket = b;
+  return pp_api_submit(r, bucket_written);
+}
+
+static pp_err_t load_bucket(pp_api_req_t *r, pp_rate_bucket_t *b) {
+  pp_rate_limit_t rl;
+  pp_err_t e = load_rate_limit(r, r->params[1], &rl);
+  if (e) return e;
+  e = pp_store_rate_bucket_get(r->api->store, r->principal.account_sid, rl.sid, r->params[2], b);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r) {
+  pp_rate_bucket_t b;
+  pp_err_t e = load_bucket(r, &b);
+  return e ? e : pp_verify_respond(r, 200, render_bucket, &b);
+}
+
+pp_err_t pp_api_rate_bucket_update(pp_api_req_t *r) {
+  pp_rate_bucket_t *b = pp_arena_alloc(&r->arena, sizeof *b);
+  if (!b) return PP_ERR_NOMEM;
+  pp_err_t e = load_bucket(r, b);
+  if (e || (e = bucket_form(r, b, false))) return e;
+  b->date_updated = pp_clock_now();
+  r->state = b;
+  r->write.kind = PP_W_RATE_BUCKET_UPDATE;
+  r->write.u.rate_bucket = b;
+  return pp_api_submit(r, bucket_written);
+}
+
+pp_err_t pp_api_rate_bucket_delete(pp_api_req_t *r) {
+  pp_rate_bucket_t b;
+  pp_err_t e = load_bucket(r, &b);
+  if (e) return e;
+  return pp_verify_delete(r, PP_W_RATE_BUCKET_DELETE, b.sid);
+}
+
+pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
+  pp_rate_limit_t rl;
+  pp_api_page_t pg;
+  pp_err_t e = load_rate_limit(r, r->params[1], &rl);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_rate_bucket_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_rate_bucket_list(r->api->store, &r->arena, rl.account_sid, rl.sid, &pg.req,
+                                     &rows, &n, &more)))
+    return e;
+  return pp_verify_list_respond(
+      r, "buckets", pp_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
+      rows, sizeof *rows, n, more, render_bucket);
+}
+
+/* ---- Webhooks ------------------------------------------------------------- */
+
+static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_webhook_t *wh = row;
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", wh->sid);
+  pp_jw_kstr(w, "service_sid", wh->service_sid);
+  pp_jw_kstr(w, "account_sid", wh->account_sid);
+  pp_jw_kstr(w, "friendly_name", wh->friendly_name);
+  pp_jw_key(w, "event_types");
+  pp_jw_arr_begin(w);
+  for (const char *p = wh->event_types; p && *p;) {
+    size_t n = strcspn(p, ",");
+    pp_jw_str(w, pp_arena_strndup(&r->arena, p, n));
+    p += n + (p[n] == ',');
+  }
+  pp_jw_arr_end(w);
+  pp_jw_kstr(w, "status", wh->status);
+  pp_jw_kstr(w, "version", wh->version);
+  pp_jw_kstr(w, "webhook_url", wh->webhook_url);
+  pp_jw_kstr(w, "webhook_method", "POST");
+  pp_verify_kdate(w, "date_created", wh->date_created);
+  pp_verify_kdate(w, "date_updated", wh->date_updated);
+  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
+  pp_jw_obj_end(w);
+}
+
+static bool webhook_url_ok(const char *u) {
+  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
+  if (strlen(u) > 2048 || strstr(u, "://")[3] == '\0') return false;
+  for (const char *p = u; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
+  return true;
+}
+
+/* The form's settings into `wh` (create: FriendlyName, EventTypes and
+ * WebhookUrl required). */
+static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool create) {
+  static const char *const types[] = {"*",
+                                      "factor.deleted",
+                                      "factor.created",
+                                      "factor.verified",
+                                      "challenge.approved",
+                                      "challenge.denied",
+                                      "factor.enrollment_pending"};
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  const char *url = pp_form_get(&r->form, "WebhookUrl");
+  const char *status = pp_form_get(&r->form, "Status");
+  const char *version = pp_form_get(&r->form, "Version");
+  size_t nt = pp_form_count(&r->form, "EventTypes");
+  if (create && (!name || !*name)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (create && nt == 0) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "EventTypes");
+  if (create && (!url || !*url)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "WebhookUrl");
+  if (name) {
+    if (!*name || strlen(name) >= sizeof wh->friendly_name)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "FriendlyName must be 1 to 64 characters");
+    snprintf(wh->friendly_name, sizeof wh->friendly_name, "%s", name);
+  }
+  if (url) {
+    if (!webhook_url_ok(url)) return pp_api_fail(r, PP_ERR_URL_INVALID, url);
+    wh->webhook_url = url;
+  }
+  if (nt) {
+    pp_buf_t b;
+    pp_buf_init(&b, 4096);
+    for (size_t i = 0; i < nt; i++) {
+      const char *t = pp_form_nth(&r->form, "EventTypes", i);
+      size_t k = 0;
+      while (k < sizeof types / sizeof types[0] && strcmp(t, types[k]) != 0) k++;
+      if (k == sizeof types / sizeof types[0]) {
+        pp_buf_cleanup(&b);
+        return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                           pp_arena_printf(&r->arena, "EventTypes: unknown type %s", t));
+      }
+      if (i) pp_buf_putc(&b, ',');
+      pp_buf_puts(&b, t);
+    }
+    wh->event_types = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
+    pp_buf_cleanup(&b);
+    if (!wh->event_types) return PP_ERR_NOMEM;
+  }
+  if (status) {
+    if (strcmp(status, "enabled") != 0 && strcmp(status, "disabled") != 0)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Status must be enabled or disabled");
+    snprintf(wh->status, sizeof wh->status, "%s", status);
+  }
+  if (version) {
+    if (strcmp(version, "v1") != 0 && strcmp(version, "v2") != 0)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Version must be v1 or v2");
+    snprintf(wh->version, sizeof wh->version, "%s", version);
+  }
+  return PP_OK;
+}
+
+static pp_err_t webhook_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_WEBHOOK_INSERT ? 201 : 200,
+                           render_webhook, r->state);
+}
+
+pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  pp_verify_webhook_t *wh = pp_arena_alloc(&r->arena, sizeof *wh);
+  if (!wh) return PP_ERR_NOMEM;
+  *wh = (pp_verify_webhook_t){.status = "enabled", .version = "v2"};
+  if ((e = webhook_form(r, wh, true))) return e;
+  pp_sid_new(wh->sid, "YW");
+  memcpy(wh->service_sid, sv.sid, sizeof wh->service_sid);
+  memcpy(wh->account_sid, sv.account_sid, sizeof wh->account_sid);
+  wh->date_created = wh->date_updated = pp_clock_now();
+  r->state = wh;
+  r->write.kind = PP_W_VERIFY_WEBHOOK_INSERT;
+  r->write.u.verify_webhook = wh;
+  return pp_api_submit(r, webhook_written);
+}
+
+static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
+  pp_err_t e = pp_store_verify_webhook_get(r->api->store, &r->arena, r->principal.account_sid,
+                                           r->params[0], r->params[1], wh);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {
+  pp_verify_webhook_t wh;
+  pp_err_t e = load_webhook(r, &wh);
+  return e ? e : pp_verify_respond(r, 200, render_webhook, &wh);
+}
+
+pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
+  pp_verify_webhook_t *wh = pp_arena_alloc(&r->arena, sizeof *wh);
+  if (!wh) return PP_ERR_NOMEM;
+  pp_err_t e = load_webhook(r, wh);
+  if (e || (e = webhook_form(r, wh, false))) return e;
+  wh->date_updated = pp_clock_now();
+  r->state = wh;
+  r->write.kind = PP_W_VERIFY_WEBHOOK_UPDATE;
+  r->write.u.verify_webhook = wh;
+  return pp_api_submit(r, webhook_written);
+}
+
+pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r) {
+  pp_verify_webhook_t wh;
+  pp_err_t e = load_webhook(r, &wh);
+  return e ? e : pp_verify_delete(r, PP_W_VERIFY_WEBHOOK_DELETE, wh.sid);
+}
+
+pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_api_page_t pg;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_webhook_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_verify_webhook_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
+                                        &rows, &n, &more)))
+    return e;
+  return pp_verify_list_respond(r, "webhooks", pp_verify_url(r, "/%s/Webhooks", sv.sid), &pg, rows,
+                                sizeof *rows, n, more, render_webhook);
+}

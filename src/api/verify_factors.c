@@ -1,0 +1,954 @@
+/* verify_factors.c: Verify v2 entities, factors and their challenges, in
+ * the credential's account.  TOTP: the secret is returned once, when the
+ * factor is created, and kept sealed; codes are checked in constant time,
+ * each time step is accepted at most once, and five wrong codes in a row
+ * lock the factor.  Push: the device's ES256 public key is kept; the
+ * factor is verified by a signature of its SID and a challenge answered by
+ * a JWS naming the challenge and the device's answer
+ * (docs/internals/verify.md). */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/verify_int.h"
+#include "core/clock.h"
+#include "verify/otp.h"
+#include "verify/push.h"
+
+#define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
+#define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
+#define CHALLENGE_TTL_MAX 3600 /* at most an hour */
+
+/* ---- Entities ------------------------------------------------------------ */
+
+static bool identity_ok(const char *id) {
+  size_t n = strlen(id);
+  if (n < 1 || n >= sizeof(((pp_verify_entity_t *)0)->identity)) return false;
+  for (const char *p = id; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == '/' || *p == 0x7f) return false;
+  return true;
+}
+
+static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_entity_t *en = row;
+  const char *url = pp_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", en->sid);
+  pp_jw_kstr(w, "identity", en->identity);
+  pp_jw_kstr(w, "account_sid", en->account_sid);
+  pp_jw_kstr(w, "service_sid", en->service_sid);
+  pp_verify_kdate(w, "date_created", en->date_created);
+  pp_verify_kdate(w, "date_updated", en->date_updated);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
+  pp_jw_kstr(w, "new_factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
+  pp_jw_kstr(w, "challenges", url ? pp_arena_printf(&r->arena, "%s/Challenges", url) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t entity_written(pp_api_req_t *r) {
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "an entity with this Identity exists");
+  if (e) return e;
+  return pp_verify_respond(r, 201, render_entity, r->state);
+}
+
+pp_err_t pp_api_entity_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  const char *id = pp_form_get(&r->form, "Identity");
+  if (!id || !*id) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Identity");
+  if (!identity_ok(id)) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  pp_verify_entity_t *en = pp_arena_alloc(&r->arena, sizeof *en);
+  if (!en) return PP_ERR_NOMEM;
+  memset(en, 0, sizeof *en);
+  pp_sid_new(en->sid, "YE");
+  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+  snprintf(en->identity, sizeof en->identity, "%s", id);
+  en->date_created = en->date_updated = pp_clock_now();
+  r->state = en;
+  r->write.kind = PP_W_ENTITY_INSERT;
+  r->write.u.entity = en;
+  return pp_api_submit(r, entity_written);
+}
+
+/* Reads the entity of identity r->params[1] in service r->params[0]. */
+static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
+  pp_err_t e =
+      pp_store_entity_get(r->api->store, r->principal.account_sid, r->params[0], r->params[1], en);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  return e ? e : pp_verify_respond(r, 200, render_entity, &en);
+}
+
+pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  if (e) return e;
+  return pp_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
+}
+
+pp_err_t pp_api_entity_list(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_api_page_t pg;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_entity_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_entity_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
+                                &n, &more)))
+    return e;
+  return pp_verify_list_respond(r, "entities", pp_verify_url(r, "/%s/Entities", sv.sid), &pg, rows,
+                                sizeof *rows, n, more, render_entity);
+}
+
+/* ---- Factors --------------------------------------------------------------- */
+
+static bool is_push(const pp_verify_factor_t *f) {
+  return strcmp(f->factor_type, "push") == 0;
+}
+
+/* The status a client sees (DESIGN.md rule 5): a new factor waiting for
+ * the entity's approval counts as verified once its waiting period is
+ * over, unless it was canceled (deleted) before. */
+static const char *factor_status(const pp_verify_factor_t *f) {
+  if (strcmp(f->status, "unverified") == 0 && f->activate_at > 0 &&
+      pp_clock_now() >= f->activate_at)
+    return "verified";
+  return f->status;
+}
+
+/* The factor as fetched: no secret. `binding` (JSON) only in the answer to
+ * its creation. */
+static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
+                               const char *binding) {
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", f->sid);
+  pp_jw_kstr(w, "account_sid", f->account_sid);
+  pp_jw_kstr(w, "service_sid", f->service_sid);
+  pp_jw_kstr(w, "entity_sid", f->entity_sid);
+  pp_jw_kstr(w, "identity", f->identity);
+  if (binding) {
+    pp_verify_kraw(w, "binding", binding);
+    pp_jw_knull(w, "options");
+  }
+  pp_verify_kdate(w, "date_created", f->date_created);
+  pp_verify_kdate(w, "date_updated", f->date_updated);
+  pp_jw_kstr(w, "friendly_name", f->friendly_name);
+  pp_jw_kstr(w, "status", factor_status(f));
+  pp_jw_kstr(w, "factor_type", f->factor_type);
+  if (is_push(f)) {
+    pp_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
+  } else {
+    pp_jw_key(w, "config");
+    pp_jw_obj_begin(w);
+    pp_jw_kstr(w, "alg", f->alg);
+    pp_jw_kint(w, "skew", f->skew);
+    pp_jw_kint(w, "code_length", f->code_length);
+    pp_jw_kint(w, "time_step", f->time_step);
+    pp_jw_obj_end(w);
+  }
+  pp_verify_kraw(w, "metadata", f->metadata);
+  pp_jw_kstr(w, "url",
+             pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
+  pp_jw_obj_end(w);
+}
+
+static void render_factor(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  render_factor_with(r, w, row, NULL);
+}
+
+/* Config.* of a push factor: the form's values over the stored ones, kept
+ * as a JSON object (sdk_version, app_id, notification_platform,
+ * notification_token).  `create` requires what Twilio requires. */
+static pp_err_t push_config(pp_api_req_t *r, pp_verify_factor_t *f, bool create) {
+  static const char *const keys[][2] = {{"Config.SdkVersion", "sdk_version"},
+                                        {"Config.AppId", "app_id"},
+                                        {"Config.NotificationPlatform", "notification_platform"},
+                                        {"Config.NotificationToken", "notification_token"}};
+  json_t *cfg = f->push_config ? json_loads(f->push_config, 0, NULL) : json_object();
+  if (!cfg) return PP_ERR_NOMEM;
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < 4 && !e; i++) {
+    const char *v = pp_form_get(&r->form, keys[i][0]);
+    if (!v && !json_object_get(cfg, keys[i][1])) json_object_set_new(cfg, keys[i][1], json_null());
+    if (!v) continue;
+    if (strlen(v) > 255)
+      e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, keys[i][0]);
+    else
+      json_object_set_new(cfg, keys[i][1], json_string(v));
+  }
+  const char *platform = json_string_value(json_object_get(cfg, "notification_platform"));
+  const char *token = json_string_value(json_object_get(cfg, "notification_token"));
+  if (!e && create &&
+      (!platform || !json_string_value(json_object_get(cfg, "app_id")) ||
+       !json_string_value(json_object_get(cfg, "sdk_version"))))
+    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                    "push factors need Config.AppId, Config.NotificationPlatform and "
+                    "Config.SdkVersion");
+  if (!e && platform && strcmp(platform, "apn") != 0 && strcmp(platform, "fcm") != 0 &&
+      strcmp(platform, "none") != 0)
+    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Config.NotificationPlatform: apn, fcm or none");
+  if (!e && platform && strcmp(platform, "none") != 0 && (!token || strlen(token) < 32))
+    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                    "Config.NotificationToken (32 to 255 characters) is required for apn and fcm");
+  char *text = e ? NULL : json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(cfg);
+  if (e) return e;
+  f->push_config = text ? pp_arena_strdup(&r->arena, text) : NULL;
+  free(text);
+  return f->push_config ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Config.* of the form into `f` (create and update). */
+static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
+  if (is_push(f)) {
+    const char *name = pp_form_get(&r->form, "FriendlyName");
+    if (name && (!*name || strlen(name) >= sizeof f->friendly_name))
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName must be 1 to 64 characters");
+    if (name) snprintf(f->friendly_name, sizeof f->friendly_name, "%s", name);
+    return push_config(r, f, false);
+  }
+  const char *alg = pp_form_get(&r->form, "Config.Alg");
+  pp_otp_alg_t a;
+  if (alg) {
+    if (!pp_otp_alg_parse(alg, &a))
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Config.Alg must be sha1, sha256 or sha512");
+    snprintf(f->alg, sizeof f->alg, "%s", pp_otp_alg_name(a));
+  }
+  pp_err_t e =
+      pp_verify_int_param(r, "Config.TimeStep", 20, 60, PP_ERR_VERIFY_REQUEST, &f->time_step);
+  if (!e) e = pp_verify_int_param(r, "Config.Skew", 0, 2, PP_ERR_VERIFY_REQUEST, &f->skew);
+  if (!e)
+    e = pp_verify_int_param(r, "Config.CodeLength", 3, 8, PP_ERR_VERIFY_REQUEST, &f->code_length);
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (!e && name) {
+    if (!*name || strlen(name) >= sizeof f->friendly_name)
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName must be 1 to 64 characters");
+    snprintf(f->friendly_name, sizeof f->friendly_name, "%s", name);
+  }
+  return e;
+}
+
+static pp_verify_place_t secret_place(const pp_verify_factor_t *f) {
+  return (pp_verify_place_t){f->account_sid, "verify_factors", "secret", f->sid};
+}
+
+/* Percent-encodes `s` for an otpauth URI (unreserved characters kept). */
+static char *uri_escape(pp_api_req_t *r, const char *s) {
+  pp_buf_t b;
+  pp_buf_init(&b, 4096);
+  pp_buf_url_encode(&b, s);
+  char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data ? b.data : "");
+  pp_buf_cleanup(&b);
+  return out;
+}
+
+typedef struct {
+  pp_verify_entity_t entity;
+  pp_verify_factor_t factor;
+  char binding[512]; /* the one answer that holds the secret; wiped after */
+} factor_new_t;
+
+static pp_err_t factor_created(pp_api_req_t *r) {
+  factor_new_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (!e) {
+    pp_jw_t w;
+    pp_jw_init(&w, &r->body);
+    render_factor_with(r, &w, &st->factor, st->binding);
+    r->status = 201;
+    e = pp_buf_status(&r->body);
+  }
+  sodium_memzero(st->binding, sizeof st->binding);
+  return e;
+}
+
+/* A TOTP factor's secret: Binding.Secret (base32) or fresh random bytes,
+ * as long as the hash's output (RFC 6238's seeds); sealed into the factor,
+ * and the binding answered once: {"secret", "uri": otpauth://totp/...}. */
+static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, factor_new_t *st) {
+  pp_verify_factor_t *f = &st->factor;
+  pp_otp_alg_t alg = PP_OTP_SHA1;
+  pp_otp_alg_parse(f->alg, &alg);
+  unsigned char secret[64];
+  long slen = alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
+  const char *given = pp_form_get(&r->form, "Binding.Secret");
+  if (given && *given) {
+    slen = pp_base32_decode(given, secret, sizeof secret);
+    if (slen < 10) {
+      sodium_memzero(secret, sizeof secret);
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                         "Binding.Secret must be base32 of 10 to 64 bytes");
+    }
+  } else {
+    randombytes_buf(secret, (size_t)slen);
+  }
+  pp_verify_place_t at = secret_place(f);
+  pp_err_t e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
+                              sizeof f->secret_sealed, &f->secret_sealed_len);
+  char b32[128];
+  pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
+  sodium_memzero(secret, sizeof secret);
+  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
+  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
+  int n = e || !ei || !en_name
+              ? -1
+              : snprintf(st->binding, sizeof st->binding,
+                         "{\"secret\":\"%s\",\"uri\":\"otpauth://totp/%s:%s?secret=%s&issuer=%s"
+                         "&algorithm=%s&digits=%d&period=%d\"}",
+                         b32, ei, en_name, b32, ei,
+                         alg == PP_OTP_SHA512   ? "SHA512"
+                         : alg == PP_OTP_SHA256 ? "SHA256"
+                                                : "SHA1",
+                         f->code_length, f->time_step);
+  sodium_memzero(b32, sizeof b32);
+  if (e) return e;
+  if (n < 0 || (size_t)n >= sizeof st->binding) {
+    sodium_memzero(st->binding, sizeof st->binding);
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName or issuer too long for a URI");
+  }
+  return PP_OK;
+}
+
+/* A push factor's binding: Binding.Alg ES256 and Binding.PublicKey, the
+ * base64 DER SubjectPublicKeyInfo of the device's P-256 key. */
+static pp_err_t push_binding(pp_api_req_t *r, factor_new_t *st) {
+  pp_verify_factor_t *f = &st->factor;
+  const char *alg = pp_form_get(&r->form, "Binding.Alg");
+  const char *key = pp_form_get(&r->form, "Binding.PublicKey");
+  if (!alg || strcmp(alg, "ES256") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Binding.Alg must be ES256");
+  long n = key ? pp_b64_decode(key, f->public_key, sizeof f->public_key) : -1;
+  if (n <= 0 || pp_es256_key_check(f->public_key, (size_t)n) != PP_OK)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "Binding.PublicKey must be a P-256 public key (base64 DER)");
+  f->public_key_len = (size_t)n;
+  pp_err_t e = push_config(r, f, true);
+  if (e) return e;
+  int len =
+      snprintf(st->binding, sizeof st->binding, "{\"public_key\":\"%s\",\"alg\":\"ES256\"}", key);
+  return len > 0 && (size_t)len < sizeof st->binding ? PP_OK : PP_ERR_VERIFY_REQUEST;
+}
+
+pp_err_t pp_api_factor_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  const char *type = pp_form_get(&r->form, "FactorType");
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
+  if (!type || !*type) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FactorType");
+  if (strcmp(type, "totp") != 0 && strcmp(type, "push") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "FactorType: Pipit creates totp and push factors (passkeys are not built)");
+  factor_new_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_verify_factor_t *f = &st->factor;
+  snprintf(f->factor_type, sizeof f->factor_type, "%s", type);
+  if (!is_push(f)) {
+    snprintf(f->alg, sizeof f->alg, "sha1");
+    f->time_step = sv.totp_time_step;
+    f->skew = sv.totp_skew;
+    f->code_length = sv.totp_code_length;
+  } else {
+    snprintf(f->alg, sizeof f->alg, "ES256");
+  }
+  if (!is_push(f) && (e = factor_config(r, f))) return e;
+  snprintf(f->friendly_name, sizeof f->friendly_name, "%.64s", name);
+  if (strlen(name) >= sizeof f->friendly_name)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "FriendlyName must be 1 to 64 characters");
+  const char *meta = pp_form_get(&r->form, "Metadata");
+  if (meta && *meta) {
+    json_t *j = json_loads(meta, 0, NULL);
+    bool ok = j && json_is_object(j);
+    json_decref(j);
+    if (!ok) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Metadata must be a JSON object");
+    f->metadata = meta;
+  }
+  pp_verify_entity_t *en = &st->entity;
+  pp_sid_new(en->sid, "YE");
+  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+  snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
+  en->date_created = en->date_updated = pp_clock_now();
+  pp_sid_new(f->sid, "YF");
+  memcpy(f->service_sid, sv.sid, sizeof f->service_sid);
+  memcpy(f->account_sid, sv.account_sid, sizeof f->account_sid);
+  memcpy(f->identity, en->identity, sizeof f->identity);
+  snprintf(f->status, sizeof f->status, "unverified");
+  f->date_created = f->date_updated = en->date_created;
+  if ((e = is_push(f) ? push_binding(r, st) : totp_binding(r, &sv, st))) return e;
+  r->state = st;
+  r->write.kind = PP_W_FACTOR_INSERT;
+  r->write.u.factor_insert = (pp_factor_insert_t){en, f};
+  return pp_api_submit(r, factor_created);
+}
+
+/* Reads factor `sid` of the entity r->params[1] of service r->params[0]. */
+static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t *f) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  if (e) return e;
+  e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid, en.sid, sid, f);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
+  pp_verify_factor_t f;
+  pp_err_t e = load_factor(r, r->params[2], &f);
+  return e ? e : pp_verify_respond(r, 200, render_factor, &f);
+}
+
+pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
+  pp_verify_factor_t f;
+  pp_err_t e = load_factor(r, r->params[2], &f);
+  if (e) return e;
+  return pp_verify_delete(r, PP_W_FACTOR_DELETE, f.sid);
+}
+
+pp_err_t pp_api_factor_list(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_api_page_t pg;
+  pp_err_t e = load_entity(r, &en);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_factor_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
+                                &n, &more)))
+    return e;
+  return pp_verify_list_respond(
+      r, "factors", pp_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity), &pg,
+      rows, sizeof *rows, n, more, render_factor);
+}
+
+/* Checks TOTP `code` against factor `f`: the newest time step within the
+ * skew that is later than every step accepted before and whose code
+ * matches, or -1.  Every candidate is computed and compared in constant
+ * time.  PP_ERR_BAD_REQUEST when the secret does not open. */
+static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const char *code,
+                           int64_t *step) {
+  pp_verify_place_t at = secret_place(f);
+  unsigned char *secret = NULL;
+  size_t slen = 0;
+  pp_err_t e = pp_verify_open(r->api->verify_keys, &at, f->secret_sealed, f->secret_sealed_len,
+                              &secret, &slen);
+  if (e) return e;
+  pp_otp_alg_t alg = PP_OTP_SHA1;
+  pp_otp_alg_parse(f->alg, &alg);
+  int64_t now_step = (int64_t)pp_totp_counter(pp_clock_now(), f->time_step), found = -1;
+  for (int64_t c = now_step - f->skew; c <= now_step + f->skew; c++) {
+    char want[PP_OTP_MAX_DIGITS + 1];
+    if (c < 0 || !pp_hotp(alg, secret, slen, (uint64_t)c, f->code_length, want)) continue;
+    bool eq = pp_otp_equal(want, code);
+    sodium_memzero(want, sizeof want);
+    if (eq && c > f->last_counter) found = c;
+  }
+  pp_verify_secret_free(secret);
+  *step = found;
+  return PP_OK;
+}
+
+/* The state of one code given for a factor, with the challenge it answers
+ * (or NULL). */
+typedef struct {
+  pp_verify_factor_t factor;
+  pp_verify_challenge_t challenge;
+  bool has_challenge;
+} attempt_t;
+
+/* Decides the code `code` for st->factor and fills r->write; 60310 when
+ * the factor is locked.  On a match the factor becomes verified (a factor
+ * update) or the challenge approved; on a miss the failures count. */
+/* A push factor's proof: for the factor's own verification, a base64
+ * ES256 signature of its SID (60311 otherwise); for a challenge, a compact
+ * JWS (ES256) whose payload names the challenge's `sid` and a `status`,
+ * approved or denied, which goes to *answer (60324 otherwise). */
+static pp_err_t push_check(attempt_t *st, const char *payload, const char **answer) {
+  pp_verify_factor_t *f = &st->factor;
+  if (!st->has_challenge) {
+    unsigned char sig[128];
+    long n = pp_b64_decode(payload, sig, sizeof sig);
+    if (n <= 0 ||
+        !pp_es256_verify(f->public_key, f->public_key_len, f->sid, strlen(f->sid), sig, (size_t)n))
+      return PP_ERR_VERIFY_FACTOR_FAILED;
+    return PP_OK;
+  }
+  char *text = NULL;
+  pp_err_t e = pp_jws_es256_verify(f->public_key, f->public_key_len, payload, &text);
+  if (e) return e == PP_ERR_NOMEM ? e : PP_ERR_VERIFY_CHALLENGE_FAILED;
+  json_t *j = json_loads(text, 0, NULL);
+  free(text);
+  const char *sid = json_string_value(json_object_get(j, "sid"));
+  const char *status = json_string_value(json_object_get(j, "status"));
+  e = PP_ERR_VERIFY_CHALLENGE_FAILED;
+  if (sid && status && strcmp(sid, st->challenge.sid) == 0) {
+    if (strcmp(status, "approved") == 0 || strcmp(status, "denied") == 0) {
+      *answer = strcmp(status, "approved") == 0 ? "approved" : "denied";
+      e = PP_OK;
+    }
+  }
+  json_decref(j);
+  return e;
+}
+
+/* Decides the proof `code` (a TOTP code, or a push factor's signature) for
+ * st->factor and fills r->write; 60310 when the factor is locked.  On a
+ * match the factor becomes verified (a factor update) or the challenge
+ * approved (or, for push, denied when the device says so); a wrong TOTP
+ * code counts as a failure. */
+static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
+                               bool challenge_insert) {
+  pp_verify_factor_t *f = &st->factor;
+  if (f->failures >= FACTOR_MAX_FAILURES) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
+  int64_t step = -1;
+  const char *answer = "approved";
+  bool ok;
+  if (is_push(f)) {
+    if (challenge_insert)
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                         "AuthPayload: a push challenge is answered by the device (update)");
+    pp_err_t e = push_check(st, code, &answer);
+    if (e) return e;
+    ok = true;
+  } else {
+    size_t cl = strlen(code);
+    if (cl == (size_t)f->code_length && strspn(code, "0123456789") == cl) {
+      pp_err_t e = totp_match(r, f, code, &step);
+      if (e) return e;
+    }
+    ok = step >= 0;
+  }
+  int64_t now = pp_clock_now();
+  pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
+  memset(&r->write, 0, sizeof r->write);
+  r->write.kind = PP_W_FACTOR_ATTEMPT;
+  *fa = (pp_factor_attempt_t){
+      .account_sid = r->principal.account_sid,
+      .sid = f->sid,
+      .last_counter = step >= 0 ? step : f->last_counter,
+      .if_last_counter = f->last_counter,
+      .failures = ok ? 0 : f->failures + 1,
+      .if_failures = f->failures,
+      .status =
+          (ok && !st->has_challenge && strcmp(f->status, "verified") != 0) ? "verified" : NULL,
+      .challenge = st->has_challenge ? &st->challenge : NULL,
+      .challenge_insert = challenge_insert,
+      .now = now};
+  f->last_counter = fa->last_counter;
+  f->failures = fa->failures;
+  if (fa->status) snprintf(f->status, sizeof f->status, "%s", fa->status);
+  f->date_updated = now;
+  if (st->has_challenge && ok) {
+    snprintf(st->challenge.status, sizeof st->challenge.status, "%s", answer);
+    snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
+    st->challenge.date_responded = now;
+  }
+  st->challenge.date_updated = now;
+  return PP_OK;
+}
+
+/* ---- DESIGN.md rule 5: a new factor of an entity that has one --------------- */
+
+/* A Verify event (form-encoded, in the arena): uuid, type, the account and
+ * service, then the `n` name/value pairs of `kv`, then created_date. */
+static const char *event_body(pp_api_req_t *r, const char *type, const char *service_sid,
+                              const char *const *kv, size_t n) {
+  char uuid[33], when[PP_ISO8601_SIZE];
+  pp_hex_random(uuid, 16);
+  pp_iso8601(pp_clock_now(), when);
+  const char *head[] = {"uuid",        uuid,          "type",
+                        type,          "account_sid", r->principal.account_sid,
+                        "service_sid", service_sid};
+  pp_buf_t b;
+  pp_buf_init(&b, 16384);
+  for (size_t i = 0; i < 8 + 2 * n + 2; i += 2) {
+    const char *k = i < 8 ? head[i] : i < 8 + 2 * n ? kv[i - 8] : "created_date";
+    const char *v = i < 8 ? head[i + 1] : i < 8 + 2 * n ? kv[i - 7] : when;
+    if (i) pp_buf_putc(&b, '&');
+    pp_buf_url_encode(&b, k);
+    pp_buf_putc(&b, '=');
+    pp_buf_url_encode(&b, v ? v : "");
+  }
+  char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
+  pp_buf_cleanup(&b);
+  return out;
+}
+
+/* The event about factor `f`. */
+static const char *factor_event(pp_api_req_t *r, const char *type, const pp_verify_factor_t *f) {
+  char activation[PP_ISO8601_SIZE] = "";
+  if (f->activate_at) pp_iso8601(f->activate_at, activation);
+  const char *kv[] = {"entity_identity",
+                      f->identity,
+                      "factor_sid",
+                      f->sid,
+                      "factor_type",
+                      f->factor_type,
+                      "factor_friendly_name",
+                      f->friendly_name,
+                      "factor_activation_date",
+                      activation};
+  return event_body(r, type, f->service_sid, kv, f->activate_at ? 5 : 4);
+}
+
+/* A new pending challenge of factor `f` into `ch`. */
+static void challenge_new(const pp_verify_factor_t *f, int64_t now, int64_t expires,
+                          pp_verify_challenge_t *ch) {
+  memset(ch, 0, sizeof *ch);
+  pp_sid_new(ch->sid, "YC");
+  memcpy(ch->factor_sid, f->sid, sizeof ch->factor_sid);
+  memcpy(ch->entity_sid, f->entity_sid, sizeof ch->entity_sid);
+  memcpy(ch->service_sid, f->service_sid, sizeof ch->service_sid);
+  memcpy(ch->account_sid, f->account_sid, sizeof ch->account_sid);
+  memcpy(ch->identity, f->identity, sizeof ch->identity);
+  snprintf(ch->status, sizeof ch->status, "pending");
+  snprintf(ch->responded_reason, sizeof ch->responded_reason, "none");
+  snprintf(ch->factor_type, sizeof ch->factor_type, "%s", f->factor_type);
+  ch->date_created = ch->date_updated = now;
+  ch->expiration_date = expires;
+}
+
+/* The enrollment challenge that asks factor `g` to approve new factor `f`:
+ * pending until `until` (the end of the waiting period). */
+static pp_err_t enroll_challenge(pp_api_req_t *r, const pp_verify_factor_t *g,
+                                 const pp_verify_factor_t *f, int64_t now, int64_t until,
+                                 pp_verify_challenge_t *ch) {
+  challenge_new(g, now, until, ch);
+  memcpy(ch->enroll_factor_sid, f->sid, sizeof ch->enroll_factor_sid);
+  char when[PP_ISO8601_SIZE], *text = NULL, *hidden = NULL;
+  pp_iso8601(now, when);
+  json_t *d = json_pack("{s:s+,s:s,s:[{s:s,s:s},{s:s,s:s}]}", "message",
+                        "Approve a new factor for this account: ", f->friendly_name, "date", when,
+                        "fields", "label", "New factor", "value", f->friendly_name, "label", "Type",
+                        "value", f->factor_type);
+  json_t *h = json_pack("{s:s}", "pipit_new_factor_sid", f->sid);
+  if (d) text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (h) hidden = json_dumps(h, JSON_COMPACT);
+  json_decref(d);
+  json_decref(h);
+  ch->details = text ? pp_arena_strdup(&r->arena, text) : NULL;
+  ch->hidden_details = hidden ? pp_arena_strdup(&r->arena, hidden) : NULL;
+  free(text);
+  free(hidden);
+  return ch->details && ch->hidden_details ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* A factor's possession was just proven (r->write verifies it).  If the
+ * entity has other verified factors, the factor is not verified: it waits
+ * for one of them to approve it, or for the service's waiting period to
+ * end, while each of them gets a challenge that asks and every webhook of
+ * the service is told (factor.enrollment_pending); approval, denial or a
+ * deletion of the factor in the meantime decide.  Otherwise it is verified
+ * (factor.verified).  A factor already waiting stays as it is. */
+static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
+  pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
+  pp_verify_factor_t *f = &st->factor;
+  if (!fa->status) return PP_OK;
+  if (f->activate_at > 0) {
+    fa->status = NULL;
+    snprintf(f->status, sizeof f->status, "unverified");
+    return PP_OK;
+  }
+  pp_verify_service_t sv;
+  pp_err_t e = pp_verify_load_service(r, &sv);
+  if (e) return e;
+  pp_page_req_t all = {.limit = 1000};
+  pp_verify_factor_t *rows;
+  size_t n, k = 0;
+  bool more;
+  if ((e = pp_store_factor_list(r->api->store, &r->arena, f->account_sid, f->entity_sid, &all,
+                                &rows, &n, &more)))
+    return e;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(rows[i].sid, f->sid) != 0 && strcmp(factor_status(&rows[i]), "verified") == 0)
+      rows[k++] = rows[i];
+  fa->service_sid = f->service_sid;
+  if (k == 0) {
+    fa->event_type = "factor.verified";
+    fa->event_body = factor_event(r, fa->event_type, f);
+    return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+  }
+  int64_t now = fa->now;
+  fa->status = NULL;
+  snprintf(f->status, sizeof f->status, "unverified");
+  fa->activate_at = f->activate_at = now + sv.enrollment_wait;
+  fa->enroll = pp_arena_alloc(&r->arena, k * sizeof *fa->enroll);
+  if (!fa->enroll) return PP_ERR_NOMEM;
+  for (size_t i = 0; i < k; i++)
+    if ((e = enroll_challenge(r, &rows[i], f, now, f->activate_at, &fa->enroll[i]))) return e;
+  fa->nenroll = k;
+  fa->event_type = "factor.enrollment_pending";
+  fa->event_body = factor_event(r, fa->event_type, f);
+  return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* A challenge was just answered (r->write records it): an enrollment
+ * challenge decides its new factor (approved: verified; denied: deleted);
+ * the service's webhooks hear of it. */
+static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
+  pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
+  pp_verify_challenge_t *ch = &st->challenge;
+  bool approved = strcmp(ch->status, "approved") == 0;
+  if (!approved && strcmp(ch->status, "denied") != 0) return PP_OK;
+  fa->service_sid = ch->service_sid;
+  if (ch->enroll_factor_sid[0]) {
+    pp_verify_factor_t nf;
+    pp_err_t e = pp_store_factor_get(r->api->store, &r->arena, ch->account_sid, ch->entity_sid,
+                                     ch->enroll_factor_sid, &nf);
+    if (e == PP_OK && strcmp(nf.status, "unverified") == 0 && nf.activate_at > 0) {
+      fa->enroll_factor_sid = ch->enroll_factor_sid;
+      fa->enroll_outcome = approved ? "verify" : "delete";
+      nf.activate_at = 0;
+      fa->event_type = approved ? "factor.verified" : "factor.deleted";
+      fa->event_body = factor_event(r, fa->event_type, &nf);
+      return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+    }
+    if (e && e != PP_ERR_NOT_FOUND) return e;
+  }
+  const char *kv[] = {"entity_identity",  ch->identity,    "factor_sid",    ch->factor_sid,
+                      "factor_type",      ch->factor_type, "challenge_sid", ch->sid,
+                      "challenge_status", ch->status};
+  fa->event_type = approved ? "challenge.approved" : "challenge.denied";
+  fa->event_body = event_body(r, fa->event_type, ch->service_sid, kv, 5);
+  return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+}
+
+static pp_err_t factor_attempted(pp_api_req_t *r) {
+  attempt_t *st = r->state;
+  pp_err_t e = r->write.result;
+  /* Another code for this factor was taken first: this one counts as not
+   * accepted (a code is used at most once); answer with the factor now. */
+  if (e == PP_ERR_CONFLICT) {
+    if ((e = load_factor(r, r->params[2], &st->factor))) return e;
+  } else if (e) {
+    return e;
+  }
+  return pp_verify_respond(r, 200, render_factor, &st->factor);
+}
+
+pp_err_t pp_api_factor_update(pp_api_req_t *r) {
+  attempt_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_err_t e = load_factor(r, r->params[2], &st->factor);
+  if (e) return e;
+  const char *payload = pp_form_get(&r->form, "AuthPayload");
+  r->state = st;
+  if (payload) {
+    if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+    if ((e = attempt_decide(r, st, payload, false)) || (e = enroll_or_verify(r, st))) return e;
+    return pp_api_submit(r, factor_attempted);
+  }
+  if ((e = factor_config(r, &st->factor))) return e;
+  st->factor.date_updated = pp_clock_now();
+  r->write.kind = PP_W_FACTOR_UPDATE;
+  r->write.u.factor = &st->factor;
+  return pp_api_submit(r, factor_attempted);
+}
+
+/* ---- Challenges ------------------------------------------------------------ */
+
+static const char *challenge_status(const pp_verify_challenge_t *ch) {
+  if (strcmp(ch->status, "pending") == 0 && pp_clock_now() > ch->expiration_date) return "expired";
+  return ch->status;
+}
+
+static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_verify_challenge_t *ch = row;
+  const char *url =
+      pp_verify_url(r, "/%s/Entities/%s/Challenges/%s", ch->service_sid, ch->identity, ch->sid);
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "sid", ch->sid);
+  pp_jw_kstr(w, "account_sid", ch->account_sid);
+  pp_jw_kstr(w, "service_sid", ch->service_sid);
+  pp_jw_kstr(w, "entity_sid", ch->entity_sid);
+  pp_jw_kstr(w, "identity", ch->identity);
+  pp_jw_kstr(w, "factor_sid", ch->factor_sid);
+  pp_verify_kdate(w, "date_created", ch->date_created);
+  pp_verify_kdate(w, "date_updated", ch->date_updated);
+  pp_verify_kdate(w, "date_responded", ch->date_responded);
+  pp_verify_kdate(w, "expiration_date", ch->expiration_date);
+  pp_jw_kstr(w, "status", challenge_status(ch));
+  pp_jw_kstr(w, "responded_reason", ch->responded_reason);
+  pp_verify_kraw(w, "details", ch->details);
+  pp_verify_kraw(w, "hidden_details", ch->hidden_details);
+  pp_verify_kraw(w, "metadata", ch->metadata);
+  pp_jw_kstr(w, "factor_type", ch->factor_type);
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  pp_jw_kstr(w, "notifications", url ? pp_arena_printf(&r->arena, "%s/Notifications", url) : NULL);
+  pp_jw_obj_end(w);
+  pp_jw_obj_end(w);
+}
+
+static pp_err_t challenge_written(pp_api_req_t *r) {
+  attempt_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT && r->write.kind == PP_W_FACTOR_ATTEMPT &&
+      r->write.u.factor_attempt.challenge_insert) {
+    /* The code raced another use of the factor: record the challenge as
+     * pending, unanswered. */
+    snprintf(st->challenge.status, sizeof st->challenge.status, "pending");
+    snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
+    st->challenge.date_responded = 0;
+    pp_write_t w = {.kind = PP_W_CHALLENGE_INSERT, .u.challenge = &st->challenge};
+    e = pp_store_write(r->api->store, &w);
+  } else if (e == PP_ERR_CONFLICT) {
+    e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid,
+                               st->challenge.entity_sid, st->challenge.sid, &st->challenge);
+  }
+  if (e) return e;
+  bool created =
+      r->write.kind == PP_W_CHALLENGE_INSERT ||
+      (r->write.kind == PP_W_FACTOR_ATTEMPT && r->write.u.factor_attempt.challenge_insert);
+  return pp_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
+}
+
+/* Details.Message / Details.Fields into the challenge's details JSON. */
+static pp_err_t challenge_details(pp_api_req_t *r, pp_verify_challenge_t *ch) {
+  const char *msg = pp_form_get(&r->form, "Details.Message");
+  size_t nf = pp_form_count(&r->form, "Details.Fields");
+  const char *hidden = pp_form_get(&r->form, "HiddenDetails");
+  if (hidden && *hidden) {
+    json_t *j = json_loads(hidden, 0, NULL);
+    bool ok = j && json_is_object(j);
+    json_decref(j);
+    if (!ok) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "HiddenDetails must be a JSON object");
+    ch->hidden_details = hidden;
+  }
+  if (!msg && nf == 0) return PP_OK;
+  char when[PP_ISO8601_SIZE];
+  pp_iso8601(ch->date_created, when);
+  json_t *d = json_object(), *fields = json_array();
+  json_object_set_new(d, "message", msg ? json_string(msg) : json_null());
+  json_object_set_new(d, "date", json_string(when));
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < nf && !e; i++) {
+    json_t *fj = json_loads(pp_form_nth(&r->form, "Details.Fields", i), 0, NULL);
+    if (!fj || !json_is_object(fj)) {
+      json_decref(fj);
+      e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Details.Fields must be JSON objects");
+    } else {
+      json_array_append_new(fields, fj);
+    }
+  }
+  json_object_set_new(d, "fields", fields);
+  char *text = e ? NULL : json_dumps(d, JSON_COMPACT);
+  json_decref(d);
+  if (e) return e;
+  ch->details = text ? pp_arena_strdup(&r->arena, text) : NULL;
+  free(text);
+  return ch->details ? PP_OK : PP_ERR_NOMEM;
+}
+
+pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
+  attempt_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  const char *fsid = pp_form_get(&r->form, "FactorSid");
+  if (!fsid || !*fsid) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FactorSid");
+  pp_err_t e = load_factor(r, fsid, &st->factor);
+  if (e) return e;
+  pp_verify_factor_t *f = &st->factor;
+  if (strcmp(factor_status(f), "verified") != 0) return PP_ERR_VERIFY_FACTOR_UNVERIFIED;
+  pp_verify_challenge_t *ch = &st->challenge;
+  st->has_challenge = true;
+  int64_t now = pp_clock_now();
+  challenge_new(f, now, now + CHALLENGE_TTL, ch);
+  const char *exp = pp_form_get(&r->form, "ExpirationDate");
+  if (exp && *exp) {
+    int64_t t;
+    if (!pp_parse_iso8601(exp, &t) || t <= now || t > now + CHALLENGE_TTL_MAX)
+      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                         "ExpirationDate must be in the next 60 minutes (ISO 8601)");
+    ch->expiration_date = t;
+  }
+  if ((e = challenge_details(r, ch))) return e;
+  r->state = st;
+  const char *payload = pp_form_get(&r->form, "AuthPayload");
+  if (payload && *payload) {
+    if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+    if ((e = attempt_decide(r, st, payload, true)) || (e = challenge_answered(r, st))) return e;
+    return pp_api_submit(r, challenge_written);
+  }
+  r->write.kind = PP_W_CHALLENGE_INSERT;
+  r->write.u.challenge = ch;
+  return pp_api_submit(r, challenge_written);
+}
+
+/* Reads challenge `sid` of the entity of the path into st->challenge. */
+static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
+  pp_verify_entity_t en;
+  pp_err_t e = load_entity(r, &en);
+  if (e) return e;
+  e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid, en.sid,
+                             r->params[2], ch);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  return e;
+}
+
+pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
+  pp_verify_challenge_t ch;
+  pp_err_t e = load_challenge(r, &ch);
+  return e ? e : pp_verify_respond(r, 200, render_challenge, &ch);
+}
+
+pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
+  attempt_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_err_t e = load_challenge(r, &st->challenge);
+  if (e) return e;
+  st->has_challenge = true;
+  const char *payload = pp_form_get(&r->form, "AuthPayload");
+  if (!payload || !*payload) return pp_verify_respond(r, 200, render_challenge, &st->challenge);
+  const char *status = challenge_status(&st->challenge);
+  if (strcmp(status, "expired") == 0) return PP_ERR_VERIFY_CHALLENGE_EXPIRED;
+  if (strcmp(status, "pending") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "the challenge was answered already");
+  e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
+                          st->challenge.entity_sid, st->challenge.factor_sid, &st->factor);
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  r->state = st;
+  if ((e = attempt_decide(r, st, payload, false)) || (e = challenge_answered(r, st))) return e;
+  return pp_api_submit(r, challenge_written);
+}
+
+pp_err_t pp_api_challenge_list(pp_api_req_t *r) {
+  pp_verify_entity_t en;
+  pp_api_page_t pg;
+  pp_err_t e = load_entity(r, &en);
+  if (e || (e = pp_api_page_parse(r, &pg))) return e;
+  pp_verify_challenge_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_challenge_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
+                                   &n, &more)))
+    return e;
+  return pp_verify_list_respond(
+      r, "challenges", pp_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity),
+      &pg, rows, sizeof *rows, n, more, render_challenge);
+}

@@ -1,0 +1,48 @@
+/* otp.h: HOTP (RFC 4226) and TOTP (RFC 6238) with HMAC-SHA1, -SHA256 and
+ * -SHA512, and the RFC 4648 base32 that authenticator apps exchange secrets
+ * in.  Pure functions: no clock, no store, no allocation. */
+#ifndef PP_VERIFY_OTP_H
+#define PP_VERIFY_OTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { PP_OTP_SHA1, PP_OTP_SHA256, PP_OTP_SHA512 } pp_otp_alg_t;
+
+#define PP_OTP_MAX_DIGITS 10
+
+/* pp_otp_alg_parse maps "sha1" / "sha256" / "sha512" (any case) to *out;
+ * false for anything else. */
+bool pp_otp_alg_parse(const char *s, pp_otp_alg_t *out);
+
+/* pp_otp_alg_name returns "sha1", "sha256" or "sha512". */
+const char *pp_otp_alg_name(pp_otp_alg_t alg);
+
+/* pp_hotp writes the `digits`-digit (1..PP_OTP_MAX_DIGITS) HOTP value of
+ * `key` (`key_len` bytes) at `counter`, zero-padded, with a NUL, into `out`
+ * (PP_OTP_MAX_DIGITS + 1 bytes).  Returns false when HMAC fails or an
+ * argument is out of range (then `out` is untouched). */
+bool pp_hotp(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, uint64_t counter,
+             int digits, char out[PP_OTP_MAX_DIGITS + 1]);
+
+/* pp_totp_counter returns the RFC 6238 time step of Unix time `t` for a
+ * step of `step` seconds (T0 = 0); `t` before 1970 gives 0. */
+uint64_t pp_totp_counter(int64_t t, int step);
+
+/* pp_otp_equal compares two NUL-terminated codes in time that depends only
+ * on their lengths. */
+bool pp_otp_equal(const char *a, const char *b);
+
+/* pp_base32_encode writes RFC 4648 base32 of `n` bytes (upper case, no
+ * padding) with a NUL into `out` (capacity `cap`, at least
+ * (n * 8 + 4) / 5 + 1).  Returns the length written, 0 when `cap` is too
+ * small. */
+size_t pp_base32_encode(const unsigned char *in, size_t n, char *out, size_t cap);
+
+/* pp_base32_decode decodes `s` (either case; '=' padding, spaces and '-'
+ * ignored) into `out` (capacity `cap`).  Returns the number of bytes, or
+ * -1 on a character outside the alphabet or when `cap` is too small. */
+long pp_base32_decode(const char *s, unsigned char *out, size_t cap);
+
+#endif

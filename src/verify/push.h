@@ -1,0 +1,39 @@
+/* push.h: what a push factor (Verify Push) proves with: an ECDSA P-256
+ * key pair on the device (ES256).  The server keeps the public key
+ * (SubjectPublicKeyInfo, DER) and checks signatures made with the private
+ * key, which never leaves the device.  Over OpenSSL's libcrypto. */
+#ifndef PP_VERIFY_PUSH_H
+#define PP_VERIFY_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+#define PP_ES256_SPKI_MAX 128 /* a P-256 SubjectPublicKeyInfo is 91 bytes */
+
+/* pp_b64_decode decodes base64 in either alphabet (standard or URL-safe),
+ * with or without padding, into `out` (capacity `cap`).  Returns the length,
+ * or -1 when `s` is not base64 or does not fit. */
+long pp_b64_decode(const char *s, unsigned char *out, size_t cap);
+
+/* pp_es256_key_check tells whether `spki` (`len` bytes) is the DER
+ * SubjectPublicKeyInfo of an EC key on P-256 (prime256v1).  Errors:
+ * PP_ERR_BAD_REQUEST (anything else), PP_ERR_NOMEM. */
+pp_err_t pp_es256_key_check(const unsigned char *spki, size_t len);
+
+/* pp_es256_verify checks an ECDSA P-256 / SHA-256 signature `sig` (DER, or
+ * the 64 bytes r || s that JWS uses) of `msg` under the public key `spki`.
+ * False for a wrong signature and for any malformed input. */
+bool pp_es256_verify(const unsigned char *spki, size_t len, const void *msg, size_t mlen,
+                     const unsigned char *sig, size_t siglen);
+
+/* pp_jws_es256_verify checks a compact JWS (header.payload.signature,
+ * base64url) whose header says "alg":"ES256" and whose signature verifies
+ * under `spki`, and returns its payload (a NUL-terminated malloc'd string
+ * the caller frees) in *payload.  Errors: PP_ERR_BAD_REQUEST (malformed,
+ * other alg, bad signature), PP_ERR_NOMEM.  The payload is not parsed. */
+pp_err_t pp_jws_es256_verify(const unsigned char *spki, size_t len, const char *token,
+                             char **payload);
+
+#endif

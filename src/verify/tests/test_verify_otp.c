@@ -1,0 +1,89 @@
+/* test_verify_otp.c: HOTP and TOTP against the RFC test vectors; base32. */
+#include <string.h>
+
+#include "check.h"
+#include "verify/otp.h"
+
+static void hotp_rfc4226(void) {
+  /* RFC 4226 Appendix D. */
+  static const char *const want[] = {"755224", "287082", "359152", "969429", "338314",
+                                     "254676", "287922", "162583", "399871", "520489"};
+  const unsigned char *key = (const unsigned char *)"12345678901234567890";
+  for (uint64_t c = 0; c < 10; c++) {
+    char got[PP_OTP_MAX_DIGITS + 1] = "";
+    CHECK(pp_hotp(PP_OTP_SHA1, key, 20, c, 6, got));
+    CHECK_EQ_STR(got, want[c]);
+  }
+}
+
+static void totp_rfc6238(void) {
+  /* RFC 6238 Appendix B: each algorithm with its own seed, 8 digits, 30 s. */
+  static const struct {
+    int64_t t;
+    const char *sha1, *sha256, *sha512;
+  } v[] = {
+      {59, "94287082", "46119246", "90693936"},
+      {1111111109, "07081804", "68084774", "25091201"},
+      {1111111111, "14050471", "67062674", "99943326"},
+      {1234567890, "89005924", "91819424", "93441116"},
+      {2000000000, "69279037", "90698825", "38618901"},
+      {20000000000, "65353130", "77737706", "47863826"},
+  };
+  const unsigned char *s1 = (const unsigned char *)"12345678901234567890";
+  const unsigned char *s256 = (const unsigned char *)"12345678901234567890123456789012";
+  const unsigned char *s512 =
+      (const unsigned char *)"1234567890123456789012345678901234567890123456789012345678901234";
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    uint64_t c = pp_totp_counter(v[i].t, 30);
+    char got[PP_OTP_MAX_DIGITS + 1];
+    CHECK(pp_hotp(PP_OTP_SHA1, s1, 20, c, 8, got));
+    CHECK_EQ_STR(got, v[i].sha1);
+    CHECK(pp_hotp(PP_OTP_SHA256, s256, 32, c, 8, got));
+    CHECK_EQ_STR(got, v[i].sha256);
+    CHECK(pp_hotp(PP_OTP_SHA512, s512, 64, c, 8, got));
+    CHECK_EQ_STR(got, v[i].sha512);
+  }
+}
+
+static void ranges_and_names(void) {
+  char got[PP_OTP_MAX_DIGITS + 1] = "x";
+  CHECK(!pp_hotp(PP_OTP_SHA1, (const unsigned char *)"k", 1, 0, 0, got));
+  CHECK(!pp_hotp(PP_OTP_SHA1, (const unsigned char *)"k", 1, 0, 11, got));
+  CHECK_EQ_STR(got, "x");
+  pp_otp_alg_t a;
+  CHECK(pp_otp_alg_parse("SHA256", &a) && a == PP_OTP_SHA256);
+  CHECK(!pp_otp_alg_parse("md5", &a));
+  CHECK_EQ_STR(pp_otp_alg_name(PP_OTP_SHA512), "sha512");
+  CHECK_EQ_INT(pp_totp_counter(-5, 30), 0);
+  CHECK(pp_otp_equal("123456", "123456"));
+  CHECK(!pp_otp_equal("123456", "123457"));
+  CHECK(!pp_otp_equal("123456", "1234567"));
+}
+
+static void base32(void) {
+  /* RFC 4648 section 10 (without padding). */
+  static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  static const char *const out[] = {"", "MY", "MZXQ", "MZXW6", "MZXW6YQ", "MZXW6YTB", "MZXW6YTBOI"};
+  for (int i = 0; i < 7; i++) {
+    char enc[32];
+    size_t n = strlen(in[i]);
+    CHECK(pp_base32_encode((const unsigned char *)in[i], n, enc, sizeof enc) == strlen(out[i]));
+    CHECK_EQ_STR(enc, out[i]);
+    unsigned char dec[32];
+    CHECK_EQ_INT(pp_base32_decode(out[i], dec, sizeof dec), (long)n);
+    CHECK(memcmp(dec, in[i], n) == 0);
+  }
+  unsigned char dec[8];
+  CHECK_EQ_INT(pp_base32_decode("mzxw6===", dec, sizeof dec), 3);
+  CHECK_EQ_INT(pp_base32_decode("MZ1W", dec, sizeof dec), -1);
+  char small[4];
+  CHECK_EQ_INT(pp_base32_encode((const unsigned char *)"foobar", 6, small, sizeof small), 0);
+}
+
+int main(void) {
+  hotp_rfc4226();
+  totp_rfc6238();
+  ranges_and_names();
+  base32();
+  return check_report("test_verify_otp");
+}
