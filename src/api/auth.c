@@ -17,11 +17,15 @@ static bool secret_eq(const char *stored, const char *given) {
   return sodium_memcmp(stored, given, a) == 0;
 }
 
-pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
+/* The check itself; `claimed` gets the account of the credential named
+ * (the AC… user, or the account of an existing SK… key). */
+static pp_err_t check(pp_api_req_t *r, const char *user, const char *pass,
+                      char claimed[PP_SID_SIZE]) {
   pp_account_t acc;
   pp_principal_t *p = &r->principal;
   memset(p, 0, sizeof *p);
   if (!user || !pass) return PP_ERR_AUTH;
+  if (pp_sid_valid(user, "AC")) snprintf(claimed, PP_SID_SIZE, "%s", user);
   if (strcmp(user, PP_OPERATOR_USER) == 0) {
     if (!pp_operator_check(r->api->op, pass)) return PP_ERR_AUTH;
     p->kind = PP_PRINCIPAL_OPERATOR; /* no account: nothing of any account is reachable */
@@ -39,6 +43,7 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
     pp_key_t key;
     unsigned char h[32];
     if (pp_store_key_get(r->api->store, user, &key) != PP_OK) return PP_ERR_AUTH;
+    memcpy(claimed, key.account_sid, PP_SID_SIZE);
     pp_api_key_hash(pass, h);
     bool ok = sodium_memcmp(h, key.secret_hash, sizeof h) == 0;
     sodium_memzero(h, sizeof h);
@@ -66,11 +71,19 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
   return PP_OK;
 }
 
+pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
+  char claimed[PP_SID_SIZE] = "";
+  pp_err_t e = check(r, user, pass, claimed);
+  pp_api_audit_sign_in(r, user, pass, claimed[0] ? claimed : NULL, e);
+  return e;
+}
+
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
   bool op = r->principal.kind == PP_PRINCIPAL_OPERATOR;
   if (operator_route && !op)
     return pp_api_fail(r, PP_ERR_FORBIDDEN, "only the operator credential may use /admin/v1");
   if (!operator_route && op) {
+    pp_api_audit_record(r, PP_AUDIT_OPERATOR_REQUEST, NULL, NULL, 0, PP_ERR_AUTH);
     memset(&r->principal, 0, sizeof r->principal);
     return PP_ERR_AUTH; /* as for an unknown credential */
   }
@@ -94,6 +107,7 @@ pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *o
   bool own = strcmp(acc.sid, mine) == 0;
   bool child = r->principal.is_main && strcmp(acc.owner_sid, mine) == 0;
   if (!own && !child) return PP_ERR_NOT_FOUND;
+  if (child) memcpy(r->audit.other_account, acc.sid, sizeof r->audit.other_account);
   *out = acc;
   return PP_OK;
 }

@@ -121,7 +121,7 @@ typedef enum {
 #define PP_AUDIT_OUTCOME_SIZE 40
 #define PP_AUDIT_UA_MAX 256
 #define PP_AUDIT_REQUEST_MAX 512
-#define PP_AUDIT_RESOURCE_MAX 80 /* one resource name, bytes */
+#define PP_AUDIT_RESOURCE_MAX 128 /* one resource name, bytes */
 #define PP_AUDIT_MAX_RESOURCES 1000
 
 /* One event.  Text fields are NUL-terminated; the pointers belong to the
