@@ -66,8 +66,9 @@ typedef struct {
   const char **resources;              /* what the event names (arena) */
   size_t nresources, cap;
   pp_audit_event_t event;              /* the request's event, once made */
+  bool held;                           /* event made, for pp_api_audit_after to write */
   bool recorded;                       /* attached to a write or queued */
-  pp_err_t held;                       /* the handler's outcome while the event commits */
+  pp_err_t answer;                     /* the handler's outcome while the event commits */
 } pp_api_audit_ctx_t;
 
 typedef struct pp_api_req pp_api_req_t;
@@ -118,9 +119,10 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
  * token, SK…:secret, or operator:<operator token>) in constant time and
  * fills r->principal.  It sets r->audit.session and records the sign-in in
- * the audit log: every failure (auth.failure), and a success (auth.success)
- * the first time a session is seen in this process or after an hour
- * without it.  Errors: PP_ERR_AUTH (wrong or unknown),
+ * the audit log: a success (auth.success, queued now) the first time a
+ * session is seen in this process or an hour after it was last recorded;
+ * every failure (auth.failure), which pp_api_audit_after writes before the
+ * error is answered.  Errors: PP_ERR_AUTH (wrong or unknown),
  * PP_ERR_ACCOUNT_INACTIVE (suspended). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
 
@@ -191,18 +193,24 @@ pp_err_t pp_api_audit_emit(pp_store_t *store, const pp_audit_event_t *ev);
 void pp_api_audit_sign_in(pp_api_req_t *r, const char *user, const char *pass,
                           const char *claimed_account, pp_err_t e);
 
+/* pp_api_audit_refuse_operator holds the event of the operator refused on
+ * a customer resource (operator.request), for pp_api_audit_after. */
+void pp_api_audit_refuse_operator(pp_api_req_t *r);
+
 /* pp_api_audit_default is called by pp_api_submit: a write that carries no
  * event yet gets content.write when the request reached another account,
  * operator.request when it came from the operator. */
 void pp_api_audit_default(pp_api_req_t *r);
 
-/* pp_api_audit_after is for the transport, after a handler returned `e`
- * without a write that recorded the request: when the request reached
- * another account (content.read) or came from the operator
- * (operator.request), it queues that event and returns PP_ERR_AGAIN (wake
- * and cont as for pp_api_submit); the continuation answers `e`, or
- * PP_ERR_STORE if the event could not be written (nothing is disclosed
- * that was not recorded).  Otherwise returns `e`. */
+/* pp_api_audit_after is for the transport, after a handler (or the
+ * authentication) returned `e` without a write that recorded the request:
+ * when an event is held (a failed sign-in, the operator refused on a
+ * customer resource), the request reached another account (content.read)
+ * or came from the operator (operator.request), it queues that event and
+ * returns PP_ERR_AGAIN (wake and cont as for pp_api_submit); the
+ * continuation answers `e`, or PP_ERR_STORE if the event could not be
+ * written (nothing is answered that was not recorded).  Otherwise returns
+ * `e`. */
 pp_err_t pp_api_audit_after(pp_api_req_t *r, pp_err_t e);
 
 /* ---- The operator credential (operator.c) ------------------------------ */

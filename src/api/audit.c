@@ -210,27 +210,37 @@ static pp_err_t after_done(pp_api_req_t *r) {
                  r->audit.request ? r->audit.request : "a request", pp_err_name(r->write.result));
     return PP_ERR_STORE;
   }
-  return r->audit.held;
+  return r->audit.answer;
+}
+
+/* Makes the request's event now, to be written by pp_api_audit_after. */
+static void hold(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid) {
+  fill(r, &r->audit.event, kind, account_sid);
+  r->audit.held = true;
 }
 
 pp_err_t pp_api_audit_after(pp_api_req_t *r, pp_err_t e) {
   if (r->audit.recorded) return e;
-  pp_audit_kind_t kind;
-  if (r->audit.other_account[0])
-    kind = PP_AUDIT_CONTENT_READ;
+  if (r->audit.held)
+    ; /* made already */
+  else if (r->audit.other_account[0])
+    hold(r, PP_AUDIT_CONTENT_READ, r->audit.other_account);
   else if (r->principal.kind == PP_PRINCIPAL_OPERATOR)
-    kind = PP_AUDIT_OPERATOR_REQUEST;
+    hold(r, PP_AUDIT_OPERATOR_REQUEST, NULL);
   else
     return e;
-  fill(r, &r->audit.event, kind, r->audit.other_account[0] ? r->audit.other_account : NULL);
-  pp_audit_outcome(e, r->audit.event.outcome);
+  if (!r->audit.event.outcome[0]) pp_audit_outcome(e, r->audit.event.outcome);
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_AUDIT;
   r->write.audit = &r->audit.event;
   r->audit.recorded = true;
-  r->audit.held = e;
+  r->audit.answer = e;
   pp_err_t q = pp_api_submit(r, after_done);
   return q == PP_ERR_AGAIN ? q : PP_ERR_STORE;
+}
+
+void pp_api_audit_refuse_operator(pp_api_req_t *r) {
+  hold(r, PP_AUDIT_OPERATOR_REQUEST, NULL);
 }
 
 /* ---- Sign-ins ------------------------------------------------------------ */
@@ -288,8 +298,8 @@ void pp_api_audit_sign_in(pp_api_req_t *r, const char *user, const char *pass,
   }
   /* A failure names who was claimed, if the user name is a credential's
    * name; anything else might be a password typed in the wrong box. */
-  pp_audit_event_t ev;
-  fill(r, &ev, PP_AUDIT_AUTH_FAILURE, claimed_account ? claimed_account : "");
+  hold(r, PP_AUDIT_AUTH_FAILURE, claimed_account ? claimed_account : "");
+  pp_audit_event_t ev = r->audit.event;
   ev.nresources = 0;
   ev.principal_kind = PP_AUDIT_BY_NONE;
   ev.principal[0] = ev.principal_account[0] = '\0';
@@ -303,5 +313,5 @@ void pp_api_audit_sign_in(pp_api_req_t *r, const char *user, const char *pass,
              claimed_account ? claimed_account : "");
   }
   pp_audit_outcome(e, ev.outcome);
-  pp_api_audit_emit(r->api->store, &ev);
+  r->audit.event = ev; /* written before the error is answered */
 }

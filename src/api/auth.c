@@ -83,7 +83,7 @@ pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
   if (operator_route && !op)
     return pp_api_fail(r, PP_ERR_FORBIDDEN, "only the operator credential may use /admin/v1");
   if (!operator_route && op) {
-    pp_api_audit_record(r, PP_AUDIT_OPERATOR_REQUEST, NULL, NULL, 0, PP_ERR_AUTH);
+    pp_api_audit_refuse_operator(r);
     memset(&r->principal, 0, sizeof r->principal);
     return PP_ERR_AUTH; /* as for an unknown credential */
   }

@@ -92,7 +92,7 @@ static int group_of(const char *sid) {
   return G_OTHER;
 }
 
-/* ISO 8601 or Unix seconds, to Unix milliseconds. */
+/* ISO 8601 (milliseconds kept) or Unix seconds, to Unix milliseconds. */
 static bool parse_time(const char *s, int64_t *ms) {
   char *end;
   long long v = strtoll(s, &end, 10);
@@ -103,6 +103,9 @@ static bool parse_time(const char *s, int64_t *ms) {
   int64_t t;
   if (!pp_parse_iso8601(s, &t)) return false;
   *ms = t * 1000;
+  const char *frac = strchr(s, 'T') ? strchr(strchr(s, 'T'), '.') : NULL;
+  for (int scale = 100; frac && scale && frac[1] >= '0' && frac[1] <= '9'; scale /= 10, frac++)
+    *ms += (frac[1] - '0') * scale;
   return true;
 }
 

@@ -122,7 +122,8 @@ static void wake(pp_api_req_t *r) {
 
 /* Runs a handler; on PP_ERR_AGAIN suspends until wake(), unless the write
  * already committed.  A request the audit log must record and whose
- * handler wrote nothing waits for its event likewise. */
+ * handler wrote nothing waits for its event likewise (so does a refused
+ * sign-in: see refused). */
 static enum MHD_Result run(ctx_t *c, pp_api_handler_fn fn) {
   pp_err_t e = fn(&c->req);
   if (e != PP_ERR_AGAIN) e = pp_api_audit_after(&c->req, e);
@@ -139,6 +140,10 @@ static enum MHD_Result run(ctx_t *c, pp_api_handler_fn fn) {
   pthread_mutex_unlock(&c->mu);
   return MHD_YES;
 }
+
+/* The "handler" of a request whose credentials were refused: its error,
+ * once the audit log has the failure. */
+static pp_err_t refused(pp_api_req_t *r) { return r->audit.answer; }
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn) {
   pp_http_t *h = cls;
@@ -280,7 +285,10 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   e = pp_api_authenticate(r, user, pass);
   if (secret) sodium_memzero(secret, AUTH_SCRATCH);
   if (!e) e = pp_api_authorize(r, pp_routes[c->route].operator_only);
-  if (e) return send_error(c, e);
+  if (e) {
+    r->audit.answer = e;
+    return run(c, refused);
+  }
   return run(c, pp_routes[c->route].handler);
 }
 
