@@ -81,15 +81,16 @@ const char *pp_audit_resource_type(const char *sid) {
  * '\' escaped, any other byte written as '?'. */
 static void put_str(pp_buf_t *b, const char *s, size_t max) {
   pp_buf_putc(b, '"');
-  for (size_t i = 0; s && s[i] && i < max; i++) {
+  size_t run = 0, i = 0; /* s[run..i) is copied as it is */
+  for (; s && s[i] && i < max; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
-      pp_buf_putc(b, '\\');
-      pp_buf_putc(b, (char)c);
-    } else {
-      pp_buf_putc(b, c >= 0x20 && c <= 0x7e ? (char)c : '?');
-    }
+    if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') continue;
+    pp_buf_append(b, s + run, i - run);
+    if (c == '"' || c == '\\') pp_buf_putc(b, '\\');
+    pp_buf_putc(b, c == '"' || c == '\\' ? (char)c : '?');
+    run = i + 1;
   }
+  if (s) pp_buf_append(b, s + run, i - run);
   pp_buf_putc(b, '"');
 }
 

@@ -590,6 +590,9 @@ static pp_err_t be_open(const char *dir, void **out) {
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
   pp_err_t e = conn_open(&b->writer, path);
+  /* The writer keeps the pages it keeps changing (the audit log's indexes
+   * take random keys) in memory: 64 MiB. */
+  if (!e) sqlite3_exec(b->writer.db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
   if (!e) e = migrate(b->writer.db);
   if (!e) e = conn_prepare(&b->writer);
   for (int i = 0; !e && i < POOL; i++) {
