@@ -208,6 +208,48 @@ static void check_entry(const pp_audit_entry_t *en, pp_arena_t *a,
           at, col);
 }
 
+/* Where the recomputation stands against the signed checkpoints. */
+typedef struct {
+  faults_t *f;
+  const cp_t *cps;
+  size_t ncp, ci;          /* the checkpoints by size; the next to compare */
+  const cp_t *outside;     /* --checkpoint, or NULL */
+  const char *outside_path;
+  bool outside_checked;
+  uint64_t last_good;      /* the largest size whose checkpoint matched */
+  uint64_t checked;
+} cps_state_t;
+
+/* Compares the tree `fr` with every checkpoint of its size (the root is
+ * computed only when there is one). */
+static void compare_checkpoints(cps_state_t *st, const pp_merkle_frontier_t *fr) {
+  unsigned char root[PP_MERKLE_HASH_LEN];
+  bool have_root = false;
+  for (; st->ci < st->ncp && st->cps[st->ci].size <= fr->size; st->ci++) {
+    const cp_t *cp = &st->cps[st->ci];
+    if (cp->size < fr->size) continue; /* sizes skipped at a gap: reported there */
+    if (!have_root) pp_merkle_frontier_root(fr, root), have_root = true;
+    st->checked++;
+    if (memcmp(root, cp->root, sizeof root) == 0) {
+      st->last_good = fr->size;
+      continue;
+    }
+    fault(st->f, st->last_good, fr->size, false,
+          "checkpoint #%" PRId64 " (tree size %" PRIu64 ") does not match the entries: one in "
+          "[%" PRIu64 ", %" PRIu64 ") was altered after it was signed",
+          cp->seq, cp->size, st->last_good, fr->size);
+  }
+  if (st->outside && st->outside->size == fr->size) {
+    if (!have_root) pp_merkle_frontier_root(fr, root);
+    st->outside_checked = true;
+    if (memcmp(root, st->outside->root, sizeof root) != 0)
+      fault(st->f, st->last_good, fr->size, false,
+            "the checkpoint in %s (tree size %" PRIu64 ") does not match the entries: one "
+            "before position %" PRIu64 " was altered",
+            st->outside_path, st->outside->size, fr->size);
+  }
+}
+
 int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
   const char *outside_path = NULL, *vkey = NULL;
   for (int i = 0; i < argc; i++) {
@@ -232,48 +274,23 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
 
   faults_t f = {calloc(MAX_FAULTS, sizeof(fault_t)), 0, 0};
   if (!f.v) return 2;
-  size_t ncp = 0, ci = 0;
+  size_t ncp = 0;
   cp_t *cps = load_checkpoints(cli, &v, &f, &ncp);
   pp_audit_head_t head;
   if ((e = pp_store_audit_head(cli->store, &head))) {
     fprintf(stderr, "pipit audit: cannot read the head: %s\n", pp_err_name(e));
+    free(cps);
+    free(f.v);
     return 2;
   }
 
   pp_merkle_frontier_t fr;
   pp_merkle_frontier_init(&fr);
-  uint64_t next = 0, last_good = 0, outside_good = 0, checked_cps = 0;
-  bool outside_checked = false;
-  unsigned char root[PP_MERKLE_HASH_LEN];
+  uint64_t next = 0;
+  cps_state_t st = {.f = &f, .cps = cps, .ncp = ncp, .outside = have_outside ? &outside : NULL,
+                    .outside_path = outside_path};
   int64_t t0 = pp_clock_now_us();
-  /* The checkpoints (and the one from outside) for the tree as it is now. */
-#define COMPARE_CHECKPOINTS()                                                              \
-  do {                                                                                     \
-    pp_merkle_frontier_root(&fr, root);                                                    \
-    for (; ci < ncp && cps[ci].size <= fr.size; ci++) {                                     \
-      if (cps[ci].size < fr.size) continue; /* sizes skipped by a gap: reported there */    \
-      checked_cps++;                                                                       \
-      if (memcmp(root, cps[ci].root, sizeof root) == 0) {                                  \
-        last_good = fr.size;                                                               \
-      } else {                                                                             \
-        fault(&f, last_good, fr.size, false,                                               \
-              "checkpoint #%" PRId64 " (tree size %" PRIu64 ") does not match the entries: " \
-              "one in [%" PRIu64 ", %" PRIu64 ") was altered after it was signed",          \
-              cps[ci].seq, cps[ci].size, last_good, fr.size);                              \
-      }                                                                                    \
-    }                                                                                      \
-    if (have_outside && outside.size == fr.size) {                                         \
-      outside_checked = true;                                                              \
-      if (memcmp(root, outside.root, sizeof root) != 0)                                    \
-        fault(&f, last_good <= fr.size ? last_good : 0, fr.size, false,                    \
-              "the checkpoint in %s (tree size %" PRIu64 ") does not match the entries: "  \
-              "one before position %" PRIu64 " was altered",                               \
-              outside_path, outside.size, fr.size);                                        \
-      else                                                                                 \
-        outside_good = 1;                                                                  \
-    }                                                                                      \
-  } while (0)
-  COMPARE_CHECKPOINTS(); /* the empty tree */
+  compare_checkpoints(&st, &fr); /* the empty tree */
   for (;;) {
     pp_arena_t a;
     pp_arena_init(&a, (size_t)1 << 30);
@@ -282,6 +299,8 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
     if ((e = pp_store_audit_scan(cli->store, &a, (int64_t)next, CHUNK, &rows, &n))) {
       pp_arena_cleanup(&a);
       fprintf(stderr, "pipit audit: cannot read the entries: %s\n", pp_err_name(e));
+      free(cps);
+      free(f.v);
       return 2;
     }
     for (size_t i = 0; i < n; i++) {
@@ -310,12 +329,13 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
                 "from them: one of them was altered",
                 idx << level, (idx + 1) << level, ne ? "is missing, unlike" : "differs from");
       }
-      COMPARE_CHECKPOINTS();
+      compare_checkpoints(&st, &fr);
     }
     pp_arena_cleanup(&a);
     if (n < CHUNK) break;
   }
-#undef COMPARE_CHECKPOINTS
+  unsigned char root[PP_MERKLE_HASH_LEN];
+  pp_merkle_frontier_root(&fr, root);
 
   /* The tail: the head and the checkpoints say how long the log was. */
   if (next < head.size)
@@ -329,23 +349,23 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
           ": the head was set back",
           head.size, next);
   else if (memcmp(root, head.root, sizeof root) != 0)
-    fault(&f, last_good, next, false,
+    fault(&f, st.last_good, next, false,
           "the head's root does not match the entries: one in [%" PRIu64 ", %" PRIu64
           ") was altered, or the head was",
-          last_good, next);
-  for (; ci < ncp; ci++) {
+          st.last_good, next);
+  for (size_t ci = st.ci; ci < ncp; ci++) {
     if (cps[ci].size > next)
       fault(&f, next, next + 1, true,
             "checkpoint #%" PRId64 " covers %" PRIu64 " entries but the log has %" PRIu64
             ": entries %" PRIu64 "..%" PRIu64 " were deleted (truncated)",
             cps[ci].seq, cps[ci].size, next, next, cps[ci].size - 1);
     else /* the frontier fell behind at a gap, reported there */
-      fault(&f, last_good, cps[ci].size, false,
+      fault(&f, st.last_good, cps[ci].size, false,
             "checkpoint #%" PRId64 " (tree size %" PRIu64 ") cannot match: entries before it "
             "are missing",
             cps[ci].seq, cps[ci].size);
   }
-  if (have_outside && !outside_checked && outside.size > next)
+  if (have_outside && !st.outside_checked && outside.size > next)
     fault(&f, next, next + 1, true,
           "the checkpoint in %s covers %" PRIu64 " entries but the log has %" PRIu64
           ": entries %" PRIu64 "..%" PRIu64 " were deleted (truncated)",
@@ -359,12 +379,11 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
     printf("OK: %" PRIu64 " entries, root %s\n", next, rb);
     printf("every leaf hash, sequence and index column, the subtree hashes, the head and %" PRIu64
            " checkpoint(s) signed by %s match (%.1f s)\n",
-           checked_cps, v.name, secs);
+           st.checked, v.name, secs);
     if (have_outside)
       printf("the checkpoint in %s (tree size %" PRIu64 ") matches: the log still holds "
              "everything it covered\n",
              outside_path, outside.size);
-    (void)outside_good;
     free(f.v);
     return 0;
   }
