@@ -41,6 +41,7 @@ static void render_account(pp_jw_t *w, const pp_account_t *a, const char *token)
 
 static pp_err_t respond_account(pp_api_req_t *r, int status, const pp_account_t *a,
                                 const char *token) {
+  pp_api_audit_touch(r, a->sid);
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
   render_account(&w, a, token);
@@ -111,6 +112,7 @@ pp_err_t pp_api_account_create(pp_api_req_t *r) {
   r->state = st;
   r->write.kind = PP_W_ACCOUNT_INSERT;
   r->write.u.account = a;
+  pp_api_audit_attach(r, PP_AUDIT_ACCOUNT_CREATE, a->sid, (const char *[]){a->sid}, 1);
   return pp_api_submit(r, account_written);
 }
 
@@ -122,6 +124,9 @@ pp_err_t pp_api_account_update(pp_api_req_t *r) {
   memset(st, 0, sizeof *st);
   e = access(r, r->params[0], &st->acc);
   if (e) return e;
+  if (strcmp(st->acc.status, "closed") == 0 &&
+      (pp_form_get(&r->form, "FriendlyName") || pp_form_get(&r->form, "Status")))
+    return pp_api_fail(r, PP_ERR_ACCOUNT_CLOSED, NULL); /* its keys are gone */
   /* Re-read with the tokens: the update writes the whole row. */
   e = pp_store_account_get(r->api->store, st->acc.sid, &st->acc);
   if (e) return e;
@@ -143,6 +148,11 @@ pp_err_t pp_api_account_update(pp_api_req_t *r) {
     sodium_memzero(st, sizeof *st);
     return e;
   }
+  pp_audit_kind_t kind = PP_AUDIT_ACCOUNT_UPDATE;
+  if (status && strcmp(status, a->status) != 0)
+    kind = strcmp(status, "closed") == 0      ? PP_AUDIT_ACCOUNT_CLOSE
+           : strcmp(status, "suspended") == 0 ? PP_AUDIT_ACCOUNT_SUSPEND
+                                              : PP_AUDIT_ACCOUNT_ACTIVATE;
   if (name) snprintf(a->friendly_name, sizeof a->friendly_name, "%s", name);
   if (status) snprintf(a->status, sizeof a->status, "%s", status);
   a->date_updated = pp_clock_now();
@@ -150,6 +160,7 @@ pp_err_t pp_api_account_update(pp_api_req_t *r) {
   r->state = st;
   r->write.kind = PP_W_ACCOUNT_UPDATE;
   r->write.u.account = a;
+  pp_api_audit_attach(r, kind, a->sid, (const char *[]){a->sid}, 1);
   return pp_api_submit(r, account_written);
 }
 
@@ -260,6 +271,9 @@ static pp_err_t token_op(pp_api_req_t *r, tok_op_t op) {
   r->state = st;
   r->write.kind = PP_W_ACCOUNT_UPDATE;
   r->write.u.account = a;
+  static const pp_audit_kind_t kinds[] = {PP_AUDIT_TOKEN_SECONDARY_CREATE,
+                                          PP_AUDIT_TOKEN_SECONDARY_DELETE, PP_AUDIT_TOKEN_PROMOTE};
+  pp_api_audit_attach(r, kinds[op], a->sid, NULL, 0);
   return pp_api_submit(r, token_written);
 }
 

@@ -32,10 +32,12 @@ pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail) {
 
 static void write_done(pp_write_t *w) {
   pp_api_req_t *r = w->arg;
+  w->audit = NULL; /* appended (or not): never twice */
   r->wake(r);
 }
 
 pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont) {
+  pp_api_audit_default(r);
   r->cont = cont;
   r->write.done = write_done;
   r->write.arg = r;
@@ -170,5 +172,9 @@ pp_err_t pp_api_delete_in_account(pp_api_req_t *r, pp_write_kind_t kind) {
   if (!acc_sid) return PP_ERR_NOMEM;
   r->write.kind = kind;
   r->write.u.ref = (pp_ref_t){acc_sid, r->params[1]};
+  if (kind == PP_W_NUMBER_DELETE)
+    pp_api_audit_attach(r, PP_AUDIT_NUMBER_RELEASE, acc_sid, &r->params[1], 1);
+  else
+    pp_api_audit_touch(r, r->params[1]);
   return pp_api_submit(r, pp_api_deleted);
 }

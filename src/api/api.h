@@ -17,6 +17,8 @@
 #include "core/buf.h"
 #include "core/form.h"
 #include "core/json.h"
+#include "security/audit.h"
+#include "security/checkpoint.h"
 #include "store/store.h"
 #include "verify/secrets.h"
 
@@ -42,13 +44,34 @@ typedef struct {
 } pp_principal_t;
 
 typedef struct pp_operator pp_operator_t;
+typedef struct pp_api_audit pp_api_audit_t;
 
 typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
   pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
   const pp_verify_keys_t *verify_keys; /* Verify's hash and seal keys (borrowed) */
+  pp_api_audit_t *audit; /* sessions and the log's public key (audit.c) */
 } pp_api_t;
+
+/* What the audit log records about one request (audit.c).  The transport
+ * fills ip, user_agent and request before pp_api_authenticate, which sets
+ * the session; pp_api_account_access sets other_account when the request
+ * reaches an account that is not the credential's own (a parent in its
+ * subaccount). */
+typedef struct {
+  char ip[PP_AUDIT_IP_SIZE];           /* the connection's peer address; "" unknown */
+  const char *user_agent;              /* transport memory valid for the request; NULL none */
+  const char *request;                 /* "<METHOD> <path>" (arena); NULL none */
+  char session[PP_AUDIT_SESSION_SIZE]; /* see pp_api_authenticate */
+  char other_account[PP_SID_SIZE];     /* "": the request stayed in its own account */
+  const char **resources;              /* what the event names (arena) */
+  size_t nresources, cap;
+  pp_audit_event_t event;              /* the request's event, once made */
+  bool held;                           /* event made, for pp_api_audit_after to write */
+  bool recorded;                       /* attached to a write or queued */
+  pp_err_t answer;                     /* the handler's outcome while the event commits */
+} pp_api_audit_ctx_t;
 
 typedef struct pp_api_req pp_api_req_t;
 typedef pp_err_t (*pp_api_handler_fn)(pp_api_req_t *r);
@@ -74,6 +97,8 @@ struct pp_api_req {
   void (*wake)(pp_api_req_t *r);
   void *transport;        /* the transport's own pointer */
   void *state;            /* the handler's own pointer (arena memory) */
+
+  pp_api_audit_ctx_t audit; /* what the audit log records of it */
 };
 
 /* pp_api_req_init prepares a request for `api`; pp_api_req_cleanup frees
@@ -95,19 +120,26 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
  * token, SK…:secret, or operator:<operator token>) in constant time and
- * fills r->principal.  Errors: PP_ERR_AUTH (wrong or unknown),
+ * fills r->principal.  It sets r->audit.session and records the sign-in in
+ * the audit log: a success (auth.success, queued now) the first time a
+ * session is seen in this process or an hour after it was last recorded;
+ * every failure (auth.failure), which pp_api_audit_after writes before the
+ * error is answered.  Errors: PP_ERR_AUTH (wrong or unknown),
  * PP_ERR_ACCOUNT_INACTIVE (suspended). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
 
 /* pp_api_authorize decides whether the authenticated principal may use a
  * route: operator routes (/admin/v1) only the operator, PP_ERR_FORBIDDEN for
  * anyone else; every other route anyone but the operator, who gets
- * PP_ERR_AUTH exactly as an unknown credential would (DESIGN.md rule 1). */
+ * PP_ERR_AUTH exactly as an unknown credential would (DESIGN.md rule 1),
+ * and the attempt is recorded (operator.request, outcome "auth"). */
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route);
 
 /* pp_api_account_access loads account `sid` if the principal may act on it
  * (its own account, or a subaccount of its main account) into *out (secrets
- * wiped).  PP_ERR_NOT_FOUND otherwise, whether or not it exists. */
+ * wiped).  PP_ERR_NOT_FOUND otherwise, whether or not it exists.  Reaching
+ * a subaccount sets r->audit.other_account: the request is then recorded in
+ * the audit log (content.read / content.write, docs/internals/audit.md). */
 pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out);
 
 /* pp_api_path_account is pp_api_account_access for the account of the path
@@ -116,6 +148,72 @@ pp_err_t pp_api_path_account(pp_api_req_t *r, pp_account_t *out);
 
 /* pp_api_key_hash hashes an API key secret as stored. */
 void pp_api_key_hash(const char *secret, unsigned char out[32]);
+
+/* ---- The audit log (audit.c; docs/internals/audit.md) ------------------ */
+
+/* pp_api_audit_new sets up what the API needs for the audit log: a random
+ * per-process session key (sodium_malloc) and a seen-sessions table, and
+ * the log's public key `v` and `origin` (copied) for /audit/v1/Key.  Free
+ * with pp_api_audit_free (NULL is a no-op).  Errors: PP_ERR_NOMEM,
+ * PP_ERR_INVALID_PARAM. */
+pp_err_t pp_api_audit_new(const pp_log_verifier_t *v, const char *origin, pp_api_audit_t **out);
+void pp_api_audit_free(pp_api_audit_t *au);
+
+/* The log's public key and origin as given to pp_api_audit_new (owned by
+ * `au`). */
+const pp_log_verifier_t *pp_api_audit_verifier(const pp_api_audit_t *au);
+const char *pp_api_audit_origin(const pp_api_audit_t *au);
+
+/* pp_api_audit_touch notes that the request read or changed resource `sid`
+ * (copied) in another account than the credential's own; a no-op while the
+ * request stays in its own account, so handlers call it freely. */
+void pp_api_audit_touch(pp_api_req_t *r, const char *sid);
+
+/* pp_api_audit_attach makes the request's event (kind, about account
+ * `account_sid`, or the principal's own when NULL; naming the `n` resources
+ * `sids`, copied, and whatever was touched) and attaches it to r->write, so
+ * the store appends it in the transaction of that write with its outcome.
+ * Call before pp_api_submit.  This is how a handler records a change
+ * (key.create, number.release, verify.factor_registered, ...). */
+void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                         const char *const *sids, size_t n);
+
+/* pp_api_audit_record appends an event about the request that rides on no
+ * write (queued now, not waited for; the outcome as given).  For events a
+ * handler decides on without a store change. */
+pp_err_t pp_api_audit_record(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                             const char *const *sids, size_t n, pp_err_t outcome);
+
+/* pp_api_audit_emit queues a copy of `ev` as a write of its own, not waited
+ * for (failures are logged).  For callers outside a request (the CLI's
+ * writes carry their events instead). */
+pp_err_t pp_api_audit_emit(pp_store_t *store, const pp_audit_event_t *ev);
+
+/* pp_api_audit_sign_in is called by pp_api_authenticate with its outcome
+ * `e`: sets r->audit.session and records the sign-in (see there).
+ * `claimed_account` is the account of the credential named, when known. */
+void pp_api_audit_sign_in(pp_api_req_t *r, const char *user, const char *pass,
+                          const char *claimed_account, pp_err_t e);
+
+/* pp_api_audit_refuse_operator holds the event of the operator refused on
+ * a customer resource (operator.request), for pp_api_audit_after. */
+void pp_api_audit_refuse_operator(pp_api_req_t *r);
+
+/* pp_api_audit_default is called by pp_api_submit: a write that carries no
+ * event yet gets content.write when the request reached another account,
+ * operator.request when it came from the operator. */
+void pp_api_audit_default(pp_api_req_t *r);
+
+/* pp_api_audit_after is for the transport, after a handler (or the
+ * authentication) returned `e` without a write that recorded the request:
+ * when an event is held (a failed sign-in, the operator refused on a
+ * customer resource), the request reached another account (content.read)
+ * or came from the operator (operator.request), it queues that event and
+ * returns PP_ERR_AGAIN (wake and cont as for pp_api_submit); the
+ * continuation answers `e`, or PP_ERR_STORE if the event could not be
+ * written (nothing is answered that was not recorded).  Otherwise returns
+ * `e`. */
+pp_err_t pp_api_audit_after(pp_api_req_t *r, pp_err_t e);
 
 /* ---- The operator credential (operator.c) ------------------------------ */
 
@@ -203,6 +301,14 @@ pp_err_t pp_route_set_priority(pp_route_rule_t *r, const char *value, char *why,
 /* pp_route_set_carrier checks a route's carrier name by the carrier Name
  * rule. */
 pp_err_t pp_route_set_carrier(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
+
+/* How the audit log names configuration it records changes of (the CLI and
+ * the admin API alike): "carrier:NAME", "route:PREFIX@CARRIER",
+ * "sender:ACCOUNT/NAME".  `out` has PP_AUDIT_RESOURCE_MAX + 1 bytes. */
+void pp_carrier_ref(const char *name, char out[PP_AUDIT_RESOURCE_MAX + 1]);
+void pp_route_ref(const pp_route_rule_t *rt, char out[PP_AUDIT_RESOURCE_MAX + 1]);
+void pp_sender_ref(const char *account_sid, const char *sender,
+                   char out[PP_AUDIT_RESOURCE_MAX + 1]);
 
 /* ---- Handlers (one file per resource) --------------------------------- */
 
@@ -296,6 +402,16 @@ pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r);
 pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r);
 pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r);
 pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r);
+
+/* The audit log under /audit/v1 (audit_events.c), account credentials
+ * only: an account's events, inclusion and consistency proofs, the latest
+ * checkpoint and the log's public key. */
+pp_err_t pp_api_audit_event_list(pp_api_req_t *r);
+pp_err_t pp_api_audit_event_fetch(pp_api_req_t *r);  /* params: Sequence */
+pp_err_t pp_api_audit_event_proof(pp_api_req_t *r);  /* params: Sequence */
+pp_err_t pp_api_audit_consistency(pp_api_req_t *r);
+pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r);
+pp_err_t pp_api_audit_key(pp_api_req_t *r);
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

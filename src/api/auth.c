@@ -10,11 +10,15 @@ void pp_api_key_hash(const char *secret, unsigned char out[32]) {
   crypto_generichash(out, 32, (const unsigned char *)secret, strlen(secret), NULL, 0);
 }
 
-pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
+/* The check itself; `claimed` gets the account of the credential named
+ * (the AC… user, or the account of an existing SK… key). */
+static pp_err_t check(pp_api_req_t *r, const char *user, const char *pass,
+                      char claimed[PP_SID_SIZE]) {
   pp_account_t acc;
   pp_principal_t *p = &r->principal;
   memset(p, 0, sizeof *p);
   if (!user || !pass) return PP_ERR_AUTH;
+  if (pp_sid_valid(user, "AC")) snprintf(claimed, PP_SID_SIZE, "%s", user);
   if (strcmp(user, PP_OPERATOR_USER) == 0) {
     if (!pp_operator_check(r->api->op, pass)) return PP_ERR_AUTH;
     p->kind = PP_PRINCIPAL_OPERATOR; /* no account: nothing of any account is reachable */
@@ -29,14 +33,14 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
     pp_key_t key;
     unsigned char h[32];
     if (pp_store_key_get(r->api->store, user, &key) != PP_OK) return PP_ERR_AUTH;
+    memcpy(claimed, key.account_sid, PP_SID_SIZE);
     pp_api_key_hash(pass, h);
     bool ok = sodium_memcmp(h, key.secret_hash, sizeof h) == 0;
     sodium_memzero(h, sizeof h);
     if (!ok) return PP_ERR_AUTH;
-    if (pp_store_account_get(r->api->store, key.account_sid, &acc) != PP_OK)
+    int which; /* the account without opening its tokens */
+    if (pp_store_account_auth(r->api->store, key.account_sid, NULL, &acc, &which) != PP_OK)
       return PP_ERR_AUTH;
-    sodium_memzero(acc.auth_token, sizeof acc.auth_token);
-    sodium_memzero(acc.secondary_token, sizeof acc.secondary_token);
     p->kind = PP_PRINCIPAL_KEY;
     memcpy(p->key_sid, key.sid, sizeof p->key_sid);
   } else {
@@ -56,11 +60,19 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
   return PP_OK;
 }
 
+pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
+  char claimed[PP_SID_SIZE] = "";
+  pp_err_t e = check(r, user, pass, claimed);
+  pp_api_audit_sign_in(r, user, pass, claimed[0] ? claimed : NULL, e);
+  return e;
+}
+
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
   bool op = r->principal.kind == PP_PRINCIPAL_OPERATOR;
   if (operator_route && !op)
     return pp_api_fail(r, PP_ERR_FORBIDDEN, "only the operator credential may use /admin/v1");
   if (!operator_route && op) {
+    pp_api_audit_refuse_operator(r);
     memset(&r->principal, 0, sizeof r->principal);
     return PP_ERR_AUTH; /* as for an unknown credential */
   }
@@ -77,13 +89,13 @@ pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *o
     *out = r->principal.account;
     return PP_OK;
   }
-  pp_err_t e = pp_store_account_get(r->api->store, sid, &acc);
+  int which; /* the account without opening its tokens (a closed one's no longer open) */
+  pp_err_t e = pp_store_account_auth(r->api->store, sid, NULL, &acc, &which);
   if (e) return e == PP_ERR_NOT_FOUND ? PP_ERR_NOT_FOUND : e;
-  sodium_memzero(acc.auth_token, sizeof acc.auth_token);
-  sodium_memzero(acc.secondary_token, sizeof acc.secondary_token);
   bool own = strcmp(acc.sid, mine) == 0;
   bool child = r->principal.is_main && strcmp(acc.owner_sid, mine) == 0;
   if (!own && !child) return PP_ERR_NOT_FOUND;
+  if (child) memcpy(r->audit.other_account, acc.sid, sizeof r->audit.other_account);
   *out = acc;
   return PP_OK;
 }

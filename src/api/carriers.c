@@ -382,12 +382,33 @@ static pp_err_t carrier_written(pp_api_req_t *r) {
   return e ? e : respond_carrier(r, st->created ? 201 : 200, c);
 }
 
+void pp_carrier_ref(const char *name, char out[PP_AUDIT_RESOURCE_MAX + 1]) {
+  snprintf(out, PP_AUDIT_RESOURCE_MAX + 1, "carrier:%s", name);
+}
+
+void pp_route_ref(const pp_route_rule_t *rt, char out[PP_AUDIT_RESOURCE_MAX + 1]) {
+  snprintf(out, PP_AUDIT_RESOURCE_MAX + 1, "route:%s@%s", rt->prefix, rt->carrier);
+}
+
+void pp_sender_ref(const char *account_sid, const char *sender,
+                   char out[PP_AUDIT_RESOURCE_MAX + 1]) {
+  snprintf(out, PP_AUDIT_RESOURCE_MAX + 1, "sender:%s/%s", account_sid, sender);
+}
+
+/* Records a configuration change on the write about to be submitted. */
+static void audit_config(pp_api_req_t *r, pp_audit_kind_t kind, const char *ref) {
+  pp_api_audit_attach(r, kind, NULL, &ref, 1);
+}
+
 static pp_err_t carrier_put(pp_api_req_t *r, admin_state_t *st) {
   st->c.date_updated = pp_clock_now();
   if (!st->c.date_created) st->c.date_created = st->c.date_updated;
   r->state = st;
   r->write.kind = PP_W_CARRIER_PUT;
   r->write.u.carrier = &st->c;
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_carrier_ref(st->c.name, ref);
+  audit_config(r, PP_AUDIT_CARRIER_PUT, ref);
   pp_err_t e = pp_api_submit(r, carrier_written);
   if (e != PP_ERR_AGAIN) sodium_memzero(st->c.password, sizeof st->c.password);
   return e;
@@ -503,6 +524,9 @@ pp_err_t pp_api_carrier_delete(pp_api_req_t *r) {
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path); /* no such carrier can exist */
   r->write.kind = PP_W_CARRIER_DELETE;
   r->write.u.name = name;
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_carrier_ref(name, ref);
+  audit_config(r, PP_AUDIT_CARRIER_DELETE, ref);
   return pp_api_submit(r, admin_deleted);
 }
 
@@ -584,6 +608,9 @@ pp_err_t pp_api_carrier_route_create(pp_api_req_t *r) {
   r->state = st;
   r->write.kind = PP_W_ROUTE_PUT;
   r->write.u.route = &st->rt;
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_route_ref(&st->rt, ref);
+  audit_config(r, PP_AUDIT_ROUTE_PUT, ref);
   return pp_api_submit(r, route_written);
 }
 
@@ -597,5 +624,8 @@ pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r) {
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path); /* no such route can exist */
   r->write.kind = PP_W_ROUTE_DELETE;
   r->write.u.route = &st->rt;
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_route_ref(&st->rt, ref);
+  audit_config(r, PP_AUDIT_ROUTE_DELETE, ref);
   return pp_api_submit(r, admin_deleted);
 }

@@ -7,7 +7,8 @@
 #include "api/api.h"
 #include "core/clock.h"
 
-static void render_key(pp_jw_t *w, const pp_key_t *k, const char *secret) {
+static void render_key(pp_api_req_t *r, pp_jw_t *w, const pp_key_t *k, const char *secret) {
+  pp_api_audit_touch(r, k->sid);
   char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
   pp_rfc2822(k->date_created, created);
   pp_rfc2822(k->date_updated, updated);
@@ -23,7 +24,7 @@ static void render_key(pp_jw_t *w, const pp_key_t *k, const char *secret) {
 static pp_err_t respond_key(pp_api_req_t *r, int status, const pp_key_t *k, const char *secret) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
-  render_key(&w, k, secret);
+  render_key(r, &w, k, secret);
   r->status = status;
   return pp_buf_status(&r->body);
 }
@@ -96,6 +97,7 @@ pp_err_t pp_api_key_create(pp_api_req_t *r) {
   st->status = 201;
   r->write.kind = PP_W_KEY_INSERT;
   r->write.u.key = &st->key;
+  pp_api_audit_attach(r, PP_AUDIT_KEY_CREATE, acc.sid, (const char *[]){st->key.sid}, 1);
   return pp_api_submit(r, key_written);
 }
 
@@ -119,6 +121,8 @@ pp_err_t pp_api_key_update(pp_api_req_t *r) {
   st->status = 200;
   r->write.kind = PP_W_KEY_UPDATE;
   r->write.u.key = &st->key;
+  pp_api_audit_attach(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid,
+                      (const char *[]){st->key.sid}, 1);
   return pp_api_submit(r, key_written);
 }
 
@@ -129,6 +133,8 @@ pp_err_t pp_api_key_delete(pp_api_req_t *r) {
   if (e) return e;
   r->write.kind = PP_W_KEY_DELETE;
   r->write.u.ref = (pp_ref_t){st->key.account_sid, st->key.sid};
+  pp_api_audit_attach(r, PP_AUDIT_KEY_DELETE, st->key.account_sid,
+                      (const char *[]){st->key.sid}, 1);
   return pp_api_submit(r, pp_api_deleted);
 }
 
@@ -151,7 +157,7 @@ pp_err_t pp_api_key_list(pp_api_req_t *r) {
   pp_jw_obj_begin(&w);
   pp_jw_key(&w, "keys");
   pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_key(&w, &rows[i], NULL);
+  for (size_t i = 0; i < n; i++) render_key(r, &w, &rows[i], NULL);
   pp_jw_arr_end(&w);
   pp_api_list_envelope(r, &w, base, "", &pg, n, more, n ? rows[0].seq : 0,
                        n ? rows[n - 1].seq : 0);

@@ -14,7 +14,8 @@
 #define BODY_MAX_CHARS 1600
 #define MEDIA_MAX 10
 
-static void render_message(pp_jw_t *w, const pp_message_t *m) {
+static void render_message(pp_api_req_t *r, pp_jw_t *w, const pp_message_t *m) {
+  pp_api_audit_touch(r, m->sid);
   char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE], sent[PP_RFC2822_SIZE];
   pp_rfc2822(m->date_created, created);
   pp_rfc2822(m->date_updated, updated);
@@ -57,7 +58,7 @@ static void render_message(pp_jw_t *w, const pp_message_t *m) {
 static pp_err_t respond_message(pp_api_req_t *r, int status, const pp_message_t *m) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
-  render_message(&w, m);
+  render_message(r, &w, m);
   r->status = status;
   return pp_buf_status(&r->body);
 }
@@ -213,6 +214,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   r->state = st;
   r->write.kind = PP_W_MESSAGE_INSERT;
   r->write.u.message = m;
+  pp_api_audit_touch(r, m->sid);
   return pp_api_submit(r, create_done);
 }
 
@@ -270,6 +272,7 @@ pp_err_t pp_api_message_update(pp_api_req_t *r) {
       .date_updated = pp_clock_now(),
   };
   if (!r->write.u.patch.account_sid || !r->write.u.patch.sid) return PP_ERR_NOMEM;
+  pp_api_audit_touch(r, m.sid);
   return pp_api_submit(r, update_done);
 }
 
@@ -330,7 +333,7 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
   pp_jw_obj_begin(&w);
   pp_jw_key(&w, "messages");
   pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_message(&w, &rows[i]);
+  for (size_t i = 0; i < n; i++) render_message(r, &w, &rows[i]);
   pp_jw_arr_end(&w);
   pp_api_list_envelope(r, &w, base, filter_q, &pg, n, more, n ? rows[0].seq : 0,
                        n ? rows[n - 1].seq : 0);

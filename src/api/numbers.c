@@ -7,7 +7,8 @@
 #include "core/clock.h"
 #include "core/phone.h"
 
-static void render_number(pp_jw_t *w, const pp_number_t *n) {
+static void render_number(pp_api_req_t *r, pp_jw_t *w, const pp_number_t *n) {
+  pp_api_audit_touch(r, n->sid);
   char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
   pp_rfc2822(n->date_created, created);
   pp_rfc2822(n->date_updated, updated);
@@ -58,7 +59,7 @@ static void render_number(pp_jw_t *w, const pp_number_t *n) {
 static pp_err_t respond_number(pp_api_req_t *r, int status, const pp_number_t *n) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
-  render_number(&w, n);
+  render_number(r, &w, n);
   r->status = status;
   return pp_buf_status(&r->body);
 }
@@ -140,6 +141,7 @@ pp_err_t pp_api_number_create(pp_api_req_t *r) {
   r->state = n;
   r->write.kind = PP_W_NUMBER_INSERT;
   r->write.u.number = n;
+  pp_api_audit_attach(r, PP_AUDIT_NUMBER_CREATE, n->account_sid, (const char *[]){n->sid}, 1);
   return pp_api_submit(r, number_written);
 }
 
@@ -168,6 +170,7 @@ pp_err_t pp_api_number_update(pp_api_req_t *r) {
   r->state = n;
   r->write.kind = PP_W_NUMBER_UPDATE;
   r->write.u.number = n;
+  pp_api_audit_attach(r, PP_AUDIT_NUMBER_UPDATE, n->account_sid, (const char *[]){n->sid}, 1);
   return pp_api_submit(r, number_written);
 }
 
@@ -198,7 +201,7 @@ pp_err_t pp_api_number_list(pp_api_req_t *r) {
   pp_jw_obj_begin(&w);
   pp_jw_key(&w, "incoming_phone_numbers");
   pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_number(&w, &rows[i]);
+  for (size_t i = 0; i < n; i++) render_number(r, &w, &rows[i]);
   pp_jw_arr_end(&w);
   pp_api_list_envelope(r, &w, base, filters, &pg, n, more, n ? rows[0].seq : 0,
                        n ? rows[n - 1].seq : 0);

@@ -254,6 +254,7 @@ pp_err_t pp_api_service_create(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_SERVICE_INSERT;
   r->write.u.service = sv;
+  pp_api_audit_attach(r, PP_AUDIT_SERVICE_CREATE, NULL, (const char *[]){sv->sid}, 1);
   return pp_api_submit(r, service_written);
 }
 
@@ -281,12 +282,14 @@ pp_err_t pp_api_service_update(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_SERVICE_UPDATE;
   r->write.u.service = sv;
+  pp_api_audit_attach(r, PP_AUDIT_SERVICE_UPDATE, NULL, (const char *[]){sv->sid}, 1);
   return pp_api_submit(r, service_written);
 }
 
 pp_err_t pp_api_service_delete(pp_api_req_t *r) {
   r->write.kind = PP_W_SERVICE_DELETE;
   r->write.u.ref = (pp_ref_t){r->principal.account_sid, r->params[0]};
+  pp_api_audit_attach(r, PP_AUDIT_SERVICE_DELETE, NULL, &r->params[0], 1);
   return pp_api_submit(r, pp_api_deleted);
 }
 
@@ -349,6 +352,8 @@ pp_err_t pp_api_service_number_create(pp_api_req_t *r) {
   r->state = sn;
   r->write.kind = PP_W_SERVICE_NUMBER_INSERT;
   r->write.u.service_number = sn;
+  pp_api_audit_attach(r, PP_AUDIT_SERVICE_NUMBER_ADD, NULL,
+                      (const char *[]){sn->service_sid, sn->sid}, 2);
   return pp_api_submit(r, service_number_added);
 }
 
@@ -369,6 +374,8 @@ pp_err_t pp_api_service_number_delete(pp_api_req_t *r) {
   memcpy(sn->account_sid, r->principal.account_sid, sizeof sn->account_sid);
   r->write.kind = PP_W_SERVICE_NUMBER_DELETE;
   r->write.u.service_number = sn;
+  pp_api_audit_attach(r, PP_AUDIT_SERVICE_NUMBER_REMOVE, NULL,
+                      (const char *[]){sn->service_sid, sn->sid}, 2);
   return pp_api_submit(r, pp_api_deleted);
 }
 

@@ -1,7 +1,9 @@
 /* admin.c: `pipit admin`: accounts, carriers, routes and the operator token
  * on a data directory, safe to run while `pipit serve` uses it (the store
  * takes care of concurrency).  Carrier settings come from the table in
- * api/carriers.c, which the /admin/v1 API reads too. */
+ * api/carriers.c, which the /admin/v1 API reads too.  Every change is
+ * recorded in the audit log in its own transaction, by principal
+ * "cli:<user>". */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +42,20 @@ static void admin_usage(FILE *f) {
         f);
 }
 
-static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what) {
+/* Writes `w` with an audit event of `kind` naming `ref`. */
+static pp_err_t audited_write(pp_store_t *store, pp_write_t *w, pp_audit_kind_t kind,
+                              const char *account_sid, const char *request, const char *ref) {
+  pp_audit_event_t ev;
+  pp_audit_cli_event(&ev, kind, account_sid, request, &ref, ref ? 1 : 0);
+  w->audit = &ev;
   pp_err_t e = pp_store_write(store, w);
+  w->audit = NULL;
+  return e;
+}
+
+static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what, pp_audit_kind_t kind,
+                        const char *request, const char *ref) {
+  pp_err_t e = audited_write(store, w, kind, NULL, request, ref);
   if (e == PP_ERR_NOT_FOUND) {
     fprintf(stderr, "pipit admin: no such %s\n", what);
     return 1;
@@ -81,9 +95,12 @@ static int carrier_list(pp_store_t *store) {
 
 static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   if (argc >= 1 && strcmp(argv[0], "list") == 0) return carrier_list(store);
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
   if (argc == 2 && strcmp(argv[0], "remove") == 0) {
     pp_write_t w = {.kind = PP_W_CARRIER_DELETE, .u.name = argv[1]};
-    return write_or_say(store, &w, "carrier");
+    pp_carrier_ref(argv[1], ref);
+    return write_or_say(store, &w, "carrier", PP_AUDIT_CARRIER_DELETE, "admin carrier remove",
+                        ref);
   }
   if (argc < 2 || strcmp(argv[0], "add") != 0) return 2;
   pp_carrier_t c;
@@ -111,7 +128,8 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   if (!rc) {
     c.date_created = c.date_updated = pp_clock_now();
     pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
-    rc = write_or_say(store, &w, "carrier");
+    pp_carrier_ref(c.name, ref);
+    rc = write_or_say(store, &w, "carrier", PP_AUDIT_CARRIER_PUT, "admin carrier add", ref);
   }
   sodium_memzero(c.password, sizeof c.password);
   return rc;
@@ -154,16 +172,23 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
   }
   if (!r.prefix[0] || !r.carrier[0] || argc % 2 == 0) return 2;
   r.date_created = pp_clock_now();
-  pp_write_t w = {.kind = strcmp(argv[0], "add") ? PP_W_ROUTE_DELETE : PP_W_ROUTE_PUT,
-                  .u.route = &r};
-  return write_or_say(store, &w, "route");
+  bool add = strcmp(argv[0], "add") == 0;
+  pp_write_t w = {.kind = add ? PP_W_ROUTE_PUT : PP_W_ROUTE_DELETE, .u.route = &r};
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_route_ref(&r, ref);
+  return write_or_say(store, &w, "route", add ? PP_AUDIT_ROUTE_PUT : PP_AUDIT_ROUTE_DELETE,
+                      add ? "admin route add" : "admin route remove", ref);
 }
 
 /* `operator token`: a new operator token, shown this once; only its hash
- * is kept (DATA/operator-token.hash), replacing the earlier one. */
-static int operator_token(const char *data) {
+ * is kept (DATA/operator-token.hash), replacing the earlier one.  The audit
+ * log records it first: no token is made that the log does not show. */
+static int operator_token(const char *data, pp_store_t *store) {
   char token[PP_TOKEN_SIZE];
-  pp_err_t e = pp_operator_token_new(data, token);
+  pp_write_t w = {.kind = PP_W_AUDIT};
+  pp_err_t e = audited_write(store, &w, PP_AUDIT_OPERATOR_TOKEN, NULL, "admin operator token",
+                             NULL);
+  if (!e) e = pp_operator_token_new(data, token);
   if (e) {
     fprintf(stderr, "pipit admin: cannot make an operator token: %s\n", pp_err_name(e));
     return 1;
@@ -189,14 +214,18 @@ static pp_err_t number_add(pp_store_t *store, const char *account_sid, const cha
   memcpy(n.status_callback_method, "POST", 5);
   n.date_created = n.date_updated = pp_clock_now();
   pp_write_t w = {.kind = PP_W_NUMBER_INSERT, .u.number = &n};
-  return pp_store_write(store, &w);
+  return audited_write(store, &w, PP_AUDIT_NUMBER_CREATE, account_sid, "admin account create",
+                       n.sid);
 }
 
 static pp_err_t sender_write(pp_store_t *store, bool add, const char *account_sid,
                              const char *sender) {
   pp_write_t w = {.kind = add ? PP_W_SENDER_PUT : PP_W_SENDER_DELETE,
                   .u.sender = {account_sid, sender, pp_clock_now()}};
-  return pp_store_write(store, &w);
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_sender_ref(account_sid, sender, ref);
+  return audited_write(store, &w, add ? PP_AUDIT_SENDER_ADD : PP_AUDIT_SENDER_REMOVE, account_sid,
+                       add ? "admin sender add" : "admin sender remove", ref);
 }
 
 static int account_create(pp_store_t *store, const char *name, const char **numbers,
@@ -214,7 +243,8 @@ static int account_create(pp_store_t *store, const char *name, const char **numb
   pp_hex_random(a.auth_token, 16);
   a.date_created = a.date_updated = pp_clock_now();
   pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &a};
-  pp_err_t e = pp_store_write(store, &w);
+  pp_err_t e = audited_write(store, &w, PP_AUDIT_ACCOUNT_CREATE, a.sid, "admin account create",
+                             a.sid);
   for (int k = 0; !e && k < nnumbers; k++)
     if ((e = number_add(store, a.sid, numbers[k])) == PP_ERR_CONFLICT)
       fprintf(stderr, "pipit admin: %s belongs to another account\n", numbers[k]);
@@ -268,7 +298,8 @@ static int sender_cmd(pp_store_t *store, int argc, char **argv) {
     return 2;
   }
   pp_account_t acc;
-  if (pp_store_account_get(store, account, &acc) != PP_OK) {
+  int which;
+  if (pp_store_account_auth(store, account, NULL, &acc, &which) != PP_OK) {
     fprintf(stderr, "pipit admin: no account %s\n", account);
     sodium_memzero(&acc, sizeof acc);
     return 1;
@@ -312,23 +343,19 @@ int pp_cmd_admin(int argc, char **argv) {
       admin_usage(stderr);
       return 2;
     }
-    return operator_token(data);
-  }
-  if (strcmp(group, "keys") == 0) {
+  } else if (strcmp(group, "keys") == 0) {
     if (strcmp(argv[i + 1], "rotate-master") != 0 || i + 2 != argc) {
       admin_usage(stderr);
       return 2;
     }
     return pp_admin_rotate_master(data, store_url);
-  }
-  if (strcmp(group, "account") == 0 && strcmp(argv[i + 1], "rotate-key") == 0) {
+  } else if (strcmp(group, "account") == 0 && strcmp(argv[i + 1], "rotate-key") == 0) {
     if (i + 3 != argc) {
       admin_usage(stderr);
       return 2;
     }
     return pp_admin_rotate_account_key(data, store_url, argv[i + 2]);
-  }
-  if (strcmp(group, "account") == 0) {
+  } else if (strcmp(group, "account") == 0) {
     if (strcmp(argv[i + 1], "create") != 0) {
       admin_usage(stderr);
       return 2;
@@ -380,7 +407,9 @@ int pp_cmd_admin(int argc, char **argv) {
   }
   pp_store_set_key_source(store, pp_master_keys_read, (void *)data);
   int rc;
-  if (strcmp(group, "account") == 0)
+  if (strcmp(group, "operator") == 0)
+    rc = operator_token(data, store);
+  else if (strcmp(group, "account") == 0)
     rc = account_create(store, name, numbers, nnumbers, senders, nsenders, json);
   else if (strcmp(group, "sender") == 0)
     rc = sender_cmd(store, argc - i - 1, argv + i + 1);

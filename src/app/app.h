@@ -5,11 +5,64 @@
 #include <stdbool.h>
 
 #include "core/err.h"
+#include "security/audit.h"
+#include "security/checkpoint.h"
+#include "store/store.h"
 
 /* Each returns the process exit status. */
 int pp_cmd_serve(int argc, char **argv);
 int pp_cmd_admin(int argc, char **argv);
 int pp_cmd_smsc(int argc, char **argv);
+int pp_cmd_audit(int argc, char **argv);
+
+/* ---- The audit log (audit.c, audit_verify.c, audit_blast.c) ------------- */
+
+#define PP_AUDIT_DEFAULT_ORIGIN "pipit/audit" /* as core/config.c's default */
+#define PP_AUDIT_CHECKPOINT_FILE "audit-checkpoint" /* in the data directory */
+#define PP_AUDIT_KEY_FILE "audit-key.pub"
+
+/* pp_audit_signer_load makes the checkpoint signer named `origin`: its seed
+ * is read from `key_file` (64 hex) when given, else derived from `master`
+ * (crypto_kdf "pp-tlog" id 1).  Free with pp_log_signer_free. */
+pp_err_t pp_audit_signer_load(const unsigned char *master, const char *key_file,
+                              const char *origin, pp_log_signer_t **out);
+
+/* pp_audit_publish_key writes the verifier key text to DIR/audit-key.pub. */
+pp_err_t pp_audit_publish_key(const char *data_dir, const pp_log_signer_t *signer);
+
+/* pp_audit_checkpoint_now signs and keeps a checkpoint of the committed
+ * tree (unless !force and it did not grow: out->skipped) and, with a
+ * data_dir, replaces DIR/audit-checkpoint with it. */
+pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_log_signer_t *signer,
+                                 const char *origin, const char *data_dir, bool force,
+                                 pp_audit_checkpoint_req_t *out);
+
+/* The periodic checkpointer of pipit serve: every interval_s seconds
+ * (0: never) a checkpoint if the log grew; stopping makes a last one. */
+typedef struct pp_audit_ticker pp_audit_ticker_t;
+pp_err_t pp_audit_ticker_start(pp_store_t *s, const pp_log_signer_t *signer, const char *origin,
+                               const char *data_dir, int interval_s, pp_audit_ticker_t **out);
+void pp_audit_ticker_stop(pp_audit_ticker_t *t);
+
+/* pp_audit_cli_event fills *ev for a change made by this command line:
+ * principal "cli:<user>", one session per process, no address. */
+void pp_audit_cli_event(pp_audit_event_t *ev, pp_audit_kind_t kind, const char *account_sid,
+                        const char *request, const char *const *resources, size_t n);
+
+/* What the `pipit audit` commands share. */
+typedef struct {
+  const char *data, *store_url, *key_file, *origin;
+  pp_store_t *store;
+} pp_audit_cli_t;
+
+/* pp_audit_cli_verifier is the checkpoints' public key: from the verifier
+ * key text `vkey` when given, else from the key file or the master key
+ * (PP_ERR_NOT_FOUND when there is none). */
+pp_err_t pp_audit_cli_verifier(const pp_audit_cli_t *cli, const char *vkey,
+                               pp_log_verifier_t *out);
+
+int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv);
+int pp_audit_cmd_blast(const pp_audit_cli_t *cli, int argc, char **argv);
 
 /* pp_master_key_load reads PIPIT_MASTER_KEY (64 hex) or DIR/master.key,
  * creating the file (mode 0600) with a fresh key on first start.  Returns a

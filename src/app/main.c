@@ -9,7 +9,9 @@ static void usage(FILE *f) {
   fputs("usage: pipit <command> [options]\n"
         "  serve   run the API server (see pipit serve --help)\n"
         "  admin   manage accounts, carriers and routes (see pipit admin --help)\n"
-        "  smsc    run a development SMSC (see pipit smsc --help)\n",
+        "  smsc    run a development SMSC (see pipit smsc --help)\n"
+        "  audit   verify the audit log, checkpoints, proofs, blast radius\n"
+        "          (see pipit audit --help)\n",
         f);
 }
 
@@ -25,6 +27,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "serve") == 0) return pp_cmd_serve(argc - 1, argv + 1);
   if (strcmp(argv[1], "admin") == 0) return pp_cmd_admin(argc - 1, argv + 1);
   if (strcmp(argv[1], "smsc") == 0) return pp_cmd_smsc(argc - 1, argv + 1);
+  if (strcmp(argv[1], "audit") == 0) return pp_cmd_audit(argc - 1, argv + 1);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage(stdout);
     return 0;

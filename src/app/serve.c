@@ -114,9 +114,13 @@ static void serve_usage(FILE *f) {
         "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
         "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
         "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
-        "                   [--webhook-retry-s N]\n"
+        "                   [--webhook-retry-s N] [--audit-checkpoint-s N]\n"
+        "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
+        "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
+        "grew, signed with a key derived from the master key unless --audit-key-file\n"
+        "holds its seed; DIR/audit-checkpoint and DIR/audit-key.pub are kept current.\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
@@ -150,6 +154,15 @@ static int parse_flags(pp_config_t *c, int argc, char **argv, int pass_config) {
     }
   }
   return 0;
+}
+
+/* Stops the checkpointer (which signs a last checkpoint: the store must
+ * still be open) and frees the audit log's key. */
+static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_log_signer_t *signer) {
+  pp_audit_ticker_stop(ticker);
+  pp_api_audit_free(api->audit);
+  api->audit = NULL;
+  pp_log_signer_free(signer);
 }
 
 int pp_cmd_serve(int argc, char **argv) {
@@ -191,6 +204,24 @@ int pp_cmd_serve(int argc, char **argv) {
   }
   pp_store_set_key_source(store, pp_master_keys_read, cfg.data_dir);
 
+  pp_api_t api = {.store = store};
+  pp_log_signer_t *signer = NULL;
+  pp_audit_ticker_t *ticker = NULL;
+  e = pp_audit_signer_load(mk, cfg.audit_key_file, cfg.audit_origin, &signer);
+  if (!e) e = pp_api_audit_new(pp_log_signer_verifier(signer), cfg.audit_origin, &api.audit);
+  if (!e) e = pp_audit_publish_key(cfg.data_dir, signer);
+  if (!e)
+    e = pp_audit_ticker_start(store, signer, cfg.audit_origin, cfg.data_dir,
+                              cfg.audit_checkpoint_s, &ticker);
+  if (e) {
+    pp_log_error("serve", "cannot set up the audit log: %s", pp_err_name(e));
+    pp_api_audit_free(api.audit);
+    pp_log_signer_free(signer);
+    pp_store_free(store);
+    sodium_free(mk);
+    return 1;
+  }
+
   pp_verify_keys_t *verify_keys = NULL;
   unsigned char *verify_root = sodium_malloc(32);
   e = verify_root ? pp_store_named_key(store, "verify", verify_root) : PP_ERR_NOMEM;
@@ -198,14 +229,16 @@ int pp_cmd_serve(int argc, char **argv) {
   sodium_free(verify_root);
   if (e) {
     pp_log_error("serve", "cannot derive the Verify keys: %s", pp_err_name(e));
+    audit_down(ticker, &api, signer);
     pp_store_free(store);
     sodium_free(mk);
     return 1;
   }
-  pp_api_t api = {.store = store, .verify_keys = verify_keys};
+  api.verify_keys = verify_keys;
   e = pp_operator_new(cfg.data_dir, &api.op);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
+    audit_down(ticker, &api, signer);
     pp_verify_keys_free(verify_keys);
     pp_store_free(store);
     sodium_free(mk);
@@ -227,6 +260,7 @@ int pp_cmd_serve(int argc, char **argv) {
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
     pp_operator_free(api.op);
+    audit_down(ticker, &api, signer);
     pp_store_free(store);
     pp_verify_keys_free(verify_keys);
     sodium_free(mk);
@@ -245,6 +279,7 @@ int pp_cmd_serve(int argc, char **argv) {
                  e == PP_ERR_INVALID_PARAM ? " (--webhook-allow takes CIDR[,CIDR...])" : "");
     pp_engine_stop(engine);
     pp_operator_free(api.op);
+    audit_down(ticker, &api, signer);
     pp_store_free(store);
     pp_verify_keys_free(verify_keys);
     sodium_free(mk);
@@ -259,6 +294,7 @@ int pp_cmd_serve(int argc, char **argv) {
     pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
+    audit_down(ticker, &api, signer);
     pp_store_free(store);
     pp_verify_keys_free(verify_keys);
     sodium_free(mk);
@@ -272,6 +308,7 @@ int pp_cmd_serve(int argc, char **argv) {
     pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
+    audit_down(ticker, &api, signer);
     pp_store_free(store);
     pp_verify_keys_free(verify_keys);
     sodium_free(mk);
@@ -293,6 +330,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_hooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);
+  audit_down(ticker, &api, signer);
   pp_store_free(store);
   pp_verify_keys_free(verify_keys);
   sodium_free(mk);

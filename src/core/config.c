@@ -20,6 +20,8 @@ void pp_config_defaults(pp_config_t *c) {
   c->webhook_timeout_ms = 15000;
   c->webhook_backoff_ms = 1000;
   c->webhook_retry_s = 86400;
+  c->audit_checkpoint_s = 60;
+  snprintf(c->audit_origin, sizeof c->audit_origin, "pipit/audit");
 }
 
 static int copy(char *dst, size_t size, const char *v) {
@@ -79,6 +81,15 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "webhook-retry-s") == 0) {
     bad = parse_long(v, 1, 30 * 86400, &n);
     if (!bad) c->webhook_retry_s = (int)n;
+  } else if (strcmp(name, "audit-checkpoint-s") == 0) {
+    bad = parse_long(v, 0, 86400, &n);
+    if (!bad) c->audit_checkpoint_s = (int)n;
+  } else if (strcmp(name, "audit-origin") == 0) {
+    /* A checkpoint key name: printable ASCII, no space, no '+'. */
+    bad = copy(c->audit_origin, sizeof c->audit_origin, v) || !*v;
+    for (const char *p = v; !bad && *p; p++) bad = *p <= ' ' || *p > '~' || *p == '+';
+  } else if (strcmp(name, "audit-key-file") == 0) {
+    bad = copy(c->audit_key_file, sizeof c->audit_key_file, v);
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
@@ -138,7 +149,10 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_WEBHOOK_ALLOW", "webhook-allow"},
                                  {"PIPIT_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms"},
                                  {"PIPIT_WEBHOOK_BACKOFF_MS", "webhook-backoff-ms"},
-                                 {"PIPIT_WEBHOOK_RETRY_S", "webhook-retry-s"}};
+                                 {"PIPIT_WEBHOOK_RETRY_S", "webhook-retry-s"},
+                                 {"PIPIT_AUDIT_CHECKPOINT_S", "audit-checkpoint-s"},
+                                 {"PIPIT_AUDIT_ORIGIN", "audit-origin"},
+                                 {"PIPIT_AUDIT_KEY_FILE", "audit-key-file"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);
     if (v && *v) {

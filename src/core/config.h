@@ -19,6 +19,9 @@ typedef struct {
   int webhook_timeout_ms;  /* per webhook request: 15000 */
   int webhook_backoff_ms;  /* first retry after about this: 1000 */
   int webhook_retry_s;     /* keep retrying this long after the change: 86400 */
+  int audit_checkpoint_s;  /* sign an audit checkpoint this often when the log grew: 60 (0: never) */
+  char audit_origin[256];  /* the audit log's name in its checkpoints: "pipit/audit" */
+  char audit_key_file[512]; /* 64 hex: the checkpoint key's seed ("": from the master key) */
 } pp_config_t;
 
 /* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
@@ -28,7 +31,8 @@ void pp_config_defaults(pp_config_t *c);
 /* pp_config_set applies one setting by name ("listen", "public-url", "data",
  * "store", "http-threads", "body-cap", "log-level", "enquire-link-ms",
  * "webhook-allow", "webhook-timeout-ms", "webhook-backoff-ms",
- * "webhook-retry-s").  Returns
+ * "webhook-retry-s", "audit-checkpoint-s", "audit-origin",
+ * "audit-key-file").  Returns
  * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
  * NULL, size 128) says which. */
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);
@@ -40,7 +44,8 @@ pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
 /* pp_config_load_env applies PIPIT_LISTEN, PIPIT_PUBLIC_URL, PIPIT_DATA,
  * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL,
  * PIPIT_ENQUIRE_LINK_MS, PIPIT_WEBHOOK_ALLOW, PIPIT_WEBHOOK_TIMEOUT_MS,
- * PIPIT_WEBHOOK_BACKOFF_MS, PIPIT_WEBHOOK_RETRY_S. */
+ * PIPIT_WEBHOOK_BACKOFF_MS, PIPIT_WEBHOOK_RETRY_S, PIPIT_AUDIT_CHECKPOINT_S,
+ * PIPIT_AUDIT_ORIGIN, PIPIT_AUDIT_KEY_FILE. */
 pp_err_t pp_config_load_env(pp_config_t *c, char *why);
 
 #endif

@@ -124,6 +124,13 @@ const pp_route_t pp_routes[] = {
      "verify_webhooks_update", false},
     {PP_DELETE, "/verify/v2/Services/{}/Webhooks/{}", pp_api_verify_webhook_delete,
      "verify_webhooks_delete", false},
+    /* The audit log (account credentials). */
+    {PP_GET, "/audit/v1/Events", pp_api_audit_event_list, "audit_events_list", false},
+    {PP_GET, "/audit/v1/Events/{}", pp_api_audit_event_fetch, "audit_events_fetch", false},
+    {PP_GET, "/audit/v1/Events/{}/Proof", pp_api_audit_event_proof, "audit_event_proof", false},
+    {PP_GET, "/audit/v1/Consistency", pp_api_audit_consistency, "audit_consistency", false},
+    {PP_GET, "/audit/v1/Checkpoint", pp_api_audit_checkpoint, "audit_checkpoint", false},
+    {PP_GET, "/audit/v1/Key", pp_api_audit_key, "audit_key", false},
 };
 const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
 

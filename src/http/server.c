@@ -121,9 +121,12 @@ static void wake(pp_api_req_t *r) {
 }
 
 /* Runs a handler; on PP_ERR_AGAIN suspends until wake(), unless the write
- * already committed. */
+ * already committed.  A request the audit log must record and whose
+ * handler wrote nothing waits for its event likewise (so does a refused
+ * sign-in: see refused). */
 static enum MHD_Result run(ctx_t *c, pp_api_handler_fn fn) {
   pp_err_t e = fn(&c->req);
+  if (e != PP_ERR_AGAIN) e = pp_api_audit_after(&c->req, e);
   if (e != PP_ERR_AGAIN) return finish(c, e);
   pthread_mutex_lock(&c->mu);
   if (c->state == ST_READY) {
@@ -137,6 +140,10 @@ static enum MHD_Result run(ctx_t *c, pp_api_handler_fn fn) {
   pthread_mutex_unlock(&c->mu);
   return MHD_YES;
 }
+
+/* The "handler" of a request whose credentials were refused: its error,
+ * once the audit log has the failure. */
+static pp_err_t refused(pp_api_req_t *r) { return r->audit.answer; }
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn) {
   pp_http_t *h = cls;
@@ -212,6 +219,22 @@ static char *basic_auth(struct MHD_Connection *conn, const char **user, const ch
   return buf;
 }
 
+/* What the audit log records of the request: the peer address of the
+ * socket (never X-Forwarded-For, which any client can send), the
+ * User-Agent and the request line without the query. */
+static void audit_context(ctx_t *c, const char *method) {
+  pp_api_audit_ctx_t *x = &c->req.audit;
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+  if (sa && sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, x->ip, sizeof x->ip);
+  else if (sa && sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, x->ip, sizeof x->ip);
+  x->user_agent = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "User-Agent");
+  x->request = pp_arena_printf(&c->req.arena, "%s %s", method, c->req.path);
+}
+
 static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   pp_api_req_t *r = &c->req;
   pp_http_t *h = c->h;
@@ -256,12 +279,16 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   if (c->route == -1) return send_error(c, pp_api_fail(r, PP_ERR_NOT_FOUND, path));
   if (c->route == -2) return send_error(c, PP_ERR_METHOD);
 
+  audit_context(c, method);
   const char *user = NULL, *pass = NULL;
   char *secret = basic_auth(c->conn, &user, &pass);
   e = pp_api_authenticate(r, user, pass);
   if (secret) sodium_memzero(secret, AUTH_SCRATCH);
   if (!e) e = pp_api_authorize(r, pp_routes[c->route].operator_only);
-  if (e) return send_error(c, e);
+  if (e) {
+    r->audit.answer = e;
+    return run(c, refused);
+  }
   return run(c, pp_routes[c->route].handler);
 }
 

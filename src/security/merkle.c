@@ -240,18 +240,28 @@ void pp_merkle_frontier_init(pp_merkle_frontier_t *f) {
   memset(f, 0, sizeof *f);
 }
 
-pp_err_t pp_merkle_frontier_append(pp_merkle_frontier_t *f,
-                                   const unsigned char leaf_hash[PP_MERKLE_HASH_LEN]) {
+pp_err_t pp_merkle_frontier_push(pp_merkle_frontier_t *f,
+                                 const unsigned char leaf_hash[PP_MERKLE_HASH_LEN],
+                                 pp_merkle_hash_t nodes[64], unsigned *count) {
   if (!f || !leaf_hash || f->size == UINT64_MAX) return PP_ERR_INVALID_PARAM;
   unsigned char carry[PP_MERKLE_HASH_LEN];
   memcpy(carry, leaf_hash, sizeof carry);
   unsigned i = 0;
   /* Adding one carries through the low set bits: each is a perfect subtree
    * that merges with the new right neighbour into one twice its size. */
-  for (; (f->size >> i) & 1; i++) pp_merkle_node_hash(f->hashes[i], carry, carry);
+  for (; (f->size >> i) & 1; i++) {
+    pp_merkle_node_hash(f->hashes[i], carry, carry);
+    if (nodes) memcpy(nodes[i], carry, sizeof carry);
+  }
   memcpy(f->hashes[i], carry, sizeof carry);
   f->size++;
+  if (count) *count = i;
   return PP_OK;
+}
+
+pp_err_t pp_merkle_frontier_append(pp_merkle_frontier_t *f,
+                                   const unsigned char leaf_hash[PP_MERKLE_HASH_LEN]) {
+  return pp_merkle_frontier_push(f, leaf_hash, NULL, NULL);
 }
 
 void pp_merkle_frontier_root(const pp_merkle_frontier_t *f, unsigned char out[PP_MERKLE_HASH_LEN]) {

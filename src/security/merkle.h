@@ -114,6 +114,18 @@ void pp_merkle_frontier_init(pp_merkle_frontier_t *f);
 pp_err_t pp_merkle_frontier_append(pp_merkle_frontier_t *f,
                                    const unsigned char leaf_hash[PP_MERKLE_HASH_LEN]);
 
+/* pp_merkle_frontier_push is pp_merkle_frontier_append that also reports
+ * the perfect subtrees the new leaf completes, so a store can keep a node
+ * cache (see pp_merkle_source_t.node) as it appends.  After it, for
+ * i < *count, nodes[i] is the hash of the subtree of 2^(i+1) leaves that
+ * ends with the new leaf (level i + 1, index (f->size >> (i + 1)) - 1);
+ * *count is the number of trailing zero bits of the new size.  `nodes` has
+ * room for 64 hashes.  Errors as pp_merkle_frontier_append; nothing is
+ * written on error. */
+pp_err_t pp_merkle_frontier_push(pp_merkle_frontier_t *f,
+                                 const unsigned char leaf_hash[PP_MERKLE_HASH_LEN],
+                                 pp_merkle_hash_t nodes[64], unsigned *count);
+
 /* pp_merkle_frontier_root writes the root of the tree `f` describes (equal
  * to pp_merkle_root over the same leaves) into `out`, in O(log n). */
 void pp_merkle_frontier_root(const pp_merkle_frontier_t *f, unsigned char out[PP_MERKLE_HASH_LEN]);

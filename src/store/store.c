@@ -312,6 +312,49 @@ pp_err_t pp_store_service_number_list(pp_store_t *s, pp_arena_t *a, const char *
   return s->be_ops->service_number_list(s->be, a, account_sid, service_sid, p, rows, n, more);
 }
 
+pp_err_t pp_store_audit_head(pp_store_t *s, pp_audit_head_t *out) {
+  return s->be_ops->audit_head(s->be, out);
+}
+pp_err_t pp_store_audit_get(pp_store_t *s, pp_arena_t *a, int64_t seq, pp_audit_entry_t *out) {
+  return s->be_ops->audit_get(s->be, a, seq, out);
+}
+pp_err_t pp_store_audit_list(pp_store_t *s, pp_arena_t *a, const pp_audit_filter_t *f,
+                             pp_audit_entry_t **rows, size_t *n, bool *more) {
+  return s->be_ops->audit_list(s->be, a, f, rows, n, more);
+}
+pp_err_t pp_store_audit_scan(pp_store_t *s, pp_arena_t *a, int64_t from_seq, size_t limit,
+                             pp_audit_entry_t **rows, size_t *n) {
+  return s->be_ops->audit_scan(s->be, a, from_seq, limit, rows, n);
+}
+pp_err_t pp_store_audit_search(pp_store_t *s, pp_arena_t *a, const pp_audit_query_t *q,
+                               pp_audit_entry_t **rows, size_t *n) {
+  int set = !!q->principal + !!q->session + !!q->ip;
+  if (set != 1 || q->since_ms > q->until_ms) return PP_ERR_INVALID_PARAM;
+  return s->be_ops->audit_search(s->be, a, q, rows, n);
+}
+pp_err_t pp_store_audit_node(pp_store_t *s, unsigned level, uint64_t index,
+                             unsigned char out[PP_MERKLE_HASH_LEN]) {
+  return s->be_ops->audit_node(s->be, level, index, out);
+}
+pp_err_t pp_store_audit_root(pp_store_t *s, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]) {
+  return s->be_ops->audit_root(s->be, size, out);
+}
+pp_err_t pp_store_audit_inclusion(pp_store_t *s, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
+                                  size_t cap, size_t *count) {
+  return s->be_ops->audit_proof(s->be, false, m, n, out, cap, count);
+}
+pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n,
+                                    pp_merkle_hash_t *out, size_t cap, size_t *count) {
+  return s->be_ops->audit_proof(s->be, true, m, n, out, cap, count);
+}
+pp_err_t pp_store_audit_checkpoint_latest(pp_store_t *s, pp_audit_checkpoint_t *out) {
+  return s->be_ops->audit_checkpoint_latest(s->be, out);
+}
+pp_err_t pp_store_audit_checkpoint_list(pp_store_t *s, pp_arena_t *a, int64_t after_seq,
+                                        size_t limit, pp_audit_checkpoint_t **rows, size_t *n) {
+  return s->be_ops->audit_checkpoint_list(s->be, a, after_seq, limit, rows, n);
+}
+
 /* 64-bit FNV-1a, so every backend picks the same sender for a recipient. */
 static int64_t recipient_hash(const char *to) {
   uint64_t h = 14695981039346656037ULL;

@@ -22,6 +22,9 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/ids.h"
+#include "security/audit.h"
+#include "security/checkpoint.h"
+#include "security/merkle.h"
 
 typedef struct pp_store pp_store_t;
 struct pp_crypt; /* store/crypt.h */
@@ -379,6 +382,47 @@ typedef struct {
   int attempts;           /* including this one */
   int64_t created;
 } pp_verify_event_t;
+/* One entry of the audit log (docs/internals/audit.md): its leaf, and the
+ * index columns kept beside it for searches (derived from the leaf; `pipit
+ * audit verify` checks that they agree).  Text points into the read's
+ * arena.  `leaf` is NULL in search results (they read the indexes only). */
+typedef struct {
+  int64_t seq;                      /* the leaf index, from 0 */
+  int64_t time_ms;                  /* Unix milliseconds */
+  const unsigned char *leaf;
+  size_t leaf_len;
+  unsigned char leaf_hash[PP_MERKLE_HASH_LEN]; /* as stored */
+  bool leaf_hash_ok;                /* the stored leaf hash had 32 bytes */
+  const char *event, *principal, *session, *ip, *account_sid, *outcome;
+  const char *const *resources;     /* from the resource index, sorted */
+  size_t nresources;
+} pp_audit_entry_t;
+
+/* The committed head of the audit tree. */
+typedef struct {
+  uint64_t size;
+  unsigned char root[PP_MERKLE_HASH_LEN];
+} pp_audit_head_t;
+
+/* A signed checkpoint the store keeps (every one ever made). */
+typedef struct {
+  int64_t seq;                      /* store-assigned, increasing */
+  uint64_t tree_size;
+  unsigned char root[PP_MERKLE_HASH_LEN];
+  int64_t time;                     /* Unix seconds */
+  char note[PP_CHECKPOINT_MAX_LEN]; /* the signed note, NUL-terminated */
+} pp_audit_checkpoint_t;
+
+/* PP_W_AUDIT_CHECKPOINT: sign the tree as it is at this point of the batch
+ * (every earlier write of the batch included) and keep the checkpoint. */
+typedef struct {
+  const pp_log_signer_t *signer;
+  const char *origin;
+  int64_t now;                      /* Unix seconds */
+  bool force;                       /* sign even if the tree did not grow */
+  bool skipped;                     /* out: not forced and no new leaves */
+  pp_audit_checkpoint_t out;        /* out: what was kept */
+} pp_audit_checkpoint_req_t;
 
 /* ---- Writes ---------------------------------------------------------- */
 
@@ -446,6 +490,10 @@ typedef enum {
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
   PP_W_VERIFY_EVENT_CLAIM,    /* u.event_claim: lease due events to the delivery loop */
   PP_W_VERIFY_EVENT_RESULT,   /* u.event_result */
+  /* Audit log (docs/internals/audit.md).  Any write may carry an event in
+   * w->audit; these two are writes of the log alone. */
+  PP_W_AUDIT,                 /* nothing but w->audit */
+  PP_W_AUDIT_CHECKPOINT,      /* u.checkpoint */
 } pp_write_kind_t;
 
 typedef struct {
@@ -708,6 +756,7 @@ struct pp_write {
     pp_verify_webhook_t *verify_webhook;
     pp_event_claim_t event_claim;
     pp_event_result_t event_result;
+    pp_audit_checkpoint_req_t *checkpoint;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -717,6 +766,13 @@ struct pp_write {
   void *arg;
   void *scratch;    /* the store's: what it made for this write, freed before done */
   pp_write_t *next; /* the store's queue link */
+  /* An event appended to the audit log in the same transaction, after the
+   * change, with the write's outcome (its `outcome` when already set).  A
+   * write that carries one is all or nothing: if the change fails it is
+   * undone and the event records the failure; if the event cannot be
+   * appended the change is undone and the write fails.  The store sets the
+   * event's seq (and time_ms when 0).  NULL: none. */
+  pp_audit_event_t *audit;
 };
 
 /* ---- Lists ----------------------------------------------------------- */
@@ -759,6 +815,24 @@ typedef struct {
   int64_t from, until;   /* date_created >= from, < until (Unix seconds) */
   pp_page_req_t page;
 } pp_alert_filter_t;
+
+/* The entries about one account, newest first. */
+typedef struct {
+  const char *account_sid;
+  const char *event;        /* a kind name; NULL: any */
+  bool has_from, has_until;
+  int64_t from_ms, until_ms; /* time_ms >= from, < until */
+  pp_page_req_t page;        /* keyset on seq */
+} pp_audit_filter_t;
+
+/* The entries of one principal, session or source address (exactly one
+ * set) with since_ms <= time_ms < until_ms, oldest first, at most `limit`
+ * (0: all), from the indexes kept for this (blast radius). */
+typedef struct {
+  const char *principal, *session, *ip;
+  int64_t since_ms, until_ms;
+  size_t limit;
+} pp_audit_query_t;
 
 /* ---- Backend vtable -------------------------------------------------- */
 
@@ -874,6 +948,23 @@ struct pp_store_backend {
   /* A random 32-byte key the store keeps sealed with its own key (e.g.
    * "verify"), as 64 hex digits.  PP_ERR_NOT_FOUND when there is none. */
   pp_err_t (*named_key)(void *be, const char *name, char hex[65]);
+  /* Audit log: see the pp_store_audit_* functions. */
+  pp_err_t (*audit_head)(void *be, pp_audit_head_t *out);
+  pp_err_t (*audit_get)(void *be, pp_arena_t *a, int64_t seq, pp_audit_entry_t *out);
+  pp_err_t (*audit_list)(void *be, pp_arena_t *a, const pp_audit_filter_t *f,
+                         pp_audit_entry_t **rows, size_t *n, bool *more);
+  pp_err_t (*audit_scan)(void *be, pp_arena_t *a, int64_t from_seq, size_t limit,
+                         pp_audit_entry_t **rows, size_t *n);
+  pp_err_t (*audit_search)(void *be, pp_arena_t *a, const pp_audit_query_t *q,
+                           pp_audit_entry_t **rows, size_t *n);
+  pp_err_t (*audit_node)(void *be, unsigned level, uint64_t index,
+                         unsigned char out[PP_MERKLE_HASH_LEN]);
+  pp_err_t (*audit_root)(void *be, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]);
+  pp_err_t (*audit_proof)(void *be, bool consistency, uint64_t m, uint64_t n,
+                          pp_merkle_hash_t *out, size_t cap, size_t *count);
+  pp_err_t (*audit_checkpoint_latest)(void *be, pp_audit_checkpoint_t *out);
+  pp_err_t (*audit_checkpoint_list)(void *be, pp_arena_t *a, int64_t after_seq, size_t limit,
+                                    pp_audit_checkpoint_t **rows, size_t *n);
 };
 
 /* ---- Facade ---------------------------------------------------------- */
@@ -1040,6 +1131,56 @@ pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *
                                       const char *service_sid, const pp_page_req_t *p,
                                       pp_verify_webhook_t **rows, size_t *n, bool *more);
 pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out);
+/* ---- Audit log (docs/internals/audit.md) ------------------------------ */
+
+/* pp_store_audit_head reads the committed tree size and root. */
+pp_err_t pp_store_audit_head(pp_store_t *s, pp_audit_head_t *out);
+
+/* pp_store_audit_get reads entry `seq` (with its leaf); PP_ERR_NOT_FOUND
+ * when there is none. */
+pp_err_t pp_store_audit_get(pp_store_t *s, pp_arena_t *a, int64_t seq, pp_audit_entry_t *out);
+
+/* pp_store_audit_list pages through one account's entries, newest first. */
+pp_err_t pp_store_audit_list(pp_store_t *s, pp_arena_t *a, const pp_audit_filter_t *f,
+                             pp_audit_entry_t **rows, size_t *n, bool *more);
+
+/* pp_store_audit_scan reads up to `limit` stored entries with seq >=
+ * from_seq in seq order, leaves included, as they are (gaps and all): the
+ * input of `pipit audit verify`. */
+pp_err_t pp_store_audit_scan(pp_store_t *s, pp_arena_t *a, int64_t from_seq, size_t limit,
+                             pp_audit_entry_t **rows, size_t *n);
+
+/* pp_store_audit_search answers a blast-radius query from the indexes. */
+pp_err_t pp_store_audit_search(pp_store_t *s, pp_arena_t *a, const pp_audit_query_t *q,
+                               pp_audit_entry_t **rows, size_t *n);
+
+/* pp_store_audit_node reads a perfect subtree hash the store keeps (every
+ * level that is a multiple of PP_STORE_AUDIT_NODE_STRIDE); PP_ERR_NOT_FOUND
+ * when it keeps none. */
+#define PP_STORE_AUDIT_NODE_STRIDE 4
+pp_err_t pp_store_audit_node(pp_store_t *s, unsigned level, uint64_t index,
+                             unsigned char out[PP_MERKLE_HASH_LEN]);
+
+/* pp_store_audit_root computes the root of the first `size` leaves (size at
+ * most the committed size, else PP_ERR_INVALID_PARAM). */
+pp_err_t pp_store_audit_root(pp_store_t *s, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]);
+
+/* pp_store_audit_inclusion writes the audit path of leaf m in the tree of
+ * size n, pp_store_audit_consistency the consistency proof from size m to
+ * n, as merkle.h's generators do, from the stored leaf hashes and subtree
+ * hashes (O(log n) reads).  n at most the committed size, else
+ * PP_ERR_INVALID_PARAM. */
+pp_err_t pp_store_audit_inclusion(pp_store_t *s, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
+                                  size_t cap, size_t *count);
+pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n,
+                                    pp_merkle_hash_t *out, size_t cap, size_t *count);
+
+/* pp_store_audit_checkpoint_latest reads the newest checkpoint
+ * (PP_ERR_NOT_FOUND: none yet); pp_store_audit_checkpoint_list up to
+ * `limit` of them with seq > after_seq, oldest first. */
+pp_err_t pp_store_audit_checkpoint_latest(pp_store_t *s, pp_audit_checkpoint_t *out);
+pp_err_t pp_store_audit_checkpoint_list(pp_store_t *s, pp_arena_t *a, int64_t after_seq,
+                                        size_t limit, pp_audit_checkpoint_t **rows, size_t *n);
 
 /* Statistics of the group-commit writer since open. */
 typedef struct {

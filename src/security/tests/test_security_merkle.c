@@ -563,11 +563,41 @@ static void test_big_and_cache(void) {
   free(b.leaf);
 }
 
+/* pp_merkle_frontier_push reports exactly the perfect subtrees each new
+ * leaf completes, with the hashes the naive MTH gives them. */
+static void test_push_nodes(void) {
+  leaves_t *l = malloc(sizeof *l);
+  many_leaves(l);
+  pp_merkle_frontier_t f, g;
+  pp_merkle_frontier_init(&f);
+  pp_merkle_frontier_init(&g);
+  int wrong = 0, reported = 0;
+  for (uint64_t n = 1; n <= MAXN; n++) {
+    pp_merkle_hash_t nodes[64];
+    unsigned count = 99;
+    CHECK_EQ_INT(pp_merkle_frontier_push(&f, l->leaf[n - 1], nodes, &count), PP_OK);
+    CHECK_EQ_INT(pp_merkle_frontier_append(&g, l->leaf[n - 1]), PP_OK);
+    CHECK(memcmp(&f, &g, sizeof f) == 0);
+    if (count != (unsigned)__builtin_ctzll(n)) wrong++;
+    for (unsigned i = 0; i < count; i++) {
+      uint64_t width = 1ULL << (i + 1);
+      unsigned char want[32];
+      ref_mth(l, (size_t)(n - width), (size_t)width, want);
+      if (memcmp(nodes[i], want, 32) != 0) wrong++;
+      reported++;
+    }
+  }
+  CHECK_EQ_INT(wrong, 0);
+  CHECK_EQ_INT(reported, MAXN - 1); /* a tree of n leaves has n - 1 inner nodes */
+  free(l);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   test_vectors();
   test_exhaustive();
   test_edges();
   test_big_and_cache();
+  test_push_nodes();
   return check_report("security_merkle");
 }
