@@ -130,6 +130,7 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   uint64_t every = intruder_events ? n / intruder_events : 0;
   int64_t t0_ms = (pp_clock_now() - (int64_t)DAYS * 86400) * 1000;
   int64_t start = pp_clock_now_us(), last = start;
+  uint64_t last_i = 0;
   size_t failed = 0;
   for (uint64_t i = 0; i < n;) {
     latch_t l = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
@@ -147,8 +148,11 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
     failed += l.failed;
     int64_t now = pp_clock_now_us();
     if (now - last > 10000000) {
-      fprintf(stderr, "  %" PRIu64 " events, %.0f/s\n", i, (double)i * 1e6 / (double)(now - start));
+      fprintf(stderr, "  %" PRIu64 " events, %.0f/s since the start, %.0f/s in the last %.0f s\n",
+              i, (double)i * 1e6 / (double)(now - start),
+              (double)(i - last_i) * 1e6 / (double)(now - last), (double)(now - last) / 1e6);
       last = now;
+      last_i = i;
     }
   }
   double secs = (double)(pp_clock_now_us() - start) / 1e6;

@@ -35,6 +35,8 @@ BENCH_TAG=audit
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+git -C "$ROOT" diff --quiet HEAD -- src bench || COMMIT="$COMMIT + uncommitted changes"
 log "building the release preset"
 (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null)
 OUT=$ROOT/build/bench/audit-$(date -u +%Y%m%dT%H%M%SZ)
@@ -100,7 +102,7 @@ fi
 disk=$(du -sh "$DIR" | cut -f1)
 
 {
-  echo "# audit log benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$ROOT" rev-parse --short HEAD)"
+  echo "# audit log benchmark, $(date -u +%Y-%m-%dT%H:%MZ), built from $COMMIT"
   echo
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(uname -r)"
   echo
