@@ -7,7 +7,8 @@
 # fresh data dir: `pipit serve`, one account owning the From number, then
 # wrk -t1 -c50 for AT_REST_SECONDS (10) with bench/post.lua (the same
 # durable Messages.create for both).  Prints each run's rate and, per round,
-# sealed / plain.  AT_REST_ROUNDS (3).
+# sealed / plain.  AT_REST_ROUNDS (3); AT_REST_BIN measures another build
+# than this tree's as "sealed".
 #
 # Needs: cmake, ninja, a C compiler, wrk, curl, ss, git.
 set -euo pipefail
@@ -28,7 +29,7 @@ log "building this tree and $BASE (release)"
 mkdir -p "$TMP/base"
 git -C "$ROOT" archive "$BASE" | tar -x -C "$TMP/base"
 (cd "$TMP/base" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
-declare -A BINS=([sealed]=$ROOT/build/release/pipit [plain]=$TMP/base/build/release/pipit)
+declare -A BINS=([sealed]=${AT_REST_BIN:-$ROOT/build/release/pipit} [plain]=$TMP/base/build/release/pipit)
 
 run() { # label round -> prints rps
   local label=$1 r=$2 dir=$TMP/data-$1-$2 port json sid tok pid line

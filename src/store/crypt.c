@@ -38,7 +38,8 @@ struct pp_crypt {
   char master_id[17];
   pp_crypt_load_fn load;
   void *load_be;
-  pthread_mutex_t mu;
+  pthread_mutex_t mu;         /* the masters, the index keys */
+  pthread_rwlock_t cache_mu;  /* the cache: seals and opens share it, changes take it alone */
   slot_t cache[CACHE_SIZE];
 };
 
@@ -58,6 +59,7 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
     return e;
   }
   pthread_mutex_init(&c->mu, NULL);
+  pthread_rwlock_init(&c->cache_mu, NULL);
   *out = c;
   return PP_OK;
 }
@@ -70,6 +72,7 @@ void pp_crypt_free(pp_crypt_t *c) {
   sodium_free(c->master);
   sodium_free(c->next);
   pthread_mutex_destroy(&c->mu);
+  pthread_rwlock_destroy(&c->cache_mu);
   free(c);
 }
 
@@ -178,7 +181,7 @@ static size_t slot_of(const char *account, uint32_t generation) {
 static void cache_put(pp_crypt_t *c, pp_dek_t *dek, bool newest) {
   const char *account = pp_dek_account_sid(dek);
   uint32_t gen = pp_dek_generation(dek);
-  pthread_mutex_lock(&c->mu);
+  pthread_rwlock_wrlock(&c->cache_mu);
   slot_t *s = &c->cache[slot_of(account, newest ? 0 : gen)];
   pp_dek_free(s->dek);
   snprintf(s->account, sizeof s->account, "%s", account);
@@ -186,7 +189,7 @@ static void cache_put(pp_crypt_t *c, pp_dek_t *dek, bool newest) {
   s->newest = newest;
   s->at = mono_s();
   s->dek = dek;
-  pthread_mutex_unlock(&c->mu);
+  pthread_rwlock_unlock(&c->cache_mu);
 }
 
 /* Runs `fn` with the DEK of (account, generation; 0: newest) under the
@@ -196,16 +199,16 @@ typedef pp_err_t (*with_dek_fn)(const pp_dek_t *dek, void *arg);
 static pp_err_t with_dek(pp_crypt_t *c, void *conn, const char *account, uint32_t generation,
                          with_dek_fn fn, void *arg) {
   for (int round = 0; round < 2; round++) {
-    pthread_mutex_lock(&c->mu);
+    pthread_rwlock_rdlock(&c->cache_mu);
     slot_t *s = &c->cache[slot_of(account, generation)];
     if (s->dek && strcmp(s->account, account) == 0 &&
         (generation ? s->generation == generation
                     : s->newest && mono_s() - s->at <= PP_STORE_KEY_REFRESH_S)) {
       pp_err_t e = fn(s->dek, arg);
-      pthread_mutex_unlock(&c->mu);
+      pthread_rwlock_unlock(&c->cache_mu);
       return e;
     }
-    pthread_mutex_unlock(&c->mu);
+    pthread_rwlock_unlock(&c->cache_mu);
     if (round || !c->load) break;
     unsigned char wrapped[PP_DEK_WRAPPED_LEN];
     uint32_t gen = generation;
@@ -237,13 +240,13 @@ pp_err_t pp_crypt_new_dek(pp_crypt_t *c, const char *account_sid, uint32_t gener
 }
 
 void pp_crypt_forget(pp_crypt_t *c, const char *account_sid) {
-  pthread_mutex_lock(&c->mu);
+  pthread_rwlock_wrlock(&c->cache_mu);
   for (size_t i = 0; i < CACHE_SIZE; i++)
     if (c->cache[i].dek && strcmp(c->cache[i].account, account_sid) == 0) {
       pp_dek_free(c->cache[i].dek);
       memset(&c->cache[i], 0, sizeof c->cache[i]);
     }
-  pthread_mutex_unlock(&c->mu);
+  pthread_rwlock_unlock(&c->cache_mu);
 }
 
 typedef struct {
