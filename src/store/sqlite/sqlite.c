@@ -1266,7 +1266,13 @@ static void be_close(void *p) {
   free(b);
 }
 
+/* Before SQLite starts: no global memory statistics (each of its
+ * allocations would take a process-wide mutex; measured: +22 % end to end). */
+static void sqlite_config_once(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static pp_err_t be_open(const char *dir, pp_crypt_t *crypt, void **out) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sqlite_config_once);
   if (mkdir(dir, 0700) != 0) {
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
