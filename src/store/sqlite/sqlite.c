@@ -239,9 +239,10 @@ static const char *sql_text[S__COUNT] = {
                     "pp_seal(?8,?2,'alerts','request_variables',?1),"
                     "pp_seal(?9,?2,'alerts','response_body',?1),?10,?11,?12,?13)",
     [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
+    /* Replies between two numbers (the loop guard): messages_to_reply. */
     [S_MSG_BETWEEN] = "SELECT count(*) FROM messages WHERE account_sid=?1 "
-                      "AND to_bidx=pp_bidx(?3) AND from_bidx=pp_bidx(?2) AND direction=?4 "
-                      "AND date_created>=?5",
+                      "AND to_bidx=pp_bidx(?3) AND from_bidx=pp_bidx(?2) "
+                      "AND direction='outbound-reply' AND date_created>=?4",
     [S_SVC_INS] = "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
                   "inbound_request_url,inbound_method,fallback_url,fallback_method,"
                   "status_callback,sticky_sender,mms_converter,smart_encoding,"
@@ -279,7 +280,7 @@ static const char *sql_text[S__COUNT] = {
     [S_SVCNUM_GET] = "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
                      " WHERE account_sid=?1 AND service_sid=?2 AND sid=?3",
     [S_SVC_STICKY] = "SELECT pp_open(m.from_addr,m.account_sid,'messages','from_addr',m.sid) "
-                     "FROM messages m WHERE m.account_sid=?1 "
+                     "FROM messages m WHERE m.account_sid=?1 AND m.messaging_service_sid<>'' "
                      "AND m.to_bidx=pp_bidx(?3) AND m.messaging_service_sid=?2 AND EXISTS("
                      "SELECT 1 FROM messaging_service_numbers sn JOIN phone_numbers p "
                      "ON p.sid=sn.number_sid WHERE sn.service_sid=?2 "
@@ -920,11 +921,26 @@ static const char schema_audit[] =
     AUDIT_KEEP("audit_log") AUDIT_KEEP("audit_resources") AUDIT_KEEP("audit_nodes")
     AUDIT_KEEP("audit_checkpoints");
 
+/* Recipients indexed only where a lookup needs them: a keyed hash lands
+ * every row on a random page of a full recipient index, which cost a
+ * quarter of end-to-end throughput (docs/performance.md).  Inbound messages
+ * (to the account's own numbers), a service's messages (sticky sender) and
+ * replies (the loop guard) keep one; the To filter of a list reads the
+ * account's messages newest first. */
+static const char schema_recipients[] =
+    "DROP INDEX messages_to;"
+    "CREATE INDEX messages_to_inbound ON messages(account_sid, to_bidx, seq)"
+    " WHERE direction='inbound';"
+    "CREATE INDEX messages_to_service ON messages(messaging_service_sid, to_bidx, seq)"
+    " WHERE messaging_service_sid<>'';"
+    "CREATE INDEX messages_to_reply ON messages(account_sid, to_bidx, seq)"
+    " WHERE direction='outbound-reply';";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
-    schema_verify_enroll,    schema_v12,    schema_audit};
+    schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1649,16 +1665,14 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
   return e;
 }
 
-/* Messages of `direction` from `from` to `to` created since `since`. */
-static pp_err_t count_between(conn_t *c, const char *account_sid, const char *from,
-                              const char *to, const char *direction, int64_t since,
-                              int64_t *out) {
+/* Replies (outbound-reply) from `from` to `to` created since `since`. */
+static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from,
+                              const char *to, int64_t since, int64_t *out) {
   sqlite3_stmt *st = c->st[S_MSG_BETWEEN];
   bind_text(st, 1, account_sid);
   bind_text(st, 2, from);
   bind_text(st, 3, to);
-  bind_text(st, 4, direction);
-  sqlite3_bind_int64(st, 5, since);
+  sqlite3_bind_int64(st, 4, since);
   pp_err_t e = PP_OK;
   if (sqlite3_step(st) == SQLITE_ROW)
     *out = sqlite3_column_int64(st, 0);
@@ -1707,7 +1721,7 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
       pp_message_t *m = &hr->replies[i];
       int64_t recent = 0;
       if (hr->reply_max &&
-          (e = count_between(c, m->account_sid, m->from, m->to, m->direction, hr->reply_since,
+          (e = count_replies(c, m->account_sid, m->from, m->to, hr->reply_since,
                              &recent)))
         return e;
       if (hr->reply_max && recent >= hr->reply_max) {
