@@ -7,8 +7,9 @@
 # fresh data dir: `pipit serve`, one account owning the From number, then
 # wrk -t1 -c50 for AT_REST_SECONDS (10) with bench/post.lua (the same
 # durable Messages.create for both).  Prints each run's rate and, per round,
-# sealed / plain.  AT_REST_ROUNDS (3); AT_REST_BIN measures another build
-# than this tree's as "sealed".
+# sealed / plain.  AT_REST_ROUNDS (3); AT_REST_BIN and AT_REST_BASE_BIN
+# measure other builds as "sealed" and "plain" (e.g. two commits with the
+# same later fix applied, to isolate what encryption costs).
 #
 # Needs: cmake, ninja, a C compiler, wrk, curl, ss, git.
 set -euo pipefail
@@ -26,10 +27,13 @@ source "$ROOT/bench/lib.sh"
 for tool in cmake wrk curl ss git; do command -v "$tool" >/dev/null || die "missing $tool"; done
 log "building this tree and $BASE (release)"
 (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
-mkdir -p "$TMP/base"
-git -C "$ROOT" archive "$BASE" | tar -x -C "$TMP/base"
-(cd "$TMP/base" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
-declare -A BINS=([sealed]=${AT_REST_BIN:-$ROOT/build/release/pipit} [plain]=$TMP/base/build/release/pipit)
+if [[ -z ${AT_REST_BASE_BIN:-} ]]; then
+  mkdir -p "$TMP/base"
+  git -C "$ROOT" archive "$BASE" | tar -x -C "$TMP/base"
+  (cd "$TMP/base" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
+fi
+declare -A BINS=([sealed]=${AT_REST_BIN:-$ROOT/build/release/pipit}
+                 [plain]=${AT_REST_BASE_BIN:-$TMP/base/build/release/pipit})
 
 run() { # label round -> prints rps
   local label=$1 r=$2 dir=$TMP/data-$1-$2 port json sid tok pid line
