@@ -70,7 +70,7 @@ static void test_sanitise(void) {
   pp_audit_event_t ev;
   sample(&ev);
   char ua[600];
-  memset(ua, 'x', sizeof ua - 1);
+  memset(ua, 'y', sizeof ua - 1);
   ua[sizeof ua - 1] = '\0';
   memcpy(ua, "a\"b\\c\n\xc3\xa9\x7f", 9);
   ev.user_agent = ua;
@@ -79,7 +79,7 @@ static void test_sanitise(void) {
   pp_buf_t b;
   pp_buf_init(&b, 0);
   CHECK_EQ_INT(pp_audit_leaf_encode(&ev, &b), PP_OK);
-  CHECK(strstr(b.data, "\"user_agent\":\"a\\\"b\\\\c????xxx") != NULL);
+  CHECK(strstr(b.data, "\"user_agent\":\"a\\\"b\\\\c????yyy") != NULL);
   CHECK(strstr(b.data, "\"request\":\"\"") != NULL);
   CHECK(strstr(b.data, "\"resources\":[]") != NULL);
   for (size_t i = 0; i < b.len; i++) CHECK(b.data[i] >= 0x20 && b.data[i] <= 0x7e);
