@@ -22,9 +22,10 @@ int pp_cmd_audit(int argc, char **argv);
 #define PP_AUDIT_KEY_FILE "audit-key.pub"
 
 /* pp_audit_signer_load makes the checkpoint signer named `origin`: its seed
- * is read from `key_file` (64 hex) when given, else derived from `master`
- * (crypto_kdf "pp-tlog" id 1).  Free with pp_log_signer_free. */
-pp_err_t pp_audit_signer_load(const unsigned char *master, const char *key_file,
+ * is read from `key_file` (64 hex) when given, else derived from `root`, the
+ * store's "audit" key (pp_store_named_key; crypto_kdf "pp-tlog" id 1), which
+ * a master-key rotation does not change.  Free with pp_log_signer_free. */
+pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file,
                               const char *origin, pp_log_signer_t **out);
 
 /* pp_audit_publish_key writes the verifier key text to DIR/audit-key.pub. */

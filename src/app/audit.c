@@ -23,7 +23,7 @@
 
 /* ---- The checkpoint key -------------------------------------------------- */
 
-pp_err_t pp_audit_signer_load(const unsigned char *master, const char *key_file,
+pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file,
                               const char *origin, pp_log_signer_t **out) {
   unsigned char *seed = sodium_malloc(PP_LOG_SEED_LEN);
   if (!seed) return PP_ERR_NOMEM;
@@ -43,8 +43,8 @@ pp_err_t pp_audit_signer_load(const unsigned char *master, const char *key_file,
       e = PP_ERR_INVALID_PARAM;
     }
     sodium_memzero(hex, sizeof hex);
-  } else if (master) {
-    e = pp_kdf_derive(master, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN);
+  } else if (root) {
+    e = pp_kdf_derive(root, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN);
   } else {
     e = PP_ERR_INVALID_PARAM;
   }
@@ -235,18 +235,15 @@ static void find_origin(pp_store_t *s, const char *given, char out[PP_LOG_NAME_M
   free(cp);
 }
 
-/* The signer from --key-file or the master key (which must exist unless
- * `create` allows making one, as pipit serve would). */
+/* The signer from --key-file or the store's audit key (the store is open). */
 static pp_err_t cli_signer(const pp_audit_cli_t *cli, bool create, pp_log_signer_t **out) {
+  (void)create;
   if (cli->key_file) return pp_audit_signer_load(NULL, cli->key_file, cli->origin, out);
-  char path[1100];
-  snprintf(path, sizeof path, "%s/master.key", cli->data);
-  const char *env = getenv("PIPIT_MASTER_KEY");
-  if (!create && !(env && *env) && access(path, R_OK) != 0) return PP_ERR_NOT_FOUND;
-  unsigned char *mk = pp_master_key_load(cli->data);
-  if (!mk) return PP_ERR_IO;
-  pp_err_t e = pp_audit_signer_load(mk, NULL, cli->origin, out);
-  sodium_free(mk);
+  unsigned char *root = sodium_malloc(32);
+  if (!root) return PP_ERR_NOMEM;
+  pp_err_t e = pp_store_named_key(cli->store, "audit", root);
+  if (!e) e = pp_audit_signer_load(root, NULL, cli->origin, out);
+  sodium_free(root);
   return e;
 }
 

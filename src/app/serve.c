@@ -207,7 +207,10 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_api_t api = {.store = store};
   pp_log_signer_t *signer = NULL;
   pp_audit_ticker_t *ticker = NULL;
-  e = pp_audit_signer_load(mk, cfg.audit_key_file, cfg.audit_origin, &signer);
+  unsigned char *audit_root = sodium_malloc(32);
+  e = audit_root ? pp_store_named_key(store, "audit", audit_root) : PP_ERR_NOMEM;
+  if (!e) e = pp_audit_signer_load(audit_root, cfg.audit_key_file, cfg.audit_origin, &signer);
+  sodium_free(audit_root);
   if (!e) e = pp_api_audit_new(pp_log_signer_verifier(signer), cfg.audit_origin, &api.audit);
   if (!e) e = pp_audit_publish_key(cfg.data_dir, signer);
   if (!e)

@@ -136,6 +136,8 @@ describe('encryption at rest', () => {
   it('a master key rotation while the server runs keeps every message readable', { timeout: 60_000 }, async () => {
     const keyFile = path.join(server.dataDir, 'master.key');
     const oldKey = fs.readFileSync(keyFile, 'utf8');
+    const auditKeyFile = path.join(server.dataDir, 'audit-key.pub');
+    const auditKey = fs.readFileSync(auditKeyFile, 'utf8');
     const out = await server.admin('keys', 'rotate-master');
     assert.match(out, /data keys wrapped again/);
     assert.notEqual(fs.readFileSync(keyFile, 'utf8'), oldKey);
@@ -146,6 +148,7 @@ describe('encryption at rest', () => {
     server = await PipitServer.start({ dataDir: server.dataDir, env: ENV });
     ca = server.client(a.sid, a.auth_token);
     for (const m of sent) assert.equal((await ca.messages(m.sid).fetch()).body, m.body);
+    assert.equal(fs.readFileSync(auditKeyFile, 'utf8'), auditKey, 'the audit log keeps its public key');
     // Blind indexes do not depend on the master key: lookups by number still work.
     assert.deepEqual((await ca.messages.list({ to: sent[0].to })).map((m) => m.sid), [sent[0].sid]);
     assert.equal((await ca.incomingPhoneNumbers.list({ phoneNumber: a.from })).length, 1);

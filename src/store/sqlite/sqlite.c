@@ -936,11 +936,18 @@ static const char schema_recipients[] =
     "CREATE INDEX messages_to_reply ON messages(account_sid, to_bidx, seq)"
     " WHERE direction='outbound-reply';";
 
+/* The audit log's checkpoint key is rooted in the store, not the master
+ * key, so a master-key rotation keeps the log's public key. */
+static const char schema_audit_root[] =
+    "INSERT INTO store_keys SELECT 'audit',"
+    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','audit');";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
-    schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients};
+    schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
+    schema_audit_root};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
