@@ -124,18 +124,16 @@ pp_err_t pp_api_account_update(pp_api_req_t *r) {
   memset(st, 0, sizeof *st);
   e = access(r, r->params[0], &st->acc);
   if (e) return e;
-  if (strcmp(st->acc.status, "closed") == 0 &&
-      (pp_form_get(&r->form, "FriendlyName") || pp_form_get(&r->form, "Status")))
-    return pp_api_fail(r, PP_ERR_ACCOUNT_CLOSED, NULL); /* its keys are gone */
+  const char *name = pp_form_get(&r->form, "FriendlyName");
+  const char *status = pp_form_get(&r->form, "Status");
+  /* Before the tokens are read: a closed account's keys are gone. */
+  if (strcmp(st->acc.status, "closed") == 0 && (name || status))
+    return pp_api_fail(r, PP_ERR_ACCOUNT_CLOSED, NULL);
   /* Re-read with the tokens: the update writes the whole row. */
   e = pp_store_account_get(r->api->store, st->acc.sid, &st->acc);
   if (e) return e;
   pp_account_t *a = &st->acc;
-  const char *name = pp_form_get(&r->form, "FriendlyName");
-  const char *status = pp_form_get(&r->form, "Status");
-  if (strcmp(a->status, "closed") == 0 && (name || status))
-    e = pp_api_fail(r, PP_ERR_ACCOUNT_CLOSED, NULL);
-  else if (name && strlen(name) >= sizeof a->friendly_name)
+  if (name && strlen(name) >= sizeof a->friendly_name)
     e = pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
   else if (status && strcmp(status, "active") && strcmp(status, "suspended") &&
            strcmp(status, "closed"))

@@ -32,7 +32,7 @@ enum {
   S_PARTS_TALLY, S_MSG_FINAL,
   S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
   S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
-  S_MSG_BETWEEN,
+  S_MSG_REPLIES,
   S_SVC_INS, S_SVC_UPD, S_SVC_DEL, S_SVC_GET, S_SVCNUM_INS, S_SVCNUM_DEL, S_SVCNUM_GET,
   S_SVC_STICKY, S_SVC_PICK,
   S_DEK_NEW, S_DEK_SHRED, S_DEK_REWRAP, S_DEK_NEXT, S_DEK_RETIRE, S_ACC_AUTH, S_NUM_OWNER,
@@ -240,7 +240,7 @@ static const char *sql_text[S__COUNT] = {
                     "pp_seal(?9,?2,'alerts','response_body',?1),?10,?11,?12,?13)",
     [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
     /* Replies between two numbers (the loop guard): messages_to_reply. */
-    [S_MSG_BETWEEN] = "SELECT count(*) FROM messages WHERE account_sid=?1 "
+    [S_MSG_REPLIES] = "SELECT count(*) FROM messages WHERE account_sid=?1 "
                       "AND to_bidx=pp_bidx(?3) AND from_bidx=pp_bidx(?2) "
                       "AND direction='outbound-reply' AND date_created>=?4",
     [S_SVC_INS] = "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
@@ -996,10 +996,18 @@ static pp_err_t db_err(sqlite3 *db, const char *what) {
 static conn_t *acquire(be_t *b);
 static void release(be_t *b, conn_t *c);
 
+/* The connection a loader reads on: the caller's (it may be inside a
+ * transaction that just made the key), else one from the pool (*pooled,
+ * given back with release). */
+static sqlite3 *loader_db(void *be, void *conn, conn_t **pooled) {
+  *pooled = conn ? NULL : acquire(be);
+  return conn ? conn : (*pooled)->db;
+}
+
 static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t generation,
                              unsigned char out[PP_DEK_WRAPPED_LEN], uint32_t *gen_out) {
-  conn_t *pooled = conn ? NULL : acquire(be);
-  sqlite3 *db = conn ? conn : pooled->db;
+  conn_t *pooled;
+  sqlite3 *db = loader_db(be, conn, &pooled);
   sqlite3_stmt *st;
   const char *sql = generation ? "SELECT generation,wrapped FROM account_keys "
                                  "WHERE account_sid=?1 AND generation=?2"
@@ -1025,8 +1033,8 @@ static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t
 
 /* The crypt's index-key loader: store_keys `name`, opened. */
 static pp_err_t load_index(void *be, void *conn, const char *name, char hex[65]) {
-  conn_t *pooled = conn ? NULL : acquire(be);
-  sqlite3 *db = conn ? conn : pooled->db;
+  conn_t *pooled;
+  sqlite3 *db = loader_db(be, conn, &pooled);
   sqlite3_stmt *st;
   pp_err_t e = PP_ERR_STORE;
   if (sqlite3_prepare_v2(db,
@@ -1675,7 +1683,7 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
 /* Replies (outbound-reply) from `from` to `to` created since `since`. */
 static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from,
                               const char *to, int64_t since, int64_t *out) {
-  sqlite3_stmt *st = c->st[S_MSG_BETWEEN];
+  sqlite3_stmt *st = c->st[S_MSG_REPLIES];
   bind_text(st, 1, account_sid);
   bind_text(st, 2, from);
   bind_text(st, 3, to);
