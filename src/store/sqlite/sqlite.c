@@ -670,6 +670,32 @@ static const char schema_v8[] =
 #define HOOK_COLS_IN "token,account_sid,message_sid,kind,event,error_code,url,url_table," \
                      "url_column,url_row,method,created_ms,next_attempt"
 #define SEAL(tbl, col, acct, row) col "=pp_seal(" col "," acct ",'" tbl "','" col "'," row ")"
+/* The sealed columns of each table (table, column, account, row), once:
+ * the migration below seals them in place, a key rotation reseals them. */
+#define SEALED_ACCOUNTS(X) \
+  X("accounts", "auth_token", "sid", "sid") X("accounts", "secondary_token", "sid", "sid")
+#define SEALED_MESSAGES(X)                                                  \
+  X("messages", "to_addr", "account_sid", "sid")                           \
+  X("messages", "from_addr", "account_sid", "sid")                         \
+  X("messages", "body", "account_sid", "sid")                              \
+  X("messages", "media_urls", "account_sid", "sid")                        \
+  X("messages", "status_callback", "account_sid", "sid")
+#define SEALED_NUMBERS(X)                                                   \
+  X("phone_numbers", "phone_number", "account_sid", "sid")                 \
+  X("phone_numbers", "friendly_name", "account_sid", "sid")                \
+  X("phone_numbers", "sms_url", "account_sid", "sid")                      \
+  X("phone_numbers", "sms_fallback_url", "account_sid", "sid")             \
+  X("phone_numbers", "status_callback", "account_sid", "sid")
+#define SEALED_SERVICES(X)                                                  \
+  X("messaging_services", "inbound_request_url", "account_sid", "sid")     \
+  X("messaging_services", "fallback_url", "account_sid", "sid")            \
+  X("messaging_services", "status_callback", "account_sid", "sid")
+#define SEALED_ALERTS(X)                                                    \
+  X("alerts", "alert_text", "account_sid", "sid")                          \
+  X("alerts", "request_url", "account_sid", "sid")                         \
+  X("alerts", "request_variables", "account_sid", "sid")                   \
+  X("alerts", "response_body", "account_sid", "sid")
+#define SEAL_ITEM(tbl, col, acct, row) "," SEAL(tbl, col, acct, row)
 static const char schema_v9[] =
     "CREATE TABLE account_keys("
     " account_sid TEXT NOT NULL, generation INTEGER NOT NULL, wrapped BLOB NOT NULL,"
@@ -690,38 +716,21 @@ static const char schema_v9[] =
     "ALTER TABLE accounts ADD COLUMN auth_hash BLOB;"
     "ALTER TABLE accounts ADD COLUMN secondary_hash BLOB;"
     "UPDATE accounts SET auth_hash=pp_tokhash(auth_token),"
-    " secondary_hash=pp_tokhash(secondary_token),"
-    " " SEAL("accounts", "auth_token", "sid", "sid") ","
-    " " SEAL("accounts", "secondary_token", "sid", "sid") ";"
+    " secondary_hash=pp_tokhash(secondary_token)" SEALED_ACCOUNTS(SEAL_ITEM) ";"
     "ALTER TABLE messages ADD COLUMN to_bidx BLOB;"
     "ALTER TABLE messages ADD COLUMN from_bidx BLOB;"
-    "UPDATE messages SET to_bidx=pp_bidx(to_addr),from_bidx=pp_bidx(from_addr),"
-    " " SEAL("messages", "to_addr", "account_sid", "sid") ","
-    " " SEAL("messages", "from_addr", "account_sid", "sid") ","
-    " " SEAL("messages", "body", "account_sid", "sid") ","
-    " " SEAL("messages", "media_urls", "account_sid", "sid") ","
-    " " SEAL("messages", "status_callback", "account_sid", "sid") ";"
+    "UPDATE messages SET to_bidx=pp_bidx(to_addr),from_bidx=pp_bidx(from_addr)"
+    SEALED_MESSAGES(SEAL_ITEM) ";"
     "DROP INDEX messages_to;"
     "DROP INDEX messages_from;"
     "CREATE INDEX messages_to ON messages(account_sid, to_bidx, seq);"
     "CREATE INDEX messages_from ON messages(account_sid, from_bidx, seq);"
     "ALTER TABLE phone_numbers ADD COLUMN phone_bidx BLOB;"
-    "UPDATE phone_numbers SET phone_bidx=pp_bidx(phone_number),"
-    " " SEAL("phone_numbers", "phone_number", "account_sid", "sid") ","
-    " " SEAL("phone_numbers", "friendly_name", "account_sid", "sid") ","
-    " " SEAL("phone_numbers", "sms_url", "account_sid", "sid") ","
-    " " SEAL("phone_numbers", "sms_fallback_url", "account_sid", "sid") ","
-    " " SEAL("phone_numbers", "status_callback", "account_sid", "sid") ";"
+    "UPDATE phone_numbers SET phone_bidx=pp_bidx(phone_number)" SEALED_NUMBERS(SEAL_ITEM) ";"
     "CREATE UNIQUE INDEX phone_numbers_bidx ON phone_numbers(phone_bidx);"
     "UPDATE carriers SET " SEAL("carriers", "password", "'system'", "name") ";"
-    "UPDATE messaging_services SET"
-    " " SEAL("messaging_services", "inbound_request_url", "account_sid", "sid") ","
-    " " SEAL("messaging_services", "fallback_url", "account_sid", "sid") ","
-    " " SEAL("messaging_services", "status_callback", "account_sid", "sid") ";"
-    "UPDATE alerts SET " SEAL("alerts", "alert_text", "account_sid", "sid") ","
-    " " SEAL("alerts", "request_url", "account_sid", "sid") ","
-    " " SEAL("alerts", "request_variables", "account_sid", "sid") ","
-    " " SEAL("alerts", "response_body", "account_sid", "sid") ";"
+    "UPDATE messaging_services SET seq=seq" SEALED_SERVICES(SEAL_ITEM) ";"
+    "UPDATE alerts SET seq=seq" SEALED_ALERTS(SEAL_ITEM) ";"
     "DELETE FROM mo_parts;"
     /* A queued request names where its sealed URL came from (the
      * coordinates it was sealed for); rows queued before keep theirs in
@@ -1796,6 +1805,7 @@ static pp_err_t apply_service(conn_t *c, pp_service_t *sv, bool insert) {
 #define RESEAL(tbl, col, acct, row)                                                  \
   col "=pp_seal(pp_open(" col "," acct ",'" tbl "','" col "'," row ")," acct ",'" tbl \
       "','" col "'," row ")"
+#define RESEAL_ITEM(tbl, col, acct, row) "," RESEAL(tbl, col, acct, row)
 #define RESEAL_BATCH(tbl, sets)                                                     \
   "UPDATE " tbl " SET " sets " WHERE seq IN (SELECT seq FROM " tbl " WHERE "        \
   "account_sid=?1 AND seq>?2 ORDER BY seq LIMIT ?3) RETURNING seq"
@@ -1803,31 +1813,13 @@ static pp_err_t apply_service(conn_t *c, pp_service_t *sv, bool insert) {
 /* Per pp_reseal_table_t: every sealed column of the table, opened and
  * sealed again (pp_seal seals with the newest generation). */
 static const char *const reseal_sql[PP_RESEAL__COUNT] = {
-    [PP_RESEAL_ACCOUNT] = "UPDATE accounts SET " RESEAL("accounts", "auth_token", "sid", "sid") ","
-                          RESEAL("accounts", "secondary_token", "sid", "sid")
+    [PP_RESEAL_ACCOUNT] = "UPDATE accounts SET sid=sid" SEALED_ACCOUNTS(RESEAL_ITEM)
                           " WHERE sid=?1 AND ?2<1 AND ?3>0 RETURNING 1",
-    [PP_RESEAL_MESSAGES] = RESEAL_BATCH(
-        "messages", RESEAL("messages", "to_addr", "account_sid", "sid") ","
-        RESEAL("messages", "from_addr", "account_sid", "sid") ","
-        RESEAL("messages", "body", "account_sid", "sid") ","
-        RESEAL("messages", "media_urls", "account_sid", "sid") ","
-        RESEAL("messages", "status_callback", "account_sid", "sid")),
-    [PP_RESEAL_NUMBERS] = RESEAL_BATCH(
-        "phone_numbers", RESEAL("phone_numbers", "phone_number", "account_sid", "sid") ","
-        RESEAL("phone_numbers", "friendly_name", "account_sid", "sid") ","
-        RESEAL("phone_numbers", "sms_url", "account_sid", "sid") ","
-        RESEAL("phone_numbers", "sms_fallback_url", "account_sid", "sid") ","
-        RESEAL("phone_numbers", "status_callback", "account_sid", "sid")),
-    [PP_RESEAL_SERVICES] = RESEAL_BATCH(
-        "messaging_services",
-        RESEAL("messaging_services", "inbound_request_url", "account_sid", "sid") ","
-        RESEAL("messaging_services", "fallback_url", "account_sid", "sid") ","
-        RESEAL("messaging_services", "status_callback", "account_sid", "sid")),
-    [PP_RESEAL_ALERTS] = RESEAL_BATCH(
-        "alerts", RESEAL("alerts", "alert_text", "account_sid", "sid") ","
-        RESEAL("alerts", "request_url", "account_sid", "sid") ","
-        RESEAL("alerts", "request_variables", "account_sid", "sid") ","
-        RESEAL("alerts", "response_body", "account_sid", "sid")),
+    [PP_RESEAL_MESSAGES] = RESEAL_BATCH("messages", "seq=seq" SEALED_MESSAGES(RESEAL_ITEM)),
+    [PP_RESEAL_NUMBERS] = RESEAL_BATCH("phone_numbers", "seq=seq" SEALED_NUMBERS(RESEAL_ITEM)),
+    [PP_RESEAL_SERVICES] =
+        RESEAL_BATCH("messaging_services", "seq=seq" SEALED_SERVICES(RESEAL_ITEM)),
+    [PP_RESEAL_ALERTS] = RESEAL_BATCH("alerts", "seq=seq" SEALED_ALERTS(RESEAL_ITEM)),
     [PP_RESEAL_WEBHOOKS] = RESEAL_BATCH(
         "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
         "account_sid,url_table,url_column,url_row)"),
