@@ -3,6 +3,7 @@
  * crypto_kdf sub-keys (see envelope.h and docs/internals/security.md). */
 #include "security/envelope.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -26,6 +27,33 @@ static const char FIELD_LABEL[] = "pipit-field-v1"; /* without the NUL */
 
 /* Longest associated data: a label, a header and four length-prefixed parts. */
 #define AAD_MAX (PP_SEAL_HEADER_LEN + sizeof FIELD_LABEL + 4 * (1 + PP_AAD_PART_MAX))
+
+/* Nonces come from a per-thread pool of CSPRNG bytes refilled 256 bytes
+ * at a time, so a seal makes no getrandom(2) call of its own (it was one
+ * per field on the Messages.create path).  A nonce is public and needs
+ * only to be unique, but a forked child must not replay its parent's pool:
+ * every fork bumps fork_gen, and a pool made before it is refilled. */
+#define NONCE_POOL 256
+static unsigned fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void on_fork_child(void) { __atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED); }
+static void fork_hook(void) { pthread_atfork(NULL, NULL, on_fork_child); }
+
+static void nonce_fill(unsigned char nonce[PP_NONCE_LEN]) {
+  static __thread unsigned char pool[NONCE_POOL];
+  static __thread size_t used = NONCE_POOL;
+  static __thread unsigned gen;
+  pthread_once(&fork_once, fork_hook);
+  unsigned now = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+  if (used + PP_NONCE_LEN > NONCE_POOL || gen != now) {
+    randombytes_buf(pool, sizeof pool);
+    used = 0;
+    gen = now;
+  }
+  memcpy(nonce, pool + used, PP_NONCE_LEN);
+  sodium_memzero(pool + used, PP_NONCE_LEN); /* each pool byte is used once */
+  used += PP_NONCE_LEN;
+}
 
 /* part_len returns the length of an associated-data part, or 0 when it is
  * NULL, empty or longer than PP_AAD_PART_MAX. */
@@ -124,7 +152,7 @@ pp_err_t pp_dek_wrap(const unsigned char *master, const pp_dek_t *dek,
   size_t adlen = dek_aad(ad, dek->account_sid, strlen(dek->account_sid), dek->generation);
   out[0] = PP_DEK_WRAP_VERSION;
   unsigned char *nonce = out + 1;
-  randombytes_buf(nonce, PP_NONCE_LEN);
+  nonce_fill(nonce);
   unsigned long long clen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + PP_NONCE_LEN, &clen, dek->key,
                                                  PP_KEY_LEN, ad, adlen, NULL, nonce, master) != 0 ||
@@ -206,7 +234,7 @@ pp_err_t pp_seal(const pp_dek_t *dek, const pp_field_t *field, const void *plain
   if (!adlen) return PP_ERR_INVALID_PARAM;
   memcpy(out, header, 5);
   unsigned char *nonce = out + 5;
-  randombytes_buf(nonce, PP_NONCE_LEN);
+  nonce_fill(nonce);
   unsigned long long clen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + PP_SEAL_HEADER_LEN, &clen, plaintext, len,
                                                  ad, adlen, NULL, nonce, dek->key) != 0 ||

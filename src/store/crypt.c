@@ -284,6 +284,29 @@ pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const
   return PP_OK;
 }
 
+typedef struct {
+  const char *table, *row;
+  pp_crypt_field_t *f;
+  size_t n;
+} fields_arg_t;
+
+static pp_err_t do_seal_fields(const pp_dek_t *dek, void *arg) {
+  fields_arg_t *a = arg;
+  for (size_t i = 0; i < a->n; i++) {
+    pp_crypt_field_t *f = &a->f[i];
+    pp_field_t field = {a->table, f->column, a->row};
+    pp_err_t e = pp_seal(dek, &field, f->plain, f->len, f->out, f->cap, &f->out_len);
+    if (e) return e;
+  }
+  return PP_OK;
+}
+
+pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid,
+                              const char *table, const char *row, pp_crypt_field_t *f, size_t n) {
+  fields_arg_t a = {table, row, f, n};
+  return n ? with_dek(c, conn, account_sid, 0, do_seal_fields, &a) : PP_OK;
+}
+
 pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const unsigned char *blob,
                        size_t len, char **out, size_t *out_len) {

@@ -94,6 +94,25 @@ pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const
                        const char *column, const char *row, const void *plain, size_t len,
                        unsigned char **out, size_t *out_len);
 
+/* One field of a row for pp_crypt_seal_fields: `len` bytes at `plain`
+ * sealed for column `column` into `out` (capacity `cap`, at least
+ * pp_sealed_len(len)); the blob's length goes to out_len. */
+typedef struct {
+  const char *column;
+  const void *plain;
+  size_t len;
+  unsigned char *out;
+  size_t cap, out_len;
+} pp_crypt_field_t;
+
+/* pp_crypt_seal_fields seals `n` fields of one row (account, table, row)
+ * with the account's newest DEK, looked up once, into the callers'
+ * buffers: the hot path's way to seal a new message.  Errors as
+ * pp_crypt_seal, and PP_ERR_INVALID_PARAM for a buffer too small; on an
+ * error no out_len is to be trusted. */
+pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid,
+                              const char *table, const char *row, pp_crypt_field_t *f, size_t n);
+
 /* pp_crypt_open opens a blob sealed by pp_crypt_seal for the same
  * coordinates into a malloc'd, NUL-terminated plaintext.  Errors as
  * pp_crypt_seal; PP_ERR_BAD_REQUEST also for a blob that was altered or

@@ -26,49 +26,65 @@ struct pp_store {
 
 /* ---- sealing on the caller's thread ------------------------------------ */
 
+/* A message's sealed fields and their bytes, one allocation (freed by the
+ * writer thread: one cross-thread free per message, not one per field). */
+typedef struct {
+  pp_message_sealed_t ms;
+  unsigned char bytes[];
+} sealed_block_t;
+
 static void scratch_free(pp_write_t *w) {
-  pp_message_sealed_t *ms = w->scratch;
-  if (!ms) return;
-  pp_blob_t *blobs[] = {&ms->to, &ms->from, &ms->body, &ms->media_urls, &ms->status_callback};
-  for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) free((void *)blobs[i]->p);
-  free(ms);
+  if (!w->scratch) return;
+  free(w->scratch);
   w->scratch = NULL;
   w->u.message->sealed = NULL;
 }
 
-/* Seals one field of a new message, or leaves it as given (n 0): empty and
- * NULL values, and any failure (the backend seals what is left). */
-static void seal_field(pp_store_t *s, const pp_message_t *m, const char *column, const char *v,
-                       pp_blob_t *out) {
-  unsigned char *blob;
-  size_t len;
-  if (v && *v &&
-      pp_crypt_seal(s->crypt, NULL, m->account_sid, "messages", column, m->sid, v, strlen(v),
-                    &blob, &len) == PP_OK)
-    *out = (pp_blob_t){blob, len};
-}
-
-/* A new message's fields sealed before the write is queued. */
+/* A new message's fields sealed before the write is queued; on any failure
+ * nothing is (the backend then seals what it is given). */
 static void preseal(pp_store_t *s, pp_write_t *w) {
   w->scratch = NULL;
   if (w->kind != PP_W_MESSAGE_INSERT || w->u.message->sealed) return;
   pp_message_t *m = w->u.message;
-  pp_message_sealed_t *ms = calloc(1, sizeof *ms);
-  if (!ms) return;
-  seal_field(s, m, "to_addr", m->to, &ms->to);
-  seal_field(s, m, "from_addr", m->from, &ms->from);
-  seal_field(s, m, "body", m->body, &ms->body);
-  seal_field(s, m, "media_urls", m->media_urls, &ms->media_urls);
-  seal_field(s, m, "status_callback", m->status_callback, &ms->status_callback);
-  if (pp_crypt_bidx(s->crypt, NULL, m->to, strlen(m->to), ms->to_bidx) ||
-      pp_crypt_bidx(s->crypt, NULL, m->from, strlen(m->from), ms->from_bidx)) {
-    w->scratch = ms;
-    m->sealed = ms;
-    scratch_free(w); /* the backend does it all */
+  struct {
+    const char *column, *v;
+  } in[] = {{"to_addr", m->to},
+            {"from_addr", m->from},
+            {"body", m->body},
+            {"media_urls", m->media_urls},
+            {"status_callback", m->status_callback}};
+  enum { N = sizeof in / sizeof in[0] };
+  pp_crypt_field_t f[N];
+  size_t n = 0, total = 0;
+  for (size_t i = 0; i < N; i++)
+    if (in[i].v && *in[i].v) {
+      f[n] = (pp_crypt_field_t){in[i].column, in[i].v, strlen(in[i].v), NULL, 0, 0};
+      f[n].cap = pp_sealed_len(f[n].len);
+      total += f[n++].cap;
+    }
+  sealed_block_t *b = malloc(sizeof *b + total);
+  if (!b) return;
+  memset(&b->ms, 0, sizeof b->ms);
+  unsigned char *p = b->bytes;
+  for (size_t i = 0; i < n; i++) {
+    f[i].out = p;
+    p += f[i].cap;
+  }
+  if (pp_crypt_seal_fields(s->crypt, NULL, m->account_sid, "messages", m->sid, f, n) ||
+      pp_crypt_bidx(s->crypt, NULL, m->to, strlen(m->to), b->ms.to_bidx) ||
+      pp_crypt_bidx(s->crypt, NULL, m->from, strlen(m->from), b->ms.from_bidx)) {
+    free(b);
     return;
   }
-  w->scratch = ms;
-  m->sealed = ms;
+  pp_blob_t *slot[] = {&b->ms.to, &b->ms.from, &b->ms.body, &b->ms.media_urls,
+                       &b->ms.status_callback};
+  for (size_t i = 0, j = 0; i < N && j < n; i++)
+    if (in[i].v && *in[i].v) {
+      *slot[i] = (pp_blob_t){f[j].out, f[j].out_len};
+      j++;
+    }
+  w->scratch = b;
+  m->sealed = &b->ms;
 }
 
 static void *writer_main(void *arg) {

@@ -3,6 +3,8 @@
  * indexes and KDF sub-keys. */
 #include <sodium.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "security/envelope.h"
@@ -310,11 +312,53 @@ static void test_blind_index_and_kdf(void) {
   sodium_free(m2);
 }
 
+/* Nonces come from a per-thread pool: 10,000 seals never repeat one, and a
+ * forked child does not reuse the nonces its parent has still to use. */
+static void test_nonces(void) {
+  pp_dek_t *a = NULL;
+  CHECK_EQ_INT(pp_dek_new(ACC_A, 1, &a), PP_OK);
+  pp_field_t f = {"messages", "body", "SM00000000000000000000000000000001"};
+  enum { N = 10000 };
+  unsigned char(*nonces)[PP_NONCE_LEN] = malloc((size_t)N * PP_NONCE_LEN);
+  unsigned char blob[64];
+  size_t blen;
+  for (int i = 0; i < N; i++) {
+    CHECK_EQ_INT(pp_seal(a, &f, "x", 1, blob, sizeof blob, &blen), PP_OK);
+    memcpy(nonces[i], blob + 5, PP_NONCE_LEN);
+  }
+  int repeats = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = i + 1; j < N; j++) repeats += memcmp(nonces[i], nonces[j], PP_NONCE_LEN) == 0;
+  CHECK_EQ_INT(repeats, 0);
+  free(nonces);
+
+  int fds[2];
+  CHECK_EQ_INT(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    unsigned char b[64];
+    size_t n;
+    if (pp_seal(a, &f, "x", 1, b, sizeof b, &n) != PP_OK) _exit(2);
+    _exit(write(fds[1], b + 5, PP_NONCE_LEN) == PP_NONCE_LEN ? 0 : 3);
+  }
+  CHECK_EQ_INT(pp_seal(a, &f, "x", 1, blob, sizeof blob, &blen), PP_OK);
+  unsigned char child[PP_NONCE_LEN];
+  CHECK_EQ_INT(read(fds[0], child, sizeof child), PP_NONCE_LEN);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK(memcmp(child, blob + 5, PP_NONCE_LEN) != 0);
+  close(fds[0]);
+  close(fds[1]);
+  pp_dek_free(a);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   test_wrap();
   test_seal();
   test_reseal();
   test_blind_index_and_kdf();
+  test_nonces();
   return check_report("security_envelope");
 }
