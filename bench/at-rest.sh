@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # bench/at-rest.sh: what encryption at rest costs Messages.create (issue 6).
 #
-# Two release builds in one run: this tree, and AT_REST_BASE (default the
-# last commit before encryption at rest, a391199), built from `git archive`
-# into a temp dir.  Each round runs both, alternating which goes first, on a
-# fresh data dir: `pipit serve`, one account owning the From number, then
-# wrk -t1 -c50 for AT_REST_SECONDS (10) with bench/post.lua (the same
-# durable Messages.create for both).  Prints each run's rate and, per round,
+# Two release builds of this tree in one run: as shipped ("sealed"), and
+# with the CMake option PP_BENCH_PLAINTEXT ("plain", build/bench-plain),
+# whose store keeps content in clear: seal and open pass values through, a
+# blind index is the value itself and a token's hash the token, and
+# preseal does nothing (src/store/crypt.h).  Everything else is the same
+# code, so the ratio is what the cryptography and the larger rows cost.
+# AT_REST_BASE=<commit> instead builds that commit from `git archive` as
+# "plain" (e.g. a391199, the last commit before encryption at rest).
+# Each round runs both, alternating which goes first, on a fresh data dir:
+# `pipit serve`, one account owning the From number, then wrk -t1 -c50 for
+# AT_REST_SECONDS (10) with bench/post.lua (the same durable
+# Messages.create for both).  Prints each run's rate and, per round,
 # sealed / plain.  AT_REST_ROUNDS (3); AT_REST_BIN and AT_REST_BASE_BIN
-# measure other builds as "sealed" and "plain" (e.g. two commits with the
-# same later fix applied, to isolate what encryption costs).
+# measure other builds as "sealed" and "plain".
 #
 # Needs: cmake, ninja, a C compiler, wrk, curl, ss, git.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE=${AT_REST_BASE:-a391199}
+BASE=${AT_REST_BASE:-}
 ROUNDS=${AT_REST_ROUNDS:-3}
 SECONDS_PER_RUN=${AT_REST_SECONDS:-10}
 MAX_SECONDS=${AT_REST_MAX_SECONDS:-900}
@@ -25,15 +30,23 @@ BENCH_TAG=at-rest
 source "$ROOT/bench/lib.sh"
 
 for tool in cmake wrk curl ss git; do command -v "$tool" >/dev/null || die "missing $tool"; done
-log "building this tree and $BASE (release)"
+log "building this tree (release, and release with PP_BENCH_PLAINTEXT=ON)${BASE:+ and $BASE}"
 (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
-if [[ -z ${AT_REST_BASE_BIN:-} ]]; then
+if [[ -n ${AT_REST_BASE_BIN:-} ]]; then
+  PLAIN_BIN=$AT_REST_BASE_BIN
+elif [[ -n $BASE ]]; then
   mkdir -p "$TMP/base"
   git -C "$ROOT" archive "$BASE" | tar -x -C "$TMP/base"
   (cd "$TMP/base" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
+  PLAIN_BIN=$TMP/base/build/release/pipit
+else
+  (cd "$ROOT" && cmake --preset release -B build/bench-plain -DPP_BENCH_PLAINTEXT=ON >/dev/null &&
+    cmake --build build/bench-plain --target pipit >/dev/null)
+  PLAIN_BIN=$ROOT/build/bench-plain/pipit
 fi
+export PIPIT_BENCH_PLAINTEXT=1 # only the PP_BENCH_PLAINTEXT build reads it
 declare -A BINS=([sealed]=${AT_REST_BIN:-$ROOT/build/release/pipit}
-                 [plain]=${AT_REST_BASE_BIN:-$TMP/base/build/release/pipit})
+                 [plain]=$PLAIN_BIN)
 
 run() { # label round -> prints rps
   local label=$1 r=$2 dir=$TMP/data-$1-$2 port json sid tok pid line
@@ -55,7 +68,7 @@ run() { # label round -> prints rps
   field "$line" rps
 }
 
-echo "this tree $(git -C "$ROOT" rev-parse --short HEAD), base $BASE, wrk -t1 -c50 -d${SECONDS_PER_RUN}s, $(nproc) CPUs"
+echo "this tree $(git -C "$ROOT" rev-parse --short HEAD), plain: ${BASE:-PP_BENCH_PLAINTEXT build of it}, wrk -t1 -c50 -d${SECONDS_PER_RUN}s, $(nproc) CPUs"
 for r in $(seq "$ROUNDS"); do
   if ((r % 2)); then order="sealed plain"; else order="plain sealed"; fi
   declare -A rps=()

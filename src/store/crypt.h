@@ -25,6 +25,18 @@
 
 typedef struct pp_crypt pp_crypt_t;
 
+/* PP_CRYPT_PLAINTEXT is 1 only in the build bench/at-rest.sh makes to
+ * measure what encryption costs (CMake option PP_BENCH_PLAINTEXT): that
+ * build keeps customer content in clear (seal and open pass values
+ * through, a blind index is the value itself, zero-padded, as is a token's
+ * hash) and refuses to open a store unless PIPIT_BENCH_PLAINTEXT=1 is set.
+ * Every other build has it 0. */
+#ifdef PP_BENCH_PLAINTEXT
+#define PP_CRYPT_PLAINTEXT 1
+#else
+#define PP_CRYPT_PLAINTEXT 0
+#endif
+
 /* Reads the wrapped DEK of (account, generation) from the backend `be`
  * into `out` (PP_DEK_WRAPPED_LEN bytes), on the backend's connection `conn`
  * when not NULL (it may be inside a transaction that just made the key);

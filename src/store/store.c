@@ -44,7 +44,7 @@ static void scratch_free(pp_write_t *w) {
  * nothing is (the backend then seals what it is given). */
 static void preseal(pp_store_t *s, pp_write_t *w) {
   w->scratch = NULL;
-  if (w->kind != PP_W_MESSAGE_INSERT || w->u.message->sealed) return;
+  if (PP_CRYPT_PLAINTEXT || w->kind != PP_W_MESSAGE_INSERT || w->u.message->sealed) return;
   pp_message_t *m = w->u.message;
   struct {
     const char *column, *v;

@@ -1072,7 +1072,8 @@ static const char *arg_text(sqlite3_value **v, int i) {
 static void fn_seal(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n;
   int type = sqlite3_value_type(v[0]);
-  if (type == SQLITE_NULL || type == SQLITE_BLOB || sqlite3_value_bytes(v[0]) == 0) {
+  if (PP_CRYPT_PLAINTEXT || type == SQLITE_NULL || type == SQLITE_BLOB ||
+      sqlite3_value_bytes(v[0]) == 0) {
     sqlite3_result_value(ctx, v[0]);
     return;
   }
