@@ -3,7 +3,8 @@
  * in step across two store handles on one database (pipit serve and pipit
  * admin at once), proofs from the stored leaf and subtree hashes checked by
  * merkle.h's verifiers, the node cache, signed checkpoints, searches by
- * principal, session and address, and scans. */
+ * principal, session and address, and scans.  Writes without an event are
+ * all or nothing too. */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -330,12 +331,35 @@ static void test_audited_writes(void) {
   pp_store_free(s);
 }
 
+/* A write with no audit event that fails half way leaves nothing: deleting
+ * a carrier deletes its routes first, then the carrier; with no such
+ * carrier the routes are kept. */
+static void test_plain_write_all_or_nothing(void) {
+  pp_store_t *s = NULL;
+  CHECK_EQ_INT(pp_store_open(dir, test_master, &s), PP_OK);
+  pp_route_rule_t rule = {.prefix = "+1999", .carrier = "ghost", .priority = 1, .date_created = 1};
+  pp_write_t put = {.kind = PP_W_ROUTE_PUT, .u.route = &rule};
+  CHECK_EQ_INT(pp_store_write(s, &put), PP_OK);
+  pp_write_t del = {.kind = PP_W_CARRIER_DELETE, .u.name = "ghost"};
+  CHECK_EQ_INT(pp_store_write(s, &del), PP_ERR_NOT_FOUND);
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_route_rule_t *rows = NULL;
+  size_t n = 0, kept = 0;
+  CHECK_EQ_INT(pp_store_route_all(s, &a, &rows, &n), PP_OK);
+  for (size_t i = 0; i < n; i++) kept += strcmp(rows[i].carrier, "ghost") == 0;
+  CHECK_EQ_INT(kept, 1);
+  pp_arena_cleanup(&a);
+  pp_store_free(s);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   snprintf(dir, sizeof dir, "/tmp/pp-store-audit-%d", (int)getpid());
   rmrf();
   test_log();
   test_audited_writes();
+  test_plain_write_all_or_nothing();
   rmrf();
   return check_report("store_audit");
 }

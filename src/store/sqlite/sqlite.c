@@ -2350,6 +2350,38 @@ static pp_err_t apply_audited(be_t *b, pp_write_t *w) {
   return r;
 }
 
+/* The delivery path's writes, thousands a second, run without a savepoint
+ * of their own: each is one statement, or (claims, receipts, inbound
+ * parts, webhook results) leaves nothing wrong if only its first
+ * statements take effect: a lease that expires, a part that is stored
+ * again when the SMSC resends it.  Every other write is all or nothing. */
+static bool bare_write(pp_write_kind_t kind) {
+  switch (kind) {
+  case PP_W_MESSAGE_INSERT:
+  case PP_W_CLAIM:
+  case PP_W_SUBMITTED:
+  case PP_W_DELIVERY_RETRY:
+  case PP_W_DELIVERY_FAIL:
+  case PP_W_RECEIPT:
+  case PP_W_MO_PART:
+  case PP_W_HOOK_CLAIM:
+  case PP_W_HOOK_RESULT:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* A write without an audit event: under a savepoint unless bare_write. */
+static pp_err_t apply_plain(conn_t *c, pp_write_t *w) {
+  if (bare_write(w->kind)) return apply_one(c, w);
+  if (step_done(c->st[S_SAVEPOINT]) != SQLITE_DONE) return db_err(c->db, "savepoint");
+  pp_err_t r = apply_one(c, w);
+  if (r != PP_OK) step_done(c->st[S_ROLLBACK_TO]);
+  step_done(c->st[S_RELEASE]);
+  return r;
+}
+
 static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
   be_t *b = p;
   conn_t *c = &b->writer;
@@ -2358,7 +2390,7 @@ static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
   for (size_t i = 0; i < n; i++) {
     pp_write_t *w = ws[i];
     bool audited = w->audit || w->kind == PP_W_AUDIT || w->kind == PP_W_AUDIT_CHECKPOINT;
-    w->result = audited ? apply_audited(b, w) : apply_one(c, w);
+    w->result = audited ? apply_audited(b, w) : apply_plain(c, w);
   }
   pp_err_t e = b->aud_dirty ? aud_head_put(b) : PP_OK;
   if (!e && step_done(c->st[S_COMMIT]) != SQLITE_DONE) e = db_err(c->db, "commit");
