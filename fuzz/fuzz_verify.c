@@ -1,0 +1,93 @@
+/* fuzz_verify.c: Verify's parsers of what a device or a customer sends
+ * (src/verify/otp.h, push.h): a factor's Binding.Secret (base32), a push
+ * factor's Binding.PublicKey (base64 DER), its signatures and its answers to
+ * challenges (compact JWS).  The first byte picks the parser; the rest is
+ * the input.
+ *
+ * Checked:
+ *  - pp_base32_decode: what decodes encodes back to text that decodes to
+ *    the same bytes, and never more bytes than fit;
+ *  - pp_b64_decode: the same round trip through libsodium's URL-safe
+ *    encoder;
+ *  - pp_es256_key_check on raw DER: a key it accepts verifies no signature
+ *    made of the input's bytes over a fixed message;
+ *  - pp_jws_es256_verify and pp_es256_verify under a P-256 key made at
+ *    start, whose private half is thrown away: nothing the fuzzer makes
+ *    verifies (a success would be a forgery). */
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_check.h"
+#include "verify/otp.h"
+#include "verify/push.h"
+
+static unsigned char spki[PP_ES256_SPKI_MAX];
+static size_t spki_len;
+
+static void base32(const char *s) {
+  unsigned char out[256], again[256];
+  long n = pp_base32_decode(s, out, sizeof out);
+  if (n < 0) return;
+  FUZZ_CHECK((size_t)n <= sizeof out, "fits");
+  char text[512];
+  size_t tl = pp_base32_encode(out, (size_t)n, text, sizeof text);
+  FUZZ_CHECK(tl > 0 || n == 0, "encodes");
+  long m = pp_base32_decode(text, again, sizeof again);
+  FUZZ_CHECK(m == n && memcmp(out, again, (size_t)n) == 0, "base32 round trip");
+}
+
+static void base64(const char *s) {
+  unsigned char out[256], again[256];
+  long n = pp_b64_decode(s, out, sizeof out);
+  if (n < 0) return;
+  FUZZ_CHECK((size_t)n <= sizeof out, "fits");
+  char text[512];
+  sodium_bin2base64(text, sizeof text, out, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  long m = pp_b64_decode(text, again, sizeof again);
+  FUZZ_CHECK(m == n && memcmp(out, again, (size_t)n) == 0, "base64 round trip");
+}
+
+static void key(const uint8_t *d, size_t n) {
+  if (pp_es256_key_check(d, n) != PP_OK) return;
+  FUZZ_CHECK(n <= PP_ES256_SPKI_MAX, "an accepted key fits");
+  static const char msg[] = "YF00000000000000000000000000000000";
+  FUZZ_CHECK(!pp_es256_verify(d, n, msg, sizeof msg - 1, d, n < 72 ? n : 72), "no forgery");
+}
+
+static void jws(const char *s, const uint8_t *d, size_t n) {
+  char *payload = NULL;
+  pp_err_t e = pp_jws_es256_verify(spki, spki_len, s, &payload);
+  free(payload);
+  FUZZ_CHECK(e != PP_OK, "no JWS verifies under a key whose private half is gone");
+  FUZZ_CHECK(!pp_es256_verify(spki, spki_len, "m", 1, d, n), "no raw signature verifies");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (!spki_len) {
+    if (sodium_init() < 0) abort();
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    unsigned char *p = spki;
+    int n = k ? i2d_PUBKEY(k, &p) : -1;
+    EVP_PKEY_free(k);
+    FUZZ_CHECK(n > 0 && (size_t)n <= sizeof spki && pp_es256_key_check(spki, (size_t)n) == PP_OK,
+               "the key made at start");
+    spki_len = (size_t)n;
+  }
+  if (size < 1 || size > 4096) return 0;
+  char *s = malloc(size);
+  memcpy(s, data + 1, size - 1);
+  s[size - 1] = '\0';
+  switch (data[0] % 4) {
+  case 0: base32(s); break;
+  case 1: base64(s); break;
+  case 2: key(data + 1, size - 1); break;
+  default: jws(s, data + 1, size - 1); break;
+  }
+  free(s);
+  return 0;
+}
