@@ -15,10 +15,10 @@ void pp_baseline_advance(pp_baseline_t *b, int64_t bucket, double alpha) {
   b->count = 0;
 }
 
-int64_t pp_baseline_limit(const pp_baseline_t *b, double multiple, int64_t floor) {
+int64_t pp_baseline_limit(const pp_baseline_t *b, double multiple, int64_t least) {
   double want = multiple * b->mean;
   if (!(want < 9.0e18)) return INT64_MAX; /* also NaN */
   int64_t lim = (int64_t)want;
   if ((double)lim < want) lim++;
-  return lim > floor ? lim : floor;
+  return lim > least ? lim : least;
 }

@@ -22,9 +22,9 @@ typedef struct {
 void pp_baseline_advance(pp_baseline_t *b, int64_t bucket, double alpha);
 
 /* pp_baseline_limit gives how many events the current bucket may hold:
- * `multiple` times the mean, rounded up, but never fewer than `floor` (so
- * a prefix with no history yet, mean 0, still gets `floor`).  Saturates at
- * INT64_MAX. */
-int64_t pp_baseline_limit(const pp_baseline_t *b, double multiple, int64_t floor);
+ * `multiple` times the mean, rounded up, but never fewer than `least` (the
+ * floor: a prefix with no history yet, mean 0, still gets `least`).
+ * Saturates at INT64_MAX. */
+int64_t pp_baseline_limit(const pp_baseline_t *b, double multiple, int64_t least);
 
 #endif
