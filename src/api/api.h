@@ -46,12 +46,19 @@ typedef struct {
 typedef struct pp_operator pp_operator_t;
 typedef struct pp_api_audit pp_api_audit_t;
 
+/* The fraud guard's settings (pp_fraud_check_t; serve flags); a zero
+ * bucket_s takes the defaults (3600 s, floor 20, 5 times, 12 h block). */
+typedef struct {
+  int bucket_s, floor, multiple, block_s;
+} pp_api_fraud_t;
+
 typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
   pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
   const pp_verify_keys_t *verify_keys; /* Verify's hash and seal keys (borrowed) */
   pp_api_audit_t *audit; /* sessions and the log's public key (audit.c) */
+  pp_api_fraud_t fraud;  /* Verify's fraud guard */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport

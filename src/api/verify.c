@@ -19,6 +19,11 @@
 
 #define VERIFICATION_TTL 600 /* seconds: Twilio's 10 minutes */
 #define MAX_PENDING_PER_TO 5 /* pending verifications to one number in an account */
+/* The fraud guard (docs/internals/verify.md): a prefix is the country code
+ * and the next PREFIX_DIGITS digits; the baseline weighs each finished
+ * bucket with FRAUD_ALPHA (about the last ten buckets count). */
+#define PREFIX_DIGITS 4
+#define FRAUD_ALPHA 0.1
 
 /* ---- shared helpers ------------------------------------------------------ */
 
@@ -192,6 +197,45 @@ static pp_err_t opt_text(pp_api_req_t *r, const char *name, size_t max, const ch
   return PP_OK;
 }
 
+/* Pipit.AllowedCountryCodes: country codes (E.164 CC, "+" optional)
+ * separated by commas, kept as "1,44"; "" allows every country. */
+static pp_err_t country_codes(pp_api_req_t *r, pp_verify_service_t *sv) {
+  const char *v = pp_form_get(&r->form, "Pipit.AllowedCountryCodes");
+  if (!v) return PP_OK;
+  if (strlen(v) > 255)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                       "Pipit.AllowedCountryCodes is longer than 255 characters");
+  char out[256];
+  size_t n = 0;
+  for (const char *p = v; *p;) {
+    size_t len = strcspn(p, ",");
+    const char *item = p;
+    p += len + (p[len] == ',');
+    while (len && *item == ' ') item++, len--;
+    while (len && item[len - 1] == ' ') len--;
+    if (len && *item == '+') item++, len--;
+    char probe[16];
+    bool ok = len >= 1 && len <= 3 && strspn(item, "0123456789") >= len;
+    if (ok) {
+      snprintf(probe, sizeof probe, "+%.*s0000000", (int)len, item);
+      ok = pp_phone_country_code_len(probe) == (int)len;
+    }
+    if (!ok)
+      return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                         pp_arena_printf(&r->arena,
+                                         "Pipit.AllowedCountryCodes: '%.*s' is not a country "
+                                         "code",
+                                         (int)len, item));
+    n += (size_t)snprintf(out + n, sizeof out - n, "%s%.*s", n ? "," : "", (int)len, item);
+  }
+  if (!n) {
+    sv->allowed_country_codes = NULL;
+    return PP_OK;
+  }
+  sv->allowed_country_codes = pp_arena_strdup(&r->arena, out);
+  return sv->allowed_country_codes ? PP_OK : PP_ERR_NOMEM;
+}
+
 /* Applies the settable fields of the form to `sv` (create and update). */
 static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool create) {
   static const struct {
@@ -208,6 +252,9 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
           {"Push.IncludeDate", offsetof(pp_verify_service_t, push_include_date)},
           {"VerifyEventSubscriptionEnabled",
            offsetof(pp_verify_service_t, verify_event_subscription_enabled)},
+          /* Pipit's own: Twilio switches Fraud Guard per service in its
+           * Console, not in the API. */
+          {"Pipit.FraudGuard", offsetof(pp_verify_service_t, fraud_guard)},
       },
     texts[] = {
         {"TtsName", offsetof(pp_verify_service_t, tts_name)},
@@ -243,7 +290,7 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
       (e = pp_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
                                &sv->enrollment_wait)))
     return e;
-  return PP_OK;
+  return country_codes(r, sv);
 }
 
 static pp_err_t service_written(pp_api_req_t *r) {
@@ -263,7 +310,8 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
                               .totp_time_step = 30,
                               .totp_code_length = 6,
                               .totp_skew = 1,
-                              .enrollment_wait = 86400};
+                              .enrollment_wait = 86400,
+                              .fraud_guard = true};
   pp_err_t e = service_form(r, sv, true);
   if (e) return e;
   pp_sid_new(sv->sid, "VA");
@@ -452,11 +500,86 @@ static pp_err_t rate_hits(pp_api_req_t *r, const pp_verify_service_t *sv, pp_rat
 typedef struct {
   pp_verification_t v;
   pp_message_t m;
+  pp_fraud_check_t fraud;
+  pp_alert_t alert;
+  char prefix[16];
+  char service_sid[PP_SID_SIZE]; /* the write reads it after the handler returned */
 } send_state_t;
+
+/* Whether the service's geo permissions let a code go to `to` (E.164). */
+static bool geo_allowed(const pp_verify_service_t *sv, const char *to) {
+  const char *p = sv->allowed_country_codes;
+  if (!p || !*p) return true;
+  size_t cc = (size_t)pp_phone_country_code_len(to);
+  while (cc && *p) {
+    size_t len = strcspn(p, ",");
+    if (len == cc && strncmp(p, to + 1, cc) == 0) return true;
+    p += len + (p[len] == ',');
+  }
+  return false;
+}
+
+/* Sets up the fraud guard's check of a send to `to` in st->fraud, with
+ * the alert it raises when it refuses one.  A service with the guard off
+ * is counted all the same (its baseline is ready when it is turned on). */
+static pp_err_t fraud_check(pp_api_req_t *r, const pp_verify_service_t *sv, const char *to,
+                            send_state_t *st, int64_t now) {
+  pp_api_fraud_t o = r->api->fraud;
+  if (o.bucket_s <= 0) o = (pp_api_fraud_t){.bucket_s = 3600, .floor = 20, .multiple = 5,
+                                            .block_s = 43200};
+  if (!pp_phone_prefix(to, PREFIX_DIGITS, st->prefix, sizeof st->prefix)) return PP_ERR_INTERNAL;
+  memcpy(st->service_sid, sv->sid, sizeof st->service_sid);
+  pp_alert_t *al = &st->alert;
+  pp_sid_new(al->sid, "NO");
+  memcpy(al->account_sid, sv->account_sid, sizeof al->account_sid);
+  al->error_code = pp_err_twilio_code(PP_ERR_VERIFY_FRAUD_BLOCKED);
+  snprintf(al->log_level, sizeof al->log_level, "error");
+  char text[300];
+  pp_err_message(PP_ERR_VERIFY_FRAUD_BLOCKED,
+                 pp_arena_printf(&r->arena,
+                                 "Fraud Guard found SMS to the prefix %s far above its "
+                                 "baseline and blocked it",
+                                 st->prefix),
+                 text, sizeof text);
+  /* Twilio's alert_text is a query string of the facts. */
+  pp_buf_t b;
+  pp_buf_init(&b, 0);
+  pp_buf_puts(&b, "Msg=");
+  pp_buf_url_encode(&b, text);
+  pp_buf_puts(&b, "&prefix=");
+  pp_buf_url_encode(&b, st->prefix);
+  pp_buf_puts(&b, "&channel=sms");
+  al->alert_text = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
+  pp_buf_cleanup(&b);
+  al->request_method = "POST";
+  al->request_url = pp_verify_url(r, "/%s/Verifications", sv->sid);
+  al->resource_sid = st->service_sid;
+  al->service_sid = st->service_sid;
+  al->date_created = now;
+  if (!al->alert_text || !al->request_url) return PP_ERR_NOMEM;
+  st->fraud = (pp_fraud_check_t){.service_sid = st->service_sid,
+                                 .prefix = st->prefix,
+                                 .bucket_s = o.bucket_s,
+                                 .alpha = FRAUD_ALPHA,
+                                 .multiple = o.multiple,
+                                 .floor = o.floor,
+                                 .block_s = o.block_s,
+                                 .enforce = sv->fraud_guard,
+                                 .alert = al};
+  return PP_OK;
+}
 
 static pp_err_t verification_sent(pp_api_req_t *r) {
   send_state_t *st = r->state;
   pp_err_t e = r->write.result;
+  if (!e && st->fraud.refused) {
+    char until[PP_ISO8601_SIZE];
+    pp_iso8601(st->fraud.blocked_until, until);
+    return pp_api_fail(r, PP_ERR_VERIFY_FRAUD_BLOCKED,
+                       pp_arena_printf(&r->arena,
+                                       "Fraud Guard blocked SMS to the prefix %s until %s",
+                                       st->prefix, until));
+  }
   /* A conflict is a concurrent send to the same verification. */
   if (e == PP_ERR_CONFLICT || e == PP_ERR_VERIFY_CONCURRENT)
     return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
@@ -481,7 +604,16 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
                          pp_arena_printf(&r->arena, "%s (Pipit sends codes by sms only)", channel));
   if (strcmp(channel, "sms") != 0)
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Channel must be sms, call, email or whatsapp");
-  if (!pp_phone_is_e164(to)) return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
+  /* E.164 with a whole country code: the geo permissions and the fraud
+   * guard's prefix need it. */
+  if (!pp_phone_country_code_len(to))
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
+  if (!geo_allowed(&sv, to))
+    return pp_api_fail(r, PP_ERR_VERIFY_GEO_BLOCKED,
+                       pp_arena_printf(&r->arena,
+                                       "the country code +%.*s is not in the service's geo "
+                                       "permissions",
+                                       pp_phone_country_code_len(to), to + 1));
   if (custom && *custom) {
     size_t cl = strlen(custom);
     if (!sv.custom_code_enabled)
@@ -502,6 +634,7 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   memset(st, 0, sizeof *st);
   pp_verification_t *v = &st->v;
   int64_t now = pp_clock_now();
+  if ((e = fraud_check(r, &sv, to, st, now))) return e;
   /* A pending verification to the same number is sent again (a new code;
    * every code it sent stays valid), up to PP_VERIFY_MAX_SENDS sends. */
   bool is_new = true;
@@ -576,7 +709,8 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
                                               .message = m,
                                               .message_sealed = sealed,
                                               .message_sealed_len = sealed_len,
-                                              .now = now};
+                                              .now = now,
+                                              .fraud = &st->fraud};
   return pp_api_submit(r, verification_sent);
 }
 

@@ -116,11 +116,18 @@ static void serve_usage(FILE *f) {
         "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
         "                   [--webhook-retry-s N] [--audit-checkpoint-s N]\n"
         "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
+        "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
+        "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
         "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
         "grew, signed with a key derived from the master key unless --audit-key-file\n"
         "holds its seed; DIR/audit-checkpoint and DIR/audit-key.pub are kept current.\n"
+        "Verify's fraud guard counts SMS sends per service and destination prefix in\n"
+        "buckets of --fraud-guard-bucket-s seconds (3600) and refuses a send (60410)\n"
+        "once the bucket holds --fraud-guard-floor (20) or --fraud-guard-multiple (5)\n"
+        "times the prefix's learned baseline, whichever is more; the prefix is then\n"
+        "blocked for --fraud-guard-block-s seconds (43200).\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
@@ -238,6 +245,10 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
   api.verify_keys = verify_keys;
+  api.fraud = (pp_api_fraud_t){.bucket_s = cfg.fraud_bucket_s,
+                               .floor = cfg.fraud_floor,
+                               .multiple = cfg.fraud_multiple,
+                               .block_s = cfg.fraud_block_s};
   e = pp_operator_new(cfg.data_dir, &api.op);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));

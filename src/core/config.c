@@ -22,6 +22,10 @@ void pp_config_defaults(pp_config_t *c) {
   c->webhook_retry_s = 86400;
   c->audit_checkpoint_s = 60;
   snprintf(c->audit_origin, sizeof c->audit_origin, "pipit/audit");
+  c->fraud_bucket_s = 3600;
+  c->fraud_floor = 20;
+  c->fraud_multiple = 5;
+  c->fraud_block_s = 43200;
 }
 
 static int copy(char *dst, size_t size, const char *v) {
@@ -90,6 +94,18 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
     for (const char *p = v; !bad && *p; p++) bad = *p <= ' ' || *p > '~' || *p == '+';
   } else if (strcmp(name, "audit-key-file") == 0) {
     bad = copy(c->audit_key_file, sizeof c->audit_key_file, v);
+  } else if (strcmp(name, "fraud-guard-bucket-s") == 0) {
+    bad = parse_long(v, 60, 86400, &n);
+    if (!bad) c->fraud_bucket_s = (int)n;
+  } else if (strcmp(name, "fraud-guard-floor") == 0) {
+    bad = parse_long(v, 1, 1000000, &n);
+    if (!bad) c->fraud_floor = (int)n;
+  } else if (strcmp(name, "fraud-guard-multiple") == 0) {
+    bad = parse_long(v, 2, 1000, &n);
+    if (!bad) c->fraud_multiple = (int)n;
+  } else if (strcmp(name, "fraud-guard-block-s") == 0) {
+    bad = parse_long(v, 0, 30 * 86400, &n);
+    if (!bad) c->fraud_block_s = (int)n;
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
@@ -152,7 +168,11 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_WEBHOOK_RETRY_S", "webhook-retry-s"},
                                  {"PIPIT_AUDIT_CHECKPOINT_S", "audit-checkpoint-s"},
                                  {"PIPIT_AUDIT_ORIGIN", "audit-origin"},
-                                 {"PIPIT_AUDIT_KEY_FILE", "audit-key-file"}};
+                                 {"PIPIT_AUDIT_KEY_FILE", "audit-key-file"},
+                                 {"PIPIT_FRAUD_GUARD_BUCKET_S", "fraud-guard-bucket-s"},
+                                 {"PIPIT_FRAUD_GUARD_FLOOR", "fraud-guard-floor"},
+                                 {"PIPIT_FRAUD_GUARD_MULTIPLE", "fraud-guard-multiple"},
+                                 {"PIPIT_FRAUD_GUARD_BLOCK_S", "fraud-guard-block-s"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);
     if (v && *v) {

@@ -22,6 +22,11 @@ typedef struct {
   int audit_checkpoint_s;  /* sign an audit checkpoint this often when the log grew: 60 (0: never) */
   char audit_origin[256];  /* the audit log's name in its checkpoints: "pipit/audit" */
   char audit_key_file[512]; /* 64 hex: the checkpoint key's seed ("": from the master key) */
+  /* Verify's fraud guard (docs/internals/verify.md). */
+  int fraud_bucket_s;   /* sends are counted per prefix in buckets this long: 3600 */
+  int fraud_floor;      /* a bucket may always hold this many sends to a prefix: 20 */
+  int fraud_multiple;   /* ... or this many times the prefix's learned baseline: 5 */
+  int fraud_block_s;    /* a prefix found far above its baseline is blocked this long: 43200 */
 } pp_config_t;
 
 /* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
@@ -32,7 +37,8 @@ void pp_config_defaults(pp_config_t *c);
  * "store", "http-threads", "body-cap", "log-level", "enquire-link-ms",
  * "webhook-allow", "webhook-timeout-ms", "webhook-backoff-ms",
  * "webhook-retry-s", "audit-checkpoint-s", "audit-origin",
- * "audit-key-file").  Returns
+ * "audit-key-file", "fraud-guard-bucket-s", "fraud-guard-floor",
+ * "fraud-guard-multiple", "fraud-guard-block-s").  Returns
  * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
  * NULL, size 128) says which. */
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);
@@ -45,7 +51,9 @@ pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
  * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL,
  * PIPIT_ENQUIRE_LINK_MS, PIPIT_WEBHOOK_ALLOW, PIPIT_WEBHOOK_TIMEOUT_MS,
  * PIPIT_WEBHOOK_BACKOFF_MS, PIPIT_WEBHOOK_RETRY_S, PIPIT_AUDIT_CHECKPOINT_S,
- * PIPIT_AUDIT_ORIGIN, PIPIT_AUDIT_KEY_FILE. */
+ * PIPIT_AUDIT_ORIGIN, PIPIT_AUDIT_KEY_FILE, PIPIT_FRAUD_GUARD_BUCKET_S,
+ * PIPIT_FRAUD_GUARD_FLOOR, PIPIT_FRAUD_GUARD_MULTIPLE,
+ * PIPIT_FRAUD_GUARD_BLOCK_S. */
 pp_err_t pp_config_load_env(pp_config_t *c, char *why);
 
 #endif

@@ -120,7 +120,11 @@
     "Invalid parameter: the account has no phone number to send codes from")   \
   X(PP_ERR_VERIFY_FACTOR_FAILED, 403, 60311, "Factor verification failed")     \
   X(PP_ERR_VERIFY_CHALLENGE_FAILED, 403, 60324,                                \
-    "Challenge verification failed")
+    "Challenge verification failed")                                           \
+  X(PP_ERR_VERIFY_FRAUD_BLOCKED, 403, 60410,                                   \
+    "Verification delivery attempt blocked: %s")                               \
+  X(PP_ERR_VERIFY_GEO_BLOCKED, 403, 60605,                                     \
+    "Verification delivery attempt blocked: %s")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

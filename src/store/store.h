@@ -243,6 +243,8 @@ typedef struct {
   int totp_time_step, totp_code_length, totp_skew;
   int64_t date_created, date_updated;
   int enrollment_wait; /* DESIGN.md rule 5: seconds before an unapproved new factor counts */
+  bool fraud_guard;    /* Pipit.FraudGuard: SMS sends pass the fraud guard (default true) */
+  const char *allowed_country_codes; /* Pipit.AllowedCountryCodes: "1,44"; NULL: all */
 } pp_verify_service_t;
 
 #define PP_VERIFY_MAX_SENDS 5
@@ -625,6 +627,30 @@ typedef struct {
   int64_t date_updated;
 } pp_message_patch_t;
 
+/* The fraud guard's check of one SMS send (docs/internals/verify.md): the
+ * sends to (service_sid, prefix) are counted in buckets of `bucket_s`
+ * seconds with a learned baseline (core/baseline.h, weight `alpha`).  The
+ * send is refused when the prefix is blocked at `now`, or when its current
+ * bucket already holds pp_baseline_limit(baseline, multiple, floor) sends;
+ * a refusal that finds the prefix unblocked blocks it for `block_s`
+ * seconds.  The first refusal in a bucket records `alert` (its sid and
+ * text filled by the caller).  Allowed sends are counted; refused ones are
+ * not.  Without `enforce` (the service turned the guard off) every send is
+ * allowed and counted, so the baseline is learned all the same. */
+typedef struct {
+  const char *service_sid;
+  const char *prefix;
+  int bucket_s;
+  double alpha, multiple;
+  int64_t floor;
+  int block_s;
+  bool enforce;
+  pp_alert_t *alert;
+  /* out: the send was refused, and until when the prefix is blocked */
+  bool refused;
+  int64_t blocked_until;
+} pp_fraud_check_t;
+
 /* Sends a verification code: inserts `v` (is_new) or, on a pending
  * verification, sets sends, code_hashes, send_attempts and date_updated
  * when its sends are still `prev_sends` (PP_ERR_CONFLICT otherwise: a
@@ -647,6 +673,10 @@ typedef struct {
   const unsigned char *message_sealed;
   size_t message_sealed_len;
   int64_t now;
+  /* NULL: no fraud guard.  Otherwise checked first: a refusal is not an
+   * error (the write succeeds with fraud->refused set and its alert and
+   * the prefix's block recorded), and nothing else is written. */
+  pp_fraud_check_t *fraud;
 } pp_verify_send_t;
 
 /* Moves a pending, unexpired verification (sid, account) whose checks are

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/baseline.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "security/audit.h"
@@ -338,7 +339,7 @@ static const char *sql_text[S__COUNT] = {
 enum {
   SV_SVC_INS, SV_SVC_UPD, SV_SVC_DEL, SV_SVC_GET,
   SV_VE_INS, SV_VE_RESEND, SV_VE_PENDING, SV_VE_SET, SV_VE_GET, SV_VE_FIND, SV_MSG_SEAL,
-  SV_HIT_PRUNE, SV_HIT_COUNT, SV_HIT_INS,
+  SV_HIT_PRUNE, SV_HIT_COUNT, SV_HIT_INS, SV_FRAUD_GET, SV_FRAUD_PUT,
   SV_RL_INS, SV_RL_UPD, SV_RL_DEL, SV_RL_GET, SV_RB_INS, SV_RB_UPD, SV_RB_DEL, SV_RB_GET,
   SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
@@ -353,7 +354,7 @@ enum {
   "custom_code_enabled,push_include_date,verify_event_subscription_enabled,tts_name," \
   "push_apn_credential_sid,push_fcm_credential_sid,default_template_sid," \
   "whatsapp_msg_service_sid,whatsapp_from,totp_issuer,totp_time_step,totp_code_length," \
-  "totp_skew,date_created,date_updated,enrollment_wait"
+  "totp_skew,date_created,date_updated,enrollment_wait,fraud_guard,allowed_country_codes"
 #define VE_COLS "seq,sid,service_sid,account_sid," \
                 "pp_open(to_addr,account_sid,'verifications','to_addr',sid)," \
                 "channel,status,code_hashes,sends," \
@@ -379,8 +380,9 @@ static const char *verify_sql[SV__COUNT] = {
                    "verify_event_subscription_enabled,tts_name,push_apn_credential_sid,"
                    "push_fcm_credential_sid,default_template_sid,whatsapp_msg_service_sid,"
                    "whatsapp_from,totp_issuer,totp_time_step,totp_code_length,totp_skew,"
-                   "date_created,date_updated,enrollment_wait) VALUES(?1,?2,?3,?4,?5,?6,?7,"
-                   "?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)",
+                   "date_created,date_updated,enrollment_wait,fraud_guard,"
+                   "allowed_country_codes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                   "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
     /* The same parameters as SV_SVC_INS (?23, date_created, unused). */
     [SV_SVC_UPD] = "UPDATE verify_services SET friendly_name=?3,code_length=?4,"
                    "lookup_enabled=?5,psd2_enabled=?6,skip_sms_to_landlines=?7,"
@@ -390,7 +392,8 @@ static const char *verify_sql[SV__COUNT] = {
                    "push_apn_credential_sid=?14,push_fcm_credential_sid=?15,"
                    "default_template_sid=?16,whatsapp_msg_service_sid=?17,whatsapp_from=?18,"
                    "totp_issuer=?19,totp_time_step=?20,totp_code_length=?21,totp_skew=?22,"
-                   "date_updated=?24,enrollment_wait=?25 WHERE sid=?1 AND account_sid=?2",
+                   "date_updated=?24,enrollment_wait=?25,fraud_guard=?26,"
+                   "allowed_country_codes=?27 WHERE sid=?1 AND account_sid=?2",
     [SV_SVC_DEL] = "DELETE FROM verify_services WHERE account_sid=?1 AND sid=?2",
     [SV_SVC_GET] = "SELECT " VSVC_COLS " FROM verify_services WHERE account_sid=?1 AND sid=?2",
     [SV_VE_INS] = "INSERT INTO verifications(sid,service_sid,account_sid,to_addr,channel,"
@@ -418,6 +421,10 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_HIT_COUNT] = "SELECT count(*) FROM verify_rate_hits WHERE bucket_sid=?1 "
                      "AND key_hash=?2 AND at>?3",
     [SV_HIT_INS] = "INSERT INTO verify_rate_hits(bucket_sid,key_hash,at) VALUES(?1,?2,?3)",
+    [SV_FRAUD_GET] = "SELECT bucket,count,mean,blocked_until,alerted_bucket "
+                     "FROM verify_fraud_prefixes WHERE service_sid=?1 AND prefix=?2",
+    [SV_FRAUD_PUT] = "INSERT OR REPLACE INTO verify_fraud_prefixes(service_sid,prefix,bucket,"
+                     "count,mean,blocked_until,alerted_bucket) VALUES(?1,?2,?3,?4,?5,?6,?7)",
     /* ?8: how many rate limits a service may have. */
     [SV_RL_INS] = "INSERT INTO verify_rate_limits(sid,service_sid,account_sid,unique_name,"
                   "description,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7 "
@@ -951,12 +958,26 @@ static const char schema_audit_root[] =
     "INSERT INTO store_keys SELECT 'audit',"
     " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','audit');";
 
+/* Verify's fraud guard and geo permissions (docs/internals/verify.md): a
+ * service's switch for the guard and its allowed country codes; per
+ * service and destination prefix, the current bucket's count of sends, the
+ * learned mean of past buckets, the end of a block and the last bucket
+ * that raised an alert. */
+static const char schema_verify_fraud[] =
+    "ALTER TABLE verify_services ADD COLUMN fraud_guard INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE verify_services ADD COLUMN allowed_country_codes TEXT;"
+    "CREATE TABLE verify_fraud_prefixes("
+    " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
+    " prefix TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " mean REAL NOT NULL, blocked_until INTEGER NOT NULL, alerted_bucket INTEGER NOT NULL,"
+    " PRIMARY KEY(service_sid, prefix)) WITHOUT ROWID;";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
-    schema_audit_root};
+    schema_audit_root,       schema_verify_fraud};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -3160,6 +3181,8 @@ static void bind_verify_service(sqlite3_stmt *st, const pp_verify_service_t *sv)
   sqlite3_bind_int64(st, 23, sv->date_created);
   sqlite3_bind_int64(st, 24, sv->date_updated);
   sqlite3_bind_int(st, 25, sv->enrollment_wait);
+  sqlite3_bind_int(st, 26, sv->fraud_guard);
+  bind_text(st, 27, sv->allowed_country_codes);
 }
 
 static void bind_verification(sqlite3_stmt *st, const pp_verification_t *v) {
@@ -3217,10 +3240,60 @@ static pp_err_t apply_rate_hits(conn_t *c, const pp_rate_hit_t *hits, size_t n, 
   return PP_OK;
 }
 
+/* The fraud guard's decision on one send (pp_fraud_check_t), read,
+ * decided and written on the writer inside the send's savepoint, so no
+ * concurrent send sees a count this one has not added to. */
+static pp_err_t apply_fraud(conn_t *c, pp_fraud_check_t *f, int64_t now) {
+  sqlite3_stmt *st = c->sv[SV_FRAUD_GET];
+  int64_t bucket = now / f->bucket_s;
+  pp_baseline_t b = {.bucket = bucket};
+  int64_t blocked_until = 0, alerted = -1;
+  bind_text(st, 1, f->service_sid);
+  bind_text(st, 2, f->prefix);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    b.bucket = sqlite3_column_int64(st, 0);
+    b.count = sqlite3_column_int64(st, 1);
+    b.mean = sqlite3_column_double(st, 2);
+    blocked_until = sqlite3_column_int64(st, 3);
+    alerted = sqlite3_column_int64(st, 4);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_err(c->db, "fraud guard read");
+  pp_baseline_advance(&b, bucket, f->alpha);
+  f->refused = f->enforce && (now < blocked_until ||
+                              b.count >= pp_baseline_limit(&b, f->multiple, f->floor));
+  pp_err_t e;
+  if (f->refused) {
+    if (now >= blocked_until) blocked_until = now + f->block_s;
+    if (alerted != bucket && f->alert) {
+      if ((e = insert_alert(c, f->alert))) return e;
+      alerted = bucket;
+    }
+  } else {
+    b.count++;
+  }
+  f->blocked_until = blocked_until;
+  st = c->sv[SV_FRAUD_PUT];
+  bind_text(st, 1, f->service_sid);
+  bind_text(st, 2, f->prefix);
+  sqlite3_bind_int64(st, 3, b.bucket);
+  sqlite3_bind_int64(st, 4, b.count);
+  sqlite3_bind_double(st, 5, b.mean);
+  sqlite3_bind_int64(st, 6, blocked_until);
+  sqlite3_bind_int64(st, 7, alerted);
+  return result_of(c->db, step_done(st), 0);
+}
+
 static pp_err_t apply_verify_send(conn_t *c, pp_verify_send_t *vs) {
   pp_verification_t *v = vs->v;
   sqlite3_stmt *st;
   pp_err_t e;
+  if (vs->fraud) {
+    if ((e = apply_fraud(c, vs->fraud, vs->now))) return e;
+    if (vs->fraud->refused) return PP_OK;
+  }
   if (vs->is_new) {
     int64_t pending = 0;
     st = c->sv[SV_VE_PENDING];
@@ -3592,6 +3665,8 @@ static bool row_verify_service(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   sv->date_created = sqlite3_column_int64(st, 23);
   sv->date_updated = sqlite3_column_int64(st, 24);
   sv->enrollment_wait = sqlite3_column_int(st, 25);
+  sv->fraud_guard = sqlite3_column_int(st, 26) != 0;
+  ok &= dup_ok(a, st, 27, &sv->allowed_country_codes);
   return ok;
 }
 
