@@ -75,6 +75,7 @@ typedef struct {
   const char **resources;              /* what the event names (arena) */
   size_t nresources, cap;
   pp_audit_event_t event;              /* the request's event, once made */
+  pp_audit_event_t also;               /* a second event of the same write */
   bool held;                           /* event made, for pp_api_audit_after to write */
   bool recorded;                       /* attached to a write or queued */
   pp_err_t answer;                     /* the handler's outcome while the event commits */
@@ -184,6 +185,15 @@ void pp_api_audit_touch(pp_api_req_t *r, const char *sid);
  * (key.create, number.release, verify.factor_registered, ...). */
 void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
                          const char *const *sids, size_t n);
+
+/* pp_api_audit_attach_also makes a second event of the same change, after
+ * pp_api_audit_attach and before pp_api_submit: kind, about `account_sid`
+ * (the principal's own when NULL), naming exactly the `n` resources `sids`
+ * (copied).  The store appends it right after the first, in the same
+ * transaction: both or neither (a challenge approved and the factor it
+ * verifies).  Errors: PP_ERR_NOMEM (nothing attached). */
+pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind,
+                                  const char *account_sid, const char *const *sids, size_t n);
 
 /* pp_api_audit_record appends an event about the request that rides on no
  * write (queued now, not waited for; the outcome as given).  For events a

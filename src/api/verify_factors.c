@@ -77,6 +77,8 @@ pp_err_t pp_api_entity_create(pp_api_req_t *r) {
   r->state = en;
   r->write.kind = PP_W_ENTITY_INSERT;
   r->write.u.entity = en;
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
+                      (const char *[]){en->sid, en->service_sid}, 2);
   return pp_api_submit(r, entity_written);
 }
 
@@ -98,6 +100,20 @@ pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
   pp_verify_entity_t en;
   pp_err_t e = load_entity(r, &en);
   if (e) return e;
+  /* Its factors go with it: the event names them. */
+  pp_page_req_t all = {.limit = 1000};
+  pp_verify_factor_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &all, &rows, &n,
+                                &more)))
+    return e;
+  const char **sids = pp_arena_alloc(&r->arena, (n + 2) * sizeof *sids);
+  if (!sids) return PP_ERR_NOMEM;
+  sids[0] = en.sid;
+  sids[1] = en.service_sid;
+  for (size_t i = 0; i < n; i++) sids[i + 2] = rows[i].sid;
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_ENTITY_DELETE, en.account_sid, sids, n + 2);
   return pp_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
 }
 
@@ -117,6 +133,15 @@ pp_err_t pp_api_entity_list(pp_api_req_t *r) {
 }
 
 /* ---- Factors --------------------------------------------------------------- */
+
+static const char *factor_event(pp_api_req_t *r, const char *type, const pp_verify_factor_t *f);
+
+/* The audit event of the request's change to factor `f`, naming it, its
+ * entity and its service (docs/internals/audit.md). */
+static void audit_factor(pp_api_req_t *r, pp_audit_kind_t kind, const pp_verify_factor_t *f) {
+  pp_api_audit_attach(r, kind, f->account_sid,
+                      (const char *[]){f->sid, f->entity_sid, f->service_sid}, 3);
+}
 
 static bool is_push(const pp_verify_factor_t *f) {
   return strcmp(f->factor_type, "push") == 0;
@@ -383,22 +408,38 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
     if (!ok) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Metadata must be a JSON object");
     f->metadata = meta;
   }
+  /* The entity, made with its first factor: read first, so that the audit
+   * event names the entity the factor joins. */
   pp_verify_entity_t *en = &st->entity;
-  pp_sid_new(en->sid, "YE");
-  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
-  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
-  snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
-  en->date_created = en->date_updated = pp_clock_now();
+  e = pp_store_entity_get(r->api->store, sv.account_sid, sv.sid, r->params[1], en);
+  if (e && e != PP_ERR_NOT_FOUND) return e;
+  bool new_entity = e == PP_ERR_NOT_FOUND;
+  if (new_entity) {
+    memset(en, 0, sizeof *en);
+    pp_sid_new(en->sid, "YE");
+    memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+    memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+    snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
+    en->date_created = en->date_updated = pp_clock_now();
+  }
+  memcpy(f->entity_sid, en->sid, sizeof f->entity_sid);
   pp_sid_new(f->sid, "YF");
   memcpy(f->service_sid, sv.sid, sizeof f->service_sid);
   memcpy(f->account_sid, sv.account_sid, sizeof f->account_sid);
   memcpy(f->identity, en->identity, sizeof f->identity);
   snprintf(f->status, sizeof f->status, "unverified");
-  f->date_created = f->date_updated = en->date_created;
+  f->date_created = f->date_updated = pp_clock_now();
   if ((e = is_push(f) ? push_binding(r, st) : totp_binding(r, &sv, st))) return e;
   r->state = st;
   r->write.kind = PP_W_FACTOR_INSERT;
-  r->write.u.factor_insert = (pp_factor_insert_t){en, f};
+  const char *event = factor_event(r, "factor.created", f);
+  if (!event) return PP_ERR_NOMEM;
+  r->write.u.factor_insert = (pp_factor_insert_t){en, f, "factor.created", event};
+  audit_factor(r, PP_AUDIT_FACTOR_REGISTERED, f);
+  if (new_entity &&
+      (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
+                                    (const char *[]){en->sid, en->service_sid}, 2)))
+    return e;
   return pp_api_submit(r, factor_created);
 }
 
@@ -422,6 +463,9 @@ pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
   pp_verify_factor_t f;
   pp_err_t e = load_factor(r, r->params[2], &f);
   if (e) return e;
+  /* A factor waiting for approval (DESIGN.md rule 5) deleted is the
+   * enrollment canceled: the same event. */
+  audit_factor(r, PP_AUDIT_FACTOR_DELETED, &f);
   return pp_verify_delete(r, PP_W_FACTOR_DELETE, f.sid);
 }
 
@@ -686,6 +730,7 @@ static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
   if (k == 0) {
     fa->event_type = "factor.verified";
     fa->event_body = factor_event(r, fa->event_type, f);
+    audit_factor(r, PP_AUDIT_FACTOR_VERIFIED, f);
     return fa->event_body ? PP_OK : PP_ERR_NOMEM;
   }
   int64_t now = fa->now;
@@ -699,6 +744,18 @@ static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
   fa->nenroll = k;
   fa->event_type = "factor.enrollment_pending";
   fa->event_body = factor_event(r, fa->event_type, f);
+  /* The audit log: the enrollment challenges, the factors they ask, and the
+   * new factor with its entity and service. */
+  const char **sids = pp_arena_alloc(&r->arena, (2 * k + 3) * sizeof *sids);
+  if (!sids) return PP_ERR_NOMEM;
+  for (size_t i = 0; i < k; i++) {
+    sids[2 * i] = fa->enroll[i].sid;
+    sids[2 * i + 1] = fa->enroll[i].factor_sid;
+  }
+  sids[2 * k] = f->sid;
+  sids[2 * k + 1] = f->entity_sid;
+  sids[2 * k + 2] = f->service_sid;
+  pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, f->account_sid, sids, 2 * k + 3);
   return fa->event_body ? PP_OK : PP_ERR_NOMEM;
 }
 
@@ -709,9 +766,19 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   pp_verify_challenge_t *ch = &st->challenge;
   bool approved = strcmp(ch->status, "approved") == 0;
+  const char *sids[] = {ch->sid, ch->factor_sid, ch->entity_sid, ch->service_sid};
+  if (fa->challenge_insert) {
+    /* Made by this request: recorded as made, then as answered. */
+    pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, ch->account_sid, sids, 4);
+    if (approved)
+      return pp_api_audit_attach_also(r, PP_AUDIT_CHALLENGE_APPROVED, ch->account_sid, sids, 4);
+  } else if (approved || strcmp(ch->status, "denied") == 0) {
+    pp_api_audit_attach(r, approved ? PP_AUDIT_CHALLENGE_APPROVED : PP_AUDIT_CHALLENGE_DENIED,
+                        ch->account_sid, sids, 4);
+  }
   if (!approved && strcmp(ch->status, "denied") != 0) return PP_OK;
   fa->service_sid = ch->service_sid;
-  if (ch->enroll_factor_sid[0]) {
+  if (ch->enroll_factor_sid[0] && !fa->challenge_insert) {
     pp_verify_factor_t nf;
     pp_err_t e = pp_store_factor_get(r->api->store, &r->arena, ch->account_sid, ch->entity_sid,
                                      ch->enroll_factor_sid, &nf);
@@ -721,7 +788,11 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
       nf.activate_at = 0;
       fa->event_type = approved ? "factor.verified" : "factor.deleted";
       fa->event_body = factor_event(r, fa->event_type, &nf);
-      return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+      if (!fa->event_body) return PP_ERR_NOMEM;
+      /* The new factor's fate, in the audit log with the answer. */
+      return pp_api_audit_attach_also(
+          r, approved ? PP_AUDIT_FACTOR_VERIFIED : PP_AUDIT_FACTOR_DELETED, nf.account_sid,
+          (const char *[]){nf.sid, nf.entity_sid, nf.service_sid}, 3);
     }
     if (e && e != PP_ERR_NOT_FOUND) return e;
   }
@@ -812,7 +883,15 @@ static pp_err_t challenge_written(pp_api_req_t *r) {
     snprintf(st->challenge.status, sizeof st->challenge.status, "pending");
     snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
     st->challenge.date_responded = 0;
-    pp_write_t w = {.kind = PP_W_CHALLENGE_INSERT, .u.challenge = &st->challenge};
+    pp_write_t w = {.kind = PP_W_CHALLENGE_INSERT,
+                    .u.challenge_insert = {&st->challenge, NULL, NULL}};
+    /* The audit event of the failed write recorded a conflict: this one
+     * records the challenge made. */
+    pp_audit_event_t ev = r->audit.event;
+    ev.kind = PP_AUDIT_CHALLENGE_CREATED;
+    ev.outcome[0] = '\0';
+    ev.time_ms = ev.seq = 0;
+    w.audit = &ev;
     e = pp_store_write(r->api->store, &w);
   } else if (e == PP_ERR_CONFLICT) {
     e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid,
@@ -893,7 +972,24 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
     return pp_api_submit(r, challenge_written);
   }
   r->write.kind = PP_W_CHALLENGE_INSERT;
-  r->write.u.challenge = ch;
+  r->write.u.challenge_insert = (pp_challenge_insert_t){ch, NULL, NULL};
+  if (is_push(f)) {
+    /* Pipit's challenge.pending: the app learns that its device has a
+     * challenge to answer (Twilio would push it to the device). */
+    char expires[PP_ISO8601_SIZE];
+    pp_iso8601(ch->expiration_date, expires);
+    const char *kv[] = {"entity_identity",  ch->identity,    "factor_sid",
+                        ch->factor_sid,     "factor_type",   ch->factor_type,
+                        "challenge_sid",    ch->sid,         "challenge_status",
+                        ch->status,         "challenge_expiration_date", expires};
+    const char *body = event_body(r, "challenge.pending", ch->service_sid, kv, 6);
+    if (!body) return PP_ERR_NOMEM;
+    r->write.u.challenge_insert.event_type = "challenge.pending";
+    r->write.u.challenge_insert.event_body = body;
+  }
+  pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, ch->account_sid,
+                      (const char *[]){ch->sid, ch->factor_sid, ch->entity_sid, ch->service_sid},
+                      4);
   return pp_api_submit(r, challenge_written);
 }
 

@@ -486,7 +486,7 @@ typedef enum {
   PP_W_FACTOR_UPDATE,         /* u.factor: friendly_name and config by sid+account */
   PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
   PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
-  PP_W_CHALLENGE_INSERT,      /* u.challenge */
+  PP_W_CHALLENGE_INSERT,      /* u.challenge_insert */
   PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
   PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
@@ -690,11 +690,21 @@ typedef struct {
 } pp_verify_set_t;
 
 /* Creates a factor, and its entity unless one with that identity exists
- * (then factor->entity_sid is set to it). */
+ * (then factor->entity_sid is set to it).  Non-NULL `event_body`: queues
+ * that event (form-encoded) of `event_type` to every enabled webhook of the
+ * factor's service subscribed to it or to "*", in the same transaction. */
 typedef struct {
   pp_verify_entity_t *entity;
   pp_verify_factor_t *factor;
+  const char *event_type, *event_body;
 } pp_factor_insert_t;
+
+/* Creates a challenge, with an event queued as for pp_factor_insert_t (for
+ * the challenge's service). */
+typedef struct {
+  pp_verify_challenge_t *challenge;
+  const char *event_type, *event_body;
+} pp_challenge_insert_t;
 
 /* The outcome of one code given for a factor: sets last_counter, failures
  * and (non-NULL) status of factor (sid, account) when they are still
@@ -782,7 +792,7 @@ struct pp_write {
     pp_factor_insert_t factor_insert;
     pp_verify_factor_t *factor;
     pp_factor_attempt_t factor_attempt;
-    pp_verify_challenge_t *challenge;
+    pp_challenge_insert_t challenge_insert;
     pp_verify_webhook_t *verify_webhook;
     pp_event_claim_t event_claim;
     pp_event_result_t event_result;
@@ -803,6 +813,10 @@ struct pp_write {
    * appended the change is undone and the write fails.  The store sets the
    * event's seq (and time_ms when 0).  NULL: none. */
   pp_audit_event_t *audit;
+  /* A second event of the same change (a challenge approved and the
+   * factor it verifies), appended right after `audit` on the same terms:
+   * both or neither.  Only with `audit`; NULL: none. */
+  pp_audit_event_t *audit_also;
 };
 
 /* ---- Lists ----------------------------------------------------------- */

@@ -15,6 +15,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { PipitServer, PIPIT_BIN, expectRestError, twilio } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
+import { Receiver } from './webhook-receiver.js';
 // The test's webhook receivers listen on loopback, which webhooks may not
 // reach unless allowed.
 const HOOKS_OK = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8' };
@@ -639,6 +640,144 @@ describe('Verify v2', () => {
       }
       assert.match(help, /account create/, 'the admin usage was read');
       assert.doesNotMatch(help, /factor|entit|verify/i);
+    });
+  });
+
+  // Issues 5 and 6: every registration, verification, approval, denial,
+  // cancellation and deletion is an audit event (with the request's
+  // principal, address, user agent and session, and the SIDs it touched),
+  // and the service's webhook hears factor.created and, for push factors,
+  // Pipit's challenge.pending; the receiver checks every signature with the
+  // SDK's validateRequest.
+  describe('the audit log and the webhooks', () => {
+    let rx; let asvc; const as = () => [acct.sid, acct.auth_token];
+    const ent = (id) => v2().services(asvc.sid).entities(id);
+    const totpOf = (f) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+    const code = (t, offsetS = 0) => t.generate({ timestamp: Date.now() + offsetS * 1000 });
+    async function audit(type) {
+      const res = await server.raw('GET', `/audit/v1/Events?PageSize=1000&EventType=${type}`, { auth: as(), validate: false });
+      assert.equal(res.status, 200, res.text);
+      return res.json.events;
+    }
+    // The one event of `type` that names `sid`.
+    async function eventOf(type, sid) {
+      const evs = (await audit(type)).filter((e) => e.resource_sids.includes(sid));
+      assert.equal(evs.length, 1, `one ${type} naming ${sid}: ${JSON.stringify(evs)}`);
+      const ev = evs[0];
+      assert.equal(ev.outcome, 'ok');
+      assert.equal(ev.actor_sid, acct.sid);
+      assert.equal(ev.actor_kind, 'account');
+      assert.equal(ev.source_ip_address, '127.0.0.1');
+      assert.match(ev.user_agent, /twilio-node/);
+      assert.match(ev.session_id, /^[0-9a-f]{32}$/);
+      return ev;
+    }
+    const hook = (type, sid) => rx.waitFor((reqs) => reqs.find((q) => q.params.type === type &&
+      (q.params.factor_sid === sid || q.params.challenge_sid === sid)), { what: `${type} of ${sid}` });
+
+    before(async () => {
+      rx = await Receiver.start({ authToken: acct.auth_token });
+      asvc = await v2().services.create({ friendlyName: 'Audited' });
+      await v2().services(asvc.sid).webhooks.create({ friendlyName: 'all', eventTypes: ['*'], webhookUrl: rx.url('/verify') });
+    });
+    after(async () => {
+      assert.deepEqual(rx.invalid, [], 'every webhook request was signed');
+      await rx?.stop();
+    });
+
+    it('a service\'s creation and update are recorded with its SID', async () => {
+      assert.deepEqual((await eventOf('verify.service_create', asvc.sid)).resource_sids, [asvc.sid]);
+      await v2().services(asvc.sid).update({ friendlyName: 'Audited 2' });
+      await eventOf('verify.service_update', asvc.sid);
+    });
+
+    it('a factor registered: factor.created (signed, no secret) and verify.factor_registered with its entity', async () => {
+      const f = await ent('aud-1').newFactors.create({ friendlyName: 'phone', factorType: 'totp' });
+      seenSecrets.add(f.binding.secret);
+      const req = await hook('factor.created', f.sid);
+      assert.equal(req.valid, true);
+      assert.equal(req.params.entity_identity, 'aud-1');
+      assert.equal(req.params.factor_type, 'totp');
+      assert.equal(req.params.service_sid, asvc.sid);
+      assert.ok(!req.raw.includes(f.binding.secret), 'no secret in the event');
+      const reg = await eventOf('verify.factor_registered', f.sid);
+      assert.deepEqual(reg.resource_sids, [f.sid, f.entitySid, asvc.sid]);
+      assert.equal(reg.request, `POST /verify/v2/Services/${asvc.sid}/Entities/aud-1/Factors`);
+      // The entity was made with it, in the same transaction: the next leaf.
+      const made = await eventOf('verify.entity_create', f.entitySid);
+      assert.deepEqual(made.resource_sids, [f.entitySid, asvc.sid]);
+      assert.equal(made.sequence, reg.sequence + 1);
+      // A second factor of the same entity names that entity; none is made.
+      const g = await ent('aud-1').newFactors.create({ friendlyName: 'laptop', factorType: 'totp' });
+      seenSecrets.add(g.binding.secret);
+      assert.equal(g.entitySid, f.entitySid);
+      assert.deepEqual((await eventOf('verify.factor_registered', g.sid)).resource_sids, [g.sid, f.entitySid, asvc.sid]);
+      assert.equal((await audit('verify.entity_create')).filter((e) => e.resource_sids.includes(f.entitySid)).length, 1);
+      await hook('factor.created', g.sid);
+      // Proofs: the first is verified, the second waits for the first's approval.
+      await ent('aud-1').factors(f.sid).update({ authPayload: code(totpOf(f)) });
+      assert.deepEqual((await eventOf('verify.factor_verified', f.sid)).resource_sids, [f.sid, f.entitySid, asvc.sid]);
+      assert.equal((await ent('aud-1').factors(g.sid).update({ authPayload: code(totpOf(g)) })).status, 'unverified');
+      const ch = (await ent('aud-1').challenges.list()).find((c) => c.hiddenDetails?.pipit_new_factor_sid === g.sid);
+      const pending = await eventOf('verify.challenge_created', ch.sid);
+      assert.deepEqual(pending.resource_sids, [ch.sid, f.sid, g.sid, f.entitySid, asvc.sid]);
+      // Approval by the first factor: the challenge approved and the new
+      // factor verified, two events of one transaction.
+      assert.equal((await ent('aud-1').challenges(ch.sid).update({ authPayload: code(totpOf(f), 30) })).status, 'approved');
+      const approved = await eventOf('verify.challenge_approved', ch.sid);
+      assert.deepEqual(approved.resource_sids, [ch.sid, f.sid, f.entitySid, asvc.sid]);
+      const verified = await eventOf('verify.factor_verified', g.sid);
+      assert.deepEqual(verified.resource_sids, [g.sid, f.entitySid, asvc.sid]);
+      assert.equal(verified.sequence, approved.sequence + 1);
+      // A challenge made and answered at once is two events too.
+      const c2 = await ent('aud-1').challenges.create({ factorSid: g.sid, authPayload: code(totpOf(g), 30) });
+      assert.equal(c2.status, 'approved');
+      const c2made = await eventOf('verify.challenge_created', c2.sid);
+      assert.equal((await eventOf('verify.challenge_approved', c2.sid)).sequence, c2made.sequence + 1);
+      // Deletions: a factor, then the entity with what is left of it.
+      assert.equal(await ent('aud-1').factors(g.sid).remove(), true);
+      assert.deepEqual((await eventOf('verify.factor_deleted', g.sid)).resource_sids, [g.sid, f.entitySid, asvc.sid]);
+      assert.equal(await ent('aud-1').remove(), true);
+      assert.deepEqual((await eventOf('verify.entity_delete', f.entitySid)).resource_sids, [f.entitySid, asvc.sid, f.sid]);
+    });
+
+    it('a waiting factor canceled is verify.factor_deleted; a push challenge is announced (challenge.pending) and its answer recorded', async () => {
+      const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const p = await ent('aud-2').newFactors.create({ friendlyName: 'phone', factorType: 'push', 'binding.alg': 'ES256',
+        'binding.publicKey': device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        'config.appId': 'com.example.app', 'config.notificationPlatform': 'none', 'config.sdkVersion': '2.2.0' });
+      assert.equal((await hook('factor.created', p.sid)).params.factor_type, 'push');
+      const sig = crypto.sign('sha256', Buffer.from(p.sid), device.privateKey).toString('base64');
+      assert.equal((await ent('aud-2').factors(p.sid).update({ authPayload: sig })).status, 'verified');
+      await eventOf('verify.factor_verified', p.sid);
+      // A rogue factor proven, then canceled while it waits.
+      const x = await ent('aud-2').newFactors.create({ friendlyName: 'rogue', factorType: 'totp' });
+      seenSecrets.add(x.binding.secret);
+      assert.equal((await ent('aud-2').factors(x.sid).update({ authPayload: code(totpOf(x)) })).status, 'unverified');
+      assert.equal(await ent('aud-2').factors(x.sid).remove(), true);
+      await eventOf('verify.factor_deleted', x.sid);
+      // The app's backend asks the device: the webhook says a challenge waits.
+      const ch = await ent('aud-2').challenges.create({ factorSid: p.sid, 'details.message': 'Sign in?' });
+      const req = await hook('challenge.pending', ch.sid);
+      assert.equal(req.valid, true);
+      assert.equal(req.params.factor_sid, p.sid);
+      assert.equal(req.params.entity_identity, 'aud-2');
+      assert.equal(req.params.challenge_status, 'pending');
+      assert.equal(new Date(req.params.challenge_expiration_date).getTime(), new Date(ch.expirationDate).getTime());
+      assert.deepEqual((await eventOf('verify.challenge_created', ch.sid)).resource_sids, [ch.sid, p.sid, p.entitySid, asvc.sid]);
+      const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const signing = `${b64url({ alg: 'ES256' })}.${b64url({ sid: ch.sid, status: 'denied' })}`;
+      const jws = `${signing}.${crypto.sign('sha256', Buffer.from(signing), { key: device.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+      assert.equal((await ent('aud-2').challenges(ch.sid).update({ authPayload: jws })).status, 'denied');
+      await eventOf('verify.challenge_denied', ch.sid);
+      await hook('challenge.denied', ch.sid);
+      // A TOTP challenge is not announced: the user types the code.
+      assert.ok(!rx.requests.some((q) => q.params.type === 'challenge.pending' && q.params.factor_type !== 'push'));
+    });
+
+    it('the service\'s deletion is recorded', async () => {
+      await v2().services(asvc.sid).remove();
+      await eventOf('verify.service_delete', asvc.sid);
     });
   });
 

@@ -2361,7 +2361,18 @@ static pp_err_t apply_audited(be_t *b, pp_write_t *w) {
   else
     r = apply_one(c, w);
   if (r != PP_OK) step_done(c->st[S_ROLLBACK_TO]);
-  pp_err_t e = w->audit ? aud_append(b, w->audit, r) : PP_OK;
+  /* The frontier as it was before this write's events (synced first, so
+   * that a second event that fails can put it back). */
+  pp_err_t e = w->audit && w->audit_also ? aud_sync(b) : PP_OK;
+  pp_merkle_frontier_t before = b->aud;
+  if (!e && w->audit) e = aud_append(b, w->audit, r);
+  if (!e && w->audit && w->audit_also) {
+    e = aud_append(b, w->audit_also, r);
+    if (e) {
+      b->aud = before;
+      w->audit->seq = -1;
+    }
+  }
   if (e) {
     pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
     step_done(c->st[S_ROLLBACK_TO]);
@@ -3429,6 +3440,19 @@ static void row_entity(sqlite3_stmt *st, pp_verify_entity_t *en) {
   en->date_updated = sqlite3_column_int64(st, 6);
 }
 
+/* Queues event `body` of `type` to the enabled webhooks of `service_sid`
+ * that take it (none: nothing). */
+static pp_err_t queue_event(conn_t *c, const char *service_sid, const char *type,
+                            const char *body, int64_t now) {
+  if (!type || !body || !service_sid) return PP_OK;
+  sqlite3_stmt *st = c->sv[SV_EV_QUEUE];
+  bind_text(st, 1, service_sid);
+  bind_text(st, 2, type);
+  bind_text(st, 3, body);
+  sqlite3_bind_int64(st, 4, now);
+  return result_of(c->db, step_done(st), 0);
+}
+
 static pp_err_t apply_factor_insert(conn_t *c, pp_factor_insert_t *fi) {
   sqlite3_stmt *st = c->sv[SV_EN_INS_IGNORE];
   bind_entity(st, fi->entity);
@@ -3448,7 +3472,10 @@ static pp_err_t apply_factor_insert(conn_t *c, pp_factor_insert_t *fi) {
   bind_factor(st, fi->factor);
   rc = step_done(st);
   if (rc == SQLITE_DONE) fi->factor->seq = sqlite3_last_insert_rowid(c->db);
-  return result_of(c->db, rc, 0);
+  e = result_of(c->db, rc, 0);
+  if (e) return e;
+  return queue_event(c, fi->factor->service_sid, fi->event_type, fi->event_body,
+                     fi->factor->date_created);
 }
 
 static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
@@ -3486,15 +3513,7 @@ static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
     if (verify) sqlite3_bind_int64(st, 3, fa->now);
     if ((e = result_of(c->db, step_done(st), 0))) return e;
   }
-  if (fa->event_type && fa->event_body && fa->service_sid) {
-    st = c->sv[SV_EV_QUEUE];
-    bind_text(st, 1, fa->service_sid);
-    bind_text(st, 2, fa->event_type);
-    bind_text(st, 3, fa->event_body);
-    sqlite3_bind_int64(st, 4, fa->now);
-    if ((e = result_of(c->db, step_done(st), 0))) return e;
-  }
-  return PP_OK;
+  return queue_event(c, fa->service_sid, fa->event_type, fa->event_body, fa->now);
 }
 
 static void bind_webhook(sqlite3_stmt *st, const pp_verify_webhook_t *wh) {
@@ -3593,12 +3612,17 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
     return apply_verify_delete(c, SV_FA_DEL, &w->u.ref);
   case PP_W_FACTOR_ATTEMPT:
     return apply_factor_attempt(c, &w->u.factor_attempt);
-  case PP_W_CHALLENGE_INSERT:
+  case PP_W_CHALLENGE_INSERT: {
+    pp_challenge_insert_t *ci = &w->u.challenge_insert;
     st = c->sv[SV_CH_INS];
-    bind_challenge(st, w->u.challenge);
+    bind_challenge(st, ci->challenge);
     rc = step_done(st);
-    if (rc == SQLITE_DONE) w->u.challenge->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, 0);
+    if (rc == SQLITE_DONE) ci->challenge->seq = sqlite3_last_insert_rowid(c->db);
+    pp_err_t e = result_of(c->db, rc, 0);
+    if (e) return e;
+    return queue_event(c, ci->challenge->service_sid, ci->event_type, ci->event_body,
+                       ci->challenge->date_created);
+  }
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE: {
     bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;
