@@ -97,6 +97,8 @@ struct pp_api_req {
   /* Outcome. */
   int status;             /* HTTP status on success (body may be empty) */
   pp_buf_t body;          /* JSON response body */
+  const char *content_type; /* NULL: application/json; another type (an
+                               image) is also sent with Cache-Control: no-store */
   const char *err_detail; /* context for the error message (arena), or NULL */
 
   /* Asynchronous completion (see the file comment). */
@@ -410,6 +412,9 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r);
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r);
 pp_err_t pp_api_factor_update(pp_api_req_t *r);
 pp_err_t pp_api_factor_delete(pp_api_req_t *r);
+/* GET …/Factors/{Sid}/QrCode?Token=…: the one-time QR code (PNG) of a new
+ * TOTP factor's otpauth URI (Pipit's; docs/internals/verify.md). */
+pp_err_t pp_api_factor_qr(pp_api_req_t *r);
 pp_err_t pp_api_challenge_create(pp_api_req_t *r);
 pp_err_t pp_api_challenge_list(pp_api_req_t *r);
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r);

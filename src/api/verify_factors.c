@@ -16,10 +16,13 @@
 #include "core/clock.h"
 #include "verify/otp.h"
 #include "verify/push.h"
+#include "verify/qr.h"
 
 #define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
 #define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
 #define CHALLENGE_TTL_MAX 3600 /* at most an hour */
+#define QR_TTL 300             /* a new factor's QR code: 5 minutes, once */
+#define QR_TOKEN_LEN 32        /* random bytes of its token (hex in the URL) */
 
 /* ---- Entities ------------------------------------------------------------ */
 
@@ -157,10 +160,10 @@ static const char *factor_status(const pp_verify_factor_t *f) {
   return f->status;
 }
 
-/* The factor as fetched: no secret. `binding` (JSON) only in the answer to
- * its creation. */
+/* The factor as fetched: no secret. `binding` (JSON) and `qr_url` (Pipit's
+ * pipit_qr_code_url) only in the answer to its creation. */
 static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
-                               const char *binding) {
+                               const char *binding, const char *qr_url) {
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", f->sid);
   pp_jw_kstr(w, "account_sid", f->account_sid);
@@ -190,11 +193,12 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
   pp_verify_kraw(w, "metadata", f->metadata);
   pp_jw_kstr(w, "url",
              pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
+  if (qr_url) pp_jw_kstr(w, "pipit_qr_code_url", qr_url);
   pp_jw_obj_end(w);
 }
 
 static void render_factor(pp_api_req_t *r, pp_jw_t *w, const void *row) {
-  render_factor_with(r, w, row, NULL);
+  render_factor_with(r, w, row, NULL, NULL);
 }
 
 /* Config.* of a push factor: the form's values over the stored ones, kept
@@ -287,7 +291,16 @@ typedef struct {
   pp_verify_entity_t entity;
   pp_verify_factor_t factor;
   char binding[512]; /* the one answer that holds the secret; wiped after */
+  char qr_token[2 * QR_TOKEN_LEN + 1];              /* TOTP: the QR code's token */
+  unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN];     /* ... and its hash, stored */
+  char *qr_url;                                     /* ... and its URL (arena) */
 } factor_new_t;
+
+/* The hash of a QR code's token, as stored (the token itself is not). */
+static void qr_token_hash(const char *token, unsigned char out[PP_VERIFY_QR_HASH_LEN]) {
+  crypto_generichash(out, PP_VERIFY_QR_HASH_LEN, (const unsigned char *)token, strlen(token),
+                     NULL, 0);
+}
 
 static pp_err_t factor_created(pp_api_req_t *r) {
   factor_new_t *st = r->state;
@@ -295,12 +308,34 @@ static pp_err_t factor_created(pp_api_req_t *r) {
   if (!e) {
     pp_jw_t w;
     pp_jw_init(&w, &r->body);
-    render_factor_with(r, &w, &st->factor, st->binding);
+    render_factor_with(r, &w, &st->factor, st->binding, st->qr_url);
     r->status = 201;
     e = pp_buf_status(&r->body);
   }
   sodium_memzero(st->binding, sizeof st->binding);
+  sodium_memzero(st->qr_token, sizeof st->qr_token);
+  if (st->qr_url) sodium_memzero(st->qr_url, strlen(st->qr_url));
   return e;
+}
+
+/* The otpauth URI of TOTP factor `f` of service `sv` whose secret is `b32`
+ * (base32) into `out`: its length, or -1 when it does not fit (or out of
+ * memory).  The creation's binding.uri and the QR code hold the same. */
+static int otpauth_uri(pp_api_req_t *r, const pp_verify_service_t *sv,
+                       const pp_verify_factor_t *f, const char *b32, char *out, size_t size) {
+  pp_otp_alg_t alg = PP_OTP_SHA1;
+  pp_otp_alg_parse(f->alg, &alg);
+  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
+  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
+  if (!ei || !en_name) return -1;
+  int n = snprintf(out, size,
+                   "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d",
+                   ei, en_name, b32, ei,
+                   alg == PP_OTP_SHA512   ? "SHA512"
+                   : alg == PP_OTP_SHA256 ? "SHA256"
+                                          : "SHA1",
+                   f->code_length, f->time_step);
+  return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 /* A TOTP factor's secret: Binding.Secret (base32) or fresh random bytes,
@@ -326,22 +361,14 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   pp_verify_place_t at = secret_place(f);
   pp_err_t e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
                               sizeof f->secret_sealed, &f->secret_sealed_len);
-  char b32[128];
+  char b32[128], uri[448];
   pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
   sodium_memzero(secret, sizeof secret);
-  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
-  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
-  int n = e || !ei || !en_name
-              ? -1
-              : snprintf(st->binding, sizeof st->binding,
-                         "{\"secret\":\"%s\",\"uri\":\"otpauth://totp/%s:%s?secret=%s&issuer=%s"
-                         "&algorithm=%s&digits=%d&period=%d\"}",
-                         b32, ei, en_name, b32, ei,
-                         alg == PP_OTP_SHA512   ? "SHA512"
-                         : alg == PP_OTP_SHA256 ? "SHA256"
-                                                : "SHA1",
-                         f->code_length, f->time_step);
+  int n = e ? -1 : otpauth_uri(r, sv, f, b32, uri, sizeof uri);
+  if (n >= 0)
+    n = snprintf(st->binding, sizeof st->binding, "{\"secret\":\"%s\",\"uri\":\"%s\"}", b32, uri);
   sodium_memzero(b32, sizeof b32);
+  sodium_memzero(uri, sizeof uri);
   if (e) return e;
   if (n < 0 || (size_t)n >= sizeof st->binding) {
     sodium_memzero(st->binding, sizeof st->binding);
@@ -434,7 +461,22 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   r->write.kind = PP_W_FACTOR_INSERT;
   const char *event = factor_event(r, "factor.created", f);
   if (!event) return PP_ERR_NOMEM;
-  r->write.u.factor_insert = (pp_factor_insert_t){en, f, "factor.created", event};
+  r->write.u.factor_insert = (pp_factor_insert_t){en, f, "factor.created", event, NULL, 0};
+  if (!is_push(f)) {
+    /* The one-time QR code: a random token, its hash stored with the
+     * factor; the URL with the token is answered once, here. */
+    unsigned char tok[QR_TOKEN_LEN];
+    randombytes_buf(tok, sizeof tok);
+    sodium_bin2hex(st->qr_token, sizeof st->qr_token, tok, sizeof tok);
+    sodium_memzero(tok, sizeof tok);
+    qr_token_hash(st->qr_token, st->qr_hash);
+    st->qr_url = pp_arena_printf(&r->arena, "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
+                                 r->api->public_url, f->service_sid, f->identity, f->sid,
+                                 st->qr_token);
+    if (!st->qr_url) return PP_ERR_NOMEM;
+    r->write.u.factor_insert.qr_hash = st->qr_hash;
+    r->write.u.factor_insert.qr_expires = f->date_created + QR_TTL;
+  }
   audit_factor(r, PP_AUDIT_FACTOR_REGISTERED, f);
   if (new_entity &&
       (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
@@ -467,6 +509,65 @@ pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
    * enrollment canceled: the same event. */
   audit_factor(r, PP_AUDIT_FACTOR_DELETED, &f);
   return pp_verify_delete(r, PP_W_FACTOR_DELETE, f.sid);
+}
+
+/* ---- The one-time QR code of a new TOTP factor ------------------------------ */
+
+typedef struct {
+  pp_verify_factor_t factor;
+  pp_verify_service_t service;
+  unsigned char hash[PP_VERIFY_QR_HASH_LEN];
+} qr_t;
+
+/* The token was taken (it matched, in time, for a new factor): the PNG of
+ * the factor's otpauth URI, made from its sealed secret. */
+static pp_err_t qr_taken(pp_api_req_t *r) {
+  qr_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  pp_verify_factor_t *f = &st->factor;
+  pp_verify_place_t at = secret_place(f);
+  unsigned char *secret = NULL;
+  size_t slen = 0;
+  if ((e = pp_verify_open(r->api->verify_keys, &at, f->secret_sealed, f->secret_sealed_len, &secret,
+                          &slen)))
+    return e;
+  char b32[128], uri[448];
+  pp_base32_encode(secret, slen, b32, sizeof b32);
+  pp_verify_secret_free(secret);
+  int n = otpauth_uri(r, &st->service, f, b32, uri, sizeof uri);
+  sodium_memzero(b32, sizeof b32);
+  unsigned char *png = NULL;
+  size_t len = 0;
+  e = n < 0 ? PP_ERR_NOMEM : pp_qr_png(uri, &png, &len);
+  sodium_memzero(uri, sizeof uri);
+  if (e) return e;
+  pp_buf_append(&r->body, png, len);
+  pp_qr_free(png);
+  r->status = 200;
+  r->content_type = "image/png";
+  return pp_buf_status(&r->body);
+}
+
+pp_err_t pp_api_factor_qr(pp_api_req_t *r) {
+  qr_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_err_t e = load_factor(r, r->params[2], &st->factor);
+  if (e) return e;
+  /* Anything but the token of a new TOTP factor, in time: not found. */
+  const char *token = pp_form_get(&r->query, "Token");
+  if (!token || strlen(token) != 2 * QR_TOKEN_LEN || is_push(&st->factor))
+    return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  if ((e = pp_verify_load_service(r, &st->service))) return e;
+  qr_token_hash(token, st->hash);
+  r->state = st;
+  r->write.kind = PP_W_FACTOR_QR_TAKE;
+  r->write.u.factor_qr =
+      (pp_factor_qr_t){r->principal.account_sid, st->factor.sid, st->hash, pp_clock_now()};
+  return pp_api_submit(r, qr_taken);
 }
 
 pp_err_t pp_api_factor_list(pp_api_req_t *r) {

@@ -487,6 +487,7 @@ typedef enum {
   PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
   PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
   PP_W_CHALLENGE_INSERT,      /* u.challenge_insert */
+  PP_W_FACTOR_QR_TAKE,        /* u.factor_qr */
   PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
   PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
@@ -697,7 +698,23 @@ typedef struct {
   pp_verify_entity_t *entity;
   pp_verify_factor_t *factor;
   const char *event_type, *event_body;
+  /* Non-NULL: the factor's one-time QR code, PP_VERIFY_QR_HASH_LEN bytes of
+   * its token's hash, usable until qr_expires (pp_factor_qr_t). */
+  const unsigned char *qr_hash;
+  int64_t qr_expires;
 } pp_factor_insert_t;
+
+#define PP_VERIFY_QR_HASH_LEN 32
+
+/* Takes factor (account, sid)'s one-time QR code: clears its token hash if
+ * it is `hash`, it is before its end (now < qr_expires) and the factor is
+ * still unverified and not waiting (rule 5).  PP_ERR_NOT_FOUND otherwise:
+ * a QR code is served at most once, and only while the factor is new. */
+typedef struct {
+  const char *account_sid, *sid;
+  const unsigned char *hash;
+  int64_t now;
+} pp_factor_qr_t;
 
 /* Creates a challenge, with an event queued as for pp_factor_insert_t (for
  * the challenge's service). */
@@ -793,6 +810,7 @@ struct pp_write {
     pp_verify_factor_t *factor;
     pp_factor_attempt_t factor_attempt;
     pp_challenge_insert_t challenge_insert;
+    pp_factor_qr_t factor_qr;
     pp_verify_webhook_t *verify_webhook;
     pp_event_claim_t event_claim;
     pp_event_result_t event_result;

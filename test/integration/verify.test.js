@@ -16,6 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { PipitServer, PIPIT_BIN, expectRestError, twilio } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 import { Receiver } from './webhook-receiver.js';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 // The test's webhook receivers listen on loopback, which webhooks may not
 // reach unless allowed.
 const HOOKS_OK = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8' };
@@ -643,6 +645,84 @@ describe('Verify v2', () => {
     });
   });
 
+  // Issue 5: the otpauth URI as a QR code (PNG), through a URL answered
+  // once, with the factor's creation: it serves the image once, within 5
+  // minutes, while the factor is new; then 404.  The image is decoded by an
+  // independent reader (npm jsQR over pngjs).
+  describe('the one-time QR code of a TOTP factor', () => {
+    const auth = () => `Basic ${Buffer.from(`${acct.sid}:${acct.auth_token}`).toString('base64')}`;
+    const pathOf = (url) => { const u = new URL(url); return u.pathname + u.search; };
+    async function create(identity, extra = {}) {
+      const res = await server.raw('POST', `/verify/v2/Services/${svc.sid}/Entities/${identity}/Factors`,
+        { auth: [acct.sid, acct.auth_token], form: { FriendlyName: 'my phone', FactorType: 'totp', ...extra } });
+      assert.equal(res.status, 201, res.text);
+      seenSecrets.add(res.json.binding.secret);
+      return res.json;
+    }
+    const fetchQr = (url, authz = auth()) => fetch(`${server.baseUrl}${pathOf(url)}`, { headers: { Authorization: authz } });
+    async function expect404(url) {
+      const res = await fetchQr(url);
+      assert.equal(res.status, 404);
+      const body = await res.json();
+      assert.equal(body.code, 20404);
+      assert.equal(body.status, 404);
+      assert.match(body.more_info, /twilio\.com\/docs\/errors\/20404/);
+    }
+    const decode = (bytes) => {
+      const png = PNG.sync.read(bytes);
+      return jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    };
+
+    it('the creation answer carries the URL; the PNG decodes to binding.uri, once', async () => {
+      const f = await create('qr-user-1', { 'Config.Alg': 'sha256', 'Config.CodeLength': '8' });
+      assert.match(f.pipit_qr_code_url,
+        new RegExp(`^${server.baseUrl}/verify/v2/Services/${svc.sid}/Entities/qr-user-1/Factors/${f.sid}/QrCode\\?Token=[0-9a-f]{64}$`));
+      const res = await fetchQr(f.pipit_qr_code_url);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'image/png');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+      const qr = decode(bytes);
+      assert.ok(qr, 'jsQR finds a QR code');
+      assert.equal(qr.data, f.binding.uri);
+      assert.match(qr.data, /algorithm=SHA256&digits=8/);
+      // A second time: gone.
+      await expect404(f.pipit_qr_code_url);
+      // The factor itself never shows it again.
+      const again = await server.raw('GET', `/verify/v2/Services/${svc.sid}/Entities/qr-user-1/Factors/${f.sid}`,
+        { auth: [acct.sid, acct.auth_token] });
+      assert.equal(again.json.pipit_qr_code_url, undefined);
+      assert.equal(again.json.binding, undefined);
+    });
+
+    it('not once the factor is verified; not with another token, another credential or for a push factor', async () => {
+      const f = await create('qr-user-2');
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+      const wrong = f.pipit_qr_code_url.replace(/Token=[0-9a-f]{64}/, `Token=${'0'.repeat(64)}`);
+      await expect404(wrong);
+      await expect404(f.pipit_qr_code_url.replace(/\?Token=.*/, ''));
+      const other = await server.createAccount('QR other');
+      const foreign = await fetchQr(f.pipit_qr_code_url, `Basic ${Buffer.from(`${other.sid}:${other.auth_token}`).toString('base64')}`);
+      assert.equal(foreign.status, 404, 'another account does not see the factor');
+      const unauth = await fetchQr(f.pipit_qr_code_url, 'Basic eDp5');
+      assert.equal(unauth.status, 401);
+      const v = await client.verify.v2.services(svc.sid).entities('qr-user-2').factors(f.sid).update({ authPayload: totp.generate() });
+      assert.equal(v.status, 'verified');
+      await expect404(f.pipit_qr_code_url);
+      // A push factor has no secret to show: no URL.
+      const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const p = await server.raw('POST', `/verify/v2/Services/${svc.sid}/Entities/qr-user-3/Factors`, {
+        auth: [acct.sid, acct.auth_token],
+        form: { FriendlyName: 'phone', FactorType: 'push', 'Binding.Alg': 'ES256',
+          'Binding.PublicKey': device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+          'Config.AppId': 'com.example.app', 'Config.NotificationPlatform': 'none', 'Config.SdkVersion': '2.2.0' } });
+      assert.equal(p.status, 201, p.text);
+      assert.equal(p.json.pipit_qr_code_url, undefined);
+      await expect404(`${server.baseUrl}/verify/v2/Services/${svc.sid}/Entities/qr-user-3/Factors/${p.json.sid}/QrCode?Token=${'0'.repeat(64)}`);
+    });
+  });
+
   // Issues 5 and 6: every registration, verification, approval, denial,
   // cancellation and deletion is an audit event (with the request's
   // principal, address, user agent and session, and the SIDs it touched),
@@ -826,10 +906,19 @@ describe('Verify v2: expiry after 10 minutes (the server restarted with its cloc
       const msg = await peer.waitForMessage((m) => digits(m.destAddr) === digits(to), { timeoutMs: 15_000 });
       const code = /: (\d+)$/.exec(msg.text)[1];
       seenCodes.add(code);
+      // A new factor's one-time QR code, not fetched in its 5 minutes.
+      const auth = [acct.sid, acct.auth_token];
+      const made = await server.raw('POST', `/verify/v2/Services/${s.sid}/Entities/late/Factors`,
+        { auth, form: { FriendlyName: 'phone', FactorType: 'totp' } });
+      assert.equal(made.status, 201, made.text);
+      const qrPath = new URL(made.json.pipit_qr_code_url).pathname + new URL(made.json.pipit_qr_code_url).search;
       await stopClean(server, { keep: true });
 
       server = await PipitServer.start({ dataDir, env: { ...HOOKS_OK, PIPIT_TEST_CLOCK_OFFSET: '601' } });
       client = server.client(acct.sid, acct.auth_token);
+      const late = await server.raw('GET', qrPath, { auth, validate: false });
+      assert.equal(late.status, 404, 'the QR code is gone after its 5 minutes');
+      assert.equal(late.json.code, 20404);
       const f = await client.verify.v2.services(s.sid).verifications(v.sid).fetch();
       assert.equal(f.status, 'expired');
       await expectRestError(client.verify.v2.services(s.sid).verificationChecks.create({ to, code }), { status: 404, code: 20404 });

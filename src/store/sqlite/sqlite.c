@@ -344,6 +344,7 @@ enum {
   SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
+  SV_FA_QR_SET, SV_FA_QR_TAKE,
   SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
   SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
@@ -483,6 +484,11 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_ENROLL_VERIFY] = "UPDATE verify_factors SET status='verified',activate_at=0,"
                          "date_updated=?3 WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
+    [SV_FA_QR_SET] = "UPDATE verify_factors SET qr_token_hash=?3,qr_expires=?4 "
+                     "WHERE account_sid=?1 AND sid=?2",
+    [SV_FA_QR_TAKE] = "UPDATE verify_factors SET qr_token_hash=NULL,qr_expires=0 "
+                      "WHERE account_sid=?1 AND sid=?2 AND qr_token_hash=?3 AND qr_expires>?4 "
+                      "AND status='unverified' AND activate_at=0",
     [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
     /* ?2: the event type; ?3: the body; ?4: now. */
@@ -954,6 +960,12 @@ static const char schema_recipients[] =
 
 /* The audit log's checkpoint key is rooted in the store, not the master
  * key, so a master-key rotation keeps the log's public key. */
+/* The one-time QR code of a new TOTP factor (docs/internals/verify.md):
+ * the hash of its token and when it ends. */
+static const char schema_factor_qr[] =
+    "ALTER TABLE verify_factors ADD COLUMN qr_token_hash BLOB;"
+    "ALTER TABLE verify_factors ADD COLUMN qr_expires INTEGER NOT NULL DEFAULT 0;";
+
 static const char schema_audit_root[] =
     "INSERT INTO store_keys SELECT 'audit',"
     " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','audit');";
@@ -977,7 +989,7 @@ static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
-    schema_audit_root,       schema_verify_fraud};
+    schema_audit_root,       schema_verify_fraud, schema_factor_qr};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2132,6 +2144,7 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   case PP_W_FACTOR_DELETE:
   case PP_W_FACTOR_ATTEMPT:
   case PP_W_CHALLENGE_INSERT:
+  case PP_W_FACTOR_QR_TAKE:
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE:
   case PP_W_VERIFY_WEBHOOK_DELETE:
@@ -3474,6 +3487,14 @@ static pp_err_t apply_factor_insert(conn_t *c, pp_factor_insert_t *fi) {
   if (rc == SQLITE_DONE) fi->factor->seq = sqlite3_last_insert_rowid(c->db);
   e = result_of(c->db, rc, 0);
   if (e) return e;
+  if (fi->qr_hash) {
+    st = c->sv[SV_FA_QR_SET];
+    bind_text(st, 1, fi->factor->account_sid);
+    bind_text(st, 2, fi->factor->sid);
+    sqlite3_bind_blob(st, 3, fi->qr_hash, PP_VERIFY_QR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, fi->qr_expires);
+    if ((e = result_of(c->db, step_done(st), 1))) return e;
+  }
   return queue_event(c, fi->factor->service_sid, fi->event_type, fi->event_body,
                      fi->factor->date_created);
 }
@@ -3623,6 +3644,13 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
     return queue_event(c, ci->challenge->service_sid, ci->event_type, ci->event_body,
                        ci->challenge->date_created);
   }
+  case PP_W_FACTOR_QR_TAKE:
+    st = c->sv[SV_FA_QR_TAKE];
+    bind_text(st, 1, w->u.factor_qr.account_sid);
+    bind_text(st, 2, w->u.factor_qr.sid);
+    sqlite3_bind_blob(st, 3, w->u.factor_qr.hash, PP_VERIFY_QR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, w->u.factor_qr.now);
+    return result_of(c->db, step_done(st), 1);
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE: {
     bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;
