@@ -14,6 +14,7 @@
 
 #include "api/verify_int.h"
 #include "core/clock.h"
+#include "verify/events.h"
 #include "verify/otp.h"
 #include "verify/push.h"
 #include "verify/qr.h"
@@ -718,22 +719,9 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
  * service, then the `n` name/value pairs of `kv`, then created_date. */
 static const char *event_body(pp_api_req_t *r, const char *type, const char *service_sid,
                               const char *const *kv, size_t n) {
-  char uuid[33], when[PP_ISO8601_SIZE];
-  pp_hex_random(uuid, 16);
-  pp_iso8601(pp_clock_now(), when);
-  const char *head[] = {"uuid",        uuid,          "type",
-                        type,          "account_sid", r->principal.account_sid,
-                        "service_sid", service_sid};
   pp_buf_t b;
   pp_buf_init(&b, 16384);
-  for (size_t i = 0; i < 8 + 2 * n + 2; i += 2) {
-    const char *k = i < 8 ? head[i] : i < 8 + 2 * n ? kv[i - 8] : "created_date";
-    const char *v = i < 8 ? head[i + 1] : i < 8 + 2 * n ? kv[i - 7] : when;
-    if (i) pp_buf_putc(&b, '&');
-    pp_buf_url_encode(&b, k);
-    pp_buf_putc(&b, '=');
-    pp_buf_url_encode(&b, v ? v : "");
-  }
+  pp_verify_event_form(&b, type, r->principal.account_sid, service_sid, kv, n, pp_clock_now());
   char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
   pp_buf_cleanup(&b);
   return out;

@@ -488,6 +488,8 @@ typedef enum {
   PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
   PP_W_CHALLENGE_INSERT,      /* u.challenge_insert */
   PP_W_FACTOR_QR_TAKE,        /* u.factor_qr */
+  PP_W_FACTOR_DUE,            /* u.factor_due (reads, on the writer) */
+  PP_W_FACTOR_ACTIVATE,       /* u.factor_activate */
   PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
   PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
@@ -716,6 +718,27 @@ typedef struct {
   int64_t now;
 } pp_factor_qr_t;
 
+/* Reads the factors whose waiting period (DESIGN.md rule 5) is over and
+ * that nobody approved or canceled: unverified, 0 < activate_at <= now;
+ * oldest first, at most `limit`, into `rows` (allocated in `arena`). */
+typedef struct {
+  int64_t now;
+  size_t limit;
+  pp_arena_t *arena;
+  pp_verify_factor_t *rows; /* out */
+  size_t n;                 /* out */
+} pp_factor_due_t;
+
+/* Makes factor (account, sid) verified if it is still waiting and its wait
+ * is over (activate_at <= now), and queues event `event_body` of
+ * `event_type` as pp_factor_insert_t does (for `service_sid`).
+ * PP_ERR_NOT_FOUND otherwise (approved, canceled or denied meanwhile). */
+typedef struct {
+  const char *account_sid, *sid, *service_sid;
+  const char *event_type, *event_body;
+  int64_t now;
+} pp_factor_activate_t;
+
 /* Creates a challenge, with an event queued as for pp_factor_insert_t (for
  * the challenge's service). */
 typedef struct {
@@ -811,6 +834,8 @@ struct pp_write {
     pp_factor_attempt_t factor_attempt;
     pp_challenge_insert_t challenge_insert;
     pp_factor_qr_t factor_qr;
+    pp_factor_due_t factor_due;
+    pp_factor_activate_t factor_activate;
     pp_verify_webhook_t *verify_webhook;
     pp_event_claim_t event_claim;
     pp_event_result_t event_result;

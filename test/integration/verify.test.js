@@ -939,8 +939,10 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
   it('a new factor nobody approved or canceled counts as verified after the service\'s wait (24 h by default)', { timeout: 120_000 }, async () => {
     let server = await PipitServer.start({ env: HOOKS_OK });
     const dataDir = server.dataDir;
+    let rx;
     try {
       const acct = await server.createAccount('Verify Wait');
+      rx = await Receiver.start({ authToken: acct.auth_token });
       let client = server.client(acct.sid, acct.auth_token);
       const day = await client.verify.v2.services.create({ friendlyName: 'Default wait' });
       // Pipit's own setting (not in Twilio's API), set with a raw request.
@@ -954,6 +956,8 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
       const totp = (f) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
       const waiting = {};
       for (const s of [day, hour]) {
+        await client.verify.v2.services(s.sid).webhooks.create({ friendlyName: 'verified',
+          eventTypes: ['factor.verified'], webhookUrl: rx.url(`/${s.sid}`) });
         const ent = client.verify.v2.services(s.sid).entities('waiting-user');
         const first = await ent.newFactors.create({ friendlyName: 'first', factorType: 'totp' });
         assert.equal((await ent.factors(first.sid).update({ authPayload: totp(first).generate() })).status, 'verified');
@@ -971,11 +975,32 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
         }
         return out;
       };
+      // The engine's sweep ends each wait: factor.verified to the webhook,
+      // verify.factor_verified by the system in the audit log.
+      const ended = (s) => rx.waitFor((reqs) => reqs.find((q) => q.params.type === 'factor.verified' &&
+        q.params.factor_sid === waiting[s.sid].sid), { what: `factor.verified of ${waiting[s.sid].sid}` });
+      async function auditOf(sid) {
+        const r = await server.raw('GET', '/audit/v1/Events?PageSize=1000&EventType=verify.factor_verified',
+          { auth: [acct.sid, acct.auth_token], validate: false });
+        return r.json.events.filter((e) => e.resource_sids[0] === sid);
+      }
       let st = await statusAt(3601);
       assert.equal(st[hour.sid], 'verified', 'an hour later, the one-hour wait is over');
       assert.equal(st[day.sid], 'unverified', 'an hour later, the default wait is not');
+      const hourEvent = await ended(hour);
+      assert.equal(hourEvent.valid, true);
+      assert.equal(hourEvent.params.entity_identity, 'waiting-user');
+      const [byWait] = await auditOf(waiting[hour.sid].sid);
+      assert.equal(byWait.actor_kind, 'system');
+      assert.equal(byWait.outcome, 'ok');
+      assert.deepEqual(byWait.resource_sids, [waiting[hour.sid].sid, waiting[hour.sid].entitySid, hour.sid]);
+      assert.equal((await auditOf(waiting[day.sid].sid)).length, 0);
       st = await statusAt(86401);
       assert.equal(st[day.sid], 'verified', 'a day later, the default wait is over');
+      await ended(day);
+      assert.equal((await auditOf(waiting[day.sid].sid)).length, 1);
+      assert.equal((await auditOf(waiting[hour.sid].sid)).length, 1, 'each wait ends once');
+      assert.deepEqual(rx.invalid, []);
       // Now it can be challenged (with a code of the server's time).
       const ent = client.verify.v2.services(day.sid).entities('waiting-user');
       const c = await ent.challenges.create({ factorSid: waiting[day.sid].sid,
@@ -983,6 +1008,7 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
       assert.equal(c.status, 'approved');
       await stopClean(server, { keep: true });
     } finally {
+      await rx?.stop();
       if (server.exitStatus === undefined) await server.kill();
       await fsp.rm(dataDir, { recursive: true, force: true });
     }

@@ -344,7 +344,7 @@ enum {
   SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
-  SV_FA_QR_SET, SV_FA_QR_TAKE,
+  SV_FA_QR_SET, SV_FA_QR_TAKE, SV_FA_DUE, SV_FA_ACTIVATE,
   SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
   SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
@@ -489,6 +489,11 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_FA_QR_TAKE] = "UPDATE verify_factors SET qr_token_hash=NULL,qr_expires=0 "
                       "WHERE account_sid=?1 AND sid=?2 AND qr_token_hash=?3 AND qr_expires>?4 "
                       "AND status='unverified' AND activate_at=0",
+    [SV_FA_DUE] = "SELECT " FA_COLS " FROM verify_factors WHERE status='unverified' "
+                  "AND activate_at>0 AND activate_at<=?1 ORDER BY activate_at LIMIT ?2",
+    [SV_FA_ACTIVATE] = "UPDATE verify_factors SET status='verified',activate_at=0,date_updated=?3 "
+                       "WHERE account_sid=?1 AND sid=?2 AND status='unverified' "
+                       "AND activate_at>0 AND activate_at<=?3",
     [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
     /* ?2: the event type; ?3: the body; ?4: now. */
@@ -961,10 +966,13 @@ static const char schema_recipients[] =
 /* The audit log's checkpoint key is rooted in the store, not the master
  * key, so a master-key rotation keeps the log's public key. */
 /* The one-time QR code of a new TOTP factor (docs/internals/verify.md):
- * the hash of its token and when it ends. */
+ * the hash of its token and when it ends; and the factors waiting for
+ * approval, by the end of their wait, for the engine's sweep. */
 static const char schema_factor_qr[] =
     "ALTER TABLE verify_factors ADD COLUMN qr_token_hash BLOB;"
-    "ALTER TABLE verify_factors ADD COLUMN qr_expires INTEGER NOT NULL DEFAULT 0;";
+    "ALTER TABLE verify_factors ADD COLUMN qr_expires INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX verify_factors_due ON verify_factors(activate_at)"
+    " WHERE status='unverified' AND activate_at>0;";
 
 static const char schema_audit_root[] =
     "INSERT INTO store_keys SELECT 'audit',"
@@ -2145,6 +2153,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   case PP_W_FACTOR_ATTEMPT:
   case PP_W_CHALLENGE_INSERT:
   case PP_W_FACTOR_QR_TAKE:
+  case PP_W_FACTOR_DUE:
+  case PP_W_FACTOR_ACTIVATE:
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE:
   case PP_W_VERIFY_WEBHOOK_DELETE:
@@ -3578,6 +3588,30 @@ static pp_err_t apply_event_claim(conn_t *c, pp_event_claim_t *cl) {
   return e;
 }
 
+static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row);
+
+static pp_err_t apply_factor_due(conn_t *c, pp_factor_due_t *fd) {
+  sqlite3_stmt *st = c->sv[SV_FA_DUE];
+  fd->n = 0;
+  fd->rows = pp_arena_alloc(fd->arena, (fd->limit ? fd->limit : 1) * sizeof *fd->rows);
+  if (!fd->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, fd->now);
+  sqlite3_bind_int64(st, 2, (int64_t)fd->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (fd->n >= fd->limit) continue;
+    if (row_factor(fd->arena, st, &fd->rows[fd->n]))
+      fd->n++;
+    else
+      e = PP_ERR_NOMEM;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_err(c->db, "factors due");
+  return e;
+}
+
 /* Deletes (account, sid) with one of Verify's statements. */
 static pp_err_t apply_verify_delete(conn_t *c, int which, const pp_ref_t *ref) {
   sqlite3_stmt *st = c->sv[which];
@@ -3643,6 +3677,17 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
     if (e) return e;
     return queue_event(c, ci->challenge->service_sid, ci->event_type, ci->event_body,
                        ci->challenge->date_created);
+  }
+  case PP_W_FACTOR_DUE:
+    return apply_factor_due(c, &w->u.factor_due);
+  case PP_W_FACTOR_ACTIVATE: {
+    pp_factor_activate_t *fa = &w->u.factor_activate;
+    st = c->sv[SV_FA_ACTIVATE];
+    bind_text(st, 1, fa->account_sid);
+    bind_text(st, 2, fa->sid);
+    sqlite3_bind_int64(st, 3, fa->now);
+    pp_err_t e = result_of(c->db, step_done(st), 1);
+    return e ? e : queue_event(c, fa->service_sid, fa->event_type, fa->event_body, fa->now);
   }
   case PP_W_FACTOR_QR_TAKE:
     st = c->sv[SV_FA_QR_TAKE];
