@@ -471,7 +471,8 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
     sodium_bin2hex(st->qr_token, sizeof st->qr_token, tok, sizeof tok);
     sodium_memzero(tok, sizeof tok);
     qr_token_hash(st->qr_token, st->qr_hash);
-    st->qr_url = pp_arena_printf(&r->arena, "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
+    st->qr_url = pp_arena_printf(&r->arena,
+                                 "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
                                  r->api->public_url, f->service_sid, f->identity, f->sid,
                                  st->qr_token);
     if (!st->qr_url) return PP_ERR_NOMEM;
@@ -859,8 +860,10 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
   if (fa->challenge_insert) {
     /* Made by this request: recorded as made, then as answered. */
     pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, ch->account_sid, sids, 4);
-    if (approved)
-      return pp_api_audit_attach_also(r, PP_AUDIT_CHALLENGE_APPROVED, ch->account_sid, sids, 4);
+    pp_err_t e = approved ? pp_api_audit_attach_also(r, PP_AUDIT_CHALLENGE_APPROVED,
+                                                     ch->account_sid, sids, 4)
+                          : PP_OK;
+    if (e) return e;
   } else if (approved || strcmp(ch->status, "denied") == 0) {
     pp_api_audit_attach(r, approved ? PP_AUDIT_CHALLENGE_APPROVED : PP_AUDIT_CHALLENGE_DENIED,
                         ch->account_sid, sids, 4);

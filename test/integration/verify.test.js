@@ -814,6 +814,7 @@ describe('Verify v2', () => {
       assert.equal(c2.status, 'approved');
       const c2made = await eventOf('verify.challenge_created', c2.sid);
       assert.equal((await eventOf('verify.challenge_approved', c2.sid)).sequence, c2made.sequence + 1);
+      await hook('challenge.approved', c2.sid);
       // Deletions: a factor, then the entity with what is left of it.
       assert.equal(await ent('aud-1').factors(g.sid).remove(), true);
       assert.deepEqual((await eventOf('verify.factor_deleted', g.sid)).resource_sids, [g.sid, f.entitySid, asvc.sid]);
