@@ -194,8 +194,8 @@ void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *acco
  * (copied).  The store appends it right after the first, in the same
  * transaction: both or neither (a challenge approved and the factor it
  * verifies).  Errors: PP_ERR_NOMEM (nothing attached). */
-pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind,
-                                  const char *account_sid, const char *const *sids, size_t n);
+pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                                  const char *const *sids, size_t n);
 
 /* pp_api_audit_record appends an event about the request that rides on no
  * write (queued now, not waited for; the outcome as given).  For events a

@@ -124,8 +124,8 @@ void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *acco
   r->audit.recorded = true;
 }
 
-pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind,
-                                  const char *account_sid, const char *const *sids, size_t n) {
+pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                                  const char *const *sids, size_t n) {
   if (!r->write.audit || n > PP_AUDIT_MAX_RESOURCES) return PP_ERR_INVALID_PARAM;
   const char **res = n ? pp_arena_alloc(&r->arena, n * sizeof *res) : NULL;
   if (n && !res) return PP_ERR_NOMEM;

@@ -292,15 +292,15 @@ typedef struct {
   pp_verify_entity_t entity;
   pp_verify_factor_t factor;
   char binding[512]; /* the one answer that holds the secret; wiped after */
-  char qr_token[2 * QR_TOKEN_LEN + 1];              /* TOTP: the QR code's token */
-  unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN];     /* ... and its hash, stored */
-  char *qr_url;                                     /* ... and its URL (arena) */
+  char qr_token[2 * QR_TOKEN_LEN + 1];          /* TOTP: the QR code's token */
+  unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN]; /* ... and its hash, stored */
+  char *qr_url;                                 /* ... and its URL (arena) */
 } factor_new_t;
 
 /* The hash of a QR code's token, as stored (the token itself is not). */
 static void qr_token_hash(const char *token, unsigned char out[PP_VERIFY_QR_HASH_LEN]) {
-  crypto_generichash(out, PP_VERIFY_QR_HASH_LEN, (const unsigned char *)token, strlen(token),
-                     NULL, 0);
+  crypto_generichash(out, PP_VERIFY_QR_HASH_LEN, (const unsigned char *)token, strlen(token), NULL,
+                     0);
 }
 
 static pp_err_t factor_created(pp_api_req_t *r) {
@@ -322,16 +322,16 @@ static pp_err_t factor_created(pp_api_req_t *r) {
 /* The otpauth URI of TOTP factor `f` of service `sv` whose secret is `b32`
  * (base32) into `out`: its length, or -1 when it does not fit (or out of
  * memory).  The creation's binding.uri and the QR code hold the same. */
-static int otpauth_uri(pp_api_req_t *r, const pp_verify_service_t *sv,
-                       const pp_verify_factor_t *f, const char *b32, char *out, size_t size) {
+static int otpauth_uri(pp_api_req_t *r, const pp_verify_service_t *sv, const pp_verify_factor_t *f,
+                       const char *b32, char *out, size_t size) {
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
   const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
   char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
   if (!ei || !en_name) return -1;
   int n = snprintf(out, size,
-                   "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d",
-                   ei, en_name, b32, ei,
+                   "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", ei,
+                   en_name, b32, ei,
                    alg == PP_OTP_SHA512   ? "SHA512"
                    : alg == PP_OTP_SHA256 ? "SHA256"
                                           : "SHA1",
@@ -471,18 +471,16 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
     sodium_bin2hex(st->qr_token, sizeof st->qr_token, tok, sizeof tok);
     sodium_memzero(tok, sizeof tok);
     qr_token_hash(st->qr_token, st->qr_hash);
-    st->qr_url = pp_arena_printf(&r->arena,
-                                 "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
-                                 r->api->public_url, f->service_sid, f->identity, f->sid,
-                                 st->qr_token);
+    st->qr_url = pp_arena_printf(
+        &r->arena, "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
+        r->api->public_url, f->service_sid, f->identity, f->sid, st->qr_token);
     if (!st->qr_url) return PP_ERR_NOMEM;
     r->write.u.factor_insert.qr_hash = st->qr_hash;
     r->write.u.factor_insert.qr_expires = f->date_created + QR_TTL;
   }
   audit_factor(r, PP_AUDIT_FACTOR_REGISTERED, f);
-  if (new_entity &&
-      (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
-                                    (const char *[]){en->sid, en->service_sid}, 2)))
+  if (new_entity && (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
+                                                  (const char *[]){en->sid, en->service_sid}, 2)))
     return e;
   return pp_api_submit(r, factor_created);
 }
@@ -1070,10 +1068,18 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
      * challenge to answer (Twilio would push it to the device). */
     char expires[PP_ISO8601_SIZE];
     pp_iso8601(ch->expiration_date, expires);
-    const char *kv[] = {"entity_identity",  ch->identity,    "factor_sid",
-                        ch->factor_sid,     "factor_type",   ch->factor_type,
-                        "challenge_sid",    ch->sid,         "challenge_status",
-                        ch->status,         "challenge_expiration_date", expires};
+    const char *kv[] = {"entity_identity",
+                        ch->identity,
+                        "factor_sid",
+                        ch->factor_sid,
+                        "factor_type",
+                        ch->factor_type,
+                        "challenge_sid",
+                        ch->sid,
+                        "challenge_status",
+                        ch->status,
+                        "challenge_expiration_date",
+                        expires};
     const char *body = event_body(r, "challenge.pending", ch->service_sid, kv, 6);
     if (!body) return PP_ERR_NOMEM;
     r->write.u.challenge_insert.event_type = "challenge.pending";

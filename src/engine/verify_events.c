@@ -23,7 +23,7 @@
 #define CLAIM_MAX 16
 #define LEASE_S 60
 #define BACKOFF_MAX_S 600
-#define SWEEP_S 1   /* how often waiting periods are looked at */
+#define SWEEP_S 1 /* how often waiting periods are looked at */
 #define SWEEP_MAX 64
 
 struct pp_verify_events {
@@ -149,7 +149,7 @@ static void activate(pp_verify_events_t *v, const pp_verify_factor_t *f, int64_t
   snprintf(ev.principal, sizeof ev.principal, "pipit");
   snprintf(ev.account_sid, sizeof ev.account_sid, "%s", f->account_sid);
   pp_write_t w = {.kind = PP_W_FACTOR_ACTIVATE, .audit = &ev};
-  w.u.factor_activate = (pp_factor_activate_t){f->account_sid, f->sid,          f->service_sid,
+  w.u.factor_activate = (pp_factor_activate_t){f->account_sid,    f->sid,    f->service_sid,
                                                "factor.verified", body.data, now};
   pp_err_t e = pp_store_write(v->o.store, &w);
   if (e && e != PP_ERR_NOT_FOUND)

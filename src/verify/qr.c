@@ -39,7 +39,9 @@ static void out_write(png_structp p, png_bytep bytes, png_size_t n) {
   o->len += n;
 }
 
-static void out_flush(png_structp p) { (void)p; }
+static void out_flush(png_structp p) {
+  (void)p;
+}
 
 /* libpng reports errors by longjmp to the setjmp in pp_qr_png. */
 static pp_err_t write_png(const QRcode *q, out_t *o, unsigned char *row) {
@@ -62,8 +64,8 @@ static pp_err_t write_png(const QRcode *q, out_t *o, unsigned char *row) {
     long my = (long)(y / MODULE_PX) - QUIET;
     for (size_t x = 0; x < side; x++) {
       long mx = (long)(x / MODULE_PX) - QUIET;
-      int dark = my >= 0 && mx >= 0 && my < q->width && mx < q->width &&
-                 (q->data[my * q->width + mx] & 1);
+      int dark =
+          my >= 0 && mx >= 0 && my < q->width && mx < q->width && (q->data[my * q->width + mx] & 1);
       row[x] = dark ? 0 : 255;
     }
     png_write_row(p, row);
@@ -95,4 +97,6 @@ pp_err_t pp_qr_png(const char *text, unsigned char **png, size_t *len) {
   return PP_OK;
 }
 
-void pp_qr_free(unsigned char *png) { sodium_free(png); }
+void pp_qr_free(unsigned char *png) {
+  sodium_free(png);
+}

@@ -17,8 +17,8 @@
  * at error correction level M in byte mode, and writes the PNG into a
  * sodium_malloc'd buffer, *png (*len bytes), which the caller frees with
  * pp_qr_free (it wipes: the image holds the text).  The symbol and the
- * rows are wiped (libpng's and zlib's own buffers are not).  Errors: PP_ERR_INVALID_PARAM (empty or too long),
- * PP_ERR_NOMEM, PP_ERR_INTERNAL (libqrencode or libpng failed). */
+ * rows are wiped (libpng's and zlib's own buffers are not).  Errors: PP_ERR_INVALID_PARAM (empty or
+ * too long), PP_ERR_NOMEM, PP_ERR_INTERNAL (libqrencode or libpng failed). */
 pp_err_t pp_qr_png(const char *text, unsigned char **png, size_t *len);
 
 /* pp_qr_free wipes and frees a buffer of pp_qr_png; NULL is a no-op. */

@@ -45,8 +45,9 @@ static void round_trip(const char *text) {
 
 int main(void) {
   if (sodium_init() < 0) return 1;
-  round_trip("otpauth://totp/Acme:phone?secret=JBSWY3DPEHPK3PXP&issuer=Acme&algorithm=SHA1"
-             "&digits=6&period=30");
+  round_trip(
+      "otpauth://totp/Acme:phone?secret=JBSWY3DPEHPK3PXP&issuer=Acme&algorithm=SHA1"
+      "&digits=6&period=30");
   round_trip("x");
   unsigned char *png = NULL;
   size_t len = 0;
