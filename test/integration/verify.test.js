@@ -631,6 +631,14 @@ describe('Verify v2', () => {
       assert.equal(denied.status, 'denied');
       await expectRestError(ent(id).factors(x.sid).fetch(), { status: 404, code: 20404 });
       await hooks.waitFor((q) => q.type === 'factor.deleted' && q.factor_sid === x.sid, 'factor.deleted');
+      // In the audit log: the denial and the deletion it caused, one transaction.
+      const audit = async (type) => (await server.raw('GET', `/audit/v1/Events?PageSize=1000&EventType=${type}`,
+        { auth: [acct.sid, acct.auth_token], validate: false })).json.events;
+      const [den] = (await audit('verify.challenge_denied')).filter((e) => e.resource_sids[0] === ch.sid);
+      const [gone] = (await audit('verify.factor_deleted')).filter((e) => e.resource_sids[0] === x.sid);
+      assert.deepEqual(den.resource_sids, [ch.sid, p.sid, p.entitySid, svc.sid]);
+      assert.deepEqual(gone.resource_sids, [x.sid, p.entitySid, svc.sid]);
+      assert.equal(gone.sequence, den.sequence + 1);
     });
 
     it('no administrative path adds or verifies a factor', () => {
