@@ -32,7 +32,7 @@ pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail) {
 
 static void write_done(pp_write_t *w) {
   pp_api_req_t *r = w->arg;
-  w->audit = NULL; /* appended (or not): never twice */
+  w->audit = w->audit_also = NULL; /* appended (or not): never twice */
   r->wake(r);
 }
 

@@ -75,6 +75,7 @@ typedef struct {
   const char **resources;              /* what the event names (arena) */
   size_t nresources, cap;
   pp_audit_event_t event;              /* the request's event, once made */
+  pp_audit_event_t also;               /* a second event of the same write */
   bool held;                           /* event made, for pp_api_audit_after to write */
   bool recorded;                       /* attached to a write or queued */
   pp_err_t answer;                     /* the handler's outcome while the event commits */
@@ -96,6 +97,8 @@ struct pp_api_req {
   /* Outcome. */
   int status;             /* HTTP status on success (body may be empty) */
   pp_buf_t body;          /* JSON response body */
+  const char *content_type; /* NULL: application/json; another type (an
+                               image) is also sent with Cache-Control: no-store */
   const char *err_detail; /* context for the error message (arena), or NULL */
 
   /* Asynchronous completion (see the file comment). */
@@ -184,6 +187,15 @@ void pp_api_audit_touch(pp_api_req_t *r, const char *sid);
  * (key.create, number.release, verify.factor_registered, ...). */
 void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
                          const char *const *sids, size_t n);
+
+/* pp_api_audit_attach_also makes a second event of the same change, after
+ * pp_api_audit_attach and before pp_api_submit: kind, about `account_sid`
+ * (the principal's own when NULL), naming exactly the `n` resources `sids`
+ * (copied).  The store appends it right after the first, in the same
+ * transaction: both or neither (a challenge approved and the factor it
+ * verifies).  Errors: PP_ERR_NOMEM (nothing attached). */
+pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                                  const char *const *sids, size_t n);
 
 /* pp_api_audit_record appends an event about the request that rides on no
  * write (queued now, not waited for; the outcome as given).  For events a
@@ -400,6 +412,9 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r);
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r);
 pp_err_t pp_api_factor_update(pp_api_req_t *r);
 pp_err_t pp_api_factor_delete(pp_api_req_t *r);
+/* GET …/Factors/{Sid}/QrCode?Token=…: the one-time QR code (PNG) of a new
+ * TOTP factor's otpauth URI (Pipit's; docs/internals/verify.md). */
+pp_err_t pp_api_factor_qr(pp_api_req_t *r);
 pp_err_t pp_api_challenge_create(pp_api_req_t *r);
 pp_err_t pp_api_challenge_list(pp_api_req_t *r);
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r);

@@ -124,6 +124,23 @@ void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *acco
   r->audit.recorded = true;
 }
 
+pp_err_t pp_api_audit_attach_also(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                                  const char *const *sids, size_t n) {
+  if (!r->write.audit || n > PP_AUDIT_MAX_RESOURCES) return PP_ERR_INVALID_PARAM;
+  const char **res = n ? pp_arena_alloc(&r->arena, n * sizeof *res) : NULL;
+  if (n && !res) return PP_ERR_NOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!sids[i] || !*sids[i] || strlen(sids[i]) > PP_AUDIT_RESOURCE_MAX) continue;
+    if (!(res[k++] = pp_arena_strdup(&r->arena, sids[i]))) return PP_ERR_NOMEM;
+  }
+  fill(r, &r->audit.also, kind, account_sid);
+  r->audit.also.resources = res;
+  r->audit.also.nresources = k;
+  r->write.audit_also = &r->audit.also;
+  return PP_OK;
+}
+
 /* An event queued on its own: a copy of everything it points to, freed when
  * its write is done. */
 typedef struct {

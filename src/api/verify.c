@@ -320,6 +320,7 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_VERIFY_SERVICE_INSERT;
   r->write.u.verify_service = sv;
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_CREATE, NULL, (const char *[]){sv->sid}, 1);
   return pp_api_submit(r, service_written);
 }
 
@@ -338,10 +339,14 @@ pp_err_t pp_api_verify_service_update(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_VERIFY_SERVICE_UPDATE;
   r->write.u.verify_service = sv;
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_UPDATE, NULL, (const char *[]){sv->sid}, 1);
   return pp_api_submit(r, service_written);
 }
 
 pp_err_t pp_api_verify_service_delete(pp_api_req_t *r) {
+  /* Its entities, factors and challenges go with it (named by the
+   * service: their own events named them when they were made). */
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_DELETE, NULL, &r->params[0], 1);
   return pp_verify_delete(r, PP_W_VERIFY_SERVICE_DELETE, r->params[0]);
 }
 
@@ -1082,7 +1087,8 @@ static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool crea
                                       "factor.verified",
                                       "challenge.approved",
                                       "challenge.denied",
-                                      "factor.enrollment_pending"};
+                                      "factor.enrollment_pending",
+                                      "challenge.pending"};
   const char *name = pp_form_get(&r->form, "FriendlyName");
   const char *url = pp_form_get(&r->form, "WebhookUrl");
   const char *status = pp_form_get(&r->form, "Status");

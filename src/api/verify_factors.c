@@ -14,12 +14,16 @@
 
 #include "api/verify_int.h"
 #include "core/clock.h"
+#include "verify/events.h"
 #include "verify/otp.h"
 #include "verify/push.h"
+#include "verify/qr.h"
 
 #define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
 #define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
 #define CHALLENGE_TTL_MAX 3600 /* at most an hour */
+#define QR_TTL 300             /* a new factor's QR code: 5 minutes, once */
+#define QR_TOKEN_LEN 32        /* random bytes of its token (hex in the URL) */
 
 /* ---- Entities ------------------------------------------------------------ */
 
@@ -77,6 +81,8 @@ pp_err_t pp_api_entity_create(pp_api_req_t *r) {
   r->state = en;
   r->write.kind = PP_W_ENTITY_INSERT;
   r->write.u.entity = en;
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
+                      (const char *[]){en->sid, en->service_sid}, 2);
   return pp_api_submit(r, entity_written);
 }
 
@@ -98,6 +104,20 @@ pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
   pp_verify_entity_t en;
   pp_err_t e = load_entity(r, &en);
   if (e) return e;
+  /* Its factors go with it: the event names them. */
+  pp_page_req_t all = {.limit = 1000};
+  pp_verify_factor_t *rows;
+  size_t n;
+  bool more;
+  if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &all, &rows, &n,
+                                &more)))
+    return e;
+  const char **sids = pp_arena_alloc(&r->arena, (n + 2) * sizeof *sids);
+  if (!sids) return PP_ERR_NOMEM;
+  sids[0] = en.sid;
+  sids[1] = en.service_sid;
+  for (size_t i = 0; i < n; i++) sids[i + 2] = rows[i].sid;
+  pp_api_audit_attach(r, PP_AUDIT_VERIFY_ENTITY_DELETE, en.account_sid, sids, n + 2);
   return pp_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
 }
 
@@ -118,6 +138,15 @@ pp_err_t pp_api_entity_list(pp_api_req_t *r) {
 
 /* ---- Factors --------------------------------------------------------------- */
 
+static const char *factor_event(pp_api_req_t *r, const char *type, const pp_verify_factor_t *f);
+
+/* The audit event of the request's change to factor `f`, naming it, its
+ * entity and its service (docs/internals/audit.md). */
+static void audit_factor(pp_api_req_t *r, pp_audit_kind_t kind, const pp_verify_factor_t *f) {
+  pp_api_audit_attach(r, kind, f->account_sid,
+                      (const char *[]){f->sid, f->entity_sid, f->service_sid}, 3);
+}
+
 static bool is_push(const pp_verify_factor_t *f) {
   return strcmp(f->factor_type, "push") == 0;
 }
@@ -132,10 +161,10 @@ static const char *factor_status(const pp_verify_factor_t *f) {
   return f->status;
 }
 
-/* The factor as fetched: no secret. `binding` (JSON) only in the answer to
- * its creation. */
+/* The factor as fetched: no secret. `binding` (JSON) and `qr_url` (Pipit's
+ * pipit_qr_code_url) only in the answer to its creation. */
 static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
-                               const char *binding) {
+                               const char *binding, const char *qr_url) {
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", f->sid);
   pp_jw_kstr(w, "account_sid", f->account_sid);
@@ -165,11 +194,12 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
   pp_verify_kraw(w, "metadata", f->metadata);
   pp_jw_kstr(w, "url",
              pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
+  if (qr_url) pp_jw_kstr(w, "pipit_qr_code_url", qr_url);
   pp_jw_obj_end(w);
 }
 
 static void render_factor(pp_api_req_t *r, pp_jw_t *w, const void *row) {
-  render_factor_with(r, w, row, NULL);
+  render_factor_with(r, w, row, NULL, NULL);
 }
 
 /* Config.* of a push factor: the form's values over the stored ones, kept
@@ -262,7 +292,16 @@ typedef struct {
   pp_verify_entity_t entity;
   pp_verify_factor_t factor;
   char binding[512]; /* the one answer that holds the secret; wiped after */
+  char qr_token[2 * QR_TOKEN_LEN + 1];          /* TOTP: the QR code's token */
+  unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN]; /* ... and its hash, stored */
+  char *qr_url;                                 /* ... and its URL (arena) */
 } factor_new_t;
+
+/* The hash of a QR code's token, as stored (the token itself is not). */
+static void qr_token_hash(const char *token, unsigned char out[PP_VERIFY_QR_HASH_LEN]) {
+  crypto_generichash(out, PP_VERIFY_QR_HASH_LEN, (const unsigned char *)token, strlen(token), NULL,
+                     0);
+}
 
 static pp_err_t factor_created(pp_api_req_t *r) {
   factor_new_t *st = r->state;
@@ -270,12 +309,34 @@ static pp_err_t factor_created(pp_api_req_t *r) {
   if (!e) {
     pp_jw_t w;
     pp_jw_init(&w, &r->body);
-    render_factor_with(r, &w, &st->factor, st->binding);
+    render_factor_with(r, &w, &st->factor, st->binding, st->qr_url);
     r->status = 201;
     e = pp_buf_status(&r->body);
   }
   sodium_memzero(st->binding, sizeof st->binding);
+  sodium_memzero(st->qr_token, sizeof st->qr_token);
+  if (st->qr_url) sodium_memzero(st->qr_url, strlen(st->qr_url));
   return e;
+}
+
+/* The otpauth URI of TOTP factor `f` of service `sv` whose secret is `b32`
+ * (base32) into `out`: its length, or -1 when it does not fit (or out of
+ * memory).  The creation's binding.uri and the QR code hold the same. */
+static int otpauth_uri(pp_api_req_t *r, const pp_verify_service_t *sv, const pp_verify_factor_t *f,
+                       const char *b32, char *out, size_t size) {
+  pp_otp_alg_t alg = PP_OTP_SHA1;
+  pp_otp_alg_parse(f->alg, &alg);
+  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
+  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
+  if (!ei || !en_name) return -1;
+  int n = snprintf(out, size,
+                   "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", ei,
+                   en_name, b32, ei,
+                   alg == PP_OTP_SHA512   ? "SHA512"
+                   : alg == PP_OTP_SHA256 ? "SHA256"
+                                          : "SHA1",
+                   f->code_length, f->time_step);
+  return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 /* A TOTP factor's secret: Binding.Secret (base32) or fresh random bytes,
@@ -301,22 +362,14 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   pp_verify_place_t at = secret_place(f);
   pp_err_t e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
                               sizeof f->secret_sealed, &f->secret_sealed_len);
-  char b32[128];
+  char b32[128], uri[448];
   pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
   sodium_memzero(secret, sizeof secret);
-  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
-  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
-  int n = e || !ei || !en_name
-              ? -1
-              : snprintf(st->binding, sizeof st->binding,
-                         "{\"secret\":\"%s\",\"uri\":\"otpauth://totp/%s:%s?secret=%s&issuer=%s"
-                         "&algorithm=%s&digits=%d&period=%d\"}",
-                         b32, ei, en_name, b32, ei,
-                         alg == PP_OTP_SHA512   ? "SHA512"
-                         : alg == PP_OTP_SHA256 ? "SHA256"
-                                                : "SHA1",
-                         f->code_length, f->time_step);
+  int n = e ? -1 : otpauth_uri(r, sv, f, b32, uri, sizeof uri);
+  if (n >= 0)
+    n = snprintf(st->binding, sizeof st->binding, "{\"secret\":\"%s\",\"uri\":\"%s\"}", b32, uri);
   sodium_memzero(b32, sizeof b32);
+  sodium_memzero(uri, sizeof uri);
   if (e) return e;
   if (n < 0 || (size_t)n >= sizeof st->binding) {
     sodium_memzero(st->binding, sizeof st->binding);
@@ -383,22 +436,52 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
     if (!ok) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Metadata must be a JSON object");
     f->metadata = meta;
   }
+  /* The entity, made with its first factor: read first, so that the audit
+   * event names the entity the factor joins. */
   pp_verify_entity_t *en = &st->entity;
-  pp_sid_new(en->sid, "YE");
-  memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
-  memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
-  snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
-  en->date_created = en->date_updated = pp_clock_now();
+  e = pp_store_entity_get(r->api->store, sv.account_sid, sv.sid, r->params[1], en);
+  if (e && e != PP_ERR_NOT_FOUND) return e;
+  bool new_entity = e == PP_ERR_NOT_FOUND;
+  if (new_entity) {
+    memset(en, 0, sizeof *en);
+    pp_sid_new(en->sid, "YE");
+    memcpy(en->service_sid, sv.sid, sizeof en->service_sid);
+    memcpy(en->account_sid, sv.account_sid, sizeof en->account_sid);
+    snprintf(en->identity, sizeof en->identity, "%s", r->params[1]);
+    en->date_created = en->date_updated = pp_clock_now();
+  }
+  memcpy(f->entity_sid, en->sid, sizeof f->entity_sid);
   pp_sid_new(f->sid, "YF");
   memcpy(f->service_sid, sv.sid, sizeof f->service_sid);
   memcpy(f->account_sid, sv.account_sid, sizeof f->account_sid);
   memcpy(f->identity, en->identity, sizeof f->identity);
   snprintf(f->status, sizeof f->status, "unverified");
-  f->date_created = f->date_updated = en->date_created;
+  f->date_created = f->date_updated = pp_clock_now();
   if ((e = is_push(f) ? push_binding(r, st) : totp_binding(r, &sv, st))) return e;
   r->state = st;
   r->write.kind = PP_W_FACTOR_INSERT;
-  r->write.u.factor_insert = (pp_factor_insert_t){en, f};
+  const char *event = factor_event(r, "factor.created", f);
+  if (!event) return PP_ERR_NOMEM;
+  r->write.u.factor_insert = (pp_factor_insert_t){en, f, "factor.created", event, NULL, 0};
+  if (!is_push(f)) {
+    /* The one-time QR code: a random token, its hash stored with the
+     * factor; the URL with the token is answered once, here. */
+    unsigned char tok[QR_TOKEN_LEN];
+    randombytes_buf(tok, sizeof tok);
+    sodium_bin2hex(st->qr_token, sizeof st->qr_token, tok, sizeof tok);
+    sodium_memzero(tok, sizeof tok);
+    qr_token_hash(st->qr_token, st->qr_hash);
+    st->qr_url = pp_arena_printf(
+        &r->arena, "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
+        r->api->public_url, f->service_sid, f->identity, f->sid, st->qr_token);
+    if (!st->qr_url) return PP_ERR_NOMEM;
+    r->write.u.factor_insert.qr_hash = st->qr_hash;
+    r->write.u.factor_insert.qr_expires = f->date_created + QR_TTL;
+  }
+  audit_factor(r, PP_AUDIT_FACTOR_REGISTERED, f);
+  if (new_entity && (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
+                                                  (const char *[]){en->sid, en->service_sid}, 2)))
+    return e;
   return pp_api_submit(r, factor_created);
 }
 
@@ -422,7 +505,69 @@ pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
   pp_verify_factor_t f;
   pp_err_t e = load_factor(r, r->params[2], &f);
   if (e) return e;
+  /* A factor waiting for approval (DESIGN.md rule 5) deleted is the
+   * enrollment canceled: the same event. */
+  audit_factor(r, PP_AUDIT_FACTOR_DELETED, &f);
   return pp_verify_delete(r, PP_W_FACTOR_DELETE, f.sid);
+}
+
+/* ---- The one-time QR code of a new TOTP factor ------------------------------ */
+
+typedef struct {
+  pp_verify_factor_t factor;
+  pp_verify_service_t service;
+  unsigned char hash[PP_VERIFY_QR_HASH_LEN];
+} qr_t;
+
+/* The token was taken (it matched, in time, for a new factor): the PNG of
+ * the factor's otpauth URI, made from its sealed secret. */
+static pp_err_t qr_taken(pp_api_req_t *r) {
+  qr_t *st = r->state;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
+  if (e) return e;
+  pp_verify_factor_t *f = &st->factor;
+  pp_verify_place_t at = secret_place(f);
+  unsigned char *secret = NULL;
+  size_t slen = 0;
+  if ((e = pp_verify_open(r->api->verify_keys, &at, f->secret_sealed, f->secret_sealed_len, &secret,
+                          &slen)))
+    return e;
+  char b32[128], uri[448];
+  pp_base32_encode(secret, slen, b32, sizeof b32);
+  pp_verify_secret_free(secret);
+  int n = otpauth_uri(r, &st->service, f, b32, uri, sizeof uri);
+  sodium_memzero(b32, sizeof b32);
+  unsigned char *png = NULL;
+  size_t len = 0;
+  e = n < 0 ? PP_ERR_NOMEM : pp_qr_png(uri, &png, &len);
+  sodium_memzero(uri, sizeof uri);
+  if (e) return e;
+  pp_buf_append(&r->body, png, len);
+  pp_qr_free(png);
+  r->status = 200;
+  r->content_type = "image/png";
+  return pp_buf_status(&r->body);
+}
+
+pp_err_t pp_api_factor_qr(pp_api_req_t *r) {
+  qr_t *st = pp_arena_alloc(&r->arena, sizeof *st);
+  if (!st) return PP_ERR_NOMEM;
+  memset(st, 0, sizeof *st);
+  pp_err_t e = load_factor(r, r->params[2], &st->factor);
+  if (e) return e;
+  /* Anything but the token of a new TOTP factor, in time: not found. */
+  const char *token = pp_form_get(&r->query, "Token");
+  if (!token || strlen(token) != 2 * QR_TOKEN_LEN || is_push(&st->factor))
+    return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  if ((e = pp_verify_load_service(r, &st->service))) return e;
+  qr_token_hash(token, st->hash);
+  r->state = st;
+  r->write.kind = PP_W_FACTOR_QR_TAKE;
+  r->write.u.factor_qr =
+      (pp_factor_qr_t){r->principal.account_sid, st->factor.sid, st->hash, pp_clock_now()};
+  return pp_api_submit(r, qr_taken);
 }
 
 pp_err_t pp_api_factor_list(pp_api_req_t *r) {
@@ -573,22 +718,9 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
  * service, then the `n` name/value pairs of `kv`, then created_date. */
 static const char *event_body(pp_api_req_t *r, const char *type, const char *service_sid,
                               const char *const *kv, size_t n) {
-  char uuid[33], when[PP_ISO8601_SIZE];
-  pp_hex_random(uuid, 16);
-  pp_iso8601(pp_clock_now(), when);
-  const char *head[] = {"uuid",        uuid,          "type",
-                        type,          "account_sid", r->principal.account_sid,
-                        "service_sid", service_sid};
   pp_buf_t b;
   pp_buf_init(&b, 16384);
-  for (size_t i = 0; i < 8 + 2 * n + 2; i += 2) {
-    const char *k = i < 8 ? head[i] : i < 8 + 2 * n ? kv[i - 8] : "created_date";
-    const char *v = i < 8 ? head[i + 1] : i < 8 + 2 * n ? kv[i - 7] : when;
-    if (i) pp_buf_putc(&b, '&');
-    pp_buf_url_encode(&b, k);
-    pp_buf_putc(&b, '=');
-    pp_buf_url_encode(&b, v ? v : "");
-  }
+  pp_verify_event_form(&b, type, r->principal.account_sid, service_sid, kv, n, pp_clock_now());
   char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
   pp_buf_cleanup(&b);
   return out;
@@ -686,6 +818,7 @@ static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
   if (k == 0) {
     fa->event_type = "factor.verified";
     fa->event_body = factor_event(r, fa->event_type, f);
+    audit_factor(r, PP_AUDIT_FACTOR_VERIFIED, f);
     return fa->event_body ? PP_OK : PP_ERR_NOMEM;
   }
   int64_t now = fa->now;
@@ -699,6 +832,18 @@ static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
   fa->nenroll = k;
   fa->event_type = "factor.enrollment_pending";
   fa->event_body = factor_event(r, fa->event_type, f);
+  /* The audit log: the enrollment challenges, the factors they ask, and the
+   * new factor with its entity and service. */
+  const char **sids = pp_arena_alloc(&r->arena, (2 * k + 3) * sizeof *sids);
+  if (!sids) return PP_ERR_NOMEM;
+  for (size_t i = 0; i < k; i++) {
+    sids[2 * i] = fa->enroll[i].sid;
+    sids[2 * i + 1] = fa->enroll[i].factor_sid;
+  }
+  sids[2 * k] = f->sid;
+  sids[2 * k + 1] = f->entity_sid;
+  sids[2 * k + 2] = f->service_sid;
+  pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, f->account_sid, sids, 2 * k + 3);
   return fa->event_body ? PP_OK : PP_ERR_NOMEM;
 }
 
@@ -709,9 +854,21 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   pp_verify_challenge_t *ch = &st->challenge;
   bool approved = strcmp(ch->status, "approved") == 0;
+  const char *sids[] = {ch->sid, ch->factor_sid, ch->entity_sid, ch->service_sid};
+  if (fa->challenge_insert) {
+    /* Made by this request: recorded as made, then as answered. */
+    pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, ch->account_sid, sids, 4);
+    pp_err_t e = approved ? pp_api_audit_attach_also(r, PP_AUDIT_CHALLENGE_APPROVED,
+                                                     ch->account_sid, sids, 4)
+                          : PP_OK;
+    if (e) return e;
+  } else if (approved || strcmp(ch->status, "denied") == 0) {
+    pp_api_audit_attach(r, approved ? PP_AUDIT_CHALLENGE_APPROVED : PP_AUDIT_CHALLENGE_DENIED,
+                        ch->account_sid, sids, 4);
+  }
   if (!approved && strcmp(ch->status, "denied") != 0) return PP_OK;
   fa->service_sid = ch->service_sid;
-  if (ch->enroll_factor_sid[0]) {
+  if (ch->enroll_factor_sid[0] && !fa->challenge_insert) {
     pp_verify_factor_t nf;
     pp_err_t e = pp_store_factor_get(r->api->store, &r->arena, ch->account_sid, ch->entity_sid,
                                      ch->enroll_factor_sid, &nf);
@@ -721,7 +878,11 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
       nf.activate_at = 0;
       fa->event_type = approved ? "factor.verified" : "factor.deleted";
       fa->event_body = factor_event(r, fa->event_type, &nf);
-      return fa->event_body ? PP_OK : PP_ERR_NOMEM;
+      if (!fa->event_body) return PP_ERR_NOMEM;
+      /* The new factor's fate, in the audit log with the answer. */
+      return pp_api_audit_attach_also(
+          r, approved ? PP_AUDIT_FACTOR_VERIFIED : PP_AUDIT_FACTOR_DELETED, nf.account_sid,
+          (const char *[]){nf.sid, nf.entity_sid, nf.service_sid}, 3);
     }
     if (e && e != PP_ERR_NOT_FOUND) return e;
   }
@@ -812,7 +973,15 @@ static pp_err_t challenge_written(pp_api_req_t *r) {
     snprintf(st->challenge.status, sizeof st->challenge.status, "pending");
     snprintf(st->challenge.responded_reason, sizeof st->challenge.responded_reason, "none");
     st->challenge.date_responded = 0;
-    pp_write_t w = {.kind = PP_W_CHALLENGE_INSERT, .u.challenge = &st->challenge};
+    pp_write_t w = {.kind = PP_W_CHALLENGE_INSERT,
+                    .u.challenge_insert = {&st->challenge, NULL, NULL}};
+    /* The audit event of the failed write recorded a conflict: this one
+     * records the challenge made. */
+    pp_audit_event_t ev = r->audit.event;
+    ev.kind = PP_AUDIT_CHALLENGE_CREATED;
+    ev.outcome[0] = '\0';
+    ev.time_ms = ev.seq = 0;
+    w.audit = &ev;
     e = pp_store_write(r->api->store, &w);
   } else if (e == PP_ERR_CONFLICT) {
     e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid,
@@ -893,7 +1062,32 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
     return pp_api_submit(r, challenge_written);
   }
   r->write.kind = PP_W_CHALLENGE_INSERT;
-  r->write.u.challenge = ch;
+  r->write.u.challenge_insert = (pp_challenge_insert_t){ch, NULL, NULL};
+  if (is_push(f)) {
+    /* Pipit's challenge.pending: the app learns that its device has a
+     * challenge to answer (Twilio would push it to the device). */
+    char expires[PP_ISO8601_SIZE];
+    pp_iso8601(ch->expiration_date, expires);
+    const char *kv[] = {"entity_identity",
+                        ch->identity,
+                        "factor_sid",
+                        ch->factor_sid,
+                        "factor_type",
+                        ch->factor_type,
+                        "challenge_sid",
+                        ch->sid,
+                        "challenge_status",
+                        ch->status,
+                        "challenge_expiration_date",
+                        expires};
+    const char *body = event_body(r, "challenge.pending", ch->service_sid, kv, 6);
+    if (!body) return PP_ERR_NOMEM;
+    r->write.u.challenge_insert.event_type = "challenge.pending";
+    r->write.u.challenge_insert.event_body = body;
+  }
+  pp_api_audit_attach(r, PP_AUDIT_CHALLENGE_CREATED, ch->account_sid,
+                      (const char *[]){ch->sid, ch->factor_sid, ch->entity_sid, ch->service_sid},
+                      4);
   return pp_api_submit(r, challenge_written);
 }
 

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,10 +17,14 @@
 #include "core/log.h"
 #include "hook/addr.h"
 #include "hook/sign.h"
+#include "security/audit.h"
+#include "verify/events.h"
 
 #define CLAIM_MAX 16
 #define LEASE_S 60
 #define BACKOFF_MAX_S 600
+#define SWEEP_S 1 /* how often waiting periods are looked at */
+#define SWEEP_MAX 64
 
 struct pp_verify_events {
   pp_verify_events_opts_t o;
@@ -28,6 +33,7 @@ struct pp_verify_events {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   bool stop;
+  int64_t swept; /* when the last sweep ran */
 };
 
 pp_err_t pp_verify_event_signature(const char *auth_token, const char *url, const char *body,
@@ -120,6 +126,51 @@ static size_t round_of(pp_verify_events_t *v) {
   return n;
 }
 
+/* Factor `f`'s waiting period is over (DESIGN.md rule 5): it becomes
+ * verified in a write that queues factor.verified to the service's
+ * webhooks and records verify.factor_verified by the system.  A factor
+ * approved, denied or canceled since it was read is left alone. */
+static void activate(pp_verify_events_t *v, const pp_verify_factor_t *f, int64_t now) {
+  const char *kv[] = {"entity_identity", f->identity,    "factor_sid",           f->sid,
+                      "factor_type",     f->factor_type, "factor_friendly_name", f->friendly_name};
+  pp_buf_t body;
+  pp_buf_init(&body, 16384);
+  pp_verify_event_form(&body, "factor.verified", f->account_sid, f->service_sid, kv, 4, now);
+  if (pp_buf_status(&body)) {
+    pp_buf_cleanup(&body);
+    return;
+  }
+  const char *res[] = {f->sid, f->entity_sid, f->service_sid};
+  pp_audit_event_t ev = {.kind = PP_AUDIT_FACTOR_VERIFIED,
+                         .principal_kind = PP_AUDIT_BY_SYSTEM,
+                         .request = "verify waiting period over",
+                         .resources = res,
+                         .nresources = 3};
+  snprintf(ev.principal, sizeof ev.principal, "pipit");
+  snprintf(ev.account_sid, sizeof ev.account_sid, "%s", f->account_sid);
+  pp_write_t w = {.kind = PP_W_FACTOR_ACTIVATE, .audit = &ev};
+  w.u.factor_activate = (pp_factor_activate_t){f->account_sid,    f->sid,    f->service_sid,
+                                               "factor.verified", body.data, now};
+  pp_err_t e = pp_store_write(v->o.store, &w);
+  if (e && e != PP_ERR_NOT_FOUND)
+    pp_log_warn("verify", "could not end the waiting period of %s: %s", f->sid, pp_err_name(e));
+  pp_buf_cleanup(&body);
+}
+
+/* Ends the waiting periods that are over, at most once every SWEEP_S. */
+static void sweep(pp_verify_events_t *v) {
+  int64_t now = pp_clock_now();
+  if (now - v->swept < SWEEP_S) return;
+  v->swept = now;
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_write_t w = {.kind = PP_W_FACTOR_DUE};
+  w.u.factor_due = (pp_factor_due_t){.now = now, .limit = SWEEP_MAX, .arena = &a};
+  if (pp_store_write(v->o.store, &w) == PP_OK)
+    for (size_t i = 0; i < w.u.factor_due.n; i++) activate(v, &w.u.factor_due.rows[i], now);
+  pp_arena_cleanup(&a);
+}
+
 static void *loop(void *arg) {
   pp_verify_events_t *v = arg;
   for (;;) {
@@ -127,6 +178,7 @@ static void *loop(void *arg) {
     bool stop = v->stop;
     pthread_mutex_unlock(&v->mu);
     if (stop) break;
+    sweep(v);
     if (round_of(v) > 0) continue;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);

@@ -1,11 +1,15 @@
-/* verify_events.h: delivery of Verify's webhook events.  The store queues
- * an event for each subscribed webhook in the transaction of the change it
- * reports (store.h, pp_factor_attempt_t); this loop claims due events,
+/* verify_events.h: delivery of Verify's webhook events, and the end of
+ * DESIGN.md rule 5's waiting periods.  The store queues an event for each
+ * subscribed webhook in the transaction of the change it reports (store.h,
+ * pp_factor_attempt_t); this loop claims due events,
  * posts each as a form, signed as Twilio signs (X-Twilio-Signature with the
  * account's auth token), and removes it once answered 2xx, or retries with
  * exponential backoff for up to a day, then drops it with a warning.
  * Nothing is lost across a restart: an event leaves the queue only once
- * its outcome is committed. */
+ * its outcome is committed.  Once a second the same thread makes each new
+ * factor whose waiting period is over (nobody approved or canceled it)
+ * verified, queueing factor.verified and recording verify.factor_verified
+ * (principal kind "system") in the same transaction. */
 #ifndef PP_ENGINE_VERIFY_EVENTS_H
 #define PP_ENGINE_VERIFY_EVENTS_H
 

@@ -107,6 +107,8 @@ const pp_route_t pp_routes[] = {
      "factors_update", false},
     {PP_DELETE, "/verify/v2/Services/{}/Entities/{}/Factors/{}", pp_api_factor_delete,
      "factors_delete", false},
+    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors/{}/QrCode", pp_api_factor_qr,
+     "factors_qr", false},
     {PP_GET, "/verify/v2/Services/{}/Entities/{}/Challenges", pp_api_challenge_list,
      "challenges_list", false},
     {PP_POST, "/verify/v2/Services/{}/Entities/{}/Challenges", pp_api_challenge_create,

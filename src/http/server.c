@@ -75,6 +75,8 @@ static enum MHD_Result send_body(ctx_t *c, int status, pp_buf_t *body, const cha
     return MHD_NO;
   }
   if (len) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+  if (len && strcmp(ctype, "application/json") != 0)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (status == 401)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                             "Basic realm=\"Pipit API\"");
@@ -101,7 +103,8 @@ static enum MHD_Result send_error(ctx_t *c, pp_err_t e) {
 static enum MHD_Result finish(ctx_t *c, pp_err_t e) {
   if (e) return send_error(c, e);
   if (c->req.status == 204) pp_buf_cleanup(&c->req.body), pp_buf_init(&c->req.body, 0);
-  return send_body(c, c->req.status, &c->req.body, "application/json");
+  return send_body(c, c->req.status, &c->req.body,
+                   c->req.content_type ? c->req.content_type : "application/json");
 }
 
 static void wake(pp_api_req_t *r) {

@@ -486,7 +486,10 @@ typedef enum {
   PP_W_FACTOR_UPDATE,         /* u.factor: friendly_name and config by sid+account */
   PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
   PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
-  PP_W_CHALLENGE_INSERT,      /* u.challenge */
+  PP_W_CHALLENGE_INSERT,      /* u.challenge_insert */
+  PP_W_FACTOR_QR_TAKE,        /* u.factor_qr */
+  PP_W_FACTOR_DUE,            /* u.factor_due (reads, on the writer) */
+  PP_W_FACTOR_ACTIVATE,       /* u.factor_activate */
   PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
   PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
@@ -690,11 +693,58 @@ typedef struct {
 } pp_verify_set_t;
 
 /* Creates a factor, and its entity unless one with that identity exists
- * (then factor->entity_sid is set to it). */
+ * (then factor->entity_sid is set to it).  Non-NULL `event_body`: queues
+ * that event (form-encoded) of `event_type` to every enabled webhook of the
+ * factor's service subscribed to it or to "*", in the same transaction. */
 typedef struct {
   pp_verify_entity_t *entity;
   pp_verify_factor_t *factor;
+  const char *event_type, *event_body;
+  /* Non-NULL: the factor's one-time QR code, PP_VERIFY_QR_HASH_LEN bytes of
+   * its token's hash, usable until qr_expires (pp_factor_qr_t). */
+  const unsigned char *qr_hash;
+  int64_t qr_expires;
 } pp_factor_insert_t;
+
+#define PP_VERIFY_QR_HASH_LEN 32
+
+/* Takes factor (account, sid)'s one-time QR code: clears its token hash if
+ * it is `hash`, it is before its end (now < qr_expires) and the factor is
+ * still unverified and not waiting (rule 5).  PP_ERR_NOT_FOUND otherwise:
+ * a QR code is served at most once, and only while the factor is new. */
+typedef struct {
+  const char *account_sid, *sid;
+  const unsigned char *hash;
+  int64_t now;
+} pp_factor_qr_t;
+
+/* Reads the factors whose waiting period (DESIGN.md rule 5) is over and
+ * that nobody approved or canceled: unverified, 0 < activate_at <= now;
+ * oldest first, at most `limit`, into `rows` (allocated in `arena`). */
+typedef struct {
+  int64_t now;
+  size_t limit;
+  pp_arena_t *arena;
+  pp_verify_factor_t *rows; /* out */
+  size_t n;                 /* out */
+} pp_factor_due_t;
+
+/* Makes factor (account, sid) verified if it is still waiting and its wait
+ * is over (activate_at <= now), and queues event `event_body` of
+ * `event_type` as pp_factor_insert_t does (for `service_sid`).
+ * PP_ERR_NOT_FOUND otherwise (approved, canceled or denied meanwhile). */
+typedef struct {
+  const char *account_sid, *sid, *service_sid;
+  const char *event_type, *event_body;
+  int64_t now;
+} pp_factor_activate_t;
+
+/* Creates a challenge, with an event queued as for pp_factor_insert_t (for
+ * the challenge's service). */
+typedef struct {
+  pp_verify_challenge_t *challenge;
+  const char *event_type, *event_body;
+} pp_challenge_insert_t;
 
 /* The outcome of one code given for a factor: sets last_counter, failures
  * and (non-NULL) status of factor (sid, account) when they are still
@@ -782,7 +832,10 @@ struct pp_write {
     pp_factor_insert_t factor_insert;
     pp_verify_factor_t *factor;
     pp_factor_attempt_t factor_attempt;
-    pp_verify_challenge_t *challenge;
+    pp_challenge_insert_t challenge_insert;
+    pp_factor_qr_t factor_qr;
+    pp_factor_due_t factor_due;
+    pp_factor_activate_t factor_activate;
     pp_verify_webhook_t *verify_webhook;
     pp_event_claim_t event_claim;
     pp_event_result_t event_result;
@@ -803,6 +856,10 @@ struct pp_write {
    * appended the change is undone and the write fails.  The store sets the
    * event's seq (and time_ms when 0).  NULL: none. */
   pp_audit_event_t *audit;
+  /* A second event of the same change (a challenge approved and the
+   * factor it verifies), appended right after `audit` on the same terms:
+   * both or neither.  Only with `audit`; NULL: none. */
+  pp_audit_event_t *audit_also;
 };
 
 /* ---- Lists ----------------------------------------------------------- */

@@ -15,6 +15,9 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { PipitServer, PIPIT_BIN, expectRestError, twilio } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
+import { Receiver } from './webhook-receiver.js';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 // The test's webhook receivers listen on loopback, which webhooks may not
 // reach unless allowed.
 const HOOKS_OK = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8' };
@@ -628,6 +631,14 @@ describe('Verify v2', () => {
       assert.equal(denied.status, 'denied');
       await expectRestError(ent(id).factors(x.sid).fetch(), { status: 404, code: 20404 });
       await hooks.waitFor((q) => q.type === 'factor.deleted' && q.factor_sid === x.sid, 'factor.deleted');
+      // In the audit log: the denial and the deletion it caused, one transaction.
+      const audit = async (type) => (await server.raw('GET', `/audit/v1/Events?PageSize=1000&EventType=${type}`,
+        { auth: [acct.sid, acct.auth_token], validate: false })).json.events;
+      const [den] = (await audit('verify.challenge_denied')).filter((e) => e.resource_sids[0] === ch.sid);
+      const [gone] = (await audit('verify.factor_deleted')).filter((e) => e.resource_sids[0] === x.sid);
+      assert.deepEqual(den.resource_sids, [ch.sid, p.sid, p.entitySid, svc.sid]);
+      assert.deepEqual(gone.resource_sids, [x.sid, p.entitySid, svc.sid]);
+      assert.equal(gone.sequence, den.sequence + 1);
     });
 
     it('no administrative path adds or verifies a factor', () => {
@@ -639,6 +650,223 @@ describe('Verify v2', () => {
       }
       assert.match(help, /account create/, 'the admin usage was read');
       assert.doesNotMatch(help, /factor|entit|verify/i);
+    });
+  });
+
+  // Issue 5: the otpauth URI as a QR code (PNG), through a URL answered
+  // once, with the factor's creation: it serves the image once, within 5
+  // minutes, while the factor is new; then 404.  The image is decoded by an
+  // independent reader (npm jsQR over pngjs).
+  describe('the one-time QR code of a TOTP factor', () => {
+    const auth = () => `Basic ${Buffer.from(`${acct.sid}:${acct.auth_token}`).toString('base64')}`;
+    const pathOf = (url) => { const u = new URL(url); return u.pathname + u.search; };
+    async function create(identity, extra = {}) {
+      const res = await server.raw('POST', `/verify/v2/Services/${svc.sid}/Entities/${identity}/Factors`,
+        { auth: [acct.sid, acct.auth_token], form: { FriendlyName: 'my phone', FactorType: 'totp', ...extra } });
+      assert.equal(res.status, 201, res.text);
+      seenSecrets.add(res.json.binding.secret);
+      return res.json;
+    }
+    const fetchQr = (url, authz = auth()) => fetch(`${server.baseUrl}${pathOf(url)}`, { headers: { Authorization: authz } });
+    async function expect404(url) {
+      const res = await fetchQr(url);
+      assert.equal(res.status, 404);
+      const body = await res.json();
+      assert.equal(body.code, 20404);
+      assert.equal(body.status, 404);
+      assert.match(body.more_info, /twilio\.com\/docs\/errors\/20404/);
+    }
+    const decode = (bytes) => {
+      const png = PNG.sync.read(bytes);
+      return jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    };
+
+    it('the creation answer carries the URL; the PNG decodes to binding.uri, once', async () => {
+      const f = await create('qr-user-1', { 'Config.Alg': 'sha256', 'Config.CodeLength': '8' });
+      assert.match(f.pipit_qr_code_url,
+        new RegExp(`^${server.baseUrl}/verify/v2/Services/${svc.sid}/Entities/qr-user-1/Factors/${f.sid}/QrCode\\?Token=[0-9a-f]{64}$`));
+      const res = await fetchQr(f.pipit_qr_code_url);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'image/png');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+      const qr = decode(bytes);
+      assert.ok(qr, 'jsQR finds a QR code');
+      assert.equal(qr.data, f.binding.uri);
+      assert.match(qr.data, /algorithm=SHA256&digits=8/);
+      // A second time: gone.
+      await expect404(f.pipit_qr_code_url);
+      // The factor itself never shows it again.
+      const again = await server.raw('GET', `/verify/v2/Services/${svc.sid}/Entities/qr-user-1/Factors/${f.sid}`,
+        { auth: [acct.sid, acct.auth_token] });
+      assert.equal(again.json.pipit_qr_code_url, undefined);
+      assert.equal(again.json.binding, undefined);
+    });
+
+    it('not once the factor is verified; not with another token, another credential or for a push factor', async () => {
+      const f = await create('qr-user-2');
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+      const wrong = f.pipit_qr_code_url.replace(/Token=[0-9a-f]{64}/, `Token=${'0'.repeat(64)}`);
+      await expect404(wrong);
+      await expect404(f.pipit_qr_code_url.replace(/\?Token=.*/, ''));
+      const other = await server.createAccount('QR other');
+      const foreign = await fetchQr(f.pipit_qr_code_url, `Basic ${Buffer.from(`${other.sid}:${other.auth_token}`).toString('base64')}`);
+      assert.equal(foreign.status, 404, 'another account does not see the factor');
+      const unauth = await fetchQr(f.pipit_qr_code_url, 'Basic eDp5');
+      assert.equal(unauth.status, 401);
+      const v = await client.verify.v2.services(svc.sid).entities('qr-user-2').factors(f.sid).update({ authPayload: totp.generate() });
+      assert.equal(v.status, 'verified');
+      await expect404(f.pipit_qr_code_url);
+      // A push factor has no secret to show: no URL.
+      const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const p = await server.raw('POST', `/verify/v2/Services/${svc.sid}/Entities/qr-user-3/Factors`, {
+        auth: [acct.sid, acct.auth_token],
+        form: { FriendlyName: 'phone', FactorType: 'push', 'Binding.Alg': 'ES256',
+          'Binding.PublicKey': device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+          'Config.AppId': 'com.example.app', 'Config.NotificationPlatform': 'none', 'Config.SdkVersion': '2.2.0' } });
+      assert.equal(p.status, 201, p.text);
+      assert.equal(p.json.pipit_qr_code_url, undefined);
+      await expect404(`${server.baseUrl}/verify/v2/Services/${svc.sid}/Entities/qr-user-3/Factors/${p.json.sid}/QrCode?Token=${'0'.repeat(64)}`);
+    });
+  });
+
+  // Issues 5 and 6: every registration, verification, approval, denial,
+  // cancellation and deletion is an audit event (with the request's
+  // principal, address, user agent and session, and the SIDs it touched),
+  // and the service's webhook hears factor.created and, for push factors,
+  // Pipit's challenge.pending; the receiver checks every signature with the
+  // SDK's validateRequest.
+  describe('the audit log and the webhooks', () => {
+    let rx; let asvc; const as = () => [acct.sid, acct.auth_token];
+    const ent = (id) => v2().services(asvc.sid).entities(id);
+    const totpOf = (f) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
+    const code = (t, offsetS = 0) => t.generate({ timestamp: Date.now() + offsetS * 1000 });
+    async function audit(type) {
+      const res = await server.raw('GET', `/audit/v1/Events?PageSize=1000&EventType=${type}`, { auth: as(), validate: false });
+      assert.equal(res.status, 200, res.text);
+      return res.json.events;
+    }
+    // The one event of `type` that names `sid`.
+    async function eventOf(type, sid) {
+      const evs = (await audit(type)).filter((e) => e.resource_sids.includes(sid));
+      assert.equal(evs.length, 1, `one ${type} naming ${sid}: ${JSON.stringify(evs)}`);
+      const ev = evs[0];
+      assert.equal(ev.outcome, 'ok');
+      assert.equal(ev.actor_sid, acct.sid);
+      assert.equal(ev.actor_kind, 'account');
+      assert.equal(ev.source_ip_address, '127.0.0.1');
+      assert.match(ev.user_agent, /twilio-node/);
+      assert.match(ev.session_id, /^[0-9a-f]{32}$/);
+      return ev;
+    }
+    const hook = (type, sid) => rx.waitFor((reqs) => reqs.find((q) => q.params.type === type &&
+      (q.params.factor_sid === sid || q.params.challenge_sid === sid)), { what: `${type} of ${sid}` });
+
+    before(async () => {
+      rx = await Receiver.start({ authToken: acct.auth_token });
+      asvc = await v2().services.create({ friendlyName: 'Audited' });
+      await v2().services(asvc.sid).webhooks.create({ friendlyName: 'all', eventTypes: ['*'], webhookUrl: rx.url('/verify') });
+    });
+    after(async () => {
+      assert.deepEqual(rx.invalid, [], 'every webhook request was signed');
+      await rx?.stop();
+    });
+
+    it('a service\'s creation and update are recorded with its SID', async () => {
+      assert.deepEqual((await eventOf('verify.service_create', asvc.sid)).resource_sids, [asvc.sid]);
+      await v2().services(asvc.sid).update({ friendlyName: 'Audited 2' });
+      await eventOf('verify.service_update', asvc.sid);
+    });
+
+    it('a factor registered: factor.created (signed, no secret) and verify.factor_registered with its entity', async () => {
+      const f = await ent('aud-1').newFactors.create({ friendlyName: 'phone', factorType: 'totp' });
+      seenSecrets.add(f.binding.secret);
+      const req = await hook('factor.created', f.sid);
+      assert.equal(req.valid, true);
+      assert.equal(req.params.entity_identity, 'aud-1');
+      assert.equal(req.params.factor_type, 'totp');
+      assert.equal(req.params.service_sid, asvc.sid);
+      assert.ok(!req.raw.includes(f.binding.secret), 'no secret in the event');
+      const reg = await eventOf('verify.factor_registered', f.sid);
+      assert.deepEqual(reg.resource_sids, [f.sid, f.entitySid, asvc.sid]);
+      assert.equal(reg.request, `POST /verify/v2/Services/${asvc.sid}/Entities/aud-1/Factors`);
+      // The entity was made with it, in the same transaction: the next leaf.
+      const made = await eventOf('verify.entity_create', f.entitySid);
+      assert.deepEqual(made.resource_sids, [f.entitySid, asvc.sid]);
+      assert.equal(made.sequence, reg.sequence + 1);
+      // A second factor of the same entity names that entity; none is made.
+      const g = await ent('aud-1').newFactors.create({ friendlyName: 'laptop', factorType: 'totp' });
+      seenSecrets.add(g.binding.secret);
+      assert.equal(g.entitySid, f.entitySid);
+      assert.deepEqual((await eventOf('verify.factor_registered', g.sid)).resource_sids, [g.sid, f.entitySid, asvc.sid]);
+      assert.equal((await audit('verify.entity_create')).filter((e) => e.resource_sids.includes(f.entitySid)).length, 1);
+      await hook('factor.created', g.sid);
+      // Proofs: the first is verified, the second waits for the first's approval.
+      await ent('aud-1').factors(f.sid).update({ authPayload: code(totpOf(f)) });
+      assert.deepEqual((await eventOf('verify.factor_verified', f.sid)).resource_sids, [f.sid, f.entitySid, asvc.sid]);
+      assert.equal((await ent('aud-1').factors(g.sid).update({ authPayload: code(totpOf(g)) })).status, 'unverified');
+      const ch = (await ent('aud-1').challenges.list()).find((c) => c.hiddenDetails?.pipit_new_factor_sid === g.sid);
+      const pending = await eventOf('verify.challenge_created', ch.sid);
+      assert.deepEqual(pending.resource_sids, [ch.sid, f.sid, g.sid, f.entitySid, asvc.sid]);
+      // Approval by the first factor: the challenge approved and the new
+      // factor verified, two events of one transaction.
+      assert.equal((await ent('aud-1').challenges(ch.sid).update({ authPayload: code(totpOf(f), 30) })).status, 'approved');
+      const approved = await eventOf('verify.challenge_approved', ch.sid);
+      assert.deepEqual(approved.resource_sids, [ch.sid, f.sid, f.entitySid, asvc.sid]);
+      const verified = await eventOf('verify.factor_verified', g.sid);
+      assert.deepEqual(verified.resource_sids, [g.sid, f.entitySid, asvc.sid]);
+      assert.equal(verified.sequence, approved.sequence + 1);
+      // A challenge made and answered at once is two events too.
+      const c2 = await ent('aud-1').challenges.create({ factorSid: g.sid, authPayload: code(totpOf(g), 30) });
+      assert.equal(c2.status, 'approved');
+      const c2made = await eventOf('verify.challenge_created', c2.sid);
+      assert.equal((await eventOf('verify.challenge_approved', c2.sid)).sequence, c2made.sequence + 1);
+      await hook('challenge.approved', c2.sid);
+      // Deletions: a factor, then the entity with what is left of it.
+      assert.equal(await ent('aud-1').factors(g.sid).remove(), true);
+      assert.deepEqual((await eventOf('verify.factor_deleted', g.sid)).resource_sids, [g.sid, f.entitySid, asvc.sid]);
+      assert.equal(await ent('aud-1').remove(), true);
+      assert.deepEqual((await eventOf('verify.entity_delete', f.entitySid)).resource_sids, [f.entitySid, asvc.sid, f.sid]);
+    });
+
+    it('a waiting factor canceled is verify.factor_deleted; a push challenge is announced (challenge.pending) and its answer recorded', async () => {
+      const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const p = await ent('aud-2').newFactors.create({ friendlyName: 'phone', factorType: 'push', 'binding.alg': 'ES256',
+        'binding.publicKey': device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        'config.appId': 'com.example.app', 'config.notificationPlatform': 'none', 'config.sdkVersion': '2.2.0' });
+      assert.equal((await hook('factor.created', p.sid)).params.factor_type, 'push');
+      const sig = crypto.sign('sha256', Buffer.from(p.sid), device.privateKey).toString('base64');
+      assert.equal((await ent('aud-2').factors(p.sid).update({ authPayload: sig })).status, 'verified');
+      await eventOf('verify.factor_verified', p.sid);
+      // A rogue factor proven, then canceled while it waits.
+      const x = await ent('aud-2').newFactors.create({ friendlyName: 'rogue', factorType: 'totp' });
+      seenSecrets.add(x.binding.secret);
+      assert.equal((await ent('aud-2').factors(x.sid).update({ authPayload: code(totpOf(x)) })).status, 'unverified');
+      assert.equal(await ent('aud-2').factors(x.sid).remove(), true);
+      await eventOf('verify.factor_deleted', x.sid);
+      // The app's backend asks the device: the webhook says a challenge waits.
+      const ch = await ent('aud-2').challenges.create({ factorSid: p.sid, 'details.message': 'Sign in?' });
+      const req = await hook('challenge.pending', ch.sid);
+      assert.equal(req.valid, true);
+      assert.equal(req.params.factor_sid, p.sid);
+      assert.equal(req.params.entity_identity, 'aud-2');
+      assert.equal(req.params.challenge_status, 'pending');
+      assert.equal(new Date(req.params.challenge_expiration_date).getTime(), new Date(ch.expirationDate).getTime());
+      assert.deepEqual((await eventOf('verify.challenge_created', ch.sid)).resource_sids, [ch.sid, p.sid, p.entitySid, asvc.sid]);
+      const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const signing = `${b64url({ alg: 'ES256' })}.${b64url({ sid: ch.sid, status: 'denied' })}`;
+      const jws = `${signing}.${crypto.sign('sha256', Buffer.from(signing), { key: device.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+      assert.equal((await ent('aud-2').challenges(ch.sid).update({ authPayload: jws })).status, 'denied');
+      await eventOf('verify.challenge_denied', ch.sid);
+      await hook('challenge.denied', ch.sid);
+      // A TOTP challenge is not announced: the user types the code.
+      assert.ok(!rx.requests.some((q) => q.params.type === 'challenge.pending' && q.params.factor_type !== 'push'));
+    });
+
+    it('the service\'s deletion is recorded', async () => {
+      await v2().services(asvc.sid).remove();
+      await eventOf('verify.service_delete', asvc.sid);
     });
   });
 
@@ -687,10 +915,19 @@ describe('Verify v2: expiry after 10 minutes (the server restarted with its cloc
       const msg = await peer.waitForMessage((m) => digits(m.destAddr) === digits(to), { timeoutMs: 15_000 });
       const code = /: (\d+)$/.exec(msg.text)[1];
       seenCodes.add(code);
+      // A new factor's one-time QR code, not fetched in its 5 minutes.
+      const auth = [acct.sid, acct.auth_token];
+      const made = await server.raw('POST', `/verify/v2/Services/${s.sid}/Entities/late/Factors`,
+        { auth, form: { FriendlyName: 'phone', FactorType: 'totp' } });
+      assert.equal(made.status, 201, made.text);
+      const qrPath = new URL(made.json.pipit_qr_code_url).pathname + new URL(made.json.pipit_qr_code_url).search;
       await stopClean(server, { keep: true });
 
       server = await PipitServer.start({ dataDir, env: { ...HOOKS_OK, PIPIT_TEST_CLOCK_OFFSET: '601' } });
       client = server.client(acct.sid, acct.auth_token);
+      const late = await server.raw('GET', qrPath, { auth, validate: false });
+      assert.equal(late.status, 404, 'the QR code is gone after its 5 minutes');
+      assert.equal(late.json.code, 20404);
       const f = await client.verify.v2.services(s.sid).verifications(v.sid).fetch();
       assert.equal(f.status, 'expired');
       await expectRestError(client.verify.v2.services(s.sid).verificationChecks.create({ to, code }), { status: 404, code: 20404 });
@@ -711,8 +948,10 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
   it('a new factor nobody approved or canceled counts as verified after the service\'s wait (24 h by default)', { timeout: 120_000 }, async () => {
     let server = await PipitServer.start({ env: HOOKS_OK });
     const dataDir = server.dataDir;
+    let rx;
     try {
       const acct = await server.createAccount('Verify Wait');
+      rx = await Receiver.start({ authToken: acct.auth_token });
       let client = server.client(acct.sid, acct.auth_token);
       const day = await client.verify.v2.services.create({ friendlyName: 'Default wait' });
       // Pipit's own setting (not in Twilio's API), set with a raw request.
@@ -726,6 +965,8 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
       const totp = (f) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(f.binding.secret) });
       const waiting = {};
       for (const s of [day, hour]) {
+        await client.verify.v2.services(s.sid).webhooks.create({ friendlyName: 'verified',
+          eventTypes: ['factor.verified'], webhookUrl: rx.url(`/${s.sid}`) });
         const ent = client.verify.v2.services(s.sid).entities('waiting-user');
         const first = await ent.newFactors.create({ friendlyName: 'first', factorType: 'totp' });
         assert.equal((await ent.factors(first.sid).update({ authPayload: totp(first).generate() })).status, 'verified');
@@ -743,11 +984,32 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
         }
         return out;
       };
+      // The engine's sweep ends each wait: factor.verified to the webhook,
+      // verify.factor_verified by the system in the audit log.
+      const ended = (s) => rx.waitFor((reqs) => reqs.find((q) => q.params.type === 'factor.verified' &&
+        q.params.factor_sid === waiting[s.sid].sid), { what: `factor.verified of ${waiting[s.sid].sid}` });
+      async function auditOf(sid) {
+        const r = await server.raw('GET', '/audit/v1/Events?PageSize=1000&EventType=verify.factor_verified',
+          { auth: [acct.sid, acct.auth_token], validate: false });
+        return r.json.events.filter((e) => e.resource_sids[0] === sid);
+      }
       let st = await statusAt(3601);
       assert.equal(st[hour.sid], 'verified', 'an hour later, the one-hour wait is over');
       assert.equal(st[day.sid], 'unverified', 'an hour later, the default wait is not');
+      const hourEvent = await ended(hour);
+      assert.equal(hourEvent.valid, true);
+      assert.equal(hourEvent.params.entity_identity, 'waiting-user');
+      const [byWait] = await auditOf(waiting[hour.sid].sid);
+      assert.equal(byWait.actor_kind, 'system');
+      assert.equal(byWait.outcome, 'ok');
+      assert.deepEqual(byWait.resource_sids, [waiting[hour.sid].sid, waiting[hour.sid].entitySid, hour.sid]);
+      assert.equal((await auditOf(waiting[day.sid].sid)).length, 0);
       st = await statusAt(86401);
       assert.equal(st[day.sid], 'verified', 'a day later, the default wait is over');
+      await ended(day);
+      assert.equal((await auditOf(waiting[day.sid].sid)).length, 1);
+      assert.equal((await auditOf(waiting[hour.sid].sid)).length, 1, 'each wait ends once');
+      assert.deepEqual(rx.invalid, []);
       // Now it can be challenged (with a code of the server's time).
       const ent = client.verify.v2.services(day.sid).entities('waiting-user');
       const c = await ent.challenges.create({ factorSid: waiting[day.sid].sid,
@@ -755,6 +1017,7 @@ describe('Verify v2: DESIGN.md rule 5 waiting period (the server restarted with 
       assert.equal(c.status, 'approved');
       await stopClean(server, { keep: true });
     } finally {
+      await rx?.stop();
       if (server.exitStatus === undefined) await server.kill();
       await fsp.rm(dataDir, { recursive: true, force: true });
     }

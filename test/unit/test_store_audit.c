@@ -290,6 +290,45 @@ static void test_audited_writes(void) {
   CHECK_EQ_INT(pp_store_audit_head(s, &after), PP_OK);
   CHECK_EQ_INT(after.size, before.size + 2);
 
+  /* Two events of one change: appended one after the other, in order. */
+  pp_account_t acc3 = acc;
+  pp_sid_new(acc3.sid, "AC");
+  pp_audit_event_t first = ev, second = ev;
+  first.kind = PP_AUDIT_CHALLENGE_APPROVED;
+  second.kind = PP_AUDIT_FACTOR_VERIFIED;
+  first.outcome[0] = second.outcome[0] = '\0';
+  first.time_ms = second.time_ms = 0;
+  pp_write_t w4 = {
+      .kind = PP_W_ACCOUNT_INSERT, .u.account = &acc3, .audit = &first, .audit_also = &second};
+  CHECK_EQ_INT(pp_store_write(s, &w4), PP_OK);
+  CHECK_EQ_INT(first.seq, (int64_t)after.size);
+  CHECK_EQ_INT(second.seq, (int64_t)after.size + 1);
+  CHECK_EQ_STR(second.outcome, "ok");
+  /* The second one cannot be appended: neither is, nor the change. */
+  pp_account_t acc4 = acc;
+  pp_sid_new(acc4.sid, "AC");
+  first.outcome[0] = '\0';
+  first.time_ms = 0;
+  pp_write_t w5 = {
+      .kind = PP_W_ACCOUNT_INSERT, .u.account = &acc4, .audit = &first, .audit_also = &bad};
+  CHECK_EQ_INT(pp_store_write(s, &w5), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_store_account_get(s, acc4.sid, &back), PP_ERR_NOT_FOUND);
+  CHECK_EQ_INT(pp_store_audit_head(s, &after), PP_OK);
+  CHECK_EQ_INT(after.size, before.size + 4);
+  /* The tree goes on from there: the next event takes the next index. */
+  pp_audit_event_t next = ev;
+  next.outcome[0] = '\0';
+  next.time_ms = 0;
+  pp_write_t w6 = {.kind = PP_W_AUDIT, .audit = &next};
+  CHECK_EQ_INT(pp_store_write(s, &w6), PP_OK);
+  CHECK_EQ_INT(next.seq, (int64_t)before.size + 4);
+  pp_audit_head_t head6;
+  CHECK_EQ_INT(pp_store_audit_head(s, &head6), PP_OK);
+  unsigned char root6[32];
+  CHECK_EQ_INT(pp_store_audit_root(s, head6.size, root6), PP_OK);
+  CHECK(memcmp(root6, head6.root, 32) == 0);
+  after = head6;
+
   /* Checkpoints: signed, kept, skipped when nothing grew. */
   pp_log_signer_t *signer = NULL;
   CHECK_EQ_INT(pp_log_signer_new("test.example/audit", &signer), PP_OK);

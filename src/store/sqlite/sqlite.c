@@ -344,6 +344,7 @@ enum {
   SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
+  SV_FA_QR_SET, SV_FA_QR_TAKE, SV_FA_DUE, SV_FA_ACTIVATE,
   SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
   SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
@@ -483,6 +484,16 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_ENROLL_VERIFY] = "UPDATE verify_factors SET status='verified',activate_at=0,"
                          "date_updated=?3 WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
+    [SV_FA_QR_SET] = "UPDATE verify_factors SET qr_token_hash=?3,qr_expires=?4 "
+                     "WHERE account_sid=?1 AND sid=?2",
+    [SV_FA_QR_TAKE] = "UPDATE verify_factors SET qr_token_hash=NULL,qr_expires=0 "
+                      "WHERE account_sid=?1 AND sid=?2 AND qr_token_hash=?3 AND qr_expires>?4 "
+                      "AND status='unverified' AND activate_at=0",
+    [SV_FA_DUE] = "SELECT " FA_COLS " FROM verify_factors WHERE status='unverified' "
+                  "AND activate_at>0 AND activate_at<=?1 ORDER BY activate_at LIMIT ?2",
+    [SV_FA_ACTIVATE] = "UPDATE verify_factors SET status='verified',activate_at=0,date_updated=?3 "
+                       "WHERE account_sid=?1 AND sid=?2 AND status='unverified' "
+                       "AND activate_at>0 AND activate_at<=?3",
     [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
     /* ?2: the event type; ?3: the body; ?4: now. */
@@ -954,6 +965,15 @@ static const char schema_recipients[] =
 
 /* The audit log's checkpoint key is rooted in the store, not the master
  * key, so a master-key rotation keeps the log's public key. */
+/* The one-time QR code of a new TOTP factor (docs/internals/verify.md):
+ * the hash of its token and when it ends; and the factors waiting for
+ * approval, by the end of their wait, for the engine's sweep. */
+static const char schema_factor_qr[] =
+    "ALTER TABLE verify_factors ADD COLUMN qr_token_hash BLOB;"
+    "ALTER TABLE verify_factors ADD COLUMN qr_expires INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX verify_factors_due ON verify_factors(activate_at)"
+    " WHERE status='unverified' AND activate_at>0;";
+
 static const char schema_audit_root[] =
     "INSERT INTO store_keys SELECT 'audit',"
     " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','audit');";
@@ -977,7 +997,7 @@ static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
-    schema_audit_root,       schema_verify_fraud};
+    schema_audit_root,       schema_verify_fraud, schema_factor_qr};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2132,6 +2152,9 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   case PP_W_FACTOR_DELETE:
   case PP_W_FACTOR_ATTEMPT:
   case PP_W_CHALLENGE_INSERT:
+  case PP_W_FACTOR_QR_TAKE:
+  case PP_W_FACTOR_DUE:
+  case PP_W_FACTOR_ACTIVATE:
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE:
   case PP_W_VERIFY_WEBHOOK_DELETE:
@@ -2361,7 +2384,18 @@ static pp_err_t apply_audited(be_t *b, pp_write_t *w) {
   else
     r = apply_one(c, w);
   if (r != PP_OK) step_done(c->st[S_ROLLBACK_TO]);
-  pp_err_t e = w->audit ? aud_append(b, w->audit, r) : PP_OK;
+  /* The frontier as it was before this write's events (synced first, so
+   * that a second event that fails can put it back). */
+  pp_err_t e = w->audit && w->audit_also ? aud_sync(b) : PP_OK;
+  pp_merkle_frontier_t before = b->aud;
+  if (!e && w->audit) e = aud_append(b, w->audit, r);
+  if (!e && w->audit && w->audit_also) {
+    e = aud_append(b, w->audit_also, r);
+    if (e) {
+      b->aud = before;
+      w->audit->seq = -1;
+    }
+  }
   if (e) {
     pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
     step_done(c->st[S_ROLLBACK_TO]);
@@ -3429,6 +3463,19 @@ static void row_entity(sqlite3_stmt *st, pp_verify_entity_t *en) {
   en->date_updated = sqlite3_column_int64(st, 6);
 }
 
+/* Queues event `body` of `type` to the enabled webhooks of `service_sid`
+ * that take it (none: nothing). */
+static pp_err_t queue_event(conn_t *c, const char *service_sid, const char *type,
+                            const char *body, int64_t now) {
+  if (!type || !body || !service_sid) return PP_OK;
+  sqlite3_stmt *st = c->sv[SV_EV_QUEUE];
+  bind_text(st, 1, service_sid);
+  bind_text(st, 2, type);
+  bind_text(st, 3, body);
+  sqlite3_bind_int64(st, 4, now);
+  return result_of(c->db, step_done(st), 0);
+}
+
 static pp_err_t apply_factor_insert(conn_t *c, pp_factor_insert_t *fi) {
   sqlite3_stmt *st = c->sv[SV_EN_INS_IGNORE];
   bind_entity(st, fi->entity);
@@ -3448,7 +3495,18 @@ static pp_err_t apply_factor_insert(conn_t *c, pp_factor_insert_t *fi) {
   bind_factor(st, fi->factor);
   rc = step_done(st);
   if (rc == SQLITE_DONE) fi->factor->seq = sqlite3_last_insert_rowid(c->db);
-  return result_of(c->db, rc, 0);
+  e = result_of(c->db, rc, 0);
+  if (e) return e;
+  if (fi->qr_hash) {
+    st = c->sv[SV_FA_QR_SET];
+    bind_text(st, 1, fi->factor->account_sid);
+    bind_text(st, 2, fi->factor->sid);
+    sqlite3_bind_blob(st, 3, fi->qr_hash, PP_VERIFY_QR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, fi->qr_expires);
+    if ((e = result_of(c->db, step_done(st), 1))) return e;
+  }
+  return queue_event(c, fi->factor->service_sid, fi->event_type, fi->event_body,
+                     fi->factor->date_created);
 }
 
 static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
@@ -3486,15 +3544,7 @@ static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
     if (verify) sqlite3_bind_int64(st, 3, fa->now);
     if ((e = result_of(c->db, step_done(st), 0))) return e;
   }
-  if (fa->event_type && fa->event_body && fa->service_sid) {
-    st = c->sv[SV_EV_QUEUE];
-    bind_text(st, 1, fa->service_sid);
-    bind_text(st, 2, fa->event_type);
-    bind_text(st, 3, fa->event_body);
-    sqlite3_bind_int64(st, 4, fa->now);
-    if ((e = result_of(c->db, step_done(st), 0))) return e;
-  }
-  return PP_OK;
+  return queue_event(c, fa->service_sid, fa->event_type, fa->event_body, fa->now);
 }
 
 static void bind_webhook(sqlite3_stmt *st, const pp_verify_webhook_t *wh) {
@@ -3535,6 +3585,30 @@ static pp_err_t apply_event_claim(conn_t *c, pp_event_claim_t *cl) {
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE) return db_err(c->db, "event claim");
+  return e;
+}
+
+static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row);
+
+static pp_err_t apply_factor_due(conn_t *c, pp_factor_due_t *fd) {
+  sqlite3_stmt *st = c->sv[SV_FA_DUE];
+  fd->n = 0;
+  fd->rows = pp_arena_alloc(fd->arena, (fd->limit ? fd->limit : 1) * sizeof *fd->rows);
+  if (!fd->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, fd->now);
+  sqlite3_bind_int64(st, 2, (int64_t)fd->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (fd->n >= fd->limit) continue;
+    if (row_factor(fd->arena, st, &fd->rows[fd->n]))
+      fd->n++;
+    else
+      e = PP_ERR_NOMEM;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return db_err(c->db, "factors due");
   return e;
 }
 
@@ -3593,12 +3667,35 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
     return apply_verify_delete(c, SV_FA_DEL, &w->u.ref);
   case PP_W_FACTOR_ATTEMPT:
     return apply_factor_attempt(c, &w->u.factor_attempt);
-  case PP_W_CHALLENGE_INSERT:
+  case PP_W_CHALLENGE_INSERT: {
+    pp_challenge_insert_t *ci = &w->u.challenge_insert;
     st = c->sv[SV_CH_INS];
-    bind_challenge(st, w->u.challenge);
+    bind_challenge(st, ci->challenge);
     rc = step_done(st);
-    if (rc == SQLITE_DONE) w->u.challenge->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, 0);
+    if (rc == SQLITE_DONE) ci->challenge->seq = sqlite3_last_insert_rowid(c->db);
+    pp_err_t e = result_of(c->db, rc, 0);
+    if (e) return e;
+    return queue_event(c, ci->challenge->service_sid, ci->event_type, ci->event_body,
+                       ci->challenge->date_created);
+  }
+  case PP_W_FACTOR_DUE:
+    return apply_factor_due(c, &w->u.factor_due);
+  case PP_W_FACTOR_ACTIVATE: {
+    pp_factor_activate_t *fa = &w->u.factor_activate;
+    st = c->sv[SV_FA_ACTIVATE];
+    bind_text(st, 1, fa->account_sid);
+    bind_text(st, 2, fa->sid);
+    sqlite3_bind_int64(st, 3, fa->now);
+    pp_err_t e = result_of(c->db, step_done(st), 1);
+    return e ? e : queue_event(c, fa->service_sid, fa->event_type, fa->event_body, fa->now);
+  }
+  case PP_W_FACTOR_QR_TAKE:
+    st = c->sv[SV_FA_QR_TAKE];
+    bind_text(st, 1, w->u.factor_qr.account_sid);
+    bind_text(st, 2, w->u.factor_qr.sid);
+    sqlite3_bind_blob(st, 3, w->u.factor_qr.hash, PP_VERIFY_QR_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, w->u.factor_qr.now);
+    return result_of(c->db, step_done(st), 1);
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE: {
     bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;

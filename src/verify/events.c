@@ -1,0 +1,22 @@
+/* events.c: the form of a Verify webhook event (see events.h). */
+#include "verify/events.h"
+
+#include "core/clock.h"
+#include "core/ids.h"
+
+void pp_verify_event_form(pp_buf_t *out, const char *type, const char *account_sid,
+                          const char *service_sid, const char *const *kv, size_t n, int64_t now) {
+  char uuid[33], when[PP_ISO8601_SIZE];
+  pp_hex_random(uuid, 16);
+  pp_iso8601(now, when);
+  const char *head[] = {"uuid",        uuid,        "type",        type,
+                        "account_sid", account_sid, "service_sid", service_sid};
+  for (size_t i = 0; i < 8 + 2 * n + 2; i += 2) {
+    const char *k = i < 8 ? head[i] : i < 8 + 2 * n ? kv[i - 8] : "created_date";
+    const char *v = i < 8 ? head[i + 1] : i < 8 + 2 * n ? kv[i - 7] : when;
+    if (i) pp_buf_putc(out, '&');
+    pp_buf_url_encode(out, k);
+    pp_buf_putc(out, '=');
+    pp_buf_url_encode(out, v ? v : "");
+  }
+}
