@@ -3849,7 +3849,8 @@ static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   if (n) memcpy(f->public_key, sqlite3_column_blob(st, 19), n);
   f->public_key_len = n;
   f->activate_at = sqlite3_column_int64(st, 21);
-  return dup_ok(a, st, 16, &f->metadata) & dup_ok(a, st, 20, &f->push_config);
+  bool ok = dup_ok(a, st, 16, &f->metadata); /* both copied, even when one fails */
+  return dup_ok(a, st, 20, &f->push_config) && ok;
 }
 
 static bool row_challenge(pp_arena_t *a, sqlite3_stmt *st, void *row) {
@@ -3869,8 +3870,9 @@ static bool row_challenge(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   ch->date_created = sqlite3_column_int64(st, 15);
   ch->date_updated = sqlite3_column_int64(st, 16);
   col_copy(ch->enroll_factor_sid, sizeof ch->enroll_factor_sid, st, 17);
-  return dup_ok(a, st, 10, &ch->details) & dup_ok(a, st, 11, &ch->hidden_details) &
-         dup_ok(a, st, 12, &ch->metadata);
+  bool ok = dup_ok(a, st, 10, &ch->details); /* all copied, even when one fails */
+  ok = dup_ok(a, st, 11, &ch->hidden_details) && ok;
+  return dup_ok(a, st, 12, &ch->metadata) && ok;
 }
 
 /* One row of Verify's statement `which` by up to three text keys (NULL
@@ -3958,7 +3960,8 @@ static bool row_webhook(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   col_copy(wh->version, sizeof wh->version, st, 8);
   wh->date_created = sqlite3_column_int64(st, 9);
   wh->date_updated = sqlite3_column_int64(st, 10);
-  return dup_ok(a, st, 5, &wh->event_types) & dup_ok(a, st, 6, &wh->webhook_url);
+  bool ok = dup_ok(a, st, 5, &wh->event_types); /* both copied, even when one fails */
+  return dup_ok(a, st, 6, &wh->webhook_url) && ok;
 }
 
 static pp_err_t be_verify_webhook_get(void *p, pp_arena_t *a, const char *account_sid,
