@@ -404,6 +404,23 @@ pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[3
   return e;
 }
 
+pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len) {
+  return pp_crypt_seal(s->crypt, NULL, account_sid, table, column, row, plain, len, out, out_len);
+}
+
+pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char *table,
+                              const char *column, const char *row, const unsigned char *blob,
+                              size_t len, unsigned char **out, size_t *out_len) {
+  return pp_crypt_open_secret(s->crypt, NULL, account_sid, table, column, row, blob, len, out,
+                              out_len);
+}
+
+void pp_store_secret_free(void *p) {
+  if (p) sodium_free(p);
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);

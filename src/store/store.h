@@ -596,7 +596,9 @@ typedef struct {
 /* What PP_W_RESEAL goes through, table by table. */
 typedef enum {
   PP_RESEAL_ACCOUNT, PP_RESEAL_MESSAGES, PP_RESEAL_NUMBERS, PP_RESEAL_SERVICES,
-  PP_RESEAL_ALERTS, PP_RESEAL_WEBHOOKS, PP_RESEAL_MO_PARTS, PP_RESEAL__COUNT
+  PP_RESEAL_ALERTS, PP_RESEAL_WEBHOOKS, PP_RESEAL_MO_PARTS, PP_RESEAL_VERIFICATIONS,
+  PP_RESEAL_VERIFY_ENTITIES, PP_RESEAL_VERIFY_FACTORS, PP_RESEAL_VERIFY_CHALLENGES,
+  PP_RESEAL_VERIFY_WEBHOOKS, PP_RESEAL_VERIFY_EVENTS, PP_RESEAL_MESSAGE_SEALED, PP_RESEAL__COUNT
 } pp_reseal_table_t;
 
 /* One batch of an account-key rotation: up to `limit` rows of `table` of
@@ -1041,6 +1043,36 @@ pp_err_t pp_store_number_owner(pp_store_t *s, pp_arena_t *a, const char *phone_n
  * the store, so they outlive master-key rotations.  Errors:
  * PP_ERR_NOT_FOUND, PP_ERR_STORE. */
 pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[32]);
+
+/* Secrets that the layers above read back (a TOTP factor's seed, the text
+ * of a verification SMS) are sealed and opened on the caller's thread with
+ * the account's data key, so they never pass through the database engine
+ * in clear, closing the account shreds them and an account-key rotation
+ * seals them again.  The coordinates (account, table, column, row) are the
+ * associated data: a blob moved to another row, column or account does not
+ * open.
+ *
+ * pp_store_seal seals `len` bytes at `plain` with the account's newest key
+ * into a malloc'd blob (*out, *out_len; the caller frees it with free()).
+ * Errors: PP_ERR_NOT_FOUND (the account has no key: closed),
+ * PP_ERR_BAD_REQUEST (its key does not open with the master key held),
+ * PP_ERR_NOMEM. */
+pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len);
+
+/* pp_store_open_secret opens a blob sealed by pp_store_seal for the same
+ * coordinates into sodium_malloc memory, NUL-terminated (*out, *out_len),
+ * which the caller frees with pp_store_secret_free.  Errors: as
+ * pp_store_seal; PP_ERR_BAD_REQUEST also for a blob altered or sealed for
+ * another place, and PP_ERR_NOT_FOUND for one whose key is gone. */
+pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char *table,
+                              const char *column, const char *row, const unsigned char *blob,
+                              size_t len, unsigned char **out, size_t *out_len);
+
+/* pp_store_secret_free wipes and frees what pp_store_open_secret returned;
+ * NULL is a no-op. */
+void pp_store_secret_free(void *p);
 
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */

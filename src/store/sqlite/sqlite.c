@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "store/crypt.h"
 #include "store/store.h"
+#include "store/verify_v1.h"
 
 #define POOL 8
 
@@ -344,6 +345,7 @@ enum {
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
   SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
+  SV_EV_SHRED, SV_HOOK_SHRED,
   SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
 };
@@ -362,15 +364,26 @@ enum {
   "date_updated"
 #define RB_COLS "seq,sid,rate_limit_sid,service_sid,account_sid,max,interval,date_created," \
   "date_updated"
-#define EN_COLS "seq,sid,service_sid,account_sid,identity,date_created,date_updated"
-#define FA_COLS "seq,sid,entity_sid,service_sid,account_sid,identity,friendly_name,status," \
+/* Verify's customer content is sealed with the account's key (place:
+ * account, table, column, row SID), as SEALED_VERIFY_* lists it below. */
+#define V_OPEN(tbl, c) "pp_open(" c ",account_sid,'" tbl "','" c "',sid)"
+#define V_SEAL(tbl, c, v, acct, row) "pp_seal(" v "," acct ",'" tbl "','" c "'," row ")"
+#define EN_COLS "seq,sid,service_sid,account_sid," V_OPEN("verify_entities", "identity") \
+  ",date_created,date_updated"
+#define FA_COLS "seq,sid,entity_sid,service_sid,account_sid," \
+  V_OPEN("verify_factors", "identity") "," V_OPEN("verify_factors", "friendly_name") ",status," \
   "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
-  "metadata,date_created,date_updated,public_key,push_config,activate_at"
-#define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid,identity,status," \
-  "responded_reason,factor_type,details,hidden_details,metadata,expiration_date," \
+  V_OPEN("verify_factors", "metadata") ",date_created,date_updated,public_key," \
+  V_OPEN("verify_factors", "push_config") ",activate_at"
+#define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid," \
+  V_OPEN("verify_challenges", "identity") ",status,responded_reason,factor_type," \
+  V_OPEN("verify_challenges", "details") "," V_OPEN("verify_challenges", "hidden_details") "," \
+  V_OPEN("verify_challenges", "metadata") ",expiration_date," \
   "date_responded,date_created,date_updated,enroll_factor_sid"
-#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types,webhook_url," \
-  "status,version,date_created,date_updated"
+#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types," \
+  V_OPEN("verify_webhooks", "webhook_url") ",status,version,date_created,date_updated"
+/* An entity is found by a blind index of its service and identity. */
+#define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
 
 static const char *verify_sql[SV__COUNT] = {
     [SV_SVC_INS] = "INSERT INTO verify_services(sid,account_sid,friendly_name,code_length,"
@@ -440,20 +453,30 @@ static const char *verify_sql[SV__COUNT] = {
                   "FROM phone_numbers WHERE account_sid=?1 "
                   "ORDER BY seq LIMIT 1",
     [SV_EN_INS] = "INSERT INTO verify_entities(sid,service_sid,account_sid,identity,"
-                  "date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6)",
+                  "date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,"
+                  V_SEAL("verify_entities", "identity", "?4", "?3", "?1") ",?5,?6,"
+                  EN_BIDX("?2", "?4") ")",
     [SV_EN_INS_IGNORE] = "INSERT OR IGNORE INTO verify_entities(sid,service_sid,account_sid,"
-                         "identity,date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6)",
+                         "identity,date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,"
+                         V_SEAL("verify_entities", "identity", "?4", "?3", "?1") ",?5,?6,"
+                         EN_BIDX("?2", "?4") ")",
     [SV_EN_DEL] = "DELETE FROM verify_entities WHERE account_sid=?1 AND sid=?2",
     [SV_EN_GET] = "SELECT " EN_COLS " FROM verify_entities WHERE account_sid=?1 "
-                  "AND service_sid=?2 AND identity=?3",
+                  "AND service_sid=?2 AND identity_bidx=" EN_BIDX("?2", "?3"),
     [SV_FA_INS] = "INSERT INTO verify_factors(sid,entity_sid,service_sid,account_sid,identity,"
                   "friendly_name,status,factor_type,alg,time_step,skew,code_length,"
                   "secret_sealed,last_counter,failures,metadata,date_created,date_updated,"
-                  "public_key,push_config) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                  "?14,?15,?16,?17,?18,?19,?20)",
+                  "public_key,push_config) VALUES(?1,?2,?3,?4,"
+                  V_SEAL("verify_factors", "identity", "?5", "?4", "?1") ","
+                  V_SEAL("verify_factors", "friendly_name", "?6", "?4", "?1") ","
+                  "?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                  V_SEAL("verify_factors", "metadata", "?16", "?4", "?1") ",?17,?18,?19,"
+                  V_SEAL("verify_factors", "push_config", "?20", "?4", "?1") ")",
     /* The parameters of SV_FA_INS. */
-    [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name=?6,alg=?9,time_step=?10,skew=?11,"
-                  "code_length=?12,date_updated=?18,push_config=?20 "
+    [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name="
+                  V_SEAL("verify_factors", "friendly_name", "?6", "?4", "?1") ","
+                  "alg=?9,time_step=?10,skew=?11,code_length=?12,date_updated=?18,push_config="
+                  V_SEAL("verify_factors", "push_config", "?20", "?4", "?1") " "
                   "WHERE sid=?1 AND account_sid=?4",
     [SV_FA_DEL] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2",
     [SV_FA_GET] = "SELECT " FA_COLS " FROM verify_factors WHERE account_sid=?1 "
@@ -465,8 +488,12 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_CH_INS] = "INSERT INTO verify_challenges(sid,factor_sid,entity_sid,service_sid,"
                   "account_sid,identity,status,responded_reason,factor_type,details,"
                   "hidden_details,metadata,expiration_date,date_responded,date_created,"
-                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-                  "?12,?13,?14,?15,?16,?17)",
+                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,"
+                  V_SEAL("verify_challenges", "identity", "?6", "?5", "?1") ",?7,?8,?9,"
+                  V_SEAL("verify_challenges", "details", "?10", "?5", "?1") ","
+                  V_SEAL("verify_challenges", "hidden_details", "?11", "?5", "?1") ","
+                  V_SEAL("verify_challenges", "metadata", "?12", "?5", "?1") ","
+                  "?13,?14,?15,?16,?17)",
     /* The parameters of SV_CH_INS. */
     [SV_CH_RESPOND] = "UPDATE verify_challenges SET status=?7,responded_reason=?8,"
                       "date_responded=?14,date_updated=?16 WHERE sid=?1 AND account_sid=?5 "
@@ -478,25 +505,38 @@ static const char *verify_sql[SV__COUNT] = {
                          "AND status='unverified' AND activate_at>0",
     [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
-    /* ?2: the event type; ?3: the body; ?4: now. */
-    [SV_EV_QUEUE] = "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) "
-                    "SELECT account_sid,webhook_url,?3,?4,?4 FROM verify_webhooks "
+    /* ?2: the event type; ?3: the body; ?4: now; ?5: a random id.  Each
+     * row's URL and body are sealed for the row (row_id: the webhook's SID
+     * and the id). */
+    [SV_EV_QUEUE] = "INSERT INTO verify_events(account_sid,url,body,next_attempt,created,row_id) "
+                    "SELECT account_sid,"
+                    V_SEAL("verify_events", "url", V_OPEN("verify_webhooks", "webhook_url"),
+                           "account_sid", "sid||'.'||?5") ","
+                    V_SEAL("verify_events", "body", "?3", "account_sid", "sid||'.'||?5")
+                    ",?4,?4,sid||'.'||?5 FROM verify_webhooks "
                     "WHERE service_sid=?1 AND status='enabled' AND ("
                     "instr(','||event_types||',',',*,')>0 OR "
                     "instr(','||event_types||',',','||?2||',')>0)",
     [SV_EV_CLAIM] = "UPDATE verify_events SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
                     "SELECT seq FROM verify_events WHERE next_attempt<=?1 AND lease_until<?1 "
                     "ORDER BY next_attempt,seq LIMIT ?3) "
-                    "RETURNING seq,account_sid,url,body,attempts,created",
+                    "RETURNING seq,account_sid,"
+                    "pp_open(url,account_sid,'verify_events','url',row_id),"
+                    "pp_open(body,account_sid,'verify_events','body',row_id),attempts,created",
+    /* A closed account's queued deliveries: they would no longer open. */
+    [SV_EV_SHRED] = "DELETE FROM verify_events WHERE account_sid=?1",
+    [SV_HOOK_SHRED] = "DELETE FROM webhooks WHERE account_sid=?1",
     [SV_EV_DEL] = "DELETE FROM verify_events WHERE seq=?1",
     [SV_EV_RETRY] = "UPDATE verify_events SET next_attempt=?2,lease_until=0 WHERE seq=?1",
     [SV_EV_DUE] = "SELECT min(CASE WHEN lease_until>next_attempt THEN lease_until "
                   "ELSE next_attempt END) FROM verify_events",
     [SV_WH_INS] = "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
                   "event_types,webhook_url,status,version,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                  "VALUES(?1,?2,?3,?4,?5,"
+                  V_SEAL("verify_webhooks", "webhook_url", "?6", "?3", "?1") ",?7,?8,?9,?10)",
     /* The parameters of SV_WH_INS. */
-    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url=?6,"
+    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url="
+                  V_SEAL("verify_webhooks", "webhook_url", "?6", "?3", "?1") ","
                   "status=?7,version=?8,date_updated=?10 WHERE sid=?1 AND account_sid=?3",
     [SV_WH_DEL] = "DELETE FROM verify_webhooks WHERE account_sid=?1 AND sid=?2",
     [SV_WH_GET] = "SELECT " WH_COLS " FROM verify_webhooks WHERE account_sid=?1 "
@@ -695,6 +735,21 @@ static const char schema_v8[] =
   X("alerts", "request_url", "account_sid", "sid")                         \
   X("alerts", "request_variables", "account_sid", "sid")                   \
   X("alerts", "response_body", "account_sid", "sid")
+#define SEALED_VERIFICATIONS(X) X("verifications", "to_addr", "account_sid", "sid")
+#define SEALED_VERIFY_ENTITIES(X) X("verify_entities", "identity", "account_sid", "sid")
+/* Beside these, a factor's secret_sealed (place column 'secret'), sealed
+ * by the API with pp_store_seal. */
+#define SEALED_VERIFY_FACTORS(X)                                            \
+  X("verify_factors", "identity", "account_sid", "sid")                    \
+  X("verify_factors", "friendly_name", "account_sid", "sid")               \
+  X("verify_factors", "metadata", "account_sid", "sid")                    \
+  X("verify_factors", "push_config", "account_sid", "sid")
+#define SEALED_VERIFY_CHALLENGES(X)                                         \
+  X("verify_challenges", "identity", "account_sid", "sid")                 \
+  X("verify_challenges", "details", "account_sid", "sid")                  \
+  X("verify_challenges", "hidden_details", "account_sid", "sid")           \
+  X("verify_challenges", "metadata", "account_sid", "sid")
+#define SEALED_VERIFY_WEBHOOKS(X) X("verify_webhooks", "webhook_url", "account_sid", "sid")
 #define SEAL_ITEM(tbl, col, acct, row) "," SEAL(tbl, col, acct, row)
 static const char schema_v9[] =
     "CREATE TABLE account_keys("
@@ -951,12 +1006,48 @@ static const char schema_audit_root[] =
     "INSERT INTO store_keys SELECT 'audit',"
     " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','audit');";
 
+/* Verify's secrets onto the accounts' data keys (they were sealed with one
+ * key for the installation, so closing an account did not shred them and
+ * an account-key rotation did not reach them), and the rest of Verify's
+ * customer content sealed: entity identities (found by a blind index of
+ * service and identity), factor names, metadata and push configuration,
+ * challenge details, webhook URLs (their credentials) and the queued
+ * events (sealed per row).  A closed account's keys are gone: its Verify
+ * rows go too, as closing would have shredded them. */
+#define CLOSED_ACCOUNT "account_sid IN (SELECT sid FROM accounts WHERE status='closed')"
+#define VERIFY_ROOT                                                               \
+  "(SELECT pp_open(value,'system','store_keys','value',name) FROM store_keys " \
+  "WHERE name='verify')"
+static const char schema_verify_keys[] =
+    "DELETE FROM verify_challenges WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_factors WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_entities WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_webhooks WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_events WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM message_sealed WHERE message_seq IN (SELECT seq FROM messages WHERE "
+    CLOSED_ACCOUNT ");"
+    "ALTER TABLE verify_entities ADD COLUMN identity_bidx BLOB;"
+    "UPDATE verify_entities SET identity_bidx=" EN_BIDX("service_sid", "identity")
+    SEALED_VERIFY_ENTITIES(SEAL_ITEM) ";"
+    "CREATE UNIQUE INDEX verify_entities_identity ON verify_entities(service_sid, identity_bidx);"
+    "UPDATE verify_factors SET secret_sealed=pp_verify_v1(secret_sealed,account_sid,"
+    "'verify_factors','secret',sid," VERIFY_ROOT ")" SEALED_VERIFY_FACTORS(SEAL_ITEM) ";"
+    "UPDATE verify_challenges SET seq=seq" SEALED_VERIFY_CHALLENGES(SEAL_ITEM) ";"
+    "UPDATE verify_webhooks SET seq=seq" SEALED_VERIFY_WEBHOOKS(SEAL_ITEM) ";"
+    "ALTER TABLE verify_events ADD COLUMN row_id TEXT NOT NULL DEFAULT '';"
+    "UPDATE verify_events SET row_id='ev'||seq,"
+    "url=pp_seal(url,account_sid,'verify_events','url','ev'||seq),"
+    "body=pp_seal(body,account_sid,'verify_events','body','ev'||seq);"
+    "UPDATE message_sealed SET sealed=pp_verify_v1(sealed,"
+    "(SELECT account_sid FROM messages WHERE seq=message_seq),'messages','sealed_body',"
+    "(SELECT sid FROM messages WHERE seq=message_seq)," VERIFY_ROOT ");";
+
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
-    schema_audit_root};
+    schema_audit_root,       schema_verify_keys};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -996,6 +1087,10 @@ static pp_err_t db_err(sqlite3 *db, const char *what) {
  *     (written before encryption) pass unchanged; a blob that does not open
  *     there is an error (never plaintext from elsewhere);
  *   pp_bidx(v)  the blind index of a phone number (a BLOB passes);
+ *   pp_reseal(v, account, table, column, row)  v opened and sealed again
+ *     with the newest key, in guarded memory (key rotation);
+ *   pp_verify_v1(v, account, table, column, row, root)  a value of Verify's
+ *     former seal sealed with the account's key (the upgrade);
  *   pp_new_key(account, generation)  a new data key, wrapped;
  *   pp_master_id()  the master key's fingerprint. */
 
@@ -1180,6 +1275,88 @@ static void fn_rewrap(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
 }
 
+/* Seals `plain` for (account, table, column, row) as the statement's
+ * result, or sets its error. */
+static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigned char *plain,
+                          size_t len) {
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char *blob;
+  size_t blen;
+  pp_err_t e = pp_crypt_seal(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
+                             arg_text(v, 2), arg_text(v, 3), arg_text(v, 4), plain, len, &blob,
+                             &blen);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
+  sqlite3_result_blob(ctx, blob, (int)blen, free);
+}
+
+/* The end of pp_reseal and pp_verify_v1: `plain` (guarded memory, freed
+ * here), opened with `e`, sealed as the result; or the failure logged and
+ * set as the statement's error. */
+static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsigned char *plain,
+                     size_t len) {
+  if (e) {
+    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
+                 arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
+    sqlite3_result_error(ctx, "sealed value does not open", -1);
+    return;
+  }
+  result_sealed(ctx, v, plain, len);
+  sodium_free(plain);
+}
+
+/* pp_reseal(v, account, table, column, row): a sealed value (BLOB) opened
+ * and sealed again with the account's newest key, the plaintext only in
+ * guarded memory (so it also suits binary secrets); TEXT (written before
+ * encryption) is sealed; NULL and empty values pass. */
+static void fn_reseal(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  if (sqlite3_value_type(v[0]) == SQLITE_NULL || sqlite3_value_bytes(v[0]) == 0) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  if (sqlite3_value_type(v[0]) != SQLITE_BLOB) {
+    result_sealed(ctx, v, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
+    return;
+  }
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char *plain = NULL;
+  size_t len = 0;
+  pp_err_t e = pp_crypt_open_secret(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
+                                    arg_text(v, 2), arg_text(v, 3), arg_text(v, 4),
+                                    sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]),
+                                    &plain, &len);
+  resealed(ctx, v, e, plain, len);
+}
+
+/* pp_verify_v1(v, account, table, column, row, root): for the upgrade, a
+ * value Verify sealed under its former system-wide key (format 1 under the
+ * hex `root`, store/verify_v1.h) sealed again, for the same place, with the
+ * account's data key; an empty value passes. */
+static void fn_verify_v1(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  if (sqlite3_value_type(v[0]) != SQLITE_BLOB || sqlite3_value_bytes(v[0]) == 0) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  unsigned char *root = sodium_malloc(PP_KEY_LEN), *plain = NULL;
+  size_t rn = 0, len = 0;
+  pp_err_t e = root ? PP_OK : PP_ERR_NOMEM;
+  if (!e && (sqlite3_value_bytes(v[5]) != 2 * PP_KEY_LEN ||
+             sodium_hex2bin(root, PP_KEY_LEN, (const char *)sqlite3_value_text(v[5]),
+                            2 * PP_KEY_LEN, NULL, &rn, NULL) != 0 ||
+             rn != PP_KEY_LEN))
+    e = PP_ERR_INVALID_PARAM;
+  if (!e)
+    e = pp_verify_v1_open(root, arg_text(v, 1), arg_text(v, 2), arg_text(v, 3), arg_text(v, 4),
+                          sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain,
+                          &len);
+  sodium_free(root);
+  resealed(ctx, v, e, plain, len);
+}
+
 static void fn_master_id(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n, (void)v;
   be_t *b = sqlite3_user_data(ctx);
@@ -1200,6 +1377,8 @@ static int register_crypt(sqlite3 *db, be_t *b) {
       {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
       {"pp_rewrap", 4, fn_rewrap, 0},
       {"pp_tokhash", 1, fn_tokhash, SQLITE_DETERMINISTIC},
+      {"pp_reseal", 5, fn_reseal, 0},
+      {"pp_verify_v1", 6, fn_verify_v1, 0},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
@@ -1824,6 +2003,27 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
         "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
         "account_sid,url_table,url_column,url_row)"),
     /* Few rows, no seq: all at once.  dst is the owner's number. */
+    [PP_RESEAL_VERIFICATIONS] =
+        RESEAL_BATCH("verifications", "seq=seq" SEALED_VERIFICATIONS(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_ENTITIES] =
+        RESEAL_BATCH("verify_entities", "seq=seq" SEALED_VERIFY_ENTITIES(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_FACTORS] = RESEAL_BATCH(
+        "verify_factors", "secret_sealed=pp_reseal(secret_sealed,account_sid,'verify_factors',"
+                          "'secret',sid)" SEALED_VERIFY_FACTORS(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_CHALLENGES] =
+        RESEAL_BATCH("verify_challenges", "seq=seq" SEALED_VERIFY_CHALLENGES(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_WEBHOOKS] =
+        RESEAL_BATCH("verify_webhooks", "seq=seq" SEALED_VERIFY_WEBHOOKS(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_EVENTS] = RESEAL_BATCH(
+        "verify_events", "url=pp_reseal(url,account_sid,'verify_events','url',row_id),"
+                         "body=pp_reseal(body,account_sid,'verify_events','body',row_id)"),
+    /* The text of a verification SMS waiting for the carrier, in batches
+     * by its message. */
+    [PP_RESEAL_MESSAGE_SEALED] =
+        "UPDATE message_sealed SET sealed=pp_reseal(sealed,?1,'messages','sealed_body',"
+        "(SELECT sid FROM messages WHERE seq=message_seq)) WHERE message_seq IN ("
+        "SELECT seq FROM messages WHERE account_sid=?1 AND seq>?2 AND seq IN "
+        "(SELECT message_seq FROM message_sealed) ORDER BY seq LIMIT ?3) RETURNING message_seq",
     [PP_RESEAL_MO_PARTS] = "UPDATE mo_parts SET body=pp_seal(pp_open(body,?1,'mo_parts','body',"
                            "ref||':'||total||':'||part),?1,'mo_parts','body',"
                            "ref||':'||total||':'||part) WHERE dst IN (SELECT phone_bidx FROM "
@@ -1895,6 +2095,11 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     st = c->st[S_DEK_SHRED];
     bind_text(st, 1, a->sid);
     if ((ue = result_of(c->db, step_done(st), 0))) return ue;
+    for (int q = SV_EV_SHRED; q <= SV_HOOK_SHRED; q++) {
+      st = c->sv[q];
+      bind_text(st, 1, a->sid);
+      if ((ue = result_of(c->db, step_done(st), 0))) return ue;
+    }
     pp_crypt_forget(c->crypt_of, a->sid);
     return PP_OK;
   }
@@ -3386,6 +3591,11 @@ static pp_err_t apply_factor_attempt(conn_t *c, pp_factor_attempt_t *fa) {
     bind_text(st, 2, fa->event_type);
     bind_text(st, 3, fa->event_body);
     sqlite3_bind_int64(st, 4, fa->now);
+    unsigned char rnd[16];
+    char id[33];
+    randombytes_buf(rnd, sizeof rnd);
+    sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_TRANSIENT);
     if ((e = result_of(c->db, step_done(st), 0))) return e;
   }
   return PP_OK;
