@@ -146,9 +146,17 @@ int main(void) {
   account(s, ACC, "active");
   account(s, GONE, "closed");
   CHECK_EQ_INT(pp_store_named_key(s, "verify", root), PP_OK);
-  pp_message_t m = {.to = "+15550001111", .from = "+15550002222", .body = "Your Acme verification "
-                    "code is: ******", .media_urls = "", .direction = "outbound-api",
-                    .status = "queued", .num_segments = 1, .date_created = 1, .date_updated = 1};
+  pp_message_t m = {.to = "+15550001111",
+                    .from = "+15550002222",
+                    .body =
+                        "Your Acme verification "
+                        "code is: ******",
+                    .media_urls = "",
+                    .direction = "outbound-api",
+                    .status = "queued",
+                    .num_segments = 1,
+                    .date_created = 1,
+                    .date_updated = 1};
   snprintf(m.sid, sizeof m.sid, MSG);
   snprintf(m.account_sid, sizeof m.account_sid, ACC);
   pp_write_t mw = {.kind = PP_W_MESSAGE_INSERT, .u.message = &m};
@@ -165,26 +173,33 @@ int main(void) {
   if (v) version = atoi(v);
   free(v);
   CHECK(version > 1);
-  exec_ok(db, "DROP INDEX verify_entities_identity;"
-              "ALTER TABLE verify_entities DROP COLUMN identity_bidx;"
-              "ALTER TABLE verify_events DROP COLUMN row_id;");
+  exec_ok(db,
+          "DROP INDEX verify_entities_identity;"
+          "ALTER TABLE verify_entities DROP COLUMN identity_bidx;"
+          "ALTER TABLE verify_events DROP COLUMN row_id;");
   char sql[512];
   snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version - 1);
   exec_ok(db, sql);
   legacy_rows(db, root, ACC, SVC("aa"), FACTOR("aa"), secret, sizeof secret);
   legacy_rows(db, root, GONE, SVC("cc"), FACTOR("cc"), secret, sizeof secret);
-  exec_ok(db, "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,event_types,"
-              "webhook_url,status,version,date_created,date_updated) VALUES('" HOOK "','" SVC("aa")
-              "','" ACC "','events','*','" URL "','enabled','v2',1,1);"
-              "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) VALUES('" ACC
-              "','" URL "','" BODY "',0,1);"
-              "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) VALUES('" GONE
-              "','" URL "','" BODY "',0,1);");
+  exec_ok(
+      db,
+      "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,event_types,"
+      "webhook_url,status,version,date_created,date_updated) VALUES('" HOOK "','" SVC(
+          "aa") "','" ACC "','events','*','" URL
+                "','enabled','v2',1,1);"
+                "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) VALUES('" ACC
+                "','" URL "','" BODY
+                "',0,1);"
+                "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) VALUES('" GONE
+                "','" URL "','" BODY "',0,1);");
   const char *const text_place[4] = {ACC, "messages", "sealed_body", MSG};
   unsigned char blob[200];
   size_t n = seal_v1(root, text_place, TEXT, strlen(TEXT), blob);
-  insert_blob(db, "INSERT INTO message_sealed(message_seq,sealed) VALUES("
-                  "(SELECT seq FROM messages WHERE sid='" MSG "'),?1)", blob, n);
+  insert_blob(db,
+              "INSERT INTO message_sealed(message_seq,sealed) VALUES("
+              "(SELECT seq FROM messages WHERE sid='" MSG "'),?1)",
+              blob, n);
   sqlite3_close(db);
 
   /* The upgrade. */
@@ -250,9 +265,8 @@ int main(void) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   CHECK_EQ_INT(pp_store_open(dir, test_master, &s), PP_OK);
-  CHECK_EQ_INT(pp_store_open_secret(s, ACC, "messages", "sealed_body", MSG, blob, n, &opened,
-                                    &olen),
-               PP_OK);
+  CHECK_EQ_INT(
+      pp_store_open_secret(s, ACC, "messages", "sealed_body", MSG, blob, n, &opened, &olen), PP_OK);
   CHECK(opened && strcmp((const char *)opened, TEXT) == 0);
   pp_store_secret_free(opened);
   pp_store_free(s);
