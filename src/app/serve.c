@@ -256,8 +256,7 @@ int pp_cmd_serve(int argc, char **argv) {
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
   pp_engine_t *engine = NULL;
-  pp_engine_opts_t eo = {.store = store,
-                         .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
+  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));

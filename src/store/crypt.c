@@ -312,18 +312,17 @@ pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const
                        const char *column, const char *row, const unsigned char *blob,
                        size_t len, char **out, size_t *out_len) {
   unsigned char *buf;
-  pp_err_t e = open_with(c, conn, account_sid, table, column, row, blob, len, malloc, free, &buf,
-                         out_len);
+  pp_err_t e =
+      open_with(c, conn, account_sid, table, column, row, blob, len, malloc, free, &buf, out_len);
   if (!e) *out = (char *)buf;
   return e;
 }
 
-pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid,
-                              const char *table, const char *column, const char *row,
-                              const unsigned char *blob, size_t len, unsigned char **out,
-                              size_t *out_len) {
-  return open_with(c, conn, account_sid, table, column, row, blob, len, sodium_malloc,
-                   sodium_free, out, out_len);
+pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                              const char *column, const char *row, const unsigned char *blob,
+                              size_t len, unsigned char **out, size_t *out_len) {
+  return open_with(c, conn, account_sid, table, column, row, blob, len, sodium_malloc, sodium_free,
+                   out, out_len);
 }
 
 pp_err_t pp_crypt_bidx(pp_crypt_t *c, void *conn, const void *value, size_t len,

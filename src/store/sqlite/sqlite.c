@@ -1282,9 +1282,9 @@ static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigne
   be_t *b = sqlite3_user_data(ctx);
   unsigned char *blob;
   size_t blen;
-  pp_err_t e = pp_crypt_seal(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
-                             arg_text(v, 2), arg_text(v, 3), arg_text(v, 4), plain, len, &blob,
-                             &blen);
+  pp_err_t e =
+      pp_crypt_seal(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2),
+                    arg_text(v, 3), arg_text(v, 4), plain, len, &blob, &blen);
   if (e) {
     sqlite3_result_error(ctx, pp_err_name(e), -1);
     return;
@@ -1298,8 +1298,8 @@ static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigne
 static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsigned char *plain,
                      size_t len) {
   if (e) {
-    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
-                 arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
+    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2), arg_text(v, 3),
+                 arg_text(v, 4), pp_err_name(e));
     sqlite3_result_error(ctx, "sealed value does not open", -1);
     return;
   }
@@ -1324,10 +1324,9 @@ static void fn_reseal(sqlite3_context *ctx, int n, sqlite3_value **v) {
   be_t *b = sqlite3_user_data(ctx);
   unsigned char *plain = NULL;
   size_t len = 0;
-  pp_err_t e = pp_crypt_open_secret(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
-                                    arg_text(v, 2), arg_text(v, 3), arg_text(v, 4),
-                                    sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]),
-                                    &plain, &len);
+  pp_err_t e = pp_crypt_open_secret(
+      b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2), arg_text(v, 3),
+      arg_text(v, 4), sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain, &len);
   resealed(ctx, v, e, plain, len);
 }
 
@@ -2002,7 +2001,6 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
     [PP_RESEAL_WEBHOOKS] = RESEAL_BATCH(
         "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
         "account_sid,url_table,url_column,url_row)"),
-    /* Few rows, no seq: all at once.  dst is the owner's number. */
     [PP_RESEAL_VERIFICATIONS] =
         RESEAL_BATCH("verifications", "seq=seq" SEALED_VERIFICATIONS(RESEAL_ITEM)),
     [PP_RESEAL_VERIFY_ENTITIES] =
@@ -2024,6 +2022,7 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
         "(SELECT sid FROM messages WHERE seq=message_seq)) WHERE message_seq IN ("
         "SELECT seq FROM messages WHERE account_sid=?1 AND seq>?2 AND seq IN "
         "(SELECT message_seq FROM message_sealed) ORDER BY seq LIMIT ?3) RETURNING message_seq",
+    /* Few rows, no seq: all at once.  dst is the owner's number. */
     [PP_RESEAL_MO_PARTS] = "UPDATE mo_parts SET body=pp_seal(pp_open(body,?1,'mo_parts','body',"
                            "ref||':'||total||':'||part),?1,'mo_parts','body',"
                            "ref||':'||total||':'||part) WHERE dst IN (SELECT phone_bidx FROM "
