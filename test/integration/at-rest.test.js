@@ -256,7 +256,7 @@ describe('encryption at rest', () => {
     server = await PipitServer.start({ dataDir: server.dataDir, env: ENV });
   });
 
-  it('closing an account shreds its factor secrets and drops its queued Verify events', { timeout: 30_000 }, async () => {
+  it('closing an account shreds its factor secrets and drops its queued deliveries', { timeout: 30_000 }, async () => {
     const db = path.join(server.dataDir, 'pipit.db');
     cb = server.client(b.sid, b.auth_token);
     const sub = await cb.api.v2010.accounts.create({ friendlyName: 'Rest sub' });
@@ -271,11 +271,14 @@ describe('encryption at rest', () => {
       const sealed = sql(db, `SELECT hex(secret_sealed) FROM verify_factors WHERE sid='${vs.factor.sid}'`);
       assert.ok(sealed.length > 0);
       assert.equal(sql(db, `SELECT count(*) FROM verify_events WHERE account_sid='${sub.sid}'`), '1');
+      // A message webhook of the account waiting far in the future.
+      sql(db, `INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,method,created_ms,next_attempt) VALUES('${hex(16)}','${sub.sid}','SM${hex(16)}','status','sent',0,'http://127.0.0.1:9/x','POST',0,9000000000000000)`);
       await cb.api.v2010.accounts(sub.sid).update({ status: 'closed' });
       // The ciphertext is still in the file; the only key that opened it is gone.
       assert.equal(sql(db, `SELECT hex(secret_sealed) FROM verify_factors WHERE sid='${vs.factor.sid}'`), sealed);
       assert.equal(sql(db, `SELECT count(*) FROM account_keys WHERE account_sid='${sub.sid}'`), '0');
       assert.equal(sql(db, `SELECT count(*) FROM verify_events WHERE account_sid='${sub.sid}'`), '0');
+      assert.equal(sql(db, `SELECT count(*) FROM webhooks WHERE account_sid='${sub.sid}'`), '0');
       // The other accounts' factors still verify.
       const ch = await vb.entity().factors(vb.factor.sid).update({ authPayload: vb.totp.generate() });
       assert.equal(ch.status, 'verified');

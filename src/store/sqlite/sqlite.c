@@ -2094,8 +2094,9 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     st = c->st[S_DEK_SHRED];
     bind_text(st, 1, a->sid);
     if ((ue = result_of(c->db, step_done(st), 0))) return ue;
-    for (int q = SV_EV_SHRED; q <= SV_HOOK_SHRED; q++) {
-      st = c->sv[q];
+    static const int shred[] = {SV_EV_SHRED, SV_HOOK_SHRED};
+    for (size_t q = 0; q < sizeof shred / sizeof shred[0]; q++) {
+      st = c->sv[shred[q]];
       bind_text(st, 1, a->sid);
       if ((ue = result_of(c->db, step_done(st), 0))) return ue;
     }
