@@ -16,7 +16,6 @@
 #include "core/log.h"
 #include "engine/engine.h"
 #include "engine/webhooks.h"
-#include "engine/verify_events.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "verify/secrets.h"
@@ -287,25 +286,9 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
-  pp_verify_events_t *vevents = NULL;
-  pp_verify_events_opts_t vo = {.store = store, .allow = cfg.webhook_allow};
-  e = pp_verify_events_start(&vo, &vevents);
-  if (e) {
-    pp_log_error("serve", "cannot start the Verify webhook loop: %s", pp_err_name(e));
-    pp_hooks_stop(hooks);
-    pp_engine_stop(engine);
-    pp_operator_free(api.op);
-    audit_down(ticker, &api, signer);
-    pp_store_free(store);
-    pp_verify_keys_free(verify_keys);
-    sodium_free(mk);
-    return 1;
-  }
-
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
-    pp_verify_events_stop(vevents);
     pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
@@ -327,7 +310,6 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
-  pp_verify_events_stop(vevents);
   pp_hooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);

@@ -503,6 +503,3 @@ pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *
                                       pp_verify_webhook_t **rows, size_t *n, bool *more) {
   return s->be_ops->verify_webhook_list(s->be, a, account_sid, service_sid, p, rows, n, more);
 }
-pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out) {
-  return s->be_ops->verify_event_next_due(s->be, out);
-}

@@ -105,6 +105,7 @@ describe('encryption at rest', () => {
     assert.equal(ev.params.entity_identity, va.identity);
     assert.equal(ev.headers.authorization, `Basic ${Buffer.from(`vuser:${va.hookSecret}`).toString('base64')}`,
       'the URL\'s credentials reach the receiver');
+    assert.match(ev.token ?? '', /^[0-9a-f]{32}$/, 'posted by the webhook dispatcher, with its idempotency token');
     const vTo = uniqueNumber();
     needles.set(digits(vTo), 'verification recipient');
     verification = await ca.verify.v2.services(va.svc.sid).verifications.create({ to: vTo, channel: 'sms' });
@@ -268,16 +269,22 @@ describe('encryption at rest', () => {
       const proven = await vs.entity().factors(vs.factor.sid).update({ authPayload: vs.totp.generate() });
       assert.equal(proven.status, 'verified');
       await rxSub.waitFor((reqs) => reqs.some((r) => r.params.type === 'factor.verified'));
+      // The failure is an alert of the account, about the Verify webhook.
+      let alerts = [];
+      for (const until = Date.now() + 10_000; !alerts.length && Date.now() < until;) {
+        alerts = await cs.monitor.v1.alerts.list();
+        if (!alerts.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(alerts[0]?.resourceSid, vs.hook.sid);
       const sealed = sql(db, `SELECT hex(secret_sealed) FROM verify_factors WHERE sid='${vs.factor.sid}'`);
       assert.ok(sealed.length > 0);
-      assert.equal(sql(db, `SELECT count(*) FROM verify_events WHERE account_sid='${sub.sid}'`), '1');
+      assert.equal(sql(db, `SELECT count(*) FROM webhooks WHERE account_sid='${sub.sid}' AND kind='verify'`), '1');
       // A message webhook of the account waiting far in the future.
       sql(db, `INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,method,created_ms,next_attempt) VALUES('${hex(16)}','${sub.sid}','SM${hex(16)}','status','sent',0,'http://127.0.0.1:9/x','POST',0,9000000000000000)`);
       await cb.api.v2010.accounts(sub.sid).update({ status: 'closed' });
       // The ciphertext is still in the file; the only key that opened it is gone.
       assert.equal(sql(db, `SELECT hex(secret_sealed) FROM verify_factors WHERE sid='${vs.factor.sid}'`), sealed);
       assert.equal(sql(db, `SELECT count(*) FROM account_keys WHERE account_sid='${sub.sid}'`), '0');
-      assert.equal(sql(db, `SELECT count(*) FROM verify_events WHERE account_sid='${sub.sid}'`), '0');
       assert.equal(sql(db, `SELECT count(*) FROM webhooks WHERE account_sid='${sub.sid}'`), '0');
       // The other accounts' factors still verify.
       const ch = await vb.entity().factors(vb.factor.sid).update({ authPayload: vb.totp.generate() });

@@ -3,8 +3,8 @@
  * secret and a verification text sealed under Verify's former key (format
  * 1, sealed here with libsodium directly), identities, webhook URLs and
  * queued events in clear.  After the upgrade each reads back through the
- * store, sealed with its account's key; a closed account's Verify rows are
- * gone with its keys. */
+ * store, sealed with its account's key (the events from the webhook
+ * queue); a closed account's Verify rows are gone with its keys. */
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -176,7 +176,12 @@ int main(void) {
   exec_ok(db,
           "DROP INDEX verify_entities_identity;"
           "ALTER TABLE verify_entities DROP COLUMN identity_bidx;"
-          "ALTER TABLE verify_events DROP COLUMN row_id;");
+          "ALTER TABLE webhooks DROP COLUMN body;"
+          "CREATE TABLE verify_events("
+          " seq INTEGER PRIMARY KEY, account_sid TEXT NOT NULL, url TEXT NOT NULL,"
+          " body TEXT NOT NULL, next_attempt INTEGER NOT NULL,"
+          " lease_until INTEGER NOT NULL DEFAULT 0,"
+          " attempts INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);");
   char sql[512];
   snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version - 1);
   exec_ok(db, sql);
@@ -227,13 +232,18 @@ int main(void) {
   pp_verify_webhook_t wh;
   CHECK_EQ_INT(pp_store_verify_webhook_get(s, &a, ACC, SVC("aa"), HOOK, &wh), PP_OK);
   CHECK_EQ_STR(wh.webhook_url, URL);
-  pp_event_claim_t cl = {.now = 10, .lease_until = 70, .limit = 8, .arena = &a};
-  pp_write_t cw = {.kind = PP_W_VERIFY_EVENT_CLAIM, .u.event_claim = cl};
+  /* The queued events are on the webhook queue now. */
+  pp_write_t cw = {.kind = PP_W_HOOK_CLAIM};
+  cw.u.hook_claim =
+      (pp_hook_claim_t){.now_ms = 10000, .lease_until_ms = 70000, .limit = 8, .arena = &a};
   CHECK_EQ_INT(pp_store_write(s, &cw), PP_OK);
-  CHECK_EQ_INT(cw.u.event_claim.n, 1); /* the closed account's event is gone */
-  if (cw.u.event_claim.n == 1) {
-    CHECK_EQ_STR(cw.u.event_claim.rows[0].url, URL);
-    CHECK_EQ_STR(cw.u.event_claim.rows[0].body, BODY);
+  CHECK_EQ_INT(cw.u.hook_claim.n, 1); /* the closed account's event is gone */
+  if (cw.u.hook_claim.n == 1) {
+    const pp_hook_t *h = &cw.u.hook_claim.rows[0];
+    CHECK_EQ_STR(h->kind, "verify");
+    CHECK_EQ_STR(h->account_sid, ACC);
+    CHECK_EQ_STR(h->url, URL);
+    CHECK(h->body && strcmp(h->body, BODY) == 0);
   }
   pp_store_free(s);
 
@@ -244,7 +254,8 @@ int main(void) {
       "SELECT count(*) FROM verify_factors WHERE typeof(identity)<>'blob' "
       "OR typeof(friendly_name)<>'blob'",
       "SELECT count(*) FROM verify_webhooks WHERE typeof(webhook_url)<>'blob'",
-      "SELECT count(*) FROM verify_events WHERE typeof(url)<>'blob' OR typeof(body)<>'blob'",
+      "SELECT count(*) FROM webhooks WHERE typeof(url)<>'blob' OR typeof(body)<>'blob'",
+      "SELECT count(*) FROM sqlite_master WHERE name='verify_events'",
       /* The closed account's rows went with its keys. */
       "SELECT count(*) FROM verify_factors WHERE account_sid='" GONE "'",
       "SELECT count(*) FROM verify_entities WHERE account_sid='" GONE "'",

@@ -58,7 +58,8 @@ enum {
 
 #define HOOK_COLS "seq,token,account_sid,message_sid,kind,event,method," \
                   "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
-                  "attempts,redirects,created_ms"
+                  "attempts,redirects,created_ms," \
+                  "pp_open(body,account_sid,url_table,'body',url_row)"
 #define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
 #define ALERT_COLS "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
                    ",request_method," ALERT_OPEN("request_url") "," \
@@ -344,8 +345,7 @@ enum {
   SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
-  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
-  SV_EV_SHRED, SV_HOOK_SHRED,
+  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_HOOK_SHRED,
   SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
 };
@@ -505,31 +505,23 @@ static const char *verify_sql[SV__COUNT] = {
                          "AND status='unverified' AND activate_at>0",
     [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
-    /* ?2: the event type; ?3: the body; ?4: now; ?5: a random id.  Each
-     * row's URL and body are sealed for the row (row_id: the webhook's SID
-     * and the id). */
-    [SV_EV_QUEUE] = "INSERT INTO verify_events(account_sid,url,body,next_attempt,created,row_id) "
-                    "SELECT account_sid,"
-                    V_SEAL("verify_events", "url", V_OPEN("verify_webhooks", "webhook_url"),
-                           "account_sid", "sid||'.'||?5") ","
-                    V_SEAL("verify_events", "body", "?3", "account_sid", "sid||'.'||?5")
-                    ",?4,?4,sid||'.'||?5 FROM verify_webhooks "
-                    "WHERE service_sid=?1 AND status='enabled' AND ("
+    /* ?2: the event type; ?3: the body; ?4: now (s); ?5: a random id.  One
+     * request (kind "verify") on the webhook queue per subscribed webhook,
+     * in order per webhook (message_sid: the webhook's SID); its URL and
+     * body sealed for the queue row (url_row: the webhook's SID and the
+     * id). */
+    [SV_EV_QUEUE] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
+                    "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "
+                    "SELECT lower(hex(randomblob(16))),account_sid,sid,'verify','event',0,"
+                    V_SEAL("webhooks", "url", V_OPEN("verify_webhooks", "webhook_url"),
+                           "account_sid", "sid||'.'||?5")
+                    ",'webhooks','url',sid||'.'||?5,'POST',?4*1000,?4*1000,"
+                    V_SEAL("webhooks", "body", "?3", "account_sid", "sid||'.'||?5")
+                    " FROM verify_webhooks WHERE service_sid=?1 AND status='enabled' AND ("
                     "instr(','||event_types||',',',*,')>0 OR "
                     "instr(','||event_types||',',','||?2||',')>0)",
-    [SV_EV_CLAIM] = "UPDATE verify_events SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
-                    "SELECT seq FROM verify_events WHERE next_attempt<=?1 AND lease_until<?1 "
-                    "ORDER BY next_attempt,seq LIMIT ?3) "
-                    "RETURNING seq,account_sid,"
-                    "pp_open(url,account_sid,'verify_events','url',row_id),"
-                    "pp_open(body,account_sid,'verify_events','body',row_id),attempts,created",
-    /* A closed account's queued deliveries: they would no longer open. */
-    [SV_EV_SHRED] = "DELETE FROM verify_events WHERE account_sid=?1",
+    /* A closed account's queued requests: they would no longer open. */
     [SV_HOOK_SHRED] = "DELETE FROM webhooks WHERE account_sid=?1",
-    [SV_EV_DEL] = "DELETE FROM verify_events WHERE seq=?1",
-    [SV_EV_RETRY] = "UPDATE verify_events SET next_attempt=?2,lease_until=0 WHERE seq=?1",
-    [SV_EV_DUE] = "SELECT min(CASE WHEN lease_until>next_attempt THEN lease_until "
-                  "ELSE next_attempt END) FROM verify_events",
     [SV_WH_INS] = "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
                   "event_types,webhook_url,status,version,date_created,date_updated) "
                   "VALUES(?1,?2,?3,?4,?5,"
@@ -1011,8 +1003,8 @@ static const char schema_audit_root[] =
  * an account-key rotation did not reach them), and the rest of Verify's
  * customer content sealed: entity identities (found by a blind index of
  * service and identity), factor names, metadata and push configuration,
- * challenge details, webhook URLs (their credentials) and the queued
- * events (sealed per row).  A closed account's keys are gone: its Verify
+ * challenge details, webhook URLs (their credentials); the queued events
+ * move onto the webhook queue, sealed per row.  A closed account's keys are gone: its Verify
  * rows go too, as closing would have shredded them. */
 #define CLOSED_ACCOUNT "account_sid IN (SELECT sid FROM accounts WHERE status='closed')"
 #define VERIFY_ROOT                                                               \
@@ -1034,10 +1026,16 @@ static const char schema_verify_keys[] =
     "'verify_factors','secret',sid," VERIFY_ROOT ")" SEALED_VERIFY_FACTORS(SEAL_ITEM) ";"
     "UPDATE verify_challenges SET seq=seq" SEALED_VERIFY_CHALLENGES(SEAL_ITEM) ";"
     "UPDATE verify_webhooks SET seq=seq" SEALED_VERIFY_WEBHOOKS(SEAL_ITEM) ";"
-    "ALTER TABLE verify_events ADD COLUMN row_id TEXT NOT NULL DEFAULT '';"
-    "UPDATE verify_events SET row_id='ev'||seq,"
-    "url=pp_seal(url,account_sid,'verify_events','url','ev'||seq),"
-    "body=pp_seal(body,account_sid,'verify_events','body','ev'||seq);"
+    /* Verify's events onto the webhook queue: kind "verify", the body
+     * sealed beside the URL for the queue row. */
+    "ALTER TABLE webhooks ADD COLUMN body BLOB;"
+    "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,url_table,"
+    "url_column,url_row,method,created_ms,next_attempt,attempts,body) SELECT "
+    "lower(hex(randomblob(16))),account_sid,'ev'||seq,'verify','event',0,"
+    "pp_seal(url,account_sid,'webhooks','url','ev'||seq),'webhooks','url','ev'||seq,'POST',"
+    "created*1000,next_attempt*1000,attempts,"
+    "pp_seal(body,account_sid,'webhooks','body','ev'||seq) FROM verify_events;"
+    "DROP TABLE verify_events;"
     "UPDATE message_sealed SET sealed=pp_verify_v1(sealed,"
     "(SELECT account_sid FROM messages WHERE seq=message_seq),'messages','sealed_body',"
     "(SELECT sid FROM messages WHERE seq=message_seq)," VERIFY_ROOT ");";
@@ -1858,7 +1856,8 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
     h->attempts = sqlite3_column_int(st, 9);
     h->redirects = sqlite3_column_int(st, 10);
     h->created_ms = sqlite3_column_int64(st, 11);
-    if (!h->url) e = PP_ERR_NOMEM;
+    h->body = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : col_dup(cl->arena, st, 12);
+    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL)) e = PP_ERR_NOMEM;
     else cl->n++;
   }
   sqlite3_reset(st);
@@ -2000,7 +1999,8 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
     [PP_RESEAL_ALERTS] = RESEAL_BATCH("alerts", "seq=seq" SEALED_ALERTS(RESEAL_ITEM)),
     [PP_RESEAL_WEBHOOKS] = RESEAL_BATCH(
         "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
-        "account_sid,url_table,url_column,url_row)"),
+        "account_sid,url_table,url_column,url_row),"
+        "body=pp_reseal(body,account_sid,url_table,'body',url_row)"),
     [PP_RESEAL_VERIFICATIONS] =
         RESEAL_BATCH("verifications", "seq=seq" SEALED_VERIFICATIONS(RESEAL_ITEM)),
     [PP_RESEAL_VERIFY_ENTITIES] =
@@ -2012,9 +2012,6 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
         RESEAL_BATCH("verify_challenges", "seq=seq" SEALED_VERIFY_CHALLENGES(RESEAL_ITEM)),
     [PP_RESEAL_VERIFY_WEBHOOKS] =
         RESEAL_BATCH("verify_webhooks", "seq=seq" SEALED_VERIFY_WEBHOOKS(RESEAL_ITEM)),
-    [PP_RESEAL_VERIFY_EVENTS] = RESEAL_BATCH(
-        "verify_events", "url=pp_reseal(url,account_sid,'verify_events','url',row_id),"
-                         "body=pp_reseal(body,account_sid,'verify_events','body',row_id)"),
     /* The text of a verification SMS waiting for the carrier, in batches
      * by its message. */
     [PP_RESEAL_MESSAGE_SEALED] =
@@ -2094,12 +2091,9 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     st = c->st[S_DEK_SHRED];
     bind_text(st, 1, a->sid);
     if ((ue = result_of(c->db, step_done(st), 0))) return ue;
-    static const int shred[] = {SV_EV_SHRED, SV_HOOK_SHRED};
-    for (size_t q = 0; q < sizeof shred / sizeof shred[0]; q++) {
-      st = c->sv[shred[q]];
-      bind_text(st, 1, a->sid);
-      if ((ue = result_of(c->db, step_done(st), 0))) return ue;
-    }
+    st = c->sv[SV_HOOK_SHRED];
+    bind_text(st, 1, a->sid);
+    if ((ue = result_of(c->db, step_done(st), 0))) return ue;
     pp_crypt_forget(c->crypt_of, a->sid);
     return PP_OK;
   }
@@ -2318,8 +2312,6 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE:
   case PP_W_VERIFY_WEBHOOK_DELETE:
-  case PP_W_VERIFY_EVENT_CLAIM:
-  case PP_W_VERIFY_EVENT_RESULT:
     return apply_verify(c, w);
   }
   return PP_ERR_INTERNAL;
@@ -3614,34 +3606,6 @@ static void bind_webhook(sqlite3_stmt *st, const pp_verify_webhook_t *wh) {
   sqlite3_bind_int64(st, 10, wh->date_updated);
 }
 
-static pp_err_t apply_event_claim(conn_t *c, pp_event_claim_t *cl) {
-  sqlite3_stmt *st = c->sv[SV_EV_CLAIM];
-  cl->n = 0;
-  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
-  if (!cl->rows) return PP_ERR_NOMEM;
-  sqlite3_bind_int64(st, 1, cl->now);
-  sqlite3_bind_int64(st, 2, cl->lease_until);
-  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
-  int rc;
-  pp_err_t e = PP_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (cl->n >= cl->limit) continue;
-    pp_verify_event_t *ev = &cl->rows[cl->n];
-    ev->seq = sqlite3_column_int64(st, 0);
-    col_copy(ev->account_sid, sizeof ev->account_sid, st, 1);
-    ev->url = col_dup(cl->arena, st, 2);
-    ev->body = col_dup(cl->arena, st, 3);
-    ev->attempts = sqlite3_column_int(st, 4);
-    ev->created = sqlite3_column_int64(st, 5);
-    if (!ev->url || !ev->body) e = PP_ERR_NOMEM;
-    else cl->n++;
-  }
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE) return db_err(c->db, "event claim");
-  return e;
-}
-
 /* Deletes (account, sid) with one of Verify's statements. */
 static pp_err_t apply_verify_delete(conn_t *c, int which, const pp_ref_t *ref) {
   sqlite3_stmt *st = c->sv[which];
@@ -3714,13 +3678,6 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
   }
   case PP_W_VERIFY_WEBHOOK_DELETE:
     return apply_verify_delete(c, SV_WH_DEL, &w->u.ref);
-  case PP_W_VERIFY_EVENT_CLAIM:
-    return apply_event_claim(c, &w->u.event_claim);
-  case PP_W_VERIFY_EVENT_RESULT:
-    st = c->sv[w->u.event_result.retry ? SV_EV_RETRY : SV_EV_DEL];
-    sqlite3_bind_int64(st, 1, w->u.event_result.seq);
-    if (w->u.event_result.retry) sqlite3_bind_int64(st, 2, w->u.event_result.next_attempt);
-    return result_of(c->db, step_done(st), 0);
   default:
     return PP_ERR_INTERNAL;
   }
@@ -3978,20 +3935,6 @@ static pp_err_t be_verify_webhook_list(void *p, pp_arena_t *a, const char *accou
                                        pp_verify_webhook_t **rows, size_t *n, bool *more) {
   return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid,
                      pg, sizeof **rows, row_webhook, (void **)rows, n, more);
-}
-
-static void fill_due(sqlite3_stmt *st, void *out) {
-  *(int64_t *)out = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-}
-
-static pp_err_t be_verify_event_next_due(void *p, int64_t *out) {
-  be_t *b = p;
-  conn_t *c = acquire(b);
-  int64_t due = -1;
-  pp_err_t e = first_row(b, c, c->sv[SV_EV_DUE], fill_due, &due);
-  if (!e && due < 0) e = PP_ERR_NOT_FOUND;
-  if (!e) *out = due;
-  return e;
 }
 
 static pp_err_t be_verify_service_get(void *p, pp_arena_t *a, const char *account_sid,
@@ -4492,7 +4435,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .challenge_list = be_challenge_list,
     .verify_webhook_get = be_verify_webhook_get,
     .verify_webhook_list = be_verify_webhook_list,
-    .verify_event_next_due = be_verify_event_next_due,
     .audit_head = be_audit_head,
     .audit_get = be_audit_get,
     .audit_list = be_audit_list,
