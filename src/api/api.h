@@ -56,7 +56,7 @@ typedef struct {
   pp_store_t *store;
   char public_url[256]; /* absolute base for products that use absolute URLs */
   pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
-  const pp_verify_keys_t *verify_keys; /* Verify's hash and seal keys (borrowed) */
+  const pp_verify_keys_t *verify_keys; /* Verify's hash key (borrowed) */
   pp_api_audit_t *audit; /* sessions and the log's public key (audit.c) */
   pp_api_fraud_t fraud;  /* Verify's fraud guard */
 } pp_api_t;

@@ -680,14 +680,17 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   int tlen = sms_text(text, sizeof text, &sv, code);
   sms_text(shown, sizeof shown, &sv, masked);
   sodium_memzero(code, sizeof code);
-  unsigned char *sealed = pp_arena_alloc(&r->arena, sizeof text + PP_VERIFY_SEAL_OVERHEAD);
+  /* The real text, sealed with the account's key for the message. */
+  unsigned char *blob = NULL, *sealed = NULL;
   size_t sealed_len = 0;
-  pp_verify_place_t at = {sv.account_sid, "messages", "sealed_body", m->sid};
-  e = (!sealed || !v->send_attempts || tlen < 0 || (size_t)tlen >= sizeof text)
+  e = (!v->send_attempts || tlen < 0 || (size_t)tlen >= sizeof text)
           ? PP_ERR_NOMEM
-          : pp_verify_seal(r->api->verify_keys, &at, text, (size_t)tlen, sealed,
-                           sizeof text + PP_VERIFY_SEAL_OVERHEAD, &sealed_len);
+          : pp_store_seal(r->api->store, sv.account_sid, "messages", "sealed_body", m->sid, text,
+                          (size_t)tlen, &blob, &sealed_len);
   sodium_memzero(text, sizeof text);
+  if (!e && !(sealed = pp_arena_alloc(&r->arena, sealed_len))) e = PP_ERR_NOMEM;
+  if (!e) memcpy(sealed, blob, sealed_len);
+  free(blob);
   if (e) return e;
   pp_segments_t seg;
   pp_segments_count(shown, strlen(shown), &seg);

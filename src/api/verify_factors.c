@@ -15,6 +15,7 @@
 #include "api/verify_int.h"
 #include "core/clock.h"
 #include "verify/events.h"
+#include "core/log.h"
 #include "verify/otp.h"
 #include "verify/push.h"
 #include "verify/qr.h"
@@ -274,9 +275,8 @@ static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
   return e;
 }
 
-static pp_verify_place_t secret_place(const pp_verify_factor_t *f) {
-  return (pp_verify_place_t){f->account_sid, "verify_factors", "secret", f->sid};
-}
+/* Where a factor's secret is sealed: account, table, column, row. */
+#define SECRET_PLACE(f) (f)->account_sid, "verify_factors", "secret", (f)->sid
 
 /* Percent-encodes `s` for an otpauth URI (unreserved characters kept). */
 static char *uri_escape(pp_api_req_t *r, const char *s) {
@@ -359,9 +359,15 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   } else {
     randombytes_buf(secret, (size_t)slen);
   }
-  pp_verify_place_t at = secret_place(f);
-  pp_err_t e = pp_verify_seal(r->api->verify_keys, &at, secret, (size_t)slen, f->secret_sealed,
-                              sizeof f->secret_sealed, &f->secret_sealed_len);
+  unsigned char *blob = NULL;
+  size_t blen = 0;
+  pp_err_t e = pp_store_seal(r->api->store, SECRET_PLACE(f), secret, (size_t)slen, &blob, &blen);
+  if (!e && blen > sizeof f->secret_sealed) e = PP_ERR_INTERNAL;
+  if (!e) {
+    memcpy(f->secret_sealed, blob, blen);
+    f->secret_sealed_len = blen;
+  }
+  free(blob);
   char b32[128], uri[448];
   pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
   sodium_memzero(secret, sizeof secret);
@@ -527,15 +533,14 @@ static pp_err_t qr_taken(pp_api_req_t *r) {
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e) return e;
   pp_verify_factor_t *f = &st->factor;
-  pp_verify_place_t at = secret_place(f);
   unsigned char *secret = NULL;
   size_t slen = 0;
-  if ((e = pp_verify_open(r->api->verify_keys, &at, f->secret_sealed, f->secret_sealed_len, &secret,
-                          &slen)))
-    return e;
+  if ((e = pp_store_open_secret(r->api->store, SECRET_PLACE(f), f->secret_sealed,
+                                f->secret_sealed_len, &secret, &slen)))
+    return e == PP_ERR_NOMEM ? e : PP_ERR_INTERNAL;
   char b32[128], uri[448];
   pp_base32_encode(secret, slen, b32, sizeof b32);
-  pp_verify_secret_free(secret);
+  pp_store_secret_free(secret);
   int n = otpauth_uri(r, &st->service, f, b32, uri, sizeof uri);
   sodium_memzero(b32, sizeof b32);
   unsigned char *png = NULL;
@@ -589,14 +594,18 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r) {
 /* Checks TOTP `code` against factor `f`: the newest time step within the
  * skew that is later than every step accepted before and whose code
  * matches, or -1.  Every candidate is computed and compared in constant
- * time.  PP_ERR_BAD_REQUEST when the secret does not open. */
+ * time.  PP_ERR_INTERNAL (logged) when the secret does not open. */
 static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const char *code,
                            int64_t *step) {
-  pp_verify_place_t at = secret_place(f);
   unsigned char *secret = NULL;
   size_t slen = 0;
-  pp_err_t e = pp_verify_open(r->api->verify_keys, &at, f->secret_sealed, f->secret_sealed_len,
-                              &secret, &slen);
+  pp_err_t e = pp_store_open_secret(r->api->store, SECRET_PLACE(f), f->secret_sealed,
+                                    f->secret_sealed_len, &secret, &slen);
+  if (e && e != PP_ERR_NOMEM) {
+    /* Altered, moved, or its account's key is gone: the store's fault. */
+    pp_log_error("verify", "the secret of factor %s did not open: %s", f->sid, pp_err_name(e));
+    return PP_ERR_INTERNAL;
+  }
   if (e) return e;
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
@@ -608,7 +617,7 @@ static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const c
     sodium_memzero(want, sizeof want);
     if (eq && c > f->last_counter) found = c;
   }
-  pp_verify_secret_free(secret);
+  pp_store_secret_free(secret);
   *step = found;
   return PP_OK;
 }

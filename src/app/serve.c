@@ -15,8 +15,8 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "engine/engine.h"
+#include "engine/verify_sweep.h"
 #include "engine/webhooks.h"
-#include "engine/verify_events.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "verify/secrets.h"
@@ -267,9 +267,7 @@ int pp_cmd_serve(int argc, char **argv) {
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
   pp_engine_t *engine = NULL;
-  pp_engine_opts_t eo = {.store = store,
-                         .enquire_link_ms = (unsigned)cfg.enquire_link_ms,
-                         .verify_keys = verify_keys};
+  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
@@ -300,11 +298,10 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
-  pp_verify_events_t *vevents = NULL;
-  pp_verify_events_opts_t vo = {.store = store, .allow = cfg.webhook_allow};
-  e = pp_verify_events_start(&vo, &vevents);
+  pp_verify_sweep_t *sweep = NULL;
+  e = pp_verify_sweep_start(store, &sweep);
   if (e) {
-    pp_log_error("serve", "cannot start the Verify webhook loop: %s", pp_err_name(e));
+    pp_log_error("serve", "cannot start Verify's waiting-period sweep: %s", pp_err_name(e));
     pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
@@ -318,7 +315,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
-    pp_verify_events_stop(vevents);
+    pp_verify_sweep_stop(sweep);
     pp_hooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
@@ -340,7 +337,7 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
-  pp_verify_events_stop(vevents);
+  pp_verify_sweep_stop(sweep);
   pp_hooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);

@@ -21,7 +21,6 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/segments.h"
-#include "verify/secrets.h"
 
 #define CLAIM_MAX 256
 #define HASH_SIZE 4096
@@ -578,17 +577,15 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
   unsigned char *opened = NULL;
   if (o->sealed_body) {
     size_t olen = 0;
-    pp_verify_place_t at = {o->account_sid, "messages", "sealed_body", o->sid};
-    if (!e->o.verify_keys ||
-        pp_verify_open(e->o.verify_keys, &at, o->sealed_body, o->sealed_body_len, &opened,
-                       &olen) != PP_OK) {
+    if (pp_store_open_secret(e->o.store, o->account_sid, "messages", "sealed_body", o->sid,
+                             o->sealed_body, o->sealed_body_len, &opened, &olen) != PP_OK) {
       write_sync_fail(e, o->seq, 30008, "The verification message could not be opened");
       return;
     }
     body = (const char *)opened;
   }
   dispatch_body(e, o, body, now);
-  pp_verify_secret_free(opened);
+  pp_store_secret_free(opened);
 }
 
 /* Routes and submits outbound message `o` with the text `body`. */

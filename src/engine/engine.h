@@ -8,7 +8,6 @@
 
 #include "core/err.h"
 #include "store/store.h"
-#include "verify/secrets.h"
 
 typedef struct pp_engine pp_engine_t;
 
@@ -18,9 +17,6 @@ typedef struct {
   unsigned refresh_ms;   /* reread carriers and routes: 2000 */
   unsigned lease_s;      /* a claim lasts this long before another may take it: 120 */
   unsigned enquire_link_ms; /* passed to every bind: 30000 */
-  /* Opens the sealed text of verification messages (borrowed; NULL: such
-   * messages fail with 30008). */
-  const pp_verify_keys_t *verify_keys;
 } pp_engine_opts_t;
 
 /* pp_engine_start starts the engine thread (and, from the store's carriers,

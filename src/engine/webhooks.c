@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/form.h"
 #include "core/log.h"
 #include "core/phone.h"
 #include "core/segments.h"
@@ -403,13 +404,50 @@ static size_t build_params(req_t *q, pp_param_t *ps) {
   return ok ? n : 0;
 }
 
+/* The form a request posts: a message's parameters into `ps` (with the
+ * URL and body in q), or a Verify event's, which the store queued whole
+ * (docs/internals/verify.md).  Returns the parameters and their count in
+ * *n (0: out of memory). */
+static const pp_param_t *request_params(req_t *q, pp_param_t ps[32], bool get, size_t *n) {
+  if (strcmp(q->hook.kind, "verify") == 0) {
+    pp_form_t f;
+    pp_form_init(&f);
+    q->url = q->hook.url;
+    q->body = q->hook.body;
+    *n = q->body && pp_form_parse(&f, &q->arena, q->body, strlen(q->body)) == PP_OK ? f.n : 0;
+    return f.items;
+  }
+  *n = build_params(q, ps);
+  pp_buf_t form;
+  pp_buf_init(&form, 0);
+  for (size_t i = 0; i < *n; i++) {
+    if (i) pp_buf_putc(&form, '&');
+    pp_buf_url_encode(&form, ps[i].name);
+    pp_buf_putc(&form, '=');
+    pp_buf_url_encode(&form, ps[i].value);
+  }
+  if (get) {
+    q->url = pp_arena_printf(&q->arena, "%s%c%s", q->hook.url,
+                             strchr(q->hook.url, '?') ? '&' : '?', form.data ? form.data : "");
+    q->body = "";
+  } else {
+    q->url = q->hook.url;
+    q->body = pp_arena_strdup(&q->arena, form.data ? form.data : "");
+  }
+  pp_buf_cleanup(&form);
+  return ps;
+}
+
 /* Reads what the request reports and starts its transfer; on failure the
  * outcome is recorded at once.  Takes q. */
 static void start(pp_hooks_t *hk, req_t *q) {
   pp_hook_result_t *hr = &q->w.u.hook_result;
   hr->seq = q->hook.seq;
-  pp_err_t e = pp_store_message_get(hk->o.store, &q->arena, q->hook.account_sid,
-                                    q->hook.message_sid, &q->msg);
+  /* A Verify event carries its form; a message's is read now. */
+  pp_err_t e = strcmp(q->hook.kind, "verify") == 0
+                   ? PP_OK
+                   : pp_store_message_get(hk->o.store, &q->arena, q->hook.account_sid,
+                                          q->hook.message_sid, &q->msg);
   if (e == PP_ERR_NOT_FOUND) { /* deleted since: nothing to report */
     hr->outcome = PP_HOOK_DROP;
     submit_result(q);
@@ -428,28 +466,12 @@ static void start(pp_hooks_t *hk, req_t *q) {
     return;
   }
   pp_param_t ps[32];
-  size_t n = build_params(q, ps);
-  pp_buf_t form;
-  pp_buf_init(&form, 0);
-  for (size_t i = 0; i < n; i++) {
-    if (i) pp_buf_putc(&form, '&');
-    pp_buf_url_encode(&form, ps[i].name);
-    pp_buf_putc(&form, '=');
-    pp_buf_url_encode(&form, ps[i].value);
-  }
+  size_t n;
   bool get = strcasecmp(q->hook.method, "GET") == 0;
-  if (get) {
-    q->url = pp_arena_printf(&q->arena, "%s%c%s", q->hook.url,
-                             strchr(q->hook.url, '?') ? '&' : '?', form.data ? form.data : "");
-    q->body = "";
-  } else {
-    q->url = q->hook.url;
-    q->body = pp_arena_strdup(&q->arena, form.data ? form.data : "");
-  }
-  pp_buf_cleanup(&form);
+  const pp_param_t *params = request_params(q, ps, get, &n);
   char sig[PP_HOOK_SIG_SIZE];
   e = (!n || !q->url || !q->body) ? PP_ERR_NOMEM
-                                  : pp_hook_sign(acc.auth_token, q->url, get ? NULL : ps,
+                                  : pp_hook_sign(acc.auth_token, q->url, get ? NULL : params,
                                                  get ? 0 : n, sig);
   sodium_memzero(&acc, sizeof acc);
   if (e) {
@@ -520,8 +542,10 @@ static void claim(pp_hooks_t *hk, int room) {
       pp_arena_init(&q->arena, 0);
       pp_buf_init(&q->resp, RESPONSE_CAP + 1);
       q->hook = w.u.hook_claim.rows[i];
+      const char *body = q->hook.body;
       q->hook.url = pp_arena_strdup(&q->arena, q->hook.url);
-      if (!q->hook.url) {
+      q->hook.body = body ? pp_arena_strdup(&q->arena, body) : NULL;
+      if (!q->hook.url || (body && !q->hook.body)) {
         req_free(q);
         continue;
       }

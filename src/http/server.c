@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "http/http.h"
@@ -222,9 +224,34 @@ static char *basic_auth(struct MHD_Connection *conn, const char **user, const ch
   return buf;
 }
 
+/* The path the audit log keeps: the route's pattern with each capture
+ * that is a SID (two capitals and 32 hex digits) filled in, and any other
+ * ("{}": an entity's identity, a phone number given for a verification)
+ * left out, as the log is not sealed and these are customer content. */
+static const char *audit_path(pp_arena_t *a, const char *pattern, const char *const params[3]) {
+  pp_buf_t b;
+  pp_buf_init(&b, 512);
+  size_t k = 0;
+  for (const char *p = pattern; *p; p++) {
+    if (p[0] == '{' && p[1] == '}') {
+      const char *v = k < 3 ? params[k++] : NULL;
+      bool sid = v && strlen(v) == 34 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' &&
+                 v[1] <= 'Z' && pp_sid_valid(v, v);
+      pp_buf_puts(&b, sid ? v : "{}");
+      p++;
+    } else {
+      pp_buf_putc(&b, *p);
+    }
+  }
+  const char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(a, b.data);
+  pp_buf_cleanup(&b);
+  return out;
+}
+
 /* What the audit log records of the request: the peer address of the
  * socket (never X-Forwarded-For, which any client can send), the
- * User-Agent and the request line without the query. */
+ * User-Agent and the request line without the query, its captures that
+ * are not SIDs left out (audit_path). */
 static void audit_context(ctx_t *c, const char *method) {
   pp_api_audit_ctx_t *x = &c->req.audit;
   const union MHD_ConnectionInfo *ci =
@@ -235,7 +262,8 @@ static void audit_context(ctx_t *c, const char *method) {
   else if (sa && sa->sa_family == AF_INET6)
     inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, x->ip, sizeof x->ip);
   x->user_agent = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "User-Agent");
-  x->request = pp_arena_printf(&c->req.arena, "%s %s", method, c->req.path);
+  const char *path = audit_path(&c->req.arena, pp_routes[c->route].pattern, c->req.params);
+  x->request = path ? pp_arena_printf(&c->req.arena, "%s %s", method, path) : NULL;
 }
 
 static enum MHD_Result dispatch(ctx_t *c, const char *method) {

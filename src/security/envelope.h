@@ -52,7 +52,7 @@
 #define PP_KDF_CTX_BLIND_INDEX "pp-bidx" /* + NUL: blind index keys */
 #define PP_KDF_CTX_KEY_ID "pp-mkid"      /* + NUL: master key fingerprint */
 #define PP_KDF_CTX_LOG "pp-tlog"         /* + NUL: audit log signing seed */
-#define PP_KDF_CTX_VERIFY "pp-vrfy"      /* + NUL: Verify code hash (1) and seal (2) keys */
+#define PP_KDF_CTX_VERIFY "pp-vrfy"      /* + NUL: Verify code hash (1), former seal (2) keys */
 
 /* Sub-key ids under PP_KDF_CTX_BLIND_INDEX: one index key per kind of value,
  * so equal bytes of different kinds never share an index entry. */

@@ -316,25 +316,45 @@ pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid
   return n ? with_dek(c, conn, account_sid, 0, do_seal_fields, &a) : PP_OK;
 }
 
-pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
-                       const char *column, const char *row, const unsigned char *blob,
-                       size_t len, char **out, size_t *out_len) {
+/* Opens `blob` into a NUL-terminated buffer from `alloc` (*out, freed with
+ * `release` on failure). */
+static pp_err_t open_with(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                          const char *column, const char *row, const unsigned char *blob,
+                          size_t len, void *(*alloc)(size_t), void (*release)(void *),
+                          unsigned char **out, size_t *out_len) {
   uint32_t gen;
   pp_err_t e = pp_sealed_generation(blob, len, &gen);
   if (e) return e;
   if (gen == 0) return PP_ERR_BAD_REQUEST;
   pp_field_t field = {table, column, row};
-  seal_arg_t a = {&field, blob, len, malloc(len + 1), len + 1, 0};
+  seal_arg_t a = {&field, blob, len, alloc(len + 1), len + 1, 0};
   if (!a.out) return PP_ERR_NOMEM;
   e = with_dek(c, conn, account_sid, gen, do_open, &a);
   if (e) {
-    free(a.out);
+    release(a.out);
     return e;
   }
   a.out[a.out_len] = '\0';
-  *out = (char *)a.out;
+  *out = a.out;
   *out_len = a.out_len;
   return PP_OK;
+}
+
+pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                       const char *column, const char *row, const unsigned char *blob,
+                       size_t len, char **out, size_t *out_len) {
+  unsigned char *buf;
+  pp_err_t e =
+      open_with(c, conn, account_sid, table, column, row, blob, len, malloc, free, &buf, out_len);
+  if (!e) *out = (char *)buf;
+  return e;
+}
+
+pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                              const char *column, const char *row, const unsigned char *blob,
+                              size_t len, unsigned char **out, size_t *out_len) {
+  return open_with(c, conn, account_sid, table, column, row, blob, len, sodium_malloc, sodium_free,
+                   out, out_len);
 }
 
 /* The plaintext bench build's stand-in for a keyed hash: the value. */

@@ -420,6 +420,23 @@ pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[3
   return e;
 }
 
+pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len) {
+  return pp_crypt_seal(s->crypt, NULL, account_sid, table, column, row, plain, len, out, out_len);
+}
+
+pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char *table,
+                              const char *column, const char *row, const unsigned char *blob,
+                              size_t len, unsigned char **out, size_t *out_len) {
+  return pp_crypt_open_secret(s->crypt, NULL, account_sid, table, column, row, blob, len, out,
+                              out_len);
+}
+
+void pp_store_secret_free(void *p) {
+  if (p) sodium_free(p);
+}
+
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);
@@ -501,7 +518,4 @@ pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *
                                       const char *service_sid, const pp_page_req_t *p,
                                       pp_verify_webhook_t **rows, size_t *n, bool *more) {
   return s->be_ops->verify_webhook_list(s->be, a, account_sid, service_sid, p, rows, n, more);
-}
-pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out) {
-  return s->be_ops->verify_event_next_due(s->be, out);
 }

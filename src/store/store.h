@@ -210,6 +210,7 @@ typedef struct {
   int attempts;                  /* including this one */
   int redirects;                 /* <Redirect> hops that led here */
   int64_t created_ms;            /* when the change happened */
+  const char *body;              /* arena: a Verify event's form (kind "verify"), else NULL */
 } pp_hook_t;
 
 /* A Twilio-style debugger alert (/monitor/v1/Alerts).  Text fields point
@@ -376,14 +377,6 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_verify_webhook_t;
 
-/* One Verify event to post to one webhook, as the delivery loop claimed it. */
-typedef struct {
-  int64_t seq;
-  char account_sid[PP_SID_SIZE];
-  const char *url, *body; /* body: the form-encoded event (arena) */
-  int attempts;           /* including this one */
-  int64_t created;
-} pp_verify_event_t;
 /* One entry of the audit log (docs/internals/audit.md): its leaf, and the
  * index columns kept beside it for searches (derived from the leaf; `pipit
  * audit verify` checks that they agree).  Text points into the read's
@@ -493,8 +486,6 @@ typedef enum {
   PP_W_VERIFY_WEBHOOK_INSERT, /* u.verify_webhook */
   PP_W_VERIFY_WEBHOOK_UPDATE, /* u.verify_webhook: every field but sid, service, account */
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
-  PP_W_VERIFY_EVENT_CLAIM,    /* u.event_claim: lease due events to the delivery loop */
-  PP_W_VERIFY_EVENT_RESULT,   /* u.event_result */
   /* Audit log (docs/internals/audit.md).  Any write may carry an event in
    * w->audit; these two are writes of the log alone. */
   PP_W_AUDIT,                 /* nothing but w->audit */
@@ -601,7 +592,9 @@ typedef struct {
 /* What PP_W_RESEAL goes through, table by table. */
 typedef enum {
   PP_RESEAL_ACCOUNT, PP_RESEAL_MESSAGES, PP_RESEAL_NUMBERS, PP_RESEAL_SERVICES,
-  PP_RESEAL_ALERTS, PP_RESEAL_WEBHOOKS, PP_RESEAL_MO_PARTS, PP_RESEAL__COUNT
+  PP_RESEAL_ALERTS, PP_RESEAL_WEBHOOKS, PP_RESEAL_MO_PARTS, PP_RESEAL_VERIFICATIONS,
+  PP_RESEAL_VERIFY_ENTITIES, PP_RESEAL_VERIFY_FACTORS, PP_RESEAL_VERIFY_CHALLENGES,
+  PP_RESEAL_VERIFY_WEBHOOKS, PP_RESEAL_MESSAGE_SEALED, PP_RESEAL__COUNT
 } pp_reseal_table_t;
 
 /* One batch of an account-key rotation: up to `limit` rows of `table` of
@@ -771,25 +764,11 @@ typedef struct {
   size_t nenroll;
   const char *enroll_factor_sid, *enroll_outcome;
   /* Non-NULL: queue the event `event_body` (form-encoded) of `event_type`
-   * to every enabled webhook of `service_sid` subscribed to it or to "*". */
+   * to every enabled webhook of `service_sid` subscribed to it or to "*":
+   * one request of kind "verify" on the webhook queue per webhook. */
   const char *service_sid, *event_type, *event_body;
 } pp_factor_attempt_t;
 
-typedef struct {
-  int64_t now, lease_until;
-  size_t limit;
-  pp_arena_t *arena;       /* rows are allocated here */
-  pp_verify_event_t *rows; /* out */
-  size_t n;                /* out */
-} pp_event_claim_t;
-
-/* What came of posting one event: delivered or dropped (removed), or to be
- * tried again at next_attempt. */
-typedef struct {
-  int64_t seq;
-  bool retry;
-  int64_t next_attempt;
-} pp_event_result_t;
 
 typedef struct pp_write pp_write_t;
 
@@ -837,8 +816,6 @@ struct pp_write {
     pp_factor_due_t factor_due;
     pp_factor_activate_t factor_activate;
     pp_verify_webhook_t *verify_webhook;
-    pp_event_claim_t event_claim;
-    pp_event_result_t event_result;
     pp_audit_checkpoint_req_t *checkpoint;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
@@ -1029,9 +1006,6 @@ struct pp_store_backend {
   pp_err_t (*verify_webhook_list)(void *be, pp_arena_t *a, const char *account_sid,
                                   const char *service_sid, const pp_page_req_t *p,
                                   pp_verify_webhook_t **rows, size_t *n, bool *more);
-  /* The earliest next attempt of any Verify event (Unix s), PP_ERR_NOT_FOUND
-   * when none is queued. */
-  pp_err_t (*verify_event_next_due)(void *be, int64_t *out);
   /* A random 32-byte key the store keeps sealed with its own key (e.g.
    * "verify"), as 64 hex digits.  PP_ERR_NOT_FOUND when there is none. */
   pp_err_t (*named_key)(void *be, const char *name, char hex[65]);
@@ -1129,6 +1103,36 @@ pp_err_t pp_store_number_owner(pp_store_t *s, pp_arena_t *a, const char *phone_n
  * PP_ERR_NOT_FOUND, PP_ERR_STORE. */
 pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[32]);
 
+/* Secrets that the layers above read back (a TOTP factor's seed, the text
+ * of a verification SMS) are sealed and opened on the caller's thread with
+ * the account's data key, so they never pass through the database engine
+ * in clear, closing the account shreds them and an account-key rotation
+ * seals them again.  The coordinates (account, table, column, row) are the
+ * associated data: a blob moved to another row, column or account does not
+ * open.
+ *
+ * pp_store_seal seals `len` bytes at `plain` with the account's newest key
+ * into a malloc'd blob (*out, *out_len; the caller frees it with free()).
+ * Errors: PP_ERR_NOT_FOUND (the account has no key: closed),
+ * PP_ERR_BAD_REQUEST (its key does not open with the master key held),
+ * PP_ERR_NOMEM. */
+pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len);
+
+/* pp_store_open_secret opens a blob sealed by pp_store_seal for the same
+ * coordinates into sodium_malloc memory, NUL-terminated (*out, *out_len),
+ * which the caller frees with pp_store_secret_free.  Errors: as
+ * pp_store_seal; PP_ERR_BAD_REQUEST also for a blob altered or sealed for
+ * another place, and PP_ERR_NOT_FOUND for one whose key is gone. */
+pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char *table,
+                              const char *column, const char *row, const unsigned char *blob,
+                              size_t len, unsigned char **out, size_t *out_len);
+
+/* pp_store_secret_free wipes and frees what pp_store_open_secret returned;
+ * NULL is a no-op. */
+void pp_store_secret_free(void *p);
+
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */
 pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);
@@ -1217,7 +1221,6 @@ pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *a
 pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                       const char *service_sid, const pp_page_req_t *p,
                                       pp_verify_webhook_t **rows, size_t *n, bool *more);
-pp_err_t pp_store_verify_event_next_due(pp_store_t *s, int64_t *out);
 /* ---- Audit log (docs/internals/audit.md) ------------------------------ */
 
 /* pp_store_audit_head reads the committed tree size and root. */

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "store/crypt.h"
 #include "store/store.h"
+#include "store/verify_v1.h"
 
 #define POOL 8
 
@@ -58,7 +59,8 @@ enum {
 
 #define HOOK_COLS "seq,token,account_sid,message_sid,kind,event,method," \
                   "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
-                  "attempts,redirects,created_ms"
+                  "attempts,redirects,created_ms," \
+                  "pp_open(body,account_sid,url_table,'body',url_row)"
 #define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
 #define ALERT_COLS "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
                    ",request_method," ALERT_OPEN("request_url") "," \
@@ -345,7 +347,7 @@ enum {
   SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
   SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
   SV_FA_QR_SET, SV_FA_QR_TAKE, SV_FA_DUE, SV_FA_ACTIVATE,
-  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_EV_CLAIM, SV_EV_DEL, SV_EV_RETRY, SV_EV_DUE,
+  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_HOOK_SHRED,
   SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
   SV__COUNT
 };
@@ -364,15 +366,26 @@ enum {
   "date_updated"
 #define RB_COLS "seq,sid,rate_limit_sid,service_sid,account_sid,max,interval,date_created," \
   "date_updated"
-#define EN_COLS "seq,sid,service_sid,account_sid,identity,date_created,date_updated"
-#define FA_COLS "seq,sid,entity_sid,service_sid,account_sid,identity,friendly_name,status," \
+/* Verify's customer content is sealed with the account's key (place:
+ * account, table, column, row SID), as SEALED_VERIFY_* lists it below. */
+#define V_OPEN(tbl, c) "pp_open(" c ",account_sid,'" tbl "','" c "',sid)"
+#define V_SEAL(tbl, c, v, acct, row) "pp_seal(" v "," acct ",'" tbl "','" c "'," row ")"
+#define EN_COLS "seq,sid,service_sid,account_sid," V_OPEN("verify_entities", "identity") \
+  ",date_created,date_updated"
+#define FA_COLS "seq,sid,entity_sid,service_sid,account_sid," \
+  V_OPEN("verify_factors", "identity") "," V_OPEN("verify_factors", "friendly_name") ",status," \
   "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
-  "metadata,date_created,date_updated,public_key,push_config,activate_at"
-#define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid,identity,status," \
-  "responded_reason,factor_type,details,hidden_details,metadata,expiration_date," \
+  V_OPEN("verify_factors", "metadata") ",date_created,date_updated,public_key," \
+  V_OPEN("verify_factors", "push_config") ",activate_at"
+#define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid," \
+  V_OPEN("verify_challenges", "identity") ",status,responded_reason,factor_type," \
+  V_OPEN("verify_challenges", "details") "," V_OPEN("verify_challenges", "hidden_details") "," \
+  V_OPEN("verify_challenges", "metadata") ",expiration_date," \
   "date_responded,date_created,date_updated,enroll_factor_sid"
-#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types,webhook_url," \
-  "status,version,date_created,date_updated"
+#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types," \
+  V_OPEN("verify_webhooks", "webhook_url") ",status,version,date_created,date_updated"
+/* An entity is found by a blind index of its service and identity. */
+#define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
 
 static const char *verify_sql[SV__COUNT] = {
     [SV_SVC_INS] = "INSERT INTO verify_services(sid,account_sid,friendly_name,code_length,"
@@ -448,20 +461,30 @@ static const char *verify_sql[SV__COUNT] = {
                   "FROM phone_numbers WHERE account_sid=?1 "
                   "ORDER BY seq LIMIT 1",
     [SV_EN_INS] = "INSERT INTO verify_entities(sid,service_sid,account_sid,identity,"
-                  "date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6)",
+                  "date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,"
+                  V_SEAL("verify_entities", "identity", "?4", "?3", "?1") ",?5,?6,"
+                  EN_BIDX("?2", "?4") ")",
     [SV_EN_INS_IGNORE] = "INSERT OR IGNORE INTO verify_entities(sid,service_sid,account_sid,"
-                         "identity,date_created,date_updated) VALUES(?1,?2,?3,?4,?5,?6)",
+                         "identity,date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,"
+                         V_SEAL("verify_entities", "identity", "?4", "?3", "?1") ",?5,?6,"
+                         EN_BIDX("?2", "?4") ")",
     [SV_EN_DEL] = "DELETE FROM verify_entities WHERE account_sid=?1 AND sid=?2",
     [SV_EN_GET] = "SELECT " EN_COLS " FROM verify_entities WHERE account_sid=?1 "
-                  "AND service_sid=?2 AND identity=?3",
+                  "AND service_sid=?2 AND identity_bidx=" EN_BIDX("?2", "?3"),
     [SV_FA_INS] = "INSERT INTO verify_factors(sid,entity_sid,service_sid,account_sid,identity,"
                   "friendly_name,status,factor_type,alg,time_step,skew,code_length,"
                   "secret_sealed,last_counter,failures,metadata,date_created,date_updated,"
-                  "public_key,push_config) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                  "?14,?15,?16,?17,?18,?19,?20)",
+                  "public_key,push_config) VALUES(?1,?2,?3,?4,"
+                  V_SEAL("verify_factors", "identity", "?5", "?4", "?1") ","
+                  V_SEAL("verify_factors", "friendly_name", "?6", "?4", "?1") ","
+                  "?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                  V_SEAL("verify_factors", "metadata", "?16", "?4", "?1") ",?17,?18,?19,"
+                  V_SEAL("verify_factors", "push_config", "?20", "?4", "?1") ")",
     /* The parameters of SV_FA_INS. */
-    [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name=?6,alg=?9,time_step=?10,skew=?11,"
-                  "code_length=?12,date_updated=?18,push_config=?20 "
+    [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name="
+                  V_SEAL("verify_factors", "friendly_name", "?6", "?4", "?1") ","
+                  "alg=?9,time_step=?10,skew=?11,code_length=?12,date_updated=?18,push_config="
+                  V_SEAL("verify_factors", "push_config", "?20", "?4", "?1") " "
                   "WHERE sid=?1 AND account_sid=?4",
     [SV_FA_DEL] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2",
     [SV_FA_GET] = "SELECT " FA_COLS " FROM verify_factors WHERE account_sid=?1 "
@@ -473,8 +496,12 @@ static const char *verify_sql[SV__COUNT] = {
     [SV_CH_INS] = "INSERT INTO verify_challenges(sid,factor_sid,entity_sid,service_sid,"
                   "account_sid,identity,status,responded_reason,factor_type,details,"
                   "hidden_details,metadata,expiration_date,date_responded,date_created,"
-                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-                  "?12,?13,?14,?15,?16,?17)",
+                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,"
+                  V_SEAL("verify_challenges", "identity", "?6", "?5", "?1") ",?7,?8,?9,"
+                  V_SEAL("verify_challenges", "details", "?10", "?5", "?1") ","
+                  V_SEAL("verify_challenges", "hidden_details", "?11", "?5", "?1") ","
+                  V_SEAL("verify_challenges", "metadata", "?12", "?5", "?1") ","
+                  "?13,?14,?15,?16,?17)",
     /* The parameters of SV_CH_INS. */
     [SV_CH_RESPOND] = "UPDATE verify_challenges SET status=?7,responded_reason=?8,"
                       "date_responded=?14,date_updated=?16 WHERE sid=?1 AND account_sid=?5 "
@@ -496,25 +523,30 @@ static const char *verify_sql[SV__COUNT] = {
                        "AND activate_at>0 AND activate_at<=?3",
     [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
                          "AND status='unverified' AND activate_at>0",
-    /* ?2: the event type; ?3: the body; ?4: now. */
-    [SV_EV_QUEUE] = "INSERT INTO verify_events(account_sid,url,body,next_attempt,created) "
-                    "SELECT account_sid,webhook_url,?3,?4,?4 FROM verify_webhooks "
-                    "WHERE service_sid=?1 AND status='enabled' AND ("
+    /* ?2: the event type; ?3: the body; ?4: now (s); ?5: a random id.  One
+     * request (kind "verify") on the webhook queue per subscribed webhook,
+     * in order per webhook (message_sid: the webhook's SID); its URL and
+     * body sealed for the queue row (url_row: the webhook's SID and the
+     * id). */
+    [SV_EV_QUEUE] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
+                    "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "
+                    "SELECT lower(hex(randomblob(16))),account_sid,sid,'verify','event',0,"
+                    V_SEAL("webhooks", "url", V_OPEN("verify_webhooks", "webhook_url"),
+                           "account_sid", "sid||'.'||?5")
+                    ",'webhooks','url',sid||'.'||?5,'POST',?4*1000,?4*1000,"
+                    V_SEAL("webhooks", "body", "?3", "account_sid", "sid||'.'||?5")
+                    " FROM verify_webhooks WHERE service_sid=?1 AND status='enabled' AND ("
                     "instr(','||event_types||',',',*,')>0 OR "
                     "instr(','||event_types||',',','||?2||',')>0)",
-    [SV_EV_CLAIM] = "UPDATE verify_events SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
-                    "SELECT seq FROM verify_events WHERE next_attempt<=?1 AND lease_until<?1 "
-                    "ORDER BY next_attempt,seq LIMIT ?3) "
-                    "RETURNING seq,account_sid,url,body,attempts,created",
-    [SV_EV_DEL] = "DELETE FROM verify_events WHERE seq=?1",
-    [SV_EV_RETRY] = "UPDATE verify_events SET next_attempt=?2,lease_until=0 WHERE seq=?1",
-    [SV_EV_DUE] = "SELECT min(CASE WHEN lease_until>next_attempt THEN lease_until "
-                  "ELSE next_attempt END) FROM verify_events",
+    /* A closed account's queued requests: they would no longer open. */
+    [SV_HOOK_SHRED] = "DELETE FROM webhooks WHERE account_sid=?1",
     [SV_WH_INS] = "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
                   "event_types,webhook_url,status,version,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                  "VALUES(?1,?2,?3,?4,?5,"
+                  V_SEAL("verify_webhooks", "webhook_url", "?6", "?3", "?1") ",?7,?8,?9,?10)",
     /* The parameters of SV_WH_INS. */
-    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url=?6,"
+    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url="
+                  V_SEAL("verify_webhooks", "webhook_url", "?6", "?3", "?1") ","
                   "status=?7,version=?8,date_updated=?10 WHERE sid=?1 AND account_sid=?3",
     [SV_WH_DEL] = "DELETE FROM verify_webhooks WHERE account_sid=?1 AND sid=?2",
     [SV_WH_GET] = "SELECT " WH_COLS " FROM verify_webhooks WHERE account_sid=?1 "
@@ -713,6 +745,21 @@ static const char schema_v8[] =
   X("alerts", "request_url", "account_sid", "sid")                         \
   X("alerts", "request_variables", "account_sid", "sid")                   \
   X("alerts", "response_body", "account_sid", "sid")
+#define SEALED_VERIFICATIONS(X) X("verifications", "to_addr", "account_sid", "sid")
+#define SEALED_VERIFY_ENTITIES(X) X("verify_entities", "identity", "account_sid", "sid")
+/* Beside these, a factor's secret_sealed (place column 'secret'), sealed
+ * by the API with pp_store_seal. */
+#define SEALED_VERIFY_FACTORS(X)                                            \
+  X("verify_factors", "identity", "account_sid", "sid")                    \
+  X("verify_factors", "friendly_name", "account_sid", "sid")               \
+  X("verify_factors", "metadata", "account_sid", "sid")                    \
+  X("verify_factors", "push_config", "account_sid", "sid")
+#define SEALED_VERIFY_CHALLENGES(X)                                         \
+  X("verify_challenges", "identity", "account_sid", "sid")                 \
+  X("verify_challenges", "details", "account_sid", "sid")                  \
+  X("verify_challenges", "hidden_details", "account_sid", "sid")           \
+  X("verify_challenges", "metadata", "account_sid", "sid")
+#define SEALED_VERIFY_WEBHOOKS(X) X("verify_webhooks", "webhook_url", "account_sid", "sid")
 #define SEAL_ITEM(tbl, col, acct, row) "," SEAL(tbl, col, acct, row)
 static const char schema_v9[] =
     "CREATE TABLE account_keys("
@@ -991,13 +1038,55 @@ static const char schema_verify_fraud[] =
     " prefix TEXT NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL,"
     " mean REAL NOT NULL, blocked_until INTEGER NOT NULL, alerted_bucket INTEGER NOT NULL,"
     " PRIMARY KEY(service_sid, prefix)) WITHOUT ROWID;";
+/* Verify's secrets onto the accounts' data keys (they were sealed with one
+ * key for the installation, so closing an account did not shred them and
+ * an account-key rotation did not reach them), and the rest of Verify's
+ * customer content sealed: entity identities (found by a blind index of
+ * service and identity), factor names, metadata and push configuration,
+ * challenge details, webhook URLs (their credentials); the queued events
+ * move onto the webhook queue, sealed per row.  A closed account's keys are gone: its Verify
+ * rows go too, as closing would have shredded them. */
+#define CLOSED_ACCOUNT "account_sid IN (SELECT sid FROM accounts WHERE status='closed')"
+#define VERIFY_ROOT                                                               \
+  "(SELECT pp_open(value,'system','store_keys','value',name) FROM store_keys " \
+  "WHERE name='verify')"
+static const char schema_verify_keys[] =
+    "DELETE FROM verify_challenges WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_factors WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_entities WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_webhooks WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM verify_events WHERE " CLOSED_ACCOUNT ";"
+    "DELETE FROM message_sealed WHERE message_seq IN (SELECT seq FROM messages WHERE "
+    CLOSED_ACCOUNT ");"
+    "ALTER TABLE verify_entities ADD COLUMN identity_bidx BLOB;"
+    "UPDATE verify_entities SET identity_bidx=" EN_BIDX("service_sid", "identity")
+    SEALED_VERIFY_ENTITIES(SEAL_ITEM) ";"
+    "CREATE UNIQUE INDEX verify_entities_identity ON verify_entities(service_sid, identity_bidx);"
+    "UPDATE verify_factors SET secret_sealed=pp_verify_v1(secret_sealed,account_sid,"
+    "'verify_factors','secret',sid," VERIFY_ROOT ")" SEALED_VERIFY_FACTORS(SEAL_ITEM) ";"
+    "UPDATE verify_challenges SET seq=seq" SEALED_VERIFY_CHALLENGES(SEAL_ITEM) ";"
+    "UPDATE verify_webhooks SET seq=seq" SEALED_VERIFY_WEBHOOKS(SEAL_ITEM) ";"
+    /* Verify's events onto the webhook queue: kind "verify", the body
+     * sealed beside the URL for the queue row. */
+    "ALTER TABLE webhooks ADD COLUMN body BLOB;"
+    "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,url_table,"
+    "url_column,url_row,method,created_ms,next_attempt,attempts,body) SELECT "
+    "lower(hex(randomblob(16))),account_sid,'ev'||seq,'verify','event',0,"
+    "pp_seal(url,account_sid,'webhooks','url','ev'||seq),'webhooks','url','ev'||seq,'POST',"
+    "created*1000,next_attempt*1000,attempts,"
+    "pp_seal(body,account_sid,'webhooks','body','ev'||seq) FROM verify_events;"
+    "DROP TABLE verify_events;"
+    "UPDATE message_sealed SET sealed=pp_verify_v1(sealed,"
+    "(SELECT account_sid FROM messages WHERE seq=message_seq),'messages','sealed_body',"
+    "(SELECT sid FROM messages WHERE seq=message_seq)," VERIFY_ROOT ");";
 
 /* Schema steps in order; user_version counts the steps applied. */
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
-    schema_audit_root,       schema_verify_fraud, schema_factor_qr};
+    schema_audit_root,       schema_verify_fraud, schema_factor_qr,
+    schema_verify_keys};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1037,6 +1126,10 @@ static pp_err_t db_err(sqlite3 *db, const char *what) {
  *     (written before encryption) pass unchanged; a blob that does not open
  *     there is an error (never plaintext from elsewhere);
  *   pp_bidx(v)  the blind index of a phone number (a BLOB passes);
+ *   pp_reseal(v, account, table, column, row)  v opened and sealed again
+ *     with the newest key, in guarded memory (key rotation);
+ *   pp_verify_v1(v, account, table, column, row, root)  a value of Verify's
+ *     former seal sealed with the account's key (the upgrade);
  *   pp_new_key(account, generation)  a new data key, wrapped;
  *   pp_master_id()  the master key's fingerprint. */
 
@@ -1222,6 +1315,87 @@ static void fn_rewrap(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
 }
 
+/* Seals `plain` for (account, table, column, row) as the statement's
+ * result, or sets its error. */
+static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigned char *plain,
+                          size_t len) {
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char *blob;
+  size_t blen;
+  pp_err_t e =
+      pp_crypt_seal(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2),
+                    arg_text(v, 3), arg_text(v, 4), plain, len, &blob, &blen);
+  if (e) {
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    return;
+  }
+  sqlite3_result_blob(ctx, blob, (int)blen, free);
+}
+
+/* The end of pp_reseal and pp_verify_v1: `plain` (guarded memory, freed
+ * here), opened with `e`, sealed as the result; or the failure logged and
+ * set as the statement's error. */
+static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsigned char *plain,
+                     size_t len) {
+  if (e) {
+    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2), arg_text(v, 3),
+                 arg_text(v, 4), pp_err_name(e));
+    sqlite3_result_error(ctx, "sealed value does not open", -1);
+    return;
+  }
+  result_sealed(ctx, v, plain, len);
+  sodium_free(plain);
+}
+
+/* pp_reseal(v, account, table, column, row): a sealed value (BLOB) opened
+ * and sealed again with the account's newest key, the plaintext only in
+ * guarded memory (so it also suits binary secrets); TEXT (written before
+ * encryption) is sealed; NULL and empty values pass. */
+static void fn_reseal(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  if (sqlite3_value_type(v[0]) == SQLITE_NULL || sqlite3_value_bytes(v[0]) == 0) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  if (sqlite3_value_type(v[0]) != SQLITE_BLOB) {
+    result_sealed(ctx, v, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
+    return;
+  }
+  be_t *b = sqlite3_user_data(ctx);
+  unsigned char *plain = NULL;
+  size_t len = 0;
+  pp_err_t e = pp_crypt_open_secret(
+      b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2), arg_text(v, 3),
+      arg_text(v, 4), sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain, &len);
+  resealed(ctx, v, e, plain, len);
+}
+
+/* pp_verify_v1(v, account, table, column, row, root): for the upgrade, a
+ * value Verify sealed under its former system-wide key (format 1 under the
+ * hex `root`, store/verify_v1.h) sealed again, for the same place, with the
+ * account's data key; an empty value passes. */
+static void fn_verify_v1(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  if (sqlite3_value_type(v[0]) != SQLITE_BLOB || sqlite3_value_bytes(v[0]) == 0) {
+    sqlite3_result_value(ctx, v[0]);
+    return;
+  }
+  unsigned char *root = sodium_malloc(PP_KEY_LEN), *plain = NULL;
+  size_t rn = 0, len = 0;
+  pp_err_t e = root ? PP_OK : PP_ERR_NOMEM;
+  if (!e && (sqlite3_value_bytes(v[5]) != 2 * PP_KEY_LEN ||
+             sodium_hex2bin(root, PP_KEY_LEN, (const char *)sqlite3_value_text(v[5]),
+                            2 * PP_KEY_LEN, NULL, &rn, NULL) != 0 ||
+             rn != PP_KEY_LEN))
+    e = PP_ERR_INVALID_PARAM;
+  if (!e)
+    e = pp_verify_v1_open(root, arg_text(v, 1), arg_text(v, 2), arg_text(v, 3), arg_text(v, 4),
+                          sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain,
+                          &len);
+  sodium_free(root);
+  resealed(ctx, v, e, plain, len);
+}
+
 static void fn_master_id(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n, (void)v;
   be_t *b = sqlite3_user_data(ctx);
@@ -1242,6 +1416,8 @@ static int register_crypt(sqlite3 *db, be_t *b) {
       {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
       {"pp_rewrap", 4, fn_rewrap, 0},
       {"pp_tokhash", 1, fn_tokhash, SQLITE_DETERMINISTIC},
+      {"pp_reseal", 5, fn_reseal, 0},
+      {"pp_verify_v1", 6, fn_verify_v1, 0},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     int rc = sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
@@ -1722,7 +1898,8 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
     h->attempts = sqlite3_column_int(st, 9);
     h->redirects = sqlite3_column_int(st, 10);
     h->created_ms = sqlite3_column_int64(st, 11);
-    if (!h->url) e = PP_ERR_NOMEM;
+    h->body = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : col_dup(cl->arena, st, 12);
+    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL)) e = PP_ERR_NOMEM;
     else cl->n++;
   }
   sqlite3_reset(st);
@@ -1864,7 +2041,26 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
     [PP_RESEAL_ALERTS] = RESEAL_BATCH("alerts", "seq=seq" SEALED_ALERTS(RESEAL_ITEM)),
     [PP_RESEAL_WEBHOOKS] = RESEAL_BATCH(
         "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
-        "account_sid,url_table,url_column,url_row)"),
+        "account_sid,url_table,url_column,url_row),"
+        "body=pp_reseal(body,account_sid,url_table,'body',url_row)"),
+    [PP_RESEAL_VERIFICATIONS] =
+        RESEAL_BATCH("verifications", "seq=seq" SEALED_VERIFICATIONS(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_ENTITIES] =
+        RESEAL_BATCH("verify_entities", "seq=seq" SEALED_VERIFY_ENTITIES(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_FACTORS] = RESEAL_BATCH(
+        "verify_factors", "secret_sealed=pp_reseal(secret_sealed,account_sid,'verify_factors',"
+                          "'secret',sid)" SEALED_VERIFY_FACTORS(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_CHALLENGES] =
+        RESEAL_BATCH("verify_challenges", "seq=seq" SEALED_VERIFY_CHALLENGES(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_WEBHOOKS] =
+        RESEAL_BATCH("verify_webhooks", "seq=seq" SEALED_VERIFY_WEBHOOKS(RESEAL_ITEM)),
+    /* The text of a verification SMS waiting for the carrier, in batches
+     * by its message. */
+    [PP_RESEAL_MESSAGE_SEALED] =
+        "UPDATE message_sealed SET sealed=pp_reseal(sealed,?1,'messages','sealed_body',"
+        "(SELECT sid FROM messages WHERE seq=message_seq)) WHERE message_seq IN ("
+        "SELECT seq FROM messages WHERE account_sid=?1 AND seq>?2 AND seq IN "
+        "(SELECT message_seq FROM message_sealed) ORDER BY seq LIMIT ?3) RETURNING message_seq",
     /* Few rows, no seq: all at once.  dst is the owner's number. */
     [PP_RESEAL_MO_PARTS] = "UPDATE mo_parts SET body=pp_seal(pp_open(body,?1,'mo_parts','body',"
                            "ref||':'||total||':'||part),?1,'mo_parts','body',"
@@ -1935,6 +2131,9 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     pp_err_t ue = result_of(c->db, step_done(st), 1);
     if (ue || strcmp(a->status, "closed") != 0) return ue;
     st = c->st[S_DEK_SHRED];
+    bind_text(st, 1, a->sid);
+    if ((ue = result_of(c->db, step_done(st), 0))) return ue;
+    st = c->sv[SV_HOOK_SHRED];
     bind_text(st, 1, a->sid);
     if ((ue = result_of(c->db, step_done(st), 0))) return ue;
     pp_crypt_forget(c->crypt_of, a->sid);
@@ -2158,8 +2357,6 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   case PP_W_VERIFY_WEBHOOK_INSERT:
   case PP_W_VERIFY_WEBHOOK_UPDATE:
   case PP_W_VERIFY_WEBHOOK_DELETE:
-  case PP_W_VERIFY_EVENT_CLAIM:
-  case PP_W_VERIFY_EVENT_RESULT:
     return apply_verify(c, w);
   }
   return PP_ERR_INTERNAL;
@@ -3473,6 +3670,11 @@ static pp_err_t queue_event(conn_t *c, const char *service_sid, const char *type
   bind_text(st, 2, type);
   bind_text(st, 3, body);
   sqlite3_bind_int64(st, 4, now);
+  unsigned char rnd[16];
+  char id[33];
+  randombytes_buf(rnd, sizeof rnd);
+  sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
+  sqlite3_bind_text(st, 5, id, -1, SQLITE_TRANSIENT);
   return result_of(c->db, step_done(st), 0);
 }
 
@@ -3558,34 +3760,6 @@ static void bind_webhook(sqlite3_stmt *st, const pp_verify_webhook_t *wh) {
   bind_text(st, 8, wh->version);
   sqlite3_bind_int64(st, 9, wh->date_created);
   sqlite3_bind_int64(st, 10, wh->date_updated);
-}
-
-static pp_err_t apply_event_claim(conn_t *c, pp_event_claim_t *cl) {
-  sqlite3_stmt *st = c->sv[SV_EV_CLAIM];
-  cl->n = 0;
-  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
-  if (!cl->rows) return PP_ERR_NOMEM;
-  sqlite3_bind_int64(st, 1, cl->now);
-  sqlite3_bind_int64(st, 2, cl->lease_until);
-  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
-  int rc;
-  pp_err_t e = PP_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (cl->n >= cl->limit) continue;
-    pp_verify_event_t *ev = &cl->rows[cl->n];
-    ev->seq = sqlite3_column_int64(st, 0);
-    col_copy(ev->account_sid, sizeof ev->account_sid, st, 1);
-    ev->url = col_dup(cl->arena, st, 2);
-    ev->body = col_dup(cl->arena, st, 3);
-    ev->attempts = sqlite3_column_int(st, 4);
-    ev->created = sqlite3_column_int64(st, 5);
-    if (!ev->url || !ev->body) e = PP_ERR_NOMEM;
-    else cl->n++;
-  }
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE) return db_err(c->db, "event claim");
-  return e;
 }
 
 static bool row_factor(pp_arena_t *a, sqlite3_stmt *st, void *row);
@@ -3707,13 +3881,6 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
   }
   case PP_W_VERIFY_WEBHOOK_DELETE:
     return apply_verify_delete(c, SV_WH_DEL, &w->u.ref);
-  case PP_W_VERIFY_EVENT_CLAIM:
-    return apply_event_claim(c, &w->u.event_claim);
-  case PP_W_VERIFY_EVENT_RESULT:
-    st = c->sv[w->u.event_result.retry ? SV_EV_RETRY : SV_EV_DEL];
-    sqlite3_bind_int64(st, 1, w->u.event_result.seq);
-    if (w->u.event_result.retry) sqlite3_bind_int64(st, 2, w->u.event_result.next_attempt);
-    return result_of(c->db, step_done(st), 0);
   default:
     return PP_ERR_INTERNAL;
   }
@@ -3976,20 +4143,6 @@ static pp_err_t be_verify_webhook_list(void *p, pp_arena_t *a, const char *accou
                                        pp_verify_webhook_t **rows, size_t *n, bool *more) {
   return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid,
                      pg, sizeof **rows, row_webhook, (void **)rows, n, more);
-}
-
-static void fill_due(sqlite3_stmt *st, void *out) {
-  *(int64_t *)out = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-}
-
-static pp_err_t be_verify_event_next_due(void *p, int64_t *out) {
-  be_t *b = p;
-  conn_t *c = acquire(b);
-  int64_t due = -1;
-  pp_err_t e = first_row(b, c, c->sv[SV_EV_DUE], fill_due, &due);
-  if (!e && due < 0) e = PP_ERR_NOT_FOUND;
-  if (!e) *out = due;
-  return e;
 }
 
 static pp_err_t be_verify_service_get(void *p, pp_arena_t *a, const char *account_sid,
@@ -4490,7 +4643,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .challenge_list = be_challenge_list,
     .verify_webhook_get = be_verify_webhook_get,
     .verify_webhook_list = be_verify_webhook_list,
-    .verify_event_next_due = be_verify_event_next_due,
     .audit_head = be_audit_head,
     .audit_get = be_audit_get,
     .audit_list = be_audit_list,
