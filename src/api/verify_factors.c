@@ -508,13 +508,21 @@ pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
-  pp_verify_factor_t f;
-  pp_err_t e = load_factor(r, r->params[2], &f);
+  /* In the arena: the write (and its event) outlive this call. */
+  pp_verify_factor_t *f = pp_arena_alloc(&r->arena, sizeof *f);
+  if (!f) return PP_ERR_NOMEM;
+  pp_err_t e = load_factor(r, r->params[2], f);
   if (e) return e;
   /* A factor waiting for approval (DESIGN.md rule 5) deleted is the
-   * enrollment canceled: the same event. */
-  audit_factor(r, PP_AUDIT_FACTOR_DELETED, &f);
-  return pp_verify_delete(r, PP_W_FACTOR_DELETE, f.sid);
+   * enrollment canceled: the same event, in the log and to the webhooks. */
+  audit_factor(r, PP_AUDIT_FACTOR_DELETED, f);
+  const char *body = factor_event(r, "factor.deleted", f);
+  if (!body) return PP_ERR_NOMEM;
+  r->write.kind = PP_W_FACTOR_DELETE;
+  r->write.u.factor_delete = (pp_factor_delete_t){r->principal.account_sid, f->sid,
+                                                  f->service_sid, "factor.deleted", body,
+                                                  pp_clock_now()};
+  return pp_api_submit(r, pp_api_deleted);
 }
 
 /* ---- The one-time QR code of a new TOTP factor ------------------------------ */

@@ -477,7 +477,7 @@ typedef enum {
   PP_W_ENTITY_DELETE,         /* u.ref: the entity, its factors and challenges */
   PP_W_FACTOR_INSERT,         /* u.factor_insert */
   PP_W_FACTOR_UPDATE,         /* u.factor: friendly_name and config by sid+account */
-  PP_W_FACTOR_DELETE,         /* u.ref: the factor and its challenges */
+  PP_W_FACTOR_DELETE,         /* u.factor_delete: the factor and its challenges */
   PP_W_FACTOR_ATTEMPT,        /* u.factor_attempt */
   PP_W_CHALLENGE_INSERT,      /* u.challenge_insert */
   PP_W_FACTOR_QR_TAKE,        /* u.factor_qr */
@@ -732,6 +732,11 @@ typedef struct {
   int64_t now;
 } pp_factor_activate_t;
 
+/* Deletes factor (account, sid) and its challenges, and queues event
+ * `event_body` of `event_type` (factor.deleted) for `service_sid` as
+ * pp_factor_insert_t does.  PP_ERR_NOT_FOUND when it is not there. */
+typedef pp_factor_activate_t pp_factor_delete_t;
+
 /* Creates a challenge, with an event queued as for pp_factor_insert_t (for
  * the challenge's service). */
 typedef struct {
@@ -815,6 +820,7 @@ struct pp_write {
     pp_factor_qr_t factor_qr;
     pp_factor_due_t factor_due;
     pp_factor_activate_t factor_activate;
+    pp_factor_delete_t factor_delete;
     pp_verify_webhook_t *verify_webhook;
     pp_audit_checkpoint_req_t *checkpoint;
   } u;

@@ -831,7 +831,7 @@ describe('Verify v2', () => {
       assert.deepEqual((await eventOf('verify.entity_delete', f.entitySid)).resource_sids, [f.entitySid, asvc.sid, f.sid]);
     });
 
-    it('a waiting factor canceled is verify.factor_deleted; a push challenge is announced (challenge.pending) and its answer recorded', async () => {
+    it('a waiting factor canceled is verify.factor_deleted and factor.deleted; a push challenge is announced (challenge.pending) and its answer recorded', async () => {
       const device = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const p = await ent('aud-2').newFactors.create({ friendlyName: 'phone', factorType: 'push', 'binding.alg': 'ES256',
         'binding.publicKey': device.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
@@ -846,6 +846,10 @@ describe('Verify v2', () => {
       assert.equal((await ent('aud-2').factors(x.sid).update({ authPayload: code(totpOf(x)) })).status, 'unverified');
       assert.equal(await ent('aud-2').factors(x.sid).remove(), true);
       await eventOf('verify.factor_deleted', x.sid);
+      const gone = await hook('factor.deleted', x.sid);
+      assert.equal(gone.valid, true);
+      assert.equal(gone.params.factor_type, 'totp');
+      assert.equal(gone.params.entity_identity, 'aud-2');
       // The app's backend asks the device: the webhook says a challenge waits.
       const ch = await ent('aud-2').challenges.create({ factorSid: p.sid, 'details.message': 'Sign in?' });
       const req = await hook('challenge.pending', ch.sid);

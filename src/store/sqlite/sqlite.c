@@ -3837,8 +3837,12 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
     st = c->sv[SV_FA_UPD];
     bind_factor(st, w->u.factor);
     return result_of(c->db, step_done(st), 1);
-  case PP_W_FACTOR_DELETE:
-    return apply_verify_delete(c, SV_FA_DEL, &w->u.ref);
+  case PP_W_FACTOR_DELETE: {
+    pp_factor_delete_t *fd = &w->u.factor_delete;
+    pp_ref_t ref = {fd->account_sid, fd->sid};
+    pp_err_t e = apply_verify_delete(c, SV_FA_DEL, &ref);
+    return e ? e : queue_event(c, fd->service_sid, fd->event_type, fd->event_body, fd->now);
+  }
   case PP_W_FACTOR_ATTEMPT:
     return apply_factor_attempt(c, &w->u.factor_attempt);
   case PP_W_CHALLENGE_INSERT: {
