@@ -336,8 +336,23 @@ pp_err_t pp_blind_index_key_new(const unsigned char *master, uint64_t kind, cons
   return PP_OK;
 }
 
+_Static_assert(PP_BLIND_INDEX_LEN == 2 * crypto_shorthash_siphashx24_BYTES, "two halves");
+_Static_assert(PP_KEY_LEN == 2 * crypto_shorthash_siphashx24_KEYBYTES, "a key per half");
+
 pp_err_t pp_blind_index(const unsigned char *index_key, const void *value, size_t len,
                         unsigned char out[PP_BLIND_INDEX_LEN]) {
+  if (!index_key || (!value && len) || !out) return PP_ERR_INVALID_PARAM;
+  static const unsigned char none = 0;
+  const unsigned char *in = len ? value : &none;
+  if (crypto_shorthash_siphashx24(out, in, len, index_key) != 0 ||
+      crypto_shorthash_siphashx24(out + crypto_shorthash_siphashx24_BYTES, in, len,
+                                  index_key + crypto_shorthash_siphashx24_KEYBYTES) != 0)
+    return PP_ERR_INTERNAL;
+  return PP_OK;
+}
+
+pp_err_t pp_blind_index_v1(const unsigned char *index_key, const void *value, size_t len,
+                           unsigned char out[PP_BLIND_INDEX_LEN]) {
   if (!index_key || (!value && len) || !out) return PP_ERR_INVALID_PARAM;
   if (crypto_generichash(out, PP_BLIND_INDEX_LEN, value, len, index_key, PP_KEY_LEN) != 0)
     return PP_ERR_INTERNAL;

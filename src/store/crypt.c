@@ -371,6 +371,13 @@ pp_err_t pp_crypt_bidx(pp_crypt_t *c, void *conn, const void *value, size_t len,
   return e ? e : pp_blind_index(c->bidx, value, len, out);
 }
 
+pp_err_t pp_crypt_part_index(pp_crypt_t *c, void *conn, const void *value, size_t len,
+                             unsigned char out[PP_BLIND_INDEX_LEN]) {
+  if (PP_CRYPT_PLAINTEXT) return plain_index(value, len, out);
+  pp_err_t e = index_key(c, conn, "phone", &c->bidx);
+  return e ? e : pp_blind_index_v1(c->bidx, value, len, out);
+}
+
 pp_err_t pp_crypt_token_hash(pp_crypt_t *c, void *conn, const char *token,
                              unsigned char out[PP_BLIND_INDEX_LEN]) {
   if (PP_CRYPT_PLAINTEXT) return plain_index(token, strlen(token), out);

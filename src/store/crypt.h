@@ -4,8 +4,9 @@
  * with the account SID, table, column and row id as associated data, so a
  * ciphertext moved to another row, column or account does not open.  Phone
  * numbers needed for lookups are also kept as a blind index (keyed
- * BLAKE2b-256 under one index key derived from the master key, so numbers
- * can be matched across tables: inbound routing, sender pools).
+ * SipHash, envelope.h's pp_blind_index, under one index key kept in the
+ * store, so numbers can be matched across tables: inbound routing, sender
+ * pools).
  *
  * Data keys live in the store (table account_keys), wrapped by the master
  * key, which never is.  A DEK is made when its account is (or, for an
@@ -145,6 +146,12 @@ pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid
  * key (first use). */
 pp_err_t pp_crypt_bidx(pp_crypt_t *c, void *conn, const void *value, size_t len,
                        unsigned char out[PP_BLIND_INDEX_LEN]);
+
+/* pp_crypt_part_index is pp_crypt_bidx with the former index function
+ * (pp_blind_index_v1), for the numbers of inbound parts (mo_parts), which
+ * are kept only as that index.  Errors as pp_crypt_bidx. */
+pp_err_t pp_crypt_part_index(pp_crypt_t *c, void *conn, const void *value, size_t len,
+                             unsigned char out[PP_BLIND_INDEX_LEN]);
 
 /* pp_crypt_token_hash writes the keyed hash an auth token is checked
  * against (so signing in opens no token). */

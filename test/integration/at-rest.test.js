@@ -130,6 +130,29 @@ describe('encryption at rest', () => {
     assert.equal((await ca.incomingPhoneNumbers.list({ phoneNumber: a.from })).length, 1);
   });
 
+  it('indexes and sign-in hashes from before the SipHash index are made again on upgrade', async () => {
+    await server.stop();
+    const db = path.join(server.dataDir, 'pipit.db');
+    const version = Number(sql(db, 'PRAGMA user_version'));
+    const kept = sql(db, `SELECT hex(to_bidx)||hex(from_bidx) FROM messages WHERE sid='${sent[0].sid}'`);
+    // Values of another function (random here), as the step before left them.
+    sql(db, 'UPDATE messages SET to_bidx=randomblob(32),from_bidx=randomblob(32);'
+      + 'UPDATE phone_numbers SET phone_bidx=randomblob(32);'
+      + 'UPDATE accounts SET auth_hash=randomblob(32) WHERE auth_hash IS NOT NULL;'
+      + 'UPDATE verify_entities SET identity_bidx=randomblob(32);'
+      + `PRAGMA user_version=${version - 1};`);
+    server = await PipitServer.start({ dataDir: server.dataDir, env: ENV });
+    assert.equal(Number(sql(db, 'PRAGMA user_version')), version);
+    assert.equal(sql(db, `SELECT hex(to_bidx)||hex(from_bidx) FROM messages WHERE sid='${sent[0].sid}'`), kept);
+    ca = server.client(a.sid, a.auth_token); // signs in against the hash made again
+    cb = server.client(b.sid, b.auth_token);
+    assert.deepEqual((await ca.messages.list({ to: sent[0].to })).map((m) => m.sid), [sent[0].sid]);
+    assert.equal((await ca.incomingPhoneNumbers.list({ phoneNumber: a.from })).length, 1);
+    const m = await ca.messages.create({ to: uniqueNumber(), from: a.from, body: 'after the upgrade' });
+    assert.equal(m.status, 'queued'); // From found its owner by the number's index
+    assert.equal((await va.entity().fetch()).identity, va.identity);
+  });
+
   it('the database files and the log hold none of it in clear', async () => {
     await server.stop();
     const files = fs.readdirSync(server.dataDir).filter((f) => f.startsWith('pipit.db'))

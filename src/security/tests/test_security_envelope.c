@@ -274,15 +274,25 @@ static void test_blind_index_and_kdf(void) {
   CHECK_EQ_INT(pp_blind_index(k1, NULL, 1, d), PP_ERR_INVALID_PARAM);
 
   /* The documented construction, computed here from libsodium directly:
-   * key = crypto_kdf(master, id 1, "pp-bidx"), index = keyed BLAKE2b-256;
-   * an account's key = BLAKE2b-256(account SID) keyed with that key. */
+   * key = crypto_kdf(master, id 1, "pp-bidx"), index = SipHash-2-4-128
+   * under the key's first half, then under its second half; an account's
+   * key = BLAKE2b-256(account SID) keyed with that key.  The former index
+   * (pp_blind_index_v1) is keyed BLAKE2b-256. */
   unsigned char sub[32], acc[32], want[32];
+  const unsigned char *ph = (const unsigned char *)phone;
   crypto_kdf_derive_from_key(sub, 32, PP_BIDX_PHONE, "pp-bidx", m1);
-  crypto_generichash(want, 32, (const unsigned char *)phone, strlen(phone), sub, 32);
+  crypto_shorthash_siphashx24(want, ph, strlen(phone), sub);
+  crypto_shorthash_siphashx24(want + 16, ph, strlen(phone), sub + 16);
   CHECK(memcmp(a, want, 32) == 0);
   crypto_generichash(acc, 32, (const unsigned char *)ACC_A, strlen(ACC_A), sub, 32);
-  crypto_generichash(want, 32, (const unsigned char *)phone, strlen(phone), acc, 32);
+  crypto_shorthash_siphashx24(want, ph, strlen(phone), acc);
+  crypto_shorthash_siphashx24(want + 16, ph, strlen(phone), acc + 16);
   CHECK(memcmp(fa, want, 32) == 0);
+  unsigned char v1[32];
+  CHECK_EQ_INT(pp_blind_index_v1(sub, phone, strlen(phone), v1), PP_OK);
+  crypto_generichash(want, 32, ph, strlen(phone), sub, 32);
+  CHECK(memcmp(v1, want, 32) == 0);
+  CHECK(memcmp(v1, a, 32) != 0);
 
   /* KDF sub-keys and the master key id. */
   unsigned char x[32], y[32];

@@ -209,12 +209,12 @@ static const char *sql_text[S__COUNT] = {
     /* dst and src hold blind indexes; the body is sealed for the account
      * that owns dst, with "ref:total:part" as its row. */
     [S_MO_INS] = "INSERT OR IGNORE INTO mo_parts(dst,src,ref,total,part,body,received_at) "
-                 "VALUES(pp_bidx(?1),pp_bidx(?2),?3,?4,?5,"
+                 "VALUES(pp_partkey(?1),pp_partkey(?2),?3,?4,?5,"
                  "pp_seal(?6,?8,'mo_parts','body',?3||':'||?4||':'||?5),?7)",
     [S_MO_READ] = "SELECT part,pp_open(body,?5,'mo_parts','body',ref||':'||total||':'||part) "
-                  "FROM mo_parts WHERE dst=pp_bidx(?1) AND src=pp_bidx(?2) AND ref=?3 "
+                  "FROM mo_parts WHERE dst=pp_partkey(?1) AND src=pp_partkey(?2) AND ref=?3 "
                   "AND total=?4 ORDER BY part",
-    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=pp_bidx(?1) AND src=pp_bidx(?2) AND ref=?3 "
+    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=pp_partkey(?1) AND src=pp_partkey(?2) AND ref=?3 "
                  "AND total=?4",
     [S_SENDER_PUT] = "INSERT OR IGNORE INTO sender_ids(account_sid,sender,date_created) "
                      "VALUES(?,?,?)",
@@ -1081,12 +1081,29 @@ static const char schema_verify_keys[] =
     "(SELECT sid FROM messages WHERE seq=message_seq)," VERIFY_ROOT ");";
 
 /* Schema steps in order; user_version counts the steps applied. */
+/* Blind indexes and sign-in hashes made again with SipHash (envelope.h,
+ * pp_blind_index) from the sealed values, for every account whose key is
+ * still there; inbound parts keep the former index (pp_partkey). */
+#define NOT_CLOSED " WHERE NOT " CLOSED_ACCOUNT ";"
+static const char schema_bidx_siphash[] =
+    "UPDATE accounts SET auth_hash=pp_tokhash(pp_open(auth_token,sid,'accounts','auth_token',sid)),"
+    "secondary_hash=pp_tokhash(pp_open(secondary_token,sid,'accounts','secondary_token',sid)) "
+    "WHERE status<>'closed';"
+    "UPDATE messages SET to_bidx=pp_bidx(" V_OPEN("messages", "to_addr") "),"
+    "from_bidx=pp_bidx(" V_OPEN("messages", "from_addr") ")" NOT_CLOSED
+    "UPDATE phone_numbers SET phone_bidx=pp_bidx(" V_OPEN("phone_numbers", "phone_number") ")"
+    NOT_CLOSED
+    "UPDATE verifications SET to_bidx=pp_bidx(" V_OPEN("verifications", "to_addr") ")"
+    NOT_CLOSED
+    "UPDATE verify_entities SET identity_bidx="
+    EN_BIDX("service_sid", V_OPEN("verify_entities", "identity")) NOT_CLOSED;
+
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
     schema_audit_root,       schema_verify_fraud, schema_factor_qr,
-    schema_verify_keys};
+    schema_verify_keys,      schema_bidx_siphash};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1126,6 +1143,7 @@ static pp_err_t db_err(sqlite3 *db, const char *what) {
  *     (written before encryption) pass unchanged; a blob that does not open
  *     there is an error (never plaintext from elsewhere);
  *   pp_bidx(v)  the blind index of a phone number (a BLOB passes);
+ *   pp_partkey(v)  the same with the former index function, for mo_parts;
  *   pp_reseal(v, account, table, column, row)  v opened and sealed again
  *     with the newest key, in guarded memory (key rotation);
  *   pp_verify_v1(v, account, table, column, row, root)  a value of Verify's
@@ -1247,8 +1265,10 @@ static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_text(ctx, plain, (int)len, free);
 }
 
-static void fn_bidx(sqlite3_context *ctx, int n, sqlite3_value **v) {
-  (void)n;
+typedef pp_err_t (*index_fn)(pp_crypt_t *, void *, const void *, size_t,
+                            unsigned char[PP_BLIND_INDEX_LEN]);
+
+static void index_value(sqlite3_context *ctx, sqlite3_value **v, index_fn fn) {
   int type = sqlite3_value_type(v[0]);
   if (type == SQLITE_NULL || type == SQLITE_BLOB) {
     sqlite3_result_value(ctx, v[0]);
@@ -1256,13 +1276,23 @@ static void fn_bidx(sqlite3_context *ctx, int n, sqlite3_value **v) {
   }
   be_t *b = sqlite3_user_data(ctx);
   unsigned char out[PP_BLIND_INDEX_LEN];
-  pp_err_t e = pp_crypt_bidx(b->crypt, sqlite3_context_db_handle(ctx),
-                             sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]), out);
+  pp_err_t e = fn(b->crypt, sqlite3_context_db_handle(ctx), sqlite3_value_text(v[0]),
+                  (size_t)sqlite3_value_bytes(v[0]), out);
   if (e) {
     sqlite3_result_error(ctx, pp_err_name(e), -1);
     return;
   }
   sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+}
+
+static void fn_bidx(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  index_value(ctx, v, pp_crypt_bidx);
+}
+
+static void fn_partkey(sqlite3_context *ctx, int n, sqlite3_value **v) {
+  (void)n;
+  index_value(ctx, v, pp_crypt_part_index);
 }
 
 /* pp_tokhash(token): the keyed hash an auth token is checked against;
@@ -1412,6 +1442,7 @@ static int register_crypt(sqlite3 *db, be_t *b) {
       {"pp_seal", 5, fn_seal, 0},
       {"pp_open", 5, fn_open, SQLITE_DETERMINISTIC},
       {"pp_bidx", 1, fn_bidx, SQLITE_DETERMINISTIC},
+      {"pp_partkey", 1, fn_partkey, SQLITE_DETERMINISTIC},
       {"pp_new_key", 2, fn_new_key, 0},
       {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
       {"pp_rewrap", 4, fn_rewrap, 0},
