@@ -350,10 +350,51 @@ pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const
   return e;
 }
 
+/* Opened secrets go to guarded memory.  sodium_malloc maps pages, guards
+ * and locks them, and sodium_free unmaps them: each changes the page
+ * tables, whose TLB flush interrupts every other core (a tenth of a TOTP
+ * check's CPU).  So each thread keeps one guarded buffer of SECRET_SCRATCH
+ * bytes for the secret it has open (a TOTP seed, a verification text);
+ * a second one open at once, or a larger one, gets its own sodium_malloc.
+ * pp_crypt_secret_free wipes the buffer; the thread's exit frees it. */
+#define SECRET_SCRATCH 2048
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static __thread unsigned char *scratch;
+static __thread bool scratch_busy;
+static void scratch_gone(void *p) { sodium_free(p); }
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_gone); }
+
+static void *secret_alloc(size_t n) {
+  if (n <= SECRET_SCRATCH && !scratch_busy) {
+    if (!scratch) {
+      pthread_once(&scratch_once, scratch_init);
+      scratch = sodium_malloc(SECRET_SCRATCH);
+      if (scratch) pthread_setspecific(scratch_key, scratch);
+    }
+    if (scratch) {
+      scratch_busy = true;
+      return scratch;
+    }
+  }
+  return sodium_malloc(n);
+}
+
+void pp_crypt_secret_free(void *p) {
+  if (!p) return;
+  if (p == scratch) {
+    sodium_memzero(scratch, SECRET_SCRATCH);
+    scratch_busy = false;
+    return;
+  }
+  sodium_free(p);
+}
+
 pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                               const char *column, const char *row, const unsigned char *blob,
                               size_t len, unsigned char **out, size_t *out_len) {
-  return open_with(c, conn, account_sid, table, column, row, blob, len, sodium_malloc, sodium_free,
+  return open_with(c, conn, account_sid, table, column, row, blob, len, secret_alloc,
+                   pp_crypt_secret_free,
                    out, out_len);
 }
 

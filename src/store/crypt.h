@@ -134,12 +134,17 @@ pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const
                        const char *column, const char *row, const unsigned char *blob,
                        size_t len, char **out, size_t *out_len);
 
-/* pp_crypt_open_secret is pp_crypt_open into sodium_malloc memory, for
- * secrets (TOTP seeds, verification texts): the caller frees *out with
- * sodium_free, which wipes it.  Errors as pp_crypt_open. */
+/* pp_crypt_open_secret is pp_crypt_open into guarded memory (sodium_malloc:
+ * locked, guard pages), for secrets (TOTP seeds, verification texts): the
+ * caller frees *out with pp_crypt_secret_free, on the same thread, which
+ * wipes it.  Errors as pp_crypt_open. */
 pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                               const char *column, const char *row, const unsigned char *blob,
                               size_t len, unsigned char **out, size_t *out_len);
+
+/* pp_crypt_secret_free wipes and releases what pp_crypt_open_secret
+ * returned; NULL is a no-op. */
+void pp_crypt_secret_free(void *p);
 
 /* pp_crypt_bidx writes the blind index of a phone number (or any value
  * matched across accounts) into `out`.  Errors: those of loading the index

@@ -434,7 +434,7 @@ pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char
 }
 
 void pp_store_secret_free(void *p) {
-  if (p) sodium_free(p);
+  pp_crypt_secret_free(p);
 }
 
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {

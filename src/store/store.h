@@ -1135,8 +1135,8 @@ pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char
                               const char *column, const char *row, const unsigned char *blob,
                               size_t len, unsigned char **out, size_t *out_len);
 
-/* pp_store_secret_free wipes and frees what pp_store_open_secret returned;
- * NULL is a no-op. */
+/* pp_store_secret_free wipes and frees what pp_store_open_secret returned,
+ * on the thread that opened it; NULL is a no-op. */
 void pp_store_secret_free(void *p);
 
 /* pp_store_sender_allowed: PP_OK when the account may send as the

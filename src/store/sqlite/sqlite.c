@@ -1374,7 +1374,7 @@ static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsign
     return;
   }
   result_sealed(ctx, v, plain, len);
-  sodium_free(plain);
+  pp_crypt_secret_free(plain);
 }
 
 /* pp_reseal(v, account, table, column, row): a sealed value (BLOB) opened
