@@ -235,8 +235,8 @@ static const char *audit_path(pp_arena_t *a, const char *pattern, const char *co
   for (const char *p = pattern; *p; p++) {
     if (p[0] == '{' && p[1] == '}') {
       const char *v = k < 3 ? params[k++] : NULL;
-      bool sid = v && strlen(v) == 34 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' &&
-                 v[1] <= 'Z' && pp_sid_valid(v, v);
+      bool sid = v && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' && v[1] <= 'Z' &&
+                 pp_sid_valid(v, v); /* its own two capitals as the prefix */
       pp_buf_puts(&b, sid ? v : "{}");
       p++;
     } else {

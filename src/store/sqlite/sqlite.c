@@ -2598,10 +2598,10 @@ static pp_err_t aud_checkpoint(be_t *b, pp_audit_checkpoint_req_t *cr) {
   return result_of(c->db, rc, 0);
 }
 
-/* A write with an audit event (or of the log itself), all or nothing under
- * a savepoint: a failed change is undone before its event is appended, and
- * an event that cannot be appended undoes the change. */
-static pp_err_t apply_audited(be_t *b, pp_write_t *w) {
+/* A write all or nothing under a savepoint: a failed change is undone
+ * (before its audit event, if it has one, is appended), and an event that
+ * cannot be appended undoes the change. */
+static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
   conn_t *c = &b->writer;
   if (step_done(c->st[S_SAVEPOINT]) != SQLITE_DONE) return db_err(c->db, "savepoint");
   pp_err_t r;
@@ -2655,16 +2655,6 @@ static bool bare_write(pp_write_kind_t kind) {
   }
 }
 
-/* A write without an audit event: under a savepoint unless bare_write. */
-static pp_err_t apply_plain(conn_t *c, pp_write_t *w) {
-  if (bare_write(w->kind)) return apply_one(c, w);
-  if (step_done(c->st[S_SAVEPOINT]) != SQLITE_DONE) return db_err(c->db, "savepoint");
-  pp_err_t r = apply_one(c, w);
-  if (r != PP_OK) step_done(c->st[S_ROLLBACK_TO]);
-  step_done(c->st[S_RELEASE]);
-  return r;
-}
-
 static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
   be_t *b = p;
   conn_t *c = &b->writer;
@@ -2672,8 +2662,7 @@ static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
   b->aud_synced = b->aud_dirty = false;
   for (size_t i = 0; i < n; i++) {
     pp_write_t *w = ws[i];
-    bool audited = w->audit || w->kind == PP_W_AUDIT || w->kind == PP_W_AUDIT_CHECKPOINT;
-    w->result = audited ? apply_audited(b, w) : apply_plain(c, w);
+    w->result = w->audit || !bare_write(w->kind) ? apply_whole(b, w) : apply_one(c, w);
   }
   pp_err_t e = b->aud_dirty ? aud_head_put(b) : PP_OK;
   if (!e && step_done(c->st[S_COMMIT]) != SQLITE_DONE) e = db_err(c->db, "commit");
@@ -3825,7 +3814,10 @@ static pp_err_t apply_verify_delete(conn_t *c, int which, const pp_ref_t *ref) {
   return result_of(c->db, step_done(st), 1);
 }
 
-static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
+/* Verify's writes change several rows; like every write off the delivery
+ * path they run under be_apply's savepoint (apply_whole), so one that
+ * fails leaves nothing behind in the batch's transaction. */
+static pp_err_t apply_verify(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
   switch (w->kind) {
@@ -3919,18 +3911,6 @@ static pp_err_t apply_verify_one(conn_t *c, pp_write_t *w) {
   default:
     return PP_ERR_INTERNAL;
   }
-}
-
-/* Verify's writes change several rows: each runs in a savepoint, so one
- * that fails leaves nothing behind in the batch's transaction. */
-static pp_err_t apply_verify(conn_t *c, pp_write_t *w) {
-  if (sqlite3_exec(c->db, "SAVEPOINT verify_write", NULL, NULL, NULL) != SQLITE_OK)
-    return db_err(c->db, "savepoint");
-  pp_err_t e = apply_verify_one(c, w);
-  if (e) sqlite3_exec(c->db, "ROLLBACK TO verify_write", NULL, NULL, NULL);
-  if (sqlite3_exec(c->db, "RELEASE verify_write", NULL, NULL, NULL) != SQLITE_OK && !e)
-    e = db_err(c->db, "release");
-  return e;
 }
 
 /* Reads: rows of Verify's tables.  Optional text columns are copied into
