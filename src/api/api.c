@@ -30,6 +30,15 @@ pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail) {
   return e;
 }
 
+bool pp_api_url_ok(const char *u) {
+  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
+  const char *host = strstr(u, "://") + 3;
+  if (!*host || *host == '/') return false;
+  for (const char *p = u; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
+  return strlen(u) <= 2048;
+}
+
 static void write_done(pp_write_t *w) {
   pp_api_req_t *r = w->arg;
   w->audit = w->audit_also = NULL; /* appended (or not): never twice */

@@ -122,6 +122,11 @@ const char *pp_api_param(const pp_api_req_t *r, const char *name);
 /* pp_api_fail records `detail` (copied) for the error message and returns e. */
 pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail);
 
+/* pp_api_url_ok tells whether `u` is a URL Pipit will call back: http or
+ * https, a host after "://", at most 2048 bytes, no spaces or control
+ * characters.  Callers that let "" clear a URL check for it first. */
+bool pp_api_url_ok(const char *u);
+
 /* pp_api_submit queues r->write with `cont` to run after its commit; returns
  * PP_ERR_AGAIN (queued) or the queueing error. */
 pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);

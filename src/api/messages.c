@@ -63,15 +63,6 @@ static pp_err_t respond_message(pp_api_req_t *r, int status, const pp_message_t 
   return pp_buf_status(&r->body);
 }
 
-static bool valid_url(const char *u) {
-  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
-  const char *host = strstr(u, "://") + 3;
-  if (!*host || *host == '/') return false;
-  for (const char *p = u; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
-  return strlen(u) <= 2048;
-}
-
 /* ---- create ----------------------------------------------------------- */
 
 /* `From` (E.164 or alphanumeric, checked already) must be a number the
@@ -136,7 +127,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   pp_buf_init(&media, 64 * 1024);
   for (size_t i = 0; i < nmedia; i++) {
     const char *u = pp_form_nth(&r->form, "MediaUrl", i);
-    if (!valid_url(u)) {
+    if (!pp_api_url_ok(u)) {
       pp_buf_cleanup(&media);
       return pp_api_fail(r, PP_ERR_MEDIA_URL, u);
     }
@@ -150,7 +141,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
   pp_buf_cleanup(&media);
   if (!media_urls) return PP_ERR_NOMEM;
 
-  if (cb && *cb && !valid_url(cb)) return pp_api_fail(r, PP_ERR_STATUS_CALLBACK, cb);
+  if (cb && *cb && !pp_api_url_ok(cb)) return pp_api_fail(r, PP_ERR_STATUS_CALLBACK, cb);
   /* A Messaging Service of the path's account lends its defaults and, when
    * there is no From, a sender from its pool. */
   pp_service_t service;

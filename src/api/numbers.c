@@ -64,15 +64,6 @@ static pp_err_t respond_number(pp_api_req_t *r, int status, const pp_number_t *n
   return pp_buf_status(&r->body);
 }
 
-static bool url_ok(const char *u) {
-  if (!*u) return true; /* "" clears */
-  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
-  if (strlen(u) > 2048) return false;
-  for (const char *p = u; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
-  return strstr(u, "://")[3] != '\0';
-}
-
 /* Applies the settable fields of the form to `n`; shared by create and
  * update.  Strings are arena copies or form values (both outlive the write). */
 static pp_err_t apply_form(pp_api_req_t *r, pp_number_t *n) {
@@ -97,7 +88,7 @@ static pp_err_t apply_form(pp_api_req_t *r, pp_number_t *n) {
   for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
     const char *v = pp_form_get(&r->form, urls[i].param);
     if (!v) continue;
-    if (!url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
+    if (*v && !pp_api_url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
     *(const char **)((char *)n + urls[i].off) = *v ? v : NULL;
   }
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {

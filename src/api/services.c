@@ -127,15 +127,6 @@ static pp_err_t respond_service_number(pp_api_req_t *r, int status, const pp_ser
 
 /* ---- form ---------------------------------------------------------------- */
 
-static bool url_ok(const char *u) {
-  if (!*u) return true; /* "" clears */
-  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
-  if (strlen(u) > 2048) return false;
-  for (const char *p = u; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
-  return strstr(u, "://")[3] != '\0';
-}
-
 static bool one_of(const char *v, const char *const *allowed, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (strcmp(v, allowed[i]) == 0) return true;
@@ -175,7 +166,7 @@ static pp_err_t apply_form(pp_api_req_t *r, pp_service_t *sv, bool create) {
   for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
     const char *v = pp_form_get(&r->form, urls[i].param);
     if (!v) continue;
-    if (!url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
+    if (*v && !pp_api_url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
     *(const char **)((char *)sv + urls[i].off) = *v ? v : NULL;
   }
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {

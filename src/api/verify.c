@@ -1073,14 +1073,6 @@ static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_obj_end(w);
 }
 
-static bool webhook_url_ok(const char *u) {
-  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
-  if (strlen(u) > 2048 || strstr(u, "://")[3] == '\0') return false;
-  for (const char *p = u; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
-  return true;
-}
-
 /* The form's settings into `wh` (create: FriendlyName, EventTypes and
  * WebhookUrl required). */
 static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool create) {
@@ -1106,7 +1098,7 @@ static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool crea
     snprintf(wh->friendly_name, sizeof wh->friendly_name, "%s", name);
   }
   if (url) {
-    if (!webhook_url_ok(url)) return pp_api_fail(r, PP_ERR_URL_INVALID, url);
+    if (!pp_api_url_ok(url)) return pp_api_fail(r, PP_ERR_URL_INVALID, url);
     wh->webhook_url = url;
   }
   if (nt) {
