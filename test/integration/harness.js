@@ -18,7 +18,7 @@
 //
 // Environment:
 //   PIPIT_BIN          server binary (default build/asan/pipit, relative to the repo root)
-//   PIPIT_OAI_DIR      directory holding twilio_api_v2010.json (default ../shared/twilio-oai)
+//   PIPIT_OAI_DIR      directory holding twilio_api_v2010.json (default the @twilio-alpha/mcp devDependency)
 //   PIPIT_OAI_STRICT=1 every declared property required, undeclared ones rejected
 //   PIPIT_TEST_VERBOSE=1  copy server stderr to the test's stderr
 //   PIPIT_KEEP_DATA=1  keep temporary data directories
