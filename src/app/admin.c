@@ -337,6 +337,7 @@ int pp_cmd_admin(int argc, char **argv) {
     admin_usage(stderr);
     return 2;
   }
+  if (pp_data_dir_secure(data)) return 1;
   const char *group = argv[i];
   if (strcmp(group, "operator") == 0) {
     if (strcmp(argv[i + 1], "token") != 0 || i + 2 != argc) {

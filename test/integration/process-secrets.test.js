@@ -1,0 +1,130 @@
+// Secrets stay in the process and in the data folder: `pipit serve` cannot
+// dump core (it is not dumpable and its core limit is 0) unless started
+// with --allow-core-dumps 1, which it logs; the data folder and everything
+// pipit writes in it is for its owner only, and a folder left open to
+// others is closed at start.
+//
+// Whether a process is dumpable is observed as the kernel decides it for
+// core dumps and ptrace: a second process of the same user, with the same
+// capabilities and without CAP_SYS_PTRACE (both started under setpriv when
+// the suite runs as root, who would otherwise pass every check), may open
+// /proc/PID/mem only while the target is dumpable.  Both ways are tested,
+// so the probe cannot pass by always answering no.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PipitServer, PIPIT_BIN } from './harness.js';
+
+const NO_PTRACE = process.getuid() === 0 ? ['setpriv', '--bounding-set', '-sys_ptrace'] : [];
+// A core limit the test can see being lowered (ASan lowers it to 0 itself
+// unless told not to).
+const LAUNCHER = [...NO_PTRACE, 'prlimit', '--core=unlimited', '--'];
+const ASAN_ENV = { ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:disable_coredump=0` };
+
+// Exit status of `cmd args...` (stdin closed).
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: 'ignore' });
+    p.on('error', reject);
+    p.on('exit', (code) => resolve(code));
+  });
+}
+
+// True when a process like pipit (same user, same capabilities) may open
+// pid's memory.
+async function memoryOpenable(pid) {
+  const [cmd, ...pre] = [...NO_PTRACE, 'sh'];
+  return (await run(cmd, [...pre, '-c', 'exec 3<"$0"', `/proc/${pid}/mem`])) === 0;
+}
+
+// The soft "Max core file size" of pid: "0", "unlimited", ...
+function coreLimit(pid) {
+  const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n')
+    .find((l) => l.startsWith('Max core file size'));
+  return line.slice('Max core file size'.length).trim().split(/\s+/)[0];
+}
+
+async function stopCleanly(server) {
+  const status = await server.stop();
+  assert.equal(server.sanitizerReport(), null);
+  assert.deepEqual(status, { code: 0, signal: null }, server.stderrTail());
+}
+
+describe('core dumps', () => {
+  it('pipit serve is not dumpable and has a core limit of 0', { timeout: 60_000 }, async () => {
+    const server = await PipitServer.start({ launcher: LAUNCHER, env: ASAN_ENV });
+    try {
+      const pid = server.proc.pid;
+      assert.equal(coreLimit(pid), '0', 'RLIMIT_CORE soft limit');
+      assert.equal(await memoryOpenable(pid), false, 'pipit serve is dumpable');
+      assert.ok(!server.stderrText().includes('core dumps'), server.stderrTail());
+    } finally {
+      await stopCleanly(server);
+      await server.removeDataDir();
+    }
+  });
+
+  it('--allow-core-dumps 1 leaves them to the core limit, and says so once', { timeout: 60_000 }, async () => {
+    const server = await PipitServer.start({
+      launcher: LAUNCHER, env: ASAN_ENV, extraArgs: ['--allow-core-dumps', '1'],
+    });
+    try {
+      const pid = server.proc.pid;
+      assert.equal(coreLimit(pid), 'unlimited');
+      assert.equal(await memoryOpenable(pid), true, 'the probe sees a dumpable process');
+      assert.equal(server.stderrLines.filter((l) => /core dumps/.test(l)).length, 1,
+        server.stderrTail());
+    } finally {
+      await stopCleanly(server);
+      await server.removeDataDir();
+    }
+  });
+});
+
+describe('the data folder is its owner\'s only', () => {
+  let dir; let server;
+
+  before(async () => {
+    dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'pipit-mode-'));
+    await fsp.chmod(dir, 0o755);
+    await fsp.writeFile(path.join(dir, 'demo-account.json'), '{}\n', { mode: 0o644 });
+    await fsp.chmod(path.join(dir, 'demo-account.json'), 0o644);
+    server = await PipitServer.start({ dataDir: dir });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    if (server) await stopCleanly(server);
+    await fsp.rm(dir, { recursive: true, force: true });
+  }, { timeout: 60_000 });
+
+  it('closes a folder left open at start, and logs it once', () => {
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(dir, 'demo-account.json')).mode & 0o777, 0o600);
+    assert.equal(server.stderrLines.filter((l) => /open to other users/.test(l)).length, 1,
+      server.stderrTail());
+  });
+
+  it('every file serve, admin and audit write there is 0600', { timeout: 60_000 }, async () => {
+    await server.createAccount('Modes');
+    await server.admin('operator', 'token');
+    await new Promise((resolve, reject) => {
+      const p = spawn(PIPIT_BIN, ['audit', '--data', dir, 'checkpoint'], { stdio: 'ignore' });
+      p.on('error', reject);
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`audit checkpoint: ${code}`))));
+    });
+    const names = await fsp.readdir(dir);
+    for (const want of ['pipit.db', 'pipit.db-wal', 'pipit.db-shm', 'master.key', 'audit-key.pub',
+      'audit-checkpoint', 'operator-token.hash']) {
+      assert.ok(names.includes(want), `${want} in ${names}`);
+    }
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    for (const n of names) {
+      const mode = fs.statSync(path.join(dir, n)).mode & 0o777;
+      assert.equal(mode & 0o077, 0, `${n} is mode ${mode.toString(8)}`);
+    }
+  });
+});
