@@ -278,7 +278,7 @@ typedef enum {
  * field and its rule.  The table pp_carrier_opts is the one definition both
  * `pipit admin carrier add` and /admin/v1/Carriers read. */
 typedef struct {
-  const char *flag;  /* "--system-id"; NULL: not a CLI flag */
+  const char *flag;  /* "--system-id"; NULL: not a CLI flag (SECRET: names a file) */
   const char *param; /* "SystemId"; NULL: not an API parameter */
   const char *json;  /* "system_id"; NULL: not in responses */
   const char *usage; /* "--system-id ID" for the CLI's usage text */

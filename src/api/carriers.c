@@ -34,8 +34,9 @@ const pp_carrier_opt_t pp_carrier_opts[] = {
     {NULL, "Port", "port", NULL, PP_CARRIER_OPT_INT, FIELD(port), 1, 65535, 0, NULL, false},
     {"--system-id", "SystemId", "system_id", "--system-id ID", PP_CARRIER_OPT_TEXT,
      FIELD(system_id), 1, 15, 0, NULL, true},
-    {"--password", "Password", "password_set", "--password PW", PP_CARRIER_OPT_SECRET,
-     FIELD(password), 0, 8, 0, NULL, false},
+    /* The CLI takes the file that holds it: argv is in the process list. */
+    {"--password-file", "Password", "password_set", "[--password-file FILE|-]",
+     PP_CARRIER_OPT_SECRET, FIELD(password), 0, 8, 0, NULL, false},
     {"--system-type", "SystemType", "system_type", "[--system-type T]", PP_CARRIER_OPT_TEXT,
      FIELD(system_type), 0, 12, 0, NULL, false},
     {"--bind", "Bind", "bind", "[--bind trx|tx+rx]", PP_CARRIER_OPT_CHOICE, FIELD(bind_mode), 0,

@@ -338,6 +338,15 @@ export class PipitServer {
     });
   }
 
+  // Writes `secret` to a new file (mode 0600) in the data folder and
+  // resolves to its path: for `--password-file`, so that no secret is on a
+  // command line.
+  async secretFile(secret) {
+    const file = path.join(this.dataDir, `secret-${randomHex(8)}`);
+    await fsp.writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return file;
+  }
+
   // {sid, auth_token, friendly_name}
   // A new account owning one new phone number, `acct.from` (numbers are
   // unique across accounts, and `From` must be one the account owns).

@@ -2,7 +2,8 @@
 // dump core (it is not dumpable and its core limit is 0) unless started
 // with --allow-core-dumps 1, which it logs; the data folder and everything
 // pipit writes in it is for its owner only, and a folder left open to
-// others is closed at start.
+// others is closed at start; `carrier add` takes the carrier's password
+// from a file or standard input, never from its command line.
 //
 // Whether a process is dumpable is observed as the kernel decides it for
 // core dumps and ptrace: a second process of the same user, with the same
@@ -17,7 +18,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PipitServer, PIPIT_BIN } from './harness.js';
+import { PipitServer, PIPIT_BIN, useServer } from './harness.js';
+import { SmscPeer } from './smsc-peer.js';
 
 const NO_PTRACE = process.getuid() === 0 ? ['setpriv', '--bounding-set', '-sys_ptrace'] : [];
 // A core limit the test can see being lowered (ASan lowers it to 0 itself
@@ -126,5 +128,65 @@ describe('the data folder is its owner\'s only', () => {
       const mode = fs.statSync(path.join(dir, n)).mode & 0o777;
       assert.equal(mode & 0o077, 0, `${n} is mode ${mode.toString(8)}`);
     }
+  });
+});
+
+describe('a carrier password is never on a command line', () => {
+  const ctx = useServer();
+  const peers = [];
+
+  after(async () => {
+    for (const p of peers) await p.stop();
+  });
+
+  // `pipit admin --data DIR ...args` with `input` on its standard input.
+  function admin(input, ...args) {
+    return new Promise((resolve, reject) => {
+      const p = spawn(PIPIT_BIN, ['admin', '--data', ctx.server.dataDir, ...args]);
+      let stdout = ''; let stderr = '';
+      p.stdout.on('data', (d) => { stdout += d; });
+      p.stderr.on('data', (d) => { stderr += d; });
+      p.on('error', reject);
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+      p.stdin.end(input);
+    });
+  }
+
+  it('--password is refused and points to --password-file', async () => {
+    const r = await admin('', 'carrier', 'add', 'argv', '--smpp', '127.0.0.1:9',
+      '--system-id', 'argv', '--password', 'pw-argv');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--password-file/);
+    assert.ok(!r.stderr.includes('pw-argv'), r.stderr);
+    assert.doesNotMatch((await admin('', 'carrier', 'list')).stdout, /argv/);
+  });
+
+  it('takes it from a file or standard input, and the SMSC gets it', { timeout: 30_000 }, async () => {
+    const a = await SmscPeer.start({ systemId: 'pf-a', password: 'pw-file', name: 'file' });
+    const b = await SmscPeer.start({ systemId: 'pf-b', password: 'pw-in', name: 'stdin' });
+    peers.push(a, b);
+    const file = await ctx.server.secretFile('pw-file');
+    let r = await admin('', 'carrier', 'add', 'pf-a', '--smpp', a.address, '--system-id', 'pf-a',
+      '--password-file', file);
+    assert.equal(r.code, 0, r.stderr);
+    r = await admin('pw-in\n', 'carrier', 'add', 'pf-b', '--smpp', b.address, '--system-id', 'pf-b',
+      '--password-file', '-');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await a.waitForBind()).password, 'pw-file');
+    assert.equal((await b.waitForBind()).password, 'pw-in');
+    assert.match((await admin('', 'carrier', 'list')).stdout, /^pf-a\t/m);
+  });
+
+  it('refuses an unreadable or too long password file without showing it', async () => {
+    const long = await ctx.server.secretFile('waytoolongpassword');
+    for (const [input, file] of [['', long], ['waytoolongpassword\n', '-'],
+      ['', path.join(ctx.server.dataDir, 'no-such-file')]]) {
+      const r = await admin(input, 'carrier', 'add', 'bad-pw', '--smpp', '127.0.0.1:9',
+        '--system-id', 'bad', '--password-file', file);
+      assert.equal(r.code, 2, `${file}: ${r.stderr}`);
+      assert.match(r.stderr, /--password-file/);
+      assert.ok(!r.stderr.includes('waytoolong'), r.stderr);
+    }
+    assert.doesNotMatch((await admin('', 'carrier', 'list')).stdout, /bad-pw/);
   });
 });
