@@ -150,6 +150,30 @@ static int carrier_flag(const pp_carrier_opt_t *o, pp_carrier_t *c, const char *
   return e ? 2 : 0;
 }
 
+/* 0 when writing `c` keeps the stored carrier of its name where its
+ * password may go (pp_carrier_moves_password), else 1 (said). */
+static int password_stays(pp_store_t *store, const pp_carrier_t *c, bool password_given) {
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_carrier_t *old = NULL;
+  pp_err_t e = pp_carrier_lookup(store, &a, c->name, &old);
+  int rc = 0;
+  if (e && e != PP_ERR_NOT_FOUND) {
+    fprintf(stderr, "pipit admin: cannot read the carriers: %s\n", pp_err_name(e));
+    rc = 1;
+  } else if (!e && pp_carrier_moves_password(old, c, password_given)) {
+    fprintf(stderr,
+            "pipit admin: carrier %s has a password, which is sent only to the address "
+            "it was given for: give it again (--password-file FILE|-) to change the "
+            "address\n",
+            c->name);
+    rc = 1;
+  }
+  if (!e) sodium_memzero(old->password, sizeof old->password);
+  pp_arena_cleanup(&a);
+  return rc;
+}
+
 static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   if (argc >= 1 && strcmp(argv[0], "list") == 0) return carrier_list(store);
   char ref[PP_AUDIT_RESOURCE_MAX + 1];
@@ -164,6 +188,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   pp_carrier_defaults(&c);
   char why[128];
   int rc = 0;
+  bool password_given = false;
   if (pp_carrier_opt_set(pp_carrier_opt_by_param("Name"), &c, argv[1], why, sizeof why)) {
     fprintf(stderr, "pipit admin: the carrier name %s\n", why);
     rc = 2;
@@ -181,6 +206,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
       rc = 2;
     } else {
       rc = carrier_flag(o, &c, argv[i + 1]);
+      password_given |= o->kind == PP_CARRIER_OPT_SECRET;
     }
   }
   const pp_carrier_opt_t *missing = rc ? NULL : pp_carrier_missing(&c);
@@ -188,6 +214,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
     fprintf(stderr, "pipit admin: %s is required\n", missing->usage);
     rc = 2;
   }
+  if (!rc) rc = password_stays(store, &c, password_given);
   if (!rc) {
     c.date_created = c.date_updated = pp_clock_now();
     pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
