@@ -35,7 +35,7 @@ build-asan: deps
 	cmake --build --preset asan
 
 run: build-release
-	@mkdir -p $(DATA)
+	@mkdir -p -m 700 $(DATA)
 	@if [ ! -s $(DATA)/demo-account.json ]; then \
 	  umask 077; ./build/release/pipit admin --data $(DATA) account create --name Demo --number +15017122661 --json \
 	    > $(DATA)/demo-account.json; fi

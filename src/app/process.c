@@ -18,10 +18,10 @@ static bool core_limit_known;
 
 void pp_process_harden(void) {
   umask(077);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* first: a core limit of 0 implies it */
   core_limit_known = getrlimit(RLIMIT_CORE, &core_limit) == 0;
   struct rlimit none = {0, core_limit_known ? core_limit.rlim_max : 0};
   setrlimit(RLIMIT_CORE, &none);
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 void pp_process_allow_core_dumps(void) {

@@ -70,6 +70,33 @@ describe('core dumps', () => {
     }
   });
 
+  it('pipit admin is not dumpable either, while it reads a password', { timeout: 60_000 }, async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'pipit-admin-'));
+    const [cmd, ...pre] = [...LAUNCHER, PIPIT_BIN];
+    const p = spawn(cmd, [...pre, 'admin', '--data', dir, 'carrier', 'add', 'held', '--smpp',
+      '127.0.0.1:9', '--system-id', 'held', '--password-file', '-'],
+    { env: { ...process.env, ...ASAN_ENV }, stdio: ['pipe', 'ignore', 'pipe'] });
+    const exited = new Promise((resolve) => p.on('close', resolve));
+    try {
+      // Once the launchers have exec'd it (they run with the limit node
+      // has, maybe 0), pipit lowers its core limit from unlimited right
+      // after it stopped being dumpable, before it opens anything; stdin
+      // stays open, so it then waits there.
+      const comm = () => fs.readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim();
+      let limit;
+      for (let i = 0; i < 200; i++) {
+        if (comm() === path.basename(PIPIT_BIN).slice(0, 15) && (limit = coreLimit(p.pid)) === '0') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(limit, '0', 'RLIMIT_CORE soft limit of pipit admin');
+      assert.equal(await memoryOpenable(p.pid), false, 'pipit admin is dumpable');
+    } finally {
+      p.stdin.end('pw\n');
+      assert.equal(await exited, 0);
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--allow-core-dumps 1 leaves them to the core limit, and says so once', { timeout: 60_000 }, async () => {
     const server = await PipitServer.start({
       launcher: LAUNCHER, env: ASAN_ENV, extraArgs: ['--allow-core-dumps', '1'],
@@ -103,11 +130,26 @@ describe('the data folder is its owner\'s only', () => {
     await fsp.rm(dir, { recursive: true, force: true });
   }, { timeout: 60_000 });
 
-  it('closes a folder left open at start, and logs it once', () => {
+  // Every entry of the folder is its owner's only.
+  async function assertPrivate() {
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    const names = await fsp.readdir(dir);
+    for (const n of names) {
+      const mode = fs.statSync(path.join(dir, n)).mode & 0o777;
+      assert.equal(mode & 0o077, 0, `${n} is mode ${mode.toString(8)}`);
+    }
+    return names;
+  }
+
+  it('closes a folder left open at start, and logs it once', async () => {
     assert.equal(fs.statSync(path.join(dir, 'demo-account.json')).mode & 0o777, 0o600);
     assert.equal(server.stderrLines.filter((l) => /open to other users/.test(l)).length, 1,
       server.stderrTail());
+    // What serve made after that (before any other command could close it).
+    const names = await assertPrivate();
+    for (const want of ['pipit.db', 'pipit.db-wal', 'master.key', 'audit-key.pub']) {
+      assert.ok(names.includes(want), `${want} in ${names}`);
+    }
   });
 
   it('every file serve, admin and audit write there is 0600', { timeout: 60_000 }, async () => {
@@ -118,15 +160,9 @@ describe('the data folder is its owner\'s only', () => {
       p.on('error', reject);
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`audit checkpoint: ${code}`))));
     });
-    const names = await fsp.readdir(dir);
-    for (const want of ['pipit.db', 'pipit.db-wal', 'pipit.db-shm', 'master.key', 'audit-key.pub',
-      'audit-checkpoint', 'operator-token.hash']) {
+    const names = await assertPrivate();
+    for (const want of ['pipit.db-shm', 'audit-checkpoint', 'operator-token.hash']) {
       assert.ok(names.includes(want), `${want} in ${names}`);
-    }
-    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-    for (const n of names) {
-      const mode = fs.statSync(path.join(dir, n)).mode & 0o777;
-      assert.equal(mode & 0o077, 0, `${n} is mode ${mode.toString(8)}`);
     }
   });
 });
