@@ -213,6 +213,32 @@ describe('a carrier password is never on a command line', () => {
     assert.match((await admin('', 'carrier', 'list')).stdout, /^pf-a\t/m);
   });
 
+  it('--password-file - on a terminal prompts and does not echo', { timeout: 30_000 }, async () => {
+    const peer = await SmscPeer.start({ systemId: 'pf-tty', password: 'pw-tty', name: 'tty' });
+    peers.push(peer);
+    // script(1) runs it on a new pseudo-terminal; the password is typed
+    // only once the prompt is there (echo is off by then).
+    const cmd = [PIPIT_BIN, 'admin', '--data', ctx.server.dataDir, 'carrier', 'add', 'pf-tty',
+      '--smpp', peer.address, '--system-id', 'pf-tty', '--password-file', '-'].join(' ');
+    const p = spawn('script', ['-qec', cmd, '/dev/null']);
+    let out = ''; let typed = false;
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (!typed && out.includes('carrier password: ')) {
+        typed = true;
+        p.stdin.write('pw-tty\r');
+      }
+    });
+    const code = await new Promise((resolve, reject) => {
+      p.on('error', reject);
+      p.on('close', resolve);
+    });
+    assert.equal(code, 0, out);
+    assert.ok(typed, out);
+    assert.ok(!out.includes('pw-tty'), `the terminal showed the password: ${JSON.stringify(out)}`);
+    assert.equal((await peer.waitForBind()).password, 'pw-tty');
+  });
+
   it('refuses an unreadable or too long password file without showing it', async () => {
     const long = await ctx.server.secretFile('waytoolongpassword');
     for (const [input, file] of [['', long], ['waytoolongpassword\n', '-'],
