@@ -210,8 +210,8 @@ start_pipit() { # dir log
   token=$(sed -n 's/.*"auth_token":"\([^"]*\)".*/\1/p' <<<"$json")
   [[ $SID == AC* && -n $token ]] || die "account create: $json"
   AUTH=$(printf '%s:%s' "$SID" "$token" | base64 -w0)
-  "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" --system-id probe \
-    --password pw --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
+  printf 'pw\n' | "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" \
+    --system-id probe --password-file - --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
   "$BIN" admin --data "$dir" route add --prefix + --carrier sim >>"$logf" 2>&1 || die "route add"
   local args=(serve --data "$dir" --listen 127.0.0.1:0)
   [[ -n $HTTP_THREADS ]] && args+=(--http-threads "$HTTP_THREADS")

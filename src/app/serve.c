@@ -118,6 +118,7 @@ static void serve_usage(FILE *f) {
         "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
         "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
         "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
+        "                   [--allow-core-dumps 0|1]\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
         "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
@@ -128,6 +129,10 @@ static void serve_usage(FILE *f) {
         "once the bucket holds --fraud-guard-floor (20) or --fraud-guard-multiple (5)\n"
         "times the prefix's learned baseline, whichever is more; the prefix is then\n"
         "blocked for --fraud-guard-block-s seconds (43200).\n"
+        "pipit never dumps core (a core would hold credentials, keys and message\n"
+        "bodies) unless --allow-core-dumps 1 is given, for debugging; then ulimit -c\n"
+        "and the kernel's core_pattern decide.  The data folder is made 0700 and the\n"
+        "files in it 0600 at start.\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
@@ -183,6 +188,12 @@ int pp_cmd_serve(int argc, char **argv) {
   }
   if (parse_flags(&cfg, argc, argv, 0)) return 2;
   pp_log_set_level((pp_log_level_t)cfg.log_level);
+  if (cfg.allow_core_dumps) {
+    pp_process_allow_core_dumps();
+    pp_log_warn("serve",
+                "core dumps are allowed (allow-core-dumps): a core holds credentials, "
+                "keys and message bodies; keep it only for debugging");
+  }
   const char *off = getenv("PIPIT_TEST_CLOCK_OFFSET");
   if (off && *off) pp_clock_set_offset(strtoll(off, NULL, 10));
 
@@ -195,6 +206,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (pp_data_dir_secure(cfg.data_dir)) return 1;
   unsigned char *mk = pp_master_key_load(cfg.data_dir);
   if (!mk) return 1;
   char store_url[600];

@@ -106,6 +106,9 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "fraud-guard-block-s") == 0) {
     bad = parse_long(v, 0, 30 * 86400, &n);
     if (!bad) c->fraud_block_s = (int)n;
+  } else if (strcmp(name, "allow-core-dumps") == 0) {
+    bad = parse_long(v, 0, 1, &n);
+    if (!bad) c->allow_core_dumps = (int)n;
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
@@ -172,7 +175,8 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_FRAUD_GUARD_BUCKET_S", "fraud-guard-bucket-s"},
                                  {"PIPIT_FRAUD_GUARD_FLOOR", "fraud-guard-floor"},
                                  {"PIPIT_FRAUD_GUARD_MULTIPLE", "fraud-guard-multiple"},
-                                 {"PIPIT_FRAUD_GUARD_BLOCK_S", "fraud-guard-block-s"}};
+                                 {"PIPIT_FRAUD_GUARD_BLOCK_S", "fraud-guard-block-s"},
+                                 {"PIPIT_ALLOW_CORE_DUMPS", "allow-core-dumps"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);
     if (v && *v) {

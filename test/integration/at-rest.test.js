@@ -60,7 +60,7 @@ describe('encryption at rest', () => {
     peer.autoReceipt = { stat: 'DELIVRD' };
     server = await PipitServer.start({ env: ENV });
     await server.admin('carrier', 'add', 'rest-carrier', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password', CARRIER_PW);
+      '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(CARRIER_PW));
     await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'rest-carrier');
     a = await server.createAccount('Rest A');
     b = await server.createAccount('Rest B');

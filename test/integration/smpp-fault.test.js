@@ -59,7 +59,7 @@ describe('SMPP fault: the SMSC dies and comes back during 1,000 messages', () =>
           autoReceipt: { stat: 'DELIVRD' },
         });
         await server.admin('carrier', 'add', 'fault-carrier', '--smpp', peerA.address,
-          '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx', '--window', String(WINDOW));
+          '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx', '--window', String(WINDOW));
         await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'fault-carrier');
         const acct = await server.createAccount('SMPP Fault');
         const client = server.client(acct.sid, acct.auth_token);

@@ -14,7 +14,7 @@ const HANDSET = '+15557650001';
 
 async function setUp(server, peer) {
   await server.admin('carrier', 'add', 'mo-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
   await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'mo-carrier');
   const acct = await server.createAccount('MO Account');
   return { acct, client: server.client(acct.sid, acct.auth_token) };

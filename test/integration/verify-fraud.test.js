@@ -51,7 +51,7 @@ describe('Verify v2: fraud guard and geo permissions', () => {
     server = await PipitServer.start({ extraArgs: GUARD_ARGS });
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'frd-smsc' });
     await server.admin('carrier', 'add', 'frd-carrier', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+      '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
     for (const p of ['+1', '+44', '+33', '+353', '+7'])
       await server.admin('route', 'add', '--prefix', p, '--carrier', 'frd-carrier');
     acct = await server.createAccount('Verify Fraud');

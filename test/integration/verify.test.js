@@ -80,7 +80,7 @@ async function startReceiver(authToken) {
 
 async function withCarrier(server, peer) {
   await server.admin('carrier', 'add', 'vfy-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
   await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'vfy-carrier');
 }
 

@@ -25,7 +25,7 @@ const FAST = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8', PIPIT_WEBHOOK_BACKOFF_MS: '20
 
 async function withCarrier(server, peer) {
   await server.admin('carrier', 'add', 'hooks-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
   await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'hooks-carrier');
 }
 
