@@ -59,9 +59,11 @@ describe('encryption at rest', () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: CARRIER_PW, name: 'rest-smsc' });
     peer.autoReceipt = { stat: 'DELIVRD' };
     server = await PipitServer.start({ env: ENV });
+    // Routes before their carrier: the engine rereads both in one pass, so
+    // once the carrier has bound, its routes are in force too.
+    await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'rest-carrier');
     await server.admin('carrier', 'add', 'rest-carrier', '--smpp', peer.address,
       '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(CARRIER_PW));
-    await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'rest-carrier');
     a = await server.createAccount('Rest A');
     b = await server.createAccount('Rest B');
     ca = server.client(a.sid, a.auth_token);
