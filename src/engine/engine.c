@@ -26,9 +26,18 @@
 #define HASH_SIZE 4096
 #define MAX_PARTS 64 /* 1,600 characters of UCS-2 need 48 */
 #define MO_PARTS_MAX 16
+#define PARK_RETRY_MS 500 /* how often writes held for want of space are tried again */
+
+/* A write that failed for want of space (PP_ERR_STORE_FULL), held for the
+ * engine thread to queue again (see park). */
+typedef struct parked {
+  pp_write_t *w;
+  struct parked *next;
+} parked_t;
 
 typedef struct carrier {
   pp_engine_t *eng;
+  bool stopping; /* under the engine's park_mu: its receipts are not held any more */
   pp_carrier_t cfg;
   pp_smpp_session_t **sess;
   int nsess;
@@ -46,6 +55,7 @@ typedef struct inflight {
   int attempts;
   pp_engine_t *eng;
   pp_write_t w;
+  parked_t park;
   struct inflight *next;
   pp_part_ref_t parts[]; /* nparts */
 } inflight_t;
@@ -56,8 +66,10 @@ typedef struct inflight {
  * every deferred answer. */
 typedef struct {
   pp_engine_t *eng;
+  carrier_t *car; /* outlives a deferred write: its sessions' stop waits for the answer */
   pp_smpp_deliver_ctx_t ctx;
   pp_write_t w;
+  parked_t park;
   char carrier[64];
   char smsc_id[PP_SMPP_DLR_ID_MAX + 2];
   pp_message_t m;
@@ -77,7 +89,10 @@ struct pp_engine {
   pthread_mutex_t fly_mu; /* inflight table */
   inflight_t *fly[HASH_SIZE];
   _Atomic int nfly;
-  _Atomic int writes_pending; /* async store writes not yet done */
+  _Atomic int writes_pending; /* async store writes not yet done (parked ones too) */
+  pthread_mutex_t park_mu;    /* the parked writes */
+  parked_t *park_head, **park_tail;
+  bool park_closed;   /* the engine stops: nothing is held any more */
   pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
   pp_smpp_part_t parts[MAX_PARTS];
   uint8_t payload[8192]; /* a whole message for message_payload (1,600 chars) */
@@ -100,10 +115,75 @@ static void fly_put(pp_engine_t *e, inflight_t *f) {
   pthread_mutex_unlock(&e->fly_mu);
 }
 
+/* ---- writes held while the store has no space --------------------------- *
+ * A write that fails with PP_ERR_STORE_FULL is held and queued again every
+ * PARK_RETRY_MS by the engine thread, oldest first, until it succeeds.  A
+ * receipt or inbound message keeps its deliver_sm unanswered meanwhile, so
+ * the SMSC stops sending when its window is full and keeps what it has,
+ * instead of giving up after refusals; a submit's outcome is recorded
+ * before the receipts that follow it. */
+
+/* Store writer thread: holds `w` (p is its link).  False when nothing may be
+ * held any more (the engine or the receipt's carrier stops): the caller
+ * finishes the write as failed. */
+static bool park(pp_engine_t *e, parked_t *p, pp_write_t *w, const carrier_t *car) {
+  pthread_mutex_lock(&e->park_mu);
+  bool ok = !e->park_closed && !(car && car->stopping);
+  if (ok) {
+    p->w = w;
+    p->next = NULL;
+    *e->park_tail = p;
+    e->park_tail = &p->next;
+  }
+  pthread_mutex_unlock(&e->park_mu);
+  return ok;
+}
+
+static void dwrite_done(pp_write_t *w);
+
+/* Takes the held writes that `pick` selects (all of them when NULL) off the
+ * list, oldest first. */
+static parked_t *unpark(pp_engine_t *e, const carrier_t *pick) {
+  parked_t *out = NULL, **tail = &out;
+  pthread_mutex_lock(&e->park_mu);
+  for (parked_t **pp = &e->park_head; *pp;) {
+    parked_t *p = *pp;
+    if (pick && !(p->w->done == dwrite_done && ((dwrite_t *)p->w->arg)->car == pick)) {
+      pp = &p->next;
+      continue;
+    }
+    *pp = p->next;
+    p->next = NULL;
+    *tail = p;
+    tail = &p->next;
+  }
+  e->park_tail = &e->park_head;
+  while (*e->park_tail) e->park_tail = &(*e->park_tail)->next;
+  pthread_mutex_unlock(&e->park_mu);
+  return out;
+}
+
+/* Queues the held writes again, or (`fail`, or the store closing) finishes
+ * them as failed: a receipt is answered ESME_RX_T_APPN, a submit's outcome
+ * is left to its lease. */
+static void requeue(pp_engine_t *e, parked_t *list, bool fail) {
+  while (list) {
+    parked_t *p = list;
+    list = p->next;
+    pp_write_t *w = p->w;
+    if (fail || pp_store_submit(e->o.store, w) != PP_OK) {
+      w->result = PP_ERR_CLOSED;
+      w->done(w);
+    }
+  }
+}
+
 static void write_done(pp_write_t *w) {
   inflight_t *f = w->arg;
   pp_engine_t *e = f->eng;
-  if (w->result && w->result != PP_ERR_NOT_FOUND)
+  if (w->result == PP_ERR_STORE_FULL && park(e, &f->park, w, NULL)) return;
+  /* Not recorded when the engine stopped (CLOSED): the lease will expire. */
+  if (w->result && w->result != PP_ERR_NOT_FOUND && w->result != PP_ERR_CLOSED)
     pp_log_warn("engine", "message %lld: recording the submit failed: %s", (long long)f->seq,
                 pp_err_name(w->result));
   free(f);
@@ -217,6 +297,8 @@ static void dwrite_free(dwrite_t *d) {
 /* The deliver_sm_resp status for a write's result. */
 static uint32_t dwrite_status(const dwrite_t *d, pp_err_t e) {
   if (!e) return PP_ESME_ROK;
+  if (e == PP_ERR_STORE_FULL || e == PP_ERR_CLOSED)
+    return PP_ESME_RX_T_APPN; /* temporary: the SMSC delivers it again later */
   pp_log_warn("engine", "carrier %s: %s not recorded: %s", d->carrier,
               d->w.kind == PP_W_RECEIPT ? "receipt" : "inbound message", pp_err_name(e));
   return PP_ESME_RSYSERR; /* the SMSC sends it again */
@@ -226,6 +308,7 @@ static uint32_t dwrite_status(const dwrite_t *d, pp_err_t e) {
 static void dwrite_done(pp_write_t *w) {
   dwrite_t *d = w->arg;
   pp_engine_t *e = d->eng;
+  if (w->result == PP_ERR_STORE_FULL && park(e, &d->park, w, d->car)) return;
   uint32_t st = dwrite_status(d, w->result);
   pp_smpp_deliver_ctx_t ctx = d->ctx;
   dwrite_free(d);
@@ -287,6 +370,7 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
   dwrite_t *d = calloc(1, sizeof *d);
   if (!d) return PP_ESME_RSYSERR;
   d->eng = c->eng;
+  d->car = c;
   snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
   snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
   d->w.kind = PP_W_RECEIPT;
@@ -320,6 +404,7 @@ static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, ch
     return PP_ESME_RSYSERR;
   }
   d->eng = c->eng;
+  d->car = c;
   d->text = text;
   snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
   snprintf(d->from, sizeof d->from, "%s", from);
@@ -414,6 +499,11 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_de
  * been given (their writes are done), so no done callback meets a freed
  * session; the callbacks never touch the carrier. */
 static void carrier_stop(carrier_t *c) {
+  pp_engine_t *e = c->eng;
+  pthread_mutex_lock(&e->park_mu);
+  c->stopping = true;
+  pthread_mutex_unlock(&e->park_mu);
+  requeue(e, unpark(e, c), true); /* its held receipts are answered: the stop waits for that */
   for (int i = 0; i < c->nsess; i++) pp_smpp_session_stop(c->sess[i]);
   free(c->sess);
   sodium_memzero(c->cfg.password, sizeof c->cfg.password);
@@ -682,7 +772,7 @@ static int capacity(pp_engine_t *e) {
 
 static void *engine_main(void *arg) {
   pp_engine_t *e = arg;
-  int64_t next_refresh = 0;
+  int64_t next_refresh = 0, next_requeue = 0;
   for (;;) {
     pthread_mutex_lock(&e->mu);
     bool stop = e->stopping;
@@ -691,6 +781,10 @@ static void *engine_main(void *arg) {
     if (now_ms() >= next_refresh) {
       refresh(e);
       next_refresh = now_ms() + e->o.refresh_ms;
+    }
+    if (now_ms() >= next_requeue) {
+      requeue(e, unpark(e, NULL), false);
+      next_requeue = now_ms() + PARK_RETRY_MS;
     }
     int limit = capacity(e);
     size_t got = 0;
@@ -738,6 +832,8 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
   pthread_mutex_init(&e->mu, NULL);
   pthread_cond_init(&e->cv, NULL);
   pthread_mutex_init(&e->fly_mu, NULL);
+  pthread_mutex_init(&e->park_mu, NULL);
+  e->park_tail = &e->park_head;
   if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
     free(e->pdu);
     free(e);
@@ -754,6 +850,10 @@ void pp_engine_stop(pp_engine_t *e) {
   pthread_cond_signal(&e->cv);
   pthread_mutex_unlock(&e->mu);
   pthread_join(e->thread, NULL);
+  pthread_mutex_lock(&e->park_mu);
+  e->park_closed = true;
+  pthread_mutex_unlock(&e->park_mu);
+  requeue(e, unpark(e, NULL), true);
   while (e->carriers) { /* stopping reports unanswered submits: they retry */
     carrier_t *c = e->carriers;
     e->carriers = c->next;
@@ -771,5 +871,6 @@ void pp_engine_stop(pp_engine_t *e) {
   pthread_mutex_destroy(&e->mu);
   pthread_cond_destroy(&e->cv);
   pthread_mutex_destroy(&e->fly_mu);
+  pthread_mutex_destroy(&e->park_mu);
   free(e);
 }

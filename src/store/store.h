@@ -916,8 +916,11 @@ struct pp_store_backend {
   void (*close)(void *be);
   /* Applies `n` writes in one durable transaction.  Sets each w->result;
    * returns PP_OK when the transaction committed (individual writes may
-   * still have failed), an error when nothing was committed. */
-  pp_err_t (*apply)(void *be, pp_write_t **ws, size_t n);
+   * still have failed), an error when nothing was committed.  A write or
+   * batch that failed for want of space (a full disk) fails with
+   * PP_ERR_STORE_FULL, which the backend does not log.  *changed: the
+   * committed transaction changed at least one row. */
+  pp_err_t (*apply)(void *be, pp_write_t **ws, size_t n, bool *changed);
   pp_err_t (*account_get)(void *be, const char *sid, pp_account_t *out);
   pp_err_t (*account_list)(void *be, pp_arena_t *a, const pp_account_filter_t *f,
                            pp_account_t **rows, size_t *n, bool *more);
@@ -1278,9 +1281,12 @@ pp_err_t pp_store_audit_checkpoint_latest(pp_store_t *s, pp_audit_checkpoint_t *
 pp_err_t pp_store_audit_checkpoint_list(pp_store_t *s, pp_arena_t *a, int64_t after_seq,
                                         size_t limit, pp_audit_checkpoint_t **rows, size_t *n);
 
-/* Statistics of the group-commit writer since open. */
+/* Statistics of the group-commit writer since open.  `full`: the last
+ * batch that wrote anything failed for want of space (writes answer
+ * PP_ERR_STORE_FULL until one succeeds again). */
 typedef struct {
   uint64_t batches, writes, max_batch;
+  bool full;
 } pp_store_stats_t;
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out);
 

@@ -33,7 +33,8 @@
 //   automatically after each accepted submit (autoReceipt).
 // - injects mobile-originated deliver_sm (injectMo), split into UDH parts
 //   when asked or when too long for one; GSM-7 unpacked, or packed on request.
-// - answers enquire_link and counts it.
+// - answers enquire_link and counts it; sends one on demand (ping), as a
+//   barrier behind the deliver_sm sent before it.
 // - emits 'bind', 'submit', 'message', 'throttled', 'rejected', 'held', 'enquire_link',
 //   'deliver_sm_resp', 'unbind', 'close' and, after each of them, 'change';
 //   waitFor*(…) resolve on these events, with a deadline.
@@ -584,6 +585,18 @@ export class SmscPeer extends EventEmitter {
       }
       // send() assigned the sequence number synchronously.
       session.peerState.pending.set(pdu.sequence_number, { resolve: done(resolve), reject: done(reject), request });
+    });
+  }
+
+  // Sends enquire_link on the session deliver_sm go to and resolves when it
+  // is answered.  Pipit reads a connection in order, so every deliver_sm
+  // sent before it has reached pipit's on_deliver by then.
+  async ping({ timeoutMs = 10_000 } = {}) {
+    const session = this.#receiverSession();
+    if (!session) throw new Error(`${this.name}: no bound session to ping`);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no enquire_link_resp within ${timeoutMs} ms`)), timeoutMs);
+      session.enquire_link({}, (resp) => { clearTimeout(timer); resolve(resp); });
     });
   }
 

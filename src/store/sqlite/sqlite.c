@@ -1,6 +1,7 @@
 /* sqlite.c: the embedded SQLite backend (WAL, synchronous=FULL).  One writer
  * connection used only by the store's writer thread; a pool of reader
  * connections shared by every other thread. */
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -12,10 +13,10 @@
 #include "core/baseline.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "security/audit.h"
 #include "security/checkpoint.h"
 #include "security/merkle.h"
-#include "core/log.h"
 #include "store/crypt.h"
 #include "store/store.h"
 #include "store/verify_v1.h"
@@ -1130,7 +1131,21 @@ typedef struct {
   bool aud_synced, aud_dirty;
 } be_t;
 
+/* True when `rc` (a result code, primary or extended) says the disk, or the
+ * database's page limit, is full: SQLITE_FULL, or an I/O error whose system
+ * error is ENOSPC or EDQUOT. */
+static bool disk_full(sqlite3 *db, int rc) {
+  if ((rc & 0xff) == SQLITE_FULL) return true;
+  if ((rc & 0xff) != SQLITE_IOERR) return false;
+  int e = sqlite3_system_errno(db);
+  return e == ENOSPC || e == EDQUOT;
+}
+
+/* The error for the connection's last failure: PP_ERR_STORE_FULL (not
+ * logged here: the writer logs the first and the last of a run of them),
+ * else PP_ERR_STORE, logged with `what`. */
 static pp_err_t db_err(sqlite3 *db, const char *what) {
+  if (disk_full(db, sqlite3_extended_errcode(db))) return PP_ERR_STORE_FULL;
   pp_log_error("sqlite", "%s: %s", what, sqlite3_errmsg(db));
   return PP_ERR_STORE;
 }
@@ -1659,8 +1674,7 @@ static pp_err_t result_of(sqlite3 *db, int rc, int changes_expected) {
     return PP_OK;
   }
   if ((rc & 0xff) == SQLITE_CONSTRAINT) return PP_ERR_CONFLICT;
-  pp_log_error("sqlite", "write: %s", sqlite3_errmsg(db));
-  return PP_ERR_STORE;
+  return db_err(db, "write");
 }
 
 static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
@@ -2655,22 +2669,30 @@ static bool bare_write(pp_write_kind_t kind) {
   }
 }
 
-static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
+static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
   be_t *b = p;
   conn_t *c = &b->writer;
+  *changed = false;
+  sqlite3_int64 before = sqlite3_total_changes64(c->db);
   if (step_done(c->st[S_BEGIN]) != SQLITE_DONE) return db_err(c->db, "begin");
   b->aud_synced = b->aud_dirty = false;
-  for (size_t i = 0; i < n; i++) {
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < n && !e; i++) {
     pp_write_t *w = ws[i];
     w->result = w->audit || !bare_write(w->kind) ? apply_whole(b, w) : apply_one(c, w);
+    /* SQLite may roll the whole transaction back on SQLITE_FULL or an I/O
+     * error; what followed would then commit on its own.  Stop there. */
+    if (sqlite3_get_autocommit(c->db))
+      e = w->result == PP_ERR_STORE_FULL ? w->result : db_err(c->db, "transaction lost");
   }
-  pp_err_t e = b->aud_dirty ? aud_head_put(b) : PP_OK;
+  if (!e && b->aud_dirty) e = aud_head_put(b);
   if (!e && step_done(c->st[S_COMMIT]) != SQLITE_DONE) e = db_err(c->db, "commit");
   if (e) {
-    step_done(c->st[S_ROLLBACK]);
+    if (!sqlite3_get_autocommit(c->db)) step_done(c->st[S_ROLLBACK]);
     if (b->aud_synced) b->aud = b->aud_begin; /* nothing of the batch was kept */
     return e;
   }
+  *changed = sqlite3_total_changes64(c->db) > before;
   return PP_OK;
 }
 
