@@ -11,25 +11,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { useServer, PIPIT_BIN, TO } from './harness.js';
+import { useServer, pollUntil as until, PIPIT_BIN, TO } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 
 const ENOSPC_LIB = process.env.PIPIT_ENOSPC_LIB ?? path.join(path.dirname(PIPIT_BIN), 'libpp_test_enospc.so');
 const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}`);
 const N = 20;
 const REFUSED_POSTS = 5;
-
-// Polls `fn` (every 50 ms) until it returns a truthy value; fails after timeoutMs.
-async function until(fn, what, timeoutMs = 20_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
 
 describe('a full disk while receipts arrive', () => {
   const ctx = useServer({
