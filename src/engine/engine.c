@@ -89,6 +89,7 @@ struct pp_engine {
   pthread_mutex_t fly_mu; /* inflight table */
   inflight_t *fly[HASH_SIZE];
   _Atomic int nfly;
+  _Atomic unsigned id_collisions; /* SMSC message ids given again while still awaited */
   _Atomic int writes_pending; /* async store writes not yet done (parked ones too) */
   pthread_mutex_t park_mu;    /* the parked writes */
   parked_t *park_head, **park_tail;
@@ -182,6 +183,15 @@ static void write_done(pp_write_t *w) {
   inflight_t *f = w->arg;
   pp_engine_t *e = f->eng;
   if (w->result == PP_ERR_STORE_FULL && park(e, &f->park, w, NULL)) return;
+  if (!w->result && w->kind == PP_W_SUBMITTED && w->u.submitted.collisions > 0) {
+    /* Both messages wait for a receipt; one for that id goes to the newest. */
+    unsigned n = atomic_fetch_add(&e->id_collisions, (unsigned)w->u.submitted.collisions) +
+                 (unsigned)w->u.submitted.collisions;
+    pp_log_warn("engine",
+                "carrier %s: message %lld got %d message id(s) the SMSC had given to a message "
+                "still waiting for its receipt (%u such collisions since start)",
+                f->carrier, (long long)f->seq, w->u.submitted.collisions, n);
+  }
   /* Not recorded when the engine stopped (CLOSED): the lease will expire. */
   if (w->result && w->result != PP_ERR_NOT_FOUND && w->result != PP_ERR_CLOSED)
     pp_log_warn("engine", "message %lld: recording the submit failed: %s", (long long)f->seq,
@@ -211,7 +221,7 @@ static void finish(pp_engine_t *e, inflight_t *f) {
   memset(w, 0, sizeof *w);
   if (f->ok == f->nparts) {
     w->kind = PP_W_SUBMITTED;
-    w->u.submitted = (pp_submitted_t){f->seq, now, f->carrier, f->parts, (size_t)f->nparts};
+    w->u.submitted = (pp_submitted_t){f->seq, now, f->carrier, f->parts, (size_t)f->nparts, 0};
   } else if (transient(f->failure) && f->attempts < 10) {
     int delay = 1 << (f->attempts < 6 ? f->attempts : 6); /* 2 s .. 64 s */
     w->kind = PP_W_DELIVERY_RETRY;
@@ -374,9 +384,14 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
   snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
   snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
   d->w.kind = PP_W_RECEIPT;
-  d->w.u.receipt = (pp_receipt_t){d->carrier, d->smsc_id, (pp_dlr_state_t)state,
+  d->w.u.receipt = (pp_receipt_t){d->carrier,
+                                  d->smsc_id,
+                                  (pp_dlr_state_t)state,
                                   state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
-                                  pp_clock_now(), 0};
+                                  pp_clock_now(),
+                                  0,
+                                  c->eng->o.early_receipt_ttl_s,
+                                  c->eng->o.early_receipts_max};
   return dwrite_commit(d, ctx);
 }
 

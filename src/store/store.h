@@ -500,11 +500,17 @@ typedef struct {
   size_t n;            /* out */
 } pp_claim_t;
 
+/* The SMSC accepted every part of message `seq`.  Each part is recorded
+ * under (carrier, SMSC id); an id the SMSC gave before to a part still
+ * waiting for its receipt keeps both (a receipt for it goes to the newest
+ * part still waiting), and counts in `collisions` (out: parts whose id
+ * collided). */
 typedef struct {
   int64_t seq, now;
   const char *carrier;
   const pp_part_ref_t *parts;
   size_t n;
+  int collisions; /* out */
 } pp_submitted_t;
 
 typedef struct {
@@ -518,12 +524,17 @@ typedef struct {
   const char *error_message;
 } pp_fail_t;
 
+/* A final receipt for the part the SMSC knows as (carrier, smsc_id).  One
+ * that comes before its submit is recorded waits in early_receipts until
+ * then; those older than early_ttl_s (0: 3600) are dropped, and only the
+ * newest early_max (0: 10,000) are kept. */
 typedef struct {
   const char *carrier, *smsc_id;
   pp_dlr_state_t state;
   int error_code; /* Twilio's, 0 when delivered */
   int64_t now;
   int64_t message_seq; /* out: the message it finished, 0 if none (yet) */
+  int64_t early_ttl_s, early_max;
 } pp_receipt_t;
 
 /* One part of a concatenated inbound message, kept in the store until its

@@ -24,7 +24,8 @@
 //   installRawDecode): its GSM table matches 03.38, but it maps unknown
 //   octets to a space, which would hide encoder bugs; here they decode to
 //   U+FFFD.
-// - answers submit_sm with a message id it makes up (ESME_ROK), or with
+// - answers submit_sm with a message id it makes up (ESME_ROK) or is given
+//   (answerNextWith: ids reused, or ids it sent receipts for already), or with
 //   ESME_RTHROTTLED for the next N (throttleNext), or not at all while held
 //   (holdSubmits / releaseHeld), or with an error for the next N
 //   (rejectNext).  Binds can be refused for a while (refuseBinds).
@@ -286,6 +287,7 @@ export class SmscPeer extends EventEmitter {
     this.throttleRemaining = 0;
     this.rejectQueue = [];  // command_status for the next submits (rejectNext)
     this.holdSubmits = false;
+    this.idQueue = [];      // message ids for the next accepted submits (answerNextWith)
     this.refuseBinds = false; // true (ESME_RBINDFAIL) or a command_status: refuse every bind
     this.#idCounter = Math.floor(Math.random() * 0xFFFF) * 0x10000;
     this.#pendingParts = new Map();
@@ -409,6 +411,7 @@ export class SmscPeer extends EventEmitter {
   }
 
   #newMessageId() {
+    if (this.idQueue.length) return this.idQueue.shift();
     this.#idCounter++;
     return `${this.messageIdPrefix}${this.#idCounter.toString(16).padStart(10, '0')}`;
   }
@@ -456,6 +459,12 @@ export class SmscPeer extends EventEmitter {
     this.held = [];
     for (const h of held) h.answer();
     return held.length;
+  }
+
+  // The next accepted submit_sm are answered with these message ids, in
+  // order (the same id twice: an SMSC that reuses its ids).
+  answerNextWith(...ids) {
+    this.idQueue.push(...ids);
   }
 
   // The next n submit_sm are answered ESME_RTHROTTLED.

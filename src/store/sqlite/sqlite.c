@@ -32,7 +32,7 @@ enum {
   S_NUM_INS, S_NUM_UPD, S_NUM_DEL, S_NUM_GET, S_NUM_FIND,
   S_CAR_PUT, S_CAR_DEL, S_ROUTE_DEL_CARRIER, S_ROUTE_PUT, S_ROUTE_DEL, S_CAR_ALL, S_ROUTE_ALL,
   S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
-  S_PARTS_TALLY, S_MSG_FINAL,
+  S_PARTS_TALLY, S_MSG_FINAL, S_PART_CLASH, S_EARLY_SWEEP,
   S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
   S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
   S_MSG_REPLIES,
@@ -189,7 +189,9 @@ static const char *sql_text[S__COUNT] = {
                 "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
     [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
                   "lease_until=0 WHERE seq=?1 AND status='sending'",
-    [S_PART_INS] = "INSERT OR REPLACE INTO message_parts(carrier,smsc_id,message_seq,part,"
+    /* An id the SMSC gave before keeps its row: both messages wait for a
+     * receipt (S_PART_DLR picks one). */
+    [S_PART_INS] = "INSERT OR IGNORE INTO message_parts(carrier,smsc_id,message_seq,part,"
                    "parts,state,error_code) VALUES(?,?,?,?,?,0,0)",
     [S_EARLY_TAKE] = "DELETE FROM early_receipts WHERE carrier=?1 AND smsc_id=?2 "
                      "RETURNING state,error_code",
@@ -197,8 +199,11 @@ static const char *sql_text[S__COUNT] = {
                 "WHERE seq=?1 AND status='sending'",
     [S_FAIL] = "UPDATE messages SET status=?3,error_code=?4,error_message=?5,lease_until=0,"
                "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued')",
-    [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE carrier=?1 AND "
-                   "smsc_id=?2 RETURNING message_seq",
+    /* A receipt for an id given more than once goes to the newest part
+     * still waiting for one (else, a duplicate, to the newest). */
+    [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE id=(SELECT id FROM "
+                   "message_parts WHERE carrier=?1 AND smsc_id=?2 ORDER BY state<>0,id DESC "
+                   "LIMIT 1) RETURNING message_seq",
     [S_EARLY_PUT] = "INSERT OR REPLACE INTO early_receipts(carrier,smsc_id,state,error_code,"
                     "received_at) VALUES(?,?,?,?,?)",
     [S_PARTS_TALLY] = "SELECT count(*),sum(state=2),sum(state IN (3,4,5,8)),"
@@ -206,6 +211,11 @@ static const char *sql_text[S__COUNT] = {
                       "max(parts) FROM message_parts WHERE message_seq=?1",
     [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
                     "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
+    [S_PART_CLASH] = "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
+                     "AND state=0 AND message_seq<>?3",
+    /* Early receipts older than ?1, and all but the newest ?2. */
+    [S_EARLY_SWEEP] = "DELETE FROM early_receipts WHERE received_at<?1 OR "
+                      "id<=(SELECT max(id) FROM early_receipts)-?2",
     [S_MO_SWEEP] = "DELETE FROM mo_parts WHERE received_at<?1",
     /* dst and src hold blind indexes; the body is sealed for the account
      * that owns dst, with "ref:total:part" as its row. */
@@ -1099,12 +1109,39 @@ static const char schema_bidx_siphash[] =
     "UPDATE verify_entities SET identity_bidx="
     EN_BIDX("service_sid", V_OPEN("verify_entities", "identity")) NOT_CLOSED;
 
+/* Delivery ids (issue 11): a message id the SMSC gives twice keeps both
+ * parts (rows in arrival order, unique per message part), and early
+ * receipts get an arrival order and an age index, so that they expire and
+ * stay bounded. */
+static const char schema_delivery_ids[] =
+    "CREATE TABLE message_parts_new("
+    " id INTEGER PRIMARY KEY, carrier TEXT NOT NULL, smsc_id TEXT NOT NULL,"
+    " message_seq INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,"
+    " state INTEGER NOT NULL, error_code INTEGER NOT NULL,"
+    " UNIQUE(carrier, smsc_id, message_seq, part));"
+    "INSERT INTO message_parts_new(carrier,smsc_id,message_seq,part,parts,state,error_code)"
+    " SELECT carrier,smsc_id,message_seq,part,parts,state,error_code FROM message_parts"
+    " ORDER BY message_seq,part;"
+    "DROP TABLE message_parts;"
+    "ALTER TABLE message_parts_new RENAME TO message_parts;"
+    "CREATE INDEX message_parts_message ON message_parts(message_seq);"
+    "CREATE TABLE early_receipts_new("
+    " id INTEGER PRIMARY KEY, carrier TEXT NOT NULL, smsc_id TEXT NOT NULL,"
+    " state INTEGER NOT NULL, error_code INTEGER NOT NULL, received_at INTEGER NOT NULL,"
+    " UNIQUE(carrier, smsc_id));"
+    "INSERT INTO early_receipts_new(carrier,smsc_id,state,error_code,received_at)"
+    " SELECT carrier,smsc_id,state,error_code,received_at FROM early_receipts"
+    " ORDER BY received_at;"
+    "DROP TABLE early_receipts;"
+    "ALTER TABLE early_receipts_new RENAME TO early_receipts;"
+    "CREATE INDEX early_receipts_age ON early_receipts(received_at);";
+
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
     schema_audit_root,       schema_verify_fraud, schema_factor_qr,
-    schema_verify_keys,      schema_bidx_siphash};
+    schema_verify_keys,      schema_bidx_siphash, schema_delivery_ids};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1765,14 +1802,24 @@ static pp_err_t part_state(conn_t *c, const char *carrier, const char *smsc_id, 
   return rc == SQLITE_DONE ? PP_OK : db_err(c->db, "receipt");
 }
 
-static pp_err_t apply_submitted(conn_t *c, const pp_submitted_t *sb) {
+static pp_err_t apply_submitted(conn_t *c, pp_submitted_t *sb) {
   sqlite3_stmt *st = c->st[S_SUB_MSG];
   sqlite3_bind_int64(st, 1, sb->seq);
   sqlite3_bind_int64(st, 2, sb->now);
   bind_text(st, 3, sb->carrier);
   pp_err_t e = result_of(c->db, step_done(st), 1);
   if (e) return e; /* not `sending` any more (canceled, or settled already) */
+  sb->collisions = 0;
   for (size_t i = 0; i < sb->n; i++) {
+    st = c->st[S_PART_CLASH];
+    bind_text(st, 1, sb->carrier);
+    bind_text(st, 2, sb->parts[i].smsc_id);
+    sqlite3_bind_int64(st, 3, sb->seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) sb->collisions++;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW) return db_err(c->db, "part ids");
     st = c->st[S_PART_INS];
     bind_text(st, 1, sb->carrier);
     bind_text(st, 2, sb->parts[i].smsc_id);
@@ -1819,6 +1866,10 @@ static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
     sqlite3_bind_int(st, 3, (int)rc_->state);
     sqlite3_bind_int(st, 4, rc_->error_code);
     sqlite3_bind_int64(st, 5, rc_->now);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+    st = c->st[S_EARLY_SWEEP];
+    sqlite3_bind_int64(st, 1, rc_->now - (rc_->early_ttl_s > 0 ? rc_->early_ttl_s : 3600));
+    sqlite3_bind_int64(st, 2, rc_->early_max > 0 ? rc_->early_max : 10000);
     return result_of(c->db, step_done(st), 0);
   }
   bool finished = false;
