@@ -58,9 +58,10 @@ describe('SMPP fault: the SMSC dies and comes back during 1,000 messages', () =>
           systemId: SYSTEM_ID, password: PASSWORD, name: 'fault-smsc-a', messageIdPrefix: 'a',
           autoReceipt: { stat: 'DELIVRD' },
         });
+        // The route first: the carrier's bind then proves both are loaded.
+        await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'fault-carrier');
         await server.admin('carrier', 'add', 'fault-carrier', '--smpp', peerA.address,
           '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx', '--window', String(WINDOW));
-        await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'fault-carrier');
         const acct = await server.createAccount('SMPP Fault');
         const client = server.client(acct.sid, acct.auth_token);
         await peerA.waitForBind({ timeoutMs: 20_000 });

@@ -13,9 +13,10 @@ const PASSWORD = 'mo-pw';
 const HANDSET = '+15557650001';
 
 async function setUp(server, peer) {
+  // The route first: the carrier's bind then proves both are loaded.
+  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'mo-carrier');
   await server.admin('carrier', 'add', 'mo-carrier', '--smpp', peer.address,
     '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
-  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'mo-carrier');
   const acct = await server.createAccount('MO Account');
   return { acct, client: server.client(acct.sid, acct.auth_token) };
 }

@@ -34,9 +34,10 @@ describe('a full disk while receipts arrive', () => {
     const server = ctx.server;
     const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc' });
     try {
+      // The route first: the carrier's bind then proves both are loaded.
+      await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'full-carrier');
       await server.admin('carrier', 'add', 'full-carrier', '--smpp', peer.address,
         '--system-id', 'pipit-full', '--password', 'pw-full', '--bind', 'trx');
-      await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'full-carrier');
       const acct = await server.createAccount('Store Full');
       const client = server.client(acct.sid, acct.auth_token);
       await peer.waitForBind({ timeoutMs: 20_000 });
