@@ -15,49 +15,69 @@ import { useServer, pollUntil as until, PIPIT_BIN, TO } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 
 const ENOSPC_LIB = process.env.PIPIT_ENOSPC_LIB ?? path.join(path.dirname(PIPIT_BIN), 'libpp_test_enospc.so');
-const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}`);
 const N = 20;
 const REFUSED_POSTS = 5;
 
-describe('a full disk while receipts arrive', () => {
-  const ctx = useServer({
+// A server whose store files fail with ENOSPC while `flag` exists.
+function fullDiskServer(flag) {
+  return useServer({
     env: {
       LD_PRELOAD: ENOSPC_LIB,
-      PIPIT_TEST_ENOSPC: FLAG,
+      PIPIT_TEST_ENOSPC: flag,
       // The preloaded library comes before the ASan runtime (harmless here).
       ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:verify_asan_link_order=0`,
     },
   });
+}
+
+// A carrier on `peer`, an account, and n messages submitted and `sent`.
+async function sentMessages(server, peer, n) {
+  assert.ok(fs.existsSync(ENOSPC_LIB), `build ${ENOSPC_LIB} (target pp_test_enospc)`);
+  // The route first: the carrier's bind then proves both are loaded.
+  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'full-carrier');
+  await server.admin('carrier', 'add', 'full-carrier', '--smpp', peer.address,
+    '--system-id', 'pipit-full', '--password', 'pw-full', '--bind', 'trx');
+  const acct = await server.createAccount('Store Full');
+  const client = server.client(acct.sid, acct.auth_token);
+  await peer.waitForBind({ timeoutMs: 20_000 });
+  const created = [];
+  for (let i = 0; i < n; i++) {
+    created.push(await client.messages.create({ to: TO, from: acct.from, body: `full-${i}` }));
+  }
+  const submits = await peer.waitForSubmits(n, { timeoutMs: 20_000 });
+  await until(async () => {
+    const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
+    return st.every((m) => m.status === 'sent');
+  }, `${n} messages sent`);
+  const post = () => server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`, {
+    auth: [acct.sid, acct.auth_token], form: { To: TO, From: acct.from, Body: 'no room' },
+  });
+  return { client, created, submits, post };
+}
+
+// Sends a receipt for each submit and resolves, with their pending answers,
+// once pipit has read them all and each one's write has failed: pipit
+// answers the enquire_link behind them only after reading them, and the
+// next write it refuses was queued after theirs.
+async function receiptsDuringFailure(peer, submits, post) {
+  const answers = submits.map((sm) => peer.sendReceipt(sm, { stat: 'DELIVRD', timeoutMs: 60_000 }));
+  await peer.ping();
+  assert.equal((await post()).status, 503);
+  return answers;
+}
+
+describe('a full disk while receipts arrive', () => {
+  const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-a`);
+  const ctx = fullDiskServer(FLAG);
 
   it('holds the receipts, answers 503, logs once, and every message ends delivered', { timeout: 120_000 }, async () => {
-    assert.ok(fs.existsSync(ENOSPC_LIB), `build ${ENOSPC_LIB} (target pp_test_enospc)`);
     const server = ctx.server;
     const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc' });
     try {
-      // The route first: the carrier's bind then proves both are loaded.
-      await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'full-carrier');
-      await server.admin('carrier', 'add', 'full-carrier', '--smpp', peer.address,
-        '--system-id', 'pipit-full', '--password', 'pw-full', '--bind', 'trx');
-      const acct = await server.createAccount('Store Full');
-      const client = server.client(acct.sid, acct.auth_token);
-      await peer.waitForBind({ timeoutMs: 20_000 });
-
-      const created = [];
-      for (let i = 0; i < N; i++) {
-        created.push(await client.messages.create({ to: TO, from: acct.from, body: `full-${i}` }));
-      }
-      const submits = await peer.waitForSubmits(N, { timeoutMs: 20_000 });
-      await until(async () => {
-        const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
-        return st.every((m) => m.status === 'sent');
-      }, `${N} messages sent`);
+      const { client, created, submits, post } = await sentMessages(server, peer, N);
 
       // ---- The disk is full.
       fs.writeFileSync(FLAG, '');
-      const msgPath = `/2010-04-01/Accounts/${acct.sid}/Messages.json`;
-      const post = () => server.raw('POST', msgPath, {
-        auth: [acct.sid, acct.auth_token], form: { To: TO, From: acct.from, Body: 'no room' },
-      });
       for (let i = 0; i < REFUSED_POSTS; i++) {
         const r = await post();
         assert.equal(r.status, 503, `POST during the failure: ${r.text}`);
@@ -70,12 +90,7 @@ describe('a full disk while receipts arrive', () => {
       assert.equal((await client.messages(created[0].sid).fetch()).status, 'sent');
 
       // The receipts arrive now; the peer never resends one (its retries ran out).
-      const answers = submits.map((s) => peer.sendReceipt(s, { stat: 'DELIVRD', timeoutMs: 60_000 }));
-      // Barrier: once pipit answers this enquire_link it has read every
-      // receipt, and the next write it refuses comes after theirs in the
-      // store's queue, so each receipt's own write has failed by then.
-      await peer.ping();
-      assert.equal((await post()).status, 503);
+      const answers = await receiptsDuringFailure(peer, submits, post);
 
       // ---- The space returns.
       fs.rmSync(FLAG);
@@ -95,6 +110,29 @@ describe('a full disk while receipts arrive', () => {
         `one line when they recover:\n${server.stderrTail()}`);
       assert.deepEqual(lines.filter((l) => /disk is full|batch of \d+ writes failed|POST .*PP_ERR/.test(l)), [],
         'no line per request or per write');
+    } finally {
+      fs.rmSync(FLAG, { force: true });
+      await peer.stop();
+    }
+  });
+});
+
+describe('a full disk: stopping while receipts are held', () => {
+  const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-b`);
+  const ctx = fullDiskServer(FLAG);
+
+  it('SIGTERM answers the held receipts with a temporary error and exits 0', { timeout: 120_000 }, async () => {
+    const server = ctx.server;
+    const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc-b' });
+    try {
+      const { submits, post } = await sentMessages(server, peer, 5);
+      fs.writeFileSync(FLAG, '');
+      const answers = await receiptsDuringFailure(peer, submits, post);
+      const status = await server.stop();
+      assert.deepEqual(status, { code: 0, signal: null }, `exit status:\n${server.stderrTail()}`);
+      const resps = await Promise.all(answers);
+      // ESME_RX_T_APPN: the SMSC keeps the receipt and delivers it again.
+      assert.deepEqual(resps.map((r) => r.status), resps.map(() => 0x64));
     } finally {
       fs.rmSync(FLAG, { force: true });
       await peer.stop();
