@@ -52,7 +52,7 @@ async function sentMessages(server, peer, n) {
   const post = () => server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`, {
     auth: [acct.sid, acct.auth_token], form: { To: TO, From: acct.from, Body: 'no room' },
   });
-  return { client, created, submits, post };
+  return { acct, client, created, submits, post };
 }
 
 // Sends a receipt for each submit and resolves, with their pending answers,
@@ -74,7 +74,7 @@ describe('a full disk while receipts arrive', () => {
     const server = ctx.server;
     const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc' });
     try {
-      const { client, created, submits, post } = await sentMessages(server, peer, N);
+      const { acct, client, created, submits, post } = await sentMessages(server, peer, N);
 
       // ---- The disk is full.
       fs.writeFileSync(FLAG, '');
@@ -86,6 +86,12 @@ describe('a full disk while receipts arrive', () => {
         assert.equal(r.json?.more_info, 'https://www.twilio.com/docs/errors/20503');
         assert.match(r.json?.message ?? '', /try again/i);
       }
+      // A write that carries an audit event (an API key) fails the same way.
+      const key = await server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Keys.json`, {
+        auth: [acct.sid, acct.auth_token], form: { FriendlyName: 'no room' },
+      });
+      assert.equal(key.status, 503, `key create during the failure: ${key.text}`);
+      assert.equal(key.json?.code, 20503);
       // Reads still work.
       assert.equal((await client.messages(created[0].sid).fetch()).status, 'sent');
 
@@ -108,7 +114,7 @@ describe('a full disk while receipts arrive', () => {
         `one line when writes start failing:\n${server.stderrTail()}`);
       assert.equal(lines.filter((l) => /writes succeed again/.test(l)).length, 1,
         `one line when they recover:\n${server.stderrTail()}`);
-      assert.deepEqual(lines.filter((l) => /disk is full|batch of \d+ writes failed|POST .*PP_ERR/.test(l)), [],
+      assert.deepEqual(lines.filter((l) => /disk is full|batch of \d+ writes failed|audit append failed|POST .*PP_ERR/.test(l)), [],
         'no line per request or per write');
     } finally {
       fs.rmSync(FLAG, { force: true });

@@ -2690,7 +2690,8 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
     }
   }
   if (e) {
-    pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
+    if (e != PP_ERR_STORE_FULL) /* the writer logs a full disk once */
+      pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
     step_done(c->st[S_ROLLBACK_TO]);
     r = e;
   }
