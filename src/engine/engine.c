@@ -350,6 +350,32 @@ static uint32_t dwrite_commit(dwrite_t *d, const pp_smpp_deliver_ctx_t *ctx) {
   return PP_SMPP_DELIVER_DEFER;
 }
 
+static bool final_state(pp_smpp_dlr_state_t s) {
+  return s == PP_SMPP_DLR_DELIVERED || s == PP_SMPP_DLR_UNDELIVERABLE ||
+         s == PP_SMPP_DLR_REJECTED || s == PP_SMPP_DLR_EXPIRED || s == PP_SMPP_DLR_DELETED;
+}
+
+/* The write that records final receipt `state` for the part carrier `c`
+ * knows as `id`, or NULL (no memory).  The caller queues it. */
+static dwrite_t *receipt_write(carrier_t *c, const char *id, pp_smpp_dlr_state_t state) {
+  dwrite_t *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  d->eng = c->eng;
+  d->car = c;
+  snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
+  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
+  d->w.kind = PP_W_RECEIPT;
+  d->w.u.receipt = (pp_receipt_t){d->carrier,
+                                  d->smsc_id,
+                                  (pp_dlr_state_t)state,
+                                  state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
+                                  pp_clock_now(),
+                                  0,
+                                  c->eng->o.early_receipt_ttl_s,
+                                  c->eng->o.early_receipts_max};
+  return d;
+}
+
 static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uint8_t *sm,
                                size_t len, const pp_smpp_deliver_ctx_t *ctx) {
   char id[PP_SMPP_DLR_ID_MAX + 2] = "";
@@ -373,26 +399,87 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
   pp_smpp_dlr_state_t state = pp_smpp_get_message_state(pdu, &ms) == PP_OK
                                   ? pp_smpp_dlr_state_from_message_state(ms)
                                   : (have_text ? dlr.state : PP_SMPP_DLR_NONE);
-  if (state != PP_SMPP_DLR_DELIVERED && state != PP_SMPP_DLR_UNDELIVERABLE &&
-      state != PP_SMPP_DLR_REJECTED && state != PP_SMPP_DLR_EXPIRED &&
-      state != PP_SMPP_DLR_DELETED)
-    return PP_ESME_ROK; /* not final: nothing changes */
-  dwrite_t *d = calloc(1, sizeof *d);
+  if (!final_state(state)) return PP_ESME_ROK; /* not final: nothing changes */
+  dwrite_t *d = receipt_write(c, id, state);
   if (!d) return PP_ESME_RSYSERR;
-  d->eng = c->eng;
-  d->car = c;
-  snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
-  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
-  d->w.kind = PP_W_RECEIPT;
-  d->w.u.receipt = (pp_receipt_t){d->carrier,
-                                  d->smsc_id,
-                                  (pp_dlr_state_t)state,
-                                  state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
-                                  pp_clock_now(),
-                                  0,
-                                  c->eng->o.early_receipt_ttl_s,
-                                  c->eng->o.early_receipts_max};
   return dwrite_commit(d, ctx);
+}
+
+/* ---- reconciliation after a full disk ---------------------------------- *
+ * When the store writes again after failing for want of space, every part
+ * of a `sent` message still waiting for its receipt is asked about with a
+ * query_sm (its SMSC may have dropped a receipt it could not hand over
+ * meanwhile), and a final state is recorded as its receipt would have been. */
+
+/* Store writer thread: a receipt learnt from a query_sm is recorded (held
+ * while the store is full, like any receipt); no SMSC waits for it. */
+static void query_write_done(pp_write_t *w) {
+  dwrite_t *d = w->arg;
+  pp_engine_t *e = d->eng;
+  if (w->result == PP_ERR_STORE_FULL && park(e, &d->park, w, NULL)) return;
+  if (w->result && w->result != PP_ERR_CLOSED)
+    pp_log_warn("engine", "carrier %s: a queried receipt was not recorded: %s", d->carrier,
+                pp_err_name(w->result));
+  dwrite_free(d);
+  atomic_fetch_sub(&e->writes_pending, 1);
+}
+
+/* Session thread: the answer to a query_sm; `tag` is the SMSC id asked
+ * about (malloc'd, freed here). */
+static void on_query_resp(void *arg, uint64_t tag, uint32_t status, uint8_t message_state) {
+  carrier_t *c = arg;
+  char *id = (char *)(uintptr_t)tag;
+  pp_smpp_dlr_state_t state = pp_smpp_dlr_state_from_message_state(message_state);
+  dwrite_t *d = status == PP_ESME_ROK && final_state(state) ? receipt_write(c, id, state) : NULL;
+  free(id);
+  if (!d) return;
+  d->w.done = query_write_done;
+  d->w.arg = d;
+  atomic_fetch_add(&c->eng->writes_pending, 1);
+  if (pp_store_submit(c->eng->o.store, &d->w) != PP_OK) { /* closing */
+    dwrite_free(d);
+    atomic_fetch_sub(&c->eng->writes_pending, 1);
+  }
+}
+
+static carrier_t *carrier_named(pp_engine_t *e, const char *name);
+static void fill_addr(char *out, size_t cap, uint8_t *ton, uint8_t *npi, const char *addr);
+
+/* Engine thread: asks about the next parts waiting for a receipt after
+ * `after` (a part id).  Returns where to go on from, or -1 when every part
+ * has been asked about.  A part whose carrier is not bound is skipped. */
+static int64_t reconcile(pp_engine_t *e, int64_t after) {
+  enum { BATCH = 64 };
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_part_awaiting_t *rows;
+  size_t n = 0;
+  if (pp_store_parts_awaiting(e->o.store, &a, after, BATCH, &rows, &n) != PP_OK) {
+    pp_arena_cleanup(&a);
+    return after; /* again next time */
+  }
+  int64_t cursor = after;
+  for (size_t i = 0; i < n; i++) {
+    carrier_t *c = carrier_named(e, rows[i].carrier);
+    if (c && atomic_load(&c->bound) > 0) {
+      pp_smpp_pdu_t *pdu = e->pdu;
+      pp_smpp_pdu_init(pdu, PP_SMPP_QUERY_SM, 0);
+      __typeof__(pdu->body.query_sm) *q = &pdu->body.query_sm;
+      snprintf(q->message_id, sizeof q->message_id, "%s", rows[i].smsc_id);
+      fill_addr(q->source_addr, sizeof q->source_addr, &q->source_addr_ton, &q->source_addr_npi,
+                rows[i].from);
+      char *id = strdup(rows[i].smsc_id);
+      unsigned k = atomic_fetch_add(&c->rr, 1) % (unsigned)c->nsess;
+      pp_err_t err =
+          id ? pp_smpp_session_submit(c->sess[k], pdu, (uint64_t)(uintptr_t)id) : PP_ERR_NOMEM;
+      if (err) free(id);
+      if (err == PP_ERR_AGAIN || err == PP_ERR_NOMEM) break; /* this one again later */
+    }
+    cursor = rows[i].id;
+  }
+  bool done = n < BATCH && (n == 0 || cursor == rows[n - 1].id);
+  pp_arena_cleanup(&a);
+  return done ? -1 : cursor;
 }
 
 /* Stores an inbound message, or (udh->concat) one part of it, which the
@@ -549,6 +636,7 @@ static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
         .tps = cfg->mps > 0 ? (unsigned)(cfg->mps + n - 1) / (unsigned)n : 0,
         .enquire_link_ms = e->o.enquire_link_ms,
         .on_submit_resp = on_submit_resp,
+        .on_query_resp = on_query_resp,
         .on_deliver = on_deliver,
         .on_state = on_state,
         .arg = c,
@@ -788,6 +876,8 @@ static int capacity(pp_engine_t *e) {
 static void *engine_main(void *arg) {
   pp_engine_t *e = arg;
   int64_t next_refresh = 0, next_requeue = 0;
+  int64_t recon = -1; /* the reconciliation's cursor; -1: none under way */
+  bool was_full = false;
   for (;;) {
     pthread_mutex_lock(&e->mu);
     bool stop = e->stopping;
@@ -801,6 +891,16 @@ static void *engine_main(void *arg) {
       requeue(e, unpark(e, NULL), false);
       next_requeue = now_ms() + PARK_RETRY_MS;
     }
+    pp_store_stats_t st;
+    pp_store_stats(e->o.store, &st);
+    if (was_full && !st.full) {
+      pp_log_info("engine",
+                  "the store writes again: asking the SMSCs about the parts still "
+                  "waiting for a receipt");
+      recon = 0;
+    }
+    was_full = st.full;
+    if (recon >= 0 && !st.full) recon = reconcile(e, recon);
     int limit = capacity(e);
     size_t got = 0;
     if (limit > 0) {

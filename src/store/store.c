@@ -318,6 +318,11 @@ pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const c
   return s->be_ops->sender_allowed(s->be, account_sid, sender);
 }
 
+pp_err_t pp_store_parts_awaiting(pp_store_t *s, pp_arena_t *a, int64_t after_id, size_t limit,
+                                 pp_part_awaiting_t **rows, size_t *n) {
+  return s->be_ops->parts_awaiting(s->be, a, after_id, limit, rows, n);
+}
+
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms) {
   return s->be_ops->hook_next_due(s->be, out_ms);
 }

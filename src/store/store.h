@@ -184,6 +184,12 @@ typedef struct {
   int part, parts; /* 1-based part of parts */
 } pp_part_ref_t;
 
+/* A message part still waiting for its receipt (pp_store_parts_awaiting). */
+typedef struct {
+  int64_t id; /* the order it was recorded in */
+  const char *carrier, *smsc_id, *from;
+} pp_part_awaiting_t;
+
 /* Receipt states (the values of SMPP's message_state). */
 typedef enum {
   PP_DLR_ENROUTE = 1, PP_DLR_DELIVERED = 2, PP_DLR_EXPIRED = 3, PP_DLR_DELETED = 4,
@@ -957,6 +963,8 @@ struct pp_store_backend {
   /* The earliest next attempt of any webhook request (Unix ms), PP_ERR_NOT_FOUND
    * when none is queued. */
   pp_err_t (*hook_next_due)(void *be, int64_t *out_ms);
+  pp_err_t (*parts_awaiting)(void *be, pp_arena_t *a, int64_t after_id, size_t limit,
+                             pp_part_awaiting_t **rows, size_t *n);
   pp_err_t (*alert_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_alert_t *out);
   pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f,
@@ -1291,6 +1299,14 @@ pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n,
 pp_err_t pp_store_audit_checkpoint_latest(pp_store_t *s, pp_audit_checkpoint_t *out);
 pp_err_t pp_store_audit_checkpoint_list(pp_store_t *s, pp_arena_t *a, int64_t after_seq,
                                         size_t limit, pp_audit_checkpoint_t **rows, size_t *n);
+
+/* pp_store_parts_awaiting lists up to `limit` parts of `sent` messages
+ * still waiting for their receipt, in the order they were recorded, from
+ * after `after_id` (0: the first): their carrier, SMSC id and the message's
+ * sender (what a query_sm names).  Rows and strings live in `a`.  Errors:
+ * PP_ERR_STORE, PP_ERR_NOMEM. */
+pp_err_t pp_store_parts_awaiting(pp_store_t *s, pp_arena_t *a, int64_t after_id, size_t limit,
+                                 pp_part_awaiting_t **rows, size_t *n);
 
 /* Statistics of the group-commit writer since open.  `full`: the last
  * batch that wrote anything failed for want of space (writes answer

@@ -34,6 +34,8 @@
 //   automatically after each accepted submit (autoReceipt).
 // - injects mobile-originated deliver_sm (injectMo), split into UDH parts
 //   when asked or when too long for one; GSM-7 unpacked, or packed on request.
+// - answers query_sm with the state set in messageStates (ENROUTE by
+//   default) for ids it gave, ESME_RQUERYFAIL for others.
 // - answers enquire_link and counts it; sends one on demand (ping), as a
 //   barrier behind the deliver_sm sent before it.
 // - emits 'bind', 'submit', 'message', 'throttled', 'rejected', 'held', 'enquire_link',
@@ -288,6 +290,8 @@ export class SmscPeer extends EventEmitter {
     this.rejectQueue = [];  // command_status for the next submits (rejectNext)
     this.holdSubmits = false;
     this.idQueue = [];      // message ids for the next accepted submits (answerNextWith)
+    this.queries = [];      // query_sm received: {time, messageId, sourceAddr, state}
+    this.messageStates = new Map(); // message id -> stat ('DELIVRD', ...) query_sm answers
     this.refuseBinds = false; // true (ESME_RBINDFAIL) or a command_status: refuse every bind
     this.#idCounter = Math.floor(Math.random() * 0xFFFF) * 0x10000;
     this.#pendingParts = new Map();
@@ -385,6 +389,7 @@ export class SmscPeer extends EventEmitter {
       return;
     }
     if (pdu.command === 'submit_sm') return this.#onSubmit(session, pdu);
+    if (pdu.command === 'query_sm') return this.#onQuery(session, pdu);
     // Anything else we do not implement.
     session.send(pdu.response({ command_status: E.ESME_RINVCMDID }));
   }
@@ -595,6 +600,18 @@ export class SmscPeer extends EventEmitter {
       // send() assigned the sequence number synchronously.
       session.peerState.pending.set(pdu.sequence_number, { resolve: done(resolve), reject: done(reject), request });
     });
+  }
+
+  // Answers query_sm: the state set in messageStates for an id it gave
+  // (ENROUTE when none is set), ESME_RQUERYFAIL for an id it never gave.
+  #onQuery(session, pdu) {
+    const known = this.submits.some((sm) => sm.messageId === pdu.message_id);
+    const stat = this.messageStates.get(pdu.message_id) ?? 'ENROUTE';
+    const rec = { time: Date.now(), messageId: pdu.message_id, sourceAddr: pdu.source_addr, state: known ? stat : null };
+    this.queries.push(rec);
+    if (!known) session.send(pdu.response({ command_status: E.ESME_RQUERYFAIL }));
+    else session.send(pdu.response({ message_id: pdu.message_id, final_date: '', message_state: MESSAGE_STATE[stat], error_code: 0 }));
+    this.#changed('query', rec);
   }
 
   // Sends enquire_link on the session deliver_sm go to and resolves when it

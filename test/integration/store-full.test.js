@@ -145,3 +145,35 @@ describe('a full disk: stopping while receipts are held', () => {
     }
   });
 });
+
+describe('a full disk: receipts the SMSC dropped meanwhile', () => {
+  const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-c`);
+  const ctx = fullDiskServer(FLAG);
+
+  it('are asked for with query_sm when the space returns', { timeout: 120_000 }, async () => {
+    const server = ctx.server;
+    const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc-c' });
+    try {
+      const M = 10;
+      const { acct, client, created, submits, post } = await sentMessages(server, peer, M);
+      fs.writeFileSync(FLAG, '');
+      // Half the receipts reach pipit (and are held); the SMSC gives up on
+      // the other half before it could hand them over, but still knows the
+      // messages were delivered.
+      const held = await receiptsDuringFailure(peer, submits.slice(0, M / 2), post);
+      for (const sm of submits) peer.messageStates.set(sm.messageId, 'DELIVRD');
+      fs.rmSync(FLAG);
+      assert.deepEqual((await Promise.all(held)).map((r) => r.status), held.map(() => 0));
+      await until(async () => {
+        const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
+        return st.every((m) => m.status === 'delivered');
+      }, `all ${M} messages delivered`);
+      const asked = new Set(peer.queries.map((q) => q.messageId));
+      for (const sm of submits.slice(M / 2)) assert.ok(asked.has(sm.messageId), `query_sm for ${sm.messageId}`);
+      for (const q of peer.queries) assert.equal(q.sourceAddr, acct.from.replace(/^\+/, ''));
+    } finally {
+      fs.rmSync(FLAG, { force: true });
+      await peer.stop();
+    }
+  });
+});

@@ -32,7 +32,7 @@ enum {
   S_NUM_INS, S_NUM_UPD, S_NUM_DEL, S_NUM_GET, S_NUM_FIND,
   S_CAR_PUT, S_CAR_DEL, S_ROUTE_DEL_CARRIER, S_ROUTE_PUT, S_ROUTE_DEL, S_CAR_ALL, S_ROUTE_ALL,
   S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
-  S_PARTS_TALLY, S_MSG_FINAL, S_PART_CLASH, S_EARLY_SWEEP,
+  S_PARTS_TALLY, S_MSG_FINAL, S_PART_CLASH, S_EARLY_SWEEP, S_PARTS_AWAITING,
   S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
   S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
   S_MSG_REPLIES,
@@ -213,6 +213,9 @@ static const char *sql_text[S__COUNT] = {
                     "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
     [S_PART_CLASH] = "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
                      "AND state=0 AND message_seq<>?3",
+    [S_PARTS_AWAITING] = "SELECT p.id,p.carrier,p.smsc_id," MSG_OPEN("from_addr") " FROM "
+                         "message_parts p JOIN messages m ON m.seq=p.message_seq WHERE "
+                         "p.id>?1 AND p.state=0 AND m.status='sent' ORDER BY p.id LIMIT ?2",
     /* Early receipts older than ?1, and all but the newest ?2. */
     [S_EARLY_SWEEP] = "DELETE FROM early_receipts WHERE received_at<?1 OR "
                       "id<=(SELECT max(id) FROM early_receipts)-?2",
@@ -3235,6 +3238,34 @@ static pp_err_t be_sender_allowed(void *p, const char *account_sid, const char *
   return e;
 }
 
+static pp_err_t be_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limit,
+                                  pp_part_awaiting_t **rows, size_t *n) {
+  be_t *b = p;
+  *n = 0;
+  *rows = pp_arena_alloc(a, (limit ? limit : 1) * sizeof **rows);
+  if (!*rows) return PP_ERR_NOMEM;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_PARTS_AWAITING];
+  sqlite3_bind_int64(st, 1, after_id);
+  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+    pp_part_awaiting_t *r = &(*rows)[*n];
+    r->id = sqlite3_column_int64(st, 0);
+    r->carrier = col_dup(a, st, 1);
+    r->smsc_id = col_dup(a, st, 2);
+    r->from = col_dup(a, st, 3);
+    if (!r->carrier || !r->smsc_id || !r->from) e = PP_ERR_NOMEM;
+    else (*n)++;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) e = db_err(c->db, "parts awaiting");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
 static pp_err_t be_hook_next_due(void *p, int64_t *out_ms) {
   be_t *b = p;
   conn_t *c = acquire(b);
@@ -4706,6 +4737,7 @@ const pp_store_backend_t pp_store_sqlite = {
     .route_all = be_route_all,
     .sender_allowed = be_sender_allowed,
     .hook_next_due = be_hook_next_due,
+    .parts_awaiting = be_parts_awaiting,
     .alert_get = be_alert_get,
     .alert_list = be_alert_list,
     .service_get = be_service_get,
