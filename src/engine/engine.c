@@ -901,7 +901,12 @@ static void *engine_main(void *arg) {
     }
     was_full = st.full;
     if (recon >= 0 && !st.full) recon = reconcile(e, recon);
-    int limit = capacity(e);
+    /* No claims while writes are held: a submit's outcome waiting for space
+     * goes first, or a lease that ran out meanwhile would send it again. */
+    pthread_mutex_lock(&e->park_mu);
+    bool held = e->park_head != NULL;
+    pthread_mutex_unlock(&e->park_mu);
+    int limit = held ? 0 : capacity(e);
     size_t got = 0;
     if (limit > 0) {
       pp_arena_t a;
