@@ -113,6 +113,7 @@ static void serve_usage(FILE *f) {
         "                   [--data DIR] [--store URL] [--http-threads N]\n"
         "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
         "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
+        "                   [--early-receipt-ttl-s N] [--early-receipts-max N]\n"
         "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
         "                   [--webhook-retry-s N] [--audit-checkpoint-s N]\n"
         "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
@@ -121,6 +122,9 @@ static void serve_usage(FILE *f) {
         "                   [--allow-core-dumps 0|1]\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
+        "Delivery receipts that arrive before their submit is recorded wait\n"
+        "--early-receipt-ttl-s seconds (3600); at most --early-receipts-max (10000)\n"
+        "of them are kept, the newest.\n"
         "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
         "grew, signed with a key derived from the master key unless --audit-key-file\n"
         "holds its seed; DIR/audit-checkpoint and DIR/audit-key.pub are kept current.\n"
@@ -279,7 +283,10 @@ int pp_cmd_serve(int argc, char **argv) {
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
   pp_engine_t *engine = NULL;
-  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
+  pp_engine_opts_t eo = {.store = store,
+                         .enquire_link_ms = (unsigned)cfg.enquire_link_ms,
+                         .early_receipt_ttl_s = (unsigned)cfg.early_receipt_ttl_s,
+                         .early_receipts_max = (unsigned)cfg.early_receipts_max};
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));

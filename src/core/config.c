@@ -17,6 +17,8 @@ void pp_config_defaults(pp_config_t *c) {
   c->body_cap = 1 << 20;
   c->log_level = PP_LOG_INFO;
   c->enquire_link_ms = 30000;
+  c->early_receipt_ttl_s = 3600;
+  c->early_receipts_max = 10000;
   c->webhook_timeout_ms = 15000;
   c->webhook_backoff_ms = 1000;
   c->webhook_retry_s = 86400;
@@ -74,6 +76,12 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "enquire-link-ms") == 0) {
     bad = parse_long(v, 100, 3600000, &n);
     if (!bad) c->enquire_link_ms = (int)n;
+  } else if (strcmp(name, "early-receipt-ttl-s") == 0) {
+    bad = parse_long(v, 1, 7 * 86400, &n);
+    if (!bad) c->early_receipt_ttl_s = (int)n;
+  } else if (strcmp(name, "early-receipts-max") == 0) {
+    bad = parse_long(v, 1, 10000000, &n);
+    if (!bad) c->early_receipts_max = (int)n;
   } else if (strcmp(name, "webhook-allow") == 0) {
     bad = copy(c->webhook_allow, sizeof c->webhook_allow, v); /* checked when used */
   } else if (strcmp(name, "webhook-timeout-ms") == 0) {
@@ -165,6 +173,8 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_BODY_CAP", "body-cap"},
                                  {"PIPIT_LOG_LEVEL", "log-level"},
                                  {"PIPIT_ENQUIRE_LINK_MS", "enquire-link-ms"},
+                                 {"PIPIT_EARLY_RECEIPT_TTL_S", "early-receipt-ttl-s"},
+                                 {"PIPIT_EARLY_RECEIPTS_MAX", "early-receipts-max"},
                                  {"PIPIT_WEBHOOK_ALLOW", "webhook-allow"},
                                  {"PIPIT_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms"},
                                  {"PIPIT_WEBHOOK_BACKOFF_MS", "webhook-backoff-ms"},

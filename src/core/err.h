@@ -124,7 +124,10 @@
   X(PP_ERR_VERIFY_FRAUD_BLOCKED, 403, 60410,                                   \
     "Verification delivery attempt blocked: %s")                               \
   X(PP_ERR_VERIFY_GEO_BLOCKED, 403, 60605,                                     \
-    "Verification delivery attempt blocked: %s")
+    "Verification delivery attempt blocked: %s")                               \
+  /* The store cannot write for want of space (a full disk): temporary. */    \
+  X(PP_ERR_STORE_FULL, 503, 20503,                                             \
+    "Service unavailable: the store cannot write; try again later")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

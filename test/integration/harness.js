@@ -500,6 +500,18 @@ export async function expectRestError(promise, { status, code }, message) {
   });
 }
 
+// Polls `fn` every 50 ms until it returns a truthy value, which it resolves
+// to; fails the test after `timeoutMs` saying it waited for `what`.
+export async function pollUntil(fn, what, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // A phone number no other call in this process returned (+1599 and 7 digits).
 let numberSeq = Math.floor(Math.random() * 5_000_000);
 export function uniqueNumber() {
