@@ -599,10 +599,9 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r) {
       rows, sizeof *rows, n, more, render_factor);
 }
 
-/* Checks TOTP `code` against factor `f`: the newest time step within the
- * skew that is later than every step accepted before and whose code
- * matches, or -1.  Every candidate is computed and compared in constant
- * time.  PP_ERR_INTERNAL (logged) when the secret does not open. */
+/* Checks TOTP `code` against factor `f` at the clock's time (otp.h,
+ * pp_totp_match): the accepted time step, or -1.  PP_ERR_INTERNAL (logged)
+ * when the secret does not open. */
 static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const char *code,
                            int64_t *step) {
   unsigned char *secret = NULL;
@@ -617,16 +616,9 @@ static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const c
   if (e) return e;
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-  int64_t now_step = (int64_t)pp_totp_counter(pp_clock_now(), f->time_step), found = -1;
-  for (int64_t c = now_step - f->skew; c <= now_step + f->skew; c++) {
-    char want[PP_OTP_MAX_DIGITS + 1];
-    if (c < 0 || !pp_hotp(alg, secret, slen, (uint64_t)c, f->code_length, want)) continue;
-    bool eq = pp_otp_equal(want, code);
-    sodium_memzero(want, sizeof want);
-    if (eq && c > f->last_counter) found = c;
-  }
+  *step = pp_totp_match(alg, secret, slen, pp_clock_now(), f->time_step, f->code_length, f->skew,
+                        f->last_counter, code);
   pp_store_secret_free(secret);
-  *step = found;
   return PP_OK;
 }
 
@@ -693,8 +685,7 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
     if (e) return e;
     ok = true;
   } else {
-    size_t cl = strlen(code);
-    if (cl == (size_t)f->code_length && strspn(code, "0123456789") == cl) {
+    if (pp_otp_code_ok(code, f->code_length)) {
       pp_err_t e = totp_match(r, f, code, &step);
       if (e) return e;
     }

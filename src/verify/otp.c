@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,25 @@ bool pp_hotp(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, uint64_
 uint64_t pp_totp_counter(int64_t t, int step) {
   if (t < 0 || step < 1) return 0;
   return (uint64_t)t / (uint64_t)step;
+}
+
+bool pp_otp_code_ok(const char *code, int digits) {
+  size_t cl = strlen(code);
+  return digits >= 1 && cl == (size_t)digits && strspn(code, "0123456789") == cl;
+}
+
+int64_t pp_totp_match(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, int64_t now,
+                      int step, int digits, int skew, int64_t last_counter, const char *code) {
+  if (!pp_otp_code_ok(code, digits)) return -1;
+  int64_t now_step = (int64_t)pp_totp_counter(now, step), found = -1;
+  for (int64_t c = now_step - skew; c <= now_step + skew; c++) {
+    char want[PP_OTP_MAX_DIGITS + 1];
+    if (c < 0 || !pp_hotp(alg, key, key_len, (uint64_t)c, digits, want)) continue;
+    bool eq = pp_otp_equal(want, code);
+    sodium_memzero(want, sizeof want);
+    if (eq && c > last_counter) found = c;
+  }
+  return found;
 }
 
 bool pp_otp_equal(const char *a, const char *b) {

@@ -30,6 +30,24 @@ bool pp_hotp(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, uint64_
  * step of `step` seconds (T0 = 0); `t` before 1970 gives 0. */
 uint64_t pp_totp_counter(int64_t t, int step);
 
+/* pp_otp_code_ok tells whether `code` is exactly `digits` decimal digits,
+ * the only shape a code can match in (its length is not secret). */
+bool pp_otp_code_ok(const char *code, int digits);
+
+/* pp_totp_match checks `code` against the `digits`-digit TOTP of `key`
+ * (`key_len` bytes) at Unix time `now` for every time step (of `step`
+ * seconds) from the current one minus `skew` to the current one plus
+ * `skew`; each candidate is computed, compared in constant time and wiped.
+ * Returns the newest matching step later than `last_counter` (the newest
+ * step accepted before, or -1 for none), so that a code is accepted at most
+ * once and no older code after a newer one.  Returns -1 when `code` is not
+ * exactly `digits` decimal digits (nothing is computed then), when no step
+ * matches, or when only steps at or before `last_counter` match (a
+ * replay).  Callers that must open `key` first test pp_otp_code_ok
+ * before. */
+int64_t pp_totp_match(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, int64_t now,
+                      int step, int digits, int skew, int64_t last_counter, const char *code);
+
 /* pp_otp_equal compares two NUL-terminated codes in time that depends only
  * on their lengths. */
 bool pp_otp_equal(const char *a, const char *b);

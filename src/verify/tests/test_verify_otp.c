@@ -45,6 +45,43 @@ static void totp_rfc6238(void) {
   }
 }
 
+static void totp_match(void) {
+  /* RFC 4226's key, 6 digits, 30 s steps: the code of step c is RFC 4226
+   * Appendix D's value c (755224, 287082, 359152, 969429, 338314). */
+  const unsigned char *k = (const unsigned char *)"12345678901234567890";
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 0, -1, "359152"), 2);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 89, 30, 6, 0, -1, "359152"), 2);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 90, 30, 6, 0, -1, "359152"), -1);
+  /* The skew: one step either side, not two. */
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 1, -1, "287082"), 1);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 1, -1, "969429"), 3);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 1, -1, "338314"), -1);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 2, -1, "338314"), 4);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 2, -1, "755224"), 0);
+  /* Steps before 1970 are not computed. */
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 0, 30, 6, 1, -1, "755224"), 0);
+  /* Replay: a step at or before the last accepted one is refused. */
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 1, 2, "969429"), 3);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 1, 3, "969429"), -1);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 1, 2, "287082"), -1);
+  /* The newest match wins: with one digit steps 1 and 2 both give "2". */
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 1, 1, -1, "2"), 2);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 1, 1, 1, "2"), 2);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 1, 1, 2, "2"), -1);
+  /* RFC 6238 Appendix B, SHA256 with its seed, 8 digits. */
+  CHECK_EQ_INT(
+      pp_totp_match(PP_OTP_SHA256, (const unsigned char *)"12345678901234567890123456789012", 32,
+                    1111111109, 30, 8, 1, -1, "68084774"),
+      1111111109 / 30);
+  /* Only exactly `digits` decimal digits are compared. */
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 0, -1, "35915"), -1);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 0, -1, "3591520"), -1);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 0, -1, "35915a"), -1);
+  CHECK_EQ_INT(pp_totp_match(PP_OTP_SHA1, k, 20, 60, 30, 6, 0, -1, ""), -1);
+  CHECK(pp_otp_code_ok("012345", 6));
+  CHECK(!pp_otp_code_ok("01234", 6) && !pp_otp_code_ok("01234 ", 6) && !pp_otp_code_ok("", 0));
+}
+
 static void ranges_and_names(void) {
   char got[PP_OTP_MAX_DIGITS + 1] = "x";
   CHECK(!pp_hotp(PP_OTP_SHA1, (const unsigned char *)"k", 1, 0, 0, got));
@@ -83,6 +120,7 @@ static void base32(void) {
 int main(void) {
   hotp_rfc4226();
   totp_rfc6238();
+  totp_match();
   ranges_and_names();
   base32();
   return check_report("test_verify_otp");
