@@ -16,9 +16,8 @@
 #include "core/clock.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "verify/verification.h"
 
-#define VERIFICATION_TTL 600 /* seconds: Twilio's 10 minutes */
-#define MAX_PENDING_PER_TO 5 /* pending verifications to one number in an account */
 /* The fraud guard (docs/internals/verify.md): a prefix is the country code
  * and the next PREFIX_DIGITS digits; the baseline weighs each finished
  * bucket with FRAUD_ALPHA (about the last ten buckets count). */
@@ -366,11 +365,9 @@ pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
 
 /* ---- Verifications -------------------------------------------------------- */
 
-/* The status a client sees: a pending verification past its lifetime is
- * expired (the store keeps it pending; nothing can move it on). */
+/* The status a client sees now (verification.h). */
 static const char *status_now(const pp_verification_t *v) {
-  if (strcmp(v->status, "pending") == 0 && pp_clock_now() >= v->expires_at) return "expired";
-  return v->status;
+  return pp_verify_status_now(v->status, v->expires_at, pp_clock_now());
 }
 
 static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_verification_t *v) {
@@ -407,13 +404,6 @@ static void render_check(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_key(w, "sna_attempts_error_codes");
   pp_jw_rawf(w, "[]");
   pp_jw_obj_end(w);
-}
-
-/* The text of a verification SMS (Twilio's default template), with the
- * code or, for the stored copy, as many asterisks. */
-static int sms_text(char *out, size_t cap, const pp_verify_service_t *sv, const char *code) {
-  return snprintf(out, cap, "Your %s verification code is: %s%s", sv->friendly_name, code,
-                  sv->do_not_share_warning_enabled ? ". Do not share this code with anyone." : "");
 }
 
 /* Appends {"attempt_sid","channel","time"} to the JSON array `prev`. */
@@ -620,10 +610,9 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
                                        "permissions",
                                        pp_phone_country_code_len(to), to + 1));
   if (custom && *custom) {
-    size_t cl = strlen(custom);
     if (!sv.custom_code_enabled)
       return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode is not enabled for this service");
-    if (cl < 4 || cl > 10 || strspn(custom, "0123456789") != cl)
+    if (!pp_verify_code_ok(custom))
       return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode must be 4 to 10 digits");
   }
   pp_rate_hit_t *hits;
@@ -642,13 +631,13 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   if ((e = fraud_check(r, &sv, to, st, now))) return e;
   /* A pending verification to the same number is sent again (a new code;
    * every code it sent stays valid), up to PP_VERIFY_MAX_SENDS sends. */
-  bool is_new = true;
   e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid, NULL, to, v);
   if (e && e != PP_ERR_NOT_FOUND) return e;
-  if (!e && strcmp(v->status, "pending") == 0 && now < v->expires_at) {
-    if (v->sends >= PP_VERIFY_MAX_SENDS) return pp_api_fail(r, PP_ERR_VERIFY_SENDS, NULL);
-    is_new = false;
-  }
+  bool resend = false;
+  if ((e = pp_verify_send_decide(e ? NULL : pp_verify_status_now(v->status, v->expires_at, now),
+                                 v->sends, PP_VERIFY_MAX_SENDS, &resend)))
+    return pp_api_fail(r, e, NULL);
+  bool is_new = !resend;
   int prev_sends = is_new ? 0 : v->sends;
   if (is_new) {
     memset(v, 0, sizeof *v);
@@ -658,17 +647,14 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
     snprintf(v->to, sizeof v->to, "%s", to);
     snprintf(v->channel, sizeof v->channel, "%s", channel);
     snprintf(v->status, sizeof v->status, "pending");
-    v->expires_at = now + VERIFICATION_TTL;
+    v->expires_at = now + PP_VERIFY_TTL;
     v->date_created = now;
   }
-  char code[11], masked[11];
+  char code[11];
   if (custom && *custom)
     snprintf(code, sizeof code, "%s", custom);
   else
     pp_verify_code_new(sv.code_length, code);
-  size_t clen = strlen(code);
-  memset(masked, '*', clen);
-  masked[clen] = '\0';
   pp_verify_hash(r->api->verify_keys, v->sid, code, v->code_hashes[prev_sends]);
   v->sends = prev_sends + 1;
   v->date_updated = now;
@@ -677,8 +663,9 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   pp_message_t *m = &st->m;
   pp_sid_new(m->sid, "SM");
   char text[256], shown[256];
-  int tlen = sms_text(text, sizeof text, &sv, code);
-  sms_text(shown, sizeof shown, &sv, masked);
+  bool warn = sv.do_not_share_warning_enabled;
+  int tlen = pp_verify_sms_text(text, sizeof text, sv.friendly_name, warn, code, false);
+  pp_verify_sms_text(shown, sizeof shown, sv.friendly_name, warn, code, true);
   sodium_memzero(code, sizeof code);
   /* The real text, sealed with the account's key for the message. */
   unsigned char *blob = NULL, *sealed = NULL;
@@ -703,7 +690,7 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   m->direction = "outbound-api";
   m->status = "queued";
   m->num_segments = (int)seg.segments;
-  m->validity_period = VERIFICATION_TTL; /* a code is no use after its verification */
+  m->validity_period = PP_VERIFY_TTL; /* a code is no use after its verification */
   m->date_created = m->date_updated = now;
 
   r->state = st;
@@ -711,7 +698,7 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   r->write.u.verify_send = (pp_verify_send_t){.v = v,
                                               .is_new = is_new,
                                               .prev_sends = prev_sends,
-                                              .max_pending = MAX_PENDING_PER_TO,
+                                              .max_pending = PP_VERIFY_PENDING_PER_TO,
                                               .hits = hits,
                                               .nhits = nhits,
                                               .message = m,
@@ -775,25 +762,20 @@ typedef struct {
  * are used up). */
 static pp_err_t check_decide(pp_api_req_t *r, check_state_t *st) {
   pp_verification_t *v = &st->v;
-  const char *status = status_now(v);
-  if (strcmp(status, "max_attempts_reached") == 0 || v->checks >= PP_VERIFY_MAX_CHECKS)
-    return pp_api_fail(r, PP_ERR_VERIFY_CHECKS, NULL);
-  if (strcmp(status, "pending") != 0) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
-  bool ok = pp_verify_hash_in(v->code_hashes[0], (size_t)v->sends, st->hash);
-  int checks = ok ? v->checks : v->checks + 1;
-  const char *next = ok                               ? "approved"
-                     : checks >= PP_VERIFY_MAX_CHECKS ? "max_attempts_reached"
-                                                      : "pending";
+  pp_verify_check_t c;
+  pp_err_t e = pp_verify_check_decide(status_now(v), v->checks, PP_VERIFY_MAX_CHECKS,
+                                      v->code_hashes[0], v->sends, st->hash, &c);
+  if (e) return pp_api_fail(r, e, e == PP_ERR_NOT_FOUND ? r->path : NULL);
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_VERIFY_SET;
   r->write.u.verify_set = (pp_verify_set_t){.account_sid = r->principal.account_sid,
                                             .sid = st->sid,
-                                            .status = next,
-                                            .checks = checks,
+                                            .status = c.status,
+                                            .checks = c.checks,
                                             .if_checks = v->checks,
                                             .now = pp_clock_now()};
-  snprintf(v->status, sizeof v->status, "%s", next);
-  v->checks = checks;
+  snprintf(v->status, sizeof v->status, "%s", c.status);
+  v->checks = c.checks;
   v->date_updated = r->write.u.verify_set.now;
   return PP_OK;
 }

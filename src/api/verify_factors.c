@@ -24,7 +24,6 @@
 #define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
 #define CHALLENGE_TTL_MAX 3600 /* at most an hour */
 #define QR_TTL 300             /* a new factor's QR code: 5 minutes, once */
-#define QR_TOKEN_LEN 32        /* random bytes of its token (hex in the URL) */
 
 /* ---- Entities ------------------------------------------------------------ */
 
@@ -292,16 +291,13 @@ typedef struct {
   pp_verify_entity_t entity;
   pp_verify_factor_t factor;
   char binding[512]; /* the one answer that holds the secret; wiped after */
-  char qr_token[2 * QR_TOKEN_LEN + 1];          /* TOTP: the QR code's token */
+  char qr_token[2 * PP_VERIFY_QR_TOKEN_LEN + 1]; /* TOTP: the QR code's token */
   unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN]; /* ... and its hash, stored */
   char *qr_url;                                 /* ... and its URL (arena) */
 } factor_new_t;
 
-/* The hash of a QR code's token, as stored (the token itself is not). */
-static void qr_token_hash(const char *token, unsigned char out[PP_VERIFY_QR_HASH_LEN]) {
-  crypto_generichash(out, PP_VERIFY_QR_HASH_LEN, (const unsigned char *)token, strlen(token), NULL,
-                     0);
-}
+/* The store keeps what secrets.h makes of a QR code's token. */
+_Static_assert(PP_VERIFY_QR_HASH_LEN == PP_VERIFY_HASH_LEN, "QR token hash length");
 
 static pp_err_t factor_created(pp_api_req_t *r) {
   factor_new_t *st = r->state;
@@ -472,11 +468,7 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   if (!is_push(f)) {
     /* The one-time QR code: a random token, its hash stored with the
      * factor; the URL with the token is answered once, here. */
-    unsigned char tok[QR_TOKEN_LEN];
-    randombytes_buf(tok, sizeof tok);
-    sodium_bin2hex(st->qr_token, sizeof st->qr_token, tok, sizeof tok);
-    sodium_memzero(tok, sizeof tok);
-    qr_token_hash(st->qr_token, st->qr_hash);
+    pp_verify_qr_token_new(st->qr_token, st->qr_hash);
     st->qr_url = pp_arena_printf(
         &r->arena, "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
         r->api->public_url, f->service_sid, f->identity, f->sid, st->qr_token);
@@ -571,11 +563,11 @@ pp_err_t pp_api_factor_qr(pp_api_req_t *r) {
   if (e) return e;
   /* Anything but the token of a new TOTP factor, in time: not found. */
   const char *token = pp_form_get(&r->query, "Token");
-  if (!token || strlen(token) != 2 * QR_TOKEN_LEN || is_push(&st->factor))
+  if (!token || strlen(token) != 2 * PP_VERIFY_QR_TOKEN_LEN || is_push(&st->factor))
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   if ((e = pp_verify_load_service(r, &st->service))) return e;
-  qr_token_hash(token, st->hash);
+  pp_verify_qr_hash(token, st->hash);
   r->state = st;
   r->write.kind = PP_W_FACTOR_QR_TAKE;
   r->write.u.factor_qr =
