@@ -14,13 +14,13 @@
 
 #include "api/verify_int.h"
 #include "core/clock.h"
-#include "verify/events.h"
 #include "core/log.h"
+#include "verify/events.h"
+#include "verify/factor.h"
 #include "verify/otp.h"
 #include "verify/push.h"
 #include "verify/qr.h"
 
-#define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
 #define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
 #define CHALLENGE_TTL_MAX 3600 /* at most an hour */
 #define QR_TTL 300             /* a new factor's QR code: 5 minutes, once */
@@ -151,14 +151,9 @@ static bool is_push(const pp_verify_factor_t *f) {
   return strcmp(f->factor_type, "push") == 0;
 }
 
-/* The status a client sees (DESIGN.md rule 5): a new factor waiting for
- * the entity's approval counts as verified once its waiting period is
- * over, unless it was canceled (deleted) before. */
+/* The status a client sees now (factor.h). */
 static const char *factor_status(const pp_verify_factor_t *f) {
-  if (strcmp(f->status, "unverified") == 0 && f->activate_at > 0 &&
-      pp_clock_now() >= f->activate_at)
-    return "verified";
-  return f->status;
+  return pp_verify_factor_status(f->status, f->activate_at, pp_clock_now());
 }
 
 /* The factor as fetched: no secret. `binding` (JSON) and `qr_url` (Pipit's
@@ -620,6 +615,7 @@ typedef struct {
   pp_verify_factor_t factor;
   pp_verify_challenge_t challenge;
   bool has_challenge;
+  bool proven; /* the factor's own proof (no challenge) was right */
 } attempt_t;
 
 /* Decides the code `code` for st->factor and fills r->write; 60310 when
@@ -659,13 +655,13 @@ static pp_err_t push_check(attempt_t *st, const char *payload, const char **answ
 
 /* Decides the proof `code` (a TOTP code, or a push factor's signature) for
  * st->factor and fills r->write; 60310 when the factor is locked.  On a
- * match the factor becomes verified (a factor update) or the challenge
- * approved (or, for push, denied when the device says so); a wrong TOTP
- * code counts as a failure. */
+ * match the factor is proven (st->proven: enroll_or_verify decides what
+ * that does) or the challenge approved (or, for push, denied when the
+ * device says so); a wrong TOTP code counts as a failure. */
 static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
                                bool challenge_insert) {
   pp_verify_factor_t *f = &st->factor;
-  if (f->failures >= FACTOR_MAX_FAILURES) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
+  if (pp_verify_factor_locked(f->failures)) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
   int64_t step = -1;
   const char *answer = "approved";
   bool ok;
@@ -687,21 +683,17 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_FACTOR_ATTEMPT;
-  *fa = (pp_factor_attempt_t){
-      .account_sid = r->principal.account_sid,
-      .sid = f->sid,
-      .last_counter = step >= 0 ? step : f->last_counter,
-      .if_last_counter = f->last_counter,
-      .failures = ok ? 0 : f->failures + 1,
-      .if_failures = f->failures,
-      .status =
-          (ok && !st->has_challenge && strcmp(f->status, "verified") != 0) ? "verified" : NULL,
-      .challenge = st->has_challenge ? &st->challenge : NULL,
-      .challenge_insert = challenge_insert,
-      .now = now};
-  f->last_counter = fa->last_counter;
-  f->failures = fa->failures;
-  if (fa->status) snprintf(f->status, sizeof f->status, "%s", fa->status);
+  *fa = (pp_factor_attempt_t){.account_sid = r->principal.account_sid,
+                              .sid = f->sid,
+                              .if_last_counter = f->last_counter,
+                              .if_failures = f->failures,
+                              .challenge = st->has_challenge ? &st->challenge : NULL,
+                              .challenge_insert = challenge_insert,
+                              .now = now};
+  pp_verify_proof_count(ok, step, &f->last_counter, &f->failures);
+  fa->last_counter = f->last_counter;
+  fa->failures = f->failures;
+  st->proven = ok && !st->has_challenge;
   f->date_updated = now;
   if (st->has_challenge && ok) {
     snprintf(st->challenge.status, sizeof st->challenge.status, "%s", answer);
@@ -785,52 +777,53 @@ static pp_err_t enroll_challenge(pp_api_req_t *r, const pp_verify_factor_t *g,
   return ch->details && ch->hidden_details ? PP_OK : PP_ERR_NOMEM;
 }
 
-/* A factor's possession was just proven (r->write verifies it).  If the
- * entity has other verified factors, the factor is not verified: it waits
- * for one of them to approve it, or for the service's waiting period to
- * end, while each of them gets a challenge that asks and every webhook of
- * the service is told (factor.enrollment_pending); approval, denial or a
- * deletion of the factor in the meantime decide.  Otherwise it is verified
- * (factor.verified).  A factor already waiting stays as it is. */
+/* A factor's possession was just proven (st->proven; r->write records
+ * the proof): rule 5's transition (factor.h, pp_verify_enroll_next) over
+ * the entity's other verified factors.  A first factor is verified
+ * (factor.verified).  A later one waits for one of them to approve it, or
+ * for the service's waiting period to end, while each of them gets a
+ * challenge that asks and every webhook of the service is told
+ * (factor.enrollment_pending); approval, denial or a deletion of the
+ * factor in the meantime decide.  A factor already waiting, or verified,
+ * stays as it is. */
 static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   pp_verify_factor_t *f = &st->factor;
-  if (!fa->status) return PP_OK;
-  if (f->activate_at > 0) {
-    fa->status = NULL;
-    snprintf(f->status, sizeof f->status, "unverified");
-    return PP_OK;
+  if (!st->proven) return PP_OK;
+  pp_enroll_state_t state = pp_verify_enroll_state(f->status, f->activate_at);
+  pp_verify_factor_t *rows = NULL;
+  size_t n = 0, k = 0;
+  pp_err_t e;
+  if (state == PP_ENROLL_NEW) {
+    pp_page_req_t all = {.limit = 1000};
+    bool more;
+    if ((e = pp_store_factor_list(r->api->store, &r->arena, f->account_sid, f->entity_sid, &all,
+                                  &rows, &n, &more)))
+      return e;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(rows[i].sid, f->sid) != 0 && strcmp(factor_status(&rows[i]), "verified") == 0)
+        rows[k++] = rows[i];
   }
-  pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
-  if (e) return e;
-  pp_page_req_t all = {.limit = 1000};
-  pp_verify_factor_t *rows;
-  size_t n, k = 0;
-  bool more;
-  if ((e = pp_store_factor_list(r->api->store, &r->arena, f->account_sid, f->entity_sid, &all,
-                                &rows, &n, &more)))
-    return e;
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(rows[i].sid, f->sid) != 0 && strcmp(factor_status(&rows[i]), "verified") == 0)
-      rows[k++] = rows[i];
+  pp_enroll_action_t act = pp_verify_enroll_next(state, PP_ENROLL_PROVEN, k);
+  if (act == PP_ENROLL_STAY) return PP_OK;
   fa->service_sid = f->service_sid;
-  if (k == 0) {
-    fa->event_type = "factor.verified";
+  fa->event_type = pp_verify_enroll_event(act);
+  if (act == PP_ENROLL_VERIFY) {
+    fa->status = "verified";
+    snprintf(f->status, sizeof f->status, "verified");
     fa->event_body = factor_event(r, fa->event_type, f);
     audit_factor(r, PP_AUDIT_FACTOR_VERIFIED, f);
     return fa->event_body ? PP_OK : PP_ERR_NOMEM;
   }
+  pp_verify_service_t sv;
+  if ((e = pp_verify_load_service(r, &sv))) return e;
   int64_t now = fa->now;
-  fa->status = NULL;
-  snprintf(f->status, sizeof f->status, "unverified");
   fa->activate_at = f->activate_at = now + sv.enrollment_wait;
   fa->enroll = pp_arena_alloc(&r->arena, k * sizeof *fa->enroll);
   if (!fa->enroll) return PP_ERR_NOMEM;
   for (size_t i = 0; i < k; i++)
     if ((e = enroll_challenge(r, &rows[i], f, now, f->activate_at, &fa->enroll[i]))) return e;
   fa->nenroll = k;
-  fa->event_type = "factor.enrollment_pending";
   fa->event_body = factor_event(r, fa->event_type, f);
   /* The audit log: the enrollment challenges, the factors they ask, and the
    * new factor with its entity and service. */
@@ -872,17 +865,21 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
     pp_verify_factor_t nf;
     pp_err_t e = pp_store_factor_get(r->api->store, &r->arena, ch->account_sid, ch->entity_sid,
                                      ch->enroll_factor_sid, &nf);
-    if (e == PP_OK && strcmp(nf.status, "unverified") == 0 && nf.activate_at > 0) {
+    pp_enroll_action_t act =
+        e ? PP_ENROLL_STAY
+          : pp_verify_enroll_next(pp_verify_enroll_state(nf.status, nf.activate_at),
+                                  approved ? PP_ENROLL_APPROVED : PP_ENROLL_DENIED, 0);
+    if (act != PP_ENROLL_STAY) {
       fa->enroll_factor_sid = ch->enroll_factor_sid;
-      fa->enroll_outcome = approved ? "verify" : "delete";
+      fa->enroll_outcome = act == PP_ENROLL_VERIFY ? "verify" : "delete";
       nf.activate_at = 0;
-      fa->event_type = approved ? "factor.verified" : "factor.deleted";
+      fa->event_type = pp_verify_enroll_event(act);
       fa->event_body = factor_event(r, fa->event_type, &nf);
       if (!fa->event_body) return PP_ERR_NOMEM;
       /* The new factor's fate, in the audit log with the answer. */
       return pp_api_audit_attach_also(
-          r, approved ? PP_AUDIT_FACTOR_VERIFIED : PP_AUDIT_FACTOR_DELETED, nf.account_sid,
-          (const char *[]){nf.sid, nf.entity_sid, nf.service_sid}, 3);
+          r, act == PP_ENROLL_VERIFY ? PP_AUDIT_FACTOR_VERIFIED : PP_AUDIT_FACTOR_DELETED,
+          nf.account_sid, (const char *[]){nf.sid, nf.entity_sid, nf.service_sid}, 3);
     }
     if (e && e != PP_ERR_NOT_FOUND) return e;
   }
@@ -929,9 +926,9 @@ pp_err_t pp_api_factor_update(pp_api_req_t *r) {
 
 /* ---- Challenges ------------------------------------------------------------ */
 
+/* The status a client sees now (factor.h). */
 static const char *challenge_status(const pp_verify_challenge_t *ch) {
-  if (strcmp(ch->status, "pending") == 0 && pp_clock_now() > ch->expiration_date) return "expired";
-  return ch->status;
+  return pp_verify_challenge_status(ch->status, ch->expiration_date, pp_clock_now());
 }
 
 static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
