@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "verify/geo.h"
 #include "verify/verification.h"
 
 /* The fraud guard (docs/internals/verify.md): a prefix is the country code
@@ -205,29 +206,15 @@ static pp_err_t country_codes(pp_api_req_t *r, pp_verify_service_t *sv) {
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
                        "Pipit.AllowedCountryCodes is longer than 255 characters");
   char out[256];
-  size_t n = 0;
-  for (const char *p = v; *p;) {
-    size_t len = strcspn(p, ",");
-    const char *item = p;
-    p += len + (p[len] == ',');
-    while (len && *item == ' ') item++, len--;
-    while (len && item[len - 1] == ' ') len--;
-    if (len && *item == '+') item++, len--;
-    char probe[16];
-    bool ok = len >= 1 && len <= 3 && strspn(item, "0123456789") >= len;
-    if (ok) {
-      snprintf(probe, sizeof probe, "+%.*s0000000", (int)len, item);
-      ok = pp_phone_country_code_len(probe) == (int)len;
-    }
-    if (!ok)
-      return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
-                         pp_arena_printf(&r->arena,
-                                         "Pipit.AllowedCountryCodes: '%.*s' is not a country "
-                                         "code",
-                                         (int)len, item));
-    n += (size_t)snprintf(out + n, sizeof out - n, "%s%.*s", n ? "," : "", (int)len, item);
-  }
-  if (!n) {
+  const char *bad;
+  size_t len;
+  if (!pp_verify_geo_parse(v, out, sizeof out, &bad, &len))
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                       pp_arena_printf(&r->arena,
+                                       "Pipit.AllowedCountryCodes: '%.*s' is not a country "
+                                       "code",
+                                       (int)len, bad));
+  if (!*out) {
     sv->allowed_country_codes = NULL;
     return PP_OK;
   }
@@ -501,19 +488,6 @@ typedef struct {
   char service_sid[PP_SID_SIZE]; /* the write reads it after the handler returned */
 } send_state_t;
 
-/* Whether the service's geo permissions let a code go to `to` (E.164). */
-static bool geo_allowed(const pp_verify_service_t *sv, const char *to) {
-  const char *p = sv->allowed_country_codes;
-  if (!p || !*p) return true;
-  size_t cc = (size_t)pp_phone_country_code_len(to);
-  while (cc && *p) {
-    size_t len = strcspn(p, ",");
-    if (len == cc && strncmp(p, to + 1, cc) == 0) return true;
-    p += len + (p[len] == ',');
-  }
-  return false;
-}
-
 /* Sets up the fraud guard's check of a send to `to` in st->fraud, with
  * the alert it raises when it refuses one.  A service with the guard off
  * is counted all the same (its baseline is ready when it is turned on). */
@@ -603,7 +577,7 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
    * guard's prefix need it. */
   if (!pp_phone_country_code_len(to))
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
-  if (!geo_allowed(&sv, to))
+  if (!pp_verify_geo_allowed(sv.allowed_country_codes, to))
     return pp_api_fail(r, PP_ERR_VERIFY_GEO_BLOCKED,
                        pp_arena_printf(&r->arena,
                                        "the country code +%.*s is not in the service's geo "
