@@ -556,39 +556,138 @@ static pp_err_t verification_sent(pp_api_req_t *r) {
   return pp_verify_respond(r, 201, render_verification, &st->v);
 }
 
+/* What a create asks for: the form's To, Channel and CustomCode (NULL when
+ * not given). */
+typedef struct {
+  const char *to, *channel, *custom;
+} send_req_t;
+
+/* Parses the form of a create for service `sv` into *q, refusing what the
+ * service's rules refuse before anything is counted or written: a channel
+ * other than sms (60223 for Twilio's others), a `To` that is not E.164
+ * with a whole country code, a country outside the geo permissions
+ * (60605), a CustomCode the service does not allow or that is not 4 to 10
+ * digits. */
+static pp_err_t send_parse(pp_api_req_t *r, const pp_verify_service_t *sv, send_req_t *q) {
+  q->to = pp_form_get(&r->form, "To");
+  q->channel = pp_form_get(&r->form, "Channel");
+  q->custom = pp_form_get(&r->form, "CustomCode");
+  if (q->custom && !*q->custom) q->custom = NULL;
+  if (!q->to || !*q->to) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "To");
+  if (!q->channel || !*q->channel) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Channel");
+  static const char *const later[] = {"call", "email", "whatsapp", "sna", "rcs", "auto"};
+  for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+    if (strcmp(q->channel, later[i]) == 0)
+      return pp_api_fail(
+          r, PP_ERR_VERIFY_CHANNEL,
+          pp_arena_printf(&r->arena, "%s (Pipit sends codes by sms only)", q->channel));
+  if (strcmp(q->channel, "sms") != 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Channel must be sms, call, email or whatsapp");
+  /* E.164 with a whole country code: the geo permissions and the fraud
+   * guard's prefix need it. */
+  int cc = pp_phone_country_code_len(q->to);
+  if (!cc) return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
+  if (!pp_verify_geo_allowed(sv->allowed_country_codes, q->to))
+    return pp_api_fail(r, PP_ERR_VERIFY_GEO_BLOCKED,
+                       pp_arena_printf(&r->arena,
+                                       "the country code +%.*s is not in the service's geo "
+                                       "permissions",
+                                       cc, q->to + 1));
+  if (q->custom && !sv->custom_code_enabled)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode is not enabled for this service");
+  if (q->custom && !pp_verify_code_ok(q->custom))
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode must be 4 to 10 digits");
+  return PP_OK;
+}
+
+/* Decides the send at `now` into st->v (verification.h,
+ * pp_verify_send_decide): a pending verification to the same number is
+ * sent again (a new code; every code it sent stays valid), up to
+ * PP_VERIFY_MAX_SENDS sends (60203); otherwise a new one is made.  The
+ * code (`custom`, or a new one of the service's length) goes into `code`
+ * and its hash into the row; *resend tells which. */
+static pp_err_t send_decide(pp_api_req_t *r, const pp_verify_service_t *sv, const send_req_t *q,
+                            int64_t now, send_state_t *st, bool *resend, char code[11]) {
+  pp_verification_t *v = &st->v;
+  pp_err_t e =
+      pp_store_verification_get(r->api->store, &r->arena, sv->account_sid, sv->sid, NULL, q->to, v);
+  if (e && e != PP_ERR_NOT_FOUND) return e;
+  if ((e = pp_verify_send_decide(e ? NULL : pp_verify_status_now(v->status, v->expires_at, now),
+                                 v->sends, PP_VERIFY_MAX_SENDS, resend)))
+    return pp_api_fail(r, e, NULL);
+  int prev_sends = *resend ? v->sends : 0;
+  if (!*resend) {
+    memset(v, 0, sizeof *v);
+    pp_sid_new(v->sid, "VE");
+    memcpy(v->service_sid, sv->sid, sizeof v->service_sid);
+    memcpy(v->account_sid, sv->account_sid, sizeof v->account_sid);
+    snprintf(v->to, sizeof v->to, "%s", q->to);
+    snprintf(v->channel, sizeof v->channel, "%s", q->channel);
+    snprintf(v->status, sizeof v->status, "pending");
+    v->expires_at = now + PP_VERIFY_TTL;
+    v->date_created = now;
+  }
+  if (q->custom)
+    snprintf(code, 11, "%s", q->custom);
+  else
+    pp_verify_code_new(sv->code_length, code);
+  pp_verify_hash(r->api->verify_keys, v->sid, code, v->code_hashes[prev_sends]);
+  v->sends = prev_sends + 1;
+  v->date_updated = now;
+  v->send_attempts = attempts_add(r, *resend ? v->send_attempts : NULL, q->channel, now);
+  return v->send_attempts ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Builds st->m, the SMS of `code` from `from`, queued at `now`: its stored
+ * body has the code masked; the real text is sealed with the account's
+ * key into *sealed (arena), and every plaintext copy is wiped. */
+static pp_err_t send_message(pp_api_req_t *r, const pp_verify_service_t *sv, const char *from,
+                             const char *code, int64_t now, send_state_t *st,
+                             unsigned char **sealed, size_t *sealed_len) {
+  pp_message_t *m = &st->m;
+  pp_sid_new(m->sid, "SM");
+  char text[256], shown[256];
+  bool warn = sv->do_not_share_warning_enabled;
+  int tlen = pp_verify_sms_text(text, sizeof text, sv->friendly_name, warn, code, false);
+  pp_verify_sms_text(shown, sizeof shown, sv->friendly_name, warn, code, true);
+  unsigned char *blob = NULL;
+  *sealed = NULL;
+  pp_err_t e = (tlen < 0 || (size_t)tlen >= sizeof text)
+                   ? PP_ERR_NOMEM
+                   : pp_store_seal(r->api->store, sv->account_sid, "messages", "sealed_body",
+                                   m->sid, text, (size_t)tlen, &blob, sealed_len);
+  sodium_memzero(text, sizeof text);
+  if (!e && !(*sealed = pp_arena_alloc(&r->arena, *sealed_len))) e = PP_ERR_NOMEM;
+  if (!e) memcpy(*sealed, blob, *sealed_len);
+  free(blob);
+  if (e) return e;
+  pp_segments_t seg;
+  pp_segments_count(shown, strlen(shown), &seg);
+  memcpy(m->account_sid, sv->account_sid, sizeof m->account_sid);
+  m->to = st->v.to;
+  if (!(m->from = pp_arena_strdup(&r->arena, from)) ||
+      !(m->body = pp_arena_strdup(&r->arena, shown)))
+    return PP_ERR_NOMEM;
+  m->media_urls = "";
+  m->direction = "outbound-api";
+  m->status = "queued";
+  m->num_segments = (int)seg.segments;
+  m->validity_period = PP_VERIFY_TTL; /* a code is no use after its verification */
+  m->date_created = m->date_updated = now;
+  return PP_OK;
+}
+
+/* Parses (send_parse), decides (send_decide, with the rate limits' hits
+ * and the fraud guard's check that the store decides in the send's
+ * transaction), builds the message (send_message), and renders the
+ * verification once the write committed (verification_sent). */
 pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_err_t e = pp_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  const char *to = pp_form_get(&r->form, "To");
-  const char *channel = pp_form_get(&r->form, "Channel");
-  const char *custom = pp_form_get(&r->form, "CustomCode");
-  if (!to || !*to) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "To");
-  if (!channel || !*channel) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Channel");
-  static const char *const later[] = {"call", "email", "whatsapp", "sna", "rcs", "auto"};
-  for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-    if (strcmp(channel, later[i]) == 0)
-      return pp_api_fail(r, PP_ERR_VERIFY_CHANNEL,
-                         pp_arena_printf(&r->arena, "%s (Pipit sends codes by sms only)", channel));
-  if (strcmp(channel, "sms") != 0)
-    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Channel must be sms, call, email or whatsapp");
-  /* E.164 with a whole country code: the geo permissions and the fraud
-   * guard's prefix need it. */
-  if (!pp_phone_country_code_len(to))
-    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
-  if (!pp_verify_geo_allowed(sv.allowed_country_codes, to))
-    return pp_api_fail(r, PP_ERR_VERIFY_GEO_BLOCKED,
-                       pp_arena_printf(&r->arena,
-                                       "the country code +%.*s is not in the service's geo "
-                                       "permissions",
-                                       pp_phone_country_code_len(to), to + 1));
-  if (custom && *custom) {
-    if (!sv.custom_code_enabled)
-      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode is not enabled for this service");
-    if (!pp_verify_code_ok(custom))
-      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode must be 4 to 10 digits");
-  }
+  send_req_t q;
+  if ((e = send_parse(r, &sv, &q))) return e;
   pp_rate_hit_t *hits;
   size_t nhits;
   if ((e = rate_hits(r, &sv, &hits, &nhits))) return e;
@@ -600,82 +699,26 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   send_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;
   memset(st, 0, sizeof *st);
-  pp_verification_t *v = &st->v;
   int64_t now = pp_clock_now();
-  if ((e = fraud_check(r, &sv, to, st, now))) return e;
-  /* A pending verification to the same number is sent again (a new code;
-   * every code it sent stays valid), up to PP_VERIFY_MAX_SENDS sends. */
-  e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid, NULL, to, v);
-  if (e && e != PP_ERR_NOT_FOUND) return e;
+  if ((e = fraud_check(r, &sv, q.to, st, now))) return e;
   bool resend = false;
-  if ((e = pp_verify_send_decide(e ? NULL : pp_verify_status_now(v->status, v->expires_at, now),
-                                 v->sends, PP_VERIFY_MAX_SENDS, &resend)))
-    return pp_api_fail(r, e, NULL);
-  bool is_new = !resend;
-  int prev_sends = is_new ? 0 : v->sends;
-  if (is_new) {
-    memset(v, 0, sizeof *v);
-    pp_sid_new(v->sid, "VE");
-    memcpy(v->service_sid, sv.sid, sizeof v->service_sid);
-    memcpy(v->account_sid, sv.account_sid, sizeof v->account_sid);
-    snprintf(v->to, sizeof v->to, "%s", to);
-    snprintf(v->channel, sizeof v->channel, "%s", channel);
-    snprintf(v->status, sizeof v->status, "pending");
-    v->expires_at = now + PP_VERIFY_TTL;
-    v->date_created = now;
-  }
   char code[11];
-  if (custom && *custom)
-    snprintf(code, sizeof code, "%s", custom);
-  else
-    pp_verify_code_new(sv.code_length, code);
-  pp_verify_hash(r->api->verify_keys, v->sid, code, v->code_hashes[prev_sends]);
-  v->sends = prev_sends + 1;
-  v->date_updated = now;
-  v->send_attempts = attempts_add(r, is_new ? NULL : v->send_attempts, channel, now);
-
-  pp_message_t *m = &st->m;
-  pp_sid_new(m->sid, "SM");
-  char text[256], shown[256];
-  bool warn = sv.do_not_share_warning_enabled;
-  int tlen = pp_verify_sms_text(text, sizeof text, sv.friendly_name, warn, code, false);
-  pp_verify_sms_text(shown, sizeof shown, sv.friendly_name, warn, code, true);
-  sodium_memzero(code, sizeof code);
-  /* The real text, sealed with the account's key for the message. */
-  unsigned char *blob = NULL, *sealed = NULL;
+  unsigned char *sealed = NULL;
   size_t sealed_len = 0;
-  e = (!v->send_attempts || tlen < 0 || (size_t)tlen >= sizeof text)
-          ? PP_ERR_NOMEM
-          : pp_store_seal(r->api->store, sv.account_sid, "messages", "sealed_body", m->sid, text,
-                          (size_t)tlen, &blob, &sealed_len);
-  sodium_memzero(text, sizeof text);
-  if (!e && !(sealed = pp_arena_alloc(&r->arena, sealed_len))) e = PP_ERR_NOMEM;
-  if (!e) memcpy(sealed, blob, sealed_len);
-  free(blob);
+  e = send_decide(r, &sv, &q, now, st, &resend, code);
+  if (!e) e = send_message(r, &sv, from, code, now, st, &sealed, &sealed_len);
+  sodium_memzero(code, sizeof code);
   if (e) return e;
-  pp_segments_t seg;
-  pp_segments_count(shown, strlen(shown), &seg);
-  memcpy(m->account_sid, sv.account_sid, sizeof m->account_sid);
-  m->to = v->to;
-  if (!(m->from = pp_arena_strdup(&r->arena, from)) ||
-      !(m->body = pp_arena_strdup(&r->arena, shown)))
-    return PP_ERR_NOMEM;
-  m->media_urls = "";
-  m->direction = "outbound-api";
-  m->status = "queued";
-  m->num_segments = (int)seg.segments;
-  m->validity_period = PP_VERIFY_TTL; /* a code is no use after its verification */
-  m->date_created = m->date_updated = now;
 
   r->state = st;
   r->write.kind = PP_W_VERIFY_SEND;
-  r->write.u.verify_send = (pp_verify_send_t){.v = v,
-                                              .is_new = is_new,
-                                              .prev_sends = prev_sends,
+  r->write.u.verify_send = (pp_verify_send_t){.v = &st->v,
+                                              .is_new = !resend,
+                                              .prev_sends = st->v.sends - 1,
                                               .max_pending = PP_VERIFY_PENDING_PER_TO,
                                               .hits = hits,
                                               .nhits = nhits,
-                                              .message = m,
+                                              .message = &st->m,
                                               .message_sealed = sealed,
                                               .message_sealed_len = sealed_len,
                                               .now = now,
