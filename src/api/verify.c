@@ -27,15 +27,15 @@
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-pp_err_t pp_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
+pp_err_t pp_api_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
   pp_err_t e = pp_store_verify_service_get(r->api->store, &r->arena, r->principal.account_sid,
                                            r->params[0], out);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   return e;
 }
 
-pp_err_t pp_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
-                             int *out) {
+pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
+                                 int *out) {
   const char *v = pp_form_get(&r->form, name);
   if (!v) return PP_OK;
   char *end;
@@ -47,7 +47,7 @@ pp_err_t pp_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi
   return PP_OK;
 }
 
-pp_err_t pp_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
+pp_err_t pp_api_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
   const char *v = pp_form_get(&r->form, name);
   if (!v) return PP_OK;
   if (strcasecmp(v, "true") == 0)
@@ -59,7 +59,7 @@ pp_err_t pp_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, b
   return PP_OK;
 }
 
-char *pp_verify_url(pp_api_req_t *r, const char *fmt, ...) {
+char *pp_api_verify_url(pp_api_req_t *r, const char *fmt, ...) {
   char tail[512];
   va_list ap;
   va_start(ap, fmt);
@@ -69,13 +69,13 @@ char *pp_verify_url(pp_api_req_t *r, const char *fmt, ...) {
   return pp_arena_printf(&r->arena, "%s/verify/v2/Services%s", r->api->public_url, tail);
 }
 
-void pp_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
+void pp_api_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
   char buf[PP_ISO8601_SIZE];
   if (t) pp_iso8601(t, buf);
   pp_jw_kstr(w, key, t ? buf : NULL);
 }
 
-void pp_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
+void pp_api_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
   pp_jw_key(w, key);
   if (json)
     pp_jw_rawf(w, "%s", json);
@@ -83,7 +83,7 @@ void pp_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
     pp_jw_null(w);
 }
 
-pp_err_t pp_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid) {
+pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid) {
   char *copy = pp_arena_strdup(&r->arena, sid);
   if (!copy) return PP_ERR_NOMEM;
   r->write.kind = kind;
@@ -91,10 +91,10 @@ pp_err_t pp_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid
   return pp_api_submit(r, pp_api_deleted);
 }
 
-pp_err_t pp_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
-                                const pp_api_page_t *pg, const void *rows, size_t size, size_t n,
-                                bool more,
-                                void (*render)(pp_api_req_t *, pp_jw_t *, const void *)) {
+pp_err_t pp_api_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
+                                    const pp_api_page_t *pg, const void *rows, size_t size,
+                                    size_t n, bool more,
+                                    void (*render)(pp_api_req_t *, pp_jw_t *, const void *)) {
   if (!url) return PP_ERR_NOMEM;
   const unsigned char *p = rows;
   pp_jw_t w;
@@ -131,7 +131,7 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
       {"entities", "Entities"},
       {"webhooks", "Webhooks"},
   };
-  const char *url = pp_verify_url(r, "/%s", sv->sid);
+  const char *url = pp_api_verify_url(r, "/%s", sv->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", sv->sid);
   pp_jw_kstr(w, "account_sid", sv->account_sid);
@@ -165,8 +165,8 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_obj_end(w);
   pp_jw_knull(w, "passkeys");
   kbool(w, "verify_event_subscription_enabled", sv->verify_event_subscription_enabled);
-  pp_verify_kdate(w, "date_created", sv->date_created);
-  pp_verify_kdate(w, "date_updated", sv->date_updated);
+  pp_api_verify_kdate(w, "date_created", sv->date_created);
+  pp_api_verify_kdate(w, "date_updated", sv->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
@@ -176,9 +176,9 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_obj_end(w);
 }
 
-pp_err_t pp_verify_respond(pp_api_req_t *r, int status,
-                           void (*render)(pp_api_req_t *, pp_jw_t *, const void *),
-                           const void *row) {
+pp_err_t pp_api_verify_respond(pp_api_req_t *r, int status,
+                               void (*render)(pp_api_req_t *, pp_jw_t *, const void *),
+                               const void *row) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
   render(r, &w, row);
@@ -260,21 +260,22 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
   }
   pp_err_t e;
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-    if ((e = pp_verify_bool_param(r, flags[i].param, PP_ERR_VERIFY_PARAM,
-                                  (bool *)((char *)sv + flags[i].off))))
+    if ((e = pp_api_verify_bool_param(r, flags[i].param, PP_ERR_VERIFY_PARAM,
+                                      (bool *)((char *)sv + flags[i].off))))
       return e;
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     if ((e = opt_text(r, texts[i].param, 255, (const char **)((char *)sv + texts[i].off))))
       return e;
-  if ((e = pp_verify_int_param(r, "CodeLength", 4, 10, PP_ERR_VERIFY_PARAM, &sv->code_length)) ||
-      (e = pp_verify_int_param(r, "Totp.TimeStep", 20, 60, PP_ERR_VERIFY_PARAM,
-                               &sv->totp_time_step)) ||
-      (e = pp_verify_int_param(r, "Totp.CodeLength", 3, 8, PP_ERR_VERIFY_PARAM,
-                               &sv->totp_code_length)) ||
-      (e = pp_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)) ||
+  if ((e = pp_api_verify_int_param(r, "CodeLength", 4, 10, PP_ERR_VERIFY_PARAM,
+                                   &sv->code_length)) ||
+      (e = pp_api_verify_int_param(r, "Totp.TimeStep", 20, 60, PP_ERR_VERIFY_PARAM,
+                                   &sv->totp_time_step)) ||
+      (e = pp_api_verify_int_param(r, "Totp.CodeLength", 3, 8, PP_ERR_VERIFY_PARAM,
+                                   &sv->totp_code_length)) ||
+      (e = pp_api_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)) ||
       /* Pipit's own setting (DESIGN.md rule 5): 1 hour to 30 days. */
-      (e = pp_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
-                               &sv->enrollment_wait)))
+      (e = pp_api_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
+                                   &sv->enrollment_wait)))
     return e;
   return country_codes(r, sv);
 }
@@ -283,8 +284,8 @@ static pp_err_t service_written(pp_api_req_t *r) {
   pp_err_t e = r->write.result;
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_SERVICE_INSERT ? 201 : 200,
-                           render_service, r->state);
+  return pp_api_verify_respond(r, r->write.kind == PP_W_VERIFY_SERVICE_INSERT ? 201 : 200,
+                               render_service, r->state);
 }
 
 pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
@@ -312,14 +313,14 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
 
 pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
-  return e ? e : pp_verify_respond(r, 200, render_service, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
+  return e ? e : pp_api_verify_respond(r, 200, render_service, &sv);
 }
 
 pp_err_t pp_api_verify_service_update(pp_api_req_t *r) {
   pp_verify_service_t *sv = pp_arena_alloc(&r->arena, sizeof *sv);
   if (!sv) return PP_ERR_NOMEM;
-  pp_err_t e = pp_verify_load_service(r, sv);
+  pp_err_t e = pp_api_verify_load_service(r, sv);
   if (e || (e = service_form(r, sv, false))) return e;
   sv->date_updated = pp_clock_now();
   r->state = sv;
@@ -333,7 +334,7 @@ pp_err_t pp_api_verify_service_delete(pp_api_req_t *r) {
   /* Its entities, factors and challenges go with it (named by the
    * service: their own events named them when they were made). */
   pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_DELETE, NULL, &r->params[0], 1);
-  return pp_verify_delete(r, PP_W_VERIFY_SERVICE_DELETE, r->params[0]);
+  return pp_api_verify_delete(r, PP_W_VERIFY_SERVICE_DELETE, r->params[0]);
 }
 
 pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
@@ -346,8 +347,8 @@ pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
   e = pp_store_verify_service_list(r->api->store, &r->arena, r->principal.account_sid, &pg.req,
                                    &rows, &n, &more);
   if (e) return e;
-  return pp_verify_list_respond(r, "services", pp_verify_url(r, "%s", ""), &pg, rows, sizeof *rows,
-                                n, more, render_service);
+  return pp_api_verify_list_respond(r, "services", pp_api_verify_url(r, "%s", ""), &pg, rows,
+                                    sizeof *rows, n, more, render_service);
 }
 
 /* ---- Verifications -------------------------------------------------------- */
@@ -368,8 +369,8 @@ static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_ver
   kbool(w, "valid", strcmp(status, "approved") == 0);
   pp_jw_knull(w, "amount");
   pp_jw_knull(w, "payee");
-  pp_verify_kdate(w, "date_created", v->date_created);
-  pp_verify_kdate(w, "date_updated", v->date_updated);
+  pp_api_verify_kdate(w, "date_created", v->date_created);
+  pp_api_verify_kdate(w, "date_updated", v->date_updated);
   (void)r;
 }
 
@@ -379,9 +380,9 @@ static void render_verification(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   render_verification_fields(r, w, v);
   pp_jw_key(w, "lookup");
   pp_jw_rawf(w, "{}");
-  pp_verify_kraw(w, "send_code_attempts", v->send_attempts ? v->send_attempts : "[]");
+  pp_api_verify_kraw(w, "send_code_attempts", v->send_attempts ? v->send_attempts : "[]");
   pp_jw_knull(w, "sna");
-  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Verifications/%s", v->service_sid, v->sid));
+  pp_jw_kstr(w, "url", pp_api_verify_url(r, "/%s/Verifications/%s", v->service_sid, v->sid));
   pp_jw_obj_end(w);
 }
 
@@ -521,7 +522,7 @@ static pp_err_t fraud_check(pp_api_req_t *r, const pp_verify_service_t *sv, cons
   al->alert_text = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
   pp_buf_cleanup(&b);
   al->request_method = "POST";
-  al->request_url = pp_verify_url(r, "/%s/Verifications", sv->sid);
+  al->request_url = pp_api_verify_url(r, "/%s/Verifications", sv->sid);
   al->resource_sid = st->service_sid;
   al->service_sid = st->service_sid;
   al->date_created = now;
@@ -553,7 +554,7 @@ static pp_err_t verification_sent(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT || e == PP_ERR_VERIFY_CONCURRENT)
     return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
   if (e) return e;
-  return pp_verify_respond(r, 201, render_verification, &st->v);
+  return pp_api_verify_respond(r, 201, render_verification, &st->v);
 }
 
 /* What a create asks for: the form's To, Channel and CustomCode (NULL when
@@ -683,7 +684,7 @@ static pp_err_t send_message(pp_api_req_t *r, const pp_verify_service_t *sv, con
  * verification once the write committed (verification_sent). */
 pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   send_req_t q;
@@ -737,7 +738,7 @@ static pp_err_t load_verification(pp_api_req_t *r, pp_verification_t *v) {
 pp_err_t pp_api_verification_fetch(pp_api_req_t *r) {
   pp_verification_t v;
   pp_err_t e = load_verification(r, &v);
-  return e ? e : pp_verify_respond(r, 200, render_verification, &v);
+  return e ? e : pp_api_verify_respond(r, 200, render_verification, &v);
 }
 
 static pp_err_t verification_updated(pp_api_req_t *r) {
@@ -811,12 +812,12 @@ static pp_err_t check_done(pp_api_req_t *r) {
   }
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
   if (e) return e;
-  return pp_verify_respond(r, 200, render_check, &st->v);
+  return pp_api_verify_respond(r, 200, render_check, &st->v);
 }
 
 pp_err_t pp_api_verification_check(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   const char *code = pp_form_get(&r->form, "Code");
@@ -843,15 +844,15 @@ pp_err_t pp_api_verification_check(pp_api_req_t *r) {
 
 static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_rate_limit_t *rl = row;
-  const char *url = pp_verify_url(r, "/%s/RateLimits/%s", rl->service_sid, rl->sid);
+  const char *url = pp_api_verify_url(r, "/%s/RateLimits/%s", rl->service_sid, rl->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", rl->sid);
   pp_jw_kstr(w, "service_sid", rl->service_sid);
   pp_jw_kstr(w, "account_sid", rl->account_sid);
   pp_jw_kstr(w, "unique_name", rl->unique_name);
   pp_jw_kstr(w, "description", rl->description);
-  pp_verify_kdate(w, "date_created", rl->date_created);
-  pp_verify_kdate(w, "date_updated", rl->date_updated);
+  pp_api_verify_kdate(w, "date_created", rl->date_created);
+  pp_api_verify_kdate(w, "date_updated", rl->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
@@ -869,11 +870,11 @@ static void render_bucket(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "account_sid", b->account_sid);
   pp_jw_kint(w, "max", b->max);
   pp_jw_kint(w, "interval", b->interval);
-  pp_verify_kdate(w, "date_created", b->date_created);
-  pp_verify_kdate(w, "date_updated", b->date_updated);
-  pp_jw_kstr(
-      w, "url",
-      pp_verify_url(r, "/%s/RateLimits/%s/Buckets/%s", b->service_sid, b->rate_limit_sid, b->sid));
+  pp_api_verify_kdate(w, "date_created", b->date_created);
+  pp_api_verify_kdate(w, "date_updated", b->date_updated);
+  pp_jw_kstr(w, "url",
+             pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets/%s", b->service_sid, b->rate_limit_sid,
+                               b->sid));
   pp_jw_obj_end(w);
 }
 
@@ -883,13 +884,13 @@ static pp_err_t rate_limit_written(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT)
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "UniqueName is taken in this service");
   if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_RATE_LIMIT_INSERT ? 201 : 200,
-                           render_rate_limit, r->state);
+  return pp_api_verify_respond(r, r->write.kind == PP_W_RATE_LIMIT_INSERT ? 201 : 200,
+                               render_rate_limit, r->state);
 }
 
 pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   const char *name = pp_form_get(&r->form, "UniqueName");
   if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "UniqueName");
@@ -920,7 +921,7 @@ static pp_err_t load_rate_limit(pp_api_req_t *r, const char *sid, pp_rate_limit_
 pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r) {
   pp_rate_limit_t rl;
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
-  return e ? e : pp_verify_respond(r, 200, render_rate_limit, &rl);
+  return e ? e : pp_api_verify_respond(r, 200, render_rate_limit, &rl);
 }
 
 pp_err_t pp_api_rate_limit_update(pp_api_req_t *r) {
@@ -939,13 +940,13 @@ pp_err_t pp_api_rate_limit_delete(pp_api_req_t *r) {
   pp_rate_limit_t rl;
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
   if (e) return e;
-  return pp_verify_delete(r, PP_W_RATE_LIMIT_DELETE, rl.sid);
+  return pp_api_verify_delete(r, PP_W_RATE_LIMIT_DELETE, rl.sid);
 }
 
 pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_api_page_t pg;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e || (e = pp_api_page_parse(r, &pg))) return e;
   pp_rate_limit_t *rows;
   size_t n;
@@ -953,8 +954,9 @@ pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
   if ((e = pp_store_rate_limit_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
                                     &rows, &n, &more)))
     return e;
-  return pp_verify_list_respond(r, "rate_limits", pp_verify_url(r, "/%s/RateLimits", sv.sid), &pg,
-                                rows, sizeof *rows, n, more, render_rate_limit);
+  return pp_api_verify_list_respond(r, "rate_limits",
+                                    pp_api_verify_url(r, "/%s/RateLimits", sv.sid), &pg, rows,
+                                    sizeof *rows, n, more, render_rate_limit);
 }
 
 static pp_err_t bucket_written(pp_api_req_t *r) {
@@ -962,8 +964,8 @@ static pp_err_t bucket_written(pp_api_req_t *r) {
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e == PP_ERR_CONFLICT) return PP_ERR_VERIFY_BUCKET_INTERVAL;
   if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_RATE_BUCKET_INSERT ? 201 : 200, render_bucket,
-                           r->state);
+  return pp_api_verify_respond(r, r->write.kind == PP_W_RATE_BUCKET_INSERT ? 201 : 200,
+                               render_bucket, r->state);
 }
 
 /* Max and Interval from the form (both required on create). */
@@ -971,8 +973,8 @@ static pp_err_t bucket_form(pp_api_req_t *r, pp_rate_bucket_t *b, bool create) {
   if (create && !pp_form_get(&r->form, "Max")) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Max");
   if (create && !pp_form_get(&r->form, "Interval"))
     return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Interval");
-  pp_err_t e = pp_verify_int_param(r, "Max", 1, 1000000, PP_ERR_VERIFY_PARAM, &b->max);
-  if (!e) e = pp_verify_int_param(r, "Interval", 1, 86400, PP_ERR_VERIFY_PARAM, &b->interval);
+  pp_err_t e = pp_api_verify_int_param(r, "Max", 1, 1000000, PP_ERR_VERIFY_PARAM, &b->max);
+  if (!e) e = pp_api_verify_int_param(r, "Interval", 1, 86400, PP_ERR_VERIFY_PARAM, &b->interval);
   return e;
 }
 
@@ -1007,7 +1009,7 @@ static pp_err_t load_bucket(pp_api_req_t *r, pp_rate_bucket_t *b) {
 pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r) {
   pp_rate_bucket_t b;
   pp_err_t e = load_bucket(r, &b);
-  return e ? e : pp_verify_respond(r, 200, render_bucket, &b);
+  return e ? e : pp_api_verify_respond(r, 200, render_bucket, &b);
 }
 
 pp_err_t pp_api_rate_bucket_update(pp_api_req_t *r) {
@@ -1026,7 +1028,7 @@ pp_err_t pp_api_rate_bucket_delete(pp_api_req_t *r) {
   pp_rate_bucket_t b;
   pp_err_t e = load_bucket(r, &b);
   if (e) return e;
-  return pp_verify_delete(r, PP_W_RATE_BUCKET_DELETE, b.sid);
+  return pp_api_verify_delete(r, PP_W_RATE_BUCKET_DELETE, b.sid);
 }
 
 pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
@@ -1040,8 +1042,8 @@ pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
   if ((e = pp_store_rate_bucket_list(r->api->store, &r->arena, rl.account_sid, rl.sid, &pg.req,
                                      &rows, &n, &more)))
     return e;
-  return pp_verify_list_respond(
-      r, "buckets", pp_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
+  return pp_api_verify_list_respond(
+      r, "buckets", pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
       rows, sizeof *rows, n, more, render_bucket);
 }
 
@@ -1066,9 +1068,9 @@ static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "version", wh->version);
   pp_jw_kstr(w, "webhook_url", wh->webhook_url);
   pp_jw_kstr(w, "webhook_method", "POST");
-  pp_verify_kdate(w, "date_created", wh->date_created);
-  pp_verify_kdate(w, "date_updated", wh->date_updated);
-  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
+  pp_api_verify_kdate(w, "date_created", wh->date_created);
+  pp_api_verify_kdate(w, "date_updated", wh->date_updated);
+  pp_jw_kstr(w, "url", pp_api_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
   pp_jw_obj_end(w);
 }
 
@@ -1136,13 +1138,13 @@ static pp_err_t webhook_written(pp_api_req_t *r) {
   pp_err_t e = r->write.result;
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_WEBHOOK_INSERT ? 201 : 200,
-                           render_webhook, r->state);
+  return pp_api_verify_respond(r, r->write.kind == PP_W_VERIFY_WEBHOOK_INSERT ? 201 : 200,
+                               render_webhook, r->state);
 }
 
 pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   pp_verify_webhook_t *wh = pp_arena_alloc(&r->arena, sizeof *wh);
   if (!wh) return PP_ERR_NOMEM;
@@ -1168,7 +1170,7 @@ static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
 pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {
   pp_verify_webhook_t wh;
   pp_err_t e = load_webhook(r, &wh);
-  return e ? e : pp_verify_respond(r, 200, render_webhook, &wh);
+  return e ? e : pp_api_verify_respond(r, 200, render_webhook, &wh);
 }
 
 pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
@@ -1186,13 +1188,13 @@ pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
 pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r) {
   pp_verify_webhook_t wh;
   pp_err_t e = load_webhook(r, &wh);
-  return e ? e : pp_verify_delete(r, PP_W_VERIFY_WEBHOOK_DELETE, wh.sid);
+  return e ? e : pp_api_verify_delete(r, PP_W_VERIFY_WEBHOOK_DELETE, wh.sid);
 }
 
 pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_api_page_t pg;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e || (e = pp_api_page_parse(r, &pg))) return e;
   pp_verify_webhook_t *rows;
   size_t n;
@@ -1200,6 +1202,6 @@ pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
   if ((e = pp_store_verify_webhook_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
                                         &rows, &n, &more)))
     return e;
-  return pp_verify_list_respond(r, "webhooks", pp_verify_url(r, "/%s/Webhooks", sv.sid), &pg, rows,
-                                sizeof *rows, n, more, render_webhook);
+  return pp_api_verify_list_respond(r, "webhooks", pp_api_verify_url(r, "/%s/Webhooks", sv.sid),
+                                    &pg, rows, sizeof *rows, n, more, render_webhook);
 }

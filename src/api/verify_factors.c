@@ -37,14 +37,14 @@ static bool identity_ok(const char *id) {
 
 static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_entity_t *en = row;
-  const char *url = pp_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
+  const char *url = pp_api_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", en->sid);
   pp_jw_kstr(w, "identity", en->identity);
   pp_jw_kstr(w, "account_sid", en->account_sid);
   pp_jw_kstr(w, "service_sid", en->service_sid);
-  pp_verify_kdate(w, "date_created", en->date_created);
-  pp_verify_kdate(w, "date_updated", en->date_updated);
+  pp_api_verify_kdate(w, "date_created", en->date_created);
+  pp_api_verify_kdate(w, "date_updated", en->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
@@ -60,12 +60,12 @@ static pp_err_t entity_written(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT)
     return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "an entity with this Identity exists");
   if (e) return e;
-  return pp_verify_respond(r, 201, render_entity, r->state);
+  return pp_api_verify_respond(r, 201, render_entity, r->state);
 }
 
 pp_err_t pp_api_entity_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   const char *id = pp_form_get(&r->form, "Identity");
   if (!id || !*id) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Identity");
@@ -97,7 +97,7 @@ static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
 pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
   pp_verify_entity_t en;
   pp_err_t e = load_entity(r, &en);
-  return e ? e : pp_verify_respond(r, 200, render_entity, &en);
+  return e ? e : pp_api_verify_respond(r, 200, render_entity, &en);
 }
 
 pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
@@ -118,13 +118,13 @@ pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
   sids[1] = en.service_sid;
   for (size_t i = 0; i < n; i++) sids[i + 2] = rows[i].sid;
   pp_api_audit_attach(r, PP_AUDIT_VERIFY_ENTITY_DELETE, en.account_sid, sids, n + 2);
-  return pp_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
+  return pp_api_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
 }
 
 pp_err_t pp_api_entity_list(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_api_page_t pg;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e || (e = pp_api_page_parse(r, &pg))) return e;
   pp_verify_entity_t *rows;
   size_t n;
@@ -132,8 +132,8 @@ pp_err_t pp_api_entity_list(pp_api_req_t *r) {
   if ((e = pp_store_entity_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
                                 &n, &more)))
     return e;
-  return pp_verify_list_respond(r, "entities", pp_verify_url(r, "/%s/Entities", sv.sid), &pg, rows,
-                                sizeof *rows, n, more, render_entity);
+  return pp_api_verify_list_respond(r, "entities", pp_api_verify_url(r, "/%s/Entities", sv.sid),
+                                    &pg, rows, sizeof *rows, n, more, render_entity);
 }
 
 /* ---- Factors --------------------------------------------------------------- */
@@ -167,16 +167,16 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
   pp_jw_kstr(w, "entity_sid", f->entity_sid);
   pp_jw_kstr(w, "identity", f->identity);
   if (binding) {
-    pp_verify_kraw(w, "binding", binding);
+    pp_api_verify_kraw(w, "binding", binding);
     pp_jw_knull(w, "options");
   }
-  pp_verify_kdate(w, "date_created", f->date_created);
-  pp_verify_kdate(w, "date_updated", f->date_updated);
+  pp_api_verify_kdate(w, "date_created", f->date_created);
+  pp_api_verify_kdate(w, "date_updated", f->date_updated);
   pp_jw_kstr(w, "friendly_name", f->friendly_name);
   pp_jw_kstr(w, "status", factor_status(f));
   pp_jw_kstr(w, "factor_type", f->factor_type);
   if (is_push(f)) {
-    pp_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
+    pp_api_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
   } else {
     pp_jw_key(w, "config");
     pp_jw_obj_begin(w);
@@ -186,9 +186,10 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
     pp_jw_kint(w, "time_step", f->time_step);
     pp_jw_obj_end(w);
   }
-  pp_verify_kraw(w, "metadata", f->metadata);
-  pp_jw_kstr(w, "url",
-             pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
+  pp_api_verify_kraw(w, "metadata", f->metadata);
+  pp_jw_kstr(
+      w, "url",
+      pp_api_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
   if (qr_url) pp_jw_kstr(w, "pipit_qr_code_url", qr_url);
   pp_jw_obj_end(w);
 }
@@ -256,10 +257,11 @@ static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
     snprintf(f->alg, sizeof f->alg, "%s", pp_otp_alg_name(a));
   }
   pp_err_t e =
-      pp_verify_int_param(r, "Config.TimeStep", 20, 60, PP_ERR_VERIFY_REQUEST, &f->time_step);
-  if (!e) e = pp_verify_int_param(r, "Config.Skew", 0, 2, PP_ERR_VERIFY_REQUEST, &f->skew);
+      pp_api_verify_int_param(r, "Config.TimeStep", 20, 60, PP_ERR_VERIFY_REQUEST, &f->time_step);
+  if (!e) e = pp_api_verify_int_param(r, "Config.Skew", 0, 2, PP_ERR_VERIFY_REQUEST, &f->skew);
   if (!e)
-    e = pp_verify_int_param(r, "Config.CodeLength", 3, 8, PP_ERR_VERIFY_REQUEST, &f->code_length);
+    e = pp_api_verify_int_param(r, "Config.CodeLength", 3, 8, PP_ERR_VERIFY_REQUEST,
+                                &f->code_length);
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (!e && name) {
     if (!*name || strlen(name) >= sizeof f->friendly_name)
@@ -397,7 +399,7 @@ static pp_err_t push_binding(pp_api_req_t *r, factor_new_t *st) {
 
 pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
@@ -491,7 +493,7 @@ static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
   pp_verify_factor_t f;
   pp_err_t e = load_factor(r, r->params[2], &f);
-  return e ? e : pp_verify_respond(r, 200, render_factor, &f);
+  return e ? e : pp_api_verify_respond(r, 200, render_factor, &f);
 }
 
 pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
@@ -561,7 +563,7 @@ pp_err_t pp_api_factor_qr(pp_api_req_t *r) {
   if (!token || strlen(token) != 2 * PP_VERIFY_QR_TOKEN_LEN || is_push(&st->factor))
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  if ((e = pp_verify_load_service(r, &st->service))) return e;
+  if ((e = pp_api_verify_load_service(r, &st->service))) return e;
   pp_verify_qr_hash(token, st->hash);
   r->state = st;
   r->write.kind = PP_W_FACTOR_QR_TAKE;
@@ -581,9 +583,9 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r) {
   if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
                                 &n, &more)))
     return e;
-  return pp_verify_list_respond(
-      r, "factors", pp_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity), &pg,
-      rows, sizeof *rows, n, more, render_factor);
+  return pp_api_verify_list_respond(
+      r, "factors", pp_api_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity),
+      &pg, rows, sizeof *rows, n, more, render_factor);
 }
 
 /* Checks TOTP `code` against factor `f` at the clock's time (otp.h,
@@ -816,7 +818,7 @@ static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
     return fa->event_body ? PP_OK : PP_ERR_NOMEM;
   }
   pp_verify_service_t sv;
-  if ((e = pp_verify_load_service(r, &sv))) return e;
+  if ((e = pp_api_verify_load_service(r, &sv))) return e;
   int64_t now = fa->now;
   fa->activate_at = f->activate_at = now + sv.enrollment_wait;
   fa->enroll = pp_arena_alloc(&r->arena, k * sizeof *fa->enroll);
@@ -901,7 +903,7 @@ static pp_err_t factor_attempted(pp_api_req_t *r) {
   } else if (e) {
     return e;
   }
-  return pp_verify_respond(r, 200, render_factor, &st->factor);
+  return pp_api_verify_respond(r, 200, render_factor, &st->factor);
 }
 
 pp_err_t pp_api_factor_update(pp_api_req_t *r) {
@@ -934,7 +936,7 @@ static const char *challenge_status(const pp_verify_challenge_t *ch) {
 static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_challenge_t *ch = row;
   const char *url =
-      pp_verify_url(r, "/%s/Entities/%s/Challenges/%s", ch->service_sid, ch->identity, ch->sid);
+      pp_api_verify_url(r, "/%s/Entities/%s/Challenges/%s", ch->service_sid, ch->identity, ch->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", ch->sid);
   pp_jw_kstr(w, "account_sid", ch->account_sid);
@@ -942,15 +944,15 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "entity_sid", ch->entity_sid);
   pp_jw_kstr(w, "identity", ch->identity);
   pp_jw_kstr(w, "factor_sid", ch->factor_sid);
-  pp_verify_kdate(w, "date_created", ch->date_created);
-  pp_verify_kdate(w, "date_updated", ch->date_updated);
-  pp_verify_kdate(w, "date_responded", ch->date_responded);
-  pp_verify_kdate(w, "expiration_date", ch->expiration_date);
+  pp_api_verify_kdate(w, "date_created", ch->date_created);
+  pp_api_verify_kdate(w, "date_updated", ch->date_updated);
+  pp_api_verify_kdate(w, "date_responded", ch->date_responded);
+  pp_api_verify_kdate(w, "expiration_date", ch->expiration_date);
   pp_jw_kstr(w, "status", challenge_status(ch));
   pp_jw_kstr(w, "responded_reason", ch->responded_reason);
-  pp_verify_kraw(w, "details", ch->details);
-  pp_verify_kraw(w, "hidden_details", ch->hidden_details);
-  pp_verify_kraw(w, "metadata", ch->metadata);
+  pp_api_verify_kraw(w, "details", ch->details);
+  pp_api_verify_kraw(w, "hidden_details", ch->hidden_details);
+  pp_api_verify_kraw(w, "metadata", ch->metadata);
   pp_jw_kstr(w, "factor_type", ch->factor_type);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
@@ -988,7 +990,7 @@ static pp_err_t challenge_written(pp_api_req_t *r) {
   bool created =
       r->write.kind == PP_W_CHALLENGE_INSERT ||
       (r->write.kind == PP_W_FACTOR_ATTEMPT && r->write.u.factor_attempt.challenge_insert);
-  return pp_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
+  return pp_api_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
 }
 
 /* Details.Message / Details.Fields into the challenge's details JSON. */
@@ -1102,7 +1104,7 @@ static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
   pp_verify_challenge_t ch;
   pp_err_t e = load_challenge(r, &ch);
-  return e ? e : pp_verify_respond(r, 200, render_challenge, &ch);
+  return e ? e : pp_api_verify_respond(r, 200, render_challenge, &ch);
 }
 
 pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
@@ -1113,7 +1115,7 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
   if (e) return e;
   st->has_challenge = true;
   const char *payload = pp_form_get(&r->form, "AuthPayload");
-  if (!payload || !*payload) return pp_verify_respond(r, 200, render_challenge, &st->challenge);
+  if (!payload || !*payload) return pp_api_verify_respond(r, 200, render_challenge, &st->challenge);
   const char *status = challenge_status(&st->challenge);
   if (strcmp(status, "expired") == 0) return PP_ERR_VERIFY_CHALLENGE_EXPIRED;
   if (strcmp(status, "pending") != 0)
@@ -1139,7 +1141,8 @@ pp_err_t pp_api_challenge_list(pp_api_req_t *r) {
   if ((e = pp_store_challenge_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
                                    &n, &more)))
     return e;
-  return pp_verify_list_respond(
-      r, "challenges", pp_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity),
-      &pg, rows, sizeof *rows, n, more, render_challenge);
+  return pp_api_verify_list_respond(
+      r, "challenges",
+      pp_api_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity), &pg, rows,
+      sizeof *rows, n, more, render_challenge);
 }
