@@ -27,11 +27,14 @@
 
 /* ---- shared helpers ------------------------------------------------------ */
 
+pp_err_t pp_api_verify_found(pp_api_req_t *r, pp_err_t e) {
+  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, r->path) : e;
+}
+
 pp_err_t pp_api_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
   pp_err_t e = pp_store_verify_service_get(r->api->store, &r->arena, r->principal.account_sid,
                                            r->params[0], out);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
@@ -75,6 +78,16 @@ void pp_api_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
   pp_jw_kstr(w, key, t ? buf : NULL);
 }
 
+void pp_api_verify_kdates(pp_jw_t *w, int64_t created, int64_t updated) {
+  pp_api_verify_kdate(w, "date_created", created);
+  pp_api_verify_kdate(w, "date_updated", updated);
+}
+
+void pp_api_verify_klink(pp_api_req_t *r, pp_jw_t *w, const char *key, const char *url,
+                         const char *tail) {
+  pp_jw_kstr(w, key, url ? pp_arena_printf(&r->arena, "%s/%s", url, tail) : NULL);
+}
+
 void pp_api_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
   pp_jw_key(w, key);
   if (json)
@@ -93,8 +106,7 @@ pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char 
 
 pp_err_t pp_api_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
                                     const pp_api_page_t *pg, const void *rows, size_t size,
-                                    size_t n, bool more,
-                                    void (*render)(pp_api_req_t *, pp_jw_t *, const void *)) {
+                                    size_t n, bool more, pp_api_verify_render_fn *render) {
   if (!url) return PP_ERR_NOMEM;
   const unsigned char *p = rows;
   pp_jw_t w;
@@ -165,19 +177,17 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_obj_end(w);
   pp_jw_knull(w, "passkeys");
   kbool(w, "verify_event_subscription_enabled", sv->verify_event_subscription_enabled);
-  pp_api_verify_kdate(w, "date_created", sv->date_created);
-  pp_api_verify_kdate(w, "date_updated", sv->date_updated);
+  pp_api_verify_kdates(w, sv->date_created, sv->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-    pp_jw_kstr(w, links[i][0], url ? pp_arena_printf(&r->arena, "%s/%s", url, links[i][1]) : NULL);
+    pp_api_verify_klink(r, w, links[i][0], url, links[i][1]);
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
 
-pp_err_t pp_api_verify_respond(pp_api_req_t *r, int status,
-                               void (*render)(pp_api_req_t *, pp_jw_t *, const void *),
+pp_err_t pp_api_verify_respond(pp_api_req_t *r, int status, pp_api_verify_render_fn *render,
                                const void *row) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
@@ -280,12 +290,16 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
   return country_codes(r, sv);
 }
 
+/* Answers the write of row r->state (a create's or an update's): 404 with
+ * the path when the row is gone, the write's error, or the row rendered by
+ * `render`, 201 when the write was `insert`, 200 otherwise. */
+static pp_err_t written(pp_api_req_t *r, pp_write_kind_t insert, pp_api_verify_render_fn *render) {
+  pp_err_t e = pp_api_verify_found(r, r->write.result);
+  return e ? e : pp_api_verify_respond(r, r->write.kind == insert ? 201 : 200, render, r->state);
+}
+
 static pp_err_t service_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
-  return pp_api_verify_respond(r, r->write.kind == PP_W_VERIFY_SERVICE_INSERT ? 201 : 200,
-                               render_service, r->state);
+  return written(r, PP_W_VERIFY_SERVICE_INSERT, render_service);
 }
 
 pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
@@ -369,8 +383,7 @@ static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_ver
   kbool(w, "valid", strcmp(status, "approved") == 0);
   pp_jw_knull(w, "amount");
   pp_jw_knull(w, "payee");
-  pp_api_verify_kdate(w, "date_created", v->date_created);
-  pp_api_verify_kdate(w, "date_updated", v->date_updated);
+  pp_api_verify_kdates(w, v->date_created, v->date_updated);
   (void)r;
 }
 
@@ -731,8 +744,7 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
 static pp_err_t load_verification(pp_api_req_t *r, pp_verification_t *v) {
   pp_err_t e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid,
                                          r->params[0], r->params[1], NULL, v);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_verification_fetch(pp_api_req_t *r) {
@@ -806,8 +818,7 @@ static pp_err_t check_done(pp_api_req_t *r) {
   while (e == PP_ERR_CONFLICT && ++st->rounds < 8) {
     e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0],
                                   st->sid, NULL, &st->v);
-    if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-    if (e || (e = check_decide(r, st))) return e;
+    if ((e = pp_api_verify_found(r, e)) || (e = check_decide(r, st))) return e;
     e = pp_store_write(r->api->store, &r->write);
   }
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
@@ -831,8 +842,7 @@ pp_err_t pp_api_verification_check(pp_api_req_t *r) {
   memset(st, 0, sizeof *st);
   e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid,
                                 vsid && *vsid ? vsid : NULL, vsid && *vsid ? NULL : to, &st->v);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_verify_found(r, e))) return e;
   memcpy(st->sid, st->v.sid, sizeof st->sid);
   pp_verify_hash(r->api->verify_keys, st->v.sid, code, st->hash);
   if ((e = check_decide(r, st))) return e;
@@ -851,12 +861,11 @@ static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "account_sid", rl->account_sid);
   pp_jw_kstr(w, "unique_name", rl->unique_name);
   pp_jw_kstr(w, "description", rl->description);
-  pp_api_verify_kdate(w, "date_created", rl->date_created);
-  pp_api_verify_kdate(w, "date_updated", rl->date_updated);
+  pp_api_verify_kdates(w, rl->date_created, rl->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "buckets", url ? pp_arena_printf(&r->arena, "%s/Buckets", url) : NULL);
+  pp_api_verify_klink(r, w, "buckets", url, "Buckets");
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
@@ -870,8 +879,7 @@ static void render_bucket(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "account_sid", b->account_sid);
   pp_jw_kint(w, "max", b->max);
   pp_jw_kint(w, "interval", b->interval);
-  pp_api_verify_kdate(w, "date_created", b->date_created);
-  pp_api_verify_kdate(w, "date_updated", b->date_updated);
+  pp_api_verify_kdates(w, b->date_created, b->date_updated);
   pp_jw_kstr(w, "url",
              pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets/%s", b->service_sid, b->rate_limit_sid,
                                b->sid));
@@ -879,13 +887,9 @@ static void render_bucket(pp_api_req_t *r, pp_jw_t *w, const void *row) {
 }
 
 static pp_err_t rate_limit_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e == PP_ERR_CONFLICT)
+  if (r->write.result == PP_ERR_CONFLICT)
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "UniqueName is taken in this service");
-  if (e) return e;
-  return pp_api_verify_respond(r, r->write.kind == PP_W_RATE_LIMIT_INSERT ? 201 : 200,
-                               render_rate_limit, r->state);
+  return written(r, PP_W_RATE_LIMIT_INSERT, render_rate_limit);
 }
 
 pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
@@ -914,8 +918,7 @@ pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
 static pp_err_t load_rate_limit(pp_api_req_t *r, const char *sid, pp_rate_limit_t *out) {
   pp_err_t e = pp_store_rate_limit_get(r->api->store, &r->arena, r->principal.account_sid,
                                        r->params[0], sid, out);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r) {
@@ -960,12 +963,8 @@ pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
 }
 
 static pp_err_t bucket_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e == PP_ERR_CONFLICT) return PP_ERR_VERIFY_BUCKET_INTERVAL;
-  if (e) return e;
-  return pp_api_verify_respond(r, r->write.kind == PP_W_RATE_BUCKET_INSERT ? 201 : 200,
-                               render_bucket, r->state);
+  if (r->write.result == PP_ERR_CONFLICT) return PP_ERR_VERIFY_BUCKET_INTERVAL;
+  return written(r, PP_W_RATE_BUCKET_INSERT, render_bucket);
 }
 
 /* Max and Interval from the form (both required on create). */
@@ -1002,8 +1001,7 @@ static pp_err_t load_bucket(pp_api_req_t *r, pp_rate_bucket_t *b) {
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
   if (e) return e;
   e = pp_store_rate_bucket_get(r->api->store, r->principal.account_sid, rl.sid, r->params[2], b);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r) {
@@ -1068,8 +1066,7 @@ static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "version", wh->version);
   pp_jw_kstr(w, "webhook_url", wh->webhook_url);
   pp_jw_kstr(w, "webhook_method", "POST");
-  pp_api_verify_kdate(w, "date_created", wh->date_created);
-  pp_api_verify_kdate(w, "date_updated", wh->date_updated);
+  pp_api_verify_kdates(w, wh->date_created, wh->date_updated);
   pp_jw_kstr(w, "url", pp_api_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
   pp_jw_obj_end(w);
 }
@@ -1135,11 +1132,7 @@ static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool crea
 }
 
 static pp_err_t webhook_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
-  return pp_api_verify_respond(r, r->write.kind == PP_W_VERIFY_WEBHOOK_INSERT ? 201 : 200,
-                               render_webhook, r->state);
+  return written(r, PP_W_VERIFY_WEBHOOK_INSERT, render_webhook);
 }
 
 pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
@@ -1163,8 +1156,7 @@ pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
 static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
   pp_err_t e = pp_store_verify_webhook_get(r->api->store, &r->arena, r->principal.account_sid,
                                            r->params[0], r->params[1], wh);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {

@@ -43,14 +43,13 @@ static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "identity", en->identity);
   pp_jw_kstr(w, "account_sid", en->account_sid);
   pp_jw_kstr(w, "service_sid", en->service_sid);
-  pp_api_verify_kdate(w, "date_created", en->date_created);
-  pp_api_verify_kdate(w, "date_updated", en->date_updated);
+  pp_api_verify_kdates(w, en->date_created, en->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
-  pp_jw_kstr(w, "new_factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
-  pp_jw_kstr(w, "challenges", url ? pp_arena_printf(&r->arena, "%s/Challenges", url) : NULL);
+  pp_api_verify_klink(r, w, "factors", url, "Factors");
+  pp_api_verify_klink(r, w, "new_factors", url, "Factors");
+  pp_api_verify_klink(r, w, "challenges", url, "Challenges");
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
@@ -90,8 +89,7 @@ pp_err_t pp_api_entity_create(pp_api_req_t *r) {
 static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
   pp_err_t e =
       pp_store_entity_get(r->api->store, r->principal.account_sid, r->params[0], r->params[1], en);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
@@ -170,8 +168,7 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
     pp_api_verify_kraw(w, "binding", binding);
     pp_jw_knull(w, "options");
   }
-  pp_api_verify_kdate(w, "date_created", f->date_created);
-  pp_api_verify_kdate(w, "date_updated", f->date_updated);
+  pp_api_verify_kdates(w, f->date_created, f->date_updated);
   pp_jw_kstr(w, "friendly_name", f->friendly_name);
   pp_jw_kstr(w, "status", factor_status(f));
   pp_jw_kstr(w, "factor_type", f->factor_type);
@@ -486,8 +483,7 @@ static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t
   pp_err_t e = load_entity(r, &en);
   if (e) return e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid, en.sid, sid, f);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
@@ -527,8 +523,7 @@ typedef struct {
 static pp_err_t qr_taken(pp_api_req_t *r) {
   qr_t *st = r->state;
   pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_verify_found(r, e))) return e;
   pp_verify_factor_t *f = &st->factor;
   unsigned char *secret = NULL;
   size_t slen = 0;
@@ -944,8 +939,7 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "entity_sid", ch->entity_sid);
   pp_jw_kstr(w, "identity", ch->identity);
   pp_jw_kstr(w, "factor_sid", ch->factor_sid);
-  pp_api_verify_kdate(w, "date_created", ch->date_created);
-  pp_api_verify_kdate(w, "date_updated", ch->date_updated);
+  pp_api_verify_kdates(w, ch->date_created, ch->date_updated);
   pp_api_verify_kdate(w, "date_responded", ch->date_responded);
   pp_api_verify_kdate(w, "expiration_date", ch->expiration_date);
   pp_jw_kstr(w, "status", challenge_status(ch));
@@ -957,7 +951,7 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "notifications", url ? pp_arena_printf(&r->arena, "%s/Notifications", url) : NULL);
+  pp_api_verify_klink(r, w, "notifications", url, "Notifications");
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
@@ -1097,8 +1091,7 @@ static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
   if (e) return e;
   e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid, en.sid,
                              r->params[2], ch);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
@@ -1122,8 +1115,7 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
     return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "the challenge was answered already");
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
                           st->challenge.entity_sid, st->challenge.factor_sid, &st->factor);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_verify_found(r, e))) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   r->state = st;
   if ((e = attempt_decide(r, st, payload, false)) || (e = challenge_answered(r, st))) return e;
