@@ -271,16 +271,6 @@ static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
 /* Where a factor's secret is sealed: account, table, column, row. */
 #define SECRET_PLACE(f) (f)->account_sid, "verify_factors", "secret", (f)->sid
 
-/* Percent-encodes `s` for an otpauth URI (unreserved characters kept). */
-static char *uri_escape(pp_api_req_t *r, const char *s) {
-  pp_buf_t b;
-  pp_buf_init(&b, 4096);
-  pp_buf_url_encode(&b, s);
-  char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data ? b.data : "");
-  pp_buf_cleanup(&b);
-  return out;
-}
-
 typedef struct {
   pp_verify_entity_t entity;
   pp_verify_factor_t factor;
@@ -312,21 +302,12 @@ static pp_err_t factor_created(pp_api_req_t *r) {
 /* The otpauth URI of TOTP factor `f` of service `sv` whose secret is `b32`
  * (base32) into `out`: its length, or -1 when it does not fit (or out of
  * memory).  The creation's binding.uri and the QR code hold the same. */
-static int otpauth_uri(pp_api_req_t *r, const pp_verify_service_t *sv, const pp_verify_factor_t *f,
-                       const char *b32, char *out, size_t size) {
+static int otpauth_uri(const pp_verify_service_t *sv, const pp_verify_factor_t *f, const char *b32,
+                       char *out, size_t size) {
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
-  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
-  if (!ei || !en_name) return -1;
-  int n = snprintf(out, size,
-                   "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", ei,
-                   en_name, b32, ei,
-                   alg == PP_OTP_SHA512   ? "SHA512"
-                   : alg == PP_OTP_SHA256 ? "SHA256"
-                                          : "SHA1",
-                   f->code_length, f->time_step);
-  return n < 0 || (size_t)n >= size ? -1 : n;
+  return pp_otp_uri(out, size, sv->totp_issuer ? sv->totp_issuer : sv->friendly_name,
+                    f->friendly_name, b32, alg, f->code_length, f->time_step);
 }
 
 /* A TOTP factor's secret: Binding.Secret (base32) or fresh random bytes,
@@ -337,7 +318,7 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
   unsigned char secret[64];
-  long slen = alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
+  long slen = (long)pp_otp_secret_len(alg);
   const char *given = pp_form_get(&r->form, "Binding.Secret");
   if (given && *given) {
     slen = pp_base32_decode(given, secret, sizeof secret);
@@ -361,7 +342,7 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   char b32[128], uri[448];
   pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
   sodium_memzero(secret, sizeof secret);
-  int n = e ? -1 : otpauth_uri(r, sv, f, b32, uri, sizeof uri);
+  int n = e ? -1 : otpauth_uri(sv, f, b32, uri, sizeof uri);
   if (n >= 0)
     n = snprintf(st->binding, sizeof st->binding, "{\"secret\":\"%s\",\"uri\":\"%s\"}", b32, uri);
   sodium_memzero(b32, sizeof b32);
@@ -533,7 +514,7 @@ static pp_err_t qr_taken(pp_api_req_t *r) {
   char b32[128], uri[448];
   pp_base32_encode(secret, slen, b32, sizeof b32);
   pp_store_secret_free(secret);
-  int n = otpauth_uri(r, &st->service, f, b32, uri, sizeof uri);
+  int n = otpauth_uri(&st->service, f, b32, uri, sizeof uri);
   sodium_memzero(b32, sizeof b32);
   unsigned char *png = NULL;
   size_t len = 0;

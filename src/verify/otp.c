@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/buf.h"
+
 bool pp_otp_alg_parse(const char *s, pp_otp_alg_t *out) {
   static const char *const names[] = {"sha1", "sha256", "sha512"};
   for (int i = 0; i < 3; i++)
@@ -21,6 +23,34 @@ bool pp_otp_alg_parse(const char *s, pp_otp_alg_t *out) {
 
 const char *pp_otp_alg_name(pp_otp_alg_t alg) {
   return alg == PP_OTP_SHA256 ? "sha256" : alg == PP_OTP_SHA512 ? "sha512" : "sha1";
+}
+
+size_t pp_otp_secret_len(pp_otp_alg_t alg) {
+  return alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
+}
+
+int pp_otp_uri(char *out, size_t cap, const char *issuer, const char *account, const char *b32,
+               pp_otp_alg_t alg, int digits, int period) {
+  pp_buf_t ei, ea;
+  pp_buf_init(&ei, 4096);
+  pp_buf_init(&ea, 4096);
+  pp_buf_url_encode(&ei, issuer);
+  pp_buf_url_encode(&ea, account);
+  int n = -1;
+  if (!pp_buf_status(&ei) && !pp_buf_status(&ea)) {
+    const char *i = ei.data ? ei.data : "", *a = ea.data ? ea.data : "";
+    n = snprintf(out, cap,
+                 "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", i, a,
+                 b32, i,
+                 alg == PP_OTP_SHA512   ? "SHA512"
+                 : alg == PP_OTP_SHA256 ? "SHA256"
+                                        : "SHA1",
+                 digits, period);
+    if (n < 0 || (size_t)n >= cap) n = -1;
+  }
+  pp_buf_cleanup(&ei);
+  pp_buf_cleanup(&ea);
+  return n;
 }
 
 bool pp_hotp(pp_otp_alg_t alg, const unsigned char *key, size_t key_len, uint64_t counter,

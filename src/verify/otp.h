@@ -1,6 +1,7 @@
 /* otp.h: HOTP (RFC 4226) and TOTP (RFC 6238) with HMAC-SHA1, -SHA256 and
  * -SHA512, and the RFC 4648 base32 that authenticator apps exchange secrets
- * in.  Pure functions: no clock, no store, no allocation. */
+ * in, and the otpauth URI that carries a secret to them.  Pure functions:
+ * no clock, no store, and no allocation but pp_otp_uri's escaping. */
 #ifndef PP_VERIFY_OTP_H
 #define PP_VERIFY_OTP_H
 
@@ -18,6 +19,21 @@ bool pp_otp_alg_parse(const char *s, pp_otp_alg_t *out);
 
 /* pp_otp_alg_name returns "sha1", "sha256" or "sha512". */
 const char *pp_otp_alg_name(pp_otp_alg_t alg);
+
+/* pp_otp_secret_len returns the length of a new secret for `alg`: the
+ * hash's output, as RFC 6238's seeds (20, 32 or 64 bytes). */
+size_t pp_otp_secret_len(pp_otp_alg_t alg);
+
+/* pp_otp_uri writes the otpauth URI of a TOTP secret (`b32`, base32) into
+ * `out` (capacity `cap`, NUL-terminated):
+ *   otpauth://totp/ISSUER:ACCOUNT?secret=B32&issuer=ISSUER
+ *     &algorithm=SHA1|SHA256|SHA512&digits=DIGITS&period=PERIOD
+ * with `issuer` and `account` percent-encoded (RFC 3986's unreserved
+ * characters kept).  Returns its length, or -1 when it does not fit or
+ * memory runs out.  The secret is written only into `out`, which the
+ * caller wipes. */
+int pp_otp_uri(char *out, size_t cap, const char *issuer, const char *account, const char *b32,
+               pp_otp_alg_t alg, int digits, int period);
 
 /* pp_hotp writes the `digits`-digit (1..PP_OTP_MAX_DIGITS) HOTP value of
  * `key` (`key_len` bytes) at `counter`, zero-padded, with a NUL, into `out`

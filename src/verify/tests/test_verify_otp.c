@@ -97,6 +97,27 @@ static void ranges_and_names(void) {
   CHECK(!pp_otp_equal("123456", "1234567"));
 }
 
+static void uri(void) {
+  char out[256];
+  int n = pp_otp_uri(out, sizeof out, "Acme Inc", "alice@example.com",
+                     "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", PP_OTP_SHA1, 6, 30);
+  CHECK_EQ_STR(out,
+               "otpauth://totp/Acme%20Inc:alice%40example.com?secret="
+               "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Inc&algorithm=SHA1&digits=6&"
+               "period=30");
+  CHECK_EQ_INT(n, strlen(out));
+  pp_otp_uri(out, sizeof out, "a-b_c.d~e", "x:y/z", "MZXW6", PP_OTP_SHA512, 8, 60);
+  CHECK_EQ_STR(out,
+               "otpauth://totp/a-b_c.d~e:x%3Ay%2Fz?secret=MZXW6&issuer=a-b_c.d~e&algorithm=SHA512&"
+               "digits=8&period=60");
+  pp_otp_uri(out, sizeof out, "", "n", "MZXW6", PP_OTP_SHA256, 6, 20);
+  CHECK_EQ_STR(out, "otpauth://totp/:n?secret=MZXW6&issuer=&algorithm=SHA256&digits=6&period=20");
+  CHECK_EQ_INT(pp_otp_uri(out, 40, "Acme", "alice", "MZXW6", PP_OTP_SHA1, 6, 30), -1);
+  CHECK_EQ_INT(pp_otp_secret_len(PP_OTP_SHA1), 20);
+  CHECK_EQ_INT(pp_otp_secret_len(PP_OTP_SHA256), 32);
+  CHECK_EQ_INT(pp_otp_secret_len(PP_OTP_SHA512), 64);
+}
+
 static void base32(void) {
   /* RFC 4648 section 10 (without padding). */
   static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -123,5 +144,6 @@ int main(void) {
   totp_match();
   ranges_and_names();
   base32();
+  uri();
   return check_report("test_verify_otp");
 }
