@@ -596,39 +596,14 @@ typedef struct {
   bool proven; /* the factor's own proof (no challenge) was right */
 } attempt_t;
 
-/* Decides the code `code` for st->factor and fills r->write; 60310 when
- * the factor is locked.  On a match the factor becomes verified (a factor
- * update) or the challenge approved; on a miss the failures count. */
-/* A push factor's proof: for the factor's own verification, a base64
- * ES256 signature of its SID (60311 otherwise); for a challenge, a compact
- * JWS (ES256) whose payload names the challenge's `sid` and a `status`,
- * approved or denied, which goes to *answer (60324 otherwise). */
+/* A push factor's proof (push.h): for the factor's own verification, a
+ * signature of its SID (pp_push_proof, 60311 otherwise); for a challenge,
+ * the device's JWS answer (pp_push_answer: approved or denied into
+ * *answer, 60324 otherwise). */
 static pp_err_t push_check(attempt_t *st, const char *payload, const char **answer) {
   pp_verify_factor_t *f = &st->factor;
-  if (!st->has_challenge) {
-    unsigned char sig[128];
-    long n = pp_b64_decode(payload, sig, sizeof sig);
-    if (n <= 0 ||
-        !pp_es256_verify(f->public_key, f->public_key_len, f->sid, strlen(f->sid), sig, (size_t)n))
-      return PP_ERR_VERIFY_FACTOR_FAILED;
-    return PP_OK;
-  }
-  char *text = NULL;
-  pp_err_t e = pp_jws_es256_verify(f->public_key, f->public_key_len, payload, &text);
-  if (e) return e == PP_ERR_NOMEM ? e : PP_ERR_VERIFY_CHALLENGE_FAILED;
-  json_t *j = json_loads(text, 0, NULL);
-  free(text);
-  const char *sid = json_string_value(json_object_get(j, "sid"));
-  const char *status = json_string_value(json_object_get(j, "status"));
-  e = PP_ERR_VERIFY_CHALLENGE_FAILED;
-  if (sid && status && strcmp(sid, st->challenge.sid) == 0) {
-    if (strcmp(status, "approved") == 0 || strcmp(status, "denied") == 0) {
-      *answer = strcmp(status, "approved") == 0 ? "approved" : "denied";
-      e = PP_OK;
-    }
-  }
-  json_decref(j);
-  return e;
+  if (!st->has_challenge) return pp_push_proof(f->public_key, f->public_key_len, f->sid, payload);
+  return pp_push_answer(f->public_key, f->public_key_len, payload, st->challenge.sid, answer);
 }
 
 /* Decides the proof `code` (a TOTP code, or a push factor's signature) for
