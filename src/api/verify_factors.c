@@ -21,9 +21,6 @@
 #include "verify/push.h"
 #include "verify/qr.h"
 
-#define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
-#define CHALLENGE_TTL_MAX 3600 /* at most an hour */
-#define QR_TTL 300             /* a new factor's QR code: 5 minutes, once */
 
 /* ---- Entities ------------------------------------------------------------ */
 
@@ -449,7 +446,7 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
         r->api->public_url, f->service_sid, f->identity, f->sid, st->qr_token);
     if (!st->qr_url) return PP_ERR_NOMEM;
     r->write.u.factor_insert.qr_hash = st->qr_hash;
-    r->write.u.factor_insert.qr_expires = f->date_created + QR_TTL;
+    r->write.u.factor_insert.qr_expires = f->date_created + PP_VERIFY_QR_TTL;
   }
   audit_factor(r, PP_AUDIT_FACTOR_REGISTERED, f);
   if (new_entity && (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
@@ -993,15 +990,14 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
   pp_verify_challenge_t *ch = &st->challenge;
   st->has_challenge = true;
   int64_t now = pp_clock_now();
-  challenge_new(f, now, now + CHALLENGE_TTL, ch);
   const char *exp = pp_form_get(&r->form, "ExpirationDate");
-  if (exp && *exp) {
-    int64_t t;
-    if (!pp_parse_iso8601(exp, &t) || t <= now || t > now + CHALLENGE_TTL_MAX)
-      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                         "ExpirationDate must be in the next 60 minutes (ISO 8601)");
-    ch->expiration_date = t;
-  }
+  int64_t asked, until;
+  bool given = exp && *exp;
+  if ((given && !pp_parse_iso8601(exp, &asked)) ||
+      !pp_verify_challenge_expiry(now, given ? &asked : NULL, &until))
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "ExpirationDate must be in the next 60 minutes (ISO 8601)");
+  challenge_new(f, now, until, ch);
   if ((e = challenge_details(r, ch))) return e;
   r->state = st;
   const char *payload = pp_form_get(&r->form, "AuthPayload");
@@ -1065,10 +1061,8 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
   st->has_challenge = true;
   const char *payload = pp_form_get(&r->form, "AuthPayload");
   if (!payload || !*payload) return pp_api_verify_respond(r, 200, render_challenge, &st->challenge);
-  const char *status = challenge_status(&st->challenge);
-  if (strcmp(status, "expired") == 0) return PP_ERR_VERIFY_CHALLENGE_EXPIRED;
-  if (strcmp(status, "pending") != 0)
-    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "the challenge was answered already");
+  if ((e = pp_verify_challenge_answerable(challenge_status(&st->challenge))))
+    return e == PP_ERR_VERIFY_REQUEST ? pp_api_fail(r, e, "the challenge was answered already") : e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
                           st->challenge.entity_sid, st->challenge.factor_sid, &st->factor);
   if ((e = pp_api_verify_found(r, e))) return e;

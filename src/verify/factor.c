@@ -13,6 +13,17 @@ const char *pp_verify_challenge_status(const char *status, int64_t expiration_da
   return status;
 }
 
+bool pp_verify_challenge_expiry(int64_t now, const int64_t *asked, int64_t *out) {
+  if (asked && (*asked <= now || *asked > now + PP_VERIFY_CHALLENGE_TTL_MAX)) return false;
+  *out = asked ? *asked : now + PP_VERIFY_CHALLENGE_TTL;
+  return true;
+}
+
+pp_err_t pp_verify_challenge_answerable(const char *shown) {
+  if (strcmp(shown, "expired") == 0) return PP_ERR_VERIFY_CHALLENGE_EXPIRED;
+  return strcmp(shown, "pending") == 0 ? PP_OK : PP_ERR_VERIFY_REQUEST;
+}
+
 bool pp_verify_factor_locked(int failures) {
   return failures >= PP_VERIFY_FACTOR_MAX_FAILURES;
 }

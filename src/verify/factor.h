@@ -11,7 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 #define PP_VERIFY_FACTOR_MAX_FAILURES 5 /* Twilio: 5 attempts for a TOTP factor (60310) */
+#define PP_VERIFY_CHALLENGE_TTL 300     /* a challenge's default lifetime: 5 minutes */
+#define PP_VERIFY_CHALLENGE_TTL_MAX 3600 /* ... and the longest one asked for: an hour */
+#define PP_VERIFY_QR_TTL 300             /* a new TOTP factor's QR code: 5 minutes, once */
 
 /* pp_verify_factor_status returns the status a client sees, at `now`, of a
  * factor stored with `status` ("unverified" or "verified") and
@@ -24,6 +29,19 @@ const char *pp_verify_factor_status(const char *status, int64_t activate_at, int
  * of a challenge stored with `status` that expires at `expiration_date`:
  * "expired" for a pending one after it, `status` otherwise. */
 const char *pp_verify_challenge_status(const char *status, int64_t expiration_date, int64_t now);
+
+/* pp_verify_challenge_expiry decides when a challenge made at `now`
+ * expires: at *asked (the ExpirationDate given; NULL for none) when that
+ * is after `now` and at most PP_VERIFY_CHALLENGE_TTL_MAX later, or at
+ * now + PP_VERIFY_CHALLENGE_TTL when none was asked.  Writes *out and
+ * returns true, or returns false for an *asked outside that window. */
+bool pp_verify_challenge_expiry(int64_t now, const int64_t *asked, int64_t *out);
+
+/* pp_verify_challenge_answerable decides whether a challenge with shown
+ * status `shown` (pp_verify_challenge_status) takes an answer.  Errors:
+ * PP_ERR_VERIFY_CHALLENGE_EXPIRED (60323) after its expiration date,
+ * PP_ERR_VERIFY_REQUEST (60306) when it was answered already. */
+pp_err_t pp_verify_challenge_answerable(const char *shown);
 
 /* pp_verify_factor_locked tells whether a factor with `failures` wrong
  * proofs in a row takes no more proofs (60310, right or wrong). */

@@ -14,6 +14,30 @@ static void statuses(void) {
   CHECK_EQ_STR(pp_verify_challenge_status("denied", 1000, 5000), "denied");
 }
 
+static void challenges(void) {
+  int64_t t = 0, asked;
+  CHECK(pp_verify_challenge_expiry(1000, NULL, &t));
+  CHECK_EQ_INT(t, 1000 + 300);
+  asked = 1000 + 3600;
+  CHECK(pp_verify_challenge_expiry(1000, &asked, &t));
+  CHECK_EQ_INT(t, 4600);
+  asked = 1001;
+  CHECK(pp_verify_challenge_expiry(1000, &asked, &t));
+  CHECK_EQ_INT(t, 1001);
+  t = 7;
+  asked = 1000 + 3601;
+  CHECK(!pp_verify_challenge_expiry(1000, &asked, &t));
+  asked = 1000;
+  CHECK(!pp_verify_challenge_expiry(1000, &asked, &t));
+  asked = 0;
+  CHECK(!pp_verify_challenge_expiry(1000, &asked, &t));
+  CHECK_EQ_INT(t, 7);
+  CHECK(pp_verify_challenge_answerable("pending") == PP_OK);
+  CHECK(pp_verify_challenge_answerable("expired") == PP_ERR_VERIFY_CHALLENGE_EXPIRED);
+  CHECK(pp_verify_challenge_answerable("approved") == PP_ERR_VERIFY_REQUEST);
+  CHECK(pp_verify_challenge_answerable("denied") == PP_ERR_VERIFY_REQUEST);
+}
+
 static void proofs(void) {
   CHECK(!pp_verify_factor_locked(0));
   CHECK(!pp_verify_factor_locked(4));
@@ -73,6 +97,7 @@ static void enrolment(void) {
 
 int main(void) {
   statuses();
+  challenges();
   proofs();
   enrolment();
   return check_report("test_verify_factor");
