@@ -13,8 +13,8 @@
 
 #include "core/err.h"
 
-#define PP_VERIFY_FACTOR_MAX_FAILURES 5 /* Twilio: 5 attempts for a TOTP factor (60310) */
-#define PP_VERIFY_CHALLENGE_TTL 300     /* a challenge's default lifetime: 5 minutes */
+#define PP_VERIFY_FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
+#define PP_VERIFY_CHALLENGE_TTL 300      /* a challenge's default lifetime: 5 minutes */
 #define PP_VERIFY_CHALLENGE_TTL_MAX 3600 /* ... and the longest one asked for: an hour */
 #define PP_VERIFY_QR_TTL 300             /* a new TOTP factor's QR code: 5 minutes, once */
 
