@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "verify/factor.h"
 #include "verify/geo.h"
 #include "verify/verification.h"
 
@@ -276,15 +277,19 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     if ((e = opt_text(r, texts[i].param, 255, (const char **)((char *)sv + texts[i].off))))
       return e;
-  if ((e = pp_api_verify_int_param(r, "CodeLength", 4, 10, PP_ERR_VERIFY_PARAM,
-                                   &sv->code_length)) ||
-      (e = pp_api_verify_int_param(r, "Totp.TimeStep", 20, 60, PP_ERR_VERIFY_PARAM,
+  if ((e = pp_api_verify_int_param(r, "CodeLength", PP_VERIFY_CODE_MIN, PP_VERIFY_CODE_MAX,
+                                   PP_ERR_VERIFY_PARAM, &sv->code_length)) ||
+      (e = pp_api_verify_int_param(r, "Totp.TimeStep", PP_VERIFY_TOTP_STEP_MIN,
+                                   PP_VERIFY_TOTP_STEP_MAX, PP_ERR_VERIFY_PARAM,
                                    &sv->totp_time_step)) ||
-      (e = pp_api_verify_int_param(r, "Totp.CodeLength", 3, 8, PP_ERR_VERIFY_PARAM,
+      (e = pp_api_verify_int_param(r, "Totp.CodeLength", PP_VERIFY_TOTP_DIGITS_MIN,
+                                   PP_VERIFY_TOTP_DIGITS_MAX, PP_ERR_VERIFY_PARAM,
                                    &sv->totp_code_length)) ||
-      (e = pp_api_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)) ||
-      /* Pipit's own setting (DESIGN.md rule 5): 1 hour to 30 days. */
-      (e = pp_api_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
+      (e = pp_api_verify_int_param(r, "Totp.Skew", 0, PP_VERIFY_TOTP_SKEW_MAX, PP_ERR_VERIFY_PARAM,
+                                   &sv->totp_skew)) ||
+      /* Pipit's own setting (DESIGN.md rule 5). */
+      (e = pp_api_verify_int_param(r, "Pipit.EnrollmentWait", PP_VERIFY_ENROLL_WAIT_MIN,
+                                   PP_VERIFY_ENROLL_WAIT_MAX, PP_ERR_VERIFY_PARAM,
                                    &sv->enrollment_wait)))
     return e;
   return country_codes(r, sv);

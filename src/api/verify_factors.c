@@ -251,11 +251,14 @@ static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
     snprintf(f->alg, sizeof f->alg, "%s", pp_otp_alg_name(a));
   }
   pp_err_t e =
-      pp_api_verify_int_param(r, "Config.TimeStep", 20, 60, PP_ERR_VERIFY_REQUEST, &f->time_step);
-  if (!e) e = pp_api_verify_int_param(r, "Config.Skew", 0, 2, PP_ERR_VERIFY_REQUEST, &f->skew);
+      pp_api_verify_int_param(r, "Config.TimeStep", PP_VERIFY_TOTP_STEP_MIN,
+                              PP_VERIFY_TOTP_STEP_MAX, PP_ERR_VERIFY_REQUEST, &f->time_step);
   if (!e)
-    e = pp_api_verify_int_param(r, "Config.CodeLength", 3, 8, PP_ERR_VERIFY_REQUEST,
-                                &f->code_length);
+    e = pp_api_verify_int_param(r, "Config.Skew", 0, PP_VERIFY_TOTP_SKEW_MAX, PP_ERR_VERIFY_REQUEST,
+                                &f->skew);
+  if (!e)
+    e = pp_api_verify_int_param(r, "Config.CodeLength", PP_VERIFY_TOTP_DIGITS_MIN,
+                                PP_VERIFY_TOTP_DIGITS_MAX, PP_ERR_VERIFY_REQUEST, &f->code_length);
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (!e && name) {
     if (!*name || strlen(name) >= sizeof f->friendly_name)

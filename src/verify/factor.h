@@ -18,6 +18,17 @@
 #define PP_VERIFY_CHALLENGE_TTL_MAX 3600 /* ... and the longest one asked for: an hour */
 #define PP_VERIFY_QR_TTL 300             /* a new TOTP factor's QR code: 5 minutes, once */
 
+/* What a TOTP factor (Config.*) or a service's default for one (Totp.*)
+ * may be set to (Twilio's ranges), and a service's waiting period
+ * (Pipit.EnrollmentWait, Pipit's own: 1 hour to 30 days). */
+#define PP_VERIFY_TOTP_STEP_MIN 20
+#define PP_VERIFY_TOTP_STEP_MAX 60
+#define PP_VERIFY_TOTP_DIGITS_MIN 3
+#define PP_VERIFY_TOTP_DIGITS_MAX 8
+#define PP_VERIFY_TOTP_SKEW_MAX 2
+#define PP_VERIFY_ENROLL_WAIT_MIN 3600
+#define PP_VERIFY_ENROLL_WAIT_MAX (30 * 86400)
+
 /* pp_verify_factor_status returns the status a client sees, at `now`, of a
  * factor stored with `status` ("unverified" or "verified") and
  * `activate_at` (the end of its waiting period, 0 for none): a new factor

@@ -18,7 +18,7 @@ pp_err_t pp_verify_send_decide(const char *shown, int sends, int max_sends, bool
 
 bool pp_verify_code_ok(const char *code) {
   size_t n = strlen(code);
-  return n >= 4 && n <= 10 && strspn(code, "0123456789") == n;
+  return n >= PP_VERIFY_CODE_MIN && n <= PP_VERIFY_CODE_MAX && strspn(code, "0123456789") == n;
 }
 
 pp_err_t pp_verify_check_decide(const char *shown, int checks, int max_checks,

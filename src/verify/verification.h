@@ -16,6 +16,9 @@
 #define PP_VERIFY_TTL 600          /* seconds a verification lives: Twilio's 10 minutes */
 #define PP_VERIFY_PENDING_PER_TO 5 /* pending verifications to one number in an account */
 
+#define PP_VERIFY_CODE_MIN 4 /* digits of a verification's code (CodeLength, CustomCode) */
+#define PP_VERIFY_CODE_MAX 10
+
 /* pp_verify_status_now returns the status a client sees, at `now`, of a
  * verification stored with `status` that expires at `expires_at`:
  * "expired" for a pending one past its lifetime (the store keeps it
@@ -33,7 +36,8 @@ const char *pp_verify_status_now(const char *status, int64_t expires_at, int64_t
 pp_err_t pp_verify_send_decide(const char *shown, int sends, int max_sends, bool *resend);
 
 /* pp_verify_code_ok tells whether `code` may be a verification's code
- * (CustomCode): 4 to 10 decimal digits. */
+ * (CustomCode): PP_VERIFY_CODE_MIN to PP_VERIFY_CODE_MAX decimal
+ * digits. */
 bool pp_verify_code_ok(const char *code);
 
 /* What a check does to its verification. */
