@@ -317,19 +317,10 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   pp_verify_factor_t *f = &st->factor;
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-  unsigned char secret[64];
-  long slen = (long)pp_otp_secret_len(alg);
-  const char *given = pp_form_get(&r->form, "Binding.Secret");
-  if (given && *given) {
-    slen = pp_base32_decode(given, secret, sizeof secret);
-    if (slen < 10) {
-      sodium_memzero(secret, sizeof secret);
-      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                         "Binding.Secret must be base32 of 10 to 64 bytes");
-    }
-  } else {
-    randombytes_buf(secret, (size_t)slen);
-  }
+  unsigned char secret[PP_OTP_SECRET_MAX];
+  long slen = pp_otp_secret_make(alg, pp_form_get(&r->form, "Binding.Secret"), secret);
+  if (slen < 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Binding.Secret must be base32 of 10 to 64 bytes");
   unsigned char *blob = NULL;
   size_t blen = 0;
   pp_err_t e = pp_store_seal(r->api->store, SECRET_PLACE(f), secret, (size_t)slen, &blob, &blen);

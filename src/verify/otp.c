@@ -29,6 +29,18 @@ size_t pp_otp_secret_len(pp_otp_alg_t alg) {
   return alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
 }
 
+long pp_otp_secret_make(pp_otp_alg_t alg, const char *given, unsigned char out[PP_OTP_SECRET_MAX]) {
+  if (!given || !*given) {
+    size_t n = pp_otp_secret_len(alg);
+    randombytes_buf(out, n);
+    return (long)n;
+  }
+  long n = pp_base32_decode(given, out, PP_OTP_SECRET_MAX);
+  if (n >= PP_OTP_SECRET_MIN) return n;
+  sodium_memzero(out, PP_OTP_SECRET_MAX);
+  return -1;
+}
+
 int pp_otp_uri(char *out, size_t cap, const char *issuer, const char *account, const char *b32,
                pp_otp_alg_t alg, int digits, int period) {
   pp_buf_t ei, ea;

@@ -1,7 +1,8 @@
 /* otp.h: HOTP (RFC 4226) and TOTP (RFC 6238) with HMAC-SHA1, -SHA256 and
  * -SHA512, and the RFC 4648 base32 that authenticator apps exchange secrets
- * in, and the otpauth URI that carries a secret to them.  Pure functions:
- * no clock, no store, and no allocation but pp_otp_uri's escaping. */
+ * in, and the otpauth URI that carries a secret to them.  No clock, no
+ * store, and no allocation but pp_otp_uri's escaping; pure functions but
+ * pp_otp_secret_make's random bytes. */
 #ifndef PP_VERIFY_OTP_H
 #define PP_VERIFY_OTP_H
 
@@ -20,9 +21,20 @@ bool pp_otp_alg_parse(const char *s, pp_otp_alg_t *out);
 /* pp_otp_alg_name returns "sha1", "sha256" or "sha512". */
 const char *pp_otp_alg_name(pp_otp_alg_t alg);
 
+#define PP_OTP_SECRET_MIN 10 /* bytes of a secret a client brings (RFC 4226: 128 bits at least) */
+#define PP_OTP_SECRET_MAX 64
+
 /* pp_otp_secret_len returns the length of a new secret for `alg`: the
  * hash's output, as RFC 6238's seeds (20, 32 or 64 bytes). */
 size_t pp_otp_secret_len(pp_otp_alg_t alg);
+
+/* pp_otp_secret_make writes a TOTP factor's secret into `out`: the bytes
+ * of `given` (base32, as a client's Binding.Secret) when it is neither
+ * NULL nor "", else pp_otp_secret_len(alg) bytes from libsodium's CSPRNG.
+ * Returns its length, or -1 (and `out` wiped) when `given` is not base32
+ * of PP_OTP_SECRET_MIN to PP_OTP_SECRET_MAX bytes.  The caller wipes
+ * `out`. */
+long pp_otp_secret_make(pp_otp_alg_t alg, const char *given, unsigned char out[PP_OTP_SECRET_MAX]);
 
 /* pp_otp_uri writes the otpauth URI of a TOTP secret (`b32`, base32) into
  * `out` (capacity `cap`, NUL-terminated):

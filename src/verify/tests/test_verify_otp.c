@@ -1,4 +1,5 @@
 /* test_verify_otp.c: HOTP and TOTP against the RFC test vectors; base32. */
+#include <sodium.h>
 #include <string.h>
 
 #include "check.h"
@@ -118,6 +119,31 @@ static void uri(void) {
   CHECK_EQ_INT(pp_otp_secret_len(PP_OTP_SHA512), 64);
 }
 
+static void secrets(void) {
+  unsigned char a[PP_OTP_SECRET_MAX], b[PP_OTP_SECRET_MAX];
+  /* A client's: RFC 4226's key in base32, any case, with spaces. */
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, "GEZDGNBVGY3TQOJQ gezdgnbvgy3tqojq", a), 20);
+  CHECK(memcmp(a, "12345678901234567890", 20) == 0);
+  /* 10 bytes at the least, 64 at the most, base32 only. */
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, "GEZDGNBVGY3TQOJQ", a), 10);
+  memset(a, 1, sizeof a);
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, "GEZDGNBVGY3TQOI", a), -1);
+  CHECK(a[0] == 0 && a[PP_OTP_SECRET_MAX - 1] == 0);
+  char big[128];
+  memset(big, 'A', 104); /* 65 bytes */
+  big[104] = '\0';
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, big, a), -1);
+  big[103] = '\0'; /* 64 bytes (and 3 bits) */
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, big, a), 64);
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, "GEZDGNBVGY3TQOJQ1", a), -1);
+  /* None given: the hash's length, random. */
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA1, NULL, a), 20);
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA256, "", a), 32);
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA512, NULL, a), 64);
+  CHECK_EQ_INT(pp_otp_secret_make(PP_OTP_SHA512, NULL, b), 64);
+  CHECK(memcmp(a, b, 64) != 0);
+}
+
 static void base32(void) {
   /* RFC 4648 section 10 (without padding). */
   static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -139,11 +165,13 @@ static void base32(void) {
 }
 
 int main(void) {
+  CHECK(sodium_init() >= 0);
   hotp_rfc4226();
   totp_rfc6238();
   totp_match();
   ranges_and_names();
   base32();
   uri();
+  secrets();
   return check_report("test_verify_otp");
 }
