@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "verify/events.h"
 #include "verify/factor.h"
 #include "verify/geo.h"
 #include "verify/verification.h"
@@ -1079,14 +1080,6 @@ static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
 /* The form's settings into `wh` (create: FriendlyName, EventTypes and
  * WebhookUrl required). */
 static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool create) {
-  static const char *const types[] = {"*",
-                                      "factor.deleted",
-                                      "factor.created",
-                                      "factor.verified",
-                                      "challenge.approved",
-                                      "challenge.denied",
-                                      "factor.enrollment_pending",
-                                      "challenge.pending"};
   const char *name = pp_form_get(&r->form, "FriendlyName");
   const char *url = pp_form_get(&r->form, "WebhookUrl");
   const char *status = pp_form_get(&r->form, "Status");
@@ -1109,9 +1102,7 @@ static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool crea
     pp_buf_init(&b, 4096);
     for (size_t i = 0; i < nt; i++) {
       const char *t = pp_form_nth(&r->form, "EventTypes", i);
-      size_t k = 0;
-      while (k < sizeof types / sizeof types[0] && strcmp(t, types[k]) != 0) k++;
-      if (k == sizeof types / sizeof types[0]) {
+      if (!pp_verify_event_type_known(t)) {
         pp_buf_cleanup(&b);
         return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
                            pp_arena_printf(&r->arena, "EventTypes: unknown type %s", t));

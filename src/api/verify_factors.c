@@ -212,20 +212,12 @@ static pp_err_t push_config(pp_api_req_t *r, pp_verify_factor_t *f, bool create)
     else
       json_object_set_new(cfg, keys[i][1], json_string(v));
   }
-  const char *platform = json_string_value(json_object_get(cfg, "notification_platform"));
-  const char *token = json_string_value(json_object_get(cfg, "notification_token"));
-  if (!e && create &&
-      (!platform || !json_string_value(json_object_get(cfg, "app_id")) ||
-       !json_string_value(json_object_get(cfg, "sdk_version"))))
-    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                    "push factors need Config.AppId, Config.NotificationPlatform and "
-                    "Config.SdkVersion");
-  if (!e && platform && strcmp(platform, "apn") != 0 && strcmp(platform, "fcm") != 0 &&
-      strcmp(platform, "none") != 0)
-    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Config.NotificationPlatform: apn, fcm or none");
-  if (!e && platform && strcmp(platform, "none") != 0 && (!token || strlen(token) < 32))
-    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                    "Config.NotificationToken (32 to 255 characters) is required for apn and fcm");
+  const char *why =
+      pp_push_config_check(json_string_value(json_object_get(cfg, "notification_platform")),
+                           json_string_value(json_object_get(cfg, "notification_token")),
+                           json_string_value(json_object_get(cfg, "app_id")),
+                           json_string_value(json_object_get(cfg, "sdk_version")), create);
+  if (!e && why) e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, why);
   char *text = e ? NULL : json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(cfg);
   if (e) return e;

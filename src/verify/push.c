@@ -151,3 +151,15 @@ pp_err_t pp_push_answer(const unsigned char *spki, size_t len, const char *jws,
   json_decref(j);
   return e;
 }
+
+const char *pp_push_config_check(const char *platform, const char *token, const char *app_id,
+                                 const char *sdk_version, bool create) {
+  if (create && (!platform || !app_id || !sdk_version))
+    return "push factors need Config.AppId, Config.NotificationPlatform and Config.SdkVersion";
+  if (platform && strcmp(platform, "apn") != 0 && strcmp(platform, "fcm") != 0 &&
+      strcmp(platform, "none") != 0)
+    return "Config.NotificationPlatform: apn, fcm or none";
+  if (platform && strcmp(platform, "none") != 0 && (!token || strlen(token) < 32))
+    return "Config.NotificationToken (32 to 255 characters) is required for apn and fcm";
+  return NULL;
+}

@@ -38,6 +38,16 @@ bool pp_es256_verify(const unsigned char *spki, size_t len, const void *msg, siz
 pp_err_t pp_jws_es256_verify(const unsigned char *spki, size_t len, const char *token,
                              char **payload);
 
+/* pp_push_config_check decides whether a push factor may keep the
+ * configuration (Config.*) `platform`, `token`, `app_id` and
+ * `sdk_version` (NULL: not set), as Twilio requires: on `create` the
+ * platform, app id and SDK version are set; the platform is "apn", "fcm"
+ * or "none"; apn and fcm need a notification token of at least 32
+ * characters.  Returns NULL when it may, else why not (static text, the
+ * detail of a 60306). */
+const char *pp_push_config_check(const char *platform, const char *token, const char *app_id,
+                                 const char *sdk_version, bool create);
+
 /* pp_push_proof checks a push factor's proof of possession: `payload`, a
  * base64 ES256 signature (DER, or r || s) of the factor's SID
  * `factor_sid` under its key `spki`.  Errors: PP_ERR_VERIFY_FACTOR_FAILED

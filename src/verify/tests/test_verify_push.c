@@ -170,6 +170,22 @@ static void push_decisions(void) {
   EVP_PKEY_free(k2);
 }
 
+static void config(void) {
+  static const char tok[] = "0123456789abcdef0123456789abcdef"; /* 32 */
+  CHECK(pp_push_config_check("apn", tok, "app", "1.0", true) == NULL);
+  CHECK(pp_push_config_check("fcm", tok, "app", "1.0", true) == NULL);
+  CHECK(pp_push_config_check("none", NULL, "app", "1.0", true) == NULL);
+  /* Create needs the platform, the app and the SDK version. */
+  CHECK(pp_push_config_check(NULL, tok, "app", "1.0", true) != NULL);
+  CHECK(pp_push_config_check("none", NULL, NULL, "1.0", true) != NULL);
+  CHECK(pp_push_config_check("none", NULL, "app", NULL, true) != NULL);
+  /* ... an update keeps what it has. */
+  CHECK(pp_push_config_check(NULL, NULL, NULL, NULL, false) == NULL);
+  CHECK(pp_push_config_check("gcm", tok, "app", "1.0", false) != NULL);
+  CHECK(pp_push_config_check("apn", NULL, "app", "1.0", false) != NULL);
+  CHECK(pp_push_config_check("fcm", tok + 1, "app", "1.0", false) != NULL);
+}
+
 static void base64(void) {
   unsigned char out[16];
   CHECK_EQ_INT(pp_b64_decode("Zm9vYmE=", out, sizeof out), 5);
@@ -185,5 +201,6 @@ int main(void) {
   signatures();
   base64();
   push_decisions();
+  config();
   return check_report("test_verify_push");
 }
