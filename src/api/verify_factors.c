@@ -24,13 +24,9 @@
 
 /* ---- Entities ------------------------------------------------------------ */
 
-static bool identity_ok(const char *id) {
-  size_t n = strlen(id);
-  if (n < 1 || n >= sizeof(((pp_verify_entity_t *)0)->identity)) return false;
-  for (const char *p = id; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == '/' || *p == 0x7f) return false;
-  return true;
-}
+/* The store holds every Identity that factor.h allows. */
+_Static_assert(sizeof(((pp_verify_entity_t *)0)->identity) == PP_VERIFY_IDENTITY_MAX + 1,
+               "entity identity length");
 
 static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_entity_t *en = row;
@@ -65,7 +61,7 @@ pp_err_t pp_api_entity_create(pp_api_req_t *r) {
   if (e) return e;
   const char *id = pp_form_get(&r->form, "Identity");
   if (!id || !*id) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Identity");
-  if (!identity_ok(id)) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  if (!pp_verify_identity_ok(id)) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
   pp_verify_entity_t *en = pp_arena_alloc(&r->arena, sizeof *en);
   if (!en) return PP_ERR_NOMEM;
   memset(en, 0, sizeof *en);
@@ -363,7 +359,8 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  if (!pp_verify_identity_ok(r->params[1]))
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
   const char *type = pp_form_get(&r->form, "FactorType");
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");

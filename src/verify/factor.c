@@ -3,6 +3,14 @@
 
 #include <string.h>
 
+bool pp_verify_identity_ok(const char *id) {
+  size_t n = strlen(id);
+  if (n < 1 || n > PP_VERIFY_IDENTITY_MAX) return false;
+  for (const char *p = id; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == '/' || *p == 0x7f) return false;
+  return true;
+}
+
 const char *pp_verify_factor_status(const char *status, int64_t activate_at, int64_t now) {
   if (strcmp(status, "unverified") == 0 && activate_at > 0 && now >= activate_at) return "verified";
   return status;

@@ -29,6 +29,13 @@
 #define PP_VERIFY_ENROLL_WAIT_MIN 3600
 #define PP_VERIFY_ENROLL_WAIT_MAX (30 * 86400)
 
+#define PP_VERIFY_IDENTITY_MAX 128 /* characters of an entity's Identity */
+
+/* pp_verify_identity_ok tells whether `id` may be an entity's Identity:
+ * 1 to PP_VERIFY_IDENTITY_MAX characters, none of them a space, a control
+ * character or "/" (it is a path segment). */
+bool pp_verify_identity_ok(const char *id);
+
 /* pp_verify_factor_status returns the status a client sees, at `now`, of a
  * factor stored with `status` ("unverified" or "verified") and
  * `activate_at` (the end of its waiting period, 0 for none): a new factor

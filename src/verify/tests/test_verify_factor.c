@@ -1,7 +1,26 @@
 /* test_verify_factor.c: factor and challenge statuses, the lock after
  * wrong proofs, and DESIGN.md rule 5's enrolment transitions. */
+#include <string.h>
+
 #include "check.h"
 #include "verify/factor.h"
+
+static void identities(void) {
+  char id[PP_VERIFY_IDENTITY_MAX + 2];
+  memset(id, 'a', sizeof id);
+  id[PP_VERIFY_IDENTITY_MAX] = '\0';
+  CHECK(pp_verify_identity_ok(id));
+  id[PP_VERIFY_IDENTITY_MAX] = 'a';
+  id[PP_VERIFY_IDENTITY_MAX + 1] = '\0';
+  CHECK(!pp_verify_identity_ok(id));
+  CHECK(pp_verify_identity_ok("ff483d1ff591898a9942916050d2ca3f"));
+  CHECK(pp_verify_identity_ok("user-1@example.com"));
+  CHECK(!pp_verify_identity_ok(""));
+  CHECK(!pp_verify_identity_ok("a b"));
+  CHECK(!pp_verify_identity_ok("a/b"));
+  CHECK(!pp_verify_identity_ok("a\tb"));
+  CHECK(!pp_verify_identity_ok("a\x7f"));
+}
 
 static void statuses(void) {
   CHECK_EQ_STR(pp_verify_factor_status("unverified", 0, 5000), "unverified");
@@ -96,6 +115,7 @@ static void enrolment(void) {
 }
 
 int main(void) {
+  identities();
   statuses();
   challenges();
   proofs();
