@@ -124,7 +124,14 @@
   X(PP_ERR_VERIFY_FRAUD_BLOCKED, 403, 60410,                                   \
     "Verification delivery attempt blocked: %s")                               \
   X(PP_ERR_VERIFY_GEO_BLOCKED, 403, 60605,                                     \
-    "Verification delivery attempt blocked: %s")
+    "Verification delivery attempt blocked: %s")                               \
+  X(PP_ERR_HTTP_TIMEOUT, 408, 0, "The request did not arrive in time")         \
+  X(PP_ERR_HTTP_URI_TOO_LONG, 414, 0, "The request URL is too long")           \
+  X(PP_ERR_HTTP_HEADERS_TOO_LARGE, 431, 0, "The request header is too large")  \
+  X(PP_ERR_HTTP_VERSION, 505, 0, "HTTP version not supported")                 \
+  X(PP_ERR_HTTP_CONN_LIMIT, 429, 20429,                                        \
+    "Too many connections from this address")                                  \
+  X(PP_ERR_HTTP_BUSY, 503, 0, "Too many connections")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,
