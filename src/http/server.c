@@ -1,10 +1,11 @@
 /* server.c: Pipit's HTTP/1.1 server.  Worker threads, each with its own
- * epoll set and SO_REUSEPORT listener, serve keep-alive connections with
- * pipelined requests answered in order; per-address and total connection
- * limits, header and idle timeouts; a request whose handler waits for a
- * durable write is suspended (no thread blocks) and continued on its
- * connection's thread; a stop refuses new requests with 503 and waits for
- * the suspended ones.  Every error goes out in Twilio's JSON shape. */
+ * epoll set, serve keep-alive connections (accepted by worker 0 and handed
+ * out in turn) with pipelined requests answered in order; per-address and
+ * total connection limits, header and idle timeouts; a request whose
+ * handler waits for a durable write is suspended (no thread blocks) and
+ * continued on its connection's thread; a stop refuses new requests with
+ * 503 and waits for the suspended ones.  Every error goes out in Twilio's
+ * JSON shape. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -67,8 +68,9 @@ struct pp_http {
 struct worker {
   pp_http_t *h;
   pthread_t thread;
-  int ep, lfd, efd;
+  int ep, lfd, efd; /* lfd: the listener, on worker 0 only (else -1) */
   bool listening;   /* lfd is in the epoll set */
+  unsigned next;    /* worker 0: the worker the next connection goes to */
   int64_t relisten; /* ms: put lfd back after running out of descriptors */
   bool stop_seen;
   conn_t *conns;     /* every open connection of this worker */
@@ -76,7 +78,8 @@ struct worker {
   int64_t hard_stop; /* ms: stopping, past this only waiting requests stay */
   long inflight;     /* connections with a request being handled */
   pthread_mutex_t mu;
-  conn_t *ready; /* woken requests, pushed by the store's writer thread */
+  conn_t *ready;    /* woken requests, pushed by the store's writer thread */
+  conn_t *incoming; /* connections worker 0 accepted for this one */
 };
 
 struct conn {
@@ -266,6 +269,13 @@ static void finish(conn_t *c, pp_err_t e) {
           r->content_type ? r->content_type : "application/json", false);
 }
 
+/* Wakes worker `w` (its eventfd). */
+static void signal_worker(worker_t *w) {
+  uint64_t one = 1;
+  ssize_t n = write(w->efd, &one, sizeof one);
+  (void)n; /* a full counter already wakes the worker */
+}
+
 /* Called by the store's writer thread once the request's write committed:
  * hands the request back to its connection's worker. */
 static void wake(pp_api_req_t *r) {
@@ -276,11 +286,7 @@ static void wake(pp_api_req_t *r) {
   c->ready_next = w->ready;
   w->ready = c;
   pthread_mutex_unlock(&w->mu);
-  if (first) {
-    uint64_t one = 1;
-    ssize_t n = write(w->efd, &one, sizeof one);
-    (void)n; /* a full counter already wakes the worker */
-  }
+  if (first) signal_worker(w);
 }
 
 /* Handles a handler's or continuation's outcome: PP_ERR_AGAIN waits for
@@ -813,6 +819,24 @@ static void addr_key(const struct sockaddr_storage *ss, unsigned char key[16], c
   }
 }
 
+/* Makes `c`, accepted for `w`, one of its connections. */
+static void adopt(worker_t *w, conn_t *c) {
+  pp_http_t *h = w->h;
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+  if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+    addr_give(h, c->key);
+    atomic_fetch_sub(&h->conns, 1);
+    turn_away(c->fd, PP_ERR_HTTP_BUSY);
+    pp_buf_cleanup(&c->err);
+    free(c);
+    return;
+  }
+  c->prev = NULL;
+  c->next = w->conns;
+  if (w->conns) w->conns->prev = c;
+  w->conns = c;
+}
+
 /* Takes the connections waiting on the listener. */
 static void accept_some(worker_t *w) {
   pp_http_t *h = w->h;
@@ -845,9 +869,7 @@ static void accept_some(worker_t *w) {
       continue;
     }
     conn_t *c = calloc(1, sizeof *c);
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
-    if (!c || epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      free(c);
+    if (!c) {
       addr_give(h, key);
       atomic_fetch_sub(&h->conns, 1);
       turn_away(fd, PP_ERR_HTTP_BUSY);
@@ -856,15 +878,24 @@ static void accept_some(worker_t *w) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->fd = fd;
-    c->w = w;
     memcpy(c->key, key, 16);
     memcpy(c->ip, ip, sizeof c->ip);
     pp_buf_init(&c->err, 0);
     c->route = -1;
     c->deadline = now_ms() + h->opts.header_timeout_ms;
-    c->next = w->conns;
-    if (w->conns) w->conns->prev = c;
-    w->conns = c;
+    /* Connections go to the workers in turn. */
+    worker_t *to = &h->workers[w->next++ % (unsigned)h->nworkers];
+    c->w = to;
+    if (to == w) {
+      adopt(w, c);
+      continue;
+    }
+    pthread_mutex_lock(&to->mu);
+    bool first = to->incoming == NULL;
+    c->next = to->incoming;
+    to->incoming = c;
+    pthread_mutex_unlock(&to->mu);
+    if (first) signal_worker(to);
   }
 }
 
@@ -874,9 +905,15 @@ static void run_woken(worker_t *w) {
   ssize_t k = read(w->efd, &n, sizeof n);
   (void)k;
   pthread_mutex_lock(&w->mu);
-  conn_t *c = w->ready;
+  conn_t *c = w->ready, *in = w->incoming;
   w->ready = NULL;
+  w->incoming = NULL;
   pthread_mutex_unlock(&w->mu);
+  while (in) {
+    conn_t *next = in->next;
+    adopt(w, in);
+    in = next;
+  }
   while (c) {
     conn_t *next = c->ready_next;
     c->waiting = false;
@@ -948,7 +985,7 @@ static void *worker_main(void *arg) {
       w->stop_seen = true;
       if (w->listening) epoll_ctl(w->ep, EPOLL_CTL_DEL, w->lfd, NULL);
       w->listening = false;
-      close(w->lfd);
+      if (w->lfd >= 0) close(w->lfd);
       w->lfd = -1;
       w->hard_stop = now_ms() + 10000;
       next_sweep = 0;
@@ -982,13 +1019,12 @@ static void *worker_main(void *arg) {
 
 /* ---- the server --------------------------------------------------------- */
 
-/* A listening socket on `ss` shared by the workers (SO_REUSEPORT). */
+/* The listening socket on `ss`. */
 static int listen_on(const struct sockaddr_storage *ss, socklen_t len) {
   int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (ss->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, 1024) != 0) {
     close(fd);
@@ -1066,49 +1102,42 @@ pp_err_t pp_http_start(const pp_http_opts_t *opts, pp_api_t *api, pp_http_t **ou
     pthread_mutex_init(&w->mu, NULL);
     w->ep = epoll_create1(EPOLL_CLOEXEC);
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    w->lfd = listen_on(&ss, slen);
-    if (w->lfd < 0 || w->ep < 0 || w->efd < 0) {
-      e = PP_ERR_IO;
-      made++;
-      break;
-    }
-    if (made == 0) { /* the others bind the port the first one got */
-      struct sockaddr_storage bound;
-      socklen_t blen = sizeof bound;
-      getsockname(w->lfd, (struct sockaddr *)&bound, &blen);
-      h->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                  : ((struct sockaddr_in *)&bound)->sin_port);
-      in4->sin_port = htons((uint16_t)h->port); /* same offset in sockaddr_in6 */
-    }
+    w->lfd = made == 0 ? listen_on(&ss, slen) : -1;
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &w->lfd};
     struct epoll_event eev = {.events = EPOLLIN, .data.ptr = &w->efd};
-    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfd, &lev) != 0 ||
-        epoll_ctl(w->ep, EPOLL_CTL_ADD, w->efd, &eev) != 0) {
+    if ((made == 0 && w->lfd < 0) || w->ep < 0 || w->efd < 0 ||
+        epoll_ctl(w->ep, EPOLL_CTL_ADD, w->efd, &eev) != 0 ||
+        (made == 0 && epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfd, &lev) != 0)) {
       e = PP_ERR_IO;
       made++;
       break;
     }
-    w->listening = true;
+    w->listening = made == 0;
+  }
+  if (!e) {
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    getsockname(h->workers[0].lfd, (struct sockaddr *)&bound, &blen);
+    h->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
   }
   if (e) {
     pp_log_error("http", "cannot listen on %s:%d: %s", opts->host, opts->port, strerror(errno));
     workers_free(h, made);
     return e;
   }
+  h->nworkers = nw;
   for (int i = 0; i < nw; i++) {
     if (pthread_create(&h->workers[i].thread, NULL, worker_main, &h->workers[i]) != 0) {
       atomic_store(&h->stopping, true);
       for (int k = 0; k < i; k++) {
-        uint64_t one = 1;
-        ssize_t n = write(h->workers[k].efd, &one, sizeof one);
-        (void)n;
+        signal_worker(&h->workers[k]);
         pthread_join(h->workers[k].thread, NULL);
       }
       workers_free(h, nw);
       return PP_ERR_NOMEM;
     }
   }
-  h->nworkers = nw;
   *out = h;
   return PP_OK;
 }
@@ -1123,12 +1152,17 @@ void pp_http_stop(pp_http_t *h) {
    * waiting ones finish (the store is still open, so their writes commit
    * and wake them) and returns once its connections are closed. */
   atomic_store(&h->stopping, true);
-  for (int i = 0; i < h->nworkers; i++) {
-    uint64_t one = 1;
-    ssize_t n = write(h->workers[i].efd, &one, sizeof one);
-    (void)n;
-  }
+  for (int i = 0; i < h->nworkers; i++) signal_worker(&h->workers[i]);
   for (int i = 0; i < h->nworkers; i++) pthread_join(h->workers[i].thread, NULL);
+  /* Connections handed to a worker that had already finished. */
+  for (int i = 0; i < h->nworkers; i++)
+    while (h->workers[i].incoming) {
+      conn_t *c = h->workers[i].incoming;
+      h->workers[i].incoming = c->next;
+      close(c->fd);
+      pp_buf_cleanup(&c->err);
+      free(c);
+    }
   for (size_t b = 0; b < ADDR_BUCKETS; b++)
     while (h->addrs[b]) {
       addr_count_t *a = h->addrs[b];
