@@ -664,7 +664,7 @@ static bool in_room(conn_t *c) {
   if (cap > limit) cap = limit;
   /* The parsed head points into the buffer: keep its offsets across the move. */
   pp_http_head_t *hd = &c->head;
-  size_t off[2 + 2 * PP_HTTP_MAX_HEADERS], k = 0;
+  size_t off[2 + 2 * PP_HTTP_MAX_HEADERS] = {0}, k = 0;
   if (c->have_head) {
     off[k++] = (size_t)(hd->method - c->in);
     off[k++] = (size_t)(hd->target - c->in);
