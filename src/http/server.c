@@ -546,14 +546,14 @@ static void conn_close(conn_t *c) {
     w->inflight--;
   }
   pp_buf_cleanup(&c->err);
+  addr_give(w->h, c->key); /* before the close, which the client may see */
+  atomic_fetch_sub(&w->h->conns, 1);
   close(c->fd);
   if (c->prev)
     c->prev->next = c->next;
   else
     w->conns = c->next;
   if (c->next) c->next->prev = c->prev;
-  addr_give(w->h, c->key);
-  atomic_fetch_sub(&w->h->conns, 1);
   free(c->in);
   c->in = NULL;
   c->closed = true; /* an event of this round may still name it */
