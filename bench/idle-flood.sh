@@ -28,14 +28,7 @@ bash -c "ulimit -n $NOFILE && exec \"\$0\" serve --data \"\$1\" --listen 127.0.0
   "$BIN" "$TMP/data" 2>"$logf" &
 pid=$!
 PIDS+=("$pid")
-port=""
-for _ in $(seq 200); do
-  port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$logf" | grep -o '[0-9]*$' || true)
-  [[ -n $port ]] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-[[ -n $port ]] || { cat "$logf" >&2; die "pipit did not start"; }
+port=$(pipit_port "$logf" "$pid")
 log "pipit on port $port, ulimit -n $NOFILE; opening $CONNS idle connections from 127.0.0.1"
 
 SERVER_PID=$pid node --input-type=module - "$port" "$CONNS" <<'JS'

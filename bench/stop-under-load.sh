@@ -41,14 +41,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   "$BIN" serve --data "$data" --listen 127.0.0.1:0 --http-threads "$HTTP_THREADS" 2>"$logf" &
   pid=$!
   PIDS+=("$pid")
-  port=""
-  for _ in $(seq 200); do
-    port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$logf" | grep -o '[0-9]*$' || true)
-    [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  [[ -n $port ]] || { cat "$logf" >&2; die "round $round: pipit did not start"; }
+  port=$(pipit_port "$logf" "$pid")
   BENCH_AUTH=$auth BENCH_LABEL=stop wrk -t1 -c"$CONNECTIONS" -d5s -s "$ROOT/bench/post.lua" \
     "http://127.0.0.1:$port/2010-04-01/Accounts/$sid/Messages.json" >"$TMP/wrk-$round.out" 2>&1 &
   wrk_pid=$!
