@@ -805,6 +805,8 @@ static void turn_away(int fd, pp_err_t e) {
   close(fd);
 }
 
+/* The key the per-address limit counts under (an IPv4 address, or an IPv6
+ * /64, which one client usually holds whole) and the peer's address text. */
 static void addr_key(const struct sockaddr_storage *ss, unsigned char key[16], char *ip) {
   memset(key, 0, 16);
   if (ss->ss_family == AF_INET) {
@@ -814,7 +816,7 @@ static void addr_key(const struct sockaddr_storage *ss, unsigned char key[16], c
     inet_ntop(AF_INET, &a->sin_addr, ip, PP_AUDIT_IP_SIZE);
   } else if (ss->ss_family == AF_INET6) {
     const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-    memcpy(key, &a->sin6_addr, 16);
+    memcpy(key, &a->sin6_addr, 8); /* a /64: one client's share of IPv6 */
     inet_ntop(AF_INET6, &a->sin6_addr, ip, PP_AUDIT_IP_SIZE);
   }
 }
