@@ -4,7 +4,7 @@
 // 100-continue, over raw sockets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer } from './harness.js';
+import { useServer, TO } from './harness.js';
 import { checkErrorShape } from './oai.js';
 import { exchange } from './wire.js';
 
@@ -86,6 +86,28 @@ describe('http wire', () => {
     assert.deepEqual(r.responses.map((x) => x.status), [200, 404, 200, 200, 200], r.raw);
     assert.deepEqual(checkErrorShape(404, r.responses[1].headers['content-type'], r.responses[1].text), []);
     assert.equal(r.responses[4].headers.connection, 'close');
+    assert.ok(r.closed);
+  });
+
+  it('pipelined creates that wait for their durable write are answered in order', async () => {
+    const acct = await ctx.server.createAccount('Wire Pipeline');
+    const auth = Buffer.from(`${acct.sid}:${acct.auth_token}`).toString('base64');
+    const create = (i) => {
+      const body = new URLSearchParams({ To: TO, From: acct.from, Body: `pipelined ${i}` }).toString();
+      return `POST /2010-04-01/Accounts/${acct.sid}/Messages.json HTTP/1.1\r\nHost: x\r\n` +
+        `Authorization: Basic ${auth}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}`;
+    };
+    // All in one write, the last one chunked and asking for the close.
+    const last = new URLSearchParams({ To: TO, From: acct.from, Body: 'pipelined 3' }).toString();
+    const r = await exchange(port(), create(0) + create(1) + create(2) +
+      `POST /2010-04-01/Accounts/${acct.sid}/Messages.json HTTP/1.1\r\nHost: x\r\n` +
+      `Authorization: Basic ${auth}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+      `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+      `${last.length.toString(16)}\r\n${last}\r\n0\r\n\r\n`);
+    assert.deepEqual(r.responses.map((x) => x.status), [201, 201, 201, 201], r.raw.slice(0, 800));
+    assert.deepEqual(r.responses.map((x) => JSON.parse(x.text).body),
+      ['pipelined 0', 'pipelined 1', 'pipelined 2', 'pipelined 3']);
     assert.ok(r.closed);
   });
 
