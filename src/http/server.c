@@ -82,24 +82,31 @@ struct worker {
   conn_t *incoming; /* connections worker 0 accepted for this one */
 };
 
+/* What a connection needs once a client has sent something: kept apart so
+ * that a connection that never sends a byte costs little memory. */
+typedef struct {
+  pp_http_head_t head;
+  pp_api_req_t req;
+  char out[1024]; /* the answer's head */
+} exchange_t;
+
 struct conn {
   int fd;
   worker_t *w;
   conn_t *prev, *next, *ready_next;
   unsigned char key[16]; /* the peer address, for the per-address limit */
   char ip[PP_AUDIT_IP_SIZE];
+  exchange_t *x; /* allocated when the first byte comes */
   /* Input: the request being read sits at the start of `in`. */
   char *in;
   size_t in_len, in_cap;
   pp_http_scan_t scan;
-  pp_http_head_t head;
   bool have_head;
   pp_http_chunked_t chunk;
   size_t body_end; /* chunked: end of the decoded body */
   size_t body_pos; /* chunked: end of the input decoded */
   size_t next_off; /* where the next pipelined request starts */
   /* Output: a head and a body (borrowed from req.body), sent by writev. */
-  char out[1024];
   size_t out_len, out_off;
   const char *body;
   size_t body_len, body_off;
@@ -114,7 +121,6 @@ struct conn {
   int64_t deadline; /* ms (monotonic); 0: none */
   int route;
   int64_t t0;
-  pp_api_req_t req;
 };
 
 static int64_t now_ms(void) {
@@ -226,11 +232,11 @@ static void respond(conn_t *c, int status, const char *body, size_t len, const c
                     bool close) {
   pp_http_t *h = c->w->h;
   if (atomic_load_explicit(&h->stopping, memory_order_relaxed)) close = true;
-  if (c->have_head && !c->head.keep_alive) close = true;
-  bool ka10 = c->have_head && c->head.minor == 0;
+  if (c->have_head && !c->x->head.keep_alive) close = true;
+  bool ka10 = c->have_head && c->x->head.minor == 0;
   bool head_only =
-      c->have_head && c->head.method_len == 4 && memcmp(c->head.method, "HEAD", 4) == 0;
-  c->out_len = render_head(c->out, status, ctype, len, close, ka10);
+      c->have_head && c->x->head.method_len == 4 && memcmp(c->x->head.method, "HEAD", 4) == 0;
+  c->out_len = render_head(c->x->out, status, ctype, len, close, ka10);
   c->out_off = 0;
   c->body = head_only ? NULL : body;
   c->body_len = head_only || status == 204 ? 0 : len;
@@ -254,10 +260,10 @@ static void refuse(conn_t *c, pp_err_t e, const char *why) {
 
 /* Sends the outcome of a handler or continuation. */
 static void finish(conn_t *c, pp_err_t e) {
-  pp_api_req_t *r = &c->req;
+  pp_api_req_t *r = &c->x->req;
   if (e) {
     if (e == PP_ERR_INTERNAL || e == PP_ERR_STORE || e == PP_ERR_NOMEM || e == PP_ERR_IO)
-      pp_log_error("http", "%.*s %s: %s", (int)c->head.method_len, c->head.method,
+      pp_log_error("http", "%.*s %s: %s", (int)c->x->head.method_len, c->x->head.method,
                    r->path ? r->path : "?", pp_err_name(e));
     pp_buf_cleanup(&r->body);
     pp_buf_init(&r->body, 0);
@@ -302,8 +308,8 @@ static void settle(conn_t *c, pp_err_t e) {
  * wrote nothing waits for its event likewise (so does a refused sign-in:
  * see refused). */
 static void run(conn_t *c, pp_api_handler_fn fn) {
-  pp_err_t e = fn(&c->req);
-  if (e != PP_ERR_AGAIN) e = pp_api_audit_after(&c->req, e);
+  pp_err_t e = fn(&c->x->req);
+  if (e != PP_ERR_AGAIN) e = pp_api_audit_after(&c->x->req, e);
   settle(c, e);
 }
 
@@ -324,7 +330,7 @@ static pp_method_t method_of(const pp_http_head_t *hd) {
 
 /* A header's value, NUL-terminated in place by dispatch, or NULL. */
 static char *header(conn_t *c, const char *name) {
-  const pp_http_header_t *f = pp_http_header_find(&c->head, name);
+  const pp_http_header_t *f = pp_http_header_find(&c->x->head, name);
   return f ? (char *)f->value : NULL;
 }
 
@@ -400,17 +406,17 @@ static const char *audit_path(pp_arena_t *a, const char *pattern, const char *co
  * User-Agent and the request line without the query, its captures that
  * are not SIDs left out (audit_path). */
 static void audit_context(conn_t *c) {
-  pp_api_audit_ctx_t *x = &c->req.audit;
+  pp_api_audit_ctx_t *x = &c->x->req.audit;
   memcpy(x->ip, c->ip, sizeof x->ip);
   x->user_agent = header(c, "User-Agent");
-  const char *path = audit_path(&c->req.arena, pp_routes[c->route].pattern, c->req.params);
-  x->request = path ? pp_arena_printf(&c->req.arena, "%s %s", c->head.method, path) : NULL;
+  const char *path = audit_path(&c->x->req.arena, pp_routes[c->route].pattern, c->x->req.params);
+  x->request = path ? pp_arena_printf(&c->x->req.arena, "%s %s", c->x->head.method, path) : NULL;
 }
 
 /* Terminates the method, target and header values in place (the byte
  * after each is a space, CR or whitespace the parser already read). */
 static void terminate_strings(conn_t *c) {
-  pp_http_head_t *hd = &c->head;
+  pp_http_head_t *hd = &c->x->head;
   ((char *)hd->method)[hd->method_len] = '\0';
   ((char *)hd->target)[hd->target_len] = '\0';
   for (size_t k = 0; k < hd->nheaders; k++)
@@ -420,7 +426,7 @@ static void terminate_strings(conn_t *c) {
 /* Handles a complete request whose body is body[0..len). */
 static void dispatch(conn_t *c, const char *body, size_t len) {
   pp_http_t *h = c->w->h;
-  pp_api_req_t *r = &c->req;
+  pp_api_req_t *r = &c->x->req;
   pp_api_req_init(r, h->api);
   r->transport = c;
   r->wake = wake;
@@ -436,10 +442,10 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
     finish(c, PP_OK);
     return;
   }
-  r->method = method_of(&c->head);
+  r->method = method_of(&c->x->head);
   /* Routes match the path as sent: "%2F" is not a separator, and SIDs need
    * no decoding.  The query is decoded as a form. */
-  char *uri = (char *)c->head.target;
+  char *uri = (char *)c->x->head.target;
   char *q = strchr(uri, '?');
   if (q) *q++ = '\0';
   r->path = uri;
@@ -542,7 +548,7 @@ static void addr_give(pp_http_t *h, const unsigned char key[16]) {
 static void conn_close(conn_t *c) {
   worker_t *w = c->w;
   if (c->in_request) {
-    pp_api_req_cleanup(&c->req);
+    pp_api_req_cleanup(&c->x->req);
     w->inflight--;
   }
   pp_buf_cleanup(&c->err);
@@ -556,6 +562,8 @@ static void conn_close(conn_t *c) {
   if (c->next) c->next->prev = c->prev;
   free(c->in);
   c->in = NULL;
+  free(c->x);
+  c->x = NULL;
   c->closed = true; /* an event of this round may still name it */
   c->next = w->closed;
   w->closed = c;
@@ -564,7 +572,7 @@ static void conn_close(conn_t *c) {
 /* The request is answered: drop it and move a pipelined one to the front. */
 static void request_done(conn_t *c) {
   if (c->in_request) {
-    pp_api_req_cleanup(&c->req);
+    pp_api_req_cleanup(&c->x->req);
     c->in_request = false;
     c->w->inflight--;
   }
@@ -592,7 +600,7 @@ static bool step(conn_t *c) {
   if (!c->have_head) {
     if (c->in_len == 0) return false;
     const char *why = NULL;
-    pp_err_t e = pp_http_parse_head(&c->scan, c->in, c->in_len, &limits, &c->head, &why);
+    pp_err_t e = pp_http_parse_head(&c->scan, c->in, c->in_len, &limits, &c->x->head, &why);
     if (e == PP_ERR_AGAIN) return false;
     if (e) {
       refuse(c, e, why);
@@ -603,16 +611,17 @@ static bool step(conn_t *c) {
       refuse(c, PP_ERR_CLOSED, NULL);
       return true;
     }
-    if (!c->head.chunked && c->head.content_length > h->opts.body_cap) {
+    if (!c->x->head.chunked && c->x->head.content_length > h->opts.body_cap) {
       refuse(c, PP_ERR_TOO_BIG, NULL);
       return true;
     }
     c->deadline = now_ms() + IDLE_MS;
-    c->body_pos = c->body_end = c->head.head_len;
-    if (c->head.chunked) pp_http_chunked_init(&c->chunk, h->opts.body_cap);
-    bool body_due = c->head.chunked || c->in_len < c->head.head_len + c->head.content_length;
-    if (c->head.expect_continue && body_due) {
-      c->out_len = (size_t)snprintf(c->out, sizeof c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+    c->body_pos = c->body_end = c->x->head.head_len;
+    if (c->x->head.chunked) pp_http_chunked_init(&c->chunk, h->opts.body_cap);
+    bool body_due =
+        c->x->head.chunked || c->in_len < c->x->head.head_len + c->x->head.content_length;
+    if (c->x->head.expect_continue && body_due) {
+      c->out_len = (size_t)snprintf(c->x->out, sizeof c->x->out, "HTTP/1.1 100 Continue\r\n\r\n");
       c->out_off = 0;
       c->body = NULL;
       c->body_len = c->body_off = 0;
@@ -622,7 +631,7 @@ static bool step(conn_t *c) {
     }
   }
   size_t body_len;
-  if (c->head.chunked) {
+  if (c->x->head.chunked) {
     size_t used = 0, produced = 0;
     pp_err_t e = pp_http_chunked_decode(&c->chunk, c->in + c->body_pos, c->in_len - c->body_pos,
                                         c->in + c->body_end, &used, &produced);
@@ -637,14 +646,14 @@ static bool step(conn_t *c) {
       refuse(c, e, e == PP_ERR_BAD_REQUEST ? "malformed chunked body" : NULL);
       return true;
     }
-    body_len = c->body_end - c->head.head_len;
+    body_len = c->body_end - c->x->head.head_len;
     c->next_off = c->body_pos;
   } else {
-    if (c->in_len < c->head.head_len + c->head.content_length) return false;
-    body_len = (size_t)c->head.content_length;
-    c->next_off = c->head.head_len + body_len;
+    if (c->in_len < c->x->head.head_len + c->x->head.content_length) return false;
+    body_len = (size_t)c->x->head.content_length;
+    c->next_off = c->x->head.head_len + body_len;
   }
-  dispatch(c, c->in + c->head.head_len, body_len);
+  dispatch(c, c->in + c->x->head.head_len, body_len);
   return true;
 }
 
@@ -655,17 +664,17 @@ static bool in_room(conn_t *c) {
   pp_http_t *h = c->w->h;
   size_t limit = MAX_HEAD + 1;
   if (c->have_head)
-    limit = c->head.head_len +
-            (c->head.chunked ? h->opts.body_cap + CHUNK_SLACK : (size_t)c->head.content_length);
+    limit = c->x->head.head_len + (c->x->head.chunked ? h->opts.body_cap + CHUNK_SLACK
+                                                      : (size_t)c->x->head.content_length);
   if (c->in_cap >= limit) return false;
   size_t cap = c->in_cap ? c->in_cap * 2 : IN_FIRST;
-  if (c->have_head && !c->head.chunked && cap < limit && limit - c->in_cap <= 1 << 20)
+  if (c->have_head && !c->x->head.chunked && cap < limit && limit - c->in_cap <= 1 << 20)
     cap = limit; /* the whole body at once */
   if (cap > limit) cap = limit;
   /* The parsed head points into the buffer: keep its offsets across the move. */
-  pp_http_head_t *hd = &c->head;
+  pp_http_head_t *hd = c->have_head ? &c->x->head : NULL;
   size_t off[2 + 2 * PP_HTTP_MAX_HEADERS] = {0}, k = 0;
-  if (c->have_head) {
+  if (hd) {
     off[k++] = (size_t)(hd->method - c->in);
     off[k++] = (size_t)(hd->target - c->in);
     for (size_t i = 0; i < hd->nheaders; i++) {
@@ -677,7 +686,7 @@ static bool in_room(conn_t *c) {
   if (!p) return false;
   c->in = p;
   c->in_cap = cap;
-  if (c->have_head) {
+  if (hd) {
     k = 0;
     hd->method = p + off[k++];
     hd->target = p + off[k++];
@@ -697,7 +706,7 @@ static io_t flush(conn_t *c) {
     struct iovec v[2];
     int n = 0;
     if (c->out_off < c->out_len)
-      v[n++] = (struct iovec){c->out + c->out_off, c->out_len - c->out_off};
+      v[n++] = (struct iovec){c->x->out + c->out_off, c->out_len - c->out_off};
     if (c->body_off < c->body_len)
       v[n++] = (struct iovec){(void *)(c->body + c->body_off), c->body_len - c->body_off};
     struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
@@ -723,6 +732,7 @@ static io_t flush(conn_t *c) {
 
 /* Reads what is there.  IO_OK: read some; IO_WAIT: nothing now, or no room. */
 static io_t fill(conn_t *c) {
+  if (!c->x && !(c->x = calloc(1, sizeof *c->x))) return IO_CLOSED;
   if (!in_room(c)) return IO_WAIT;
   size_t space = c->in_cap - c->in_len;
   ssize_t n;
@@ -919,7 +929,7 @@ static void run_woken(worker_t *w) {
   while (c) {
     conn_t *next = c->ready_next;
     c->waiting = false;
-    settle(c, c->req.cont(&c->req));
+    settle(c, c->x->req.cont(&c->x->req));
     conn_run(c);
     c = next;
   }
