@@ -34,7 +34,10 @@
 #include "http/parse.h"
 
 #define MAX_TARGET 8192
-#define MAX_HEAD 16384    /* request line and header fields */
+#define MAX_HEAD 16384 /* request line and header fields */
+/* The parser's verdict on a long unfinished request line needs the head
+ * limit past the target limit (parse.c, LINE_SLACK). */
+_Static_assert(MAX_HEAD > MAX_TARGET + 64, "head limit within the target limit");
 #define IN_FIRST 4096     /* a connection's first input buffer */
 #define IN_KEEP 65536     /* a larger one is freed between requests */
 #define CHUNK_SLACK 16384 /* chunked framing held beside the decoded body */
@@ -72,6 +75,7 @@ struct worker {
   bool listening;   /* lfd is in the epoll set */
   unsigned next;    /* worker 0: the worker the next connection goes to */
   int64_t relisten; /* ms: put lfd back after running out of descriptors */
+  int64_t warned;   /* ms: when that was last logged */
   bool stop_seen;
   conn_t *conns;     /* every open connection of this worker */
   conn_t *closed;    /* closed in this round of events, freed after it */
@@ -860,10 +864,14 @@ static void accept_some(worker_t *w) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         /* Out of descriptors: leave the backlog alone for a moment rather
          * than spin on it. */
+        int64_t now = now_ms();
         epoll_ctl(w->ep, EPOLL_CTL_DEL, w->lfd, NULL);
         w->listening = false;
-        w->relisten = now_ms() + 100;
-        pp_log_warn("http", "cannot accept: %s (see ulimit -n)", strerror(errno));
+        w->relisten = now + 100;
+        if (now >= w->warned + 10000) { /* one line, not one per attempt */
+          pp_log_warn("http", "cannot accept: %s (see ulimit -n)", strerror(errno));
+          w->warned = now;
+        }
       }
       return;
     }
