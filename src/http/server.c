@@ -1158,6 +1158,11 @@ pp_err_t pp_http_start(const pp_http_opts_t *opts, pp_api_t *api, pp_http_t **ou
       return PP_ERR_NOMEM;
     }
   }
+  for (int i = 0; i < nw; i++) { /* named for profiles and top -H */
+    char name[16];
+    snprintf(name, sizeof name, "http-%d", i);
+    pthread_setname_np(h->workers[i].thread, name);
+  }
   *out = h;
   return PP_OK;
 }
