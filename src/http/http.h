@@ -26,9 +26,16 @@ typedef struct {
                             RLIMIT_NOFILE, less room for the store, binds, webhooks */
   int max_per_addr;      /* open connections from one address at most (0: 256) */
   int header_timeout_ms; /* a request head must arrive within this (0: 10000) */
+  /* When set, every request goes to `handler` (on the connection's thread,
+   * with r->state = handler_arg, the query and a form body decoded, and no
+   * routes, /healthz, credentials or audit): the development SMSC's
+   * control API.  Its errors are answered in Twilio's shape; its own
+   * answers are r->status and r->body as it set them. */
+  pp_api_handler_fn handler;
+  void *handler_arg;
 } pp_http_opts_t;
 
-/* pp_http_start binds and starts serving `api`.  On success *out owns the
+/* pp_http_start binds and starts serving `api` (NULL with opts->handler).  On success *out owns the
  * server; stop it with pp_http_stop.  Errors: PP_ERR_IO (cannot bind),
  * PP_ERR_INVALID_PARAM (host not numeric), PP_ERR_NOMEM.  A connection past
  * a limit is answered 503 (total) or 429 (per address) and closed. */

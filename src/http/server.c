@@ -460,6 +460,22 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
     return;
   }
 
+  if (r->method == PP_POST && len) {
+    const char *ct = header(c, "Content-Type");
+    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+      e = pp_form_parse(&r->form, &r->arena, body, len);
+      if (e) {
+        finish(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
+        return;
+      }
+    }
+  }
+
+  if (h->opts.handler) {
+    r->state = h->opts.handler_arg;
+    settle(c, h->opts.handler(r));
+    return;
+  }
   if (strcmp(uri, "/healthz") == 0) {
     pp_buf_puts(&r->body, "{\"status\":\"ok\"}");
     finish(c, PP_OK);
@@ -470,17 +486,6 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
     r->content_type = "text/plain; version=0.0.4";
     finish(c, PP_OK);
     return;
-  }
-
-  if (r->method == PP_POST && len) {
-    const char *ct = header(c, "Content-Type");
-    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
-      e = pp_form_parse(&r->form, &r->arena, body, len);
-      if (e) {
-        finish(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
-        return;
-      }
-    }
   }
 
   c->route = pp_route_match(r->method, uri, &r->arena, r->params);
