@@ -119,6 +119,7 @@ struct conn {
   bool close_after; /* close once it is sent */
   bool lingering;   /* shut down for writing, discarding input */
   bool can_read, can_write;
+  bool hup;         /* the peer's FIN (or an error) was reported: read to the end */
   bool in_request;  /* req holds a request being handled */
   bool waiting;     /* its handler waits for a write */
   bool closed;      /* on the worker's closed list: ignore its events */
@@ -754,8 +755,9 @@ static io_t fill(conn_t *c) {
     return IO_WAIT;
   }
   /* A short read drained the socket: with edge triggering, more data makes
-   * a new event. */
-  if ((size_t)n < space) c->can_read = false;
+   * a new event.  Not so a FIN that came with the data: once one was
+   * reported, read on until recv says so. */
+  if ((size_t)n < space && !c->hup) c->can_read = false;
   if (c->in_len == 0 && !c->have_head)
     c->deadline = now_ms() + c->w->h->opts.header_timeout_ms;
   else if (c->have_head)
@@ -1032,6 +1034,7 @@ static void *worker_main(void *arg) {
         conn_t *c = p;
         if (c->closed) continue;
         if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->can_read = true;
+        if (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->hup = true;
         if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c->can_write = true;
         conn_run(c);
       }

@@ -111,6 +111,14 @@ describe('http wire', () => {
     assert.ok(r.closed);
   });
 
+  it('a request followed at once by the client\'s FIN is answered and the connection closed', async () => {
+    // The FIN arrives with the request: the server must still notice it
+    // (not wait for its 60 s idle timeout, past this exchange's 10 s).
+    const r = await exchange(port(), GET_HEALTH, { end: true });
+    assert.deepEqual(r.responses.map((x) => x.status), [200], r.raw);
+    assert.ok(r.closed);
+  });
+
   it('HEAD has the GET headers and no body; HTTP/1.0 closes unless asked', async () => {
     const r = await exchange(port(), 'HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n' +
       'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { bodiless: [0] });

@@ -30,9 +30,10 @@ export function parseResponses(buf, { bodiless = [] } = {}) {
 // Connects to port, writes `bytes` (a string, Buffer or array of them,
 // written one after another), and resolves once the server has closed
 // the connection or `want` responses have arrived: {responses, closed,
-// raw}.  bodiless: indexes of responses that have no body (to HEAD).  Rejects after timeoutMs (a hung server fails the test instead of
+// raw}.  bodiless: indexes of responses that have no body (to HEAD);
+// end: half-close the connection after writing.  Rejects after timeoutMs (a hung server fails the test instead of
 // blocking it).
-export function exchange(port, bytes, { want = Infinity, localAddress, timeoutMs = 10_000, bodiless } = {}) {
+export function exchange(port, bytes, { want = Infinity, localAddress, timeoutMs = 10_000, bodiless, end = false } = {}) {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ port, host: '127.0.0.1', localAddress });
     const chunks = [];
@@ -54,6 +55,7 @@ export function exchange(port, bytes, { want = Infinity, localAddress, timeoutMs
     }, timeoutMs);
     sock.on('connect', () => {
       for (const b of [].concat(bytes)) sock.write(b);
+      if (end) sock.end(); // the FIN right behind the request
     });
     sock.on('data', (d) => {
       chunks.push(d);
