@@ -2,7 +2,7 @@
 #   make run   install what is needed, build (release), start pipit serve
 #   make test  install what is needed, build (asan), run every test
 SHELL := /bin/bash
-APT_PKGS := build-essential cmake ninja-build pkg-config libmicrohttpd-dev \
+APT_PKGS := build-essential cmake ninja-build pkg-config \
             libsodium-dev libssl-dev libjansson-dev libsqlite3-dev \
             libexpat1-dev libcurl4-openssl-dev libqrencode-dev libpng-dev \
             curl sqlite3

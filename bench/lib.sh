@@ -48,6 +48,20 @@ forget() { # drop a pid from PIDS once it is gone
 # field LINE NAME: the value of NAME=value in a result line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
+# pipit_port LOG PID: waits up to 10 s for `pipit serve` (pid PID, stderr
+# in LOG) to log its port; prints it, or shows LOG and dies.
+pipit_port() {
+  local port=""
+  for _ in $(seq 200); do
+    port=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$1" | grep -o '[0-9]*$' || true)
+    [[ -n $port ]] && { echo "$port"; return 0; }
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$1" >&2
+  die "pipit did not start"
+}
+
 ANOMALIES=()
 anomaly() { ANOMALIES+=("$*"); log "ANOMALY: $*"; }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,8 @@ static void serve_usage(FILE *f) {
   fputs("usage: pipit serve [--config FILE] [--listen HOST:PORT] [--public-url URL]\n"
         "                   [--data DIR] [--store URL] [--http-threads N]\n"
         "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
+        "                   [--http-max-connections N] [--http-max-per-address N]\n"
+        "                   [--http-header-timeout-ms N]\n"
         "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
         "                   [--early-receipt-ttl-s N] [--early-receipts-max N]\n"
         "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
@@ -120,6 +123,10 @@ static void serve_usage(FILE *f) {
         "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
         "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
         "                   [--allow-core-dumps 0|1]\n"
+        "HTTP connections: at most --http-max-per-address (256) from one address and\n"
+        "--http-max-connections in all (default: the open-file limit, raised to its hard\n"
+        "limit at start, less room for the store, carriers and webhooks); a request\n"
+        "head must arrive within --http-header-timeout-ms (10000).\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
         "Delivery receipts that arrive before their submit is recorded wait\n"
@@ -172,6 +179,20 @@ static int parse_flags(pp_config_t *c, int argc, char **argv, int pass_config) {
   return 0;
 }
 
+/* Raises the soft open-file limit to the hard one: each HTTP connection,
+ * carrier bind, webhook and the store take a descriptor, and the HTTP
+ * connection limit is sized from this (docs/internals/http.md). */
+static void raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = was;
+  }
+  pp_log_info("serve", "open-file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
 /* Stops the checkpointer (which signs a last checkpoint: the store must
  * still be open) and frees the audit log's key. */
 static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_log_signer_t *signer) {
@@ -209,6 +230,7 @@ int pp_cmd_serve(int argc, char **argv) {
   sigaddset(&stop_set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  raise_nofile();
 
   if (pp_data_dir_secure(cfg.data_dir)) return 1;
   unsigned char *mk = pp_master_key_load(cfg.data_dir);
@@ -281,7 +303,10 @@ int pp_cmd_serve(int argc, char **argv) {
                        .port = cfg.listen_port,
                        .threads = cfg.http_threads,
                        .body_cap = (size_t)cfg.body_cap,
-                       .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
+                       .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL,
+                       .max_conns = cfg.http_max_connections,
+                       .max_per_addr = cfg.http_max_per_address,
+                       .header_timeout_ms = cfg.http_header_timeout_ms};
   pp_engine_t *engine = NULL;
   pp_engine_opts_t eo = {.store = store,
                          .enquire_link_ms = (unsigned)cfg.enquire_link_ms,

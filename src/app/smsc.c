@@ -2,23 +2,19 @@
  * optional HTTP control API (GET /stats, GET /messages, POST /mo). */
 #include "channel/smpp/smsc.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "app/app.h"
-#include "core/arena.h"
 #include "core/buf.h"
 #include "core/form.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "http/http.h"
 
 #define BODY_CAP (64 * 1024) /* POST /mo bodies */
 #define MESSAGES_MAX 1000    /* GET /messages returns at most this many */
@@ -74,46 +70,23 @@ static bool parse_uint(const char *s, unsigned max, unsigned *out) {
 
 /* ---- Control API ------------------------------------------------------------ */
 
-typedef struct {
-  pp_buf_t body;
-} req_t;
-
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, pp_buf_t *b) {
-  size_t len = 0;
-  char *data = pp_buf_steal(b, &len);
-  struct MHD_Response *r =
-      data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
-           : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-  if (!r) {
-    free(data);
-    return MHD_NO;
-  }
-  if (!data) status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  enum MHD_Result res = MHD_queue_response(conn, status, r);
-  MHD_destroy_response(r);
-  return res;
-}
-
-static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *msg) {
-  pp_buf_t b;
-  pp_buf_init(&b, 0);
+/* Answers `status` with {"status", "message"}. */
+static pp_err_t answer_error(pp_api_req_t *r, int status, const char *msg) {
   pp_jw_t w;
-  pp_jw_init(&w, &b);
+  pp_jw_init(&w, &r->body);
   pp_jw_obj_begin(&w);
   pp_jw_kint(&w, "status", status);
   pp_jw_kstr(&w, "message", msg);
   pp_jw_obj_end(&w);
-  return reply(conn, status, &b);
+  r->status = status;
+  return PP_OK;
 }
 
-static enum MHD_Result get_stats(pp_smsc_t *m, struct MHD_Connection *conn) {
+static pp_err_t get_stats(pp_smsc_t *m, pp_api_req_t *r) {
   pp_smsc_stats_t s;
   pp_smsc_stats(m, &s);
-  pp_buf_t b;
-  pp_buf_init(&b, 0);
   pp_jw_t w;
-  pp_jw_init(&w, &b);
+  pp_jw_init(&w, &r->body);
   pp_jw_obj_begin(&w);
   const struct {
     const char *k;
@@ -140,18 +113,16 @@ static enum MHD_Result get_stats(pp_smsc_t *m, struct MHD_Connection *conn) {
             {"nacks", s.nacks}};
   for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) pp_jw_kint(&w, kv[i].k, (int64_t)kv[i].v);
   pp_jw_obj_end(&w);
-  return reply(conn, MHD_HTTP_OK, &b);
+  return PP_OK;
 }
 
-static enum MHD_Result get_messages(pp_smsc_t *m, struct MHD_Connection *conn) {
+static pp_err_t get_messages(pp_smsc_t *m, pp_api_req_t *r) {
   pp_smsc_message_t *ms = calloc(MESSAGES_MAX, sizeof *ms);
-  if (!ms) return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+  if (!ms) return PP_ERR_NOMEM;
   size_t n = 0;
   uint64_t total = pp_smsc_messages(m, ms, MESSAGES_MAX, &n);
-  pp_buf_t b;
-  pp_buf_init(&b, 0);
   pp_jw_t w;
-  pp_jw_init(&w, &b);
+  pp_jw_init(&w, &r->body);
   pp_jw_obj_begin(&w);
   pp_jw_kint(&w, "total", (int64_t)total);
   pp_jw_key(&w, "messages");
@@ -176,133 +147,58 @@ static enum MHD_Result get_messages(pp_smsc_t *m, struct MHD_Connection *conn) {
   pp_jw_arr_end(&w);
   pp_jw_obj_end(&w);
   free(ms);
-  return reply(conn, MHD_HTTP_OK, &b);
+  return PP_OK;
 }
 
-static enum MHD_Result post_mo(pp_smsc_t *m, struct MHD_Connection *conn, req_t *r) {
-  pp_arena_t *arena = malloc(sizeof *arena);
-  if (!arena) return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-  pp_arena_init(arena, 4 * BODY_CAP);
-  pp_form_t form;
-  pp_form_init(&form);
-  enum MHD_Result res;
-  const char *data = r->body.data ? r->body.data : "";
-  if (pp_form_parse(&form, arena, data, r->body.len) != PP_OK) {
-    res = reply_error(conn, MHD_HTTP_BAD_REQUEST, "the form does not parse");
-    goto out;
-  }
-  const char *from = pp_form_get(&form, "From"), *to = pp_form_get(&form, "To");
-  const char *body = pp_form_get(&form, "Body");
-  if (!from || !to || !body) {
-    res = reply_error(conn, MHD_HTTP_BAD_REQUEST, "From, To and Body are required");
-    goto out;
-  }
+static pp_err_t post_mo(pp_smsc_t *m, pp_api_req_t *r) {
+  const char *from = pp_form_get(&r->form, "From"), *to = pp_form_get(&r->form, "To");
+  const char *body = pp_form_get(&r->form, "Body");
+  if (!from || !to || !body) return answer_error(r, 400, "From, To and Body are required");
   pp_err_t e = pp_smsc_inject_mo(m, from, to, body);
-  if (e == PP_OK) {
-    pp_buf_t b;
-    pp_buf_init(&b, 0);
-    pp_jw_t w;
-    pp_jw_init(&w, &b);
-    pp_jw_obj_begin(&w);
-    pp_jw_kstr(&w, "status", "queued");
-    pp_jw_kstr(&w, "from", from);
-    pp_jw_kstr(&w, "to", to);
-    pp_jw_obj_end(&w);
-    res = reply(conn, MHD_HTTP_CREATED, &b);
-  } else if (e == PP_ERR_AGAIN) {
-    res = reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "too many messages pending");
-  } else if (e == PP_ERR_TOO_BIG) {
-    res = reply_error(conn, MHD_HTTP_BAD_REQUEST, "Body needs more than 10 parts");
-  } else if (e == PP_ERR_INVALID_PARAM) {
-    res = reply_error(conn, MHD_HTTP_BAD_REQUEST, "From and To take 1 to 20 characters");
-  } else {
-    res = reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, pp_err_name(e));
-  }
-out:
-  pp_arena_cleanup(arena);
-  free(arena);
-  return res;
+  if (e == PP_ERR_AGAIN) return answer_error(r, 503, "too many messages pending");
+  if (e == PP_ERR_TOO_BIG) return answer_error(r, 400, "Body needs more than 10 parts");
+  if (e == PP_ERR_INVALID_PARAM) return answer_error(r, 400, "From and To take 1 to 20 characters");
+  if (e) return answer_error(r, 500, pp_err_name(e));
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_kstr(&w, "status", "queued");
+  pp_jw_kstr(&w, "from", from);
+  pp_jw_kstr(&w, "to", to);
+  pp_jw_obj_end(&w);
+  r->status = 201;
+  return PP_OK;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **con_cls) {
-  (void)version;
-  pp_smsc_t *m = cls;
-  req_t *r = *con_cls;
-  if (!r) {
-    r = calloc(1, sizeof *r);
-    if (!r) return MHD_NO;
-    pp_buf_init(&r->body, BODY_CAP);
-    *con_cls = r;
-    return MHD_YES;
-  }
-  if (*upload_size) {
-    pp_buf_append(&r->body, upload_data, *upload_size);
-    *upload_size = 0;
-    return MHD_YES;
-  }
-  bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-  if (strcmp(url, "/stats") == 0) {
-    if (!get) return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
-    return get_stats(m, conn);
-  }
-  if (strcmp(url, "/messages") == 0) {
-    if (!get) return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
-    return get_messages(m, conn);
-  }
-  if (strcmp(url, "/mo") == 0) {
-    if (!post) return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
-    if (pp_buf_status(&r->body) != PP_OK)
-      return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is too large");
-    return post_mo(m, conn, r);
-  }
-  return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found: /stats, /messages, /mo");
+/* Every control request (the HTTP server's handler; r->state is the SMSC). */
+static pp_err_t control(pp_api_req_t *r) {
+  pp_smsc_t *m = r->state;
+  bool get = r->method == PP_GET, post = r->method == PP_POST;
+  if (strcmp(r->path, "/stats") == 0)
+    return get ? get_stats(m, r) : answer_error(r, 405, "use GET");
+  if (strcmp(r->path, "/messages") == 0)
+    return get ? get_messages(m, r) : answer_error(r, 405, "use GET");
+  if (strcmp(r->path, "/mo") == 0) return post ? post_mo(m, r) : answer_error(r, 405, "use POST");
+  return answer_error(r, 404, "not found: /stats, /messages, /mo");
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
-  (void)cls;
-  (void)conn;
-  (void)toe;
-  req_t *r = *con_cls;
-  if (!r) return;
-  pp_buf_cleanup(&r->body);
-  free(r);
-  *con_cls = NULL;
-}
-
-/* Starts the control server; NULL on failure (logged).  *port_out is the
- * port bound. */
-static struct MHD_Daemon *control_start(pp_smsc_t *m, const char *host, uint16_t port,
-                                        uint16_t *port_out) {
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-  struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-  if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-  } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    flags |= MHD_USE_IPv6;
-  } else {
-    pp_log_error("smsc", "--control wants a numeric address, not '%s'", host);
-    return NULL;
-  }
-  struct MHD_Daemon *d = MHD_start_daemon(
-      flags, port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
-  if (!d) {
+/* Starts the control server (Pipit's HTTP server, one thread); NULL on
+ * failure (logged). */
+static pp_http_t *control_start(pp_smsc_t *m, const char *host, uint16_t port) {
+  pp_http_opts_t o = {.host = host,
+                      .port = port,
+                      .threads = 1,
+                      .body_cap = BODY_CAP,
+                      .max_conns = 64,
+                      .max_per_addr = 64,
+                      .handler = control,
+                      .handler_arg = m};
+  pp_http_t *h = NULL;
+  if (pp_http_start(&o, NULL, &h) != PP_OK) {
     pp_log_error("smsc", "cannot serve the control API on %s:%u", host, (unsigned)port);
     return NULL;
   }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-  *port_out = info ? info->port : port;
-  return d;
+  return h;
 }
 
 /* ---- The command -------------------------------------------------------------- */
@@ -375,16 +271,15 @@ int pp_cmd_smsc(int argc, char **argv) {
             pp_err_name(e));
     return 1;
   }
-  struct MHD_Daemon *d = NULL;
+  pp_http_t *d = NULL;
   if (control) {
-    uint16_t bound = 0;
-    d = control_start(m, chost, cport, &bound);
+    d = control_start(m, chost, cport);
     if (!d) {
       pp_smsc_stop(m);
       return 1;
     }
     fprintf(stderr, "smsc control on http://%s%s%s:%u\n", strchr(chost, ':') ? "[" : "", chost,
-            strchr(chost, ':') ? "]" : "", (unsigned)bound);
+            strchr(chost, ':') ? "]" : "", (unsigned)pp_http_port(d));
   }
   fprintf(stderr, "smsc listening on %s%s%s:%u\n", strchr(host, ':') ? "[" : "", host,
           strchr(host, ':') ? "]" : "", (unsigned)pp_smsc_port(m));
@@ -393,7 +288,7 @@ int pp_cmd_smsc(int argc, char **argv) {
   while (sigwait(&stop_set, &sig) != 0) {
   }
   pp_log_info("smsc", "stopping (signal %d)", sig);
-  if (d) MHD_stop_daemon(d);
+  pp_http_stop(d);
   pp_smsc_stop(m);
   return 0;
 }

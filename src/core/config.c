@@ -15,6 +15,8 @@ void pp_config_defaults(pp_config_t *c) {
   snprintf(c->data_dir, sizeof c->data_dir, "./pipit-data");
   c->http_threads = 2;
   c->body_cap = 1 << 20;
+  c->http_max_per_address = 256;
+  c->http_header_timeout_ms = 10000;
   c->log_level = PP_LOG_INFO;
   c->enquire_link_ms = 30000;
   c->early_receipt_ttl_s = 3600;
@@ -73,6 +75,15 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "body-cap") == 0) {
     bad = parse_long(v, 1024, 64L << 20, &n);
     if (!bad) c->body_cap = n;
+  } else if (strcmp(name, "http-max-connections") == 0) {
+    bad = parse_long(v, 0, 1L << 24, &n);
+    if (!bad) c->http_max_connections = n;
+  } else if (strcmp(name, "http-max-per-address") == 0) {
+    bad = parse_long(v, 1, 1L << 24, &n);
+    if (!bad) c->http_max_per_address = (int)n;
+  } else if (strcmp(name, "http-header-timeout-ms") == 0) {
+    bad = parse_long(v, 10, 600000, &n);
+    if (!bad) c->http_header_timeout_ms = (int)n;
   } else if (strcmp(name, "enquire-link-ms") == 0) {
     bad = parse_long(v, 100, 3600000, &n);
     if (!bad) c->enquire_link_ms = (int)n;
@@ -171,6 +182,9 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_STORE", "store"},
                                  {"PIPIT_HTTP_THREADS", "http-threads"},
                                  {"PIPIT_BODY_CAP", "body-cap"},
+                                 {"PIPIT_HTTP_MAX_CONNECTIONS", "http-max-connections"},
+                                 {"PIPIT_HTTP_MAX_PER_ADDRESS", "http-max-per-address"},
+                                 {"PIPIT_HTTP_HEADER_TIMEOUT_MS", "http-header-timeout-ms"},
                                  {"PIPIT_LOG_LEVEL", "log-level"},
                                  {"PIPIT_ENQUIRE_LINK_MS", "enquire-link-ms"},
                                  {"PIPIT_EARLY_RECEIPT_TTL_S", "early-receipt-ttl-s"},

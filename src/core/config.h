@@ -11,8 +11,11 @@ typedef struct {
   char public_url[256];  /* no trailing slash */
   char data_dir[512];
   char store_url[512];   /* empty: sqlite in data_dir */
-  int http_threads;      /* libmicrohttpd thread pool size */
+  int http_threads;      /* HTTP worker threads */
   long body_cap;         /* request body cap in bytes */
+  long http_max_connections;    /* open HTTP connections at most (0: from ulimit -n) */
+  int http_max_per_address;     /* open HTTP connections from one address: 256 */
+  int http_header_timeout_ms;   /* a request head must arrive within this: 10000 */
   int log_level;         /* pp_log_level_t */
   int enquire_link_ms;   /* SMPP keep-alive interval for carrier binds */
   int early_receipt_ttl_s; /* receipts ahead of their submit wait this long: 3600 */
@@ -37,7 +40,8 @@ typedef struct {
 void pp_config_defaults(pp_config_t *c);
 
 /* pp_config_set applies one setting by name ("listen", "public-url", "data",
- * "store", "http-threads", "body-cap", "log-level", "enquire-link-ms",
+ * "store", "http-threads", "body-cap", "http-max-connections",
+ * "http-max-per-address", "http-header-timeout-ms", "log-level", "enquire-link-ms",
  * "early-receipt-ttl-s", "early-receipts-max",
  * "webhook-allow", "webhook-timeout-ms", "webhook-backoff-ms",
  * "webhook-retry-s", "audit-checkpoint-s", "audit-origin",
@@ -53,7 +57,8 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char
 pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
 
 /* pp_config_load_env applies PIPIT_LISTEN, PIPIT_PUBLIC_URL, PIPIT_DATA,
- * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_LOG_LEVEL,
+ * PIPIT_STORE, PIPIT_HTTP_THREADS, PIPIT_BODY_CAP, PIPIT_HTTP_MAX_CONNECTIONS,
+ * PIPIT_HTTP_MAX_PER_ADDRESS, PIPIT_HTTP_HEADER_TIMEOUT_MS, PIPIT_LOG_LEVEL,
  * PIPIT_ENQUIRE_LINK_MS, PIPIT_EARLY_RECEIPT_TTL_S, PIPIT_EARLY_RECEIPTS_MAX,
  * PIPIT_WEBHOOK_ALLOW, PIPIT_WEBHOOK_TIMEOUT_MS,
  * PIPIT_WEBHOOK_BACKOFF_MS, PIPIT_WEBHOOK_RETRY_S, PIPIT_AUDIT_CHECKPOINT_S,

@@ -127,7 +127,14 @@
     "Verification delivery attempt blocked: %s")                               \
   /* The store cannot write for want of space (a full disk): temporary. */    \
   X(PP_ERR_STORE_FULL, 503, 20503,                                             \
-    "Service unavailable: the store cannot write; try again later")
+    "Service unavailable: the store cannot write; try again later")            \
+  X(PP_ERR_HTTP_TIMEOUT, 408, 0, "The request did not arrive in time")         \
+  X(PP_ERR_HTTP_URI_TOO_LONG, 414, 0, "The request URL is too long")           \
+  X(PP_ERR_HTTP_HEADERS_TOO_LARGE, 431, 0, "The request header is too large")  \
+  X(PP_ERR_HTTP_VERSION, 505, 0, "HTTP version not supported")                 \
+  X(PP_ERR_HTTP_CONN_LIMIT, 429, 20429,                                        \
+    "Too many connections from this address")                                  \
+  X(PP_ERR_HTTP_BUSY, 503, 0, "Too many connections")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,
