@@ -122,6 +122,11 @@ const char *pp_api_param(const pp_api_req_t *r, const char *name);
 /* pp_api_fail records `detail` (copied) for the error message and returns e. */
 pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail);
 
+/* pp_api_form_error turns pp_form_parse's error `e` on the request's form
+ * or query `f` into the answer: PP_ERR_INVALID_PARAM naming the parameter
+ * that held a NUL byte, PP_ERR_NOMEM, or PP_ERR_BAD_REQUEST otherwise. */
+pp_err_t pp_api_form_error(pp_api_req_t *r, const pp_form_t *f, pp_err_t e);
+
 /* pp_api_url_ok tells whether `u` is a URL Pipit will call back: http or
  * https, a host after "://", at most 2048 bytes, no spaces or control
  * characters.  Callers that let "" clear a URL check for it first. */

@@ -287,7 +287,7 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
   r->path = path;
   pp_err_t e = PP_OK;
   if (q) e = pp_form_parse(&r->query, &r->arena, q + 1, strlen(q + 1));
-  if (e) return send_error(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
+  if (e) return send_error(c, pp_api_form_error(r, &r->query, e));
 
   if (strcmp(path, "/healthz") == 0) {
     pp_buf_puts(&r->body, "{\"status\":\"ok\"}");
@@ -302,7 +302,7 @@ static enum MHD_Result dispatch(ctx_t *c, const char *method) {
     const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
     if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
       e = pp_form_parse(&r->form, &r->arena, c->upload.data, c->upload.len);
-      if (e) return send_error(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
+      if (e) return send_error(c, pp_api_form_error(r, &r->form, e));
     }
   }
 
