@@ -155,6 +155,13 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
  * and the attempt is recorded (operator.request, outcome "auth"). */
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route);
 
+/* pp_api_need_account_credential is Twilio's rule for the Accounts, Keys
+ * and AuthTokens resources (and the audit log): only an account's own
+ * credentials (its auth tokens) may use them; a standard API key gets
+ * PP_ERR_KEY_FORBIDDEN (403, 20003), whichever account it names.  PP_OK
+ * for an account credential. */
+pp_err_t pp_api_need_account_credential(pp_api_req_t *r);
+
 /* pp_api_account_access loads account `sid` if the principal may act on it
  * (its own account, or a subaccount of its main account) into *out (secrets
  * wiped).  PP_ERR_NOT_FOUND otherwise, whether or not it exists.  Reaching

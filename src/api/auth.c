@@ -79,6 +79,11 @@ pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
   return PP_OK;
 }
 
+pp_err_t pp_api_need_account_credential(pp_api_req_t *r) {
+  return r->principal.kind == PP_PRINCIPAL_ACCOUNT ? PP_OK
+                                                   : pp_api_fail(r, PP_ERR_KEY_FORBIDDEN, NULL);
+}
+
 pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out) {
   pp_account_t acc;
   const char *mine = r->principal.account_sid;
