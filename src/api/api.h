@@ -44,6 +44,7 @@ typedef struct {
 } pp_principal_t;
 
 typedef struct pp_operator pp_operator_t;
+typedef struct pp_api_guard pp_api_guard_t;
 typedef struct pp_api_audit pp_api_audit_t;
 
 /* The fraud guard's settings (pp_fraud_check_t; serve flags); a zero
@@ -59,6 +60,7 @@ typedef struct {
   const pp_verify_keys_t *verify_keys; /* Verify's hash key (borrowed) */
   pp_api_audit_t *audit; /* sessions and the log's public key (audit.c) */
   pp_api_fraud_t fraud;  /* Verify's fraud guard */
+  pp_api_guard_t *guard; /* the sign-in guard (guard.c); NULL: none */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -143,10 +145,37 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
  * fills r->principal.  It sets r->audit.session and records the sign-in in
  * the audit log: a success (auth.success, queued now) the first time a
  * session is seen in this process or an hour after it was last recorded;
- * every failure (auth.failure), which pp_api_audit_after writes before the
- * error is answered.  Errors: PP_ERR_AUTH (wrong or unknown),
- * PP_ERR_ACCOUNT_INACTIVE (suspended). */
+ * a failure (auth.failure), which pp_api_audit_after writes before the
+ * error is answered, unless the sign-in guard counts it into a later
+ * auth.failures instead.  Errors: PP_ERR_AUTH (wrong or unknown),
+ * PP_ERR_ACCOUNT_INACTIVE (suspended), PP_ERR_AUTH_RATE (the guard refuses
+ * this address and principal for now: the credentials are not looked at). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
+
+/* ---- The sign-in guard (guard.c; docs/internals/api.md) ---------------- */
+
+/* pp_api_guard_new makes a guard whose windows last `window_s` seconds;
+ * set it as api->guard before serving.  Errors: PP_ERR_NOMEM,
+ * PP_ERR_INVALID_PARAM (window_s < 1). */
+pp_err_t pp_api_guard_new(int window_s, pp_api_guard_t **out);
+
+/* pp_api_guard_stop, once no request runs any more and while the store is
+ * open, queues every count not yet in the audit log as auth.failures
+ * events, frees api->guard and sets it NULL (a no-op when it is NULL). */
+void pp_api_guard_stop(pp_api_t *api);
+
+/* For pp_api_authenticate and pp_api_audit_sign_in, on any thread:
+ * pp_api_guard_check answers PP_ERR_AUTH_RATE (429, 20429) while the
+ * request's (address, claimed principal), or its address, is refused, and
+ * counts the refusal; PP_OK otherwise, without a lock while no client is
+ * being counted.  pp_api_guard_failed counts the refused credential
+ * described by `ev` (an auth.failure event) and tells whether that event
+ * is to be recorded now (otherwise it is counted into a later
+ * auth.failures).  pp_api_guard_passed forgets the pair's failures after a
+ * success.  Aggregates are queued with pp_api_audit_emit. */
+pp_err_t pp_api_guard_check(pp_api_req_t *r, const char *user);
+bool pp_api_guard_failed(pp_api_req_t *r, const pp_audit_event_t *ev);
+void pp_api_guard_passed(pp_api_req_t *r, const char *user);
 
 /* pp_api_authorize decides whether the authenticated principal may use a
  * route: operator routes (/admin/v1) only the operator, PP_ERR_FORBIDDEN for

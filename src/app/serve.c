@@ -163,9 +163,11 @@ static int parse_flags(pp_config_t *c, int argc, char **argv, int pass_config) {
   return 0;
 }
 
-/* Stops the checkpointer (which signs a last checkpoint: the store must
- * still be open) and frees the audit log's key. */
+/* Writes what the sign-in guard still counts, stops the checkpointer (which
+ * signs a last checkpoint: the store must still be open) and frees the
+ * audit log's key. */
 static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_log_signer_t *signer) {
+  pp_api_guard_stop(api);
   pp_audit_ticker_stop(ticker);
   pp_api_audit_free(api->audit);
   api->audit = NULL;
@@ -250,6 +252,7 @@ int pp_cmd_serve(int argc, char **argv) {
                                .multiple = cfg.fraud_multiple,
                                .block_s = cfg.fraud_block_s};
   e = pp_operator_new(cfg.data_dir, &api.op);
+  if (!e) e = pp_api_guard_new(cfg.auth_guard_window_s, &api.guard);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
     audit_down(ticker, &api, signer);

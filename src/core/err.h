@@ -124,7 +124,9 @@
   X(PP_ERR_VERIFY_FRAUD_BLOCKED, 403, 60410,                                   \
     "Verification delivery attempt blocked: %s")                               \
   X(PP_ERR_VERIFY_GEO_BLOCKED, 403, 60605,                                     \
-    "Verification delivery attempt blocked: %s")
+    "Verification delivery attempt blocked: %s")                               \
+  /* The sign-in guard (api/guard.c). */                                       \
+  X(PP_ERR_AUTH_RATE, 429, 20429, "Too Many Requests")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

@@ -88,7 +88,8 @@
   X(PP_AUDIT_FACTOR_DELETED, "verify.factor_deleted")                       \
   X(PP_AUDIT_CHALLENGE_CREATED, "verify.challenge_created")                 \
   X(PP_AUDIT_CHALLENGE_APPROVED, "verify.challenge_approved")               \
-  X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")
+  X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")                   \
+  X(PP_AUDIT_AUTH_FAILURES, "auth.failures")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
