@@ -107,6 +107,7 @@ describe('audit log: what is recorded and who reads it', () => {
   });
 
   it('numbers and Messaging Services', async () => {
+    await ctx.server.offerNumbers('+15990001234', a.sid);
     const n = await clientA.incomingPhoneNumbers.create({ phoneNumber: '+15990001234' });
     await clientA.incomingPhoneNumbers(n.sid).update({ smsUrl: 'https://example.com/sms' });
     const svc = await clientA.messaging.v1.services.create({ friendlyName: 'audit svc' });
@@ -133,6 +134,7 @@ describe('audit log: what is recorded and who reads it', () => {
     const created = await clientA.api.v2010.accounts.create({ friendlyName: 'Audit Sub' });
     sub = { sid: created.sid, auth_token: created.authToken };
     const subClient = ctx.server.client(sub.sid, sub.auth_token);
+    await ctx.server.offerNumbers('+15990004321', sub.sid);
     const num = await subClient.incomingPhoneNumbers.create({ phoneNumber: '+15990004321' });
     const sent = [];
     for (let i = 0; i < 3; i++) {

@@ -89,6 +89,7 @@ describe('messages', () => {
       // A Messaging Service with one number in its pool (numbers starting
       // +1555031 belong to the Messaging Services tests).
       const svc = await client.messaging.v1.services.create({ friendlyName: 'Scheduling' });
+      await ctx.server.offerNumbers('+15550319001', acct.sid);
       const pn = await client.incomingPhoneNumbers.create({ phoneNumber: '+15550319001' });
       await client.messaging.v1.services(svc.sid).phoneNumbers.create({ phoneNumberSid: pn.sid });
       const mg = svc.sid;

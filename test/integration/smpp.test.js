@@ -104,6 +104,7 @@ describe('SMPP delivery', () => {
     await ctx.server.admin('route', 'add', '--prefix', '+1', '--carrier', 'carrier-a');
     acct = await ctx.server.createAccount('SMPP Account');
     client = ctx.server.client(acct.sid, acct.auth_token);
+    await ctx.server.offerNumbers(OWNED, acct.sid);
     await client.incomingPhoneNumbers.create({ phoneNumber: OWNED });
     await peer.waitForBind({ timeoutMs: 15_000 });
   }, { timeout: 60_000 });
