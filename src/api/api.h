@@ -124,6 +124,11 @@ const char *pp_api_param(const pp_api_req_t *r, const char *name);
 /* pp_api_fail records `detail` (copied) for the error message and returns e. */
 pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail);
 
+/* pp_api_capture returns the path capture r->params[i] %-decoded ("%2B1" is
+ * "+1"), in the arena; NULL when out of memory or when it decodes to a NUL
+ * (no such name can exist). */
+const char *pp_api_capture(pp_api_req_t *r, int i);
+
 /* pp_api_form_error turns pp_form_parse's error `e` on the request's form
  * or query `f` into the answer: PP_ERR_INVALID_PARAM naming the parameter
  * that held a NUL byte, PP_ERR_NOMEM, or PP_ERR_BAD_REQUEST otherwise. */
@@ -374,6 +379,10 @@ void pp_carrier_ref(const char *name, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 void pp_route_ref(const pp_route_rule_t *rt, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 void pp_sender_ref(const char *account_sid, const char *sender,
                    char out[PP_AUDIT_RESOURCE_MAX + 1]);
+/* "number:+1...4567": one of the operator's numbers (offers.c), its first
+ * two characters and last four digits only, as the log is not sealed and
+ * a number is customer content once an account has it. */
+void pp_offer_ref(const char *phone, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 
 /* ---- Handlers (one file per resource) --------------------------------- */
 
@@ -424,6 +433,11 @@ pp_err_t pp_api_carrier_route_list(pp_api_req_t *r);   /* params: Name */
 pp_err_t pp_api_carrier_route_create(pp_api_req_t *r); /* params: Name */
 pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r); /* params: Name, Prefix */
 pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing order */
+
+/* The numbers accounts may take (offers.c; `pipit admin number` too). */
+pp_err_t pp_api_offer_list(pp_api_req_t *r);
+pp_err_t pp_api_offer_create(pp_api_req_t *r);     /* PhoneNumber, AccountSid (optional) */
+pp_err_t pp_api_offer_delete(pp_api_req_t *r);     /* params: PhoneNumber */
 
 pp_err_t pp_api_alert_list(pp_api_req_t *r);       /* the principal's account */
 pp_err_t pp_api_alert_fetch(pp_api_req_t *r);      /* params: Sid */

@@ -205,15 +205,6 @@ static int operator_token(const char *data, pp_store_t *store) {
   return 0;
 }
 
-/* How the audit log names one of the operator's numbers: "number:+1...4567",
- * the country's first digit and the last four only, as the log is not
- * sealed and a number is customer content once an account has it. */
-static void offer_ref(const char *phone, char out[PP_AUDIT_RESOURCE_MAX + 1]) {
-  size_t n = strlen(phone);
-  snprintf(out, PP_AUDIT_RESOURCE_MAX + 1, "number:%.2s...%s", phone,
-           n > 6 ? phone + n - 4 : "");
-}
-
 /* Makes `phone` available to `account_sid` ("": any account). */
 static pp_err_t offer_write(pp_store_t *store, bool add, const char *phone, const char *account_sid,
                             const char *request) {
@@ -224,7 +215,7 @@ static pp_err_t offer_write(pp_store_t *store, bool add, const char *phone, cons
   o.date_created = pp_clock_now();
   pp_write_t w = {.kind = add ? PP_W_OFFER_PUT : PP_W_OFFER_DELETE, .u.offer = &o};
   char ref[PP_AUDIT_RESOURCE_MAX + 1];
-  offer_ref(phone, ref);
+  pp_offer_ref(phone, ref);
   return audited_write(store, &w, add ? PP_AUDIT_NUMBER_OFFER : PP_AUDIT_NUMBER_WITHDRAW,
                        account_sid[0] ? account_sid : NULL, request, ref);
 }
