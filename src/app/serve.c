@@ -118,6 +118,7 @@ static void serve_usage(FILE *f) {
         "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
         "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
         "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
+        "                   [--auth-guard-window-s N]\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
         "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
@@ -128,6 +129,10 @@ static void serve_usage(FILE *f) {
         "once the bucket holds --fraud-guard-floor (20) or --fraud-guard-multiple (5)\n"
         "times the prefix's learned baseline, whichever is more; the prefix is then\n"
         "blocked for --fraud-guard-block-s seconds (43200).\n"
+        "Wrong credentials are counted per client address and claimed principal in\n"
+        "windows of --auth-guard-window-s seconds (60): a few are recorded in the\n"
+        "audit log one by one, the rest as counts; a client that keeps failing gets\n"
+        "429 (20429) for a while, the real owner elsewhere is not locked out.\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
