@@ -35,12 +35,12 @@ build-asan: deps
 	cmake --build --preset asan
 
 run: build-release
-	@mkdir -p $(DATA)
+	@mkdir -p -m 700 $(DATA)
 	@if [ ! -s $(DATA)/demo-account.json ]; then \
 	  umask 077; ./build/release/pipit admin --data $(DATA) account create --name Demo --number +15017122661 --json \
 	    > $(DATA)/demo-account.json; fi
-	@./build/release/pipit admin --data $(DATA) carrier add demo --smpp $(SMSC) \
-	  --system-id pipit --password pipit
+	@printf 'pipit\n' | ./build/release/pipit admin --data $(DATA) carrier add demo \
+	  --smpp $(SMSC) --system-id pipit --password-file -
 	@./build/release/pipit admin --data $(DATA) route add --prefix + --carrier demo
 	@sid=$$(sed -E 's/.*"sid":"([^"]+)".*/\1/' $(DATA)/demo-account.json); \
 	tok=$$(sed -E 's/.*"auth_token":"([^"]+)".*/\1/' $(DATA)/demo-account.json); \

@@ -16,7 +16,7 @@
 #           status='delivered'` (sqlite3 CLI, a WAL reader) says N: the end
 #           time is when that query returned.
 #   kannel  Debian's kannel (bearerbox + smsbox), the config of
-#           ../shared/bench/kannel.conf with only its ports and paths moved
+#           bench/kannel.conf with only its ports and paths moved
 #           (max-pending-submits = E2E_WINDOW), GET /cgi-bin/sendsms ...
 #           &dlr-mask=1 (202) -> submit_sm -> receipt -> dlr-url callback with
 #           st=1 to bench/e2e-tool.c `dlr`.  Done when the N-th distinct
@@ -49,7 +49,7 @@
 # --build --preset release first), E2E_BIN (another pipit binary, e.g. one
 # built from `git archive` of a commit; no build then), E2E_MAX_SECONDS (whole-run watchdog,
 # 2400), E2E_OUT (results dir, default build/bench/e2e-<UTC time>),
-# E2E_KANNEL_CONF (/work/shared/bench/kannel.conf, else bench/../../shared).
+# E2E_KANNEL_CONF (bench/kannel.conf).
 #
 # Prints one line per measured run:
 #   E2E_RESULT system= round= n= e2e_rps= e2e_secs= create_rps= ...
@@ -77,12 +77,7 @@ PROFILE=${E2E_PROFILE:-0}
 BUILD=${E2E_BUILD:-1}
 MAX_SECONDS=${E2E_MAX_SECONDS:-2400}
 OUT=${E2E_OUT:-$ROOT/build/bench/e2e-$(date -u +%Y%m%dT%H%M%SZ)}
-KANNEL_CONF=${E2E_KANNEL_CONF:-}
-if [[ -z $KANNEL_CONF ]]; then
-  for c in /work/shared/bench/kannel.conf "$ROOT/../shared/bench/kannel.conf"; do
-    [[ -f $c ]] && { KANNEL_CONF=$c; break; }
-  done
-fi
+KANNEL_CONF=${E2E_KANNEL_CONF:-$ROOT/bench/kannel.conf}
 HZ=$(getconf CLK_TCK)
 TEXT_ENC=$(printf '%s' "$TEXT" | sed 's/ /+/g') # form and query encoding (plain text only)
 
@@ -215,8 +210,8 @@ start_pipit() { # dir log
   token=$(sed -n 's/.*"auth_token":"\([^"]*\)".*/\1/p' <<<"$json")
   [[ $SID == AC* && -n $token ]] || die "account create: $json"
   AUTH=$(printf '%s:%s' "$SID" "$token" | base64 -w0)
-  "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" --system-id probe \
-    --password pw --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
+  printf 'pw\n' | "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" \
+    --system-id probe --password-file - --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
   "$BIN" admin --data "$dir" route add --prefix + --carrier sim >>"$logf" 2>&1 || die "route add"
   local args=(serve --data "$dir" --listen 127.0.0.1:0)
   [[ -n $HTTP_THREADS ]] && args+=(--http-threads "$HTTP_THREADS")
@@ -329,7 +324,7 @@ run_one() { # system round
         >"$OUT/load-$tag.txt" 2>"$OUT/load-$tag.err"
     else
       time "$TOOL" load --port "$SENDSMS_PORT" --n "$N" --connections "$CONNECTIONS" --method GET \
-        --path "/cgi-bin/sendsms?username=tester&password=foobar&to=%2B1555{i}&text=$TEXT_ENC&dlr-mask=1" \
+        --path "/cgi-bin/sendsms?username=bench&password=bench&to=%2B1555{i}&text=$TEXT_ENC&dlr-mask=1" \
         --label "$sys" >"$OUT/load-$tag.txt" 2>"$OUT/load-$tag.err"
     fi
   } 2>"$ltime" || { cat "$OUT/load-$tag.err" >&2; die "$sys: the load generator failed"; }

@@ -30,7 +30,9 @@
 # BENCH_PHASES ("throughput pace profile", any subset; pace alone needs
 # BENCH_PACE_HALF, the rate of its first paced run),
 # BENCH_OUT (results dir, default build/bench/<UTC time>), BENCH_MAX_SECONDS
-# (whole-run watchdog, 1500), BENCH_QUIET_WAIT (s to wait, before each run,
+# (whole-run watchdog, 1500), BENCH_BIN_BEFORE (an earlier pipit binary: each
+# round also runs its durable and fixed phases, for before/after ratios from
+# one run), BENCH_QUIET_WAIT (s to wait, before each run,
 # for other processes to leave the CPUs idle, 90; the CPU they used during
 # each run is reported either way).
 #
@@ -41,6 +43,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/build/release/pipit
+BIN_BEFORE=${BENCH_BIN_BEFORE:-}
 PACE=$ROOT/build/release/bench/pp_pace
 LUA=$ROOT/bench/post.lua
 DURATION=${BENCH_DURATION:-10}
@@ -259,39 +262,39 @@ metrics_201() { # the server's own count of messages_create 201s
 db_rows() { sqlite3 "$1/pipit.db" 'select count(*) from messages'; }
 
 # ---- phases ----------------------------------------------------------------
-phase_durable() { # round
-  local round=$1 dir=$TMP/durable-$1 m201 secs rows diff
+phase_durable() { # round [label]
+  local round=$1 label=${2:-durable} dir=$TMP/durable-$1 m201 secs rows diff
   mkdir -p "$dir"
   new_account "$dir"
-  start_pipit "$dir" "$OUT/pipit-durable-$round.log"
+  start_pipit "$dir" "$OUT/pipit-$label-$round.log"
   wait_quiet
-  run_wrk durable "$round" "http://127.0.0.1:$SERVER_PORT/2010-04-01/Accounts/$SID/Messages.json" "$AUTH"
+  run_wrk "$label" "$round" "http://127.0.0.1:$SERVER_PORT/2010-04-01/Accounts/$SID/Messages.json" "$AUTH"
   m201=$(metrics_201)
   stop_server
   secs=$STOP_SECS
   rows=$(db_rows "$dir")
   diff=$((rows - LAST_OK))
-  printf 'durable\t%s\t%s\t%s\t%s\t%s\n' "$round" "$LAST_OK" "$m201" "$rows" "$secs" >>"$OUT/verify.tsv"
-  log "durable round $round: wrk 201s $LAST_OK, server-counted 201s $m201, rows in DB $rows, shutdown ${secs}s"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$round" "$LAST_OK" "$m201" "$rows" "$secs" >>"$OUT/verify.tsv"
+  log "$label round $round: wrk 201s $LAST_OK, server-counted 201s $m201, rows in DB $rows, shutdown ${secs}s"
   if ((diff < 0 || diff > CONNECTIONS)); then
-    anomaly "durable round $round: rows $rows vs 201s seen $LAST_OK (difference $diff, allowed 0..$CONNECTIONS)"
+    anomaly "$label round $round: rows $rows vs 201s seen $LAST_OK (difference $diff, allowed 0..$CONNECTIONS)"
   fi
   if awk -v s="$secs" 'BEGIN {exit !(s > 5)}'; then
-    anomaly "durable round $round: shutdown after SIGTERM took ${secs}s"
+    anomaly "$label round $round: shutdown after SIGTERM took ${secs}s"
   fi
-  if grep -qE ' (error|warn) ' "$OUT/pipit-durable-$round.log"; then
-    anomaly "durable round $round: errors in the server log: $(grep -E ' (error|warn) ' "$OUT/pipit-durable-$round.log" | head -3 | tr '\n' ' ')"
+  if grep -qE ' (error|warn) ' "$OUT/pipit-$label-$round.log"; then
+    anomaly "$label round $round: errors in the server log: $(grep -E ' (error|warn) ' "$OUT/pipit-$label-$round.log" | head -3 | tr '\n' ' ')"
   fi
   rm -rf "$dir"
 }
 
-phase_fixed() {
-  local round=$1 dir=$TMP/fixed-$1
+phase_fixed() { # round [label]
+  local round=$1 label=${2:-fixed} dir=$TMP/fixed-$1
   mkdir -p "$dir"
   new_account "$dir"
-  start_pipit "$dir" "$OUT/pipit-fixed-$round.log" PIPIT_BENCH_FIXED_201=1
+  start_pipit "$dir" "$OUT/pipit-$label-$round.log" PIPIT_BENCH_FIXED_201=1
   wait_quiet
-  run_wrk fixed "$round" "http://127.0.0.1:$SERVER_PORT/2010-04-01/Accounts/$SID/Messages.json" "$AUTH"
+  run_wrk "$label" "$round" "http://127.0.0.1:$SERVER_PORT/2010-04-01/Accounts/$SID/Messages.json" "$AUTH"
   stop_server
   rm -rf "$dir"
 }
@@ -461,6 +464,13 @@ if [[ " $PHASES " == *" throughput "* ]]; then
     phase_durable "$r"
     phase_fixed "$r"
     phase_nginx "$r"
+    if [[ -n $BIN_BEFORE ]]; then # the same phases with the earlier binary
+      local_bin=$BIN
+      BIN=$BIN_BEFORE
+      phase_durable "$r" before-durable
+      phase_fixed "$r" before-fixed
+      BIN=$local_bin
+    fi
   done
 fi
 
@@ -495,6 +505,16 @@ if [[ $PROFILE == 1 && " $PHASES " == *" profile "* ]]; then phase_profile; fi
     END {for (r = 1; r <= n; r++) if (v["fixed", r] && v["nginx", r])
       printf "- round %d: %.3f, %.3f, %.3f\n", r, v["durable", r] / v["fixed", r],
         v["durable", r] / v["nginx", r], v["fixed", r] / v["nginx", r]}' "$RESULTS"
+  if [[ -n $BIN_BEFORE ]]; then
+    echo
+    echo "The earlier binary ($BIN_BEFORE) in the same run (durable / nginx and fixed / nginx, before then now):"
+    echo
+    awk -F'\t' 'NR > 1 {v[$1, $2] = $3; if ($2 > n) n = $2}
+      END {for (r = 1; r <= n; r++) if (v["nginx", r] && v["before-durable", r])
+        printf "- round %d: durable %.3f then %.3f, fixed %.3f then %.3f\n", r,
+          v["before-durable", r] / v["nginx", r], v["durable", r] / v["nginx", r],
+          v["before-fixed", r] / v["nginx", r], v["fixed", r] / v["nginx", r]}' "$RESULTS"
+  fi
   echo
   echo "Durable runs, rows committed vs 201s (wrk drops answers in flight at its end):"
   echo

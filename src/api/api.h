@@ -324,7 +324,7 @@ typedef enum {
  * field and its rule.  The table pp_carrier_opts is the one definition both
  * `pipit admin carrier add` and /admin/v1/Carriers read. */
 typedef struct {
-  const char *flag;  /* "--system-id"; NULL: not a CLI flag */
+  const char *flag;  /* "--system-id"; NULL: not a CLI flag (SECRET: names a file) */
   const char *param; /* "SystemId"; NULL: not an API parameter */
   const char *json;  /* "system_id"; NULL: not in responses */
   const char *usage; /* "--system-id ID" for the CLI's usage text */
@@ -356,6 +356,21 @@ pp_err_t pp_carrier_opt_set(const pp_carrier_opt_t *o, pp_carrier_t *c, const ch
 /* pp_carrier_missing returns the first required option *c lacks (the name,
  * the SMSC address, the system_id), or NULL when it is complete. */
 const pp_carrier_opt_t *pp_carrier_missing(const pp_carrier_t *c);
+
+/* pp_carrier_moves_password is true when `next` would give the stored
+ * carrier `old` (NULL: there is none) another host or port while keeping
+ * the password `old` has, which was not given again (`password_given`):
+ * the next bind would send it to the new address, so whoever can edit a
+ * carrier could point it at their own server and receive it.  Such a
+ * change is refused (by the CLI and the /admin/v1 API alike). */
+bool pp_carrier_moves_password(const pp_carrier_t *old, const pp_carrier_t *next,
+                               bool password_given);
+
+/* pp_carrier_lookup reads the carrier `name` from the store into *out (in
+ * the arena, with its password, which the caller wipes; every other copy
+ * read is wiped here).  PP_ERR_NOT_FOUND when there is none, or the
+ * store's error. */
+pp_err_t pp_carrier_lookup(pp_store_t *s, pp_arena_t *a, const char *name, pp_carrier_t **out);
 
 /* pp_carrier_opt_format writes the option's value in *c as the CLI shows it
  * ("on"/"off" for a switch; a secret as "set" or "unset") into out. */

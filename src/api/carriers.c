@@ -34,8 +34,9 @@ const pp_carrier_opt_t pp_carrier_opts[] = {
     {NULL, "Port", "port", NULL, PP_CARRIER_OPT_INT, FIELD(port), 1, 65535, 0, NULL, false},
     {"--system-id", "SystemId", "system_id", "--system-id ID", PP_CARRIER_OPT_TEXT,
      FIELD(system_id), 1, 15, 0, NULL, true},
-    {"--password", "Password", "password_set", "--password PW", PP_CARRIER_OPT_SECRET,
-     FIELD(password), 0, 8, 0, NULL, false},
+    /* The CLI takes the file that holds it: argv is in the process list. */
+    {"--password-file", "Password", "password_set", "[--password-file FILE|-]",
+     PP_CARRIER_OPT_SECRET, FIELD(password), 0, 8, 0, NULL, false},
     {"--system-type", "SystemType", "system_type", "[--system-type T]", PP_CARRIER_OPT_TEXT,
      FIELD(system_type), 0, 12, 0, NULL, false},
     {"--bind", "Bind", "bind", "[--bind trx|tx+rx]", PP_CARRIER_OPT_CHOICE, FIELD(bind_mode), 0,
@@ -174,6 +175,29 @@ const pp_carrier_opt_t *pp_carrier_missing(const pp_carrier_t *c) {
   return NULL;
 }
 
+bool pp_carrier_moves_password(const pp_carrier_t *old, const pp_carrier_t *next,
+                               bool password_given) {
+  return old && old->password[0] && !password_given &&
+         (strcmp(old->host, next->host) != 0 || old->port != next->port);
+}
+
+pp_err_t pp_carrier_lookup(pp_store_t *s, pp_arena_t *a, const char *name, pp_carrier_t **out) {
+  pp_carrier_t *rows;
+  size_t n;
+  pp_err_t e = pp_store_carrier_all(s, a, &rows, &n);
+  if (e) return e;
+  pp_carrier_t *hit = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (!hit && strcmp(rows[i].name, name) == 0)
+      hit = &rows[i];
+    else
+      sodium_memzero(rows[i].password, sizeof rows[i].password);
+  }
+  if (!hit) return PP_ERR_NOT_FOUND;
+  *out = hit;
+  return PP_OK;
+}
+
 void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, char *out,
                            size_t cap) {
   const char *f = cfield_of(o, c);
@@ -306,20 +330,17 @@ static void list_meta(pp_api_req_t *r, pp_jw_t *w, const char *key, size_t n) {
 /* Reads carrier `name` into *out (arena; with its password, which the
  * caller wipes).  PP_ERR_NOT_FOUND when there is none. */
 static pp_err_t carrier_find(pp_api_req_t *r, const char *name, pp_carrier_t **out) {
-  pp_carrier_t *rows;
-  size_t n;
-  pp_err_t e = pp_store_carrier_all(r->api->store, &r->arena, &rows, &n);
-  if (e) return e;
-  pp_carrier_t *hit = NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (!hit && strcmp(rows[i].name, name) == 0)
-      hit = &rows[i];
-    else
-      sodium_memzero(rows[i].password, sizeof rows[i].password);
-  }
-  if (!hit) return PP_ERR_NOT_FOUND;
-  *out = hit;
-  return PP_OK;
+  return pp_carrier_lookup(r->api->store, &r->arena, name, out);
+}
+
+/* 400 when `next` moves the stored carrier `old` to another address
+ * without the password given again (pp_carrier_moves_password). */
+static pp_err_t password_stays(pp_api_req_t *r, const pp_carrier_t *old, const pp_carrier_t *next) {
+  if (!pp_carrier_moves_password(old, next, pp_form_get(&r->form, "Password") != NULL))
+    return PP_OK;
+  return pp_api_fail(r, PP_ERR_INVALID_PARAM,
+                     "Password is required to change the carrier's Host or Port: its password "
+                     "is sent only to the address it was given for");
 }
 
 /* carrier_find for the carrier of the path (capture 0): 404 with the path
@@ -424,9 +445,12 @@ pp_err_t pp_api_carrier_create(pp_api_req_t *r) {
   pp_carrier_t *old;
   if (!e) {
     pp_err_t f = carrier_find(r, st->c.name, &old);
-    if (!f) sodium_memzero(old->password, sizeof old->password);
     st->created = f == PP_ERR_NOT_FOUND;
     if (f && !st->created) e = f;
+    if (!f) {
+      e = password_stays(r, old, &st->c);
+      sodium_memzero(old->password, sizeof old->password);
+    }
   }
   if (e) {
     sodium_memzero(st->c.password, sizeof st->c.password);
@@ -443,8 +467,10 @@ pp_err_t pp_api_carrier_update(pp_api_req_t *r) {
   pp_err_t e = path_carrier(r, &name, &c);
   if (e) return e;
   st->c = *c;
+  e = apply_form(r, &st->c, false);
+  if (!e) e = password_stays(r, c, &st->c);
   sodium_memzero(c->password, sizeof c->password);
-  if ((e = apply_form(r, &st->c, false))) {
+  if (e) {
     sodium_memzero(st->c.password, sizeof st->c.password);
     return e;
   }

@@ -16,9 +16,11 @@
 #include "core/clock.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "verify/events.h"
+#include "verify/factor.h"
+#include "verify/geo.h"
+#include "verify/verification.h"
 
-#define VERIFICATION_TTL 600 /* seconds: Twilio's 10 minutes */
-#define MAX_PENDING_PER_TO 5 /* pending verifications to one number in an account */
 /* The fraud guard (docs/internals/verify.md): a prefix is the country code
  * and the next PREFIX_DIGITS digits; the baseline weighs each finished
  * bucket with FRAUD_ALPHA (about the last ten buckets count). */
@@ -27,15 +29,18 @@
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-pp_err_t pp_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
-  pp_err_t e = pp_store_verify_service_get(r->api->store, &r->arena, r->principal.account_sid,
-                                           r->params[0], out);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+pp_err_t pp_api_verify_found(pp_api_req_t *r, pp_err_t e) {
+  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, r->path) : e;
 }
 
-pp_err_t pp_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
-                             int *out) {
+pp_err_t pp_api_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
+  pp_err_t e = pp_store_verify_service_get(r->api->store, &r->arena, r->principal.account_sid,
+                                           r->params[0], out);
+  return pp_api_verify_found(r, e);
+}
+
+pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
+                                 int *out) {
   const char *v = pp_form_get(&r->form, name);
   if (!v) return PP_OK;
   char *end;
@@ -47,7 +52,7 @@ pp_err_t pp_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi
   return PP_OK;
 }
 
-pp_err_t pp_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
+pp_err_t pp_api_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
   const char *v = pp_form_get(&r->form, name);
   if (!v) return PP_OK;
   if (strcasecmp(v, "true") == 0)
@@ -59,7 +64,7 @@ pp_err_t pp_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, b
   return PP_OK;
 }
 
-char *pp_verify_url(pp_api_req_t *r, const char *fmt, ...) {
+char *pp_api_verify_url(pp_api_req_t *r, const char *fmt, ...) {
   char tail[512];
   va_list ap;
   va_start(ap, fmt);
@@ -69,13 +74,23 @@ char *pp_verify_url(pp_api_req_t *r, const char *fmt, ...) {
   return pp_arena_printf(&r->arena, "%s/verify/v2/Services%s", r->api->public_url, tail);
 }
 
-void pp_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
+void pp_api_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
   char buf[PP_ISO8601_SIZE];
   if (t) pp_iso8601(t, buf);
   pp_jw_kstr(w, key, t ? buf : NULL);
 }
 
-void pp_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
+void pp_api_verify_kdates(pp_jw_t *w, int64_t created, int64_t updated) {
+  pp_api_verify_kdate(w, "date_created", created);
+  pp_api_verify_kdate(w, "date_updated", updated);
+}
+
+void pp_api_verify_klink(pp_api_req_t *r, pp_jw_t *w, const char *key, const char *url,
+                         const char *tail) {
+  pp_jw_kstr(w, key, url ? pp_arena_printf(&r->arena, "%s/%s", url, tail) : NULL);
+}
+
+void pp_api_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
   pp_jw_key(w, key);
   if (json)
     pp_jw_rawf(w, "%s", json);
@@ -83,7 +98,7 @@ void pp_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
     pp_jw_null(w);
 }
 
-pp_err_t pp_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid) {
+pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid) {
   char *copy = pp_arena_strdup(&r->arena, sid);
   if (!copy) return PP_ERR_NOMEM;
   r->write.kind = kind;
@@ -91,10 +106,9 @@ pp_err_t pp_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid
   return pp_api_submit(r, pp_api_deleted);
 }
 
-pp_err_t pp_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
-                                const pp_api_page_t *pg, const void *rows, size_t size, size_t n,
-                                bool more,
-                                void (*render)(pp_api_req_t *, pp_jw_t *, const void *)) {
+pp_err_t pp_api_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
+                                    const pp_api_page_t *pg, const void *rows, size_t size,
+                                    size_t n, bool more, pp_api_verify_render_fn *render) {
   if (!url) return PP_ERR_NOMEM;
   const unsigned char *p = rows;
   pp_jw_t w;
@@ -131,7 +145,7 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
       {"entities", "Entities"},
       {"webhooks", "Webhooks"},
   };
-  const char *url = pp_verify_url(r, "/%s", sv->sid);
+  const char *url = pp_api_verify_url(r, "/%s", sv->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", sv->sid);
   pp_jw_kstr(w, "account_sid", sv->account_sid);
@@ -165,20 +179,18 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_obj_end(w);
   pp_jw_knull(w, "passkeys");
   kbool(w, "verify_event_subscription_enabled", sv->verify_event_subscription_enabled);
-  pp_verify_kdate(w, "date_created", sv->date_created);
-  pp_verify_kdate(w, "date_updated", sv->date_updated);
+  pp_api_verify_kdates(w, sv->date_created, sv->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-    pp_jw_kstr(w, links[i][0], url ? pp_arena_printf(&r->arena, "%s/%s", url, links[i][1]) : NULL);
+    pp_api_verify_klink(r, w, links[i][0], url, links[i][1]);
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
 
-pp_err_t pp_verify_respond(pp_api_req_t *r, int status,
-                           void (*render)(pp_api_req_t *, pp_jw_t *, const void *),
-                           const void *row) {
+pp_err_t pp_api_verify_respond(pp_api_req_t *r, int status, pp_api_verify_render_fn *render,
+                               const void *row) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
   render(r, &w, row);
@@ -206,29 +218,15 @@ static pp_err_t country_codes(pp_api_req_t *r, pp_verify_service_t *sv) {
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
                        "Pipit.AllowedCountryCodes is longer than 255 characters");
   char out[256];
-  size_t n = 0;
-  for (const char *p = v; *p;) {
-    size_t len = strcspn(p, ",");
-    const char *item = p;
-    p += len + (p[len] == ',');
-    while (len && *item == ' ') item++, len--;
-    while (len && item[len - 1] == ' ') len--;
-    if (len && *item == '+') item++, len--;
-    char probe[16];
-    bool ok = len >= 1 && len <= 3 && strspn(item, "0123456789") >= len;
-    if (ok) {
-      snprintf(probe, sizeof probe, "+%.*s0000000", (int)len, item);
-      ok = pp_phone_country_code_len(probe) == (int)len;
-    }
-    if (!ok)
-      return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
-                         pp_arena_printf(&r->arena,
-                                         "Pipit.AllowedCountryCodes: '%.*s' is not a country "
-                                         "code",
-                                         (int)len, item));
-    n += (size_t)snprintf(out + n, sizeof out - n, "%s%.*s", n ? "," : "", (int)len, item);
-  }
-  if (!n) {
+  const char *bad;
+  size_t len;
+  if (!pp_verify_geo_parse(v, out, sizeof out, &bad, &len))
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
+                       pp_arena_printf(&r->arena,
+                                       "Pipit.AllowedCountryCodes: '%.*s' is not a country "
+                                       "code",
+                                       (int)len, bad));
+  if (!*out) {
     sv->allowed_country_codes = NULL;
     return PP_OK;
   }
@@ -274,31 +272,40 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
   }
   pp_err_t e;
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-    if ((e = pp_verify_bool_param(r, flags[i].param, PP_ERR_VERIFY_PARAM,
-                                  (bool *)((char *)sv + flags[i].off))))
+    if ((e = pp_api_verify_bool_param(r, flags[i].param, PP_ERR_VERIFY_PARAM,
+                                      (bool *)((char *)sv + flags[i].off))))
       return e;
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     if ((e = opt_text(r, texts[i].param, 255, (const char **)((char *)sv + texts[i].off))))
       return e;
-  if ((e = pp_verify_int_param(r, "CodeLength", 4, 10, PP_ERR_VERIFY_PARAM, &sv->code_length)) ||
-      (e = pp_verify_int_param(r, "Totp.TimeStep", 20, 60, PP_ERR_VERIFY_PARAM,
-                               &sv->totp_time_step)) ||
-      (e = pp_verify_int_param(r, "Totp.CodeLength", 3, 8, PP_ERR_VERIFY_PARAM,
-                               &sv->totp_code_length)) ||
-      (e = pp_verify_int_param(r, "Totp.Skew", 0, 2, PP_ERR_VERIFY_PARAM, &sv->totp_skew)) ||
-      /* Pipit's own setting (DESIGN.md rule 5): 1 hour to 30 days. */
-      (e = pp_verify_int_param(r, "Pipit.EnrollmentWait", 3600, 30 * 86400, PP_ERR_VERIFY_PARAM,
-                               &sv->enrollment_wait)))
+  if ((e = pp_api_verify_int_param(r, "CodeLength", PP_VERIFY_CODE_MIN, PP_VERIFY_CODE_MAX,
+                                   PP_ERR_VERIFY_PARAM, &sv->code_length)) ||
+      (e = pp_api_verify_int_param(r, "Totp.TimeStep", PP_VERIFY_TOTP_STEP_MIN,
+                                   PP_VERIFY_TOTP_STEP_MAX, PP_ERR_VERIFY_PARAM,
+                                   &sv->totp_time_step)) ||
+      (e = pp_api_verify_int_param(r, "Totp.CodeLength", PP_VERIFY_TOTP_DIGITS_MIN,
+                                   PP_VERIFY_TOTP_DIGITS_MAX, PP_ERR_VERIFY_PARAM,
+                                   &sv->totp_code_length)) ||
+      (e = pp_api_verify_int_param(r, "Totp.Skew", 0, PP_VERIFY_TOTP_SKEW_MAX, PP_ERR_VERIFY_PARAM,
+                                   &sv->totp_skew)) ||
+      /* Pipit's own setting (DESIGN.md rule 5). */
+      (e = pp_api_verify_int_param(r, "Pipit.EnrollmentWait", PP_VERIFY_ENROLL_WAIT_MIN,
+                                   PP_VERIFY_ENROLL_WAIT_MAX, PP_ERR_VERIFY_PARAM,
+                                   &sv->enrollment_wait)))
     return e;
   return country_codes(r, sv);
 }
 
+/* Answers the write of row r->state (a create's or an update's): 404 with
+ * the path when the row is gone, the write's error, or the row rendered by
+ * `render`, 201 when the write was `insert`, 200 otherwise. */
+static pp_err_t written(pp_api_req_t *r, pp_write_kind_t insert, pp_api_verify_render_fn *render) {
+  pp_err_t e = pp_api_verify_found(r, r->write.result);
+  return e ? e : pp_api_verify_respond(r, r->write.kind == insert ? 201 : 200, render, r->state);
+}
+
 static pp_err_t service_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_SERVICE_INSERT ? 201 : 200,
-                           render_service, r->state);
+  return written(r, PP_W_VERIFY_SERVICE_INSERT, render_service);
 }
 
 pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
@@ -326,14 +333,14 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
 
 pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
-  return e ? e : pp_verify_respond(r, 200, render_service, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
+  return e ? e : pp_api_verify_respond(r, 200, render_service, &sv);
 }
 
 pp_err_t pp_api_verify_service_update(pp_api_req_t *r) {
   pp_verify_service_t *sv = pp_arena_alloc(&r->arena, sizeof *sv);
   if (!sv) return PP_ERR_NOMEM;
-  pp_err_t e = pp_verify_load_service(r, sv);
+  pp_err_t e = pp_api_verify_load_service(r, sv);
   if (e || (e = service_form(r, sv, false))) return e;
   sv->date_updated = pp_clock_now();
   r->state = sv;
@@ -347,7 +354,7 @@ pp_err_t pp_api_verify_service_delete(pp_api_req_t *r) {
   /* Its entities, factors and challenges go with it (named by the
    * service: their own events named them when they were made). */
   pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_DELETE, NULL, &r->params[0], 1);
-  return pp_verify_delete(r, PP_W_VERIFY_SERVICE_DELETE, r->params[0]);
+  return pp_api_verify_delete(r, PP_W_VERIFY_SERVICE_DELETE, r->params[0]);
 }
 
 pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
@@ -360,17 +367,15 @@ pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
   e = pp_store_verify_service_list(r->api->store, &r->arena, r->principal.account_sid, &pg.req,
                                    &rows, &n, &more);
   if (e) return e;
-  return pp_verify_list_respond(r, "services", pp_verify_url(r, "%s", ""), &pg, rows, sizeof *rows,
-                                n, more, render_service);
+  return pp_api_verify_list_respond(r, "services", pp_api_verify_url(r, "%s", ""), &pg, rows,
+                                    sizeof *rows, n, more, render_service);
 }
 
 /* ---- Verifications -------------------------------------------------------- */
 
-/* The status a client sees: a pending verification past its lifetime is
- * expired (the store keeps it pending; nothing can move it on). */
+/* The status a client sees now (verification.h). */
 static const char *status_now(const pp_verification_t *v) {
-  if (strcmp(v->status, "pending") == 0 && pp_clock_now() >= v->expires_at) return "expired";
-  return v->status;
+  return pp_verify_status_now(v->status, v->expires_at, pp_clock_now());
 }
 
 static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_verification_t *v) {
@@ -384,8 +389,7 @@ static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_ver
   kbool(w, "valid", strcmp(status, "approved") == 0);
   pp_jw_knull(w, "amount");
   pp_jw_knull(w, "payee");
-  pp_verify_kdate(w, "date_created", v->date_created);
-  pp_verify_kdate(w, "date_updated", v->date_updated);
+  pp_api_verify_kdates(w, v->date_created, v->date_updated);
   (void)r;
 }
 
@@ -395,9 +399,9 @@ static void render_verification(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   render_verification_fields(r, w, v);
   pp_jw_key(w, "lookup");
   pp_jw_rawf(w, "{}");
-  pp_verify_kraw(w, "send_code_attempts", v->send_attempts ? v->send_attempts : "[]");
+  pp_api_verify_kraw(w, "send_code_attempts", v->send_attempts ? v->send_attempts : "[]");
   pp_jw_knull(w, "sna");
-  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Verifications/%s", v->service_sid, v->sid));
+  pp_jw_kstr(w, "url", pp_api_verify_url(r, "/%s/Verifications/%s", v->service_sid, v->sid));
   pp_jw_obj_end(w);
 }
 
@@ -407,13 +411,6 @@ static void render_check(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_key(w, "sna_attempts_error_codes");
   pp_jw_rawf(w, "[]");
   pp_jw_obj_end(w);
-}
-
-/* The text of a verification SMS (Twilio's default template), with the
- * code or, for the stored copy, as many asterisks. */
-static int sms_text(char *out, size_t cap, const pp_verify_service_t *sv, const char *code) {
-  return snprintf(out, cap, "Your %s verification code is: %s%s", sv->friendly_name, code,
-                  sv->do_not_share_warning_enabled ? ". Do not share this code with anyone." : "");
 }
 
 /* Appends {"attempt_sid","channel","time"} to the JSON array `prev`. */
@@ -511,19 +508,6 @@ typedef struct {
   char service_sid[PP_SID_SIZE]; /* the write reads it after the handler returned */
 } send_state_t;
 
-/* Whether the service's geo permissions let a code go to `to` (E.164). */
-static bool geo_allowed(const pp_verify_service_t *sv, const char *to) {
-  const char *p = sv->allowed_country_codes;
-  if (!p || !*p) return true;
-  size_t cc = (size_t)pp_phone_country_code_len(to);
-  while (cc && *p) {
-    size_t len = strcspn(p, ",");
-    if (len == cc && strncmp(p, to + 1, cc) == 0) return true;
-    p += len + (p[len] == ',');
-  }
-  return false;
-}
-
 /* Sets up the fraud guard's check of a send to `to` in st->fraud, with
  * the alert it raises when it refuses one.  A service with the guard off
  * is counted all the same (its baseline is ready when it is turned on). */
@@ -557,7 +541,7 @@ static pp_err_t fraud_check(pp_api_req_t *r, const pp_verify_service_t *sv, cons
   al->alert_text = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data);
   pp_buf_cleanup(&b);
   al->request_method = "POST";
-  al->request_url = pp_verify_url(r, "/%s/Verifications", sv->sid);
+  al->request_url = pp_api_verify_url(r, "/%s/Verifications", sv->sid);
   al->resource_sid = st->service_sid;
   al->service_sid = st->service_sid;
   al->date_created = now;
@@ -589,43 +573,141 @@ static pp_err_t verification_sent(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT || e == PP_ERR_VERIFY_CONCURRENT)
     return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
   if (e) return e;
-  return pp_verify_respond(r, 201, render_verification, &st->v);
+  return pp_api_verify_respond(r, 201, render_verification, &st->v);
 }
 
-pp_err_t pp_api_verification_create(pp_api_req_t *r) {
-  pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
-  if (e) return e;
-  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  const char *to = pp_form_get(&r->form, "To");
-  const char *channel = pp_form_get(&r->form, "Channel");
-  const char *custom = pp_form_get(&r->form, "CustomCode");
-  if (!to || !*to) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "To");
-  if (!channel || !*channel) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Channel");
+/* What a create asks for: the form's To, Channel and CustomCode (NULL when
+ * not given). */
+typedef struct {
+  const char *to, *channel, *custom;
+} send_req_t;
+
+/* Parses the form of a create for service `sv` into *q, refusing what the
+ * service's rules refuse before anything is counted or written: a channel
+ * other than sms (60223 for Twilio's others), a `To` that is not E.164
+ * with a whole country code, a country outside the geo permissions
+ * (60605), a CustomCode the service does not allow or that is not 4 to 10
+ * digits. */
+static pp_err_t send_parse(pp_api_req_t *r, const pp_verify_service_t *sv, send_req_t *q) {
+  q->to = pp_form_get(&r->form, "To");
+  q->channel = pp_form_get(&r->form, "Channel");
+  q->custom = pp_form_get(&r->form, "CustomCode");
+  if (q->custom && !*q->custom) q->custom = NULL;
+  if (!q->to || !*q->to) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "To");
+  if (!q->channel || !*q->channel) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Channel");
   static const char *const later[] = {"call", "email", "whatsapp", "sna", "rcs", "auto"};
   for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-    if (strcmp(channel, later[i]) == 0)
-      return pp_api_fail(r, PP_ERR_VERIFY_CHANNEL,
-                         pp_arena_printf(&r->arena, "%s (Pipit sends codes by sms only)", channel));
-  if (strcmp(channel, "sms") != 0)
+    if (strcmp(q->channel, later[i]) == 0)
+      return pp_api_fail(
+          r, PP_ERR_VERIFY_CHANNEL,
+          pp_arena_printf(&r->arena, "%s (Pipit sends codes by sms only)", q->channel));
+  if (strcmp(q->channel, "sms") != 0)
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "Channel must be sms, call, email or whatsapp");
   /* E.164 with a whole country code: the geo permissions and the fraud
    * guard's prefix need it. */
-  if (!pp_phone_country_code_len(to))
-    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
-  if (!geo_allowed(&sv, to))
+  int cc = pp_phone_country_code_len(q->to);
+  if (!cc) return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "To must be E.164");
+  if (!pp_verify_geo_allowed(sv->allowed_country_codes, q->to))
     return pp_api_fail(r, PP_ERR_VERIFY_GEO_BLOCKED,
                        pp_arena_printf(&r->arena,
                                        "the country code +%.*s is not in the service's geo "
                                        "permissions",
-                                       pp_phone_country_code_len(to), to + 1));
-  if (custom && *custom) {
-    size_t cl = strlen(custom);
-    if (!sv.custom_code_enabled)
-      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode is not enabled for this service");
-    if (cl < 4 || cl > 10 || strspn(custom, "0123456789") != cl)
-      return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode must be 4 to 10 digits");
+                                       cc, q->to + 1));
+  if (q->custom && !sv->custom_code_enabled)
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode is not enabled for this service");
+  if (q->custom && !pp_verify_code_ok(q->custom))
+    return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "CustomCode must be 4 to 10 digits");
+  return PP_OK;
+}
+
+/* Decides the send at `now` into st->v (verification.h,
+ * pp_verify_send_decide): a pending verification to the same number is
+ * sent again (a new code; every code it sent stays valid), up to
+ * PP_VERIFY_MAX_SENDS sends (60203); otherwise a new one is made.  The
+ * code (`custom`, or a new one of the service's length) goes into `code`
+ * and its hash into the row; *resend tells which. */
+static pp_err_t send_decide(pp_api_req_t *r, const pp_verify_service_t *sv, const send_req_t *q,
+                            int64_t now, send_state_t *st, bool *resend, char code[11]) {
+  pp_verification_t *v = &st->v;
+  pp_err_t e =
+      pp_store_verification_get(r->api->store, &r->arena, sv->account_sid, sv->sid, NULL, q->to, v);
+  if (e && e != PP_ERR_NOT_FOUND) return e;
+  if ((e = pp_verify_send_decide(e ? NULL : pp_verify_status_now(v->status, v->expires_at, now),
+                                 v->sends, PP_VERIFY_MAX_SENDS, resend)))
+    return pp_api_fail(r, e, NULL);
+  int prev_sends = *resend ? v->sends : 0;
+  if (!*resend) {
+    memset(v, 0, sizeof *v);
+    pp_sid_new(v->sid, "VE");
+    memcpy(v->service_sid, sv->sid, sizeof v->service_sid);
+    memcpy(v->account_sid, sv->account_sid, sizeof v->account_sid);
+    snprintf(v->to, sizeof v->to, "%s", q->to);
+    snprintf(v->channel, sizeof v->channel, "%s", q->channel);
+    snprintf(v->status, sizeof v->status, "pending");
+    v->expires_at = now + PP_VERIFY_TTL;
+    v->date_created = now;
   }
+  if (q->custom)
+    snprintf(code, 11, "%s", q->custom);
+  else
+    pp_verify_code_new(sv->code_length, code);
+  pp_verify_hash(r->api->verify_keys, v->sid, code, v->code_hashes[prev_sends]);
+  v->sends = prev_sends + 1;
+  v->date_updated = now;
+  v->send_attempts = attempts_add(r, *resend ? v->send_attempts : NULL, q->channel, now);
+  return v->send_attempts ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Builds st->m, the SMS of `code` from `from`, queued at `now`: its stored
+ * body has the code masked; the real text is sealed with the account's
+ * key into *sealed (arena), and every plaintext copy is wiped. */
+static pp_err_t send_message(pp_api_req_t *r, const pp_verify_service_t *sv, const char *from,
+                             const char *code, int64_t now, send_state_t *st,
+                             unsigned char **sealed, size_t *sealed_len) {
+  pp_message_t *m = &st->m;
+  pp_sid_new(m->sid, "SM");
+  char text[256], shown[256];
+  bool warn = sv->do_not_share_warning_enabled;
+  int tlen = pp_verify_sms_text(text, sizeof text, sv->friendly_name, warn, code, false);
+  pp_verify_sms_text(shown, sizeof shown, sv->friendly_name, warn, code, true);
+  unsigned char *blob = NULL;
+  *sealed = NULL;
+  pp_err_t e = (tlen < 0 || (size_t)tlen >= sizeof text)
+                   ? PP_ERR_NOMEM
+                   : pp_store_seal(r->api->store, sv->account_sid, "messages", "sealed_body",
+                                   m->sid, text, (size_t)tlen, &blob, sealed_len);
+  sodium_memzero(text, sizeof text);
+  if (!e && !(*sealed = pp_arena_alloc(&r->arena, *sealed_len))) e = PP_ERR_NOMEM;
+  if (!e) memcpy(*sealed, blob, *sealed_len);
+  free(blob);
+  if (e) return e;
+  pp_segments_t seg;
+  pp_segments_count(shown, strlen(shown), &seg);
+  memcpy(m->account_sid, sv->account_sid, sizeof m->account_sid);
+  m->to = st->v.to;
+  if (!(m->from = pp_arena_strdup(&r->arena, from)) ||
+      !(m->body = pp_arena_strdup(&r->arena, shown)))
+    return PP_ERR_NOMEM;
+  m->media_urls = "";
+  m->direction = "outbound-api";
+  m->status = "queued";
+  m->num_segments = (int)seg.segments;
+  m->validity_period = PP_VERIFY_TTL; /* a code is no use after its verification */
+  m->date_created = m->date_updated = now;
+  return PP_OK;
+}
+
+/* Parses (send_parse), decides (send_decide, with the rate limits' hits
+ * and the fraud guard's check that the store decides in the send's
+ * transaction), builds the message (send_message), and renders the
+ * verification once the write committed (verification_sent). */
+pp_err_t pp_api_verification_create(pp_api_req_t *r) {
+  pp_verify_service_t sv;
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
+  if (e) return e;
+  if (!r->api->verify_keys) return PP_ERR_INTERNAL;
+  send_req_t q;
+  if ((e = send_parse(r, &sv, &q))) return e;
   pp_rate_hit_t *hits;
   size_t nhits;
   if ((e = rate_hits(r, &sv, &hits, &nhits))) return e;
@@ -637,84 +719,26 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
   send_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;
   memset(st, 0, sizeof *st);
-  pp_verification_t *v = &st->v;
   int64_t now = pp_clock_now();
-  if ((e = fraud_check(r, &sv, to, st, now))) return e;
-  /* A pending verification to the same number is sent again (a new code;
-   * every code it sent stays valid), up to PP_VERIFY_MAX_SENDS sends. */
-  bool is_new = true;
-  e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid, NULL, to, v);
-  if (e && e != PP_ERR_NOT_FOUND) return e;
-  if (!e && strcmp(v->status, "pending") == 0 && now < v->expires_at) {
-    if (v->sends >= PP_VERIFY_MAX_SENDS) return pp_api_fail(r, PP_ERR_VERIFY_SENDS, NULL);
-    is_new = false;
-  }
-  int prev_sends = is_new ? 0 : v->sends;
-  if (is_new) {
-    memset(v, 0, sizeof *v);
-    pp_sid_new(v->sid, "VE");
-    memcpy(v->service_sid, sv.sid, sizeof v->service_sid);
-    memcpy(v->account_sid, sv.account_sid, sizeof v->account_sid);
-    snprintf(v->to, sizeof v->to, "%s", to);
-    snprintf(v->channel, sizeof v->channel, "%s", channel);
-    snprintf(v->status, sizeof v->status, "pending");
-    v->expires_at = now + VERIFICATION_TTL;
-    v->date_created = now;
-  }
-  char code[11], masked[11];
-  if (custom && *custom)
-    snprintf(code, sizeof code, "%s", custom);
-  else
-    pp_verify_code_new(sv.code_length, code);
-  size_t clen = strlen(code);
-  memset(masked, '*', clen);
-  masked[clen] = '\0';
-  pp_verify_hash(r->api->verify_keys, v->sid, code, v->code_hashes[prev_sends]);
-  v->sends = prev_sends + 1;
-  v->date_updated = now;
-  v->send_attempts = attempts_add(r, is_new ? NULL : v->send_attempts, channel, now);
-
-  pp_message_t *m = &st->m;
-  pp_sid_new(m->sid, "SM");
-  char text[256], shown[256];
-  int tlen = sms_text(text, sizeof text, &sv, code);
-  sms_text(shown, sizeof shown, &sv, masked);
-  sodium_memzero(code, sizeof code);
-  /* The real text, sealed with the account's key for the message. */
-  unsigned char *blob = NULL, *sealed = NULL;
+  if ((e = fraud_check(r, &sv, q.to, st, now))) return e;
+  bool resend = false;
+  char code[11];
+  unsigned char *sealed = NULL;
   size_t sealed_len = 0;
-  e = (!v->send_attempts || tlen < 0 || (size_t)tlen >= sizeof text)
-          ? PP_ERR_NOMEM
-          : pp_store_seal(r->api->store, sv.account_sid, "messages", "sealed_body", m->sid, text,
-                          (size_t)tlen, &blob, &sealed_len);
-  sodium_memzero(text, sizeof text);
-  if (!e && !(sealed = pp_arena_alloc(&r->arena, sealed_len))) e = PP_ERR_NOMEM;
-  if (!e) memcpy(sealed, blob, sealed_len);
-  free(blob);
+  e = send_decide(r, &sv, &q, now, st, &resend, code);
+  if (!e) e = send_message(r, &sv, from, code, now, st, &sealed, &sealed_len);
+  sodium_memzero(code, sizeof code);
   if (e) return e;
-  pp_segments_t seg;
-  pp_segments_count(shown, strlen(shown), &seg);
-  memcpy(m->account_sid, sv.account_sid, sizeof m->account_sid);
-  m->to = v->to;
-  if (!(m->from = pp_arena_strdup(&r->arena, from)) ||
-      !(m->body = pp_arena_strdup(&r->arena, shown)))
-    return PP_ERR_NOMEM;
-  m->media_urls = "";
-  m->direction = "outbound-api";
-  m->status = "queued";
-  m->num_segments = (int)seg.segments;
-  m->validity_period = VERIFICATION_TTL; /* a code is no use after its verification */
-  m->date_created = m->date_updated = now;
 
   r->state = st;
   r->write.kind = PP_W_VERIFY_SEND;
-  r->write.u.verify_send = (pp_verify_send_t){.v = v,
-                                              .is_new = is_new,
-                                              .prev_sends = prev_sends,
-                                              .max_pending = MAX_PENDING_PER_TO,
+  r->write.u.verify_send = (pp_verify_send_t){.v = &st->v,
+                                              .is_new = !resend,
+                                              .prev_sends = st->v.sends - 1,
+                                              .max_pending = PP_VERIFY_PENDING_PER_TO,
                                               .hits = hits,
                                               .nhits = nhits,
-                                              .message = m,
+                                              .message = &st->m,
                                               .message_sealed = sealed,
                                               .message_sealed_len = sealed_len,
                                               .now = now,
@@ -726,14 +750,13 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
 static pp_err_t load_verification(pp_api_req_t *r, pp_verification_t *v) {
   pp_err_t e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid,
                                          r->params[0], r->params[1], NULL, v);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_verification_fetch(pp_api_req_t *r) {
   pp_verification_t v;
   pp_err_t e = load_verification(r, &v);
-  return e ? e : pp_verify_respond(r, 200, render_verification, &v);
+  return e ? e : pp_api_verify_respond(r, 200, render_verification, &v);
 }
 
 static pp_err_t verification_updated(pp_api_req_t *r) {
@@ -775,25 +798,20 @@ typedef struct {
  * are used up). */
 static pp_err_t check_decide(pp_api_req_t *r, check_state_t *st) {
   pp_verification_t *v = &st->v;
-  const char *status = status_now(v);
-  if (strcmp(status, "max_attempts_reached") == 0 || v->checks >= PP_VERIFY_MAX_CHECKS)
-    return pp_api_fail(r, PP_ERR_VERIFY_CHECKS, NULL);
-  if (strcmp(status, "pending") != 0) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
-  bool ok = pp_verify_hash_in(v->code_hashes[0], (size_t)v->sends, st->hash);
-  int checks = ok ? v->checks : v->checks + 1;
-  const char *next = ok                               ? "approved"
-                     : checks >= PP_VERIFY_MAX_CHECKS ? "max_attempts_reached"
-                                                      : "pending";
+  pp_verify_check_t c;
+  pp_err_t e = pp_verify_check_decide(status_now(v), v->checks, PP_VERIFY_MAX_CHECKS,
+                                      v->code_hashes[0], v->sends, st->hash, &c);
+  if (e) return pp_api_fail(r, e, e == PP_ERR_NOT_FOUND ? r->path : NULL);
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_VERIFY_SET;
   r->write.u.verify_set = (pp_verify_set_t){.account_sid = r->principal.account_sid,
                                             .sid = st->sid,
-                                            .status = next,
-                                            .checks = checks,
+                                            .status = c.status,
+                                            .checks = c.checks,
                                             .if_checks = v->checks,
                                             .now = pp_clock_now()};
-  snprintf(v->status, sizeof v->status, "%s", next);
-  v->checks = checks;
+  snprintf(v->status, sizeof v->status, "%s", c.status);
+  v->checks = c.checks;
   v->date_updated = r->write.u.verify_set.now;
   return PP_OK;
 }
@@ -806,18 +824,17 @@ static pp_err_t check_done(pp_api_req_t *r) {
   while (e == PP_ERR_CONFLICT && ++st->rounds < 8) {
     e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0],
                                   st->sid, NULL, &st->v);
-    if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-    if (e || (e = check_decide(r, st))) return e;
+    if ((e = pp_api_verify_found(r, e)) || (e = check_decide(r, st))) return e;
     e = pp_store_write(r->api->store, &r->write);
   }
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
   if (e) return e;
-  return pp_verify_respond(r, 200, render_check, &st->v);
+  return pp_api_verify_respond(r, 200, render_check, &st->v);
 }
 
 pp_err_t pp_api_verification_check(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   const char *code = pp_form_get(&r->form, "Code");
@@ -831,8 +848,7 @@ pp_err_t pp_api_verification_check(pp_api_req_t *r) {
   memset(st, 0, sizeof *st);
   e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid,
                                 vsid && *vsid ? vsid : NULL, vsid && *vsid ? NULL : to, &st->v);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_verify_found(r, e))) return e;
   memcpy(st->sid, st->v.sid, sizeof st->sid);
   pp_verify_hash(r->api->verify_keys, st->v.sid, code, st->hash);
   if ((e = check_decide(r, st))) return e;
@@ -844,19 +860,18 @@ pp_err_t pp_api_verification_check(pp_api_req_t *r) {
 
 static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_rate_limit_t *rl = row;
-  const char *url = pp_verify_url(r, "/%s/RateLimits/%s", rl->service_sid, rl->sid);
+  const char *url = pp_api_verify_url(r, "/%s/RateLimits/%s", rl->service_sid, rl->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", rl->sid);
   pp_jw_kstr(w, "service_sid", rl->service_sid);
   pp_jw_kstr(w, "account_sid", rl->account_sid);
   pp_jw_kstr(w, "unique_name", rl->unique_name);
   pp_jw_kstr(w, "description", rl->description);
-  pp_verify_kdate(w, "date_created", rl->date_created);
-  pp_verify_kdate(w, "date_updated", rl->date_updated);
+  pp_api_verify_kdates(w, rl->date_created, rl->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "buckets", url ? pp_arena_printf(&r->arena, "%s/Buckets", url) : NULL);
+  pp_api_verify_klink(r, w, "buckets", url, "Buckets");
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
@@ -870,27 +885,22 @@ static void render_bucket(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "account_sid", b->account_sid);
   pp_jw_kint(w, "max", b->max);
   pp_jw_kint(w, "interval", b->interval);
-  pp_verify_kdate(w, "date_created", b->date_created);
-  pp_verify_kdate(w, "date_updated", b->date_updated);
-  pp_jw_kstr(
-      w, "url",
-      pp_verify_url(r, "/%s/RateLimits/%s/Buckets/%s", b->service_sid, b->rate_limit_sid, b->sid));
+  pp_api_verify_kdates(w, b->date_created, b->date_updated);
+  pp_jw_kstr(w, "url",
+             pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets/%s", b->service_sid, b->rate_limit_sid,
+                               b->sid));
   pp_jw_obj_end(w);
 }
 
 static pp_err_t rate_limit_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e == PP_ERR_CONFLICT)
+  if (r->write.result == PP_ERR_CONFLICT)
     return pp_api_fail(r, PP_ERR_VERIFY_PARAM, "UniqueName is taken in this service");
-  if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_RATE_LIMIT_INSERT ? 201 : 200,
-                           render_rate_limit, r->state);
+  return written(r, PP_W_RATE_LIMIT_INSERT, render_rate_limit);
 }
 
 pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   const char *name = pp_form_get(&r->form, "UniqueName");
   if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "UniqueName");
@@ -914,14 +924,13 @@ pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
 static pp_err_t load_rate_limit(pp_api_req_t *r, const char *sid, pp_rate_limit_t *out) {
   pp_err_t e = pp_store_rate_limit_get(r->api->store, &r->arena, r->principal.account_sid,
                                        r->params[0], sid, out);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r) {
   pp_rate_limit_t rl;
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
-  return e ? e : pp_verify_respond(r, 200, render_rate_limit, &rl);
+  return e ? e : pp_api_verify_respond(r, 200, render_rate_limit, &rl);
 }
 
 pp_err_t pp_api_rate_limit_update(pp_api_req_t *r) {
@@ -940,13 +949,13 @@ pp_err_t pp_api_rate_limit_delete(pp_api_req_t *r) {
   pp_rate_limit_t rl;
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
   if (e) return e;
-  return pp_verify_delete(r, PP_W_RATE_LIMIT_DELETE, rl.sid);
+  return pp_api_verify_delete(r, PP_W_RATE_LIMIT_DELETE, rl.sid);
 }
 
 pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_api_page_t pg;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e || (e = pp_api_page_parse(r, &pg))) return e;
   pp_rate_limit_t *rows;
   size_t n;
@@ -954,17 +963,14 @@ pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
   if ((e = pp_store_rate_limit_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
                                     &rows, &n, &more)))
     return e;
-  return pp_verify_list_respond(r, "rate_limits", pp_verify_url(r, "/%s/RateLimits", sv.sid), &pg,
-                                rows, sizeof *rows, n, more, render_rate_limit);
+  return pp_api_verify_list_respond(r, "rate_limits",
+                                    pp_api_verify_url(r, "/%s/RateLimits", sv.sid), &pg, rows,
+                                    sizeof *rows, n, more, render_rate_limit);
 }
 
 static pp_err_t bucket_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e == PP_ERR_CONFLICT) return PP_ERR_VERIFY_BUCKET_INTERVAL;
-  if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_RATE_BUCKET_INSERT ? 201 : 200, render_bucket,
-                           r->state);
+  if (r->write.result == PP_ERR_CONFLICT) return PP_ERR_VERIFY_BUCKET_INTERVAL;
+  return written(r, PP_W_RATE_BUCKET_INSERT, render_bucket);
 }
 
 /* Max and Interval from the form (both required on create). */
@@ -972,8 +978,8 @@ static pp_err_t bucket_form(pp_api_req_t *r, pp_rate_bucket_t *b, bool create) {
   if (create && !pp_form_get(&r->form, "Max")) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Max");
   if (create && !pp_form_get(&r->form, "Interval"))
     return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Interval");
-  pp_err_t e = pp_verify_int_param(r, "Max", 1, 1000000, PP_ERR_VERIFY_PARAM, &b->max);
-  if (!e) e = pp_verify_int_param(r, "Interval", 1, 86400, PP_ERR_VERIFY_PARAM, &b->interval);
+  pp_err_t e = pp_api_verify_int_param(r, "Max", 1, 1000000, PP_ERR_VERIFY_PARAM, &b->max);
+  if (!e) e = pp_api_verify_int_param(r, "Interval", 1, 86400, PP_ERR_VERIFY_PARAM, &b->interval);
   return e;
 }
 
@@ -1001,14 +1007,13 @@ static pp_err_t load_bucket(pp_api_req_t *r, pp_rate_bucket_t *b) {
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
   if (e) return e;
   e = pp_store_rate_bucket_get(r->api->store, r->principal.account_sid, rl.sid, r->params[2], b);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r) {
   pp_rate_bucket_t b;
   pp_err_t e = load_bucket(r, &b);
-  return e ? e : pp_verify_respond(r, 200, render_bucket, &b);
+  return e ? e : pp_api_verify_respond(r, 200, render_bucket, &b);
 }
 
 pp_err_t pp_api_rate_bucket_update(pp_api_req_t *r) {
@@ -1027,7 +1032,7 @@ pp_err_t pp_api_rate_bucket_delete(pp_api_req_t *r) {
   pp_rate_bucket_t b;
   pp_err_t e = load_bucket(r, &b);
   if (e) return e;
-  return pp_verify_delete(r, PP_W_RATE_BUCKET_DELETE, b.sid);
+  return pp_api_verify_delete(r, PP_W_RATE_BUCKET_DELETE, b.sid);
 }
 
 pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
@@ -1041,8 +1046,8 @@ pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
   if ((e = pp_store_rate_bucket_list(r->api->store, &r->arena, rl.account_sid, rl.sid, &pg.req,
                                      &rows, &n, &more)))
     return e;
-  return pp_verify_list_respond(
-      r, "buckets", pp_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
+  return pp_api_verify_list_respond(
+      r, "buckets", pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
       rows, sizeof *rows, n, more, render_bucket);
 }
 
@@ -1067,23 +1072,14 @@ static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "version", wh->version);
   pp_jw_kstr(w, "webhook_url", wh->webhook_url);
   pp_jw_kstr(w, "webhook_method", "POST");
-  pp_verify_kdate(w, "date_created", wh->date_created);
-  pp_verify_kdate(w, "date_updated", wh->date_updated);
-  pp_jw_kstr(w, "url", pp_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
+  pp_api_verify_kdates(w, wh->date_created, wh->date_updated);
+  pp_jw_kstr(w, "url", pp_api_verify_url(r, "/%s/Webhooks/%s", wh->service_sid, wh->sid));
   pp_jw_obj_end(w);
 }
 
 /* The form's settings into `wh` (create: FriendlyName, EventTypes and
  * WebhookUrl required). */
 static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool create) {
-  static const char *const types[] = {"*",
-                                      "factor.deleted",
-                                      "factor.created",
-                                      "factor.verified",
-                                      "challenge.approved",
-                                      "challenge.denied",
-                                      "factor.enrollment_pending",
-                                      "challenge.pending"};
   const char *name = pp_form_get(&r->form, "FriendlyName");
   const char *url = pp_form_get(&r->form, "WebhookUrl");
   const char *status = pp_form_get(&r->form, "Status");
@@ -1106,9 +1102,7 @@ static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool crea
     pp_buf_init(&b, 4096);
     for (size_t i = 0; i < nt; i++) {
       const char *t = pp_form_nth(&r->form, "EventTypes", i);
-      size_t k = 0;
-      while (k < sizeof types / sizeof types[0] && strcmp(t, types[k]) != 0) k++;
-      if (k == sizeof types / sizeof types[0]) {
+      if (!pp_verify_event_type_known(t)) {
         pp_buf_cleanup(&b);
         return pp_api_fail(r, PP_ERR_VERIFY_PARAM,
                            pp_arena_printf(&r->arena, "EventTypes: unknown type %s", t));
@@ -1134,16 +1128,12 @@ static pp_err_t webhook_form(pp_api_req_t *r, pp_verify_webhook_t *wh, bool crea
 }
 
 static pp_err_t webhook_written(pp_api_req_t *r) {
-  pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
-  return pp_verify_respond(r, r->write.kind == PP_W_VERIFY_WEBHOOK_INSERT ? 201 : 200,
-                           render_webhook, r->state);
+  return written(r, PP_W_VERIFY_WEBHOOK_INSERT, render_webhook);
 }
 
 pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   pp_verify_webhook_t *wh = pp_arena_alloc(&r->arena, sizeof *wh);
   if (!wh) return PP_ERR_NOMEM;
@@ -1162,14 +1152,13 @@ pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
 static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
   pp_err_t e = pp_store_verify_webhook_get(r->api->store, &r->arena, r->principal.account_sid,
                                            r->params[0], r->params[1], wh);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {
   pp_verify_webhook_t wh;
   pp_err_t e = load_webhook(r, &wh);
-  return e ? e : pp_verify_respond(r, 200, render_webhook, &wh);
+  return e ? e : pp_api_verify_respond(r, 200, render_webhook, &wh);
 }
 
 pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
@@ -1187,13 +1176,13 @@ pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
 pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r) {
   pp_verify_webhook_t wh;
   pp_err_t e = load_webhook(r, &wh);
-  return e ? e : pp_verify_delete(r, PP_W_VERIFY_WEBHOOK_DELETE, wh.sid);
+  return e ? e : pp_api_verify_delete(r, PP_W_VERIFY_WEBHOOK_DELETE, wh.sid);
 }
 
 pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_api_page_t pg;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e || (e = pp_api_page_parse(r, &pg))) return e;
   pp_verify_webhook_t *rows;
   size_t n;
@@ -1201,6 +1190,6 @@ pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
   if ((e = pp_store_verify_webhook_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
                                         &rows, &n, &more)))
     return e;
-  return pp_verify_list_respond(r, "webhooks", pp_verify_url(r, "/%s/Webhooks", sv.sid), &pg, rows,
-                                sizeof *rows, n, more, render_webhook);
+  return pp_api_verify_list_respond(r, "webhooks", pp_api_verify_url(r, "/%s/Webhooks", sv.sid),
+                                    &pg, rows, sizeof *rows, n, more, render_webhook);
 }

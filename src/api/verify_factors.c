@@ -14,44 +14,35 @@
 
 #include "api/verify_int.h"
 #include "core/clock.h"
-#include "verify/events.h"
 #include "core/log.h"
+#include "verify/events.h"
+#include "verify/factor.h"
 #include "verify/otp.h"
 #include "verify/push.h"
 #include "verify/qr.h"
 
-#define FACTOR_MAX_FAILURES 5  /* Twilio: 5 attempts for a TOTP factor (60310) */
-#define CHALLENGE_TTL 300      /* default challenge lifetime: 5 minutes */
-#define CHALLENGE_TTL_MAX 3600 /* at most an hour */
-#define QR_TTL 300             /* a new factor's QR code: 5 minutes, once */
-#define QR_TOKEN_LEN 32        /* random bytes of its token (hex in the URL) */
 
 /* ---- Entities ------------------------------------------------------------ */
 
-static bool identity_ok(const char *id) {
-  size_t n = strlen(id);
-  if (n < 1 || n >= sizeof(((pp_verify_entity_t *)0)->identity)) return false;
-  for (const char *p = id; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == '/' || *p == 0x7f) return false;
-  return true;
-}
+/* The store holds every Identity that factor.h allows. */
+_Static_assert(sizeof(((pp_verify_entity_t *)0)->identity) == PP_VERIFY_IDENTITY_MAX + 1,
+               "entity identity length");
 
 static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_entity_t *en = row;
-  const char *url = pp_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
+  const char *url = pp_api_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", en->sid);
   pp_jw_kstr(w, "identity", en->identity);
   pp_jw_kstr(w, "account_sid", en->account_sid);
   pp_jw_kstr(w, "service_sid", en->service_sid);
-  pp_verify_kdate(w, "date_created", en->date_created);
-  pp_verify_kdate(w, "date_updated", en->date_updated);
+  pp_api_verify_kdates(w, en->date_created, en->date_updated);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
-  pp_jw_kstr(w, "new_factors", url ? pp_arena_printf(&r->arena, "%s/Factors", url) : NULL);
-  pp_jw_kstr(w, "challenges", url ? pp_arena_printf(&r->arena, "%s/Challenges", url) : NULL);
+  pp_api_verify_klink(r, w, "factors", url, "Factors");
+  pp_api_verify_klink(r, w, "new_factors", url, "Factors");
+  pp_api_verify_klink(r, w, "challenges", url, "Challenges");
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
@@ -61,16 +52,16 @@ static pp_err_t entity_written(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT)
     return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "an entity with this Identity exists");
   if (e) return e;
-  return pp_verify_respond(r, 201, render_entity, r->state);
+  return pp_api_verify_respond(r, 201, render_entity, r->state);
 }
 
 pp_err_t pp_api_entity_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   const char *id = pp_form_get(&r->form, "Identity");
   if (!id || !*id) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "Identity");
-  if (!identity_ok(id)) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  if (!pp_verify_identity_ok(id)) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
   pp_verify_entity_t *en = pp_arena_alloc(&r->arena, sizeof *en);
   if (!en) return PP_ERR_NOMEM;
   memset(en, 0, sizeof *en);
@@ -91,14 +82,13 @@ pp_err_t pp_api_entity_create(pp_api_req_t *r) {
 static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
   pp_err_t e =
       pp_store_entity_get(r->api->store, r->principal.account_sid, r->params[0], r->params[1], en);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
   pp_verify_entity_t en;
   pp_err_t e = load_entity(r, &en);
-  return e ? e : pp_verify_respond(r, 200, render_entity, &en);
+  return e ? e : pp_api_verify_respond(r, 200, render_entity, &en);
 }
 
 pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
@@ -119,13 +109,13 @@ pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
   sids[1] = en.service_sid;
   for (size_t i = 0; i < n; i++) sids[i + 2] = rows[i].sid;
   pp_api_audit_attach(r, PP_AUDIT_VERIFY_ENTITY_DELETE, en.account_sid, sids, n + 2);
-  return pp_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
+  return pp_api_verify_delete(r, PP_W_ENTITY_DELETE, en.sid);
 }
 
 pp_err_t pp_api_entity_list(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_api_page_t pg;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e || (e = pp_api_page_parse(r, &pg))) return e;
   pp_verify_entity_t *rows;
   size_t n;
@@ -133,8 +123,8 @@ pp_err_t pp_api_entity_list(pp_api_req_t *r) {
   if ((e = pp_store_entity_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
                                 &n, &more)))
     return e;
-  return pp_verify_list_respond(r, "entities", pp_verify_url(r, "/%s/Entities", sv.sid), &pg, rows,
-                                sizeof *rows, n, more, render_entity);
+  return pp_api_verify_list_respond(r, "entities", pp_api_verify_url(r, "/%s/Entities", sv.sid),
+                                    &pg, rows, sizeof *rows, n, more, render_entity);
 }
 
 /* ---- Factors --------------------------------------------------------------- */
@@ -152,14 +142,9 @@ static bool is_push(const pp_verify_factor_t *f) {
   return strcmp(f->factor_type, "push") == 0;
 }
 
-/* The status a client sees (DESIGN.md rule 5): a new factor waiting for
- * the entity's approval counts as verified once its waiting period is
- * over, unless it was canceled (deleted) before. */
+/* The status a client sees now (factor.h). */
 static const char *factor_status(const pp_verify_factor_t *f) {
-  if (strcmp(f->status, "unverified") == 0 && f->activate_at > 0 &&
-      pp_clock_now() >= f->activate_at)
-    return "verified";
-  return f->status;
+  return pp_verify_factor_status(f->status, f->activate_at, pp_clock_now());
 }
 
 /* The factor as fetched: no secret. `binding` (JSON) and `qr_url` (Pipit's
@@ -173,16 +158,15 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
   pp_jw_kstr(w, "entity_sid", f->entity_sid);
   pp_jw_kstr(w, "identity", f->identity);
   if (binding) {
-    pp_verify_kraw(w, "binding", binding);
+    pp_api_verify_kraw(w, "binding", binding);
     pp_jw_knull(w, "options");
   }
-  pp_verify_kdate(w, "date_created", f->date_created);
-  pp_verify_kdate(w, "date_updated", f->date_updated);
+  pp_api_verify_kdates(w, f->date_created, f->date_updated);
   pp_jw_kstr(w, "friendly_name", f->friendly_name);
   pp_jw_kstr(w, "status", factor_status(f));
   pp_jw_kstr(w, "factor_type", f->factor_type);
   if (is_push(f)) {
-    pp_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
+    pp_api_verify_kraw(w, "config", f->push_config ? f->push_config : "{}");
   } else {
     pp_jw_key(w, "config");
     pp_jw_obj_begin(w);
@@ -192,9 +176,10 @@ static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_fact
     pp_jw_kint(w, "time_step", f->time_step);
     pp_jw_obj_end(w);
   }
-  pp_verify_kraw(w, "metadata", f->metadata);
-  pp_jw_kstr(w, "url",
-             pp_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
+  pp_api_verify_kraw(w, "metadata", f->metadata);
+  pp_jw_kstr(
+      w, "url",
+      pp_api_verify_url(r, "/%s/Entities/%s/Factors/%s", f->service_sid, f->identity, f->sid));
   if (qr_url) pp_jw_kstr(w, "pipit_qr_code_url", qr_url);
   pp_jw_obj_end(w);
 }
@@ -223,20 +208,12 @@ static pp_err_t push_config(pp_api_req_t *r, pp_verify_factor_t *f, bool create)
     else
       json_object_set_new(cfg, keys[i][1], json_string(v));
   }
-  const char *platform = json_string_value(json_object_get(cfg, "notification_platform"));
-  const char *token = json_string_value(json_object_get(cfg, "notification_token"));
-  if (!e && create &&
-      (!platform || !json_string_value(json_object_get(cfg, "app_id")) ||
-       !json_string_value(json_object_get(cfg, "sdk_version"))))
-    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                    "push factors need Config.AppId, Config.NotificationPlatform and "
-                    "Config.SdkVersion");
-  if (!e && platform && strcmp(platform, "apn") != 0 && strcmp(platform, "fcm") != 0 &&
-      strcmp(platform, "none") != 0)
-    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Config.NotificationPlatform: apn, fcm or none");
-  if (!e && platform && strcmp(platform, "none") != 0 && (!token || strlen(token) < 32))
-    e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                    "Config.NotificationToken (32 to 255 characters) is required for apn and fcm");
+  const char *why =
+      pp_push_config_check(json_string_value(json_object_get(cfg, "notification_platform")),
+                           json_string_value(json_object_get(cfg, "notification_token")),
+                           json_string_value(json_object_get(cfg, "app_id")),
+                           json_string_value(json_object_get(cfg, "sdk_version")), create);
+  if (!e && why) e = pp_api_fail(r, PP_ERR_VERIFY_REQUEST, why);
   char *text = e ? NULL : json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(cfg);
   if (e) return e;
@@ -262,10 +239,14 @@ static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
     snprintf(f->alg, sizeof f->alg, "%s", pp_otp_alg_name(a));
   }
   pp_err_t e =
-      pp_verify_int_param(r, "Config.TimeStep", 20, 60, PP_ERR_VERIFY_REQUEST, &f->time_step);
-  if (!e) e = pp_verify_int_param(r, "Config.Skew", 0, 2, PP_ERR_VERIFY_REQUEST, &f->skew);
+      pp_api_verify_int_param(r, "Config.TimeStep", PP_VERIFY_TOTP_STEP_MIN,
+                              PP_VERIFY_TOTP_STEP_MAX, PP_ERR_VERIFY_REQUEST, &f->time_step);
   if (!e)
-    e = pp_verify_int_param(r, "Config.CodeLength", 3, 8, PP_ERR_VERIFY_REQUEST, &f->code_length);
+    e = pp_api_verify_int_param(r, "Config.Skew", 0, PP_VERIFY_TOTP_SKEW_MAX, PP_ERR_VERIFY_REQUEST,
+                                &f->skew);
+  if (!e)
+    e = pp_api_verify_int_param(r, "Config.CodeLength", PP_VERIFY_TOTP_DIGITS_MIN,
+                                PP_VERIFY_TOTP_DIGITS_MAX, PP_ERR_VERIFY_REQUEST, &f->code_length);
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (!e && name) {
     if (!*name || strlen(name) >= sizeof f->friendly_name)
@@ -278,30 +259,17 @@ static pp_err_t factor_config(pp_api_req_t *r, pp_verify_factor_t *f) {
 /* Where a factor's secret is sealed: account, table, column, row. */
 #define SECRET_PLACE(f) (f)->account_sid, "verify_factors", "secret", (f)->sid
 
-/* Percent-encodes `s` for an otpauth URI (unreserved characters kept). */
-static char *uri_escape(pp_api_req_t *r, const char *s) {
-  pp_buf_t b;
-  pp_buf_init(&b, 4096);
-  pp_buf_url_encode(&b, s);
-  char *out = pp_buf_status(&b) ? NULL : pp_arena_strdup(&r->arena, b.data ? b.data : "");
-  pp_buf_cleanup(&b);
-  return out;
-}
-
 typedef struct {
   pp_verify_entity_t entity;
   pp_verify_factor_t factor;
   char binding[512]; /* the one answer that holds the secret; wiped after */
-  char qr_token[2 * QR_TOKEN_LEN + 1];          /* TOTP: the QR code's token */
+  char qr_token[2 * PP_VERIFY_QR_TOKEN_LEN + 1]; /* TOTP: the QR code's token */
   unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN]; /* ... and its hash, stored */
   char *qr_url;                                 /* ... and its URL (arena) */
 } factor_new_t;
 
-/* The hash of a QR code's token, as stored (the token itself is not). */
-static void qr_token_hash(const char *token, unsigned char out[PP_VERIFY_QR_HASH_LEN]) {
-  crypto_generichash(out, PP_VERIFY_QR_HASH_LEN, (const unsigned char *)token, strlen(token), NULL,
-                     0);
-}
+/* The store keeps what secrets.h makes of a QR code's token. */
+_Static_assert(PP_VERIFY_QR_HASH_LEN == PP_VERIFY_HASH_LEN, "QR token hash length");
 
 static pp_err_t factor_created(pp_api_req_t *r) {
   factor_new_t *st = r->state;
@@ -322,21 +290,12 @@ static pp_err_t factor_created(pp_api_req_t *r) {
 /* The otpauth URI of TOTP factor `f` of service `sv` whose secret is `b32`
  * (base32) into `out`: its length, or -1 when it does not fit (or out of
  * memory).  The creation's binding.uri and the QR code hold the same. */
-static int otpauth_uri(pp_api_req_t *r, const pp_verify_service_t *sv, const pp_verify_factor_t *f,
-                       const char *b32, char *out, size_t size) {
+static int otpauth_uri(const pp_verify_service_t *sv, const pp_verify_factor_t *f, const char *b32,
+                       char *out, size_t size) {
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-  const char *issuer = sv->totp_issuer ? sv->totp_issuer : sv->friendly_name;
-  char *ei = uri_escape(r, issuer), *en_name = uri_escape(r, f->friendly_name);
-  if (!ei || !en_name) return -1;
-  int n = snprintf(out, size,
-                   "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", ei,
-                   en_name, b32, ei,
-                   alg == PP_OTP_SHA512   ? "SHA512"
-                   : alg == PP_OTP_SHA256 ? "SHA256"
-                                          : "SHA1",
-                   f->code_length, f->time_step);
-  return n < 0 || (size_t)n >= size ? -1 : n;
+  return pp_otp_uri(out, size, sv->totp_issuer ? sv->totp_issuer : sv->friendly_name,
+                    f->friendly_name, b32, alg, f->code_length, f->time_step);
 }
 
 /* A TOTP factor's secret: Binding.Secret (base32) or fresh random bytes,
@@ -346,19 +305,10 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   pp_verify_factor_t *f = &st->factor;
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-  unsigned char secret[64];
-  long slen = alg == PP_OTP_SHA512 ? 64 : alg == PP_OTP_SHA256 ? 32 : 20;
-  const char *given = pp_form_get(&r->form, "Binding.Secret");
-  if (given && *given) {
-    slen = pp_base32_decode(given, secret, sizeof secret);
-    if (slen < 10) {
-      sodium_memzero(secret, sizeof secret);
-      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                         "Binding.Secret must be base32 of 10 to 64 bytes");
-    }
-  } else {
-    randombytes_buf(secret, (size_t)slen);
-  }
+  unsigned char secret[PP_OTP_SECRET_MAX];
+  long slen = pp_otp_secret_make(alg, pp_form_get(&r->form, "Binding.Secret"), secret);
+  if (slen < 0)
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Binding.Secret must be base32 of 10 to 64 bytes");
   unsigned char *blob = NULL;
   size_t blen = 0;
   pp_err_t e = pp_store_seal(r->api->store, SECRET_PLACE(f), secret, (size_t)slen, &blob, &blen);
@@ -371,7 +321,7 @@ static pp_err_t totp_binding(pp_api_req_t *r, const pp_verify_service_t *sv, fac
   char b32[128], uri[448];
   pp_base32_encode(secret, (size_t)slen, b32, sizeof b32);
   sodium_memzero(secret, sizeof secret);
-  int n = e ? -1 : otpauth_uri(r, sv, f, b32, uri, sizeof uri);
+  int n = e ? -1 : otpauth_uri(sv, f, b32, uri, sizeof uri);
   if (n >= 0)
     n = snprintf(st->binding, sizeof st->binding, "{\"secret\":\"%s\",\"uri\":\"%s\"}", b32, uri);
   sodium_memzero(b32, sizeof b32);
@@ -406,10 +356,11 @@ static pp_err_t push_binding(pp_api_req_t *r, factor_new_t *st) {
 
 pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
+  pp_err_t e = pp_api_verify_load_service(r, &sv);
   if (e) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  if (!identity_ok(r->params[1])) return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
+  if (!pp_verify_identity_ok(r->params[1]))
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "Identity");
   const char *type = pp_form_get(&r->form, "FactorType");
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (!name || !*name) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
@@ -472,17 +423,13 @@ pp_err_t pp_api_factor_create(pp_api_req_t *r) {
   if (!is_push(f)) {
     /* The one-time QR code: a random token, its hash stored with the
      * factor; the URL with the token is answered once, here. */
-    unsigned char tok[QR_TOKEN_LEN];
-    randombytes_buf(tok, sizeof tok);
-    sodium_bin2hex(st->qr_token, sizeof st->qr_token, tok, sizeof tok);
-    sodium_memzero(tok, sizeof tok);
-    qr_token_hash(st->qr_token, st->qr_hash);
+    pp_verify_qr_token_new(st->qr_token, st->qr_hash);
     st->qr_url = pp_arena_printf(
         &r->arena, "%s/verify/v2/Services/%s/Entities/%s/Factors/%s/QrCode?Token=%s",
         r->api->public_url, f->service_sid, f->identity, f->sid, st->qr_token);
     if (!st->qr_url) return PP_ERR_NOMEM;
     r->write.u.factor_insert.qr_hash = st->qr_hash;
-    r->write.u.factor_insert.qr_expires = f->date_created + QR_TTL;
+    r->write.u.factor_insert.qr_expires = f->date_created + PP_VERIFY_QR_TTL;
   }
   audit_factor(r, PP_AUDIT_FACTOR_REGISTERED, f);
   if (new_entity && (e = pp_api_audit_attach_also(r, PP_AUDIT_VERIFY_ENTITY_CREATE, en->account_sid,
@@ -497,14 +444,13 @@ static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t
   pp_err_t e = load_entity(r, &en);
   if (e) return e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid, en.sid, sid, f);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
   pp_verify_factor_t f;
   pp_err_t e = load_factor(r, r->params[2], &f);
-  return e ? e : pp_verify_respond(r, 200, render_factor, &f);
+  return e ? e : pp_api_verify_respond(r, 200, render_factor, &f);
 }
 
 pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
@@ -538,8 +484,7 @@ typedef struct {
 static pp_err_t qr_taken(pp_api_req_t *r) {
   qr_t *st = r->state;
   pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_verify_found(r, e))) return e;
   pp_verify_factor_t *f = &st->factor;
   unsigned char *secret = NULL;
   size_t slen = 0;
@@ -549,7 +494,7 @@ static pp_err_t qr_taken(pp_api_req_t *r) {
   char b32[128], uri[448];
   pp_base32_encode(secret, slen, b32, sizeof b32);
   pp_store_secret_free(secret);
-  int n = otpauth_uri(r, &st->service, f, b32, uri, sizeof uri);
+  int n = otpauth_uri(&st->service, f, b32, uri, sizeof uri);
   sodium_memzero(b32, sizeof b32);
   unsigned char *png = NULL;
   size_t len = 0;
@@ -571,11 +516,11 @@ pp_err_t pp_api_factor_qr(pp_api_req_t *r) {
   if (e) return e;
   /* Anything but the token of a new TOTP factor, in time: not found. */
   const char *token = pp_form_get(&r->query, "Token");
-  if (!token || strlen(token) != 2 * QR_TOKEN_LEN || is_push(&st->factor))
+  if (!token || strlen(token) != 2 * PP_VERIFY_QR_TOKEN_LEN || is_push(&st->factor))
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
-  if ((e = pp_verify_load_service(r, &st->service))) return e;
-  qr_token_hash(token, st->hash);
+  if ((e = pp_api_verify_load_service(r, &st->service))) return e;
+  pp_verify_qr_hash(token, st->hash);
   r->state = st;
   r->write.kind = PP_W_FACTOR_QR_TAKE;
   r->write.u.factor_qr =
@@ -594,15 +539,14 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r) {
   if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
                                 &n, &more)))
     return e;
-  return pp_verify_list_respond(
-      r, "factors", pp_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity), &pg,
-      rows, sizeof *rows, n, more, render_factor);
+  return pp_api_verify_list_respond(
+      r, "factors", pp_api_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity),
+      &pg, rows, sizeof *rows, n, more, render_factor);
 }
 
-/* Checks TOTP `code` against factor `f`: the newest time step within the
- * skew that is later than every step accepted before and whose code
- * matches, or -1.  Every candidate is computed and compared in constant
- * time.  PP_ERR_INTERNAL (logged) when the secret does not open. */
+/* Checks TOTP `code` against factor `f` at the clock's time (otp.h,
+ * pp_totp_match): the accepted time step, or -1.  PP_ERR_INTERNAL (logged)
+ * when the secret does not open. */
 static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const char *code,
                            int64_t *step) {
   unsigned char *secret = NULL;
@@ -617,16 +561,9 @@ static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const c
   if (e) return e;
   pp_otp_alg_t alg = PP_OTP_SHA1;
   pp_otp_alg_parse(f->alg, &alg);
-  int64_t now_step = (int64_t)pp_totp_counter(pp_clock_now(), f->time_step), found = -1;
-  for (int64_t c = now_step - f->skew; c <= now_step + f->skew; c++) {
-    char want[PP_OTP_MAX_DIGITS + 1];
-    if (c < 0 || !pp_hotp(alg, secret, slen, (uint64_t)c, f->code_length, want)) continue;
-    bool eq = pp_otp_equal(want, code);
-    sodium_memzero(want, sizeof want);
-    if (eq && c > f->last_counter) found = c;
-  }
+  *step = pp_totp_match(alg, secret, slen, pp_clock_now(), f->time_step, f->code_length, f->skew,
+                        f->last_counter, code);
   pp_store_secret_free(secret);
-  *step = found;
   return PP_OK;
 }
 
@@ -636,52 +573,28 @@ typedef struct {
   pp_verify_factor_t factor;
   pp_verify_challenge_t challenge;
   bool has_challenge;
+  bool proven; /* the factor's own proof (no challenge) was right */
 } attempt_t;
 
-/* Decides the code `code` for st->factor and fills r->write; 60310 when
- * the factor is locked.  On a match the factor becomes verified (a factor
- * update) or the challenge approved; on a miss the failures count. */
-/* A push factor's proof: for the factor's own verification, a base64
- * ES256 signature of its SID (60311 otherwise); for a challenge, a compact
- * JWS (ES256) whose payload names the challenge's `sid` and a `status`,
- * approved or denied, which goes to *answer (60324 otherwise). */
+/* A push factor's proof (push.h): for the factor's own verification, a
+ * signature of its SID (pp_push_proof, 60311 otherwise); for a challenge,
+ * the device's JWS answer (pp_push_answer: approved or denied into
+ * *answer, 60324 otherwise). */
 static pp_err_t push_check(attempt_t *st, const char *payload, const char **answer) {
   pp_verify_factor_t *f = &st->factor;
-  if (!st->has_challenge) {
-    unsigned char sig[128];
-    long n = pp_b64_decode(payload, sig, sizeof sig);
-    if (n <= 0 ||
-        !pp_es256_verify(f->public_key, f->public_key_len, f->sid, strlen(f->sid), sig, (size_t)n))
-      return PP_ERR_VERIFY_FACTOR_FAILED;
-    return PP_OK;
-  }
-  char *text = NULL;
-  pp_err_t e = pp_jws_es256_verify(f->public_key, f->public_key_len, payload, &text);
-  if (e) return e == PP_ERR_NOMEM ? e : PP_ERR_VERIFY_CHALLENGE_FAILED;
-  json_t *j = json_loads(text, 0, NULL);
-  free(text);
-  const char *sid = json_string_value(json_object_get(j, "sid"));
-  const char *status = json_string_value(json_object_get(j, "status"));
-  e = PP_ERR_VERIFY_CHALLENGE_FAILED;
-  if (sid && status && strcmp(sid, st->challenge.sid) == 0) {
-    if (strcmp(status, "approved") == 0 || strcmp(status, "denied") == 0) {
-      *answer = strcmp(status, "approved") == 0 ? "approved" : "denied";
-      e = PP_OK;
-    }
-  }
-  json_decref(j);
-  return e;
+  if (!st->has_challenge) return pp_push_proof(f->public_key, f->public_key_len, f->sid, payload);
+  return pp_push_answer(f->public_key, f->public_key_len, payload, st->challenge.sid, answer);
 }
 
 /* Decides the proof `code` (a TOTP code, or a push factor's signature) for
  * st->factor and fills r->write; 60310 when the factor is locked.  On a
- * match the factor becomes verified (a factor update) or the challenge
- * approved (or, for push, denied when the device says so); a wrong TOTP
- * code counts as a failure. */
+ * match the factor is proven (st->proven: enroll_or_verify decides what
+ * that does) or the challenge approved (or, for push, denied when the
+ * device says so); a wrong TOTP code counts as a failure. */
 static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
                                bool challenge_insert) {
   pp_verify_factor_t *f = &st->factor;
-  if (f->failures >= FACTOR_MAX_FAILURES) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
+  if (pp_verify_factor_locked(f->failures)) return PP_ERR_VERIFY_FACTOR_ATTEMPTS;
   int64_t step = -1;
   const char *answer = "approved";
   bool ok;
@@ -693,8 +606,7 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
     if (e) return e;
     ok = true;
   } else {
-    size_t cl = strlen(code);
-    if (cl == (size_t)f->code_length && strspn(code, "0123456789") == cl) {
+    if (pp_otp_code_ok(code, f->code_length)) {
       pp_err_t e = totp_match(r, f, code, &step);
       if (e) return e;
     }
@@ -704,21 +616,17 @@ static pp_err_t attempt_decide(pp_api_req_t *r, attempt_t *st, const char *code,
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_FACTOR_ATTEMPT;
-  *fa = (pp_factor_attempt_t){
-      .account_sid = r->principal.account_sid,
-      .sid = f->sid,
-      .last_counter = step >= 0 ? step : f->last_counter,
-      .if_last_counter = f->last_counter,
-      .failures = ok ? 0 : f->failures + 1,
-      .if_failures = f->failures,
-      .status =
-          (ok && !st->has_challenge && strcmp(f->status, "verified") != 0) ? "verified" : NULL,
-      .challenge = st->has_challenge ? &st->challenge : NULL,
-      .challenge_insert = challenge_insert,
-      .now = now};
-  f->last_counter = fa->last_counter;
-  f->failures = fa->failures;
-  if (fa->status) snprintf(f->status, sizeof f->status, "%s", fa->status);
+  *fa = (pp_factor_attempt_t){.account_sid = r->principal.account_sid,
+                              .sid = f->sid,
+                              .if_last_counter = f->last_counter,
+                              .if_failures = f->failures,
+                              .challenge = st->has_challenge ? &st->challenge : NULL,
+                              .challenge_insert = challenge_insert,
+                              .now = now};
+  pp_verify_proof_count(ok, step, &f->last_counter, &f->failures);
+  fa->last_counter = f->last_counter;
+  fa->failures = f->failures;
+  st->proven = ok && !st->has_challenge;
   f->date_updated = now;
   if (st->has_challenge && ok) {
     snprintf(st->challenge.status, sizeof st->challenge.status, "%s", answer);
@@ -802,52 +710,53 @@ static pp_err_t enroll_challenge(pp_api_req_t *r, const pp_verify_factor_t *g,
   return ch->details && ch->hidden_details ? PP_OK : PP_ERR_NOMEM;
 }
 
-/* A factor's possession was just proven (r->write verifies it).  If the
- * entity has other verified factors, the factor is not verified: it waits
- * for one of them to approve it, or for the service's waiting period to
- * end, while each of them gets a challenge that asks and every webhook of
- * the service is told (factor.enrollment_pending); approval, denial or a
- * deletion of the factor in the meantime decide.  Otherwise it is verified
- * (factor.verified).  A factor already waiting stays as it is. */
+/* A factor's possession was just proven (st->proven; r->write records
+ * the proof): rule 5's transition (factor.h, pp_verify_enroll_next) over
+ * the entity's other verified factors.  A first factor is verified
+ * (factor.verified).  A later one waits for one of them to approve it, or
+ * for the service's waiting period to end, while each of them gets a
+ * challenge that asks and every webhook of the service is told
+ * (factor.enrollment_pending); approval, denial or a deletion of the
+ * factor in the meantime decide.  A factor already waiting, or verified,
+ * stays as it is. */
 static pp_err_t enroll_or_verify(pp_api_req_t *r, attempt_t *st) {
   pp_factor_attempt_t *fa = &r->write.u.factor_attempt;
   pp_verify_factor_t *f = &st->factor;
-  if (!fa->status) return PP_OK;
-  if (f->activate_at > 0) {
-    fa->status = NULL;
-    snprintf(f->status, sizeof f->status, "unverified");
-    return PP_OK;
+  if (!st->proven) return PP_OK;
+  pp_enroll_state_t state = pp_verify_enroll_state(f->status, f->activate_at);
+  pp_verify_factor_t *rows = NULL;
+  size_t n = 0, k = 0;
+  pp_err_t e;
+  if (state == PP_ENROLL_NEW) {
+    pp_page_req_t all = {.limit = 1000};
+    bool more;
+    if ((e = pp_store_factor_list(r->api->store, &r->arena, f->account_sid, f->entity_sid, &all,
+                                  &rows, &n, &more)))
+      return e;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(rows[i].sid, f->sid) != 0 && strcmp(factor_status(&rows[i]), "verified") == 0)
+        rows[k++] = rows[i];
   }
-  pp_verify_service_t sv;
-  pp_err_t e = pp_verify_load_service(r, &sv);
-  if (e) return e;
-  pp_page_req_t all = {.limit = 1000};
-  pp_verify_factor_t *rows;
-  size_t n, k = 0;
-  bool more;
-  if ((e = pp_store_factor_list(r->api->store, &r->arena, f->account_sid, f->entity_sid, &all,
-                                &rows, &n, &more)))
-    return e;
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(rows[i].sid, f->sid) != 0 && strcmp(factor_status(&rows[i]), "verified") == 0)
-      rows[k++] = rows[i];
+  pp_enroll_action_t act = pp_verify_enroll_next(state, PP_ENROLL_PROVEN, k);
+  if (act == PP_ENROLL_STAY) return PP_OK;
   fa->service_sid = f->service_sid;
-  if (k == 0) {
-    fa->event_type = "factor.verified";
+  fa->event_type = pp_verify_enroll_event(act);
+  if (act == PP_ENROLL_VERIFY) {
+    fa->status = "verified";
+    snprintf(f->status, sizeof f->status, "verified");
     fa->event_body = factor_event(r, fa->event_type, f);
     audit_factor(r, PP_AUDIT_FACTOR_VERIFIED, f);
     return fa->event_body ? PP_OK : PP_ERR_NOMEM;
   }
+  pp_verify_service_t sv;
+  if ((e = pp_api_verify_load_service(r, &sv))) return e;
   int64_t now = fa->now;
-  fa->status = NULL;
-  snprintf(f->status, sizeof f->status, "unverified");
   fa->activate_at = f->activate_at = now + sv.enrollment_wait;
   fa->enroll = pp_arena_alloc(&r->arena, k * sizeof *fa->enroll);
   if (!fa->enroll) return PP_ERR_NOMEM;
   for (size_t i = 0; i < k; i++)
     if ((e = enroll_challenge(r, &rows[i], f, now, f->activate_at, &fa->enroll[i]))) return e;
   fa->nenroll = k;
-  fa->event_type = "factor.enrollment_pending";
   fa->event_body = factor_event(r, fa->event_type, f);
   /* The audit log: the enrollment challenges, the factors they ask, and the
    * new factor with its entity and service. */
@@ -889,17 +798,21 @@ static pp_err_t challenge_answered(pp_api_req_t *r, attempt_t *st) {
     pp_verify_factor_t nf;
     pp_err_t e = pp_store_factor_get(r->api->store, &r->arena, ch->account_sid, ch->entity_sid,
                                      ch->enroll_factor_sid, &nf);
-    if (e == PP_OK && strcmp(nf.status, "unverified") == 0 && nf.activate_at > 0) {
+    pp_enroll_action_t act =
+        e ? PP_ENROLL_STAY
+          : pp_verify_enroll_next(pp_verify_enroll_state(nf.status, nf.activate_at),
+                                  approved ? PP_ENROLL_APPROVED : PP_ENROLL_DENIED, 0);
+    if (act != PP_ENROLL_STAY) {
       fa->enroll_factor_sid = ch->enroll_factor_sid;
-      fa->enroll_outcome = approved ? "verify" : "delete";
+      fa->enroll_outcome = act == PP_ENROLL_VERIFY ? "verify" : "delete";
       nf.activate_at = 0;
-      fa->event_type = approved ? "factor.verified" : "factor.deleted";
+      fa->event_type = pp_verify_enroll_event(act);
       fa->event_body = factor_event(r, fa->event_type, &nf);
       if (!fa->event_body) return PP_ERR_NOMEM;
       /* The new factor's fate, in the audit log with the answer. */
       return pp_api_audit_attach_also(
-          r, approved ? PP_AUDIT_FACTOR_VERIFIED : PP_AUDIT_FACTOR_DELETED, nf.account_sid,
-          (const char *[]){nf.sid, nf.entity_sid, nf.service_sid}, 3);
+          r, act == PP_ENROLL_VERIFY ? PP_AUDIT_FACTOR_VERIFIED : PP_AUDIT_FACTOR_DELETED,
+          nf.account_sid, (const char *[]){nf.sid, nf.entity_sid, nf.service_sid}, 3);
     }
     if (e && e != PP_ERR_NOT_FOUND) return e;
   }
@@ -921,7 +834,7 @@ static pp_err_t factor_attempted(pp_api_req_t *r) {
   } else if (e) {
     return e;
   }
-  return pp_verify_respond(r, 200, render_factor, &st->factor);
+  return pp_api_verify_respond(r, 200, render_factor, &st->factor);
 }
 
 pp_err_t pp_api_factor_update(pp_api_req_t *r) {
@@ -946,15 +859,15 @@ pp_err_t pp_api_factor_update(pp_api_req_t *r) {
 
 /* ---- Challenges ------------------------------------------------------------ */
 
+/* The status a client sees now (factor.h). */
 static const char *challenge_status(const pp_verify_challenge_t *ch) {
-  if (strcmp(ch->status, "pending") == 0 && pp_clock_now() > ch->expiration_date) return "expired";
-  return ch->status;
+  return pp_verify_challenge_status(ch->status, ch->expiration_date, pp_clock_now());
 }
 
 static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_challenge_t *ch = row;
   const char *url =
-      pp_verify_url(r, "/%s/Entities/%s/Challenges/%s", ch->service_sid, ch->identity, ch->sid);
+      pp_api_verify_url(r, "/%s/Entities/%s/Challenges/%s", ch->service_sid, ch->identity, ch->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", ch->sid);
   pp_jw_kstr(w, "account_sid", ch->account_sid);
@@ -962,20 +875,19 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "entity_sid", ch->entity_sid);
   pp_jw_kstr(w, "identity", ch->identity);
   pp_jw_kstr(w, "factor_sid", ch->factor_sid);
-  pp_verify_kdate(w, "date_created", ch->date_created);
-  pp_verify_kdate(w, "date_updated", ch->date_updated);
-  pp_verify_kdate(w, "date_responded", ch->date_responded);
-  pp_verify_kdate(w, "expiration_date", ch->expiration_date);
+  pp_api_verify_kdates(w, ch->date_created, ch->date_updated);
+  pp_api_verify_kdate(w, "date_responded", ch->date_responded);
+  pp_api_verify_kdate(w, "expiration_date", ch->expiration_date);
   pp_jw_kstr(w, "status", challenge_status(ch));
   pp_jw_kstr(w, "responded_reason", ch->responded_reason);
-  pp_verify_kraw(w, "details", ch->details);
-  pp_verify_kraw(w, "hidden_details", ch->hidden_details);
-  pp_verify_kraw(w, "metadata", ch->metadata);
+  pp_api_verify_kraw(w, "details", ch->details);
+  pp_api_verify_kraw(w, "hidden_details", ch->hidden_details);
+  pp_api_verify_kraw(w, "metadata", ch->metadata);
   pp_jw_kstr(w, "factor_type", ch->factor_type);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
-  pp_jw_kstr(w, "notifications", url ? pp_arena_printf(&r->arena, "%s/Notifications", url) : NULL);
+  pp_api_verify_klink(r, w, "notifications", url, "Notifications");
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
 }
@@ -1008,7 +920,7 @@ static pp_err_t challenge_written(pp_api_req_t *r) {
   bool created =
       r->write.kind == PP_W_CHALLENGE_INSERT ||
       (r->write.kind == PP_W_FACTOR_ATTEMPT && r->write.u.factor_attempt.challenge_insert);
-  return pp_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
+  return pp_api_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
 }
 
 /* Details.Message / Details.Fields into the challenge's details JSON. */
@@ -1061,15 +973,14 @@ pp_err_t pp_api_challenge_create(pp_api_req_t *r) {
   pp_verify_challenge_t *ch = &st->challenge;
   st->has_challenge = true;
   int64_t now = pp_clock_now();
-  challenge_new(f, now, now + CHALLENGE_TTL, ch);
   const char *exp = pp_form_get(&r->form, "ExpirationDate");
-  if (exp && *exp) {
-    int64_t t;
-    if (!pp_parse_iso8601(exp, &t) || t <= now || t > now + CHALLENGE_TTL_MAX)
-      return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
-                         "ExpirationDate must be in the next 60 minutes (ISO 8601)");
-    ch->expiration_date = t;
-  }
+  int64_t asked, until;
+  bool given = exp && *exp;
+  if ((given && !pp_parse_iso8601(exp, &asked)) ||
+      !pp_verify_challenge_expiry(now, given ? &asked : NULL, &until))
+    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST,
+                       "ExpirationDate must be in the next 60 minutes (ISO 8601)");
+  challenge_new(f, now, until, ch);
   if ((e = challenge_details(r, ch))) return e;
   r->state = st;
   const char *payload = pp_form_get(&r->form, "AuthPayload");
@@ -1115,14 +1026,13 @@ static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
   if (e) return e;
   e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid, en.sid,
                              r->params[2], ch);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_verify_found(r, e);
 }
 
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
   pp_verify_challenge_t ch;
   pp_err_t e = load_challenge(r, &ch);
-  return e ? e : pp_verify_respond(r, 200, render_challenge, &ch);
+  return e ? e : pp_api_verify_respond(r, 200, render_challenge, &ch);
 }
 
 pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
@@ -1133,15 +1043,12 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
   if (e) return e;
   st->has_challenge = true;
   const char *payload = pp_form_get(&r->form, "AuthPayload");
-  if (!payload || !*payload) return pp_verify_respond(r, 200, render_challenge, &st->challenge);
-  const char *status = challenge_status(&st->challenge);
-  if (strcmp(status, "expired") == 0) return PP_ERR_VERIFY_CHALLENGE_EXPIRED;
-  if (strcmp(status, "pending") != 0)
-    return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "the challenge was answered already");
+  if (!payload || !*payload) return pp_api_verify_respond(r, 200, render_challenge, &st->challenge);
+  if ((e = pp_verify_challenge_answerable(challenge_status(&st->challenge))))
+    return e == PP_ERR_VERIFY_REQUEST ? pp_api_fail(r, e, "the challenge was answered already") : e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
                           st->challenge.entity_sid, st->challenge.factor_sid, &st->factor);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_verify_found(r, e))) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   r->state = st;
   if ((e = attempt_decide(r, st, payload, false)) || (e = challenge_answered(r, st))) return e;
@@ -1159,7 +1066,8 @@ pp_err_t pp_api_challenge_list(pp_api_req_t *r) {
   if ((e = pp_store_challenge_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
                                    &n, &more)))
     return e;
-  return pp_verify_list_respond(
-      r, "challenges", pp_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity),
-      &pg, rows, sizeof *rows, n, more, render_challenge);
+  return pp_api_verify_list_respond(
+      r, "challenges",
+      pp_api_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity), &pg, rows,
+      sizeof *rows, n, more, render_challenge);
 }

@@ -4,10 +4,13 @@
  * api/carriers.c, which the /admin/v1 API reads too.  Every change is
  * recorded in the audit log in its own transaction, by principal
  * "cli:<user>". */
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "app/app.h"
@@ -97,6 +100,84 @@ static int carrier_list(pp_store_t *store) {
   return 0;
 }
 
+/* Reads a secret from the file `path` ("-": standard input, not echoed on
+ * a terminal) into out: its text without one trailing line end.  False
+ * when it cannot be read or does not fit in cap - 1 bytes. */
+static bool read_secret(const char *path, char *out, size_t cap) {
+  bool in = strcmp(path, "-") == 0, tty = in && isatty(STDIN_FILENO);
+  int fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct termios saved, quiet;
+  if (tty && tcgetattr(fd, &saved) == 0) {
+    quiet = saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    fputs("carrier password: ", stderr);
+  } else {
+    tty = false;
+  }
+  size_t n = 0;
+  ssize_t r = 0;
+  while (n < cap && (r = read(fd, out + n, cap - n)) > 0) {
+    n += (size_t)r;
+    if (tty && memchr(out, '\n', n)) break; /* one line from a terminal */
+  }
+  if (tty) {
+    tcsetattr(fd, TCSAFLUSH, &saved);
+    fputc('\n', stderr);
+  }
+  if (!in) close(fd);
+  if (r < 0 || n == cap) {
+    sodium_memzero(out, cap);
+    return false;
+  }
+  if (n && out[n - 1] == '\n') n--;
+  if (n && out[n - 1] == '\r') n--;
+  out[n] = '\0';
+  return true;
+}
+
+/* Sets option `o` of *c from its command-line value `v`; for the password,
+ * `v` names the file that holds it.  0, or 2 (said) when refused. */
+static int carrier_flag(const pp_carrier_opt_t *o, pp_carrier_t *c, const char *v) {
+  char why[128], secret[64];
+  if (o->kind == PP_CARRIER_OPT_SECRET) {
+    if (!read_secret(v, secret, sizeof secret)) {
+      fprintf(stderr, "pipit admin: %s %s: cannot read it, or it is too long\n", o->flag, v);
+      return 2;
+    }
+    v = secret;
+  }
+  pp_err_t e = pp_carrier_opt_set(o, c, v, why, sizeof why);
+  sodium_memzero(secret, sizeof secret);
+  if (e) fprintf(stderr, "pipit admin: %s %s\n", o->flag, why);
+  return e ? 2 : 0;
+}
+
+/* 0 when writing `c` keeps the stored carrier of its name where its
+ * password may go (pp_carrier_moves_password), else 1 (said). */
+static int password_stays(pp_store_t *store, const pp_carrier_t *c, bool password_given) {
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_carrier_t *old = NULL;
+  pp_err_t e = pp_carrier_lookup(store, &a, c->name, &old);
+  int rc = 0;
+  if (e && e != PP_ERR_NOT_FOUND) {
+    fprintf(stderr, "pipit admin: cannot read the carriers: %s\n", pp_err_name(e));
+    rc = 1;
+  } else if (!e && pp_carrier_moves_password(old, c, password_given)) {
+    fprintf(stderr,
+            "pipit admin: carrier %s has a password, which is sent only to the address "
+            "it was given for: give it again (--password-file FILE|-) to change the "
+            "address\n",
+            c->name);
+    rc = 1;
+  }
+  if (!e) sodium_memzero(old->password, sizeof old->password);
+  pp_arena_cleanup(&a);
+  return rc;
+}
+
 static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   if (argc >= 1 && strcmp(argv[0], "list") == 0) return carrier_list(store);
   char ref[PP_AUDIT_RESOURCE_MAX + 1];
@@ -111,17 +192,25 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   pp_carrier_defaults(&c);
   char why[128];
   int rc = 0;
+  bool password_given = false;
   if (pp_carrier_opt_set(pp_carrier_opt_by_param("Name"), &c, argv[1], why, sizeof why)) {
     fprintf(stderr, "pipit admin: the carrier name %s\n", why);
     rc = 2;
   }
   for (int i = 2; i < argc && !rc; i += 2) {
     const pp_carrier_opt_t *o = pp_carrier_opt_by_flag(argv[i]);
-    if (!o || i + 1 >= argc) {
+    if (strcmp(argv[i], "--password") == 0) {
+      fputs(
+          "pipit admin: --password is not taken (the process list and the shell history "
+          "would show it): put the password in a file only you can read and give "
+          "--password-file FILE, or --password-file - to read it from standard input\n",
+          stderr);
       rc = 2;
-    } else if (pp_carrier_opt_set(o, &c, argv[i + 1], why, sizeof why)) {
-      fprintf(stderr, "pipit admin: %s %s\n", o->flag, why);
+    } else if (!o || i + 1 >= argc) {
       rc = 2;
+    } else {
+      rc = carrier_flag(o, &c, argv[i + 1]);
+      password_given |= o->kind == PP_CARRIER_OPT_SECRET;
     }
   }
   const pp_carrier_opt_t *missing = rc ? NULL : pp_carrier_missing(&c);
@@ -129,6 +218,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
     fprintf(stderr, "pipit admin: %s is required\n", missing->usage);
     rc = 2;
   }
+  if (!rc) rc = password_stays(store, &c, password_given);
   if (!rc) {
     c.date_created = c.date_updated = pp_clock_now();
     pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
@@ -420,6 +510,7 @@ int pp_cmd_admin(int argc, char **argv) {
     admin_usage(stderr);
     return 2;
   }
+  if (pp_data_dir_secure(data)) return 1;
   const char *group = argv[i];
   if (strcmp(group, "operator") == 0) {
     if (strcmp(argv[i + 1], "token") != 0 || i + 2 != argc) {

@@ -15,6 +15,26 @@ int pp_cmd_admin(int argc, char **argv);
 int pp_cmd_smsc(int argc, char **argv);
 int pp_cmd_audit(int argc, char **argv);
 
+/* ---- Keeping secrets in the process (process.c) ------------------------ */
+
+/* pp_process_harden is the first thing every command does, before it reads
+ * a secret: umask 077 (files it creates are its user's only), no core dumps
+ * (RLIMIT_CORE soft limit 0, PR_SET_DUMPABLE 0, which also keeps other
+ * processes of the same user without CAP_SYS_PTRACE out of its memory and
+ * /proc files).  A core would hold credentials, keys and message bodies. */
+void pp_process_harden(void);
+
+/* pp_process_allow_core_dumps undoes the core-dump part of
+ * pp_process_harden (the core limit as the process started with, dumpable
+ * again): for debugging only (`pipit serve --allow-core-dumps 1`). */
+void pp_process_allow_core_dumps(void);
+
+/* pp_data_dir_secure creates the data folder `dir` (mode 0700) when it is
+ * missing, and otherwise takes group and other permissions off it and off
+ * every file and folder directly in it, logging once (a warning) when it
+ * had to.  PP_ERR_IO (logged) when it cannot. */
+pp_err_t pp_data_dir_secure(const char *dir);
+
 /* ---- The audit log (audit.c, audit_verify.c, audit_blast.c) ------------- */
 
 #define PP_AUDIT_DEFAULT_ORIGIN "pipit/audit" /* as core/config.c's default */

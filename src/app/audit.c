@@ -59,7 +59,7 @@ static pp_err_t publish(const char *data_dir, const char *name, const char *text
   if (snprintf(path, sizeof path, "%s/%s", data_dir, name) >= (int)sizeof path)
     return PP_ERR_INVALID_PARAM;
   snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) {
     pp_log_error("audit", "cannot write %s: %s", tmp, strerror(errno));
     return PP_ERR_IO;
@@ -432,6 +432,7 @@ int pp_cmd_audit(int argc, char **argv) {
            cli.store_url ? cli.store_url : cli.data);
   /* The log itself is not sealed, but the store opens only with its master
    * key (it may have to finish a migration). */
+  if (pp_data_dir_secure(cli.data)) return 2;
   unsigned char *mk = pp_master_key_load(cli.data);
   if (!mk) return 2;
   pp_err_t e = pp_store_open(url, mk, &cli.store);

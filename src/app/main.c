@@ -16,6 +16,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  pp_process_harden(); /* before any secret is read */
   if (sodium_init() < 0) {
     fputs("pipit: libsodium failed to initialise\n", stderr);
     return 1;

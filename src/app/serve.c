@@ -113,14 +113,18 @@ static void serve_usage(FILE *f) {
         "                   [--data DIR] [--store URL] [--http-threads N]\n"
         "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
         "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
+        "                   [--early-receipt-ttl-s N] [--early-receipts-max N]\n"
         "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
         "                   [--webhook-retry-s N] [--audit-checkpoint-s N]\n"
         "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
         "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
         "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
-        "                   [--auth-guard-window-s N]\n"
+        "                   [--allow-core-dumps 0|1] [--auth-guard-window-s N]\n"
         "Webhooks to private, loopback and link-local addresses are refused unless\n"
         "--webhook-allow lists them (for development and tests).\n"
+        "Delivery receipts that arrive before their submit is recorded wait\n"
+        "--early-receipt-ttl-s seconds (3600); at most --early-receipts-max (10000)\n"
+        "of them are kept, the newest.\n"
         "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
         "grew, signed with a key derived from the master key unless --audit-key-file\n"
         "holds its seed; DIR/audit-checkpoint and DIR/audit-key.pub are kept current.\n"
@@ -129,6 +133,10 @@ static void serve_usage(FILE *f) {
         "once the bucket holds --fraud-guard-floor (20) or --fraud-guard-multiple (5)\n"
         "times the prefix's learned baseline, whichever is more; the prefix is then\n"
         "blocked for --fraud-guard-block-s seconds (43200).\n"
+        "pipit never dumps core (a core would hold credentials, keys and message\n"
+        "bodies) unless --allow-core-dumps 1 is given, for debugging; then ulimit -c\n"
+        "and the kernel's core_pattern decide.  The data folder is made 0700 and the\n"
+        "files in it 0600 at start.\n"
         "Wrong credentials are counted per client address and claimed principal in\n"
         "windows of --auth-guard-window-s seconds (60): a few are recorded in the\n"
         "audit log one by one, the rest as counts; a client that keeps failing gets\n"
@@ -190,6 +198,12 @@ int pp_cmd_serve(int argc, char **argv) {
   }
   if (parse_flags(&cfg, argc, argv, 0)) return 2;
   pp_log_set_level((pp_log_level_t)cfg.log_level);
+  if (cfg.allow_core_dumps) {
+    pp_process_allow_core_dumps();
+    pp_log_warn("serve",
+                "core dumps are allowed (allow-core-dumps): a core holds credentials, "
+                "keys and message bodies; keep it only for debugging");
+  }
   const char *off = getenv("PIPIT_TEST_CLOCK_OFFSET");
   if (off && *off) pp_clock_set_offset(strtoll(off, NULL, 10));
 
@@ -202,6 +216,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  if (pp_data_dir_secure(cfg.data_dir)) return 1;
   unsigned char *mk = pp_master_key_load(cfg.data_dir);
   if (!mk) return 1;
   char store_url[600];
@@ -275,7 +290,10 @@ int pp_cmd_serve(int argc, char **argv) {
                        .body_cap = (size_t)cfg.body_cap,
                        .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL};
   pp_engine_t *engine = NULL;
-  pp_engine_opts_t eo = {.store = store, .enquire_link_ms = (unsigned)cfg.enquire_link_ms};
+  pp_engine_opts_t eo = {.store = store,
+                         .enquire_link_ms = (unsigned)cfg.enquire_link_ms,
+                         .early_receipt_ttl_s = (unsigned)cfg.early_receipt_ttl_s,
+                         .early_receipts_max = (unsigned)cfg.early_receipts_max};
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));

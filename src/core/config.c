@@ -17,6 +17,8 @@ void pp_config_defaults(pp_config_t *c) {
   c->body_cap = 1 << 20;
   c->log_level = PP_LOG_INFO;
   c->enquire_link_ms = 30000;
+  c->early_receipt_ttl_s = 3600;
+  c->early_receipts_max = 10000;
   c->webhook_timeout_ms = 15000;
   c->webhook_backoff_ms = 1000;
   c->webhook_retry_s = 86400;
@@ -75,6 +77,12 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "enquire-link-ms") == 0) {
     bad = parse_long(v, 100, 3600000, &n);
     if (!bad) c->enquire_link_ms = (int)n;
+  } else if (strcmp(name, "early-receipt-ttl-s") == 0) {
+    bad = parse_long(v, 1, 7 * 86400, &n);
+    if (!bad) c->early_receipt_ttl_s = (int)n;
+  } else if (strcmp(name, "early-receipts-max") == 0) {
+    bad = parse_long(v, 1, 10000000, &n);
+    if (!bad) c->early_receipts_max = (int)n;
   } else if (strcmp(name, "webhook-allow") == 0) {
     bad = copy(c->webhook_allow, sizeof c->webhook_allow, v); /* checked when used */
   } else if (strcmp(name, "webhook-timeout-ms") == 0) {
@@ -107,6 +115,9 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "fraud-guard-block-s") == 0) {
     bad = parse_long(v, 0, 30 * 86400, &n);
     if (!bad) c->fraud_block_s = (int)n;
+  } else if (strcmp(name, "allow-core-dumps") == 0) {
+    bad = parse_long(v, 0, 1, &n);
+    if (!bad) c->allow_core_dumps = (int)n;
   } else if (strcmp(name, "auth-guard-window-s") == 0) {
     bad = parse_long(v, 1, 86400, &n);
     if (!bad) c->auth_guard_window_s = (int)n;
@@ -166,6 +177,8 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_BODY_CAP", "body-cap"},
                                  {"PIPIT_LOG_LEVEL", "log-level"},
                                  {"PIPIT_ENQUIRE_LINK_MS", "enquire-link-ms"},
+                                 {"PIPIT_EARLY_RECEIPT_TTL_S", "early-receipt-ttl-s"},
+                                 {"PIPIT_EARLY_RECEIPTS_MAX", "early-receipts-max"},
                                  {"PIPIT_WEBHOOK_ALLOW", "webhook-allow"},
                                  {"PIPIT_WEBHOOK_TIMEOUT_MS", "webhook-timeout-ms"},
                                  {"PIPIT_WEBHOOK_BACKOFF_MS", "webhook-backoff-ms"},
@@ -177,6 +190,7 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_FRAUD_GUARD_FLOOR", "fraud-guard-floor"},
                                  {"PIPIT_FRAUD_GUARD_MULTIPLE", "fraud-guard-multiple"},
                                  {"PIPIT_FRAUD_GUARD_BLOCK_S", "fraud-guard-block-s"},
+                                 {"PIPIT_ALLOW_CORE_DUMPS", "allow-core-dumps"},
                                  {"PIPIT_AUTH_GUARD_WINDOW_S", "auth-guard-window-s"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);

@@ -125,6 +125,9 @@
     "Verification delivery attempt blocked: %s")                               \
   X(PP_ERR_VERIFY_GEO_BLOCKED, 403, 60605,                                     \
     "Verification delivery attempt blocked: %s")                               \
+  /* The store cannot write for want of space (a full disk): temporary. */    \
+  X(PP_ERR_STORE_FULL, 503, 20503,                                             \
+    "Service unavailable: the store cannot write; try again later")            \
   /* The sign-in guard (api/guard.c). */                                       \
   X(PP_ERR_AUTH_RATE, 429, 20429, "Too Many Requests")
 

@@ -26,9 +26,18 @@
 #define HASH_SIZE 4096
 #define MAX_PARTS 64 /* 1,600 characters of UCS-2 need 48 */
 #define MO_PARTS_MAX 16
+#define PARK_RETRY_MS 500 /* how often writes held for want of space are tried again */
+
+/* A write that failed for want of space (PP_ERR_STORE_FULL), held for the
+ * engine thread to queue again (see park). */
+typedef struct parked {
+  pp_write_t *w;
+  struct parked *next;
+} parked_t;
 
 typedef struct carrier {
   pp_engine_t *eng;
+  bool stopping; /* under the engine's park_mu: its receipts are not held any more */
   pp_carrier_t cfg;
   pp_smpp_session_t **sess;
   int nsess;
@@ -46,6 +55,7 @@ typedef struct inflight {
   int attempts;
   pp_engine_t *eng;
   pp_write_t w;
+  parked_t park;
   struct inflight *next;
   pp_part_ref_t parts[]; /* nparts */
 } inflight_t;
@@ -56,8 +66,10 @@ typedef struct inflight {
  * every deferred answer. */
 typedef struct {
   pp_engine_t *eng;
+  carrier_t *car; /* outlives a deferred write: its sessions' stop waits for the answer */
   pp_smpp_deliver_ctx_t ctx;
   pp_write_t w;
+  parked_t park;
   char carrier[64];
   char smsc_id[PP_SMPP_DLR_ID_MAX + 2];
   pp_message_t m;
@@ -77,7 +89,11 @@ struct pp_engine {
   pthread_mutex_t fly_mu; /* inflight table */
   inflight_t *fly[HASH_SIZE];
   _Atomic int nfly;
-  _Atomic int writes_pending; /* async store writes not yet done */
+  _Atomic unsigned id_collisions; /* SMSC message ids given again while still awaited */
+  _Atomic int writes_pending; /* async store writes not yet done (parked ones too) */
+  pthread_mutex_t park_mu;    /* the parked writes */
+  parked_t *park_head, **park_tail;
+  bool park_closed;   /* the engine stops: nothing is held any more */
   pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
   pp_smpp_part_t parts[MAX_PARTS];
   uint8_t payload[8192]; /* a whole message for message_payload (1,600 chars) */
@@ -100,10 +116,84 @@ static void fly_put(pp_engine_t *e, inflight_t *f) {
   pthread_mutex_unlock(&e->fly_mu);
 }
 
+/* ---- writes held while the store has no space --------------------------- *
+ * A write that fails with PP_ERR_STORE_FULL is held and queued again every
+ * PARK_RETRY_MS by the engine thread, oldest first, until it succeeds.  A
+ * receipt or inbound message keeps its deliver_sm unanswered meanwhile, so
+ * the SMSC stops sending when its window is full and keeps what it has,
+ * instead of giving up after refusals; a submit's outcome is recorded
+ * before the receipts that follow it. */
+
+/* Store writer thread: holds `w` (p is its link).  False when nothing may be
+ * held any more (the engine or the receipt's carrier stops): the caller
+ * finishes the write as failed. */
+static bool park(pp_engine_t *e, parked_t *p, pp_write_t *w, const carrier_t *car) {
+  pthread_mutex_lock(&e->park_mu);
+  bool ok = !e->park_closed && !(car && car->stopping);
+  if (ok) {
+    p->w = w;
+    p->next = NULL;
+    *e->park_tail = p;
+    e->park_tail = &p->next;
+  }
+  pthread_mutex_unlock(&e->park_mu);
+  return ok;
+}
+
+static void dwrite_done(pp_write_t *w);
+
+/* Takes the held writes that `pick` selects (all of them when NULL) off the
+ * list, oldest first. */
+static parked_t *unpark(pp_engine_t *e, const carrier_t *pick) {
+  parked_t *out = NULL, **tail = &out;
+  pthread_mutex_lock(&e->park_mu);
+  for (parked_t **pp = &e->park_head; *pp;) {
+    parked_t *p = *pp;
+    if (pick && !(p->w->done == dwrite_done && ((dwrite_t *)p->w->arg)->car == pick)) {
+      pp = &p->next;
+      continue;
+    }
+    *pp = p->next;
+    p->next = NULL;
+    *tail = p;
+    tail = &p->next;
+  }
+  e->park_tail = &e->park_head;
+  while (*e->park_tail) e->park_tail = &(*e->park_tail)->next;
+  pthread_mutex_unlock(&e->park_mu);
+  return out;
+}
+
+/* Queues the held writes again, or (`fail`, or the store closing) finishes
+ * them as failed: a receipt is answered ESME_RX_T_APPN, a submit's outcome
+ * is left to its lease. */
+static void requeue(pp_engine_t *e, parked_t *list, bool fail) {
+  while (list) {
+    parked_t *p = list;
+    list = p->next;
+    pp_write_t *w = p->w;
+    if (fail || pp_store_submit(e->o.store, w) != PP_OK) {
+      w->result = PP_ERR_CLOSED;
+      w->done(w);
+    }
+  }
+}
+
 static void write_done(pp_write_t *w) {
   inflight_t *f = w->arg;
   pp_engine_t *e = f->eng;
-  if (w->result && w->result != PP_ERR_NOT_FOUND)
+  if (w->result == PP_ERR_STORE_FULL && park(e, &f->park, w, NULL)) return;
+  if (!w->result && w->kind == PP_W_SUBMITTED && w->u.submitted.collisions > 0) {
+    /* Both messages wait for a receipt; one for that id goes to the newest. */
+    unsigned n = atomic_fetch_add(&e->id_collisions, (unsigned)w->u.submitted.collisions) +
+                 (unsigned)w->u.submitted.collisions;
+    pp_log_warn("engine",
+                "carrier %s: message %lld got %d message id(s) the SMSC had given to a message "
+                "still waiting for its receipt (%u such collisions since start)",
+                f->carrier, (long long)f->seq, w->u.submitted.collisions, n);
+  }
+  /* Not recorded when the engine stopped (CLOSED): the lease will expire. */
+  if (w->result && w->result != PP_ERR_NOT_FOUND && w->result != PP_ERR_CLOSED)
     pp_log_warn("engine", "message %lld: recording the submit failed: %s", (long long)f->seq,
                 pp_err_name(w->result));
   free(f);
@@ -131,7 +221,7 @@ static void finish(pp_engine_t *e, inflight_t *f) {
   memset(w, 0, sizeof *w);
   if (f->ok == f->nparts) {
     w->kind = PP_W_SUBMITTED;
-    w->u.submitted = (pp_submitted_t){f->seq, now, f->carrier, f->parts, (size_t)f->nparts};
+    w->u.submitted = (pp_submitted_t){f->seq, now, f->carrier, f->parts, (size_t)f->nparts, 0};
   } else if (transient(f->failure) && f->attempts < 10) {
     int delay = 1 << (f->attempts < 6 ? f->attempts : 6); /* 2 s .. 64 s */
     w->kind = PP_W_DELIVERY_RETRY;
@@ -217,6 +307,8 @@ static void dwrite_free(dwrite_t *d) {
 /* The deliver_sm_resp status for a write's result. */
 static uint32_t dwrite_status(const dwrite_t *d, pp_err_t e) {
   if (!e) return PP_ESME_ROK;
+  if (e == PP_ERR_STORE_FULL || e == PP_ERR_CLOSED)
+    return PP_ESME_RX_T_APPN; /* temporary: the SMSC delivers it again later */
   pp_log_warn("engine", "carrier %s: %s not recorded: %s", d->carrier,
               d->w.kind == PP_W_RECEIPT ? "receipt" : "inbound message", pp_err_name(e));
   return PP_ESME_RSYSERR; /* the SMSC sends it again */
@@ -226,6 +318,7 @@ static uint32_t dwrite_status(const dwrite_t *d, pp_err_t e) {
 static void dwrite_done(pp_write_t *w) {
   dwrite_t *d = w->arg;
   pp_engine_t *e = d->eng;
+  if (w->result == PP_ERR_STORE_FULL && park(e, &d->park, w, d->car)) return;
   uint32_t st = dwrite_status(d, w->result);
   pp_smpp_deliver_ctx_t ctx = d->ctx;
   dwrite_free(d);
@@ -257,6 +350,32 @@ static uint32_t dwrite_commit(dwrite_t *d, const pp_smpp_deliver_ctx_t *ctx) {
   return PP_SMPP_DELIVER_DEFER;
 }
 
+static bool final_state(pp_smpp_dlr_state_t s) {
+  return s == PP_SMPP_DLR_DELIVERED || s == PP_SMPP_DLR_UNDELIVERABLE ||
+         s == PP_SMPP_DLR_REJECTED || s == PP_SMPP_DLR_EXPIRED || s == PP_SMPP_DLR_DELETED;
+}
+
+/* The write that records final receipt `state` for the part carrier `c`
+ * knows as `id`, or NULL (no memory).  The caller queues it. */
+static dwrite_t *receipt_write(carrier_t *c, const char *id, pp_smpp_dlr_state_t state) {
+  dwrite_t *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  d->eng = c->eng;
+  d->car = c;
+  snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
+  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
+  d->w.kind = PP_W_RECEIPT;
+  d->w.u.receipt = (pp_receipt_t){d->carrier,
+                                  d->smsc_id,
+                                  (pp_dlr_state_t)state,
+                                  state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
+                                  pp_clock_now(),
+                                  0,
+                                  c->eng->o.early_receipt_ttl_s,
+                                  c->eng->o.early_receipts_max};
+  return d;
+}
+
 static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uint8_t *sm,
                                size_t len, const pp_smpp_deliver_ctx_t *ctx) {
   char id[PP_SMPP_DLR_ID_MAX + 2] = "";
@@ -280,20 +399,87 @@ static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uin
   pp_smpp_dlr_state_t state = pp_smpp_get_message_state(pdu, &ms) == PP_OK
                                   ? pp_smpp_dlr_state_from_message_state(ms)
                                   : (have_text ? dlr.state : PP_SMPP_DLR_NONE);
-  if (state != PP_SMPP_DLR_DELIVERED && state != PP_SMPP_DLR_UNDELIVERABLE &&
-      state != PP_SMPP_DLR_REJECTED && state != PP_SMPP_DLR_EXPIRED &&
-      state != PP_SMPP_DLR_DELETED)
-    return PP_ESME_ROK; /* not final: nothing changes */
-  dwrite_t *d = calloc(1, sizeof *d);
+  if (!final_state(state)) return PP_ESME_ROK; /* not final: nothing changes */
+  dwrite_t *d = receipt_write(c, id, state);
   if (!d) return PP_ESME_RSYSERR;
-  d->eng = c->eng;
-  snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
-  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
-  d->w.kind = PP_W_RECEIPT;
-  d->w.u.receipt = (pp_receipt_t){d->carrier, d->smsc_id, (pp_dlr_state_t)state,
-                                  state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
-                                  pp_clock_now(), 0};
   return dwrite_commit(d, ctx);
+}
+
+/* ---- reconciliation after a full disk ---------------------------------- *
+ * When the store writes again after failing for want of space, every part
+ * of a `sent` message still waiting for its receipt is asked about with a
+ * query_sm (its SMSC may have dropped a receipt it could not hand over
+ * meanwhile), and a final state is recorded as its receipt would have been. */
+
+/* Store writer thread: a receipt learnt from a query_sm is recorded (held
+ * while the store is full, like any receipt); no SMSC waits for it. */
+static void query_write_done(pp_write_t *w) {
+  dwrite_t *d = w->arg;
+  pp_engine_t *e = d->eng;
+  if (w->result == PP_ERR_STORE_FULL && park(e, &d->park, w, NULL)) return;
+  if (w->result && w->result != PP_ERR_CLOSED)
+    pp_log_warn("engine", "carrier %s: a queried receipt was not recorded: %s", d->carrier,
+                pp_err_name(w->result));
+  dwrite_free(d);
+  atomic_fetch_sub(&e->writes_pending, 1);
+}
+
+/* Session thread: the answer to a query_sm; `tag` is the SMSC id asked
+ * about (malloc'd, freed here). */
+static void on_query_resp(void *arg, uint64_t tag, uint32_t status, uint8_t message_state) {
+  carrier_t *c = arg;
+  char *id = (char *)(uintptr_t)tag;
+  pp_smpp_dlr_state_t state = pp_smpp_dlr_state_from_message_state(message_state);
+  dwrite_t *d = status == PP_ESME_ROK && final_state(state) ? receipt_write(c, id, state) : NULL;
+  free(id);
+  if (!d) return;
+  d->w.done = query_write_done;
+  d->w.arg = d;
+  atomic_fetch_add(&c->eng->writes_pending, 1);
+  if (pp_store_submit(c->eng->o.store, &d->w) != PP_OK) { /* closing */
+    dwrite_free(d);
+    atomic_fetch_sub(&c->eng->writes_pending, 1);
+  }
+}
+
+static carrier_t *carrier_named(pp_engine_t *e, const char *name);
+static void fill_addr(char *out, size_t cap, uint8_t *ton, uint8_t *npi, const char *addr);
+
+/* Engine thread: asks about the next parts waiting for a receipt after
+ * `after` (a part id).  Returns where to go on from, or -1 when every part
+ * has been asked about.  A part whose carrier is not bound is skipped. */
+static int64_t reconcile(pp_engine_t *e, int64_t after) {
+  enum { BATCH = 64 };
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_part_awaiting_t *rows;
+  size_t n = 0;
+  if (pp_store_parts_awaiting(e->o.store, &a, after, BATCH, &rows, &n) != PP_OK) {
+    pp_arena_cleanup(&a);
+    return after; /* again next time */
+  }
+  int64_t cursor = after;
+  for (size_t i = 0; i < n; i++) {
+    carrier_t *c = carrier_named(e, rows[i].carrier);
+    if (c && atomic_load(&c->bound) > 0) {
+      pp_smpp_pdu_t *pdu = e->pdu;
+      pp_smpp_pdu_init(pdu, PP_SMPP_QUERY_SM, 0);
+      __typeof__(pdu->body.query_sm) *q = &pdu->body.query_sm;
+      snprintf(q->message_id, sizeof q->message_id, "%s", rows[i].smsc_id);
+      fill_addr(q->source_addr, sizeof q->source_addr, &q->source_addr_ton, &q->source_addr_npi,
+                rows[i].from);
+      char *id = strdup(rows[i].smsc_id);
+      unsigned k = atomic_fetch_add(&c->rr, 1) % (unsigned)c->nsess;
+      pp_err_t err =
+          id ? pp_smpp_session_submit(c->sess[k], pdu, (uint64_t)(uintptr_t)id) : PP_ERR_NOMEM;
+      if (err) free(id);
+      if (err == PP_ERR_AGAIN || err == PP_ERR_NOMEM) break; /* this one again later */
+    }
+    cursor = rows[i].id;
+  }
+  bool done = n < BATCH && (n == 0 || cursor == rows[n - 1].id);
+  pp_arena_cleanup(&a);
+  return done ? -1 : cursor;
 }
 
 /* Stores an inbound message, or (udh->concat) one part of it, which the
@@ -320,6 +506,7 @@ static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, ch
     return PP_ESME_RSYSERR;
   }
   d->eng = c->eng;
+  d->car = c;
   d->text = text;
   snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
   snprintf(d->from, sizeof d->from, "%s", from);
@@ -414,6 +601,11 @@ static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_de
  * been given (their writes are done), so no done callback meets a freed
  * session; the callbacks never touch the carrier. */
 static void carrier_stop(carrier_t *c) {
+  pp_engine_t *e = c->eng;
+  pthread_mutex_lock(&e->park_mu);
+  c->stopping = true;
+  pthread_mutex_unlock(&e->park_mu);
+  requeue(e, unpark(e, c), true); /* its held receipts are answered: the stop waits for that */
   for (int i = 0; i < c->nsess; i++) pp_smpp_session_stop(c->sess[i]);
   free(c->sess);
   sodium_memzero(c->cfg.password, sizeof c->cfg.password);
@@ -444,6 +636,7 @@ static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
         .tps = cfg->mps > 0 ? (unsigned)(cfg->mps + n - 1) / (unsigned)n : 0,
         .enquire_link_ms = e->o.enquire_link_ms,
         .on_submit_resp = on_submit_resp,
+        .on_query_resp = on_query_resp,
         .on_deliver = on_deliver,
         .on_state = on_state,
         .arg = c,
@@ -682,7 +875,9 @@ static int capacity(pp_engine_t *e) {
 
 static void *engine_main(void *arg) {
   pp_engine_t *e = arg;
-  int64_t next_refresh = 0;
+  int64_t next_refresh = 0, next_requeue = 0;
+  int64_t recon = -1; /* the reconciliation's cursor; -1: none under way */
+  bool was_full = false;
   for (;;) {
     pthread_mutex_lock(&e->mu);
     bool stop = e->stopping;
@@ -692,7 +887,26 @@ static void *engine_main(void *arg) {
       refresh(e);
       next_refresh = now_ms() + e->o.refresh_ms;
     }
-    int limit = capacity(e);
+    if (now_ms() >= next_requeue) {
+      requeue(e, unpark(e, NULL), false);
+      next_requeue = now_ms() + PARK_RETRY_MS;
+    }
+    pp_store_stats_t st;
+    pp_store_stats(e->o.store, &st);
+    if (was_full && !st.full) {
+      pp_log_info("engine",
+                  "the store writes again: asking the SMSCs about the parts still "
+                  "waiting for a receipt");
+      recon = 0;
+    }
+    was_full = st.full;
+    if (recon >= 0 && !st.full) recon = reconcile(e, recon);
+    /* No claims while writes are held: a submit's outcome waiting for space
+     * goes first, or a lease that ran out meanwhile would send it again. */
+    pthread_mutex_lock(&e->park_mu);
+    bool held = e->park_head != NULL;
+    pthread_mutex_unlock(&e->park_mu);
+    int limit = held ? 0 : capacity(e);
     size_t got = 0;
     if (limit > 0) {
       pp_arena_t a;
@@ -738,6 +952,8 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
   pthread_mutex_init(&e->mu, NULL);
   pthread_cond_init(&e->cv, NULL);
   pthread_mutex_init(&e->fly_mu, NULL);
+  pthread_mutex_init(&e->park_mu, NULL);
+  e->park_tail = &e->park_head;
   if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
     free(e->pdu);
     free(e);
@@ -754,6 +970,10 @@ void pp_engine_stop(pp_engine_t *e) {
   pthread_cond_signal(&e->cv);
   pthread_mutex_unlock(&e->mu);
   pthread_join(e->thread, NULL);
+  pthread_mutex_lock(&e->park_mu);
+  e->park_closed = true;
+  pthread_mutex_unlock(&e->park_mu);
+  requeue(e, unpark(e, NULL), true);
   while (e->carriers) { /* stopping reports unanswered submits: they retry */
     carrier_t *c = e->carriers;
     e->carriers = c->next;
@@ -771,5 +991,6 @@ void pp_engine_stop(pp_engine_t *e) {
   pthread_mutex_destroy(&e->mu);
   pthread_cond_destroy(&e->cv);
   pthread_mutex_destroy(&e->fly_mu);
+  pthread_mutex_destroy(&e->park_mu);
   free(e);
 }

@@ -17,6 +17,9 @@ typedef struct {
   unsigned refresh_ms;   /* reread carriers and routes: 2000 */
   unsigned lease_s;      /* a claim lasts this long before another may take it: 120 */
   unsigned enquire_link_ms; /* passed to every bind: 30000 */
+  /* Receipts that come before their submit is recorded wait this long, and
+   * at most this many are kept (pp_receipt_t): 3600 s, 10,000. */
+  unsigned early_receipt_ttl_s, early_receipts_max;
 } pp_engine_opts_t;
 
 /* pp_engine_start starts the engine thread (and, from the store's carriers,

@@ -49,7 +49,7 @@ static void activate(pp_store_t *store, const pp_verify_factor_t *f, int64_t now
   w.u.factor_activate = (pp_factor_activate_t){f->account_sid,    f->sid,    f->service_sid,
                                                "factor.verified", body.data, now};
   pp_err_t e = pp_store_write(store, &w);
-  if (e && e != PP_ERR_NOT_FOUND)
+  if (e && e != PP_ERR_NOT_FOUND && e != PP_ERR_STORE_FULL) /* full: the store logs it once */
     pp_log_warn("verify", "could not end the waiting period of %s: %s", f->sid, pp_err_name(e));
   pp_buf_cleanup(&body);
 }

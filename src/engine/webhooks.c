@@ -78,7 +78,8 @@ static void req_free(req_t *q) {
 static void result_done(pp_write_t *w) {
   req_t *q = w->arg;
   pp_hooks_t *hk = q->hk;
-  if (w->result && w->result != PP_ERR_NOT_FOUND)
+  /* A full disk is logged once by the store (the lease makes it retry). */
+  if (w->result && w->result != PP_ERR_NOT_FOUND && w->result != PP_ERR_STORE_FULL)
     pp_log_warn("webhooks", "request %lld: recording its outcome failed: %s",
                 (long long)q->hook.seq, pp_err_name(w->result));
   req_free(q);

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct pp_store {
   pp_write_t *head, *tail; /* FIFO */
   bool closing;
   pp_store_stats_t stats;
+  _Atomic bool full; /* writes fail for want of space (writer thread sets it) */
 };
 
 /* ---- sealing on the caller's thread ------------------------------------ */
@@ -87,6 +89,21 @@ static void preseal(pp_store_t *s, pp_write_t *w) {
   m->sealed = &b->ms;
 }
 
+/* Writer thread: one line when writes start failing for want of space and
+ * one when a batch changes rows again, not one per write. */
+static void note_space(pp_store_t *s, bool full, bool wrote) {
+  bool was = atomic_load(&s->full);
+  if (full && !was) {
+    atomic_store(&s->full, true);
+    pp_log_error("store",
+                 "writes are failing: out of disk space; API writes answer 503 and "
+                 "delivery receipts wait unanswered until space returns");
+  } else if (!full && wrote && was) {
+    atomic_store(&s->full, false);
+    pp_log_info("store", "writes succeed again: disk space is back");
+  }
+}
+
 static void *writer_main(void *arg) {
   pp_store_t *s = arg;
   pp_write_t **batch = malloc(MAX_BATCH * sizeof *batch);
@@ -117,11 +134,15 @@ static void *writer_main(void *arg) {
       }
       continue;
     }
-    pp_err_t e = s->be_ops->apply(s->be, batch, n);
-    if (e) {
-      pp_log_error("store", "batch of %zu writes failed: %s", n, pp_err_name(e));
-      for (size_t i = 0; i < n; i++) batch[i]->result = e;
+    bool changed = false;
+    pp_err_t e = s->be_ops->apply(s->be, batch, n, &changed);
+    bool full = e == PP_ERR_STORE_FULL;
+    if (e && !full) pp_log_error("store", "batch of %zu writes failed: %s", n, pp_err_name(e));
+    for (size_t i = 0; i < n; i++) {
+      if (e) batch[i]->result = e;
+      full = full || batch[i]->result == PP_ERR_STORE_FULL;
     }
+    note_space(s, full, changed);
     __atomic_add_fetch(&s->stats.batches, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&s->stats.writes, n, __ATOMIC_RELAXED);
     if (n > s->stats.max_batch) s->stats.max_batch = n;
@@ -297,6 +318,11 @@ pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const c
   return s->be_ops->sender_allowed(s->be, account_sid, sender);
 }
 
+pp_err_t pp_store_parts_awaiting(pp_store_t *s, pp_arena_t *a, int64_t after_id, size_t limit,
+                                 pp_part_awaiting_t **rows, size_t *n) {
+  return s->be_ops->parts_awaiting(s->be, a, after_id, limit, rows, n);
+}
+
 pp_err_t pp_store_offer_get(pp_store_t *s, const char *phone_number, pp_number_offer_t *out) {
   return s->be_ops->offer_get(s->be, phone_number, out);
 }
@@ -449,6 +475,7 @@ void pp_store_stats(pp_store_t *s, pp_store_stats_t *out) {
   out->batches = __atomic_load_n(&s->stats.batches, __ATOMIC_RELAXED);
   out->writes = __atomic_load_n(&s->stats.writes, __ATOMIC_RELAXED);
   out->max_batch = s->stats.max_batch;
+  out->full = atomic_load(&s->full);
 }
 
 /* ---- Verify ------------------------------------------------------------- */

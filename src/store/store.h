@@ -184,6 +184,12 @@ typedef struct {
   int part, parts; /* 1-based part of parts */
 } pp_part_ref_t;
 
+/* A message part still waiting for its receipt (pp_store_parts_awaiting). */
+typedef struct {
+  int64_t id; /* the order it was recorded in */
+  const char *carrier, *smsc_id, *from;
+} pp_part_awaiting_t;
+
 /* Receipt states (the values of SMPP's message_state). */
 typedef enum {
   PP_DLR_ENROUTE = 1, PP_DLR_DELIVERED = 2, PP_DLR_EXPIRED = 3, PP_DLR_DELETED = 4,
@@ -503,11 +509,17 @@ typedef struct {
   size_t n;            /* out */
 } pp_claim_t;
 
+/* The SMSC accepted every part of message `seq`.  Each part is recorded
+ * under (carrier, SMSC id); an id the SMSC gave before to a part still
+ * waiting for its receipt keeps both (a receipt for it goes to the newest
+ * part still waiting), and counts in `collisions` (out: parts whose id
+ * collided). */
 typedef struct {
   int64_t seq, now;
   const char *carrier;
   const pp_part_ref_t *parts;
   size_t n;
+  int collisions; /* out */
 } pp_submitted_t;
 
 typedef struct {
@@ -521,12 +533,17 @@ typedef struct {
   const char *error_message;
 } pp_fail_t;
 
+/* A final receipt for the part the SMSC knows as (carrier, smsc_id).  One
+ * that comes before its submit is recorded waits in early_receipts until
+ * then; those older than early_ttl_s (0: 3600) are dropped, and only the
+ * newest early_max (0: 10,000) are kept. */
 typedef struct {
   const char *carrier, *smsc_id;
   pp_dlr_state_t state;
   int error_code; /* Twilio's, 0 when delivered */
   int64_t now;
   int64_t message_seq; /* out: the message it finished, 0 if none (yet) */
+  int64_t early_ttl_s, early_max;
 } pp_receipt_t;
 
 /* One part of a concatenated inbound message, kept in the store until its
@@ -931,8 +948,11 @@ struct pp_store_backend {
   void (*close)(void *be);
   /* Applies `n` writes in one durable transaction.  Sets each w->result;
    * returns PP_OK when the transaction committed (individual writes may
-   * still have failed), an error when nothing was committed. */
-  pp_err_t (*apply)(void *be, pp_write_t **ws, size_t n);
+   * still have failed), an error when nothing was committed.  A write or
+   * batch that failed for want of space (a full disk) fails with
+   * PP_ERR_STORE_FULL, which the backend does not log.  *changed: the
+   * committed transaction changed at least one row. */
+  pp_err_t (*apply)(void *be, pp_write_t **ws, size_t n, bool *changed);
   pp_err_t (*account_get)(void *be, const char *sid, pp_account_t *out);
   pp_err_t (*account_list)(void *be, pp_arena_t *a, const pp_account_filter_t *f,
                            pp_account_t **rows, size_t *n, bool *more);
@@ -962,6 +982,8 @@ struct pp_store_backend {
   /* The earliest next attempt of any webhook request (Unix ms), PP_ERR_NOT_FOUND
    * when none is queued. */
   pp_err_t (*hook_next_due)(void *be, int64_t *out_ms);
+  pp_err_t (*parts_awaiting)(void *be, pp_arena_t *a, int64_t after_id, size_t limit,
+                             pp_part_awaiting_t **rows, size_t *n);
   pp_err_t (*alert_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_alert_t *out);
   pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f,
@@ -1304,9 +1326,20 @@ pp_err_t pp_store_audit_checkpoint_latest(pp_store_t *s, pp_audit_checkpoint_t *
 pp_err_t pp_store_audit_checkpoint_list(pp_store_t *s, pp_arena_t *a, int64_t after_seq,
                                         size_t limit, pp_audit_checkpoint_t **rows, size_t *n);
 
-/* Statistics of the group-commit writer since open. */
+/* pp_store_parts_awaiting lists up to `limit` parts of `sent` messages
+ * still waiting for their receipt, in the order they were recorded, from
+ * after `after_id` (0: the first): their carrier, SMSC id and the message's
+ * sender (what a query_sm names).  Rows and strings live in `a`.  Errors:
+ * PP_ERR_STORE, PP_ERR_NOMEM. */
+pp_err_t pp_store_parts_awaiting(pp_store_t *s, pp_arena_t *a, int64_t after_id, size_t limit,
+                                 pp_part_awaiting_t **rows, size_t *n);
+
+/* Statistics of the group-commit writer since open.  `full`: the last
+ * batch that wrote anything failed for want of space (writes answer
+ * PP_ERR_STORE_FULL until one succeeds again). */
 typedef struct {
   uint64_t batches, writes, max_batch;
+  bool full;
 } pp_store_stats_t;
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out);
 

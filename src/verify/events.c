@@ -1,8 +1,24 @@
 /* events.c: the form of a Verify webhook event (see events.h). */
 #include "verify/events.h"
 
+#include <string.h>
+
 #include "core/clock.h"
 #include "core/ids.h"
+
+bool pp_verify_event_type_known(const char *type) {
+  static const char *const types[] = {"*",
+                                      "factor.deleted",
+                                      "factor.created",
+                                      "factor.verified",
+                                      "challenge.approved",
+                                      "challenge.denied",
+                                      "factor.enrollment_pending",
+                                      "challenge.pending"};
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (strcmp(type, types[i]) == 0) return true;
+  return false;
+}
 
 void pp_verify_event_form(pp_buf_t *out, const char *type, const char *account_sid,
                           const char *service_sid, const char *const *kv, size_t n, int64_t now) {

@@ -7,10 +7,18 @@
 #ifndef PP_VERIFY_EVENTS_H
 #define PP_VERIFY_EVENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
+
+/* pp_verify_event_type_known tells whether `type` is a Verify event a
+ * webhook may subscribe to (EventTypes): Twilio's "*" (all),
+ * factor.created, factor.verified, factor.deleted, challenge.approved and
+ * challenge.denied, and Pipit's factor.enrollment_pending and
+ * challenge.pending. */
+bool pp_verify_event_type_known(const char *type);
 
 /* pp_verify_event_form appends the form of event `type` about
  * `account_sid` and `service_sid`, with the `n` name/value pairs of `kv`

@@ -1,6 +1,7 @@
 /* push.c: ES256 public keys, signatures and compact JWS for push factors. */
 #include "verify/push.h"
 
+#include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -120,4 +121,45 @@ out:
   free(part);
   free(bytes);
   return e;
+}
+
+pp_err_t pp_push_proof(const unsigned char *spki, size_t len, const char *factor_sid,
+                       const char *payload) {
+  unsigned char sig[128];
+  long n = pp_b64_decode(payload, sig, sizeof sig);
+  if (n <= 0 || !pp_es256_verify(spki, len, factor_sid, strlen(factor_sid), sig, (size_t)n))
+    return PP_ERR_VERIFY_FACTOR_FAILED;
+  return PP_OK;
+}
+
+pp_err_t pp_push_answer(const unsigned char *spki, size_t len, const char *jws,
+                        const char *challenge_sid, const char **answer) {
+  char *text = NULL;
+  pp_err_t e = pp_jws_es256_verify(spki, len, jws, &text);
+  if (e) return e == PP_ERR_NOMEM ? e : PP_ERR_VERIFY_CHALLENGE_FAILED;
+  json_t *j = json_loads(text, 0, NULL);
+  free(text);
+  const char *sid = json_string_value(json_object_get(j, "sid"));
+  const char *status = json_string_value(json_object_get(j, "status"));
+  e = PP_ERR_VERIFY_CHALLENGE_FAILED;
+  if (sid && status && strcmp(sid, challenge_sid) == 0) {
+    if (strcmp(status, "approved") == 0 || strcmp(status, "denied") == 0) {
+      *answer = strcmp(status, "approved") == 0 ? "approved" : "denied";
+      e = PP_OK;
+    }
+  }
+  json_decref(j);
+  return e;
+}
+
+const char *pp_push_config_check(const char *platform, const char *token, const char *app_id,
+                                 const char *sdk_version, bool create) {
+  if (create && (!platform || !app_id || !sdk_version))
+    return "push factors need Config.AppId, Config.NotificationPlatform and Config.SdkVersion";
+  if (platform && strcmp(platform, "apn") != 0 && strcmp(platform, "fcm") != 0 &&
+      strcmp(platform, "none") != 0)
+    return "Config.NotificationPlatform: apn, fcm or none";
+  if (platform && strcmp(platform, "none") != 0 && (!token || strlen(token) < 32))
+    return "Config.NotificationToken (32 to 255 characters) is required for apn and fcm";
+  return NULL;
 }

@@ -52,3 +52,16 @@ bool pp_verify_hash_in(const unsigned char *hashes, size_t n,
     found |= sodium_memcmp(hashes + i * PP_VERIFY_HASH_LEN, h, PP_VERIFY_HASH_LEN) == 0;
   return found != 0;
 }
+
+void pp_verify_qr_token_new(char token[2 * PP_VERIFY_QR_TOKEN_LEN + 1],
+                            unsigned char hash[PP_VERIFY_HASH_LEN]) {
+  unsigned char tok[PP_VERIFY_QR_TOKEN_LEN];
+  randombytes_buf(tok, sizeof tok);
+  sodium_bin2hex(token, 2 * PP_VERIFY_QR_TOKEN_LEN + 1, tok, sizeof tok);
+  sodium_memzero(tok, sizeof tok);
+  pp_verify_qr_hash(token, hash);
+}
+
+void pp_verify_qr_hash(const char *token, unsigned char out[PP_VERIFY_HASH_LEN]) {
+  crypto_generichash(out, PP_VERIFY_HASH_LEN, (const unsigned char *)token, strlen(token), NULL, 0);
+}

@@ -4,7 +4,8 @@
  * code) under Verify's hash key (crypto_kdf sub-key 1 of context
  * PP_KDF_CTX_VERIFY of the store's "verify" key), and compared in constant
  * time.  Keys of rate limits (phone numbers, IP addresses) are hashed the
- * same way.
+ * same way.  The one-time QR code of a new TOTP factor is kept only as the
+ * plain BLAKE2b-256 of its token (32 random bytes, 256 bits: no key needed).
  *
  * Values that must be read back (a TOTP factor's secret; the text of a
  * verification SMS until the carrier has accepted it) are not sealed here:
@@ -47,5 +48,18 @@ void pp_verify_hash(const pp_verify_keys_t *k, const char *scope, const char *va
  * `hashes`, comparing every one of them in constant time. */
 bool pp_verify_hash_in(const unsigned char *hashes, size_t n,
                        const unsigned char h[PP_VERIFY_HASH_LEN]);
+
+#define PP_VERIFY_QR_TOKEN_LEN 32 /* random bytes of a QR code's token */
+
+/* pp_verify_qr_token_new writes a new QR code token (PP_VERIFY_QR_TOKEN_LEN
+ * random bytes as lower-case hex, with a NUL) into `token`, and the hash
+ * that is stored of it (pp_verify_qr_hash) into `hash`. */
+void pp_verify_qr_token_new(char token[2 * PP_VERIFY_QR_TOKEN_LEN + 1],
+                            unsigned char hash[PP_VERIFY_HASH_LEN]);
+
+/* pp_verify_qr_hash writes the unkeyed BLAKE2b-256 of the text `token`
+ * into `out`: what is stored of a QR code's token and what a fetch of the
+ * code presents is compared with. */
+void pp_verify_qr_hash(const char *token, unsigned char out[PP_VERIFY_HASH_LEN]);
 
 #endif

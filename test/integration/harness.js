@@ -18,7 +18,7 @@
 //
 // Environment:
 //   PIPIT_BIN          server binary (default build/asan/pipit, relative to the repo root)
-//   PIPIT_OAI_DIR      directory holding twilio_api_v2010.json (default ../shared/twilio-oai)
+//   PIPIT_OAI_DIR      directory holding twilio_api_v2010.json (default the @twilio-alpha/mcp devDependency)
 //   PIPIT_OAI_STRICT=1 every declared property required, undeclared ones rejected
 //   PIPIT_TEST_VERBOSE=1  copy server stderr to the test's stderr
 //   PIPIT_KEEP_DATA=1  keep temporary data directories
@@ -185,8 +185,10 @@ const SANITIZER_RE = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|
 
 export class PipitServer {
   // Start `pipit serve`.  `dataDir` reuses a directory (restart after a
-  // crash); otherwise a fresh temporary one is made.
-  static async start({ dataDir, env = {}, extraArgs = [] } = {}) {
+  // crash); otherwise a fresh temporary one is made.  `launcher` is a
+  // command that execs the rest of its argument list (e.g. ['prlimit',
+  // '--core=unlimited', '--']): pipit then runs in its place, same pid.
+  static async start({ dataDir, env = {}, extraArgs = [], launcher = [] } = {}) {
     if (!fs.existsSync(PIPIT_BIN)) {
       throw new Error(`Pipit binary not found at ${PIPIT_BIN}; build it (cmake --preset asan && cmake --build --preset asan) or set PIPIT_BIN`);
     }
@@ -194,7 +196,7 @@ export class PipitServer {
     dataDir ??= await fsp.mkdtemp(path.join(os.tmpdir(), 'pipit-it-'));
     let lastErr;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const server = new PipitServer(dataDir, ownsDir, await freePort(), env, extraArgs);
+      const server = new PipitServer(dataDir, ownsDir, await freePort(), env, extraArgs, launcher);
       try {
         await server.#waitReady();
         return server;
@@ -207,7 +209,7 @@ export class PipitServer {
     throw lastErr;
   }
 
-  constructor(dataDir, ownsDir, port, env, extraArgs) {
+  constructor(dataDir, ownsDir, port, env, extraArgs, launcher = []) {
     this.dataDir = dataDir;
     this.ownsDir = ownsDir;
     this.port = port;
@@ -219,7 +221,8 @@ export class PipitServer {
     this.httpClient = new PipitHttpClient({ baseUrl: this.baseUrl, recorder: this.recorder });
     this.args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir,
       '--public-url', this.baseUrl, ...extraArgs];
-    this.proc = spawn(PIPIT_BIN, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = [...launcher, PIPIT_BIN];
+    this.proc = spawn(cmd, [...pre, ...this.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this.proc);
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => {
@@ -333,6 +336,15 @@ export class PipitServer {
           }
         });
     });
+  }
+
+  // Writes `secret` to a new file (mode 0600) in the data folder and
+  // resolves to its path: for `--password-file`, so that no secret is on a
+  // command line.
+  async secretFile(secret) {
+    const file = path.join(this.dataDir, `secret-${randomHex(8)}`);
+    await fsp.writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return file;
   }
 
   // {sid, auth_token, friendly_name}
@@ -495,6 +507,18 @@ export async function expectRestError(promise, { status, code }, message) {
     assert.equal(err.moreInfo, `https://www.twilio.com/docs/errors/${code}`);
     return true;
   });
+}
+
+// Polls `fn` every 50 ms until it returns a truthy value, which it resolves
+// to; fails the test after `timeoutMs` saying it waited for `what`.
+export async function pollUntil(fn, what, timeoutMs = 20_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 // A phone number no other call in this process returned (+1599 and 7 digits).

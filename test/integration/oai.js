@@ -1,8 +1,9 @@
 // Response validation against Twilio's OpenAPI 3.0 specification files.
 //
 // The spec files (twilio_api_v2010.json, twilio_messaging_v1.json, ...) are
-// read at test time from ../shared/twilio-oai/ next to the repository (or
-// from $PIPIT_OAI_DIR).  For each HTTP exchange we find the operation whose
+// Twilio's own (MIT), read at test time from the pinned devDependency
+// @twilio-alpha/mcp, which ships the whole twilio-oai set under
+// twilio-oai/spec/json/ (or from $PIPIT_OAI_DIR).  For each HTTP exchange we find the operation whose
 // `paths` template matches the request (by the *original* Twilio URL the SDK
 // asked for, e.g. https://api.twilio.com/2010-04-01/Accounts/AC…/Messages.json)
 // and validate the body against the schema declared for the response status.
@@ -29,49 +30,6 @@ const KNOWN_PRODUCT_HOSTS = new Set([
   'notify', 'numbers', 'pricing', 'studio', 'sync', 'taskrouter', 'trunking',
   'trusthub', 'verify', 'video', 'voice',
 ]);
-
-// The accounts v1 spec is not in ../shared/twilio-oai/; these two operations
-// are transcribed from Twilio's published twilio_accounts_v1 definitions
-// (accounts.v1.secondary_auth_token, accounts.v1.auth_token_promotion).
-const SUPPLEMENTARY = {
-  servers: 'https://accounts.twilio.com',
-  file: '(supplementary accounts_v1)',
-  schemas: {
-    'accounts.v1.secondary_auth_token': {
-      type: 'object',
-      properties: {
-        account_sid: { type: 'string', minLength: 34, maxLength: 34, pattern: '^AC[0-9a-fA-F]{32}$', nullable: true },
-        date_created: { type: 'string', format: 'date-time', nullable: true },
-        date_updated: { type: 'string', format: 'date-time', nullable: true },
-        secondary_auth_token: { type: 'string', nullable: true },
-        url: { type: 'string', format: 'uri', nullable: true },
-      },
-    },
-    'accounts.v1.auth_token_promotion': {
-      type: 'object',
-      properties: {
-        account_sid: { type: 'string', minLength: 34, maxLength: 34, pattern: '^AC[0-9a-fA-F]{32}$', nullable: true },
-        auth_token: { type: 'string', nullable: true },
-        date_created: { type: 'string', format: 'date-time', nullable: true },
-        date_updated: { type: 'string', format: 'date-time', nullable: true },
-        url: { type: 'string', format: 'uri', nullable: true },
-      },
-    },
-  },
-  paths: {
-    '/v1/AuthTokens/Secondary': {
-      post: { responses: { 201: json('#/components/schemas/accounts.v1.secondary_auth_token') } },
-      delete: { responses: { 204: { description: 'deleted' } } },
-    },
-    '/v1/AuthTokens/Promote': {
-      post: { responses: { 200: json('#/components/schemas/accounts.v1.auth_token_promotion') } },
-    },
-  },
-};
-
-function json(ref) {
-  return { content: { 'application/json': { schema: { $ref: ref } } } };
-}
 
 const MONTHS = 'Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec';
 const RFC2822_RE = new RegExp(
@@ -207,7 +165,7 @@ function templateToRegex(template) {
 export function defaultOaiDir(repoRoot) {
   return process.env.PIPIT_OAI_DIR
     ? path.resolve(process.env.PIPIT_OAI_DIR)
-    : path.resolve(repoRoot, '..', 'shared', 'twilio-oai');
+    : path.resolve(repoRoot, 'node_modules', '@twilio-alpha', 'mcp', 'twilio-oai', 'spec', 'json');
 }
 
 export class OpenApiValidator {
@@ -229,10 +187,6 @@ export class OpenApiValidator {
     for (const f of files) {
       const spec = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       this.#addSpec(f, spec, spec.servers?.[0]?.url);
-    }
-    if (!this.hosts.has('accounts.twilio.com')) {
-      this.#addSpec(SUPPLEMENTARY.file, { components: { schemas: SUPPLEMENTARY.schemas }, paths: SUPPLEMENTARY.paths },
-        SUPPLEMENTARY.servers);
     }
     // Formats we do not know are accepted (with no check) rather than making
     // every compile fail; they are listed in unknownFormats.

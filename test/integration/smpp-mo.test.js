@@ -13,9 +13,11 @@ const PASSWORD = 'mo-pw';
 const HANDSET = '+15557650001';
 
 async function setUp(server, peer) {
-  await server.admin('carrier', 'add', 'mo-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+  // Routes before their carrier: the engine rereads both in one pass, so
+  // once the carrier has bound, its routes are in force too.
   await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'mo-carrier');
+  await server.admin('carrier', 'add', 'mo-carrier', '--smpp', peer.address,
+    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
   const acct = await server.createAccount('MO Account');
   return { acct, client: server.client(acct.sid, acct.auth_token) };
 }

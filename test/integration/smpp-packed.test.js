@@ -63,12 +63,14 @@ describe('packed GSM-7 carrier', () => {
 
   before(async () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'carrier-packed' });
-    await ctx.server.admin('carrier', 'add', 'packed', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password', PASSWORD, '--gsm7', 'packed');
-    await ctx.server.admin('carrier', 'add', 'packed-pl', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password', PASSWORD, '--gsm7', 'packed', '--payload', 'on');
+    // Routes before their carrier: the engine rereads both in one pass, so
+    // once the carrier has bound, its routes are in force too.
     await ctx.server.admin('route', 'add', '--prefix', '+1555', '--carrier', 'packed');
     await ctx.server.admin('route', 'add', '--prefix', '+1888', '--carrier', 'packed-pl');
+    await ctx.server.admin('carrier', 'add', 'packed', '--smpp', peer.address,
+      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--gsm7', 'packed');
+    await ctx.server.admin('carrier', 'add', 'packed-pl', '--smpp', peer.address,
+      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--gsm7', 'packed', '--payload', 'on');
     acct = await ctx.server.createAccount('Packed GSM-7');
     client = ctx.server.client(acct.sid, acct.auth_token);
     await peer.waitForBind({ count: 2, timeoutMs: 15_000 });

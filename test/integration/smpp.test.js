@@ -99,9 +99,11 @@ describe('SMPP delivery', () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'carrier-a' });
     carrierKnob = enquireKnob(helpText(['admin', '--data', ctx.server.dataDir, 'carrier', 'add', '--help']));
     const extra = carrierKnob?.flag && !SERVE_KNOB ? [carrierKnob.flag, carrierKnob.value] : [];
-    await ctx.server.admin('carrier', 'add', 'carrier-a', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password', PASSWORD, '--system-type', SYSTEM_TYPE, '--bind', 'trx', ...extra);
+    // Routes before their carrier: the engine rereads both in one pass, so
+    // once the carrier has bound, its routes are in force too.
     await ctx.server.admin('route', 'add', '--prefix', '+1', '--carrier', 'carrier-a');
+    await ctx.server.admin('carrier', 'add', 'carrier-a', '--smpp', peer.address,
+      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--system-type', SYSTEM_TYPE, '--bind', 'trx', ...extra);
     acct = await ctx.server.createAccount('SMPP Account');
     client = ctx.server.client(acct.sid, acct.auth_token);
     await ctx.server.offerNumbers(OWNED, acct.sid);
@@ -352,9 +354,11 @@ describe('SMPP delivery', () => {
     let peerB;
     before(async () => {
       peerB = await SmscPeer.start({ systemId: 'pipit-b', password: 'pw-b', name: 'carrier-b' });
-      await ctx.server.admin('carrier', 'add', 'carrier-b', '--smpp', peerB.address,
-        '--system-id', 'pipit-b', '--password', 'pw-b');
+      // Routes before their carrier: the engine rereads both in one pass, so
+      // once the carrier has bound, its routes are in force too.
       await ctx.server.admin('route', 'add', '--prefix', '+1444', '--carrier', 'carrier-b');
+      await ctx.server.admin('carrier', 'add', 'carrier-b', '--smpp', peerB.address,
+        '--system-id', 'pipit-b', '--password-file', await ctx.server.secretFile('pw-b'));
       await peerB.waitForBind({ timeoutMs: 15_000 });
     }, { timeout: 30_000 });
     after(async () => { await peerB?.stop(); });
@@ -378,12 +382,14 @@ describe('SMPP delivery', () => {
     before(async () => {
       peerSar = await SmscPeer.start({ systemId: 'pipit-sar', password: 'pw-s', name: 'carrier-sar' });
       peerPayload = await SmscPeer.start({ systemId: 'pipit-pl', password: 'pw-p', name: 'carrier-pl' });
-      await ctx.server.admin('carrier', 'add', 'carrier-sar', '--smpp', peerSar.address,
-        '--system-id', 'pipit-sar', '--password', 'pw-s', '--concat', 'sar');
-      await ctx.server.admin('carrier', 'add', 'carrier-pl', '--smpp', peerPayload.address,
-        '--system-id', 'pipit-pl', '--password', 'pw-p', '--payload', 'on');
+      // Routes before their carrier: the engine rereads both in one pass, so
+      // once the carrier has bound, its routes are in force too.
       await ctx.server.admin('route', 'add', '--prefix', '+1666', '--carrier', 'carrier-sar');
       await ctx.server.admin('route', 'add', '--prefix', '+1777', '--carrier', 'carrier-pl');
+      await ctx.server.admin('carrier', 'add', 'carrier-sar', '--smpp', peerSar.address,
+        '--system-id', 'pipit-sar', '--password-file', await ctx.server.secretFile('pw-s'), '--concat', 'sar');
+      await ctx.server.admin('carrier', 'add', 'carrier-pl', '--smpp', peerPayload.address,
+        '--system-id', 'pipit-pl', '--password-file', await ctx.server.secretFile('pw-p'), '--payload', 'on');
       await peerSar.waitForBind({ timeoutMs: 15_000 });
       await peerPayload.waitForBind({ timeoutMs: 15_000 });
     }, { timeout: 30_000 });

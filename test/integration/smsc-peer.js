@@ -24,7 +24,8 @@
 //   installRawDecode): its GSM table matches 03.38, but it maps unknown
 //   octets to a space, which would hide encoder bugs; here they decode to
 //   U+FFFD.
-// - answers submit_sm with a message id it makes up (ESME_ROK), or with
+// - answers submit_sm with a message id it makes up (ESME_ROK) or is given
+//   (answerNextWith: ids reused, or ids it sent receipts for already), or with
 //   ESME_RTHROTTLED for the next N (throttleNext), or not at all while held
 //   (holdSubmits / releaseHeld), or with an error for the next N
 //   (rejectNext).  Binds can be refused for a while (refuseBinds).
@@ -33,7 +34,10 @@
 //   automatically after each accepted submit (autoReceipt).
 // - injects mobile-originated deliver_sm (injectMo), split into UDH parts
 //   when asked or when too long for one; GSM-7 unpacked, or packed on request.
-// - answers enquire_link and counts it.
+// - answers query_sm with the state set in messageStates (ENROUTE by
+//   default) for ids it gave, ESME_RQUERYFAIL for others.
+// - answers enquire_link and counts it; sends one on demand (ping), as a
+//   barrier behind the deliver_sm sent before it.
 // - emits 'bind', 'submit', 'message', 'throttled', 'rejected', 'held', 'enquire_link',
 //   'deliver_sm_resp', 'unbind', 'close' and, after each of them, 'change';
 //   waitFor*(…) resolve on these events, with a deadline.
@@ -285,6 +289,9 @@ export class SmscPeer extends EventEmitter {
     this.throttleRemaining = 0;
     this.rejectQueue = [];  // command_status for the next submits (rejectNext)
     this.holdSubmits = false;
+    this.idQueue = [];      // message ids for the next accepted submits (answerNextWith)
+    this.queries = [];      // query_sm received: {time, messageId, sourceAddr, state}
+    this.messageStates = new Map(); // message id -> stat ('DELIVRD', ...) query_sm answers
     this.refuseBinds = false; // true (ESME_RBINDFAIL) or a command_status: refuse every bind
     this.#idCounter = Math.floor(Math.random() * 0xFFFF) * 0x10000;
     this.#pendingParts = new Map();
@@ -382,6 +389,7 @@ export class SmscPeer extends EventEmitter {
       return;
     }
     if (pdu.command === 'submit_sm') return this.#onSubmit(session, pdu);
+    if (pdu.command === 'query_sm') return this.#onQuery(session, pdu);
     // Anything else we do not implement.
     session.send(pdu.response({ command_status: E.ESME_RINVCMDID }));
   }
@@ -408,6 +416,7 @@ export class SmscPeer extends EventEmitter {
   }
 
   #newMessageId() {
+    if (this.idQueue.length) return this.idQueue.shift();
     this.#idCounter++;
     return `${this.messageIdPrefix}${this.#idCounter.toString(16).padStart(10, '0')}`;
   }
@@ -455,6 +464,12 @@ export class SmscPeer extends EventEmitter {
     this.held = [];
     for (const h of held) h.answer();
     return held.length;
+  }
+
+  // The next accepted submit_sm are answered with these message ids, in
+  // order (the same id twice: an SMSC that reuses its ids).
+  answerNextWith(...ids) {
+    this.idQueue.push(...ids);
   }
 
   // The next n submit_sm are answered ESME_RTHROTTLED.
@@ -584,6 +599,30 @@ export class SmscPeer extends EventEmitter {
       }
       // send() assigned the sequence number synchronously.
       session.peerState.pending.set(pdu.sequence_number, { resolve: done(resolve), reject: done(reject), request });
+    });
+  }
+
+  // Answers query_sm: the state set in messageStates for an id it gave
+  // (ENROUTE when none is set), ESME_RQUERYFAIL for an id it never gave.
+  #onQuery(session, pdu) {
+    const known = this.submits.some((sm) => sm.messageId === pdu.message_id);
+    const stat = this.messageStates.get(pdu.message_id) ?? 'ENROUTE';
+    const rec = { time: Date.now(), messageId: pdu.message_id, sourceAddr: pdu.source_addr, state: known ? stat : null };
+    this.queries.push(rec);
+    if (!known) session.send(pdu.response({ command_status: E.ESME_RQUERYFAIL }));
+    else session.send(pdu.response({ message_id: pdu.message_id, final_date: '', message_state: MESSAGE_STATE[stat], error_code: 0 }));
+    this.#changed('query', rec);
+  }
+
+  // Sends enquire_link on the session deliver_sm go to and resolves when it
+  // is answered.  Pipit reads a connection in order, so every deliver_sm
+  // sent before it has reached pipit's on_deliver by then.
+  async ping({ timeoutMs = 10_000 } = {}) {
+    const session = this.#receiverSession();
+    if (!session) throw new Error(`${this.name}: no bound session to ping`);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no enquire_link_resp within ${timeoutMs} ms`)), timeoutMs);
+      session.enquire_link({}, (resp) => { clearTimeout(timer); resolve(resp); });
     });
   }
 

@@ -24,9 +24,11 @@ const HANDSET = '+15557651234';
 const FAST = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8', PIPIT_WEBHOOK_BACKOFF_MS: '200' };
 
 async function withCarrier(server, peer) {
-  await server.admin('carrier', 'add', 'hooks-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password', PASSWORD, '--bind', 'trx');
+  // Routes before their carrier: the engine rereads both in one pass, so
+  // once the carrier has bound, its routes are in force too.
   await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'hooks-carrier');
+  await server.admin('carrier', 'add', 'hooks-carrier', '--smpp', peer.address,
+    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
 }
 
 // Every request the receiver got for message `sid`, as [status...].

@@ -200,7 +200,10 @@ static size_t obuf_pending(const obuf_t *b) { return pp_smpp_obuf_pending(b); }
 
 pp_err_t pp_smpp_session_submit(pp_smpp_session_t *s, const pp_smpp_pdu_t *submit_sm,
                                 uint64_t tag) {
-  if (!s || !submit_sm || submit_sm->h.command_id != PP_SMPP_SUBMIT_SM) return PP_ERR_INVALID_PARAM;
+  if (!s || !submit_sm ||
+      !(submit_sm->h.command_id == PP_SMPP_SUBMIT_SM ||
+        (submit_sm->h.command_id == PP_SMPP_QUERY_SM && s->o.on_query_resp)))
+    return PP_ERR_INVALID_PARAM;
   size_t len = 0;
   pp_err_t e = pp_smpp_pdu_encoded_len(submit_sm, &len);
   if (e != PP_OK) return e;
@@ -249,8 +252,11 @@ static size_t queue_pop(pp_smpp_session_t *s, item_t *out, size_t max) {
 
 /* ---- Reporting ---------------------------------------------------------- */
 
-/* Reports the outcome of one submit and frees its bytes. */
-static void report(pp_smpp_session_t *s, item_t *it, uint32_t status, const char *message_id) {
+/* Reports the outcome of one submit (or query_sm: `state` is the
+ * message_state of its answer) and frees its bytes. */
+static void report(pp_smpp_session_t *s, item_t *it, uint32_t status, const char *message_id,
+                   uint8_t state) {
+  bool query = get32(it->pdu + 4) == PP_SMPP_QUERY_SM;
   switch (status) {
     case PP_ESME_ROK:
       STAT_ADD(s, submits_ok, 1);
@@ -270,7 +276,10 @@ static void report(pp_smpp_session_t *s, item_t *it, uint32_t status, const char
   }
   free(it->pdu);
   it->pdu = NULL;
-  s->o.on_submit_resp(s->o.arg, it->tag, status, message_id ? message_id : "");
+  if (query)
+    s->o.on_query_resp(s->o.arg, it->tag, status, state);
+  else
+    s->o.on_submit_resp(s->o.arg, it->tag, status, message_id ? message_id : "");
 }
 
 static void retry_push_back(pp_smpp_session_t *s, item_t it) {
@@ -303,7 +312,7 @@ static void window_fail_all(pp_smpp_session_t *s, uint32_t status) {
     if (!s->win[i].used) continue;
     item_t it = s->win[i].it;
     slot_release(s, i);
-    report(s, &it, status, "");
+    report(s, &it, status, "", 0);
   }
   s->win_deadline = INT64_MAX;
 }
@@ -709,20 +718,24 @@ static void handle_submit_resp(pp_smpp_session_t *s, uint32_t slot, const pp_smp
     throttle_hit(s, now);
     it.throttles++;
     if (s->o.throttle_retries_max && it.throttles > s->o.throttle_retries_max)
-      report(s, &it, st, "");
+      report(s, &it, st, "", 0);
     else
       retry_push_back(s, it);
     return;
   }
   const char *mid = "";
+  uint8_t state = 0;
   if (st == PP_ESME_ROK) {
     throttle_ok(s, now);
-    if (malformed || p->h.command_id != PP_SMPP_SUBMIT_SM_RESP)
+    uint32_t want = get32(it.pdu + 4) | 0x80000000u; /* the request's response */
+    if (malformed || p->h.command_id != want)
       st = PP_SMPP_STATUS_BAD_RESP;
-    else
+    else if (want == PP_SMPP_SUBMIT_SM_RESP)
       mid = p->body.submit_sm_resp.message_id;
+    else
+      state = p->body.query_sm_resp.message_state;
   }
-  report(s, &it, st, mid);
+  report(s, &it, st, mid, state);
 }
 
 /* A response (or generic_nack).  Returns -1 when the session was dropped. */
@@ -933,7 +946,7 @@ static int run_timers(pp_smpp_session_t *s, int64_t now) {
         item_t it = s->win[i].it;
         slot_release(s, i);
         expired++;
-        report(s, &it, PP_SMPP_STATUS_TIMEOUT, "");
+        report(s, &it, PP_SMPP_STATUS_TIMEOUT, "", 0);
       } else if (due < next) {
         next = due;
       }
@@ -1065,13 +1078,13 @@ static void *session_main(void *arg) {
   session_drop(s, "stopped");
   while (s->retry_len) {
     item_t it = retry_pop(s);
-    report(s, &it, PP_SMPP_STATUS_NOT_SENT, "");
+    report(s, &it, PP_SMPP_STATUS_NOT_SENT, "", 0);
   }
   for (;;) {
     item_t batch[POP_BATCH];
     size_t n = queue_pop(s, batch, POP_BATCH);
     if (n == 0) break;
-    for (size_t i = 0; i < n; i++) report(s, &batch[i], PP_SMPP_STATUS_NOT_SENT, "");
+    for (size_t i = 0; i < n; i++) report(s, &batch[i], PP_SMPP_STATUS_NOT_SENT, "", 0);
   }
   return NULL;
 }

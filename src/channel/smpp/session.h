@@ -104,6 +104,11 @@ typedef void (*pp_smpp_submit_resp_fn)(void *arg, uint64_t tag, uint32_t command
  * ESME_RX_T_APPN). */
 typedef uint32_t (*pp_smpp_deliver_fn)(void *arg, const pp_smpp_pdu_t *pdu,
                                        const pp_smpp_deliver_ctx_t *ctx);
+/* on_query_resp: the outcome of a query_sm given to pp_smpp_session_submit:
+ * the SMSC's command_status or a PP_SMPP_STATUS_* value, as for a submit,
+ * and with ESME_ROK the message_state of the query_sm_resp (1..8). */
+typedef void (*pp_smpp_query_resp_fn)(void *arg, uint64_t tag, uint32_t command_status,
+                                      uint8_t message_state);
 /* on_state: the session became bound (every connection of the mode bound)
  * or stopped being bound. */
 typedef void (*pp_smpp_state_fn)(void *arg, bool bound);
@@ -145,6 +150,7 @@ typedef struct {
    * required; on_deliver NULL answers every deliver_sm ESME_RX_T_APPN; the
    * others may be NULL. */
   pp_smpp_submit_resp_fn on_submit_resp;
+  pp_smpp_query_resp_fn on_query_resp; /* NULL: query_sm is refused */
   pp_smpp_deliver_fn on_deliver;
   pp_smpp_state_fn on_state;
   pp_smpp_bind_error_fn on_bind_error;
@@ -192,8 +198,10 @@ pp_err_t pp_smpp_session_start(const pp_smpp_session_opts_t *opts, pp_smpp_sessi
  * ownership of `submit_sm`.  `tag` comes back in on_submit_resp.  Returns
  * PP_OK (on_submit_resp will be called exactly once for it);
  * PP_ERR_AGAIN when the queue is full (back off and call again);
- * PP_ERR_CLOSED once pp_smpp_session_stop has begun; PP_ERR_INVALID_PARAM
- * for another command or a PDU that does not encode; PP_ERR_TOO_BIG for a
+ * PP_ERR_CLOSED once pp_smpp_session_stop has begun.  A query_sm goes the
+ * same way (window, throughput cap, timeout) when on_query_resp is set,
+ * and is reported there instead.  PP_ERR_INVALID_PARAM for another command
+ * or a PDU that does not encode; PP_ERR_TOO_BIG for a
  * PDU over the size cap; PP_ERR_NOMEM. */
 pp_err_t pp_smpp_session_submit(pp_smpp_session_t *s, const pp_smpp_pdu_t *submit_sm, uint64_t tag);
 

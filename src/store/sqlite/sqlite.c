@@ -1,6 +1,7 @@
 /* sqlite.c: the embedded SQLite backend (WAL, synchronous=FULL).  One writer
  * connection used only by the store's writer thread; a pool of reader
  * connections shared by every other thread. */
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -12,10 +13,10 @@
 #include "core/baseline.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "security/audit.h"
 #include "security/checkpoint.h"
 #include "security/merkle.h"
-#include "core/log.h"
 #include "store/crypt.h"
 #include "store/store.h"
 #include "store/verify_v1.h"
@@ -31,7 +32,7 @@ enum {
   S_NUM_INS, S_NUM_UPD, S_NUM_DEL, S_NUM_GET, S_NUM_FIND,
   S_CAR_PUT, S_CAR_DEL, S_ROUTE_DEL_CARRIER, S_ROUTE_PUT, S_ROUTE_DEL, S_CAR_ALL, S_ROUTE_ALL,
   S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
-  S_PARTS_TALLY, S_MSG_FINAL,
+  S_PARTS_TALLY, S_MSG_FINAL, S_PART_CLASH, S_EARLY_SWEEP, S_PARTS_AWAITING,
   S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
   S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
   S_MSG_REPLIES,
@@ -189,7 +190,9 @@ static const char *sql_text[S__COUNT] = {
                 "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
     [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
                   "lease_until=0 WHERE seq=?1 AND status='sending'",
-    [S_PART_INS] = "INSERT OR REPLACE INTO message_parts(carrier,smsc_id,message_seq,part,"
+    /* An id the SMSC gave before keeps its row: both messages wait for a
+     * receipt (S_PART_DLR picks one). */
+    [S_PART_INS] = "INSERT OR IGNORE INTO message_parts(carrier,smsc_id,message_seq,part,"
                    "parts,state,error_code) VALUES(?,?,?,?,?,0,0)",
     [S_EARLY_TAKE] = "DELETE FROM early_receipts WHERE carrier=?1 AND smsc_id=?2 "
                      "RETURNING state,error_code",
@@ -197,8 +200,11 @@ static const char *sql_text[S__COUNT] = {
                 "WHERE seq=?1 AND status='sending'",
     [S_FAIL] = "UPDATE messages SET status=?3,error_code=?4,error_message=?5,lease_until=0,"
                "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued')",
-    [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE carrier=?1 AND "
-                   "smsc_id=?2 RETURNING message_seq",
+    /* A receipt for an id given more than once goes to the newest part
+     * still waiting for one (else, a duplicate, to the newest). */
+    [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE id=(SELECT id FROM "
+                   "message_parts WHERE carrier=?1 AND smsc_id=?2 ORDER BY state<>0,id DESC "
+                   "LIMIT 1) RETURNING message_seq",
     [S_EARLY_PUT] = "INSERT OR REPLACE INTO early_receipts(carrier,smsc_id,state,error_code,"
                     "received_at) VALUES(?,?,?,?,?)",
     [S_PARTS_TALLY] = "SELECT count(*),sum(state=2),sum(state IN (3,4,5,8)),"
@@ -206,6 +212,14 @@ static const char *sql_text[S__COUNT] = {
                       "max(parts) FROM message_parts WHERE message_seq=?1",
     [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
                     "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
+    [S_PART_CLASH] = "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
+                     "AND state=0 AND message_seq<>?3",
+    [S_PARTS_AWAITING] = "SELECT p.id,p.carrier,p.smsc_id," MSG_OPEN("from_addr") " FROM "
+                         "message_parts p JOIN messages m ON m.seq=p.message_seq WHERE "
+                         "p.id>?1 AND p.state=0 AND m.status='sent' ORDER BY p.id LIMIT ?2",
+    /* Early receipts older than ?1, and all but the newest ?2. */
+    [S_EARLY_SWEEP] = "DELETE FROM early_receipts WHERE received_at<?1 OR "
+                      "id<=(SELECT max(id) FROM early_receipts)-?2",
     [S_MO_SWEEP] = "DELETE FROM mo_parts WHERE received_at<?1",
     /* dst and src hold blind indexes; the body is sealed for the account
      * that owns dst, with "ref:total:part" as its row. */
@@ -1119,12 +1133,40 @@ static const char schema_bidx_siphash[] =
     "UPDATE verify_entities SET identity_bidx="
     EN_BIDX("service_sid", V_OPEN("verify_entities", "identity")) NOT_CLOSED;
 
+/* Delivery ids (issue 11): a message id the SMSC gives twice keeps both
+ * parts (rows in arrival order, unique per message part), and early
+ * receipts get an arrival order and an age index, so that they expire and
+ * stay bounded. */
+static const char schema_delivery_ids[] =
+    "CREATE TABLE message_parts_new("
+    " id INTEGER PRIMARY KEY, carrier TEXT NOT NULL, smsc_id TEXT NOT NULL,"
+    " message_seq INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,"
+    " state INTEGER NOT NULL, error_code INTEGER NOT NULL,"
+    " UNIQUE(carrier, smsc_id, message_seq, part));"
+    "INSERT INTO message_parts_new(carrier,smsc_id,message_seq,part,parts,state,error_code)"
+    " SELECT carrier,smsc_id,message_seq,part,parts,state,error_code FROM message_parts"
+    " ORDER BY message_seq,part;"
+    "DROP TABLE message_parts;"
+    "ALTER TABLE message_parts_new RENAME TO message_parts;"
+    "CREATE INDEX message_parts_message ON message_parts(message_seq);"
+    "CREATE TABLE early_receipts_new("
+    " id INTEGER PRIMARY KEY, carrier TEXT NOT NULL, smsc_id TEXT NOT NULL,"
+    " state INTEGER NOT NULL, error_code INTEGER NOT NULL, received_at INTEGER NOT NULL,"
+    " UNIQUE(carrier, smsc_id));"
+    "INSERT INTO early_receipts_new(carrier,smsc_id,state,error_code,received_at)"
+    " SELECT carrier,smsc_id,state,error_code,received_at FROM early_receipts"
+    " ORDER BY received_at;"
+    "DROP TABLE early_receipts;"
+    "ALTER TABLE early_receipts_new RENAME TO early_receipts;"
+    "CREATE INDEX early_receipts_age ON early_receipts(received_at);";
+
 static const char *const migrations[] = {
     schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
     schema_audit_root,       schema_verify_fraud, schema_factor_qr,
-    schema_verify_keys,      schema_bidx_siphash, schema_number_offers};
+    schema_verify_keys,      schema_bidx_siphash, schema_delivery_ids,
+    schema_number_offers};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1151,7 +1193,21 @@ typedef struct {
   bool aud_synced, aud_dirty;
 } be_t;
 
+/* True when `rc` (a result code, primary or extended) says the disk, or the
+ * database's page limit, is full: SQLITE_FULL, or an I/O error whose system
+ * error is ENOSPC or EDQUOT. */
+static bool disk_full(sqlite3 *db, int rc) {
+  if ((rc & 0xff) == SQLITE_FULL) return true;
+  if ((rc & 0xff) != SQLITE_IOERR) return false;
+  int e = sqlite3_system_errno(db);
+  return e == ENOSPC || e == EDQUOT;
+}
+
+/* The error for the connection's last failure: PP_ERR_STORE_FULL (not
+ * logged here: the writer logs the first and the last of a run of them),
+ * else PP_ERR_STORE, logged with `what`. */
 static pp_err_t db_err(sqlite3 *db, const char *what) {
+  if (disk_full(db, sqlite3_extended_errcode(db))) return PP_ERR_STORE_FULL;
   pp_log_error("sqlite", "%s: %s", what, sqlite3_errmsg(db));
   return PP_ERR_STORE;
 }
@@ -1680,8 +1736,7 @@ static pp_err_t result_of(sqlite3 *db, int rc, int changes_expected) {
     return PP_OK;
   }
   if ((rc & 0xff) == SQLITE_CONSTRAINT) return PP_ERR_CONFLICT;
-  pp_log_error("sqlite", "write: %s", sqlite3_errmsg(db));
-  return PP_ERR_STORE;
+  return db_err(db, "write");
 }
 
 static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
@@ -1772,14 +1827,24 @@ static pp_err_t part_state(conn_t *c, const char *carrier, const char *smsc_id, 
   return rc == SQLITE_DONE ? PP_OK : db_err(c->db, "receipt");
 }
 
-static pp_err_t apply_submitted(conn_t *c, const pp_submitted_t *sb) {
+static pp_err_t apply_submitted(conn_t *c, pp_submitted_t *sb) {
   sqlite3_stmt *st = c->st[S_SUB_MSG];
   sqlite3_bind_int64(st, 1, sb->seq);
   sqlite3_bind_int64(st, 2, sb->now);
   bind_text(st, 3, sb->carrier);
   pp_err_t e = result_of(c->db, step_done(st), 1);
   if (e) return e; /* not `sending` any more (canceled, or settled already) */
+  sb->collisions = 0;
   for (size_t i = 0; i < sb->n; i++) {
+    st = c->st[S_PART_CLASH];
+    bind_text(st, 1, sb->carrier);
+    bind_text(st, 2, sb->parts[i].smsc_id);
+    sqlite3_bind_int64(st, 3, sb->seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) sb->collisions++;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW) return db_err(c->db, "part ids");
     st = c->st[S_PART_INS];
     bind_text(st, 1, sb->carrier);
     bind_text(st, 2, sb->parts[i].smsc_id);
@@ -1826,6 +1891,10 @@ static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
     sqlite3_bind_int(st, 3, (int)rc_->state);
     sqlite3_bind_int(st, 4, rc_->error_code);
     sqlite3_bind_int64(st, 5, rc_->now);
+    if ((e = result_of(c->db, step_done(st), 0))) return e;
+    st = c->st[S_EARLY_SWEEP];
+    sqlite3_bind_int64(st, 1, rc_->now - (rc_->early_ttl_s > 0 ? rc_->early_ttl_s : 3600));
+    sqlite3_bind_int64(st, 2, rc_->early_max > 0 ? rc_->early_max : 10000);
     return result_of(c->db, step_done(st), 0);
   }
   bool finished = false;
@@ -2655,7 +2724,8 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
     }
   }
   if (e) {
-    pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
+    if (e != PP_ERR_STORE_FULL) /* the writer logs a full disk once */
+      pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
     step_done(c->st[S_ROLLBACK_TO]);
     r = e;
   }
@@ -2685,22 +2755,30 @@ static bool bare_write(pp_write_kind_t kind) {
   }
 }
 
-static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n) {
+static pp_err_t be_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
   be_t *b = p;
   conn_t *c = &b->writer;
+  *changed = false;
+  sqlite3_int64 before = sqlite3_total_changes64(c->db);
   if (step_done(c->st[S_BEGIN]) != SQLITE_DONE) return db_err(c->db, "begin");
   b->aud_synced = b->aud_dirty = false;
-  for (size_t i = 0; i < n; i++) {
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < n && !e; i++) {
     pp_write_t *w = ws[i];
     w->result = w->audit || !bare_write(w->kind) ? apply_whole(b, w) : apply_one(c, w);
+    /* SQLite may roll the whole transaction back on SQLITE_FULL or an I/O
+     * error; what followed would then commit on its own.  Stop there. */
+    if (sqlite3_get_autocommit(c->db))
+      e = w->result == PP_ERR_STORE_FULL ? w->result : db_err(c->db, "transaction lost");
   }
-  pp_err_t e = b->aud_dirty ? aud_head_put(b) : PP_OK;
+  if (!e && b->aud_dirty) e = aud_head_put(b);
   if (!e && step_done(c->st[S_COMMIT]) != SQLITE_DONE) e = db_err(c->db, "commit");
   if (e) {
-    step_done(c->st[S_ROLLBACK]);
+    if (!sqlite3_get_autocommit(c->db)) step_done(c->st[S_ROLLBACK]);
     if (b->aud_synced) b->aud = b->aud_begin; /* nothing of the batch was kept */
     return e;
   }
+  *changed = sqlite3_total_changes64(c->db) > before;
   return PP_OK;
 }
 
@@ -3185,6 +3263,34 @@ static pp_err_t be_sender_allowed(void *p, const char *account_sid, const char *
   int rc = sqlite3_step(st);
   pp_err_t e = rc == SQLITE_ROW ? PP_OK : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
                                                              : db_err(c->db, "sender");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
+static pp_err_t be_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limit,
+                                  pp_part_awaiting_t **rows, size_t *n) {
+  be_t *b = p;
+  *n = 0;
+  *rows = pp_arena_alloc(a, (limit ? limit : 1) * sizeof **rows);
+  if (!*rows) return PP_ERR_NOMEM;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_PARTS_AWAITING];
+  sqlite3_bind_int64(st, 1, after_id);
+  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+    pp_part_awaiting_t *r = &(*rows)[*n];
+    r->id = sqlite3_column_int64(st, 0);
+    r->carrier = col_dup(a, st, 1);
+    r->smsc_id = col_dup(a, st, 2);
+    r->from = col_dup(a, st, 3);
+    if (!r->carrier || !r->smsc_id || !r->from) e = PP_ERR_NOMEM;
+    else (*n)++;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) e = db_err(c->db, "parts awaiting");
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   release(b, c);
@@ -4696,6 +4802,7 @@ const pp_store_backend_t pp_store_sqlite = {
     .offer_get = be_offer_get,
     .offer_all = be_offer_all,
     .hook_next_due = be_hook_next_due,
+    .parts_awaiting = be_parts_awaiting,
     .alert_get = be_alert_get,
     .alert_list = be_alert_list,
     .service_get = be_service_get,

@@ -64,6 +64,10 @@ typedef struct {
   int n_up, n_down;
   uint32_t bind_err[256];
   int n_bind_err;
+  /* query_sm answers (on_query_resp) */
+  int n_query;
+  uint32_t query_status;
+  uint64_t query_tag;
 } harness_t;
 
 static harness_t *harness_new(void) {
@@ -750,6 +754,50 @@ static void t_timeout(void) {
   harness_free(h);
 }
 
+static void on_query_resp(void *arg, uint64_t tag, uint32_t st, uint8_t state) {
+  harness_t *h = arg;
+  (void)state;
+  pthread_mutex_lock(&h->mu);
+  h->n_query++;
+  h->query_status = st;
+  h->query_tag = tag;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* A query_sm goes out like a submit and is reported to on_query_resp, never
+ * to on_submit_resp (the in-tree SMSC answers ESME_RQUERYFAIL); a session
+ * without on_query_resp refuses it. */
+static void t_query(void) {
+  harness_t *h = harness_new();
+  pp_smsc_opts_t mo = {0};
+  pp_smsc_t *m = smsc_up(&mo);
+  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  pp_smpp_pdu_t *q = malloc(sizeof *q);
+  CHECK(q != NULL);
+  pp_smpp_pdu_init(q, PP_SMPP_QUERY_SM, 0);
+  snprintf(q->body.query_sm.message_id, sizeof q->body.query_sm.message_id, "abc123");
+  snprintf(q->body.query_sm.source_addr, sizeof q->body.query_sm.source_addr, "15550001111");
+  so.on_query_resp = on_query_resp;
+  pp_smpp_session_t *s = sess_up(&so);
+  WAIT_CHECK(h, 5000, h->bound);
+  CHECK_EQ_INT(pp_smpp_session_submit(s, q, 77), PP_OK);
+  submit_n(h, s, 0, 1, 0);
+  WAIT_CHECK(h, 5000, h->n_query == 1 && h->n_reports == 1);
+  CHECK_EQ_INT(h->query_status, PP_ESME_RQUERYFAIL);
+  CHECK_EQ_INT(h->query_tag, 77);
+  CHECK_EQ_INT(h->status[0], PP_ESME_ROK);
+  pp_smpp_session_stop(s);
+  so.on_query_resp = NULL;
+  s = sess_up(&so);
+  CHECK_EQ_INT(pp_smpp_session_submit(s, q, 78), PP_ERR_INVALID_PARAM);
+  pp_smpp_session_stop(s);
+  CHECK_EQ_INT(h->n_query, 1);
+  free(q);
+  pp_smsc_stop(m);
+  harness_free(h);
+}
+
 static void t_stop(void) {
   harness_t *h = harness_new();
   pp_smsc_opts_t mo = {0};
@@ -1066,7 +1114,7 @@ static const struct {
              {"throttle", t_throttle}, {"restart", t_restart}, {"enquire", t_enquire},
              {"peer", t_peer},         {"badpass", t_badpass}, {"mo", t_mo},
              {"timeout", t_timeout},   {"stop", t_stop},       {"tps", t_tps},
-             {"txrx", t_txrx},         {"defer", t_defer}};
+             {"txrx", t_txrx},         {"defer", t_defer},     {"query", t_query}};
 
 int main(int argc, char **argv) {
   t_start_errors();
