@@ -70,6 +70,8 @@ start "$BIN" "$dir"
 sub=$(curl -s -u "$psid:$ptok" -X POST "http://127.0.0.1:$PORT/2010-04-01/Accounts.json" -d FriendlyName=sub)
 ssid=$(sed -E 's/.*"sid":"(AC[0-9a-f]{32})","status".*/\1/' <<<"$sub")
 stok=$(sed -E 's/.*"auth_token":"([0-9a-f]{32})".*/\1/' <<<"$sub")
+# The subaccount takes a number the operator made available to it.
+"$BIN" admin --data "$dir" number add +15557654322 --account "$ssid" >/dev/null
 curl -s -u "$ssid:$stok" -X POST "http://127.0.0.1:$PORT/2010-04-01/Accounts/$ssid/IncomingPhoneNumbers.json" \
   -d PhoneNumber=+15557654322 >/dev/null
 for i in $(seq 20); do

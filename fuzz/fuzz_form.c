@@ -7,14 +7,15 @@
  *  - pp_form_parse: the result and the pairs kept equal a reference walk of
  *    the non-empty '&'-separated pieces: for each piece, PP_ERR_TOO_BIG once
  *    PP_FORM_MAX_PARAMS pairs are held (checked first), then
- *    PP_ERR_BAD_REQUEST if the decoded name contains a NUL byte (that pair is
- *    not added; the ones before it stay); each name and value equal to the
- *    reference decoding, names free of NUL, value_len exact (values may hold
- *    NUL), values NUL-terminated, value_len == strlen(value) when no NUL was
- *    decoded;
+ *    PP_ERR_INVALID_PARAM if the decoded name or value contains a NUL byte
+ *    (that pair is not added, the ones before it stay, and `refused` is its
+ *    decoded name cut at its first NUL); each name and value equal to the
+ *    reference decoding, names and values free of NUL, NUL-terminated,
+ *    value_len == strlen(value);
  *  - lookups (get, count, nth) agree with a linear scan;
  *  - parsing the same bytes again into the same form appends (grow path);
  *  - pp_form_add then finds the added pair. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,7 @@ static size_t check_pairs(const pp_form_t *f, size_t from, const char *s, size_t
     FUZZ_CHECK(memcmp(p->value, scratch, dv) == 0,
                "item %zu: value differs from the reference decoding", k);
     FUZZ_CHECK(p->value[p->value_len] == '\0', "item %zu: value not NUL-terminated", k);
-    if (!memchr(p->value, '\0', p->value_len))
-      FUZZ_CHECK(strlen(p->value) == p->value_len, "item %zu: strlen != value_len", k);
+    FUZZ_CHECK(strlen(p->value) == p->value_len, "item %zu: value with a NUL byte kept", k);
     k++;
   }
   return k;
@@ -115,11 +115,13 @@ static size_t count_pieces(const char *s, size_t len) {
 }
 
 /* Reference for pp_form_parse's outcome on a form already holding `have`
- * pairs: per non-empty piece, first the capacity check, then the name is
- * decoded and must not contain NUL.  Returns the expected error and sets
- * *n to the expected pair count afterwards. */
-static pp_err_t ref_parse(const char *s, size_t len, size_t have, size_t *n,
-                          char *scratch) {
+ * pairs: per non-empty piece, first the capacity check, then the name and
+ * the value are decoded and must not contain NUL.  Returns the expected
+ * error and sets *n to the expected pair count afterwards; on
+ * PP_ERR_INVALID_PARAM, `refused` (size len + 1) gets the refused name as
+ * C would read it (cut at its first NUL). */
+static pp_err_t ref_parse(const char *s, size_t len, size_t have, size_t *n, char *scratch,
+                          char *refused) {
   size_t i = 0;
   *n = have;
   while (i < len) {
@@ -130,8 +132,15 @@ static pp_err_t ref_parse(const char *s, size_t len, size_t have, size_t *n,
     if (plen == 0) continue;
     if (*n >= PP_FORM_MAX_PARAMS) return PP_ERR_TOO_BIG;
     const char *eq = memchr(piece, '=', plen);
-    size_t dn = ref_decode(scratch, piece, eq ? (size_t)(eq - piece) : plen, 1);
-    if (memchr(scratch, '\0', dn)) return PP_ERR_BAD_REQUEST;
+    size_t nlen = eq ? (size_t)(eq - piece) : plen;
+    size_t dn = ref_decode(refused, piece, nlen, 1);
+    refused[dn] = '\0';
+    bool nul = memchr(refused, '\0', dn) != NULL;
+    if (eq) {
+      size_t dv = ref_decode(scratch, eq + 1, plen - nlen - 1, 1);
+      nul = nul || memchr(scratch, '\0', dv) != NULL;
+    }
+    if (nul) return PP_ERR_INVALID_PARAM;
     (*n)++;
   }
   return PP_OK;
@@ -139,8 +148,8 @@ static pp_err_t ref_parse(const char *s, size_t len, size_t have, size_t *n,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
-  char *out = malloc(size + 1), *ref = malloc(size + 1);
-  if (!out || !ref) abort();
+  char *out = malloc(size + 1), *ref = malloc(size + 1), *refused = malloc(size + 1);
+  if (!out || !ref || !refused) abort();
 
   /* pp_url_decode, both modes ('+' as space for forms; without, as a plain
    * percent-decoder). */
@@ -163,11 +172,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pp_form_t f;
   pp_form_init(&f);
   size_t pieces = count_pieces(s, size), want_n;
-  pp_err_t want = ref_parse(s, size, 0, &want_n, ref);
+  pp_err_t want = ref_parse(s, size, 0, &want_n, ref, refused);
   pp_err_t e = pp_form_parse(&f, arena, s, size);
   FUZZ_CHECK(e == want && f.n == want_n,
              "error %d with %zu pairs kept, expected error %d with %zu (%zu pieces)",
              (int)e, f.n, (int)want, want_n, pieces);
+  if (want == PP_ERR_INVALID_PARAM)
+    FUZZ_CHECK(f.refused && strcmp(f.refused, refused) == 0,
+               "refused pair named \"%s\", expected \"%s\"", f.refused ? f.refused : "(null)",
+               refused);
   if (want == PP_OK) FUZZ_CHECK(f.n == pieces, "%zu pairs for %zu pieces", f.n, pieces);
   if (want == PP_ERR_TOO_BIG)
     FUZZ_CHECK(f.n == PP_FORM_MAX_PARAMS, "%zu pairs kept past the limit", f.n);
@@ -185,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* The same bytes again into the same form: pairs are appended. */
   if (e == PP_OK) {
     size_t before = f.n;
-    want = ref_parse(s, size, before, &want_n, ref);
+    want = ref_parse(s, size, before, &want_n, ref, refused);
     pp_err_t e2 = pp_form_parse(&f, arena, s, size);
     FUZZ_CHECK(e2 == want && f.n == want_n,
                "second parse: error %d, %zu pairs, expected error %d, %zu pairs", (int)e2,
@@ -213,5 +226,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   free(arena);
   free(out);
   free(ref);
+  free(refused);
   return 0;
 }

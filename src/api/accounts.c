@@ -49,15 +49,13 @@ static pp_err_t respond_account(pp_api_req_t *r, int status, const pp_account_t 
   return pp_buf_status(&r->body);
 }
 
-/* Account management needs the account's own credentials, not an API key
- * (Twilio: standard keys cannot use the Accounts and Keys resources). */
-static pp_err_t need_account_credential(pp_api_req_t *r) {
-  return r->principal.kind == PP_PRINCIPAL_ACCOUNT ? PP_OK
-                                                  : pp_api_fail(r, PP_ERR_KEY_FORBIDDEN, NULL);
-}
-
+/* Every Account and AuthTokens request needs the account's own credentials,
+ * not an API key (Twilio: standard keys cannot use the Accounts and Keys
+ * resources), whether it reads or changes. */
 static pp_err_t access(pp_api_req_t *r, const char *sid, pp_account_t *a) {
-  pp_err_t e = pp_api_account_access(r, sid, a);
+  pp_err_t e = pp_api_need_account_credential(r);
+  if (e) return e;
+  e = pp_api_account_access(r, sid, a);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   return e;
 }
@@ -83,7 +81,7 @@ static pp_err_t account_written(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_account_create(pp_api_req_t *r) {
-  pp_err_t e = need_account_credential(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   if (!r->principal.is_main) return pp_api_fail(r, PP_ERR_SUBACCOUNT_CREATE, NULL);
   const char *name = pp_api_param(r, "FriendlyName");
@@ -117,12 +115,10 @@ pp_err_t pp_api_account_create(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_account_update(pp_api_req_t *r) {
-  pp_err_t e = need_account_credential(r);
-  if (e) return e;
   acc_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;
   memset(st, 0, sizeof *st);
-  e = access(r, r->params[0], &st->acc);
+  pp_err_t e = access(r, r->params[0], &st->acc); /* an account credential */
   if (e) return e;
   const char *name = pp_form_get(&r->form, "FriendlyName");
   const char *status = pp_form_get(&r->form, "Status");
@@ -164,7 +160,8 @@ pp_err_t pp_api_account_update(pp_api_req_t *r) {
 
 pp_err_t pp_api_account_list(pp_api_req_t *r) {
   pp_api_page_t pg;
-  pp_err_t e = pp_api_page_parse(r, &pg);
+  pp_err_t e = pp_api_need_account_credential(r);
+  if (!e) e = pp_api_page_parse(r, &pg);
   if (e) return e;
   pp_account_filter_t f = {.owner_sid = r->principal.account_sid, .page = pg.req};
   f.friendly_name = pp_form_get(&r->query, "FriendlyName");
@@ -238,7 +235,7 @@ static pp_err_t token_written(pp_api_req_t *r) {
 }
 
 static pp_err_t token_op(pp_api_req_t *r, tok_op_t op) {
-  pp_err_t e = need_account_credential(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   acc_state_t *st = pp_arena_alloc(&r->arena, sizeof *st);
   if (!st) return PP_ERR_NOMEM;

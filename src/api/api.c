@@ -30,6 +30,21 @@ pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail) {
   return e;
 }
 
+const char *pp_api_capture(pp_api_req_t *r, int i) {
+  size_t n = strlen(r->params[i]);
+  char *out = pp_arena_alloc(&r->arena, n + 1);
+  if (!out) return NULL;
+  size_t m = pp_url_decode(out, r->params[i], n, 0);
+  return memchr(out, '\0', m) ? NULL : out;
+}
+
+pp_err_t pp_api_form_error(pp_api_req_t *r, const pp_form_t *f, pp_err_t e) {
+  if (e == PP_ERR_NOMEM) return e;
+  if (e != PP_ERR_INVALID_PARAM || !f->refused) return PP_ERR_BAD_REQUEST;
+  r->err_detail = pp_arena_printf(&r->arena, "%s must not contain a NUL byte", f->refused);
+  return e;
+}
+
 bool pp_api_url_ok(const char *u) {
   if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
   const char *host = strstr(u, "://") + 3;

@@ -44,6 +44,7 @@ typedef struct {
 } pp_principal_t;
 
 typedef struct pp_operator pp_operator_t;
+typedef struct pp_api_guard pp_api_guard_t;
 typedef struct pp_api_audit pp_api_audit_t;
 
 /* The fraud guard's settings (pp_fraud_check_t; serve flags); a zero
@@ -59,6 +60,7 @@ typedef struct {
   const pp_verify_keys_t *verify_keys; /* Verify's hash key (borrowed) */
   pp_api_audit_t *audit; /* sessions and the log's public key (audit.c) */
   pp_api_fraud_t fraud;  /* Verify's fraud guard */
+  pp_api_guard_t *guard; /* the sign-in guard (guard.c); NULL: none */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -122,6 +124,16 @@ const char *pp_api_param(const pp_api_req_t *r, const char *name);
 /* pp_api_fail records `detail` (copied) for the error message and returns e. */
 pp_err_t pp_api_fail(pp_api_req_t *r, pp_err_t e, const char *detail);
 
+/* pp_api_capture returns the path capture r->params[i] %-decoded ("%2B1" is
+ * "+1"), in the arena; NULL when out of memory or when it decodes to a NUL
+ * (no such name can exist). */
+const char *pp_api_capture(pp_api_req_t *r, int i);
+
+/* pp_api_form_error turns pp_form_parse's error `e` on the request's form
+ * or query `f` into the answer: PP_ERR_INVALID_PARAM naming the parameter
+ * that held a NUL byte, PP_ERR_NOMEM, or PP_ERR_BAD_REQUEST otherwise. */
+pp_err_t pp_api_form_error(pp_api_req_t *r, const pp_form_t *f, pp_err_t e);
+
 /* pp_api_url_ok tells whether `u` is a URL Pipit will call back: http or
  * https, a host after "://", at most 2048 bytes, no spaces or control
  * characters.  Callers that let "" clear a URL check for it first. */
@@ -138,10 +150,37 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
  * fills r->principal.  It sets r->audit.session and records the sign-in in
  * the audit log: a success (auth.success, queued now) the first time a
  * session is seen in this process or an hour after it was last recorded;
- * every failure (auth.failure), which pp_api_audit_after writes before the
- * error is answered.  Errors: PP_ERR_AUTH (wrong or unknown),
- * PP_ERR_ACCOUNT_INACTIVE (suspended). */
+ * a failure (auth.failure), which pp_api_audit_after writes before the
+ * error is answered, unless the sign-in guard counts it into a later
+ * auth.failures instead.  Errors: PP_ERR_AUTH (wrong or unknown),
+ * PP_ERR_ACCOUNT_INACTIVE (suspended), PP_ERR_AUTH_RATE (the guard refuses
+ * this address and principal for now: the credentials are not looked at). */
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass);
+
+/* ---- The sign-in guard (guard.c; docs/internals/api.md) ---------------- */
+
+/* pp_api_guard_new makes a guard whose windows last `window_s` seconds;
+ * set it as api->guard before serving.  Errors: PP_ERR_NOMEM,
+ * PP_ERR_INVALID_PARAM (window_s < 1). */
+pp_err_t pp_api_guard_new(int window_s, pp_api_guard_t **out);
+
+/* pp_api_guard_stop, once no request runs any more and while the store is
+ * open, queues every count not yet in the audit log as auth.failures
+ * events, frees api->guard and sets it NULL (a no-op when it is NULL). */
+void pp_api_guard_stop(pp_api_t *api);
+
+/* For pp_api_authenticate and pp_api_audit_sign_in, on any thread:
+ * pp_api_guard_check answers PP_ERR_AUTH_RATE (429, 20429) while the
+ * request's (address, claimed principal), or its address, is refused, and
+ * counts the refusal; PP_OK otherwise, without a lock while no client is
+ * being counted.  pp_api_guard_failed counts the refused credential
+ * described by `ev` (an auth.failure event) and tells whether that event
+ * is to be recorded now (otherwise it is counted into a later
+ * auth.failures).  pp_api_guard_passed forgets the pair's failures after a
+ * success.  Aggregates are queued with pp_api_audit_emit. */
+pp_err_t pp_api_guard_check(pp_api_req_t *r, const char *user);
+bool pp_api_guard_failed(pp_api_req_t *r, const pp_audit_event_t *ev);
+void pp_api_guard_passed(pp_api_req_t *r, const char *user);
 
 /* pp_api_authorize decides whether the authenticated principal may use a
  * route: operator routes (/admin/v1) only the operator, PP_ERR_FORBIDDEN for
@@ -149,6 +188,13 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
  * PP_ERR_AUTH exactly as an unknown credential would (DESIGN.md rule 1),
  * and the attempt is recorded (operator.request, outcome "auth"). */
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route);
+
+/* pp_api_need_account_credential is Twilio's rule for the Accounts, Keys
+ * and AuthTokens resources (and the audit log): only an account's own
+ * credentials (its auth tokens) may use them; a standard API key gets
+ * PP_ERR_KEY_FORBIDDEN (403, 20003), whichever account it names.  PP_OK
+ * for an account credential. */
+pp_err_t pp_api_need_account_credential(pp_api_req_t *r);
 
 /* pp_api_account_access loads account `sid` if the principal may act on it
  * (its own account, or a subaccount of its main account) into *out (secrets
@@ -348,6 +394,10 @@ void pp_carrier_ref(const char *name, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 void pp_route_ref(const pp_route_rule_t *rt, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 void pp_sender_ref(const char *account_sid, const char *sender,
                    char out[PP_AUDIT_RESOURCE_MAX + 1]);
+/* "number:+1...4567": one of the operator's numbers (offers.c), its first
+ * two characters and last four digits only, as the log is not sealed and
+ * a number is customer content once an account has it. */
+void pp_offer_ref(const char *phone, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 
 /* ---- Handlers (one file per resource) --------------------------------- */
 
@@ -398,6 +448,11 @@ pp_err_t pp_api_carrier_route_list(pp_api_req_t *r);   /* params: Name */
 pp_err_t pp_api_carrier_route_create(pp_api_req_t *r); /* params: Name */
 pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r); /* params: Name, Prefix */
 pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing order */
+
+/* The numbers accounts may take (offers.c; `pipit admin number` too). */
+pp_err_t pp_api_offer_list(pp_api_req_t *r);
+pp_err_t pp_api_offer_create(pp_api_req_t *r);     /* PhoneNumber, AccountSid (optional) */
+pp_err_t pp_api_offer_delete(pp_api_req_t *r);     /* params: PhoneNumber */
 
 pp_err_t pp_api_alert_list(pp_api_req_t *r);       /* the principal's account */
 pp_err_t pp_api_alert_fetch(pp_api_req_t *r);      /* params: Sid */

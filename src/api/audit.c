@@ -302,6 +302,7 @@ void pp_api_audit_sign_in(pp_api_req_t *r, const char *user, const char *pass,
   session_id(r->api->audit, user, pass, r->audit.ip, id);
   sodium_bin2hex(r->audit.session, sizeof r->audit.session, id, sizeof id);
   if (e == PP_OK) {
+    pp_api_guard_passed(r, user);
     /* The operator's every request is recorded as operator.request. */
     if (r->principal.kind == PP_PRINCIPAL_OPERATOR ||
         !session_due(r->api->audit, id, pp_clock_now()))
@@ -331,4 +332,5 @@ void pp_api_audit_sign_in(pp_api_req_t *r, const char *user, const char *pass,
   }
   pp_audit_outcome(e, ev.outcome);
   r->audit.event = ev; /* written before the error is answered */
+  if (!pp_api_guard_failed(r, &ev)) r->audit.held = false; /* counted instead */
 }

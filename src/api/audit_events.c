@@ -14,11 +14,6 @@
 #include "core/clock.h"
 #include "core/log.h"
 
-static pp_err_t need_account(pp_api_req_t *r) {
-  return r->principal.kind == PP_PRINCIPAL_ACCOUNT ? PP_OK
-                                                  : pp_api_fail(r, PP_ERR_KEY_FORBIDDEN, NULL);
-}
-
 /* base64 (standard, padded) of n bytes, in the arena. */
 static char *b64(pp_api_req_t *r, const unsigned char *bin, size_t n) {
   size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
@@ -103,7 +98,7 @@ static void render_event(pp_api_req_t *r, pp_jw_t *w, const pp_audit_entry_t *en
  * date or date-time; EndDate exclusive), PageSize, PageToken.  Page tokens
  * carry sequence + 1 (sequences start at 0). */
 pp_err_t pp_api_audit_event_list(pp_api_req_t *r) {
-  pp_err_t e = need_account(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   pp_account_t acc;
   if (!e) e = target_account(r, &acc);
   pp_api_page_t pg;
@@ -162,7 +157,7 @@ pp_err_t pp_api_audit_event_list(pp_api_req_t *r) {
 /* Event r->params[0], if it is about an account the credential reaches. */
 static pp_err_t load_event(pp_api_req_t *r, pp_audit_entry_t *en, pp_audit_event_t *ev) {
   uint64_t seq;
-  pp_err_t e = need_account(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   if (!parse_u64(r->params[0], &seq)) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   e = pp_store_audit_get(r->api->store, &r->arena, (int64_t)seq, en);
@@ -262,7 +257,7 @@ pp_err_t pp_api_audit_event_proof(pp_api_req_t *r) {
  * that the tree of M leaves is a prefix of the tree of N (RFC 9162
  * 2.1.4); N defaults to the latest checkpoint's size. */
 pp_err_t pp_api_audit_consistency(pp_api_req_t *r) {
-  pp_err_t e = need_account(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   uint64_t m, n;
   const char *first = pp_form_get(&r->query, "FirstTreeSize");
@@ -297,7 +292,7 @@ static void render_key(pp_api_req_t *r, pp_jw_t *w) {
 
 /* GET /audit/v1/Checkpoint: the latest signed checkpoint. */
 pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r) {
-  pp_err_t e = need_account(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   pp_audit_checkpoint_t *cp = pp_arena_alloc(&r->arena, sizeof *cp);
   if (!cp) return PP_ERR_NOMEM;
@@ -319,7 +314,7 @@ pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r) {
 
 /* GET /audit/v1/Key: the public key that signs the checkpoints. */
 pp_err_t pp_api_audit_key(pp_api_req_t *r) {
-  pp_err_t e = need_account(r);
+  pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   if (!r->api->audit) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   pp_jw_t w;

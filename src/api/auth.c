@@ -62,7 +62,10 @@ static pp_err_t check(pp_api_req_t *r, const char *user, const char *pass,
 
 pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass) {
   char claimed[PP_SID_SIZE] = "";
-  pp_err_t e = check(r, user, pass, claimed);
+  memset(&r->principal, 0, sizeof r->principal);
+  pp_err_t e = pp_api_guard_check(r, user);
+  if (e) return e; /* refused before the credentials are looked at */
+  e = check(r, user, pass, claimed);
   pp_api_audit_sign_in(r, user, pass, claimed[0] ? claimed : NULL, e);
   return e;
 }
@@ -77,6 +80,11 @@ pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
     return PP_ERR_AUTH; /* as for an unknown credential */
   }
   return PP_OK;
+}
+
+pp_err_t pp_api_need_account_credential(pp_api_req_t *r) {
+  return r->principal.kind == PP_PRINCIPAL_ACCOUNT ? PP_OK
+                                                   : pp_api_fail(r, PP_ERR_KEY_FORBIDDEN, NULL);
 }
 
 pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *out) {

@@ -250,16 +250,6 @@ static void wipe_passwords(pp_carrier_t *rows, size_t n) {
   for (size_t i = 0; i < n; i++) sodium_memzero(rows[i].password, sizeof rows[i].password);
 }
 
-/* The path capture i %-decoded ("%2B1" is "+1"), in the arena; NULL when
- * out of memory or when it decodes to a NUL (no such name can exist). */
-static const char *capture(pp_api_req_t *r, int i) {
-  size_t n = strlen(r->params[i]);
-  char *out = pp_arena_alloc(&r->arena, n + 1);
-  if (!out) return NULL;
-  size_t m = pp_url_decode(out, r->params[i], n, 0);
-  return memchr(out, '\0', m) ? NULL : out;
-}
-
 /* public_url/admin/v1/Carriers/<name>[/Routes[/<prefix>]], %-encoded. */
 static char *carrier_url(pp_api_req_t *r, const char *name, bool routes, const char *prefix) {
   pp_buf_t b;
@@ -356,7 +346,7 @@ static pp_err_t password_stays(pp_api_req_t *r, const pp_carrier_t *old, const p
 /* carrier_find for the carrier of the path (capture 0): 404 with the path
  * when there is none. */
 static pp_err_t path_carrier(pp_api_req_t *r, const char **name, pp_carrier_t **out) {
-  const char *n = capture(r, 0);
+  const char *n = pp_api_capture(r, 0);
   pp_err_t e = n ? carrier_find(r, n, out) : PP_ERR_NOT_FOUND;
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (!e) *name = n;
@@ -543,7 +533,7 @@ static pp_err_t admin_deleted(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_carrier_delete(pp_api_req_t *r) {
-  const char *name = capture(r, 0);
+  const char *name = pp_api_capture(r, 0);
   pp_route_rule_t by_name;
   char why[128];
   if (!name || pp_route_set_carrier(&by_name, name, why, sizeof why))
@@ -641,7 +631,7 @@ pp_err_t pp_api_carrier_route_create(pp_api_req_t *r) {
 }
 
 pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r) {
-  const char *name = capture(r, 0), *prefix = capture(r, 1);
+  const char *name = pp_api_capture(r, 0), *prefix = pp_api_capture(r, 1);
   admin_state_t *st = state_new(r);
   if (!st) return PP_ERR_NOMEM;
   char why[128];

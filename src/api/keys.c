@@ -31,9 +31,9 @@ static pp_err_t respond_key(pp_api_req_t *r, int status, const pp_key_t *k, cons
 
 /* The path's account, reachable by the principal with account credentials. */
 static pp_err_t key_account(pp_api_req_t *r, pp_account_t *acc) {
-  if (r->principal.kind != PP_PRINCIPAL_ACCOUNT)
-    return pp_api_fail(r, PP_ERR_KEY_FORBIDDEN, NULL);
-  pp_err_t e = pp_api_account_access(r, r->params[0], acc);
+  pp_err_t e = pp_api_need_account_credential(r);
+  if (e) return e;
+  e = pp_api_account_access(r, r->params[0], acc);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   return e;
 }

@@ -110,6 +110,18 @@ static pp_err_t number_written(pp_api_req_t *r) {
   return respond_number(r, r->write.kind == PP_W_NUMBER_INSERT ? 201 : 200, n);
 }
 
+/* Whether the operator made `phone` available to `acc`: to it, to its main
+ * account, or to any account (pipit admin number add). */
+static pp_err_t offered(pp_api_req_t *r, const pp_account_t *acc, const char *phone) {
+  pp_number_offer_t o;
+  pp_err_t e = pp_store_offer_get(r->api->store, phone, &o);
+  if (e) return e;
+  if (o.account_sid[0] && strcmp(o.account_sid, acc->sid) != 0 &&
+      strcmp(o.account_sid, acc->owner_sid) != 0)
+    return PP_ERR_NOT_FOUND;
+  return PP_OK;
+}
+
 pp_err_t pp_api_number_create(pp_api_req_t *r) {
   pp_account_t acc;
   pp_err_t e = pp_api_path_account(r, &acc);
@@ -128,6 +140,12 @@ pp_err_t pp_api_number_create(pp_api_req_t *r) {
   memcpy(n->sms_fallback_method, "POST", 5);
   memcpy(n->status_callback_method, "POST", 5);
   if ((e = apply_form(r, n))) return e;
+  /* One answer whether the number is unknown, offered to another account
+   * or held by one (number_written answers a taken one alike): nothing
+   * says who has it. */
+  if ((e = offered(r, &acc, phone)) == PP_ERR_NOT_FOUND)
+    return pp_api_fail(r, PP_ERR_NUMBER_TAKEN, phone);
+  if (e) return e;
   n->date_created = n->date_updated = pp_clock_now();
   r->state = n;
   r->write.kind = PP_W_NUMBER_INSERT;

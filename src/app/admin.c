@@ -1,4 +1,4 @@
-/* admin.c: `pipit admin`: accounts, carriers, routes and the operator token
+/* admin.c: `pipit admin`: accounts, numbers, carriers, routes and the operator token
  * on a data directory, safe to run while `pipit serve` uses it (the store
  * takes care of concurrency).  Carrier settings come from the table in
  * api/carriers.c, which the /admin/v1 API reads too.  Every change is
@@ -24,6 +24,10 @@ static void admin_usage(FILE *f) {
   fputs("usage: pipit admin [--data DIR | --store URL] COMMAND\n"
         "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
         "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n"
+        "  number add +E164... [--account AC...]   numbers accounts may take with\n"
+        "                   IncomingPhoneNumbers (to that account and its subaccounts,\n"
+        "                   or to any account)\n"
+        "  number list | number remove +E164...\n"
         "  account rotate-key AC...   new data key; the account's content sealed again\n"
         "  keys rotate-master         new master key; every data key wrapped again\n",
         f);
@@ -291,6 +295,81 @@ static int operator_token(const char *data, pp_store_t *store) {
   return 0;
 }
 
+/* Makes `phone` available to `account_sid` ("": any account). */
+static pp_err_t offer_write(pp_store_t *store, bool add, const char *phone, const char *account_sid,
+                            const char *request) {
+  pp_number_offer_t o;
+  memset(&o, 0, sizeof o);
+  snprintf(o.phone_number, sizeof o.phone_number, "%s", phone);
+  snprintf(o.account_sid, sizeof o.account_sid, "%s", account_sid);
+  o.date_created = pp_clock_now();
+  pp_write_t w = {.kind = add ? PP_W_OFFER_PUT : PP_W_OFFER_DELETE, .u.offer = &o};
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_offer_ref(phone, ref);
+  return audited_write(store, &w, add ? PP_AUDIT_NUMBER_OFFER : PP_AUDIT_NUMBER_WITHDRAW,
+                       account_sid[0] ? account_sid : NULL, request, ref);
+}
+
+/* `number add +E164... [--account AC...]`, `number remove +E164...`,
+ * `number list`. */
+static int number_cmd(pp_store_t *store, int argc, char **argv) {
+  if (argc == 1 && strcmp(argv[0], "list") == 0) {
+    pp_arena_t a;
+    pp_arena_init(&a, 0);
+    pp_number_offer_t *os;
+    size_t n;
+    if (pp_store_offer_all(store, &a, &os, &n)) {
+      pp_arena_cleanup(&a);
+      return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+      printf("%s\tto=%s\theld-by=%s\n", os[i].phone_number,
+             os[i].account_sid[0] ? os[i].account_sid : "any",
+             os[i].holder_sid[0] ? os[i].holder_sid : "-");
+    pp_arena_cleanup(&a);
+    return 0;
+  }
+  if (argc < 2 || (strcmp(argv[0], "add") && strcmp(argv[0], "remove"))) return 2;
+  bool add = strcmp(argv[0], "add") == 0;
+  const char *account = "";
+  int nphones = argc - 1;
+  if (add && argc >= 4 && strcmp(argv[argc - 2], "--account") == 0) {
+    account = argv[argc - 1];
+    nphones -= 2;
+  }
+  if (nphones < 1) return 2;
+  for (int i = 1; i <= nphones; i++)
+    if (!pp_phone_is_e164(argv[i])) {
+      fprintf(stderr, "pipit admin: %s is not an E.164 number (+15551234567)\n", argv[i]);
+      return 2;
+    }
+  if (account[0]) {
+    pp_account_t acc;
+    int which;
+    pp_err_t e = pp_sid_valid(account, "AC")
+                     ? pp_store_account_auth(store, account, NULL, &acc, &which)
+                     : PP_ERR_NOT_FOUND;
+    sodium_memzero(&acc, sizeof acc);
+    if (e) {
+      fprintf(stderr, "pipit admin: no account %s\n", account);
+      return 1;
+    }
+  }
+  for (int i = 1; i <= nphones; i++) {
+    pp_err_t e =
+        offer_write(store, add, argv[i], account, add ? "admin number add" : "admin number remove");
+    if (e == PP_ERR_NOT_FOUND) {
+      fprintf(stderr, "pipit admin: %s is not one of the operator's numbers\n", argv[i]);
+      return 1;
+    }
+    if (e) {
+      fprintf(stderr, "pipit admin: number %s %s: %s\n", argv[0], argv[i], pp_err_name(e));
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* Gives the account a phone number (as IncomingPhoneNumbers.create would). */
 static pp_err_t number_add(pp_store_t *store, const char *account_sid, const char *phone) {
   pp_number_t n;
@@ -335,9 +414,13 @@ static int account_create(pp_store_t *store, const char *name, const char **numb
   pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &a};
   pp_err_t e = audited_write(store, &w, PP_AUDIT_ACCOUNT_CREATE, a.sid, "admin account create",
                              a.sid);
-  for (int k = 0; !e && k < nnumbers; k++)
+  /* Each number is also the operator's, offered to this account: released,
+   * it can be taken again by the account, and `number list` shows it. */
+  for (int k = 0; !e && k < nnumbers; k++) {
     if ((e = number_add(store, a.sid, numbers[k])) == PP_ERR_CONFLICT)
       fprintf(stderr, "pipit admin: %s belongs to another account\n", numbers[k]);
+    if (!e) e = offer_write(store, true, numbers[k], a.sid, "admin account create");
+  }
   for (int k = 0; !e && k < nsenders; k++) e = sender_write(store, true, a.sid, senders[k]);
   if (e) {
     fprintf(stderr, "pipit admin: cannot create the account: %s\n", pp_err_name(e));
@@ -481,7 +564,7 @@ int pp_cmd_admin(int argc, char **argv) {
       return 2;
     }
   } else if (strcmp(group, "carrier") != 0 && strcmp(group, "route") != 0 &&
-             strcmp(group, "sender") != 0) {
+             strcmp(group, "sender") != 0 && strcmp(group, "number") != 0) {
     admin_usage(stderr);
     return 2;
   }
@@ -504,6 +587,8 @@ int pp_cmd_admin(int argc, char **argv) {
     rc = account_create(store, name, numbers, nnumbers, senders, nsenders, json);
   else if (strcmp(group, "sender") == 0)
     rc = sender_cmd(store, argc - i - 1, argv + i + 1);
+  else if (strcmp(group, "number") == 0)
+    rc = number_cmd(store, argc - i - 1, argv + i + 1);
   else if (strcmp(group, "carrier") == 0)
     rc = carrier_cmd(store, argc - i - 1, argv + i + 1);
   else

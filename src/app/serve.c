@@ -122,7 +122,7 @@ static void serve_usage(FILE *f) {
         "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
         "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
         "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
-        "                   [--allow-core-dumps 0|1]\n"
+        "                   [--allow-core-dumps 0|1] [--auth-guard-window-s N]\n"
         "HTTP connections: at most --http-max-per-address (256) from one address and\n"
         "--http-max-connections in all (default: the open-file limit, raised to its hard\n"
         "limit at start, less room for the store, carriers and webhooks); a request\n"
@@ -144,6 +144,10 @@ static void serve_usage(FILE *f) {
         "bodies) unless --allow-core-dumps 1 is given, for debugging; then ulimit -c\n"
         "and the kernel's core_pattern decide.  The data folder is made 0700 and the\n"
         "files in it 0600 at start.\n"
+        "Wrong credentials are counted per client address and claimed principal in\n"
+        "windows of --auth-guard-window-s seconds (60): a few are recorded in the\n"
+        "audit log one by one, the rest as counts; a client that keeps failing gets\n"
+        "429 (20429) for a while, the real owner elsewhere is not locked out.\n"
         "Settings also come from PIPIT_* environment variables and the config file;\n"
         "flags win over the environment, which wins over the file.\n",
         f);
@@ -193,9 +197,11 @@ static void raise_nofile(void) {
   pp_log_info("serve", "open-file limit %llu", (unsigned long long)rl.rlim_cur);
 }
 
-/* Stops the checkpointer (which signs a last checkpoint: the store must
- * still be open) and frees the audit log's key. */
+/* Writes what the sign-in guard still counts, stops the checkpointer (which
+ * signs a last checkpoint: the store must still be open) and frees the
+ * audit log's key. */
 static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_log_signer_t *signer) {
+  pp_api_guard_stop(api);
   pp_audit_ticker_stop(ticker);
   pp_api_audit_free(api->audit);
   api->audit = NULL;
@@ -288,6 +294,7 @@ int pp_cmd_serve(int argc, char **argv) {
                                .multiple = cfg.fraud_multiple,
                                .block_s = cfg.fraud_block_s};
   e = pp_operator_new(cfg.data_dir, &api.op);
+  if (!e) e = pp_api_guard_new(cfg.auth_guard_window_s, &api.guard);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
     audit_down(ticker, &api, signer);

@@ -30,6 +30,7 @@ void pp_config_defaults(pp_config_t *c) {
   c->fraud_floor = 20;
   c->fraud_multiple = 5;
   c->fraud_block_s = 43200;
+  c->auth_guard_window_s = 60;
 }
 
 static int copy(char *dst, size_t size, const char *v) {
@@ -128,6 +129,9 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
   } else if (strcmp(name, "allow-core-dumps") == 0) {
     bad = parse_long(v, 0, 1, &n);
     if (!bad) c->allow_core_dumps = (int)n;
+  } else if (strcmp(name, "auth-guard-window-s") == 0) {
+    bad = parse_long(v, 1, 86400, &n);
+    if (!bad) c->auth_guard_window_s = (int)n;
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
@@ -200,7 +204,8 @@ pp_err_t pp_config_load_env(pp_config_t *c, char *why) {
                                  {"PIPIT_FRAUD_GUARD_FLOOR", "fraud-guard-floor"},
                                  {"PIPIT_FRAUD_GUARD_MULTIPLE", "fraud-guard-multiple"},
                                  {"PIPIT_FRAUD_GUARD_BLOCK_S", "fraud-guard-block-s"},
-                                 {"PIPIT_ALLOW_CORE_DUMPS", "allow-core-dumps"}};
+                                 {"PIPIT_ALLOW_CORE_DUMPS", "allow-core-dumps"},
+                                 {"PIPIT_AUTH_GUARD_WINDOW_S", "auth-guard-window-s"}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     const char *v = getenv(map[i][0]);
     if (v && *v) {

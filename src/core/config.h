@@ -33,6 +33,7 @@ typedef struct {
   int fraud_multiple;   /* ... or this many times the prefix's learned baseline: 5 */
   int fraud_block_s;    /* a prefix found far above its baseline is blocked this long: 43200 */
   int allow_core_dumps; /* 1: serve may dump core (debugging; a core holds secrets): 0 */
+  int auth_guard_window_s; /* the sign-in guard's window (docs/internals/api.md): 60 */
 } pp_config_t;
 
 /* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
@@ -46,8 +47,8 @@ void pp_config_defaults(pp_config_t *c);
  * "webhook-allow", "webhook-timeout-ms", "webhook-backoff-ms",
  * "webhook-retry-s", "audit-checkpoint-s", "audit-origin",
  * "audit-key-file", "fraud-guard-bucket-s", "fraud-guard-floor",
- * "fraud-guard-multiple", "fraud-guard-block-s", "allow-core-dumps" (0 or 1)).
- * Returns
+ * "fraud-guard-multiple", "fraud-guard-block-s", "allow-core-dumps" (0 or 1),
+ * "auth-guard-window-s").  Returns
  * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
  * NULL, size 128) says which. */
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);
@@ -64,7 +65,7 @@ pp_err_t pp_config_load_file(pp_config_t *c, const char *path, char *why);
  * PIPIT_WEBHOOK_BACKOFF_MS, PIPIT_WEBHOOK_RETRY_S, PIPIT_AUDIT_CHECKPOINT_S,
  * PIPIT_AUDIT_ORIGIN, PIPIT_AUDIT_KEY_FILE, PIPIT_FRAUD_GUARD_BUCKET_S,
  * PIPIT_FRAUD_GUARD_FLOOR, PIPIT_FRAUD_GUARD_MULTIPLE,
- * PIPIT_FRAUD_GUARD_BLOCK_S, PIPIT_ALLOW_CORE_DUMPS. */
+ * PIPIT_FRAUD_GUARD_BLOCK_S, PIPIT_ALLOW_CORE_DUMPS, PIPIT_AUTH_GUARD_WINDOW_S. */
 pp_err_t pp_config_load_env(pp_config_t *c, char *why);
 
 #endif

@@ -134,7 +134,9 @@
   X(PP_ERR_HTTP_VERSION, 505, 0, "HTTP version not supported")                 \
   X(PP_ERR_HTTP_CONN_LIMIT, 429, 20429,                                        \
     "Too many connections from this address")                                  \
-  X(PP_ERR_HTTP_BUSY, 503, 0, "Too many connections")
+  X(PP_ERR_HTTP_BUSY, 503, 0, "Too many connections")                          \
+  /* The sign-in guard (api/guard.c). */                                       \
+  X(PP_ERR_AUTH_RATE, 429, 20429, "Too Many Requests")
 
 typedef enum {
 #define PP_ERR_ENUM(name, status, code, msg) name,

@@ -6,6 +6,7 @@
 void pp_form_init(pp_form_t *f) {
   f->items = NULL;
   f->n = f->cap = 0;
+  f->refused = NULL;
 }
 
 static int hexval(char c) {
@@ -63,8 +64,11 @@ pp_err_t pp_form_parse(pp_form_t *f, pp_arena_t *arena, const char *s, size_t le
     char *value = pp_arena_alloc(arena, vlen + 1);
     if (!name || !value) return PP_ERR_NOMEM;
     size_t nl = pp_url_decode(name, s + start, eq - start, 1);
-    if (memchr(name, '\0', nl)) return PP_ERR_BAD_REQUEST; /* "To%00x" is not "To" */
     size_t dl = pp_url_decode(value, s + eq + 1, vlen, 1);
+    if (memchr(name, '\0', nl) || memchr(value, '\0', dl)) {
+      f->refused = name; /* "To%00x" is not "To", nor "abc%00def" "abc" */
+      return PP_ERR_INVALID_PARAM;
+    }
     f->items[f->n++] = (pp_param_t){name, value, dl};
   }
   return PP_OK;

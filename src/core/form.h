@@ -9,9 +9,11 @@
 #include "core/err.h"
 
 typedef struct {
-  const char *name;   /* decoded, NUL-terminated (may hold embedded NULs cut) */
-  const char *value;
-  size_t value_len;   /* bytes in value, which may contain NUL from %00 */
+  const char *name;  /* decoded, NUL-terminated */
+  const char *value; /* decoded, NUL-terminated */
+  size_t value_len;  /* bytes in value; from pp_form_parse neither holds a
+                        NUL byte, so this is strlen(value) (hook/sign.c
+                        builds pairs whose values may) */
 } pp_param_t;
 
 #define PP_FORM_MAX_PARAMS 256
@@ -19,6 +21,8 @@ typedef struct {
 typedef struct {
   pp_param_t *items;
   size_t n, cap;
+  const char *refused; /* after PP_ERR_INVALID_PARAM: the name of the pair
+                          refused (arena; cut at a NUL in the name itself) */
 } pp_form_t;
 
 /* pp_form_init prepares an empty form. */
@@ -26,8 +30,11 @@ void pp_form_init(pp_form_t *f);
 
 /* pp_form_parse decodes `len` bytes of `s` ("a=1&b=%20x+y") and appends the
  * pairs to `f`, copying into `arena`.  '+' is a space; malformed percent
- * escapes are kept literally.  Returns PP_ERR_NOMEM, or PP_ERR_TOO_BIG past
- * PP_FORM_MAX_PARAMS pairs. */
+ * escapes are kept literally.  A pair whose decoded name or value holds a
+ * NUL byte ("%00", which C strings would silently cut) is refused: returns
+ * PP_ERR_INVALID_PARAM with f->refused naming it.  Also PP_ERR_NOMEM, or
+ * PP_ERR_TOO_BIG past PP_FORM_MAX_PARAMS pairs.  On an error the pairs
+ * before the offending one stay in `f`. */
 pp_err_t pp_form_parse(pp_form_t *f, pp_arena_t *arena, const char *s, size_t len);
 
 /* pp_form_add appends one pair, copying both strings into `arena`. */

@@ -457,7 +457,7 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
   pp_err_t e = PP_OK;
   if (q) e = pp_form_parse(&r->query, &r->arena, q, strlen(q));
   if (e) {
-    finish(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
+    finish(c, pp_api_form_error(r, &r->query, e));
     return;
   }
 
@@ -466,7 +466,7 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
     if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
       e = pp_form_parse(&r->form, &r->arena, body, len);
       if (e) {
-        finish(c, e == PP_ERR_NOMEM ? e : PP_ERR_BAD_REQUEST);
+        finish(c, pp_api_form_error(r, &r->form, e));
         return;
       }
     }

@@ -88,7 +88,10 @@
   X(PP_AUDIT_FACTOR_DELETED, "verify.factor_deleted")                       \
   X(PP_AUDIT_CHALLENGE_CREATED, "verify.challenge_created")                 \
   X(PP_AUDIT_CHALLENGE_APPROVED, "verify.challenge_approved")               \
-  X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")
+  X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")                   \
+  X(PP_AUDIT_AUTH_FAILURES, "auth.failures")                                \
+  X(PP_AUDIT_NUMBER_OFFER, "config.number_add")                             \
+  X(PP_AUDIT_NUMBER_WITHDRAW, "config.number_remove")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
@@ -159,7 +162,8 @@ void pp_audit_outcome(pp_err_t e, char out[PP_AUDIT_OUTCOME_SIZE]);
 /* pp_audit_resource_type names what a resource SID is by its prefix:
  * "message" (SM, MM), "number" (PN), "messaging_service" (MG), "account"
  * (AC), "key" (SK), "verify_service" (VA), "entity" (YE), "factor" (YF),
- * "challenge" (YC), "config" (a "carrier:" / "route:" / "sender:" name), or
+ * "challenge" (YC), "config" (a "carrier:" / "route:" / "sender:" /
+ * "number:" name), or
  * "other". */
 const char *pp_audit_resource_type(const char *sid);
 

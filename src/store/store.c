@@ -323,6 +323,14 @@ pp_err_t pp_store_parts_awaiting(pp_store_t *s, pp_arena_t *a, int64_t after_id,
   return s->be_ops->parts_awaiting(s->be, a, after_id, limit, rows, n);
 }
 
+pp_err_t pp_store_offer_get(pp_store_t *s, const char *phone_number, pp_number_offer_t *out) {
+  return s->be_ops->offer_get(s->be, phone_number, out);
+}
+
+pp_err_t pp_store_offer_all(pp_store_t *s, pp_arena_t *a, pp_number_offer_t **rows, size_t *n) {
+  return s->be_ops->offer_all(s->be, a, rows, n);
+}
+
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms) {
   return s->be_ops->hook_next_due(s->be, out_ms);
 }

@@ -496,6 +496,9 @@ typedef enum {
    * w->audit; these two are writes of the log alone. */
   PP_W_AUDIT,                 /* nothing but w->audit */
   PP_W_AUDIT_CHECKPOINT,      /* u.checkpoint */
+  /* The operator's numbers (pp_number_offer_t). */
+  PP_W_OFFER_PUT,             /* u.offer: make a number available, or change to whom */
+  PP_W_OFFER_DELETE,          /* u.offer (phone_number): PP_ERR_NOT_FOUND when none */
 } pp_write_kind_t;
 
 typedef struct {
@@ -557,6 +560,17 @@ typedef struct {
   pp_message_t *message; /* the inbound message to insert; body is set by the store */
   bool completed;        /* out */
 } pp_mo_part_t;
+
+/* A phone number the operator made available (pipit admin number add): to
+ * one account and its subaccounts, or to any account when account_sid is
+ * "".  IncomingPhoneNumbers.create takes only such a number.  The number
+ * is sealed at rest with the system key, beside a blind index. */
+typedef struct {
+  char phone_number[20];         /* E.164 */
+  char account_sid[PP_SID_SIZE]; /* "": any account */
+  char holder_sid[PP_SID_SIZE];  /* reads only: the account that has it now ("" none) */
+  int64_t date_created;
+} pp_number_offer_t;
 
 /* An alphanumeric sender ID an account may use as `From`. */
 typedef struct {
@@ -816,6 +830,7 @@ struct pp_write {
     pp_receipt_t receipt;
     pp_mo_part_t mo_part;
     pp_sender_t sender;
+    pp_number_offer_t *offer;
     pp_hook_claim_t hook_claim;
     pp_rewrap_t rewrap;
     pp_reseal_t reseal;
@@ -960,6 +975,10 @@ struct pp_store_backend {
   /* PP_OK when `sender` is an alphanumeric sender ID allowed to the
    * account, else PP_ERR_NOT_FOUND. */
   pp_err_t (*sender_allowed)(void *be, const char *account_sid, const char *sender);
+  /* The operator's offer of `phone_number`, PP_ERR_NOT_FOUND when none;
+   * every offer (into the arena), by number. */
+  pp_err_t (*offer_get)(void *be, const char *phone_number, pp_number_offer_t *out);
+  pp_err_t (*offer_all)(void *be, pp_arena_t *a, pp_number_offer_t **rows, size_t *n);
   /* The earliest next attempt of any webhook request (Unix ms), PP_ERR_NOT_FOUND
    * when none is queued. */
   pp_err_t (*hook_next_due)(void *be, int64_t *out_ms);
@@ -1160,6 +1179,13 @@ pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char
 /* pp_store_secret_free wipes and frees what pp_store_open_secret returned,
  * on the thread that opened it; NULL is a no-op. */
 void pp_store_secret_free(void *p);
+
+/* pp_store_offer_get reads the operator's offer of `phone_number` (E.164;
+ * holder_sid empty), PP_ERR_NOT_FOUND when the operator made it available
+ * to nobody.  pp_store_offer_all reads every offer into `a`, by number,
+ * each with the account that holds the number now. */
+pp_err_t pp_store_offer_get(pp_store_t *s, const char *phone_number, pp_number_offer_t *out);
+pp_err_t pp_store_offer_all(pp_store_t *s, pp_arena_t *a, pp_number_offer_t **rows, size_t *n);
 
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */

@@ -174,8 +174,11 @@ describe('accounts', () => {
       s1c = ctx.server.client(s1.sid, s1.authToken);
       s2c = ctx.server.client(s2.sid, s2.authToken);
       // Subaccounts own numbers of their own; they cannot send from the parent's.
-      const n1 = (await s1c.api.v2010.accounts(s1.sid).incomingPhoneNumbers.create({ phoneNumber: uniqueNumber() })).phoneNumber;
-      const n2 = (await s2c.api.v2010.accounts(s2.sid).incomingPhoneNumbers.create({ phoneNumber: uniqueNumber() })).phoneNumber;
+      const [o1, o2] = [uniqueNumber(), uniqueNumber()];
+      await ctx.server.offerNumbers(o1, s1.sid);
+      await ctx.server.offerNumbers(o2, s2.sid);
+      const n1 = (await s1c.api.v2010.accounts(s1.sid).incomingPhoneNumbers.create({ phoneNumber: o1 })).phoneNumber;
+      const n2 = (await s2c.api.v2010.accounts(s2.sid).incomingPhoneNumbers.create({ phoneNumber: o2 })).phoneNumber;
       await expectRestError(s1c.api.v2010.accounts(s1.sid).messages.create({ to: TO, from: parent.from, body: 'x' }),
         { status: 400, code: 21606 });
       mP = await pc.api.v2010.accounts(parent.sid).messages.create({ to: TO, from: parent.from, body: 'parent' });

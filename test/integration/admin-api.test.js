@@ -13,7 +13,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { useServer, TO } from './harness.js';
+import { useServer, TO, expectRestError, uniqueNumber } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 
 const A = { name: 'api-a', systemId: 'adm-a', password: 'pw-adm-a', systemType: 'ADM' };
@@ -252,6 +252,38 @@ describe('operator admin API', () => {
     const cli = await ctx.server.admin('carrier', 'list');
     assert.match(cli, /^api-packed\t127\.0\.0\.1:9\t.*\tgsm7=packed$/m);
     assert.equal((await api('DELETE', '/admin/v1/Carriers/api-packed')).status, 204);
+  });
+
+  it('makes numbers available to an account (PhoneNumbers), which it alone may then take', async () => {
+    const number = uniqueNumber();
+    const refused = { status: 400, code: 21422 };
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: number }), refused, 'before the offer');
+    const made = await api('POST', '/admin/v1/PhoneNumbers', { form: { PhoneNumber: number, AccountSid: acct.sid } });
+    assert.equal(made.status, 201, made.text);
+    assert.equal(made.json.phone_number, number);
+    assert.equal(made.json.account_sid, acct.sid);
+    const other = await ctx.server.createAccount('Admin API Other', { numbers: [] });
+    const otherClient = ctx.server.client(other.sid, other.auth_token);
+    await expectRestError(otherClient.incomingPhoneNumbers.create({ phoneNumber: number }), refused, 'another account');
+    assert.equal((await client.incomingPhoneNumbers.create({ phoneNumber: number })).phoneNumber, number);
+    const list = await api('GET', '/admin/v1/PhoneNumbers');
+    assert.equal(list.status, 200);
+    const row = list.json.phone_numbers.find((x) => x.phone_number === number);
+    assert.equal(row.account_sid, acct.sid);
+    assert.equal(row.holder_account_sid, undefined, 'who holds a number is not shown to the operator');
+    // To any account, then withdrawn: nobody can take it after.
+    const any = uniqueNumber();
+    assert.equal((await api('POST', '/admin/v1/PhoneNumbers', { form: { PhoneNumber: any } })).json.account_sid, null);
+    assert.equal((await api('DELETE', `/admin/v1/PhoneNumbers/${encodeURIComponent(any)}`)).status, 204);
+    assert.equal((await api('DELETE', `/admin/v1/PhoneNumbers/${encodeURIComponent(any)}`)).status, 404);
+    await expectRestError(otherClient.incomingPhoneNumbers.create({ phoneNumber: any }), refused, 'withdrawn');
+    // Bad input, and only the operator.
+    assert.equal((await api('POST', '/admin/v1/PhoneNumbers', { form: { PhoneNumber: '555' } })).json.code, 21421);
+    const noAccount = await api('POST', '/admin/v1/PhoneNumbers', { form: { PhoneNumber: any, AccountSid: `AC${'0'.repeat(32)}` } });
+    assert.equal(noAccount.status, 400);
+    const asAccount = await api('POST', '/admin/v1/PhoneNumbers', { form: { PhoneNumber: any }, auth: [acct.sid, acct.auth_token] });
+    assert.equal(asAccount.status, 403);
+    assert.ok(!(await api('GET', '/admin/v1/PhoneNumbers')).json.phone_numbers.some((x) => x.phone_number === any));
   });
 
   it('a wrong or missing operator token gets 401', async () => {

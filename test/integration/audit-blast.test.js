@@ -49,6 +49,7 @@ describe('audit log: blast radius', () => {
         const s = await client.api.v2010.accounts.create({ friendlyName: `Blast sub ${m}.${k}` });
         const subClient = ctx.server.client(s.sid, s.authToken);
         const from = `+1598${String(m * 10 + k).padStart(7, '0')}`;
+        await ctx.server.offerNumbers(from, s.sid);
         await subClient.incomingPhoneNumbers.create({ phoneNumber: from });
         return { sid: s.sid, auth_token: s.authToken, client: subClient, from, sent: [] };
       }));

@@ -369,6 +369,15 @@ export class PipitServer {
     return acct;
   }
 
+  // Makes numbers available through the operator (`pipit admin number
+  // add`): to `accountSid` (and its subaccounts), or to any account when it
+  // is omitted.  IncomingPhoneNumbers.create takes only such numbers.
+  async offerNumbers(numbers, accountSid) {
+    const args = ['number', 'add', ...[numbers].flat()];
+    if (accountSid) args.push('--account', accountSid);
+    await this.admin(...args);
+  }
+
   // A twilio SDK client talking to this server.
   client(username, password, opts = {}) {
     return twilio(username, password, { httpClient: this.httpClient, ...opts });

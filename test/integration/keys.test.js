@@ -52,8 +52,25 @@ describe('credentials', () => {
 
     it('a key does not reach another account', async () => {
       const keyClient = ctx.server.client(key.sid, key.secret, { accountSid: acct.sid });
-      await expectRestError(keyClient.api.v2010.accounts(other.sid).fetch(), { status: 404, code: 20404 });
+      await expectRestError(keyClient.api.v2010.accounts(other.sid).fetch(), { status: 403, code: 20003 });
       await expectRestError(keyClient.api.v2010.accounts(other.sid).messages.list(), { status: 404, code: 20404 });
+    });
+
+    it('a standard key cannot list or fetch accounts, its own or a subaccount (403 20003)', async () => {
+      const sub = await client.api.v2010.accounts.create({ friendlyName: 'keys sub' });
+      const keyClient = ctx.server.client(key.sid, key.secret, { accountSid: acct.sid });
+      const refused = { status: 403, code: 20003 };
+      await expectRestError(keyClient.api.v2010.accounts.list(), refused, 'list');
+      await expectRestError(keyClient.api.v2010.accounts.list({ friendlyName: 'keys sub' }), refused, 'filtered list');
+      await expectRestError(keyClient.api.v2010.accounts(acct.sid).fetch(), refused, 'own account');
+      await expectRestError(keyClient.api.v2010.accounts(sub.sid).fetch(), refused, 'subaccount');
+      await expectRestError(keyClient.api.v2010.accounts(sub.sid).update({ friendlyName: 'x' }), refused, 'update');
+      assert.match(ctx.server.recorder.lastJson().message, /Standard API keys cannot/);
+      // The same key still does what standard keys may, and the auth token
+      // still reads the accounts.
+      assert.ok((await keyClient.messages.list({ limit: 1 })) instanceof Array);
+      assert.ok((await client.api.v2010.accounts.list()).some((a) => a.sid === sub.sid));
+      assert.equal((await client.api.v2010.accounts(sub.sid).fetch()).sid, sub.sid);
     });
 
     it('a wrong secret → 401 20003', async () => {

@@ -89,6 +89,7 @@ describe('messages', () => {
       // A Messaging Service with one number in its pool (numbers starting
       // +1555031 belong to the Messaging Services tests).
       const svc = await client.messaging.v1.services.create({ friendlyName: 'Scheduling' });
+      await ctx.server.offerNumbers('+15550319001', acct.sid);
       const pn = await client.incomingPhoneNumbers.create({ phoneNumber: '+15550319001' });
       await client.messaging.v1.services(svc.sid).phoneNumbers.create({ phoneNumberSid: pn.sid });
       const mg = svc.sid;
@@ -172,6 +173,31 @@ describe('messages', () => {
       const ok = await messages.create({ to: TO, from: acct.from, body: 'a'.repeat(1600) });
       assert.equal(ok.body.length, 1600);
       assert.equal(ok.numSegments, '11');
+    });
+
+    it('21200: a NUL byte in any parameter is refused, naming it, and nothing is stored', async () => {
+      const fresh = await ctx.server.createAccount('NUL bytes');
+      const fc = ctx.server.client(fresh.sid, fresh.auth_token).api.v2010.accounts(fresh.sid).messages;
+      const nul = async (promise, name) => {
+        await expectRestError(promise, { ...bad, code: 21200 }, name);
+        const ex = ctx.server.recorder.last();
+        assert.match(JSON.parse(ex.body).message, new RegExp(`^Invalid parameter: ${name} `), ex.body);
+      };
+      await nul(fc.create({ to: `${TO}\0x`, from: fresh.from, body: 'x' }), 'To');
+      await nul(fc.create({ to: TO, from: fresh.from, body: 'abc\0def' }), 'Body');
+      await nul(fc.create({ to: TO, from: fresh.from, body: 'x', statusCallback: 'https://example.com/\0' }),
+        'StatusCallback');
+      await nul(fc.list({ to: `${TO}\0` }), 'To'); // the query string as well
+      // A NUL in a name: "To%00x" is not "To".
+      const res = await ctx.server.raw('POST', `/2010-04-01/Accounts/${fresh.sid}/Messages.json`, {
+        auth: [fresh.sid, fresh.auth_token],
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `To%00x=${encodeURIComponent(TO)}&From=${encodeURIComponent(fresh.from)}&Body=x`,
+      });
+      assert.equal(res.status, 400);
+      assert.equal(res.json.code, 21200);
+      assert.match(res.json.message, /^Invalid parameter: To /);
+      assert.deepEqual((await fc.list()).map((x) => x.body), []);
     });
 
     it('20404: unknown message', async () => {

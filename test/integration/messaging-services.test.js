@@ -171,6 +171,8 @@ describe('messaging services', () => {
     before(async () => {
       svc = await services().create({ friendlyName: 'Pool' });
       second = await services().create({ friendlyName: 'Second' });
+      await ctx.server.offerNumbers([N(1), N(2)], acct.sid);
+      await ctx.server.offerNumbers(N(9), other.sid);
       pn1 = await client.incomingPhoneNumbers.create({ phoneNumber: N(1) });
       pn2 = await client.incomingPhoneNumbers.create({ phoneNumber: N(2) });
       foreign = await otherClient.incomingPhoneNumbers.create({ phoneNumber: N(9) });
@@ -256,6 +258,7 @@ describe('messaging services', () => {
       empty = await services().create({ friendlyName: 'Empty' });
       foreignSvc = await otherClient.messaging.v1.services.create({ friendlyName: 'Theirs' });
       const nums = [];
+      await ctx.server.offerNumbers([...pool, N(21), N(22), N(23)], acct.sid);
       for (const n of [...pool, N(21), N(22), N(23)]) nums.push(await client.incomingPhoneNumbers.create({ phoneNumber: n }));
       await services(sticky.sid).phoneNumbers.create({ phoneNumberSid: nums[0].sid });
       for (const n of nums.slice(3)) await services(spread.sid).phoneNumbers.create({ phoneNumberSid: n.sid });

@@ -1,7 +1,8 @@
-// IncomingPhoneNumbers: an account's numbers and where their SMS go.
+// IncomingPhoneNumbers: an account's numbers and where their SMS go; only
+// numbers the operator made available can be taken (pipit admin number).
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServer, expectRestError, RFC2822 } from './harness.js';
+import { useServer, expectRestError, RFC2822, uniqueNumber } from './harness.js';
 
 describe('incoming phone numbers', () => {
   const ctx = useServer();
@@ -15,7 +16,50 @@ describe('incoming phone numbers', () => {
     otherClient = ctx.server.client(other.sid, other.auth_token);
   });
 
+  it('refuses a number the operator did not make available to the account, with one answer', async () => {
+    const unknown = uniqueNumber();
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: unknown }), { status: 400, code: 21422 },
+      'a number nobody made available');
+    const answer = (n) => JSON.parse(ctx.server.recorder.last().body).message.replace(n, 'N');
+    const unknownAnswer = answer(unknown);
+    // Offered to another account only.
+    const theirs = uniqueNumber();
+    await ctx.server.offerNumbers(theirs, other.sid);
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: theirs }), { status: 400, code: 21422 },
+      'a number made available to another account');
+    assert.equal(answer(theirs), unknownAnswer);
+    // Held by another account (which may take it).
+    const taken = await otherClient.incomingPhoneNumbers.create({ phoneNumber: theirs });
+    assert.equal(taken.accountSid, other.sid);
+    const held = uniqueNumber();
+    await ctx.server.offerNumbers(held); // to any account
+    await otherClient.incomingPhoneNumbers.create({ phoneNumber: held });
+    await expectRestError(client.incomingPhoneNumbers.create({ phoneNumber: held }), { status: 400, code: 21422 },
+      'a number another account holds');
+    assert.equal(answer(held), unknownAnswer);
+    // Nothing was taken; the operator sees who holds what.
+    assert.equal((await client.incomingPhoneNumbers.list()).length, 0);
+    const list = await ctx.server.admin('number', 'list');
+    assert.match(list, new RegExp(`^\\${theirs}\tto=${other.sid}\theld-by=${other.sid}$`, 'm'));
+    assert.match(list, new RegExp(`^\\${held}\tto=any\theld-by=${other.sid}$`, 'm'));
+    await assert.rejects(ctx.server.admin('number', 'remove', unknown), /not one of the operator's numbers/);
+    await assert.rejects(ctx.server.admin('number', 'add', unknown, '--account', `AC${'0'.repeat(32)}`), /no account/);
+  });
+
+  it("a number made available to an account can be taken by its subaccounts, and withdrawn", async () => {
+    const mine = uniqueNumber();
+    await ctx.server.offerNumbers(mine, acct.sid);
+    const sub = await client.api.v2010.accounts.create({ friendlyName: 'numbers sub' });
+    const subClient = ctx.server.client(sub.sid, sub.authToken);
+    const got = await subClient.incomingPhoneNumbers.create({ phoneNumber: mine });
+    assert.equal(got.accountSid, sub.sid);
+    assert.equal(await subClient.incomingPhoneNumbers(got.sid).remove(), true);
+    await ctx.server.admin('number', 'remove', mine);
+    await expectRestError(subClient.incomingPhoneNumbers.create({ phoneNumber: mine }), { status: 400, code: 21422 });
+  });
+
   it('create takes the number with its SMS settings (201)', async () => {
+    await ctx.server.offerNumbers(NUMBER); // to any account
     pn = await client.incomingPhoneNumbers.create({
       phoneNumber: NUMBER, friendlyName: 'support line',
       smsUrl: 'https://example.com/sms', smsMethod: 'GET',
@@ -70,7 +114,7 @@ describe('incoming phone numbers', () => {
       { status: 404, code: 20404 });
     await expectRestError(otherClient.api.v2010.accounts(other.sid).incomingPhoneNumbers(pn.sid).remove(),
       { status: 404, code: 20404 });
-    assert.equal((await otherClient.incomingPhoneNumbers.list()).length, 0);
+    assert.ok(!(await otherClient.incomingPhoneNumbers.list()).some((n) => n.sid === pn.sid));
   });
 
   it('delete releases it (204), and the number can be taken again', async () => {

@@ -106,6 +106,7 @@ describe('SMPP delivery', () => {
       '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--system-type', SYSTEM_TYPE, '--bind', 'trx', ...extra);
     acct = await ctx.server.createAccount('SMPP Account');
     client = ctx.server.client(acct.sid, acct.auth_token);
+    await ctx.server.offerNumbers(OWNED, acct.sid);
     await client.incomingPhoneNumbers.create({ phoneNumber: OWNED });
     await peer.waitForBind({ timeoutMs: 15_000 });
   }, { timeout: 60_000 });

@@ -22,13 +22,20 @@ int main(void) {
   CHECK_EQ_STR(pp_form_get(&f, "Pct"), "100%");
   CHECK_EQ_STR(pp_form_get(&f, "DateSent>"), "2020-01-01");
   CHECK(pp_form_get(&f, "Missing") == NULL);
-  /* UTF-8 survives; %00 is kept with its length. */
+  /* UTF-8 survives; %00 in a value or a name is refused, naming the pair
+   * (cut at its NUL), and the pairs before it stay. */
   pp_form_t g;
   pp_form_init(&g);
-  const char *u = "Body=%E2%82%AC%F0%9F%98%80&Z=a%00b";
-  CHECK(pp_form_parse(&g, &a, u, strlen(u)) == PP_OK);
+  const char *u = "Body=%E2%82%AC%F0%9F%98%80&Z=a%00b&Y=c";
+  CHECK(pp_form_parse(&g, &a, u, strlen(u)) == PP_ERR_INVALID_PARAM);
   CHECK_EQ_STR(pp_form_get(&g, "Body"), "\xe2\x82\xac\xf0\x9f\x98\x80");
-  CHECK_EQ_INT(g.items[1].value_len, 3);
+  CHECK_EQ_INT(g.n, 1);
+  CHECK_EQ_STR(g.refused, "Z");
+  pp_form_t g2;
+  pp_form_init(&g2);
+  CHECK(pp_form_parse(&g2, &a, "To%00x=1", 8) == PP_ERR_INVALID_PARAM);
+  CHECK_EQ_STR(g2.refused, "To");
+  CHECK_EQ_INT(g2.n, 0);
   /* Truncated input never reads past len. */
   pp_form_t h;
   pp_form_init(&h);

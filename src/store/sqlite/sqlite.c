@@ -43,6 +43,7 @@ enum {
   S_AUD_HEAD_GET, S_AUD_HEAD_PUT, S_AUD_INS, S_AUD_RES_INS, S_AUD_NODE_INS, S_AUD_NODE_GET,
   S_AUD_LEAF_HASH, S_AUD_GET, S_AUD_RES_GET, S_AUD_RES_RANGE, S_AUD_SCAN, S_AUD_BY_PRINCIPAL,
   S_AUD_BY_SESSION, S_AUD_BY_IP, S_AUD_CP_INS, S_AUD_CP_LAST, S_AUD_CP_LIST,
+  S_OFFER_PUT, S_OFFER_DEL, S_OFFER_GET, S_OFFER_ALL,
   S__COUNT
 };
 
@@ -234,6 +235,18 @@ static const char *sql_text[S__COUNT] = {
                      "VALUES(?,?,?)",
     [S_SENDER_DEL] = "DELETE FROM sender_ids WHERE account_sid=?1 AND sender=?2",
     [S_SENDER_GET] = "SELECT 1 FROM sender_ids WHERE account_sid=?1 AND sender=?2",
+    /* The operator's numbers, sealed with the system key; the row is named
+     * by its blind index. */
+    [S_OFFER_PUT] = "INSERT OR REPLACE INTO number_offers(phone_bidx,phone_number,account_sid,"
+                    "date_created) VALUES(pp_bidx(?1),pp_seal(?1,'system','number_offers',"
+                    "'phone_number',hex(pp_bidx(?1))),?2,?3)",
+    [S_OFFER_DEL] = "DELETE FROM number_offers WHERE phone_bidx=pp_bidx(?1)",
+    [S_OFFER_GET] = "SELECT account_sid,date_created FROM number_offers "
+                    "WHERE phone_bidx=pp_bidx(?1)",
+    [S_OFFER_ALL] = "SELECT pp_open(o.phone_number,'system','number_offers','phone_number',"
+                    "hex(o.phone_bidx)) AS n,o.account_sid,coalesce(p.account_sid,''),"
+                    "o.date_created FROM number_offers o "
+                    "LEFT JOIN phone_numbers p ON p.phone_bidx=o.phone_bidx ORDER BY n",
     [S_HOOK_CLAIM] = "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
                      "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "
                      "w.lease_until<?1 AND NOT EXISTS (SELECT 1 FROM webhooks o WHERE "
@@ -1094,6 +1107,14 @@ static const char schema_verify_keys[] =
     "(SELECT account_sid FROM messages WHERE seq=message_seq),'messages','sealed_body',"
     "(SELECT sid FROM messages WHERE seq=message_seq)," VERIFY_ROOT ");";
 
+/* The numbers the operator made available (issue 11): only these can be
+ * taken with IncomingPhoneNumbers.create.  Safe to run again (an upgrade
+ * test re-runs the steps before it). */
+static const char schema_number_offers[] =
+    "CREATE TABLE IF NOT EXISTS number_offers("
+    " phone_bidx BLOB PRIMARY KEY, phone_number BLOB NOT NULL, account_sid TEXT NOT NULL,"
+    " date_created INTEGER NOT NULL) WITHOUT ROWID;";
+
 /* Schema steps in order; user_version counts the steps applied. */
 /* Blind indexes and sign-in hashes made again with SipHash (envelope.h,
  * pp_blind_index) from the sealed values, for every account whose key is
@@ -1144,7 +1165,8 @@ static const char *const migrations[] = {
     schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
     schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
     schema_audit_root,       schema_verify_fraud, schema_factor_qr,
-    schema_verify_keys,      schema_bidx_siphash, schema_delivery_ids};
+    schema_verify_keys,      schema_bidx_siphash, schema_delivery_ids,
+    schema_number_offers};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2381,6 +2403,15 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     return result_of(c->db, step_done(st), 0);
   case PP_W_HOOK_RESULT:
     return apply_hook_result(c, &w->u.hook_result);
+  case PP_W_OFFER_PUT:
+  case PP_W_OFFER_DELETE: {
+    bool put = w->kind == PP_W_OFFER_PUT;
+    st = c->st[put ? S_OFFER_PUT : S_OFFER_DEL];
+    bind_text(st, 1, w->u.offer->phone_number);
+    if (put) bind_text(st, 2, w->u.offer->account_sid);
+    if (put) sqlite3_bind_int64(st, 3, w->u.offer->date_created);
+    return result_of(c->db, step_done(st), !put);
+  }
   case PP_W_SENDER_PUT:
   case PP_W_SENDER_DELETE: {
     bool put = w->kind == PP_W_SENDER_PUT;
@@ -3264,6 +3295,38 @@ static pp_err_t be_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size
   sqlite3_clear_bindings(st);
   release(b, c);
   return e;
+}
+
+static pp_err_t be_offer_get(void *p, const char *phone_number, pp_number_offer_t *out) {
+  be_t *b = p;
+  conn_t *c = acquire(b);
+  sqlite3_stmt *st = c->st[S_OFFER_GET];
+  bind_text(st, 1, phone_number);
+  int rc = sqlite3_step(st);
+  pp_err_t e = rc == SQLITE_ROW ? PP_OK : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
+                                                             : db_err(c->db, "offer");
+  if (!e) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->phone_number, sizeof out->phone_number, "%s", phone_number);
+    col_copy(out->account_sid, sizeof out->account_sid, st, 0);
+    out->date_created = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  release(b, c);
+  return e;
+}
+
+static void fill_offer(sqlite3_stmt *st, void *row) {
+  pp_number_offer_t *o = row;
+  col_copy(o->phone_number, sizeof o->phone_number, st, 0);
+  col_copy(o->account_sid, sizeof o->account_sid, st, 1);
+  col_copy(o->holder_sid, sizeof o->holder_sid, st, 2);
+  o->date_created = sqlite3_column_int64(st, 3);
+}
+
+static pp_err_t be_offer_all(void *p, pp_arena_t *a, pp_number_offer_t **rows, size_t *n) {
+  return read_all(p, S_OFFER_ALL, a, sizeof(pp_number_offer_t), fill_offer, (void **)rows, n);
 }
 
 static pp_err_t be_hook_next_due(void *p, int64_t *out_ms) {
@@ -4736,6 +4799,8 @@ const pp_store_backend_t pp_store_sqlite = {
     .carrier_all = be_carrier_all,
     .route_all = be_route_all,
     .sender_allowed = be_sender_allowed,
+    .offer_get = be_offer_get,
+    .offer_all = be_offer_all,
     .hook_next_due = be_hook_next_due,
     .parts_awaiting = be_parts_awaiting,
     .alert_get = be_alert_get,
