@@ -46,6 +46,7 @@ typedef struct {
 typedef struct {
   int64_t seq; /* the message's identity: every result names it */
   const char *to, *from, *body;
+  void *arg; /* the submitter's, given back to on_parts */
 } pp_channel_msg_t;
 
 typedef enum {
@@ -89,9 +90,9 @@ typedef struct {
 /* Callbacks, each with `arg`, on a thread of the channel. */
 typedef struct {
   /* Engine thread, inside submit, exactly once per message submit takes,
-   * before its first part goes out: it goes as `nparts` parts (1..64).  An
-   * error sends nothing, and submit returns it. */
-  pp_err_t (*on_parts)(void *arg, int64_t seq, size_t nparts);
+   * before its first part goes out: `m` (submit's) goes as `nparts` parts
+   * (1..64).  An error sends nothing, and submit returns it. */
+  pp_err_t (*on_parts)(void *arg, const pp_channel_msg_t *m, size_t nparts);
   /* Each part's result, exactly once per part (perhaps before submit
    * returns), at the latest before stop returns. */
   void (*on_result)(void *arg, const pp_channel_result_t *r);

@@ -127,7 +127,7 @@ static pp_err_t smpp_submit(pp_channel_t *ch, const pp_channel_msg_t *m) {
       enc = pp_smpp_part_pack(&c->parts[i]);
   }
   if (enc != PP_OK || nparts == 0) return PP_ERR_BAD_REQUEST;
-  pp_err_t err = c->cb.on_parts(c->cb.arg, m->seq, nparts);
+  pp_err_t err = c->cb.on_parts(c->cb.arg, m, nparts);
   if (err) return err;
   for (size_t i = 0; i < nparts; i++) {
     pp_smpp_pdu_t *pdu = c->pdu;
