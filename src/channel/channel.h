@@ -106,8 +106,9 @@ typedef struct {
    * to have it delivered again later; another error when it failed. */
   pp_err_t (*on_receipt)(void *arg, const pp_channel_receipt_t *r, const pp_channel_ack_t *ack);
   pp_err_t (*on_inbound)(void *arg, pp_channel_inbound_t *m, const pp_channel_ack_t *ack);
-  /* A link went up (true) or down (false), in order for each link; the
-   * channel is usable while more went up than down. */
+  /* A link went up (true) or down (false), in order for each link,
+   * perhaps before start returns; the channel is usable while more went
+   * up than down. */
   void (*on_health)(void *arg, bool up);
   void *arg;
 } pp_channel_callbacks_t;
