@@ -13,6 +13,11 @@ const pp_channel_ops_t *pp_channel_find(const char *kind) {
   return NULL;
 }
 
+const char *pp_channel_kind(const pp_carrier_t *c) {
+  (void)c;
+  return "smpp";
+}
+
 void pp_channel_ack(const pp_channel_ack_t *ack, pp_err_t result) {
   ack->ch->ops->ack(ack, result);
 }

@@ -117,8 +117,9 @@ struct pp_channel_ops {
   const char *kind; /* what a carrier names: "smpp" */
   /* Starts the instance for `cfg` (its links connect in the background)
    * and returns it in *out; the callbacks are copied.  Errors: PP_ERR_NOMEM,
-   * PP_ERR_INVALID_PARAM (settings the channel cannot use).  The caller
-   * releases it with stop. */
+   * PP_ERR_INVALID_PARAM (settings the channel cannot use); then nothing
+   * was started, no callback is called and *out is not written.  The
+   * caller releases the instance with stop. */
   pp_err_t (*start)(const pp_channel_config_t *cfg, const pp_channel_callbacks_t *cb,
                     pp_channel_t **out);
   /* Encodes `m` and sends it.  PP_OK: on_parts was called and each part's
@@ -141,6 +142,12 @@ struct pp_channel_ops {
 /* pp_channel_find returns the operations of channel kind `kind` ("smpp"),
  * or NULL when there is none.  Static storage. */
 const pp_channel_ops_t *pp_channel_find(const char *kind);
+
+/* pp_channel_kind names the channel carrier `c` goes through: a route names
+ * a carrier, and the carrier its channel.  "smpp" for every carrier until
+ * the store keeps a kind per carrier (a column that comes with the second
+ * kind); this is the one place that reads it.  Static storage. */
+const char *pp_channel_kind(const pp_carrier_t *c);
 
 /* pp_channel_ack answers a deferred receipt or inbound message (see
  * on_receipt): ack->ch->ops->ack.  Any thread; exactly once per ack. */

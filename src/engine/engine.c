@@ -478,33 +478,33 @@ static pp_err_t on_inbound(void *arg, pp_channel_inbound_t *in, const pp_channel
 
 /* The channel's stop also waits until its deferred answers have been given
  * (their writes are done), so no done callback meets a freed channel; the
- * callbacks never touch the carrier. */
+ * callbacks never touch the carrier.  A carrier whose channel did not start
+ * has none (ch NULL) and is never up. */
 static void carrier_stop(carrier_t *c) {
   pp_engine_t *e = c->eng;
   pthread_mutex_lock(&e->park_mu);
   c->stopping = true;
   pthread_mutex_unlock(&e->park_mu);
   requeue(e, unpark(e, c), true); /* its held receipts are answered: the stop waits for that */
-  c->ch->ops->stop(c->ch);
+  if (c->ch) c->ch->ops->stop(c->ch);
   sodium_memzero(c->cfg.password, sizeof c->cfg.password);
   free(c);
 }
 
 static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
-  const pp_channel_ops_t *ops = e->o.channel ? e->o.channel : pp_channel_find("smpp");
+  const char *kind = pp_channel_kind(cfg);
+  const pp_channel_ops_t *ops = e->o.channel ? e->o.channel : pp_channel_find(kind);
   carrier_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->eng = e;
   c->cfg = *cfg;
   pp_channel_config_t cc = {.carrier = cfg, .keepalive_ms = e->o.enquire_link_ms};
   pp_channel_callbacks_t cb = {on_parts, on_result, on_receipt, on_inbound, on_health, c};
-  pp_err_t err = ops->start(&cc, &cb, &c->ch);
-  if (err) {
-    pp_log_warn("engine", "carrier %s: its %s channel did not start: %s", cfg->name, ops->kind,
+  pp_err_t err = ops ? ops->start(&cc, &cb, &c->ch) : PP_ERR_INVALID_PARAM;
+  if (err) { /* kept, never up, so that this is logged once per change */
+    pp_log_warn("engine", "carrier %s: its %s channel did not start: %s", cfg->name, kind,
                 pp_err_name(err));
-    sodium_memzero(c->cfg.password, sizeof c->cfg.password);
-    free(c);
-    return NULL;
+    c->ch = NULL;
   }
   return c;
 }

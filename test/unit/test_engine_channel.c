@@ -1,6 +1,7 @@
 /* The delivery engine through the channel interface, with a fake channel in
  * place of SMPP and a real SQLite store: routing (longest prefix, failover
- * past a carrier whose links are down, no route), a message split into
+ * past a carrier whose links are down or whose channel did not start, no
+ * route), a message split into
  * parts, a part refused for good, receipts answered only once committed,
  * and an inbound message to a number nobody owns.  Waits are bounded polls. */
 #include <pthread.h>
@@ -20,7 +21,8 @@
 static const unsigned char test_master[32] = {7, 1};
 
 /* ---- the fake channel ---------------------------------------------------- *
- * Its links are up when the carrier's port is 1.  A body goes in parts of
+ * Its links are up when the carrier's port is 1; it does not start when
+ * the port is 3.  A body goes in parts of
  * ten characters; each part is taken at once with the id
  * "<carrier>-<seq>-<part>", except that a body starting with "refuse" has
  * its first part refused (30005).  Every submit and answer is recorded. */
@@ -46,6 +48,7 @@ static const pp_channel_ops_t fake_ops;
 
 static pp_err_t fake_start(const pp_channel_config_t *cfg, const pp_channel_callbacks_t *cb,
                            pp_channel_t **out) {
+  if (cfg->carrier->port == 3) return PP_ERR_INVALID_PARAM;
   fake_t *f = calloc(1, sizeof *f);
   if (!f) return PP_ERR_NOMEM;
   f->base.ops = &fake_ops;
@@ -228,21 +231,25 @@ int main(void) {
 
   put_carrier("a", 1);
   put_carrier("b", 1);
-  put_carrier("down", 2); /* never up */
+  put_carrier("down", 2);   /* never up */
+  put_carrier("broken", 3); /* its channel does not start */
   put_route("+1", "a", 1);
   put_route("+44", "b", 1);
   put_route("+4420", "a", 1);
   put_route("+33", "down", 1);
   put_route("+33", "b", 2);
+  put_route("+49", "broken", 1);
+  put_route("+49", "b", 2);
 
   char us[PP_SID_SIZE], uk[PP_SID_SIZE], london[PP_SID_SIZE], fr[PP_SID_SIZE], jp[PP_SID_SIZE],
-      refused[PP_SID_SIZE];
+      refused[PP_SID_SIZE], de[PP_SID_SIZE];
   queue_message("+15551230001", "hello", us);
   queue_message("+447700900001", "twenty-five characters..", uk); /* 3 parts */
   queue_message("+442071234567", "hi London", london);
   queue_message("+33612345678", "bonjour", fr);
   queue_message("+81312345678", "no route", jp);
   queue_message("+15551230002", "refused by the carrier", refused);
+  queue_message("+4915112345678", "hallo", de);
 
   pp_engine_opts_t o = {.store = store, .poll_ms = 5, .refresh_ms = 20, .channel = &fake_ops};
   pp_engine_t *e = NULL;
@@ -252,14 +259,16 @@ int main(void) {
   CHECK_EQ_INT(wait_status(uk, "sent"), 0);
   CHECK_EQ_INT(wait_status(london, "sent"), 0);
   CHECK_EQ_INT(wait_status(fr, "sent"), 0);
+  CHECK_EQ_INT(wait_status(de, "sent"), 0);
   CHECK_EQ_INT(wait_status(jp, "failed"), 21612);
   CHECK_EQ_INT(wait_status(refused, "failed"), 30005);
   size_t nparts = 0;
   CHECK_EQ_STR(carrier_of("+15551230001", NULL), "a");
   CHECK_EQ_STR(carrier_of("+447700900001", &nparts), "b");
   CHECK_EQ_INT(nparts, 3);
-  CHECK_EQ_STR(carrier_of("+442071234567", NULL), "a"); /* the longest prefix */
-  CHECK_EQ_STR(carrier_of("+33612345678", NULL), "b");  /* "down" is passed over */
+  CHECK_EQ_STR(carrier_of("+442071234567", NULL), "a");  /* the longest prefix */
+  CHECK_EQ_STR(carrier_of("+33612345678", NULL), "b");   /* "down" is passed over */
+  CHECK_EQ_STR(carrier_of("+4915112345678", NULL), "b"); /* "broken" too */
   CHECK_EQ_STR(carrier_of("+81312345678", NULL), "");
 
   /* Receipts name the parts by the ids the channel gave; each is answered
