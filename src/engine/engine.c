@@ -107,8 +107,8 @@ static void fly_put(pp_engine_t *e, inflight_t *f) {
 /* ---- writes held while the store has no space --------------------------- *
  * A write that fails with PP_ERR_STORE_FULL is held and queued again every
  * PARK_RETRY_MS by the engine thread, oldest first, until it succeeds.  A
- * receipt or inbound message keeps its deliver_sm unanswered meanwhile, so
- * the SMSC stops sending when its window is full and keeps what it has,
+ * receipt or inbound message stays unanswered meanwhile (its ack), so the
+ * peer (an SMSC) stops sending when its window is full and keeps what it has,
  * instead of giving up after refusals; a submit's outcome is recorded
  * before the receipts that follow it. */
 
@@ -535,7 +535,7 @@ static void refresh(pp_engine_t *e) {
       (*pc)->seen = true;
       continue;
     }
-    if (*pc) { /* changed: rebind with the new settings */
+    if (*pc) { /* changed: its channel again, with the new settings */
       carrier_t *old = *pc;
       *pc = old->next;
       carrier_stop(old);
