@@ -105,6 +105,8 @@ typedef struct {
    * when there was nothing to record; PP_ERR_STORE_FULL or PP_ERR_CLOSED
    * to have it delivered again later; another error when it failed. */
   pp_err_t (*on_receipt)(void *arg, const pp_channel_receipt_t *r, const pp_channel_ack_t *ack);
+  /* The same for a handset message (never queried); it takes m->text
+   * whatever it returns. */
   pp_err_t (*on_inbound)(void *arg, pp_channel_inbound_t *m, const pp_channel_ack_t *ack);
   /* A link went up (true) or down (false), in order for each link,
    * perhaps before start returns; the channel is usable while more went
