@@ -1,9 +1,10 @@
-/* engine.c: the delivery engine (see engine.h).  One thread claims and
- * dispatches; SMPP session threads report submit results and deliver_sm
- * through callbacks, which queue store writes.  A receipt or inbound
- * message is acknowledged only once committed: on_deliver defers the
- * deliver_sm_resp and the write's done callback (store writer thread) gives
- * it, so receipts share the store's group commit. */
+/* engine.c: the delivery engine (see engine.h).  One thread claims, routes
+ * and submits through each carrier's channel (channel/channel.h); the
+ * channel's threads report results, receipts and inbound messages through
+ * callbacks, which queue store writes.  A receipt or inbound message is
+ * acknowledged only once committed: the write's done callback (store
+ * writer thread) gives the channel its answer (pp_channel_ack), so
+ * receipts share the store's group commit. */
 #include "engine/engine.h"
 
 #include <pthread.h>
@@ -14,18 +15,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "channel/smpp/dlr.h"
-#include "channel/smpp/gsm7.h"
-#include "channel/smpp/segment.h"
-#include "channel/smpp/session.h"
+#include "channel/channel.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/segments.h"
 
 #define CLAIM_MAX 256
 #define HASH_SIZE 4096
-#define MAX_PARTS 64 /* 1,600 characters of UCS-2 need 48 */
-#define MO_PARTS_MAX 16
 #define PARK_RETRY_MS 500 /* how often writes held for want of space are tried again */
 
 /* A write that failed for want of space (PP_ERR_STORE_FULL), held for the
@@ -39,10 +35,8 @@ typedef struct carrier {
   pp_engine_t *eng;
   bool stopping; /* under the engine's park_mu: its receipts are not held any more */
   pp_carrier_t cfg;
-  pp_smpp_session_t **sess;
-  int nsess;
-  _Atomic unsigned rr;
-  _Atomic int bound; /* sessions bound now */
+  pp_channel_t *ch;
+  _Atomic int bound; /* links up now (on_health) */
   bool seen;         /* refresh mark */
   struct carrier *next;
 } carrier_t;
@@ -51,7 +45,8 @@ typedef struct inflight {
   int64_t seq;
   char carrier[64];
   int nparts, answered, ok;
-  uint32_t failure; /* the first non-OK status */
+  pp_channel_outcome_t failure; /* of the first part not sent (SENT: none yet) */
+  int code;                     /* its error code */
   int attempts;
   pp_engine_t *eng;
   pp_write_t w;
@@ -61,17 +56,17 @@ typedef struct inflight {
 } inflight_t;
 
 /* A receipt or inbound message on its way to the store.  It owns every
- * string its write points to; its deliver_sm is answered when the write is
- * done.  The session it names outlives it: pp_smpp_session_stop waits for
- * every deferred answer. */
+ * string its write points to; it is answered (ack) when the write is done.
+ * The channel it answers outlives it: the channel's stop waits for every
+ * deferred answer. */
 typedef struct {
   pp_engine_t *eng;
-  carrier_t *car; /* outlives a deferred write: its sessions' stop waits for the answer */
-  pp_smpp_deliver_ctx_t ctx;
+  carrier_t *car; /* outlives a deferred write: its channel's stop waits for the answer */
+  pp_channel_ack_t ack;
   pp_write_t w;
   parked_t park;
   char carrier[64];
-  char smsc_id[PP_SMPP_DLR_ID_MAX + 2];
+  char smsc_id[sizeof((pp_part_ref_t *)0)->smsc_id];
   pp_message_t m;
   char from[32], to[32];
   char *text; /* malloc'd */
@@ -93,17 +88,10 @@ struct pp_engine {
   _Atomic int writes_pending; /* async store writes not yet done (parked ones too) */
   pthread_mutex_t park_mu;    /* the parked writes */
   parked_t *park_head, **park_tail;
-  bool park_closed;   /* the engine stops: nothing is held any more */
-  pp_smpp_pdu_t *pdu; /* engine thread's submit buffer (66 KiB) */
-  pp_smpp_part_t parts[MAX_PARTS];
-  uint8_t payload[8192]; /* a whole message for message_payload (1,600 chars) */
-  uint8_t packed[8192];  /* the same, packed, for carriers that want packed GSM-7 */
+  bool park_closed; /* the engine stops: nothing is held any more */
 };
 
 static int64_t now_ms(void) { return pp_clock_now_us() / 1000; }
-
-/* The carrier wants GSM-7 text (data_coding 0) with its septets packed. */
-static bool gsm7_packed(const pp_carrier_t *cfg) { return strcmp(cfg->gsm7, "packed") == 0; }
 
 /* ---- inflight table ----------------------------------------------------- */
 
@@ -119,8 +107,8 @@ static void fly_put(pp_engine_t *e, inflight_t *f) {
 /* ---- writes held while the store has no space --------------------------- *
  * A write that fails with PP_ERR_STORE_FULL is held and queued again every
  * PARK_RETRY_MS by the engine thread, oldest first, until it succeeds.  A
- * receipt or inbound message keeps its deliver_sm unanswered meanwhile, so
- * the SMSC stops sending when its window is full and keeps what it has,
+ * receipt or inbound message stays unanswered meanwhile (its ack), so the
+ * peer (an SMSC) stops sending when its window is full and keeps what it has,
  * instead of giving up after refusals; a submit's outcome is recorded
  * before the receipts that follow it. */
 
@@ -165,8 +153,8 @@ static parked_t *unpark(pp_engine_t *e, const carrier_t *pick) {
 }
 
 /* Queues the held writes again, or (`fail`, or the store closing) finishes
- * them as failed: a receipt is answered ESME_RX_T_APPN, a submit's outcome
- * is left to its lease. */
+ * them as failed: a receipt is answered PP_ERR_CLOSED (its peer delivers it
+ * again later), a submit's outcome is left to its lease. */
 static void requeue(pp_engine_t *e, parked_t *list, bool fail) {
   while (list) {
     parked_t *p = list;
@@ -200,20 +188,6 @@ static void write_done(pp_write_t *w) {
   atomic_fetch_sub(&e->writes_pending, 1);
 }
 
-/* Twilio error codes for an SMSC's refusal of a submit_sm. */
-static int submit_error_code(uint32_t status) {
-  switch (status) {
-  case PP_ESME_RINVDSTADR: return 30005; /* unknown destination handset */
-  case PP_ESME_RINVSRCADR: return 21212;
-  default: return 30008;
-  }
-}
-
-static bool transient(uint32_t status) {
-  return status >= PP_SMPP_STATUS_NO_ANSWER || status == PP_ESME_RTHROTTLED ||
-         status == PP_ESME_RMSGQFUL || status == PP_ESME_RSYSERR;
-}
-
 /* Every part answered: record the outcome (asynchronously). */
 static void finish(pp_engine_t *e, inflight_t *f) {
   int64_t now = pp_clock_now();
@@ -222,14 +196,14 @@ static void finish(pp_engine_t *e, inflight_t *f) {
   if (f->ok == f->nparts) {
     w->kind = PP_W_SUBMITTED;
     w->u.submitted = (pp_submitted_t){f->seq, now, f->carrier, f->parts, (size_t)f->nparts, 0};
-  } else if (transient(f->failure) && f->attempts < 10) {
+  } else if (f->failure == PP_CHANNEL_RETRY && f->attempts < 10) {
     int delay = 1 << (f->attempts < 6 ? f->attempts : 6); /* 2 s .. 64 s */
     w->kind = PP_W_DELIVERY_RETRY;
     w->u.retry = (pp_retry_t){f->seq, now + delay};
   } else {
     w->kind = PP_W_DELIVERY_FAIL;
-    w->u.fail = (pp_fail_t){f->seq, now, "failed", submit_error_code(f->failure),
-                            "The carrier did not accept the message"};
+    w->u.fail =
+        (pp_fail_t){f->seq, now, "failed", f->code, "The carrier did not accept the message"};
   }
   w->done = write_done;
   w->arg = f;
@@ -240,22 +214,25 @@ static void finish(pp_engine_t *e, inflight_t *f) {
   }
 }
 
-static void part_answered(pp_engine_t *e, uint64_t tag, uint32_t status, const char *msgid) {
-  int64_t seq = (int64_t)(tag >> 8);
-  int part = (int)(tag & 0xff);
+/* A channel thread (or the engine's, inside submit): one part's result. */
+static void on_result(void *arg, const pp_channel_result_t *r) {
+  pp_engine_t *e = ((carrier_t *)arg)->eng;
+  int64_t seq = r->seq;
+  int part = r->part;
   pthread_mutex_lock(&e->fly_mu);
   inflight_t **p = &e->fly[(uint64_t)seq % HASH_SIZE];
   while (*p && (*p)->seq != seq) p = &(*p)->next;
   inflight_t *f = *p;
-  if (!f || part >= f->nparts) {
+  if (!f || part < 0 || part >= f->nparts) {
     pthread_mutex_unlock(&e->fly_mu);
     return;
   }
-  if (status == PP_ESME_ROK && msgid && *msgid) {
-    snprintf(f->parts[part].smsc_id, sizeof f->parts[part].smsc_id, "%s", msgid);
+  if (r->outcome == PP_CHANNEL_SENT) {
+    snprintf(f->parts[part].smsc_id, sizeof f->parts[part].smsc_id, "%s", r->id);
     f->ok++;
-  } else if (!f->failure) {
-    f->failure = status == PP_ESME_ROK ? PP_SMPP_STATUS_BAD_RESP : status;
+  } else if (f->failure == PP_CHANNEL_SENT) {
+    f->failure = r->outcome;
+    f->code = r->code;
   }
   bool done = ++f->answered == f->nparts;
   if (done) {
@@ -266,37 +243,31 @@ static void part_answered(pp_engine_t *e, uint64_t tag, uint32_t status, const c
   if (done) finish(e, f);
 }
 
-/* ---- session callbacks --------------------------------------------------- */
+/* ---- channel callbacks --------------------------------------------------- */
 
-static void on_submit_resp(void *arg, uint64_t tag, uint32_t status, const char *message_id) {
+/* Engine thread, inside a channel's submit: the message goes as `nparts`
+ * parts; its inflight entry is made before the first part goes out. */
+static pp_err_t on_parts(void *arg, const pp_channel_msg_t *m, size_t nparts) {
   carrier_t *c = arg;
-  part_answered(c->eng, tag, status, message_id);
-}
-
-static void on_state(void *arg, bool bound) {
-  carrier_t *c = arg;
-  atomic_fetch_add(&c->bound, bound ? 1 : -1);
-  pp_log_info("engine", "carrier %s: a bind is %s", c->cfg.name, bound ? "up" : "down");
-}
-
-/* "+15551234567" from an SMPP address. */
-static void e164_of(const char *addr, uint8_t ton, char *out, size_t cap) {
-  bool digits = *addr != '\0';
-  for (const char *p = addr; *p; p++)
-    if (*p < '0' || *p > '9') digits = false;
-  if (addr[0] != '+' && (ton == 1 || digits))
-    snprintf(out, cap, "+%s", addr);
-  else
-    snprintf(out, cap, "%s", addr);
-}
-
-static int receipt_error(pp_smpp_dlr_state_t s) {
-  switch (s) {
-  case PP_SMPP_DLR_UNDELIVERABLE: return 30003; /* unreachable destination handset */
-  case PP_SMPP_DLR_REJECTED: return 30007;      /* filtered by the carrier */
-  case PP_SMPP_DLR_EXPIRED: return 30003;
-  default: return 30008;
+  const pp_outbound_t *o = m->arg;
+  inflight_t *f = calloc(1, sizeof *f + nparts * sizeof f->parts[0]);
+  if (!f) return PP_ERR_NOMEM;
+  f->seq = m->seq;
+  f->eng = c->eng;
+  f->nparts = (int)nparts;
+  f->attempts = o->attempts;
+  snprintf(f->carrier, sizeof f->carrier, "%s", c->cfg.name);
+  for (size_t i = 0; i < nparts; i++) {
+    f->parts[i].part = (int)i + 1;
+    f->parts[i].parts = (int)nparts;
   }
+  fly_put(c->eng, f);
+  return PP_OK;
+}
+
+static void on_health(void *arg, bool up) {
+  carrier_t *c = arg;
+  atomic_fetch_add(&c->bound, up ? 1 : -1);
 }
 
 static void dwrite_free(dwrite_t *d) {
@@ -304,14 +275,13 @@ static void dwrite_free(dwrite_t *d) {
   free(d);
 }
 
-/* The deliver_sm_resp status for a write's result. */
-static uint32_t dwrite_status(const dwrite_t *d, pp_err_t e) {
-  if (!e) return PP_ESME_ROK;
-  if (e == PP_ERR_STORE_FULL || e == PP_ERR_CLOSED)
-    return PP_ESME_RX_T_APPN; /* temporary: the SMSC delivers it again later */
-  pp_log_warn("engine", "carrier %s: %s not recorded: %s", d->carrier,
-              d->w.kind == PP_W_RECEIPT ? "receipt" : "inbound message", pp_err_name(e));
-  return PP_ESME_RSYSERR; /* the SMSC sends it again */
+/* The outcome to answer with for a write's result; logged unless the peer
+ * is only asked to deliver it again later. */
+static pp_err_t dwrite_result(const dwrite_t *d, pp_err_t e) {
+  if (e && e != PP_ERR_STORE_FULL && e != PP_ERR_CLOSED)
+    pp_log_warn("engine", "carrier %s: %s not recorded: %s", d->carrier,
+                d->w.kind == PP_W_RECEIPT ? "receipt" : "inbound message", pp_err_name(e));
+  return e;
 }
 
 /* Store writer thread: the write is committed (or failed); answer. */
@@ -319,56 +289,57 @@ static void dwrite_done(pp_write_t *w) {
   dwrite_t *d = w->arg;
   pp_engine_t *e = d->eng;
   if (w->result == PP_ERR_STORE_FULL && park(e, &d->park, w, d->car)) return;
-  uint32_t st = dwrite_status(d, w->result);
-  pp_smpp_deliver_ctx_t ctx = d->ctx;
+  pp_err_t r = dwrite_result(d, w->result);
+  pp_channel_ack_t ack = d->ack;
   dwrite_free(d);
-  pp_smpp_session_deliver_resp(&ctx, st); /* the session may be freed after this */
+  pp_channel_ack(&ack, r); /* the channel may free its link after this */
   atomic_fetch_sub(&e->writes_pending, 1);
 }
 
-/* Queues d's write and defers the answer to its done callback; without a
- * handle (too many answers outstanding) waits for the commit instead.
- * Takes d. */
-static uint32_t dwrite_commit(dwrite_t *d, const pp_smpp_deliver_ctx_t *ctx) {
+/* Gives `ack` (when there is one) outcome `r`, and returns `r`. */
+static pp_err_t answer(const pp_channel_ack_t *ack, pp_err_t r) {
+  if (ack) pp_channel_ack(ack, r);
+  return r;
+}
+
+/* Queues d's write and answers `ack` from its done callback; without an
+ * ack (the channel owes too many answers) waits for the commit instead and
+ * returns the outcome.  Takes d. */
+static pp_err_t dwrite_commit(dwrite_t *d, const pp_channel_ack_t *ack) {
   pp_engine_t *e = d->eng;
-  if (!ctx) {
-    uint32_t st = dwrite_status(d, pp_store_write(e->o.store, &d->w));
+  if (!ack) {
+    pp_err_t r = dwrite_result(d, pp_store_write(e->o.store, &d->w));
     dwrite_free(d);
-    return st;
+    return r;
   }
-  d->ctx = *ctx;
+  d->ack = *ack;
   d->w.done = dwrite_done;
   d->w.arg = d;
   atomic_fetch_add(&e->writes_pending, 1);
   pp_err_t err = pp_store_submit(e->o.store, &d->w);
   if (err) { /* the store is closing */
-    uint32_t st = dwrite_status(d, err);
+    pp_err_t r = dwrite_result(d, err);
     dwrite_free(d);
     atomic_fetch_sub(&e->writes_pending, 1);
-    return st;
+    return answer(ack, r);
   }
-  return PP_SMPP_DELIVER_DEFER;
+  return PP_OK;
 }
 
-static bool final_state(pp_smpp_dlr_state_t s) {
-  return s == PP_SMPP_DLR_DELIVERED || s == PP_SMPP_DLR_UNDELIVERABLE ||
-         s == PP_SMPP_DLR_REJECTED || s == PP_SMPP_DLR_EXPIRED || s == PP_SMPP_DLR_DELETED;
-}
-
-/* The write that records final receipt `state` for the part carrier `c`
- * knows as `id`, or NULL (no memory).  The caller queues it. */
-static dwrite_t *receipt_write(carrier_t *c, const char *id, pp_smpp_dlr_state_t state) {
+/* The write that records final receipt `r` for the part carrier `c`
+ * knows as r->id, or NULL (no memory).  The caller queues it. */
+static dwrite_t *receipt_write(carrier_t *c, const pp_channel_receipt_t *r) {
   dwrite_t *d = calloc(1, sizeof *d);
   if (!d) return NULL;
   d->eng = c->eng;
   d->car = c;
   snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
-  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", id);
+  snprintf(d->smsc_id, sizeof d->smsc_id, "%s", r->id);
   d->w.kind = PP_W_RECEIPT;
   d->w.u.receipt = (pp_receipt_t){d->carrier,
                                   d->smsc_id,
-                                  (pp_dlr_state_t)state,
-                                  state == PP_SMPP_DLR_DELIVERED ? 0 : receipt_error(state),
+                                  r->state,
+                                  r->code,
                                   pp_clock_now(),
                                   0,
                                   c->eng->o.early_receipt_ttl_s,
@@ -376,43 +347,8 @@ static dwrite_t *receipt_write(carrier_t *c, const char *id, pp_smpp_dlr_state_t
   return d;
 }
 
-static uint32_t handle_receipt(carrier_t *c, const pp_smpp_pdu_t *pdu, const uint8_t *sm,
-                               size_t len, const pp_smpp_deliver_ctx_t *ctx) {
-  char id[PP_SMPP_DLR_ID_MAX + 2] = "";
-  pp_smpp_dlr_t dlr;
-  bool have_text = pp_smpp_dlr_parse((const char *)sm, len, &dlr) == PP_OK;
-  /* A carrier that packs GSM-7 may pack its receipt text too (most send it
-   * as plain ASCII, which is tried first). */
-  uint8_t sep[PP_SMPP_SM_MAX * 8 / 7 + 2];
-  char unpacked[3 * sizeof sep + 1];
-  size_t nsep, ulen;
-  if (!have_text && gsm7_packed(&c->cfg) &&
-      pdu->body.deliver_sm.data_coding == PP_SMPP_DC_DEFAULT &&
-      pp_smpp_ud_unpack(sm, len, 0, sep, sizeof sep, &nsep) == PP_OK &&
-      pp_gsm7_to_utf8(sep, nsep, unpacked, sizeof unpacked, &ulen) == PP_OK)
-    have_text = pp_smpp_dlr_parse(unpacked, ulen, &dlr) == PP_OK;
-  if (pp_smpp_get_receipted_message_id(pdu, id, sizeof id) != PP_OK || !id[0]) {
-    if (!have_text || !(dlr.fields & PP_SMPP_DLR_F_ID)) return PP_ESME_ROK; /* nothing to match */
-    snprintf(id, sizeof id, "%s", dlr.id);
-  }
-  uint8_t ms;
-  pp_smpp_dlr_state_t state = pp_smpp_get_message_state(pdu, &ms) == PP_OK
-                                  ? pp_smpp_dlr_state_from_message_state(ms)
-                                  : (have_text ? dlr.state : PP_SMPP_DLR_NONE);
-  if (!final_state(state)) return PP_ESME_ROK; /* not final: nothing changes */
-  dwrite_t *d = receipt_write(c, id, state);
-  if (!d) return PP_ESME_RSYSERR;
-  return dwrite_commit(d, ctx);
-}
-
-/* ---- reconciliation after a full disk ---------------------------------- *
- * When the store writes again after failing for want of space, every part
- * of a `sent` message still waiting for its receipt is asked about with a
- * query_sm (its SMSC may have dropped a receipt it could not hand over
- * meanwhile), and a final state is recorded as its receipt would have been. */
-
-/* Store writer thread: a receipt learnt from a query_sm is recorded (held
- * while the store is full, like any receipt); no SMSC waits for it. */
+/* Store writer thread: a receipt learnt from a query is recorded (held
+ * while the store is full, like any receipt); nobody waits for it. */
 static void query_write_done(pp_write_t *w) {
   dwrite_t *d = w->arg;
   pp_engine_t *e = d->eng;
@@ -424,15 +360,12 @@ static void query_write_done(pp_write_t *w) {
   atomic_fetch_sub(&e->writes_pending, 1);
 }
 
-/* Session thread: the answer to a query_sm; `tag` is the SMSC id asked
- * about (malloc'd, freed here). */
-static void on_query_resp(void *arg, uint64_t tag, uint32_t status, uint8_t message_state) {
+/* A channel thread: a final receipt. */
+static pp_err_t on_receipt(void *arg, const pp_channel_receipt_t *r, const pp_channel_ack_t *ack) {
   carrier_t *c = arg;
-  char *id = (char *)(uintptr_t)tag;
-  pp_smpp_dlr_state_t state = pp_smpp_dlr_state_from_message_state(message_state);
-  dwrite_t *d = status == PP_ESME_ROK && final_state(state) ? receipt_write(c, id, state) : NULL;
-  free(id);
-  if (!d) return;
+  dwrite_t *d = receipt_write(c, r);
+  if (!d) return answer(ack, PP_ERR_NOMEM);
+  if (!r->queried) return dwrite_commit(d, ack);
   d->w.done = query_write_done;
   d->w.arg = d;
   atomic_fetch_add(&c->eng->writes_pending, 1);
@@ -440,10 +373,17 @@ static void on_query_resp(void *arg, uint64_t tag, uint32_t status, uint8_t mess
     dwrite_free(d);
     atomic_fetch_sub(&c->eng->writes_pending, 1);
   }
+  return PP_OK;
 }
 
+/* ---- reconciliation after a full disk ---------------------------------- *
+ * When the store writes again after failing for want of space, every part
+ * of a `sent` message still waiting for its receipt is asked about through
+ * its channel's query (its SMSC may have dropped a receipt it could not
+ * hand over meanwhile), and a final state is recorded as its receipt would
+ * have been (on_receipt, queried). */
+
 static carrier_t *carrier_named(pp_engine_t *e, const char *name);
-static void fill_addr(char *out, size_t cap, uint8_t *ton, uint8_t *npi, const char *addr);
 
 /* Engine thread: asks about the next parts waiting for a receipt after
  * `after` (a part id).  Returns where to go on from, or -1 when every part
@@ -462,17 +402,7 @@ static int64_t reconcile(pp_engine_t *e, int64_t after) {
   for (size_t i = 0; i < n; i++) {
     carrier_t *c = carrier_named(e, rows[i].carrier);
     if (c && atomic_load(&c->bound) > 0) {
-      pp_smpp_pdu_t *pdu = e->pdu;
-      pp_smpp_pdu_init(pdu, PP_SMPP_QUERY_SM, 0);
-      __typeof__(pdu->body.query_sm) *q = &pdu->body.query_sm;
-      snprintf(q->message_id, sizeof q->message_id, "%s", rows[i].smsc_id);
-      fill_addr(q->source_addr, sizeof q->source_addr, &q->source_addr_ton, &q->source_addr_npi,
-                rows[i].from);
-      char *id = strdup(rows[i].smsc_id);
-      unsigned k = atomic_fetch_add(&c->rr, 1) % (unsigned)c->nsess;
-      pp_err_t err =
-          id ? pp_smpp_session_submit(c->sess[k], pdu, (uint64_t)(uintptr_t)id) : PP_ERR_NOMEM;
-      if (err) free(id);
+      pp_err_t err = c->ch->ops->query(c->ch, rows[i].smsc_id, rows[i].from);
       if (err == PP_ERR_AGAIN || err == PP_ERR_NOMEM) break; /* this one again later */
     }
     cursor = rows[i].id;
@@ -482,35 +412,36 @@ static int64_t reconcile(pp_engine_t *e, int64_t after) {
   return done ? -1 : cursor;
 }
 
-/* Stores an inbound message, or (udh->concat) one part of it, which the
- * store keeps until the set is complete.  Takes `text` (malloc'd). */
-static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, char *text,
-                              const pp_smpp_udh_t *udh, const pp_smpp_deliver_ctx_t *ctx) {
+/* A channel thread: stores an inbound message, or (m->total) one part of
+ * it, which the store keeps until the set is complete.  Takes m->text. */
+static pp_err_t on_inbound(void *arg, pp_channel_inbound_t *in, const pp_channel_ack_t *ack) {
+  carrier_t *c = arg;
+  char *text = in->text;
   pp_arena_t a;
   pp_arena_init(&a, 0);
   pp_number_t num;
-  pp_err_t e = pp_store_number_find(c->eng->o.store, &a, to, &num);
+  pp_err_t e = pp_store_number_find(c->eng->o.store, &a, in->to, &num);
   pp_arena_cleanup(&a);
   if (e) {
     free(text);
     if (e == PP_ERR_NOT_FOUND) {
-      pp_log_warn("engine", "carrier %s: inbound message to %s, which no account owns",
-                  c->cfg.name, to);
-      return PP_ESME_ROK;
+      pp_log_warn("engine", "carrier %s: inbound message to %s, which no account owns", c->cfg.name,
+                  in->to);
+      return answer(ack, PP_OK);
     }
-    return PP_ESME_RSYSERR;
+    return answer(ack, PP_ERR_STORE);
   }
   dwrite_t *d = calloc(1, sizeof *d);
   if (!d) {
     free(text);
-    return PP_ESME_RSYSERR;
+    return answer(ack, PP_ERR_NOMEM);
   }
   d->eng = c->eng;
   d->car = c;
   d->text = text;
   snprintf(d->carrier, sizeof d->carrier, "%s", c->cfg.name);
-  snprintf(d->from, sizeof d->from, "%s", from);
-  snprintf(d->to, sizeof d->to, "%s", to);
+  snprintf(d->from, sizeof d->from, "%s", in->from);
+  snprintf(d->to, sizeof d->to, "%s", in->to);
   pp_message_t *m = &d->m;
   pp_sid_new(m->sid, "SM");
   memcpy(m->account_sid, num.account_sid, sizeof m->account_sid);
@@ -522,129 +453,59 @@ static uint32_t store_inbound(carrier_t *c, const char *from, const char *to, ch
   m->status = "received";
   m->validity_period = 0;
   m->date_created = m->date_updated = m->date_sent = pp_clock_now();
-  if (udh->concat) {
-    m->num_segments = (int)udh->total;
+  if (in->total) {
+    m->num_segments = in->total;
     d->w.kind = PP_W_MO_PART;
-    d->w.u.mo_part = (pp_mo_part_t){.src = d->from, .dst = d->to, .ref = (int)udh->ref,
-                                    .total = (int)udh->total, .part = (int)udh->seq,
-                                    .text = d->text, .now = m->date_created, .message = m};
-    return dwrite_commit(d, ctx);
+    d->w.u.mo_part = (pp_mo_part_t){.src = d->from,
+                                    .dst = d->to,
+                                    .ref = in->ref,
+                                    .total = in->total,
+                                    .part = in->part,
+                                    .text = d->text,
+                                    .now = m->date_created,
+                                    .message = m};
+    return dwrite_commit(d, ack);
   }
   pp_segments_t seg;
   pp_segments_count(d->text, strlen(d->text), &seg);
   m->num_segments = (int)seg.segments;
   d->w.kind = PP_W_MESSAGE_INSERT;
   d->w.u.message = m;
-  return dwrite_commit(d, ctx);
-}
-
-static uint32_t on_deliver(void *arg, const pp_smpp_pdu_t *pdu, const pp_smpp_deliver_ctx_t *ctx) {
-  carrier_t *c = arg;
-  if (pdu->h.command_id != PP_SMPP_DELIVER_SM) return PP_ESME_ROK;
-  const __typeof__(pdu->body.deliver_sm) *d = &pdu->body.deliver_sm;
-  const uint8_t *sm = d->short_message;
-  size_t len = d->sm_length;
-  const uint8_t *payload;
-  size_t plen;
-  if (len == 0 && pp_smpp_get_message_payload(pdu, &payload, &plen) == PP_OK) {
-    sm = payload;
-    len = plen;
-  }
-  if (d->esm_class & 0x04) return handle_receipt(c, pdu, sm, len, ctx);
-
-  pp_smpp_udh_t udh = {0};
-  if ((d->esm_class & PP_SMPP_ESM_UDHI) && pp_smpp_udh_parse(sm, len, &udh) != PP_OK)
-    return PP_ESME_ROK; /* malformed UDH: acknowledged and dropped */
-  char from[32], to[32];
-  e164_of(d->source_addr, d->source_addr_ton, from, sizeof from);
-  e164_of(d->destination_addr, d->dest_addr_ton, to, sizeof to);
-  const uint8_t *ud = sm + udh.udh_len;
-  size_t ud_len = len - udh.udh_len;
-  uint8_t *septets = NULL;
-  if (gsm7_packed(&c->cfg) && d->data_coding == PP_SMPP_DC_DEFAULT) {
-    size_t scap = ud_len * 8 / 7 + 1;
-    if (!(septets = malloc(scap))) return PP_ESME_RSYSERR;
-    if (pp_smpp_ud_unpack(sm, len, udh.udh_len, septets, scap, &ud_len) != PP_OK) {
-      free(septets);
-      return PP_ESME_ROK; /* cannot happen: the UDH was parsed within len */
-    }
-    ud = septets;
-  }
-  size_t cap = 3 * ud_len + 4, tlen = 0;
-  char *text = malloc(cap);
-  pp_err_t dec = text ? pp_smpp_text_to_utf8(d->data_coding, ud, ud_len, text, cap, &tlen)
-                      : PP_ERR_NOMEM;
-  free(septets);
-  if (dec != PP_OK) {
-    free(text);
-    return dec == PP_ERR_NOMEM ? PP_ESME_RSYSERR : PP_ESME_ROK; /* a coding we cannot read */
-  }
-  uint16_t sar_ref;
-  uint8_t sar_total, sar_seq;
-  if (!udh.concat && pp_smpp_get_sar_msg_ref_num(pdu, &sar_ref) == PP_OK &&
-      pp_smpp_get_sar_total_segments(pdu, &sar_total) == PP_OK &&
-      pp_smpp_get_sar_segment_seqnum(pdu, &sar_seq) == PP_OK) {
-    udh.concat = true; /* the same reassembly, from the sar_* TLVs */
-    udh.ref = sar_ref;
-    udh.total = sar_total;
-    udh.seq = sar_seq;
-  }
-  if (udh.concat && (udh.total < 2 || udh.total > MO_PARTS_MAX || udh.seq < 1 ||
-                     udh.seq > udh.total))
-    udh.concat = false; /* not a usable part: taken as a message of its own */
-  return store_inbound(c, from, to, text, &udh, ctx);
+  return dwrite_commit(d, ack);
 }
 
 /* ---- carriers and routes ------------------------------------------------- */
 
-/* Each session's stop also waits until its deferred deliver answers have
- * been given (their writes are done), so no done callback meets a freed
- * session; the callbacks never touch the carrier. */
+/* The channel's stop also waits until its deferred answers have been given
+ * (their writes are done), so no done callback meets a freed channel; the
+ * callbacks never touch the carrier.  A carrier whose channel did not start
+ * has none (ch NULL) and is never up. */
 static void carrier_stop(carrier_t *c) {
   pp_engine_t *e = c->eng;
   pthread_mutex_lock(&e->park_mu);
   c->stopping = true;
   pthread_mutex_unlock(&e->park_mu);
   requeue(e, unpark(e, c), true); /* its held receipts are answered: the stop waits for that */
-  for (int i = 0; i < c->nsess; i++) pp_smpp_session_stop(c->sess[i]);
-  free(c->sess);
+  if (c->ch) c->ch->ops->stop(c->ch);
   sodium_memzero(c->cfg.password, sizeof c->cfg.password);
   free(c);
 }
 
 static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
+  const char *kind = pp_channel_kind(cfg);
+  const pp_channel_ops_t *ops = e->o.channel ? e->o.channel : pp_channel_find(kind);
   carrier_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->eng = e;
   c->cfg = *cfg;
-  int n = cfg->binds < 1 ? 1 : cfg->binds > 16 ? 16 : cfg->binds;
-  c->sess = calloc((size_t)n, sizeof *c->sess);
-  if (!c->sess) {
-    free(c);
-    return NULL;
+  pp_channel_config_t cc = {.carrier = cfg, .keepalive_ms = e->o.enquire_link_ms};
+  pp_channel_callbacks_t cb = {on_parts, on_result, on_receipt, on_inbound, on_health, c};
+  pp_err_t err = ops ? ops->start(&cc, &cb, &c->ch) : PP_ERR_INVALID_PARAM;
+  if (err) { /* kept, never up, so that this is logged once per change */
+    pp_log_warn("engine", "carrier %s: its %s channel did not start: %s", cfg->name, kind,
+                pp_err_name(err));
+    c->ch = NULL;
   }
-  for (int i = 0; i < n; i++) {
-    pp_smpp_session_opts_t so = {
-        .name = cfg->name,
-        .host = cfg->host,
-        .port = (uint16_t)cfg->port,
-        .bind_mode = strcmp(cfg->bind_mode, "tx+rx") == 0 ? PP_SMPP_BIND_TX_RX : PP_SMPP_BIND_TRX,
-        .system_id = cfg->system_id,
-        .password = cfg->password,
-        .system_type = cfg->system_type,
-        .window = cfg->window > 0 ? (unsigned)cfg->window : 50,
-        .tps = cfg->mps > 0 ? (unsigned)(cfg->mps + n - 1) / (unsigned)n : 0,
-        .enquire_link_ms = e->o.enquire_link_ms,
-        .on_submit_resp = on_submit_resp,
-        .on_query_resp = on_query_resp,
-        .on_deliver = on_deliver,
-        .on_state = on_state,
-        .arg = c,
-    };
-    if (pp_smpp_session_start(&so, &c->sess[c->nsess]) == PP_OK) c->nsess++;
-  }
-  pp_log_info("engine", "carrier %s: %d bind(s) to %s:%d", cfg->name, c->nsess, cfg->host,
-              cfg->port);
   return c;
 }
 
@@ -674,7 +535,7 @@ static void refresh(pp_engine_t *e) {
       (*pc)->seen = true;
       continue;
     }
-    if (*pc) { /* changed: rebind with the new settings */
+    if (*pc) { /* changed: its channel again, with the new settings */
       carrier_t *old = *pc;
       *pc = old->next;
       carrier_stop(old);
@@ -743,18 +604,6 @@ static void write_sync_retry(pp_engine_t *e, int64_t seq, int64_t at) {
   pp_store_write(e->o.store, &w);
 }
 
-static void fill_addr(char *out, size_t cap, uint8_t *ton, uint8_t *npi, const char *addr) {
-  if (addr[0] == '+') {
-    snprintf(out, cap, "%s", addr + 1);
-    *ton = 1;
-    *npi = 1;
-  } else {
-    snprintf(out, cap, "%s", addr);
-    *ton = 5; /* alphanumeric */
-    *npi = 0;
-  }
-}
-
 static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *body,
                           int64_t now);
 
@@ -793,82 +642,18 @@ static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *bo
       write_sync_fail(e, o->seq, 21612, "No route to the destination");
     return;
   }
-  /* Per carrier: long messages as UDH or SAR parts, or whole in one
-   * message_payload TLV. */
-  pp_smpp_segment_opts_t so = {
-      .concat = strcmp(c->cfg.concat, "sar") == 0 ? PP_SMPP_CONCAT_SAR : PP_SMPP_CONCAT_UDH,
-      .ref = (uint16_t)(o->seq & (strcmp(c->cfg.concat, "sar") == 0 ? 0xffff : 0xff))};
-  size_t nparts = 0, plen = 0;
-  uint8_t dc = PP_SMPP_DC_DEFAULT;
-  size_t blen = strlen(body);
-  bool payload = c->cfg.payload != 0;
-  pp_err_t enc =
-      payload ? (pp_gsm7_representable(body, blen)
-                     ? pp_gsm7_from_utf8(body, blen, e->payload, sizeof e->payload, &plen)
-                     : (dc = PP_SMPP_DC_UCS2,
-                        pp_ucs2_from_utf8(body, blen, e->payload, sizeof e->payload, &plen)))
-              : pp_smpp_segment(body, blen, &so, e->parts, MAX_PARTS, &nparts);
-  if (payload && enc == PP_OK) nparts = 1;
-  /* Packed GSM-7 where the carrier wants it: each part's septets after its
-   * UDH and fill bits, or the whole message_payload. */
-  const uint8_t *pl = e->payload;
-  if (enc == PP_OK && gsm7_packed(&c->cfg)) {
-    if (payload && dc == PP_SMPP_DC_DEFAULT) {
-      enc = pp_gsm7_pack(e->payload, plen, 0, e->packed, sizeof e->packed, &plen);
-      pl = e->packed;
-    }
-    for (size_t i = 0; !payload && enc == PP_OK && i < nparts; i++)
-      enc = pp_smpp_part_pack(&e->parts[i]);
-  }
-  if (enc != PP_OK || nparts == 0) {
+  pp_channel_msg_t m = {o->seq, o->to, o->from, body, (void *)o};
+  pp_err_t err = c->ch->ops->submit(c->ch, &m);
+  if (err == PP_ERR_BAD_REQUEST)
     write_sync_fail(e, o->seq, 30008, "The message could not be encoded");
-    return;
-  }
-  inflight_t *f = calloc(1, sizeof *f + nparts * sizeof f->parts[0]);
-  if (!f) {
+  else if (err)
     write_sync_retry(e, o->seq, now + 1);
-    return;
-  }
-  f->seq = o->seq;
-  f->eng = e;
-  f->nparts = (int)nparts;
-  f->attempts = o->attempts;
-  snprintf(f->carrier, sizeof f->carrier, "%s", c->cfg.name);
-  for (size_t i = 0; i < nparts; i++) {
-    f->parts[i].part = (int)i + 1;
-    f->parts[i].parts = (int)nparts;
-  }
-  fly_put(e, f);
-  for (size_t i = 0; i < nparts; i++) {
-    pp_smpp_pdu_t *pdu = e->pdu;
-    pp_smpp_pdu_init(pdu, PP_SMPP_SUBMIT_SM, 0);
-    __typeof__(pdu->body.submit_sm) *s = &pdu->body.submit_sm;
-    fill_addr(s->source_addr, sizeof s->source_addr, &s->source_addr_ton, &s->source_addr_npi,
-              o->from);
-    fill_addr(s->destination_addr, sizeof s->destination_addr, &s->dest_addr_ton,
-              &s->dest_addr_npi, o->to);
-    s->registered_delivery = 1;
-    uint64_t tag = ((uint64_t)o->seq << 8) | i;
-    pp_err_t err;
-    if (payload) {
-      s->data_coding = dc;
-      s->sm_length = 0;
-      err = pp_smpp_add_message_payload(pdu, pl, plen);
-    } else {
-      err = pp_smpp_part_apply(&e->parts[i], pdu);
-    }
-    if (!err) {
-      unsigned k = atomic_fetch_add(&c->rr, 1) % (unsigned)c->nsess;
-      err = pp_smpp_session_submit(c->sess[k], pdu, tag);
-    }
-    if (err) part_answered(e, tag, PP_SMPP_STATUS_NOT_SENT, NULL);
-  }
 }
 
 static int capacity(pp_engine_t *e) {
   int cap = 0;
   for (carrier_t *c = e->carriers; c; c = c->next)
-    if (atomic_load(&c->bound) > 0) cap += (c->cfg.window > 0 ? c->cfg.window : 50) * c->nsess * 4;
+    if (atomic_load(&c->bound) > 0) cap += c->ch->window;
   cap -= atomic_load(&e->nfly);
   return cap < 0 ? 0 : cap > CLAIM_MAX ? CLAIM_MAX : cap;
 }
@@ -944,18 +729,12 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
   if (!e->o.refresh_ms) e->o.refresh_ms = 2000;
   if (!e->o.lease_s) e->o.lease_s = 120;
   if (!e->o.enquire_link_ms) e->o.enquire_link_ms = 30000;
-  e->pdu = malloc(sizeof *e->pdu);
-  if (!e->pdu) {
-    free(e);
-    return PP_ERR_NOMEM;
-  }
   pthread_mutex_init(&e->mu, NULL);
   pthread_cond_init(&e->cv, NULL);
   pthread_mutex_init(&e->fly_mu, NULL);
   pthread_mutex_init(&e->park_mu, NULL);
   e->park_tail = &e->park_head;
   if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
-    free(e->pdu);
     free(e);
     return PP_ERR_INTERNAL;
   }
@@ -987,7 +766,6 @@ void pp_engine_stop(pp_engine_t *e) {
       free(f);
     }
   free(e->routes);
-  free(e->pdu);
   pthread_mutex_destroy(&e->mu);
   pthread_cond_destroy(&e->cv);
   pthread_mutex_destroy(&e->fly_mu);

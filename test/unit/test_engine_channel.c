@@ -1,0 +1,311 @@
+/* The delivery engine through the channel interface, with a fake channel in
+ * place of SMPP and a real SQLite store: routing (longest prefix, failover
+ * past a carrier whose links are down or whose channel did not start, no
+ * route), a message split into
+ * parts, a part refused for good, receipts answered only once committed,
+ * and an inbound message to a number nobody owns.  Waits are bounded polls. */
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel/channel.h"
+#include "check.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+static const unsigned char test_master[32] = {7, 1};
+
+/* ---- the fake channel ---------------------------------------------------- *
+ * Its links are up when the carrier's port is 1; it does not start when
+ * the port is 3.  A body goes in parts of
+ * ten characters; each part is taken at once with the id
+ * "<carrier>-<seq>-<part>", except that a body starting with "refuse" has
+ * its first part refused (30005).  Every submit and answer is recorded. */
+
+typedef struct {
+  pp_channel_t base;
+  pp_channel_callbacks_t cb;
+  char name[64];
+} fake_t;
+
+#define MAX_EVENTS 64
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char carrier[64], to[32];
+  size_t nparts;
+} submits[MAX_EVENTS];
+static int nsubmits;
+static pp_err_t acks[MAX_EVENTS];
+static int nacks;
+static fake_t *fakes[8];
+static int nfakes;
+static const pp_channel_ops_t fake_ops;
+
+static pp_err_t fake_start(const pp_channel_config_t *cfg, const pp_channel_callbacks_t *cb,
+                           pp_channel_t **out) {
+  if (cfg->carrier->port == 3) return PP_ERR_INVALID_PARAM;
+  fake_t *f = calloc(1, sizeof *f);
+  if (!f) return PP_ERR_NOMEM;
+  f->base.ops = &fake_ops;
+  f->base.window = 8;
+  f->cb = *cb;
+  snprintf(f->name, sizeof f->name, "%s", cfg->carrier->name);
+  pthread_mutex_lock(&mu);
+  fakes[nfakes++] = f;
+  pthread_mutex_unlock(&mu);
+  if (cfg->carrier->port == 1) cb->on_health(cb->arg, true);
+  *out = &f->base;
+  return PP_OK;
+}
+
+static pp_err_t fake_submit(pp_channel_t *ch, const pp_channel_msg_t *m) {
+  fake_t *f = (fake_t *)ch;
+  size_t len = strlen(m->body), nparts = len ? (len + 9) / 10 : 1;
+  pp_err_t err = f->cb.on_parts(f->cb.arg, m, nparts);
+  if (err) return err;
+  pthread_mutex_lock(&mu);
+  if (nsubmits < MAX_EVENTS) {
+    snprintf(submits[nsubmits].carrier, sizeof submits[0].carrier, "%s", f->name);
+    snprintf(submits[nsubmits].to, sizeof submits[0].to, "%s", m->to);
+    submits[nsubmits++].nparts = nparts;
+  }
+  pthread_mutex_unlock(&mu);
+  for (size_t i = 0; i < nparts; i++) {
+    char id[96];
+    snprintf(id, sizeof id, "%s-%lld-%zu", f->name, (long long)m->seq, i);
+    pp_channel_result_t r = {m->seq, (int)i, PP_CHANNEL_SENT, 0, id};
+    if (i == 0 && strncmp(m->body, "refuse", 6) == 0)
+      r = (pp_channel_result_t){m->seq, 0, PP_CHANNEL_FAILED, 30005, ""};
+    f->cb.on_result(f->cb.arg, &r);
+  }
+  return PP_OK;
+}
+
+static pp_err_t fake_query(pp_channel_t *ch, const char *id, const char *from) {
+  (void)ch, (void)id, (void)from;
+  return PP_ERR_CLOSED;
+}
+
+static void fake_ack(const pp_channel_ack_t *ack, pp_err_t result) {
+  (void)ack;
+  pthread_mutex_lock(&mu);
+  if (nacks < MAX_EVENTS) acks[nacks++] = result;
+  pthread_mutex_unlock(&mu);
+}
+
+static void fake_stop(pp_channel_t *ch) {
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nfakes; i++)
+    if (fakes[i] == (fake_t *)ch) fakes[i] = fakes[--nfakes];
+  pthread_mutex_unlock(&mu);
+  free(ch);
+}
+
+static const pp_channel_ops_t fake_ops = {"fake",     fake_start, fake_submit,
+                                          fake_query, fake_ack,   fake_stop};
+
+static fake_t *fake_named(const char *name) {
+  fake_t *f = NULL;
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nfakes; i++)
+    if (!strcmp(fakes[i]->name, name)) f = fakes[i];
+  pthread_mutex_unlock(&mu);
+  return f;
+}
+
+/* ---- the store ----------------------------------------------------------- */
+
+static pp_store_t *store;
+static char account[PP_SID_SIZE];
+
+static void put_carrier(const char *name, int port) {
+  pp_carrier_t c;
+  memset(&c, 0, sizeof c);
+  snprintf(c.name, sizeof c.name, "%s", name);
+  snprintf(c.host, sizeof c.host, "127.0.0.1");
+  c.port = port;
+  snprintf(c.system_id, sizeof c.system_id, "sys");
+  snprintf(c.bind_mode, sizeof c.bind_mode, "trx");
+  snprintf(c.concat, sizeof c.concat, "udh");
+  snprintf(c.gsm7, sizeof c.gsm7, "unpacked");
+  pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+}
+
+static void put_route(const char *prefix, const char *carrier, int priority) {
+  pp_route_rule_t r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.prefix, sizeof r.prefix, "%s", prefix);
+  snprintf(r.carrier, sizeof r.carrier, "%s", carrier);
+  r.priority = priority;
+  pp_write_t w = {.kind = PP_W_ROUTE_PUT, .u.route = &r};
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+}
+
+/* Queues a message; its sid in `sid`. */
+static void queue_message(const char *to, const char *body, char sid[PP_SID_SIZE]) {
+  pp_message_t m;
+  memset(&m, 0, sizeof m);
+  pp_sid_new(m.sid, "SM");
+  memcpy(m.account_sid, account, sizeof m.account_sid);
+  m.to = to;
+  m.from = "+15550000000";
+  m.body = body;
+  m.media_urls = "";
+  m.direction = "outbound-api";
+  m.status = "queued";
+  m.num_segments = 1;
+  m.date_created = m.date_updated = pp_clock_now();
+  pp_write_t w = {.kind = PP_W_MESSAGE_INSERT, .u.message = &m};
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  memcpy(sid, m.sid, PP_SID_SIZE);
+}
+
+/* Waits (at most 10 s) until message `sid` has status `status`; then
+ * returns its error code (-1: it never got there). */
+static int wait_status(const char *sid, const char *status) {
+  for (int i = 0; i < 1000; i++) {
+    pp_arena_t a;
+    pp_arena_init(&a, 0);
+    pp_message_t m;
+    int code = -1;
+    if (pp_store_message_get(store, &a, account, sid, &m) == PP_OK && !strcmp(m.status, status))
+      code = m.error_code;
+    pp_arena_cleanup(&a);
+    if (code >= 0) return code;
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  fprintf(stderr, "message %s never became %s\n", sid, status);
+  return -1;
+}
+
+/* The carrier a submit to `to` went through ("" when none did). */
+static const char *carrier_of(const char *to, size_t *nparts) {
+  const char *c = "";
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nsubmits; i++)
+    if (!strcmp(submits[i].to, to)) {
+      c = submits[i].carrier;
+      if (nparts) *nparts = submits[i].nparts;
+    }
+  pthread_mutex_unlock(&mu);
+  return c;
+}
+
+static int acks_ok(void) {
+  int n = 0;
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nacks; i++) n += acks[i] == PP_OK;
+  pthread_mutex_unlock(&mu);
+  return n;
+}
+
+/* A receipt for `id` through carrier `name`'s callbacks, answered later. */
+static void receipt(const char *name, const char *id, pp_dlr_state_t state, int code) {
+  fake_t *f = fake_named(name);
+  CHECK(f != NULL);
+  if (!f) return;
+  pp_channel_receipt_t r = {id, state, code, false};
+  pp_channel_ack_t ack = {.ch = &f->base};
+  f->cb.on_receipt(f->cb.arg, &r, &ack);
+}
+
+int main(void) {
+  CHECK(sodium_init() >= 0);
+  char dir[64];
+  snprintf(dir, sizeof dir, "/tmp/pp-engine-XXXXXX");
+  CHECK(mkdtemp(dir) != NULL);
+  CHECK_EQ_INT(pp_store_open(dir, test_master, &store), PP_OK);
+
+  pp_account_t acc = {.status = "active", .auth_token = "0123456789abcdef0123456789abcdef"};
+  pp_sid_new(account, "AC");
+  memcpy(acc.sid, account, sizeof acc.sid);
+  memcpy(acc.owner_sid, account, sizeof acc.owner_sid);
+  pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc};
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+
+  put_carrier("a", 1);
+  put_carrier("b", 1);
+  put_carrier("down", 2);   /* never up */
+  put_carrier("broken", 3); /* its channel does not start */
+  put_route("+1", "a", 1);
+  put_route("+44", "b", 1);
+  put_route("+4420", "a", 1);
+  put_route("+33", "down", 1);
+  put_route("+33", "b", 2);
+  put_route("+49", "broken", 1);
+  put_route("+49", "b", 2);
+
+  char us[PP_SID_SIZE], uk[PP_SID_SIZE], london[PP_SID_SIZE], fr[PP_SID_SIZE], jp[PP_SID_SIZE],
+      refused[PP_SID_SIZE], de[PP_SID_SIZE];
+  queue_message("+15551230001", "hello", us);
+  queue_message("+447700900001", "twenty-five characters..", uk); /* 3 parts */
+  queue_message("+442071234567", "hi London", london);
+  queue_message("+33612345678", "bonjour", fr);
+  queue_message("+81312345678", "no route", jp);
+  queue_message("+15551230002", "refused by the carrier", refused);
+  queue_message("+4915112345678", "hallo", de);
+
+  pp_engine_opts_t o = {.store = store, .poll_ms = 5, .refresh_ms = 20, .channel = &fake_ops};
+  pp_engine_t *e = NULL;
+  CHECK_EQ_INT(pp_engine_start(&o, &e), PP_OK);
+
+  CHECK_EQ_INT(wait_status(us, "sent"), 0);
+  CHECK_EQ_INT(wait_status(uk, "sent"), 0);
+  CHECK_EQ_INT(wait_status(london, "sent"), 0);
+  CHECK_EQ_INT(wait_status(fr, "sent"), 0);
+  CHECK_EQ_INT(wait_status(de, "sent"), 0);
+  CHECK_EQ_INT(wait_status(jp, "failed"), 21612);
+  CHECK_EQ_INT(wait_status(refused, "failed"), 30005);
+  size_t nparts = 0;
+  CHECK_EQ_STR(carrier_of("+15551230001", NULL), "a");
+  CHECK_EQ_STR(carrier_of("+447700900001", &nparts), "b");
+  CHECK_EQ_INT(nparts, 3);
+  CHECK_EQ_STR(carrier_of("+442071234567", NULL), "a");  /* the longest prefix */
+  CHECK_EQ_STR(carrier_of("+33612345678", NULL), "b");   /* "down" is passed over */
+  CHECK_EQ_STR(carrier_of("+4915112345678", NULL), "b"); /* "broken" too */
+  CHECK_EQ_STR(carrier_of("+81312345678", NULL), "");
+
+  /* Receipts name the parts by the ids the channel gave; each is answered
+   * once committed.  The message is delivered when every part is. */
+  char id[96];
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_message_t m;
+  CHECK_EQ_INT(pp_store_message_get(store, &a, account, uk, &m), PP_OK);
+  for (int i = 0; i < 3; i++) {
+    snprintf(id, sizeof id, "b-%lld-%d", (long long)m.seq, i);
+    receipt("b", id, PP_DLR_DELIVERED, 0);
+  }
+  CHECK_EQ_INT(wait_status(uk, "delivered"), 0);
+  CHECK_EQ_INT(pp_store_message_get(store, &a, account, us, &m), PP_OK);
+  snprintf(id, sizeof id, "a-%lld-0", (long long)m.seq);
+  receipt("a", id, PP_DLR_UNDELIVERABLE, 30003);
+  CHECK_EQ_INT(wait_status(us, "undelivered"), 30003);
+  pp_arena_cleanup(&a);
+  for (int i = 0; i < 1000 && acks_ok() < 4; i++) nanosleep(&(struct timespec){0, 10000000}, NULL);
+  CHECK_EQ_INT(acks_ok(), 4);
+
+  /* An inbound message to a number nobody owns is answered (and dropped). */
+  fake_t *fa = fake_named("a");
+  CHECK(fa != NULL);
+  if (fa) {
+    pp_channel_inbound_t in = {"+15559998888", "+15550001111", strdup("hi"), 0, 0, 0};
+    pp_channel_ack_t ack = {.ch = &fa->base};
+    fa->cb.on_inbound(fa->cb.arg, &in, &ack);
+    CHECK_EQ_INT(acks_ok(), 5);
+  }
+
+  pp_engine_stop(e);
+  CHECK_EQ_INT(nfakes, 0); /* every channel stopped */
+  pp_store_free(store);
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK_EQ_INT(system(cmd), 0);
+  return check_report("engine_channel");
+}
