@@ -7,6 +7,10 @@
 log() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
+# Folders a run makes are private, as pipit keeps its data folder (0700):
+# a looser one is tightened at start with a warning, which runs count as
+# an anomaly.
+umask 077
 TMP=$(mktemp -d "/tmp/pipit-$BENCH_TAG.XXXXXX")
 PIDS=()     # every long-running process we started
 WATCHDOG=""
