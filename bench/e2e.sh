@@ -259,9 +259,10 @@ start_kannel() { # dir
   (cd "$KDIR" && exec smsbox kannel.conf) >"$KDIR/smsbox.out" 2>&1 &
   SB_PID=$!
   PIDS+=("$SB_PID")
-  local s=""
+  local s="" status_pw
+  status_pw=$(sed -n 's/^status-password *= *//p' "$KDIR/kannel.conf")
   for _ in $(seq 300); do
-    s=$(curl -s --max-time 2 "http://127.0.0.1:$admin/status.txt?password=statuspw" || true)
+    s=$(curl -s --max-time 2 "http://127.0.0.1:$admin/status.txt?password=$status_pw" || true)
     if grep -q "SMPP:127.0.0.1:$SMSC_PORT/$SMSC_PORT:probe: (online" <<<"$s" &&
       grep -q 'smsbox:.*IP 127.0.0.1' <<<"$s" &&
       [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SENDSMS_PORT/" || true) != 000 ]]; then
