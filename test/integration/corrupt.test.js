@@ -1,0 +1,85 @@
+// A sealed value or a data key altered in the database file (issue 12,
+// item 4) answers 500 in Twilio's shape (PP_ERR_CORRUPT), never a client
+// error (400, 404), and is logged as an integrity failure.  The database
+// is edited with Debian's sqlite3 CLI while the server is stopped.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { PipitServer, expectRestError, uniqueNumber } from './harness.js';
+
+const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+const CORRUPT = { status: 500, code: 500 };
+const MESSAGE = 'A stored value failed its integrity check';
+
+// `hex` with the digit at its middle changed: one flipped bit pattern.
+function flip(hex) {
+  const i = Math.floor(hex.length / 2);
+  return hex.slice(0, i) + (hex[i] === '0' ? '1' : '0') + hex.slice(i + 1);
+}
+
+describe('altered ciphertext and keys', () => {
+  let server; let db; let a; let b; let ca; let cb; let ma; let mb; let fa; let svcB;
+
+  before(async () => {
+    server = await PipitServer.start();
+    db = path.join(server.dataDir, 'pipit.db');
+    a = await server.createAccount('Corrupt A');
+    b = await server.createAccount('Corrupt B');
+    ca = server.client(a.sid, a.auth_token);
+    cb = server.client(b.sid, b.auth_token);
+    ma = await ca.messages.create({ to: uniqueNumber(), from: a.from, body: 'sealed in A' });
+    mb = await cb.messages.create({ to: uniqueNumber(), from: b.from, body: 'sealed in B' });
+    const svcA = await ca.verify.v2.services.create({ friendlyName: 'Corrupt A' });
+    fa = await ca.verify.v2.services(svcA.sid).entities('user-a').newFactors
+      .create({ friendlyName: 'A', factorType: 'totp' });
+    fa.entity = () => ca.verify.v2.services(svcA.sid).entities('user-a');
+    svcB = await cb.verify.v2.services.create({ friendlyName: 'Corrupt B' });
+    await server.stop();
+    // A: one byte of a message body and of a factor secret.
+    const body = sql(db, `SELECT hex(body) FROM messages WHERE sid='${ma.sid}'`);
+    sql(db, `UPDATE messages SET body=X'${flip(body)}' WHERE sid='${ma.sid}'`);
+    const secret = sql(db, `SELECT hex(secret_sealed) FROM verify_factors WHERE sid='${fa.sid}'`);
+    sql(db, `UPDATE verify_factors SET secret_sealed=X'${flip(secret)}' WHERE sid='${fa.sid}'`);
+    // B: one byte of its wrapped data key, so nothing of B opens or seals.
+    const key = sql(db, `SELECT hex(wrapped) FROM account_keys WHERE account_sid='${b.sid}'`);
+    assert.match(key, /^[0-9A-F]+$/, 'one wrapped key');
+    sql(db, `UPDATE account_keys SET wrapped=X'${flip(key)}' WHERE account_sid='${b.sid}'`);
+    server = await PipitServer.start({ dataDir: server.dataDir });
+    ca = server.client(a.sid, a.auth_token);
+    cb = server.client(b.sid, b.auth_token);
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await server?.stop();
+    await server?.removeDataDir();
+  });
+
+  it('an altered message body answers 500', async () => {
+    const res = await server.raw('GET', `/2010-04-01/Accounts/${a.sid}/Messages/${ma.sid}.json`,
+      { auth: [a.sid, a.auth_token] });
+    assert.equal(res.status, 500);
+    assert.deepEqual(res.json, { code: 500, message: MESSAGE,
+      more_info: 'https://www.twilio.com/docs/errors/500', status: 500 });
+    assert.match(server.stderrText(), new RegExp(`integrity.*messages\\.body of ${ma.sid}`));
+  });
+
+  it('an altered factor secret answers 500', async () => {
+    await expectRestError(fa.entity().factors(fa.sid).update({ authPayload: '123456' }),
+      CORRUPT, 'the first code of a factor');
+  });
+
+  it('an altered data key answers 500 to reads and to writes that seal', async () => {
+    await expectRestError(cb.messages(mb.sid).fetch(), CORRUPT, 'a message of B');
+    await expectRestError(cb.verify.v2.services(svcB.sid).verifications
+      .create({ to: uniqueNumber(), channel: 'sms' }), CORRUPT, 'a verification of B');
+    await expectRestError(cb.verify.v2.services(svcB.sid).entities('user-b').newFactors
+      .create({ friendlyName: 'B', factorType: 'totp' }), CORRUPT, 'a factor of B');
+    assert.match(server.stderrText(), new RegExp(`integrity.*data key .*${b.sid}`));
+  });
+
+  it('what was not altered still opens', async () => {
+    const m = await ca.messages.create({ to: uniqueNumber(), from: a.from, body: 'still fine' });
+    assert.equal((await ca.messages(m.sid).fetch()).body, 'still fine');
+  });
+});
