@@ -1,6 +1,7 @@
-// A sealed value or a data key altered in the database file (issue 12,
-// item 4) answers 500 in Twilio's shape (PP_ERR_CORRUPT), never a client
-// error (400, 404), and is logged as an integrity failure.  The database
+// A sealed value or a data key altered in, or a data key deleted from, the
+// database file (issue 12, item 4) answers 500 in Twilio's shape
+// (PP_ERR_CORRUPT), never a client error (400, 404), and is logged as an
+// integrity failure.  The database
 // is edited with Debian's sqlite3 CLI while the server is stopped.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ function flip(hex) {
 }
 
 describe('altered ciphertext and keys', () => {
-  let server; let db; let a; let b; let ca; let cb; let ma; let mb; let fa; let svcB;
+  let server; let db; let a; let b; let c; let ca; let cb; let ma; let mb; let fa; let svcB; let svcC;
 
   before(async () => {
     server = await PipitServer.start();
@@ -35,6 +36,8 @@ describe('altered ciphertext and keys', () => {
       .create({ friendlyName: 'A', factorType: 'totp' });
     fa.entity = () => ca.verify.v2.services(svcA.sid).entities('user-a');
     svcB = await cb.verify.v2.services.create({ friendlyName: 'Corrupt B' });
+    c = await server.createAccount('Corrupt C');
+    svcC = await server.client(c.sid, c.auth_token).verify.v2.services.create({ friendlyName: 'Corrupt C' });
     await server.stop();
     // A: one byte of a message body and of a factor secret.
     const body = sql(db, `SELECT hex(body) FROM messages WHERE sid='${ma.sid}'`);
@@ -45,6 +48,8 @@ describe('altered ciphertext and keys', () => {
     const key = sql(db, `SELECT hex(wrapped) FROM account_keys WHERE account_sid='${b.sid}'`);
     assert.match(key, /^[0-9A-F]+$/, 'one wrapped key');
     sql(db, `UPDATE account_keys SET wrapped=X'${flip(key)}' WHERE account_sid='${b.sid}'`);
+    // C: its data key gone from the file, though the account is open.
+    sql(db, `DELETE FROM account_keys WHERE account_sid='${c.sid}'`);
     server = await PipitServer.start({ dataDir: server.dataDir });
     ca = server.client(a.sid, a.auth_token);
     cb = server.client(b.sid, b.auth_token);
@@ -76,6 +81,13 @@ describe('altered ciphertext and keys', () => {
     await expectRestError(cb.verify.v2.services(svcB.sid).entities('user-b').newFactors
       .create({ friendlyName: 'B', factorType: 'totp' }), CORRUPT, 'a factor of B');
     assert.match(server.stderrText(), new RegExp(`integrity.*data key .*${b.sid}`));
+  });
+
+  it('a data key gone from an open account answers 500, not 404', async () => {
+    const cc = server.client(c.sid, c.auth_token);
+    await expectRestError(cc.verify.v2.services(svcC.sid).entities('user-c').newFactors
+      .create({ friendlyName: 'C', factorType: 'totp' }), CORRUPT, 'a factor of C');
+    assert.match(server.stderrText(), new RegExp(`integrity: account ${c.sid} has no data key`));
   });
 
   it('what was not altered still opens', async () => {
