@@ -7,11 +7,19 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { PipitServer, expectRestError, uniqueNumber } from './harness.js';
+import { PipitServer, pollUntil, uniqueNumber } from './harness.js';
 
 const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
-const CORRUPT = { status: 500, code: 500 };
 const MESSAGE = 'A stored value failed its integrity check';
+
+// `promise` (an SDK call) fails with PP_ERR_CORRUPT's answer.
+const corrupt = (promise, what) => assert.rejects(promise, (e) => {
+  assert.equal(e.status, 500, `${what}: ${e.message}`);
+  assert.deepEqual([e.code, e.message, e.moreInfo], [500, MESSAGE, 'https://www.twilio.com/docs/errors/500'], what);
+  return true;
+});
+// The server's log comes to say `re` (it may arrive after the answer).
+const logged = (server, re) => pollUntil(() => re.test(server.stderrText()), `a log line ${re}`, 5000);
 
 // `hex` with the digit at its middle changed: one flipped bit pattern.
 function flip(hex) {
@@ -20,7 +28,7 @@ function flip(hex) {
 }
 
 describe('altered ciphertext and keys', () => {
-  let server; let db; let a; let b; let c; let ca; let cb; let ma; let mb; let fa; let svcB; let svcC;
+  let server; let db; let a; let b; let c; let ca; let cb; let ma; let mb; let fa; let svcB; let svcC; let seq;
 
   before(async () => {
     server = await PipitServer.start();
@@ -38,8 +46,12 @@ describe('altered ciphertext and keys', () => {
     svcB = await cb.verify.v2.services.create({ friendlyName: 'Corrupt B' });
     c = await server.createAccount('Corrupt C');
     svcC = await server.client(c.sid, c.auth_token).verify.v2.services.create({ friendlyName: 'Corrupt C' });
+    const evs = await server.raw('GET', `/audit/v1/Events?AccountSid=${a.sid}`, { auth: [a.sid, a.auth_token] });
+    assert.equal(evs.status, 200, evs.text);
+    seq = evs.json.events[0].sequence;
     await server.stop();
-    // A: one byte of a message body and of a factor secret.
+    // A: one byte of a message body and of a factor secret; one audit entry.
+    sql(db, `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET leaf=CAST(replace(CAST(leaf AS TEXT),'"v":1','"v":2') AS BLOB) WHERE seq=${seq}`);
     const body = sql(db, `SELECT hex(body) FROM messages WHERE sid='${ma.sid}'`);
     sql(db, `UPDATE messages SET body=X'${flip(body)}' WHERE sid='${ma.sid}'`);
     const secret = sql(db, `SELECT hex(secret_sealed) FROM verify_factors WHERE sid='${fa.sid}'`);
@@ -66,28 +78,35 @@ describe('altered ciphertext and keys', () => {
     assert.equal(res.status, 500);
     assert.deepEqual(res.json, { code: 500, message: MESSAGE,
       more_info: 'https://www.twilio.com/docs/errors/500', status: 500 });
-    assert.match(server.stderrText(), new RegExp(`integrity.*messages\\.body of ${ma.sid}`));
+    await logged(server, new RegExp(`integrity.*messages\\.body of ${ma.sid}`));
   });
 
   it('an altered factor secret answers 500', async () => {
-    await expectRestError(fa.entity().factors(fa.sid).update({ authPayload: '123456' }),
-      CORRUPT, 'the first code of a factor');
+    await corrupt(fa.entity().factors(fa.sid).update({ authPayload: '123456' }), 'the first code of a factor');
   });
 
   it('an altered data key answers 500 to reads and to writes that seal', async () => {
-    await expectRestError(cb.messages(mb.sid).fetch(), CORRUPT, 'a message of B');
-    await expectRestError(cb.verify.v2.services(svcB.sid).verifications
-      .create({ to: uniqueNumber(), channel: 'sms' }), CORRUPT, 'a verification of B');
-    await expectRestError(cb.verify.v2.services(svcB.sid).entities('user-b').newFactors
-      .create({ friendlyName: 'B', factorType: 'totp' }), CORRUPT, 'a factor of B');
-    assert.match(server.stderrText(), new RegExp(`integrity.*data key .*${b.sid}`));
+    await corrupt(cb.messages(mb.sid).fetch(), 'a message of B');
+    await corrupt(cb.verify.v2.services(svcB.sid).verifications
+      .create({ to: uniqueNumber(), channel: 'sms' }), 'a verification of B');
+    await corrupt(cb.verify.v2.services(svcB.sid).entities('user-b').newFactors
+      .create({ friendlyName: 'B', factorType: 'totp' }), 'a factor of B');
+    await logged(server, new RegExp(`integrity.*data key .*${b.sid}`));
   });
 
   it('a data key gone from an open account answers 500, not 404', async () => {
     const cc = server.client(c.sid, c.auth_token);
-    await expectRestError(cc.verify.v2.services(svcC.sid).entities('user-c').newFactors
-      .create({ friendlyName: 'C', factorType: 'totp' }), CORRUPT, 'a factor of C');
-    assert.match(server.stderrText(), new RegExp(`integrity: account ${c.sid} has no data key`));
+    await corrupt(cc.verify.v2.services(svcC.sid).entities('user-c').newFactors
+      .create({ friendlyName: 'C', factorType: 'totp' }), 'a factor of C');
+    await logged(server, new RegExp(`integrity: account ${c.sid} has no data key`));
+  });
+
+  it('an altered audit entry answers 500', async () => {
+    const res = await server.raw('GET', `/audit/v1/Events/${seq}`, { auth: [a.sid, a.auth_token] });
+    assert.equal(res.status, 500);
+    assert.deepEqual(res.json, { code: 500, message: MESSAGE,
+      more_info: 'https://www.twilio.com/docs/errors/500', status: 500 });
+    await logged(server, new RegExp(`entry ${seq} of the audit log is damaged`));
   });
 
   it('what was not altered still opens', async () => {

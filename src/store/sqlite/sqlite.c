@@ -4693,8 +4693,10 @@ static pp_err_t read_hash(conn_t *c, int which, int64_t k1, int64_t k2, bool two
     if (h && sqlite3_column_bytes(st, 0) == PP_MERKLE_HASH_LEN) {
       memcpy(out, h, PP_MERKLE_HASH_LEN);
       e = PP_OK;
-    } else {
-      e = PP_ERR_STORE; /* not a hash: the row was tampered with */
+    } else { /* not a hash: the row was tampered with */
+      pp_log_error("integrity", "a hash of the audit log (%lld, %lld) is damaged", (long long)k1,
+                   (long long)k2);
+      e = PP_ERR_CORRUPT;
     }
   } else if (rc != SQLITE_DONE) {
     e = db_err(c->db, "audit hash");
