@@ -32,6 +32,10 @@
   X(PP_ERR_STORE_FULL, 1006, SERVER, 503, 20503,                                                  \
     "Service unavailable: the store cannot write; try again later")                               \
   X(PP_ERR_HTTP_BUSY, 1007, SERVER, 503, 0, "Too many connections")                               \
+  /* Delivery outcomes are recorded on the message (its error_code), never                        \
+     an answer. */                                                                                \
+  X(PP_ERR_DELIVERY_NO_ROUTE, 1008, SERVER, 500, 21612, "No route to the destination")            \
+  X(PP_ERR_DELIVERY_ENCODE, 1009, SERVER, 500, 30008, "The message could not be encoded")         \
   /* 2000-2999 client: the request is wrong; the client must change it. */                        \
   X(PP_ERR_TOO_BIG, 2000, CLIENT, 413, 0, "The request body is too large")                        \
   X(PP_ERR_BAD_REQUEST, 2001, CLIENT, 400, 0, "Bad request")                                      \
@@ -118,6 +122,14 @@
   X(PP_ERR_TWIML_MESSAGE_LIMIT, 3010, UPSTREAM, 502, 14109,                                       \
     "TwiML Reply message limit exceeded: %s")                                                     \
   X(PP_ERR_TWIML_VERB, 3011, UPSTREAM, 502, 14110, "Invalid Verb for Message Reply: %s")          \
+  X(PP_ERR_DELIVERY_EXPIRED, 3012, UPSTREAM, 502, 30001,                                          \
+    "The message expired before it could be sent")                                                \
+  X(PP_ERR_DELIVERY_UNREACHABLE, 3013, UPSTREAM, 502, 30003, "Unreachable destination handset")   \
+  X(PP_ERR_DELIVERY_UNKNOWN_HANDSET, 3014, UPSTREAM, 502, 30005, "Unknown destination handset")   \
+  X(PP_ERR_DELIVERY_FILTERED, 3015, UPSTREAM, 502, 30007, "The carrier filtered the message")     \
+  X(PP_ERR_DELIVERY_REFUSED, 3016, UPSTREAM, 502, 30008, "The carrier refused the message")       \
+  X(PP_ERR_DELIVERY_SENDER_REFUSED, 3017, UPSTREAM, 502, 21212, "The carrier refused the sender") \
+  X(PP_ERR_DELIVERY_UNKNOWN, 3018, UPSTREAM, 502, 30008, "The carrier reported a failure")        \
   /* 4000-4999 security: a protection refused or found something                                  \
      (credentials, factors, fraud and abuse guards, address policy,                               \
      integrity). */                                                                               \
@@ -141,7 +153,9 @@
   X(PP_ERR_HTTP_CONN_LIMIT, 4012, SECURITY, 429, 20429, "Too many connections from this address") \
   X(PP_ERR_CORRUPT, 4013, SECURITY, 500, 0, "A stored value failed its integrity check")          \
   /* The sign-in guard (api/guard.c). */                                                          \
-  X(PP_ERR_AUTH_RATE, 4014, SECURITY, 429, 20429, "Too Many Requests")
+  X(PP_ERR_AUTH_RATE, 4014, SECURITY, 429, 20429, "Too Many Requests")                            \
+  X(PP_ERR_DELIVERY_UNOPENED, 4015, SECURITY, 500, 30008,                                         \
+    "The verification message could not be opened")
 
 /* Whose failure an error is: the thousands of its number. */
 typedef enum {
