@@ -55,7 +55,7 @@ static pp_err_t decode(pp_api_req_t *r, const pp_audit_entry_t *en, pp_audit_eve
   if (e == PP_ERR_BAD_REQUEST || (!e && ev->seq != en->seq)) {
     pp_log_error("audit", "entry %" PRId64 " of the audit log is damaged (run pipit audit verify)",
                  en->seq);
-    return PP_ERR_STORE;
+    return PP_ERR_CORRUPT;
   }
   return e;
 }

@@ -490,7 +490,7 @@ static pp_err_t qr_taken(pp_api_req_t *r) {
   size_t slen = 0;
   if ((e = pp_store_open_secret(r->api->store, SECRET_PLACE(f), f->secret_sealed,
                                 f->secret_sealed_len, &secret, &slen)))
-    return e == PP_ERR_NOMEM ? e : PP_ERR_INTERNAL;
+    return e == PP_ERR_NOMEM || e == PP_ERR_CORRUPT ? e : PP_ERR_INTERNAL;
   char b32[128], uri[448];
   pp_base32_encode(secret, slen, b32, sizeof b32);
   pp_store_secret_free(secret);
@@ -545,8 +545,9 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r) {
 }
 
 /* Checks TOTP `code` against factor `f` at the clock's time (otp.h,
- * pp_totp_match): the accepted time step, or -1.  PP_ERR_INTERNAL (logged)
- * when the secret does not open. */
+ * pp_totp_match): the accepted time step, or -1.  PP_ERR_CORRUPT when the
+ * secret was altered or moved, PP_ERR_INTERNAL when it does not open
+ * otherwise (both logged). */
 static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const char *code,
                            int64_t *step) {
   unsigned char *secret = NULL;
@@ -556,7 +557,7 @@ static pp_err_t totp_match(pp_api_req_t *r, const pp_verify_factor_t *f, const c
   if (e && e != PP_ERR_NOMEM) {
     /* Altered, moved, or its account's key is gone: the store's fault. */
     pp_log_error("verify", "the secret of factor %s did not open: %s", f->sid, pp_err_name(e));
-    return PP_ERR_INTERNAL;
+    return e == PP_ERR_CORRUPT ? e : PP_ERR_INTERNAL;
   }
   if (e) return e;
   pp_otp_alg_t alg = PP_OTP_SHA1;

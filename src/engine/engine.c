@@ -592,9 +592,10 @@ static carrier_t *route(pp_engine_t *e, const char *to, bool *any_rule) {
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static void write_sync_fail(pp_engine_t *e, int64_t seq, int code, const char *msg) {
+static void write_sync_fail(pp_engine_t *e, int64_t seq, pp_err_t why) {
   pp_write_t w = {.kind = PP_W_DELIVERY_FAIL};
-  w.u.fail = (pp_fail_t){seq, pp_clock_now(), "failed", code, msg};
+  w.u.fail =
+      (pp_fail_t){seq, pp_clock_now(), "failed", pp_err_twilio_code(why), pp_err_format(why)};
   pp_store_write(e->o.store, &w);
 }
 
@@ -610,7 +611,7 @@ static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *bo
 static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
   int64_t now = pp_clock_now();
   if (o->validity_period > 0 && now > o->date_created + o->validity_period) {
-    write_sync_fail(e, o->seq, 30001, "The message expired before it could be sent");
+    write_sync_fail(e, o->seq, PP_ERR_DELIVERY_EXPIRED);
     return;
   }
   /* A verification message goes out with the text sealed for it; the
@@ -621,7 +622,7 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
     size_t olen = 0;
     if (pp_store_open_secret(e->o.store, o->account_sid, "messages", "sealed_body", o->sid,
                              o->sealed_body, o->sealed_body_len, &opened, &olen) != PP_OK) {
-      write_sync_fail(e, o->seq, 30008, "The verification message could not be opened");
+      write_sync_fail(e, o->seq, PP_ERR_DELIVERY_UNOPENED);
       return;
     }
     body = (const char *)opened;
@@ -639,13 +640,13 @@ static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *bo
     if (any_rule)
       write_sync_retry(e, o->seq, now + 2); /* its carriers are down: wait */
     else
-      write_sync_fail(e, o->seq, 21612, "No route to the destination");
+      write_sync_fail(e, o->seq, PP_ERR_DELIVERY_NO_ROUTE);
     return;
   }
   pp_channel_msg_t m = {o->seq, o->to, o->from, body, (void *)o};
   pp_err_t err = c->ch->ops->submit(c->ch, &m);
   if (err == PP_ERR_BAD_REQUEST)
-    write_sync_fail(e, o->seq, 30008, "The message could not be encoded");
+    write_sync_fail(e, o->seq, PP_ERR_DELIVERY_ENCODE);
   else if (err)
     write_sync_retry(e, o->seq, now + 1);
 }

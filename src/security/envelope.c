@@ -165,7 +165,7 @@ pp_err_t pp_dek_unwrap(const unsigned char *master, const char *account_sid, uin
                        const unsigned char *wrapped, size_t len, pp_dek_t **out) {
   size_t n = part_len(account_sid);
   if (!master || !n || !wrapped || !out) return PP_ERR_INVALID_PARAM;
-  if (len != PP_DEK_WRAPPED_LEN || wrapped[0] != PP_DEK_WRAP_VERSION) return PP_ERR_BAD_REQUEST;
+  if (len != PP_DEK_WRAPPED_LEN || wrapped[0] != PP_DEK_WRAP_VERSION) return PP_ERR_CORRUPT;
   unsigned char ad[sizeof DEK_LABEL + 1 + PP_AAD_PART_MAX + 4];
   size_t adlen = dek_aad(ad, account_sid, n, generation);
   pp_dek_t *d = dek_alloc(account_sid, n, generation);
@@ -176,7 +176,7 @@ pp_err_t pp_dek_unwrap(const unsigned char *master, const char *account_sid, uin
                                                  master) != 0 ||
       plen != PP_KEY_LEN) {
     sodium_free(d);
-    return PP_ERR_BAD_REQUEST;
+    return PP_ERR_CORRUPT;
   }
   sodium_mprotect_readonly(d);
   *out = d;
@@ -246,7 +246,7 @@ pp_err_t pp_seal(const pp_dek_t *dek, const pp_field_t *field, const void *plain
 
 pp_err_t pp_sealed_generation(const unsigned char *blob, size_t len, uint32_t *out) {
   if (!blob || !out) return PP_ERR_INVALID_PARAM;
-  if (len < PP_SEAL_OVERHEAD || blob[0] != PP_SEAL_VERSION) return PP_ERR_BAD_REQUEST;
+  if (len < PP_SEAL_OVERHEAD || blob[0] != PP_SEAL_VERSION) return PP_ERR_CORRUPT;
   *out = get_u32be(blob + 1);
   return PP_OK;
 }
@@ -257,7 +257,7 @@ pp_err_t pp_open(const pp_dek_t *dek, const pp_field_t *field, const unsigned ch
   uint32_t gen;
   pp_err_t e = pp_sealed_generation(blob, len, &gen);
   if (e != PP_OK) return e;
-  if (gen != dek->generation) return PP_ERR_BAD_REQUEST;
+  if (gen != dek->generation) return PP_ERR_CORRUPT;
   size_t plen = len - PP_SEAL_OVERHEAD;
   if (cap < plen) return PP_ERR_INVALID_PARAM;
   unsigned char ad[AAD_MAX];
@@ -268,7 +268,7 @@ pp_err_t pp_open(const pp_dek_t *dek, const pp_field_t *field, const unsigned ch
                                                  len - PP_SEAL_HEADER_LEN, ad, adlen, blob + 5,
                                                  dek->key) != 0 ||
       got != plen)
-    return PP_ERR_BAD_REQUEST;
+    return PP_ERR_CORRUPT;
   *out_len = plen;
   return PP_OK;
 }
@@ -276,7 +276,7 @@ pp_err_t pp_open(const pp_dek_t *dek, const pp_field_t *field, const unsigned ch
 pp_err_t pp_open_secret(const pp_dek_t *dek, const pp_field_t *field, const unsigned char *blob,
                         size_t len, unsigned char **out, size_t *out_len) {
   if (!blob || !out || !out_len) return PP_ERR_INVALID_PARAM;
-  if (len < PP_SEAL_OVERHEAD) return PP_ERR_BAD_REQUEST;
+  if (len < PP_SEAL_OVERHEAD) return PP_ERR_CORRUPT;
   size_t plen = len - PP_SEAL_OVERHEAD;
   unsigned char *p = sodium_malloc(plen + 1);
   if (!p) return PP_ERR_NOMEM;

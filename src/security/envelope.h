@@ -15,10 +15,10 @@
  * with sodium_free (see pp_master_key_load in app/app.h).
  *
  * Errors.  PP_ERR_INVALID_PARAM: an argument is outside its contract (NULL,
- * too long, buffer too small).  PP_ERR_BAD_REQUEST: the bytes given to
+ * too long, buffer too small).  PP_ERR_CORRUPT: the bytes given to
  * unwrap/open are malformed, tampered with, or belong to another account,
- * field, generation or key; a caller that read them from its own store
- * should treat that as an integrity failure.  PP_ERR_NOMEM: sodium_malloc
+ * field, generation or key (an integrity failure, which the caller that
+ * knows where the bytes came from logs).  PP_ERR_NOMEM: sodium_malloc
  * failed.  Out-parameters are written only on success. */
 #ifndef PP_SECURITY_ENVELOPE_H
 #define PP_SECURITY_ENVELOPE_H
@@ -106,7 +106,7 @@ pp_err_t pp_dek_wrap(const unsigned char *master, const pp_dek_t *dek,
 
 /* pp_dek_unwrap opens `wrapped` (`len` bytes) with `master` for
  * `account_sid` and `generation` and returns the DEK in *out (freed with
- * pp_dek_free).  Errors: PP_ERR_INVALID_PARAM; PP_ERR_BAD_REQUEST when
+ * pp_dek_free).  Errors: PP_ERR_INVALID_PARAM; PP_ERR_CORRUPT when
  * `wrapped` has the wrong length or version, was tampered with, or belongs
  * to another master key, account or generation; PP_ERR_NOMEM. */
 pp_err_t pp_dek_unwrap(const unsigned char *master, const char *account_sid, uint32_t generation,
@@ -148,14 +148,14 @@ pp_err_t pp_seal(const pp_dek_t *dek, const pp_field_t *field, const void *plain
 /* pp_sealed_generation reads the DEK generation from the header of a
  * sealed blob, so the caller can fetch the right DEK before pp_open.  The
  * value is not authenticated until pp_open succeeds.  Errors:
- * PP_ERR_INVALID_PARAM; PP_ERR_BAD_REQUEST (too short, unknown version). */
+ * PP_ERR_INVALID_PARAM; PP_ERR_CORRUPT (too short, unknown version). */
 pp_err_t pp_sealed_generation(const unsigned char *blob, size_t len, uint32_t *out);
 
 /* pp_open decrypts `blob` (`len` bytes) with `dek` for `field` into `out`
  * (capacity `cap`, at least len - PP_SEAL_OVERHEAD) and writes the
  * plaintext length to *out_len.  The caller owns `out` and should wipe it
  * when the plaintext is secret (or use pp_open_secret).  Errors:
- * PP_ERR_INVALID_PARAM; PP_ERR_BAD_REQUEST when the blob is malformed, was
+ * PP_ERR_INVALID_PARAM; PP_ERR_CORRUPT when the blob is malformed, was
  * tampered with, or was sealed for another account, table, column, row or
  * generation, or with another key. */
 pp_err_t pp_open(const pp_dek_t *dek, const pp_field_t *field, const unsigned char *blob,

@@ -99,16 +99,17 @@ pp_err_t pp_crypt_set_next_master(pp_crypt_t *c, const unsigned char *next) {
 }
 
 /* Unwraps with the master key, else the next one; on failure rereads the
- * keys from the source (at most once a second) and tries again. */
+ * keys from the source (at most once a second) and tries again.  A key that
+ * opens with none is PP_ERR_CORRUPT, logged here. */
 static pp_err_t unwrap_any(pp_crypt_t *c, const char *account, uint32_t gen,
                            const unsigned char *wrapped, size_t len, pp_dek_t **out) {
+  pp_err_t e = PP_ERR_CORRUPT;
   for (int round = 0; round < 2; round++) {
     pthread_mutex_lock(&c->mu);
-    pp_err_t e = pp_dek_unwrap(c->master, account, gen, wrapped, len, out);
-    if (e == PP_ERR_BAD_REQUEST && c->next)
-      e = pp_dek_unwrap(c->next, account, gen, wrapped, len, out);
+    e = pp_dek_unwrap(c->master, account, gen, wrapped, len, out);
+    if (e == PP_ERR_CORRUPT && c->next) e = pp_dek_unwrap(c->next, account, gen, wrapped, len, out);
     pthread_mutex_unlock(&c->mu);
-    if (e != PP_ERR_BAD_REQUEST || round || !c->keys) return e;
+    if (e != PP_ERR_CORRUPT || round || !c->keys) break;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     unsigned char *primary = sodium_malloc(PP_KEY_LEN), *next = sodium_malloc(PP_KEY_LEN);
@@ -128,9 +129,14 @@ static pp_err_t unwrap_any(pp_crypt_t *c, const char *account, uint32_t gen,
     }
     sodium_free(primary);
     sodium_free(next);
-    if (ke) return e;
+    if (ke) break;
   }
-  return PP_ERR_BAD_REQUEST;
+  if (e == PP_ERR_CORRUPT)
+    pp_log_error("integrity",
+                 "the data key of %s (generation %u) did not open with the master "
+                 "key held: altered, or wrapped by another key",
+                 account, (unsigned)gen);
+  return e;
 }
 
 pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t generation,
@@ -162,8 +168,10 @@ static pp_err_t index_key(pp_crypt_t *c, void *conn, const char *name, unsigned 
   unsigned char *key = e ? NULL : sodium_malloc(PP_KEY_LEN);
   size_t n = 0;
   if (!e && !key) e = PP_ERR_NOMEM;
-  if (!e && (sodium_hex2bin(key, PP_KEY_LEN, hex, 64, NULL, &n, NULL) != 0 || n != PP_KEY_LEN))
-    e = PP_ERR_BAD_REQUEST;
+  if (!e && (sodium_hex2bin(key, PP_KEY_LEN, hex, 64, NULL, &n, NULL) != 0 || n != PP_KEY_LEN)) {
+    pp_log_error("integrity", "the %s index key in the store is not 64 hex digits", name);
+    e = PP_ERR_CORRUPT;
+  }
   sodium_memzero(hex, sizeof hex);
   if (e) {
     sodium_free(key);
@@ -271,9 +279,20 @@ static pp_err_t do_seal(const pp_dek_t *dek, void *arg) {
   return pp_seal(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
 }
 
+/* Logs a sealed value that does not open: the one place that knows where
+ * it is. */
+static void not_opened(const char *account, const pp_field_t *f) {
+  pp_log_error("integrity",
+               "a sealed %s.%s of %s (account %s) did not open: altered, moved "
+               "or sealed with another key",
+               f->table, f->column, f->row_id, account);
+}
+
 static pp_err_t do_open(const pp_dek_t *dek, void *arg) {
   seal_arg_t *a = arg;
-  return pp_open(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
+  pp_err_t e = pp_open(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
+  if (e == PP_ERR_CORRUPT) not_opened(pp_dek_account_sid(dek), a->field);
+  return e;
 }
 
 pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
@@ -323,10 +342,13 @@ static pp_err_t open_with(pp_crypt_t *c, void *conn, const char *account_sid, co
                           size_t len, void *(*alloc)(size_t), void (*release)(void *),
                           unsigned char **out, size_t *out_len) {
   uint32_t gen;
-  pp_err_t e = pp_sealed_generation(blob, len, &gen);
-  if (e) return e;
-  if (gen == 0) return PP_ERR_BAD_REQUEST;
   pp_field_t field = {table, column, row};
+  pp_err_t e = pp_sealed_generation(blob, len, &gen);
+  if (!e && gen == 0) e = PP_ERR_CORRUPT;
+  if (e) {
+    if (e == PP_ERR_CORRUPT) not_opened(account_sid, &field);
+    return e;
+  }
   seal_arg_t a = {&field, blob, len, alloc(len + 1), len + 1, 0};
   if (!a.out) return PP_ERR_NOMEM;
   e = with_dek(c, conn, account_sid, gen, do_open, &a);

@@ -101,8 +101,8 @@ void pp_crypt_forget(pp_crypt_t *c, const char *account_sid);
 
 /* pp_crypt_seal seals `len` bytes for (account, table, column, row) with
  * the account's newest DEK into a malloc'd blob (*out, *out_len).  Errors:
- * PP_ERR_NOT_FOUND (the account has no key), PP_ERR_BAD_REQUEST (its
- * wrapped key does not open with this master key), PP_ERR_NOMEM. */
+ * PP_ERR_NOT_FOUND (the account has no key), PP_ERR_CORRUPT (its
+ * wrapped key does not open with this master key; logged), PP_ERR_NOMEM. */
 pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const void *plain, size_t len,
                        unsigned char **out, size_t *out_len);
@@ -128,8 +128,8 @@ pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid
 
 /* pp_crypt_open opens a blob sealed by pp_crypt_seal for the same
  * coordinates into a malloc'd, NUL-terminated plaintext.  Errors as
- * pp_crypt_seal; PP_ERR_BAD_REQUEST also for a blob that was altered or
- * belongs elsewhere. */
+ * pp_crypt_seal; PP_ERR_CORRUPT (logged) also for a blob that was altered
+ * or belongs elsewhere. */
 pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
                        const char *column, const char *row, const unsigned char *blob,
                        size_t len, char **out, size_t *out_len);

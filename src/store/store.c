@@ -454,17 +454,29 @@ pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[3
   return e;
 }
 
+/* A data key missing for an account the caller holds (the layers above
+ * seal and open only for accounts that are not closed, whose keys are
+ * there): as an altered one, PP_ERR_CORRUPT, logged. */
+static pp_err_t key_missing(pp_err_t e, const char *account_sid) {
+  if (e != PP_ERR_NOT_FOUND) return e;
+  pp_log_error("integrity", "account %s has no data key in the store", account_sid);
+  return PP_ERR_CORRUPT;
+}
+
 pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table,
                        const char *column, const char *row, const void *plain, size_t len,
                        unsigned char **out, size_t *out_len) {
-  return pp_crypt_seal(s->crypt, NULL, account_sid, table, column, row, plain, len, out, out_len);
+  return key_missing(
+      pp_crypt_seal(s->crypt, NULL, account_sid, table, column, row, plain, len, out, out_len),
+      account_sid);
 }
 
 pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char *table,
                               const char *column, const char *row, const unsigned char *blob,
                               size_t len, unsigned char **out, size_t *out_len) {
-  return pp_crypt_open_secret(s->crypt, NULL, account_sid, table, column, row, blob, len, out,
-                              out_len);
+  return key_missing(pp_crypt_open_secret(s->crypt, NULL, account_sid, table, column, row, blob,
+                                          len, out, out_len),
+                     account_sid);
 }
 
 void pp_store_secret_free(void *p) {

@@ -1160,9 +1160,9 @@ pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[3
  *
  * pp_store_seal seals `len` bytes at `plain` with the account's newest key
  * into a malloc'd blob (*out, *out_len; the caller frees it with free()).
- * Errors: PP_ERR_NOT_FOUND (the account has no key: closed),
- * PP_ERR_BAD_REQUEST (its key does not open with the master key held),
- * PP_ERR_NOMEM. */
+ * Errors: PP_ERR_CORRUPT (logged) when the account has no key or its key
+ * does not open with the master key held (call it only for an account
+ * that is not closed: closing deletes the keys), PP_ERR_NOMEM. */
 pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table,
                        const char *column, const char *row, const void *plain, size_t len,
                        unsigned char **out, size_t *out_len);
@@ -1170,8 +1170,8 @@ pp_err_t pp_store_seal(pp_store_t *s, const char *account_sid, const char *table
 /* pp_store_open_secret opens a blob sealed by pp_store_seal for the same
  * coordinates into sodium_malloc memory, NUL-terminated (*out, *out_len),
  * which the caller frees with pp_store_secret_free.  Errors: as
- * pp_store_seal; PP_ERR_BAD_REQUEST also for a blob altered or sealed for
- * another place, and PP_ERR_NOT_FOUND for one whose key is gone. */
+ * pp_store_seal; PP_ERR_CORRUPT also for a blob altered or sealed for
+ * another place, or whose key is gone. */
 pp_err_t pp_store_open_secret(pp_store_t *s, const char *account_sid, const char *table,
                               const char *column, const char *row, const unsigned char *blob,
                               size_t len, unsigned char **out, size_t *out_len);

@@ -231,7 +231,7 @@ int main(void) {
   /* Sealed for its row only. */
   CHECK_EQ_INT(pp_store_open_secret(s, ACC, "verify_factors", "secret", FACTOR("cc"),
                                     f.secret_sealed, f.secret_sealed_len, &opened, &olen),
-               PP_ERR_BAD_REQUEST);
+               PP_ERR_CORRUPT);
   pp_verify_webhook_t wh;
   CHECK_EQ_INT(pp_store_verify_webhook_get(s, &a, ACC, SVC("aa"), HOOK, &wh), PP_OK);
   CHECK_EQ_STR(wh.webhook_url, URL);

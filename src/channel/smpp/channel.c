@@ -47,11 +47,11 @@ static bool gsm7_packed(const pp_carrier_t *cfg) {
 static int submit_error_code(uint32_t status) {
   switch (status) {
     case PP_ESME_RINVDSTADR:
-      return 30005; /* unknown destination handset */
+      return pp_err_twilio_code(PP_ERR_DELIVERY_UNKNOWN_HANDSET);
     case PP_ESME_RINVSRCADR:
-      return 21212;
+      return pp_err_twilio_code(PP_ERR_DELIVERY_SENDER_REFUSED);
     default:
-      return 30008;
+      return pp_err_twilio_code(PP_ERR_DELIVERY_REFUSED);
   }
 }
 
@@ -160,13 +160,13 @@ static pp_err_t smpp_submit(pp_channel_t *ch, const pp_channel_msg_t *m) {
 static int receipt_error(pp_smpp_dlr_state_t s) {
   switch (s) {
     case PP_SMPP_DLR_UNDELIVERABLE:
-      return 30003; /* unreachable destination handset */
+      return pp_err_twilio_code(PP_ERR_DELIVERY_UNREACHABLE);
     case PP_SMPP_DLR_REJECTED:
-      return 30007; /* filtered by the carrier */
+      return pp_err_twilio_code(PP_ERR_DELIVERY_FILTERED);
     case PP_SMPP_DLR_EXPIRED:
-      return 30003;
+      return pp_err_twilio_code(PP_ERR_DELIVERY_UNREACHABLE);
     default:
-      return 30008;
+      return pp_err_twilio_code(PP_ERR_DELIVERY_UNKNOWN);
   }
 }
 

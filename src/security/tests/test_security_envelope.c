@@ -45,19 +45,19 @@ static void test_wrap(void) {
   back = NULL;
 
   /* Wrong master key, account or generation. */
-  CHECK_EQ_INT(pp_dek_unwrap(m2, ACC_A, 1, w, sizeof w, &back), PP_ERR_BAD_REQUEST);
-  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_B, 1, w, sizeof w, &back), PP_ERR_BAD_REQUEST);
-  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_A, 2, w, sizeof w, &back), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_dek_unwrap(m2, ACC_A, 1, w, sizeof w, &back), PP_ERR_CORRUPT);
+  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_B, 1, w, sizeof w, &back), PP_ERR_CORRUPT);
+  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_A, 2, w, sizeof w, &back), PP_ERR_CORRUPT);
   /* Every single flipped bit, and the wrong length. */
   int accepted = 0;
   for (size_t i = 0; i < sizeof w; i++)
     for (int bit = 0; bit < 8; bit++) {
       w[i] ^= (unsigned char)(1u << bit);
-      if (pp_dek_unwrap(m1, ACC_A, 1, w, sizeof w, &back) != PP_ERR_BAD_REQUEST) accepted++;
+      if (pp_dek_unwrap(m1, ACC_A, 1, w, sizeof w, &back) != PP_ERR_CORRUPT) accepted++;
       w[i] ^= (unsigned char)(1u << bit);
     }
   CHECK_EQ_INT(accepted, 0);
-  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_A, 1, w, sizeof w - 1, &back), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_A, 1, w, sizeof w - 1, &back), PP_ERR_CORRUPT);
   CHECK(back == NULL); /* never written on failure */
   CHECK_EQ_INT(pp_dek_unwrap(m1, "", 1, w, sizeof w, &back), PP_ERR_INVALID_PARAM);
   CHECK_EQ_INT(pp_dek_unwrap(NULL, ACC_A, 1, w, sizeof w, &back), PP_ERR_INVALID_PARAM);
@@ -66,7 +66,7 @@ static void test_wrap(void) {
    * the old blob still opens (the DEK itself did not change). */
   unsigned char rw[PP_DEK_WRAPPED_LEN];
   CHECK_EQ_INT(pp_dek_rewrap(m1, m2, ACC_A, 1, w, sizeof w, rw), PP_OK);
-  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_A, 1, rw, sizeof rw, &back), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_dek_unwrap(m1, ACC_A, 1, rw, sizeof rw, &back), PP_ERR_CORRUPT);
   CHECK_EQ_INT(pp_dek_unwrap(m2, ACC_A, 1, rw, sizeof rw, &back), PP_OK);
   CHECK_EQ_INT(pp_open(back, &f, blob, blen, pt, sizeof pt, &plen), PP_OK);
   CHECK(plen == 5 && memcmp(pt, "hello", 5) == 0);
@@ -74,7 +74,7 @@ static void test_wrap(void) {
   /* Rewrap with the wrong old master fails and leaves the output alone. */
   unsigned char before[PP_DEK_WRAPPED_LEN];
   memcpy(before, rw, sizeof rw);
-  CHECK_EQ_INT(pp_dek_rewrap(m1, m2, ACC_A, 1, rw, sizeof rw, rw), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_dek_rewrap(m1, m2, ACC_A, 1, rw, sizeof rw, rw), PP_ERR_CORRUPT);
   CHECK(memcmp(before, rw, sizeof rw) == 0);
 
   /* Account SID limits. */
@@ -132,22 +132,22 @@ static void test_seal(void) {
   pp_field_t other_row = {"messages", "body", "SM00000000000000000000000000000002"};
   pp_field_t other_col = {"messages", "to", f.row_id};
   pp_field_t other_tab = {"calls", "body", f.row_id};
-  CHECK_EQ_INT(pp_open(a, &other_row, s, slen, out, sizeof out, &olen), PP_ERR_BAD_REQUEST);
-  CHECK_EQ_INT(pp_open(a, &other_col, s, slen, out, sizeof out, &olen), PP_ERR_BAD_REQUEST);
-  CHECK_EQ_INT(pp_open(a, &other_tab, s, slen, out, sizeof out, &olen), PP_ERR_BAD_REQUEST);
-  CHECK_EQ_INT(pp_open(b, &f, s, slen, out, sizeof out, &olen), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open(a, &other_row, s, slen, out, sizeof out, &olen), PP_ERR_CORRUPT);
+  CHECK_EQ_INT(pp_open(a, &other_col, s, slen, out, sizeof out, &olen), PP_ERR_CORRUPT);
+  CHECK_EQ_INT(pp_open(a, &other_tab, s, slen, out, sizeof out, &olen), PP_ERR_CORRUPT);
+  CHECK_EQ_INT(pp_open(b, &f, s, slen, out, sizeof out, &olen), PP_ERR_CORRUPT);
   /* Swapping two rows' ciphertexts: each fails in the other's place. */
   unsigned char s2[128];
   size_t s2len = 0;
   CHECK_EQ_INT(pp_seal(a, &other_row, "other", 5, s2, sizeof s2, &s2len), PP_OK);
-  CHECK_EQ_INT(pp_open(a, &f, s2, s2len, out, sizeof out, &olen), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open(a, &f, s2, s2len, out, sizeof out, &olen), PP_ERR_CORRUPT);
   CHECK_EQ_INT(pp_open(a, &other_row, s2, s2len, out, sizeof out, &olen), PP_OK);
   /* Length prefixes: ("ab","c") and ("a","bc") are different places. */
   pp_field_t p1 = {"ab", "c", "r"}, p2 = {"a", "bc", "r"};
   unsigned char s3[64];
   size_t s3len = 0;
   CHECK_EQ_INT(pp_seal(a, &p1, "x", 1, s3, sizeof s3, &s3len), PP_OK);
-  CHECK_EQ_INT(pp_open(a, &p2, s3, s3len, out, sizeof out, &olen), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open(a, &p2, s3, s3len, out, sizeof out, &olen), PP_ERR_CORRUPT);
   CHECK_EQ_INT(pp_open(a, &p1, s3, s3len, out, sizeof out, &olen), PP_OK);
 
   /* Every flipped bit of the blob (header, nonce, ciphertext, tag) fails,
@@ -161,7 +161,7 @@ static void test_seal(void) {
     }
   CHECK_EQ_INT(accepted, 0);
   for (size_t n = 0; n < slen; n++)
-    if (pp_open(a, &f, s, n, out, sizeof out, &olen) != PP_ERR_BAD_REQUEST) accepted++;
+    if (pp_open(a, &f, s, n, out, sizeof out, &olen) != PP_ERR_CORRUPT) accepted++;
   CHECK_EQ_INT(accepted, 0);
   CHECK_EQ_INT(pp_open(a, &f, s, slen, out, sizeof out, &olen), PP_OK);
   CHECK(olen == mlen && memcmp(out, msg, mlen) == 0);
@@ -190,7 +190,7 @@ static void test_seal(void) {
   CHECK_EQ_STR((const char *)sec, msg);
   pp_secret_free(sec);
   sec = NULL;
-  CHECK_EQ_INT(pp_open_secret(a, &other_row, s, slen, &sec, &seclen), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open_secret(a, &other_row, s, slen, &sec, &seclen), PP_ERR_CORRUPT);
   CHECK(sec == NULL);
   pp_secret_free(NULL);
 
@@ -214,16 +214,16 @@ static void test_reseal(void) {
   uint32_t gen = 0;
   CHECK_EQ_INT(pp_sealed_generation(s2, l2, &gen), PP_OK);
   CHECK_EQ_INT(gen, 2);
-  CHECK_EQ_INT(pp_open(g1, &f, s2, l2, out, sizeof out, &ol), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open(g1, &f, s2, l2, out, sizeof out, &ol), PP_ERR_CORRUPT);
   CHECK_EQ_INT(pp_open(g2, &f, s2, l2, out, sizeof out, &ol), PP_OK);
   CHECK(ol == 12 && memcmp(out, "+15551234567", 12) == 0);
-  CHECK_EQ_INT(pp_open(g2, &f, s1, l1, out, sizeof out, &ol), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open(g2, &f, s1, l1, out, sizeof out, &ol), PP_ERR_CORRUPT);
   CHECK_EQ_INT(pp_reseal(g1, other, &f, s1, l1, s2, sizeof s2, &l2), PP_ERR_INVALID_PARAM);
   /* Two DEKs of one account and generation with different bytes (a
    * mistaken re-key): the generation matches but the key does not. */
   pp_dek_t *g1b = NULL;
   CHECK_EQ_INT(pp_dek_new(ACC_A, 1, &g1b), PP_OK);
-  CHECK_EQ_INT(pp_open(g1b, &f, s1, l1, out, sizeof out, &ol), PP_ERR_BAD_REQUEST);
+  CHECK_EQ_INT(pp_open(g1b, &f, s1, l1, out, sizeof out, &ol), PP_ERR_CORRUPT);
   pp_dek_free(g1b);
   pp_dek_free(g1);
   pp_dek_free(g2);

@@ -1204,12 +1204,18 @@ static bool disk_full(sqlite3 *db, int rc) {
 }
 
 /* The error for the connection's last failure: PP_ERR_STORE_FULL (not
- * logged here: the writer logs the first and the last of a run of them),
- * else PP_ERR_STORE, logged with `what`. */
+ * logged here: the writer logs the first and the last of a run of them);
+ * PP_ERR_CORRUPT for a sealed value or key that did not open (the SQL
+ * functions below fail with the error's name; crypt logged it); else,
+ * logged with `what`, PP_ERR_CORRUPT for a damaged file and PP_ERR_STORE
+ * for the rest. */
 static pp_err_t db_err(sqlite3 *db, const char *what) {
   if (disk_full(db, sqlite3_extended_errcode(db))) return PP_ERR_STORE_FULL;
-  pp_log_error("sqlite", "%s: %s", what, sqlite3_errmsg(db));
-  return PP_ERR_STORE;
+  const char *msg = sqlite3_errmsg(db);
+  if (strcmp(msg, pp_err_name(PP_ERR_CORRUPT)) == 0) return PP_ERR_CORRUPT;
+  bool corrupt = (sqlite3_errcode(db) & 0xff) == SQLITE_CORRUPT;
+  pp_log_error(corrupt ? "integrity" : "sqlite", "%s: %s", what, msg);
+  return corrupt ? PP_ERR_CORRUPT : PP_ERR_STORE;
 }
 
 /* ---- encryption at rest: SQL functions --------------------------------- *
@@ -1334,9 +1340,10 @@ static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
                              sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]),
                              &plain, &len);
   if (e) {
-    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
-                 arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
-    sqlite3_result_error(ctx, "sealed value does not open", -1);
+    if (e != PP_ERR_CORRUPT) /* which crypt logged */
+      pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
+                   arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
     return;
   }
   sqlite3_result_text(ctx, plain, (int)len, free);
@@ -1445,9 +1452,10 @@ static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigne
 static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsigned char *plain,
                      size_t len) {
   if (e) {
-    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2), arg_text(v, 3),
-                 arg_text(v, 4), pp_err_name(e));
-    sqlite3_result_error(ctx, "sealed value does not open", -1);
+    if (e != PP_ERR_CORRUPT) /* which crypt logged */
+      pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
+                   arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
     return;
   }
   result_sealed(ctx, v, plain, len);
@@ -4685,8 +4693,10 @@ static pp_err_t read_hash(conn_t *c, int which, int64_t k1, int64_t k2, bool two
     if (h && sqlite3_column_bytes(st, 0) == PP_MERKLE_HASH_LEN) {
       memcpy(out, h, PP_MERKLE_HASH_LEN);
       e = PP_OK;
-    } else {
-      e = PP_ERR_STORE; /* not a hash: the row was tampered with */
+    } else { /* not a hash: the row was tampered with */
+      pp_log_error("integrity", "a hash of the audit log (%lld, %lld) is damaged", (long long)k1,
+                   (long long)k2);
+      e = PP_ERR_CORRUPT;
     }
   } else if (rc != SQLITE_DONE) {
     e = db_err(c->db, "audit hash");
