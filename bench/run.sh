@@ -450,7 +450,6 @@ fi
   echo "wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-3)"
   echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "sqlite: $(sqlite3 --version | cut -d' ' -f1)"
-  echo "libmicrohttpd: $(dpkg-query -W -f '${Version}' libmicrohttpd12 2>/dev/null || echo '?')"
   echo "load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/post.lua; pipit --http-threads $HTTP_THREADS; nginx worker_processes $HTTP_THREADS"
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
