@@ -6,16 +6,13 @@
  *       flight), as pipit serve would: the same leaf encoding, hashing,
  *       frontier, subtree hashes and index rows.  50,000 principals (API keys
  *       and auth tokens) over 20,000 accounts and 30 days; one of them, the
- *       intruder SKbadbadbadbadbadbadbadbadbadbadba, has INTRUDER_EVENTS (10,000) content.read events
- *       spread over the whole time, each naming 5 messages of 3 accounts.
- *       Prints appends per second.
- *   pp_audit_bench checkpoint DIR R
- *       signs R checkpoints through the store (forced; each a write that
- *       computes the root from the frontier, signs it with Ed25519 and
- *       commits), and times the signing alone; with DIR/master.key the key
- *       is the one pipit serve derives, so pipit audit verify accepts them.
- *   pp_audit_bench search DIR PRINCIPAL
- *       times the blast-radius index search alone (pp_store_audit_search).
+ *       intruder SKbadbadbadbadbadbadbadbadbadbadba, has INTRUDER_EVENTS (10,000) content.read
+ * events spread over the whole time, each naming 5 messages of 3 accounts. Prints appends per
+ * second. pp_audit_bench checkpoint DIR R signs R checkpoints through the store (forced; each a
+ * write that computes the root from the frontier, signs it with Ed25519 and commits), and times the
+ * signing alone; with DIR/master.key the key is the one pipit serve derives, so pipit audit verify
+ * accepts them. pp_audit_bench search DIR PRINCIPAL times the blast-radius index search alone
+ * (pp_store_audit_search).
  *
  * Output lines are "name value unit" for the script to collect. */
 #include <inttypes.h>
@@ -198,8 +195,8 @@ static int checkpoints(const char *dir, int rounds) {
   int64_t t = pp_clock_now_us();
   pp_audit_checkpoint_req_t cr;
   for (int i = 0; i < rounds; i++) {
-    cr = (pp_audit_checkpoint_req_t){.signer = signer, .origin = "pipit/audit",
-                                     .now = pp_clock_now(), .force = true};
+    cr = (pp_audit_checkpoint_req_t){
+        .signer = signer, .origin = "pipit/audit", .now = pp_clock_now(), .force = true};
     pp_write_t w = {.kind = PP_W_AUDIT_CHECKPOINT, .u.checkpoint = &cr};
     if (pp_store_write(s, &w)) return 1;
   }
@@ -246,11 +243,11 @@ int main(int argc, char **argv) {
   if (argc >= 4 && strcmp(argv[1], "gen") == 0)
     return gen(argv[2], strtoull(argv[3], NULL, 10),
                argc > 4 ? strtoull(argv[4], NULL, 10) : 10000);
-  if (argc == 4 && strcmp(argv[1], "checkpoint") == 0)
-    return checkpoints(argv[2], atoi(argv[3]));
+  if (argc == 4 && strcmp(argv[1], "checkpoint") == 0) return checkpoints(argv[2], atoi(argv[3]));
   if (argc == 4 && strcmp(argv[1], "search") == 0) return search(argv[2], argv[3]);
-  fputs("usage: pp_audit_bench gen DIR N [INTRUDER_EVENTS] | checkpoint DIR R | "
-        "search DIR PRINCIPAL\n",
-        stderr);
+  fputs(
+      "usage: pp_audit_bench gen DIR N [INTRUDER_EVENTS] | checkpoint DIR R | "
+      "search DIR PRINCIPAL\n",
+      stderr);
   return 2;
 }

@@ -40,10 +40,10 @@
 
 typedef struct {
   int fd;
-  bool busy;        /* a request is in flight */
-  int64_t req;      /* index of the request in flight */
-  size_t out_off;   /* bytes of the request written so far */
-  bool want_out;    /* registered for EPOLLOUT */
+  bool busy;      /* a request is in flight */
+  int64_t req;    /* index of the request in flight */
+  size_t out_off; /* bytes of the request written so far */
+  bool want_out;  /* registered for EPOLLOUT */
   char *in;
   size_t in_len, in_cap;
 } conn_t;
@@ -58,8 +58,8 @@ static struct {
   int nidle;
   int ep;
   /* results */
-  int64_t *lat_ns;   /* per measured request, 0 = no answer */
-  int64_t *lag_ns;   /* send time - scheduled time, per measured request */
+  int64_t *lat_ns; /* per measured request, 0 = no answer */
+  int64_t *lag_ns; /* send time - scheduled time, per measured request */
   int64_t completed, ok, non2xx, status201, errors, reconnects;
   int64_t max_backlog;
   int64_t last_answer; /* time of the last answer to a measured request */
@@ -147,7 +147,8 @@ static long parse_response(conn_t *c, int *status, bool *close_after) {
   for (char *p = memchr(c->in, '\n', head); p && (size_t)(p - c->in) < head;
        p = memchr(p + 1, '\n', head - (size_t)(p + 1 - c->in))) {
     char *h = p + 1;
-    if (strncasecmp(h, "Content-Length:", 15) == 0) clen = strtol(h + 15, NULL, 10);
+    if (strncasecmp(h, "Content-Length:", 15) == 0)
+      clen = strtol(h + 15, NULL, 10);
     else if (strncasecmp(h, "Connection:", 11) == 0) {
       char *v = h + 11;
       while (*v == ' ') v++;
@@ -179,23 +180,45 @@ int main(int argc, char **argv) {
   int o;
   while ((o = getopt_long(argc, argv, "h:p:P:a:b:r:d:w:c:D:l:", opts, NULL)) != -1) {
     switch (o) {
-    case 'h': host = optarg; break;
-    case 'p': port = atoi(optarg); break;
-    case 'P': path = optarg; break;
-    case 'a': auth = optarg; break;
-    case 'b': body = optarg; break;
-    case 'r': rate = atof(optarg); break;
-    case 'd': duration = atof(optarg); break;
-    case 'w': warmup = atof(optarg); break;
-    case 'c': g.nconns = atoi(optarg); break;
-    case 'D': drain = atof(optarg); break;
-    case 'l': label = optarg; break;
-    default:
-      fprintf(stderr,
-              "usage: pp_pace --port N [--host 127.0.0.1] [--path P] [--auth BASE64]\n"
-              "               [--body FORM] --rate R --duration S [--warmup S]\n"
-              "               [--connections N] [--drain S] [--label NAME]\n");
-      return 2;
+      case 'h':
+        host = optarg;
+        break;
+      case 'p':
+        port = atoi(optarg);
+        break;
+      case 'P':
+        path = optarg;
+        break;
+      case 'a':
+        auth = optarg;
+        break;
+      case 'b':
+        body = optarg;
+        break;
+      case 'r':
+        rate = atof(optarg);
+        break;
+      case 'd':
+        duration = atof(optarg);
+        break;
+      case 'w':
+        warmup = atof(optarg);
+        break;
+      case 'c':
+        g.nconns = atoi(optarg);
+        break;
+      case 'D':
+        drain = atof(optarg);
+        break;
+      case 'l':
+        label = optarg;
+        break;
+      default:
+        fprintf(stderr,
+                "usage: pp_pace --port N [--host 127.0.0.1] [--path P] [--auth BASE64]\n"
+                "               [--body FORM] --rate R --duration S [--warmup S]\n"
+                "               [--connections N] [--drain S] [--label NAME]\n");
+        return 2;
     }
   }
   memset(&g.addr, 0, sizeof g.addr);
@@ -245,7 +268,7 @@ int main(int argc, char **argv) {
   g.reconnects = 0;
 
   const int64_t start = now_ns() + 10000000; /* 10 ms to settle */
-  int64_t next = 0;         /* next request to send */
+  int64_t next = 0;                          /* next request to send */
   int64_t inflight = 0;
   const int64_t last_due = start + (int64_t)((double)(total - 1) * period_ns);
   const int64_t deadline = last_due + (int64_t)(drain * 1e9);
@@ -332,8 +355,10 @@ int main(int argc, char **argv) {
         }
         int64_t idx = c->req;
         g.completed++;
-        if (status >= 200 && status < 400) g.ok++;
-        else g.non2xx++;
+        if (status >= 200 && status < 400)
+          g.ok++;
+        else
+          g.non2xx++;
         if (status == 201) g.status201++;
         if (idx >= first_measured) {
           int64_t due = start + (int64_t)((double)idx * period_ns);
@@ -352,7 +377,8 @@ int main(int argc, char **argv) {
         g.idle[g.nidle++] = i;
       }
       if (dead) {
-        if (c->busy) inflight--;
+        if (c->busy)
+          inflight--;
         else /* it was on the idle stack: take it off */
           for (int j = 0; j < g.nidle; j++)
             if (g.idle[j] == i) {
@@ -368,12 +394,14 @@ int main(int argc, char **argv) {
   /* Latencies of measured requests; an unanswered one is a timeout. */
   int64_t timeouts = 0, m = 0;
   for (int64_t i = 0; i < measured; i++) {
-    if (g.lat_ns[i] > 0) g.lat_ns[m++] = g.lat_ns[i];
-    else timeouts++;
+    if (g.lat_ns[i] > 0)
+      g.lat_ns[m++] = g.lat_ns[i];
+    else
+      timeouts++;
   }
   qsort(g.lat_ns, (size_t)m, sizeof *g.lat_ns, cmp);
   qsort(g.lag_ns, (size_t)measured, sizeof *g.lag_ns, cmp);
-#define PCT(arr, cnt, p) ((cnt) ? (double)(arr)[(int64_t)((double)((cnt) - 1) * (p))] / 1e6 : 0.0)
+#define PCT(arr, cnt, p) ((cnt) ? (double)(arr)[(int64_t)((double)((cnt)-1) * (p))] / 1e6 : 0.0)
   /* Achieved rate: measured answers over the time from the first measured
    * request's due time to the last measured answer (or the end of the
    * schedule, whichever is later): below target when the server fell
@@ -398,15 +426,15 @@ int main(int argc, char **argv) {
           PCT(g.lat_ns, m, 0.50), PCT(g.lat_ns, m, 0.90), PCT(g.lat_ns, m, 0.99),
           PCT(g.lat_ns, m, 0.999), m ? (double)g.lat_ns[m - 1] / 1e6 : 0.0,
           (long long)g.max_backlog, PCT(g.lag_ns, measured, 0.99));
-  printf("PACE_RESULT label=%s target_rps=%.0f achieved_rps=%.1f sent=%lld completed=%lld "
-         "measured=%lld ok=%lld status201=%lld non2xx=%lld errors=%lld timeouts=%lld "
-         "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f max_backlog=%lld "
-         "send_lag_p99_ms=%.3f\n",
-         label, rate, achieved, (long long)next, (long long)g.completed, (long long)m,
-         (long long)g.ok, (long long)g.status201, (long long)g.non2xx, (long long)g.errors,
-         (long long)timeouts, PCT(g.lat_ns, m, 0.50), PCT(g.lat_ns, m, 0.90),
-         PCT(g.lat_ns, m, 0.99), PCT(g.lat_ns, m, 0.999),
-         m ? (double)g.lat_ns[m - 1] / 1e6 : 0.0, (long long)g.max_backlog,
-         PCT(g.lag_ns, measured, 0.99));
+  printf(
+      "PACE_RESULT label=%s target_rps=%.0f achieved_rps=%.1f sent=%lld completed=%lld "
+      "measured=%lld ok=%lld status201=%lld non2xx=%lld errors=%lld timeouts=%lld "
+      "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f max_backlog=%lld "
+      "send_lag_p99_ms=%.3f\n",
+      label, rate, achieved, (long long)next, (long long)g.completed, (long long)m, (long long)g.ok,
+      (long long)g.status201, (long long)g.non2xx, (long long)g.errors, (long long)timeouts,
+      PCT(g.lat_ns, m, 0.50), PCT(g.lat_ns, m, 0.90), PCT(g.lat_ns, m, 0.99),
+      PCT(g.lat_ns, m, 0.999), m ? (double)g.lat_ns[m - 1] / 1e6 : 0.0, (long long)g.max_backlog,
+      PCT(g.lag_ns, measured, 0.99));
   return 0;
 }

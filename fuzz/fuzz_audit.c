@@ -90,9 +90,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!signer) setup();
   if (size < 1) return 0;
   switch (data[0] % 3) {
-  case 0: leaf(data + 1, size - 1); break;
-  case 1: checkpoint(data + 1, size - 1); break;
-  default: opened(data + 1, size - 1); break;
+    case 0:
+      leaf(data + 1, size - 1);
+      break;
+    case 1:
+      checkpoint(data + 1, size - 1);
+      break;
+    default:
+      opened(data + 1, size - 1);
+      break;
   }
   return 0;
 }

@@ -33,7 +33,9 @@
 
 /* ---- reference parsers ------------------------------------------------ */
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 /* Reads 1..max digits (at least min) into *v. */
 static bool num(const char **p, int min, int max, int *v) {
@@ -45,7 +47,9 @@ static bool num(const char **p, int min, int max, int *v) {
   return true;
 }
 
-static bool leap(int y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+static bool leap(int y) {
+  return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
 
 /* Days since 1970-01-01 by counting leap years, not Hinnant's formula. */
 static int64_t ref_days(int y, int m, int d) {
@@ -58,8 +62,8 @@ static int64_t ref_days(int y, int m, int d) {
 
 static bool ref_civil(int y, int mo, int d, int h, int mi, int s, int64_t *t) {
   static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > md[mo - 1] + (mo == 2 && leap(y)) ||
-      h > 23 || mi > 59 || s > 60)
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > md[mo - 1] + (mo == 2 && leap(y)) || h > 23 ||
+      mi > 59 || s > 60)
     return false;
   *t = ref_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
   return true;
@@ -83,8 +87,8 @@ static bool ref_rfc2822(const char *p, int64_t *t) {
     if (strncmp(p, mon[i], 3) == 0) mo = i + 1;
   if (!mo) return false;
   p += 3;
-  if (*p++ != ' ' || !num(&p, 4, 4, &y) || *p++ != ' ' || !num(&p, 2, 2, &h) ||
-      *p++ != ':' || !num(&p, 2, 2, &mi))
+  if (*p++ != ' ' || !num(&p, 4, 4, &y) || *p++ != ' ' || !num(&p, 2, 2, &h) || *p++ != ':' ||
+      !num(&p, 2, 2, &mi))
     return false;
   if (*p == ':' && (p++, !num(&p, 2, 2, &s))) return false;
   if (*p++ != ' ') return false;
@@ -106,8 +110,7 @@ static bool ref_rfc2822(const char *p, int64_t *t) {
 /* YYYY-MM-DD, or that + (T|t|SP) HH:MM[:SS[.f+]] (Z|z|(+|-)HH[:]MM) */
 static bool ref_iso8601(const char *p, int64_t *t) {
   int y, mo, d, h = 0, mi = 0, s = 0, zone = 0;
-  if (!num(&p, 4, 4, &y) || *p++ != '-' || !num(&p, 2, 2, &mo) || *p++ != '-' ||
-      !num(&p, 2, 2, &d))
+  if (!num(&p, 4, 4, &y) || *p++ != '-' || !num(&p, 2, 2, &mo) || *p++ != '-' || !num(&p, 2, 2, &d))
     return false;
   if (*p) {
     if (!strchr("Tt ", *p)) return false;
@@ -144,26 +147,26 @@ static bool ref_iso8601(const char *p, int64_t *t) {
 /* ---- checks ------------------------------------------------------------- */
 
 static void roundtrip(int64_t t, const char *input, const char *how) {
-  FUZZ_CHECK(t >= MIN_T && t <= MAX_T, "%s(\"%s\") = %lld, outside the years 1 to 9999",
-             how, input, (long long)t);
+  FUZZ_CHECK(t >= MIN_T && t <= MAX_T, "%s(\"%s\") = %lld, outside the years 1 to 9999", how, input,
+             (long long)t);
   char a[PP_RFC2822_SIZE], b[PP_RFC2822_SIZE];
   int64_t t2 = 0;
   pp_rfc2822(t, a);
   FUZZ_CHECK(pp_parse_rfc2822(a, &t2),
-             "%s(\"%s\") = %lld, formatted \"%s\", which pp_parse_rfc2822 rejects", how,
-             input, (long long)t, a);
-  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input,
-             (long long)t, a, (long long)t2);
+             "%s(\"%s\") = %lld, formatted \"%s\", which pp_parse_rfc2822 rejects", how, input,
+             (long long)t, a);
+  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input, (long long)t, a,
+             (long long)t2);
   pp_rfc2822(t2, b);
   FUZZ_CHECK(strcmp(a, b) == 0, "formatting not stable: \"%s\" then \"%s\"", a, b);
 
   char c[PP_ISO8601_SIZE];
   pp_iso8601(t, c);
   FUZZ_CHECK(pp_parse_iso8601(c, &t2),
-             "%s(\"%s\") = %lld, formatted \"%s\", which pp_parse_iso8601 rejects", how,
-             input, (long long)t, c);
-  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input,
-             (long long)t, c, (long long)t2);
+             "%s(\"%s\") = %lld, formatted \"%s\", which pp_parse_iso8601 rejects", how, input,
+             (long long)t, c);
+  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input, (long long)t, c,
+             (long long)t2);
 }
 
 /* "Wed, 25 Nov 2026 13:27:49 +0000" compared from the day of month on: the
@@ -187,8 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int64_t t = 0, rt = 0;
   bool ok = pp_parse_rfc2822(s, &t);
   if (ref_rfc2822(s, &rt))
-    FUZZ_CHECK(ok && t == rt,
-               "pp_parse_rfc2822(\"%s\"): %s %lld, the reference gives %lld", s,
+    FUZZ_CHECK(ok && t == rt, "pp_parse_rfc2822(\"%s\"): %s %lld, the reference gives %lld", s,
                ok ? "accepted as" : "rejected", (long long)t, (long long)rt);
   if (ok) {
     roundtrip(t, s, "pp_parse_rfc2822");

@@ -38,8 +38,7 @@ static size_t ref_decode(char *out, const char *s, size_t len, int plus) {
     unsigned char c = (unsigned char)s[i];
     if (c == '%' && len - i >= 3 && ref_hex((unsigned char)s[i + 1]) >= 0 &&
         ref_hex((unsigned char)s[i + 2]) >= 0) {
-      out[o++] = (char)(ref_hex((unsigned char)s[i + 1]) * 16 +
-                        ref_hex((unsigned char)s[i + 2]));
+      out[o++] = (char)(ref_hex((unsigned char)s[i + 1]) * 16 + ref_hex((unsigned char)s[i + 2]));
       i += 3;
     } else {
       out[o++] = (plus && c == '+') ? ' ' : (char)c;
@@ -50,8 +49,8 @@ static size_t ref_decode(char *out, const char *s, size_t len, int plus) {
 }
 
 /* Names looked up the way the API handlers do. */
-static const char *const lookups[] = {"To", "From", "Body", "MediaUrl",
-                                      "StatusCallback", "PageSize", "", "="};
+static const char *const lookups[] = {"To",       "From", "Body", "MediaUrl", "StatusCallback",
+                                      "PageSize", "",     "="};
 
 static void check_lookup(const pp_form_t *f, const char *name) {
   size_t count = 0;
@@ -59,8 +58,8 @@ static void check_lookup(const pp_form_t *f, const char *name) {
   for (size_t k = 0; k < f->n; k++) {
     if (strcmp(f->items[k].name, name) != 0) continue;
     if (!first) first = f->items[k].value;
-    FUZZ_CHECK(pp_form_nth(f, name, count) == f->items[k].value,
-               "nth(%s, %zu) is not item %zu", name, count, k);
+    FUZZ_CHECK(pp_form_nth(f, name, count) == f->items[k].value, "nth(%s, %zu) is not item %zu",
+               name, count, k);
     count++;
   }
   FUZZ_CHECK(pp_form_get(f, name) == first, "get(%s) is not the first match", name);
@@ -72,7 +71,7 @@ static void check_lookup(const pp_form_t *f, const char *name) {
 /* Checks f->items[from..] against the pieces of s, in order, until either
  * runs out; returns the index after the last item checked. */
 static size_t check_pairs(const pp_form_t *f, size_t from, const char *s, size_t len,
-                        char *scratch) {
+                          char *scratch) {
   size_t k = from, i = 0;
   while (i < len && k < f->n) {
     const char *piece = s + i;
@@ -91,8 +90,7 @@ static size_t check_pairs(const pp_form_t *f, size_t from, const char *s, size_t
 
     size_t vraw = eq ? plen - nlen - 1 : 0;
     size_t dv = ref_decode(scratch, eq ? eq + 1 : piece, vraw, 1);
-    FUZZ_CHECK(p->value_len == dv, "item %zu: value_len %zu, expected %zu", k,
-               p->value_len, dv);
+    FUZZ_CHECK(p->value_len == dv, "item %zu: value_len %zu, expected %zu", k, p->value_len, dv);
     FUZZ_CHECK(p->value_len <= vraw, "item %zu: decoded value longer than raw", k);
     FUZZ_CHECK(memcmp(p->value, scratch, dv) == 0,
                "item %zu: value differs from the reference decoding", k);
@@ -160,8 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(out[n] == '\0', "no NUL after the decoded bytes");
     size_t m = ref_decode(ref, s, size, plus);
     FUZZ_CHECK(n == m && memcmp(out, ref, n) == 0,
-               "pp_url_decode(plus=%d) differs from the reference (%zu vs %zu bytes)",
-               plus, n, m);
+               "pp_url_decode(plus=%d) differs from the reference (%zu vs %zu bytes)", plus, n, m);
     if (!memchr(s, '%', size)) FUZZ_CHECK(n == size, "no escape, yet length changed");
   }
 
@@ -175,8 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pp_err_t want = ref_parse(s, size, 0, &want_n, ref, refused);
   pp_err_t e = pp_form_parse(&f, arena, s, size);
   FUZZ_CHECK(e == want && f.n == want_n,
-             "error %d with %zu pairs kept, expected error %d with %zu (%zu pieces)",
-             (int)e, f.n, (int)want, want_n, pieces);
+             "error %d with %zu pairs kept, expected error %d with %zu (%zu pieces)", (int)e, f.n,
+             (int)want, want_n, pieces);
   if (want == PP_ERR_INVALID_PARAM)
     FUZZ_CHECK(f.refused && strcmp(f.refused, refused) == 0,
                "refused pair named \"%s\", expected \"%s\"", f.refused ? f.refused : "(null)",
@@ -187,8 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_CHECK(f.n <= f.cap && f.cap <= PP_FORM_MAX_PARAMS, "n %zu cap %zu", f.n, f.cap);
   FUZZ_CHECK(check_pairs(&f, 0, s, size, ref) == f.n, "pairs unchecked");
 
-  for (size_t i = 0; i < sizeof lookups / sizeof lookups[0]; i++)
-    check_lookup(&f, lookups[i]);
+  for (size_t i = 0; i < sizeof lookups / sizeof lookups[0]; i++) check_lookup(&f, lookups[i]);
   if (f.n) {
     FUZZ_CHECK(pp_form_get(&f, f.items[0].name) == f.items[0].value,
                "get(first name) is not the first value");
@@ -201,11 +197,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     want = ref_parse(s, size, before, &want_n, ref, refused);
     pp_err_t e2 = pp_form_parse(&f, arena, s, size);
     FUZZ_CHECK(e2 == want && f.n == want_n,
-               "second parse: error %d, %zu pairs, expected error %d, %zu pairs", (int)e2,
-               f.n, (int)want, want_n);
+               "second parse: error %d, %zu pairs, expected error %d, %zu pairs", (int)e2, f.n,
+               (int)want, want_n);
     if (2 * pieces <= PP_FORM_MAX_PARAMS)
-      FUZZ_CHECK(e2 == PP_OK && f.n == 2 * pieces, "second parse: error %d, %zu pairs",
-                 (int)e2, f.n);
+      FUZZ_CHECK(e2 == PP_OK && f.n == 2 * pieces, "second parse: error %d, %zu pairs", (int)e2,
+                 f.n);
     FUZZ_CHECK(check_pairs(&f, 0, s, size, ref) == before, "first copy changed");
     FUZZ_CHECK(check_pairs(&f, before, s, size, ref) == f.n, "second copy differs");
   }

@@ -42,8 +42,7 @@ static void check_phone(const char *s, size_t len) {
       size_t want = cc ? (size_t)cc + 1 + (size_t)extra : 0;
       if (want > len) want = len;
       if (want >= cap) want = 0;
-      FUZZ_CHECK(n == want, "prefix %zu, expected %zu (extra %d, cap %zu)", n, want, extra,
-                 cap);
+      FUZZ_CHECK(n == want, "prefix %zu, expected %zu (extra %d, cap %zu)", n, want, extra, cap);
       if (cap) FUZZ_CHECK(out[n] == '\0' && memcmp(out, s, n) == 0, "prefix bytes");
     }
   }

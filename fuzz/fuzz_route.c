@@ -22,8 +22,8 @@
 #include "core/arena.h"
 #include "core/form.h"
 #include "core/phone.h"
-#include "http/http.h"
 #include "fuzz_check.h"
+#include "http/http.h"
 
 static const pp_method_t methods[] = {PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER};
 
@@ -34,8 +34,8 @@ static size_t seg_len(const char *s) {
 }
 
 /* Does path match pattern?  Captures (pointers into path, lengths) out. */
-static bool ref_match(const char *pat, const char *path, const char *cap[3],
-                      size_t caplen[3], int *ncap) {
+static bool ref_match(const char *pat, const char *path, const char *cap[3], size_t caplen[3],
+                      int *ncap) {
   *ncap = 0;
   if (pat[0] != '/' || path[0] != '/') return false;
   const char *p = pat + 1, *s = path + 1;
@@ -87,8 +87,8 @@ static void check_route(const char *path) {
     pp_arena_init(a, 0);
     const char *params[3] = {NULL, NULL, NULL};
     int r = pp_route_match(m, path, a, params);
-    FUZZ_CHECK(r == expect, "method %d, path \"%s\": route %d, expected %d", (int)m, path,
-               r, expect);
+    FUZZ_CHECK(r == expect, "method %d, path \"%s\": route %d, expected %d", (int)m, path, r,
+               expect);
     if (r >= 0) {
       FUZZ_CHECK(pp_routes[r].method == m, "route %d has another method", r);
       for (int k = 0; k < 3; k++) {
@@ -147,8 +147,8 @@ static bool ref_alnum(const char *s) {
 static void check_phone(const char *s) {
   FUZZ_CHECK(pp_phone_is_e164(s) == ref_e164(s), "pp_phone_is_e164(\"%s\") = %d", s,
              pp_phone_is_e164(s));
-  FUZZ_CHECK(pp_phone_is_alnum_sender(s) == ref_alnum(s),
-             "pp_phone_is_alnum_sender(\"%s\") = %d", s, pp_phone_is_alnum_sender(s));
+  FUZZ_CHECK(pp_phone_is_alnum_sender(s) == ref_alnum(s), "pp_phone_is_alnum_sender(\"%s\") = %d",
+             s, pp_phone_is_alnum_sender(s));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -33,14 +33,22 @@ static size_t ref_utf8(const unsigned char *s, size_t left, unsigned *cp) {
   }
   unsigned lo = 0x80, hi = 0xBF;
   size_t n;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c == 0xE0) n = 3, lo = 0xA0;
-  else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = 3;
-  else if (c == 0xED) n = 3, hi = 0x9F;
-  else if (c == 0xF0) n = 4, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) n = 4;
-  else if (c == 0xF4) n = 4, hi = 0x8F;
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c == 0xE0)
+    n = 3, lo = 0xA0;
+  else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+    n = 3;
+  else if (c == 0xED)
+    n = 3, hi = 0x9F;
+  else if (c == 0xF0)
+    n = 4, lo = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3)
+    n = 4;
+  else if (c == 0xF4)
+    n = 4, hi = 0x8F;
+  else
+    return 0;
   if (left < n || s[1] < lo || s[1] > hi) return 0;
   for (size_t k = 2; k < n; k++)
     if ((s[k] & 0xC0) != 0x80) return 0;
@@ -53,8 +61,7 @@ static size_t ref_utf8(const unsigned char *s, size_t left, unsigned *cp) {
 static void check_segments(const unsigned char *s, size_t len) {
   pp_segments_t sg;
   pp_segments_count((const char *)s, len, &sg);
-  FUZZ_CHECK((sg.segments == 0) == (len == 0), "%zu segments for %zu bytes", sg.segments,
-             len);
+  FUZZ_CHECK((sg.segments == 0) == (len == 0), "%zu segments for %zu bytes", sg.segments, len);
 
   size_t chars = 0, septets = 0, utf16 = 0, twos = 0;
   bool gsm7 = true;
@@ -65,8 +72,8 @@ static void check_segments(const unsigned char *s, size_t len) {
     size_t j = i;
     unsigned got = pp_utf8_next((const char *)s, len, &j);
     FUZZ_CHECK(got == cp && j == i + n,
-               "pp_utf8_next at %zu: U+%04X advancing %zu, expected U+%04X advancing %zu",
-               i, got, j - i, cp, n);
+               "pp_utf8_next at %zu: U+%04X advancing %zu, expected U+%04X advancing %zu", i, got,
+               j - i, cp, n);
     i += n;
     chars++;
     int w = pp_gsm7_septets(cp);
@@ -98,8 +105,8 @@ static void check_segments(const unsigned char *s, size_t len) {
       used += w;
     }
     size_t lo = (units + part - 1) / part, hi = (units + part - 2) / (part - 1);
-    FUZZ_CHECK(expect >= lo && expect <= hi, "reference split %zu outside [%zu, %zu]",
-               expect, lo, hi);
+    FUZZ_CHECK(expect >= lo && expect <= hi, "reference split %zu outside [%zu, %zu]", expect, lo,
+               hi);
     if (twos == 0) FUZZ_CHECK(expect == lo, "no pairs, yet %zu parts not %zu", expect, lo);
   }
   FUZZ_CHECK(sg.segments == expect, "%zu segments for %zu units (gsm7 %d), expected %zu",
@@ -134,8 +141,7 @@ static void check_json(const unsigned char *s, size_t len) {
   pp_buf_init(&b, 0);
   pp_json_escape(&b, (const char *)s);
   FUZZ_CHECK(!b.failed, "buffer failed");
-  FUZZ_CHECK(b.len >= 2 && b.data[0] == '"' && b.data[b.len - 1] == '"',
-             "not a quoted string");
+  FUZZ_CHECK(b.len >= 2 && b.data[0] == '"' && b.data[b.len - 1] == '"', "not a quoted string");
   FUZZ_CHECK(b.data[b.len] == '\0' && strlen(b.data) == b.len, "NUL inside the output");
   const unsigned char *o = (const unsigned char *)b.data;
   for (size_t i = 0; i < b.len;) {
@@ -149,8 +155,7 @@ static void check_json(const unsigned char *s, size_t len) {
   json_t *j = json_loadb(b.data, b.len, JSON_DECODE_ANY, &err);
   FUZZ_CHECK(j != NULL, "jansson rejects the output: %s", err.text);
   FUZZ_CHECK(json_is_string(j), "not a JSON string");
-  FUZZ_CHECK(json_string_length(j) == elen &&
-                 memcmp(json_string_value(j), expect, elen) == 0,
+  FUZZ_CHECK(json_string_length(j) == elen && memcmp(json_string_value(j), expect, elen) == 0,
              "decodes to %zu bytes, expected %zu", json_string_length(j), elen);
   json_decref(j);
   pp_buf_cleanup(&b);
@@ -179,8 +184,7 @@ static void check_json(const unsigned char *s, size_t len) {
              "body member differs");
   json_t *list = json_object_get(j, "list");
   FUZZ_CHECK(json_is_array(list) && json_array_size(list) == 3 &&
-                 json_is_string(json_array_get(list, 0)) &&
-                 json_is_null(json_array_get(list, 1)) &&
+                 json_is_string(json_array_get(list, 0)) && json_is_null(json_array_get(list, 1)) &&
                  json_integer_value(json_array_get(list, 2)) == (json_int_t)len,
              "list member differs");
   FUZZ_CHECK(json_is_null(json_object_get(j, "price")), "price not null");

@@ -21,11 +21,11 @@
 #include <string.h>
 
 #include "channel/smpp/dlr.h"
-#include "dlr_check.h"
 #include "channel/smpp/gsm7.h"
 #include "channel/smpp/segment.h"
 #include "channel/smpp/smpp_pdu.h"
 #include "core/segments.h"
+#include "dlr_check.h"
 #include "fuzz_check.h"
 
 static pp_smpp_pdu_t pdu, again;

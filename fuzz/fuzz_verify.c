@@ -83,10 +83,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(s, data + 1, size - 1);
   s[size - 1] = '\0';
   switch (data[0] % 4) {
-  case 0: base32(s); break;
-  case 1: base64(s); break;
-  case 2: key(data + 1, size - 1); break;
-  default: jws(s, data + 1, size - 1); break;
+    case 0:
+      base32(s);
+      break;
+    case 1:
+      base64(s);
+      break;
+    case 2:
+      key(data + 1, size - 1);
+      break;
+    default:
+      jws(s, data + 1, size - 1);
+      break;
   }
   free(s);
   return 0;

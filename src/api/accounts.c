@@ -99,8 +99,8 @@ pp_err_t pp_api_account_create(pp_api_req_t *r) {
   } else {
     char iso[PP_ISO8601_SIZE];
     pp_iso8601(now, iso);
-    snprintf(a->friendly_name, sizeof a->friendly_name, "SubAccount Created at %.10s %.5s",
-             iso, iso + 11);
+    snprintf(a->friendly_name, sizeof a->friendly_name, "SubAccount Created at %.10s %.5s", iso,
+             iso + 11);
   }
   snprintf(a->status, sizeof a->status, "active");
   pp_hex_random(a->auth_token, 16);
@@ -180,8 +180,7 @@ pp_err_t pp_api_account_list(pp_api_req_t *r) {
   pp_jw_arr_begin(&w);
   for (size_t i = 0; i < n; i++) {
     /* A subaccount's credentials see only itself, never its parent. */
-    if (!r->principal.is_main && strcmp(rows[i].sid, r->principal.account_sid) != 0)
-      continue;
+    if (!r->principal.is_main && strcmp(rows[i].sid, r->principal.account_sid) != 0) continue;
     render_account(&w, &rows[i], NULL);
   }
   pp_jw_arr_end(&w);
@@ -218,9 +217,9 @@ static pp_err_t token_written(pp_api_req_t *r) {
     pp_jw_kstr(&w, "date_updated", updated);
     if (st->status == 201) {
       pp_jw_kstr(&w, "secondary_auth_token", st->token);
-      pp_jw_kstr(&w, "url",
-                 pp_arena_printf(&r->arena, "%s/accounts/v1/AuthTokens/Secondary",
-                                 r->api->public_url));
+      pp_jw_kstr(
+          &w, "url",
+          pp_arena_printf(&r->arena, "%s/accounts/v1/AuthTokens/Secondary", r->api->public_url));
     } else {
       pp_jw_knull(&w, "auth_token");
       pp_jw_kstr(&w, "url",
@@ -272,6 +271,12 @@ static pp_err_t token_op(pp_api_req_t *r, tok_op_t op) {
   return pp_api_submit(r, token_written);
 }
 
-pp_err_t pp_api_token_secondary_create(pp_api_req_t *r) { return token_op(r, TOK_CREATE); }
-pp_err_t pp_api_token_secondary_delete(pp_api_req_t *r) { return token_op(r, TOK_DELETE); }
-pp_err_t pp_api_token_promote(pp_api_req_t *r) { return token_op(r, TOK_PROMOTE); }
+pp_err_t pp_api_token_secondary_create(pp_api_req_t *r) {
+  return token_op(r, TOK_CREATE);
+}
+pp_err_t pp_api_token_secondary_delete(pp_api_req_t *r) {
+  return token_op(r, TOK_DELETE);
+}
+pp_err_t pp_api_token_promote(pp_api_req_t *r) {
+  return token_op(r, TOK_PROMOTE);
+}

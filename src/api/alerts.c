@@ -42,8 +42,8 @@ static void render_alert(pp_api_req_t *r, pp_jw_t *w, const pp_alert_t *al, bool
 pp_err_t pp_api_alert_fetch(pp_api_req_t *r) {
   pp_alert_t al;
   if (!pp_sid_valid(r->params[0], "NO")) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
-  pp_err_t e = pp_store_alert_get(r->api->store, &r->arena, r->principal.account_sid,
-                                  r->params[0], &al);
+  pp_err_t e =
+      pp_store_alert_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0], &al);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e) return e;
   pp_jw_t w;

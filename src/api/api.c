@@ -142,10 +142,10 @@ void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *w, const char *base, const c
   long start = pg->page * (long)size;
   pp_jw_kstr(w, "first_page_uri", page_uri(r, base, filters, size, 0, NULL, 0));
   pp_jw_kint(w, "end", n ? start + (long)n - 1 : start);
-  pp_jw_kstr(w, "previous_page_uri",
-             has_prev ? page_uri(r, base, filters, size, pg->page > 0 ? pg->page - 1 : 0, "PB",
-                                 first_seq)
-                      : NULL);
+  pp_jw_kstr(
+      w, "previous_page_uri",
+      has_prev ? page_uri(r, base, filters, size, pg->page > 0 ? pg->page - 1 : 0, "PB", first_seq)
+               : NULL);
   pp_jw_kstr(w, "uri", page_uri(r, base, filters, size, pg->page, tok, tok_seq));
   pp_jw_kint(w, "page_size", (int64_t)size);
   pp_jw_kint(w, "start", start);
@@ -171,9 +171,9 @@ void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *w, const char *key, const ch
   pp_jw_kint(w, "page_size", (int64_t)size);
   pp_jw_kstr(w, "first_page_url", page_uri(r, url, filters, size, 0, NULL, 0));
   pp_jw_kstr(w, "previous_page_url",
-             has_prev ? page_uri(r, url, filters, size, pg->page > 0 ? pg->page - 1 : 0, "PB",
-                                 first_seq)
-                      : NULL);
+             has_prev
+                 ? page_uri(r, url, filters, size, pg->page > 0 ? pg->page - 1 : 0, "PB", first_seq)
+                 : NULL);
   pp_jw_kstr(w, "url", page_uri(r, url, filters, size, pg->page, tok, tok_seq));
   pp_jw_kstr(w, "next_page_url",
              has_next ? page_uri(r, url, filters, size, pg->page + 1, "PA", last_seq) : NULL);

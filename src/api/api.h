@@ -55,12 +55,12 @@ typedef struct {
 
 typedef struct {
   pp_store_t *store;
-  char public_url[256]; /* absolute base for products that use absolute URLs */
-  pp_operator_t *op;    /* the operator credential; NULL: none is accepted */
+  char public_url[256];                /* absolute base for products that use absolute URLs */
+  pp_operator_t *op;                   /* the operator credential; NULL: none is accepted */
   const pp_verify_keys_t *verify_keys; /* Verify's hash key (borrowed) */
-  pp_api_audit_t *audit; /* sessions and the log's public key (audit.c) */
-  pp_api_fraud_t fraud;  /* Verify's fraud guard */
-  pp_api_guard_t *guard; /* the sign-in guard (guard.c); NULL: none */
+  pp_api_audit_t *audit;               /* sessions and the log's public key (audit.c) */
+  pp_api_fraud_t fraud;                /* Verify's fraud guard */
+  pp_api_guard_t *guard;               /* the sign-in guard (guard.c); NULL: none */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -76,11 +76,11 @@ typedef struct {
   char other_account[PP_SID_SIZE];     /* "": the request stayed in its own account */
   const char **resources;              /* what the event names (arena) */
   size_t nresources, cap;
-  pp_audit_event_t event;              /* the request's event, once made */
-  pp_audit_event_t also;               /* a second event of the same write */
-  bool held;                           /* event made, for pp_api_audit_after to write */
-  bool recorded;                       /* attached to a write or queued */
-  pp_err_t answer;                     /* the handler's outcome while the event commits */
+  pp_audit_event_t event; /* the request's event, once made */
+  pp_audit_event_t also;  /* a second event of the same write */
+  bool held;              /* event made, for pp_api_audit_after to write */
+  bool recorded;          /* attached to a write or queued */
+  pp_err_t answer;        /* the handler's outcome while the event commits */
 } pp_api_audit_ctx_t;
 
 typedef struct pp_api_req pp_api_req_t;
@@ -89,26 +89,26 @@ typedef pp_err_t (*pp_api_handler_fn)(pp_api_req_t *r);
 struct pp_api_req {
   pp_api_t *api;
   pp_method_t method;
-  const char *path;       /* decoded path, no query string */
-  pp_form_t query;        /* query-string parameters */
-  pp_form_t form;         /* form body parameters (POST) */
-  const char *params[3];  /* route captures, in path order */
+  const char *path;      /* decoded path, no query string */
+  pp_form_t query;       /* query-string parameters */
+  pp_form_t form;        /* form body parameters (POST) */
+  const char *params[3]; /* route captures, in path order */
   pp_principal_t principal;
-  pp_arena_t arena;       /* freed with the request */
+  pp_arena_t arena; /* freed with the request */
 
   /* Outcome. */
-  int status;             /* HTTP status on success (body may be empty) */
-  pp_buf_t body;          /* JSON response body */
+  int status;               /* HTTP status on success (body may be empty) */
+  pp_buf_t body;            /* JSON response body */
   const char *content_type; /* NULL: application/json; another type (an
                                image) is also sent with Cache-Control: no-store */
-  const char *err_detail; /* context for the error message (arena), or NULL */
+  const char *err_detail;   /* context for the error message (arena), or NULL */
 
   /* Asynchronous completion (see the file comment). */
   pp_write_t write;
   pp_api_handler_fn cont;
   void (*wake)(pp_api_req_t *r);
-  void *transport;        /* the transport's own pointer */
-  void *state;            /* the handler's own pointer (arena memory) */
+  void *transport; /* the transport's own pointer */
+  void *state;     /* the handler's own pointer (arena memory) */
 
   pp_api_audit_ctx_t audit; /* what the audit log records of it */
 };
@@ -329,9 +329,9 @@ typedef struct {
   const char *json;  /* "system_id"; NULL: not in responses */
   const char *usage; /* "--system-id ID" for the CLI's usage text */
   pp_carrier_opt_kind_t kind;
-  size_t off, size;  /* the field of pp_carrier_t (ADDR: host; port is fixed) */
-  int lo, hi;        /* INT: range; TEXT, SECRET: length range */
-  int def;           /* INT, SWITCH: default */
+  size_t off, size;           /* the field of pp_carrier_t (ADDR: host; port is fixed) */
+  int lo, hi;                 /* INT: range; TEXT, SECRET: length range */
+  int def;                    /* INT, SWITCH: default */
   const char *const *choices; /* CHOICE: NULL-terminated */
   bool required;
 } pp_carrier_opt_t;
@@ -374,15 +374,13 @@ pp_err_t pp_carrier_lookup(pp_store_t *s, pp_arena_t *a, const char *name, pp_ca
 
 /* pp_carrier_opt_format writes the option's value in *c as the CLI shows it
  * ("on"/"off" for a switch; a secret as "set" or "unset") into out. */
-void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, char *out,
-                           size_t cap);
+void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, char *out, size_t cap);
 
 /* Routes: a prefix is "+" and at most 15 digits ("+" alone matches every
  * destination); a priority is 0..1000000, lower first (default 0).  Same
  * contract as pp_carrier_opt_set. */
 pp_err_t pp_route_set_prefix(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
-pp_err_t pp_route_set_priority(pp_route_rule_t *r, const char *value, char *why,
-                               size_t why_cap);
+pp_err_t pp_route_set_priority(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
 /* pp_route_set_carrier checks a route's carrier name by the carrier Name
  * rule. */
 pp_err_t pp_route_set_carrier(pp_route_rule_t *r, const char *value, char *why, size_t why_cap);
@@ -401,36 +399,36 @@ void pp_offer_ref(const char *phone, char out[PP_AUDIT_RESOURCE_MAX + 1]);
 
 /* ---- Handlers (one file per resource) --------------------------------- */
 
-pp_err_t pp_api_account_fetch(pp_api_req_t *r);    /* params: Sid */
-pp_err_t pp_api_account_update(pp_api_req_t *r);   /* params: Sid */
+pp_err_t pp_api_account_fetch(pp_api_req_t *r);  /* params: Sid */
+pp_err_t pp_api_account_update(pp_api_req_t *r); /* params: Sid */
 pp_err_t pp_api_account_create(pp_api_req_t *r);
 pp_err_t pp_api_account_list(pp_api_req_t *r);
 pp_err_t pp_api_token_secondary_create(pp_api_req_t *r);
 pp_err_t pp_api_token_secondary_delete(pp_api_req_t *r);
 pp_err_t pp_api_token_promote(pp_api_req_t *r);
 
-pp_err_t pp_api_key_create(pp_api_req_t *r);       /* params: AccountSid */
-pp_err_t pp_api_key_list(pp_api_req_t *r);         /* params: AccountSid */
-pp_err_t pp_api_key_fetch(pp_api_req_t *r);        /* params: AccountSid, Sid */
+pp_err_t pp_api_key_create(pp_api_req_t *r); /* params: AccountSid */
+pp_err_t pp_api_key_list(pp_api_req_t *r);   /* params: AccountSid */
+pp_err_t pp_api_key_fetch(pp_api_req_t *r);  /* params: AccountSid, Sid */
 pp_err_t pp_api_key_update(pp_api_req_t *r);
 pp_err_t pp_api_key_delete(pp_api_req_t *r);
 
-pp_err_t pp_api_message_create(pp_api_req_t *r);   /* params: AccountSid */
-pp_err_t pp_api_message_list(pp_api_req_t *r);     /* params: AccountSid */
-pp_err_t pp_api_message_fetch(pp_api_req_t *r);    /* params: AccountSid, Sid */
+pp_err_t pp_api_message_create(pp_api_req_t *r); /* params: AccountSid */
+pp_err_t pp_api_message_list(pp_api_req_t *r);   /* params: AccountSid */
+pp_err_t pp_api_message_fetch(pp_api_req_t *r);  /* params: AccountSid, Sid */
 pp_err_t pp_api_message_update(pp_api_req_t *r);
 pp_err_t pp_api_message_delete(pp_api_req_t *r);
 
-pp_err_t pp_api_number_create(pp_api_req_t *r);    /* params: AccountSid */
-pp_err_t pp_api_number_list(pp_api_req_t *r);      /* params: AccountSid */
-pp_err_t pp_api_number_fetch(pp_api_req_t *r);     /* params: AccountSid, Sid */
+pp_err_t pp_api_number_create(pp_api_req_t *r); /* params: AccountSid */
+pp_err_t pp_api_number_list(pp_api_req_t *r);   /* params: AccountSid */
+pp_err_t pp_api_number_fetch(pp_api_req_t *r);  /* params: AccountSid, Sid */
 pp_err_t pp_api_number_update(pp_api_req_t *r);
 pp_err_t pp_api_number_delete(pp_api_req_t *r);
 
 /* Messaging Services (messaging/v1), in the credential's account. */
 pp_err_t pp_api_service_create(pp_api_req_t *r);
 pp_err_t pp_api_service_list(pp_api_req_t *r);
-pp_err_t pp_api_service_fetch(pp_api_req_t *r);    /* params: Sid */
+pp_err_t pp_api_service_fetch(pp_api_req_t *r); /* params: Sid */
 pp_err_t pp_api_service_update(pp_api_req_t *r);
 pp_err_t pp_api_service_delete(pp_api_req_t *r);
 pp_err_t pp_api_service_number_create(pp_api_req_t *r); /* params: ServiceSid */
@@ -440,22 +438,22 @@ pp_err_t pp_api_service_number_delete(pp_api_req_t *r);
 
 /* Operator resources under /admin/v1 (carriers.c). */
 pp_err_t pp_api_carrier_list(pp_api_req_t *r);
-pp_err_t pp_api_carrier_create(pp_api_req_t *r);   /* create or replace by Name */
-pp_err_t pp_api_carrier_fetch(pp_api_req_t *r);    /* params: Name */
-pp_err_t pp_api_carrier_update(pp_api_req_t *r);   /* params: Name; the given fields */
-pp_err_t pp_api_carrier_delete(pp_api_req_t *r);   /* params: Name; its routes too */
+pp_err_t pp_api_carrier_create(pp_api_req_t *r);       /* create or replace by Name */
+pp_err_t pp_api_carrier_fetch(pp_api_req_t *r);        /* params: Name */
+pp_err_t pp_api_carrier_update(pp_api_req_t *r);       /* params: Name; the given fields */
+pp_err_t pp_api_carrier_delete(pp_api_req_t *r);       /* params: Name; its routes too */
 pp_err_t pp_api_carrier_route_list(pp_api_req_t *r);   /* params: Name */
 pp_err_t pp_api_carrier_route_create(pp_api_req_t *r); /* params: Name */
 pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r); /* params: Name, Prefix */
-pp_err_t pp_api_route_list(pp_api_req_t *r);       /* every route, in routing order */
+pp_err_t pp_api_route_list(pp_api_req_t *r);           /* every route, in routing order */
 
 /* The numbers accounts may take (offers.c; `pipit admin number` too). */
 pp_err_t pp_api_offer_list(pp_api_req_t *r);
-pp_err_t pp_api_offer_create(pp_api_req_t *r);     /* PhoneNumber, AccountSid (optional) */
-pp_err_t pp_api_offer_delete(pp_api_req_t *r);     /* params: PhoneNumber */
+pp_err_t pp_api_offer_create(pp_api_req_t *r); /* PhoneNumber, AccountSid (optional) */
+pp_err_t pp_api_offer_delete(pp_api_req_t *r); /* params: PhoneNumber */
 
-pp_err_t pp_api_alert_list(pp_api_req_t *r);       /* the principal's account */
-pp_err_t pp_api_alert_fetch(pp_api_req_t *r);      /* params: Sid */
+pp_err_t pp_api_alert_list(pp_api_req_t *r);  /* the principal's account */
+pp_err_t pp_api_alert_fetch(pp_api_req_t *r); /* params: Sid */
 
 /* Verify (verify/v2), in the credential's account.  Params in path order:
  * ServiceSid, then the Sid, Identity or RateLimitSid of the path. */
@@ -504,8 +502,8 @@ pp_err_t pp_api_verify_webhook_delete(pp_api_req_t *r);
  * only: an account's events, inclusion and consistency proofs, the latest
  * checkpoint and the log's public key. */
 pp_err_t pp_api_audit_event_list(pp_api_req_t *r);
-pp_err_t pp_api_audit_event_fetch(pp_api_req_t *r);  /* params: Sequence */
-pp_err_t pp_api_audit_event_proof(pp_api_req_t *r);  /* params: Sequence */
+pp_err_t pp_api_audit_event_fetch(pp_api_req_t *r); /* params: Sequence */
+pp_err_t pp_api_audit_event_proof(pp_api_req_t *r); /* params: Sequence */
 pp_err_t pp_api_audit_consistency(pp_api_req_t *r);
 pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r);
 pp_err_t pp_api_audit_key(pp_api_req_t *r);

@@ -56,7 +56,9 @@ const pp_log_verifier_t *pp_api_audit_verifier(const pp_api_audit_t *au) {
   return &au->verifier;
 }
 
-const char *pp_api_audit_origin(const pp_api_audit_t *au) { return au->origin; }
+const char *pp_api_audit_origin(const pp_api_audit_t *au) {
+  return au->origin;
+}
 
 /* ---- Events ------------------------------------------------------------ */
 
@@ -89,21 +91,21 @@ static void fill(pp_api_req_t *r, pp_audit_event_t *ev, pp_audit_kind_t kind,
   memset(ev, 0, sizeof *ev);
   ev->kind = kind;
   switch (p->kind) {
-  case PP_PRINCIPAL_ACCOUNT:
-    ev->principal_kind = PP_AUDIT_BY_ACCOUNT;
-    snprintf(ev->principal, sizeof ev->principal, "%s", p->account_sid);
-    break;
-  case PP_PRINCIPAL_KEY:
-    ev->principal_kind = PP_AUDIT_BY_KEY;
-    snprintf(ev->principal, sizeof ev->principal, "%s", p->key_sid);
-    break;
-  case PP_PRINCIPAL_OPERATOR:
-    ev->principal_kind = PP_AUDIT_BY_OPERATOR;
-    snprintf(ev->principal, sizeof ev->principal, PP_OPERATOR_USER);
-    break;
-  case PP_PRINCIPAL_NONE:
-    ev->principal_kind = PP_AUDIT_BY_NONE;
-    break;
+    case PP_PRINCIPAL_ACCOUNT:
+      ev->principal_kind = PP_AUDIT_BY_ACCOUNT;
+      snprintf(ev->principal, sizeof ev->principal, "%s", p->account_sid);
+      break;
+    case PP_PRINCIPAL_KEY:
+      ev->principal_kind = PP_AUDIT_BY_KEY;
+      snprintf(ev->principal, sizeof ev->principal, "%s", p->key_sid);
+      break;
+    case PP_PRINCIPAL_OPERATOR:
+      ev->principal_kind = PP_AUDIT_BY_OPERATOR;
+      snprintf(ev->principal, sizeof ev->principal, PP_OPERATOR_USER);
+      break;
+    case PP_PRINCIPAL_NONE:
+      ev->principal_kind = PP_AUDIT_BY_NONE;
+      break;
   }
   memcpy(ev->principal_account, p->account_sid, sizeof ev->principal_account);
   snprintf(ev->account_sid, sizeof ev->account_sid, "%s",
@@ -266,8 +268,8 @@ void pp_api_audit_refuse_operator(pp_api_req_t *r) {
  * user name, password and peer address (each with its NUL).  The same
  * credential from the same address is one session for the life of the
  * process; the id says nothing about the secret without the key. */
-static void session_id(const pp_api_audit_t *au, const char *user, const char *pass,
-                       const char *ip, unsigned char id[SESSION_ID_LEN]) {
+static void session_id(const pp_api_audit_t *au, const char *user, const char *pass, const char *ip,
+                       unsigned char id[SESSION_ID_LEN]) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, au ? au->key : NULL, au ? SESSION_KEY_LEN : 0, SESSION_ID_LEN);
   const char *parts[] = {user ? user : "", pass ? pass : "", ip};
@@ -279,8 +281,7 @@ static void session_id(const pp_api_audit_t *au, const char *user, const char *p
 
 /* Whether to record a sign-in of session `id` now: not seen, or its last
  * recorded sign-in is an hour old. */
-static bool session_due(pp_api_audit_t *au, const unsigned char id[SESSION_ID_LEN],
-                        int64_t now) {
+static bool session_due(pp_api_audit_t *au, const unsigned char id[SESSION_ID_LEN], int64_t now) {
   if (!au) return true;
   uint32_t h;
   memcpy(&h, id, sizeof h);

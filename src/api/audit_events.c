@@ -22,8 +22,7 @@ static char *b64(pp_api_req_t *r, const unsigned char *bin, size_t n) {
   return out;
 }
 
-static void kb64(pp_api_req_t *r, pp_jw_t *w, const char *key, const unsigned char *bin,
-                 size_t n) {
+static void kb64(pp_api_req_t *r, pp_jw_t *w, const char *key, const unsigned char *bin, size_t n) {
   char *s = b64(r, bin, n);
   if (!s) w->b->failed = true;
   pp_jw_kstr(w, key, s);
@@ -50,8 +49,8 @@ static pp_err_t target_account(pp_api_req_t *r, pp_account_t *acc) {
 /* Decodes a stored leaf; a leaf that does not decode was changed in the
  * database (pipit audit verify says where). */
 static pp_err_t decode(pp_api_req_t *r, const pp_audit_entry_t *en, pp_audit_event_t *ev) {
-  pp_err_t e = en->leaf ? pp_audit_leaf_decode(en->leaf, en->leaf_len, &r->arena, ev)
-                        : PP_ERR_BAD_REQUEST;
+  pp_err_t e =
+      en->leaf ? pp_audit_leaf_decode(en->leaf, en->leaf_len, &r->arena, ev) : PP_ERR_BAD_REQUEST;
   if (e == PP_ERR_BAD_REQUEST || (!e && ev->seq != en->seq)) {
     pp_log_error("audit", "entry %" PRId64 " of the audit log is damaged (run pipit audit verify)",
                  en->seq);
@@ -84,8 +83,8 @@ static void render_event(pp_api_req_t *r, pp_jw_t *w, const pp_audit_entry_t *en
   pp_jw_kstr(w, "outcome", ev->outcome);
   kb64(r, w, "leaf", en->leaf, en->leaf_len);
   kb64(r, w, "leaf_hash", en->leaf_hash, sizeof en->leaf_hash);
-  const char *url = pp_arena_printf(&r->arena, "%s/audit/v1/Events/%" PRId64, r->api->public_url,
-                                    ev->seq);
+  const char *url =
+      pp_arena_printf(&r->arena, "%s/audit/v1/Events/%" PRId64, r->api->public_url, ev->seq);
   pp_jw_kstr(w, "url", url);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
@@ -209,9 +208,8 @@ static pp_err_t proof_size(pp_api_req_t *r, const char *param, uint64_t above, u
  * hashes, and "checkpoint": the latest note when it is for tree size n
  * (else null), so a client can check the proof against a signed root. */
 static pp_err_t respond_proof(pp_api_req_t *r, const char *k1, int64_t v1, const char *k2,
-                              uint64_t n, const unsigned char *leaf_hash,
-                              const pp_merkle_hash_t *p, size_t count,
-                              const pp_audit_checkpoint_t *cp) {
+                              uint64_t n, const unsigned char *leaf_hash, const pp_merkle_hash_t *p,
+                              size_t count, const pp_audit_checkpoint_t *cp) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
   pp_jw_obj_begin(&w);
@@ -273,8 +271,7 @@ pp_err_t pp_api_audit_consistency(pp_api_req_t *r) {
   size_t count = 0;
   if ((e = pp_store_audit_consistency(r->api->store, m, n, p, PP_MERKLE_MAX_PROOF, &count)))
     return e;
-  return respond_proof(r, "first_tree_size", (int64_t)m, "second_tree_size", n, NULL, p, count,
-                       cp);
+  return respond_proof(r, "first_tree_size", (int64_t)m, "second_tree_size", n, NULL, p, count, cp);
 }
 
 static void render_key(pp_api_req_t *r, pp_jw_t *w) {

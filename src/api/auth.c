@@ -92,7 +92,7 @@ pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *o
   const char *mine = r->principal.account_sid;
   if (!pp_sid_valid(sid, "AC")) return PP_ERR_NOT_FOUND;
   if (r->principal.kind != PP_PRINCIPAL_ACCOUNT && r->principal.kind != PP_PRINCIPAL_KEY)
-    return PP_ERR_NOT_FOUND; /* the operator (or nobody) owns no account */
+    return PP_ERR_NOT_FOUND;    /* the operator (or nobody) owns no account */
   if (strcmp(sid, mine) == 0) { /* the common case: read once, at sign-in */
     *out = r->principal.account;
     return PP_OK;

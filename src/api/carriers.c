@@ -28,8 +28,8 @@ static const char *const gsm7_modes[] = {"unpacked", "packed", NULL};
 const pp_carrier_opt_t pp_carrier_opts[] = {
     /* The name first: pp_route_set_carrier and apply_form rely on it. */
     {NULL, "Name", "name", NULL, PP_CARRIER_OPT_TEXT, FIELD(name), 1, 63, 0, NULL, true},
-    {"--smpp", "Smpp", NULL, "--smpp HOST:PORT", PP_CARRIER_OPT_ADDR, FIELD(host), 1, 255, 0,
-     NULL, true},
+    {"--smpp", "Smpp", NULL, "--smpp HOST:PORT", PP_CARRIER_OPT_ADDR, FIELD(host), 1, 255, 0, NULL,
+     true},
     {NULL, "Host", "host", NULL, PP_CARRIER_OPT_TEXT, FIELD(host), 1, 255, 0, NULL, false},
     {NULL, "Port", "port", NULL, PP_CARRIER_OPT_INT, FIELD(port), 1, 65535, 0, NULL, false},
     {"--system-id", "SystemId", "system_id", "--system-id ID", PP_CARRIER_OPT_TEXT,
@@ -39,20 +39,20 @@ const pp_carrier_opt_t pp_carrier_opts[] = {
      PP_CARRIER_OPT_SECRET, FIELD(password), 0, 8, 0, NULL, false},
     {"--system-type", "SystemType", "system_type", "[--system-type T]", PP_CARRIER_OPT_TEXT,
      FIELD(system_type), 0, 12, 0, NULL, false},
-    {"--bind", "Bind", "bind", "[--bind trx|tx+rx]", PP_CARRIER_OPT_CHOICE, FIELD(bind_mode), 0,
-     0, 0, bind_modes, false},
+    {"--bind", "Bind", "bind", "[--bind trx|tx+rx]", PP_CARRIER_OPT_CHOICE, FIELD(bind_mode), 0, 0,
+     0, bind_modes, false},
     {"--window", "Window", "window", "[--window N]", PP_CARRIER_OPT_INT, FIELD(window), 1, 10000,
      50, NULL, false},
     {"--mps", "Mps", "mps", "[--mps N]", PP_CARRIER_OPT_INT, FIELD(mps), 0, 1000000, 0, NULL,
      false},
     {"--binds", "Binds", "binds", "[--binds N]", PP_CARRIER_OPT_INT, FIELD(binds), 1, 16, 1, NULL,
      false},
-    {"--concat", "Concat", "concat", "[--concat udh|sar]", PP_CARRIER_OPT_CHOICE, FIELD(concat),
-     0, 0, 0, concat_modes, false},
-    {"--payload", "Payload", "payload", "[--payload on|off]", PP_CARRIER_OPT_SWITCH,
-     FIELD(payload), 0, 1, 0, NULL, false},
-    {"--gsm7", "Gsm7", "gsm7", "[--gsm7 unpacked|packed]", PP_CARRIER_OPT_CHOICE, FIELD(gsm7), 0,
-     0, 0, gsm7_modes, false},
+    {"--concat", "Concat", "concat", "[--concat udh|sar]", PP_CARRIER_OPT_CHOICE, FIELD(concat), 0,
+     0, 0, concat_modes, false},
+    {"--payload", "Payload", "payload", "[--payload on|off]", PP_CARRIER_OPT_SWITCH, FIELD(payload),
+     0, 1, 0, NULL, false},
+    {"--gsm7", "Gsm7", "gsm7", "[--gsm7 unpacked|packed]", PP_CARRIER_OPT_CHOICE, FIELD(gsm7), 0, 0,
+     0, gsm7_modes, false},
 };
 const size_t pp_carrier_opts_count = sizeof pp_carrier_opts / sizeof pp_carrier_opts[0];
 
@@ -70,7 +70,9 @@ const pp_carrier_opt_t *pp_carrier_opt_by_param(const char *param) {
   return NULL;
 }
 
-static char *field_of(const pp_carrier_opt_t *o, pp_carrier_t *c) { return (char *)c + o->off; }
+static char *field_of(const pp_carrier_opt_t *o, pp_carrier_t *c) {
+  return (char *)c + o->off;
+}
 static const char *cfield_of(const pp_carrier_opt_t *o, const pp_carrier_t *c) {
   return (const char *)c + o->off;
 }
@@ -114,53 +116,53 @@ static bool int_ok(const char *v, int lo, int hi, int *out, char *why, size_t ca
   return true;
 }
 
-pp_err_t pp_carrier_opt_set(const pp_carrier_opt_t *o, pp_carrier_t *c, const char *v,
-                            char *why, size_t cap) {
+pp_err_t pp_carrier_opt_set(const pp_carrier_opt_t *o, pp_carrier_t *c, const char *v, char *why,
+                            size_t cap) {
   size_t n = strlen(v);
   switch (o->kind) {
-  case PP_CARRIER_OPT_TEXT:
-  case PP_CARRIER_OPT_SECRET:
-    if (!text_ok(v, n, o->lo, o->hi, why, cap)) return PP_ERR_INVALID_PARAM;
-    memcpy(field_of(o, c), v, n + 1);
-    return PP_OK;
-  case PP_CARRIER_OPT_INT: {
-    int x;
-    if (!int_ok(v, o->lo, o->hi, &x, why, cap)) return PP_ERR_INVALID_PARAM;
-    *(int *)(void *)field_of(o, c) = x;
-    return PP_OK;
-  }
-  case PP_CARRIER_OPT_CHOICE: {
-    for (const char *const *ch = o->choices; *ch; ch++)
-      if (strcmp(*ch, v) == 0) {
-        memcpy(field_of(o, c), v, n + 1);
-        return PP_OK;
+    case PP_CARRIER_OPT_TEXT:
+    case PP_CARRIER_OPT_SECRET:
+      if (!text_ok(v, n, o->lo, o->hi, why, cap)) return PP_ERR_INVALID_PARAM;
+      memcpy(field_of(o, c), v, n + 1);
+      return PP_OK;
+    case PP_CARRIER_OPT_INT: {
+      int x;
+      if (!int_ok(v, o->lo, o->hi, &x, why, cap)) return PP_ERR_INVALID_PARAM;
+      *(int *)(void *)field_of(o, c) = x;
+      return PP_OK;
+    }
+    case PP_CARRIER_OPT_CHOICE: {
+      for (const char *const *ch = o->choices; *ch; ch++)
+        if (strcmp(*ch, v) == 0) {
+          memcpy(field_of(o, c), v, n + 1);
+          return PP_OK;
+        }
+      snprintf(why, cap, "must be %s or %s", o->choices[0], o->choices[1]);
+      return PP_ERR_INVALID_PARAM;
+    }
+    case PP_CARRIER_OPT_SWITCH: {
+      bool on = strcmp(v, "on") == 0 || strcmp(v, "true") == 0;
+      if (!on && strcmp(v, "off") != 0 && strcmp(v, "false") != 0) {
+        snprintf(why, cap, "must be on or off (true or false)");
+        return PP_ERR_INVALID_PARAM;
       }
-    snprintf(why, cap, "must be %s or %s", o->choices[0], o->choices[1]);
-    return PP_ERR_INVALID_PARAM;
-  }
-  case PP_CARRIER_OPT_SWITCH: {
-    bool on = strcmp(v, "on") == 0 || strcmp(v, "true") == 0;
-    if (!on && strcmp(v, "off") != 0 && strcmp(v, "false") != 0) {
-      snprintf(why, cap, "must be on or off (true or false)");
-      return PP_ERR_INVALID_PARAM;
+      *(int *)(void *)field_of(o, c) = on;
+      return PP_OK;
     }
-    *(int *)(void *)field_of(o, c) = on;
-    return PP_OK;
-  }
-  case PP_CARRIER_OPT_ADDR: {
-    const char *colon = strrchr(v, ':');
-    int port;
-    size_t hn = colon ? (size_t)(colon - v) : 0;
-    if (!colon || !text_ok(v, hn, o->lo, o->hi, why, cap) ||
-        !int_ok(colon + 1, 1, 65535, &port, why, cap)) {
-      snprintf(why, cap, "must be HOST:PORT (a port from 1 to 65535)");
-      return PP_ERR_INVALID_PARAM;
+    case PP_CARRIER_OPT_ADDR: {
+      const char *colon = strrchr(v, ':');
+      int port;
+      size_t hn = colon ? (size_t)(colon - v) : 0;
+      if (!colon || !text_ok(v, hn, o->lo, o->hi, why, cap) ||
+          !int_ok(colon + 1, 1, 65535, &port, why, cap)) {
+        snprintf(why, cap, "must be HOST:PORT (a port from 1 to 65535)");
+        return PP_ERR_INVALID_PARAM;
+      }
+      memcpy(c->host, v, hn);
+      c->host[hn] = '\0';
+      c->port = port;
+      return PP_OK;
     }
-    memcpy(c->host, v, hn);
-    c->host[hn] = '\0';
-    c->port = port;
-    return PP_OK;
-  }
   }
   return PP_ERR_INTERNAL;
 }
@@ -169,8 +171,7 @@ const pp_carrier_opt_t *pp_carrier_missing(const pp_carrier_t *c) {
   for (size_t i = 0; i < pp_carrier_opts_count; i++) {
     const pp_carrier_opt_t *o = &pp_carrier_opts[i];
     if (!o->required) continue;
-    if (o->kind == PP_CARRIER_OPT_ADDR ? !c->host[0] || c->port <= 0 : !*cfield_of(o, c))
-      return o;
+    if (o->kind == PP_CARRIER_OPT_ADDR ? !c->host[0] || c->port <= 0 : !*cfield_of(o, c)) return o;
   }
   return NULL;
 }
@@ -202,14 +203,22 @@ void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, cha
                            size_t cap) {
   const char *f = cfield_of(o, c);
   switch (o->kind) {
-  case PP_CARRIER_OPT_TEXT:
-  case PP_CARRIER_OPT_CHOICE: snprintf(out, cap, "%s", f); break;
-  case PP_CARRIER_OPT_SECRET: snprintf(out, cap, "%s", *f ? "set" : "unset"); break;
-  case PP_CARRIER_OPT_INT: snprintf(out, cap, "%d", *(const int *)(const void *)f); break;
-  case PP_CARRIER_OPT_SWITCH:
-    snprintf(out, cap, "%s", *(const int *)(const void *)f ? "on" : "off");
-    break;
-  case PP_CARRIER_OPT_ADDR: snprintf(out, cap, "%s:%d", c->host, c->port); break;
+    case PP_CARRIER_OPT_TEXT:
+    case PP_CARRIER_OPT_CHOICE:
+      snprintf(out, cap, "%s", f);
+      break;
+    case PP_CARRIER_OPT_SECRET:
+      snprintf(out, cap, "%s", *f ? "set" : "unset");
+      break;
+    case PP_CARRIER_OPT_INT:
+      snprintf(out, cap, "%d", *(const int *)(const void *)f);
+      break;
+    case PP_CARRIER_OPT_SWITCH:
+      snprintf(out, cap, "%s", *(const int *)(const void *)f ? "on" : "off");
+      break;
+    case PP_CARRIER_OPT_ADDR:
+      snprintf(out, cap, "%s:%d", c->host, c->port);
+      break;
   }
 }
 
@@ -280,12 +289,22 @@ static void render_carrier(pp_api_req_t *r, pp_jw_t *w, pp_carrier_t *c) {
     if (!o->json) continue;
     pp_jw_key(w, o->json);
     switch (o->kind) {
-    case PP_CARRIER_OPT_TEXT:
-    case PP_CARRIER_OPT_CHOICE: pp_jw_str(w, f); break;
-    case PP_CARRIER_OPT_SECRET: pp_jw_bool(w, *f != '\0'); break;
-    case PP_CARRIER_OPT_INT: pp_jw_int(w, *(const int *)(const void *)f); break;
-    case PP_CARRIER_OPT_SWITCH: pp_jw_bool(w, *(const int *)(const void *)f != 0); break;
-    case PP_CARRIER_OPT_ADDR: pp_jw_null(w); break; /* shown as host and port */
+      case PP_CARRIER_OPT_TEXT:
+      case PP_CARRIER_OPT_CHOICE:
+        pp_jw_str(w, f);
+        break;
+      case PP_CARRIER_OPT_SECRET:
+        pp_jw_bool(w, *f != '\0');
+        break;
+      case PP_CARRIER_OPT_INT:
+        pp_jw_int(w, *(const int *)(const void *)f);
+        break;
+      case PP_CARRIER_OPT_SWITCH:
+        pp_jw_bool(w, *(const int *)(const void *)f != 0);
+        break;
+      case PP_CARRIER_OPT_ADDR:
+        pp_jw_null(w);
+        break; /* shown as host and port */
     }
   }
   sodium_memzero(c->password, sizeof c->password);
@@ -488,8 +507,8 @@ pp_err_t pp_api_carrier_fetch(pp_api_req_t *r) {
 typedef bool (*list_row_fn)(pp_api_req_t *r, pp_jw_t *w, void *row, const void *arg);
 
 /* {"<key>": [rows...], "meta": {...}} with the rows `row` renders. */
-static pp_err_t respond_list(pp_api_req_t *r, const char *key, void *rows, size_t size,
-                             size_t n, list_row_fn row, const void *arg) {
+static pp_err_t respond_list(pp_api_req_t *r, const char *key, void *rows, size_t size, size_t n,
+                             list_row_fn row, const void *arg) {
   size_t shown = 0;
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
@@ -569,7 +588,9 @@ static pp_err_t path_carrier_name(pp_api_req_t *r, const char **name) {
   return e;
 }
 
-pp_err_t pp_api_route_list(pp_api_req_t *r) { return respond_routes(r, NULL); }
+pp_err_t pp_api_route_list(pp_api_req_t *r) {
+  return respond_routes(r, NULL);
+}
 
 pp_err_t pp_api_carrier_route_list(pp_api_req_t *r) {
   const char *name = NULL;

@@ -73,8 +73,7 @@ static key_state_t *new_state(pp_api_req_t *r) {
 
 /* A 32-character alphanumeric secret, as Twilio's look. */
 static void new_secret(char out[33]) {
-  static const char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   for (int i = 0; i < 32; i++) out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
   out[32] = '\0';
 }
@@ -121,8 +120,8 @@ pp_err_t pp_api_key_update(pp_api_req_t *r) {
   st->status = 200;
   r->write.kind = PP_W_KEY_UPDATE;
   r->write.u.key = &st->key;
-  pp_api_audit_attach(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid,
-                      (const char *[]){st->key.sid}, 1);
+  pp_api_audit_attach(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid, (const char *[]){st->key.sid},
+                      1);
   return pp_api_submit(r, key_written);
 }
 
@@ -133,8 +132,8 @@ pp_err_t pp_api_key_delete(pp_api_req_t *r) {
   if (e) return e;
   r->write.kind = PP_W_KEY_DELETE;
   r->write.u.ref = (pp_ref_t){st->key.account_sid, st->key.sid};
-  pp_api_audit_attach(r, PP_AUDIT_KEY_DELETE, st->key.account_sid,
-                      (const char *[]){st->key.sid}, 1);
+  pp_api_audit_attach(r, PP_AUDIT_KEY_DELETE, st->key.account_sid, (const char *[]){st->key.sid},
+                      1);
   return pp_api_submit(r, pp_api_deleted);
 }
 
@@ -159,8 +158,7 @@ pp_err_t pp_api_key_list(pp_api_req_t *r) {
   pp_jw_arr_begin(&w);
   for (size_t i = 0; i < n; i++) render_key(r, &w, &rows[i], NULL);
   pp_jw_arr_end(&w);
-  pp_api_list_envelope(r, &w, base, "", &pg, n, more, n ? rows[0].seq : 0,
-                       n ? rows[n - 1].seq : 0);
+  pp_api_list_envelope(r, &w, base, "", &pg, n, more, n ? rows[0].seq : 0, n ? rows[n - 1].seq : 0);
   pp_jw_obj_end(&w);
   r->status = 200;
   return pp_buf_status(&r->body);

@@ -49,9 +49,9 @@ static void render_message(pp_api_req_t *r, pp_jw_t *w, const pp_message_t *m) {
   pp_jw_kstr(w, "api_version", "2010-04-01");
   pp_jw_key(w, "subresource_uris");
   pp_jw_rawf(w,
-                "{\"media\":\"/2010-04-01/Accounts/%s/Messages/%s/Media.json\","
-                "\"feedback\":\"/2010-04-01/Accounts/%s/Messages/%s/Feedback.json\"}",
-                m->account_sid, m->sid, m->account_sid, m->sid);
+             "{\"media\":\"/2010-04-01/Accounts/%s/Messages/%s/Media.json\","
+             "\"feedback\":\"/2010-04-01/Accounts/%s/Messages/%s/Feedback.json\"}",
+             m->account_sid, m->sid, m->account_sid, m->sid);
   pp_jw_obj_end(w);
 }
 
@@ -76,7 +76,8 @@ static pp_err_t sender_check(pp_api_req_t *r, const char *account_sid, const cha
     const char *cb = NULL;
     e = pp_store_number_owner(r->api->store, &r->arena, from, owner, &cb);
     if (e == PP_OK && strcmp(owner, account_sid) != 0) e = PP_ERR_NOT_FOUND;
-    if (e == PP_OK && cb && *cb) *status_callback = cb; /* the number's, when the message has none */
+    if (e == PP_OK && cb && *cb)
+      *status_callback = cb; /* the number's, when the message has none */
     return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, PP_ERR_FROM_NOT_OWNED, from) : e;
   }
   e = pp_store_sender_allowed(r->api->store, account_sid, from);
@@ -134,10 +135,9 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
     if (i) pp_buf_putc(&media, '\n');
     pp_buf_puts(&media, u);
   }
-  char *media_urls = pp_buf_status(&media) ? NULL
-                                           : pp_arena_strndup(&r->arena,
-                                                              media.data ? media.data : "",
-                                                              media.len);
+  char *media_urls = pp_buf_status(&media)
+                         ? NULL
+                         : pp_arena_strndup(&r->arena, media.data ? media.data : "", media.len);
   pp_buf_cleanup(&media);
   if (!media_urls) return PP_ERR_NOMEM;
 
@@ -166,8 +166,7 @@ pp_err_t pp_api_message_create(pp_api_req_t *r) {
     if (!send_at || !*send_at) return pp_api_fail(r, PP_ERR_SEND_AT_MISSING, NULL);
     if (!pp_parse_iso8601(send_at, &at) && !pp_parse_rfc2822(send_at, &at))
       return pp_api_fail(r, PP_ERR_SEND_AT_RANGE, NULL);
-    if (at - now < 900 || at - now > 35 * 86400)
-      return pp_api_fail(r, PP_ERR_SEND_AT_RANGE, NULL);
+    if (at - now < 900 || at - now > 35 * 86400) return pp_api_fail(r, PP_ERR_SEND_AT_RANGE, NULL);
     if (!svc) return pp_api_fail(r, PP_ERR_SCHEDULE_SERVICE, NULL);
   }
 
@@ -248,8 +247,7 @@ pp_err_t pp_api_message_update(pp_api_req_t *r) {
   if (body && *body)
     return pp_api_fail(r, PP_ERR_INVALID_PARAM,
                        "Body can only be set to the empty string (redaction)");
-  if (status && strcmp(status, "canceled") != 0)
-    return pp_api_fail(r, PP_ERR_MSG_STATUS, status);
+  if (status && strcmp(status, "canceled") != 0) return pp_api_fail(r, PP_ERR_MSG_STATUS, status);
   if (!body && !status) return respond_message(r, 200, &m);
   if (status && strcmp(m.status, "scheduled") != 0)
     return pp_api_fail(r, PP_ERR_NOT_CANCELABLE, NULL);

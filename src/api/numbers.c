@@ -37,8 +37,7 @@ static void render_number(pp_api_req_t *r, pp_jw_t *w, const pp_number_t *n) {
   pp_jw_kstr(w, "status_callback_method", n->status_callback_method);
   pp_jw_knull(w, "trunk_sid");
   pp_jw_key(w, "uri");
-  pp_jw_rawf(w, "\"/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json\"", n->account_sid,
-             n->sid);
+  pp_jw_rawf(w, "\"/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json\"", n->account_sid, n->sid);
   pp_jw_kstr(w, "voice_receive_mode", "voice");
   pp_jw_knull(w, "voice_application_sid");
   pp_jw_key(w, "voice_caller_id_lookup");

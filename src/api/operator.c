@@ -21,10 +21,10 @@
 struct pp_operator {
   char path[1024];
   pthread_mutex_t mu;
-  bool have;               /* a well-formed hash was read */
-  unsigned char hash[32];  /* of the token */
-  bool stat_ok;            /* the file existed when last looked at */
-  dev_t dev;               /* what it was then: reread when any of it changes */
+  bool have;              /* a well-formed hash was read */
+  unsigned char hash[32]; /* of the token */
+  bool stat_ok;           /* the file existed when last looked at */
+  dev_t dev;              /* what it was then: reread when any of it changes */
   ino_t ino;
   off_t size;
   struct timespec mtime, ctime;

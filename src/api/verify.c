@@ -514,8 +514,8 @@ typedef struct {
 static pp_err_t fraud_check(pp_api_req_t *r, const pp_verify_service_t *sv, const char *to,
                             send_state_t *st, int64_t now) {
   pp_api_fraud_t o = r->api->fraud;
-  if (o.bucket_s <= 0) o = (pp_api_fraud_t){.bucket_s = 3600, .floor = 20, .multiple = 5,
-                                            .block_s = 43200};
+  if (o.bucket_s <= 0)
+    o = (pp_api_fraud_t){.bucket_s = 3600, .floor = 20, .multiple = 5, .block_s = 43200};
   if (!pp_phone_prefix(to, PREFIX_DIGITS, st->prefix, sizeof st->prefix)) return PP_ERR_INTERNAL;
   memcpy(st->service_sid, sv->sid, sizeof st->service_sid);
   pp_alert_t *al = &st->alert;
@@ -564,10 +564,10 @@ static pp_err_t verification_sent(pp_api_req_t *r) {
   if (!e && st->fraud.refused) {
     char until[PP_ISO8601_SIZE];
     pp_iso8601(st->fraud.blocked_until, until);
-    return pp_api_fail(r, PP_ERR_VERIFY_FRAUD_BLOCKED,
-                       pp_arena_printf(&r->arena,
-                                       "Fraud Guard blocked SMS to the prefix %s until %s",
-                                       st->prefix, until));
+    return pp_api_fail(
+        r, PP_ERR_VERIFY_FRAUD_BLOCKED,
+        pp_arena_printf(&r->arena, "Fraud Guard blocked SMS to the prefix %s until %s", st->prefix,
+                        until));
   }
   /* A conflict is a concurrent send to the same verification. */
   if (e == PP_ERR_CONFLICT || e == PP_ERR_VERIFY_CONCURRENT)

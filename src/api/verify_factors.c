@@ -21,7 +21,6 @@
 #include "verify/push.h"
 #include "verify/qr.h"
 
-
 /* ---- Entities ------------------------------------------------------------ */
 
 /* The store holds every Identity that factor.h allows. */
@@ -264,8 +263,8 @@ typedef struct {
   pp_verify_factor_t factor;
   char binding[512]; /* the one answer that holds the secret; wiped after */
   char qr_token[2 * PP_VERIFY_QR_TOKEN_LEN + 1]; /* TOTP: the QR code's token */
-  unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN]; /* ... and its hash, stored */
-  char *qr_url;                                 /* ... and its URL (arena) */
+  unsigned char qr_hash[PP_VERIFY_QR_HASH_LEN];  /* ... and its hash, stored */
+  char *qr_url;                                  /* ... and its URL (arena) */
 } factor_new_t;
 
 /* The store keeps what secrets.h makes of a QR code's token. */
@@ -465,9 +464,8 @@ pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
   const char *body = factor_event(r, "factor.deleted", f);
   if (!body) return PP_ERR_NOMEM;
   r->write.kind = PP_W_FACTOR_DELETE;
-  r->write.u.factor_delete = (pp_factor_delete_t){r->principal.account_sid, f->sid,
-                                                  f->service_sid, "factor.deleted", body,
-                                                  pp_clock_now()};
+  r->write.u.factor_delete = (pp_factor_delete_t){r->principal.account_sid, f->sid, f->service_sid,
+                                                  "factor.deleted",         body,   pp_clock_now()};
   return pp_api_submit(r, pp_api_deleted);
 }
 

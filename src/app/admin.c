@@ -21,16 +21,17 @@
 #include "store/store.h"
 
 static void admin_usage(FILE *f) {
-  fputs("usage: pipit admin [--data DIR | --store URL] COMMAND\n"
-        "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
-        "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n"
-        "  number add +E164... [--account AC...]   numbers accounts may take with\n"
-        "                   IncomingPhoneNumbers (to that account and its subaccounts,\n"
-        "                   or to any account)\n"
-        "  number list | number remove +E164...\n"
-        "  account rotate-key AC...   new data key; the account's content sealed again\n"
-        "  keys rotate-master         new master key; every data key wrapped again\n",
-        f);
+  fputs(
+      "usage: pipit admin [--data DIR | --store URL] COMMAND\n"
+      "  account create --name NAME [--number +E164]... [--sender NAME]... [--json]\n"
+      "  sender add|remove --account AC... --sender NAME   (alphanumeric From)\n"
+      "  number add +E164... [--account AC...]   numbers accounts may take with\n"
+      "                   IncomingPhoneNumbers (to that account and its subaccounts,\n"
+      "                   or to any account)\n"
+      "  number list | number remove +E164...\n"
+      "  account rotate-key AC...   new data key; the account's content sealed again\n"
+      "  keys rotate-master         new master key; every data key wrapped again\n",
+      f);
   /* The flags of the one carrier table (api/carriers.c), which the admin
    * API reads too. */
   int col = fprintf(f, "  carrier add NAME");
@@ -40,13 +41,14 @@ static void admin_usage(FILE *f) {
     if (col + 1 + (int)strlen(u) > 88) col = fprintf(f, "\n             ");
     col += fprintf(f, " %s", u);
   }
-  fputs("\n  carrier list | carrier remove NAME\n"
-        "  route add --prefix +1 --carrier NAME [--priority N]\n"
-        "  route list | route remove --prefix P --carrier NAME\n"
-        "  operator token   a new operator token for the /admin/v1 API (HTTP Basic\n"
-        "                   operator:TOKEN), printed once; it replaces the earlier one\n"
-        "A running pipit serve picks carrier and route changes up within seconds.\n",
-        f);
+  fputs(
+      "\n  carrier list | carrier remove NAME\n"
+      "  route add --prefix +1 --carrier NAME [--priority N]\n"
+      "  route list | route remove --prefix P --carrier NAME\n"
+      "  operator token   a new operator token for the /admin/v1 API (HTTP Basic\n"
+      "                   operator:TOKEN), printed once; it replaces the earlier one\n"
+      "A running pipit serve picks carrier and route changes up within seconds.\n",
+      f);
 }
 
 /* Writes `w` with an audit event of `kind` naming `ref`. */
@@ -88,8 +90,7 @@ static int carrier_list(pp_store_t *store) {
     for (size_t k = 0; k < pp_carrier_opts_count; k++) {
       const pp_carrier_opt_t *o = &pp_carrier_opts[k];
       char v[300];
-      if (!o->flag || o->kind == PP_CARRIER_OPT_ADDR || o->kind == PP_CARRIER_OPT_SECRET)
-        continue;
+      if (!o->flag || o->kind == PP_CARRIER_OPT_ADDR || o->kind == PP_CARRIER_OPT_SECRET) continue;
       pp_carrier_opt_format(o, &cs[i], v, sizeof v);
       printf("\t%s=%s", o->flag + 2, v);
     }
@@ -184,8 +185,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   if (argc == 2 && strcmp(argv[0], "remove") == 0) {
     pp_write_t w = {.kind = PP_W_CARRIER_DELETE, .u.name = argv[1]};
     pp_carrier_ref(argv[1], ref);
-    return write_or_say(store, &w, "carrier", PP_AUDIT_CARRIER_DELETE, "admin carrier remove",
-                        ref);
+    return write_or_say(store, &w, "carrier", PP_AUDIT_CARRIER_DELETE, "admin carrier remove", ref);
   }
   if (argc < 2 || strcmp(argv[0], "add") != 0) return 2;
   pp_carrier_t c;
@@ -280,8 +280,8 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
 static int operator_token(const char *data, pp_store_t *store) {
   char token[PP_TOKEN_SIZE];
   pp_write_t w = {.kind = PP_W_AUDIT};
-  pp_err_t e = audited_write(store, &w, PP_AUDIT_OPERATOR_TOKEN, NULL, "admin operator token",
-                             NULL);
+  pp_err_t e =
+      audited_write(store, &w, PP_AUDIT_OPERATOR_TOKEN, NULL, "admin operator token", NULL);
   if (!e) e = pp_operator_token_new(data, token);
   if (e) {
     fprintf(stderr, "pipit admin: cannot make an operator token: %s\n", pp_err_name(e));
@@ -290,8 +290,9 @@ static int operator_token(const char *data, pp_store_t *store) {
   printf("%s\n", token);
   fflush(stdout);
   sodium_memzero(token, sizeof token);
-  fprintf(stderr, "pipit admin: this operator token is shown once and replaces any earlier "
-                  "one; use it as HTTP Basic operator:TOKEN on /admin/v1\n");
+  fprintf(stderr,
+          "pipit admin: this operator token is shown once and replaces any earlier "
+          "one; use it as HTTP Basic operator:TOKEN on /admin/v1\n");
   return 0;
 }
 
@@ -397,8 +398,8 @@ static pp_err_t sender_write(pp_store_t *store, bool add, const char *account_si
                        add ? "admin sender add" : "admin sender remove", ref);
 }
 
-static int account_create(pp_store_t *store, const char *name, const char **numbers,
-                          int nnumbers, const char **senders, int nsenders, int json) {
+static int account_create(pp_store_t *store, const char *name, const char **numbers, int nnumbers,
+                          const char **senders, int nsenders, int json) {
   pp_account_t a;
   memset(&a, 0, sizeof a);
   if (strlen(name) >= sizeof a.friendly_name) {
@@ -412,8 +413,8 @@ static int account_create(pp_store_t *store, const char *name, const char **numb
   pp_hex_random(a.auth_token, 16);
   a.date_created = a.date_updated = pp_clock_now();
   pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &a};
-  pp_err_t e = audited_write(store, &w, PP_AUDIT_ACCOUNT_CREATE, a.sid, "admin account create",
-                             a.sid);
+  pp_err_t e =
+      audited_write(store, &w, PP_AUDIT_ACCOUNT_CREATE, a.sid, "admin account create", a.sid);
   /* Each number is also the operator's, offered to this account: released,
    * it can be taken again by the account, and `number list` shows it. */
   for (int k = 0; !e && k < nnumbers; k++) {
@@ -466,8 +467,10 @@ static int sender_cmd(pp_store_t *store, int argc, char **argv) {
   }
   if (!account || !sender) return 2;
   if (!pp_sid_valid(account, "AC") || !pp_phone_is_alnum_sender(sender)) {
-    fputs("pipit admin: --account is an AC... SID; --sender is 1 to 11 letters, digits or "
-          "spaces with at least one letter\n", stderr);
+    fputs(
+        "pipit admin: --account is an AC... SID; --sender is 1 to 11 letters, digits or "
+        "spaces with at least one letter\n",
+        stderr);
     return 2;
   }
   pp_account_t acc;
@@ -537,19 +540,19 @@ int pp_cmd_admin(int argc, char **argv) {
     for (i += 2; i < argc; i++) {
       if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
         name = argv[++i];
-      } else if (strcmp(argv[i], "--number") == 0 && i + 1 < argc &&
-                 nnumbers < ACCOUNT_ADDR_MAX) {
+      } else if (strcmp(argv[i], "--number") == 0 && i + 1 < argc && nnumbers < ACCOUNT_ADDR_MAX) {
         numbers[nnumbers++] = argv[++i];
         if (!pp_phone_is_e164(numbers[nnumbers - 1])) {
           fputs("pipit admin: --number is an E.164 number (+15551234567)\n", stderr);
           return 2;
         }
-      } else if (strcmp(argv[i], "--sender") == 0 && i + 1 < argc &&
-                 nsenders < ACCOUNT_ADDR_MAX) {
+      } else if (strcmp(argv[i], "--sender") == 0 && i + 1 < argc && nsenders < ACCOUNT_ADDR_MAX) {
         senders[nsenders++] = argv[++i];
         if (!pp_phone_is_alnum_sender(senders[nsenders - 1])) {
-          fputs("pipit admin: --sender is 1 to 11 letters, digits or spaces with at least "
-                "one letter\n", stderr);
+          fputs(
+              "pipit admin: --sender is 1 to 11 letters, digits or spaces with at least "
+              "one letter\n",
+              stderr);
           return 2;
         }
       } else if (strcmp(argv[i], "--json") == 0) {

@@ -23,8 +23,8 @@
 
 /* ---- The checkpoint key -------------------------------------------------- */
 
-pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file,
-                              const char *origin, pp_log_signer_t **out) {
+pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file, const char *origin,
+                              pp_log_signer_t **out) {
   unsigned char *seed = sodium_malloc(PP_LOG_SEED_LEN);
   if (!seed) return PP_ERR_NOMEM;
   pp_err_t e = PP_OK;
@@ -83,9 +83,8 @@ pp_err_t pp_audit_publish_key(const char *data_dir, const pp_log_signer_t *signe
   return publish(data_dir, PP_AUDIT_KEY_FILE, vkey);
 }
 
-pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_log_signer_t *signer,
-                                 const char *origin, const char *data_dir, bool force,
-                                 pp_audit_checkpoint_req_t *out) {
+pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_log_signer_t *signer, const char *origin,
+                                 const char *data_dir, bool force, pp_audit_checkpoint_req_t *out) {
   memset(out, 0, sizeof *out);
   out->signer = signer;
   out->origin = origin;
@@ -199,22 +198,23 @@ void pp_audit_cli_event(pp_audit_event_t *ev, pp_audit_kind_t kind, const char *
 /* ---- pipit audit ----------------------------------------------------------- */
 
 static void audit_usage(FILE *f) {
-  fputs("usage: pipit audit [--data DIR | --store URL] [--origin NAME] [--key-file FILE]\n"
-        "                   COMMAND\n"
-        "  verify [--checkpoint FILE] [--key VKEY]\n"
-        "        recompute the whole tree from the stored entries; exit 1 and name the\n"
-        "        first altered, deleted, reordered or truncated entry by position.\n"
-        "        --checkpoint: a checkpoint kept outside (catches a cut-off tail)\n"
-        "  checkpoint      sign a checkpoint now, print it, write DIR/audit-checkpoint\n"
-        "  proof --inclusion N [--size S] | proof --consistency M N   [--json]\n"
-        "  key             print the verifier key of the checkpoints\n"
-        "  blast-radius (--principal SID | --session ID | --source-ip IP)\n"
-        "               [--since T] [--until T] [--json]\n"
-        "        what one principal, session or address touched; T is ISO 8601 or\n"
-        "        Unix seconds\n"
-        "The key is derived from the master key (DIR/master.key or PIPIT_MASTER_KEY)\n"
-        "unless --key-file names a file with its seed (as pipit serve --audit-key-file).\n",
-        f);
+  fputs(
+      "usage: pipit audit [--data DIR | --store URL] [--origin NAME] [--key-file FILE]\n"
+      "                   COMMAND\n"
+      "  verify [--checkpoint FILE] [--key VKEY]\n"
+      "        recompute the whole tree from the stored entries; exit 1 and name the\n"
+      "        first altered, deleted, reordered or truncated entry by position.\n"
+      "        --checkpoint: a checkpoint kept outside (catches a cut-off tail)\n"
+      "  checkpoint      sign a checkpoint now, print it, write DIR/audit-checkpoint\n"
+      "  proof --inclusion N [--size S] | proof --consistency M N   [--json]\n"
+      "  key             print the verifier key of the checkpoints\n"
+      "  blast-radius (--principal SID | --session ID | --source-ip IP)\n"
+      "               [--since T] [--until T] [--json]\n"
+      "        what one principal, session or address touched; T is ISO 8601 or\n"
+      "        Unix seconds\n"
+      "The key is derived from the master key (DIR/master.key or PIPIT_MASTER_KEY)\n"
+      "unless --key-file names a file with its seed (as pipit serve --audit-key-file).\n",
+      f);
 }
 
 /* The origin the log signs as: --origin, else the latest checkpoint's,
@@ -321,8 +321,8 @@ static int cmd_proof(const pp_audit_cli_t *cli, int argc, char **argv) {
     } else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc && arg_u64(argv[i + 1], &size)) {
       have_size = true;
       i++;
-    } else if (strcmp(argv[i], "--consistency") == 0 && i + 2 < argc &&
-               arg_u64(argv[i + 1], &a) && arg_u64(argv[i + 2], &b)) {
+    } else if (strcmp(argv[i], "--consistency") == 0 && i + 2 < argc && arg_u64(argv[i + 1], &a) &&
+               arg_u64(argv[i + 2], &b)) {
       consistency = true;
       i += 2;
     } else if (strcmp(argv[i], "--json") == 0) {
@@ -371,19 +371,21 @@ static int cmd_proof(const pp_audit_cli_t *cli, int argc, char **argv) {
   sodium_bin2base64(lh, sizeof lh, leaf, sizeof leaf, sodium_base64_VARIANT_ORIGINAL);
   if (json) {
     if (inclusion)
-      printf("{\"leaf_index\":%" PRIu64 ",\"tree_size\":%" PRIu64 ",\"leaf_hash\":\"%s\","
+      printf("{\"leaf_index\":%" PRIu64 ",\"tree_size\":%" PRIu64
+             ",\"leaf_hash\":\"%s\","
              "\"root_hash\":\"%s\",\"hashes\":[",
              a, n, lh, rn);
     else
-      printf("{\"first_tree_size\":%" PRIu64 ",\"second_tree_size\":%" PRIu64 ","
+      printf("{\"first_tree_size\":%" PRIu64 ",\"second_tree_size\":%" PRIu64
+             ","
              "\"first_root_hash\":\"%s\",\"second_root_hash\":\"%s\",\"hashes\":[",
              a, n, rm, rn);
     print_hashes(p, count, true);
     printf("],\"verified\":%s}\n", ok ? "true" : "false");
   } else {
     if (inclusion)
-      printf("inclusion of leaf %" PRIu64 " in tree size %" PRIu64 "\nleaf hash %s\nroot %s\n",
-             a, n, lh, rn);
+      printf("inclusion of leaf %" PRIu64 " in tree size %" PRIu64 "\nleaf hash %s\nroot %s\n", a,
+             n, lh, rn);
     else
       printf("consistency of tree size %" PRIu64 " (root %s)\n  with tree size %" PRIu64
              " (root %s)\n",
@@ -428,8 +430,8 @@ int pp_cmd_audit(int argc, char **argv) {
     return 2;
   }
   char url[600];
-  snprintf(url, sizeof url, "%s%s", cli.store_url ? "" : "sqlite:",
-           cli.store_url ? cli.store_url : cli.data);
+  snprintf(url, sizeof url, "%s%s",
+           cli.store_url ? "" : "sqlite:", cli.store_url ? cli.store_url : cli.data);
   /* The log itself is not sealed, but the store opens only with its master
    * key (it may have to finish a migration). */
   if (pp_data_dir_secure(cli.data)) return 2;

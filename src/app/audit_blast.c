@@ -64,28 +64,53 @@ static const char **strset_sorted(const strset_t *set) {
 
 /* What the report lists, in this order. */
 enum {
-  G_ACCOUNTS, G_SUBACCOUNTS, G_MESSAGES, G_NUMBERS, G_VERIFY_SERVICES, G_ENTITIES, G_FACTORS,
-  G_FACTORS_REGISTERED, G_CHALLENGES, G_KEYS, G_MESSAGING_SERVICES, G_CONFIG, G_OTHER,
-  G_SESSIONS, G_SOURCE_IPS, G_PRINCIPALS, G__COUNT
+  G_ACCOUNTS,
+  G_SUBACCOUNTS,
+  G_MESSAGES,
+  G_NUMBERS,
+  G_VERIFY_SERVICES,
+  G_ENTITIES,
+  G_FACTORS,
+  G_FACTORS_REGISTERED,
+  G_CHALLENGES,
+  G_KEYS,
+  G_MESSAGING_SERVICES,
+  G_CONFIG,
+  G_OTHER,
+  G_SESSIONS,
+  G_SOURCE_IPS,
+  G_PRINCIPALS,
+  G__COUNT
 };
 static const char *const group_json[G__COUNT] = {
-    "accounts", "subaccounts", "messages", "phone_numbers", "verify_services", "entities",
-    "factors", "factors_registered", "challenges", "keys", "messaging_services", "config",
-    "other", "sessions", "source_ips", "principals"};
+    "accounts",      "subaccounts",        "messages",
+    "phone_numbers", "verify_services",    "entities",
+    "factors",       "factors_registered", "challenges",
+    "keys",          "messaging_services", "config",
+    "other",         "sessions",           "source_ips",
+    "principals"};
 static const char *const group_title[G__COUNT] = {
-    "accounts", "subaccounts", "messages", "phone numbers", "Verify services", "entities",
-    "factors", "factors registered", "challenges", "API keys", "Messaging Services",
-    "configuration", "other resources", "sessions", "source addresses", "principals"};
+    "accounts",        "subaccounts",        "messages",
+    "phone numbers",   "Verify services",    "entities",
+    "factors",         "factors registered", "challenges",
+    "API keys",        "Messaging Services", "configuration",
+    "other resources", "sessions",           "source addresses",
+    "principals"};
 
 static int group_of(const char *sid) {
   static const struct {
     const char *type;
     int group;
-  } map[] = {{"message", G_MESSAGES},        {"number", G_NUMBERS},
-             {"account", G_ACCOUNTS},        {"verify_service", G_VERIFY_SERVICES},
-             {"entity", G_ENTITIES},         {"factor", G_FACTORS},
-             {"challenge", G_CHALLENGES},    {"key", G_KEYS},
-             {"messaging_service", G_MESSAGING_SERVICES}, {"config", G_CONFIG}};
+  } map[] = {{"message", G_MESSAGES},
+             {"number", G_NUMBERS},
+             {"account", G_ACCOUNTS},
+             {"verify_service", G_VERIFY_SERVICES},
+             {"entity", G_ENTITIES},
+             {"factor", G_FACTORS},
+             {"challenge", G_CHALLENGES},
+             {"key", G_KEYS},
+             {"messaging_service", G_MESSAGING_SERVICES},
+             {"config", G_CONFIG}};
   const char *t = pp_audit_resource_type(sid);
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].type, t) == 0) return map[i].group;
@@ -109,7 +134,9 @@ static bool parse_time(const char *s, int64_t *ms) {
   return true;
 }
 
-static void iso_ms(int64_t ms, char out[PP_ISO8601_SIZE]) { pp_iso8601(ms / 1000, out); }
+static void iso_ms(int64_t ms, char out[PP_ISO8601_SIZE]) {
+  pp_iso8601(ms / 1000, out);
+}
 
 int pp_audit_cmd_blast(const pp_audit_cli_t *cli, int argc, char **argv) {
   pp_audit_query_t q = {.since_ms = 0, .until_ms = INT64_MAX};
@@ -129,7 +156,7 @@ int pp_audit_cmd_blast(const pp_audit_cli_t *cli, int argc, char **argv) {
       q.session = v, what = "session", key = v;
     else if (strcmp(a, "--source-ip") == 0)
       q.ip = v, what = "source_ip", key = v;
-    else if (strcmp(a, "--since") == 0 ? !parse_time(v, &q.since_ms)
+    else if (strcmp(a, "--since") == 0   ? !parse_time(v, &q.since_ms)
              : strcmp(a, "--until") == 0 ? !parse_time(v, &q.until_ms)
                                          : true) {
       fprintf(stderr, "pipit audit: bad %s %s\n", a, v);

@@ -77,8 +77,8 @@ static void b64(const unsigned char h[PP_MERKLE_HASH_LEN], char out[48]) {
 
 /* Reads every stored checkpoint; those whose signature or fields do not
  * hold are faults.  Returns them sorted by tree size. */
-static cp_t *load_checkpoints(const pp_audit_cli_t *cli, const pp_log_verifier_t *v,
-                              faults_t *f, size_t *n_out) {
+static cp_t *load_checkpoints(const pp_audit_cli_t *cli, const pp_log_verifier_t *v, faults_t *f,
+                              size_t *n_out) {
   size_t cap = 64, n = 0;
   cp_t *cps = malloc(cap * sizeof *cps);
   int64_t after = 0;
@@ -96,7 +96,8 @@ static cp_t *load_checkpoints(const pp_audit_cli_t *cli, const pp_log_verifier_t
       after = rows[i].seq;
       if (pp_checkpoint_open(v, rows[i].note, strlen(rows[i].note), &c) != PP_OK) {
         fault(f, NOWHERE, NOWHERE, false,
-              "stored checkpoint #%" PRId64 " is not signed by the log's key %s (or is not a "
+              "stored checkpoint #%" PRId64
+              " is not signed by the log's key %s (or is not a "
               "checkpoint)",
               rows[i].seq, v->name);
         continue;
@@ -139,8 +140,8 @@ static pp_err_t load_outside(const char *path, const pp_log_verifier_t *v, const
   size_t len = note ? fread(note, 1, PP_NOTE_MAX_LEN + 1, fp) : 0;
   fclose(fp);
   pp_checkpoint_t c;
-  pp_err_t e = note && len <= PP_NOTE_MAX_LEN ? pp_checkpoint_open(v, note, len, &c)
-                                              : PP_ERR_BAD_REQUEST;
+  pp_err_t e =
+      note && len <= PP_NOTE_MAX_LEN ? pp_checkpoint_open(v, note, len, &c) : PP_ERR_BAD_REQUEST;
   free(note);
   if (e) {
     fprintf(stderr, "pipit audit: %s is not a checkpoint signed by the log's key %s\n", path,
@@ -204,19 +205,19 @@ static void check_entry(const pp_audit_entry_t *en, pp_arena_t *a,
   const char *col = index_mismatch(en, &ev);
   if (col)
     fault(f, at, at + 1, true,
-          "entry %" PRIu64 ": its index column %s disagrees with its leaf (searches would lie)",
-          at, col);
+          "entry %" PRIu64 ": its index column %s disagrees with its leaf (searches would lie)", at,
+          col);
 }
 
 /* Where the recomputation stands against the signed checkpoints. */
 typedef struct {
   faults_t *f;
   const cp_t *cps;
-  size_t ncp, ci;          /* the checkpoints by size; the next to compare */
-  const cp_t *outside;     /* --checkpoint, or NULL */
+  size_t ncp, ci;      /* the checkpoints by size; the next to compare */
+  const cp_t *outside; /* --checkpoint, or NULL */
   const char *outside_path;
   bool outside_checked;
-  uint64_t last_good;      /* the largest size whose checkpoint matched */
+  uint64_t last_good; /* the largest size whose checkpoint matched */
   uint64_t checked;
 } cps_state_t;
 
@@ -235,7 +236,8 @@ static void compare_checkpoints(cps_state_t *st, const pp_merkle_frontier_t *fr)
       continue;
     }
     fault(st->f, st->last_good, fr->size, false,
-          "checkpoint #%" PRId64 " (tree size %" PRIu64 ") does not match the entries: one in "
+          "checkpoint #%" PRId64 " (tree size %" PRIu64
+          ") does not match the entries: one in "
           "[%" PRIu64 ", %" PRIu64 ") was altered after it was signed",
           cp->seq, cp->size, st->last_good, fr->size);
   }
@@ -244,7 +246,8 @@ static void compare_checkpoints(cps_state_t *st, const pp_merkle_frontier_t *fr)
     st->outside_checked = true;
     if (memcmp(root, st->outside->root, sizeof root) != 0)
       fault(st->f, st->last_good, fr->size, false,
-            "the checkpoint in %s (tree size %" PRIu64 ") does not match the entries: one "
+            "the checkpoint in %s (tree size %" PRIu64
+            ") does not match the entries: one "
             "before position %" PRIu64 " was altered",
             st->outside_path, st->outside->size, fr->size);
   }
@@ -263,8 +266,9 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
   pp_log_verifier_t v;
   pp_err_t e = pp_audit_cli_verifier(cli, vkey, &v);
   if (e) {
-    fprintf(stderr, "pipit audit: no key to check checkpoints with (%s): give --key VKEY, "
-                    "--key-file, or a data directory with its master key\n",
+    fprintf(stderr,
+            "pipit audit: no key to check checkpoints with (%s): give --key VKEY, "
+            "--key-file, or a data directory with its master key\n",
             pp_err_name(e));
     return 2;
   }
@@ -287,7 +291,10 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
   pp_merkle_frontier_t fr;
   pp_merkle_frontier_init(&fr);
   uint64_t next = 0;
-  cps_state_t st = {.f = &f, .cps = cps, .ncp = ncp, .outside = have_outside ? &outside : NULL,
+  cps_state_t st = {.f = &f,
+                    .cps = cps,
+                    .ncp = ncp,
+                    .outside = have_outside ? &outside : NULL,
                     .outside_path = outside_path};
   int64_t t0 = pp_clock_now_us();
   compare_checkpoints(&st, &fr); /* the empty tree */
@@ -325,7 +332,8 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
         pp_err_t ne = pp_store_audit_node(cli->store, level, idx, stored);
         if (ne || memcmp(stored, nodes[k], sizeof stored) != 0)
           fault(&f, idx << level, (idx + 1) << level, false,
-                "the stored hash of entries [%" PRIu64 ", %" PRIu64 ") %s the one recomputed "
+                "the stored hash of entries [%" PRIu64 ", %" PRIu64
+                ") %s the one recomputed "
                 "from them: one of them was altered",
                 idx << level, (idx + 1) << level, ne ? "is missing, unlike" : "differs from");
       }
@@ -361,7 +369,8 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
             cps[ci].seq, cps[ci].size, next, next, cps[ci].size - 1);
     else /* the frontier fell behind at a gap, reported there */
       fault(&f, st.last_good, cps[ci].size, false,
-            "checkpoint #%" PRId64 " (tree size %" PRIu64 ") cannot match: entries before it "
+            "checkpoint #%" PRId64 " (tree size %" PRIu64
+            ") cannot match: entries before it "
             "are missing",
             cps[ci].seq, cps[ci].size);
   }
@@ -381,7 +390,8 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
            " checkpoint(s) signed by %s match (%.1f s)\n",
            st.checked, v.name, secs);
     if (have_outside)
-      printf("the checkpoint in %s (tree size %" PRIu64 ") matches: the log still holds "
+      printf("the checkpoint in %s (tree size %" PRIu64
+             ") matches: the log still holds "
              "everything it covered\n",
              outside_path, outside.size);
     free(f.v);
@@ -398,11 +408,10 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
   else if (first->exact)
     printf("FAULT at entry %" PRIu64 ": %s\n", first->lo, first->msg);
   else
-    printf("FAULT in entries %" PRIu64 "..%" PRIu64 ": %s\n", first->lo, first->hi - 1,
-           first->msg);
+    printf("FAULT in entries %" PRIu64 "..%" PRIu64 ": %s\n", first->lo, first->hi - 1, first->msg);
   for (size_t i = 1; i < keep && i < 10; i++) printf("  then: %s\n", f.v[i].msg);
-  printf("%zu fault(s) in all; %" PRIu64 " entries read, root of what is there %s\n", f.total,
-         next, rb);
+  printf("%zu fault(s) in all; %" PRIu64 " entries read, root of what is there %s\n", f.total, next,
+         rb);
   free(f.v);
   return 1;
 }

@@ -61,8 +61,10 @@ static int write_key_file(const char *path, const unsigned char key[32]) {
 int pp_admin_rotate_master(const char *data, const char *store_url) {
   const char *env = getenv("PIPIT_MASTER_KEY");
   if (env && *env) {
-    fputs("pipit admin: the master key comes from PIPIT_MASTER_KEY; rotation replaces "
-          "DIR/master.key, so run it with the key in that file\n", stderr);
+    fputs(
+        "pipit admin: the master key comes from PIPIT_MASTER_KEY; rotation replaces "
+        "DIR/master.key, so run it with the key in that file\n",
+        stderr);
     return 2;
   }
   unsigned char *mk;
@@ -152,8 +154,7 @@ int pp_admin_rotate_account_key(const char *data, const char *store_url, const c
     fprintf(stderr, "pipit admin: deleting the old keys failed: %s\n", pp_err_name(e));
     goto out;
   }
-  printf("account %s: new data key; %zu rows sealed again; older keys deleted\n", account,
-         total);
+  printf("account %s: new data key; %zu rows sealed again; older keys deleted\n", account, total);
   rc = 0;
 out:
   pp_store_free(store);

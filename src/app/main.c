@@ -6,13 +6,14 @@
 #include "app/app.h"
 
 static void usage(FILE *f) {
-  fputs("usage: pipit <command> [options]\n"
-        "  serve   run the API server (see pipit serve --help)\n"
-        "  admin   manage accounts, carriers and routes (see pipit admin --help)\n"
-        "  smsc    run a development SMSC (see pipit smsc --help)\n"
-        "  audit   verify the audit log, checkpoints, proofs, blast radius\n"
-        "          (see pipit audit --help)\n",
-        f);
+  fputs(
+      "usage: pipit <command> [options]\n"
+      "  serve   run the API server (see pipit serve --help)\n"
+      "  admin   manage accounts, carriers and routes (see pipit admin --help)\n"
+      "  smsc    run a development SMSC (see pipit smsc --help)\n"
+      "  audit   verify the audit log, checkpoints, proofs, blast radius\n"
+      "          (see pipit audit --help)\n",
+      f);
 }
 
 int main(int argc, char **argv) {

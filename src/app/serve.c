@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,47 +110,48 @@ unsigned char *pp_master_key_load(const char *dir) {
 }
 
 static void serve_usage(FILE *f) {
-  fputs("usage: pipit serve [--config FILE] [--listen HOST:PORT] [--public-url URL]\n"
-        "                   [--data DIR] [--store URL] [--http-threads N]\n"
-        "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
-        "                   [--http-max-connections N] [--http-max-per-address N]\n"
-        "                   [--http-header-timeout-ms N]\n"
-        "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
-        "                   [--early-receipt-ttl-s N] [--early-receipts-max N]\n"
-        "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
-        "                   [--webhook-retry-s N] [--audit-checkpoint-s N]\n"
-        "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
-        "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
-        "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
-        "                   [--allow-core-dumps 0|1] [--auth-guard-window-s N]\n"
-        "HTTP connections: at most --http-max-per-address (256) from one address and\n"
-        "--http-max-connections in all (default: the open-file limit, raised to its hard\n"
-        "limit at start, less room for the store, carriers and webhooks); a request\n"
-        "head must arrive within --http-header-timeout-ms (10000).\n"
-        "Webhooks to private, loopback and link-local addresses are refused unless\n"
-        "--webhook-allow lists them (for development and tests).\n"
-        "Delivery receipts that arrive before their submit is recorded wait\n"
-        "--early-receipt-ttl-s seconds (3600); at most --early-receipts-max (10000)\n"
-        "of them are kept, the newest.\n"
-        "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
-        "grew, signed with a key derived from the master key unless --audit-key-file\n"
-        "holds its seed; DIR/audit-checkpoint and DIR/audit-key.pub are kept current.\n"
-        "Verify's fraud guard counts SMS sends per service and destination prefix in\n"
-        "buckets of --fraud-guard-bucket-s seconds (3600) and refuses a send (60410)\n"
-        "once the bucket holds --fraud-guard-floor (20) or --fraud-guard-multiple (5)\n"
-        "times the prefix's learned baseline, whichever is more; the prefix is then\n"
-        "blocked for --fraud-guard-block-s seconds (43200).\n"
-        "pipit never dumps core (a core would hold credentials, keys and message\n"
-        "bodies) unless --allow-core-dumps 1 is given, for debugging; then ulimit -c\n"
-        "and the kernel's core_pattern decide.  The data folder is made 0700 and the\n"
-        "files in it 0600 at start.\n"
-        "Wrong credentials are counted per client address and claimed principal in\n"
-        "windows of --auth-guard-window-s seconds (60): a few are recorded in the\n"
-        "audit log one by one, the rest as counts; a client that keeps failing gets\n"
-        "429 (20429) for a while, the real owner elsewhere is not locked out.\n"
-        "Settings also come from PIPIT_* environment variables and the config file;\n"
-        "flags win over the environment, which wins over the file.\n",
-        f);
+  fputs(
+      "usage: pipit serve [--config FILE] [--listen HOST:PORT] [--public-url URL]\n"
+      "                   [--data DIR] [--store URL] [--http-threads N]\n"
+      "                   [--body-cap BYTES] [--log-level debug|info|warn|error]\n"
+      "                   [--http-max-connections N] [--http-max-per-address N]\n"
+      "                   [--http-header-timeout-ms N]\n"
+      "                   [--enquire-link-ms N] [--webhook-allow CIDR[,CIDR...]]\n"
+      "                   [--early-receipt-ttl-s N] [--early-receipts-max N]\n"
+      "                   [--webhook-timeout-ms N] [--webhook-backoff-ms N]\n"
+      "                   [--webhook-retry-s N] [--audit-checkpoint-s N]\n"
+      "                   [--audit-origin NAME] [--audit-key-file FILE]\n"
+      "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
+      "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
+      "                   [--allow-core-dumps 0|1] [--auth-guard-window-s N]\n"
+      "HTTP connections: at most --http-max-per-address (256) from one address and\n"
+      "--http-max-connections in all (default: the open-file limit, raised to its hard\n"
+      "limit at start, less room for the store, carriers and webhooks); a request\n"
+      "head must arrive within --http-header-timeout-ms (10000).\n"
+      "Webhooks to private, loopback and link-local addresses are refused unless\n"
+      "--webhook-allow lists them (for development and tests).\n"
+      "Delivery receipts that arrive before their submit is recorded wait\n"
+      "--early-receipt-ttl-s seconds (3600); at most --early-receipts-max (10000)\n"
+      "of them are kept, the newest.\n"
+      "The audit log is checkpointed every --audit-checkpoint-s seconds (60) when it\n"
+      "grew, signed with a key derived from the master key unless --audit-key-file\n"
+      "holds its seed; DIR/audit-checkpoint and DIR/audit-key.pub are kept current.\n"
+      "Verify's fraud guard counts SMS sends per service and destination prefix in\n"
+      "buckets of --fraud-guard-bucket-s seconds (3600) and refuses a send (60410)\n"
+      "once the bucket holds --fraud-guard-floor (20) or --fraud-guard-multiple (5)\n"
+      "times the prefix's learned baseline, whichever is more; the prefix is then\n"
+      "blocked for --fraud-guard-block-s seconds (43200).\n"
+      "pipit never dumps core (a core would hold credentials, keys and message\n"
+      "bodies) unless --allow-core-dumps 1 is given, for debugging; then ulimit -c\n"
+      "and the kernel's core_pattern decide.  The data folder is made 0700 and the\n"
+      "files in it 0600 at start.\n"
+      "Wrong credentials are counted per client address and claimed principal in\n"
+      "windows of --auth-guard-window-s seconds (60): a few are recorded in the\n"
+      "audit log one by one, the rest as counts; a client that keeps failing gets\n"
+      "429 (20429) for a while, the real owner elsewhere is not locked out.\n"
+      "Settings also come from PIPIT_* environment variables and the config file;\n"
+      "flags win over the environment, which wins over the file.\n",
+      f);
 }
 
 /* Applies "--name value" pairs from argv; also finds --config first. */
@@ -265,8 +266,8 @@ int pp_cmd_serve(int argc, char **argv) {
   if (!e) e = pp_api_audit_new(pp_log_signer_verifier(signer), cfg.audit_origin, &api.audit);
   if (!e) e = pp_audit_publish_key(cfg.data_dir, signer);
   if (!e)
-    e = pp_audit_ticker_start(store, signer, cfg.audit_origin, cfg.data_dir,
-                              cfg.audit_checkpoint_s, &ticker);
+    e = pp_audit_ticker_start(store, signer, cfg.audit_origin, cfg.data_dir, cfg.audit_checkpoint_s,
+                              &ticker);
   if (e) {
     pp_log_error("serve", "cannot set up the audit log: %s", pp_err_name(e));
     pp_api_audit_free(api.audit);
@@ -303,8 +304,7 @@ int pp_cmd_serve(int argc, char **argv) {
     sodium_free(mk);
     return 1;
   }
-  if (cfg.public_url[0])
-    snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
+  if (cfg.public_url[0]) snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
 
   pp_http_opts_t ho = {.host = cfg.listen_host,
                        .port = cfg.listen_port,
@@ -379,8 +379,7 @@ int pp_cmd_serve(int argc, char **argv) {
   int port = pp_http_port(http);
   if (!api.public_url[0])
     snprintf(api.public_url, sizeof api.public_url, "http://%s:%d", cfg.listen_host, port);
-  pp_log_info("serve", "listening on http://%s:%d (data %s)", cfg.listen_host, port,
-              cfg.data_dir);
+  pp_log_info("serve", "listening on http://%s:%d (data %s)", cfg.listen_host, port, cfg.data_dir);
 
   int sig = 0;
   while (sigwait(&stop_set, &sig) != 0) {

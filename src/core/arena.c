@@ -2,9 +2,9 @@
 #include "core/arena.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 
 struct pp_arena_chunk {

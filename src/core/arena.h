@@ -9,8 +9,8 @@ typedef struct pp_arena_chunk pp_arena_chunk_t;
 
 typedef struct {
   pp_arena_chunk_t *head;
-  size_t used;     /* bytes handed out, all chunks */
-  size_t cap;      /* refuse allocations past this many bytes (0: 64 MiB) */
+  size_t used;      /* bytes handed out, all chunks */
+  size_t cap;       /* refuse allocations past this many bytes (0: 64 MiB) */
   char first[2048]; /* inline first chunk: small requests never call malloc */
   size_t first_used;
 } pp_arena_t;
@@ -32,7 +32,6 @@ char *pp_arena_strndup(pp_arena_t *a, const char *s, size_t n);
 char *pp_arena_strdup(pp_arena_t *a, const char *s);
 
 /* pp_arena_printf formats into the arena; NULL on failure. */
-char *pp_arena_printf(pp_arena_t *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *pp_arena_printf(pp_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -48,9 +48,13 @@ void pp_buf_append(pp_buf_t *b, const void *p, size_t n) {
   b->data[b->len] = '\0';
 }
 
-void pp_buf_puts(pp_buf_t *b, const char *s) { pp_buf_append(b, s, strlen(s)); }
+void pp_buf_puts(pp_buf_t *b, const char *s) {
+  pp_buf_append(b, s, strlen(s));
+}
 
-void pp_buf_putc(pp_buf_t *b, char c) { pp_buf_append(b, &c, 1); }
+void pp_buf_putc(pp_buf_t *b, char c) {
+  pp_buf_append(b, &c, 1);
+}
 
 void pp_buf_printf(pp_buf_t *b, const char *fmt, ...) {
   char tmp[256];
@@ -77,8 +81,8 @@ void pp_buf_url_encode(pp_buf_t *b, const char *s) {
   static const char hex[] = "0123456789ABCDEF";
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
       pp_buf_putc(b, (char)c);
     } else {
       char e[3] = {'%', hex[c >> 4], hex[c & 15]};

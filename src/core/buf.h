@@ -10,7 +10,7 @@
 #include "core/err.h"
 
 typedef struct {
-  char *data;   /* heap (malloc); NUL-terminated while not failed */
+  char *data; /* heap (malloc); NUL-terminated while not failed */
   size_t len, alloc, cap;
   bool failed;
   bool over_cap; /* the failure was the cap, not memory */
@@ -29,8 +29,7 @@ char *pp_buf_steal(pp_buf_t *b, size_t *len_out);
 void pp_buf_append(pp_buf_t *b, const void *p, size_t n);
 void pp_buf_puts(pp_buf_t *b, const char *s);
 void pp_buf_putc(pp_buf_t *b, char c);
-void pp_buf_printf(pp_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void pp_buf_printf(pp_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* pp_buf_url_encode appends `s` percent-encoded for a query string
  * (unreserved characters kept, space as %20). */

@@ -8,7 +8,9 @@
 
 static _Atomic int64_t offset;
 
-void pp_clock_set_offset(int64_t seconds) { atomic_store(&offset, seconds); }
+void pp_clock_set_offset(int64_t seconds) {
+  atomic_store(&offset, seconds);
+}
 
 int64_t pp_clock_now(void) {
   struct timespec ts;
@@ -30,17 +32,16 @@ void pp_rfc2822(int64_t t, char out[PP_RFC2822_SIZE]) {
   time_t tt = (time_t)t;
   struct tm tm;
   gmtime_r(&tt, &tm);
-  snprintf(out, PP_RFC2822_SIZE, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-           days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-           tm.tm_hour, tm.tm_min, tm.tm_sec);
+  snprintf(out, PP_RFC2822_SIZE, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
+           tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void pp_iso8601(int64_t t, char out[PP_ISO8601_SIZE]) {
   time_t tt = (time_t)t;
   struct tm tm;
   gmtime_r(&tt, &tm);
-  snprintf(out, PP_ISO8601_SIZE, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  snprintf(out, PP_ISO8601_SIZE, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Howard Hinnant's days_from_civil algorithm. */
@@ -90,8 +91,7 @@ static bool civil(int y, int mo, int d, int h, int mi, int s, int64_t *out) {
 bool pp_parse_iso8601(const char *s, int64_t *out) {
   const char *p = s;
   int y, mo, d, h = 0, mi = 0, sec = 0, zone = 0;
-  if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-      !digits(&p, 2, &d))
+  if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' || !digits(&p, 2, &d))
     return false;
   if (*p == '\0') return civil(y, mo, d, 0, 0, 0, out);
   if (*p != 'T' && *p != 't' && *p != ' ') return false;
@@ -142,8 +142,8 @@ bool pp_parse_rfc2822(const char *s, int64_t *out) {
     if (strncmp(p, months[i], 3) == 0) mo = i + 1;
   if (!mo) return false;
   p += 3;
-  if (*p++ != ' ' || !digits(&p, 4, &y) || *p++ != ' ' || !digits(&p, 2, &h) ||
-      *p++ != ':' || !digits(&p, 2, &mi))
+  if (*p++ != ' ' || !digits(&p, 4, &y) || *p++ != ' ' || !digits(&p, 2, &h) || *p++ != ':' ||
+      !digits(&p, 2, &mi))
     return false;
   if (*p == ':') {
     p++;

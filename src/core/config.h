@@ -8,31 +8,31 @@
 typedef struct {
   char listen_host[64];
   int listen_port;
-  char public_url[256];  /* no trailing slash */
+  char public_url[256]; /* no trailing slash */
   char data_dir[512];
-  char store_url[512];   /* empty: sqlite in data_dir */
-  int http_threads;      /* HTTP worker threads */
-  long body_cap;         /* request body cap in bytes */
-  long http_max_connections;    /* open HTTP connections at most (0: from ulimit -n) */
-  int http_max_per_address;     /* open HTTP connections from one address: 256 */
-  int http_header_timeout_ms;   /* a request head must arrive within this: 10000 */
-  int log_level;         /* pp_log_level_t */
-  int enquire_link_ms;   /* SMPP keep-alive interval for carrier binds */
-  int early_receipt_ttl_s; /* receipts ahead of their submit wait this long: 3600 */
-  int early_receipts_max;  /* and at most this many of them are kept: 10000 */
-  char webhook_allow[512]; /* CIDRs webhooks may reach although private ("" none) */
-  int webhook_timeout_ms;  /* per webhook request: 15000 */
-  int webhook_backoff_ms;  /* first retry after about this: 1000 */
-  int webhook_retry_s;     /* keep retrying this long after the change: 86400 */
-  int audit_checkpoint_s;  /* sign an audit checkpoint this often when the log grew: 60 (0: never) */
-  char audit_origin[256];  /* the audit log's name in its checkpoints: "pipit/audit" */
+  char store_url[512];        /* empty: sqlite in data_dir */
+  int http_threads;           /* HTTP worker threads */
+  long body_cap;              /* request body cap in bytes */
+  long http_max_connections;  /* open HTTP connections at most (0: from ulimit -n) */
+  int http_max_per_address;   /* open HTTP connections from one address: 256 */
+  int http_header_timeout_ms; /* a request head must arrive within this: 10000 */
+  int log_level;              /* pp_log_level_t */
+  int enquire_link_ms;        /* SMPP keep-alive interval for carrier binds */
+  int early_receipt_ttl_s;    /* receipts ahead of their submit wait this long: 3600 */
+  int early_receipts_max;     /* and at most this many of them are kept: 10000 */
+  char webhook_allow[512];    /* CIDRs webhooks may reach although private ("" none) */
+  int webhook_timeout_ms;     /* per webhook request: 15000 */
+  int webhook_backoff_ms;     /* first retry after about this: 1000 */
+  int webhook_retry_s;        /* keep retrying this long after the change: 86400 */
+  int audit_checkpoint_s; /* sign an audit checkpoint this often when the log grew: 60 (0: never) */
+  char audit_origin[256]; /* the audit log's name in its checkpoints: "pipit/audit" */
   char audit_key_file[512]; /* 64 hex: the checkpoint key's seed ("": from the master key) */
   /* Verify's fraud guard (docs/internals/verify.md). */
-  int fraud_bucket_s;   /* sends are counted per prefix in buckets this long: 3600 */
-  int fraud_floor;      /* a bucket may always hold this many sends to a prefix: 20 */
-  int fraud_multiple;   /* ... or this many times the prefix's learned baseline: 5 */
-  int fraud_block_s;    /* a prefix found far above its baseline is blocked this long: 43200 */
-  int allow_core_dumps; /* 1: serve may dump core (debugging; a core holds secrets): 0 */
+  int fraud_bucket_s;      /* sends are counted per prefix in buckets this long: 3600 */
+  int fraud_floor;         /* a bucket may always hold this many sends to a prefix: 20 */
+  int fraud_multiple;      /* ... or this many times the prefix's learned baseline: 5 */
+  int fraud_block_s;       /* a prefix found far above its baseline is blocked this long: 43200 */
+  int allow_core_dumps;    /* 1: serve may dump core (debugging; a core holds secrets): 0 */
   int auth_guard_window_s; /* the sign-in guard's window (docs/internals/api.md): 60 */
 } pp_config_t;
 

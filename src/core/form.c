@@ -74,8 +74,7 @@ pp_err_t pp_form_parse(pp_form_t *f, pp_arena_t *arena, const char *s, size_t le
   return PP_OK;
 }
 
-pp_err_t pp_form_add(pp_form_t *f, pp_arena_t *arena, const char *name,
-                     const char *value) {
+pp_err_t pp_form_add(pp_form_t *f, pp_arena_t *arena, const char *name, const char *value) {
   pp_err_t e = grow(f, arena);
   if (e) return e;
   char *n = pp_arena_strdup(arena, name), *v = pp_arena_strdup(arena, value);

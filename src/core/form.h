@@ -38,8 +38,7 @@ void pp_form_init(pp_form_t *f);
 pp_err_t pp_form_parse(pp_form_t *f, pp_arena_t *arena, const char *s, size_t len);
 
 /* pp_form_add appends one pair, copying both strings into `arena`. */
-pp_err_t pp_form_add(pp_form_t *f, pp_arena_t *arena, const char *name,
-                     const char *value);
+pp_err_t pp_form_add(pp_form_t *f, pp_arena_t *arena, const char *name, const char *value);
 
 /* pp_form_get returns the first value of `name`, or NULL. */
 const char *pp_form_get(const pp_form_t *f, const char *name);

@@ -37,8 +37,7 @@ bool pp_sid_valid(const char *s, const char prefix[2]) {
   if (!s || s[0] != prefix[0] || s[1] != prefix[1]) return false;
   for (int i = 2; i < PP_SID_LEN; i++) {
     char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-      return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
   }
   return s[PP_SID_LEN] == '\0';
 }

@@ -32,12 +32,16 @@ void pp_jw_obj_begin(pp_jw_t *w) {
   sep(w);
   open(w, '{');
 }
-void pp_jw_obj_end(pp_jw_t *w) { close_(w, '}'); }
+void pp_jw_obj_end(pp_jw_t *w) {
+  close_(w, '}');
+}
 void pp_jw_arr_begin(pp_jw_t *w) {
   sep(w);
   open(w, '[');
 }
-void pp_jw_arr_end(pp_jw_t *w) { close_(w, ']'); }
+void pp_jw_arr_end(pp_jw_t *w) {
+  close_(w, ']');
+}
 
 void pp_jw_key(pp_jw_t *w, const char *key) {
   sep(w);
@@ -91,8 +95,7 @@ static size_t utf8_len(const unsigned char *p) {
     return 3;
   }
   if (c >= 0xF0 && c <= 0xF4) {
-    if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-      return 0;
+    if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
     if (c == 0xF0 && p[1] < 0x90) return 0;
     if (c == 0xF4 && p[1] >= 0x90) return 0;
     return 4;
@@ -110,14 +113,24 @@ void pp_json_escape(pp_buf_t *b, const char *s) {
     size_t n = 1;
     const char *esc = NULL;
     char u[7];
-    if (c == '"') esc = "\\\"";
-    else if (c == '\\') esc = "\\\\";
-    else if (c == '\n') esc = "\\n";
-    else if (c == '\r') esc = "\\r";
-    else if (c == '\t') esc = "\\t";
+    if (c == '"')
+      esc = "\\\"";
+    else if (c == '\\')
+      esc = "\\\\";
+    else if (c == '\n')
+      esc = "\\n";
+    else if (c == '\r')
+      esc = "\\r";
+    else if (c == '\t')
+      esc = "\\t";
     else if (c < 0x20 || c == 0x7f) {
-      u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-      u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = 0;
+      u[0] = '\\';
+      u[1] = 'u';
+      u[2] = '0';
+      u[3] = '0';
+      u[4] = hex[c >> 4];
+      u[5] = hex[c & 15];
+      u[6] = 0;
       esc = u;
     } else if (c >= 0x80) {
       n = utf8_len(p);

@@ -28,10 +28,9 @@ bool pp_phone_is_alnum_sender(const char *s) {
 
 /* Two-digit country codes (ITU-T E.164 assigned list), as 10 * first digit +
  * second; the one-digit codes are 1 (NANP) and 7 (Russia, Kazakhstan). */
-static const unsigned char two_digit[] = {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41,
-                                          43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54,
-                                          55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66,
-                                          81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98};
+static const unsigned char two_digit[] = {
+    20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54,
+    55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98};
 
 int pp_phone_country_code_len(const char *e164) {
   if (!pp_phone_is_e164(e164)) return 0;

@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 typedef struct {
-  bool gsm7;          /* every character is in the GSM 03.38 table */
-  size_t units;       /* septets (GSM-7) or UTF-16 code units (UCS-2) */
-  size_t chars;       /* Unicode code points */
-  size_t segments;    /* 0 for an empty body */
+  bool gsm7;       /* every character is in the GSM 03.38 table */
+  size_t units;    /* septets (GSM-7) or UTF-16 code units (UCS-2) */
+  size_t chars;    /* Unicode code points */
+  size_t segments; /* 0 for an empty body */
 } pp_segments_t;
 
 /* pp_segments_count analyses `len` bytes of UTF-8; invalid bytes count as

@@ -85,13 +85,15 @@ struct pp_engine {
   inflight_t *fly[HASH_SIZE];
   _Atomic int nfly;
   _Atomic unsigned id_collisions; /* SMSC message ids given again while still awaited */
-  _Atomic int writes_pending; /* async store writes not yet done (parked ones too) */
-  pthread_mutex_t park_mu;    /* the parked writes */
+  _Atomic int writes_pending;     /* async store writes not yet done (parked ones too) */
+  pthread_mutex_t park_mu;        /* the parked writes */
   parked_t *park_head, **park_tail;
   bool park_closed; /* the engine stops: nothing is held any more */
 };
 
-static int64_t now_ms(void) { return pp_clock_now_us() / 1000; }
+static int64_t now_ms(void) {
+  return pp_clock_now_us() / 1000;
+}
 
 /* ---- inflight table ----------------------------------------------------- */
 
@@ -523,7 +525,8 @@ static void refresh(pp_engine_t *e) {
   pp_carrier_t *cs;
   pp_route_rule_t *rs;
   size_t nc, nr;
-  if (pp_store_carrier_all(e->o.store, &a, &cs, &nc) || pp_store_route_all(e->o.store, &a, &rs, &nr)) {
+  if (pp_store_carrier_all(e->o.store, &a, &cs, &nc) ||
+      pp_store_route_all(e->o.store, &a, &rs, &nr)) {
     pp_arena_cleanup(&a);
     return;
   }
@@ -605,8 +608,7 @@ static void write_sync_retry(pp_engine_t *e, int64_t seq, int64_t at) {
   pp_store_write(e->o.store, &w);
 }
 
-static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *body,
-                          int64_t now);
+static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *body, int64_t now);
 
 static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
   int64_t now = pp_clock_now();
@@ -632,8 +634,7 @@ static void dispatch(pp_engine_t *e, const pp_outbound_t *o) {
 }
 
 /* Routes and submits outbound message `o` with the text `body`. */
-static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *body,
-                          int64_t now) {
+static void dispatch_body(pp_engine_t *e, const pp_outbound_t *o, const char *body, int64_t now) {
   bool any_rule;
   carrier_t *c = route(e, o->to, &any_rule);
   if (!c) {

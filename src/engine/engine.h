@@ -15,9 +15,9 @@ typedef struct pp_engine pp_engine_t;
 
 typedef struct {
   pp_store_t *store;
-  unsigned poll_ms;      /* look for due messages this often when idle: 20 */
-  unsigned refresh_ms;   /* reread carriers and routes: 2000 */
-  unsigned lease_s;      /* a claim lasts this long before another may take it: 120 */
+  unsigned poll_ms;         /* look for due messages this often when idle: 20 */
+  unsigned refresh_ms;      /* reread carriers and routes: 2000 */
+  unsigned lease_s;         /* a claim lasts this long before another may take it: 120 */
   unsigned enquire_link_ms; /* passed to every bind: 30000 */
   /* Receipts that come before their submit is recorded wait this long, and
    * at most this many are kept (pp_receipt_t): 3600 s, 10,000. */

@@ -4,8 +4,8 @@
  * callback frees the request. */
 #include "engine/webhooks.h"
 
-#include <curl/curl.h>
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -41,7 +41,7 @@ struct pp_hooks {
   pthread_t thread;
   _Atomic bool stopping;
   _Atomic int writes_pending;
-  int running;    /* transfers in the multi handle */
+  int running;     /* transfers in the multi handle */
   struct req *fly; /* ... and their requests */
 };
 
@@ -63,7 +63,9 @@ typedef struct req {
   struct req *prev, *next; /* in flight: the dispatcher's list */
 } req_t;
 
-static int64_t now_ms(void) { return pp_clock_now_us() / 1000; }
+static int64_t now_ms(void) {
+  return pp_clock_now_us() / 1000;
+}
 
 static void req_free(req_t *q) {
   if (q->easy) curl_easy_cleanup(q->easy);
@@ -153,16 +155,16 @@ static void retry_or_drop(req_t *q, pp_err_t e, const char *detail, long status)
   hr->next_attempt_ms = now + (int64_t)delay;
   /* An alert for the first failure and for giving up, not for every try. */
   if (q->hook.attempts == 1 || expired) set_alert(q, e, detail, status);
-  pp_log_info("webhooks", "%s request %lld (%s) attempt %d failed: %s; %s",
-              q->hook.kind, (long long)q->hook.seq, q->hook.message_sid, q->hook.attempts,
-              detail, expired ? "giving up" : "will retry");
+  pp_log_info("webhooks", "%s request %lld (%s) attempt %d failed: %s; %s", q->hook.kind,
+              (long long)q->hook.seq, q->hook.message_sid, q->hook.attempts, detail,
+              expired ? "giving up" : "will retry");
 }
 
 static void drop(req_t *q, pp_err_t e, const char *detail, long status) {
   q->w.u.hook_result.outcome = PP_HOOK_DROP;
   set_alert(q, e, detail, status);
-  pp_log_info("webhooks", "%s request %lld (%s) dropped: %s", q->hook.kind,
-              (long long)q->hook.seq, q->hook.message_sid, detail);
+  pp_log_info("webhooks", "%s request %lld (%s) dropped: %s", q->hook.kind, (long long)q->hook.seq,
+              q->hook.message_sid, detail);
 }
 
 /* ---- TwiML replies -------------------------------------------------------- */
@@ -208,9 +210,9 @@ static void take_twiml(req_t *q, long status) {
     set_alert(q, e, ct ? ct : "(none)", status); /* not TwiML: nothing is sent */
     return;
   }
-  e = kind == PP_TWIML_CT_XML ? pp_twiml_parse(q->resp.data, q->resp.len, &q->arena, &doc, why)
-                              : pp_twiml_parse_text(q->resp.data, q->resp.len, &q->arena, &doc,
-                                                    why);
+  e = kind == PP_TWIML_CT_XML
+          ? pp_twiml_parse(q->resp.data, q->resp.len, &q->arena, &doc, why)
+          : pp_twiml_parse_text(q->resp.data, q->resp.len, &q->arena, &doc, why);
   if (e) {
     set_alert(q, e, why, status);
     return;
@@ -225,8 +227,8 @@ static void take_twiml(req_t *q, long status) {
    * requests answered at the same time are all counted. */
   hr->reply_max = REPLY_MAX;
   hr->reply_since = pp_clock_now() - REPLY_WINDOW_S;
-  hr->reply_alert = make_alert(q, &q->reply_alert, PP_ERR_REPLY_RATE,
-                               "replies between these numbers", status);
+  hr->reply_alert =
+      make_alert(q, &q->reply_alert, PP_ERR_REPLY_RATE, "replies between these numbers", status);
   size_t k = 0;
   int64_t now = pp_clock_now();
   for (size_t i = 0; i < doc.n; i++) {
@@ -245,8 +247,7 @@ static void take_twiml(req_t *q, long status) {
       continue; /* Twilio answers these with 21211/21212 alerts */
     pp_sid_new(m->sid, v->n_media ? "MM" : "SM");
     memcpy(m->account_sid, q->hook.account_sid, sizeof m->account_sid);
-    memcpy(m->messaging_service_sid, q->msg.messaging_service_sid,
-           sizeof m->messaging_service_sid);
+    memcpy(m->messaging_service_sid, q->msg.messaging_service_sid, sizeof m->messaging_service_sid);
     m->to = to;
     m->from = from;
     m->body = v->body ? v->body : "";
@@ -278,16 +279,27 @@ static void finished(req_t *q, CURLcode rc) {
   } else if (rc != CURLE_OK) {
     pp_err_t e = PP_ERR_HOOK_CONNECT;
     switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST: e = PP_ERR_HOOK_HOST; break;
-    case CURLE_TOO_MANY_REDIRECTS: e = PP_ERR_HOOK_REDIRECTS; break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE: e = PP_ERR_HOOK_CERT; break;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT: e = PP_ERR_HOOK_RETRIEVAL; break;
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_RECV_ERROR: e = PP_ERR_HOOK_PROTOCOL; break;
-    default: break;
+      case CURLE_COULDNT_RESOLVE_HOST:
+        e = PP_ERR_HOOK_HOST;
+        break;
+      case CURLE_TOO_MANY_REDIRECTS:
+        e = PP_ERR_HOOK_REDIRECTS;
+        break;
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CACERT_BADFILE:
+        e = PP_ERR_HOOK_CERT;
+        break;
+      case CURLE_UNSUPPORTED_PROTOCOL:
+      case CURLE_URL_MALFORMAT:
+        e = PP_ERR_HOOK_RETRIEVAL;
+        break;
+      case CURLE_WEIRD_SERVER_REPLY:
+      case CURLE_RECV_ERROR:
+        e = PP_ERR_HOOK_PROTOCOL;
+        break;
+      default:
+        break;
     }
     if (e == PP_ERR_HOOK_RETRIEVAL || e == PP_ERR_HOOK_REDIRECTS)
       drop(q, e, detail, 0);
@@ -428,8 +440,8 @@ static const pp_param_t *request_params(req_t *q, pp_param_t ps[32], bool get, s
     pp_buf_url_encode(&form, ps[i].value);
   }
   if (get) {
-    q->url = pp_arena_printf(&q->arena, "%s%c%s", q->hook.url,
-                             strchr(q->hook.url, '?') ? '&' : '?', form.data ? form.data : "");
+    q->url = pp_arena_printf(&q->arena, "%s%c%s", q->hook.url, strchr(q->hook.url, '?') ? '&' : '?',
+                             form.data ? form.data : "");
     q->body = "";
   } else {
     q->url = q->hook.url;
@@ -471,9 +483,9 @@ static void start(pp_hooks_t *hk, req_t *q) {
   bool get = strcasecmp(q->hook.method, "GET") == 0;
   const pp_param_t *params = request_params(q, ps, get, &n);
   char sig[PP_HOOK_SIG_SIZE];
-  e = (!n || !q->url || !q->body) ? PP_ERR_NOMEM
-                                  : pp_hook_sign(acc.auth_token, q->url, get ? NULL : params,
-                                                 get ? 0 : n, sig);
+  e = (!n || !q->url || !q->body)
+          ? PP_ERR_NOMEM
+          : pp_hook_sign(acc.auth_token, q->url, get ? NULL : params, get ? 0 : n, sig);
   sodium_memzero(&acc, sizeof acc);
   if (e) {
     req_free(q);
@@ -483,7 +495,10 @@ static void start(pp_hooks_t *hk, req_t *q) {
   snprintf(h_sig, sizeof h_sig, "X-Twilio-Signature: %s", sig);
   snprintf(h_tok, sizeof h_tok, "I-Twilio-Idempotency-Token: %s", q->hook.token);
   struct curl_slist *hs = NULL;
-  const char *lines[] = {h_sig, h_tok, "User-Agent: TwilioProxy/1.1", "Accept: */*",
+  const char *lines[] = {h_sig,
+                         h_tok,
+                         "User-Agent: TwilioProxy/1.1",
+                         "Accept: */*",
                          "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
                          "Expect:"};
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -533,8 +548,8 @@ static void claim(pp_hooks_t *hk, int room) {
   pp_arena_init(&a, 0);
   int64_t now = now_ms();
   pp_write_t w = {.kind = PP_W_HOOK_CLAIM};
-  w.u.hook_claim = (pp_hook_claim_t){now, now + (int64_t)hk->o.lease_s * 1000, (size_t)room,
-                                     &a, NULL, 0};
+  w.u.hook_claim =
+      (pp_hook_claim_t){now, now + (int64_t)hk->o.lease_s * 1000, (size_t)room, &a, NULL, 0};
   if (pp_store_write(hk->o.store, &w) == PP_OK) {
     for (size_t i = 0; i < w.u.hook_claim.n; i++) {
       req_t *q = calloc(1, sizeof *q);
@@ -585,7 +600,10 @@ static void *hooks_main(void *arg) {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&q);
       curl_multi_remove_handle(hk->multi, easy);
       hk->running--;
-      if (q->prev) q->prev->next = q->next; else hk->fly = q->next;
+      if (q->prev)
+        q->prev->next = q->next;
+      else
+        hk->fly = q->next;
       if (q->next) q->next->prev = q->prev;
       finished(q, rc);
     }
@@ -608,7 +626,9 @@ static void defaults(pp_hooks_opts_t *o) {
   if (!o->lease_s) o->lease_s = 60;
 }
 
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 pp_err_t pp_hooks_start(const pp_hooks_opts_t *opts, pp_hooks_t **out) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -19,15 +19,15 @@ typedef struct pp_hooks pp_hooks_t;
 
 typedef struct {
   pp_store_t *store;
-  const char *allow;      /* "CIDR[,CIDR...]": private addresses allowed anyway; NULL none */
-  unsigned timeout_ms;    /* per request, as Twilio: 15000 */
-  unsigned max_age_s;     /* retry for this long after the change: 86400 */
-  unsigned backoff_ms;    /* first retry after about this: 1000 (doubling, +-25% jitter) */
-  unsigned backoff_max_ms;/* at most: 600000 */
-  unsigned per_host;      /* concurrent requests per host: 8 */
-  unsigned concurrency;   /* requests in flight in all: 64 */
-  unsigned poll_ms;       /* look for due requests this often when idle: 50 */
-  unsigned lease_s;       /* a claim lasts this long: 60 */
+  const char *allow;       /* "CIDR[,CIDR...]": private addresses allowed anyway; NULL none */
+  unsigned timeout_ms;     /* per request, as Twilio: 15000 */
+  unsigned max_age_s;      /* retry for this long after the change: 86400 */
+  unsigned backoff_ms;     /* first retry after about this: 1000 (doubling, +-25% jitter) */
+  unsigned backoff_max_ms; /* at most: 600000 */
+  unsigned per_host;       /* concurrent requests per host: 8 */
+  unsigned concurrency;    /* requests in flight in all: 64 */
+  unsigned poll_ms;        /* look for due requests this often when idle: 50 */
+  unsigned lease_s;        /* a claim lasts this long: 60 */
 } pp_hooks_opts_t;
 
 /* pp_hooks_start starts the dispatcher thread.  Errors: PP_ERR_INVALID_PARAM

@@ -40,8 +40,9 @@ static const char *row_name(size_t row) {
 void pp_metrics_render(pp_buf_t *b) {
   size_t rows = pp_routes_count + 1;
   if (rows > MAX_ROUTES + 1) rows = MAX_ROUTES + 1;
-  pp_buf_puts(b, "# HELP pipit_http_requests_total HTTP requests by route and status.\n"
-                 "# TYPE pipit_http_requests_total counter\n");
+  pp_buf_puts(b,
+              "# HELP pipit_http_requests_total HTTP requests by route and status.\n"
+              "# TYPE pipit_http_requests_total counter\n");
   for (size_t r = 0; r < rows; r++)
     for (size_t s = 0; s < NSTATUS; s++) {
       uint64_t c = atomic_load_explicit(&counts[r][s], memory_order_relaxed);
@@ -53,8 +54,9 @@ void pp_metrics_render(pp_buf_t *b) {
         pp_buf_printf(b, "pipit_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
                       row_name(r), (unsigned long long)c);
     }
-  pp_buf_puts(b, "# HELP pipit_http_request_duration_seconds Request latency by route.\n"
-                 "# TYPE pipit_http_request_duration_seconds histogram\n");
+  pp_buf_puts(b,
+              "# HELP pipit_http_request_duration_seconds Request latency by route.\n"
+              "# TYPE pipit_http_request_duration_seconds histogram\n");
   for (size_t r = 0; r < rows; r++) {
     uint64_t cum = 0;
     for (size_t i = 0; i <= NBUCKET; i++) cum += atomic_load(&hist[r][i]);
@@ -62,15 +64,14 @@ void pp_metrics_render(pp_buf_t *b) {
     uint64_t run = 0;
     for (size_t i = 0; i < NBUCKET; i++) {
       run += atomic_load(&hist[r][i]);
-      pp_buf_printf(b,
-                    "pipit_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+      pp_buf_printf(b, "pipit_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                     row_name(r), buckets_ms[i] / 1000.0, (unsigned long long)run);
     }
     pp_buf_printf(b, "pipit_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
                   row_name(r), (unsigned long long)cum);
     pp_buf_printf(b, "pipit_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", row_name(r),
                   (double)atomic_load(&sum_us[r]) / 1e6);
-    pp_buf_printf(b, "pipit_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
-                  row_name(r), (unsigned long long)cum);
+    pp_buf_printf(b, "pipit_http_request_duration_seconds_count{route=\"%s\"} %llu\n", row_name(r),
+                  (unsigned long long)cum);
   }
 }

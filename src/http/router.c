@@ -9,12 +9,12 @@ const pp_route_t pp_routes[] = {
     {PP_GET, "/2010-04-01/Accounts/{}.json", pp_api_account_fetch, "accounts_fetch", false},
     {PP_POST, "/2010-04-01/Accounts/{}.json", pp_api_account_update, "accounts_update", false},
     {PP_GET, "/2010-04-01/Accounts/{}/Messages.json", pp_api_message_list, "messages_list", false},
-    {PP_POST, "/2010-04-01/Accounts/{}/Messages.json", pp_api_message_create,
-     "messages_create", false},
-    {PP_GET, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_fetch,
-     "messages_fetch", false},
-    {PP_POST, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_update,
-     "messages_update", false},
+    {PP_POST, "/2010-04-01/Accounts/{}/Messages.json", pp_api_message_create, "messages_create",
+     false},
+    {PP_GET, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_fetch, "messages_fetch",
+     false},
+    {PP_POST, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_update, "messages_update",
+     false},
     {PP_DELETE, "/2010-04-01/Accounts/{}/Messages/{}.json", pp_api_message_delete,
      "messages_delete", false},
     {PP_GET, "/2010-04-01/Accounts/{}/Keys.json", pp_api_key_list, "keys_list", false},
@@ -36,16 +36,15 @@ const pp_route_t pp_routes[] = {
      "auth_token_secondary_create", false},
     {PP_DELETE, "/accounts/v1/AuthTokens/Secondary", pp_api_token_secondary_delete,
      "auth_token_secondary_delete", false},
-    {PP_POST, "/accounts/v1/AuthTokens/Promote", pp_api_token_promote,
-     "auth_token_promote", false},
+    {PP_POST, "/accounts/v1/AuthTokens/Promote", pp_api_token_promote, "auth_token_promote", false},
     /* Operator resources: carriers and routes. */
     {PP_GET, "/admin/v1/Carriers", pp_api_carrier_list, "admin_carriers_list", true},
     {PP_POST, "/admin/v1/Carriers", pp_api_carrier_create, "admin_carriers_create", true},
     {PP_GET, "/admin/v1/Carriers/{}", pp_api_carrier_fetch, "admin_carriers_fetch", true},
     {PP_POST, "/admin/v1/Carriers/{}", pp_api_carrier_update, "admin_carriers_update", true},
     {PP_DELETE, "/admin/v1/Carriers/{}", pp_api_carrier_delete, "admin_carriers_delete", true},
-    {PP_GET, "/admin/v1/Carriers/{}/Routes", pp_api_carrier_route_list,
-     "admin_carrier_routes_list", true},
+    {PP_GET, "/admin/v1/Carriers/{}/Routes", pp_api_carrier_route_list, "admin_carrier_routes_list",
+     true},
     {PP_POST, "/admin/v1/Carriers/{}/Routes", pp_api_carrier_route_create,
      "admin_carrier_routes_create", true},
     {PP_DELETE, "/admin/v1/Carriers/{}/Routes/{}", pp_api_carrier_route_delete,
@@ -72,8 +71,10 @@ const pp_route_t pp_routes[] = {
     {PP_GET, "/verify/v2/Services", pp_api_verify_service_list, "verify_services_list", false},
     {PP_POST, "/verify/v2/Services", pp_api_verify_service_create, "verify_services_create", false},
     {PP_GET, "/verify/v2/Services/{}", pp_api_verify_service_fetch, "verify_services_fetch", false},
-    {PP_POST, "/verify/v2/Services/{}", pp_api_verify_service_update, "verify_services_update", false},
-    {PP_DELETE, "/verify/v2/Services/{}", pp_api_verify_service_delete, "verify_services_delete", false},
+    {PP_POST, "/verify/v2/Services/{}", pp_api_verify_service_update, "verify_services_update",
+     false},
+    {PP_DELETE, "/verify/v2/Services/{}", pp_api_verify_service_delete, "verify_services_delete",
+     false},
     {PP_POST, "/verify/v2/Services/{}/Verifications", pp_api_verification_create,
      "verifications_create", false},
     {PP_GET, "/verify/v2/Services/{}/Verifications/{}", pp_api_verification_fetch,
@@ -82,9 +83,12 @@ const pp_route_t pp_routes[] = {
      "verifications_update", false},
     {PP_POST, "/verify/v2/Services/{}/VerificationCheck", pp_api_verification_check,
      "verification_checks_create", false},
-    {PP_GET, "/verify/v2/Services/{}/RateLimits", pp_api_rate_limit_list, "rate_limits_list", false},
-    {PP_POST, "/verify/v2/Services/{}/RateLimits", pp_api_rate_limit_create, "rate_limits_create", false},
-    {PP_GET, "/verify/v2/Services/{}/RateLimits/{}", pp_api_rate_limit_fetch, "rate_limits_fetch", false},
+    {PP_GET, "/verify/v2/Services/{}/RateLimits", pp_api_rate_limit_list, "rate_limits_list",
+     false},
+    {PP_POST, "/verify/v2/Services/{}/RateLimits", pp_api_rate_limit_create, "rate_limits_create",
+     false},
+    {PP_GET, "/verify/v2/Services/{}/RateLimits/{}", pp_api_rate_limit_fetch, "rate_limits_fetch",
+     false},
     {PP_POST, "/verify/v2/Services/{}/RateLimits/{}", pp_api_rate_limit_update,
      "rate_limits_update", false},
     {PP_DELETE, "/verify/v2/Services/{}/RateLimits/{}", pp_api_rate_limit_delete,
@@ -102,16 +106,20 @@ const pp_route_t pp_routes[] = {
     {PP_GET, "/verify/v2/Services/{}/Entities", pp_api_entity_list, "entities_list", false},
     {PP_POST, "/verify/v2/Services/{}/Entities", pp_api_entity_create, "entities_create", false},
     {PP_GET, "/verify/v2/Services/{}/Entities/{}", pp_api_entity_fetch, "entities_fetch", false},
-    {PP_DELETE, "/verify/v2/Services/{}/Entities/{}", pp_api_entity_delete, "entities_delete", false},
-    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors", pp_api_factor_list, "factors_list", false},
-    {PP_POST, "/verify/v2/Services/{}/Entities/{}/Factors", pp_api_factor_create, "factors_create", false},
-    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors/{}", pp_api_factor_fetch, "factors_fetch", false},
+    {PP_DELETE, "/verify/v2/Services/{}/Entities/{}", pp_api_entity_delete, "entities_delete",
+     false},
+    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors", pp_api_factor_list, "factors_list",
+     false},
+    {PP_POST, "/verify/v2/Services/{}/Entities/{}/Factors", pp_api_factor_create, "factors_create",
+     false},
+    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors/{}", pp_api_factor_fetch, "factors_fetch",
+     false},
     {PP_POST, "/verify/v2/Services/{}/Entities/{}/Factors/{}", pp_api_factor_update,
      "factors_update", false},
     {PP_DELETE, "/verify/v2/Services/{}/Entities/{}/Factors/{}", pp_api_factor_delete,
      "factors_delete", false},
-    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors/{}/QrCode", pp_api_factor_qr,
-     "factors_qr", false},
+    {PP_GET, "/verify/v2/Services/{}/Entities/{}/Factors/{}/QrCode", pp_api_factor_qr, "factors_qr",
+     false},
     {PP_GET, "/verify/v2/Services/{}/Entities/{}/Challenges", pp_api_challenge_list,
      "challenges_list", false},
     {PP_POST, "/verify/v2/Services/{}/Entities/{}/Challenges", pp_api_challenge_create,
@@ -120,7 +128,8 @@ const pp_route_t pp_routes[] = {
      "challenges_fetch", false},
     {PP_POST, "/verify/v2/Services/{}/Entities/{}/Challenges/{}", pp_api_challenge_update,
      "challenges_update", false},
-    {PP_GET, "/verify/v2/Services/{}/Webhooks", pp_api_verify_webhook_list, "verify_webhooks_list", false},
+    {PP_GET, "/verify/v2/Services/{}/Webhooks", pp_api_verify_webhook_list, "verify_webhooks_list",
+     false},
     {PP_POST, "/verify/v2/Services/{}/Webhooks", pp_api_verify_webhook_create,
      "verify_webhooks_create", false},
     {PP_GET, "/verify/v2/Services/{}/Webhooks/{}", pp_api_verify_webhook_fetch,
@@ -141,8 +150,8 @@ const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
 
 /* Matches one path segment against a pattern segment; "{}" captures the
  * rest up to the pattern's literal suffix (".json"). */
-static int seg_match(const char *pat, size_t plen, const char *seg, size_t slen,
-                     pp_arena_t *a, const char **capture) {
+static int seg_match(const char *pat, size_t plen, const char *seg, size_t slen, pp_arena_t *a,
+                     const char **capture) {
   const char *brace = memchr(pat, '{', plen);
   if (!brace) return plen == slen && memcmp(pat, seg, slen) == 0;
   size_t prefix = (size_t)(brace - pat), suffix = plen - prefix - 2;
@@ -153,8 +162,7 @@ static int seg_match(const char *pat, size_t plen, const char *seg, size_t slen,
   return 1;
 }
 
-static int path_match(const char *pattern, const char *path, pp_arena_t *a,
-                      const char *params[3]) {
+static int path_match(const char *pattern, const char *path, pp_arena_t *a, const char *params[3]) {
   int np = 0;
   const char *p = pattern, *s = path;
   while (*p && *s) {
@@ -176,8 +184,7 @@ static int path_match(const char *pattern, const char *path, pp_arena_t *a,
   return *p == '\0' && *s == '\0';
 }
 
-int pp_route_match(pp_method_t method, const char *path, pp_arena_t *a,
-                   const char *params[3]) {
+int pp_route_match(pp_method_t method, const char *path, pp_arena_t *a, const char *params[3]) {
   int path_seen = 0;
   for (size_t i = 0; i < pp_routes_count; i++) {
     if (!path_match(pp_routes[i].pattern, path, NULL, NULL)) continue;

@@ -62,10 +62,9 @@ void pp_audit_outcome(pp_err_t e, char out[PP_AUDIT_OUTCOME_SIZE]) {
 
 const char *pp_audit_resource_type(const char *sid) {
   static const char *const map[][2] = {
-      {"SM", "message"}, {"MM", "message"}, {"PN", "number"},
-      {"MG", "messaging_service"}, {"AC", "account"}, {"SK", "key"},
-      {"VA", "verify_service"}, {"YE", "entity"}, {"YF", "factor"},
-      {"YC", "challenge"}};
+      {"SM", "message"}, {"MM", "message"},  {"PN", "number"},         {"MG", "messaging_service"},
+      {"AC", "account"}, {"SK", "key"},      {"VA", "verify_service"}, {"YE", "entity"},
+      {"YF", "factor"},  {"YC", "challenge"}};
   if (!sid) return "other";
   if (strncmp(sid, "carrier:", 8) == 0 || strncmp(sid, "route:", 6) == 0 ||
       strncmp(sid, "sender:", 7) == 0 || strncmp(sid, "number:", 7) == 0)
@@ -205,8 +204,7 @@ static bool num(cur_t *c, int64_t *out) {
   return true;
 }
 
-pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a,
-                              pp_audit_event_t *out) {
+pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a, pp_audit_event_t *out) {
   if (!leaf || !a || !out) return PP_ERR_INVALID_PARAM;
   cur_t c = {leaf, (const char *)leaf + len};
   pp_audit_event_t ev;
@@ -220,12 +218,10 @@ pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a,
             pp_audit_kind_parse(kind, &ev.kind) && lit(&c, ",\"ip\":") &&
             str(&c, ev.ip, sizeof ev.ip) && lit(&c, ",\"outcome\":") &&
             str(&c, ev.outcome, sizeof ev.outcome) && lit(&c, ",\"principal\":") &&
-            str(&c, ev.principal, sizeof ev.principal) &&
-            lit(&c, ",\"principal_account\":") &&
+            str(&c, ev.principal, sizeof ev.principal) && lit(&c, ",\"principal_account\":") &&
             str(&c, ev.principal_account, sizeof ev.principal_account) &&
             lit(&c, ",\"principal_kind\":") && str(&c, pkind, sizeof pkind) &&
-            pp_audit_principal_parse(pkind, &ev.principal_kind) &&
-            lit(&c, ",\"request\":") &&
+            pp_audit_principal_parse(pkind, &ev.principal_kind) && lit(&c, ",\"request\":") &&
             (ev.request = str_dup(&c, a, PP_AUDIT_REQUEST_MAX, &nomem)) != NULL &&
             lit(&c, ",\"resources\":[");
   if (ok && !lit(&c, "]")) {
@@ -258,12 +254,11 @@ pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a,
     }
     ev.resources = res;
   }
-  ok = ok && !nomem && lit(&c, ",\"seq\":") && num(&c, &ev.seq) &&
-       lit(&c, ",\"session\":") && str(&c, ev.session, sizeof ev.session) &&
-       lit(&c, ",\"time_ms\":") && num(&c, &ev.time_ms) && lit(&c, ",\"user_agent\":") &&
-       (ev.user_agent = str_dup(&c, a, PP_AUDIT_UA_MAX, &nomem)) != NULL &&
-       lit(&c, ",\"v\":") && num(&c, &version) && version == PP_AUDIT_FORMAT_VERSION &&
-       lit(&c, "}") && c.p == c.end;
+  ok = ok && !nomem && lit(&c, ",\"seq\":") && num(&c, &ev.seq) && lit(&c, ",\"session\":") &&
+       str(&c, ev.session, sizeof ev.session) && lit(&c, ",\"time_ms\":") && num(&c, &ev.time_ms) &&
+       lit(&c, ",\"user_agent\":") &&
+       (ev.user_agent = str_dup(&c, a, PP_AUDIT_UA_MAX, &nomem)) != NULL && lit(&c, ",\"v\":") &&
+       num(&c, &version) && version == PP_AUDIT_FORMAT_VERSION && lit(&c, "}") && c.p == c.end;
   if (nomem) return PP_ERR_NOMEM;
   if (!ok) return PP_ERR_BAD_REQUEST;
   /* Canonical means: encoding what was read gives the same bytes (this

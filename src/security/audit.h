@@ -45,76 +45,76 @@
 #include "core/ids.h"
 
 /* X(enum, name).  Append only: the names are in signed leaves. */
-#define PP_AUDIT_KINDS(X)                                                   \
-  X(PP_AUDIT_AUTH_SUCCESS, "auth.success")                                  \
-  X(PP_AUDIT_AUTH_FAILURE, "auth.failure")                                  \
-  X(PP_AUDIT_OPERATOR_REQUEST, "operator.request")                          \
-  X(PP_AUDIT_OPERATOR_TOKEN, "operator.token_create")                       \
-  X(PP_AUDIT_TOKEN_SECONDARY_CREATE, "auth_token.secondary_create")         \
-  X(PP_AUDIT_TOKEN_SECONDARY_DELETE, "auth_token.secondary_delete")         \
-  X(PP_AUDIT_TOKEN_PROMOTE, "auth_token.promote")                           \
-  X(PP_AUDIT_KEY_CREATE, "key.create")                                      \
-  X(PP_AUDIT_KEY_UPDATE, "key.update")                                      \
-  X(PP_AUDIT_KEY_DELETE, "key.delete")                                      \
-  X(PP_AUDIT_ACCOUNT_CREATE, "account.create")                              \
-  X(PP_AUDIT_ACCOUNT_UPDATE, "account.update")                              \
-  X(PP_AUDIT_ACCOUNT_SUSPEND, "account.suspend")                            \
-  X(PP_AUDIT_ACCOUNT_ACTIVATE, "account.activate")                          \
-  X(PP_AUDIT_ACCOUNT_CLOSE, "account.close")                                \
-  X(PP_AUDIT_NUMBER_CREATE, "number.create")                                \
-  X(PP_AUDIT_NUMBER_UPDATE, "number.update")                                \
-  X(PP_AUDIT_NUMBER_RELEASE, "number.release")                              \
-  X(PP_AUDIT_SERVICE_CREATE, "messaging_service.create")                    \
-  X(PP_AUDIT_SERVICE_UPDATE, "messaging_service.update")                    \
-  X(PP_AUDIT_SERVICE_DELETE, "messaging_service.delete")                    \
-  X(PP_AUDIT_SERVICE_NUMBER_ADD, "messaging_service.number_add")            \
-  X(PP_AUDIT_SERVICE_NUMBER_REMOVE, "messaging_service.number_remove")      \
-  X(PP_AUDIT_CARRIER_PUT, "config.carrier_put")                             \
-  X(PP_AUDIT_CARRIER_DELETE, "config.carrier_delete")                       \
-  X(PP_AUDIT_ROUTE_PUT, "config.route_put")                                 \
-  X(PP_AUDIT_ROUTE_DELETE, "config.route_delete")                           \
-  X(PP_AUDIT_SENDER_ADD, "config.sender_add")                               \
-  X(PP_AUDIT_SENDER_REMOVE, "config.sender_remove")                         \
-  X(PP_AUDIT_CONTENT_READ, "content.read")                                  \
-  X(PP_AUDIT_CONTENT_WRITE, "content.write")                                \
-  X(PP_AUDIT_EXPORT, "export")                                              \
-  X(PP_AUDIT_VERIFY_SERVICE_CREATE, "verify.service_create")                \
-  X(PP_AUDIT_VERIFY_SERVICE_UPDATE, "verify.service_update")                \
-  X(PP_AUDIT_VERIFY_SERVICE_DELETE, "verify.service_delete")                \
-  X(PP_AUDIT_VERIFY_ENTITY_CREATE, "verify.entity_create")                  \
-  X(PP_AUDIT_VERIFY_ENTITY_DELETE, "verify.entity_delete")                  \
-  X(PP_AUDIT_FACTOR_REGISTERED, "verify.factor_registered")                 \
-  X(PP_AUDIT_FACTOR_VERIFIED, "verify.factor_verified")                     \
-  X(PP_AUDIT_FACTOR_DELETED, "verify.factor_deleted")                       \
-  X(PP_AUDIT_CHALLENGE_CREATED, "verify.challenge_created")                 \
-  X(PP_AUDIT_CHALLENGE_APPROVED, "verify.challenge_approved")               \
-  X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")                   \
-  X(PP_AUDIT_AUTH_FAILURES, "auth.failures")                                \
-  X(PP_AUDIT_NUMBER_OFFER, "config.number_add")                             \
+#define PP_AUDIT_KINDS(X)                                              \
+  X(PP_AUDIT_AUTH_SUCCESS, "auth.success")                             \
+  X(PP_AUDIT_AUTH_FAILURE, "auth.failure")                             \
+  X(PP_AUDIT_OPERATOR_REQUEST, "operator.request")                     \
+  X(PP_AUDIT_OPERATOR_TOKEN, "operator.token_create")                  \
+  X(PP_AUDIT_TOKEN_SECONDARY_CREATE, "auth_token.secondary_create")    \
+  X(PP_AUDIT_TOKEN_SECONDARY_DELETE, "auth_token.secondary_delete")    \
+  X(PP_AUDIT_TOKEN_PROMOTE, "auth_token.promote")                      \
+  X(PP_AUDIT_KEY_CREATE, "key.create")                                 \
+  X(PP_AUDIT_KEY_UPDATE, "key.update")                                 \
+  X(PP_AUDIT_KEY_DELETE, "key.delete")                                 \
+  X(PP_AUDIT_ACCOUNT_CREATE, "account.create")                         \
+  X(PP_AUDIT_ACCOUNT_UPDATE, "account.update")                         \
+  X(PP_AUDIT_ACCOUNT_SUSPEND, "account.suspend")                       \
+  X(PP_AUDIT_ACCOUNT_ACTIVATE, "account.activate")                     \
+  X(PP_AUDIT_ACCOUNT_CLOSE, "account.close")                           \
+  X(PP_AUDIT_NUMBER_CREATE, "number.create")                           \
+  X(PP_AUDIT_NUMBER_UPDATE, "number.update")                           \
+  X(PP_AUDIT_NUMBER_RELEASE, "number.release")                         \
+  X(PP_AUDIT_SERVICE_CREATE, "messaging_service.create")               \
+  X(PP_AUDIT_SERVICE_UPDATE, "messaging_service.update")               \
+  X(PP_AUDIT_SERVICE_DELETE, "messaging_service.delete")               \
+  X(PP_AUDIT_SERVICE_NUMBER_ADD, "messaging_service.number_add")       \
+  X(PP_AUDIT_SERVICE_NUMBER_REMOVE, "messaging_service.number_remove") \
+  X(PP_AUDIT_CARRIER_PUT, "config.carrier_put")                        \
+  X(PP_AUDIT_CARRIER_DELETE, "config.carrier_delete")                  \
+  X(PP_AUDIT_ROUTE_PUT, "config.route_put")                            \
+  X(PP_AUDIT_ROUTE_DELETE, "config.route_delete")                      \
+  X(PP_AUDIT_SENDER_ADD, "config.sender_add")                          \
+  X(PP_AUDIT_SENDER_REMOVE, "config.sender_remove")                    \
+  X(PP_AUDIT_CONTENT_READ, "content.read")                             \
+  X(PP_AUDIT_CONTENT_WRITE, "content.write")                           \
+  X(PP_AUDIT_EXPORT, "export")                                         \
+  X(PP_AUDIT_VERIFY_SERVICE_CREATE, "verify.service_create")           \
+  X(PP_AUDIT_VERIFY_SERVICE_UPDATE, "verify.service_update")           \
+  X(PP_AUDIT_VERIFY_SERVICE_DELETE, "verify.service_delete")           \
+  X(PP_AUDIT_VERIFY_ENTITY_CREATE, "verify.entity_create")             \
+  X(PP_AUDIT_VERIFY_ENTITY_DELETE, "verify.entity_delete")             \
+  X(PP_AUDIT_FACTOR_REGISTERED, "verify.factor_registered")            \
+  X(PP_AUDIT_FACTOR_VERIFIED, "verify.factor_verified")                \
+  X(PP_AUDIT_FACTOR_DELETED, "verify.factor_deleted")                  \
+  X(PP_AUDIT_CHALLENGE_CREATED, "verify.challenge_created")            \
+  X(PP_AUDIT_CHALLENGE_APPROVED, "verify.challenge_approved")          \
+  X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")              \
+  X(PP_AUDIT_AUTH_FAILURES, "auth.failures")                           \
+  X(PP_AUDIT_NUMBER_OFFER, "config.number_add")                        \
   X(PP_AUDIT_NUMBER_WITHDRAW, "config.number_remove")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
   PP_AUDIT_KINDS(PP_AUDIT_KIND_ENUM)
 #undef PP_AUDIT_KIND_ENUM
-  PP_AUDIT__KIND_COUNT
+      PP_AUDIT__KIND_COUNT
 } pp_audit_kind_t;
 
 /* Who acted.  Append only. */
-#define PP_AUDIT_PRINCIPALS(X)                                              \
-  X(PP_AUDIT_BY_NONE, "none")         /* no credential was accepted */      \
-  X(PP_AUDIT_BY_ACCOUNT, "account")   /* an auth token (AC… SID) */         \
-  X(PP_AUDIT_BY_KEY, "key")           /* an API key (SK… SID) */            \
-  X(PP_AUDIT_BY_OPERATOR, "operator") /* the operator token */              \
-  X(PP_AUDIT_BY_CLI, "cli")           /* pipit admin on the machine */      \
-  X(PP_AUDIT_BY_SYSTEM, "system")     /* Pipit itself */                    \
+#define PP_AUDIT_PRINCIPALS(X)                                         \
+  X(PP_AUDIT_BY_NONE, "none")         /* no credential was accepted */ \
+  X(PP_AUDIT_BY_ACCOUNT, "account")   /* an auth token (AC… SID) */  \
+  X(PP_AUDIT_BY_KEY, "key")           /* an API key (SK… SID) */     \
+  X(PP_AUDIT_BY_OPERATOR, "operator") /* the operator token */         \
+  X(PP_AUDIT_BY_CLI, "cli")           /* pipit admin on the machine */ \
+  X(PP_AUDIT_BY_SYSTEM, "system")     /* Pipit itself */               \
   X(PP_AUDIT_BY_STAFF, "staff")       /* a staff member (WebAuthn) */
 
 typedef enum {
 #define PP_AUDIT_PRINCIPAL_ENUM(e, name) e,
   PP_AUDIT_PRINCIPALS(PP_AUDIT_PRINCIPAL_ENUM)
 #undef PP_AUDIT_PRINCIPAL_ENUM
-  PP_AUDIT__PRINCIPAL_COUNT
+      PP_AUDIT__PRINCIPAL_COUNT
 } pp_audit_principal_t;
 
 #define PP_AUDIT_FORMAT_VERSION 1
@@ -179,7 +179,6 @@ pp_err_t pp_audit_leaf_encode(const pp_audit_event_t *ev, pp_buf_t *out);
  * writes (it re-encodes and compares), so a leaf that decodes is canonical.
  * Errors: PP_ERR_BAD_REQUEST (anything else, including an unknown kind),
  * PP_ERR_NOMEM. */
-pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a,
-                              pp_audit_event_t *out);
+pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a, pp_audit_event_t *out);
 
 #endif

@@ -36,8 +36,12 @@ static const char FIELD_LABEL[] = "pipit-field-v1"; /* without the NUL */
 #define NONCE_POOL 256
 static unsigned fork_gen;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-static void on_fork_child(void) { __atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED); }
-static void fork_hook(void) { pthread_atfork(NULL, NULL, on_fork_child); }
+static void on_fork_child(void) {
+  __atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED);
+}
+static void fork_hook(void) {
+  pthread_atfork(NULL, NULL, on_fork_child);
+}
 
 static void nonce_fill(unsigned char nonce[PP_NONCE_LEN]) {
   static __thread unsigned char pool[NONCE_POOL];

@@ -1,17 +1,16 @@
 /* crypt.c: encryption at rest for the store (see crypt.h). */
 #include "store/crypt.h"
 
-#include "store/store.h"
-#include "core/log.h"
-
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define CACHE_SIZE 1024 /* unwrapped DEKs kept; each costs a few guarded pages */
+#include "core/log.h"
+#include "store/store.h"
 
+#define CACHE_SIZE 1024 /* unwrapped DEKs kept; each costs a few guarded pages */
 
 typedef struct {
   char account[40];
@@ -32,15 +31,15 @@ struct pp_crypt {
   unsigned char *next;   /* sodium_malloc, PP_KEY_LEN: a rotation's new key, or NULL */
   pp_crypt_keys_fn keys;
   void *keys_arg;
-  int64_t keys_read_at;  /* monotonic seconds of the last reread */
-  unsigned char *bidx;   /* sodium_malloc, PP_KEY_LEN: the phone index key, once loaded */
-  unsigned char *tokx;   /* sodium_malloc, PP_KEY_LEN: the auth token hash key, once loaded */
+  int64_t keys_read_at; /* monotonic seconds of the last reread */
+  unsigned char *bidx;  /* sodium_malloc, PP_KEY_LEN: the phone index key, once loaded */
+  unsigned char *tokx;  /* sodium_malloc, PP_KEY_LEN: the auth token hash key, once loaded */
   pp_crypt_index_fn load_index;
   char master_id[17];
   pp_crypt_load_fn load;
   void *load_be;
-  pthread_mutex_t mu;         /* the masters, the index keys */
-  pthread_rwlock_t cache_mu;  /* the cache: seals and opens share it, changes take it alone */
+  pthread_mutex_t mu;        /* the masters, the index keys */
+  pthread_rwlock_t cache_mu; /* the cache: seals and opens share it, changes take it alone */
   slot_t cache[CACHE_SIZE];
 };
 
@@ -48,8 +47,9 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
   if (PP_CRYPT_PLAINTEXT) {
     const char *ok = getenv("PIPIT_BENCH_PLAINTEXT");
     if (!ok || strcmp(ok, "1") != 0) {
-      pp_log_error("store", "this build keeps content in clear (PP_BENCH_PLAINTEXT, for "
-                            "bench/at-rest.sh); set PIPIT_BENCH_PLAINTEXT=1 to run it anyway");
+      pp_log_error("store",
+                   "this build keeps content in clear (PP_BENCH_PLAINTEXT, for "
+                   "bench/at-rest.sh); set PIPIT_BENCH_PLAINTEXT=1 to run it anyway");
       return PP_ERR_INVALID_PARAM;
     }
   }
@@ -140,8 +140,8 @@ static pp_err_t unwrap_any(pp_crypt_t *c, const char *account, uint32_t gen,
 }
 
 pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t generation,
-                         const unsigned char *wrapped, size_t len,
-                         const unsigned char *new_master, unsigned char out[PP_DEK_WRAPPED_LEN]) {
+                         const unsigned char *wrapped, size_t len, const unsigned char *new_master,
+                         unsigned char out[PP_DEK_WRAPPED_LEN]) {
   pp_dek_t *dek;
   pp_err_t e = unwrap_any(c, account_sid, generation, wrapped, len, &dek);
   if (e) return e;
@@ -186,11 +186,14 @@ static pp_err_t index_key(pp_crypt_t *c, void *conn, const char *name, unsigned 
   return PP_OK;
 }
 
-const char *pp_crypt_master_id(const pp_crypt_t *c) { return c->master_id; }
+const char *pp_crypt_master_id(const pp_crypt_t *c) {
+  return c->master_id;
+}
 
 static size_t slot_of(const char *account, uint32_t generation) {
   uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char *p = (const unsigned char *)account; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+  for (const unsigned char *p = (const unsigned char *)account; *p; p++)
+    h = (h ^ *p) * 1099511628211ULL;
   return (size_t)((h ^ generation) % CACHE_SIZE);
 }
 
@@ -329,8 +332,8 @@ static pp_err_t do_seal_fields(const pp_dek_t *dek, void *arg) {
   return PP_OK;
 }
 
-pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid,
-                              const char *table, const char *row, pp_crypt_field_t *f, size_t n) {
+pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                              const char *row, pp_crypt_field_t *f, size_t n) {
   fields_arg_t a = {table, row, f, n};
   return n ? with_dek(c, conn, account_sid, 0, do_seal_fields, &a) : PP_OK;
 }
@@ -363,8 +366,8 @@ static pp_err_t open_with(pp_crypt_t *c, void *conn, const char *account_sid, co
 }
 
 pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
-                       const char *column, const char *row, const unsigned char *blob,
-                       size_t len, char **out, size_t *out_len) {
+                       const char *column, const char *row, const unsigned char *blob, size_t len,
+                       char **out, size_t *out_len) {
   unsigned char *buf;
   pp_err_t e =
       open_with(c, conn, account_sid, table, column, row, blob, len, malloc, free, &buf, out_len);
@@ -384,8 +387,12 @@ static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static __thread unsigned char *scratch;
 static __thread bool scratch_busy;
-static void scratch_gone(void *p) { sodium_free(p); }
-static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_gone); }
+static void scratch_gone(void *p) {
+  sodium_free(p);
+}
+static void scratch_init(void) {
+  pthread_key_create(&scratch_key, scratch_gone);
+}
 
 static void *secret_alloc(size_t n) {
   if (n <= SECRET_SCRATCH && !scratch_busy) {
@@ -416,8 +423,7 @@ pp_err_t pp_crypt_open_secret(pp_crypt_t *c, void *conn, const char *account_sid
                               const char *column, const char *row, const unsigned char *blob,
                               size_t len, unsigned char **out, size_t *out_len) {
   return open_with(c, conn, account_sid, table, column, row, blob, len, secret_alloc,
-                   pp_crypt_secret_free,
-                   out, out_len);
+                   pp_crypt_secret_free, out, out_len);
 }
 
 /* The plaintext bench build's stand-in for a keyed hash: the value. */

@@ -81,8 +81,8 @@ pp_err_t pp_crypt_set_next_master(pp_crypt_t *c, const unsigned char *next);
  * held and wraps the same DEK under `new_master` into `out`.  Errors as
  * pp_dek_unwrap. */
 pp_err_t pp_crypt_rewrap(pp_crypt_t *c, const char *account_sid, uint32_t generation,
-                         const unsigned char *wrapped, size_t len,
-                         const unsigned char *new_master, unsigned char out[PP_DEK_WRAPPED_LEN]);
+                         const unsigned char *wrapped, size_t len, const unsigned char *new_master,
+                         unsigned char out[PP_DEK_WRAPPED_LEN]);
 
 /* pp_crypt_set_loader tells the cache where wrapped DEKs come from; each
  * seal or open passes the connection it runs on, or NULL. */
@@ -123,16 +123,16 @@ typedef struct {
  * buffers: the hot path's way to seal a new message.  Errors as
  * pp_crypt_seal, and PP_ERR_INVALID_PARAM for a buffer too small; on an
  * error no out_len is to be trusted. */
-pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid,
-                              const char *table, const char *row, pp_crypt_field_t *f, size_t n);
+pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                              const char *row, pp_crypt_field_t *f, size_t n);
 
 /* pp_crypt_open opens a blob sealed by pp_crypt_seal for the same
  * coordinates into a malloc'd, NUL-terminated plaintext.  Errors as
  * pp_crypt_seal; PP_ERR_CORRUPT (logged) also for a blob that was altered
  * or belongs elsewhere. */
 pp_err_t pp_crypt_open(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
-                       const char *column, const char *row, const unsigned char *blob,
-                       size_t len, char **out, size_t *out_len);
+                       const char *column, const char *row, const unsigned char *blob, size_t len,
+                       char **out, size_t *out_len);
 
 /* pp_crypt_open_secret is pp_crypt_open into guarded memory (sodium_malloc:
  * locked, guard pages), for secrets (TOTP seeds, verification texts): the

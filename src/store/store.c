@@ -294,8 +294,8 @@ pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out) {
   return s->be_ops->message_count(s->be, out);
 }
 
-pp_err_t pp_store_number_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                             const char *sid, pp_number_t *out) {
+pp_err_t pp_store_number_get(pp_store_t *s, pp_arena_t *a, const char *account_sid, const char *sid,
+                             pp_number_t *out) {
   return s->be_ops->number_get(s->be, a, account_sid, sid, NULL, out);
 }
 pp_err_t pp_store_number_find(pp_store_t *s, pp_arena_t *a, const char *phone_number,
@@ -334,8 +334,8 @@ pp_err_t pp_store_offer_all(pp_store_t *s, pp_arena_t *a, pp_number_offer_t **ro
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms) {
   return s->be_ops->hook_next_due(s->be, out_ms);
 }
-pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                            const char *sid, pp_alert_t *out) {
+pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid, const char *sid,
+                            pp_alert_t *out) {
   return s->be_ops->alert_get(s->be, a, account_sid, sid, out);
 }
 pp_err_t pp_store_alert_list(pp_store_t *s, pp_arena_t *a, const pp_alert_filter_t *f,
@@ -347,8 +347,7 @@ pp_err_t pp_store_service_get(pp_store_t *s, pp_arena_t *a, const char *account_
   return s->be_ops->service_get(s->be, a, account_sid, sid, out);
 }
 pp_err_t pp_store_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                               const pp_page_req_t *p, pp_service_t **rows, size_t *n,
-                               bool *more) {
+                               const pp_page_req_t *p, pp_service_t **rows, size_t *n, bool *more) {
   return s->be_ops->service_list(s->be, a, account_sid, p, rows, n, more);
 }
 pp_err_t pp_store_service_number_get(pp_store_t *s, const char *account_sid,
@@ -393,8 +392,8 @@ pp_err_t pp_store_audit_inclusion(pp_store_t *s, uint64_t m, uint64_t n, pp_merk
                                   size_t cap, size_t *count) {
   return s->be_ops->audit_proof(s->be, false, m, n, out, cap, count);
 }
-pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n,
-                                    pp_merkle_hash_t *out, size_t cap, size_t *count) {
+pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
+                                    size_t cap, size_t *count) {
   return s->be_ops->audit_proof(s->be, true, m, n, out, cap, count);
 }
 pp_err_t pp_store_audit_checkpoint_latest(pp_store_t *s, pp_audit_checkpoint_t *out) {
@@ -417,12 +416,12 @@ static int64_t recipient_hash(const char *to) {
 
 pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const char *service_sid,
                                  const char *to, bool sticky, char out[20]) {
-  return s->be_ops->service_sender(s->be, account_sid, service_sid, to, recipient_hash(to),
-                                   sticky, out);
+  return s->be_ops->service_sender(s->be, account_sid, service_sid, to, recipient_hash(to), sticky,
+                                   out);
 }
 
-pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token,
-                               pp_account_t *out, int *which) {
+pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token, pp_account_t *out,
+                               int *which) {
   unsigned char stored[2][32], given[32];
   *which = 0;
   pp_err_t e = s->be_ops->account_auth(s->be, sid, out, stored);
@@ -448,8 +447,7 @@ pp_err_t pp_store_named_key(pp_store_t *s, const char *name, unsigned char out[3
   char hex[65];
   pp_err_t e = s->be_ops->named_key(s->be, name, hex);
   size_t n = 0;
-  if (!e && (sodium_hex2bin(out, 32, hex, 64, NULL, &n, NULL) != 0 || n != 32))
-    e = PP_ERR_STORE;
+  if (!e && (sodium_hex2bin(out, 32, hex, 64, NULL, &n, NULL) != 0 || n != 32)) e = PP_ERR_STORE;
   sodium_memzero(hex, sizeof hex);
   return e;
 }
@@ -497,8 +495,8 @@ pp_err_t pp_store_verify_service_get(pp_store_t *s, pp_arena_t *a, const char *a
   return s->be_ops->verify_service_get(s->be, a, account_sid, sid, out);
 }
 pp_err_t pp_store_verify_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                                      const pp_page_req_t *p, pp_verify_service_t **rows,
-                                      size_t *n, bool *more) {
+                                      const pp_page_req_t *p, pp_verify_service_t **rows, size_t *n,
+                                      bool *more) {
   return s->be_ops->verify_service_list(s->be, a, account_sid, p, rows, n, more);
 }
 pp_err_t pp_store_verification_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,

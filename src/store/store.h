@@ -44,7 +44,7 @@ typedef struct {
   char sid[PP_SID_SIZE];
   char owner_sid[PP_SID_SIZE]; /* parent account; == sid for a main account */
   char friendly_name[65];
-  char status[12]; /* active | suspended | closed */
+  char status[12];                     /* active | suspended | closed */
   char auth_token[PP_TOKEN_SIZE];      /* secret: wipe after use */
   char secondary_token[PP_TOKEN_SIZE]; /* "" when there is none */
   int64_t secondary_created;
@@ -82,15 +82,15 @@ typedef struct {
   char account_sid[PP_SID_SIZE];
   char messaging_service_sid[PP_SID_SIZE]; /* "" when none */
   const char *to, *from, *body;
-  const char *media_urls; /* newline-separated, "" when none */
+  const char *media_urls;      /* newline-separated, "" when none */
   const char *status_callback; /* NULL when none */
   const char *error_message;   /* NULL when none */
-  const char *direction; /* inbound | outbound-api | outbound-call | outbound-reply */
-  const char *status;    /* queued | scheduled | canceled | sent | ... */
+  const char *direction;       /* inbound | outbound-api | outbound-call | outbound-reply */
+  const char *status;          /* queued | scheduled | canceled | sent | ... */
   int num_media, num_segments, error_code, validity_period;
   int64_t date_created, date_updated;
-  int64_t date_sent; /* 0: not sent */
-  int64_t send_at;   /* 0: not scheduled */
+  int64_t date_sent;                 /* 0: not sent */
+  int64_t send_at;                   /* 0: not scheduled */
   const pp_message_sealed_t *sealed; /* store-internal: callers leave it NULL */
 } pp_message_t;
 
@@ -119,8 +119,8 @@ typedef struct {
   char scan_message_content[8];               /* inherit | enable | disable */
   char usecase[16];                           /* notifications | … | undeclared */
   const char *inbound_request_url, *fallback_url, *status_callback;
-  bool sticky_sender, mms_converter, smart_encoding, fallback_to_long_code,
-      area_code_geomatch, synchronous_validation, use_inbound_webhook_on_number;
+  bool sticky_sender, mms_converter, smart_encoding, fallback_to_long_code, area_code_geomatch,
+      synchronous_validation, use_inbound_webhook_on_number;
   int validity_period; /* seconds, 1..36000 */
   int64_t date_created, date_updated;
 } pp_service_t;
@@ -192,8 +192,14 @@ typedef struct {
 
 /* Receipt states (the values of SMPP's message_state). */
 typedef enum {
-  PP_DLR_ENROUTE = 1, PP_DLR_DELIVERED = 2, PP_DLR_EXPIRED = 3, PP_DLR_DELETED = 4,
-  PP_DLR_UNDELIVERABLE = 5, PP_DLR_ACCEPTED = 6, PP_DLR_UNKNOWN = 7, PP_DLR_REJECTED = 8
+  PP_DLR_ENROUTE = 1,
+  PP_DLR_DELIVERED = 2,
+  PP_DLR_EXPIRED = 3,
+  PP_DLR_DELETED = 4,
+  PP_DLR_UNDELIVERABLE = 5,
+  PP_DLR_ACCEPTED = 6,
+  PP_DLR_UNKNOWN = 7,
+  PP_DLR_REJECTED = 8
 } pp_dlr_state_t;
 
 /* A webhook request the dispatcher claimed.  The store queues one, in the
@@ -205,18 +211,18 @@ typedef enum {
  * first, so its callbacks go out in the order of its changes. */
 typedef struct {
   int64_t seq;
-  char token[PP_TOKEN_SIZE];     /* I-Twilio-Idempotency-Token: the same on every attempt */
+  char token[PP_TOKEN_SIZE]; /* I-Twilio-Idempotency-Token: the same on every attempt */
   char account_sid[PP_SID_SIZE];
   char message_sid[PP_SID_SIZE];
-  char kind[8];                  /* status | inbound */
-  char event[16];                /* the message status it reports */
-  char method[5];                /* GET | POST */
-  const char *url;               /* arena */
-  int error_code;                /* the message's at the change */
-  int attempts;                  /* including this one */
-  int redirects;                 /* <Redirect> hops that led here */
-  int64_t created_ms;            /* when the change happened */
-  const char *body;              /* arena: a Verify event's form (kind "verify"), else NULL */
+  char kind[8];       /* status | inbound */
+  char event[16];     /* the message status it reports */
+  char method[5];     /* GET | POST */
+  const char *url;    /* arena */
+  int error_code;     /* the message's at the change */
+  int attempts;       /* including this one */
+  int redirects;      /* <Redirect> hops that led here */
+  int64_t created_ms; /* when the change happened */
+  const char *body;   /* arena: a Verify event's form (kind "verify"), else NULL */
 } pp_hook_t;
 
 /* A Twilio-style debugger alert (/monitor/v1/Alerts).  Text fields point
@@ -245,8 +251,8 @@ typedef struct {
   bool lookup_enabled, psd2_enabled, skip_sms_to_landlines, dtmf_input_required,
       do_not_share_warning_enabled, custom_code_enabled, push_include_date,
       verify_event_subscription_enabled;
-  const char *tts_name, *push_apn_credential_sid, *push_fcm_credential_sid,
-      *default_template_sid, *whatsapp_msg_service_sid, *whatsapp_from, *totp_issuer;
+  const char *tts_name, *push_apn_credential_sid, *push_fcm_credential_sid, *default_template_sid,
+      *whatsapp_msg_service_sid, *whatsapp_from, *totp_issuer;
   int totp_time_step, totp_code_length, totp_skew;
   int64_t date_created, date_updated;
   int enrollment_wait; /* DESIGN.md rule 5: seconds before an unapproved new factor counts */
@@ -268,8 +274,8 @@ typedef struct {
   char channel[12];
   char status[24]; /* pending | approved | canceled | max_attempts_reached | expired */
   unsigned char code_hashes[PP_VERIFY_MAX_SENDS][32];
-  int sends;  /* codes sent: 1..PP_VERIFY_MAX_SENDS */
-  int checks; /* wrong codes checked */
+  int sends;                 /* codes sent: 1..PP_VERIFY_MAX_SENDS */
+  int checks;                /* wrong codes checked */
   const char *send_attempts; /* JSON array text (arena or caller memory) */
   int64_t expires_at, date_created, date_updated;
 } pp_verification_t;
@@ -329,9 +335,9 @@ typedef struct {
   char account_sid[PP_SID_SIZE];
   char identity[129];
   char friendly_name[65];
-  char status[12];      /* unverified | verified */
-  char factor_type[8];  /* totp | push */
-  char alg[8];          /* sha1 | sha256 | sha512 */
+  char status[12];     /* unverified | verified */
+  char factor_type[8]; /* totp | push */
+  char alg[8];         /* sha1 | sha256 | sha512 */
   int time_step, skew, code_length;
   unsigned char secret_sealed[PP_FACTOR_SECRET_MAX];
   size_t secret_sealed_len;
@@ -362,7 +368,7 @@ typedef struct {
   char responded_reason[16]; /* none | not_needed | not_requested */
   char factor_type[8];
   const char *details, *hidden_details, *metadata; /* JSON text or NULL */
-  int64_t expiration_date, date_responded; /* date_responded 0: not yet */
+  int64_t expiration_date, date_responded;         /* date_responded 0: not yet */
   int64_t date_created, date_updated;
   /* "" or the new factor this challenge asks the entity to approve (rule
    * 5): approving it verifies that factor, denying it deletes it. */
@@ -378,8 +384,8 @@ typedef struct {
   char friendly_name[65];
   const char *event_types; /* comma-separated: "*", "factor.verified", ... */
   const char *webhook_url;
-  char status[10];  /* enabled | disabled */
-  char version[4];  /* v1 | v2 */
+  char status[10]; /* enabled | disabled */
+  char version[4]; /* v1 | v2 */
   int64_t date_created, date_updated;
 } pp_verify_webhook_t;
 
@@ -388,14 +394,14 @@ typedef struct {
  * audit verify` checks that they agree).  Text points into the read's
  * arena.  `leaf` is NULL in search results (they read the indexes only). */
 typedef struct {
-  int64_t seq;                      /* the leaf index, from 0 */
-  int64_t time_ms;                  /* Unix milliseconds */
+  int64_t seq;     /* the leaf index, from 0 */
+  int64_t time_ms; /* Unix milliseconds */
   const unsigned char *leaf;
   size_t leaf_len;
   unsigned char leaf_hash[PP_MERKLE_HASH_LEN]; /* as stored */
-  bool leaf_hash_ok;                /* the stored leaf hash had 32 bytes */
+  bool leaf_hash_ok;                           /* the stored leaf hash had 32 bytes */
   const char *event, *principal, *session, *ip, *account_sid, *outcome;
-  const char *const *resources;     /* from the resource index, sorted */
+  const char *const *resources; /* from the resource index, sorted */
   size_t nresources;
 } pp_audit_entry_t;
 
@@ -407,7 +413,7 @@ typedef struct {
 
 /* A signed checkpoint the store keeps (every one ever made). */
 typedef struct {
-  int64_t seq;                      /* store-assigned, increasing */
+  int64_t seq; /* store-assigned, increasing */
   uint64_t tree_size;
   unsigned char root[PP_MERKLE_HASH_LEN];
   int64_t time;                     /* Unix seconds */
@@ -419,10 +425,10 @@ typedef struct {
 typedef struct {
   const pp_log_signer_t *signer;
   const char *origin;
-  int64_t now;                      /* Unix seconds */
-  bool force;                       /* sign even if the tree did not grow */
-  bool skipped;                     /* out: not forced and no new leaves */
-  pp_audit_checkpoint_t out;        /* out: what was kept */
+  int64_t now;               /* Unix seconds */
+  bool force;                /* sign even if the tree did not grow */
+  bool skipped;              /* out: not forced and no new leaves */
+  pp_audit_checkpoint_t out; /* out: what was kept */
 } pp_audit_checkpoint_req_t;
 
 /* ---- Writes ---------------------------------------------------------- */
@@ -463,10 +469,10 @@ typedef enum {
    * service already. */
   PP_W_SERVICE_NUMBER_INSERT,
   PP_W_SERVICE_NUMBER_DELETE, /* u.service_number: by sid, service_sid, account_sid */
-  PP_W_KEYS_REWRAP,    /* u.rewrap: every data key wrapped again under a new master key */
-  PP_W_ACCOUNT_REKEY,  /* u.name: a new, newest data key generation for the account */
-  PP_W_RESEAL,         /* u.reseal: a batch of the account's values sealed with its newest key */
-  PP_W_KEYS_RETIRE,    /* u.name: the account's older key generations deleted */
+  PP_W_KEYS_REWRAP,           /* u.rewrap: every data key wrapped again under a new master key */
+  PP_W_ACCOUNT_REKEY,         /* u.name: a new, newest data key generation for the account */
+  PP_W_RESEAL,      /* u.reseal: a batch of the account's values sealed with its newest key */
+  PP_W_KEYS_RETIRE, /* u.name: the account's older key generations deleted */
   /* Verify (verify/v2). */
   PP_W_VERIFY_SERVICE_INSERT, /* u.verify_service */
   PP_W_VERIFY_SERVICE_UPDATE, /* u.verify_service: every setting by sid+account */
@@ -494,11 +500,11 @@ typedef enum {
   PP_W_VERIFY_WEBHOOK_DELETE, /* u.ref */
   /* Audit log (docs/internals/audit.md).  Any write may carry an event in
    * w->audit; these two are writes of the log alone. */
-  PP_W_AUDIT,                 /* nothing but w->audit */
-  PP_W_AUDIT_CHECKPOINT,      /* u.checkpoint */
+  PP_W_AUDIT,            /* nothing but w->audit */
+  PP_W_AUDIT_CHECKPOINT, /* u.checkpoint */
   /* The operator's numbers (pp_number_offer_t). */
-  PP_W_OFFER_PUT,             /* u.offer: make a number available, or change to whom */
-  PP_W_OFFER_DELETE,          /* u.offer (phone_number): PP_ERR_NOT_FOUND when none */
+  PP_W_OFFER_PUT,    /* u.offer: make a number available, or change to whom */
+  PP_W_OFFER_DELETE, /* u.offer (phone_number): PP_ERR_NOT_FOUND when none */
 } pp_write_kind_t;
 
 typedef struct {
@@ -595,8 +601,8 @@ typedef enum {
 typedef struct {
   int64_t seq;
   pp_hook_outcome_t outcome;
-  int64_t next_attempt_ms;  /* PP_HOOK_RETRY */
-  pp_message_t *replies;    /* PP_HOOK_DONE: messages to insert (TwiML <Message>) */
+  int64_t next_attempt_ms; /* PP_HOOK_RETRY */
+  pp_message_t *replies;   /* PP_HOOK_DONE: messages to insert (TwiML <Message>) */
   size_t nreplies;
   /* Reply loop guard: a reply is not inserted when `reply_max` replies
    * (direction outbound-reply) between its two numbers were created since
@@ -608,7 +614,7 @@ typedef struct {
   size_t replies_refused;
   const char *redirect_url; /* PP_HOOK_DONE: a follow-up request (TwiML <Redirect>) */
   const char *redirect_method;
-  pp_alert_t *alert;        /* recorded with any outcome; NULL for none */
+  pp_alert_t *alert; /* recorded with any outcome; NULL for none */
 } pp_hook_result_t;
 
 /* Master-key rotation: every wrapped DEK opened with the master key held
@@ -622,10 +628,20 @@ typedef struct {
 
 /* What PP_W_RESEAL goes through, table by table. */
 typedef enum {
-  PP_RESEAL_ACCOUNT, PP_RESEAL_MESSAGES, PP_RESEAL_NUMBERS, PP_RESEAL_SERVICES,
-  PP_RESEAL_ALERTS, PP_RESEAL_WEBHOOKS, PP_RESEAL_MO_PARTS, PP_RESEAL_VERIFICATIONS,
-  PP_RESEAL_VERIFY_ENTITIES, PP_RESEAL_VERIFY_FACTORS, PP_RESEAL_VERIFY_CHALLENGES,
-  PP_RESEAL_VERIFY_WEBHOOKS, PP_RESEAL_MESSAGE_SEALED, PP_RESEAL__COUNT
+  PP_RESEAL_ACCOUNT,
+  PP_RESEAL_MESSAGES,
+  PP_RESEAL_NUMBERS,
+  PP_RESEAL_SERVICES,
+  PP_RESEAL_ALERTS,
+  PP_RESEAL_WEBHOOKS,
+  PP_RESEAL_MO_PARTS,
+  PP_RESEAL_VERIFICATIONS,
+  PP_RESEAL_VERIFY_ENTITIES,
+  PP_RESEAL_VERIFY_FACTORS,
+  PP_RESEAL_VERIFY_CHALLENGES,
+  PP_RESEAL_VERIFY_WEBHOOKS,
+  PP_RESEAL_MESSAGE_SEALED,
+  PP_RESEAL__COUNT
 } pp_reseal_table_t;
 
 /* One batch of an account-key rotation: up to `limit` rows of `table` of
@@ -805,7 +821,6 @@ typedef struct {
   const char *service_sid, *event_type, *event_body;
 } pp_factor_attempt_t;
 
-
 typedef struct pp_write pp_write_t;
 
 /* pp_write_done_fn is called once per write, on the writer thread, after the
@@ -889,10 +904,10 @@ typedef struct {
 
 typedef struct {
   const char *account_sid;
-  const char *to, *from;    /* NULL: any */
+  const char *to, *from; /* NULL: any */
   bool has_sent_from, has_sent_until;
-  int64_t sent_from;        /* date_sent >= this, when has_sent_from */
-  int64_t sent_until;       /* date_sent < this, when has_sent_until */
+  int64_t sent_from;  /* date_sent >= this, when has_sent_from */
+  int64_t sent_until; /* date_sent < this, when has_sent_until */
   pp_page_req_t page;
 } pp_message_filter_t;
 
@@ -914,14 +929,14 @@ typedef struct {
   const char *account_sid;
   const char *log_level; /* NULL: any */
   bool has_from, has_until;
-  int64_t from, until;   /* date_created >= from, < until (Unix seconds) */
+  int64_t from, until; /* date_created >= from, < until (Unix seconds) */
   pp_page_req_t page;
 } pp_alert_filter_t;
 
 /* The entries about one account, newest first. */
 typedef struct {
   const char *account_sid;
-  const char *event;        /* a kind name; NULL: any */
+  const char *event; /* a kind name; NULL: any */
   bool has_from, has_until;
   int64_t from_ms, until_ms; /* time_ms >= from, < until */
   pp_page_req_t page;        /* keyset on seq */
@@ -957,18 +972,18 @@ struct pp_store_backend {
   pp_err_t (*account_list)(void *be, pp_arena_t *a, const pp_account_filter_t *f,
                            pp_account_t **rows, size_t *n, bool *more);
   pp_err_t (*key_get)(void *be, const char *sid, pp_key_t *out);
-  pp_err_t (*key_list)(void *be, pp_arena_t *a, const char *account_sid,
-                       const pp_page_req_t *p, pp_key_t **rows, size_t *n, bool *more);
-  pp_err_t (*message_get)(void *be, pp_arena_t *a, const char *account_sid,
-                          const char *sid, pp_message_t *out);
+  pp_err_t (*key_list)(void *be, pp_arena_t *a, const char *account_sid, const pp_page_req_t *p,
+                       pp_key_t **rows, size_t *n, bool *more);
+  pp_err_t (*message_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
+                          pp_message_t *out);
   pp_err_t (*message_list)(void *be, pp_arena_t *a, const pp_message_filter_t *f,
                            pp_message_t **rows, size_t *n, bool *more);
   pp_err_t (*message_count)(void *be, int64_t *out);
   /* account_sid NULL: look the number up by phone_number in any account. */
   pp_err_t (*number_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
                          const char *phone_number, pp_number_t *out);
-  pp_err_t (*number_list)(void *be, pp_arena_t *a, const pp_number_filter_t *f,
-                          pp_number_t **rows, size_t *n, bool *more);
+  pp_err_t (*number_list)(void *be, pp_arena_t *a, const pp_number_filter_t *f, pp_number_t **rows,
+                          size_t *n, bool *more);
   /* Every carrier / route (small tables), into the arena. */
   pp_err_t (*carrier_all)(void *be, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
   pp_err_t (*route_all)(void *be, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
@@ -986,13 +1001,13 @@ struct pp_store_backend {
                              pp_part_awaiting_t **rows, size_t *n);
   pp_err_t (*alert_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_alert_t *out);
-  pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f,
-                         pp_alert_t **rows, size_t *n, bool *more);
+  pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f, pp_alert_t **rows,
+                         size_t *n, bool *more);
   /* Messaging Services and their sender pools, always within one account. */
   pp_err_t (*service_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
                           pp_service_t *out);
-  pp_err_t (*service_list)(void *be, pp_arena_t *a, const char *account_sid,
-                           const pp_page_req_t *p, pp_service_t **rows, size_t *n, bool *more);
+  pp_err_t (*service_list)(void *be, pp_arena_t *a, const char *account_sid, const pp_page_req_t *p,
+                           pp_service_t **rows, size_t *n, bool *more);
   pp_err_t (*service_number_get)(void *be, const char *account_sid, const char *service_sid,
                                  const char *sid, pp_service_number_t *out);
   pp_err_t (*service_number_list)(void *be, pp_arena_t *a, const char *account_sid,
@@ -1013,11 +1028,11 @@ struct pp_store_backend {
   pp_err_t (*number_owner)(void *be, pp_arena_t *a, const char *phone_number,
                            char account_sid[PP_SID_SIZE], const char **status_callback);
   /* Verify (verify/v2): reads within one account; see the facade. */
-  pp_err_t (*verify_service_get)(void *be, pp_arena_t *a, const char *account_sid,
-                                 const char *sid, pp_verify_service_t *out);
+  pp_err_t (*verify_service_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
+                                 pp_verify_service_t *out);
   pp_err_t (*verify_service_list)(void *be, pp_arena_t *a, const char *account_sid,
-                                  const pp_page_req_t *p, pp_verify_service_t **rows,
-                                  size_t *n, bool *more);
+                                  const pp_page_req_t *p, pp_verify_service_t **rows, size_t *n,
+                                  bool *more);
   pp_err_t (*verification_get)(void *be, pp_arena_t *a, const char *account_sid,
                                const char *service_sid, const char *sid, const char *to,
                                pp_verification_t *out);
@@ -1034,14 +1049,12 @@ struct pp_store_backend {
                                pp_rate_bucket_t **rows, size_t *n, bool *more);
   pp_err_t (*entity_get)(void *be, const char *account_sid, const char *service_sid,
                          const char *identity, pp_verify_entity_t *out);
-  pp_err_t (*entity_list)(void *be, pp_arena_t *a, const char *account_sid,
-                          const char *service_sid, const pp_page_req_t *p,
-                          pp_verify_entity_t **rows, size_t *n, bool *more);
-  pp_err_t (*factor_get)(void *be, pp_arena_t *a, const char *account_sid,
-                         const char *entity_sid, const char *sid, pp_verify_factor_t *out);
-  pp_err_t (*factor_list)(void *be, pp_arena_t *a, const char *account_sid,
-                          const char *entity_sid, const pp_page_req_t *p,
-                          pp_verify_factor_t **rows, size_t *n, bool *more);
+  pp_err_t (*entity_list)(void *be, pp_arena_t *a, const char *account_sid, const char *service_sid,
+                          const pp_page_req_t *p, pp_verify_entity_t **rows, size_t *n, bool *more);
+  pp_err_t (*factor_get)(void *be, pp_arena_t *a, const char *account_sid, const char *entity_sid,
+                         const char *sid, pp_verify_factor_t *out);
+  pp_err_t (*factor_list)(void *be, pp_arena_t *a, const char *account_sid, const char *entity_sid,
+                          const pp_page_req_t *p, pp_verify_factor_t **rows, size_t *n, bool *more);
   pp_err_t (*challenge_get)(void *be, pp_arena_t *a, const char *account_sid,
                             const char *entity_sid, const char *sid, pp_verify_challenge_t *out);
   pp_err_t (*challenge_list)(void *be, pp_arena_t *a, const char *account_sid,
@@ -1068,8 +1081,8 @@ struct pp_store_backend {
   pp_err_t (*audit_node)(void *be, unsigned level, uint64_t index,
                          unsigned char out[PP_MERKLE_HASH_LEN]);
   pp_err_t (*audit_root)(void *be, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]);
-  pp_err_t (*audit_proof)(void *be, bool consistency, uint64_t m, uint64_t n,
-                          pp_merkle_hash_t *out, size_t cap, size_t *count);
+  pp_err_t (*audit_proof)(void *be, bool consistency, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
+                          size_t cap, size_t *count);
   pp_err_t (*audit_checkpoint_latest)(void *be, pp_audit_checkpoint_t *out);
   pp_err_t (*audit_checkpoint_list)(void *be, pp_arena_t *a, int64_t after_seq, size_t limit,
                                     pp_audit_checkpoint_t **rows, size_t *n);
@@ -1120,8 +1133,8 @@ pp_err_t pp_store_message_list(pp_store_t *s, pp_arena_t *a, const pp_message_fi
 /* pp_store_number_get reads number `sid` of `account_sid`;
  * pp_store_number_find reads the number whose phone_number is given, in
  * whichever account owns it (inbound routing, sender ownership). */
-pp_err_t pp_store_number_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                             const char *sid, pp_number_t *out);
+pp_err_t pp_store_number_get(pp_store_t *s, pp_arena_t *a, const char *account_sid, const char *sid,
+                             pp_number_t *out);
 pp_err_t pp_store_number_find(pp_store_t *s, pp_arena_t *a, const char *phone_number,
                               pp_number_t *out);
 pp_err_t pp_store_number_list(pp_store_t *s, pp_arena_t *a, const pp_number_filter_t *f,
@@ -1135,8 +1148,8 @@ pp_err_t pp_store_route_all(pp_store_t *s, pp_arena_t *a, pp_route_rule_t **rows
  * PP_OK *out is the account with its token fields empty and *which says
  * which token matched: 1 the primary, 2 the secondary, 0 none.  Errors:
  * PP_ERR_NOT_FOUND, PP_ERR_STORE. */
-pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token,
-                               pp_account_t *out, int *which);
+pp_err_t pp_store_account_auth(pp_store_t *s, const char *sid, const char *token, pp_account_t *out,
+                               int *which);
 
 /* pp_store_number_owner: the account that owns `phone_number` (E.164), and
  * the number's StatusCallback (NULL when unset, in `a`).  PP_ERR_NOT_FOUND
@@ -1192,8 +1205,8 @@ pp_err_t pp_store_offer_all(pp_store_t *s, pp_arena_t *a, pp_number_offer_t **ro
 pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);
 /* Webhook queue and alerts: see pp_store_backend_t. */
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms);
-pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                            const char *sid, pp_alert_t *out);
+pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid, const char *sid,
+                            pp_alert_t *out);
 pp_err_t pp_store_alert_list(pp_store_t *s, pp_arena_t *a, const pp_alert_filter_t *f,
                              pp_alert_t **rows, size_t *n, bool *more);
 /* pp_store_message_count counts every message (for tests and metrics). */
@@ -1205,8 +1218,7 @@ pp_err_t pp_store_message_count(pp_store_t *s, int64_t *out);
 pp_err_t pp_store_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                               const char *sid, pp_service_t *out);
 pp_err_t pp_store_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                               const pp_page_req_t *p, pp_service_t **rows, size_t *n,
-                               bool *more);
+                               const pp_page_req_t *p, pp_service_t **rows, size_t *n, bool *more);
 pp_err_t pp_store_service_number_get(pp_store_t *s, const char *account_sid,
                                      const char *service_sid, const char *sid,
                                      pp_service_number_t *out);
@@ -1234,8 +1246,8 @@ pp_err_t pp_store_service_sender(pp_store_t *s, const char *account_sid, const c
 pp_err_t pp_store_verify_service_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                      const char *sid, pp_verify_service_t *out);
 pp_err_t pp_store_verify_service_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
-                                      const pp_page_req_t *p, pp_verify_service_t **rows,
-                                      size_t *n, bool *more);
+                                      const pp_page_req_t *p, pp_verify_service_t **rows, size_t *n,
+                                      bool *more);
 pp_err_t pp_store_verification_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                    const char *service_sid, const char *sid, const char *to,
                                    pp_verification_t *out);
@@ -1316,8 +1328,8 @@ pp_err_t pp_store_audit_root(pp_store_t *s, uint64_t size, unsigned char out[PP_
  * PP_ERR_INVALID_PARAM. */
 pp_err_t pp_store_audit_inclusion(pp_store_t *s, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
                                   size_t cap, size_t *count);
-pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n,
-                                    pp_merkle_hash_t *out, size_t cap, size_t *count);
+pp_err_t pp_store_audit_consistency(pp_store_t *s, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
+                                    size_t cap, size_t *count);
 
 /* pp_store_audit_checkpoint_latest reads the newest checkpoint
  * (PP_ERR_NOT_FOUND: none yet); pp_store_audit_checkpoint_list up to

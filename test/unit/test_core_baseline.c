@@ -5,7 +5,9 @@
 #include "check.h"
 #include "core/baseline.h"
 
-static int near(double a, double b) { return a - b < 1e-9 && b - a < 1e-9; }
+static int near(double a, double b) {
+  return a - b < 1e-9 && b - a < 1e-9;
+}
 
 int main(void) {
   /* A prefix with no history: mean 0, so the floor is the limit. */

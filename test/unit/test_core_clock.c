@@ -8,7 +8,7 @@ int main(void) {
   CHECK_EQ_STR(buf, "Thu, 01 Jan 1970 00:00:00 +0000");
   pp_rfc2822(1558719886, buf); /* the OpenAPI example */
   CHECK_EQ_STR(buf, "Fri, 24 May 2019 17:44:46 +0000");
-  pp_rfc2822(951782400, buf);  /* a leap day */
+  pp_rfc2822(951782400, buf); /* a leap day */
   CHECK_EQ_STR(buf, "Tue, 29 Feb 2000 00:00:00 +0000");
   char iso[PP_ISO8601_SIZE];
   pp_iso8601(1558719886, iso);

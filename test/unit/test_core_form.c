@@ -7,8 +7,9 @@ int main(void) {
   pp_arena_init(&a, 0);
   pp_form_t f;
   pp_form_init(&f);
-  const char *in = "To=%2B15551234567&From=%2b1555&Body=hello+world%21&MediaUrl=a&MediaUrl=b"
-                   "&Empty=&NoValue&&Bad=%zz%4&Pct=100%25&DateSent%3E=2020-01-01";
+  const char *in =
+      "To=%2B15551234567&From=%2b1555&Body=hello+world%21&MediaUrl=a&MediaUrl=b"
+      "&Empty=&NoValue&&Bad=%zz%4&Pct=100%25&DateSent%3E=2020-01-01";
   CHECK(pp_form_parse(&f, &a, in, strlen(in)) == PP_OK);
   CHECK_EQ_STR(pp_form_get(&f, "To"), "+15551234567");
   CHECK_EQ_STR(pp_form_get(&f, "From"), "+1555");

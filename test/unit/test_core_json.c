@@ -22,11 +22,14 @@ int main(void) {
   pp_jw_key(&w, "b");
   pp_jw_bool(&w, true);
   pp_jw_obj_end(&w);
-  CHECK_EQ_STR(b.data, "{\"a\":\"x\\\"y\\\\z\\n\\u0001\",\"n\":-5,\"z\":null,"
-                       "\"arr\":[1,{\"k\":null},\"\xe2\x82\xac\"],\"b\":true}");
+  CHECK_EQ_STR(b.data,
+               "{\"a\":\"x\\\"y\\\\z\\n\\u0001\",\"n\":-5,\"z\":null,"
+               "\"arr\":[1,{\"k\":null},\"\xe2\x82\xac\"],\"b\":true}");
   pp_buf_cleanup(&b);
   pp_buf_init(&b, 0);
-  pp_json_escape(&b, "a\xff" "b\xc3");
+  pp_json_escape(&b,
+                 "a\xff"
+                 "b\xc3");
   CHECK_EQ_STR(b.data, "\"a\\ufffdb\\ufffd\"");
   pp_buf_cleanup(&b);
   /* The cap fails the buffer instead of growing past it. */

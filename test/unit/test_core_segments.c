@@ -39,12 +39,12 @@ int main(void) {
   check_repeat("a", 306, 2, 1);
   check_repeat("a", 307, 3, 1);
   /* Characters of the basic table outside ASCII stay GSM-7. */
-  check_repeat("\xc3\xa9", 160, 1, 1);      /* é */
-  check_repeat("\xce\x94", 161, 2, 1);      /* Δ */
-  check_repeat("\xc3\x9f", 153 * 3, 3, 1);  /* ß */
+  check_repeat("\xc3\xa9", 160, 1, 1);     /* é */
+  check_repeat("\xce\x94", 161, 2, 1);     /* Δ */
+  check_repeat("\xc3\x9f", 153 * 3, 3, 1); /* ß */
   /* Extension table: two septets each. */
-  check_repeat("\xe2\x82\xac", 80, 1, 1);   /* € x80 = 160 septets */
-  check_repeat("\xe2\x82\xac", 81, 2, 1);   /* 162 septets */
+  check_repeat("\xe2\x82\xac", 80, 1, 1); /* € x80 = 160 septets */
+  check_repeat("\xe2\x82\xac", 81, 2, 1); /* 162 septets */
   check_repeat("[", 80, 1, 1);
   check_repeat("{", 81, 2, 1);
   /* An escape pair is never split: 152 'a' then '^' fills part one to 152,
@@ -60,7 +60,7 @@ int main(void) {
     free(s);
   }
   /* UCS-2: 70 in one, then 67 per part. */
-  check_repeat("\xd0\xb6", 70, 1, 0);       /* ж */
+  check_repeat("\xd0\xb6", 70, 1, 0); /* ж */
   check_repeat("\xd0\xb6", 71, 2, 0);
   check_repeat("\xd0\xb6", 134, 2, 0);
   check_repeat("\xd0\xb6", 135, 3, 0);

@@ -181,8 +181,7 @@ static void test_log(void) {
       if (!pp_merkle_verify_inclusion(m, size, h[m], p1, c1, root)) bad++;
       unsigned char old[32];
       pp_merkle_root(&src, m + 1, old);
-      if (pp_store_audit_consistency(s, m + 1, size, p1, PP_MERKLE_MAX_PROOF, &c1) != PP_OK)
-        bad++;
+      if (pp_store_audit_consistency(s, m + 1, size, p1, PP_MERKLE_MAX_PROOF, &c1) != PP_OK) bad++;
       if (!pp_merkle_verify_consistency(m + 1, size, old, root, p1, c1)) bad++;
       checked++;
     }
@@ -222,8 +221,8 @@ static void test_log(void) {
   CHECK_EQ_INT(pp_store_audit_search(s, &a, &none, &rows, &nr), PP_ERR_INVALID_PARAM);
 
   /* An account's entries, newest first, by kind. */
-  pp_audit_filter_t f = {.account_sid = items[0].ev.account_sid, .event = "auth.success",
-                         .page = {.limit = 10}};
+  pp_audit_filter_t f = {
+      .account_sid = items[0].ev.account_sid, .event = "auth.success", .page = {.limit = 10}};
   bool more;
   CHECK_EQ_INT(pp_store_audit_list(s, &a, &f, &rows, &nr, &more), PP_OK);
   CHECK_EQ_INT(nr, 10);
@@ -271,7 +270,8 @@ static void test_audited_writes(void) {
   ev2.kind = PP_AUDIT_KEY_DELETE;
   ev2.outcome[0] = '\0';
   ev2.time_ms = 0;
-  pp_write_t w2 = {.kind = PP_W_KEY_DELETE, .u.ref = {acc.sid, "SK00000000000000000000000000000000"},
+  pp_write_t w2 = {.kind = PP_W_KEY_DELETE,
+                   .u.ref = {acc.sid, "SK00000000000000000000000000000000"},
                    .audit = &ev2};
   CHECK_EQ_INT(pp_store_write(s, &w2), PP_ERR_NOT_FOUND);
   CHECK_EQ_STR(ev2.outcome, "not_found");
@@ -332,20 +332,22 @@ static void test_audited_writes(void) {
   /* Checkpoints: signed, kept, skipped when nothing grew. */
   pp_log_signer_t *signer = NULL;
   CHECK_EQ_INT(pp_log_signer_new("test.example/audit", &signer), PP_OK);
-  pp_audit_checkpoint_req_t cr = {.signer = signer, .origin = "test.example/audit", .now = 1700000000};
+  pp_audit_checkpoint_req_t cr = {
+      .signer = signer, .origin = "test.example/audit", .now = 1700000000};
   pp_write_t wc = {.kind = PP_W_AUDIT_CHECKPOINT, .u.checkpoint = &cr};
   CHECK_EQ_INT(pp_store_write(s, &wc), PP_OK);
   CHECK(!cr.skipped);
   CHECK_EQ_INT(cr.out.tree_size, after.size);
   CHECK(memcmp(cr.out.root, after.root, 32) == 0);
   pp_checkpoint_t cp;
-  CHECK_EQ_INT(pp_checkpoint_open(pp_log_signer_verifier(signer), cr.out.note,
-                                  strlen(cr.out.note), &cp),
-               PP_OK);
+  CHECK_EQ_INT(
+      pp_checkpoint_open(pp_log_signer_verifier(signer), cr.out.note, strlen(cr.out.note), &cp),
+      PP_OK);
   CHECK_EQ_INT(cp.size, after.size);
   CHECK(memcmp(cp.root, after.root, 32) == 0);
   CHECK_EQ_INT(cp.timestamp, 1700000000);
-  pp_audit_checkpoint_req_t again = {.signer = signer, .origin = "test.example/audit", .now = 1700000060};
+  pp_audit_checkpoint_req_t again = {
+      .signer = signer, .origin = "test.example/audit", .now = 1700000060};
   pp_write_t wa = {.kind = PP_W_AUDIT_CHECKPOINT, .u.checkpoint = &again};
   CHECK_EQ_INT(pp_store_write(s, &wa), PP_OK);
   CHECK(again.skipped);

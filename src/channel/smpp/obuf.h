@@ -42,7 +42,9 @@ static inline bool pp_smpp_obuf_reserve(pp_smpp_obuf_t *b, size_t n, size_t firs
 }
 
 /* pp_smpp_obuf_pending returns the bytes not yet written. */
-static inline size_t pp_smpp_obuf_pending(const pp_smpp_obuf_t *b) { return b->len - b->off; }
+static inline size_t pp_smpp_obuf_pending(const pp_smpp_obuf_t *b) {
+  return b->len - b->off;
+}
 
 /* pp_smpp_obuf_put_pdu encodes `pdu` at the end of the buffer.  Returns
  * PP_OK; PP_ERR_NOMEM when it cannot grow (or would pass `hard`); the

@@ -126,7 +126,9 @@ pp_err_t pp_smpp_part_apply(const pp_smpp_part_t *part, pp_smpp_pdu_t *pdu) {
 }
 
 /* Fill bits before the septets that follow a UDH of `udh_len` octets. */
-static unsigned fill_after(size_t udh_len) { return udh_len ? pp_gsm7_fill_bits(udh_len) : 0; }
+static unsigned fill_after(size_t udh_len) {
+  return udh_len ? pp_gsm7_fill_bits(udh_len) : 0;
+}
 
 pp_err_t pp_smpp_part_pack(pp_smpp_part_t *part) {
   if (part->data_coding != PP_SMPP_DC_DEFAULT) return PP_OK;
@@ -146,8 +148,8 @@ pp_err_t pp_smpp_part_pack(pp_smpp_part_t *part) {
   return PP_OK;
 }
 
-pp_err_t pp_smpp_ud_unpack(const uint8_t *sm, size_t len, size_t udh_len, uint8_t *out,
-                           size_t cap, size_t *out_n) {
+pp_err_t pp_smpp_ud_unpack(const uint8_t *sm, size_t len, size_t udh_len, uint8_t *out, size_t cap,
+                           size_t *out_n) {
   if (udh_len > len) return PP_ERR_BAD_REQUEST;
   return pp_gsm7_unpack(sm + udh_len, len - udh_len, fill_after(udh_len), PP_GSM7_ALL, out, cap,
                         out_n);

@@ -83,8 +83,8 @@ pp_err_t pp_smpp_part_pack(pp_smpp_part_t *part);
  * octet is padding and dropped (23.038 6.1.2.3.1).  (len - udh_len) * 8 / 7
  * + 1 octets of `out` always suffice.  Returns PP_OK; PP_ERR_BAD_REQUEST
  * when udh_len > len; PP_ERR_TOO_BIG when `cap` is too small. */
-pp_err_t pp_smpp_ud_unpack(const uint8_t *sm, size_t len, size_t udh_len, uint8_t *out,
-                           size_t cap, size_t *out_n);
+pp_err_t pp_smpp_ud_unpack(const uint8_t *sm, size_t len, size_t udh_len, uint8_t *out, size_t cap,
+                           size_t *out_n);
 
 /* What the user data header of an inbound part says about concatenation. */
 typedef struct {

@@ -194,7 +194,9 @@ static bool obuf_reserve(obuf_t *b, size_t n) {
   return pp_smpp_obuf_reserve(b, n, 16384, OUT_HARD);
 }
 
-static size_t obuf_pending(const obuf_t *b) { return pp_smpp_obuf_pending(b); }
+static size_t obuf_pending(const obuf_t *b) {
+  return pp_smpp_obuf_pending(b);
+}
 
 /* ---- Shared queue ------------------------------------------------------ */
 
@@ -407,7 +409,7 @@ static int conn_flush(pp_smpp_session_t *s, conn_t *c) {
      * or accepted submits would be reported unanswered and sent twice. */
     if (!c->draining && c->fd >= 0) {
       c->draining = true;
-      c->out.off = c->out.len = 0; /* nothing more can be written */
+      c->out.off = c->out.len = 0;                  /* nothing more can be written */
       if (conn_read(s, c, now_ms()) < 0) return -1; /* it dropped the session */
     }
     session_drop(s, strerror(err));

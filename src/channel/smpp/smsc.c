@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "channel/smpp/dlr.h"
-#include "channel/smpp/segment.h"
 #include "channel/smpp/obuf.h"
+#include "channel/smpp/segment.h"
 #include "channel/smpp/smpp_pdu.h"
 #include "core/log.h"
 
@@ -153,7 +153,9 @@ static uint32_t get32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static size_t obuf_pending(const obuf_t *b) { return pp_smpp_obuf_pending(b); }
+static size_t obuf_pending(const obuf_t *b) {
+  return pp_smpp_obuf_pending(b);
+}
 
 static bool dq_grow(deque_t *d) {
   size_t na = d->alloc ? d->alloc * 2 : 256;

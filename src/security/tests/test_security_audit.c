@@ -111,22 +111,22 @@ static int decodes_after(const char *from, const char *to) {
 
 static void test_strict(void) {
   static const char *const edits[][2] = {
-      {"{", "{ "},                                  /* whitespace */
-      {"\"seq\":41", "\"seq\":041"},                /* leading zero */
-      {"\"seq\":41", "\"seq\":-41"},                /* negative */
-      {"\"seq\":41", "\"seq\":41.0"},               /* not an integer */
-      {"\"v\":1", "\"v\":2"},                       /* unknown version */
-      {"content.read", "content.peek"},             /* unknown kind */
-      {"\"key\"", "\"robot\""},                     /* unknown principal kind */
-      {"twilio-node", "twilio\\nnode"},             /* an escape we never write */
-      {"twilio-node", "twilio\\u002dnode"},         /* another */
-      {"twilio-node", "twilio\xc3\xa9node"},        /* a byte we never write */
+      {"{", "{ "},                           /* whitespace */
+      {"\"seq\":41", "\"seq\":041"},         /* leading zero */
+      {"\"seq\":41", "\"seq\":-41"},         /* negative */
+      {"\"seq\":41", "\"seq\":41.0"},        /* not an integer */
+      {"\"v\":1", "\"v\":2"},                /* unknown version */
+      {"content.read", "content.peek"},      /* unknown kind */
+      {"\"key\"", "\"robot\""},              /* unknown principal kind */
+      {"twilio-node", "twilio\\nnode"},      /* an escape we never write */
+      {"twilio-node", "twilio\\u002dnode"},  /* another */
+      {"twilio-node", "twilio\xc3\xa9node"}, /* a byte we never write */
       {"SM00000000000000000000000000000002", "SM00000000000000000000000000000001"},
-      {"\"ip\":\"127.0.0.1\",", ""},                /* a member missing */
-      {"\"account\"", "\"Account\""},               /* a renamed member */
-      {"\"v\":1}", "\"v\":1}\n"},                   /* trailing bytes */
-      {"\"v\":1}", "\"v\":1,\"x\":1}"},             /* an extra member */
-      {"\"seq\":41", "\"seq\":9007199254740992"},   /* above 2^53 - 1 */
+      {"\"ip\":\"127.0.0.1\",", ""},              /* a member missing */
+      {"\"account\"", "\"Account\""},             /* a renamed member */
+      {"\"v\":1}", "\"v\":1}\n"},                 /* trailing bytes */
+      {"\"v\":1}", "\"v\":1,\"x\":1}"},           /* an extra member */
+      {"\"seq\":41", "\"seq\":9007199254740992"}, /* above 2^53 - 1 */
   };
   int accepted = 0, missing = 0;
   for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {

@@ -25,62 +25,145 @@
 
 /* Prepared statements, one set per connection. */
 enum {
-  S_BEGIN, S_COMMIT, S_ROLLBACK,
-  S_ACC_INS, S_ACC_UPD, S_ACC_GET,
-  S_KEY_INS, S_KEY_UPD, S_KEY_DEL, S_KEY_GET,
-  S_MSG_INS, S_MSG_PATCH, S_MSG_DEL, S_MSG_GET, S_MSG_COUNT,
-  S_NUM_INS, S_NUM_UPD, S_NUM_DEL, S_NUM_GET, S_NUM_FIND,
-  S_CAR_PUT, S_CAR_DEL, S_ROUTE_DEL_CARRIER, S_ROUTE_PUT, S_ROUTE_DEL, S_CAR_ALL, S_ROUTE_ALL,
-  S_CLAIM, S_SUB_MSG, S_PART_INS, S_EARLY_TAKE, S_RETRY, S_FAIL, S_PART_DLR, S_EARLY_PUT,
-  S_PARTS_TALLY, S_MSG_FINAL, S_PART_CLASH, S_EARLY_SWEEP, S_PARTS_AWAITING,
-  S_MO_SWEEP, S_MO_INS, S_MO_READ, S_MO_DEL, S_SENDER_PUT, S_SENDER_DEL, S_SENDER_GET,
-  S_HOOK_CLAIM, S_HOOK_DEL, S_HOOK_RETRY, S_HOOK_FOLLOW, S_HOOK_DUE, S_ALERT_INS, S_ALERT_GET,
+  S_BEGIN,
+  S_COMMIT,
+  S_ROLLBACK,
+  S_ACC_INS,
+  S_ACC_UPD,
+  S_ACC_GET,
+  S_KEY_INS,
+  S_KEY_UPD,
+  S_KEY_DEL,
+  S_KEY_GET,
+  S_MSG_INS,
+  S_MSG_PATCH,
+  S_MSG_DEL,
+  S_MSG_GET,
+  S_MSG_COUNT,
+  S_NUM_INS,
+  S_NUM_UPD,
+  S_NUM_DEL,
+  S_NUM_GET,
+  S_NUM_FIND,
+  S_CAR_PUT,
+  S_CAR_DEL,
+  S_ROUTE_DEL_CARRIER,
+  S_ROUTE_PUT,
+  S_ROUTE_DEL,
+  S_CAR_ALL,
+  S_ROUTE_ALL,
+  S_CLAIM,
+  S_SUB_MSG,
+  S_PART_INS,
+  S_EARLY_TAKE,
+  S_RETRY,
+  S_FAIL,
+  S_PART_DLR,
+  S_EARLY_PUT,
+  S_PARTS_TALLY,
+  S_MSG_FINAL,
+  S_PART_CLASH,
+  S_EARLY_SWEEP,
+  S_PARTS_AWAITING,
+  S_MO_SWEEP,
+  S_MO_INS,
+  S_MO_READ,
+  S_MO_DEL,
+  S_SENDER_PUT,
+  S_SENDER_DEL,
+  S_SENDER_GET,
+  S_HOOK_CLAIM,
+  S_HOOK_DEL,
+  S_HOOK_RETRY,
+  S_HOOK_FOLLOW,
+  S_HOOK_DUE,
+  S_ALERT_INS,
+  S_ALERT_GET,
   S_MSG_REPLIES,
-  S_SVC_INS, S_SVC_UPD, S_SVC_DEL, S_SVC_GET, S_SVCNUM_INS, S_SVCNUM_DEL, S_SVCNUM_GET,
-  S_SVC_STICKY, S_SVC_PICK,
-  S_DEK_NEW, S_DEK_SHRED, S_DEK_REWRAP, S_DEK_NEXT, S_DEK_RETIRE, S_ACC_AUTH, S_NUM_OWNER,
-  S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
-  S_AUD_HEAD_GET, S_AUD_HEAD_PUT, S_AUD_INS, S_AUD_RES_INS, S_AUD_NODE_INS, S_AUD_NODE_GET,
-  S_AUD_LEAF_HASH, S_AUD_GET, S_AUD_RES_GET, S_AUD_RES_RANGE, S_AUD_SCAN, S_AUD_BY_PRINCIPAL,
-  S_AUD_BY_SESSION, S_AUD_BY_IP, S_AUD_CP_INS, S_AUD_CP_LAST, S_AUD_CP_LIST,
-  S_OFFER_PUT, S_OFFER_DEL, S_OFFER_GET, S_OFFER_ALL,
+  S_SVC_INS,
+  S_SVC_UPD,
+  S_SVC_DEL,
+  S_SVC_GET,
+  S_SVCNUM_INS,
+  S_SVCNUM_DEL,
+  S_SVCNUM_GET,
+  S_SVC_STICKY,
+  S_SVC_PICK,
+  S_DEK_NEW,
+  S_DEK_SHRED,
+  S_DEK_REWRAP,
+  S_DEK_NEXT,
+  S_DEK_RETIRE,
+  S_ACC_AUTH,
+  S_NUM_OWNER,
+  S_SAVEPOINT,
+  S_RELEASE,
+  S_ROLLBACK_TO,
+  S_AUD_HEAD_GET,
+  S_AUD_HEAD_PUT,
+  S_AUD_INS,
+  S_AUD_RES_INS,
+  S_AUD_NODE_INS,
+  S_AUD_NODE_GET,
+  S_AUD_LEAF_HASH,
+  S_AUD_GET,
+  S_AUD_RES_GET,
+  S_AUD_RES_RANGE,
+  S_AUD_SCAN,
+  S_AUD_BY_PRINCIPAL,
+  S_AUD_BY_SESSION,
+  S_AUD_BY_IP,
+  S_AUD_CP_INS,
+  S_AUD_CP_LAST,
+  S_AUD_CP_LIST,
+  S_OFFER_PUT,
+  S_OFFER_DEL,
+  S_OFFER_GET,
+  S_OFFER_ALL,
   S__COUNT
 };
 
-#define ACC_COLS "seq,sid,owner_sid,friendly_name,status," \
-                 "pp_open(auth_token,sid,'accounts','auth_token',sid)," \
-                 "pp_open(secondary_token,sid,'accounts','secondary_token',sid)," \
-                 "secondary_created,date_created,date_updated"
+#define ACC_COLS                                                   \
+  "seq,sid,owner_sid,friendly_name,status,"                        \
+  "pp_open(auth_token,sid,'accounts','auth_token',sid),"           \
+  "pp_open(secondary_token,sid,'accounts','secondary_token',sid)," \
+  "secondary_created,date_created,date_updated"
 #define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
 #define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
-#define MSG_COLS "seq,sid,account_sid,messaging_service_sid," MSG_OPEN("to_addr") "," \
+#define MSG_COLS \
+  "seq,sid,account_sid,messaging_service_sid," MSG_OPEN("to_addr") "," \
                  MSG_OPEN("from_addr") "," MSG_OPEN("body") "," MSG_OPEN("media_urls") "," \
                  MSG_OPEN("status_callback") ",error_message,direction,status,num_media," \
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
 
-#define HOOK_COLS "seq,token,account_sid,message_sid,kind,event,method," \
-                  "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
-                  "attempts,redirects,created_ms," \
-                  "pp_open(body,account_sid,url_table,'body',url_row)"
+#define HOOK_COLS                                                     \
+  "seq,token,account_sid,message_sid,kind,event,method,"              \
+  "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
+  "attempts,redirects,created_ms,"                                    \
+  "pp_open(body,account_sid,url_table,'body',url_row)"
 #define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
-#define ALERT_COLS "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
+#define ALERT_COLS \
+  "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
                    ",request_method," ALERT_OPEN("request_url") "," \
                    ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
                    "response_headers,resource_sid,service_sid,date_created"
-#define CAR_COLS "seq,name,host,port,system_id," \
-                 "pp_open(password,'system','carriers','password',name)," \
-                 "system_type,bind_mode,window," \
-                 "mps,binds,date_created,date_updated,concat,payload,gsm7"
+#define CAR_COLS                                           \
+  "seq,name,host,port,system_id,"                          \
+  "pp_open(password,'system','carriers','password',name)," \
+  "system_type,bind_mode,window,"                          \
+  "mps,binds,date_created,date_updated,concat,payload,gsm7"
 #define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
-#define NUM_COLS "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
+#define NUM_COLS \
+  "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
                  ",sms_method," \
                  "sms_fallback_method,status_callback_method," NUM_OPEN("sms_url") "," \
                  NUM_OPEN("sms_fallback_url") "," NUM_OPEN("status_callback") "," \
                  "date_created,date_updated"
 
 #define SVC_OPEN(c) "pp_open(" c ",account_sid,'messaging_services','" c "',sid)"
-#define SVC_COLS "seq,sid,account_sid,friendly_name," SVC_OPEN("inbound_request_url") \
+#define SVC_COLS \
+  "seq,sid,account_sid,friendly_name," SVC_OPEN("inbound_request_url") \
                  ",inbound_method," SVC_OPEN("fallback_url") ",fallback_method," \
                  SVC_OPEN("status_callback") ",sticky_sender,mms_converter," \
                  "smart_encoding,scan_message_content,fallback_to_long_code," \
@@ -89,20 +172,22 @@ enum {
 /* A pool member with its number's E.164, as one row source whose column
  * names are those of the list query (so the keyset clause can say `seq`). */
 #define SVCNUM_COLS "seq,sid,service_sid,account_sid,phone_number,date_created,date_updated"
-#define SVCNUM_FROM "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid," \
-                    "sn.account_sid AS account_sid," \
-                    "pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',p.sid)" \
-                    " AS phone_number," \
-                    "sn.date_created AS date_created,sn.date_updated AS date_updated " \
-                    "FROM messaging_service_numbers sn JOIN phone_numbers p " \
-                    "ON p.sid=sn.number_sid)"
+#define SVCNUM_FROM                                                            \
+  "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid,"  \
+  "sn.account_sid AS account_sid,"                                             \
+  "pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',p.sid)" \
+  " AS phone_number,"                                                          \
+  "sn.date_created AS date_created,sn.date_updated AS date_updated "           \
+  "FROM messaging_service_numbers sn JOIN phone_numbers p "                    \
+  "ON p.sid=sn.number_sid)"
 
 /* The audit log's columns: the small index columns first, the leaf last
  * (searches never read it). */
 #define AUD_COLS "seq,time_ms,event,principal,session,ip,account_sid,outcome,leaf_hash,leaf"
 #define AUD_IDX_COLS "seq,time_ms,event,principal,session,ip,account_sid,outcome,NULL,NULL"
-#define AUD_SEARCH(col)                                                   \
-  "SELECT " AUD_IDX_COLS " FROM audit_log WHERE " col "=?1 AND time_ms>=?2 " \
+#define AUD_SEARCH(col)                               \
+  "SELECT " AUD_IDX_COLS " FROM audit_log WHERE " col \
+  "=?1 AND time_ms>=?2 "                              \
   "AND time_ms<?3 ORDER BY time_ms,seq LIMIT ?4"
 #define AUD_CP_COLS "seq,tree_size,root,time,note"
 
@@ -366,51 +451,98 @@ static const char *sql_text[S__COUNT] = {
 
 /* Verify's prepared statements (a block of their own). */
 enum {
-  SV_SVC_INS, SV_SVC_UPD, SV_SVC_DEL, SV_SVC_GET,
-  SV_VE_INS, SV_VE_RESEND, SV_VE_PENDING, SV_VE_SET, SV_VE_GET, SV_VE_FIND, SV_MSG_SEAL,
-  SV_HIT_PRUNE, SV_HIT_COUNT, SV_HIT_INS, SV_FRAUD_GET, SV_FRAUD_PUT,
-  SV_RL_INS, SV_RL_UPD, SV_RL_DEL, SV_RL_GET, SV_RB_INS, SV_RB_UPD, SV_RB_DEL, SV_RB_GET,
-  SV_SENDER, SV_EN_INS, SV_EN_INS_IGNORE, SV_EN_DEL, SV_EN_GET,
-  SV_FA_INS, SV_FA_UPD, SV_FA_DEL, SV_FA_GET, SV_FA_ATTEMPT,
-  SV_CH_INS, SV_CH_RESPOND, SV_CH_GET,
-  SV_FA_QR_SET, SV_FA_QR_TAKE, SV_FA_DUE, SV_FA_ACTIVATE,
-  SV_ENROLL_VERIFY, SV_ENROLL_DELETE, SV_EV_QUEUE, SV_HOOK_SHRED,
-  SV_WH_INS, SV_WH_UPD, SV_WH_DEL, SV_WH_GET,
+  SV_SVC_INS,
+  SV_SVC_UPD,
+  SV_SVC_DEL,
+  SV_SVC_GET,
+  SV_VE_INS,
+  SV_VE_RESEND,
+  SV_VE_PENDING,
+  SV_VE_SET,
+  SV_VE_GET,
+  SV_VE_FIND,
+  SV_MSG_SEAL,
+  SV_HIT_PRUNE,
+  SV_HIT_COUNT,
+  SV_HIT_INS,
+  SV_FRAUD_GET,
+  SV_FRAUD_PUT,
+  SV_RL_INS,
+  SV_RL_UPD,
+  SV_RL_DEL,
+  SV_RL_GET,
+  SV_RB_INS,
+  SV_RB_UPD,
+  SV_RB_DEL,
+  SV_RB_GET,
+  SV_SENDER,
+  SV_EN_INS,
+  SV_EN_INS_IGNORE,
+  SV_EN_DEL,
+  SV_EN_GET,
+  SV_FA_INS,
+  SV_FA_UPD,
+  SV_FA_DEL,
+  SV_FA_GET,
+  SV_FA_ATTEMPT,
+  SV_CH_INS,
+  SV_CH_RESPOND,
+  SV_CH_GET,
+  SV_FA_QR_SET,
+  SV_FA_QR_TAKE,
+  SV_FA_DUE,
+  SV_FA_ACTIVATE,
+  SV_ENROLL_VERIFY,
+  SV_ENROLL_DELETE,
+  SV_EV_QUEUE,
+  SV_HOOK_SHRED,
+  SV_WH_INS,
+  SV_WH_UPD,
+  SV_WH_DEL,
+  SV_WH_GET,
   SV__COUNT
 };
 
-#define VSVC_COLS "seq,sid,account_sid,friendly_name,code_length,lookup_enabled,psd2_enabled," \
-  "skip_sms_to_landlines,dtmf_input_required,do_not_share_warning_enabled," \
-  "custom_code_enabled,push_include_date,verify_event_subscription_enabled,tts_name," \
-  "push_apn_credential_sid,push_fcm_credential_sid,default_template_sid," \
+#define VSVC_COLS                                                                       \
+  "seq,sid,account_sid,friendly_name,code_length,lookup_enabled,psd2_enabled,"          \
+  "skip_sms_to_landlines,dtmf_input_required,do_not_share_warning_enabled,"             \
+  "custom_code_enabled,push_include_date,verify_event_subscription_enabled,tts_name,"   \
+  "push_apn_credential_sid,push_fcm_credential_sid,default_template_sid,"               \
   "whatsapp_msg_service_sid,whatsapp_from,totp_issuer,totp_time_step,totp_code_length," \
   "totp_skew,date_created,date_updated,enrollment_wait,fraud_guard,allowed_country_codes"
-#define VE_COLS "seq,sid,service_sid,account_sid," \
-                "pp_open(to_addr,account_sid,'verifications','to_addr',sid)," \
-                "channel,status,code_hashes,sends," \
+#define VE_COLS                                                 \
+  "seq,sid,service_sid,account_sid,"                            \
+  "pp_open(to_addr,account_sid,'verifications','to_addr',sid)," \
+  "channel,status,code_hashes,sends,"                           \
   "checks,send_attempts,expires_at,date_created,date_updated"
-#define RL_COLS "seq,sid,service_sid,account_sid,unique_name,description,date_created," \
+#define RL_COLS                                                           \
+  "seq,sid,service_sid,account_sid,unique_name,description,date_created," \
   "date_updated"
-#define RB_COLS "seq,sid,rate_limit_sid,service_sid,account_sid,max,interval,date_created," \
+#define RB_COLS                                                               \
+  "seq,sid,rate_limit_sid,service_sid,account_sid,max,interval,date_created," \
   "date_updated"
 /* Verify's customer content is sealed with the account's key (place:
  * account, table, column, row SID), as SEALED_VERIFY_* lists it below. */
 #define V_OPEN(tbl, c) "pp_open(" c ",account_sid,'" tbl "','" c "',sid)"
 #define V_SEAL(tbl, c, v, acct, row) "pp_seal(" v "," acct ",'" tbl "','" c "'," row ")"
-#define EN_COLS "seq,sid,service_sid,account_sid," V_OPEN("verify_entities", "identity") \
-  ",date_created,date_updated"
-#define FA_COLS "seq,sid,entity_sid,service_sid,account_sid," \
+#define EN_COLS                                                \
+  "seq,sid,service_sid,account_sid," V_OPEN("verify_entities", \
+                                            "identity") ",date_created,date_updated"
+#define FA_COLS \
+  "seq,sid,entity_sid,service_sid,account_sid," \
   V_OPEN("verify_factors", "identity") "," V_OPEN("verify_factors", "friendly_name") ",status," \
   "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
   V_OPEN("verify_factors", "metadata") ",date_created,date_updated,public_key," \
   V_OPEN("verify_factors", "push_config") ",activate_at"
-#define CH_COLS "seq,sid,factor_sid,entity_sid,service_sid,account_sid," \
+#define CH_COLS \
+  "seq,sid,factor_sid,entity_sid,service_sid,account_sid," \
   V_OPEN("verify_challenges", "identity") ",status,responded_reason,factor_type," \
   V_OPEN("verify_challenges", "details") "," V_OPEN("verify_challenges", "hidden_details") "," \
   V_OPEN("verify_challenges", "metadata") ",expiration_date," \
   "date_responded,date_created,date_updated,enroll_factor_sid"
-#define WH_COLS "seq,sid,service_sid,account_sid,friendly_name,event_types," \
-  V_OPEN("verify_webhooks", "webhook_url") ",status,version,date_created,date_updated"
+#define WH_COLS                                                        \
+  "seq,sid,service_sid,account_sid,friendly_name,event_types," V_OPEN( \
+      "verify_webhooks", "webhook_url") ",status,version,date_created,date_updated"
 /* An entity is found by a blind index of its service and identity. */
 #define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
 
@@ -744,47 +876,48 @@ static const char schema_v8[] =
 /* Encryption at rest (store/crypt.h): data keys, blind indexes beside the
  * sealed phone numbers, and every existing value sealed in place (the
  * pp_* functions are the connection's; see register_crypt). */
-#define HOOK_COLS_IN "token,account_sid,message_sid,kind,event,error_code,url,url_table," \
-                     "url_column,url_row,method,created_ms,next_attempt"
+#define HOOK_COLS_IN                                                   \
+  "token,account_sid,message_sid,kind,event,error_code,url,url_table," \
+  "url_column,url_row,method,created_ms,next_attempt"
 #define SEAL(tbl, col, acct, row) col "=pp_seal(" col "," acct ",'" tbl "','" col "'," row ")"
 /* The sealed columns of each table (table, column, account, row), once:
  * the migration below seals them in place, a key rotation reseals them. */
 #define SEALED_ACCOUNTS(X) \
   X("accounts", "auth_token", "sid", "sid") X("accounts", "secondary_token", "sid", "sid")
-#define SEALED_MESSAGES(X)                                                  \
-  X("messages", "to_addr", "account_sid", "sid")                           \
-  X("messages", "from_addr", "account_sid", "sid")                         \
-  X("messages", "body", "account_sid", "sid")                              \
-  X("messages", "media_urls", "account_sid", "sid")                        \
+#define SEALED_MESSAGES(X)                          \
+  X("messages", "to_addr", "account_sid", "sid")    \
+  X("messages", "from_addr", "account_sid", "sid")  \
+  X("messages", "body", "account_sid", "sid")       \
+  X("messages", "media_urls", "account_sid", "sid") \
   X("messages", "status_callback", "account_sid", "sid")
-#define SEALED_NUMBERS(X)                                                   \
-  X("phone_numbers", "phone_number", "account_sid", "sid")                 \
-  X("phone_numbers", "friendly_name", "account_sid", "sid")                \
-  X("phone_numbers", "sms_url", "account_sid", "sid")                      \
-  X("phone_numbers", "sms_fallback_url", "account_sid", "sid")             \
+#define SEALED_NUMBERS(X)                                      \
+  X("phone_numbers", "phone_number", "account_sid", "sid")     \
+  X("phone_numbers", "friendly_name", "account_sid", "sid")    \
+  X("phone_numbers", "sms_url", "account_sid", "sid")          \
+  X("phone_numbers", "sms_fallback_url", "account_sid", "sid") \
   X("phone_numbers", "status_callback", "account_sid", "sid")
-#define SEALED_SERVICES(X)                                                  \
-  X("messaging_services", "inbound_request_url", "account_sid", "sid")     \
-  X("messaging_services", "fallback_url", "account_sid", "sid")            \
+#define SEALED_SERVICES(X)                                             \
+  X("messaging_services", "inbound_request_url", "account_sid", "sid") \
+  X("messaging_services", "fallback_url", "account_sid", "sid")        \
   X("messaging_services", "status_callback", "account_sid", "sid")
-#define SEALED_ALERTS(X)                                                    \
-  X("alerts", "alert_text", "account_sid", "sid")                          \
-  X("alerts", "request_url", "account_sid", "sid")                         \
-  X("alerts", "request_variables", "account_sid", "sid")                   \
+#define SEALED_ALERTS(X)                                 \
+  X("alerts", "alert_text", "account_sid", "sid")        \
+  X("alerts", "request_url", "account_sid", "sid")       \
+  X("alerts", "request_variables", "account_sid", "sid") \
   X("alerts", "response_body", "account_sid", "sid")
 #define SEALED_VERIFICATIONS(X) X("verifications", "to_addr", "account_sid", "sid")
 #define SEALED_VERIFY_ENTITIES(X) X("verify_entities", "identity", "account_sid", "sid")
 /* Beside these, a factor's secret_sealed (place column 'secret'), sealed
  * by the API with pp_store_seal. */
-#define SEALED_VERIFY_FACTORS(X)                                            \
-  X("verify_factors", "identity", "account_sid", "sid")                    \
-  X("verify_factors", "friendly_name", "account_sid", "sid")               \
-  X("verify_factors", "metadata", "account_sid", "sid")                    \
+#define SEALED_VERIFY_FACTORS(X)                             \
+  X("verify_factors", "identity", "account_sid", "sid")      \
+  X("verify_factors", "friendly_name", "account_sid", "sid") \
+  X("verify_factors", "metadata", "account_sid", "sid")      \
   X("verify_factors", "push_config", "account_sid", "sid")
-#define SEALED_VERIFY_CHALLENGES(X)                                         \
-  X("verify_challenges", "identity", "account_sid", "sid")                 \
-  X("verify_challenges", "details", "account_sid", "sid")                  \
-  X("verify_challenges", "hidden_details", "account_sid", "sid")           \
+#define SEALED_VERIFY_CHALLENGES(X)                              \
+  X("verify_challenges", "identity", "account_sid", "sid")       \
+  X("verify_challenges", "details", "account_sid", "sid")        \
+  X("verify_challenges", "hidden_details", "account_sid", "sid") \
   X("verify_challenges", "metadata", "account_sid", "sid")
 #define SEALED_VERIFY_WEBHOOKS(X) X("verify_webhooks", "webhook_url", "account_sid", "sid")
 #define SEAL_ITEM(tbl, col, acct, row) "," SEAL(tbl, col, acct, row)
@@ -872,7 +1005,6 @@ static const char schema_v12[] =
     /* Verify's root key (code hashes, sealed secrets), not the master key. */
     "INSERT INTO store_keys SELECT 'verify',"
     " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','verify');";
-
 
 /* Verify (verify/v2): services, verifications (codes only as keyed
  * hashes, wiped when the verification leaves `pending`), rate limits with
@@ -991,10 +1123,10 @@ static const char schema_verify_enroll[] =
  * frontier: for each set bit of the size, ascending, the 32-byte root of
  * that perfect subtree) and every signed checkpoint.  Triggers refuse to
  * change or delete the log's rows: it is append-only. */
-#define AUDIT_KEEP(t)                                                           \
-  "CREATE TRIGGER " t "_no_update BEFORE UPDATE ON " t                         \
-  " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"           \
-  "CREATE TRIGGER " t "_no_delete BEFORE DELETE ON " t                         \
+#define AUDIT_KEEP(t)                                                \
+  "CREATE TRIGGER " t "_no_update BEFORE UPDATE ON " t               \
+  " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;" \
+  "CREATE TRIGGER " t "_no_delete BEFORE DELETE ON " t               \
   " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 static const char schema_audit[] =
     "CREATE TABLE audit_log("
@@ -1018,9 +1150,8 @@ static const char schema_audit[] =
     " x'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', x'');"
     "CREATE TABLE audit_checkpoints("
     " seq INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL, root BLOB NOT NULL,"
-    " time INTEGER NOT NULL, note TEXT NOT NULL);"
-    AUDIT_KEEP("audit_log") AUDIT_KEEP("audit_resources") AUDIT_KEEP("audit_nodes")
-    AUDIT_KEEP("audit_checkpoints");
+    " time INTEGER NOT NULL, note TEXT NOT NULL);" AUDIT_KEEP("audit_log")
+        AUDIT_KEEP("audit_resources") AUDIT_KEEP("audit_nodes") AUDIT_KEEP("audit_checkpoints");
 
 /* Recipients indexed only where a lookup needs them: a keyed hash lands
  * every row on a random page of a full recipient index, which cost a
@@ -1074,7 +1205,7 @@ static const char schema_verify_fraud[] =
  * move onto the webhook queue, sealed per row.  A closed account's keys are gone: its Verify
  * rows go too, as closing would have shredded them. */
 #define CLOSED_ACCOUNT "account_sid IN (SELECT sid FROM accounts WHERE status='closed')"
-#define VERIFY_ROOT                                                               \
+#define VERIFY_ROOT                                                            \
   "(SELECT pp_open(value,'system','store_keys','value',name) FROM store_keys " \
   "WHERE name='verify')"
 static const char schema_verify_keys[] =
@@ -1160,20 +1291,34 @@ static const char schema_delivery_ids[] =
     "ALTER TABLE early_receipts_new RENAME TO early_receipts;"
     "CREATE INDEX early_receipts_age ON early_receipts(received_at);";
 
-static const char *const migrations[] = {
-    schema_v1, schema_v2,    schema_v3,     schema_v4,     schema_v5,
-    schema_v6, schema_v7,    schema_v8,     schema_v9,     schema_verify,
-    schema_verify_enroll,    schema_v12,    schema_audit,  schema_recipients,
-    schema_audit_root,       schema_verify_fraud, schema_factor_qr,
-    schema_verify_keys,      schema_bidx_siphash, schema_delivery_ids,
-    schema_number_offers};
+static const char *const migrations[] = {schema_v1,
+                                         schema_v2,
+                                         schema_v3,
+                                         schema_v4,
+                                         schema_v5,
+                                         schema_v6,
+                                         schema_v7,
+                                         schema_v8,
+                                         schema_v9,
+                                         schema_verify,
+                                         schema_verify_enroll,
+                                         schema_v12,
+                                         schema_audit,
+                                         schema_recipients,
+                                         schema_audit_root,
+                                         schema_verify_fraud,
+                                         schema_factor_qr,
+                                         schema_verify_keys,
+                                         schema_bidx_siphash,
+                                         schema_delivery_ids,
+                                         schema_number_offers};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 typedef struct conn {
   sqlite3 *db;
   sqlite3_stmt *st[S__COUNT];
-  pp_crypt_t *crypt_of; /* the backend's */
+  pp_crypt_t *crypt_of;        /* the backend's */
   sqlite3_stmt *sv[SV__COUNT]; /* Verify's statements */
   struct conn *next_free;
 } conn_t;
@@ -1264,8 +1409,7 @@ static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t
   sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
   if (generation) sqlite3_bind_int64(st, 2, generation);
   pp_err_t e = PP_ERR_NOT_FOUND;
-  if (sqlite3_step(st) == SQLITE_ROW &&
-      sqlite3_column_bytes(st, 1) == PP_DEK_WRAPPED_LEN) {
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == PP_DEK_WRAPPED_LEN) {
     *gen_out = (uint32_t)sqlite3_column_int64(st, 0);
     memcpy(out, sqlite3_column_blob(st, 1), PP_DEK_WRAPPED_LEN);
     e = PP_OK;
@@ -1335,10 +1479,9 @@ static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
   be_t *b = sqlite3_user_data(ctx);
   char *plain;
   size_t len;
-  pp_err_t e = pp_crypt_open(b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1),
-                             arg_text(v, 2), arg_text(v, 3), arg_text(v, 4),
-                             sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]),
-                             &plain, &len);
+  pp_err_t e = pp_crypt_open(
+      b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2), arg_text(v, 3),
+      arg_text(v, 4), sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain, &len);
   if (e) {
     if (e != PP_ERR_CORRUPT) /* which crypt logged */
       pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
@@ -1350,7 +1493,7 @@ static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
 }
 
 typedef pp_err_t (*index_fn)(pp_crypt_t *, void *, const void *, size_t,
-                            unsigned char[PP_BLIND_INDEX_LEN]);
+                             unsigned char[PP_BLIND_INDEX_LEN]);
 
 static void index_value(sqlite3_context *ctx, sqlite3_value **v, index_fn fn) {
   int type = sqlite3_value_type(v[0]);
@@ -1402,8 +1545,8 @@ static void fn_new_key(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n;
   be_t *b = sqlite3_user_data(ctx);
   unsigned char wrapped[PP_DEK_WRAPPED_LEN];
-  pp_err_t e = pp_crypt_new_dek(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]),
-                                wrapped);
+  pp_err_t e =
+      pp_crypt_new_dek(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]), wrapped);
   if (e) {
     sqlite3_result_error(ctx, pp_err_name(e), -1);
     return;
@@ -1547,8 +1690,7 @@ static int register_crypt(sqlite3 *db, be_t *b) {
 static pp_err_t conn_open(be_t *b, conn_t *c, const char *path) {
   memset(c, 0, sizeof *c);
   int rc = sqlite3_open_v2(path, &c->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           NULL);
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     pp_log_error("sqlite", "open %s: %s", path, c->db ? sqlite3_errmsg(c->db) : "no memory");
     sqlite3_close(c->db);
@@ -1573,12 +1715,12 @@ static pp_err_t conn_open(be_t *b, conn_t *c, const char *path) {
 
 static pp_err_t conn_prepare(conn_t *c) {
   for (int i = 0; i < S__COUNT; i++)
-    if (sqlite3_prepare_v3(c->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v3(c->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL) !=
+        SQLITE_OK)
       return db_err(c->db, sql_text[i]);
   for (int i = 0; i < SV__COUNT; i++)
-    if (sqlite3_prepare_v3(c->db, verify_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->sv[i],
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v3(c->db, verify_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->sv[i], NULL) !=
+        SQLITE_OK)
       return db_err(c->db, verify_sql[i]);
   return PP_OK;
 }
@@ -1642,7 +1784,9 @@ static void be_close(void *p) {
 
 /* Before SQLite starts: no global memory statistics (each of its
  * allocations would take a process-wide mutex; measured: +22 % end to end). */
-static void sqlite_config_once(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+static void sqlite_config_once(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 static pp_err_t be_open(const char *dir, pp_crypt_t *crypt, void **out) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -1774,13 +1918,17 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
     if (sqlite3_column_type(st, 9) == SQLITE_BLOB) {
       size_t len = (size_t)sqlite3_column_bytes(st, 9);
       unsigned char *blob = pp_arena_alloc(cl->arena, len ? len : 1);
-      if (blob) memcpy(blob, sqlite3_column_blob(st, 9), len);
-      else e = PP_ERR_NOMEM;
+      if (blob)
+        memcpy(blob, sqlite3_column_blob(st, 9), len);
+      else
+        e = PP_ERR_NOMEM;
       o->sealed_body = blob;
       o->sealed_body_len = len;
     }
-    if (!o->to || !o->from || !o->body) e = PP_ERR_NOMEM;
-    else cl->n++;
+    if (!o->to || !o->from || !o->body)
+      e = PP_ERR_NOMEM;
+    else
+      cl->n++;
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -1811,8 +1959,10 @@ static pp_err_t settle(conn_t *c, int64_t seq, int64_t now, bool *finished) {
   sqlite3_bind_int64(st, 1, seq);
   bind_text(st, 2, failed ? "undelivered" : "delivered");
   sqlite3_bind_int64(st, 3, failed ? err : 0);
-  bind_text(st, 4, failed ? "Message undelivered: the carrier reported it could not be "
-                            "delivered to the handset" : NULL);
+  bind_text(st, 4,
+            failed ? "Message undelivered: the carrier reported it could not be "
+                     "delivered to the handset"
+                   : NULL);
   sqlite3_bind_int64(st, 5, now);
   pp_err_t e = result_of(c->db, step_done(st), 0);
   if (!e) *finished = sqlite3_changes(c->db) > 0;
@@ -1984,8 +2134,10 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE) e = db_err(c->db, "inbound parts");
-  else if (pp_buf_status(&body)) e = PP_ERR_NOMEM;
+  if (rc != SQLITE_DONE)
+    e = db_err(c->db, "inbound parts");
+  else if (pp_buf_status(&body))
+    e = PP_ERR_NOMEM;
   if (e || have < mp->total) {
     pp_buf_cleanup(&body);
     return e;
@@ -2028,8 +2180,10 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
     h->redirects = sqlite3_column_int(st, 10);
     h->created_ms = sqlite3_column_int64(st, 11);
     h->body = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : col_dup(cl->arena, st, 12);
-    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL)) e = PP_ERR_NOMEM;
-    else cl->n++;
+    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL))
+      e = PP_ERR_NOMEM;
+    else
+      cl->n++;
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -2038,8 +2192,8 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
 }
 
 /* Replies (outbound-reply) from `from` to `to` created since `since`. */
-static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from,
-                              const char *to, int64_t since, int64_t *out) {
+static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from, const char *to,
+                              int64_t since, int64_t *out) {
   sqlite3_stmt *st = c->st[S_MSG_REPLIES];
   bind_text(st, 1, account_sid);
   bind_text(st, 2, from);
@@ -2093,12 +2247,10 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
       pp_message_t *m = &hr->replies[i];
       int64_t recent = 0;
       if (hr->reply_max &&
-          (e = count_replies(c, m->account_sid, m->from, m->to, hr->reply_since,
-                             &recent)))
+          (e = count_replies(c, m->account_sid, m->from, m->to, hr->reply_since, &recent)))
         return e;
       if (hr->reply_max && recent >= hr->reply_max) {
-        if (hr->reply_alert && hr->replies_refused++ == 0 &&
-            (e = insert_alert(c, hr->reply_alert)))
+        if (hr->reply_alert && hr->replies_refused++ == 0 && (e = insert_alert(c, hr->reply_alert)))
           return e;
         continue;
       }
@@ -2150,35 +2302,38 @@ static pp_err_t apply_service(conn_t *c, pp_service_t *sv, bool insert) {
 
 /* ---- key rotation ---------------------------------------------------------- */
 
-#define RESEAL(tbl, col, acct, row)                                                  \
-  col "=pp_seal(pp_open(" col "," acct ",'" tbl "','" col "'," row ")," acct ",'" tbl \
-      "','" col "'," row ")"
+#define RESEAL(tbl, col, acct, row)                                                             \
+  col "=pp_seal(pp_open(" col "," acct ",'" tbl "','" col "'," row ")," acct ",'" tbl "','" col \
+      "'," row ")"
 #define RESEAL_ITEM(tbl, col, acct, row) "," RESEAL(tbl, col, acct, row)
-#define RESEAL_BATCH(tbl, sets)                                                     \
-  "UPDATE " tbl " SET " sets " WHERE seq IN (SELECT seq FROM " tbl " WHERE "        \
+#define RESEAL_BATCH(tbl, sets)                                    \
+  "UPDATE " tbl " SET " sets " WHERE seq IN (SELECT seq FROM " tbl \
+  " WHERE "                                                        \
   "account_sid=?1 AND seq>?2 ORDER BY seq LIMIT ?3) RETURNING seq"
 
 /* Per pp_reseal_table_t: every sealed column of the table, opened and
  * sealed again (pp_seal seals with the newest generation). */
 static const char *const reseal_sql[PP_RESEAL__COUNT] = {
-    [PP_RESEAL_ACCOUNT] = "UPDATE accounts SET sid=sid" SEALED_ACCOUNTS(RESEAL_ITEM)
-                          " WHERE sid=?1 AND ?2<1 AND ?3>0 RETURNING 1",
+    [PP_RESEAL_ACCOUNT] = "UPDATE accounts SET sid=sid" SEALED_ACCOUNTS(
+        RESEAL_ITEM) " WHERE sid=?1 AND ?2<1 AND ?3>0 RETURNING 1",
     [PP_RESEAL_MESSAGES] = RESEAL_BATCH("messages", "seq=seq" SEALED_MESSAGES(RESEAL_ITEM)),
     [PP_RESEAL_NUMBERS] = RESEAL_BATCH("phone_numbers", "seq=seq" SEALED_NUMBERS(RESEAL_ITEM)),
     [PP_RESEAL_SERVICES] =
         RESEAL_BATCH("messaging_services", "seq=seq" SEALED_SERVICES(RESEAL_ITEM)),
     [PP_RESEAL_ALERTS] = RESEAL_BATCH("alerts", "seq=seq" SEALED_ALERTS(RESEAL_ITEM)),
-    [PP_RESEAL_WEBHOOKS] = RESEAL_BATCH(
-        "webhooks", "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
-        "account_sid,url_table,url_column,url_row),"
-        "body=pp_reseal(body,account_sid,url_table,'body',url_row)"),
+    [PP_RESEAL_WEBHOOKS] =
+        RESEAL_BATCH("webhooks",
+                     "url=pp_seal(pp_open(url,account_sid,url_table,url_column,url_row),"
+                     "account_sid,url_table,url_column,url_row),"
+                     "body=pp_reseal(body,account_sid,url_table,'body',url_row)"),
     [PP_RESEAL_VERIFICATIONS] =
         RESEAL_BATCH("verifications", "seq=seq" SEALED_VERIFICATIONS(RESEAL_ITEM)),
     [PP_RESEAL_VERIFY_ENTITIES] =
         RESEAL_BATCH("verify_entities", "seq=seq" SEALED_VERIFY_ENTITIES(RESEAL_ITEM)),
-    [PP_RESEAL_VERIFY_FACTORS] = RESEAL_BATCH(
-        "verify_factors", "secret_sealed=pp_reseal(secret_sealed,account_sid,'verify_factors',"
-                          "'secret',sid)" SEALED_VERIFY_FACTORS(RESEAL_ITEM)),
+    [PP_RESEAL_VERIFY_FACTORS] =
+        RESEAL_BATCH("verify_factors",
+                     "secret_sealed=pp_reseal(secret_sealed,account_sid,'verify_factors',"
+                     "'secret',sid)" SEALED_VERIFY_FACTORS(RESEAL_ITEM)),
     [PP_RESEAL_VERIFY_CHALLENGES] =
         RESEAL_BATCH("verify_challenges", "seq=seq" SEALED_VERIFY_CHALLENGES(RESEAL_ITEM)),
     [PP_RESEAL_VERIFY_WEBHOOKS] =
@@ -2191,10 +2346,11 @@ static const char *const reseal_sql[PP_RESEAL__COUNT] = {
         "SELECT seq FROM messages WHERE account_sid=?1 AND seq>?2 AND seq IN "
         "(SELECT message_seq FROM message_sealed) ORDER BY seq LIMIT ?3) RETURNING message_seq",
     /* Few rows, no seq: all at once.  dst is the owner's number. */
-    [PP_RESEAL_MO_PARTS] = "UPDATE mo_parts SET body=pp_seal(pp_open(body,?1,'mo_parts','body',"
-                           "ref||':'||total||':'||part),?1,'mo_parts','body',"
-                           "ref||':'||total||':'||part) WHERE dst IN (SELECT phone_bidx FROM "
-                           "phone_numbers WHERE account_sid=?1) AND ?2<1 AND ?3>0 RETURNING 0",
+    [PP_RESEAL_MO_PARTS] =
+        "UPDATE mo_parts SET body=pp_seal(pp_open(body,?1,'mo_parts','body',"
+        "ref||':'||total||':'||part),?1,'mo_parts','body',"
+        "ref||':'||total||':'||part) WHERE dst IN (SELECT phone_bidx FROM "
+        "phone_numbers WHERE account_sid=?1) AND ?2<1 AND ?3>0 RETURNING 0",
 };
 
 static pp_err_t apply_reseal(conn_t *c, pp_reseal_t *rs) {
@@ -2226,276 +2382,276 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
   switch (w->kind) {
-  case PP_W_ACCOUNT_INSERT: {
-    pp_account_t *a = w->u.account;
-    st = c->st[S_DEK_NEW];
-    bind_text(st, 1, a->sid);
-    sqlite3_bind_int64(st, 2, a->date_created);
-    pp_err_t ke = result_of(c->db, step_done(st), 0);
-    if (ke) return ke;
-    st = c->st[S_ACC_INS];
-    bind_text(st, 1, a->sid);
-    bind_text(st, 2, a->owner_sid);
-    bind_text(st, 3, a->friendly_name);
-    bind_text(st, 4, a->status);
-    bind_text(st, 5, a->auth_token);
-    bind_text(st, 6, a->secondary_token);
-    sqlite3_bind_int64(st, 7, a->secondary_created);
-    sqlite3_bind_int64(st, 8, a->date_created);
-    sqlite3_bind_int64(st, 9, a->date_updated);
-    rc = step_done(st);
-    if (rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, 0);
-  }
-  case PP_W_ACCOUNT_UPDATE: {
-    pp_account_t *a = w->u.account;
-    st = c->st[S_ACC_UPD];
-    bind_text(st, 1, a->sid);
-    bind_text(st, 2, a->friendly_name);
-    bind_text(st, 3, a->status);
-    bind_text(st, 4, a->auth_token);
-    bind_text(st, 5, a->secondary_token);
-    sqlite3_bind_int64(st, 6, a->secondary_created);
-    sqlite3_bind_int64(st, 7, a->date_updated);
-    pp_err_t ue = result_of(c->db, step_done(st), 1);
-    if (ue || strcmp(a->status, "closed") != 0) return ue;
-    st = c->st[S_DEK_SHRED];
-    bind_text(st, 1, a->sid);
-    if ((ue = result_of(c->db, step_done(st), 0))) return ue;
-    st = c->sv[SV_HOOK_SHRED];
-    bind_text(st, 1, a->sid);
-    if ((ue = result_of(c->db, step_done(st), 0))) return ue;
-    pp_crypt_forget(c->crypt_of, a->sid);
-    return PP_OK;
-  }
-  case PP_W_KEY_INSERT: {
-    pp_key_t *k = w->u.key;
-    st = c->st[S_KEY_INS];
-    bind_text(st, 1, k->sid);
-    bind_text(st, 2, k->account_sid);
-    bind_text(st, 3, k->friendly_name);
-    sqlite3_bind_blob(st, 4, k->secret_hash, sizeof k->secret_hash, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, k->date_created);
-    sqlite3_bind_int64(st, 6, k->date_updated);
-    rc = step_done(st);
-    if (rc == SQLITE_DONE) k->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, 0);
-  }
-  case PP_W_KEY_UPDATE: {
-    pp_key_t *k = w->u.key;
-    st = c->st[S_KEY_UPD];
-    bind_text(st, 1, k->sid);
-    bind_text(st, 2, k->account_sid);
-    bind_text(st, 3, k->friendly_name);
-    sqlite3_bind_int64(st, 4, k->date_updated);
-    return result_of(c->db, step_done(st), 1);
-  }
-  case PP_W_KEY_DELETE:
-  case PP_W_MESSAGE_DELETE:
-    st = c->st[w->kind == PP_W_KEY_DELETE ? S_KEY_DEL : S_MSG_DEL];
-    bind_text(st, 1, w->u.ref.account_sid);
-    bind_text(st, 2, w->u.ref.sid);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_MESSAGE_INSERT:
-    return insert_message(c, w->u.message);
-  case PP_W_NUMBER_INSERT:
-  case PP_W_NUMBER_UPDATE: {
-    pp_number_t *num = w->u.number;
-    bool ins = w->kind == PP_W_NUMBER_INSERT;
-    st = c->st[ins ? S_NUM_INS : S_NUM_UPD];
-    int i = 1;
-    bind_text(st, i++, num->sid);
-    bind_text(st, i++, num->account_sid);
-    if (ins) bind_text(st, i++, num->phone_number);
-    bind_text(st, i++, num->friendly_name);
-    bind_text(st, i++, num->sms_method);
-    bind_text(st, i++, num->sms_fallback_method);
-    bind_text(st, i++, num->status_callback_method);
-    bind_text(st, i++, num->sms_url);
-    bind_text(st, i++, num->sms_fallback_url);
-    bind_text(st, i++, num->status_callback);
-    if (ins) sqlite3_bind_int64(st, i++, num->date_created);
-    sqlite3_bind_int64(st, i++, num->date_updated);
-    rc = step_done(st);
-    if (ins && rc == SQLITE_DONE) num->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, !ins);
-  }
-  case PP_W_NUMBER_DELETE:
-    st = c->st[S_NUM_DEL];
-    bind_text(st, 1, w->u.ref.account_sid);
-    bind_text(st, 2, w->u.ref.sid);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_CARRIER_PUT: {
-    pp_carrier_t *k = w->u.carrier;
-    st = c->st[S_CAR_PUT];
-    bind_text(st, 1, k->name);
-    bind_text(st, 2, k->host);
-    sqlite3_bind_int(st, 3, k->port);
-    bind_text(st, 4, k->system_id);
-    bind_text(st, 5, k->password);
-    bind_text(st, 6, k->system_type);
-    bind_text(st, 7, k->bind_mode);
-    sqlite3_bind_int(st, 8, k->window);
-    sqlite3_bind_int(st, 9, k->mps);
-    sqlite3_bind_int(st, 10, k->binds);
-    sqlite3_bind_int64(st, 11, k->date_created);
-    sqlite3_bind_int64(st, 12, k->date_updated);
-    bind_text(st, 13, k->concat[0] ? k->concat : "udh");
-    sqlite3_bind_int(st, 14, k->payload);
-    bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
-    return result_of(c->db, step_done(st), 0);
-  }
-  case PP_W_CARRIER_DELETE: {
-    st = c->st[S_ROUTE_DEL_CARRIER];
-    bind_text(st, 1, w->u.name);
-    pp_err_t e = result_of(c->db, step_done(st), 0);
-    if (e) return e;
-    st = c->st[S_CAR_DEL];
-    bind_text(st, 1, w->u.name);
-    return result_of(c->db, step_done(st), 1);
-  }
-  case PP_W_ROUTE_PUT:
-  case PP_W_ROUTE_DELETE: {
-    pp_route_rule_t *rt = w->u.route;
-    bool put = w->kind == PP_W_ROUTE_PUT;
-    st = c->st[put ? S_ROUTE_PUT : S_ROUTE_DEL];
-    bind_text(st, 1, rt->prefix);
-    bind_text(st, 2, rt->carrier);
-    if (put) {
-      sqlite3_bind_int(st, 3, rt->priority);
-      sqlite3_bind_int64(st, 4, rt->date_created);
+    case PP_W_ACCOUNT_INSERT: {
+      pp_account_t *a = w->u.account;
+      st = c->st[S_DEK_NEW];
+      bind_text(st, 1, a->sid);
+      sqlite3_bind_int64(st, 2, a->date_created);
+      pp_err_t ke = result_of(c->db, step_done(st), 0);
+      if (ke) return ke;
+      st = c->st[S_ACC_INS];
+      bind_text(st, 1, a->sid);
+      bind_text(st, 2, a->owner_sid);
+      bind_text(st, 3, a->friendly_name);
+      bind_text(st, 4, a->status);
+      bind_text(st, 5, a->auth_token);
+      bind_text(st, 6, a->secondary_token);
+      sqlite3_bind_int64(st, 7, a->secondary_created);
+      sqlite3_bind_int64(st, 8, a->date_created);
+      sqlite3_bind_int64(st, 9, a->date_updated);
+      rc = step_done(st);
+      if (rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
+      return result_of(c->db, rc, 0);
     }
-    return result_of(c->db, step_done(st), !put);
-  }
-  case PP_W_CLAIM:
-    return apply_claim(c, &w->u.claim);
-  case PP_W_SUBMITTED:
-    return apply_submitted(c, &w->u.submitted);
-  case PP_W_DELIVERY_RETRY:
-    st = c->st[S_RETRY];
-    sqlite3_bind_int64(st, 1, w->u.retry.seq);
-    sqlite3_bind_int64(st, 2, w->u.retry.next_attempt);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_DELIVERY_FAIL:
-    st = c->st[S_FAIL];
-    sqlite3_bind_int64(st, 1, w->u.fail.seq);
-    sqlite3_bind_int64(st, 2, w->u.fail.now);
-    bind_text(st, 3, w->u.fail.status);
-    sqlite3_bind_int(st, 4, w->u.fail.error_code);
-    bind_text(st, 5, w->u.fail.error_message);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_RECEIPT:
-    return apply_receipt(c, &w->u.receipt);
-  case PP_W_MO_PART:
-    return apply_mo_part(c, &w->u.mo_part);
-  case PP_W_HOOK_CLAIM:
-    return apply_hook_claim(c, &w->u.hook_claim);
-  case PP_W_KEYS_REWRAP: {
-    st = c->st[S_DEK_REWRAP];
-    sqlite3_bind_blob(st, 1, w->u.rewrap.new_master, PP_KEY_LEN, SQLITE_STATIC);
-    bind_text(st, 2, w->u.rewrap.new_master_id);
-    pp_err_t re = result_of(c->db, step_done(st), 0);
-    w->u.rewrap.n = re ? 0 : (size_t)sqlite3_changes(c->db);
-    return re;
-  }
-  case PP_W_ACCOUNT_REKEY:
-    st = c->st[S_DEK_NEXT];
-    bind_text(st, 1, w->u.name);
-    sqlite3_bind_int64(st, 2, pp_clock_now());
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_RESEAL:
-    return apply_reseal(c, &w->u.reseal);
-  case PP_W_KEYS_RETIRE:
-    st = c->st[S_DEK_RETIRE];
-    bind_text(st, 1, w->u.name);
-    return result_of(c->db, step_done(st), 0);
-  case PP_W_HOOK_RESULT:
-    return apply_hook_result(c, &w->u.hook_result);
-  case PP_W_OFFER_PUT:
-  case PP_W_OFFER_DELETE: {
-    bool put = w->kind == PP_W_OFFER_PUT;
-    st = c->st[put ? S_OFFER_PUT : S_OFFER_DEL];
-    bind_text(st, 1, w->u.offer->phone_number);
-    if (put) bind_text(st, 2, w->u.offer->account_sid);
-    if (put) sqlite3_bind_int64(st, 3, w->u.offer->date_created);
-    return result_of(c->db, step_done(st), !put);
-  }
-  case PP_W_SENDER_PUT:
-  case PP_W_SENDER_DELETE: {
-    bool put = w->kind == PP_W_SENDER_PUT;
-    st = c->st[put ? S_SENDER_PUT : S_SENDER_DEL];
-    bind_text(st, 1, w->u.sender.account_sid);
-    bind_text(st, 2, w->u.sender.sender);
-    if (put) sqlite3_bind_int64(st, 3, w->u.sender.now);
-    return result_of(c->db, step_done(st), !put);
-  }
-  case PP_W_MESSAGE_PATCH: {
-    const pp_message_patch_t *p = &w->u.patch;
-    st = c->st[S_MSG_PATCH];
-    bind_text(st, 1, p->account_sid);
-    bind_text(st, 2, p->sid);
-    bind_text(st, 3, p->body);
-    bind_text(st, 4, p->status);
-    bind_text(st, 5, p->if_status);
-    sqlite3_bind_int64(st, 6, p->date_updated);
-    pp_err_t e = result_of(c->db, step_done(st), 1);
-    return e;
-  }
-  case PP_W_SERVICE_INSERT:
-  case PP_W_SERVICE_UPDATE:
-    return apply_service(c, w->u.service, w->kind == PP_W_SERVICE_INSERT);
-  case PP_W_SERVICE_DELETE:
-    st = c->st[S_SVC_DEL];
-    bind_text(st, 1, w->u.ref.account_sid);
-    bind_text(st, 2, w->u.ref.sid);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_SERVICE_NUMBER_INSERT: {
-    pp_service_number_t *sn = w->u.service_number;
-    st = c->st[S_SVCNUM_INS];
-    bind_text(st, 1, sn->service_sid);
-    bind_text(st, 2, sn->sid);
-    bind_text(st, 3, sn->account_sid);
-    sqlite3_bind_int64(st, 4, sn->date_created);
-    sqlite3_bind_int64(st, 5, sn->date_updated);
-    rc = step_done(st);
-    pp_err_t e = result_of(c->db, rc, 1);
-    if (!e) sn->seq = sqlite3_last_insert_rowid(c->db);
-    return e;
-  }
-  case PP_W_AUDIT:
-  case PP_W_AUDIT_CHECKPOINT:
-    return PP_ERR_INTERNAL; /* be_apply applies these itself */
-  case PP_W_SERVICE_NUMBER_DELETE:
-    st = c->st[S_SVCNUM_DEL];
-    bind_text(st, 1, w->u.service_number->service_sid);
-    bind_text(st, 2, w->u.service_number->sid);
-    bind_text(st, 3, w->u.service_number->account_sid);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_VERIFY_SERVICE_INSERT:
-  case PP_W_VERIFY_SERVICE_UPDATE:
-  case PP_W_VERIFY_SERVICE_DELETE:
-  case PP_W_VERIFY_SEND:
-  case PP_W_VERIFY_SET:
-  case PP_W_RATE_LIMIT_INSERT:
-  case PP_W_RATE_LIMIT_UPDATE:
-  case PP_W_RATE_LIMIT_DELETE:
-  case PP_W_RATE_BUCKET_INSERT:
-  case PP_W_RATE_BUCKET_UPDATE:
-  case PP_W_RATE_BUCKET_DELETE:
-  case PP_W_ENTITY_INSERT:
-  case PP_W_ENTITY_DELETE:
-  case PP_W_FACTOR_INSERT:
-  case PP_W_FACTOR_UPDATE:
-  case PP_W_FACTOR_DELETE:
-  case PP_W_FACTOR_ATTEMPT:
-  case PP_W_CHALLENGE_INSERT:
-  case PP_W_FACTOR_QR_TAKE:
-  case PP_W_FACTOR_DUE:
-  case PP_W_FACTOR_ACTIVATE:
-  case PP_W_VERIFY_WEBHOOK_INSERT:
-  case PP_W_VERIFY_WEBHOOK_UPDATE:
-  case PP_W_VERIFY_WEBHOOK_DELETE:
-    return apply_verify(c, w);
+    case PP_W_ACCOUNT_UPDATE: {
+      pp_account_t *a = w->u.account;
+      st = c->st[S_ACC_UPD];
+      bind_text(st, 1, a->sid);
+      bind_text(st, 2, a->friendly_name);
+      bind_text(st, 3, a->status);
+      bind_text(st, 4, a->auth_token);
+      bind_text(st, 5, a->secondary_token);
+      sqlite3_bind_int64(st, 6, a->secondary_created);
+      sqlite3_bind_int64(st, 7, a->date_updated);
+      pp_err_t ue = result_of(c->db, step_done(st), 1);
+      if (ue || strcmp(a->status, "closed") != 0) return ue;
+      st = c->st[S_DEK_SHRED];
+      bind_text(st, 1, a->sid);
+      if ((ue = result_of(c->db, step_done(st), 0))) return ue;
+      st = c->sv[SV_HOOK_SHRED];
+      bind_text(st, 1, a->sid);
+      if ((ue = result_of(c->db, step_done(st), 0))) return ue;
+      pp_crypt_forget(c->crypt_of, a->sid);
+      return PP_OK;
+    }
+    case PP_W_KEY_INSERT: {
+      pp_key_t *k = w->u.key;
+      st = c->st[S_KEY_INS];
+      bind_text(st, 1, k->sid);
+      bind_text(st, 2, k->account_sid);
+      bind_text(st, 3, k->friendly_name);
+      sqlite3_bind_blob(st, 4, k->secret_hash, sizeof k->secret_hash, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 5, k->date_created);
+      sqlite3_bind_int64(st, 6, k->date_updated);
+      rc = step_done(st);
+      if (rc == SQLITE_DONE) k->seq = sqlite3_last_insert_rowid(c->db);
+      return result_of(c->db, rc, 0);
+    }
+    case PP_W_KEY_UPDATE: {
+      pp_key_t *k = w->u.key;
+      st = c->st[S_KEY_UPD];
+      bind_text(st, 1, k->sid);
+      bind_text(st, 2, k->account_sid);
+      bind_text(st, 3, k->friendly_name);
+      sqlite3_bind_int64(st, 4, k->date_updated);
+      return result_of(c->db, step_done(st), 1);
+    }
+    case PP_W_KEY_DELETE:
+    case PP_W_MESSAGE_DELETE:
+      st = c->st[w->kind == PP_W_KEY_DELETE ? S_KEY_DEL : S_MSG_DEL];
+      bind_text(st, 1, w->u.ref.account_sid);
+      bind_text(st, 2, w->u.ref.sid);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_MESSAGE_INSERT:
+      return insert_message(c, w->u.message);
+    case PP_W_NUMBER_INSERT:
+    case PP_W_NUMBER_UPDATE: {
+      pp_number_t *num = w->u.number;
+      bool ins = w->kind == PP_W_NUMBER_INSERT;
+      st = c->st[ins ? S_NUM_INS : S_NUM_UPD];
+      int i = 1;
+      bind_text(st, i++, num->sid);
+      bind_text(st, i++, num->account_sid);
+      if (ins) bind_text(st, i++, num->phone_number);
+      bind_text(st, i++, num->friendly_name);
+      bind_text(st, i++, num->sms_method);
+      bind_text(st, i++, num->sms_fallback_method);
+      bind_text(st, i++, num->status_callback_method);
+      bind_text(st, i++, num->sms_url);
+      bind_text(st, i++, num->sms_fallback_url);
+      bind_text(st, i++, num->status_callback);
+      if (ins) sqlite3_bind_int64(st, i++, num->date_created);
+      sqlite3_bind_int64(st, i++, num->date_updated);
+      rc = step_done(st);
+      if (ins && rc == SQLITE_DONE) num->seq = sqlite3_last_insert_rowid(c->db);
+      return result_of(c->db, rc, !ins);
+    }
+    case PP_W_NUMBER_DELETE:
+      st = c->st[S_NUM_DEL];
+      bind_text(st, 1, w->u.ref.account_sid);
+      bind_text(st, 2, w->u.ref.sid);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_CARRIER_PUT: {
+      pp_carrier_t *k = w->u.carrier;
+      st = c->st[S_CAR_PUT];
+      bind_text(st, 1, k->name);
+      bind_text(st, 2, k->host);
+      sqlite3_bind_int(st, 3, k->port);
+      bind_text(st, 4, k->system_id);
+      bind_text(st, 5, k->password);
+      bind_text(st, 6, k->system_type);
+      bind_text(st, 7, k->bind_mode);
+      sqlite3_bind_int(st, 8, k->window);
+      sqlite3_bind_int(st, 9, k->mps);
+      sqlite3_bind_int(st, 10, k->binds);
+      sqlite3_bind_int64(st, 11, k->date_created);
+      sqlite3_bind_int64(st, 12, k->date_updated);
+      bind_text(st, 13, k->concat[0] ? k->concat : "udh");
+      sqlite3_bind_int(st, 14, k->payload);
+      bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
+      return result_of(c->db, step_done(st), 0);
+    }
+    case PP_W_CARRIER_DELETE: {
+      st = c->st[S_ROUTE_DEL_CARRIER];
+      bind_text(st, 1, w->u.name);
+      pp_err_t e = result_of(c->db, step_done(st), 0);
+      if (e) return e;
+      st = c->st[S_CAR_DEL];
+      bind_text(st, 1, w->u.name);
+      return result_of(c->db, step_done(st), 1);
+    }
+    case PP_W_ROUTE_PUT:
+    case PP_W_ROUTE_DELETE: {
+      pp_route_rule_t *rt = w->u.route;
+      bool put = w->kind == PP_W_ROUTE_PUT;
+      st = c->st[put ? S_ROUTE_PUT : S_ROUTE_DEL];
+      bind_text(st, 1, rt->prefix);
+      bind_text(st, 2, rt->carrier);
+      if (put) {
+        sqlite3_bind_int(st, 3, rt->priority);
+        sqlite3_bind_int64(st, 4, rt->date_created);
+      }
+      return result_of(c->db, step_done(st), !put);
+    }
+    case PP_W_CLAIM:
+      return apply_claim(c, &w->u.claim);
+    case PP_W_SUBMITTED:
+      return apply_submitted(c, &w->u.submitted);
+    case PP_W_DELIVERY_RETRY:
+      st = c->st[S_RETRY];
+      sqlite3_bind_int64(st, 1, w->u.retry.seq);
+      sqlite3_bind_int64(st, 2, w->u.retry.next_attempt);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_DELIVERY_FAIL:
+      st = c->st[S_FAIL];
+      sqlite3_bind_int64(st, 1, w->u.fail.seq);
+      sqlite3_bind_int64(st, 2, w->u.fail.now);
+      bind_text(st, 3, w->u.fail.status);
+      sqlite3_bind_int(st, 4, w->u.fail.error_code);
+      bind_text(st, 5, w->u.fail.error_message);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_RECEIPT:
+      return apply_receipt(c, &w->u.receipt);
+    case PP_W_MO_PART:
+      return apply_mo_part(c, &w->u.mo_part);
+    case PP_W_HOOK_CLAIM:
+      return apply_hook_claim(c, &w->u.hook_claim);
+    case PP_W_KEYS_REWRAP: {
+      st = c->st[S_DEK_REWRAP];
+      sqlite3_bind_blob(st, 1, w->u.rewrap.new_master, PP_KEY_LEN, SQLITE_STATIC);
+      bind_text(st, 2, w->u.rewrap.new_master_id);
+      pp_err_t re = result_of(c->db, step_done(st), 0);
+      w->u.rewrap.n = re ? 0 : (size_t)sqlite3_changes(c->db);
+      return re;
+    }
+    case PP_W_ACCOUNT_REKEY:
+      st = c->st[S_DEK_NEXT];
+      bind_text(st, 1, w->u.name);
+      sqlite3_bind_int64(st, 2, pp_clock_now());
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_RESEAL:
+      return apply_reseal(c, &w->u.reseal);
+    case PP_W_KEYS_RETIRE:
+      st = c->st[S_DEK_RETIRE];
+      bind_text(st, 1, w->u.name);
+      return result_of(c->db, step_done(st), 0);
+    case PP_W_HOOK_RESULT:
+      return apply_hook_result(c, &w->u.hook_result);
+    case PP_W_OFFER_PUT:
+    case PP_W_OFFER_DELETE: {
+      bool put = w->kind == PP_W_OFFER_PUT;
+      st = c->st[put ? S_OFFER_PUT : S_OFFER_DEL];
+      bind_text(st, 1, w->u.offer->phone_number);
+      if (put) bind_text(st, 2, w->u.offer->account_sid);
+      if (put) sqlite3_bind_int64(st, 3, w->u.offer->date_created);
+      return result_of(c->db, step_done(st), !put);
+    }
+    case PP_W_SENDER_PUT:
+    case PP_W_SENDER_DELETE: {
+      bool put = w->kind == PP_W_SENDER_PUT;
+      st = c->st[put ? S_SENDER_PUT : S_SENDER_DEL];
+      bind_text(st, 1, w->u.sender.account_sid);
+      bind_text(st, 2, w->u.sender.sender);
+      if (put) sqlite3_bind_int64(st, 3, w->u.sender.now);
+      return result_of(c->db, step_done(st), !put);
+    }
+    case PP_W_MESSAGE_PATCH: {
+      const pp_message_patch_t *p = &w->u.patch;
+      st = c->st[S_MSG_PATCH];
+      bind_text(st, 1, p->account_sid);
+      bind_text(st, 2, p->sid);
+      bind_text(st, 3, p->body);
+      bind_text(st, 4, p->status);
+      bind_text(st, 5, p->if_status);
+      sqlite3_bind_int64(st, 6, p->date_updated);
+      pp_err_t e = result_of(c->db, step_done(st), 1);
+      return e;
+    }
+    case PP_W_SERVICE_INSERT:
+    case PP_W_SERVICE_UPDATE:
+      return apply_service(c, w->u.service, w->kind == PP_W_SERVICE_INSERT);
+    case PP_W_SERVICE_DELETE:
+      st = c->st[S_SVC_DEL];
+      bind_text(st, 1, w->u.ref.account_sid);
+      bind_text(st, 2, w->u.ref.sid);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_SERVICE_NUMBER_INSERT: {
+      pp_service_number_t *sn = w->u.service_number;
+      st = c->st[S_SVCNUM_INS];
+      bind_text(st, 1, sn->service_sid);
+      bind_text(st, 2, sn->sid);
+      bind_text(st, 3, sn->account_sid);
+      sqlite3_bind_int64(st, 4, sn->date_created);
+      sqlite3_bind_int64(st, 5, sn->date_updated);
+      rc = step_done(st);
+      pp_err_t e = result_of(c->db, rc, 1);
+      if (!e) sn->seq = sqlite3_last_insert_rowid(c->db);
+      return e;
+    }
+    case PP_W_AUDIT:
+    case PP_W_AUDIT_CHECKPOINT:
+      return PP_ERR_INTERNAL; /* be_apply applies these itself */
+    case PP_W_SERVICE_NUMBER_DELETE:
+      st = c->st[S_SVCNUM_DEL];
+      bind_text(st, 1, w->u.service_number->service_sid);
+      bind_text(st, 2, w->u.service_number->sid);
+      bind_text(st, 3, w->u.service_number->account_sid);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_VERIFY_SERVICE_INSERT:
+    case PP_W_VERIFY_SERVICE_UPDATE:
+    case PP_W_VERIFY_SERVICE_DELETE:
+    case PP_W_VERIFY_SEND:
+    case PP_W_VERIFY_SET:
+    case PP_W_RATE_LIMIT_INSERT:
+    case PP_W_RATE_LIMIT_UPDATE:
+    case PP_W_RATE_LIMIT_DELETE:
+    case PP_W_RATE_BUCKET_INSERT:
+    case PP_W_RATE_BUCKET_UPDATE:
+    case PP_W_RATE_BUCKET_DELETE:
+    case PP_W_ENTITY_INSERT:
+    case PP_W_ENTITY_DELETE:
+    case PP_W_FACTOR_INSERT:
+    case PP_W_FACTOR_UPDATE:
+    case PP_W_FACTOR_DELETE:
+    case PP_W_FACTOR_ATTEMPT:
+    case PP_W_CHALLENGE_INSERT:
+    case PP_W_FACTOR_QR_TAKE:
+    case PP_W_FACTOR_DUE:
+    case PP_W_FACTOR_ACTIVATE:
+    case PP_W_VERIFY_WEBHOOK_INSERT:
+    case PP_W_VERIFY_WEBHOOK_UPDATE:
+    case PP_W_VERIFY_WEBHOOK_DELETE:
+      return apply_verify(c, w);
   }
   return PP_ERR_INTERNAL;
 }
@@ -2748,18 +2904,18 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
  * again when the SMSC resends it.  Every other write is all or nothing. */
 static bool bare_write(pp_write_kind_t kind) {
   switch (kind) {
-  case PP_W_MESSAGE_INSERT:
-  case PP_W_CLAIM:
-  case PP_W_SUBMITTED:
-  case PP_W_DELIVERY_RETRY:
-  case PP_W_DELIVERY_FAIL:
-  case PP_W_RECEIPT:
-  case PP_W_MO_PART:
-  case PP_W_HOOK_CLAIM:
-  case PP_W_HOOK_RESULT:
-    return true;
-  default:
-    return false;
+    case PP_W_MESSAGE_INSERT:
+    case PP_W_CLAIM:
+    case PP_W_SUBMITTED:
+    case PP_W_DELIVERY_RETRY:
+    case PP_W_DELIVERY_FAIL:
+    case PP_W_RECEIPT:
+    case PP_W_MO_PART:
+    case PP_W_HOOK_CLAIM:
+    case PP_W_HOOK_RESULT:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -2862,8 +3018,12 @@ static pp_err_t get_one(be_t *b, int which, const char *k1, const char *k2,
   return e;
 }
 
-static void fill_account(sqlite3_stmt *st, void *out) { row_account(st, out); }
-static void fill_key(sqlite3_stmt *st, void *out) { row_key(st, out); }
+static void fill_account(sqlite3_stmt *st, void *out) {
+  row_account(st, out);
+}
+static void fill_key(sqlite3_stmt *st, void *out) {
+  row_key(st, out);
+}
 
 static pp_err_t be_account_get(void *p, const char *sid, pp_account_t *out) {
   pp_account_t tmp;
@@ -2889,7 +3049,8 @@ static pp_err_t be_account_auth(void *p, const char *sid, pp_account_t *out,
     row_account(st, out);
     for (int i = 0; i < 2; i++) {
       memset(hashes[i], 0, 32);
-      if (sqlite3_column_bytes(st, 10 + i) == 32) memcpy(hashes[i], sqlite3_column_blob(st, 10 + i), 32);
+      if (sqlite3_column_bytes(st, 10 + i) == 32)
+        memcpy(hashes[i], sqlite3_column_blob(st, 10 + i), 32);
     }
   } else {
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : db_err(c->db, "account auth");
@@ -2939,8 +3100,8 @@ static void fill_message(sqlite3_stmt *st, void *out) {
   f->ok = row_message(f->a, st, f->m);
 }
 
-static pp_err_t be_message_get(void *p, pp_arena_t *a, const char *account_sid,
-                               const char *sid, pp_message_t *out) {
+static pp_err_t be_message_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                               pp_message_t *out) {
   pp_message_t m;
   msg_fill_t f = {a, &m, false};
   pp_err_t e = get_one(p, S_MSG_GET, account_sid, sid, fill_message, &f);
@@ -3052,8 +3213,8 @@ typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
 
 static pp_err_t run_list(be_t *b, pp_arena_t *a, const char *sql,
                          void (*binder)(sqlite3_stmt *, const void *), const void *arg,
-                         const pp_page_req_t *pg, size_t size, row_fill_fn fill,
-                         void **rows_out, size_t *n_out, bool *more_out) {
+                         const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
+                         size_t *n_out, bool *more_out) {
   size_t limit = pg->limit < 1 ? 1 : pg->limit > 1000 ? 1000 : pg->limit;
   unsigned char *rows = pp_arena_alloc(a, size * (limit + 1));
   if (!rows) return PP_ERR_NOMEM;
@@ -3145,8 +3306,9 @@ static pp_err_t be_account_list(void *p, pp_arena_t *a, const pp_account_filter_
   sqlb_t q = {.len = 0};
   q.sql[0] = '\0';
   /* Lists never show tokens: they are not opened (a closed account's keys are gone). */
-  sqlb_add(&q, "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
-               "date_created,date_updated FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
+  sqlb_add(&q,
+           "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
+           "date_created,date_updated FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
   if (f->friendly_name) sqlb_add(&q, " AND friendly_name = :name");
   if (f->status) sqlb_add(&q, " AND status = :status");
   page_clause(&q, &f->page);
@@ -3164,8 +3326,8 @@ static pp_err_t be_key_list(void *p, pp_arena_t *a, const char *account_sid,
   q.sql[0] = '\0';
   sqlb_add(&q, "SELECT " KEY_COLS " FROM api_keys WHERE account_sid = :account");
   page_clause(&q, pg);
-  return run_list(p, a, q.sql, bind_key_filter, account_sid, pg, sizeof(pp_key_t),
-                  fill_key_row, (void **)rows, n, more);
+  return run_list(p, a, q.sql, bind_key_filter, account_sid, pg, sizeof(pp_key_t), fill_key_row,
+                  (void **)rows, n, more);
 }
 
 static bool fill_number_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
@@ -3251,8 +3413,12 @@ static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
   return PP_OK;
 }
 
-static void fill_carrier(sqlite3_stmt *st, void *row) { row_carrier(st, row); }
-static void fill_route(sqlite3_stmt *st, void *row) { row_route(st, row); }
+static void fill_carrier(sqlite3_stmt *st, void *row) {
+  row_carrier(st, row);
+}
+static void fill_route(sqlite3_stmt *st, void *row) {
+  row_route(st, row);
+}
 
 static pp_err_t be_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
   return read_all(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
@@ -3269,8 +3435,9 @@ static pp_err_t be_sender_allowed(void *p, const char *account_sid, const char *
   bind_text(st, 1, account_sid);
   bind_text(st, 2, sender);
   int rc = sqlite3_step(st);
-  pp_err_t e = rc == SQLITE_ROW ? PP_OK : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
-                                                             : db_err(c->db, "sender");
+  pp_err_t e = rc == SQLITE_ROW    ? PP_OK
+               : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
+                                   : db_err(c->db, "sender");
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   release(b, c);
@@ -3295,8 +3462,10 @@ static pp_err_t be_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size
     r->carrier = col_dup(a, st, 1);
     r->smsc_id = col_dup(a, st, 2);
     r->from = col_dup(a, st, 3);
-    if (!r->carrier || !r->smsc_id || !r->from) e = PP_ERR_NOMEM;
-    else (*n)++;
+    if (!r->carrier || !r->smsc_id || !r->from)
+      e = PP_ERR_NOMEM;
+    else
+      (*n)++;
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) e = db_err(c->db, "parts awaiting");
   sqlite3_reset(st);
@@ -3311,8 +3480,9 @@ static pp_err_t be_offer_get(void *p, const char *phone_number, pp_number_offer_
   sqlite3_stmt *st = c->st[S_OFFER_GET];
   bind_text(st, 1, phone_number);
   int rc = sqlite3_step(st);
-  pp_err_t e = rc == SQLITE_ROW ? PP_OK : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
-                                                             : db_err(c->db, "offer");
+  pp_err_t e = rc == SQLITE_ROW    ? PP_OK
+               : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
+                                   : db_err(c->db, "offer");
   if (!e) {
     memset(out, 0, sizeof *out);
     snprintf(out->phone_number, sizeof out->phone_number, "%s", phone_number);
@@ -3361,9 +3531,9 @@ static bool row_alert(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   col_copy(al->account_sid, sizeof al->account_sid, st, 2);
   al->error_code = sqlite3_column_int(st, 3);
   col_copy(al->log_level, sizeof al->log_level, st, 4);
-  const char **text[] = {&al->alert_text,    &al->request_method, &al->request_url,
-                         &al->request_variables, &al->response_body, &al->response_headers,
-                         &al->resource_sid,  &al->service_sid};
+  const char **text[] = {&al->alert_text,        &al->request_method, &al->request_url,
+                         &al->request_variables, &al->response_body,  &al->response_headers,
+                         &al->resource_sid,      &al->service_sid};
   for (int i = 0; i < 8; i++) {
     *text[i] = col_dup(a, st, 5 + i);
     if (!*text[i] && sqlite3_column_type(st, 5 + i) != SQLITE_NULL) return false;
@@ -3401,8 +3571,8 @@ static void bind_alert_filter(sqlite3_stmt *st, const void *arg) {
   bind_named_int(st, ":until", f->until);
 }
 
-static pp_err_t be_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f,
-                              pp_alert_t **rows, size_t *n, bool *more) {
+static pp_err_t be_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f, pp_alert_t **rows,
+                              size_t *n, bool *more) {
   sqlb_t q = {.len = 0};
   q.sql[0] = '\0';
   sqlb_add(&q, "SELECT " ALERT_COLS " FROM alerts WHERE account_sid = :account");
@@ -3506,7 +3676,9 @@ static pp_err_t first_row(be_t *b, conn_t *c, sqlite3_stmt *st,
   return e;
 }
 
-static void fill_service_number(sqlite3_stmt *st, void *out) { row_service_number(st, out); }
+static void fill_service_number(sqlite3_stmt *st, void *out) {
+  row_service_number(st, out);
+}
 
 static pp_err_t be_service_number_get(void *p, const char *account_sid, const char *service_sid,
                                       const char *sid, pp_service_number_t *out) {
@@ -3551,7 +3723,9 @@ static pp_err_t be_service_number_list(void *p, pp_arena_t *a, const char *accou
                   fill_service_number_row, (void **)rows, n, more);
 }
 
-static void fill_phone(sqlite3_stmt *st, void *out) { col_copy(out, 20, st, 0); }
+static void fill_phone(sqlite3_stmt *st, void *out) {
+  col_copy(out, 20, st, 0);
+}
 
 static pp_err_t be_service_sender(void *p, const char *account_sid, const char *service_sid,
                                   const char *to, int64_t to_hash, bool sticky, char out[20]) {
@@ -3589,13 +3763,21 @@ static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n) {
 }
 
 static void bind_verify_service(sqlite3_stmt *st, const pp_verify_service_t *sv) {
-  const bool flags[] = {sv->lookup_enabled, sv->psd2_enabled, sv->skip_sms_to_landlines,
-                        sv->dtmf_input_required, sv->do_not_share_warning_enabled,
-                        sv->custom_code_enabled, sv->push_include_date,
+  const bool flags[] = {sv->lookup_enabled,
+                        sv->psd2_enabled,
+                        sv->skip_sms_to_landlines,
+                        sv->dtmf_input_required,
+                        sv->do_not_share_warning_enabled,
+                        sv->custom_code_enabled,
+                        sv->push_include_date,
                         sv->verify_event_subscription_enabled};
-  const char *texts[] = {sv->tts_name, sv->push_apn_credential_sid, sv->push_fcm_credential_sid,
-                         sv->default_template_sid, sv->whatsapp_msg_service_sid,
-                         sv->whatsapp_from, sv->totp_issuer};
+  const char *texts[] = {sv->tts_name,
+                         sv->push_apn_credential_sid,
+                         sv->push_fcm_credential_sid,
+                         sv->default_template_sid,
+                         sv->whatsapp_msg_service_sid,
+                         sv->whatsapp_from,
+                         sv->totp_issuer};
   bind_text(st, 1, sv->sid);
   bind_text(st, 2, sv->account_sid);
   bind_text(st, 3, sv->friendly_name);
@@ -3689,8 +3871,8 @@ static pp_err_t apply_fraud(conn_t *c, pp_fraud_check_t *f, int64_t now) {
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_err(c->db, "fraud guard read");
   pp_baseline_advance(&b, bucket, f->alpha);
-  f->refused = f->enforce && (now < blocked_until ||
-                              b.count >= pp_baseline_limit(&b, f->multiple, f->floor));
+  f->refused = f->enforce &&
+               (now < blocked_until || b.count >= pp_baseline_limit(&b, f->multiple, f->floor));
   pp_err_t e;
   if (f->refused) {
     if (now >= blocked_until) blocked_until = now + f->block_s;
@@ -3858,8 +4040,8 @@ static void row_entity(sqlite3_stmt *st, pp_verify_entity_t *en) {
 
 /* Queues event `body` of `type` to the enabled webhooks of `service_sid`
  * that take it (none: nothing). */
-static pp_err_t queue_event(conn_t *c, const char *service_sid, const char *type,
-                            const char *body, int64_t now) {
+static pp_err_t queue_event(conn_t *c, const char *service_sid, const char *type, const char *body,
+                            int64_t now) {
   if (!type || !body || !service_sid) return PP_OK;
   sqlite3_stmt *st = c->sv[SV_EV_QUEUE];
   bind_text(st, 1, service_sid);
@@ -3997,95 +4179,95 @@ static pp_err_t apply_verify(conn_t *c, pp_write_t *w) {
   sqlite3_stmt *st;
   int rc;
   switch (w->kind) {
-  case PP_W_VERIFY_SERVICE_INSERT:
-  case PP_W_VERIFY_SERVICE_UPDATE: {
-    bool ins = w->kind == PP_W_VERIFY_SERVICE_INSERT;
-    st = c->sv[ins ? SV_SVC_INS : SV_SVC_UPD];
-    bind_verify_service(st, w->u.verify_service);
-    rc = step_done(st);
-    if (ins && rc == SQLITE_DONE) w->u.verify_service->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, !ins);
-  }
-  case PP_W_VERIFY_SERVICE_DELETE:
-    return apply_verify_delete(c, SV_SVC_DEL, &w->u.ref);
-  case PP_W_VERIFY_SEND:
-    return apply_verify_send(c, &w->u.verify_send);
-  case PP_W_VERIFY_SET:
-    return apply_verify_set(c, &w->u.verify_set);
-  case PP_W_RATE_LIMIT_INSERT:
-  case PP_W_RATE_LIMIT_UPDATE:
-    return apply_rate_limit(c, w->u.rate_limit, w->kind == PP_W_RATE_LIMIT_INSERT);
-  case PP_W_RATE_LIMIT_DELETE:
-    return apply_verify_delete(c, SV_RL_DEL, &w->u.ref);
-  case PP_W_RATE_BUCKET_INSERT:
-  case PP_W_RATE_BUCKET_UPDATE:
-    return apply_rate_bucket(c, w->u.rate_bucket, w->kind == PP_W_RATE_BUCKET_INSERT);
-  case PP_W_RATE_BUCKET_DELETE:
-    return apply_verify_delete(c, SV_RB_DEL, &w->u.ref);
-  case PP_W_ENTITY_INSERT:
-    st = c->sv[SV_EN_INS];
-    bind_entity(st, w->u.entity);
-    rc = step_done(st);
-    if (rc == SQLITE_DONE) w->u.entity->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, 0);
-  case PP_W_ENTITY_DELETE:
-    return apply_verify_delete(c, SV_EN_DEL, &w->u.ref);
-  case PP_W_FACTOR_INSERT:
-    return apply_factor_insert(c, &w->u.factor_insert);
-  case PP_W_FACTOR_UPDATE:
-    st = c->sv[SV_FA_UPD];
-    bind_factor(st, w->u.factor);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_FACTOR_DELETE: {
-    pp_factor_delete_t *fd = &w->u.factor_delete;
-    pp_ref_t ref = {fd->account_sid, fd->sid};
-    pp_err_t e = apply_verify_delete(c, SV_FA_DEL, &ref);
-    return e ? e : queue_event(c, fd->service_sid, fd->event_type, fd->event_body, fd->now);
-  }
-  case PP_W_FACTOR_ATTEMPT:
-    return apply_factor_attempt(c, &w->u.factor_attempt);
-  case PP_W_CHALLENGE_INSERT: {
-    pp_challenge_insert_t *ci = &w->u.challenge_insert;
-    st = c->sv[SV_CH_INS];
-    bind_challenge(st, ci->challenge);
-    rc = step_done(st);
-    if (rc == SQLITE_DONE) ci->challenge->seq = sqlite3_last_insert_rowid(c->db);
-    pp_err_t e = result_of(c->db, rc, 0);
-    if (e) return e;
-    return queue_event(c, ci->challenge->service_sid, ci->event_type, ci->event_body,
-                       ci->challenge->date_created);
-  }
-  case PP_W_FACTOR_DUE:
-    return apply_factor_due(c, &w->u.factor_due);
-  case PP_W_FACTOR_ACTIVATE: {
-    pp_factor_activate_t *fa = &w->u.factor_activate;
-    st = c->sv[SV_FA_ACTIVATE];
-    bind_text(st, 1, fa->account_sid);
-    bind_text(st, 2, fa->sid);
-    sqlite3_bind_int64(st, 3, fa->now);
-    pp_err_t e = result_of(c->db, step_done(st), 1);
-    return e ? e : queue_event(c, fa->service_sid, fa->event_type, fa->event_body, fa->now);
-  }
-  case PP_W_FACTOR_QR_TAKE:
-    st = c->sv[SV_FA_QR_TAKE];
-    bind_text(st, 1, w->u.factor_qr.account_sid);
-    bind_text(st, 2, w->u.factor_qr.sid);
-    sqlite3_bind_blob(st, 3, w->u.factor_qr.hash, PP_VERIFY_QR_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, w->u.factor_qr.now);
-    return result_of(c->db, step_done(st), 1);
-  case PP_W_VERIFY_WEBHOOK_INSERT:
-  case PP_W_VERIFY_WEBHOOK_UPDATE: {
-    bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;
-    st = c->sv[ins ? SV_WH_INS : SV_WH_UPD];
-    bind_webhook(st, w->u.verify_webhook);
-    rc = step_done(st);
-    if (ins && rc == SQLITE_DONE) w->u.verify_webhook->seq = sqlite3_last_insert_rowid(c->db);
-    return result_of(c->db, rc, !ins);
-  }
-  case PP_W_VERIFY_WEBHOOK_DELETE:
-    return apply_verify_delete(c, SV_WH_DEL, &w->u.ref);
-  default:
-    return PP_ERR_INTERNAL;
+    case PP_W_VERIFY_SERVICE_INSERT:
+    case PP_W_VERIFY_SERVICE_UPDATE: {
+      bool ins = w->kind == PP_W_VERIFY_SERVICE_INSERT;
+      st = c->sv[ins ? SV_SVC_INS : SV_SVC_UPD];
+      bind_verify_service(st, w->u.verify_service);
+      rc = step_done(st);
+      if (ins && rc == SQLITE_DONE) w->u.verify_service->seq = sqlite3_last_insert_rowid(c->db);
+      return result_of(c->db, rc, !ins);
+    }
+    case PP_W_VERIFY_SERVICE_DELETE:
+      return apply_verify_delete(c, SV_SVC_DEL, &w->u.ref);
+    case PP_W_VERIFY_SEND:
+      return apply_verify_send(c, &w->u.verify_send);
+    case PP_W_VERIFY_SET:
+      return apply_verify_set(c, &w->u.verify_set);
+    case PP_W_RATE_LIMIT_INSERT:
+    case PP_W_RATE_LIMIT_UPDATE:
+      return apply_rate_limit(c, w->u.rate_limit, w->kind == PP_W_RATE_LIMIT_INSERT);
+    case PP_W_RATE_LIMIT_DELETE:
+      return apply_verify_delete(c, SV_RL_DEL, &w->u.ref);
+    case PP_W_RATE_BUCKET_INSERT:
+    case PP_W_RATE_BUCKET_UPDATE:
+      return apply_rate_bucket(c, w->u.rate_bucket, w->kind == PP_W_RATE_BUCKET_INSERT);
+    case PP_W_RATE_BUCKET_DELETE:
+      return apply_verify_delete(c, SV_RB_DEL, &w->u.ref);
+    case PP_W_ENTITY_INSERT:
+      st = c->sv[SV_EN_INS];
+      bind_entity(st, w->u.entity);
+      rc = step_done(st);
+      if (rc == SQLITE_DONE) w->u.entity->seq = sqlite3_last_insert_rowid(c->db);
+      return result_of(c->db, rc, 0);
+    case PP_W_ENTITY_DELETE:
+      return apply_verify_delete(c, SV_EN_DEL, &w->u.ref);
+    case PP_W_FACTOR_INSERT:
+      return apply_factor_insert(c, &w->u.factor_insert);
+    case PP_W_FACTOR_UPDATE:
+      st = c->sv[SV_FA_UPD];
+      bind_factor(st, w->u.factor);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_FACTOR_DELETE: {
+      pp_factor_delete_t *fd = &w->u.factor_delete;
+      pp_ref_t ref = {fd->account_sid, fd->sid};
+      pp_err_t e = apply_verify_delete(c, SV_FA_DEL, &ref);
+      return e ? e : queue_event(c, fd->service_sid, fd->event_type, fd->event_body, fd->now);
+    }
+    case PP_W_FACTOR_ATTEMPT:
+      return apply_factor_attempt(c, &w->u.factor_attempt);
+    case PP_W_CHALLENGE_INSERT: {
+      pp_challenge_insert_t *ci = &w->u.challenge_insert;
+      st = c->sv[SV_CH_INS];
+      bind_challenge(st, ci->challenge);
+      rc = step_done(st);
+      if (rc == SQLITE_DONE) ci->challenge->seq = sqlite3_last_insert_rowid(c->db);
+      pp_err_t e = result_of(c->db, rc, 0);
+      if (e) return e;
+      return queue_event(c, ci->challenge->service_sid, ci->event_type, ci->event_body,
+                         ci->challenge->date_created);
+    }
+    case PP_W_FACTOR_DUE:
+      return apply_factor_due(c, &w->u.factor_due);
+    case PP_W_FACTOR_ACTIVATE: {
+      pp_factor_activate_t *fa = &w->u.factor_activate;
+      st = c->sv[SV_FA_ACTIVATE];
+      bind_text(st, 1, fa->account_sid);
+      bind_text(st, 2, fa->sid);
+      sqlite3_bind_int64(st, 3, fa->now);
+      pp_err_t e = result_of(c->db, step_done(st), 1);
+      return e ? e : queue_event(c, fa->service_sid, fa->event_type, fa->event_body, fa->now);
+    }
+    case PP_W_FACTOR_QR_TAKE:
+      st = c->sv[SV_FA_QR_TAKE];
+      bind_text(st, 1, w->u.factor_qr.account_sid);
+      bind_text(st, 2, w->u.factor_qr.sid);
+      sqlite3_bind_blob(st, 3, w->u.factor_qr.hash, PP_VERIFY_QR_HASH_LEN, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 4, w->u.factor_qr.now);
+      return result_of(c->db, step_done(st), 1);
+    case PP_W_VERIFY_WEBHOOK_INSERT:
+    case PP_W_VERIFY_WEBHOOK_UPDATE: {
+      bool ins = w->kind == PP_W_VERIFY_WEBHOOK_INSERT;
+      st = c->sv[ins ? SV_WH_INS : SV_WH_UPD];
+      bind_webhook(st, w->u.verify_webhook);
+      rc = step_done(st);
+      if (ins && rc == SQLITE_DONE) w->u.verify_webhook->seq = sqlite3_last_insert_rowid(c->db);
+      return result_of(c->db, rc, !ins);
+    }
+    case PP_W_VERIFY_WEBHOOK_DELETE:
+      return apply_verify_delete(c, SV_WH_DEL, &w->u.ref);
+    default:
+      return PP_ERR_INTERNAL;
   }
 }
 
@@ -4099,13 +4281,21 @@ static bool dup_ok(pp_arena_t *a, sqlite3_stmt *st, int i, const char **out) {
 
 static bool row_verify_service(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   pp_verify_service_t *sv = row;
-  bool *flags[] = {&sv->lookup_enabled, &sv->psd2_enabled, &sv->skip_sms_to_landlines,
-                   &sv->dtmf_input_required, &sv->do_not_share_warning_enabled,
-                   &sv->custom_code_enabled, &sv->push_include_date,
+  bool *flags[] = {&sv->lookup_enabled,
+                   &sv->psd2_enabled,
+                   &sv->skip_sms_to_landlines,
+                   &sv->dtmf_input_required,
+                   &sv->do_not_share_warning_enabled,
+                   &sv->custom_code_enabled,
+                   &sv->push_include_date,
                    &sv->verify_event_subscription_enabled};
-  const char **texts[] = {&sv->tts_name, &sv->push_apn_credential_sid,
-                          &sv->push_fcm_credential_sid, &sv->default_template_sid,
-                          &sv->whatsapp_msg_service_sid, &sv->whatsapp_from, &sv->totp_issuer};
+  const char **texts[] = {&sv->tts_name,
+                          &sv->push_apn_credential_sid,
+                          &sv->push_fcm_credential_sid,
+                          &sv->default_template_sid,
+                          &sv->whatsapp_msg_service_sid,
+                          &sv->whatsapp_from,
+                          &sv->totp_issuer};
   bool ok = true;
   sv->seq = sqlite3_column_int64(st, 0);
   col_copy(sv->sid, sizeof sv->sid, st, 1);
@@ -4287,9 +4477,9 @@ static void bind_verify_filter(sqlite3_stmt *st, const void *arg) {
 }
 
 static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char *table,
-                            const char *parent_col, const char *account_sid,
-                            const char *parent, const pp_page_req_t *pg, size_t size,
-                            row_fill_fn fill, void **rows, size_t *n, bool *more) {
+                            const char *parent_col, const char *account_sid, const char *parent,
+                            const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows,
+                            size_t *n, bool *more) {
   verify_filter_t f = {account_sid, parent};
   sqlb_t q = {.len = 0};
   q.sql[0] = '\0';
@@ -4325,35 +4515,33 @@ static bool row_webhook(pp_arena_t *a, sqlite3_stmt *st, void *row) {
 static pp_err_t be_verify_webhook_get(void *p, pp_arena_t *a, const char *account_sid,
                                       const char *service_sid, const char *sid,
                                       pp_verify_webhook_t *out) {
-  return verify_get(p, SV_WH_GET, a, account_sid, service_sid, sid, row_webhook, out,
-                    sizeof *out);
+  return verify_get(p, SV_WH_GET, a, account_sid, service_sid, sid, row_webhook, out, sizeof *out);
 }
 
 static pp_err_t be_verify_webhook_list(void *p, pp_arena_t *a, const char *account_sid,
                                        const char *service_sid, const pp_page_req_t *pg,
                                        pp_verify_webhook_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid,
-                     pg, sizeof **rows, row_webhook, (void **)rows, n, more);
+  return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid, pg,
+                     sizeof **rows, row_webhook, (void **)rows, n, more);
 }
 
 static pp_err_t be_verify_service_get(void *p, pp_arena_t *a, const char *account_sid,
                                       const char *sid, pp_verify_service_t *out) {
-  return verify_get(p, SV_SVC_GET, a, account_sid, sid, NULL, row_verify_service, out,
-                    sizeof *out);
+  return verify_get(p, SV_SVC_GET, a, account_sid, sid, NULL, row_verify_service, out, sizeof *out);
 }
 
 static pp_err_t be_verify_service_list(void *p, pp_arena_t *a, const char *account_sid,
                                        const pp_page_req_t *pg, pp_verify_service_t **rows,
                                        size_t *n, bool *more) {
-  return verify_list(p, a, VSVC_COLS, "verify_services", NULL, account_sid, NULL, pg,
-                     sizeof **rows, row_verify_service, (void **)rows, n, more);
+  return verify_list(p, a, VSVC_COLS, "verify_services", NULL, account_sid, NULL, pg, sizeof **rows,
+                     row_verify_service, (void **)rows, n, more);
 }
 
 static pp_err_t be_verification_get(void *p, pp_arena_t *a, const char *account_sid,
                                     const char *service_sid, const char *sid, const char *to,
                                     pp_verification_t *out) {
-  return verify_get(p, sid ? SV_VE_GET : SV_VE_FIND, a, account_sid, service_sid,
-                    sid ? sid : to, row_verification, out, sizeof *out);
+  return verify_get(p, sid ? SV_VE_GET : SV_VE_FIND, a, account_sid, service_sid, sid ? sid : to,
+                    row_verification, out, sizeof *out);
 }
 
 static pp_err_t be_verify_sender(void *p, const char *account_sid, char out[20]) {
@@ -4368,8 +4556,7 @@ static pp_err_t be_verify_sender(void *p, const char *account_sid, char out[20])
 }
 
 static pp_err_t be_rate_limit_get(void *p, pp_arena_t *a, const char *account_sid,
-                                  const char *service_sid, const char *sid,
-                                  pp_rate_limit_t *out) {
+                                  const char *service_sid, const char *sid, pp_rate_limit_t *out) {
   return verify_get(p, SV_RL_GET, a, account_sid, service_sid, sid, row_rate_limit, out,
                     sizeof *out);
 }
@@ -4377,8 +4564,8 @@ static pp_err_t be_rate_limit_get(void *p, pp_arena_t *a, const char *account_si
 static pp_err_t be_rate_limit_list(void *p, pp_arena_t *a, const char *account_sid,
                                    const char *service_sid, const pp_page_req_t *pg,
                                    pp_rate_limit_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, RL_COLS, "verify_rate_limits", "service_sid", account_sid,
-                     service_sid, pg, sizeof **rows, row_rate_limit, (void **)rows, n, more);
+  return verify_list(p, a, RL_COLS, "verify_rate_limits", "service_sid", account_sid, service_sid,
+                     pg, sizeof **rows, row_rate_limit, (void **)rows, n, more);
 }
 
 static pp_err_t be_rate_bucket_get(void *p, const char *account_sid, const char *rate_limit_sid,
@@ -4391,48 +4578,45 @@ static pp_err_t be_rate_bucket_list(void *p, pp_arena_t *a, const char *account_
                                     const char *rate_limit_sid, const pp_page_req_t *pg,
                                     pp_rate_bucket_t **rows, size_t *n, bool *more) {
   return verify_list(p, a, RB_COLS, "verify_rate_buckets", "rate_limit_sid", account_sid,
-                     rate_limit_sid, pg, sizeof **rows, row_rate_bucket, (void **)rows, n,
-                     more);
+                     rate_limit_sid, pg, sizeof **rows, row_rate_bucket, (void **)rows, n, more);
 }
 
 static pp_err_t be_entity_get(void *p, const char *account_sid, const char *service_sid,
                               const char *identity, pp_verify_entity_t *out) {
-  return verify_get(p, SV_EN_GET, NULL, account_sid, service_sid, identity, row_entity_list,
-                    out, sizeof *out);
+  return verify_get(p, SV_EN_GET, NULL, account_sid, service_sid, identity, row_entity_list, out,
+                    sizeof *out);
 }
 
 static pp_err_t be_entity_list(void *p, pp_arena_t *a, const char *account_sid,
                                const char *service_sid, const pp_page_req_t *pg,
                                pp_verify_entity_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, EN_COLS, "verify_entities", "service_sid", account_sid,
-                     service_sid, pg, sizeof **rows, row_entity_list, (void **)rows, n, more);
+  return verify_list(p, a, EN_COLS, "verify_entities", "service_sid", account_sid, service_sid, pg,
+                     sizeof **rows, row_entity_list, (void **)rows, n, more);
 }
 
 static pp_err_t be_factor_get(void *p, pp_arena_t *a, const char *account_sid,
                               const char *entity_sid, const char *sid, pp_verify_factor_t *out) {
-  return verify_get(p, SV_FA_GET, a, account_sid, entity_sid, sid, row_factor, out,
-                    sizeof *out);
+  return verify_get(p, SV_FA_GET, a, account_sid, entity_sid, sid, row_factor, out, sizeof *out);
 }
 
 static pp_err_t be_factor_list(void *p, pp_arena_t *a, const char *account_sid,
                                const char *entity_sid, const pp_page_req_t *pg,
                                pp_verify_factor_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, FA_COLS, "verify_factors", "entity_sid", account_sid, entity_sid,
-                     pg, sizeof **rows, row_factor, (void **)rows, n, more);
+  return verify_list(p, a, FA_COLS, "verify_factors", "entity_sid", account_sid, entity_sid, pg,
+                     sizeof **rows, row_factor, (void **)rows, n, more);
 }
 
 static pp_err_t be_challenge_get(void *p, pp_arena_t *a, const char *account_sid,
                                  const char *entity_sid, const char *sid,
                                  pp_verify_challenge_t *out) {
-  return verify_get(p, SV_CH_GET, a, account_sid, entity_sid, sid, row_challenge, out,
-                    sizeof *out);
+  return verify_get(p, SV_CH_GET, a, account_sid, entity_sid, sid, row_challenge, out, sizeof *out);
 }
 
 static pp_err_t be_challenge_list(void *p, pp_arena_t *a, const char *account_sid,
                                   const char *entity_sid, const pp_page_req_t *pg,
                                   pp_verify_challenge_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, CH_COLS, "verify_challenges", "entity_sid", account_sid, entity_sid,
-                     pg, sizeof **rows, row_challenge, (void **)rows, n, more);
+  return verify_list(p, a, CH_COLS, "verify_challenges", "entity_sid", account_sid, entity_sid, pg,
+                     sizeof **rows, row_challenge, (void **)rows, n, more);
 }
 
 /* ---- audit log: reads ----------------------------------------------------- */
@@ -4450,7 +4634,7 @@ static bool row_audit(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   memset(en, 0, sizeof *en);
   en->seq = sqlite3_column_int64(st, 0);
   en->time_ms = sqlite3_column_int64(st, 1);
-  const char **text[] = {&en->event, &en->principal, &en->session,
+  const char **text[] = {&en->event, &en->principal,   &en->session,
                          &en->ip,    &en->account_sid, &en->outcome};
   for (int i = 0; i < 6; i++)
     if (!(*text[i] = col_text(a, st, 2 + i))) return false;
@@ -4756,11 +4940,12 @@ static pp_err_t be_audit_root(void *p, uint64_t size, unsigned char out[PP_MERKL
 
 static pp_err_t be_audit_proof(void *p, bool consistency, uint64_t m, uint64_t n,
                                pp_merkle_hash_t *out, size_t cap, size_t *count) {
-  return tree_op(p, consistency ? TREE_CONSISTENCY : TREE_INCLUSION, m, n, NULL, out, cap,
-                 count);
+  return tree_op(p, consistency ? TREE_CONSISTENCY : TREE_INCLUSION, m, n, NULL, out, cap, count);
 }
 
-static void fill_checkpoint(sqlite3_stmt *st, void *out) { row_checkpoint(st, out); }
+static void fill_checkpoint(sqlite3_stmt *st, void *out) {
+  row_checkpoint(st, out);
+}
 
 static pp_err_t be_audit_checkpoint_latest(void *p, pp_audit_checkpoint_t *out) {
   be_t *b = p;
@@ -4768,9 +4953,8 @@ static pp_err_t be_audit_checkpoint_latest(void *p, pp_audit_checkpoint_t *out) 
   return first_row(b, c, c->st[S_AUD_CP_LAST], fill_checkpoint, out);
 }
 
-static pp_err_t be_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq,
-                                         size_t limit, pp_audit_checkpoint_t **rows_out,
-                                         size_t *n_out) {
+static pp_err_t be_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, size_t limit,
+                                         pp_audit_checkpoint_t **rows_out, size_t *n_out) {
   be_t *b = p;
   if (limit == 0) return PP_ERR_INVALID_PARAM;
   pp_audit_checkpoint_t *rows = pp_arena_alloc(a, limit * sizeof *rows);

@@ -357,9 +357,9 @@ static void test_pack(void) {
                  PP_OK);
     CHECK_EQ_INT(got, septets);
     CHECK(memcmp(back, plain[i].short_message + 6, septets) == 0);
-    CHECK_EQ_INT(pp_smpp_ud_unpack(parts[i].short_message, parts[i].sm_length, 6, back,
-                                   sizeof back, &got),
-                 PP_OK);
+    CHECK_EQ_INT(
+        pp_smpp_ud_unpack(parts[i].short_message, parts[i].sm_length, 6, back, sizeof back, &got),
+        PP_OK);
     CHECK_EQ_INT(got, septets);
     CHECK(memcmp(back, plain[i].short_message + 6, septets) == 0);
   }
@@ -377,7 +377,8 @@ static void test_pack(void) {
   CHECK_EQ_INT(got, 7);
   CHECK(memcmp(sep, "Hello!!", 7) == 0);
   CHECK_EQ_INT(pp_gsm7_fill_bits(7), 0);
-  pp_smpp_part_t udh7 = {.data_coding = PP_SMPP_DC_DEFAULT, .esm_class = PP_SMPP_ESM_UDHI,
+  pp_smpp_part_t udh7 = {.data_coding = PP_SMPP_DC_DEFAULT,
+                         .esm_class = PP_SMPP_ESM_UDHI,
                          .sm_length = 9,
                          .short_message = {0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 'h', 'i'}};
   CHECK_EQ_INT(pp_smpp_part_pack(&udh7), PP_OK);
@@ -391,7 +392,9 @@ static void test_pack(void) {
   pp_smpp_part_t before = parts[0];
   CHECK_EQ_INT(pp_smpp_part_pack(&parts[0]), PP_OK);
   CHECK(memcmp(&before, &parts[0], sizeof before) == 0);
-  pp_smpp_part_t bad = {.data_coding = 0, .esm_class = PP_SMPP_ESM_UDHI, .sm_length = 3,
+  pp_smpp_part_t bad = {.data_coding = 0,
+                        .esm_class = PP_SMPP_ESM_UDHI,
+                        .sm_length = 3,
                         .short_message = {0x05, 0x00, 0x03}};
   before = bad;
   CHECK_EQ_INT(pp_smpp_part_pack(&bad), PP_ERR_INVALID_PARAM);
