@@ -48,7 +48,10 @@
 # that fails a run, 60), E2E_TOP (1), E2E_PROFILE (0), E2E_BUILD (1: cmake
 # --build --preset release first), E2E_BIN (another pipit binary, e.g. one
 # built from `git archive` of a commit; no build then), E2E_MAX_SECONDS (whole-run watchdog,
-# 2400), E2E_OUT (results dir, default build/bench/e2e-<UTC time>),
+# 2400), E2E_BIN_BEFORE (an earlier pipit binary, measured as the system
+# pipit-before: E2E_SYSTEMS="pipit kannel pipit-before" gives before/after
+# ratios against Kannel from one run), E2E_OUT (results dir, default
+# build/bench/e2e-<UTC time>),
 # E2E_KANNEL_CONF (bench/kannel.conf).
 #
 # Prints one line per measured run:
@@ -62,6 +65,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${E2E_BIN:-$ROOT/build/release/pipit}
+BIN_BEFORE=${E2E_BIN_BEFORE:-}
+# A binary older than `carrier add --password-file` takes the bench SMSC's
+# password on its command line.
+BEFORE_ARGV_PASSWORD=""
+if [[ -n $BIN_BEFORE ]] && ! "$BIN_BEFORE" admin carrier 2>&1 | grep -q -- --password-file; then
+  BEFORE_ARGV_PASSWORD=1
+fi
 N=${E2E_N:-100000}
 CONNECTIONS=${E2E_CONNECTIONS:-50}
 WINDOW=${E2E_WINDOW:-100}
@@ -210,8 +220,14 @@ start_pipit() { # dir log
   token=$(sed -n 's/.*"auth_token":"\([^"]*\)".*/\1/p' <<<"$json")
   [[ $SID == AC* && -n $token ]] || die "account create: $json"
   AUTH=$(printf '%s:%s' "$SID" "$token" | base64 -w0)
-  printf 'pw\n' | "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" \
-    --system-id probe --password-file - --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
+  if [[ $BIN == "$BIN_BEFORE" && -n $BEFORE_ARGV_PASSWORD ]]; then
+    # a binary from before --password-file (the bench SMSC's own password)
+    "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" \
+      --system-id probe --password pw --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
+  else
+    printf 'pw\n' | "$BIN" admin --data "$dir" carrier add sim --smpp "127.0.0.1:$SMSC_PORT" \
+      --system-id probe --password-file - --window "$WINDOW" >>"$logf" 2>&1 || die "carrier add"
+  fi
   "$BIN" admin --data "$dir" route add --prefix + --carrier sim >>"$logf" 2>&1 || die "route add"
   local args=(serve --data "$dir" --listen 127.0.0.1:0)
   [[ -n $HTTP_THREADS ]] && args+=(--http-threads "$HTTP_THREADS")
@@ -297,7 +313,7 @@ run_one() { # system round
   local pids=() names=() load_line wait_line t_end t_ack="" rc
   mkdir -p "$dir"
   start_smsc "$OUT/smsc-$tag.log"
-  if [[ $sys == pipit ]]; then
+  if [[ $sys == pipit* ]]; then
     start_pipit "$dir" "$OUT/pipit-$tag.log"
     pids=("$SERVER_PID" "$SMSC_PID"); names=(pipit-serve pipit-smsc)
   else
@@ -318,7 +334,7 @@ run_one() { # system round
   local ltime=$TMP/load.time
   {
     TIMEFORMAT='%U %S'
-    if [[ $sys == pipit ]]; then
+    if [[ $sys == pipit* ]]; then
       time "$TOOL" load --port "$SERVER_PORT" --n "$N" --connections "$CONNECTIONS" --method POST \
         --path "/2010-04-01/Accounts/$SID/Messages.json" --auth "$AUTH" \
         --body "To=%2B1555{i}&From=%2B15557654321&Body=$TEXT_ENC" --label "$sys" \
@@ -336,7 +352,7 @@ run_one() { # system round
   {
     TIMEFORMAT='%U %S'
     rc=0
-    if [[ $sys == pipit ]]; then
+    if [[ $sys == pipit* ]]; then
       time "$TOOL" wait --port "$SMSC_CTL" --path /stats --key receipts_acked --n "$N" \
         --stall-s "$STALL" --progress "$OUT/progress-$tag.txt" >"$OUT/wait-$tag.txt" \
         2>"$OUT/wait-$tag.err" || rc=$?
@@ -349,7 +365,7 @@ run_one() { # system round
   ((rc == 0)) || anomaly "$sys round $round: not all delivered: $(cat "$OUT/wait-$tag.err")"
   wait_line=$(grep '^WAIT_RESULT' "$OUT/wait-$tag.txt" || true)
   local delivered=0 polls=0
-  if [[ $sys == pipit ]]; then
+  if [[ $sys == pipit* ]]; then
     t_ack=$(field "$wait_line" t_ns)
     # the receipts are answered after their commit; confirm in the store
     for _ in $(seq 600); do
@@ -436,7 +452,7 @@ run_one() { # system round
     anomaly "$sys round $round: SMSC errors: $s"
   echo "$s" >"$OUT/smsc-stats-$tag.json"
   local verify
-  if [[ $sys == pipit ]]; then
+  if [[ $sys == pipit* ]]; then
     stop_pid "$SERVER_PID" 60 || anomaly "pipit round $round: serve did not stop within 60 s; killed"
     verify=$(sqlite3 "$dir/pipit.db" "select status, count(*) from messages group by status" | tr '\n' ' ')
     [[ $verify == "delivered|$N " ]] || anomaly "pipit round $round: statuses in the store: $verify"
@@ -549,6 +565,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for sys in $order; do
     case $sys in
     pipit | kannel) run_one "$sys" "$r" ;;
+    pipit-before)
+      [[ -x $BIN_BEFORE ]] || die "pipit-before needs E2E_BIN_BEFORE"
+      now_bin=$BIN
+      BIN=$BIN_BEFORE
+      run_one "$sys" "$r"
+      BIN=$now_bin
+      ;;
     *) die "unknown system $sys" ;;
     esac
   done
@@ -558,7 +581,9 @@ done
 # ---- summary ---------------------------------------------------------------
 RATIOS=$(awk -F'\t' 'NR > 1 {v[$1, $2] = $4; if ($2 > n) n = $2}
   END {for (r = 1; r <= n; r++) if (v["pipit", r] > 0 && v["kannel", r] > 0)
-    printf "E2E_RATIO round=%d pipit_over_kannel=%.2f\n", r, v["pipit", r] / v["kannel", r]}' "$RESULTS")
+    printf "E2E_RATIO round=%d pipit_over_kannel=%.2f\n", r, v["pipit", r] / v["kannel", r]
+    for (r = 1; r <= n; r++) if (v["pipit-before", r] > 0 && v["kannel", r] > 0)
+    printf "E2E_RATIO round=%d before_over_kannel=%.2f\n", r, v["pipit-before", r] / v["kannel", r]}' "$RESULTS")
 [[ -n $RATIOS ]] && echo "$RATIOS" | tee -a "$OUT/results.txt"
 {
   echo "# End-to-end SMS delivery benchmark, $(sed -n 's/^date: //p' "$OUT/machine.txt")"
