@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import { PipitServer, uniqueNumber } from './harness.js';
+import { PipitServer, pollUntil, uniqueNumber } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 import { Receiver } from './webhook-receiver.js';
 
@@ -189,7 +189,8 @@ describe('encryption at rest', () => {
     await assert.rejects(ca.messages(x.sid).fetch(), (e) => e.status === 500, 'a body from another row');
     await assert.rejects(cb.messages(bMessage.sid).fetch(), (e) => e.status === 500, 'a body from another account');
     assert.equal((await ca.messages(y.sid).fetch()).body, y.body, 'the row it came from still opens');
-    assert.match(server.stderrText(), /did not open/);
+    // The server's log reaches this process through a pipe: wait for the line.
+    await pollUntil(() => /did not open/.test(server.stderrText()), 'the log line of the body that did not open');
     // Put the rows back as they were for the rotation tests.
     await server.stop();
     sql(db, `DELETE FROM messages WHERE sid IN ('${x.sid}','${bMessage.sid}')`);
@@ -211,7 +212,8 @@ describe('encryption at rest', () => {
       await assert.rejects(va.entity().challenges.create({ factorSid: va.factor.sid, authPayload: code }),
         (e) => e.status === 500, 'a factor secret from another account');
     }
-    assert.match(server.stderrText(), new RegExp(`secret of factor ${va.factor.sid} did not open`));
+    const line = new RegExp(`secret of factor ${va.factor.sid} did not open`);
+    await pollUntil(() => line.test(server.stderrText()), 'the log line of the factor secret');
     await server.stop();
     sql(db, `UPDATE verify_factors SET secret_sealed=X'${mine}' WHERE sid='${va.factor.sid}'`);
     server = await PipitServer.start({ dataDir: server.dataDir, env: ENV });
