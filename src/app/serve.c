@@ -247,18 +247,26 @@ int pp_cmd_serve(int argc, char **argv) {
     snprintf(store_url, sizeof store_url, "%s", cfg.store_url);
   else
     snprintf(store_url, sizeof store_url, "sqlite:%s", cfg.data_dir);
+  /* Every part is declared here, NULL until started, so that one unwind
+   * (at `down`) serves a failed start and the stop alike. */
   pp_store_t *store = NULL;
+  pp_api_t api = {0};
+  pp_log_signer_t *signer = NULL;
+  pp_audit_ticker_t *ticker = NULL;
+  pp_verify_keys_t *verify_keys = NULL;
+  pp_engine_t *engine = NULL;
+  pp_hooks_t *hooks = NULL;
+  pp_verify_sweep_t *sweep = NULL;
+  pp_http_t *http = NULL;
+  int rc = 1;
   pp_err_t e = pp_store_open(store_url, mk, &store);
   if (e) {
     pp_log_error("serve", "cannot open the store: %s", pp_err_name(e));
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
   pp_store_set_key_source(store, pp_master_keys_read, cfg.data_dir);
 
-  pp_api_t api = {.store = store};
-  pp_log_signer_t *signer = NULL;
-  pp_audit_ticker_t *ticker = NULL;
+  api.store = store;
   unsigned char *audit_root = sodium_malloc(32);
   e = audit_root ? pp_store_named_key(store, "audit", audit_root) : PP_ERR_NOMEM;
   if (!e) e = pp_audit_signer_load(audit_root, cfg.audit_key_file, cfg.audit_origin, &signer);
@@ -270,24 +278,16 @@ int pp_cmd_serve(int argc, char **argv) {
                               &ticker);
   if (e) {
     pp_log_error("serve", "cannot set up the audit log: %s", pp_err_name(e));
-    pp_api_audit_free(api.audit);
-    pp_log_signer_free(signer);
-    pp_store_free(store);
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
 
-  pp_verify_keys_t *verify_keys = NULL;
   unsigned char *verify_root = sodium_malloc(32);
   e = verify_root ? pp_store_named_key(store, "verify", verify_root) : PP_ERR_NOMEM;
   if (!e) e = pp_verify_keys_new(verify_root, &verify_keys);
   sodium_free(verify_root);
   if (e) {
     pp_log_error("serve", "cannot derive the Verify keys: %s", pp_err_name(e));
-    audit_down(ticker, &api, signer);
-    pp_store_free(store);
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
   api.verify_keys = verify_keys;
   api.fraud = (pp_api_fraud_t){.bucket_s = cfg.fraud_bucket_s,
@@ -298,23 +298,10 @@ int pp_cmd_serve(int argc, char **argv) {
   if (!e) e = pp_api_guard_new(cfg.auth_guard_window_s, &api.guard);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
-    audit_down(ticker, &api, signer);
-    pp_verify_keys_free(verify_keys);
-    pp_store_free(store);
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
   if (cfg.public_url[0]) snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
 
-  pp_http_opts_t ho = {.host = cfg.listen_host,
-                       .port = cfg.listen_port,
-                       .threads = cfg.http_threads,
-                       .body_cap = (size_t)cfg.body_cap,
-                       .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL,
-                       .max_conns = cfg.http_max_connections,
-                       .max_per_addr = cfg.http_max_per_address,
-                       .header_timeout_ms = cfg.http_header_timeout_ms};
-  pp_engine_t *engine = NULL;
   pp_engine_opts_t eo = {.store = store,
                          .enquire_link_ms = (unsigned)cfg.enquire_link_ms,
                          .early_receipt_ttl_s = (unsigned)cfg.early_receipt_ttl_s,
@@ -322,15 +309,9 @@ int pp_cmd_serve(int argc, char **argv) {
   e = pp_engine_start(&eo, &engine);
   if (e) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
-    pp_operator_free(api.op);
-    audit_down(ticker, &api, signer);
-    pp_store_free(store);
-    pp_verify_keys_free(verify_keys);
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
 
-  pp_hooks_t *hooks = NULL;
   pp_hooks_opts_t wo = {.store = store,
                         .allow = cfg.webhook_allow,
                         .timeout_ms = (unsigned)cfg.webhook_timeout_ms,
@@ -340,42 +321,24 @@ int pp_cmd_serve(int argc, char **argv) {
   if (e) {
     pp_log_error("serve", "cannot start the webhook dispatcher: %s%s", pp_err_name(e),
                  e == PP_ERR_INVALID_PARAM ? " (--webhook-allow takes CIDR[,CIDR...])" : "");
-    pp_engine_stop(engine);
-    pp_operator_free(api.op);
-    audit_down(ticker, &api, signer);
-    pp_store_free(store);
-    pp_verify_keys_free(verify_keys);
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
 
-  pp_verify_sweep_t *sweep = NULL;
   e = pp_verify_sweep_start(store, &sweep);
   if (e) {
     pp_log_error("serve", "cannot start Verify's waiting-period sweep: %s", pp_err_name(e));
-    pp_hooks_stop(hooks);
-    pp_engine_stop(engine);
-    pp_operator_free(api.op);
-    audit_down(ticker, &api, signer);
-    pp_store_free(store);
-    pp_verify_keys_free(verify_keys);
-    sodium_free(mk);
-    return 1;
+    goto down;
   }
 
-  pp_http_t *http = NULL;
-  e = pp_http_start(&ho, &api, &http);
-  if (e) {
-    pp_verify_sweep_stop(sweep);
-    pp_hooks_stop(hooks);
-    pp_engine_stop(engine);
-    pp_operator_free(api.op);
-    audit_down(ticker, &api, signer);
-    pp_store_free(store);
-    pp_verify_keys_free(verify_keys);
-    sodium_free(mk);
-    return 1;
-  }
+  pp_http_opts_t ho = {.host = cfg.listen_host,
+                       .port = cfg.listen_port,
+                       .threads = cfg.http_threads,
+                       .body_cap = (size_t)cfg.body_cap,
+                       .fixed_201 = getenv("PIPIT_BENCH_FIXED_201") != NULL,
+                       .max_conns = cfg.http_max_connections,
+                       .max_per_addr = cfg.http_max_per_address,
+                       .header_timeout_ms = cfg.http_header_timeout_ms};
+  if (pp_http_start(&ho, &api, &http)) goto down;
   int port = pp_http_port(http);
   if (!api.public_url[0])
     snprintf(api.public_url, sizeof api.public_url, "http://%s:%d", cfg.listen_host, port);
@@ -384,8 +347,12 @@ int pp_cmd_serve(int argc, char **argv) {
   int sig = 0;
   while (sigwait(&stop_set, &sig) != 0) {
   }
-
   pp_log_info("serve", "shutting down");
+  rc = 0;
+
+down:
+  /* In the reverse order of the start; each stop takes a part that never
+   * started (NULL). */
   pp_http_stop(http);
   pp_verify_sweep_stop(sweep);
   pp_hooks_stop(hooks);
@@ -395,6 +362,6 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_store_free(store);
   pp_verify_keys_free(verify_keys);
   sodium_free(mk);
-  pp_log_info("serve", "stopped");
-  return 0;
+  if (rc == 0) pp_log_info("serve", "stopped");
+  return rc;
 }
