@@ -2,8 +2,10 @@
 #include "api/api.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void pp_api_req_init(pp_api_req_t *r, pp_api_t *api) {
   memset(r, 0, sizeof *r);
@@ -52,6 +54,47 @@ bool pp_api_url_ok(const char *u) {
   for (const char *p = u; *p; p++)
     if ((unsigned char)*p <= 0x20 || *p == 0x7f) return false;
   return strlen(u) <= 2048;
+}
+
+pp_err_t pp_api_form_urls(pp_api_req_t *r, void *row, const pp_api_field_t *fields, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *v = pp_form_get(&r->form, fields[i].param);
+    if (!v) continue;
+    if (*v && !pp_api_url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, fields[i].param);
+    *(const char **)((char *)row + fields[i].off) = *v ? v : NULL;
+  }
+  return PP_OK;
+}
+
+pp_err_t pp_api_form_methods(pp_api_req_t *r, void *row, const pp_api_field_t *fields, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *v = pp_form_get(&r->form, fields[i].param);
+    if (!v) continue;
+    if (strcasecmp(v, "GET") != 0 && strcasecmp(v, "POST") != 0)
+      return pp_api_fail(r, PP_ERR_HTTP_METHOD, fields[i].param);
+    snprintf((char *)row + fields[i].off, 5, "%s", strcasecmp(v, "GET") == 0 ? "GET" : "POST");
+  }
+  return PP_OK;
+}
+
+pp_err_t pp_api_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
+  const char *v = pp_form_get(&r->form, name);
+  if (!v) return PP_OK;
+  if (strcasecmp(v, "true") == 0)
+    *out = true;
+  else if (strcasecmp(v, "false") == 0)
+    *out = false;
+  else
+    return pp_api_fail(r, bad, pp_arena_printf(&r->arena, "%s must be true or false", name));
+  return PP_OK;
+}
+
+pp_err_t pp_api_form_flags(pp_api_req_t *r, void *row, const pp_api_field_t *fields, size_t n,
+                           pp_err_t bad) {
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < n && !e; i++)
+    e = pp_api_bool_param(r, fields[i].param, bad, (bool *)((char *)row + fields[i].off));
+  return e;
 }
 
 static void write_done(pp_write_t *w) {

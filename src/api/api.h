@@ -139,6 +139,36 @@ pp_err_t pp_api_form_error(pp_api_req_t *r, const pp_form_t *f, pp_err_t e);
  * characters.  Callers that let "" clear a URL check for it first. */
 bool pp_api_url_ok(const char *u);
 
+/* Binding form parameters to the fields of a row (create and update): a
+ * table of parameters, each with the byte offset of the field it sets. */
+typedef struct {
+  const char *param;
+  size_t off;
+} pp_api_field_t;
+
+/* pp_api_form_urls sets, for each of the n `fields` the form has, the
+ * `const char *` at its offset in `row` to the form's value when that is a
+ * URL (pp_api_url_ok), to NULL when it is "".  Anything else fails with
+ * PP_ERR_URL_INVALID naming the parameter.  The values are the form's,
+ * which live as long as the request. */
+pp_err_t pp_api_form_urls(pp_api_req_t *r, void *row, const pp_api_field_t *fields, size_t n);
+
+/* pp_api_form_methods sets, for each of the n `fields` the form has, the
+ * char[5] at its offset in `row` to "GET" or "POST" (the form's value in
+ * any case); anything else fails with PP_ERR_HTTP_METHOD naming the
+ * parameter. */
+pp_err_t pp_api_form_methods(pp_api_req_t *r, void *row, const pp_api_field_t *fields, size_t n);
+
+/* pp_api_bool_param reads form parameter `name` into *out when present:
+ * "true" or "false" in any case; anything else fails with `bad` ("<name>
+ * must be true or false").  Absent: *out untouched, PP_OK. */
+pp_err_t pp_api_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out);
+
+/* pp_api_form_flags: pp_api_bool_param for each of the n `fields`, into
+ * the bool at its offset in `row`; the first failure ends it. */
+pp_err_t pp_api_form_flags(pp_api_req_t *r, void *row, const pp_api_field_t *fields, size_t n,
+                           pp_err_t bad);
+
 /* pp_api_submit queues r->write with `cont` to run after its commit; returns
  * PP_ERR_AGAIN (queued) or the queueing error. */
 pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);

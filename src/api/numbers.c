@@ -66,38 +66,24 @@ static pp_err_t respond_number(pp_api_req_t *r, int status, const pp_number_t *n
 /* Applies the settable fields of the form to `n`; shared by create and
  * update.  Strings are arena copies or form values (both outlive the write). */
 static pp_err_t apply_form(pp_api_req_t *r, pp_number_t *n) {
-  static const struct {
-    const char *param;
-    size_t off;
-  } urls[] = {{"SmsUrl", offsetof(pp_number_t, sms_url)},
-              {"SmsFallbackUrl", offsetof(pp_number_t, sms_fallback_url)},
-              {"StatusCallback", offsetof(pp_number_t, status_callback)}};
-  static const struct {
-    const char *param;
-    size_t off;
-  } methods[] = {{"SmsMethod", offsetof(pp_number_t, sms_method)},
-                 {"SmsFallbackMethod", offsetof(pp_number_t, sms_fallback_method)},
-                 {"StatusCallbackMethod", offsetof(pp_number_t, status_callback_method)}};
+  static const pp_api_field_t urls[] = {
+      {"SmsUrl", offsetof(pp_number_t, sms_url)},
+      {"SmsFallbackUrl", offsetof(pp_number_t, sms_fallback_url)},
+      {"StatusCallback", offsetof(pp_number_t, status_callback)},
+  };
+  static const pp_api_field_t methods[] = {
+      {"SmsMethod", offsetof(pp_number_t, sms_method)},
+      {"SmsFallbackMethod", offsetof(pp_number_t, sms_fallback_method)},
+      {"StatusCallbackMethod", offsetof(pp_number_t, status_callback_method)},
+  };
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (name) {
     if (strlen(name) >= sizeof n->friendly_name)
       return pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
     snprintf(n->friendly_name, sizeof n->friendly_name, "%s", name);
   }
-  for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-    const char *v = pp_form_get(&r->form, urls[i].param);
-    if (!v) continue;
-    if (*v && !pp_api_url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
-    *(const char **)((char *)n + urls[i].off) = *v ? v : NULL;
-  }
-  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-    const char *v = pp_form_get(&r->form, methods[i].param);
-    if (!v) continue;
-    if (strcasecmp(v, "GET") != 0 && strcasecmp(v, "POST") != 0)
-      return pp_api_fail(r, PP_ERR_HTTP_METHOD, methods[i].param);
-    snprintf((char *)n + methods[i].off, 5, "%s", strcasecmp(v, "GET") == 0 ? "GET" : "POST");
-  }
-  return PP_OK;
+  pp_err_t e = pp_api_form_urls(r, n, urls, sizeof urls / sizeof urls[0]);
+  return e ? e : pp_api_form_methods(r, n, methods, sizeof methods / sizeof methods[0]);
 }
 
 static pp_err_t number_written(pp_api_req_t *r) {

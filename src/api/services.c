@@ -136,22 +136,20 @@ static bool one_of(const char *v, const char *const *allowed, size_t n) {
 /* Applies the settable fields of the form to `sv`; shared by create and
  * update.  Strings are form values, which outlive the write. */
 static pp_err_t apply_form(pp_api_req_t *r, pp_service_t *sv, bool create) {
-  static const struct {
-    const char *param;
-    size_t off;
-  } urls[] = {{"InboundRequestUrl", offsetof(pp_service_t, inbound_request_url)},
-              {"FallbackUrl", offsetof(pp_service_t, fallback_url)},
-              {"StatusCallback", offsetof(pp_service_t, status_callback)}},
-    methods[] = {{"InboundMethod", offsetof(pp_service_t, inbound_method)},
-                 {"FallbackMethod", offsetof(pp_service_t, fallback_method)}},
-    flags[] = {
-        {"StickySender", offsetof(pp_service_t, sticky_sender)},
-        {"MmsConverter", offsetof(pp_service_t, mms_converter)},
-        {"SmartEncoding", offsetof(pp_service_t, smart_encoding)},
-        {"FallbackToLongCode", offsetof(pp_service_t, fallback_to_long_code)},
-        {"AreaCodeGeomatch", offsetof(pp_service_t, area_code_geomatch)},
-        {"SynchronousValidation", offsetof(pp_service_t, synchronous_validation)},
-        {"UseInboundWebhookOnNumber", offsetof(pp_service_t, use_inbound_webhook_on_number)}};
+  static const pp_api_field_t
+      urls[] = {{"InboundRequestUrl", offsetof(pp_service_t, inbound_request_url)},
+                {"FallbackUrl", offsetof(pp_service_t, fallback_url)},
+                {"StatusCallback", offsetof(pp_service_t, status_callback)}},
+      methods[] = {{"InboundMethod", offsetof(pp_service_t, inbound_method)},
+                   {"FallbackMethod", offsetof(pp_service_t, fallback_method)}},
+      flags[] = {
+          {"StickySender", offsetof(pp_service_t, sticky_sender)},
+          {"MmsConverter", offsetof(pp_service_t, mms_converter)},
+          {"SmartEncoding", offsetof(pp_service_t, smart_encoding)},
+          {"FallbackToLongCode", offsetof(pp_service_t, fallback_to_long_code)},
+          {"AreaCodeGeomatch", offsetof(pp_service_t, area_code_geomatch)},
+          {"SynchronousValidation", offsetof(pp_service_t, synchronous_validation)},
+          {"UseInboundWebhookOnNumber", offsetof(pp_service_t, use_inbound_webhook_on_number)}};
   static const char *const scans[] = {"inherit", "enable", "disable"};
   static const char *const usecases[] = {"notifications", "marketing", "verification",
                                          "discussion",    "poll",      "undeclared"};
@@ -163,31 +161,10 @@ static pp_err_t apply_form(pp_api_req_t *r, pp_service_t *sv, bool create) {
       return pp_api_fail(r, PP_ERR_FRIENDLY_NAME, "at most 64 characters");
     snprintf(sv->friendly_name, sizeof sv->friendly_name, "%s", name);
   }
-  for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-    const char *v = pp_form_get(&r->form, urls[i].param);
-    if (!v) continue;
-    if (*v && !pp_api_url_ok(v)) return pp_api_fail(r, PP_ERR_URL_INVALID, urls[i].param);
-    *(const char **)((char *)sv + urls[i].off) = *v ? v : NULL;
-  }
-  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-    const char *v = pp_form_get(&r->form, methods[i].param);
-    if (!v) continue;
-    if (strcasecmp(v, "GET") != 0 && strcasecmp(v, "POST") != 0)
-      return pp_api_fail(r, PP_ERR_HTTP_METHOD, methods[i].param);
-    snprintf((char *)sv + methods[i].off, 5, "%s", strcasecmp(v, "GET") == 0 ? "GET" : "POST");
-  }
-  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-    const char *v = pp_form_get(&r->form, flags[i].param);
-    if (!v) continue;
-    bool *f = (bool *)((char *)sv + flags[i].off);
-    if (strcasecmp(v, "true") == 0)
-      *f = true;
-    else if (strcasecmp(v, "false") == 0)
-      *f = false;
-    else
-      return pp_api_fail(r, PP_ERR_INVALID_PARAM,
-                         pp_arena_printf(&r->arena, "%s must be true or false", flags[i].param));
-  }
+  pp_err_t e = pp_api_form_urls(r, sv, urls, sizeof urls / sizeof urls[0]);
+  if (!e) e = pp_api_form_methods(r, sv, methods, sizeof methods / sizeof methods[0]);
+  if (!e) e = pp_api_form_flags(r, sv, flags, sizeof flags / sizeof flags[0], PP_ERR_INVALID_PARAM);
+  if (e) return e;
   const char *scan = pp_form_get(&r->form, "ScanMessageContent");
   if (scan) {
     if (!one_of(scan, scans, 3))

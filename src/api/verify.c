@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/verify_int.h"
 #include "core/clock.h"
@@ -49,18 +48,6 @@ pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, lon
     return pp_api_fail(r, bad,
                        pp_arena_printf(&r->arena, "%s must be from %ld to %ld", name, lo, hi));
   *out = (int)n;
-  return PP_OK;
-}
-
-pp_err_t pp_api_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out) {
-  const char *v = pp_form_get(&r->form, name);
-  if (!v) return PP_OK;
-  if (strcasecmp(v, "true") == 0)
-    *out = true;
-  else if (strcasecmp(v, "false") == 0)
-    *out = false;
-  else
-    return pp_api_fail(r, bad, pp_arena_printf(&r->arena, "%s must be true or false", name));
   return PP_OK;
 }
 
@@ -236,33 +223,29 @@ static pp_err_t country_codes(pp_api_req_t *r, pp_verify_service_t *sv) {
 
 /* Applies the settable fields of the form to `sv` (create and update). */
 static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool create) {
-  static const struct {
-    const char *param;
-    size_t off;
-  } flags[] =
-      {
-          {"LookupEnabled", offsetof(pp_verify_service_t, lookup_enabled)},
-          {"Psd2Enabled", offsetof(pp_verify_service_t, psd2_enabled)},
-          {"SkipSmsToLandlines", offsetof(pp_verify_service_t, skip_sms_to_landlines)},
-          {"DtmfInputRequired", offsetof(pp_verify_service_t, dtmf_input_required)},
-          {"DoNotShareWarningEnabled", offsetof(pp_verify_service_t, do_not_share_warning_enabled)},
-          {"CustomCodeEnabled", offsetof(pp_verify_service_t, custom_code_enabled)},
-          {"Push.IncludeDate", offsetof(pp_verify_service_t, push_include_date)},
-          {"VerifyEventSubscriptionEnabled",
-           offsetof(pp_verify_service_t, verify_event_subscription_enabled)},
-          /* Pipit's own: Twilio switches Fraud Guard per service in its
-           * Console, not in the API. */
-          {"Pipit.FraudGuard", offsetof(pp_verify_service_t, fraud_guard)},
-      },
-    texts[] = {
-        {"TtsName", offsetof(pp_verify_service_t, tts_name)},
-        {"Push.ApnCredentialSid", offsetof(pp_verify_service_t, push_apn_credential_sid)},
-        {"Push.FcmCredentialSid", offsetof(pp_verify_service_t, push_fcm_credential_sid)},
-        {"DefaultTemplateSid", offsetof(pp_verify_service_t, default_template_sid)},
-        {"Whatsapp.MsgServiceSid", offsetof(pp_verify_service_t, whatsapp_msg_service_sid)},
-        {"Whatsapp.From", offsetof(pp_verify_service_t, whatsapp_from)},
-        {"Totp.Issuer", offsetof(pp_verify_service_t, totp_issuer)},
-    };
+  static const pp_api_field_t flags[] = {
+      {"LookupEnabled", offsetof(pp_verify_service_t, lookup_enabled)},
+      {"Psd2Enabled", offsetof(pp_verify_service_t, psd2_enabled)},
+      {"SkipSmsToLandlines", offsetof(pp_verify_service_t, skip_sms_to_landlines)},
+      {"DtmfInputRequired", offsetof(pp_verify_service_t, dtmf_input_required)},
+      {"DoNotShareWarningEnabled", offsetof(pp_verify_service_t, do_not_share_warning_enabled)},
+      {"CustomCodeEnabled", offsetof(pp_verify_service_t, custom_code_enabled)},
+      {"Push.IncludeDate", offsetof(pp_verify_service_t, push_include_date)},
+      {"VerifyEventSubscriptionEnabled",
+       offsetof(pp_verify_service_t, verify_event_subscription_enabled)},
+      /* Pipit's own: Twilio switches Fraud Guard per service in its
+       * Console, not in the API. */
+      {"Pipit.FraudGuard", offsetof(pp_verify_service_t, fraud_guard)},
+  };
+  static const pp_api_field_t texts[] = {
+      {"TtsName", offsetof(pp_verify_service_t, tts_name)},
+      {"Push.ApnCredentialSid", offsetof(pp_verify_service_t, push_apn_credential_sid)},
+      {"Push.FcmCredentialSid", offsetof(pp_verify_service_t, push_fcm_credential_sid)},
+      {"DefaultTemplateSid", offsetof(pp_verify_service_t, default_template_sid)},
+      {"Whatsapp.MsgServiceSid", offsetof(pp_verify_service_t, whatsapp_msg_service_sid)},
+      {"Whatsapp.From", offsetof(pp_verify_service_t, whatsapp_from)},
+      {"Totp.Issuer", offsetof(pp_verify_service_t, totp_issuer)},
+  };
   const char *name = pp_form_get(&r->form, "FriendlyName");
   if (create && (!name || !*name)) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "FriendlyName");
   if (name) {
@@ -271,10 +254,8 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
     snprintf(sv->friendly_name, sizeof sv->friendly_name, "%s", name);
   }
   pp_err_t e;
-  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-    if ((e = pp_api_verify_bool_param(r, flags[i].param, PP_ERR_VERIFY_PARAM,
-                                      (bool *)((char *)sv + flags[i].off))))
-      return e;
+  if ((e = pp_api_form_flags(r, sv, flags, sizeof flags / sizeof flags[0], PP_ERR_VERIFY_PARAM)))
+    return e;
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     if ((e = opt_text(r, texts[i].param, 255, (const char **)((char *)sv + texts[i].off))))
       return e;

@@ -23,9 +23,6 @@ pp_err_t pp_api_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out);
 pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
                                  int *out);
 
-/* pp_api_verify_bool_param: the same for "true" / "false". */
-pp_err_t pp_api_verify_bool_param(pp_api_req_t *r, const char *name, pp_err_t bad, bool *out);
-
 /* pp_api_verify_url returns public_url + "/verify/v2/Services/" + the printf
  * tail, in the arena (NULL when out of memory). */
 char *pp_api_verify_url(pp_api_req_t *r, const char *fmt, ...)
