@@ -39,18 +39,23 @@ static void render_alert(pp_api_req_t *r, pp_jw_t *w, const pp_alert_t *al, bool
   pp_jw_obj_end(w);
 }
 
+_Static_assert(offsetof(pp_alert_t, seq) == 0, "a listed row starts with its seq");
+/* An alert as listed, and as fetched (with its request and response). */
+static void render_listed_alert(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  render_alert(r, w, row, false);
+}
+
+static void render_alert_instance(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  render_alert(r, w, row, true);
+}
+
 pp_err_t pp_api_alert_fetch(pp_api_req_t *r) {
   pp_alert_t al;
   if (!pp_sid_valid(r->params[0], "NO")) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   pp_err_t e =
       pp_store_alert_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0], &al);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  render_alert(r, &w, &al, true);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return e ? e : pp_api_respond(r, 200, render_alert_instance, &al);
 }
 
 /* StartDate / EndDate: ISO 8601 (a bare date is its midnight, UTC). */
@@ -76,19 +81,7 @@ pp_err_t pp_api_alert_list(pp_api_req_t *r) {
   e = pp_store_alert_list(r->api->store, &r->arena, &f, &rows, &n, &more);
   if (e) return e;
   static const char *const names[] = {"LogLevel", "StartDate", "EndDate"};
-  const char *filters = pp_api_filter_query(r, names, 3);
-  char *url = pp_arena_printf(&r->arena, "%s/monitor/v1/Alerts", r->api->public_url);
-  if (!url || !filters) return PP_ERR_NOMEM;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, "alerts");
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_alert(r, &w, &rows[i], false);
-  pp_jw_arr_end(&w);
-  pp_api_meta_envelope(r, &w, "alerts", url, filters, &pg, n, more, n ? rows[0].seq : 0,
-                       n ? rows[n - 1].seq : 0);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return pp_api_meta_list_respond(
+      r, "alerts", pp_arena_printf(&r->arena, "%s/monitor/v1/Alerts", r->api->public_url),
+      pp_api_filter_query(r, names, 3), &pg, rows, sizeof *rows, n, more, render_listed_alert);
 }

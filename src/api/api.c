@@ -224,6 +224,51 @@ void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *w, const char *key, const ch
   pp_jw_obj_end(w);
 }
 
+pp_err_t pp_api_respond(pp_api_req_t *r, int status, pp_api_render_fn *render, const void *row) {
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  render(r, &w, row);
+  r->status = status;
+  return pp_buf_status(&r->body);
+}
+
+/* Both kinds of list: `meta` picks the envelope. */
+static pp_err_t list_respond(pp_api_req_t *r, bool meta, const char *key, const char *base,
+                             const char *filters, const pp_api_page_t *pg, const void *rows,
+                             size_t size, size_t n, bool more, pp_api_render_fn *render) {
+  if (!base || !filters) return PP_ERR_NOMEM;
+  const unsigned char *p = rows;
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_key(&w, key);
+  pp_jw_arr_begin(&w);
+  for (size_t i = 0; i < n; i++) render(r, &w, p + i * size);
+  pp_jw_arr_end(&w);
+  /* Every listed row type starts with its int64_t seq (pp_api_render_fn). */
+  int64_t first = n ? *(const int64_t *)(const void *)p : 0;
+  int64_t last = n ? *(const int64_t *)(const void *)(p + (n - 1) * size) : 0;
+  if (meta)
+    pp_api_meta_envelope(r, &w, key, base, filters, pg, n, more, first, last);
+  else
+    pp_api_list_envelope(r, &w, base, filters, pg, n, more, first, last);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}
+
+pp_err_t pp_api_list_respond(pp_api_req_t *r, const char *key, const char *base,
+                             const char *filters, const pp_api_page_t *pg, const void *rows,
+                             size_t size, size_t n, bool more, pp_api_render_fn *render) {
+  return list_respond(r, false, key, base, filters, pg, rows, size, n, more, render);
+}
+
+pp_err_t pp_api_meta_list_respond(pp_api_req_t *r, const char *key, const char *url,
+                                  const char *filters, const pp_api_page_t *pg, const void *rows,
+                                  size_t size, size_t n, bool more, pp_api_render_fn *render) {
+  return list_respond(r, true, key, url, filters, pg, rows, size, n, more, render);
+}
+
 pp_err_t pp_api_deleted(pp_api_req_t *r) {
   pp_err_t e = r->write.result;
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);

@@ -551,6 +551,30 @@ typedef struct {
  * malformed values. */
 pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
 
+/* How one row of a resource is rendered: `row` points at the resource's
+ * row type, whose first field is its int64_t seq (the lists read it). */
+typedef void pp_api_render_fn(pp_api_req_t *r, pp_jw_t *w, const void *row);
+
+/* pp_api_respond answers `status` with the one row `row` rendered by
+ * `render`. */
+pp_err_t pp_api_respond(pp_api_req_t *r, int status, pp_api_render_fn *render, const void *row);
+
+/* pp_api_list_respond answers 200 with a page of a 2010-04-01 list: `key`
+ * an array of the n rows of `size` bytes at `rows`, each rendered by
+ * `render`, then the list envelope (pp_api_list_envelope) for path `base`
+ * and `filters` ("" for none).  A NULL `base` or `filters` (out of memory)
+ * is PP_ERR_NOMEM. */
+pp_err_t pp_api_list_respond(pp_api_req_t *r, const char *key, const char *base,
+                             const char *filters, const pp_api_page_t *pg, const void *rows,
+                             size_t size, size_t n, bool more, pp_api_render_fn *render);
+
+/* pp_api_meta_list_respond: the same for the newer products' lists, with
+ * the meta envelope (pp_api_meta_envelope) for the absolute list URL
+ * `url`. */
+pp_err_t pp_api_meta_list_respond(pp_api_req_t *r, const char *key, const char *url,
+                                  const char *filters, const pp_api_page_t *pg, const void *rows,
+                                  size_t size, size_t n, bool more, pp_api_render_fn *render);
+
 /* pp_api_deleted is the continuation of a delete: 204, or 404 with the
  * path when the write matched no row. */
 pp_err_t pp_api_deleted(pp_api_req_t *r);

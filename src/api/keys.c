@@ -21,6 +21,11 @@ static void render_key(pp_api_req_t *r, pp_jw_t *w, const pp_key_t *k, const cha
   pp_jw_obj_end(w);
 }
 
+_Static_assert(offsetof(pp_key_t, seq) == 0, "a listed row starts with its seq");
+static void render_listed_key(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  render_key(r, w, row, NULL);
+}
+
 static pp_err_t respond_key(pp_api_req_t *r, int status, const pp_key_t *k, const char *secret) {
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
@@ -149,17 +154,7 @@ pp_err_t pp_api_key_list(pp_api_req_t *r) {
   bool more;
   e = pp_store_key_list(r->api->store, &r->arena, acc.sid, &pg.req, &rows, &n, &more);
   if (e) return e;
-  char *base = pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/Keys.json", acc.sid);
-  if (!base) return PP_ERR_NOMEM;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, "keys");
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_key(r, &w, &rows[i], NULL);
-  pp_jw_arr_end(&w);
-  pp_api_list_envelope(r, &w, base, "", &pg, n, more, n ? rows[0].seq : 0, n ? rows[n - 1].seq : 0);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return pp_api_list_respond(
+      r, "keys", pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/Keys.json", acc.sid), "", &pg,
+      rows, sizeof *rows, n, more, render_listed_key);
 }

@@ -14,7 +14,9 @@
 #define BODY_MAX_CHARS 1600
 #define MEDIA_MAX 10
 
-static void render_message(pp_api_req_t *r, pp_jw_t *w, const pp_message_t *m) {
+_Static_assert(offsetof(pp_message_t, seq) == 0, "a listed row starts with its seq");
+static void render_message(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_message_t *m = row;
   pp_api_audit_touch(r, m->sid);
   char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE], sent[PP_RFC2822_SIZE];
   pp_rfc2822(m->date_created, created);
@@ -55,14 +57,6 @@ static void render_message(pp_api_req_t *r, pp_jw_t *w, const pp_message_t *m) {
   pp_jw_obj_end(w);
 }
 
-static pp_err_t respond_message(pp_api_req_t *r, int status, const pp_message_t *m) {
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  render_message(r, &w, m);
-  r->status = status;
-  return pp_buf_status(&r->body);
-}
-
 /* ---- create ----------------------------------------------------------- */
 
 /* `From` (E.164 or alphanumeric, checked already) must be a number the
@@ -91,7 +85,7 @@ typedef struct {
 static pp_err_t create_done(pp_api_req_t *r) {
   create_state_t *st = r->state;
   if (r->write.result != PP_OK) return r->write.result;
-  return respond_message(r, 201, &st->m);
+  return pp_api_respond(r, 201, render_message, &st->m);
 }
 
 pp_err_t pp_api_message_create(pp_api_req_t *r) {
@@ -222,7 +216,7 @@ static pp_err_t load(pp_api_req_t *r, pp_message_t *m) {
 pp_err_t pp_api_message_fetch(pp_api_req_t *r) {
   pp_message_t m;
   pp_err_t e = load(r, &m);
-  return e ? e : respond_message(r, 200, &m);
+  return e ? e : pp_api_respond(r, 200, render_message, &m);
 }
 
 static pp_err_t update_done(pp_api_req_t *r) {
@@ -248,7 +242,7 @@ pp_err_t pp_api_message_update(pp_api_req_t *r) {
     return pp_api_fail(r, PP_ERR_INVALID_PARAM,
                        "Body can only be set to the empty string (redaction)");
   if (status && strcmp(status, "canceled") != 0) return pp_api_fail(r, PP_ERR_MSG_STATUS, status);
-  if (!body && !status) return respond_message(r, 200, &m);
+  if (!body && !status) return pp_api_respond(r, 200, render_message, &m);
   if (status && strcmp(m.status, "scheduled") != 0)
     return pp_api_fail(r, PP_ERR_NOT_CANCELABLE, NULL);
   r->write.kind = PP_W_MESSAGE_PATCH;
@@ -315,18 +309,7 @@ pp_err_t pp_api_message_list(pp_api_req_t *r) {
   bool more;
   e = pp_store_message_list(r->api->store, &r->arena, &f, &rows, &n, &more);
   if (e) return e;
-  char *base = pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/Messages.json", acc.sid);
-  if (!base) return PP_ERR_NOMEM;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, "messages");
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_message(r, &w, &rows[i]);
-  pp_jw_arr_end(&w);
-  pp_api_list_envelope(r, &w, base, filter_q, &pg, n, more, n ? rows[0].seq : 0,
-                       n ? rows[n - 1].seq : 0);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return pp_api_list_respond(
+      r, "messages", pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/Messages.json", acc.sid),
+      filter_q, &pg, rows, sizeof *rows, n, more, render_message);
 }

@@ -7,7 +7,9 @@
 #include "core/clock.h"
 #include "core/phone.h"
 
-static void render_number(pp_api_req_t *r, pp_jw_t *w, const pp_number_t *n) {
+_Static_assert(offsetof(pp_number_t, seq) == 0, "a listed row starts with its seq");
+static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_number_t *n = row;
   pp_api_audit_touch(r, n->sid);
   char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
   pp_rfc2822(n->date_created, created);
@@ -55,14 +57,6 @@ static void render_number(pp_api_req_t *r, pp_jw_t *w, const pp_number_t *n) {
   pp_jw_obj_end(w);
 }
 
-static pp_err_t respond_number(pp_api_req_t *r, int status, const pp_number_t *n) {
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  render_number(r, &w, n);
-  r->status = status;
-  return pp_buf_status(&r->body);
-}
-
 /* Applies the settable fields of the form to `n`; shared by create and
  * update.  Strings are arena copies or form values (both outlive the write). */
 static pp_err_t apply_form(pp_api_req_t *r, pp_number_t *n) {
@@ -92,7 +86,7 @@ static pp_err_t number_written(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_NUMBER_TAKEN, n->phone_number);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e) return e;
-  return respond_number(r, r->write.kind == PP_W_NUMBER_INSERT ? 201 : 200, n);
+  return pp_api_respond(r, r->write.kind == PP_W_NUMBER_INSERT ? 201 : 200, render_number, n);
 }
 
 /* Whether the operator made `phone` available to `acc`: to it, to its main
@@ -151,7 +145,7 @@ static pp_err_t load(pp_api_req_t *r, pp_number_t *n) {
 pp_err_t pp_api_number_fetch(pp_api_req_t *r) {
   pp_number_t n;
   pp_err_t e = load(r, &n);
-  return e ? e : respond_number(r, 200, &n);
+  return e ? e : pp_api_respond(r, 200, render_number, &n);
 }
 
 pp_err_t pp_api_number_update(pp_api_req_t *r) {
@@ -186,20 +180,8 @@ pp_err_t pp_api_number_list(pp_api_req_t *r) {
   bool more;
   if ((e = pp_store_number_list(r->api->store, &r->arena, &f, &rows, &n, &more))) return e;
   static const char *const names[] = {"PhoneNumber", "FriendlyName"};
-  char *filters = pp_api_filter_query(r, names, 2);
-  char *base =
-      pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json", acc.sid);
-  if (!filters || !base) return PP_ERR_NOMEM;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, "incoming_phone_numbers");
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_number(r, &w, &rows[i]);
-  pp_jw_arr_end(&w);
-  pp_api_list_envelope(r, &w, base, filters, &pg, n, more, n ? rows[0].seq : 0,
-                       n ? rows[n - 1].seq : 0);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return pp_api_list_respond(
+      r, "incoming_phone_numbers",
+      pp_arena_printf(&r->arena, "/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json", acc.sid),
+      pp_api_filter_query(r, names, 2), &pg, rows, sizeof *rows, n, more, render_number);
 }

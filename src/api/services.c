@@ -21,7 +21,9 @@ static void kbool(pp_jw_t *w, const char *key, bool v) {
   pp_jw_bool(w, v);
 }
 
-static void render_service(pp_api_req_t *r, pp_jw_t *w, const pp_service_t *sv) {
+_Static_assert(offsetof(pp_service_t, seq) == 0, "a listed row starts with its seq");
+static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_service_t *sv = row;
   static const char *const links[][2] = {
       {"phone_numbers", "PhoneNumbers"},
       {"short_codes", "ShortCodes"},
@@ -87,7 +89,9 @@ static const char *country_of(const char *e164) {
   return NULL;
 }
 
-static void render_service_number(pp_api_req_t *r, pp_jw_t *w, const pp_service_number_t *sn) {
+_Static_assert(offsetof(pp_service_number_t, seq) == 0, "a listed row starts with its seq");
+static void render_service_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
+  const pp_service_number_t *sn = row;
   char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
   pp_iso8601(sn->date_created, created);
   pp_iso8601(sn->date_updated, updated);
@@ -107,22 +111,6 @@ static void render_service_number(pp_api_req_t *r, pp_jw_t *w, const pp_service_
              pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s/PhoneNumbers/%s",
                              r->api->public_url, sn->service_sid, sn->sid));
   pp_jw_obj_end(w);
-}
-
-static pp_err_t respond_service(pp_api_req_t *r, int status, const pp_service_t *sv) {
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  render_service(r, &w, sv);
-  r->status = status;
-  return pp_buf_status(&r->body);
-}
-
-static pp_err_t respond_service_number(pp_api_req_t *r, int status, const pp_service_number_t *sn) {
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  render_service_number(r, &w, sn);
-  r->status = status;
-  return pp_buf_status(&r->body);
 }
 
 /* ---- form ---------------------------------------------------------------- */
@@ -194,7 +182,8 @@ static pp_err_t service_written(pp_api_req_t *r) {
   pp_err_t e = r->write.result;
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
   if (e) return e;
-  return respond_service(r, r->write.kind == PP_W_SERVICE_INSERT ? 201 : 200, r->state);
+  return pp_api_respond(r, r->write.kind == PP_W_SERVICE_INSERT ? 201 : 200, render_service,
+                        r->state);
 }
 
 pp_err_t pp_api_service_create(pp_api_req_t *r) {
@@ -237,7 +226,7 @@ static pp_err_t load_service(pp_api_req_t *r, pp_service_t *sv) {
 pp_err_t pp_api_service_fetch(pp_api_req_t *r) {
   pp_service_t sv;
   pp_err_t e = load_service(r, &sv);
-  return e ? e : respond_service(r, 200, &sv);
+  return e ? e : pp_api_respond(r, 200, render_service, &sv);
 }
 
 pp_err_t pp_api_service_update(pp_api_req_t *r) {
@@ -271,20 +260,9 @@ pp_err_t pp_api_service_list(pp_api_req_t *r) {
   e = pp_store_service_list(r->api->store, &r->arena, r->principal.account_sid, &pg.req, &rows, &n,
                             &more);
   if (e) return e;
-  char *url = pp_arena_printf(&r->arena, "%s/messaging/v1/Services", r->api->public_url);
-  if (!url) return PP_ERR_NOMEM;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, "services");
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_service(r, &w, &rows[i]);
-  pp_jw_arr_end(&w);
-  pp_api_meta_envelope(r, &w, "services", url, "", &pg, n, more, n ? rows[0].seq : 0,
-                       n ? rows[n - 1].seq : 0);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return pp_api_meta_list_respond(
+      r, "services", pp_arena_printf(&r->arena, "%s/messaging/v1/Services", r->api->public_url), "",
+      &pg, rows, sizeof *rows, n, more, render_service);
 }
 
 /* ---- the sender pool --------------------------------------------------- */
@@ -295,7 +273,7 @@ static pp_err_t service_number_added(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_SENDER_IN_SERVICE, sn->phone_number);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, PP_ERR_SENDER_INVALID, sn->sid);
   if (e) return e;
-  return respond_service_number(r, 201, sn);
+  return pp_api_respond(r, 201, render_service_number, sn);
 }
 
 pp_err_t pp_api_service_number_create(pp_api_req_t *r) {
@@ -330,7 +308,7 @@ pp_err_t pp_api_service_number_fetch(pp_api_req_t *r) {
   pp_err_t e = pp_store_service_number_get(r->api->store, r->principal.account_sid, r->params[0],
                                            r->params[1], &sn);
   if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e ? e : respond_service_number(r, 200, &sn);
+  return e ? e : pp_api_respond(r, 200, render_service_number, &sn);
 }
 
 pp_err_t pp_api_service_number_delete(pp_api_req_t *r) {
@@ -359,19 +337,9 @@ pp_err_t pp_api_service_number_list(pp_api_req_t *r) {
   e = pp_store_service_number_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
                                    &n, &more);
   if (e) return e;
-  char *url = pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s/PhoneNumbers",
-                              r->api->public_url, sv.sid);
-  if (!url) return PP_ERR_NOMEM;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, "phone_numbers");
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render_service_number(r, &w, &rows[i]);
-  pp_jw_arr_end(&w);
-  pp_api_meta_envelope(r, &w, "phone_numbers", url, "", &pg, n, more, n ? rows[0].seq : 0,
-                       n ? rows[n - 1].seq : 0);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
+  return pp_api_meta_list_respond(
+      r, "phone_numbers",
+      pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s/PhoneNumbers", r->api->public_url,
+                      sv.sid),
+      "", &pg, rows, sizeof *rows, n, more, render_service_number);
 }

@@ -93,27 +93,6 @@ pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char 
   return pp_api_submit(r, pp_api_deleted);
 }
 
-pp_err_t pp_api_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
-                                    const pp_api_page_t *pg, const void *rows, size_t size,
-                                    size_t n, bool more, pp_api_verify_render_fn *render) {
-  if (!url) return PP_ERR_NOMEM;
-  const unsigned char *p = rows;
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  pp_jw_obj_begin(&w);
-  pp_jw_key(&w, key);
-  pp_jw_arr_begin(&w);
-  for (size_t i = 0; i < n; i++) render(r, &w, p + i * size);
-  pp_jw_arr_end(&w);
-  /* Every row type starts with its int64_t seq. */
-  int64_t first = n ? *(const int64_t *)(const void *)p : 0;
-  int64_t last = n ? *(const int64_t *)(const void *)(p + (n - 1) * size) : 0;
-  pp_api_meta_envelope(r, &w, key, url, "", pg, n, more, first, last);
-  pp_jw_obj_end(&w);
-  r->status = 200;
-  return pp_buf_status(&r->body);
-}
-
 static void kbool(pp_jw_t *w, const char *key, bool v) {
   pp_jw_key(w, key);
   pp_jw_bool(w, v);
@@ -121,6 +100,7 @@ static void kbool(pp_jw_t *w, const char *key, bool v) {
 
 /* ---- Services ------------------------------------------------------------ */
 
+_Static_assert(offsetof(pp_verify_service_t, seq) == 0, "a listed row starts with its seq");
 static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_service_t *sv = row;
   static const char *const links[][2] = {
@@ -174,15 +154,6 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
     pp_api_verify_klink(r, w, links[i][0], url, links[i][1]);
   pp_jw_obj_end(w);
   pp_jw_obj_end(w);
-}
-
-pp_err_t pp_api_verify_respond(pp_api_req_t *r, int status, pp_api_verify_render_fn *render,
-                               const void *row) {
-  pp_jw_t w;
-  pp_jw_init(&w, &r->body);
-  render(r, &w, row);
-  r->status = status;
-  return pp_buf_status(&r->body);
 }
 
 /* A form string into an optional setting: "" clears it. */
@@ -280,9 +251,9 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
 /* Answers the write of row r->state (a create's or an update's): 404 with
  * the path when the row is gone, the write's error, or the row rendered by
  * `render`, 201 when the write was `insert`, 200 otherwise. */
-static pp_err_t written(pp_api_req_t *r, pp_write_kind_t insert, pp_api_verify_render_fn *render) {
+static pp_err_t written(pp_api_req_t *r, pp_write_kind_t insert, pp_api_render_fn *render) {
   pp_err_t e = pp_api_verify_found(r, r->write.result);
-  return e ? e : pp_api_verify_respond(r, r->write.kind == insert ? 201 : 200, render, r->state);
+  return e ? e : pp_api_respond(r, r->write.kind == insert ? 201 : 200, render, r->state);
 }
 
 static pp_err_t service_written(pp_api_req_t *r) {
@@ -315,7 +286,7 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
 pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r) {
   pp_verify_service_t sv;
   pp_err_t e = pp_api_verify_load_service(r, &sv);
-  return e ? e : pp_api_verify_respond(r, 200, render_service, &sv);
+  return e ? e : pp_api_respond(r, 200, render_service, &sv);
 }
 
 pp_err_t pp_api_verify_service_update(pp_api_req_t *r) {
@@ -348,8 +319,8 @@ pp_err_t pp_api_verify_service_list(pp_api_req_t *r) {
   e = pp_store_verify_service_list(r->api->store, &r->arena, r->principal.account_sid, &pg.req,
                                    &rows, &n, &more);
   if (e) return e;
-  return pp_api_verify_list_respond(r, "services", pp_api_verify_url(r, "%s", ""), &pg, rows,
-                                    sizeof *rows, n, more, render_service);
+  return pp_api_meta_list_respond(r, "services", pp_api_verify_url(r, "%s", ""), "", &pg, rows,
+                                  sizeof *rows, n, more, render_service);
 }
 
 /* ---- Verifications -------------------------------------------------------- */
@@ -554,7 +525,7 @@ static pp_err_t verification_sent(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT || e == PP_ERR_VERIFY_CONCURRENT)
     return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
   if (e) return e;
-  return pp_api_verify_respond(r, 201, render_verification, &st->v);
+  return pp_api_respond(r, 201, render_verification, &st->v);
 }
 
 /* What a create asks for: the form's To, Channel and CustomCode (NULL when
@@ -737,7 +708,7 @@ static pp_err_t load_verification(pp_api_req_t *r, pp_verification_t *v) {
 pp_err_t pp_api_verification_fetch(pp_api_req_t *r) {
   pp_verification_t v;
   pp_err_t e = load_verification(r, &v);
-  return e ? e : pp_api_verify_respond(r, 200, render_verification, &v);
+  return e ? e : pp_api_respond(r, 200, render_verification, &v);
 }
 
 static pp_err_t verification_updated(pp_api_req_t *r) {
@@ -810,7 +781,7 @@ static pp_err_t check_done(pp_api_req_t *r) {
   }
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
   if (e) return e;
-  return pp_api_verify_respond(r, 200, render_check, &st->v);
+  return pp_api_respond(r, 200, render_check, &st->v);
 }
 
 pp_err_t pp_api_verification_check(pp_api_req_t *r) {
@@ -839,6 +810,7 @@ pp_err_t pp_api_verification_check(pp_api_req_t *r) {
 
 /* ---- Rate limits and buckets --------------------------------------------- */
 
+_Static_assert(offsetof(pp_rate_limit_t, seq) == 0, "a listed row starts with its seq");
 static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_rate_limit_t *rl = row;
   const char *url = pp_api_verify_url(r, "/%s/RateLimits/%s", rl->service_sid, rl->sid);
@@ -857,6 +829,7 @@ static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_obj_end(w);
 }
 
+_Static_assert(offsetof(pp_rate_bucket_t, seq) == 0, "a listed row starts with its seq");
 static void render_bucket(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_rate_bucket_t *b = row;
   pp_jw_obj_begin(w);
@@ -911,7 +884,7 @@ static pp_err_t load_rate_limit(pp_api_req_t *r, const char *sid, pp_rate_limit_
 pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r) {
   pp_rate_limit_t rl;
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
-  return e ? e : pp_api_verify_respond(r, 200, render_rate_limit, &rl);
+  return e ? e : pp_api_respond(r, 200, render_rate_limit, &rl);
 }
 
 pp_err_t pp_api_rate_limit_update(pp_api_req_t *r) {
@@ -944,9 +917,8 @@ pp_err_t pp_api_rate_limit_list(pp_api_req_t *r) {
   if ((e = pp_store_rate_limit_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
                                     &rows, &n, &more)))
     return e;
-  return pp_api_verify_list_respond(r, "rate_limits",
-                                    pp_api_verify_url(r, "/%s/RateLimits", sv.sid), &pg, rows,
-                                    sizeof *rows, n, more, render_rate_limit);
+  return pp_api_meta_list_respond(r, "rate_limits", pp_api_verify_url(r, "/%s/RateLimits", sv.sid),
+                                  "", &pg, rows, sizeof *rows, n, more, render_rate_limit);
 }
 
 static pp_err_t bucket_written(pp_api_req_t *r) {
@@ -994,7 +966,7 @@ static pp_err_t load_bucket(pp_api_req_t *r, pp_rate_bucket_t *b) {
 pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r) {
   pp_rate_bucket_t b;
   pp_err_t e = load_bucket(r, &b);
-  return e ? e : pp_api_verify_respond(r, 200, render_bucket, &b);
+  return e ? e : pp_api_respond(r, 200, render_bucket, &b);
 }
 
 pp_err_t pp_api_rate_bucket_update(pp_api_req_t *r) {
@@ -1027,13 +999,14 @@ pp_err_t pp_api_rate_bucket_list(pp_api_req_t *r) {
   if ((e = pp_store_rate_bucket_list(r->api->store, &r->arena, rl.account_sid, rl.sid, &pg.req,
                                      &rows, &n, &more)))
     return e;
-  return pp_api_verify_list_respond(
-      r, "buckets", pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), &pg,
-      rows, sizeof *rows, n, more, render_bucket);
+  return pp_api_meta_list_respond(
+      r, "buckets", pp_api_verify_url(r, "/%s/RateLimits/%s/Buckets", rl.service_sid, rl.sid), "",
+      &pg, rows, sizeof *rows, n, more, render_bucket);
 }
 
 /* ---- Webhooks ------------------------------------------------------------- */
 
+_Static_assert(offsetof(pp_verify_webhook_t, seq) == 0, "a listed row starts with its seq");
 static void render_webhook(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_webhook_t *wh = row;
   pp_jw_obj_begin(w);
@@ -1139,7 +1112,7 @@ static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
 pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {
   pp_verify_webhook_t wh;
   pp_err_t e = load_webhook(r, &wh);
-  return e ? e : pp_api_verify_respond(r, 200, render_webhook, &wh);
+  return e ? e : pp_api_respond(r, 200, render_webhook, &wh);
 }
 
 pp_err_t pp_api_verify_webhook_update(pp_api_req_t *r) {
@@ -1171,6 +1144,6 @@ pp_err_t pp_api_verify_webhook_list(pp_api_req_t *r) {
   if ((e = pp_store_verify_webhook_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req,
                                         &rows, &n, &more)))
     return e;
-  return pp_api_verify_list_respond(r, "webhooks", pp_api_verify_url(r, "/%s/Webhooks", sv.sid),
-                                    &pg, rows, sizeof *rows, n, more, render_webhook);
+  return pp_api_meta_list_respond(r, "webhooks", pp_api_verify_url(r, "/%s/Webhooks", sv.sid), "",
+                                  &pg, rows, sizeof *rows, n, more, render_webhook);
 }

@@ -27,6 +27,7 @@
 _Static_assert(sizeof(((pp_verify_entity_t *)0)->identity) == PP_VERIFY_IDENTITY_MAX + 1,
                "entity identity length");
 
+_Static_assert(offsetof(pp_verify_entity_t, seq) == 0, "a listed row starts with its seq");
 static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_entity_t *en = row;
   const char *url = pp_api_verify_url(r, "/%s/Entities/%s", en->service_sid, en->identity);
@@ -51,7 +52,7 @@ static pp_err_t entity_written(pp_api_req_t *r) {
   if (e == PP_ERR_CONFLICT)
     return pp_api_fail(r, PP_ERR_VERIFY_REQUEST, "an entity with this Identity exists");
   if (e) return e;
-  return pp_api_verify_respond(r, 201, render_entity, r->state);
+  return pp_api_respond(r, 201, render_entity, r->state);
 }
 
 pp_err_t pp_api_entity_create(pp_api_req_t *r) {
@@ -87,7 +88,7 @@ static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
 pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
   pp_verify_entity_t en;
   pp_err_t e = load_entity(r, &en);
-  return e ? e : pp_api_verify_respond(r, 200, render_entity, &en);
+  return e ? e : pp_api_respond(r, 200, render_entity, &en);
 }
 
 pp_err_t pp_api_entity_delete(pp_api_req_t *r) {
@@ -122,8 +123,8 @@ pp_err_t pp_api_entity_list(pp_api_req_t *r) {
   if ((e = pp_store_entity_list(r->api->store, &r->arena, sv.account_sid, sv.sid, &pg.req, &rows,
                                 &n, &more)))
     return e;
-  return pp_api_verify_list_respond(r, "entities", pp_api_verify_url(r, "/%s/Entities", sv.sid),
-                                    &pg, rows, sizeof *rows, n, more, render_entity);
+  return pp_api_meta_list_respond(r, "entities", pp_api_verify_url(r, "/%s/Entities", sv.sid), "",
+                                  &pg, rows, sizeof *rows, n, more, render_entity);
 }
 
 /* ---- Factors --------------------------------------------------------------- */
@@ -146,6 +147,7 @@ static const char *factor_status(const pp_verify_factor_t *f) {
   return pp_verify_factor_status(f->status, f->activate_at, pp_clock_now());
 }
 
+_Static_assert(offsetof(pp_verify_factor_t, seq) == 0, "a listed row starts with its seq");
 /* The factor as fetched: no secret. `binding` (JSON) and `qr_url` (Pipit's
  * pipit_qr_code_url) only in the answer to its creation. */
 static void render_factor_with(pp_api_req_t *r, pp_jw_t *w, const pp_verify_factor_t *f,
@@ -449,7 +451,7 @@ static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
   pp_verify_factor_t f;
   pp_err_t e = load_factor(r, r->params[2], &f);
-  return e ? e : pp_api_verify_respond(r, 200, render_factor, &f);
+  return e ? e : pp_api_respond(r, 200, render_factor, &f);
 }
 
 pp_err_t pp_api_factor_delete(pp_api_req_t *r) {
@@ -537,9 +539,9 @@ pp_err_t pp_api_factor_list(pp_api_req_t *r) {
   if ((e = pp_store_factor_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
                                 &n, &more)))
     return e;
-  return pp_api_verify_list_respond(
+  return pp_api_meta_list_respond(
       r, "factors", pp_api_verify_url(r, "/%s/Entities/%s/Factors", en.service_sid, en.identity),
-      &pg, rows, sizeof *rows, n, more, render_factor);
+      "", &pg, rows, sizeof *rows, n, more, render_factor);
 }
 
 /* Checks TOTP `code` against factor `f` at the clock's time (otp.h,
@@ -833,7 +835,7 @@ static pp_err_t factor_attempted(pp_api_req_t *r) {
   } else if (e) {
     return e;
   }
-  return pp_api_verify_respond(r, 200, render_factor, &st->factor);
+  return pp_api_respond(r, 200, render_factor, &st->factor);
 }
 
 pp_err_t pp_api_factor_update(pp_api_req_t *r) {
@@ -863,6 +865,7 @@ static const char *challenge_status(const pp_verify_challenge_t *ch) {
   return pp_verify_challenge_status(ch->status, ch->expiration_date, pp_clock_now());
 }
 
+_Static_assert(offsetof(pp_verify_challenge_t, seq) == 0, "a listed row starts with its seq");
 static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_challenge_t *ch = row;
   const char *url =
@@ -919,7 +922,7 @@ static pp_err_t challenge_written(pp_api_req_t *r) {
   bool created =
       r->write.kind == PP_W_CHALLENGE_INSERT ||
       (r->write.kind == PP_W_FACTOR_ATTEMPT && r->write.u.factor_attempt.challenge_insert);
-  return pp_api_verify_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
+  return pp_api_respond(r, created ? 201 : 200, render_challenge, &st->challenge);
 }
 
 /* Details.Message / Details.Fields into the challenge's details JSON. */
@@ -1031,7 +1034,7 @@ static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
   pp_verify_challenge_t ch;
   pp_err_t e = load_challenge(r, &ch);
-  return e ? e : pp_api_verify_respond(r, 200, render_challenge, &ch);
+  return e ? e : pp_api_respond(r, 200, render_challenge, &ch);
 }
 
 pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
@@ -1042,7 +1045,7 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
   if (e) return e;
   st->has_challenge = true;
   const char *payload = pp_form_get(&r->form, "AuthPayload");
-  if (!payload || !*payload) return pp_api_verify_respond(r, 200, render_challenge, &st->challenge);
+  if (!payload || !*payload) return pp_api_respond(r, 200, render_challenge, &st->challenge);
   if ((e = pp_verify_challenge_answerable(challenge_status(&st->challenge))))
     return e == PP_ERR_VERIFY_REQUEST ? pp_api_fail(r, e, "the challenge was answered already") : e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
@@ -1065,8 +1068,8 @@ pp_err_t pp_api_challenge_list(pp_api_req_t *r) {
   if ((e = pp_store_challenge_list(r->api->store, &r->arena, en.account_sid, en.sid, &pg.req, &rows,
                                    &n, &more)))
     return e;
-  return pp_api_verify_list_respond(
+  return pp_api_meta_list_respond(
       r, "challenges",
-      pp_api_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity), &pg, rows,
-      sizeof *rows, n, more, render_challenge);
+      pp_api_verify_url(r, "/%s/Entities/%s/Challenges", en.service_sid, en.identity), "", &pg,
+      rows, sizeof *rows, n, more, render_challenge);
 }

@@ -5,9 +5,6 @@
 
 #include "api/api.h"
 
-/* How a row of type T is rendered: `row` is a const T *. */
-typedef void pp_api_verify_render_fn(pp_api_req_t *r, pp_jw_t *w, const void *row);
-
 /* pp_api_verify_found passes `e`, the result of reading the resource the
  * path names, on, except that PP_ERR_NOT_FOUND fails with the path
  * (20404). */
@@ -43,18 +40,8 @@ void pp_api_verify_klink(pp_api_req_t *r, pp_jw_t *w, const char *key, const cha
 /* pp_api_verify_kraw writes key: the JSON text `json`, or null. */
 void pp_api_verify_kraw(pp_jw_t *w, const char *key, const char *json);
 
-/* pp_api_verify_respond renders one row with `render` as the answer. */
-pp_err_t pp_api_verify_respond(pp_api_req_t *r, int status, pp_api_verify_render_fn *render,
-                               const void *row);
-
 /* pp_api_verify_delete queues the delete write `kind` (u.ref) of row `sid`
  * (copied) in the credential's account, answered by pp_api_deleted. */
 pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char *sid);
-
-/* pp_api_verify_list_respond renders a v2 list: `key` array of n rows of
- * `size` bytes rendered by `render`, then the meta envelope for `url`. */
-pp_err_t pp_api_verify_list_respond(pp_api_req_t *r, const char *key, const char *url,
-                                    const pp_api_page_t *pg, const void *rows, size_t size,
-                                    size_t n, bool more, pp_api_verify_render_fn *render);
 
 #endif
