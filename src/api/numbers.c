@@ -19,8 +19,7 @@ static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_knull(w, "address_sid");
   pp_jw_kstr(w, "address_requirements", "none");
   pp_jw_kstr(w, "api_version", "2010-04-01");
-  pp_jw_key(w, "beta");
-  pp_jw_bool(w, false);
+  pp_jw_kbool(w, "beta", false);
   pp_jw_key(w, "capabilities");
   pp_jw_rawf(w, "{\"voice\":false,\"sms\":true,\"mms\":false,\"fax\":false}");
   pp_jw_kstr(w, "date_created", created);
@@ -42,8 +41,7 @@ static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_rawf(w, "\"/2010-04-01/Accounts/%s/IncomingPhoneNumbers/%s.json\"", n->account_sid, n->sid);
   pp_jw_kstr(w, "voice_receive_mode", "voice");
   pp_jw_knull(w, "voice_application_sid");
-  pp_jw_key(w, "voice_caller_id_lookup");
-  pp_jw_bool(w, false);
+  pp_jw_kbool(w, "voice_caller_id_lookup", false);
   pp_jw_kstr(w, "voice_fallback_method", "POST");
   pp_jw_kstr(w, "voice_fallback_url", "");
   pp_jw_kstr(w, "voice_method", "POST");

@@ -16,11 +16,6 @@ static char *service_url(pp_api_req_t *r, const char *sid) {
   return pp_arena_printf(&r->arena, "%s/messaging/v1/Services/%s", r->api->public_url, sid);
 }
 
-static void kbool(pp_jw_t *w, const char *key, bool v) {
-  pp_jw_key(w, key);
-  pp_jw_bool(w, v);
-}
-
 _Static_assert(offsetof(pp_service_t, seq) == 0, "a listed row starts with its seq");
 static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_service_t *sv = row;
@@ -49,17 +44,17 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "fallback_url", sv->fallback_url);
   pp_jw_kstr(w, "fallback_method", sv->fallback_method);
   pp_jw_kstr(w, "status_callback", sv->status_callback);
-  kbool(w, "sticky_sender", sv->sticky_sender);
-  kbool(w, "mms_converter", sv->mms_converter);
-  kbool(w, "smart_encoding", sv->smart_encoding);
+  pp_jw_kbool(w, "sticky_sender", sv->sticky_sender);
+  pp_jw_kbool(w, "mms_converter", sv->mms_converter);
+  pp_jw_kbool(w, "smart_encoding", sv->smart_encoding);
   pp_jw_kstr(w, "scan_message_content", sv->scan_message_content);
-  kbool(w, "fallback_to_long_code", sv->fallback_to_long_code);
-  kbool(w, "area_code_geomatch", sv->area_code_geomatch);
+  pp_jw_kbool(w, "fallback_to_long_code", sv->fallback_to_long_code);
+  pp_jw_kbool(w, "area_code_geomatch", sv->area_code_geomatch);
   pp_jw_kint(w, "validity_period", sv->validity_period);
-  kbool(w, "synchronous_validation", sv->synchronous_validation);
+  pp_jw_kbool(w, "synchronous_validation", sv->synchronous_validation);
   pp_jw_kstr(w, "usecase", sv->usecase);
-  kbool(w, "us_app_to_person_registered", false);
-  kbool(w, "use_inbound_webhook_on_number", sv->use_inbound_webhook_on_number);
+  pp_jw_kbool(w, "us_app_to_person_registered", false);
+  pp_jw_kbool(w, "use_inbound_webhook_on_number", sv->use_inbound_webhook_on_number);
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)

@@ -72,9 +72,14 @@ void pp_api_verify_kdates(pp_jw_t *w, int64_t created, int64_t updated) {
   pp_api_verify_kdate(w, "date_updated", updated);
 }
 
-void pp_api_verify_klink(pp_api_req_t *r, pp_jw_t *w, const char *key, const char *url,
-                         const char *tail) {
-  pp_jw_kstr(w, key, url ? pp_arena_printf(&r->arena, "%s/%s", url, tail) : NULL);
+void pp_api_verify_klinks(pp_api_req_t *r, pp_jw_t *w, const char *url,
+                          const char *const (*links)[2], size_t n) {
+  pp_jw_kstr(w, "url", url);
+  pp_jw_key(w, "links");
+  pp_jw_obj_begin(w);
+  for (size_t i = 0; i < n; i++)
+    pp_jw_kstr(w, links[i][0], url ? pp_arena_printf(&r->arena, "%s/%s", url, links[i][1]) : NULL);
+  pp_jw_obj_end(w);
 }
 
 void pp_api_verify_kraw(pp_jw_t *w, const char *key, const char *json) {
@@ -91,11 +96,6 @@ pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char 
   r->write.kind = kind;
   r->write.u.ref = (pp_ref_t){r->principal.account_sid, copy};
   return pp_api_submit(r, pp_api_deleted);
-}
-
-static void kbool(pp_jw_t *w, const char *key, bool v) {
-  pp_jw_key(w, key);
-  pp_jw_bool(w, v);
 }
 
 /* ---- Services ------------------------------------------------------------ */
@@ -118,16 +118,16 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "account_sid", sv->account_sid);
   pp_jw_kstr(w, "friendly_name", sv->friendly_name);
   pp_jw_kint(w, "code_length", sv->code_length);
-  kbool(w, "lookup_enabled", sv->lookup_enabled);
-  kbool(w, "psd2_enabled", sv->psd2_enabled);
-  kbool(w, "skip_sms_to_landlines", sv->skip_sms_to_landlines);
-  kbool(w, "dtmf_input_required", sv->dtmf_input_required);
+  pp_jw_kbool(w, "lookup_enabled", sv->lookup_enabled);
+  pp_jw_kbool(w, "psd2_enabled", sv->psd2_enabled);
+  pp_jw_kbool(w, "skip_sms_to_landlines", sv->skip_sms_to_landlines);
+  pp_jw_kbool(w, "dtmf_input_required", sv->dtmf_input_required);
   pp_jw_kstr(w, "tts_name", sv->tts_name);
-  kbool(w, "do_not_share_warning_enabled", sv->do_not_share_warning_enabled);
-  kbool(w, "custom_code_enabled", sv->custom_code_enabled);
+  pp_jw_kbool(w, "do_not_share_warning_enabled", sv->do_not_share_warning_enabled);
+  pp_jw_kbool(w, "custom_code_enabled", sv->custom_code_enabled);
   pp_jw_key(w, "push");
   pp_jw_obj_begin(w);
-  kbool(w, "include_date", sv->push_include_date);
+  pp_jw_kbool(w, "include_date", sv->push_include_date);
   pp_jw_kstr(w, "apn_credential_sid", sv->push_apn_credential_sid);
   pp_jw_kstr(w, "fcm_credential_sid", sv->push_fcm_credential_sid);
   pp_jw_obj_end(w);
@@ -145,14 +145,9 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "from", sv->whatsapp_from);
   pp_jw_obj_end(w);
   pp_jw_knull(w, "passkeys");
-  kbool(w, "verify_event_subscription_enabled", sv->verify_event_subscription_enabled);
+  pp_jw_kbool(w, "verify_event_subscription_enabled", sv->verify_event_subscription_enabled);
   pp_api_verify_kdates(w, sv->date_created, sv->date_updated);
-  pp_jw_kstr(w, "url", url);
-  pp_jw_key(w, "links");
-  pp_jw_obj_begin(w);
-  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-    pp_api_verify_klink(r, w, links[i][0], url, links[i][1]);
-  pp_jw_obj_end(w);
+  pp_api_verify_klinks(r, w, url, links, sizeof links / sizeof links[0]);
   pp_jw_obj_end(w);
 }
 
@@ -338,7 +333,7 @@ static void render_verification_fields(pp_api_req_t *r, pp_jw_t *w, const pp_ver
   pp_jw_kstr(w, "to", v->to);
   pp_jw_kstr(w, "channel", v->channel);
   pp_jw_kstr(w, "status", status);
-  kbool(w, "valid", strcmp(status, "approved") == 0);
+  pp_jw_kbool(w, "valid", strcmp(status, "approved") == 0);
   pp_jw_knull(w, "amount");
   pp_jw_knull(w, "payee");
   pp_api_verify_kdates(w, v->date_created, v->date_updated);
@@ -821,11 +816,7 @@ static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "unique_name", rl->unique_name);
   pp_jw_kstr(w, "description", rl->description);
   pp_api_verify_kdates(w, rl->date_created, rl->date_updated);
-  pp_jw_kstr(w, "url", url);
-  pp_jw_key(w, "links");
-  pp_jw_obj_begin(w);
-  pp_api_verify_klink(r, w, "buckets", url, "Buckets");
-  pp_jw_obj_end(w);
+  pp_api_verify_klinks(r, w, url, (const char *const[][2]){{"buckets", "Buckets"}}, 1);
   pp_jw_obj_end(w);
 }
 

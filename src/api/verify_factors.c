@@ -37,13 +37,9 @@ static void render_entity(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "account_sid", en->account_sid);
   pp_jw_kstr(w, "service_sid", en->service_sid);
   pp_api_verify_kdates(w, en->date_created, en->date_updated);
-  pp_jw_kstr(w, "url", url);
-  pp_jw_key(w, "links");
-  pp_jw_obj_begin(w);
-  pp_api_verify_klink(r, w, "factors", url, "Factors");
-  pp_api_verify_klink(r, w, "new_factors", url, "Factors");
-  pp_api_verify_klink(r, w, "challenges", url, "Challenges");
-  pp_jw_obj_end(w);
+  static const char *const links[][2] = {
+      {"factors", "Factors"}, {"new_factors", "Factors"}, {"challenges", "Challenges"}};
+  pp_api_verify_klinks(r, w, url, links, 3);
   pp_jw_obj_end(w);
 }
 
@@ -886,11 +882,7 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_api_verify_kraw(w, "hidden_details", ch->hidden_details);
   pp_api_verify_kraw(w, "metadata", ch->metadata);
   pp_jw_kstr(w, "factor_type", ch->factor_type);
-  pp_jw_kstr(w, "url", url);
-  pp_jw_key(w, "links");
-  pp_jw_obj_begin(w);
-  pp_api_verify_klink(r, w, "notifications", url, "Notifications");
-  pp_jw_obj_end(w);
+  pp_api_verify_klinks(r, w, url, (const char *const[][2]){{"notifications", "Notifications"}}, 1);
   pp_jw_obj_end(w);
 }
 

@@ -32,10 +32,11 @@ void pp_api_verify_kdate(pp_jw_t *w, const char *key, int64_t t);
  * (pp_api_verify_kdate). */
 void pp_api_verify_kdates(pp_jw_t *w, int64_t created, int64_t updated);
 
-/* pp_api_verify_klink writes key: `url` + "/" + `tail` (in the arena), or
- * null when `url` is NULL (out of memory). */
-void pp_api_verify_klink(pp_api_req_t *r, pp_jw_t *w, const char *key, const char *url,
-                         const char *tail);
+/* pp_api_verify_klinks writes "url": `url`, then "links": an object of
+ * the n {key, tail} pairs of `links`, each key: `url` + "/" + tail (in the
+ * arena), or null when `url` is NULL (out of memory). */
+void pp_api_verify_klinks(pp_api_req_t *r, pp_jw_t *w, const char *url,
+                          const char *const (*links)[2], size_t n);
 
 /* pp_api_verify_kraw writes key: the JSON text `json`, or null. */
 void pp_api_verify_kraw(pp_jw_t *w, const char *key, const char *json);

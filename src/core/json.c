@@ -82,6 +82,10 @@ void pp_jw_knull(pp_jw_t *w, const char *k) {
   pp_jw_key(w, k);
   pp_jw_null(w);
 }
+void pp_jw_kbool(pp_jw_t *w, const char *k, bool v) {
+  pp_jw_key(w, k);
+  pp_jw_bool(w, v);
+}
 
 /* Length of a valid UTF-8 sequence at p (1-4), or 0 if invalid. */
 static size_t utf8_len(const unsigned char *p) {

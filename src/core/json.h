@@ -30,6 +30,7 @@ void pp_jw_null(pp_jw_t *w);
 void pp_jw_kstr(pp_jw_t *w, const char *key, const char *s);
 void pp_jw_kint(pp_jw_t *w, const char *key, int64_t v);
 void pp_jw_knull(pp_jw_t *w, const char *key);
+void pp_jw_kbool(pp_jw_t *w, const char *key, bool v);
 /* pp_jw_rawf writes a preformatted value (already valid JSON) as the next
  * value: a quoted string with no characters to escape, a number, an object. */
 void pp_jw_rawf(pp_jw_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
