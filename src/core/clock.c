@@ -88,6 +88,16 @@ static bool civil(int y, int mo, int d, int h, int mi, int s, int64_t *out) {
   return true;
 }
 
+/* The end of a parse: nothing may follow at `p`; the instant of the
+ * fields, less `zone` seconds, into *out when it is valid and in range. */
+static bool finish(const char *p, int y, int mo, int d, int h, int mi, int sec, int zone,
+                   int64_t *out) {
+  int64_t t;
+  if (*p != '\0' || !civil(y, mo, d, h, mi, sec, &t) || !in_range(t - zone)) return false;
+  *out = t - zone;
+  return true;
+}
+
 bool pp_parse_iso8601(const char *s, int64_t *out) {
   const char *p = s;
   int y, mo, d, h = 0, mi = 0, sec = 0, zone = 0;
@@ -117,11 +127,7 @@ bool pp_parse_iso8601(const char *s, int64_t *out) {
   } else {
     return false;
   }
-  if (*p != '\0') return false;
-  int64_t t;
-  if (!civil(y, mo, d, h, mi, sec, &t) || !in_range(t - zone)) return false;
-  *out = t - zone;
-  return true;
+  return finish(p, y, mo, d, h, mi, sec, zone, out);
 }
 
 bool pp_parse_rfc2822(const char *s, int64_t *out) {
@@ -160,9 +166,5 @@ bool pp_parse_rfc2822(const char *s, int64_t *out) {
   } else {
     return false;
   }
-  if (*p != '\0') return false;
-  int64_t t;
-  if (!civil(y, mo, d, h, mi, sec, &t) || !in_range(t - zone)) return false;
-  *out = t - zone;
-  return true;
+  return finish(p, y, mo, d, h, mi, sec, zone, out);
 }
