@@ -2,6 +2,7 @@
 #ifndef PP_APP_APP_H
 #define PP_APP_APP_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "core/err.h"
@@ -28,6 +29,12 @@ void pp_process_harden(void);
  * pp_process_harden (the core limit as the process started with, dumpable
  * again): for debugging only (`pipit serve --allow-core-dumps 1`). */
 void pp_process_allow_core_dumps(void);
+
+/* pp_process_block_stop_signals blocks SIGINT and SIGTERM in the calling
+ * thread and fills *stop_set with them, and ignores SIGPIPE.  Called before
+ * any thread starts, so that every thread inherits the mask and only the
+ * caller's sigwait(stop_set) receives them. */
+void pp_process_block_stop_signals(sigset_t *stop_set);
 
 /* pp_data_dir_secure creates the data folder `dir` (mode 0700) when it is
  * missing, and otherwise takes group and other permissions off it and off

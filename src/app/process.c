@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -27,6 +29,14 @@ void pp_process_harden(void) {
 void pp_process_allow_core_dumps(void) {
   if (core_limit_known) setrlimit(RLIMIT_CORE, &core_limit);
   prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+
+void pp_process_block_stop_signals(sigset_t *stop_set) {
+  sigemptyset(stop_set);
+  sigaddset(stop_set, SIGINT);
+  sigaddset(stop_set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, stop_set, NULL);
+  signal(SIGPIPE, SIG_IGN);
 }
 
 /* Takes group and other bits off the entry `name` of directory `dfd` when

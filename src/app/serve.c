@@ -1,7 +1,6 @@
 /* serve.c: `pipit serve`: settings, master key, store, HTTP, signals. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -229,14 +228,9 @@ int pp_cmd_serve(int argc, char **argv) {
   const char *off = getenv("PIPIT_TEST_CLOCK_OFFSET");
   if (off && *off) pp_clock_set_offset(strtoll(off, NULL, 10));
 
-  /* Block the stop signals before any thread starts, so every thread
-   * inherits the mask and only sigwait below receives them. */
+  /* Before any thread starts: only sigwait below receives the stop signals. */
   sigset_t stop_set;
-  sigemptyset(&stop_set);
-  sigaddset(&stop_set, SIGINT);
-  sigaddset(&stop_set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  pp_process_block_stop_signals(&stop_set);
   raise_nofile();
 
   if (pp_data_dir_secure(cfg.data_dir)) return 1;

@@ -2,7 +2,6 @@
  * optional HTTP control API (GET /stats, GET /messages, POST /mo). */
 #include "channel/smpp/smsc.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -249,14 +248,9 @@ int pp_cmd_smsc(int argc, char **argv) {
     return 2;
   }
 
-  /* Block the stop signals before any thread starts, so every thread
-   * inherits the mask and only sigwait below receives them. */
+  /* Before any thread starts: only sigwait below receives the stop signals. */
   sigset_t stop_set;
-  sigemptyset(&stop_set);
-  sigaddset(&stop_set, SIGINT);
-  sigaddset(&stop_set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  pp_process_block_stop_signals(&stop_set);
 
   pp_smsc_opts_t o = {.host = host,
                       .port = port,
