@@ -114,6 +114,15 @@ pp_err_t pp_merkle_inclusion_proof(const pp_merkle_source_t *src, uint64_t m, ui
   return PP_OK;
 }
 
+/* RFC 9162 (2.1.3.2, 2.1.4.2): right-shift fn and sn equally until fn is
+ * odd or 0. */
+static void shift_to_odd(uint64_t *fn, uint64_t *sn) {
+  while (!(*fn & 1) && *fn != 0) {
+    *fn >>= 1;
+    *sn >>= 1;
+  }
+}
+
 bool pp_merkle_verify_inclusion(uint64_t m, uint64_t n,
                                 const unsigned char leaf_hash[PP_MERKLE_HASH_LEN],
                                 const pp_merkle_hash_t *proof, size_t count,
@@ -127,11 +136,7 @@ bool pp_merkle_verify_inclusion(uint64_t m, uint64_t n,
     if (sn == 0) return false;
     if ((fn & 1) || fn == sn) {
       pp_merkle_node_hash(proof[i], r, r);
-      if (!(fn & 1))
-        while (!(fn & 1) && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      shift_to_odd(&fn, &sn);
     } else {
       pp_merkle_node_hash(r, proof[i], r);
     }
@@ -220,11 +225,7 @@ bool pp_merkle_verify_consistency(uint64_t m, uint64_t n,
     if ((fn & 1) || fn == sn) {
       pp_merkle_node_hash(proof[i], fr, fr);
       pp_merkle_node_hash(proof[i], sr, sr);
-      if (!(fn & 1))
-        while (!(fn & 1) && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      shift_to_odd(&fn, &sn);
     } else {
       pp_merkle_node_hash(sr, proof[i], sr);
     }
