@@ -434,12 +434,16 @@ static pp_err_t finish(pp_arena_t *arena, const pp_twiml_verb_t *verbs, size_t n
   return PP_OK;
 }
 
+/* Whether a reply of `len` bytes is more than a parser takes (why says). */
+static bool too_long(size_t len, char *why) {
+  if (len <= PP_TWIML_MAX_INPUT) return false;
+  set_why(why, "the reply has %zu bytes, more than %d", len, PP_TWIML_MAX_INPUT);
+  return true;
+}
+
 pp_err_t pp_twiml_parse(const char *xml, size_t len, pp_arena_t *arena, pp_twiml_t *out,
                         char *why) {
-  if (len > PP_TWIML_MAX_INPUT) {
-    set_why(why, "the reply has %zu bytes, more than %d", len, PP_TWIML_MAX_INPUT);
-    return PP_ERR_TWIML_PARSE;
-  }
+  if (too_long(len, why)) return PP_ERR_TWIML_PARSE;
   if (!xml || all_space(xml, len)) return finish(arena, NULL, 0, PP_OK, "", 0, out);
 
   st_t *s = calloc(1, sizeof *s);
@@ -481,10 +485,7 @@ pp_err_t pp_twiml_parse(const char *xml, size_t len, pp_arena_t *arena, pp_twiml
 
 pp_err_t pp_twiml_parse_text(const char *text, size_t len, pp_arena_t *arena, pp_twiml_t *out,
                              char *why) {
-  if (len > PP_TWIML_MAX_INPUT) {
-    set_why(why, "the reply has %zu bytes, more than %d", len, PP_TWIML_MAX_INPUT);
-    return PP_ERR_TWIML_PARSE;
-  }
+  if (too_long(len, why)) return PP_ERR_TWIML_PARSE;
   if (!text || all_space(text, len)) return finish(arena, NULL, 0, PP_OK, "", 0, out);
   if (!valid_utf8((const unsigned char *)text, len) || memchr(text, '\0', len)) {
     set_why(why, "the text/plain reply is not UTF-8 text");
