@@ -2,6 +2,7 @@
 #include "core/config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,39 @@ static int parse_long(const char *v, long lo, long hi, long *out) {
   return 0;
 }
 
+/* The whole-number settings kept in an int: name, range, field. */
+static const struct {
+  const char *name;
+  long lo, hi;
+  size_t off;
+} int_settings[] = {
+    {"http-threads", 1, 64, offsetof(pp_config_t, http_threads)},
+    {"http-max-per-address", 1, 1L << 24, offsetof(pp_config_t, http_max_per_address)},
+    {"http-header-timeout-ms", 10, 600000, offsetof(pp_config_t, http_header_timeout_ms)},
+    {"enquire-link-ms", 100, 3600000, offsetof(pp_config_t, enquire_link_ms)},
+    {"early-receipt-ttl-s", 1, 7 * 86400, offsetof(pp_config_t, early_receipt_ttl_s)},
+    {"early-receipts-max", 1, 10000000, offsetof(pp_config_t, early_receipts_max)},
+    {"webhook-timeout-ms", 100, 600000, offsetof(pp_config_t, webhook_timeout_ms)},
+    {"webhook-backoff-ms", 10, 3600000, offsetof(pp_config_t, webhook_backoff_ms)},
+    {"webhook-retry-s", 1, 30 * 86400, offsetof(pp_config_t, webhook_retry_s)},
+    {"audit-checkpoint-s", 0, 86400, offsetof(pp_config_t, audit_checkpoint_s)},
+    {"fraud-guard-bucket-s", 60, 86400, offsetof(pp_config_t, fraud_bucket_s)},
+    {"fraud-guard-floor", 1, 1000000, offsetof(pp_config_t, fraud_floor)},
+    {"fraud-guard-multiple", 2, 1000, offsetof(pp_config_t, fraud_multiple)},
+    {"fraud-guard-block-s", 0, 30 * 86400, offsetof(pp_config_t, fraud_block_s)},
+    {"allow-core-dumps", 0, 1, offsetof(pp_config_t, allow_core_dumps)},
+    {"auth-guard-window-s", 1, 86400, offsetof(pp_config_t, auth_guard_window_s)},
+};
+
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *why) {
   long n;
   int bad = 0;
-  if (strcmp(name, "listen") == 0) {
+  size_t at = 0, nints = sizeof int_settings / sizeof int_settings[0];
+  while (at < nints && strcmp(name, int_settings[at].name) != 0) at++;
+  if (at < nints) {
+    bad = parse_long(v, int_settings[at].lo, int_settings[at].hi, &n);
+    if (!bad) *(int *)(void *)((char *)c + int_settings[at].off) = (int)n;
+  } else if (strcmp(name, "listen") == 0) {
     const char *colon = strrchr(v, ':');
     if (!colon || colon == v || (size_t)(colon - v) >= sizeof c->listen_host ||
         parse_long(colon + 1, 0, 65535, &n)) {
@@ -70,68 +100,20 @@ pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *wh
     bad = copy(c->data_dir, sizeof c->data_dir, v) || !*v;
   } else if (strcmp(name, "store") == 0) {
     bad = copy(c->store_url, sizeof c->store_url, v);
-  } else if (strcmp(name, "http-threads") == 0) {
-    bad = parse_long(v, 1, 64, &n);
-    if (!bad) c->http_threads = (int)n;
   } else if (strcmp(name, "body-cap") == 0) {
     bad = parse_long(v, 1024, 64L << 20, &n);
     if (!bad) c->body_cap = n;
   } else if (strcmp(name, "http-max-connections") == 0) {
     bad = parse_long(v, 0, 1L << 24, &n);
     if (!bad) c->http_max_connections = n;
-  } else if (strcmp(name, "http-max-per-address") == 0) {
-    bad = parse_long(v, 1, 1L << 24, &n);
-    if (!bad) c->http_max_per_address = (int)n;
-  } else if (strcmp(name, "http-header-timeout-ms") == 0) {
-    bad = parse_long(v, 10, 600000, &n);
-    if (!bad) c->http_header_timeout_ms = (int)n;
-  } else if (strcmp(name, "enquire-link-ms") == 0) {
-    bad = parse_long(v, 100, 3600000, &n);
-    if (!bad) c->enquire_link_ms = (int)n;
-  } else if (strcmp(name, "early-receipt-ttl-s") == 0) {
-    bad = parse_long(v, 1, 7 * 86400, &n);
-    if (!bad) c->early_receipt_ttl_s = (int)n;
-  } else if (strcmp(name, "early-receipts-max") == 0) {
-    bad = parse_long(v, 1, 10000000, &n);
-    if (!bad) c->early_receipts_max = (int)n;
   } else if (strcmp(name, "webhook-allow") == 0) {
     bad = copy(c->webhook_allow, sizeof c->webhook_allow, v); /* checked when used */
-  } else if (strcmp(name, "webhook-timeout-ms") == 0) {
-    bad = parse_long(v, 100, 600000, &n);
-    if (!bad) c->webhook_timeout_ms = (int)n;
-  } else if (strcmp(name, "webhook-backoff-ms") == 0) {
-    bad = parse_long(v, 10, 3600000, &n);
-    if (!bad) c->webhook_backoff_ms = (int)n;
-  } else if (strcmp(name, "webhook-retry-s") == 0) {
-    bad = parse_long(v, 1, 30 * 86400, &n);
-    if (!bad) c->webhook_retry_s = (int)n;
-  } else if (strcmp(name, "audit-checkpoint-s") == 0) {
-    bad = parse_long(v, 0, 86400, &n);
-    if (!bad) c->audit_checkpoint_s = (int)n;
   } else if (strcmp(name, "audit-origin") == 0) {
     /* A checkpoint key name: printable ASCII, no space, no '+'. */
     bad = copy(c->audit_origin, sizeof c->audit_origin, v) || !*v;
     for (const char *p = v; !bad && *p; p++) bad = *p <= ' ' || *p > '~' || *p == '+';
   } else if (strcmp(name, "audit-key-file") == 0) {
     bad = copy(c->audit_key_file, sizeof c->audit_key_file, v);
-  } else if (strcmp(name, "fraud-guard-bucket-s") == 0) {
-    bad = parse_long(v, 60, 86400, &n);
-    if (!bad) c->fraud_bucket_s = (int)n;
-  } else if (strcmp(name, "fraud-guard-floor") == 0) {
-    bad = parse_long(v, 1, 1000000, &n);
-    if (!bad) c->fraud_floor = (int)n;
-  } else if (strcmp(name, "fraud-guard-multiple") == 0) {
-    bad = parse_long(v, 2, 1000, &n);
-    if (!bad) c->fraud_multiple = (int)n;
-  } else if (strcmp(name, "fraud-guard-block-s") == 0) {
-    bad = parse_long(v, 0, 30 * 86400, &n);
-    if (!bad) c->fraud_block_s = (int)n;
-  } else if (strcmp(name, "allow-core-dumps") == 0) {
-    bad = parse_long(v, 0, 1, &n);
-    if (!bad) c->allow_core_dumps = (int)n;
-  } else if (strcmp(name, "auth-guard-window-s") == 0) {
-    bad = parse_long(v, 1, 86400, &n);
-    if (!bad) c->auth_guard_window_s = (int)n;
   } else if (strcmp(name, "log-level") == 0) {
     static const char *lv[] = {"debug", "info", "warn", "error"};
     bad = 1;
