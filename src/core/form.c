@@ -9,7 +9,7 @@ void pp_form_init(pp_form_t *f) {
   f->refused = NULL;
 }
 
-static int hexval(char c) {
+int pp_hex_digit(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -23,8 +23,8 @@ size_t pp_url_decode(char *out, const char *s, size_t len, int plus_is_space) {
     int h, l;
     if (c == '+' && plus_is_space) {
       out[o++] = ' ';
-    } else if (c == '%' && i + 2 < len && (h = hexval(s[i + 1])) >= 0 &&
-               (l = hexval(s[i + 2])) >= 0) {
+    } else if (c == '%' && i + 2 < len && (h = pp_hex_digit(s[i + 1])) >= 0 &&
+               (l = pp_hex_digit(s[i + 2])) >= 0) {
       out[o++] = (char)(h * 16 + l);
       i += 2;
     } else {

@@ -49,6 +49,10 @@ size_t pp_form_count(const pp_form_t *f, const char *name);
 /* pp_form_nth returns the i-th value of `name` (0-based), or NULL. */
 const char *pp_form_nth(const pp_form_t *f, const char *name, size_t i);
 
+/* pp_hex_digit returns the value (0-15) of the hex digit `c`, either case,
+ * or -1 when `c` is not one. */
+int pp_hex_digit(int c);
+
 /* pp_url_decode decodes `len` bytes in place-style into `out` (size len+1);
  * returns the decoded length.  `plus_is_space` for form bodies. */
 size_t pp_url_decode(char *out, const char *s, size_t len, int plus_is_space);

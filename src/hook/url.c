@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/form.h"
 
 /* ---- Strings ----------------------------------------------------------- */
 
@@ -52,13 +53,6 @@ static void put_encoded(pp_buf_t *b, const char *s, size_t n, pct_set_t set) {
   }
 }
 
-static int hexval(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = (unsigned char)(c | 0x20);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 /* Percent-decodes `n` bytes of `s` into `out` (room for n); "%XY" with two
  * hex digits is one byte, anything else literal; '+' is a space when
  * `plus`.  Returns the decoded length. */
@@ -66,9 +60,10 @@ static size_t pct_decode(char *out, const char *s, size_t n, bool plus) {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c == '%' && n - i >= 3 && hexval((unsigned char)s[i + 1]) >= 0 &&
-        hexval((unsigned char)s[i + 2]) >= 0) {
-      out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+    if (c == '%' && n - i >= 3 && pp_hex_digit((unsigned char)s[i + 1]) >= 0 &&
+        pp_hex_digit((unsigned char)s[i + 2]) >= 0) {
+      out[o++] = (char)(pp_hex_digit((unsigned char)s[i + 1]) * 16 +
+                        pp_hex_digit((unsigned char)s[i + 2]));
       i += 2;
     } else {
       out[o++] = (plus && c == '+') ? ' ' : (char)c;
@@ -149,7 +144,7 @@ static bool ipv4_number(const char *s, size_t n, uint64_t *out) {
   }
   uint64_t v = 0;
   for (size_t i = 0; i < n; i++) {
-    int d = hexval((unsigned char)s[i]);
+    int d = pp_hex_digit((unsigned char)s[i]);
     if (d < 0 || (unsigned)d >= radix || (radix != 16 && (s[i] < '0' || s[i] > '9'))) return false;
     v = v * radix + (unsigned)d;
     if (v > ((uint64_t)1 << 32)) v = ((uint64_t)1 << 32) + 1;

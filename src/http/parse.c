@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/form.h"
+
 #define MAX_METHOD 32
 #define LINE_SLACK 64         /* method, spaces and version around the target */
 #define MAX_CHUNK_LINE 4096   /* one chunk-size line or trailer field */
@@ -199,13 +201,6 @@ void pp_http_chunked_init(pp_http_chunked_t *c, uint64_t cap) {
   c->cap = cap;
 }
 
-static int hex_value(char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-  return -1;
-}
-
 pp_err_t pp_http_chunked_decode(pp_http_chunked_t *c, const char *in, size_t len, char *out,
                                 size_t *used, size_t *produced) {
   size_t i = 0, o = 0;
@@ -214,7 +209,7 @@ pp_err_t pp_http_chunked_decode(pp_http_chunked_t *c, const char *in, size_t len
     char ch = in[i];
     switch (c->state) {
       case C_SIZE: {
-        int v = hex_value(ch);
+        int v = pp_hex_digit(ch);
         if (v >= 0) {
           if (++c->digits > 16) e = PP_ERR_BAD_REQUEST;
           c->left = c->left << 4 | (uint64_t)v;
