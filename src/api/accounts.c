@@ -56,8 +56,7 @@ static pp_err_t access(pp_api_req_t *r, const char *sid, pp_account_t *a) {
   pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   e = pp_api_account_access(r, sid, a);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_account_fetch(pp_api_req_t *r) {

@@ -54,8 +54,8 @@ pp_err_t pp_api_alert_fetch(pp_api_req_t *r) {
   if (!pp_sid_valid(r->params[0], "NO")) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   pp_err_t e =
       pp_store_alert_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0], &al);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e ? e : pp_api_respond(r, 200, render_alert_instance, &al);
+  if ((e = pp_api_found(r, e))) return e;
+  return pp_api_respond(r, 200, render_alert_instance, &al);
 }
 
 /* StartDate / EndDate: ISO 8601 (a bare date is its midnight, UTC). */

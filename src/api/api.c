@@ -47,6 +47,10 @@ pp_err_t pp_api_form_error(pp_api_req_t *r, const pp_form_t *f, pp_err_t e) {
   return e;
 }
 
+pp_err_t pp_api_found(pp_api_req_t *r, pp_err_t e) {
+  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, r->path) : e;
+}
+
 bool pp_api_url_ok(const char *u) {
   if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) return false;
   const char *host = strstr(u, "://") + 3;

@@ -134,6 +134,10 @@ const char *pp_api_capture(pp_api_req_t *r, int i);
  * that held a NUL byte, PP_ERR_NOMEM, or PP_ERR_BAD_REQUEST otherwise. */
 pp_err_t pp_api_form_error(pp_api_req_t *r, const pp_form_t *f, pp_err_t e);
 
+/* pp_api_found passes `e`, the result of reading the resource the path
+ * names, on, except that PP_ERR_NOT_FOUND fails with the path (20404). */
+pp_err_t pp_api_found(pp_api_req_t *r, pp_err_t e);
+
 /* pp_api_url_ok tells whether `u` is a URL Pipit will call back: http or
  * https, a host after "://", at most 2048 bytes, no spaces or control
  * characters.  Callers that let "" clear a URL check for it first. */

@@ -164,7 +164,7 @@ static pp_err_t load_event(pp_api_req_t *r, pp_audit_entry_t *en, pp_audit_event
   pp_account_t acc;
   if (!e && (!ev->account_sid[0] || pp_api_account_access(r, ev->account_sid, &acc)))
     e = PP_ERR_NOT_FOUND;
-  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, r->path) : e;
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_audit_event_fetch(pp_api_req_t *r) {
@@ -294,8 +294,7 @@ pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r) {
   pp_audit_checkpoint_t *cp = pp_arena_alloc(&r->arena, sizeof *cp);
   if (!cp) return PP_ERR_NOMEM;
   e = pp_store_audit_checkpoint_latest(r->api->store, cp);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_found(r, e))) return e;
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
   pp_jw_obj_begin(&w);

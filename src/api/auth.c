@@ -110,5 +110,5 @@ pp_err_t pp_api_account_access(pp_api_req_t *r, const char *sid, pp_account_t *o
 
 pp_err_t pp_api_path_account(pp_api_req_t *r, pp_account_t *out) {
   pp_err_t e = pp_api_account_access(r, r->params[0], out);
-  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, r->path) : e;
+  return pp_api_found(r, e);
 }

@@ -39,8 +39,7 @@ static pp_err_t key_account(pp_api_req_t *r, pp_account_t *acc) {
   pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   e = pp_api_account_access(r, r->params[0], acc);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_found(r, e);
 }
 
 static pp_err_t load(pp_api_req_t *r, pp_key_t *k) {
@@ -50,8 +49,7 @@ static pp_err_t load(pp_api_req_t *r, pp_key_t *k) {
   e = pp_sid_valid(r->params[1], "SK") ? pp_store_key_get(r->api->store, r->params[1], k)
                                        : PP_ERR_NOT_FOUND;
   if (!e && strcmp(k->account_sid, acc.sid) != 0) e = PP_ERR_NOT_FOUND;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_found(r, e);
 }
 
 typedef struct {

@@ -209,8 +209,7 @@ static pp_err_t load(pp_api_req_t *r, pp_message_t *m) {
   pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   e = pp_store_message_get(r->api->store, &r->arena, acc.sid, r->params[1], m);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_message_fetch(pp_api_req_t *r) {

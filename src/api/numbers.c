@@ -82,8 +82,7 @@ static pp_err_t number_written(pp_api_req_t *r) {
   pp_number_t *n = r->state;
   pp_err_t e = r->write.result;
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_NUMBER_TAKEN, n->phone_number);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_found(r, e))) return e;
   return pp_api_respond(r, r->write.kind == PP_W_NUMBER_INSERT ? 201 : 200, render_number, n);
 }
 
@@ -136,8 +135,7 @@ static pp_err_t load(pp_api_req_t *r, pp_number_t *n) {
   pp_err_t e = pp_api_path_account(r, &acc);
   if (e) return e;
   e = pp_store_number_get(r->api->store, &r->arena, acc.sid, r->params[1], n);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_number_fetch(pp_api_req_t *r) {

@@ -175,8 +175,7 @@ static pp_err_t apply_form(pp_api_req_t *r, pp_service_t *sv, bool create) {
 
 static pp_err_t service_written(pp_api_req_t *r) {
   pp_err_t e = r->write.result;
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  if (e) return e;
+  if ((e = pp_api_found(r, e))) return e;
   return pp_api_respond(r, r->write.kind == PP_W_SERVICE_INSERT ? 201 : 200, render_service,
                         r->state);
 }
@@ -214,8 +213,7 @@ pp_err_t pp_api_service_create(pp_api_req_t *r) {
 static pp_err_t load_service(pp_api_req_t *r, pp_service_t *sv) {
   pp_err_t e =
       pp_store_service_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0], sv);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e;
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_service_fetch(pp_api_req_t *r) {
@@ -302,8 +300,8 @@ pp_err_t pp_api_service_number_fetch(pp_api_req_t *r) {
   pp_service_number_t sn;
   pp_err_t e = pp_store_service_number_get(r->api->store, r->principal.account_sid, r->params[0],
                                            r->params[1], &sn);
-  if (e == PP_ERR_NOT_FOUND) return pp_api_fail(r, e, r->path);
-  return e ? e : pp_api_respond(r, 200, render_service_number, &sn);
+  if ((e = pp_api_found(r, e))) return e;
+  return pp_api_respond(r, 200, render_service_number, &sn);
 }
 
 pp_err_t pp_api_service_number_delete(pp_api_req_t *r) {

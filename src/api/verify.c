@@ -28,14 +28,10 @@
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-pp_err_t pp_api_verify_found(pp_api_req_t *r, pp_err_t e) {
-  return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, r->path) : e;
-}
-
 pp_err_t pp_api_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out) {
   pp_err_t e = pp_store_verify_service_get(r->api->store, &r->arena, r->principal.account_sid,
                                            r->params[0], out);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, long hi, pp_err_t bad,
@@ -247,7 +243,7 @@ static pp_err_t service_form(pp_api_req_t *r, pp_verify_service_t *sv, bool crea
  * the path when the row is gone, the write's error, or the row rendered by
  * `render`, 201 when the write was `insert`, 200 otherwise. */
 static pp_err_t written(pp_api_req_t *r, pp_write_kind_t insert, pp_api_render_fn *render) {
-  pp_err_t e = pp_api_verify_found(r, r->write.result);
+  pp_err_t e = pp_api_found(r, r->write.result);
   return e ? e : pp_api_respond(r, r->write.kind == insert ? 201 : 200, render, r->state);
 }
 
@@ -697,7 +693,7 @@ pp_err_t pp_api_verification_create(pp_api_req_t *r) {
 static pp_err_t load_verification(pp_api_req_t *r, pp_verification_t *v) {
   pp_err_t e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid,
                                          r->params[0], r->params[1], NULL, v);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_verification_fetch(pp_api_req_t *r) {
@@ -771,7 +767,7 @@ static pp_err_t check_done(pp_api_req_t *r) {
   while (e == PP_ERR_CONFLICT && ++st->rounds < 8) {
     e = pp_store_verification_get(r->api->store, &r->arena, r->principal.account_sid, r->params[0],
                                   st->sid, NULL, &st->v);
-    if ((e = pp_api_verify_found(r, e)) || (e = check_decide(r, st))) return e;
+    if ((e = pp_api_found(r, e)) || (e = check_decide(r, st))) return e;
     e = pp_store_write(r->api->store, &r->write);
   }
   if (e == PP_ERR_CONFLICT) return pp_api_fail(r, PP_ERR_VERIFY_CONCURRENT, st->v.to);
@@ -795,7 +791,7 @@ pp_err_t pp_api_verification_check(pp_api_req_t *r) {
   memset(st, 0, sizeof *st);
   e = pp_store_verification_get(r->api->store, &r->arena, sv.account_sid, sv.sid,
                                 vsid && *vsid ? vsid : NULL, vsid && *vsid ? NULL : to, &st->v);
-  if ((e = pp_api_verify_found(r, e))) return e;
+  if ((e = pp_api_found(r, e))) return e;
   memcpy(st->sid, st->v.sid, sizeof st->sid);
   pp_verify_hash(r->api->verify_keys, st->v.sid, code, st->hash);
   if ((e = check_decide(r, st))) return e;
@@ -869,7 +865,7 @@ pp_err_t pp_api_rate_limit_create(pp_api_req_t *r) {
 static pp_err_t load_rate_limit(pp_api_req_t *r, const char *sid, pp_rate_limit_t *out) {
   pp_err_t e = pp_store_rate_limit_get(r->api->store, &r->arena, r->principal.account_sid,
                                        r->params[0], sid, out);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_rate_limit_fetch(pp_api_req_t *r) {
@@ -951,7 +947,7 @@ static pp_err_t load_bucket(pp_api_req_t *r, pp_rate_bucket_t *b) {
   pp_err_t e = load_rate_limit(r, r->params[1], &rl);
   if (e) return e;
   e = pp_store_rate_bucket_get(r->api->store, r->principal.account_sid, rl.sid, r->params[2], b);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_rate_bucket_fetch(pp_api_req_t *r) {
@@ -1097,7 +1093,7 @@ pp_err_t pp_api_verify_webhook_create(pp_api_req_t *r) {
 static pp_err_t load_webhook(pp_api_req_t *r, pp_verify_webhook_t *wh) {
   pp_err_t e = pp_store_verify_webhook_get(r->api->store, &r->arena, r->principal.account_sid,
                                            r->params[0], r->params[1], wh);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_verify_webhook_fetch(pp_api_req_t *r) {

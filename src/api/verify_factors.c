@@ -78,7 +78,7 @@ pp_err_t pp_api_entity_create(pp_api_req_t *r) {
 static pp_err_t load_entity(pp_api_req_t *r, pp_verify_entity_t *en) {
   pp_err_t e =
       pp_store_entity_get(r->api->store, r->principal.account_sid, r->params[0], r->params[1], en);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_entity_fetch(pp_api_req_t *r) {
@@ -441,7 +441,7 @@ static pp_err_t load_factor(pp_api_req_t *r, const char *sid, pp_verify_factor_t
   pp_err_t e = load_entity(r, &en);
   if (e) return e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid, en.sid, sid, f);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_factor_fetch(pp_api_req_t *r) {
@@ -480,7 +480,7 @@ typedef struct {
 static pp_err_t qr_taken(pp_api_req_t *r) {
   qr_t *st = r->state;
   pp_err_t e = r->write.result;
-  if ((e = pp_api_verify_found(r, e))) return e;
+  if ((e = pp_api_found(r, e))) return e;
   pp_verify_factor_t *f = &st->factor;
   unsigned char *secret = NULL;
   size_t slen = 0;
@@ -1020,7 +1020,7 @@ static pp_err_t load_challenge(pp_api_req_t *r, pp_verify_challenge_t *ch) {
   if (e) return e;
   e = pp_store_challenge_get(r->api->store, &r->arena, r->principal.account_sid, en.sid,
                              r->params[2], ch);
-  return pp_api_verify_found(r, e);
+  return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_challenge_fetch(pp_api_req_t *r) {
@@ -1042,7 +1042,7 @@ pp_err_t pp_api_challenge_update(pp_api_req_t *r) {
     return e == PP_ERR_VERIFY_REQUEST ? pp_api_fail(r, e, "the challenge was answered already") : e;
   e = pp_store_factor_get(r->api->store, &r->arena, r->principal.account_sid,
                           st->challenge.entity_sid, st->challenge.factor_sid, &st->factor);
-  if ((e = pp_api_verify_found(r, e))) return e;
+  if ((e = pp_api_found(r, e))) return e;
   if (!r->api->verify_keys) return PP_ERR_INTERNAL;
   r->state = st;
   if ((e = attempt_decide(r, st, payload, false)) || (e = challenge_answered(r, st))) return e;

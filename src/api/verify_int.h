@@ -5,11 +5,6 @@
 
 #include "api/api.h"
 
-/* pp_api_verify_found passes `e`, the result of reading the resource the
- * path names, on, except that PP_ERR_NOT_FOUND fails with the path
- * (20404). */
-pp_err_t pp_api_verify_found(pp_api_req_t *r, pp_err_t e);
-
 /* pp_api_verify_load_service reads service r->params[0] of the credential's
  * account; 404 with the path otherwise. */
 pp_err_t pp_api_verify_load_service(pp_api_req_t *r, pp_verify_service_t *out);
