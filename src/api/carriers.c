@@ -430,7 +430,13 @@ static void audit_config(pp_api_req_t *r, pp_audit_kind_t kind, const char *ref)
   pp_api_audit_attach(r, kind, NULL, &ref, 1);
 }
 
-static pp_err_t carrier_put(pp_api_req_t *r, admin_state_t *st) {
+/* Submits the put of st->c, unless the checks before it failed (`e`): the
+ * new password is wiped whenever it is not handed to the write. */
+static pp_err_t carrier_put(pp_api_req_t *r, admin_state_t *st, pp_err_t e) {
+  if (e) {
+    sodium_memzero(st->c.password, sizeof st->c.password);
+    return e;
+  }
   st->c.date_updated = pp_clock_now();
   if (!st->c.date_created) st->c.date_created = st->c.date_updated;
   r->state = st;
@@ -439,7 +445,7 @@ static pp_err_t carrier_put(pp_api_req_t *r, admin_state_t *st) {
   char ref[PP_AUDIT_RESOURCE_MAX + 1];
   pp_carrier_ref(st->c.name, ref);
   audit_config(r, PP_AUDIT_CARRIER_PUT, ref);
-  pp_err_t e = pp_api_submit(r, carrier_written);
+  e = pp_api_submit(r, carrier_written);
   if (e != PP_ERR_AGAIN) sodium_memzero(st->c.password, sizeof st->c.password);
   return e;
 }
@@ -471,11 +477,7 @@ pp_err_t pp_api_carrier_create(pp_api_req_t *r) {
       sodium_memzero(old->password, sizeof old->password);
     }
   }
-  if (e) {
-    sodium_memzero(st->c.password, sizeof st->c.password);
-    return e;
-  }
-  return carrier_put(r, st);
+  return carrier_put(r, st, e);
 }
 
 pp_err_t pp_api_carrier_update(pp_api_req_t *r) {
@@ -489,11 +491,7 @@ pp_err_t pp_api_carrier_update(pp_api_req_t *r) {
   e = apply_form(r, &st->c, false);
   if (!e) e = password_stays(r, c, &st->c);
   sodium_memzero(c->password, sizeof c->password);
-  if (e) {
-    sodium_memzero(st->c.password, sizeof st->c.password);
-    return e;
-  }
-  return carrier_put(r, st);
+  return carrier_put(r, st, e);
 }
 
 pp_err_t pp_api_carrier_fetch(pp_api_req_t *r) {
