@@ -19,6 +19,7 @@
 #include "app/app.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "security/envelope.h"
 
 /* ---- The checkpoint key -------------------------------------------------- */
@@ -161,11 +162,7 @@ pp_err_t pp_audit_ticker_start(pp_store_t *s, const pp_log_signer_t *signer, con
 void pp_audit_ticker_stop(pp_audit_ticker_t *t) {
   if (!t) return;
   if (t->interval_s > 0) {
-    pthread_mutex_lock(&t->mu);
-    t->stop = true;
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    pthread_join(t->thread, NULL);
+    pp_thread_stop(t->thread, &t->mu, &t->cv, &t->stop);
   }
   tick(t); /* the last word: the log as it is at shutdown */
   pthread_mutex_destroy(&t->mu);

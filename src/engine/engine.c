@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/segments.h"
+#include "core/thread.h"
 
 #define CLAIM_MAX 256
 #define HASH_SIZE 4096
@@ -746,11 +747,7 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
 
 void pp_engine_stop(pp_engine_t *e) {
   if (!e) return;
-  pthread_mutex_lock(&e->mu);
-  e->stopping = true;
-  pthread_cond_signal(&e->cv);
-  pthread_mutex_unlock(&e->mu);
-  pthread_join(e->thread, NULL);
+  pp_thread_stop(e->thread, &e->mu, &e->cv, &e->stopping);
   pthread_mutex_lock(&e->park_mu);
   e->park_closed = true;
   pthread_mutex_unlock(&e->park_mu);

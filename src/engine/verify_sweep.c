@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "security/audit.h"
 #include "verify/events.h"
 
@@ -101,11 +102,7 @@ pp_err_t pp_verify_sweep_start(pp_store_t *store, pp_verify_sweep_t **out) {
 
 void pp_verify_sweep_stop(pp_verify_sweep_t *v) {
   if (!v) return;
-  pthread_mutex_lock(&v->mu);
-  v->stop = true;
-  pthread_cond_signal(&v->cv);
-  pthread_mutex_unlock(&v->mu);
-  pthread_join(v->thread, NULL);
+  pp_thread_stop(v->thread, &v->mu, &v->cv, &v->stop);
   pthread_mutex_destroy(&v->mu);
   pthread_cond_destroy(&v->cv);
   free(v);

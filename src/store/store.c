@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/thread.h"
 #include "store/crypt.h"
 
 #define MAX_BATCH 4096
@@ -204,11 +205,7 @@ void pp_store_set_key_source(pp_store_t *s, pp_store_keys_fn fn, void *arg) {
 
 void pp_store_free(pp_store_t *s) {
   if (!s) return;
-  pthread_mutex_lock(&s->mu);
-  s->closing = true;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  pthread_join(s->writer, NULL);
+  pp_thread_stop(s->writer, &s->mu, &s->cv, &s->closing);
   s->be_ops->close(s->be);
   pp_crypt_free(s->crypt);
   pthread_mutex_destroy(&s->mu);

@@ -1,0 +1,20 @@
+/* thread.h: stopping a worker thread that waits on a condition variable. */
+#ifndef PP_CORE_THREAD_H
+#define PP_CORE_THREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* pp_thread_stop sets *stop under `mu`, signals `cv` and joins `thread`:
+ * for a worker that reads *stop under `mu` and waits on `cv` between its
+ * rounds.  The caller still owns (and destroys) `mu` and `cv`. */
+static inline void pp_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread_cond_t *cv,
+                                  bool *stop) {
+  pthread_mutex_lock(mu);
+  *stop = true;
+  pthread_cond_signal(cv);
+  pthread_mutex_unlock(mu);
+  pthread_join(thread, NULL);
+}
+
+#endif
