@@ -430,6 +430,19 @@ static void audit_config(pp_api_req_t *r, pp_audit_kind_t kind, const char *ref)
   pp_api_audit_attach(r, kind, NULL, &ref, 1);
 }
 
+/* audit_config of carrier `name`, and of route `rt`. */
+static void audit_carrier(pp_api_req_t *r, pp_audit_kind_t kind, const char *name) {
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_carrier_ref(name, ref);
+  audit_config(r, kind, ref);
+}
+
+static void audit_route(pp_api_req_t *r, pp_audit_kind_t kind, const pp_route_rule_t *rt) {
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  pp_route_ref(rt, ref);
+  audit_config(r, kind, ref);
+}
+
 /* Submits the put of st->c, unless the checks before it failed (`e`): the
  * new password is wiped whenever it is not handed to the write. */
 static pp_err_t carrier_put(pp_api_req_t *r, admin_state_t *st, pp_err_t e) {
@@ -442,9 +455,7 @@ static pp_err_t carrier_put(pp_api_req_t *r, admin_state_t *st, pp_err_t e) {
   r->state = st;
   r->write.kind = PP_W_CARRIER_PUT;
   r->write.u.carrier = &st->c;
-  char ref[PP_AUDIT_RESOURCE_MAX + 1];
-  pp_carrier_ref(st->c.name, ref);
-  audit_config(r, PP_AUDIT_CARRIER_PUT, ref);
+  audit_carrier(r, PP_AUDIT_CARRIER_PUT, st->c.name);
   e = pp_api_submit(r, carrier_written);
   if (e != PP_ERR_AGAIN) sodium_memzero(st->c.password, sizeof st->c.password);
   return e;
@@ -557,9 +568,7 @@ pp_err_t pp_api_carrier_delete(pp_api_req_t *r) {
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path); /* no such carrier can exist */
   r->write.kind = PP_W_CARRIER_DELETE;
   r->write.u.name = name;
-  char ref[PP_AUDIT_RESOURCE_MAX + 1];
-  pp_carrier_ref(name, ref);
-  audit_config(r, PP_AUDIT_CARRIER_DELETE, ref);
+  audit_carrier(r, PP_AUDIT_CARRIER_DELETE, name);
   return pp_api_submit(r, admin_deleted);
 }
 
@@ -643,9 +652,7 @@ pp_err_t pp_api_carrier_route_create(pp_api_req_t *r) {
   r->state = st;
   r->write.kind = PP_W_ROUTE_PUT;
   r->write.u.route = &st->rt;
-  char ref[PP_AUDIT_RESOURCE_MAX + 1];
-  pp_route_ref(&st->rt, ref);
-  audit_config(r, PP_AUDIT_ROUTE_PUT, ref);
+  audit_route(r, PP_AUDIT_ROUTE_PUT, &st->rt);
   return pp_api_submit(r, route_written);
 }
 
@@ -659,8 +666,6 @@ pp_err_t pp_api_carrier_route_delete(pp_api_req_t *r) {
     return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path); /* no such route can exist */
   r->write.kind = PP_W_ROUTE_DELETE;
   r->write.u.route = &st->rt;
-  char ref[PP_AUDIT_RESOURCE_MAX + 1];
-  pp_route_ref(&st->rt, ref);
-  audit_config(r, PP_AUDIT_ROUTE_DELETE, ref);
+  audit_route(r, PP_AUDIT_ROUTE_DELETE, &st->rt);
   return pp_api_submit(r, admin_deleted);
 }
