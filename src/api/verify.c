@@ -812,7 +812,8 @@ static void render_rate_limit(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "unique_name", rl->unique_name);
   pp_jw_kstr(w, "description", rl->description);
   pp_api_verify_kdates(w, rl->date_created, rl->date_updated);
-  pp_api_verify_klinks(r, w, url, (const char *const[][2]){{"buckets", "Buckets"}}, 1);
+  static const char *const links[][2] = {{"buckets", "Buckets"}};
+  pp_api_verify_klinks(r, w, url, links, 1);
   pp_jw_obj_end(w);
 }
 

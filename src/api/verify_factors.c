@@ -882,7 +882,8 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_api_verify_kraw(w, "hidden_details", ch->hidden_details);
   pp_api_verify_kraw(w, "metadata", ch->metadata);
   pp_jw_kstr(w, "factor_type", ch->factor_type);
-  pp_api_verify_klinks(r, w, url, (const char *const[][2]){{"notifications", "Notifications"}}, 1);
+  static const char *const links[][2] = {{"notifications", "Notifications"}};
+  pp_api_verify_klinks(r, w, url, links, 1);
   pp_jw_obj_end(w);
 }
 
