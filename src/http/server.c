@@ -287,17 +287,24 @@ static void signal_worker(worker_t *w) {
   (void)n; /* a full counter already wakes the worker */
 }
 
+/* Pushes `c` onto worker `w`'s list `*head` (of `w`, under w->mu), linked
+ * through `*link` (a field of `c`), and wakes the worker when the list was
+ * empty (it drains the whole list when woken). */
+static void push_to_worker(worker_t *w, conn_t **head, conn_t **link, conn_t *c) {
+  pthread_mutex_lock(&w->mu);
+  bool first = *head == NULL;
+  *link = *head;
+  *head = c;
+  pthread_mutex_unlock(&w->mu);
+  if (first) signal_worker(w);
+}
+
 /* Called by the store's writer thread once the request's write committed:
  * hands the request back to its connection's worker. */
 static void wake(pp_api_req_t *r) {
   conn_t *c = r->transport;
   worker_t *w = c->w;
-  pthread_mutex_lock(&w->mu);
-  bool first = w->ready == NULL;
-  c->ready_next = w->ready;
-  w->ready = c;
-  pthread_mutex_unlock(&w->mu);
-  if (first) signal_worker(w);
+  push_to_worker(w, &w->ready, &c->ready_next, c);
 }
 
 /* Handles a handler's or continuation's outcome: PP_ERR_AGAIN waits for
@@ -917,12 +924,7 @@ static void accept_some(worker_t *w) {
       adopt(w, c);
       continue;
     }
-    pthread_mutex_lock(&to->mu);
-    bool first = to->incoming == NULL;
-    c->next = to->incoming;
-    to->incoming = c;
-    pthread_mutex_unlock(&to->mu);
-    if (first) signal_worker(to);
+    push_to_worker(to, &to->incoming, &c->next, c);
   }
 }
 
