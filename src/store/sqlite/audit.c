@@ -1,26 +1,13 @@
 /* audit.c: the audit log in SQLite: the writer side (Merkle frontier,
  * append, checkpoints) and its reads and proofs. */
-#include "security/audit.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/baseline.h"
-#include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "security/checkpoint.h"
-#include "security/merkle.h"
-#include "store/crypt.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/store.h"
-#include "store/verify_v1.h"
 
 /* ---- audit log: the writer side ----------------------------------------- */
 

@@ -1,24 +1,6 @@
 /* backend.c: the SQLite backend's operations table (pp_store_sqlite). */
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include "core/baseline.h"
-#include "core/buf.h"
-#include "core/clock.h"
-#include "core/log.h"
-#include "security/audit.h"
-#include "security/checkpoint.h"
-#include "security/merkle.h"
-#include "store/crypt.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/store.h"
-#include "store/verify_v1.h"
 
 const pp_store_backend_t pp_store_sqlite = {
     .name = "sqlite",

@@ -1,25 +1,13 @@
 /* conn.c: the SQLite backend's connections: open and close, pragmas, the
  * reader pool, the crypt's key loaders and the error of a failed call. */
 #include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/baseline.h"
-#include "core/buf.h"
-#include "core/clock.h"
 #include "core/log.h"
-#include "security/audit.h"
-#include "security/checkpoint.h"
-#include "security/merkle.h"
-#include "store/crypt.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/store.h"
-#include "store/verify_v1.h"
 
 /* True when `rc` (a result code, primary or extended) says the disk, or the
  * database's page limit, is full: SQLITE_FULL, or an I/O error whose system

@@ -1,24 +1,7 @@
 /* messages.c: reads of messages, inbound parts, webhooks and alerts. */
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
-#include "core/baseline.h"
-#include "core/buf.h"
 #include "core/clock.h"
-#include "core/log.h"
-#include "security/audit.h"
-#include "security/checkpoint.h"
-#include "security/merkle.h"
-#include "store/crypt.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/store.h"
-#include "store/verify_v1.h"
 
 static bool row_message(pp_arena_t *a, sqlite3_stmt *st, pp_message_t *m) {
   m->seq = sqlite3_column_int64(st, 0);

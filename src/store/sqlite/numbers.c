@@ -1,25 +1,9 @@
 /* numbers.c: phone numbers, offers and Messaging Services (their write
  * and reads). */
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/baseline.h"
-#include "core/buf.h"
-#include "core/clock.h"
-#include "core/log.h"
-#include "security/audit.h"
-#include "security/checkpoint.h"
-#include "security/merkle.h"
-#include "store/crypt.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/store.h"
-#include "store/verify_v1.h"
 
 /* Inserts or updates a service: both statements take the same parameters. */
 pp_err_t sq_apply_service(conn_t *c, pp_service_t *sv, bool insert) {

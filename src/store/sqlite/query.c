@@ -1,25 +1,9 @@
 /* query.c: helpers every table file of the SQLite backend shares: binding,
  * columns, results of writes, one-row and list reads. */
-#include <errno.h>
-#include <pthread.h>
-#include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/baseline.h"
-#include "core/buf.h"
-#include "core/clock.h"
-#include "core/log.h"
-#include "security/audit.h"
-#include "security/checkpoint.h"
-#include "security/merkle.h"
-#include "store/crypt.h"
 #include "store/sqlite/sqlite_int.h"
-#include "store/store.h"
-#include "store/verify_v1.h"
 
 void sq_bind_text(sqlite3_stmt *st, int i, const char *s) {
   if (s)
