@@ -34,10 +34,6 @@ pp_err_t sq_db_err(sqlite3 *db, const char *what) {
   return corrupt ? PP_ERR_CORRUPT : PP_ERR_STORE;
 }
 
-/* The crypt loader: the newest (generation 0) or a given wrapped DEK, read
- * on the connection that needs it (it may be inside a transaction that
- * just made the key). */
-
 /* The connection a loader reads on: the caller's (it may be inside a
  * transaction that just made the key), else one from the pool (*pooled,
  * given back with sq_release). */
@@ -46,6 +42,9 @@ static sqlite3 *loader_db(void *be, void *conn, conn_t **pooled) {
   return conn ? conn : (*pooled)->db;
 }
 
+/* The crypt loader: the newest (generation 0) or a given wrapped DEK, read
+ * on the connection that needs it (it may be inside a transaction that
+ * just made the key). */
 static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t generation,
                              unsigned char out[PP_DEK_WRAPPED_LEN], uint32_t *gen_out) {
   conn_t *pooled;
