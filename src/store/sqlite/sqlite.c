@@ -152,7 +152,7 @@ enum {
   "seq,name,host,port,system_id,"                          \
   "pp_open(password,'system','carriers','password',name)," \
   "system_type,bind_mode,window,"                          \
-  "mps,binds,date_created,date_updated,concat,payload,gsm7"
+  "mps,binds,date_created,date_updated,concat,payload,gsm7,channel"
 #define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
 #define NUM_COLS \
   "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
@@ -250,10 +250,11 @@ static const char *sql_text[S__COUNT] = {
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_bidx=pp_bidx(?)",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
-                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7) "
-                  "VALUES(?1,?2,?3,?4,pp_seal(?5,'system','carriers','password',?1),"
-                  "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) ON CONFLICT(name) DO UPDATE SET "
+                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7,"
+                  "channel) VALUES(?1,?2,?3,?4,pp_seal(?5,'system','carriers','password',?1),"
+                  "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(name) DO UPDATE SET "
                   "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
+                  "channel=excluded.channel,"
                   "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
                   "password=excluded.password,system_type=excluded.system_type,"
                   "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
@@ -1291,6 +1292,10 @@ static const char schema_delivery_ids[] =
     "ALTER TABLE early_receipts_new RENAME TO early_receipts;"
     "CREATE INDEX early_receipts_age ON early_receipts(received_at);";
 
+/* The channel kind a carrier's traffic goes through (channel/channel.h). */
+static const char schema_carrier_channel[] =
+    "ALTER TABLE carriers ADD COLUMN channel TEXT NOT NULL DEFAULT 'smpp';";
+
 static const char *const migrations[] = {schema_v1,
                                          schema_v2,
                                          schema_v3,
@@ -1311,7 +1316,8 @@ static const char *const migrations[] = {schema_v1,
                                          schema_verify_keys,
                                          schema_bidx_siphash,
                                          schema_delivery_ids,
-                                         schema_number_offers};
+                                         schema_number_offers,
+                                         schema_carrier_channel};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2499,6 +2505,7 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       bind_text(st, 13, k->concat[0] ? k->concat : "udh");
       sqlite3_bind_int(st, 14, k->payload);
       bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
+      bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
       return result_of(c->db, step_done(st), 0);
     }
     case PP_W_CARRIER_DELETE: {
@@ -3371,6 +3378,7 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   col_copy(k->concat, sizeof k->concat, st, 13);
   k->payload = sqlite3_column_int(st, 14);
   col_copy(k->gsm7, sizeof k->gsm7, st, 15);
+  col_copy(k->channel, sizeof k->channel, st, 16);
 }
 
 static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
