@@ -139,6 +139,11 @@ struct pp_channel_ops {
   /* Stops the links, reports every part still waiting (RETRY), waits for
    * every deferred answer, and frees the instance.  NULL is a no-op. */
   void (*stop)(pp_channel_t *ch);
+  /* Whether an instance started for carrier `a` may carry on for `b` (the
+   * same carrier read again, of this kind): true when every setting this
+   * kind uses is the same in both; false makes the engine stop it and
+   * start one for `b`.  Reads only the two carriers; any thread. */
+  bool (*same_config)(const pp_carrier_t *a, const pp_carrier_t *b);
 };
 
 /* pp_channel_find returns the operations of channel kind `kind` ("smpp"),
