@@ -317,7 +317,8 @@ typedef enum {
   PP_CARRIER_OPT_INT,    /* an integer from lo to hi */
   PP_CARRIER_OPT_CHOICE, /* one of choices[]; choices[0] is the default */
   PP_CARRIER_OPT_SWITCH, /* on|off or true|false */
-  PP_CARRIER_OPT_ADDR    /* HOST:PORT into host and port */
+  PP_CARRIER_OPT_ADDR,   /* HOST:PORT into host and port */
+  PP_CARRIER_OPT_CHANNEL /* a channel kind pp_channel_find knows; the first is the default */
 } pp_carrier_opt_kind_t;
 
 /* One setting of a carrier: its CLI flag, its API parameter, its response

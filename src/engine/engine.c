@@ -493,9 +493,14 @@ static void carrier_stop(carrier_t *c) {
   free(c);
 }
 
+/* The channel operations carrier `c` goes through (NULL: an unknown kind). */
+static const pp_channel_ops_t *channel_ops(const pp_engine_t *e, const pp_carrier_t *c) {
+  return e->o.channel ? e->o.channel : pp_channel_find(pp_channel_kind(c));
+}
+
 static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
   const char *kind = pp_channel_kind(cfg);
-  const pp_channel_ops_t *ops = e->o.channel ? e->o.channel : pp_channel_find(kind);
+  const pp_channel_ops_t *ops = channel_ops(e, cfg);
   carrier_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->eng = e;
@@ -511,12 +516,13 @@ static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
   return c;
 }
 
-static bool same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
-  return !strcmp(a->host, b->host) && a->port == b->port && !strcmp(a->system_id, b->system_id) &&
-         !strcmp(a->password, b->password) && !strcmp(a->system_type, b->system_type) &&
-         !strcmp(a->bind_mode, b->bind_mode) && a->window == b->window && a->mps == b->mps &&
-         a->binds == b->binds && !strcmp(a->concat, b->concat) && a->payload == b->payload &&
-         !strcmp(a->gsm7, b->gsm7);
+/* Whether carrier `a`'s channel may carry on for `b`, the carrier read
+ * again: the same kind, whose settings compare equal (the kind decides
+ * which count).  A kind nobody knows starts nothing either way. */
+static bool same_config(const pp_engine_t *e, const pp_carrier_t *a, const pp_carrier_t *b) {
+  if (strcmp(pp_channel_kind(a), pp_channel_kind(b)) != 0) return false;
+  const pp_channel_ops_t *ops = channel_ops(e, b);
+  return !ops || ops->same_config(a, b);
 }
 
 static void refresh(pp_engine_t *e) {
@@ -534,7 +540,7 @@ static void refresh(pp_engine_t *e) {
   for (size_t i = 0; i < nc; i++) {
     carrier_t **pc = &e->carriers;
     while (*pc && strcmp((*pc)->cfg.name, cs[i].name)) pc = &(*pc)->next;
-    if (*pc && same_config(&(*pc)->cfg, &cs[i])) {
+    if (*pc && same_config(e, &(*pc)->cfg, &cs[i])) {
       (*pc)->seen = true;
       continue;
     }

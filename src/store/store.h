@@ -137,10 +137,13 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_service_number_t;
 
-/* A carrier: an SMSC Pipit binds to as an ESME.  `password` is a secret. */
+/* A carrier: an SMSC Pipit binds to as an ESME.  `password` is a secret.
+ * `channel` names the channel kind its traffic goes through ("smpp";
+ * channel/channel.h); the settings after it are that kind's. */
 typedef struct {
   int64_t seq;
   char name[64];
+  char channel[16];
   char host[256];
   int port;
   char system_id[17], password[10], system_type[14];

@@ -140,6 +140,7 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   sq_col_copy(k->concat, sizeof k->concat, st, 13);
   k->payload = sqlite3_column_int(st, 14);
   sq_col_copy(k->gsm7, sizeof k->gsm7, st, 15);
+  sq_col_copy(k->channel, sizeof k->channel, st, 16);
 }
 
 static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {

@@ -511,6 +511,7 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       sq_bind_text(st, 13, k->concat[0] ? k->concat : "udh");
       sqlite3_bind_int(st, 14, k->payload);
       sq_bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
+      sq_bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
       return sq_result_of(c->db, sq_step_done(st), 0);
     }
     case PP_W_CARRIER_DELETE: {

@@ -542,6 +542,10 @@ static const char schema_delivery_ids[] =
     "ALTER TABLE early_receipts_new RENAME TO early_receipts;"
     "CREATE INDEX early_receipts_age ON early_receipts(received_at);";
 
+/* The channel kind a carrier's traffic goes through (channel/channel.h). */
+static const char schema_carrier_channel[] =
+    "ALTER TABLE carriers ADD COLUMN channel TEXT NOT NULL DEFAULT 'smpp';";
+
 static const char *const migrations[] = {schema_v1,
                                          schema_v2,
                                          schema_v3,
@@ -562,7 +566,8 @@ static const char *const migrations[] = {schema_v1,
                                          schema_verify_keys,
                                          schema_bidx_siphash,
                                          schema_delivery_ids,
-                                         schema_number_offers};
+                                         schema_number_offers,
+                                         schema_carrier_channel};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

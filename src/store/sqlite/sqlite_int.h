@@ -148,7 +148,7 @@ enum {
   "seq,name,host,port,system_id,"                          \
   "pp_open(password,'system','carriers','password',name)," \
   "system_type,bind_mode,window,"                          \
-  "mps,binds,date_created,date_updated,concat,payload,gsm7"
+  "mps,binds,date_created,date_updated,concat,payload,gsm7,channel"
 #define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
 #define NUM_COLS \
   "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \

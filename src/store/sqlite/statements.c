@@ -62,10 +62,11 @@ const char *sq_sql_text[S__COUNT] = {
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_bidx=pp_bidx(?)",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
-                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7) "
-                  "VALUES(?1,?2,?3,?4,pp_seal(?5,'system','carriers','password',?1),"
-                  "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) ON CONFLICT(name) DO UPDATE SET "
+                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7,"
+                  "channel) VALUES(?1,?2,?3,?4,pp_seal(?5,'system','carriers','password',?1),"
+                  "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(name) DO UPDATE SET "
                   "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
+                  "channel=excluded.channel,"
                   "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
                   "password=excluded.password,system_type=excluded.system_type,"
                   "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
