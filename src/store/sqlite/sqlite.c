@@ -17,8 +17,8 @@
 #include "security/audit.h"
 #include "security/checkpoint.h"
 #include "security/merkle.h"
+#include "store/backend.h"
 #include "store/crypt.h"
-#include "store/store.h"
 #include "store/verify_v1.h"
 
 #define POOL 8
