@@ -330,13 +330,13 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
-  pp_hooks_t *hooks = NULL;
-  pp_hooks_opts_t wo = {.store = store,
-                        .allow = cfg.webhook_allow,
-                        .timeout_ms = (unsigned)cfg.webhook_timeout_ms,
-                        .backoff_ms = (unsigned)cfg.webhook_backoff_ms,
-                        .max_age_s = (unsigned)cfg.webhook_retry_s};
-  e = pp_hooks_start(&wo, &hooks);
+  pp_webhooks_t *hooks = NULL;
+  pp_webhooks_opts_t wo = {.store = store,
+                           .allow = cfg.webhook_allow,
+                           .timeout_ms = (unsigned)cfg.webhook_timeout_ms,
+                           .backoff_ms = (unsigned)cfg.webhook_backoff_ms,
+                           .max_age_s = (unsigned)cfg.webhook_retry_s};
+  e = pp_webhooks_start(&wo, &hooks);
   if (e) {
     pp_log_error("serve", "cannot start the webhook dispatcher: %s%s", pp_err_name(e),
                  e == PP_ERR_INVALID_PARAM ? " (--webhook-allow takes CIDR[,CIDR...])" : "");
@@ -353,7 +353,7 @@ int pp_cmd_serve(int argc, char **argv) {
   e = pp_verify_sweep_start(store, &sweep);
   if (e) {
     pp_log_error("serve", "cannot start Verify's waiting-period sweep: %s", pp_err_name(e));
-    pp_hooks_stop(hooks);
+    pp_webhooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
     audit_down(ticker, &api, signer);
@@ -367,7 +367,7 @@ int pp_cmd_serve(int argc, char **argv) {
   e = pp_http_start(&ho, &api, &http);
   if (e) {
     pp_verify_sweep_stop(sweep);
-    pp_hooks_stop(hooks);
+    pp_webhooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
     audit_down(ticker, &api, signer);
@@ -388,7 +388,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
   pp_verify_sweep_stop(sweep);
-  pp_hooks_stop(hooks);
+  pp_webhooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);
   audit_down(ticker, &api, signer);
