@@ -201,12 +201,12 @@ static void raise_nofile(void) {
 /* Writes what the sign-in guard still counts, stops the checkpointer (which
  * signs a last checkpoint: the store must still be open) and frees the
  * audit log's key. */
-static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_log_signer_t *signer) {
+static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_checkpoint_signer_t *signer) {
   pp_api_guard_stop(api);
   pp_audit_ticker_stop(ticker);
   pp_api_audit_free(api->audit);
   api->audit = NULL;
-  pp_log_signer_free(signer);
+  pp_checkpoint_signer_free(signer);
 }
 
 int pp_cmd_serve(int argc, char **argv) {
@@ -257,13 +257,13 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_store_set_key_source(store, pp_master_keys_read, cfg.data_dir);
 
   pp_api_t api = {.store = store};
-  pp_log_signer_t *signer = NULL;
+  pp_checkpoint_signer_t *signer = NULL;
   pp_audit_ticker_t *ticker = NULL;
   unsigned char *audit_root = sodium_malloc(32);
   e = audit_root ? pp_store_named_key(store, "audit", audit_root) : PP_ERR_NOMEM;
   if (!e) e = pp_audit_signer_load(audit_root, cfg.audit_key_file, cfg.audit_origin, &signer);
   sodium_free(audit_root);
-  if (!e) e = pp_api_audit_new(pp_log_signer_verifier(signer), cfg.audit_origin, &api.audit);
+  if (!e) e = pp_api_audit_new(pp_checkpoint_signer_verifier(signer), cfg.audit_origin, &api.audit);
   if (!e) e = pp_audit_publish_key(cfg.data_dir, signer);
   if (!e)
     e = pp_audit_ticker_start(store, signer, cfg.audit_origin, cfg.data_dir, cfg.audit_checkpoint_s,
@@ -271,7 +271,7 @@ int pp_cmd_serve(int argc, char **argv) {
   if (e) {
     pp_log_error("serve", "cannot set up the audit log: %s", pp_err_name(e));
     pp_api_audit_free(api.audit);
-    pp_log_signer_free(signer);
+    pp_checkpoint_signer_free(signer);
     pp_store_free(store);
     sodium_free(mk);
     return 1;

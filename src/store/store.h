@@ -409,7 +409,7 @@ typedef struct {
 /* PP_W_AUDIT_CHECKPOINT: sign the tree as it is at this point of the batch
  * (every earlier write of the batch included) and keep the checkpoint. */
 typedef struct {
-  const pp_log_signer_t *signer;
+  const pp_checkpoint_signer_t *signer;
   const char *origin;
   int64_t now;               /* Unix seconds */
   bool force;                /* sign even if the tree did not grow */
