@@ -349,8 +349,8 @@ int pp_cmd_serve(int argc, char **argv) {
     return 1;
   }
 
-  pp_verify_sweep_t *sweep = NULL;
-  e = pp_verify_sweep_start(store, &sweep);
+  pp_sweep_t *sweep = NULL;
+  e = pp_sweep_start(store, &sweep);
   if (e) {
     pp_log_error("serve", "cannot start Verify's waiting-period sweep: %s", pp_err_name(e));
     pp_webhooks_stop(hooks);
@@ -366,7 +366,7 @@ int pp_cmd_serve(int argc, char **argv) {
   pp_http_t *http = NULL;
   e = pp_http_start(&ho, &api, &http);
   if (e) {
-    pp_verify_sweep_stop(sweep);
+    pp_sweep_stop(sweep);
     pp_webhooks_stop(hooks);
     pp_engine_stop(engine);
     pp_operator_free(api.op);
@@ -387,7 +387,7 @@ int pp_cmd_serve(int argc, char **argv) {
 
   pp_log_info("serve", "shutting down");
   pp_http_stop(http);
-  pp_verify_sweep_stop(sweep);
+  pp_sweep_stop(sweep);
   pp_webhooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);
