@@ -11,18 +11,21 @@ trap 'rm -rf "$tmp"' EXIT
 cp -r src "$tmp/"
 tools/check-layers.sh "$tmp" || { echo "the unchanged tree fails the check" >&2; exit 1; }
 status=0
-expect() { # file line text: plant text as the given line, then expect file:line
-  sed -i "$(($2 - 1))a $3" "$tmp/$1"
+expect() { # file text: plant text after the file's first #include, expect file:line
+  local n
+  n=$(grep -n -m1 '^#include' "$tmp/$1" | cut -d: -f1)
+  n=$((n + 1))
+  sed -i "$((n - 1))a $2" "$tmp/$1"
   if out=$(tools/check-layers.sh "$tmp"); then
-    echo "planted $1:$2 ($3), and the check passed" >&2
+    echo "planted $1:$n ($2), and the check passed" >&2
     status=1
-  elif ! grep -qF "$1:$2: " <<<"$out"; then
-    echo "planted $1:$2 ($3); the check failed without naming it:" >&2
+  elif ! grep -qF "$1:$n: " <<<"$out"; then
+    echo "planted $1:$n ($2); the check failed without naming it:" >&2
     echo "$out" >&2
     status=1
   fi
 }
-expect src/engine/engine.c 3 '#include "http/http.h"'
-expect src/engine/webhooks.c 4 '#include "channel/smpp/session.h"'
-expect src/api/messages.c 5 '#include "store/backend.h"'
+expect src/engine/engine.c '#include "http/http.h"'
+expect src/engine/webhooks.c '#include "channel/smpp/session.h"'
+expect src/api/messages.c '#include "store/backend.h"'
 exit $status
