@@ -34,8 +34,8 @@
 #define REPLY_WINDOW_S 30        /* reply loop guard, as Twilio's 14107: */
 #define REPLY_MAX 15             /*   at most 15 replies in 30 s between two numbers */
 
-struct pp_hooks {
-  pp_hooks_opts_t o;
+struct pp_webhooks {
+  pp_webhooks_opts_t o;
   pp_hook_allow_t allow;
   CURLM *multi;
   pthread_t thread;
@@ -46,7 +46,7 @@ struct pp_hooks {
 };
 
 typedef struct req {
-  pp_hooks_t *hk;
+  pp_webhooks_t *hk;
   pp_arena_t arena;
   pp_hook_t hook; /* url in the arena */
   pp_message_t msg;
@@ -79,7 +79,7 @@ static void req_free(req_t *q) {
 
 static void result_done(pp_write_t *w) {
   req_t *q = w->arg;
-  pp_hooks_t *hk = q->hk;
+  pp_webhooks_t *hk = q->hk;
   /* A full disk is logged once by the store (the lease makes it retry). */
   if (w->result && w->result != PP_ERR_NOT_FOUND && w->result != PP_ERR_STORE_FULL)
     pp_log_warn("webhooks", "request %lld: recording its outcome failed: %s",
@@ -90,7 +90,7 @@ static void result_done(pp_write_t *w) {
 
 /* Queues q's outcome write; takes q. */
 static void submit_result(req_t *q) {
-  pp_hooks_t *hk = q->hk;
+  pp_webhooks_t *hk = q->hk;
   q->w.kind = PP_W_HOOK_RESULT;
   q->w.done = result_done;
   q->w.arg = q;
@@ -143,7 +143,7 @@ static void set_alert(req_t *q, pp_err_t e, const char *detail, long status) {
 
 /* Transient failure: try again later, unless the retry period is over. */
 static void retry_or_drop(req_t *q, pp_err_t e, const char *detail, long status) {
-  pp_hooks_t *hk = q->hk;
+  pp_webhooks_t *hk = q->hk;
   pp_hook_result_t *hr = &q->w.u.hook_result;
   int64_t now = now_ms();
   unsigned shift = q->hook.attempts > 20 ? 20 : (unsigned)q->hook.attempts - 1;
@@ -453,7 +453,7 @@ static const pp_param_t *request_params(req_t *q, pp_param_t ps[32], bool get, s
 
 /* Reads what the request reports and starts its transfer; on failure the
  * outcome is recorded at once.  Takes q. */
-static void start(pp_hooks_t *hk, req_t *q) {
+static void start(pp_webhooks_t *hk, req_t *q) {
   pp_hook_result_t *hr = &q->w.u.hook_result;
   hr->seq = q->hook.seq;
   /* A Verify event carries its form; a message's is read now. */
@@ -543,7 +543,7 @@ static void start(pp_hooks_t *hk, req_t *q) {
 /* ---- the thread ------------------------------------------------------------ */
 
 /* Claims up to `room` due requests and starts them. */
-static void claim(pp_hooks_t *hk, int room) {
+static void claim(pp_webhooks_t *hk, int room) {
   pp_arena_t a;
   pp_arena_init(&a, 0);
   int64_t now = now_ms();
@@ -572,7 +572,7 @@ static void claim(pp_hooks_t *hk, int room) {
 }
 
 static void *hooks_main(void *arg) {
-  pp_hooks_t *hk = arg;
+  pp_webhooks_t *hk = arg;
   int64_t next_look = 0;
   while (!atomic_load(&hk->stopping)) {
     int room = (int)hk->o.concurrency - hk->running;
@@ -615,7 +615,7 @@ static void *hooks_main(void *arg) {
   return NULL;
 }
 
-static void defaults(pp_hooks_opts_t *o) {
+static void defaults(pp_webhooks_opts_t *o) {
   if (!o->timeout_ms) o->timeout_ms = 15000;
   if (!o->max_age_s) o->max_age_s = 86400;
   if (!o->backoff_ms) o->backoff_ms = 1000;
@@ -630,10 +630,10 @@ static void curl_init_once(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-pp_err_t pp_hooks_start(const pp_hooks_opts_t *opts, pp_hooks_t **out) {
+pp_err_t pp_webhooks_start(const pp_webhooks_opts_t *opts, pp_webhooks_t **out) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, curl_init_once);
-  pp_hooks_t *hk = calloc(1, sizeof *hk);
+  pp_webhooks_t *hk = calloc(1, sizeof *hk);
   if (!hk) return PP_ERR_NOMEM;
   hk->o = *opts;
   defaults(&hk->o);
@@ -659,7 +659,7 @@ pp_err_t pp_hooks_start(const pp_hooks_opts_t *opts, pp_hooks_t **out) {
   return PP_OK;
 }
 
-void pp_hooks_stop(pp_hooks_t *hk) {
+void pp_webhooks_stop(pp_webhooks_t *hk) {
   if (!hk) return;
   atomic_store(&hk->stopping, true);
   curl_multi_wakeup(hk->multi);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "store/backend.h"
 #include "store/crypt.h"
 
 #define MAX_BATCH 4096

@@ -14,8 +14,8 @@
 
 #include "security/audit.h"
 #include "security/merkle.h"
+#include "store/backend.h"
 #include "store/crypt.h"
-#include "store/store.h"
 
 #define POOL 8
 
