@@ -44,10 +44,23 @@ static void test_page_parse(void) {
   CHECK_EQ_INT(pg.req.before_seq + pg.req.after_seq, 0);
 
   const char *refused[] = {
-      "PageSize=0",    "PageSize=1001",  "PageSize=-5",      "PageSize=",     "PageSize=10x",
-      "PageSize=1e2",  "Page=-1",        "Page=1000000001",  "Page=one",      "PageToken=PA",
-      "PageToken=PC1", "PageToken=pa1",  "PageToken=PA0",    "PageToken=PA-3", "PageToken=PA1x",
-      "PageToken=XA1", "PageToken=PB99999999999999999999",
+      "PageSize=0",
+      "PageSize=1001",
+      "PageSize=-5",
+      "PageSize=",
+      "PageSize=10x",
+      "PageSize=1e2",
+      "Page=-1",
+      "Page=1000000001",
+      "Page=one",
+      "PageToken=PA",
+      "PageToken=PC1",
+      "PageToken=pa1",
+      "PageToken=PA0",
+      "PageToken=PA-3",
+      "PageToken=PA1x",
+      "PageToken=XA1",
+      "PageToken=PB99999999999999999999",
   };
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     pp_api_req_t *r = with_query(refused[i]);

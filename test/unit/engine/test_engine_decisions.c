@@ -39,8 +39,8 @@ static void test_route_pick(void) {
   CHECK_EQ_INT(pp_engine_route_pick(rules, n, "+33612345678", is_up, (void *)all, &any), 4);
 
   /* A carrier that is down: the next matching rule, however general. */
-  CHECK_EQ_INT(
-      pp_engine_route_pick(rules, n, "+447700900123", is_up, ",uk-b,nanp,world,", &any), 2);
+  CHECK_EQ_INT(pp_engine_route_pick(rules, n, "+447700900123", is_up, ",uk-b,nanp,world,", &any),
+               2);
   CHECK_EQ_INT(pp_engine_route_pick(rules, n, "+447700900123", is_up, ",nanp,world,", &any), 4);
   /* Every matching carrier down: no route, but a rule matched (it waits). */
   CHECK_EQ_INT(pp_engine_route_pick(rules, n, "+447700900123", is_up, ",nanp,", &any), -1);
@@ -97,7 +97,8 @@ static void test_resolve_url(void) {
   CHECK_EQ_STR(pp_hooks_resolve_url(&a, base, "http://o.test/a"), "http://o.test/a");
   CHECK_EQ_STR(pp_hooks_resolve_url(&a, base, "https://o.test"), "https://o.test");
   CHECK_EQ_STR(pp_hooks_resolve_url(&a, base, "/status"), "https://h.test:8443/status");
-  CHECK_EQ_STR(pp_hooks_resolve_url(&a, base, "next.xml"), "https://h.test:8443/app/hooks/next.xml");
+  CHECK_EQ_STR(pp_hooks_resolve_url(&a, base, "next.xml"),
+               "https://h.test:8443/app/hooks/next.xml");
   CHECK_EQ_STR(pp_hooks_resolve_url(&a, "http://h/app/", "n"), "http://h/app/n");
   CHECK_EQ_STR(pp_hooks_resolve_url(&a, "http://h/app", "n"), "http://h/n");
   CHECK_EQ_STR(pp_hooks_resolve_url(&a, "http://h", "n"), "http://h/n");

@@ -58,7 +58,8 @@ static void test_known_paths(void) {
   CHECK_EQ_INT(match(PP_GET, "/2010-04-01/Accounts/a.json.json", p), named("accounts_fetch"));
   CHECK_EQ_STR(p[0], "a.json");
 
-  CHECK_EQ_INT(match(PP_GET, "/admin/v1/Carriers/c1/Routes", p), named("admin_carrier_routes_list"));
+  CHECK_EQ_INT(match(PP_GET, "/admin/v1/Carriers/c1/Routes", p),
+               named("admin_carrier_routes_list"));
   CHECK_EQ_STR(p[0], "c1");
   CHECK_EQ_INT(match(PP_GET, "/audit/v1/Events/AE1/Proof", p), named("audit_event_proof"));
   CHECK_EQ_STR(p[0], "AE1");
@@ -79,15 +80,15 @@ static void test_no_route(void) {
       "",
       "/",
       "/2010-04-01",
-      "/2010-04-01/Accounts",             /* no suffix */
-      "/2010-04-01/Accounts.json/",       /* trailing slash */
-      "/2010-04-01/Accounts/.json",       /* empty capture */
-      "/2010-04-01/Accounts/AC1",         /* capture without its suffix */
-      "/2010-04-01/Accounts/AC1.xml",     /* another suffix */
+      "/2010-04-01/Accounts",         /* no suffix */
+      "/2010-04-01/Accounts.json/",   /* trailing slash */
+      "/2010-04-01/Accounts/.json",   /* empty capture */
+      "/2010-04-01/Accounts/AC1",     /* capture without its suffix */
+      "/2010-04-01/Accounts/AC1.xml", /* another suffix */
       "/2010-04-01/Accounts//Messages.json",
       "/2010-04-01/Accounts/AC1/Messages.json/x",
-      "/2010-04-01/accounts.json", /* case matters */
-      "/2010-04-01/Accounts/A/B.json",    /* a capture spans no '/' */
+      "/2010-04-01/accounts.json",     /* case matters */
+      "/2010-04-01/Accounts/A/B.json", /* a capture spans no '/' */
       "/verify/v2/Services/VA1/Entities/E1/Factors/YF1/QrCode/x",
       "/admin/v1/Carriers/",
       "//admin/v1/Carriers",
