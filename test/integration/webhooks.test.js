@@ -22,14 +22,6 @@ const PASSWORD = 'hooks-pw';
 const HANDSET = '+15557651234';
 const FAST = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8', PIPIT_WEBHOOK_BACKOFF_MS: '200' };
 
-async function withCarrier(server, peer) {
-  // Routes before their carrier: the engine rereads both in one pass, so
-  // once the carrier has bound, its routes are in force too.
-  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'hooks-carrier');
-  await server.admin('carrier', 'add', 'hooks-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
-}
-
 // Every request the receiver got for message `sid`, as [status...].
 const statusesOf = (rx, sid) => rx.requests.filter((r) => r.params.MessageSid === sid && r.params.MessageStatus)
   .map((r) => r.params.MessageStatus);
@@ -40,7 +32,7 @@ describe('webhooks', () => {
   before(async () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'hooks-smsc' });
     server = await PipitServer.start({ env: FAST });
-    await withCarrier(server, peer);
+    await server.addCarrier('hooks-carrier', peer, { args: ['--bind', 'trx'] });
     acct = await server.createAccount('Hooks Account');
     client = server.client(acct.sid, acct.auth_token);
     rx = await Receiver.start({ authToken: acct.auth_token });
@@ -257,7 +249,7 @@ describe('webhook address policy', () => {
     const strict = await PipitServer.start({ env: { PIPIT_WEBHOOK_BACKOFF_MS: '200' } });
     let rx;
     try {
-      await withCarrier(strict, peer);
+      await strict.addCarrier('hooks-carrier', peer, { args: ['--bind', 'trx'] });
       const acct = await strict.createAccount('Policy Account');
       const client = strict.client(acct.sid, acct.auth_token);
       rx = await Receiver.start({ authToken: acct.auth_token });
