@@ -2,7 +2,8 @@
  * store: PageSize/Page/PageToken parsing and its refusals, the filter
  * query, the 2010-04-01 list envelope and the newer products' `meta`
  * envelope (which page links appear, their tokens and numbers, going
- * forwards and backwards), callback URL checks and path captures. */
+ * forwards and backwards), callback URL checks, path captures, and a
+ * form's parse error as the client sees it. */
 #include <jansson.h>
 #include <stdlib.h>
 
@@ -218,6 +219,31 @@ static void test_capture(void) {
   CHECK(pp_api_capture(r, 2) == NULL);         /* a NUL names nothing */
 }
 
+/* A form's parse error as the client sees it. */
+static void test_form_error(void) {
+  pp_api_req_t *r = with_query("");
+  const char *nul = "To=%2B1555&Body=a%00b&From=x";
+  CHECK_EQ_INT(pp_form_parse(&r->form, &r->arena, nul, strlen(nul)), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_api_form_error(r, &r->form, PP_ERR_INVALID_PARAM), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_STR(r->err_detail, "Body must not contain a NUL byte");
+  CHECK_EQ_STR(pp_api_param(r, "To"), "+1555"); /* the pairs before it stay */
+  CHECK(pp_api_param(r, "From") == NULL);
+
+  r = with_query("");
+  CHECK_EQ_INT(pp_api_form_error(r, &r->form, PP_ERR_NOMEM), PP_ERR_NOMEM);
+  CHECK_EQ_INT(pp_api_form_error(r, &r->form, PP_ERR_TOO_BIG), PP_ERR_BAD_REQUEST);
+  /* PP_ERR_INVALID_PARAM without a refused name: a plain bad request. */
+  CHECK_EQ_INT(pp_api_form_error(r, &r->form, PP_ERR_INVALID_PARAM), PP_ERR_BAD_REQUEST);
+  CHECK(r->err_detail == NULL);
+
+  /* The body's parameter wins over the query's. */
+  r = with_query("To=query");
+  CHECK_EQ_INT(pp_form_parse(&r->form, &r->arena, "To=form", 7), PP_OK);
+  CHECK_EQ_STR(pp_api_param(r, "To"), "form");
+  r = with_query("To=query");
+  CHECK_EQ_STR(pp_api_param(r, "To"), "query");
+}
+
 int main(void) {
   pp_api_req_init(&req, NULL);
   test_page_parse();
@@ -226,6 +252,7 @@ int main(void) {
   test_meta_envelope();
   test_url_ok();
   test_capture();
+  test_form_error();
   pp_api_req_cleanup(&req);
   return check_report("test_api_list");
 }
