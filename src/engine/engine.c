@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/segments.h"
+#include "engine/engine_int.h"
 
 #define CLAIM_MAX 256
 #define HASH_SIZE 4096
@@ -585,18 +586,27 @@ static carrier_t *carrier_named(pp_engine_t *e, const char *name) {
   return NULL;
 }
 
+int pp_engine_route_pick(const pp_route_rule_t *rules, size_t n, const char *to,
+                         bool (*up)(void *arg, const char *carrier), void *arg, bool *any_rule) {
+  *any_rule = false;
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(to, rules[i].prefix, strlen(rules[i].prefix)) != 0) continue;
+    *any_rule = true;
+    if (up(arg, rules[i].carrier)) return (int)i;
+  }
+  return -1;
+}
+
+static bool carrier_up(void *arg, const char *name) {
+  carrier_t *c = carrier_named(arg, name);
+  return c && atomic_load(&c->bound) > 0;
+}
+
 /* The bound carrier for `to`, or NULL; *any_rule tells whether a rule
  * matched at all (a route whose carriers are all down waits). */
 static carrier_t *route(pp_engine_t *e, const char *to, bool *any_rule) {
-  *any_rule = false;
-  for (size_t i = 0; i < e->nroutes; i++) {
-    const pp_route_rule_t *r = &e->routes[i];
-    if (strncmp(to, r->prefix, strlen(r->prefix)) != 0) continue;
-    *any_rule = true;
-    carrier_t *c = carrier_named(e, r->carrier);
-    if (c && atomic_load(&c->bound) > 0) return c;
-  }
-  return NULL;
+  int i = pp_engine_route_pick(e->routes, e->nroutes, to, carrier_up, e, any_rule);
+  return i < 0 ? NULL : carrier_named(e, e->routes[i].carrier);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */

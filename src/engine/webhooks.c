@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "engine/engine_int.h"
 #include "hook/addr.h"
 #include "hook/sign.h"
 #include "hook/twiml.h"
@@ -141,15 +142,20 @@ static void set_alert(req_t *q, pp_err_t e, const char *detail, long status) {
   q->w.u.hook_result.alert = make_alert(q, &q->alert, e, detail, status);
 }
 
+uint64_t pp_webhooks_retry_delay_ms(unsigned backoff_ms, unsigned backoff_max_ms, int attempts) {
+  unsigned shift = attempts > 20 ? 20 : attempts < 1 ? 0 : (unsigned)attempts - 1;
+  uint64_t delay = (uint64_t)backoff_ms << shift;
+  if (delay > backoff_max_ms) delay = backoff_max_ms;
+  return delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1)); /* +-25% */
+}
+
 /* Transient failure: try again later, unless the retry period is over. */
 static void retry_or_drop(req_t *q, pp_err_t e, const char *detail, long status) {
   pp_webhooks_t *hk = q->hk;
   pp_hook_result_t *hr = &q->w.u.hook_result;
   int64_t now = now_ms();
-  unsigned shift = q->hook.attempts > 20 ? 20 : (unsigned)q->hook.attempts - 1;
-  uint64_t delay = (uint64_t)hk->o.backoff_ms << shift;
-  if (delay > hk->o.backoff_max_ms) delay = hk->o.backoff_max_ms;
-  delay = delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1)); /* +-25% */
+  uint64_t delay =
+      pp_webhooks_retry_delay_ms(hk->o.backoff_ms, hk->o.backoff_max_ms, q->hook.attempts);
   bool expired = now + (int64_t)delay > q->hook.created_ms + (int64_t)hk->o.max_age_s * 1000;
   hr->outcome = expired ? PP_HOOK_DROP : PP_HOOK_RETRY;
   hr->next_attempt_ms = now + (int64_t)delay;
@@ -171,19 +177,19 @@ static void drop(req_t *q, pp_err_t e, const char *detail, long status) {
 
 /* A relative `ref` resolved against the request URL (absolute ones as they
  * are); NULL when it is neither. */
-static const char *resolve_url(req_t *q, const char *ref) {
+const char *pp_webhooks_resolve_url(pp_arena_t *a, const char *base, const char *ref) {
   if (!ref || !*ref) return NULL;
   if (strncmp(ref, "http://", 7) == 0 || strncmp(ref, "https://", 8) == 0) return ref;
-  const char *base = q->hook.url, *scheme_end = strstr(base, "://");
+  const char *scheme_end = strstr(base, "://");
   if (!scheme_end) return NULL;
-  const char *path = strchr(scheme_end + 3, '/');
-  size_t origin = path ? (size_t)(path - base) : strlen(base);
-  if (ref[0] == '/') return pp_arena_printf(&q->arena, "%.*s%s", (int)origin, base, ref);
-  const char *end = strpbrk(path ? path : base + origin, "?#");
+  const char *host = scheme_end + 3; /* the origin ends at its path, query or fragment */
+  size_t origin = (size_t)(host - base) + strcspn(host, "/?#");
+  if (ref[0] == '/') return pp_arena_printf(a, "%.*s%s", (int)origin, base, ref);
+  const char *end = strpbrk(base + origin, "?#");
   size_t upto = end ? (size_t)(end - base) : strlen(base);
   while (upto > origin && base[upto - 1] != '/') upto--;
-  if (upto == origin) return pp_arena_printf(&q->arena, "%.*s/%s", (int)origin, base, ref);
-  return pp_arena_printf(&q->arena, "%.*s%s", (int)upto, base, ref);
+  if (upto == origin) return pp_arena_printf(a, "%.*s/%s", (int)origin, base, ref);
+  return pp_arena_printf(a, "%.*s%s", (int)upto, base, ref);
 }
 
 /* The <Media> URLs newline-separated, as messages keep them. */
@@ -235,7 +241,7 @@ static void take_twiml(req_t *q, long status) {
     const pp_twiml_verb_t *v = &doc.verbs[i];
     if (v->kind == PP_TWIML_REDIRECT && !hr->redirect_url) {
       if (q->hook.redirects >= MAX_REDIRECTS) continue;
-      hr->redirect_url = resolve_url(q, v->url);
+      hr->redirect_url = pp_webhooks_resolve_url(&q->arena, q->hook.url, v->url);
       hr->redirect_method = v->method == PP_TWIML_GET ? "GET" : "POST";
       continue;
     }
@@ -253,7 +259,8 @@ static void take_twiml(req_t *q, long status) {
     m->body = v->body ? v->body : "";
     m->media_urls = join_media(q, v);
     m->num_media = (int)v->n_media;
-    m->status_callback = resolve_url(q, v->action ? v->action : v->status_callback);
+    m->status_callback =
+        pp_webhooks_resolve_url(&q->arena, q->hook.url, v->action ? v->action : v->status_callback);
     m->direction = "outbound-reply";
     m->status = "queued";
     pp_segments_t seg;
