@@ -11,7 +11,8 @@ LISTEN ?= 127.0.0.1:8080
 SMSC ?= 127.0.0.1:2775
 SMSC_CONTROL ?= 127.0.0.1:2776
 
-.PHONY: run test deps npm-deps build-release build-asan bench clean format format-check
+.PHONY: run test deps npm-deps build-release build-asan bench clean format format-check \
+        layers-check
 
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -71,6 +72,11 @@ format-check:
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+# No include under src/ points up a layer or at another folder's private
+# header (src/LAYERS; CI runs it, and `make test` as the CTest entry layers).
+layers-check:
+	@bash tools/check-layers.sh
 
 bench: build-release
 	bash bench/run.sh

@@ -167,21 +167,21 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
 }
 
 /* The signer pipit serve uses when DIR/master.key exists, else a new one. */
-static pp_log_signer_t *signer_for(const char *dir) {
+static pp_checkpoint_signer_t *signer_for(const char *dir) {
   char path[1100], hex[65];
   snprintf(path, sizeof path, "%s/master.key", dir);
   FILE *f = fopen(path, "r");
   size_t n = f ? fread(hex, 1, 64, f) : 0;
   if (f) fclose(f);
   hex[n] = '\0';
-  pp_log_signer_t *signer = NULL;
+  pp_checkpoint_signer_t *signer = NULL;
   unsigned char *mk = sodium_malloc(32), *seed = sodium_malloc(PP_LOG_SEED_LEN);
   size_t len = 0;
   if (n == 64 && sodium_hex2bin(mk, 32, hex, 64, NULL, &len, NULL) == 0 && len == 32 &&
       pp_kdf_derive(mk, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN) == PP_OK)
-    pp_log_signer_from_seed("pipit/audit", seed, &signer);
+    pp_checkpoint_signer_from_seed("pipit/audit", seed, &signer);
   else
-    pp_log_signer_new("pipit/audit", &signer);
+    pp_checkpoint_signer_new("pipit/audit", &signer);
   sodium_free(mk);
   sodium_free(seed);
   return signer;
@@ -190,7 +190,7 @@ static pp_log_signer_t *signer_for(const char *dir) {
 static int checkpoints(const char *dir, int rounds) {
   pp_store_t *s = NULL;
   if (pp_store_open(dir, bench_master, &s)) return 1;
-  pp_log_signer_t *signer = signer_for(dir);
+  pp_checkpoint_signer_t *signer = signer_for(dir);
   if (!signer) return 1;
   int64_t t = pp_clock_now_us();
   pp_audit_checkpoint_req_t cr;
@@ -213,7 +213,7 @@ static int checkpoints(const char *dir, int rounds) {
   printf("checkpoint_write_ms %.2f ms\n", per_write);
   printf("checkpoint_sign_us %.1f us\n", sign_us);
   fputs(cr.out.note, stdout);
-  pp_log_signer_free(signer);
+  pp_checkpoint_signer_free(signer);
   pp_store_free(s);
   return 0;
 }

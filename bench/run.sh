@@ -11,7 +11,7 @@
 # BENCH_PACE_RATES, by default 15000/s, half the issue's 30,000/s target);
 # then the profile: a durable run under `perf record -g` (cpu-clock samples
 # by thread and function) with tracepoints on fdatasync and a uprobe on the
-# SQLite backend's be_apply(p, ws, n) (rows per commit), and a short durable
+# SQLite backend's sq_apply(p, ws, n) (rows per commit), and a short durable
 # run under `perf stat` counting system calls per thread.  Results, raw
 # outputs and summary.md go to BENCH_OUT; summary.md is also printed.
 #
@@ -350,9 +350,9 @@ phase_profile() {
   # group-commit batch sizes: a uprobe on the SQLite backend's apply(p, ws, n)
   PROBE="probe_pipit:pp_bench_apply"
   perf probe -q -d "$PROBE" 2>/dev/null || true
-  if ! perf probe -q -x "$BIN" "pp_bench_apply=be_apply n=%dx:u64" 2>"$OUT/profile/probe.err"; then
+  if ! perf probe -q -x "$BIN" "pp_bench_apply=sq_apply n=%dx:u64" 2>"$OUT/profile/probe.err"; then
     PROBE=""
-    log "no uprobe on be_apply ($(head -1 "$OUT/profile/probe.err")); batch sizes skipped"
+    log "no uprobe on sq_apply ($(head -1 "$OUT/profile/probe.err")); batch sizes skipped"
   fi
   wait_quiet
   # Run 1: where the CPU goes (sampling), batch sizes and fdatasync times
@@ -417,7 +417,7 @@ phase_profile() {
   }
   {
     if [[ -s $TMP/batch.n ]]; then
-      summarize "$TMP/batch.n" | awk '{printf "commits (be_apply calls) %d, rows per commit: mean %s p50 %s p90 %s p99 %s max %s\n", $1, $2, $3, $4, $5, $6}'
+      summarize "$TMP/batch.n" | awk '{printf "commits (sq_apply calls) %d, rows per commit: mean %s p50 %s p90 %s p99 %s max %s\n", $1, $2, $3, $4, $5, $6}'
     fi
     if [[ -s $TMP/fsync.us ]]; then
       read -r fsum fwin <"$TMP/fsync.sum"

@@ -26,14 +26,16 @@
 # VERIFY_FACTORS (10000), VERIFY_CONNECTIONS (32), VERIFY_PHASES ("checks
 # wrong challenges"), VERIFY_HTTP_THREADS (pipit serve --http-threads;
 # unset = its default), VERIFY_BUILD (1: cmake --build --preset release
-# first), VERIFY_MAX_SECONDS (watchdog, 900).
+# first), VERIFY_MAX_SECONDS (watchdog, 900), VERIFY_BIN (the pipit binary
+# to measure, build/release/pipit; an earlier one for a before/after in one
+# sitting).
 #
 # Needs: cmake, ninja, a C compiler, node with the repository's npm
 # devDependencies (npm ci), sqlite3, curl, iproute2 (ss).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=$ROOT/build/release/pipit
+BIN=${VERIFY_BIN:-$ROOT/build/release/pipit}
 MAX_SECONDS=${VERIFY_MAX_SECONDS:-900}
 BENCH_TAG=verify
 # shellcheck source=bench/lib.sh

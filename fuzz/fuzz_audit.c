@@ -25,7 +25,7 @@
 #include "security/audit.h"
 #include "security/checkpoint.h"
 
-static pp_log_signer_t *signer;
+static pp_checkpoint_signer_t *signer;
 static pp_checkpoint_t signed_cp;
 
 /* The seed is fixed so the corpus's signed note stays valid across runs. */
@@ -33,7 +33,8 @@ static void setup(void) {
   if (sodium_init() < 0) abort();
   unsigned char seed[PP_LOG_SEED_LEN];
   memset(seed, 7, sizeof seed);
-  FUZZ_CHECK(pp_log_signer_from_seed("fuzz.example/audit", seed, &signer) == PP_OK, "signer");
+  FUZZ_CHECK(pp_checkpoint_signer_from_seed("fuzz.example/audit", seed, &signer) == PP_OK,
+             "signer");
   snprintf(signed_cp.origin, sizeof signed_cp.origin, "fuzz.example/audit");
   signed_cp.size = 12345;
   memset(signed_cp.root, 0xab, sizeof signed_cp.root);
@@ -82,7 +83,8 @@ static void checkpoint(const uint8_t *d, size_t n) {
 
 static void opened(const uint8_t *d, size_t n) {
   pp_checkpoint_t cp;
-  if (pp_checkpoint_open(pp_log_signer_verifier(signer), (const char *)d, n, &cp) != PP_OK) return;
+  if (pp_checkpoint_open(pp_checkpoint_signer_verifier(signer), (const char *)d, n, &cp) != PP_OK)
+    return;
   FUZZ_CHECK(same(&cp, &signed_cp), "only the signed checkpoint opens");
 }
 

@@ -1,4 +1,4 @@
-/* fuzz_route.c: pp_route_match (src/http/http.h) with every method on
+/* fuzz_route.c: pp_http_route_match (src/http/http.h) with every method on
  * arbitrary NUL-terminated paths, and the address checks of src/core/phone.h
  * on the same strings.  The server routes on the raw path as sent (up to
  * '?'; "%2F" is not a separator), so the raw input is the case that matters;
@@ -68,12 +68,12 @@ static void check_route(const char *path) {
     const char *rcap[3] = {0};
     size_t rlen[3] = {0};
     int rn = 0;
-    for (size_t i = 0; i < pp_routes_count; i++) {
+    for (size_t i = 0; i < pp_http_routes_count; i++) {
       const char *c[3];
       size_t l[3];
       int n;
-      if (!ref_match(pp_routes[i].pattern, path, c, l, &n)) continue;
-      if (pp_routes[i].method != m) {
+      if (!ref_match(pp_http_routes[i].pattern, path, c, l, &n)) continue;
+      if (pp_http_routes[i].method != m) {
         expect = -2;
         continue;
       }
@@ -86,11 +86,11 @@ static void check_route(const char *path) {
     if (!a) abort();
     pp_arena_init(a, 0);
     const char *params[3] = {NULL, NULL, NULL};
-    int r = pp_route_match(m, path, a, params);
+    int r = pp_http_route_match(m, path, a, params);
     FUZZ_CHECK(r == expect, "method %d, path \"%s\": route %d, expected %d", (int)m, path, r,
                expect);
     if (r >= 0) {
-      FUZZ_CHECK(pp_routes[r].method == m, "route %d has another method", r);
+      FUZZ_CHECK(pp_http_routes[r].method == m, "route %d has another method", r);
       for (int k = 0; k < 3; k++) {
         if (k < rn) {
           FUZZ_CHECK(params[k] && strlen(params[k]) == rlen[k] &&
@@ -102,11 +102,11 @@ static void check_route(const char *path) {
         }
       }
       /* Substitute the captures back into the pattern. */
-      char *rebuilt = malloc(strlen(path) + strlen(pp_routes[r].pattern) + 1);
+      char *rebuilt = malloc(strlen(path) + strlen(pp_http_routes[r].pattern) + 1);
       if (!rebuilt) abort();
       size_t o = 0;
       int k = 0;
-      for (const char *p = pp_routes[r].pattern; *p; p++) {
+      for (const char *p = pp_http_routes[r].pattern; *p; p++) {
         if (p[0] == '{' && p[1] == '}') {
           memcpy(rebuilt + o, params[k], strlen(params[k]));
           o += strlen(params[k++]);

@@ -76,7 +76,7 @@ static void check_segments(const unsigned char *s, size_t len) {
                j - i, cp, n);
     i += n;
     chars++;
-    int w = pp_gsm7_septets(cp);
+    int w = pp_segments_septets(cp);
     FUZZ_CHECK(w >= 0 && w <= 2, "septets %d", w);
     if (w == 0) gsm7 = false;
     septets += (size_t)w;
@@ -99,7 +99,7 @@ static void check_segments(const unsigned char *s, size_t len) {
       size_t n = ref_utf8(s + i, len - i, &cp);
       if (n == 0) cp = 0xFFFD, n = 1;
       i += n;
-      size_t w = gsm7 ? (size_t)pp_gsm7_septets(cp) : (cp >= 0x10000 ? 2u : 1u);
+      size_t w = gsm7 ? (size_t)pp_segments_septets(cp) : (cp >= 0x10000 ? 2u : 1u);
       if (w == 2) twos++;
       if (used + w > part) expect++, used = 0;
       used += w;

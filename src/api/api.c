@@ -1,6 +1,7 @@
 /* api.c: request lifecycle and list envelopes shared by every resource. */
 #include "api/api.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +120,9 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont) {
 static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   if (!s || !*s) return false;
   char *end;
+  errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (*end || v < lo || v > hi) return false;
+  if (*end || errno == ERANGE || v < lo || v > hi) return false; /* no clamping to INT64_MAX */
   *out = v;
   return true;
 }

@@ -251,12 +251,13 @@ void pp_api_key_hash(const char *secret, unsigned char out[32]);
  * the log's public key `v` and `origin` (copied) for /audit/v1/Key.  Free
  * with pp_api_audit_free (NULL is a no-op).  Errors: PP_ERR_NOMEM,
  * PP_ERR_INVALID_PARAM. */
-pp_err_t pp_api_audit_new(const pp_log_verifier_t *v, const char *origin, pp_api_audit_t **out);
+pp_err_t pp_api_audit_new(const pp_checkpoint_verifier_t *v, const char *origin,
+                          pp_api_audit_t **out);
 void pp_api_audit_free(pp_api_audit_t *au);
 
 /* The log's public key and origin as given to pp_api_audit_new (owned by
  * `au`). */
-const pp_log_verifier_t *pp_api_audit_verifier(const pp_api_audit_t *au);
+const pp_checkpoint_verifier_t *pp_api_audit_verifier(const pp_api_audit_t *au);
 const char *pp_api_audit_origin(const pp_api_audit_t *au);
 
 /* pp_api_audit_touch notes that the request read or changed resource `sid`
@@ -351,7 +352,8 @@ typedef enum {
   PP_CARRIER_OPT_INT,    /* an integer from lo to hi */
   PP_CARRIER_OPT_CHOICE, /* one of choices[]; choices[0] is the default */
   PP_CARRIER_OPT_SWITCH, /* on|off or true|false */
-  PP_CARRIER_OPT_ADDR    /* HOST:PORT into host and port */
+  PP_CARRIER_OPT_ADDR,   /* HOST:PORT into host and port */
+  PP_CARRIER_OPT_CHANNEL /* a channel kind pp_channel_find knows; the first is the default */
 } pp_carrier_opt_kind_t;
 
 /* One setting of a carrier: its CLI flag, its API parameter, its response

@@ -23,11 +23,12 @@ struct pp_api_audit {
     unsigned char id[SESSION_ID_LEN];
     int64_t recorded; /* when its last auth.success was recorded */
   } slots[SESSION_SLOTS];
-  pp_log_verifier_t verifier;
+  pp_checkpoint_verifier_t verifier;
   char origin[PP_LOG_NAME_MAX + 1];
 };
 
-pp_err_t pp_api_audit_new(const pp_log_verifier_t *v, const char *origin, pp_api_audit_t **out) {
+pp_err_t pp_api_audit_new(const pp_checkpoint_verifier_t *v, const char *origin,
+                          pp_api_audit_t **out) {
   if (!v || !origin || strlen(origin) > PP_LOG_NAME_MAX) return PP_ERR_INVALID_PARAM;
   pp_api_audit_t *au = calloc(1, sizeof *au);
   if (!au) return PP_ERR_NOMEM;
@@ -52,7 +53,7 @@ void pp_api_audit_free(pp_api_audit_t *au) {
   free(au);
 }
 
-const pp_log_verifier_t *pp_api_audit_verifier(const pp_api_audit_t *au) {
+const pp_checkpoint_verifier_t *pp_api_audit_verifier(const pp_api_audit_t *au) {
   return &au->verifier;
 }
 

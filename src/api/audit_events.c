@@ -275,9 +275,9 @@ pp_err_t pp_api_audit_consistency(pp_api_req_t *r) {
 }
 
 static void render_key(pp_api_req_t *r, pp_jw_t *w) {
-  const pp_log_verifier_t *v = pp_api_audit_verifier(r->api->audit);
+  const pp_checkpoint_verifier_t *v = pp_api_audit_verifier(r->api->audit);
   char vkey[PP_LOG_VKEY_MAX], id[9];
-  if (pp_log_verifier_format(v, vkey, sizeof vkey)) w->b->failed = true;
+  if (pp_checkpoint_verifier_format(v, vkey, sizeof vkey)) w->b->failed = true;
   snprintf(id, sizeof id, "%08x", (unsigned)v->key_id);
   pp_jw_kstr(w, "origin", pp_api_audit_origin(r->api->audit));
   pp_jw_kstr(w, "verifier_key", vkey);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "channel/channel.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -28,6 +29,9 @@ static const char *const gsm7_modes[] = {"unpacked", "packed", NULL};
 const pp_carrier_opt_t pp_carrier_opts[] = {
     /* The name first: pp_route_set_carrier and apply_form rely on it. */
     {NULL, "Name", "name", NULL, PP_CARRIER_OPT_TEXT, FIELD(name), 1, 63, 0, NULL, true},
+    /* The channel its traffic goes through; the settings after it are SMPP's. */
+    {"--channel", "Channel", "channel", "[--channel smpp]", PP_CARRIER_OPT_CHANNEL, FIELD(channel),
+     0, 0, 0, NULL, false},
     {"--smpp", "Smpp", NULL, "--smpp HOST:PORT", PP_CARRIER_OPT_ADDR, FIELD(host), 1, 255, 0, NULL,
      true},
     {NULL, "Host", "host", NULL, PP_CARRIER_OPT_TEXT, FIELD(host), 1, 255, 0, NULL, false},
@@ -83,6 +87,8 @@ void pp_carrier_defaults(pp_carrier_t *c) {
     const pp_carrier_opt_t *o = &pp_carrier_opts[i];
     if (o->kind == PP_CARRIER_OPT_CHOICE)
       snprintf(field_of(o, c), o->size, "%s", o->choices[0]);
+    else if (o->kind == PP_CARRIER_OPT_CHANNEL)
+      snprintf(field_of(o, c), o->size, "%s", pp_channel_kind_at(0));
     else if (o->kind == PP_CARRIER_OPT_INT || o->kind == PP_CARRIER_OPT_SWITCH)
       *(int *)(void *)field_of(o, c) = o->def;
   }
@@ -138,6 +144,16 @@ pp_err_t pp_carrier_opt_set(const pp_carrier_opt_t *o, pp_carrier_t *c, const ch
           return PP_OK;
         }
       snprintf(why, cap, "must be %s or %s", o->choices[0], o->choices[1]);
+      return PP_ERR_INVALID_PARAM;
+    }
+    case PP_CARRIER_OPT_CHANNEL: {
+      if (n < o->size && pp_channel_find(v)) {
+        memcpy(field_of(o, c), v, n + 1);
+        return PP_OK;
+      }
+      int k = snprintf(why, cap, "must be a known channel kind:");
+      for (size_t i = 0; pp_channel_kind_at(i) && k >= 0 && (size_t)k < cap; i++)
+        k += snprintf(why + k, cap - (size_t)k, " %s", pp_channel_kind_at(i));
       return PP_ERR_INVALID_PARAM;
     }
     case PP_CARRIER_OPT_SWITCH: {
@@ -205,6 +221,7 @@ void pp_carrier_opt_format(const pp_carrier_opt_t *o, const pp_carrier_t *c, cha
   switch (o->kind) {
     case PP_CARRIER_OPT_TEXT:
     case PP_CARRIER_OPT_CHOICE:
+    case PP_CARRIER_OPT_CHANNEL:
       snprintf(out, cap, "%s", f);
       break;
     case PP_CARRIER_OPT_SECRET:
@@ -291,6 +308,7 @@ static void render_carrier(pp_api_req_t *r, pp_jw_t *w, pp_carrier_t *c) {
     switch (o->kind) {
       case PP_CARRIER_OPT_TEXT:
       case PP_CARRIER_OPT_CHOICE:
+      case PP_CARRIER_OPT_CHANNEL:
         pp_jw_str(w, f);
         break;
       case PP_CARRIER_OPT_SECRET:

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/guard_int.h"
 #include "core/clock.h"
 
 #define SLOTS 4096      /* fixed: spoofed principals evict, never grow */
@@ -223,7 +224,7 @@ static const char *claimed(const char *user) {
   return "";
 }
 
-static int64_t penalty(uint32_t over) {
+int64_t pp_api_guard_penalty_ms(uint32_t over) {
   int64_t ms = 1000;
   for (uint32_t i = 1; i < over && ms < PENALTY_MAX_MS; i++) ms *= 2;
   return ms < PENALTY_MAX_MS ? ms : PENALTY_MAX_MS;
@@ -309,8 +310,10 @@ bool pp_api_guard_failed(pp_api_req_t *r, const pp_audit_event_t *ev) {
   pair->principal_kind = ev->principal_kind;
   memcpy(pair->principal_account, ev->principal_account, sizeof pair->principal_account);
   memcpy(pair->account, ev->account_sid, sizeof pair->account);
-  if (pair->streak > PAIR_FREE) pair->penalty_ms = now + penalty(pair->streak - PAIR_FREE);
-  if (addr->failures > ADDR_FREE) addr->penalty_ms = now + penalty(addr->failures - ADDR_FREE);
+  if (pair->streak > PAIR_FREE)
+    pair->penalty_ms = now + pp_api_guard_penalty_ms(pair->streak - PAIR_FREE);
+  if (addr->failures > ADDR_FREE)
+    addr->penalty_ms = now + pp_api_guard_penalty_ms(addr->failures - ADDR_FREE);
   bool record = pair->recorded < PAIR_RECORD && addr->recorded < ADDR_RECORD && all_budget(g, now);
   if (record) {
     pair->recorded++;

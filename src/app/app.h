@@ -51,24 +51,26 @@ pp_err_t pp_data_dir_secure(const char *dir);
 /* pp_audit_signer_load makes the checkpoint signer named `origin`: its seed
  * is read from `key_file` (64 hex) when given, else derived from `root`, the
  * store's "audit" key (pp_store_named_key; crypto_kdf "pp-tlog" id 1), which
- * a master-key rotation does not change.  Free with pp_log_signer_free. */
+ * a master-key rotation does not change.  Free with pp_checkpoint_signer_free. */
 pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file, const char *origin,
-                              pp_log_signer_t **out);
+                              pp_checkpoint_signer_t **out);
 
 /* pp_audit_publish_key writes the verifier key text to DIR/audit-key.pub. */
-pp_err_t pp_audit_publish_key(const char *data_dir, const pp_log_signer_t *signer);
+pp_err_t pp_audit_publish_key(const char *data_dir, const pp_checkpoint_signer_t *signer);
 
 /* pp_audit_checkpoint_now signs and keeps a checkpoint of the committed
  * tree (unless !force and it did not grow: out->skipped) and, with a
  * data_dir, replaces DIR/audit-checkpoint with it. */
-pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_log_signer_t *signer, const char *origin,
-                                 const char *data_dir, bool force, pp_audit_checkpoint_req_t *out);
+pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_checkpoint_signer_t *signer,
+                                 const char *origin, const char *data_dir, bool force,
+                                 pp_audit_checkpoint_req_t *out);
 
 /* The periodic checkpointer of pipit serve: every interval_s seconds
  * (0: never) a checkpoint if the log grew; stopping makes a last one. */
 typedef struct pp_audit_ticker pp_audit_ticker_t;
-pp_err_t pp_audit_ticker_start(pp_store_t *s, const pp_log_signer_t *signer, const char *origin,
-                               const char *data_dir, int interval_s, pp_audit_ticker_t **out);
+pp_err_t pp_audit_ticker_start(pp_store_t *s, const pp_checkpoint_signer_t *signer,
+                               const char *origin, const char *data_dir, int interval_s,
+                               pp_audit_ticker_t **out);
 void pp_audit_ticker_stop(pp_audit_ticker_t *t);
 
 /* pp_audit_cli_event fills *ev for a change made by this command line:
@@ -85,7 +87,8 @@ typedef struct {
 /* pp_audit_cli_verifier is the checkpoints' public key: from the verifier
  * key text `vkey` when given, else from the key file or the master key
  * (PP_ERR_NOT_FOUND when there is none). */
-pp_err_t pp_audit_cli_verifier(const pp_audit_cli_t *cli, const char *vkey, pp_log_verifier_t *out);
+pp_err_t pp_audit_cli_verifier(const pp_audit_cli_t *cli, const char *vkey,
+                               pp_checkpoint_verifier_t *out);
 
 int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv);
 int pp_audit_cmd_blast(const pp_audit_cli_t *cli, int argc, char **argv);

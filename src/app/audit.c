@@ -25,7 +25,7 @@
 /* ---- The checkpoint key -------------------------------------------------- */
 
 pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file, const char *origin,
-                              pp_log_signer_t **out) {
+                              pp_checkpoint_signer_t **out) {
   unsigned char *seed = sodium_malloc(PP_LOG_SEED_LEN);
   if (!seed) return PP_ERR_NOMEM;
   pp_err_t e = PP_OK;
@@ -49,7 +49,7 @@ pp_err_t pp_audit_signer_load(const unsigned char *root, const char *key_file, c
   } else {
     e = PP_ERR_INVALID_PARAM;
   }
-  if (!e) e = pp_log_signer_from_seed(origin, seed, out);
+  if (!e) e = pp_checkpoint_signer_from_seed(origin, seed, out);
   sodium_free(seed);
   return e;
 }
@@ -76,16 +76,18 @@ static pp_err_t publish(const char *data_dir, const char *name, const char *text
   return PP_OK;
 }
 
-pp_err_t pp_audit_publish_key(const char *data_dir, const pp_log_signer_t *signer) {
+pp_err_t pp_audit_publish_key(const char *data_dir, const pp_checkpoint_signer_t *signer) {
   char vkey[PP_LOG_VKEY_MAX + 1];
-  pp_err_t e = pp_log_verifier_format(pp_log_signer_verifier(signer), vkey, sizeof vkey - 1);
+  pp_err_t e =
+      pp_checkpoint_verifier_format(pp_checkpoint_signer_verifier(signer), vkey, sizeof vkey - 1);
   if (e) return e;
   strcat(vkey, "\n");
   return publish(data_dir, PP_AUDIT_KEY_FILE, vkey);
 }
 
-pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_log_signer_t *signer, const char *origin,
-                                 const char *data_dir, bool force, pp_audit_checkpoint_req_t *out) {
+pp_err_t pp_audit_checkpoint_now(pp_store_t *s, const pp_checkpoint_signer_t *signer,
+                                 const char *origin, const char *data_dir, bool force,
+                                 pp_audit_checkpoint_req_t *out) {
   memset(out, 0, sizeof *out);
   out->signer = signer;
   out->origin = origin;
@@ -105,7 +107,7 @@ struct pp_audit_ticker {
   pthread_cond_t cv;
   bool stop;
   pp_store_t *store;
-  const pp_log_signer_t *signer;
+  const pp_checkpoint_signer_t *signer;
   char origin[PP_LOG_NAME_MAX + 1];
   char data_dir[512];
   int interval_s;
@@ -138,8 +140,9 @@ static void *ticker_main(void *arg) {
   return NULL;
 }
 
-pp_err_t pp_audit_ticker_start(pp_store_t *s, const pp_log_signer_t *signer, const char *origin,
-                               const char *data_dir, int interval_s, pp_audit_ticker_t **out) {
+pp_err_t pp_audit_ticker_start(pp_store_t *s, const pp_checkpoint_signer_t *signer,
+                               const char *origin, const char *data_dir, int interval_s,
+                               pp_audit_ticker_t **out) {
   pp_audit_ticker_t *t = calloc(1, sizeof *t);
   if (!t) return PP_ERR_NOMEM;
   t->store = s;
@@ -233,7 +236,7 @@ static void find_origin(pp_store_t *s, const char *given, char out[PP_LOG_NAME_M
 }
 
 /* The signer from --key-file or the store's audit key (the store is open). */
-static pp_err_t cli_signer(const pp_audit_cli_t *cli, bool create, pp_log_signer_t **out) {
+static pp_err_t cli_signer(const pp_audit_cli_t *cli, bool create, pp_checkpoint_signer_t **out) {
   (void)create;
   if (cli->key_file) return pp_audit_signer_load(NULL, cli->key_file, cli->origin, out);
   unsigned char *root = sodium_malloc(32);
@@ -245,17 +248,17 @@ static pp_err_t cli_signer(const pp_audit_cli_t *cli, bool create, pp_log_signer
 }
 
 pp_err_t pp_audit_cli_verifier(const pp_audit_cli_t *cli, const char *vkey,
-                               pp_log_verifier_t *out) {
-  if (vkey) return pp_log_verifier_parse(vkey, out);
-  pp_log_signer_t *signer = NULL;
+                               pp_checkpoint_verifier_t *out) {
+  if (vkey) return pp_checkpoint_verifier_parse(vkey, out);
+  pp_checkpoint_signer_t *signer = NULL;
   pp_err_t e = cli_signer(cli, false, &signer);
-  if (!e) *out = *pp_log_signer_verifier(signer);
-  pp_log_signer_free(signer);
+  if (!e) *out = *pp_checkpoint_signer_verifier(signer);
+  pp_checkpoint_signer_free(signer);
   return e;
 }
 
 static int cmd_checkpoint(const pp_audit_cli_t *cli) {
-  pp_log_signer_t *signer = NULL;
+  pp_checkpoint_signer_t *signer = NULL;
   pp_err_t e = cli_signer(cli, true, &signer);
   if (e) {
     fprintf(stderr, "pipit audit: no checkpoint key: %s\n", pp_err_name(e));
@@ -264,7 +267,7 @@ static int cmd_checkpoint(const pp_audit_cli_t *cli) {
   pp_audit_checkpoint_req_t cr;
   e = pp_audit_checkpoint_now(cli->store, signer, cli->origin, cli->store_url ? NULL : cli->data,
                               true, &cr);
-  pp_log_signer_free(signer);
+  pp_checkpoint_signer_free(signer);
   if (e) {
     fprintf(stderr, "pipit audit: cannot make a checkpoint: %s\n", pp_err_name(e));
     return 1;
@@ -274,10 +277,10 @@ static int cmd_checkpoint(const pp_audit_cli_t *cli) {
 }
 
 static int cmd_key(const pp_audit_cli_t *cli) {
-  pp_log_verifier_t v;
+  pp_checkpoint_verifier_t v;
   char vkey[PP_LOG_VKEY_MAX];
   pp_err_t e = pp_audit_cli_verifier(cli, NULL, &v);
-  if (!e) e = pp_log_verifier_format(&v, vkey, sizeof vkey);
+  if (!e) e = pp_checkpoint_verifier_format(&v, vkey, sizeof vkey);
   if (e) {
     fprintf(stderr, "pipit audit: no checkpoint key: %s\n", pp_err_name(e));
     return 1;

@@ -77,8 +77,8 @@ static void b64(const unsigned char h[PP_MERKLE_HASH_LEN], char out[48]) {
 
 /* Reads every stored checkpoint; those whose signature or fields do not
  * hold are faults.  Returns them sorted by tree size. */
-static cp_t *load_checkpoints(const pp_audit_cli_t *cli, const pp_log_verifier_t *v, faults_t *f,
-                              size_t *n_out) {
+static cp_t *load_checkpoints(const pp_audit_cli_t *cli, const pp_checkpoint_verifier_t *v,
+                              faults_t *f, size_t *n_out) {
   size_t cap = 64, n = 0;
   cp_t *cps = malloc(cap * sizeof *cps);
   int64_t after = 0;
@@ -129,8 +129,8 @@ static cp_t *load_checkpoints(const pp_audit_cli_t *cli, const pp_log_verifier_t
 }
 
 /* Reads and checks the checkpoint kept outside (--checkpoint FILE). */
-static pp_err_t load_outside(const char *path, const pp_log_verifier_t *v, const char *origin,
-                             cp_t *out) {
+static pp_err_t load_outside(const char *path, const pp_checkpoint_verifier_t *v,
+                             const char *origin, cp_t *out) {
   FILE *fp = fopen(path, "r");
   if (!fp) {
     fprintf(stderr, "pipit audit: cannot read %s\n", path);
@@ -263,7 +263,7 @@ int pp_audit_cmd_verify(const pp_audit_cli_t *cli, int argc, char **argv) {
     else
       return 2;
   }
-  pp_log_verifier_t v;
+  pp_checkpoint_verifier_t v;
   pp_err_t e = pp_audit_cli_verifier(cli, vkey, &v);
   if (e) {
     fprintf(stderr,

@@ -200,12 +200,12 @@ static void raise_nofile(void) {
 /* Writes what the sign-in guard still counts, stops the checkpointer (which
  * signs a last checkpoint: the store must still be open) and frees the
  * audit log's key. */
-static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_log_signer_t *signer) {
+static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_checkpoint_signer_t *signer) {
   pp_api_guard_stop(api);
   pp_audit_ticker_stop(ticker);
   pp_api_audit_free(api->audit);
   api->audit = NULL;
-  pp_log_signer_free(signer);
+  pp_checkpoint_signer_free(signer);
 }
 
 int pp_cmd_serve(int argc, char **argv) {
@@ -245,12 +245,12 @@ int pp_cmd_serve(int argc, char **argv) {
    * (at `down`) serves a failed start and the stop alike. */
   pp_store_t *store = NULL;
   pp_api_t api = {0};
-  pp_log_signer_t *signer = NULL;
+  pp_checkpoint_signer_t *signer = NULL;
   pp_audit_ticker_t *ticker = NULL;
   pp_verify_keys_t *verify_keys = NULL;
   pp_engine_t *engine = NULL;
-  pp_hooks_t *hooks = NULL;
-  pp_verify_sweep_t *sweep = NULL;
+  pp_webhooks_t *hooks = NULL;
+  pp_sweep_t *sweep = NULL;
   pp_http_t *http = NULL;
   int rc = 1;
   pp_err_t e = pp_store_open(store_url, mk, &store);
@@ -265,7 +265,7 @@ int pp_cmd_serve(int argc, char **argv) {
   e = audit_root ? pp_store_named_key(store, "audit", audit_root) : PP_ERR_NOMEM;
   if (!e) e = pp_audit_signer_load(audit_root, cfg.audit_key_file, cfg.audit_origin, &signer);
   sodium_free(audit_root);
-  if (!e) e = pp_api_audit_new(pp_log_signer_verifier(signer), cfg.audit_origin, &api.audit);
+  if (!e) e = pp_api_audit_new(pp_checkpoint_signer_verifier(signer), cfg.audit_origin, &api.audit);
   if (!e) e = pp_audit_publish_key(cfg.data_dir, signer);
   if (!e)
     e = pp_audit_ticker_start(store, signer, cfg.audit_origin, cfg.data_dir, cfg.audit_checkpoint_s,
@@ -306,19 +306,19 @@ int pp_cmd_serve(int argc, char **argv) {
     goto down;
   }
 
-  pp_hooks_opts_t wo = {.store = store,
-                        .allow = cfg.webhook_allow,
-                        .timeout_ms = (unsigned)cfg.webhook_timeout_ms,
-                        .backoff_ms = (unsigned)cfg.webhook_backoff_ms,
-                        .max_age_s = (unsigned)cfg.webhook_retry_s};
-  e = pp_hooks_start(&wo, &hooks);
+  pp_webhooks_opts_t wo = {.store = store,
+                           .allow = cfg.webhook_allow,
+                           .timeout_ms = (unsigned)cfg.webhook_timeout_ms,
+                           .backoff_ms = (unsigned)cfg.webhook_backoff_ms,
+                           .max_age_s = (unsigned)cfg.webhook_retry_s};
+  e = pp_webhooks_start(&wo, &hooks);
   if (e) {
     pp_log_error("serve", "cannot start the webhook dispatcher: %s%s", pp_err_name(e),
                  e == PP_ERR_INVALID_PARAM ? " (--webhook-allow takes CIDR[,CIDR...])" : "");
     goto down;
   }
 
-  e = pp_verify_sweep_start(store, &sweep);
+  e = pp_sweep_start(store, &sweep);
   if (e) {
     pp_log_error("serve", "cannot start Verify's waiting-period sweep: %s", pp_err_name(e));
     goto down;
@@ -348,8 +348,8 @@ down:
   /* In the reverse order of the start; each stop takes a part that never
    * started (NULL). */
   pp_http_stop(http);
-  pp_verify_sweep_stop(sweep);
-  pp_hooks_stop(hooks);
+  pp_sweep_stop(sweep);
+  pp_webhooks_stop(hooks);
   pp_engine_stop(engine);
   pp_operator_free(api.op);
   audit_down(ticker, &api, signer);

@@ -13,9 +13,12 @@ const pp_channel_ops_t *pp_channel_find(const char *kind) {
   return NULL;
 }
 
+const char *pp_channel_kind_at(size_t i) {
+  return i < sizeof kinds / sizeof kinds[0] ? kinds[i]->kind : NULL;
+}
+
 const char *pp_channel_kind(const pp_carrier_t *c) {
-  (void)c;
-  return "smpp";
+  return c->channel[0] ? c->channel : kinds[0]->kind;
 }
 
 void pp_channel_ack(const pp_channel_ack_t *ack, pp_err_t result) {

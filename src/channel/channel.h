@@ -139,16 +139,24 @@ struct pp_channel_ops {
   /* Stops the links, reports every part still waiting (RETRY), waits for
    * every deferred answer, and frees the instance.  NULL is a no-op. */
   void (*stop)(pp_channel_t *ch);
+  /* Whether an instance started for carrier `a` may carry on for `b` (the
+   * same carrier read again, of this kind): true when every setting this
+   * kind uses is the same in both; false makes the engine stop it and
+   * start one for `b`.  Reads only the two carriers; any thread. */
+  bool (*same_config)(const pp_carrier_t *a, const pp_carrier_t *b);
 };
 
 /* pp_channel_find returns the operations of channel kind `kind` ("smpp"),
  * or NULL when there is none.  Static storage. */
 const pp_channel_ops_t *pp_channel_find(const char *kind);
 
+/* pp_channel_kind_at names the i-th channel kind there is (0: "smpp", the
+ * default), NULL past the last: for listing them.  Static storage. */
+const char *pp_channel_kind_at(size_t i);
+
 /* pp_channel_kind names the channel carrier `c` goes through: a route names
- * a carrier, and the carrier its channel.  "smpp" for every carrier until
- * the store keeps a kind per carrier (a column that comes with the second
- * kind); this is the one place that reads it.  Static storage. */
+ * a carrier, and the carrier its channel (its `channel`, which the store
+ * keeps; "smpp" when empty).  This is the one place that reads it. */
 const char *pp_channel_kind(const pp_carrier_t *c);
 
 /* pp_channel_ack answers a deferred receipt or inbound message (see

@@ -18,7 +18,7 @@ static const unsigned short gsm_basic[128] = {
 /* The extension table (after the 0x1B escape). */
 static const unsigned short gsm_ext[] = {0x000C, '^', '{', '}', '\\', '[', '~', ']', '|', 0x20AC};
 
-int pp_gsm7_septets(unsigned cp) {
+int pp_segments_septets(unsigned cp) {
   /* 0x00A0 in slot 27 is the escape, not a character. */
   for (int i = 0; i < 128; i++)
     if (i != 27 && gsm_basic[i] == cp) return 1;
@@ -63,7 +63,7 @@ void pp_segments_count(const char *s, size_t len, pp_segments_t *out) {
   for (size_t i = 0; i < len;) {
     unsigned cp = pp_utf8_next(s, len, &i);
     out->chars++;
-    int w = pp_gsm7_septets(cp);
+    int w = pp_segments_septets(cp);
     if (w == 0) out->gsm7 = false;
     septets += (size_t)w;
     utf16 += cp >= 0x10000 ? 2 : 1;
@@ -82,7 +82,7 @@ void pp_segments_count(const char *s, size_t len, pp_segments_t *out) {
   size_t parts = 1, used = 0;
   for (size_t i = 0; i < len;) {
     unsigned cp = pp_utf8_next(s, len, &i);
-    size_t w = out->gsm7 ? (size_t)pp_gsm7_septets(cp) : (cp >= 0x10000 ? 2u : 1u);
+    size_t w = out->gsm7 ? (size_t)pp_segments_septets(cp) : (cp >= 0x10000 ? 2u : 1u);
     if (used + w > part) {
       parts++;
       used = 0;

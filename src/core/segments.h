@@ -20,9 +20,9 @@ typedef struct {
  * U+FFFD.  Always succeeds. */
 void pp_segments_count(const char *utf8, size_t len, pp_segments_t *out);
 
-/* pp_gsm7_septets returns 1 for a basic-table code point, 2 for an
+/* pp_segments_septets returns 1 for a basic-table code point, 2 for an
  * extension-table one, 0 for one outside GSM 03.38. */
-int pp_gsm7_septets(unsigned cp);
+int pp_segments_septets(unsigned cp);
 
 /* pp_utf8_next decodes one code point at s[*i] (len bytes in all), advancing
  * *i; invalid sequences yield U+FFFD and advance one byte. */

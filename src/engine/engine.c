@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/segments.h"
 #include "core/thread.h"
+#include "engine/engine_int.h"
 
 #define CLAIM_MAX 256
 #define HASH_SIZE 4096
@@ -494,9 +495,14 @@ static void carrier_stop(carrier_t *c) {
   free(c);
 }
 
+/* The channel operations carrier `c` goes through (NULL: an unknown kind). */
+static const pp_channel_ops_t *channel_ops(const pp_engine_t *e, const pp_carrier_t *c) {
+  return e->o.channel ? e->o.channel : pp_channel_find(pp_channel_kind(c));
+}
+
 static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
   const char *kind = pp_channel_kind(cfg);
-  const pp_channel_ops_t *ops = e->o.channel ? e->o.channel : pp_channel_find(kind);
+  const pp_channel_ops_t *ops = channel_ops(e, cfg);
   carrier_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->eng = e;
@@ -512,12 +518,13 @@ static carrier_t *carrier_start(pp_engine_t *e, const pp_carrier_t *cfg) {
   return c;
 }
 
-static bool same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
-  return !strcmp(a->host, b->host) && a->port == b->port && !strcmp(a->system_id, b->system_id) &&
-         !strcmp(a->password, b->password) && !strcmp(a->system_type, b->system_type) &&
-         !strcmp(a->bind_mode, b->bind_mode) && a->window == b->window && a->mps == b->mps &&
-         a->binds == b->binds && !strcmp(a->concat, b->concat) && a->payload == b->payload &&
-         !strcmp(a->gsm7, b->gsm7);
+/* Whether carrier `a`'s channel may carry on for `b`, the carrier read
+ * again: the same kind, whose settings compare equal (the kind decides
+ * which count).  A kind nobody knows starts nothing either way. */
+static bool same_config(const pp_engine_t *e, const pp_carrier_t *a, const pp_carrier_t *b) {
+  if (strcmp(pp_channel_kind(a), pp_channel_kind(b)) != 0) return false;
+  const pp_channel_ops_t *ops = channel_ops(e, b);
+  return !ops || ops->same_config(a, b);
 }
 
 static void refresh(pp_engine_t *e) {
@@ -535,7 +542,7 @@ static void refresh(pp_engine_t *e) {
   for (size_t i = 0; i < nc; i++) {
     carrier_t **pc = &e->carriers;
     while (*pc && strcmp((*pc)->cfg.name, cs[i].name)) pc = &(*pc)->next;
-    if (*pc && same_config(&(*pc)->cfg, &cs[i])) {
+    if (*pc && same_config(e, &(*pc)->cfg, &cs[i])) {
       (*pc)->seen = true;
       continue;
     }
@@ -580,18 +587,27 @@ static carrier_t *carrier_named(pp_engine_t *e, const char *name) {
   return NULL;
 }
 
+int pp_engine_route_pick(const pp_route_rule_t *rules, size_t n, const char *to,
+                         bool (*up)(void *arg, const char *carrier), void *arg, bool *any_rule) {
+  *any_rule = false;
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(to, rules[i].prefix, strlen(rules[i].prefix)) != 0) continue;
+    *any_rule = true;
+    if (up(arg, rules[i].carrier)) return (int)i;
+  }
+  return -1;
+}
+
+static bool carrier_up(void *arg, const char *name) {
+  carrier_t *c = carrier_named(arg, name);
+  return c && atomic_load(&c->bound) > 0;
+}
+
 /* The bound carrier for `to`, or NULL; *any_rule tells whether a rule
  * matched at all (a route whose carriers are all down waits). */
 static carrier_t *route(pp_engine_t *e, const char *to, bool *any_rule) {
-  *any_rule = false;
-  for (size_t i = 0; i < e->nroutes; i++) {
-    const pp_route_rule_t *r = &e->routes[i];
-    if (strncmp(to, r->prefix, strlen(r->prefix)) != 0) continue;
-    *any_rule = true;
-    carrier_t *c = carrier_named(e, r->carrier);
-    if (c && atomic_load(&c->bound) > 0) return c;
-  }
-  return NULL;
+  int i = pp_engine_route_pick(e->routes, e->nroutes, to, carrier_up, e, any_rule);
+  return i < 0 ? NULL : carrier_named(e, e->routes[i].carrier);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */

@@ -16,7 +16,7 @@
 
 #define SWEEP_MAX 64 /* factors ended per round */
 
-struct pp_verify_sweep {
+struct pp_sweep {
   pp_store_t *store;
   pthread_t thread;
   pthread_mutex_t mu;
@@ -68,7 +68,7 @@ static void sweep(pp_store_t *store) {
 }
 
 static void *loop(void *arg) {
-  pp_verify_sweep_t *v = arg;
+  pp_sweep_t *v = arg;
   pthread_mutex_lock(&v->mu);
   while (!v->stop) {
     pthread_mutex_unlock(&v->mu);
@@ -84,8 +84,8 @@ static void *loop(void *arg) {
   return NULL;
 }
 
-pp_err_t pp_verify_sweep_start(pp_store_t *store, pp_verify_sweep_t **out) {
-  pp_verify_sweep_t *v = calloc(1, sizeof *v);
+pp_err_t pp_sweep_start(pp_store_t *store, pp_sweep_t **out) {
+  pp_sweep_t *v = calloc(1, sizeof *v);
   if (!v) return PP_ERR_NOMEM;
   v->store = store;
   pthread_mutex_init(&v->mu, NULL);
@@ -100,7 +100,7 @@ pp_err_t pp_verify_sweep_start(pp_store_t *store, pp_verify_sweep_t **out) {
   return PP_OK;
 }
 
-void pp_verify_sweep_stop(pp_verify_sweep_t *v) {
+void pp_sweep_stop(pp_sweep_t *v) {
   if (!v) return;
   pp_thread_stop(v->thread, &v->mu, &v->cv, &v->stop);
   pthread_mutex_destroy(&v->mu);

@@ -10,14 +10,14 @@
 #include "core/err.h"
 #include "store/store.h"
 
-typedef struct pp_verify_sweep pp_verify_sweep_t;
+typedef struct pp_sweep pp_sweep_t;
 
-/* pp_verify_sweep_start starts the thread over `store` (borrowed; it must
+/* pp_sweep_start starts the thread over `store` (borrowed; it must
  * outlive the sweep).  Errors: PP_ERR_NOMEM, PP_ERR_INTERNAL (no thread). */
-pp_err_t pp_verify_sweep_start(pp_store_t *store, pp_verify_sweep_t **out);
+pp_err_t pp_sweep_start(pp_store_t *store, pp_sweep_t **out);
 
-/* pp_verify_sweep_stop stops and joins the thread and frees it; NULL is a
+/* pp_sweep_stop stops and joins the thread and frees it; NULL is a
  * no-op.  A sweep under way finishes first. */
-void pp_verify_sweep_stop(pp_verify_sweep_t *v);
+void pp_sweep_stop(pp_sweep_t *v);
 
 #endif

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/phone.h"
 #include "core/segments.h"
+#include "engine/engine_int.h"
 #include "hook/addr.h"
 #include "hook/sign.h"
 #include "hook/twiml.h"
@@ -34,8 +35,8 @@
 #define REPLY_WINDOW_S 30        /* reply loop guard, as Twilio's 14107: */
 #define REPLY_MAX 15             /*   at most 15 replies in 30 s between two numbers */
 
-struct pp_hooks {
-  pp_hooks_opts_t o;
+struct pp_webhooks {
+  pp_webhooks_opts_t o;
   pp_hook_allow_t allow;
   CURLM *multi;
   pthread_t thread;
@@ -46,7 +47,7 @@ struct pp_hooks {
 };
 
 typedef struct req {
-  pp_hooks_t *hk;
+  pp_webhooks_t *hk;
   pp_arena_t arena;
   pp_hook_t hook; /* url in the arena */
   pp_message_t msg;
@@ -79,7 +80,7 @@ static void req_free(req_t *q) {
 
 static void result_done(pp_write_t *w) {
   req_t *q = w->arg;
-  pp_hooks_t *hk = q->hk;
+  pp_webhooks_t *hk = q->hk;
   /* A full disk is logged once by the store (the lease makes it retry). */
   if (w->result && w->result != PP_ERR_NOT_FOUND && w->result != PP_ERR_STORE_FULL)
     pp_log_warn("webhooks", "request %lld: recording its outcome failed: %s",
@@ -90,7 +91,7 @@ static void result_done(pp_write_t *w) {
 
 /* Queues q's outcome write; takes q. */
 static void submit_result(req_t *q) {
-  pp_hooks_t *hk = q->hk;
+  pp_webhooks_t *hk = q->hk;
   q->w.kind = PP_W_HOOK_RESULT;
   q->w.done = result_done;
   q->w.arg = q;
@@ -141,15 +142,20 @@ static void set_alert(req_t *q, pp_err_t e, const char *detail, long status) {
   q->w.u.hook_result.alert = make_alert(q, &q->alert, e, detail, status);
 }
 
+uint64_t pp_webhooks_retry_delay_ms(unsigned backoff_ms, unsigned backoff_max_ms, int attempts) {
+  unsigned shift = attempts > 20 ? 20 : attempts < 1 ? 0 : (unsigned)attempts - 1;
+  uint64_t delay = (uint64_t)backoff_ms << shift;
+  if (delay > backoff_max_ms) delay = backoff_max_ms;
+  return delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1)); /* +-25% */
+}
+
 /* Transient failure: try again later, unless the retry period is over. */
 static void retry_or_drop(req_t *q, pp_err_t e, const char *detail, long status) {
-  pp_hooks_t *hk = q->hk;
+  pp_webhooks_t *hk = q->hk;
   pp_hook_result_t *hr = &q->w.u.hook_result;
   int64_t now = now_ms();
-  unsigned shift = q->hook.attempts > 20 ? 20 : (unsigned)q->hook.attempts - 1;
-  uint64_t delay = (uint64_t)hk->o.backoff_ms << shift;
-  if (delay > hk->o.backoff_max_ms) delay = hk->o.backoff_max_ms;
-  delay = delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1)); /* +-25% */
+  uint64_t delay =
+      pp_webhooks_retry_delay_ms(hk->o.backoff_ms, hk->o.backoff_max_ms, q->hook.attempts);
   bool expired = now + (int64_t)delay > q->hook.created_ms + (int64_t)hk->o.max_age_s * 1000;
   hr->outcome = expired ? PP_HOOK_DROP : PP_HOOK_RETRY;
   hr->next_attempt_ms = now + (int64_t)delay;
@@ -171,19 +177,19 @@ static void drop(req_t *q, pp_err_t e, const char *detail, long status) {
 
 /* A relative `ref` resolved against the request URL (absolute ones as they
  * are); NULL when it is neither. */
-static const char *resolve_url(req_t *q, const char *ref) {
+const char *pp_webhooks_resolve_url(pp_arena_t *a, const char *base, const char *ref) {
   if (!ref || !*ref) return NULL;
   if (strncmp(ref, "http://", 7) == 0 || strncmp(ref, "https://", 8) == 0) return ref;
-  const char *base = q->hook.url, *scheme_end = strstr(base, "://");
+  const char *scheme_end = strstr(base, "://");
   if (!scheme_end) return NULL;
-  const char *path = strchr(scheme_end + 3, '/');
-  size_t origin = path ? (size_t)(path - base) : strlen(base);
-  if (ref[0] == '/') return pp_arena_printf(&q->arena, "%.*s%s", (int)origin, base, ref);
-  const char *end = strpbrk(path ? path : base + origin, "?#");
+  const char *host = scheme_end + 3; /* the origin ends at its path, query or fragment */
+  size_t origin = (size_t)(host - base) + strcspn(host, "/?#");
+  if (ref[0] == '/') return pp_arena_printf(a, "%.*s%s", (int)origin, base, ref);
+  const char *end = strpbrk(base + origin, "?#");
   size_t upto = end ? (size_t)(end - base) : strlen(base);
   while (upto > origin && base[upto - 1] != '/') upto--;
-  if (upto == origin) return pp_arena_printf(&q->arena, "%.*s/%s", (int)origin, base, ref);
-  return pp_arena_printf(&q->arena, "%.*s%s", (int)upto, base, ref);
+  if (upto == origin) return pp_arena_printf(a, "%.*s/%s", (int)origin, base, ref);
+  return pp_arena_printf(a, "%.*s%s", (int)upto, base, ref);
 }
 
 /* The <Media> URLs newline-separated, as messages keep them. */
@@ -235,7 +241,7 @@ static void take_twiml(req_t *q, long status) {
     const pp_twiml_verb_t *v = &doc.verbs[i];
     if (v->kind == PP_TWIML_REDIRECT && !hr->redirect_url) {
       if (q->hook.redirects >= MAX_REDIRECTS) continue;
-      hr->redirect_url = resolve_url(q, v->url);
+      hr->redirect_url = pp_webhooks_resolve_url(&q->arena, q->hook.url, v->url);
       hr->redirect_method = v->method == PP_TWIML_GET ? "GET" : "POST";
       continue;
     }
@@ -253,7 +259,8 @@ static void take_twiml(req_t *q, long status) {
     m->body = v->body ? v->body : "";
     m->media_urls = join_media(q, v);
     m->num_media = (int)v->n_media;
-    m->status_callback = resolve_url(q, v->action ? v->action : v->status_callback);
+    m->status_callback =
+        pp_webhooks_resolve_url(&q->arena, q->hook.url, v->action ? v->action : v->status_callback);
     m->direction = "outbound-reply";
     m->status = "queued";
     pp_segments_t seg;
@@ -453,7 +460,7 @@ static const pp_param_t *request_params(req_t *q, pp_param_t ps[32], bool get, s
 
 /* Reads what the request reports and starts its transfer; on failure the
  * outcome is recorded at once.  Takes q. */
-static void start(pp_hooks_t *hk, req_t *q) {
+static void start(pp_webhooks_t *hk, req_t *q) {
   pp_hook_result_t *hr = &q->w.u.hook_result;
   hr->seq = q->hook.seq;
   /* A Verify event carries its form; a message's is read now. */
@@ -543,7 +550,7 @@ static void start(pp_hooks_t *hk, req_t *q) {
 /* ---- the thread ------------------------------------------------------------ */
 
 /* Claims up to `room` due requests and starts them. */
-static void claim(pp_hooks_t *hk, int room) {
+static void claim(pp_webhooks_t *hk, int room) {
   pp_arena_t a;
   pp_arena_init(&a, 0);
   int64_t now = now_ms();
@@ -572,7 +579,7 @@ static void claim(pp_hooks_t *hk, int room) {
 }
 
 static void *hooks_main(void *arg) {
-  pp_hooks_t *hk = arg;
+  pp_webhooks_t *hk = arg;
   int64_t next_look = 0;
   while (!atomic_load(&hk->stopping)) {
     int room = (int)hk->o.concurrency - hk->running;
@@ -615,7 +622,7 @@ static void *hooks_main(void *arg) {
   return NULL;
 }
 
-static void defaults(pp_hooks_opts_t *o) {
+static void defaults(pp_webhooks_opts_t *o) {
   if (!o->timeout_ms) o->timeout_ms = 15000;
   if (!o->max_age_s) o->max_age_s = 86400;
   if (!o->backoff_ms) o->backoff_ms = 1000;
@@ -630,10 +637,10 @@ static void curl_init_once(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-pp_err_t pp_hooks_start(const pp_hooks_opts_t *opts, pp_hooks_t **out) {
+pp_err_t pp_webhooks_start(const pp_webhooks_opts_t *opts, pp_webhooks_t **out) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, curl_init_once);
-  pp_hooks_t *hk = calloc(1, sizeof *hk);
+  pp_webhooks_t *hk = calloc(1, sizeof *hk);
   if (!hk) return PP_ERR_NOMEM;
   hk->o = *opts;
   defaults(&hk->o);
@@ -659,7 +666,7 @@ pp_err_t pp_hooks_start(const pp_hooks_opts_t *opts, pp_hooks_t **out) {
   return PP_OK;
 }
 
-void pp_hooks_stop(pp_hooks_t *hk) {
+void pp_webhooks_stop(pp_webhooks_t *hk) {
   if (!hk) return;
   atomic_store(&hk->stopping, true);
   curl_multi_wakeup(hk->multi);

@@ -15,7 +15,7 @@
 #include "core/err.h"
 #include "store/store.h"
 
-typedef struct pp_hooks pp_hooks_t;
+typedef struct pp_webhooks pp_webhooks_t;
 
 typedef struct {
   pp_store_t *store;
@@ -28,17 +28,17 @@ typedef struct {
   unsigned concurrency;    /* requests in flight in all: 64 */
   unsigned poll_ms;        /* look for due requests this often when idle: 50 */
   unsigned lease_s;        /* a claim lasts this long: 60 */
-} pp_hooks_opts_t;
+} pp_webhooks_opts_t;
 
-/* pp_hooks_start starts the dispatcher thread.  Errors: PP_ERR_INVALID_PARAM
+/* pp_webhooks_start starts the dispatcher thread.  Errors: PP_ERR_INVALID_PARAM
  * (a malformed allow list), PP_ERR_NOMEM, PP_ERR_INTERNAL (libcurl or the
- * thread).  On success *out owns everything; stop with pp_hooks_stop. */
-pp_err_t pp_hooks_start(const pp_hooks_opts_t *opts, pp_hooks_t **out);
+ * thread).  On success *out owns everything; stop with pp_webhooks_stop. */
+pp_err_t pp_webhooks_start(const pp_webhooks_opts_t *opts, pp_webhooks_t **out);
 
-/* pp_hooks_stop stops claiming, abandons the requests in flight (their
+/* pp_webhooks_stop stops claiming, abandons the requests in flight (their
  * leases run out and they are sent again later: receivers de-duplicate by
  * I-Twilio-Idempotency-Token), waits for the store writes it queued and
  * frees the dispatcher.  NULL is a no-op.  Call it before closing the store. */
-void pp_hooks_stop(pp_hooks_t *h);
+void pp_webhooks_stop(pp_webhooks_t *h);
 
 #endif

@@ -62,16 +62,16 @@ typedef struct {
   pp_api_handler_fn handler;
   const char *name;   /* metrics label */
   bool operator_only; /* /admin/v1: the operator credential, and only it */
-} pp_route_t;
+} pp_http_route_t;
 
-/* pp_route_match finds the route for `method` and `path`, filling captures
+/* pp_http_route_match finds the route for `method` and `path`, filling captures
  * (arena copies) into params.  Returns the route index, -1 for no path
  * match, -2 when the path matches but not the method. */
-int pp_route_match(pp_method_t method, const char *path, pp_arena_t *a, const char *params[3]);
+int pp_http_route_match(pp_method_t method, const char *path, pp_arena_t *a, const char *params[3]);
 
 /* The table, for metrics labels. */
-extern const pp_route_t pp_routes[];
-extern const size_t pp_routes_count;
+extern const pp_http_route_t pp_http_routes[];
+extern const size_t pp_http_routes_count;
 
 /* ---- metrics (metrics.c) ---------------------------------------------- */
 

@@ -34,11 +34,11 @@ void pp_metrics_observe(int route, int status, int64_t micros) {
 }
 
 static const char *row_name(size_t row) {
-  return row == 0 ? "unmatched" : pp_routes[row - 1].name;
+  return row == 0 ? "unmatched" : pp_http_routes[row - 1].name;
 }
 
 void pp_metrics_render(pp_buf_t *b) {
-  size_t rows = pp_routes_count + 1;
+  size_t rows = pp_http_routes_count + 1;
   if (rows > MAX_ROUTES + 1) rows = MAX_ROUTES + 1;
   pp_buf_puts(b,
               "# HELP pipit_http_requests_total HTTP requests by route and status.\n"

@@ -3,7 +3,7 @@
 
 #include "http/http.h"
 
-const pp_route_t pp_routes[] = {
+const pp_http_route_t pp_http_routes[] = {
     {PP_GET, "/2010-04-01/Accounts.json", pp_api_account_list, "accounts_list", false},
     {PP_POST, "/2010-04-01/Accounts.json", pp_api_account_create, "accounts_create", false},
     {PP_GET, "/2010-04-01/Accounts/{}.json", pp_api_account_fetch, "accounts_fetch", false},
@@ -146,7 +146,7 @@ const pp_route_t pp_routes[] = {
     {PP_GET, "/audit/v1/Checkpoint", pp_api_audit_checkpoint, "audit_checkpoint", false},
     {PP_GET, "/audit/v1/Key", pp_api_audit_key, "audit_key", false},
 };
-const size_t pp_routes_count = sizeof pp_routes / sizeof pp_routes[0];
+const size_t pp_http_routes_count = sizeof pp_http_routes / sizeof pp_http_routes[0];
 
 /* Matches one path segment against a pattern segment; "{}" captures the
  * rest up to the pattern's literal suffix (".json"). */
@@ -184,13 +184,14 @@ static int path_match(const char *pattern, const char *path, pp_arena_t *a, cons
   return *p == '\0' && *s == '\0';
 }
 
-int pp_route_match(pp_method_t method, const char *path, pp_arena_t *a, const char *params[3]) {
+int pp_http_route_match(pp_method_t method, const char *path, pp_arena_t *a,
+                        const char *params[3]) {
   int path_seen = 0;
-  for (size_t i = 0; i < pp_routes_count; i++) {
-    if (!path_match(pp_routes[i].pattern, path, NULL, NULL)) continue;
+  for (size_t i = 0; i < pp_http_routes_count; i++) {
+    if (!path_match(pp_http_routes[i].pattern, path, NULL, NULL)) continue;
     path_seen = 1;
-    if (pp_routes[i].method != method) continue;
-    if (!path_match(pp_routes[i].pattern, path, a, params)) return -1;
+    if (pp_http_routes[i].method != method) continue;
+    if (!path_match(pp_http_routes[i].pattern, path, a, params)) return -1;
     return (int)i;
   }
   return path_seen ? -2 : -1;

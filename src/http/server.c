@@ -421,7 +421,8 @@ static void audit_context(conn_t *c) {
   pp_api_audit_ctx_t *x = &c->x->req.audit;
   memcpy(x->ip, c->ip, sizeof x->ip);
   x->user_agent = header(c, "User-Agent");
-  const char *path = audit_path(&c->x->req.arena, pp_routes[c->route].pattern, c->x->req.params);
+  const char *path =
+      audit_path(&c->x->req.arena, pp_http_routes[c->route].pattern, c->x->req.params);
   x->request = path ? pp_arena_printf(&c->x->req.arena, "%s %s", c->x->head.method, path) : NULL;
 }
 
@@ -496,7 +497,7 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
     return;
   }
 
-  c->route = pp_route_match(r->method, uri, &r->arena, r->params);
+  c->route = pp_http_route_match(r->method, uri, &r->arena, r->params);
   if (c->route == -1) {
     finish(c, pp_api_fail(r, PP_ERR_NOT_FOUND, uri));
     return;
@@ -512,13 +513,13 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
   char *secret = basic_auth(c, &user, &pass);
   e = pp_api_authenticate(r, user, pass);
   if (secret) sodium_memzero(secret, AUTH_SCRATCH);
-  if (!e) e = pp_api_authorize(r, pp_routes[c->route].operator_only);
+  if (!e) e = pp_api_authorize(r, pp_http_routes[c->route].operator_only);
   if (e) {
     r->audit.answer = e;
     run(c, refused);
     return;
   }
-  run(c, pp_routes[c->route].handler);
+  run(c, pp_http_routes[c->route].handler);
 }
 
 /* ---- connections -------------------------------------------------------- */

@@ -21,8 +21,8 @@ static const char SIG_PREFIX[] = "\xe2\x80\x94 "; /* em dash (U+2014), space */
 #define SIG_B64_LEN \
   (sodium_base64_ENCODED_LEN(4 + PP_LOG_SIG_LEN, sodium_base64_VARIANT_ORIGINAL) - 1)
 
-struct pp_log_signer {
-  pp_log_verifier_t v;
+struct pp_checkpoint_signer {
+  pp_checkpoint_verifier_t v;
   unsigned char sk[crypto_sign_SECRETKEYBYTES];
 };
 
@@ -125,7 +125,7 @@ static bool parse_u64(const char *s, size_t n, uint64_t *out) {
 
 /* ---- Keys -------------------------------------------------------------- */
 
-uint32_t pp_log_key_id(const char *name, const unsigned char pk[PP_LOG_PK_LEN]) {
+uint32_t pp_checkpoint_key_id(const char *name, const unsigned char pk[PP_LOG_PK_LEN]) {
   static const unsigned char sep[2] = {'\n', ALG_ED25519};
   unsigned char h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_state st;
@@ -138,11 +138,12 @@ uint32_t pp_log_key_id(const char *name, const unsigned char pk[PP_LOG_PK_LEN]) 
 }
 
 /* signer_make builds a signer from `seed`, or from a fresh one when NULL. */
-static pp_err_t signer_make(const char *name, const unsigned char *seed, pp_log_signer_t **out) {
+static pp_err_t signer_make(const char *name, const unsigned char *seed,
+                            pp_checkpoint_signer_t **out) {
   if (!name || !out) return PP_ERR_INVALID_PARAM;
   size_t n = strnlen(name, PP_LOG_NAME_MAX + 1);
   if (!name_ok(name, n)) return PP_ERR_INVALID_PARAM;
-  pp_log_signer_t *s = sodium_malloc(sizeof *s);
+  pp_checkpoint_signer_t *s = sodium_malloc(sizeof *s);
   if (!s) return PP_ERR_NOMEM;
   memset(s, 0, sizeof *s);
   memcpy(s->v.name, name, n);
@@ -152,31 +153,31 @@ static pp_err_t signer_make(const char *name, const unsigned char *seed, pp_log_
     sodium_free(s);
     return PP_ERR_INTERNAL;
   }
-  s->v.key_id = pp_log_key_id(s->v.name, s->v.pk);
+  s->v.key_id = pp_checkpoint_key_id(s->v.name, s->v.pk);
   sodium_mprotect_readonly(s);
   *out = s;
   return PP_OK;
 }
 
-pp_err_t pp_log_signer_new(const char *name, pp_log_signer_t **out) {
+pp_err_t pp_checkpoint_signer_new(const char *name, pp_checkpoint_signer_t **out) {
   return signer_make(name, NULL, out);
 }
 
-pp_err_t pp_log_signer_from_seed(const char *name, const unsigned char seed[PP_LOG_SEED_LEN],
-                                 pp_log_signer_t **out) {
+pp_err_t pp_checkpoint_signer_from_seed(const char *name, const unsigned char seed[PP_LOG_SEED_LEN],
+                                        pp_checkpoint_signer_t **out) {
   if (!seed) return PP_ERR_INVALID_PARAM;
   return signer_make(name, seed, out);
 }
 
-void pp_log_signer_free(pp_log_signer_t *s) {
+void pp_checkpoint_signer_free(pp_checkpoint_signer_t *s) {
   if (s) sodium_free(s);
 }
 
-const pp_log_verifier_t *pp_log_signer_verifier(const pp_log_signer_t *s) {
+const pp_checkpoint_verifier_t *pp_checkpoint_signer_verifier(const pp_checkpoint_signer_t *s) {
   return &s->v;
 }
 
-pp_err_t pp_log_verifier_format(const pp_log_verifier_t *v, char *out, size_t cap) {
+pp_err_t pp_checkpoint_verifier_format(const pp_checkpoint_verifier_t *v, char *out, size_t cap) {
   if (!v || !out) return PP_ERR_INVALID_PARAM;
   size_t n = strnlen(v->name, sizeof v->name);
   if (!name_ok(v->name, n)) return PP_ERR_INVALID_PARAM;
@@ -190,7 +191,7 @@ pp_err_t pp_log_verifier_format(const pp_log_verifier_t *v, char *out, size_t ca
   return PP_OK;
 }
 
-pp_err_t pp_log_verifier_parse(const char *vkey, pp_log_verifier_t *out) {
+pp_err_t pp_checkpoint_verifier_parse(const char *vkey, pp_checkpoint_verifier_t *out) {
   if (!vkey || !out) return PP_ERR_INVALID_PARAM;
   const char *p1 = strchr(vkey, '+');
   if (!p1) return PP_ERR_BAD_REQUEST;
@@ -219,11 +220,11 @@ pp_err_t pp_log_verifier_parse(const char *vkey, pp_log_verifier_t *out) {
   if (b64_decode(p2 + 1, strlen(p2 + 1), key, sizeof key, &key_len) != 0 || key_len != sizeof key ||
       key[0] != ALG_ED25519)
     return PP_ERR_BAD_REQUEST;
-  pp_log_verifier_t v;
+  pp_checkpoint_verifier_t v;
   memset(&v, 0, sizeof v);
   memcpy(v.name, vkey, name_len);
   memcpy(v.pk, key + 1, PP_LOG_PK_LEN);
-  v.key_id = pp_log_key_id(v.name, v.pk);
+  v.key_id = pp_checkpoint_key_id(v.name, v.pk);
   if (v.key_id != id) return PP_ERR_BAD_REQUEST;
   *out = v;
   return PP_OK;
@@ -231,8 +232,8 @@ pp_err_t pp_log_verifier_parse(const char *vkey, pp_log_verifier_t *out) {
 
 /* ---- Signed notes ------------------------------------------------------ */
 
-pp_err_t pp_note_sign(const pp_log_signer_t *s, const char *text, size_t len, char *out, size_t cap,
-                      size_t *out_len) {
+pp_err_t pp_note_sign(const pp_checkpoint_signer_t *s, const char *text, size_t len, char *out,
+                      size_t cap, size_t *out_len) {
   if (!s || !text || !out || !out_len) return PP_ERR_INVALID_PARAM;
   if (len == 0 || text[len - 1] != '\n' || !note_text_ok((const unsigned char *)text, len))
     return PP_ERR_INVALID_PARAM;
@@ -270,7 +271,8 @@ static long last_blank_line(const char *s, size_t n) {
   return -1;
 }
 
-pp_err_t pp_note_open(const pp_log_verifier_t *v, const char *note, size_t len, size_t *text_len) {
+pp_err_t pp_note_open(const pp_checkpoint_verifier_t *v, const char *note, size_t len,
+                      size_t *text_len) {
   if (!v || !note || !text_len) return PP_ERR_INVALID_PARAM;
   if (len > PP_NOTE_MAX_LEN || !note_text_ok((const unsigned char *)note, len))
     return PP_ERR_BAD_REQUEST;
@@ -373,7 +375,7 @@ pp_err_t pp_checkpoint_parse(const char *text, size_t len, pp_checkpoint_t *out)
   return PP_OK;
 }
 
-pp_err_t pp_checkpoint_sign(const pp_log_signer_t *s, const pp_checkpoint_t *c, char *out,
+pp_err_t pp_checkpoint_sign(const pp_checkpoint_signer_t *s, const pp_checkpoint_t *c, char *out,
                             size_t cap, size_t *out_len) {
   if (!s || !out || !out_len) return PP_ERR_INVALID_PARAM;
   char text[PP_CHECKPOINT_MAX_LEN];
@@ -383,7 +385,7 @@ pp_err_t pp_checkpoint_sign(const pp_log_signer_t *s, const pp_checkpoint_t *c, 
   return pp_note_sign(s, text, tlen, out, cap, out_len);
 }
 
-pp_err_t pp_checkpoint_open(const pp_log_verifier_t *v, const char *note, size_t len,
+pp_err_t pp_checkpoint_open(const pp_checkpoint_verifier_t *v, const char *note, size_t len,
                             pp_checkpoint_t *out) {
   if (!v || !note || !out) return PP_ERR_INVALID_PARAM;
   size_t tlen = 0;

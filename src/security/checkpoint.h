@@ -48,43 +48,43 @@ typedef struct {
   char name[PP_LOG_NAME_MAX + 1];
   uint32_t key_id;
   unsigned char pk[PP_LOG_PK_LEN];
-} pp_log_verifier_t;
+} pp_checkpoint_verifier_t;
 
 /* A signing key: opaque, in read-only sodium_malloc memory. */
-typedef struct pp_log_signer pp_log_signer_t;
+typedef struct pp_checkpoint_signer pp_checkpoint_signer_t;
 
-/* pp_log_key_id returns the C2SP key id of the Ed25519 key `pk` named
+/* pp_checkpoint_key_id returns the C2SP key id of the Ed25519 key `pk` named
  * `name` (not checked). */
-uint32_t pp_log_key_id(const char *name, const unsigned char pk[PP_LOG_PK_LEN]);
+uint32_t pp_checkpoint_key_id(const char *name, const unsigned char pk[PP_LOG_PK_LEN]);
 
-/* pp_log_signer_new generates a fresh Ed25519 key pair named `name`; *out is
- * freed with pp_log_signer_free.  Errors: PP_ERR_INVALID_PARAM (bad name),
+/* pp_checkpoint_signer_new generates a fresh Ed25519 key pair named `name`; *out is
+ * freed with pp_checkpoint_signer_free.  Errors: PP_ERR_INVALID_PARAM (bad name),
  * PP_ERR_NOMEM. */
-pp_err_t pp_log_signer_new(const char *name, pp_log_signer_t **out);
+pp_err_t pp_checkpoint_signer_new(const char *name, pp_checkpoint_signer_t **out);
 
-/* pp_log_signer_from_seed is pp_log_signer_new with the key pair derived
+/* pp_checkpoint_signer_from_seed is pp_checkpoint_signer_new with the key pair derived
  * from `seed` (PP_LOG_SEED_LEN bytes), e.g. pp_kdf_derive(master,
  * PP_KDF_CTX_LOG, 1, seed, 32), so the same seed gives the same key. */
-pp_err_t pp_log_signer_from_seed(const char *name, const unsigned char seed[PP_LOG_SEED_LEN],
-                                 pp_log_signer_t **out);
+pp_err_t pp_checkpoint_signer_from_seed(const char *name, const unsigned char seed[PP_LOG_SEED_LEN],
+                                        pp_checkpoint_signer_t **out);
 
-/* pp_log_signer_free wipes and frees `s`; NULL is a no-op. */
-void pp_log_signer_free(pp_log_signer_t *s);
+/* pp_checkpoint_signer_free wipes and frees `s`; NULL is a no-op. */
+void pp_checkpoint_signer_free(pp_checkpoint_signer_t *s);
 
-/* pp_log_signer_verifier returns the public half of `s` (owned by `s`). */
-const pp_log_verifier_t *pp_log_signer_verifier(const pp_log_signer_t *s);
+/* pp_checkpoint_signer_verifier returns the public half of `s` (owned by `s`). */
+const pp_checkpoint_verifier_t *pp_checkpoint_signer_verifier(const pp_checkpoint_signer_t *s);
 
-/* pp_log_verifier_format writes the verifier key text
+/* pp_checkpoint_verifier_format writes the verifier key text
  * "<name>+<8 hex key id>+<base64(0x01 || public key)>" and a NUL into `out`
  * (capacity `cap`; PP_LOG_VKEY_MAX suffices).  Errors:
  * PP_ERR_INVALID_PARAM. */
-pp_err_t pp_log_verifier_format(const pp_log_verifier_t *v, char *out, size_t cap);
+pp_err_t pp_checkpoint_verifier_format(const pp_checkpoint_verifier_t *v, char *out, size_t cap);
 
-/* pp_log_verifier_parse reads verifier key text (as written by
- * pp_log_verifier_format or Go's note.NewVerifier) into *out, checking that
+/* pp_checkpoint_verifier_parse reads verifier key text (as written by
+ * pp_checkpoint_verifier_format or Go's note.NewVerifier) into *out, checking that
  * the key id matches the name and key.  Errors: PP_ERR_INVALID_PARAM (NULL),
  * PP_ERR_BAD_REQUEST (malformed, unknown algorithm, key id mismatch). */
-pp_err_t pp_log_verifier_parse(const char *vkey, pp_log_verifier_t *out);
+pp_err_t pp_checkpoint_verifier_parse(const char *vkey, pp_checkpoint_verifier_t *out);
 
 /* ---- Signed notes ------------------------------------------------------ */
 
@@ -93,8 +93,8 @@ pp_err_t pp_log_verifier_parse(const char *vkey, pp_log_verifier_t *out);
  * signature line by `s`, and a NUL, into `out` (capacity `cap`); the length
  * without the NUL goes to *out_len.  Errors: PP_ERR_INVALID_PARAM (bad text,
  * buffer too small). */
-pp_err_t pp_note_sign(const pp_log_signer_t *s, const char *text, size_t len, char *out, size_t cap,
-                      size_t *out_len);
+pp_err_t pp_note_sign(const pp_checkpoint_signer_t *s, const char *text, size_t len, char *out,
+                      size_t cap, size_t *out_len);
 
 /* pp_note_open checks the signed note `note` (`len` bytes, at most
  * PP_NOTE_MAX_LEN) against `v` and writes the length of its signed text
@@ -103,7 +103,8 @@ pp_err_t pp_note_sign(const pp_log_signer_t *s, const char *text, size_t len, ch
  * and one line that names `v` (name and key id) but does not verify fails
  * the note.  Errors: PP_ERR_INVALID_PARAM; PP_ERR_BAD_REQUEST (malformed,
  * no signature by `v`, bad signature). */
-pp_err_t pp_note_open(const pp_log_verifier_t *v, const char *note, size_t len, size_t *text_len);
+pp_err_t pp_note_open(const pp_checkpoint_verifier_t *v, const char *note, size_t len,
+                      size_t *text_len);
 
 /* ---- Checkpoints ------------------------------------------------------- */
 
@@ -131,14 +132,14 @@ pp_err_t pp_checkpoint_parse(const char *text, size_t len, pp_checkpoint_t *out)
 /* pp_checkpoint_sign formats `c` and signs it with `s` into `out` (capacity
  * `cap`; PP_CHECKPOINT_MAX_LEN suffices), NUL-terminated; the length
  * without the NUL goes to *out_len.  Errors: PP_ERR_INVALID_PARAM. */
-pp_err_t pp_checkpoint_sign(const pp_log_signer_t *s, const pp_checkpoint_t *c, char *out,
+pp_err_t pp_checkpoint_sign(const pp_checkpoint_signer_t *s, const pp_checkpoint_t *c, char *out,
                             size_t cap, size_t *out_len);
 
 /* pp_checkpoint_open verifies the signed checkpoint `note` (`len` bytes)
  * with `v` (pp_note_open) and parses its text into *out.  The caller then
  * checks out->origin against the log it expects.  Errors:
  * PP_ERR_INVALID_PARAM, PP_ERR_BAD_REQUEST. */
-pp_err_t pp_checkpoint_open(const pp_log_verifier_t *v, const char *note, size_t len,
+pp_err_t pp_checkpoint_open(const pp_checkpoint_verifier_t *v, const char *note, size_t len,
                             pp_checkpoint_t *out);
 
 #endif

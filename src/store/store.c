@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/thread.h"
+#include "store/backend.h"
 #include "store/crypt.h"
 
 #define MAX_BATCH 4096

@@ -1,7 +1,7 @@
 /* store.h: the one typed interface to Pipit's persistent state.  No SQL
  * exists above src/store/.  Backends (sqlite/, later postgres/) implement
- * pp_store_backend_t; this facade adds what is common to all of them: the
- * group-commit writer.
+ * pp_store_backend_t (store/backend.h, private to src/store/); this facade
+ * adds what is common to all of them: the group-commit writer.
  *
  * Model.  Reads are synchronous and may run on any thread at once.  Writes
  * are typed operations (pp_write_t) queued to one writer thread per store
@@ -27,7 +27,7 @@
 #include "security/merkle.h"
 
 typedef struct pp_store pp_store_t;
-struct pp_crypt; /* store/crypt.h */
+struct pp_message_sealed; /* store/backend.h */
 
 /* How long a process believes the newest data key of an account it has
  * cached is still the newest (another process may rotate it): an account
@@ -60,20 +60,6 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_key_t;
 
-/* A byte string. */
-typedef struct {
-  const unsigned char *p;
-  size_t n;
-} pp_blob_t;
-
-/* A new message's fields as the store keeps them: sealed (and its numbers'
- * blind indexes), made by pp_store_submit on the caller's thread so that the
- * writer thread does no cryptography for the hot path.  Store-internal. */
-typedef struct {
-  pp_blob_t to, from, body, media_urls, status_callback; /* n == 0: as given */
-  unsigned char to_bidx[32], from_bidx[32];
-} pp_message_sealed_t;
-
 /* Text fields of a message point into the arena given to the read, or into
  * caller memory for writes. */
 typedef struct {
@@ -89,9 +75,9 @@ typedef struct {
   const char *status;          /* queued | scheduled | canceled | sent | ... */
   int num_media, num_segments, error_code, validity_period;
   int64_t date_created, date_updated;
-  int64_t date_sent;                 /* 0: not sent */
-  int64_t send_at;                   /* 0: not scheduled */
-  const pp_message_sealed_t *sealed; /* store-internal: callers leave it NULL */
+  int64_t date_sent;                      /* 0: not sent */
+  int64_t send_at;                        /* 0: not scheduled */
+  const struct pp_message_sealed *sealed; /* store-internal: callers leave it NULL */
 } pp_message_t;
 
 /* A phone number an account owns (IncomingPhoneNumbers).  URL fields point
@@ -137,10 +123,13 @@ typedef struct {
   int64_t date_created, date_updated;
 } pp_service_number_t;
 
-/* A carrier: an SMSC Pipit binds to as an ESME.  `password` is a secret. */
+/* A carrier: an SMSC Pipit binds to as an ESME.  `password` is a secret.
+ * `channel` names the channel kind its traffic goes through ("smpp";
+ * channel/channel.h); the settings after it are that kind's. */
 typedef struct {
   int64_t seq;
   char name[64];
+  char channel[16];
   char host[256];
   int port;
   char system_id[17], password[10], system_type[14];
@@ -423,7 +412,7 @@ typedef struct {
 /* PP_W_AUDIT_CHECKPOINT: sign the tree as it is at this point of the batch
  * (every earlier write of the batch included) and keep the checkpoint. */
 typedef struct {
-  const pp_log_signer_t *signer;
+  const pp_checkpoint_signer_t *signer;
   const char *origin;
   int64_t now;               /* Unix seconds */
   bool force;                /* sign even if the tree did not grow */
@@ -951,143 +940,6 @@ typedef struct {
   size_t limit;
 } pp_audit_query_t;
 
-/* ---- Backend vtable -------------------------------------------------- */
-
-typedef struct pp_store_backend pp_store_backend_t;
-
-struct pp_store_backend {
-  const char *name;
-  /* Opens `target` (backend-specific), creating or migrating the schema;
-   * seals and opens customer content with `crypt` (store/crypt.h). */
-  pp_err_t (*open)(const char *target, struct pp_crypt *crypt, void **be_out);
-  void (*close)(void *be);
-  /* Applies `n` writes in one durable transaction.  Sets each w->result;
-   * returns PP_OK when the transaction committed (individual writes may
-   * still have failed), an error when nothing was committed.  A write or
-   * batch that failed for want of space (a full disk) fails with
-   * PP_ERR_STORE_FULL, which the backend does not log.  *changed: the
-   * committed transaction changed at least one row. */
-  pp_err_t (*apply)(void *be, pp_write_t **ws, size_t n, bool *changed);
-  pp_err_t (*account_get)(void *be, const char *sid, pp_account_t *out);
-  pp_err_t (*account_list)(void *be, pp_arena_t *a, const pp_account_filter_t *f,
-                           pp_account_t **rows, size_t *n, bool *more);
-  pp_err_t (*key_get)(void *be, const char *sid, pp_key_t *out);
-  pp_err_t (*key_list)(void *be, pp_arena_t *a, const char *account_sid, const pp_page_req_t *p,
-                       pp_key_t **rows, size_t *n, bool *more);
-  pp_err_t (*message_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
-                          pp_message_t *out);
-  pp_err_t (*message_list)(void *be, pp_arena_t *a, const pp_message_filter_t *f,
-                           pp_message_t **rows, size_t *n, bool *more);
-  pp_err_t (*message_count)(void *be, int64_t *out);
-  /* account_sid NULL: look the number up by phone_number in any account. */
-  pp_err_t (*number_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
-                         const char *phone_number, pp_number_t *out);
-  pp_err_t (*number_list)(void *be, pp_arena_t *a, const pp_number_filter_t *f, pp_number_t **rows,
-                          size_t *n, bool *more);
-  /* Every carrier / route (small tables), into the arena. */
-  pp_err_t (*carrier_all)(void *be, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
-  pp_err_t (*route_all)(void *be, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
-  /* PP_OK when `sender` is an alphanumeric sender ID allowed to the
-   * account, else PP_ERR_NOT_FOUND. */
-  pp_err_t (*sender_allowed)(void *be, const char *account_sid, const char *sender);
-  /* The operator's offer of `phone_number`, PP_ERR_NOT_FOUND when none;
-   * every offer (into the arena), by number. */
-  pp_err_t (*offer_get)(void *be, const char *phone_number, pp_number_offer_t *out);
-  pp_err_t (*offer_all)(void *be, pp_arena_t *a, pp_number_offer_t **rows, size_t *n);
-  /* The earliest next attempt of any webhook request (Unix ms), PP_ERR_NOT_FOUND
-   * when none is queued. */
-  pp_err_t (*hook_next_due)(void *be, int64_t *out_ms);
-  pp_err_t (*parts_awaiting)(void *be, pp_arena_t *a, int64_t after_id, size_t limit,
-                             pp_part_awaiting_t **rows, size_t *n);
-  pp_err_t (*alert_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
-                        pp_alert_t *out);
-  pp_err_t (*alert_list)(void *be, pp_arena_t *a, const pp_alert_filter_t *f, pp_alert_t **rows,
-                         size_t *n, bool *more);
-  /* Messaging Services and their sender pools, always within one account. */
-  pp_err_t (*service_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
-                          pp_service_t *out);
-  pp_err_t (*service_list)(void *be, pp_arena_t *a, const char *account_sid, const pp_page_req_t *p,
-                           pp_service_t **rows, size_t *n, bool *more);
-  pp_err_t (*service_number_get)(void *be, const char *account_sid, const char *service_sid,
-                                 const char *sid, pp_service_number_t *out);
-  pp_err_t (*service_number_list)(void *be, pp_arena_t *a, const char *account_sid,
-                                  const char *service_sid, const pp_page_req_t *p,
-                                  pp_service_number_t **rows, size_t *n, bool *more);
-  /* The sender for a message of the service to `to`: with `sticky`, the
-   * pool number the service last sent to `to` from; otherwise (or when there
-   * is none) the pool's number at `to_hash` modulo the pool size, in the
-   * order the numbers were added.  PP_ERR_NOT_FOUND: the pool is empty. */
-  pp_err_t (*service_sender)(void *be, const char *account_sid, const char *service_sid,
-                             const char *to, int64_t to_hash, bool sticky, char out[20]);
-  /* Signing in: the account with its tokens left empty, and the keyed
-   * hashes of its tokens (secondary all zero when it has none). */
-  pp_err_t (*account_auth)(void *be, const char *sid, pp_account_t *out,
-                           unsigned char hashes[2][32]);
-  /* The account owning `phone_number` and that number's StatusCallback
-   * (NULL when unset, in the arena). */
-  pp_err_t (*number_owner)(void *be, pp_arena_t *a, const char *phone_number,
-                           char account_sid[PP_SID_SIZE], const char **status_callback);
-  /* Verify (verify/v2): reads within one account; see the facade. */
-  pp_err_t (*verify_service_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
-                                 pp_verify_service_t *out);
-  pp_err_t (*verify_service_list)(void *be, pp_arena_t *a, const char *account_sid,
-                                  const pp_page_req_t *p, pp_verify_service_t **rows, size_t *n,
-                                  bool *more);
-  pp_err_t (*verification_get)(void *be, pp_arena_t *a, const char *account_sid,
-                               const char *service_sid, const char *sid, const char *to,
-                               pp_verification_t *out);
-  pp_err_t (*verify_sender)(void *be, const char *account_sid, char out[20]);
-  pp_err_t (*rate_limit_get)(void *be, pp_arena_t *a, const char *account_sid,
-                             const char *service_sid, const char *sid, pp_rate_limit_t *out);
-  pp_err_t (*rate_limit_list)(void *be, pp_arena_t *a, const char *account_sid,
-                              const char *service_sid, const pp_page_req_t *p,
-                              pp_rate_limit_t **rows, size_t *n, bool *more);
-  pp_err_t (*rate_bucket_get)(void *be, const char *account_sid, const char *rate_limit_sid,
-                              const char *sid, pp_rate_bucket_t *out);
-  pp_err_t (*rate_bucket_list)(void *be, pp_arena_t *a, const char *account_sid,
-                               const char *rate_limit_sid, const pp_page_req_t *p,
-                               pp_rate_bucket_t **rows, size_t *n, bool *more);
-  pp_err_t (*entity_get)(void *be, const char *account_sid, const char *service_sid,
-                         const char *identity, pp_verify_entity_t *out);
-  pp_err_t (*entity_list)(void *be, pp_arena_t *a, const char *account_sid, const char *service_sid,
-                          const pp_page_req_t *p, pp_verify_entity_t **rows, size_t *n, bool *more);
-  pp_err_t (*factor_get)(void *be, pp_arena_t *a, const char *account_sid, const char *entity_sid,
-                         const char *sid, pp_verify_factor_t *out);
-  pp_err_t (*factor_list)(void *be, pp_arena_t *a, const char *account_sid, const char *entity_sid,
-                          const pp_page_req_t *p, pp_verify_factor_t **rows, size_t *n, bool *more);
-  pp_err_t (*challenge_get)(void *be, pp_arena_t *a, const char *account_sid,
-                            const char *entity_sid, const char *sid, pp_verify_challenge_t *out);
-  pp_err_t (*challenge_list)(void *be, pp_arena_t *a, const char *account_sid,
-                             const char *entity_sid, const pp_page_req_t *p,
-                             pp_verify_challenge_t **rows, size_t *n, bool *more);
-  pp_err_t (*verify_webhook_get)(void *be, pp_arena_t *a, const char *account_sid,
-                                 const char *service_sid, const char *sid,
-                                 pp_verify_webhook_t *out);
-  pp_err_t (*verify_webhook_list)(void *be, pp_arena_t *a, const char *account_sid,
-                                  const char *service_sid, const pp_page_req_t *p,
-                                  pp_verify_webhook_t **rows, size_t *n, bool *more);
-  /* A random 32-byte key the store keeps sealed with its own key (e.g.
-   * "verify"), as 64 hex digits.  PP_ERR_NOT_FOUND when there is none. */
-  pp_err_t (*named_key)(void *be, const char *name, char hex[65]);
-  /* Audit log: see the pp_store_audit_* functions. */
-  pp_err_t (*audit_head)(void *be, pp_audit_head_t *out);
-  pp_err_t (*audit_get)(void *be, pp_arena_t *a, int64_t seq, pp_audit_entry_t *out);
-  pp_err_t (*audit_list)(void *be, pp_arena_t *a, const pp_audit_filter_t *f,
-                         pp_audit_entry_t **rows, size_t *n, bool *more);
-  pp_err_t (*audit_scan)(void *be, pp_arena_t *a, int64_t from_seq, size_t limit,
-                         pp_audit_entry_t **rows, size_t *n);
-  pp_err_t (*audit_search)(void *be, pp_arena_t *a, const pp_audit_query_t *q,
-                           pp_audit_entry_t **rows, size_t *n);
-  pp_err_t (*audit_node)(void *be, unsigned level, uint64_t index,
-                         unsigned char out[PP_MERKLE_HASH_LEN]);
-  pp_err_t (*audit_root)(void *be, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]);
-  pp_err_t (*audit_proof)(void *be, bool consistency, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
-                          size_t cap, size_t *count);
-  pp_err_t (*audit_checkpoint_latest)(void *be, pp_audit_checkpoint_t *out);
-  pp_err_t (*audit_checkpoint_list)(void *be, pp_arena_t *a, int64_t after_seq, size_t limit,
-                                    pp_audit_checkpoint_t **rows, size_t *n);
-};
-
 /* ---- Facade ---------------------------------------------------------- */
 
 /* pp_store_open opens a store: "sqlite:DIR", "postgres://…" (not yet built:
@@ -1203,7 +1055,7 @@ pp_err_t pp_store_offer_all(pp_store_t *s, pp_arena_t *a, pp_number_offer_t **ro
 /* pp_store_sender_allowed: PP_OK when the account may send as the
  * alphanumeric `sender`, PP_ERR_NOT_FOUND when not. */
 pp_err_t pp_store_sender_allowed(pp_store_t *s, const char *account_sid, const char *sender);
-/* Webhook queue and alerts: see pp_store_backend_t. */
+/* Webhook queue and alerts: see pp_store_backend_t (store/backend.h). */
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms);
 pp_err_t pp_store_alert_get(pp_store_t *s, pp_arena_t *a, const char *account_sid, const char *sid,
                             pp_alert_t *out);
@@ -1354,8 +1206,5 @@ typedef struct {
   bool full;
 } pp_store_stats_t;
 void pp_store_stats(pp_store_t *s, pp_store_stats_t *out);
-
-/* The SQLite backend (sqlite/sqlite.c). */
-extern const pp_store_backend_t pp_store_sqlite;
 
 #endif

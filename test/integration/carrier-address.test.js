@@ -4,6 +4,8 @@
 // another host or port; otherwise the next bind would hand the stored
 // password to a server of their choosing.  Two npm `smpp` peers: the
 // carrier's own SMSC and an "attacker" that records every bind attempt.
+// Last, the channel a carrier names (`--channel`, `Channel`): a kind there
+// is is taken, any other refused.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -124,5 +126,30 @@ describe('a carrier password does not follow a change of address', () => {
     assert.equal(w.status, 200, w.text);
     assert.equal(w.json.password_set, true);
     assert.deepEqual(leaked(), []);
+  });
+
+  it('names its channel: smpp is taken, an unknown kind refused by carrier add and the API', { timeout: 30_000 }, async () => {
+    const okBefore = own.binds.filter((b) => b.ok).length;
+    assert.equal((await api('GET', `/admin/v1/Carriers/${NAME}`)).json.channel, 'smpp', 'the default');
+    const cli = await admin('carrier', 'add', NAME, '--channel', 'smpp', '--smpp', own.address,
+      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(OLD_PW), '--window', '6');
+    assert.equal(cli.code, 0, cli.stderr);
+    // A change of settings gets the carrier a new channel, which binds.
+    assert.equal((await own.waitForBind({ count: okBefore + 1 })).password, OLD_PW);
+    const list = await ctx.server.admin('carrier', 'list');
+    assert.match(list, new RegExp(`^${NAME}\t127\.0\.0\.1:${own.port}\tchannel=smpp\t`, 'm'));
+
+    const bad = await admin('carrier', 'add', 'other', '--channel', 'nonsense', '--smpp', own.address,
+      '--system-id', SYSTEM_ID);
+    assert.notEqual(bad.code, 0, bad.stderr);
+    assert.match(bad.stderr, /--channel must be a known channel kind: smpp/);
+    const res = await api('POST', `/admin/v1/Carriers/${NAME}`, { Channel: 'nonsense' });
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.json.code, 21200);
+    assert.match(res.json.message, /Channel must be a known channel kind: smpp/);
+    const ok = await api('POST', `/admin/v1/Carriers/${NAME}`, { Channel: 'smpp' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.channel, 'smpp');
+    assert.ok(!(await ctx.server.admin('carrier', 'list')).includes('other\t'), 'no carrier "other"');
   });
 });

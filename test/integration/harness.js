@@ -347,6 +347,17 @@ export class PipitServer {
     return file;
   }
 
+  // Adds carrier `name` on the SMPP peer `peer` (with its system id and
+  // password) and a route to it for each of `prefixes`.  Routes before their
+  // carrier: the engine rereads both in one pass, so once the carrier has
+  // bound (peer.waitForBind), its routes are in force too.  `args` go to
+  // `carrier add` as they are ('--bind', 'trx', ...).
+  async addCarrier(name, peer, { prefixes = ['+1'], args = [] } = {}) {
+    for (const p of prefixes) await this.admin('route', 'add', '--prefix', p, '--carrier', name);
+    await this.admin('carrier', 'add', name, '--smpp', peer.address, '--system-id', peer.systemId,
+      '--password-file', await this.secretFile(peer.password), ...args);
+  }
+
   // {sid, auth_token, friendly_name}
   // A new account owning one new phone number, `acct.from` (numbers are
   // unique across accounts, and `From` must be one the account owns).
@@ -518,6 +529,23 @@ export async function pollUntil(fn, what, timeoutMs = 20_000) {
     if (v) return v;
     if (Date.now() > end) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// The messages to `to` whose body is `body`, once there is one (listed
+// every 50 ms, at most `timeoutMs`); a failure shows what was listed, and
+// `also()` (say, the server's stderr).
+export async function waitForInbound(client, to, body, { timeoutMs = 10_000, also = () => '' } = {}) {
+  let list = [];
+  try {
+    return await pollUntil(async () => {
+      list = await client.messages.list({ to, pageSize: 200 });
+      const hits = list.filter((m) => m.body === body);
+      return hits.length > 0 && hits;
+    }, `a message to ${to} with body ${JSON.stringify(body).slice(0, 60)}`, timeoutMs);
+  } catch (e) {
+    e.message += `; listed: ${JSON.stringify(list.map((m) => [m.direction, m.status, m.body?.slice(0, 30)]))}${also()}`;
+    throw e;
   }
 }
 

@@ -58,11 +58,7 @@ describe('SMPP fault: the SMSC dies and comes back during 1,000 messages', () =>
           systemId: SYSTEM_ID, password: PASSWORD, name: 'fault-smsc-a', messageIdPrefix: 'a',
           autoReceipt: { stat: 'DELIVRD' },
         });
-        // Routes before their carrier: the engine rereads both in one pass, so
-        // once the carrier has bound, its routes are in force too.
-        await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'fault-carrier');
-        await server.admin('carrier', 'add', 'fault-carrier', '--smpp', peerA.address,
-          '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx', '--window', String(WINDOW));
+        await server.addCarrier('fault-carrier', peerA, { args: ['--bind', 'trx', '--window', String(WINDOW)] });
         const acct = await server.createAccount('SMPP Fault');
         const client = server.client(acct.sid, acct.auth_token);
         await peerA.waitForBind({ timeoutMs: 20_000 });

@@ -22,10 +22,7 @@ describe('SMPP message ids: reused ids and receipts for unknown ids', () => {
 
   before(async () => {
     peer = await SmscPeer.start({ systemId: 'pipit-ids', password: 'pw-ids', name: 'ids-smsc' });
-    // The route first: the carrier's bind then proves both are loaded.
-    await ctx.server.admin('route', 'add', '--prefix', '+1', '--carrier', 'ids-carrier');
-    await ctx.server.admin('carrier', 'add', 'ids-carrier', '--smpp', peer.address,
-      '--system-id', 'pipit-ids', '--password-file', await ctx.server.secretFile('pw-ids'), '--bind', 'trx');
+    await ctx.server.addCarrier('ids-carrier', peer, { args: ['--bind', 'trx'] });
     acct = await ctx.server.createAccount('SMPP ids');
     client = ctx.server.client(acct.sid, acct.auth_token);
     await peer.waitForBind({ timeoutMs: 20_000 });

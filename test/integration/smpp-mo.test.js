@@ -4,8 +4,7 @@
 // each part before its deliver_sm_resp leaves).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
-import { PipitServer } from './harness.js';
+import { PipitServer, waitForInbound } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 
 const SYSTEM_ID = 'pipit-mo';
@@ -13,29 +12,16 @@ const PASSWORD = 'mo-pw';
 const HANDSET = '+15557650001';
 
 async function setUp(server, peer) {
-  // Routes before their carrier: the engine rereads both in one pass, so
-  // once the carrier has bound, its routes are in force too.
-  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'mo-carrier');
-  await server.admin('carrier', 'add', 'mo-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
+  await server.addCarrier('mo-carrier', peer, { args: ['--bind', 'trx'] });
   const acct = await server.createAccount('MO Account');
   return { acct, client: server.client(acct.sid, acct.auth_token) };
 }
 
-// The inbound messages to `to` whose body is `body`, once there is one
-// (deadline timeoutMs).
-async function inbound(client, to, body, { timeoutMs = 15_000 } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await client.messages.list({ to, pageSize: 200 });
-    const hits = list.filter((m) => m.body === body);
-    if (hits.length) return { hits, list };
-    if (Date.now() > deadline) {
-      assert.fail(`no inbound message with the whole text after ${timeoutMs} ms; listed: ` +
-        JSON.stringify(list.map((m) => m.body?.slice(0, 40))));
-    }
-    await delay(50);
-  }
+// The inbound messages to `to` whose body is `body`, once there is one, and
+// every message to `to` then.
+async function inbound(client, to, body) {
+  const hits = await waitForInbound(client, to, body, { timeoutMs: 15_000 });
+  return { hits, list: await client.messages.list({ to, pageSize: 200 }) };
 }
 
 describe('concatenated inbound messages', () => {

@@ -6,8 +6,7 @@
 // Inbound: an MO the peer packs arrives with the right text.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
-import { useServer } from './harness.js';
+import { useServer, waitForInbound } from './harness.js';
 import { SmscPeer, gsm7Decode, gsm7Encode, gsm7Length } from './smsc-peer.js';
 
 const SYSTEM_ID = 'pipit-pk';
@@ -47,30 +46,12 @@ describe('packed GSM-7 carrier', () => {
     }, { what: `${count} submit_sm to ${to}` });
   }
 
-  async function waitForInbound(body, { timeoutMs = 10_000 } = {}) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const list = await client.messages.list({ to: acct.from, pageSize: 100 });
-      const hit = list.filter((m) => m.body === body);
-      if (hit.length) return hit;
-      if (Date.now() > deadline) {
-        assert.fail(`no inbound message ${JSON.stringify(body).slice(0, 60)}; listed: ` +
-          JSON.stringify(list.map((m) => m.body?.slice(0, 30))));
-      }
-      await delay(50);
-    }
-  }
+  const inbound = (body) => waitForInbound(client, acct.from, body);
 
   before(async () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'carrier-packed' });
-    // Routes before their carrier: the engine rereads both in one pass, so
-    // once the carrier has bound, its routes are in force too.
-    await ctx.server.admin('route', 'add', '--prefix', '+1555', '--carrier', 'packed');
-    await ctx.server.admin('route', 'add', '--prefix', '+1888', '--carrier', 'packed-pl');
-    await ctx.server.admin('carrier', 'add', 'packed', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--gsm7', 'packed');
-    await ctx.server.admin('carrier', 'add', 'packed-pl', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--gsm7', 'packed', '--payload', 'on');
+    await ctx.server.addCarrier('packed', peer, { prefixes: ['+1555'], args: ['--gsm7', 'packed'] });
+    await ctx.server.addCarrier('packed-pl', peer, { prefixes: ['+1888'], args: ['--gsm7', 'packed', '--payload', 'on'] });
     acct = await ctx.server.createAccount('Packed GSM-7');
     client = ctx.server.client(acct.sid, acct.auth_token);
     await peer.waitForBind({ count: 2, timeoutMs: 15_000 });
@@ -167,7 +148,7 @@ describe('packed GSM-7 carrier', () => {
     const text = `packed MO @£ {€} ${Date.now()}`;
     const resps = await peer.injectMo({ from: MO_FROM, to: acct.from, text, packed: true });
     assert.deepEqual(resps.map((r) => r.status), [0]);
-    const [m] = await waitForInbound(text);
+    const [m] = await inbound(text);
     assert.equal(m.direction, 'inbound');
     assert.equal(m.from, MO_FROM);
   });
@@ -176,7 +157,7 @@ describe('packed GSM-7 carrier', () => {
     const text = `packed long MO ${Date.now()} ${'z'.repeat(170)} [end]`;
     const resps = await peer.injectMo({ from: MO_FROM, to: acct.from, text, packed: true, order: 'reverse' });
     assert.deepEqual(resps.map((r) => r.status), [0, 0]);
-    const hits = await waitForInbound(text);
+    const hits = await inbound(text);
     assert.equal(hits.length, 1);
     assert.equal(hits[0].numSegments, '2');
   });

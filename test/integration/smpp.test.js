@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { useServer, PIPIT_BIN, TO } from './harness.js';
+import { useServer, PIPIT_BIN, TO, waitForInbound } from './harness.js';
 import { SmscPeer, gsm7Length, GSM_EXTENSION_CHARS } from './smsc-peer.js';
 
 const SYSTEM_ID = 'pipit-it';
@@ -73,20 +73,9 @@ describe('SMPP delivery', () => {
     }
   }
 
-  // Polls messages.list() for an inbound message with this body.
-  async function waitForInbound(body, { timeoutMs = 10_000 } = {}) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const list = await client.messages.list({ to: OWNED, pageSize: 100 });
-      const hit = list.filter((m) => m.body === body);
-      if (hit.length) return hit;
-      if (Date.now() > deadline) {
-        assert.fail(`no message with body ${JSON.stringify(body).slice(0, 80)} in messages.list() after ${timeoutMs} ms; ` +
-          `listed: ${JSON.stringify(list.map((m) => [m.direction, m.status, m.body?.slice(0, 30)]))}\nserver stderr:\n${ctx.server.stderrTail(20)}`);
-      }
-      await delay(50);
-    }
-  }
+  // The inbound messages with this body, once messages.list() has one.
+  const inbound = (body) => waitForInbound(client, OWNED, body,
+    { also: () => `\nserver stderr:\n${ctx.server.stderrTail(20)}` });
 
   // Creates a message and waits for the peer to have it whole.
   async function send(body, { to = TO, from = acct.from, via = peer, timeoutMs = 10_000 } = {}) {
@@ -99,11 +88,7 @@ describe('SMPP delivery', () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'carrier-a' });
     carrierKnob = enquireKnob(helpText(['admin', '--data', ctx.server.dataDir, 'carrier', 'add', '--help']));
     const extra = carrierKnob?.flag && !SERVE_KNOB ? [carrierKnob.flag, carrierKnob.value] : [];
-    // Routes before their carrier: the engine rereads both in one pass, so
-    // once the carrier has bound, its routes are in force too.
-    await ctx.server.admin('route', 'add', '--prefix', '+1', '--carrier', 'carrier-a');
-    await ctx.server.admin('carrier', 'add', 'carrier-a', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password-file', await ctx.server.secretFile(PASSWORD), '--system-type', SYSTEM_TYPE, '--bind', 'trx', ...extra);
+    await ctx.server.addCarrier('carrier-a', peer, { args: ['--system-type', SYSTEM_TYPE, '--bind', 'trx', ...extra] });
     acct = await ctx.server.createAccount('SMPP Account');
     client = ctx.server.client(acct.sid, acct.auth_token);
     await ctx.server.offerNumbers(OWNED, acct.sid);
@@ -296,7 +281,7 @@ describe('SMPP delivery', () => {
     const text = `MO hello € [x] ${Date.now()}`;
     const resps = await peer.injectMo({ from: MO_FROM, to: OWNED, text });
     assert.deepEqual(resps.map((r) => r.status), [0], 'deliver_sm_resp ESME_ROK');
-    const [m] = await waitForInbound(text);
+    const [m] = await inbound(text);
     assert.equal(m.direction, 'inbound');
     assert.equal(m.status, 'received');
     assert.equal(m.body, text);
@@ -313,7 +298,7 @@ describe('SMPP delivery', () => {
     const resps = await peer.injectMo({ from: MO_FROM, to: OWNED, text });
     assert.equal(resps.length, 2);
     assert.deepEqual(resps.map((r) => r.status), [0, 0]);
-    const hits = await waitForInbound(text);
+    const hits = await inbound(text);
     assert.equal(hits.length, 1, 'one message, not one per part');
     assert.equal(hits[0].direction, 'inbound');
     assert.equal(hits[0].status, 'received');
@@ -328,7 +313,7 @@ describe('SMPP delivery', () => {
     const resps = await peer.injectMo({ from: MO_FROM, to: OWNED, text, order: 'reverse' });
     assert.equal(resps.length, 2);
     assert.deepEqual(resps.map((r) => r.status), [0, 0]);
-    const hits = await waitForInbound(text);
+    const hits = await inbound(text);
     assert.equal(hits.length, 1);
     assert.equal(hits[0].status, 'received');
   });
@@ -354,11 +339,7 @@ describe('SMPP delivery', () => {
     let peerB;
     before(async () => {
       peerB = await SmscPeer.start({ systemId: 'pipit-b', password: 'pw-b', name: 'carrier-b' });
-      // Routes before their carrier: the engine rereads both in one pass, so
-      // once the carrier has bound, its routes are in force too.
-      await ctx.server.admin('route', 'add', '--prefix', '+1444', '--carrier', 'carrier-b');
-      await ctx.server.admin('carrier', 'add', 'carrier-b', '--smpp', peerB.address,
-        '--system-id', 'pipit-b', '--password-file', await ctx.server.secretFile('pw-b'));
+      await ctx.server.addCarrier('carrier-b', peerB, { prefixes: ['+1444'] });
       await peerB.waitForBind({ timeoutMs: 15_000 });
     }, { timeout: 30_000 });
     after(async () => { await peerB?.stop(); });
@@ -382,14 +363,8 @@ describe('SMPP delivery', () => {
     before(async () => {
       peerSar = await SmscPeer.start({ systemId: 'pipit-sar', password: 'pw-s', name: 'carrier-sar' });
       peerPayload = await SmscPeer.start({ systemId: 'pipit-pl', password: 'pw-p', name: 'carrier-pl' });
-      // Routes before their carrier: the engine rereads both in one pass, so
-      // once the carrier has bound, its routes are in force too.
-      await ctx.server.admin('route', 'add', '--prefix', '+1666', '--carrier', 'carrier-sar');
-      await ctx.server.admin('route', 'add', '--prefix', '+1777', '--carrier', 'carrier-pl');
-      await ctx.server.admin('carrier', 'add', 'carrier-sar', '--smpp', peerSar.address,
-        '--system-id', 'pipit-sar', '--password-file', await ctx.server.secretFile('pw-s'), '--concat', 'sar');
-      await ctx.server.admin('carrier', 'add', 'carrier-pl', '--smpp', peerPayload.address,
-        '--system-id', 'pipit-pl', '--password-file', await ctx.server.secretFile('pw-p'), '--payload', 'on');
+      await ctx.server.addCarrier('carrier-sar', peerSar, { prefixes: ['+1666'], args: ['--concat', 'sar'] });
+      await ctx.server.addCarrier('carrier-pl', peerPayload, { prefixes: ['+1777'], args: ['--payload', 'on'] });
       await peerSar.waitForBind({ timeoutMs: 15_000 });
       await peerPayload.waitForBind({ timeoutMs: 15_000 });
     }, { timeout: 30_000 });

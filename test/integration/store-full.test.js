@@ -33,10 +33,7 @@ function fullDiskServer(flag) {
 // A carrier on `peer`, an account, and n messages submitted and `sent`.
 async function sentMessages(server, peer, n) {
   assert.ok(fs.existsSync(ENOSPC_LIB), `build ${ENOSPC_LIB} (target pp_test_enospc)`);
-  // The route first: the carrier's bind then proves both are loaded.
-  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'full-carrier');
-  await server.admin('carrier', 'add', 'full-carrier', '--smpp', peer.address,
-    '--system-id', 'pipit-full', '--password-file', await server.secretFile('pw-full'), '--bind', 'trx');
+  await server.addCarrier('full-carrier', peer, { args: ['--bind', 'trx'] });
   const acct = await server.createAccount('Store Full');
   const client = server.client(acct.sid, acct.auth_token);
   await peer.waitForBind({ timeoutMs: 20_000 });

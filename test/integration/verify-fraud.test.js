@@ -50,12 +50,7 @@ describe('Verify v2: fraud guard and geo permissions', () => {
   before(async () => {
     server = await PipitServer.start({ extraArgs: GUARD_ARGS });
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'frd-smsc' });
-    // Routes before their carrier: the engine rereads both in one pass, so
-    // once the carrier has bound, its routes are in force too.
-    for (const p of ['+1', '+44', '+33', '+353', '+7'])
-      await server.admin('route', 'add', '--prefix', p, '--carrier', 'frd-carrier');
-    await server.admin('carrier', 'add', 'frd-carrier', '--smpp', peer.address,
-      '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
+    await server.addCarrier('frd-carrier', peer, { prefixes: ['+1', '+44', '+33', '+353', '+7'], args: ['--bind', 'trx'] });
     acct = await server.createAccount('Verify Fraud');
     client = server.client(acct.sid, acct.auth_token);
     await peer.waitForBind({ timeoutMs: 15_000 });

@@ -78,14 +78,6 @@ async function startReceiver(authToken) {
   };
 }
 
-async function withCarrier(server, peer) {
-  // Routes before their carrier: the engine rereads both in one pass, so
-  // once the carrier has bound, its routes are in force too.
-  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'vfy-carrier');
-  await server.admin('carrier', 'add', 'vfy-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
-}
-
 describe('Verify v2', () => {
   let server; let peer; let acct; let client; let svc;
   const v2 = () => client.verify.v2;
@@ -108,7 +100,7 @@ describe('Verify v2', () => {
   before(async () => {
     server = await PipitServer.start({ env: HOOKS_OK });
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'vfy-smsc' });
-    await withCarrier(server, peer);
+    await server.addCarrier('vfy-carrier', peer, { args: ['--bind', 'trx'] });
     acct = await server.createAccount('Verify');
     client = server.client(acct.sid, acct.auth_token);
     await peer.waitForBind({ timeoutMs: 15_000 });
@@ -912,7 +904,7 @@ describe('Verify v2: expiry after 10 minutes (the server restarted with its cloc
     let server = await PipitServer.start({ env: HOOKS_OK });
     const dataDir = server.dataDir;
     try {
-      await withCarrier(server, peer);
+      await server.addCarrier('vfy-carrier', peer, { args: ['--bind', 'trx'] });
       const acct = await server.createAccount('Verify Expiry');
       let client = server.client(acct.sid, acct.auth_token);
       await peer.waitForBind({ timeoutMs: 15_000 });

@@ -13,8 +13,7 @@
 //   address is allowed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
-import { PipitServer, TO } from './harness.js';
+import { PipitServer, TO, pollUntil } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
 import { Receiver } from './webhook-receiver.js';
 
@@ -22,14 +21,6 @@ const SYSTEM_ID = 'pipit-hooks';
 const PASSWORD = 'hooks-pw';
 const HANDSET = '+15557651234';
 const FAST = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8', PIPIT_WEBHOOK_BACKOFF_MS: '200' };
-
-async function withCarrier(server, peer) {
-  // Routes before their carrier: the engine rereads both in one pass, so
-  // once the carrier has bound, its routes are in force too.
-  await server.admin('route', 'add', '--prefix', '+1', '--carrier', 'hooks-carrier');
-  await server.admin('carrier', 'add', 'hooks-carrier', '--smpp', peer.address,
-    '--system-id', SYSTEM_ID, '--password-file', await server.secretFile(PASSWORD), '--bind', 'trx');
-}
 
 // Every request the receiver got for message `sid`, as [status...].
 const statusesOf = (rx, sid) => rx.requests.filter((r) => r.params.MessageSid === sid && r.params.MessageStatus)
@@ -41,7 +32,7 @@ describe('webhooks', () => {
   before(async () => {
     peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'hooks-smsc' });
     server = await PipitServer.start({ env: FAST });
-    await withCarrier(server, peer);
+    await server.addCarrier('hooks-carrier', peer, { args: ['--bind', 'trx'] });
     acct = await server.createAccount('Hooks Account');
     client = server.client(acct.sid, acct.auth_token);
     rx = await Receiver.start({ authToken: acct.auth_token });
@@ -131,7 +122,11 @@ describe('webhooks', () => {
   });
 
   it('<Redirect> fetches more TwiML; an empty <Response/> or a non-TwiML answer sends nothing', { timeout: 45_000 }, async () => {
+    const tag = Date.now();
     rx.respond = (req) => {
+      if (req.path === '/sms' && req.params.Body === `marker ${tag}`) {
+        return { type: 'text/xml', body: `<Response><Message>marker reply ${tag}</Message></Response>` };
+      }
       if (req.path === '/sms' && req.params.Body.startsWith('redirect')) {
         return { type: 'text/xml', body: '<Response><Redirect method="POST">/second</Redirect></Response>' };
       }
@@ -140,7 +135,6 @@ describe('webhooks', () => {
       if (req.path === '/sms') return { type: 'application/json', body: '{"ok":true}' };
       return { status: 204 };
     };
-    const tag = Date.now();
     await peer.injectMo({ from: HANDSET, to: acct.from, text: `redirect ${tag}` });
     await peer.waitForMessage(`second says redirect ${tag}`, { timeoutMs: 15_000 });
     const second = rx.requests.find((r) => r.path === '/second');
@@ -150,11 +144,20 @@ describe('webhooks', () => {
     const before = peer.submits.length;
     await peer.injectMo({ from: HANDSET, to: acct.from, text: `empty ${tag}` });
     await peer.injectMo({ from: HANDSET, to: acct.from, text: `json ${tag}` });
-    await rx.waitFor((reqs) => reqs.some((r) => r.params.Body === `json ${tag}`));
-    await delay(1500);
-    assert.equal(peer.submits.length, before, 'no reply to an empty <Response/> or to JSON');
-    const alerts = await client.monitor.v1.alerts.list();
-    assert.ok(alerts.some((a) => a.errorCode === '12300' || a.errorCode === '12100'), `alert for the non-TwiML answer: ${JSON.stringify(alerts.map((a) => a.errorCode))}`);
+    await rx.waitFor((reqs) => reqs.some((r) => r.params.Body === `empty ${tag}`) &&
+      reqs.some((r) => r.params.Body === `json ${tag}`));
+    // The JSON answer was taken: its alert is written with its outcome.
+    const alerts = await pollUntil(async () => {
+      const all = await client.monitor.v1.alerts.list();
+      return all.some((a) => a.errorCode === '12300' || a.errorCode === '12100') && all;
+    }, 'an alert for the non-TwiML answer');
+    assert.ok(alerts.length > 0);
+    // Both answers were in before this message came in: once its reply has
+    // gone out, theirs would have too.
+    await peer.injectMo({ from: HANDSET, to: acct.from, text: `marker ${tag}` });
+    await peer.waitForMessage(`marker reply ${tag}`, { timeoutMs: 15_000 });
+    assert.deepEqual(peer.submits.slice(before).map((x) => x.text), [`marker reply ${tag}`],
+      'no reply to an empty <Response/> or to JSON');
   });
 
   it('SmsMethod GET puts the parameters in the query, signed over the full URL', { timeout: 30_000 }, async () => {
@@ -190,12 +193,8 @@ describe('webhooks', () => {
     const tag = Date.now();
     for (let i = 0; i < 17; i++) await peer.injectMo({ from: loopy, to: acct.from, text: `loop ${tag} ${i}` });
     await rx.waitFor((reqs) => reqs.filter((r) => r.path === '/sms' && r.params.Body.startsWith(`loop ${tag}`)).length === 17);
-    let alerts = [];
-    for (let t = 0; t < 100 && !alerts.some((a) => a.errorCode === '14107'); t++) {
-      await delay(100);
-      alerts = await client.monitor.v1.alerts.list();
-    }
-    assert.ok(alerts.some((a) => a.errorCode === '14107'), 'a 14107 alert');
+    await pollUntil(async () => (await client.monitor.v1.alerts.list()).some((a) => a.errorCode === '14107'),
+      'a 14107 alert', 10_000);
     const replies = (await client.messages.list({ to: loopy, pageSize: 100 })).filter((m) => m.direction === 'outbound-reply');
     assert.equal(replies.length, 15, 'replies stop at 15');
   });
@@ -203,12 +202,8 @@ describe('webhooks', () => {
   it('a redirect to a private address is refused (checked on every connection)', { timeout: 30_000 }, async () => {
     rx.respond = (req) => (req.path === '/hop' ? { status: 302, type: 'text/plain', body: '', headers: { Location: 'http://169.254.169.254/latest/meta-data' } } : { status: 204 });
     const m = await client.messages.create({ to: TO, from: acct.from, body: 'redirected', statusCallback: rx.url('/hop') });
-    let alert;
-    for (let t = 0; t < 100 && !alert; t++) {
-      await delay(100);
-      alert = (await client.monitor.v1.alerts.list()).find((a) => a.resourceSid === m.sid);
-    }
-    assert.ok(alert, 'an alert for the refused redirect');
+    const alert = await pollUntil(async () => (await client.monitor.v1.alerts.list()).find((a) => a.resourceSid === m.sid),
+      'an alert for the refused redirect', 10_000);
     assert.equal(alert.errorCode, '11200');
     assert.match(decodeURIComponent(alert.alertText.replace(/\+/g, ' ')), /169\.254\.169\.254/);
   });
@@ -223,10 +218,8 @@ describe('webhooks', () => {
     }
     // Every message delivered while nobody listens; callbacks are retrying.
     for (const sid of sids) {
-      for (let t = 0; (await client.messages(sid).fetch()).status !== 'delivered'; t++) {
-        assert.ok(t < 200, `message ${sid} not delivered`);
-        await delay(50);
-      }
+      await pollUntil(async () => (await client.messages(sid).fetch()).status === 'delivered',
+        `message ${sid} delivered`, 10_000);
     }
     const dataDir = server.dataDir;
     await server.kill();
@@ -256,27 +249,31 @@ describe('webhook address policy', () => {
     const strict = await PipitServer.start({ env: { PIPIT_WEBHOOK_BACKOFF_MS: '200' } });
     let rx;
     try {
-      await withCarrier(strict, peer);
+      await strict.addCarrier('hooks-carrier', peer, { args: ['--bind', 'trx'] });
       const acct = await strict.createAccount('Policy Account');
       const client = strict.client(acct.sid, acct.auth_token);
       rx = await Receiver.start({ authToken: acct.auth_token });
       peer.autoReceipt = { stat: 'DELIVRD' };
       await peer.waitForBind({ timeoutMs: 20_000 });
       const m = await client.messages.create({ to: TO, from: acct.from, body: 'to a private address', statusCallback: rx.url('/private') });
-      let alerts = [];
-      for (let t = 0; t < 100 && !alerts.some((a) => a.resourceSid === m.sid); t++) {
-        await delay(100);
-        alerts = await client.monitor.v1.alerts.list();
-      }
-      const alert = alerts.find((a) => a.resourceSid === m.sid);
-      assert.ok(alert, 'an alert for the refused request');
+      // Each of the message's three callbacks (queued, sent, delivered) is
+      // refused with an alert of its own: all three seen, none can still come.
+      const alerts = await pollUntil(async () => {
+        const mine = (await client.monitor.v1.alerts.list()).filter((a) => a.resourceSid === m.sid);
+        return mine.length >= 3 && mine;
+      }, 'an alert for each refused callback', 10_000);
+      const alert = alerts[0];
       assert.equal(alert.errorCode, '11200');
       assert.match(alert.alertText, /127\.0\.0\.1/);
       assert.equal(alert.requestUrl, rx.url('/private'));
       const one = await client.monitor.v1.alerts(alert.sid).fetch();
       assert.equal(one.sid, alert.sid);
       assert.match(one.requestVariables, /MessageStatus=/);
-      await delay(500);
+      const refused = [];
+      for (const a of alerts) {
+        refused.push(/MessageStatus=(\w+)/.exec((await client.monitor.v1.alerts(a.sid).fetch()).requestVariables)?.[1]);
+      }
+      assert.deepEqual(refused.sort(), ['delivered', 'queued', 'sent']);
       assert.equal(rx.requests.length, 0, 'nothing reached the private address');
 
       // The same server, restarted with the address allowed, delivers.

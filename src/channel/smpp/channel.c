@@ -407,6 +407,15 @@ static pp_err_t smpp_start(const pp_channel_config_t *cc, const pp_channel_callb
   return PP_OK;
 }
 
+/* The settings smpp_start and smpp_submit read (channel.h lists them). */
+static bool smpp_same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
+  return !strcmp(a->host, b->host) && a->port == b->port && !strcmp(a->system_id, b->system_id) &&
+         !strcmp(a->password, b->password) && !strcmp(a->system_type, b->system_type) &&
+         !strcmp(a->bind_mode, b->bind_mode) && a->window == b->window && a->mps == b->mps &&
+         a->binds == b->binds && !strcmp(a->concat, b->concat) && a->payload == b->payload &&
+         !strcmp(a->gsm7, b->gsm7);
+}
+
 const pp_channel_ops_t pp_smpp_channel_ops = {
     .kind = "smpp",
     .start = smpp_start,
@@ -414,4 +423,5 @@ const pp_channel_ops_t pp_smpp_channel_ops = {
     .query = smpp_query,
     .ack = smpp_ack,
     .stop = smpp_stop,
+    .same_config = smpp_same_config,
 };

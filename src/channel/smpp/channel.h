@@ -4,7 +4,7 @@
  * its submit_sm and query_sm, and reads receipts and handset messages out
  * of deliver_sm.  The carrier's settings it reads: host, port, system_id,
  * password, system_type, bind_mode, window, mps, binds, concat, payload and
- * gsm7.  Callbacks run on the session threads. */
+ * gsm7 (same_config compares these).  Callbacks run on the session threads. */
 #ifndef PP_CHANNEL_SMPP_CHANNEL_H
 #define PP_CHANNEL_SMPP_CHANNEL_H
 

@@ -44,7 +44,7 @@ static const struct {
 
 /* Septets for code point cp: 1 (out[0]) or 2 (ESC, out[1]); 0 when none. */
 static int encode_cp(unsigned cp, uint8_t out[2]) {
-  int w = pp_gsm7_septets(cp);
+  int w = pp_segments_septets(cp);
   if (w == 1) {
     for (unsigned i = 0; i < 128; i++)
       if (i != PP_GSM7_ESC && basic[i] == cp) {
@@ -65,7 +65,7 @@ static int encode_cp(unsigned cp, uint8_t out[2]) {
 bool pp_gsm7_representable(const char *utf8, size_t len) {
   /* Invalid UTF-8 comes back as U+FFFD, which is not GSM-7 either. */
   for (size_t i = 0; i < len;)
-    if (pp_gsm7_septets(pp_utf8_next(utf8, len, &i)) == 0) return false;
+    if (pp_segments_septets(pp_utf8_next(utf8, len, &i)) == 0) return false;
   return true;
 }
 

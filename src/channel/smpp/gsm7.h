@@ -2,7 +2,7 @@
  * alphabet with its extension table, as unpacked septets (one octet each, the
  * way SMPP carries data_coding 0) and packed 7-bit; and UCS-2 as UTF-16BE
  * with surrogate pairs (data_coding 8).  Which characters are GSM-7 and how
- * many septets they take is decided by pp_gsm7_septets (core/segments.h);
+ * many septets they take is decided by pp_segments_septets (core/segments.h);
  * this module adds the septet values.
  *
  * Encoding from UTF-8 is strict (a character outside the alphabet is an

@@ -3,7 +3,10 @@
  * past a carrier whose links are down or whose channel did not start, no
  * route), a message split into
  * parts, a part refused for good, receipts answered only once committed,
- * and an inbound message to a number nobody owns.  Waits are bounded polls. */
+ * an inbound message to a number nobody owns, and a carrier whose settings
+ * change getting a new channel (only then).  Before that, without the
+ * engine: the kinds a carrier may name, the kind it names, and the SMPP
+ * channel's comparison of settings.  Waits are bounded polls. */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include <time.h>
 
 #include "channel/channel.h"
+#include "channel/smpp/channel.h"
 #include "check.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -22,7 +26,7 @@ static const unsigned char test_master[32] = {7, 1};
 
 /* ---- the fake channel ---------------------------------------------------- *
  * Its links are up when the carrier's port is 1; it does not start when
- * the port is 3.  A body goes in parts of
+ * the port is 3; the port is the one setting it compares.  A body goes in parts of
  * ten characters; each part is taken at once with the id
  * "<carrier>-<seq>-<part>", except that a body starting with "refuse" has
  * its first part refused (30005).  Every submit and answer is recorded. */
@@ -31,6 +35,7 @@ typedef struct {
   pp_channel_t base;
   pp_channel_callbacks_t cb;
   char name[64];
+  int started; /* 1 for the first channel started, 2 for the next, ... */
 } fake_t;
 
 #define MAX_EVENTS 64
@@ -43,7 +48,7 @@ static int nsubmits;
 static pp_err_t acks[MAX_EVENTS];
 static int nacks;
 static fake_t *fakes[8];
-static int nfakes;
+static int nfakes, nstarted;
 static const pp_channel_ops_t fake_ops;
 
 static pp_err_t fake_start(const pp_channel_config_t *cfg, const pp_channel_callbacks_t *cb,
@@ -56,6 +61,7 @@ static pp_err_t fake_start(const pp_channel_config_t *cfg, const pp_channel_call
   f->cb = *cb;
   snprintf(f->name, sizeof f->name, "%s", cfg->carrier->name);
   pthread_mutex_lock(&mu);
+  f->started = ++nstarted;
   fakes[nfakes++] = f;
   pthread_mutex_unlock(&mu);
   if (cfg->carrier->port == 1) cb->on_health(cb->arg, true);
@@ -106,8 +112,12 @@ static void fake_stop(pp_channel_t *ch) {
   free(ch);
 }
 
-static const pp_channel_ops_t fake_ops = {"fake",     fake_start, fake_submit,
-                                          fake_query, fake_ack,   fake_stop};
+static bool fake_same_config(const pp_carrier_t *a, const pp_carrier_t *b) {
+  return a->port == b->port;
+}
+
+static const pp_channel_ops_t fake_ops = {"fake",   fake_start, fake_submit,     fake_query,
+                                          fake_ack, fake_stop,  fake_same_config};
 
 static fake_t *fake_named(const char *name) {
   fake_t *f = NULL;
@@ -123,11 +133,11 @@ static fake_t *fake_named(const char *name) {
 static pp_store_t *store;
 static char account[PP_SID_SIZE];
 
-static void put_carrier(const char *name, int port) {
+static void put_carrier_at(const char *name, const char *host, int port) {
   pp_carrier_t c;
   memset(&c, 0, sizeof c);
   snprintf(c.name, sizeof c.name, "%s", name);
-  snprintf(c.host, sizeof c.host, "127.0.0.1");
+  snprintf(c.host, sizeof c.host, "%s", host);
   c.port = port;
   snprintf(c.system_id, sizeof c.system_id, "sys");
   snprintf(c.bind_mode, sizeof c.bind_mode, "trx");
@@ -135,6 +145,10 @@ static void put_carrier(const char *name, int port) {
   snprintf(c.gsm7, sizeof c.gsm7, "unpacked");
   pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
   CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+}
+
+static void put_carrier(const char *name, int port) {
+  put_carrier_at(name, "127.0.0.1", port);
 }
 
 static void put_route(const char *prefix, const char *carrier, int priority) {
@@ -215,6 +229,103 @@ static void receipt(const char *name, const char *id, pp_dlr_state_t state, int 
   f->cb.on_receipt(f->cb.arg, &r, &ack);
 }
 
+/* The kinds a carrier may name, and the one it names (stored with it). */
+static void test_kinds(void) {
+  CHECK(pp_channel_find("smpp") == &pp_smpp_channel_ops);
+  CHECK(pp_channel_find("nonsense") == NULL);
+  CHECK(pp_channel_find("") == NULL);
+  CHECK_EQ_STR(pp_channel_kind_at(0), "smpp");
+  CHECK(pp_channel_kind_at(1) == NULL);
+  pp_carrier_t c;
+  memset(&c, 0, sizeof c);
+  CHECK_EQ_STR(pp_channel_kind(&c), "smpp"); /* none named: the first */
+  snprintf(c.channel, sizeof c.channel, "email");
+  CHECK_EQ_STR(pp_channel_kind(&c), "email");
+
+  /* The store keeps it: "smpp" for a carrier written without one. */
+  put_carrier("kinds", 2);
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_carrier_t *cs;
+  size_t n = 0;
+  CHECK_EQ_INT(pp_store_carrier_all(store, &a, &cs, &n), PP_OK);
+  CHECK_EQ_INT(n, 1);
+  if (n == 1) CHECK_EQ_STR(cs[0].channel, "smpp");
+  c = cs[0];
+  snprintf(c.channel, sizeof c.channel, "other");
+  pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  CHECK_EQ_INT(pp_store_carrier_all(store, &a, &cs, &n), PP_OK);
+  if (n == 1) CHECK_EQ_STR(pp_channel_kind(&cs[0]), "other");
+  pp_arena_cleanup(&a);
+  w = (pp_write_t){.kind = PP_W_CARRIER_DELETE, .u.name = "kinds"};
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+}
+
+/* The SMPP channel's comparison: every setting it reads counts, and
+ * nothing else does. */
+static void test_smpp_same_config(void) {
+  bool (*same)(const pp_carrier_t *, const pp_carrier_t *) = pp_smpp_channel_ops.same_config;
+  CHECK(same != NULL);
+  if (!same) return;
+  pp_carrier_t a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.name, sizeof a.name, "c");
+  snprintf(a.channel, sizeof a.channel, "smpp");
+  snprintf(a.host, sizeof a.host, "smsc.example");
+  a.port = 2775;
+  snprintf(a.system_id, sizeof a.system_id, "sys");
+  snprintf(a.password, sizeof a.password, "pw");
+  snprintf(a.bind_mode, sizeof a.bind_mode, "trx");
+  snprintf(a.concat, sizeof a.concat, "udh");
+  snprintf(a.gsm7, sizeof a.gsm7, "unpacked");
+  a.window = 50, a.binds = 1;
+  pp_carrier_t b = a;
+  CHECK(same(&a, &b));
+  b.seq = 9, b.date_created = 1, b.date_updated = 2; /* not settings */
+  CHECK(same(&a, &b));
+#define DIFFERS(stmt)     \
+  do {                    \
+    b = a;                \
+    stmt;                 \
+    CHECK(!same(&a, &b)); \
+  } while (0)
+  DIFFERS(b.host[0] = 'x');
+  DIFFERS(b.port = 2776);
+  DIFFERS(b.system_id[0] = 'x');
+  DIFFERS(b.password[0] = 'x');
+  DIFFERS(snprintf(b.system_type, sizeof b.system_type, "vma"));
+  DIFFERS(snprintf(b.bind_mode, sizeof b.bind_mode, "tx+rx"));
+  DIFFERS(b.window = 7);
+  DIFFERS(b.mps = 100);
+  DIFFERS(b.binds = 2);
+  DIFFERS(snprintf(b.concat, sizeof b.concat, "sar"));
+  DIFFERS(b.payload = 1);
+  DIFFERS(snprintf(b.gsm7, sizeof b.gsm7, "packed"));
+#undef DIFFERS
+}
+
+/* The order in which carrier `name`'s channel started (0: it has none). */
+static int started(const char *name) {
+  int n = 0;
+  pthread_mutex_lock(&mu);
+  for (int i = 0; i < nfakes; i++)
+    if (!strcmp(fakes[i]->name, name)) n = fakes[i]->started;
+  pthread_mutex_unlock(&mu);
+  return n;
+}
+
+/* Waits (at most 10 s) until carrier `name` has a channel started after
+ * the one that was `old`; true when it has. */
+static bool wait_new_channel(const char *name, int old) {
+  for (int i = 0; i < 1000; i++) {
+    if (started(name) > old) return true;
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  fprintf(stderr, "carrier %s never got a new channel\n", name);
+  return false;
+}
+
 int main(void) {
   CHECK(sodium_init() >= 0);
   char dir[64];
@@ -228,6 +339,9 @@ int main(void) {
   memcpy(acc.owner_sid, account, sizeof acc.owner_sid);
   pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc};
   CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+
+  test_kinds();
+  test_smpp_same_config();
 
   put_carrier("a", 1);
   put_carrier("b", 1);
@@ -300,6 +414,21 @@ int main(void) {
     fa->cb.on_inbound(fa->cb.arg, &in, &ack);
     CHECK_EQ_INT(acks_ok(), 5);
   }
+
+  /* A change the channel does not compare ("a"'s host) keeps its channel;
+   * one it does ("down"'s port) gets a new one, here up.  The engine reads
+   * every carrier in one pass, so once "down" has its new channel it has
+   * read "a"'s change too. */
+  int a_before = started("a"), down_before = started("down");
+  CHECK(a_before > 0 && down_before > 0);
+  put_carrier_at("a", "10.0.0.1", 1);
+  put_carrier("down", 1);
+  CHECK(wait_new_channel("down", down_before));
+  CHECK_EQ_INT(started("a"), a_before);
+  char fr2[PP_SID_SIZE];
+  queue_message("+33612345679", "bonjour encore", fr2);
+  CHECK_EQ_INT(wait_status(fr2, "sent"), 0);
+  CHECK_EQ_STR(carrier_of("+33612345679", NULL), "down"); /* up now: first again */
 
   pp_engine_stop(e);
   CHECK_EQ_INT(nfakes, 0); /* every channel stopped */

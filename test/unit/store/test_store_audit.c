@@ -330,8 +330,8 @@ static void test_audited_writes(void) {
   after = head6;
 
   /* Checkpoints: signed, kept, skipped when nothing grew. */
-  pp_log_signer_t *signer = NULL;
-  CHECK_EQ_INT(pp_log_signer_new("test.example/audit", &signer), PP_OK);
+  pp_checkpoint_signer_t *signer = NULL;
+  CHECK_EQ_INT(pp_checkpoint_signer_new("test.example/audit", &signer), PP_OK);
   pp_audit_checkpoint_req_t cr = {
       .signer = signer, .origin = "test.example/audit", .now = 1700000000};
   pp_write_t wc = {.kind = PP_W_AUDIT_CHECKPOINT, .u.checkpoint = &cr};
@@ -340,9 +340,9 @@ static void test_audited_writes(void) {
   CHECK_EQ_INT(cr.out.tree_size, after.size);
   CHECK(memcmp(cr.out.root, after.root, 32) == 0);
   pp_checkpoint_t cp;
-  CHECK_EQ_INT(
-      pp_checkpoint_open(pp_log_signer_verifier(signer), cr.out.note, strlen(cr.out.note), &cp),
-      PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_open(pp_checkpoint_signer_verifier(signer), cr.out.note,
+                                  strlen(cr.out.note), &cp),
+               PP_OK);
   CHECK_EQ_INT(cp.size, after.size);
   CHECK(memcmp(cp.root, after.root, 32) == 0);
   CHECK_EQ_INT(cp.timestamp, 1700000000);
@@ -367,7 +367,7 @@ static void test_audited_writes(void) {
   CHECK_EQ_INT(ncp, 2);
   CHECK_EQ_INT(cps[0].seq, cr.out.seq);
   pp_arena_cleanup(&a);
-  pp_log_signer_free(signer);
+  pp_checkpoint_signer_free(signer);
   sodium_memzero(&acc, sizeof acc);
   pp_store_free(s);
 }

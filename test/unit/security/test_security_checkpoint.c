@@ -31,25 +31,25 @@ static const char *SPEC_NOTE =
     "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM="
     "\n";
 
-static pp_log_signer_t *go_signer(void) {
+static pp_checkpoint_signer_t *go_signer(void) {
   unsigned char k[33];
   size_t n = 0;
   sodium_base642bin(k, sizeof k, GO_SEED_B64, strlen(GO_SEED_B64), NULL, &n, NULL,
                     sodium_base64_VARIANT_ORIGINAL);
-  pp_log_signer_t *s = NULL;
+  pp_checkpoint_signer_t *s = NULL;
   CHECK(n == 33 && k[0] == 1);
-  CHECK_EQ_INT(pp_log_signer_from_seed("PeterNeumann", k + 1, &s), PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_signer_from_seed("PeterNeumann", k + 1, &s), PP_OK);
   sodium_memzero(k, sizeof k);
   return s;
 }
 
 static void test_reference_vectors(void) {
-  pp_log_signer_t *s = go_signer();
-  const pp_log_verifier_t *sv = pp_log_signer_verifier(s);
+  pp_checkpoint_signer_t *s = go_signer();
+  const pp_checkpoint_verifier_t *sv = pp_checkpoint_signer_verifier(s);
   CHECK_EQ_INT(sv->key_id, 0xc74f20a3u);
-  CHECK_EQ_INT(pp_log_key_id("PeterNeumann", sv->pk), 0xc74f20a3u);
+  CHECK_EQ_INT(pp_checkpoint_key_id("PeterNeumann", sv->pk), 0xc74f20a3u);
   char vkey[PP_LOG_VKEY_MAX];
-  CHECK_EQ_INT(pp_log_verifier_format(sv, vkey, sizeof vkey), PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_verifier_format(sv, vkey, sizeof vkey), PP_OK);
   CHECK_EQ_STR(vkey, GO_VKEY);
 
   /* Signing reproduces Go's note byte for byte (Ed25519 is deterministic). */
@@ -60,12 +60,12 @@ static void test_reference_vectors(void) {
   CHECK_EQ_STR(note, want);
   CHECK_EQ_INT(len, strlen(want));
 
-  pp_log_verifier_t peter, enoch, spec;
-  CHECK_EQ_INT(pp_log_verifier_parse(GO_VKEY, &peter), PP_OK);
+  pp_checkpoint_verifier_t peter, enoch, spec;
+  CHECK_EQ_INT(pp_checkpoint_verifier_parse(GO_VKEY, &peter), PP_OK);
   CHECK_EQ_STR(peter.name, "PeterNeumann");
   CHECK(memcmp(peter.pk, sv->pk, 32) == 0);
-  CHECK_EQ_INT(pp_log_verifier_parse(ENOCH_VKEY, &enoch), PP_OK);
-  CHECK_EQ_INT(pp_log_verifier_parse(SPEC_VKEY, &spec), PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_verifier_parse(ENOCH_VKEY, &enoch), PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_verifier_parse(SPEC_VKEY, &spec), PP_OK);
 
   size_t tlen = 0;
   CHECK_EQ_INT(pp_note_open(&peter, want, strlen(want), &tlen), PP_OK);
@@ -97,22 +97,22 @@ static void test_reference_vectors(void) {
       "",
   };
   for (size_t i = 0; i < sizeof bad_vkeys / sizeof bad_vkeys[0]; i++) {
-    pp_log_verifier_t v;
-    if (pp_log_verifier_parse(bad_vkeys[i], &v) != PP_ERR_BAD_REQUEST) {
+    pp_checkpoint_verifier_t v;
+    if (pp_checkpoint_verifier_parse(bad_vkeys[i], &v) != PP_ERR_BAD_REQUEST) {
       fprintf(stderr, "vkey %zu parsed\n", i);
       CHECK(0);
     }
   }
-  CHECK_EQ_INT(pp_log_verifier_parse(NULL, &peter), PP_ERR_INVALID_PARAM);
-  pp_log_signer_free(s);
+  CHECK_EQ_INT(pp_checkpoint_verifier_parse(NULL, &peter), PP_ERR_INVALID_PARAM);
+  pp_checkpoint_signer_free(s);
 }
 
 static void test_checkpoint(void) {
-  pp_log_signer_t *s = NULL, *other = NULL;
-  CHECK_EQ_INT(pp_log_signer_new("pipit.example/audit", &s), PP_OK);
-  CHECK_EQ_INT(pp_log_signer_new("pipit.example/audit", &other), PP_OK);
-  const pp_log_verifier_t *v = pp_log_signer_verifier(s);
-  const pp_log_verifier_t *ov = pp_log_signer_verifier(other);
+  pp_checkpoint_signer_t *s = NULL, *other = NULL;
+  CHECK_EQ_INT(pp_checkpoint_signer_new("pipit.example/audit", &s), PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_signer_new("pipit.example/audit", &other), PP_OK);
+  const pp_checkpoint_verifier_t *v = pp_checkpoint_signer_verifier(s);
+  const pp_checkpoint_verifier_t *ov = pp_checkpoint_signer_verifier(other);
   CHECK(v->key_id != ov->key_id);
 
   pp_checkpoint_t c = {.origin = "pipit.example/audit", .size = 8, .timestamp = 1700000000};
@@ -146,9 +146,9 @@ static void test_checkpoint(void) {
 
   /* The vkey round trip gives a verifier that works. */
   char vkey[PP_LOG_VKEY_MAX];
-  pp_log_verifier_t pv;
-  CHECK_EQ_INT(pp_log_verifier_format(v, vkey, sizeof vkey), PP_OK);
-  CHECK_EQ_INT(pp_log_verifier_parse(vkey, &pv), PP_OK);
+  pp_checkpoint_verifier_t pv;
+  CHECK_EQ_INT(pp_checkpoint_verifier_format(v, vkey, sizeof vkey), PP_OK);
+  CHECK_EQ_INT(pp_checkpoint_verifier_parse(vkey, &pv), PP_OK);
   CHECK_EQ_INT(pp_checkpoint_open(&pv, note, nlen, &got), PP_OK);
 
   /* Another key with the same name does not verify it. */
@@ -242,10 +242,10 @@ static void test_checkpoint(void) {
   CHECK_EQ_INT(pp_note_sign(s, "tab\there\n", 9, note2, sizeof note2, &sl), PP_ERR_INVALID_PARAM);
   CHECK_EQ_INT(pp_note_sign(s, "\xc0\xaf\n", 3, note2, sizeof note2, &sl), PP_ERR_INVALID_PARAM);
   CHECK_EQ_INT(pp_note_sign(s, "caf\xc3\xa9\n", 6, note2, sizeof note2, &sl), PP_OK);
-  pp_log_signer_t *bad_signer = NULL;
-  CHECK_EQ_INT(pp_log_signer_new("has space", &bad_signer), PP_ERR_INVALID_PARAM);
-  CHECK_EQ_INT(pp_log_signer_new("a+b", &bad_signer), PP_ERR_INVALID_PARAM);
-  CHECK_EQ_INT(pp_log_signer_new("", &bad_signer), PP_ERR_INVALID_PARAM);
+  pp_checkpoint_signer_t *bad_signer = NULL;
+  CHECK_EQ_INT(pp_checkpoint_signer_new("has space", &bad_signer), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_checkpoint_signer_new("a+b", &bad_signer), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_checkpoint_signer_new("", &bad_signer), PP_ERR_INVALID_PARAM);
   CHECK(bad_signer == NULL);
 
   /* Size 0 and the largest size round-trip. */
@@ -261,9 +261,9 @@ static void test_checkpoint(void) {
   CHECK_EQ_INT(pp_checkpoint_open(v, note2, sl, &got), PP_OK);
   CHECK(got.size == UINT64_MAX && got.timestamp == INT64_MAX);
 
-  pp_log_signer_free(s);
-  pp_log_signer_free(other);
-  pp_log_signer_free(NULL);
+  pp_checkpoint_signer_free(s);
+  pp_checkpoint_signer_free(other);
+  pp_checkpoint_signer_free(NULL);
 }
 
 /* pp_checkpoint_parse on its own: strict numbers, exact root, time line. */

@@ -89,7 +89,7 @@ static void test_extension_table(void) {
   both_ways("Hi €5 {x}", mixed, sizeof mixed);
 }
 
-/* The septet tables agree with core's pp_gsm7_septets on every code point. */
+/* The septet tables agree with core's pp_segments_septets on every code point. */
 static void test_agrees_with_core(void) {
   size_t mismatches = 0, gsm = 0;
   for (unsigned cp = 0; cp <= 0x10FFFF; cp++) {
@@ -99,7 +99,7 @@ static void test_agrees_with_core(void) {
     uint8_t sep[4];
     size_t n = 0;
     pp_err_t e = pp_gsm7_from_utf8(u, ul, sep, sizeof sep, &n);
-    int w = pp_gsm7_septets(cp);
+    int w = pp_segments_septets(cp);
     if (w == 0 ? e != PP_ERR_INVALID_PARAM : (e != PP_OK || n != (size_t)w)) mismatches++;
     if (w) gsm++;
     if ((w != 0) != pp_gsm7_representable(u, ul)) mismatches++;

@@ -94,9 +94,9 @@ int main(void) {
     CHECK_EQ_INT(r.gsm7, 0);
     CHECK_EQ_INT(r.chars, 1);
   }
-  CHECK_EQ_INT(pp_gsm7_septets('@'), 1);
-  CHECK_EQ_INT(pp_gsm7_septets(0x20AC), 2);
-  CHECK_EQ_INT(pp_gsm7_septets('`'), 0);
-  CHECK_EQ_INT(pp_gsm7_septets(0x00A0), 0); /* the escape slot is no character */
+  CHECK_EQ_INT(pp_segments_septets('@'), 1);
+  CHECK_EQ_INT(pp_segments_septets(0x20AC), 2);
+  CHECK_EQ_INT(pp_segments_septets('`'), 0);
+  CHECK_EQ_INT(pp_segments_septets(0x00A0), 0); /* the escape slot is no character */
   return check_report("core_segments");
 }

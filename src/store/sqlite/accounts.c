@@ -1,0 +1,167 @@
+/* accounts.c: reads of accounts, API keys, carriers and routes. */
+#include <sodium.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_int.h"
+
+static void row_account(sqlite3_stmt *st, pp_account_t *a) {
+  a->seq = sqlite3_column_int64(st, 0);
+  sq_col_copy(a->sid, sizeof a->sid, st, 1);
+  sq_col_copy(a->owner_sid, sizeof a->owner_sid, st, 2);
+  sq_col_copy(a->friendly_name, sizeof a->friendly_name, st, 3);
+  sq_col_copy(a->status, sizeof a->status, st, 4);
+  sq_col_copy(a->auth_token, sizeof a->auth_token, st, 5);
+  sq_col_copy(a->secondary_token, sizeof a->secondary_token, st, 6);
+  a->secondary_created = sqlite3_column_int64(st, 7);
+  a->date_created = sqlite3_column_int64(st, 8);
+  a->date_updated = sqlite3_column_int64(st, 9);
+}
+
+static void row_key(sqlite3_stmt *st, pp_key_t *k) {
+  k->seq = sqlite3_column_int64(st, 0);
+  sq_col_copy(k->sid, sizeof k->sid, st, 1);
+  sq_col_copy(k->account_sid, sizeof k->account_sid, st, 2);
+  sq_col_copy(k->friendly_name, sizeof k->friendly_name, st, 3);
+  memset(k->secret_hash, 0, sizeof k->secret_hash);
+  const void *h = sqlite3_column_blob(st, 4);
+  int hn = sqlite3_column_bytes(st, 4);
+  if (h && hn == (int)sizeof k->secret_hash) memcpy(k->secret_hash, h, sizeof k->secret_hash);
+  k->date_created = sqlite3_column_int64(st, 5);
+  k->date_updated = sqlite3_column_int64(st, 6);
+}
+
+static void fill_account(sqlite3_stmt *st, void *out) {
+  row_account(st, out);
+}
+static void fill_key(sqlite3_stmt *st, void *out) {
+  row_key(st, out);
+}
+
+pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out) {
+  pp_account_t tmp;
+  pp_err_t e = sq_get_one(p, S_ACC_GET, sid, NULL, fill_account, &tmp);
+  if (!e) *out = tmp;
+  sodium_memzero(&tmp, sizeof tmp);
+  return e;
+}
+
+pp_err_t sq_named_key(void *p, const char *name, char hex[65]) {
+  return sq_load_index(p, NULL, name, hex);
+}
+
+pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned char hashes[2][32]) {
+  be_t *b = p;
+  conn_t *c = sq_acquire(b);
+  sqlite3_stmt *st = c->st[S_ACC_AUTH];
+  sq_bind_text(st, 1, sid);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW) {
+    row_account(st, out);
+    for (int i = 0; i < 2; i++) {
+      memset(hashes[i], 0, 32);
+      if (sqlite3_column_bytes(st, 10 + i) == 32)
+        memcpy(hashes[i], sqlite3_column_blob(st, 10 + i), 32);
+    }
+  } else {
+    e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : sq_db_err(c->db, "account auth");
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sq_release(b, c);
+  return e;
+}
+
+pp_err_t sq_key_get(void *p, const char *sid, pp_key_t *out) {
+  pp_key_t tmp;
+  pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, fill_key, &tmp);
+  if (!e) *out = tmp;
+  return e;
+}
+
+static bool fill_account_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  row_account(st, row);
+  return true;
+}
+
+static bool fill_key_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)a;
+  row_key(st, row);
+  return true;
+}
+
+static void bind_account_filter(sqlite3_stmt *st, const void *arg) {
+  const pp_account_filter_t *f = arg;
+  sq_bind_named_text(st, ":owner", f->owner_sid);
+  sq_bind_named_text(st, ":name", f->friendly_name);
+  sq_bind_named_text(st, ":status", f->status);
+}
+
+pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, pp_account_t **rows,
+                         size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  /* Lists never show tokens: they are not opened (a closed account's keys are gone). */
+  sq_sqlb_add(&q,
+              "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
+              "date_created,date_updated FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
+  if (f->friendly_name) sq_sqlb_add(&q, " AND friendly_name = :name");
+  if (f->status) sq_sqlb_add(&q, " AND status = :status");
+  sq_page_clause(&q, &f->page);
+  return sq_run_list(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
+                     fill_account_row, (void **)rows, n, more);
+}
+
+pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
+                     pp_key_t **rows, size_t *n, bool *more) {
+  sqlb_t q = {.len = 0};
+  q.sql[0] = '\0';
+  sq_sqlb_add(&q, "SELECT " KEY_COLS " FROM api_keys WHERE account_sid = :account");
+  sq_page_clause(&q, pg);
+  return sq_run_list(p, a, q.sql, sq_bind_key_filter, account_sid, pg, sizeof(pp_key_t),
+                     fill_key_row, (void **)rows, n, more);
+}
+
+static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
+  k->seq = sqlite3_column_int64(st, 0);
+  sq_col_copy(k->name, sizeof k->name, st, 1);
+  sq_col_copy(k->host, sizeof k->host, st, 2);
+  k->port = sqlite3_column_int(st, 3);
+  sq_col_copy(k->system_id, sizeof k->system_id, st, 4);
+  sq_col_copy(k->password, sizeof k->password, st, 5);
+  sq_col_copy(k->system_type, sizeof k->system_type, st, 6);
+  sq_col_copy(k->bind_mode, sizeof k->bind_mode, st, 7);
+  k->window = sqlite3_column_int(st, 8);
+  k->mps = sqlite3_column_int(st, 9);
+  k->binds = sqlite3_column_int(st, 10);
+  k->date_created = sqlite3_column_int64(st, 11);
+  k->date_updated = sqlite3_column_int64(st, 12);
+  sq_col_copy(k->concat, sizeof k->concat, st, 13);
+  k->payload = sqlite3_column_int(st, 14);
+  sq_col_copy(k->gsm7, sizeof k->gsm7, st, 15);
+  sq_col_copy(k->channel, sizeof k->channel, st, 16);
+}
+
+static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
+  r->seq = sqlite3_column_int64(st, 0);
+  sq_col_copy(r->prefix, sizeof r->prefix, st, 1);
+  sq_col_copy(r->carrier, sizeof r->carrier, st, 2);
+  r->priority = sqlite3_column_int(st, 3);
+  r->date_created = sqlite3_column_int64(st, 4);
+}
+
+static void fill_carrier(sqlite3_stmt *st, void *row) {
+  row_carrier(st, row);
+}
+static void fill_route(sqlite3_stmt *st, void *row) {
+  row_route(st, row);
+}
+
+pp_err_t sq_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
+  return sq_read_all(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
+}
+
+pp_err_t sq_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, size_t *n) {
+  return sq_read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), fill_route, (void **)rows, n);
+}

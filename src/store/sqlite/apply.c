@@ -1,0 +1,755 @@
+/* apply.c: the SQLite writer: apply, apply_one over every write kind, the
+ * savepoints around each write, and the delivery path's writes. */
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "store/sqlite/sqlite_int.h"
+
+/* ---- writes ------------------------------------------------------------ */
+
+static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
+  sqlite3_stmt *st = c->st[S_CLAIM];
+  cl->n = 0;
+  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
+  if (!cl->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, cl->now);
+  sqlite3_bind_int64(st, 2, cl->lease_until);
+  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cl->n >= cl->limit) continue; /* cannot happen: LIMIT */
+    pp_outbound_t *o = &cl->rows[cl->n];
+    o->seq = sqlite3_column_int64(st, 0);
+    sq_col_copy(o->sid, sizeof o->sid, st, 1);
+    sq_col_copy(o->account_sid, sizeof o->account_sid, st, 2);
+    o->to = sq_col_dup(cl->arena, st, 3);
+    o->from = sq_col_dup(cl->arena, st, 4);
+    o->body = sq_col_dup(cl->arena, st, 5);
+    o->validity_period = sqlite3_column_int(st, 6);
+    o->attempts = sqlite3_column_int(st, 7);
+    o->date_created = sqlite3_column_int64(st, 8);
+    o->sealed_body = NULL;
+    o->sealed_body_len = 0;
+    if (sqlite3_column_type(st, 9) == SQLITE_BLOB) {
+      size_t len = (size_t)sqlite3_column_bytes(st, 9);
+      unsigned char *blob = pp_arena_alloc(cl->arena, len ? len : 1);
+      if (blob)
+        memcpy(blob, sqlite3_column_blob(st, 9), len);
+      else
+        e = PP_ERR_NOMEM;
+      o->sealed_body = blob;
+      o->sealed_body_len = len;
+    }
+    if (!o->to || !o->from || !o->body)
+      e = PP_ERR_NOMEM;
+    else
+      cl->n++;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return sq_db_err(c->db, "claim");
+  return e;
+}
+
+/* Decides a message's final status from its parts, once every part has a
+ * final receipt.  Sets *finished when it did. */
+static pp_err_t settle(conn_t *c, int64_t seq, int64_t now, bool *finished) {
+  sqlite3_stmt *st = c->st[S_PARTS_TALLY];
+  sqlite3_bind_int64(st, 1, seq);
+  int rc = sqlite3_step(st);
+  int64_t count = 0, delivered = 0, failed = 0, err = 0, parts = 0;
+  if (rc == SQLITE_ROW) {
+    count = sqlite3_column_int64(st, 0);
+    delivered = sqlite3_column_int64(st, 1);
+    failed = sqlite3_column_int64(st, 2);
+    err = sqlite3_column_int64(st, 3);
+    parts = sqlite3_column_int64(st, 4);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_ROW) return sq_db_err(c->db, "tally");
+  *finished = false;
+  if (count == 0 || count < parts || delivered + failed < count) return PP_OK;
+  st = c->st[S_MSG_FINAL];
+  sqlite3_bind_int64(st, 1, seq);
+  sq_bind_text(st, 2, failed ? "undelivered" : "delivered");
+  sqlite3_bind_int64(st, 3, failed ? err : 0);
+  sq_bind_text(st, 4,
+               failed ? "Message undelivered: the carrier reported it could not be "
+                        "delivered to the handset"
+                      : NULL);
+  sqlite3_bind_int64(st, 5, now);
+  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
+  if (!e) *finished = sqlite3_changes(c->db) > 0;
+  return e;
+}
+
+/* Records one part's receipt state; the caller settles the message. */
+static pp_err_t part_state(conn_t *c, const char *carrier, const char *smsc_id, int state,
+                           int error_code, int64_t *seq_out) {
+  sqlite3_stmt *st = c->st[S_PART_DLR];
+  sq_bind_text(st, 1, carrier);
+  sq_bind_text(st, 2, smsc_id);
+  sqlite3_bind_int(st, 3, state);
+  sqlite3_bind_int(st, 4, error_code);
+  int rc = sqlite3_step(st);
+  *seq_out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? PP_OK : sq_db_err(c->db, "receipt");
+}
+
+static pp_err_t apply_submitted(conn_t *c, pp_submitted_t *sb) {
+  sqlite3_stmt *st = c->st[S_SUB_MSG];
+  sqlite3_bind_int64(st, 1, sb->seq);
+  sqlite3_bind_int64(st, 2, sb->now);
+  sq_bind_text(st, 3, sb->carrier);
+  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 1);
+  if (e) return e; /* not `sending` any more (canceled, or settled already) */
+  sb->collisions = 0;
+  for (size_t i = 0; i < sb->n; i++) {
+    st = c->st[S_PART_CLASH];
+    sq_bind_text(st, 1, sb->carrier);
+    sq_bind_text(st, 2, sb->parts[i].smsc_id);
+    sqlite3_bind_int64(st, 3, sb->seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) sb->collisions++;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW) return sq_db_err(c->db, "part ids");
+    st = c->st[S_PART_INS];
+    sq_bind_text(st, 1, sb->carrier);
+    sq_bind_text(st, 2, sb->parts[i].smsc_id);
+    sqlite3_bind_int64(st, 3, sb->seq);
+    sqlite3_bind_int(st, 4, sb->parts[i].part);
+    sqlite3_bind_int(st, 5, sb->parts[i].parts);
+    if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
+  }
+  /* Receipts that overtook their submit_sm_resp wait in early_receipts. */
+  bool any = false;
+  for (size_t i = 0; i < sb->n; i++) {
+    st = c->st[S_EARLY_TAKE];
+    sq_bind_text(st, 1, sb->carrier);
+    sq_bind_text(st, 2, sb->parts[i].smsc_id);
+    int rc = sqlite3_step(st);
+    int state = 0, err = 0;
+    bool found = rc == SQLITE_ROW;
+    if (found) {
+      state = sqlite3_column_int(st, 0);
+      err = sqlite3_column_int(st, 1);
+    }
+    while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) return sq_db_err(c->db, "early receipts");
+    if (!found) continue;
+    int64_t seq;
+    if ((e = part_state(c, sb->carrier, sb->parts[i].smsc_id, state, err, &seq))) return e;
+    any = true;
+  }
+  bool finished;
+  return any ? settle(c, sb->seq, sb->now, &finished) : PP_OK;
+}
+
+static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
+  int64_t seq = 0;
+  rc_->message_seq = 0;
+  pp_err_t e = part_state(c, rc_->carrier, rc_->smsc_id, (int)rc_->state, rc_->error_code, &seq);
+  if (e) return e;
+  if (!seq) { /* before its submit_sm_resp was recorded: keep it for then */
+    sqlite3_stmt *st = c->st[S_EARLY_PUT];
+    sq_bind_text(st, 1, rc_->carrier);
+    sq_bind_text(st, 2, rc_->smsc_id);
+    sqlite3_bind_int(st, 3, (int)rc_->state);
+    sqlite3_bind_int(st, 4, rc_->error_code);
+    sqlite3_bind_int64(st, 5, rc_->now);
+    if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
+    st = c->st[S_EARLY_SWEEP];
+    sqlite3_bind_int64(st, 1, rc_->now - (rc_->early_ttl_s > 0 ? rc_->early_ttl_s : 3600));
+    sqlite3_bind_int64(st, 2, rc_->early_max > 0 ? rc_->early_max : 10000);
+    return sq_result_of(c->db, sq_step_done(st), 0);
+  }
+  bool finished = false;
+  e = settle(c, seq, rc_->now, &finished);
+  if (!e && finished) rc_->message_seq = seq;
+  return e;
+}
+
+pp_err_t sq_insert_message(conn_t *c, pp_message_t *m) {
+  sqlite3_stmt *st = c->st[S_MSG_INS];
+  int rc;
+  sq_bind_text(st, 1, m->sid);
+  sq_bind_text(st, 2, m->account_sid);
+  sq_bind_text(st, 3, m->messaging_service_sid);
+  const pp_message_sealed_t *ms = m->sealed; /* sealed by the store already, or NULL */
+  sq_bind_sealed(st, 4, ms ? &ms->to : NULL, m->to);
+  sq_bind_sealed(st, 5, ms ? &ms->from : NULL, m->from);
+  sq_bind_sealed(st, 6, ms ? &ms->body : NULL, m->body ? m->body : "");
+  sq_bind_sealed(st, 7, ms ? &ms->media_urls : NULL, m->media_urls ? m->media_urls : "");
+  sq_bind_sealed(st, 8, ms ? &ms->status_callback : NULL, m->status_callback);
+  sq_bind_text(st, 9, m->error_message);
+  sq_bind_text(st, 10, m->direction);
+  sq_bind_text(st, 11, m->status);
+  sqlite3_bind_int(st, 12, m->num_media);
+  sqlite3_bind_int(st, 13, m->num_segments);
+  sqlite3_bind_int(st, 14, m->error_code);
+  sqlite3_bind_int(st, 15, m->validity_period);
+  sqlite3_bind_int64(st, 16, m->date_created);
+  sqlite3_bind_int64(st, 17, m->date_updated);
+  sqlite3_bind_int64(st, 18, m->date_sent);
+  sqlite3_bind_int64(st, 19, m->send_at);
+  if (ms) { /* pp_bidx passes a BLOB through */
+    sqlite3_bind_blob(st, 20, ms->to_bidx, sizeof ms->to_bidx, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 21, ms->from_bidx, sizeof ms->from_bidx, SQLITE_STATIC);
+  } else {
+    sq_bind_text(st, 20, m->to);
+    sq_bind_text(st, 21, m->from);
+  }
+  rc = sq_step_done(st);
+  if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
+  return sq_result_of(c->db, rc, 0);
+}
+
+#define MO_PART_TTL (24 * 3600)
+
+/* Binds ?1..?4 to the set a part belongs to. */
+static void bind_mo_key(sqlite3_stmt *st, const pp_mo_part_t *mp) {
+  sq_bind_text(st, 1, mp->dst);
+  sq_bind_text(st, 2, mp->src);
+  sqlite3_bind_int(st, 3, mp->ref);
+  sqlite3_bind_int(st, 4, mp->total);
+}
+
+/* Keeps one inbound part; when it completes its set, inserts the message
+ * with the joined text and drops the parts. */
+static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
+  mp->completed = false;
+  sqlite3_stmt *st = c->st[S_MO_SWEEP];
+  sqlite3_bind_int64(st, 1, mp->now - MO_PART_TTL);
+  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
+  if (e) return e;
+  st = c->st[S_MO_INS];
+  bind_mo_key(st, mp);
+  sqlite3_bind_int(st, 5, mp->part);
+  sq_bind_text(st, 6, mp->text);
+  sqlite3_bind_int64(st, 7, mp->now);
+  sq_bind_text(st, 8, mp->message->account_sid);
+  if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
+
+  st = c->st[S_MO_READ];
+  bind_mo_key(st, mp);
+  sq_bind_text(st, 5, mp->message->account_sid);
+  pp_buf_t body;
+  pp_buf_init(&body, 64 * 1024);
+  int rc, have = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    have++;
+    pp_buf_append(&body, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE)
+    e = sq_db_err(c->db, "inbound parts");
+  else if (pp_buf_status(&body))
+    e = PP_ERR_NOMEM;
+  if (e || have < mp->total) {
+    pp_buf_cleanup(&body);
+    return e;
+  }
+  mp->message->body = body.data ? body.data : "";
+  e = sq_insert_message(c, mp->message);
+  mp->message->body = NULL;
+  pp_buf_cleanup(&body);
+  if (e) return e;
+  st = c->st[S_MO_DEL];
+  bind_mo_key(st, mp);
+  if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
+  mp->completed = true;
+  return PP_OK;
+}
+
+static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
+  sqlite3_stmt *st = c->st[S_HOOK_CLAIM];
+  cl->n = 0;
+  cl->rows = pp_arena_alloc(cl->arena, (cl->limit ? cl->limit : 1) * sizeof *cl->rows);
+  if (!cl->rows) return PP_ERR_NOMEM;
+  sqlite3_bind_int64(st, 1, cl->now_ms);
+  sqlite3_bind_int64(st, 2, cl->lease_until_ms);
+  sqlite3_bind_int64(st, 3, (int64_t)cl->limit);
+  int rc;
+  pp_err_t e = PP_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (cl->n >= cl->limit) continue;
+    pp_hook_t *h = &cl->rows[cl->n];
+    h->seq = sqlite3_column_int64(st, 0);
+    sq_col_copy(h->token, sizeof h->token, st, 1);
+    sq_col_copy(h->account_sid, sizeof h->account_sid, st, 2);
+    sq_col_copy(h->message_sid, sizeof h->message_sid, st, 3);
+    sq_col_copy(h->kind, sizeof h->kind, st, 4);
+    sq_col_copy(h->event, sizeof h->event, st, 5);
+    sq_col_copy(h->method, sizeof h->method, st, 6);
+    h->url = sq_col_dup(cl->arena, st, 7);
+    h->error_code = sqlite3_column_int(st, 8);
+    h->attempts = sqlite3_column_int(st, 9);
+    h->redirects = sqlite3_column_int(st, 10);
+    h->created_ms = sqlite3_column_int64(st, 11);
+    h->body = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : sq_col_dup(cl->arena, st, 12);
+    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL))
+      e = PP_ERR_NOMEM;
+    else
+      cl->n++;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return sq_db_err(c->db, "webhook claim");
+  return e;
+}
+
+/* Replies (outbound-reply) from `from` to `to` created since `since`. */
+static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from, const char *to,
+                              int64_t since, int64_t *out) {
+  sqlite3_stmt *st = c->st[S_MSG_REPLIES];
+  sq_bind_text(st, 1, account_sid);
+  sq_bind_text(st, 2, from);
+  sq_bind_text(st, 3, to);
+  sqlite3_bind_int64(st, 4, since);
+  pp_err_t e = PP_OK;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    *out = sqlite3_column_int64(st, 0);
+  else
+    e = sq_db_err(c->db, "count between");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return e;
+}
+
+pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al) {
+  sqlite3_stmt *st = c->st[S_ALERT_INS];
+  sq_bind_text(st, 1, al->sid);
+  sq_bind_text(st, 2, al->account_sid);
+  sqlite3_bind_int(st, 3, al->error_code);
+  sq_bind_text(st, 4, al->log_level);
+  sq_bind_text(st, 5, al->alert_text ? al->alert_text : "");
+  sq_bind_text(st, 6, al->request_method);
+  sq_bind_text(st, 7, al->request_url);
+  sq_bind_text(st, 8, al->request_variables);
+  sq_bind_text(st, 9, al->response_body);
+  sq_bind_text(st, 10, al->response_headers);
+  sq_bind_text(st, 11, al->resource_sid);
+  sq_bind_text(st, 12, al->service_sid);
+  sqlite3_bind_int64(st, 13, al->date_created);
+  int rc = sq_step_done(st);
+  if (rc == SQLITE_DONE) al->seq = sqlite3_last_insert_rowid(c->db);
+  return sq_result_of(c->db, rc, 0);
+}
+
+/* What came of a webhook request: the alert, then the outcome; for an
+ * answered inbound request also its replies and follow-up. */
+static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
+  pp_err_t e = hr->alert ? sq_insert_alert(c, hr->alert) : PP_OK;
+  if (e) return e;
+  sqlite3_stmt *st;
+  if (hr->outcome == PP_HOOK_RETRY) {
+    st = c->st[S_HOOK_RETRY];
+    sqlite3_bind_int64(st, 1, hr->seq);
+    sqlite3_bind_int64(st, 2, hr->next_attempt_ms);
+    return sq_result_of(c->db, sq_step_done(st), 1);
+  }
+  hr->replies_refused = 0;
+  if (hr->outcome == PP_HOOK_DONE) {
+    for (size_t i = 0; i < hr->nreplies; i++) {
+      pp_message_t *m = &hr->replies[i];
+      int64_t recent = 0;
+      if (hr->reply_max &&
+          (e = count_replies(c, m->account_sid, m->from, m->to, hr->reply_since, &recent)))
+        return e;
+      if (hr->reply_max && recent >= hr->reply_max) {
+        if (hr->reply_alert && hr->replies_refused++ == 0 &&
+            (e = sq_insert_alert(c, hr->reply_alert)))
+          return e;
+        continue;
+      }
+      if ((e = sq_insert_message(c, m))) return e;
+    }
+    if (hr->redirect_url) {
+      char token[PP_TOKEN_SIZE];
+      pp_hex_random(token, 16);
+      st = c->st[S_HOOK_FOLLOW];
+      sqlite3_bind_int64(st, 1, hr->seq);
+      sq_bind_text(st, 2, hr->redirect_url);
+      sq_bind_text(st, 3, hr->redirect_method ? hr->redirect_method : "POST");
+      sqlite3_bind_text(st, 4, token, -1, SQLITE_TRANSIENT);
+      if ((e = sq_result_of(c->db, sq_step_done(st), 1))) return e;
+    }
+  }
+  st = c->st[S_HOOK_DEL];
+  sqlite3_bind_int64(st, 1, hr->seq);
+  return sq_result_of(c->db, sq_step_done(st), 1);
+}
+
+static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
+  sqlite3_stmt *st;
+  int rc;
+  switch (w->kind) {
+    case PP_W_ACCOUNT_INSERT: {
+      pp_account_t *a = w->u.account;
+      st = c->st[S_DEK_NEW];
+      sq_bind_text(st, 1, a->sid);
+      sqlite3_bind_int64(st, 2, a->date_created);
+      pp_err_t ke = sq_result_of(c->db, sq_step_done(st), 0);
+      if (ke) return ke;
+      st = c->st[S_ACC_INS];
+      sq_bind_text(st, 1, a->sid);
+      sq_bind_text(st, 2, a->owner_sid);
+      sq_bind_text(st, 3, a->friendly_name);
+      sq_bind_text(st, 4, a->status);
+      sq_bind_text(st, 5, a->auth_token);
+      sq_bind_text(st, 6, a->secondary_token);
+      sqlite3_bind_int64(st, 7, a->secondary_created);
+      sqlite3_bind_int64(st, 8, a->date_created);
+      sqlite3_bind_int64(st, 9, a->date_updated);
+      rc = sq_step_done(st);
+      if (rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
+      return sq_result_of(c->db, rc, 0);
+    }
+    case PP_W_ACCOUNT_UPDATE: {
+      pp_account_t *a = w->u.account;
+      st = c->st[S_ACC_UPD];
+      sq_bind_text(st, 1, a->sid);
+      sq_bind_text(st, 2, a->friendly_name);
+      sq_bind_text(st, 3, a->status);
+      sq_bind_text(st, 4, a->auth_token);
+      sq_bind_text(st, 5, a->secondary_token);
+      sqlite3_bind_int64(st, 6, a->secondary_created);
+      sqlite3_bind_int64(st, 7, a->date_updated);
+      pp_err_t ue = sq_result_of(c->db, sq_step_done(st), 1);
+      if (ue || strcmp(a->status, "closed") != 0) return ue;
+      st = c->st[S_DEK_SHRED];
+      sq_bind_text(st, 1, a->sid);
+      if ((ue = sq_result_of(c->db, sq_step_done(st), 0))) return ue;
+      st = c->sv[SV_HOOK_SHRED];
+      sq_bind_text(st, 1, a->sid);
+      if ((ue = sq_result_of(c->db, sq_step_done(st), 0))) return ue;
+      pp_crypt_forget(c->crypt_of, a->sid);
+      return PP_OK;
+    }
+    case PP_W_KEY_INSERT: {
+      pp_key_t *k = w->u.key;
+      st = c->st[S_KEY_INS];
+      sq_bind_text(st, 1, k->sid);
+      sq_bind_text(st, 2, k->account_sid);
+      sq_bind_text(st, 3, k->friendly_name);
+      sqlite3_bind_blob(st, 4, k->secret_hash, sizeof k->secret_hash, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 5, k->date_created);
+      sqlite3_bind_int64(st, 6, k->date_updated);
+      rc = sq_step_done(st);
+      if (rc == SQLITE_DONE) k->seq = sqlite3_last_insert_rowid(c->db);
+      return sq_result_of(c->db, rc, 0);
+    }
+    case PP_W_KEY_UPDATE: {
+      pp_key_t *k = w->u.key;
+      st = c->st[S_KEY_UPD];
+      sq_bind_text(st, 1, k->sid);
+      sq_bind_text(st, 2, k->account_sid);
+      sq_bind_text(st, 3, k->friendly_name);
+      sqlite3_bind_int64(st, 4, k->date_updated);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    }
+    case PP_W_KEY_DELETE:
+    case PP_W_MESSAGE_DELETE:
+      st = c->st[w->kind == PP_W_KEY_DELETE ? S_KEY_DEL : S_MSG_DEL];
+      sq_bind_text(st, 1, w->u.ref.account_sid);
+      sq_bind_text(st, 2, w->u.ref.sid);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_MESSAGE_INSERT:
+      return sq_insert_message(c, w->u.message);
+    case PP_W_NUMBER_INSERT:
+    case PP_W_NUMBER_UPDATE: {
+      pp_number_t *num = w->u.number;
+      bool ins = w->kind == PP_W_NUMBER_INSERT;
+      st = c->st[ins ? S_NUM_INS : S_NUM_UPD];
+      int i = 1;
+      sq_bind_text(st, i++, num->sid);
+      sq_bind_text(st, i++, num->account_sid);
+      if (ins) sq_bind_text(st, i++, num->phone_number);
+      sq_bind_text(st, i++, num->friendly_name);
+      sq_bind_text(st, i++, num->sms_method);
+      sq_bind_text(st, i++, num->sms_fallback_method);
+      sq_bind_text(st, i++, num->status_callback_method);
+      sq_bind_text(st, i++, num->sms_url);
+      sq_bind_text(st, i++, num->sms_fallback_url);
+      sq_bind_text(st, i++, num->status_callback);
+      if (ins) sqlite3_bind_int64(st, i++, num->date_created);
+      sqlite3_bind_int64(st, i++, num->date_updated);
+      rc = sq_step_done(st);
+      if (ins && rc == SQLITE_DONE) num->seq = sqlite3_last_insert_rowid(c->db);
+      return sq_result_of(c->db, rc, !ins);
+    }
+    case PP_W_NUMBER_DELETE:
+      st = c->st[S_NUM_DEL];
+      sq_bind_text(st, 1, w->u.ref.account_sid);
+      sq_bind_text(st, 2, w->u.ref.sid);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_CARRIER_PUT: {
+      pp_carrier_t *k = w->u.carrier;
+      st = c->st[S_CAR_PUT];
+      sq_bind_text(st, 1, k->name);
+      sq_bind_text(st, 2, k->host);
+      sqlite3_bind_int(st, 3, k->port);
+      sq_bind_text(st, 4, k->system_id);
+      sq_bind_text(st, 5, k->password);
+      sq_bind_text(st, 6, k->system_type);
+      sq_bind_text(st, 7, k->bind_mode);
+      sqlite3_bind_int(st, 8, k->window);
+      sqlite3_bind_int(st, 9, k->mps);
+      sqlite3_bind_int(st, 10, k->binds);
+      sqlite3_bind_int64(st, 11, k->date_created);
+      sqlite3_bind_int64(st, 12, k->date_updated);
+      sq_bind_text(st, 13, k->concat[0] ? k->concat : "udh");
+      sqlite3_bind_int(st, 14, k->payload);
+      sq_bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
+      sq_bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
+      return sq_result_of(c->db, sq_step_done(st), 0);
+    }
+    case PP_W_CARRIER_DELETE: {
+      st = c->st[S_ROUTE_DEL_CARRIER];
+      sq_bind_text(st, 1, w->u.name);
+      pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
+      if (e) return e;
+      st = c->st[S_CAR_DEL];
+      sq_bind_text(st, 1, w->u.name);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    }
+    case PP_W_ROUTE_PUT:
+    case PP_W_ROUTE_DELETE: {
+      pp_route_rule_t *rt = w->u.route;
+      bool put = w->kind == PP_W_ROUTE_PUT;
+      st = c->st[put ? S_ROUTE_PUT : S_ROUTE_DEL];
+      sq_bind_text(st, 1, rt->prefix);
+      sq_bind_text(st, 2, rt->carrier);
+      if (put) {
+        sqlite3_bind_int(st, 3, rt->priority);
+        sqlite3_bind_int64(st, 4, rt->date_created);
+      }
+      return sq_result_of(c->db, sq_step_done(st), !put);
+    }
+    case PP_W_CLAIM:
+      return apply_claim(c, &w->u.claim);
+    case PP_W_SUBMITTED:
+      return apply_submitted(c, &w->u.submitted);
+    case PP_W_DELIVERY_RETRY:
+      st = c->st[S_RETRY];
+      sqlite3_bind_int64(st, 1, w->u.retry.seq);
+      sqlite3_bind_int64(st, 2, w->u.retry.next_attempt);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_DELIVERY_FAIL:
+      st = c->st[S_FAIL];
+      sqlite3_bind_int64(st, 1, w->u.fail.seq);
+      sqlite3_bind_int64(st, 2, w->u.fail.now);
+      sq_bind_text(st, 3, w->u.fail.status);
+      sqlite3_bind_int(st, 4, w->u.fail.error_code);
+      sq_bind_text(st, 5, w->u.fail.error_message);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_RECEIPT:
+      return apply_receipt(c, &w->u.receipt);
+    case PP_W_MO_PART:
+      return apply_mo_part(c, &w->u.mo_part);
+    case PP_W_HOOK_CLAIM:
+      return apply_hook_claim(c, &w->u.hook_claim);
+    case PP_W_KEYS_REWRAP: {
+      st = c->st[S_DEK_REWRAP];
+      sqlite3_bind_blob(st, 1, w->u.rewrap.new_master, PP_KEY_LEN, SQLITE_STATIC);
+      sq_bind_text(st, 2, w->u.rewrap.new_master_id);
+      pp_err_t re = sq_result_of(c->db, sq_step_done(st), 0);
+      w->u.rewrap.n = re ? 0 : (size_t)sqlite3_changes(c->db);
+      return re;
+    }
+    case PP_W_ACCOUNT_REKEY:
+      st = c->st[S_DEK_NEXT];
+      sq_bind_text(st, 1, w->u.name);
+      sqlite3_bind_int64(st, 2, pp_clock_now());
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_RESEAL:
+      return sq_apply_reseal(c, &w->u.reseal);
+    case PP_W_KEYS_RETIRE:
+      st = c->st[S_DEK_RETIRE];
+      sq_bind_text(st, 1, w->u.name);
+      return sq_result_of(c->db, sq_step_done(st), 0);
+    case PP_W_HOOK_RESULT:
+      return apply_hook_result(c, &w->u.hook_result);
+    case PP_W_OFFER_PUT:
+    case PP_W_OFFER_DELETE: {
+      bool put = w->kind == PP_W_OFFER_PUT;
+      st = c->st[put ? S_OFFER_PUT : S_OFFER_DEL];
+      sq_bind_text(st, 1, w->u.offer->phone_number);
+      if (put) sq_bind_text(st, 2, w->u.offer->account_sid);
+      if (put) sqlite3_bind_int64(st, 3, w->u.offer->date_created);
+      return sq_result_of(c->db, sq_step_done(st), !put);
+    }
+    case PP_W_SENDER_PUT:
+    case PP_W_SENDER_DELETE: {
+      bool put = w->kind == PP_W_SENDER_PUT;
+      st = c->st[put ? S_SENDER_PUT : S_SENDER_DEL];
+      sq_bind_text(st, 1, w->u.sender.account_sid);
+      sq_bind_text(st, 2, w->u.sender.sender);
+      if (put) sqlite3_bind_int64(st, 3, w->u.sender.now);
+      return sq_result_of(c->db, sq_step_done(st), !put);
+    }
+    case PP_W_MESSAGE_PATCH: {
+      const pp_message_patch_t *p = &w->u.patch;
+      st = c->st[S_MSG_PATCH];
+      sq_bind_text(st, 1, p->account_sid);
+      sq_bind_text(st, 2, p->sid);
+      sq_bind_text(st, 3, p->body);
+      sq_bind_text(st, 4, p->status);
+      sq_bind_text(st, 5, p->if_status);
+      sqlite3_bind_int64(st, 6, p->date_updated);
+      pp_err_t e = sq_result_of(c->db, sq_step_done(st), 1);
+      return e;
+    }
+    case PP_W_SERVICE_INSERT:
+    case PP_W_SERVICE_UPDATE:
+      return sq_apply_service(c, w->u.service, w->kind == PP_W_SERVICE_INSERT);
+    case PP_W_SERVICE_DELETE:
+      st = c->st[S_SVC_DEL];
+      sq_bind_text(st, 1, w->u.ref.account_sid);
+      sq_bind_text(st, 2, w->u.ref.sid);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_SERVICE_NUMBER_INSERT: {
+      pp_service_number_t *sn = w->u.service_number;
+      st = c->st[S_SVCNUM_INS];
+      sq_bind_text(st, 1, sn->service_sid);
+      sq_bind_text(st, 2, sn->sid);
+      sq_bind_text(st, 3, sn->account_sid);
+      sqlite3_bind_int64(st, 4, sn->date_created);
+      sqlite3_bind_int64(st, 5, sn->date_updated);
+      rc = sq_step_done(st);
+      pp_err_t e = sq_result_of(c->db, rc, 1);
+      if (!e) sn->seq = sqlite3_last_insert_rowid(c->db);
+      return e;
+    }
+    case PP_W_AUDIT:
+    case PP_W_AUDIT_CHECKPOINT:
+      return PP_ERR_INTERNAL; /* sq_apply applies these itself */
+    case PP_W_SERVICE_NUMBER_DELETE:
+      st = c->st[S_SVCNUM_DEL];
+      sq_bind_text(st, 1, w->u.service_number->service_sid);
+      sq_bind_text(st, 2, w->u.service_number->sid);
+      sq_bind_text(st, 3, w->u.service_number->account_sid);
+      return sq_result_of(c->db, sq_step_done(st), 1);
+    case PP_W_VERIFY_SERVICE_INSERT:
+    case PP_W_VERIFY_SERVICE_UPDATE:
+    case PP_W_VERIFY_SERVICE_DELETE:
+    case PP_W_VERIFY_SEND:
+    case PP_W_VERIFY_SET:
+    case PP_W_RATE_LIMIT_INSERT:
+    case PP_W_RATE_LIMIT_UPDATE:
+    case PP_W_RATE_LIMIT_DELETE:
+    case PP_W_RATE_BUCKET_INSERT:
+    case PP_W_RATE_BUCKET_UPDATE:
+    case PP_W_RATE_BUCKET_DELETE:
+    case PP_W_ENTITY_INSERT:
+    case PP_W_ENTITY_DELETE:
+    case PP_W_FACTOR_INSERT:
+    case PP_W_FACTOR_UPDATE:
+    case PP_W_FACTOR_DELETE:
+    case PP_W_FACTOR_ATTEMPT:
+    case PP_W_CHALLENGE_INSERT:
+    case PP_W_FACTOR_QR_TAKE:
+    case PP_W_FACTOR_DUE:
+    case PP_W_FACTOR_ACTIVATE:
+    case PP_W_VERIFY_WEBHOOK_INSERT:
+    case PP_W_VERIFY_WEBHOOK_UPDATE:
+    case PP_W_VERIFY_WEBHOOK_DELETE:
+      return sq_apply_verify(c, w);
+  }
+  return PP_ERR_INTERNAL;
+}
+
+/* A write all or nothing under a savepoint: a failed change is undone
+ * (before its audit event, if it has one, is appended), and an event that
+ * cannot be appended undoes the change. */
+static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
+  conn_t *c = &b->writer;
+  if (sq_step_done(c->st[S_SAVEPOINT]) != SQLITE_DONE) return sq_db_err(c->db, "savepoint");
+  pp_err_t r;
+  if (w->kind == PP_W_AUDIT)
+    r = w->audit ? PP_OK : PP_ERR_INVALID_PARAM;
+  else if (w->kind == PP_W_AUDIT_CHECKPOINT)
+    r = sq_aud_checkpoint(b, w->u.checkpoint);
+  else
+    r = apply_one(c, w);
+  if (r != PP_OK) sq_step_done(c->st[S_ROLLBACK_TO]);
+  /* The frontier as it was before this write's events (synced first, so
+   * that a second event that fails can put it back). */
+  pp_err_t e = w->audit && w->audit_also ? sq_aud_sync(b) : PP_OK;
+  pp_merkle_frontier_t before = b->aud;
+  if (!e && w->audit) e = sq_aud_append(b, w->audit, r);
+  if (!e && w->audit && w->audit_also) {
+    e = sq_aud_append(b, w->audit_also, r);
+    if (e) {
+      b->aud = before;
+      w->audit->seq = -1;
+    }
+  }
+  if (e) {
+    if (e != PP_ERR_STORE_FULL) /* the writer logs a full disk once */
+      pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
+    sq_step_done(c->st[S_ROLLBACK_TO]);
+    r = e;
+  }
+  sq_step_done(c->st[S_RELEASE]);
+  return r;
+}
+
+/* The delivery path's writes, thousands a second, run without a savepoint
+ * of their own: each is one statement, or (claims, receipts, inbound
+ * parts, webhook results) leaves nothing wrong if only its first
+ * statements take effect: a lease that expires, a part that is stored
+ * again when the SMSC resends it.  Every other write is all or nothing. */
+static bool bare_write(pp_write_kind_t kind) {
+  switch (kind) {
+    case PP_W_MESSAGE_INSERT:
+    case PP_W_CLAIM:
+    case PP_W_SUBMITTED:
+    case PP_W_DELIVERY_RETRY:
+    case PP_W_DELIVERY_FAIL:
+    case PP_W_RECEIPT:
+    case PP_W_MO_PART:
+    case PP_W_HOOK_CLAIM:
+    case PP_W_HOOK_RESULT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
+  be_t *b = p;
+  conn_t *c = &b->writer;
+  *changed = false;
+  sqlite3_int64 before = sqlite3_total_changes64(c->db);
+  if (sq_step_done(c->st[S_BEGIN]) != SQLITE_DONE) return sq_db_err(c->db, "begin");
+  b->aud_synced = b->aud_dirty = false;
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < n && !e; i++) {
+    pp_write_t *w = ws[i];
+    w->result = w->audit || !bare_write(w->kind) ? apply_whole(b, w) : apply_one(c, w);
+    /* SQLite may roll the whole transaction back on SQLITE_FULL or an I/O
+     * error; what followed would then commit on its own.  Stop there. */
+    if (sqlite3_get_autocommit(c->db))
+      e = w->result == PP_ERR_STORE_FULL ? w->result : sq_db_err(c->db, "transaction lost");
+  }
+  if (!e && b->aud_dirty) e = sq_aud_head_put(b);
+  if (!e && sq_step_done(c->st[S_COMMIT]) != SQLITE_DONE) e = sq_db_err(c->db, "commit");
+  if (e) {
+    if (!sqlite3_get_autocommit(c->db)) sq_step_done(c->st[S_ROLLBACK]);
+    if (b->aud_synced) b->aud = b->aud_begin; /* nothing of the batch was kept */
+    return e;
+  }
+  *changed = sqlite3_total_changes64(c->db) > before;
+  return PP_OK;
+}

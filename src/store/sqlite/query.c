@@ -1,0 +1,208 @@
+/* query.c: helpers every table file of the SQLite backend shares: binding,
+ * columns, results of writes, one-row and list reads. */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_int.h"
+
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s) {
+  if (s)
+    sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* A value sealed already (pp_seal passes a BLOB through), else the text. */
+void sq_bind_sealed(sqlite3_stmt *st, int i, const pp_blob_t *sealed, const char *text) {
+  if (sealed && sealed->n)
+    sqlite3_bind_blob(st, i, sealed->p, (int)sealed->n, SQLITE_STATIC);
+  else
+    sq_bind_text(st, i, text);
+}
+
+const char *sq_col_dup(pp_arena_t *a, sqlite3_stmt *st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
+  const char *s = (const char *)sqlite3_column_text(st, i);
+  int n = sqlite3_column_bytes(st, i);
+  return pp_arena_strndup(a, s ? s : "", (size_t)n);
+}
+
+void sq_col_copy(char *dst, size_t size, sqlite3_stmt *st, int i) {
+  const char *s = (const char *)sqlite3_column_text(st, i);
+  snprintf(dst, size, "%s", s ? s : "");
+}
+
+int sq_step_done(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc;
+}
+
+pp_err_t sq_result_of(sqlite3 *db, int rc, int changes_expected) {
+  if (rc == SQLITE_DONE) {
+    if (changes_expected && sqlite3_changes(db) == 0) return PP_ERR_NOT_FOUND;
+    return PP_OK;
+  }
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return PP_ERR_CONFLICT;
+  return sq_db_err(db, "write");
+}
+
+pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
+                    void (*fill)(sqlite3_stmt *, void *), void *out) {
+  conn_t *c = sq_acquire(b);
+  sqlite3_stmt *st = c->st[which];
+  sq_bind_text(st, 1, k1);
+  if (k2) sq_bind_text(st, 2, k2);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW)
+    fill(st, out);
+  else if (rc == SQLITE_DONE)
+    e = PP_ERR_NOT_FOUND;
+  else
+    e = sq_db_err(c->db, "read");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sq_release(b, c);
+  return e;
+}
+
+void sq_sqlb_add(sqlb_t *q, const char *s) {
+  size_t n = strlen(s);
+  if (q->len + n < sizeof q->sql) {
+    memcpy(q->sql + q->len, s, n + 1);
+    q->len += n;
+  }
+}
+
+void sq_page_clause(sqlb_t *q, const pp_page_req_t *pg) {
+  if (pg->after_seq > 0)
+    sq_sqlb_add(q, " AND seq > :after ORDER BY seq ASC LIMIT :limit");
+  else if (pg->before_seq > 0)
+    sq_sqlb_add(q, " AND seq < :before ORDER BY seq DESC LIMIT :limit");
+  else
+    sq_sqlb_add(q, " ORDER BY seq DESC LIMIT :limit");
+}
+
+void sq_bind_named_text(sqlite3_stmt *st, const char *name, const char *v) {
+  int i = sqlite3_bind_parameter_index(st, name);
+  if (i > 0) sq_bind_text(st, i, v);
+}
+
+void sq_bind_named_int(sqlite3_stmt *st, const char *name, int64_t v) {
+  int i = sqlite3_bind_parameter_index(st, name);
+  if (i > 0) sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_page(sqlite3_stmt *st, const pp_page_req_t *pg) {
+  sq_bind_named_int(st, ":after", pg->after_seq);
+  sq_bind_named_int(st, ":before", pg->before_seq);
+  sq_bind_named_int(st, ":limit", (int64_t)pg->limit + 1);
+}
+
+/* Runs `sql` (prepared on a pooled connection, cached by SQLite's own
+ * statement cache would be nicer; lists are not the hot path) and collects
+ * rows of `size` bytes with `fill`.  Rows come back newest first. */
+pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
+                     void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                     const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
+                     size_t *n_out, bool *more_out) {
+  size_t limit = pg->limit < 1 ? 1 : pg->limit > 1000 ? 1000 : pg->limit;
+  unsigned char *rows = pp_arena_alloc(a, size * (limit + 1));
+  if (!rows) return PP_ERR_NOMEM;
+  conn_t *c = sq_acquire(b);
+  sqlite3_stmt *st = NULL;
+  pp_err_t e = PP_OK;
+  size_t n = 0;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    e = sq_db_err(c->db, "prepare list");
+  } else {
+    binder(st, arg);
+    bind_page(st, pg);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit + 1) {
+      if (!fill(a, st, rows + n * size)) {
+        e = PP_ERR_NOMEM;
+        break;
+      }
+      n++;
+    }
+    if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, "list");
+  }
+  sqlite3_finalize(st);
+  sq_release(b, c);
+  if (e) return e;
+  bool more = n > limit;
+  if (more) n = limit;
+  if (pg->after_seq > 0) { /* fetched ascending: turn newest first */
+    unsigned char *tmp = pp_arena_alloc(a, size);
+    if (!tmp) return PP_ERR_NOMEM;
+    for (size_t i = 0; i < n / 2; i++) {
+      memcpy(tmp, rows + i * size, size);
+      memcpy(rows + i * size, rows + (n - 1 - i) * size, size);
+      memcpy(rows + (n - 1 - i) * size, tmp, size);
+    }
+  }
+  *rows_out = rows;
+  *n_out = n;
+  *more_out = more;
+  return PP_OK;
+}
+
+void sq_bind_key_filter(sqlite3_stmt *st, const void *arg) {
+  sq_bind_named_text(st, ":account", arg);
+}
+
+/* Reads a whole small table with a cached statement, growing the array. */
+pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
+                     void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out) {
+  conn_t *c = sq_acquire(b);
+  sqlite3_stmt *st = c->st[which];
+  size_t n = 0, cap = 16;
+  unsigned char *rows = pp_arena_alloc(a, cap * size);
+  pp_err_t e = rows ? PP_OK : PP_ERR_NOMEM;
+  int rc = SQLITE_DONE;
+  while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      unsigned char *more = pp_arena_alloc(a, 2 * cap * size);
+      if (!more) {
+        e = PP_ERR_NOMEM;
+        break;
+      }
+      memcpy(more, rows, n * size);
+      rows = more;
+      cap *= 2;
+    }
+    fill(st, rows + n * size);
+    n++;
+  }
+  if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "read all");
+  sqlite3_reset(st);
+  sq_release(b, c);
+  if (e) return e;
+  *rows_out = rows;
+  *n_out = n;
+  return PP_OK;
+}
+
+/* Steps a cached statement whose keys are already bound, for its first row. */
+pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),
+                      void *out) {
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_OK;
+  if (rc == SQLITE_ROW)
+    fill(st, out);
+  else if (rc == SQLITE_DONE)
+    e = PP_ERR_NOT_FOUND;
+  else
+    e = sq_db_err(c->db, "read");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sq_release(b, c);
+  return e;
+}
+
+void sq_fill_phone(sqlite3_stmt *st, void *out) {
+  sq_col_copy(out, 20, st, 0);
+}

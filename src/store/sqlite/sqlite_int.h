@@ -1,0 +1,611 @@
+/* sqlite_int.h (private to src/store/sqlite): what the SQLite backend's
+ * files share: the backend and connection types, the prepared statements'
+ * ids and column lists, the sealed-column lists, and the functions one file
+ * gives the others (prefixed sq_). Nothing outside this folder includes it;
+ * the rest of Pipit sees the backend as pp_store_sqlite (store.h). */
+#ifndef PP_STORE_SQLITE_INT_H
+#define PP_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "security/audit.h"
+#include "security/merkle.h"
+#include "store/backend.h"
+#include "store/crypt.h"
+
+#define POOL 8
+
+/* Prepared statements, one set per connection. */
+enum {
+  S_BEGIN,
+  S_COMMIT,
+  S_ROLLBACK,
+  S_ACC_INS,
+  S_ACC_UPD,
+  S_ACC_GET,
+  S_KEY_INS,
+  S_KEY_UPD,
+  S_KEY_DEL,
+  S_KEY_GET,
+  S_MSG_INS,
+  S_MSG_PATCH,
+  S_MSG_DEL,
+  S_MSG_GET,
+  S_MSG_COUNT,
+  S_NUM_INS,
+  S_NUM_UPD,
+  S_NUM_DEL,
+  S_NUM_GET,
+  S_NUM_FIND,
+  S_CAR_PUT,
+  S_CAR_DEL,
+  S_ROUTE_DEL_CARRIER,
+  S_ROUTE_PUT,
+  S_ROUTE_DEL,
+  S_CAR_ALL,
+  S_ROUTE_ALL,
+  S_CLAIM,
+  S_SUB_MSG,
+  S_PART_INS,
+  S_EARLY_TAKE,
+  S_RETRY,
+  S_FAIL,
+  S_PART_DLR,
+  S_EARLY_PUT,
+  S_PARTS_TALLY,
+  S_MSG_FINAL,
+  S_PART_CLASH,
+  S_EARLY_SWEEP,
+  S_PARTS_AWAITING,
+  S_MO_SWEEP,
+  S_MO_INS,
+  S_MO_READ,
+  S_MO_DEL,
+  S_SENDER_PUT,
+  S_SENDER_DEL,
+  S_SENDER_GET,
+  S_HOOK_CLAIM,
+  S_HOOK_DEL,
+  S_HOOK_RETRY,
+  S_HOOK_FOLLOW,
+  S_HOOK_DUE,
+  S_ALERT_INS,
+  S_ALERT_GET,
+  S_MSG_REPLIES,
+  S_SVC_INS,
+  S_SVC_UPD,
+  S_SVC_DEL,
+  S_SVC_GET,
+  S_SVCNUM_INS,
+  S_SVCNUM_DEL,
+  S_SVCNUM_GET,
+  S_SVC_STICKY,
+  S_SVC_PICK,
+  S_DEK_NEW,
+  S_DEK_SHRED,
+  S_DEK_REWRAP,
+  S_DEK_NEXT,
+  S_DEK_RETIRE,
+  S_ACC_AUTH,
+  S_NUM_OWNER,
+  S_SAVEPOINT,
+  S_RELEASE,
+  S_ROLLBACK_TO,
+  S_AUD_HEAD_GET,
+  S_AUD_HEAD_PUT,
+  S_AUD_INS,
+  S_AUD_RES_INS,
+  S_AUD_NODE_INS,
+  S_AUD_NODE_GET,
+  S_AUD_LEAF_HASH,
+  S_AUD_GET,
+  S_AUD_RES_GET,
+  S_AUD_RES_RANGE,
+  S_AUD_SCAN,
+  S_AUD_BY_PRINCIPAL,
+  S_AUD_BY_SESSION,
+  S_AUD_BY_IP,
+  S_AUD_CP_INS,
+  S_AUD_CP_LAST,
+  S_AUD_CP_LIST,
+  S_OFFER_PUT,
+  S_OFFER_DEL,
+  S_OFFER_GET,
+  S_OFFER_ALL,
+  S__COUNT
+};
+
+#define ACC_COLS                                                   \
+  "seq,sid,owner_sid,friendly_name,status,"                        \
+  "pp_open(auth_token,sid,'accounts','auth_token',sid),"           \
+  "pp_open(secondary_token,sid,'accounts','secondary_token',sid)," \
+  "secondary_created,date_created,date_updated"
+#define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
+#define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
+#define MSG_COLS \
+  "seq,sid,account_sid,messaging_service_sid," MSG_OPEN("to_addr") "," \
+                 MSG_OPEN("from_addr") "," MSG_OPEN("body") "," MSG_OPEN("media_urls") "," \
+                 MSG_OPEN("status_callback") ",error_message,direction,status,num_media," \
+                 "num_segments,error_code,validity_period,date_created,date_updated," \
+                 "date_sent,send_at"
+
+#define HOOK_COLS                                                     \
+  "seq,token,account_sid,message_sid,kind,event,method,"              \
+  "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
+  "attempts,redirects,created_ms,"                                    \
+  "pp_open(body,account_sid,url_table,'body',url_row)"
+#define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
+#define ALERT_COLS \
+  "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
+                   ",request_method," ALERT_OPEN("request_url") "," \
+                   ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
+                   "response_headers,resource_sid,service_sid,date_created"
+#define CAR_COLS                                           \
+  "seq,name,host,port,system_id,"                          \
+  "pp_open(password,'system','carriers','password',name)," \
+  "system_type,bind_mode,window,"                          \
+  "mps,binds,date_created,date_updated,concat,payload,gsm7,channel"
+#define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
+#define NUM_COLS \
+  "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
+                 ",sms_method," \
+                 "sms_fallback_method,status_callback_method," NUM_OPEN("sms_url") "," \
+                 NUM_OPEN("sms_fallback_url") "," NUM_OPEN("status_callback") "," \
+                 "date_created,date_updated"
+
+#define SVC_OPEN(c) "pp_open(" c ",account_sid,'messaging_services','" c "',sid)"
+#define SVC_COLS \
+  "seq,sid,account_sid,friendly_name," SVC_OPEN("inbound_request_url") \
+                 ",inbound_method," SVC_OPEN("fallback_url") ",fallback_method," \
+                 SVC_OPEN("status_callback") ",sticky_sender,mms_converter," \
+                 "smart_encoding,scan_message_content,fallback_to_long_code," \
+                 "area_code_geomatch,validity_period,synchronous_validation,usecase," \
+                 "use_inbound_webhook_on_number,date_created,date_updated"
+/* A pool member with its number's E.164, as one row source whose column
+ * names are those of the list query (so the keyset clause can say `seq`). */
+#define SVCNUM_COLS "seq,sid,service_sid,account_sid,phone_number,date_created,date_updated"
+#define SVCNUM_FROM                                                            \
+  "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid,"  \
+  "sn.account_sid AS account_sid,"                                             \
+  "pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',p.sid)" \
+  " AS phone_number,"                                                          \
+  "sn.date_created AS date_created,sn.date_updated AS date_updated "           \
+  "FROM messaging_service_numbers sn JOIN phone_numbers p "                    \
+  "ON p.sid=sn.number_sid)"
+
+/* The audit log's columns: the small index columns first, the leaf last
+ * (searches never read it). */
+#define AUD_COLS "seq,time_ms,event,principal,session,ip,account_sid,outcome,leaf_hash,leaf"
+#define AUD_IDX_COLS "seq,time_ms,event,principal,session,ip,account_sid,outcome,NULL,NULL"
+#define AUD_SEARCH(col)                               \
+  "SELECT " AUD_IDX_COLS " FROM audit_log WHERE " col \
+  "=?1 AND time_ms>=?2 "                              \
+  "AND time_ms<?3 ORDER BY time_ms,seq LIMIT ?4"
+#define AUD_CP_COLS "seq,tree_size,root,time,note"
+
+/* Verify's prepared statements (a block of their own). */
+enum {
+  SV_SVC_INS,
+  SV_SVC_UPD,
+  SV_SVC_DEL,
+  SV_SVC_GET,
+  SV_VE_INS,
+  SV_VE_RESEND,
+  SV_VE_PENDING,
+  SV_VE_SET,
+  SV_VE_GET,
+  SV_VE_FIND,
+  SV_MSG_SEAL,
+  SV_HIT_PRUNE,
+  SV_HIT_COUNT,
+  SV_HIT_INS,
+  SV_FRAUD_GET,
+  SV_FRAUD_PUT,
+  SV_RL_INS,
+  SV_RL_UPD,
+  SV_RL_DEL,
+  SV_RL_GET,
+  SV_RB_INS,
+  SV_RB_UPD,
+  SV_RB_DEL,
+  SV_RB_GET,
+  SV_SENDER,
+  SV_EN_INS,
+  SV_EN_INS_IGNORE,
+  SV_EN_DEL,
+  SV_EN_GET,
+  SV_FA_INS,
+  SV_FA_UPD,
+  SV_FA_DEL,
+  SV_FA_GET,
+  SV_FA_ATTEMPT,
+  SV_CH_INS,
+  SV_CH_RESPOND,
+  SV_CH_GET,
+  SV_FA_QR_SET,
+  SV_FA_QR_TAKE,
+  SV_FA_DUE,
+  SV_FA_ACTIVATE,
+  SV_ENROLL_VERIFY,
+  SV_ENROLL_DELETE,
+  SV_EV_QUEUE,
+  SV_HOOK_SHRED,
+  SV_WH_INS,
+  SV_WH_UPD,
+  SV_WH_DEL,
+  SV_WH_GET,
+  SV__COUNT
+};
+
+#define VSVC_COLS                                                                       \
+  "seq,sid,account_sid,friendly_name,code_length,lookup_enabled,psd2_enabled,"          \
+  "skip_sms_to_landlines,dtmf_input_required,do_not_share_warning_enabled,"             \
+  "custom_code_enabled,push_include_date,verify_event_subscription_enabled,tts_name,"   \
+  "push_apn_credential_sid,push_fcm_credential_sid,default_template_sid,"               \
+  "whatsapp_msg_service_sid,whatsapp_from,totp_issuer,totp_time_step,totp_code_length," \
+  "totp_skew,date_created,date_updated,enrollment_wait,fraud_guard,allowed_country_codes"
+#define VE_COLS                                                 \
+  "seq,sid,service_sid,account_sid,"                            \
+  "pp_open(to_addr,account_sid,'verifications','to_addr',sid)," \
+  "channel,status,code_hashes,sends,"                           \
+  "checks,send_attempts,expires_at,date_created,date_updated"
+#define RL_COLS                                                           \
+  "seq,sid,service_sid,account_sid,unique_name,description,date_created," \
+  "date_updated"
+#define RB_COLS                                                               \
+  "seq,sid,rate_limit_sid,service_sid,account_sid,max,interval,date_created," \
+  "date_updated"
+/* Verify's customer content is sealed with the account's key (place:
+ * account, table, column, row SID), as SEALED_VERIFY_* lists it below. */
+#define V_OPEN(tbl, c) "pp_open(" c ",account_sid,'" tbl "','" c "',sid)"
+#define V_SEAL(tbl, c, v, acct, row) "pp_seal(" v "," acct ",'" tbl "','" c "'," row ")"
+#define EN_COLS                                                \
+  "seq,sid,service_sid,account_sid," V_OPEN("verify_entities", \
+                                            "identity") ",date_created,date_updated"
+#define FA_COLS \
+  "seq,sid,entity_sid,service_sid,account_sid," \
+  V_OPEN("verify_factors", "identity") "," V_OPEN("verify_factors", "friendly_name") ",status," \
+  "factor_type,alg,time_step,skew,code_length,secret_sealed,last_counter,failures," \
+  V_OPEN("verify_factors", "metadata") ",date_created,date_updated,public_key," \
+  V_OPEN("verify_factors", "push_config") ",activate_at"
+#define CH_COLS \
+  "seq,sid,factor_sid,entity_sid,service_sid,account_sid," \
+  V_OPEN("verify_challenges", "identity") ",status,responded_reason,factor_type," \
+  V_OPEN("verify_challenges", "details") "," V_OPEN("verify_challenges", "hidden_details") "," \
+  V_OPEN("verify_challenges", "metadata") ",expiration_date," \
+  "date_responded,date_created,date_updated,enroll_factor_sid"
+#define WH_COLS                                                        \
+  "seq,sid,service_sid,account_sid,friendly_name,event_types," V_OPEN( \
+      "verify_webhooks", "webhook_url") ",status,version,date_created,date_updated"
+/* An entity is found by a blind index of its service and identity. */
+#define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
+
+#define SEAL(tbl, col, acct, row) col "=pp_seal(" col "," acct ",'" tbl "','" col "'," row ")"
+/* The sealed columns of each table (table, column, account, row), once:
+ * the migration below seals them in place, a key rotation reseals them. */
+#define SEALED_ACCOUNTS(X) \
+  X("accounts", "auth_token", "sid", "sid") X("accounts", "secondary_token", "sid", "sid")
+#define SEALED_MESSAGES(X)                          \
+  X("messages", "to_addr", "account_sid", "sid")    \
+  X("messages", "from_addr", "account_sid", "sid")  \
+  X("messages", "body", "account_sid", "sid")       \
+  X("messages", "media_urls", "account_sid", "sid") \
+  X("messages", "status_callback", "account_sid", "sid")
+#define SEALED_NUMBERS(X)                                      \
+  X("phone_numbers", "phone_number", "account_sid", "sid")     \
+  X("phone_numbers", "friendly_name", "account_sid", "sid")    \
+  X("phone_numbers", "sms_url", "account_sid", "sid")          \
+  X("phone_numbers", "sms_fallback_url", "account_sid", "sid") \
+  X("phone_numbers", "status_callback", "account_sid", "sid")
+#define SEALED_SERVICES(X)                                             \
+  X("messaging_services", "inbound_request_url", "account_sid", "sid") \
+  X("messaging_services", "fallback_url", "account_sid", "sid")        \
+  X("messaging_services", "status_callback", "account_sid", "sid")
+#define SEALED_ALERTS(X)                                 \
+  X("alerts", "alert_text", "account_sid", "sid")        \
+  X("alerts", "request_url", "account_sid", "sid")       \
+  X("alerts", "request_variables", "account_sid", "sid") \
+  X("alerts", "response_body", "account_sid", "sid")
+#define SEALED_VERIFICATIONS(X) X("verifications", "to_addr", "account_sid", "sid")
+#define SEALED_VERIFY_ENTITIES(X) X("verify_entities", "identity", "account_sid", "sid")
+/* Beside these, a factor's secret_sealed (place column 'secret'), sealed
+ * by the API with pp_store_seal. */
+#define SEALED_VERIFY_FACTORS(X)                             \
+  X("verify_factors", "identity", "account_sid", "sid")      \
+  X("verify_factors", "friendly_name", "account_sid", "sid") \
+  X("verify_factors", "metadata", "account_sid", "sid")      \
+  X("verify_factors", "push_config", "account_sid", "sid")
+#define SEALED_VERIFY_CHALLENGES(X)                              \
+  X("verify_challenges", "identity", "account_sid", "sid")       \
+  X("verify_challenges", "details", "account_sid", "sid")        \
+  X("verify_challenges", "hidden_details", "account_sid", "sid") \
+  X("verify_challenges", "metadata", "account_sid", "sid")
+#define SEALED_VERIFY_WEBHOOKS(X) X("verify_webhooks", "webhook_url", "account_sid", "sid")
+#define SEAL_ITEM(tbl, col, acct, row) "," SEAL(tbl, col, acct, row)
+
+typedef struct conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[S__COUNT];
+  pp_crypt_t *crypt_of;        /* the backend's */
+  sqlite3_stmt *sv[SV__COUNT]; /* Verify's statements */
+  struct conn *next_free;
+} conn_t;
+
+typedef struct {
+  pp_crypt_t *crypt; /* the store's; not owned */
+  conn_t writer;
+  conn_t readers[POOL];
+  conn_t *free_list;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  /* Writer thread only: the audit tree's frontier as of the last batch
+   * (checked against audit_head when a batch first appends, since another
+   * process may have appended since), what it was when the batch began,
+   * and whether the batch appended. */
+  pp_merkle_frontier_t aud, aud_begin;
+  bool aud_synced, aud_dirty;
+} be_t;
+
+/* A list query built from fixed fragments (no caller text in the SQL): the
+ * keyset condition, filters bound as parameters, LIMIT limit+1 to learn
+ * whether there is more. */
+typedef struct {
+  char sql[4096];
+  size_t len;
+} sqlb_t;
+
+/* Reads the statement's current row into `row`, allocating from `a`;
+ * false when out of memory (the row filler of sq_run_list). */
+typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
+
+/* ---- statements.c -------------------------------------------------- */
+
+/* The SQL of each statement id S_*, prepared on every connection. */
+extern const char *sq_sql_text[S__COUNT];
+
+/* The SQL of each Verify statement id SV_*, prepared on every connection. */
+extern const char *sq_verify_sql[SV__COUNT];
+
+/* ---- conn.c -------------------------------------------------------- */
+
+/* The error for the connection's last failure. */
+pp_err_t sq_db_err(sqlite3 *db, const char *what);
+
+/* The crypt's index-key loader. */
+pp_err_t sq_load_index(void *be, void *conn, const char *name, char hex[65]);
+
+/* A reader connection from the pool, waiting until one is free; give it back with sq_release. */
+conn_t *sq_acquire(be_t *b);
+
+/* Gives `c` back to the pool and wakes one waiting sq_acquire. */
+void sq_release(be_t *b, conn_t *c);
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+void sq_close(void *p);
+pp_err_t sq_open(const char *dir, pp_crypt_t *crypt, void **out);
+
+/* ---- query.c ------------------------------------------------------- */
+
+/* Binds `s` as text at `i`, or NULL when `s` is NULL (SQLITE_STATIC: `s` must outlive the step). */
+void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* A value sealed already (pp_seal passes a BLOB through), else the text. */
+void sq_bind_sealed(sqlite3_stmt *st, int i, const pp_blob_t *sealed, const char *text);
+
+/* Column `i` as text copied into `a`; NULL for SQL NULL. */
+const char *sq_col_dup(pp_arena_t *a, sqlite3_stmt *st, int i);
+
+/* Column `i` as text into `dst` (truncated to `size`; empty for NULL). */
+void sq_col_copy(char *dst, size_t size, sqlite3_stmt *st, int i);
+
+/* Steps `st` once, resets it and clears its bindings; returns the step's code. */
+int sq_step_done(sqlite3_stmt *st);
+
+/* A write's outcome from its step code: PP_ERR_NOT_FOUND when `changes_expected` and no row
+ * changed, PP_ERR_CONFLICT for a constraint, else sq_db_err. */
+pp_err_t sq_result_of(sqlite3 *db, int rc, int changes_expected);
+
+/* Reads the first row of statement `which` keyed by k1 (and k2 unless NULL) on a pooled connection
+ * into `out` with `fill`; PP_ERR_NOT_FOUND when none. */
+pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
+                    void (*fill)(sqlite3_stmt *, void *), void *out);
+
+/* Appends `s` to the query being built (dropped when it would not fit). */
+void sq_sqlb_add(sqlb_t *q, const char *s);
+
+/* Appends the ORDER BY and LIMIT of a page request (with :after, :before, :limit). */
+void sq_page_clause(sqlb_t *q, const pp_page_req_t *pg);
+
+/* Binds `v` to the named parameter when the statement has it. */
+void sq_bind_named_text(sqlite3_stmt *st, const char *name, const char *v);
+
+/* Binds `v` to the named parameter when the statement has it. */
+void sq_bind_named_int(sqlite3_stmt *st, const char *name, int64_t v);
+
+/* Prepares `sql` on a pooled connection, binds it with `binder` and the page, and collects up to
+ * the page's limit of rows of `size` bytes with `fill` into `a`; *more_out when more remain. */
+pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
+                     void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                     const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
+                     size_t *n_out, bool *more_out);
+
+/* A list binder: `arg` (an account SID) as :account. */
+void sq_bind_key_filter(sqlite3_stmt *st, const void *arg);
+
+/* Reads a whole small table with a cached statement, growing the array. */
+pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
+                     void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out);
+
+/* Steps a cached statement whose keys are already bound, for its first row. */
+pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),
+                      void *out);
+
+/* A row filler: column 0 into a char[20] (an E.164 number). */
+void sq_fill_phone(sqlite3_stmt *st, void *out);
+
+/* ---- schema.c ------------------------------------------------------ */
+
+/* Applies the missing schema steps, each in its own BEGIN IMMEDIATE transaction that re-checks the
+ * version, so two processes starting at once never apply a step twice. */
+pp_err_t sq_migrate(sqlite3 *db);
+
+/* ---- sqlfn.c ------------------------------------------------------- */
+
+/* Registers the pp_* SQL functions on `db`, over `b`'s crypt; an SQLite result code. */
+int sq_register_crypt(sqlite3 *db, be_t *b);
+
+/* ---- apply.c ------------------------------------------------------- */
+
+/* Inserts `m` with S_MSG_INS (writer thread). */
+pp_err_t sq_insert_message(conn_t *c, pp_message_t *m);
+
+/* Inserts `al` with S_ALERT_INS (writer thread). */
+pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al);
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
+
+/* ---- rotate.c ------------------------------------------------------ */
+
+/* Reseals the next batch of one table's sealed columns with the newest key (writer thread). */
+pp_err_t sq_apply_reseal(conn_t *c, pp_reseal_t *rs);
+
+/* ---- audit.c ------------------------------------------------------- */
+
+/* Brings the in-memory frontier in line with audit_head, once per batch (another process, such as
+ * pipit admin, may have appended). */
+pp_err_t sq_aud_sync(be_t *b);
+
+/* Stores the in-memory frontier, its size and root as audit_head (writer thread). */
+pp_err_t sq_aud_head_put(be_t *b);
+
+/* Appends `ev` as the next leaf. */
+pp_err_t sq_aud_append(be_t *b, pp_audit_event_t *ev, pp_err_t result);
+
+/* Signs the tree as the batch has it so far and keeps the checkpoint. */
+pp_err_t sq_aud_checkpoint(be_t *b, pp_audit_checkpoint_req_t *cr);
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_audit_head(void *p, pp_audit_head_t *out);
+pp_err_t sq_audit_get(void *p, pp_arena_t *a, int64_t seq, pp_audit_entry_t *out);
+pp_err_t sq_audit_list(void *p, pp_arena_t *a, const pp_audit_filter_t *f, pp_audit_entry_t **rows,
+                       size_t *n, bool *more);
+pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
+                       pp_audit_entry_t **rows_out, size_t *n_out);
+pp_err_t sq_audit_search(void *p, pp_arena_t *a, const pp_audit_query_t *q,
+                         pp_audit_entry_t **rows_out, size_t *n_out);
+pp_err_t sq_audit_node(void *p, unsigned level, uint64_t index,
+                       unsigned char out[PP_MERKLE_HASH_LEN]);
+pp_err_t sq_audit_root(void *p, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]);
+pp_err_t sq_audit_proof(void *p, bool consistency, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
+                        size_t cap, size_t *count);
+pp_err_t sq_audit_checkpoint_latest(void *p, pp_audit_checkpoint_t *out);
+pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, size_t limit,
+                                  pp_audit_checkpoint_t **rows_out, size_t *n_out);
+
+/* ---- accounts.c ---------------------------------------------------- */
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out);
+pp_err_t sq_named_key(void *p, const char *name, char hex[65]);
+pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned char hashes[2][32]);
+pp_err_t sq_key_get(void *p, const char *sid, pp_key_t *out);
+pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, pp_account_t **rows,
+                         size_t *n, bool *more);
+pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
+                     pp_key_t **rows, size_t *n, bool *more);
+pp_err_t sq_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n);
+pp_err_t sq_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, size_t *n);
+
+/* ---- messages.c ---------------------------------------------------- */
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_message_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                        pp_message_t *out);
+pp_err_t sq_message_count(void *p, int64_t *out);
+pp_err_t sq_message_list(void *p, pp_arena_t *a, const pp_message_filter_t *f, pp_message_t **rows,
+                         size_t *n, bool *more);
+pp_err_t sq_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limit,
+                           pp_part_awaiting_t **rows, size_t *n);
+pp_err_t sq_hook_next_due(void *p, int64_t *out_ms);
+pp_err_t sq_alert_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                      pp_alert_t *out);
+pp_err_t sq_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f, pp_alert_t **rows,
+                       size_t *n, bool *more);
+
+/* ---- numbers.c ----------------------------------------------------- */
+
+/* Inserts or updates a service. */
+pp_err_t sq_apply_service(conn_t *c, pp_service_t *sv, bool insert);
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_number_owner(void *p, pp_arena_t *a, const char *phone_number,
+                         char account_sid[PP_SID_SIZE], const char **status_callback);
+pp_err_t sq_number_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                       const char *phone_number, pp_number_t *out);
+pp_err_t sq_number_list(void *p, pp_arena_t *a, const pp_number_filter_t *f, pp_number_t **rows,
+                        size_t *n, bool *more);
+pp_err_t sq_sender_allowed(void *p, const char *account_sid, const char *sender);
+pp_err_t sq_offer_get(void *p, const char *phone_number, pp_number_offer_t *out);
+pp_err_t sq_offer_all(void *p, pp_arena_t *a, pp_number_offer_t **rows, size_t *n);
+pp_err_t sq_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                        pp_service_t *out);
+pp_err_t sq_service_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
+                         pp_service_t **rows, size_t *n, bool *more);
+pp_err_t sq_service_number_get(void *p, const char *account_sid, const char *service_sid,
+                               const char *sid, pp_service_number_t *out);
+pp_err_t sq_service_number_list(void *p, pp_arena_t *a, const char *account_sid,
+                                const char *service_sid, const pp_page_req_t *pg,
+                                pp_service_number_t **rows, size_t *n, bool *more);
+pp_err_t sq_service_sender(void *p, const char *account_sid, const char *service_sid,
+                           const char *to, int64_t to_hash, bool sticky, char out[20]);
+
+/* ---- verify.c ------------------------------------------------------ */
+
+/* Verify's writes change several rows. */
+pp_err_t sq_apply_verify(conn_t *c, pp_write_t *w);
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_verify_webhook_get(void *p, pp_arena_t *a, const char *account_sid,
+                               const char *service_sid, const char *sid, pp_verify_webhook_t *out);
+pp_err_t sq_verify_webhook_list(void *p, pp_arena_t *a, const char *account_sid,
+                                const char *service_sid, const pp_page_req_t *pg,
+                                pp_verify_webhook_t **rows, size_t *n, bool *more);
+pp_err_t sq_verify_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                               pp_verify_service_t *out);
+pp_err_t sq_verify_service_list(void *p, pp_arena_t *a, const char *account_sid,
+                                const pp_page_req_t *pg, pp_verify_service_t **rows, size_t *n,
+                                bool *more);
+pp_err_t sq_verification_get(void *p, pp_arena_t *a, const char *account_sid,
+                             const char *service_sid, const char *sid, const char *to,
+                             pp_verification_t *out);
+pp_err_t sq_verify_sender(void *p, const char *account_sid, char out[20]);
+pp_err_t sq_rate_limit_get(void *p, pp_arena_t *a, const char *account_sid, const char *service_sid,
+                           const char *sid, pp_rate_limit_t *out);
+pp_err_t sq_rate_limit_list(void *p, pp_arena_t *a, const char *account_sid,
+                            const char *service_sid, const pp_page_req_t *pg,
+                            pp_rate_limit_t **rows, size_t *n, bool *more);
+pp_err_t sq_rate_bucket_get(void *p, const char *account_sid, const char *rate_limit_sid,
+                            const char *sid, pp_rate_bucket_t *out);
+pp_err_t sq_rate_bucket_list(void *p, pp_arena_t *a, const char *account_sid,
+                             const char *rate_limit_sid, const pp_page_req_t *pg,
+                             pp_rate_bucket_t **rows, size_t *n, bool *more);
+pp_err_t sq_entity_get(void *p, const char *account_sid, const char *service_sid,
+                       const char *identity, pp_verify_entity_t *out);
+pp_err_t sq_entity_list(void *p, pp_arena_t *a, const char *account_sid, const char *service_sid,
+                        const pp_page_req_t *pg, pp_verify_entity_t **rows, size_t *n, bool *more);
+pp_err_t sq_factor_get(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
+                       const char *sid, pp_verify_factor_t *out);
+pp_err_t sq_factor_list(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
+                        const pp_page_req_t *pg, pp_verify_factor_t **rows, size_t *n, bool *more);
+pp_err_t sq_challenge_get(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
+                          const char *sid, pp_verify_challenge_t *out);
+pp_err_t sq_challenge_list(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
+                           const pp_page_req_t *pg, pp_verify_challenge_t **rows, size_t *n,
+                           bool *more);
+
+#endif
