@@ -59,7 +59,7 @@ describe('audit log: blast radius', () => {
     const m0 = mains[0];
     const key = await m0.client.api.v2010.accounts(m0.acct.sid).newKeys.create({ friendlyName: 'ci' });
     intruder = { key, client: ctx.server.client(key.sid, key.secret, { accountSid: m0.acct.sid }) };
-  }, { timeout: 120_000 });
+  }, { timeout: 300_000 });
 
   // One round of normal traffic: every subaccount sends and reads its own
   // messages; every main account reads two of its subaccounts and registers
