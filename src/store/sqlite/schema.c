@@ -714,7 +714,7 @@ static pp_err_t table_pass(be_t *b, sqlite3 *db, const char *table, const char *
   sqlite3_stmt *sel, *upd = NULL;
   pp_err_t e = prep(db, q.sql, &sel);
   if (!e) e = prep(db, u.sql, &upd);
-  int rc;
+  int rc = SQLITE_DONE;
   while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) e = pass_row(b, db, &p, seal, sel, upd);
   if (!e && rc != SQLITE_DONE) e = sq_db_err(db, q.sql);
   sqlite3_finalize(sel);
@@ -734,7 +734,7 @@ static pp_err_t new_data_keys(be_t *b, sqlite3 *db) {
   sqlite3_stmt *sel, *ins = NULL;
   pp_err_t e = prep(db, "SELECT 'system' UNION ALL SELECT sid FROM accounts", &sel);
   if (!e) e = prep(db, "INSERT INTO account_keys VALUES(?1,1,?2,?3,strftime('%s','now'))", &ins);
-  int rc;
+  int rc = SQLITE_DONE;
   while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
     unsigned char wrapped[PP_DEK_WRAPPED_LEN];
     const char *sid = col_text(sel, 0);
@@ -813,7 +813,7 @@ static pp_err_t verify_v1_table(be_t *b, sqlite3 *db, const unsigned char *root,
   sqlite3_stmt *sel, *upd = NULL;
   pp_err_t e = prep(db, sql, &sel);
   if (!e) e = prep(db, update, &upd);
-  int rc;
+  int rc = SQLITE_DONE;
   while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
     if (sqlite3_column_type(sel, 3) != SQLITE_BLOB || sqlite3_column_bytes(sel, 3) == 0) continue;
     const char *account = col_text(sel, 1), *row = col_text(sel, 2);
@@ -853,7 +853,7 @@ static pp_err_t verify_events_to_hooks(be_t *b, sqlite3 *db) {
              "lower(hex(randomblob(16))),?1,?2,'verify','event',0,?3,'webhooks','url',?2,'POST',"
              "?5*1000,?6*1000,?7,?4)",
              &ins);
-  int rc;
+  int rc = SQLITE_DONE;
   while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
     char row[32];
     snprintf(row, sizeof row, "ev%lld", (long long)sqlite3_column_int64(sel, 0));
