@@ -1,12 +1,14 @@
 /* conn.c: the SQLite backend's connections: open and close, pragmas, the
  * reader pool, the crypt's key loaders and the error of a failed call. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "store/seal.h"
 #include "store/sqlite/sqlite_int.h"
 
 /* True when `rc` (a result code, primary or extended) says the disk, or the
@@ -71,24 +73,39 @@ static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t
   return e;
 }
 
-/* The crypt's index-key loader: store_keys `name`, opened. */
+/* The crypt's index-key loader: store_keys `name`, opened (with the
+ * system key, in C). */
 pp_err_t sq_load_index(void *be, void *conn, const char *name, char hex[65]) {
+  be_t *b = be;
   conn_t *pooled;
   sqlite3 *db = loader_db(be, conn, &pooled);
   sqlite3_stmt *st;
   pp_err_t e = PP_ERR_STORE;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT pp_open(value,'system','store_keys','value',name) "
-                         "FROM store_keys WHERE name=?1",
-                         -1, &st, NULL) == SQLITE_OK) {
+  if (sqlite3_prepare_v2(db, "SELECT value FROM store_keys WHERE name=?1", -1, &st, NULL) ==
+      SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : PP_ERR_STORE;
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
-      memcpy(hex, sqlite3_column_text(st, 0), 64);
-      hex[64] = '\0';
-      e = PP_OK;
+    pp_seal_at_t at;
+    char *plain = NULL;
+    size_t len = 0;
+    if (rc == SQLITE_ROW && pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at) == PP_OK) {
+      int type = sqlite3_column_type(st, 0);
+      const void *v = type == SQLITE_BLOB ? sqlite3_column_blob(st, 0)
+                                          : (const void *)sqlite3_column_text(st, 0);
+      pp_seal_kind_t kind = type == SQLITE_BLOB   ? PP_SEAL_BLOB
+                            : type == SQLITE_NULL ? PP_SEAL_NULL
+                                                  : PP_SEAL_TEXT;
+      if (pp_seal_open(b->crypt, db, &at, kind, v, (size_t)sqlite3_column_bytes(st, 0), &plain,
+                       &len) == PP_OK &&
+          plain && len == 64) {
+        memcpy(hex, plain, 64);
+        hex[64] = '\0';
+        e = PP_OK;
+      }
     }
+    if (plain) sodium_memzero(plain, len);
+    free(plain);
     sqlite3_finalize(st);
   }
   if (pooled) sq_release(be, pooled);
@@ -180,7 +197,7 @@ pp_err_t sq_open(const char *dir, pp_crypt_t *crypt, void **out) {
   /* The writer keeps the pages it keeps changing (the audit log's indexes
    * take random keys) in memory: 64 MiB. */
   if (!e) sqlite3_exec(b->writer.db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
-  if (!e) e = sq_migrate(b->writer.db);
+  if (!e) e = sq_migrate(b);
   if (!e) e = conn_prepare(&b->writer);
   for (int i = 0; !e && i < POOL; i++) {
     e = conn_open(b, &b->readers[i], path);

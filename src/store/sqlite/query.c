@@ -54,18 +54,7 @@ pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
   sqlite3_stmt *st = c->st[which];
   sq_bind_text(st, 1, k1);
   if (k2) sq_bind_text(st, 2, k2);
-  int rc = sqlite3_step(st);
-  pp_err_t e = PP_OK;
-  if (rc == SQLITE_ROW)
-    fill(st, out);
-  else if (rc == SQLITE_DONE)
-    e = PP_ERR_NOT_FOUND;
-  else
-    e = sq_db_err(c->db, "read");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  sq_release(b, c);
-  return e;
+  return sq_first_row(b, c, st, fill, out);
 }
 
 void sq_sqlb_add(sqlb_t *q, const char *s) {

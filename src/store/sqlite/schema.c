@@ -1,8 +1,15 @@
 /* schema.c: the SQLite schema as numbered steps (migrations[]) and sq_migrate,
  * which applies the missing ones. */
 
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/log.h"
+#include "store/seal.h"
 #include "store/sqlite/sqlite_int.h"
+#include "store/verify_v1.h"
 
 static const char schema_v1[] =
     "CREATE TABLE accounts("
@@ -167,50 +174,35 @@ static const char schema_v8[] =
 
 /* Encryption at rest (store/crypt.h): data keys, blind indexes beside the
  * sealed phone numbers, and every existing value sealed in place (the
- * pp_* functions are the connection's; see sq_register_crypt). */
+ * keys, the sealing and the indexes are C: step_at_rest below). */
 #define HOOK_COLS_IN                                                   \
   "token,account_sid,message_sid,kind,event,error_code,url,url_table," \
   "url_column,url_row,method,created_ms,next_attempt"
 
+// clang-format off
 static const char schema_v9[] =
     "CREATE TABLE account_keys("
     " account_sid TEXT NOT NULL, generation INTEGER NOT NULL, wrapped BLOB NOT NULL,"
     " master_id TEXT NOT NULL, date_created INTEGER NOT NULL,"
     " PRIMARY KEY(account_sid, generation)) WITHOUT ROWID;"
-    "INSERT INTO account_keys SELECT 'system',1,pp_new_key('system',1),pp_master_id(),"
-    " strftime('%s','now');"
-    "INSERT INTO account_keys SELECT sid,1,pp_new_key(sid,1),pp_master_id(),"
-    " strftime('%s','now') FROM accounts;"
     /* Blind-index keys: random, sealed with the system key (so a master
      * key rotation leaves every index valid). */
     "CREATE TABLE store_keys(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
-    "INSERT INTO store_keys SELECT 'phone',"
-    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','phone');"
-    "INSERT INTO store_keys SELECT 'token',"
-    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','token');"
     /* Auth tokens are checked against keyed hashes: signing in opens none. */
     "ALTER TABLE accounts ADD COLUMN auth_hash BLOB;"
     "ALTER TABLE accounts ADD COLUMN secondary_hash BLOB;"
-    "UPDATE accounts SET auth_hash=pp_tokhash(auth_token),"
-    " secondary_hash=pp_tokhash(secondary_token)" SEALED_ACCOUNTS(SEAL_ITEM) ";"
     "ALTER TABLE messages ADD COLUMN to_bidx BLOB;"
     "ALTER TABLE messages ADD COLUMN from_bidx BLOB;"
-    "UPDATE messages SET to_bidx=pp_bidx(to_addr),from_bidx=pp_bidx(from_addr)"
-    SEALED_MESSAGES(SEAL_ITEM) ";"
     "DROP INDEX messages_to;"
     "DROP INDEX messages_from;"
     "CREATE INDEX messages_to ON messages(account_sid, to_bidx, seq);"
     "CREATE INDEX messages_from ON messages(account_sid, from_bidx, seq);"
     "ALTER TABLE phone_numbers ADD COLUMN phone_bidx BLOB;"
-    "UPDATE phone_numbers SET phone_bidx=pp_bidx(phone_number)" SEALED_NUMBERS(SEAL_ITEM) ";"
     "CREATE UNIQUE INDEX phone_numbers_bidx ON phone_numbers(phone_bidx);"
-    "UPDATE carriers SET " SEAL("carriers", "password", "'system'", "name") ";"
-    "UPDATE messaging_services SET seq=seq" SEALED_SERVICES(SEAL_ITEM) ";"
-    "UPDATE alerts SET seq=seq" SEALED_ALERTS(SEAL_ITEM) ";"
     "DELETE FROM mo_parts;"
     /* A queued request names where its sealed URL came from (the
      * coordinates it was sealed for); rows queued before keep theirs in
-     * clear, which pp_open passes through. */
+     * clear, which opening passes through (seal.h). */
     "ALTER TABLE webhooks ADD COLUMN url_table TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE webhooks ADD COLUMN url_column TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE webhooks ADD COLUMN url_row TEXT NOT NULL DEFAULT '';"
@@ -243,19 +235,18 @@ static const char schema_v9[] =
     "  AND s.use_inbound_webhook_on_number=0 AND coalesce(s.inbound_request_url,'')<>''"
     " WHERE p.phone_bidx=NEW.to_bidx AND p.account_sid=NEW.account_sid"
     " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
+// clang-format on
 
-/* Verify's numbers sealed too, beside a blind index. */
+/* Verify's numbers sealed too, beside a blind index (step 12). */
 static const char schema_v12[] =
     "ALTER TABLE verifications ADD COLUMN to_bidx BLOB;"
-    "UPDATE verifications SET to_bidx=pp_bidx(to_addr),"
-    " " SEAL("verifications", "to_addr", "account_sid", "sid") ";"
     "DROP INDEX verifications_to;"
     "DROP INDEX verifications_service;"
     "CREATE INDEX verifications_to ON verifications(account_sid, to_bidx, seq);"
-    "CREATE INDEX verifications_service ON verifications(service_sid, to_bidx, seq);"
-    /* Verify's root key (code hashes, sealed secrets), not the master key. */
-    "INSERT INTO store_keys SELECT 'verify',"
-    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','verify');";
+    "CREATE INDEX verifications_service ON verifications(service_sid, to_bidx, seq);";
+/* ... and in C (step_verify_sealed): the numbers sealed beside their
+ * index, and Verify's root key (code hashes, sealed secrets), not the
+ * master key. */
 
 /* Verify (verify/v2): services, verifications (codes only as keyed
  * hashes, wiped when the verification leaves `pending`), rate limits with
@@ -430,9 +421,7 @@ static const char schema_factor_qr[] =
     "CREATE INDEX verify_factors_due ON verify_factors(activate_at)"
     " WHERE status='unverified' AND activate_at>0;";
 
-static const char schema_audit_root[] =
-    "INSERT INTO store_keys SELECT 'audit',"
-    " pp_seal(lower(hex(randomblob(32))),'system','store_keys','value','audit');";
+/* (Step 15, step_audit_root: store_keys 'audit', in C.) */
 
 /* Verify's fraud guard and geo permissions (docs/internals/verify.md): a
  * service's switch for the guard and its allowed country codes; per
@@ -456,9 +445,7 @@ static const char schema_verify_fraud[] =
  * move onto the webhook queue, sealed per row.  A closed account's keys are gone: its Verify
  * rows go too, as closing would have shredded them. */
 #define CLOSED_ACCOUNT "account_sid IN (SELECT sid FROM accounts WHERE status='closed')"
-#define VERIFY_ROOT                                                            \
-  "(SELECT pp_open(value,'system','store_keys','value',name) FROM store_keys " \
-  "WHERE name='verify')"
+// clang-format off
 static const char schema_verify_keys[] =
     "DELETE FROM verify_challenges WHERE " CLOSED_ACCOUNT ";"
     "DELETE FROM verify_factors WHERE " CLOSED_ACCOUNT ";"
@@ -468,26 +455,15 @@ static const char schema_verify_keys[] =
     "DELETE FROM message_sealed WHERE message_seq IN (SELECT seq FROM messages WHERE "
     CLOSED_ACCOUNT ");"
     "ALTER TABLE verify_entities ADD COLUMN identity_bidx BLOB;"
-    "UPDATE verify_entities SET identity_bidx=" EN_BIDX("service_sid", "identity")
-    SEALED_VERIFY_ENTITIES(SEAL_ITEM) ";"
-    "CREATE UNIQUE INDEX verify_entities_identity ON verify_entities(service_sid, identity_bidx);"
-    "UPDATE verify_factors SET secret_sealed=pp_verify_v1(secret_sealed,account_sid,"
-    "'verify_factors','secret',sid," VERIFY_ROOT ")" SEALED_VERIFY_FACTORS(SEAL_ITEM) ";"
-    "UPDATE verify_challenges SET seq=seq" SEALED_VERIFY_CHALLENGES(SEAL_ITEM) ";"
-    "UPDATE verify_webhooks SET seq=seq" SEALED_VERIFY_WEBHOOKS(SEAL_ITEM) ";"
     /* Verify's events onto the webhook queue: kind "verify", the body
      * sealed beside the URL for the queue row. */
-    "ALTER TABLE webhooks ADD COLUMN body BLOB;"
-    "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,url_table,"
-    "url_column,url_row,method,created_ms,next_attempt,attempts,body) SELECT "
-    "lower(hex(randomblob(16))),account_sid,'ev'||seq,'verify','event',0,"
-    "pp_seal(url,account_sid,'webhooks','url','ev'||seq),'webhooks','url','ev'||seq,'POST',"
-    "created*1000,next_attempt*1000,attempts,"
-    "pp_seal(body,account_sid,'webhooks','body','ev'||seq) FROM verify_events;"
-    "DROP TABLE verify_events;"
-    "UPDATE message_sealed SET sealed=pp_verify_v1(sealed,"
-    "(SELECT account_sid FROM messages WHERE seq=message_seq),'messages','sealed_body',"
-    "(SELECT sid FROM messages WHERE seq=message_seq)," VERIFY_ROOT ");";
+    "ALTER TABLE webhooks ADD COLUMN body BLOB;";
+// clang-format on
+/* Then C (step_verify_keys): the sealing, the entities' index, the former
+ * seal opened and sealed again, the events queued; then this. */
+static const char schema_verify_keys_after[] =
+    "CREATE UNIQUE INDEX verify_entities_identity ON verify_entities(service_sid, identity_bidx);"
+    "DROP TABLE verify_events;";
 
 /* The numbers the operator made available (issue 11): only these can be
  * taken with IncomingPhoneNumbers.create.  Safe to run again (an upgrade
@@ -497,23 +473,10 @@ static const char schema_number_offers[] =
     " phone_bidx BLOB PRIMARY KEY, phone_number BLOB NOT NULL, account_sid TEXT NOT NULL,"
     " date_created INTEGER NOT NULL) WITHOUT ROWID;";
 
-/* Schema steps in order; user_version counts the steps applied. */
-/* Blind indexes and sign-in hashes made again with SipHash (envelope.h,
- * pp_blind_index) from the sealed values, for every account whose key is
- * still there; inbound parts keep the former index (pp_partkey). */
-#define NOT_CLOSED " WHERE NOT " CLOSED_ACCOUNT ";"
-static const char schema_bidx_siphash[] =
-    "UPDATE accounts SET auth_hash=pp_tokhash(pp_open(auth_token,sid,'accounts','auth_token',sid)),"
-    "secondary_hash=pp_tokhash(pp_open(secondary_token,sid,'accounts','secondary_token',sid)) "
-    "WHERE status<>'closed';"
-    "UPDATE messages SET to_bidx=pp_bidx(" V_OPEN("messages", "to_addr") "),"
-    "from_bidx=pp_bidx(" V_OPEN("messages", "from_addr") ")" NOT_CLOSED
-    "UPDATE phone_numbers SET phone_bidx=pp_bidx(" V_OPEN("phone_numbers", "phone_number") ")"
-    NOT_CLOSED
-    "UPDATE verifications SET to_bidx=pp_bidx(" V_OPEN("verifications", "to_addr") ")"
-    NOT_CLOSED
-    "UPDATE verify_entities SET identity_bidx="
-    EN_BIDX("service_sid", V_OPEN("verify_entities", "identity")) NOT_CLOSED;
+/* Step 19 (C: step_bidx_siphash): blind indexes and sign-in hashes made
+ * again with SipHash (envelope.h, pp_blind_index) from the sealed values,
+ * for every account whose key is still there; inbound parts keep the
+ * former index (pp_crypt_part_index). */
 
 /* Delivery ids (issue 11): a message id the SMSC gives twice keeps both
  * parts (rows in arrival order, unique per message part), and early
@@ -557,29 +520,443 @@ static const char schema_carrier_channel[] =
 
 static const char schema_no_triggers[] = NO_TRIGGERS_MESSAGES NO_TRIGGERS_VERIFY;
 
-static const char *const migrations[] = {schema_v1,
-                                         schema_v2,
-                                         schema_v3,
-                                         schema_v4,
-                                         schema_v5,
-                                         schema_v6,
-                                         schema_v7,
-                                         schema_v8,
-                                         schema_v9,
-                                         schema_verify,
-                                         schema_verify_enroll,
-                                         schema_v12,
-                                         schema_audit,
-                                         schema_recipients,
-                                         schema_audit_root,
-                                         schema_verify_fraud,
-                                         schema_factor_qr,
-                                         schema_verify_keys,
-                                         schema_bidx_siphash,
-                                         schema_delivery_ids,
-                                         schema_number_offers,
-                                         schema_carrier_channel,
-                                         schema_no_triggers};
+/* ---- the rows a step changes in C ------------------------------------ *
+ * A step is SQL (the DDL, and data changes SQL can state), C (values
+ * sealed, opened and indexed by store/seal.h and tables.def, as every
+ * write is), then SQL again, in one transaction.  The C below walks a
+ * table in rowid order and updates the row it stands on, which SQLite
+ * allows (the scan is of the table, and no rowid changes). */
+
+/* Prepares `sql` on `db` into *st (NULL on an error, logged). */
+static pp_err_t prep(sqlite3 *db, const char *sql, sqlite3_stmt **st) {
+  if (sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK) return PP_OK;
+  *st = NULL;
+  return sq_db_err(db, sql);
+}
+
+/* Steps `st`, a change, to its end and resets it. */
+static pp_err_t step_done(sqlite3 *db, sqlite3_stmt *st) {
+  pp_err_t e = sqlite3_step(st) == SQLITE_DONE ? PP_OK : sq_db_err(db, sqlite3_sql(st));
+  sqlite3_reset(st);
+  return e;
+}
+
+/* Column i's text, or "" for NULL (as the SQL functions took it). */
+static const char *col_text(sqlite3_stmt *st, int i) {
+  const char *s = (const char *)sqlite3_column_text(st, i);
+  return s ? s : "";
+}
+
+/* Column i as seal.h takes a value: its kind, bytes and length. */
+static pp_seal_kind_t col_value(sqlite3_stmt *st, int i, const void **v, size_t *len) {
+  int type = sqlite3_column_type(st, i);
+  pp_seal_kind_t kind = type == SQLITE_NULL   ? PP_SEAL_NULL
+                        : type == SQLITE_BLOB ? PP_SEAL_BLOB
+                                              : PP_SEAL_TEXT;
+  *v = kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i) : (const void *)sqlite3_column_text(st, i);
+  *len = (size_t)sqlite3_column_bytes(st, i);
+  return kind;
+}
+
+/* Binds a value of seal.h's kinds to parameter i (an empty blob stays a blob). */
+static void bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len) {
+  if (kind == PP_SEAL_NULL)
+    sqlite3_bind_null(st, i);
+  else if (kind == PP_SEAL_BLOB)
+    sqlite3_bind_blob(st, i, v ? v : "", (int)len, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_text(st, i, v ? v : "", (int)len, SQLITE_TRANSIENT);
+}
+
+/* Whether `table` has `column` yet (tables.def lists the newest schema). */
+static bool has_column(sqlite3 *db, const char *table, const char *column) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st, NULL) !=
+      SQLITE_OK)
+    return false;
+  sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+  bool has = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return has;
+}
+
+/* What a table pass reads and writes: the table's sealed columns kept
+ * under their own name with an account and a row column (tables.def), its
+ * indexes, and those columns' names. */
+typedef struct {
+  const char *table, *aad_table, *acct, *row; /* acct NULL: the system key */
+  pp_sealed_id_t s[PP_SEALED__COUNT];
+  pp_index_id_t x[PP_INDEX__COUNT];
+  int ns, nx;
+} pass_t;
+
+static void pass_columns(sqlite3 *db, const char *table, pass_t *p) {
+  *p = (pass_t){.table = table};
+  for (int i = 0; i < PP_SEALED__COUNT; i++) {
+    const pp_sealed_col_t *s = pp_sealed_col((pp_sealed_id_t)i);
+    if (strcmp(s->table, table) != 0 || s->row != PP_SEAL_ROW_COLUMN ||
+        s->acct == PP_SEAL_ACCT_GIVEN || strcmp(s->column, s->aad_column) != 0 ||
+        !has_column(db, table, s->column))
+      continue;
+    p->aad_table = s->aad_table;
+    p->acct = s->acct == PP_SEAL_ACCT_COLUMN ? s->acct_col : NULL;
+    p->row = s->row_col;
+    p->s[p->ns++] = (pp_sealed_id_t)i;
+  }
+  for (int i = 0; i < PP_INDEX__COUNT; i++) {
+    const pp_index_col_t *x = pp_index_col((pp_index_id_t)i);
+    if (strcmp(x->table, table) == 0 && has_column(db, table, x->column))
+      p->x[p->nx++] = (pp_index_id_t)i;
+  }
+}
+
+/* An index's source as the index takes it: a sealed column opened (into
+ * *opened, which the caller frees), another as it is. */
+static pp_err_t index_source(be_t *b, sqlite3 *db, const pass_t *p, sqlite3_stmt *st, int col,
+                             const char *name, const char *account, const char *row,
+                             pp_seal_kind_t *kind, const void **v, size_t *len, char **opened) {
+  *opened = NULL;
+  *kind = col_value(st, col, v, len);
+  pp_sealed_id_t id;
+  pp_seal_at_t at;
+  if (!pp_sealed_find(p->table, name, &id) || pp_seal_at(id, account, row, &at) != PP_OK)
+    return PP_OK;
+  pp_err_t e = pp_seal_open(b->crypt, db, &at, *kind, *v, *len, opened, len);
+  if (!e) {
+    *kind = *opened ? PP_SEAL_TEXT : PP_SEAL_NULL;
+    *v = *opened;
+  }
+  return e;
+}
+
+/* One row of a pass: its sealed columns sealed (when `seal`) and its
+ * indexes made from the values (opened), bound to `upd`, which is run. */
+static pp_err_t pass_row(be_t *b, sqlite3 *db, const pass_t *p, bool seal, sqlite3_stmt *sel,
+                         sqlite3_stmt *upd) {
+  const char *account = p->acct ? col_text(sel, 1) : PP_CRYPT_SYSTEM, *row = col_text(sel, 2);
+  unsigned char *buf = NULL;
+  pp_err_t e = PP_OK;
+  int k = 2;
+  if (seal) {
+    pp_seal_value_t v[PP_SEALED__COUNT];
+    for (int i = 0; i < p->ns; i++) {
+      v[i].id = p->s[i];
+      v[i].in_kind = col_value(sel, 3 + i, &v[i].in, &v[i].in_len);
+    }
+    pp_seal_at_t at = {account, p->aad_table, NULL, row};
+    e = pp_seal_row(b->crypt, db, &at, v, (size_t)p->ns, &buf);
+    for (int i = 0; !e && i < p->ns; i++) bind_value(upd, k++, v[i].kind, v[i].value, v[i].len);
+  }
+  for (int j = 0; !e && j < p->nx; j++) {
+    const pp_index_col_t *x = pp_index_col(p->x[j]);
+    int col = 3 + p->ns + 2 * j;
+    pp_seal_kind_t kind, k2 = PP_SEAL_NULL, out_kind = PP_SEAL_NULL;
+    const void *in, *in2 = NULL;
+    size_t len, len2 = 0;
+    char *open1 = NULL, *open2 = NULL;
+    unsigned char out[PP_BLIND_INDEX_LEN];
+    e = index_source(b, db, p, sel, col, x->source, account, row, &kind, &in, &len, &open1);
+    if (!e && x->source2)
+      e = index_source(b, db, p, sel, col + 1, x->source2, account, row, &k2, &in2, &len2, &open2);
+    if (!e)
+      e = pp_seal_index(b->crypt, db, p->x[j], kind, in, len,
+                        x->source2 && k2 != PP_SEAL_NULL ? in2 : NULL, out, &out_kind);
+    free(open1);
+    free(open2);
+    if (!e) bind_value(upd, k++, out_kind, out, sizeof out);
+  }
+  if (!e) {
+    sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+    e = step_done(db, upd);
+  }
+  free(buf);
+  return e;
+}
+
+/* A pass over `table` (the rows `where` keeps, NULL: all): with `seal`,
+ * every sealed column sealed in place and every index made from the
+ * values; without, only the indexes made again from the opened values. */
+static pp_err_t table_pass(be_t *b, sqlite3 *db, const char *table, const char *where, bool seal) {
+  pass_t p;
+  pass_columns(db, table, &p);
+  if (!p.row || (!seal && !p.nx)) return PP_OK;
+  sqlb_t q = {0}, u = {0};
+  char part[128];
+  sq_sqlb_add(&q, "SELECT rowid,");
+  sq_sqlb_add(&q, p.acct ? p.acct : "NULL");
+  sq_sqlb_add(&q, ",");
+  sq_sqlb_add(&q, p.row);
+  sq_sqlb_add(&u, "UPDATE ");
+  sq_sqlb_add(&u, table);
+  sq_sqlb_add(&u, " SET ");
+  int k = 2;
+  for (int i = 0; i < p.ns; i++) {
+    const char *c = pp_sealed_col(p.s[i])->column;
+    snprintf(part, sizeof part, ",%s", c);
+    sq_sqlb_add(&q, part);
+    snprintf(part, sizeof part, "%s%s=?%d", k > 2 ? "," : "", c, k);
+    if (seal) sq_sqlb_add(&u, part), k++;
+  }
+  for (int j = 0; j < p.nx; j++) {
+    const pp_index_col_t *x = pp_index_col(p.x[j]);
+    snprintf(part, sizeof part, ",%s,%s", x->source, x->source2 ? x->source2 : "NULL");
+    sq_sqlb_add(&q, part);
+    snprintf(part, sizeof part, "%s%s=?%d", k > 2 ? "," : "", x->column, k);
+    sq_sqlb_add(&u, part);
+    k++;
+  }
+  snprintf(part, sizeof part, " FROM %s%s", table, where ? " WHERE " : "");
+  sq_sqlb_add(&q, part);
+  sq_sqlb_add(&q, where ? where : "");
+  sq_sqlb_add(&q, " ORDER BY rowid");
+  sq_sqlb_add(&u, " WHERE rowid=?1");
+  sqlite3_stmt *sel, *upd = NULL;
+  pp_err_t e = prep(db, q.sql, &sel);
+  if (!e) e = prep(db, u.sql, &upd);
+  int rc = SQLITE_DONE;
+  while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) e = pass_row(b, db, &p, seal, sel, upd);
+  if (!e && rc != SQLITE_DONE) e = sq_db_err(db, q.sql);
+  sqlite3_finalize(sel);
+  sqlite3_finalize(upd);
+  return e;
+}
+
+/* Every sealed column of each table sealed in place, and its indexes made. */
+static pp_err_t seal_tables(be_t *b, sqlite3 *db, const char *const *tables, size_t n) {
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; !e && i < n; i++) e = table_pass(b, db, tables[i], NULL, true);
+  return e;
+}
+
+/* A data key (generation 1) for the system and for every account. */
+static pp_err_t new_data_keys(be_t *b, sqlite3 *db) {
+  sqlite3_stmt *sel, *ins = NULL;
+  pp_err_t e = prep(db, "SELECT 'system' UNION ALL SELECT sid FROM accounts", &sel);
+  if (!e) e = prep(db, "INSERT INTO account_keys VALUES(?1,1,?2,?3,strftime('%s','now'))", &ins);
+  int rc = SQLITE_DONE;
+  while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+    unsigned char wrapped[PP_DEK_WRAPPED_LEN];
+    const char *sid = col_text(sel, 0);
+    e = pp_crypt_new_dek(b->crypt, sid, 1, wrapped);
+    if (e) break;
+    sqlite3_bind_text(ins, 1, sid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, 2, wrapped, sizeof wrapped, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ins, 3, pp_crypt_master_id(b->crypt), -1, SQLITE_TRANSIENT);
+    e = step_done(db, ins);
+  }
+  if (!e && rc != SQLITE_DONE) e = sq_db_err(db, "account keys");
+  sqlite3_finalize(sel);
+  sqlite3_finalize(ins);
+  return e;
+}
+
+/* A new random key of store_keys `name` (64 hex digits), sealed with the
+ * system key. */
+static pp_err_t new_store_key(be_t *b, sqlite3 *db, const char *name) {
+  unsigned char rnd[32], *buf = NULL;
+  char hex[2 * sizeof rnd + 1];
+  randombytes_buf(rnd, sizeof rnd);
+  sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+  sodium_memzero(rnd, sizeof rnd);
+  pp_seal_at_t at;
+  pp_seal_kind_t kind;
+  const void *v;
+  size_t len;
+  sqlite3_stmt *ins = NULL;
+  pp_err_t e = pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at);
+  if (!e)
+    e = pp_seal_one(b->crypt, db, &at, PP_SEAL_TEXT, hex, 2 * sizeof rnd, &kind, &v, &len, &buf);
+  if (!e) e = prep(db, "INSERT INTO store_keys VALUES(?1,?2)", &ins);
+  if (!e) {
+    sqlite3_bind_text(ins, 1, name, -1, SQLITE_STATIC);
+    bind_value(ins, 2, kind, v, len);
+    e = step_done(db, ins);
+  }
+  sqlite3_finalize(ins);
+  sodium_memzero(hex, sizeof hex);
+  free(buf);
+  return e;
+}
+
+/* Step 9: data keys for the system and every account, the index keys,
+ * and every existing value sealed in place beside its indexes. */
+static pp_err_t step_at_rest(be_t *b, sqlite3 *db) {
+  static const char *const tables[] = {"accounts", "messages", "phone_numbers",
+                                       "carriers", "alerts",   "messaging_services"};
+  pp_err_t e = new_data_keys(b, db);
+  if (!e) e = new_store_key(b, db, "phone");
+  if (!e) e = new_store_key(b, db, "token");
+  if (!e) e = seal_tables(b, db, tables, sizeof tables / sizeof tables[0]);
+  return e;
+}
+
+/* Step 12: Verify's numbers sealed beside their index; Verify's root key. */
+static pp_err_t step_verify_sealed(be_t *b, sqlite3 *db) {
+  pp_err_t e = table_pass(b, db, "verifications", NULL, true);
+  if (!e) e = new_store_key(b, db, "verify");
+  return e;
+}
+
+/* Step 15: the audit log's checkpoint key. */
+static pp_err_t step_audit_root(be_t *b, sqlite3 *db) {
+  return new_store_key(b, db, "audit");
+}
+
+/* Values sealed in Verify's former format (verify_v1.h) under `root`
+ * sealed again in place with the account's data key, for the same
+ * coordinates: `sql` selects rowid, account, row and the value of rows of
+ * `table`.`column` (the coordinates), `update` writes ?2 to rowid ?1.  A
+ * value that is not a blob, or is empty, stays. */
+static pp_err_t verify_v1_table(be_t *b, sqlite3 *db, const unsigned char *root, const char *sql,
+                                const char *update, const char *table, const char *column) {
+  sqlite3_stmt *sel, *upd = NULL;
+  pp_err_t e = prep(db, sql, &sel);
+  if (!e) e = prep(db, update, &upd);
+  int rc = SQLITE_DONE;
+  while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+    if (sqlite3_column_type(sel, 3) != SQLITE_BLOB || sqlite3_column_bytes(sel, 3) == 0) continue;
+    const char *account = col_text(sel, 1), *row = col_text(sel, 2);
+    unsigned char *plain = NULL, *blob = NULL;
+    size_t len = 0, blen = 0;
+    e = root ? pp_verify_v1_open(root, account, table, column, row, sqlite3_column_blob(sel, 3),
+                                 (size_t)sqlite3_column_bytes(sel, 3), &plain, &len)
+             : PP_ERR_INVALID_PARAM;
+    if (e && e != PP_ERR_CORRUPT)
+      pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", table, column, row,
+                   pp_err_name(e));
+    if (!e) e = pp_crypt_seal(b->crypt, db, account, table, column, row, plain, len, &blob, &blen);
+    pp_crypt_secret_free(plain);
+    if (!e) {
+      sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+      sqlite3_bind_blob(upd, 2, blob, (int)blen, SQLITE_TRANSIENT);
+      e = step_done(db, upd);
+    }
+    free(blob);
+  }
+  if (!e && rc != SQLITE_DONE) e = sq_db_err(db, sql);
+  sqlite3_finalize(sel);
+  sqlite3_finalize(upd);
+  return e;
+}
+
+/* Verify's queued events onto the webhook queue: kind "verify", the URL
+ * and the body sealed for ("webhooks", "url"/"body", "ev<seq>"). */
+static pp_err_t verify_events_to_hooks(be_t *b, sqlite3 *db) {
+  sqlite3_stmt *sel, *ins = NULL;
+  pp_err_t e = prep(
+      db, "SELECT seq,account_sid,url,body,created,next_attempt,attempts FROM verify_events", &sel);
+  if (!e)
+    e = prep(db,
+             "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,"
+             "url_table,url_column,url_row,method,created_ms,next_attempt,attempts,body) VALUES("
+             "lower(hex(randomblob(16))),?1,?2,'verify','event',0,?3,'webhooks','url',?2,'POST',"
+             "?5*1000,?6*1000,?7,?4)",
+             &ins);
+  int rc = SQLITE_DONE;
+  while (!e && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+    char row[32];
+    snprintf(row, sizeof row, "ev%lld", (long long)sqlite3_column_int64(sel, 0));
+    pp_seal_value_t v[2] = {{.id = PP_SEALED_WEBHOOKS_URL}, {.id = PP_SEALED_WEBHOOKS_BODY}};
+    for (int i = 0; i < 2; i++) v[i].in_kind = col_value(sel, 2 + i, &v[i].in, &v[i].in_len);
+    pp_seal_at_t at = {col_text(sel, 1), "webhooks", "url", row};
+    unsigned char *buf = NULL;
+    e = pp_seal_row(b->crypt, db, &at, v, 2, &buf);
+    if (!e) {
+      sqlite3_bind_text(ins, 1, at.account, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(ins, 2, row, -1, SQLITE_TRANSIENT);
+      for (int i = 0; i < 2; i++) bind_value(ins, 3 + i, v[i].kind, v[i].value, v[i].len);
+      for (int i = 4; i < 7; i++) sqlite3_bind_value(ins, 1 + i, sqlite3_column_value(sel, i));
+      e = step_done(db, ins);
+    }
+    free(buf);
+  }
+  if (!e && rc != SQLITE_DONE) e = sq_db_err(db, "verify events");
+  sqlite3_finalize(sel);
+  sqlite3_finalize(ins);
+  return e;
+}
+
+/* Step 18: Verify's secrets onto the accounts' data keys and the rest of
+ * its customer content sealed (see schema_verify_keys). */
+static pp_err_t step_verify_keys(be_t *b, sqlite3 *db) {
+  static const char *const tables[] = {"verify_entities", "verify_factors", "verify_challenges",
+                                       "verify_webhooks"};
+  char hex[65];
+  unsigned char *root = sodium_malloc(PP_KEY_LEN);
+  size_t rn = 0;
+  pp_err_t e = root ? PP_OK : PP_ERR_NOMEM;
+  if (!e && (sq_load_index(b, db, "verify", hex) != PP_OK ||
+             sodium_hex2bin(root, PP_KEY_LEN, hex, 2 * PP_KEY_LEN, NULL, &rn, NULL) != 0 ||
+             rn != PP_KEY_LEN)) {
+    sodium_free(root); /* no key: only an empty value passes */
+    root = NULL;
+  }
+  sodium_memzero(hex, sizeof hex);
+  if (!e) e = seal_tables(b, db, tables, sizeof tables / sizeof tables[0]);
+  if (!e)
+    e = verify_v1_table(b, db, root,
+                        "SELECT rowid,account_sid,sid,secret_sealed FROM verify_factors "
+                        "ORDER BY rowid",
+                        "UPDATE verify_factors SET secret_sealed=?2 WHERE rowid=?1",
+                        "verify_factors", "secret");
+  if (!e) e = verify_events_to_hooks(b, db);
+  if (!e)
+    e = verify_v1_table(b, db, root,
+                        "SELECT message_seq,(SELECT account_sid FROM messages WHERE "
+                        "seq=message_seq),(SELECT sid FROM messages WHERE seq=message_seq),"
+                        "sealed FROM message_sealed ORDER BY message_seq",
+                        "UPDATE message_sealed SET sealed=?2 WHERE message_seq=?1", "messages",
+                        "sealed_body");
+  if (root) sodium_free(root);
+  return e;
+}
+
+/* Step 19: blind indexes and sign-in hashes made again with SipHash from
+ * the opened values, for every account whose key is still there. */
+static pp_err_t step_bidx_siphash(be_t *b, sqlite3 *db) {
+  static const char *const tables[] = {"messages", "phone_numbers", "verifications",
+                                       "verify_entities"};
+  pp_err_t e = table_pass(b, db, "accounts", "status<>'closed'", false);
+  for (size_t i = 0; !e && i < sizeof tables / sizeof tables[0]; i++)
+    e = table_pass(b, db, tables[i], "NOT " CLOSED_ACCOUNT, false);
+  return e;
+}
+
+/* A schema step: SQL, then C (values sealed, opened or indexed by
+ * store/seal.h), then SQL, in one transaction; each part may be absent. */
+typedef struct {
+  const char *sql;
+  pp_err_t (*run)(be_t *b, sqlite3 *db);
+  const char *after;
+} step_t;
+
+/* Schema steps in order; user_version counts the steps applied. */
+static const step_t migrations[] = {
+    {.sql = schema_v1},
+    {.sql = schema_v2},
+    {.sql = schema_v3},
+    {.sql = schema_v4},
+    {.sql = schema_v5},
+    {.sql = schema_v6},
+    {.sql = schema_v7},
+    {.sql = schema_v8},
+    {.sql = schema_v9, .run = step_at_rest},
+    {.sql = schema_verify},
+    {.sql = schema_verify_enroll},
+    {.sql = schema_v12, .run = step_verify_sealed},
+    {.sql = schema_audit},
+    {.sql = schema_recipients},
+    {.run = step_audit_root},
+    {.sql = schema_verify_fraud},
+    {.sql = schema_factor_qr},
+    {.sql = schema_verify_keys, .run = step_verify_keys, .after = schema_verify_keys_after},
+    {.run = step_bidx_siphash},
+    {.sql = schema_delivery_ids},
+    {.sql = schema_number_offers},
+    {.sql = schema_carrier_channel},
+    {.sql = schema_no_triggers},
+};
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -595,7 +972,8 @@ static int user_version(sqlite3 *db) {
 /* Applies the missing schema steps, each in its own BEGIN IMMEDIATE
  * transaction that re-checks the version, so two processes starting at once
  * never apply a step twice. */
-pp_err_t sq_migrate(sqlite3 *db) {
+pp_err_t sq_migrate(be_t *b) {
+  sqlite3 *db = b->writer.db;
   for (int step = 0; step < N_MIGRATIONS; step++) {
     if (user_version(db) > step) continue;
     char *msg = NULL;
@@ -608,15 +986,21 @@ pp_err_t sq_migrate(sqlite3 *db) {
       sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
       continue;
     }
-    char *sql = sqlite3_mprintf("%s PRAGMA user_version=%d;", migrations[step], step + 1);
-    int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
+    const step_t *m = &migrations[step];
+    int rc = m->sql ? sqlite3_exec(db, m->sql, NULL, NULL, &msg) : SQLITE_OK;
+    pp_err_t e = rc == SQLITE_OK && m->run ? m->run(b, db) : PP_OK;
+    char *sql = NULL;
+    if (rc == SQLITE_OK && !e) {
+      sql = sqlite3_mprintf("%s PRAGMA user_version=%d;", m->after ? m->after : "", step + 1);
+      rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
+    }
     sqlite3_free(sql);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-      pp_log_error("sqlite", "migration %d: %s", step + 1, msg ? msg : "?");
+    if (rc == SQLITE_OK && !e) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK || e) {
+      pp_log_error("sqlite", "migration %d: %s", step + 1, e ? pp_err_name(e) : msg ? msg : "?");
       sqlite3_free(msg);
       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-      return PP_ERR_STORE;
+      return e ? e : PP_ERR_STORE;
     }
   }
   return PP_OK;

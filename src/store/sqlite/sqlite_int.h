@@ -284,9 +284,8 @@ enum {
 /* An entity is found by a blind index of its service and identity. */
 #define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
 
-#define SEAL(tbl, col, acct, row) col "=pp_seal(" col "," acct ",'" tbl "','" col "'," row ")"
-/* The sealed columns of each table (table, column, account, row), once:
- * the migration below seals them in place, a key rotation reseals them. */
+/* The sealed columns of each table (table, column, account, row), as a key
+ * rotation reseals them (tables.def lists them for every backend). */
 #define SEALED_ACCOUNTS(X) \
   X("accounts", "auth_token", "sid", "sid") X("accounts", "secondary_token", "sid", "sid")
 #define SEALED_MESSAGES(X)                          \
@@ -325,7 +324,6 @@ enum {
   X("verify_challenges", "hidden_details", "account_sid", "sid") \
   X("verify_challenges", "metadata", "account_sid", "sid")
 #define SEALED_VERIFY_WEBHOOKS(X) X("verify_webhooks", "webhook_url", "account_sid", "sid")
-#define SEAL_ITEM(tbl, col, acct, row) "," SEAL(tbl, col, acct, row)
 
 typedef struct conn {
   sqlite3 *db;
@@ -449,9 +447,9 @@ void sq_fill_phone(sqlite3_stmt *st, void *out);
 
 /* ---- schema.c ------------------------------------------------------ */
 
-/* Applies the missing schema steps, each in its own BEGIN IMMEDIATE transaction that re-checks the
- * version, so two processes starting at once never apply a step twice. */
-pp_err_t sq_migrate(sqlite3 *db);
+/* Applies the missing schema steps on b's writer, each in its own BEGIN IMMEDIATE transaction that
+ * re-checks the version, so two processes starting at once never apply a step twice. */
+pp_err_t sq_migrate(be_t *b);
 
 /* ---- sqlfn.c ------------------------------------------------------- */
 
