@@ -79,13 +79,13 @@ pp_err_t pp_audit_log_sync(pp_audit_writer_t *w, const pp_audit_rows_t *r, void 
  * hashes it completes stored; the frontier moves only when all of that
  * succeeded.  On error no event has a seq (-1) and `f` is as before. */
 pp_err_t pp_audit_log_append(pp_audit_writer_t *w, const pp_audit_rows_t *r, void *ctx,
-                               pp_write_t *wr, pp_err_t result);
+                             pp_write_t *wr, pp_err_t result);
 
 /* pp_audit_log_checkpoint signs the tree as the batch has it so far and keeps
  * the checkpoint (unless forced, only when the tree grew since the last
  * one: cr->skipped). */
 pp_err_t pp_audit_log_checkpoint(pp_audit_writer_t *w, const pp_audit_rows_t *r, void *ctx,
-                             pp_audit_checkpoint_req_t *cr);
+                                 pp_audit_checkpoint_req_t *cr);
 
 /* pp_audit_log_batch_end: before the commit, writes the head if the batch
  * appended (errors of head_put). */
