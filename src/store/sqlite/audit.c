@@ -220,6 +220,41 @@ static pp_err_t load_resources(conn_t *c, pp_arena_t *a, pp_audit_entry_t *rows,
   return e;
 }
 
+/* A read transaction on a reader connection, so that what one call reads
+ * (entries and their resources, a tree's hashes) agrees. */
+static conn_t *read_begin(be_t *b) {
+  conn_t *c = sq_acquire(b);
+  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  return c;
+}
+
+static void read_end(be_t *b, conn_t *c) {
+  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+  sq_release(b, c);
+}
+
+/* Steps the bound statement `st` into (*rows)[*n...]: up to *cap entries,
+ * or, with `grow`, every row (the array grown in the arena).  `what` names
+ * the read in an error. */
+static pp_err_t read_entries(conn_t *c, sqlite3_stmt *st, pp_arena_t *a, bool grow,
+                             pp_audit_entry_t **rows, size_t *cap, size_t *n, const char *what) {
+  int rc = SQLITE_DONE;
+  pp_err_t e = PP_OK;
+  while ((grow || *n < *cap) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    pp_audit_entry_t *r = grow ? pp_arena_grow(a, *rows, *n, cap, sizeof *r) : *rows;
+    if (!r || !row_audit(a, st, &r[*n])) {
+      e = PP_ERR_NOMEM;
+      break;
+    }
+    *rows = r;
+    (*n)++;
+  }
+  if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, what);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return e;
+}
+
 pp_err_t sq_audit_head(void *p, pp_audit_head_t *out) {
   be_t *b = p;
   conn_t *c = sq_acquire(b);
@@ -287,25 +322,13 @@ pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
   if (limit == 0) return PP_ERR_INVALID_PARAM;
   pp_audit_entry_t *rows = pp_arena_alloc(a, limit * sizeof *rows);
   if (!rows) return PP_ERR_NOMEM;
-  conn_t *c = sq_acquire(b);
-  /* One read transaction, so the entries and their resources agree. */
-  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  conn_t *c = read_begin(b);
   sqlite3_stmt *st = c->st[S_AUD_SCAN];
   sqlite3_bind_int64(st, 1, from_seq);
   sqlite3_bind_int64(st, 2, (int64_t)limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
-  pp_err_t e = PP_OK;
-  while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (!row_audit(a, st, &rows[n])) {
-      e = PP_ERR_NOMEM;
-      break;
-    }
-    n++;
-  }
-  if (!e && n < limit && rc != SQLITE_DONE) e = sq_db_err(c->db, "audit scan");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  pp_err_t e = read_entries(c, st, a, false, &rows, &limit, &n, "audit scan");
   if (!e && n) { /* the resources of the whole range, merged by seq */
     st = c->st[S_AUD_RES_RANGE];
     sqlite3_bind_int64(st, 1, rows[0].seq);
@@ -322,8 +345,7 @@ pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
   }
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-  sq_release(b, c);
+  read_end(b, c);
   if (e) return e;
   *rows_out = rows;
   *n_out = n;
@@ -338,38 +360,15 @@ pp_err_t sq_audit_search(void *p, pp_arena_t *a, const pp_audit_query_t *q,
   size_t cap = 64, n = 0;
   pp_audit_entry_t *rows = pp_arena_alloc(a, cap * sizeof *rows);
   if (!rows) return PP_ERR_NOMEM;
-  conn_t *c = sq_acquire(b);
-  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  conn_t *c = read_begin(b);
   sqlite3_stmt *st = c->st[which];
   sq_bind_text(st, 1, key);
   sqlite3_bind_int64(st, 2, q->since_ms);
   sqlite3_bind_int64(st, 3, q->until_ms);
   sqlite3_bind_int64(st, 4, q->limit ? (int64_t)q->limit : -1);
-  int rc;
-  pp_err_t e = PP_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      pp_audit_entry_t *more = pp_arena_alloc(a, 2 * cap * sizeof *rows);
-      if (!more) {
-        e = PP_ERR_NOMEM;
-        break;
-      }
-      memcpy(more, rows, n * sizeof *rows);
-      rows = more;
-      cap *= 2;
-    }
-    if (!row_audit(a, st, &rows[n])) {
-      e = PP_ERR_NOMEM;
-      break;
-    }
-    n++;
-  }
-  if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "audit search");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  pp_err_t e = read_entries(c, st, a, true, &rows, &cap, &n, "audit search");
   if (!e) e = load_resources(c, a, rows, n);
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-  sq_release(b, c);
+  read_end(b, c);
   if (e) return e;
   *rows_out = rows;
   *n_out = n;
@@ -389,12 +388,10 @@ pp_err_t sq_audit_node(void *p, unsigned level, uint64_t index,
  * connection, in one read transaction. */
 static pp_err_t tree_op(be_t *b, bool proof, bool consistency, uint64_t m, uint64_t n,
                         unsigned char *root, pp_merkle_hash_t *out, size_t cap, size_t *count) {
-  conn_t *c = sq_acquire(b);
-  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  conn_t *c = read_begin(b);
   pp_err_t e = proof ? pp_audit_log_proof(&sq_audit_rows, c, consistency, m, n, out, cap, count)
                      : pp_audit_log_root(&sq_audit_rows, c, n, root);
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-  sq_release(b, c);
+  read_end(b, c);
   return e;
 }
 
