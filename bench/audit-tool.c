@@ -10,9 +10,9 @@
  * events spread over the whole time, each naming 5 messages of 3 accounts. Prints appends per
  * second. pp_audit_bench checkpoint DIR R signs R checkpoints through the store (forced; each a
  * write that computes the root from the frontier, signs it with Ed25519 and commits), and times the
- * signing alone; with DIR/master.key the key is the one pipit serve derives, so pipit audit verify
- * accepts them. pp_audit_bench search DIR PRINCIPAL times the blast-radius index search alone
- * (pp_store_audit_search).
+ * signing alone, with the key pipit serve derives from the store's audit key, so pipit audit
+ * verify accepts them. pp_audit_bench search DIR PRINCIPAL times the blast-radius index search
+ * alone (pp_store_audit_search).
  *
  * Output lines are "name value unit" for the script to collect. */
 #include <inttypes.h>
@@ -166,23 +166,15 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   return failed ? 1 : 0;
 }
 
-/* The signer pipit serve uses when DIR/master.key exists, else a new one. */
-static pp_checkpoint_signer_t *signer_for(const char *dir) {
-  char path[1100], hex[65];
-  snprintf(path, sizeof path, "%s/master.key", dir);
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(hex, 1, 64, f) : 0;
-  if (f) fclose(f);
-  hex[n] = '\0';
+/* The signer pipit serve uses: its seed derived from the store's "audit"
+ * key (docs/internals/audit.md, "Checkpoints"). */
+static pp_checkpoint_signer_t *signer_for(pp_store_t *s) {
   pp_checkpoint_signer_t *signer = NULL;
-  unsigned char *mk = sodium_malloc(32), *seed = sodium_malloc(PP_LOG_SEED_LEN);
-  size_t len = 0;
-  if (n == 64 && sodium_hex2bin(mk, 32, hex, 64, NULL, &len, NULL) == 0 && len == 32 &&
-      pp_kdf_derive(mk, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN) == PP_OK)
+  unsigned char *root = sodium_malloc(32), *seed = sodium_malloc(PP_LOG_SEED_LEN);
+  if (root && seed && pp_store_named_key(s, "audit", root) == PP_OK &&
+      pp_kdf_derive(root, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN) == PP_OK)
     pp_checkpoint_signer_from_seed("pipit/audit", seed, &signer);
-  else
-    pp_checkpoint_signer_new("pipit/audit", &signer);
-  sodium_free(mk);
+  sodium_free(root);
   sodium_free(seed);
   return signer;
 }
@@ -190,7 +182,7 @@ static pp_checkpoint_signer_t *signer_for(const char *dir) {
 static int checkpoints(const char *dir, int rounds) {
   pp_store_t *s = NULL;
   if (pp_store_open(dir, bench_master, &s)) return 1;
-  pp_checkpoint_signer_t *signer = signer_for(dir);
+  pp_checkpoint_signer_t *signer = signer_for(s);
   if (!signer) return 1;
   int64_t t = pp_clock_now_us();
   pp_audit_checkpoint_req_t cr;
