@@ -29,6 +29,26 @@
 /* A fixed master key: the bench's stores hold no customer content. */
 static const unsigned char bench_master[32] = {7, 7, 7, 7};
 
+/* Opens the store of `dir` with DIR/master.key, the key pipit made there
+ * (bench/audit.sh runs pipit audit checkpoint first), so the store's audit
+ * key opens; without it, with bench_master. */
+static pp_err_t open_store(const char *dir, pp_store_t **out) {
+  char path[1100], hex[65];
+  snprintf(path, sizeof path, "%s/master.key", dir);
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(hex, 1, 64, f) : 0;
+  if (f) fclose(f);
+  hex[n] = '\0';
+  unsigned char *mk = sodium_malloc(32);
+  if (!mk) return PP_ERR_NOMEM;
+  size_t len = 0;
+  if (n != 64 || sodium_hex2bin(mk, 32, hex, 64, NULL, &len, NULL) != 0 || len != 32)
+    memcpy(mk, bench_master, 32);
+  pp_err_t e = pp_store_open(dir, mk, out);
+  sodium_free(mk);
+  return e;
+}
+
 #define WINDOW 16384
 #define PRINCIPALS 50000
 #define ACCOUNTS 20000
@@ -119,7 +139,7 @@ static void make(item_t *it, uint64_t i, uint64_t n, bool intruder, int64_t t0_m
 
 static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   pp_store_t *s = NULL;
-  if (pp_store_open(dir, bench_master, &s)) return 1;
+  if (open_store(dir, &s)) return 1;
   pp_audit_head_t head;
   pp_store_audit_head(s, &head);
   item_t *items = calloc(WINDOW, sizeof *items);
@@ -181,7 +201,7 @@ static pp_checkpoint_signer_t *signer_for(pp_store_t *s) {
 
 static int checkpoints(const char *dir, int rounds) {
   pp_store_t *s = NULL;
-  if (pp_store_open(dir, bench_master, &s)) return 1;
+  if (open_store(dir, &s)) return 1;
   pp_checkpoint_signer_t *signer = signer_for(s);
   if (!signer) return 1;
   int64_t t = pp_clock_now_us();
@@ -212,7 +232,7 @@ static int checkpoints(const char *dir, int rounds) {
 
 static int search(const char *dir, const char *principal) {
   pp_store_t *s = NULL;
-  if (pp_store_open(dir, bench_master, &s)) return 1;
+  if (open_store(dir, &s)) return 1;
   pp_arena_t a;
   pp_arena_init(&a, (size_t)4 << 30);
   pp_audit_query_t q = {.principal = principal, .until_ms = INT64_MAX};

@@ -255,6 +255,22 @@ static pp_err_t read_entries(conn_t *c, sqlite3_stmt *st, pp_arena_t *a, bool gr
   return e;
 }
 
+/* Room in the arena for a range read of up to `limit` rows of `size`
+ * bytes. */
+static pp_err_t range_rows(pp_arena_t *a, size_t limit, size_t size, void **rows) {
+  if (limit == 0) return PP_ERR_INVALID_PARAM;
+  *rows = pp_arena_alloc(a, limit * size);
+  return *rows ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Statement `which` bound with a range read's start and limit. */
+static sqlite3_stmt *bind_range(conn_t *c, int which, int64_t from, size_t limit) {
+  sqlite3_stmt *st = c->st[which];
+  sqlite3_bind_int64(st, 1, from);
+  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  return st;
+}
+
 pp_err_t sq_audit_head(void *p, pp_audit_head_t *out) {
   be_t *b = p;
   conn_t *c = sq_acquire(b);
@@ -319,16 +335,14 @@ pp_err_t sq_audit_list(void *p, pp_arena_t *a, const pp_audit_filter_t *f, pp_au
 pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
                        pp_audit_entry_t **rows_out, size_t *n_out) {
   be_t *b = p;
-  if (limit == 0) return PP_ERR_INVALID_PARAM;
-  pp_audit_entry_t *rows = pp_arena_alloc(a, limit * sizeof *rows);
-  if (!rows) return PP_ERR_NOMEM;
+  pp_audit_entry_t *rows;
+  pp_err_t e = range_rows(a, limit, sizeof *rows, (void **)&rows);
+  if (e) return e;
   conn_t *c = read_begin(b);
-  sqlite3_stmt *st = c->st[S_AUD_SCAN];
-  sqlite3_bind_int64(st, 1, from_seq);
-  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  sqlite3_stmt *st = bind_range(c, S_AUD_SCAN, from_seq, limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
-  pp_err_t e = read_entries(c, st, a, false, &rows, &limit, &n, "audit scan");
+  e = read_entries(c, st, a, false, &rows, &limit, &n, "audit scan");
   if (!e && n) { /* the resources of the whole range, merged by seq */
     st = c->st[S_AUD_RES_RANGE];
     sqlite3_bind_int64(st, 1, rows[0].seq);
@@ -411,20 +425,19 @@ pp_err_t sq_audit_checkpoint_latest(void *p, pp_audit_checkpoint_t *out) {
   sq_release(b, c);
   return e;
 }
+
 pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, size_t limit,
                                   pp_audit_checkpoint_t **rows_out, size_t *n_out) {
   be_t *b = p;
-  if (limit == 0) return PP_ERR_INVALID_PARAM;
-  pp_audit_checkpoint_t *rows = pp_arena_alloc(a, limit * sizeof *rows);
-  if (!rows) return PP_ERR_NOMEM;
+  pp_audit_checkpoint_t *rows;
+  pp_err_t e = range_rows(a, limit, sizeof *rows, (void **)&rows);
+  if (e) return e;
   conn_t *c = sq_acquire(b);
-  sqlite3_stmt *st = c->st[S_AUD_CP_LIST];
-  sqlite3_bind_int64(st, 1, after_seq);
-  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  sqlite3_stmt *st = bind_range(c, S_AUD_CP_LIST, after_seq, limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
   while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) row_checkpoint(st, &rows[n++]);
-  pp_err_t e = n < limit && rc != SQLITE_DONE ? sq_db_err(c->db, "checkpoints") : PP_OK;
+  e = n < limit && rc != SQLITE_DONE ? sq_db_err(c->db, "checkpoints") : PP_OK;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   sq_release(b, c);
