@@ -10,9 +10,9 @@
  * events spread over the whole time, each naming 5 messages of 3 accounts. Prints appends per
  * second. pp_audit_bench checkpoint DIR R signs R checkpoints through the store (forced; each a
  * write that computes the root from the frontier, signs it with Ed25519 and commits), and times the
- * signing alone; with DIR/master.key the key is the one pipit serve derives, so pipit audit verify
- * accepts them. pp_audit_bench search DIR PRINCIPAL times the blast-radius index search alone
- * (pp_store_audit_search).
+ * signing alone, with the key pipit serve derives from the store's audit key, so pipit audit
+ * verify accepts them. pp_audit_bench search DIR PRINCIPAL times the blast-radius index search
+ * alone (pp_store_audit_search).
  *
  * Output lines are "name value unit" for the script to collect. */
 #include <inttypes.h>
@@ -28,6 +28,26 @@
 
 /* A fixed master key: the bench's stores hold no customer content. */
 static const unsigned char bench_master[32] = {7, 7, 7, 7};
+
+/* Opens the store of `dir` with DIR/master.key, the key pipit made there
+ * (bench/audit.sh runs pipit audit checkpoint first), so the store's audit
+ * key opens; without it, with bench_master. */
+static pp_err_t open_store(const char *dir, pp_store_t **out) {
+  char path[1100], hex[65];
+  snprintf(path, sizeof path, "%s/master.key", dir);
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(hex, 1, 64, f) : 0;
+  if (f) fclose(f);
+  hex[n] = '\0';
+  unsigned char *mk = sodium_malloc(32);
+  if (!mk) return PP_ERR_NOMEM;
+  size_t len = 0;
+  if (n != 64 || sodium_hex2bin(mk, 32, hex, 64, NULL, &len, NULL) != 0 || len != 32)
+    memcpy(mk, bench_master, 32);
+  pp_err_t e = pp_store_open(dir, mk, out);
+  sodium_free(mk);
+  return e;
+}
 
 #define WINDOW 16384
 #define PRINCIPALS 50000
@@ -119,7 +139,7 @@ static void make(item_t *it, uint64_t i, uint64_t n, bool intruder, int64_t t0_m
 
 static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   pp_store_t *s = NULL;
-  if (pp_store_open(dir, bench_master, &s)) return 1;
+  if (open_store(dir, &s)) return 1;
   pp_audit_head_t head;
   pp_store_audit_head(s, &head);
   item_t *items = calloc(WINDOW, sizeof *items);
@@ -166,31 +186,23 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   return failed ? 1 : 0;
 }
 
-/* The signer pipit serve uses when DIR/master.key exists, else a new one. */
-static pp_checkpoint_signer_t *signer_for(const char *dir) {
-  char path[1100], hex[65];
-  snprintf(path, sizeof path, "%s/master.key", dir);
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(hex, 1, 64, f) : 0;
-  if (f) fclose(f);
-  hex[n] = '\0';
+/* The signer pipit serve uses: its seed derived from the store's "audit"
+ * key (docs/internals/audit.md, "Checkpoints"). */
+static pp_checkpoint_signer_t *signer_for(pp_store_t *s) {
   pp_checkpoint_signer_t *signer = NULL;
-  unsigned char *mk = sodium_malloc(32), *seed = sodium_malloc(PP_LOG_SEED_LEN);
-  size_t len = 0;
-  if (n == 64 && sodium_hex2bin(mk, 32, hex, 64, NULL, &len, NULL) == 0 && len == 32 &&
-      pp_kdf_derive(mk, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN) == PP_OK)
+  unsigned char *root = sodium_malloc(32), *seed = sodium_malloc(PP_LOG_SEED_LEN);
+  if (root && seed && pp_store_named_key(s, "audit", root) == PP_OK &&
+      pp_kdf_derive(root, PP_KDF_CTX_LOG, 1, seed, PP_LOG_SEED_LEN) == PP_OK)
     pp_checkpoint_signer_from_seed("pipit/audit", seed, &signer);
-  else
-    pp_checkpoint_signer_new("pipit/audit", &signer);
-  sodium_free(mk);
+  sodium_free(root);
   sodium_free(seed);
   return signer;
 }
 
 static int checkpoints(const char *dir, int rounds) {
   pp_store_t *s = NULL;
-  if (pp_store_open(dir, bench_master, &s)) return 1;
-  pp_checkpoint_signer_t *signer = signer_for(dir);
+  if (open_store(dir, &s)) return 1;
+  pp_checkpoint_signer_t *signer = signer_for(s);
   if (!signer) return 1;
   int64_t t = pp_clock_now_us();
   pp_audit_checkpoint_req_t cr;
@@ -220,7 +232,7 @@ static int checkpoints(const char *dir, int rounds) {
 
 static int search(const char *dir, const char *principal) {
   pp_store_t *s = NULL;
-  if (pp_store_open(dir, bench_master, &s)) return 1;
+  if (open_store(dir, &s)) return 1;
   pp_arena_t a;
   pp_arena_init(&a, (size_t)4 << 30);
   pp_audit_query_t q = {.principal = principal, .until_ms = INT64_MAX};

@@ -73,6 +73,17 @@ char *pp_arena_strdup(pp_arena_t *a, const char *s) {
   return s ? pp_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+void *pp_arena_grow(pp_arena_t *a, void *old, size_t n, size_t *cap, size_t size) {
+  if (n < *cap) return old;
+  size_t more = *cap ? 2 * *cap : 8;
+  if (!size || more > SIZE_MAX / size) return NULL;
+  void *p = pp_arena_alloc(a, more * size);
+  if (!p) return NULL;
+  if (n) memcpy(p, old, n * size);
+  *cap = more;
+  return p;
+}
+
 char *pp_arena_printf(pp_arena_t *a, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

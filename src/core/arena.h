@@ -31,6 +31,12 @@ char *pp_arena_strndup(pp_arena_t *a, const char *s, size_t n);
 /* pp_arena_strdup copies a NUL-terminated string; NULL in gives NULL out. */
 char *pp_arena_strdup(pp_arena_t *a, const char *s);
 
+/* pp_arena_grow: an array of `size`-byte elements holding `n` of `*cap`,
+ * with room for one more: `old` itself when n < *cap, else its `n`
+ * elements copied into a block of twice *cap (8 when *cap is 0), *cap
+ * updated.  NULL when out of memory (old and *cap unchanged). */
+void *pp_arena_grow(pp_arena_t *a, void *old, size_t n, size_t *cap, size_t size);
+
 /* pp_arena_printf formats into the arena; NULL on failure. */
 char *pp_arena_printf(pp_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -225,24 +225,18 @@ pp_err_t pp_audit_leaf_decode(const void *leaf, size_t len, pp_arena_t *a, pp_au
             (ev.request = str_dup(&c, a, PP_AUDIT_REQUEST_MAX, &nomem)) != NULL &&
             lit(&c, ",\"resources\":[");
   if (ok && !lit(&c, "]")) {
-    size_t cap = 8;
-    res = pp_arena_alloc(a, cap * sizeof *res);
-    if (!res) nomem = true;
-    while (res && ok) {
+    size_t cap = 0;
+    while (ok) {
       if (ev.nresources == PP_AUDIT_MAX_RESOURCES) {
         ok = false;
         break;
       }
-      if (ev.nresources == cap) {
-        const char **more = pp_arena_alloc(a, 2 * cap * sizeof *res);
-        if (!more) {
-          nomem = true;
-          break;
-        }
-        memcpy(more, res, cap * sizeof *res);
-        res = more;
-        cap *= 2;
+      const char **more = pp_arena_grow(a, res, ev.nresources, &cap, sizeof *res);
+      if (!more) {
+        nomem = true;
+        break;
       }
+      res = more;
       const char *r = str_dup(&c, a, PP_AUDIT_RESOURCE_MAX, &nomem);
       if (!r) {
         ok = false;

@@ -679,22 +679,11 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
   if (w->kind == PP_W_AUDIT)
     r = w->audit ? PP_OK : PP_ERR_INVALID_PARAM;
   else if (w->kind == PP_W_AUDIT_CHECKPOINT)
-    r = sq_aud_checkpoint(b, w->u.checkpoint);
+    r = pp_audit_log_checkpoint(&b->aud, &sq_audit_rows, c, w->u.checkpoint);
   else
     r = apply_one(c, w);
   if (r != PP_OK) sq_step_done(c->st[S_ROLLBACK_TO]);
-  /* The frontier as it was before this write's events (synced first, so
-   * that a second event that fails can put it back). */
-  pp_err_t e = w->audit && w->audit_also ? sq_aud_sync(b) : PP_OK;
-  pp_merkle_frontier_t before = b->aud;
-  if (!e && w->audit) e = sq_aud_append(b, w->audit, r);
-  if (!e && w->audit && w->audit_also) {
-    e = sq_aud_append(b, w->audit_also, r);
-    if (e) {
-      b->aud = before;
-      w->audit->seq = -1;
-    }
-  }
+  pp_err_t e = pp_audit_log_append(&b->aud, &sq_audit_rows, c, w, r);
   if (e) {
     if (e != PP_ERR_STORE_FULL) /* the writer logs a full disk once */
       pp_log_error("sqlite", "audit append failed: %s", pp_err_name(e));
@@ -733,7 +722,7 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
   *changed = false;
   sqlite3_int64 before = sqlite3_total_changes64(c->db);
   if (sq_step_done(c->st[S_BEGIN]) != SQLITE_DONE) return sq_db_err(c->db, "begin");
-  b->aud_synced = b->aud_dirty = false;
+  pp_audit_log_batch_begin(&b->aud);
   pp_err_t e = PP_OK;
   for (size_t i = 0; i < n && !e; i++) {
     pp_write_t *w = ws[i];
@@ -743,11 +732,11 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
     if (sqlite3_get_autocommit(c->db))
       e = w->result == PP_ERR_STORE_FULL ? w->result : sq_db_err(c->db, "transaction lost");
   }
-  if (!e && b->aud_dirty) e = sq_aud_head_put(b);
+  if (!e) e = pp_audit_log_batch_end(&b->aud, &sq_audit_rows, c);
   if (!e && sq_step_done(c->st[S_COMMIT]) != SQLITE_DONE) e = sq_db_err(c->db, "commit");
   if (e) {
     if (!sqlite3_get_autocommit(c->db)) sq_step_done(c->st[S_ROLLBACK]);
-    if (b->aud_synced) b->aud = b->aud_begin; /* nothing of the batch was kept */
+    pp_audit_log_batch_abort(&b->aud); /* nothing of the batch was kept */
     return e;
   }
   *changed = sqlite3_total_changes64(c->db) > before;

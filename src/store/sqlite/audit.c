@@ -1,218 +1,156 @@
-/* audit.c: the audit log in SQLite: the writer side (Merkle frontier,
- * append, checkpoints) and its reads and proofs. */
+/* audit.c: the audit log's rows in SQLite: the row primitives the
+ * backend-neutral logic (store/audit_log_int.h) appends, checkpoints and
+ * proves with, and the reads (entries, pages, scans, blast-radius
+ * searches, checkpoints). */
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
 #include "core/log.h"
+#include "store/audit_log_int.h"
 #include "store/sqlite/sqlite_int.h"
 
-/* ---- audit log: the writer side ----------------------------------------- */
+/* ---- audit log: the row primitives (store/audit_log_int.h) ---------------- */
 
-/* The frontier as stored in audit_head: the hash of each set bit of the
- * size, ascending.  Returns the length written into out (64 * 32 room). */
-static size_t frontier_encode(const pp_merkle_frontier_t *f, unsigned char *out) {
-  size_t n = 0;
-  for (int i = 0; i < 64; i++)
-    if ((f->size >> i) & 1) {
-      memcpy(out + n, f->hashes[i], PP_MERKLE_HASH_LEN);
-      n += PP_MERKLE_HASH_LEN;
-    }
-  return n;
-}
-
-static bool frontier_decode(pp_merkle_frontier_t *f, uint64_t size, const unsigned char *blob,
-                            size_t len) {
-  if (len != (size_t)__builtin_popcountll(size) * PP_MERKLE_HASH_LEN) return false;
-  pp_merkle_frontier_init(f);
-  size_t n = 0;
-  for (int i = 0; i < 64; i++)
-    if ((size >> i) & 1) {
-      memcpy(f->hashes[i], blob + n, PP_MERKLE_HASH_LEN);
-      n += PP_MERKLE_HASH_LEN;
-    }
-  f->size = size;
+/* A 32-byte hash from column i: false when the column holds anything else. */
+static bool col_hash(sqlite3_stmt *st, int i, unsigned char out[PP_MERKLE_HASH_LEN]) {
+  const void *h = sqlite3_column_blob(st, i);
+  if (!h || sqlite3_column_bytes(st, i) != PP_MERKLE_HASH_LEN) return false;
+  memcpy(out, h, PP_MERKLE_HASH_LEN);
   return true;
 }
 
-/* Brings the in-memory frontier in line with audit_head, once per batch
- * (another process, such as pipit admin, may have appended). */
-pp_err_t sq_aud_sync(be_t *b) {
-  if (b->aud_synced) return PP_OK;
-  conn_t *c = &b->writer;
+static pp_err_t rows_head_get(void *ctx, pp_audit_head_row_t *out) {
+  conn_t *c = ctx;
   sqlite3_stmt *st = c->st[S_AUD_HEAD_GET];
   pp_err_t e = PP_OK;
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    e = sq_db_err(c->db, "audit head");
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    out->size = (uint64_t)sqlite3_column_int64(st, 0);
+    if (!col_hash(st, 1, out->root)) memset(out->root, 0, PP_MERKLE_HASH_LEN);
+    const void *blob = sqlite3_column_blob(st, 2);
+    out->frontier_len = (size_t)sqlite3_column_bytes(st, 2);
+    if (out->frontier_len <= sizeof out->frontier && out->frontier_len)
+      memcpy(out->frontier, blob, out->frontier_len);
   } else {
-    uint64_t size = (uint64_t)sqlite3_column_int64(st, 0);
-    const unsigned char *blob = sqlite3_column_blob(st, 2);
-    size_t len = (size_t)sqlite3_column_bytes(st, 2);
-    unsigned char mine[64 * PP_MERKLE_HASH_LEN];
-    size_t mlen = frontier_encode(&b->aud, mine);
-    bool same = size == b->aud.size && len == mlen && (!len || memcmp(blob, mine, len) == 0);
-    if (!same && !frontier_decode(&b->aud, size, blob, len)) {
-      pp_log_error("sqlite", "audit_head holds a malformed frontier (size %llu, %zu bytes)",
-                   (unsigned long long)size, len);
-      e = PP_ERR_STORE;
-    }
+    e = sq_db_err(c->db, "audit head");
   }
   sqlite3_reset(st);
-  if (!e) {
-    b->aud_begin = b->aud;
-    b->aud_synced = true;
+  return e;
+}
+
+static pp_err_t rows_head_put(void *ctx, const pp_audit_head_row_t *h) {
+  conn_t *c = ctx;
+  sqlite3_stmt *st = c->st[S_AUD_HEAD_PUT];
+  sqlite3_bind_int64(st, 1, (int64_t)h->size);
+  sqlite3_bind_blob(st, 2, h->root, PP_MERKLE_HASH_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(st, 3, h->frontier, (int)h->frontier_len, SQLITE_STATIC);
+  return sq_result_of(c->db, sq_step_done(st), 1);
+}
+
+static pp_err_t rows_leaf_put(void *ctx, const pp_audit_entry_t *row) {
+  conn_t *c = ctx;
+  sqlite3_stmt *st = c->st[S_AUD_INS];
+  sqlite3_bind_int64(st, 1, row->seq);
+  sqlite3_bind_int64(st, 2, row->time_ms);
+  const char *text[] = {row->event, row->principal,   row->session,
+                        row->ip,    row->account_sid, row->outcome};
+  for (int i = 0; i < 6; i++) sq_bind_text(st, 3 + i, text[i]);
+  sqlite3_bind_blob(st, 9, row->leaf_hash, PP_MERKLE_HASH_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(st, 10, row->leaf, (int)row->leaf_len, SQLITE_STATIC);
+  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
+  for (size_t i = 0; !e && i < row->nresources; i++) {
+    st = c->st[S_AUD_RES_INS];
+    sqlite3_bind_int64(st, 1, row->seq);
+    sq_bind_text(st, 2, row->resources[i]);
+    e = sq_result_of(c->db, sq_step_done(st), 0);
   }
   return e;
 }
 
-pp_err_t sq_aud_head_put(be_t *b) {
-  conn_t *c = &b->writer;
-  unsigned char blob[64 * PP_MERKLE_HASH_LEN], root[PP_MERKLE_HASH_LEN];
-  size_t len = frontier_encode(&b->aud, blob);
-  pp_merkle_frontier_root(&b->aud, root);
-  sqlite3_stmt *st = c->st[S_AUD_HEAD_PUT];
-  sqlite3_bind_int64(st, 1, (int64_t)b->aud.size);
-  sqlite3_bind_blob(st, 2, root, sizeof root, SQLITE_STATIC);
-  sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
-  return sq_result_of(c->db, sq_step_done(st), 1);
+/* Reads a 32-byte hash with a cached one- or two-key statement. */
+static pp_err_t read_hash(conn_t *c, int which, int64_t k1, int64_t k2, bool two,
+                          unsigned char out[PP_MERKLE_HASH_LEN]) {
+  sqlite3_stmt *st = c->st[which];
+  sqlite3_bind_int64(st, 1, k1);
+  if (two) sqlite3_bind_int64(st, 2, k2);
+  int rc = sqlite3_step(st);
+  pp_err_t e = PP_ERR_NOT_FOUND;
+  if (rc == SQLITE_ROW) {
+    e = PP_OK;
+    if (!col_hash(st, 0, out)) { /* not a hash: the row was tampered with */
+      pp_log_error("integrity", "a hash of the audit log (%lld, %lld) is damaged", (long long)k1,
+                   (long long)k2);
+      e = PP_ERR_CORRUPT;
+    }
+  } else if (rc != SQLITE_DONE) {
+    e = sq_db_err(c->db, "audit hash");
+  }
+  sqlite3_reset(st);
+  return e;
 }
 
-static pp_err_t aud_insert_row(conn_t *c, const pp_audit_event_t *ev, const pp_buf_t *leaf,
-                               const unsigned char hash[PP_MERKLE_HASH_LEN]) {
-  sqlite3_stmt *st = c->st[S_AUD_INS];
-  sqlite3_bind_int64(st, 1, ev->seq);
-  sqlite3_bind_int64(st, 2, ev->time_ms);
-  sq_bind_text(st, 3, pp_audit_kind_name(ev->kind));
-  sq_bind_text(st, 4, ev->principal);
-  sq_bind_text(st, 5, ev->session);
-  sq_bind_text(st, 6, ev->ip);
-  sq_bind_text(st, 7, ev->account_sid);
-  sq_bind_text(st, 8, ev->outcome);
-  sqlite3_bind_blob(st, 9, hash, PP_MERKLE_HASH_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(st, 10, leaf->data, (int)leaf->len, SQLITE_STATIC);
+static pp_err_t rows_leaf_hash_get(void *ctx, uint64_t index,
+                                   unsigned char out[PP_MERKLE_HASH_LEN]) {
+  return read_hash(ctx, S_AUD_LEAF_HASH, (int64_t)index, 0, false, out);
+}
+
+static pp_err_t rows_node_put(void *ctx, unsigned level, uint64_t index,
+                              const unsigned char hash[PP_MERKLE_HASH_LEN]) {
+  conn_t *c = ctx;
+  sqlite3_stmt *st = c->st[S_AUD_NODE_INS];
+  sqlite3_bind_int(st, 1, (int)level);
+  sqlite3_bind_int64(st, 2, (int64_t)index);
+  sqlite3_bind_blob(st, 3, hash, PP_MERKLE_HASH_LEN, SQLITE_STATIC);
   return sq_result_of(c->db, sq_step_done(st), 0);
 }
 
-/* Appends `ev` as the next leaf: the row, its resources, the subtree hashes
- * it completes (every PP_STORE_AUDIT_NODE_STRIDE-th level); the frontier
- * moves only when all of it is written. */
-pp_err_t sq_aud_append(be_t *b, pp_audit_event_t *ev, pp_err_t result) {
-  conn_t *c = &b->writer;
-  pp_err_t e = sq_aud_sync(b);
-  if (e) return e;
-  if (ev->nresources > PP_AUDIT_MAX_RESOURCES || (ev->nresources && !ev->resources))
-    return PP_ERR_INVALID_PARAM;
-  if (!ev->outcome[0]) pp_audit_outcome(result, ev->outcome);
-  if (!ev->time_ms) ev->time_ms = pp_clock_now_us() / 1000;
-  ev->seq = (int64_t)b->aud.size;
-  /* A leaf names each resource once. */
-  const char **uniq = ev->nresources ? malloc(ev->nresources * sizeof *uniq) : NULL;
-  if (ev->nresources && !uniq) return PP_ERR_NOMEM;
-  size_t nu = 0;
-  for (size_t i = 0; i < ev->nresources; i++) {
-    const char *r = ev->resources[i];
-    bool seen = !r;
-    for (size_t j = 0; j < nu && !seen; j++) seen = strcmp(uniq[j], r) == 0;
-    if (!seen) uniq[nu++] = r;
-  }
-  pp_audit_event_t leaf_ev = *ev;
-  leaf_ev.resources = uniq;
-  leaf_ev.nresources = nu;
-  pp_buf_t leaf;
-  pp_buf_init(&leaf, 0);
-  e = pp_audit_leaf_encode(&leaf_ev, &leaf);
-  unsigned char hash[PP_MERKLE_HASH_LEN];
-  pp_merkle_frontier_t f = b->aud;
-  pp_merkle_hash_t nodes[64];
-  unsigned nn = 0;
-  if (!e) {
-    pp_merkle_leaf_hash(leaf.data, leaf.len, hash);
-    e = pp_merkle_frontier_push(&f, hash, nodes, &nn);
-  }
-  if (!e) e = aud_insert_row(c, ev, &leaf, hash);
-  for (size_t i = 0; !e && i < nu; i++) {
-    sqlite3_stmt *st = c->st[S_AUD_RES_INS];
-    sqlite3_bind_int64(st, 1, ev->seq);
-    sq_bind_text(st, 2, uniq[i]);
-    e = sq_result_of(c->db, sq_step_done(st), 0);
-  }
-  for (unsigned i = 0; !e && i < nn; i++) {
-    unsigned level = i + 1;
-    if (level % PP_STORE_AUDIT_NODE_STRIDE) continue;
-    sqlite3_stmt *st = c->st[S_AUD_NODE_INS];
-    sqlite3_bind_int(st, 1, (int)level);
-    sqlite3_bind_int64(st, 2, (int64_t)((f.size >> level) - 1));
-    sqlite3_bind_blob(st, 3, nodes[i], PP_MERKLE_HASH_LEN, SQLITE_STATIC);
-    e = sq_result_of(c->db, sq_step_done(st), 0);
-  }
-  pp_buf_cleanup(&leaf);
-  free(uniq);
-  if (e) {
-    ev->seq = -1;
-    return e == PP_ERR_CONFLICT ? PP_ERR_STORE : e;
-  }
-  b->aud = f;
-  b->aud_dirty = true;
-  return PP_OK;
+static pp_err_t rows_node_get(void *ctx, unsigned level, uint64_t index,
+                              unsigned char out[PP_MERKLE_HASH_LEN]) {
+  return read_hash(ctx, S_AUD_NODE_GET, level, (int64_t)index, true, out);
 }
 
 static void row_checkpoint(sqlite3_stmt *st, pp_audit_checkpoint_t *cp) {
   memset(cp, 0, sizeof *cp);
   cp->seq = sqlite3_column_int64(st, 0);
   cp->tree_size = (uint64_t)sqlite3_column_int64(st, 1);
-  const void *root = sqlite3_column_blob(st, 2);
-  if (root && sqlite3_column_bytes(st, 2) == PP_MERKLE_HASH_LEN)
-    memcpy(cp->root, root, PP_MERKLE_HASH_LEN);
+  col_hash(st, 2, cp->root);
   cp->time = sqlite3_column_int64(st, 3);
   sq_col_copy(cp->note, sizeof cp->note, st, 4);
 }
 
-/* Signs the tree as the batch has it so far and keeps the checkpoint;
- * unless forced, only when it grew since the last one. */
-pp_err_t sq_aud_checkpoint(be_t *b, pp_audit_checkpoint_req_t *cr) {
-  conn_t *c = &b->writer;
-  pp_err_t e = sq_aud_sync(b);
-  if (e) return e;
-  if (!cr->signer || !cr->origin) return PP_ERR_INVALID_PARAM;
-  cr->skipped = false;
-  if (!cr->force) {
-    sqlite3_stmt *st = c->st[S_AUD_CP_LAST];
-    int rc = sqlite3_step(st);
-    bool have = rc == SQLITE_ROW;
-    uint64_t last = have ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sq_db_err(c->db, "last checkpoint");
-    if ((have && last == b->aud.size) || (!have && b->aud.size == 0)) {
-      cr->skipped = true;
-      return PP_OK;
-    }
-  }
-  pp_checkpoint_t cp;
-  memset(&cp, 0, sizeof cp);
-  if (snprintf(cp.origin, sizeof cp.origin, "%s", cr->origin) >= (int)sizeof cp.origin)
-    return PP_ERR_INVALID_PARAM;
-  cp.size = b->aud.size;
-  pp_merkle_frontier_root(&b->aud, cp.root);
-  cp.timestamp = cr->now;
-  pp_audit_checkpoint_t *out = &cr->out;
-  memset(out, 0, sizeof *out);
-  size_t len = 0;
-  e = pp_checkpoint_sign(cr->signer, &cp, out->note, sizeof out->note, &len);
-  if (e) return e;
+static pp_err_t rows_checkpoint_last(void *ctx, pp_audit_checkpoint_t *out) {
+  conn_t *c = ctx;
+  sqlite3_stmt *st = c->st[S_AUD_CP_LAST];
+  int rc = sqlite3_step(st);
+  pp_err_t e = rc == SQLITE_ROW    ? PP_OK
+               : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND
+                                   : sq_db_err(c->db, "last checkpoint");
+  if (rc == SQLITE_ROW) row_checkpoint(st, out);
+  sqlite3_reset(st);
+  return e;
+}
+
+static pp_err_t rows_checkpoint_put(void *ctx, pp_audit_checkpoint_t *cp) {
+  conn_t *c = ctx;
   sqlite3_stmt *st = c->st[S_AUD_CP_INS];
-  sqlite3_bind_int64(st, 1, (int64_t)cp.size);
-  sqlite3_bind_blob(st, 2, cp.root, sizeof cp.root, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, cp.timestamp);
-  sq_bind_text(st, 4, out->note);
+  sqlite3_bind_int64(st, 1, (int64_t)cp->tree_size);
+  sqlite3_bind_blob(st, 2, cp->root, PP_MERKLE_HASH_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, cp->time);
+  sq_bind_text(st, 4, cp->note);
   int rc = sq_step_done(st);
-  if (rc == SQLITE_DONE) out->seq = sqlite3_last_insert_rowid(c->db);
-  out->tree_size = cp.size;
-  memcpy(out->root, cp.root, sizeof out->root);
-  out->time = cp.timestamp;
+  if (rc == SQLITE_DONE) cp->seq = sqlite3_last_insert_rowid(c->db);
   return sq_result_of(c->db, rc, 0);
 }
+
+const pp_audit_rows_t sq_audit_rows = {
+    .head_get = rows_head_get,
+    .head_put = rows_head_put,
+    .leaf_put = rows_leaf_put,
+    .leaf_hash_get = rows_leaf_hash_get,
+    .node_put = rows_node_put,
+    .node_get = rows_node_get,
+    .checkpoint_last = rows_checkpoint_last,
+    .checkpoint_put = rows_checkpoint_put,
+};
 
 /* ---- audit log: reads ----------------------------------------------------- */
 
@@ -233,11 +171,7 @@ static bool row_audit(pp_arena_t *a, sqlite3_stmt *st, void *row) {
                          &en->ip,    &en->account_sid, &en->outcome};
   for (int i = 0; i < 6; i++)
     if (!(*text[i] = col_text(a, st, 2 + i))) return false;
-  const void *h = sqlite3_column_blob(st, 8);
-  if (h && sqlite3_column_bytes(st, 8) == PP_MERKLE_HASH_LEN) {
-    memcpy(en->leaf_hash, h, PP_MERKLE_HASH_LEN);
-    en->leaf_hash_ok = true;
-  }
+  en->leaf_hash_ok = col_hash(st, 8, en->leaf_hash);
   if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
     const void *leaf = sqlite3_column_blob(st, 9);
     size_t n = (size_t)sqlite3_column_bytes(st, 9);
@@ -286,28 +220,62 @@ static pp_err_t load_resources(conn_t *c, pp_arena_t *a, pp_audit_entry_t *rows,
   return e;
 }
 
-static pp_err_t read_head(conn_t *c, pp_audit_head_t *out) {
-  sqlite3_stmt *st = c->st[S_AUD_HEAD_GET];
+/* A read transaction on a reader connection, so that what one call reads
+ * (entries and their resources, a tree's hashes) agrees. */
+static conn_t *read_begin(be_t *b) {
+  conn_t *c = sq_acquire(b);
+  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  return c;
+}
+
+static void read_end(be_t *b, conn_t *c) {
+  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+  sq_release(b, c);
+}
+
+/* Steps the bound statement `st` into (*rows)[*n...]: up to *cap entries,
+ * or, with `grow`, every row (the array grown in the arena).  `what` names
+ * the read in an error. */
+static pp_err_t read_entries(conn_t *c, sqlite3_stmt *st, pp_arena_t *a, bool grow,
+                             pp_audit_entry_t **rows, size_t *cap, size_t *n, const char *what) {
+  int rc = SQLITE_DONE;
   pp_err_t e = PP_OK;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    out->size = (uint64_t)sqlite3_column_int64(st, 0);
-    const void *root = sqlite3_column_blob(st, 1);
-    if (root && sqlite3_column_bytes(st, 1) == PP_MERKLE_HASH_LEN)
-      memcpy(out->root, root, PP_MERKLE_HASH_LEN);
-    else
-      memset(out->root, 0, PP_MERKLE_HASH_LEN);
-  } else {
-    e = sq_db_err(c->db, "audit head");
+  while ((grow || *n < *cap) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    pp_audit_entry_t *r = grow ? pp_arena_grow(a, *rows, *n, cap, sizeof *r) : *rows;
+    if (!r || !row_audit(a, st, &r[*n])) {
+      e = PP_ERR_NOMEM;
+      break;
+    }
+    *rows = r;
+    (*n)++;
   }
+  if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, what);
   sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return e;
+}
+
+/* Room in the arena for a range read of up to `limit` rows of `size`
+ * bytes. */
+static pp_err_t range_rows(pp_arena_t *a, size_t limit, size_t size, void **rows) {
+  if (limit == 0) return PP_ERR_INVALID_PARAM;
+  *rows = pp_arena_alloc(a, limit * size);
+  return *rows ? PP_OK : PP_ERR_NOMEM;
+}
+
+/* Statement `which` bound with a range read's start and limit. */
+static sqlite3_stmt *bind_range(conn_t *c, int which, int64_t from, size_t limit) {
+  sqlite3_stmt *st = c->st[which];
+  sqlite3_bind_int64(st, 1, from);
+  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  return st;
 }
 
 pp_err_t sq_audit_head(void *p, pp_audit_head_t *out) {
   be_t *b = p;
   conn_t *c = sq_acquire(b);
   pp_audit_head_t h;
-  pp_err_t e = read_head(c, &h);
+  pp_err_t e = pp_audit_log_head(&sq_audit_rows, c, &h);
   sq_release(b, c);
   if (!e) *out = h;
   return e;
@@ -367,28 +335,14 @@ pp_err_t sq_audit_list(void *p, pp_arena_t *a, const pp_audit_filter_t *f, pp_au
 pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
                        pp_audit_entry_t **rows_out, size_t *n_out) {
   be_t *b = p;
-  if (limit == 0) return PP_ERR_INVALID_PARAM;
-  pp_audit_entry_t *rows = pp_arena_alloc(a, limit * sizeof *rows);
-  if (!rows) return PP_ERR_NOMEM;
-  conn_t *c = sq_acquire(b);
-  /* One read transaction, so the entries and their resources agree. */
-  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
-  sqlite3_stmt *st = c->st[S_AUD_SCAN];
-  sqlite3_bind_int64(st, 1, from_seq);
-  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  pp_audit_entry_t *rows;
+  pp_err_t e = range_rows(a, limit, sizeof *rows, (void **)&rows);
+  if (e) return e;
+  conn_t *c = read_begin(b);
+  sqlite3_stmt *st = bind_range(c, S_AUD_SCAN, from_seq, limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
-  pp_err_t e = PP_OK;
-  while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (!row_audit(a, st, &rows[n])) {
-      e = PP_ERR_NOMEM;
-      break;
-    }
-    n++;
-  }
-  if (!e && n < limit && rc != SQLITE_DONE) e = sq_db_err(c->db, "audit scan");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  e = read_entries(c, st, a, false, &rows, &limit, &n, "audit scan");
   if (!e && n) { /* the resources of the whole range, merged by seq */
     st = c->st[S_AUD_RES_RANGE];
     sqlite3_bind_int64(st, 1, rows[0].seq);
@@ -405,8 +359,7 @@ pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
   }
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-  sq_release(b, c);
+  read_end(b, c);
   if (e) return e;
   *rows_out = rows;
   *n_out = n;
@@ -421,147 +374,70 @@ pp_err_t sq_audit_search(void *p, pp_arena_t *a, const pp_audit_query_t *q,
   size_t cap = 64, n = 0;
   pp_audit_entry_t *rows = pp_arena_alloc(a, cap * sizeof *rows);
   if (!rows) return PP_ERR_NOMEM;
-  conn_t *c = sq_acquire(b);
-  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
+  conn_t *c = read_begin(b);
   sqlite3_stmt *st = c->st[which];
   sq_bind_text(st, 1, key);
   sqlite3_bind_int64(st, 2, q->since_ms);
   sqlite3_bind_int64(st, 3, q->until_ms);
   sqlite3_bind_int64(st, 4, q->limit ? (int64_t)q->limit : -1);
-  int rc;
-  pp_err_t e = PP_OK;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      pp_audit_entry_t *more = pp_arena_alloc(a, 2 * cap * sizeof *rows);
-      if (!more) {
-        e = PP_ERR_NOMEM;
-        break;
-      }
-      memcpy(more, rows, n * sizeof *rows);
-      rows = more;
-      cap *= 2;
-    }
-    if (!row_audit(a, st, &rows[n])) {
-      e = PP_ERR_NOMEM;
-      break;
-    }
-    n++;
-  }
-  if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "audit search");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
+  pp_err_t e = read_entries(c, st, a, true, &rows, &cap, &n, "audit search");
   if (!e) e = load_resources(c, a, rows, n);
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-  sq_release(b, c);
+  read_end(b, c);
   if (e) return e;
   *rows_out = rows;
   *n_out = n;
   return PP_OK;
 }
 
-/* Reads a 32-byte hash with a cached one- or two-key statement. */
-static pp_err_t read_hash(conn_t *c, int which, int64_t k1, int64_t k2, bool two,
-                          unsigned char out[PP_MERKLE_HASH_LEN]) {
-  sqlite3_stmt *st = c->st[which];
-  sqlite3_bind_int64(st, 1, k1);
-  if (two) sqlite3_bind_int64(st, 2, k2);
-  int rc = sqlite3_step(st);
-  pp_err_t e = PP_ERR_NOT_FOUND;
-  if (rc == SQLITE_ROW) {
-    const void *h = sqlite3_column_blob(st, 0);
-    if (h && sqlite3_column_bytes(st, 0) == PP_MERKLE_HASH_LEN) {
-      memcpy(out, h, PP_MERKLE_HASH_LEN);
-      e = PP_OK;
-    } else { /* not a hash: the row was tampered with */
-      pp_log_error("integrity", "a hash of the audit log (%lld, %lld) is damaged", (long long)k1,
-                   (long long)k2);
-      e = PP_ERR_CORRUPT;
-    }
-  } else if (rc != SQLITE_DONE) {
-    e = sq_db_err(c->db, "audit hash");
-  }
-  sqlite3_reset(st);
-  return e;
-}
-
 pp_err_t sq_audit_node(void *p, unsigned level, uint64_t index,
                        unsigned char out[PP_MERKLE_HASH_LEN]) {
   be_t *b = p;
   conn_t *c = sq_acquire(b);
-  pp_err_t e = read_hash(c, S_AUD_NODE_GET, level, (int64_t)index, true, out);
+  pp_err_t e = rows_node_get(c, level, index, out);
   sq_release(b, c);
   return e;
 }
 
-/* The stored tree as a merkle.h source, on one reader connection. */
-static pp_err_t src_leaf(void *ctx, uint64_t index, unsigned char out[PP_MERKLE_HASH_LEN]) {
-  pp_err_t e = read_hash(ctx, S_AUD_LEAF_HASH, (int64_t)index, 0, false, out);
-  return e == PP_ERR_NOT_FOUND ? PP_ERR_STORE : e; /* a leaf below the head is missing */
-}
-
-static bool src_node(void *ctx, unsigned level, uint64_t index,
-                     unsigned char out[PP_MERKLE_HASH_LEN]) {
-  return level % PP_STORE_AUDIT_NODE_STRIDE == 0 &&
-         read_hash(ctx, S_AUD_NODE_GET, level, (int64_t)index, true, out) == PP_OK;
-}
-
-/* Runs a tree computation over the first `n` committed leaves. */
-typedef enum { TREE_ROOT, TREE_INCLUSION, TREE_CONSISTENCY } tree_op_t;
-
-static pp_err_t tree_op(be_t *b, tree_op_t op, uint64_t m, uint64_t n, unsigned char *root,
-                        pp_merkle_hash_t *out, size_t cap, size_t *count) {
-  conn_t *c = sq_acquire(b);
-  sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL);
-  pp_audit_head_t h;
-  pp_err_t e = read_head(c, &h);
-  if (!e && n > h.size) e = PP_ERR_INVALID_PARAM;
-  pp_merkle_source_t src = {src_leaf, src_node, c};
-  if (!e) {
-    if (op == TREE_ROOT)
-      e = pp_merkle_root(&src, n, root);
-    else if (op == TREE_INCLUSION)
-      e = pp_merkle_inclusion_proof(&src, m, n, out, cap, count);
-    else
-      e = pp_merkle_consistency_proof(&src, m, n, out, cap, count);
-  }
-  sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-  sq_release(b, c);
+/* Runs a tree computation over the committed leaves on one reader
+ * connection, in one read transaction. */
+static pp_err_t tree_op(be_t *b, bool proof, bool consistency, uint64_t m, uint64_t n,
+                        unsigned char *root, pp_merkle_hash_t *out, size_t cap, size_t *count) {
+  conn_t *c = read_begin(b);
+  pp_err_t e = proof ? pp_audit_log_proof(&sq_audit_rows, c, consistency, m, n, out, cap, count)
+                     : pp_audit_log_root(&sq_audit_rows, c, n, root);
+  read_end(b, c);
   return e;
 }
 
 pp_err_t sq_audit_root(void *p, uint64_t size, unsigned char out[PP_MERKLE_HASH_LEN]) {
-  return tree_op(p, TREE_ROOT, 0, size, out, NULL, 0, NULL);
+  return tree_op(p, false, false, 0, size, out, NULL, 0, NULL);
 }
 
 pp_err_t sq_audit_proof(void *p, bool consistency, uint64_t m, uint64_t n, pp_merkle_hash_t *out,
                         size_t cap, size_t *count) {
-  return tree_op(p, consistency ? TREE_CONSISTENCY : TREE_INCLUSION, m, n, NULL, out, cap, count);
-}
-
-static void fill_checkpoint(sqlite3_stmt *st, void *out) {
-  row_checkpoint(st, out);
+  return tree_op(p, true, consistency, m, n, NULL, out, cap, count);
 }
 
 pp_err_t sq_audit_checkpoint_latest(void *p, pp_audit_checkpoint_t *out) {
   be_t *b = p;
   conn_t *c = sq_acquire(b);
-  return sq_first_row(b, c, c->st[S_AUD_CP_LAST], fill_checkpoint, out);
+  pp_err_t e = rows_checkpoint_last(c, out);
+  sq_release(b, c);
+  return e;
 }
 
 pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, size_t limit,
                                   pp_audit_checkpoint_t **rows_out, size_t *n_out) {
   be_t *b = p;
-  if (limit == 0) return PP_ERR_INVALID_PARAM;
-  pp_audit_checkpoint_t *rows = pp_arena_alloc(a, limit * sizeof *rows);
-  if (!rows) return PP_ERR_NOMEM;
+  pp_audit_checkpoint_t *rows;
+  pp_err_t e = range_rows(a, limit, sizeof *rows, (void **)&rows);
+  if (e) return e;
   conn_t *c = sq_acquire(b);
-  sqlite3_stmt *st = c->st[S_AUD_CP_LIST];
-  sqlite3_bind_int64(st, 1, after_seq);
-  sqlite3_bind_int64(st, 2, (int64_t)limit);
+  sqlite3_stmt *st = bind_range(c, S_AUD_CP_LIST, after_seq, limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
   while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) row_checkpoint(st, &rows[n++]);
-  pp_err_t e = n < limit && rc != SQLITE_DONE ? sq_db_err(c->db, "checkpoints") : PP_OK;
+  e = n < limit && rc != SQLITE_DONE ? sq_db_err(c->db, "checkpoints") : PP_OK;
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   sq_release(b, c);

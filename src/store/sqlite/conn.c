@@ -73,39 +73,40 @@ static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t
   return e;
 }
 
-/* The crypt's index-key loader: store_keys `name`, opened (with the
- * system key, in C). */
+/* What column i of the row holds, as store/seal.h names it. */
+static pp_seal_kind_t col_kind(sqlite3_stmt *st, int i) {
+  int t = sqlite3_column_type(st, i);
+  return t == SQLITE_BLOB ? PP_SEAL_BLOB : t == SQLITE_NULL ? PP_SEAL_NULL : PP_SEAL_TEXT;
+}
+
+/* The crypt's index-key loader (and the store's named keys, such as the
+ * audit log's): store_keys `name`, opened in C (store/seal.h). */
 pp_err_t sq_load_index(void *be, void *conn, const char *name, char hex[65]) {
-  be_t *b = be;
   conn_t *pooled;
   sqlite3 *db = loader_db(be, conn, &pooled);
   sqlite3_stmt *st;
   pp_err_t e = PP_ERR_STORE;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM store_keys WHERE name=?1", -1, &st, NULL) ==
-      SQLITE_OK) {
+  pp_seal_at_t at;
+  if (pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at) == PP_OK &&
+      sqlite3_prepare_v2(db, "SELECT value FROM store_keys WHERE name=?1", -1, &st, NULL) ==
+          SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : PP_ERR_STORE;
-    pp_seal_at_t at;
     char *plain = NULL;
     size_t len = 0;
-    if (rc == SQLITE_ROW && pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at) == PP_OK) {
-      int type = sqlite3_column_type(st, 0);
-      const void *v = type == SQLITE_BLOB ? sqlite3_column_blob(st, 0)
-                                          : (const void *)sqlite3_column_text(st, 0);
-      pp_seal_kind_t kind = type == SQLITE_BLOB   ? PP_SEAL_BLOB
-                            : type == SQLITE_NULL ? PP_SEAL_NULL
-                                                  : PP_SEAL_TEXT;
-      if (pp_seal_open(b->crypt, db, &at, kind, v, (size_t)sqlite3_column_bytes(st, 0), &plain,
-                       &len) == PP_OK &&
-          plain && len == 64) {
-        memcpy(hex, plain, 64);
-        hex[64] = '\0';
-        e = PP_OK;
-      }
+    if (rc == SQLITE_ROW &&
+        pp_seal_open(((be_t *)be)->crypt, db, &at, col_kind(st, 0), sqlite3_column_blob(st, 0),
+                     (size_t)sqlite3_column_bytes(st, 0), &plain, &len) == PP_OK &&
+        plain && len == 64) {
+      memcpy(hex, plain, 64);
+      hex[64] = '\0';
+      e = PP_OK;
     }
-    if (plain) sodium_memzero(plain, len);
-    free(plain);
+    if (plain) {
+      sodium_memzero(plain, len);
+      free(plain);
+    }
     sqlite3_finalize(st);
   }
   if (pooled) sq_release(be, pooled);

@@ -14,6 +14,7 @@
 
 #include "security/audit.h"
 #include "security/merkle.h"
+#include "store/audit_log_int.h"
 #include "store/backend.h"
 #include "store/crypt.h"
 
@@ -340,12 +341,8 @@ typedef struct {
   conn_t *free_list;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  /* Writer thread only: the audit tree's frontier as of the last batch
-   * (checked against audit_head when a batch first appends, since another
-   * process may have appended since), what it was when the batch began,
-   * and whether the batch appended. */
-  pp_merkle_frontier_t aud, aud_begin;
-  bool aud_synced, aud_dirty;
+  /* Writer thread only: the audit tree's frontier (store/audit_log_int.h). */
+  pp_audit_writer_t aud;
 } be_t;
 
 /* A list query built from fixed fragments (no caller text in the SQL): the
@@ -474,18 +471,10 @@ pp_err_t sq_apply_reseal(conn_t *c, pp_reseal_t *rs);
 
 /* ---- audit.c ------------------------------------------------------- */
 
-/* Brings the in-memory frontier in line with audit_head, once per batch (another process, such as
- * pipit admin, may have appended). */
-pp_err_t sq_aud_sync(be_t *b);
-
-/* Stores the in-memory frontier, its size and root as audit_head (writer thread). */
-pp_err_t sq_aud_head_put(be_t *b);
-
-/* Appends `ev` as the next leaf. */
-pp_err_t sq_aud_append(be_t *b, pp_audit_event_t *ev, pp_err_t result);
-
-/* Signs the tree as the batch has it so far and keeps the checkpoint. */
-pp_err_t sq_aud_checkpoint(be_t *b, pp_audit_checkpoint_req_t *cr);
+/* The audit log's row primitives, each on the conn_t given as ctx: what
+ * the backend-neutral logic (store/audit_log_int.h) appends, checkpoints
+ * and proves with. */
+extern const pp_audit_rows_t sq_audit_rows;
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_audit_head(void *p, pp_audit_head_t *out);
