@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/rules.h"
 #include "store/seal.h"
 #include "store/sqlite/sqlite_int.h"
@@ -34,6 +35,15 @@ static void bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void 
     bind_blob(st, i, v, n);
   else
     sqlite3_bind_text(st, i, n ? v : "", (int)n, SQLITE_STATIC);
+}
+
+/* A failure to seal, open or index as the store reports it (as the SQL
+ * functions' errors were): PP_ERR_CORRUPT (crypt.h logged it) and
+ * PP_ERR_NOMEM as they are, anything else logged and PP_ERR_STORE. */
+static pp_err_t crypt_err(pp_err_t e, const char *what) {
+  if (!e || e == PP_ERR_CORRUPT || e == PP_ERR_NOMEM) return e;
+  pp_log_error("sqlite", "%s: %s", what, pp_err_name(e));
+  return PP_ERR_STORE;
 }
 
 /* One value of a row to seal: the parameter it binds, its column, the text
@@ -61,7 +71,7 @@ static pp_err_t bind_sealed(conn_t *c, sqlite3_stmt *st, const char *account, co
                              .in_kind = in[i].text ? PP_SEAL_TEXT : PP_SEAL_NULL,
                              .in = in[i].text,
                              .in_len = in[i].text ? strlen(in[i].text) : 0};
-  if ((e = pp_seal_row(c->crypt_of, c->db, &at, v, n, buf))) return e;
+  if ((e = pp_seal_row(c->crypt_of, c->db, &at, v, n, buf))) return crypt_err(e, "seal");
   for (size_t i = 0; i < n; i++) bind_value(st, in[i].param, v[i].kind, v[i].value, v[i].len);
   return PP_OK;
 }
@@ -74,7 +84,7 @@ static pp_err_t bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id,
   pp_err_t e = pp_seal_index(c->crypt_of, c->db, id, v ? PP_SEAL_TEXT : PP_SEAL_NULL, v,
                              v ? strlen(v) : 0, second, out, &kind);
   if (!e) bind_value(st, i, kind, out, PP_BLIND_INDEX_LEN);
-  return e;
+  return crypt_err(e, "blind index");
 }
 
 /* Runs write `st` once binding went `e` (nothing runs on an error), frees
@@ -103,7 +113,8 @@ typedef enum {
   VC_TEXT,   /* char[size], truncated; "" for NULL */
   VC_DUP,    /* const char *, copied into the arena; NULL for NULL */
   VC_HASHES, /* unsigned char[size], zero-filled, truncated */
-  VC_BLOB    /* unsigned char[size] and its length (len_off); too long: empty */
+  VC_BLOB,   /* unsigned char[size] and its length (len_off); too long: empty */
+  VC_BLOB0   /* the same, bound as NULL when empty */
 } vc_kind_t;
 
 typedef struct {
@@ -123,8 +134,8 @@ typedef struct {
   { kind, -1, offsetof(T, f), sizeof(((T *)0)->f), 0 }
 #define VS(kind, T, f, ID) \
   { kind, PP_SEALED_##ID, offsetof(T, f), sizeof(((T *)0)->f), 0 }
-#define VB(T, f, n) \
-  { VC_BLOB, -1, offsetof(T, f), sizeof(((T *)0)->f), offsetof(T, n) }
+#define VB(kind, T, f, n) \
+  { kind, -1, offsetof(T, f), sizeof(((T *)0)->f), offsetof(T, n) }
 #define VROW(T, cols) \
   { cols, sizeof cols / sizeof cols[0], offsetof(T, account_sid), offsetof(T, sid) }
 
@@ -155,7 +166,7 @@ static pp_err_t col_open(conn_t *c, sqlite3_stmt *st, int i, pp_sealed_id_t id, 
   pp_err_t e = pp_seal_at(id, account, sid, &at);
   if (!e)
     e = pp_seal_open(c->crypt_of, c->db, &at, kind, v, (size_t)sqlite3_column_bytes(st, i), out, n);
-  return !e || e == PP_ERR_CORRUPT || e == PP_ERR_NOMEM ? e : PP_ERR_STORE;
+  return !e || e == PP_ERR_CORRUPT || e == PP_ERR_NOMEM ? e : PP_ERR_STORE; /* logged there */
 }
 
 /* Reads column `i` into its field of the row at `base`. */
@@ -173,13 +184,14 @@ static pp_err_t read_col(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, cons
       *(bool *)p = sqlite3_column_int(st, i) != 0;
       return PP_OK;
     case VC_HASHES:
-    case VC_BLOB: {
+    case VC_BLOB:
+    case VC_BLOB0: {
       const void *v = sqlite3_column_blob(st, i);
       size_t n = (size_t)sqlite3_column_bytes(st, i);
       if (n > col->size) n = col->kind == VC_HASHES ? col->size : 0; /* not ours: nothing */
       memset(p, 0, col->size);
       if (n) memcpy(p, v, n);
-      if (col->kind == VC_BLOB) *(size_t *)(base + col->len_off) = n;
+      if (col->kind != VC_HASHES) *(size_t *)(base + col->len_off) = n;
       return PP_OK;
     }
     default:
@@ -229,65 +241,60 @@ static pp_err_t step_row(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, const vrow_
 }
 
 #define SVC(kind, f) VC(kind, pp_verify_service_t, f)
-static const vcol_t svc_cols[] = {
-    SVC(VC_I64, seq),
-    SVC(VC_TEXT, sid),
-    SVC(VC_TEXT, account_sid),
-    SVC(VC_TEXT, friendly_name),
-    SVC(VC_INT, code_length),
-    SVC(VC_BOOL, lookup_enabled),
-    SVC(VC_BOOL, psd2_enabled),
-    SVC(VC_BOOL, skip_sms_to_landlines),
-    SVC(VC_BOOL, dtmf_input_required),
-    SVC(VC_BOOL, do_not_share_warning_enabled),
-    SVC(VC_BOOL, custom_code_enabled),
-    SVC(VC_BOOL, push_include_date),
-    SVC(VC_BOOL, verify_event_subscription_enabled),
-    SVC(VC_DUP, tts_name),
-    SVC(VC_DUP, push_apn_credential_sid),
-    SVC(VC_DUP, push_fcm_credential_sid),
-    SVC(VC_DUP, default_template_sid),
-    SVC(VC_DUP, whatsapp_msg_service_sid),
-    SVC(VC_DUP, whatsapp_from),
-    SVC(VC_DUP, totp_issuer),
-    SVC(VC_INT, totp_time_step),
-    SVC(VC_INT, totp_code_length),
-    SVC(VC_INT, totp_skew),
-    SVC(VC_I64, date_created),
-    SVC(VC_I64, date_updated),
-    SVC(VC_INT, enrollment_wait),
-    SVC(VC_BOOL, fraud_guard),
-    SVC(VC_DUP, allowed_country_codes),
-};
+static const vcol_t svc_cols[] = {SVC(VC_I64, seq),
+                                  SVC(VC_TEXT, sid),
+                                  SVC(VC_TEXT, account_sid),
+                                  SVC(VC_TEXT, friendly_name),
+                                  SVC(VC_INT, code_length),
+                                  SVC(VC_BOOL, lookup_enabled),
+                                  SVC(VC_BOOL, psd2_enabled),
+                                  SVC(VC_BOOL, skip_sms_to_landlines),
+                                  SVC(VC_BOOL, dtmf_input_required),
+                                  SVC(VC_BOOL, do_not_share_warning_enabled),
+                                  SVC(VC_BOOL, custom_code_enabled),
+                                  SVC(VC_BOOL, push_include_date),
+                                  SVC(VC_BOOL, verify_event_subscription_enabled),
+                                  SVC(VC_DUP, tts_name),
+                                  SVC(VC_DUP, push_apn_credential_sid),
+                                  SVC(VC_DUP, push_fcm_credential_sid),
+                                  SVC(VC_DUP, default_template_sid),
+                                  SVC(VC_DUP, whatsapp_msg_service_sid),
+                                  SVC(VC_DUP, whatsapp_from),
+                                  SVC(VC_DUP, totp_issuer),
+                                  SVC(VC_INT, totp_time_step),
+                                  SVC(VC_INT, totp_code_length),
+                                  SVC(VC_INT, totp_skew),
+                                  SVC(VC_I64, date_created),
+                                  SVC(VC_I64, date_updated),
+                                  SVC(VC_INT, enrollment_wait),
+                                  SVC(VC_BOOL, fraud_guard),
+                                  SVC(VC_DUP, allowed_country_codes)};
 #undef SVC
 static const vrow_t svc_row = VROW(pp_verify_service_t, svc_cols);
 
 #define VE(kind, f) VC(kind, pp_verification_t, f)
-static const vcol_t ve_cols[] = {
-    VE(VC_I64, seq),
-    VE(VC_TEXT, sid),
-    VE(VC_TEXT, service_sid),
-    VE(VC_TEXT, account_sid),
-    VS(VC_TEXT, pp_verification_t, to, VERIFICATIONS_TO_ADDR),
-    VE(VC_TEXT, channel),
-    VE(VC_TEXT, status),
-    VE(VC_HASHES, code_hashes),
-    VE(VC_INT, sends),
-    VE(VC_INT, checks),
-    VE(VC_DUP, send_attempts),
-    VE(VC_I64, expires_at),
-    VE(VC_I64, date_created),
-    VE(VC_I64, date_updated),
-};
+static const vcol_t ve_cols[] = {VE(VC_I64, seq),
+                                 VE(VC_TEXT, sid),
+                                 VE(VC_TEXT, service_sid),
+                                 VE(VC_TEXT, account_sid),
+                                 VS(VC_TEXT, pp_verification_t, to, VERIFICATIONS_TO_ADDR),
+                                 VE(VC_TEXT, channel),
+                                 VE(VC_TEXT, status),
+                                 VE(VC_HASHES, code_hashes),
+                                 VE(VC_INT, sends),
+                                 VE(VC_INT, checks),
+                                 VE(VC_DUP, send_attempts),
+                                 VE(VC_I64, expires_at),
+                                 VE(VC_I64, date_created),
+                                 VE(VC_I64, date_updated)};
 #undef VE
 static const vrow_t ve_row = VROW(pp_verification_t, ve_cols);
 
 #define RL(kind, f) VC(kind, pp_rate_limit_t, f)
-static const vcol_t rl_cols[] = {
-    RL(VC_I64, seq),          RL(VC_TEXT, sid),         RL(VC_TEXT, service_sid),
-    RL(VC_TEXT, account_sid), RL(VC_TEXT, unique_name), RL(VC_DUP, description),
-    RL(VC_I64, date_created), RL(VC_I64, date_updated),
-};
+static const vcol_t rl_cols[] = {RL(VC_I64, seq),          RL(VC_TEXT, sid),
+                                 RL(VC_TEXT, service_sid), RL(VC_TEXT, account_sid),
+                                 RL(VC_TEXT, unique_name), RL(VC_DUP, description),
+                                 RL(VC_I64, date_created), RL(VC_I64, date_updated)};
 #undef RL
 static const vrow_t rl_row = VROW(pp_rate_limit_t, rl_cols);
 
@@ -295,8 +302,7 @@ static const vrow_t rl_row = VROW(pp_rate_limit_t, rl_cols);
 static const vcol_t rb_cols[] = {
     RB(VC_I64, seq),          RB(VC_TEXT, sid),         RB(VC_TEXT, rate_limit_sid),
     RB(VC_TEXT, service_sid), RB(VC_TEXT, account_sid), RB(VC_INT, max),
-    RB(VC_INT, interval),     RB(VC_I64, date_created), RB(VC_I64, date_updated),
-};
+    RB(VC_INT, interval),     RB(VC_I64, date_created), RB(VC_I64, date_updated)};
 #undef RB
 static const vrow_t rb_row = VROW(pp_rate_bucket_t, rb_cols);
 
@@ -308,63 +314,58 @@ static const vcol_t en_cols[] = {
     EN(VC_TEXT, account_sid),
     VS(VC_TEXT, pp_verify_entity_t, identity, VERIFY_ENTITIES_IDENTITY),
     EN(VC_I64, date_created),
-    EN(VC_I64, date_updated),
-};
+    EN(VC_I64, date_updated)};
 #undef EN
 static const vrow_t en_row = VROW(pp_verify_entity_t, en_cols);
 
 #define FA(kind, f) VC(kind, pp_verify_factor_t, f)
 #define FAS(kind, f, ID) VS(kind, pp_verify_factor_t, f, ID)
-static const vcol_t fa_cols[] = {
-    FA(VC_I64, seq),
-    FA(VC_TEXT, sid),
-    FA(VC_TEXT, entity_sid),
-    FA(VC_TEXT, service_sid),
-    FA(VC_TEXT, account_sid),
-    FAS(VC_TEXT, identity, VERIFY_FACTORS_IDENTITY),
-    FAS(VC_TEXT, friendly_name, VERIFY_FACTORS_FRIENDLY_NAME),
-    FA(VC_TEXT, status),
-    FA(VC_TEXT, factor_type),
-    FA(VC_TEXT, alg),
-    FA(VC_INT, time_step),
-    FA(VC_INT, skew),
-    FA(VC_INT, code_length),
-    VB(pp_verify_factor_t, secret_sealed, secret_sealed_len),
-    FA(VC_I64, last_counter),
-    FA(VC_INT, failures),
-    FAS(VC_DUP, metadata, VERIFY_FACTORS_METADATA),
-    FA(VC_I64, date_created),
-    FA(VC_I64, date_updated),
-    VB(pp_verify_factor_t, public_key, public_key_len),
-    FAS(VC_DUP, push_config, VERIFY_FACTORS_PUSH_CONFIG),
-    FA(VC_I64, activate_at),
-};
+static const vcol_t fa_cols[] = {FA(VC_I64, seq),
+                                 FA(VC_TEXT, sid),
+                                 FA(VC_TEXT, entity_sid),
+                                 FA(VC_TEXT, service_sid),
+                                 FA(VC_TEXT, account_sid),
+                                 FAS(VC_TEXT, identity, VERIFY_FACTORS_IDENTITY),
+                                 FAS(VC_TEXT, friendly_name, VERIFY_FACTORS_FRIENDLY_NAME),
+                                 FA(VC_TEXT, status),
+                                 FA(VC_TEXT, factor_type),
+                                 FA(VC_TEXT, alg),
+                                 FA(VC_INT, time_step),
+                                 FA(VC_INT, skew),
+                                 FA(VC_INT, code_length),
+                                 VB(VC_BLOB, pp_verify_factor_t, secret_sealed, secret_sealed_len),
+                                 FA(VC_I64, last_counter),
+                                 FA(VC_INT, failures),
+                                 FAS(VC_DUP, metadata, VERIFY_FACTORS_METADATA),
+                                 FA(VC_I64, date_created),
+                                 FA(VC_I64, date_updated),
+                                 VB(VC_BLOB0, pp_verify_factor_t, public_key, public_key_len),
+                                 FAS(VC_DUP, push_config, VERIFY_FACTORS_PUSH_CONFIG),
+                                 FA(VC_I64, activate_at)};
 #undef FA
 #undef FAS
 static const vrow_t fa_row = VROW(pp_verify_factor_t, fa_cols);
 
 #define CH(kind, f) VC(kind, pp_verify_challenge_t, f)
 #define CHS(kind, f, ID) VS(kind, pp_verify_challenge_t, f, ID)
-static const vcol_t ch_cols[] = {
-    CH(VC_I64, seq),
-    CH(VC_TEXT, sid),
-    CH(VC_TEXT, factor_sid),
-    CH(VC_TEXT, entity_sid),
-    CH(VC_TEXT, service_sid),
-    CH(VC_TEXT, account_sid),
-    CHS(VC_TEXT, identity, VERIFY_CHALLENGES_IDENTITY),
-    CH(VC_TEXT, status),
-    CH(VC_TEXT, responded_reason),
-    CH(VC_TEXT, factor_type),
-    CHS(VC_DUP, details, VERIFY_CHALLENGES_DETAILS),
-    CHS(VC_DUP, hidden_details, VERIFY_CHALLENGES_HIDDEN_DETAILS),
-    CHS(VC_DUP, metadata, VERIFY_CHALLENGES_METADATA),
-    CH(VC_I64, expiration_date),
-    CH(VC_I64, date_responded),
-    CH(VC_I64, date_created),
-    CH(VC_I64, date_updated),
-    CH(VC_TEXT, enroll_factor_sid),
-};
+static const vcol_t ch_cols[] = {CH(VC_I64, seq),
+                                 CH(VC_TEXT, sid),
+                                 CH(VC_TEXT, factor_sid),
+                                 CH(VC_TEXT, entity_sid),
+                                 CH(VC_TEXT, service_sid),
+                                 CH(VC_TEXT, account_sid),
+                                 CHS(VC_TEXT, identity, VERIFY_CHALLENGES_IDENTITY),
+                                 CH(VC_TEXT, status),
+                                 CH(VC_TEXT, responded_reason),
+                                 CH(VC_TEXT, factor_type),
+                                 CHS(VC_DUP, details, VERIFY_CHALLENGES_DETAILS),
+                                 CHS(VC_DUP, hidden_details, VERIFY_CHALLENGES_HIDDEN_DETAILS),
+                                 CHS(VC_DUP, metadata, VERIFY_CHALLENGES_METADATA),
+                                 CH(VC_I64, expiration_date),
+                                 CH(VC_I64, date_responded),
+                                 CH(VC_I64, date_created),
+                                 CH(VC_I64, date_updated),
+                                 CH(VC_TEXT, enroll_factor_sid)};
 #undef CH
 #undef CHS
 static const vrow_t ch_row = VROW(pp_verify_challenge_t, ch_cols);
@@ -381,59 +382,54 @@ static const vcol_t wh_cols[] = {
     WH(VC_TEXT, status),
     WH(VC_TEXT, version),
     WH(VC_I64, date_created),
-    WH(VC_I64, date_updated),
-};
+    WH(VC_I64, date_updated)};
 #undef WH
 static const vrow_t wh_row = VROW(pp_verify_webhook_t, wh_cols);
 
+/* Binds `row` of type `rt` to `st`: column i (after seq) at parameter i,
+ * as far as the statement has parameters (every Verify statement that
+ * writes a row takes its columns in that order); its sealed columns sealed
+ * together for the row's account and sid (`seal` false: left unbound),
+ * *buf holding them until step_write frees it. */
+static pp_err_t bind_row(conn_t *c, sqlite3_stmt *st, const vrow_t *rt, const void *row, bool seal,
+                         unsigned char **buf) {
+  const unsigned char *base = row;
+  vseal_t sealed[VSEAL_MAX];
+  size_t ns = 0;
+  int last = sqlite3_bind_parameter_count(st);
+  *buf = NULL;
+  for (int i = 1; i < (int)rt->n && i <= last; i++) {
+    const vcol_t *col = &rt->cols[i];
+    const void *p = base + col->off;
+    const char *text = col->kind == VC_TEXT  ? (const char *)p
+                       : col->kind == VC_DUP ? *(const char *const *)p
+                                             : NULL;
+    size_t len = col->kind == VC_BLOB || col->kind == VC_BLOB0
+                     ? *(const size_t *)(base + col->len_off)
+                     : col->size;
+    if (col->sealed >= 0) {
+      if (seal && ns == VSEAL_MAX) return PP_ERR_INTERNAL;
+      if (seal) sealed[ns++] = (vseal_t){i, (pp_sealed_id_t)col->sealed, text};
+    } else if (col->kind == VC_I64) {
+      sqlite3_bind_int64(st, i, *(const int64_t *)p);
+    } else if (col->kind == VC_INT) {
+      sqlite3_bind_int(st, i, *(const int *)p);
+    } else if (col->kind == VC_BOOL) {
+      sqlite3_bind_int(st, i, *(const bool *)p);
+    } else if (col->kind == VC_BLOB0 && !len) {
+      sqlite3_bind_null(st, i);
+    } else if (col->kind >= VC_HASHES) {
+      bind_blob(st, i, p, len);
+    } else {
+      sq_bind_text(st, i, text);
+    }
+  }
+  if (!ns) return PP_OK;
+  return bind_sealed(c, st, (const char *)base + rt->acct_off, (const char *)base + rt->sid_off,
+                     sealed, ns, buf);
+}
+
 /* ---- writes --------------------------------------------------------------- */
-
-static void bind_verify_service(sqlite3_stmt *st, const pp_verify_service_t *sv) {
-  const bool flags[] = {sv->lookup_enabled,
-                        sv->psd2_enabled,
-                        sv->skip_sms_to_landlines,
-                        sv->dtmf_input_required,
-                        sv->do_not_share_warning_enabled,
-                        sv->custom_code_enabled,
-                        sv->push_include_date,
-                        sv->verify_event_subscription_enabled};
-  const char *texts[] = {sv->tts_name,
-                         sv->push_apn_credential_sid,
-                         sv->push_fcm_credential_sid,
-                         sv->default_template_sid,
-                         sv->whatsapp_msg_service_sid,
-                         sv->whatsapp_from,
-                         sv->totp_issuer};
-  sq_bind_text(st, 1, sv->sid);
-  sq_bind_text(st, 2, sv->account_sid);
-  sq_bind_text(st, 3, sv->friendly_name);
-  sqlite3_bind_int(st, 4, sv->code_length);
-  for (int i = 0; i < 8; i++) sqlite3_bind_int(st, 5 + i, flags[i]);
-  for (int i = 0; i < 7; i++) sq_bind_text(st, 13 + i, texts[i]);
-  sqlite3_bind_int(st, 20, sv->totp_time_step);
-  sqlite3_bind_int(st, 21, sv->totp_code_length);
-  sqlite3_bind_int(st, 22, sv->totp_skew);
-  sqlite3_bind_int64(st, 23, sv->date_created);
-  sqlite3_bind_int64(st, 24, sv->date_updated);
-  sqlite3_bind_int(st, 25, sv->enrollment_wait);
-  sqlite3_bind_int(st, 26, sv->fraud_guard);
-  sq_bind_text(st, 27, sv->allowed_country_codes);
-}
-
-static void bind_verification(sqlite3_stmt *st, const pp_verification_t *v) {
-  sq_bind_text(st, 1, v->sid);
-  sq_bind_text(st, 2, v->service_sid);
-  sq_bind_text(st, 3, v->account_sid);
-  sq_bind_text(st, 5, v->channel);
-  sq_bind_text(st, 6, v->status);
-  bind_blob(st, 7, v->code_hashes, (size_t)v->sends * sizeof v->code_hashes[0]);
-  sqlite3_bind_int(st, 8, v->sends);
-  sqlite3_bind_int(st, 9, v->checks);
-  sq_bind_text(st, 10, v->send_attempts ? v->send_attempts : "[]");
-  sqlite3_bind_int64(st, 11, v->expires_at);
-  sqlite3_bind_int64(st, 12, v->date_created);
-  sqlite3_bind_int64(st, 13, v->date_updated);
-}
 
 /* Runs one statement of a write with its bound parameters; for counting
  * queries, *count receives the first column. */
@@ -535,20 +531,18 @@ static pp_err_t apply_verify_send(conn_t *c, pp_verify_send_t *vs) {
     if (pending >= vs->max_pending) return PP_ERR_VERIFY_CONCURRENT;
   }
   if ((e = apply_rate_hits(c, vs->hits, vs->nhits, vs->now))) return e;
-  if (vs->is_new) {
-    st = c->sv[SV_VE_INS];
-    bind_verification(st, v);
-    const vseal_t to = {4, PP_SEALED_VERIFICATIONS_TO_ADDR, v->to};
+  /* A resend takes the same parameters (the recipient unused) and, as
+   * ?14, the sends it must still have. */
+  st = c->sv[vs->is_new ? SV_VE_INS : SV_VE_RESEND];
+  e = bind_row(c, st, &ve_row, v, vs->is_new, &buf);
+  bind_blob(st, 7, v->code_hashes, (size_t)v->sends * sizeof v->code_hashes[0]);
+  if (!v->send_attempts) sq_bind_text(st, 10, "[]");
+  if (vs->is_new)
     bind_value(st, 14, PP_SEAL_BLOB, to_bidx, sizeof to_bidx);
-    e = bind_sealed(c, st, v->account_sid, v->sid, &to, 1, &buf);
-    e = step_write(c, st, e, buf, 0, &v->seq);
-  } else {
-    st = c->sv[SV_VE_RESEND];
-    bind_verification(st, v);
+  else
     sqlite3_bind_int(st, 14, vs->prev_sends);
-    e = step_write(c, st, PP_OK, NULL, 1, NULL);
-    if (e == PP_ERR_NOT_FOUND) e = PP_ERR_CONFLICT;
-  }
+  e = step_write(c, st, e, buf, !vs->is_new, vs->is_new ? &v->seq : NULL);
+  if (e == PP_ERR_NOT_FOUND) e = PP_ERR_CONFLICT;
   if (e) return e;
   if ((e = sq_insert_message(c, vs->message))) return e;
   st = c->sv[SV_MSG_SEAL];
@@ -572,38 +566,17 @@ static pp_err_t apply_verify_set(conn_t *c, const pp_verify_set_t *vs) {
   return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
 }
 
-static pp_err_t apply_rate_limit(conn_t *c, pp_rate_limit_t *rl, bool insert) {
-  sqlite3_stmt *st = c->sv[insert ? SV_RL_INS : SV_RL_UPD];
-  sq_bind_text(st, 1, rl->sid);
-  sq_bind_text(st, 2, rl->service_sid);
-  sq_bind_text(st, 3, rl->account_sid);
-  sq_bind_text(st, 4, rl->unique_name);
-  sq_bind_text(st, 5, rl->description);
-  sqlite3_bind_int64(st, 6, rl->date_created);
-  sqlite3_bind_int64(st, 7, rl->date_updated);
-  if (insert) sqlite3_bind_int(st, 8, VERIFY_RATE_LIMITS_MAX);
-  int rc = sq_step_done(st);
-  if (insert && rc == SQLITE_DONE && sqlite3_changes(c->db) == 0)
-    return PP_ERR_VERIFY_RATE_LIMITS_MAX;
-  if (insert && rc == SQLITE_DONE) rl->seq = sqlite3_last_insert_rowid(c->db);
-  return sq_result_of(c->db, rc, !insert);
-}
-
-static pp_err_t apply_rate_bucket(conn_t *c, pp_rate_bucket_t *b, bool insert) {
-  sqlite3_stmt *st = c->sv[insert ? SV_RB_INS : SV_RB_UPD];
-  sq_bind_text(st, 1, b->sid);
-  sq_bind_text(st, 2, b->rate_limit_sid);
-  sq_bind_text(st, 3, b->service_sid);
-  sq_bind_text(st, 4, b->account_sid);
-  sqlite3_bind_int(st, 5, b->max);
-  sqlite3_bind_int(st, 6, b->interval);
-  sqlite3_bind_int64(st, 7, b->date_created);
-  sqlite3_bind_int64(st, 8, b->date_updated);
-  if (insert) sqlite3_bind_int(st, 9, VERIFY_BUCKETS_MAX);
-  int rc = sq_step_done(st);
-  if (insert && rc == SQLITE_DONE && sqlite3_changes(c->db) == 0) return PP_ERR_VERIFY_BUCKETS_MAX;
-  if (insert && rc == SQLITE_DONE) b->seq = sqlite3_last_insert_rowid(c->db);
-  return sq_result_of(c->db, rc, !insert);
+/* Inserts (statement `ins`: at most `cap` per parent, `full` beyond) or
+ * updates (`upd`) a rate limit or one of its buckets, `row` of type `rt`
+ * (whose cap is the parameter after its columns). */
+static pp_err_t apply_capped(conn_t *c, int ins, int upd, const vrow_t *rt, void *row, bool insert,
+                             int cap, pp_err_t full, int64_t *seq) {
+  sqlite3_stmt *st = c->sv[insert ? ins : upd];
+  unsigned char *buf;
+  pp_err_t e = bind_row(c, st, rt, row, false, &buf);
+  if (insert) sqlite3_bind_int(st, (int)rt->n, cap);
+  e = step_write(c, st, e, buf, !insert, insert ? seq : NULL);
+  return !e && insert && sqlite3_changes(c->db) == 0 ? full : e;
 }
 
 /* Inserts entity `en` with statement `which` (SV_EN_INS or
@@ -613,48 +586,18 @@ static pp_err_t insert_entity(conn_t *c, int which, pp_verify_entity_t *en,
                               unsigned char bidx[PP_BLIND_INDEX_LEN], int64_t *rowid) {
   sqlite3_stmt *st = c->sv[which];
   unsigned char *buf = NULL;
-  sq_bind_text(st, 1, en->sid);
-  sq_bind_text(st, 2, en->service_sid);
-  sq_bind_text(st, 3, en->account_sid);
-  sqlite3_bind_int64(st, 5, en->date_created);
-  sqlite3_bind_int64(st, 6, en->date_updated);
-  const vseal_t identity = {4, PP_SEALED_VERIFY_ENTITIES_IDENTITY, en->identity};
   pp_err_t e = bind_index(c, st, 7, PP_INDEX_VERIFY_ENTITIES_IDENTITY_BIDX, en->service_sid,
                           en->identity, bidx);
-  if (!e) e = bind_sealed(c, st, en->account_sid, en->sid, &identity, 1, &buf);
+  if (!e) e = bind_row(c, st, &en_row, en, true, &buf);
   return step_write(c, st, e, buf, 0, rowid);
 }
 
 /* Writes factor `f` with SV_FA_INS (every column) or SV_FA_UPD (its
- * settings), the sealed ones sealed. */
+ * settings), the sealed columns sealed. */
 static pp_err_t write_factor(conn_t *c, const pp_verify_factor_t *f, bool insert, int64_t *rowid) {
   sqlite3_stmt *st = c->sv[insert ? SV_FA_INS : SV_FA_UPD];
-  unsigned char *buf = NULL;
-  sq_bind_text(st, 1, f->sid);
-  sq_bind_text(st, 2, f->entity_sid);
-  sq_bind_text(st, 3, f->service_sid);
-  sq_bind_text(st, 4, f->account_sid);
-  sq_bind_text(st, 7, f->status);
-  sq_bind_text(st, 8, f->factor_type);
-  sq_bind_text(st, 9, f->alg);
-  sqlite3_bind_int(st, 10, f->time_step);
-  sqlite3_bind_int(st, 11, f->skew);
-  sqlite3_bind_int(st, 12, f->code_length);
-  bind_blob(st, 13, f->secret_sealed, f->secret_sealed_len);
-  sqlite3_bind_int64(st, 14, f->last_counter);
-  sqlite3_bind_int(st, 15, f->failures);
-  sqlite3_bind_int64(st, 17, f->date_created);
-  sqlite3_bind_int64(st, 18, f->date_updated);
-  if (f->public_key_len)
-    bind_blob(st, 19, f->public_key, f->public_key_len);
-  else
-    sqlite3_bind_null(st, 19);
-  /* An update changes only the first two. */
-  const vseal_t sealed[] = {{6, PP_SEALED_VERIFY_FACTORS_FRIENDLY_NAME, f->friendly_name},
-                            {20, PP_SEALED_VERIFY_FACTORS_PUSH_CONFIG, f->push_config},
-                            {5, PP_SEALED_VERIFY_FACTORS_IDENTITY, f->identity},
-                            {16, PP_SEALED_VERIFY_FACTORS_METADATA, f->metadata}};
-  pp_err_t e = bind_sealed(c, st, f->account_sid, f->sid, sealed, insert ? 4 : 2, &buf);
+  unsigned char *buf;
+  pp_err_t e = bind_row(c, st, &fa_row, f, true, &buf);
   return step_write(c, st, e, buf, !insert, rowid);
 }
 
@@ -662,25 +605,8 @@ static pp_err_t write_factor(conn_t *c, const pp_verify_factor_t *f, bool insert
  * sealed) or SV_CH_RESPOND (its answer). */
 static pp_err_t write_challenge(conn_t *c, pp_verify_challenge_t *ch, bool insert) {
   sqlite3_stmt *st = c->sv[insert ? SV_CH_INS : SV_CH_RESPOND];
-  unsigned char *buf = NULL;
-  sq_bind_text(st, 1, ch->sid);
-  sq_bind_text(st, 2, ch->factor_sid);
-  sq_bind_text(st, 3, ch->entity_sid);
-  sq_bind_text(st, 4, ch->service_sid);
-  sq_bind_text(st, 5, ch->account_sid);
-  sq_bind_text(st, 7, ch->status);
-  sq_bind_text(st, 8, ch->responded_reason);
-  sq_bind_text(st, 9, ch->factor_type);
-  sqlite3_bind_int64(st, 13, ch->expiration_date);
-  sqlite3_bind_int64(st, 14, ch->date_responded);
-  sqlite3_bind_int64(st, 15, ch->date_created);
-  sqlite3_bind_int64(st, 16, ch->date_updated);
-  sq_bind_text(st, 17, ch->enroll_factor_sid);
-  const vseal_t sealed[] = {{6, PP_SEALED_VERIFY_CHALLENGES_IDENTITY, ch->identity},
-                            {10, PP_SEALED_VERIFY_CHALLENGES_DETAILS, ch->details},
-                            {11, PP_SEALED_VERIFY_CHALLENGES_HIDDEN_DETAILS, ch->hidden_details},
-                            {12, PP_SEALED_VERIFY_CHALLENGES_METADATA, ch->metadata}};
-  pp_err_t e = insert ? bind_sealed(c, st, ch->account_sid, ch->sid, sealed, 4, &buf) : PP_OK;
+  unsigned char *buf;
+  pp_err_t e = bind_row(c, st, &ch_row, ch, insert, &buf);
   e = step_write(c, st, e, buf, !insert, insert ? &ch->seq : NULL);
   return e == PP_ERR_NOT_FOUND ? PP_ERR_CONFLICT : e;
 }
@@ -688,18 +614,8 @@ static pp_err_t write_challenge(conn_t *c, pp_verify_challenge_t *ch, bool inser
 /* Writes Verify webhook `wh` with SV_WH_INS or SV_WH_UPD, its URL sealed. */
 static pp_err_t write_webhook(conn_t *c, pp_verify_webhook_t *wh, bool insert) {
   sqlite3_stmt *st = c->sv[insert ? SV_WH_INS : SV_WH_UPD];
-  unsigned char *buf = NULL;
-  sq_bind_text(st, 1, wh->sid);
-  sq_bind_text(st, 2, wh->service_sid);
-  sq_bind_text(st, 3, wh->account_sid);
-  sq_bind_text(st, 4, wh->friendly_name);
-  sq_bind_text(st, 5, wh->event_types);
-  sq_bind_text(st, 7, wh->status);
-  sq_bind_text(st, 8, wh->version);
-  sqlite3_bind_int64(st, 9, wh->date_created);
-  sqlite3_bind_int64(st, 10, wh->date_updated);
-  const vseal_t url = {6, PP_SEALED_VERIFY_WEBHOOKS_WEBHOOK_URL, wh->webhook_url};
-  pp_err_t e = bind_sealed(c, st, wh->account_sid, wh->sid, &url, 1, &buf);
+  unsigned char *buf;
+  pp_err_t e = bind_row(c, st, &wh_row, wh, true, &buf);
   return step_write(c, st, e, buf, !insert, insert ? &wh->seq : NULL);
 }
 
@@ -729,7 +645,7 @@ static pp_err_t queue_one(conn_t *c, sqlite3_stmt *hooks, const char *body, int6
        .in = url,
        .in_len = url_len},
       {.id = PP_SEALED_WEBHOOKS_BODY, .in_kind = PP_SEAL_TEXT, .in = body, .in_len = strlen(body)}};
-  if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, v, 2, &buf);
+  if (!e) e = crypt_err(pp_seal_row(c->crypt_of, c->db, &at, v, 2, &buf), "seal");
   sqlite3_stmt *st = c->sv[SV_EV_INS];
   if (!e) {
     sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
@@ -983,9 +899,10 @@ pp_err_t sq_apply_verify(conn_t *c, pp_write_t *w) {
     case PP_W_VERIFY_SERVICE_INSERT:
     case PP_W_VERIFY_SERVICE_UPDATE: {
       bool ins = w->kind == PP_W_VERIFY_SERVICE_INSERT;
+      unsigned char *buf;
       st = c->sv[ins ? SV_SVC_INS : SV_SVC_UPD];
-      bind_verify_service(st, w->u.verify_service);
-      return step_write(c, st, PP_OK, NULL, !ins, ins ? &w->u.verify_service->seq : NULL);
+      pp_err_t e = bind_row(c, st, &svc_row, w->u.verify_service, false, &buf);
+      return step_write(c, st, e, buf, !ins, ins ? &w->u.verify_service->seq : NULL);
     }
     case PP_W_VERIFY_SERVICE_DELETE:
       return apply_verify_delete(c, SV_SVC_DEL, &w->u.ref);
@@ -995,12 +912,16 @@ pp_err_t sq_apply_verify(conn_t *c, pp_write_t *w) {
       return apply_verify_set(c, &w->u.verify_set);
     case PP_W_RATE_LIMIT_INSERT:
     case PP_W_RATE_LIMIT_UPDATE:
-      return apply_rate_limit(c, w->u.rate_limit, w->kind == PP_W_RATE_LIMIT_INSERT);
+      return apply_capped(c, SV_RL_INS, SV_RL_UPD, &rl_row, w->u.rate_limit,
+                          w->kind == PP_W_RATE_LIMIT_INSERT, VERIFY_RATE_LIMITS_MAX,
+                          PP_ERR_VERIFY_RATE_LIMITS_MAX, &w->u.rate_limit->seq);
     case PP_W_RATE_LIMIT_DELETE:
       return apply_verify_delete(c, SV_RL_DEL, &w->u.ref);
     case PP_W_RATE_BUCKET_INSERT:
     case PP_W_RATE_BUCKET_UPDATE:
-      return apply_rate_bucket(c, w->u.rate_bucket, w->kind == PP_W_RATE_BUCKET_INSERT);
+      return apply_capped(c, SV_RB_INS, SV_RB_UPD, &rb_row, w->u.rate_bucket,
+                          w->kind == PP_W_RATE_BUCKET_INSERT, VERIFY_BUCKETS_MAX,
+                          PP_ERR_VERIFY_BUCKETS_MAX, &w->u.rate_bucket->seq);
     case PP_W_RATE_BUCKET_DELETE:
       return apply_verify_delete(c, SV_RB_DEL, &w->u.ref);
     case PP_W_ENTITY_INSERT: {
@@ -1120,18 +1041,35 @@ static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char
                           more);
 }
 
-pp_err_t sq_verify_webhook_get(void *p, pp_arena_t *a, const char *account_sid,
-                               const char *service_sid, const char *sid, pp_verify_webhook_t *out) {
-  return verify_get(p, SV_WH_GET, a, account_sid, service_sid, sid, NULL, &wh_row, out,
-                    sizeof *out);
-}
+/* The row of one of Verify's tables by its account, its parent row and
+ * its sid, and the list of them below one parent: the operations of
+ * pp_store_sqlite (store.h states each contract), one line each. */
+#define VERIFY_GET(fn, T, which, rt)                                                      \
+  pp_err_t fn(void *p, pp_arena_t *a, const char *account_sid, const char *parent,        \
+              const char *sid, T *out) {                                                  \
+    return verify_get(p, which, a, account_sid, parent, sid, NULL, rt, out, sizeof *out); \
+  }
+#define VERIFY_LIST(fn, T, cols, table, parent_col, rt)                                           \
+  pp_err_t fn(void *p, pp_arena_t *a, const char *account_sid, const char *parent,                \
+              const pp_page_req_t *pg, T **rows, size_t *n, bool *more) {                         \
+    return verify_list(p, a, cols, table, parent_col, account_sid, parent, pg, sizeof **rows, rt, \
+                       (void **)rows, n, more);                                                   \
+  }
 
-pp_err_t sq_verify_webhook_list(void *p, pp_arena_t *a, const char *account_sid,
-                                const char *service_sid, const pp_page_req_t *pg,
-                                pp_verify_webhook_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, WH_COLS, "verify_webhooks", "service_sid", account_sid, service_sid, pg,
-                     sizeof **rows, &wh_row, (void **)rows, n, more);
-}
+VERIFY_GET(sq_verify_webhook_get, pp_verify_webhook_t, SV_WH_GET, &wh_row)
+VERIFY_GET(sq_rate_limit_get, pp_rate_limit_t, SV_RL_GET, &rl_row)
+VERIFY_GET(sq_factor_get, pp_verify_factor_t, SV_FA_GET, &fa_row)
+VERIFY_GET(sq_challenge_get, pp_verify_challenge_t, SV_CH_GET, &ch_row)
+VERIFY_LIST(sq_verify_webhook_list, pp_verify_webhook_t, WH_COLS, "verify_webhooks", "service_sid",
+            &wh_row)
+VERIFY_LIST(sq_rate_limit_list, pp_rate_limit_t, RL_COLS, "verify_rate_limits", "service_sid",
+            &rl_row)
+VERIFY_LIST(sq_rate_bucket_list, pp_rate_bucket_t, RB_COLS, "verify_rate_buckets", "rate_limit_sid",
+            &rb_row)
+VERIFY_LIST(sq_entity_list, pp_verify_entity_t, EN_COLS, "verify_entities", "service_sid", &en_row)
+VERIFY_LIST(sq_factor_list, pp_verify_factor_t, FA_COLS, "verify_factors", "entity_sid", &fa_row)
+VERIFY_LIST(sq_challenge_list, pp_verify_challenge_t, CH_COLS, "verify_challenges", "entity_sid",
+            &ch_row)
 
 pp_err_t sq_verify_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                                pp_verify_service_t *out) {
@@ -1180,30 +1118,10 @@ pp_err_t sq_verify_sender(void *p, const char *account_sid, char out[20]) {
   return e;
 }
 
-pp_err_t sq_rate_limit_get(void *p, pp_arena_t *a, const char *account_sid, const char *service_sid,
-                           const char *sid, pp_rate_limit_t *out) {
-  return verify_get(p, SV_RL_GET, a, account_sid, service_sid, sid, NULL, &rl_row, out,
-                    sizeof *out);
-}
-
-pp_err_t sq_rate_limit_list(void *p, pp_arena_t *a, const char *account_sid,
-                            const char *service_sid, const pp_page_req_t *pg,
-                            pp_rate_limit_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, RL_COLS, "verify_rate_limits", "service_sid", account_sid, service_sid,
-                     pg, sizeof **rows, &rl_row, (void **)rows, n, more);
-}
-
 pp_err_t sq_rate_bucket_get(void *p, const char *account_sid, const char *rate_limit_sid,
                             const char *sid, pp_rate_bucket_t *out) {
   return verify_get(p, SV_RB_GET, NULL, account_sid, rate_limit_sid, sid, NULL, &rb_row, out,
                     sizeof *out);
-}
-
-pp_err_t sq_rate_bucket_list(void *p, pp_arena_t *a, const char *account_sid,
-                             const char *rate_limit_sid, const pp_page_req_t *pg,
-                             pp_rate_bucket_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, RB_COLS, "verify_rate_buckets", "rate_limit_sid", account_sid,
-                     rate_limit_sid, pg, sizeof **rows, &rb_row, (void **)rows, n, more);
 }
 
 pp_err_t sq_entity_get(void *p, const char *account_sid, const char *service_sid,
@@ -1211,33 +1129,4 @@ pp_err_t sq_entity_get(void *p, const char *account_sid, const char *service_sid
   const vindex_t ix = {PP_INDEX_VERIFY_ENTITIES_IDENTITY_BIDX, service_sid, identity};
   return verify_get(p, SV_EN_GET, NULL, account_sid, service_sid, NULL, &ix, &en_row, out,
                     sizeof *out);
-}
-
-pp_err_t sq_entity_list(void *p, pp_arena_t *a, const char *account_sid, const char *service_sid,
-                        const pp_page_req_t *pg, pp_verify_entity_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, EN_COLS, "verify_entities", "service_sid", account_sid, service_sid, pg,
-                     sizeof **rows, &en_row, (void **)rows, n, more);
-}
-
-pp_err_t sq_factor_get(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
-                       const char *sid, pp_verify_factor_t *out) {
-  return verify_get(p, SV_FA_GET, a, account_sid, entity_sid, sid, NULL, &fa_row, out, sizeof *out);
-}
-
-pp_err_t sq_factor_list(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
-                        const pp_page_req_t *pg, pp_verify_factor_t **rows, size_t *n, bool *more) {
-  return verify_list(p, a, FA_COLS, "verify_factors", "entity_sid", account_sid, entity_sid, pg,
-                     sizeof **rows, &fa_row, (void **)rows, n, more);
-}
-
-pp_err_t sq_challenge_get(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
-                          const char *sid, pp_verify_challenge_t *out) {
-  return verify_get(p, SV_CH_GET, a, account_sid, entity_sid, sid, NULL, &ch_row, out, sizeof *out);
-}
-
-pp_err_t sq_challenge_list(void *p, pp_arena_t *a, const char *account_sid, const char *entity_sid,
-                           const pp_page_req_t *pg, pp_verify_challenge_t **rows, size_t *n,
-                           bool *more) {
-  return verify_list(p, a, CH_COLS, "verify_challenges", "entity_sid", account_sid, entity_sid, pg,
-                     sizeof **rows, &ch_row, (void **)rows, n, more);
 }
