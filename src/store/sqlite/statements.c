@@ -428,13 +428,11 @@ const char *sq_verify_sql[SV__COUNT] = {
     [SV_CH_EXPIRE] =
         "UPDATE verify_challenges SET status='expired',"
         "date_updated=coalesce(?2,date_updated) WHERE seq=?1",
-    /* The enabled webhooks of service ?1 subscribed to event type ?2 or
-     * to "*". */
+    /* The enabled webhooks of service ?1 (verify.c asks which take the
+     * event: pp_verify_event_subscribed). */
     [SV_WH_SUBSCRIBED] =
-        "SELECT sid,account_sid,webhook_url FROM verify_webhooks "
-        "WHERE service_sid=?1 AND status='enabled' AND ("
-        "instr(','||event_types||',',',*,')>0 OR "
-        "instr(','||event_types||',',','||?2||',')>0) ORDER BY seq",
+        "SELECT sid,account_sid,webhook_url,event_types FROM verify_webhooks "
+        "WHERE service_sid=?1 AND status='enabled' ORDER BY seq",
     /* One request (kind "verify") on the webhook queue, in order per
      * webhook (message_sid: the webhook's SID); its URL (?4) and body (?7)
      * sealed for the queue row (url_row ?5: the webhook's SID and a random

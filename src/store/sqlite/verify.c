@@ -15,6 +15,7 @@
 #include "store/rules.h"
 #include "store/seal.h"
 #include "store/sqlite/sqlite_int.h"
+#include "verify/events.h"
 #include "verify/factor.h"
 #include "verify/fraud.h"
 
@@ -669,10 +670,12 @@ static pp_err_t queue_event(conn_t *c, const char *service_sid, const char *type
   if (!type || !body || !service_sid) return PP_OK;
   sqlite3_stmt *st = c->sv[SV_WH_SUBSCRIBED];
   sq_bind_text(st, 1, service_sid);
-  sq_bind_text(st, 2, type);
   pp_err_t e = PP_OK;
   int rc = SQLITE_DONE;
-  while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) e = queue_one(c, st, body, now);
+  while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *types = (const char *)sqlite3_column_text(st, 3);
+    if (pp_verify_event_subscribed(types ? types : "", type)) e = queue_one(c, st, body, now);
+  }
   if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "verify webhooks");
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);

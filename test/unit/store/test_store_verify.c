@@ -172,9 +172,8 @@ static void factor(pp_store_t *s, const char *sid, const char *status) {
 
 static void challenge_of(pp_verify_challenge_t *ch, const char *sid, const char *on,
                          const char *about) {
-  *ch = (pp_verify_challenge_t){.expiration_date = NOW + 300,
-                                .date_created = NOW,
-                                .date_updated = NOW};
+  *ch = (pp_verify_challenge_t){
+      .expiration_date = NOW + 300, .date_created = NOW, .date_updated = NOW};
   snprintf(ch->sid, sizeof ch->sid, "%s", sid);
   snprintf(ch->factor_sid, sizeof ch->factor_sid, "%s", on);
   snprintf(ch->entity_sid, sizeof ch->entity_sid, ENTITY);
@@ -196,9 +195,12 @@ static void waiting(pp_store_t *s, const char *sid, const char *ch_a, const char
   challenge_of(&enroll[0], ch_a, FA("aa"), sid);
   challenge_of(&enroll[1], ch_b, FA("bb"), sid);
   pp_write_t w = {.kind = PP_W_FACTOR_ATTEMPT};
-  w.u.factor_attempt =
-      (pp_factor_attempt_t){.account_sid = ACC, .sid = sid, .now = NOW,
-                            .activate_at = NOW + 3600, .enroll = enroll, .nenroll = 2};
+  w.u.factor_attempt = (pp_factor_attempt_t){.account_sid = ACC,
+                                             .sid = sid,
+                                             .now = NOW,
+                                             .activate_at = NOW + 3600,
+                                             .enroll = enroll,
+                                             .nenroll = 2};
   CHECK_EQ_INT(pp_store_write(s, &w), PP_OK);
 }
 
@@ -295,6 +297,44 @@ static void enrolment(pp_store_t *s) {
   check_challenge(s, FA("bb"), CH("b4"), "expired", NOW + 3600);
   CHECK_EQ_INT(pp_store_write(s, &act), PP_ERR_NOT_FOUND); /* once */
 
+  /* An event goes to the enabled webhooks that take its type ("*" or the
+   * type itself), its URL and body sealed on the queue. */
+  static const char *const hooks[][3] = {
+      {"*", "enabled", "https://a.example/all"},
+      {"factor.created,factor.deleted", "enabled", "https://b.example/d"},
+      {"factor.deleted", "disabled", "https://c.example/off"},
+      {"factor.verified", "enabled", "https://d.example/v"}};
+  for (int i = 0; i < 4; i++) {
+    pp_verify_webhook_t wh = {.event_types = hooks[i][0],
+                              .webhook_url = hooks[i][2],
+                              .date_created = NOW,
+                              .date_updated = NOW};
+    snprintf(wh.sid, sizeof wh.sid, "YW00000000000000000000000000000%03d", i);
+    snprintf(wh.service_sid, sizeof wh.service_sid, SVC);
+    snprintf(wh.account_sid, sizeof wh.account_sid, ACC);
+    snprintf(wh.friendly_name, sizeof wh.friendly_name, "hook %d", i);
+    snprintf(wh.status, sizeof wh.status, "%s", hooks[i][1]);
+    snprintf(wh.version, sizeof wh.version, "v2");
+    pp_write_t w = {.kind = PP_W_VERIFY_WEBHOOK_INSERT, .u.verify_webhook = &wh};
+    CHECK_EQ_INT(pp_store_write(s, &w), PP_OK);
+  }
+  pp_verify_webhook_t wh;
+  CHECK_EQ_INT(
+      pp_store_verify_webhook_get(s, &a, ACC, SVC, "YW00000000000000000000000000000001", &wh),
+      PP_OK);
+  CHECK_EQ_STR(wh.webhook_url, "https://b.example/d");
+  check_query("SELECT typeof(webhook_url) FROM verify_webhooks LIMIT 1", "blob");
+  factor(s, FA("c6"), "unverified");
+  del.u.factor_delete =
+      (pp_factor_delete_t){ACC, FA("c6"), SVC, "factor.deleted", "type=factor.deleted", NOW + 40};
+  CHECK_EQ_INT(pp_store_write(s, &del), PP_OK);
+  check_query(
+      "SELECT group_concat(message_sid||' '||typeof(url)||' '||typeof(body)||' '||(url_row"
+      " LIKE message_sid||'.%'),'|') FROM (SELECT * FROM webhooks WHERE kind='verify' ORDER BY "
+      "seq)",
+      "YW00000000000000000000000000000000 blob blob 1|YW00000000000000000000000000000001 blob blob "
+      "1");
+
   /* The entity deleted: its factors go, and their challenges with them. */
   waiting(s, FA("c5"), CH("a5"), CH("b5"));
   pp_write_t gone = {.kind = PP_W_ENTITY_DELETE, .u.ref = {ACC, ENTITY}};
@@ -314,9 +354,10 @@ int main(void) {
     setup(s);
     code_hashes(s);
     enrolment(s);
-    check_query("SELECT count(*) FROM sqlite_master WHERE type='trigger' AND name IN "
-                "('verifications_done','verify_factors_enrolled','verify_factors_enroll_gone')",
-                "0");
+    check_query(
+        "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND name IN "
+        "('verifications_done','verify_factors_enrolled','verify_factors_enroll_gone')",
+        "0");
     pp_store_free(s);
   }
   char cmd[128];
