@@ -20,6 +20,16 @@ bool pp_verify_event_type_known(const char *type) {
   return false;
 }
 
+bool pp_verify_event_subscribed(const char *event_types, const char *type) {
+  size_t n = strlen(type);
+  for (const char *p = event_types;; p++) {
+    size_t k = strcspn(p, ",");
+    if ((k == 1 && *p == '*') || (k == n && strncmp(p, type, n) == 0)) return true;
+    p += k;
+    if (!*p) return false;
+  }
+}
+
 void pp_verify_event_form(pp_buf_t *out, const char *type, const char *account_sid,
                           const char *service_sid, const char *const *kv, size_t n, int64_t now) {
   char uuid[33], when[PP_ISO8601_SIZE];

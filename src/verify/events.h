@@ -20,6 +20,11 @@
  * challenge.pending. */
 bool pp_verify_event_type_known(const char *type);
 
+/* pp_verify_event_subscribed tells whether a webhook with EventTypes
+ * `event_types` (comma-separated, as stored) takes an event of `type`:
+ * one of its entries is "*" or exactly `type`. */
+bool pp_verify_event_subscribed(const char *event_types, const char *type);
+
 /* pp_verify_event_form appends the form of event `type` about
  * `account_sid` and `service_sid`, with the `n` name/value pairs of `kv`
  * (2n strings; a NULL value is sent empty) and created_date `now`, to

@@ -93,10 +93,10 @@ static void bind_page(sqlite3_stmt *st, const pp_page_req_t *pg) {
 /* Runs `sql` (prepared on a pooled connection, cached by SQLite's own
  * statement cache would be nicer; lists are not the hot path) and collects
  * rows of `size` bytes with `fill`.  Rows come back newest first. */
-pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
-                     void (*binder)(sqlite3_stmt *, const void *), const void *arg,
-                     const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
-                     size_t *n_out, bool *more_out) {
+pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
+                          void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                          const pp_page_req_t *pg, size_t size, row_read_fn read, const void *ctx,
+                          void **rows_out, size_t *n_out, bool *more_out) {
   size_t limit = pg->limit < 1 ? 1 : pg->limit > 1000 ? 1000 : pg->limit;
   unsigned char *rows = pp_arena_alloc(a, size * (limit + 1));
   if (!rows) return PP_ERR_NOMEM;
@@ -111,10 +111,7 @@ pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
     bind_page(st, pg);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit + 1) {
-      if (!fill(a, st, rows + n * size)) {
-        e = PP_ERR_NOMEM;
-        break;
-      }
+      if ((e = read(c, a, st, ctx, rows + n * size))) break;
       n++;
     }
     if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, "list");
@@ -137,6 +134,23 @@ pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
   *n_out = n;
   *more_out = more;
   return PP_OK;
+}
+
+/* A row filler of sq_run_list as a reader of sq_run_list_read (ctx: the
+ * filler). */
+static pp_err_t read_filled(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, const void *ctx,
+                            void *row) {
+  (void)c;
+  const row_fill_fn *fill = ctx;
+  return (*fill)(a, st, row) ? PP_OK : PP_ERR_NOMEM;
+}
+
+pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
+                     void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                     const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
+                     size_t *n_out, bool *more_out) {
+  return sq_run_list_read(b, a, sql, binder, arg, pg, size, read_filled, &fill, rows_out, n_out,
+                          more_out);
 }
 
 void sq_bind_key_filter(sqlite3_stmt *st, const void *arg) {

@@ -516,7 +516,10 @@ static const char schema_carrier_channel[] =
  * Each area's list is its own line. */
 #define NO_TRIGGERS_MESSAGES ""
 
-#define NO_TRIGGERS_VERIFY ""
+#define NO_TRIGGERS_VERIFY                          \
+  "DROP TRIGGER IF EXISTS verifications_done;"      \
+  "DROP TRIGGER IF EXISTS verify_factors_enrolled;" \
+  "DROP TRIGGER IF EXISTS verify_factors_enroll_gone;"
 
 static const char schema_no_triggers[] = NO_TRIGGERS_MESSAGES NO_TRIGGERS_VERIFY;
 

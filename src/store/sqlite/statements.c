@@ -263,167 +263,196 @@ const char *sq_sql_text[S__COUNT] = {
 };
 
 const char *sq_verify_sql[SV__COUNT] = {
-    [SV_SVC_INS] = "INSERT INTO verify_services(sid,account_sid,friendly_name,code_length,"
-                   "lookup_enabled,psd2_enabled,skip_sms_to_landlines,dtmf_input_required,"
-                   "do_not_share_warning_enabled,custom_code_enabled,push_include_date,"
-                   "verify_event_subscription_enabled,tts_name,push_apn_credential_sid,"
-                   "push_fcm_credential_sid,default_template_sid,whatsapp_msg_service_sid,"
-                   "whatsapp_from,totp_issuer,totp_time_step,totp_code_length,totp_skew,"
-                   "date_created,date_updated,enrollment_wait,fraud_guard,"
-                   "allowed_country_codes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                   "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
+    [SV_SVC_INS] =
+        "INSERT INTO verify_services(sid,account_sid,friendly_name,code_length,"
+        "lookup_enabled,psd2_enabled,skip_sms_to_landlines,dtmf_input_required,"
+        "do_not_share_warning_enabled,custom_code_enabled,push_include_date,"
+        "verify_event_subscription_enabled,tts_name,push_apn_credential_sid,"
+        "push_fcm_credential_sid,default_template_sid,whatsapp_msg_service_sid,"
+        "whatsapp_from,totp_issuer,totp_time_step,totp_code_length,totp_skew,"
+        "date_created,date_updated,enrollment_wait,fraud_guard,"
+        "allowed_country_codes) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+        "?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
     /* The same parameters as SV_SVC_INS (?23, date_created, unused). */
-    [SV_SVC_UPD] = "UPDATE verify_services SET friendly_name=?3,code_length=?4,"
-                   "lookup_enabled=?5,psd2_enabled=?6,skip_sms_to_landlines=?7,"
-                   "dtmf_input_required=?8,do_not_share_warning_enabled=?9,"
-                   "custom_code_enabled=?10,push_include_date=?11,"
-                   "verify_event_subscription_enabled=?12,tts_name=?13,"
-                   "push_apn_credential_sid=?14,push_fcm_credential_sid=?15,"
-                   "default_template_sid=?16,whatsapp_msg_service_sid=?17,whatsapp_from=?18,"
-                   "totp_issuer=?19,totp_time_step=?20,totp_code_length=?21,totp_skew=?22,"
-                   "date_updated=?24,enrollment_wait=?25,fraud_guard=?26,"
-                   "allowed_country_codes=?27 WHERE sid=?1 AND account_sid=?2",
+    [SV_SVC_UPD] =
+        "UPDATE verify_services SET friendly_name=?3,code_length=?4,"
+        "lookup_enabled=?5,psd2_enabled=?6,skip_sms_to_landlines=?7,"
+        "dtmf_input_required=?8,do_not_share_warning_enabled=?9,"
+        "custom_code_enabled=?10,push_include_date=?11,"
+        "verify_event_subscription_enabled=?12,tts_name=?13,"
+        "push_apn_credential_sid=?14,push_fcm_credential_sid=?15,"
+        "default_template_sid=?16,whatsapp_msg_service_sid=?17,whatsapp_from=?18,"
+        "totp_issuer=?19,totp_time_step=?20,totp_code_length=?21,totp_skew=?22,"
+        "date_updated=?24,enrollment_wait=?25,fraud_guard=?26,"
+        "allowed_country_codes=?27 WHERE sid=?1 AND account_sid=?2",
     [SV_SVC_DEL] = "DELETE FROM verify_services WHERE account_sid=?1 AND sid=?2",
     [SV_SVC_GET] = "SELECT " VSVC_COLS " FROM verify_services WHERE account_sid=?1 AND sid=?2",
-    [SV_VE_INS] = "INSERT INTO verifications(sid,service_sid,account_sid,to_addr,channel,"
-                  "status,code_hashes,sends,checks,send_attempts,expires_at,date_created,"
-                  "date_updated,to_bidx) VALUES(?1,?2,?3,"
-                  "pp_seal(?4,?3,'verifications','to_addr',?1),?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-                  "pp_bidx(?4))",
-    /* The parameters of SV_VE_INS, and ?14: the sends it must still have. */
-    [SV_VE_RESEND] = "UPDATE verifications SET sends=?8,code_hashes=?7,send_attempts=?10,"
-                     "date_updated=?13 WHERE sid=?1 AND account_sid=?3 AND status='pending' "
-                     "AND sends=?14 AND expires_at>?13",
-    [SV_VE_PENDING] = "SELECT count(*) FROM verifications WHERE account_sid=?1 "
-                      "AND to_bidx=pp_bidx(?2) "
-                      "AND status='pending' AND expires_at>?3",
-    [SV_VE_SET] = "UPDATE verifications SET status=?3,checks=?4,date_updated=?6 "
-                  "WHERE account_sid=?1 AND sid=?2 AND status='pending' AND expires_at>?6 "
-                  "AND (?5<0 OR checks=?5)",
-    [SV_VE_GET] = "SELECT " VE_COLS " FROM verifications WHERE account_sid=?1 "
+    [SV_VE_INS] =
+        "INSERT INTO verifications(sid,service_sid,account_sid,to_addr,channel,"
+        "status,code_hashes,sends,checks,send_attempts,expires_at,date_created,"
+        "date_updated,to_bidx) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+        "?14)",
+    /* The parameters of SV_VE_INS (?4 unused), and ?14: the sends it must
+     * still have. */
+    [SV_VE_RESEND] =
+        "UPDATE verifications SET sends=?8,code_hashes=?7,send_attempts=?10,"
+        "date_updated=?13 WHERE sid=?1 AND account_sid=?3 AND status='pending' "
+        "AND sends=?14 AND expires_at>?13",
+    [SV_VE_PENDING] =
+        "SELECT count(*) FROM verifications WHERE account_sid=?1 "
+        "AND to_bidx=?2 "
+        "AND status='pending' AND expires_at>?3",
+    /* ?7: the empty blob when the code hashes are wiped, else NULL. */
+    [SV_VE_SET] =
+        "UPDATE verifications SET status=?3,checks=?4,date_updated=?6,"
+        "code_hashes=coalesce(?7,code_hashes) "
+        "WHERE account_sid=?1 AND sid=?2 AND status='pending' AND expires_at>?6 "
+        "AND (?5<0 OR checks=?5)",
+    [SV_VE_GET] = "SELECT " VE_COLS
+                  " FROM verifications WHERE account_sid=?1 "
                   "AND service_sid=?2 AND sid=?3",
-    [SV_VE_FIND] = "SELECT " VE_COLS " FROM verifications WHERE service_sid=?2 "
-                   "AND to_bidx=pp_bidx(?3) AND account_sid=?1 ORDER BY seq DESC LIMIT 1",
+    [SV_VE_FIND] = "SELECT " VE_COLS
+                   " FROM verifications WHERE service_sid=?2 "
+                   "AND to_bidx=?3 AND account_sid=?1 ORDER BY seq DESC LIMIT 1",
     [SV_MSG_SEAL] = "INSERT INTO message_sealed(message_seq,sealed) VALUES(?1,?2)",
-    [SV_HIT_PRUNE] = "DELETE FROM verify_rate_hits WHERE bucket_sid=?1 AND key_hash=?2 "
-                     "AND at<=?3",
-    [SV_HIT_COUNT] = "SELECT count(*) FROM verify_rate_hits WHERE bucket_sid=?1 "
-                     "AND key_hash=?2 AND at>?3",
+    [SV_HIT_PRUNE] =
+        "DELETE FROM verify_rate_hits WHERE bucket_sid=?1 AND key_hash=?2 "
+        "AND at<=?3",
+    [SV_HIT_COUNT] =
+        "SELECT count(*) FROM verify_rate_hits WHERE bucket_sid=?1 "
+        "AND key_hash=?2 AND at>?3",
     [SV_HIT_INS] = "INSERT INTO verify_rate_hits(bucket_sid,key_hash,at) VALUES(?1,?2,?3)",
-    [SV_FRAUD_GET] = "SELECT bucket,count,mean,blocked_until,alerted_bucket "
-                     "FROM verify_fraud_prefixes WHERE service_sid=?1 AND prefix=?2",
-    [SV_FRAUD_PUT] = "INSERT OR REPLACE INTO verify_fraud_prefixes(service_sid,prefix,bucket,"
-                     "count,mean,blocked_until,alerted_bucket) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [SV_FRAUD_GET] =
+        "SELECT bucket,count,mean,blocked_until,alerted_bucket "
+        "FROM verify_fraud_prefixes WHERE service_sid=?1 AND prefix=?2",
+    [SV_FRAUD_PUT] =
+        "INSERT OR REPLACE INTO verify_fraud_prefixes(service_sid,prefix,bucket,"
+        "count,mean,blocked_until,alerted_bucket) VALUES(?1,?2,?3,?4,?5,?6,?7)",
     /* ?8: how many rate limits a service may have. */
-    [SV_RL_INS] = "INSERT INTO verify_rate_limits(sid,service_sid,account_sid,unique_name,"
-                  "description,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7 "
-                  "WHERE (SELECT count(*) FROM verify_rate_limits WHERE service_sid=?2)<?8",
-    [SV_RL_UPD] = "UPDATE verify_rate_limits SET description=?5,date_updated=?7 "
-                  "WHERE sid=?1 AND account_sid=?3",
+    [SV_RL_INS] =
+        "INSERT INTO verify_rate_limits(sid,service_sid,account_sid,unique_name,"
+        "description,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7 "
+        "WHERE (SELECT count(*) FROM verify_rate_limits WHERE service_sid=?2)<?8",
+    [SV_RL_UPD] =
+        "UPDATE verify_rate_limits SET description=?5,date_updated=?7 "
+        "WHERE sid=?1 AND account_sid=?3",
     [SV_RL_DEL] = "DELETE FROM verify_rate_limits WHERE account_sid=?1 AND sid=?2",
-    [SV_RL_GET] = "SELECT " RL_COLS " FROM verify_rate_limits WHERE account_sid=?1 "
+    [SV_RL_GET] = "SELECT " RL_COLS
+                  " FROM verify_rate_limits WHERE account_sid=?1 "
                   "AND service_sid=?2 AND sid=?3",
     /* ?9: how many buckets a rate limit may have. */
-    [SV_RB_INS] = "INSERT INTO verify_rate_buckets(sid,rate_limit_sid,service_sid,account_sid,"
-                  "max,interval,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7,?8 "
-                  "WHERE (SELECT count(*) FROM verify_rate_buckets WHERE rate_limit_sid=?2)<?9",
-    [SV_RB_UPD] = "UPDATE verify_rate_buckets SET max=?5,interval=?6,date_updated=?8 "
-                  "WHERE sid=?1 AND account_sid=?4",
+    [SV_RB_INS] =
+        "INSERT INTO verify_rate_buckets(sid,rate_limit_sid,service_sid,account_sid,"
+        "max,interval,date_created,date_updated) SELECT ?1,?2,?3,?4,?5,?6,?7,?8 "
+        "WHERE (SELECT count(*) FROM verify_rate_buckets WHERE rate_limit_sid=?2)<?9",
+    [SV_RB_UPD] =
+        "UPDATE verify_rate_buckets SET max=?5,interval=?6,date_updated=?8 "
+        "WHERE sid=?1 AND account_sid=?4",
     [SV_RB_DEL] = "DELETE FROM verify_rate_buckets WHERE account_sid=?1 AND sid=?2",
-    [SV_RB_GET] = "SELECT " RB_COLS " FROM verify_rate_buckets WHERE account_sid=?1 "
+    [SV_RB_GET] = "SELECT " RB_COLS
+                  " FROM verify_rate_buckets WHERE account_sid=?1 "
                   "AND rate_limit_sid=?2 AND sid=?3",
-    [SV_SENDER] = "SELECT pp_open(phone_number,account_sid,'phone_numbers','phone_number',sid) "
-                  "FROM phone_numbers WHERE account_sid=?1 "
-                  "ORDER BY seq LIMIT 1",
-    [SV_EN_INS] = "INSERT INTO verify_entities(sid,service_sid,account_sid,identity,"
-                  "date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,"
-                  V_SEAL("verify_entities", "identity", "?4", "?3", "?1") ",?5,?6,"
-                  EN_BIDX("?2", "?4") ")",
-    [SV_EN_INS_IGNORE] = "INSERT OR IGNORE INTO verify_entities(sid,service_sid,account_sid,"
-                         "identity,date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,"
-                         V_SEAL("verify_entities", "identity", "?4", "?3", "?1") ",?5,?6,"
-                         EN_BIDX("?2", "?4") ")",
+    [SV_SENDER] =
+        "SELECT phone_number,account_sid,sid FROM phone_numbers WHERE account_sid=?1 "
+        "ORDER BY seq LIMIT 1",
+    [SV_EN_INS] =
+        "INSERT INTO verify_entities(sid,service_sid,account_sid,identity,"
+        "date_created,date_updated,identity_bidx) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [SV_EN_INS_IGNORE] =
+        "INSERT OR IGNORE INTO verify_entities(sid,service_sid,account_sid,"
+        "identity,date_created,date_updated,identity_bidx) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7)",
     [SV_EN_DEL] = "DELETE FROM verify_entities WHERE account_sid=?1 AND sid=?2",
-    [SV_EN_GET] = "SELECT " EN_COLS " FROM verify_entities WHERE account_sid=?1 "
-                  "AND service_sid=?2 AND identity_bidx=" EN_BIDX("?2", "?3"),
-    [SV_FA_INS] = "INSERT INTO verify_factors(sid,entity_sid,service_sid,account_sid,identity,"
-                  "friendly_name,status,factor_type,alg,time_step,skew,code_length,"
-                  "secret_sealed,last_counter,failures,metadata,date_created,date_updated,"
-                  "public_key,push_config) VALUES(?1,?2,?3,?4,"
-                  V_SEAL("verify_factors", "identity", "?5", "?4", "?1") ","
-                  V_SEAL("verify_factors", "friendly_name", "?6", "?4", "?1") ","
-                  "?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                  V_SEAL("verify_factors", "metadata", "?16", "?4", "?1") ",?17,?18,?19,"
-                  V_SEAL("verify_factors", "push_config", "?20", "?4", "?1") ")",
+    [SV_EN_GET] = "SELECT " EN_COLS
+                  " FROM verify_entities WHERE account_sid=?1 "
+                  "AND service_sid=?2 AND identity_bidx=?3",
+    [SV_FA_INS] =
+        "INSERT INTO verify_factors(sid,entity_sid,service_sid,account_sid,identity,"
+        "friendly_name,status,factor_type,alg,time_step,skew,code_length,"
+        "secret_sealed,last_counter,failures,metadata,date_created,date_updated,"
+        "public_key,push_config) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+        "?14,?15,?16,?17,?18,?19,?20)",
     /* The parameters of SV_FA_INS. */
-    [SV_FA_UPD] = "UPDATE verify_factors SET friendly_name="
-                  V_SEAL("verify_factors", "friendly_name", "?6", "?4", "?1") ","
-                  "alg=?9,time_step=?10,skew=?11,code_length=?12,date_updated=?18,push_config="
-                  V_SEAL("verify_factors", "push_config", "?20", "?4", "?1") " "
-                  "WHERE sid=?1 AND account_sid=?4",
+    [SV_FA_UPD] =
+        "UPDATE verify_factors SET friendly_name=?6,alg=?9,time_step=?10,skew=?11,"
+        "code_length=?12,date_updated=?18,push_config=?20 "
+        "WHERE sid=?1 AND account_sid=?4",
     [SV_FA_DEL] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2",
-    [SV_FA_GET] = "SELECT " FA_COLS " FROM verify_factors WHERE account_sid=?1 "
+    [SV_FA_GET] = "SELECT " FA_COLS
+                  " FROM verify_factors WHERE account_sid=?1 "
                   "AND entity_sid=?2 AND sid=?3",
-    [SV_FA_ATTEMPT] = "UPDATE verify_factors SET last_counter=?3,failures=?4,"
-                      "status=coalesce(?5,status),activate_at=coalesce(?9,activate_at),"
-                      "date_updated=?8 WHERE account_sid=?1 "
-                      "AND sid=?2 AND last_counter=?6 AND failures=?7",
-    [SV_CH_INS] = "INSERT INTO verify_challenges(sid,factor_sid,entity_sid,service_sid,"
-                  "account_sid,identity,status,responded_reason,factor_type,details,"
-                  "hidden_details,metadata,expiration_date,date_responded,date_created,"
-                  "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,"
-                  V_SEAL("verify_challenges", "identity", "?6", "?5", "?1") ",?7,?8,?9,"
-                  V_SEAL("verify_challenges", "details", "?10", "?5", "?1") ","
-                  V_SEAL("verify_challenges", "hidden_details", "?11", "?5", "?1") ","
-                  V_SEAL("verify_challenges", "metadata", "?12", "?5", "?1") ","
-                  "?13,?14,?15,?16,?17)",
+    [SV_FA_ATTEMPT] =
+        "UPDATE verify_factors SET last_counter=?3,failures=?4,"
+        "status=coalesce(?5,status),activate_at=coalesce(?9,activate_at),"
+        "date_updated=?8 WHERE account_sid=?1 "
+        "AND sid=?2 AND last_counter=?6 AND failures=?7",
+    [SV_CH_INS] =
+        "INSERT INTO verify_challenges(sid,factor_sid,entity_sid,service_sid,"
+        "account_sid,identity,status,responded_reason,factor_type,details,"
+        "hidden_details,metadata,expiration_date,date_responded,date_created,"
+        "date_updated,enroll_factor_sid) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+        "?12,?13,?14,?15,?16,?17)",
     /* The parameters of SV_CH_INS. */
-    [SV_CH_RESPOND] = "UPDATE verify_challenges SET status=?7,responded_reason=?8,"
-                      "date_responded=?14,date_updated=?16 WHERE sid=?1 AND account_sid=?5 "
-                      "AND status='pending'",
-    [SV_CH_GET] = "SELECT " CH_COLS " FROM verify_challenges WHERE account_sid=?1 "
+    [SV_CH_RESPOND] =
+        "UPDATE verify_challenges SET status=?7,responded_reason=?8,"
+        "date_responded=?14,date_updated=?16 WHERE sid=?1 AND account_sid=?5 "
+        "AND status='pending'",
+    [SV_CH_GET] = "SELECT " CH_COLS
+                  " FROM verify_challenges WHERE account_sid=?1 "
                   "AND entity_sid=?2 AND sid=?3",
-    [SV_ENROLL_VERIFY] = "UPDATE verify_factors SET status='verified',activate_at=0,"
-                         "date_updated=?3 WHERE account_sid=?1 AND sid=?2 "
-                         "AND status='unverified' AND activate_at>0",
-    [SV_FA_QR_SET] = "UPDATE verify_factors SET qr_token_hash=?3,qr_expires=?4 "
-                     "WHERE account_sid=?1 AND sid=?2",
-    [SV_FA_QR_TAKE] = "UPDATE verify_factors SET qr_token_hash=NULL,qr_expires=0 "
-                      "WHERE account_sid=?1 AND sid=?2 AND qr_token_hash=?3 AND qr_expires>?4 "
-                      "AND status='unverified' AND activate_at=0",
-    [SV_FA_DUE] = "SELECT " FA_COLS " FROM verify_factors WHERE status='unverified' "
-                  "AND activate_at>0 AND activate_at<=?1 ORDER BY activate_at LIMIT ?2",
-    [SV_FA_ACTIVATE] = "UPDATE verify_factors SET status='verified',activate_at=0,date_updated=?3 "
-                       "WHERE account_sid=?1 AND sid=?2 AND status='unverified' "
-                       "AND activate_at>0 AND activate_at<=?3",
-    [SV_ENROLL_DELETE] = "DELETE FROM verify_factors WHERE account_sid=?1 AND sid=?2 "
-                         "AND status='unverified' AND activate_at>0",
-    /* ?2: the event type; ?3: the body; ?4: now (s); ?5: a random id.  One
-     * request (kind "verify") on the webhook queue per subscribed webhook,
-     * in order per webhook (message_sid: the webhook's SID); its URL and
-     * body sealed for the queue row (url_row: the webhook's SID and the
-     * id). */
-    [SV_EV_QUEUE] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
-                    "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "
-                    "SELECT lower(hex(randomblob(16))),account_sid,sid,'verify','event',0,"
-                    V_SEAL("webhooks", "url", V_OPEN("verify_webhooks", "webhook_url"),
-                           "account_sid", "sid||'.'||?5")
-                    ",'webhooks','url',sid||'.'||?5,'POST',?4*1000,?4*1000,"
-                    V_SEAL("webhooks", "body", "?3", "account_sid", "sid||'.'||?5")
-                    " FROM verify_webhooks WHERE service_sid=?1 AND status='enabled' AND ("
-                    "instr(','||event_types||',',',*,')>0 OR "
-                    "instr(','||event_types||',',','||?2||',')>0)",
+    /* Rule 5's decisions are taken in C (verify.c) on what SV_FA_STATE
+     * reads; these only write them. */
+    [SV_FA_STATE] =
+        "SELECT status,activate_at,qr_token_hash,qr_expires FROM verify_factors "
+        "WHERE account_sid=?1 AND sid=?2",
+    [SV_FA_VERIFY] =
+        "UPDATE verify_factors SET status='verified',activate_at=0,date_updated=?3 "
+        "WHERE account_sid=?1 AND sid=?2",
+    [SV_FA_QR_SET] =
+        "UPDATE verify_factors SET qr_token_hash=?3,qr_expires=?4 "
+        "WHERE account_sid=?1 AND sid=?2",
+    [SV_FA_QR_TAKE] =
+        "UPDATE verify_factors SET qr_token_hash=NULL,qr_expires=0 "
+        "WHERE account_sid=?1 AND sid=?2",
+    /* The factors waiting (the partial index verify_factors_due), the
+     * soonest first; verify.c stops at the first whose wait is not over. */
+    [SV_FA_DUE] = "SELECT " FA_COLS
+                  " FROM verify_factors WHERE status='unverified' "
+                  "AND activate_at>0 ORDER BY activate_at LIMIT ?1",
+    /* The enrolment challenges about factor ?1 after seq ?2, one at a time
+     * (verify_challenges_enroll), and one of them expired (?2: its new
+     * date_updated, NULL: as it is). */
+    [SV_CH_ENROLL_NEXT] =
+        "SELECT seq,status FROM verify_challenges WHERE enroll_factor_sid=?1 "
+        "AND seq>?2 ORDER BY seq LIMIT 1",
+    [SV_CH_EXPIRE] =
+        "UPDATE verify_challenges SET status='expired',"
+        "date_updated=coalesce(?2,date_updated) WHERE seq=?1",
+    /* The enabled webhooks of service ?1 (verify.c asks which take the
+     * event: pp_verify_event_subscribed). */
+    [SV_WH_SUBSCRIBED] =
+        "SELECT sid,account_sid,webhook_url,event_types FROM verify_webhooks "
+        "WHERE service_sid=?1 AND status='enabled' ORDER BY seq",
+    /* One request (kind "verify") on the webhook queue, in order per
+     * webhook (message_sid: the webhook's SID); its URL (?4) and body (?7)
+     * sealed for the queue row (url_row ?5: the webhook's SID and a random
+     * id); ?6: now (ms). */
+    [SV_EV_INS] =
+        "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
+        "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "
+        "VALUES(?1,?2,?3,'verify','event',0,?4,'webhooks','url',?5,'POST',?6,?6,?7)",
     /* A closed account's queued requests: they would no longer open. */
     [SV_HOOK_SHRED] = "DELETE FROM webhooks WHERE account_sid=?1",
-    [SV_WH_INS] = "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
-                  "event_types,webhook_url,status,version,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,?4,?5,"
-                  V_SEAL("verify_webhooks", "webhook_url", "?6", "?3", "?1") ",?7,?8,?9,?10)",
+    [SV_WH_INS] =
+        "INSERT INTO verify_webhooks(sid,service_sid,account_sid,friendly_name,"
+        "event_types,webhook_url,status,version,date_created,date_updated) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     /* The parameters of SV_WH_INS. */
-    [SV_WH_UPD] = "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url="
-                  V_SEAL("verify_webhooks", "webhook_url", "?6", "?3", "?1") ","
-                  "status=?7,version=?8,date_updated=?10 WHERE sid=?1 AND account_sid=?3",
+    [SV_WH_UPD] =
+        "UPDATE verify_webhooks SET friendly_name=?4,event_types=?5,webhook_url=?6,"
+        "status=?7,version=?8,date_updated=?10 WHERE sid=?1 AND account_sid=?3",
     [SV_WH_DEL] = "DELETE FROM verify_webhooks WHERE account_sid=?1 AND sid=?2",
-    [SV_WH_GET] = "SELECT " WH_COLS " FROM verify_webhooks WHERE account_sid=?1 "
+    [SV_WH_GET] = "SELECT " WH_COLS
+                  " FROM verify_webhooks WHERE account_sid=?1 "
                   "AND service_sid=?2 AND sid=?3",
 };

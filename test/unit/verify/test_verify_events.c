@@ -24,6 +24,21 @@ static void types(void) {
   CHECK(!pp_verify_event_type_known("challenge.expired"));
 }
 
+/* A webhook's EventTypes as stored: comma-separated, entries exact. */
+static void subscribed(void) {
+  CHECK(pp_verify_event_subscribed("*", "factor.created"));
+  CHECK(pp_verify_event_subscribed("factor.created,*", "challenge.denied"));
+  CHECK(pp_verify_event_subscribed("factor.created", "factor.created"));
+  CHECK(pp_verify_event_subscribed("factor.created,factor.verified", "factor.verified"));
+  CHECK(pp_verify_event_subscribed("a,factor.deleted,b", "factor.deleted"));
+  CHECK(!pp_verify_event_subscribed("factor.created", "factor.verified"));
+  CHECK(!pp_verify_event_subscribed("factor.created", "factor.create"));
+  CHECK(!pp_verify_event_subscribed("factor.created", "factor.created,"));
+  CHECK(!pp_verify_event_subscribed("factor.*", "factor.created"));
+  CHECK(!pp_verify_event_subscribed("**", "factor.created"));
+  CHECK(!pp_verify_event_subscribed("", "factor.created"));
+}
+
 static void form(void) {
   pp_buf_t b;
   pp_buf_init(&b, 0);
@@ -42,6 +57,7 @@ static void form(void) {
 int main(void) {
   CHECK(sodium_init() >= 0);
   types();
+  subscribed();
   form();
   return check_report("test_verify_events");
 }
