@@ -1,20 +1,71 @@
 /* accounts.c: reads of accounts, API keys, carriers and routes. */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite/sqlite_int.h"
 
-static void row_account(sqlite3_stmt *st, pp_account_t *a) {
+/* An account's row: its tokens opened (lists and sign-in read '' there). */
+static pp_err_t row_account(be_t *b, sqlite3_stmt *st, pp_account_t *a) {
   a->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(a->sid, sizeof a->sid, st, 1);
   sq_col_copy(a->owner_sid, sizeof a->owner_sid, st, 2);
   sq_col_copy(a->friendly_name, sizeof a->friendly_name, st, 3);
   sq_col_copy(a->status, sizeof a->status, st, 4);
-  sq_col_copy(a->auth_token, sizeof a->auth_token, st, 5);
-  sq_col_copy(a->secondary_token, sizeof a->secondary_token, st, 6);
   a->secondary_created = sqlite3_column_int64(st, 7);
   a->date_created = sqlite3_column_int64(st, 8);
   a->date_updated = sqlite3_column_int64(st, 9);
+  const sq_open_col_t tokens[] = {
+      {PP_SEALED_ACCOUNTS_AUTH_TOKEN, 5, a->auth_token, sizeof a->auth_token, NULL, NULL},
+      {PP_SEALED_ACCOUNTS_SECONDARY_TOKEN, 6, a->secondary_token, sizeof a->secondary_token, NULL,
+       NULL}};
+  return sq_open_row(b->crypt, st, a->sid, a->sid, tokens, 2);
+}
+
+pp_err_t sq_dek_insert(conn_t *c, int which, const char *account_sid, uint32_t generation,
+                       int64_t now) {
+  unsigned char wrapped[PP_DEK_WRAPPED_LEN];
+  pp_err_t e = pp_crypt_new_dek(c->crypt_of, account_sid, generation, wrapped);
+  if (e) return e;
+  sqlite3_stmt *st = c->st[which];
+  sq_bind_text(st, 1, account_sid);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, generation);
+  sqlite3_bind_blob(st, 4, wrapped, sizeof wrapped, SQLITE_STATIC);
+  sq_bind_text(st, 5, pp_crypt_master_id(c->crypt_of));
+  return sq_result_of(c->db, sq_step_done(st), 0);
+}
+
+/* Inserts or updates an account (both statements take the same
+ * parameters): its tokens sealed, their keyed hashes beside them. */
+pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert) {
+  sqlite3_stmt *st = c->st[insert ? S_ACC_INS : S_ACC_UPD];
+  pp_seal_at_t at;
+  pp_seal_value_t v[] = {sq_seal_text(PP_SEALED_ACCOUNTS_AUTH_TOKEN, a->auth_token),
+                         sq_seal_text(PP_SEALED_ACCOUNTS_SECONDARY_TOKEN, a->secondary_token)};
+  static const int params[] = {5, 6};
+  unsigned char hash[2][PP_BLIND_INDEX_LEN], *buf = NULL;
+  pp_err_t e = pp_seal_at(PP_SEALED_ACCOUNTS_AUTH_TOKEN, a->sid, a->sid, &at);
+  if (!e) e = sq_bind_seal_row(c, st, &at, v, params, 2, &buf);
+  if (!e) e = sq_bind_index(c, st, 10, PP_INDEX_ACCOUNTS_AUTH_HASH, a->auth_token, hash[0]);
+  if (!e)
+    e = sq_bind_index(c, st, 11, PP_INDEX_ACCOUNTS_SECONDARY_HASH, a->secondary_token, hash[1]);
+  if (e) {
+    sqlite3_clear_bindings(st);
+    free(buf);
+    return e;
+  }
+  sq_bind_text(st, 1, a->sid);
+  sq_bind_text(st, 2, a->owner_sid);
+  sq_bind_text(st, 3, a->friendly_name);
+  sq_bind_text(st, 4, a->status);
+  sqlite3_bind_int64(st, 7, a->secondary_created);
+  sqlite3_bind_int64(st, 8, a->date_created);
+  sqlite3_bind_int64(st, 9, a->date_updated);
+  int rc = sq_step_done(st);
+  free(buf);
+  if (insert && rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
+  return sq_result_of(c->db, rc, !insert);
 }
 
 static void row_key(sqlite3_stmt *st, pp_key_t *k) {
@@ -30,8 +81,9 @@ static void row_key(sqlite3_stmt *st, pp_key_t *k) {
   k->date_updated = sqlite3_column_int64(st, 6);
 }
 
-static void fill_account(sqlite3_stmt *st, void *out) {
-  row_account(st, out);
+static pp_err_t fill_account(be_t *b, pp_arena_t *a, sqlite3_stmt *st, void *out) {
+  (void)a;
+  return row_account(b, st, out);
 }
 static void fill_key(sqlite3_stmt *st, void *out) {
   row_key(st, out);
@@ -39,7 +91,7 @@ static void fill_key(sqlite3_stmt *st, void *out) {
 
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out) {
   pp_account_t tmp;
-  pp_err_t e = sq_get_one(p, S_ACC_GET, sid, NULL, fill_account, &tmp);
+  pp_err_t e = sq_get_one_open(p, S_ACC_GET, sid, NULL, fill_account, NULL, &tmp);
   if (!e) *out = tmp;
   sodium_memzero(&tmp, sizeof tmp);
   return e;
@@ -56,14 +108,13 @@ pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned c
   sq_bind_text(st, 1, sid);
   int rc = sqlite3_step(st);
   pp_err_t e = PP_OK;
-  if (rc == SQLITE_ROW) {
-    row_account(st, out);
+  if (rc == SQLITE_ROW && !(e = row_account(b, st, out))) {
     for (int i = 0; i < 2; i++) {
       memset(hashes[i], 0, 32);
       if (sqlite3_column_bytes(st, 10 + i) == 32)
         memcpy(hashes[i], sqlite3_column_blob(st, 10 + i), 32);
     }
-  } else {
+  } else if (rc != SQLITE_ROW) {
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : sq_db_err(c->db, "account auth");
   }
   sqlite3_reset(st);
@@ -77,12 +128,6 @@ pp_err_t sq_key_get(void *p, const char *sid, pp_key_t *out) {
   pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, fill_key, &tmp);
   if (!e) *out = tmp;
   return e;
-}
-
-static bool fill_account_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
-  (void)a;
-  row_account(st, row);
-  return true;
 }
 
 static bool fill_key_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
@@ -109,8 +154,8 @@ pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, p
   if (f->friendly_name) sq_sqlb_add(&q, " AND friendly_name = :name");
   if (f->status) sq_sqlb_add(&q, " AND status = :status");
   sq_page_clause(&q, &f->page);
-  return sq_run_list(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
-                     fill_account_row, (void **)rows, n, more);
+  return sq_run_list_open(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
+                          fill_account, (void **)rows, n, more);
 }
 
 pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,

@@ -396,36 +396,12 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   switch (w->kind) {
     case PP_W_ACCOUNT_INSERT: {
       pp_account_t *a = w->u.account;
-      st = c->st[S_DEK_NEW];
-      sq_bind_text(st, 1, a->sid);
-      sqlite3_bind_int64(st, 2, a->date_created);
-      pp_err_t ke = sq_result_of(c->db, sq_step_done(st), 0);
-      if (ke) return ke;
-      st = c->st[S_ACC_INS];
-      sq_bind_text(st, 1, a->sid);
-      sq_bind_text(st, 2, a->owner_sid);
-      sq_bind_text(st, 3, a->friendly_name);
-      sq_bind_text(st, 4, a->status);
-      sq_bind_text(st, 5, a->auth_token);
-      sq_bind_text(st, 6, a->secondary_token);
-      sqlite3_bind_int64(st, 7, a->secondary_created);
-      sqlite3_bind_int64(st, 8, a->date_created);
-      sqlite3_bind_int64(st, 9, a->date_updated);
-      rc = sq_step_done(st);
-      if (rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
-      return sq_result_of(c->db, rc, 0);
+      pp_err_t ke = sq_dek_insert(c, S_DEK_NEW, a->sid, 1, a->date_created);
+      return ke ? ke : sq_apply_account(c, a, true);
     }
     case PP_W_ACCOUNT_UPDATE: {
       pp_account_t *a = w->u.account;
-      st = c->st[S_ACC_UPD];
-      sq_bind_text(st, 1, a->sid);
-      sq_bind_text(st, 2, a->friendly_name);
-      sq_bind_text(st, 3, a->status);
-      sq_bind_text(st, 4, a->auth_token);
-      sq_bind_text(st, 5, a->secondary_token);
-      sqlite3_bind_int64(st, 6, a->secondary_created);
-      sqlite3_bind_int64(st, 7, a->date_updated);
-      pp_err_t ue = sq_result_of(c->db, sq_step_done(st), 1);
+      pp_err_t ue = sq_apply_account(c, a, false);
       if (ue || strcmp(a->status, "closed") != 0) return ue;
       st = c->st[S_DEK_SHRED];
       sq_bind_text(st, 1, a->sid);
@@ -559,19 +535,10 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       return apply_mo_part(c, &w->u.mo_part);
     case PP_W_HOOK_CLAIM:
       return apply_hook_claim(c, &w->u.hook_claim);
-    case PP_W_KEYS_REWRAP: {
-      st = c->st[S_DEK_REWRAP];
-      sqlite3_bind_blob(st, 1, w->u.rewrap.new_master, PP_KEY_LEN, SQLITE_STATIC);
-      sq_bind_text(st, 2, w->u.rewrap.new_master_id);
-      pp_err_t re = sq_result_of(c->db, sq_step_done(st), 0);
-      w->u.rewrap.n = re ? 0 : (size_t)sqlite3_changes(c->db);
-      return re;
-    }
+    case PP_W_KEYS_REWRAP:
+      return sq_dek_rewrap(c, &w->u.rewrap);
     case PP_W_ACCOUNT_REKEY:
-      st = c->st[S_DEK_NEXT];
-      sq_bind_text(st, 1, w->u.name);
-      sqlite3_bind_int64(st, 2, pp_clock_now());
-      return sq_result_of(c->db, sq_step_done(st), 1);
+      return sq_dek_next(c, w->u.name);
     case PP_W_RESEAL:
       return sq_apply_reseal(c, &w->u.reseal);
     case PP_W_KEYS_RETIRE:

@@ -16,6 +16,7 @@
 #include "security/merkle.h"
 #include "store/backend.h"
 #include "store/crypt.h"
+#include "store/seal.h"
 
 #define POOL 8
 
@@ -90,6 +91,8 @@ enum {
   S_DEK_REWRAP,
   S_DEK_NEXT,
   S_DEK_RETIRE,
+  S_DEK_NEWEST,
+  S_DEK_ALL,
   S_ACC_AUTH,
   S_NUM_OWNER,
   S_SAVEPOINT,
@@ -119,11 +122,9 @@ enum {
   S__COUNT
 };
 
-#define ACC_COLS                                                   \
-  "seq,sid,owner_sid,friendly_name,status,"                        \
-  "pp_open(auth_token,sid,'accounts','auth_token',sid),"           \
-  "pp_open(secondary_token,sid,'accounts','secondary_token',sid)," \
-  "secondary_created,date_created,date_updated"
+#define ACC_COLS                                                                         \
+  "seq,sid,owner_sid,friendly_name,status,auth_token,secondary_token,secondary_created," \
+  "date_created,date_updated"
 #define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
 #define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
 #define MSG_COLS \
@@ -362,6 +363,11 @@ typedef struct {
  * false when out of memory (the row filler of sq_run_list). */
 typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
 
+/* Reads the statement's current row into `row` with the backend's keys (it
+ * opens sealed columns), allocating from `a`: PP_OK or the error that ends
+ * the read. */
+typedef pp_err_t (*row_open_fn)(be_t *b, pp_arena_t *a, sqlite3_stmt *st, void *row);
+
 /* ---- statements.c -------------------------------------------------- */
 
 /* The SQL of each statement id S_*, prepared on every connection. */
@@ -433,6 +439,20 @@ pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
                      const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
                      size_t *n_out, bool *more_out);
 
+/* sq_run_list with a filler that opens sealed columns. */
+pp_err_t sq_run_list_open(be_t *b, pp_arena_t *a, const char *sql,
+                          void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                          const pp_page_req_t *pg, size_t size, row_open_fn open, void **rows_out,
+                          size_t *n_out, bool *more_out);
+
+/* sq_get_one, sq_read_all and sq_first_row with a filler that opens sealed columns. */
+pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row_open_fn open,
+                         pp_arena_t *a, void *out);
+pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_open_fn open,
+                          void **rows_out, size_t *n_out);
+pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, pp_arena_t *a,
+                           void *out);
+
 /* A list binder: `arg` (an account SID) as :account. */
 void sq_bind_key_filter(sqlite3_stmt *st, const void *arg);
 
@@ -446,6 +466,51 @@ pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3
 
 /* A row filler: column 0 into a char[20] (an E.164 number). */
 void sq_fill_phone(sqlite3_stmt *st, void *out);
+
+/* ---- sealcol.c ----------------------------------------------------- */
+
+/* A text (NULL: SQL NULL) of sealed column `id`, to seal with sq_bind_seal_row. */
+pp_seal_value_t sq_seal_text(pp_sealed_id_t id, const char *s);
+
+/* Seals the `n` values of one row at `at` (pp_seal_row: one key lookup) and
+ * binds each v[i] at parameter params[i].  *buf as pp_seal_row's: free it
+ * after the step. */
+pp_err_t sq_bind_seal_row(conn_t *c, sqlite3_stmt *st, const pp_seal_at_t *at, pp_seal_value_t *v,
+                          const int *params, size_t n, unsigned char **buf);
+
+/* Binds index `id` of `s` (NULL: SQL NULL) at parameter `i`; `out` holds
+ * the index until the step. */
+pp_err_t sq_bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id, const char *s,
+                       unsigned char out[PP_BLIND_INDEX_LEN]);
+
+/* Opens column `i` of the current row, sealed at `at` (pp_seal_open: a
+ * malloc'd text the caller frees, NULL for SQL NULL). */
+pp_err_t sq_col_open(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at, char **out,
+                     size_t *len);
+
+/* sq_col_open into `a` (*out NULL for SQL NULL). */
+pp_err_t sq_col_open_dup(pp_crypt_t *crypt, pp_arena_t *a, sqlite3_stmt *st, int i,
+                         const pp_seal_at_t *at, const char **out);
+
+/* sq_col_open into `dst` (truncated to `size`; empty for NULL); the
+ * plaintext's copy is wiped. */
+pp_err_t sq_col_open_copy(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
+                          char *dst, size_t size);
+
+/* One sealed column of a row to open: into dst[size], or (dup non-NULL)
+ * into the arena at *dup. */
+typedef struct {
+  pp_sealed_id_t id;
+  int col;
+  char *dst;
+  size_t size;
+  pp_arena_t *arena;
+  const char **dup;
+} sq_open_col_t;
+
+/* Opens the `n` columns of the current row of `account`'s row `row`. */
+pp_err_t sq_open_row(pp_crypt_t *crypt, sqlite3_stmt *st, const char *account, const char *row,
+                     const sq_open_col_t *cols, size_t n);
 
 /* ---- schema.c ------------------------------------------------------ */
 
@@ -473,6 +538,13 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
 
 /* Reseals the next batch of one table's sealed columns with the newest key (writer thread). */
 pp_err_t sq_apply_reseal(conn_t *c, pp_reseal_t *rs);
+
+/* Makes the account's next data key (PP_W_ACCOUNT_REKEY; writer thread). */
+pp_err_t sq_dek_next(conn_t *c, const char *account_sid);
+
+/* Wraps every data key again under a new master key (PP_W_KEYS_REWRAP;
+ * writer thread). */
+pp_err_t sq_dek_rewrap(conn_t *c, pp_rewrap_t *rw);
 
 /* ---- audit.c ------------------------------------------------------- */
 
@@ -508,6 +580,15 @@ pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, siz
                                   pp_audit_checkpoint_t **rows_out, size_t *n_out);
 
 /* ---- accounts.c ---------------------------------------------------- */
+
+/* Inserts or updates an account (writer thread). */
+pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert);
+
+/* Makes generation `generation` of the account's data key and inserts it
+ * wrapped with statement `which` (?1 account, ?2 now, ?3 generation, ?4
+ * wrapped, ?5 the master key's id). */
+pp_err_t sq_dek_insert(conn_t *c, int which, const char *account_sid, uint32_t generation,
+                       int64_t now);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out);

@@ -10,14 +10,11 @@ const char *sq_sql_text[S__COUNT] = {
     [S_ACC_INS] = "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
                   "secondary_token,secondary_created,date_created,date_updated,auth_hash,"
                   "secondary_hash) "
-                  "VALUES(?1,?2,?3,?4,pp_seal(?5,?1,'accounts','auth_token',?1),"
-                  "pp_seal(?6,?1,'accounts','secondary_token',?1),?7,?8,?9,pp_tokhash(?5),"
-                  "pp_tokhash(?6))",
-    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?2,status=?3,"
-                  "auth_token=pp_seal(?4,?1,'accounts','auth_token',?1),"
-                  "secondary_token=pp_seal(?5,?1,'accounts','secondary_token',?1),"
-                  "auth_hash=pp_tokhash(?4),secondary_hash=pp_tokhash(?5),"
-                  "secondary_created=?6,date_updated=?7 WHERE sid=?1",
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    /* The same parameters as S_ACC_INS (?2, owner_sid, and ?8, date_created, unused). */
+    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?3,status=?4,auth_token=?5,"
+                  "secondary_token=?6,auth_hash=?10,secondary_hash=?11,"
+                  "secondary_created=?7,date_updated=?9 WHERE sid=?1",
     [S_ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE sid=?",
     [S_KEY_INS] = "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
                   "date_created,date_updated) VALUES(?,?,?,?,?,?)",
@@ -226,16 +223,16 @@ const char *sq_sql_text[S__COUNT] = {
     [S_NUM_OWNER] = "SELECT account_sid," NUM_OPEN("status_callback") " FROM phone_numbers "
                     "WHERE phone_bidx=pp_bidx(?)",
     [S_DEK_NEW] = "INSERT OR IGNORE INTO account_keys(account_sid,generation,wrapped,master_id,"
-                  "date_created) VALUES(?1,1,pp_new_key(?1,1),pp_master_id(),?2)",
+                  "date_created) VALUES(?1,?3,?4,?5,?2)",
     /* Crypto-shredding: without its keys a closed account's content is noise. */
     [S_DEK_SHRED] = "DELETE FROM account_keys WHERE account_sid=?1 AND EXISTS(SELECT 1 FROM "
                     "accounts WHERE sid=?1 AND status='closed')",
-    [S_DEK_REWRAP] = "UPDATE account_keys SET wrapped=pp_rewrap(account_sid,generation,wrapped,?1),"
-                     "master_id=?2",
+    [S_DEK_REWRAP] = "UPDATE account_keys SET wrapped=?3,master_id=?4 "
+                     "WHERE account_sid=?1 AND generation=?2",
+    [S_DEK_ALL] = "SELECT account_sid,generation,wrapped FROM account_keys",
     [S_DEK_NEXT] = "INSERT INTO account_keys(account_sid,generation,wrapped,master_id,"
-                   "date_created) SELECT ?1,max(generation)+1,pp_new_key(?1,max(generation)+1),"
-                   "pp_master_id(),?2 FROM account_keys WHERE account_sid=?1 "
-                   "HAVING count(*)>0",
+                   "date_created) VALUES(?1,?3,?4,?5,?2)",
+    [S_DEK_NEWEST] = "SELECT max(generation) FROM account_keys WHERE account_sid=?1",
     [S_DEK_RETIRE] = "DELETE FROM account_keys WHERE account_sid=?1 AND generation<("
                      "SELECT max(generation) FROM account_keys WHERE account_sid=?1)",
     [S_SAVEPOINT] = "SAVEPOINT pp_write",
