@@ -40,21 +40,15 @@ pp_err_t sq_dek_insert(conn_t *c, int which, const char *account_sid, uint32_t g
  * parameters): its tokens sealed, their keyed hashes beside them. */
 pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert) {
   sqlite3_stmt *st = c->st[insert ? S_ACC_INS : S_ACC_UPD];
-  pp_seal_at_t at;
   pp_seal_value_t v[] = {sq_seal_text(PP_SEALED_ACCOUNTS_AUTH_TOKEN, a->auth_token),
                          sq_seal_text(PP_SEALED_ACCOUNTS_SECONDARY_TOKEN, a->secondary_token)};
   static const int params[] = {5, 6};
   unsigned char hash[2][PP_BLIND_INDEX_LEN], *buf = NULL;
-  pp_err_t e = pp_seal_at(PP_SEALED_ACCOUNTS_AUTH_TOKEN, a->sid, a->sid, &at);
-  if (!e) e = sq_bind_seal_row(c, st, &at, v, params, 2, &buf);
-  if (!e) e = sq_bind_index(c, st, 10, PP_INDEX_ACCOUNTS_AUTH_HASH, a->auth_token, hash[0]);
+  pp_err_t e = sq_bind_index(c, st, 10, PP_INDEX_ACCOUNTS_AUTH_HASH, a->auth_token, hash[0]);
   if (!e)
     e = sq_bind_index(c, st, 11, PP_INDEX_ACCOUNTS_SECONDARY_HASH, a->secondary_token, hash[1]);
-  if (e) {
-    sqlite3_clear_bindings(st);
-    free(buf);
-    return e;
-  }
+  if (!e) e = sq_seal_bind(c, st, a->sid, a->sid, v, params, 2, &buf);
+  if (e) return e;
   sq_bind_text(st, 1, a->sid);
   sq_bind_text(st, 2, a->owner_sid);
   sq_bind_text(st, 3, a->friendly_name);
@@ -62,10 +56,7 @@ pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert) {
   sqlite3_bind_int64(st, 7, a->secondary_created);
   sqlite3_bind_int64(st, 8, a->date_created);
   sqlite3_bind_int64(st, 9, a->date_updated);
-  int rc = sq_step_done(st);
-  free(buf);
-  if (insert && rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
-  return sq_result_of(c->db, rc, !insert);
+  return sq_step_write(c, st, buf, insert, &a->seq);
 }
 
 static void row_key(sqlite3_stmt *st, pp_key_t *k) {
@@ -81,8 +72,8 @@ static void row_key(sqlite3_stmt *st, pp_key_t *k) {
   k->date_updated = sqlite3_column_int64(st, 6);
 }
 
-static pp_err_t fill_account(be_t *b, pp_arena_t *a, sqlite3_stmt *st, void *out) {
-  (void)a;
+static pp_err_t fill_account(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *out) {
+  (void)arg, (void)a;
   return row_account(b, st, out);
 }
 static void fill_key(sqlite3_stmt *st, void *out) {
@@ -168,13 +159,38 @@ pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_p
                      fill_key_row, (void **)rows, n, more);
 }
 
-static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
+pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k) {
+  sqlite3_stmt *st = c->st[S_CAR_PUT];
+  pp_seal_value_t v = sq_seal_text(PP_SEALED_CARRIERS_PASSWORD, k->password);
+  static const int params[] = {5};
+  unsigned char *buf;
+  pp_err_t e = sq_seal_bind(c, st, NULL, k->name, &v, params, 1, &buf);
+  if (e) return e;
+  sq_bind_text(st, 1, k->name);
+  sq_bind_text(st, 2, k->host);
+  sqlite3_bind_int(st, 3, k->port);
+  sq_bind_text(st, 4, k->system_id);
+  sq_bind_text(st, 6, k->system_type);
+  sq_bind_text(st, 7, k->bind_mode);
+  sqlite3_bind_int(st, 8, k->window);
+  sqlite3_bind_int(st, 9, k->mps);
+  sqlite3_bind_int(st, 10, k->binds);
+  sqlite3_bind_int64(st, 11, k->date_created);
+  sqlite3_bind_int64(st, 12, k->date_updated);
+  sq_bind_text(st, 13, k->concat[0] ? k->concat : "udh");
+  sqlite3_bind_int(st, 14, k->payload);
+  sq_bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
+  sq_bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
+  return sq_step_write(c, st, buf, true, NULL);
+}
+
+/* A carrier's row, its password opened. */
+static pp_err_t row_carrier(be_t *b, sqlite3_stmt *st, pp_carrier_t *k) {
   k->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(k->name, sizeof k->name, st, 1);
   sq_col_copy(k->host, sizeof k->host, st, 2);
   k->port = sqlite3_column_int(st, 3);
   sq_col_copy(k->system_id, sizeof k->system_id, st, 4);
-  sq_col_copy(k->password, sizeof k->password, st, 5);
   sq_col_copy(k->system_type, sizeof k->system_type, st, 6);
   sq_col_copy(k->bind_mode, sizeof k->bind_mode, st, 7);
   k->window = sqlite3_column_int(st, 8);
@@ -186,6 +202,9 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   k->payload = sqlite3_column_int(st, 14);
   sq_col_copy(k->gsm7, sizeof k->gsm7, st, 15);
   sq_col_copy(k->channel, sizeof k->channel, st, 16);
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at(PP_SEALED_CARRIERS_PASSWORD, NULL, k->name, &at);
+  return e ? e : sq_col_open_copy(b->crypt, st, 5, &at, k->password, sizeof k->password);
 }
 
 static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
@@ -196,15 +215,16 @@ static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
   r->date_created = sqlite3_column_int64(st, 4);
 }
 
-static void fill_carrier(sqlite3_stmt *st, void *row) {
-  row_carrier(st, row);
+static pp_err_t fill_carrier(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)arg, (void)a;
+  return row_carrier(b, st, row);
 }
 static void fill_route(sqlite3_stmt *st, void *row) {
   row_route(st, row);
 }
 
 pp_err_t sq_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
-  return sq_read_all(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
+  return sq_read_all_open(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
 }
 
 pp_err_t sq_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, size_t *n) {

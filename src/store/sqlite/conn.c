@@ -1,6 +1,7 @@
 /* conn.c: the SQLite backend's connections: open and close, pragmas, the
  * reader pool, the crypt's key loaders and the error of a failed call. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,18 +78,24 @@ pp_err_t sq_load_index(void *be, void *conn, const char *name, char hex[65]) {
   sqlite3 *db = loader_db(be, conn, &pooled);
   sqlite3_stmt *st;
   pp_err_t e = PP_ERR_STORE;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT pp_open(value,'system','store_keys','value',name) "
-                         "FROM store_keys WHERE name=?1",
-                         -1, &st, NULL) == SQLITE_OK) {
+  /* Opened under the system key, whose DEK comes from account_keys
+   * (load_wrapped), never from here: no recursion. */
+  if (sqlite3_prepare_v2(db, "SELECT value FROM store_keys WHERE name=?1", -1, &st, NULL) ==
+      SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : PP_ERR_STORE;
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64) {
-      memcpy(hex, sqlite3_column_text(st, 0), 64);
+    pp_seal_at_t at;
+    char *plain = NULL;
+    size_t len = 0;
+    if (rc == SQLITE_ROW && !pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at) &&
+        !sq_col_open(((be_t *)be)->crypt, st, 0, &at, &plain, &len) && plain && len == 64) {
+      memcpy(hex, plain, 64);
       hex[64] = '\0';
       e = PP_OK;
     }
+    if (plain) sodium_memzero(plain, len);
+    free(plain);
     sqlite3_finalize(st);
   }
   if (pooled) sq_release(be, pooled);

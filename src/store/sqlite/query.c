@@ -102,7 +102,12 @@ static pp_err_t run_list(be_t *b, pp_arena_t *a, const char *sql,
     bind_page(st, pg);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit + 1) {
-      if (fill ? !fill(a, st, rows + n * size) : (e = open(b, a, st, rows + n * size)) != PP_OK) {
+      if (fill ? !fill(a, st, rows + n * size)
+               : (e = open(b, arg, a, st, rows + n * size)) != PP_OK) {
+        if (e == PP_ERR_NOT_FOUND) { /* the filler skips the row */
+          e = PP_OK;
+          continue;
+        }
         if (!e) e = PP_ERR_NOMEM;
         break;
       }
@@ -170,7 +175,7 @@ static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
       cap *= 2;
     }
     if (!fill) {
-      if ((e = open(b, a, st, rows + n * size))) break;
+      if ((e = open(b, NULL, a, st, rows + n * size))) break;
     } else {
       fill(st, rows + n * size);
     }
@@ -197,14 +202,14 @@ pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_op
 
 /* Steps a cached statement whose keys are already bound, for its first row. */
 static pp_err_t first_row(be_t *b, conn_t *c, sqlite3_stmt *st,
-                          void (*fill)(sqlite3_stmt *, void *), row_open_fn open, pp_arena_t *a,
-                          void *out) {
+                          void (*fill)(sqlite3_stmt *, void *), row_open_fn open, const void *arg,
+                          pp_arena_t *a, void *out) {
   int rc = sqlite3_step(st);
   pp_err_t e = PP_OK;
   if (rc == SQLITE_ROW && fill)
     fill(st, out);
   else if (rc == SQLITE_ROW)
-    e = open(b, a, st, out);
+    e = open(b, arg, a, st, out);
   else if (rc == SQLITE_DONE)
     e = PP_ERR_NOT_FOUND;
   else
@@ -217,12 +222,12 @@ static pp_err_t first_row(be_t *b, conn_t *c, sqlite3_stmt *st,
 
 pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),
                       void *out) {
-  return first_row(b, c, st, fill, NULL, NULL, out);
+  return first_row(b, c, st, fill, NULL, NULL, NULL, out);
 }
 
-pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, pp_arena_t *a,
-                           void *out) {
-  return first_row(b, c, st, NULL, open, a, out);
+pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, const void *arg,
+                           pp_arena_t *a, void *out) {
+  return first_row(b, c, st, NULL, open, arg, a, out);
 }
 
 /* The statement `which` keyed by k1 (and k2 unless NULL) on a pooled connection. */
@@ -238,14 +243,14 @@ pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
                     void (*fill)(sqlite3_stmt *, void *), void *out) {
   conn_t *c;
   sqlite3_stmt *st = keyed(b, which, k1, k2, &c);
-  return first_row(b, c, st, fill, NULL, NULL, out);
+  return first_row(b, c, st, fill, NULL, NULL, NULL, out);
 }
 
 pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row_open_fn open,
                          pp_arena_t *a, void *out) {
   conn_t *c;
   sqlite3_stmt *st = keyed(b, which, k1, k2, &c);
-  return first_row(b, c, st, NULL, open, a, out);
+  return first_row(b, c, st, NULL, open, NULL, a, out);
 }
 
 void sq_fill_phone(sqlite3_stmt *st, void *out) {

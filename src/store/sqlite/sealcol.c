@@ -29,23 +29,43 @@ pp_err_t sq_bind_seal_row(conn_t *c, sqlite3_stmt *st, const pp_seal_at_t *at, p
   return e;
 }
 
+pp_err_t sq_seal_bind(conn_t *c, sqlite3_stmt *st, const char *account, const char *row,
+                      pp_seal_value_t *v, const int *params, size_t n, unsigned char **buf) {
+  pp_seal_at_t at;
+  *buf = NULL;
+  pp_err_t e = pp_seal_at(v[0].id, account, row, &at);
+  if (!e) e = sq_bind_seal_row(c, st, &at, v, params, n, buf);
+  if (e) sqlite3_clear_bindings(st);
+  return e;
+}
+
+pp_err_t sq_step_write(conn_t *c, sqlite3_stmt *st, unsigned char *buf, bool insert, int64_t *seq) {
+  int rc = sq_step_done(st);
+  free(buf);
+  if (insert && seq && rc == SQLITE_DONE) *seq = sqlite3_last_insert_rowid(c->db);
+  return sq_result_of(c->db, rc, !insert);
+}
+
 pp_err_t sq_bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id, const char *s,
                        unsigned char out[PP_BLIND_INDEX_LEN]) {
   pp_seal_kind_t kind;
   pp_err_t e = pp_seal_index(c->crypt_of, c->db, id, s ? PP_SEAL_TEXT : PP_SEAL_NULL, s,
                              s ? strlen(s) : 0, NULL, out, &kind);
-  if (!e) bind_value(st, i, kind, out, PP_BLIND_INDEX_LEN);
+  if (!e)
+    bind_value(st, i, kind, out, PP_BLIND_INDEX_LEN);
+  else
+    sqlite3_clear_bindings(st);
   return e;
 }
 
-pp_err_t sq_col_open(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
-                     char **out, size_t *len) {
+pp_err_t sq_col_open(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at, char **out,
+                     size_t *len) {
   int type = sqlite3_column_type(st, i);
   pp_seal_kind_t kind = type == SQLITE_NULL   ? PP_SEAL_NULL
                         : type == SQLITE_BLOB ? PP_SEAL_BLOB
                                               : PP_SEAL_TEXT;
-  const void *v = kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i)
-                                       : (const void *)sqlite3_column_text(st, i);
+  const void *v =
+      kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i) : (const void *)sqlite3_column_text(st, i);
   return pp_seal_open(crypt, sqlite3_db_handle(st), at, kind, v,
                       (size_t)sqlite3_column_bytes(st, i), out, len);
 }

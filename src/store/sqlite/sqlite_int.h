@@ -145,37 +145,27 @@ enum {
                    ",request_method," ALERT_OPEN("request_url") "," \
                    ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
                    "response_headers,resource_sid,service_sid,date_created"
-#define CAR_COLS                                           \
-  "seq,name,host,port,system_id,"                          \
-  "pp_open(password,'system','carriers','password',name)," \
-  "system_type,bind_mode,window,"                          \
-  "mps,binds,date_created,date_updated,concat,payload,gsm7,channel"
-#define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
-#define NUM_COLS \
-  "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
-                 ",sms_method," \
-                 "sms_fallback_method,status_callback_method," NUM_OPEN("sms_url") "," \
-                 NUM_OPEN("sms_fallback_url") "," NUM_OPEN("status_callback") "," \
-                 "date_created,date_updated"
-
-#define SVC_OPEN(c) "pp_open(" c ",account_sid,'messaging_services','" c "',sid)"
-#define SVC_COLS \
-  "seq,sid,account_sid,friendly_name," SVC_OPEN("inbound_request_url") \
-                 ",inbound_method," SVC_OPEN("fallback_url") ",fallback_method," \
-                 SVC_OPEN("status_callback") ",sticky_sender,mms_converter," \
-                 "smart_encoding,scan_message_content,fallback_to_long_code," \
-                 "area_code_geomatch,validity_period,synchronous_validation,usecase," \
-                 "use_inbound_webhook_on_number,date_created,date_updated"
+#define CAR_COLS                                                                  \
+  "seq,name,host,port,system_id,password,system_type,bind_mode,window,mps,binds," \
+  "date_created,date_updated,concat,payload,gsm7,channel"
+#define NUM_COLS                                                                   \
+  "seq,sid,account_sid,phone_number,friendly_name,sms_method,sms_fallback_method," \
+  "status_callback_method,sms_url,sms_fallback_url,status_callback,date_created,"  \
+  "date_updated"
+#define SVC_COLS                                                                       \
+  "seq,sid,account_sid,friendly_name,inbound_request_url,inbound_method,fallback_url," \
+  "fallback_method,status_callback,sticky_sender,mms_converter,smart_encoding,"        \
+  "scan_message_content,fallback_to_long_code,area_code_geomatch,validity_period,"     \
+  "synchronous_validation,usecase,use_inbound_webhook_on_number,date_created,"         \
+  "date_updated"
 /* A pool member with its number's E.164, as one row source whose column
  * names are those of the list query (so the keyset clause can say `seq`). */
 #define SVCNUM_COLS "seq,sid,service_sid,account_sid,phone_number,date_created,date_updated"
-#define SVCNUM_FROM                                                            \
-  "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid,"  \
-  "sn.account_sid AS account_sid,"                                             \
-  "pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',p.sid)" \
-  " AS phone_number,"                                                          \
-  "sn.date_created AS date_created,sn.date_updated AS date_updated "           \
-  "FROM messaging_service_numbers sn JOIN phone_numbers p "                    \
+#define SVCNUM_FROM                                                           \
+  "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid," \
+  "sn.account_sid AS account_sid,p.phone_number AS phone_number,"             \
+  "sn.date_created AS date_created,sn.date_updated AS date_updated "          \
+  "FROM messaging_service_numbers sn JOIN phone_numbers p "                   \
   "ON p.sid=sn.number_sid)"
 
 /* The audit log's columns: the small index columns first, the leaf last
@@ -364,9 +354,11 @@ typedef struct {
 typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
 
 /* Reads the statement's current row into `row` with the backend's keys (it
- * opens sealed columns), allocating from `a`: PP_OK or the error that ends
- * the read. */
-typedef pp_err_t (*row_open_fn)(be_t *b, pp_arena_t *a, sqlite3_stmt *st, void *row);
+ * opens sealed columns), allocating from `a`; `arg` the list binder's (NULL
+ * elsewhere).  PP_OK, or the error that ends the read; in a list,
+ * PP_ERR_NOT_FOUND skips the row (a filter on a sealed column). */
+typedef pp_err_t (*row_open_fn)(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st,
+                                void *row);
 
 /* ---- statements.c -------------------------------------------------- */
 
@@ -450,8 +442,8 @@ pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row
                          pp_arena_t *a, void *out);
 pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_open_fn open,
                           void **rows_out, size_t *n_out);
-pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, pp_arena_t *a,
-                           void *out);
+pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, const void *arg,
+                           pp_arena_t *a, void *out);
 
 /* A list binder: `arg` (an account SID) as :account. */
 void sq_bind_key_filter(sqlite3_stmt *st, const void *arg);
@@ -478,8 +470,19 @@ pp_seal_value_t sq_seal_text(pp_sealed_id_t id, const char *s);
 pp_err_t sq_bind_seal_row(conn_t *c, sqlite3_stmt *st, const pp_seal_at_t *at, pp_seal_value_t *v,
                           const int *params, size_t n, unsigned char **buf);
 
+/* sq_bind_seal_row for the row `row` of `account` (the coordinates of
+ * v[0]'s column; account NULL for a system column); on an error the
+ * statement's bindings are cleared. */
+pp_err_t sq_seal_bind(conn_t *c, sqlite3_stmt *st, const char *account, const char *row,
+                      pp_seal_value_t *v, const int *params, size_t n, unsigned char **buf);
+
+/* Steps an insert (`insert`) or an update (a row must change) whose sealed
+ * values are in `buf` (freed): the row's seq into *seq (unless NULL) after
+ * an insert. */
+pp_err_t sq_step_write(conn_t *c, sqlite3_stmt *st, unsigned char *buf, bool insert, int64_t *seq);
+
 /* Binds index `id` of `s` (NULL: SQL NULL) at parameter `i`; `out` holds
- * the index until the step. */
+ * the index until the step.  On an error the bindings are cleared. */
 pp_err_t sq_bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id, const char *s,
                        unsigned char out[PP_BLIND_INDEX_LEN]);
 
@@ -581,6 +584,9 @@ pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, siz
 
 /* ---- accounts.c ---------------------------------------------------- */
 
+/* Inserts or replaces a carrier, its password sealed (writer thread). */
+pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k);
+
 /* Inserts or updates an account (writer thread). */
 pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert);
 
@@ -622,6 +628,13 @@ pp_err_t sq_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f, pp_al
 
 /* Inserts or updates a service. */
 pp_err_t sq_apply_service(conn_t *c, pp_service_t *sv, bool insert);
+
+/* Inserts or updates a number, its five columns sealed, its blind index
+ * beside (writer thread). */
+pp_err_t sq_apply_number(conn_t *c, pp_number_t *num, bool insert);
+
+/* Puts or deletes an offer (writer thread). */
+pp_err_t sq_apply_offer(conn_t *c, const pp_number_offer_t *o, bool put);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_number_owner(void *p, pp_arena_t *a, const char *phone_number,
