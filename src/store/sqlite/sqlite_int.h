@@ -276,8 +276,9 @@ enum {
 #define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
 
 #define SEAL(tbl, col, acct, row) col "=pp_seal(" col "," acct ",'" tbl "','" col "'," row ")"
-/* The sealed columns of each table (table, column, account, row), once:
- * the migration below seals them in place, a key rotation reseals them. */
+/* The sealed columns of each table (table, column, account, row), for the
+ * migrations that sealed them in place (schema.c); everything else reads
+ * tables.def. */
 #define SEALED_ACCOUNTS(X) \
   X("accounts", "auth_token", "sid", "sid") X("accounts", "secondary_token", "sid", "sid")
 #define SEALED_MESSAGES(X)                          \
