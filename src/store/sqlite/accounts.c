@@ -6,7 +6,10 @@
 #include "store/sqlite/sqlite_int.h"
 
 /* An account's row: its tokens opened (lists and sign-in read '' there). */
-static pp_err_t row_account(be_t *b, sqlite3_stmt *st, pp_account_t *a) {
+static pp_err_t row_account(be_t *b, const void *arg, pp_arena_t *arena, sqlite3_stmt *st,
+                            void *row) {
+  (void)arg, (void)arena;
+  pp_account_t *a = row;
   a->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(a->sid, sizeof a->sid, st, 1);
   sq_col_copy(a->owner_sid, sizeof a->owner_sid, st, 2);
@@ -59,7 +62,8 @@ pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert) {
   return sq_step_write(c, st, buf, insert, &a->seq);
 }
 
-static void row_key(sqlite3_stmt *st, pp_key_t *k) {
+static void row_key(sqlite3_stmt *st, void *row) {
+  pp_key_t *k = row;
   k->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(k->sid, sizeof k->sid, st, 1);
   sq_col_copy(k->account_sid, sizeof k->account_sid, st, 2);
@@ -72,17 +76,9 @@ static void row_key(sqlite3_stmt *st, pp_key_t *k) {
   k->date_updated = sqlite3_column_int64(st, 6);
 }
 
-static pp_err_t fill_account(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *out) {
-  (void)arg, (void)a;
-  return row_account(b, st, out);
-}
-static void fill_key(sqlite3_stmt *st, void *out) {
-  row_key(st, out);
-}
-
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out) {
   pp_account_t tmp;
-  pp_err_t e = sq_get_one_open(p, S_ACC_GET, sid, NULL, fill_account, NULL, &tmp);
+  pp_err_t e = sq_get_one_open(p, S_ACC_GET, sid, NULL, row_account, NULL, &tmp);
   if (!e) *out = tmp;
   sodium_memzero(&tmp, sizeof tmp);
   return e;
@@ -99,7 +95,7 @@ pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned c
   sq_bind_text(st, 1, sid);
   int rc = sqlite3_step(st);
   pp_err_t e = PP_OK;
-  if (rc == SQLITE_ROW && !(e = row_account(b, st, out))) {
+  if (rc == SQLITE_ROW && !(e = row_account(b, NULL, NULL, st, out))) {
     for (int i = 0; i < 2; i++) {
       memset(hashes[i], 0, 32);
       if (sqlite3_column_bytes(st, 10 + i) == 32)
@@ -116,7 +112,7 @@ pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned c
 
 pp_err_t sq_key_get(void *p, const char *sid, pp_key_t *out) {
   pp_key_t tmp;
-  pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, fill_key, &tmp);
+  pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, row_key, &tmp);
   if (!e) *out = tmp;
   return e;
 }
@@ -146,7 +142,7 @@ pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, p
   if (f->status) sq_sqlb_add(&q, " AND status = :status");
   sq_page_clause(&q, &f->page);
   return sq_run_list_open(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
-                          fill_account, (void **)rows, n, more);
+                          row_account, (void **)rows, n, more);
 }
 
 pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
@@ -185,7 +181,9 @@ pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k) {
 }
 
 /* A carrier's row, its password opened. */
-static pp_err_t row_carrier(be_t *b, sqlite3_stmt *st, pp_carrier_t *k) {
+static pp_err_t row_carrier(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)arg, (void)a;
+  pp_carrier_t *k = row;
   k->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(k->name, sizeof k->name, st, 1);
   sq_col_copy(k->host, sizeof k->host, st, 2);
@@ -207,7 +205,8 @@ static pp_err_t row_carrier(be_t *b, sqlite3_stmt *st, pp_carrier_t *k) {
   return e ? e : sq_col_open_copy(b->crypt, st, 5, &at, k->password, sizeof k->password);
 }
 
-static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
+static void row_route(sqlite3_stmt *st, void *row) {
+  pp_route_rule_t *r = row;
   r->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(r->prefix, sizeof r->prefix, st, 1);
   sq_col_copy(r->carrier, sizeof r->carrier, st, 2);
@@ -215,18 +214,10 @@ static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
   r->date_created = sqlite3_column_int64(st, 4);
 }
 
-static pp_err_t fill_carrier(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
-  (void)arg, (void)a;
-  return row_carrier(b, st, row);
-}
-static void fill_route(sqlite3_stmt *st, void *row) {
-  row_route(st, row);
-}
-
 pp_err_t sq_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
-  return sq_read_all_open(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
+  return sq_read_all_open(p, S_CAR_ALL, a, sizeof(pp_carrier_t), row_carrier, (void **)rows, n);
 }
 
 pp_err_t sq_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, size_t *n) {
-  return sq_read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), fill_route, (void **)rows, n);
+  return sq_read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), row_route, (void **)rows, n);
 }

@@ -77,29 +77,31 @@ static pp_err_t by_number(be_t *b, int which, pp_index_id_t id, const char *phon
   return e;
 }
 
+/* Who owns a number (S_NUM_OWNER), and its status callback opened. */
+typedef struct {
+  char *account_sid;
+  const char **status_callback;
+} owner_t;
+
+static pp_err_t row_owner(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)arg;
+  owner_t *o = row;
+  sq_col_copy(o->account_sid, PP_SID_SIZE, st, 0);
+  const sq_open_col_t col = {
+      PP_SEALED_PHONE_NUMBERS_STATUS_CALLBACK, 1, NULL, 0, a, o->status_callback};
+  return sq_open_row(b->crypt, st, o->account_sid, (const char *)sqlite3_column_text(st, 2), &col,
+                     1);
+}
+
 pp_err_t sq_number_owner(void *p, pp_arena_t *a, const char *phone_number,
                          char account_sid[PP_SID_SIZE], const char **status_callback) {
-  be_t *b = p;
   conn_t *c;
   sqlite3_stmt *st;
   unsigned char bidx[PP_BLIND_INDEX_LEN];
+  owner_t o = {account_sid, status_callback};
   pp_err_t e =
-      by_number(b, S_NUM_OWNER, PP_INDEX_PHONE_NUMBERS_PHONE_BIDX, phone_number, &c, &st, bidx);
-  if (e) return e;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    sq_col_copy(account_sid, PP_SID_SIZE, st, 0);
-    pp_seal_at_t at;
-    e = pp_seal_at(PP_SEALED_PHONE_NUMBERS_STATUS_CALLBACK, account_sid,
-                   (const char *)sqlite3_column_text(st, 2), &at);
-    if (!e) e = sq_col_open_dup(b->crypt, a, st, 1, &at, status_callback);
-  } else {
-    e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : sq_db_err(c->db, "number owner");
-  }
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  sq_release(b, c);
-  return e;
+      by_number(p, S_NUM_OWNER, PP_INDEX_PHONE_NUMBERS_PHONE_BIDX, phone_number, &c, &st, bidx);
+  return e ? e : sq_first_row_open(p, c, st, row_owner, NULL, a, &o);
 }
 
 /* A number's row (NUM_COLS), its five sealed columns opened. */
@@ -225,25 +227,25 @@ pp_err_t sq_apply_offer(conn_t *c, const pp_number_offer_t *o, bool put) {
   return e ? e : sq_step_write(c, st, buf, put, NULL);
 }
 
+static pp_err_t row_offer_get(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st,
+                              void *row) {
+  (void)b, (void)arg, (void)a;
+  pp_number_offer_t *o = row;
+  sq_col_copy(o->account_sid, sizeof o->account_sid, st, 0);
+  o->date_created = sqlite3_column_int64(st, 1);
+  return PP_OK;
+}
+
 pp_err_t sq_offer_get(void *p, const char *phone_number, pp_number_offer_t *out) {
-  be_t *b = p;
   conn_t *c;
   sqlite3_stmt *st;
   unsigned char bidx[PP_BLIND_INDEX_LEN];
+  pp_number_offer_t o = {.date_created = 0};
+  snprintf(o.phone_number, sizeof o.phone_number, "%s", phone_number);
   pp_err_t e =
-      by_number(b, S_OFFER_GET, PP_INDEX_NUMBER_OFFERS_PHONE_BIDX, phone_number, &c, &st, bidx);
-  if (e) return e;
-  int rc = sqlite3_step(st);
-  e = rc == SQLITE_ROW ? PP_OK : rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : sq_db_err(c->db, "offer");
-  if (!e) {
-    memset(out, 0, sizeof *out);
-    snprintf(out->phone_number, sizeof out->phone_number, "%s", phone_number);
-    sq_col_copy(out->account_sid, sizeof out->account_sid, st, 0);
-    out->date_created = sqlite3_column_int64(st, 1);
-  }
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  sq_release(b, c);
+      by_number(p, S_OFFER_GET, PP_INDEX_NUMBER_OFFERS_PHONE_BIDX, phone_number, &c, &st, bidx);
+  if (!e) e = sq_first_row_open(p, c, st, row_offer_get, NULL, NULL, &o);
+  if (!e) *out = o;
   return e;
 }
 
