@@ -123,4 +123,22 @@ describe('incoming phone numbers', () => {
     const again = await otherClient.incomingPhoneNumbers.create({ phoneNumber: NUMBER });
     assert.equal(again.accountSid, other.sid);
   });
+
+  it('the FriendlyName filter matches the sealed name, a page at a time', async () => {
+    const made = [];
+    for (const name of ['desk', 'lab', 'desk', 'desk']) {
+      const n = uniqueNumber();
+      await ctx.server.offerNumbers(n, acct.sid);
+      made.push(await client.incomingPhoneNumbers.create({ phoneNumber: n, friendlyName: name }));
+    }
+    const desks = made.filter((n) => n.friendlyName === 'desk').map((n) => n.sid).sort();
+    const all = await client.incomingPhoneNumbers.list({ friendlyName: 'desk', pageSize: 2 });
+    assert.deepEqual(all.map((n) => n.sid).sort(), desks);
+    const page = await client.incomingPhoneNumbers.page({ friendlyName: 'desk', pageSize: 2 });
+    assert.equal(page.instances.length, 2);
+    assert.ok(page.nextPageUrl, 'a third desk is on the next page');
+    const next = await page.nextPage();
+    assert.equal(next.instances.length, 1);
+    assert.deepEqual((await client.incomingPhoneNumbers.list({ friendlyName: 'none' })), []);
+  });
 });

@@ -1,23 +1,69 @@
 /* accounts.c: reads of accounts, API keys, carriers and routes. */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite/sqlite_int.h"
 
-static void row_account(sqlite3_stmt *st, pp_account_t *a) {
+/* An account's row: its tokens opened (lists and sign-in read '' there). */
+static pp_err_t row_account(be_t *b, const void *arg, pp_arena_t *arena, sqlite3_stmt *st,
+                            void *row) {
+  (void)arg, (void)arena;
+  pp_account_t *a = row;
   a->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(a->sid, sizeof a->sid, st, 1);
   sq_col_copy(a->owner_sid, sizeof a->owner_sid, st, 2);
   sq_col_copy(a->friendly_name, sizeof a->friendly_name, st, 3);
   sq_col_copy(a->status, sizeof a->status, st, 4);
-  sq_col_copy(a->auth_token, sizeof a->auth_token, st, 5);
-  sq_col_copy(a->secondary_token, sizeof a->secondary_token, st, 6);
   a->secondary_created = sqlite3_column_int64(st, 7);
   a->date_created = sqlite3_column_int64(st, 8);
   a->date_updated = sqlite3_column_int64(st, 9);
+  const sq_open_col_t tokens[] = {
+      {PP_SEALED_ACCOUNTS_AUTH_TOKEN, 5, a->auth_token, sizeof a->auth_token, NULL, NULL},
+      {PP_SEALED_ACCOUNTS_SECONDARY_TOKEN, 6, a->secondary_token, sizeof a->secondary_token, NULL,
+       NULL}};
+  return sq_open_row(b->crypt, st, a->sid, a->sid, tokens, 2);
 }
 
-static void row_key(sqlite3_stmt *st, pp_key_t *k) {
+pp_err_t sq_dek_insert(conn_t *c, int which, const char *account_sid, uint32_t generation,
+                       int64_t now) {
+  unsigned char wrapped[PP_DEK_WRAPPED_LEN];
+  pp_err_t e = pp_crypt_new_dek(c->crypt_of, account_sid, generation, wrapped);
+  if (e) return e;
+  sqlite3_stmt *st = c->st[which];
+  sq_bind_text(st, 1, account_sid);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, generation);
+  sqlite3_bind_blob(st, 4, wrapped, sizeof wrapped, SQLITE_STATIC);
+  sq_bind_text(st, 5, pp_crypt_master_id(c->crypt_of));
+  return sq_result_of(c->db, sq_step_done(st), 0);
+}
+
+/* Inserts or updates an account (both statements take the same
+ * parameters): its tokens sealed, their keyed hashes beside them. */
+pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert) {
+  sqlite3_stmt *st = c->st[insert ? S_ACC_INS : S_ACC_UPD];
+  pp_seal_value_t v[] = {sq_seal_text(PP_SEALED_ACCOUNTS_AUTH_TOKEN, a->auth_token),
+                         sq_seal_text(PP_SEALED_ACCOUNTS_SECONDARY_TOKEN, a->secondary_token)};
+  static const int params[] = {5, 6};
+  unsigned char hash[2][PP_BLIND_INDEX_LEN], *buf = NULL;
+  pp_err_t e = sq_bind_index(c, st, 10, PP_INDEX_ACCOUNTS_AUTH_HASH, a->auth_token, hash[0]);
+  if (!e)
+    e = sq_bind_index(c, st, 11, PP_INDEX_ACCOUNTS_SECONDARY_HASH, a->secondary_token, hash[1]);
+  if (!e) e = sq_seal_bind(c, st, a->sid, a->sid, v, params, 2, &buf);
+  if (e) return e;
+  sq_bind_text(st, 1, a->sid);
+  sq_bind_text(st, 2, a->owner_sid);
+  sq_bind_text(st, 3, a->friendly_name);
+  sq_bind_text(st, 4, a->status);
+  sqlite3_bind_int64(st, 7, a->secondary_created);
+  sqlite3_bind_int64(st, 8, a->date_created);
+  sqlite3_bind_int64(st, 9, a->date_updated);
+  return sq_step_write(c, st, buf, insert, &a->seq);
+}
+
+static void row_key(sqlite3_stmt *st, void *row) {
+  pp_key_t *k = row;
   k->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(k->sid, sizeof k->sid, st, 1);
   sq_col_copy(k->account_sid, sizeof k->account_sid, st, 2);
@@ -30,16 +76,9 @@ static void row_key(sqlite3_stmt *st, pp_key_t *k) {
   k->date_updated = sqlite3_column_int64(st, 6);
 }
 
-static void fill_account(sqlite3_stmt *st, void *out) {
-  row_account(st, out);
-}
-static void fill_key(sqlite3_stmt *st, void *out) {
-  row_key(st, out);
-}
-
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out) {
   pp_account_t tmp;
-  pp_err_t e = sq_get_one(p, S_ACC_GET, sid, NULL, fill_account, &tmp);
+  pp_err_t e = sq_get_one_open(p, S_ACC_GET, sid, NULL, row_account, NULL, &tmp);
   if (!e) *out = tmp;
   sodium_memzero(&tmp, sizeof tmp);
   return e;
@@ -56,14 +95,13 @@ pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned c
   sq_bind_text(st, 1, sid);
   int rc = sqlite3_step(st);
   pp_err_t e = PP_OK;
-  if (rc == SQLITE_ROW) {
-    row_account(st, out);
+  if (rc == SQLITE_ROW && !(e = row_account(b, NULL, NULL, st, out))) {
     for (int i = 0; i < 2; i++) {
       memset(hashes[i], 0, 32);
       if (sqlite3_column_bytes(st, 10 + i) == 32)
         memcpy(hashes[i], sqlite3_column_blob(st, 10 + i), 32);
     }
-  } else {
+  } else if (rc != SQLITE_ROW) {
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : sq_db_err(c->db, "account auth");
   }
   sqlite3_reset(st);
@@ -74,15 +112,9 @@ pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned c
 
 pp_err_t sq_key_get(void *p, const char *sid, pp_key_t *out) {
   pp_key_t tmp;
-  pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, fill_key, &tmp);
+  pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, row_key, &tmp);
   if (!e) *out = tmp;
   return e;
-}
-
-static bool fill_account_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
-  (void)a;
-  row_account(st, row);
-  return true;
 }
 
 static bool fill_key_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
@@ -109,8 +141,8 @@ pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, p
   if (f->friendly_name) sq_sqlb_add(&q, " AND friendly_name = :name");
   if (f->status) sq_sqlb_add(&q, " AND status = :status");
   sq_page_clause(&q, &f->page);
-  return sq_run_list(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
-                     fill_account_row, (void **)rows, n, more);
+  return sq_run_list_open(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
+                          row_account, (void **)rows, n, more);
 }
 
 pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
@@ -123,13 +155,40 @@ pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_p
                      fill_key_row, (void **)rows, n, more);
 }
 
-static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
+pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k) {
+  sqlite3_stmt *st = c->st[S_CAR_PUT];
+  pp_seal_value_t v = sq_seal_text(PP_SEALED_CARRIERS_PASSWORD, k->password);
+  static const int params[] = {5};
+  unsigned char *buf;
+  pp_err_t e = sq_seal_bind(c, st, NULL, k->name, &v, params, 1, &buf);
+  if (e) return e;
+  sq_bind_text(st, 1, k->name);
+  sq_bind_text(st, 2, k->host);
+  sqlite3_bind_int(st, 3, k->port);
+  sq_bind_text(st, 4, k->system_id);
+  sq_bind_text(st, 6, k->system_type);
+  sq_bind_text(st, 7, k->bind_mode);
+  sqlite3_bind_int(st, 8, k->window);
+  sqlite3_bind_int(st, 9, k->mps);
+  sqlite3_bind_int(st, 10, k->binds);
+  sqlite3_bind_int64(st, 11, k->date_created);
+  sqlite3_bind_int64(st, 12, k->date_updated);
+  sq_bind_text(st, 13, k->concat[0] ? k->concat : "udh");
+  sqlite3_bind_int(st, 14, k->payload);
+  sq_bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
+  sq_bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
+  return sq_step_write(c, st, buf, true, NULL);
+}
+
+/* A carrier's row, its password opened. */
+static pp_err_t row_carrier(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)arg, (void)a;
+  pp_carrier_t *k = row;
   k->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(k->name, sizeof k->name, st, 1);
   sq_col_copy(k->host, sizeof k->host, st, 2);
   k->port = sqlite3_column_int(st, 3);
   sq_col_copy(k->system_id, sizeof k->system_id, st, 4);
-  sq_col_copy(k->password, sizeof k->password, st, 5);
   sq_col_copy(k->system_type, sizeof k->system_type, st, 6);
   sq_col_copy(k->bind_mode, sizeof k->bind_mode, st, 7);
   k->window = sqlite3_column_int(st, 8);
@@ -141,9 +200,13 @@ static void row_carrier(sqlite3_stmt *st, pp_carrier_t *k) {
   k->payload = sqlite3_column_int(st, 14);
   sq_col_copy(k->gsm7, sizeof k->gsm7, st, 15);
   sq_col_copy(k->channel, sizeof k->channel, st, 16);
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at(PP_SEALED_CARRIERS_PASSWORD, NULL, k->name, &at);
+  return e ? e : sq_col_open_copy(b->crypt, st, 5, &at, k->password, sizeof k->password);
 }
 
-static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
+static void row_route(sqlite3_stmt *st, void *row) {
+  pp_route_rule_t *r = row;
   r->seq = sqlite3_column_int64(st, 0);
   sq_col_copy(r->prefix, sizeof r->prefix, st, 1);
   sq_col_copy(r->carrier, sizeof r->carrier, st, 2);
@@ -151,17 +214,10 @@ static void row_route(sqlite3_stmt *st, pp_route_rule_t *r) {
   r->date_created = sqlite3_column_int64(st, 4);
 }
 
-static void fill_carrier(sqlite3_stmt *st, void *row) {
-  row_carrier(st, row);
-}
-static void fill_route(sqlite3_stmt *st, void *row) {
-  row_route(st, row);
-}
-
 pp_err_t sq_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {
-  return sq_read_all(p, S_CAR_ALL, a, sizeof(pp_carrier_t), fill_carrier, (void **)rows, n);
+  return sq_read_all_open(p, S_CAR_ALL, a, sizeof(pp_carrier_t), row_carrier, (void **)rows, n);
 }
 
 pp_err_t sq_route_all(void *p, pp_arena_t *a, pp_route_rule_t **rows, size_t *n) {
-  return sq_read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), fill_route, (void **)rows, n);
+  return sq_read_all(p, S_ROUTE_ALL, a, sizeof(pp_route_rule_t), row_route, (void **)rows, n);
 }

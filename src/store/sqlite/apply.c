@@ -396,36 +396,12 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
   switch (w->kind) {
     case PP_W_ACCOUNT_INSERT: {
       pp_account_t *a = w->u.account;
-      st = c->st[S_DEK_NEW];
-      sq_bind_text(st, 1, a->sid);
-      sqlite3_bind_int64(st, 2, a->date_created);
-      pp_err_t ke = sq_result_of(c->db, sq_step_done(st), 0);
-      if (ke) return ke;
-      st = c->st[S_ACC_INS];
-      sq_bind_text(st, 1, a->sid);
-      sq_bind_text(st, 2, a->owner_sid);
-      sq_bind_text(st, 3, a->friendly_name);
-      sq_bind_text(st, 4, a->status);
-      sq_bind_text(st, 5, a->auth_token);
-      sq_bind_text(st, 6, a->secondary_token);
-      sqlite3_bind_int64(st, 7, a->secondary_created);
-      sqlite3_bind_int64(st, 8, a->date_created);
-      sqlite3_bind_int64(st, 9, a->date_updated);
-      rc = sq_step_done(st);
-      if (rc == SQLITE_DONE) a->seq = sqlite3_last_insert_rowid(c->db);
-      return sq_result_of(c->db, rc, 0);
+      pp_err_t ke = sq_dek_insert(c, S_DEK_NEW, a->sid, 1, a->date_created);
+      return ke ? ke : sq_apply_account(c, a, true);
     }
     case PP_W_ACCOUNT_UPDATE: {
       pp_account_t *a = w->u.account;
-      st = c->st[S_ACC_UPD];
-      sq_bind_text(st, 1, a->sid);
-      sq_bind_text(st, 2, a->friendly_name);
-      sq_bind_text(st, 3, a->status);
-      sq_bind_text(st, 4, a->auth_token);
-      sq_bind_text(st, 5, a->secondary_token);
-      sqlite3_bind_int64(st, 6, a->secondary_created);
-      sqlite3_bind_int64(st, 7, a->date_updated);
-      pp_err_t ue = sq_result_of(c->db, sq_step_done(st), 1);
+      pp_err_t ue = sq_apply_account(c, a, false);
       if (ue || strcmp(a->status, "closed") != 0) return ue;
       st = c->st[S_DEK_SHRED];
       sq_bind_text(st, 1, a->sid);
@@ -467,53 +443,15 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     case PP_W_MESSAGE_INSERT:
       return sq_insert_message(c, w->u.message);
     case PP_W_NUMBER_INSERT:
-    case PP_W_NUMBER_UPDATE: {
-      pp_number_t *num = w->u.number;
-      bool ins = w->kind == PP_W_NUMBER_INSERT;
-      st = c->st[ins ? S_NUM_INS : S_NUM_UPD];
-      int i = 1;
-      sq_bind_text(st, i++, num->sid);
-      sq_bind_text(st, i++, num->account_sid);
-      if (ins) sq_bind_text(st, i++, num->phone_number);
-      sq_bind_text(st, i++, num->friendly_name);
-      sq_bind_text(st, i++, num->sms_method);
-      sq_bind_text(st, i++, num->sms_fallback_method);
-      sq_bind_text(st, i++, num->status_callback_method);
-      sq_bind_text(st, i++, num->sms_url);
-      sq_bind_text(st, i++, num->sms_fallback_url);
-      sq_bind_text(st, i++, num->status_callback);
-      if (ins) sqlite3_bind_int64(st, i++, num->date_created);
-      sqlite3_bind_int64(st, i++, num->date_updated);
-      rc = sq_step_done(st);
-      if (ins && rc == SQLITE_DONE) num->seq = sqlite3_last_insert_rowid(c->db);
-      return sq_result_of(c->db, rc, !ins);
-    }
+    case PP_W_NUMBER_UPDATE:
+      return sq_apply_number(c, w->u.number, w->kind == PP_W_NUMBER_INSERT);
     case PP_W_NUMBER_DELETE:
       st = c->st[S_NUM_DEL];
       sq_bind_text(st, 1, w->u.ref.account_sid);
       sq_bind_text(st, 2, w->u.ref.sid);
       return sq_result_of(c->db, sq_step_done(st), 1);
-    case PP_W_CARRIER_PUT: {
-      pp_carrier_t *k = w->u.carrier;
-      st = c->st[S_CAR_PUT];
-      sq_bind_text(st, 1, k->name);
-      sq_bind_text(st, 2, k->host);
-      sqlite3_bind_int(st, 3, k->port);
-      sq_bind_text(st, 4, k->system_id);
-      sq_bind_text(st, 5, k->password);
-      sq_bind_text(st, 6, k->system_type);
-      sq_bind_text(st, 7, k->bind_mode);
-      sqlite3_bind_int(st, 8, k->window);
-      sqlite3_bind_int(st, 9, k->mps);
-      sqlite3_bind_int(st, 10, k->binds);
-      sqlite3_bind_int64(st, 11, k->date_created);
-      sqlite3_bind_int64(st, 12, k->date_updated);
-      sq_bind_text(st, 13, k->concat[0] ? k->concat : "udh");
-      sqlite3_bind_int(st, 14, k->payload);
-      sq_bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
-      sq_bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
-      return sq_result_of(c->db, sq_step_done(st), 0);
-    }
+    case PP_W_CARRIER_PUT:
+      return sq_apply_carrier(c, w->u.carrier);
     case PP_W_CARRIER_DELETE: {
       st = c->st[S_ROUTE_DEL_CARRIER];
       sq_bind_text(st, 1, w->u.name);
@@ -559,19 +497,10 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       return apply_mo_part(c, &w->u.mo_part);
     case PP_W_HOOK_CLAIM:
       return apply_hook_claim(c, &w->u.hook_claim);
-    case PP_W_KEYS_REWRAP: {
-      st = c->st[S_DEK_REWRAP];
-      sqlite3_bind_blob(st, 1, w->u.rewrap.new_master, PP_KEY_LEN, SQLITE_STATIC);
-      sq_bind_text(st, 2, w->u.rewrap.new_master_id);
-      pp_err_t re = sq_result_of(c->db, sq_step_done(st), 0);
-      w->u.rewrap.n = re ? 0 : (size_t)sqlite3_changes(c->db);
-      return re;
-    }
+    case PP_W_KEYS_REWRAP:
+      return sq_dek_rewrap(c, &w->u.rewrap);
     case PP_W_ACCOUNT_REKEY:
-      st = c->st[S_DEK_NEXT];
-      sq_bind_text(st, 1, w->u.name);
-      sqlite3_bind_int64(st, 2, pp_clock_now());
-      return sq_result_of(c->db, sq_step_done(st), 1);
+      return sq_dek_next(c, w->u.name);
     case PP_W_RESEAL:
       return sq_apply_reseal(c, &w->u.reseal);
     case PP_W_KEYS_RETIRE:
@@ -581,14 +510,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     case PP_W_HOOK_RESULT:
       return apply_hook_result(c, &w->u.hook_result);
     case PP_W_OFFER_PUT:
-    case PP_W_OFFER_DELETE: {
-      bool put = w->kind == PP_W_OFFER_PUT;
-      st = c->st[put ? S_OFFER_PUT : S_OFFER_DEL];
-      sq_bind_text(st, 1, w->u.offer->phone_number);
-      if (put) sq_bind_text(st, 2, w->u.offer->account_sid);
-      if (put) sqlite3_bind_int64(st, 3, w->u.offer->date_created);
-      return sq_result_of(c->db, sq_step_done(st), !put);
-    }
+    case PP_W_OFFER_DELETE:
+      return sq_apply_offer(c, w->u.offer, w->kind == PP_W_OFFER_PUT);
     case PP_W_SENDER_PUT:
     case PP_W_SENDER_DELETE: {
       bool put = w->kind == PP_W_SENDER_PUT;

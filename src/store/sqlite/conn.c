@@ -73,12 +73,6 @@ static pp_err_t load_wrapped(void *be, void *conn, const char *account, uint32_t
   return e;
 }
 
-/* What column i of the row holds, as store/seal.h names it. */
-static pp_seal_kind_t col_kind(sqlite3_stmt *st, int i) {
-  int t = sqlite3_column_type(st, i);
-  return t == SQLITE_BLOB ? PP_SEAL_BLOB : t == SQLITE_NULL ? PP_SEAL_NULL : PP_SEAL_TEXT;
-}
-
 /* The crypt's index-key loader (and the store's named keys, such as the
  * audit log's): store_keys `name`, opened in C (store/seal.h). */
 pp_err_t sq_load_index(void *be, void *conn, const char *name, char hex[65]) {
@@ -86,27 +80,24 @@ pp_err_t sq_load_index(void *be, void *conn, const char *name, char hex[65]) {
   sqlite3 *db = loader_db(be, conn, &pooled);
   sqlite3_stmt *st;
   pp_err_t e = PP_ERR_STORE;
-  pp_seal_at_t at;
-  if (pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at) == PP_OK &&
-      sqlite3_prepare_v2(db, "SELECT value FROM store_keys WHERE name=?1", -1, &st, NULL) ==
-          SQLITE_OK) {
+  /* Opened under the system key, whose DEK comes from account_keys
+   * (load_wrapped), never from here: no recursion. */
+  if (sqlite3_prepare_v2(db, "SELECT value FROM store_keys WHERE name=?1", -1, &st, NULL) ==
+      SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     e = rc == SQLITE_DONE ? PP_ERR_NOT_FOUND : PP_ERR_STORE;
+    pp_seal_at_t at;
     char *plain = NULL;
     size_t len = 0;
-    if (rc == SQLITE_ROW &&
-        pp_seal_open(((be_t *)be)->crypt, db, &at, col_kind(st, 0), sqlite3_column_blob(st, 0),
-                     (size_t)sqlite3_column_bytes(st, 0), &plain, &len) == PP_OK &&
-        plain && len == 64) {
+    if (rc == SQLITE_ROW && !pp_seal_at(PP_SEALED_STORE_KEYS_VALUE, NULL, name, &at) &&
+        !sq_col_open(((be_t *)be)->crypt, st, 0, &at, &plain, &len) && plain && len == 64) {
       memcpy(hex, plain, 64);
       hex[64] = '\0';
       e = PP_OK;
     }
-    if (plain) {
-      sodium_memzero(plain, len);
-      free(plain);
-    }
+    if (plain) sodium_memzero(plain, len);
+    free(plain);
     sqlite3_finalize(st);
   }
   if (pooled) sq_release(be, pooled);

@@ -48,15 +48,6 @@ pp_err_t sq_result_of(sqlite3 *db, int rc, int changes_expected) {
   return sq_db_err(db, "write");
 }
 
-pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
-                    void (*fill)(sqlite3_stmt *, void *), void *out) {
-  conn_t *c = sq_acquire(b);
-  sqlite3_stmt *st = c->st[which];
-  sq_bind_text(st, 1, k1);
-  if (k2) sq_bind_text(st, 2, k2);
-  return sq_first_row(b, c, st, fill, out);
-}
-
 void sq_sqlb_add(sqlb_t *q, const char *s) {
   size_t n = strlen(s);
   if (q->len + n < sizeof q->sql) {
@@ -92,7 +83,8 @@ static void bind_page(sqlite3_stmt *st, const pp_page_req_t *pg) {
 
 /* Runs `sql` (prepared on a pooled connection, cached by SQLite's own
  * statement cache would be nicer; lists are not the hot path) and collects
- * rows of `size` bytes with `fill`.  Rows come back newest first. */
+ * rows of `size` bytes with `read`; a row it answers PP_ERR_NOT_FOUND for is
+ * skipped.  Rows come back newest first. */
 pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
                           void (*binder)(sqlite3_stmt *, const void *), const void *arg,
                           const pp_page_req_t *pg, size_t size, row_read_fn read, const void *ctx,
@@ -111,7 +103,11 @@ pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
     bind_page(st, pg);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < limit + 1) {
-      if ((e = read(c, a, st, ctx, rows + n * size))) break;
+      if ((e = read(c, a, st, ctx, rows + n * size)) == PP_ERR_NOT_FOUND) {
+        e = PP_OK; /* the reader skips the row */
+        continue;
+      }
+      if (e) break;
       n++;
     }
     if (!e && rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, "list");
@@ -136,8 +132,7 @@ pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
   return PP_OK;
 }
 
-/* A row filler of sq_run_list as a reader of sq_run_list_read (ctx: the
- * filler). */
+/* A row filler of sq_run_list as a row reader (ctx: the filler). */
 static pp_err_t read_filled(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, const void *ctx,
                             void *row) {
   (void)c;
@@ -153,13 +148,37 @@ pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
                           more_out);
 }
 
+/* An opening filler of sq_run_list_open as a row reader. */
+typedef struct {
+  row_open_fn open;
+  be_t *b;
+  const void *arg;
+} open_ctx_t;
+
+static pp_err_t read_opened(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, const void *ctx,
+                            void *row) {
+  (void)c;
+  const open_ctx_t *o = ctx;
+  return o->open(o->b, o->arg, a, st, row);
+}
+
+pp_err_t sq_run_list_open(be_t *b, pp_arena_t *a, const char *sql,
+                          void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                          const pp_page_req_t *pg, size_t size, row_open_fn open, void **rows_out,
+                          size_t *n_out, bool *more_out) {
+  open_ctx_t o = {open, b, arg};
+  return sq_run_list_read(b, a, sql, binder, arg, pg, size, read_opened, &o, rows_out, n_out,
+                          more_out);
+}
+
 void sq_bind_key_filter(sqlite3_stmt *st, const void *arg) {
   sq_bind_named_text(st, ":account", arg);
 }
 
 /* Reads a whole small table with a cached statement, growing the array. */
-pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
-                     void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out) {
+static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
+                         void (*fill)(sqlite3_stmt *, void *), row_open_fn open, void **rows_out,
+                         size_t *n_out) {
   conn_t *c = sq_acquire(b);
   sqlite3_stmt *st = c->st[which];
   size_t n = 0, cap = 16;
@@ -177,7 +196,11 @@ pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
       rows = more;
       cap *= 2;
     }
-    fill(st, rows + n * size);
+    if (!fill) {
+      if ((e = open(b, NULL, a, st, rows + n * size))) break;
+    } else {
+      fill(st, rows + n * size);
+    }
     n++;
   }
   if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "read all");
@@ -189,13 +212,26 @@ pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
   return PP_OK;
 }
 
+pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
+                     void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out) {
+  return read_all(b, which, a, size, fill, NULL, rows_out, n_out);
+}
+
+pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_open_fn open,
+                          void **rows_out, size_t *n_out) {
+  return read_all(b, which, a, size, NULL, open, rows_out, n_out);
+}
+
 /* Steps a cached statement whose keys are already bound, for its first row. */
-pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),
-                      void *out) {
+static pp_err_t first_row(be_t *b, conn_t *c, sqlite3_stmt *st,
+                          void (*fill)(sqlite3_stmt *, void *), row_open_fn open, const void *arg,
+                          pp_arena_t *a, void *out) {
   int rc = sqlite3_step(st);
   pp_err_t e = PP_OK;
-  if (rc == SQLITE_ROW)
+  if (rc == SQLITE_ROW && fill)
     fill(st, out);
+  else if (rc == SQLITE_ROW)
+    e = open(b, arg, a, st, out);
   else if (rc == SQLITE_DONE)
     e = PP_ERR_NOT_FOUND;
   else
@@ -204,6 +240,39 @@ pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3
   sqlite3_clear_bindings(st);
   sq_release(b, c);
   return e;
+}
+
+pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),
+                      void *out) {
+  return first_row(b, c, st, fill, NULL, NULL, NULL, out);
+}
+
+pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, const void *arg,
+                           pp_arena_t *a, void *out) {
+  return first_row(b, c, st, NULL, open, arg, a, out);
+}
+
+/* The statement `which` keyed by k1 (and k2 unless NULL) on a pooled connection. */
+static sqlite3_stmt *keyed(be_t *b, int which, const char *k1, const char *k2, conn_t **c) {
+  *c = sq_acquire(b);
+  sqlite3_stmt *st = (*c)->st[which];
+  sq_bind_text(st, 1, k1);
+  if (k2) sq_bind_text(st, 2, k2);
+  return st;
+}
+
+pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
+                    void (*fill)(sqlite3_stmt *, void *), void *out) {
+  conn_t *c;
+  sqlite3_stmt *st = keyed(b, which, k1, k2, &c);
+  return first_row(b, c, st, fill, NULL, NULL, NULL, out);
+}
+
+pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row_open_fn open,
+                         pp_arena_t *a, void *out) {
+  conn_t *c;
+  sqlite3_stmt *st = keyed(b, which, k1, k2, &c);
+  return first_row(b, c, st, NULL, open, NULL, a, out);
 }
 
 void sq_fill_phone(sqlite3_stmt *st, void *out) {

@@ -15,8 +15,6 @@
  *     there is an error (never plaintext from elsewhere);
  *   pp_bidx(v)  the blind index of a phone number (a BLOB passes);
  *   pp_partkey(v)  the same with the former index function, for mo_parts;
- *   pp_reseal(v, account, table, column, row)  v opened and sealed again
- *     with the newest key, in guarded memory (key rotation);
  *   pp_verify_v1(v, account, table, column, row, root)  a value of Verify's
  *     former seal sealed with the account's key (the upgrade);
  *   pp_new_key(account, generation)  a new data key, wrapped;
@@ -133,24 +131,6 @@ static void fn_new_key(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_blob(ctx, wrapped, sizeof wrapped, SQLITE_TRANSIENT);
 }
 
-static void fn_rewrap(sqlite3_context *ctx, int n, sqlite3_value **v) {
-  (void)n;
-  be_t *b = sqlite3_user_data(ctx);
-  unsigned char out[PP_DEK_WRAPPED_LEN];
-  if (sqlite3_value_bytes(v[3]) != PP_KEY_LEN) {
-    sqlite3_result_error(ctx, "new master key", -1);
-    return;
-  }
-  pp_err_t e = pp_crypt_rewrap(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]),
-                               sqlite3_value_blob(v[2]), (size_t)sqlite3_value_bytes(v[2]),
-                               sqlite3_value_blob(v[3]), out);
-  if (e) {
-    sqlite3_result_error(ctx, pp_err_name(e), -1);
-    return;
-  }
-  sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
-}
-
 /* Seals `plain` for (account, table, column, row) as the statement's
  * result, or sets its error. */
 static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigned char *plain,
@@ -168,7 +148,7 @@ static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigne
   sqlite3_result_blob(ctx, blob, (int)blen, free);
 }
 
-/* The end of pp_reseal and pp_verify_v1: `plain` (guarded memory, freed
+/* The end of pp_verify_v1: `plain` (guarded memory, freed
  * here), opened with `e`, sealed as the result; or the failure logged and
  * set as the statement's error. */
 static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsigned char *plain,
@@ -182,29 +162,6 @@ static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsign
   }
   result_sealed(ctx, v, plain, len);
   pp_crypt_secret_free(plain);
-}
-
-/* pp_reseal(v, account, table, column, row): a sealed value (BLOB) opened
- * and sealed again with the account's newest key, the plaintext only in
- * guarded memory (so it also suits binary secrets); TEXT (written before
- * encryption) is sealed; NULL and empty values pass. */
-static void fn_reseal(sqlite3_context *ctx, int n, sqlite3_value **v) {
-  (void)n;
-  if (sqlite3_value_type(v[0]) == SQLITE_NULL || sqlite3_value_bytes(v[0]) == 0) {
-    sqlite3_result_value(ctx, v[0]);
-    return;
-  }
-  if (sqlite3_value_type(v[0]) != SQLITE_BLOB) {
-    result_sealed(ctx, v, sqlite3_value_text(v[0]), (size_t)sqlite3_value_bytes(v[0]));
-    return;
-  }
-  be_t *b = sqlite3_user_data(ctx);
-  unsigned char *plain = NULL;
-  size_t len = 0;
-  pp_err_t e = pp_crypt_open_secret(
-      b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2), arg_text(v, 3),
-      arg_text(v, 4), sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain, &len);
-  resealed(ctx, v, e, plain, len);
 }
 
 /* pp_verify_v1(v, account, table, column, row, root): for the upgrade, a
@@ -252,9 +209,7 @@ int sq_register_crypt(sqlite3 *db, be_t *b) {
       {"pp_partkey", 1, fn_partkey, SQLITE_DETERMINISTIC},
       {"pp_new_key", 2, fn_new_key, 0},
       {"pp_master_id", 0, fn_master_id, SQLITE_DETERMINISTIC},
-      {"pp_rewrap", 4, fn_rewrap, 0},
       {"pp_tokhash", 1, fn_tokhash, SQLITE_DETERMINISTIC},
-      {"pp_reseal", 5, fn_reseal, 0},
       {"pp_verify_v1", 6, fn_verify_v1, 0},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -17,6 +17,7 @@
 #include "store/audit_log_int.h"
 #include "store/backend.h"
 #include "store/crypt.h"
+#include "store/seal.h"
 
 #define POOL 8
 
@@ -91,6 +92,8 @@ enum {
   S_DEK_REWRAP,
   S_DEK_NEXT,
   S_DEK_RETIRE,
+  S_DEK_NEWEST,
+  S_DEK_ALL,
   S_ACC_AUTH,
   S_NUM_OWNER,
   S_SAVEPOINT,
@@ -120,11 +123,9 @@ enum {
   S__COUNT
 };
 
-#define ACC_COLS                                                   \
-  "seq,sid,owner_sid,friendly_name,status,"                        \
-  "pp_open(auth_token,sid,'accounts','auth_token',sid),"           \
-  "pp_open(secondary_token,sid,'accounts','secondary_token',sid)," \
-  "secondary_created,date_created,date_updated"
+#define ACC_COLS                                                                         \
+  "seq,sid,owner_sid,friendly_name,status,auth_token,secondary_token,secondary_created," \
+  "date_created,date_updated"
 #define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
 #define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
 #define MSG_COLS \
@@ -145,37 +146,27 @@ enum {
                    ",request_method," ALERT_OPEN("request_url") "," \
                    ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
                    "response_headers,resource_sid,service_sid,date_created"
-#define CAR_COLS                                           \
-  "seq,name,host,port,system_id,"                          \
-  "pp_open(password,'system','carriers','password',name)," \
-  "system_type,bind_mode,window,"                          \
-  "mps,binds,date_created,date_updated,concat,payload,gsm7,channel"
-#define NUM_OPEN(c) "pp_open(" c ",account_sid,'phone_numbers','" c "',sid)"
-#define NUM_COLS \
-  "seq,sid,account_sid," NUM_OPEN("phone_number") "," NUM_OPEN("friendly_name") \
-                 ",sms_method," \
-                 "sms_fallback_method,status_callback_method," NUM_OPEN("sms_url") "," \
-                 NUM_OPEN("sms_fallback_url") "," NUM_OPEN("status_callback") "," \
-                 "date_created,date_updated"
-
-#define SVC_OPEN(c) "pp_open(" c ",account_sid,'messaging_services','" c "',sid)"
-#define SVC_COLS \
-  "seq,sid,account_sid,friendly_name," SVC_OPEN("inbound_request_url") \
-                 ",inbound_method," SVC_OPEN("fallback_url") ",fallback_method," \
-                 SVC_OPEN("status_callback") ",sticky_sender,mms_converter," \
-                 "smart_encoding,scan_message_content,fallback_to_long_code," \
-                 "area_code_geomatch,validity_period,synchronous_validation,usecase," \
-                 "use_inbound_webhook_on_number,date_created,date_updated"
+#define CAR_COLS                                                                  \
+  "seq,name,host,port,system_id,password,system_type,bind_mode,window,mps,binds," \
+  "date_created,date_updated,concat,payload,gsm7,channel"
+#define NUM_COLS                                                                   \
+  "seq,sid,account_sid,phone_number,friendly_name,sms_method,sms_fallback_method," \
+  "status_callback_method,sms_url,sms_fallback_url,status_callback,date_created,"  \
+  "date_updated"
+#define SVC_COLS                                                                       \
+  "seq,sid,account_sid,friendly_name,inbound_request_url,inbound_method,fallback_url," \
+  "fallback_method,status_callback,sticky_sender,mms_converter,smart_encoding,"        \
+  "scan_message_content,fallback_to_long_code,area_code_geomatch,validity_period,"     \
+  "synchronous_validation,usecase,use_inbound_webhook_on_number,date_created,"         \
+  "date_updated"
 /* A pool member with its number's E.164, as one row source whose column
  * names are those of the list query (so the keyset clause can say `seq`). */
 #define SVCNUM_COLS "seq,sid,service_sid,account_sid,phone_number,date_created,date_updated"
-#define SVCNUM_FROM                                                            \
-  "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid,"  \
-  "sn.account_sid AS account_sid,"                                             \
-  "pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',p.sid)" \
-  " AS phone_number,"                                                          \
-  "sn.date_created AS date_created,sn.date_updated AS date_updated "           \
-  "FROM messaging_service_numbers sn JOIN phone_numbers p "                    \
+#define SVCNUM_FROM                                                           \
+  "(SELECT sn.seq AS seq,sn.number_sid AS sid,sn.service_sid AS service_sid," \
+  "sn.account_sid AS account_sid,p.phone_number AS phone_number,"             \
+  "sn.date_created AS date_created,sn.date_updated AS date_updated "          \
+  "FROM messaging_service_numbers sn JOIN phone_numbers p "                   \
   "ON p.sid=sn.number_sid)"
 
 /* The audit log's columns: the small index columns first, the leaf last
@@ -274,51 +265,6 @@ enum {
 #define WH_COLS                                                                   \
   "seq,sid,service_sid,account_sid,friendly_name,event_types,webhook_url,status," \
   "version,date_created,date_updated"
-/* For the migrations (schema.c): a value opened in SQL, and an entity's
- * blind index of its service and identity. */
-#define V_OPEN(tbl, c) "pp_open(" c ",account_sid,'" tbl "','" c "',sid)"
-#define EN_BIDX(svc, identity) "pp_bidx(" svc "||'/'||" identity ")"
-
-/* The sealed columns of each table (table, column, account, row), as a key
- * rotation reseals them (tables.def lists them for every backend). */
-#define SEALED_ACCOUNTS(X) \
-  X("accounts", "auth_token", "sid", "sid") X("accounts", "secondary_token", "sid", "sid")
-#define SEALED_MESSAGES(X)                          \
-  X("messages", "to_addr", "account_sid", "sid")    \
-  X("messages", "from_addr", "account_sid", "sid")  \
-  X("messages", "body", "account_sid", "sid")       \
-  X("messages", "media_urls", "account_sid", "sid") \
-  X("messages", "status_callback", "account_sid", "sid")
-#define SEALED_NUMBERS(X)                                      \
-  X("phone_numbers", "phone_number", "account_sid", "sid")     \
-  X("phone_numbers", "friendly_name", "account_sid", "sid")    \
-  X("phone_numbers", "sms_url", "account_sid", "sid")          \
-  X("phone_numbers", "sms_fallback_url", "account_sid", "sid") \
-  X("phone_numbers", "status_callback", "account_sid", "sid")
-#define SEALED_SERVICES(X)                                             \
-  X("messaging_services", "inbound_request_url", "account_sid", "sid") \
-  X("messaging_services", "fallback_url", "account_sid", "sid")        \
-  X("messaging_services", "status_callback", "account_sid", "sid")
-#define SEALED_ALERTS(X)                                 \
-  X("alerts", "alert_text", "account_sid", "sid")        \
-  X("alerts", "request_url", "account_sid", "sid")       \
-  X("alerts", "request_variables", "account_sid", "sid") \
-  X("alerts", "response_body", "account_sid", "sid")
-#define SEALED_VERIFICATIONS(X) X("verifications", "to_addr", "account_sid", "sid")
-#define SEALED_VERIFY_ENTITIES(X) X("verify_entities", "identity", "account_sid", "sid")
-/* Beside these, a factor's secret_sealed (place column 'secret'), sealed
- * by the API with pp_store_seal. */
-#define SEALED_VERIFY_FACTORS(X)                             \
-  X("verify_factors", "identity", "account_sid", "sid")      \
-  X("verify_factors", "friendly_name", "account_sid", "sid") \
-  X("verify_factors", "metadata", "account_sid", "sid")      \
-  X("verify_factors", "push_config", "account_sid", "sid")
-#define SEALED_VERIFY_CHALLENGES(X)                              \
-  X("verify_challenges", "identity", "account_sid", "sid")       \
-  X("verify_challenges", "details", "account_sid", "sid")        \
-  X("verify_challenges", "hidden_details", "account_sid", "sid") \
-  X("verify_challenges", "metadata", "account_sid", "sid")
-#define SEALED_VERIFY_WEBHOOKS(X) X("verify_webhooks", "webhook_url", "account_sid", "sid")
 
 typedef struct conn {
   sqlite3 *db;
@@ -350,6 +296,13 @@ typedef struct {
 /* Reads the statement's current row into `row`, allocating from `a`;
  * false when out of memory (the row filler of sq_run_list). */
 typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
+
+/* Reads the statement's current row into `row` with the backend's keys (it
+ * opens sealed columns), allocating from `a`; `arg` the list binder's (NULL
+ * elsewhere).  PP_OK, or the error that ends the read; in a list,
+ * PP_ERR_NOT_FOUND skips the row (a filter on a sealed column). */
+typedef pp_err_t (*row_open_fn)(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st,
+                                void *row);
 
 /* ---- statements.c -------------------------------------------------- */
 
@@ -433,6 +386,20 @@ pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
                           const pp_page_req_t *pg, size_t size, row_read_fn read, const void *ctx,
                           void **rows_out, size_t *n_out, bool *more_out);
 
+/* sq_run_list with a filler that opens sealed columns. */
+pp_err_t sq_run_list_open(be_t *b, pp_arena_t *a, const char *sql,
+                          void (*binder)(sqlite3_stmt *, const void *), const void *arg,
+                          const pp_page_req_t *pg, size_t size, row_open_fn open, void **rows_out,
+                          size_t *n_out, bool *more_out);
+
+/* sq_get_one, sq_read_all and sq_first_row with a filler that opens sealed columns. */
+pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row_open_fn open,
+                         pp_arena_t *a, void *out);
+pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_open_fn open,
+                          void **rows_out, size_t *n_out);
+pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, const void *arg,
+                           pp_arena_t *a, void *out);
+
 /* A list binder: `arg` (an account SID) as :account. */
 void sq_bind_key_filter(sqlite3_stmt *st, const void *arg);
 
@@ -446,6 +413,62 @@ pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3
 
 /* A row filler: column 0 into a char[20] (an E.164 number). */
 void sq_fill_phone(sqlite3_stmt *st, void *out);
+
+/* ---- sealcol.c ----------------------------------------------------- */
+
+/* A text (NULL: SQL NULL) of sealed column `id`, to seal with sq_bind_seal_row. */
+pp_seal_value_t sq_seal_text(pp_sealed_id_t id, const char *s);
+
+/* Seals the `n` values of one row at `at` (pp_seal_row: one key lookup) and
+ * binds each v[i] at parameter params[i].  *buf as pp_seal_row's: free it
+ * after the step. */
+pp_err_t sq_bind_seal_row(conn_t *c, sqlite3_stmt *st, const pp_seal_at_t *at, pp_seal_value_t *v,
+                          const int *params, size_t n, unsigned char **buf);
+
+/* sq_bind_seal_row for the row `row` of `account` (the coordinates of
+ * v[0]'s column; account NULL for a system column); on an error the
+ * statement's bindings are cleared. */
+pp_err_t sq_seal_bind(conn_t *c, sqlite3_stmt *st, const char *account, const char *row,
+                      pp_seal_value_t *v, const int *params, size_t n, unsigned char **buf);
+
+/* Steps an insert (`insert`) or an update (a row must change) whose sealed
+ * values are in `buf` (freed): the row's seq into *seq (unless NULL) after
+ * an insert. */
+pp_err_t sq_step_write(conn_t *c, sqlite3_stmt *st, unsigned char *buf, bool insert, int64_t *seq);
+
+/* Binds index `id` of `s` (NULL: SQL NULL) at parameter `i`; `out` holds
+ * the index until the step.  On an error the bindings are cleared. */
+pp_err_t sq_bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id, const char *s,
+                       unsigned char out[PP_BLIND_INDEX_LEN]);
+
+/* Opens column `i` of the current row, sealed at `at` (pp_seal_open: a
+ * malloc'd text the caller frees, NULL for SQL NULL). */
+pp_err_t sq_col_open(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at, char **out,
+                     size_t *len);
+
+/* sq_col_open into `a` (*out NULL for SQL NULL). */
+pp_err_t sq_col_open_dup(pp_crypt_t *crypt, pp_arena_t *a, sqlite3_stmt *st, int i,
+                         const pp_seal_at_t *at, const char **out);
+
+/* sq_col_open into `dst` (truncated to `size`; empty for NULL); the
+ * plaintext's copy is wiped. */
+pp_err_t sq_col_open_copy(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
+                          char *dst, size_t size);
+
+/* One sealed column of a row to open: into dst[size], or (dup non-NULL)
+ * into the arena at *dup. */
+typedef struct {
+  pp_sealed_id_t id;
+  int col;
+  char *dst;
+  size_t size;
+  pp_arena_t *arena;
+  const char **dup;
+} sq_open_col_t;
+
+/* Opens the `n` columns of the current row of `account`'s row `row`. */
+pp_err_t sq_open_row(pp_crypt_t *crypt, sqlite3_stmt *st, const char *account, const char *row,
+                     const sq_open_col_t *cols, size_t n);
 
 /* ---- schema.c ------------------------------------------------------ */
 
@@ -474,6 +497,13 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
 /* Reseals the next batch of one table's sealed columns with the newest key (writer thread). */
 pp_err_t sq_apply_reseal(conn_t *c, pp_reseal_t *rs);
 
+/* Makes the account's next data key (PP_W_ACCOUNT_REKEY; writer thread). */
+pp_err_t sq_dek_next(conn_t *c, const char *account_sid);
+
+/* Wraps every data key again under a new master key (PP_W_KEYS_REWRAP;
+ * writer thread). */
+pp_err_t sq_dek_rewrap(conn_t *c, pp_rewrap_t *rw);
+
 /* ---- audit.c ------------------------------------------------------- */
 
 /* The audit log's row primitives, each on the conn_t given as ctx: what
@@ -500,6 +530,18 @@ pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, siz
                                   pp_audit_checkpoint_t **rows_out, size_t *n_out);
 
 /* ---- accounts.c ---------------------------------------------------- */
+
+/* Inserts or replaces a carrier, its password sealed (writer thread). */
+pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k);
+
+/* Inserts or updates an account (writer thread). */
+pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert);
+
+/* Makes generation `generation` of the account's data key and inserts it
+ * wrapped with statement `which` (?1 account, ?2 now, ?3 generation, ?4
+ * wrapped, ?5 the master key's id). */
+pp_err_t sq_dek_insert(conn_t *c, int which, const char *account_sid, uint32_t generation,
+                       int64_t now);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out);
@@ -533,6 +575,13 @@ pp_err_t sq_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f, pp_al
 
 /* Inserts or updates a service. */
 pp_err_t sq_apply_service(conn_t *c, pp_service_t *sv, bool insert);
+
+/* Inserts or updates a number, its five columns sealed, its blind index
+ * beside (writer thread). */
+pp_err_t sq_apply_number(conn_t *c, pp_number_t *num, bool insert);
+
+/* Puts or deletes an offer (writer thread). */
+pp_err_t sq_apply_offer(conn_t *c, const pp_number_offer_t *o, bool put);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_number_owner(void *p, pp_arena_t *a, const char *phone_number,

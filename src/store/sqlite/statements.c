@@ -10,14 +10,11 @@ const char *sq_sql_text[S__COUNT] = {
     [S_ACC_INS] = "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
                   "secondary_token,secondary_created,date_created,date_updated,auth_hash,"
                   "secondary_hash) "
-                  "VALUES(?1,?2,?3,?4,pp_seal(?5,?1,'accounts','auth_token',?1),"
-                  "pp_seal(?6,?1,'accounts','secondary_token',?1),?7,?8,?9,pp_tokhash(?5),"
-                  "pp_tokhash(?6))",
-    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?2,status=?3,"
-                  "auth_token=pp_seal(?4,?1,'accounts','auth_token',?1),"
-                  "secondary_token=pp_seal(?5,?1,'accounts','secondary_token',?1),"
-                  "auth_hash=pp_tokhash(?4),secondary_hash=pp_tokhash(?5),"
-                  "secondary_created=?6,date_updated=?7 WHERE sid=?1",
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    /* The same parameters as S_ACC_INS (?2, owner_sid, and ?8, date_created, unused). */
+    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?3,status=?4,auth_token=?5,"
+                  "secondary_token=?6,auth_hash=?10,secondary_hash=?11,"
+                  "secondary_created=?7,date_updated=?9 WHERE sid=?1",
     [S_ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE sid=?",
     [S_KEY_INS] = "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
                   "date_created,date_updated) VALUES(?,?,?,?,?,?)",
@@ -45,25 +42,18 @@ const char *sq_sql_text[S__COUNT] = {
     [S_NUM_INS] = "INSERT INTO phone_numbers(sid,account_sid,phone_number,friendly_name,"
                   "sms_method,sms_fallback_method,status_callback_method,sms_url,"
                   "sms_fallback_url,status_callback,date_created,date_updated,phone_bidx) "
-                  "VALUES(?1,?2,pp_seal(?3,?2,'phone_numbers','phone_number',?1),"
-                  "pp_seal(?4,?2,'phone_numbers','friendly_name',?1),?5,?6,?7,"
-                  "pp_seal(?8,?2,'phone_numbers','sms_url',?1),"
-                  "pp_seal(?9,?2,'phone_numbers','sms_fallback_url',?1),"
-                  "pp_seal(?10,?2,'phone_numbers','status_callback',?1),?11,?12,pp_bidx(?3))",
-    [S_NUM_UPD] = "UPDATE phone_numbers SET "
-                  "friendly_name=pp_seal(?3,?2,'phone_numbers','friendly_name',?1),sms_method=?4,"
-                  "sms_fallback_method=?5,status_callback_method=?6,"
-                  "sms_url=pp_seal(?7,?2,'phone_numbers','sms_url',?1),"
-                  "sms_fallback_url=pp_seal(?8,?2,'phone_numbers','sms_fallback_url',?1),"
-                  "status_callback=pp_seal(?9,?2,'phone_numbers','status_callback',?1),"
-                  "date_updated=?10 "
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    /* The same parameters as S_NUM_INS (?3, ?11 and ?13 unused). */
+    [S_NUM_UPD] = "UPDATE phone_numbers SET friendly_name=?4,sms_method=?5,"
+                  "sms_fallback_method=?6,status_callback_method=?7,sms_url=?8,"
+                  "sms_fallback_url=?9,status_callback=?10,date_updated=?12 "
                   "WHERE sid=?1 AND account_sid=?2",
     [S_NUM_DEL] = "DELETE FROM phone_numbers WHERE account_sid=?1 AND sid=?2",
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
-    [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_bidx=pp_bidx(?)",
+    [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_bidx=?1",
     [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
                   "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7,"
-                  "channel) VALUES(?1,?2,?3,?4,pp_seal(?5,'system','carriers','password',?1),"
+                  "channel) VALUES(?1,?2,?3,?4,?5,"
                   "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(name) DO UPDATE SET "
                   "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
                   "channel=excluded.channel,"
@@ -136,15 +126,13 @@ const char *sq_sql_text[S__COUNT] = {
     /* The operator's numbers, sealed with the system key; the row is named
      * by its blind index. */
     [S_OFFER_PUT] = "INSERT OR REPLACE INTO number_offers(phone_bidx,phone_number,account_sid,"
-                    "date_created) VALUES(pp_bidx(?1),pp_seal(?1,'system','number_offers',"
-                    "'phone_number',hex(pp_bidx(?1))),?2,?3)",
-    [S_OFFER_DEL] = "DELETE FROM number_offers WHERE phone_bidx=pp_bidx(?1)",
-    [S_OFFER_GET] = "SELECT account_sid,date_created FROM number_offers "
-                    "WHERE phone_bidx=pp_bidx(?1)",
-    [S_OFFER_ALL] = "SELECT pp_open(o.phone_number,'system','number_offers','phone_number',"
-                    "hex(o.phone_bidx)) AS n,o.account_sid,coalesce(p.account_sid,''),"
-                    "o.date_created FROM number_offers o "
-                    "LEFT JOIN phone_numbers p ON p.phone_bidx=o.phone_bidx ORDER BY n",
+                    "date_created) VALUES(?1,?4,?2,?3)",
+    [S_OFFER_DEL] = "DELETE FROM number_offers WHERE phone_bidx=?1",
+    [S_OFFER_GET] = "SELECT account_sid,date_created FROM number_offers WHERE phone_bidx=?1",
+    /* Ordered by number once opened (sq_offer_all). */
+    [S_OFFER_ALL] = "SELECT o.phone_number,o.account_sid,coalesce(p.account_sid,''),"
+                    "o.date_created,o.phone_bidx FROM number_offers o "
+                    "LEFT JOIN phone_numbers p ON p.phone_bidx=o.phone_bidx",
     [S_HOOK_CLAIM] = "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
                      "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "
                      "w.lease_until<?1 AND NOT EXISTS (SELECT 1 FROM webhooks o WHERE "
@@ -177,17 +165,11 @@ const char *sq_sql_text[S__COUNT] = {
                   "scan_message_content,fallback_to_long_code,area_code_geomatch,"
                   "validity_period,synchronous_validation,usecase,"
                   "use_inbound_webhook_on_number,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,pp_seal(?4,?2,'messaging_services','inbound_request_url',?1),"
-                  "?5,pp_seal(?6,?2,'messaging_services','fallback_url',?1),?7,"
-                  "pp_seal(?8,?2,'messaging_services','status_callback',?1),"
-                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     /* The same parameters as S_SVC_INS (?19, date_created, unused). */
     [S_SVC_UPD] = "UPDATE messaging_services SET friendly_name=?3,"
-                  "inbound_request_url=pp_seal(?4,?2,'messaging_services','inbound_request_url',?1),"
-                  "inbound_method=?5,"
-                  "fallback_url=pp_seal(?6,?2,'messaging_services','fallback_url',?1),"
-                  "fallback_method=?7,"
-                  "status_callback=pp_seal(?8,?2,'messaging_services','status_callback',?1),"
+                  "inbound_request_url=?4,inbound_method=?5,fallback_url=?6,fallback_method=?7,"
+                  "status_callback=?8,"
                   "sticky_sender=?9,mms_converter=?10,smart_encoding=?11,"
                   "scan_message_content=?12,fallback_to_long_code=?13,"
                   "area_code_geomatch=?14,validity_period=?15,synchronous_validation=?16,"
@@ -207,14 +189,13 @@ const char *sq_sql_text[S__COUNT] = {
                      "AND number_sid=?2 AND account_sid=?3",
     [S_SVCNUM_GET] = "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
                      " WHERE account_sid=?1 AND service_sid=?2 AND sid=?3",
-    [S_SVC_STICKY] = "SELECT pp_open(m.from_addr,m.account_sid,'messages','from_addr',m.sid) "
+    [S_SVC_STICKY] = "SELECT m.from_addr,m.account_sid,m.sid "
                      "FROM messages m WHERE m.account_sid=?1 AND m.messaging_service_sid<>'' "
-                     "AND m.to_bidx=pp_bidx(?3) AND m.messaging_service_sid=?2 AND EXISTS("
+                     "AND m.to_bidx=?3 AND m.messaging_service_sid=?2 AND EXISTS("
                      "SELECT 1 FROM messaging_service_numbers sn JOIN phone_numbers p "
                      "ON p.sid=sn.number_sid WHERE sn.service_sid=?2 "
                      "AND p.phone_bidx=m.from_bidx) ORDER BY m.seq DESC LIMIT 1",
-    [S_SVC_PICK] = "SELECT pp_open(p.phone_number,p.account_sid,'phone_numbers','phone_number',"
-                   "p.sid) FROM messaging_service_numbers sn "
+    [S_SVC_PICK] = "SELECT p.phone_number,p.account_sid,p.sid FROM messaging_service_numbers sn "
                    "JOIN phone_numbers p ON p.sid=sn.number_sid "
                    "WHERE sn.service_sid=?1 AND sn.account_sid=?2 ORDER BY sn.seq "
                    "LIMIT 1 OFFSET ?3 % max(1,(SELECT count(*) FROM "
@@ -223,19 +204,19 @@ const char *sq_sql_text[S__COUNT] = {
     [S_ACC_AUTH] = "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
                    "date_created,date_updated,auth_hash,secondary_hash FROM accounts WHERE sid=?",
     /* Sender ownership: who owns a number, and its status callback. */
-    [S_NUM_OWNER] = "SELECT account_sid," NUM_OPEN("status_callback") " FROM phone_numbers "
-                    "WHERE phone_bidx=pp_bidx(?)",
+    [S_NUM_OWNER] = "SELECT account_sid,status_callback,sid FROM phone_numbers "
+                    "WHERE phone_bidx=?1",
     [S_DEK_NEW] = "INSERT OR IGNORE INTO account_keys(account_sid,generation,wrapped,master_id,"
-                  "date_created) VALUES(?1,1,pp_new_key(?1,1),pp_master_id(),?2)",
+                  "date_created) VALUES(?1,?3,?4,?5,?2)",
     /* Crypto-shredding: without its keys a closed account's content is noise. */
     [S_DEK_SHRED] = "DELETE FROM account_keys WHERE account_sid=?1 AND EXISTS(SELECT 1 FROM "
                     "accounts WHERE sid=?1 AND status='closed')",
-    [S_DEK_REWRAP] = "UPDATE account_keys SET wrapped=pp_rewrap(account_sid,generation,wrapped,?1),"
-                     "master_id=?2",
+    [S_DEK_REWRAP] = "UPDATE account_keys SET wrapped=?3,master_id=?4 "
+                     "WHERE account_sid=?1 AND generation=?2",
+    [S_DEK_ALL] = "SELECT account_sid,generation,wrapped FROM account_keys",
     [S_DEK_NEXT] = "INSERT INTO account_keys(account_sid,generation,wrapped,master_id,"
-                   "date_created) SELECT ?1,max(generation)+1,pp_new_key(?1,max(generation)+1),"
-                   "pp_master_id(),?2 FROM account_keys WHERE account_sid=?1 "
-                   "HAVING count(*)>0",
+                   "date_created) VALUES(?1,?3,?4,?5,?2)",
+    [S_DEK_NEWEST] = "SELECT max(generation) FROM account_keys WHERE account_sid=?1",
     [S_DEK_RETIRE] = "DELETE FROM account_keys WHERE account_sid=?1 AND generation<("
                      "SELECT max(generation) FROM account_keys WHERE account_sid=?1)",
     [S_SAVEPOINT] = "SAVEPOINT pp_write",
