@@ -1,5 +1,6 @@
 /* apply.c: the SQLite writer: apply, apply_one over every write kind, the
  * savepoints around each write, and the delivery path's writes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -81,9 +82,9 @@ static pp_err_t settle(conn_t *c, int64_t seq, int64_t now, bool *finished) {
                         "delivered to the handset"
                       : NULL);
   sqlite3_bind_int64(st, 5, now);
-  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
-  if (!e) *finished = sqlite3_changes(c->db) > 0;
-  return e;
+  pp_err_t e = sq_status_set(c, st, NULL, 1); /* from sent or sending: a change */
+  *finished = e == PP_OK;
+  return e == PP_ERR_NOT_FOUND ? PP_OK : e;
 }
 
 /* Records one part's receipt state; the caller settles the message. */
@@ -107,7 +108,7 @@ static pp_err_t apply_submitted(conn_t *c, pp_submitted_t *sb) {
   sqlite3_bind_int64(st, 1, sb->seq);
   sqlite3_bind_int64(st, 2, sb->now);
   sq_bind_text(st, 3, sb->carrier);
-  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 1);
+  pp_err_t e = sq_status_set(c, st, "sending", 1);
   if (e) return e; /* not `sending` any more (canceled, or settled already) */
   sb->collisions = 0;
   for (size_t i = 0; i < sb->n; i++) {
@@ -178,18 +179,50 @@ static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
   return e;
 }
 
+/* A text field as a value to seal: NULL, or its bytes. */
+static pp_seal_value_t seal_in(pp_sealed_id_t id, const pp_blob_t *sealed, const char *text) {
+  if (sealed && sealed->n) /* sealed by the store already: passes through */
+    return (pp_seal_value_t){
+        .id = id, .in_kind = PP_SEAL_BLOB, .in = sealed->p, .in_len = sealed->n};
+  if (!text) return (pp_seal_value_t){.id = id, .in_kind = PP_SEAL_NULL};
+  return (pp_seal_value_t){.id = id, .in_kind = PP_SEAL_TEXT, .in = text, .in_len = strlen(text)};
+}
+
 pp_err_t sq_insert_message(conn_t *c, pp_message_t *m) {
+  const pp_message_sealed_t *ms = m->sealed; /* sealed by the store already, or NULL */
+  pp_seal_value_t v[] = {
+      seal_in(PP_SEALED_MESSAGES_TO_ADDR, ms ? &ms->to : NULL, m->to),
+      seal_in(PP_SEALED_MESSAGES_FROM_ADDR, ms ? &ms->from : NULL, m->from),
+      seal_in(PP_SEALED_MESSAGES_BODY, ms ? &ms->body : NULL, m->body ? m->body : ""),
+      seal_in(PP_SEALED_MESSAGES_MEDIA_URLS, ms ? &ms->media_urls : NULL,
+              m->media_urls ? m->media_urls : ""),
+      seal_in(PP_SEALED_MESSAGES_STATUS_CALLBACK, ms ? &ms->status_callback : NULL,
+              m->status_callback)};
+  enum { NV = sizeof v / sizeof v[0] };
+  unsigned char bidx[2][PP_BLIND_INDEX_LEN], *buf = NULL;
+  pp_seal_kind_t bk[2] = {PP_SEAL_BLOB, PP_SEAL_BLOB};
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at(PP_SEALED_MESSAGES_BODY, m->account_sid, m->sid, &at);
+  if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, v, NV, &buf);
+  if (e) return e;
+  if (ms) {
+    memcpy(bidx[0], ms->to_bidx, sizeof bidx[0]);
+    memcpy(bidx[1], ms->from_bidx, sizeof bidx[1]);
+  } else {
+    for (int i = 0; i < 2 && !e; i++)
+      e = pp_seal_index(c->crypt_of, c->db,
+                        i ? PP_INDEX_MESSAGES_FROM_BIDX : PP_INDEX_MESSAGES_TO_BIDX, v[i].in_kind,
+                        v[i].in, v[i].in_len, NULL, bidx[i], &bk[i]);
+    if (e) {
+      free(buf);
+      return e;
+    }
+  }
   sqlite3_stmt *st = c->st[S_MSG_INS];
-  int rc;
   sq_bind_text(st, 1, m->sid);
   sq_bind_text(st, 2, m->account_sid);
   sq_bind_text(st, 3, m->messaging_service_sid);
-  const pp_message_sealed_t *ms = m->sealed; /* sealed by the store already, or NULL */
-  sq_bind_sealed(st, 4, ms ? &ms->to : NULL, m->to);
-  sq_bind_sealed(st, 5, ms ? &ms->from : NULL, m->from);
-  sq_bind_sealed(st, 6, ms ? &ms->body : NULL, m->body ? m->body : "");
-  sq_bind_sealed(st, 7, ms ? &ms->media_urls : NULL, m->media_urls ? m->media_urls : "");
-  sq_bind_sealed(st, 8, ms ? &ms->status_callback : NULL, m->status_callback);
+  for (int i = 0; i < NV; i++) sq_bind_value(st, 4 + i, v[i].kind, v[i].value, v[i].len);
   sq_bind_text(st, 9, m->error_message);
   sq_bind_text(st, 10, m->direction);
   sq_bind_text(st, 11, m->status);
@@ -201,16 +234,15 @@ pp_err_t sq_insert_message(conn_t *c, pp_message_t *m) {
   sqlite3_bind_int64(st, 17, m->date_updated);
   sqlite3_bind_int64(st, 18, m->date_sent);
   sqlite3_bind_int64(st, 19, m->send_at);
-  if (ms) { /* pp_bidx passes a BLOB through */
-    sqlite3_bind_blob(st, 20, ms->to_bidx, sizeof ms->to_bidx, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 21, ms->from_bidx, sizeof ms->from_bidx, SQLITE_STATIC);
-  } else {
-    sq_bind_text(st, 20, m->to);
-    sq_bind_text(st, 21, m->from);
-  }
-  rc = sq_step_done(st);
+  for (int i = 0; i < 2; i++) sq_bind_value(st, 20 + i, bk[i], bidx[i], sizeof bidx[i]);
+  int rc = sq_step_done(st);
   if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
-  return sq_result_of(c->db, rc, 0);
+  e = sq_result_of(c->db, rc, 0);
+  /* The status callback's sealed bytes go to the queue row as they are. */
+  const pp_seal_value_t *cb = &v[NV - 1];
+  if (!e) e = sq_message_inserted(c, m, cb->kind, cb->value, cb->len, bidx[0]);
+  free(buf);
+  return e;
 }
 
 #define MO_PART_TTL (24 * 3600)
@@ -552,7 +584,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       sq_bind_text(st, 3, w->u.fail.status);
       sqlite3_bind_int(st, 4, w->u.fail.error_code);
       sq_bind_text(st, 5, w->u.fail.error_message);
-      return sq_result_of(c->db, sq_step_done(st), 1);
+      /* From sending, sent or queued to the engine's "failed": a change. */
+      return sq_status_set(c, st, NULL, 1);
     case PP_W_RECEIPT:
       return apply_receipt(c, &w->u.receipt);
     case PP_W_MO_PART:
@@ -600,6 +633,18 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     }
     case PP_W_MESSAGE_PATCH: {
       const pp_message_patch_t *p = &w->u.patch;
+      char old[32] = "";
+      if (!p->if_status) { /* the status before, to tell a change from a repeat */
+        st = c->st[S_MSG_STATUS];
+        sq_bind_text(st, 1, p->account_sid);
+        sq_bind_text(st, 2, p->sid);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) sq_col_copy(old, sizeof old, st, 0);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc == SQLITE_DONE) return PP_ERR_NOT_FOUND;
+        if (rc != SQLITE_ROW) return sq_db_err(c->db, "message status");
+      }
       st = c->st[S_MSG_PATCH];
       sq_bind_text(st, 1, p->account_sid);
       sq_bind_text(st, 2, p->sid);
@@ -607,8 +652,7 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       sq_bind_text(st, 4, p->status);
       sq_bind_text(st, 5, p->if_status);
       sqlite3_bind_int64(st, 6, p->date_updated);
-      pp_err_t e = sq_result_of(c->db, sq_step_done(st), 1);
-      return e;
+      return sq_status_set(c, st, p->if_status ? p->if_status : old, 1);
     }
     case PP_W_SERVICE_INSERT:
     case PP_W_SERVICE_UPDATE:
@@ -709,7 +753,10 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
  * of their own: each is one statement, or (claims, receipts, inbound
  * parts, webhook results) leaves nothing wrong if only its first
  * statements take effect: a lease that expires, a part that is stored
- * again when the SMSC resends it.  Every other write is all or nothing. */
+ * again when the SMSC resends it.  A message's webhook row and
+ * message_sealed drop (hooks.c) must not be lost once its insert or status
+ * change took effect: when one fails, the write sets c->torn and sq_apply
+ * undoes the batch.  Every other write is all or nothing. */
 static bool bare_write(pp_write_kind_t kind) {
   switch (kind) {
     case PP_W_MESSAGE_INSERT:
@@ -737,7 +784,12 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
   pp_err_t e = PP_OK;
   for (size_t i = 0; i < n && !e; i++) {
     pp_write_t *w = ws[i];
-    w->result = w->audit || !bare_write(w->kind) ? apply_whole(b, w) : apply_one(c, w);
+    bool bare = !w->audit && bare_write(w->kind);
+    c->torn = false;
+    w->result = bare ? apply_one(c, w) : apply_whole(b, w);
+    /* A bare write whose follow-up (a webhook row) failed after its first
+     * statement took effect: undo the whole batch rather than keep half. */
+    if (bare && c->torn && w->result) e = w->result;
     /* SQLite may roll the whole transaction back on SQLITE_FULL or an I/O
      * error; what followed would then commit on its own.  Stop there. */
     if (sqlite3_get_autocommit(c->db))

@@ -16,6 +16,7 @@
 #include "security/merkle.h"
 #include "store/backend.h"
 #include "store/crypt.h"
+#include "store/seal.h"
 
 #define POOL 8
 
@@ -73,6 +74,10 @@ enum {
   S_HOOK_RETRY,
   S_HOOK_FOLLOW,
   S_HOOK_DUE,
+  S_HOOK_INS,
+  S_MSG_INBOUND_TARGET,
+  S_MSG_SEALED_DEL,
+  S_MSG_STATUS,
   S_ALERT_INS,
   S_ALERT_GET,
   S_MSG_REPLIES,
@@ -132,6 +137,10 @@ enum {
                  MSG_OPEN("status_callback") ",error_message,direction,status,num_media," \
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
+
+/* What an update of messages.status returns, for the writes that follow a
+ * status change (hooks.c). */
+#define MSG_SET_COLS "seq,sid,account_sid,status,error_code,status_callback,date_updated"
 
 #define HOOK_COLS                                                     \
   "seq,token,account_sid,message_sid,kind,event,method,"              \
@@ -332,6 +341,7 @@ typedef struct conn {
   sqlite3_stmt *st[S__COUNT];
   pp_crypt_t *crypt_of;        /* the backend's */
   sqlite3_stmt *sv[SV__COUNT]; /* Verify's statements */
+  bool torn;                   /* writer: a write failed after its first statement took effect */
   struct conn *next_free;
 } conn_t;
 
@@ -468,6 +478,26 @@ pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
+
+/* ---- hooks.c ------------------------------------------------------- */
+
+/* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
+void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
+
+/* After message `m` was inserted (writer thread): its status webhook and its
+ * inbound webhook, as store/rules.h decides; (cb_kind, cb, cb_len) is its
+ * status_callback as bound (sealed), `to_bidx` its to_bidx.  Sets c->torn on
+ * an error. */
+pp_err_t sq_message_inserted(conn_t *c, const pp_message_t *m, pp_seal_kind_t cb_kind,
+                             const void *cb, size_t cb_len,
+                             const unsigned char to_bidx[PP_BLIND_INDEX_LEN]);
+
+/* Steps `st`, a bound UPDATE of messages.status ... RETURNING MSG_SET_COLS,
+ * and for each message it changed drops its message_sealed row and queues
+ * its status webhook as store/rules.h decides; `old_status` is the status
+ * before (NULL: known to differ).  PP_ERR_NOT_FOUND when `changes_expected`
+ * and no row changed; c->torn set when a follow-up write failed. */
+pp_err_t sq_status_set(conn_t *c, sqlite3_stmt *st, const char *old_status, int changes_expected);
 
 /* ---- rotate.c ------------------------------------------------------ */
 

@@ -29,16 +29,13 @@ const char *sq_sql_text[S__COUNT] = {
                   "from_addr,body,media_urls,status_callback,error_message,direction,"
                   "status,num_media,num_segments,error_code,validity_period,date_created,"
                   "date_updated,date_sent,send_at,next_attempt,to_bidx,from_bidx) "
-                  "VALUES(?1,?2,?3,pp_seal(?4,?2,'messages','to_addr',?1),"
-                  "pp_seal(?5,?2,'messages','from_addr',?1),pp_seal(?6,?2,'messages','body',?1),"
-                  "pp_seal(?7,?2,'messages','media_urls',?1),"
-                  "pp_seal(?8,?2,'messages','status_callback',?1),"
-                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?19,pp_bidx(?20),pp_bidx(?21))",
+                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                  "?19,?20,?21)",
     [S_MSG_PATCH] = "UPDATE messages SET "
                     "body=coalesce(pp_seal(?3,?1,'messages','body',?2),body),"
                     "status=coalesce(?4,status),"
                     "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
-                    "AND (?5 IS NULL OR status=?5)",
+                    "AND (?5 IS NULL OR status=?5) RETURNING " MSG_SET_COLS,
     [S_MSG_DEL] = "DELETE FROM messages WHERE account_sid=?1 AND sid=?2",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE account_sid=? AND sid=?",
     [S_MSG_COUNT] = "SELECT count(*) FROM messages",
@@ -87,7 +84,7 @@ const char *sq_sql_text[S__COUNT] = {
                 MSG_OPEN("body") ",validity_period,attempts,date_created,"
                 "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
     [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
-                  "lease_until=0 WHERE seq=?1 AND status='sending'",
+                  "lease_until=0 WHERE seq=?1 AND status='sending' RETURNING " MSG_SET_COLS,
     /* An id the SMSC gave before keeps its row: both messages wait for a
      * receipt (S_PART_DLR picks one). */
     [S_PART_INS] = "INSERT OR IGNORE INTO message_parts(carrier,smsc_id,message_seq,part,"
@@ -97,7 +94,8 @@ const char *sq_sql_text[S__COUNT] = {
     [S_RETRY] = "UPDATE messages SET status='queued',next_attempt=?2,lease_until=0 "
                 "WHERE seq=?1 AND status='sending'",
     [S_FAIL] = "UPDATE messages SET status=?3,error_code=?4,error_message=?5,lease_until=0,"
-               "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued')",
+               "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued') "
+               "RETURNING " MSG_SET_COLS,
     /* A receipt for an id given more than once goes to the newest part
      * still waiting for one (else, a duplicate, to the newest). */
     [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE id=(SELECT id FROM "
@@ -109,7 +107,8 @@ const char *sq_sql_text[S__COUNT] = {
                       "max(CASE WHEN state IN (3,4,5,8) THEN error_code ELSE 0 END),"
                       "max(parts) FROM message_parts WHERE message_seq=?1",
     [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
-                    "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
+                    "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending') "
+                    "RETURNING " MSG_SET_COLS,
     [S_PART_CLASH] = "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
                      "AND state=0 AND message_seq<>?3",
     [S_PARTS_AWAITING] = "SELECT p.id,p.carrier,p.smsc_id," MSG_OPEN("from_addr") " FROM "
@@ -159,6 +158,21 @@ const char *sq_sql_text[S__COUNT] = {
                       "'url',?4,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
     [S_HOOK_DUE] = "SELECT next_attempt FROM webhooks WHERE lease_until<?1 "
                    "ORDER BY next_attempt LIMIT 1",
+    /* A message's webhook (hooks.c): the URL as read from the column it is
+     * sealed for, which url_table, url_column and url_row name. */
+    [S_HOOK_INS] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
+                   "url,url_table,url_column,url_row,method,created_ms,next_attempt) "
+                   "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    /* Where an inbound message's webhook may go: the number it was sent to
+     * (?1: the message's to_bidx) and the service whose pool holds it. */
+    [S_MSG_INBOUND_TARGET] = "SELECT p.sid,p.sms_url,p.sms_method,s.sid,s.inbound_request_url,"
+                             "s.inbound_method,s.use_inbound_webhook_on_number "
+                             "FROM phone_numbers p "
+                             "LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid "
+                             "LEFT JOIN messaging_services s ON s.sid=sn.service_sid "
+                             "WHERE p.phone_bidx=?1 AND p.account_sid=?2",
+    [S_MSG_SEALED_DEL] = "DELETE FROM message_sealed WHERE message_seq=?1",
+    [S_MSG_STATUS] = "SELECT status FROM messages WHERE account_sid=?1 AND sid=?2",
     [S_ALERT_INS] = "INSERT INTO alerts(sid,account_sid,error_code,log_level,alert_text,"
                     "request_method,request_url,request_variables,response_body,"
                     "response_headers,resource_sid,service_sid,date_created) "
