@@ -20,8 +20,8 @@ static pp_rules_value_t col_value(sqlite3_stmt *st, int i, pp_seal_kind_t *kind)
   int type = sqlite3_column_type(st, i);
   *kind = type == SQLITE_NULL ? PP_SEAL_NULL : type == SQLITE_BLOB ? PP_SEAL_BLOB : PP_SEAL_TEXT;
   if (*kind == PP_SEAL_NULL) return (pp_rules_value_t){NULL, 0};
-  const void *p = *kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i)
-                                        : (const void *)sqlite3_column_text(st, i);
+  const void *p =
+      *kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i) : (const void *)sqlite3_column_text(st, i);
   return (pp_rules_value_t){p ? p : "", (size_t)sqlite3_column_bytes(st, i)};
 }
 
@@ -58,16 +58,15 @@ static pp_err_t inbound_hook(conn_t *c, const pp_rules_message_t *m,
     pp_rules_number_t number = {(const char *)sqlite3_column_text(st, 0),
                                 col_value(st, 1, &number_kind),
                                 (const char *)sqlite3_column_text(st, 2)};
-    pp_rules_service_t service = {(const char *)sqlite3_column_text(st, 3),
-                                  col_value(st, 4, &service_kind),
-                                  (const char *)sqlite3_column_text(st, 5),
-                                  sqlite3_column_int(st, 6) != 0};
+    pp_rules_service_t service = {
+        (const char *)sqlite3_column_text(st, 3), col_value(st, 4, &service_kind),
+        (const char *)sqlite3_column_text(st, 5), sqlite3_column_int(st, 6) != 0};
     pp_rules_target_t to;
     if (!pp_rules_inbound_target(&number, service.sid ? &service : NULL, &to)) continue;
     pp_rules_hook_t h;
     pp_rules_inbound_hook(m, &to, &h);
-    e = hook_insert(c, &h, to.url.ptr == service.inbound_request_url.ptr ? service_kind
-                                                                         : number_kind);
+    e = hook_insert(c, &h,
+                    to.url.ptr == service.inbound_request_url.ptr ? service_kind : number_kind);
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -120,8 +119,7 @@ static pp_err_t status_changed(conn_t *c, sqlite3_stmt *st, const char *old_stat
   return e;
 }
 
-pp_err_t sq_status_set(conn_t *c, sqlite3_stmt *st, const char *old_status,
-                       int changes_expected) {
+pp_err_t sq_status_set(conn_t *c, sqlite3_stmt *st, const char *old_status, int changes_expected) {
   int rc, n = 0;
   pp_err_t e = PP_OK;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
