@@ -25,9 +25,13 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
     o->seq = sqlite3_column_int64(st, 0);
     sq_col_copy(o->sid, sizeof o->sid, st, 1);
     sq_col_copy(o->account_sid, sizeof o->account_sid, st, 2);
-    o->to = sq_col_dup(cl->arena, st, 3);
-    o->from = sq_col_dup(cl->arena, st, 4);
-    o->body = sq_col_dup(cl->arena, st, 5);
+    const char **text[] = {&o->to, &o->from, &o->body};
+    static const pp_sealed_id_t ids[] = {PP_SEALED_MESSAGES_TO_ADDR, PP_SEALED_MESSAGES_FROM_ADDR,
+                                         PP_SEALED_MESSAGES_BODY};
+    for (int i = 0; i < 3; i++) {
+      pp_err_t oe = sq_col_open(c, cl->arena, st, 3 + i, ids[i], o->account_sid, o->sid, text[i]);
+      if (oe && !e) e = oe;
+    }
     o->validity_period = sqlite3_column_int(st, 6);
     o->attempts = sqlite3_column_int(st, 7);
     o->date_created = sqlite3_column_int64(st, 8);
@@ -43,9 +47,9 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
       o->sealed_body = blob;
       o->sealed_body_len = len;
     }
-    if (!o->to || !o->from || !o->body)
-      e = PP_ERR_NOMEM;
-    else
+    if (!o->to || !o->from || !o->body) {
+      if (!e) e = PP_ERR_NOMEM;
+    } else
       cl->n++;
   }
   sqlite3_reset(st);
@@ -247,12 +251,35 @@ pp_err_t sq_insert_message(conn_t *c, pp_message_t *m) {
 
 #define MO_PART_TTL (24 * 3600)
 
+/* The set a part belongs to: its numbers' indexes, its reference. */
+typedef struct {
+  unsigned char idx[2][PP_BLIND_INDEX_LEN];
+  pp_seal_kind_t kind[2];
+} mo_key_t;
+
+static pp_err_t mo_key(conn_t *c, const pp_mo_part_t *mp, mo_key_t *k) {
+  const char *v[2] = {mp->dst, mp->src};
+  static const pp_index_id_t ids[2] = {PP_INDEX_MO_PARTS_DST, PP_INDEX_MO_PARTS_SRC};
+  pp_err_t e = PP_OK;
+  for (int i = 0; i < 2 && !e; i++)
+    e = pp_seal_index(c->crypt_of, c->db, ids[i], v[i] ? PP_SEAL_TEXT : PP_SEAL_NULL, v[i],
+                      v[i] ? strlen(v[i]) : 0, NULL, k->idx[i], &k->kind[i]);
+  return e;
+}
+
 /* Binds ?1..?4 to the set a part belongs to. */
-static void bind_mo_key(sqlite3_stmt *st, const pp_mo_part_t *mp) {
-  sq_bind_text(st, 1, mp->dst);
-  sq_bind_text(st, 2, mp->src);
+static void bind_mo_key(sqlite3_stmt *st, const pp_mo_part_t *mp, const mo_key_t *k) {
+  for (int i = 0; i < 2; i++) sq_bind_value(st, 1 + i, k->kind[i], k->idx[i], sizeof k->idx[i]);
   sqlite3_bind_int(st, 3, mp->ref);
   sqlite3_bind_int(st, 4, mp->total);
+}
+
+/* Where part `part` of `mp`'s set is sealed: for the account that owns
+ * its destination, row "ref:total:part". */
+static pp_err_t mo_at(const pp_mo_part_t *mp, int64_t part, char row[PP_SEAL_ROW_MAX],
+                      pp_seal_at_t *at) {
+  pp_seal_part_row(row, mp->ref, mp->total, part);
+  return pp_seal_at(PP_SEALED_MO_PARTS_BODY, mp->message->account_sid, row, at);
 }
 
 /* Keeps one inbound part; when it completes its set, inserts the message
@@ -262,30 +289,51 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   sqlite3_stmt *st = c->st[S_MO_SWEEP];
   sqlite3_bind_int64(st, 1, mp->now - MO_PART_TTL);
   pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
+  mo_key_t k;
+  if (!e) e = mo_key(c, mp, &k);
+  char row[PP_SEAL_ROW_MAX];
+  pp_seal_at_t at;
+  if (!e) e = mo_at(mp, mp->part, row, &at);
+  pp_seal_kind_t kind;
+  const void *sealed;
+  size_t sealed_len;
+  unsigned char *buf = NULL;
+  if (!e)
+    e = pp_seal_one(c->crypt_of, c->db, &at, mp->text ? PP_SEAL_TEXT : PP_SEAL_NULL, mp->text,
+                    mp->text ? strlen(mp->text) : 0, &kind, &sealed, &sealed_len, &buf);
   if (e) return e;
   st = c->st[S_MO_INS];
-  bind_mo_key(st, mp);
+  bind_mo_key(st, mp, &k);
   sqlite3_bind_int(st, 5, mp->part);
-  sq_bind_text(st, 6, mp->text);
+  sq_bind_value(st, 6, kind, sealed, sealed_len);
   sqlite3_bind_int64(st, 7, mp->now);
-  sq_bind_text(st, 8, mp->message->account_sid);
-  if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
+  e = sq_result_of(c->db, sq_step_done(st), 0);
+  free(buf);
+  if (e) return e;
 
   st = c->st[S_MO_READ];
-  bind_mo_key(st, mp);
-  sq_bind_text(st, 5, mp->message->account_sid);
+  bind_mo_key(st, mp, &k);
   pp_buf_t body;
   pp_buf_init(&body, 64 * 1024);
   int rc, have = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     have++;
-    pp_buf_append(&body, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+    char *text = NULL;
+    size_t len = 0;
+    pp_seal_kind_t in_kind = sq_col_kind(st, 1);
+    const void *in = in_kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, 1)
+                                             : (const void *)sqlite3_column_text(st, 1);
+    size_t in_len = (size_t)sqlite3_column_bytes(st, 1);
+    e = mo_at(mp, sqlite3_column_int64(st, 0), row, &at);
+    if (!e) e = pp_seal_open(c->crypt_of, c->db, &at, in_kind, in ? in : "", in_len, &text, &len);
+    if (!e && text) pp_buf_append(&body, text, len);
+    free(text);
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE)
+  if (!e && rc != SQLITE_DONE)
     e = sq_db_err(c->db, "inbound parts");
-  else if (pp_buf_status(&body))
+  else if (!e && pp_buf_status(&body))
     e = PP_ERR_NOMEM;
   if (e || have < mp->total) {
     pp_buf_cleanup(&body);
@@ -297,7 +345,7 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   pp_buf_cleanup(&body);
   if (e) return e;
   st = c->st[S_MO_DEL];
-  bind_mo_key(st, mp);
+  bind_mo_key(st, mp, &k);
   if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
   mp->completed = true;
   return PP_OK;
@@ -323,15 +371,25 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
     sq_col_copy(h->kind, sizeof h->kind, st, 4);
     sq_col_copy(h->event, sizeof h->event, st, 5);
     sq_col_copy(h->method, sizeof h->method, st, 6);
-    h->url = sq_col_dup(cl->arena, st, 7);
     h->error_code = sqlite3_column_int(st, 8);
     h->attempts = sqlite3_column_int(st, 9);
     h->redirects = sqlite3_column_int(st, 10);
     h->created_ms = sqlite3_column_int64(st, 11);
-    h->body = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : sq_col_dup(cl->arena, st, 12);
-    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL))
-      e = PP_ERR_NOMEM;
-    else
+    /* The URL and the body as sealed for the column they came from. */
+    const char *src[3];
+    for (int i = 0; i < 3; i++) src[i] = (const char *)sqlite3_column_text(st, 13 + i);
+    pp_seal_at_t at[2];
+    pp_err_t oe =
+        pp_seal_at_source(PP_SEALED_WEBHOOKS_URL, h->account_sid, src[0], src[1], src[2], &at[0]);
+    if (!oe)
+      oe = pp_seal_at_source(PP_SEALED_WEBHOOKS_BODY, h->account_sid, src[0], "body", src[2],
+                             &at[1]);
+    if (!oe) oe = sq_col_open_at(c, cl->arena, st, 7, &at[0], &h->url);
+    if (!oe) oe = sq_col_open_at(c, cl->arena, st, 12, &at[1], &h->body);
+    if (!oe && !h->url) oe = PP_ERR_CORRUPT;
+    if (oe) {
+      if (!e) e = oe;
+    } else
       cl->n++;
   }
   sqlite3_reset(st);

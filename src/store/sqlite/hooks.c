@@ -5,20 +5,9 @@
 #include "store/rules.h"
 #include "store/sqlite/sqlite_int.h"
 
-/* Binds a value of a row: NULL, a text or a blob of `len` bytes. */
-void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len) {
-  if (kind == PP_SEAL_NULL || !v)
-    sqlite3_bind_null(st, i);
-  else if (kind == PP_SEAL_BLOB)
-    sqlite3_bind_blob(st, i, v, (int)len, SQLITE_STATIC);
-  else
-    sqlite3_bind_text(st, i, v, (int)len, SQLITE_STATIC);
-}
-
 /* Column `i` as a value of a row (borrowed from the statement). */
 static pp_rules_value_t col_value(sqlite3_stmt *st, int i, pp_seal_kind_t *kind) {
-  int type = sqlite3_column_type(st, i);
-  *kind = type == SQLITE_NULL ? PP_SEAL_NULL : type == SQLITE_BLOB ? PP_SEAL_BLOB : PP_SEAL_TEXT;
+  *kind = sq_col_kind(st, i);
   if (*kind == PP_SEAL_NULL) return (pp_rules_value_t){NULL, 0};
   const void *p =
       *kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i) : (const void *)sqlite3_column_text(st, i);

@@ -142,11 +142,11 @@ enum {
  * status change (hooks.c). */
 #define MSG_SET_COLS "seq,sid,account_sid,status,error_code,status_callback,date_updated"
 
-#define HOOK_COLS                                                     \
-  "seq,token,account_sid,message_sid,kind,event,method,"              \
-  "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
-  "attempts,redirects,created_ms,"                                    \
-  "pp_open(body,account_sid,url_table,'body',url_row)"
+/* A queue row: the URL and the body as stored (sealed for the coordinates
+ * the row names last), opened in C. */
+#define HOOK_COLS                                                                \
+  "seq,token,account_sid,message_sid,kind,event,method,url,error_code,attempts," \
+  "redirects,created_ms,body,url_table,url_column,url_row"
 #define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
 #define ALERT_COLS \
   "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
@@ -479,10 +479,24 @@ pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al);
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
 
-/* ---- hooks.c ------------------------------------------------------- */
+/* ---- sealed.c ------------------------------------------------------ */
 
 /* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
 void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
+
+/* What column `i` of the current row holds: NULL, a text or a blob. */
+pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i);
+
+/* Column `i` opened for the coordinates `at` (seal.h's pp_seal_open: a blob
+ * opened, a text as it is, NULL as NULL) and copied into `a`. */
+pp_err_t sq_col_open_at(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
+                        const char **out);
+
+/* sq_col_open_at for sealed column `id` of the row of `account` and `row`. */
+pp_err_t sq_col_open(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, pp_sealed_id_t id,
+                     const char *account, const char *row, const char **out);
+
+/* ---- hooks.c ------------------------------------------------------- */
 
 /* After message `m` was inserted (writer thread): its status webhook and its
  * inbound webhook, as store/rules.h decides; (cb_kind, cb, cb_len) is its

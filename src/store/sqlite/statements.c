@@ -80,8 +80,7 @@ const char *sq_sql_text[S__COUNT] = {
                 "date_updated=?1 WHERE seq IN (SELECT seq FROM messages WHERE status IN "
                 "('queued','accepted','scheduled','sending') AND next_attempt<=?1 AND "
                 "lease_until<?1 ORDER BY next_attempt,seq LIMIT ?3) RETURNING seq,sid,"
-                "account_sid," MSG_OPEN("to_addr") "," MSG_OPEN("from_addr") ","
-                MSG_OPEN("body") ",validity_period,attempts,date_created,"
+                "account_sid,to_addr,from_addr,body,validity_period,attempts,date_created,"
                 "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
     [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
                   "lease_until=0 WHERE seq=?1 AND status='sending' RETURNING " MSG_SET_COLS,
@@ -118,16 +117,13 @@ const char *sq_sql_text[S__COUNT] = {
     [S_EARLY_SWEEP] = "DELETE FROM early_receipts WHERE received_at<?1 OR "
                       "id<=(SELECT max(id) FROM early_receipts)-?2",
     [S_MO_SWEEP] = "DELETE FROM mo_parts WHERE received_at<?1",
-    /* dst and src hold blind indexes; the body is sealed for the account
-     * that owns dst, with "ref:total:part" as its row. */
+    /* dst and src hold indexes of the numbers; the body is sealed for the
+     * account that owns dst, with "ref:total:part" as its row (apply.c). */
     [S_MO_INS] = "INSERT OR IGNORE INTO mo_parts(dst,src,ref,total,part,body,received_at) "
-                 "VALUES(pp_partkey(?1),pp_partkey(?2),?3,?4,?5,"
-                 "pp_seal(?6,?8,'mo_parts','body',?3||':'||?4||':'||?5),?7)",
-    [S_MO_READ] = "SELECT part,pp_open(body,?5,'mo_parts','body',ref||':'||total||':'||part) "
-                  "FROM mo_parts WHERE dst=pp_partkey(?1) AND src=pp_partkey(?2) AND ref=?3 "
+                 "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [S_MO_READ] = "SELECT part,body FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 "
                   "AND total=?4 ORDER BY part",
-    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=pp_partkey(?1) AND src=pp_partkey(?2) AND ref=?3 "
-                 "AND total=?4",
+    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 AND total=?4",
     [S_SENDER_PUT] = "INSERT OR IGNORE INTO sender_ids(account_sid,sender,date_created) "
                      "VALUES(?,?,?)",
     [S_SENDER_DEL] = "DELETE FROM sender_ids WHERE account_sid=?1 AND sender=?2",

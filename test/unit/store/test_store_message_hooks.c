@@ -188,8 +188,8 @@ int main(void) {
   pp_arena_t arena;
   pp_arena_init(&arena, 1 << 20);
   pp_write_t cw = {.kind = PP_W_CLAIM};
-  cw.u.claim = (pp_claim_t){.now = 1700000050, .lease_until = 1700000110, .limit = 10,
-                            .arena = &arena};
+  cw.u.claim =
+      (pp_claim_t){.now = 1700000050, .lease_until = 1700000110, .limit = 10, .arena = &arena};
   write_ok(&cw);
   CHECK(cw.u.claim.n >= 1);
   CHECK_EQ_INT(sealed_rows(&q), 1);
@@ -231,21 +231,19 @@ int main(void) {
 
   /* Every queued URL opens to the URL it was copied from. */
   pp_write_t hw = {.kind = PP_W_HOOK_CLAIM};
-  hw.u.hook_claim = (pp_hook_claim_t){.now_ms = 1800000000000LL,
-                                      .lease_until_ms = 1800000060000LL,
-                                      .limit = 100,
-                                      .arena = &arena};
+  hw.u.hook_claim = (pp_hook_claim_t){
+      .now_ms = 1800000000000LL, .lease_until_ms = 1800000060000LL, .limit = 100, .arena = &arena};
   write_ok(&hw);
   int seen = 0;
   for (size_t i = 0; i < hw.u.hook_claim.n; i++) {
     const pp_hook_t *h = &hw.u.hook_claim.rows[i];
-    const char *want = strcmp(h->message_sid, q.sid) == 0     ? "https://example.com/cb-q"
-                       : strcmp(h->message_sid, a.sid) == 0   ? ""
+    const char *want = strcmp(h->message_sid, q.sid) == 0       ? "https://example.com/cb-q"
+                       : strcmp(h->message_sid, a.sid) == 0     ? ""
                        : strcmp(h->message_sid, sched.sid) == 0 ? "https://example.com/cb-s"
-                       : strcmp(h->message_sid, in1.sid) == 0 ? "https://example.com/sms1"
-                       : strcmp(h->message_sid, in2.sid) == 0 ? "https://example.com/svc2"
-                       : strcmp(h->message_sid, in3.sid) == 0 ? "https://example.com/sms3"
-                                                              : NULL;
+                       : strcmp(h->message_sid, in1.sid) == 0   ? "https://example.com/sms1"
+                       : strcmp(h->message_sid, in2.sid) == 0   ? "https://example.com/svc2"
+                       : strcmp(h->message_sid, in3.sid) == 0   ? "https://example.com/sms3"
+                                                                : NULL;
     CHECK(want != NULL);
     CHECK_EQ_STR(h->url, want);
     seen++;
