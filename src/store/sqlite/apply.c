@@ -401,12 +401,19 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
 /* Replies (outbound-reply) from `from` to `to` created since `since`. */
 static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from, const char *to,
                               int64_t since, int64_t *out) {
+  unsigned char idx[2][PP_BLIND_INDEX_LEN];
+  pp_seal_kind_t kind[2];
+  const char *v[2] = {from, to};
+  static const pp_index_id_t ids[2] = {PP_INDEX_MESSAGES_FROM_BIDX, PP_INDEX_MESSAGES_TO_BIDX};
+  pp_err_t e = PP_OK;
+  for (int i = 0; i < 2 && !e; i++)
+    e = pp_seal_index(c->crypt_of, c->db, ids[i], v[i] ? PP_SEAL_TEXT : PP_SEAL_NULL, v[i],
+                      v[i] ? strlen(v[i]) : 0, NULL, idx[i], &kind[i]);
+  if (e) return e;
   sqlite3_stmt *st = c->st[S_MSG_REPLIES];
   sq_bind_text(st, 1, account_sid);
-  sq_bind_text(st, 2, from);
-  sq_bind_text(st, 3, to);
+  for (int i = 0; i < 2; i++) sq_bind_value(st, 2 + i, kind[i], idx[i], sizeof idx[i]);
   sqlite3_bind_int64(st, 4, since);
-  pp_err_t e = PP_OK;
   if (sqlite3_step(st) == SQLITE_ROW)
     *out = sqlite3_column_int64(st, 0);
   else
@@ -417,21 +424,30 @@ static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *fr
 }
 
 pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al) {
+  pp_seal_value_t v[] = {
+      seal_in(PP_SEALED_ALERTS_ALERT_TEXT, NULL, al->alert_text ? al->alert_text : ""),
+      seal_in(PP_SEALED_ALERTS_REQUEST_URL, NULL, al->request_url),
+      seal_in(PP_SEALED_ALERTS_REQUEST_VARIABLES, NULL, al->request_variables),
+      seal_in(PP_SEALED_ALERTS_RESPONSE_BODY, NULL, al->response_body)};
+  unsigned char *buf = NULL;
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at(PP_SEALED_ALERTS_ALERT_TEXT, al->account_sid, al->sid, &at);
+  if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, v, sizeof v / sizeof v[0], &buf);
+  if (e) return e;
   sqlite3_stmt *st = c->st[S_ALERT_INS];
   sq_bind_text(st, 1, al->sid);
   sq_bind_text(st, 2, al->account_sid);
   sqlite3_bind_int(st, 3, al->error_code);
   sq_bind_text(st, 4, al->log_level);
-  sq_bind_text(st, 5, al->alert_text ? al->alert_text : "");
+  sq_bind_value(st, 5, v[0].kind, v[0].value, v[0].len);
   sq_bind_text(st, 6, al->request_method);
-  sq_bind_text(st, 7, al->request_url);
-  sq_bind_text(st, 8, al->request_variables);
-  sq_bind_text(st, 9, al->response_body);
+  for (int i = 1; i < 4; i++) sq_bind_value(st, 6 + i, v[i].kind, v[i].value, v[i].len);
   sq_bind_text(st, 10, al->response_headers);
   sq_bind_text(st, 11, al->resource_sid);
   sq_bind_text(st, 12, al->service_sid);
   sqlite3_bind_int64(st, 13, al->date_created);
   int rc = sq_step_done(st);
+  free(buf);
   if (rc == SQLITE_DONE) al->seq = sqlite3_last_insert_rowid(c->db);
   return sq_result_of(c->db, rc, 0);
 }
@@ -467,12 +483,34 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
     if (hr->redirect_url) {
       char token[PP_TOKEN_SIZE];
       pp_hex_random(token, 16);
+      /* The new URL sealed for the new row: (webhooks, url, its token). */
+      char account[PP_SID_SIZE] = "";
+      st = c->st[S_HOOK_ACCOUNT];
+      sqlite3_bind_int64(st, 1, hr->seq);
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW) sq_col_copy(account, sizeof account, st, 0);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      if (rc == SQLITE_DONE) return PP_ERR_NOT_FOUND;
+      if (rc != SQLITE_ROW) return sq_db_err(c->db, "webhook account");
+      pp_seal_at_t at;
+      pp_seal_kind_t kind;
+      const void *url;
+      size_t url_len;
+      unsigned char *buf = NULL;
+      e = pp_seal_at_source(PP_SEALED_WEBHOOKS_URL, account, "webhooks", "url", token, &at);
+      if (!e)
+        e = pp_seal_one(c->crypt_of, c->db, &at, PP_SEAL_TEXT, hr->redirect_url,
+                        strlen(hr->redirect_url), &kind, &url, &url_len, &buf);
+      if (e) return e;
       st = c->st[S_HOOK_FOLLOW];
       sqlite3_bind_int64(st, 1, hr->seq);
-      sq_bind_text(st, 2, hr->redirect_url);
+      sq_bind_value(st, 2, kind, url, url_len);
       sq_bind_text(st, 3, hr->redirect_method ? hr->redirect_method : "POST");
       sqlite3_bind_text(st, 4, token, -1, SQLITE_TRANSIENT);
-      if ((e = sq_result_of(c->db, sq_step_done(st), 1))) return e;
+      e = sq_result_of(c->db, sq_step_done(st), 1);
+      free(buf);
+      if (e) return e;
     }
   }
   st = c->st[S_HOOK_DEL];
@@ -703,14 +741,22 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
         if (rc == SQLITE_DONE) return PP_ERR_NOT_FOUND;
         if (rc != SQLITE_ROW) return sq_db_err(c->db, "message status");
       }
+      pp_seal_value_t body = seal_in(PP_SEALED_MESSAGES_BODY, NULL, p->body);
+      unsigned char *buf = NULL;
+      pp_seal_at_t at;
+      pp_err_t e = pp_seal_at(PP_SEALED_MESSAGES_BODY, p->account_sid, p->sid, &at);
+      if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, &body, 1, &buf);
+      if (e) return e;
       st = c->st[S_MSG_PATCH];
       sq_bind_text(st, 1, p->account_sid);
       sq_bind_text(st, 2, p->sid);
-      sq_bind_text(st, 3, p->body);
+      sq_bind_value(st, 3, body.kind, body.value, body.len);
       sq_bind_text(st, 4, p->status);
       sq_bind_text(st, 5, p->if_status);
       sqlite3_bind_int64(st, 6, p->date_updated);
-      return sq_status_set(c, st, p->if_status ? p->if_status : old, 1);
+      e = sq_status_set(c, st, p->if_status ? p->if_status : old, 1);
+      free(buf);
+      return e;
     }
     case PP_W_SERVICE_INSERT:
     case PP_W_SERVICE_UPDATE:

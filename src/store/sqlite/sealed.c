@@ -24,8 +24,8 @@ pp_err_t sq_col_open_at(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, const
   pp_seal_kind_t kind = sq_col_kind(st, i);
   *out = NULL;
   if (kind == PP_SEAL_NULL) return PP_OK;
-  const void *in = kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i)
-                                        : (const void *)sqlite3_column_text(st, i);
+  const void *in =
+      kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i) : (const void *)sqlite3_column_text(st, i);
   size_t in_len = (size_t)sqlite3_column_bytes(st, i);
   char *plain = NULL;
   size_t len = 0;

@@ -32,7 +32,7 @@ const char *sq_sql_text[S__COUNT] = {
                   "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
                   "?19,?20,?21)",
     [S_MSG_PATCH] = "UPDATE messages SET "
-                    "body=coalesce(pp_seal(?3,?1,'messages','body',?2),body),"
+                    "body=coalesce(?3,body),"
                     "status=coalesce(?4,status),"
                     "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
                     "AND (?5 IS NULL OR status=?5) RETURNING " MSG_SET_COLS,
@@ -150,7 +150,7 @@ const char *sq_sql_text[S__COUNT] = {
     [S_HOOK_FOLLOW] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,"
                       "error_code,url,url_table,url_column,url_row,method,redirects,"
                       "created_ms,next_attempt) SELECT ?4,account_sid,message_sid,kind,event,"
-                      "error_code,pp_seal(?2,account_sid,'webhooks','url',?4),'webhooks',"
+                      "error_code,?2,'webhooks',"
                       "'url',?4,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
     [S_HOOK_DUE] = "SELECT next_attempt FROM webhooks WHERE lease_until<?1 "
                    "ORDER BY next_attempt LIMIT 1",
@@ -167,19 +167,17 @@ const char *sq_sql_text[S__COUNT] = {
                              "LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid "
                              "LEFT JOIN messaging_services s ON s.sid=sn.service_sid "
                              "WHERE p.phone_bidx=?1 AND p.account_sid=?2",
+    [S_HOOK_ACCOUNT] = "SELECT account_sid FROM webhooks WHERE seq=?1",
     [S_MSG_SEALED_DEL] = "DELETE FROM message_sealed WHERE message_seq=?1",
     [S_MSG_STATUS] = "SELECT status FROM messages WHERE account_sid=?1 AND sid=?2",
     [S_ALERT_INS] = "INSERT INTO alerts(sid,account_sid,error_code,log_level,alert_text,"
                     "request_method,request_url,request_variables,response_body,"
                     "response_headers,resource_sid,service_sid,date_created) "
-                    "VALUES(?1,?2,?3,?4,pp_seal(?5,?2,'alerts','alert_text',?1),?6,"
-                    "pp_seal(?7,?2,'alerts','request_url',?1),"
-                    "pp_seal(?8,?2,'alerts','request_variables',?1),"
-                    "pp_seal(?9,?2,'alerts','response_body',?1),?10,?11,?12,?13)",
+                    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
     [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
     /* Replies between two numbers (the loop guard): messages_to_reply. */
     [S_MSG_REPLIES] = "SELECT count(*) FROM messages WHERE account_sid=?1 "
-                      "AND to_bidx=pp_bidx(?3) AND from_bidx=pp_bidx(?2) "
+                      "AND to_bidx=?3 AND from_bidx=?2 "
                       "AND direction='outbound-reply' AND date_created>=?4",
     [S_SVC_INS] = "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
                   "inbound_request_url,inbound_method,fallback_url,fallback_method,"
