@@ -115,11 +115,15 @@ pp_err_t sq_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limi
     r->id = sqlite3_column_int64(st, 0);
     r->carrier = sq_col_dup(a, st, 1);
     r->smsc_id = sq_col_dup(a, st, 2);
-    r->from = sq_col_dup(a, st, 3);
-    if (!r->carrier || !r->smsc_id || !r->from)
-      e = PP_ERR_NOMEM;
-    else
-      (*n)++;
+    pp_err_t oe = sq_col_open(c, a, st, 3, PP_SEALED_MESSAGES_FROM_ADDR,
+                              (const char *)sqlite3_column_text(st, 4),
+                              (const char *)sqlite3_column_text(st, 5), &r->from);
+    if (!oe && (!r->carrier || !r->smsc_id || !r->from)) oe = PP_ERR_NOMEM;
+    if (oe) {
+      e = oe;
+      break;
+    }
+    (*n)++;
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, "parts awaiting");
   sqlite3_reset(st);

@@ -110,7 +110,7 @@ const char *sq_sql_text[S__COUNT] = {
                     "RETURNING " MSG_SET_COLS,
     [S_PART_CLASH] = "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
                      "AND state=0 AND message_seq<>?3",
-    [S_PARTS_AWAITING] = "SELECT p.id,p.carrier,p.smsc_id," MSG_OPEN("from_addr") " FROM "
+    [S_PARTS_AWAITING] = "SELECT p.id,p.carrier,p.smsc_id,m.from_addr,m.account_sid,m.sid FROM "
                          "message_parts p JOIN messages m ON m.seq=p.message_seq WHERE "
                          "p.id>?1 AND p.state=0 AND m.status='sent' ORDER BY p.id LIMIT ?2",
     /* Early receipts older than ?1, and all but the newest ?2. */
