@@ -2,8 +2,8 @@
 # bench/hooks.sh: webhook dispatch throughput (issue 4), on loopback only.
 #
 # HOOKS_N messages with a StatusCallback are written into a fresh store
-# while pipit is stopped (one SQL statement; the store's own trigger queues
-# one `queued` callback per message, exactly as a Messages.create would).
+# while pipit is stopped (one SQL statement), and beside each one `queued`
+# callback (a second statement, the row Messages.create's insert writes).
 # Then `pipit serve` (release build, --webhook-allow 127.0.0.0/8) starts and
 # the dispatcher sends them to a receiver: Debian's nginx answering 200 to
 # every POST and logging each request.  Measured: from the server's start
@@ -81,6 +81,11 @@ SELECT printf('SM%032x', i), '$sid', '', '+1555' || printf('%07d', i), '$from', 
   '', '$HOOK_URL', NULL, 'outbound-api', 'queued', 0, 1, 0, 36000,
   CAST(strftime('%s','now') AS INTEGER), CAST(strftime('%s','now') AS INTEGER), 0, 0, 0
 FROM n;
+INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,url_table,
+  url_column,url_row,method,created_ms,next_attempt)
+SELECT lower(hex(randomblob(16))), account_sid, sid, 'status', status, error_code,
+  status_callback, 'messages', 'status_callback', sid, 'POST', date_updated * 1000, 0
+FROM messages WHERE account_sid = '$sid';
 SQL
   left=$(sqlite3 "$dir/pipit.db" 'select count(*) from webhooks')
   [[ $left == "$N" ]] || die "expected $N queued callbacks, found $left"

@@ -1,5 +1,6 @@
 /* apply.c: the SQLite writer: apply, apply_one over every write kind, the
  * savepoints around each write, and the delivery path's writes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -24,9 +25,14 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
     o->seq = sqlite3_column_int64(st, 0);
     sq_col_copy(o->sid, sizeof o->sid, st, 1);
     sq_col_copy(o->account_sid, sizeof o->account_sid, st, 2);
-    o->to = sq_col_dup(cl->arena, st, 3);
-    o->from = sq_col_dup(cl->arena, st, 4);
-    o->body = sq_col_dup(cl->arena, st, 5);
+    const char **text[] = {&o->to, &o->from, &o->body};
+    static const pp_sealed_id_t ids[] = {PP_SEALED_MESSAGES_TO_ADDR, PP_SEALED_MESSAGES_FROM_ADDR,
+                                         PP_SEALED_MESSAGES_BODY};
+    for (int i = 0; i < 3; i++) {
+      pp_err_t oe =
+          sq_col_open_id(c, cl->arena, st, 3 + i, ids[i], o->account_sid, o->sid, text[i]);
+      if (oe && !e) e = oe;
+    }
     o->validity_period = sqlite3_column_int(st, 6);
     o->attempts = sqlite3_column_int(st, 7);
     o->date_created = sqlite3_column_int64(st, 8);
@@ -42,9 +48,9 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
       o->sealed_body = blob;
       o->sealed_body_len = len;
     }
-    if (!o->to || !o->from || !o->body)
-      e = PP_ERR_NOMEM;
-    else
+    if (!o->to || !o->from || !o->body) {
+      if (!e) e = PP_ERR_NOMEM;
+    } else
       cl->n++;
   }
   sqlite3_reset(st);
@@ -81,9 +87,9 @@ static pp_err_t settle(conn_t *c, int64_t seq, int64_t now, bool *finished) {
                         "delivered to the handset"
                       : NULL);
   sqlite3_bind_int64(st, 5, now);
-  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
-  if (!e) *finished = sqlite3_changes(c->db) > 0;
-  return e;
+  pp_err_t e = sq_status_set(c, st, NULL, 1); /* from sent or sending: a change */
+  *finished = e == PP_OK;
+  return e == PP_ERR_NOT_FOUND ? PP_OK : e;
 }
 
 /* Records one part's receipt state; the caller settles the message. */
@@ -107,7 +113,7 @@ static pp_err_t apply_submitted(conn_t *c, pp_submitted_t *sb) {
   sqlite3_bind_int64(st, 1, sb->seq);
   sqlite3_bind_int64(st, 2, sb->now);
   sq_bind_text(st, 3, sb->carrier);
-  pp_err_t e = sq_result_of(c->db, sq_step_done(st), 1);
+  pp_err_t e = sq_status_set(c, st, "sending", 1);
   if (e) return e; /* not `sending` any more (canceled, or settled already) */
   sb->collisions = 0;
   for (size_t i = 0; i < sb->n; i++) {
@@ -178,18 +184,50 @@ static pp_err_t apply_receipt(conn_t *c, pp_receipt_t *rc_) {
   return e;
 }
 
+/* A text field as a value to seal: NULL, or its bytes. */
+static pp_seal_value_t seal_in(pp_sealed_id_t id, const pp_blob_t *sealed, const char *text) {
+  if (sealed && sealed->n) /* sealed by the store already: passes through */
+    return (pp_seal_value_t){
+        .id = id, .in_kind = PP_SEAL_BLOB, .in = sealed->p, .in_len = sealed->n};
+  if (!text) return (pp_seal_value_t){.id = id, .in_kind = PP_SEAL_NULL};
+  return (pp_seal_value_t){.id = id, .in_kind = PP_SEAL_TEXT, .in = text, .in_len = strlen(text)};
+}
+
 pp_err_t sq_insert_message(conn_t *c, pp_message_t *m) {
+  const pp_message_sealed_t *ms = m->sealed; /* sealed by the store already, or NULL */
+  pp_seal_value_t v[] = {
+      seal_in(PP_SEALED_MESSAGES_TO_ADDR, ms ? &ms->to : NULL, m->to),
+      seal_in(PP_SEALED_MESSAGES_FROM_ADDR, ms ? &ms->from : NULL, m->from),
+      seal_in(PP_SEALED_MESSAGES_BODY, ms ? &ms->body : NULL, m->body ? m->body : ""),
+      seal_in(PP_SEALED_MESSAGES_MEDIA_URLS, ms ? &ms->media_urls : NULL,
+              m->media_urls ? m->media_urls : ""),
+      seal_in(PP_SEALED_MESSAGES_STATUS_CALLBACK, ms ? &ms->status_callback : NULL,
+              m->status_callback)};
+  enum { NV = sizeof v / sizeof v[0] };
+  unsigned char bidx[2][PP_BLIND_INDEX_LEN], *buf = NULL;
+  pp_seal_kind_t bk[2] = {PP_SEAL_BLOB, PP_SEAL_BLOB};
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at(PP_SEALED_MESSAGES_BODY, m->account_sid, m->sid, &at);
+  if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, v, NV, &buf);
+  if (e) return e;
+  if (ms) {
+    memcpy(bidx[0], ms->to_bidx, sizeof bidx[0]);
+    memcpy(bidx[1], ms->from_bidx, sizeof bidx[1]);
+  } else {
+    for (int i = 0; i < 2 && !e; i++)
+      e = pp_seal_index(c->crypt_of, c->db,
+                        i ? PP_INDEX_MESSAGES_FROM_BIDX : PP_INDEX_MESSAGES_TO_BIDX, v[i].in_kind,
+                        v[i].in, v[i].in_len, NULL, bidx[i], &bk[i]);
+    if (e) {
+      free(buf);
+      return e;
+    }
+  }
   sqlite3_stmt *st = c->st[S_MSG_INS];
-  int rc;
   sq_bind_text(st, 1, m->sid);
   sq_bind_text(st, 2, m->account_sid);
   sq_bind_text(st, 3, m->messaging_service_sid);
-  const pp_message_sealed_t *ms = m->sealed; /* sealed by the store already, or NULL */
-  sq_bind_sealed(st, 4, ms ? &ms->to : NULL, m->to);
-  sq_bind_sealed(st, 5, ms ? &ms->from : NULL, m->from);
-  sq_bind_sealed(st, 6, ms ? &ms->body : NULL, m->body ? m->body : "");
-  sq_bind_sealed(st, 7, ms ? &ms->media_urls : NULL, m->media_urls ? m->media_urls : "");
-  sq_bind_sealed(st, 8, ms ? &ms->status_callback : NULL, m->status_callback);
+  for (int i = 0; i < NV; i++) sq_bind_value(st, 4 + i, v[i].kind, v[i].value, v[i].len);
   sq_bind_text(st, 9, m->error_message);
   sq_bind_text(st, 10, m->direction);
   sq_bind_text(st, 11, m->status);
@@ -201,26 +239,48 @@ pp_err_t sq_insert_message(conn_t *c, pp_message_t *m) {
   sqlite3_bind_int64(st, 17, m->date_updated);
   sqlite3_bind_int64(st, 18, m->date_sent);
   sqlite3_bind_int64(st, 19, m->send_at);
-  if (ms) { /* pp_bidx passes a BLOB through */
-    sqlite3_bind_blob(st, 20, ms->to_bidx, sizeof ms->to_bidx, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 21, ms->from_bidx, sizeof ms->from_bidx, SQLITE_STATIC);
-  } else {
-    sq_bind_text(st, 20, m->to);
-    sq_bind_text(st, 21, m->from);
-  }
-  rc = sq_step_done(st);
+  for (int i = 0; i < 2; i++) sq_bind_value(st, 20 + i, bk[i], bidx[i], sizeof bidx[i]);
+  int rc = sq_step_done(st);
   if (rc == SQLITE_DONE) m->seq = sqlite3_last_insert_rowid(c->db);
-  return sq_result_of(c->db, rc, 0);
+  e = sq_result_of(c->db, rc, 0);
+  /* The status callback's sealed bytes go to the queue row as they are. */
+  const pp_seal_value_t *cb = &v[NV - 1];
+  if (!e) e = sq_message_inserted(c, m, cb->kind, cb->value, cb->len, bidx[0]);
+  free(buf);
+  return e;
 }
 
 #define MO_PART_TTL (24 * 3600)
 
+/* The set a part belongs to: its numbers' indexes, its reference. */
+typedef struct {
+  unsigned char idx[2][PP_BLIND_INDEX_LEN];
+  pp_seal_kind_t kind[2];
+} mo_key_t;
+
+static pp_err_t mo_key(conn_t *c, const pp_mo_part_t *mp, mo_key_t *k) {
+  const char *v[2] = {mp->dst, mp->src};
+  static const pp_index_id_t ids[2] = {PP_INDEX_MO_PARTS_DST, PP_INDEX_MO_PARTS_SRC};
+  pp_err_t e = PP_OK;
+  for (int i = 0; i < 2 && !e; i++)
+    e = pp_seal_index(c->crypt_of, c->db, ids[i], v[i] ? PP_SEAL_TEXT : PP_SEAL_NULL, v[i],
+                      v[i] ? strlen(v[i]) : 0, NULL, k->idx[i], &k->kind[i]);
+  return e;
+}
+
 /* Binds ?1..?4 to the set a part belongs to. */
-static void bind_mo_key(sqlite3_stmt *st, const pp_mo_part_t *mp) {
-  sq_bind_text(st, 1, mp->dst);
-  sq_bind_text(st, 2, mp->src);
+static void bind_mo_key(sqlite3_stmt *st, const pp_mo_part_t *mp, const mo_key_t *k) {
+  for (int i = 0; i < 2; i++) sq_bind_value(st, 1 + i, k->kind[i], k->idx[i], sizeof k->idx[i]);
   sqlite3_bind_int(st, 3, mp->ref);
   sqlite3_bind_int(st, 4, mp->total);
+}
+
+/* Where part `part` of `mp`'s set is sealed: for the account that owns
+ * its destination, row "ref:total:part". */
+static pp_err_t mo_at(const pp_mo_part_t *mp, int64_t part, char row[PP_SEAL_ROW_MAX],
+                      pp_seal_at_t *at) {
+  pp_seal_part_row(row, mp->ref, mp->total, part);
+  return pp_seal_at(PP_SEALED_MO_PARTS_BODY, mp->message->account_sid, row, at);
 }
 
 /* Keeps one inbound part; when it completes its set, inserts the message
@@ -230,30 +290,51 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   sqlite3_stmt *st = c->st[S_MO_SWEEP];
   sqlite3_bind_int64(st, 1, mp->now - MO_PART_TTL);
   pp_err_t e = sq_result_of(c->db, sq_step_done(st), 0);
+  mo_key_t k;
+  if (!e) e = mo_key(c, mp, &k);
+  char row[PP_SEAL_ROW_MAX];
+  pp_seal_at_t at;
+  if (!e) e = mo_at(mp, mp->part, row, &at);
+  pp_seal_kind_t kind;
+  const void *sealed;
+  size_t sealed_len;
+  unsigned char *buf = NULL;
+  if (!e)
+    e = pp_seal_one(c->crypt_of, c->db, &at, mp->text ? PP_SEAL_TEXT : PP_SEAL_NULL, mp->text,
+                    mp->text ? strlen(mp->text) : 0, &kind, &sealed, &sealed_len, &buf);
   if (e) return e;
   st = c->st[S_MO_INS];
-  bind_mo_key(st, mp);
+  bind_mo_key(st, mp, &k);
   sqlite3_bind_int(st, 5, mp->part);
-  sq_bind_text(st, 6, mp->text);
+  sq_bind_value(st, 6, kind, sealed, sealed_len);
   sqlite3_bind_int64(st, 7, mp->now);
-  sq_bind_text(st, 8, mp->message->account_sid);
-  if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
+  e = sq_result_of(c->db, sq_step_done(st), 0);
+  free(buf);
+  if (e) return e;
 
   st = c->st[S_MO_READ];
-  bind_mo_key(st, mp);
-  sq_bind_text(st, 5, mp->message->account_sid);
+  bind_mo_key(st, mp, &k);
   pp_buf_t body;
   pp_buf_init(&body, 64 * 1024);
   int rc, have = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     have++;
-    pp_buf_append(&body, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+    char *text = NULL;
+    size_t len = 0;
+    pp_seal_kind_t in_kind = sq_col_kind(st, 1);
+    const void *in = in_kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, 1)
+                                             : (const void *)sqlite3_column_text(st, 1);
+    size_t in_len = (size_t)sqlite3_column_bytes(st, 1);
+    e = mo_at(mp, sqlite3_column_int64(st, 0), row, &at);
+    if (!e) e = pp_seal_open(c->crypt_of, c->db, &at, in_kind, in ? in : "", in_len, &text, &len);
+    if (!e && text) pp_buf_append(&body, text, len);
+    free(text);
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE)
+  if (!e && rc != SQLITE_DONE)
     e = sq_db_err(c->db, "inbound parts");
-  else if (pp_buf_status(&body))
+  else if (!e && pp_buf_status(&body))
     e = PP_ERR_NOMEM;
   if (e || have < mp->total) {
     pp_buf_cleanup(&body);
@@ -265,7 +346,7 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   pp_buf_cleanup(&body);
   if (e) return e;
   st = c->st[S_MO_DEL];
-  bind_mo_key(st, mp);
+  bind_mo_key(st, mp, &k);
   if ((e = sq_result_of(c->db, sq_step_done(st), 0))) return e;
   mp->completed = true;
   return PP_OK;
@@ -291,15 +372,25 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
     sq_col_copy(h->kind, sizeof h->kind, st, 4);
     sq_col_copy(h->event, sizeof h->event, st, 5);
     sq_col_copy(h->method, sizeof h->method, st, 6);
-    h->url = sq_col_dup(cl->arena, st, 7);
     h->error_code = sqlite3_column_int(st, 8);
     h->attempts = sqlite3_column_int(st, 9);
     h->redirects = sqlite3_column_int(st, 10);
     h->created_ms = sqlite3_column_int64(st, 11);
-    h->body = sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : sq_col_dup(cl->arena, st, 12);
-    if (!h->url || (!h->body && sqlite3_column_type(st, 12) != SQLITE_NULL))
-      e = PP_ERR_NOMEM;
-    else
+    /* The URL and the body as sealed for the column they came from. */
+    const char *src[3];
+    for (int i = 0; i < 3; i++) src[i] = (const char *)sqlite3_column_text(st, 13 + i);
+    pp_seal_at_t at[2];
+    pp_err_t oe =
+        pp_seal_at_source(PP_SEALED_WEBHOOKS_URL, h->account_sid, src[0], src[1], src[2], &at[0]);
+    if (!oe)
+      oe = pp_seal_at_source(PP_SEALED_WEBHOOKS_BODY, h->account_sid, src[0], "body", src[2],
+                             &at[1]);
+    if (!oe) oe = sq_col_open_at(c, cl->arena, st, 7, &at[0], &h->url);
+    if (!oe) oe = sq_col_open_at(c, cl->arena, st, 12, &at[1], &h->body);
+    if (!oe && !h->url) oe = PP_ERR_CORRUPT;
+    if (oe) {
+      if (!e) e = oe;
+    } else
       cl->n++;
   }
   sqlite3_reset(st);
@@ -311,12 +402,19 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
 /* Replies (outbound-reply) from `from` to `to` created since `since`. */
 static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *from, const char *to,
                               int64_t since, int64_t *out) {
+  unsigned char idx[2][PP_BLIND_INDEX_LEN];
+  pp_seal_kind_t kind[2];
+  const char *v[2] = {from, to};
+  static const pp_index_id_t ids[2] = {PP_INDEX_MESSAGES_FROM_BIDX, PP_INDEX_MESSAGES_TO_BIDX};
+  pp_err_t e = PP_OK;
+  for (int i = 0; i < 2 && !e; i++)
+    e = pp_seal_index(c->crypt_of, c->db, ids[i], v[i] ? PP_SEAL_TEXT : PP_SEAL_NULL, v[i],
+                      v[i] ? strlen(v[i]) : 0, NULL, idx[i], &kind[i]);
+  if (e) return e;
   sqlite3_stmt *st = c->st[S_MSG_REPLIES];
   sq_bind_text(st, 1, account_sid);
-  sq_bind_text(st, 2, from);
-  sq_bind_text(st, 3, to);
+  for (int i = 0; i < 2; i++) sq_bind_value(st, 2 + i, kind[i], idx[i], sizeof idx[i]);
   sqlite3_bind_int64(st, 4, since);
-  pp_err_t e = PP_OK;
   if (sqlite3_step(st) == SQLITE_ROW)
     *out = sqlite3_column_int64(st, 0);
   else
@@ -327,21 +425,30 @@ static pp_err_t count_replies(conn_t *c, const char *account_sid, const char *fr
 }
 
 pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al) {
+  pp_seal_value_t v[] = {
+      seal_in(PP_SEALED_ALERTS_ALERT_TEXT, NULL, al->alert_text ? al->alert_text : ""),
+      seal_in(PP_SEALED_ALERTS_REQUEST_URL, NULL, al->request_url),
+      seal_in(PP_SEALED_ALERTS_REQUEST_VARIABLES, NULL, al->request_variables),
+      seal_in(PP_SEALED_ALERTS_RESPONSE_BODY, NULL, al->response_body)};
+  unsigned char *buf = NULL;
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at(PP_SEALED_ALERTS_ALERT_TEXT, al->account_sid, al->sid, &at);
+  if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, v, sizeof v / sizeof v[0], &buf);
+  if (e) return e;
   sqlite3_stmt *st = c->st[S_ALERT_INS];
   sq_bind_text(st, 1, al->sid);
   sq_bind_text(st, 2, al->account_sid);
   sqlite3_bind_int(st, 3, al->error_code);
   sq_bind_text(st, 4, al->log_level);
-  sq_bind_text(st, 5, al->alert_text ? al->alert_text : "");
+  sq_bind_value(st, 5, v[0].kind, v[0].value, v[0].len);
   sq_bind_text(st, 6, al->request_method);
-  sq_bind_text(st, 7, al->request_url);
-  sq_bind_text(st, 8, al->request_variables);
-  sq_bind_text(st, 9, al->response_body);
+  for (int i = 1; i < 4; i++) sq_bind_value(st, 6 + i, v[i].kind, v[i].value, v[i].len);
   sq_bind_text(st, 10, al->response_headers);
   sq_bind_text(st, 11, al->resource_sid);
   sq_bind_text(st, 12, al->service_sid);
   sqlite3_bind_int64(st, 13, al->date_created);
   int rc = sq_step_done(st);
+  free(buf);
   if (rc == SQLITE_DONE) al->seq = sqlite3_last_insert_rowid(c->db);
   return sq_result_of(c->db, rc, 0);
 }
@@ -377,12 +484,34 @@ static pp_err_t apply_hook_result(conn_t *c, pp_hook_result_t *hr) {
     if (hr->redirect_url) {
       char token[PP_TOKEN_SIZE];
       pp_hex_random(token, 16);
+      /* The new URL sealed for the new row: (webhooks, url, its token). */
+      char account[PP_SID_SIZE] = "";
+      st = c->st[S_HOOK_ACCOUNT];
+      sqlite3_bind_int64(st, 1, hr->seq);
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_ROW) sq_col_copy(account, sizeof account, st, 0);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      if (rc == SQLITE_DONE) return PP_ERR_NOT_FOUND;
+      if (rc != SQLITE_ROW) return sq_db_err(c->db, "webhook account");
+      pp_seal_at_t at;
+      pp_seal_kind_t kind;
+      const void *url;
+      size_t url_len;
+      unsigned char *buf = NULL;
+      e = pp_seal_at_source(PP_SEALED_WEBHOOKS_URL, account, "webhooks", "url", token, &at);
+      if (!e)
+        e = pp_seal_one(c->crypt_of, c->db, &at, PP_SEAL_TEXT, hr->redirect_url,
+                        strlen(hr->redirect_url), &kind, &url, &url_len, &buf);
+      if (e) return e;
       st = c->st[S_HOOK_FOLLOW];
       sqlite3_bind_int64(st, 1, hr->seq);
-      sq_bind_text(st, 2, hr->redirect_url);
+      sq_bind_value(st, 2, kind, url, url_len);
       sq_bind_text(st, 3, hr->redirect_method ? hr->redirect_method : "POST");
       sqlite3_bind_text(st, 4, token, -1, SQLITE_TRANSIENT);
-      if ((e = sq_result_of(c->db, sq_step_done(st), 1))) return e;
+      e = sq_result_of(c->db, sq_step_done(st), 1);
+      free(buf);
+      if (e) return e;
     }
   }
   st = c->st[S_HOOK_DEL];
@@ -490,7 +619,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       sq_bind_text(st, 3, w->u.fail.status);
       sqlite3_bind_int(st, 4, w->u.fail.error_code);
       sq_bind_text(st, 5, w->u.fail.error_message);
-      return sq_result_of(c->db, sq_step_done(st), 1);
+      /* From sending, sent or queued to the engine's "failed": a change. */
+      return sq_status_set(c, st, NULL, 1);
     case PP_W_RECEIPT:
       return apply_receipt(c, &w->u.receipt);
     case PP_W_MO_PART:
@@ -523,14 +653,33 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     }
     case PP_W_MESSAGE_PATCH: {
       const pp_message_patch_t *p = &w->u.patch;
+      char old[32] = "";
+      if (!p->if_status) { /* the status before, to tell a change from a repeat */
+        st = c->st[S_MSG_STATUS];
+        sq_bind_text(st, 1, p->account_sid);
+        sq_bind_text(st, 2, p->sid);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) sq_col_copy(old, sizeof old, st, 0);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc == SQLITE_DONE) return PP_ERR_NOT_FOUND;
+        if (rc != SQLITE_ROW) return sq_db_err(c->db, "message status");
+      }
+      pp_seal_value_t body = seal_in(PP_SEALED_MESSAGES_BODY, NULL, p->body);
+      unsigned char *buf = NULL;
+      pp_seal_at_t at;
+      pp_err_t e = pp_seal_at(PP_SEALED_MESSAGES_BODY, p->account_sid, p->sid, &at);
+      if (!e) e = pp_seal_row(c->crypt_of, c->db, &at, &body, 1, &buf);
+      if (e) return e;
       st = c->st[S_MSG_PATCH];
       sq_bind_text(st, 1, p->account_sid);
       sq_bind_text(st, 2, p->sid);
-      sq_bind_text(st, 3, p->body);
+      sq_bind_value(st, 3, body.kind, body.value, body.len);
       sq_bind_text(st, 4, p->status);
       sq_bind_text(st, 5, p->if_status);
       sqlite3_bind_int64(st, 6, p->date_updated);
-      pp_err_t e = sq_result_of(c->db, sq_step_done(st), 1);
+      e = sq_status_set(c, st, p->if_status ? p->if_status : old, 1);
+      free(buf);
       return e;
     }
     case PP_W_SERVICE_INSERT:
@@ -621,7 +770,10 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
  * of their own: each is one statement, or (claims, receipts, inbound
  * parts, webhook results) leaves nothing wrong if only its first
  * statements take effect: a lease that expires, a part that is stored
- * again when the SMSC resends it.  Every other write is all or nothing. */
+ * again when the SMSC resends it.  A message's webhook row and
+ * message_sealed drop (hooks.c) must not be lost once its insert or status
+ * change took effect: when one fails, the write sets c->torn and sq_apply
+ * undoes the batch.  Every other write is all or nothing. */
 static bool bare_write(pp_write_kind_t kind) {
   switch (kind) {
     case PP_W_MESSAGE_INSERT:
@@ -649,7 +801,12 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
   pp_err_t e = PP_OK;
   for (size_t i = 0; i < n && !e; i++) {
     pp_write_t *w = ws[i];
-    w->result = w->audit || !bare_write(w->kind) ? apply_whole(b, w) : apply_one(c, w);
+    bool bare = !w->audit && bare_write(w->kind);
+    c->torn = false;
+    w->result = bare ? apply_one(c, w) : apply_whole(b, w);
+    /* A bare write whose follow-up (a webhook row) failed after its first
+     * statement took effect: undo the whole batch rather than keep half. */
+    if (bare && c->torn && w->result) e = w->result;
     /* SQLite may roll the whole transaction back on SQLITE_FULL or an I/O
      * error; what followed would then commit on its own.  Stop there. */
     if (sqlite3_get_autocommit(c->db))

@@ -27,23 +27,36 @@ static bool row_message(pp_arena_t *a, sqlite3_stmt *st, pp_message_t *m) {
   return m->to && m->from && m->body && m->media_urls && m->direction && m->status;
 }
 
+static bool fill_message_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  return row_message(a, st, row);
+}
+
+/* A row read by sq_get_one with a filler that allocates from an arena. */
 typedef struct {
   pp_arena_t *a;
-  pp_message_t *m;
+  row_fill_fn fill;
+  void *row;
   bool ok;
-} msg_fill_t;
+} arena_fill_t;
 
-static void fill_message(sqlite3_stmt *st, void *out) {
-  msg_fill_t *f = out;
-  f->ok = row_message(f->a, st, f->m);
+static void fill_arena(sqlite3_stmt *st, void *out) {
+  arena_fill_t *f = out;
+  f->ok = f->fill(f->a, st, f->row);
+}
+
+/* The row of statement `which` keyed by account and sid into `row` with
+ * `fill`; PP_ERR_NOT_FOUND when none, PP_ERR_NOMEM when `a` ran out. */
+static pp_err_t get_row(void *p, pp_arena_t *a, int which, const char *account_sid, const char *sid,
+                        row_fill_fn fill, void *row) {
+  arena_fill_t f = {a, fill, row, false};
+  pp_err_t e = sq_get_one(p, which, account_sid, sid, fill_arena, &f);
+  return !e && !f.ok ? PP_ERR_NOMEM : e;
 }
 
 pp_err_t sq_message_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_message_t *out) {
   pp_message_t m;
-  msg_fill_t f = {a, &m, false};
-  pp_err_t e = sq_get_one(p, S_MSG_GET, account_sid, sid, fill_message, &f);
-  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  pp_err_t e = get_row(p, a, S_MSG_GET, account_sid, sid, fill_message_row, &m);
   if (!e) *out = m;
   return e;
 }
@@ -60,10 +73,6 @@ pp_err_t sq_message_count(void *p, int64_t *out) {
   sqlite3_reset(st);
   sq_release(b, c);
   return e;
-}
-
-static bool fill_message_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
-  return row_message(a, st, row);
 }
 
 static void bind_message_filter(sqlite3_stmt *st, const void *arg) {
@@ -106,11 +115,15 @@ pp_err_t sq_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limi
     r->id = sqlite3_column_int64(st, 0);
     r->carrier = sq_col_dup(a, st, 1);
     r->smsc_id = sq_col_dup(a, st, 2);
-    r->from = sq_col_dup(a, st, 3);
-    if (!r->carrier || !r->smsc_id || !r->from)
-      e = PP_ERR_NOMEM;
-    else
-      (*n)++;
+    pp_err_t oe = sq_col_open_id(c, a, st, 3, PP_SEALED_MESSAGES_FROM_ADDR,
+                                 (const char *)sqlite3_column_text(st, 4),
+                                 (const char *)sqlite3_column_text(st, 5), &r->from);
+    if (!oe && (!r->carrier || !r->smsc_id || !r->from)) oe = PP_ERR_NOMEM;
+    if (oe) {
+      e = oe;
+      break;
+    }
+    (*n)++;
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) e = sq_db_err(c->db, "parts awaiting");
   sqlite3_reset(st);
@@ -154,23 +167,10 @@ static bool row_alert(pp_arena_t *a, sqlite3_stmt *st, void *row) {
   return true;
 }
 
-typedef struct {
-  pp_arena_t *a;
-  pp_alert_t *al;
-  bool ok;
-} alert_fill_t;
-
-static void fill_alert(sqlite3_stmt *st, void *out) {
-  alert_fill_t *f = out;
-  f->ok = row_alert(f->a, st, f->al);
-}
-
 pp_err_t sq_alert_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                       pp_alert_t *out) {
   pp_alert_t al;
-  alert_fill_t f = {a, &al, false};
-  pp_err_t e = sq_get_one(p, S_ALERT_GET, account_sid, sid, fill_alert, &f);
-  if (!e && !f.ok) e = PP_ERR_NOMEM;
+  pp_err_t e = get_row(p, a, S_ALERT_GET, account_sid, sid, row_alert, &al);
   if (!e) *out = al;
   return e;
 }

@@ -514,7 +514,11 @@ static const char schema_carrier_channel[] =
  * enrolment challenges) is C in the writer's apply, decided by
  * store/rules.h, so another backend does the same without copying it.
  * Each area's list is its own line. */
-#define NO_TRIGGERS_MESSAGES ""
+#define NO_TRIGGERS_MESSAGES                      \
+  "DROP TRIGGER IF EXISTS messages_hook_created;" \
+  "DROP TRIGGER IF EXISTS messages_hook_status;"  \
+  "DROP TRIGGER IF EXISTS messages_hook_inbound;" \
+  "DROP TRIGGER IF EXISTS message_sealed_done;"
 
 #define NO_TRIGGERS_VERIFY                          \
   "DROP TRIGGER IF EXISTS verifications_done;"      \

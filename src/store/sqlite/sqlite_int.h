@@ -75,6 +75,11 @@ enum {
   S_HOOK_RETRY,
   S_HOOK_FOLLOW,
   S_HOOK_DUE,
+  S_HOOK_INS,
+  S_MSG_INBOUND_TARGET,
+  S_MSG_SEALED_DEL,
+  S_HOOK_ACCOUNT,
+  S_MSG_STATUS,
   S_ALERT_INS,
   S_ALERT_GET,
   S_MSG_REPLIES,
@@ -135,11 +140,15 @@ enum {
                  "num_segments,error_code,validity_period,date_created,date_updated," \
                  "date_sent,send_at"
 
-#define HOOK_COLS                                                     \
-  "seq,token,account_sid,message_sid,kind,event,method,"              \
-  "pp_open(url,account_sid,url_table,url_column,url_row),error_code," \
-  "attempts,redirects,created_ms,"                                    \
-  "pp_open(body,account_sid,url_table,'body',url_row)"
+/* What an update of messages.status returns, for the writes that follow a
+ * status change (hooks.c). */
+#define MSG_SET_COLS "seq,sid,account_sid,status,error_code,status_callback,date_updated"
+
+/* A queue row: the URL and the body as stored (sealed for the coordinates
+ * the row names last), opened in C. */
+#define HOOK_COLS                                                                \
+  "seq,token,account_sid,message_sid,kind,event,method,url,error_code,attempts," \
+  "redirects,created_ms,body,url_table,url_column,url_row"
 #define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
 #define ALERT_COLS \
   "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
@@ -271,6 +280,7 @@ typedef struct conn {
   sqlite3_stmt *st[S__COUNT];
   pp_crypt_t *crypt_of;        /* the backend's */
   sqlite3_stmt *sv[SV__COUNT]; /* Verify's statements */
+  bool torn;                   /* writer: a write failed after its first statement took effect */
   struct conn *next_free;
 } conn_t;
 
@@ -491,6 +501,40 @@ pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
+
+/* ---- sealed.c ------------------------------------------------------ */
+
+/* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
+void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
+
+/* What column `i` of the current row holds: NULL, a text or a blob. */
+pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i);
+
+/* Column `i` opened for the coordinates `at` (seal.h's pp_seal_open: a blob
+ * opened, a text as it is, NULL as NULL) and copied into `a`. */
+pp_err_t sq_col_open_at(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
+                        const char **out);
+
+/* sq_col_open_at for sealed column `id` of the row of `account` and `row`. */
+pp_err_t sq_col_open_id(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, pp_sealed_id_t id,
+                        const char *account, const char *row, const char **out);
+
+/* ---- hooks.c ------------------------------------------------------- */
+
+/* After message `m` was inserted (writer thread): its status webhook and its
+ * inbound webhook, as store/rules.h decides; (cb_kind, cb, cb_len) is its
+ * status_callback as bound (sealed), `to_bidx` its to_bidx.  Sets c->torn on
+ * an error. */
+pp_err_t sq_message_inserted(conn_t *c, const pp_message_t *m, pp_seal_kind_t cb_kind,
+                             const void *cb, size_t cb_len,
+                             const unsigned char to_bidx[PP_BLIND_INDEX_LEN]);
+
+/* Steps `st`, a bound UPDATE of messages.status ... RETURNING MSG_SET_COLS,
+ * and for each message it changed drops its message_sealed row and queues
+ * its status webhook as store/rules.h decides; `old_status` is the status
+ * before (NULL: known to differ).  PP_ERR_NOT_FOUND when `changes_expected`
+ * and no row changed; c->torn set when a follow-up write failed. */
+pp_err_t sq_status_set(conn_t *c, sqlite3_stmt *st, const char *old_status, int changes_expected);
 
 /* ---- rotate.c ------------------------------------------------------ */
 

@@ -7,218 +7,275 @@ const char *sq_sql_text[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_ACC_INS] = "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
-                  "secondary_token,secondary_created,date_created,date_updated,auth_hash,"
-                  "secondary_hash) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [S_ACC_INS] =
+        "INSERT INTO accounts(sid,owner_sid,friendly_name,status,auth_token,"
+        "secondary_token,secondary_created,date_created,date_updated,auth_hash,"
+        "secondary_hash) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
     /* The same parameters as S_ACC_INS (?2, owner_sid, and ?8, date_created, unused). */
-    [S_ACC_UPD] = "UPDATE accounts SET friendly_name=?3,status=?4,auth_token=?5,"
-                  "secondary_token=?6,auth_hash=?10,secondary_hash=?11,"
-                  "secondary_created=?7,date_updated=?9 WHERE sid=?1",
+    [S_ACC_UPD] =
+        "UPDATE accounts SET friendly_name=?3,status=?4,auth_token=?5,"
+        "secondary_token=?6,auth_hash=?10,secondary_hash=?11,"
+        "secondary_created=?7,date_updated=?9 WHERE sid=?1",
     [S_ACC_GET] = "SELECT " ACC_COLS " FROM accounts WHERE sid=?",
-    [S_KEY_INS] = "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
-                  "date_created,date_updated) VALUES(?,?,?,?,?,?)",
-    [S_KEY_UPD] = "UPDATE api_keys SET friendly_name=?3,date_updated=?4 "
-                  "WHERE sid=?1 AND account_sid=?2",
+    [S_KEY_INS] =
+        "INSERT INTO api_keys(sid,account_sid,friendly_name,secret_hash,"
+        "date_created,date_updated) VALUES(?,?,?,?,?,?)",
+    [S_KEY_UPD] =
+        "UPDATE api_keys SET friendly_name=?3,date_updated=?4 "
+        "WHERE sid=?1 AND account_sid=?2",
     [S_KEY_DEL] = "DELETE FROM api_keys WHERE sid=?2 AND account_sid=?1",
     [S_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE sid=?",
-    [S_MSG_INS] = "INSERT INTO messages(sid,account_sid,messaging_service_sid,to_addr,"
-                  "from_addr,body,media_urls,status_callback,error_message,direction,"
-                  "status,num_media,num_segments,error_code,validity_period,date_created,"
-                  "date_updated,date_sent,send_at,next_attempt,to_bidx,from_bidx) "
-                  "VALUES(?1,?2,?3,pp_seal(?4,?2,'messages','to_addr',?1),"
-                  "pp_seal(?5,?2,'messages','from_addr',?1),pp_seal(?6,?2,'messages','body',?1),"
-                  "pp_seal(?7,?2,'messages','media_urls',?1),"
-                  "pp_seal(?8,?2,'messages','status_callback',?1),"
-                  "?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?19,pp_bidx(?20),pp_bidx(?21))",
-    [S_MSG_PATCH] = "UPDATE messages SET "
-                    "body=coalesce(pp_seal(?3,?1,'messages','body',?2),body),"
-                    "status=coalesce(?4,status),"
-                    "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
-                    "AND (?5 IS NULL OR status=?5)",
+    [S_MSG_INS] =
+        "INSERT INTO messages(sid,account_sid,messaging_service_sid,to_addr,"
+        "from_addr,body,media_urls,status_callback,error_message,direction,"
+        "status,num_media,num_segments,error_code,validity_period,date_created,"
+        "date_updated,date_sent,send_at,next_attempt,to_bidx,from_bidx) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+        "?19,?20,?21)",
+    [S_MSG_PATCH] =
+        "UPDATE messages SET "
+        "body=coalesce(?3,body),"
+        "status=coalesce(?4,status),"
+        "date_updated=?6 WHERE account_sid=?1 AND sid=?2 "
+        "AND (?5 IS NULL OR status=?5) RETURNING " MSG_SET_COLS,
     [S_MSG_DEL] = "DELETE FROM messages WHERE account_sid=?1 AND sid=?2",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM messages WHERE account_sid=? AND sid=?",
     [S_MSG_COUNT] = "SELECT count(*) FROM messages",
-    [S_NUM_INS] = "INSERT INTO phone_numbers(sid,account_sid,phone_number,friendly_name,"
-                  "sms_method,sms_fallback_method,status_callback_method,sms_url,"
-                  "sms_fallback_url,status_callback,date_created,date_updated,phone_bidx) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    [S_NUM_INS] =
+        "INSERT INTO phone_numbers(sid,account_sid,phone_number,friendly_name,"
+        "sms_method,sms_fallback_method,status_callback_method,sms_url,"
+        "sms_fallback_url,status_callback,date_created,date_updated,phone_bidx) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
     /* The same parameters as S_NUM_INS (?3, ?11 and ?13 unused). */
-    [S_NUM_UPD] = "UPDATE phone_numbers SET friendly_name=?4,sms_method=?5,"
-                  "sms_fallback_method=?6,status_callback_method=?7,sms_url=?8,"
-                  "sms_fallback_url=?9,status_callback=?10,date_updated=?12 "
-                  "WHERE sid=?1 AND account_sid=?2",
+    [S_NUM_UPD] =
+        "UPDATE phone_numbers SET friendly_name=?4,sms_method=?5,"
+        "sms_fallback_method=?6,status_callback_method=?7,sms_url=?8,"
+        "sms_fallback_url=?9,status_callback=?10,date_updated=?12 "
+        "WHERE sid=?1 AND account_sid=?2",
     [S_NUM_DEL] = "DELETE FROM phone_numbers WHERE account_sid=?1 AND sid=?2",
     [S_NUM_GET] = "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid=? AND sid=?",
     [S_NUM_FIND] = "SELECT " NUM_COLS " FROM phone_numbers WHERE phone_bidx=?1",
-    [S_CAR_PUT] = "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
-                  "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7,"
-                  "channel) VALUES(?1,?2,?3,?4,?5,"
-                  "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(name) DO UPDATE SET "
-                  "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
-                  "channel=excluded.channel,"
-                  "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
-                  "password=excluded.password,system_type=excluded.system_type,"
-                  "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
-                  "binds=excluded.binds,date_updated=excluded.date_updated",
+    [S_CAR_PUT] =
+        "INSERT INTO carriers(name,host,port,system_id,password,system_type,"
+        "bind_mode,window,mps,binds,date_created,date_updated,concat,payload,gsm7,"
+        "channel) VALUES(?1,?2,?3,?4,?5,"
+        "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(name) DO UPDATE SET "
+        "concat=excluded.concat,payload=excluded.payload,gsm7=excluded.gsm7,"
+        "channel=excluded.channel,"
+        "host=excluded.host,port=excluded.port,system_id=excluded.system_id,"
+        "password=excluded.password,system_type=excluded.system_type,"
+        "bind_mode=excluded.bind_mode,window=excluded.window,mps=excluded.mps,"
+        "binds=excluded.binds,date_updated=excluded.date_updated",
     [S_CAR_DEL] = "DELETE FROM carriers WHERE name=?1",
     [S_ROUTE_DEL_CARRIER] = "DELETE FROM routes WHERE carrier=?1",
-    [S_ROUTE_PUT] = "INSERT INTO routes(prefix,carrier,priority,date_created) VALUES(?,?,?,?) "
-                    "ON CONFLICT(prefix,carrier) DO UPDATE SET priority=excluded.priority",
+    [S_ROUTE_PUT] =
+        "INSERT INTO routes(prefix,carrier,priority,date_created) VALUES(?,?,?,?) "
+        "ON CONFLICT(prefix,carrier) DO UPDATE SET priority=excluded.priority",
     [S_ROUTE_DEL] = "DELETE FROM routes WHERE prefix=?1 AND carrier=?2",
     [S_CAR_ALL] = "SELECT " CAR_COLS " FROM carriers ORDER BY name",
-    [S_ROUTE_ALL] = "SELECT seq,prefix,carrier,priority,date_created FROM routes "
-                    "ORDER BY length(prefix) DESC, priority ASC, seq ASC",
-    [S_CLAIM] = "UPDATE messages SET status='sending',lease_until=?2,attempts=attempts+1,"
-                "date_updated=?1 WHERE seq IN (SELECT seq FROM messages WHERE status IN "
-                "('queued','accepted','scheduled','sending') AND next_attempt<=?1 AND "
-                "lease_until<?1 ORDER BY next_attempt,seq LIMIT ?3) RETURNING seq,sid,"
-                "account_sid," MSG_OPEN("to_addr") "," MSG_OPEN("from_addr") ","
-                MSG_OPEN("body") ",validity_period,attempts,date_created,"
-                "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
-    [S_SUB_MSG] = "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
-                  "lease_until=0 WHERE seq=?1 AND status='sending'",
+    [S_ROUTE_ALL] =
+        "SELECT seq,prefix,carrier,priority,date_created FROM routes "
+        "ORDER BY length(prefix) DESC, priority ASC, seq ASC",
+    [S_CLAIM] =
+        "UPDATE messages SET status='sending',lease_until=?2,attempts=attempts+1,"
+        "date_updated=?1 WHERE seq IN (SELECT seq FROM messages WHERE status IN "
+        "('queued','accepted','scheduled','sending') AND next_attempt<=?1 AND "
+        "lease_until<?1 ORDER BY next_attempt,seq LIMIT ?3) RETURNING seq,sid,"
+        "account_sid,to_addr,from_addr,body,validity_period,attempts,date_created,"
+        "(SELECT sealed FROM message_sealed WHERE message_seq=messages.seq)",
+    [S_SUB_MSG] =
+        "UPDATE messages SET status='sent',date_sent=?2,date_updated=?2,carrier=?3,"
+        "lease_until=0 WHERE seq=?1 AND status='sending' RETURNING " MSG_SET_COLS,
     /* An id the SMSC gave before keeps its row: both messages wait for a
      * receipt (S_PART_DLR picks one). */
-    [S_PART_INS] = "INSERT OR IGNORE INTO message_parts(carrier,smsc_id,message_seq,part,"
-                   "parts,state,error_code) VALUES(?,?,?,?,?,0,0)",
-    [S_EARLY_TAKE] = "DELETE FROM early_receipts WHERE carrier=?1 AND smsc_id=?2 "
-                     "RETURNING state,error_code",
-    [S_RETRY] = "UPDATE messages SET status='queued',next_attempt=?2,lease_until=0 "
-                "WHERE seq=?1 AND status='sending'",
-    [S_FAIL] = "UPDATE messages SET status=?3,error_code=?4,error_message=?5,lease_until=0,"
-               "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued')",
+    [S_PART_INS] =
+        "INSERT OR IGNORE INTO message_parts(carrier,smsc_id,message_seq,part,"
+        "parts,state,error_code) VALUES(?,?,?,?,?,0,0)",
+    [S_EARLY_TAKE] =
+        "DELETE FROM early_receipts WHERE carrier=?1 AND smsc_id=?2 "
+        "RETURNING state,error_code",
+    [S_RETRY] =
+        "UPDATE messages SET status='queued',next_attempt=?2,lease_until=0 "
+        "WHERE seq=?1 AND status='sending'",
+    [S_FAIL] =
+        "UPDATE messages SET status=?3,error_code=?4,error_message=?5,lease_until=0,"
+        "date_updated=?2 WHERE seq=?1 AND status IN ('sending','sent','queued') "
+        "RETURNING " MSG_SET_COLS,
     /* A receipt for an id given more than once goes to the newest part
      * still waiting for one (else, a duplicate, to the newest). */
-    [S_PART_DLR] = "UPDATE message_parts SET state=?3,error_code=?4 WHERE id=(SELECT id FROM "
-                   "message_parts WHERE carrier=?1 AND smsc_id=?2 ORDER BY state<>0,id DESC "
-                   "LIMIT 1) RETURNING message_seq",
-    [S_EARLY_PUT] = "INSERT OR REPLACE INTO early_receipts(carrier,smsc_id,state,error_code,"
-                    "received_at) VALUES(?,?,?,?,?)",
-    [S_PARTS_TALLY] = "SELECT count(*),sum(state=2),sum(state IN (3,4,5,8)),"
-                      "max(CASE WHEN state IN (3,4,5,8) THEN error_code ELSE 0 END),"
-                      "max(parts) FROM message_parts WHERE message_seq=?1",
-    [S_MSG_FINAL] = "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
-                    "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending')",
-    [S_PART_CLASH] = "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
-                     "AND state=0 AND message_seq<>?3",
-    [S_PARTS_AWAITING] = "SELECT p.id,p.carrier,p.smsc_id," MSG_OPEN("from_addr") " FROM "
-                         "message_parts p JOIN messages m ON m.seq=p.message_seq WHERE "
-                         "p.id>?1 AND p.state=0 AND m.status='sent' ORDER BY p.id LIMIT ?2",
+    [S_PART_DLR] =
+        "UPDATE message_parts SET state=?3,error_code=?4 WHERE id=(SELECT id FROM "
+        "message_parts WHERE carrier=?1 AND smsc_id=?2 ORDER BY state<>0,id DESC "
+        "LIMIT 1) RETURNING message_seq",
+    [S_EARLY_PUT] =
+        "INSERT OR REPLACE INTO early_receipts(carrier,smsc_id,state,error_code,"
+        "received_at) VALUES(?,?,?,?,?)",
+    [S_PARTS_TALLY] =
+        "SELECT count(*),sum(state=2),sum(state IN (3,4,5,8)),"
+        "max(CASE WHEN state IN (3,4,5,8) THEN error_code ELSE 0 END),"
+        "max(parts) FROM message_parts WHERE message_seq=?1",
+    [S_MSG_FINAL] =
+        "UPDATE messages SET status=?2,error_code=?3,error_message=?4,"
+        "date_updated=?5 WHERE seq=?1 AND status IN ('sent','sending') "
+        "RETURNING " MSG_SET_COLS,
+    [S_PART_CLASH] =
+        "SELECT count(*) FROM message_parts WHERE carrier=?1 AND smsc_id=?2 "
+        "AND state=0 AND message_seq<>?3",
+    [S_PARTS_AWAITING] =
+        "SELECT p.id,p.carrier,p.smsc_id,m.from_addr,m.account_sid,m.sid FROM "
+        "message_parts p JOIN messages m ON m.seq=p.message_seq WHERE "
+        "p.id>?1 AND p.state=0 AND m.status='sent' ORDER BY p.id LIMIT ?2",
     /* Early receipts older than ?1, and all but the newest ?2. */
-    [S_EARLY_SWEEP] = "DELETE FROM early_receipts WHERE received_at<?1 OR "
-                      "id<=(SELECT max(id) FROM early_receipts)-?2",
+    [S_EARLY_SWEEP] =
+        "DELETE FROM early_receipts WHERE received_at<?1 OR "
+        "id<=(SELECT max(id) FROM early_receipts)-?2",
     [S_MO_SWEEP] = "DELETE FROM mo_parts WHERE received_at<?1",
-    /* dst and src hold blind indexes; the body is sealed for the account
-     * that owns dst, with "ref:total:part" as its row. */
-    [S_MO_INS] = "INSERT OR IGNORE INTO mo_parts(dst,src,ref,total,part,body,received_at) "
-                 "VALUES(pp_partkey(?1),pp_partkey(?2),?3,?4,?5,"
-                 "pp_seal(?6,?8,'mo_parts','body',?3||':'||?4||':'||?5),?7)",
-    [S_MO_READ] = "SELECT part,pp_open(body,?5,'mo_parts','body',ref||':'||total||':'||part) "
-                  "FROM mo_parts WHERE dst=pp_partkey(?1) AND src=pp_partkey(?2) AND ref=?3 "
-                  "AND total=?4 ORDER BY part",
-    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=pp_partkey(?1) AND src=pp_partkey(?2) AND ref=?3 "
-                 "AND total=?4",
-    [S_SENDER_PUT] = "INSERT OR IGNORE INTO sender_ids(account_sid,sender,date_created) "
-                     "VALUES(?,?,?)",
+    /* dst and src hold indexes of the numbers; the body is sealed for the
+     * account that owns dst, with "ref:total:part" as its row (apply.c). */
+    [S_MO_INS] =
+        "INSERT OR IGNORE INTO mo_parts(dst,src,ref,total,part,body,received_at) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+    [S_MO_READ] =
+        "SELECT part,body FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 "
+        "AND total=?4 ORDER BY part",
+    [S_MO_DEL] = "DELETE FROM mo_parts WHERE dst=?1 AND src=?2 AND ref=?3 AND total=?4",
+    [S_SENDER_PUT] =
+        "INSERT OR IGNORE INTO sender_ids(account_sid,sender,date_created) "
+        "VALUES(?,?,?)",
     [S_SENDER_DEL] = "DELETE FROM sender_ids WHERE account_sid=?1 AND sender=?2",
     [S_SENDER_GET] = "SELECT 1 FROM sender_ids WHERE account_sid=?1 AND sender=?2",
     /* The operator's numbers, sealed with the system key; the row is named
      * by its blind index. */
-    [S_OFFER_PUT] = "INSERT OR REPLACE INTO number_offers(phone_bidx,phone_number,account_sid,"
-                    "date_created) VALUES(?1,?4,?2,?3)",
+    [S_OFFER_PUT] =
+        "INSERT OR REPLACE INTO number_offers(phone_bidx,phone_number,account_sid,"
+        "date_created) VALUES(?1,?4,?2,?3)",
     [S_OFFER_DEL] = "DELETE FROM number_offers WHERE phone_bidx=?1",
     [S_OFFER_GET] = "SELECT account_sid,date_created FROM number_offers WHERE phone_bidx=?1",
     /* Ordered by number once opened (sq_offer_all). */
-    [S_OFFER_ALL] = "SELECT o.phone_number,o.account_sid,coalesce(p.account_sid,''),"
-                    "o.date_created,o.phone_bidx FROM number_offers o "
-                    "LEFT JOIN phone_numbers p ON p.phone_bidx=o.phone_bidx",
-    [S_HOOK_CLAIM] = "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
-                     "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "
-                     "w.lease_until<?1 AND NOT EXISTS (SELECT 1 FROM webhooks o WHERE "
-                     "o.message_sid=w.message_sid AND o.kind=w.kind AND o.seq<w.seq) "
-                     "ORDER BY w.next_attempt,w.seq LIMIT ?3) RETURNING " HOOK_COLS,
+    [S_OFFER_ALL] =
+        "SELECT o.phone_number,o.account_sid,coalesce(p.account_sid,''),"
+        "o.date_created,o.phone_bidx FROM number_offers o "
+        "LEFT JOIN phone_numbers p ON p.phone_bidx=o.phone_bidx",
+    [S_HOOK_CLAIM] =
+        "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
+        "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "
+        "w.lease_until<?1 AND NOT EXISTS (SELECT 1 FROM webhooks o WHERE "
+        "o.message_sid=w.message_sid AND o.kind=w.kind AND o.seq<w.seq) "
+        "ORDER BY w.next_attempt,w.seq LIMIT ?3) RETURNING " HOOK_COLS,
     [S_HOOK_DEL] = "DELETE FROM webhooks WHERE seq=?1",
     [S_HOOK_RETRY] = "UPDATE webhooks SET next_attempt=?2,lease_until=0 WHERE seq=?1",
-    [S_HOOK_FOLLOW] = "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,"
-                      "error_code,url,url_table,url_column,url_row,method,redirects,"
-                      "created_ms,next_attempt) SELECT ?4,account_sid,message_sid,kind,event,"
-                      "error_code,pp_seal(?2,account_sid,'webhooks','url',?4),'webhooks',"
-                      "'url',?4,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
-    [S_HOOK_DUE] = "SELECT next_attempt FROM webhooks WHERE lease_until<?1 "
-                   "ORDER BY next_attempt LIMIT 1",
-    [S_ALERT_INS] = "INSERT INTO alerts(sid,account_sid,error_code,log_level,alert_text,"
-                    "request_method,request_url,request_variables,response_body,"
-                    "response_headers,resource_sid,service_sid,date_created) "
-                    "VALUES(?1,?2,?3,?4,pp_seal(?5,?2,'alerts','alert_text',?1),?6,"
-                    "pp_seal(?7,?2,'alerts','request_url',?1),"
-                    "pp_seal(?8,?2,'alerts','request_variables',?1),"
-                    "pp_seal(?9,?2,'alerts','response_body',?1),?10,?11,?12,?13)",
+    [S_HOOK_FOLLOW] =
+        "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,"
+        "error_code,url,url_table,url_column,url_row,method,redirects,"
+        "created_ms,next_attempt) SELECT ?4,account_sid,message_sid,kind,event,"
+        "error_code,?2,'webhooks',"
+        "'url',?4,?3,redirects+1,created_ms,0 FROM webhooks WHERE seq=?1",
+    [S_HOOK_DUE] =
+        "SELECT next_attempt FROM webhooks WHERE lease_until<?1 "
+        "ORDER BY next_attempt LIMIT 1",
+    /* A message's webhook (hooks.c): the URL as read from the column it is
+     * sealed for, which url_table, url_column and url_row name. */
+    [S_HOOK_INS] =
+        "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
+        "url,url_table,url_column,url_row,method,created_ms,next_attempt) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+    /* Where an inbound message's webhook may go: the number it was sent to
+     * (?1: the message's to_bidx) and the service whose pool holds it. */
+    [S_MSG_INBOUND_TARGET] =
+        "SELECT p.sid,p.sms_url,p.sms_method,s.sid,s.inbound_request_url,"
+        "s.inbound_method,s.use_inbound_webhook_on_number "
+        "FROM phone_numbers p "
+        "LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid "
+        "LEFT JOIN messaging_services s ON s.sid=sn.service_sid "
+        "WHERE p.phone_bidx=?1 AND p.account_sid=?2",
+    [S_HOOK_ACCOUNT] = "SELECT account_sid FROM webhooks WHERE seq=?1",
+    [S_MSG_SEALED_DEL] = "DELETE FROM message_sealed WHERE message_seq=?1",
+    [S_MSG_STATUS] = "SELECT status FROM messages WHERE account_sid=?1 AND sid=?2",
+    [S_ALERT_INS] =
+        "INSERT INTO alerts(sid,account_sid,error_code,log_level,alert_text,"
+        "request_method,request_url,request_variables,response_body,"
+        "response_headers,resource_sid,service_sid,date_created) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
     [S_ALERT_GET] = "SELECT " ALERT_COLS " FROM alerts WHERE account_sid=? AND sid=?",
     /* Replies between two numbers (the loop guard): messages_to_reply. */
-    [S_MSG_REPLIES] = "SELECT count(*) FROM messages WHERE account_sid=?1 "
-                      "AND to_bidx=pp_bidx(?3) AND from_bidx=pp_bidx(?2) "
-                      "AND direction='outbound-reply' AND date_created>=?4",
-    [S_SVC_INS] = "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
-                  "inbound_request_url,inbound_method,fallback_url,fallback_method,"
-                  "status_callback,sticky_sender,mms_converter,smart_encoding,"
-                  "scan_message_content,fallback_to_long_code,area_code_geomatch,"
-                  "validity_period,synchronous_validation,usecase,"
-                  "use_inbound_webhook_on_number,date_created,date_updated) "
-                  "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+    [S_MSG_REPLIES] =
+        "SELECT count(*) FROM messages WHERE account_sid=?1 "
+        "AND to_bidx=?3 AND from_bidx=?2 "
+        "AND direction='outbound-reply' AND date_created>=?4",
+    [S_SVC_INS] =
+        "INSERT INTO messaging_services(sid,account_sid,friendly_name,"
+        "inbound_request_url,inbound_method,fallback_url,fallback_method,"
+        "status_callback,sticky_sender,mms_converter,smart_encoding,"
+        "scan_message_content,fallback_to_long_code,area_code_geomatch,"
+        "validity_period,synchronous_validation,usecase,"
+        "use_inbound_webhook_on_number,date_created,date_updated) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     /* The same parameters as S_SVC_INS (?19, date_created, unused). */
-    [S_SVC_UPD] = "UPDATE messaging_services SET friendly_name=?3,"
-                  "inbound_request_url=?4,inbound_method=?5,fallback_url=?6,fallback_method=?7,"
-                  "status_callback=?8,"
-                  "sticky_sender=?9,mms_converter=?10,smart_encoding=?11,"
-                  "scan_message_content=?12,fallback_to_long_code=?13,"
-                  "area_code_geomatch=?14,validity_period=?15,synchronous_validation=?16,"
-                  "usecase=?17,use_inbound_webhook_on_number=?18,date_updated=?20 "
-                  "WHERE sid=?1 AND account_sid=?2",
+    [S_SVC_UPD] =
+        "UPDATE messaging_services SET friendly_name=?3,"
+        "inbound_request_url=?4,inbound_method=?5,fallback_url=?6,fallback_method=?7,"
+        "status_callback=?8,"
+        "sticky_sender=?9,mms_converter=?10,smart_encoding=?11,"
+        "scan_message_content=?12,fallback_to_long_code=?13,"
+        "area_code_geomatch=?14,validity_period=?15,synchronous_validation=?16,"
+        "usecase=?17,use_inbound_webhook_on_number=?18,date_updated=?20 "
+        "WHERE sid=?1 AND account_sid=?2",
     /* The pool goes with it (ON DELETE CASCADE). */
     [S_SVC_DEL] = "DELETE FROM messaging_services WHERE account_sid=?1 AND sid=?2",
     [S_SVC_GET] = "SELECT " SVC_COLS " FROM messaging_services WHERE account_sid=? AND sid=?",
     /* Inserts nothing unless the service and the number are both the
      * account's; the UNIQUE number_sid keeps a number in one service. */
-    [S_SVCNUM_INS] = "INSERT INTO messaging_service_numbers(service_sid,number_sid,account_sid,"
-                     "date_created,date_updated) SELECT s.sid,p.sid,s.account_sid,?4,?5 "
-                     "FROM messaging_services s JOIN phone_numbers p "
-                     "ON p.account_sid=s.account_sid WHERE s.sid=?1 AND p.sid=?2 "
-                     "AND s.account_sid=?3",
-    [S_SVCNUM_DEL] = "DELETE FROM messaging_service_numbers WHERE service_sid=?1 "
-                     "AND number_sid=?2 AND account_sid=?3",
+    [S_SVCNUM_INS] =
+        "INSERT INTO messaging_service_numbers(service_sid,number_sid,account_sid,"
+        "date_created,date_updated) SELECT s.sid,p.sid,s.account_sid,?4,?5 "
+        "FROM messaging_services s JOIN phone_numbers p "
+        "ON p.account_sid=s.account_sid WHERE s.sid=?1 AND p.sid=?2 "
+        "AND s.account_sid=?3",
+    [S_SVCNUM_DEL] =
+        "DELETE FROM messaging_service_numbers WHERE service_sid=?1 "
+        "AND number_sid=?2 AND account_sid=?3",
     [S_SVCNUM_GET] = "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
                      " WHERE account_sid=?1 AND service_sid=?2 AND sid=?3",
-    [S_SVC_STICKY] = "SELECT m.from_addr,m.account_sid,m.sid "
-                     "FROM messages m WHERE m.account_sid=?1 AND m.messaging_service_sid<>'' "
-                     "AND m.to_bidx=?3 AND m.messaging_service_sid=?2 AND EXISTS("
-                     "SELECT 1 FROM messaging_service_numbers sn JOIN phone_numbers p "
-                     "ON p.sid=sn.number_sid WHERE sn.service_sid=?2 "
-                     "AND p.phone_bidx=m.from_bidx) ORDER BY m.seq DESC LIMIT 1",
-    [S_SVC_PICK] = "SELECT p.phone_number,p.account_sid,p.sid FROM messaging_service_numbers sn "
-                   "JOIN phone_numbers p ON p.sid=sn.number_sid "
-                   "WHERE sn.service_sid=?1 AND sn.account_sid=?2 ORDER BY sn.seq "
-                   "LIMIT 1 OFFSET ?3 % max(1,(SELECT count(*) FROM "
-                   "messaging_service_numbers WHERE service_sid=?1))",
+    [S_SVC_STICKY] =
+        "SELECT m.from_addr,m.account_sid,m.sid "
+        "FROM messages m WHERE m.account_sid=?1 AND m.messaging_service_sid<>'' "
+        "AND m.to_bidx=?3 AND m.messaging_service_sid=?2 AND EXISTS("
+        "SELECT 1 FROM messaging_service_numbers sn JOIN phone_numbers p "
+        "ON p.sid=sn.number_sid WHERE sn.service_sid=?2 "
+        "AND p.phone_bidx=m.from_bidx) ORDER BY m.seq DESC LIMIT 1",
+    [S_SVC_PICK] =
+        "SELECT p.phone_number,p.account_sid,p.sid FROM messaging_service_numbers sn "
+        "JOIN phone_numbers p ON p.sid=sn.number_sid "
+        "WHERE sn.service_sid=?1 AND sn.account_sid=?2 ORDER BY sn.seq "
+        "LIMIT 1 OFFSET ?3 % max(1,(SELECT count(*) FROM "
+        "messaging_service_numbers WHERE service_sid=?1))",
     /* Signing in: the account without its tokens, and their keyed hashes. */
-    [S_ACC_AUTH] = "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
-                   "date_created,date_updated,auth_hash,secondary_hash FROM accounts WHERE sid=?",
+    [S_ACC_AUTH] =
+        "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
+        "date_created,date_updated,auth_hash,secondary_hash FROM accounts WHERE sid=?",
     /* Sender ownership: who owns a number, and its status callback. */
-    [S_NUM_OWNER] = "SELECT account_sid,status_callback,sid FROM phone_numbers "
-                    "WHERE phone_bidx=?1",
-    [S_DEK_NEW] = "INSERT OR IGNORE INTO account_keys(account_sid,generation,wrapped,master_id,"
-                  "date_created) VALUES(?1,?3,?4,?5,?2)",
+    [S_NUM_OWNER] =
+        "SELECT account_sid,status_callback,sid FROM phone_numbers "
+        "WHERE phone_bidx=?1",
+    [S_DEK_NEW] =
+        "INSERT OR IGNORE INTO account_keys(account_sid,generation,wrapped,master_id,"
+        "date_created) VALUES(?1,?3,?4,?5,?2)",
     /* Crypto-shredding: without its keys a closed account's content is noise. */
-    [S_DEK_SHRED] = "DELETE FROM account_keys WHERE account_sid=?1 AND EXISTS(SELECT 1 FROM "
-                    "accounts WHERE sid=?1 AND status='closed')",
-    [S_DEK_REWRAP] = "UPDATE account_keys SET wrapped=?3,master_id=?4 "
-                     "WHERE account_sid=?1 AND generation=?2",
+    [S_DEK_SHRED] =
+        "DELETE FROM account_keys WHERE account_sid=?1 AND EXISTS(SELECT 1 FROM "
+        "accounts WHERE sid=?1 AND status='closed')",
+    [S_DEK_REWRAP] =
+        "UPDATE account_keys SET wrapped=?3,master_id=?4 "
+        "WHERE account_sid=?1 AND generation=?2",
     [S_DEK_ALL] = "SELECT account_sid,generation,wrapped FROM account_keys",
-    [S_DEK_NEXT] = "INSERT INTO account_keys(account_sid,generation,wrapped,master_id,"
-                   "date_created) VALUES(?1,?3,?4,?5,?2)",
+    [S_DEK_NEXT] =
+        "INSERT INTO account_keys(account_sid,generation,wrapped,master_id,"
+        "date_created) VALUES(?1,?3,?4,?5,?2)",
     [S_DEK_NEWEST] = "SELECT max(generation) FROM account_keys WHERE account_sid=?1",
-    [S_DEK_RETIRE] = "DELETE FROM account_keys WHERE account_sid=?1 AND generation<("
-                     "SELECT max(generation) FROM account_keys WHERE account_sid=?1)",
+    [S_DEK_RETIRE] =
+        "DELETE FROM account_keys WHERE account_sid=?1 AND generation<("
+        "SELECT max(generation) FROM account_keys WHERE account_sid=?1)",
     [S_SAVEPOINT] = "SAVEPOINT pp_write",
     [S_RELEASE] = "RELEASE pp_write",
     [S_ROLLBACK_TO] = "ROLLBACK TO pp_write",
@@ -231,15 +288,17 @@ const char *sq_sql_text[S__COUNT] = {
     [S_AUD_LEAF_HASH] = "SELECT leaf_hash FROM audit_log WHERE seq=?1",
     [S_AUD_GET] = "SELECT " AUD_COLS " FROM audit_log WHERE seq=?1",
     [S_AUD_RES_GET] = "SELECT sid FROM audit_resources WHERE seq=?1 ORDER BY sid",
-    [S_AUD_RES_RANGE] = "SELECT seq,sid FROM audit_resources WHERE seq>=?1 AND seq<=?2 "
-                        "ORDER BY seq,sid",
+    [S_AUD_RES_RANGE] =
+        "SELECT seq,sid FROM audit_resources WHERE seq>=?1 AND seq<=?2 "
+        "ORDER BY seq,sid",
     [S_AUD_SCAN] = "SELECT " AUD_COLS " FROM audit_log WHERE seq>=?1 ORDER BY seq LIMIT ?2",
     [S_AUD_BY_PRINCIPAL] = AUD_SEARCH("principal"),
     [S_AUD_BY_SESSION] = AUD_SEARCH("session"),
     [S_AUD_BY_IP] = AUD_SEARCH("ip"),
     [S_AUD_CP_INS] = "INSERT INTO audit_checkpoints(tree_size,root,time,note) VALUES(?1,?2,?3,?4)",
     [S_AUD_CP_LAST] = "SELECT " AUD_CP_COLS " FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
-    [S_AUD_CP_LIST] = "SELECT " AUD_CP_COLS " FROM audit_checkpoints WHERE seq>?1 "
+    [S_AUD_CP_LIST] = "SELECT " AUD_CP_COLS
+                      " FROM audit_checkpoints WHERE seq>?1 "
                       "ORDER BY seq LIMIT ?2",
 };
 
