@@ -165,7 +165,7 @@ struct pp_store_backend {
                                     pp_audit_checkpoint_t **rows, size_t *n);
 };
 
-/* The SQLite backend (sqlite/sqlite.c). */
+/* The SQLite backend (src/store/sqlite/, entry in backend.c). */
 extern const pp_store_backend_t pp_store_sqlite;
 
 #endif
