@@ -29,7 +29,7 @@ BENCH_TAG=at-rest
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-for tool in cmake wrk curl ss git; do command -v "$tool" >/dev/null || die "missing $tool"; done
+need_tools "" cmake wrk curl ss git
 log "building this tree (release, and release with PP_BENCH_PLAINTEXT=ON)${BASE:+ and $BASE}"
 (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release --target pipit >/dev/null)
 if [[ -n ${AT_REST_BASE_BIN:-} ]]; then

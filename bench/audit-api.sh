@@ -22,8 +22,8 @@ BENCH_TAG=audit-api
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-for tool in wrk curl ss; do command -v "$tool" >/dev/null || die "missing $tool"; done
-(cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null)
+need_tools "" wrk curl ss
+build_release
 
 # start BIN DIR: a server on a free port; sets PORT and SERVER.
 start() {

@@ -38,7 +38,7 @@ source "$ROOT/bench/lib.sh"
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
 git -C "$ROOT" diff --quiet HEAD -- src bench || COMMIT="$COMMIT + uncommitted changes"
 log "building the release preset"
-(cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null)
+build_release
 OUT=$ROOT/build/bench/audit-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 DIR=${AUDIT_DIR:-$TMP/data}

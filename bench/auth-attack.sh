@@ -21,9 +21,9 @@ BENCH_TAG=auth-attack
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-for tool in wrk curl sqlite3 ss; do command -v "$tool" >/dev/null || die "missing $tool"; done
+need_tools "" wrk curl sqlite3 ss
 if [[ -z ${BIN:-} ]]; then # BIN=another pipit (say, from before the guard) to compare
-  (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null)
+  build_release
   BIN=$ROOT/build/release/pipit
 fi
 OUT=$ROOT/build/bench/auth-attack-$(date -u +%Y%m%dT%H%M%SZ)

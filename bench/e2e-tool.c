@@ -52,31 +52,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ns(clockid_t clk) {
-  struct timespec ts;
-  clock_gettime(clk, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-static int64_t mono(void) {
-  return now_ns(CLOCK_MONOTONIC);
-}
-static int64_t real(void) {
-  return now_ns(CLOCK_REALTIME);
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "e2e-tool: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
+#define BENCH_TOOL "e2e-tool"
+#include "bench-net.h"
 
 static struct sockaddr_in loopback(int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   return a;
-}
-
-static void nonblock(int fd) {
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) die("fcntl");
 }
 
 /* Grows *buf (capacity *cap) to hold at least `need` bytes. */
@@ -206,41 +188,22 @@ static void build_request(lconn_t *c, int64_t i) {
   free(body);
 }
 
-static void lwatch(int i, bool out) {
-  struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.u32 = (uint32_t)i};
-  if (epoll_ctl(L.ep, EPOLL_CTL_MOD, L.c[i].fd, &ev) != 0) die("epoll_ctl");
-  L.c[i].want_out = out;
-}
-
 static void lopen(int i) {
   lconn_t *c = &L.c[i];
-  c->fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (c->fd < 0) die("socket");
-  int one = 1;
-  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(c->fd, (struct sockaddr *)&L.addr, sizeof L.addr) != 0) die("connect");
-  nonblock(c->fd);
+  c->fd = connect_nodelay(&L.addr);
   c->in_len = 0;
   c->want_out = false;
-  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-  if (epoll_ctl(L.ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) die("epoll_ctl add");
+  epoll_set(L.ep, EPOLL_CTL_ADD, c->fd, (uint32_t)i, false);
 }
 
 static int lflush(int i) {
   lconn_t *c = &L.c[i];
-  while (c->out_off < c->out_len) {
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-    if (n > 0) {
-      c->out_off += (size_t)n;
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!c->want_out) lwatch(i, true);
-      return 0;
-    }
-    return -1;
+  int r = send_rest(c->fd, c->out, c->out_len, &c->out_off);
+  if (r < 0) return -1;
+  if ((r > 0) != c->want_out) { /* watch for EPOLLOUT while the socket is full */
+    epoll_set(L.ep, EPOLL_CTL_MOD, c->fd, (uint32_t)i, r > 0);
+    c->want_out = r > 0;
   }
-  if (c->want_out) lwatch(i, false);
   return 0;
 }
 
@@ -333,11 +296,6 @@ static void lread(int i) {
     lsend(i);
   }
   if (eof) lreset(i);
-}
-
-static int cmp64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
 }
 
 static int run_load(int argc, char **argv) {
@@ -437,7 +395,7 @@ static int run_load(int argc, char **argv) {
   int64_t m = 0;
   for (int64_t i = 0; i < L.n; i++)
     if (L.lat[i] > 0) L.lat[m++] = L.lat[i];
-  qsort(L.lat, (size_t)m, sizeof *L.lat, cmp64);
+  qsort(L.lat, (size_t)m, sizeof *L.lat, cmp_i64);
   double p50 = m ? (double)L.lat[m / 2] / 1e6 : 0, p99 = m ? (double)L.lat[m * 99 / 100] / 1e6 : 0,
          mx = m ? (double)L.lat[m - 1] / 1e6 : 0;
   printf(
@@ -590,17 +548,13 @@ static void dclose(dconn_t *c) {
 
 /* Writes queued output; returns false if the connection is gone. */
 static bool dflush(dconn_t *c) {
-  while (c->out_off < c->out_len) {
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-    if (n > 0) {
-      c->out_off += (size_t)n;
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-      epoll_ctl(D.ep, EPOLL_CTL_MOD, c->fd, &ev);
-      return true;
-    }
+  int r = send_rest(c->fd, c->out, c->out_len, &c->out_off);
+  if (r > 0) {
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    epoll_ctl(D.ep, EPOLL_CTL_MOD, c->fd, &ev);
+    return true;
+  }
+  if (r < 0) {
     dclose(c);
     return false;
   }

@@ -97,9 +97,7 @@ source "$ROOT/bench/lib.sh"
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "E2E_N must be a positive integer"
 [[ $TEXT =~ ^[A-Za-z0-9\ .,]+$ ]] || die "E2E_TEXT: letters, digits, spaces, . and , only"
-for tool in cmake cc sqlite3 curl ss top; do
-  command -v "$tool" >/dev/null || die "missing $tool (apt-get install cmake ninja-build gcc sqlite3 curl iproute2 procps)"
-done
+need_tools "apt-get install cmake ninja-build gcc sqlite3 curl iproute2 procps" cmake cc sqlite3 curl ss top
 if [[ " $SYSTEMS " == *" kannel "* ]]; then
   command -v bearerbox >/dev/null && command -v smsbox >/dev/null ||
     die "missing kannel (apt-get install kannel), or E2E_SYSTEMS=pipit"
@@ -545,11 +543,7 @@ cc -O2 -Wall -o "$TOOL" "$ROOT/bench/e2e-tool.c" || die "cannot build bench/e2e-
   else
     echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" status --porcelain -- src CMakeLists.txt 2>/dev/null | grep -q . && echo ' (src modified)')"
   fi
-  echo "nproc: $(nproc)"
-  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-  echo "mem: $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-  echo "kernel: $(uname -r)"
-  echo "fs: $(df -T "$TMP" | awk 'NR == 2 {print $2, $1}')"
+  machine_facts
   echo "kannel: $(dpkg-query -W -f '${Version}' kannel 2>/dev/null || echo '?')"
   echo "sqlite: $(sqlite3 --version | cut -d' ' -f1)"
   echo "settings: N=$N connections=$CONNECTIONS window=$WINDOW (one transceiver bind each) systems='$SYSTEMS' rounds=$ROUNDS http_threads=${HTTP_THREADS:-default} text='$TEXT' smsc='pipit smsc --dlr-delay-ms 0'"
@@ -629,12 +623,7 @@ RATIOS=$(awk -F'\t' 'NR > 1 {v[$1, $2] = $4; if ($2 > n) n = $2}
     echo '```'
   fi
   echo
-  if ((${#ANOMALIES[@]})); then
-    echo "Anomalies:"
-    printf -- '- %s\n' "${ANOMALIES[@]}"
-  else
-    echo "Anomalies: none"
-  fi
+  anomalies_section
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
 log "results in $OUT"

@@ -26,11 +26,9 @@ BENCH_TAG=hooks
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-for tool in cmake nginx sqlite3 curl ss; do
-  command -v "$tool" >/dev/null || die "missing $tool (apt-get install nginx-light sqlite3 curl iproute2)"
-done
+need_tools "apt-get install nginx-light sqlite3 curl iproute2" cmake nginx sqlite3 curl ss
 log "building the release preset"
-(cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null)
+build_release
 
 # The receiver: nginx, 200 to every POST, one log line per request with the
 # headers that matter.

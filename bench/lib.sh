@@ -49,6 +49,21 @@ forget() { # drop a pid from PIDS once it is gone
   PIDS=("${keep[@]+"${keep[@]}"}")
 }
 
+# need_tools HINT TOOL...: dies at the first TOOL not on PATH, naming it and
+# (if not empty) HINT, the packages that bring them.
+need_tools() {
+  local hint=$1 tool
+  shift
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || die "missing $tool${hint:+ ($hint)}"
+  done
+}
+
+# Configures (quietly) and builds the release preset.
+build_release() {
+  (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null)
+}
+
 # field LINE NAME: the value of NAME=value in a result line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
@@ -68,6 +83,26 @@ pipit_port() {
 
 ANOMALIES=()
 anomaly() { ANOMALIES+=("$*"); log "ANOMALY: $*"; }
+
+# The last lines of a summary: the anomalies noted, or "none".
+anomalies_section() {
+  if ((${#ANOMALIES[@]})); then
+    echo "Anomalies:"
+    printf -- '- %s\n' "${ANOMALIES[@]}"
+  else
+    echo "Anomalies: none"
+  fi
+}
+
+# Lines of machine.txt every run states: CPUs, memory, kernel, and the
+# file system of TMP.
+machine_facts() {
+  echo "nproc: $(nproc)"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  echo "mem: $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -r)"
+  echo "fs: $(df -T "$TMP" | awk 'NR == 2 {print $2, $1}')"
+}
 
 # Waits up to $2 seconds for pid $1 (our child) to exit; then reaps it.
 # Sets WAIT_SECS to the seconds it took; returns 1 if it had to be killed.

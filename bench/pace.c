@@ -38,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_TOOL "pp_pace"
+#include "bench-net.h"
+
 typedef struct {
   int fd;
   bool busy;      /* a request is in flight */
@@ -65,41 +68,13 @@ static struct {
   int64_t last_answer; /* time of the last answer to a measured request */
 } g;
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "pp_pace: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static int open_conn(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) die("socket");
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, (struct sockaddr *)&g.addr, sizeof g.addr) != 0) die("connect");
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) die("fcntl");
-  return fd;
-}
-
-static void watch(int i, bool out) {
-  struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.u32 = (uint32_t)i};
-  if (epoll_ctl(g.ep, EPOLL_CTL_MOD, g.conns[i].fd, &ev) != 0) die("epoll_ctl");
-  g.conns[i].want_out = out;
-}
-
 static void conn_setup(int i) {
   conn_t *c = &g.conns[i];
-  c->fd = open_conn();
+  c->fd = connect_nodelay(&g.addr);
   c->busy = false;
   c->in_len = 0;
   c->want_out = false;
-  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-  if (epoll_ctl(g.ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) die("epoll_ctl add");
+  epoll_set(g.ep, EPOLL_CTL_ADD, c->fd, (uint32_t)i, false);
   g.idle[g.nidle++] = i;
 }
 
@@ -117,19 +92,12 @@ static void conn_reset(int i, bool count_error) {
 /* Writes what is left of the request; 0 on progress or done, -1 on error. */
 static int flush_out(int i) {
   conn_t *c = &g.conns[i];
-  while (c->out_off < g.request_len) {
-    ssize_t n = send(c->fd, g.request + c->out_off, g.request_len - c->out_off, MSG_NOSIGNAL);
-    if (n > 0) {
-      c->out_off += (size_t)n;
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!c->want_out) watch(i, true);
-      return 0;
-    }
-    return -1;
+  int r = send_rest(c->fd, g.request, g.request_len, &c->out_off);
+  if (r < 0) return -1;
+  if ((r > 0) != c->want_out) { /* watch for EPOLLOUT while the socket is full */
+    epoll_set(g.ep, EPOLL_CTL_MOD, c->fd, (uint32_t)i, r > 0);
+    c->want_out = r > 0;
   }
-  if (c->want_out) watch(i, false);
   return 0;
 }
 
@@ -159,11 +127,6 @@ static long parse_response(conn_t *c, int *status, bool *close_after) {
   if (clen < 0) clen = 0;
   if (c->in_len < head + (size_t)clen) return 0;
   return (long)(head + (size_t)clen);
-}
-
-static int cmp(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
@@ -267,15 +230,15 @@ int main(int argc, char **argv) {
   }
   g.reconnects = 0;
 
-  const int64_t start = now_ns() + 10000000; /* 10 ms to settle */
-  int64_t next = 0;                          /* next request to send */
+  const int64_t start = mono() + 10000000; /* 10 ms to settle */
+  int64_t next = 0;                        /* next request to send */
   int64_t inflight = 0;
   const int64_t last_due = start + (int64_t)((double)(total - 1) * period_ns);
   const int64_t deadline = last_due + (int64_t)(drain * 1e9);
   struct epoll_event evs[256];
 
   for (;;) {
-    int64_t now = now_ns();
+    int64_t now = mono();
     /* Send every due request an idle connection can take. */
     while (next < total && g.nidle > 0) {
       int64_t due = start + (int64_t)((double)next * period_ns);
@@ -316,7 +279,7 @@ int main(int argc, char **argv) {
       if (errno == EINTR) continue;
       die("epoll_pwait2");
     }
-    int64_t t = now_ns();
+    int64_t t = mono();
     for (int k = 0; k < ne; k++) {
       int i = (int)evs[k].data.u32;
       conn_t *c = &g.conns[i];
@@ -389,7 +352,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  int64_t end = now_ns();
+  int64_t end = mono();
 
   /* Latencies of measured requests; an unanswered one is a timeout. */
   int64_t timeouts = 0, m = 0;
@@ -399,8 +362,8 @@ int main(int argc, char **argv) {
     else
       timeouts++;
   }
-  qsort(g.lat_ns, (size_t)m, sizeof *g.lat_ns, cmp);
-  qsort(g.lag_ns, (size_t)measured, sizeof *g.lag_ns, cmp);
+  qsort(g.lat_ns, (size_t)m, sizeof *g.lat_ns, cmp_i64);
+  qsort(g.lag_ns, (size_t)measured, sizeof *g.lag_ns, cmp_i64);
 #define PCT(arr, cnt, p) ((cnt) ? (double)(arr)[(int64_t)((double)((cnt)-1) * (p))] / 1e6 : 0.0)
   /* Achieved rate: measured answers over the time from the first measured
    * request's due time to the last measured answer (or the end of the

@@ -67,9 +67,7 @@ BENCH_TAG=bench
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-for tool in cmake wrk nginx sqlite3 curl ss; do
-  command -v "$tool" >/dev/null || die "missing $tool (apt-get install wrk nginx-light sqlite3 curl iproute2 cmake ninja-build)"
-done
+need_tools "apt-get install wrk nginx-light sqlite3 curl iproute2 cmake ninja-build" cmake wrk nginx sqlite3 curl ss
 if [[ $PROFILE == 1 ]] && ! command -v perf >/dev/null; then
   die "missing perf (apt-get install linux-perf), or run with BENCH_PROFILE=0"
 fi
@@ -442,11 +440,7 @@ fi
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" status --porcelain -- src CMakeLists.txt 2>/dev/null | grep -q . && echo ' (src modified)')"
-  echo "nproc: $(nproc)"
-  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-  echo "mem: $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-  echo "kernel: $(uname -r)"
-  echo "fs: $(df -T "$TMP" | awk 'NR == 2 {print $2, $1}')"
+  machine_facts
   echo "wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-3)"
   echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "sqlite: $(sqlite3 --version | cut -d' ' -f1)"
@@ -543,11 +537,6 @@ if [[ $PROFILE == 1 && " $PHASES " == *" profile "* ]]; then phase_profile; fi
     echo '```'
   fi
   echo
-  if ((${#ANOMALIES[@]})); then
-    echo "Anomalies:"
-    printf -- '- %s\n' "${ANOMALIES[@]}"
-  else
-    echo "Anomalies: none"
-  fi
+  anomalies_section
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"

@@ -41,12 +41,10 @@ BENCH_TAG=verify
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 
-for tool in cmake node sqlite3 curl ss; do
-  command -v "$tool" >/dev/null || die "missing $tool"
-done
+need_tools "" cmake node sqlite3 curl ss
 [[ -d $ROOT/node_modules/otpauth ]] || die "run npm ci in $ROOT first"
 if [[ ${VERIFY_BUILD:-1} == 1 ]]; then
-  (cd "$ROOT" && cmake --preset release >/dev/null && cmake --build --preset release >/dev/null) ||
+  build_release ||
     die "release build failed"
 fi
 

@@ -157,22 +157,24 @@ static bool ref_allowed6(const pp_hook_cidr_t *items, int n, const uint8_t a[16]
   return true;
 }
 
+/* pp_hook_addr_allowed's answer for `sa`; a refusal must say why. */
+static bool judge(const pp_hook_allow_t *allow, const struct sockaddr *sa, socklen_t len) {
+  const char *why = NULL;
+  bool ok = pp_hook_addr_allowed(allow, sa, len, &why);
+  FUZZ_CHECK(ok || (why && *why), "refused without a reason");
+  return ok;
+}
+
 static bool judge4(const pp_hook_allow_t *allow, const uint8_t a[4]) {
   struct sockaddr_in s = {.sin_family = AF_INET};
   memcpy(&s.sin_addr, a, 4);
-  const char *why = NULL;
-  bool ok = pp_hook_addr_allowed(allow, (struct sockaddr *)&s, sizeof s, &why);
-  FUZZ_CHECK(ok || (why && *why), "refused without a reason");
-  return ok;
+  return judge(allow, (struct sockaddr *)&s, sizeof s);
 }
 
 static bool judge6(const pp_hook_allow_t *allow, const uint8_t a[16]) {
   struct sockaddr_in6 s = {.sin6_family = AF_INET6};
   memcpy(&s.sin6_addr, a, 16);
-  const char *why = NULL;
-  bool ok = pp_hook_addr_allowed(allow, (struct sockaddr *)&s, sizeof s, &why);
-  FUZZ_CHECK(ok || (why && *why), "refused without a reason");
-  return ok;
+  return judge(allow, (struct sockaddr *)&s, sizeof s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -146,27 +146,30 @@ static bool ref_iso8601(const char *p, int64_t *t) {
 
 /* ---- checks ------------------------------------------------------------- */
 
+/* `text` is t as a formatter wrote it; `parser` read it back (parsed) as t2. */
+static void check_back(int64_t t, const char *input, const char *how, const char *text,
+                       const char *parser, bool parsed, int64_t t2) {
+  FUZZ_CHECK(parsed, "%s(\"%s\") = %lld, formatted \"%s\", which %s rejects", how, input,
+             (long long)t, text, parser);
+  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input, (long long)t, text,
+             (long long)t2);
+}
+
 static void roundtrip(int64_t t, const char *input, const char *how) {
   FUZZ_CHECK(t >= MIN_T && t <= MAX_T, "%s(\"%s\") = %lld, outside the years 1 to 9999", how, input,
              (long long)t);
   char a[PP_RFC2822_SIZE], b[PP_RFC2822_SIZE];
   int64_t t2 = 0;
   pp_rfc2822(t, a);
-  FUZZ_CHECK(pp_parse_rfc2822(a, &t2),
-             "%s(\"%s\") = %lld, formatted \"%s\", which pp_parse_rfc2822 rejects", how, input,
-             (long long)t, a);
-  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input, (long long)t, a,
-             (long long)t2);
+  bool parsed = pp_parse_rfc2822(a, &t2);
+  check_back(t, input, how, a, "pp_parse_rfc2822", parsed, t2);
   pp_rfc2822(t2, b);
   FUZZ_CHECK(strcmp(a, b) == 0, "formatting not stable: \"%s\" then \"%s\"", a, b);
 
   char c[PP_ISO8601_SIZE];
   pp_iso8601(t, c);
-  FUZZ_CHECK(pp_parse_iso8601(c, &t2),
-             "%s(\"%s\") = %lld, formatted \"%s\", which pp_parse_iso8601 rejects", how, input,
-             (long long)t, c);
-  FUZZ_CHECK(t2 == t, "%s(\"%s\") = %lld, via \"%s\" back to %lld", how, input, (long long)t, c,
-             (long long)t2);
+  parsed = pp_parse_iso8601(c, &t2);
+  check_back(t, input, how, c, "pp_parse_iso8601", parsed, t2);
 }
 
 /* "Wed, 25 Nov 2026 13:27:49 +0000" compared from the day of month on: the

@@ -126,32 +126,15 @@ static void check_result(const pp_twiml_t *t) {
  * whitespace XML would normalize (CR in text; tab, LF, CR in attributes)
  * as character references. */
 static void put_escaped(pp_buf_t *b, const char *s) {
+  static const char *const ref[128] = {
+      ['&'] = "&amp;", ['<'] = "&lt;",   ['>'] = "&gt;",  ['"'] = "&quot;",
+      ['\t'] = "&#9;", ['\n'] = "&#10;", ['\r'] = "&#13;"};
   for (; *s; s++) {
-    switch (*s) {
-      case '&':
-        pp_buf_puts(b, "&amp;");
-        break;
-      case '<':
-        pp_buf_puts(b, "&lt;");
-        break;
-      case '>':
-        pp_buf_puts(b, "&gt;");
-        break;
-      case '"':
-        pp_buf_puts(b, "&quot;");
-        break;
-      case '\t':
-        pp_buf_puts(b, "&#9;");
-        break;
-      case '\n':
-        pp_buf_puts(b, "&#10;");
-        break;
-      case '\r':
-        pp_buf_puts(b, "&#13;");
-        break;
-      default:
-        pp_buf_putc(b, *s);
-    }
+    unsigned char c = (unsigned char)*s;
+    if (c < 128 && ref[c])
+      pp_buf_puts(b, ref[c]);
+    else
+      pp_buf_putc(b, *s);
   }
 }
 

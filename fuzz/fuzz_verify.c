@@ -29,27 +29,38 @@
 static unsigned char spki[PP_ES256_SPKI_MAX];
 static size_t spki_len;
 
-static void base32(const char *s) {
+typedef long decode_fn(const char *s, unsigned char *out, size_t cap);
+
+/* What `decode` accepts in s, encoded again (`encode` writes text[0..cap),
+ * NUL-terminated), decodes to the same bytes. */
+static void round_trip(const char *s, decode_fn *decode,
+                       void (*encode)(const unsigned char *in, size_t n, char *text, size_t cap),
+                       const char *what) {
   unsigned char out[256], again[256];
-  long n = pp_base32_decode(s, out, sizeof out);
+  long n = decode(s, out, sizeof out);
   if (n < 0) return;
   FUZZ_CHECK((size_t)n <= sizeof out, "fits");
   char text[512];
-  size_t tl = pp_base32_encode(out, (size_t)n, text, sizeof text);
+  encode(out, (size_t)n, text, sizeof text);
+  long m = decode(text, again, sizeof again);
+  FUZZ_CHECK(m == n && memcmp(out, again, (size_t)n) == 0, "%s round trip", what);
+}
+
+static void base32_encode(const unsigned char *in, size_t n, char *text, size_t cap) {
+  size_t tl = pp_base32_encode(in, n, text, cap);
   FUZZ_CHECK(tl > 0 || n == 0, "encodes");
-  long m = pp_base32_decode(text, again, sizeof again);
-  FUZZ_CHECK(m == n && memcmp(out, again, (size_t)n) == 0, "base32 round trip");
+}
+
+static void base64_encode(const unsigned char *in, size_t n, char *text, size_t cap) {
+  sodium_bin2base64(text, cap, in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void base32(const char *s) {
+  round_trip(s, pp_base32_decode, base32_encode, "base32");
 }
 
 static void base64(const char *s) {
-  unsigned char out[256], again[256];
-  long n = pp_b64_decode(s, out, sizeof out);
-  if (n < 0) return;
-  FUZZ_CHECK((size_t)n <= sizeof out, "fits");
-  char text[512];
-  sodium_bin2base64(text, sizeof text, out, (size_t)n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  long m = pp_b64_decode(text, again, sizeof again);
-  FUZZ_CHECK(m == n && memcmp(out, again, (size_t)n) == 0, "base64 round trip");
+  round_trip(s, pp_b64_decode, base64_encode, "base64");
 }
 
 static void key(const uint8_t *d, size_t n) {

@@ -1,4 +1,5 @@
-/* thread.h: stopping a worker thread that waits on a condition variable. */
+/* thread.h: starting and stopping a worker thread that waits on a
+ * condition variable. */
 #ifndef PP_CORE_THREAD_H
 #define PP_CORE_THREAD_H
 
@@ -15,6 +16,19 @@ static inline void pp_thread_stop(pthread_t thread, pthread_mutex_t *mu, pthread
   pthread_cond_signal(cv);
   pthread_mutex_unlock(mu);
   pthread_join(thread, NULL);
+}
+
+/* pp_thread_start initializes `mu` and `cv` and starts `thread` running
+ * fn(arg), for a worker stopped with pp_thread_stop.  False when the
+ * thread cannot start; `mu` and `cv` are then destroyed again. */
+static inline bool pp_thread_start(pthread_t *thread, pthread_mutex_t *mu, pthread_cond_t *cv,
+                                   void *(*fn)(void *), void *arg) {
+  pthread_mutex_init(mu, NULL);
+  pthread_cond_init(cv, NULL);
+  if (pthread_create(thread, NULL, fn, arg) == 0) return true;
+  pthread_mutex_destroy(mu);
+  pthread_cond_destroy(cv);
+  return false;
 }
 
 #endif

@@ -748,12 +748,10 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
   if (!e->o.refresh_ms) e->o.refresh_ms = 2000;
   if (!e->o.lease_s) e->o.lease_s = 120;
   if (!e->o.enquire_link_ms) e->o.enquire_link_ms = 30000;
-  pthread_mutex_init(&e->mu, NULL);
-  pthread_cond_init(&e->cv, NULL);
   pthread_mutex_init(&e->fly_mu, NULL);
   pthread_mutex_init(&e->park_mu, NULL);
   e->park_tail = &e->park_head;
-  if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+  if (!pp_thread_start(&e->thread, &e->mu, &e->cv, engine_main, e)) {
     free(e);
     return PP_ERR_INTERNAL;
   }

@@ -88,11 +88,7 @@ pp_err_t pp_sweep_start(pp_store_t *store, pp_sweep_t **out) {
   pp_sweep_t *v = calloc(1, sizeof *v);
   if (!v) return PP_ERR_NOMEM;
   v->store = store;
-  pthread_mutex_init(&v->mu, NULL);
-  pthread_cond_init(&v->cv, NULL);
-  if (pthread_create(&v->thread, NULL, loop, v) != 0) {
-    pthread_mutex_destroy(&v->mu);
-    pthread_cond_destroy(&v->cv);
+  if (!pp_thread_start(&v->thread, &v->mu, &v->cv, loop, v)) {
     free(v);
     return PP_ERR_INTERNAL;
   }

@@ -123,6 +123,17 @@ static void shift_to_odd(uint64_t *fn, uint64_t *sn) {
   }
 }
 
+/* RFC 9162's step over one proof node (2.1.3.2 step 4, 2.1.4.2 step 6):
+ * true when the node goes on the left (fn odd, or fn == sn), false when on
+ * the right; moves fn and sn on for the next node. */
+static bool proof_node_on_left(uint64_t *fn, uint64_t *sn) {
+  bool left = (*fn & 1) || *fn == *sn;
+  if (left) shift_to_odd(fn, sn);
+  *fn >>= 1;
+  *sn >>= 1;
+  return left;
+}
+
 bool pp_merkle_verify_inclusion(uint64_t m, uint64_t n,
                                 const unsigned char leaf_hash[PP_MERKLE_HASH_LEN],
                                 const pp_merkle_hash_t *proof, size_t count,
@@ -134,14 +145,10 @@ bool pp_merkle_verify_inclusion(uint64_t m, uint64_t n,
   memcpy(r, leaf_hash, sizeof r);
   for (size_t i = 0; i < count; i++) {
     if (sn == 0) return false;
-    if ((fn & 1) || fn == sn) {
+    if (proof_node_on_left(&fn, &sn))
       pp_merkle_node_hash(proof[i], r, r);
-      shift_to_odd(&fn, &sn);
-    } else {
+    else
       pp_merkle_node_hash(r, proof[i], r);
-    }
-    fn >>= 1;
-    sn >>= 1;
   }
   return sn == 0 && hash_eq(r, root);
 }
@@ -222,15 +229,12 @@ bool pp_merkle_verify_consistency(uint64_t m, uint64_t n,
   memcpy(sr, start, sizeof sr);
   for (; i < count; i++) {
     if (sn == 0) return false;
-    if ((fn & 1) || fn == sn) {
+    if (proof_node_on_left(&fn, &sn)) {
       pp_merkle_node_hash(proof[i], fr, fr);
       pp_merkle_node_hash(proof[i], sr, sr);
-      shift_to_odd(&fn, &sn);
     } else {
       pp_merkle_node_hash(sr, proof[i], sr);
     }
-    fn >>= 1;
-    sn >>= 1;
   }
   return sn == 0 && hash_eq(fr, root_m) && hash_eq(sr, root_n);
 }

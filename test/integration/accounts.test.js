@@ -165,10 +165,8 @@ describe('accounts', () => {
     let mP; let mS1; let mS2; let mStranger;
 
     before(async () => {
-      parent = await ctx.server.createAccount('Isolation Parent');
-      stranger = await ctx.server.createAccount('Isolation Stranger');
-      pc = ctx.server.client(parent.sid, parent.auth_token);
-      strangerClient = ctx.server.client(stranger.sid, stranger.auth_token);
+      ({ acct: parent, client: pc } = await ctx.server.accountClient('Isolation Parent'));
+      ({ acct: stranger, client: strangerClient } = await ctx.server.accountClient('Isolation Stranger'));
       s1 = await pc.api.v2010.accounts.create({ friendlyName: 'Iso Sub 1' });
       s2 = await pc.api.v2010.accounts.create({ friendlyName: 'Iso Sub 2' });
       s1c = ctx.server.client(s1.sid, s1.authToken);

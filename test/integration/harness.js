@@ -299,18 +299,18 @@ export class PipitServer {
   }
 
   // SIGTERM and wait for exit; returns {code, signal}.
-  async stop() {
-    this.httpClient.close();
-    if (this.exitStatus === undefined) this.proc.kill('SIGTERM');
-    const status = await this.exited;
-    await this.streamsClosed;
-    return status;
+  stop() {
+    return this.#signalAndWait('SIGTERM');
   }
 
   // SIGKILL and wait for exit.
-  async kill() {
+  kill() {
+    return this.#signalAndWait('SIGKILL');
+  }
+
+  async #signalAndWait(signal) {
     this.httpClient.close();
-    if (this.exitStatus === undefined) this.proc.kill('SIGKILL');
+    if (this.exitStatus === undefined) this.proc.kill(signal);
     const status = await this.exited;
     await this.streamsClosed;
     return status;
@@ -392,6 +392,12 @@ export class PipitServer {
   // A twilio SDK client talking to this server.
   client(username, password, opts = {}) {
     return twilio(username, password, { httpClient: this.httpClient, ...opts });
+  }
+
+  // createAccount(name, opts) and an SDK client of that account: {acct, client}.
+  async accountClient(name, opts) {
+    const acct = await this.createAccount(name, opts);
+    return { acct, client: this.client(acct.sid, acct.auth_token) };
   }
 
   // A raw HTTP request (node:http, no SDK).  `auth` is [user, password];

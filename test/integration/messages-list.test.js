@@ -28,15 +28,21 @@ describe('message list', () => {
     const listPath = () => `/2010-04-01/Accounts/${acct.sid}/Messages.json`;
     const lastListBody = () => ctx.server.recorder.lastJson(
       (e) => e.method === 'get' && new URL(e.url).pathname === listPath());
+    // The envelope of the list request just made, checked against the page
+    // the SDK gave (its length) and where that page stands in the list.
+    const checkedEnvelope = (pg, { page, count, start, end }) => {
+      const env = lastListBody();
+      assert.equal(pg.instances.length, count);
+      assert.equal(env.page, page);
+      assert.equal(env.start, start);
+      assert.equal(env.end, end);
+      return env;
+    };
 
     it('page() walks three pages of 50, 50, 25 with a correct envelope', async () => {
       const page1 = await messages.page({ pageSize: 50 });
-      const env1 = lastListBody();
-      assert.equal(page1.instances.length, 50);
-      assert.equal(env1.page, 0);
+      const env1 = checkedEnvelope(page1, { page: 0, count: 50, start: 0, end: 49 });
       assert.equal(env1.page_size, 50);
-      assert.equal(env1.start, 0);
-      assert.equal(env1.end, 49);
       assert.equal(env1.previous_page_uri, null);
       assert.ok(env1.next_page_uri, 'page 0 has a next_page_uri');
       assert.ok(env1.next_page_uri.startsWith(`${listPath()}?`), `next_page_uri is relative: ${env1.next_page_uri}`);
@@ -47,20 +53,12 @@ describe('message list', () => {
       assert.equal(env1.messages.length, 50);
 
       const page2 = await page1.nextPage();
-      const env2 = lastListBody();
-      assert.equal(page2.instances.length, 50);
-      assert.equal(env2.page, 1);
-      assert.equal(env2.start, 50);
-      assert.equal(env2.end, 99);
+      const env2 = checkedEnvelope(page2, { page: 1, count: 50, start: 50, end: 99 });
       assert.ok(env2.previous_page_uri, 'page 1 has a previous_page_uri');
       assert.ok(env2.next_page_uri, 'page 1 has a next_page_uri');
 
       const page3 = await page2.nextPage();
-      const env3 = lastListBody();
-      assert.equal(page3.instances.length, 25);
-      assert.equal(env3.page, 2);
-      assert.equal(env3.start, 100);
-      assert.equal(env3.end, 124);
+      const env3 = checkedEnvelope(page3, { page: 2, count: 25, start: 100, end: 124 });
       assert.equal(env3.next_page_uri, null, 'last page has no next_page_uri');
       assert.equal(page3.nextPage(), undefined);
 

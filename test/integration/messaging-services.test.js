@@ -13,10 +13,8 @@ describe('messaging services', () => {
   let acct; let client; let other; let otherClient;
 
   before(async () => {
-    acct = await ctx.server.createAccount('Services');
-    other = await ctx.server.createAccount('Services Other');
-    client = ctx.server.client(acct.sid, acct.auth_token);
-    otherClient = ctx.server.client(other.sid, other.auth_token);
+    ({ acct, client } = await ctx.server.accountClient('Services'));
+    ({ acct: other, client: otherClient } = await ctx.server.accountClient('Services Other'));
   });
 
   // services() is the list, services(sid) one service, as in the SDK.

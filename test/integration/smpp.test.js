@@ -234,21 +234,18 @@ describe('SMPP delivery', () => {
     });
   }
 
-  it('a receipt whose id is only in the text (no TLVs) is matched', { timeout: 30_000 }, async () => {
-    const { m, got } = await send(`text-only receipt ${Date.now()}`);
-    await waitForStatus(m.sid, 'sent');
-    const resp = await peer.sendReceipt(got.parts[0], { stat: 'DELIVRD', tlvs: false });
-    assert.equal(resp.status, 0);
-    await waitForStatus(m.sid, 'delivered');
-  });
-
-  it('a receipt carried only by the TLVs (empty id: in the text) is matched', { timeout: 30_000 }, async () => {
-    const { m, got } = await send(`tlv-only receipt ${Date.now()}`);
-    await waitForStatus(m.sid, 'sent');
-    const resp = await peer.sendReceipt(got.parts[0], { stat: 'DELIVRD', inText: false });
-    assert.equal(resp.status, 0);
-    await waitForStatus(m.sid, 'delivered');
-  });
+  for (const [what, tag, where] of [
+    ['whose id is only in the text (no TLVs)', 'text-only', { tlvs: false }],
+    ['carried only by the TLVs (empty id: in the text)', 'tlv-only', { inText: false }],
+  ]) {
+    it(`a receipt ${what} is matched`, { timeout: 30_000 }, async () => {
+      const { m, got } = await send(`${tag} receipt ${Date.now()}`);
+      await waitForStatus(m.sid, 'sent');
+      const resp = await peer.sendReceipt(got.parts[0], { stat: 'DELIVRD', ...where });
+      assert.equal(resp.status, 0);
+      await waitForStatus(m.sid, 'delivered');
+    });
+  }
 
   it('a receipt sent right behind submit_sm_resp still ends delivered', { timeout: 30_000 }, async (t) => {
     const body = `fast receipt ${Date.now()}`;

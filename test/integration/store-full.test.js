@@ -42,10 +42,7 @@ async function sentMessages(server, peer, n) {
     created.push(await client.messages.create({ to: TO, from: acct.from, body: `full-${i}` }));
   }
   const submits = await peer.waitForSubmits(n, { timeoutMs: 20_000 });
-  await until(async () => {
-    const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
-    return st.every((m) => m.status === 'sent');
-  }, `${n} messages sent`);
+  await allInStatus(client, created, 'sent', `${n} messages sent`);
   const post = () => server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Messages.json`, {
     auth: [acct.sid, acct.auth_token], form: { To: TO, From: acct.from, Body: 'no room' },
   });
@@ -63,114 +60,104 @@ async function receiptsDuringFailure(peer, submits, post) {
   return answers;
 }
 
-describe('a full disk while receipts arrive', () => {
-  const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-a`);
-  const ctx = fullDiskServer(FLAG);
+// Waits until every message of `created` has `status`.
+function allInStatus(client, created, status, what) {
+  return until(async () => {
+    const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
+    return st.every((m) => m.status === status);
+  }, what);
+}
 
-  it('holds the receipts, answers 503, logs once, and every message ends delivered', { timeout: 120_000 }, async () => {
-    const server = ctx.server;
-    const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc' });
-    try {
-      const { acct, client, created, submits, post } = await sentMessages(server, peer, N);
+// A describe block `title` with one test `testTitle` on a server whose
+// store fails while its flag file exists: body({server, peer, flag}) runs
+// with an SMSC peer `peerName`; the flag is removed and the peer stopped
+// after, whatever happened.
+function fullDiskTest(title, suffix, peerName, testTitle, body) {
+  describe(title, () => {
+    const flag = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-${suffix}`);
+    const ctx = fullDiskServer(flag);
 
-      // ---- The disk is full.
-      fs.writeFileSync(FLAG, '');
-      for (let i = 0; i < REFUSED_POSTS; i++) {
-        const r = await post();
-        assert.equal(r.status, 503, `POST during the failure: ${r.text}`);
-        assert.equal(r.json?.status, 503);
-        assert.equal(r.json?.code, 20503);
-        assert.equal(r.json?.more_info, 'https://www.twilio.com/docs/errors/20503');
-        assert.match(r.json?.message ?? '', /try again/i);
+    it(testTitle, { timeout: 120_000 }, async () => {
+      const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: peerName });
+      try {
+        await body({ server: ctx.server, peer, flag });
+      } finally {
+        fs.rmSync(flag, { force: true });
+        await peer.stop();
       }
-      // A write that carries an audit event (an API key) fails the same way.
-      const key = await server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Keys.json`, {
-        auth: [acct.sid, acct.auth_token], form: { FriendlyName: 'no room' },
-      });
-      assert.equal(key.status, 503, `key create during the failure: ${key.text}`);
-      assert.equal(key.json?.code, 20503);
-      // Reads still work.
-      assert.equal((await client.messages(created[0].sid).fetch()).status, 'sent');
-
-      // The receipts arrive now; the peer never resends one (its retries ran out).
-      const answers = await receiptsDuringFailure(peer, submits, post);
-
-      // ---- The space returns.
-      fs.rmSync(FLAG);
-      const resps = await Promise.all(answers);
-      assert.deepEqual(resps.map((r) => r.status), resps.map(() => 0),
-        'every receipt is acknowledged (ESME_ROK) once it is recorded, none refused');
-      await until(async () => {
-        const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
-        return st.every((m) => m.status === 'delivered');
-      }, `all ${N} messages delivered`);
-      assert.equal((await post()).status, 201, 'writes work again');
-
-      const lines = server.stderrLines;
-      assert.equal(lines.filter((l) => /writes are failing/.test(l)).length, 1,
-        `one line when writes start failing:\n${server.stderrTail()}`);
-      assert.equal(lines.filter((l) => /writes succeed again/.test(l)).length, 1,
-        `one line when they recover:\n${server.stderrTail()}`);
-      assert.deepEqual(lines.filter((l) => /disk is full|batch of \d+ writes failed|audit append failed|POST .*PP_ERR/.test(l)), [],
-        'no line per request or per write');
-    } finally {
-      fs.rmSync(FLAG, { force: true });
-      await peer.stop();
-    }
+    });
   });
-});
+}
 
-describe('a full disk: stopping while receipts are held', () => {
-  const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-b`);
-  const ctx = fullDiskServer(FLAG);
+fullDiskTest('a full disk while receipts arrive', 'a', 'full-smsc',
+  'holds the receipts, answers 503, logs once, and every message ends delivered', async ({ server, peer, flag }) => {
+    const { acct, client, created, submits, post } = await sentMessages(server, peer, N);
 
-  it('SIGTERM answers the held receipts with a temporary error and exits 0', { timeout: 120_000 }, async () => {
-    const server = ctx.server;
-    const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc-b' });
-    try {
-      const { submits, post } = await sentMessages(server, peer, 5);
-      fs.writeFileSync(FLAG, '');
-      const answers = await receiptsDuringFailure(peer, submits, post);
-      const status = await server.stop();
-      assert.deepEqual(status, { code: 0, signal: null }, `exit status:\n${server.stderrTail()}`);
-      const resps = await Promise.all(answers);
-      // ESME_RX_T_APPN: the SMSC keeps the receipt and delivers it again.
-      assert.deepEqual(resps.map((r) => r.status), resps.map(() => 0x64));
-    } finally {
-      fs.rmSync(FLAG, { force: true });
-      await peer.stop();
+    // ---- The disk is full.
+    fs.writeFileSync(flag, '');
+    for (let i = 0; i < REFUSED_POSTS; i++) {
+      const r = await post();
+      assert.equal(r.status, 503, `POST during the failure: ${r.text}`);
+      assert.equal(r.json?.status, 503);
+      assert.equal(r.json?.code, 20503);
+      assert.equal(r.json?.more_info, 'https://www.twilio.com/docs/errors/20503');
+      assert.match(r.json?.message ?? '', /try again/i);
     }
-  });
-});
+    // A write that carries an audit event (an API key) fails the same way.
+    const key = await server.raw('POST', `/2010-04-01/Accounts/${acct.sid}/Keys.json`, {
+      auth: [acct.sid, acct.auth_token], form: { FriendlyName: 'no room' },
+    });
+    assert.equal(key.status, 503, `key create during the failure: ${key.text}`);
+    assert.equal(key.json?.code, 20503);
+    // Reads still work.
+    assert.equal((await client.messages(created[0].sid).fetch()).status, 'sent');
 
-describe('a full disk: receipts the SMSC dropped meanwhile', () => {
-  const FLAG = path.join(os.tmpdir(), `pipit-enospc-${process.pid}-${Date.now()}-c`);
-  const ctx = fullDiskServer(FLAG);
+    // The receipts arrive now; the peer never resends one (its retries ran out).
+    const answers = await receiptsDuringFailure(peer, submits, post);
 
-  it('are asked for with query_sm when the space returns', { timeout: 120_000 }, async () => {
-    const server = ctx.server;
-    const peer = await SmscPeer.start({ systemId: 'pipit-full', password: 'pw-full', name: 'full-smsc-c' });
-    try {
-      const M = 10;
-      const { acct, client, created, submits, post } = await sentMessages(server, peer, M);
-      fs.writeFileSync(FLAG, '');
-      // Half the receipts reach pipit (and are held); the SMSC gives up on
-      // the other half before it could hand them over, but still knows the
-      // messages were delivered.
-      const held = await receiptsDuringFailure(peer, submits.slice(0, M / 2), post);
-      for (const sm of submits) peer.messageStates.set(sm.messageId, 'DELIVRD');
-      fs.rmSync(FLAG);
-      assert.deepEqual((await Promise.all(held)).map((r) => r.status), held.map(() => 0));
-      await until(async () => {
-        const st = await Promise.all(created.map((m) => client.messages(m.sid).fetch()));
-        return st.every((m) => m.status === 'delivered');
-      }, `all ${M} messages delivered`);
-      const asked = new Set(peer.queries.map((q) => q.messageId));
-      for (const sm of submits.slice(M / 2)) assert.ok(asked.has(sm.messageId), `query_sm for ${sm.messageId}`);
-      for (const q of peer.queries) assert.equal(q.sourceAddr, acct.from.replace(/^\+/, ''));
-    } finally {
-      fs.rmSync(FLAG, { force: true });
-      await peer.stop();
-    }
+    // ---- The space returns.
+    fs.rmSync(flag);
+    const resps = await Promise.all(answers);
+    assert.deepEqual(resps.map((r) => r.status), resps.map(() => 0),
+      'every receipt is acknowledged (ESME_ROK) once it is recorded, none refused');
+    await allInStatus(client, created, 'delivered', `all ${N} messages delivered`);
+    assert.equal((await post()).status, 201, 'writes work again');
+
+    const lines = server.stderrLines;
+    assert.equal(lines.filter((l) => /writes are failing/.test(l)).length, 1,
+      `one line when writes start failing:\n${server.stderrTail()}`);
+    assert.equal(lines.filter((l) => /writes succeed again/.test(l)).length, 1,
+      `one line when they recover:\n${server.stderrTail()}`);
+    assert.deepEqual(lines.filter((l) => /disk is full|batch of \d+ writes failed|audit append failed|POST .*PP_ERR/.test(l)), [],
+      'no line per request or per write');
   });
-});
+
+fullDiskTest('a full disk: stopping while receipts are held', 'b', 'full-smsc-b',
+  'SIGTERM answers the held receipts with a temporary error and exits 0', async ({ server, peer, flag }) => {
+    const { submits, post } = await sentMessages(server, peer, 5);
+    fs.writeFileSync(flag, '');
+    const answers = await receiptsDuringFailure(peer, submits, post);
+    const status = await server.stop();
+    assert.deepEqual(status, { code: 0, signal: null }, `exit status:\n${server.stderrTail()}`);
+    const resps = await Promise.all(answers);
+    // ESME_RX_T_APPN: the SMSC keeps the receipt and delivers it again.
+    assert.deepEqual(resps.map((r) => r.status), resps.map(() => 0x64));
+  });
+
+fullDiskTest('a full disk: receipts the SMSC dropped meanwhile', 'c', 'full-smsc-c',
+  'are asked for with query_sm when the space returns', async ({ server, peer, flag }) => {
+    const M = 10;
+    const { acct, client, created, submits, post } = await sentMessages(server, peer, M);
+    fs.writeFileSync(flag, '');
+    // Half the receipts reach pipit (and are held); the SMSC gives up on
+    // the other half before it could hand them over, but still knows the
+    // messages were delivered.
+    const held = await receiptsDuringFailure(peer, submits.slice(0, M / 2), post);
+    for (const sm of submits) peer.messageStates.set(sm.messageId, 'DELIVRD');
+    fs.rmSync(flag);
+    assert.deepEqual((await Promise.all(held)).map((r) => r.status), held.map(() => 0));
+    await allInStatus(client, created, 'delivered', `all ${M} messages delivered`);
+    const asked = new Set(peer.queries.map((q) => q.messageId));
+    for (const sm of submits.slice(M / 2)) assert.ok(asked.has(sm.messageId), `query_sm for ${sm.messageId}`);
+    for (const q of peer.queries) assert.equal(q.sourceAddr, acct.from.replace(/^\+/, ''));
+  });

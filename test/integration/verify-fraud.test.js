@@ -8,7 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fsp from 'node:fs/promises';
 import { PipitServer, expectRestError } from './harness.js';
-import { SmscPeer } from './smsc-peer.js';
+import { startWithSmsc, stopClean, stopBoth } from './smsc-setup.js';
 
 const SYSTEM_ID = 'pipit-frd';
 const PASSWORD = 'pw-frd';
@@ -22,15 +22,6 @@ const B = (i) => `+1555177${String(i).padStart(4, '0')}`; // prefix +15551
 const C = (i) => `+1555277${String(i).padStart(4, '0')}`; // prefix +15552
 const UK = (i) => `+4477009${String(i).padStart(5, '0')}`;
 const FR = (i) => `+3361239${String(i).padStart(4, '0')}`;
-
-async function stopClean(server, { keep = false } = {}) {
-  const status = await server.stop();
-  assert.equal(server.sanitizerReport(), null, 'no sanitizer report in server stderr');
-  assert.deepEqual(status, { code: 0, signal: null }, `pipit serve should exit 0:\n${server.stderrTail()}`);
-  assert.equal(server.recorder.failures.length, 0,
-    `responses failed Twilio schema validation:\n${server.recorder.failures.slice(0, 5).map((f) => f.message).join('\n\n')}`);
-  if (!keep) await server.removeDataDir();
-}
 
 describe('Verify v2: fraud guard and geo permissions', () => {
   let server; let peer; let acct; let client;
@@ -48,18 +39,16 @@ describe('Verify v2: fraud guard and geo permissions', () => {
   }
 
   before(async () => {
-    server = await PipitServer.start({ extraArgs: GUARD_ARGS });
-    peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'frd-smsc' });
-    await server.addCarrier('frd-carrier', peer, { prefixes: ['+1', '+44', '+33', '+353', '+7'], args: ['--bind', 'trx'] });
-    acct = await server.createAccount('Verify Fraud');
-    client = server.client(acct.sid, acct.auth_token);
-    await peer.waitForBind({ timeoutMs: 15_000 });
+    ({ server, peer, acct, client } = await startWithSmsc({
+      server: { extraArgs: GUARD_ARGS },
+      peer: { systemId: SYSTEM_ID, password: PASSWORD, name: 'frd-smsc' },
+      carrier: 'frd-carrier',
+      carrierOpts: { prefixes: ['+1', '+44', '+33', '+353', '+7'], args: ['--bind', 'trx'] },
+      account: 'Verify Fraud',
+    }));
   }, { timeout: 60_000 });
 
-  after(async () => {
-    await peer?.stop();
-    if (server && server.exitStatus === undefined) await stopClean(server);
-  }, { timeout: 60_000 });
+  after(() => stopBoth(server, peer), { timeout: 60_000 });
 
   describe('Fraud guard (60410)', () => {
     let svc;

@@ -15,6 +15,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { PipitServer, PIPIT_BIN, expectRestError, twilio } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
+import { startWithSmsc, stopClean, stopBoth } from './smsc-setup.js';
 import { Receiver } from './webhook-receiver.js';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
@@ -33,18 +34,6 @@ const PASSWORD = 'pw-vfy';
 // final test looks for each of them in the database files and the logs.
 const seenCodes = new Set();
 const seenSecrets = new Set();
-
-// Checks a server that is done: clean exit, no sanitizer report, every
-// response matched the spec.
-async function stopClean(server, { keep = false } = {}) {
-  const status = await server.stop();
-  const report = server.sanitizerReport();
-  assert.equal(report, null, `sanitizer report in server stderr:\n${report}`);
-  assert.deepEqual(status, { code: 0, signal: null }, `pipit serve should exit 0:\n${server.stderrTail()}`);
-  assert.equal(server.recorder.failures.length, 0,
-    `responses failed Twilio schema validation:\n${server.recorder.failures.slice(0, 5).map((f) => f.message).join('\n\n')}`);
-  if (!keep) await server.removeDataDir();
-}
 
 // A webhook receiver on loopback: every POST's form, and whether its
 // X-Twilio-Signature matched (checked with the SDK's validateRequest).
@@ -98,19 +87,17 @@ describe('Verify v2', () => {
   const sentTo = (to) => peer.messages.filter((m) => digits(m.destAddr) === digits(to)).length;
 
   before(async () => {
-    server = await PipitServer.start({ env: HOOKS_OK });
-    peer = await SmscPeer.start({ systemId: SYSTEM_ID, password: PASSWORD, name: 'vfy-smsc' });
-    await server.addCarrier('vfy-carrier', peer, { args: ['--bind', 'trx'] });
-    acct = await server.createAccount('Verify');
-    client = server.client(acct.sid, acct.auth_token);
-    await peer.waitForBind({ timeoutMs: 15_000 });
+    ({ server, peer, acct, client } = await startWithSmsc({
+      server: { env: HOOKS_OK },
+      peer: { systemId: SYSTEM_ID, password: PASSWORD, name: 'vfy-smsc' },
+      carrier: 'vfy-carrier',
+      carrierOpts: { args: ['--bind', 'trx'] },
+      account: 'Verify',
+    }));
     svc = await v2().services.create({ friendlyName: 'Acme', codeLength: 8 });
   }, { timeout: 60_000 });
 
-  after(async () => {
-    await peer?.stop();
-    if (server && server.exitStatus === undefined) await stopClean(server);
-  }, { timeout: 60_000 });
+  after(() => stopBoth(server, peer), { timeout: 60_000 });
 
   describe('Services', () => {
     it('create answers every field with defaults, absolute URLs and ISO 8601 dates (201)', async () => {

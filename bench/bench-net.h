@@ -1,0 +1,84 @@
+/* bench-net.h: what bench/pace.c (pp_pace) and bench/e2e-tool.c share:
+ * clocks, dying with errno, non-blocking TCP to loopback, epoll interest
+ * and writing what is left of a buffer.  Header only, so that bench/e2e.sh
+ * can keep building e2e-tool.c alone with `cc`.  Define BENCH_TOOL (the
+ * name die() prints) before including it. */
+#ifndef PP_BENCH_NET_H
+#define PP_BENCH_NET_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline int64_t now_ns(clockid_t clk) {
+  struct timespec ts;
+  clock_gettime(clk, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static inline int64_t mono(void) {
+  return now_ns(CLOCK_MONOTONIC);
+}
+static inline int64_t real(void) {
+  return now_ns(CLOCK_REALTIME);
+}
+
+static inline void die(const char *what) {
+  fprintf(stderr, BENCH_TOOL ": %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static inline void nonblock(int fd) {
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) die("fcntl");
+}
+
+/* A non-blocking TCP_NODELAY connection to `a` (connected while blocking). */
+static inline int connect_nodelay(const struct sockaddr_in *a) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) die("socket");
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, (const struct sockaddr *)a, sizeof *a) != 0) die("connect");
+  nonblock(fd);
+  return fd;
+}
+
+/* Adds (op EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) fd's interest: input,
+ * and output when `out`; the event carries `idx`. */
+static inline void epoll_set(int ep, int op, int fd, uint32_t idx, bool out) {
+  struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.u32 = idx};
+  if (epoll_ctl(ep, op, fd, &ev) != 0) die(op == EPOLL_CTL_ADD ? "epoll_ctl add" : "epoll_ctl");
+}
+
+/* Writes buf[*off..len) while the socket takes it, advancing *off: 0 when
+ * all is written, 1 when the socket is full (wait for EPOLLOUT), -1 on an
+ * error. */
+static inline int send_rest(int fd, const char *buf, size_t len, size_t *off) {
+  while (*off < len) {
+    ssize_t n = send(fd, buf + *off, len - *off, MSG_NOSIGNAL);
+    if (n > 0) {
+      *off += (size_t)n;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+    return -1;
+  }
+  return 0;
+}
+
+/* qsort order of int64_t. */
+static inline int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+#endif
