@@ -281,6 +281,48 @@ static pp_smpp_session_stats_t sess_st(pp_smpp_session_t *s) {
   return st;
 }
 
+/* One case's world: the harness, the development SMSC (started from `mo`,
+ * which keeps the defaults smsc_up fills in), session options pointing at it,
+ * and the session once started. */
+typedef struct {
+  harness_t *h;
+  pp_smsc_opts_t mo;
+  pp_smsc_t *m;
+  pp_smpp_session_opts_t so;
+  pp_smpp_session_t *s;
+} rig_t;
+
+static rig_t rig_smsc(pp_smsc_opts_t mo) {
+  rig_t r = {.h = harness_new(), .mo = mo};
+  r.m = smsc_up(&r.mo);
+  r.so = sess_opts(r.h, pp_smsc_port(r.m));
+  return r;
+}
+
+/* Starts the session from r->so. */
+static void rig_session(rig_t *r) {
+  r->s = sess_up(&r->so);
+}
+
+/* Starts the session and waits for (and CHECKs) its bind. */
+static void rig_bind(rig_t *r) {
+  rig_session(r);
+  WAIT_CHECK(r->h, 5000, r->h->bound);
+}
+
+/* Stops the session (every submit reported before it returns). */
+static void rig_stop(rig_t *r) {
+  pp_smpp_session_stop(r->s);
+  r->s = NULL;
+}
+
+/* Stops the session if it runs, then the SMSC, and frees the harness. */
+static void rig_down(rig_t *r) {
+  rig_stop(r);
+  pp_smsc_stop(r->m);
+  harness_free(r->h);
+}
+
 /* Builds a submit_sm of one part of `text` into the heap PDU `p`. */
 static void make_submit(pp_smpp_pdu_t *p, const char *to, const char *text, uint8_t rd) {
   pp_smpp_pdu_init(p, PP_SMPP_SUBMIT_SM, 0);
@@ -376,20 +418,15 @@ static void answer_join(answerer_t *a) {
 /* ---- Cases ------------------------------------------------------------------- */
 
 static void t_bind(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  CHECK_EQ_INT(smsc_st(m).binds, 1);
-  CHECK_EQ_INT(sess_st(s).bound, 1);
-  pp_smpp_session_stop(s);
-  CHECK(!h->bound);
-  CHECK_EQ_INT(h->n_down, 1);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 1 && smsc_st(m).open_connections == 0);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  rig_bind(&r);
+  CHECK_EQ_INT(smsc_st(r.m).binds, 1);
+  CHECK_EQ_INT(sess_st(r.s).bound, 1);
+  rig_stop(&r);
+  CHECK(!r.h->bound);
+  CHECK_EQ_INT(r.h->n_down, 1);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 1 && smsc_st(r.m).open_connections == 0);
+  rig_down(&r);
 }
 
 static int cmp_mid(const void *a, const void *b) {
@@ -398,126 +435,115 @@ static int cmp_mid(const void *a, const void *b) {
 
 static void t_submits(void) {
   enum { N = 1000 };
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {.dlr_delay_ms = 20, .dlr_fail_percent = 5};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  submit_n(h, s, 0, N, 1);
-  WAIT_CHECK(h, 20000, h->n_reports == N);
-  CHECK_EQ_INT(h->n_ok, N);
-  CHECK_EQ_INT(h->n_dup, 0);
-  WAIT_CHECK(h, 20000, h->n_receipts == N);
-  CHECK_EQ_INT(h->n_receipt_bad, 0);
-  CHECK_EQ_INT(h->n_delivrd + h->n_undeliv, N);
-  CHECK(h->n_undeliv > 0 && h->n_undeliv < N / 5); /* about 5% */
+  rig_t r = rig_smsc((pp_smsc_opts_t){.dlr_delay_ms = 20, .dlr_fail_percent = 5});
+  rig_bind(&r);
+  submit_n(r.h, r.s, 0, N, 1);
+  WAIT_CHECK(r.h, 20000, r.h->n_reports == N);
+  CHECK_EQ_INT(r.h->n_ok, N);
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  WAIT_CHECK(r.h, 20000, r.h->n_receipts == N);
+  CHECK_EQ_INT(r.h->n_receipt_bad, 0);
+  CHECK_EQ_INT(r.h->n_delivrd + r.h->n_undeliv, N);
+  CHECK(r.h->n_undeliv > 0 && r.h->n_undeliv < N / 5); /* about 5% */
   /* Every receipt names exactly one submitted message. */
   static char ids[N][IDLEN];
-  for (int i = 0; i < N; i++) memcpy(ids[i], h->mid[i], IDLEN);
+  for (int i = 0; i < N; i++) memcpy(ids[i], r.h->mid[i], IDLEN);
   qsort(ids, N, IDLEN, cmp_mid);
   int unique = 1, matched = 0;
   for (int i = 1; i < N; i++) unique += strcmp(ids[i - 1], ids[i]) != 0;
   CHECK_EQ_INT(unique, N);
-  for (int i = 0; i < N; i++) matched += bsearch(h->rid[i], ids, N, IDLEN, cmp_mid) != NULL;
+  for (int i = 0; i < N; i++) matched += bsearch(r.h->rid[i], ids, N, IDLEN, cmp_mid) != NULL;
   CHECK_EQ_INT(matched, N);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == N);
-  pp_smsc_stats_t st = smsc_st(m);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == N);
+  pp_smsc_stats_t st = smsc_st(r.m);
   CHECK_EQ_INT(st.submits, N);
   CHECK_EQ_INT(st.receipts_sent, N);
-  CHECK_EQ_INT(sess_st(s).delivers, N);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(sess_st(r.s).delivers, N);
+  rig_down(&r);
 }
 
 /* Deferred deliver answers: given from another thread in another order,
  * dropped after a reconnect, awaited by stop, bounded. */
 static void t_defer(void) {
   enum { N = 300, M = 20, K = 10 };
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {.deliver_window = 1000};
-  pp_smsc_t *m = smsc_up(&mo);
-  uint16_t port = pp_smsc_port(m);
-  pp_smpp_session_opts_t so = sess_opts(h, port);
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pthread_mutex_lock(&h->mu);
-  h->defer = true;
-  pthread_mutex_unlock(&h->mu);
+  rig_t r = rig_smsc((pp_smsc_opts_t){.deliver_window = 1000});
+  uint16_t port = r.so.port;
+  rig_bind(&r);
+  pthread_mutex_lock(&r.h->mu);
+  r.h->defer = true;
+  pthread_mutex_unlock(&r.h->mu);
 
   /* Every receipt deferred: none acknowledged until answered. */
-  submit_n(h, s, 0, N, 1);
-  WAIT_CHECK(h, 10000, h->n_held == N);
-  CHECK_EQ_INT(h->n_receipts, N);
+  submit_n(r.h, r.s, 0, N, 1);
+  WAIT_CHECK(r.h, 10000, r.h->n_held == N);
+  CHECK_EQ_INT(r.h->n_receipts, N);
   /* counted by the session thread after the callback returned */
-  WAIT_CHECK(h, 5000, sess_st(s).delivers_deferred == N);
-  CHECK_EQ_INT(smsc_st(m).receipts_acked, 0);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).delivers_deferred == N);
+  CHECK_EQ_INT(smsc_st(r.m).receipts_acked, 0);
   /* Answered from another thread, shuffled: every one reaches the SMSC. */
-  answerer_t *a = answer_held(h, PP_ESME_ROK, 0, true);
+  answerer_t *a = answer_held(r.h, PP_ESME_ROK, 0, true);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == N);
-  pp_smsc_stats_t st = smsc_st(m);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == N);
+  pp_smsc_stats_t st = smsc_st(r.m);
   CHECK_EQ_INT(st.receipts_sent, N); /* none sent twice */
   CHECK_EQ_INT(st.deliver_errors, 0);
-  CHECK_EQ_INT(sess_st(s).deferred_dropped, 0);
+  CHECK_EQ_INT(sess_st(r.s).deferred_dropped, 0);
 
   /* Held across a reconnect: the answers are dropped, nothing breaks. */
-  submit_n(h, s, N, M, 1);
-  WAIT_CHECK(h, 5000, h->n_held == M);
-  pp_smsc_stop(m);
-  WAIT_CHECK(h, 5000, !h->bound);
-  mo.port = port;
-  m = smsc_up(&mo);
-  WAIT_CHECK(h, 10000, h->n_up == 2);
-  a = answer_held(h, PP_ESME_ROK, 0, true);
+  submit_n(r.h, r.s, N, M, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == M);
+  pp_smsc_stop(r.m);
+  WAIT_CHECK(r.h, 5000, !r.h->bound);
+  r.mo.port = port;
+  r.m = smsc_up(&r.mo);
+  WAIT_CHECK(r.h, 10000, r.h->n_up == 2);
+  a = answer_held(r.h, PP_ESME_ROK, 0, true);
   answer_join(a);
-  WAIT_CHECK(h, 5000, sess_st(s).deferred_dropped == M);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).deferred_dropped == M);
   /* The new connection works, deferred answers included. */
-  submit_n(h, s, N + M, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == K);
-  a = answer_held(h, PP_ESME_ROK, 0, false);
+  submit_n(r.h, r.s, N + M, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == K);
+  a = answer_held(r.h, PP_ESME_ROK, 0, false);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == K);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == K);
 
   /* Answers given while stop drains are written before the unbind. */
-  submit_n(h, s, N + M + K, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == K);
-  a = answer_held(h, PP_ESME_ROK, 50, true);
-  pp_smpp_session_stop(s);
+  submit_n(r.h, r.s, N + M + K, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == K);
+  a = answer_held(r.h, PP_ESME_ROK, 50, true);
+  rig_stop(&r);
   CHECK_EQ_INT(atomic_load(&a->given), K);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 2 * K && smsc_st(m).unbinds == 1);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == 2 * K && smsc_st(r.m).unbinds == 1);
 
   /* The bound: beyond deliver_defer_max outstanding, on_deliver gets no
    * handle and answers at once. */
-  so.deliver_defer_max = 5;
-  so.stop_timeout_ms = 100;
-  pthread_mutex_lock(&h->mu);
-  h->n_no_handle = 0;
-  pthread_mutex_unlock(&h->mu);
-  s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->n_up == 3);
-  submit_n(h, s, N + M + 2 * K, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == 5 && h->n_no_handle == K - 5);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 2 * K + (K - 5));
-  a = answer_held(h, PP_ESME_ROK, 0, true);
+  r.so.deliver_defer_max = 5;
+  r.so.stop_timeout_ms = 100;
+  pthread_mutex_lock(&r.h->mu);
+  r.h->n_no_handle = 0;
+  pthread_mutex_unlock(&r.h->mu);
+  r.s = sess_up(&r.so);
+  WAIT_CHECK(r.h, 5000, r.h->n_up == 3);
+  submit_n(r.h, r.s, N + M + 2 * K, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == 5 && r.h->n_no_handle == K - 5);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == 2 * K + (K - 5));
+  a = answer_held(r.h, PP_ESME_ROK, 0, true);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 3 * K);
-  CHECK_EQ_INT(smsc_st(m).deliver_errors, 0);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == 3 * K);
+  CHECK_EQ_INT(smsc_st(r.m).deliver_errors, 0);
 
   /* Answers owed after the drain (50 ms here): stop waits for them (the
    * session is not freed under them), and they are dropped. */
-  submit_n(h, s, N + M + 3 * K, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == 5 && smsc_st(m).receipts_acked == 3 * K + (K - 5));
-  a = answer_held(h, PP_ESME_ROK, 300, true);
-  pp_smpp_session_stop(s);
+  submit_n(r.h, r.s, N + M + 3 * K, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == 5 && smsc_st(r.m).receipts_acked == 3 * K + (K - 5));
+  a = answer_held(r.h, PP_ESME_ROK, 300, true);
+  rig_stop(&r);
   CHECK_EQ_INT(atomic_load(&a->given), 5);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 2);
-  CHECK_EQ_INT(smsc_st(m).receipts_acked, 3 * K + (K - 5));
-  pp_smsc_stop(m);
-  harness_free(h);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 2);
+  CHECK_EQ_INT(smsc_st(r.m).receipts_acked, 3 * K + (K - 5));
+  rig_down(&r);
 }
 
 static const pp_smsc_message_t *find_msg(const pp_smsc_message_t *ms, size_t n, const char *id) {
@@ -527,28 +553,25 @@ static const pp_smsc_message_t *find_msg(const pp_smsc_message_t *ms, size_t n, 
 }
 
 static void t_text(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  rig_session(&r);
   const char *gsm = "Hello {world} @ £5 ~ €10 [ok] ^_^ \\o/ Üñìöé Ä ß: all GSM-7";
   const char *ucs = "Привет, мир! 👋 日本語 and ASCII";
   pp_smpp_pdu_t *p = malloc(sizeof *p);
   make_submit(p, "15557654321", gsm, 0);
   CHECK_EQ_INT(p->body.submit_sm.data_coding, PP_SMPP_DC_DEFAULT);
-  submit_wait(h, s, p, 1);
+  submit_wait(r.h, r.s, p, 1);
   make_submit(p, "15557654322", ucs, 0);
   CHECK_EQ_INT(p->body.submit_sm.data_coding, PP_SMPP_DC_UCS2);
-  submit_wait(h, s, p, 2);
+  submit_wait(r.h, r.s, p, 2);
   free(p);
-  WAIT_CHECK(h, 5000, h->n_reports == 2);
-  CHECK_EQ_INT(h->n_ok, 2);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 2);
+  CHECK_EQ_INT(r.h->n_ok, 2);
   pp_smsc_message_t *ms = calloc(8, sizeof *ms);
   size_t n = 0;
-  CHECK_EQ_INT(pp_smsc_messages(m, ms, 8, &n), 2);
+  CHECK_EQ_INT(pp_smsc_messages(r.m, ms, 8, &n), 2);
   CHECK_EQ_INT(n, 2);
-  const pp_smsc_message_t *a = find_msg(ms, n, h->mid[1]), *b = find_msg(ms, n, h->mid[2]);
+  const pp_smsc_message_t *a = find_msg(ms, n, r.h->mid[1]), *b = find_msg(ms, n, r.h->mid[2]);
   CHECK(a && b);
   if (a && b) {
     CHECK_EQ_STR(a->text, gsm);
@@ -560,198 +583,165 @@ static void t_text(void) {
     CHECK(!a->binary && !b->binary);
   }
   free(ms);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_down(&r);
 }
 
 static void t_throttle(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pp_smsc_throttle_next(m, 5);
-  submit_n(h, s, 0, 20, 0);
-  WAIT_CHECK(h, 10000, h->n_reports == 20);
-  CHECK_EQ_INT(h->n_ok, 20); /* throttling is never reported as a failure */
-  CHECK_EQ_INT(h->n_dup, 0);
-  pp_smpp_session_stats_t ss = sess_st(s);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  rig_bind(&r);
+  pp_smsc_throttle_next(r.m, 5);
+  submit_n(r.h, r.s, 0, 20, 0);
+  WAIT_CHECK(r.h, 10000, r.h->n_reports == 20);
+  CHECK_EQ_INT(r.h->n_ok, 20); /* throttling is never reported as a failure */
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  pp_smpp_session_stats_t ss = sess_st(r.s);
   CHECK_EQ_INT(ss.throttled, 5);
   CHECK_EQ_INT(ss.submits_sent, 25);
-  pp_smsc_stats_t st = smsc_st(m);
+  pp_smsc_stats_t st = smsc_st(r.m);
   CHECK_EQ_INT(st.submits, 20);
   CHECK_EQ_INT(st.submits_throttled, 5);
   /* A longer episode: the pause grows, then everything still goes. */
-  pp_smsc_throttle_next(m, 30);
-  submit_n(h, s, 100, 10, 0);
-  WAIT_CHECK(h, 15000, h->n_reports == 30);
-  CHECK_EQ_INT(h->n_ok, 30);
-  CHECK_EQ_INT(smsc_st(m).submits_throttled, 35);
+  pp_smsc_throttle_next(r.m, 30);
+  submit_n(r.h, r.s, 100, 10, 0);
+  WAIT_CHECK(r.h, 15000, r.h->n_reports == 30);
+  CHECK_EQ_INT(r.h->n_ok, 30);
+  CHECK_EQ_INT(smsc_st(r.m).submits_throttled, 35);
   /* grown, then halved by the accepted resends (counted after their report) */
-  WAIT_CHECK(h, 5000, sess_st(s).throttle_pause_ms <= 80);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).throttle_pause_ms <= 80);
+  rig_down(&r);
 }
 
 static void t_restart(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  uint16_t port = pp_smsc_port(m);
-  pp_smpp_session_opts_t so = sess_opts(h, port);
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  submit_n(h, s, 0, 100, 0);
-  WAIT_CHECK(h, 5000, h->n_ok == 100);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  uint16_t port = r.so.port;
+  rig_bind(&r);
+  submit_n(r.h, r.s, 0, 100, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_ok == 100);
   /* Submits the SMSC reads but never answers, then the SMSC dies. */
-  pp_smsc_set_silent(m, true);
-  submit_n(h, s, 100, 50, 0);
-  WAIT_CHECK(h, 5000, smsc_st(m).submits_held == 50);
-  pp_smsc_stop(m);
-  WAIT_CHECK(h, 5000, h->n_reports == 150 && !h->bound);
-  CHECK_EQ_INT(h->n_no_answer, 50);
-  for (int i = 100; i < 150; i++) CHECK_EQ_INT(h->status[i], PP_SMPP_STATUS_NO_ANSWER);
+  pp_smsc_set_silent(r.m, true);
+  submit_n(r.h, r.s, 100, 50, 0);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).submits_held == 50);
+  pp_smsc_stop(r.m);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 150 && !r.h->bound);
+  CHECK_EQ_INT(r.h->n_no_answer, 50);
+  for (int i = 100; i < 150; i++) CHECK_EQ_INT(r.h->status[i], PP_SMPP_STATUS_NO_ANSWER);
   /* Submits made while it is down wait in the queue. */
-  submit_n(h, s, 200, 100, 0);
-  mo.port = port;
-  m = smsc_up(&mo);
-  WAIT_CHECK(h, 10000, h->n_up == 2);
-  WAIT_CHECK(h, 10000, h->n_reports == 250);
-  CHECK_EQ_INT(h->n_ok, 200);
-  CHECK_EQ_INT(h->n_dup, 0);
-  CHECK_EQ_INT(smsc_st(m).submits, 100);
-  CHECK_EQ_INT(sess_st(s).binds, 2);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  submit_n(r.h, r.s, 200, 100, 0);
+  r.mo.port = port;
+  r.m = smsc_up(&r.mo);
+  WAIT_CHECK(r.h, 10000, r.h->n_up == 2);
+  WAIT_CHECK(r.h, 10000, r.h->n_reports == 250);
+  CHECK_EQ_INT(r.h->n_ok, 200);
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  CHECK_EQ_INT(smsc_st(r.m).submits, 100);
+  CHECK_EQ_INT(sess_st(r.s).binds, 2);
+  rig_down(&r);
 }
 
 static void t_enquire(void) {
-  harness_t *h = harness_new();
   /* Ours: enquire_link every 50 ms of silence, answered by the SMSC. */
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.enquire_link_ms = 50;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, sess_st(s).enquire_answered >= 3 && smsc_st(m).enquire_links >= 3);
-  CHECK_EQ_INT(sess_st(s).binds, 1);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.enquire_link_ms = 50;
+  rig_session(&r);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).enquire_answered >= 3 && smsc_st(r.m).enquire_links >= 3);
+  CHECK_EQ_INT(sess_st(r.s).binds, 1);
+  rig_stop(&r);
+  pp_smsc_stop(r.m);
   /* Theirs: the SMSC asks every 30 ms, the session answers. */
   pp_smsc_opts_t mo2 = {.enquire_link_ms = 30};
-  m = smsc_up(&mo2);
-  pp_smpp_session_opts_t so2 = sess_opts(h, pp_smsc_port(m));
-  s = sess_up(&so2);
-  WAIT_CHECK(h, 5000, sess_st(s).enquire_received >= 3 && smsc_st(m).enquire_answered >= 3);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  r.m = smsc_up(&mo2);
+  pp_smpp_session_opts_t so2 = sess_opts(r.h, pp_smsc_port(r.m));
+  r.s = sess_up(&so2);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).enquire_received >= 3 && smsc_st(r.m).enquire_answered >= 3);
+  rig_down(&r);
 }
 
 static void t_badpass(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {.password = "secret"};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.password = "wrong";
-  so.reconnect_max_ms = 2000;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 10000, h->n_bind_err >= 6); /* the 6th comes after the 5th backoff */
-  for (int i = 0; i < 5; i++) CHECK_EQ_INT(h->bind_err[i], PP_ESME_RINVPASWD);
-  pp_smpp_session_stats_t ss = sess_st(s);
+  rig_t r = rig_smsc((pp_smsc_opts_t){.password = "secret"});
+  r.so.password = "wrong";
+  r.so.reconnect_max_ms = 2000;
+  rig_session(&r);
+  WAIT_CHECK(r.h, 10000, r.h->n_bind_err >= 6); /* the 6th comes after the 5th backoff */
+  for (int i = 0; i < 5; i++) CHECK_EQ_INT(r.h->bind_err[i], PP_ESME_RINVPASWD);
+  pp_smpp_session_stats_t ss = sess_st(r.s);
   CHECK(ss.reconnect_ceiling_ms >= 320); /* 20 ms doubled per failure */
   CHECK(ss.reconnect_ceiling_ms <= 2000);
   CHECK_EQ_INT(ss.bound, 0);
   CHECK_EQ_INT(ss.binds, 0);
-  CHECK_EQ_INT(h->n_up, 0);
-  CHECK(smsc_st(m).bind_failures >= 5);
-  CHECK_EQ_INT(smsc_st(m).binds, 0);
+  CHECK_EQ_INT(r.h->n_up, 0);
+  CHECK(smsc_st(r.m).bind_failures >= 5);
+  CHECK_EQ_INT(smsc_st(r.m).binds, 0);
   /* Submits wait; stop reports them as never sent. */
-  submit_n(h, s, 0, 3, 0);
-  pp_smpp_session_stop(s);
-  CHECK_EQ_INT(h->n_not_sent, 3);
+  submit_n(r.h, r.s, 0, 3, 0);
+  rig_stop(&r);
+  CHECK_EQ_INT(r.h->n_not_sent, 3);
   /* A wrong system_id is told apart. */
-  pthread_mutex_lock(&h->mu);
-  h->n_bind_err = 0;
-  pthread_mutex_unlock(&h->mu);
-  so.password = "secret";
-  so.system_id = "nobody";
-  s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->n_bind_err >= 1);
-  CHECK_EQ_INT(h->bind_err[0], PP_ESME_RINVSYSID);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
+  pthread_mutex_lock(&r.h->mu);
+  r.h->n_bind_err = 0;
+  pthread_mutex_unlock(&r.h->mu);
+  r.so.password = "secret";
+  r.so.system_id = "nobody";
+  r.s = sess_up(&r.so);
+  WAIT_CHECK(r.h, 5000, r.h->n_bind_err >= 1);
+  CHECK_EQ_INT(r.h->bind_err[0], PP_ESME_RINVSYSID);
+  rig_stop(&r);
+  pp_smsc_stop(r.m);
   /* Nobody listening: connect failures, retried. */
-  pthread_mutex_lock(&h->mu);
-  h->n_bind_err = 0;
-  pthread_mutex_unlock(&h->mu);
-  pp_smpp_session_opts_t so2 = sess_opts(h, so.port);
-  s = sess_up(&so2);
-  WAIT_CHECK(h, 5000, h->n_bind_err >= 2);
-  CHECK_EQ_INT(h->bind_err[0], PP_SMPP_STATUS_CONNECT_FAILED);
-  pp_smpp_session_stop(s);
-  harness_free(h);
+  pthread_mutex_lock(&r.h->mu);
+  r.h->n_bind_err = 0;
+  pthread_mutex_unlock(&r.h->mu);
+  pp_smpp_session_opts_t so2 = sess_opts(r.h, r.so.port);
+  r.s = sess_up(&so2);
+  WAIT_CHECK(r.h, 5000, r.h->n_bind_err >= 2);
+  CHECK_EQ_INT(r.h->bind_err[0], PP_SMPP_STATUS_CONNECT_FAILED);
+  rig_stop(&r);
+  harness_free(r.h);
 }
 
 static void t_mo(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
   /* Injected before anyone binds: waits for a receiver. */
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "+15551230000", "15550001111", "Early bird"), PP_OK);
-  h->refuse_delivers = 1; /* the first is refused once: sent again */
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 10000, h->n_mo == 1);
-  CHECK_EQ_STR(h->mo[0], "Early bird");
-  CHECK_EQ_INT(h->n_refused, 1);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "+15551230000", "15550001111", "Early bird"), PP_OK);
+  r.h->refuse_delivers = 1; /* the first is refused once: sent again */
+  rig_session(&r);
+  WAIT_CHECK(r.h, 10000, r.h->n_mo == 1);
+  CHECK_EQ_STR(r.h->mo[0], "Early bird");
+  CHECK_EQ_INT(r.h->n_refused, 1);
   const char *ucs = "Привет 👋 from a phone";
   char longtext[400];
   for (int i = 0; i < 300; i++) longtext[i] = (char)('a' + i % 26);
   longtext[300] = '\0';
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230001", "15550001111", "Hi {there} €"), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 2);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230002", "15550001111", ucs), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 3);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "Alpha", "15550001111", longtext), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 4);
-  CHECK_EQ_STR(h->mo[1], "Hi {there} €");
-  CHECK_EQ_STR(h->mo[2], ucs);
-  CHECK_EQ_STR(h->mo[3], longtext);
-  WAIT_CHECK(h, 5000, smsc_st(m).mo_acked == 5); /* 1 + 1 + 1 + 2 parts */
-  CHECK_EQ_INT(smsc_st(m).deliver_errors, 1);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "", "1", "x"), PP_ERR_INVALID_PARAM);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "123456789012345678901", "1", "x"), PP_ERR_INVALID_PARAM);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "15551230001", "15550001111", "Hi {there} €"), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 2);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "15551230002", "15550001111", ucs), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 3);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "Alpha", "15550001111", longtext), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 4);
+  CHECK_EQ_STR(r.h->mo[1], "Hi {there} €");
+  CHECK_EQ_STR(r.h->mo[2], ucs);
+  CHECK_EQ_STR(r.h->mo[3], longtext);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).mo_acked == 5); /* 1 + 1 + 1 + 2 parts */
+  CHECK_EQ_INT(smsc_st(r.m).deliver_errors, 1);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "", "1", "x"), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "123456789012345678901", "1", "x"), PP_ERR_INVALID_PARAM);
+  rig_down(&r);
 }
 
 static void t_timeout(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.resp_timeout_ms = 200;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pp_smsc_set_silent(m, true);
-  submit_n(h, s, 0, 3, 0);
-  WAIT_CHECK(h, 5000, h->n_reports == 3);
-  CHECK_EQ_INT(h->n_timeout, 3);
-  CHECK(h->bound); /* the link itself is fine */
-  pp_smsc_set_silent(m, false);
-  submit_n(h, s, 3, 1, 0);
-  WAIT_CHECK(h, 5000, h->n_reports == 4);
-  CHECK_EQ_INT(h->status[3], PP_ESME_ROK);
-  CHECK_EQ_INT(sess_st(s).binds, 1);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.resp_timeout_ms = 200;
+  rig_bind(&r);
+  pp_smsc_set_silent(r.m, true);
+  submit_n(r.h, r.s, 0, 3, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 3);
+  CHECK_EQ_INT(r.h->n_timeout, 3);
+  CHECK(r.h->bound); /* the link itself is fine */
+  pp_smsc_set_silent(r.m, false);
+  submit_n(r.h, r.s, 3, 1, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 4);
+  CHECK_EQ_INT(r.h->status[3], PP_ESME_ROK);
+  CHECK_EQ_INT(sess_st(r.s).binds, 1);
+  rig_down(&r);
 }
 
 static void on_query_resp(void *arg, uint64_t tag, uint32_t st, uint8_t state) {
@@ -769,98 +759,77 @@ static void on_query_resp(void *arg, uint64_t tag, uint32_t st, uint8_t state) {
  * to on_submit_resp (the in-tree SMSC answers ESME_RQUERYFAIL); a session
  * without on_query_resp refuses it. */
 static void t_query(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
   pp_smpp_pdu_t *q = malloc(sizeof *q);
   CHECK(q != NULL);
   pp_smpp_pdu_init(q, PP_SMPP_QUERY_SM, 0);
   snprintf(q->body.query_sm.message_id, sizeof q->body.query_sm.message_id, "abc123");
   snprintf(q->body.query_sm.source_addr, sizeof q->body.query_sm.source_addr, "15550001111");
-  so.on_query_resp = on_query_resp;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  CHECK_EQ_INT(pp_smpp_session_submit(s, q, 77), PP_OK);
-  submit_n(h, s, 0, 1, 0);
-  WAIT_CHECK(h, 5000, h->n_query == 1 && h->n_reports == 1);
-  CHECK_EQ_INT(h->query_status, PP_ESME_RQUERYFAIL);
-  CHECK_EQ_INT(h->query_tag, 77);
-  CHECK_EQ_INT(h->status[0], PP_ESME_ROK);
-  pp_smpp_session_stop(s);
-  so.on_query_resp = NULL;
-  s = sess_up(&so);
-  CHECK_EQ_INT(pp_smpp_session_submit(s, q, 78), PP_ERR_INVALID_PARAM);
-  pp_smpp_session_stop(s);
-  CHECK_EQ_INT(h->n_query, 1);
+  r.so.on_query_resp = on_query_resp;
+  rig_bind(&r);
+  CHECK_EQ_INT(pp_smpp_session_submit(r.s, q, 77), PP_OK);
+  submit_n(r.h, r.s, 0, 1, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_query == 1 && r.h->n_reports == 1);
+  CHECK_EQ_INT(r.h->query_status, PP_ESME_RQUERYFAIL);
+  CHECK_EQ_INT(r.h->query_tag, 77);
+  CHECK_EQ_INT(r.h->status[0], PP_ESME_ROK);
+  rig_stop(&r);
+  r.so.on_query_resp = NULL;
+  r.s = sess_up(&r.so);
+  CHECK_EQ_INT(pp_smpp_session_submit(r.s, q, 78), PP_ERR_INVALID_PARAM);
+  rig_stop(&r);
+  CHECK_EQ_INT(r.h->n_query, 1);
   free(q);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_down(&r);
 }
 
 static void t_stop(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.window = 2;
-  so.stop_timeout_ms = 400;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pp_smsc_set_silent(m, true);
-  submit_n(h, s, 0, 10, 0);
-  WAIT_CHECK(h, 5000, smsc_st(m).submits_held == 2);
-  pp_smpp_session_stop(s);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.window = 2;
+  r.so.stop_timeout_ms = 400;
+  rig_bind(&r);
+  pp_smsc_set_silent(r.m, true);
+  submit_n(r.h, r.s, 0, 10, 0);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).submits_held == 2);
+  rig_stop(&r);
   /* Everything is reported before stop returns. */
-  CHECK_EQ_INT(h->n_reports, 10);
-  CHECK_EQ_INT(h->n_no_answer, 2);
-  CHECK_EQ_INT(h->n_not_sent, 8);
-  CHECK_EQ_INT(h->n_dup, 0);
-  CHECK_EQ_INT(h->n_down, 1);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 1);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(r.h->n_reports, 10);
+  CHECK_EQ_INT(r.h->n_no_answer, 2);
+  CHECK_EQ_INT(r.h->n_not_sent, 8);
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  CHECK_EQ_INT(r.h->n_down, 1);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 1);
+  rig_down(&r);
 }
 
 static void t_tps(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.tps = 200; /* burst 4 */
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.tps = 200; /* burst 4 */
+  rig_bind(&r);
   int64_t t0 = now_ms();
-  submit_n(h, s, 0, 100, 0);
-  WAIT_CHECK(h, 10000, h->n_reports == 100);
+  submit_n(r.h, r.s, 0, 100, 0);
+  WAIT_CHECK(r.h, 10000, r.h->n_reports == 100);
   int64_t took = now_ms() - t0;
   /* 96 tokens at 200/s take 480 ms: a lower bound, whatever the machine. */
   CHECK(took >= 400);
-  CHECK_EQ_INT(h->n_ok, 100);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(r.h->n_ok, 100);
+  rig_down(&r);
 }
 
 static void t_txrx(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.bind_mode = PP_SMPP_BIND_TX_RX;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  CHECK_EQ_INT(smsc_st(m).binds, 2);
-  CHECK_EQ_INT(h->n_up, 1);
-  submit_n(h, s, 0, 100, 1);
-  WAIT_CHECK(h, 10000, h->n_ok == 100 && h->n_receipts == 100);
-  CHECK_EQ_INT(h->n_receipt_bad, 0);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230001", "15550001111", "to the receiver"), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 1);
-  pp_smpp_session_stop(s);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 2);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.bind_mode = PP_SMPP_BIND_TX_RX;
+  rig_bind(&r);
+  CHECK_EQ_INT(smsc_st(r.m).binds, 2);
+  CHECK_EQ_INT(r.h->n_up, 1);
+  submit_n(r.h, r.s, 0, 100, 1);
+  WAIT_CHECK(r.h, 10000, r.h->n_ok == 100 && r.h->n_receipts == 100);
+  CHECK_EQ_INT(r.h->n_receipt_bad, 0);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "15551230001", "15550001111", "to the receiver"), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 1);
+  rig_stop(&r);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 2);
+  rig_down(&r);
 }
 
 /* ---- A scripted peer, for the protocol corners ------------------------------------ */
