@@ -19,15 +19,10 @@
 #include "channel/smpp/session.h"
 #include "channel/smpp/smsc.h"
 #include "check.h"
+#include "smpp_wire.h"
 
 #define SYSID "pipit"
 #define PASSWD "pw123"
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- What the callbacks saw --------------------------------------------- */
 
@@ -234,14 +229,7 @@ static void on_bind_error(void *arg, uint32_t st) {
 /* ---- Set-up ---------------------------------------------------------------- */
 
 static pp_smsc_t *smsc_up(pp_smsc_opts_t *o) {
-  if (!o->system_id) o->system_id = SYSID;
-  if (!o->password) o->password = PASSWD;
-  if (!o->host) o->host = "127.0.0.1";
-  pp_smsc_t *smsc = NULL;
-  pp_err_t e = pp_smsc_start(o, &smsc);
-  CHECK_EQ_INT(e, PP_OK);
-  if (e != PP_OK) exit(check_report("test_smpp_session"));
-  return smsc;
+  return smsc_up_as(o, SYSID, PASSWD, "test_smpp_session");
 }
 
 static pp_smpp_session_opts_t sess_opts(harness_t *h, uint16_t port) {
@@ -267,12 +255,6 @@ static pp_smpp_session_t *sess_up(pp_smpp_session_opts_t *o) {
   CHECK_EQ_INT(e, PP_OK);
   if (e != PP_OK) exit(check_report("test_smpp_session"));
   return s;
-}
-
-static pp_smsc_stats_t smsc_st(pp_smsc_t *m) {
-  pp_smsc_stats_t st;
-  pp_smsc_stats(m, &st);
-  return st;
 }
 
 static pp_smpp_session_stats_t sess_st(pp_smpp_session_t *s) {
@@ -844,44 +826,9 @@ static int listen_any(uint16_t *port) {
   return fd;
 }
 
-static bool wait_fd(int fd, int ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return poll(&p, 1, ms) == 1;
-}
-
 static int accept_within(int lfd, int ms) {
-  if (!wait_fd(lfd, ms)) return -1;
+  if (!wire_readable(lfd, ms)) return -1;
   return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-}
-
-static bool read_full(int fd, uint8_t *b, size_t n) {
-  for (size_t got = 0; got < n;) {
-    if (!wait_fd(fd, 5000)) return false;
-    ssize_t r = recv(fd, b + got, n - got, 0);
-    if (r <= 0) return false;
-    got += (size_t)r;
-  }
-  return true;
-}
-
-/* Reads one PDU into *p; false on EOF, timeout or a bad PDU. */
-static bool peer_read(int fd, pp_smpp_pdu_t *p) {
-  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
-  if (!read_full(fd, buf, 4)) return false;
-  size_t need = 0;
-  if (pp_smpp_frame_len(buf, 4, &need) != PP_OK || !read_full(fd, buf + 4, need - 4)) return false;
-  return pp_smpp_pdu_decode(buf, need, p) == PP_OK;
-}
-
-static void peer_raw(int fd, const void *b, size_t n) {
-  CHECK(send(fd, b, n, MSG_NOSIGNAL) == (ssize_t)n);
-}
-
-static void peer_send(int fd, const pp_smpp_pdu_t *p) {
-  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
-  size_t n = 0;
-  CHECK_EQ_INT(pp_smpp_pdu_encode(p, buf, sizeof buf, &n), PP_OK);
-  peer_raw(fd, buf, n);
 }
 
 /* Accepts the session, checks its bind_transceiver and answers it. */
@@ -889,14 +836,14 @@ static int peer_accept_bind(int lfd, pp_smpp_pdu_t *p) {
   int fd = accept_within(lfd, 5000);
   CHECK(fd >= 0);
   if (fd < 0) return -1;
-  CHECK(peer_read(fd, p));
+  CHECK(wire_read(fd, p));
   CHECK_EQ_INT(p->h.command_id, PP_SMPP_BIND_TRANSCEIVER);
   CHECK_EQ_STR(p->body.bind_transceiver.system_id, SYSID);
   CHECK_EQ_STR(p->body.bind_transceiver.password, PASSWD);
   CHECK_EQ_INT(p->body.bind_transceiver.interface_version, 0x34);
   pp_smpp_pdu_init_resp(p, p, PP_ESME_ROK);
   snprintf(p->body.bind_transceiver_resp.system_id, 16, "peer");
-  peer_send(fd, p);
+  wire_send(fd, p);
   return fd;
 }
 
@@ -918,15 +865,15 @@ static void t_peer(void) {
 
   /* enquire_link is answered. */
   pp_smpp_pdu_init(p, PP_SMPP_ENQUIRE_LINK, 1001);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   CHECK_EQ_INT(q->h.sequence_number, 1001);
 
   /* An unknown command: generic_nack ESME_RINVCMDID with its sequence. */
   static const uint8_t unknown[] = {0, 0, 0, 16, 0, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0x03, 0xEA};
-  peer_raw(fd, unknown, sizeof unknown);
-  CHECK(peer_read(fd, q));
+  wire_raw(fd, unknown, sizeof unknown);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RINVCMDID);
   CHECK_EQ_INT(q->h.sequence_number, 1002);
@@ -934,8 +881,8 @@ static void t_peer(void) {
   /* A deliver_sm cut short: its _resp with the decoder's status. */
   static const uint8_t cut[] = {0, 0, 0, 19, 0,    0,    0,   5,   0,  0,
                                 0, 0, 0, 0,  0x03, 0xEB, 'a', 'b', 'c'};
-  peer_raw(fd, cut, sizeof cut);
-  CHECK(peer_read(fd, q));
+  wire_raw(fd, cut, sizeof cut);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DELIVER_SM_RESP);
   CHECK(q->h.command_status != PP_ESME_ROK);
   CHECK_EQ_INT(q->h.sequence_number, 1003);
@@ -949,13 +896,13 @@ static void t_peer(void) {
   snprintf(p->body.deliver_sm.destination_addr, 21, "15553334444");
   memcpy(p->body.deliver_sm.short_message, "hello", 5);
   p->body.deliver_sm.sm_length = 5;
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DELIVER_SM_RESP);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RX_T_APPN);
   p->h.sequence_number = 1005;
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_status, PP_ESME_ROK);
   CHECK_EQ_INT(q->h.sequence_number, 1005);
   WAIT_CHECK(h, 2000, h->n_mo == 1);
@@ -965,8 +912,8 @@ static void t_peer(void) {
   pp_smpp_pdu_init(p, PP_SMPP_DATA_SM, 1010);
   snprintf(p->body.data_sm.source_addr, 65, "15551112222");
   CHECK_EQ_INT(pp_smpp_add_message_payload(p, "payload", 7), PP_OK);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DATA_SM_RESP);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_ROK);
   CHECK_EQ_INT(q->h.sequence_number, 1010);
@@ -978,40 +925,40 @@ static void t_peer(void) {
   h->defer = true;
   pthread_mutex_unlock(&h->mu);
   p->h.sequence_number = 1011;
-  peer_send(fd, p);
+  wire_send(fd, p);
   WAIT_CHECK(h, 2000, h->n_held == 1);
   /* Nothing yet: an enquire_link sent after it is answered first. */
   pp_smpp_pdu_init(p, PP_SMPP_ENQUIRE_LINK, 1012);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   CHECK_EQ_INT(q->h.sequence_number, 1012);
   pthread_mutex_lock(&h->mu);
   h->defer = false;
   pthread_mutex_unlock(&h->mu);
   answer_join(answer_held(h, PP_ESME_RSYSERR, 0, false));
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DATA_SM_RESP);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RSYSERR);
   CHECK_EQ_INT(q->h.sequence_number, 1011);
 
   /* A refused submit is reported with the SMSC's status. */
   submit_n(h, s, 0, 1, 0);
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_SUBMIT_SM);
   CHECK_EQ_STR(q->body.submit_sm.destination_addr, "15550000000");
   pp_smpp_pdu_init_resp(p, q, PP_ESME_RINVDSTADR);
-  peer_send(fd, p);
+  wire_send(fd, p);
   WAIT_CHECK(h, 2000, h->n_reports == 1);
   CHECK_EQ_INT(h->status[0], PP_ESME_RINVDSTADR);
 
   /* Throttled: sent again with a new sequence number, then accepted. */
   submit_n(h, s, 1, 1, 0);
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   uint32_t seq1 = q->h.sequence_number;
   pp_smpp_pdu_init_resp(p, q, PP_ESME_RTHROTTLED);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_SUBMIT_SM);
   CHECK(q->h.sequence_number != seq1);
   CHECK_EQ_STR(q->body.submit_sm.destination_addr, "15550000001");
@@ -1019,8 +966,8 @@ static void t_peer(void) {
   snprintf(p->body.submit_sm_resp.message_id, 65, "abc123");
   /* a stray response first: ignored */
   pp_smpp_pdu_init(q, PP_SMPP_SUBMIT_SM_RESP, 77777);
-  peer_send(fd, q);
-  peer_send(fd, p);
+  wire_send(fd, q);
+  wire_send(fd, p);
   WAIT_CHECK(h, 2000, h->n_reports == 2);
   CHECK_EQ_INT(h->status[1], PP_ESME_ROK);
   CHECK_EQ_STR(h->mid[1], "abc123");
@@ -1028,23 +975,23 @@ static void t_peer(void) {
 
   /* The peer unbinds: answered, closed, and the session comes back. */
   pp_smpp_pdu_init(p, PP_SMPP_UNBIND, 1006);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_UNBIND_RESP);
   CHECK_EQ_INT(q->h.sequence_number, 1006);
   uint8_t b;
-  CHECK(wait_fd(fd, 5000) && recv(fd, &b, 1, 0) == 0); /* closed by the session */
+  CHECK(wire_readable(fd, 5000) && recv(fd, &b, 1, 0) == 0); /* closed by the session */
   close(fd);
   fd = peer_accept_bind(lfd, p);
   WAIT_CHECK(h, 5000, h->n_up == 2);
 
   /* An unframeable length: generic_nack ESME_RINVCMDLEN, then close. */
   static const uint8_t bad_len[] = {0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 9};
-  peer_raw(fd, bad_len, sizeof bad_len);
-  CHECK(peer_read(fd, q));
+  wire_raw(fd, bad_len, sizeof bad_len);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RINVCMDLEN);
-  CHECK(wait_fd(fd, 5000) && recv(fd, &b, 1, 0) == 0);
+  CHECK(wire_readable(fd, 5000) && recv(fd, &b, 1, 0) == 0);
   close(fd);
   fd = peer_accept_bind(lfd, p);
   WAIT_CHECK(h, 5000, h->n_up == 3);
@@ -1052,10 +999,10 @@ static void t_peer(void) {
   /* stop: the session unbinds and waits for the answer. */
   pthread_t th;
   pthread_create(&th, NULL, stop_thread, s);
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_UNBIND);
   pp_smpp_pdu_init_resp(p, q, PP_ESME_ROK);
-  peer_send(fd, p);
+  wire_send(fd, p);
   pthread_join(th, NULL);
   CHECK_EQ_INT(h->n_reports, 2);
   close(fd);
