@@ -1,6 +1,6 @@
 /* smpp_wire.h: the development SMSC's start and counters, and a raw SMPP
- * peer's socket helpers, for the session and SMSC tests (one thread at a time: the buffers are static).  Every read waits at
- * most 5 s; every write and encode is CHECKed. */
+ * peer's socket helpers, for the session and SMSC tests (one thread at a time: the buffers are
+ * static).  Every read waits at most 5 s; every write and encode is CHECKed. */
 #ifndef PP_TEST_SMPP_WIRE_H
 #define PP_TEST_SMPP_WIRE_H
 
