@@ -1,6 +1,7 @@
 /* smpp_wire.h: the development SMSC's start and counters, and a raw SMPP
- * peer's socket helpers, for the session and SMSC tests (one thread at a time: the buffers are
- * static).  Every read waits at most 5 s; every write and encode is CHECKed. */
+ * peer's socket helpers, for the session and SMSC tests (one thread at a
+ * time: the buffers are static).  Every read waits at most 5 s; every write
+ * and encode is CHECKed. */
 #ifndef PP_TEST_SMPP_WIRE_H
 #define PP_TEST_SMPP_WIRE_H
 
@@ -9,17 +10,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <time.h>
 
+#include "channel/smpp/loop.h"
 #include "channel/smpp/smpp_pdu.h"
 #include "channel/smpp/smsc.h"
 #include "check.h"
-
-static inline int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static inline bool wire_readable(int fd, int ms) {
   struct pollfd p = {.fd = fd, .events = POLLIN};

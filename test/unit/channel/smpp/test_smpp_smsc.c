@@ -31,8 +31,8 @@ static pp_smsc_t *up(pp_smsc_opts_t *o) {
 /* Waits for a counter condition with a deadline (the SMSC has no callbacks). */
 #define WAIT_CHECK(ms, cond)                                                                      \
   do {                                                                                            \
-    int64_t dl_ = now_ms() + (ms);                                                                \
-    while (!(cond) && now_ms() < dl_) {                                                           \
+    int64_t dl_ = pp_smpp_now_ms() + (ms);                                                        \
+    while (!(cond) && pp_smpp_now_ms() < dl_) {                                                   \
       struct pollfd none_;                                                                        \
       poll(&none_, 0, 2);                                                                         \
     }                                                                                             \
