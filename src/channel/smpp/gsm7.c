@@ -1,6 +1,8 @@
 /* gsm7.c: GSM 03.38 septets (unpacked and packed) and UCS-2 <-> UTF-8. */
 #include "channel/smpp/gsm7.h"
 
+#include <string.h>
+
 #include "core/segments.h"
 
 /* Septet value -> Unicode code point, 3GPP TS 23.038 6.2.1.  Slot 0x1B is
@@ -43,7 +45,7 @@ static const struct {
 #define N_EXT (sizeof ext / sizeof ext[0])
 
 /* Septets for code point cp: 1 (out[0]) or 2 (ESC, out[1]); 0 when none. */
-static int encode_cp(unsigned cp, uint8_t out[2]) {
+static int encode_cp(unsigned cp, uint8_t *out) {
   int w = pp_segments_septets(cp);
   if (w == 1) {
     for (unsigned i = 0; i < 128; i++)
@@ -69,19 +71,28 @@ bool pp_gsm7_representable(const char *utf8, size_t len) {
   return true;
 }
 
-pp_err_t pp_gsm7_from_utf8(const char *utf8, size_t len, uint8_t *out, size_t cap,
-                           size_t *out_len) {
+/* Encodes each code point of utf8 with `enc` (which writes up to 4 octets
+ * and returns how many, 0 when the code point has none) into out[0..cap):
+ * PP_ERR_INVALID_PARAM for a code point without octets, PP_ERR_TOO_BIG when
+ * one does not fit whole. */
+static pp_err_t from_utf8(const char *utf8, size_t len, uint8_t *out, size_t cap, size_t *out_len,
+                          int (*enc)(unsigned cp, uint8_t *b)) {
   size_t o = 0;
   for (size_t i = 0; i < len;) {
-    unsigned cp = pp_utf8_next(utf8, len, &i);
-    uint8_t s[2];
-    int w = encode_cp(cp, s);
+    uint8_t b[4];
+    int w = enc(pp_utf8_next(utf8, len, &i), b);
     if (w == 0) return PP_ERR_INVALID_PARAM;
     if (cap - o < (size_t)w) return PP_ERR_TOO_BIG;
-    for (int k = 0; k < w; k++) out[o++] = s[k];
+    memcpy(out + o, b, (size_t)w);
+    o += (size_t)w;
   }
   *out_len = o;
   return PP_OK;
+}
+
+pp_err_t pp_gsm7_from_utf8(const char *utf8, size_t len, uint8_t *out, size_t cap,
+                           size_t *out_len) {
+  return from_utf8(utf8, len, out, cap, out_len, encode_cp);
 }
 
 /* Appends cp as UTF-8; false when it does not fit with room for a NUL. */
@@ -179,27 +190,24 @@ pp_err_t pp_gsm7_unpack(const uint8_t *packed, size_t len, unsigned fill, size_t
   return PP_OK;
 }
 
+/* UTF-16BE octets for cp: 2, or 4 for a surrogate pair. */
+static int ucs2_cp(unsigned cp, uint8_t *b) {
+  if (cp < 0x10000) {
+    b[0] = (uint8_t)(cp >> 8);
+    b[1] = (uint8_t)cp;
+    return 2;
+  }
+  unsigned hi = 0xD800 | ((cp - 0x10000) >> 10), lo = 0xDC00 | ((cp - 0x10000) & 0x3FF);
+  b[0] = (uint8_t)(hi >> 8);
+  b[1] = (uint8_t)hi;
+  b[2] = (uint8_t)(lo >> 8);
+  b[3] = (uint8_t)lo;
+  return 4;
+}
+
 pp_err_t pp_ucs2_from_utf8(const char *utf8, size_t len, uint8_t *out, size_t cap,
                            size_t *out_len) {
-  size_t o = 0;
-  for (size_t i = 0; i < len;) {
-    unsigned cp = pp_utf8_next(utf8, len, &i);
-    unsigned u[2], k = 1;
-    if (cp >= 0x10000) {
-      u[0] = 0xD800 | ((cp - 0x10000) >> 10);
-      u[1] = 0xDC00 | ((cp - 0x10000) & 0x3FF);
-      k = 2;
-    } else {
-      u[0] = cp;
-    }
-    if (cap - o < 2 * (size_t)k) return PP_ERR_TOO_BIG;
-    for (unsigned j = 0; j < k; j++) {
-      out[o++] = (uint8_t)(u[j] >> 8);
-      out[o++] = (uint8_t)u[j];
-    }
-  }
-  *out_len = o;
-  return PP_OK;
+  return from_utf8(utf8, len, out, cap, out_len, ucs2_cp);
 }
 
 pp_err_t pp_ucs2_to_utf8(const uint8_t *ucs2, size_t len, char *out, size_t cap, size_t *out_len) {

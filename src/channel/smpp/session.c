@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "channel/smpp/loop.h"
 #include "channel/smpp/obuf.h"
 #include "core/log.h"
 
@@ -146,12 +147,6 @@ struct pp_smpp_session {
 
 /* ---- Small helpers ----------------------------------------------------- */
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t rng_next(uint64_t *x) { /* xorshift64* */
   *x ^= *x >> 12;
   *x ^= *x << 25;
@@ -232,9 +227,7 @@ pp_err_t pp_smpp_session_submit(pp_smpp_session_t *s, const pp_smpp_pdu_t *submi
   s->wake_pending = true;
   pthread_mutex_unlock(&s->mu);
   if (wake) {
-    uint64_t one = 1;
-    ssize_t w = write(s->efd, &one, sizeof one);
-    (void)w; /* the counter cannot overflow in practice; EAGAIN still wakes */
+    pp_smpp_wake(s->efd);
   }
   return PP_OK;
 }
@@ -367,7 +360,7 @@ static void session_drop(pp_smpp_session_t *s, const char *why) {
   if (ceiling > s->o.reconnect_max_ms) ceiling = s->o.reconnect_max_ms;
   uint64_t delay = rng_next(&s->rng) % (ceiling + 1);
   if (s->attempt < 64) s->attempt++;
-  s->reconnect_at = now_ms() + (int64_t)delay;
+  s->reconnect_at = pp_smpp_now_ms() + (int64_t)delay;
   STAT_SET(s, reconnect_ceiling_ms, ceiling);
   pp_log_info(MOD, "%s: reconnecting in %llu ms", s->name, (unsigned long long)delay);
 }
@@ -409,8 +402,8 @@ static int conn_flush(pp_smpp_session_t *s, conn_t *c) {
      * or accepted submits would be reported unanswered and sent twice. */
     if (!c->draining && c->fd >= 0) {
       c->draining = true;
-      c->out.off = c->out.len = 0;                  /* nothing more can be written */
-      if (conn_read(s, c, now_ms()) < 0) return -1; /* it dropped the session */
+      c->out.off = c->out.len = 0;                          /* nothing more can be written */
+      if (conn_read(s, c, pp_smpp_now_ms()) < 0) return -1; /* it dropped the session */
     }
     session_drop(s, strerror(err));
     return -1;
@@ -640,9 +633,7 @@ void pp_smpp_session_deliver_resp(const pp_smpp_deliver_ctx_t *ctx, uint32_t com
   }
   if (queued && !s->wake_pending) {
     s->wake_pending = true;
-    uint64_t one = 1;
-    ssize_t w = write(s->efd, &one, sizeof one);
-    (void)w;
+    pp_smpp_wake(s->efd);
   }
   defer_release_locked(s);
   pthread_mutex_unlock(&s->mu);
@@ -1025,9 +1016,9 @@ static bool stop_step(pp_smpp_session_t *s, int64_t now) {
 static void *session_main(void *arg) {
   pp_smpp_session_t *s = arg;
   struct epoll_event evs[8];
-  s->reconnect_at = now_ms();
+  s->reconnect_at = pp_smpp_now_ms();
   for (;;) {
-    int64_t now = now_ms();
+    int64_t now = pp_smpp_now_ms();
     answers_send(s);
     if (atomic_load(&s->stop_req) && stop_step(s, now)) break;
     if (!s->stopping && !any_open(s) && now >= s->reconnect_at) {
@@ -1041,10 +1032,10 @@ static void *session_main(void *arg) {
         if (conn_flush(s, c) < 0) break;
     }
     int64_t t = next_deadline(s);
-    now = now_ms();
+    now = pp_smpp_now_ms();
     int timeout = t == INT64_MAX ? -1 : t <= now ? 0 : (t - now > 60000 ? 60000 : (int)(t - now));
     int n = epoll_wait(s->ep, evs, 8, timeout);
-    now = now_ms();
+    now = pp_smpp_now_ms();
     for (int k = 0; k < n; k++) {
       uint32_t who = evs[k].data.u32;
       if (who == 2) {
@@ -1188,9 +1179,9 @@ pp_err_t pp_smpp_session_start(const pp_smpp_session_opts_t *opts, pp_smpp_sessi
   for (uint32_t i = 0; i < s->win_n; i++) s->free_slots[i] = s->win_n - 1 - i;
   s->n_free = s->win_n;
   if (getrandom(&s->rng, sizeof s->rng, 0) != (ssize_t)sizeof s->rng || !s->rng)
-    s->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL | 1;
+    s->rng = (uint64_t)pp_smpp_now_ms() * 0x9E3779B97F4A7C15ULL | 1;
   s->gen = (uint32_t)rng_next(&s->rng);
-  s->tok_ms = now_ms();
+  s->tok_ms = pp_smpp_now_ms();
   s->tokens = s->o.tps_burst;
 
   s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1214,9 +1205,7 @@ void pp_smpp_session_stop(pp_smpp_session_t *s) {
   s->closed = true;
   pthread_mutex_unlock(&s->mu);
   atomic_store(&s->stop_req, true);
-  uint64_t one = 1;
-  ssize_t w = write(s->efd, &one, sizeof one);
-  (void)w;
+  pp_smpp_wake(s->efd);
   pthread_join(s->thread, NULL);
   /* A deferred answer may still come (it is dropped): wait for every one,
    * so that none meets a freed session. */

@@ -8,6 +8,16 @@
 
 /* ---- Tables ------------------------------------------------------------ */
 
+/* One switch case of a walk over a PDU body: `p` points at b->lower (`qual`
+ * is const or empty) for the field macros in `fields`, and `end` closes the
+ * case (a return or break).  Each walk below defines SMPP_PDU with it. */
+#define BODY_CASE_(lower, cid, qual, fields, end) \
+  case cid: {                                     \
+    qual pp_smpp_##lower##_t *p = &b->lower;      \
+    (void)p;                                      \
+    fields end;                                   \
+  }
+
 const char *pp_smpp_status_name(uint32_t status) {
   switch (status) {
 #define STATUS_NAME_(name, value, text) \
@@ -198,13 +208,7 @@ static pp_err_t decode_body(rd_t *r, uint32_t id, pp_smpp_body_t *b) {
   (void)v;
   switch (id) {
 /* clang-format off */
-#define SMPP_PDU(UPPER, lower, cid, flags, fields) \
-  case cid: {                                      \
-    pp_smpp_##lower##_t *p = &b->lower;            \
-    (void)p;                                       \
-    fields                                         \
-    return PP_OK;                                  \
-  }
+#define SMPP_PDU(UPPER, lower, cid, flags, fields) BODY_CASE_(lower, cid, , fields, return PP_OK)
 #define SMPP_INT(name, octets)                                            \
   if ((e = rd_int(r, #name, octets, &v)) != PP_OK) return e;              \
   p->name = (PP_SMPP_UINT##octets)v;
@@ -309,13 +313,7 @@ pp_err_t pp_smpp_pdu_decode(const uint8_t *buf, size_t len, pp_smpp_pdu_t *out) 
 static bool body_empty(uint32_t id, const pp_smpp_body_t *b) {
   switch (id) {
 /* clang-format off */
-#define SMPP_PDU(UPPER, lower, cid, flags, fields) \
-  case cid: {                                      \
-    const pp_smpp_##lower##_t *p = &b->lower;      \
-    (void)p;                                       \
-    fields                                         \
-    return true;                                   \
-  }
+#define SMPP_PDU(UPPER, lower, cid, flags, fields) BODY_CASE_(lower, cid, const, fields, return true)
 #define SMPP_INT(name, octets) \
   if (p->name != 0) return false;
 #define SMPP_CSTR(name, max, bad_status, secret) \
@@ -340,14 +338,7 @@ static pp_err_t body_len(uint32_t id, const pp_smpp_body_t *b, size_t *len) {
   switch (id) {
 /* clang-format off */
 #define SMPP_PDU(UPPER, lower, cid, flags, fields) \
-  case cid: {                                      \
-    const pp_smpp_##lower##_t *p = &b->lower;      \
-    (void)p;                                       \
-    (void)k;                                       \
-    fields                                         \
-    *len = n;                                      \
-    return PP_OK;                                  \
-  }
+  BODY_CASE_(lower, cid, const, (void)k; fields, *len = n; return PP_OK)
 #define SMPP_INT(name, octets) n += octets;
 #define SMPP_CSTR(name, max, bad_status, secret)      \
   if ((k = strnlen(p->name, max)) >= max) return PP_ERR_INVALID_PARAM; \
@@ -385,13 +376,7 @@ static void encode_body(uint32_t id, const pp_smpp_body_t *b, uint8_t *buf, size
   switch (id) {
 /* clang-format off */
 #define SMPP_PDU(UPPER, lower, cid, flags, fields) \
-  case cid: {                                      \
-    const pp_smpp_##lower##_t *p = &b->lower;      \
-    (void)p;                                       \
-    (void)k;                                       \
-    fields                                         \
-    break;                                         \
-  }
+  BODY_CASE_(lower, cid, const, (void)k; fields, break)
 #define SMPP_INT(name, octets)                                    \
   for (int sh = 8 * (octets - 1); sh >= 0; sh -= 8) buf[o++] = (uint8_t)(p->name >> sh);
 #define SMPP_CSTR(name, max, bad_status, secret) \
@@ -518,13 +503,7 @@ static void wr_str(wr_t *w, const char *s, size_t max) {
 static void dump_body(wr_t *w, uint32_t id, const pp_smpp_body_t *b) {
   switch (id) {
 /* clang-format off */
-#define SMPP_PDU(UPPER, lower, cid, flags, fields) \
-  case cid: {                                      \
-    const pp_smpp_##lower##_t *p = &b->lower;      \
-    (void)p;                                       \
-    fields                                         \
-    break;                                         \
-  }
+#define SMPP_PDU(UPPER, lower, cid, flags, fields) BODY_CASE_(lower, cid, const, fields, break)
 #define SMPP_INT(name, octets) wr(w, " " #name "=%lu", (unsigned long)p->name);
 #define SMPP_CSTR(name, max, bad_status, secret) \
   if (secret) {                                  \

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "channel/smpp/dlr.h"
+#include "channel/smpp/loop.h"
 #include "channel/smpp/obuf.h"
 #include "channel/smpp/segment.h"
 #include "channel/smpp/smpp_pdu.h"
@@ -135,12 +136,6 @@ struct pp_smsc {
 };
 
 /* ---- Helpers ---------------------------------------------------------------- */
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t rng_next(uint64_t *x) {
   *x ^= *x >> 12;
@@ -767,7 +762,7 @@ static void *smsc_main(void *arg) {
   int timeout = -1;
   while (!atomic_load(&s->stop)) {
     int n = epoll_wait(s->ep, evs, 64, timeout);
-    int64_t now = now_ms();
+    int64_t now = pp_smpp_now_ms();
     for (int k = 0; k < n; k++) {
       void *who = evs[k].data.ptr;
       if (who == &s->lfd) {
@@ -813,7 +808,7 @@ static void *smsc_main(void *arg) {
       if ((f = dq_front(&s->sched)) && f->due_ms < t) t = f->due_ms;
     }
     if (s->o.enquire_link_ms && s->n_conns && s->next_enq_scan < t) t = s->next_enq_scan;
-    now = now_ms();
+    now = pp_smpp_now_ms();
     timeout = t == INT64_MAX ? -1 : t <= now ? 0 : (t - now > 60000 ? 60000 : (int)(t - now));
   }
   return NULL;
@@ -915,7 +910,7 @@ pp_err_t pp_smsc_start(const pp_smsc_opts_t *opts, pp_smsc_t **out) {
     return PP_ERR_NOMEM;
   }
   if (getrandom(&s->rng, sizeof s->rng, 0) != (ssize_t)sizeof s->rng || !s->rng)
-    s->rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL | 1;
+    s->rng = (uint64_t)pp_smpp_now_ms() * 0x9E3779B97F4A7C15ULL | 1;
   /* Ids differ across restarts: the start time in the high bits. */
   s->next_id = ((uint64_t)time(NULL) << 20) + 1;
   atomic_store(&s->mo_ref, (unsigned)rng_next(&s->rng));
@@ -943,19 +938,13 @@ uint16_t pp_smsc_port(const pp_smsc_t *s) {
   return s->port;
 }
 
-static void wake(pp_smsc_t *s) {
-  uint64_t one = 1;
-  ssize_t w = write(s->efd, &one, sizeof one);
-  (void)w;
-}
-
 void pp_smsc_stop(pp_smsc_t *s) {
   if (!s) return;
   pthread_mutex_lock(&s->mu);
   s->closed = true;
   pthread_mutex_unlock(&s->mu);
   atomic_store(&s->stop, true);
-  wake(s);
+  pp_smpp_wake(s->efd);
   pthread_join(s->thread, NULL);
   smsc_free(s);
 }
@@ -1023,7 +1012,7 @@ pp_err_t pp_smsc_inject_mo(pp_smsc_t *s, const char *from, const char *to, const
     for (size_t i = 0; i < n; i++) free(items[i].part);
     return e;
   }
-  wake(s);
+  pp_smpp_wake(s->efd);
   return PP_OK;
 }
 

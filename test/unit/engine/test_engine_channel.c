@@ -133,18 +133,20 @@ static fake_t *fake_named(const char *name) {
 static pp_store_t *store;
 static char account[PP_SID_SIZE];
 
+/* Applies one write to the store, which must take it. */
+static void store_put(pp_write_t w) {
+  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+}
+
 static void put_carrier_at(const char *name, const char *host, int port) {
-  pp_carrier_t c;
-  memset(&c, 0, sizeof c);
+  pp_carrier_t c = {.port = port};
   snprintf(c.name, sizeof c.name, "%s", name);
   snprintf(c.host, sizeof c.host, "%s", host);
-  c.port = port;
   snprintf(c.system_id, sizeof c.system_id, "sys");
   snprintf(c.bind_mode, sizeof c.bind_mode, "trx");
   snprintf(c.concat, sizeof c.concat, "udh");
   snprintf(c.gsm7, sizeof c.gsm7, "unpacked");
-  pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  store_put((pp_write_t){.kind = PP_W_CARRIER_PUT, .u.carrier = &c});
 }
 
 static void put_carrier(const char *name, int port) {
@@ -152,13 +154,10 @@ static void put_carrier(const char *name, int port) {
 }
 
 static void put_route(const char *prefix, const char *carrier, int priority) {
-  pp_route_rule_t r;
-  memset(&r, 0, sizeof r);
+  pp_route_rule_t r = {.priority = priority};
   snprintf(r.prefix, sizeof r.prefix, "%s", prefix);
   snprintf(r.carrier, sizeof r.carrier, "%s", carrier);
-  r.priority = priority;
-  pp_write_t w = {.kind = PP_W_ROUTE_PUT, .u.route = &r};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  store_put((pp_write_t){.kind = PP_W_ROUTE_PUT, .u.route = &r});
 }
 
 /* Queues a message; its sid in `sid`. */
@@ -175,8 +174,7 @@ static void queue_message(const char *to, const char *body, char sid[PP_SID_SIZE
   m.status = "queued";
   m.num_segments = 1;
   m.date_created = m.date_updated = pp_clock_now();
-  pp_write_t w = {.kind = PP_W_MESSAGE_INSERT, .u.message = &m};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  store_put((pp_write_t){.kind = PP_W_MESSAGE_INSERT, .u.message = &m});
   memcpy(sid, m.sid, PP_SID_SIZE);
 }
 
@@ -253,13 +251,11 @@ static void test_kinds(void) {
   if (n == 1) CHECK_EQ_STR(cs[0].channel, "smpp");
   c = cs[0];
   snprintf(c.channel, sizeof c.channel, "other");
-  pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  store_put((pp_write_t){.kind = PP_W_CARRIER_PUT, .u.carrier = &c});
   CHECK_EQ_INT(pp_store_carrier_all(store, &a, &cs, &n), PP_OK);
   if (n == 1) CHECK_EQ_STR(pp_channel_kind(&cs[0]), "other");
   pp_arena_cleanup(&a);
-  w = (pp_write_t){.kind = PP_W_CARRIER_DELETE, .u.name = "kinds"};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  store_put((pp_write_t){.kind = PP_W_CARRIER_DELETE, .u.name = "kinds"});
 }
 
 /* The SMPP channel's comparison: every setting it reads counts, and
@@ -337,8 +333,7 @@ int main(void) {
   pp_sid_new(account, "AC");
   memcpy(acc.sid, account, sizeof acc.sid);
   memcpy(acc.owner_sid, account, sizeof acc.owner_sid);
-  pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  store_put((pp_write_t){.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc});
 
   test_kinds();
   test_smpp_same_config();

@@ -282,15 +282,15 @@ static void test_url_normalization(void) {
       {"http://b.com:80/", "http://b.com/"},
       {"http://b.com:443/", "http://b.com:443/"},
   };
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    pp_arena_t a;
-    pp_arena_init(&a, 0);
     pp_hook_url_t u;
     pp_err_t e = pp_hook_url_parse(&a, cases[i][0], &u);
     CHECK_EQ_INT(e, PP_OK);
     if (e == PP_OK) CHECK_EQ_STR(pp_hook_url_href(&a, &u), cases[i][1]);
-    pp_arena_cleanup(&a);
   }
+  pp_arena_cleanup(&a);
 }
 
 /* Input and querystring.stringify(querystring.parse(input)) from Node. */
@@ -311,12 +311,11 @@ static void test_querystring(void) {
       {"b=1&a=2&b=3", "b=1&b=3&a=2"},
       {"q=It%27s+(ok)*!~", "q=It's%20(ok)*!~"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    pp_arena_t a;
-    pp_arena_init(&a, 0);
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     CHECK_EQ_STR(pp_hook_qs_legacy(&a, cases[i][0]), cases[i][1]);
-    pp_arena_cleanup(&a);
-  }
+  pp_arena_cleanup(&a);
 }
 
 /* ---- Sort order, odd values, the API's edges --------------------------------- */

@@ -125,21 +125,32 @@ static void test_unrepresentable(void) {
   CHECK_EQ_INT(n, 3);
 }
 
+/* `len` octets of `in` decode (OK) to the UTF-8 text `want`. */
+typedef struct {
+  uint8_t in[4];
+  size_t len;
+  const char *want;
+} decode_case_t;
+
+static void check_decodes(pp_err_t (*decode)(const uint8_t *, size_t, char *, size_t, size_t *),
+                          const decode_case_t *c, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char out[64];
+    size_t on;
+    CHECK_EQ_INT(decode(c[i].in, c[i].len, out, sizeof out, &on), PP_OK);
+    CHECK_EQ_STR(out, c[i].want);
+  }
+}
+
 static void test_decode_leniency(void) {
   char out[64];
   size_t n;
-  const uint8_t lone_esc[] = {0x41, 0x1B};
-  CHECK_EQ_INT(pp_gsm7_to_utf8(lone_esc, 2, out, sizeof out, &n), PP_OK);
-  CHECK_EQ_STR(out, "A ");
-  const uint8_t esc_esc[] = {0x1B, 0x1B, 0x41};
-  CHECK_EQ_INT(pp_gsm7_to_utf8(esc_esc, 3, out, sizeof out, &n), PP_OK);
-  CHECK_EQ_STR(out, " A");
-  const uint8_t esc_unknown[] = {0x1B, 0x41, 0x1B, 0x00};
-  CHECK_EQ_INT(pp_gsm7_to_utf8(esc_unknown, 4, out, sizeof out, &n), PP_OK);
-  CHECK_EQ_STR(out, "A@");
-  const uint8_t high[] = {0xC1, 0x80};
-  CHECK_EQ_INT(pp_gsm7_to_utf8(high, 2, out, sizeof out, &n), PP_OK);
-  CHECK_EQ_STR(out, "A@");
+  /* A lone escape, an escaped escape, an unknown escape, high bits. */
+  static const decode_case_t cases[] = {{{0x41, 0x1B}, 2, "A "},
+                                        {{0x1B, 0x1B, 0x41}, 3, " A"},
+                                        {{0x1B, 0x41, 0x1B, 0x00}, 4, "A@"},
+                                        {{0xC1, 0x80}, 2, "A@"}};
+  check_decodes(pp_gsm7_to_utf8, cases, sizeof cases / sizeof cases[0]);
   /* Output cap counts the NUL. */
   const uint8_t euro[] = {0x1B, 0x65};
   CHECK_EQ_INT(pp_gsm7_to_utf8(euro, 2, out, 3, &n), PP_ERR_TOO_BIG);
@@ -231,20 +242,14 @@ static void test_ucs2(void) {
   /* cap: a surrogate pair is never half-written. */
   CHECK_EQ_INT(pp_ucs2_from_utf8("😀", 4, u, 3, &n), PP_ERR_TOO_BIG);
   /* Lenient decoding: lone surrogates and an odd octet become U+FFFD. */
-  const uint8_t lone_hi[] = {0xD8, 0x3D, 0x00, 0x41};
-  CHECK_EQ_INT(pp_ucs2_to_utf8(lone_hi, 4, out, sizeof out, &on), PP_OK);
-  CHECK_EQ_STR(out,
-               "\xef\xbf\xbd"
-               "A");
-  const uint8_t lone_lo[] = {0xDE, 0x00};
-  CHECK_EQ_INT(pp_ucs2_to_utf8(lone_lo, 2, out, sizeof out, &on), PP_OK);
-  CHECK_EQ_STR(out, "\xef\xbf\xbd");
-  const uint8_t hi_at_end[] = {0x00, 0x41, 0xD8, 0x3D};
-  CHECK_EQ_INT(pp_ucs2_to_utf8(hi_at_end, 4, out, sizeof out, &on), PP_OK);
-  CHECK_EQ_STR(out, "A\xef\xbf\xbd");
-  const uint8_t odd[] = {0x00, 0x41, 0x00};
-  CHECK_EQ_INT(pp_ucs2_to_utf8(odd, 3, out, sizeof out, &on), PP_OK);
-  CHECK_EQ_STR(out, "A\xef\xbf\xbd");
+  static const decode_case_t lenient[] = {{{0xD8, 0x3D, 0x00, 0x41},
+                                           4,
+                                           "\xef\xbf\xbd"
+                                           "A"},
+                                          {{0xDE, 0x00}, 2, "\xef\xbf\xbd"},
+                                          {{0x00, 0x41, 0xD8, 0x3D}, 4, "A\xef\xbf\xbd"},
+                                          {{0x00, 0x41, 0x00}, 3, "A\xef\xbf\xbd"}};
+  check_decodes(pp_ucs2_to_utf8, lenient, sizeof lenient / sizeof lenient[0]);
   /* A NUL code unit stays in the output, counted. */
   const uint8_t nul[] = {0x00, 0x00, 0x00, 0x42};
   CHECK_EQ_INT(pp_ucs2_to_utf8(nul, 4, out, sizeof out, &on), PP_OK);

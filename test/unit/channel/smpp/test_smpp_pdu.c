@@ -318,6 +318,21 @@ static void set_len(uint8_t *v, uint32_t n) {
   v[0] = (uint8_t)(n >> 24), v[1] = (uint8_t)(n >> 16), v[2] = (uint8_t)(n >> 8), v[3] = (uint8_t)n;
 }
 
+/* Appends `count` octets of `byte` at v[*n]. */
+static void put(uint8_t *v, size_t *n, int byte, size_t count) {
+  memset(v + *n, byte, count);
+  *n += count;
+}
+
+/* The submit_sm vector with the TLV bytes `hex` after it, its length set;
+ * returns the length. */
+static size_t submit_tlvs(uint8_t *v, const char *hex) {
+  size_t n = submit_vector(v);
+  n += unhex(hex, v + n);
+  set_len(v, (uint32_t)n);
+  return n;
+}
+
 static void expect(const uint8_t *v, size_t n, pp_err_t e, uint32_t status, const char *what) {
   pp_smpp_pdu_t *d = new_pdu();
   pp_smpp_diag_t diag;
@@ -380,10 +395,8 @@ static void test_malformed(void) {
   /* Unterminated C-Octet Strings: the status names the field. */
   uint8_t b[256];
   size_t bn = unhex("00000000 00000009 00000000 00000001", b);
-  memset(b + bn, 'x', 16); /* system_id: 16 octets, no NUL */
-  bn += 16;
-  memset(b + bn, 0, 20);
-  bn += 20;
+  put(b, &bn, 'x', 16); /* system_id: 16 octets, no NUL */
+  put(b, &bn, 0, 20);
   set_len(b, (uint32_t)bn);
   expect(b, bn, PP_ERR_BAD_REQUEST, PP_ESME_RINVSYSID, "system_id without NUL");
   /* 15 octets + NUL is the maximum and fine. */
@@ -393,10 +406,8 @@ static void test_malformed(void) {
   expect(b, bn, PP_ERR_BAD_REQUEST, PP_ESME_RINVOPTPARSTREAM, "trailing zeros");
   /* system_id of 15 characters and its NUL, password 9 octets without NUL. */
   bn = 16 + 16;
-  memset(b + bn, 'p', 9);
-  bn += 9;
-  memset(b + bn, 0, 5);
-  bn += 5;
+  put(b, &bn, 'p', 9);
+  put(b, &bn, 0, 5);
   set_len(b, (uint32_t)bn);
   expect(b, bn, PP_ERR_BAD_REQUEST, PP_ESME_RINVPASWD, "password without NUL");
   /* A string running into the end of the PDU is a length error. */
@@ -406,10 +417,8 @@ static void test_malformed(void) {
 
   /* source_addr and destination_addr of submit_sm: 21 octets max. */
   n = unhex("00000000 00000004 00000000 00000003 00 05 00", v);
-  memset(v + n, '1', 21);
-  n += 21;
-  memset(v + n, 0, 40);
-  n += 40;
+  put(v, &n, '1', 21);
+  put(v, &n, 0, 40);
   set_len(v, (uint32_t)n);
   expect(v, n, PP_ERR_BAD_REQUEST, PP_ESME_RINVSRCADR, "source_addr of 21 digits");
 
@@ -425,17 +434,11 @@ static void test_malformed(void) {
 
   /* TLVs: overrunning length, a stray partial header, zero-length values,
    * too many. */
-  n = submit_vector(v);
-  n += unhex("0424 000A 414243", v + n);
-  set_len(v, (uint32_t)n);
+  n = submit_tlvs(v, "0424 000A 414243");
   expect(v, n, PP_ERR_BAD_REQUEST, PP_ESME_RINVOPTPARSTREAM, "TLV overrun");
-  n = submit_vector(v);
-  n += unhex("0424 00", v + n);
-  set_len(v, (uint32_t)n);
+  n = submit_tlvs(v, "0424 00");
   expect(v, n, PP_ERR_BAD_REQUEST, PP_ESME_RINVOPTPARSTREAM, "partial TLV header");
-  n = submit_vector(v);
-  n += unhex("1400 0000 0427 0001 02", v + n);
-  set_len(v, (uint32_t)n);
+  n = submit_tlvs(v, "1400 0000 0427 0001 02");
   expect(v, n, PP_OK, PP_ESME_ROK, "empty TLV then message_state");
   n = submit_vector(v);
   for (int i = 0; i < PP_SMPP_MAX_TLVS; i++) n += unhex("1400 0000", v + n);

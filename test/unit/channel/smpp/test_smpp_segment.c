@@ -93,6 +93,24 @@ static void check_split(const char *s, const pp_smpp_segment_opts_t *o, size_t w
   free(back);
 }
 
+/* `count` copies of `unit` split into `parts` parts, GSM-7 or not; where
+ * `first_len` is not -1, the first part's sm_length is that. */
+typedef struct {
+  const char *unit;
+  size_t count, parts;
+  int gsm;
+  int first_len;
+} repeat_case_t;
+
+static void check_repeats(const repeat_case_t *c, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char *t = repeat(c[i].unit, c[i].count);
+    check_split(t, NULL, c[i].parts, c[i].gsm);
+    if (c[i].first_len >= 0) CHECK_EQ_INT(parts[0].sm_length, c[i].first_len);
+    free(t);
+  }
+}
+
 static void test_gsm7(void) {
   /* The brief's case: 400 GSM characters take 3 parts, 153 + 153 + 94. */
   char *s = malloc(401);
@@ -108,21 +126,13 @@ static void test_gsm7(void) {
   CHECK(memcmp(parts[1].short_message + 6, s + 153, 153) == 0); /* ASCII maps 1:1 here */
   free(s);
 
-  /* Boundaries: 160 in one part without UDH; 161 in two; 306 in two; 307 in three. */
-  size_t cases[][2] = {{1, 1}, {160, 1}, {161, 2}, {306, 2}, {307, 3}, {1530, 10}, {1531, 11}};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char *t = repeat("a", cases[i][0]);
-    check_split(t, NULL, cases[i][1], 1);
-    if (cases[i][1] == 1) CHECK_EQ_INT(parts[0].sm_length, cases[i][0]);
-    free(t);
-  }
-  /* Extension characters count two septets; 80 euro signs fit one part. */
-  char *e80 = repeat("€", 80), *e81 = repeat("€", 81);
-  check_split(e80, NULL, 1, 1);
-  CHECK_EQ_INT(parts[0].sm_length, 160);
-  check_split(e81, NULL, 2, 1);
-  free(e80);
-  free(e81);
+  /* Boundaries: 160 in one part without UDH; 161 in two; 306 in two; 307 in
+   * three.  Extension characters count two septets; 80 euro signs fit one part. */
+  static const repeat_case_t cases[] = {
+      {"a", 1, 1, 1, 1},      {"a", 160, 1, 1, 160}, {"a", 161, 2, 1, -1},
+      {"a", 306, 2, 1, -1},   {"a", 307, 3, 1, -1},  {"a", 1530, 10, 1, -1},
+      {"a", 1531, 11, 1, -1}, {"€", 80, 1, 1, 160},  {"€", 81, 2, 1, -1}};
+  check_repeats(cases, sizeof cases / sizeof cases[0]);
   /* An escape pair is never split: 152 'a' then '{' moves the pair. */
   char *a152 = repeat("a", 152);
   char t[400];
@@ -142,27 +152,12 @@ static void test_gsm7(void) {
 }
 
 static void test_ucs2(void) {
-  /* 70 UTF-16 units in one part, else 67 per part. */
-  char *x70 = repeat("ж", 70), *x71 = repeat("ж", 71), *x134 = repeat("ж", 134),
-       *x135 = repeat("ж", 135);
-  check_split(x70, NULL, 1, 0);
-  CHECK_EQ_INT(parts[0].sm_length, 140);
-  check_split(x71, NULL, 2, 0);
-  CHECK_EQ_INT(parts[0].sm_length, 6 + 134);
-  check_split(x134, NULL, 2, 0);
-  check_split(x135, NULL, 3, 0);
-  free(x70);
-  free(x71);
-  free(x134);
-  free(x135);
-
-  /* Emoji: surrogate pairs, two units each. */
-  char *e35 = repeat("😀", 35), *e36 = repeat("😀", 36);
-  check_split(e35, NULL, 1, 0);
-  CHECK_EQ_INT(parts[0].sm_length, 140);
-  check_split(e36, NULL, 2, 0);
-  free(e35);
-  free(e36);
+  /* 70 UTF-16 units in one part, else 67 per part; emoji are surrogate
+   * pairs, two units each. */
+  static const repeat_case_t cases[] = {{"ж", 70, 1, 0, 140}, {"ж", 71, 2, 0, 6 + 134},
+                                        {"ж", 134, 2, 0, -1}, {"ж", 135, 3, 0, -1},
+                                        {"😀", 35, 1, 0, 140}, {"😀", 36, 2, 0, -1}};
+  check_repeats(cases, sizeof cases / sizeof cases[0]);
   /* "ab" + 40 emoji: part one takes "ab" + 32 emoji (66 units); the 33rd
    * would split its pair at unit 67, so it opens part two. */
   char *e40 = repeat("😀", 40);

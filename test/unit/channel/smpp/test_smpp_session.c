@@ -19,15 +19,10 @@
 #include "channel/smpp/session.h"
 #include "channel/smpp/smsc.h"
 #include "check.h"
+#include "smpp_wire.h"
 
 #define SYSID "pipit"
 #define PASSWD "pw123"
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- What the callbacks saw --------------------------------------------- */
 
@@ -106,9 +101,9 @@ static void timed_wait(harness_t *h, int ms) {
  * then CHECKs it. */
 #define WAIT_CHECK(h, ms, cond)                                                                \
   do {                                                                                         \
-    int64_t dl_ = now_ms() + (ms);                                                             \
+    int64_t dl_ = pp_smpp_now_ms() + (ms);                                                     \
     pthread_mutex_lock(&(h)->mu);                                                              \
-    while (!(cond) && now_ms() < dl_) timed_wait((h), 10);                                     \
+    while (!(cond) && pp_smpp_now_ms() < dl_) timed_wait((h), 10);                             \
     bool ok_ = (cond);                                                                         \
     pthread_mutex_unlock(&(h)->mu);                                                            \
     if (!ok_) fprintf(stderr, "%s:%d: timed out waiting for %s\n", __FILE__, __LINE__, #cond); \
@@ -234,14 +229,7 @@ static void on_bind_error(void *arg, uint32_t st) {
 /* ---- Set-up ---------------------------------------------------------------- */
 
 static pp_smsc_t *smsc_up(pp_smsc_opts_t *o) {
-  if (!o->system_id) o->system_id = SYSID;
-  if (!o->password) o->password = PASSWD;
-  if (!o->host) o->host = "127.0.0.1";
-  pp_smsc_t *smsc = NULL;
-  pp_err_t e = pp_smsc_start(o, &smsc);
-  CHECK_EQ_INT(e, PP_OK);
-  if (e != PP_OK) exit(check_report("test_smpp_session"));
-  return smsc;
+  return smsc_up_as(o, SYSID, PASSWD, "test_smpp_session");
 }
 
 static pp_smpp_session_opts_t sess_opts(harness_t *h, uint16_t port) {
@@ -269,16 +257,52 @@ static pp_smpp_session_t *sess_up(pp_smpp_session_opts_t *o) {
   return s;
 }
 
-static pp_smsc_stats_t smsc_st(pp_smsc_t *m) {
-  pp_smsc_stats_t st;
-  pp_smsc_stats(m, &st);
-  return st;
-}
-
 static pp_smpp_session_stats_t sess_st(pp_smpp_session_t *s) {
   pp_smpp_session_stats_t st;
   pp_smpp_session_stats(s, &st);
   return st;
+}
+
+/* One case's world: the harness, the development SMSC (started from `mo`,
+ * which keeps the defaults smsc_up fills in), session options pointing at it,
+ * and the session once started. */
+typedef struct {
+  harness_t *h;
+  pp_smsc_opts_t mo;
+  pp_smsc_t *m;
+  pp_smpp_session_opts_t so;
+  pp_smpp_session_t *s;
+} rig_t;
+
+static rig_t rig_smsc(pp_smsc_opts_t mo) {
+  rig_t r = {.h = harness_new(), .mo = mo};
+  r.m = smsc_up(&r.mo);
+  r.so = sess_opts(r.h, pp_smsc_port(r.m));
+  return r;
+}
+
+/* Starts the session from r->so. */
+static void rig_session(rig_t *r) {
+  r->s = sess_up(&r->so);
+}
+
+/* Starts the session and waits for (and CHECKs) its bind. */
+static void rig_bind(rig_t *r) {
+  rig_session(r);
+  WAIT_CHECK(r->h, 5000, r->h->bound);
+}
+
+/* Stops the session (every submit reported before it returns). */
+static void rig_stop(rig_t *r) {
+  pp_smpp_session_stop(r->s);
+  r->s = NULL;
+}
+
+/* Stops the session if it runs, then the SMSC, and frees the harness. */
+static void rig_down(rig_t *r) {
+  rig_stop(r);
+  pp_smsc_stop(r->m);
+  harness_free(r->h);
 }
 
 /* Builds a submit_sm of one part of `text` into the heap PDU `p`. */
@@ -298,12 +322,12 @@ static void make_submit(pp_smpp_pdu_t *p, const char *to, const char *text, uint
 
 /* Submits, waiting for room while the queue is full. */
 static void submit_wait(harness_t *h, pp_smpp_session_t *s, const pp_smpp_pdu_t *p, uint64_t tag) {
-  int64_t dl = now_ms() + 10000;
+  int64_t dl = pp_smpp_now_ms() + 10000;
   for (;;) {
     pp_err_t e = pp_smpp_session_submit(s, p, tag);
     if (e == PP_OK) return;
     CHECK_EQ_INT(e, PP_ERR_AGAIN);
-    if (e != PP_ERR_AGAIN || now_ms() > dl) return;
+    if (e != PP_ERR_AGAIN || pp_smpp_now_ms() > dl) return;
     pthread_mutex_lock(&h->mu);
     timed_wait(h, 5); /* a report frees room in the queue */
     pthread_mutex_unlock(&h->mu);
@@ -376,20 +400,15 @@ static void answer_join(answerer_t *a) {
 /* ---- Cases ------------------------------------------------------------------- */
 
 static void t_bind(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  CHECK_EQ_INT(smsc_st(m).binds, 1);
-  CHECK_EQ_INT(sess_st(s).bound, 1);
-  pp_smpp_session_stop(s);
-  CHECK(!h->bound);
-  CHECK_EQ_INT(h->n_down, 1);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 1 && smsc_st(m).open_connections == 0);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  rig_bind(&r);
+  CHECK_EQ_INT(smsc_st(r.m).binds, 1);
+  CHECK_EQ_INT(sess_st(r.s).bound, 1);
+  rig_stop(&r);
+  CHECK(!r.h->bound);
+  CHECK_EQ_INT(r.h->n_down, 1);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 1 && smsc_st(r.m).open_connections == 0);
+  rig_down(&r);
 }
 
 static int cmp_mid(const void *a, const void *b) {
@@ -398,126 +417,115 @@ static int cmp_mid(const void *a, const void *b) {
 
 static void t_submits(void) {
   enum { N = 1000 };
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {.dlr_delay_ms = 20, .dlr_fail_percent = 5};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  submit_n(h, s, 0, N, 1);
-  WAIT_CHECK(h, 20000, h->n_reports == N);
-  CHECK_EQ_INT(h->n_ok, N);
-  CHECK_EQ_INT(h->n_dup, 0);
-  WAIT_CHECK(h, 20000, h->n_receipts == N);
-  CHECK_EQ_INT(h->n_receipt_bad, 0);
-  CHECK_EQ_INT(h->n_delivrd + h->n_undeliv, N);
-  CHECK(h->n_undeliv > 0 && h->n_undeliv < N / 5); /* about 5% */
+  rig_t r = rig_smsc((pp_smsc_opts_t){.dlr_delay_ms = 20, .dlr_fail_percent = 5});
+  rig_bind(&r);
+  submit_n(r.h, r.s, 0, N, 1);
+  WAIT_CHECK(r.h, 20000, r.h->n_reports == N);
+  CHECK_EQ_INT(r.h->n_ok, N);
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  WAIT_CHECK(r.h, 20000, r.h->n_receipts == N);
+  CHECK_EQ_INT(r.h->n_receipt_bad, 0);
+  CHECK_EQ_INT(r.h->n_delivrd + r.h->n_undeliv, N);
+  CHECK(r.h->n_undeliv > 0 && r.h->n_undeliv < N / 5); /* about 5% */
   /* Every receipt names exactly one submitted message. */
   static char ids[N][IDLEN];
-  for (int i = 0; i < N; i++) memcpy(ids[i], h->mid[i], IDLEN);
+  for (int i = 0; i < N; i++) memcpy(ids[i], r.h->mid[i], IDLEN);
   qsort(ids, N, IDLEN, cmp_mid);
   int unique = 1, matched = 0;
   for (int i = 1; i < N; i++) unique += strcmp(ids[i - 1], ids[i]) != 0;
   CHECK_EQ_INT(unique, N);
-  for (int i = 0; i < N; i++) matched += bsearch(h->rid[i], ids, N, IDLEN, cmp_mid) != NULL;
+  for (int i = 0; i < N; i++) matched += bsearch(r.h->rid[i], ids, N, IDLEN, cmp_mid) != NULL;
   CHECK_EQ_INT(matched, N);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == N);
-  pp_smsc_stats_t st = smsc_st(m);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == N);
+  pp_smsc_stats_t st = smsc_st(r.m);
   CHECK_EQ_INT(st.submits, N);
   CHECK_EQ_INT(st.receipts_sent, N);
-  CHECK_EQ_INT(sess_st(s).delivers, N);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(sess_st(r.s).delivers, N);
+  rig_down(&r);
 }
 
 /* Deferred deliver answers: given from another thread in another order,
  * dropped after a reconnect, awaited by stop, bounded. */
 static void t_defer(void) {
   enum { N = 300, M = 20, K = 10 };
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {.deliver_window = 1000};
-  pp_smsc_t *m = smsc_up(&mo);
-  uint16_t port = pp_smsc_port(m);
-  pp_smpp_session_opts_t so = sess_opts(h, port);
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pthread_mutex_lock(&h->mu);
-  h->defer = true;
-  pthread_mutex_unlock(&h->mu);
+  rig_t r = rig_smsc((pp_smsc_opts_t){.deliver_window = 1000});
+  uint16_t port = r.so.port;
+  rig_bind(&r);
+  pthread_mutex_lock(&r.h->mu);
+  r.h->defer = true;
+  pthread_mutex_unlock(&r.h->mu);
 
   /* Every receipt deferred: none acknowledged until answered. */
-  submit_n(h, s, 0, N, 1);
-  WAIT_CHECK(h, 10000, h->n_held == N);
-  CHECK_EQ_INT(h->n_receipts, N);
+  submit_n(r.h, r.s, 0, N, 1);
+  WAIT_CHECK(r.h, 10000, r.h->n_held == N);
+  CHECK_EQ_INT(r.h->n_receipts, N);
   /* counted by the session thread after the callback returned */
-  WAIT_CHECK(h, 5000, sess_st(s).delivers_deferred == N);
-  CHECK_EQ_INT(smsc_st(m).receipts_acked, 0);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).delivers_deferred == N);
+  CHECK_EQ_INT(smsc_st(r.m).receipts_acked, 0);
   /* Answered from another thread, shuffled: every one reaches the SMSC. */
-  answerer_t *a = answer_held(h, PP_ESME_ROK, 0, true);
+  answerer_t *a = answer_held(r.h, PP_ESME_ROK, 0, true);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == N);
-  pp_smsc_stats_t st = smsc_st(m);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == N);
+  pp_smsc_stats_t st = smsc_st(r.m);
   CHECK_EQ_INT(st.receipts_sent, N); /* none sent twice */
   CHECK_EQ_INT(st.deliver_errors, 0);
-  CHECK_EQ_INT(sess_st(s).deferred_dropped, 0);
+  CHECK_EQ_INT(sess_st(r.s).deferred_dropped, 0);
 
   /* Held across a reconnect: the answers are dropped, nothing breaks. */
-  submit_n(h, s, N, M, 1);
-  WAIT_CHECK(h, 5000, h->n_held == M);
-  pp_smsc_stop(m);
-  WAIT_CHECK(h, 5000, !h->bound);
-  mo.port = port;
-  m = smsc_up(&mo);
-  WAIT_CHECK(h, 10000, h->n_up == 2);
-  a = answer_held(h, PP_ESME_ROK, 0, true);
+  submit_n(r.h, r.s, N, M, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == M);
+  pp_smsc_stop(r.m);
+  WAIT_CHECK(r.h, 5000, !r.h->bound);
+  r.mo.port = port;
+  r.m = smsc_up(&r.mo);
+  WAIT_CHECK(r.h, 10000, r.h->n_up == 2);
+  a = answer_held(r.h, PP_ESME_ROK, 0, true);
   answer_join(a);
-  WAIT_CHECK(h, 5000, sess_st(s).deferred_dropped == M);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).deferred_dropped == M);
   /* The new connection works, deferred answers included. */
-  submit_n(h, s, N + M, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == K);
-  a = answer_held(h, PP_ESME_ROK, 0, false);
+  submit_n(r.h, r.s, N + M, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == K);
+  a = answer_held(r.h, PP_ESME_ROK, 0, false);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == K);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == K);
 
   /* Answers given while stop drains are written before the unbind. */
-  submit_n(h, s, N + M + K, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == K);
-  a = answer_held(h, PP_ESME_ROK, 50, true);
-  pp_smpp_session_stop(s);
+  submit_n(r.h, r.s, N + M + K, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == K);
+  a = answer_held(r.h, PP_ESME_ROK, 50, true);
+  rig_stop(&r);
   CHECK_EQ_INT(atomic_load(&a->given), K);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 2 * K && smsc_st(m).unbinds == 1);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == 2 * K && smsc_st(r.m).unbinds == 1);
 
   /* The bound: beyond deliver_defer_max outstanding, on_deliver gets no
    * handle and answers at once. */
-  so.deliver_defer_max = 5;
-  so.stop_timeout_ms = 100;
-  pthread_mutex_lock(&h->mu);
-  h->n_no_handle = 0;
-  pthread_mutex_unlock(&h->mu);
-  s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->n_up == 3);
-  submit_n(h, s, N + M + 2 * K, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == 5 && h->n_no_handle == K - 5);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 2 * K + (K - 5));
-  a = answer_held(h, PP_ESME_ROK, 0, true);
+  r.so.deliver_defer_max = 5;
+  r.so.stop_timeout_ms = 100;
+  pthread_mutex_lock(&r.h->mu);
+  r.h->n_no_handle = 0;
+  pthread_mutex_unlock(&r.h->mu);
+  r.s = sess_up(&r.so);
+  WAIT_CHECK(r.h, 5000, r.h->n_up == 3);
+  submit_n(r.h, r.s, N + M + 2 * K, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == 5 && r.h->n_no_handle == K - 5);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == 2 * K + (K - 5));
+  a = answer_held(r.h, PP_ESME_ROK, 0, true);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).receipts_acked == 3 * K);
-  CHECK_EQ_INT(smsc_st(m).deliver_errors, 0);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).receipts_acked == 3 * K);
+  CHECK_EQ_INT(smsc_st(r.m).deliver_errors, 0);
 
   /* Answers owed after the drain (50 ms here): stop waits for them (the
    * session is not freed under them), and they are dropped. */
-  submit_n(h, s, N + M + 3 * K, K, 1);
-  WAIT_CHECK(h, 5000, h->n_held == 5 && smsc_st(m).receipts_acked == 3 * K + (K - 5));
-  a = answer_held(h, PP_ESME_ROK, 300, true);
-  pp_smpp_session_stop(s);
+  submit_n(r.h, r.s, N + M + 3 * K, K, 1);
+  WAIT_CHECK(r.h, 5000, r.h->n_held == 5 && smsc_st(r.m).receipts_acked == 3 * K + (K - 5));
+  a = answer_held(r.h, PP_ESME_ROK, 300, true);
+  rig_stop(&r);
   CHECK_EQ_INT(atomic_load(&a->given), 5);
   answer_join(a);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 2);
-  CHECK_EQ_INT(smsc_st(m).receipts_acked, 3 * K + (K - 5));
-  pp_smsc_stop(m);
-  harness_free(h);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 2);
+  CHECK_EQ_INT(smsc_st(r.m).receipts_acked, 3 * K + (K - 5));
+  rig_down(&r);
 }
 
 static const pp_smsc_message_t *find_msg(const pp_smsc_message_t *ms, size_t n, const char *id) {
@@ -527,28 +535,25 @@ static const pp_smsc_message_t *find_msg(const pp_smsc_message_t *ms, size_t n, 
 }
 
 static void t_text(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  rig_session(&r);
   const char *gsm = "Hello {world} @ £5 ~ €10 [ok] ^_^ \\o/ Üñìöé Ä ß: all GSM-7";
   const char *ucs = "Привет, мир! 👋 日本語 and ASCII";
   pp_smpp_pdu_t *p = malloc(sizeof *p);
   make_submit(p, "15557654321", gsm, 0);
   CHECK_EQ_INT(p->body.submit_sm.data_coding, PP_SMPP_DC_DEFAULT);
-  submit_wait(h, s, p, 1);
+  submit_wait(r.h, r.s, p, 1);
   make_submit(p, "15557654322", ucs, 0);
   CHECK_EQ_INT(p->body.submit_sm.data_coding, PP_SMPP_DC_UCS2);
-  submit_wait(h, s, p, 2);
+  submit_wait(r.h, r.s, p, 2);
   free(p);
-  WAIT_CHECK(h, 5000, h->n_reports == 2);
-  CHECK_EQ_INT(h->n_ok, 2);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 2);
+  CHECK_EQ_INT(r.h->n_ok, 2);
   pp_smsc_message_t *ms = calloc(8, sizeof *ms);
   size_t n = 0;
-  CHECK_EQ_INT(pp_smsc_messages(m, ms, 8, &n), 2);
+  CHECK_EQ_INT(pp_smsc_messages(r.m, ms, 8, &n), 2);
   CHECK_EQ_INT(n, 2);
-  const pp_smsc_message_t *a = find_msg(ms, n, h->mid[1]), *b = find_msg(ms, n, h->mid[2]);
+  const pp_smsc_message_t *a = find_msg(ms, n, r.h->mid[1]), *b = find_msg(ms, n, r.h->mid[2]);
   CHECK(a && b);
   if (a && b) {
     CHECK_EQ_STR(a->text, gsm);
@@ -560,198 +565,165 @@ static void t_text(void) {
     CHECK(!a->binary && !b->binary);
   }
   free(ms);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_down(&r);
 }
 
 static void t_throttle(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pp_smsc_throttle_next(m, 5);
-  submit_n(h, s, 0, 20, 0);
-  WAIT_CHECK(h, 10000, h->n_reports == 20);
-  CHECK_EQ_INT(h->n_ok, 20); /* throttling is never reported as a failure */
-  CHECK_EQ_INT(h->n_dup, 0);
-  pp_smpp_session_stats_t ss = sess_st(s);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  rig_bind(&r);
+  pp_smsc_throttle_next(r.m, 5);
+  submit_n(r.h, r.s, 0, 20, 0);
+  WAIT_CHECK(r.h, 10000, r.h->n_reports == 20);
+  CHECK_EQ_INT(r.h->n_ok, 20); /* throttling is never reported as a failure */
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  pp_smpp_session_stats_t ss = sess_st(r.s);
   CHECK_EQ_INT(ss.throttled, 5);
   CHECK_EQ_INT(ss.submits_sent, 25);
-  pp_smsc_stats_t st = smsc_st(m);
+  pp_smsc_stats_t st = smsc_st(r.m);
   CHECK_EQ_INT(st.submits, 20);
   CHECK_EQ_INT(st.submits_throttled, 5);
   /* A longer episode: the pause grows, then everything still goes. */
-  pp_smsc_throttle_next(m, 30);
-  submit_n(h, s, 100, 10, 0);
-  WAIT_CHECK(h, 15000, h->n_reports == 30);
-  CHECK_EQ_INT(h->n_ok, 30);
-  CHECK_EQ_INT(smsc_st(m).submits_throttled, 35);
+  pp_smsc_throttle_next(r.m, 30);
+  submit_n(r.h, r.s, 100, 10, 0);
+  WAIT_CHECK(r.h, 15000, r.h->n_reports == 30);
+  CHECK_EQ_INT(r.h->n_ok, 30);
+  CHECK_EQ_INT(smsc_st(r.m).submits_throttled, 35);
   /* grown, then halved by the accepted resends (counted after their report) */
-  WAIT_CHECK(h, 5000, sess_st(s).throttle_pause_ms <= 80);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).throttle_pause_ms <= 80);
+  rig_down(&r);
 }
 
 static void t_restart(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  uint16_t port = pp_smsc_port(m);
-  pp_smpp_session_opts_t so = sess_opts(h, port);
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  submit_n(h, s, 0, 100, 0);
-  WAIT_CHECK(h, 5000, h->n_ok == 100);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  uint16_t port = r.so.port;
+  rig_bind(&r);
+  submit_n(r.h, r.s, 0, 100, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_ok == 100);
   /* Submits the SMSC reads but never answers, then the SMSC dies. */
-  pp_smsc_set_silent(m, true);
-  submit_n(h, s, 100, 50, 0);
-  WAIT_CHECK(h, 5000, smsc_st(m).submits_held == 50);
-  pp_smsc_stop(m);
-  WAIT_CHECK(h, 5000, h->n_reports == 150 && !h->bound);
-  CHECK_EQ_INT(h->n_no_answer, 50);
-  for (int i = 100; i < 150; i++) CHECK_EQ_INT(h->status[i], PP_SMPP_STATUS_NO_ANSWER);
+  pp_smsc_set_silent(r.m, true);
+  submit_n(r.h, r.s, 100, 50, 0);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).submits_held == 50);
+  pp_smsc_stop(r.m);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 150 && !r.h->bound);
+  CHECK_EQ_INT(r.h->n_no_answer, 50);
+  for (int i = 100; i < 150; i++) CHECK_EQ_INT(r.h->status[i], PP_SMPP_STATUS_NO_ANSWER);
   /* Submits made while it is down wait in the queue. */
-  submit_n(h, s, 200, 100, 0);
-  mo.port = port;
-  m = smsc_up(&mo);
-  WAIT_CHECK(h, 10000, h->n_up == 2);
-  WAIT_CHECK(h, 10000, h->n_reports == 250);
-  CHECK_EQ_INT(h->n_ok, 200);
-  CHECK_EQ_INT(h->n_dup, 0);
-  CHECK_EQ_INT(smsc_st(m).submits, 100);
-  CHECK_EQ_INT(sess_st(s).binds, 2);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  submit_n(r.h, r.s, 200, 100, 0);
+  r.mo.port = port;
+  r.m = smsc_up(&r.mo);
+  WAIT_CHECK(r.h, 10000, r.h->n_up == 2);
+  WAIT_CHECK(r.h, 10000, r.h->n_reports == 250);
+  CHECK_EQ_INT(r.h->n_ok, 200);
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  CHECK_EQ_INT(smsc_st(r.m).submits, 100);
+  CHECK_EQ_INT(sess_st(r.s).binds, 2);
+  rig_down(&r);
 }
 
 static void t_enquire(void) {
-  harness_t *h = harness_new();
   /* Ours: enquire_link every 50 ms of silence, answered by the SMSC. */
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.enquire_link_ms = 50;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, sess_st(s).enquire_answered >= 3 && smsc_st(m).enquire_links >= 3);
-  CHECK_EQ_INT(sess_st(s).binds, 1);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.enquire_link_ms = 50;
+  rig_session(&r);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).enquire_answered >= 3 && smsc_st(r.m).enquire_links >= 3);
+  CHECK_EQ_INT(sess_st(r.s).binds, 1);
+  rig_stop(&r);
+  pp_smsc_stop(r.m);
   /* Theirs: the SMSC asks every 30 ms, the session answers. */
   pp_smsc_opts_t mo2 = {.enquire_link_ms = 30};
-  m = smsc_up(&mo2);
-  pp_smpp_session_opts_t so2 = sess_opts(h, pp_smsc_port(m));
-  s = sess_up(&so2);
-  WAIT_CHECK(h, 5000, sess_st(s).enquire_received >= 3 && smsc_st(m).enquire_answered >= 3);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  r.m = smsc_up(&mo2);
+  pp_smpp_session_opts_t so2 = sess_opts(r.h, pp_smsc_port(r.m));
+  r.s = sess_up(&so2);
+  WAIT_CHECK(r.h, 5000, sess_st(r.s).enquire_received >= 3 && smsc_st(r.m).enquire_answered >= 3);
+  rig_down(&r);
 }
 
 static void t_badpass(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {.password = "secret"};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.password = "wrong";
-  so.reconnect_max_ms = 2000;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 10000, h->n_bind_err >= 6); /* the 6th comes after the 5th backoff */
-  for (int i = 0; i < 5; i++) CHECK_EQ_INT(h->bind_err[i], PP_ESME_RINVPASWD);
-  pp_smpp_session_stats_t ss = sess_st(s);
+  rig_t r = rig_smsc((pp_smsc_opts_t){.password = "secret"});
+  r.so.password = "wrong";
+  r.so.reconnect_max_ms = 2000;
+  rig_session(&r);
+  WAIT_CHECK(r.h, 10000, r.h->n_bind_err >= 6); /* the 6th comes after the 5th backoff */
+  for (int i = 0; i < 5; i++) CHECK_EQ_INT(r.h->bind_err[i], PP_ESME_RINVPASWD);
+  pp_smpp_session_stats_t ss = sess_st(r.s);
   CHECK(ss.reconnect_ceiling_ms >= 320); /* 20 ms doubled per failure */
   CHECK(ss.reconnect_ceiling_ms <= 2000);
   CHECK_EQ_INT(ss.bound, 0);
   CHECK_EQ_INT(ss.binds, 0);
-  CHECK_EQ_INT(h->n_up, 0);
-  CHECK(smsc_st(m).bind_failures >= 5);
-  CHECK_EQ_INT(smsc_st(m).binds, 0);
+  CHECK_EQ_INT(r.h->n_up, 0);
+  CHECK(smsc_st(r.m).bind_failures >= 5);
+  CHECK_EQ_INT(smsc_st(r.m).binds, 0);
   /* Submits wait; stop reports them as never sent. */
-  submit_n(h, s, 0, 3, 0);
-  pp_smpp_session_stop(s);
-  CHECK_EQ_INT(h->n_not_sent, 3);
+  submit_n(r.h, r.s, 0, 3, 0);
+  rig_stop(&r);
+  CHECK_EQ_INT(r.h->n_not_sent, 3);
   /* A wrong system_id is told apart. */
-  pthread_mutex_lock(&h->mu);
-  h->n_bind_err = 0;
-  pthread_mutex_unlock(&h->mu);
-  so.password = "secret";
-  so.system_id = "nobody";
-  s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->n_bind_err >= 1);
-  CHECK_EQ_INT(h->bind_err[0], PP_ESME_RINVSYSID);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
+  pthread_mutex_lock(&r.h->mu);
+  r.h->n_bind_err = 0;
+  pthread_mutex_unlock(&r.h->mu);
+  r.so.password = "secret";
+  r.so.system_id = "nobody";
+  r.s = sess_up(&r.so);
+  WAIT_CHECK(r.h, 5000, r.h->n_bind_err >= 1);
+  CHECK_EQ_INT(r.h->bind_err[0], PP_ESME_RINVSYSID);
+  rig_stop(&r);
+  pp_smsc_stop(r.m);
   /* Nobody listening: connect failures, retried. */
-  pthread_mutex_lock(&h->mu);
-  h->n_bind_err = 0;
-  pthread_mutex_unlock(&h->mu);
-  pp_smpp_session_opts_t so2 = sess_opts(h, so.port);
-  s = sess_up(&so2);
-  WAIT_CHECK(h, 5000, h->n_bind_err >= 2);
-  CHECK_EQ_INT(h->bind_err[0], PP_SMPP_STATUS_CONNECT_FAILED);
-  pp_smpp_session_stop(s);
-  harness_free(h);
+  pthread_mutex_lock(&r.h->mu);
+  r.h->n_bind_err = 0;
+  pthread_mutex_unlock(&r.h->mu);
+  pp_smpp_session_opts_t so2 = sess_opts(r.h, r.so.port);
+  r.s = sess_up(&so2);
+  WAIT_CHECK(r.h, 5000, r.h->n_bind_err >= 2);
+  CHECK_EQ_INT(r.h->bind_err[0], PP_SMPP_STATUS_CONNECT_FAILED);
+  rig_stop(&r);
+  harness_free(r.h);
 }
 
 static void t_mo(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
   /* Injected before anyone binds: waits for a receiver. */
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "+15551230000", "15550001111", "Early bird"), PP_OK);
-  h->refuse_delivers = 1; /* the first is refused once: sent again */
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 10000, h->n_mo == 1);
-  CHECK_EQ_STR(h->mo[0], "Early bird");
-  CHECK_EQ_INT(h->n_refused, 1);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "+15551230000", "15550001111", "Early bird"), PP_OK);
+  r.h->refuse_delivers = 1; /* the first is refused once: sent again */
+  rig_session(&r);
+  WAIT_CHECK(r.h, 10000, r.h->n_mo == 1);
+  CHECK_EQ_STR(r.h->mo[0], "Early bird");
+  CHECK_EQ_INT(r.h->n_refused, 1);
   const char *ucs = "Привет 👋 from a phone";
   char longtext[400];
   for (int i = 0; i < 300; i++) longtext[i] = (char)('a' + i % 26);
   longtext[300] = '\0';
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230001", "15550001111", "Hi {there} €"), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 2);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230002", "15550001111", ucs), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 3);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "Alpha", "15550001111", longtext), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 4);
-  CHECK_EQ_STR(h->mo[1], "Hi {there} €");
-  CHECK_EQ_STR(h->mo[2], ucs);
-  CHECK_EQ_STR(h->mo[3], longtext);
-  WAIT_CHECK(h, 5000, smsc_st(m).mo_acked == 5); /* 1 + 1 + 1 + 2 parts */
-  CHECK_EQ_INT(smsc_st(m).deliver_errors, 1);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "", "1", "x"), PP_ERR_INVALID_PARAM);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "123456789012345678901", "1", "x"), PP_ERR_INVALID_PARAM);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "15551230001", "15550001111", "Hi {there} €"), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 2);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "15551230002", "15550001111", ucs), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 3);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "Alpha", "15550001111", longtext), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 4);
+  CHECK_EQ_STR(r.h->mo[1], "Hi {there} €");
+  CHECK_EQ_STR(r.h->mo[2], ucs);
+  CHECK_EQ_STR(r.h->mo[3], longtext);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).mo_acked == 5); /* 1 + 1 + 1 + 2 parts */
+  CHECK_EQ_INT(smsc_st(r.m).deliver_errors, 1);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "", "1", "x"), PP_ERR_INVALID_PARAM);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "123456789012345678901", "1", "x"), PP_ERR_INVALID_PARAM);
+  rig_down(&r);
 }
 
 static void t_timeout(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.resp_timeout_ms = 200;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pp_smsc_set_silent(m, true);
-  submit_n(h, s, 0, 3, 0);
-  WAIT_CHECK(h, 5000, h->n_reports == 3);
-  CHECK_EQ_INT(h->n_timeout, 3);
-  CHECK(h->bound); /* the link itself is fine */
-  pp_smsc_set_silent(m, false);
-  submit_n(h, s, 3, 1, 0);
-  WAIT_CHECK(h, 5000, h->n_reports == 4);
-  CHECK_EQ_INT(h->status[3], PP_ESME_ROK);
-  CHECK_EQ_INT(sess_st(s).binds, 1);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.resp_timeout_ms = 200;
+  rig_bind(&r);
+  pp_smsc_set_silent(r.m, true);
+  submit_n(r.h, r.s, 0, 3, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 3);
+  CHECK_EQ_INT(r.h->n_timeout, 3);
+  CHECK(r.h->bound); /* the link itself is fine */
+  pp_smsc_set_silent(r.m, false);
+  submit_n(r.h, r.s, 3, 1, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_reports == 4);
+  CHECK_EQ_INT(r.h->status[3], PP_ESME_ROK);
+  CHECK_EQ_INT(sess_st(r.s).binds, 1);
+  rig_down(&r);
 }
 
 static void on_query_resp(void *arg, uint64_t tag, uint32_t st, uint8_t state) {
@@ -769,98 +741,77 @@ static void on_query_resp(void *arg, uint64_t tag, uint32_t st, uint8_t state) {
  * to on_submit_resp (the in-tree SMSC answers ESME_RQUERYFAIL); a session
  * without on_query_resp refuses it. */
 static void t_query(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
   pp_smpp_pdu_t *q = malloc(sizeof *q);
   CHECK(q != NULL);
   pp_smpp_pdu_init(q, PP_SMPP_QUERY_SM, 0);
   snprintf(q->body.query_sm.message_id, sizeof q->body.query_sm.message_id, "abc123");
   snprintf(q->body.query_sm.source_addr, sizeof q->body.query_sm.source_addr, "15550001111");
-  so.on_query_resp = on_query_resp;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  CHECK_EQ_INT(pp_smpp_session_submit(s, q, 77), PP_OK);
-  submit_n(h, s, 0, 1, 0);
-  WAIT_CHECK(h, 5000, h->n_query == 1 && h->n_reports == 1);
-  CHECK_EQ_INT(h->query_status, PP_ESME_RQUERYFAIL);
-  CHECK_EQ_INT(h->query_tag, 77);
-  CHECK_EQ_INT(h->status[0], PP_ESME_ROK);
-  pp_smpp_session_stop(s);
-  so.on_query_resp = NULL;
-  s = sess_up(&so);
-  CHECK_EQ_INT(pp_smpp_session_submit(s, q, 78), PP_ERR_INVALID_PARAM);
-  pp_smpp_session_stop(s);
-  CHECK_EQ_INT(h->n_query, 1);
+  r.so.on_query_resp = on_query_resp;
+  rig_bind(&r);
+  CHECK_EQ_INT(pp_smpp_session_submit(r.s, q, 77), PP_OK);
+  submit_n(r.h, r.s, 0, 1, 0);
+  WAIT_CHECK(r.h, 5000, r.h->n_query == 1 && r.h->n_reports == 1);
+  CHECK_EQ_INT(r.h->query_status, PP_ESME_RQUERYFAIL);
+  CHECK_EQ_INT(r.h->query_tag, 77);
+  CHECK_EQ_INT(r.h->status[0], PP_ESME_ROK);
+  rig_stop(&r);
+  r.so.on_query_resp = NULL;
+  r.s = sess_up(&r.so);
+  CHECK_EQ_INT(pp_smpp_session_submit(r.s, q, 78), PP_ERR_INVALID_PARAM);
+  rig_stop(&r);
+  CHECK_EQ_INT(r.h->n_query, 1);
   free(q);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_down(&r);
 }
 
 static void t_stop(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.window = 2;
-  so.stop_timeout_ms = 400;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  pp_smsc_set_silent(m, true);
-  submit_n(h, s, 0, 10, 0);
-  WAIT_CHECK(h, 5000, smsc_st(m).submits_held == 2);
-  pp_smpp_session_stop(s);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.window = 2;
+  r.so.stop_timeout_ms = 400;
+  rig_bind(&r);
+  pp_smsc_set_silent(r.m, true);
+  submit_n(r.h, r.s, 0, 10, 0);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).submits_held == 2);
+  rig_stop(&r);
   /* Everything is reported before stop returns. */
-  CHECK_EQ_INT(h->n_reports, 10);
-  CHECK_EQ_INT(h->n_no_answer, 2);
-  CHECK_EQ_INT(h->n_not_sent, 8);
-  CHECK_EQ_INT(h->n_dup, 0);
-  CHECK_EQ_INT(h->n_down, 1);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 1);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(r.h->n_reports, 10);
+  CHECK_EQ_INT(r.h->n_no_answer, 2);
+  CHECK_EQ_INT(r.h->n_not_sent, 8);
+  CHECK_EQ_INT(r.h->n_dup, 0);
+  CHECK_EQ_INT(r.h->n_down, 1);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 1);
+  rig_down(&r);
 }
 
 static void t_tps(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.tps = 200; /* burst 4 */
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  int64_t t0 = now_ms();
-  submit_n(h, s, 0, 100, 0);
-  WAIT_CHECK(h, 10000, h->n_reports == 100);
-  int64_t took = now_ms() - t0;
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.tps = 200; /* burst 4 */
+  rig_bind(&r);
+  int64_t t0 = pp_smpp_now_ms();
+  submit_n(r.h, r.s, 0, 100, 0);
+  WAIT_CHECK(r.h, 10000, r.h->n_reports == 100);
+  int64_t took = pp_smpp_now_ms() - t0;
   /* 96 tokens at 200/s take 480 ms: a lower bound, whatever the machine. */
   CHECK(took >= 400);
-  CHECK_EQ_INT(h->n_ok, 100);
-  pp_smpp_session_stop(s);
-  pp_smsc_stop(m);
-  harness_free(h);
+  CHECK_EQ_INT(r.h->n_ok, 100);
+  rig_down(&r);
 }
 
 static void t_txrx(void) {
-  harness_t *h = harness_new();
-  pp_smsc_opts_t mo = {0};
-  pp_smsc_t *m = smsc_up(&mo);
-  pp_smpp_session_opts_t so = sess_opts(h, pp_smsc_port(m));
-  so.bind_mode = PP_SMPP_BIND_TX_RX;
-  pp_smpp_session_t *s = sess_up(&so);
-  WAIT_CHECK(h, 5000, h->bound);
-  CHECK_EQ_INT(smsc_st(m).binds, 2);
-  CHECK_EQ_INT(h->n_up, 1);
-  submit_n(h, s, 0, 100, 1);
-  WAIT_CHECK(h, 10000, h->n_ok == 100 && h->n_receipts == 100);
-  CHECK_EQ_INT(h->n_receipt_bad, 0);
-  CHECK_EQ_INT(pp_smsc_inject_mo(m, "15551230001", "15550001111", "to the receiver"), PP_OK);
-  WAIT_CHECK(h, 5000, h->n_mo == 1);
-  pp_smpp_session_stop(s);
-  WAIT_CHECK(h, 5000, smsc_st(m).unbinds == 2);
-  pp_smsc_stop(m);
-  harness_free(h);
+  rig_t r = rig_smsc((pp_smsc_opts_t){0});
+  r.so.bind_mode = PP_SMPP_BIND_TX_RX;
+  rig_bind(&r);
+  CHECK_EQ_INT(smsc_st(r.m).binds, 2);
+  CHECK_EQ_INT(r.h->n_up, 1);
+  submit_n(r.h, r.s, 0, 100, 1);
+  WAIT_CHECK(r.h, 10000, r.h->n_ok == 100 && r.h->n_receipts == 100);
+  CHECK_EQ_INT(r.h->n_receipt_bad, 0);
+  CHECK_EQ_INT(pp_smsc_inject_mo(r.m, "15551230001", "15550001111", "to the receiver"), PP_OK);
+  WAIT_CHECK(r.h, 5000, r.h->n_mo == 1);
+  rig_stop(&r);
+  WAIT_CHECK(r.h, 5000, smsc_st(r.m).unbinds == 2);
+  rig_down(&r);
 }
 
 /* ---- A scripted peer, for the protocol corners ------------------------------------ */
@@ -875,44 +826,9 @@ static int listen_any(uint16_t *port) {
   return fd;
 }
 
-static bool wait_fd(int fd, int ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return poll(&p, 1, ms) == 1;
-}
-
 static int accept_within(int lfd, int ms) {
-  if (!wait_fd(lfd, ms)) return -1;
+  if (!wire_readable(lfd, ms)) return -1;
   return accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-}
-
-static bool read_full(int fd, uint8_t *b, size_t n) {
-  for (size_t got = 0; got < n;) {
-    if (!wait_fd(fd, 5000)) return false;
-    ssize_t r = recv(fd, b + got, n - got, 0);
-    if (r <= 0) return false;
-    got += (size_t)r;
-  }
-  return true;
-}
-
-/* Reads one PDU into *p; false on EOF, timeout or a bad PDU. */
-static bool peer_read(int fd, pp_smpp_pdu_t *p) {
-  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
-  if (!read_full(fd, buf, 4)) return false;
-  size_t need = 0;
-  if (pp_smpp_frame_len(buf, 4, &need) != PP_OK || !read_full(fd, buf + 4, need - 4)) return false;
-  return pp_smpp_pdu_decode(buf, need, p) == PP_OK;
-}
-
-static void peer_raw(int fd, const void *b, size_t n) {
-  CHECK(send(fd, b, n, MSG_NOSIGNAL) == (ssize_t)n);
-}
-
-static void peer_send(int fd, const pp_smpp_pdu_t *p) {
-  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
-  size_t n = 0;
-  CHECK_EQ_INT(pp_smpp_pdu_encode(p, buf, sizeof buf, &n), PP_OK);
-  peer_raw(fd, buf, n);
 }
 
 /* Accepts the session, checks its bind_transceiver and answers it. */
@@ -920,14 +836,14 @@ static int peer_accept_bind(int lfd, pp_smpp_pdu_t *p) {
   int fd = accept_within(lfd, 5000);
   CHECK(fd >= 0);
   if (fd < 0) return -1;
-  CHECK(peer_read(fd, p));
+  CHECK(wire_read(fd, p));
   CHECK_EQ_INT(p->h.command_id, PP_SMPP_BIND_TRANSCEIVER);
   CHECK_EQ_STR(p->body.bind_transceiver.system_id, SYSID);
   CHECK_EQ_STR(p->body.bind_transceiver.password, PASSWD);
   CHECK_EQ_INT(p->body.bind_transceiver.interface_version, 0x34);
   pp_smpp_pdu_init_resp(p, p, PP_ESME_ROK);
   snprintf(p->body.bind_transceiver_resp.system_id, 16, "peer");
-  peer_send(fd, p);
+  wire_send(fd, p);
   return fd;
 }
 
@@ -949,15 +865,15 @@ static void t_peer(void) {
 
   /* enquire_link is answered. */
   pp_smpp_pdu_init(p, PP_SMPP_ENQUIRE_LINK, 1001);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   CHECK_EQ_INT(q->h.sequence_number, 1001);
 
   /* An unknown command: generic_nack ESME_RINVCMDID with its sequence. */
   static const uint8_t unknown[] = {0, 0, 0, 16, 0, 0, 0, 0x99, 0, 0, 0, 0, 0, 0, 0x03, 0xEA};
-  peer_raw(fd, unknown, sizeof unknown);
-  CHECK(peer_read(fd, q));
+  wire_raw(fd, unknown, sizeof unknown);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RINVCMDID);
   CHECK_EQ_INT(q->h.sequence_number, 1002);
@@ -965,8 +881,8 @@ static void t_peer(void) {
   /* A deliver_sm cut short: its _resp with the decoder's status. */
   static const uint8_t cut[] = {0, 0, 0, 19, 0,    0,    0,   5,   0,  0,
                                 0, 0, 0, 0,  0x03, 0xEB, 'a', 'b', 'c'};
-  peer_raw(fd, cut, sizeof cut);
-  CHECK(peer_read(fd, q));
+  wire_raw(fd, cut, sizeof cut);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DELIVER_SM_RESP);
   CHECK(q->h.command_status != PP_ESME_ROK);
   CHECK_EQ_INT(q->h.sequence_number, 1003);
@@ -980,13 +896,13 @@ static void t_peer(void) {
   snprintf(p->body.deliver_sm.destination_addr, 21, "15553334444");
   memcpy(p->body.deliver_sm.short_message, "hello", 5);
   p->body.deliver_sm.sm_length = 5;
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DELIVER_SM_RESP);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RX_T_APPN);
   p->h.sequence_number = 1005;
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_status, PP_ESME_ROK);
   CHECK_EQ_INT(q->h.sequence_number, 1005);
   WAIT_CHECK(h, 2000, h->n_mo == 1);
@@ -996,8 +912,8 @@ static void t_peer(void) {
   pp_smpp_pdu_init(p, PP_SMPP_DATA_SM, 1010);
   snprintf(p->body.data_sm.source_addr, 65, "15551112222");
   CHECK_EQ_INT(pp_smpp_add_message_payload(p, "payload", 7), PP_OK);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DATA_SM_RESP);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_ROK);
   CHECK_EQ_INT(q->h.sequence_number, 1010);
@@ -1009,40 +925,40 @@ static void t_peer(void) {
   h->defer = true;
   pthread_mutex_unlock(&h->mu);
   p->h.sequence_number = 1011;
-  peer_send(fd, p);
+  wire_send(fd, p);
   WAIT_CHECK(h, 2000, h->n_held == 1);
   /* Nothing yet: an enquire_link sent after it is answered first. */
   pp_smpp_pdu_init(p, PP_SMPP_ENQUIRE_LINK, 1012);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   CHECK_EQ_INT(q->h.sequence_number, 1012);
   pthread_mutex_lock(&h->mu);
   h->defer = false;
   pthread_mutex_unlock(&h->mu);
   answer_join(answer_held(h, PP_ESME_RSYSERR, 0, false));
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_DATA_SM_RESP);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RSYSERR);
   CHECK_EQ_INT(q->h.sequence_number, 1011);
 
   /* A refused submit is reported with the SMSC's status. */
   submit_n(h, s, 0, 1, 0);
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_SUBMIT_SM);
   CHECK_EQ_STR(q->body.submit_sm.destination_addr, "15550000000");
   pp_smpp_pdu_init_resp(p, q, PP_ESME_RINVDSTADR);
-  peer_send(fd, p);
+  wire_send(fd, p);
   WAIT_CHECK(h, 2000, h->n_reports == 1);
   CHECK_EQ_INT(h->status[0], PP_ESME_RINVDSTADR);
 
   /* Throttled: sent again with a new sequence number, then accepted. */
   submit_n(h, s, 1, 1, 0);
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   uint32_t seq1 = q->h.sequence_number;
   pp_smpp_pdu_init_resp(p, q, PP_ESME_RTHROTTLED);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_SUBMIT_SM);
   CHECK(q->h.sequence_number != seq1);
   CHECK_EQ_STR(q->body.submit_sm.destination_addr, "15550000001");
@@ -1050,8 +966,8 @@ static void t_peer(void) {
   snprintf(p->body.submit_sm_resp.message_id, 65, "abc123");
   /* a stray response first: ignored */
   pp_smpp_pdu_init(q, PP_SMPP_SUBMIT_SM_RESP, 77777);
-  peer_send(fd, q);
-  peer_send(fd, p);
+  wire_send(fd, q);
+  wire_send(fd, p);
   WAIT_CHECK(h, 2000, h->n_reports == 2);
   CHECK_EQ_INT(h->status[1], PP_ESME_ROK);
   CHECK_EQ_STR(h->mid[1], "abc123");
@@ -1059,23 +975,23 @@ static void t_peer(void) {
 
   /* The peer unbinds: answered, closed, and the session comes back. */
   pp_smpp_pdu_init(p, PP_SMPP_UNBIND, 1006);
-  peer_send(fd, p);
-  CHECK(peer_read(fd, q));
+  wire_send(fd, p);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_UNBIND_RESP);
   CHECK_EQ_INT(q->h.sequence_number, 1006);
   uint8_t b;
-  CHECK(wait_fd(fd, 5000) && recv(fd, &b, 1, 0) == 0); /* closed by the session */
+  CHECK(wire_readable(fd, 5000) && recv(fd, &b, 1, 0) == 0); /* closed by the session */
   close(fd);
   fd = peer_accept_bind(lfd, p);
   WAIT_CHECK(h, 5000, h->n_up == 2);
 
   /* An unframeable length: generic_nack ESME_RINVCMDLEN, then close. */
   static const uint8_t bad_len[] = {0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 9};
-  peer_raw(fd, bad_len, sizeof bad_len);
-  CHECK(peer_read(fd, q));
+  wire_raw(fd, bad_len, sizeof bad_len);
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(q->h.command_status, PP_ESME_RINVCMDLEN);
-  CHECK(wait_fd(fd, 5000) && recv(fd, &b, 1, 0) == 0);
+  CHECK(wire_readable(fd, 5000) && recv(fd, &b, 1, 0) == 0);
   close(fd);
   fd = peer_accept_bind(lfd, p);
   WAIT_CHECK(h, 5000, h->n_up == 3);
@@ -1083,10 +999,10 @@ static void t_peer(void) {
   /* stop: the session unbinds and waits for the answer. */
   pthread_t th;
   pthread_create(&th, NULL, stop_thread, s);
-  CHECK(peer_read(fd, q));
+  CHECK(wire_read(fd, q));
   CHECK_EQ_INT(q->h.command_id, PP_SMPP_UNBIND);
   pp_smpp_pdu_init_resp(p, q, PP_ESME_ROK);
-  peer_send(fd, p);
+  wire_send(fd, p);
   pthread_join(th, NULL);
   CHECK_EQ_INT(h->n_reports, 2);
   close(fd);
@@ -1126,9 +1042,9 @@ int main(int argc, char **argv) {
   bool ran = false;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     if (argc > 1 && strcmp(argv[1], cases[i].name) != 0) continue;
-    int64_t t0 = now_ms();
+    int64_t t0 = pp_smpp_now_ms();
     cases[i].fn();
-    fprintf(stderr, "case %s: %lld ms\n", cases[i].name, (long long)(now_ms() - t0));
+    fprintf(stderr, "case %s: %lld ms\n", cases[i].name, (long long)(pp_smpp_now_ms() - t0));
     ran = true;
   }
   if (!ran) {

@@ -17,39 +17,22 @@
 #include "channel/smpp/smpp_pdu.h"
 #include "channel/smpp/smsc.h"
 #include "check.h"
+#include "smpp_wire.h"
 
 #define SYSID "esme1"
 #define PASSWD "secret"
 
 static pp_smpp_pdu_t *P, *Q; /* heap PDUs for the cases */
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static pp_smsc_t *up(pp_smsc_opts_t *o) {
-  if (!o->system_id) o->system_id = SYSID;
-  if (!o->password) o->password = PASSWD;
-  pp_smsc_t *m = NULL;
-  pp_err_t e = pp_smsc_start(o, &m);
-  CHECK_EQ_INT(e, PP_OK);
-  if (e != PP_OK) exit(check_report("test_smpp_smsc"));
-  return m;
-}
-
-static pp_smsc_stats_t st(pp_smsc_t *m) {
-  pp_smsc_stats_t s;
-  pp_smsc_stats(m, &s);
-  return s;
+  return smsc_up_as(o, SYSID, PASSWD, "test_smpp_smsc");
 }
 
 /* Waits for a counter condition with a deadline (the SMSC has no callbacks). */
 #define WAIT_CHECK(ms, cond)                                                                      \
   do {                                                                                            \
-    int64_t dl_ = now_ms() + (ms);                                                                \
-    while (!(cond) && now_ms() < dl_) {                                                           \
+    int64_t dl_ = pp_smpp_now_ms() + (ms);                                                        \
+    while (!(cond) && pp_smpp_now_ms() < dl_) {                                                   \
       struct pollfd none_;                                                                        \
       poll(&none_, 0, 2);                                                                         \
     }                                                                                             \
@@ -66,49 +49,15 @@ static int dial(pp_smsc_t *m) {
   return fd;
 }
 
-static bool readable(int fd, int ms) {
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  return poll(&p, 1, ms) == 1;
-}
-
-static bool read_full(int fd, uint8_t *b, size_t n) {
-  for (size_t got = 0; got < n;) {
-    if (!readable(fd, 5000)) return false;
-    ssize_t r = recv(fd, b + got, n - got, 0);
-    if (r <= 0) return false;
-    got += (size_t)r;
-  }
-  return true;
-}
-
-static bool rd(int fd, pp_smpp_pdu_t *p) {
-  static uint8_t buf[PP_SMPP_MAX_PDU_LEN];
-  size_t need = 0;
-  if (!read_full(fd, buf, 4) || pp_smpp_frame_len(buf, 4, &need) != PP_OK ||
-      !read_full(fd, buf + 4, need - 4))
-    return false;
-  return pp_smpp_pdu_decode(buf, need, p) == PP_OK;
-}
-
 static bool at_eof(int fd) {
   uint8_t b;
-  return readable(fd, 5000) && recv(fd, &b, 1, 0) == 0;
+  return wire_readable(fd, 5000) && recv(fd, &b, 1, 0) == 0;
 }
 
 static size_t enc(const pp_smpp_pdu_t *p, uint8_t *buf, size_t cap) {
   size_t n = 0;
   CHECK_EQ_INT(pp_smpp_pdu_encode(p, buf, cap, &n), PP_OK);
   return n;
-}
-
-static void wr(int fd, const pp_smpp_pdu_t *p) {
-  uint8_t buf[4096];
-  size_t n = enc(p, buf, sizeof buf);
-  CHECK(send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n);
-}
-
-static void raw(int fd, const void *b, size_t n) {
-  CHECK(send(fd, b, n, MSG_NOSIGNAL) == (ssize_t)n);
 }
 
 /* Sends a bind and returns the answer's status. */
@@ -118,8 +67,8 @@ static uint32_t bind_as(int fd, uint32_t cmd, const char *sysid, const char *pw,
   snprintf(b->system_id, sizeof b->system_id, "%s", sysid);
   snprintf(b->password, sizeof b->password, "%s", pw);
   b->interface_version = 0x34;
-  wr(fd, P);
-  if (!rd(fd, Q)) return 0xFFFFFFFF;
+  wire_send(fd, P);
+  if (!wire_read(fd, Q)) return 0xFFFFFFFF;
   CHECK_EQ_INT(Q->h.command_id, cmd | PP_SMPP_RESP_BIT);
   CHECK_EQ_INT(Q->h.sequence_number, seq);
   return Q->h.command_status;
@@ -146,9 +95,9 @@ static void make_submit(pp_smpp_pdu_t *p, uint32_t seq, const char *to, const ch
 static const char *submit1(int fd, uint32_t seq, const char *to, const char *text, uint8_t rdf) {
   static char id[65];
   make_submit(P, seq, to, text, rdf);
-  wr(fd, P);
+  wire_send(fd, P);
   id[0] = '\0';
-  CHECK(rd(fd, Q));
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_SUBMIT_SM_RESP);
   CHECK_EQ_INT(Q->h.sequence_number, seq);
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_ROK);
@@ -164,8 +113,8 @@ static void t_binds(void) {
 
   int fd = dial(m);
   make_submit(P, 7, "1555", "too early", 0);
-  wr(fd, P);
-  CHECK(rd(fd, Q));
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_SUBMIT_SM_RESP);
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_RINVBNDSTS);
   CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, "nobody", PASSWD, 1), PP_ESME_RINVSYSID);
@@ -185,13 +134,13 @@ static void t_binds(void) {
   CHECK_EQ_INT(v, 0x34);
   CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSMITTER, SYSID, PASSWD, 3), PP_ESME_RALYBND);
   pp_smpp_pdu_init(P, PP_SMPP_ENQUIRE_LINK, 4);
-  wr(fd, P);
-  CHECK(rd(fd, Q));
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   CHECK_EQ_INT(Q->h.sequence_number, 4);
   pp_smpp_pdu_init(P, PP_SMPP_UNBIND, 5);
-  wr(fd, P);
-  CHECK(rd(fd, Q));
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_UNBIND_RESP);
   CHECK(at_eof(fd));
   close(fd);
@@ -199,13 +148,13 @@ static void t_binds(void) {
   fd = dial(m);
   CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_RECEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
   make_submit(P, 2, "1555", "receivers do not submit", 0);
-  wr(fd, P);
-  CHECK(rd(fd, Q));
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_RINVBNDSTS);
   close(fd);
 
-  WAIT_CHECK(2000, st(m).open_connections == 0);
-  pp_smsc_stats_t s = st(m);
+  WAIT_CHECK(2000, smsc_st(m).open_connections == 0);
+  pp_smsc_stats_t s = smsc_st(m);
   CHECK_EQ_INT(s.connections, 4);
   CHECK_EQ_INT(s.binds, 2);
   CHECK_EQ_INT(s.bind_failures, 2);
@@ -246,10 +195,10 @@ static void t_submits(void) {
     make_submit(P, 100 + (uint32_t)i, "15559990000", text, 0);
     len += enc(P, buf + len, sizeof buf - len);
   }
-  raw(fd, buf, len);
+  wire_raw(fd, buf, len);
   unsigned long long prev = 0;
   for (int i = 0; i < 10; i++) {
-    CHECK(rd(fd, Q));
+    CHECK(wire_read(fd, Q));
     CHECK_EQ_INT(Q->h.sequence_number, 100 + i);
     CHECK_EQ_INT(Q->h.command_status, PP_ESME_ROK);
     char *end = NULL;
@@ -270,27 +219,27 @@ static void t_submits(void) {
   make_submit(P, 200, "1", "", 0);
   P->body.submit_sm.sm_length = 0;
   CHECK_EQ_INT(pp_smpp_add_message_payload(P, "from the payload", 16), PP_OK);
-  wr(fd, P);
-  CHECK(rd(fd, Q) && Q->h.command_status == PP_ESME_ROK);
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q) && Q->h.command_status == PP_ESME_ROK);
   pp_smpp_pdu_init(P, PP_SMPP_SUBMIT_SM, 201);
   static const uint8_t udh_text[] = {5, 0, 3, 9, 2, 1, 'p', 'a', 'r', 't'};
   P->body.submit_sm.esm_class = PP_SMPP_ESM_UDHI;
   memcpy(P->body.submit_sm.short_message, udh_text, sizeof udh_text);
   P->body.submit_sm.sm_length = sizeof udh_text;
-  wr(fd, P);
-  CHECK(rd(fd, Q) && Q->h.command_status == PP_ESME_ROK);
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q) && Q->h.command_status == PP_ESME_ROK);
   pp_smpp_pdu_init(P, PP_SMPP_SUBMIT_SM, 202);
   P->body.submit_sm.data_coding = PP_SMPP_DC_BINARY;
   P->body.submit_sm.sm_length = 3;
-  wr(fd, P);
-  CHECK(rd(fd, Q) && Q->h.command_status == PP_ESME_ROK);
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q) && Q->h.command_status == PP_ESME_ROK);
   CHECK_EQ_INT(pp_smsc_messages(m, ms, 8, &n), 13);
   CHECK_EQ_INT(n, 8); /* the ring keeps 8 */
   CHECK_EQ_STR(ms[5].text, "from the payload");
   CHECK_EQ_STR(ms[6].text, "part");
   CHECK(ms[7].binary);
   CHECK_EQ_STR(ms[7].text, "");
-  CHECK_EQ_INT(st(m).submits, 13);
+  CHECK_EQ_INT(smsc_st(m).submits, 13);
   free(ms);
   close(fd);
   pp_smsc_stop(m);
@@ -298,7 +247,7 @@ static void t_submits(void) {
 
 /* Reads the next deliver_sm and checks it is a receipt for `id`. */
 static void expect_receipt(int fd, const char *id, pp_smpp_dlr_state_t state, const char *text) {
-  CHECK(rd(fd, Q));
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_DELIVER_SM);
   pp_smpp_deliver_sm_t *d = &Q->body.deliver_sm;
   CHECK_EQ_INT(d->esm_class, PP_SMPP_ESM_RECEIPT);
@@ -323,7 +272,7 @@ static void expect_receipt(int fd, const char *id, pp_smpp_dlr_state_t state, co
 
 static void ack(int fd, uint32_t status) {
   pp_smpp_pdu_init_resp(P, Q, status);
-  wr(fd, P);
+  wire_send(fd, P);
 }
 
 static void t_receipts(void) {
@@ -338,8 +287,8 @@ static void t_receipts(void) {
   ack(fd, PP_ESME_RX_T_APPN); /* refused: comes again a second later */
   expect_receipt(fd, id, PP_SMPP_DLR_UNDELIVERABLE, "?n?code receipt text");
   ack(fd, PP_ESME_ROK);
-  WAIT_CHECK(2000, st(m).receipts_acked == 1);
-  pp_smsc_stats_t s = st(m);
+  WAIT_CHECK(2000, smsc_st(m).receipts_acked == 1);
+  pp_smsc_stats_t s = smsc_st(m);
   CHECK_EQ_INT(s.receipts_sent, 2);
   CHECK_EQ_INT(s.deliver_errors, 1);
 
@@ -351,7 +300,7 @@ static void t_receipts(void) {
   CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_RECEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
   expect_receipt(fd, id, PP_SMPP_DLR_UNDELIVERABLE, "again");
   ack(fd, PP_ESME_ROK);
-  WAIT_CHECK(2000, st(m).receipts_acked == 2 && st(m).pending == 0);
+  WAIT_CHECK(2000, smsc_st(m).receipts_acked == 2 && smsc_st(m).pending == 0);
   close(fd);
   pp_smsc_stop(m);
 
@@ -365,8 +314,8 @@ static void t_receipts(void) {
   snprintf(id, sizeof id, "%s", submit1(fd, 4, "15552223333", "always", 1));
   expect_receipt(fd, id, PP_SMPP_DLR_DELIVERED, "always"); /* the first receipt is this one */
   ack(fd, PP_ESME_ROK);
-  WAIT_CHECK(2000, st(m).receipts_acked == 1);
-  CHECK_EQ_INT(st(m).receipts_sent, 1);
+  WAIT_CHECK(2000, smsc_st(m).receipts_acked == 1);
+  CHECK_EQ_INT(smsc_st(m).receipts_sent, 1);
   close(fd);
   pp_smsc_stop(m);
 }
@@ -382,14 +331,14 @@ static void t_mo(void) {
   CHECK_EQ_INT(pp_smsc_inject_mo(m, "1", "2", big), PP_ERR_TOO_BIG);
   CHECK_EQ_INT(pp_smsc_inject_mo(m, "1", "2", NULL), PP_ERR_INVALID_PARAM);
   CHECK_EQ_INT(pp_smsc_inject_mo(m, "1", "+", "x"), PP_ERR_INVALID_PARAM);
-  CHECK_EQ_INT(st(m).pending, 2);
+  CHECK_EQ_INT(smsc_st(m).pending, 2);
 
   /* A transmitter gets none; the receiver gets both, in order. */
   int tx = dial(m);
   CHECK_EQ_INT(bind_as(tx, PP_SMPP_BIND_TRANSMITTER, SYSID, PASSWD, 1), PP_ESME_ROK);
   int fd = dial(m);
   CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_RECEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
-  CHECK(rd(fd, Q));
+  CHECK(wire_read(fd, Q));
   pp_smpp_deliver_sm_t *d = &Q->body.deliver_sm;
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_DELIVER_SM);
   CHECK_EQ_INT(d->esm_class, 0);
@@ -405,7 +354,7 @@ static void t_mo(void) {
       PP_OK);
   CHECK_EQ_STR(text, "Hi @ home");
   ack(fd, PP_ESME_ROK);
-  CHECK(rd(fd, Q));
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_STR(d->source_addr, "Alpha");
   CHECK_EQ_INT(d->source_addr_ton, 5);
   CHECK_EQ_INT(d->data_coding, PP_SMPP_DC_UCS2);
@@ -414,11 +363,11 @@ static void t_mo(void) {
       PP_OK);
   CHECK_EQ_STR(text, "Привет");
   ack(fd, PP_ESME_ROK);
-  WAIT_CHECK(2000, st(m).mo_acked == 2 && st(m).pending == 0);
+  WAIT_CHECK(2000, smsc_st(m).mo_acked == 2 && smsc_st(m).pending == 0);
   /* Nothing reached the transmitter: an enquire_link is the next thing it reads. */
   pp_smpp_pdu_init(P, PP_SMPP_ENQUIRE_LINK, 9);
-  wr(tx, P);
-  CHECK(rd(tx, Q));
+  wire_send(tx, P);
+  CHECK(wire_read(tx, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   close(tx);
   close(fd);
@@ -431,39 +380,39 @@ static void t_malformed(void) {
   int fd = dial(m);
   CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
   static const uint8_t unknown[] = {0, 0, 0, 16, 0, 0, 0, 0x21, 0, 0, 0, 0, 0, 0, 0, 2};
-  raw(fd, unknown, sizeof unknown); /* submit_multi: not supported */
-  CHECK(rd(fd, Q));
+  wire_raw(fd, unknown, sizeof unknown); /* submit_multi: not supported */
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_RINVCMDID);
   CHECK_EQ_INT(Q->h.sequence_number, 2);
   static const uint8_t cut[] = {0, 0, 0, 20, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 1, '1'};
-  raw(fd, cut, sizeof cut); /* submit_sm whose source_addr never ends */
-  CHECK(rd(fd, Q));
+  wire_raw(fd, cut, sizeof cut); /* submit_sm whose source_addr never ends */
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_SUBMIT_SM_RESP);
   CHECK(Q->h.command_status != PP_ESME_ROK);
   CHECK_EQ_INT(Q->h.sequence_number, 3);
   pp_smpp_pdu_init(P, PP_SMPP_QUERY_SM, 4);
-  wr(fd, P);
-  CHECK(rd(fd, Q));
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_QUERY_SM_RESP);
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_RQUERYFAIL);
   static const uint8_t short_len[] = {0, 0, 0, 10, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 5};
-  raw(fd, short_len, sizeof short_len);
-  CHECK(rd(fd, Q));
+  wire_raw(fd, short_len, sizeof short_len);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_RINVCMDLEN);
   CHECK(at_eof(fd));
   close(fd);
   fd = dial(m);
   static const uint8_t huge[] = {0, 1, 0x11, 0x70, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 6};
-  raw(fd, huge, sizeof huge); /* 70000 octets */
-  CHECK(rd(fd, Q));
+  wire_raw(fd, huge, sizeof huge); /* 70000 octets */
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_GENERIC_NACK);
   CHECK_EQ_INT(Q->h.command_status, PP_ESME_RINVCMDLEN);
   CHECK(at_eof(fd));
   close(fd);
-  WAIT_CHECK(2000, st(m).open_connections == 0);
-  CHECK(st(m).nacks >= 3);
+  WAIT_CHECK(2000, smsc_st(m).open_connections == 0);
+  CHECK(smsc_st(m).nacks >= 3);
   pp_smsc_stop(m);
 }
 
@@ -475,20 +424,20 @@ static void t_throttle(void) {
   pp_smsc_throttle_next(m, 3);
   for (uint32_t i = 0; i < 5; i++) {
     make_submit(P, 10 + i, "1555", "t", 0);
-    wr(fd, P);
-    CHECK(rd(fd, Q));
+    wire_send(fd, P);
+    CHECK(wire_read(fd, Q));
     CHECK_EQ_INT(Q->h.command_status, i < 3 ? PP_ESME_RTHROTTLED : PP_ESME_ROK);
   }
   /* Silent: the submit is read, not answered; the enquire_link after it is. */
   pp_smsc_set_silent(m, true);
   make_submit(P, 20, "1555", "into the void", 0);
-  wr(fd, P);
+  wire_send(fd, P);
   pp_smpp_pdu_init(P, PP_SMPP_ENQUIRE_LINK, 21);
-  wr(fd, P);
-  CHECK(rd(fd, Q));
+  wire_send(fd, P);
+  CHECK(wire_read(fd, Q));
   CHECK_EQ_INT(Q->h.command_id, PP_SMPP_ENQUIRE_LINK_RESP);
   pp_smsc_set_silent(m, false);
-  pp_smsc_stats_t s = st(m);
+  pp_smsc_stats_t s = smsc_st(m);
   CHECK_EQ_INT(s.submits_throttled, 3);
   CHECK_EQ_INT(s.submits, 2);
   CHECK_EQ_INT(s.submits_held, 1);
