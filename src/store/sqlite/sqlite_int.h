@@ -132,13 +132,11 @@ enum {
   "seq,sid,owner_sid,friendly_name,status,auth_token,secondary_token,secondary_created," \
   "date_created,date_updated"
 #define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
-#define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
-#define MSG_COLS \
-  "seq,sid,account_sid,messaging_service_sid," MSG_OPEN("to_addr") "," \
-                 MSG_OPEN("from_addr") "," MSG_OPEN("body") "," MSG_OPEN("media_urls") "," \
-                 MSG_OPEN("status_callback") ",error_message,direction,status,num_media," \
-                 "num_segments,error_code,validity_period,date_created,date_updated," \
-                 "date_sent,send_at"
+/* A message's row: to_addr .. status_callback as stored, opened in C. */
+#define MSG_COLS                                                                      \
+  "seq,sid,account_sid,messaging_service_sid,to_addr,from_addr,body,media_urls,"      \
+  "status_callback,error_message,direction,status,num_media,num_segments,error_code," \
+  "validity_period,date_created,date_updated,date_sent,send_at"
 
 /* What an update of messages.status returns, for the writes that follow a
  * status change (hooks.c). */
@@ -149,12 +147,11 @@ enum {
 #define HOOK_COLS                                                                \
   "seq,token,account_sid,message_sid,kind,event,method,url,error_code,attempts," \
   "redirects,created_ms,body,url_table,url_column,url_row"
-#define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
-#define ALERT_COLS \
-  "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
-                   ",request_method," ALERT_OPEN("request_url") "," \
-                   ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
-                   "response_headers,resource_sid,service_sid,date_created"
+/* An alert's row: its sealed columns as stored, opened in C. */
+#define ALERT_COLS                                                                  \
+  "seq,sid,account_sid,error_code,log_level,alert_text,request_method,request_url," \
+  "request_variables,response_body,response_headers,resource_sid,service_sid,"      \
+  "date_created"
 #define CAR_COLS                                                                  \
   "seq,name,host,port,system_id,password,system_type,bind_mode,window,mps,binds," \
   "date_created,date_updated,concat,payload,gsm7,channel"
