@@ -342,9 +342,6 @@ pp_err_t sq_open(const char *dir, pp_crypt_t *crypt, void **out);
 /* Binds `s` as text at `i`, or NULL when `s` is NULL (SQLITE_STATIC: `s` must outlive the step). */
 void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
 
-/* A value sealed already (pp_seal passes a BLOB through), else the text. */
-void sq_bind_sealed(sqlite3_stmt *st, int i, const pp_blob_t *sealed, const char *text);
-
 /* Column `i` as text copied into `a`; NULL for SQL NULL. */
 const char *sq_col_dup(pp_arena_t *a, sqlite3_stmt *st, int i);
 
@@ -482,11 +479,6 @@ pp_err_t sq_open_row(pp_crypt_t *crypt, sqlite3_stmt *st, const char *account, c
 /* Applies the missing schema steps on b's writer, each in its own BEGIN IMMEDIATE transaction that
  * re-checks the version, so two processes starting at once never apply a step twice. */
 pp_err_t sq_migrate(be_t *b);
-
-/* ---- sqlfn.c ------------------------------------------------------- */
-
-/* Registers the pp_* SQL functions on `db`, over `b`'s crypt; an SQLite result code. */
-int sq_register_crypt(sqlite3 *db, be_t *b);
 
 /* ---- apply.c ------------------------------------------------------- */
 
