@@ -122,9 +122,9 @@ pp_err_t sq_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limi
     r->id = sqlite3_column_int64(st, 0);
     r->carrier = sq_col_dup(a, st, 1);
     r->smsc_id = sq_col_dup(a, st, 2);
-    pp_err_t oe = sq_col_open_id(c, a, st, 3, PP_SEALED_MESSAGES_FROM_ADDR,
-                                 (const char *)sqlite3_column_text(st, 4),
-                                 (const char *)sqlite3_column_text(st, 5), &r->from);
+    const sq_open_col_t from = {PP_SEALED_MESSAGES_FROM_ADDR, 3, NULL, 0, a, &r->from};
+    pp_err_t oe = sq_open_row(c->crypt_of, st, (const char *)sqlite3_column_text(st, 4),
+                              (const char *)sqlite3_column_text(st, 5), &from, 1);
     if (!oe && (!r->carrier || !r->smsc_id || !r->from)) oe = PP_ERR_NOMEM;
     if (oe) {
       e = oe;

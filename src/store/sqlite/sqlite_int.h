@@ -420,6 +420,12 @@ void sq_fill_phone(sqlite3_stmt *st, void *out);
 
 /* ---- sealcol.c ----------------------------------------------------- */
 
+/* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
+void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
+
+/* What column `i` of the current row holds: NULL, a text or a blob. */
+pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i);
+
 /* A text (NULL: SQL NULL) of sealed column `id`, to seal with sq_bind_seal_row. */
 pp_seal_value_t sq_seal_text(pp_sealed_id_t id, const char *s);
 
@@ -490,23 +496,6 @@ pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
-
-/* ---- sealed.c ------------------------------------------------------ */
-
-/* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
-void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
-
-/* What column `i` of the current row holds: NULL, a text or a blob. */
-pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i);
-
-/* Column `i` opened for the coordinates `at` (seal.h's pp_seal_open: a blob
- * opened, a text as it is, NULL as NULL) and copied into `a`. */
-pp_err_t sq_col_open_at(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
-                        const char **out);
-
-/* sq_col_open_at for sealed column `id` of the row of `account` and `row`. */
-pp_err_t sq_col_open_id(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, pp_sealed_id_t id,
-                        const char *account, const char *row, const char **out);
 
 /* ---- hooks.c ------------------------------------------------------- */
 
