@@ -4,7 +4,8 @@
  * a key, an index function or seal coordinates by hand.
  *
  * The semantics are those of the SQLite functions pp_seal, pp_open,
- * pp_bidx, pp_partkey and pp_tokhash they replace:
+ * pp_bidx, pp_partkey and pp_tokhash the store used before (so rows
+ * written then read the same):
  *   seal   NULL stays NULL; an empty text stays the empty text (it is not
  *          sealed); a blob passes through (it is already sealed: a row
  *          copied or sealed twice); any other text becomes a sealed blob.

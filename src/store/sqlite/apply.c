@@ -25,14 +25,12 @@ static pp_err_t apply_claim(conn_t *c, pp_claim_t *cl) {
     o->seq = sqlite3_column_int64(st, 0);
     sq_col_copy(o->sid, sizeof o->sid, st, 1);
     sq_col_copy(o->account_sid, sizeof o->account_sid, st, 2);
-    const char **text[] = {&o->to, &o->from, &o->body};
-    static const pp_sealed_id_t ids[] = {PP_SEALED_MESSAGES_TO_ADDR, PP_SEALED_MESSAGES_FROM_ADDR,
-                                         PP_SEALED_MESSAGES_BODY};
-    for (int i = 0; i < 3; i++) {
-      pp_err_t oe =
-          sq_col_open_id(c, cl->arena, st, 3 + i, ids[i], o->account_sid, o->sid, text[i]);
-      if (oe && !e) e = oe;
-    }
+    o->to = o->from = o->body = NULL;
+    const sq_open_col_t cols[] = {{PP_SEALED_MESSAGES_TO_ADDR, 3, NULL, 0, cl->arena, &o->to},
+                                  {PP_SEALED_MESSAGES_FROM_ADDR, 4, NULL, 0, cl->arena, &o->from},
+                                  {PP_SEALED_MESSAGES_BODY, 5, NULL, 0, cl->arena, &o->body}};
+    pp_err_t oe = sq_open_row(c->crypt_of, st, o->account_sid, o->sid, cols, 3);
+    if (oe && !e) e = oe;
     o->validity_period = sqlite3_column_int(st, 6);
     o->attempts = sqlite3_column_int(st, 7);
     o->date_created = sqlite3_column_int64(st, 8);
@@ -321,12 +319,8 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
     have++;
     char *text = NULL;
     size_t len = 0;
-    pp_seal_kind_t in_kind = sq_col_kind(st, 1);
-    const void *in = in_kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, 1)
-                                             : (const void *)sqlite3_column_text(st, 1);
-    size_t in_len = (size_t)sqlite3_column_bytes(st, 1);
     e = mo_at(mp, sqlite3_column_int64(st, 0), row, &at);
-    if (!e) e = pp_seal_open(c->crypt_of, c->db, &at, in_kind, in ? in : "", in_len, &text, &len);
+    if (!e) e = sq_col_open(c->crypt_of, st, 1, &at, &text, &len);
     if (!e && text) pp_buf_append(&body, text, len);
     free(text);
   }
@@ -385,8 +379,8 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
     if (!oe)
       oe = pp_seal_at_source(PP_SEALED_WEBHOOKS_BODY, h->account_sid, src[0], "body", src[2],
                              &at[1]);
-    if (!oe) oe = sq_col_open_at(c, cl->arena, st, 7, &at[0], &h->url);
-    if (!oe) oe = sq_col_open_at(c, cl->arena, st, 12, &at[1], &h->body);
+    if (!oe) oe = sq_col_open_dup(c->crypt_of, cl->arena, st, 7, &at[0], &h->url);
+    if (!oe) oe = sq_col_open_dup(c->crypt_of, cl->arena, st, 12, &at[1], &h->body);
     if (!oe && !h->url) oe = PP_ERR_CORRUPT;
     if (oe) {
       if (!e) e = oe;

@@ -116,7 +116,6 @@ static pp_err_t conn_open(be_t *b, conn_t *c, const char *path) {
   }
   sqlite3_busy_timeout(c->db, 10000);
   c->crypt_of = b->crypt;
-  if (sq_register_crypt(c->db, b) != SQLITE_OK) return sq_db_err(c->db, "functions");
   char *msg = NULL;
   rc = sqlite3_exec(c->db,
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"

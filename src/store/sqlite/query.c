@@ -12,14 +12,6 @@ void sq_bind_text(sqlite3_stmt *st, int i, const char *s) {
     sqlite3_bind_null(st, i);
 }
 
-/* A value sealed already (pp_seal passes a BLOB through), else the text. */
-void sq_bind_sealed(sqlite3_stmt *st, int i, const pp_blob_t *sealed, const char *text) {
-  if (sealed && sealed->n)
-    sqlite3_bind_blob(st, i, sealed->p, (int)sealed->n, SQLITE_STATIC);
-  else
-    sq_bind_text(st, i, text);
-}
-
 const char *sq_col_dup(pp_arena_t *a, sqlite3_stmt *st, int i) {
   if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
   const char *s = (const char *)sqlite3_column_text(st, i);

@@ -548,7 +548,7 @@ static pp_err_t step_done(sqlite3 *db, sqlite3_stmt *st) {
   return e;
 }
 
-/* Column i's text, or "" for NULL (as the SQL functions took it). */
+/* Column i's text, or "" for NULL (as the former SQL functions took it). */
 static const char *col_text(sqlite3_stmt *st, int i) {
   const char *s = (const char *)sqlite3_column_text(st, i);
   return s ? s : "";

@@ -1,6 +1,7 @@
-/* sealcol.c: sealed and indexed columns around bind and row (store/seal.h)
- * for the table files: a row's values sealed with one key lookup and bound,
- * an index computed and bound, a column opened after the row is read. */
+/* sealcol.c: sealed and indexed columns around bind and row (store/seal.h
+ * does the work; tables.def names the coordinates) for every statement of
+ * the SQLite backend: a row's values sealed with one key lookup and bound,
+ * an index computed and bound, a row's columns opened after it is read. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,8 @@ pp_seal_value_t sq_seal_text(pp_sealed_id_t id, const char *s) {
       .id = id, .in_kind = s ? PP_SEAL_TEXT : PP_SEAL_NULL, .in = s, .in_len = s ? strlen(s) : 0};
 }
 
-static void bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len) {
-  if (kind == PP_SEAL_NULL)
+void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len) {
+  if (kind == PP_SEAL_NULL || !v)
     sqlite3_bind_null(st, i);
   else if (kind == PP_SEAL_BLOB)
     sqlite3_bind_blob(st, i, v, (int)len, SQLITE_STATIC);
@@ -22,10 +23,16 @@ static void bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void 
     sqlite3_bind_text(st, i, v, (int)len, SQLITE_STATIC);
 }
 
+pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i) {
+  int type = sqlite3_column_type(st, i);
+  return type == SQLITE_NULL ? PP_SEAL_NULL : type == SQLITE_BLOB ? PP_SEAL_BLOB : PP_SEAL_TEXT;
+}
+
 pp_err_t sq_bind_seal_row(conn_t *c, sqlite3_stmt *st, const pp_seal_at_t *at, pp_seal_value_t *v,
                           const int *params, size_t n, unsigned char **buf) {
   pp_err_t e = pp_seal_row(c->crypt_of, c->db, at, v, n, buf);
-  for (size_t i = 0; !e && i < n; i++) bind_value(st, params[i], v[i].kind, v[i].value, v[i].len);
+  for (size_t i = 0; !e && i < n; i++)
+    sq_bind_value(st, params[i], v[i].kind, v[i].value, v[i].len);
   return e;
 }
 
@@ -52,7 +59,7 @@ pp_err_t sq_bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id, con
   pp_err_t e = pp_seal_index(c->crypt_of, c->db, id, s ? PP_SEAL_TEXT : PP_SEAL_NULL, s,
                              s ? strlen(s) : 0, NULL, out, &kind);
   if (!e)
-    bind_value(st, i, kind, out, PP_BLIND_INDEX_LEN);
+    sq_bind_value(st, i, kind, out, PP_BLIND_INDEX_LEN);
   else
     sqlite3_clear_bindings(st);
   return e;
@@ -60,10 +67,7 @@ pp_err_t sq_bind_index(conn_t *c, sqlite3_stmt *st, int i, pp_index_id_t id, con
 
 pp_err_t sq_col_open(pp_crypt_t *crypt, sqlite3_stmt *st, int i, const pp_seal_at_t *at, char **out,
                      size_t *len) {
-  int type = sqlite3_column_type(st, i);
-  pp_seal_kind_t kind = type == SQLITE_NULL   ? PP_SEAL_NULL
-                        : type == SQLITE_BLOB ? PP_SEAL_BLOB
-                                              : PP_SEAL_TEXT;
+  pp_seal_kind_t kind = sq_col_kind(st, i);
   const void *v =
       kind == PP_SEAL_BLOB ? sqlite3_column_blob(st, i) : (const void *)sqlite3_column_text(st, i);
   return pp_seal_open(crypt, sqlite3_db_handle(st), at, kind, v,

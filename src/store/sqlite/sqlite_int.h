@@ -132,13 +132,11 @@ enum {
   "seq,sid,owner_sid,friendly_name,status,auth_token,secondary_token,secondary_created," \
   "date_created,date_updated"
 #define KEY_COLS "seq,sid,account_sid,friendly_name,secret_hash,date_created,date_updated"
-#define MSG_OPEN(c) "pp_open(" c ",account_sid,'messages','" c "',sid)"
-#define MSG_COLS \
-  "seq,sid,account_sid,messaging_service_sid," MSG_OPEN("to_addr") "," \
-                 MSG_OPEN("from_addr") "," MSG_OPEN("body") "," MSG_OPEN("media_urls") "," \
-                 MSG_OPEN("status_callback") ",error_message,direction,status,num_media," \
-                 "num_segments,error_code,validity_period,date_created,date_updated," \
-                 "date_sent,send_at"
+/* A message's row: to_addr .. status_callback as stored, opened in C. */
+#define MSG_COLS                                                                      \
+  "seq,sid,account_sid,messaging_service_sid,to_addr,from_addr,body,media_urls,"      \
+  "status_callback,error_message,direction,status,num_media,num_segments,error_code," \
+  "validity_period,date_created,date_updated,date_sent,send_at"
 
 /* What an update of messages.status returns, for the writes that follow a
  * status change (hooks.c). */
@@ -149,12 +147,11 @@ enum {
 #define HOOK_COLS                                                                \
   "seq,token,account_sid,message_sid,kind,event,method,url,error_code,attempts," \
   "redirects,created_ms,body,url_table,url_column,url_row"
-#define ALERT_OPEN(c) "pp_open(" c ",account_sid,'alerts','" c "',sid)"
-#define ALERT_COLS \
-  "seq,sid,account_sid,error_code,log_level," ALERT_OPEN("alert_text") \
-                   ",request_method," ALERT_OPEN("request_url") "," \
-                   ALERT_OPEN("request_variables") "," ALERT_OPEN("response_body") "," \
-                   "response_headers,resource_sid,service_sid,date_created"
+/* An alert's row: its sealed columns as stored, opened in C. */
+#define ALERT_COLS                                                                  \
+  "seq,sid,account_sid,error_code,log_level,alert_text,request_method,request_url," \
+  "request_variables,response_body,response_headers,resource_sid,service_sid,"      \
+  "date_created"
 #define CAR_COLS                                                                  \
   "seq,name,host,port,system_id,password,system_type,bind_mode,window,mps,binds," \
   "date_created,date_updated,concat,payload,gsm7,channel"
@@ -345,9 +342,6 @@ pp_err_t sq_open(const char *dir, pp_crypt_t *crypt, void **out);
 /* Binds `s` as text at `i`, or NULL when `s` is NULL (SQLITE_STATIC: `s` must outlive the step). */
 void sq_bind_text(sqlite3_stmt *st, int i, const char *s);
 
-/* A value sealed already (pp_seal passes a BLOB through), else the text. */
-void sq_bind_sealed(sqlite3_stmt *st, int i, const pp_blob_t *sealed, const char *text);
-
 /* Column `i` as text copied into `a`; NULL for SQL NULL. */
 const char *sq_col_dup(pp_arena_t *a, sqlite3_stmt *st, int i);
 
@@ -426,6 +420,12 @@ void sq_fill_phone(sqlite3_stmt *st, void *out);
 
 /* ---- sealcol.c ----------------------------------------------------- */
 
+/* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
+void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
+
+/* What column `i` of the current row holds: NULL, a text or a blob. */
+pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i);
+
 /* A text (NULL: SQL NULL) of sealed column `id`, to seal with sq_bind_seal_row. */
 pp_seal_value_t sq_seal_text(pp_sealed_id_t id, const char *s);
 
@@ -486,11 +486,6 @@ pp_err_t sq_open_row(pp_crypt_t *crypt, sqlite3_stmt *st, const char *account, c
  * re-checks the version, so two processes starting at once never apply a step twice. */
 pp_err_t sq_migrate(be_t *b);
 
-/* ---- sqlfn.c ------------------------------------------------------- */
-
-/* Registers the pp_* SQL functions on `db`, over `b`'s crypt; an SQLite result code. */
-int sq_register_crypt(sqlite3 *db, be_t *b);
-
 /* ---- apply.c ------------------------------------------------------- */
 
 /* Inserts `m` with S_MSG_INS (writer thread). */
@@ -501,23 +496,6 @@ pp_err_t sq_insert_alert(conn_t *c, pp_alert_t *al);
 
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed);
-
-/* ---- sealed.c ------------------------------------------------------ */
-
-/* Binds a value of a row: NULL, a text or a blob of `len` bytes (SQLITE_STATIC). */
-void sq_bind_value(sqlite3_stmt *st, int i, pp_seal_kind_t kind, const void *v, size_t len);
-
-/* What column `i` of the current row holds: NULL, a text or a blob. */
-pp_seal_kind_t sq_col_kind(sqlite3_stmt *st, int i);
-
-/* Column `i` opened for the coordinates `at` (seal.h's pp_seal_open: a blob
- * opened, a text as it is, NULL as NULL) and copied into `a`. */
-pp_err_t sq_col_open_at(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, const pp_seal_at_t *at,
-                        const char **out);
-
-/* sq_col_open_at for sealed column `id` of the row of `account` and `row`. */
-pp_err_t sq_col_open_id(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, int i, pp_sealed_id_t id,
-                        const char *account, const char *row, const char **out);
 
 /* ---- hooks.c ------------------------------------------------------- */
 

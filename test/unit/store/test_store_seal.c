@@ -1,6 +1,6 @@
 /* Sealing by tables.def (store/seal.h) through a real crypt context whose
  * keys come from the test (no store): the descriptions (every column of
- * the SQLite backend's SEALED_* lists and pp_seal calls, with its account
+ * the SQLite backend's former SEALED_* lists and pp_seal calls, with its account
  * and row), coordinates for each row kind, a row sealed with one key
  * lookup and opened again, NULL / empty / already-sealed values passed
  * through, wrong coordinates (row, column, table, account) failing to
