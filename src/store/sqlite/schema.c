@@ -94,9 +94,6 @@ static const char schema_v5[] =
  * the transaction of the change each reports (so no write path can forget
  * one, and none is queued for a change that did not commit), and the alerts
  * recorded when they fail.  Times in the queue are Unix milliseconds. */
-#define HOOK_INSERT                                                                      \
-  "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,url,method," \
-  "created_ms,next_attempt) "
 static const char schema_v6[] =
     "CREATE TABLE webhooks("
     " seq INTEGER PRIMARY KEY, token TEXT NOT NULL, account_sid TEXT NOT NULL,"
@@ -114,22 +111,8 @@ static const char schema_v6[] =
     " response_headers TEXT, resource_sid TEXT, service_sid TEXT,"
     " date_created INTEGER NOT NULL);"
     "CREATE INDEX alerts_account ON alerts(account_sid, seq);"
-    "CREATE TRIGGER messages_hook_created AFTER INSERT ON messages"
-    " WHEN NEW.status_callback IS NOT NULL AND NEW.status IN ('queued','accepted')"
-    " BEGIN " HOOK_INSERT
-    " VALUES(lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'status',NEW.status,"
-    " NEW.error_code,NEW.status_callback,'POST',NEW.date_updated*1000,0); END;"
-    "CREATE TRIGGER messages_hook_status AFTER UPDATE OF status ON messages"
-    " WHEN NEW.status_callback IS NOT NULL AND NEW.status<>OLD.status AND NEW.status IN"
-    " ('sent','delivered','undelivered','failed','canceled','read') BEGIN " HOOK_INSERT
-    " VALUES(lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'status',NEW.status,"
-    " NEW.error_code,NEW.status_callback,'POST',NEW.date_updated*1000,0); END;"
-    "CREATE TRIGGER messages_hook_inbound AFTER INSERT ON messages"
-    " WHEN NEW.direction='inbound' BEGIN " HOOK_INSERT
-    " SELECT lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'inbound','received',0,"
-    " p.sms_url,p.sms_method,NEW.date_created*1000,0 FROM phone_numbers p"
-    " WHERE p.phone_number=NEW.to_addr AND p.account_sid=NEW.account_sid"
-    " AND coalesce(p.sms_url,'')<>''; END;";
+    /* (Triggers stood here until step 23 dropped them; C does their work.) */
+    "";
 
 /* Messaging Services and their sender pools.  A pool row goes when its
  * service or its number does (foreign_keys is on for every connection). */
@@ -155,18 +138,8 @@ static const char schema_v7[] =
     " ON messaging_service_numbers(service_sid, seq);"
     /* An inbound message on a number in a service that does not defer to
      * the number's own webhook goes to the service's InboundRequestUrl. */
-    "DROP TRIGGER messages_hook_inbound;"
-    "CREATE TRIGGER messages_hook_inbound AFTER INSERT ON messages"
-    " WHEN NEW.direction='inbound' BEGIN " HOOK_INSERT
-    " SELECT lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'inbound','received',0,"
-    " coalesce(s.inbound_request_url,p.sms_url),"
-    " CASE WHEN s.inbound_request_url IS NULL THEN p.sms_method ELSE s.inbound_method END,"
-    " NEW.date_created*1000,0 FROM phone_numbers p"
-    " LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid"
-    " LEFT JOIN messaging_services s ON s.sid=sn.service_sid"
-    "  AND s.use_inbound_webhook_on_number=0 AND coalesce(s.inbound_request_url,'')<>''"
-    " WHERE p.phone_number=NEW.to_addr AND p.account_sid=NEW.account_sid"
-    " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
+    /* (Triggers stood here until step 23 dropped them; C does their work.) */
+    "";
 
 /* Per-carrier GSM-7 packing: "unpacked" (one septet per octet) or "packed". */
 static const char schema_v8[] =
@@ -175,9 +148,6 @@ static const char schema_v8[] =
 /* Encryption at rest (store/crypt.h): data keys, blind indexes beside the
  * sealed phone numbers, and every existing value sealed in place (the
  * keys, the sealing and the indexes are C: step_at_rest below). */
-#define HOOK_COLS_IN                                                   \
-  "token,account_sid,message_sid,kind,event,error_code,url,url_table," \
-  "url_column,url_row,method,created_ms,next_attempt"
 
 // clang-format off
 static const char schema_v9[] =
@@ -206,35 +176,8 @@ static const char schema_v9[] =
     "ALTER TABLE webhooks ADD COLUMN url_table TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE webhooks ADD COLUMN url_column TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE webhooks ADD COLUMN url_row TEXT NOT NULL DEFAULT '';"
-    "DROP TRIGGER messages_hook_created;"
-    "DROP TRIGGER messages_hook_status;"
-    "DROP TRIGGER messages_hook_inbound;"
-    "CREATE TRIGGER messages_hook_created AFTER INSERT ON messages"
-    " WHEN NEW.status_callback IS NOT NULL AND NEW.status IN ('queued','accepted')"
-    " BEGIN INSERT INTO webhooks(" HOOK_COLS_IN ") VALUES(lower(hex(randomblob(16))),"
-    " NEW.account_sid,NEW.sid,'status',NEW.status,NEW.error_code,NEW.status_callback,"
-    " 'messages','status_callback',NEW.sid,'POST',NEW.date_updated*1000,0); END;"
-    "CREATE TRIGGER messages_hook_status AFTER UPDATE OF status ON messages"
-    " WHEN NEW.status_callback IS NOT NULL AND NEW.status<>OLD.status AND NEW.status IN"
-    " ('sent','delivered','undelivered','failed','canceled','read')"
-    " BEGIN INSERT INTO webhooks(" HOOK_COLS_IN ") VALUES(lower(hex(randomblob(16))),"
-    " NEW.account_sid,NEW.sid,'status',NEW.status,NEW.error_code,NEW.status_callback,"
-    " 'messages','status_callback',NEW.sid,'POST',NEW.date_updated*1000,0); END;"
-    "CREATE TRIGGER messages_hook_inbound AFTER INSERT ON messages"
-    " WHEN NEW.direction='inbound' BEGIN INSERT INTO webhooks(" HOOK_COLS_IN ")"
-    " SELECT lower(hex(randomblob(16))),NEW.account_sid,NEW.sid,'inbound','received',0,"
-    " coalesce(s.inbound_request_url,p.sms_url),"
-    " CASE WHEN s.inbound_request_url IS NULL THEN 'phone_numbers'"
-    "  ELSE 'messaging_services' END,"
-    " CASE WHEN s.inbound_request_url IS NULL THEN 'sms_url' ELSE 'inbound_request_url' END,"
-    " CASE WHEN s.inbound_request_url IS NULL THEN p.sid ELSE s.sid END,"
-    " CASE WHEN s.inbound_request_url IS NULL THEN p.sms_method ELSE s.inbound_method END,"
-    " NEW.date_created*1000,0 FROM phone_numbers p"
-    " LEFT JOIN messaging_service_numbers sn ON sn.number_sid=p.sid"
-    " LEFT JOIN messaging_services s ON s.sid=sn.service_sid"
-    "  AND s.use_inbound_webhook_on_number=0 AND coalesce(s.inbound_request_url,'')<>''"
-    " WHERE p.phone_bidx=NEW.to_bidx AND p.account_sid=NEW.account_sid"
-    " AND coalesce(s.inbound_request_url,p.sms_url,'')<>''; END;";
+    /* (Triggers stood here until step 23 dropped them; C does their work.) */
+    "";
 // clang-format on
 
 /* Verify's numbers sealed too, beside a blind index (step 12). */
@@ -276,9 +219,7 @@ static const char schema_verify[] =
     " date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);"
     "CREATE INDEX verifications_to ON verifications(account_sid, to_addr, seq);"
     "CREATE INDEX verifications_service ON verifications(service_sid, to_addr, seq);"
-    "CREATE TRIGGER verifications_done AFTER UPDATE OF status ON verifications"
-    " WHEN NEW.status<>'pending' BEGIN"
-    " UPDATE verifications SET code_hashes=x'' WHERE seq=NEW.seq; END;"
+    /* (Triggers stood here until step 23 dropped them; C does their work.) */
     "CREATE TABLE verify_rate_limits("
     " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
     " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
@@ -323,9 +264,8 @@ static const char schema_verify[] =
     "CREATE TABLE message_sealed("
     " message_seq INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,"
     " sealed BLOB NOT NULL);"
-    "CREATE TRIGGER message_sealed_done AFTER UPDATE OF status ON messages"
-    " WHEN NEW.status NOT IN ('queued','accepted','scheduled','sending') BEGIN"
-    " DELETE FROM message_sealed WHERE message_seq=NEW.seq; END;";
+    /* (Triggers stood here until step 23 dropped them; C does their work.) */
+    "";
 
 /* Verify, DESIGN.md rule 5: a service's waiting period for new factors;
  * a factor waiting for approval (activate_at); challenges that ask an
@@ -338,13 +278,7 @@ static const char schema_verify_enroll[] =
     "ALTER TABLE verify_challenges ADD COLUMN enroll_factor_sid TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX verify_challenges_enroll ON verify_challenges(enroll_factor_sid)"
     " WHERE enroll_factor_sid<>'';"
-    "CREATE TRIGGER verify_factors_enrolled AFTER UPDATE OF status ON verify_factors"
-    " WHEN NEW.status='verified' AND OLD.status<>'verified' BEGIN"
-    " UPDATE verify_challenges SET status='expired',date_updated=NEW.date_updated"
-    " WHERE enroll_factor_sid=NEW.sid AND status='pending'; END;"
-    "CREATE TRIGGER verify_factors_enroll_gone AFTER DELETE ON verify_factors BEGIN"
-    " UPDATE verify_challenges SET status='expired'"
-    " WHERE enroll_factor_sid=OLD.sid AND status='pending'; END;"
+    /* (Triggers stood here until step 23 dropped them; C does their work.) */
     "CREATE TABLE verify_webhooks("
     " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE,"
     " service_sid TEXT NOT NULL REFERENCES verify_services(sid) ON DELETE CASCADE,"
