@@ -23,7 +23,9 @@ import { Receiver } from './webhook-receiver.js';
 const SYSTEM_ID = 'pipit-rest';
 const CARRIER_PW = `Pw${crypto.randomBytes(3).toString('hex')}`; // 8 characters, SMPP's limit
 const ENV = { PIPIT_WEBHOOK_ALLOW: '127.0.0.0/8', PIPIT_WEBHOOK_BACKOFF_MS: '200' };
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+// The sqlite3 CLI waits up to 10 s for the server's writer (a read during a
+// key rotation may meet its lock), as the server's own connections do.
+const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const hex = (n) => crypto.randomBytes(n).toString('hex');
 const digits = (a) => String(a ?? '').replace(/^\+/, '');
 const totpOf = (factor) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(factor.binding.secret) });
