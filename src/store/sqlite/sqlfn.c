@@ -69,6 +69,15 @@ static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_text(ctx, plain, (int)len, free);
 }
 
+/* The statement's result: `blob` (n bytes) when e is PP_OK, else e's name
+ * as its error. */
+static void result_blob(sqlite3_context *ctx, pp_err_t e, const unsigned char *blob, size_t n) {
+  if (e)
+    sqlite3_result_error(ctx, pp_err_name(e), -1);
+  else
+    sqlite3_result_blob(ctx, blob, (int)n, SQLITE_TRANSIENT);
+}
+
 typedef pp_err_t (*index_fn)(pp_crypt_t *, void *, const void *, size_t,
                              unsigned char[PP_BLIND_INDEX_LEN]);
 
@@ -80,13 +89,10 @@ static void index_value(sqlite3_context *ctx, sqlite3_value **v, index_fn fn) {
   }
   be_t *b = sqlite3_user_data(ctx);
   unsigned char out[PP_BLIND_INDEX_LEN];
-  pp_err_t e = fn(b->crypt, sqlite3_context_db_handle(ctx), sqlite3_value_text(v[0]),
-                  (size_t)sqlite3_value_bytes(v[0]), out);
-  if (e) {
-    sqlite3_result_error(ctx, pp_err_name(e), -1);
-    return;
-  }
-  sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+  result_blob(ctx,
+              fn(b->crypt, sqlite3_context_db_handle(ctx), sqlite3_value_text(v[0]),
+                 (size_t)sqlite3_value_bytes(v[0]), out),
+              out, sizeof out);
 }
 
 static void fn_bidx(sqlite3_context *ctx, int n, sqlite3_value **v) {
@@ -109,26 +115,19 @@ static void fn_tokhash(sqlite3_context *ctx, int n, sqlite3_value **v) {
   }
   be_t *b = sqlite3_user_data(ctx);
   unsigned char out[PP_BLIND_INDEX_LEN];
-  pp_err_t e = pp_crypt_token_hash(b->crypt, sqlite3_context_db_handle(ctx),
-                                   (const char *)sqlite3_value_text(v[0]), out);
-  if (e) {
-    sqlite3_result_error(ctx, pp_err_name(e), -1);
-    return;
-  }
-  sqlite3_result_blob(ctx, out, sizeof out, SQLITE_TRANSIENT);
+  result_blob(ctx,
+              pp_crypt_token_hash(b->crypt, sqlite3_context_db_handle(ctx),
+                                  (const char *)sqlite3_value_text(v[0]), out),
+              out, sizeof out);
 }
 
 static void fn_new_key(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n;
   be_t *b = sqlite3_user_data(ctx);
   unsigned char wrapped[PP_DEK_WRAPPED_LEN];
-  pp_err_t e =
-      pp_crypt_new_dek(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]), wrapped);
-  if (e) {
-    sqlite3_result_error(ctx, pp_err_name(e), -1);
-    return;
-  }
-  sqlite3_result_blob(ctx, wrapped, sizeof wrapped, SQLITE_TRANSIENT);
+  result_blob(
+      ctx, pp_crypt_new_dek(b->crypt, arg_text(v, 0), (uint32_t)sqlite3_value_int64(v[1]), wrapped),
+      wrapped, sizeof wrapped);
 }
 
 /* Seals `plain` for (account, table, column, row) as the statement's
