@@ -47,6 +47,15 @@ static void fn_seal(sqlite3_context *ctx, int n, sqlite3_value **v) {
   sqlite3_result_blob(ctx, blob, (int)len, free);
 }
 
+/* A sealed value (v[2].v[3] of row v[4]) that did not open with `e`:
+ * logged (unless crypt did) and set as the statement's error. */
+static void open_failed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e) {
+  if (e != PP_ERR_CORRUPT) /* which crypt logged */
+    pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2), arg_text(v, 3),
+                 arg_text(v, 4), pp_err_name(e));
+  sqlite3_result_error(ctx, pp_err_name(e), -1);
+}
+
 static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
   (void)n;
   if (sqlite3_value_type(v[0]) != SQLITE_BLOB) {
@@ -60,10 +69,7 @@ static void fn_open(sqlite3_context *ctx, int n, sqlite3_value **v) {
       b->crypt, sqlite3_context_db_handle(ctx), arg_text(v, 1), arg_text(v, 2), arg_text(v, 3),
       arg_text(v, 4), sqlite3_value_blob(v[0]), (size_t)sqlite3_value_bytes(v[0]), &plain, &len);
   if (e) {
-    if (e != PP_ERR_CORRUPT) /* which crypt logged */
-      pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
-                   arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
-    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    open_failed(ctx, v, e);
     return;
   }
   sqlite3_result_text(ctx, plain, (int)len, free);
@@ -153,10 +159,7 @@ static void result_sealed(sqlite3_context *ctx, sqlite3_value **v, const unsigne
 static void resealed(sqlite3_context *ctx, sqlite3_value **v, pp_err_t e, unsigned char *plain,
                      size_t len) {
   if (e) {
-    if (e != PP_ERR_CORRUPT) /* which crypt logged */
-      pp_log_error("sqlite", "a sealed %s.%s of %s did not open: %s", arg_text(v, 2),
-                   arg_text(v, 3), arg_text(v, 4), pp_err_name(e));
-    sqlite3_result_error(ctx, pp_err_name(e), -1);
+    open_failed(ctx, v, e);
     return;
   }
   result_sealed(ctx, v, plain, len);
