@@ -6,18 +6,19 @@
 #include "store/sqlite/sqlite_int.h"
 
 /* An account's row: its tokens opened (lists and sign-in read '' there). */
+#define ACC(kind, f, i) SQ_COL(kind, pp_account_t, f, i)
+static const sq_col_t account_cols[] = {
+    ACC(SQ_I64, seq, 0),          ACC(SQ_TEXT, sid, 1),
+    ACC(SQ_TEXT, owner_sid, 2),   ACC(SQ_TEXT, friendly_name, 3),
+    ACC(SQ_TEXT, status, 4),      ACC(SQ_I64, secondary_created, 7),
+    ACC(SQ_I64, date_created, 8), ACC(SQ_I64, date_updated, 9)};
+#undef ACC
+
 static pp_err_t row_account(be_t *b, const void *arg, pp_arena_t *arena, sqlite3_stmt *st,
                             void *row) {
   (void)arg, (void)arena;
   pp_account_t *a = row;
-  a->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(a->sid, sizeof a->sid, st, 1);
-  sq_col_copy(a->owner_sid, sizeof a->owner_sid, st, 2);
-  sq_col_copy(a->friendly_name, sizeof a->friendly_name, st, 3);
-  sq_col_copy(a->status, sizeof a->status, st, 4);
-  a->secondary_created = sqlite3_column_int64(st, 7);
-  a->date_created = sqlite3_column_int64(st, 8);
-  a->date_updated = sqlite3_column_int64(st, 9);
+  sq_read_cols(st, account_cols, SQ_NCOLS(account_cols), a);
   const sq_open_col_t tokens[] = {
       {PP_SEALED_ACCOUNTS_AUTH_TOKEN, 5, a->auth_token, sizeof a->auth_token, NULL, NULL},
       {PP_SEALED_ACCOUNTS_SECONDARY_TOKEN, 6, a->secondary_token, sizeof a->secondary_token, NULL,
@@ -52,28 +53,21 @@ pp_err_t sq_apply_account(conn_t *c, pp_account_t *a, bool insert) {
     e = sq_bind_index(c, st, 11, PP_INDEX_ACCOUNTS_SECONDARY_HASH, a->secondary_token, hash[1]);
   if (!e) e = sq_seal_bind(c, st, a->sid, a->sid, v, params, 2, &buf);
   if (e) return e;
-  sq_bind_text(st, 1, a->sid);
-  sq_bind_text(st, 2, a->owner_sid);
-  sq_bind_text(st, 3, a->friendly_name);
-  sq_bind_text(st, 4, a->status);
-  sqlite3_bind_int64(st, 7, a->secondary_created);
-  sqlite3_bind_int64(st, 8, a->date_created);
-  sqlite3_bind_int64(st, 9, a->date_updated);
+  sq_bind_cols(st, account_cols + 1, SQ_NCOLS(account_cols) - 1, a);
   return sq_step_write(c, st, buf, insert, &a->seq);
 }
 
 static void row_key(sqlite3_stmt *st, void *row) {
+  static const sq_col_t cols[] = {
+      SQ_COL(SQ_I64, pp_key_t, seq, 0),          SQ_COL(SQ_TEXT, pp_key_t, sid, 1),
+      SQ_COL(SQ_TEXT, pp_key_t, account_sid, 2), SQ_COL(SQ_TEXT, pp_key_t, friendly_name, 3),
+      SQ_COL(SQ_I64, pp_key_t, date_created, 5), SQ_COL(SQ_I64, pp_key_t, date_updated, 6)};
   pp_key_t *k = row;
-  k->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(k->sid, sizeof k->sid, st, 1);
-  sq_col_copy(k->account_sid, sizeof k->account_sid, st, 2);
-  sq_col_copy(k->friendly_name, sizeof k->friendly_name, st, 3);
+  sq_read_cols(st, cols, SQ_NCOLS(cols), k);
   memset(k->secret_hash, 0, sizeof k->secret_hash);
   const void *h = sqlite3_column_blob(st, 4);
   int hn = sqlite3_column_bytes(st, 4);
   if (h && hn == (int)sizeof k->secret_hash) memcpy(k->secret_hash, h, sizeof k->secret_hash);
-  k->date_created = sqlite3_column_int64(st, 5);
-  k->date_updated = sqlite3_column_int64(st, 6);
 }
 
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out) {
@@ -155,6 +149,17 @@ pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_p
                      fill_key_row, (void **)rows, n, more);
 }
 
+/* A carrier's plain columns (its password is sealed). */
+#define CAR(kind, f, i) SQ_COL(kind, pp_carrier_t, f, i)
+static const sq_col_t carrier_cols[] = {
+    CAR(SQ_I64, seq, 0),        CAR(SQ_TEXT, name, 1),         CAR(SQ_TEXT, host, 2),
+    CAR(SQ_INT, port, 3),       CAR(SQ_TEXT, system_id, 4),    CAR(SQ_TEXT, system_type, 6),
+    CAR(SQ_TEXT, bind_mode, 7), CAR(SQ_INT, window, 8),        CAR(SQ_INT, mps, 9),
+    CAR(SQ_INT, binds, 10),     CAR(SQ_I64, date_created, 11), CAR(SQ_I64, date_updated, 12),
+    CAR(SQ_TEXT, concat, 13),   CAR(SQ_INT, payload, 14),      CAR(SQ_TEXT, gsm7, 15),
+    CAR(SQ_TEXT, channel, 16)};
+#undef CAR
+
 pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k) {
   sqlite3_stmt *st = c->st[S_CAR_PUT];
   pp_seal_value_t v = sq_seal_text(PP_SEALED_CARRIERS_PASSWORD, k->password);
@@ -162,21 +167,10 @@ pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k) {
   unsigned char *buf;
   pp_err_t e = sq_seal_bind(c, st, NULL, k->name, &v, params, 1, &buf);
   if (e) return e;
-  sq_bind_text(st, 1, k->name);
-  sq_bind_text(st, 2, k->host);
-  sqlite3_bind_int(st, 3, k->port);
-  sq_bind_text(st, 4, k->system_id);
-  sq_bind_text(st, 6, k->system_type);
-  sq_bind_text(st, 7, k->bind_mode);
-  sqlite3_bind_int(st, 8, k->window);
-  sqlite3_bind_int(st, 9, k->mps);
-  sqlite3_bind_int(st, 10, k->binds);
-  sqlite3_bind_int64(st, 11, k->date_created);
-  sqlite3_bind_int64(st, 12, k->date_updated);
-  sq_bind_text(st, 13, k->concat[0] ? k->concat : "udh");
-  sqlite3_bind_int(st, 14, k->payload);
-  sq_bind_text(st, 15, k->gsm7[0] ? k->gsm7 : "unpacked");
-  sq_bind_text(st, 16, k->channel[0] ? k->channel : "smpp");
+  sq_bind_cols(st, carrier_cols + 1, SQ_NCOLS(carrier_cols) - 1, k);
+  if (!k->concat[0]) sq_bind_text(st, 13, "udh"); /* the defaults of unset text */
+  if (!k->gsm7[0]) sq_bind_text(st, 15, "unpacked");
+  if (!k->channel[0]) sq_bind_text(st, 16, "smpp");
   return sq_step_write(c, st, buf, true, NULL);
 }
 
@@ -184,34 +178,18 @@ pp_err_t sq_apply_carrier(conn_t *c, const pp_carrier_t *k) {
 static pp_err_t row_carrier(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
   (void)arg, (void)a;
   pp_carrier_t *k = row;
-  k->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(k->name, sizeof k->name, st, 1);
-  sq_col_copy(k->host, sizeof k->host, st, 2);
-  k->port = sqlite3_column_int(st, 3);
-  sq_col_copy(k->system_id, sizeof k->system_id, st, 4);
-  sq_col_copy(k->system_type, sizeof k->system_type, st, 6);
-  sq_col_copy(k->bind_mode, sizeof k->bind_mode, st, 7);
-  k->window = sqlite3_column_int(st, 8);
-  k->mps = sqlite3_column_int(st, 9);
-  k->binds = sqlite3_column_int(st, 10);
-  k->date_created = sqlite3_column_int64(st, 11);
-  k->date_updated = sqlite3_column_int64(st, 12);
-  sq_col_copy(k->concat, sizeof k->concat, st, 13);
-  k->payload = sqlite3_column_int(st, 14);
-  sq_col_copy(k->gsm7, sizeof k->gsm7, st, 15);
-  sq_col_copy(k->channel, sizeof k->channel, st, 16);
+  sq_read_cols(st, carrier_cols, SQ_NCOLS(carrier_cols), k);
   pp_seal_at_t at;
   pp_err_t e = pp_seal_at(PP_SEALED_CARRIERS_PASSWORD, NULL, k->name, &at);
   return e ? e : sq_col_open_copy(b->crypt, st, 5, &at, k->password, sizeof k->password);
 }
 
 static void row_route(sqlite3_stmt *st, void *row) {
-  pp_route_rule_t *r = row;
-  r->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(r->prefix, sizeof r->prefix, st, 1);
-  sq_col_copy(r->carrier, sizeof r->carrier, st, 2);
-  r->priority = sqlite3_column_int(st, 3);
-  r->date_created = sqlite3_column_int64(st, 4);
+  static const sq_col_t cols[] = {
+      SQ_COL(SQ_I64, pp_route_rule_t, seq, 0), SQ_COL(SQ_TEXT, pp_route_rule_t, prefix, 1),
+      SQ_COL(SQ_TEXT, pp_route_rule_t, carrier, 2), SQ_COL(SQ_INT, pp_route_rule_t, priority, 3),
+      SQ_COL(SQ_I64, pp_route_rule_t, date_created, 4)};
+  sq_read_cols(st, cols, SQ_NCOLS(cols), row);
 }
 
 pp_err_t sq_carrier_all(void *p, pp_arena_t *a, pp_carrier_t **rows, size_t *n) {

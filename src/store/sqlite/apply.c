@@ -346,6 +346,14 @@ static pp_err_t apply_mo_part(conn_t *c, pp_mo_part_t *mp) {
   return PP_OK;
 }
 
+#define HK(kind, f, i) SQ_COL(kind, pp_hook_t, f, i)
+static const sq_col_t hook_cols[] = {
+    HK(SQ_I64, seq, 0),          HK(SQ_TEXT, token, 1),     HK(SQ_TEXT, account_sid, 2),
+    HK(SQ_TEXT, message_sid, 3), HK(SQ_TEXT, kind, 4),      HK(SQ_TEXT, event, 5),
+    HK(SQ_TEXT, method, 6),      HK(SQ_INT, error_code, 8), HK(SQ_INT, attempts, 9),
+    HK(SQ_INT, redirects, 10),   HK(SQ_I64, created_ms, 11)};
+#undef HK
+
 static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
   sqlite3_stmt *st = c->st[S_HOOK_CLAIM];
   cl->n = 0;
@@ -359,17 +367,7 @@ static pp_err_t apply_hook_claim(conn_t *c, pp_hook_claim_t *cl) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (cl->n >= cl->limit) continue;
     pp_hook_t *h = &cl->rows[cl->n];
-    h->seq = sqlite3_column_int64(st, 0);
-    sq_col_copy(h->token, sizeof h->token, st, 1);
-    sq_col_copy(h->account_sid, sizeof h->account_sid, st, 2);
-    sq_col_copy(h->message_sid, sizeof h->message_sid, st, 3);
-    sq_col_copy(h->kind, sizeof h->kind, st, 4);
-    sq_col_copy(h->event, sizeof h->event, st, 5);
-    sq_col_copy(h->method, sizeof h->method, st, 6);
-    h->error_code = sqlite3_column_int(st, 8);
-    h->attempts = sqlite3_column_int(st, 9);
-    h->redirects = sqlite3_column_int(st, 10);
-    h->created_ms = sqlite3_column_int64(st, 11);
+    sq_read_cols(st, hook_cols, SQ_NCOLS(hook_cols), h);
     /* The URL and the body as sealed for the column they came from. */
     const char *src[3];
     for (int i = 0; i < 3; i++) src[i] = (const char *)sqlite3_column_text(st, 13 + i);

@@ -255,20 +255,19 @@ static pp_err_t read_entries(conn_t *c, sqlite3_stmt *st, pp_arena_t *a, bool gr
   return e;
 }
 
-/* Room in the arena for a range read of up to `limit` rows of `size`
- * bytes. */
-static pp_err_t range_rows(pp_arena_t *a, size_t limit, size_t size, void **rows) {
+/* Starts a range read of up to `limit` rows of `size` bytes: room for
+ * them in the arena (*rows), a reader connection (*c; in a read
+ * transaction with `txn`) and statement `which` bound with the start and
+ * the limit (*st). */
+static pp_err_t range_begin(be_t *b, pp_arena_t *a, bool txn, int which, int64_t from, size_t limit,
+                            size_t size, void **rows, conn_t **c, sqlite3_stmt **st) {
   if (limit == 0) return PP_ERR_INVALID_PARAM;
-  *rows = pp_arena_alloc(a, limit * size);
-  return *rows ? PP_OK : PP_ERR_NOMEM;
-}
-
-/* Statement `which` bound with a range read's start and limit. */
-static sqlite3_stmt *bind_range(conn_t *c, int which, int64_t from, size_t limit) {
-  sqlite3_stmt *st = c->st[which];
-  sqlite3_bind_int64(st, 1, from);
-  sqlite3_bind_int64(st, 2, (int64_t)limit);
-  return st;
+  if (!(*rows = pp_arena_alloc(a, limit * size))) return PP_ERR_NOMEM;
+  *c = txn ? read_begin(b) : sq_acquire(b);
+  *st = (*c)->st[which];
+  sqlite3_bind_int64(*st, 1, from);
+  sqlite3_bind_int64(*st, 2, (int64_t)limit);
+  return PP_OK;
 }
 
 pp_err_t sq_audit_head(void *p, pp_audit_head_t *out) {
@@ -336,10 +335,11 @@ pp_err_t sq_audit_scan(void *p, pp_arena_t *a, int64_t from_seq, size_t limit,
                        pp_audit_entry_t **rows_out, size_t *n_out) {
   be_t *b = p;
   pp_audit_entry_t *rows;
-  pp_err_t e = range_rows(a, limit, sizeof *rows, (void **)&rows);
+  conn_t *c;
+  sqlite3_stmt *st;
+  pp_err_t e =
+      range_begin(b, a, true, S_AUD_SCAN, from_seq, limit, sizeof *rows, (void **)&rows, &c, &st);
   if (e) return e;
-  conn_t *c = read_begin(b);
-  sqlite3_stmt *st = bind_range(c, S_AUD_SCAN, from_seq, limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
   e = read_entries(c, st, a, false, &rows, &limit, &n, "audit scan");
@@ -430,10 +430,11 @@ pp_err_t sq_audit_checkpoint_list(void *p, pp_arena_t *a, int64_t after_seq, siz
                                   pp_audit_checkpoint_t **rows_out, size_t *n_out) {
   be_t *b = p;
   pp_audit_checkpoint_t *rows;
-  pp_err_t e = range_rows(a, limit, sizeof *rows, (void **)&rows);
+  conn_t *c;
+  sqlite3_stmt *st;
+  pp_err_t e = range_begin(b, a, false, S_AUD_CP_LIST, after_seq, limit, sizeof *rows,
+                           (void **)&rows, &c, &st);
   if (e) return e;
-  conn_t *c = sq_acquire(b);
-  sqlite3_stmt *st = bind_range(c, S_AUD_CP_LIST, after_seq, limit);
   size_t n = 0;
   int rc = SQLITE_DONE;
   while (n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) row_checkpoint(st, &rows[n++]);

@@ -6,6 +6,37 @@
 
 #include "store/sqlite/sqlite_int.h"
 
+/* The plain columns of a number (NUM_COLS) and of a service (SVC_COLS). */
+static const sq_col_t number_cols[] = {SQ_COL(SQ_I64, pp_number_t, seq, 0),
+                                       SQ_COL(SQ_TEXT, pp_number_t, sid, 1),
+                                       SQ_COL(SQ_TEXT, pp_number_t, account_sid, 2),
+                                       SQ_COL(SQ_TEXT, pp_number_t, sms_method, 5),
+                                       SQ_COL(SQ_TEXT, pp_number_t, sms_fallback_method, 6),
+                                       SQ_COL(SQ_TEXT, pp_number_t, status_callback_method, 7),
+                                       SQ_COL(SQ_I64, pp_number_t, date_created, 11),
+                                       SQ_COL(SQ_I64, pp_number_t, date_updated, 12)};
+
+#define SVC(kind, f, i) SQ_COL(kind, pp_service_t, f, i)
+static const sq_col_t service_cols[] = {SVC(SQ_I64, seq, 0),
+                                        SVC(SQ_TEXT, sid, 1),
+                                        SVC(SQ_TEXT, account_sid, 2),
+                                        SVC(SQ_TEXT, friendly_name, 3),
+                                        SVC(SQ_TEXT, inbound_method, 5),
+                                        SVC(SQ_TEXT, fallback_method, 7),
+                                        SVC(SQ_BOOL, sticky_sender, 9),
+                                        SVC(SQ_BOOL, mms_converter, 10),
+                                        SVC(SQ_BOOL, smart_encoding, 11),
+                                        SVC(SQ_TEXT, scan_message_content, 12),
+                                        SVC(SQ_BOOL, fallback_to_long_code, 13),
+                                        SVC(SQ_BOOL, area_code_geomatch, 14),
+                                        SVC(SQ_INT, validity_period, 15),
+                                        SVC(SQ_BOOL, synchronous_validation, 16),
+                                        SVC(SQ_TEXT, usecase, 17),
+                                        SVC(SQ_BOOL, use_inbound_webhook_on_number, 18),
+                                        SVC(SQ_I64, date_created, 19),
+                                        SVC(SQ_I64, date_updated, 20)};
+#undef SVC
+
 /* Inserts or updates a service: both statements take the same parameters. */
 pp_err_t sq_apply_service(conn_t *c, pp_service_t *sv, bool insert) {
   sqlite3_stmt *st = c->st[insert ? S_SVC_INS : S_SVC_UPD];
@@ -17,23 +48,7 @@ pp_err_t sq_apply_service(conn_t *c, pp_service_t *sv, bool insert) {
   unsigned char *buf = NULL;
   pp_err_t e = sq_seal_bind(c, st, sv->account_sid, sv->sid, v, params, 3, &buf);
   if (e) return e;
-  sq_bind_text(st, 1, sv->sid);
-  sq_bind_text(st, 2, sv->account_sid);
-  sq_bind_text(st, 3, sv->friendly_name);
-  sq_bind_text(st, 5, sv->inbound_method);
-  sq_bind_text(st, 7, sv->fallback_method);
-  sqlite3_bind_int(st, 9, sv->sticky_sender);
-  sqlite3_bind_int(st, 10, sv->mms_converter);
-  sqlite3_bind_int(st, 11, sv->smart_encoding);
-  sq_bind_text(st, 12, sv->scan_message_content);
-  sqlite3_bind_int(st, 13, sv->fallback_to_long_code);
-  sqlite3_bind_int(st, 14, sv->area_code_geomatch);
-  sqlite3_bind_int(st, 15, sv->validity_period);
-  sqlite3_bind_int(st, 16, sv->synchronous_validation);
-  sq_bind_text(st, 17, sv->usecase);
-  sqlite3_bind_int(st, 18, sv->use_inbound_webhook_on_number);
-  sqlite3_bind_int64(st, 19, sv->date_created);
-  sqlite3_bind_int64(st, 20, sv->date_updated);
+  sq_bind_cols(st, service_cols + 1, SQ_NCOLS(service_cols) - 1, sv);
   return sq_step_write(c, st, buf, insert, &sv->seq);
 }
 
@@ -56,13 +71,7 @@ pp_err_t sq_apply_number(conn_t *c, pp_number_t *num, bool insert) {
   if (!e)
     e = sq_seal_bind(c, st, num->account_sid, num->sid, v + skip, params + skip, 5 - skip, &buf);
   if (e) return e;
-  sq_bind_text(st, 1, num->sid);
-  sq_bind_text(st, 2, num->account_sid);
-  sq_bind_text(st, 5, num->sms_method);
-  sq_bind_text(st, 6, num->sms_fallback_method);
-  sq_bind_text(st, 7, num->status_callback_method);
-  sqlite3_bind_int64(st, 11, num->date_created);
-  sqlite3_bind_int64(st, 12, num->date_updated);
+  sq_bind_cols(st, number_cols + 1, SQ_NCOLS(number_cols) - 1, num);
   return sq_step_write(c, st, buf, insert, &num->seq);
 }
 
@@ -108,14 +117,7 @@ pp_err_t sq_number_owner(void *p, pp_arena_t *a, const char *phone_number,
 static pp_err_t row_number(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
   (void)arg;
   pp_number_t *n = row;
-  n->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(n->sid, sizeof n->sid, st, 1);
-  sq_col_copy(n->account_sid, sizeof n->account_sid, st, 2);
-  sq_col_copy(n->sms_method, sizeof n->sms_method, st, 5);
-  sq_col_copy(n->sms_fallback_method, sizeof n->sms_fallback_method, st, 6);
-  sq_col_copy(n->status_callback_method, sizeof n->status_callback_method, st, 7);
-  n->date_created = sqlite3_column_int64(st, 11);
-  n->date_updated = sqlite3_column_int64(st, 12);
+  sq_read_cols(st, number_cols, SQ_NCOLS(number_cols), n);
   const sq_open_col_t cols[] = {
       {PP_SEALED_PHONE_NUMBERS_PHONE_NUMBER, 3, n->phone_number, sizeof n->phone_number, NULL,
        NULL},
@@ -283,24 +285,7 @@ pp_err_t sq_offer_all(void *p, pp_arena_t *a, pp_number_offer_t **rows, size_t *
 static pp_err_t row_service(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
   (void)arg;
   pp_service_t *sv = row;
-  sv->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(sv->sid, sizeof sv->sid, st, 1);
-  sq_col_copy(sv->account_sid, sizeof sv->account_sid, st, 2);
-  sq_col_copy(sv->friendly_name, sizeof sv->friendly_name, st, 3);
-  sq_col_copy(sv->inbound_method, sizeof sv->inbound_method, st, 5);
-  sq_col_copy(sv->fallback_method, sizeof sv->fallback_method, st, 7);
-  sv->sticky_sender = sqlite3_column_int(st, 9) != 0;
-  sv->mms_converter = sqlite3_column_int(st, 10) != 0;
-  sv->smart_encoding = sqlite3_column_int(st, 11) != 0;
-  sq_col_copy(sv->scan_message_content, sizeof sv->scan_message_content, st, 12);
-  sv->fallback_to_long_code = sqlite3_column_int(st, 13) != 0;
-  sv->area_code_geomatch = sqlite3_column_int(st, 14) != 0;
-  sv->validity_period = sqlite3_column_int(st, 15);
-  sv->synchronous_validation = sqlite3_column_int(st, 16) != 0;
-  sq_col_copy(sv->usecase, sizeof sv->usecase, st, 17);
-  sv->use_inbound_webhook_on_number = sqlite3_column_int(st, 18) != 0;
-  sv->date_created = sqlite3_column_int64(st, 19);
-  sv->date_updated = sqlite3_column_int64(st, 20);
+  sq_read_cols(st, service_cols, SQ_NCOLS(service_cols), sv);
   const sq_open_col_t cols[] = {
       {PP_SEALED_MESSAGING_SERVICES_INBOUND_REQUEST_URL, 4, NULL, 0, a, &sv->inbound_request_url},
       {PP_SEALED_MESSAGING_SERVICES_FALLBACK_URL, 6, NULL, 0, a, &sv->fallback_url},
@@ -313,13 +298,13 @@ static pp_err_t row_service(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stm
 static pp_err_t row_service_number(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st,
                                    void *row) {
   (void)arg, (void)a;
+#define SN(kind, f, i) SQ_COL(kind, pp_service_number_t, f, i)
+  static const sq_col_t plain[] = {SN(SQ_I64, seq, 0),          SN(SQ_TEXT, sid, 1),
+                                   SN(SQ_TEXT, service_sid, 2), SN(SQ_TEXT, account_sid, 3),
+                                   SN(SQ_I64, date_created, 5), SN(SQ_I64, date_updated, 6)};
+#undef SN
   pp_service_number_t *sn = row;
-  sn->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(sn->sid, sizeof sn->sid, st, 1);
-  sq_col_copy(sn->service_sid, sizeof sn->service_sid, st, 2);
-  sq_col_copy(sn->account_sid, sizeof sn->account_sid, st, 3);
-  sn->date_created = sqlite3_column_int64(st, 5);
-  sn->date_updated = sqlite3_column_int64(st, 6);
+  sq_read_cols(st, plain, SQ_NCOLS(plain), sn);
   const sq_open_col_t col = {PP_SEALED_PHONE_NUMBERS_PHONE_NUMBER,
                              4,
                              sn->phone_number,

@@ -348,6 +348,28 @@ const char *sq_col_dup(pp_arena_t *a, sqlite3_stmt *st, int i);
 /* Column `i` as text into `dst` (truncated to `size`; empty for NULL). */
 void sq_col_copy(char *dst, size_t size, sqlite3_stmt *st, int i);
 
+/* A plain column of a row: its kind, its index in the statement, and the
+ * field it is read into (offset and size in the row's struct). */
+typedef enum { SQ_I64, SQ_INT, SQ_BOOL, SQ_TEXT } sq_col_kind_t;
+typedef struct {
+  sq_col_kind_t kind;
+  int col;
+  size_t off, size;
+} sq_col_t;
+#define SQ_COL(kind, T, f, i) \
+  { kind, i, offsetof(T, f), sizeof(((T *)0)->f) }
+
+/* Reads the n columns of `cols` from the current row of `st` into the
+ * struct at `row` (SQ_TEXT as sq_col_copy: NULL reads ''). */
+void sq_read_cols(sqlite3_stmt *st, const sq_col_t *cols, size_t n, void *row);
+
+/* Binds the n fields of `cols` from the struct at `row`, each at the
+ * parameter numbered as its column (a table's parameters follow its
+ * columns); a table's first entry, the store-assigned seq, is left out by
+ * passing cols + 1. */
+void sq_bind_cols(sqlite3_stmt *st, const sq_col_t *cols, size_t n, const void *row);
+#define SQ_NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
+
 /* Steps `st` once, resets it and clears its bindings; returns the step's code. */
 int sq_step_done(sqlite3_stmt *st);
 
