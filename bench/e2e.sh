@@ -69,8 +69,11 @@ BIN_BEFORE=${E2E_BIN_BEFORE:-}
 # A binary older than `carrier add --password-file` takes the bench SMSC's
 # password on its command line.
 BEFORE_ARGV_PASSWORD=""
-if [[ -n $BIN_BEFORE ]] && ! "$BIN_BEFORE" admin carrier 2>&1 | grep -q -- --password-file; then
-  BEFORE_ARGV_PASSWORD=1
+# (The usage is read whole first: under pipefail, grep -q closing the pipe
+# early would make a binary that has the option look as if it had not.)
+if [[ -n $BIN_BEFORE ]]; then
+  usage=$("$BIN_BEFORE" admin carrier 2>&1 || true)
+  grep -q -- --password-file <<<"$usage" || BEFORE_ARGV_PASSWORD=1
 fi
 N=${E2E_N:-100000}
 CONNECTIONS=${E2E_CONNECTIONS:-50}
