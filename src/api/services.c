@@ -260,6 +260,18 @@ pp_err_t pp_api_service_list(pp_api_req_t *r) {
 
 /* ---- the sender pool --------------------------------------------------- */
 
+/* Submits write `kind` of service number `sn` (in the arena: the write
+ * outlives this call) with audit event `ev` naming the service and the
+ * number, no account; `done` answers once the write is applied. Sets
+ * neither r->state nor any field of `sn`. */
+static pp_err_t submit_service_number(pp_api_req_t *r, pp_write_kind_t kind, pp_audit_kind_t ev,
+                                      pp_service_number_t *sn, pp_api_handler_fn done) {
+  r->write.kind = kind;
+  r->write.u.service_number = sn;
+  pp_api_audit_attach(r, ev, NULL, (const char *[]){sn->service_sid, sn->sid}, 2);
+  return pp_api_submit(r, done);
+}
+
 static pp_err_t service_number_added(pp_api_req_t *r) {
   pp_service_number_t *sn = r->state;
   pp_err_t e = r->write.result;
@@ -289,11 +301,8 @@ pp_err_t pp_api_service_number_create(pp_api_req_t *r) {
   memcpy(sn->phone_number, num.phone_number, sizeof sn->phone_number);
   sn->date_created = sn->date_updated = pp_clock_now();
   r->state = sn;
-  r->write.kind = PP_W_SERVICE_NUMBER_INSERT;
-  r->write.u.service_number = sn;
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_NUMBER_ADD, NULL,
-                      (const char *[]){sn->service_sid, sn->sid}, 2);
-  return pp_api_submit(r, service_number_added);
+  return submit_service_number(r, PP_W_SERVICE_NUMBER_INSERT, PP_AUDIT_SERVICE_NUMBER_ADD, sn,
+                               service_number_added);
 }
 
 pp_err_t pp_api_service_number_fetch(pp_api_req_t *r) {
@@ -311,11 +320,8 @@ pp_err_t pp_api_service_number_delete(pp_api_req_t *r) {
   snprintf(sn->sid, sizeof sn->sid, "%s", r->params[1]);
   snprintf(sn->service_sid, sizeof sn->service_sid, "%s", r->params[0]);
   memcpy(sn->account_sid, r->principal.account_sid, sizeof sn->account_sid);
-  r->write.kind = PP_W_SERVICE_NUMBER_DELETE;
-  r->write.u.service_number = sn;
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_NUMBER_REMOVE, NULL,
-                      (const char *[]){sn->service_sid, sn->sid}, 2);
-  return pp_api_submit(r, pp_api_deleted);
+  return submit_service_number(r, PP_W_SERVICE_NUMBER_DELETE, PP_AUDIT_SERVICE_NUMBER_REMOVE, sn,
+                               pp_api_deleted);
 }
 
 pp_err_t pp_api_service_number_list(pp_api_req_t *r) {
