@@ -126,12 +126,12 @@ static void bind_account_filter(sqlite3_stmt *st, const void *arg) {
 
 pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, pp_account_t **rows,
                          size_t *n, bool *more) {
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
+  sqlb_t q;
   /* Lists never show tokens: they are not opened (a closed account's keys are gone). */
-  sq_sqlb_add(&q,
-              "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
-              "date_created,date_updated FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
+  sq_sqlb_start(
+      &q,
+      "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
+      "date_created,date_updated FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
   if (f->friendly_name) sq_sqlb_add(&q, " AND friendly_name = :name");
   if (f->status) sq_sqlb_add(&q, " AND status = :status");
   sq_page_clause(&q, &f->page);
@@ -141,9 +141,8 @@ pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, p
 
 pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
                      pp_key_t **rows, size_t *n, bool *more) {
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT " KEY_COLS " FROM api_keys WHERE account_sid = :account");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT " KEY_COLS " FROM api_keys WHERE account_sid = :account");
   sq_page_clause(&q, pg);
   return sq_run_list(p, a, q.sql, sq_bind_key_filter, account_sid, pg, sizeof(pp_key_t),
                      fill_key_row, (void **)rows, n, more);

@@ -308,9 +308,8 @@ static void bind_audit_filter(sqlite3_stmt *st, const void *arg) {
 
 pp_err_t sq_audit_list(void *p, pp_arena_t *a, const pp_audit_filter_t *f, pp_audit_entry_t **rows,
                        size_t *n, bool *more) {
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT " AUD_COLS " FROM audit_log WHERE account_sid = :account");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT " AUD_COLS " FROM audit_log WHERE account_sid = :account");
   if (f->event) sq_sqlb_add(&q, " AND event = :event");
   if (f->has_from) sq_sqlb_add(&q, " AND time_ms >= :from");
   if (f->has_until) sq_sqlb_add(&q, " AND time_ms < :until");

@@ -89,10 +89,9 @@ static pp_err_t filter_index(be_t *b, sqlb_t *q, pp_index_id_t id, const char *v
 pp_err_t sq_message_list(void *p, pp_arena_t *a, const pp_message_filter_t *f, pp_message_t **rows,
                          size_t *n, bool *more) {
   msg_filter_t mf = {.f = f};
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
+  sqlb_t q;
   pp_err_t e = PP_OK;
-  sq_sqlb_add(&q, "SELECT " MSG_COLS " FROM messages WHERE account_sid = :account");
+  sq_sqlb_start(&q, "SELECT " MSG_COLS " FROM messages WHERE account_sid = :account");
   if (f->to) e = filter_index(p, &q, PP_INDEX_MESSAGES_TO_BIDX, f->to, mf.to, " AND to_bidx = :to");
   if (!e && f->from)
     e = filter_index(p, &q, PP_INDEX_MESSAGES_FROM_BIDX, f->from, mf.from,
@@ -203,9 +202,8 @@ static void bind_alert_filter(sqlite3_stmt *st, const void *arg) {
 
 pp_err_t sq_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f, pp_alert_t **rows,
                        size_t *n, bool *more) {
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT " ALERT_COLS " FROM alerts WHERE account_sid = :account");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT " ALERT_COLS " FROM alerts WHERE account_sid = :account");
   if (f->log_level) sq_sqlb_add(&q, " AND log_level = :level");
   if (f->has_from) sq_sqlb_add(&q, " AND date_created >= :from");
   if (f->has_until) sq_sqlb_add(&q, " AND date_created < :until");

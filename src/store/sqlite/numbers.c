@@ -177,9 +177,8 @@ pp_err_t sq_number_list(void *p, pp_arena_t *a, const pp_number_filter_t *f, pp_
   be_t *b = p;
   num_filter_t nf = {.f = f};
   pp_seal_kind_t kind;
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid = :account");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT " NUM_COLS " FROM phone_numbers WHERE account_sid = :account");
   if (f->phone_number) {
     pp_err_t e = pp_seal_index(b->crypt, NULL, PP_INDEX_PHONE_NUMBERS_PHONE_BIDX, PP_SEAL_TEXT,
                                f->phone_number, strlen(f->phone_number), NULL, nf.bidx, &kind);
@@ -324,9 +323,8 @@ pp_err_t sq_service_get(void *p, pp_arena_t *a, const char *account_sid, const c
 
 pp_err_t sq_service_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
                          pp_service_t **rows, size_t *n, bool *more) {
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT " SVC_COLS " FROM messaging_services WHERE account_sid = :account");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT " SVC_COLS " FROM messaging_services WHERE account_sid = :account");
   sq_page_clause(&q, pg);
   return sq_run_list_open(p, a, q.sql, sq_bind_key_filter, account_sid, pg, sizeof(pp_service_t),
                           row_service, (void **)rows, n, more);
@@ -360,10 +358,9 @@ pp_err_t sq_service_number_list(void *p, pp_arena_t *a, const char *account_sid,
                                 const char *service_sid, const pp_page_req_t *pg,
                                 pp_service_number_t **rows, size_t *n, bool *more) {
   svcnum_filter_t f = {account_sid, service_sid};
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
-                  " WHERE account_sid = :account AND service_sid = :service");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
+                    " WHERE account_sid = :account AND service_sid = :service");
   sq_page_clause(&q, pg);
   return sq_run_list_open(p, a, q.sql, bind_svcnum_filter, &f, pg, sizeof(pp_service_number_t),
                           row_service_number, (void **)rows, n, more);

@@ -48,6 +48,12 @@ void sq_sqlb_add(sqlb_t *q, const char *s) {
   }
 }
 
+void sq_sqlb_start(sqlb_t *q, const char *s) {
+  q->len = 0;
+  q->sql[0] = '\0';
+  sq_sqlb_add(q, s);
+}
+
 void sq_page_clause(sqlb_t *q, const pp_page_req_t *pg) {
   if (pg->after_seq > 0)
     sq_sqlb_add(q, " AND seq > :after ORDER BY seq ASC LIMIT :limit");

@@ -385,6 +385,10 @@ pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
 /* Appends `s` to the query being built (dropped when it would not fit). */
 void sq_sqlb_add(sqlb_t *q, const char *s);
 
+/* Empties `q` and starts it with `s` (as sq_sqlb_add): every list query
+ * begins here, so `q` needs no initialiser. */
+void sq_sqlb_start(sqlb_t *q, const char *s);
+
 /* Appends the ORDER BY and LIMIT of a page request (with :after, :before, :limit). */
 void sq_page_clause(sqlb_t *q, const pp_page_req_t *pg);
 

@@ -1027,9 +1027,8 @@ static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char
                             const pp_page_req_t *pg, size_t size, const vrow_t *rt, void **rows,
                             size_t *n, bool *more) {
   verify_filter_t f = {account_sid, parent};
-  sqlb_t q = {.len = 0};
-  q.sql[0] = '\0';
-  sq_sqlb_add(&q, "SELECT ");
+  sqlb_t q;
+  sq_sqlb_start(&q, "SELECT ");
   sq_sqlb_add(&q, cols);
   sq_sqlb_add(&q, " FROM ");
   sq_sqlb_add(&q, table);
