@@ -198,13 +198,7 @@ static void lopen(int i) {
 
 static int lflush(int i) {
   lconn_t *c = &L.c[i];
-  int r = send_rest(c->fd, c->out, c->out_len, &c->out_off);
-  if (r < 0) return -1;
-  if ((r > 0) != c->want_out) { /* watch for EPOLLOUT while the socket is full */
-    epoll_set(L.ep, EPOLL_CTL_MOD, c->fd, (uint32_t)i, r > 0);
-    c->want_out = r > 0;
-  }
-  return 0;
+  return flush_watch(L.ep, c->fd, (uint32_t)i, c->out, c->out_len, &c->out_off, &c->want_out);
 }
 
 static void lsend(int i);
