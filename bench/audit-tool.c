@@ -16,7 +16,6 @@
  *
  * Output lines are "name value unit" for the script to collect. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,21 +69,6 @@ typedef struct {
   const char *resp[5];
   char request[96];
 } item_t;
-
-typedef struct {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  size_t left;
-  size_t failed;
-} latch_t;
-
-static void done(pp_write_t *w) {
-  latch_t *l = w->arg;
-  pthread_mutex_lock(&l->mu);
-  if (w->result) l->failed++;
-  if (--l->left == 0) pthread_cond_signal(&l->cv);
-  pthread_mutex_unlock(&l->mu);
-}
 
 /* Event i of n: the intruder's when `intruder`, else ordinary traffic. */
 static void make(item_t *it, uint64_t i, uint64_t n, bool intruder, int64_t t0_ms) {
@@ -143,26 +127,21 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   pp_audit_head_t head;
   pp_store_audit_head(s, &head);
   item_t *items = calloc(WINDOW, sizeof *items);
-  if (!items) return 1;
+  pp_write_t **ws = calloc(WINDOW, sizeof *ws);
+  if (!items || !ws) return 1;
   uint64_t every = intruder_events ? n / intruder_events : 0;
   int64_t t0_ms = (pp_clock_now() - (int64_t)DAYS * 86400) * 1000;
   int64_t start = pp_clock_now_us(), last = start;
   uint64_t last_i = 0;
   size_t failed = 0;
   for (uint64_t i = 0; i < n;) {
-    latch_t l = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     size_t w = n - i < WINDOW ? (size_t)(n - i) : WINDOW;
-    l.left = w;
     for (size_t k = 0; k < w; k++, i++) {
       make(&items[k], i, n, every && i % every == every / 2, t0_ms);
-      items[k].w.done = done;
-      items[k].w.arg = &l;
-      if (pp_store_submit(s, &items[k].w)) return 1;
+      ws[k] = &items[k].w;
     }
-    pthread_mutex_lock(&l.mu);
-    while (l.left) pthread_cond_wait(&l.cv, &l.mu);
-    pthread_mutex_unlock(&l.mu);
-    failed += l.failed;
+    if (pp_store_write_all(s, ws, w)) return 1;
+    for (size_t k = 0; k < w; k++) failed += items[k].w.result != PP_OK;
     int64_t now = pp_clock_now_us();
     if (now - last > 10000000) {
       fprintf(stderr, "  %" PRIu64 " events, %.0f/s since the start, %.0f/s in the last %.0f s\n",
@@ -177,6 +156,7 @@ static int gen(const char *dir, uint64_t n, uint64_t intruder_events) {
   pp_store_stats(s, &st);
   pp_store_free(s);
   free(items);
+  free(ws);
   printf("appended %" PRIu64 " events\n", n);
   printf("append_seconds %.1f s\n", secs);
   printf("appends_per_second %.0f /s\n", (double)n / secs);

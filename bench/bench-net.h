@@ -75,6 +75,20 @@ static inline int send_rest(int fd, const char *buf, size_t len, size_t *off) {
   return 0;
 }
 
+/* send_rest() of buf[*off..len) on fd, registered in ep as `idx`, then
+ * watching for EPOLLOUT exactly while the socket is full (*want_out
+ * tracks what is registered): 0 on progress or done, -1 on an error. */
+static inline int flush_watch(int ep, int fd, uint32_t idx, const char *buf, size_t len,
+                              size_t *off, bool *want_out) {
+  int r = send_rest(fd, buf, len, off);
+  if (r < 0) return -1;
+  if ((r > 0) != *want_out) {
+    epoll_set(ep, EPOLL_CTL_MOD, fd, idx, r > 0);
+    *want_out = r > 0;
+  }
+  return 0;
+}
+
 /* qsort order of int64_t. */
 static inline int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

@@ -86,6 +86,17 @@ static ssize_t read_some(int fd, char **buf, size_t *len, size_t *cap) {
   return -2;
 }
 
+/* Reads all fd has for now onto buf[0..len): true when the peer closed or
+ * the read failed; *got tells whether any bytes came. */
+static bool read_avail(int fd, char **buf, size_t *len, size_t *cap, bool *got) {
+  for (;;) {
+    ssize_t r = read_some(fd, buf, len, cap);
+    if (r == -1) return false;
+    if (r <= 0) return true;
+    *got = true;
+  }
+}
+
 /* Looks at the HTTP message at the head of buf[0..len): returns its total
  * length (head + Content-Length body), 0 if incomplete, -1 if malformed or
  * chunked.  *first is the first line; *close_after tells whether the peer
@@ -198,13 +209,7 @@ static void lopen(int i) {
 
 static int lflush(int i) {
   lconn_t *c = &L.c[i];
-  int r = send_rest(c->fd, c->out, c->out_len, &c->out_off);
-  if (r < 0) return -1;
-  if ((r > 0) != c->want_out) { /* watch for EPOLLOUT while the socket is full */
-    epoll_set(L.ep, EPOLL_CTL_MOD, c->fd, (uint32_t)i, r > 0);
-    c->want_out = r > 0;
-  }
-  return 0;
+  return flush_watch(L.ep, c->fd, (uint32_t)i, c->out, c->out_len, &c->out_off, &c->want_out);
 }
 
 static void lsend(int i);
@@ -253,16 +258,9 @@ static void lsend(int i) {
 
 static void lread(int i) {
   lconn_t *c = &L.c[i];
-  bool eof = false;
-  for (;;) {
-    ssize_t r = read_some(c->fd, &c->in, &c->in_len, &c->in_cap);
-    if (r == -1) break;
-    if (r <= 0) {
-      eof = true;
-      break;
-    }
-    if (c->busy) c->got_bytes = true;
-  }
+  bool got = false;
+  bool eof = read_avail(c->fd, &c->in, &c->in_len, &c->in_cap, &got);
+  if (got && c->busy) c->got_bytes = true;
   while (c->in_len > 0) {
     bool close_after = false;
     long m = http_message(c->in, c->in_len, &close_after);
@@ -569,15 +567,8 @@ static bool dflush(dconn_t *c) {
 }
 
 static void dread(dconn_t *c) {
-  bool eof = false;
-  for (;;) {
-    ssize_t r = read_some(c->fd, &c->in, &c->in_len, &c->in_cap);
-    if (r == -1) break;
-    if (r <= 0) {
-      eof = true;
-      break;
-    }
-  }
+  bool got = false;
+  bool eof = read_avail(c->fd, &c->in, &c->in_len, &c->in_cap, &got);
   size_t off = 0;
   while (off < c->in_len && !c->close_after_out) {
     bool close_after = false;

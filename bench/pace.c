@@ -92,13 +92,7 @@ static void conn_reset(int i, bool count_error) {
 /* Writes what is left of the request; 0 on progress or done, -1 on error. */
 static int flush_out(int i) {
   conn_t *c = &g.conns[i];
-  int r = send_rest(c->fd, g.request, g.request_len, &c->out_off);
-  if (r < 0) return -1;
-  if ((r > 0) != c->want_out) { /* watch for EPOLLOUT while the socket is full */
-    epoll_set(g.ep, EPOLL_CTL_MOD, c->fd, (uint32_t)i, r > 0);
-    c->want_out = r > 0;
-  }
-  return 0;
+  return flush_watch(g.ep, c->fd, (uint32_t)i, g.request, g.request_len, &c->out_off, &c->want_out);
 }
 
 /* Parses one complete response at the head of c->in.  Returns its total

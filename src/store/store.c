@@ -237,33 +237,43 @@ pp_err_t pp_store_submit(pp_store_t *s, pp_write_t *w) {
 typedef struct {
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  bool done;
+  size_t left;
 } waiter_t;
 
 static void wake_waiter(pp_write_t *w) {
   waiter_t *wt = w->arg;
   pthread_mutex_lock(&wt->mu);
-  wt->done = true;
-  pthread_cond_signal(&wt->cv);
+  if (--wt->left == 0) pthread_cond_signal(&wt->cv);
   pthread_mutex_unlock(&wt->mu);
 }
 
-pp_err_t pp_store_write(pp_store_t *s, pp_write_t *w) {
-  waiter_t wt = {.done = false};
+pp_err_t pp_store_write_all(pp_store_t *s, pp_write_t *const *ws, size_t n) {
+  waiter_t wt = {.left = n};
   pthread_mutex_init(&wt.mu, NULL);
   pthread_cond_init(&wt.cv, NULL);
-  w->done = wake_waiter;
-  w->arg = &wt;
-  pp_err_t e = pp_store_submit(s, w);
-  if (!e) {
-    pthread_mutex_lock(&wt.mu);
-    while (!wt.done) pthread_cond_wait(&wt.cv, &wt.mu);
-    pthread_mutex_unlock(&wt.mu);
-    e = w->result;
+  pp_err_t e = PP_OK;
+  for (size_t i = 0; i < n; i++) {
+    ws[i]->done = wake_waiter;
+    ws[i]->arg = &wt;
+    e = pp_store_submit(s, ws[i]);
+    if (e) { /* the rest are not queued: only wait for those before */
+      pthread_mutex_lock(&wt.mu);
+      wt.left -= n - i;
+      pthread_mutex_unlock(&wt.mu);
+      break;
+    }
   }
+  pthread_mutex_lock(&wt.mu);
+  while (wt.left) pthread_cond_wait(&wt.cv, &wt.mu);
+  pthread_mutex_unlock(&wt.mu);
   pthread_mutex_destroy(&wt.mu);
   pthread_cond_destroy(&wt.cv);
   return e;
+}
+
+pp_err_t pp_store_write(pp_store_t *s, pp_write_t *w) {
+  pp_err_t e = pp_store_write_all(s, &w, 1);
+  return e ? e : w->result;
 }
 
 pp_err_t pp_store_account_get(pp_store_t *s, const char *sid, pp_account_t *out) {

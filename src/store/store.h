@@ -970,6 +970,12 @@ pp_err_t pp_store_submit(pp_store_t *s, pp_write_t *w);
  * `w->done` is overwritten. */
 pp_err_t pp_store_write(pp_store_t *s, pp_write_t *w);
 
+/* pp_store_write_all queues ws[0..n) at once (so the writer may batch
+ * them) and waits until the queued ones are done; each w->result tells how
+ * it went.  Returns PP_OK, or the first pp_store_submit error (the writes
+ * from there on are not queued).  Each `done` and `arg` is overwritten. */
+pp_err_t pp_store_write_all(pp_store_t *s, pp_write_t *const *ws, size_t n);
+
 /* Reads.  Errors: PP_ERR_NOT_FOUND, PP_ERR_NOMEM, PP_ERR_STORE.  `out` and
  * the list outputs are written only on success; list rows live in `a`. */
 pp_err_t pp_store_account_get(pp_store_t *s, const char *sid, pp_account_t *out);

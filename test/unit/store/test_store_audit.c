@@ -5,7 +5,6 @@
  * merkle.h's verifiers, the node cache, signed checkpoints, searches by
  * principal, session and address, and scans.  Writes without an event are
  * all or nothing too. */
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,32 +47,17 @@ static void make_event(item_t *it, int i) {
   it->w.audit = &it->ev;
 }
 
-typedef struct {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int left;
-} latch_t;
-
-static void count_down(pp_write_t *w) {
-  latch_t *l = w->arg;
-  pthread_mutex_lock(&l->mu);
-  if (--l->left == 0) pthread_cond_signal(&l->cv);
-  pthread_mutex_unlock(&l->mu);
-}
-
 /* Submits n events at once (so the writer batches them) and waits. */
 static void append_many(pp_store_t *s, item_t *items, int first, int n) {
-  latch_t l = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, n};
+  pp_write_t **ws = malloc((size_t)n * sizeof *ws);
+  CHECK(ws != NULL);
   for (int i = 0; i < n; i++) {
     make_event(&items[i], first + i);
-    items[i].w.done = count_down;
-    items[i].w.arg = &l;
-    CHECK_EQ_INT(pp_store_submit(s, &items[i].w), PP_OK);
+    ws[i] = &items[i].w;
   }
-  pthread_mutex_lock(&l.mu);
-  while (l.left) pthread_cond_wait(&l.cv, &l.mu);
-  pthread_mutex_unlock(&l.mu);
+  CHECK_EQ_INT(pp_store_write_all(s, ws, (size_t)n), PP_OK);
   for (int i = 0; i < n; i++) CHECK_EQ_INT(items[i].w.result, PP_OK);
+  free(ws);
 }
 
 /* Recomputes every leaf hash from the stored leaf bytes (scan) and returns
