@@ -158,15 +158,9 @@ static pp_err_t put_text(pp_arena_t *a, const vcol_t *col, void *p, const char *
  * that does not open is PP_ERR_CORRUPT (logged) or PP_ERR_STORE. */
 static pp_err_t col_open(conn_t *c, sqlite3_stmt *st, int i, pp_sealed_id_t id, const char *account,
                          const char *sid, char **out, size_t *n) {
-  int type = sqlite3_column_type(st, i);
-  const void *v = type == SQLITE_BLOB ? sqlite3_column_blob(st, i) : sqlite3_column_text(st, i);
-  pp_seal_kind_t kind = type == SQLITE_NULL   ? PP_SEAL_NULL
-                        : type == SQLITE_BLOB ? PP_SEAL_BLOB
-                                              : PP_SEAL_TEXT;
   pp_seal_at_t at;
   pp_err_t e = pp_seal_at(id, account, sid, &at);
-  if (!e)
-    e = pp_seal_open(c->crypt_of, c->db, &at, kind, v, (size_t)sqlite3_column_bytes(st, i), out, n);
+  if (!e) e = sq_col_open(c->crypt_of, st, i, &at, out, n);
   return !e || e == PP_ERR_CORRUPT || e == PP_ERR_NOMEM ? e : PP_ERR_STORE; /* logged there */
 }
 
