@@ -16,6 +16,10 @@ static pp_err_t parse(const char *xml, pp_twiml_t *t, char *why) {
   return pp_twiml_parse(xml, strlen(xml), &arena, t, why);
 }
 
+/* Parses into t (no reason asked) and checks that it succeeded; a macro so
+ * that a failure names the caller's line. */
+#define PARSE_OK(xml) CHECK_EQ_INT(parse((xml), &t, NULL), PP_OK)
+
 static void test_message(void) {
   pp_twiml_t t;
   char why[PP_TWIML_WHY_SIZE] = "";
@@ -36,9 +40,7 @@ static void test_message(void) {
   CHECK_EQ_STR(t.warning_detail, "");
 
   /* Leading and trailing whitespace goes; inner whitespace stays. */
-  CHECK_EQ_INT(
-      parse("<Response>\n  <Message>\n    Hello\n    World  \n  </Message>\n</Response>", &t, NULL),
-      PP_OK);
+  PARSE_OK("<Response>\n  <Message>\n    Hello\n    World  \n  </Message>\n</Response>");
   CHECK_EQ_STR(t.verbs[0].body, "Hello\n    World");
 
   /* Entities, character references and CDATA. */
@@ -49,15 +51,14 @@ static void test_message(void) {
   CHECK_EQ_STR(t.verbs[0].body, "<3 & \xF0\x9F\x98\x80\xC3\xA9 a < b");
 
   /* Attributes, trimmed; method in any case. */
-  CHECK_EQ_INT(parse("<Response><Message to=' +15558675310 ' from='+15017122661' "
-                     "action='https://example.com/a' method='get' "
-                     "statusCallback='https://example.com/s'>\n"
-                     "<Body> Hi there </Body>\n"
-                     "<Media>https://example.com/1.jpg</Media>"
-                     "<Media>\n https://example.com/2.png\n</Media>"
-                     "</Message></Response>",
-                     &t, NULL),
-               PP_OK);
+  PARSE_OK(
+      "<Response><Message to=' +15558675310 ' from='+15017122661' "
+      "action='https://example.com/a' method='get' "
+      "statusCallback='https://example.com/s'>\n"
+      "<Body> Hi there </Body>\n"
+      "<Media>https://example.com/1.jpg</Media>"
+      "<Media>\n https://example.com/2.png\n</Media>"
+      "</Message></Response>");
   CHECK_EQ_INT(t.n, 1);
   const pp_twiml_verb_t *v = &t.verbs[0];
   CHECK_EQ_STR(v->to, "+15558675310");
@@ -74,21 +75,19 @@ static void test_message(void) {
   CHECK_EQ_INT(t.n_warnings, 0);
 
   /* Media alone: the body is empty. */
-  CHECK_EQ_INT(
-      parse("<Response><Message><Media>https://e.com/x</Media></Message></Response>", &t, NULL),
-      PP_OK);
+  PARSE_OK("<Response><Message><Media>https://e.com/x</Media></Message></Response>");
   CHECK_EQ_STR(t.verbs[0].body, "");
   CHECK_EQ_INT(t.verbs[0].n_media, 1);
 
   /* An empty message is returned as such; the caller refuses it as the API
    * refuses an empty body. */
-  CHECK_EQ_INT(parse("<Response><Message/><Message>  </Message></Response>", &t, NULL), PP_OK);
+  PARSE_OK("<Response><Message/><Message>  </Message></Response>");
   CHECK_EQ_INT(t.n, 2);
   CHECK_EQ_STR(t.verbs[0].body, "");
   CHECK_EQ_STR(t.verbs[1].body, "");
 
   /* <Sms>, the older name, is a <Message>. */
-  CHECK_EQ_INT(parse("<Response><Sms to='+1555'>Old</Sms></Response>", &t, NULL), PP_OK);
+  PARSE_OK("<Response><Sms to='+1555'>Old</Sms></Response>");
   CHECK_EQ_INT(t.n, 1);
   CHECK_EQ_INT(t.verbs[0].kind, PP_TWIML_MESSAGE);
   CHECK_EQ_STR(t.verbs[0].body, "Old");
@@ -97,11 +96,10 @@ static void test_message(void) {
 
 static void test_redirect(void) {
   pp_twiml_t t;
-  CHECK_EQ_INT(parse("<Response><Message>one</Message>"
-                     "<Redirect>\n  https://example.com/next \n</Redirect>"
-                     "<Message>never</Message><Redirect>/never</Redirect></Response>",
-                     &t, NULL),
-               PP_OK);
+  PARSE_OK(
+      "<Response><Message>one</Message>"
+      "<Redirect>\n  https://example.com/next \n</Redirect>"
+      "<Message>never</Message><Redirect>/never</Redirect></Response>");
   CHECK_EQ_INT(t.n, 2);
   CHECK_EQ_INT(t.verbs[0].kind, PP_TWIML_MESSAGE);
   CHECK_EQ_INT(t.verbs[1].kind, PP_TWIML_REDIRECT);
@@ -118,16 +116,16 @@ static void test_redirect(void) {
   CHECK_EQ_INT(t.verbs[0].method, PP_TWIML_GET);
 
   /* A bad method: a warning, and POST. */
-  CHECK_EQ_INT(parse("<Response><Redirect method='PUT'>/x</Redirect></Response>", &t, NULL), PP_OK);
+  PARSE_OK("<Response><Redirect method='PUT'>/x</Redirect></Response>");
   CHECK_EQ_INT(t.verbs[0].method, PP_TWIML_POST);
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_SCHEMA);
   CHECK(strstr(t.warning_detail, "PUT") != NULL);
   /* An attribute Redirect does not have. */
-  CHECK_EQ_INT(parse("<Response><Redirect to='+1'>/x</Redirect></Response>", &t, NULL), PP_OK);
+  PARSE_OK("<Response><Redirect to='+1'>/x</Redirect></Response>");
   CHECK_EQ_INT(t.n, 1);
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_SCHEMA);
   /* An element inside it. */
-  CHECK_EQ_INT(parse("<Response><Redirect>/x<b>y</b></Redirect></Response>", &t, NULL), PP_OK);
+  PARSE_OK("<Response><Redirect>/x<b>y</b></Redirect></Response>");
   CHECK_EQ_STR(t.verbs[0].url, "/x");
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_SCHEMA);
 }
@@ -142,7 +140,7 @@ static void test_empty(void) {
                                       " \r\n\t "};
   for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
     memset(&t, 0x55, sizeof t);
-    CHECK_EQ_INT(parse(empty[i], &t, NULL), PP_OK);
+    PARSE_OK(empty[i]);
     CHECK_EQ_INT(t.n, 0);
     CHECK(t.verbs == NULL);
     CHECK_EQ_INT(t.warning, PP_OK);
@@ -221,10 +219,9 @@ static void test_doctype(void) {
 static void test_warnings(void) {
   pp_twiml_t t;
   /* Unknown verbs: 14110, skipped with everything inside them. */
-  CHECK_EQ_INT(parse("<Response><Say>hi<Play>x</Play></Say><Message>x</Message>"
-                     "<Dial>+1</Dial></Response>",
-                     &t, NULL),
-               PP_OK);
+  PARSE_OK(
+      "<Response><Say>hi<Play>x</Play></Say><Message>x</Message>"
+      "<Dial>+1</Dial></Response>");
   CHECK_EQ_INT(t.n, 1);
   CHECK_EQ_STR(t.verbs[0].body, "x");
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_VERB);
@@ -233,7 +230,7 @@ static void test_warnings(void) {
   CHECK(strstr(t.warning_detail, "line 1") != NULL);
 
   /* Lowercase is another element: TwiML names are case-sensitive. */
-  CHECK_EQ_INT(parse("<Response><message>x</message></Response>", &t, NULL), PP_OK);
+  PARSE_OK("<Response><message>x</message></Response>");
   CHECK_EQ_INT(t.n, 0);
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_VERB);
 
@@ -256,7 +253,7 @@ static void test_warnings(void) {
       {"<Response><Message><Body lang='en'>x</Body></Message></Response>", "x", "lang on <Body>"},
   };
   for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
-    CHECK_EQ_INT(parse(schema[i].xml, &t, NULL), PP_OK);
+    PARSE_OK(schema[i].xml);
     CHECK_EQ_INT(t.n, 1);
     if (t.n == 1) CHECK_EQ_STR(t.verbs[0].body, schema[i].body);
     CHECK_EQ_INT(t.warning, PP_ERR_TWIML_SCHEMA);
@@ -286,13 +283,13 @@ static void test_limits(void) {
 
   /* Ten messages are kept, the rest are 14109 warnings. */
   char *ten = repeat("<Response>", "<Message>m</Message>", 10, "</Response>");
-  CHECK_EQ_INT(parse(ten, &t, NULL), PP_OK);
+  PARSE_OK(ten);
   CHECK_EQ_INT(t.n, 10);
   CHECK_EQ_INT(t.n_warnings, 0);
   free(ten);
   char *twelve =
       repeat("<Response>", "<Message>m</Message>", 12, "<Redirect>/r</Redirect></Response>");
-  CHECK_EQ_INT(parse(twelve, &t, NULL), PP_OK);
+  PARSE_OK(twelve);
   CHECK_EQ_INT(t.n, 11);
   CHECK_EQ_INT(t.verbs[10].kind, PP_TWIML_REDIRECT);
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_MESSAGE_LIMIT);
@@ -302,7 +299,7 @@ static void test_limits(void) {
   /* 1600 characters (two bytes each, and whitespace around) pass; 1601 do
    * not. */
   char *body = repeat("<Response><Message>\n ", "\xC3\xA9", 1600, " \n</Message></Response>");
-  CHECK_EQ_INT(parse(body, &t, NULL), PP_OK);
+  PARSE_OK(body);
   CHECK_EQ_INT(strlen(t.verbs[0].body), 3200);
   free(body);
   body = repeat("<Response><Message><Body>", "\xC3\xA9", 1601, "</Body></Message></Response>");
@@ -315,7 +312,7 @@ static void test_limits(void) {
   /* Ten <Media> pass; eleven refuse the reply. */
   char *media =
       repeat("<Response><Message>", "<Media>https://e.com/m</Media>", 10, "</Message></Response>");
-  CHECK_EQ_INT(parse(media, &t, NULL), PP_OK);
+  PARSE_OK(media);
   CHECK_EQ_INT(t.verbs[0].n_media, 10);
   free(media);
   media =
@@ -326,7 +323,7 @@ static void test_limits(void) {
   /* Nesting: 16 levels (skipped, with a warning) pass, 17 do not. */
   char *open16 = repeat("<Response><Message><Body>", "<a>", 13, "");
   char *deep = repeat(open16, "</a>", 13, "</Body></Message></Response>");
-  CHECK_EQ_INT(parse(deep, &t, NULL), PP_OK);
+  PARSE_OK(deep);
   CHECK_EQ_INT(t.n, 1);
   CHECK_EQ_INT(t.warning, PP_ERR_TWIML_SCHEMA);
   free(open16);
@@ -376,14 +373,13 @@ static void test_encodings(void) {
   free(u16);
 
   /* ISO-8859-1, declared. */
-  CHECK_EQ_INT(parse("<?xml version='1.0' encoding='ISO-8859-1'?>"
-                     "<Response><Message>caf\xe9</Message></Response>",
-                     &t, NULL),
-               PP_OK);
+  PARSE_OK(
+      "<?xml version='1.0' encoding='ISO-8859-1'?>"
+      "<Response><Message>caf\xe9</Message></Response>");
   CHECK_EQ_STR(t.verbs[0].body, "caf\xC3\xA9");
 
   /* A UTF-8 byte order mark. */
-  CHECK_EQ_INT(parse("\xEF\xBB\xBF<Response><Message>x</Message></Response>", &t, NULL), PP_OK);
+  PARSE_OK("\xEF\xBB\xBF<Response><Message>x</Message></Response>");
   CHECK_EQ_STR(t.verbs[0].body, "x");
 }
 
