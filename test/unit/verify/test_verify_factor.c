@@ -84,30 +84,22 @@ static void enrolment(void) {
   CHECK(pp_verify_enroll_state("unverified", 0) == PP_ENROLL_NEW);
   CHECK(pp_verify_enroll_state("unverified", 1000) == PP_ENROLL_WAITING);
   CHECK(pp_verify_enroll_state("verified", 0) == PP_ENROLL_VERIFIED);
-  /* Every state and event: a first factor proven is verified, a later
+  /* Every state and event, for a first factor (no other verified) and a
+   * later one (1 to 3 others): a first factor proven is verified, a later
    * one waits; a waiting one is approved or denied; the rest stays. */
-  static const struct {
-    pp_enroll_state_t s;
-    pp_enroll_event_t ev;
-    size_t others;
-    pp_enroll_action_t want;
-  } t[] = {
-      {PP_ENROLL_NEW, PP_ENROLL_PROVEN, 0, PP_ENROLL_VERIFY},
-      {PP_ENROLL_NEW, PP_ENROLL_PROVEN, 1, PP_ENROLL_WAIT},
-      {PP_ENROLL_NEW, PP_ENROLL_PROVEN, 3, PP_ENROLL_WAIT},
-      {PP_ENROLL_NEW, PP_ENROLL_APPROVED, 0, PP_ENROLL_STAY},
-      {PP_ENROLL_NEW, PP_ENROLL_DENIED, 0, PP_ENROLL_STAY},
-      {PP_ENROLL_WAITING, PP_ENROLL_PROVEN, 0, PP_ENROLL_STAY},
-      {PP_ENROLL_WAITING, PP_ENROLL_PROVEN, 2, PP_ENROLL_STAY},
-      {PP_ENROLL_WAITING, PP_ENROLL_APPROVED, 0, PP_ENROLL_VERIFY},
-      {PP_ENROLL_WAITING, PP_ENROLL_DENIED, 0, PP_ENROLL_DELETE},
-      {PP_ENROLL_VERIFIED, PP_ENROLL_PROVEN, 0, PP_ENROLL_STAY},
-      {PP_ENROLL_VERIFIED, PP_ENROLL_PROVEN, 2, PP_ENROLL_STAY},
-      {PP_ENROLL_VERIFIED, PP_ENROLL_APPROVED, 0, PP_ENROLL_STAY},
-      {PP_ENROLL_VERIFIED, PP_ENROLL_DENIED, 0, PP_ENROLL_STAY},
+  static const pp_enroll_action_t first[3][3] = {
+      /* PROVEN, APPROVED, DENIED */
+      [PP_ENROLL_NEW] = {PP_ENROLL_VERIFY, PP_ENROLL_STAY, PP_ENROLL_STAY},
+      [PP_ENROLL_WAITING] = {PP_ENROLL_STAY, PP_ENROLL_VERIFY, PP_ENROLL_DELETE},
+      [PP_ENROLL_VERIFIED] = {PP_ENROLL_STAY, PP_ENROLL_STAY, PP_ENROLL_STAY},
   };
-  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-    CHECK_EQ_INT(pp_verify_enroll_next(t[i].s, t[i].ev, t[i].others), t[i].want);
+  for (size_t others = 0; others <= 3; others++)
+    for (int s = PP_ENROLL_NEW; s <= PP_ENROLL_VERIFIED; s++)
+      for (int ev = PP_ENROLL_PROVEN; ev <= PP_ENROLL_DENIED; ev++) {
+        pp_enroll_action_t want = first[s][ev - PP_ENROLL_PROVEN];
+        if (others && s == PP_ENROLL_NEW && ev == PP_ENROLL_PROVEN) want = PP_ENROLL_WAIT;
+        CHECK_EQ_INT(pp_verify_enroll_next(s, ev, others), want);
+      }
   CHECK_EQ_STR(pp_verify_enroll_event(PP_ENROLL_VERIFY), "factor.verified");
   CHECK_EQ_STR(pp_verify_enroll_event(PP_ENROLL_WAIT), "factor.enrollment_pending");
   CHECK_EQ_STR(pp_verify_enroll_event(PP_ENROLL_DELETE), "factor.deleted");
