@@ -74,6 +74,14 @@ static uint32_t bind_as(int fd, uint32_t cmd, const char *sysid, const char *pw,
   return Q->h.command_status;
 }
 
+/* Dials m and binds as a transceiver (sequence 1), checking that the bind
+ * succeeded; returns the socket. */
+static int dial_bound(pp_smsc_t *m) {
+  int fd = dial(m);
+  CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
+  return fd;
+}
+
 static void make_submit(pp_smpp_pdu_t *p, uint32_t seq, const char *to, const char *text,
                         uint8_t rd_flag) {
   pp_smpp_pdu_init(p, PP_SMPP_SUBMIT_SM, seq);
@@ -183,8 +191,7 @@ static void t_binds(void) {
 static void t_submits(void) {
   pp_smsc_opts_t o = {.ring_size = 8};
   pp_smsc_t *m = up(&o);
-  int fd = dial(m);
-  CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
+  int fd = dial_bound(m);
 
   /* Ten submits in one write: ten answers, ids counting up in hex. */
   static uint8_t buf[16384];
@@ -278,8 +285,7 @@ static void ack(int fd, uint32_t status) {
 static void t_receipts(void) {
   pp_smsc_opts_t o = {.dlr_fail_percent = 100, .dlr_delay_ms = 10};
   pp_smsc_t *m = up(&o);
-  int fd = dial(m);
-  CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
+  int fd = dial_bound(m);
   char id[65];
   snprintf(id, sizeof id, "%s", submit1(fd, 2, "15552223333", "Ünïcode receipt text here", 1));
   /* The text is cut to 20 characters, non-ASCII as '?'. */
@@ -307,8 +313,7 @@ static void t_receipts(void) {
   /* registered_delivery: 0 none, 2 on failure only, 1 always. */
   pp_smsc_opts_t o2 = {0};
   m = up(&o2);
-  fd = dial(m);
-  CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
+  fd = dial_bound(m);
   submit1(fd, 2, "15552223333", "none", 0);
   submit1(fd, 3, "15552223333", "failures only", 2);
   snprintf(id, sizeof id, "%s", submit1(fd, 4, "15552223333", "always", 1));
@@ -377,8 +382,7 @@ static void t_mo(void) {
 static void t_malformed(void) {
   pp_smsc_opts_t o = {0};
   pp_smsc_t *m = up(&o);
-  int fd = dial(m);
-  CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
+  int fd = dial_bound(m);
   static const uint8_t unknown[] = {0, 0, 0, 16, 0, 0, 0, 0x21, 0, 0, 0, 0, 0, 0, 0, 2};
   wire_raw(fd, unknown, sizeof unknown); /* submit_multi: not supported */
   CHECK(wire_read(fd, Q));
@@ -419,8 +423,7 @@ static void t_malformed(void) {
 static void t_throttle(void) {
   pp_smsc_opts_t o = {0};
   pp_smsc_t *m = up(&o);
-  int fd = dial(m);
-  CHECK_EQ_INT(bind_as(fd, PP_SMPP_BIND_TRANSCEIVER, SYSID, PASSWD, 1), PP_ESME_ROK);
+  int fd = dial_bound(m);
   pp_smsc_throttle_next(m, 3);
   for (uint32_t i = 0; i < 5; i++) {
     make_submit(P, 10 + i, "1555", "t", 0);
