@@ -24,45 +24,47 @@ static int match(pp_method_t m, const char *path, const char *params[3]) {
 }
 
 static void test_known_paths(void) {
-  const char *p[3];
-  CHECK_EQ_INT(match(PP_GET, "/2010-04-01/Accounts.json", p), named("accounts_list"));
-  CHECK(p[0] == NULL);
-  CHECK_EQ_INT(match(PP_POST, "/2010-04-01/Accounts.json", p), named("accounts_create"));
-
-  CHECK_EQ_INT(match(PP_GET, "/2010-04-01/Accounts/AC123.json", p), named("accounts_fetch"));
-  CHECK_EQ_STR(p[0], "AC123");
-
-  CHECK_EQ_INT(match(PP_POST, "/2010-04-01/Accounts/AC1/Messages.json", p),
-               named("messages_create"));
-  CHECK_EQ_STR(p[0], "AC1");
-  CHECK_EQ_INT(match(PP_DELETE, "/2010-04-01/Accounts/AC1/Messages/SM9.json", p),
-               named("messages_delete"));
-  CHECK_EQ_STR(p[0], "AC1");
-  CHECK_EQ_STR(p[1], "SM9");
-
-  /* Three captures, in path order. */
-  CHECK_EQ_INT(match(PP_POST, "/verify/v2/Services/VA1/Entities/id-7/Factors/YF2", p),
-               named("factors_update"));
-  CHECK_EQ_STR(p[0], "VA1");
-  CHECK_EQ_STR(p[1], "id-7");
-  CHECK_EQ_STR(p[2], "YF2");
-  CHECK_EQ_INT(match(PP_GET, "/verify/v2/Services/VA1/RateLimits/RK1/Buckets/BL1", p),
-               named("buckets_fetch"));
-  CHECK_EQ_STR(p[2], "BL1");
-
-  /* A capture keeps what the path holds (decoding is the API's). */
-  CHECK_EQ_INT(match(PP_GET, "/2010-04-01/Accounts/AC1/IncomingPhoneNumbers/%2B1555.json", p),
-               named("numbers_fetch"));
-  CHECK_EQ_STR(p[1], "%2B1555");
-  /* The suffix is taken from the end: a capture may hold ".json" itself. */
-  CHECK_EQ_INT(match(PP_GET, "/2010-04-01/Accounts/a.json.json", p), named("accounts_fetch"));
-  CHECK_EQ_STR(p[0], "a.json");
-
-  CHECK_EQ_INT(match(PP_GET, "/admin/v1/Carriers/c1/Routes", p),
-               named("admin_carrier_routes_list"));
-  CHECK_EQ_STR(p[0], "c1");
-  CHECK_EQ_INT(match(PP_GET, "/audit/v1/Events/AE1/Proof", p), named("audit_event_proof"));
-  CHECK_EQ_STR(p[0], "AE1");
+  /* Each path finds its route, with these captures in path order and no
+   * others. */
+  static const struct {
+    pp_method_t m;
+    const char *path, *route, *captures[3];
+  } t[] = {
+      {PP_GET, "/2010-04-01/Accounts.json", "accounts_list", {NULL}},
+      {PP_POST, "/2010-04-01/Accounts.json", "accounts_create", {NULL}},
+      {PP_GET, "/2010-04-01/Accounts/AC123.json", "accounts_fetch", {"AC123"}},
+      {PP_POST, "/2010-04-01/Accounts/AC1/Messages.json", "messages_create", {"AC1"}},
+      {PP_DELETE, "/2010-04-01/Accounts/AC1/Messages/SM9.json", "messages_delete", {"AC1", "SM9"}},
+      {PP_POST,
+       "/verify/v2/Services/VA1/Entities/id-7/Factors/YF2",
+       "factors_update",
+       {"VA1", "id-7", "YF2"}},
+      {PP_GET,
+       "/verify/v2/Services/VA1/RateLimits/RK1/Buckets/BL1",
+       "buckets_fetch",
+       {"VA1", "RK1", "BL1"}},
+      /* A capture keeps what the path holds (decoding is the API's). */
+      {PP_GET,
+       "/2010-04-01/Accounts/AC1/IncomingPhoneNumbers/%2B1555.json",
+       "numbers_fetch",
+       {"AC1", "%2B1555"}},
+      /* The suffix is taken from the end: a capture may hold ".json" itself. */
+      {PP_GET, "/2010-04-01/Accounts/a.json.json", "accounts_fetch", {"a.json"}},
+      {PP_GET, "/admin/v1/Carriers/c1/Routes", "admin_carrier_routes_list", {"c1"}},
+      {PP_GET, "/audit/v1/Events/AE1/Proof", "audit_event_proof", {"AE1"}},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    const char *p[3];
+    int failed = check_failures;
+    CHECK_EQ_INT(match(t[i].m, t[i].path, p), named(t[i].route));
+    for (int k = 0; k < 3; k++) {
+      if (t[i].captures[k])
+        CHECK_EQ_STR(p[k], t[i].captures[k]);
+      else
+        CHECK(p[k] == NULL);
+    }
+    if (check_failures > failed) fprintf(stderr, "  (for %s)\n", t[i].path);
+  }
 }
 
 static void test_wrong_method(void) {
