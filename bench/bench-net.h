@@ -1,6 +1,7 @@
 /* bench-net.h: what bench/pace.c (pp_pace) and bench/e2e-tool.c share:
  * clocks, dying with errno, non-blocking TCP to loopback, epoll interest
- * and writing what is left of a buffer.  Header only, so that bench/e2e.sh
+ * and writing what is left of a buffer, and reading options from a table.
+ * Header only, so that bench/e2e.sh
  * can keep building e2e-tool.c alone with `cc`.  Define BENCH_TOOL (the
  * name die() prints) before including it. */
 #ifndef PP_BENCH_NET_H
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -93,6 +95,58 @@ static inline int flush_watch(int ep, int fd, uint32_t idx, const char *buf, siz
 static inline int cmp_i64(const void *a, const void *b) {
   int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
   return (x > y) - (x < y);
+}
+
+/* One command-line option, which always takes a value: --NAME VALUE, and
+ * -SHORT VALUE too when SHORT is not 0.  The value goes to *to, as an int
+ * (atoi), an int64_t (atoll), a double (atof) or the string itself. */
+typedef enum { OPT_INT, OPT_I64, OPT_DOUBLE, OPT_STR } opt_kind_t;
+typedef struct {
+  const char *name;
+  char short_name;
+  opt_kind_t kind;
+  void *to;
+} opt_t;
+
+#define OPTS_MAX 16
+
+/* Reads argv's options (getopt_long) into the targets of opts[0..n): true
+ * when every one was known and had its value; false otherwise (getopt has
+ * said why) or when n passes OPTS_MAX. */
+static inline bool parse_opts(int argc, char **argv, const opt_t *opts, size_t n) {
+  struct option lo[OPTS_MAX + 1] = {{0}};
+  char shorts[2 * OPTS_MAX + 1], *s = shorts;
+  if (n > OPTS_MAX) return false;
+  for (size_t i = 0; i < n; i++) {
+    int val = opts[i].short_name ? opts[i].short_name : 256 + (int)i;
+    lo[i] = (struct option){opts[i].name, required_argument, NULL, val};
+    if (opts[i].short_name) {
+      *s++ = opts[i].short_name;
+      *s++ = ':';
+    }
+  }
+  *s = '\0';
+  int o;
+  while ((o = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+    size_t i = 0;
+    while (i < n && lo[i].val != o) i++;
+    if (i == n) return false;
+    switch (opts[i].kind) {
+      case OPT_INT:
+        *(int *)opts[i].to = atoi(optarg);
+        break;
+      case OPT_I64:
+        *(int64_t *)opts[i].to = atoll(optarg);
+        break;
+      case OPT_DOUBLE:
+        *(double *)opts[i].to = atof(optarg);
+        break;
+      case OPT_STR:
+        *(const char **)opts[i].to = optarg;
+        break;
+    }
+  }
+  return true;
 }
 
 #endif

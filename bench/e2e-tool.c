@@ -37,7 +37,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -300,41 +299,13 @@ static int run_load(int argc, char **argv) {
   const char *label = "load";
   L.method = "POST";
   L.nconns = 50;
-  static const struct option opts[] = {
-      {"port", 1, 0, 'p'},   {"n", 1, 0, 'n'},     {"connections", 1, 0, 'c'},
-      {"method", 1, 0, 'm'}, {"path", 1, 0, 'P'},  {"body", 1, 0, 'b'},
-      {"auth", 1, 0, 'a'},   {"label", 1, 0, 'l'}, {0, 0, 0, 0}};
-  int o;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (o) {
-      case 'p':
-        L.port = atoi(optarg);
-        break;
-      case 'n':
-        L.n = atoll(optarg);
-        break;
-      case 'c':
-        L.nconns = atoi(optarg);
-        break;
-      case 'm':
-        L.method = optarg;
-        break;
-      case 'P':
-        L.path = optarg;
-        break;
-      case 'b':
-        L.body = optarg;
-        break;
-      case 'a':
-        L.auth = optarg;
-        break;
-      case 'l':
-        label = optarg;
-        break;
-      default:
-        fprintf(stderr, "e2e-tool load: bad option\n");
-        return 2;
-    }
+  const opt_t opts[] = {{"port", 0, OPT_INT, &L.port},          {"n", 0, OPT_I64, &L.n},
+                        {"connections", 0, OPT_INT, &L.nconns}, {"method", 0, OPT_STR, &L.method},
+                        {"path", 0, OPT_STR, &L.path},          {"body", 0, OPT_STR, &L.body},
+                        {"auth", 0, OPT_STR, &L.auth},          {"label", 0, OPT_STR, &label}};
+  if (!parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) {
+    fprintf(stderr, "e2e-tool load: bad option\n");
+    return 2;
   }
   if (L.port <= 0 || L.n <= 0 || L.nconns <= 0 || !L.path) {
     fprintf(stderr, "usage: e2e-tool load --port P --n N --path TPL [--body TPL] ...\n");
@@ -591,20 +562,10 @@ static void dread(dconn_t *c) {
 
 static int run_dlr(int argc, char **argv) {
   int port = 0;
-  static const struct option opts[] = {{"port", 1, 0, 'p'}, {"n", 1, 0, 'n'}, {0, 0, 0, 0}};
-  int o;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (o) {
-      case 'p':
-        port = atoi(optarg);
-        break;
-      case 'n':
-        D.n = atoll(optarg);
-        break;
-      default:
-        fprintf(stderr, "usage: e2e-tool dlr --port P [--n N]\n");
-        return 2;
-    }
+  const opt_t opts[] = {{"port", 0, OPT_INT, &port}, {"n", 0, OPT_I64, &D.n}};
+  if (!parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) {
+    fprintf(stderr, "usage: e2e-tool dlr --port P [--n N]\n");
+    return 2;
   }
   struct sigaction sa = {.sa_handler = on_stop};
   sigaction(SIGTERM, &sa, NULL);
@@ -716,42 +677,18 @@ static bool json_number(const char *body, const char *key, long long *v) {
 static int run_wait(int argc, char **argv) {
   int port = 0, interval_ms = 10, timeout_s = 600, stall_s = 60;
   const char *path = NULL, *key = NULL, *progress = NULL;
-  long long n = 0;
-  static const struct option opts[] = {
-      {"port", 1, 0, 'p'},    {"path", 1, 0, 'P'},        {"key", 1, 0, 'k'},
-      {"n", 1, 0, 'n'},       {"interval-ms", 1, 0, 'i'}, {"timeout-s", 1, 0, 't'},
-      {"stall-s", 1, 0, 's'}, {"progress", 1, 0, 'g'},    {0, 0, 0, 0}};
-  int o;
-  while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (o) {
-      case 'p':
-        port = atoi(optarg);
-        break;
-      case 'P':
-        path = optarg;
-        break;
-      case 'k':
-        key = optarg;
-        break;
-      case 'n':
-        n = atoll(optarg);
-        break;
-      case 'i':
-        interval_ms = atoi(optarg);
-        break;
-      case 't':
-        timeout_s = atoi(optarg);
-        break;
-      case 's':
-        stall_s = atoi(optarg);
-        break;
-      case 'g':
-        progress = optarg;
-        break;
-      default:
-        fprintf(stderr, "e2e-tool wait: bad option\n");
-        return 2;
-    }
+  int64_t n = 0;
+  const opt_t opts[] = {{"port", 0, OPT_INT, &port},
+                        {"path", 0, OPT_STR, &path},
+                        {"key", 0, OPT_STR, &key},
+                        {"n", 0, OPT_I64, &n},
+                        {"interval-ms", 0, OPT_INT, &interval_ms},
+                        {"timeout-s", 0, OPT_INT, &timeout_s},
+                        {"stall-s", 0, OPT_INT, &stall_s},
+                        {"progress", 0, OPT_STR, &progress}};
+  if (!parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) {
+    fprintf(stderr, "e2e-tool wait: bad option\n");
+    return 2;
   }
   if (port <= 0 || !path || !key) {
     fprintf(stderr, "usage: e2e-tool wait --port P --path PATH --key K --n N ...\n");
@@ -794,14 +731,14 @@ static int run_wait(int argc, char **argv) {
       }
       if (tm - last_change > (int64_t)stall_s * 1000000000) {
         fprintf(stderr, "e2e-tool wait: %s stuck at %lld for %d s (want %lld)\n", key, v, stall_s,
-                n);
+                (long long)n);
         printf("WAIT_RESULT t_ns=0 value=%lld polls=%lld stalled=1\n", v, polls);
         return 2;
       }
     }
     if (mono() - start > (int64_t)timeout_s * 1000000000) {
       fprintf(stderr, "e2e-tool wait: timeout after %d s (%s at %lld, want %lld)\n", timeout_s, key,
-              last, n);
+              last, (long long)n);
       printf("WAIT_RESULT t_ns=0 value=%lld polls=%lld timeout=1\n", last, polls);
       return 1;
     }

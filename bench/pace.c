@@ -22,7 +22,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -129,54 +128,23 @@ int main(int argc, char **argv) {
   double rate = 1000, duration = 10, warmup = 2, drain = 5;
   int port = 0;
   g.nconns = 64;
-  static const struct option opts[] = {
-      {"host", 1, 0, 'h'},     {"port", 1, 0, 'p'},   {"path", 1, 0, 'P'},
-      {"auth", 1, 0, 'a'},     {"body", 1, 0, 'b'},   {"rate", 1, 0, 'r'},
-      {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'}, {"connections", 1, 0, 'c'},
-      {"drain", 1, 0, 'D'},    {"label", 1, 0, 'l'},  {0, 0, 0, 0}};
-  int o;
-  while ((o = getopt_long(argc, argv, "h:p:P:a:b:r:d:w:c:D:l:", opts, NULL)) != -1) {
-    switch (o) {
-      case 'h':
-        host = optarg;
-        break;
-      case 'p':
-        port = atoi(optarg);
-        break;
-      case 'P':
-        path = optarg;
-        break;
-      case 'a':
-        auth = optarg;
-        break;
-      case 'b':
-        body = optarg;
-        break;
-      case 'r':
-        rate = atof(optarg);
-        break;
-      case 'd':
-        duration = atof(optarg);
-        break;
-      case 'w':
-        warmup = atof(optarg);
-        break;
-      case 'c':
-        g.nconns = atoi(optarg);
-        break;
-      case 'D':
-        drain = atof(optarg);
-        break;
-      case 'l':
-        label = optarg;
-        break;
-      default:
-        fprintf(stderr,
-                "usage: pp_pace --port N [--host 127.0.0.1] [--path P] [--auth BASE64]\n"
-                "               [--body FORM] --rate R --duration S [--warmup S]\n"
-                "               [--connections N] [--drain S] [--label NAME]\n");
-        return 2;
-    }
+  const opt_t opts[] = {{"host", 'h', OPT_STR, &host},
+                        {"port", 'p', OPT_INT, &port},
+                        {"path", 'P', OPT_STR, &path},
+                        {"auth", 'a', OPT_STR, &auth},
+                        {"body", 'b', OPT_STR, &body},
+                        {"rate", 'r', OPT_DOUBLE, &rate},
+                        {"duration", 'd', OPT_DOUBLE, &duration},
+                        {"warmup", 'w', OPT_DOUBLE, &warmup},
+                        {"connections", 'c', OPT_INT, &g.nconns},
+                        {"drain", 'D', OPT_DOUBLE, &drain},
+                        {"label", 'l', OPT_STR, &label}};
+  if (!parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) {
+    fprintf(stderr,
+            "usage: pp_pace --port N [--host 127.0.0.1] [--path P] [--auth BASE64]\n"
+            "               [--body FORM] --rate R --duration S [--warmup S]\n"
+            "               [--connections N] [--drain S] [--label NAME]\n");
+    return 2;
   }
   memset(&g.addr, 0, sizeof g.addr);
   g.addr.sin_family = AF_INET;
