@@ -14,21 +14,17 @@
 # HOOKS_BIN (the binary measured; build/release/pipit).
 #
 # Needs: cmake, ninja, a C compiler, nginx (nginx-light), sqlite3, curl, ss.
-set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${HOOKS_BIN:-$ROOT/build/release/pipit}
+BENCH_TAG=hooks
+MAX_SECONDS=${HOOKS_MAX_SECONDS:-600}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # strict mode, ROOT
 N=${HOOKS_N:-20000}
 ROUNDS=${HOOKS_ROUNDS:-2}
-MAX_SECONDS=${HOOKS_MAX_SECONDS:-600}
-
-BENCH_TAG=hooks
-# shellcheck source=bench/lib.sh
-source "$ROOT/bench/lib.sh"
 
 need_tools "apt-get install nginx-light sqlite3 curl iproute2" cmake nginx sqlite3 curl ss
 log "building the release preset"
 build_release
+need_pipit # BIN: HOOKS_BIN or that build
 
 # The receiver: nginx, 200 to every POST, one log line per request with the
 # headers that matter.

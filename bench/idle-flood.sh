@@ -11,17 +11,14 @@
 # same exhaustion as the default with fewer client sockets).  Prints
 #   FLOOD_RESULT server_fds=N opened=N connect_failed=N refused_at_accept=N healthz=OK|FAIL
 # and exits 0 when /healthz answered 200 while the flood was held open.
-set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${FLOOD_BIN:-$ROOT/build/release/pipit}
+BENCH_TAG=flood
+MAX_SECONDS=${FLOOD_MAX_SECONDS:-300}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # strict mode, ROOT
 NOFILE=${FLOOD_NOFILE:-2048}
 CONNS=${FLOOD_CONNS:-3000}
-MAX_SECONDS=${FLOOD_MAX_SECONDS:-300}
-BENCH_TAG=flood
-source "$ROOT/bench/lib.sh"
 
-[[ -x $BIN ]] || die "no binary at $BIN"
+need_pipit # BIN: FLOOD_BIN or the release build
 ulimit -n $((CONNS + 1024)) 2>/dev/null || die "cannot raise this shell's ulimit -n to $((CONNS + 1024))"
 logf=$TMP/serve.log
 bash -c "ulimit -n $NOFILE && exec \"\$0\" serve --data \"\$1\" --listen 127.0.0.1:0" \

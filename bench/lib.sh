@@ -1,8 +1,11 @@
-# bench/lib.sh: what bench/run.sh and bench/e2e.sh share: logging, the
-# processes a run started and their cleanup on exit, a watchdog over the
-# whole run, and small text helpers.  Source it after setting BENCH_TAG
-# (the log prefix) and MAX_SECONDS; a script may define bench_on_exit to
-# undo more at exit.  Sets TMP (a private temp dir), PIDS, WATCHDOG.
+# bench/lib.sh: what the bench scripts share: strict mode, where the
+# checkout and the binary measured are, logging, the processes a run
+# started and their cleanup on exit, a watchdog over the whole run, and
+# small text helpers.  Source it after setting BENCH_TAG (the log prefix)
+# and MAX_SECONDS; a script may define bench_on_exit to undo more at exit.
+# Sets ROOT (the checkout), TMP (a private temp dir), PIDS, WATCHDOG.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf '[%s %s] %s\n' "$BENCH_TAG" "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
@@ -57,6 +60,15 @@ need_tools() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || die "missing $tool${hint:+ ($hint)}"
   done
+}
+
+# Sets BIN, the pipit measured: $<TAG>_BIN (TAG being BENCH_TAG in
+# capitals, '-' as '_') or the release build; dies unless it can run.
+need_pipit() {
+  local knob=${BENCH_TAG^^}_BIN
+  knob=${knob//-/_}
+  BIN=${!knob:-$ROOT/build/release/pipit}
+  [[ -x $BIN ]] || die "no binary at $BIN (cmake --preset release && cmake --build --preset release)"
 }
 
 # Configures (quietly) and builds the release preset.

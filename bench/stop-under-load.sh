@@ -13,19 +13,16 @@
 # exit.  Prints one line per round and a summary:
 #   STOP_RESULT rounds=N exit0=N other=N codes=...
 # Exit status: 0 when every round exited 0.
-set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${STOP_BIN:-$ROOT/build/release/pipit}
+BENCH_TAG=stop
+MAX_SECONDS=${STOP_MAX_SECONDS:-900}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # strict mode, ROOT
 ROUNDS=${STOP_ROUNDS:-30}
 HTTP_THREADS=${STOP_HTTP_THREADS:-2}
 CONNECTIONS=${STOP_CONNECTIONS:-50}
-MAX_SECONDS=${STOP_MAX_SECONDS:-900}
-BENCH_TAG=stop
-source "$ROOT/bench/lib.sh"
 
 command -v wrk >/dev/null || die "wrk is needed (apt-get install -y wrk)"
-[[ -x $BIN ]] || die "no binary at $BIN (cmake --preset release && cmake --build --preset release)"
+need_pipit # BIN: STOP_BIN or the release build
 data=$TMP/data
 mkdir -p "$data"
 json=$("$BIN" admin --data "$data" account create --name stop --number +15557654321 --json 2>/dev/null)
