@@ -11,13 +11,9 @@
 /* Writes one account; `token` is the auth token to show (only on creation),
  * or NULL. */
 static void render_account(pp_jw_t *w, const pp_account_t *a, const char *token) {
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
-  pp_rfc2822(a->date_created, created);
-  pp_rfc2822(a->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "auth_token", token);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_rfc2822(w, a->date_created, a->date_updated);
   pp_jw_kstr(w, "friendly_name", a->friendly_name);
   pp_jw_kstr(w, "owner_account_sid", a->owner_sid);
   pp_jw_kstr(w, "sid", a->sid);

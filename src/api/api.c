@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
+
 void pp_api_req_init(pp_api_req_t *r, pp_api_t *api) {
   memset(r, 0, sizeof *r);
   r->api = api;
@@ -228,6 +230,28 @@ void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *w, const char *key, const ch
              has_next ? page_uri(r, url, filters, size, pg->page + 1, "PA", last_seq) : NULL);
   pp_jw_kstr(w, "key", key);
   pp_jw_obj_end(w);
+}
+
+void pp_api_krfc2822(pp_jw_t *w, const char *key, int64_t t) {
+  char s[PP_RFC2822_SIZE];
+  pp_rfc2822(t, s);
+  pp_jw_kstr(w, key, s);
+}
+
+void pp_api_kiso8601(pp_jw_t *w, const char *key, int64_t t) {
+  char s[PP_ISO8601_SIZE];
+  pp_iso8601(t, s);
+  pp_jw_kstr(w, key, s);
+}
+
+void pp_api_kdates_rfc2822(pp_jw_t *w, int64_t created, int64_t updated) {
+  pp_api_krfc2822(w, "date_created", created);
+  pp_api_krfc2822(w, "date_updated", updated);
+}
+
+void pp_api_kdates_iso8601(pp_jw_t *w, int64_t created, int64_t updated) {
+  pp_api_kiso8601(w, "date_created", created);
+  pp_api_kiso8601(w, "date_updated", updated);
 }
 
 pp_err_t pp_api_respond(pp_api_req_t *r, int status, pp_api_render_fn *render, const void *row) {

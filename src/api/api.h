@@ -561,6 +561,16 @@ pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
  * row type, whose first field is its int64_t seq (the lists read it). */
 typedef void pp_api_render_fn(pp_api_req_t *r, pp_jw_t *w, const void *row);
 
+/* pp_api_krfc2822 writes key: `t` as an RFC 2822 date (the 2010-04-01
+ * resources); pp_api_kiso8601 as an ISO 8601 one (the newer products). */
+void pp_api_krfc2822(pp_jw_t *w, const char *key, int64_t t);
+void pp_api_kiso8601(pp_jw_t *w, const char *key, int64_t t);
+
+/* pp_api_kdates_rfc2822 and _iso8601 write date_created and date_updated
+ * (pp_api_krfc2822, pp_api_kiso8601). */
+void pp_api_kdates_rfc2822(pp_jw_t *w, int64_t created, int64_t updated);
+void pp_api_kdates_iso8601(pp_jw_t *w, int64_t created, int64_t updated);
+
 /* pp_api_respond answers `status` with the one row `row` rendered by
  * `render`. */
 pp_err_t pp_api_respond(pp_api_req_t *r, int status, pp_api_render_fn *render, const void *row);

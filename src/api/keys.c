@@ -9,14 +9,10 @@
 
 static void render_key(pp_api_req_t *r, pp_jw_t *w, const pp_key_t *k, const char *secret) {
   pp_api_audit_touch(r, k->sid);
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
-  pp_rfc2822(k->date_created, created);
-  pp_rfc2822(k->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", k->sid);
   pp_jw_kstr(w, "friendly_name", k->friendly_name);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_rfc2822(w, k->date_created, k->date_updated);
   if (secret) pp_jw_kstr(w, "secret", secret);
   pp_jw_obj_end(w);
 }

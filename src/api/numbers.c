@@ -11,9 +11,6 @@ _Static_assert(offsetof(pp_number_t, seq) == 0, "a listed row starts with its se
 static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_number_t *n = row;
   pp_api_audit_touch(r, n->sid);
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
-  pp_rfc2822(n->date_created, created);
-  pp_rfc2822(n->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "account_sid", n->account_sid);
   pp_jw_knull(w, "address_sid");
@@ -22,8 +19,7 @@ static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kbool(w, "beta", false);
   pp_jw_key(w, "capabilities");
   pp_jw_rawf(w, "{\"voice\":false,\"sms\":true,\"mms\":false,\"fax\":false}");
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_rfc2822(w, n->date_created, n->date_updated);
   pp_jw_kstr(w, "friendly_name", n->friendly_name);
   pp_jw_knull(w, "identity_sid");
   pp_jw_kstr(w, "phone_number", n->phone_number);
