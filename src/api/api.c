@@ -119,6 +119,12 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont) {
   return e ? e : PP_ERR_AGAIN;
 }
 
+pp_err_t pp_api_submit_event(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                             const char *sid, pp_api_handler_fn cont) {
+  pp_api_audit_attach(r, kind, account_sid, &sid, 1);
+  return pp_api_submit(r, cont);
+}
+
 static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   if (!s || !*s) return false;
   char *end;

@@ -177,6 +177,13 @@ pp_err_t pp_api_form_flags(pp_api_req_t *r, void *row, const pp_api_field_t *fie
  * PP_ERR_AGAIN (queued) or the queueing error. */
 pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 
+/* pp_api_submit_event is pp_api_audit_attach of event `kind` about account
+ * `account_sid` (the principal's own when NULL) naming the one resource
+ * `sid`, then pp_api_submit: how a handler queues the write of one row it
+ * records. */
+pp_err_t pp_api_submit_event(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                             const char *sid, pp_api_handler_fn cont);
+
 /* ---- Authentication and access (auth.c) -------------------------------- */
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either

@@ -95,8 +95,7 @@ pp_err_t pp_api_key_create(pp_api_req_t *r) {
   st->status = 201;
   r->write.kind = PP_W_KEY_INSERT;
   r->write.u.key = &st->key;
-  pp_api_audit_attach(r, PP_AUDIT_KEY_CREATE, acc.sid, (const char *[]){st->key.sid}, 1);
-  return pp_api_submit(r, key_written);
+  return pp_api_submit_event(r, PP_AUDIT_KEY_CREATE, acc.sid, st->key.sid, key_written);
 }
 
 pp_err_t pp_api_key_fetch(pp_api_req_t *r) {
@@ -119,9 +118,7 @@ pp_err_t pp_api_key_update(pp_api_req_t *r) {
   st->status = 200;
   r->write.kind = PP_W_KEY_UPDATE;
   r->write.u.key = &st->key;
-  pp_api_audit_attach(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid, (const char *[]){st->key.sid},
-                      1);
-  return pp_api_submit(r, key_written);
+  return pp_api_submit_event(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid, st->key.sid, key_written);
 }
 
 pp_err_t pp_api_key_delete(pp_api_req_t *r) {
@@ -131,9 +128,8 @@ pp_err_t pp_api_key_delete(pp_api_req_t *r) {
   if (e) return e;
   r->write.kind = PP_W_KEY_DELETE;
   r->write.u.ref = (pp_ref_t){st->key.account_sid, st->key.sid};
-  pp_api_audit_attach(r, PP_AUDIT_KEY_DELETE, st->key.account_sid, (const char *[]){st->key.sid},
-                      1);
-  return pp_api_submit(r, pp_api_deleted);
+  return pp_api_submit_event(r, PP_AUDIT_KEY_DELETE, st->key.account_sid, st->key.sid,
+                             pp_api_deleted);
 }
 
 pp_err_t pp_api_key_list(pp_api_req_t *r) {

@@ -122,8 +122,7 @@ pp_err_t pp_api_number_create(pp_api_req_t *r) {
   r->state = n;
   r->write.kind = PP_W_NUMBER_INSERT;
   r->write.u.number = n;
-  pp_api_audit_attach(r, PP_AUDIT_NUMBER_CREATE, n->account_sid, (const char *[]){n->sid}, 1);
-  return pp_api_submit(r, number_written);
+  return pp_api_submit_event(r, PP_AUDIT_NUMBER_CREATE, n->account_sid, n->sid, number_written);
 }
 
 static pp_err_t load(pp_api_req_t *r, pp_number_t *n) {
@@ -150,8 +149,7 @@ pp_err_t pp_api_number_update(pp_api_req_t *r) {
   r->state = n;
   r->write.kind = PP_W_NUMBER_UPDATE;
   r->write.u.number = n;
-  pp_api_audit_attach(r, PP_AUDIT_NUMBER_UPDATE, n->account_sid, (const char *[]){n->sid}, 1);
-  return pp_api_submit(r, number_written);
+  return pp_api_submit_event(r, PP_AUDIT_NUMBER_UPDATE, n->account_sid, n->sid, number_written);
 }
 
 pp_err_t pp_api_number_delete(pp_api_req_t *r) {

@@ -197,8 +197,7 @@ pp_err_t pp_api_service_create(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_SERVICE_INSERT;
   r->write.u.service = sv;
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_CREATE, NULL, (const char *[]){sv->sid}, 1);
-  return pp_api_submit(r, service_written);
+  return pp_api_submit_event(r, PP_AUDIT_SERVICE_CREATE, NULL, sv->sid, service_written);
 }
 
 /* Reads service r->params[0] of the credential's account; 404 otherwise. */
@@ -224,15 +223,13 @@ pp_err_t pp_api_service_update(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_SERVICE_UPDATE;
   r->write.u.service = sv;
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_UPDATE, NULL, (const char *[]){sv->sid}, 1);
-  return pp_api_submit(r, service_written);
+  return pp_api_submit_event(r, PP_AUDIT_SERVICE_UPDATE, NULL, sv->sid, service_written);
 }
 
 pp_err_t pp_api_service_delete(pp_api_req_t *r) {
   r->write.kind = PP_W_SERVICE_DELETE;
   r->write.u.ref = (pp_ref_t){r->principal.account_sid, r->params[0]};
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_DELETE, NULL, &r->params[0], 1);
-  return pp_api_submit(r, pp_api_deleted);
+  return pp_api_submit_event(r, PP_AUDIT_SERVICE_DELETE, NULL, r->params[0], pp_api_deleted);
 }
 
 pp_err_t pp_api_service_list(pp_api_req_t *r) {
