@@ -159,6 +159,11 @@ pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out) {
   return PP_OK;
 }
 
+pp_err_t pp_api_path_account_page(pp_api_req_t *r, pp_account_t *acc, pp_api_page_t *pg) {
+  pp_err_t e = pp_api_path_account(r, acc);
+  return e ? e : pp_api_page_parse(r, pg);
+}
+
 char *pp_api_filter_query(pp_api_req_t *r, const char *const *names, size_t n) {
   pp_buf_t q;
   pp_buf_init(&q, 8192);

@@ -564,6 +564,10 @@ typedef struct {
  * malformed values. */
 pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
 
+/* pp_api_path_account_page starts a list in the path's account:
+ * pp_api_path_account into *acc, then pp_api_page_parse into *pg. */
+pp_err_t pp_api_path_account_page(pp_api_req_t *r, pp_account_t *acc, pp_api_page_t *pg);
+
 /* How one row of a resource is rendered: `row` points at the resource's
  * row type, whose first field is its int64_t seq (the lists read it). */
 typedef void pp_api_render_fn(pp_api_req_t *r, pp_jw_t *w, const void *row);

@@ -134,10 +134,9 @@ pp_err_t pp_api_key_delete(pp_api_req_t *r) {
 
 pp_err_t pp_api_key_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = key_account(r, &acc);
-  if (e) return e;
   pp_api_page_t pg;
-  e = pp_api_page_parse(r, &pg);
+  pp_err_t e = pp_api_need_account_credential(r);
+  if (!e) e = pp_api_path_account_page(r, &acc, &pg);
   if (e) return e;
   pp_key_t *rows;
   size_t n;

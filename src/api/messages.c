@@ -270,10 +270,8 @@ static bool parse_when(const char *s, int64_t *t, bool *date_only) {
 
 pp_err_t pp_api_message_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = pp_api_path_account(r, &acc);
-  if (e) return e;
   pp_api_page_t pg;
-  e = pp_api_page_parse(r, &pg);
+  pp_err_t e = pp_api_path_account_page(r, &acc, &pg);
   if (e) return e;
   pp_message_filter_t f = {.account_sid = acc.sid, .page = pg.req};
   f.to = pp_form_get(&r->query, "To");

@@ -158,10 +158,9 @@ pp_err_t pp_api_number_delete(pp_api_req_t *r) {
 
 pp_err_t pp_api_number_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = pp_api_path_account(r, &acc);
-  if (e) return e;
   pp_api_page_t pg;
-  if ((e = pp_api_page_parse(r, &pg))) return e;
+  pp_err_t e = pp_api_path_account_page(r, &acc, &pg);
+  if (e) return e;
   pp_number_filter_t f = {.account_sid = acc.sid, .page = pg.req};
   f.phone_number = pp_form_get(&r->query, "PhoneNumber");
   f.friendly_name = pp_form_get(&r->query, "FriendlyName");
