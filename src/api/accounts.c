@@ -11,13 +11,9 @@
 /* Writes one account; `token` is the auth token to show (only on creation),
  * or NULL. */
 static void render_account(pp_jw_t *w, const pp_account_t *a, const char *token) {
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
-  pp_rfc2822(a->date_created, created);
-  pp_rfc2822(a->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "auth_token", token);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_rfc2822(w, a->date_created, a->date_updated);
   pp_jw_kstr(w, "friendly_name", a->friendly_name);
   pp_jw_kstr(w, "owner_account_sid", a->owner_sid);
   pp_jw_kstr(w, "sid", a->sid);
@@ -79,6 +75,17 @@ static pp_err_t account_written(pp_api_req_t *r) {
   return e;
 }
 
+/* Queues write `kind` of st->acc (create or update), recorded as `event`
+ * about the account itself; account_written answers `status`. */
+static pp_err_t submit_account(pp_api_req_t *r, acc_state_t *st, int status, pp_write_kind_t kind,
+                               pp_audit_kind_t event) {
+  st->status = status;
+  r->state = st;
+  r->write.kind = kind;
+  r->write.u.account = &st->acc;
+  return pp_api_submit_event(r, event, st->acc.sid, st->acc.sid, account_written);
+}
+
 pp_err_t pp_api_account_create(pp_api_req_t *r) {
   pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
@@ -105,12 +112,7 @@ pp_err_t pp_api_account_create(pp_api_req_t *r) {
   pp_hex_random(a->auth_token, 16);
   memcpy(st->token, a->auth_token, sizeof st->token);
   a->date_created = a->date_updated = now;
-  st->status = 201;
-  r->state = st;
-  r->write.kind = PP_W_ACCOUNT_INSERT;
-  r->write.u.account = a;
-  pp_api_audit_attach(r, PP_AUDIT_ACCOUNT_CREATE, a->sid, (const char *[]){a->sid}, 1);
-  return pp_api_submit(r, account_written);
+  return submit_account(r, st, 201, PP_W_ACCOUNT_INSERT, PP_AUDIT_ACCOUNT_CREATE);
 }
 
 pp_err_t pp_api_account_update(pp_api_req_t *r) {
@@ -149,12 +151,7 @@ pp_err_t pp_api_account_update(pp_api_req_t *r) {
   if (name) snprintf(a->friendly_name, sizeof a->friendly_name, "%s", name);
   if (status) snprintf(a->status, sizeof a->status, "%s", status);
   a->date_updated = pp_clock_now();
-  st->status = 200;
-  r->state = st;
-  r->write.kind = PP_W_ACCOUNT_UPDATE;
-  r->write.u.account = a;
-  pp_api_audit_attach(r, kind, a->sid, (const char *[]){a->sid}, 1);
-  return pp_api_submit(r, account_written);
+  return submit_account(r, st, 200, PP_W_ACCOUNT_UPDATE, kind);
 }
 
 pp_err_t pp_api_account_list(pp_api_req_t *r) {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
+
 void pp_api_req_init(pp_api_req_t *r, pp_api_t *api) {
   memset(r, 0, sizeof *r);
   r->api = api;
@@ -117,6 +119,12 @@ pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont) {
   return e ? e : PP_ERR_AGAIN;
 }
 
+pp_err_t pp_api_submit_event(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                             const char *sid, pp_api_handler_fn cont) {
+  pp_api_audit_attach(r, kind, account_sid, &sid, 1);
+  return pp_api_submit(r, cont);
+}
+
 static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
   if (!s || !*s) return false;
   char *end;
@@ -149,6 +157,11 @@ pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out) {
       out->req.after_seq = seq;
   }
   return PP_OK;
+}
+
+pp_err_t pp_api_path_account_page(pp_api_req_t *r, pp_account_t *acc, pp_api_page_t *pg) {
+  pp_err_t e = pp_api_path_account(r, acc);
+  return e ? e : pp_api_page_parse(r, pg);
 }
 
 char *pp_api_filter_query(pp_api_req_t *r, const char *const *names, size_t n) {
@@ -228,6 +241,28 @@ void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *w, const char *key, const ch
              has_next ? page_uri(r, url, filters, size, pg->page + 1, "PA", last_seq) : NULL);
   pp_jw_kstr(w, "key", key);
   pp_jw_obj_end(w);
+}
+
+void pp_api_krfc2822(pp_jw_t *w, const char *key, int64_t t) {
+  char s[PP_RFC2822_SIZE];
+  pp_rfc2822(t, s);
+  pp_jw_kstr(w, key, s);
+}
+
+void pp_api_kiso8601(pp_jw_t *w, const char *key, int64_t t) {
+  char s[PP_ISO8601_SIZE];
+  pp_iso8601(t, s);
+  pp_jw_kstr(w, key, s);
+}
+
+void pp_api_kdates_rfc2822(pp_jw_t *w, int64_t created, int64_t updated) {
+  pp_api_krfc2822(w, "date_created", created);
+  pp_api_krfc2822(w, "date_updated", updated);
+}
+
+void pp_api_kdates_iso8601(pp_jw_t *w, int64_t created, int64_t updated) {
+  pp_api_kiso8601(w, "date_created", created);
+  pp_api_kiso8601(w, "date_updated", updated);
 }
 
 pp_err_t pp_api_respond(pp_api_req_t *r, int status, pp_api_render_fn *render, const void *row) {

@@ -177,6 +177,13 @@ pp_err_t pp_api_form_flags(pp_api_req_t *r, void *row, const pp_api_field_t *fie
  * PP_ERR_AGAIN (queued) or the queueing error. */
 pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont);
 
+/* pp_api_submit_event is pp_api_audit_attach of event `kind` about account
+ * `account_sid` (the principal's own when NULL) naming the one resource
+ * `sid`, then pp_api_submit: how a handler queues the write of one row it
+ * records. */
+pp_err_t pp_api_submit_event(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
+                             const char *sid, pp_api_handler_fn cont);
+
 /* ---- Authentication and access (auth.c) -------------------------------- */
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
@@ -557,9 +564,23 @@ typedef struct {
  * malformed values. */
 pp_err_t pp_api_page_parse(pp_api_req_t *r, pp_api_page_t *out);
 
+/* pp_api_path_account_page starts a list in the path's account:
+ * pp_api_path_account into *acc, then pp_api_page_parse into *pg. */
+pp_err_t pp_api_path_account_page(pp_api_req_t *r, pp_account_t *acc, pp_api_page_t *pg);
+
 /* How one row of a resource is rendered: `row` points at the resource's
  * row type, whose first field is its int64_t seq (the lists read it). */
 typedef void pp_api_render_fn(pp_api_req_t *r, pp_jw_t *w, const void *row);
+
+/* pp_api_krfc2822 writes key: `t` as an RFC 2822 date (the 2010-04-01
+ * resources); pp_api_kiso8601 as an ISO 8601 one (the newer products). */
+void pp_api_krfc2822(pp_jw_t *w, const char *key, int64_t t);
+void pp_api_kiso8601(pp_jw_t *w, const char *key, int64_t t);
+
+/* pp_api_kdates_rfc2822 and _iso8601 write date_created and date_updated
+ * (pp_api_krfc2822, pp_api_kiso8601). */
+void pp_api_kdates_rfc2822(pp_jw_t *w, int64_t created, int64_t updated);
+void pp_api_kdates_iso8601(pp_jw_t *w, int64_t created, int64_t updated);
 
 /* pp_api_respond answers `status` with the one row `row` rendered by
  * `render`. */

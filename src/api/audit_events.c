@@ -153,28 +153,33 @@ pp_err_t pp_api_audit_event_list(pp_api_req_t *r) {
   return pp_buf_status(&r->body);
 }
 
+/* An event as stored, and decoded. */
+typedef struct {
+  pp_audit_entry_t en;
+  pp_audit_event_t ev;
+} loaded_event_t;
+
 /* Event r->params[0], if it is about an account the credential reaches. */
-static pp_err_t load_event(pp_api_req_t *r, pp_audit_entry_t *en, pp_audit_event_t *ev) {
+static pp_err_t load_event(pp_api_req_t *r, loaded_event_t *out) {
   uint64_t seq;
   pp_err_t e = pp_api_need_account_credential(r);
   if (e) return e;
   if (!parse_u64(r->params[0], &seq)) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
-  e = pp_store_audit_get(r->api->store, &r->arena, (int64_t)seq, en);
-  if (!e) e = decode(r, en, ev);
+  e = pp_store_audit_get(r->api->store, &r->arena, (int64_t)seq, &out->en);
+  if (!e) e = decode(r, &out->en, &out->ev);
   pp_account_t acc;
-  if (!e && (!ev->account_sid[0] || pp_api_account_access(r, ev->account_sid, &acc)))
+  if (!e && (!out->ev.account_sid[0] || pp_api_account_access(r, out->ev.account_sid, &acc)))
     e = PP_ERR_NOT_FOUND;
   return pp_api_found(r, e);
 }
 
 pp_err_t pp_api_audit_event_fetch(pp_api_req_t *r) {
-  pp_audit_entry_t en;
-  pp_audit_event_t ev;
-  pp_err_t e = load_event(r, &en, &ev);
+  loaded_event_t x;
+  pp_err_t e = load_event(r, &x);
   if (e) return e;
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
-  render_event(r, &w, &en, &ev);
+  render_event(r, &w, &x.en, &x.ev);
   r->status = 200;
   return pp_buf_status(&r->body);
 }
@@ -233,22 +238,22 @@ static pp_err_t respond_proof(pp_api_req_t *r, const char *k1, int64_t v1, const
 /* GET /audit/v1/Events/{Sequence}/Proof?TreeSize=N: the audit path of the
  * event's leaf in the tree of N leaves (RFC 9162 2.1.3). */
 pp_err_t pp_api_audit_event_proof(pp_api_req_t *r) {
-  pp_audit_entry_t en;
-  pp_audit_event_t ev;
-  pp_err_t e = load_event(r, &en, &ev);
+  loaded_event_t x;
+  pp_err_t e = load_event(r, &x);
   if (e) return e;
+  const pp_audit_entry_t *en = &x.en;
   uint64_t n;
   pp_audit_checkpoint_t *cp = pp_arena_alloc(&r->arena, sizeof *cp);
   if (!cp) return PP_ERR_NOMEM;
-  if ((e = proof_size(r, "TreeSize", (uint64_t)en.seq, &n, cp))) return e;
-  if (n <= (uint64_t)en.seq)
+  if ((e = proof_size(r, "TreeSize", (uint64_t)en->seq, &n, cp))) return e;
+  if (n <= (uint64_t)en->seq)
     return pp_api_fail(r, PP_ERR_INVALID_PARAM, "TreeSize must be greater than the sequence");
   pp_merkle_hash_t p[PP_MERKLE_MAX_PROOF];
   size_t count = 0;
-  if ((e = pp_store_audit_inclusion(r->api->store, (uint64_t)en.seq, n, p, PP_MERKLE_MAX_PROOF,
+  if ((e = pp_store_audit_inclusion(r->api->store, (uint64_t)en->seq, n, p, PP_MERKLE_MAX_PROOF,
                                     &count)))
     return e;
-  return respond_proof(r, "sequence", en.seq, "tree_size", n, en.leaf_hash, p, count, cp);
+  return respond_proof(r, "sequence", en->seq, "tree_size", n, en->leaf_hash, p, count, cp);
 }
 
 /* GET /audit/v1/Consistency?FirstTreeSize=M&SecondTreeSize=N: the proof

@@ -296,9 +296,6 @@ static char *carrier_url(pp_api_req_t *r, const char *name, bool routes, const c
 /* Renders a carrier from the table's response fields, then wipes its
  * password. */
 static void render_carrier(pp_api_req_t *r, pp_jw_t *w, pp_carrier_t *c) {
-  char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
-  pp_iso8601(c->date_created, created);
-  pp_iso8601(c->date_updated, updated);
   pp_jw_obj_begin(w);
   for (size_t i = 0; i < pp_carrier_opts_count; i++) {
     const pp_carrier_opt_t *o = &pp_carrier_opts[i];
@@ -326,8 +323,7 @@ static void render_carrier(pp_api_req_t *r, pp_jw_t *w, pp_carrier_t *c) {
     }
   }
   sodium_memzero(c->password, sizeof c->password);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_iso8601(w, c->date_created, c->date_updated);
   pp_jw_kstr(w, "url", carrier_url(r, c->name, false, NULL));
   pp_jw_key(w, "links");
   pp_jw_obj_begin(w);
@@ -337,13 +333,11 @@ static void render_carrier(pp_api_req_t *r, pp_jw_t *w, pp_carrier_t *c) {
 }
 
 static void render_route(pp_api_req_t *r, pp_jw_t *w, const pp_route_rule_t *rt) {
-  char created[PP_ISO8601_SIZE];
-  pp_iso8601(rt->date_created, created);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "prefix", rt->prefix);
   pp_jw_kstr(w, "carrier", rt->carrier);
   pp_jw_kint(w, "priority", rt->priority);
-  pp_jw_kstr(w, "date_created", created);
+  pp_api_kiso8601(w, "date_created", rt->date_created);
   pp_jw_kstr(w, "url", carrier_url(r, rt->carrier, true, rt->prefix));
   pp_jw_kstr(w, "carrier_url", carrier_url(r, rt->carrier, false, NULL));
   pp_jw_obj_end(w);

@@ -9,14 +9,10 @@
 
 static void render_key(pp_api_req_t *r, pp_jw_t *w, const pp_key_t *k, const char *secret) {
   pp_api_audit_touch(r, k->sid);
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
-  pp_rfc2822(k->date_created, created);
-  pp_rfc2822(k->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", k->sid);
   pp_jw_kstr(w, "friendly_name", k->friendly_name);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_rfc2822(w, k->date_created, k->date_updated);
   if (secret) pp_jw_kstr(w, "secret", secret);
   pp_jw_obj_end(w);
 }
@@ -99,8 +95,7 @@ pp_err_t pp_api_key_create(pp_api_req_t *r) {
   st->status = 201;
   r->write.kind = PP_W_KEY_INSERT;
   r->write.u.key = &st->key;
-  pp_api_audit_attach(r, PP_AUDIT_KEY_CREATE, acc.sid, (const char *[]){st->key.sid}, 1);
-  return pp_api_submit(r, key_written);
+  return pp_api_submit_event(r, PP_AUDIT_KEY_CREATE, acc.sid, st->key.sid, key_written);
 }
 
 pp_err_t pp_api_key_fetch(pp_api_req_t *r) {
@@ -123,9 +118,7 @@ pp_err_t pp_api_key_update(pp_api_req_t *r) {
   st->status = 200;
   r->write.kind = PP_W_KEY_UPDATE;
   r->write.u.key = &st->key;
-  pp_api_audit_attach(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid, (const char *[]){st->key.sid},
-                      1);
-  return pp_api_submit(r, key_written);
+  return pp_api_submit_event(r, PP_AUDIT_KEY_UPDATE, st->key.account_sid, st->key.sid, key_written);
 }
 
 pp_err_t pp_api_key_delete(pp_api_req_t *r) {
@@ -135,17 +128,15 @@ pp_err_t pp_api_key_delete(pp_api_req_t *r) {
   if (e) return e;
   r->write.kind = PP_W_KEY_DELETE;
   r->write.u.ref = (pp_ref_t){st->key.account_sid, st->key.sid};
-  pp_api_audit_attach(r, PP_AUDIT_KEY_DELETE, st->key.account_sid, (const char *[]){st->key.sid},
-                      1);
-  return pp_api_submit(r, pp_api_deleted);
+  return pp_api_submit_event(r, PP_AUDIT_KEY_DELETE, st->key.account_sid, st->key.sid,
+                             pp_api_deleted);
 }
 
 pp_err_t pp_api_key_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = key_account(r, &acc);
-  if (e) return e;
   pp_api_page_t pg;
-  e = pp_api_page_parse(r, &pg);
+  pp_err_t e = pp_api_need_account_credential(r);
+  if (!e) e = pp_api_path_account_page(r, &acc, &pg);
   if (e) return e;
   pp_key_t *rows;
   size_t n;

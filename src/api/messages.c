@@ -18,9 +18,7 @@ _Static_assert(offsetof(pp_message_t, seq) == 0, "a listed row starts with its s
 static void render_message(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_message_t *m = row;
   pp_api_audit_touch(r, m->sid);
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE], sent[PP_RFC2822_SIZE];
-  pp_rfc2822(m->date_created, created);
-  pp_rfc2822(m->date_updated, updated);
+  char sent[PP_RFC2822_SIZE];
   if (m->date_sent) pp_rfc2822(m->date_sent, sent);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "body", m->body);
@@ -29,7 +27,7 @@ static void render_message(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "direction", m->direction);
   pp_jw_kstr(w, "from", m->from[0] ? m->from : NULL);
   pp_jw_kstr(w, "to", m->to);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_krfc2822(w, "date_updated", m->date_updated);
   pp_jw_knull(w, "price");
   pp_jw_kstr(w, "error_message", m->error_message);
   pp_jw_key(w, "uri");
@@ -42,7 +40,7 @@ static void render_message(pp_api_req_t *r, pp_jw_t *w, const void *row) {
              m->messaging_service_sid[0] ? m->messaging_service_sid : NULL);
   pp_jw_kstr(w, "sid", m->sid);
   pp_jw_kstr(w, "date_sent", m->date_sent ? sent : NULL);
-  pp_jw_kstr(w, "date_created", created);
+  pp_api_krfc2822(w, "date_created", m->date_created);
   if (m->error_code)
     pp_jw_kint(w, "error_code", m->error_code);
   else
@@ -272,10 +270,8 @@ static bool parse_when(const char *s, int64_t *t, bool *date_only) {
 
 pp_err_t pp_api_message_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = pp_api_path_account(r, &acc);
-  if (e) return e;
   pp_api_page_t pg;
-  e = pp_api_page_parse(r, &pg);
+  pp_err_t e = pp_api_path_account_page(r, &acc, &pg);
   if (e) return e;
   pp_message_filter_t f = {.account_sid = acc.sid, .page = pg.req};
   f.to = pp_form_get(&r->query, "To");

@@ -11,9 +11,6 @@ _Static_assert(offsetof(pp_number_t, seq) == 0, "a listed row starts with its se
 static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_number_t *n = row;
   pp_api_audit_touch(r, n->sid);
-  char created[PP_RFC2822_SIZE], updated[PP_RFC2822_SIZE];
-  pp_rfc2822(n->date_created, created);
-  pp_rfc2822(n->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "account_sid", n->account_sid);
   pp_jw_knull(w, "address_sid");
@@ -22,8 +19,7 @@ static void render_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kbool(w, "beta", false);
   pp_jw_key(w, "capabilities");
   pp_jw_rawf(w, "{\"voice\":false,\"sms\":true,\"mms\":false,\"fax\":false}");
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_rfc2822(w, n->date_created, n->date_updated);
   pp_jw_kstr(w, "friendly_name", n->friendly_name);
   pp_jw_knull(w, "identity_sid");
   pp_jw_kstr(w, "phone_number", n->phone_number);
@@ -126,8 +122,7 @@ pp_err_t pp_api_number_create(pp_api_req_t *r) {
   r->state = n;
   r->write.kind = PP_W_NUMBER_INSERT;
   r->write.u.number = n;
-  pp_api_audit_attach(r, PP_AUDIT_NUMBER_CREATE, n->account_sid, (const char *[]){n->sid}, 1);
-  return pp_api_submit(r, number_written);
+  return pp_api_submit_event(r, PP_AUDIT_NUMBER_CREATE, n->account_sid, n->sid, number_written);
 }
 
 static pp_err_t load(pp_api_req_t *r, pp_number_t *n) {
@@ -154,8 +149,7 @@ pp_err_t pp_api_number_update(pp_api_req_t *r) {
   r->state = n;
   r->write.kind = PP_W_NUMBER_UPDATE;
   r->write.u.number = n;
-  pp_api_audit_attach(r, PP_AUDIT_NUMBER_UPDATE, n->account_sid, (const char *[]){n->sid}, 1);
-  return pp_api_submit(r, number_written);
+  return pp_api_submit_event(r, PP_AUDIT_NUMBER_UPDATE, n->account_sid, n->sid, number_written);
 }
 
 pp_err_t pp_api_number_delete(pp_api_req_t *r) {
@@ -164,10 +158,9 @@ pp_err_t pp_api_number_delete(pp_api_req_t *r) {
 
 pp_err_t pp_api_number_list(pp_api_req_t *r) {
   pp_account_t acc;
-  pp_err_t e = pp_api_path_account(r, &acc);
-  if (e) return e;
   pp_api_page_t pg;
-  if ((e = pp_api_page_parse(r, &pg))) return e;
+  pp_err_t e = pp_api_path_account_page(r, &acc, &pg);
+  if (e) return e;
   pp_number_filter_t f = {.account_sid = acc.sid, .page = pg.req};
   f.phone_number = pp_form_get(&r->query, "PhoneNumber");
   f.friendly_name = pp_form_get(&r->query, "FriendlyName");

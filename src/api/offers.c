@@ -15,12 +15,10 @@ void pp_offer_ref(const char *phone, char out[PP_AUDIT_RESOURCE_MAX + 1]) {
 }
 
 static void render_offer(pp_api_req_t *r, pp_jw_t *w, const pp_number_offer_t *o) {
-  char created[PP_ISO8601_SIZE];
-  pp_iso8601(o->date_created, created);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "phone_number", o->phone_number);
   pp_jw_kstr(w, "account_sid", o->account_sid[0] ? o->account_sid : NULL);
-  pp_jw_kstr(w, "date_created", created);
+  pp_api_kiso8601(w, "date_created", o->date_created);
   pp_jw_key(w, "url");
   pp_jw_rawf(w, "\"%s/admin/v1/PhoneNumbers/%%2B%s\"", r->api->public_url, o->phone_number + 1);
   pp_jw_obj_end(w);

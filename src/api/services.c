@@ -29,15 +29,11 @@ static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
       {"channel_senders", "ChannelSenders"},
       {"destination_alpha_senders", "DestinationAlphaSenders"},
   };
-  char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
-  pp_iso8601(sv->date_created, created);
-  pp_iso8601(sv->date_updated, updated);
   const char *url = service_url(r, sv->sid);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "account_sid", sv->account_sid);
   pp_jw_kstr(w, "sid", sv->sid);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_iso8601(w, sv->date_created, sv->date_updated);
   pp_jw_kstr(w, "friendly_name", sv->friendly_name);
   pp_jw_kstr(w, "inbound_request_url", sv->inbound_request_url);
   pp_jw_kstr(w, "inbound_method", sv->inbound_method);
@@ -87,15 +83,11 @@ static const char *country_of(const char *e164) {
 _Static_assert(offsetof(pp_service_number_t, seq) == 0, "a listed row starts with its seq");
 static void render_service_number(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_service_number_t *sn = row;
-  char created[PP_ISO8601_SIZE], updated[PP_ISO8601_SIZE];
-  pp_iso8601(sn->date_created, created);
-  pp_iso8601(sn->date_updated, updated);
   pp_jw_obj_begin(w);
   pp_jw_kstr(w, "sid", sn->sid);
   pp_jw_kstr(w, "account_sid", sn->account_sid);
   pp_jw_kstr(w, "service_sid", sn->service_sid);
-  pp_jw_kstr(w, "date_created", created);
-  pp_jw_kstr(w, "date_updated", updated);
+  pp_api_kdates_iso8601(w, sn->date_created, sn->date_updated);
   pp_jw_kstr(w, "phone_number", sn->phone_number);
   pp_jw_kstr(w, "country_code", country_of(sn->phone_number));
   pp_jw_key(w, "capabilities");
@@ -205,8 +197,7 @@ pp_err_t pp_api_service_create(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_SERVICE_INSERT;
   r->write.u.service = sv;
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_CREATE, NULL, (const char *[]){sv->sid}, 1);
-  return pp_api_submit(r, service_written);
+  return pp_api_submit_event(r, PP_AUDIT_SERVICE_CREATE, NULL, sv->sid, service_written);
 }
 
 /* Reads service r->params[0] of the credential's account; 404 otherwise. */
@@ -232,15 +223,13 @@ pp_err_t pp_api_service_update(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_SERVICE_UPDATE;
   r->write.u.service = sv;
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_UPDATE, NULL, (const char *[]){sv->sid}, 1);
-  return pp_api_submit(r, service_written);
+  return pp_api_submit_event(r, PP_AUDIT_SERVICE_UPDATE, NULL, sv->sid, service_written);
 }
 
 pp_err_t pp_api_service_delete(pp_api_req_t *r) {
   r->write.kind = PP_W_SERVICE_DELETE;
   r->write.u.ref = (pp_ref_t){r->principal.account_sid, r->params[0]};
-  pp_api_audit_attach(r, PP_AUDIT_SERVICE_DELETE, NULL, &r->params[0], 1);
-  return pp_api_submit(r, pp_api_deleted);
+  return pp_api_submit_event(r, PP_AUDIT_SERVICE_DELETE, NULL, r->params[0], pp_api_deleted);
 }
 
 pp_err_t pp_api_service_list(pp_api_req_t *r) {

@@ -270,8 +270,7 @@ pp_err_t pp_api_verify_service_create(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_VERIFY_SERVICE_INSERT;
   r->write.u.verify_service = sv;
-  pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_CREATE, NULL, (const char *[]){sv->sid}, 1);
-  return pp_api_submit(r, service_written);
+  return pp_api_submit_event(r, PP_AUDIT_VERIFY_SERVICE_CREATE, NULL, sv->sid, service_written);
 }
 
 pp_err_t pp_api_verify_service_fetch(pp_api_req_t *r) {
@@ -289,8 +288,7 @@ pp_err_t pp_api_verify_service_update(pp_api_req_t *r) {
   r->state = sv;
   r->write.kind = PP_W_VERIFY_SERVICE_UPDATE;
   r->write.u.verify_service = sv;
-  pp_api_audit_attach(r, PP_AUDIT_VERIFY_SERVICE_UPDATE, NULL, (const char *[]){sv->sid}, 1);
-  return pp_api_submit(r, service_written);
+  return pp_api_submit_event(r, PP_AUDIT_VERIFY_SERVICE_UPDATE, NULL, sv->sid, service_written);
 }
 
 pp_err_t pp_api_verify_service_delete(pp_api_req_t *r) {

@@ -2,8 +2,8 @@
  * store: PageSize/Page/PageToken parsing and its refusals, the filter
  * query, the 2010-04-01 list envelope and the newer products' `meta`
  * envelope (which page links appear, their tokens and numbers, going
- * forwards and backwards), callback URL checks, path captures, and a
- * form's parse error as the client sees it. */
+ * forwards and backwards), callback URL checks, path captures, a form's
+ * parse error as the client sees it, and the date fields' text. */
 #include <jansson.h>
 #include <stdlib.h>
 
@@ -244,6 +244,36 @@ static void test_form_error(void) {
   CHECK_EQ_STR(pp_api_param(r, "To"), "query");
 }
 
+/* The date fields every renderer writes: RFC 2822 for the 2010-04-01
+ * resources, ISO 8601 for the newer products, in that order and text. */
+static void test_dates(void) {
+  pp_buf_t b;
+  pp_buf_init(&b, 0);
+  pp_jw_t w;
+  pp_jw_init(&w, &b);
+  pp_jw_obj_begin(&w);
+  pp_api_kdates_rfc2822(&w, 1764077269, 1764077270);
+  pp_api_kiso8601(&w, "date_sent", 0);
+  pp_jw_obj_end(&w);
+  CHECK_EQ_INT(pp_buf_status(&b), PP_OK);
+  CHECK_EQ_STR(b.data,
+               "{\"date_created\":\"Tue, 25 Nov 2025 13:27:49 +0000\","
+               "\"date_updated\":\"Tue, 25 Nov 2025 13:27:50 +0000\","
+               "\"date_sent\":\"1970-01-01T00:00:00Z\"}");
+  pp_buf_cleanup(&b);
+  pp_buf_init(&b, 0);
+  pp_jw_init(&w, &b);
+  pp_jw_obj_begin(&w);
+  pp_api_kdates_iso8601(&w, 1764077269, 1764077270);
+  pp_api_krfc2822(&w, "date_sent", 0);
+  pp_jw_obj_end(&w);
+  CHECK_EQ_STR(b.data,
+               "{\"date_created\":\"2025-11-25T13:27:49Z\","
+               "\"date_updated\":\"2025-11-25T13:27:50Z\","
+               "\"date_sent\":\"Thu, 01 Jan 1970 00:00:00 +0000\"}");
+  pp_buf_cleanup(&b);
+}
+
 int main(void) {
   pp_api_req_init(&req, NULL);
   test_page_parse();
@@ -253,6 +283,7 @@ int main(void) {
   test_url_ok();
   test_capture();
   test_form_error();
+  test_dates();
   pp_api_req_cleanup(&req);
   return check_report("test_api_list");
 }
