@@ -53,6 +53,9 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
       return PP_ERR_INVALID_PARAM;
     }
   }
+  char id[sizeof((pp_crypt_t *)0)->master_id];
+  pp_err_t e = pp_master_key_id(master, id);
+  if (e) return e;
   pp_crypt_t *c = calloc(1, sizeof *c);
   if (!c) return PP_ERR_NOMEM;
   c->master = sodium_malloc(PP_KEY_LEN);
@@ -61,12 +64,7 @@ pp_err_t pp_crypt_new(const unsigned char *master, pp_crypt_t **out) {
     return PP_ERR_NOMEM;
   }
   memcpy(c->master, master, PP_KEY_LEN);
-  pp_err_t e = pp_master_key_id(master, c->master_id);
-  if (e) {
-    sodium_free(c->master);
-    free(c);
-    return e;
-  }
+  memcpy(c->master_id, id, sizeof id);
   pthread_mutex_init(&c->mu, NULL);
   pthread_rwlock_init(&c->cache_mu, NULL);
   *out = c;
@@ -269,19 +267,6 @@ void pp_crypt_forget(pp_crypt_t *c, const char *account_sid) {
   pthread_rwlock_unlock(&c->cache_mu);
 }
 
-typedef struct {
-  const pp_field_t *field;
-  const void *in;
-  size_t len;
-  unsigned char *out;
-  size_t cap, out_len;
-} seal_arg_t;
-
-static pp_err_t do_seal(const pp_dek_t *dek, void *arg) {
-  seal_arg_t *a = arg;
-  return pp_seal(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
-}
-
 /* Logs a sealed value that does not open: the one place that knows where
  * it is. */
 static void not_opened(const char *account, const pp_field_t *f) {
@@ -291,35 +276,23 @@ static void not_opened(const char *account, const pp_field_t *f) {
                f->table, f->column, f->row_id, account);
 }
 
-static pp_err_t do_open(const pp_dek_t *dek, void *arg) {
-  seal_arg_t *a = arg;
-  pp_err_t e = pp_open(dek, a->field, a->in, a->len, a->out, a->cap, &a->out_len);
-  if (e == PP_ERR_CORRUPT) not_opened(pp_dek_account_sid(dek), a->field);
-  return e;
-}
-
-pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
-                       const char *column, const char *row, const void *plain, size_t len,
-                       unsigned char **out, size_t *out_len) {
-  pp_field_t field = {table, column, row};
-  size_t cap = pp_sealed_len(len);
-  seal_arg_t a = {&field, plain, len, cap ? malloc(cap) : NULL, cap, 0};
-  if (!a.out) return PP_ERR_NOMEM;
-  pp_err_t e = with_dek(c, conn, account_sid, 0, do_seal, &a);
-  if (e) {
-    free(a.out);
-    return e;
-  }
-  *out = a.out;
-  *out_len = a.out_len;
-  return PP_OK;
-}
-
+/* The argument of do_seal_fields and do_open: fields of one row.  To
+ * open, the one field's `plain` is the sealed blob and `out` receives the
+ * opened bytes. */
 typedef struct {
   const char *table, *row;
   pp_crypt_field_t *f;
   size_t n;
 } fields_arg_t;
+
+static pp_err_t do_open(const pp_dek_t *dek, void *arg) {
+  fields_arg_t *a = arg;
+  pp_crypt_field_t *f = a->f;
+  pp_field_t field = {a->table, f->column, a->row};
+  pp_err_t e = pp_open(dek, &field, f->plain, f->len, f->out, f->cap, &f->out_len);
+  if (e == PP_ERR_CORRUPT) not_opened(pp_dek_account_sid(dek), &field);
+  return e;
+}
 
 static pp_err_t do_seal_fields(const pp_dek_t *dek, void *arg) {
   fields_arg_t *a = arg;
@@ -338,6 +311,22 @@ pp_err_t pp_crypt_seal_fields(pp_crypt_t *c, void *conn, const char *account_sid
   return n ? with_dek(c, conn, account_sid, 0, do_seal_fields, &a) : PP_OK;
 }
 
+pp_err_t pp_crypt_seal(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
+                       const char *column, const char *row, const void *plain, size_t len,
+                       unsigned char **out, size_t *out_len) {
+  size_t cap = pp_sealed_len(len);
+  pp_crypt_field_t f = {column, plain, len, cap ? malloc(cap) : NULL, cap, 0};
+  if (!f.out) return PP_ERR_NOMEM;
+  pp_err_t e = pp_crypt_seal_fields(c, conn, account_sid, table, row, &f, 1);
+  if (e) {
+    free(f.out);
+    return e;
+  }
+  *out = f.out;
+  *out_len = f.out_len;
+  return PP_OK;
+}
+
 /* Opens `blob` into a NUL-terminated buffer from `alloc` (*out, freed with
  * `release` on failure). */
 static pp_err_t open_with(pp_crypt_t *c, void *conn, const char *account_sid, const char *table,
@@ -352,16 +341,17 @@ static pp_err_t open_with(pp_crypt_t *c, void *conn, const char *account_sid, co
     if (e == PP_ERR_CORRUPT) not_opened(account_sid, &field);
     return e;
   }
-  seal_arg_t a = {&field, blob, len, alloc(len + 1), len + 1, 0};
-  if (!a.out) return PP_ERR_NOMEM;
+  pp_crypt_field_t f = {column, blob, len, alloc(len + 1), len + 1, 0};
+  fields_arg_t a = {table, row, &f, 1};
+  if (!f.out) return PP_ERR_NOMEM;
   e = with_dek(c, conn, account_sid, gen, do_open, &a);
   if (e) {
-    release(a.out);
+    release(f.out);
     return e;
   }
-  a.out[a.out_len] = '\0';
-  *out = a.out;
-  *out_len = a.out_len;
+  f.out[f.out_len] = '\0';
+  *out = f.out;
+  *out_len = f.out_len;
   return PP_OK;
 }
 

@@ -71,11 +71,7 @@ static void row_key(sqlite3_stmt *st, void *row) {
 }
 
 pp_err_t sq_account_get(void *p, const char *sid, pp_account_t *out) {
-  pp_account_t tmp;
-  pp_err_t e = sq_get_one_open(p, S_ACC_GET, sid, NULL, row_account, NULL, &tmp);
-  if (!e) *out = tmp;
-  sodium_memzero(&tmp, sizeof tmp);
-  return e;
+  return sq_get_one_open(p, S_ACC_GET, sid, NULL, row_account, NULL, sizeof *out, out);
 }
 
 pp_err_t sq_named_key(void *p, const char *name, char hex[65]) {
@@ -105,47 +101,33 @@ pp_err_t sq_account_auth(void *p, const char *sid, pp_account_t *out, unsigned c
 }
 
 pp_err_t sq_key_get(void *p, const char *sid, pp_key_t *out) {
-  pp_key_t tmp;
-  pp_err_t e = sq_get_one(p, S_KEY_GET, sid, NULL, row_key, &tmp);
-  if (!e) *out = tmp;
-  return e;
+  return sq_get_one(p, S_KEY_GET, sid, NULL, row_key, sizeof *out, out);
 }
 
-static bool fill_key_row(pp_arena_t *a, sqlite3_stmt *st, void *row) {
-  (void)a;
+static pp_err_t open_key_row(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)b, (void)arg, (void)a;
   row_key(st, row);
-  return true;
-}
-
-static void bind_account_filter(sqlite3_stmt *st, const void *arg) {
-  const pp_account_filter_t *f = arg;
-  sq_bind_named_text(st, ":owner", f->owner_sid);
-  sq_bind_named_text(st, ":name", f->friendly_name);
-  sq_bind_named_text(st, ":status", f->status);
+  return PP_OK;
 }
 
 pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, pp_account_t **rows,
                          size_t *n, bool *more) {
-  sqlb_t q;
+  const sq_cond_t conds[] = {
+      {true, "(owner_sid = :owner OR sid = :owner)", ":owner", SQ_BY_TEXT, f->owner_sid},
+      {f->friendly_name, "friendly_name = :name", ":name", SQ_BY_TEXT, f->friendly_name},
+      {f->status, "status = :status", ":status", SQ_BY_TEXT, f->status}};
   /* Lists never show tokens: they are not opened (a closed account's keys are gone). */
-  sq_sqlb_start(
-      &q,
-      "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
-      "date_created,date_updated FROM accounts WHERE (owner_sid = :owner OR sid = :owner)");
-  if (f->friendly_name) sq_sqlb_add(&q, " AND friendly_name = :name");
-  if (f->status) sq_sqlb_add(&q, " AND status = :status");
-  sq_page_clause(&q, &f->page);
-  return sq_run_list_open(p, a, q.sql, bind_account_filter, f, &f->page, sizeof(pp_account_t),
-                          row_account, (void **)rows, n, more);
+  return sq_list_where(p, a,
+                       "SELECT seq,sid,owner_sid,friendly_name,status,'','',secondary_created,"
+                       "date_created,date_updated FROM accounts",
+                       conds, SQ_NCOLS(conds), &f->page, sizeof **rows, row_account, (void **)rows,
+                       n, more);
 }
 
 pp_err_t sq_key_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
                      pp_key_t **rows, size_t *n, bool *more) {
-  sqlb_t q;
-  sq_sqlb_start(&q, "SELECT " KEY_COLS " FROM api_keys WHERE account_sid = :account");
-  sq_page_clause(&q, pg);
-  return sq_run_list(p, a, q.sql, sq_bind_key_filter, account_sid, pg, sizeof(pp_key_t),
-                     fill_key_row, (void **)rows, n, more);
+  return sq_list_in_open(p, a, "SELECT " KEY_COLS " FROM api_keys", NULL, account_sid, NULL, pg,
+                         sizeof **rows, open_key_row, (void **)rows, n, more);
 }
 
 /* A carrier's plain columns (its password is sealed). */

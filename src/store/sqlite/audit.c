@@ -298,27 +298,23 @@ pp_err_t sq_audit_get(void *p, pp_arena_t *a, int64_t seq, pp_audit_entry_t *out
   return e;
 }
 
-static void bind_audit_filter(sqlite3_stmt *st, const void *arg) {
-  const pp_audit_filter_t *f = arg;
-  sq_bind_named_text(st, ":account", f->account_sid);
-  sq_bind_named_text(st, ":event", f->event);
-  sq_bind_named_int(st, ":from", f->from_ms);
-  sq_bind_named_int(st, ":until", f->until_ms);
+static pp_err_t open_audit(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
+  (void)b, (void)arg;
+  return row_audit(a, st, row) ? PP_OK : PP_ERR_NOMEM;
 }
 
 pp_err_t sq_audit_list(void *p, pp_arena_t *a, const pp_audit_filter_t *f, pp_audit_entry_t **rows,
                        size_t *n, bool *more) {
-  sqlb_t q;
-  sq_sqlb_start(&q, "SELECT " AUD_COLS " FROM audit_log WHERE account_sid = :account");
-  if (f->event) sq_sqlb_add(&q, " AND event = :event");
-  if (f->has_from) sq_sqlb_add(&q, " AND time_ms >= :from");
-  if (f->has_until) sq_sqlb_add(&q, " AND time_ms < :until");
-  sq_page_clause(&q, &f->page);
+  const sq_cond_t conds[] = {
+      {true, "account_sid = :account", ":account", SQ_BY_TEXT, f->account_sid},
+      {f->event, "event = :event", ":event", SQ_BY_TEXT, f->event},
+      {f->has_from, "time_ms >= :from", ":from", SQ_BY_INT, &f->from_ms},
+      {f->has_until, "time_ms < :until", ":until", SQ_BY_INT, &f->until_ms}};
   pp_audit_entry_t *r;
   size_t cnt;
   bool m;
-  pp_err_t e = sq_run_list(p, a, q.sql, bind_audit_filter, f, &f->page, sizeof(pp_audit_entry_t),
-                           row_audit, (void **)&r, &cnt, &m);
+  pp_err_t e = sq_list_where(p, a, "SELECT " AUD_COLS " FROM audit_log", conds, SQ_NCOLS(conds),
+                             &f->page, sizeof *r, open_audit, (void **)&r, &cnt, &m);
   if (e) return e;
   conn_t *c = sq_acquire(p);
   e = load_resources(c, a, r, cnt);

@@ -5,25 +5,25 @@
 #include "core/clock.h"
 #include "store/sqlite/sqlite_int.h"
 
+/* A message's plain columns of fixed size (MSG_COLS). */
+#define MSG(kind, f, i) SQ_COL(kind, pp_message_t, f, i)
+static const sq_col_t message_cols[] = {
+    MSG(SQ_I64, seq, 0),           MSG(SQ_TEXT, sid, 1),
+    MSG(SQ_TEXT, account_sid, 2),  MSG(SQ_TEXT, messaging_service_sid, 3),
+    MSG(SQ_INT, num_media, 12),    MSG(SQ_INT, num_segments, 13),
+    MSG(SQ_INT, error_code, 14),   MSG(SQ_INT, validity_period, 15),
+    MSG(SQ_I64, date_created, 16), MSG(SQ_I64, date_updated, 17),
+    MSG(SQ_I64, date_sent, 18),    MSG(SQ_I64, send_at, 19)};
+#undef MSG
+
 /* A message's row (MSG_COLS), its five sealed columns opened. */
 static pp_err_t row_message(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
   (void)arg;
   pp_message_t *m = row;
-  m->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(m->sid, sizeof m->sid, st, 1);
-  sq_col_copy(m->account_sid, sizeof m->account_sid, st, 2);
-  sq_col_copy(m->messaging_service_sid, sizeof m->messaging_service_sid, st, 3);
+  sq_read_cols(st, message_cols, SQ_NCOLS(message_cols), m);
   m->error_message = sq_col_dup(a, st, 9);
   m->direction = sq_col_dup(a, st, 10);
   m->status = sq_col_dup(a, st, 11);
-  m->num_media = sqlite3_column_int(st, 12);
-  m->num_segments = sqlite3_column_int(st, 13);
-  m->error_code = sqlite3_column_int(st, 14);
-  m->validity_period = sqlite3_column_int(st, 15);
-  m->date_created = sqlite3_column_int64(st, 16);
-  m->date_updated = sqlite3_column_int64(st, 17);
-  m->date_sent = sqlite3_column_int64(st, 18);
-  m->send_at = sqlite3_column_int64(st, 19);
   const sq_open_col_t cols[] = {
       {PP_SEALED_MESSAGES_TO_ADDR, 4, NULL, 0, a, &m->to},
       {PP_SEALED_MESSAGES_FROM_ADDR, 5, NULL, 0, a, &m->from},
@@ -38,10 +38,7 @@ static pp_err_t row_message(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stm
 
 pp_err_t sq_message_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_message_t *out) {
-  pp_message_t m;
-  pp_err_t e = sq_get_one_open(p, S_MSG_GET, account_sid, sid, row_message, a, &m);
-  if (!e) *out = m;
-  return e;
+  return sq_get_one_open(p, S_MSG_GET, account_sid, sid, row_message, a, sizeof *out, out);
 }
 
 pp_err_t sq_message_count(void *p, int64_t *out) {
@@ -60,48 +57,30 @@ pp_err_t sq_message_count(void *p, int64_t *out) {
 
 /* A message list's filter, the blind indexes of its To and From computed
  * before the query. */
-typedef struct {
-  const pp_message_filter_t *f;
-  unsigned char to[PP_BLIND_INDEX_LEN], from[PP_BLIND_INDEX_LEN];
-} msg_filter_t;
-
-static void bind_message_filter(sqlite3_stmt *st, const void *arg) {
-  const msg_filter_t *mf = arg;
-  const pp_message_filter_t *f = mf->f;
-  sq_bind_named_text(st, ":account", f->account_sid);
-  int i = sqlite3_bind_parameter_index(st, ":to");
-  if (i > 0) sqlite3_bind_blob(st, i, mf->to, sizeof mf->to, SQLITE_STATIC);
-  if ((i = sqlite3_bind_parameter_index(st, ":from")) > 0)
-    sqlite3_bind_blob(st, i, mf->from, sizeof mf->from, SQLITE_STATIC);
-  sq_bind_named_int(st, ":sent_from", f->sent_from);
-  sq_bind_named_int(st, ":sent_until", f->sent_until);
-}
-
-/* Index `id` of the address `v` into `out` and the clause `sql` added. */
-static pp_err_t filter_index(be_t *b, sqlb_t *q, pp_index_id_t id, const char *v,
-                             unsigned char out[PP_BLIND_INDEX_LEN], const char *sql) {
+/* The index `id` of the address `v`, when there is one, into `out`. */
+static pp_err_t filter_index(be_t *b, pp_index_id_t id, const char *v,
+                             unsigned char out[PP_BLIND_INDEX_LEN]) {
   pp_seal_kind_t kind;
-  pp_err_t e = pp_seal_index(b->crypt, NULL, id, PP_SEAL_TEXT, v, strlen(v), NULL, out, &kind);
-  if (!e) sq_sqlb_add(q, sql);
-  return e;
+  return v ? pp_seal_index(b->crypt, NULL, id, PP_SEAL_TEXT, v, strlen(v), NULL, out, &kind)
+           : PP_OK;
 }
 
 pp_err_t sq_message_list(void *p, pp_arena_t *a, const pp_message_filter_t *f, pp_message_t **rows,
                          size_t *n, bool *more) {
-  msg_filter_t mf = {.f = f};
-  sqlb_t q;
-  pp_err_t e = PP_OK;
-  sq_sqlb_start(&q, "SELECT " MSG_COLS " FROM messages WHERE account_sid = :account");
-  if (f->to) e = filter_index(p, &q, PP_INDEX_MESSAGES_TO_BIDX, f->to, mf.to, " AND to_bidx = :to");
-  if (!e && f->from)
-    e = filter_index(p, &q, PP_INDEX_MESSAGES_FROM_BIDX, f->from, mf.from,
-                     " AND from_bidx = :from");
+  unsigned char to[PP_BLIND_INDEX_LEN], from[PP_BLIND_INDEX_LEN];
+  pp_err_t e = filter_index(p, PP_INDEX_MESSAGES_TO_BIDX, f->to, to);
+  if (!e) e = filter_index(p, PP_INDEX_MESSAGES_FROM_BIDX, f->from, from);
   if (e) return e;
-  if (f->has_sent_from) sq_sqlb_add(&q, " AND date_sent >= :sent_from AND date_sent > 0");
-  if (f->has_sent_until) sq_sqlb_add(&q, " AND date_sent < :sent_until AND date_sent > 0");
-  sq_page_clause(&q, &f->page);
-  return sq_run_list_open(p, a, q.sql, bind_message_filter, &mf, &f->page, sizeof(pp_message_t),
-                          row_message, (void **)rows, n, more);
+  const sq_cond_t conds[] = {
+      {true, "account_sid = :account", ":account", SQ_BY_TEXT, f->account_sid},
+      {f->to, "to_bidx = :to", ":to", SQ_BY_INDEX, to},
+      {f->from, "from_bidx = :from", ":from", SQ_BY_INDEX, from},
+      {f->has_sent_from, "date_sent >= :sent_from AND date_sent > 0", ":sent_from", SQ_BY_INT,
+       &f->sent_from},
+      {f->has_sent_until, "date_sent < :sent_until AND date_sent > 0", ":sent_until", SQ_BY_INT,
+       &f->sent_until}};
+  return sq_list_where(p, a, "SELECT " MSG_COLS " FROM messages", conds, SQ_NCOLS(conds), &f->page,
+                       sizeof **rows, row_message, (void **)rows, n, more);
 }
 
 pp_err_t sq_parts_awaiting(void *p, pp_arena_t *a, int64_t after_id, size_t limit,
@@ -155,15 +134,18 @@ pp_err_t sq_hook_next_due(void *p, int64_t *out_ms) {
   return e;
 }
 
+/* An alert's plain columns of fixed size (ALERT_COLS). */
+#define AL(kind, f, i) SQ_COL(kind, pp_alert_t, f, i)
+static const sq_col_t alert_cols[] = {AL(SQ_I64, seq, 0),          AL(SQ_TEXT, sid, 1),
+                                      AL(SQ_TEXT, account_sid, 2), AL(SQ_INT, error_code, 3),
+                                      AL(SQ_TEXT, log_level, 4),   AL(SQ_I64, date_created, 13)};
+#undef AL
+
 /* An alert's row (ALERT_COLS), its four sealed columns opened. */
 static pp_err_t row_alert(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
   (void)arg;
   pp_alert_t *al = row;
-  al->seq = sqlite3_column_int64(st, 0);
-  sq_col_copy(al->sid, sizeof al->sid, st, 1);
-  sq_col_copy(al->account_sid, sizeof al->account_sid, st, 2);
-  al->error_code = sqlite3_column_int(st, 3);
-  sq_col_copy(al->log_level, sizeof al->log_level, st, 4);
+  sq_read_cols(st, alert_cols, SQ_NCOLS(alert_cols), al);
   const struct {
     int col;
     const char **out;
@@ -175,7 +157,6 @@ static pp_err_t row_alert(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt 
     *clear[i].out = sq_col_dup(a, st, clear[i].col);
     if (!*clear[i].out && sqlite3_column_type(st, clear[i].col) != SQLITE_NULL) return PP_ERR_NOMEM;
   }
-  al->date_created = sqlite3_column_int64(st, 13);
   const sq_open_col_t cols[] = {
       {PP_SEALED_ALERTS_ALERT_TEXT, 5, NULL, 0, a, &al->alert_text},
       {PP_SEALED_ALERTS_REQUEST_URL, 7, NULL, 0, a, &al->request_url},
@@ -186,28 +167,16 @@ static pp_err_t row_alert(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt 
 
 pp_err_t sq_alert_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                       pp_alert_t *out) {
-  pp_alert_t al;
-  pp_err_t e = sq_get_one_open(p, S_ALERT_GET, account_sid, sid, row_alert, a, &al);
-  if (!e) *out = al;
-  return e;
-}
-
-static void bind_alert_filter(sqlite3_stmt *st, const void *arg) {
-  const pp_alert_filter_t *f = arg;
-  sq_bind_named_text(st, ":account", f->account_sid);
-  sq_bind_named_text(st, ":level", f->log_level);
-  sq_bind_named_int(st, ":from", f->from);
-  sq_bind_named_int(st, ":until", f->until);
+  return sq_get_one_open(p, S_ALERT_GET, account_sid, sid, row_alert, a, sizeof *out, out);
 }
 
 pp_err_t sq_alert_list(void *p, pp_arena_t *a, const pp_alert_filter_t *f, pp_alert_t **rows,
                        size_t *n, bool *more) {
-  sqlb_t q;
-  sq_sqlb_start(&q, "SELECT " ALERT_COLS " FROM alerts WHERE account_sid = :account");
-  if (f->log_level) sq_sqlb_add(&q, " AND log_level = :level");
-  if (f->has_from) sq_sqlb_add(&q, " AND date_created >= :from");
-  if (f->has_until) sq_sqlb_add(&q, " AND date_created < :until");
-  sq_page_clause(&q, &f->page);
-  return sq_run_list_open(p, a, q.sql, bind_alert_filter, f, &f->page, sizeof(pp_alert_t),
-                          row_alert, (void **)rows, n, more);
+  const sq_cond_t conds[] = {
+      {true, "account_sid = :account", ":account", SQ_BY_TEXT, f->account_sid},
+      {f->log_level, "log_level = :level", ":level", SQ_BY_TEXT, f->log_level},
+      {f->has_from, "date_created >= :from", ":from", SQ_BY_INT, &f->from},
+      {f->has_until, "date_created < :until", ":until", SQ_BY_INT, &f->until}};
+  return sq_list_where(p, a, "SELECT " ALERT_COLS " FROM alerts", conds, SQ_NCOLS(conds), &f->page,
+                       sizeof **rows, row_alert, (void **)rows, n, more);
 }

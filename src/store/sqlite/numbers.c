@@ -131,17 +131,15 @@ static pp_err_t row_number(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt
 
 pp_err_t sq_number_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                        const char *phone_number, pp_number_t *out) {
+  if (account_sid)
+    return sq_get_one_open(p, S_NUM_GET, account_sid, sid, row_number, a, sizeof *out, out);
   pp_number_t n;
-  pp_err_t e;
-  if (account_sid) {
-    e = sq_get_one_open(p, S_NUM_GET, account_sid, sid, row_number, a, &n);
-  } else {
-    conn_t *c;
-    sqlite3_stmt *st;
-    unsigned char bidx[PP_BLIND_INDEX_LEN];
-    e = by_number(p, S_NUM_FIND, PP_INDEX_PHONE_NUMBERS_PHONE_BIDX, phone_number, &c, &st, bidx);
-    if (!e) e = sq_first_row_open(p, c, st, row_number, NULL, a, &n);
-  }
+  conn_t *c;
+  sqlite3_stmt *st;
+  unsigned char bidx[PP_BLIND_INDEX_LEN];
+  pp_err_t e =
+      by_number(p, S_NUM_FIND, PP_INDEX_PHONE_NUMBERS_PHONE_BIDX, phone_number, &c, &st, bidx);
+  if (!e) e = sq_first_row_open(p, c, st, row_number, NULL, a, &n);
   if (!e) *out = n;
   return e;
 }
@@ -315,19 +313,13 @@ static pp_err_t row_service_number(be_t *b, const void *arg, pp_arena_t *a, sqli
 
 pp_err_t sq_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_service_t *out) {
-  pp_service_t sv;
-  pp_err_t e = sq_get_one_open(p, S_SVC_GET, account_sid, sid, row_service, a, &sv);
-  if (!e) *out = sv;
-  return e;
+  return sq_get_one_open(p, S_SVC_GET, account_sid, sid, row_service, a, sizeof *out, out);
 }
 
 pp_err_t sq_service_list(void *p, pp_arena_t *a, const char *account_sid, const pp_page_req_t *pg,
                          pp_service_t **rows, size_t *n, bool *more) {
-  sqlb_t q;
-  sq_sqlb_start(&q, "SELECT " SVC_COLS " FROM messaging_services WHERE account_sid = :account");
-  sq_page_clause(&q, pg);
-  return sq_run_list_open(p, a, q.sql, sq_bind_key_filter, account_sid, pg, sizeof(pp_service_t),
-                          row_service, (void **)rows, n, more);
+  return sq_list_in_open(p, a, "SELECT " SVC_COLS " FROM messaging_services", NULL, account_sid,
+                         NULL, pg, sizeof **rows, row_service, (void **)rows, n, more);
 }
 
 pp_err_t sq_service_number_get(void *p, const char *account_sid, const char *service_sid,
@@ -344,26 +336,12 @@ pp_err_t sq_service_number_get(void *p, const char *account_sid, const char *ser
   return e;
 }
 
-typedef struct {
-  const char *account_sid, *service_sid;
-} svcnum_filter_t;
-
-static void bind_svcnum_filter(sqlite3_stmt *st, const void *arg) {
-  const svcnum_filter_t *f = arg;
-  sq_bind_named_text(st, ":account", f->account_sid);
-  sq_bind_named_text(st, ":service", f->service_sid);
-}
-
 pp_err_t sq_service_number_list(void *p, pp_arena_t *a, const char *account_sid,
                                 const char *service_sid, const pp_page_req_t *pg,
                                 pp_service_number_t **rows, size_t *n, bool *more) {
-  svcnum_filter_t f = {account_sid, service_sid};
-  sqlb_t q;
-  sq_sqlb_start(&q, "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM
-                    " WHERE account_sid = :account AND service_sid = :service");
-  sq_page_clause(&q, pg);
-  return sq_run_list_open(p, a, q.sql, bind_svcnum_filter, &f, pg, sizeof(pp_service_number_t),
-                          row_service_number, (void **)rows, n, more);
+  return sq_list_in_open(p, a, "SELECT " SVCNUM_COLS " FROM " SVCNUM_FROM, "service_sid",
+                         account_sid, service_sid, pg, sizeof **rows, row_service_number,
+                         (void **)rows, n, more);
 }
 
 /* A sender's number: column 0 sealed as the column `arg` names (a

@@ -1,5 +1,7 @@
 /* query.c: helpers every table file of the SQLite backend shares: binding,
  * columns, results of writes, one-row and list reads. */
+#include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,22 +132,6 @@ pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
   return PP_OK;
 }
 
-/* A row filler of sq_run_list as a row reader (ctx: the filler). */
-static pp_err_t read_filled(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, const void *ctx,
-                            void *row) {
-  (void)c;
-  const row_fill_fn *fill = ctx;
-  return (*fill)(a, st, row) ? PP_OK : PP_ERR_NOMEM;
-}
-
-pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
-                     void (*binder)(sqlite3_stmt *, const void *), const void *arg,
-                     const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
-                     size_t *n_out, bool *more_out) {
-  return sq_run_list_read(b, a, sql, binder, arg, pg, size, read_filled, &fill, rows_out, n_out,
-                          more_out);
-}
-
 /* An opening filler of sq_run_list_open as a row reader. */
 typedef struct {
   row_open_fn open;
@@ -169,8 +155,78 @@ pp_err_t sq_run_list_open(be_t *b, pp_arena_t *a, const char *sql,
                           more_out);
 }
 
-void sq_bind_key_filter(sqlite3_stmt *st, const void *arg) {
-  sq_bind_named_text(st, ":account", arg);
+/* The conditions of sq_list_where that apply, as its binder's argument. */
+typedef struct {
+  const sq_cond_t *conds;
+  size_t n;
+} where_t;
+
+static void bind_where(sqlite3_stmt *st, const void *arg) {
+  const where_t *w = arg;
+  for (size_t i = 0; i < w->n; i++) {
+    const sq_cond_t *k = &w->conds[i];
+    int p = k->on ? sqlite3_bind_parameter_index(st, k->name) : 0;
+    if (p <= 0) continue;
+    if (k->by == SQ_BY_TEXT)
+      sq_bind_text(st, p, k->v);
+    else if (k->by == SQ_BY_INT)
+      sqlite3_bind_int64(st, p, *(const int64_t *)k->v);
+    else
+      sqlite3_bind_blob(st, p, k->v, PP_BLIND_INDEX_LEN, SQLITE_STATIC);
+  }
+}
+
+pp_err_t sq_list_where(be_t *b, pp_arena_t *a, const char *select, const sq_cond_t *conds,
+                       size_t n_conds, const pp_page_req_t *pg, size_t size, row_open_fn open,
+                       void **rows, size_t *n, bool *more) {
+  where_t w = {conds, n_conds};
+  sqlb_t q;
+  sq_sqlb_start(&q, select);
+  const char *join = " WHERE ";
+  for (size_t i = 0; i < n_conds; i++) {
+    if (!conds[i].on) continue;
+    sq_sqlb_add(&q, join);
+    sq_sqlb_add(&q, conds[i].sql);
+    join = " AND ";
+  }
+  sq_page_clause(&q, pg);
+  return sq_run_list_open(b, a, q.sql, bind_where, &w, pg, size, open, rows, n, more);
+}
+
+/* The keys of sq_list_in: the account and, when set, the parent row. */
+typedef struct {
+  const char *account_sid, *parent;
+} in_filter_t;
+
+static void bind_in_filter(sqlite3_stmt *st, const void *arg) {
+  const in_filter_t *f = arg;
+  sq_bind_named_text(st, ":account", f->account_sid);
+  sq_bind_named_text(st, ":parent", f->parent);
+}
+
+pp_err_t sq_list_in(be_t *b, pp_arena_t *a, const char *select, const char *parent_col,
+                    const char *account_sid, const char *parent, const pp_page_req_t *pg,
+                    size_t size, row_read_fn read, const void *ctx, void **rows, size_t *n,
+                    bool *more) {
+  in_filter_t f = {account_sid, parent};
+  sqlb_t q;
+  sq_sqlb_start(&q, select);
+  sq_sqlb_add(&q, " WHERE account_sid = :account");
+  if (parent_col) {
+    sq_sqlb_add(&q, " AND ");
+    sq_sqlb_add(&q, parent_col);
+    sq_sqlb_add(&q, " = :parent");
+  }
+  sq_page_clause(&q, pg);
+  return sq_run_list_read(b, a, q.sql, bind_in_filter, &f, pg, size, read, ctx, rows, n, more);
+}
+
+pp_err_t sq_list_in_open(be_t *b, pp_arena_t *a, const char *select, const char *parent_col,
+                         const char *account_sid, const char *parent, const pp_page_req_t *pg,
+                         size_t size, row_open_fn open, void **rows, size_t *n, bool *more) {
+  open_ctx_t o = {open, b, NULL};
+  return sq_list_in(b, a, select, parent_col, account_sid, parent, pg, size, read_opened, &o, rows,
+                    n, more);
 }
 
 /* Reads a whole small table with a cached statement, growing the array. */
@@ -259,18 +315,34 @@ static sqlite3_stmt *keyed(be_t *b, int which, const char *k1, const char *k2, c
   return st;
 }
 
-pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
-                    void (*fill)(sqlite3_stmt *, void *), void *out) {
+_Static_assert(sizeof(pp_account_t) <= SQ_GET_MAX && sizeof(pp_key_t) <= SQ_GET_MAX &&
+                   sizeof(pp_message_t) <= SQ_GET_MAX && sizeof(pp_alert_t) <= SQ_GET_MAX &&
+                   sizeof(pp_service_t) <= SQ_GET_MAX && sizeof(pp_number_t) <= SQ_GET_MAX,
+               "the rows sq_get_one reads fit its buffer");
+
+/* The keyed first row read into a buffer of its own, copied to `out` only
+ * when whole; the buffer is wiped, since a row may hold opened secrets. */
+static pp_err_t get_one(be_t *b, int which, const char *k1, const char *k2,
+                        void (*fill)(sqlite3_stmt *, void *), row_open_fn open, pp_arena_t *a,
+                        size_t size, void *out) {
+  _Alignas(max_align_t) unsigned char tmp[SQ_GET_MAX];
+  if (size > sizeof tmp) return PP_ERR_INTERNAL;
   conn_t *c;
   sqlite3_stmt *st = keyed(b, which, k1, k2, &c);
-  return first_row(b, c, st, fill, NULL, NULL, NULL, out);
+  pp_err_t e = first_row(b, c, st, fill, open, NULL, a, tmp);
+  if (!e) memcpy(out, tmp, size);
+  sodium_memzero(tmp, size);
+  return e;
+}
+
+pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
+                    void (*fill)(sqlite3_stmt *, void *), size_t size, void *out) {
+  return get_one(b, which, k1, k2, fill, NULL, NULL, size, out);
 }
 
 pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row_open_fn open,
-                         pp_arena_t *a, void *out) {
-  conn_t *c;
-  sqlite3_stmt *st = keyed(b, which, k1, k2, &c);
-  return first_row(b, c, st, NULL, open, NULL, a, out);
+                         pp_arena_t *a, size_t size, void *out) {
+  return get_one(b, which, k1, k2, NULL, open, a, size, out);
 }
 
 void sq_fill_phone(sqlite3_stmt *st, void *out) {

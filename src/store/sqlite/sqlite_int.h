@@ -300,10 +300,6 @@ typedef struct {
   size_t len;
 } sqlb_t;
 
-/* Reads the statement's current row into `row`, allocating from `a`;
- * false when out of memory (the row filler of sq_run_list). */
-typedef bool (*row_fill_fn)(pp_arena_t *a, sqlite3_stmt *st, void *row);
-
 /* Reads the statement's current row into `row` with the backend's keys (it
  * opens sealed columns), allocating from `a`; `arg` the list binder's (NULL
  * elsewhere).  PP_OK, or the error that ends the read; in a list,
@@ -377,10 +373,13 @@ int sq_step_done(sqlite3_stmt *st);
  * changed, PP_ERR_CONFLICT for a constraint, else sq_db_err. */
 pp_err_t sq_result_of(sqlite3 *db, int rc, int changes_expected);
 
+/* The largest row (`size` bytes) sq_get_one and sq_get_one_open read. */
+#define SQ_GET_MAX 1024
+
 /* Reads the first row of statement `which` keyed by k1 (and k2 unless NULL) on a pooled connection
- * into `out` with `fill`; PP_ERR_NOT_FOUND when none. */
+ * into `out` (`size` bytes, written only on success) with `fill`; PP_ERR_NOT_FOUND when none. */
 pp_err_t sq_get_one(be_t *b, int which, const char *k1, const char *k2,
-                    void (*fill)(sqlite3_stmt *, void *), void *out);
+                    void (*fill)(sqlite3_stmt *, void *), size_t size, void *out);
 
 /* Appends `s` to the query being built (dropped when it would not fit). */
 void sq_sqlb_add(sqlb_t *q, const char *s);
@@ -398,40 +397,65 @@ void sq_bind_named_text(sqlite3_stmt *st, const char *name, const char *v);
 /* Binds `v` to the named parameter when the statement has it. */
 void sq_bind_named_int(sqlite3_stmt *st, const char *name, int64_t v);
 
-/* Prepares `sql` on a pooled connection, binds it with `binder` and the page, and collects up to
- * the page's limit of rows of `size` bytes with `fill` into `a`; *more_out when more remain. */
-pp_err_t sq_run_list(be_t *b, pp_arena_t *a, const char *sql,
-                     void (*binder)(sqlite3_stmt *, const void *), const void *arg,
-                     const pp_page_req_t *pg, size_t size, row_fill_fn fill, void **rows_out,
-                     size_t *n_out, bool *more_out);
-
 /* A row reader: the statement's current row into `row`, reading on `c`
  * (to open sealed columns) with the caller's `ctx`; an error ends the list. */
 typedef pp_err_t (*row_read_fn)(conn_t *c, pp_arena_t *a, sqlite3_stmt *st, const void *ctx,
                                 void *row);
 
-/* sq_run_list with a row reader. */
+/* Prepares `sql` on a pooled connection, binds it with `binder` and the page, and collects up to
+ * the page's limit of rows of `size` bytes with `read` (and `ctx`) into `a`; *more_out when more
+ * remain. */
 pp_err_t sq_run_list_read(be_t *b, pp_arena_t *a, const char *sql,
                           void (*binder)(sqlite3_stmt *, const void *), const void *arg,
                           const pp_page_req_t *pg, size_t size, row_read_fn read, const void *ctx,
                           void **rows_out, size_t *n_out, bool *more_out);
 
-/* sq_run_list with a filler that opens sealed columns. */
+/* sq_run_list_read with a filler that opens sealed columns (given `arg`). */
 pp_err_t sq_run_list_open(be_t *b, pp_arena_t *a, const char *sql,
                           void (*binder)(sqlite3_stmt *, const void *), const void *arg,
                           const pp_page_req_t *pg, size_t size, row_open_fn open, void **rows_out,
                           size_t *n_out, bool *more_out);
 
+/* One condition of a list for sq_list_where: `sql` ("status = :status")
+ * added, and its parameter `name` bound to `v`, only when `on`; `v` is a
+ * text (NULL binds NULL), an int64_t or a blind index (PP_BLIND_INDEX_LEN
+ * bytes), as `by` says. */
+typedef enum { SQ_BY_TEXT, SQ_BY_INT, SQ_BY_INDEX } sq_cond_by_t;
+typedef struct {
+  bool on;
+  const char *sql, *name;
+  sq_cond_by_t by;
+  const void *v;
+} sq_cond_t;
+
+/* The page of rows `select` ("SELECT <columns> FROM <table>") finds where
+ * the conditions that are `on` hold (the first is always on), read with
+ * `open` (its `arg` is not for it) as sq_run_list_open reads them. */
+pp_err_t sq_list_where(be_t *b, pp_arena_t *a, const char *select, const sq_cond_t *conds,
+                       size_t n_conds, const pp_page_req_t *pg, size_t size, row_open_fn open,
+                       void **rows, size_t *n, bool *more);
+
+/* The page of rows `select` ("SELECT <columns> FROM <table>") finds
+ * within the account and, when parent_col is not NULL, within the parent
+ * row whose key column parent_col equals `parent`; read as sq_run_list_read
+ * reads them. */
+pp_err_t sq_list_in(be_t *b, pp_arena_t *a, const char *select, const char *parent_col,
+                    const char *account_sid, const char *parent, const pp_page_req_t *pg,
+                    size_t size, row_read_fn read, const void *ctx, void **rows, size_t *n,
+                    bool *more);
+
+/* sq_list_in with a filler that opens sealed columns (its `arg` is NULL). */
+pp_err_t sq_list_in_open(be_t *b, pp_arena_t *a, const char *select, const char *parent_col,
+                         const char *account_sid, const char *parent, const pp_page_req_t *pg,
+                         size_t size, row_open_fn open, void **rows, size_t *n, bool *more);
+
 /* sq_get_one, sq_read_all and sq_first_row with a filler that opens sealed columns. */
 pp_err_t sq_get_one_open(be_t *b, int which, const char *k1, const char *k2, row_open_fn open,
-                         pp_arena_t *a, void *out);
+                         pp_arena_t *a, size_t size, void *out);
 pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_open_fn open,
                           void **rows_out, size_t *n_out);
 pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn open, const void *arg,
                            pp_arena_t *a, void *out);
-
-/* A list binder: `arg` (an account SID) as :account. */
-void sq_bind_key_filter(sqlite3_stmt *st, const void *arg);
 
 /* Reads a whole small table with a cached statement, growing the array. */
 pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,

@@ -1004,39 +1004,6 @@ static pp_err_t verify_get(be_t *b, int which, pp_arena_t *a, const char *k1, co
   return e;
 }
 
-/* A list of one of Verify's tables within an account and, when `parent` is
- * not NULL, within the parent row named by column `parent_col`. */
-typedef struct {
-  const char *account_sid, *parent;
-} verify_filter_t;
-
-static void bind_verify_filter(sqlite3_stmt *st, const void *arg) {
-  const verify_filter_t *f = arg;
-  sq_bind_named_text(st, ":account", f->account_sid);
-  sq_bind_named_text(st, ":parent", f->parent);
-}
-
-static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char *table,
-                            const char *parent_col, const char *account_sid, const char *parent,
-                            const pp_page_req_t *pg, size_t size, const vrow_t *rt, void **rows,
-                            size_t *n, bool *more) {
-  verify_filter_t f = {account_sid, parent};
-  sqlb_t q;
-  sq_sqlb_start(&q, "SELECT ");
-  sq_sqlb_add(&q, cols);
-  sq_sqlb_add(&q, " FROM ");
-  sq_sqlb_add(&q, table);
-  sq_sqlb_add(&q, " WHERE account_sid = :account");
-  if (parent_col) {
-    sq_sqlb_add(&q, " AND ");
-    sq_sqlb_add(&q, parent_col);
-    sq_sqlb_add(&q, " = :parent");
-  }
-  sq_page_clause(&q, pg);
-  return sq_run_list_read(b, a, q.sql, bind_verify_filter, &f, pg, size, read_row, rt, rows, n,
-                          more);
-}
-
 /* The row of one of Verify's tables by its account, its parent row and
  * its sid, and the list of them below one parent: the operations of
  * pp_store_sqlite (store.h states each contract), one line each. */
@@ -1045,11 +1012,11 @@ static pp_err_t verify_list(be_t *b, pp_arena_t *a, const char *cols, const char
               const char *sid, T *out) {                                                  \
     return verify_get(p, which, a, account_sid, parent, sid, NULL, rt, out, sizeof *out); \
   }
-#define VERIFY_LIST(fn, T, cols, table, parent_col, rt)                                           \
-  pp_err_t fn(void *p, pp_arena_t *a, const char *account_sid, const char *parent,                \
-              const pp_page_req_t *pg, T **rows, size_t *n, bool *more) {                         \
-    return verify_list(p, a, cols, table, parent_col, account_sid, parent, pg, sizeof **rows, rt, \
-                       (void **)rows, n, more);                                                   \
+#define VERIFY_LIST(fn, T, cols, table, parent_col, rt)                                         \
+  pp_err_t fn(void *p, pp_arena_t *a, const char *account_sid, const char *parent,              \
+              const pp_page_req_t *pg, T **rows, size_t *n, bool *more) {                       \
+    return sq_list_in(p, a, "SELECT " cols " FROM " table, parent_col, account_sid, parent, pg, \
+                      sizeof **rows, read_row, rt, (void **)rows, n, more);                     \
   }
 
 VERIFY_GET(sq_verify_webhook_get, pp_verify_webhook_t, SV_WH_GET, &wh_row)
@@ -1075,8 +1042,8 @@ pp_err_t sq_verify_service_get(void *p, pp_arena_t *a, const char *account_sid, 
 pp_err_t sq_verify_service_list(void *p, pp_arena_t *a, const char *account_sid,
                                 const pp_page_req_t *pg, pp_verify_service_t **rows, size_t *n,
                                 bool *more) {
-  return verify_list(p, a, VSVC_COLS, "verify_services", NULL, account_sid, NULL, pg, sizeof **rows,
-                     &svc_row, (void **)rows, n, more);
+  return sq_list_in(p, a, "SELECT " VSVC_COLS " FROM verify_services", NULL, account_sid, NULL, pg,
+                    sizeof **rows, read_row, &svc_row, (void **)rows, n, more);
 }
 
 pp_err_t sq_verification_get(void *p, pp_arena_t *a, const char *account_sid,
