@@ -1,8 +1,9 @@
 /* webauthn.c: a WebAuthn Level 2 relying party's checks (see webauthn.h).
  * clientDataJSON is read with jansson, the attestation object, the
  * authenticator data and COSE keys with libcbor; libfido2 imports the keys
- * (es256_pk_t, eddsa_pk_t) and verifies the signatures (fido_cred_verify*,
- * fido_assert_verify); OpenSSL reads attestation certificates. */
+ * (es256_pk_t, eddsa_pk_t) and verifies sign-in signatures
+ * (fido_assert_verify); OpenSSL reads attestation certificates and verifies
+ * attestation signatures. */
 #include "security/webauthn.h"
 
 #include <cbor.h>
@@ -335,58 +336,72 @@ static bool cert_fits(X509 *x, const uint8_t aaguid[16]) {
          (f & EXFLAG_BCONS) && !(f & EXFLAG_CA) && !(f & EXFLAG_INVALID) && aaguid_fits(x, aaguid);
 }
 
-/* check_x5c: x5c is a non-empty array of DER certificates whose first (the
- * attestation certificate) fits §8.2.1. */
-static pp_err_t check_x5c(const cbor_item_t *x5c, const uint8_t aaguid[16]) {
+/* x5c_cert: x5c is a non-empty array of DER certificates whose first (the
+ * attestation certificate, returned; the caller frees it) fits §8.2.1. */
+static X509 *x5c_cert(const cbor_item_t *x5c, const uint8_t aaguid[16]) {
   size_t n = 0, len = 0;
   if (!cbor_isa_array(x5c) || !cbor_array_is_definite(x5c) || !(n = cbor_array_size(x5c)))
-    return PP_ERR_WEBAUTHN_ATTESTATION;
+    return NULL;
   cbor_item_t **certs = cbor_array_handle(x5c);
   for (size_t i = 0; i < n; i++)
-    if (!bytes(certs[i], &len)) return PP_ERR_WEBAUTHN_ATTESTATION;
+    if (!bytes(certs[i], &len)) return NULL;
   const uint8_t *der = bytes(certs[0], &len), *p = der;
   X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
-  bool ok = x && p == der + len && cert_fits(x, aaguid);
+  if (x && p == der + len && cert_fits(x, aaguid)) return x;
   X509_free(x);
-  return ok ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
+  return NULL;
 }
 
-/* verify_packed has libfido2 verify a packed statement's signature over
- * authData || clientDataHash: with the x5c certificate's key
- * (fido_cred_verify), or with the credential's own (fido_cred_verify_self). */
-static pp_err_t verify_packed(const pp_webauthn_rp_t *rp, const uint8_t *cdh,
-                              const cbor_item_t *stmt, const uint8_t *ad, size_t adn, int alg,
-                              bool x5c) {
-  unsigned char *sb = NULL;
-  size_t cap = 0, sn = cbor_serialize_alloc(stmt, &sb, &cap);
-  fido_cred_t *c = fido_cred_new();
-  int r = c && sn ? FIDO_OK : FIDO_ERR_INTERNAL;
-  if (r == FIDO_OK) r = fido_cred_set_type(c, alg);
-  if (r == FIDO_OK) r = fido_cred_set_clientdata_hash(c, cdh, crypto_hash_sha256_BYTES);
-  if (r == FIDO_OK) r = fido_cred_set_rp(c, rp->rp_id, NULL);
-  if (r == FIDO_OK) r = fido_cred_set_authdata_raw(c, ad, adn);
-  if (r == FIDO_OK) r = fido_cred_set_fmt(c, "packed");
-  if (r == FIDO_OK) r = fido_cred_set_attstmt(c, sb, sn);
-  if (r == FIDO_OK) r = x5c ? fido_cred_verify(c) : fido_cred_verify_self(c);
-  fido_cred_free(&c);
-  free(sb);
-  return !sn ? PP_ERR_NOMEM : r == FIDO_OK ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
+/* key_fits: an ES256 key is on P-256, an EdDSA key is Ed25519. */
+static bool key_fits(EVP_PKEY *key, int alg) {
+  char group[32] = "";
+  if (alg == PP_WEBAUTHN_EDDSA) return EVP_PKEY_is_a(key, "ED25519");
+  return EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_group_name(key, group, sizeof group, NULL) &&
+         strcmp(group, "prime256v1") == 0;
 }
 
-/* check_packed: the statement is {alg, sig} (self attestation, alg the
- * credential's) or {alg, sig, x5c}. */
-static pp_err_t check_packed(const pp_webauthn_rp_t *rp, const uint8_t *cdh,
-                             const cbor_item_t *stmt, const uint8_t *ad, size_t adn,
-                             const authdata_t *a, int cred_alg) {
+/* verify_evp checks an attestation signature over authData ||
+ * clientDataHash with key.  (OpenSSL, not fido_cred_verify: libfido2
+ * refuses authenticator data whose extension outputs were not requested
+ * through it, such as the credProtect that Chrome asks of security keys.) */
+static bool verify_evp(EVP_PKEY *key, int alg, const uint8_t *ad, size_t adn, const uint8_t *cdh,
+                       const uint8_t *sig, size_t sn) {
+  uint8_t *m = malloc(adn + crypto_hash_sha256_BYTES);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  bool ok = false;
+  if (m && ctx && key_fits(key, alg)) {
+    memcpy(m, ad, adn);
+    memcpy(m + adn, cdh, crypto_hash_sha256_BYTES);
+    ok = EVP_DigestVerifyInit(ctx, NULL, alg == PP_WEBAUTHN_ES256 ? EVP_sha256() : NULL, NULL,
+                              key) == 1 &&
+         EVP_DigestVerify(ctx, sig, sn, m, adn + crypto_hash_sha256_BYTES) == 1;
+  }
+  EVP_MD_CTX_free(ctx);
+  free(m);
+  return ok;
+}
+
+/* check_packed: the statement is {alg, sig} (self attestation: alg is the
+ * credential's, and so is the key) or {alg, sig, x5c} (the attestation
+ * certificate's key). */
+static pp_err_t check_packed(const uint8_t *cdh, const cbor_item_t *stmt, const uint8_t *ad,
+                             size_t adn, const authdata_t *a, const pubkey_t *k) {
   int64_t alg = 0;
   size_t sn = 0;
   const cbor_item_t *x5c = map_get(stmt, "x5c", 0);
-  if (!get_int(map_get(stmt, "alg", 0), &alg) || !bytes(map_get(stmt, "sig", 0), &sn) ||
-      cbor_map_size(stmt) != (x5c ? 3u : 2u) ||
-      (alg != PP_WEBAUTHN_ES256 && alg != PP_WEBAUTHN_EDDSA) || (!x5c && alg != cred_alg))
+  const uint8_t *sig = bytes(map_get(stmt, "sig", 0), &sn);
+  if (!get_int(map_get(stmt, "alg", 0), &alg) || !sig || cbor_map_size(stmt) != (x5c ? 3u : 2u) ||
+      (alg != PP_WEBAUTHN_ES256 && alg != PP_WEBAUTHN_EDDSA) || (!x5c && alg != k->alg))
     return PP_ERR_WEBAUTHN_ATTESTATION;
-  pp_err_t e = x5c ? check_x5c(x5c, a->aaguid) : PP_OK;
-  return e != PP_OK ? e : verify_packed(rp, cdh, stmt, ad, adn, cred_alg, x5c != NULL);
+  X509 *cert = x5c ? x5c_cert(x5c, a->aaguid) : NULL;
+  EVP_PKEY *key = cert                          ? X509_get_pubkey(cert)
+                  : x5c                         ? NULL
+                  : k->alg == PP_WEBAUTHN_ES256 ? es256_pk_to_EVP_PKEY(k->es256)
+                                                : eddsa_pk_to_EVP_PKEY(k->eddsa);
+  bool ok = key && verify_evp(key, (int)alg, ad, adn, cdh, sig, sn);
+  EVP_PKEY_free(key);
+  X509_free(cert);
+  return ok ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
 }
 
 /* check_attestation: §7.1 steps 12-19 on the decoded attestation object. */
@@ -406,7 +421,7 @@ static pp_err_t check_attestation(const pp_webauthn_rp_t *rp, const uint8_t *cdh
     if (is_text(fmt, "none"))
       e = cbor_map_size(stmt) == 0 ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
     else if (is_text(fmt, "packed"))
-      e = check_packed(rp, cdh, stmt, ad, adn, &a, k.alg);
+      e = check_packed(cdh, stmt, ad, adn, &a, &k);
     else
       e = PP_ERR_WEBAUTHN_ATTESTATION;
   }
