@@ -34,8 +34,8 @@ static bool holds_pk(const uint8_t *d, size_t n) {
 /* The sign-in of the fixture against cred. */
 static pp_err_t sign_in(const pp_webauthn_cred_t *cred, const char *ad_b64) {
   pp_webauthn_assertion_t out;
-  return pp_webauthn_assert(&FIX_RP, fix.challenge, cred, fix.get_b64, ad_b64, fix.sig_b64,
-                            false, &out);
+  return pp_webauthn_assert(&FIX_RP, fix.challenge, cred, fix.get_b64, ad_b64, fix.sig_b64, false,
+                            &out);
 }
 
 static bool all_zero(const uint8_t *d, size_t n) {
@@ -57,10 +57,10 @@ static void attestation_object(const uint8_t *d, size_t n) {
   FUZZ_CHECK(cred.alg == PP_WEBAUTHN_ES256 || cred.alg == PP_WEBAUTHN_EDDSA, "alg");
   FUZZ_CHECK(cred.id_len >= 1 && cred.id_len <= PP_WEBAUTHN_CRED_ID_MAX, "id length");
   FUZZ_CHECK(cred.cose_key_len >= 1 && cred.cose_key_len <= PP_WEBAUTHN_COSE_KEY_MAX, "key");
-  FUZZ_CHECK(all_zero(cred.id + cred.id_len, sizeof cred.id - cred.id_len) &&
-                 all_zero(cred.cose_key + cred.cose_key_len,
-                          sizeof cred.cose_key - cred.cose_key_len),
-             "zero past the lengths");
+  FUZZ_CHECK(
+      all_zero(cred.id + cred.id_len, sizeof cred.id - cred.id_len) &&
+          all_zero(cred.cose_key + cred.cose_key_len, sizeof cred.cose_key - cred.cose_key_len),
+      "zero past the lengths");
   cred.sign_count = 0;
   e = sign_in(&cred, fix.ad_b64);
   FUZZ_CHECK(e != PP_OK || holds_pk(cred.cose_key, cred.cose_key_len), "a forged key verifies");

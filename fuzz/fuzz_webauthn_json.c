@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!ready) fixture_init(&fix), ready = true;
   char *cdj = fix_b64_new(data, size);
   pp_webauthn_assertion_t out;
-  pp_err_t got = pp_webauthn_assert(&FIX_RP, fix.challenge, &fix.cred, cdj, fix.ad_b64,
-                                    fix.sig_b64, false, &out);
+  pp_err_t got = pp_webauthn_assert(&FIX_RP, fix.challenge, &fix.cred, cdj, fix.ad_b64, fix.sig_b64,
+                                    false, &out);
   pp_err_t want = reference(data, size, "webauthn.get");
   bool signed_bytes = size == strlen(FIX_GET_JSON) && memcmp(data, FIX_GET_JSON, size) == 0;
   if (want == PP_OK) want = signed_bytes ? PP_OK : PP_ERR_WEBAUTHN_SIGNATURE;
@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   got = pp_webauthn_register(&FIX_RP, fix.challenge, cdj, fix.ad_b64, false, &cred);
   want = reference(data, size, "webauthn.create");
   if (want == PP_OK) want = PP_ERR_WEBAUTHN_ENCODING;
-  FUZZ_CHECK(got == want || got == PP_ERR_NOMEM, "register: %s, reference %s",
-             pp_err_name(got), pp_err_name(want));
+  FUZZ_CHECK(got == want || got == PP_ERR_NOMEM, "register: %s, reference %s", pp_err_name(got),
+             pp_err_name(want));
   free(cdj);
   return 0;
 }

@@ -17,8 +17,9 @@
 static const pp_webauthn_rp_t FIX_RP = {"localhost", "http://localhost:5000"};
 /* The challenge is 32 bytes of 0x42 ("QkJC..." in base64url). */
 #define FIX_CHALLENGE_B64 "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI"
-#define FIX_CLIENT_DATA(type)                                           \
-  "{\"type\":\"" type "\",\"challenge\":\"" FIX_CHALLENGE_B64 "\","     \
+#define FIX_CLIENT_DATA(type)                                 \
+  "{\"type\":\"" type "\",\"challenge\":\"" FIX_CHALLENGE_B64 \
+  "\","                                                       \
   "\"origin\":\"http://localhost:5000\",\"crossOrigin\":false}"
 static const char FIX_GET_JSON[] = FIX_CLIENT_DATA("webauthn.get");
 static const char FIX_CREATE_JSON[] = FIX_CLIENT_DATA("webauthn.create");
@@ -61,8 +62,8 @@ static void fixture_init(fixture_t *f) {
   fix_b64(f->ad, sizeof f->ad, f->ad_b64, sizeof f->ad_b64);
   fix_b64(sig, sizeof sig, f->sig_b64, sizeof f->sig_b64);
   pp_webauthn_assertion_t out;
-  FUZZ_CHECK(pp_webauthn_assert(&FIX_RP, f->challenge, &f->cred, f->get_b64, f->ad_b64,
-                                f->sig_b64, true, &out) == PP_OK &&
+  FUZZ_CHECK(pp_webauthn_assert(&FIX_RP, f->challenge, &f->cred, f->get_b64, f->ad_b64, f->sig_b64,
+                                true, &out) == PP_OK &&
                  out.sign_count == 1,
              "the fixture's sign-in verifies");
 }
