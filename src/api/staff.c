@@ -74,6 +74,13 @@ static void flight_end(pp_api_req_t *r) {
   sodium_memzero(f->cx.session, sizeof f->cx.session);
 }
 
+/* pp_api_submit's result `e`: unless queued, no continuation will end the
+ * flight, so it ends here. */
+static pp_err_t queued(pp_api_req_t *r, pp_err_t e) {
+  if (e != PP_ERR_AGAIN) flight_end(r);
+  return e;
+}
+
 static void b64url(pp_api_req_t *r, pp_jw_t *w, const uint8_t *p, size_t n) {
   size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   char *s = pp_arena_alloc(&r->arena, cap);
@@ -126,7 +133,7 @@ static pp_err_t submit(pp_api_req_t *r, flight_t *f, pp_audit_kind_t kind, pp_ap
   r->write.u.staff = &cx->change;
   pp_api_audit_attach(r, kind, NULL, &rp, cx->known ? 1 : 0);
   if (f->refusal) pp_audit_outcome(f->refusal, r->audit.event.outcome);
-  return pp_api_submit(r, cont);
+  return queued(r, pp_api_submit(r, cont));
 }
 
 /* A begin step: its challenge stored (no audit event: a challenge handed
@@ -136,7 +143,7 @@ static pp_err_t store_challenge(pp_api_req_t *r, flight_t *f, pp_api_handler_fn 
   r->write.kind = PP_W_STAFF;
   r->write.u.staff = &f->cx.change;
   r->audit.recorded = true;
-  return pp_api_submit(r, cont);
+  return queued(r, pp_api_submit(r, cont));
 }
 
 /* What a finish step answers once its change is written: the refusal, or
@@ -146,6 +153,13 @@ static pp_err_t outcome(pp_api_req_t *r) {
   if (f->refusal) return f->refusal;
   if (r->write.result == PP_ERR_CONFLICT) return PP_ERR_WEBAUTHN_CHALLENGE;
   return r->write.result;
+}
+
+/* A refusal's answer once it is recorded. */
+static pp_err_t refused(pp_api_req_t *r) {
+  pp_err_t e = outcome(r);
+  flight_end(r);
+  return e;
 }
 
 /* ---- Registration -------------------------------------------------------- */
@@ -223,7 +237,7 @@ pp_err_t pp_api_staff_register_begin(pp_api_req_t *r) {
   if (e == PP_ERR_STAFF_ENROL_TOKEN) { /* recorded, with nothing to change */
     f->refusal = e;
     memset(&f->cx.change, 0, sizeof f->cx.change);
-    return submit(r, f, PP_AUDIT_STAFF_PASSKEY, outcome);
+    return submit(r, f, PP_AUDIT_STAFF_PASSKEY, refused);
   }
   if (e) {
     flight_end(r);
