@@ -110,7 +110,10 @@ export class VirtualAuthenticator {
   // Copies `credential` (same key) to this authenticator under another
   // relying party ID: what an authenticator that ignored RP binding would
   // hold.
+  // Credential ids are unique on an authenticator: this replaces the
+  // original until it is added back (addCredential(credential)).
   async cloneForRp(credential, rpId) {
+    await this.removeCredential(credential.credentialId);
     await this.addCredential({ ...credential, rpId });
   }
 }
