@@ -186,7 +186,8 @@
     "The request lacks the staff session's CSRF token")                                            \
   X(PP_ERR_STAFF_UV_STALE, 4039, SECURITY, 403, 20403,                                             \
     "This action needs a passkey confirmation made for it in the last 5 minutes")                  \
-  X(PP_ERR_STAFF_ROLE, 4040, SECURITY, 403, 20403, "The staff role does not allow this")
+  X(PP_ERR_STAFF_ROLE, 4040, SECURITY, 403, 20403, "The staff role does not allow this")           \
+  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")
 
 /* Whose failure an error is: the thousands of its number. */
 typedef enum {

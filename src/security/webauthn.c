@@ -62,8 +62,9 @@ static const void *pubkey_ptr(const pubkey_t *k) {
 pp_err_t pp_webauthn_b64url_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len) {
   size_t n = text ? strlen(text) : 0, len = 0;
   const char *end = NULL;
-  if (!text || sodium_base642bin(out, cap, text, n, NULL, &len, &end,
-                                 sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+  if (!text ||
+      sodium_base642bin(out, cap, text, n, NULL, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       end != text + n)
     return PP_ERR_WEBAUTHN_ENCODING;
   *out_len = len;
@@ -134,8 +135,8 @@ static bool get_int(const cbor_item_t *it, int64_t *v) {
 
 static bool is_text(const cbor_item_t *it, const char *s) {
   size_t n = strlen(s);
-  return it && cbor_isa_string(it) && cbor_string_is_definite(it) &&
-         cbor_string_length(it) == n && memcmp(cbor_string_handle(it), s, n) == 0;
+  return it && cbor_isa_string(it) && cbor_string_is_definite(it) && cbor_string_length(it) == n &&
+         memcmp(cbor_string_handle(it), s, n) == 0;
 }
 
 /* bytes returns a definite, non-empty byte string's bytes, else NULL. */
@@ -176,18 +177,17 @@ static size_t cbor_map_extent(const uint8_t *d, size_t n) {
  * its last part ends. */
 static pp_err_t parse_authdata(const uint8_t *d, size_t n, authdata_t *a) {
   if (n < AUTHDATA_HEAD) return PP_ERR_WEBAUTHN_ENCODING;
-  *a = (authdata_t){.rp_id_hash = d,
-                    .flags = d[32],
-                    .sign_count = (uint32_t)d[33] << 24 | (uint32_t)d[34] << 16 |
-                                  (uint32_t)d[35] << 8 | d[36]};
+  *a = (authdata_t){
+      .rp_id_hash = d,
+      .flags = d[32],
+      .sign_count = (uint32_t)d[33] << 24 | (uint32_t)d[34] << 16 | (uint32_t)d[35] << 8 | d[36]};
   size_t at = AUTHDATA_HEAD;
   if (a->flags & FLAG_AT) {
     if (n - at < 18) return PP_ERR_WEBAUTHN_ENCODING;
     a->aaguid = d + at;
     a->cred_id_len = (size_t)d[at + 16] << 8 | d[at + 17];
     at += 18;
-    if (a->cred_id_len == 0 || a->cred_id_len > PP_WEBAUTHN_CRED_ID_MAX ||
-        n - at < a->cred_id_len)
+    if (a->cred_id_len == 0 || a->cred_id_len > PP_WEBAUTHN_CRED_ID_MAX || n - at < a->cred_id_len)
       return PP_ERR_WEBAUTHN_ENCODING;
     a->cred_id = d + at;
     at += a->cred_id_len;
@@ -307,8 +307,7 @@ static bool cert_fits(X509 *x, const uint8_t aaguid[16]) {
          subject_len(x, NID_organizationName, &v) > 0 && subject_len(x, NID_commonName, &v) > 0 &&
          subject_len(x, NID_organizationalUnitName, &ou) == (int)sizeof ou_want - 1 &&
          memcmp(ASN1_STRING_get0_data(ou), ou_want, sizeof ou_want - 1) == 0 &&
-         (f & EXFLAG_BCONS) && !(f & EXFLAG_CA) && !(f & EXFLAG_INVALID) &&
-         aaguid_fits(x, aaguid);
+         (f & EXFLAG_BCONS) && !(f & EXFLAG_CA) && !(f & EXFLAG_INVALID) && aaguid_fits(x, aaguid);
 }
 
 /* check_x5c: x5c is a non-empty array of DER certificates whose first (the
@@ -374,7 +373,7 @@ static pp_err_t check_attestation(const pp_webauthn_rp_t *rp, const uint8_t *cdh
   authdata_t a;
   pubkey_t k = {0};
   pp_err_t e = fmt && stmt && cbor_isa_map(stmt) && ad ? parse_authdata(ad, adn, &a)
-                                                        : PP_ERR_WEBAUTHN_ENCODING;
+                                                       : PP_ERR_WEBAUTHN_ENCODING;
   if (e == PP_OK && !(a.flags & FLAG_AT)) e = PP_ERR_WEBAUTHN_ENCODING;
   if (e == PP_OK) e = check_authdata(rp, &a, uv);
   if (e == PP_OK) e = cose_parse(a.cose_key, a.cose_key_len, &k);
@@ -409,8 +408,8 @@ pp_err_t pp_webauthn_register_n(const pp_webauthn_rp_t *rp, const uint8_t *chall
                                 pp_webauthn_cred_t *out) {
   uint8_t cdh[crypto_hash_sha256_BYTES], *raw = NULL;
   size_t len = 0;
-  pp_err_t e = check_client_data(rp, challenge, challenge_len, client_data_json,
-                                 "webauthn.create", cdh);
+  pp_err_t e =
+      check_client_data(rp, challenge, challenge_len, client_data_json, "webauthn.create", cdh);
   if (e == PP_OK) e = decode_new(attestation_object, &raw, &len);
   if (e != PP_OK) return e;
   struct cbor_load_result r;
@@ -443,8 +442,8 @@ static pp_err_t check_assertion(const pp_webauthn_rp_t *rp, const uint8_t *cdh,
   pp_err_t e = parse_authdata(ad, adn, &a);
   if (e == PP_OK && (a.flags & FLAG_AT)) e = PP_ERR_WEBAUTHN_ENCODING;
   if (e == PP_OK) e = check_authdata(rp, &a, uv);
-  if (e == PP_OK && (cose_parse(cred->cose_key, cred->cose_key_len, &k) != PP_OK ||
-                     k.alg != cred->alg))
+  if (e == PP_OK &&
+      (cose_parse(cred->cose_key, cred->cose_key_len, &k) != PP_OK || k.alg != cred->alg))
     e = PP_ERR_WEBAUTHN_CREDENTIAL;
   if (e == PP_OK) e = verify_sig(rp, &k, ad, adn, cdh, sig, sn);
   if (e == PP_OK && (a.sign_count || cred->sign_count) && a.sign_count <= cred->sign_count)

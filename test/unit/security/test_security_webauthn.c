@@ -41,7 +41,9 @@ static void authr_init(authr_t *t, int alg) {
   randombytes_buf(t->id, sizeof t->id);
 }
 
-static void authr_cleanup(authr_t *t) { EVP_PKEY_free(t->ec); }
+static void authr_cleanup(authr_t *t) {
+  EVP_PKEY_free(t->ec);
+}
 
 static size_t sign_with(EVP_PKEY *ec, const uint8_t *ed_sk, const uint8_t *m, size_t n,
                         uint8_t *sig) {
@@ -109,13 +111,13 @@ static void b64(const uint8_t *d, size_t n, char *out, size_t cap) {
 typedef struct {
   const char *type, *origin, *rp_id, *cross, *fmt;
   const uint8_t *challenge;
-  int flags;     /* default UP | UV; -1 for none */
-  int64_t alg;   /* the COSE key's alg field (registration) */
-  X509 *cert;    /* packed with x5c: the attestation certificate and its key */
+  int flags;   /* default UP | UV; -1 for none */
+  int64_t alg; /* the COSE key's alg field (registration) */
+  X509 *cert;  /* packed with x5c: the attestation certificate and its key */
   EVP_PKEY *cert_key;
-  bool bad_sig;  /* flip a bit of the signature */
-  bool tamper;   /* change the authenticator data after signing */
-  bool trailing; /* a byte after the authenticator data's last part */
+  bool bad_sig;   /* flip a bit of the signature */
+  bool tamper;    /* change the authenticator data after signing */
+  bool trailing;  /* a byte after the authenticator data's last part */
   bool off_curve; /* an ES256 key whose point is not on P-256 */
 } opts_t;
 
@@ -127,9 +129,10 @@ typedef struct {
 static void client_data(const opts_t *o, const char *type, char *b64out, uint8_t hash[32]) {
   char ch[64], json[768];
   b64(o->challenge ? o->challenge : CHALLENGE, PP_WEBAUTHN_CHALLENGE_LEN, ch, sizeof ch);
-  int n = snprintf(json, sizeof json, "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\"%s%s}",
-                   o->type ? o->type : type, ch, o->origin ? o->origin : RP.origin,
-                   o->cross ? ",\"crossOrigin\":" : "", o->cross ? o->cross : "");
+  int n =
+      snprintf(json, sizeof json, "{\"type\":\"%s\",\"challenge\":\"%s\",\"origin\":\"%s\"%s%s}",
+               o->type ? o->type : type, ch, o->origin ? o->origin : RP.origin,
+               o->cross ? ",\"crossOrigin\":" : "", o->cross ? o->cross : "");
   crypto_hash_sha256(hash, (const uint8_t *)json, (size_t)n);
   b64((const uint8_t *)json, (size_t)n, b64out, 1024);
 }
@@ -175,7 +178,9 @@ static void make_registration(authr_t *t, const opts_t *o, resp_t *r) {
   if (strcmp(fmt, "packed") == 0) {
     size_t sn = sign_response(t, o, ad, adn, hash, sig);
     map_put(stmt, cbor_build_string("alg"),
-            cbor_int(o->cert_key ? PP_WEBAUTHN_ES256 : o->alg ? o->alg : t->alg));
+            cbor_int(o->cert_key ? PP_WEBAUTHN_ES256
+                     : o->alg    ? o->alg
+                                 : t->alg));
     map_put(stmt, cbor_build_string("sig"), cbor_build_bytestring(sig, sn));
     if (o->cert) {
       uint8_t *der = NULL;
@@ -231,8 +236,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *ou, bool ca, const uint8_t *aa
   const char *fields[][2] = {
       {"C", "SE"}, {"O", "Pipit Test"}, {"OU", ou}, {"CN", "Test Authenticator"}};
   for (size_t i = 0; i < 4; i++)
-    X509_NAME_add_entry_by_txt(n, fields[i][0], MBSTRING_ASC, (const uint8_t *)fields[i][1], -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(n, fields[i][0], MBSTRING_ASC, (const uint8_t *)fields[i][1], -1, -1,
+                               0);
   X509_set_issuer_name(x, n);
   BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
   bc->ca = ca ? 0xff : 0;
@@ -359,12 +364,10 @@ static void test_authdata_refusals(void) {
   CHECK_EQ_INT(get(&t, &(opts_t){.rp_id = "pipit.example.evil"}, &cred, true, &out),
                PP_ERR_WEBAUTHN_RP_ID);
   CHECK_EQ_INT(get(&t, &(opts_t){.flags = -1}, &cred, false, &out), PP_ERR_WEBAUTHN_USER_PRESENT);
-  CHECK_EQ_INT(get(&t, &(opts_t){.flags = 0x01}, &cred, true, &out),
-               PP_ERR_WEBAUTHN_USER_VERIFIED);
+  CHECK_EQ_INT(get(&t, &(opts_t){.flags = 0x01}, &cred, true, &out), PP_ERR_WEBAUTHN_USER_VERIFIED);
   CHECK_EQ_INT(get(&t, &(opts_t){.bad_sig = true}, &cred, true, &out), PP_ERR_WEBAUTHN_SIGNATURE);
   CHECK_EQ_INT(get(&t, &(opts_t){.tamper = true}, &cred, true, &out), PP_ERR_WEBAUTHN_SIGNATURE);
-  CHECK_EQ_INT(get(&t, &(opts_t){.trailing = true}, &cred, true, &out),
-               PP_ERR_WEBAUTHN_ENCODING);
+  CHECK_EQ_INT(get(&t, &(opts_t){.trailing = true}, &cred, true, &out), PP_ERR_WEBAUTHN_ENCODING);
   /* Another credential's key does not verify this one's signature. */
   authr_t other;
   authr_init(&other, PP_WEBAUTHN_EDDSA);
@@ -389,8 +392,10 @@ static void test_sign_count(void) {
     pp_err_t want;
   } rows[] = {
       {0, 0, PP_OK}, /* an authenticator that keeps no count */
-      {5, 5, PP_ERR_WEBAUTHN_SIGN_COUNT}, {5, 4, PP_ERR_WEBAUTHN_SIGN_COUNT},
-      {5, 0, PP_ERR_WEBAUTHN_SIGN_COUNT}, {5, 6, PP_OK},
+      {5, 5, PP_ERR_WEBAUTHN_SIGN_COUNT},
+      {5, 4, PP_ERR_WEBAUTHN_SIGN_COUNT},
+      {5, 0, PP_ERR_WEBAUTHN_SIGN_COUNT},
+      {5, 6, PP_OK},
       {0, 6, PP_OK}, /* it has started counting */
       {UINT32_MAX - 1, UINT32_MAX, PP_OK},
   };
@@ -525,47 +530,80 @@ static const kat_reg_t KAT_REG[] = {
     /* A YubiKey through Firefox: packed, x5c (Yubico's attestation
      * certificate, with the AAGUID extension), ES256, flags UP|UV|AT. */
     {"8LBCiOY3q1cBZHFAWtS4AZZChzGphy67lK7I70zKi4yC7pgrQ2Pch7nAjLk1wq9greshIAsW2AjibhXjjI0TmQ",
-     "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiOExCQ2lPWTNxMWNCWkhGQVd0UzRBWlpDaHpHcGh5Nj"
-     "dsSzdJNzB6S2k0eUM3cGdyUTJQY2g3bkFqTGsxd3E5Z3Jlc2hJQXNXMkFqaWJoWGpqSTBUbVEiLCJvcmlnaW4iOiJodHRw"
+     "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiOExCQ2lPWTNxMWNCWkhGQVd0UzRBWlpDaHpHcGh5N"
+     "j"
+     "dsSzdJNzB6S2k0eUM3cGdyUTJQY2g3bkFqTGsxd3E5Z3Jlc2hJQXNXMkFqaWJoWGpqSTBUbVEiLCJvcmlnaW4iOiJodHR"
+     "w"
      "Oi8vbG9jYWxob3N0OjUwMDAiLCJjcm9zc09yaWdpbiI6ZmFsc2V9",
-     "o2NmbXRmcGFja2VkZ2F0dFN0bXSjY2FsZyZjc2lnWEcwRQIhAOfrFlQpbavT6dJeTDJSCDzYSYPjBDHli2-syT2c1IiKAiA"
-     "x5gQ2z5cHjdQX-jEHTb7JcjfQoVSW8fXszF5ihSgeOGN4NWOBWQLBMIICvTCCAaWgAwIBAgIEKudiYzANBgkqhkiG9w0BAQ"
-     "sFADAuMSwwKgYDVQQDEyNZdWJpY28gVTJGIFJvb3QgQ0EgU2VyaWFsIDQ1NzIwMDYzMTAgFw0xNDA4MDEwMDAwMDBaGA8yMD"
-     "UwMDkwNDAwMDAwMFowbjELMAkGA1UEBhMCU0UxEjAQBgNVBAoMCVl1YmljbyBBQjEiMCAGA1UECwwZQXV0aGVudGljYXRvci"
-     "BBdHRlc3RhdGlvbjEnMCUGA1UEAwweWXViaWNvIFUyRiBFRSBTZXJpYWwgNzE5ODA3MDc1MFkwEwYHKoZIzj0CAQYIKoZIzj"
-     "0DAQcDQgAEKgOGXmBD2Z4R_xCqJVRXhL8Jr45rHjsyFykhb1USGozZENOZ3cdovf5Ke8fj2rxi5tJGn_VnW4_6iQzKdIaeP6"
-     "NsMGowIgYJKwYBBAGCxAoCBBUxLjMuNi4xLjQuMS40MTQ4Mi4xLjEwEwYLKwYBBAGC5RwCAQEEBAMCBDAwIQYLKwYBBAGC5R"
-     "wBAQQEEgQQbUS6m_bsLkm5MAyP6SDLczAMBgNVHRMBAf8EAjAAMA0GCSqGSIb3DQEBCwUAA4IBAQByV9A83MPhFWmEkNb4Dv"
-     "lbUwcjc9nmRzJjKxHc3HeK7GvVkm0H4XucVDB4jeMvTke0WHb_jFUiApvpOHh5VyMx5ydwFoKKcRs5x0_WwSWL0eTZ5WbVcH"
-     "kDR9pSNcA_D_5AsUKOBcbpF5nkdVRxaQHuuIuwV4k1iK2IqtMNcU8vL6w21U261xCcWwJ6sMq4zzVO8QCKCQhsoIaWrwz828"
-     "GDmPzfAjFsJiLJXuYivdHACkeJ5KHMt0mjVLpfJ2BCML7_rgbmvwL7wBW80VHfNdcKmKjkLcpEiPzwcQQhiN_qHV90t-p4iy"
-     "r5xRSpurlP5zic2hlRkLKxMH2_kRjhqSn4aGF1dGhEYXRhWMRJlg3liA6MaHQ0Fw9kdmBbj-SuuaKGMseZXPO6gx2XY0UAAA"
-     "A0bUS6m_bsLkm5MAyP6SDLcwBAsyGQPDZRUYdb4m3rdWeyPaIMYlbmydGp1TP_33vE_lqJ3PHNyTd0iKsnKr5WjnCcBzcesZ"
-     "rDEfB_RBLFzU3k46UBAgMmIAEhWCBAX_i3O3DvBnkGq_uLNk_PeAX5WwO_MIxBp0mhX6Lw7yJYIOW-1-Fch829McWvRUYAHT"
+     "o2NmbXRmcGFja2VkZ2F0dFN0bXSjY2FsZyZjc2lnWEcwRQIhAOfrFlQpbavT6dJeTDJSCDzYSYPjBDHli2-"
+     "syT2c1IiKAiA"
+     "x5gQ2z5cHjdQX-"
+     "jEHTb7JcjfQoVSW8fXszF5ihSgeOGN4NWOBWQLBMIICvTCCAaWgAwIBAgIEKudiYzANBgkqhkiG9w0BAQ"
+     "sFADAuMSwwKgYDVQQDEyNZdWJpY28gVTJGIFJvb3QgQ0EgU2VyaWFsIDQ1NzIwMDYzMTAgFw0xNDA4MDEwMDAwMDBaGA8"
+     "yMD"
+     "UwMDkwNDAwMDAwMFowbjELMAkGA1UEBhMCU0UxEjAQBgNVBAoMCVl1YmljbyBBQjEiMCAGA1UECwwZQXV0aGVudGljYXR"
+     "vci"
+     "BBdHRlc3RhdGlvbjEnMCUGA1UEAwweWXViaWNvIFUyRiBFRSBTZXJpYWwgNzE5ODA3MDc1MFkwEwYHKoZIzj0CAQYIKoZ"
+     "Izj"
+     "0DAQcDQgAEKgOGXmBD2Z4R_xCqJVRXhL8Jr45rHjsyFykhb1USGozZENOZ3cdovf5Ke8fj2rxi5tJGn_VnW4_"
+     "6iQzKdIaeP6"
+     "NsMGowIgYJKwYBBAGCxAoCBBUxLjMuNi4xLjQuMS40MTQ4Mi4xLjEwEwYLKwYBBAGC5RwCAQEEBAMCBDAwIQYLKwYBBAG"
+     "C5R"
+     "wBAQQEEgQQbUS6m_"
+     "bsLkm5MAyP6SDLczAMBgNVHRMBAf8EAjAAMA0GCSqGSIb3DQEBCwUAA4IBAQByV9A83MPhFWmEkNb4Dv"
+     "lbUwcjc9nmRzJjKxHc3HeK7GvVkm0H4XucVDB4jeMvTke0WHb_jFUiApvpOHh5VyMx5ydwFoKKcRs5x0_"
+     "WwSWL0eTZ5WbVcH"
+     "kDR9pSNcA_D_"
+     "5AsUKOBcbpF5nkdVRxaQHuuIuwV4k1iK2IqtMNcU8vL6w21U261xCcWwJ6sMq4zzVO8QCKCQhsoIaWrwz828"
+     "GDmPzfAjFsJiLJXuYivdHACkeJ5KHMt0mjVLpfJ2BCML7_rgbmvwL7wBW80VHfNdcKmKjkLcpEiPzwcQQhiN_qHV90t-"
+     "p4iy"
+     "r5xRSpurlP5zic2hlRkLKxMH2_kRjhqSn4aGF1dGhEYXRhWMRJlg3liA6MaHQ0Fw9kdmBbj-"
+     "SuuaKGMseZXPO6gx2XY0UAAA"
+     "A0bUS6m_bsLkm5MAyP6SDLcwBAsyGQPDZRUYdb4m3rdWeyPaIMYlbmydGp1TP_33vE_"
+     "lqJ3PHNyTd0iKsnKr5WjnCcBzcesZ"
+     "rDEfB_RBLFzU3k46UBAgMmIAEhWCBAX_i3O3DvBnkGq_uLNk_PeAX5WwO_MIxBp0mhX6Lw7yJYIOW-1-"
+     "Fch829McWvRUYAHT"
      "WZTx5IycKSGECL1UzUaK_8",
      "syGQPDZRUYdb4m3rdWeyPaIMYlbmydGp1TP_33vE_lqJ3PHNyTd0iKsnKr5WjnCcBzcesZrDEfB_RBLFzU3k4w",
      PP_WEBAUTHN_ES256},
     /* A YubiKey with an Ed25519 (OKP) credential: packed, x5c, flags UP|AT. */
     {"7JUBjWZFdFozulxb71DvHkh3P6WKUG4ElUo7wEkKic2JETJMAIKCf7rBE9YksI5oNjDzQ6Hqh6E73Oy6SPcMnw",
-     "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiN0pVQmpXWkZkRm96dWx4YjcxRHZIa2gzUDZXS1VHNE"
-     "VsVW83d0VrS2ljMkpFVEpNQUlLQ2Y3ckJFOVlrc0k1b05qRHpRNkhxaDZFNzNPeTZTUGNNbnciLCJvcmlnaW4iOiJodHRw"
+     "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiN0pVQmpXWkZkRm96dWx4YjcxRHZIa2gzUDZXS1VHN"
+     "E"
+     "VsVW83d0VrS2ljMkpFVEpNQUlLQ2Y3ckJFOVlrc0k1b05qRHpRNkhxaDZFNzNPeTZTUGNNbnciLCJvcmlnaW4iOiJodHR"
+     "w"
      "Oi8vbG9jYWxob3N0OjUwMDAiLCJjcm9zc09yaWdpbiI6ZmFsc2V9",
-     "o2NmbXRmcGFja2VkZ2F0dFN0bXSjY2FsZyZjc2lnWEcwRQIgB3c0BvOsyJut14wj4XVWxXliicWZMZLDNF621Zz7h_8CIQC"
-     "IOqRyWOazVhqlBrD-HL-83KWAvGZRgvW-4A9SE8BLFWN4NWOBWQLBMIICvTCCAaWgAwIBAgIEK_F8eDANBgkqhkiG9w0BAQ"
-     "sFADAuMSwwKgYDVQQDEyNZdWJpY28gVTJGIFJvb3QgQ0EgU2VyaWFsIDQ1NzIwMDYzMTAgFw0xNDA4MDEwMDAwMDBaGA8yMD"
-     "UwMDkwNDAwMDAwMFowbjELMAkGA1UEBhMCU0UxEjAQBgNVBAoMCVl1YmljbyBBQjEiMCAGA1UECwwZQXV0aGVudGljYXRvci"
-     "BBdHRlc3RhdGlvbjEnMCUGA1UEAwweWXViaWNvIFUyRiBFRSBTZXJpYWwgNzM3MjQ2MzI4MFkwEwYHKoZIzj0CAQYIKoZIzj"
-     "0DAQcDQgAEdMLHhCPIcS6bSPJZWGb8cECuTN8H13fVha8Ek5nt-pI8vrSflxb59Vp4bDQlH8jzXj3oW1ZwUDjHC6EnGWB5i6"
-     "NsMGowIgYJKwYBBAGCxAoCBBUxLjMuNi4xLjQuMS40MTQ4Mi4xLjcwEwYLKwYBBAGC5RwCAQEEBAMCAiQwIQYLKwYBBAGC5R"
-     "wBAQQEEgQQxe9V_62aS5-1gK3rr-Am0DAMBgNVHRMBAf8EAjAAMA0GCSqGSIb3DQEBCwUAA4IBAQCLbpN2nXhNbunZANJxAn"
-     "_Cd-S4JuZsObnUiLnLLS0FPWa01TY8F7oJ8bE-aFa4kTe6NQQfi8-yiZrQ8N-JL4f7gNdQPSrH-r3iFd4SvroDe1jaJO4J9L"
-     "eiFjmRdcVa-5cqNF4G1fPCofvw9W4lKnObuPakr0x_icdVq1MXhYdUtQk6Zr5mBnc4FhN9qi7DXqLHD5G7ZFUmGwfIcD2-0m"
-     "1f1mwQS8yRD5-_aDCf3vutwddoi3crtivzyromwbKklR4qHunJ75LGZLZA8pJ_mXnUQ6TTsgRqPvPXgQPbSyGMf2z_DIPbQq"
-     "CD_Bmc4dj9o6LozheBdDtcZCAjSPTAd_uiaGF1dGhEYXRhWOFJlg3liA6MaHQ0Fw9kdmBbj-SuuaKGMseZXPO6gx2XY0EAAA"
-     "ACxe9V_62aS5-1gK3rr-Am0ACAWlHiMqH6UhUs-d43z-aGlE3nsXuEOQpa9P9pwpqb4tmvtBMBfGvAV2wUrqBCDENjkkxd6k"
-     "IRzZQKcluyOFlyW_vXVZSAEgod1xj-1QmFpuwyBVnlkQGefRbmUjbEt5iE4q3tdjy65EWIekO0SNjCQx3LxIJMzi25fgUkI9"
+     "o2NmbXRmcGFja2VkZ2F0dFN0bXSjY2FsZyZjc2lnWEcwRQIgB3c0BvOsyJut14wj4XVWxXliicWZMZLDNF621Zz7h_"
+     "8CIQC"
+     "IOqRyWOazVhqlBrD-HL-83KWAvGZRgvW-4A9SE8BLFWN4NWOBWQLBMIICvTCCAaWgAwIBAgIEK_"
+     "F8eDANBgkqhkiG9w0BAQ"
+     "sFADAuMSwwKgYDVQQDEyNZdWJpY28gVTJGIFJvb3QgQ0EgU2VyaWFsIDQ1NzIwMDYzMTAgFw0xNDA4MDEwMDAwMDBaGA8"
+     "yMD"
+     "UwMDkwNDAwMDAwMFowbjELMAkGA1UEBhMCU0UxEjAQBgNVBAoMCVl1YmljbyBBQjEiMCAGA1UECwwZQXV0aGVudGljYXR"
+     "vci"
+     "BBdHRlc3RhdGlvbjEnMCUGA1UEAwweWXViaWNvIFUyRiBFRSBTZXJpYWwgNzM3MjQ2MzI4MFkwEwYHKoZIzj0CAQYIKoZ"
+     "Izj"
+     "0DAQcDQgAEdMLHhCPIcS6bSPJZWGb8cECuTN8H13fVha8Ek5nt-"
+     "pI8vrSflxb59Vp4bDQlH8jzXj3oW1ZwUDjHC6EnGWB5i6"
+     "NsMGowIgYJKwYBBAGCxAoCBBUxLjMuNi4xLjQuMS40MTQ4Mi4xLjcwEwYLKwYBBAGC5RwCAQEEBAMCAiQwIQYLKwYBBAG"
+     "C5R"
+     "wBAQQEEgQQxe9V_62aS5-1gK3rr-"
+     "Am0DAMBgNVHRMBAf8EAjAAMA0GCSqGSIb3DQEBCwUAA4IBAQCLbpN2nXhNbunZANJxAn"
+     "_Cd-S4JuZsObnUiLnLLS0FPWa01TY8F7oJ8bE-aFa4kTe6NQQfi8-yiZrQ8N-JL4f7gNdQPSrH-"
+     "r3iFd4SvroDe1jaJO4J9L"
+     "eiFjmRdcVa-5cqNF4G1fPCofvw9W4lKnObuPakr0x_"
+     "icdVq1MXhYdUtQk6Zr5mBnc4FhN9qi7DXqLHD5G7ZFUmGwfIcD2-0m"
+     "1f1mwQS8yRD5-_aDCf3vutwddoi3crtivzyromwbKklR4qHunJ75LGZLZA8pJ_mXnUQ6TTsgRqPvPXgQPbSyGMf2z_"
+     "DIPbQq"
+     "CD_Bmc4dj9o6LozheBdDtcZCAjSPTAd_uiaGF1dGhEYXRhWOFJlg3liA6MaHQ0Fw9kdmBbj-"
+     "SuuaKGMseZXPO6gx2XY0EAAA"
+     "ACxe9V_62aS5-1gK3rr-Am0ACAWlHiMqH6UhUs-d43z-"
+     "aGlE3nsXuEOQpa9P9pwpqb4tmvtBMBfGvAV2wUrqBCDENjkkxd6k"
+     "IRzZQKcluyOFlyW_vXVZSAEgod1xj-"
+     "1QmFpuwyBVnlkQGefRbmUjbEt5iE4q3tdjy65EWIekO0SNjCQx3LxIJMzi25fgUkI9"
      "Y-gg2kAQEDJyAGIVggnB_oUZDQU0esRlNPmjEO96aMDTgs34D8Dv31tAwhUZo",
-     "WlHiMqH6UhUs-d43z-aGlE3nsXuEOQpa9P9pwpqb4tmvtBMBfGvAV2wUrqBCDENjkkxd6kIRzZQKcluyOFlyW_vXVZSAEgod"
+     "WlHiMqH6UhUs-d43z-aGlE3nsXuEOQpa9P9pwpqb4tmvtBMBfGvAV2wUrqBCDENjkkxd6kIRzZQKcluyOFlyW_"
+     "vXVZSAEgod"
      "1xj-1QmFpuwyBVnlkQGefRbmUjbEt5iE4q3tdjy65EWIekO0SNjCQx3LxIJMzi25fgUkI9Y-gg0",
      PP_WEBAUTHN_EDDSA},
 };
@@ -579,18 +617,24 @@ typedef struct {
 static const kat_get_t KAT_GET[] = {
     /* EC2: an older Chrome's client data (extra fields, no crossOrigin). */
     {"xi30GPGAFYRxVDpY1sM10DaLzVQG66nv-_7RUazH0vI2YvG8LYgDEnvN5fZZNVuvEDuMi9te3VLqb42N0fkLGA",
-     "eyJjaGFsbGVuZ2UiOiJ4aTMwR1BHQUZZUnhWRHBZMXNNMTBEYUx6VlFHNjZudi1fN1JVYXpIMHZJMll2RzhMWWdERW52Tj"
-     "VmWlpOVnV2RUR1TWk5dGUzVkxxYjQyTjBma0xHQSIsImNsaWVudEV4dGVuc2lvbnMiOnt9LCJoYXNoQWxnb3JpdGhtIjoi"
+     "eyJjaGFsbGVuZ2UiOiJ4aTMwR1BHQUZZUnhWRHBZMXNNMTBEYUx6VlFHNjZudi1fN1JVYXpIMHZJMll2RzhMWWdERW52T"
+     "j"
+     "VmWlpOVnV2RUR1TWk5dGUzVkxxYjQyTjBma0xHQSIsImNsaWVudEV4dGVuc2lvbnMiOnt9LCJoYXNoQWxnb3JpdGhtIjo"
+     "i"
      "U0hBLTI1NiIsIm9yaWdpbiI6Imh0dHA6Ly9sb2NhbGhvc3Q6NTAwMCIsInR5cGUiOiJ3ZWJhdXRobi5nZXQifQ",
      "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MBAAAATg",
-     "MEUCIGisVZOBapCWbnJJvjelIzwpixxIwkjCCb5aCHafQu68AiEA88v-2pJNNApPFwAKFiNuf82-2hBxYW5kGwVweeoxCwo",
-     "pQECAyYgASFYIIeDTe-gN8A-zQclHoRnGFWN8ehM1b7yAsa8I8KIvmplIlgg4nFGT5px8o6gpPZZhO01wdy9crDSA_Ngtkx0"
+     "MEUCIGisVZOBapCWbnJJvjelIzwpixxIwkjCCb5aCHafQu68AiEA88v-2pJNNApPFwAKFiNuf82-"
+     "2hBxYW5kGwVweeoxCwo",
+     "pQECAyYgASFYIIeDTe-gN8A-zQclHoRnGFWN8ehM1b7yAsa8I8KIvmplIlgg4nFGT5px8o6gpPZZhO01wdy9crDSA_"
+     "Ngtkx0"
      "vGpvPHI",
      PP_WEBAUTHN_ES256, 77, 78},
     /* OKP (Ed25519). */
     {"eZ4eeA3O4jy5FIzqDaSJ6JDNGu0bBc5zI1DjQ_kLso1WNqkG6k5mCYf1dtQhVUiBWZWlZkzR5MFeeWCpJRUNXw",
-     "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiZVo0ZWVBM080ank1Rkl6cURhU0o2SkROR3UwYkJjNXpJMU"
-     "RqUV9rTHNvMVdOcWtHNms1bUNZZjFkdFFoVlVpQldaV2xaa3pSNU1GZWVXQ3BKUlVOWHciLCJvcmlnaW4iOiJodHRwOi8v"
+     "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiZVo0ZWVBM080ank1Rkl6cURhU0o2SkROR3UwYkJjNXpJM"
+     "U"
+     "RqUV9rTHNvMVdOcWtHNms1bUNZZjFkdFFoVlVpQldaV2xaa3pSNU1GZWVXQ3BKUlVOWHciLCJvcmlnaW4iOiJodHRwOi8"
+     "v"
      "bG9jYWxob3N0OjUwMDAiLCJjcm9zc09yaWdpbiI6ZmFsc2V9",
      "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MBAAAABw",
      "RRWV8mYDRvK7YdQgdtZD4pJ2dh1D_IWZ_D6jsZo6FHJBoenbj0CVT5nA20vUzlRhN4R6dOEUHmUwP1F8eRBhBg",
@@ -623,21 +667,24 @@ static void test_known_answers(void) {
     const kat_get_t *k = &KAT_GET[i];
     pp_webauthn_cred_t cred = {.alg = k->alg, .sign_count = k->stored};
     CHECK_EQ_INT(pp_webauthn_b64url_decode(k->challenge, ch, sizeof ch, &chn), PP_OK);
-    CHECK_EQ_INT(
-        pp_webauthn_b64url_decode(k->cose_key, cred.cose_key, sizeof cred.cose_key, &cred.cose_key_len),
-        PP_OK);
-    pp_webauthn_assertion_t out = {0};
-    CHECK_EQ_INT(pp_webauthn_assert_n(&LOCALHOST, ch, chn, &cred, k->cdj, k->ad, k->sig, false, &out),
+    CHECK_EQ_INT(pp_webauthn_b64url_decode(k->cose_key, cred.cose_key, sizeof cred.cose_key,
+                                           &cred.cose_key_len),
                  PP_OK);
+    pp_webauthn_assertion_t out = {0};
+    CHECK_EQ_INT(
+        pp_webauthn_assert_n(&LOCALHOST, ch, chn, &cred, k->cdj, k->ad, k->sig, false, &out),
+        PP_OK);
     CHECK_EQ_INT(out.sign_count, k->expected);
     CHECK(!out.user_verified);
     cred.sign_count = k->expected;
-    CHECK_EQ_INT(pp_webauthn_assert_n(&LOCALHOST, ch, chn, &cred, k->cdj, k->ad, k->sig, false, &out),
-                 PP_ERR_WEBAUTHN_SIGN_COUNT);
+    CHECK_EQ_INT(
+        pp_webauthn_assert_n(&LOCALHOST, ch, chn, &cred, k->cdj, k->ad, k->sig, false, &out),
+        PP_ERR_WEBAUTHN_SIGN_COUNT);
     ch[0] ^= 1;
     cred.sign_count = k->stored;
-    CHECK_EQ_INT(pp_webauthn_assert_n(&LOCALHOST, ch, chn, &cred, k->cdj, k->ad, k->sig, false, &out),
-                 PP_ERR_WEBAUTHN_CHALLENGE);
+    CHECK_EQ_INT(
+        pp_webauthn_assert_n(&LOCALHOST, ch, chn, &cred, k->cdj, k->ad, k->sig, false, &out),
+        PP_ERR_WEBAUTHN_CHALLENGE);
   }
 }
 
