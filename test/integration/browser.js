@@ -36,15 +36,23 @@ export class Browser {
     this.contexts = [];
   }
 
-  // A page in a fresh context (its own cookies).  Console errors and page
-  // errors are kept in page.problems for the test to look at.
+  // A page in a fresh context (its own cookies).  Console errors, page
+  // errors and answers of 400 or more are kept in page.problems for the
+  // test to look at.
   async newPage() {
     const context = await this.browser.newContext();
     this.contexts.push(context);
     const page = await context.newPage();
     page.problems = [];
     page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+    // A refused request is kept with its address (the console's line has
+    // none); the favicon Chromium asks for on its own is not the page's.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.problems.push(`console: ${m.text()}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && new URL(r.url()).pathname !== '/favicon.ico') page.problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
     return page;
   }
 
