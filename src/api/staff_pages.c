@@ -135,8 +135,10 @@ pp_err_t pp_api_staff_page_home(pp_api_req_t *r) {
   bool ok = pp_staff_csrf(who.text, csrf);
   sodium_memzero(who.text, sizeof who.text);
   if (!ok) return pp_api_staff_page_signin(r);
-  char until[PP_ISO8601_SIZE];
+  /* "2026-12-07T16:25:04Z" for the machine, "2026-12-07 16:25 UTC" to read. */
+  char until[PP_ISO8601_SIZE], shown[PP_ISO8601_SIZE + 8];
   pp_iso8601(who.session.expires, until);
+  snprintf(shown, sizeof shown, "%.10s %.5s UTC", until, until + 11);
 
   pp_buf_t *b = &r->body;
   page_begin(b, "Staff");
@@ -144,8 +146,10 @@ pp_err_t pp_api_staff_page_home(pp_api_req_t *r) {
   html_text(b, who.staff.name);
   pp_buf_puts(b, "</strong> (<span id=\"role\">");
   html_text(b, who.staff.role);
-  pp_buf_puts(b, "</span>).</p>\n<p class=\"note\">This session ends <time>");
+  pp_buf_puts(b, "</span>).</p>\n<p class=\"note\">This session ends <time datetime=\"");
   html_text(b, until);
+  pp_buf_puts(b, "\">");
+  html_text(b, shown);
   pp_buf_puts(b, "</time> at the latest.</p>\n");
   form_begin(b, "id=\"signout\" method=\"post\" action=\"/staff/logout\"");
   pp_buf_puts(b, "<input type=\"hidden\" name=\"csrf_token\" value=\"");
@@ -164,7 +168,10 @@ static const char staff_js[] =
     "'use strict';\n"
     "(() => {\n"
     "  const status = document.getElementById('status');\n"
-    "  const say = (text) => { status.textContent = text; };\n"
+    "  const say = (text, failed) => {\n"
+    "    status.textContent = text;\n"
+    "    status.classList.toggle('failed', Boolean(failed));\n"
+    "  };\n"
     "  async function post(url, body, headers) {\n"
     "    const res = await fetch(url, { method: 'POST', credentials: 'same-origin',\n"
     "      headers: { 'Content-Type': 'application/json', ...headers },\n"
@@ -197,7 +204,7 @@ static const char staff_js[] =
     "      document.getElementById('enrolled').hidden = false;\n"
     "      say('');\n"
     "    } catch (e) {\n"
-    "      say(`Registration failed: ${why(e)}`);\n"
+    "      say(`Registration failed: ${why(e)}`, true);\n"
     "      lock(enrol, false);\n"
     "    }\n"
     "  });\n"
@@ -215,7 +222,7 @@ static const char staff_js[] =
     "      say('Signed in.');\n"
     "      location.assign('/staff/');\n"
     "    } catch (e) {\n"
-    "      say(`Sign-in failed: ${why(e)}`);\n"
+    "      say(`Sign-in failed: ${why(e)}`, true);\n"
     "      lock(signin, false);\n"
     "    }\n"
     "  });\n"
@@ -228,7 +235,7 @@ static const char staff_js[] =
     "      await post('/staff/logout', undefined, { 'X-CSRF-Token': token });\n"
     "      location.assign('/staff/login');\n"
     "    } catch (e) {\n"
-    "      say(`Sign-out failed: ${why(e)}`);\n"
+    "      say(`Sign-out failed: ${why(e)}`, true);\n"
     "      lock(signout, false);\n"
     "    }\n"
     "  });\n"
@@ -254,6 +261,9 @@ static const char staff_css[] =
     "button:disabled { opacity: .6; cursor: default; }\n"
     ".note { color: var(--muted); font-size: .9rem; }\n"
     "#status { min-height: 1.5em; color: var(--muted); }\n"
+    ".card > :first-child { margin-top: 0; }\n"
+    ".card > :last-child { margin-bottom: 0; }\n"
+    "#status.failed { color: #b42318; font-weight: 600; }\n"
     "[hidden] { display: none !important; }\n";
 
 /* A fixed asset of `len` bytes. */
