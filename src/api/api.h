@@ -569,6 +569,12 @@ pp_err_t pp_api_staff_register_finish(pp_api_req_t *r);
 pp_err_t pp_api_staff_login_begin(pp_api_req_t *r);
 pp_err_t pp_api_staff_login_finish(pp_api_req_t *r);
 pp_err_t pp_api_staff_logout(pp_api_req_t *r);
+/* uv/begin {"action"} (cookie and CSRF token) -> {"publicKey": request
+ * options for the session's passkey}; uv/finish {"action","credential"}
+ * -> 200 {"action","expires_in"}: the session holds a user-verified
+ * assertion for that action for 5 minutes (pp_staff_uv_check). */
+pp_err_t pp_api_staff_uv_begin(pp_api_req_t *r);
+pp_err_t pp_api_staff_uv_finish(pp_api_req_t *r);
 
 /* ---- Staff pages (staff_pages.c): HTML, no Basic credentials ----------
  * GET /staff/login: sign-in.  GET /staff/enrol/{Token}: the enrolment page

@@ -96,7 +96,8 @@
   X(PP_AUDIT_STAFF_REMOVE, "staff.remove")                             \
   X(PP_AUDIT_STAFF_PASSKEY, "staff.passkey_register")                  \
   X(PP_AUDIT_STAFF_SIGN_IN, "staff.sign_in")                           \
-  X(PP_AUDIT_STAFF_SIGN_OUT, "staff.sign_out")
+  X(PP_AUDIT_STAFF_SIGN_OUT, "staff.sign_out")                         \
+  X(PP_AUDIT_STAFF_UV, "staff.uv")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
