@@ -583,6 +583,19 @@ pp_err_t pp_api_staff_logout(pp_api_req_t *r);
 pp_err_t pp_api_staff_uv_begin(pp_api_req_t *r);
 pp_err_t pp_api_staff_uv_finish(pp_api_req_t *r);
 
+/* ---- Staff pages (staff_pages.c): HTML, no Basic credentials ----------
+ * GET /staff/login: sign-in.  GET /staff/enrol/{Token}: the enrolment page
+ * (the token is not written into it).  GET /staff/: who is signed in and
+ * sign-out with the session's CSRF token; without a live session (the
+ * Cookie header, r->cookie) the sign-in page.  /staff/staff.js and
+ * /staff/staff.css: the one script (the WebAuthn ceremony, sign-out) and
+ * stylesheet they load. */
+pp_err_t pp_api_staff_page_signin(pp_api_req_t *r);
+pp_err_t pp_api_staff_page_enrol(pp_api_req_t *r);
+pp_err_t pp_api_staff_page_home(pp_api_req_t *r);
+pp_err_t pp_api_staff_page_js(pp_api_req_t *r);
+pp_err_t pp_api_staff_page_css(pp_api_req_t *r);
+
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 
 /* Parsed PageSize / Page / PageToken of a list request. */

@@ -156,6 +156,12 @@ const pp_http_route_t pp_http_routes[] = {
     {PP_POST, "/staff/logout", pp_api_staff_logout, "staff_logout", false},
     {PP_POST, "/staff/webauthn/uv/begin", pp_api_staff_uv_begin, "staff_uv_begin", false},
     {PP_POST, "/staff/webauthn/uv/finish", pp_api_staff_uv_finish, "staff_uv_finish", false},
+    /* The staff pages (api/staff_pages.c). */
+    {PP_GET, "/staff/", pp_api_staff_page_home, "staff_page_home", false},
+    {PP_GET, "/staff/login", pp_api_staff_page_signin, "staff_page_signin", false},
+    {PP_GET, "/staff/enrol/{}", pp_api_staff_page_enrol, "staff_page_enrol", false},
+    {PP_GET, "/staff/staff.js", pp_api_staff_page_js, "staff_page_js", false},
+    {PP_GET, "/staff/staff.css", pp_api_staff_page_css, "staff_page_css", false},
 };
 const size_t pp_http_routes_count = sizeof pp_http_routes / sizeof pp_http_routes[0];
 

@@ -212,6 +212,16 @@ static const char *http_date(void) {
   return buf;
 }
 
+/* What every HTML answer (the staff pages) carries: scripts, styles and
+ * fetches from this origin only, nothing else loaded, forms posted only
+ * here, never framed, no Referer (an enrolment link holds a token), and no
+ * sniffing a type other than the one sent. */
+#define HTML_HEADERS                                                                   \
+  "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; " \
+  "connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "          \
+  "frame-ancestors 'none'\r\n"                                                         \
+  "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n"
+
 /* Writes a response head into `out` (cap 1024); returns its length. */
 static size_t render_head(char *out, int status, const char *ctype, size_t len, bool close,
                           bool keep_alive_10, const char *set_cookie, bool basic) {
@@ -222,6 +232,8 @@ static size_t render_head(char *out, int status, const char *ctype, size_t len, 
   if (len) n += snprintf(out + n, (size_t)(1024 - n), "Content-Type: %s\r\n", ctype);
   if (len && strcmp(ctype, "application/json") != 0)
     n += snprintf(out + n, (size_t)(1024 - n), "Cache-Control: no-store\r\n");
+  if (len && strncmp(ctype, "text/html", 9) == 0)
+    n += snprintf(out + n, (size_t)(1024 - n), "%s", HTML_HEADERS);
   if (status == 401 && basic)
     n += snprintf(out + n, (size_t)(1024 - n), "WWW-Authenticate: Basic realm=\"Pipit API\"\r\n");
   if (set_cookie) n += snprintf(out + n, (size_t)(1024 - n), "Set-Cookie: %s\r\n", set_cookie);

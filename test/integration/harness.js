@@ -220,7 +220,9 @@ export class PipitServer {
     this.recorder = new Recorder();
     this.httpClient = new PipitHttpClient({ baseUrl: this.baseUrl, recorder: this.recorder });
     this.args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir,
-      '--public-url', this.baseUrl, ...extraArgs];
+      '--public-url', this.baseUrl,
+      // A function of the port: flags that name it (a later --public-url wins).
+      ...(typeof extraArgs === 'function' ? extraArgs(port) : extraArgs)];
     const [cmd, ...pre] = [...launcher, PIPIT_BIN];
     this.proc = spawn(cmd, [...pre, ...this.args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this.proc);
