@@ -147,7 +147,7 @@ pp_err_t sq_apply_staff(conn_t *c, const pp_staff_change_t *ch) {
 }
 
 pp_err_t sq_staff_get(void *p, const char *name, pp_staff_t *out) {
-  return sq_get_one(p, S_STAFF_GET, name, NULL, fill_staff, out);
+  return sq_get_one(p, S_STAFF_GET, name, NULL, fill_staff, sizeof *out, out);
 }
 
 pp_err_t sq_staff_list(void *p, pp_arena_t *a, pp_staff_t **rows, size_t *n) {
