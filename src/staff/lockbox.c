@@ -1,7 +1,7 @@
 /* lockbox.c: the lockbox's decisions over plain values (lockbox.h). */
-#include <string.h>
-
 #include "staff/lockbox.h"
+
+#include <string.h>
 
 static const char *const names[PP_LOCKBOX__STATUS_COUNT] = {"pending", "approved", "denied",
                                                             "revoked", "expired"};
@@ -72,7 +72,8 @@ bool pp_lockbox_grant_active(const pp_lockbox_times_t *t, int64_t now) {
 }
 
 pp_err_t pp_lockbox_transition(pp_lockbox_status_t from, pp_lockbox_status_t to) {
-  bool ok = (from == PP_LOCKBOX_PENDING && (to == PP_LOCKBOX_APPROVED || to == PP_LOCKBOX_DENIED)) ||
-            (from == PP_LOCKBOX_APPROVED && to == PP_LOCKBOX_REVOKED);
+  bool ok =
+      (from == PP_LOCKBOX_PENDING && (to == PP_LOCKBOX_APPROVED || to == PP_LOCKBOX_DENIED)) ||
+      (from == PP_LOCKBOX_APPROVED && to == PP_LOCKBOX_REVOKED);
   return ok ? PP_OK : PP_ERR_LOCKBOX_STATUS;
 }

@@ -15,10 +15,10 @@
 #include "api/api.h"
 #include "core/err.h"
 
-#define PP_LOCKBOX_MINUTES_MAX 240         /* a grant lasts at most four hours */
-#define PP_LOCKBOX_PENDING_S (12 * 3600)   /* an unanswered request expires */
-#define PP_LOCKBOX_REASON_MAX 1024         /* bytes of a reason */
-#define PP_LOCKBOX_MINUTE_S 60             /* seconds a grant minute lasts */
+#define PP_LOCKBOX_MINUTES_MAX 240       /* a grant lasts at most four hours */
+#define PP_LOCKBOX_PENDING_S (12 * 3600) /* an unanswered request expires */
+#define PP_LOCKBOX_REASON_MAX 1024       /* bytes of a reason */
+#define PP_LOCKBOX_MINUTE_S 60           /* seconds a grant minute lasts */
 
 /* An access request's statuses.  `pending` and `approved` are stored;
  * `expired` is never stored but seen (pp_lockbox_status_at): a pending

@@ -36,7 +36,7 @@ static void test_request(void) {
   CHECK_EQ_INT(pp_lockbox_check_request("r", NULL, &m, &why), PP_ERR_PARAM_MISSING);
   CHECK_EQ_STR(why, "Minutes");
   CHECK_EQ_INT(pp_lockbox_check_request("r", "", &m, &why), PP_ERR_PARAM_MISSING);
-  const char *bad[] = {"0", "241", "-1", "+5", " 5", "5 ", "1e2", "0x10", "99999999999999999999",
+  const char *bad[] = {"0",   "241", "-1", "+5", " 5", "5 ", "1e2", "0x10", "99999999999999999999",
                        "abc", "2401"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     why = NULL;
@@ -61,7 +61,9 @@ static void test_names(void) {
 }
 
 static void test_expiry(void) {
-  pp_lockbox_times_t t = {.status = PP_LOCKBOX_PENDING, .date_created = 1000, .minutes = 30,
+  pp_lockbox_times_t t = {.status = PP_LOCKBOX_PENDING,
+                          .date_created = 1000,
+                          .minutes = 30,
                           .minute_s = PP_LOCKBOX_MINUTE_S};
   CHECK_EQ_INT(pp_lockbox_status_at(&t, 1000), PP_LOCKBOX_PENDING);
   CHECK_EQ_INT(pp_lockbox_status_at(&t, 1000 + 12 * 3600 - 1), PP_LOCKBOX_PENDING);
@@ -133,7 +135,9 @@ static void test_transitions(void) {
                  moves[i].ok ? PP_OK : PP_ERR_LOCKBOX_STATUS);
   /* A pending request past 12 hours is expired, so it can no longer be
    * approved: the status seen is what the transition is asked about. */
-  pp_lockbox_times_t t = {.status = PP_LOCKBOX_PENDING, .date_created = 0, .minutes = 5,
+  pp_lockbox_times_t t = {.status = PP_LOCKBOX_PENDING,
+                          .date_created = 0,
+                          .minutes = 5,
                           .minute_s = PP_LOCKBOX_MINUTE_S};
   CHECK_EQ_INT(pp_lockbox_transition(pp_lockbox_status_at(&t, 12 * 3600), PP_LOCKBOX_APPROVED),
                PP_ERR_LOCKBOX_STATUS);
