@@ -4,15 +4,14 @@
  *
  * The decisions are plain functions over plain values (no store, no
  * clock, no allocation; thread-safe), so they are tested alone
- * (test/unit/staff/test_staff_lockbox.c); the handlers below them read and
- * write through the store and answer over pp_api_req_t. */
+ * (test/unit/staff/test_staff_lockbox.c); the handlers (api/lockbox.c)
+ * read and write through the store and ask here. */
 #ifndef PP_STAFF_LOCKBOX_H
 #define PP_STAFF_LOCKBOX_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/api.h"
 #include "core/err.h"
 
 #define PP_LOCKBOX_MINUTES_MAX 240       /* a grant lasts at most four hours */
@@ -75,16 +74,5 @@ bool pp_lockbox_grant_active(const pp_lockbox_times_t *t, int64_t now);
  * denied, approved to revoked.  Nothing leaves denied, revoked or expired,
  * and nothing goes to pending or expired.  PP_OK or PP_ERR_LOCKBOX_STATUS. */
 pp_err_t pp_lockbox_transition(pp_lockbox_status_t from, pp_lockbox_status_t to);
-
-/* ---- Handlers (lockbox_api.c) ------------------------------------------------ */
-
-/* The owner's side, /lockbox/v1, with the account's own credentials (its
- * auth tokens; an API key gets 403, pp_api_need_account_credential). */
-pp_err_t pp_lockbox_request_list(pp_api_req_t *r);
-pp_err_t pp_lockbox_request_fetch(pp_api_req_t *r);  /* params: Sid */
-pp_err_t pp_lockbox_request_answer(pp_api_req_t *r); /* params: Sid; Status */
-pp_err_t pp_lockbox_access_log(pp_api_req_t *r);
-pp_err_t pp_lockbox_settings_fetch(pp_api_req_t *r);
-pp_err_t pp_lockbox_settings_update(pp_api_req_t *r); /* WebhookUrl ("": none) */
 
 #endif
