@@ -13,11 +13,12 @@
 #define LB(kind, f, i) SQ_COL(kind, pp_lockbox_request_t, f, i)
 /* The plain columns of LB_COLS, each at its parameter of S_LB_INS (the
  * reason, column 4, is sealed). */
-static const sq_col_t lb_cols[] = {
-    LB(SQ_I64, seq, 0),           LB(SQ_TEXT, sid, 1),          LB(SQ_TEXT, account_sid, 2),
-    LB(SQ_TEXT, staff, 3),        LB(SQ_INT, minutes, 5),       LB(SQ_TEXT, status, 6),
-    LB(SQ_TEXT, answered_by, 7),  LB(SQ_I64, date_created, 8),  LB(SQ_I64, date_updated, 9),
-    LB(SQ_I64, date_approved, 10), LB(SQ_I64, date_revoked, 11)};
+static const sq_col_t lb_cols[] = {LB(SQ_I64, seq, 0),          LB(SQ_TEXT, sid, 1),
+                                   LB(SQ_TEXT, account_sid, 2), LB(SQ_TEXT, staff, 3),
+                                   LB(SQ_INT, minutes, 5),      LB(SQ_TEXT, status, 6),
+                                   LB(SQ_TEXT, answered_by, 7), LB(SQ_I64, date_created, 8),
+                                   LB(SQ_I64, date_updated, 9), LB(SQ_I64, date_approved, 10),
+                                   LB(SQ_I64, date_revoked, 11)};
 #undef LB
 
 /* The notice of `lw` to the account's WebhookUrl, when it has one. */
@@ -119,14 +120,13 @@ pp_err_t sq_lockbox_list(void *p, pp_arena_t *a, const pp_lockbox_filter_t *f,
 }
 
 /* The settings row (S_LB_URL: webhook_url, date_updated, account_sid). */
-static pp_err_t row_settings(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st,
-                             void *row) {
+static pp_err_t row_settings(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt *st, void *row) {
   (void)arg;
   pp_lockbox_settings_t *ls = row;
   ls->date_updated = sqlite3_column_int64(st, 1);
   sq_col_copy(ls->account_sid, sizeof ls->account_sid, st, 2);
-  const sq_open_col_t col = {PP_SEALED_LOCKBOX_SETTINGS_WEBHOOK_URL, 0, NULL, 0, a,
-                             &ls->webhook_url};
+  const sq_open_col_t col = {
+      PP_SEALED_LOCKBOX_SETTINGS_WEBHOOK_URL, 0, NULL, 0, a, &ls->webhook_url};
   return sq_open_row(b->crypt, st, ls->account_sid, ls->account_sid, &col, 1);
 }
 

@@ -128,10 +128,8 @@ int main(void) {
   CHECK(ls.webhook_url == NULL);
   CHECK_EQ_INT(ls.date_updated, 0);
   pp_write_t cw = {.kind = PP_W_HOOK_CLAIM};
-  cw.u.hook_claim = (pp_hook_claim_t){.now_ms = 1800000000000LL,
-                                      .lease_until_ms = 1800000060000LL,
-                                      .limit = 10,
-                                      .arena = &a};
+  cw.u.hook_claim = (pp_hook_claim_t){
+      .now_ms = 1800000000000LL, .lease_until_ms = 1800000060000LL, .limit = 10, .arena = &a};
   CHECK_EQ_INT(pp_store_write(store, &cw), PP_OK);
   CHECK_EQ_INT(cw.u.hook_claim.n, 0);
 
