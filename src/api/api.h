@@ -61,6 +61,7 @@ typedef struct {
   pp_api_audit_t *audit;               /* sessions and the log's public key (audit.c) */
   pp_api_fraud_t fraud;                /* Verify's fraud guard */
   pp_api_guard_t *guard;               /* the sign-in guard (guard.c); NULL: none */
+  int lockbox_minute_s; /* seconds a lockbox grant minute lasts; 0: 60 (tests: less) */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -543,6 +544,32 @@ pp_err_t pp_api_audit_event_proof(pp_api_req_t *r); /* params: Sequence */
 pp_err_t pp_api_audit_consistency(pp_api_req_t *r);
 pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r);
 pp_err_t pp_api_audit_key(pp_api_req_t *r);
+
+/* pp_api_audit_decode decodes entry `en`'s leaf into *ev (arena strings);
+ * a leaf that does not decode, or another seq, was changed in the database:
+ * logged, PP_ERR_CORRUPT.  pp_api_audit_page reads the page of entries `f`
+ * asks for, its page tokens carrying sequence + 1 (sequences start at 0;
+ * f->page is adjusted); *rows, *n, *more as pp_store_audit_list's (left
+ * as given for an empty page). */
+pp_err_t pp_api_audit_decode(pp_api_req_t *r, const pp_audit_entry_t *en, pp_audit_event_t *ev);
+pp_err_t pp_api_audit_page(pp_api_req_t *r, pp_audit_filter_t *f, pp_audit_entry_t **rows,
+                           size_t *n, bool *more);
+
+/* The lockbox's owner side under /lockbox/v1 (lockbox.c;
+ * docs/internals/lockbox.md), the account's own credentials only. */
+pp_err_t pp_lockbox_request_list(pp_api_req_t *r);
+pp_err_t pp_lockbox_request_fetch(pp_api_req_t *r);  /* params: Sid */
+pp_err_t pp_lockbox_request_answer(pp_api_req_t *r); /* params: Sid; Status */
+pp_err_t pp_lockbox_access_log(pp_api_req_t *r);
+pp_err_t pp_lockbox_settings_fetch(pp_api_req_t *r);
+pp_err_t pp_lockbox_settings_update(pp_api_req_t *r); /* WebhookUrl ("": none) */
+
+/* pp_lockbox_notice builds the form of a lockbox notice (arena; NULL when
+ * out of memory): AccountSid, AccessRequestSid, EventType (`event`),
+ * Staff, Reason, Minutes, Status, Timestamp, and for a read its Request
+ * and ResourceSids (comma-separated) when not NULL. */
+char *pp_lockbox_notice(pp_api_req_t *r, const char *event, const pp_lockbox_request_t *q,
+                        const char *status, const char *read_request, const char *resources);
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

@@ -145,6 +145,15 @@ const pp_http_route_t pp_http_routes[] = {
     {PP_GET, "/audit/v1/Consistency", pp_api_audit_consistency, "audit_consistency", false},
     {PP_GET, "/audit/v1/Checkpoint", pp_api_audit_checkpoint, "audit_checkpoint", false},
     {PP_GET, "/audit/v1/Key", pp_api_audit_key, "audit_key", false},
+    /* The lockbox's owner side (account credentials). */
+    {PP_GET, "/lockbox/v1/AccessRequests", pp_lockbox_request_list, "lockbox_requests_list", false},
+    {PP_GET, "/lockbox/v1/AccessRequests/{}", pp_lockbox_request_fetch, "lockbox_requests_fetch",
+     false},
+    {PP_POST, "/lockbox/v1/AccessRequests/{}", pp_lockbox_request_answer, "lockbox_requests_answer",
+     false},
+    {PP_GET, "/lockbox/v1/AccessLog", pp_lockbox_access_log, "lockbox_access_log", false},
+    {PP_GET, "/lockbox/v1/Settings", pp_lockbox_settings_fetch, "lockbox_settings_fetch", false},
+    {PP_POST, "/lockbox/v1/Settings", pp_lockbox_settings_update, "lockbox_settings_update", false},
 };
 const size_t pp_http_routes_count = sizeof pp_http_routes / sizeof pp_http_routes[0];
 
