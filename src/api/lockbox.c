@@ -4,6 +4,8 @@
  * each.  The account's own credentials only: an API key gets 403
  * (pp_api_need_account_credential), as on /audit/v1.  The decisions are
  * staff/lockbox.h's. */
+#include "staff/lockbox.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,15 +13,14 @@
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "staff/lockbox.h"
 
 /* A request's times as the decisions see them. */
 static pp_lockbox_times_t times_of(const pp_api_req_t *r, const pp_lockbox_request_t *q) {
-  pp_lockbox_times_t t = {.date_created = q->date_created,
-                          .date_approved = q->date_approved,
-                          .minutes = q->minutes,
-                          .minute_s = r->api->lockbox_minute_s > 0 ? r->api->lockbox_minute_s
-                                                                   : PP_LOCKBOX_MINUTE_S};
+  pp_lockbox_times_t t = {
+      .date_created = q->date_created,
+      .date_approved = q->date_approved,
+      .minutes = q->minutes,
+      .minute_s = r->api->lockbox_minute_s > 0 ? r->api->lockbox_minute_s : PP_LOCKBOX_MINUTE_S};
   if (!pp_lockbox_status_parse(q->status, &t.status)) t.status = PP_LOCKBOX_EXPIRED;
   return t;
 }
@@ -60,9 +61,9 @@ static void render_request(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   kdate(w, "date_approved", q->date_approved);
   kdate(w, "date_revoked", q->date_revoked);
   kdate(w, "date_expires", ends);
-  pp_jw_kstr(w, "url",
-             pp_arena_printf(&r->arena, "%s/lockbox/v1/AccessRequests/%s", r->api->public_url,
-                             q->sid));
+  pp_jw_kstr(
+      w, "url",
+      pp_arena_printf(&r->arena, "%s/lockbox/v1/AccessRequests/%s", r->api->public_url, q->sid));
   pp_jw_obj_end(w);
 }
 
@@ -83,8 +84,8 @@ pp_err_t pp_lockbox_request_list(pp_api_req_t *r) {
   if ((e = pp_store_lockbox_list(r->api->store, &r->arena, &f, &rows, &n, &more))) return e;
   return pp_api_meta_list_respond(
       r, "access_requests",
-      pp_arena_printf(&r->arena, "%s/lockbox/v1/AccessRequests", r->api->public_url), "", &pg,
-      rows, sizeof *rows, n, more, render_request);
+      pp_arena_printf(&r->arena, "%s/lockbox/v1/AccessRequests", r->api->public_url), "", &pg, rows,
+      sizeof *rows, n, more, render_request);
 }
 
 /* Request r->params[0] of the credential's own account. */
@@ -161,8 +162,7 @@ pp_err_t pp_lockbox_request_answer(pp_api_req_t *r) {
   int64_t now = pp_clock_now();
   pp_lockbox_times_t t = times_of(r, q);
   pp_lockbox_status_t seen = pp_lockbox_status_at(&t, now);
-  if ((e = pp_lockbox_transition(seen, to)))
-    return pp_api_fail(r, e, pp_lockbox_status_name(seen));
+  if ((e = pp_lockbox_transition(seen, to))) return pp_api_fail(r, e, pp_lockbox_status_name(seen));
   char *was = pp_arena_strdup(&r->arena, q->status);
   if (!was) return PP_ERR_NOMEM;
   snprintf(q->status, sizeof q->status, "%s", pp_lockbox_status_name(to));
@@ -179,8 +179,7 @@ pp_err_t pp_lockbox_request_answer(pp_api_req_t *r) {
   char *notice = pp_lockbox_notice(r, events[to], q, q->status, NULL, NULL);
   if (!notice) return PP_ERR_NOMEM;
   r->write.kind = PP_W_LOCKBOX;
-  r->write.u.lockbox =
-      (pp_lockbox_write_t){q, q->account_sid, false, was, events[to], notice, now};
+  r->write.u.lockbox = (pp_lockbox_write_t){q, q->account_sid, false, was, events[to], notice, now};
   pp_api_audit_attach(r, kinds[to], q->account_sid, (const char *[]){q->sid}, 1);
   r->state = q;
   return pp_api_submit(r, answered);
@@ -204,8 +203,7 @@ static void render_settings(pp_api_req_t *r, pp_jw_t *w, const void *row) {
 pp_err_t pp_lockbox_settings_fetch(pp_api_req_t *r) {
   pp_lockbox_settings_t ls;
   pp_err_t e = pp_api_need_account_credential(r);
-  if (!e)
-    e = pp_store_lockbox_settings(r->api->store, &r->arena, r->principal.account_sid, &ls);
+  if (!e) e = pp_store_lockbox_settings(r->api->store, &r->arena, r->principal.account_sid, &ls);
   return e ? e : pp_api_respond(r, 200, render_settings, &ls);
 }
 
@@ -274,8 +272,9 @@ static void render_read(pp_api_req_t *r, pp_jw_t *w, const pp_audit_event_t *ev,
   pp_jw_arr_end(w);
   pp_jw_kstr(w, "outcome", ev->outcome);
   pp_jw_kstr(w, "source_ip_address", ev->ip);
-  pp_jw_kstr(w, "audit_url", pp_arena_printf(&r->arena, "%s/audit/v1/Events/%" PRId64,
-                                             r->api->public_url, ev->seq));
+  pp_jw_kstr(
+      w, "audit_url",
+      pp_arena_printf(&r->arena, "%s/audit/v1/Events/%" PRId64, r->api->public_url, ev->seq));
   pp_jw_obj_end(w);
 }
 

@@ -190,6 +190,7 @@
   X(PP_ERR_STAFF_UV_STALE, 4039, SECURITY, 403, 20403,                                             \
     "This action needs a passkey confirmation made for it in the last 5 minutes")                  \
   X(PP_ERR_STAFF_ROLE, 4040, SECURITY, 403, 20403, "The staff role does not allow this")           \
+  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")  \
   /* The lockbox: staff read an account's content only under its grant. */                         \
   X(PP_ERR_LOCKBOX_NO_GRANT, 4060, SECURITY, 403, 20403,                                           \
     "Forbidden: no active lockbox grant of the account allows this: %s")

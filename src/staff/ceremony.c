@@ -96,8 +96,9 @@ pp_err_t pp_staff_register_begin(pp_store_t *s, pp_arena_t *a, const char *token
 }
 
 static pp_err_t register_check(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *token,
-                               const char *client_data_json, const char *attestation_object,
-                               int64_t now, pp_staff_ceremony_t *cx) {
+                               const char *raw_id, const char *client_data_json,
+                               const char *attestation_object, int64_t now,
+                               pp_staff_ceremony_t *cx) {
   pp_staff_token_t t;
   pp_err_t e = enrolment_of(s, token, cx);
   pp_err_t c = find_challenge(s, client_data_json, "register", cx, &t);
@@ -107,6 +108,16 @@ static pp_err_t register_check(pp_store_t *s, const pp_webauthn_rp_t *rp, const 
   e = pp_webauthn_register(rp, cx->challenge, client_data_json, attestation_object, true,
                            &cx->cred.cred);
   if (e) return e;
+  /* The attested credential is the one the response names (§7.1 step 22),
+   * and no member has it yet. */
+  uint8_t id[PP_WEBAUTHN_CRED_ID_MAX];
+  size_t id_len = 0;
+  if (pp_webauthn_b64url_decode(raw_id, id, sizeof id, &id_len) != PP_OK ||
+      id_len != cx->cred.cred.id_len || sodium_memcmp(id, cx->cred.cred.id, id_len) != 0)
+    return PP_ERR_WEBAUTHN_CREDENTIAL;
+  pp_staff_cred_t other;
+  e = pp_store_staff_cred_get(s, id, id_len, &other);
+  if (e != PP_ERR_NOT_FOUND) return e ? e : PP_ERR_STAFF_PASSKEY_TAKEN;
   snprintf(cx->cred.staff, sizeof cx->cred.staff, "%s", cx->staff.name);
   cx->cred.date_created = cx->cred.last_used = now;
   cx->change.take[0] = cx->take[0];
@@ -117,10 +128,12 @@ static pp_err_t register_check(pp_store_t *s, const pp_webauthn_rp_t *rp, const 
 }
 
 pp_err_t pp_staff_register_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *token,
-                                  const char *client_data_json, const char *attestation_object,
-                                  int64_t now, pp_staff_ceremony_t *cx) {
+                                  const char *raw_id, const char *client_data_json,
+                                  const char *attestation_object, int64_t now,
+                                  pp_staff_ceremony_t *cx) {
   clear(cx, now);
-  return decided(cx, register_check(s, rp, token, client_data_json, attestation_object, now, cx));
+  return decided(
+      cx, register_check(s, rp, token, raw_id, client_data_json, attestation_object, now, cx));
 }
 
 pp_err_t pp_staff_login_begin(pp_store_t *s, pp_arena_t *a, const char *name, int64_t now,
@@ -145,8 +158,7 @@ static pp_err_t login_check(pp_store_t *s, const pp_webauthn_rp_t *rp, const cha
   if (c && c != PP_ERR_WEBAUTHN_CHALLENGE) return c;
   uint8_t id[PP_WEBAUTHN_CRED_ID_MAX];
   size_t id_len = 0;
-  pp_err_t e = raw_id && sodium_base642bin(id, sizeof id, raw_id, strlen(raw_id), NULL, &id_len,
-                                           NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0
+  pp_err_t e = pp_webauthn_b64url_decode(raw_id, id, sizeof id, &id_len) == PP_OK
                    ? pp_store_staff_cred_get(s, id, id_len, &cx->cred)
                    : PP_ERR_NOT_FOUND;
   if (e == PP_ERR_NOT_FOUND) e = PP_ERR_WEBAUTHN_CREDENTIAL;

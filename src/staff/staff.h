@@ -154,17 +154,20 @@ typedef struct {
 pp_err_t pp_staff_register_begin(pp_store_t *s, pp_arena_t *a, const char *token, int64_t now,
                                  pp_staff_ceremony_t *cx);
 
-/* pp_staff_register_finish checks a registration response (its
+/* pp_staff_register_finish checks a registration response (its rawId,
  * clientDataJSON and attestationObject, base64url) for the member of the
  * enrolment `token` against their "register" challenge (found by the
  * challenge in clientDataJSON) with pp_webauthn_register.  Success: the
  * change takes the token and the challenge and adds the passkey.  Refusal:
  * the error (PP_ERR_STAFF_ENROL_TOKEN, PP_ERR_WEBAUTHN_*) and a change that
  * still spends the challenge (change.take[0]) when one was found, so it
- * cannot be tried twice; cx->known says whether the member is known. */
+ * cannot be tried twice; cx->known says whether the member is known.  The
+ * attested credential must be the rawId (PP_ERR_WEBAUTHN_CREDENTIAL) and
+ * belong to no member yet (PP_ERR_STAFF_PASSKEY_TAKEN). */
 pp_err_t pp_staff_register_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *token,
-                                  const char *client_data_json, const char *attestation_object,
-                                  int64_t now, pp_staff_ceremony_t *cx);
+                                  const char *raw_id, const char *client_data_json,
+                                  const char *attestation_object, int64_t now,
+                                  pp_staff_ceremony_t *cx);
 
 /* pp_staff_login_begin makes a "login" challenge for member `name` and
  * lists their passkeys.  For a name that is not a member it still answers
