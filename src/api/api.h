@@ -570,6 +570,12 @@ pp_err_t pp_api_staff_register_finish(pp_api_req_t *r);
 pp_err_t pp_api_staff_login_begin(pp_api_req_t *r);
 pp_err_t pp_api_staff_login_finish(pp_api_req_t *r);
 pp_err_t pp_api_staff_logout(pp_api_req_t *r);
+/* uv/begin {"action"} (cookie and CSRF token) -> {"publicKey": request
+ * options for the session's passkey}; uv/finish {"action","credential"}
+ * -> 200 {"action","expires_in"}: the session holds a user-verified
+ * assertion for that action for 5 minutes (pp_staff_uv_check). */
+pp_err_t pp_api_staff_uv_begin(pp_api_req_t *r);
+pp_err_t pp_api_staff_uv_finish(pp_api_req_t *r);
 /* pp_api_audit_decode decodes entry `en`'s leaf into *ev (arena strings);
  * a leaf that does not decode, or another seq, was changed in the database:
  * logged, PP_ERR_CORRUPT.  pp_api_audit_page reads the page of entries `f`

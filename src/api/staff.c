@@ -18,8 +18,9 @@
 /* A ceremony in flight: in the request's arena. */
 typedef struct {
   pp_staff_ceremony_t cx;
-  pp_err_t refusal; /* PP_OK: the ceremony passed */
-  json_t *body;     /* the request's JSON, freed by the last step */
+  pp_err_t refusal;   /* PP_OK: the ceremony passed */
+  json_t *body;       /* the request's JSON, freed by the last step */
+  pp_staff_who_t who; /* the signed-in member (uv, logout) */
 } flight_t;
 
 static int64_t now_s(void) {
@@ -72,6 +73,19 @@ static void flight_end(pp_api_req_t *r) {
   json_decref(f->body);
   f->body = NULL;
   sodium_memzero(f->cx.session, sizeof f->cx.session);
+  sodium_memzero(f->who.text, sizeof f->who.text);
+}
+
+/* The request's staff session, its CSRF token checked (the X-CSRF-Token
+ * header, else the csrf_token form field), into f->who; the member is then
+ * the principal of the step's event. */
+static pp_err_t member_of(pp_api_req_t *r, flight_t *f) {
+  pp_err_t e = pp_staff_resolve(r->api->store, r->cookie, now_s(), &f->who);
+  if (e) return e;
+  f->cx.staff = f->who.staff;
+  f->cx.known = true;
+  const char *given = r->csrf_header ? r->csrf_header : pp_api_param(r, PP_STAFF_CSRF_FIELD);
+  return pp_staff_csrf_check(f->who.text, given);
 }
 
 /* pp_api_submit's result `e`: unless queued, no continuation will end the
@@ -370,11 +384,18 @@ static pp_err_t signed_in(pp_api_req_t *r) {
   return pp_buf_status(&r->body);
 }
 
+/* The AuthenticationResponseJSON of a finish body's credential. */
+static pp_staff_assertion_t assertion_of(json_t *body, json_t *resp) {
+  return (pp_staff_assertion_t){.raw_id = raw_id_of(body),
+                                .client_data_json = jstr(resp, "clientDataJSON"),
+                                .authenticator_data = jstr(resp, "authenticatorData"),
+                                .signature = jstr(resp, "signature")};
+}
+
 static pp_err_t check_assertion(pp_api_req_t *r, flight_t *f, const pp_webauthn_rp_t *rp,
                                 json_t *resp) {
-  return pp_staff_login_finish(r->api->store, rp, raw_id_of(f->body), jstr(resp, "clientDataJSON"),
-                               jstr(resp, "authenticatorData"), jstr(resp, "signature"), now_s(),
-                               r->api->staff_session_s, &f->cx);
+  pp_staff_assertion_t as = assertion_of(f->body, resp);
+  return pp_staff_login_finish(r->api->store, rp, &as, now_s(), r->api->staff_session_s, &f->cx);
 }
 
 pp_err_t pp_api_staff_login_finish(pp_api_req_t *r) {
@@ -398,18 +419,61 @@ static pp_err_t signed_out(pp_api_req_t *r) {
 pp_err_t pp_api_staff_logout(pp_api_req_t *r) {
   flight_t *f = flight_new(r, NULL);
   if (!f) return PP_ERR_NOMEM;
-  pp_staff_who_t who;
-  pp_err_t e = pp_staff_resolve(r->api->store, r->cookie, now_s(), &who);
-  if (!e) {
-    f->cx.staff = who.staff;
-    f->cx.known = true;
-    const char *given = r->csrf_header ? r->csrf_header : pp_api_param(r, PP_STAFF_CSRF_FIELD);
-    e = pp_staff_csrf_check(who.text, given);
-    memcpy(f->cx.take[0], who.session.hash, sizeof f->cx.take[0]);
-    if (!e) f->cx.change.end = f->cx.take[0];
+  pp_err_t e = member_of(r, f);
+  if (e == PP_ERR_STORE) {
+    flight_end(r);
+    return e;
   }
-  sodium_memzero(&who, sizeof who);
-  if (e == PP_ERR_STORE) return e;
+  if (!e) f->cx.change.end = f->who.session.hash;
   f->refusal = e;
   return submit(r, f, PP_AUDIT_STAFF_SIGN_OUT, signed_out);
+}
+
+/* ---- Fresh user verification for an action ------------------------------ */
+
+pp_err_t pp_api_staff_uv_begin(pp_api_req_t *r) {
+  pp_err_t e = PP_OK;
+  flight_t *f = start(r, &e);
+  if (!f) return e;
+  if (!(e = member_of(r, f)))
+    e = pp_staff_uv_begin(r->api->store, &f->who, jstr(f->body, "action"), now_s(), &f->cx);
+  if (e == PP_ERR_STAFF_SESSION || e == PP_ERR_STAFF_CSRF) { /* recorded */
+    memset(&f->cx.change, 0, sizeof f->cx.change);
+    f->refusal = e;
+    return submit(r, f, PP_AUDIT_STAFF_UV, refused);
+  }
+  if (e) {
+    flight_end(r);
+    return e == PP_ERR_INVALID_PARAM ? pp_api_fail(r, e, "action") : e;
+  }
+  return store_challenge(r, f, login_options);
+}
+
+static pp_err_t check_uv(pp_api_req_t *r, flight_t *f, const pp_webauthn_rp_t *rp, json_t *resp) {
+  pp_err_t e = member_of(r, f);
+  if (e) return e;
+  pp_staff_assertion_t as = assertion_of(f->body, resp);
+  return pp_staff_uv_finish(r->api->store, rp, &f->who, jstr(f->body, "action"), &as, now_s(),
+                            &f->cx);
+}
+
+static pp_err_t verified(pp_api_req_t *r) {
+  flight_t *f = r->state;
+  pp_err_t e = outcome(r);
+  char action[PP_STAFF_ACTION_SIZE] = "";
+  if (!e) snprintf(action, sizeof action, "%s", f->cx.change.uv_action); /* the body's */
+  flight_end(r);
+  if (e) return e;
+  pp_jw_t w;
+  pp_jw_init(&w, &r->body);
+  pp_jw_obj_begin(&w);
+  pp_jw_kstr(&w, "action", action);
+  pp_jw_kint(&w, "expires_in", PP_STAFF_UV_TTL_S);
+  pp_jw_obj_end(&w);
+  r->status = 200;
+  return pp_buf_status(&r->body);
+}
+
+pp_err_t pp_api_staff_uv_finish(pp_api_req_t *r) {
+  return finish_step(r, check_uv, PP_AUDIT_STAFF_UV, verified);
 }

@@ -154,6 +154,8 @@ const pp_http_route_t pp_http_routes[] = {
     {PP_POST, "/staff/webauthn/login/finish", pp_api_staff_login_finish, "staff_login_finish",
      false},
     {PP_POST, "/staff/logout", pp_api_staff_logout, "staff_logout", false},
+    {PP_POST, "/staff/webauthn/uv/begin", pp_api_staff_uv_begin, "staff_uv_begin", false},
+    {PP_POST, "/staff/webauthn/uv/finish", pp_api_staff_uv_finish, "staff_uv_finish", false},
     /* The lockbox's owner side (account credentials). */
     {PP_GET, "/lockbox/v1/AccessRequests", pp_lockbox_request_list, "lockbox_requests_list", false},
     {PP_GET, "/lockbox/v1/AccessRequests/{}", pp_lockbox_request_fetch, "lockbox_requests_fetch",

@@ -97,6 +97,7 @@
   X(PP_AUDIT_STAFF_PASSKEY, "staff.passkey_register")                  \
   X(PP_AUDIT_STAFF_SIGN_IN, "staff.sign_in")                           \
   X(PP_AUDIT_STAFF_SIGN_OUT, "staff.sign_out")                         \
+  X(PP_AUDIT_STAFF_UV, "staff.uv")                                     \
   X(PP_AUDIT_LOCKBOX_REQUEST, "lockbox.request")                       \
   X(PP_AUDIT_LOCKBOX_APPROVE, "lockbox.approve")                       \
   X(PP_AUDIT_LOCKBOX_DENY, "lockbox.deny")                             \

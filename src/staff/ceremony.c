@@ -149,43 +149,101 @@ pp_err_t pp_staff_login_begin(pp_store_t *s, pp_arena_t *a, const char *name, in
   return begin(s, a, "login", cx);
 }
 
-static pp_err_t login_check(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *raw_id,
-                            const char *client_data_json, const char *authenticator_data,
-                            const char *signature, int64_t now, int64_t session_ttl_s,
-                            pp_staff_ceremony_t *cx) {
+/* Checks an assertion `r` with the challenge `purpose` names: the passkey
+ * of its rawId is registered, belongs to the member the challenge was made
+ * for, and signed it with user verification.  On success the change spends
+ * the challenge and stores the new sign count (if unchanged meanwhile). */
+static pp_err_t assertion(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *purpose,
+                          const char *action, const pp_staff_assertion_t *r,
+                          pp_staff_ceremony_t *cx) {
   pp_staff_token_t t;
-  pp_err_t c = find_challenge(s, client_data_json, "login", cx, &t);
+  pp_err_t c = find_challenge(s, r->client_data_json, purpose, cx, &t);
+  if (!c && action && strcmp(t.action, action) != 0) c = PP_ERR_WEBAUTHN_CHALLENGE;
   if (c && c != PP_ERR_WEBAUTHN_CHALLENGE) return c;
   uint8_t id[PP_WEBAUTHN_CRED_ID_MAX];
   size_t id_len = 0;
-  pp_err_t e = pp_webauthn_b64url_decode(raw_id, id, sizeof id, &id_len) == PP_OK
+  pp_err_t e = pp_webauthn_b64url_decode(r->raw_id, id, sizeof id, &id_len) == PP_OK
                    ? pp_store_staff_cred_get(s, id, id_len, &cx->cred)
                    : PP_ERR_NOT_FOUND;
   if (e == PP_ERR_NOT_FOUND) e = PP_ERR_WEBAUTHN_CREDENTIAL;
   if (!e && pp_store_staff_get(s, cx->cred.staff, &cx->staff) == PP_OK) cx->known = true;
   if (e) return c ? c : e;
   if (c) return c;
-  /* The challenge was issued to this passkey's member, for a sign-in. */
   if (strcmp(t.staff, cx->cred.staff) != 0) return PP_ERR_WEBAUTHN_CREDENTIAL;
   pp_webauthn_assertion_t as;
-  e = pp_webauthn_assert(rp, cx->challenge, &cx->cred.cred, client_data_json, authenticator_data,
-                         signature, true, &as);
+  e = pp_webauthn_assert(rp, cx->challenge, &cx->cred.cred, r->client_data_json,
+                         r->authenticator_data, r->signature, true, &as);
   if (e) return e;
   cx->change.if_sign_count = cx->cred.cred.sign_count;
   cx->cred.cred.sign_count = as.sign_count;
   cx->change.count = &cx->cred;
   cx->user_verified = as.user_verified;
-  pp_staff_session(cx->staff.name, cx->cred.cred.id, cx->cred.cred.id_len, now, session_ttl_s,
-                   &cx->token, cx->session);
+  return PP_OK;
+}
+
+static pp_err_t login_check(pp_store_t *s, const pp_webauthn_rp_t *rp,
+                            const pp_staff_assertion_t *r, int64_t session_ttl_s,
+                            pp_staff_ceremony_t *cx) {
+  pp_err_t e = assertion(s, rp, "login", NULL, r, cx);
+  if (e) return e;
+  pp_staff_session(cx->staff.name, cx->cred.cred.id, cx->cred.cred.id_len, cx->change.now,
+                   session_ttl_s, &cx->token, cx->session);
   cx->change.put = &cx->token;
   return PP_OK;
 }
 
-pp_err_t pp_staff_login_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *raw_id,
-                               const char *client_data_json, const char *authenticator_data,
-                               const char *signature, int64_t now, int64_t session_ttl_s,
+pp_err_t pp_staff_login_finish(pp_store_t *s, const pp_webauthn_rp_t *rp,
+                               const pp_staff_assertion_t *r, int64_t now, int64_t session_ttl_s,
                                pp_staff_ceremony_t *cx) {
   clear(cx, now);
-  return decided(cx, login_check(s, rp, raw_id, client_data_json, authenticator_data, signature,
-                                 now, session_ttl_s, cx));
+  return decided(cx, login_check(s, rp, r, session_ttl_s, cx));
+}
+
+bool pp_staff_action_ok(const char *action) {
+  size_t n = action ? strlen(action) : 0;
+  if (n == 0 || n >= PP_STAFF_ACTION_SIZE) return false;
+  return strspn(action, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+pp_err_t pp_staff_uv_begin(pp_store_t *s, const pp_staff_who_t *who, const char *action,
+                           int64_t now, pp_staff_ceremony_t *cx) {
+  clear(cx, now);
+  if (!pp_staff_action_ok(action)) return PP_ERR_INVALID_PARAM;
+  cx->staff = who->staff;
+  cx->known = true;
+  pp_staff_challenge(who->staff.name, "uv", action, now, cx->challenge, &cx->token);
+  cx->change.put = &cx->token;
+  /* Only the session's own passkey may confirm. */
+  pp_err_t e =
+      pp_store_staff_cred_get(s, who->session.cred_id, who->session.cred_id_len, &cx->cred);
+  if (e == PP_ERR_NOT_FOUND) return PP_ERR_STAFF_SESSION;
+  if (e) return e;
+  cx->creds = &cx->cred;
+  cx->ncreds = 1;
+  return PP_OK;
+}
+
+static pp_err_t uv_check(pp_store_t *s, const pp_webauthn_rp_t *rp, const pp_staff_who_t *who,
+                         const char *action, const pp_staff_assertion_t *r,
+                         pp_staff_ceremony_t *cx) {
+  if (!pp_staff_action_ok(action)) return PP_ERR_INVALID_PARAM;
+  pp_err_t e = assertion(s, rp, "uv", action, r, cx);
+  if (!e && (strcmp(cx->cred.staff, who->staff.name) != 0 ||
+             cx->cred.cred.id_len != who->session.cred_id_len ||
+             memcmp(cx->cred.cred.id, who->session.cred_id, who->session.cred_id_len) != 0))
+    e = PP_ERR_WEBAUTHN_CREDENTIAL; /* another passkey than the session's */
+  if (e) return e;
+  memcpy(cx->take[0], who->session.hash, sizeof cx->take[0]);
+  cx->change.uv_session = cx->take[0];
+  cx->change.uv_action = action;
+  return PP_OK;
+}
+
+pp_err_t pp_staff_uv_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const pp_staff_who_t *who,
+                            const char *action, const pp_staff_assertion_t *r, int64_t now,
+                            pp_staff_ceremony_t *cx) {
+  clear(cx, now);
+  cx->staff = who->staff;
+  cx->known = true;
+  return decided(cx, uv_check(s, rp, who, action, r, cx));
 }

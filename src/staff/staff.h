@@ -176,16 +176,45 @@ pp_err_t pp_staff_register_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, con
 pp_err_t pp_staff_login_begin(pp_store_t *s, pp_arena_t *a, const char *name, int64_t now,
                               pp_staff_ceremony_t *cx);
 
-/* pp_staff_login_finish checks an authentication response for the passkey
- * `raw_id` (base64url) against its member's "login" challenge with
- * pp_webauthn_assert (user verification required).  Success: the change
- * spends the challenge, stores the new sign count (if unchanged meanwhile)
- * and opens a session (cx->session, lasting session_ttl_s, 0: 1 hour).
- * Refusal: as pp_staff_register_finish; a sign count that went backwards
- * is PP_ERR_WEBAUTHN_SIGN_COUNT. */
-pp_err_t pp_staff_login_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const char *raw_id,
-                               const char *client_data_json, const char *authenticator_data,
-                               const char *signature, int64_t now, int64_t session_ttl_s,
+/* An authentication response's base64url fields (AuthenticationResponseJSON:
+ * rawId, response.clientDataJSON, .authenticatorData, .signature). */
+typedef struct {
+  const char *raw_id, *client_data_json, *authenticator_data, *signature;
+} pp_staff_assertion_t;
+
+/* pp_staff_login_finish checks an authentication response `r` against the
+ * "login" challenge it echoes: the passkey of its rawId is registered and
+ * belongs to the member the challenge was made for, and pp_webauthn_assert
+ * passes (user verification required).  Success: the change spends the
+ * challenge, stores the new sign count (if unchanged meanwhile) and opens a
+ * session (cx->session, lasting session_ttl_s, 0: 1 hour).  Refusal: as
+ * pp_staff_register_finish; a sign count that did not grow is
+ * PP_ERR_WEBAUTHN_SIGN_COUNT. */
+pp_err_t pp_staff_login_finish(pp_store_t *s, const pp_webauthn_rp_t *rp,
+                               const pp_staff_assertion_t *r, int64_t now, int64_t session_ttl_s,
                                pp_staff_ceremony_t *cx);
+
+/* ---- Fresh user verification for one action (UV) ---------------------- */
+
+/* pp_staff_action_ok: an action name, 1 to 63 of a-z 0-9 . _ -
+ * ("route.change", "lockbox.request"). */
+bool pp_staff_action_ok(const char *action);
+
+/* pp_staff_uv_begin makes a "uv" challenge for `action` for the signed-in
+ * member `who` (resolved and CSRF-checked by the caller); cx->creds is the
+ * session's own passkey, the only one that may answer.  Errors:
+ * PP_ERR_INVALID_PARAM (a bad action name), PP_ERR_STAFF_SESSION (the
+ * session's passkey is gone), PP_ERR_STORE. */
+pp_err_t pp_staff_uv_begin(pp_store_t *s, const pp_staff_who_t *who, const char *action,
+                           int64_t now, pp_staff_ceremony_t *cx);
+
+/* pp_staff_uv_finish checks an assertion made with the session's passkey
+ * for the "uv" challenge of `action`, user verified.  Success: the change
+ * spends the challenge, stores the sign count and records on the session a
+ * user-verified assertion for `action` at `now`, which pp_staff_uv_check
+ * then accepts for 5 minutes.  Refusal: as pp_staff_login_finish. */
+pp_err_t pp_staff_uv_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const pp_staff_who_t *who,
+                            const char *action, const pp_staff_assertion_t *r, int64_t now,
+                            pp_staff_ceremony_t *cx);
 
 #endif

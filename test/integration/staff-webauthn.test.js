@@ -252,6 +252,25 @@ describe('staff sign-in with passkeys', () => {
     // The sign count going backwards (the last one stored is 1).
     refusedWith(await signIn(s, 'alice', auth, { count: 1 }), 401, 'a sign count that did not grow');
 
+    // A fresh user-verified assertion for one action (what UV actions ask):
+    // with the session and its CSRF token, by the session's passkey only.
+    const csrf = { Cookie: cookie, 'X-CSRF-Token': ok.json.csrf_token };
+    refusedWith(await post(s, '/staff/webauthn/uv/begin', { action: 'route.change' }, { Cookie: cookie }),
+      403, 'uv without CSRF');
+    const ub = await post(s, '/staff/webauthn/uv/begin', { action: 'route.change' }, csrf);
+    assert.equal(ub.status, 200, ub.text);
+    assert.deepEqual(ub.json.publicKey.allowCredentials, [{ type: 'public-key', id: b64url(auth.credId) }]);
+    const uvCred = auth.get(ub.json, s.baseUrl);
+    refusedWith(await post(s, '/staff/webauthn/uv/finish', { action: 'lockbox.request', credential: uvCred }, csrf),
+      401, 'an assertion made for another action');
+    const ub2 = await post(s, '/staff/webauthn/uv/begin', { action: 'route.change' }, csrf);
+    const uvCred2 = auth.get(ub2.json, s.baseUrl);
+    const uv = await post(s, '/staff/webauthn/uv/finish', { action: 'route.change', credential: uvCred2 }, csrf);
+    assert.equal(uv.status, 200, uv.text);
+    assert.deepEqual(uv.json, { action: 'route.change', expires_in: 300 });
+    refusedWith(await post(s, '/staff/webauthn/uv/finish', { action: 'route.change', credential: uvCred2 }, csrf),
+      401, 'a replayed uv assertion');
+
     // Sign-out needs the CSRF token of that session.
     refusedWith(await post(s, '/staff/logout', undefined, { Cookie: cookie }), 403, 'logout without CSRF');
     refusedWith(await post(s, '/staff/logout', undefined,
@@ -285,6 +304,10 @@ describe('staff sign-in with passkeys', () => {
       /^staff\.sign_in\|staff:alice\|webauthn_challenge$/,
       /^staff\.sign_in\|staff:alice\|webauthn_origin$/,
       /^staff\.sign_in\|staff:alice\|webauthn_sign_count$/,
+      /^staff\.uv\|staff:alice\|staff_csrf$/,
+      /^staff\.uv\|staff:alice\|webauthn_challenge$/,
+      /^staff\.uv\|staff:alice\|ok$/,
+      /^staff\.uv\|staff:alice\|webauthn_challenge$/,
       /^staff\.sign_out\|staff:alice\|staff_csrf$/,
       /^staff\.sign_out\|staff:alice\|staff_csrf$/,
       /^staff\.sign_out\|staff:alice\|ok$/,

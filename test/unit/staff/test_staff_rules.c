@@ -26,6 +26,12 @@ static void names_and_roles(void) {
   CHECK(pp_staff_role_ok("support"));
   CHECK(!pp_staff_role_ok("admin"));
   CHECK(!pp_staff_role_ok(NULL));
+  CHECK(pp_staff_action_ok("route.change"));
+  CHECK(pp_staff_action_ok("lockbox.request"));
+  CHECK(!pp_staff_action_ok("Route.change"));
+  CHECK(!pp_staff_action_ok(""));
+  CHECK(!pp_staff_action_ok(NULL));
+  CHECK(!pp_staff_action_ok("a b"));
 }
 
 static void secrets(void) {
