@@ -595,6 +595,19 @@ pp_err_t pp_lockbox_access_log(pp_api_req_t *r);
 pp_err_t pp_lockbox_settings_fetch(pp_api_req_t *r);
 pp_err_t pp_lockbox_settings_update(pp_api_req_t *r); /* WebhookUrl ("": none) */
 
+/* The lockbox's staff side under /staff/api (lockbox_staff.c): a staff
+ * session (401 without), a CSRF token for the change (403), and for the
+ * request a fresh user-verified assertion for "lockbox.request" (403).
+ * The reads run the customer handlers with the account as principal,
+ * only under a running grant of the member (else 403, 20403). */
+pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r);  /* AccountSid, Reason, Minutes */
+pp_err_t pp_lockbox_staff_messages(pp_api_req_t *r);        /* params: AccountSid */
+pp_err_t pp_lockbox_staff_message(pp_api_req_t *r);         /* params: AccountSid, Sid */
+pp_err_t pp_lockbox_staff_numbers(pp_api_req_t *r);         /* params: AccountSid */
+pp_err_t pp_lockbox_staff_number(pp_api_req_t *r);          /* params: AccountSid, Sid */
+pp_err_t pp_lockbox_staff_verify_services(pp_api_req_t *r); /* params: AccountSid */
+pp_err_t pp_lockbox_staff_verify_service(pp_api_req_t *r);  /* params: AccountSid, Sid */
+
 /* pp_lockbox_notice builds the form of a lockbox notice (arena; NULL when
  * out of memory): AccountSid, AccessRequestSid, EventType (`event`),
  * Staff, Reason, Minutes, Status, Timestamp, and for a read its Request
