@@ -71,8 +71,8 @@ pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r) {
   if (e) return e;
   int minutes;
   const char *why;
-  if ((e = pp_lockbox_check_request(pp_api_param(r, "Reason"), pp_api_param(r, "Minutes"),
-                                    &minutes, &why)))
+  if ((e = pp_lockbox_check_request(pp_api_param(r, "Reason"), pp_api_param(r, "Minutes"), &minutes,
+                                    &why)))
     return pp_api_fail(r, e, why);
   pp_lockbox_request_t *q = pp_arena_alloc(&r->arena, sizeof *q);
   if (!q) return PP_ERR_NOMEM;
@@ -87,8 +87,8 @@ pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r) {
   char *notice = pp_lockbox_notice(r, "request.created", q, "pending", NULL, NULL);
   if (!notice) return PP_ERR_NOMEM;
   r->write.kind = PP_W_LOCKBOX;
-  r->write.u.lockbox = (pp_lockbox_write_t){
-      q, q->account_sid, true, NULL, "request.created", notice, q->date_created};
+  r->write.u.lockbox = (pp_lockbox_write_t){q,      q->account_sid, true, NULL, "request.created",
+                                            notice, q->date_created};
   pp_api_audit_attach(r, PP_AUDIT_LOCKBOX_REQUEST, q->account_sid, (const char *[]){q->sid}, 1);
   return pp_api_submit(r, created);
 }
@@ -148,8 +148,8 @@ static pp_err_t under_grant(pp_api_req_t *r, pp_api_handler_fn inner, bool shift
   memset(rd, 0, sizeof *rd);
   e = pp_sid_valid(account, "AC") ? grant_of(r, account, &rd->grant) : PP_ERR_LOCKBOX_NO_GRANT;
   if (e) {
-    pp_api_audit_record(r, PP_AUDIT_LOCKBOX_READ, pp_sid_valid(account, "AC") ? account : "",
-                        NULL, 0, e);
+    pp_api_audit_record(r, PP_AUDIT_LOCKBOX_READ, pp_sid_valid(account, "AC") ? account : "", NULL,
+                        0, e);
     return pp_api_fail(r, e, pp_sid_valid(account, "AC") ? account : "that account");
   }
   pp_principal_t staff = r->principal;
@@ -176,12 +176,13 @@ static pp_err_t under_grant(pp_api_req_t *r, pp_api_handler_fn inner, bool shift
     if (i > 1) pp_buf_putc(&sids, ',');
     pp_buf_append(&sids, r->audit.resources[i], strlen(r->audit.resources[i]));
   }
-  char *list = pp_buf_status(&sids) ? NULL : pp_arena_strndup(&r->arena, sids.data ? sids.data : "",
-                                                              sids.len);
+  char *list = pp_buf_status(&sids)
+                   ? NULL
+                   : pp_arena_strndup(&r->arena, sids.data ? sids.data : "", sids.len);
   pp_buf_cleanup(&sids);
-  char *notice =
-      rd->answer ? NULL
-                 : pp_lockbox_notice(r, "read", &rd->grant, "approved", r->audit.request, list);
+  char *notice = rd->answer
+                     ? NULL
+                     : pp_lockbox_notice(r, "read", &rd->grant, "approved", r->audit.request, list);
   if (!rd->answer && !notice) return PP_ERR_NOMEM;
   memset(&r->write, 0, sizeof r->write);
   r->write.kind = PP_W_LOCKBOX;
