@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { useServer, pollUntil, twilio, PIPIT_BIN, TO } from './harness.js';
 import { Authenticator, post, enrol, signIn, cookieOf } from './staff-auth.js';
 import { Receiver } from './webhook-receiver.js';
+import { pipit } from './audit-tools.js';
 
 const MINUTE_S = 2;
 
@@ -217,5 +218,21 @@ describe('lockbox: staff read customer content only under a grant', () => {
     assert.equal(readNotices.length, reads().length + polled + 1);
     assert.ok(readNotices.every((r) => r.params.Staff === 'staff:alice' && r.params.AccountSid === acct.sid));
     assert.ok(readNotices.some((r) => r.params.ResourceSids.split(',').includes(msg.sid)));
+
+    // The audit log holds it all and verifies; the blast radius of the
+    // staff member names exactly the account, its content read and the
+    // requests made.
+    const verify = await pipit('audit', '--data', s.dataDir, 'verify');
+    assert.equal(verify.code, 0, verify.stderr);
+    const br = await pipit('audit', '--data', s.dataDir, 'blast-radius', '--principal', 'staff:alice', '--json');
+    assert.equal(br.code, 0, br.stderr);
+    const radius = JSON.parse(br.stdout);
+    assert.deepEqual(radius.accounts.sids, [acct.sid]);
+    assert.deepEqual(radius.messages.sids, [msg.sid]);
+    assert.deepEqual(radius.phone_numbers.sids, [numberSid]);
+    assert.deepEqual(radius.verify_services.sids, [service.sid]);
+    assert.deepEqual(radius.access_requests.sids, [first.sid, second.sid, third.sid].sort());
+    for (const t of ['lockbox.request', 'lockbox.read', 'staff.sign_in', 'staff.uv'])
+      assert.ok(radius.event_types.includes(t), t);
   });
 });
