@@ -601,6 +601,7 @@ pp_err_t pp_lockbox_settings_update(pp_api_req_t *r); /* WebhookUrl ("": none) *
  * The reads run the customer handlers with the account as principal,
  * only under a running grant of the member (else 403, 20403). */
 pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r);  /* AccountSid, Reason, Minutes */
+pp_err_t pp_lockbox_staff_request_list(pp_api_req_t *r);    /* the member's own; AccountSid */
 pp_err_t pp_lockbox_staff_messages(pp_api_req_t *r);        /* params: AccountSid */
 pp_err_t pp_lockbox_staff_message(pp_api_req_t *r);         /* params: AccountSid, Sid */
 pp_err_t pp_lockbox_staff_numbers(pp_api_req_t *r);         /* params: AccountSid */
@@ -681,5 +682,11 @@ void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *base, const 
 void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *key, const char *url,
                           const char *filters, const pp_api_page_t *pg, size_t n, bool more,
                           int64_t first_seq, int64_t last_seq);
+
+/* pp_lockbox_request_page answers a page (pg) of the access requests `f`
+ * selects (its page set from pg) in the v1 envelope, key
+ * "access_requests", for the list at `path` with `filters` ("" none). */
+pp_err_t pp_lockbox_request_page(pp_api_req_t *r, pp_lockbox_filter_t *f, const pp_api_page_t *pg,
+                                 const char *path, const char *filters);
 
 #endif

@@ -73,19 +73,25 @@ static pp_err_t owner_page(pp_api_req_t *r, pp_api_page_t *pg) {
   return e ? e : pp_api_page_parse(r, pg);
 }
 
+pp_err_t pp_lockbox_request_page(pp_api_req_t *r, pp_lockbox_filter_t *f, const pp_api_page_t *pg,
+                                 const char *path, const char *filters) {
+  pp_lockbox_request_t *rows;
+  size_t n;
+  bool more;
+  f->page = pg->req;
+  pp_err_t e = pp_store_lockbox_list(r->api->store, &r->arena, f, &rows, &n, &more);
+  if (e) return e;
+  return pp_api_meta_list_respond(r, "access_requests",
+                                  pp_arena_printf(&r->arena, "%s%s", r->api->public_url, path),
+                                  filters, pg, rows, sizeof *rows, n, more, render_request);
+}
+
 pp_err_t pp_lockbox_request_list(pp_api_req_t *r) {
   pp_api_page_t pg;
   pp_err_t e = owner_page(r, &pg);
   if (e) return e;
-  pp_lockbox_filter_t f = {.account_sid = r->principal.account_sid, .page = pg.req};
-  pp_lockbox_request_t *rows;
-  size_t n;
-  bool more;
-  if ((e = pp_store_lockbox_list(r->api->store, &r->arena, &f, &rows, &n, &more))) return e;
-  return pp_api_meta_list_respond(
-      r, "access_requests",
-      pp_arena_printf(&r->arena, "%s/lockbox/v1/AccessRequests", r->api->public_url), "", &pg, rows,
-      sizeof *rows, n, more, render_request);
+  pp_lockbox_filter_t f = {.account_sid = r->principal.account_sid};
+  return pp_lockbox_request_page(r, &f, &pg, "/lockbox/v1/AccessRequests", "");
 }
 
 /* Request r->params[0] of the credential's own account. */

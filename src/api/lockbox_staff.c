@@ -93,6 +93,28 @@ pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r) {
   return pp_api_submit(r, created);
 }
 
+/* GET /staff/api/AccessRequests?AccountSid=AC…: the member's own requests
+ * in that account, newest first (their status as seen now), so they can
+ * follow an answer.  Nothing of the account's content. */
+pp_err_t pp_lockbox_staff_request_list(pp_api_req_t *r) {
+  pp_staff_who_t who;
+  pp_api_page_t pg;
+  pp_err_t e = staff_of(r, false, &who);
+  if (!e) e = pp_api_page_parse(r, &pg);
+  if (e) return e;
+  const char *account = pp_form_get(&r->query, "AccountSid");
+  if (!account) return pp_api_fail(r, PP_ERR_PARAM_MISSING, "AccountSid");
+  if (!pp_sid_valid(account, "AC"))
+    return pp_api_fail(r, PP_ERR_INVALID_PARAM, "AccountSid must be an account SID");
+  char staff[PP_AUDIT_PRINCIPAL_SIZE];
+  staff_ref(r, staff);
+  pp_lockbox_filter_t f = {.account_sid = account, .staff = staff};
+  static const char *const names[] = {"AccountSid"};
+  const char *filters = pp_api_filter_query(r, names, 1);
+  return filters ? pp_lockbox_request_page(r, &f, &pg, "/staff/api/AccessRequests", filters)
+                 : PP_ERR_NOMEM;
+}
+
 /* ---- Reads under a grant ---------------------------------------------- */
 
 /* The staff member's running grant in `account` into *q: an approved

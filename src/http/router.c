@@ -168,6 +168,8 @@ const pp_http_route_t pp_http_routes[] = {
     /* The lockbox's staff side (a staff session; reads only under a grant). */
     {PP_POST, "/staff/api/AccessRequests", pp_lockbox_staff_request_create,
      "staff_lockbox_request_create", false},
+    {PP_GET, "/staff/api/AccessRequests", pp_lockbox_staff_request_list,
+     "staff_lockbox_request_list", false},
     {PP_GET, "/staff/api/Accounts/{}/Messages.json", pp_lockbox_staff_messages,
      "staff_lockbox_messages", false},
     {PP_GET, "/staff/api/Accounts/{}/Messages/{}.json", pp_lockbox_staff_message,

@@ -153,6 +153,11 @@ describe('lockbox: staff read customer content only under a grant', () => {
     assert.equal(approved.status, 200, JSON.stringify(approved.json));
     assert.equal(approved.json.status, 'approved');
     assert.equal(approved.json.answered_by, acct.sid);
+    // The staff member follows their own requests (nothing else of the account).
+    const mine = await asStaff('GET', `/staff/api/AccessRequests?AccountSid=${acct.sid}`);
+    assert.equal(mine.status, 200, mine.text);
+    assert.deepEqual(mine.json.access_requests.map((q) => [q.sid, q.status]), [[first.sid, 'approved']]);
+    assert.equal(mine.json.meta.key, 'access_requests');
 
     // Reads under the grant: the customer API's JSON.
     for (const [p, shows] of reads()) {
