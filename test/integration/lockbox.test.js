@@ -182,6 +182,20 @@ describe('lockbox: staff read customer content only under a grant', () => {
     assert.equal((await answer(second.sid, 'approved')).status, 200);
     const during = await asStaff('GET', staffPath('/Messages.json'));
     assert.equal(during.status, 200, during.text);
+    // A grant opens its own account only: another's content stays shut,
+    // even named by SIDs of its own under the granted account's path.
+    const other = await s.createAccount('Lockbox Other');
+    const otherMsg = await s.client(other.sid, other.auth_token).messages.create(
+      { to: TO, from: other.from, body: 'other-secret' });
+    for (const p of [`/staff/api/Accounts/${other.sid}/Messages.json`,
+      `/staff/api/Accounts/${other.sid}/Messages/${otherMsg.sid}.json`]) {
+      const res = await asStaff('GET', p);
+      assert.equal(res.status, 403, `${p}: ${res.text}`);
+      assert.ok(!res.text.includes('other-secret'));
+    }
+    const crossed = await asStaff('GET', staffPath(`/Messages/${otherMsg.sid}.json`));
+    assert.equal(crossed.status, 404, crossed.text);
+    assert.ok(!crossed.text.includes('other-secret'));
     const revoked = await answer(second.sid, 'revoked');
     assert.equal(revoked.json.status, 'revoked');
     await allRefused('revoked');
