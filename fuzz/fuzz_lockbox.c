@@ -91,8 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (int to = 0; to < PP_LOCKBOX__STATUS_COUNT; to++) {
     bool allowed = pp_lockbox_transition(seen, (pp_lockbox_status_t)to) == PP_OK;
-    bool listed = (seen == PP_LOCKBOX_PENDING && (to == PP_LOCKBOX_APPROVED || to == PP_LOCKBOX_DENIED)) ||
-                  (seen == PP_LOCKBOX_APPROVED && to == PP_LOCKBOX_REVOKED);
+    bool listed =
+        (seen == PP_LOCKBOX_PENDING && (to == PP_LOCKBOX_APPROVED || to == PP_LOCKBOX_DENIED)) ||
+        (seen == PP_LOCKBOX_APPROVED && to == PP_LOCKBOX_REVOKED);
     FUZZ_CHECK(allowed == listed, "move %d to %d", seen, to);
   }
   free(reason);

@@ -56,9 +56,10 @@ static pp_err_t created(pp_api_req_t *r) {
 pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r) {
   pp_staff_who_t who;
   pp_err_t e = staff_of(r, true, &who);
-  if (e) return e;
-  if ((e = pp_staff_uv_check(&who.session, UV_ACTION, pp_clock_now()))) {
-    pp_api_audit_record(r, PP_AUDIT_LOCKBOX_REQUEST, "", NULL, 0, e); /* a refusal, recorded */
+  if (!e) e = pp_staff_uv_check(&who.session, UV_ACTION, pp_clock_now());
+  if (e) { /* a known member's refusal (CSRF, UV) is recorded */
+    if (r->principal.kind == PP_PRINCIPAL_STAFF)
+      pp_api_audit_record(r, PP_AUDIT_LOCKBOX_REQUEST, "", NULL, 0, e);
     return e;
   }
   const char *account = pp_api_param(r, "AccountSid");
