@@ -64,6 +64,7 @@ typedef struct {
   pp_api_fraud_t fraud;                /* Verify's fraud guard */
   pp_api_guard_t *guard;               /* the sign-in guard (guard.c); NULL: none */
   int staff_session_s;                 /* a staff session's life (0: one hour) */
+  int lockbox_minute_s; /* seconds a lockbox grant minute lasts; 0: 60 (tests: less) */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -582,6 +583,45 @@ pp_err_t pp_api_staff_logout(pp_api_req_t *r);
  * assertion for that action for 5 minutes (pp_staff_uv_check). */
 pp_err_t pp_api_staff_uv_begin(pp_api_req_t *r);
 pp_err_t pp_api_staff_uv_finish(pp_api_req_t *r);
+/* pp_api_audit_decode decodes entry `en`'s leaf into *ev (arena strings);
+ * a leaf that does not decode, or another seq, was changed in the database:
+ * logged, PP_ERR_CORRUPT.  pp_api_audit_page reads the page of entries `f`
+ * asks for, its page tokens carrying sequence + 1 (sequences start at 0;
+ * f->page is adjusted); *rows, *n, *more as pp_store_audit_list's (left
+ * as given for an empty page). */
+pp_err_t pp_api_audit_decode(pp_api_req_t *r, const pp_audit_entry_t *en, pp_audit_event_t *ev);
+pp_err_t pp_api_audit_page(pp_api_req_t *r, pp_audit_filter_t *f, pp_audit_entry_t **rows,
+                           size_t *n, bool *more);
+
+/* The lockbox's owner side under /lockbox/v1 (lockbox.c;
+ * docs/internals/lockbox.md), the account's own credentials only. */
+pp_err_t pp_lockbox_request_list(pp_api_req_t *r);
+pp_err_t pp_lockbox_request_fetch(pp_api_req_t *r);  /* params: Sid */
+pp_err_t pp_lockbox_request_answer(pp_api_req_t *r); /* params: Sid; Status */
+pp_err_t pp_lockbox_access_log(pp_api_req_t *r);
+pp_err_t pp_lockbox_settings_fetch(pp_api_req_t *r);
+pp_err_t pp_lockbox_settings_update(pp_api_req_t *r); /* WebhookUrl ("": none) */
+
+/* The lockbox's staff side under /staff/api (lockbox_staff.c): a staff
+ * session (401 without), a CSRF token for the change (403), and for the
+ * request a fresh user-verified assertion for "lockbox.request" (403).
+ * The reads run the customer handlers with the account as principal,
+ * only under a running grant of the member (else 403, 20403). */
+pp_err_t pp_lockbox_staff_request_create(pp_api_req_t *r);  /* AccountSid, Reason, Minutes */
+pp_err_t pp_lockbox_staff_request_list(pp_api_req_t *r);    /* the member's own; AccountSid */
+pp_err_t pp_lockbox_staff_messages(pp_api_req_t *r);        /* params: AccountSid */
+pp_err_t pp_lockbox_staff_message(pp_api_req_t *r);         /* params: AccountSid, Sid */
+pp_err_t pp_lockbox_staff_numbers(pp_api_req_t *r);         /* params: AccountSid */
+pp_err_t pp_lockbox_staff_number(pp_api_req_t *r);          /* params: AccountSid, Sid */
+pp_err_t pp_lockbox_staff_verify_services(pp_api_req_t *r); /* params: AccountSid */
+pp_err_t pp_lockbox_staff_verify_service(pp_api_req_t *r);  /* params: AccountSid, Sid */
+
+/* pp_lockbox_notice builds the form of a lockbox notice (arena; NULL when
+ * out of memory): AccountSid, AccessRequestSid, EventType (`event`),
+ * Staff, Reason, Minutes, Status, Timestamp, and for a read its Request
+ * and ResourceSids (comma-separated) when not NULL. */
+char *pp_lockbox_notice(pp_api_req_t *r, const char *event, const pp_lockbox_request_t *q,
+                        const char *status, const char *read_request, const char *resources);
 
 /* ---- Staff pages (staff_pages.c): HTML, no Basic credentials ----------
  * GET /staff/login: sign-in.  GET /staff/enrol/{Token}: the enrolment page
@@ -676,5 +716,11 @@ void pp_api_list_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *base, const 
 void pp_api_meta_envelope(pp_api_req_t *r, pp_jw_t *jw, const char *key, const char *url,
                           const char *filters, const pp_api_page_t *pg, size_t n, bool more,
                           int64_t first_seq, int64_t last_seq);
+
+/* pp_lockbox_request_page answers a page (pg) of the access requests `f`
+ * selects (its page set from pg) in the v1 envelope, key
+ * "access_requests", for the list at `path` with `filters` ("" none). */
+pp_err_t pp_lockbox_request_page(pp_api_req_t *r, pp_lockbox_filter_t *f, const pp_api_page_t *pg,
+                                 const char *path, const char *filters);
 
 #endif

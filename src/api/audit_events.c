@@ -46,9 +46,7 @@ static pp_err_t target_account(pp_api_req_t *r, pp_account_t *acc) {
   return e == PP_ERR_NOT_FOUND ? pp_api_fail(r, e, sid) : e;
 }
 
-/* Decodes a stored leaf; a leaf that does not decode was changed in the
- * database (pipit audit verify says where). */
-static pp_err_t decode(pp_api_req_t *r, const pp_audit_entry_t *en, pp_audit_event_t *ev) {
+pp_err_t pp_api_audit_decode(pp_api_req_t *r, const pp_audit_entry_t *en, pp_audit_event_t *ev) {
   pp_err_t e =
       en->leaf ? pp_audit_leaf_decode(en->leaf, en->leaf_len, &r->arena, ev) : PP_ERR_BAD_REQUEST;
   if (e == PP_ERR_BAD_REQUEST || (!e && ev->seq != en->seq)) {
@@ -93,6 +91,14 @@ static void render_event(pp_api_req_t *r, pp_jw_t *w, const pp_audit_entry_t *en
   pp_jw_obj_end(w);
 }
 
+pp_err_t pp_api_audit_page(pp_api_req_t *r, pp_audit_filter_t *f, pp_audit_entry_t **rows,
+                           size_t *n, bool *more) {
+  if (f->page.before_seq == 1) f->page.limit = 0; /* nothing before sequence 0 */
+  if (f->page.before_seq) f->page.before_seq--;
+  if (f->page.after_seq) f->page.after_seq--;
+  return f->page.limit ? pp_store_audit_list(r->api->store, &r->arena, f, rows, n, more) : PP_OK;
+}
+
 /* GET /audit/v1/Events: AccountSid, EventType, StartDate, EndDate (ISO 8601
  * date or date-time; EndDate exclusive), PageSize, PageToken.  Page tokens
  * carry sequence + 1 (sequences start at 0). */
@@ -124,14 +130,10 @@ pp_err_t pp_api_audit_event_list(pp_api_req_t *r) {
       f.until_ms = t * 1000;
     }
   }
-  if (f.page.before_seq == 1) f.page.limit = 0; /* nothing before sequence 0 */
-  if (f.page.before_seq) f.page.before_seq--;
-  if (f.page.after_seq) f.page.after_seq--;
   pp_audit_entry_t *rows = NULL;
   size_t n = 0;
   bool more = false;
-  if (f.page.limit && (e = pp_store_audit_list(r->api->store, &r->arena, &f, &rows, &n, &more)))
-    return e;
+  if ((e = pp_api_audit_page(r, &f, &rows, &n, &more))) return e;
   char *filters = pp_api_filter_query(r, names, 4);
   char *url = pp_arena_printf(&r->arena, "%s/audit/v1/Events", r->api->public_url);
   if (!filters || !url) return PP_ERR_NOMEM;
@@ -142,7 +144,7 @@ pp_err_t pp_api_audit_event_list(pp_api_req_t *r) {
   pp_jw_arr_begin(&w);
   for (size_t i = 0; i < n; i++) {
     pp_audit_event_t ev;
-    if ((e = decode(r, &rows[i], &ev))) return e;
+    if ((e = pp_api_audit_decode(r, &rows[i], &ev))) return e;
     render_event(r, &w, &rows[i], &ev);
   }
   pp_jw_arr_end(&w);
@@ -166,7 +168,7 @@ static pp_err_t load_event(pp_api_req_t *r, loaded_event_t *out) {
   if (e) return e;
   if (!parse_u64(r->params[0], &seq)) return pp_api_fail(r, PP_ERR_NOT_FOUND, r->path);
   e = pp_store_audit_get(r->api->store, &r->arena, (int64_t)seq, &out->en);
-  if (!e) e = decode(r, &out->en, &out->ev);
+  if (!e) e = pp_api_audit_decode(r, &out->en, &out->ev);
   pp_account_t acc;
   if (!e && (!out->ev.account_sid[0] || pp_api_account_access(r, out->ev.account_sid, &acc)))
     e = PP_ERR_NOT_FOUND;

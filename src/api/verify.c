@@ -99,6 +99,7 @@ pp_err_t pp_api_verify_delete(pp_api_req_t *r, pp_write_kind_t kind, const char 
 _Static_assert(offsetof(pp_verify_service_t, seq) == 0, "a listed row starts with its seq");
 static void render_service(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   const pp_verify_service_t *sv = row;
+  pp_api_audit_touch(r, sv->sid); /* read under a lockbox grant: named in its event */
   static const char *const links[][2] = {
       {"verification_checks", "VerificationCheck"},
       {"verifications", "Verifications"},

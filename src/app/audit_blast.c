@@ -76,6 +76,7 @@ enum {
   G_KEYS,
   G_MESSAGING_SERVICES,
   G_CONFIG,
+  G_ACCESS_REQUESTS,
   G_OTHER,
   G_SESSIONS,
   G_SOURCE_IPS,
@@ -83,19 +84,27 @@ enum {
   G__COUNT
 };
 static const char *const group_json[G__COUNT] = {
-    "accounts",      "subaccounts",        "messages",
-    "phone_numbers", "verify_services",    "entities",
-    "factors",       "factors_registered", "challenges",
-    "keys",          "messaging_services", "config",
-    "other",         "sessions",           "source_ips",
-    "principals"};
-static const char *const group_title[G__COUNT] = {
-    "accounts",        "subaccounts",        "messages",
-    "phone numbers",   "Verify services",    "entities",
-    "factors",         "factors registered", "challenges",
-    "API keys",        "Messaging Services", "configuration",
-    "other resources", "sessions",           "source addresses",
-    "principals"};
+    "accounts",           "subaccounts", "messages",           "phone_numbers", "verify_services",
+    "entities",           "factors",     "factors_registered", "challenges",    "keys",
+    "messaging_services", "config",      "access_requests",    "other",         "sessions",
+    "source_ips",         "principals"};
+static const char *const group_title[G__COUNT] = {"accounts",
+                                                  "subaccounts",
+                                                  "messages",
+                                                  "phone numbers",
+                                                  "Verify services",
+                                                  "entities",
+                                                  "factors",
+                                                  "factors registered",
+                                                  "challenges",
+                                                  "API keys",
+                                                  "Messaging Services",
+                                                  "configuration",
+                                                  "lockbox access requests",
+                                                  "other resources",
+                                                  "sessions",
+                                                  "source addresses",
+                                                  "principals"};
 
 static int group_of(const char *sid) {
   static const struct {
@@ -110,7 +119,8 @@ static int group_of(const char *sid) {
              {"challenge", G_CHALLENGES},
              {"key", G_KEYS},
              {"messaging_service", G_MESSAGING_SERVICES},
-             {"config", G_CONFIG}};
+             {"config", G_CONFIG},
+             {"access_request", G_ACCESS_REQUESTS}};
   const char *t = pp_audit_resource_type(sid);
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].type, t) == 0) return map[i].group;

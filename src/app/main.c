@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "http/http.h"
 
 static void usage(FILE *f) {
   fputs(
@@ -12,7 +13,8 @@ static void usage(FILE *f) {
       "  admin   manage accounts, carriers and routes (see pipit admin --help)\n"
       "  smsc    run a development SMSC (see pipit smsc --help)\n"
       "  audit   verify the audit log, checkpoints, proofs, blast radius\n"
-      "          (see pipit audit --help)\n",
+      "          (see pipit audit --help)\n"
+      "  routes  list every HTTP route the server knows: METHOD PATTERN\n",
       f);
 }
 
@@ -30,6 +32,12 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "admin") == 0) return pp_cmd_admin(argc - 1, argv + 1);
   if (strcmp(argv[1], "smsc") == 0) return pp_cmd_smsc(argc - 1, argv + 1);
   if (strcmp(argv[1], "audit") == 0) return pp_cmd_audit(argc - 1, argv + 1);
+  if (strcmp(argv[1], "routes") == 0) { /* the router's table, for tests and reviews */
+    static const char *const methods[] = {"GET", "POST", "DELETE", "OTHER"};
+    for (size_t i = 0; i < pp_http_routes_count; i++)
+      printf("%s %s\n", methods[pp_http_routes[i].method], pp_http_routes[i].pattern);
+    return 0;
+  }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage(stdout);
     return 0;

@@ -290,6 +290,14 @@ int pp_cmd_serve(int argc, char **argv) {
                                .multiple = cfg.fraud_multiple,
                                .block_s = cfg.fraud_block_s};
   e = pp_operator_new(cfg.data_dir, &api.op);
+  /* Tests only: a lockbox grant's minute in fewer seconds, so that its end
+   * is seen without waiting minutes (docs/internals/lockbox.md). */
+  const char *minute = getenv("PIPIT_TEST_LOCKBOX_MINUTE_S");
+  if (minute && *minute) {
+    api.lockbox_minute_s = (int)strtol(minute, NULL, 10);
+    pp_log_warn("serve", "PIPIT_TEST_LOCKBOX_MINUTE_S: a lockbox grant minute lasts %d s (tests)",
+                api.lockbox_minute_s);
+  }
   if (!e) e = pp_api_guard_new(cfg.auth_guard_window_s, &api.guard);
   if (e) {
     pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));

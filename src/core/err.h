@@ -106,6 +106,9 @@
   X(PP_ERR_HTTP_URI_TOO_LONG, 2049, CLIENT, 414, 0, "The request URL is too long")                 \
   X(PP_ERR_HTTP_HEADERS_TOO_LARGE, 2050, CLIENT, 431, 0, "The request header is too large")        \
   X(PP_ERR_HTTP_VERSION, 2051, CLIENT, 505, 0, "HTTP version not supported")                       \
+  /* The lockbox (staff/lockbox.h): an access request's status cannot change so. */                \
+  X(PP_ERR_LOCKBOX_STATUS, 2060, CLIENT, 409, 0,                                                   \
+    "The access request cannot change from its status: %s")                                        \
   /* 3000-3999 upstream: a peer failed (the customer's webhook server, a                           \
      carrier); recorded on a message or as an alert, never an answer, so                           \
      the status 502 is not sent to anyone. */                                                      \
@@ -187,7 +190,10 @@
   X(PP_ERR_STAFF_UV_STALE, 4039, SECURITY, 403, 20403,                                             \
     "This action needs a passkey confirmation made for it in the last 5 minutes")                  \
   X(PP_ERR_STAFF_ROLE, 4040, SECURITY, 403, 20403, "The staff role does not allow this")           \
-  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")
+  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")  \
+  /* The lockbox: staff read an account's content only under its grant. */                         \
+  X(PP_ERR_LOCKBOX_NO_GRANT, 4060, SECURITY, 403, 20403,                                           \
+    "Forbidden: no active lockbox grant of the account allows this: %s")
 
 /* Whose failure an error is: the thousands of its number. */
 typedef enum {

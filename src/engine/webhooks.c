@@ -424,12 +424,18 @@ static size_t build_params(req_t *q, pp_param_t *ps) {
   return ok ? n : 0;
 }
 
+/* Whether the store queued the request's form whole: a Verify event
+ * (docs/internals/verify.md) or a lockbox notice (lockbox.md); a
+ * message's is built from the message when it is sent. */
+static bool carries_form(const req_t *q) {
+  return strcmp(q->hook.kind, "verify") == 0 || strcmp(q->hook.kind, "lockbox") == 0;
+}
+
 /* The form a request posts: a message's parameters into `ps` (with the
- * URL and body in q), or a Verify event's, which the store queued whole
- * (docs/internals/verify.md).  Returns the parameters and their count in
- * *n (0: out of memory). */
+ * URL and body in q), or the one the store queued (carries_form).
+ * Returns the parameters and their count in *n (0: out of memory). */
 static const pp_param_t *request_params(req_t *q, pp_param_t ps[32], bool get, size_t *n) {
-  if (strcmp(q->hook.kind, "verify") == 0) {
+  if (carries_form(q)) {
     pp_form_t f;
     pp_form_init(&f);
     q->url = q->hook.url;
@@ -463,11 +469,11 @@ static const pp_param_t *request_params(req_t *q, pp_param_t ps[32], bool get, s
 static void start(pp_webhooks_t *hk, req_t *q) {
   pp_hook_result_t *hr = &q->w.u.hook_result;
   hr->seq = q->hook.seq;
-  /* A Verify event carries its form; a message's is read now. */
-  pp_err_t e = strcmp(q->hook.kind, "verify") == 0
-                   ? PP_OK
-                   : pp_store_message_get(hk->o.store, &q->arena, q->hook.account_sid,
-                                          q->hook.message_sid, &q->msg);
+  /* A Verify event or a lockbox notice carries its form; a message's is
+   * read now. */
+  pp_err_t e = carries_form(q) ? PP_OK
+                               : pp_store_message_get(hk->o.store, &q->arena, q->hook.account_sid,
+                                                      q->hook.message_sid, &q->msg);
   if (e == PP_ERR_NOT_FOUND) { /* deleted since: nothing to report */
     hr->outcome = PP_HOOK_DROP;
     submit_result(q);

@@ -162,6 +162,32 @@ const pp_http_route_t pp_http_routes[] = {
     {PP_GET, "/staff/enrol/{}", pp_api_staff_page_enrol, "staff_page_enrol", false},
     {PP_GET, "/staff/staff.js", pp_api_staff_page_js, "staff_page_js", false},
     {PP_GET, "/staff/staff.css", pp_api_staff_page_css, "staff_page_css", false},
+    /* The lockbox's owner side (account credentials). */
+    {PP_GET, "/lockbox/v1/AccessRequests", pp_lockbox_request_list, "lockbox_requests_list", false},
+    {PP_GET, "/lockbox/v1/AccessRequests/{}", pp_lockbox_request_fetch, "lockbox_requests_fetch",
+     false},
+    {PP_POST, "/lockbox/v1/AccessRequests/{}", pp_lockbox_request_answer, "lockbox_requests_answer",
+     false},
+    {PP_GET, "/lockbox/v1/AccessLog", pp_lockbox_access_log, "lockbox_access_log", false},
+    {PP_GET, "/lockbox/v1/Settings", pp_lockbox_settings_fetch, "lockbox_settings_fetch", false},
+    {PP_POST, "/lockbox/v1/Settings", pp_lockbox_settings_update, "lockbox_settings_update", false},
+    /* The lockbox's staff side (a staff session; reads only under a grant). */
+    {PP_POST, "/staff/api/AccessRequests", pp_lockbox_staff_request_create,
+     "staff_lockbox_request_create", false},
+    {PP_GET, "/staff/api/AccessRequests", pp_lockbox_staff_request_list,
+     "staff_lockbox_request_list", false},
+    {PP_GET, "/staff/api/Accounts/{}/Messages.json", pp_lockbox_staff_messages,
+     "staff_lockbox_messages", false},
+    {PP_GET, "/staff/api/Accounts/{}/Messages/{}.json", pp_lockbox_staff_message,
+     "staff_lockbox_message", false},
+    {PP_GET, "/staff/api/Accounts/{}/IncomingPhoneNumbers.json", pp_lockbox_staff_numbers,
+     "staff_lockbox_numbers", false},
+    {PP_GET, "/staff/api/Accounts/{}/IncomingPhoneNumbers/{}.json", pp_lockbox_staff_number,
+     "staff_lockbox_number", false},
+    {PP_GET, "/staff/api/Accounts/{}/Verify/Services", pp_lockbox_staff_verify_services,
+     "staff_lockbox_verify_services", false},
+    {PP_GET, "/staff/api/Accounts/{}/Verify/Services/{}", pp_lockbox_staff_verify_service,
+     "staff_lockbox_verify_service", false},
 };
 const size_t pp_http_routes_count = sizeof pp_http_routes / sizeof pp_http_routes[0];
 

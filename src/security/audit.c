@@ -62,9 +62,9 @@ void pp_audit_outcome(pp_err_t e, char out[PP_AUDIT_OUTCOME_SIZE]) {
 
 const char *pp_audit_resource_type(const char *sid) {
   static const char *const map[][2] = {
-      {"SM", "message"}, {"MM", "message"},  {"PN", "number"},         {"MG", "messaging_service"},
-      {"AC", "account"}, {"SK", "key"},      {"VA", "verify_service"}, {"YE", "entity"},
-      {"YF", "factor"},  {"YC", "challenge"}};
+      {"SM", "message"}, {"MM", "message"},   {"PN", "number"},         {"MG", "messaging_service"},
+      {"AC", "account"}, {"SK", "key"},       {"VA", "verify_service"}, {"YE", "entity"},
+      {"YF", "factor"},  {"YC", "challenge"}, {"LR", "access_request"}};
   if (!sid) return "other";
   if (strncmp(sid, "carrier:", 8) == 0 || strncmp(sid, "route:", 6) == 0 ||
       strncmp(sid, "sender:", 7) == 0 || strncmp(sid, "number:", 7) == 0)

@@ -97,7 +97,13 @@
   X(PP_AUDIT_STAFF_PASSKEY, "staff.passkey_register")                  \
   X(PP_AUDIT_STAFF_SIGN_IN, "staff.sign_in")                           \
   X(PP_AUDIT_STAFF_SIGN_OUT, "staff.sign_out")                         \
-  X(PP_AUDIT_STAFF_UV, "staff.uv")
+  X(PP_AUDIT_STAFF_UV, "staff.uv")                                     \
+  X(PP_AUDIT_LOCKBOX_REQUEST, "lockbox.request")                       \
+  X(PP_AUDIT_LOCKBOX_APPROVE, "lockbox.approve")                       \
+  X(PP_AUDIT_LOCKBOX_DENY, "lockbox.deny")                             \
+  X(PP_AUDIT_LOCKBOX_REVOKE, "lockbox.revoke")                         \
+  X(PP_AUDIT_LOCKBOX_READ, "lockbox.read")                             \
+  X(PP_AUDIT_LOCKBOX_SETTINGS, "lockbox.settings_update")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
@@ -168,8 +174,8 @@ void pp_audit_outcome(pp_err_t e, char out[PP_AUDIT_OUTCOME_SIZE]);
 /* pp_audit_resource_type names what a resource SID is by its prefix:
  * "message" (SM, MM), "number" (PN), "messaging_service" (MG), "account"
  * (AC), "key" (SK), "verify_service" (VA), "entity" (YE), "factor" (YF),
- * "challenge" (YC), "config" (a "carrier:" / "route:" / "sender:" /
- * "number:" name), or
+ * "challenge" (YC), "access_request" (LR), "config" (a "carrier:" /
+ * "route:" / "sender:" / "number:" name), or
  * "other". */
 const char *pp_audit_resource_type(const char *sid);
 

@@ -143,6 +143,13 @@ struct pp_store_backend {
   pp_err_t (*verify_webhook_list)(void *be, pp_arena_t *a, const char *account_sid,
                                   const char *service_sid, const pp_page_req_t *p,
                                   pp_verify_webhook_t **rows, size_t *n, bool *more);
+  /* The lockbox: see pp_store_lockbox_*. */
+  pp_err_t (*lockbox_get)(void *be, pp_arena_t *a, const char *account_sid, const char *sid,
+                          pp_lockbox_request_t *out);
+  pp_err_t (*lockbox_list)(void *be, pp_arena_t *a, const pp_lockbox_filter_t *f,
+                           pp_lockbox_request_t **rows, size_t *n, bool *more);
+  pp_err_t (*lockbox_settings)(void *be, pp_arena_t *a, const char *account_sid,
+                               pp_lockbox_settings_t *out);
   /* A random 32-byte key the store keeps sealed with its own key (e.g.
    * "verify"), as 64 hex digits.  PP_ERR_NOT_FOUND when there is none. */
   pp_err_t (*named_key)(void *be, const char *name, char hex[65]);

@@ -587,6 +587,18 @@ pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *a
                                      pp_verify_webhook_t *out) {
   return s->be_ops->verify_webhook_get(s->be, a, account_sid, service_sid, sid, out);
 }
+pp_err_t pp_store_lockbox_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *sid, pp_lockbox_request_t *out) {
+  return s->be_ops->lockbox_get(s->be, a, account_sid, sid, out);
+}
+pp_err_t pp_store_lockbox_list(pp_store_t *s, pp_arena_t *a, const pp_lockbox_filter_t *f,
+                               pp_lockbox_request_t **rows, size_t *n, bool *more) {
+  return s->be_ops->lockbox_list(s->be, a, f, rows, n, more);
+}
+pp_err_t pp_store_lockbox_settings(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   pp_lockbox_settings_t *out) {
+  return s->be_ops->lockbox_settings(s->be, a, account_sid, out);
+}
 pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                       const char *service_sid, const pp_page_req_t *p,
                                       pp_verify_webhook_t **rows, size_t *n, bool *more) {

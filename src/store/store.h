@@ -421,6 +421,51 @@ typedef struct {
   pp_audit_checkpoint_t out; /* out: what was kept */
 } pp_audit_checkpoint_req_t;
 
+/* ---- The lockbox (staff/lockbox.h; docs/internals/lockbox.md) --------- */
+
+/* A staff member's request to read an account's content (LR…).  `status`
+ * is stored as "pending", "approved", "denied" or "revoked" (expiry is
+ * seen, not stored: staff/lockbox.h).  The reason is sealed at rest with
+ * the account's key.  Times are Unix seconds, 0 for not yet. */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char account_sid[PP_SID_SIZE];
+  char staff[PP_AUDIT_PRINCIPAL_SIZE];       /* who asked: the audit principal, "staff:NAME" */
+  const char *reason;                        /* arena or caller memory */
+  int minutes;                               /* 1..240 */
+  char status[10];                           /* as stored */
+  char answered_by[PP_AUDIT_PRINCIPAL_SIZE]; /* the credential that answered ("" not yet) */
+  int64_t date_created, date_updated;
+  int64_t date_approved; /* the grant's clock starts here */
+  int64_t date_revoked;
+} pp_lockbox_request_t;
+
+/* PP_W_LOCKBOX: a request inserted (`insert`), or its status, answered_by,
+ * date_updated, date_approved and date_revoked set when it is still
+ * `if_status` in its account (PP_ERR_CONFLICT otherwise: answered
+ * meanwhile); or, with `request` NULL, nothing but the notice.  With
+ * `notice` non-NULL and a WebhookUrl in the account's settings, the notice
+ * (a form body of `event`) is queued to it in the same transaction (kind
+ * "lockbox", signed and sent by the webhook dispatcher). */
+typedef struct {
+  pp_lockbox_request_t *request;
+  const char *account_sid; /* whose settings the notice goes by */
+  bool insert;
+  const char *if_status;
+  const char *event;  /* "request.created", "request.approved", ... "read" */
+  const char *notice; /* NULL: none */
+  int64_t now;        /* Unix seconds */
+} pp_lockbox_write_t;
+
+/* An account's lockbox settings (PP_W_LOCKBOX_SETTINGS puts them whole).
+ * The URL is sealed at rest with the account's key. */
+typedef struct {
+  char account_sid[PP_SID_SIZE];
+  const char *webhook_url; /* NULL: none */
+  int64_t date_updated;    /* 0: never set */
+} pp_lockbox_settings_t;
+
 /* ---- Writes ---------------------------------------------------------- */
 
 typedef enum {
@@ -497,6 +542,9 @@ typedef enum {
   PP_W_OFFER_DELETE, /* u.offer (phone_number): PP_ERR_NOT_FOUND when none */
   /* Staff principals (pp_staff_change_t; docs/internals/staff.md). */
   PP_W_STAFF, /* u.staff */
+  /* The lockbox. */
+  PP_W_LOCKBOX,          /* u.lockbox */
+  PP_W_LOCKBOX_SETTINGS, /* u.lockbox_settings */
 } pp_write_kind_t;
 
 typedef struct {
@@ -633,6 +681,8 @@ typedef enum {
   PP_RESEAL_VERIFY_CHALLENGES,
   PP_RESEAL_VERIFY_WEBHOOKS,
   PP_RESEAL_MESSAGE_SEALED,
+  PP_RESEAL_LOCKBOX_REQUESTS,
+  PP_RESEAL_LOCKBOX_SETTINGS,
   PP_RESEAL__COUNT
 } pp_reseal_table_t;
 
@@ -946,6 +996,8 @@ struct pp_write {
     pp_verify_webhook_t *verify_webhook;
     pp_audit_checkpoint_req_t *checkpoint;
     pp_staff_change_t *staff;
+    pp_lockbox_write_t lockbox;
+    pp_lockbox_settings_t *lockbox_settings;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -1232,6 +1284,23 @@ pp_err_t pp_store_verify_webhook_get(pp_store_t *s, pp_arena_t *a, const char *a
 pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                       const char *service_sid, const pp_page_req_t *p,
                                       pp_verify_webhook_t **rows, size_t *n, bool *more);
+/* The lockbox, within `account_sid`: one access request (PP_ERR_NOT_FOUND
+ * when the account has none of that sid); a page of them, newest first,
+ * only those stored with `status` and asked by `staff` when not NULL; the
+ * account's settings (webhook_url NULL and date_updated 0 when never set). */
+typedef struct {
+  const char *account_sid;
+  const char *status; /* NULL: any */
+  const char *staff;  /* NULL: any */
+  pp_page_req_t page;
+} pp_lockbox_filter_t;
+pp_err_t pp_store_lockbox_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                              const char *sid, pp_lockbox_request_t *out);
+pp_err_t pp_store_lockbox_list(pp_store_t *s, pp_arena_t *a, const pp_lockbox_filter_t *f,
+                               pp_lockbox_request_t **rows, size_t *n, bool *more);
+pp_err_t pp_store_lockbox_settings(pp_store_t *s, pp_arena_t *a, const char *account_sid,
+                                   pp_lockbox_settings_t *out);
+
 /* ---- Audit log (docs/internals/audit.md) ------------------------------ */
 
 /* pp_store_audit_head reads the committed tree size and root. */

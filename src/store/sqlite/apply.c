@@ -631,6 +631,9 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       return sq_result_of(c->db, sq_step_done(st), 0);
     case PP_W_HOOK_RESULT:
       return apply_hook_result(c, &w->u.hook_result);
+    case PP_W_LOCKBOX:
+    case PP_W_LOCKBOX_SETTINGS:
+      return sq_apply_lockbox(c, w);
     case PP_W_OFFER_PUT:
     case PP_W_OFFER_DELETE:
       return sq_apply_offer(c, w->u.offer, w->kind == PP_W_OFFER_PUT);

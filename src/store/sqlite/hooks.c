@@ -2,6 +2,11 @@
  * writer's apply, as store/rules.h decides it: its status webhook, its
  * inbound webhook, the drop of its message_sealed row.  Each is written in
  * the same transaction as the change that caused it. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "store/rules.h"
 #include "store/sqlite/sqlite_int.h"
 
@@ -123,4 +128,38 @@ pp_err_t sq_status_set(conn_t *c, sqlite3_stmt *st, const char *old_status, int 
   }
   if (rc != SQLITE_DONE) return sq_result_of(c->db, rc, 0);
   return changes_expected && n == 0 ? PP_ERR_NOT_FOUND : PP_OK;
+}
+
+pp_err_t sq_hook_queue_form(conn_t *c, const char *account, const char *owner, const char *kind,
+                            const char *event, const char *url, size_t url_len, const char *body,
+                            int64_t now) {
+  if (!url) return PP_OK;
+  char token[33], id[33], row[PP_SID_SIZE + 33];
+  unsigned char rnd[16], *buf = NULL;
+  randombytes_buf(rnd, sizeof rnd);
+  sodium_bin2hex(token, sizeof token, rnd, sizeof rnd);
+  randombytes_buf(rnd, sizeof rnd);
+  sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
+  snprintf(row, sizeof row, "%s.%s", owner, id);
+  pp_seal_at_t at;
+  pp_err_t e = pp_seal_at_source(PP_SEALED_WEBHOOKS_URL, account, "webhooks", "url", row, &at);
+  pp_seal_value_t v[] = {
+      {.id = PP_SEALED_WEBHOOKS_URL, .in_kind = PP_SEAL_TEXT, .in = url, .in_len = url_len},
+      {.id = PP_SEALED_WEBHOOKS_BODY, .in_kind = PP_SEAL_TEXT, .in = body, .in_len = strlen(body)}};
+  sqlite3_stmt *st = c->st[S_HOOK_FORM_INS];
+  static const int params[] = {6, 9};
+  if (!e) e = sq_bind_seal_row(c, st, &at, v, params, 2, &buf);
+  if (e) {
+    sqlite3_clear_bindings(st);
+    free(buf);
+    return e;
+  }
+  sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+  sq_bind_text(st, 2, account);
+  sq_bind_text(st, 3, owner);
+  sq_bind_text(st, 4, kind);
+  sq_bind_text(st, 5, event);
+  sqlite3_bind_text(st, 7, row, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 8, now * 1000);
+  return sq_step_write(c, st, buf, false, NULL);
 }

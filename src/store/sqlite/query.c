@@ -318,7 +318,8 @@ static sqlite3_stmt *keyed(be_t *b, int which, const char *k1, const char *k2, c
 _Static_assert(sizeof(pp_account_t) <= SQ_GET_MAX && sizeof(pp_key_t) <= SQ_GET_MAX &&
                    sizeof(pp_message_t) <= SQ_GET_MAX && sizeof(pp_alert_t) <= SQ_GET_MAX &&
                    sizeof(pp_service_t) <= SQ_GET_MAX && sizeof(pp_number_t) <= SQ_GET_MAX &&
-                   sizeof(pp_staff_t) <= SQ_GET_MAX,
+                   sizeof(pp_staff_t) <= SQ_GET_MAX && sizeof(pp_lockbox_request_t) <= SQ_GET_MAX &&
+                   sizeof(pp_lockbox_settings_t) <= SQ_GET_MAX,
                "the rows sq_get_one reads fit its buffer");
 
 /* The keyed first row read into a buffer of its own, copied to `out` only

@@ -40,6 +40,9 @@ static const reseal_rows_t reseal_rows[PP_RESEAL__COUNT] = {
     [PP_RESEAL_VERIFY_FACTORS] = BY_SID("verify_factors"),
     [PP_RESEAL_VERIFY_CHALLENGES] = BY_SID("verify_challenges"),
     [PP_RESEAL_VERIFY_WEBHOOKS] = BY_SID("verify_webhooks"),
+    [PP_RESEAL_LOCKBOX_REQUESTS] = BY_SID("lockbox_requests"),
+    [PP_RESEAL_LOCKBOX_SETTINGS] = {"lockbox_settings", "seq", "account_sid", "account_sid",
+                                    "NULL,NULL", BATCH("lockbox_settings"), false},
     /* The text of a verification SMS waiting for the carrier, in batches
      * by its message. */
     [PP_RESEAL_MESSAGE_SEALED] = {"message_sealed", "message_seq", "?1",

@@ -139,6 +139,12 @@ enum {
   S_STAFF_TOK_END,
   S_STAFF_TOK_UV,
   S_STAFF_TOK_GET,
+  S_HOOK_FORM_INS,
+  S_LB_INS,
+  S_LB_SET,
+  S_LB_GET,
+  S_LB_URL,
+  S_LB_SETTINGS_PUT,
   S__COUNT
 };
 
@@ -251,7 +257,6 @@ enum {
   SV_CH_ENROLL_NEXT,
   SV_CH_EXPIRE,
   SV_WH_SUBSCRIBED,
-  SV_EV_INS,
   SV_HOOK_SHRED,
   SV_WH_INS,
   SV_WH_UPD,
@@ -287,6 +292,10 @@ enum {
   "seq,sid,factor_sid,entity_sid,service_sid,account_sid,identity,status,"        \
   "responded_reason,factor_type,details,hidden_details,metadata,expiration_date," \
   "date_responded,date_created,date_updated,enroll_factor_sid"
+/* An access request's row; the reason (4) is sealed. */
+#define LB_COLS                                                               \
+  "seq,sid,account_sid,staff,reason,minutes,status,answered_by,date_created," \
+  "date_updated,date_approved,date_revoked"
 #define WH_COLS                                                                   \
   "seq,sid,service_sid,account_sid,friendly_name,event_types,webhook_url,status," \
   "version,date_created,date_updated"
@@ -703,6 +712,30 @@ pp_err_t sq_service_number_list(void *p, pp_arena_t *a, const char *account_sid,
                                 pp_service_number_t **rows, size_t *n, bool *more);
 pp_err_t sq_service_sender(void *p, const char *account_sid, const char *service_sid,
                            const char *to, int64_t to_hash, bool sticky, char out[20]);
+
+/* ---- hooks.c ------------------------------------------------------- */
+
+/* Queues a webhook request that carries its own form `body` (kind "verify"
+ * or "lockbox", its `event`) to `url` (url_len bytes, plain; NULL queues
+ * nothing), in order per `owner` (its message_sid), for `account`: the URL
+ * and the body sealed for the queue row ("webhooks", "url"/"body", owner
+ * "." a random id).  Writer thread; `now` in Unix seconds. */
+pp_err_t sq_hook_queue_form(conn_t *c, const char *account, const char *owner, const char *kind,
+                            const char *event, const char *url, size_t url_len, const char *body,
+                            int64_t now);
+
+/* ---- lockbox.c ----------------------------------------------------- */
+
+/* PP_W_LOCKBOX and PP_W_LOCKBOX_SETTINGS (writer thread). */
+pp_err_t sq_apply_lockbox(conn_t *c, pp_write_t *w);
+
+/* Operations of pp_store_sqlite (store.h states each contract). */
+pp_err_t sq_lockbox_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
+                        pp_lockbox_request_t *out);
+pp_err_t sq_lockbox_list(void *p, pp_arena_t *a, const pp_lockbox_filter_t *f,
+                         pp_lockbox_request_t **rows, size_t *n, bool *more);
+pp_err_t sq_lockbox_settings(void *p, pp_arena_t *a, const char *account_sid,
+                             pp_lockbox_settings_t *out);
 
 /* ---- verify.c ------------------------------------------------------ */
 

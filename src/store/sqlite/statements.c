@@ -198,6 +198,31 @@ const char *sq_sql_text[S__COUNT] = {
         "ORDER BY next_attempt LIMIT 1",
     /* A message's webhook (hooks.c): the URL as read from the column it is
      * sealed for, which url_table, url_column and url_row name. */
+    /* A request that carries its own form (a Verify event, kind "verify";
+     * a lockbox notice, "lockbox"), in order per owner (message_sid ?3: the
+     * Verify webhook's SID, the lockbox's account); its URL (?6) and body
+     * (?9) sealed for the queue row (url_row ?7: the owner and a random
+     * id); ?8: now (ms). */
+    /* The lockbox (lockbox.c): parameters are LB_COLS's columns. */
+    [S_LB_INS] =
+        "INSERT INTO lockbox_requests(sid,account_sid,staff,reason,minutes,status,"
+        "answered_by,date_created,date_updated,date_approved,date_revoked) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    /* An answer, only from the status ?12 it was seen in. */
+    [S_LB_SET] =
+        "UPDATE lockbox_requests SET status=?6,answered_by=?7,date_updated=?9,"
+        "date_approved=?10,date_revoked=?11 WHERE sid=?1 AND account_sid=?2 AND status=?12",
+    [S_LB_GET] = "SELECT " LB_COLS " FROM lockbox_requests WHERE account_sid=?1 AND sid=?2",
+    [S_LB_URL] =
+        "SELECT webhook_url,date_updated,account_sid FROM lockbox_settings WHERE account_sid=?1",
+    [S_LB_SETTINGS_PUT] =
+        "INSERT INTO lockbox_settings(account_sid,webhook_url,date_updated) VALUES(?1,?2,?3) "
+        "ON CONFLICT(account_sid) DO UPDATE SET webhook_url=excluded.webhook_url,"
+        "date_updated=excluded.date_updated",
+    [S_HOOK_FORM_INS] =
+        "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
+        "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "
+        "VALUES(?1,?2,?3,?4,?5,0,?6,'webhooks','url',?7,'POST',?8,?8,?9)",
     [S_HOOK_INS] =
         "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
         "url,url_table,url_column,url_row,method,created_ms,next_attempt) "
@@ -495,14 +520,6 @@ const char *sq_verify_sql[SV__COUNT] = {
     [SV_WH_SUBSCRIBED] =
         "SELECT sid,account_sid,webhook_url,event_types FROM verify_webhooks "
         "WHERE service_sid=?1 AND status='enabled' ORDER BY seq",
-    /* One request (kind "verify") on the webhook queue, in order per
-     * webhook (message_sid: the webhook's SID); its URL (?4) and body (?7)
-     * sealed for the queue row (url_row ?5: the webhook's SID and a random
-     * id); ?6: now (ms). */
-    [SV_EV_INS] =
-        "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
-        "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "
-        "VALUES(?1,?2,?3,'verify','event',0,?4,'webhooks','url',?5,'POST',?6,?6,?7)",
     /* A closed account's queued requests: they would no longer open. */
     [SV_HOOK_SHRED] = "DELETE FROM webhooks WHERE account_sid=?1",
     [SV_WH_INS] =

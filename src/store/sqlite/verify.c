@@ -616,42 +616,16 @@ static pp_err_t write_webhook(conn_t *c, pp_verify_webhook_t *wh, bool insert) {
 
 /* Queues event `body` of `type` to one subscribed webhook, the current
  * row of SV_WH_SUBSCRIBED (sid, account_sid, webhook_url): its URL opened
- * and sealed again with the body for the queue row (url_row: the
- * webhook's SID "." a random id). */
+ * and queued with the body, in order per webhook (sq_hook_queue_form). */
 static pp_err_t queue_one(conn_t *c, sqlite3_stmt *hooks, const char *body, int64_t now) {
-  char sid[PP_SID_SIZE], account[PP_SID_SIZE], token[33], id[33], row[PP_SID_SIZE + 33];
-  unsigned char rnd[16], *buf = NULL;
+  char sid[PP_SID_SIZE], account[PP_SID_SIZE];
   sq_col_copy(sid, sizeof sid, hooks, 0);
   sq_col_copy(account, sizeof account, hooks, 1);
-  randombytes_buf(rnd, sizeof rnd);
-  sodium_bin2hex(token, sizeof token, rnd, sizeof rnd);
-  randombytes_buf(rnd, sizeof rnd);
-  sodium_bin2hex(id, sizeof id, rnd, sizeof rnd);
-  snprintf(row, sizeof row, "%s.%s", sid, id);
   char *url = NULL;
   size_t url_len = 0;
   pp_err_t e =
       col_open(c, hooks, 2, PP_SEALED_VERIFY_WEBHOOKS_WEBHOOK_URL, account, sid, &url, &url_len);
-  pp_seal_at_t at;
-  if (!e) e = pp_seal_at_source(PP_SEALED_WEBHOOKS_URL, account, "webhooks", "url", row, &at);
-  pp_seal_value_t v[] = {
-      {.id = PP_SEALED_WEBHOOKS_URL,
-       .in_kind = url ? PP_SEAL_TEXT : PP_SEAL_NULL,
-       .in = url,
-       .in_len = url_len},
-      {.id = PP_SEALED_WEBHOOKS_BODY, .in_kind = PP_SEAL_TEXT, .in = body, .in_len = strlen(body)}};
-  if (!e) e = crypt_err(pp_seal_row(c->crypt_of, c->db, &at, v, 2, &buf), "seal");
-  sqlite3_stmt *st = c->sv[SV_EV_INS];
-  if (!e) {
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
-    sq_bind_text(st, 2, account);
-    sq_bind_text(st, 3, sid);
-    bind_value(st, 4, v[0].kind, v[0].value, v[0].len);
-    sqlite3_bind_text(st, 5, row, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now * 1000);
-    bind_value(st, 7, v[1].kind, v[1].value, v[1].len);
-  }
-  e = step_write(c, st, e, buf, 0, NULL);
+  if (!e) e = sq_hook_queue_form(c, account, sid, "verify", "event", url, url_len, body, now);
   if (url) sodium_memzero(url, url_len);
   free(url);
   return e;

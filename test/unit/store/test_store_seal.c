@@ -111,6 +111,8 @@ static void descriptions(void) {
       {"verify_challenges", "hidden_details"},
       {"verify_challenges", "metadata"},
       {"verify_webhooks", "webhook_url"},
+      {"lockbox_requests", "reason"},
+      {"lockbox_settings", "webhook_url"},
   };
   size_t n = sizeof expect / sizeof expect[0];
   CHECK_EQ_INT(PP_SEALED__COUNT, n);
