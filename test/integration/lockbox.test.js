@@ -107,6 +107,12 @@ describe('lockbox: staff read customer content only under a grant', () => {
         Services: service.sid }[seg] ?? 'XX00000000000000000000000000000000';
       return `${seg}/${sid}`;
     }).replace(/\{\}/g, acct.sid);
+    // The staff side's own pages (sign-in, enrolment, the signed-in home and
+    // their script and style) answer a session; they are about the staff
+    // member, not an account, and the markers below still must not appear.
+    // A route added here is one a reviewer has read.
+    const staffOwn = new Set(['GET /staff/', 'GET /staff/login', 'GET /staff/enrol/{}',
+      'GET /staff/staff.js', 'GET /staff/staff.css']);
     let tried = 0;
     for (const [method, pattern] of routes) {
       // Logging out ends the session and shows nothing; it is tried last.
@@ -114,7 +120,8 @@ describe('lockbox: staff read customer content only under a grant', () => {
       const p = fill(pattern);
       const res = await asStaff(method, p, method === 'GET' ? undefined : {});
       tried++;
-      assert.ok(res.status >= 400, `${method} ${p} answered a staff session ${res.status}: ${res.text.slice(0, 200)}`);
+      if (!staffOwn.has(`${method} ${pattern}`))
+        assert.ok(res.status >= 400, `${method} ${p} answered a staff session ${res.status}: ${res.text.slice(0, 200)}`);
       for (const m of markers) assert.ok(!res.text.includes(m), `${method} ${p} shows ${m}`);
     }
     assert.equal(tried, routes.length - 1);
