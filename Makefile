@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APT_PKGS := build-essential cmake ninja-build pkg-config \
             libsodium-dev libssl-dev libjansson-dev libsqlite3-dev \
             libexpat1-dev libcurl4-openssl-dev libqrencode-dev libpng-dev \
-            curl sqlite3
+            curl sqlite3 libfido2-dev libcbor-dev
 DATA ?= ./pipit-data
 LISTEN ?= 127.0.0.1:8080
 SMSC ?= 127.0.0.1:2775

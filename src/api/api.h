@@ -30,17 +30,19 @@ typedef enum {
   PP_PRINCIPAL_NONE,
   PP_PRINCIPAL_ACCOUNT,
   PP_PRINCIPAL_KEY,
-  PP_PRINCIPAL_OPERATOR
+  PP_PRINCIPAL_OPERATOR,
+  PP_PRINCIPAL_STAFF /* a staff member: set by the staff handlers (staff.c) */
 } pp_principal_kind_t;
 
 /* Who made the request, once authenticated (an operator has no account:
  * the account fields are empty). */
 typedef struct {
   pp_principal_kind_t kind;
-  char account_sid[PP_SID_SIZE]; /* the account the credential belongs to */
-  char key_sid[PP_SID_SIZE];     /* the API key, for PP_PRINCIPAL_KEY */
-  bool is_main;                  /* the account is a main (not sub) account */
-  pp_account_t account;          /* the credential's account row, secrets wiped */
+  char account_sid[PP_SID_SIZE];  /* the account the credential belongs to */
+  char key_sid[PP_SID_SIZE];      /* the API key, for PP_PRINCIPAL_KEY */
+  bool is_main;                   /* the account is a main (not sub) account */
+  pp_account_t account;           /* the credential's account row, secrets wiped */
+  char staff[PP_STAFF_NAME_SIZE]; /* PP_PRINCIPAL_STAFF: the member's name */
 } pp_principal_t;
 
 typedef struct pp_operator pp_operator_t;
@@ -61,6 +63,7 @@ typedef struct {
   pp_api_audit_t *audit;               /* sessions and the log's public key (audit.c) */
   pp_api_fraud_t fraud;                /* Verify's fraud guard */
   pp_api_guard_t *guard;               /* the sign-in guard (guard.c); NULL: none */
+  int staff_session_s;                 /* a staff session's life (0: one hour) */
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -102,6 +105,15 @@ struct pp_api_req {
   const char *content_type; /* NULL: application/json; another type (an
                                image) is also sent with Cache-Control: no-store */
   const char *err_detail;   /* context for the error message (arena), or NULL */
+  const char *set_cookie;   /* a Set-Cookie value to send (arena), or NULL */
+
+  /* What the staff routes read (transport memory valid for the request):
+   * the body as sent (a POST's; JSON for /staff/webauthn), the Cookie
+   * header and the X-CSRF-Token header (NULL: none). */
+  const char *raw_body;
+  size_t raw_body_len;
+  const char *cookie;
+  const char *csrf_header;
 
   /* Asynchronous completion (see the file comment). */
   pp_write_t write;
@@ -550,6 +562,26 @@ pp_err_t pp_api_audit_event_proof(pp_api_req_t *r); /* params: Sequence */
 pp_err_t pp_api_audit_consistency(pp_api_req_t *r);
 pp_err_t pp_api_audit_checkpoint(pp_api_req_t *r);
 pp_err_t pp_api_audit_key(pp_api_req_t *r);
+
+/* ---- Staff sign-in (staff.c; docs/internals/staff.md) ------------------
+ * JSON bodies in, JSON out; no Basic credentials (the routes are `staff`).
+ * register/begin {"token"} -> {"publicKey": creation options};
+ * register/finish {"token","credential"} -> 201; login/begin {"name"} ->
+ * {"publicKey": request options}; login/finish {"credential"} -> 200, the
+ * session cookie and {"name","role","csrf_token","expires_in"}; logout
+ * (cookie and CSRF token) -> 204 and the cookie cleared.  Each sign-in,
+ * passkey registration and refusal is an audit event. */
+pp_err_t pp_api_staff_register_begin(pp_api_req_t *r);
+pp_err_t pp_api_staff_register_finish(pp_api_req_t *r);
+pp_err_t pp_api_staff_login_begin(pp_api_req_t *r);
+pp_err_t pp_api_staff_login_finish(pp_api_req_t *r);
+pp_err_t pp_api_staff_logout(pp_api_req_t *r);
+/* uv/begin {"action"} (cookie and CSRF token) -> {"publicKey": request
+ * options for the session's passkey}; uv/finish {"action","credential"}
+ * -> 200 {"action","expires_in"}: the session holds a user-verified
+ * assertion for that action for 5 minutes (pp_staff_uv_check). */
+pp_err_t pp_api_staff_uv_begin(pp_api_req_t *r);
+pp_err_t pp_api_staff_uv_finish(pp_api_req_t *r);
 
 /* ---- Shared rendering helpers (api.c) ----------------------------------- */
 

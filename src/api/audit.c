@@ -107,6 +107,10 @@ static void fill(pp_api_req_t *r, pp_audit_event_t *ev, pp_audit_kind_t kind,
     case PP_PRINCIPAL_NONE:
       ev->principal_kind = PP_AUDIT_BY_NONE;
       break;
+    case PP_PRINCIPAL_STAFF:
+      ev->principal_kind = PP_AUDIT_BY_STAFF;
+      snprintf(ev->principal, sizeof ev->principal, "staff:%s", p->staff);
+      break;
   }
   memcpy(ev->principal_account, p->account_sid, sizeof ev->principal_account);
   snprintf(ev->account_sid, sizeof ev->account_sid, "%s",

@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/phone.h"
+#include "staff/staff.h"
 #include "store/store.h"
 
 static void admin_usage(FILE *f) {
@@ -30,7 +31,13 @@ static void admin_usage(FILE *f) {
       "                   or to any account)\n"
       "  number list | number remove +E164...\n"
       "  account rotate-key AC...   new data key; the account's content sealed again\n"
-      "  keys rotate-master         new master key; every data key wrapped again\n",
+      "  keys rotate-master         new master key; every data key wrapped again\n"
+      "  staff add NAME [--role operator|support] [--public-url URL] [--json]\n"
+      "                   a staff member (role operator by default) and their\n"
+      "                   one-time enrolment link PUBLIC_URL/staff/enrol/TOKEN,\n"
+      "                   valid 15 minutes (PUBLIC_URL: --public-url, else\n"
+      "                   PIPIT_PUBLIC_URL; the one pipit serve has)\n"
+      "  staff list [--json] | staff remove NAME   (removal ends their sessions)\n",
       f);
   /* The flags of the one carrier table (api/carriers.c), which the admin
    * API reads too. */
@@ -60,6 +67,21 @@ static pp_err_t audited_write(pp_store_t *store, pp_write_t *w, pp_audit_kind_t 
   pp_err_t e = pp_store_write(store, w);
   w->audit = NULL;
   return e;
+}
+
+/* A JSON object that holds a secret shown once: begun into `b` ... */
+static void secret_json_begin(pp_buf_t *b, pp_jw_t *jw) {
+  pp_buf_init(b, 0);
+  pp_jw_init(jw, b);
+  pp_jw_obj_begin(jw);
+}
+
+/* ... then closed, printed on a line of its own, wiped and freed. */
+static void secret_json_print(pp_buf_t *b, pp_jw_t *jw) {
+  pp_jw_obj_end(jw);
+  if (!pp_buf_status(b)) printf("%s\n", b->data);
+  sodium_memzero(b->data, b->len);
+  pp_buf_cleanup(b);
 }
 
 static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what, pp_audit_kind_t kind,
@@ -431,10 +453,8 @@ static int account_create(pp_store_t *store, const char *name, const char **numb
   /* The one time the auth token is shown. */
   if (json) {
     pp_buf_t b;
-    pp_buf_init(&b, 0);
     pp_jw_t jw;
-    pp_jw_init(&jw, &b);
-    pp_jw_obj_begin(&jw);
+    secret_json_begin(&b, &jw);
     pp_jw_kstr(&jw, "sid", a.sid);
     pp_jw_kstr(&jw, "auth_token", a.auth_token);
     pp_jw_kstr(&jw, "friendly_name", a.friendly_name);
@@ -442,10 +462,7 @@ static int account_create(pp_store_t *store, const char *name, const char **numb
     pp_jw_arr_begin(&jw);
     for (int k = 0; k < nnumbers; k++) pp_jw_str(&jw, numbers[k]);
     pp_jw_arr_end(&jw);
-    pp_jw_obj_end(&jw);
-    if (!pp_buf_status(&b)) printf("%s\n", b.data);
-    sodium_memzero(b.data, b.len);
-    pp_buf_cleanup(&b);
+    secret_json_print(&b, &jw);
   } else {
     printf("account sid: %s\nauth token:  %s\n", a.sid, a.auth_token);
   }
@@ -487,6 +504,123 @@ static int sender_cmd(pp_store_t *store, int argc, char **argv) {
     return 1;
   }
   return 0;
+}
+
+/* `staff add NAME [--role R] [--public-url URL] [--json]`: the member and
+ * their enrolment token, whose link is printed once. */
+static int staff_add(pp_store_t *store, int argc, char **argv) {
+  const char *name = argc > 1 ? argv[1] : NULL, *role = "operator";
+  const char *url = getenv("PIPIT_PUBLIC_URL");
+  bool json = false;
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+      role = argv[++i];
+    else if (strcmp(argv[i], "--public-url") == 0 && i + 1 < argc)
+      url = argv[++i];
+    else if (strcmp(argv[i], "--json") == 0)
+      json = true;
+    else
+      return 2;
+  }
+  char rp_id[256], origin[256];
+  if (!url || pp_staff_rp_from_url(url, rp_id, origin) != PP_OK) {
+    fputs(
+        "pipit admin: staff add needs the public URL pipit serve has (--public-url URL or "
+        "PIPIT_PUBLIC_URL): the passkey is bound to its host\n",
+        stderr);
+    return 2;
+  }
+  pp_staff_t m;
+  pp_staff_token_t t;
+  char token[PP_STAFF_TEXT_SIZE];
+  if (!name || pp_staff_enrolment(name, role, pp_clock_now(), &m, &t, token) != PP_OK) {
+    fputs("pipit admin: NAME is 1 to 57 of A-Z a-z 0-9 . _ -; --role is operator or support\n",
+          stderr);
+    return 2;
+  }
+  pp_staff_change_t ch = {.add = &m, .put = &t, .now = t.created};
+  pp_write_t w = {.kind = PP_W_STAFF, .u.staff = &ch};
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  snprintf(ref, sizeof ref, "staff:%s", m.name);
+  pp_err_t e = audited_write(store, &w, PP_AUDIT_STAFF_ADD, NULL, "admin staff add", ref);
+  if (e) {
+    fprintf(stderr, "pipit admin: cannot add %s: %s\n", m.name,
+            e == PP_ERR_CONFLICT ? "that name is taken" : pp_err_name(e));
+    sodium_memzero(token, sizeof token);
+    return 1;
+  }
+  size_t l = strlen(url);
+  while (l > 0 && url[l - 1] == '/') l--;
+  char link[600];
+  snprintf(link, sizeof link, "%.*s/staff/enrol/%s", (int)l, url, token);
+  sodium_memzero(token, sizeof token);
+  if (json) {
+    pp_buf_t b;
+    pp_jw_t jw;
+    secret_json_begin(&b, &jw);
+    pp_jw_kstr(&jw, "name", m.name);
+    pp_jw_kstr(&jw, "role", m.role);
+    pp_jw_kstr(&jw, "enrol_url", link);
+    secret_json_print(&b, &jw);
+  } else {
+    printf("staff member %s (%s) added; enrolment link, valid 15 minutes, once:\n%s\n", m.name,
+           m.role, link);
+  }
+  sodium_memzero(link, sizeof link);
+  return 0;
+}
+
+/* `staff list [--json]`: every member, their role and passkey count. */
+static int staff_list(pp_store_t *store, bool json) {
+  pp_arena_t a;
+  pp_arena_init(&a, 0);
+  pp_staff_t *rows = NULL;
+  size_t n = 0;
+  pp_err_t e = pp_store_staff_list(store, &a, &rows, &n);
+  pp_buf_t b;
+  pp_buf_init(&b, 0);
+  pp_jw_t jw;
+  pp_jw_init(&jw, &b);
+  pp_jw_obj_begin(&jw);
+  pp_jw_key(&jw, "staff");
+  pp_jw_arr_begin(&jw);
+  for (size_t i = 0; !e && i < n; i++) {
+    pp_staff_cred_t *creds;
+    size_t nc = 0;
+    e = pp_store_staff_creds(store, &a, rows[i].name, &creds, &nc);
+    char created[PP_ISO8601_SIZE];
+    pp_iso8601(rows[i].date_created, created);
+    pp_jw_obj_begin(&jw);
+    pp_jw_kstr(&jw, "name", rows[i].name);
+    pp_jw_kstr(&jw, "role", rows[i].role);
+    pp_jw_kint(&jw, "passkeys", (int64_t)nc);
+    pp_jw_kstr(&jw, "date_created", created);
+    pp_jw_obj_end(&jw);
+    if (!json)
+      printf("%-24s %-9s %zu passkey%s  since %s\n", rows[i].name, rows[i].role, nc,
+             nc == 1 ? "" : "s", created);
+  }
+  pp_jw_arr_end(&jw);
+  pp_jw_obj_end(&jw);
+  if (!e) e = pp_buf_status(&b);
+  if (!e && json) printf("%s\n", b.data);
+  pp_buf_cleanup(&b);
+  pp_arena_cleanup(&a);
+  if (e) fprintf(stderr, "pipit admin: cannot list the staff: %s\n", pp_err_name(e));
+  return e ? 1 : 0;
+}
+
+/* `staff add|list|remove`. */
+static int staff_cmd(pp_store_t *store, int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[0], "add") == 0) return staff_add(store, argc, argv);
+  if (strcmp(argv[0], "list") == 0 && (argc == 1 || (argc == 2 && !strcmp(argv[1], "--json"))))
+    return staff_list(store, argc == 2);
+  if (argc != 2 || strcmp(argv[0], "remove") != 0) return 2;
+  pp_staff_change_t ch = {.remove = argv[1], .now = pp_clock_now()};
+  pp_write_t w = {.kind = PP_W_STAFF, .u.staff = &ch};
+  char ref[PP_AUDIT_RESOURCE_MAX + 1];
+  snprintf(ref, sizeof ref, "staff:%.100s", argv[1]);
+  return write_or_say(store, &w, "staff member", PP_AUDIT_STAFF_REMOVE, "admin staff remove", ref);
 }
 
 #define ACCOUNT_ADDR_MAX 16
@@ -567,7 +701,8 @@ int pp_cmd_admin(int argc, char **argv) {
       return 2;
     }
   } else if (strcmp(group, "carrier") != 0 && strcmp(group, "route") != 0 &&
-             strcmp(group, "sender") != 0 && strcmp(group, "number") != 0) {
+             strcmp(group, "sender") != 0 && strcmp(group, "number") != 0 &&
+             strcmp(group, "staff") != 0) {
     admin_usage(stderr);
     return 2;
   }
@@ -594,6 +729,8 @@ int pp_cmd_admin(int argc, char **argv) {
     rc = number_cmd(store, argc - i - 1, argv + i + 1);
   else if (strcmp(group, "carrier") == 0)
     rc = carrier_cmd(store, argc - i - 1, argv + i + 1);
+  else if (strcmp(group, "staff") == 0)
+    rc = staff_cmd(store, argc - i - 1, argv + i + 1);
   else
     rc = route_cmd(store, argc - i - 1, argv + i + 1);
   if (rc == 2) admin_usage(stderr);

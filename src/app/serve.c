@@ -123,6 +123,7 @@ static void serve_usage(FILE *f) {
       "                   [--fraud-guard-bucket-s N] [--fraud-guard-floor N]\n"
       "                   [--fraud-guard-multiple N] [--fraud-guard-block-s N]\n"
       "                   [--allow-core-dumps 0|1] [--auth-guard-window-s N]\n"
+      "                   [--staff-session-s N]\n"
       "HTTP connections: at most --http-max-per-address (256) from one address and\n"
       "--http-max-connections in all (default: the open-file limit, raised to its hard\n"
       "limit at start, less room for the store, carriers and webhooks); a request\n"
@@ -295,6 +296,7 @@ int pp_cmd_serve(int argc, char **argv) {
     goto down;
   }
   if (cfg.public_url[0]) snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
+  api.staff_session_s = cfg.staff_session_s;
 
   pp_engine_opts_t eo = {.store = store,
                          .enquire_link_ms = (unsigned)cfg.enquire_link_ms,

@@ -32,6 +32,7 @@ void pp_config_defaults(pp_config_t *c) {
   c->fraud_multiple = 5;
   c->fraud_block_s = 43200;
   c->auth_guard_window_s = 60;
+  c->staff_session_s = 3600;
 }
 
 static int copy(char *dst, size_t size, const char *v) {
@@ -71,6 +72,7 @@ static const struct {
     {"fraud-guard-block-s", 0, 30 * 86400, offsetof(pp_config_t, fraud_block_s)},
     {"allow-core-dumps", 0, 1, offsetof(pp_config_t, allow_core_dumps)},
     {"auth-guard-window-s", 1, 86400, offsetof(pp_config_t, auth_guard_window_s)},
+    {"staff-session-s", 1, 86400, offsetof(pp_config_t, staff_session_s)},
 };
 
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *v, char *why) {

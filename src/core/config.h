@@ -34,6 +34,7 @@ typedef struct {
   int fraud_block_s;       /* a prefix found far above its baseline is blocked this long: 43200 */
   int allow_core_dumps;    /* 1: serve may dump core (debugging; a core holds secrets): 0 */
   int auth_guard_window_s; /* the sign-in guard's window (docs/internals/api.md): 60 */
+  int staff_session_s;     /* a staff session lasts this long: 3600 */
 } pp_config_t;
 
 /* pp_config_defaults fills the embedded defaults (127.0.0.1:8080,
@@ -48,7 +49,7 @@ void pp_config_defaults(pp_config_t *c);
  * "webhook-retry-s", "audit-checkpoint-s", "audit-origin",
  * "audit-key-file", "fraud-guard-bucket-s", "fraud-guard-floor",
  * "fraud-guard-multiple", "fraud-guard-block-s", "allow-core-dumps" (0 or 1),
- * "auth-guard-window-s").  Returns
+ * "auth-guard-window-s", "staff-session-s").  Returns
  * PP_ERR_INVALID_PARAM for an unknown name or a malformed value; `why` (if not
  * NULL, size 128) says which. */
 pp_err_t pp_config_set(pp_config_t *c, const char *name, const char *value, char *why);

@@ -177,7 +177,17 @@
   X(PP_ERR_WEBAUTHN_SIGNATURE, 4025, SECURITY, 401, 20003, "The passkey signature did not verify") \
   X(PP_ERR_WEBAUTHN_SIGN_COUNT, 4026, SECURITY, 401, 20003,                                        \
     "The authenticator's sign count did not grow")                                                 \
-  X(PP_ERR_WEBAUTHN_CREDENTIAL, 4027, SECURITY, 401, 20003, "The passkey is not registered")
+  X(PP_ERR_WEBAUTHN_CREDENTIAL, 4027, SECURITY, 401, 20003, "The passkey is not registered")       \
+  /* 4036-4059: staff principals and their sessions (src/staff/). */                               \
+  X(PP_ERR_STAFF_ENROL_TOKEN, 4036, SECURITY, 401, 20003,                                          \
+    "The enrolment link is not valid: it was used, has expired or never existed")                  \
+  X(PP_ERR_STAFF_SESSION, 4037, SECURITY, 401, 20003, "Sign in as staff: no valid staff session")  \
+  X(PP_ERR_STAFF_CSRF, 4038, SECURITY, 403, 20403,                                                 \
+    "The request lacks the staff session's CSRF token")                                            \
+  X(PP_ERR_STAFF_UV_STALE, 4039, SECURITY, 403, 20403,                                             \
+    "This action needs a passkey confirmation made for it in the last 5 minutes")                  \
+  X(PP_ERR_STAFF_ROLE, 4040, SECURITY, 403, 20403, "The staff role does not allow this")           \
+  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")
 
 /* Whose failure an error is: the thousands of its number. */
 typedef enum {

@@ -69,6 +69,12 @@ typedef struct {
  * match, -2 when the path matches but not the method. */
 int pp_http_route_match(pp_method_t method, const char *path, pp_arena_t *a, const char *params[3]);
 
+/* pp_http_route_staff tells whether route `i` is a staff route: its
+ * pattern is under /staff/.  Such a request carries no Basic credentials;
+ * its handler finds the staff session or runs the ceremony itself
+ * (api/staff.c, staff/staff.h), and its 401 offers no Basic challenge. */
+bool pp_http_route_staff(int i);
+
 /* The table, for metrics labels. */
 extern const pp_http_route_t pp_http_routes[];
 extern const size_t pp_http_routes_count;

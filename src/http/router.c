@@ -145,8 +145,24 @@ const pp_http_route_t pp_http_routes[] = {
     {PP_GET, "/audit/v1/Consistency", pp_api_audit_consistency, "audit_consistency", false},
     {PP_GET, "/audit/v1/Checkpoint", pp_api_audit_checkpoint, "audit_checkpoint", false},
     {PP_GET, "/audit/v1/Key", pp_api_audit_key, "audit_key", false},
+    /* Staff sign-in (api/staff.c): WebAuthn only, no Basic credentials. */
+    {PP_POST, "/staff/webauthn/register/begin", pp_api_staff_register_begin, "staff_register_begin",
+     false},
+    {PP_POST, "/staff/webauthn/register/finish", pp_api_staff_register_finish,
+     "staff_register_finish", false},
+    {PP_POST, "/staff/webauthn/login/begin", pp_api_staff_login_begin, "staff_login_begin", false},
+    {PP_POST, "/staff/webauthn/login/finish", pp_api_staff_login_finish, "staff_login_finish",
+     false},
+    {PP_POST, "/staff/logout", pp_api_staff_logout, "staff_logout", false},
+    {PP_POST, "/staff/webauthn/uv/begin", pp_api_staff_uv_begin, "staff_uv_begin", false},
+    {PP_POST, "/staff/webauthn/uv/finish", pp_api_staff_uv_finish, "staff_uv_finish", false},
 };
 const size_t pp_http_routes_count = sizeof pp_http_routes / sizeof pp_http_routes[0];
+
+bool pp_http_route_staff(int i) {
+  return i >= 0 && (size_t)i < pp_http_routes_count &&
+         strncmp(pp_http_routes[i].pattern, "/staff/", 7) == 0;
+}
 
 /* Matches one path segment against a pattern segment; "{}" captures the
  * rest up to the pattern's literal suffix (".json"). */

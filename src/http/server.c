@@ -214,7 +214,7 @@ static const char *http_date(void) {
 
 /* Writes a response head into `out` (cap 1024); returns its length. */
 static size_t render_head(char *out, int status, const char *ctype, size_t len, bool close,
-                          bool keep_alive_10) {
+                          bool keep_alive_10, const char *set_cookie, bool basic) {
   int n =
       snprintf(out, 1024, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, reason(status), http_date());
   if (status != 204 && status != 100)
@@ -222,8 +222,9 @@ static size_t render_head(char *out, int status, const char *ctype, size_t len, 
   if (len) n += snprintf(out + n, (size_t)(1024 - n), "Content-Type: %s\r\n", ctype);
   if (len && strcmp(ctype, "application/json") != 0)
     n += snprintf(out + n, (size_t)(1024 - n), "Cache-Control: no-store\r\n");
-  if (status == 401)
+  if (status == 401 && basic)
     n += snprintf(out + n, (size_t)(1024 - n), "WWW-Authenticate: Basic realm=\"Pipit API\"\r\n");
+  if (set_cookie) n += snprintf(out + n, (size_t)(1024 - n), "Set-Cookie: %s\r\n", set_cookie);
   if (close)
     n += snprintf(out + n, (size_t)(1024 - n), "Connection: close\r\n");
   else if (keep_alive_10)
@@ -241,7 +242,11 @@ static void respond(conn_t *c, int status, const char *body, size_t len, const c
   bool ka10 = c->have_head && c->x->head.minor == 0;
   bool head_only =
       c->have_head && c->x->head.method_len == 4 && memcmp(c->x->head.method, "HEAD", 4) == 0;
-  c->out_len = render_head(c->x->out, status, ctype, len, close, ka10);
+  /* A staff route's answer: its cookie, and no Basic challenge (a browser
+   * would offer a password dialog). */
+  bool staff = pp_http_route_staff(c->route);
+  const char *cookie = staff && c->in_request ? c->x->req.set_cookie : NULL;
+  c->out_len = render_head(c->x->out, status, ctype, len, close, ka10, cookie, !staff);
   c->out_off = 0;
   c->body = head_only ? NULL : body;
   c->body_len = head_only || status == 204 ? 0 : len;
@@ -509,6 +514,14 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
   }
 
   audit_context(c);
+  if (pp_http_route_staff(c->route)) { /* the handler decides who it is */
+    r->raw_body = body;
+    r->raw_body_len = len;
+    r->cookie = header(c, "Cookie");
+    r->csrf_header = header(c, "X-CSRF-Token");
+    run(c, pp_http_routes[c->route].handler);
+    return;
+  }
   const char *user = NULL, *pass = NULL;
   char *secret = basic_auth(c, &user, &pass);
   e = pp_api_authenticate(r, user, pass);
@@ -824,7 +837,8 @@ static void turn_away(int fd, pp_err_t e) {
   pp_buf_init(&b, 0);
   pp_http_error_json(&b, e, NULL);
   char head[1024];
-  size_t n = render_head(head, pp_err_http_status(e), "application/json", b.len, true, false);
+  size_t n =
+      render_head(head, pp_err_http_status(e), "application/json", b.len, true, false, NULL, true);
   struct iovec v[2] = {{head, n}, {b.data, b.len}};
   struct msghdr m = {.msg_iov = v, .msg_iovlen = b.data ? 2 : 1};
   ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -91,7 +91,13 @@
   X(PP_AUDIT_CHALLENGE_DENIED, "verify.challenge_denied")              \
   X(PP_AUDIT_AUTH_FAILURES, "auth.failures")                           \
   X(PP_AUDIT_NUMBER_OFFER, "config.number_add")                        \
-  X(PP_AUDIT_NUMBER_WITHDRAW, "config.number_remove")
+  X(PP_AUDIT_NUMBER_WITHDRAW, "config.number_remove")                  \
+  X(PP_AUDIT_STAFF_ADD, "staff.add")                                   \
+  X(PP_AUDIT_STAFF_REMOVE, "staff.remove")                             \
+  X(PP_AUDIT_STAFF_PASSKEY, "staff.passkey_register")                  \
+  X(PP_AUDIT_STAFF_SIGN_IN, "staff.sign_in")                           \
+  X(PP_AUDIT_STAFF_SIGN_OUT, "staff.sign_out")                         \
+  X(PP_AUDIT_STAFF_UV, "staff.uv")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,

@@ -68,7 +68,11 @@ typedef struct pp_webauthn_cred {
 
 /* Check a registration (navigator.credentials.create): client_data_json and
  * attestation_object are the response's base64url fields.  user_verification
- * true requires the UV flag.  On success fills *out. */
+ * true requires the UV flag.  On success fills *out (bytes past id_len and
+ * cose_key_len are zero); the caller then checks that out->id equals the
+ * response's rawId and is not registered already (§7.1 step 22).  An x5c
+ * attestation is checked for form (§8.2.1) and signature, not chained to a
+ * trust anchor: it is worth no more than "none", which is accepted. */
 pp_err_t pp_webauthn_register(const pp_webauthn_rp_t *rp,
                               const uint8_t challenge[PP_WEBAUTHN_CHALLENGE_LEN],
                               const char *client_data_json, const char *attestation_object,
@@ -92,8 +96,9 @@ pp_err_t pp_webauthn_assert(const pp_webauthn_rp_t *rp,
                             bool user_verification, pp_webauthn_assertion_t *out);
 
 /* Decode unpadded base64url text into out (at most cap bytes); *out_len is
- * the decoded length.  PP_ERR_WEBAUTHN_ENCODING when the text is not
- * base64url or does not fit. */
+ * the decoded length.  PP_ERR_WEBAUTHN_ENCODING when the text is NULL, is
+ * not base64url (padding, '+', '/', or non-zero trailing bits) or does not
+ * fit; out's bytes may have been overwritten then, *out_len is not. */
 pp_err_t pp_webauthn_b64url_decode(const char *text, uint8_t *out, size_t cap, size_t *out_len);
 
 #endif

@@ -163,6 +163,13 @@ struct pp_store_backend {
   pp_err_t (*audit_checkpoint_latest)(void *be, pp_audit_checkpoint_t *out);
   pp_err_t (*audit_checkpoint_list)(void *be, pp_arena_t *a, int64_t after_seq, size_t limit,
                                     pp_audit_checkpoint_t **rows, size_t *n);
+  /* Staff: see the pp_store_staff_* functions. */
+  pp_err_t (*staff_get)(void *be, const char *name, pp_staff_t *out);
+  pp_err_t (*staff_list)(void *be, pp_arena_t *a, pp_staff_t **rows, size_t *n);
+  pp_err_t (*staff_creds)(void *be, pp_arena_t *a, const char *staff, pp_staff_cred_t **rows,
+                          size_t *n);
+  pp_err_t (*staff_cred_get)(void *be, const uint8_t *id, size_t id_len, pp_staff_cred_t *out);
+  pp_err_t (*staff_token_get)(void *be, const uint8_t *hash, pp_staff_token_t *out);
 };
 
 /* The SQLite backend (src/store/sqlite/, entry in backend.c). */

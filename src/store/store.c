@@ -339,6 +339,26 @@ pp_err_t pp_store_offer_all(pp_store_t *s, pp_arena_t *a, pp_number_offer_t **ro
   return s->be_ops->offer_all(s->be, a, rows, n);
 }
 
+pp_err_t pp_store_staff_get(pp_store_t *s, const char *name, pp_staff_t *out) {
+  return s->be_ops->staff_get(s->be, name, out);
+}
+pp_err_t pp_store_staff_list(pp_store_t *s, pp_arena_t *a, pp_staff_t **rows, size_t *n) {
+  return s->be_ops->staff_list(s->be, a, rows, n);
+}
+pp_err_t pp_store_staff_creds(pp_store_t *s, pp_arena_t *a, const char *staff,
+                              pp_staff_cred_t **rows, size_t *n) {
+  return s->be_ops->staff_creds(s->be, a, staff, rows, n);
+}
+pp_err_t pp_store_staff_cred_get(pp_store_t *s, const uint8_t *id, size_t id_len,
+                                 pp_staff_cred_t *out) {
+  if (id_len == 0 || id_len > PP_WEBAUTHN_CRED_ID_MAX) return PP_ERR_NOT_FOUND;
+  return s->be_ops->staff_cred_get(s->be, id, id_len, out);
+}
+pp_err_t pp_store_staff_token_get(pp_store_t *s, const uint8_t hash[PP_STAFF_HASH_LEN],
+                                  pp_staff_token_t *out) {
+  return s->be_ops->staff_token_get(s->be, hash, out);
+}
+
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms) {
   return s->be_ops->hook_next_due(s->be, out_ms);
 }

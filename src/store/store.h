@@ -25,6 +25,7 @@
 #include "security/audit.h"
 #include "security/checkpoint.h"
 #include "security/merkle.h"
+#include "security/webauthn.h"
 
 typedef struct pp_store pp_store_t;
 struct pp_message_sealed; /* store/backend.h */
@@ -494,6 +495,8 @@ typedef enum {
   /* The operator's numbers (pp_number_offer_t). */
   PP_W_OFFER_PUT,    /* u.offer: make a number available, or change to whom */
   PP_W_OFFER_DELETE, /* u.offer (phone_number): PP_ERR_NOT_FOUND when none */
+  /* Staff principals (pp_staff_change_t; docs/internals/staff.md). */
+  PP_W_STAFF, /* u.staff */
 } pp_write_kind_t;
 
 typedef struct {
@@ -810,6 +813,89 @@ typedef struct {
   const char *service_sid, *event_type, *event_body;
 } pp_factor_attempt_t;
 
+/* ---- Staff (docs/internals/staff.md) ---------------------------------- */
+
+#define PP_STAFF_NAME_SIZE 58 /* 57 characters: "staff:NAME" fits an audit principal */
+#define PP_STAFF_ROLE_SIZE 16
+#define PP_STAFF_ACTION_SIZE 64
+#define PP_STAFF_HASH_LEN 32
+#define PP_STAFF_USER_ID_LEN 16
+
+/* A staff member: a name (letters, digits, '.', '_', '-'), a role
+ * ("operator" or "support") and the WebAuthn user handle (random). */
+typedef struct {
+  char name[PP_STAFF_NAME_SIZE];
+  char role[PP_STAFF_ROLE_SIZE];
+  uint8_t user_id[PP_STAFF_USER_ID_LEN];
+  int64_t date_created;
+} pp_staff_t;
+
+/* A staff member's passkey: what WebAuthn registered, and when it was
+ * registered and last used. */
+typedef struct {
+  char staff[PP_STAFF_NAME_SIZE];
+  pp_webauthn_cred_t cred;
+  int64_t date_created, last_used;
+} pp_staff_cred_t;
+
+/* The three secrets a staff member holds, kept only as the SHA-256 of the
+ * secret (the hash is the key): a one-time enrolment token, a one-time
+ * WebAuthn challenge, and a session. */
+typedef enum {
+  PP_STAFF_TOKEN_ENROL = 1,
+  PP_STAFF_TOKEN_CHALLENGE = 2,
+  PP_STAFF_TOKEN_SESSION = 3
+} pp_staff_token_kind_t;
+
+typedef struct {
+  uint8_t hash[PP_STAFF_HASH_LEN];
+  pp_staff_token_kind_t kind;
+  char staff[PP_STAFF_NAME_SIZE];
+  /* CHALLENGE: its purpose ("register", "login", "uv") and, for "uv", the
+   * action it is for.  SESSION: the action of the last user-verified
+   * assertion made in it ("" none) and when (uv_at, Unix seconds). */
+  char purpose[PP_STAFF_ROLE_SIZE];
+  char action[PP_STAFF_ACTION_SIZE];
+  int64_t uv_at;
+  /* SESSION: the passkey it was opened with. */
+  uint8_t cred_id[PP_WEBAUTHN_CRED_ID_MAX];
+  size_t cred_id_len;
+  int64_t created, expires; /* Unix seconds */
+} pp_staff_token_t;
+
+/* PP_W_STAFF: one change to staff rows, all or nothing, its parts applied
+ * in this order (NULL or zero: not part of it).
+ *  remove      the staff member of this name, with their passkeys and
+ *              tokens (PP_ERR_NOT_FOUND when none);
+ *  add         a new staff member (PP_ERR_CONFLICT: the name is taken);
+ *  take[i]     the token of this hash, which must exist, be of take_kind[i]
+ *              and not have expired at `now`, is deleted (PP_ERR_CONFLICT
+ *              otherwise: spent, or never issued);
+ *  put         a token is inserted; expired tokens of every member are
+ *              deleted first;
+ *  cred_add    a passkey for cred_add->staff (PP_ERR_CONFLICT: the id is
+ *              registered already);
+ *  count       the passkey count->cred.id gets count->cred.sign_count and
+ *              last_used = now, if its count is still if_sign_count
+ *              (PP_ERR_CONFLICT otherwise);
+ *  end         the session of this hash is deleted (PP_ERR_NOT_FOUND: none);
+ *  uv_session  that session records a user-verified assertion for
+ *              uv_action at `now` (PP_ERR_NOT_FOUND: no such session). */
+typedef struct {
+  const char *remove;
+  const pp_staff_t *add;
+  const uint8_t *take[2];
+  pp_staff_token_kind_t take_kind[2];
+  const pp_staff_token_t *put;
+  const pp_staff_cred_t *cred_add;
+  const pp_staff_cred_t *count;
+  uint32_t if_sign_count;
+  const uint8_t *end;
+  const uint8_t *uv_session;
+  const char *uv_action;
+  int64_t now;
+} pp_staff_change_t;
+
 typedef struct pp_write pp_write_t;
 
 /* pp_write_done_fn is called once per write, on the writer thread, after the
@@ -859,6 +945,7 @@ struct pp_write {
     pp_factor_delete_t factor_delete;
     pp_verify_webhook_t *verify_webhook;
     pp_audit_checkpoint_req_t *checkpoint;
+    pp_staff_change_t *staff;
   } u;
   /* Out: PP_OK, PP_ERR_NOT_FOUND (update/delete matched no row),
    * PP_ERR_CONFLICT (insert of an existing SID, or patch condition false),
@@ -1203,6 +1290,21 @@ pp_err_t pp_store_audit_checkpoint_list(pp_store_t *s, pp_arena_t *a, int64_t af
  * PP_ERR_STORE, PP_ERR_NOMEM. */
 pp_err_t pp_store_parts_awaiting(pp_store_t *s, pp_arena_t *a, int64_t after_id, size_t limit,
                                  pp_part_awaiting_t **rows, size_t *n);
+
+/* Staff (docs/internals/staff.md), any thread.  pp_store_staff_get reads
+ * the member `name`; pp_store_staff_list every member by name, into `a`;
+ * pp_store_staff_creds the passkeys of `staff`, oldest first, into `a`;
+ * pp_store_staff_cred_get the passkey of that id (any member);
+ * pp_store_staff_token_get the token of that hash, expired or not (the
+ * caller decides).  PP_ERR_NOT_FOUND when there is no such row. */
+pp_err_t pp_store_staff_get(pp_store_t *s, const char *name, pp_staff_t *out);
+pp_err_t pp_store_staff_list(pp_store_t *s, pp_arena_t *a, pp_staff_t **rows, size_t *n);
+pp_err_t pp_store_staff_creds(pp_store_t *s, pp_arena_t *a, const char *staff,
+                              pp_staff_cred_t **rows, size_t *n);
+pp_err_t pp_store_staff_cred_get(pp_store_t *s, const uint8_t *id, size_t id_len,
+                                 pp_staff_cred_t *out);
+pp_err_t pp_store_staff_token_get(pp_store_t *s, const uint8_t hash[PP_STAFF_HASH_LEN],
+                                  pp_staff_token_t *out);
 
 /* Statistics of the group-commit writer since open.  `full`: the last
  * batch that wrote anything failed for want of space (writes answer

@@ -634,6 +634,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
     case PP_W_OFFER_PUT:
     case PP_W_OFFER_DELETE:
       return sq_apply_offer(c, w->u.offer, w->kind == PP_W_OFFER_PUT);
+    case PP_W_STAFF:
+      return sq_apply_staff(c, w->u.staff);
     case PP_W_SENDER_PUT:
     case PP_W_SENDER_DELETE: {
       bool put = w->kind == PP_W_SENDER_PUT;

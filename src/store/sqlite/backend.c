@@ -59,4 +59,9 @@ const pp_store_backend_t pp_store_sqlite = {
     .audit_proof = sq_audit_proof,
     .audit_checkpoint_latest = sq_audit_checkpoint_latest,
     .audit_checkpoint_list = sq_audit_checkpoint_list,
+    .staff_get = sq_staff_get,
+    .staff_list = sq_staff_list,
+    .staff_creds = sq_staff_creds,
+    .staff_cred_get = sq_staff_cred_get,
+    .staff_token_get = sq_staff_token_get,
 };

@@ -402,6 +402,30 @@ static const char schema_verify_keys_after[] =
 /* The numbers the operator made available (issue 11): only these can be
  * taken with IncomingPhoneNumbers.create.  Safe to run again (an upgrade
  * test re-runs the steps before it). */
+/* Staff principals (issue 13; docs/internals/staff.md): members, their
+ * passkeys, and their enrolment tokens, challenges and sessions, the last
+ * three only as hashes (staff_tokens, by kind).  A member's passkeys and
+ * tokens go with them (ON DELETE CASCADE).  Safe to run again. */
+static const char schema_staff[] =
+    "CREATE TABLE IF NOT EXISTS staff("
+    " seq INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    " user_id BLOB NOT NULL, date_created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS staff_credentials("
+    " seq INTEGER PRIMARY KEY, cred_id BLOB NOT NULL UNIQUE,"
+    " staff TEXT NOT NULL REFERENCES staff(name) ON DELETE CASCADE,"
+    " alg INTEGER NOT NULL, cose_key BLOB NOT NULL, sign_count INTEGER NOT NULL,"
+    " aaguid BLOB NOT NULL, user_verified INTEGER NOT NULL,"
+    " date_created INTEGER NOT NULL, last_used INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS staff_credentials_staff ON staff_credentials(staff);"
+    "CREATE TABLE IF NOT EXISTS staff_tokens("
+    " hash BLOB PRIMARY KEY, kind INTEGER NOT NULL,"
+    " staff TEXT NOT NULL REFERENCES staff(name) ON DELETE CASCADE,"
+    " purpose TEXT NOT NULL, action TEXT NOT NULL, uv_at INTEGER NOT NULL,"
+    " cred_id BLOB NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS staff_tokens_staff ON staff_tokens(staff);"
+    "CREATE INDEX IF NOT EXISTS staff_tokens_expires ON staff_tokens(expires);";
+
 static const char schema_number_offers[] =
     "CREATE TABLE IF NOT EXISTS number_offers("
     " phone_bidx BLOB PRIMARY KEY, phone_number BLOB NOT NULL, account_sid TEXT NOT NULL,"
@@ -897,6 +921,7 @@ static const step_t migrations[] = {
     {.sql = schema_number_offers},
     {.sql = schema_carrier_channel},
     {.sql = schema_no_triggers},
+    {.sql = schema_staff},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

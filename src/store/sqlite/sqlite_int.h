@@ -125,6 +125,20 @@ enum {
   S_OFFER_DEL,
   S_OFFER_GET,
   S_OFFER_ALL,
+  S_STAFF_INS,
+  S_STAFF_DEL,
+  S_STAFF_GET,
+  S_STAFF_ALL,
+  S_STAFF_CRED_INS,
+  S_STAFF_CRED_COUNT,
+  S_STAFF_CRED_GET,
+  S_STAFF_CREDS,
+  S_STAFF_TOK_INS,
+  S_STAFF_TOK_PURGE,
+  S_STAFF_TOK_TAKE,
+  S_STAFF_TOK_END,
+  S_STAFF_TOK_UV,
+  S_STAFF_TOK_GET,
   S__COUNT
 };
 
@@ -183,6 +197,11 @@ enum {
   "SELECT " AUD_IDX_COLS " FROM audit_log WHERE " col \
   "=?1 AND time_ms>=?2 "                              \
   "AND time_ms<?3 ORDER BY time_ms,seq LIMIT ?4"
+/* Staff rows (staff.c reads them in this order). */
+#define STAFF_COLS "name,role,user_id,date_created"
+#define STAFF_CRED_COLS \
+  "staff,cred_id,alg,cose_key,sign_count,aaguid,user_verified,date_created,last_used"
+#define STAFF_TOK_COLS "hash,kind,staff,purpose,action,uv_at,cred_id,created,expires"
 #define AUD_CP_COLS "seq,tree_size,root,time,note"
 
 /* Verify's prepared statements (a block of their own). */
@@ -640,6 +659,14 @@ pp_err_t sq_number_list(void *p, pp_arena_t *a, const pp_number_filter_t *f, pp_
                         size_t *n, bool *more);
 pp_err_t sq_sender_allowed(void *p, const char *account_sid, const char *sender);
 pp_err_t sq_offer_get(void *p, const char *phone_number, pp_number_offer_t *out);
+/* Staff (staff.c): a PP_W_STAFF change (writer thread), and the reads. */
+pp_err_t sq_apply_staff(conn_t *c, const pp_staff_change_t *ch);
+pp_err_t sq_staff_get(void *p, const char *name, pp_staff_t *out);
+pp_err_t sq_staff_list(void *p, pp_arena_t *a, pp_staff_t **rows, size_t *n);
+pp_err_t sq_staff_creds(void *p, pp_arena_t *a, const char *staff, pp_staff_cred_t **rows,
+                        size_t *n);
+pp_err_t sq_staff_cred_get(void *p, const uint8_t *id, size_t id_len, pp_staff_cred_t *out);
+pp_err_t sq_staff_token_get(void *p, const uint8_t *hash, pp_staff_token_t *out);
 pp_err_t sq_offer_all(void *p, pp_arena_t *a, pp_number_offer_t **rows, size_t *n);
 pp_err_t sq_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_service_t *out);

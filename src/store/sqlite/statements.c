@@ -157,6 +157,28 @@ const char *sq_sql_text[S__COUNT] = {
         "SELECT o.phone_number,o.account_sid,coalesce(p.account_sid,''),"
         "o.date_created,o.phone_bidx FROM number_offers o "
         "LEFT JOIN phone_numbers p ON p.phone_bidx=o.phone_bidx",
+    /* Staff (staff.c): members, passkeys and hashed tokens. */
+    [S_STAFF_INS] = "INSERT INTO staff(name,role,user_id,date_created) VALUES(?1,?2,?3,?4)",
+    [S_STAFF_DEL] = "DELETE FROM staff WHERE name=?1",
+    [S_STAFF_GET] = "SELECT " STAFF_COLS " FROM staff WHERE name=?1",
+    [S_STAFF_ALL] = "SELECT " STAFF_COLS " FROM staff ORDER BY name",
+    [S_STAFF_CRED_INS] =
+        "INSERT INTO staff_credentials(staff,cred_id,alg,cose_key,sign_count,aaguid,"
+        "user_verified,date_created,last_used) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [S_STAFF_CRED_COUNT] =
+        "UPDATE staff_credentials SET sign_count=?2,last_used=?4 WHERE cred_id=?1 "
+        "AND sign_count=?3",
+    [S_STAFF_CRED_GET] = "SELECT " STAFF_CRED_COLS " FROM staff_credentials WHERE cred_id=?1",
+    [S_STAFF_CREDS] =
+        "SELECT " STAFF_CRED_COLS " FROM staff_credentials WHERE staff=?1 ORDER BY seq",
+    [S_STAFF_TOK_INS] =
+        "INSERT INTO staff_tokens(hash,kind,staff,purpose,action,uv_at,cred_id,created,"
+        "expires) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [S_STAFF_TOK_PURGE] = "DELETE FROM staff_tokens WHERE expires<=?1",
+    [S_STAFF_TOK_TAKE] = "DELETE FROM staff_tokens WHERE hash=?1 AND kind=?2 AND expires>?3",
+    [S_STAFF_TOK_END] = "DELETE FROM staff_tokens WHERE hash=?1 AND kind=3",
+    [S_STAFF_TOK_UV] = "UPDATE staff_tokens SET action=?2,uv_at=?3 WHERE hash=?1 AND kind=3",
+    [S_STAFF_TOK_GET] = "SELECT " STAFF_TOK_COLS " FROM staff_tokens WHERE hash=?1",
     [S_HOOK_CLAIM] =
         "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
         "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "
