@@ -80,6 +80,7 @@ enum {
   G_SESSIONS,
   G_SOURCE_IPS,
   G_PRINCIPALS,
+  G_CHANGES, /* change requests asked or decided (four eyes) */
   G__COUNT
 };
 static const char *const group_json[G__COUNT] = {
@@ -88,14 +89,14 @@ static const char *const group_json[G__COUNT] = {
     "factors",       "factors_registered", "challenges",
     "keys",          "messaging_services", "config",
     "other",         "sessions",           "source_ips",
-    "principals"};
+    "principals",    "change_requests"};
 static const char *const group_title[G__COUNT] = {
     "accounts",        "subaccounts",        "messages",
     "phone numbers",   "Verify services",    "entities",
     "factors",         "factors registered", "challenges",
     "API keys",        "Messaging Services", "configuration",
     "other resources", "sessions",           "source addresses",
-    "principals"};
+    "principals",      "change requests"};
 
 static int group_of(const char *sid) {
   static const struct {
@@ -110,7 +111,8 @@ static int group_of(const char *sid) {
              {"challenge", G_CHALLENGES},
              {"key", G_KEYS},
              {"messaging_service", G_MESSAGING_SERVICES},
-             {"config", G_CONFIG}};
+             {"config", G_CONFIG},
+             {"change", G_CHANGES}};
   const char *t = pp_audit_resource_type(sid);
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].type, t) == 0) return map[i].group;

@@ -106,6 +106,10 @@
   X(PP_ERR_HTTP_URI_TOO_LONG, 2049, CLIENT, 414, 0, "The request URL is too long")                 \
   X(PP_ERR_HTTP_HEADERS_TOO_LARGE, 2050, CLIENT, 431, 0, "The request header is too large")        \
   X(PP_ERR_HTTP_VERSION, 2051, CLIENT, 505, 0, "HTTP version not supported")                       \
+  /* 2070-2079: change requests (four eyes on carriers and routes). */                             \
+  X(PP_ERR_CHANGE_DECIDED, 2070, CLIENT, 409, 0, "The change request was decided already: %s")     \
+  X(PP_ERR_CHANGE_EXPIRED, 2071, CLIENT, 409, 0,                                                   \
+    "The change request expired 24 hours after it was made: ask again")                            \
   /* 3000-3999 upstream: a peer failed (the customer's webhook server, a                           \
      carrier); recorded on a message or as an alert, never an answer, so                           \
      the status 502 is not sent to anyone. */                                                      \
@@ -187,7 +191,13 @@
   X(PP_ERR_STAFF_UV_STALE, 4039, SECURITY, 403, 20403,                                             \
     "This action needs a passkey confirmation made for it in the last 5 minutes")                  \
   X(PP_ERR_STAFF_ROLE, 4040, SECURITY, 403, 20403, "The staff role does not allow this")           \
-  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")
+  X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")  \
+  /* 4070-4079: the operator token's end, four eyes. */                                            \
+  X(PP_ERR_OPERATOR_TOKEN_GONE, 4070, SECURITY, 401, 20003,                                        \
+    "The operator token was retired: /admin/v1 answers only to a staff session (sign in with a "   \
+    "passkey at /staff/) or to pipit admin on the host")                                           \
+  X(PP_ERR_CHANGE_OWN, 4071, SECURITY, 403, 20403,                                                 \
+    "A change request needs a second operator: its requester cannot decide it")
 
 /* Whose failure an error is: the thousands of its number. */
 typedef enum {

@@ -97,7 +97,9 @@
   X(PP_AUDIT_STAFF_PASSKEY, "staff.passkey_register")                  \
   X(PP_AUDIT_STAFF_SIGN_IN, "staff.sign_in")                           \
   X(PP_AUDIT_STAFF_SIGN_OUT, "staff.sign_out")                         \
-  X(PP_AUDIT_STAFF_UV, "staff.uv")
+  X(PP_AUDIT_STAFF_UV, "staff.uv")                                     \
+  X(PP_AUDIT_CHANGE_REQUEST, "change.request")                         \
+  X(PP_AUDIT_CHANGE_DECIDE, "change.decide")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
@@ -169,7 +171,7 @@ void pp_audit_outcome(pp_err_t e, char out[PP_AUDIT_OUTCOME_SIZE]);
  * "message" (SM, MM), "number" (PN), "messaging_service" (MG), "account"
  * (AC), "key" (SK), "verify_service" (VA), "entity" (YE), "factor" (YF),
  * "challenge" (YC), "config" (a "carrier:" / "route:" / "sender:" /
- * "number:" name), or
+ * "number:" name), "change" (a "change:CR…" change request), or
  * "other". */
 const char *pp_audit_resource_type(const char *sid);
 
