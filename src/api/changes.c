@@ -125,7 +125,7 @@ static void render_change(pp_api_req_t *r, pp_jw_t *w, const pp_change_t *c, boo
   pp_jw_kstr(w, "carrier", c->carrier);
   kstr_or_null(w, "prefix", c->prefix);
   render_params(r, w, c->params);
-  pp_jw_kbool(w, "password_set", c->password[0] != '\0');
+  pp_jw_kbool(w, "password_set", c->password_set || c->password[0] != '\0');
   pp_jw_kstr(w, "requested_by", c->requested_by);
   pp_api_kiso8601(w, "date_requested", c->date_created);
   if (staff_view) {
@@ -136,9 +136,9 @@ static void render_change(pp_api_req_t *r, pp_jw_t *w, const pp_change_t *c, boo
     else
       pp_jw_knull(w, "date_decided");
     pp_api_kiso8601(w, "date_expires", c->date_expires);
-    pp_jw_kstr(w, "url",
-               pp_arena_printf(&r->arena, "%s/staff/api/ChangeRequests/%s", r->api->public_url,
-                               c->sid));
+    pp_jw_kstr(
+        w, "url",
+        pp_arena_printf(&r->arena, "%s/staff/api/ChangeRequests/%s", r->api->public_url, c->sid));
   } else {
     pp_jw_kstr(w, "approved_by", c->decided_by);
     pp_api_kiso8601(w, "date_approved", c->date_decided);
@@ -155,8 +155,8 @@ static pp_err_t respond_change(pp_api_req_t *r, int status, const pp_change_t *c
 }
 
 /* The v1 list envelope of one page holding `n` rows. */
-static pp_err_t respond_changes(pp_api_req_t *r, const char *key, const pp_change_t *rows,
-                                size_t n, bool staff_view) {
+static pp_err_t respond_changes(pp_api_req_t *r, const char *key, const pp_change_t *rows, size_t n,
+                                bool staff_view) {
   char *url = pp_arena_printf(&r->arena, "%s%s", r->api->public_url, r->path);
   pp_jw_t w;
   pp_jw_init(&w, &r->body);
@@ -233,20 +233,25 @@ static pp_err_t submit_change(pp_api_req_t *r, pp_change_write_t *cw, pp_audit_k
 static pp_err_t change_written(pp_api_req_t *r) {
   pp_change_write_t *cw = r->state;
   pp_change_t *c = (pp_change_t *)cw->change;
+  pp_err_t e = r->write.result;
+  if (e == PP_ERR_CONFLICT) /* decided or expired meanwhile */
+    e = pp_api_fail(r, PP_ERR_CHANGE_DECIDED, c->sid);
+  else if (!e)
+    e = respond_change(r, cw->insert ? 202 : 200, c); /* shows password_set, not the password */
   sodium_memzero(c->password, sizeof c->password);
-  if (r->write.result == PP_ERR_CONFLICT) /* decided or expired meanwhile */
-    return pp_api_fail(r, PP_ERR_CHANGE_DECIDED, c->sid);
-  if (r->write.result) return r->write.result;
-  return respond_change(r, cw->insert ? 202 : 200, c);
+  return e;
 }
 
 /* A capture of the path, or a form parameter, into dst (an error when it
  * is missing or too long). */
 static pp_err_t copy_part(pp_api_req_t *r, int at, const char *param, char *dst, size_t size) {
   const char *v = at >= 0 ? pp_api_capture(r, at) : pp_form_get(&r->form, param);
-  if (!v || !*v) return pp_api_fail(r, PP_ERR_INVALID_PARAM, pp_arena_printf(&r->arena, "%s is required", param));
+  if (!v || !*v)
+    return pp_api_fail(r, PP_ERR_INVALID_PARAM,
+                       pp_arena_printf(&r->arena, "%s is required", param));
   if (strlen(v) >= size)
-    return pp_api_fail(r, PP_ERR_INVALID_PARAM, pp_arena_printf(&r->arena, "%s is too long", param));
+    return pp_api_fail(r, PP_ERR_INVALID_PARAM,
+                       pp_arena_printf(&r->arena, "%s is too long", param));
   memcpy(dst, v, strlen(v) + 1);
   return PP_OK;
 }
@@ -345,8 +350,8 @@ static pp_err_t path_change(pp_api_req_t *r, pp_change_t **out, bool keep_passwo
   const char *sid = r->params[0];
   pp_change_t *c = pp_arena_alloc(&r->arena, sizeof *c);
   if (!c) return PP_ERR_NOMEM;
-  pp_err_t e = pp_sid_valid(sid, "CR") ? pp_store_change_get(r->api->store, sid, c)
-                                       : PP_ERR_NOT_FOUND;
+  pp_err_t e =
+      pp_sid_valid(sid, "CR") ? pp_store_change_get(r->api->store, sid, c) : PP_ERR_NOT_FOUND;
   if (e) return pp_api_found(r, e);
   if (!keep_password) sodium_memzero(c->password, sizeof c->password);
   *out = c;
@@ -376,7 +381,7 @@ static pp_err_t approved(pp_api_req_t *r) {
   r->state = a->state;
   bool conflict = r->write.result == PP_ERR_CONFLICT;
   pp_err_t e = a->cont(r); /* wipes what the handler held */
-  if (conflict) /* decided or expired meanwhile: nothing was applied */
+  if (conflict)            /* decided or expired meanwhile: nothing was applied */
     return pp_api_fail(r, PP_ERR_CHANGE_DECIDED, a->c->sid);
   if (e) return e;
   pp_log_info("admin", "%s approved %s (%s of %s, asked by %s)", a->c->decided_by, a->c->sid,
@@ -413,8 +418,8 @@ static pp_err_t apply(pp_api_req_t *r, pp_change_t *c, pp_change_write_t *cw) {
   const change_route_t *cr = route_of_action(c->action);
   if (!cr) return PP_ERR_INTERNAL;
   pp_form_init(&r->form);
-  pp_err_t e = c->params[0] ? pp_form_parse(&r->form, &r->arena, c->params, strlen(c->params))
-                            : PP_OK;
+  pp_err_t e =
+      c->params[0] ? pp_form_parse(&r->form, &r->arena, c->params, strlen(c->params)) : PP_OK;
   if (!e && c->password[0]) e = pp_form_add(&r->form, &r->arena, "Password", c->password);
   if (e) return e;
   /* The captures as a path would carry them (%-encoded). */
@@ -471,11 +476,9 @@ pp_err_t pp_api_change_decide(pp_api_req_t *r) {
   if (!cw) return PP_ERR_NOMEM;
   cw->change = c;
   cw->insert = false;
-  if (strcmp(c->status, "rejected") == 0) {
-    sodium_memzero(c->password, sizeof c->password);
-    return submit_change(r, cw, PP_AUDIT_CHANGE_DECIDE, change_written);
-  }
-  e = apply(r, c, cw);
+  e = strcmp(c->status, "rejected") == 0
+          ? submit_change(r, cw, PP_AUDIT_CHANGE_DECIDE, change_written) /* wipes it */
+          : apply(r, c, cw);
   if (e != PP_ERR_AGAIN) sodium_memzero(c->password, sizeof c->password);
   return e;
 }

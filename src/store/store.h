@@ -920,6 +920,7 @@ typedef struct {
   char prefix[17];
   char params[PP_CHANGE_PARAMS_SIZE];
   char password[10];
+  bool password_set; /* read: a password is stored (also once `password` is wiped) */
   char requested_by[PP_CHANGE_WHO_SIZE];
   char status[12];
   char decided_by[PP_CHANGE_WHO_SIZE];

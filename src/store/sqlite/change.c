@@ -10,9 +10,9 @@
 #define CR(kind, f, i) SQ_COL(kind, pp_change_t, f, i)
 /* Every column but the sealed password (6). */
 static const sq_col_t change_cols[] = {
-    CR(SQ_I64, seq, 0),           CR(SQ_TEXT, sid, 1),           CR(SQ_TEXT, action, 2),
-    CR(SQ_TEXT, carrier, 3),      CR(SQ_TEXT, prefix, 4),        CR(SQ_TEXT, params, 5),
-    CR(SQ_TEXT, requested_by, 7), CR(SQ_TEXT, status, 8),        CR(SQ_TEXT, decided_by, 9),
+    CR(SQ_I64, seq, 0),           CR(SQ_TEXT, sid, 1),          CR(SQ_TEXT, action, 2),
+    CR(SQ_TEXT, carrier, 3),      CR(SQ_TEXT, prefix, 4),       CR(SQ_TEXT, params, 5),
+    CR(SQ_TEXT, requested_by, 7), CR(SQ_TEXT, status, 8),       CR(SQ_TEXT, decided_by, 9),
     CR(SQ_I64, date_created, 10), CR(SQ_I64, date_expires, 11), CR(SQ_I64, date_decided, 12)};
 #undef CR
 
@@ -46,16 +46,17 @@ static pp_err_t row_change(be_t *b, const void *arg, pp_arena_t *a, sqlite3_stmt
   sq_read_cols(st, change_cols, SQ_NCOLS(change_cols), ch);
   pp_seal_at_t at;
   pp_err_t e = pp_seal_at(PP_SEALED_CHANGE_REQUESTS_PASSWORD, NULL, ch->sid, &at);
-  return e ? e : sq_col_open_copy(b->crypt, st, 6, &at, ch->password, sizeof ch->password);
+  if (!e) e = sq_col_open_copy(b->crypt, st, 6, &at, ch->password, sizeof ch->password);
+  ch->password_set = !e && ch->password[0];
+  return e;
 }
 
 pp_err_t sq_change_get(void *p, const char *sid, pp_change_t *out) {
   return sq_get_one_open(p, S_CHANGE_GET, sid, NULL, row_change, NULL, out);
 }
 
-pp_err_t sq_change_list(void *p, pp_arena_t *a, const char *status, pp_change_t **rows,
-                        size_t *n) {
-  int which = !status                          ? S_CHANGE_ALL
+pp_err_t sq_change_list(void *p, pp_arena_t *a, const char *status, pp_change_t **rows, size_t *n) {
+  int which = !status                           ? S_CHANGE_ALL
               : strcmp(status, "pending") == 0  ? S_CHANGE_PENDING
               : strcmp(status, "approved") == 0 ? S_CHANGE_APPROVED
                                                 : -1;
