@@ -4,7 +4,7 @@
 # Builds the `fuzz` preset (clang, libFuzzer, ASan+UBSan) and runs TARGET
 # (fuzz/TARGET.c: fuzz_form, fuzz_dates, fuzz_segments, fuzz_route,
 # fuzz_smpp_pdu, fuzz_smpp_dlr, fuzz_twiml, fuzz_cidr, fuzz_audit, fuzz_verify,
-# fuzz_phone, fuzz_http) for SECONDS.
+# fuzz_phone, fuzz_http, fuzz_webauthn_cbor, fuzz_webauthn_json) for SECONDS.
 #
 #   fuzz/corpus/TARGET/   committed seeds, only read
 #   fuzz/corpus-TARGET/   work corpus (gitignored): seeded from the above,

@@ -1,8 +1,9 @@
 /* webauthn.c: a WebAuthn Level 2 relying party's checks (see webauthn.h).
  * clientDataJSON is read with jansson, the attestation object, the
  * authenticator data and COSE keys with libcbor; libfido2 imports the keys
- * (es256_pk_t, eddsa_pk_t) and verifies the signatures (fido_cred_verify*,
- * fido_assert_verify); OpenSSL reads attestation certificates. */
+ * (es256_pk_t, eddsa_pk_t) and verifies sign-in signatures
+ * (fido_assert_verify); OpenSSL reads attestation certificates and verifies
+ * attestation signatures. */
 #include "security/webauthn.h"
 
 #include <cbor.h>
@@ -161,12 +162,37 @@ static const cbor_item_t *map_get(const cbor_item_t *map, const char *text, int6
   return found;
 }
 
+static void collection_bound(void *ctx, size_t size) {
+  size_t *left = ctx;
+  if (size > *left) *left = 0;
+}
+
+/* load decodes the CBOR item at the start of d (*read: its length).  It
+ * first walks the headers of d, in which no array or map may claim more
+ * items than there are bytes left: cbor_load allocates what a header
+ * claims, so five bytes could otherwise ask for gigabytes. */
+static cbor_item_t *load(const uint8_t *d, size_t n, size_t *read) {
+  struct cbor_callbacks cb = cbor_empty_callbacks;
+  cb.array_start = cb.map_start = collection_bound;
+  for (size_t at = 0; at < n;) {
+    size_t left = n - at;
+    struct cbor_decoder_result r = cbor_stream_decode(d + at, left, &cb, &left);
+    if (left == 0) return NULL;
+    if (r.status != CBOR_DECODER_FINISHED) break;
+    at += r.read;
+  }
+  struct cbor_load_result r;
+  cbor_item_t *it = n ? cbor_load(d, n, &r) : NULL;
+  *read = it ? r.read : 0;
+  return it;
+}
+
 /* cbor_map_extent returns the length of the CBOR map at the start of d, or
  * 0 when none is there. */
 static size_t cbor_map_extent(const uint8_t *d, size_t n) {
-  struct cbor_load_result r;
-  cbor_item_t *it = n ? cbor_load(d, n, &r) : NULL;
-  size_t len = it && cbor_isa_map(it) ? r.read : 0;
+  size_t read = 0;
+  cbor_item_t *it = load(d, n, &read);
+  size_t len = it && cbor_isa_map(it) ? read : 0;
   if (it) cbor_decref(&it);
   return len;
 }
@@ -242,9 +268,9 @@ static pp_err_t cose_import(const cbor_item_t *m, pubkey_t *k) {
 
 /* cose_parse imports the COSE_Key that is exactly the n bytes at d. */
 static pp_err_t cose_parse(const uint8_t *d, size_t n, pubkey_t *k) {
-  struct cbor_load_result r;
-  cbor_item_t *m = n ? cbor_load(d, n, &r) : NULL;
-  pp_err_t e = m && r.read == n && cbor_isa_map(m) ? cose_import(m, k) : PP_ERR_WEBAUTHN_ENCODING;
+  size_t read = 0;
+  cbor_item_t *m = load(d, n, &read);
+  pp_err_t e = m && read == n && cbor_isa_map(m) ? cose_import(m, k) : PP_ERR_WEBAUTHN_ENCODING;
   if (m) cbor_decref(&m);
   if (e != PP_OK) pubkey_cleanup(k);
   return e;
@@ -310,58 +336,72 @@ static bool cert_fits(X509 *x, const uint8_t aaguid[16]) {
          (f & EXFLAG_BCONS) && !(f & EXFLAG_CA) && !(f & EXFLAG_INVALID) && aaguid_fits(x, aaguid);
 }
 
-/* check_x5c: x5c is a non-empty array of DER certificates whose first (the
- * attestation certificate) fits §8.2.1. */
-static pp_err_t check_x5c(const cbor_item_t *x5c, const uint8_t aaguid[16]) {
+/* x5c_cert: x5c is a non-empty array of DER certificates whose first (the
+ * attestation certificate, returned; the caller frees it) fits §8.2.1. */
+static X509 *x5c_cert(const cbor_item_t *x5c, const uint8_t aaguid[16]) {
   size_t n = 0, len = 0;
   if (!cbor_isa_array(x5c) || !cbor_array_is_definite(x5c) || !(n = cbor_array_size(x5c)))
-    return PP_ERR_WEBAUTHN_ATTESTATION;
+    return NULL;
   cbor_item_t **certs = cbor_array_handle(x5c);
   for (size_t i = 0; i < n; i++)
-    if (!bytes(certs[i], &len)) return PP_ERR_WEBAUTHN_ATTESTATION;
+    if (!bytes(certs[i], &len)) return NULL;
   const uint8_t *der = bytes(certs[0], &len), *p = der;
   X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
-  bool ok = x && p == der + len && cert_fits(x, aaguid);
+  if (x && p == der + len && cert_fits(x, aaguid)) return x;
   X509_free(x);
-  return ok ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
+  return NULL;
 }
 
-/* verify_packed has libfido2 verify a packed statement's signature over
- * authData || clientDataHash: with the x5c certificate's key
- * (fido_cred_verify), or with the credential's own (fido_cred_verify_self). */
-static pp_err_t verify_packed(const pp_webauthn_rp_t *rp, const uint8_t *cdh,
-                              const cbor_item_t *stmt, const uint8_t *ad, size_t adn, int alg,
-                              bool x5c) {
-  unsigned char *sb = NULL;
-  size_t cap = 0, sn = cbor_serialize_alloc(stmt, &sb, &cap);
-  fido_cred_t *c = fido_cred_new();
-  int r = c && sn ? FIDO_OK : FIDO_ERR_INTERNAL;
-  if (r == FIDO_OK) r = fido_cred_set_type(c, alg);
-  if (r == FIDO_OK) r = fido_cred_set_clientdata_hash(c, cdh, crypto_hash_sha256_BYTES);
-  if (r == FIDO_OK) r = fido_cred_set_rp(c, rp->rp_id, NULL);
-  if (r == FIDO_OK) r = fido_cred_set_authdata_raw(c, ad, adn);
-  if (r == FIDO_OK) r = fido_cred_set_fmt(c, "packed");
-  if (r == FIDO_OK) r = fido_cred_set_attstmt(c, sb, sn);
-  if (r == FIDO_OK) r = x5c ? fido_cred_verify(c) : fido_cred_verify_self(c);
-  fido_cred_free(&c);
-  free(sb);
-  return !sn ? PP_ERR_NOMEM : r == FIDO_OK ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
+/* key_fits: an ES256 key is on P-256, an EdDSA key is Ed25519. */
+static bool key_fits(EVP_PKEY *key, int alg) {
+  char group[32] = "";
+  if (alg == PP_WEBAUTHN_EDDSA) return EVP_PKEY_is_a(key, "ED25519");
+  return EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_group_name(key, group, sizeof group, NULL) &&
+         strcmp(group, "prime256v1") == 0;
 }
 
-/* check_packed: the statement is {alg, sig} (self attestation, alg the
- * credential's) or {alg, sig, x5c}. */
-static pp_err_t check_packed(const pp_webauthn_rp_t *rp, const uint8_t *cdh,
-                             const cbor_item_t *stmt, const uint8_t *ad, size_t adn,
-                             const authdata_t *a, int cred_alg) {
+/* verify_evp checks an attestation signature over authData ||
+ * clientDataHash with key.  (OpenSSL, not fido_cred_verify: libfido2
+ * refuses authenticator data whose extension outputs were not requested
+ * through it, such as the credProtect that Chrome asks of security keys.) */
+static bool verify_evp(EVP_PKEY *key, int alg, const uint8_t *ad, size_t adn, const uint8_t *cdh,
+                       const uint8_t *sig, size_t sn) {
+  uint8_t *m = malloc(adn + crypto_hash_sha256_BYTES);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  bool ok = false;
+  if (m && ctx && key_fits(key, alg)) {
+    memcpy(m, ad, adn);
+    memcpy(m + adn, cdh, crypto_hash_sha256_BYTES);
+    ok = EVP_DigestVerifyInit(ctx, NULL, alg == PP_WEBAUTHN_ES256 ? EVP_sha256() : NULL, NULL,
+                              key) == 1 &&
+         EVP_DigestVerify(ctx, sig, sn, m, adn + crypto_hash_sha256_BYTES) == 1;
+  }
+  EVP_MD_CTX_free(ctx);
+  free(m);
+  return ok;
+}
+
+/* check_packed: the statement is {alg, sig} (self attestation: alg is the
+ * credential's, and so is the key) or {alg, sig, x5c} (the attestation
+ * certificate's key). */
+static pp_err_t check_packed(const uint8_t *cdh, const cbor_item_t *stmt, const uint8_t *ad,
+                             size_t adn, const authdata_t *a, const pubkey_t *k) {
   int64_t alg = 0;
   size_t sn = 0;
   const cbor_item_t *x5c = map_get(stmt, "x5c", 0);
-  if (!get_int(map_get(stmt, "alg", 0), &alg) || !bytes(map_get(stmt, "sig", 0), &sn) ||
-      cbor_map_size(stmt) != (x5c ? 3u : 2u) ||
-      (alg != PP_WEBAUTHN_ES256 && alg != PP_WEBAUTHN_EDDSA) || (!x5c && alg != cred_alg))
+  const uint8_t *sig = bytes(map_get(stmt, "sig", 0), &sn);
+  if (!get_int(map_get(stmt, "alg", 0), &alg) || !sig || cbor_map_size(stmt) != (x5c ? 3u : 2u) ||
+      (alg != PP_WEBAUTHN_ES256 && alg != PP_WEBAUTHN_EDDSA) || (!x5c && alg != k->alg))
     return PP_ERR_WEBAUTHN_ATTESTATION;
-  pp_err_t e = x5c ? check_x5c(x5c, a->aaguid) : PP_OK;
-  return e != PP_OK ? e : verify_packed(rp, cdh, stmt, ad, adn, cred_alg, x5c != NULL);
+  X509 *cert = x5c ? x5c_cert(x5c, a->aaguid) : NULL;
+  EVP_PKEY *key = cert                          ? X509_get_pubkey(cert)
+                  : x5c                         ? NULL
+                  : k->alg == PP_WEBAUTHN_ES256 ? es256_pk_to_EVP_PKEY(k->es256)
+                                                : eddsa_pk_to_EVP_PKEY(k->eddsa);
+  bool ok = key && verify_evp(key, (int)alg, ad, adn, cdh, sig, sn);
+  EVP_PKEY_free(key);
+  X509_free(cert);
+  return ok ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
 }
 
 /* check_attestation: §7.1 steps 12-19 on the decoded attestation object. */
@@ -381,7 +421,7 @@ static pp_err_t check_attestation(const pp_webauthn_rp_t *rp, const uint8_t *cdh
     if (is_text(fmt, "none"))
       e = cbor_map_size(stmt) == 0 ? PP_OK : PP_ERR_WEBAUTHN_ATTESTATION;
     else if (is_text(fmt, "packed"))
-      e = check_packed(rp, cdh, stmt, ad, adn, &a, k.alg);
+      e = check_packed(cdh, stmt, ad, adn, &a, &k);
     else
       e = PP_ERR_WEBAUTHN_ATTESTATION;
   }
@@ -412,9 +452,9 @@ pp_err_t pp_webauthn_register_n(const pp_webauthn_rp_t *rp, const uint8_t *chall
       check_client_data(rp, challenge, challenge_len, client_data_json, "webauthn.create", cdh);
   if (e == PP_OK) e = decode_new(attestation_object, &raw, &len);
   if (e != PP_OK) return e;
-  struct cbor_load_result r;
-  cbor_item_t *obj = len ? cbor_load(raw, len, &r) : NULL;
-  if (obj && r.read == len && cbor_isa_map(obj))
+  size_t read = 0;
+  cbor_item_t *obj = load(raw, len, &read);
+  if (obj && read == len && cbor_isa_map(obj))
     e = check_attestation(rp, cdh, obj, user_verification, out);
   else
     e = PP_ERR_WEBAUTHN_ENCODING;

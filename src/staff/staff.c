@@ -230,6 +230,11 @@ pp_err_t pp_staff_resolve(pp_store_t *s, const char *cookie_header, int64_t now,
   pp_err_t e = pp_store_staff_token_get(s, hash, &w.session);
   if (!e) e = pp_staff_session_check(&w.session, now);
   if (!e) e = pp_store_staff_get(s, w.session.staff, &w.staff);
+  if (!e) { /* bound to its passkey: it ends with it */
+    pp_staff_cred_t k;
+    e = pp_store_staff_cred_get(s, w.session.cred_id, w.session.cred_id_len, &k);
+    if (!e && strcmp(k.staff, w.staff.name) != 0) e = PP_ERR_NOT_FOUND;
+  }
   if (e == PP_ERR_NOT_FOUND) e = PP_ERR_STAFF_SESSION;
   if (!e) *out = w;
   sodium_memzero(&w, sizeof w);

@@ -118,8 +118,9 @@ typedef struct {
 } pp_staff_who_t;
 
 /* pp_staff_resolve finds the staff session of a request from its Cookie
- * header (NULL: none): the session exists, has not expired at `now`, and
- * its member is still there (staff remove deletes their sessions).
+ * header (NULL: none): the session exists, has not expired at `now`, its
+ * member is still there (staff remove deletes their sessions) and so is the
+ * passkey it was opened with.
  * PP_ERR_STAFF_SESSION otherwise; PP_ERR_STORE when the store failed.
  * For a state-changing request, then call pp_staff_csrf_check(out->text,
  * the X-CSRF-Token header or the csrf_token form field); for an action

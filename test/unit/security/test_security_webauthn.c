@@ -118,6 +118,7 @@ typedef struct {
   bool bad_sig;   /* flip a bit of the signature */
   bool tamper;    /* change the authenticator data after signing */
   bool trailing;  /* a byte after the authenticator data's last part */
+  bool ext;       /* extension outputs: ED and {"credProtect": 2} */
   bool off_curve; /* an ES256 key whose point is not on P-256 */
 } opts_t;
 
@@ -152,6 +153,13 @@ static size_t authdata(authr_t *t, const opts_t *o, bool reg, uint8_t *out) {
     memcpy(out + n + 18, t->id, sizeof t->id);
     n += 18 + sizeof t->id;
     n += cose_key(t, o->alg ? o->alg : t->alg, o->off_curve, out + n, 256);
+  }
+  if (o->ext) {
+    static const uint8_t cred_protect[] = {0xa1, 0x6b, 'c', 'r', 'e', 'd', 'P',
+                                           'r',  'o',  't', 'e', 'c', 't', 0x02};
+    out[32] |= 0x80;
+    memcpy(out + n, cred_protect, sizeof cred_protect);
+    n += sizeof cred_protect;
   }
   if (o->trailing) out[n++] = 0;
   return n;
@@ -359,6 +367,10 @@ static void test_authdata_refusals(void) {
   CHECK_EQ_INT(reg(&t, &(opts_t){.flags = 0x01}, false, &c2), PP_OK);
   CHECK(!c2.user_verified);
   CHECK_EQ_INT(reg(&t, &(opts_t){.trailing = true}, true, &c2), PP_ERR_WEBAUTHN_ENCODING);
+  CHECK_EQ_INT(reg(&t, &(opts_t){.ext = true}, true, &c2), PP_OK);
+  CHECK_EQ_INT(reg(&t, &(opts_t){.ext = true, .fmt = "packed"}, true, &c2), PP_OK);
+  CHECK_EQ_INT(reg(&t, &(opts_t){.ext = true, .trailing = true}, true, &c2),
+               PP_ERR_WEBAUTHN_ENCODING);
 
   t.count = 1;
   CHECK_EQ_INT(get(&t, &(opts_t){.rp_id = "pipit.example.evil"}, &cred, true, &out),
@@ -368,6 +380,7 @@ static void test_authdata_refusals(void) {
   CHECK_EQ_INT(get(&t, &(opts_t){.bad_sig = true}, &cred, true, &out), PP_ERR_WEBAUTHN_SIGNATURE);
   CHECK_EQ_INT(get(&t, &(opts_t){.tamper = true}, &cred, true, &out), PP_ERR_WEBAUTHN_SIGNATURE);
   CHECK_EQ_INT(get(&t, &(opts_t){.trailing = true}, &cred, true, &out), PP_ERR_WEBAUTHN_ENCODING);
+  CHECK_EQ_INT(get(&t, &(opts_t){.ext = true}, &cred, true, &out), PP_OK);
   /* Another credential's key does not verify this one's signature. */
   authr_t other;
   authr_init(&other, PP_WEBAUTHN_EDDSA);
@@ -449,6 +462,13 @@ static void test_attestation(void) {
     o.cert = refused[i];
     CHECK_EQ_INT(reg(&t, &o, true, &cred), PP_ERR_WEBAUTHN_ATTESTATION);
   }
+  /* A P-384 certificate key signing as ES256 (which is P-256 only). */
+  EVP_PKEY *p384 = EVP_EC_gen("P-384");
+  X509 *big = make_cert(p384, "Authenticator Attestation", false, AAGUID);
+  CHECK_EQ_INT(reg(&t, &(opts_t){.fmt = "packed", .cert = big, .cert_key = p384}, true, &cred),
+               PP_ERR_WEBAUTHN_ATTESTATION);
+  X509_free(big);
+  EVP_PKEY_free(p384);
   /* Signed by the credential key, not the certificate's. */
   o.cert = good;
   o.cert_key = NULL;

@@ -126,6 +126,15 @@ int main(void) {
                PP_ERR_STAFF_SESSION); /* expired */
   CHECK_EQ_INT(pp_staff_resolve(store, NULL, now, &who), PP_ERR_STAFF_SESSION);
   CHECK_EQ_INT(pp_staff_resolve(store, "a=b", now, &who), PP_ERR_STAFF_SESSION);
+  /* A session opened with a passkey nobody has is no session. */
+  pp_staff_token_t orphan;
+  char orphan_text[PP_STAFF_TEXT_SIZE], orphan_cookie[128];
+  uint8_t gone[3] = {9, 9, 9};
+  pp_staff_session("alice", gone, 3, now, 0, &orphan, orphan_text);
+  pp_staff_change_t put_orphan = {.put = &orphan, .now = now};
+  CHECK_EQ_INT(apply(&put_orphan), PP_OK);
+  snprintf(orphan_cookie, sizeof orphan_cookie, "%s=%s", PP_STAFF_COOKIE, orphan_text);
+  CHECK_EQ_INT(pp_staff_resolve(store, orphan_cookie, now + 2, &who), PP_ERR_STAFF_SESSION);
 
   /* A fresh user-verified assertion recorded on the session. */
   pp_staff_change_t uv = {.uv_session = st.hash, .uv_action = "route.change", .now = now + 10};
