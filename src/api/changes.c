@@ -442,6 +442,9 @@ static pp_err_t apply(pp_api_req_t *r, pp_change_t *c, pp_change_write_t *cw) {
   r->write.change = cw;
   r->state = NULL;
   e = cr->handler(r);
+  /* The handler copied the password (or refused): the form's copy goes. */
+  const char *pw = pp_form_get(&r->form, "Password");
+  if (pw) sodium_memzero((char *)pw, strlen(pw));
   if (e != PP_ERR_AGAIN) return e; /* refused before any write: still pending */
   approval_t *a = pp_arena_alloc(&r->arena, sizeof *a);
   if (!a) return PP_ERR_NOMEM; /* not reached in practice: queued already */
