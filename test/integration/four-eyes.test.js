@@ -62,6 +62,10 @@ describe('four eyes on carriers and routes', () => {
     assert.equal(cr.password_set, true);
     assert.deepEqual(cr.parameters, { Name: 'fe', Smpp: '127.0.0.1:9', SystemId: 'fe' });
     assert.equal(Date.parse(cr.date_expires) - Date.parse(cr.date_requested), 24 * 3600 * 1000);
+    // The password is sealed at rest: not in the row, in any form.
+    const stored = (await sqlite(db(), `SELECT typeof(password)||'|'||hex(password) FROM change_requests WHERE sid='${cr.sid}'`)).trim();
+    assert.match(stored, /^blob\|[0-9A-F]+$/);
+    assert.ok(!stored.includes(Buffer.from(PASSWORD).toString('hex').toUpperCase()), 'no password in clear');
     // Nothing changed yet.
     assert.equal(await carriersTable(), '');
     refused(await bob.request('GET', '/admin/v1/Carriers/fe'), 404, 20404, 'not applied');
