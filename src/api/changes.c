@@ -195,8 +195,8 @@ static pp_err_t params_of(pp_api_req_t *r, char out[PP_CHANGE_PARAMS_SIZE]) {
     pp_buf_putc(&b, '=');
     pp_buf_url_encode(&b, p->value);
   }
-  pp_err_t e = pp_buf_status(&b);
-  if (!e && b.len >= PP_CHANGE_PARAMS_SIZE) e = PP_ERR_INVALID_PARAM;
+  pp_err_t e =
+      b.over_cap || b.len >= PP_CHANGE_PARAMS_SIZE ? PP_ERR_INVALID_PARAM : pp_buf_status(&b);
   if (!e) memcpy(out, b.len ? b.data : "", b.len + 1);
   pp_buf_cleanup(&b);
   return e == PP_ERR_INVALID_PARAM ? pp_api_fail(r, e, "the parameters are too long") : e;

@@ -66,6 +66,10 @@ describe('four eyes on carriers and routes', () => {
     const stored = (await sqlite(db(), `SELECT typeof(password)||'|'||hex(password) FROM change_requests WHERE sid='${cr.sid}'`)).trim();
     assert.match(stored, /^blob\|[0-9A-F]+$/);
     assert.ok(!stored.includes(Buffer.from(PASSWORD).toString('hex').toUpperCase()), 'no password in clear');
+    // A request too long to keep is refused whole.
+    refused(await alice.request('POST', '/admin/v1/Carriers',
+      { form: { Name: 'fe', Smpp: '127.0.0.1:9', SystemId: 'fe', Comment: 'x'.repeat(1100) } }), // a parameter the handler ignores
+    400, 21200, 'parameters too long');
     // Nothing changed yet.
     assert.equal(await carriersTable(), '');
     refused(await bob.request('GET', '/admin/v1/Carriers/fe'), 404, 20404, 'not applied');
