@@ -111,6 +111,10 @@ static void write_done(pp_write_t *w) {
 }
 
 pp_err_t pp_api_submit(pp_api_req_t *r, pp_api_handler_fn cont) {
+  if (r->dry_run) { /* checked, not written (changes.c) */
+    r->dry_reached = true;
+    return PP_OK;
+  }
   pp_api_audit_default(r);
   r->cont = cont;
   r->write.done = write_done;

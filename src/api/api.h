@@ -19,13 +19,15 @@
 #include "core/json.h"
 #include "security/audit.h"
 #include "security/checkpoint.h"
+#include "staff/staff.h"
 #include "store/store.h"
 #include "verify/secrets.h"
 
 typedef enum { PP_GET, PP_POST, PP_DELETE, PP_METHOD_OTHER } pp_method_t;
 
-/* PP_PRINCIPAL_OPERATOR is the operator's automation credential: it reaches
- * the /admin/v1 resources (carriers, routes) and nothing of any account. */
+/* PP_PRINCIPAL_OPERATOR was the operator token's principal: it is only
+ * ever set now to record a refusal of the retired token (changes.c).
+ * PP_PRINCIPAL_STAFF is a signed-in staff member (api/staff.c, changes.c). */
 typedef enum {
   PP_PRINCIPAL_NONE,
   PP_PRINCIPAL_ACCOUNT,
@@ -45,7 +47,6 @@ typedef struct {
   char staff[PP_STAFF_NAME_SIZE]; /* PP_PRINCIPAL_STAFF: the member's name */
 } pp_principal_t;
 
-typedef struct pp_operator pp_operator_t;
 typedef struct pp_api_guard pp_api_guard_t;
 typedef struct pp_api_audit pp_api_audit_t;
 
@@ -58,7 +59,6 @@ typedef struct {
 typedef struct {
   pp_store_t *store;
   char public_url[256];                /* absolute base for products that use absolute URLs */
-  pp_operator_t *op;                   /* the operator credential; NULL: none is accepted */
   const pp_verify_keys_t *verify_keys; /* Verify's hash key (borrowed) */
   pp_api_audit_t *audit;               /* sessions and the log's public key (audit.c) */
   pp_api_fraud_t fraud;                /* Verify's fraud guard */
@@ -115,6 +115,12 @@ struct pp_api_req {
   size_t raw_body_len;
   const char *cookie;
   const char *csrf_header;
+  /* The staff session of a request to /admin/v1 or /staff/api (changes.c;
+   * its cookie value already wiped), NULL: none. */
+  pp_staff_who_t *staff;
+  /* dry_run: pp_api_submit queues nothing, sets dry_reached and returns
+   * PP_OK (a change request runs its handler's checks; changes.c). */
+  bool dry_run, dry_reached;
 
   /* Asynchronous completion (see the file comment). */
   pp_write_t write;
@@ -200,7 +206,7 @@ pp_err_t pp_api_submit_event(pp_api_req_t *r, pp_audit_kind_t kind, const char *
 /* ---- Authentication and access (auth.c) -------------------------------- */
 
 /* pp_api_authenticate checks Basic credentials (AccountSid:AuthToken, either
- * token, SK…:secret, or operator:<operator token>) in constant time and
+ * token, SK…:secret) in constant time and
  * fills r->principal.  It sets r->audit.session and records the sign-in in
  * the audit log: a success (auth.success, queued now) the first time a
  * session is seen in this process or an hour after it was last recorded;
@@ -237,10 +243,10 @@ bool pp_api_guard_failed(pp_api_req_t *r, const pp_audit_event_t *ev);
 void pp_api_guard_passed(pp_api_req_t *r, const char *user);
 
 /* pp_api_authorize decides whether the authenticated principal may use a
- * route: operator routes (/admin/v1) only the operator, PP_ERR_FORBIDDEN for
- * anyone else; every other route anyone but the operator, who gets
- * PP_ERR_AUTH exactly as an unknown credential would (DESIGN.md rule 1),
- * and the attempt is recorded (operator.request, outcome "auth"). */
+ * route: operator routes (/admin/v1) only a staff member
+ * (pp_api_admin_authenticate), PP_ERR_FORBIDDEN for anyone else; every
+ * other route anyone but staff, who get PP_ERR_AUTH exactly as an unknown
+ * credential would (DESIGN.md rule 1). */
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route);
 
 /* pp_api_need_account_credential is Twilio's rule for the Accounts, Keys
@@ -294,6 +300,10 @@ void pp_api_audit_touch(pp_api_req_t *r, const char *sid);
 void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
                          const char *const *sids, size_t n);
 
+/* pp_api_audit_name adds resource `sid` (copied) to what the request's
+ * event names, before the handler attaches it. */
+void pp_api_audit_name(pp_api_req_t *r, const char *sid);
+
 /* pp_api_audit_attach_also makes a second event of the same change, after
  * pp_api_audit_attach and before pp_api_submit: kind, about `account_sid`
  * (the principal's own when NULL), naming exactly the `n` resources `sids`
@@ -340,29 +350,40 @@ void pp_api_audit_default(pp_api_req_t *r);
  * `e`. */
 pp_err_t pp_api_audit_after(pp_api_req_t *r, pp_err_t e);
 
-/* ---- The operator credential (operator.c) ------------------------------ */
+/* ---- The retired operator token; staff on /admin/v1 (changes.c) ------- */
 
-/* The Basic user name of the operator credential, and the file in the data
- * directory that holds its hash (hex BLAKE2b-256, mode 0600). */
+/* The Basic user name the operator token was sent with: refused now with
+ * PP_ERR_OPERATOR_TOKEN_GONE (DATA/operator-token.hash, if a data folder
+ * still has one, is not read). */
 #define PP_OPERATOR_USER "operator"
-#define PP_OPERATOR_FILE "operator-token.hash"
 
-/* pp_operator_new reads DATA_DIR/operator-token.hash (a missing file means
- * no operator credential yet) and rereads it whenever it changes.  *out is
- * freed with pp_operator_free (NULL is a no-op).  Errors: PP_ERR_NOMEM,
- * PP_ERR_INVALID_PARAM (the path is too long). */
-pp_err_t pp_operator_new(const char *data_dir, pp_operator_t **out);
-void pp_operator_free(pp_operator_t *op);
+/* pp_api_admin_authenticate decides who a request to /admin/v1 comes from
+ * (the transport sets r->cookie and r->csrf_header first): the Basic user
+ * "operator" (the retired token) gets PP_ERR_OPERATOR_TOKEN_GONE, held for
+ * the audit log; otherwise a staff session (pp_staff_resolve), its CSRF
+ * token for anything but GET, and the operator role (PP_ERR_STAFF_ROLE).
+ * Other Basic credentials without a session get PP_ERR_FORBIDDEN.  On
+ * PP_OK the principal is the staff member and r->staff their session. */
+pp_err_t pp_api_admin_authenticate(pp_api_req_t *r, const char *basic_user);
 
-/* pp_operator_check tells whether `token` is the operator token, comparing
- * hashes in constant time; false when there is no token.  Any thread. */
-bool pp_operator_check(pp_operator_t *op, const char *token);
+/* pp_api_admin_handler is the handler to run for /admin/v1 route handler
+ * `h`: a write to a carrier or a route is a change request (stored, not
+ * applied; UV carrier.change or route.change), answered 202 with it;
+ * anything else `h` itself. */
+pp_api_handler_fn pp_api_admin_handler(pp_api_req_t *r, pp_api_handler_fn h);
 
-/* pp_operator_token_new makes a new random operator token (32 hex) into
- * `token` and replaces DATA_DIR/operator-token.hash with its hash (written
- * beside it, synced, renamed over it).  The token itself is stored nowhere.
- * Errors: PP_ERR_IO, PP_ERR_INVALID_PARAM (the path is too long). */
-pp_err_t pp_operator_token_new(const char *data_dir, char token[PP_TOKEN_SIZE]);
+/* /staff/api/ChangeRequests (a staff session of any role; deciding needs
+ * its CSRF token, UV change.decide and the operator role):
+ * pp_api_change_list (Status=pending|approved), pp_api_change_fetch, and
+ * pp_api_change_decide (Status=approved|rejected; pp_change_decide says
+ * who may).  Approval applies the change through the very handler it was
+ * asked of, its write marking the request approved in one transaction.
+ * pp_api_installation_changes: GET /audit/v1/Installation/Changes, the
+ * approved changes newest first (any account). */
+pp_err_t pp_api_change_list(pp_api_req_t *r);
+pp_err_t pp_api_change_fetch(pp_api_req_t *r);
+pp_err_t pp_api_change_decide(pp_api_req_t *r);
+pp_err_t pp_api_installation_changes(pp_api_req_t *r);
 
 /* ---- Carrier options, shared by the CLI and the admin API (carriers.c) -- */
 

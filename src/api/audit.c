@@ -123,6 +123,10 @@ static void fill(pp_api_req_t *r, pp_audit_event_t *ev, pp_audit_kind_t kind,
   ev->nresources = r->audit.nresources;
 }
 
+void pp_api_audit_name(pp_api_req_t *r, const char *sid) {
+  add_resource(r, sid);
+}
+
 void pp_api_audit_attach(pp_api_req_t *r, pp_audit_kind_t kind, const char *account_sid,
                          const char *const *sids, size_t n) {
   for (size_t i = 0; i < n; i++) add_resource(r, sids[i]);
@@ -224,7 +228,7 @@ void pp_api_audit_default(pp_api_req_t *r) {
   if (r->write.audit || r->audit.recorded) return;
   if (r->audit.other_account[0])
     pp_api_audit_attach(r, PP_AUDIT_CONTENT_WRITE, r->audit.other_account, NULL, 0);
-  else if (r->principal.kind == PP_PRINCIPAL_OPERATOR)
+  else if (r->principal.kind == PP_PRINCIPAL_OPERATOR || r->principal.kind == PP_PRINCIPAL_STAFF)
     pp_api_audit_attach(r, PP_AUDIT_OPERATOR_REQUEST, NULL, NULL, 0);
 }
 
@@ -249,7 +253,7 @@ pp_err_t pp_api_audit_after(pp_api_req_t *r, pp_err_t e) {
     ; /* made already */
   else if (r->audit.other_account[0])
     hold(r, PP_AUDIT_CONTENT_READ, r->audit.other_account);
-  else if (r->principal.kind == PP_PRINCIPAL_OPERATOR)
+  else if (r->principal.kind == PP_PRINCIPAL_OPERATOR || r->principal.kind == PP_PRINCIPAL_STAFF)
     hold(r, PP_AUDIT_OPERATOR_REQUEST, NULL);
   else
     return e;

@@ -19,11 +19,7 @@ static pp_err_t check(pp_api_req_t *r, const char *user, const char *pass,
   memset(p, 0, sizeof *p);
   if (!user || !pass) return PP_ERR_AUTH;
   if (pp_sid_valid(user, "AC")) snprintf(claimed, PP_SID_SIZE, "%s", user);
-  if (strcmp(user, PP_OPERATOR_USER) == 0) {
-    if (!pp_operator_check(r->api->op, pass)) return PP_ERR_AUTH;
-    p->kind = PP_PRINCIPAL_OPERATOR; /* no account: nothing of any account is reachable */
-    return PP_OK;
-  }
+  if (strcmp(user, PP_OPERATOR_USER) == 0) return PP_ERR_OPERATOR_TOKEN_GONE; /* retired */
   if (pp_sid_valid(user, "AC")) {
     int which = 0;
     if (pp_store_account_auth(r->api->store, user, pass, &acc, &which) != PP_OK || !which)
@@ -71,11 +67,10 @@ pp_err_t pp_api_authenticate(pp_api_req_t *r, const char *user, const char *pass
 }
 
 pp_err_t pp_api_authorize(pp_api_req_t *r, bool operator_route) {
-  bool op = r->principal.kind == PP_PRINCIPAL_OPERATOR;
-  if (operator_route && !op)
-    return pp_api_fail(r, PP_ERR_FORBIDDEN, "only the operator credential may use /admin/v1");
-  if (!operator_route && op) {
-    pp_api_audit_refuse_operator(r);
+  bool staff = r->principal.kind == PP_PRINCIPAL_STAFF;
+  if (operator_route && !staff)
+    return pp_api_fail(r, PP_ERR_FORBIDDEN, "only a staff session may use /admin/v1");
+  if (!operator_route && staff) {
     memset(&r->principal, 0, sizeof r->principal);
     return PP_ERR_AUTH; /* as for an unknown credential */
   }

@@ -1,4 +1,4 @@
-/* admin.c: `pipit admin`: accounts, numbers, carriers, routes and the operator token
+/* admin.c: `pipit admin`: accounts, numbers, carriers, routes and staff
  * on a data directory, safe to run while `pipit serve` uses it (the store
  * takes care of concurrency).  Carrier settings come from the table in
  * api/carriers.c, which the /admin/v1 API reads too.  Every change is
@@ -52,8 +52,9 @@ static void admin_usage(FILE *f) {
       "\n  carrier list | carrier remove NAME\n"
       "  route add --prefix +1 --carrier NAME [--priority N]\n"
       "  route list | route remove --prefix P --carrier NAME\n"
-      "  operator token   a new operator token for the /admin/v1 API (HTTP Basic\n"
-      "                   operator:TOKEN), printed once; it replaces the earlier one\n"
+      "  (carrier and route changes here are the break-glass path: applied at once,\n"
+      "  recorded as cli:USER in the installation's changelog; staff ask for them\n"
+      "  through /admin/v1 and a second operator approves)\n"
       "A running pipit serve picks carrier and route changes up within seconds.\n",
       f);
 }
@@ -96,6 +97,53 @@ static int write_or_say(pp_store_t *store, pp_write_t *w, const char *what, pp_a
     return 1;
   }
   return 0;
+}
+
+/* write_or_say for a change to the installation's traffic from the host
+ * (the break-glass path): recorded in the same transaction in the
+ * installation's changelog as asked and applied by cli:<user>
+ * (pp_change_host), with `action`, the carrier, the route's prefix ("":
+ * none) and the settings written (`params`, URL-encoded, no password). */
+static int traffic_write(pp_store_t *store, pp_write_t *w, const char *request, const char *ref,
+                         const char *action, const pp_carrier_t *c, const pp_route_rule_t *rt,
+                         const char *params) {
+  pp_audit_kind_t kind = w->kind == PP_W_CARRIER_PUT      ? PP_AUDIT_CARRIER_PUT
+                         : w->kind == PP_W_CARRIER_DELETE ? PP_AUDIT_CARRIER_DELETE
+                         : w->kind == PP_W_ROUTE_PUT      ? PP_AUDIT_ROUTE_PUT
+                                                          : PP_AUDIT_ROUTE_DELETE;
+  pp_audit_event_t who; /* the principal the event will carry */
+  pp_audit_cli_event(&who, kind, NULL, request, NULL, 0);
+  pp_change_t ch;
+  if (pp_change_host(action, who.principal, pp_clock_now(), &ch)) return 1;
+  snprintf(ch.carrier, sizeof ch.carrier, "%s", rt ? rt->carrier : c ? c->name : w->u.name);
+  if (rt) snprintf(ch.prefix, sizeof ch.prefix, "%s", rt->prefix);
+  snprintf(ch.params, sizeof ch.params, "%s", params);
+  if (c) memcpy(ch.password, c->password, sizeof ch.password); /* sealed at rest */
+  pp_change_write_t cw = {.change = &ch, .insert = true};
+  w->change = &cw;
+  int rc = write_or_say(store, w, rt ? "route" : "carrier", kind, request, ref);
+  w->change = NULL;
+  sodium_memzero(ch.password, sizeof ch.password);
+  return rc;
+}
+
+/* A carrier's settings as the API's parameters (URL-encoded; the password
+ * and the Smpp shorthand left out) into `out`. */
+static void carrier_params(const pp_carrier_t *c, char out[PP_CHANGE_PARAMS_SIZE]) {
+  pp_buf_t b;
+  pp_buf_init(&b, PP_CHANGE_PARAMS_SIZE);
+  for (size_t i = 0; i < pp_carrier_opts_count; i++) {
+    const pp_carrier_opt_t *o = &pp_carrier_opts[i];
+    char v[300];
+    if (!o->param || o->kind == PP_CARRIER_OPT_SECRET || o->kind == PP_CARRIER_OPT_ADDR) continue;
+    pp_carrier_opt_format(o, c, v, sizeof v);
+    if (b.len) pp_buf_putc(&b, '&');
+    pp_buf_puts(&b, o->param);
+    pp_buf_putc(&b, '=');
+    pp_buf_url_encode(&b, v);
+  }
+  snprintf(out, PP_CHANGE_PARAMS_SIZE, "%s", pp_buf_status(&b) || !b.len ? "" : b.data);
+  pp_buf_cleanup(&b);
 }
 
 static int carrier_list(pp_store_t *store) {
@@ -207,7 +255,7 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
   if (argc == 2 && strcmp(argv[0], "remove") == 0) {
     pp_write_t w = {.kind = PP_W_CARRIER_DELETE, .u.name = argv[1]};
     pp_carrier_ref(argv[1], ref);
-    return write_or_say(store, &w, "carrier", PP_AUDIT_CARRIER_DELETE, "admin carrier remove", ref);
+    return traffic_write(store, &w, "admin carrier remove", ref, "carrier.delete", NULL, NULL, "");
   }
   if (argc < 2 || strcmp(argv[0], "add") != 0) return 2;
   pp_carrier_t c;
@@ -245,7 +293,9 @@ static int carrier_cmd(pp_store_t *store, int argc, char **argv) {
     c.date_created = c.date_updated = pp_clock_now();
     pp_write_t w = {.kind = PP_W_CARRIER_PUT, .u.carrier = &c};
     pp_carrier_ref(c.name, ref);
-    rc = write_or_say(store, &w, "carrier", PP_AUDIT_CARRIER_PUT, "admin carrier add", ref);
+    char params[PP_CHANGE_PARAMS_SIZE];
+    carrier_params(&c, params);
+    rc = traffic_write(store, &w, "admin carrier add", ref, "carrier.create", &c, NULL, params);
   }
   sodium_memzero(c.password, sizeof c.password);
   return rc;
@@ -292,30 +342,19 @@ static int route_cmd(pp_store_t *store, int argc, char **argv) {
   pp_write_t w = {.kind = add ? PP_W_ROUTE_PUT : PP_W_ROUTE_DELETE, .u.route = &r};
   char ref[PP_AUDIT_RESOURCE_MAX + 1];
   pp_route_ref(&r, ref);
-  return write_or_say(store, &w, "route", add ? PP_AUDIT_ROUTE_PUT : PP_AUDIT_ROUTE_DELETE,
-                      add ? "admin route add" : "admin route remove", ref);
+  char params[64] = "";
+  if (add) snprintf(params, sizeof params, "Priority=%d", r.priority);
+  return traffic_write(store, &w, add ? "admin route add" : "admin route remove", ref,
+                       add ? "route.create" : "route.delete", NULL, &r, params);
 }
 
-/* `operator token`: a new operator token, shown this once; only its hash
- * is kept (DATA/operator-token.hash), replacing the earlier one.  The audit
- * log records it first: no token is made that the log does not show. */
-static int operator_token(const char *data, pp_store_t *store) {
-  char token[PP_TOKEN_SIZE];
-  pp_write_t w = {.kind = PP_W_AUDIT};
-  pp_err_t e =
-      audited_write(store, &w, PP_AUDIT_OPERATOR_TOKEN, NULL, "admin operator token", NULL);
-  if (!e) e = pp_operator_token_new(data, token);
-  if (e) {
-    fprintf(stderr, "pipit admin: cannot make an operator token: %s\n", pp_err_name(e));
-    return 1;
-  }
-  printf("%s\n", token);
-  fflush(stdout);
-  sodium_memzero(token, sizeof token);
+/* `operator token`: retired (issue 13).  It says what replaced it. */
+static int operator_token(void) {
   fprintf(stderr,
-          "pipit admin: this operator token is shown once and replaces any earlier "
-          "one; use it as HTTP Basic operator:TOKEN on /admin/v1\n");
-  return 0;
+          "pipit admin: %s: add staff with `pipit admin staff add NAME`; they sign in "
+          "with a passkey, and changes to carriers and routes need a second operator\n",
+          pp_err_format(PP_ERR_OPERATOR_TOKEN_GONE));
+  return 2;
 }
 
 /* Makes `phone` available to `account_sid` ("": any account). */
@@ -649,12 +688,8 @@ int pp_cmd_admin(int argc, char **argv) {
   }
   if (pp_data_dir_secure(data)) return 1;
   const char *group = argv[i];
-  if (strcmp(group, "operator") == 0) {
-    if (strcmp(argv[i + 1], "token") != 0 || i + 2 != argc) {
-      admin_usage(stderr);
-      return 2;
-    }
-  } else if (strcmp(group, "keys") == 0) {
+  if (strcmp(group, "operator") == 0) return operator_token(); /* retired: says so */
+  if (strcmp(group, "keys") == 0) {
     if (strcmp(argv[i + 1], "rotate-master") != 0 || i + 2 != argc) {
       admin_usage(stderr);
       return 2;
@@ -719,9 +754,7 @@ int pp_cmd_admin(int argc, char **argv) {
   }
   pp_store_set_key_source(store, pp_master_keys_read, (void *)data);
   int rc;
-  if (strcmp(group, "operator") == 0)
-    rc = operator_token(data, store);
-  else if (strcmp(group, "account") == 0)
+  if (strcmp(group, "account") == 0)
     rc = account_create(store, name, numbers, nnumbers, senders, nsenders, json);
   else if (strcmp(group, "sender") == 0)
     rc = sender_cmd(store, argc - i - 1, argv + i + 1);

@@ -81,13 +81,14 @@ enum {
   G_SESSIONS,
   G_SOURCE_IPS,
   G_PRINCIPALS,
+  G_CHANGES, /* change requests asked or decided (four eyes) */
   G__COUNT
 };
 static const char *const group_json[G__COUNT] = {
     "accounts",           "subaccounts", "messages",           "phone_numbers", "verify_services",
     "entities",           "factors",     "factors_registered", "challenges",    "keys",
     "messaging_services", "config",      "access_requests",    "other",         "sessions",
-    "source_ips",         "principals"};
+    "source_ips",         "principals",  "change_requests"};
 static const char *const group_title[G__COUNT] = {"accounts",
                                                   "subaccounts",
                                                   "messages",
@@ -104,7 +105,8 @@ static const char *const group_title[G__COUNT] = {"accounts",
                                                   "other resources",
                                                   "sessions",
                                                   "source addresses",
-                                                  "principals"};
+                                                  "principals",
+                                                  "change requests"};
 
 static int group_of(const char *sid) {
   static const struct {
@@ -120,7 +122,8 @@ static int group_of(const char *sid) {
              {"key", G_KEYS},
              {"messaging_service", G_MESSAGING_SERVICES},
              {"config", G_CONFIG},
-             {"access_request", G_ACCESS_REQUESTS}};
+             {"access_request", G_ACCESS_REQUESTS},
+             {"change", G_CHANGES}};
   const char *t = pp_audit_resource_type(sid);
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].type, t) == 0) return map[i].group;

@@ -201,6 +201,19 @@ static void raise_nofile(void) {
 /* Writes what the sign-in guard still counts, stops the checkpointer (which
  * signs a last checkpoint: the store must still be open) and frees the
  * audit log's key. */
+/* The operator token is retired (issue 13): a data folder that still has
+ * its hash is told once that it is no longer read. */
+static void warn_operator_token(const char *data_dir) {
+  char path[1100];
+  struct stat st;
+  if (snprintf(path, sizeof path, "%s/operator-token.hash", data_dir) < (int)sizeof path &&
+      stat(path, &st) == 0)
+    pp_log_info("serve",
+                "%s is no longer read: the operator token was retired; /admin/v1 answers only "
+                "to a staff session or to pipit admin on the host",
+                path);
+}
+
 static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_checkpoint_signer_t *signer) {
   pp_api_guard_stop(api);
   pp_audit_ticker_stop(ticker);
@@ -289,7 +302,7 @@ int pp_cmd_serve(int argc, char **argv) {
                                .floor = cfg.fraud_floor,
                                .multiple = cfg.fraud_multiple,
                                .block_s = cfg.fraud_block_s};
-  e = pp_operator_new(cfg.data_dir, &api.op);
+  warn_operator_token(cfg.data_dir);
   /* Tests only: a lockbox grant's minute in fewer seconds, so that its end
    * is seen without waiting minutes (docs/internals/lockbox.md). */
   const char *minute = getenv("PIPIT_TEST_LOCKBOX_MINUTE_S");
@@ -298,9 +311,9 @@ int pp_cmd_serve(int argc, char **argv) {
     pp_log_warn("serve", "PIPIT_TEST_LOCKBOX_MINUTE_S: a lockbox grant minute lasts %d s (tests)",
                 api.lockbox_minute_s);
   }
-  if (!e) e = pp_api_guard_new(cfg.auth_guard_window_s, &api.guard);
+  e = pp_api_guard_new(cfg.auth_guard_window_s, &api.guard);
   if (e) {
-    pp_log_error("serve", "cannot set up the operator credential: %s", pp_err_name(e));
+    pp_log_error("serve", "cannot set up the sign-in guard: %s", pp_err_name(e));
     goto down;
   }
   if (cfg.public_url[0]) snprintf(api.public_url, sizeof api.public_url, "%s", cfg.public_url);
@@ -361,7 +374,6 @@ down:
   pp_sweep_stop(sweep);
   pp_webhooks_stop(hooks);
   pp_engine_stop(engine);
-  pp_operator_free(api.op);
   audit_down(ticker, &api, signer);
   pp_store_free(store);
   pp_verify_keys_free(verify_keys);

@@ -109,6 +109,10 @@
   /* The lockbox (staff/lockbox.h): an access request's status cannot change so. */                \
   X(PP_ERR_LOCKBOX_STATUS, 2060, CLIENT, 409, 0,                                                   \
     "The access request cannot change from its status: %s")                                        \
+  /* 2070-2079: change requests (four eyes on carriers and routes). */                             \
+  X(PP_ERR_CHANGE_DECIDED, 2070, CLIENT, 409, 0, "The change request was decided already: %s")     \
+  X(PP_ERR_CHANGE_EXPIRED, 2071, CLIENT, 409, 0,                                                   \
+    "The change request expired 24 hours after it was made: ask again")                            \
   /* 3000-3999 upstream: a peer failed (the customer's webhook server, a                           \
      carrier); recorded on a message or as an alert, never an answer, so                           \
      the status 502 is not sent to anyone. */                                                      \
@@ -193,7 +197,13 @@
   X(PP_ERR_STAFF_PASSKEY_TAKEN, 4041, SECURITY, 409, 20003, "This passkey is registered already")  \
   /* The lockbox: staff read an account's content only under its grant. */                         \
   X(PP_ERR_LOCKBOX_NO_GRANT, 4060, SECURITY, 403, 20403,                                           \
-    "Forbidden: no active lockbox grant of the account allows this: %s")
+    "Forbidden: no active lockbox grant of the account allows this: %s")                           \
+  /* 4070-4079: the operator token's end, four eyes. */                                            \
+  X(PP_ERR_OPERATOR_TOKEN_GONE, 4070, SECURITY, 401, 20003,                                        \
+    "The operator token was retired: /admin/v1 answers only to a staff session (sign in with a "   \
+    "passkey at /staff/) or to pipit admin on the host")                                           \
+  X(PP_ERR_CHANGE_OWN, 4071, SECURITY, 403, 20403,                                                 \
+    "A change request needs a second operator: its requester cannot decide it")
 
 /* Whose failure an error is: the thousands of its number. */
 typedef enum {

@@ -188,6 +188,15 @@ const pp_http_route_t pp_http_routes[] = {
      "staff_lockbox_verify_services", false},
     {PP_GET, "/staff/api/Accounts/{}/Verify/Services/{}", pp_lockbox_staff_verify_service,
      "staff_lockbox_verify_service", false},
+    /* Four eyes on carriers and routes (api/changes.c): a staff session. */
+    {PP_GET, "/staff/api/ChangeRequests", pp_api_change_list, "staff_change_requests_list", false},
+    {PP_GET, "/staff/api/ChangeRequests/{}", pp_api_change_fetch, "staff_change_requests_fetch",
+     false},
+    {PP_POST, "/staff/api/ChangeRequests/{}", pp_api_change_decide, "staff_change_requests_update",
+     false},
+    /* The installation's changelog: every account reads it. */
+    {PP_GET, "/audit/v1/Installation/Changes", pp_api_installation_changes,
+     "installation_changes_list", false},
 };
 const size_t pp_http_routes_count = sizeof pp_http_routes / sizeof pp_http_routes[0];
 

@@ -536,15 +536,23 @@ static void dispatch(conn_t *c, const char *body, size_t len) {
   }
   const char *user = NULL, *pass = NULL;
   char *secret = basic_auth(c, &user, &pass);
-  e = pp_api_authenticate(r, user, pass);
+  bool admin = pp_http_routes[c->route].operator_only;
+  if (admin) { /* a staff session (the operator token is retired) */
+    r->cookie = header(c, "Cookie");
+    r->csrf_header = header(c, "X-CSRF-Token");
+    e = pp_api_admin_authenticate(r, user);
+  } else {
+    e = pp_api_authenticate(r, user, pass);
+  }
   if (secret) sodium_memzero(secret, AUTH_SCRATCH);
-  if (!e) e = pp_api_authorize(r, pp_http_routes[c->route].operator_only);
+  if (!e) e = pp_api_authorize(r, admin);
   if (e) {
     r->audit.answer = e;
     run(c, refused);
     return;
   }
-  run(c, pp_http_routes[c->route].handler);
+  run(c, admin ? pp_api_admin_handler(r, pp_http_routes[c->route].handler)
+               : pp_http_routes[c->route].handler);
 }
 
 /* ---- connections -------------------------------------------------------- */

@@ -69,6 +69,7 @@ const char *pp_audit_resource_type(const char *sid) {
   if (strncmp(sid, "carrier:", 8) == 0 || strncmp(sid, "route:", 6) == 0 ||
       strncmp(sid, "sender:", 7) == 0 || strncmp(sid, "number:", 7) == 0)
     return "config";
+  if (strncmp(sid, "change:", 7) == 0) return "change"; /* a change request (four eyes) */
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (pp_sid_valid(sid, map[i][0])) return map[i][1];
   return "other";

@@ -103,7 +103,9 @@
   X(PP_AUDIT_LOCKBOX_DENY, "lockbox.deny")                             \
   X(PP_AUDIT_LOCKBOX_REVOKE, "lockbox.revoke")                         \
   X(PP_AUDIT_LOCKBOX_READ, "lockbox.read")                             \
-  X(PP_AUDIT_LOCKBOX_SETTINGS, "lockbox.settings_update")
+  X(PP_AUDIT_LOCKBOX_SETTINGS, "lockbox.settings_update")              \
+  X(PP_AUDIT_CHANGE_REQUEST, "change.request")                         \
+  X(PP_AUDIT_CHANGE_DECIDE, "change.decide")
 
 typedef enum {
 #define PP_AUDIT_KIND_ENUM(e, name) e,
@@ -175,7 +177,8 @@ void pp_audit_outcome(pp_err_t e, char out[PP_AUDIT_OUTCOME_SIZE]);
  * "message" (SM, MM), "number" (PN), "messaging_service" (MG), "account"
  * (AC), "key" (SK), "verify_service" (VA), "entity" (YE), "factor" (YF),
  * "challenge" (YC), "access_request" (LR), "config" (a "carrier:" /
- * "route:" / "sender:" / "number:" name), or
+ * "route:" / "sender:" / "number:" name), "change" (a "change:CR…" change
+ * request), or
  * "other". */
 const char *pp_audit_resource_type(const char *sid);
 

@@ -218,4 +218,50 @@ pp_err_t pp_staff_uv_finish(pp_store_t *s, const pp_webauthn_rp_t *rp, const pp_
                             const char *action, const pp_staff_assertion_t *r, int64_t now,
                             pp_staff_ceremony_t *cx);
 
+/* ---- Four eyes: change requests (change.c) ---------------------------- */
+
+#define PP_CHANGE_TTL_S 86400 /* a change request waits 24 hours at most */
+/* The fresh user verification a change request needs (pp_staff_uv_check). */
+#define PP_CHANGE_UV_CARRIER "carrier.change"
+#define PP_CHANGE_UV_ROUTE "route.change"
+#define PP_CHANGE_UV_DECIDE "change.decide"
+
+/* pp_change_action_ok: one of "carrier.create", "carrier.update",
+ * "carrier.delete", "route.create", "route.delete".
+ * pp_change_uv_action: the UV action asking for `action` needs
+ * (PP_CHANGE_UV_CARRIER or PP_CHANGE_UV_ROUTE), NULL for another. */
+bool pp_change_action_ok(const char *action);
+const char *pp_change_uv_action(const char *action);
+
+/* pp_change_new fills a new change request `out` for `action` asked by
+ * `requested_by` ("staff:NAME" or "cli:USER") at `now`: a random sid
+ * "CR" + 32 hex, "pending", expiring 24 hours on.  Errors:
+ * PP_ERR_INVALID_PARAM (an unknown action, an empty requester). */
+pp_err_t pp_change_new(const char *action, const char *requested_by, int64_t now, pp_change_t *out);
+
+/* pp_change_status_at: the request's status as seen at `now`: its stored
+ * status, except "expired" for one still pending at or past date_expires. */
+const char *pp_change_status_at(const pp_change_t *c, int64_t now);
+
+/* pp_change_may_request: PP_OK when member `m` may ask for a change (role
+ * operator), PP_ERR_STAFF_ROLE otherwise. */
+pp_err_t pp_change_may_request(const pp_staff_t *m);
+
+/* pp_change_decide decides request `c` for member `m` at `now`, with
+ * `status` "approved" or "rejected": on PP_OK, `c` carries the decision
+ * (status, decided_by "staff:NAME", date_decided now), ready for the
+ * store's conditional write.  Refusals, in this order:
+ * PP_ERR_INVALID_PARAM (another status), PP_ERR_STAFF_ROLE (not an
+ * operator), PP_ERR_CHANGE_OWN (the requester themself: four eyes mean
+ * two people), PP_ERR_CHANGE_DECIDED (no longer pending),
+ * PP_ERR_CHANGE_EXPIRED (pending past its 24 hours).  `c` is untouched on
+ * a refusal. */
+pp_err_t pp_change_decide(pp_change_t *c, const pp_staff_t *m, const char *status, int64_t now);
+
+/* pp_change_host fills `out` for a change made on the host (the
+ * break-glass `pipit admin carrier|route`): asked and applied by `who`
+ * ("cli:USER") at `now`, status "approved", for the installation's
+ * changelog.  Errors: as pp_change_new. */
+pp_err_t pp_change_host(const char *action, const char *who, int64_t now, pp_change_t *out);
+
 #endif

@@ -177,6 +177,10 @@ struct pp_store_backend {
                           size_t *n);
   pp_err_t (*staff_cred_get)(void *be, const uint8_t *id, size_t id_len, pp_staff_cred_t *out);
   pp_err_t (*staff_token_get)(void *be, const uint8_t *hash, pp_staff_token_t *out);
+  /* Change requests: see pp_store_change_get and pp_store_change_list. */
+  pp_err_t (*change_get)(void *be, const char *sid, pp_change_t *out);
+  pp_err_t (*change_list)(void *be, pp_arena_t *a, const char *status, pp_change_t **rows,
+                          size_t *n);
 };
 
 /* The SQLite backend (src/store/sqlite/, entry in backend.c). */

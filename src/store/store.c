@@ -359,6 +359,14 @@ pp_err_t pp_store_staff_token_get(pp_store_t *s, const uint8_t hash[PP_STAFF_HAS
   return s->be_ops->staff_token_get(s->be, hash, out);
 }
 
+pp_err_t pp_store_change_get(pp_store_t *s, const char *sid, pp_change_t *out) {
+  return s->be_ops->change_get(s->be, sid, out);
+}
+pp_err_t pp_store_change_list(pp_store_t *s, pp_arena_t *a, const char *status, pp_change_t **rows,
+                              size_t *n) {
+  return s->be_ops->change_list(s->be, a, status, rows, n);
+}
+
 pp_err_t pp_store_hook_next_due(pp_store_t *s, int64_t *out_ms) {
   return s->be_ops->hook_next_due(s->be, out_ms);
 }

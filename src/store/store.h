@@ -545,6 +545,8 @@ typedef enum {
   /* The lockbox. */
   PP_W_LOCKBOX,          /* u.lockbox */
   PP_W_LOCKBOX_SETTINGS, /* u.lockbox_settings */
+  /* A change request alone (w->change; nothing in u). */
+  PP_W_CHANGE,
 } pp_write_kind_t;
 
 typedef struct {
@@ -946,6 +948,46 @@ typedef struct {
   int64_t now;
 } pp_staff_change_t;
 
+/* ---- Change requests (four eyes; docs/internals/staff.md) -------------- */
+
+#define PP_CHANGE_WHO_SIZE 64      /* "staff:NAME" or "cli:USER" */
+#define PP_CHANGE_PARAMS_SIZE 1024 /* the form as given, URL-encoded, no Password */
+
+/* A change to the installation's traffic (a carrier or a route), asked by
+ * one staff member and applied only once another approves it; or, from the
+ * host (`pipit admin carrier|route`), recorded as already applied.
+ * `action` is one of "carrier.create", "carrier.update", "carrier.delete",
+ * "route.create", "route.delete"; `carrier` (and for routes `prefix`) what
+ * it is about; `params` the form parameters to apply, URL-encoded, without
+ * the carrier password, which is `password` (sealed at rest under the
+ * system key; never shown).  `status`: "pending", "approved", "rejected"
+ * ("expired" is computed: pending past date_expires). */
+typedef struct {
+  int64_t seq;
+  char sid[PP_SID_SIZE];
+  char action[16];
+  char carrier[64];
+  char prefix[17];
+  char params[PP_CHANGE_PARAMS_SIZE];
+  char password[10];
+  bool password_set; /* read: a password is stored (also once `password` is wiped) */
+  char requested_by[PP_CHANGE_WHO_SIZE];
+  char status[12];
+  char decided_by[PP_CHANGE_WHO_SIZE];
+  int64_t date_created, date_expires, date_decided; /* Unix seconds; 0: not decided */
+} pp_change_t;
+
+/* A change request written with a write (pp_write_t.change), in its
+ * transaction: `insert` adds the row as it is (PP_ERR_CONFLICT: the sid is
+ * taken); otherwise the row of change->sid, which must still be "pending"
+ * and not expired at change->date_decided, takes change->status,
+ * decided_by and date_decided (PP_ERR_CONFLICT otherwise: decided or
+ * expired meanwhile). */
+typedef struct {
+  const pp_change_t *change;
+  bool insert;
+} pp_change_write_t;
+
 typedef struct pp_write pp_write_t;
 
 /* pp_write_done_fn is called once per write, on the writer thread, after the
@@ -1018,6 +1060,9 @@ struct pp_write {
    * factor it verifies), appended right after `audit` on the same terms:
    * both or neither.  Only with `audit`; NULL: none. */
   pp_audit_event_t *audit_also;
+  /* A change request inserted or decided with this write, all or nothing
+   * (the write fails with its error; see pp_change_write_t).  NULL: none. */
+  const pp_change_write_t *change;
 };
 
 /* ---- Lists ----------------------------------------------------------- */
@@ -1374,6 +1419,17 @@ pp_err_t pp_store_staff_cred_get(pp_store_t *s, const uint8_t *id, size_t id_len
                                  pp_staff_cred_t *out);
 pp_err_t pp_store_staff_token_get(pp_store_t *s, const uint8_t hash[PP_STAFF_HASH_LEN],
                                   pp_staff_token_t *out);
+
+/* Change requests (four eyes), any thread.  pp_store_change_get reads the
+ * request `sid` (its password opened: the caller wipes it);
+ * pp_store_change_list every request, newest first, into `a` (passwords
+ * wiped): all (status NULL), "pending" ones, or "approved" ones (by
+ * date_decided, newest first: the installation's changelog).  Errors:
+ * PP_ERR_NOT_FOUND, PP_ERR_INVALID_PARAM (another status), PP_ERR_STORE,
+ * PP_ERR_NOMEM. */
+pp_err_t pp_store_change_get(pp_store_t *s, const char *sid, pp_change_t *out);
+pp_err_t pp_store_change_list(pp_store_t *s, pp_arena_t *a, const char *status, pp_change_t **rows,
+                              size_t *n);
 
 /* Statistics of the group-commit writer since open.  `full`: the last
  * batch that wrote anything failed for want of space (writes answer

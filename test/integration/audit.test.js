@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { useServer, TO, pollUntil } from './harness.js';
 import { pipit, sqlite } from './audit-tools.js';
+import { Staff } from './staff-auth.js';
 import {
   leafHash, merkleRoot, verifyInclusion, verifyConsistency, parseVerifierKey, openCheckpoint,
   parseLeaf,
@@ -230,27 +231,40 @@ describe('audit log: what is recorded and who reads it', () => {
     }
   });
 
-  it('operator and command-line changes are recorded, and the operator\'s every request', async () => {
-    const token = (await ctx.server.admin('operator', 'token')).trim();
-    const op = ['operator', token];
-    const made = await ctx.server.raw('POST', '/admin/v1/Carriers', {
-      auth: op, form: { Name: 'auditcar', Smpp: '127.0.0.1:9', SystemId: 'x', Password: 'y' },
-    });
-    assert.equal(made.status, 201, made.text);
-    assert.equal((await get('/admin/v1/Carriers', op)).status, 200);
-    assert.equal((await get(`/2010-04-01/Accounts/${a.sid}.json`, op)).status, 401);
+  it('staff and command-line changes are recorded, and staff\'s every request', async () => {
+    const alice = await Staff.create(ctx.server, 'alice');
+    const bob = await Staff.create(ctx.server, 'bob');
+    const cr = await alice.propose('POST', '/admin/v1/Carriers',
+      { Name: 'auditcar', Smpp: '127.0.0.1:9', SystemId: 'x', Password: 'y' });
+    const own = await alice.decide(cr.sid, 'approved');
+    assert.equal(own.status, 403, 'the requester cannot approve their own');
+    const made = await bob.decide(cr.sid, 'approved');
+    assert.equal(made.status, 200, made.text);
+    assert.equal(made.json.applied.status, 201);
+    assert.equal((await alice.request('GET', '/admin/v1/Carriers')).status, 200);
+    // A staff session is no credential on a customer resource.
+    assert.equal((await ctx.server.raw('GET', `/2010-04-01/Accounts/${a.sid}.json`, { headers: alice.headers })).status, 401);
     await ctx.server.admin('route', 'add', '--prefix', '+1599', '--carrier', 'auditcar');
-    const blast = await pipit('audit', '--data', ctx.server.dataDir, 'blast-radius', '--principal', 'operator', '--json');
-    assert.equal(blast.code, 0, blast.stderr);
-    const r = JSON.parse(blast.stdout);
+    const radius = async (who) => {
+      const res = await pipit('audit', '--data', ctx.server.dataDir, 'blast-radius', '--principal', who, '--json');
+      assert.equal(res.code, 0, res.stderr);
+      return JSON.parse(res.stdout);
+    };
+    const r = await radius('staff:alice');
     assert.deepEqual(r.config.sids, ['carrier:auditcar']);
-    assert.ok(r.event_types.includes('config.carrier_put'));
-    assert.ok(r.event_types.includes('operator.request'));
-    assert.equal(r.failures, 1, 'the refused customer request');
-    assert.equal(r.accounts.count, 0, 'the operator reached no account');
+    assert.deepEqual(r.change_requests.sids, [`change:${cr.sid}`]);
+    for (const t of ['staff.sign_in', 'staff.uv', 'change.request', 'change.decide', 'operator.request'])
+      assert.ok(r.event_types.includes(t), `${t} in ${r.event_types}`);
+    assert.ok(!r.event_types.includes('config.carrier_put'), 'alice changed nothing herself');
+    assert.equal(r.failures, 1, 'her own approval, refused');
+    assert.equal(r.accounts.count, 0, 'staff reached no account');
+    const b = await radius('staff:bob');
+    assert.deepEqual(b.config.sids, ['carrier:auditcar']);
+    assert.deepEqual(b.change_requests.sids, [`change:${cr.sid}`]);
+    assert.ok(b.event_types.includes('config.carrier_put'));
+    assert.equal(b.accounts.count, 0);
     const user = os.userInfo().username;
-    const cli = JSON.parse((await pipit('audit', '--data', ctx.server.dataDir, 'blast-radius', '--principal', `cli:${user}`, '--json')).stdout);
-    assert.ok(cli.event_types.includes('operator.token_create'));
+    const cli = await radius(`cli:${user}`);
     assert.ok(cli.event_types.includes('config.route_put'));
     assert.ok(cli.config.sids.includes('route:+1599@auditcar'));
   });

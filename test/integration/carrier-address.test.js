@@ -1,5 +1,6 @@
 // A carrier's SMPP password goes only to the address it was given for.
-// Whoever may edit carriers (the operator API, `pipit admin carrier add`
+// Whoever may edit carriers (staff through /admin/v1, four eyes, or
+// `pipit admin carrier add`
 // of an existing name) must give the password again to move a carrier to
 // another host or port; otherwise the next bind would hand the stored
 // password to a server of their choosing.  Two npm `smpp` peers: the
@@ -11,6 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { useServer, PIPIT_BIN } from './harness.js';
 import { SmscPeer } from './smsc-peer.js';
+import { Staff, adminClient } from './staff-auth.js';
 
 const NAME = 'moving';
 const SYSTEM_ID = 'mv';
@@ -19,9 +21,7 @@ const NEW_PW = 'pw-new';
 
 describe('a carrier password does not follow a change of address', () => {
   const ctx = useServer();
-  let token; let own; let attacker;
-
-  const api = (method, p, form) => ctx.server.raw(method, p, { auth: ['operator', token], form });
+  let api; let own; let attacker;
 
   // `pipit admin --data DIR ...args`: {code, stderr}.
   function admin(...args) {
@@ -38,7 +38,8 @@ describe('a carrier password does not follow a change of address', () => {
   const leaked = () => attacker.binds.filter((b) => b.password === OLD_PW);
 
   before(async () => {
-    token = (await ctx.server.admin('operator', 'token')).trim();
+    // Two operators: one asks, the other approves (staff-auth.js).
+    api = adminClient(await Staff.create(ctx.server, 'alice'), await Staff.create(ctx.server, 'bob'));
     own = await SmscPeer.start({ systemId: SYSTEM_ID, password: OLD_PW, name: 'own' });
     attacker = await SmscPeer.start({ systemId: SYSTEM_ID, password: NEW_PW, name: 'attacker' });
     const c = await api('POST', '/admin/v1/Carriers',

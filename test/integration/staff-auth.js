@@ -1,6 +1,9 @@
-// A software WebAuthn authenticator (node:crypto ES256 keys, CBOR by hand,
-// attestation "none") and the staff sign-in steps over real HTTP, shared by
-// the staff tests (staff-webauthn, lockbox).
+// The staff side for integration tests (issue 13): a software WebAuthn
+// authenticator (node:crypto ES256 keys, CBOR by hand, attestation
+// "none"), and helpers that add a staff member on the host, enrol them from
+// the printed link, sign them in, and make a fresh user-verified assertion
+// for one action, with the session's CSRF token: what a browser does, over
+// real HTTP to a real `pipit serve`.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
@@ -81,11 +84,13 @@ export class Authenticator {
     };
   }
 
-  // navigator.credentials.get(); `count` overrides the next sign count.
-  get(options, origin, { count } = {}) {
+  // navigator.credentials.get(); `count` overrides the next sign count,
+  // `rpId` the relying party the authenticator is told (a look-alike site
+  // asks for its own).
+  get(options, origin, { count, rpId } = {}) {
     const pk = options.publicKey;
     this.count = count ?? this.count + 1;
-    const authData = Authenticator.authData(pk.rpId, 0x05, this.count); // UP UV
+    const authData = Authenticator.authData(rpId ?? pk.rpId, 0x05, this.count); // UP UV
     const cdj = Authenticator.clientData('webauthn.get', pk.challenge, origin);
     const signed = Buffer.concat([authData, crypto.createHash('sha256').update(cdj).digest()]);
     const signature = crypto.sign('sha256', signed, this.privateKey);
@@ -133,8 +138,8 @@ export async function addStaff(server, name, role = 'operator') {
   return token;
 }
 
-export async function enrol(server, name, auth) {
-  const token = await addStaff(server, name);
+export async function enrol(server, name, auth, role = 'operator') {
+  const token = await addStaff(server, name, role);
   const begin = await post(server, '/staff/webauthn/register/begin', { token });
   assert.equal(begin.status, 200, begin.text);
   const fin = await post(server, '/staff/webauthn/register/finish',
@@ -157,3 +162,84 @@ export function cookieOf(res) {
   return { cookie: `__Host-pipit-staff=${m[1]}`, maxAge: Number(m[2]) };
 }
 
+// ---- A signed-in staff member --------------------------------------------
+
+// One staff member with a passkey and a session: `headers` carry the
+// session cookie and its CSRF token on every request.
+export class Staff {
+  constructor(server, name, auth, role, res) {
+    this.server = server;
+    this.name = name;
+    this.auth = auth;
+    this.role = role;
+    this.cookie = cookieOf(res).cookie;
+    this.csrf = res.json.csrf_token;
+  }
+
+  // Adds `name` on the host, enrols a new passkey, signs in.
+  static async create(server, name, role = 'operator') {
+    const auth = new Authenticator();
+    await enrol(server, name, auth, role);
+    const res = await signIn(server, name, auth);
+    assert.equal(res.status, 200, res.text);
+    return new Staff(server, name, auth, role, res);
+  }
+
+  get headers() {
+    return { Cookie: this.cookie, 'X-CSRF-Token': this.csrf };
+  }
+
+  // A request with the session (and its CSRF token), a form or nothing.
+  request(method, p, { form, headers = {} } = {}) {
+    return this.server.raw(method, p, { form, headers: { ...this.headers, ...headers } });
+  }
+
+  // A fresh user-verified assertion for `action` (5 minutes).
+  async uv(action) {
+    const b = await post(this.server, '/staff/webauthn/uv/begin', { action }, this.headers);
+    assert.equal(b.status, 200, b.text);
+    const f = await post(this.server, '/staff/webauthn/uv/finish',
+      { action, credential: this.auth.get(b.json, this.server.baseUrl) }, this.headers);
+    assert.equal(f.status, 200, f.text);
+  }
+
+  // Asks for a change to a carrier or a route through /admin/v1 (UV for
+  // it first): 202 and the change request.
+  async propose(method, p, form) {
+    await this.uv(p.includes('/Routes') ? 'route.change' : 'carrier.change');
+    const res = await this.request(method, p, { form });
+    assert.equal(res.status, 202, `${method} ${p}: ${res.text}`);
+    assert.match(res.json.sid, /^CR[0-9a-f]{32}$/);
+    assert.equal(res.json.status, 'pending');
+    return res.json;
+  }
+
+  // Approves or rejects change request `sid` (UV change.decide first).
+  async decide(sid, status) {
+    await this.uv('change.decide');
+    return this.request('POST', `/staff/api/ChangeRequests/${sid}`, { form: { Status: status } });
+  }
+}
+
+// /admin/v1 through four eyes: a GET by `requester`; a write to a carrier
+// or a route asked by `requester` (fresh UV) and approved by `approver`
+// (fresh UV).  The answer is what applying it answered ({status, json,
+// text}: the carrier or route written, nothing for a removal), or the
+// refusal of the request itself.  A password given is in no answer.
+export function adminClient(requester, approver) {
+  return async (method, p, form) => {
+    if (method === 'GET') return requester.request(method, p);
+    await requester.uv(p.includes('/Routes') ? 'route.change' : 'carrier.change');
+    const asked = await requester.request(method, p, { form });
+    if (form?.Password) assert.ok(!asked.text.includes(form.Password), 'no password');
+    if (asked.status !== 202) return asked;
+    assert.equal(asked.json.status, 'pending');
+    const ok = await approver.decide(asked.json.sid, 'approved');
+    assert.equal(ok.status, 200, ok.text);
+    if (form?.Password) assert.ok(!ok.text.includes(form.Password), 'no password');
+    assert.equal(ok.json.change_request.status, 'approved');
+    assert.equal(ok.json.change_request.decided_by, `staff:${approver.name}`);
+    const { status, resource } = ok.json.applied;
+    return { status, json: resource, text: resource ? JSON.stringify(resource) : '' };
+  };
+}

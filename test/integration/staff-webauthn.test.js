@@ -1,7 +1,7 @@
 // Staff sign-in with passkeys over real HTTP (issue 13): a staff member is
 // added with `pipit admin staff add`, enrols from the printed link, signs in
-// and out, with a software authenticator (staff-auth.js: node:crypto ES256
-// keys, CBOR by hand, attestation "none").  Refused: a replayed challenge, a
+// and out, with the software authenticator of staff-auth.js (node:crypto
+// ES256 keys, CBOR by hand, attestation "none").  Refused: a replayed challenge, a
 // response made for another origin, a sign count that goes backwards, a
 // session after it expired or after `staff remove`, a logout without the
 // CSRF token.  Each sign-in, registration and refusal is in the audit log

@@ -639,6 +639,8 @@ static pp_err_t apply_one(conn_t *c, pp_write_t *w) {
       return sq_apply_offer(c, w->u.offer, w->kind == PP_W_OFFER_PUT);
     case PP_W_STAFF:
       return sq_apply_staff(c, w->u.staff);
+    case PP_W_CHANGE:
+      return w->change ? PP_OK : PP_ERR_INVALID_PARAM; /* apply_whole writes it */
     case PP_W_SENDER_PUT:
     case PP_W_SENDER_DELETE: {
       bool put = w->kind == PP_W_SENDER_PUT;
@@ -751,6 +753,7 @@ static pp_err_t apply_whole(be_t *b, pp_write_t *w) {
     r = pp_audit_log_checkpoint(&b->aud, &sq_audit_rows, c, w->u.checkpoint);
   else
     r = apply_one(c, w);
+  if (r == PP_OK && w->change) r = sq_apply_change(c, w->change); /* same savepoint */
   if (r != PP_OK) sq_step_done(c->st[S_ROLLBACK_TO]);
   pp_err_t e = pp_audit_log_append(&b->aud, &sq_audit_rows, c, w, r);
   if (e) {
@@ -798,7 +801,7 @@ pp_err_t sq_apply(void *p, pp_write_t **ws, size_t n, bool *changed) {
   pp_err_t e = PP_OK;
   for (size_t i = 0; i < n && !e; i++) {
     pp_write_t *w = ws[i];
-    bool bare = !w->audit && bare_write(w->kind);
+    bool bare = !w->audit && !w->change && bare_write(w->kind);
     c->torn = false;
     w->result = bare ? apply_one(c, w) : apply_whole(b, w);
     /* A bare write whose follow-up (a webhook row) failed after its first

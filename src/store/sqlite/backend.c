@@ -67,4 +67,6 @@ const pp_store_backend_t pp_store_sqlite = {
     .staff_creds = sq_staff_creds,
     .staff_cred_get = sq_staff_cred_get,
     .staff_token_get = sq_staff_token_get,
+    .change_get = sq_change_get,
+    .change_list = sq_change_list,
 };

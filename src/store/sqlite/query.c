@@ -319,7 +319,7 @@ _Static_assert(sizeof(pp_account_t) <= SQ_GET_MAX && sizeof(pp_key_t) <= SQ_GET_
                    sizeof(pp_message_t) <= SQ_GET_MAX && sizeof(pp_alert_t) <= SQ_GET_MAX &&
                    sizeof(pp_service_t) <= SQ_GET_MAX && sizeof(pp_number_t) <= SQ_GET_MAX &&
                    sizeof(pp_staff_t) <= SQ_GET_MAX && sizeof(pp_lockbox_request_t) <= SQ_GET_MAX &&
-                   sizeof(pp_lockbox_settings_t) <= SQ_GET_MAX,
+                   sizeof(pp_lockbox_settings_t) <= SQ_GET_MAX && sizeof(pp_change_t) <= SQ_GET_MAX,
                "the rows sq_get_one reads fit its buffer");
 
 /* The keyed first row read into a buffer of its own, copied to `out` only

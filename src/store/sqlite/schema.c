@@ -426,6 +426,19 @@ static const char schema_staff[] =
     "CREATE INDEX IF NOT EXISTS staff_tokens_staff ON staff_tokens(staff);"
     "CREATE INDEX IF NOT EXISTS staff_tokens_expires ON staff_tokens(expires);";
 
+/* Step 25: change requests (four eyes on carriers and routes, issue 13;
+ * docs/internals/staff.md): pending until a second operator decides, and
+ * once approved the installation's changelog.  A carrier password asked
+ * for is sealed under the system key (tables.def). */
+static const char schema_change_requests[] =
+    "CREATE TABLE IF NOT EXISTS change_requests("
+    " seq INTEGER PRIMARY KEY, sid TEXT NOT NULL UNIQUE, action TEXT NOT NULL,"
+    " carrier TEXT NOT NULL, prefix TEXT NOT NULL, params TEXT NOT NULL, password,"
+    " requested_by TEXT NOT NULL, status TEXT NOT NULL, decided_by TEXT NOT NULL,"
+    " date_created INTEGER NOT NULL, date_expires INTEGER NOT NULL,"
+    " date_decided INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS change_requests_status ON change_requests(status);";
+
 static const char schema_number_offers[] =
     "CREATE TABLE IF NOT EXISTS number_offers("
     " phone_bidx BLOB PRIMARY KEY, phone_number BLOB NOT NULL, account_sid TEXT NOT NULL,"
@@ -939,9 +952,7 @@ static const step_t migrations[] = {
     {.sql = schema_carrier_channel},
     {.sql = schema_no_triggers},
     {.sql = schema_staff},
-    /* Step 25 belongs to other work of issue 13 (four eyes); empty until
-     * it is merged, so the lockbox keeps its number. */
-    {.sql = ""},
+    {.sql = schema_change_requests},
     {.sql = schema_lockbox},
 };
 

@@ -145,6 +145,12 @@ enum {
   S_LB_GET,
   S_LB_URL,
   S_LB_SETTINGS_PUT,
+  S_CHANGE_INS,
+  S_CHANGE_DECIDE,
+  S_CHANGE_GET,
+  S_CHANGE_ALL,
+  S_CHANGE_PENDING,
+  S_CHANGE_APPROVED,
   S__COUNT
 };
 
@@ -208,6 +214,9 @@ enum {
 #define STAFF_CRED_COLS \
   "staff,cred_id,alg,cose_key,sign_count,aaguid,user_verified,date_created,last_used"
 #define STAFF_TOK_COLS "hash,kind,staff,purpose,action,uv_at,cred_id,created,expires"
+#define CHANGE_COLS                                                               \
+  "seq,sid,action,carrier,prefix,params,password,requested_by,status,decided_by," \
+  "date_created,date_expires,date_decided"
 #define AUD_CP_COLS "seq,tree_size,root,time,note"
 
 /* Verify's prepared statements (a block of their own). */
@@ -402,7 +411,7 @@ int sq_step_done(sqlite3_stmt *st);
 pp_err_t sq_result_of(sqlite3 *db, int rc, int changes_expected);
 
 /* The largest row (`size` bytes) sq_get_one and sq_get_one_open read. */
-#define SQ_GET_MAX 1024
+#define SQ_GET_MAX 4096
 
 /* Reads the first row of statement `which` keyed by k1 (and k2 unless NULL) on a pooled connection
  * into `out` (`size` bytes, written only on success) with `fill`; PP_ERR_NOT_FOUND when none. */
@@ -700,6 +709,12 @@ pp_err_t sq_staff_creds(void *p, pp_arena_t *a, const char *staff, pp_staff_cred
                         size_t *n);
 pp_err_t sq_staff_cred_get(void *p, const uint8_t *id, size_t id_len, pp_staff_cred_t *out);
 pp_err_t sq_staff_token_get(void *p, const uint8_t *hash, pp_staff_token_t *out);
+
+/* Change requests (change.c): inserted or decided with a write (writer
+ * thread), and the reads. */
+pp_err_t sq_apply_change(conn_t *c, const pp_change_write_t *cw);
+pp_err_t sq_change_get(void *p, const char *sid, pp_change_t *out);
+pp_err_t sq_change_list(void *p, pp_arena_t *a, const char *status, pp_change_t **rows, size_t *n);
 pp_err_t sq_offer_all(void *p, pp_arena_t *a, pp_number_offer_t **rows, size_t *n);
 pp_err_t sq_service_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_service_t *out);

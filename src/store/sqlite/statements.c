@@ -179,6 +179,19 @@ const char *sq_sql_text[S__COUNT] = {
     [S_STAFF_TOK_END] = "DELETE FROM staff_tokens WHERE hash=?1 AND kind=3",
     [S_STAFF_TOK_UV] = "UPDATE staff_tokens SET action=?2,uv_at=?3 WHERE hash=?1 AND kind=3",
     [S_STAFF_TOK_GET] = "SELECT " STAFF_TOK_COLS " FROM staff_tokens WHERE hash=?1",
+    /* Change requests (change.c). */
+    [S_CHANGE_INS] = "INSERT INTO change_requests(" CHANGE_COLS
+                     ") VALUES(NULL,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+    [S_CHANGE_DECIDE] =
+        "UPDATE change_requests SET status=?2,decided_by=?3,date_decided=?4"
+        " WHERE sid=?1 AND status='pending' AND date_expires>?4",
+    [S_CHANGE_GET] = "SELECT " CHANGE_COLS " FROM change_requests WHERE sid=?1",
+    [S_CHANGE_ALL] = "SELECT " CHANGE_COLS " FROM change_requests ORDER BY seq DESC",
+    [S_CHANGE_PENDING] =
+        "SELECT " CHANGE_COLS " FROM change_requests WHERE status='pending' ORDER BY seq DESC",
+    [S_CHANGE_APPROVED] = "SELECT " CHANGE_COLS
+                          " FROM change_requests WHERE status='approved'"
+                          " ORDER BY date_decided DESC, seq DESC",
     [S_HOOK_CLAIM] =
         "UPDATE webhooks SET lease_until=?2,attempts=attempts+1 WHERE seq IN ("
         "SELECT w.seq FROM webhooks w WHERE w.next_attempt<=?1 AND "

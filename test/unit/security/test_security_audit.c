@@ -164,6 +164,7 @@ static void test_names(void) {
   CHECK_EQ_STR(pp_audit_resource_type("MM00000000000000000000000000000001"), "message");
   CHECK_EQ_STR(pp_audit_resource_type("YF00000000000000000000000000000001"), "factor");
   CHECK_EQ_STR(pp_audit_resource_type("LR00000000000000000000000000000001"), "access_request");
+  CHECK_EQ_STR(pp_audit_resource_type("change:CR00000000000000000000000000000001"), "change");
   CHECK_EQ_STR(pp_audit_resource_type("carrier:demo"), "config");
   CHECK_EQ_STR(pp_audit_resource_type("SM0"), "other");
 }

@@ -94,6 +94,7 @@ static void descriptions(void) {
       {"alerts", "request_variables"},
       {"alerts", "response_body"},
       {"carriers", "password"},
+      {"change_requests", "password"},
       {"store_keys", "value"},
       {"number_offers", "phone_number"},
       {"mo_parts", "body"},
