@@ -177,6 +177,10 @@ struct pp_store_backend {
                           size_t *n);
   pp_err_t (*staff_cred_get)(void *be, const uint8_t *id, size_t id_len, pp_staff_cred_t *out);
   pp_err_t (*staff_token_get)(void *be, const uint8_t *hash, pp_staff_token_t *out);
+  /* The staff overview's counts: `what` 0 an account's (messages, numbers,
+   * Verify services), 1 the queues' (messages, webhooks waiting; account_sid
+   * NULL); `n` of them into out. */
+  pp_err_t (*counts)(void *be, int what, const char *account_sid, int64_t *out, size_t n);
 };
 
 /* The SQLite backend (src/store/sqlite/, entry in backend.c). */

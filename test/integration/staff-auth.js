@@ -133,8 +133,8 @@ export async function addStaff(server, name, role = 'operator') {
   return token;
 }
 
-export async function enrol(server, name, auth) {
-  const token = await addStaff(server, name);
+export async function enrol(server, name, auth, role = 'operator') {
+  const token = await addStaff(server, name, role);
   const begin = await post(server, '/staff/webauthn/register/begin', { token });
   assert.equal(begin.status, 200, begin.text);
   const fin = await post(server, '/staff/webauthn/register/finish',

@@ -67,4 +67,5 @@ const pp_store_backend_t pp_store_sqlite = {
     .staff_creds = sq_staff_creds,
     .staff_cred_get = sq_staff_cred_get,
     .staff_token_get = sq_staff_token_get,
+    .counts = sq_counts,
 };
