@@ -41,6 +41,11 @@ describe('staff overview page', () => {
     return page;
   }
   const cellText = (sel) => page.textContent(sel).then((t) => t.trim());
+  async function shot(name) {
+    if (!SHOTS) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
 
   before(async () => {
     s = ctx.server;
@@ -129,6 +134,7 @@ describe('staff overview page', () => {
     assert.match(await cellText('#carriers tr[data-carrier="carrier-up"] td.state'), /^bound \(1 link up\)$/);
     assert.equal(await cellText('#carriers tr[data-carrier="carrier-down"] td.state'), 'not bound');
     assert.ok(down.binds.length > 0 && down.binds.every((x) => !x.ok), 'the down carrier was tried and refused');
+    await shot('staff-overview-bound');
 
     // The bind goes down: the page says so.
     await up.stop();
@@ -156,10 +162,7 @@ describe('staff overview page', () => {
     assert.match(await cellText(`${row} td.age`), /^\d+ min$/);
     assert.equal(await page.locator('#access-requests script').count(), 0, 'the reason is escaped');
     assert.equal(await page.locator('#change-requests').count(), 1);
-    if (SHOTS) {
-      fs.mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SHOTS, 'staff-overview.png'), fullPage: true });
-    }
+    await shot('staff-overview');
   });
 
   it('shows no message body and no phone number', async () => {
