@@ -65,6 +65,11 @@ typedef struct {
   pp_api_guard_t *guard;               /* the sign-in guard (guard.c); NULL: none */
   int staff_session_s;                 /* a staff session's life (0: one hour) */
   int lockbox_minute_s; /* seconds a lockbox grant minute lasts; 0: 60 (tests: less) */
+  /* How many of carrier `name`'s links are up now, -1 when no channel runs
+   * for it (the engine's pp_engine_carrier_links, which the api layer may
+   * not include); NULL: unknown (no engine, as in `pipit admin`). */
+  int (*carrier_links)(void *arg, const char *name);
+  void *carrier_links_arg;
 } pp_api_t;
 
 /* What the audit log records about one request (audit.c).  The transport
@@ -654,6 +659,12 @@ char *pp_lockbox_notice(pp_api_req_t *r, const char *event, const pp_lockbox_req
 pp_err_t pp_api_staff_page_signin(pp_api_req_t *r);
 pp_err_t pp_api_staff_page_enrol(pp_api_req_t *r);
 pp_err_t pp_api_staff_page_home(pp_api_req_t *r);
+/* GET /staff/overview: the installation at a glance for any signed-in
+ * staff member (support too): accounts with their status and counts,
+ * carriers with their links up, queue depths and pending access requests.
+ * Counts and SIDs only: no body, phone number, code, secret or credential.
+ * Without a live session, the sign-in page. */
+pp_err_t pp_api_staff_page_overview(pp_api_req_t *r);
 pp_err_t pp_api_staff_page_js(pp_api_req_t *r);
 pp_err_t pp_api_staff_page_css(pp_api_req_t *r);
 

@@ -20,7 +20,9 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "channel/channel.h"
 #include "core/clock.h"
+#include "staff/lockbox.h"
 #include "staff/staff.h"
 
 /* Appends `s` with the five characters HTML gives meaning escaped, so it
@@ -157,8 +159,222 @@ pp_err_t pp_api_staff_page_home(pp_api_req_t *r) {
   sodium_memzero(csrf, sizeof csrf);
   pp_buf_puts(b, "\">\n");
   form_end(b, "Sign out");
-  pp_buf_puts(b, "</section>\n");
+  pp_buf_puts(b,
+              "</section>\n<p><a id=\"overview-link\" href=\"/staff/overview\">Installation "
+              "overview</a></p>\n");
   return page_end(r);
+}
+
+/* ---- The overview ------------------------------------------------------- *
+ * Counts, SIDs, names and states only: nothing here reads a message body,
+ * a phone number, a code, a secret or a carrier's address or credentials. */
+
+#define OVERVIEW_ROWS 200 /* accounts and requests shown at most */
+
+/* A section titled `title` holding a table: its `id` and the column
+ * titles (fixed markup), "|"-separated. */
+static void table_begin(pp_buf_t *b, const char *title, const char *id, const char *cols) {
+  pp_buf_printf(b, "<section class=\"card wide\">\n<h2>%s</h2>\n<table id=\"%s\">\n<thead><tr>",
+                title, id);
+  for (const char *c = cols; *c;) {
+    size_t n = strcspn(c, "|");
+    pp_buf_printf(b, "<th scope=\"col\">%.*s</th>", (int)n, c);
+    c += n + (c[n] == '|');
+  }
+  pp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+}
+
+/* One cell of text, with `cls` (fixed markup, "" none) as its class. */
+static void cell(pp_buf_t *b, const char *cls, const char *text) {
+  pp_buf_printf(b, *cls ? "<td class=\"%s\">" : "<td>", cls);
+  html_text(b, text);
+  pp_buf_puts(b, "</td>");
+}
+
+static void cell_num(pp_buf_t *b, const char *cls, int64_t n) {
+  pp_buf_printf(b, "<td class=\"num %s\">%lld</td>", cls, (long long)n);
+}
+
+/* The end of a table and its section; `empty` (fixed text) when it had no
+ * rows, and a note when more rows were left out. */
+static void table_end(pp_buf_t *b, size_t rows, bool more, const char *empty) {
+  pp_buf_puts(b, "</tbody>\n</table>\n");
+  if (!rows) pp_buf_printf(b, "<p class=\"note empty\">%s</p>\n", empty);
+  if (more)
+    pp_buf_printf(b, "<p class=\"note\">Only the newest %d are shown.</p>\n", OVERVIEW_ROWS);
+  pp_buf_puts(b, "</section>\n");
+}
+
+/* A row's start, `attr` (fixed markup) naming it by `key`. */
+static void row_begin(pp_buf_t *b, const char *attr, const char *key) {
+  pp_buf_printf(b, "<tr %s=\"", attr);
+  html_text(b, key);
+  pp_buf_puts(b, "\">");
+}
+
+static pp_err_t overview_accounts(pp_api_req_t *r) {
+  pp_buf_t *b = &r->body;
+  pp_account_filter_t f = {.page = {.limit = OVERVIEW_ROWS}};
+  pp_account_t *rows;
+  size_t n;
+  bool more;
+  pp_err_t e = pp_store_account_list(r->api->store, &r->arena, &f, &rows, &n, &more);
+  if (e) return e;
+  table_begin(b, "Accounts", "accounts", "Account|Name|Status|Messages|Numbers|Verify services");
+  for (size_t i = 0; i < n; i++) {
+    pp_account_counts_t c;
+    e = pp_store_account_counts(r->api->store, rows[i].sid, &c);
+    if (e) return e;
+    row_begin(b, "data-sid", rows[i].sid);
+    cell(b, "sid", rows[i].sid);
+    cell(b, "", rows[i].friendly_name);
+    cell(b, "status", rows[i].status);
+    cell_num(b, "messages", c.messages);
+    cell_num(b, "numbers", c.numbers);
+    cell_num(b, "services", c.verify_services);
+    pp_buf_puts(b, "</tr>\n");
+  }
+  table_end(b, n, more, "No accounts yet.");
+  return PP_OK;
+}
+
+/* A carrier's links as the engine reports them. */
+static void carrier_state(pp_buf_t *b, const pp_api_t *api, const pp_carrier_t *c) {
+  int links = api->carrier_links ? api->carrier_links(api->carrier_links_arg, c->name) : -1;
+  if (links > 0)
+    pp_buf_printf(b, "<td class=\"state up\" data-links=\"%d\">bound (%d link%s up)</td>", links,
+                  links, links == 1 ? "" : "s");
+  else if (links == 0)
+    pp_buf_puts(b, "<td class=\"state down\" data-links=\"0\">not bound</td>");
+  else
+    pp_buf_puts(b, "<td class=\"state unknown\">not running yet</td>");
+}
+
+static pp_err_t overview_carriers(pp_api_req_t *r) {
+  pp_buf_t *b = &r->body;
+  pp_carrier_t *rows;
+  size_t n;
+  pp_err_t e = pp_store_carrier_all(r->api->store, &r->arena, &rows, &n);
+  if (e) return e;
+  table_begin(b, "Carriers", "carriers", "Carrier|Channel|Binds configured|Bind health");
+  for (size_t i = 0; i < n; i++) {
+    row_begin(b, "data-carrier", rows[i].name);
+    cell(b, "name", rows[i].name);
+    cell(b, "", pp_channel_kind(&rows[i]));
+    cell_num(b, "binds", rows[i].binds);
+    carrier_state(b, r->api, &rows[i]);
+    pp_buf_puts(b, "</tr>\n");
+    sodium_memzero(rows[i].password, sizeof rows[i].password);
+  }
+  table_end(b, n, false, "No carriers.");
+  return PP_OK;
+}
+
+static pp_err_t overview_queues(pp_api_req_t *r) {
+  pp_queue_depths_t q;
+  pp_err_t e = pp_store_queue_depths(r->api->store, &q);
+  if (e) return e;
+  pp_buf_printf(&r->body,
+                "<section class=\"card wide\">\n<h2>Queues</h2>\n<dl id=\"queues\">\n"
+                "<dt>Messages waiting to be sent</dt><dd id=\"messages-waiting\">%lld</dd>\n"
+                "<dt>Webhooks waiting to be delivered</dt><dd id=\"webhooks-waiting\">%lld</dd>\n"
+                "</dl>\n</section>\n",
+                (long long)q.messages_waiting, (long long)q.webhooks_waiting);
+  return PP_OK;
+}
+
+/* "3 h 20 min" since `t`. */
+static void age_text(int64_t now, int64_t t, char out[32]) {
+  int64_t m = now > t ? (now - t) / 60 : 0;
+  if (m >= 60)
+    snprintf(out, 32, "%lld h %lld min", (long long)(m / 60), (long long)(m % 60));
+  else
+    snprintf(out, 32, "%lld min", (long long)m);
+}
+
+/* Access requests still waiting for their account's answer (stored
+ * pending and not yet expired), every account's. */
+static pp_err_t overview_access_requests(pp_api_req_t *r, int64_t now) {
+  pp_buf_t *b = &r->body;
+  pp_lockbox_filter_t f = {.status = "pending", .page = {.limit = OVERVIEW_ROWS}};
+  pp_lockbox_request_t *rows;
+  size_t n, shown = 0;
+  bool more;
+  pp_err_t e = pp_store_lockbox_list(r->api->store, &r->arena, &f, &rows, &n, &more);
+  if (e) return e;
+  table_begin(b, "Pending access requests", "access-requests",
+              "Request|Account|Staff|Reason|Minutes|Age");
+  for (size_t i = 0; i < n; i++) {
+    pp_lockbox_times_t t = {PP_LOCKBOX_PENDING, rows[i].date_created, 0, rows[i].minutes,
+                            PP_LOCKBOX_MINUTE_S};
+    if (pp_lockbox_status_at(&t, now) != PP_LOCKBOX_PENDING) continue;
+    char age[32];
+    age_text(now, rows[i].date_created, age);
+    row_begin(b, "data-sid", rows[i].sid);
+    cell(b, "sid", rows[i].sid);
+    cell(b, "sid account", rows[i].account_sid);
+    cell(b, "staff", rows[i].staff);
+    cell(b, "reason", rows[i].reason ? rows[i].reason : "");
+    cell_num(b, "minutes", rows[i].minutes);
+    cell(b, "age", age);
+    pp_buf_puts(b, "</tr>\n");
+    shown++;
+  }
+  table_end(b, shown, more, "No access request is waiting for an answer.");
+  return PP_OK;
+}
+
+/* Pending change requests (four eyes on carriers and routes): what each
+ * asks and who asked; the form it carries is not shown (an address is
+ * the installation's, but a page shows no more than a decision needs:
+ * GET /staff/api/ChangeRequests/{Sid} has the rest). */
+static pp_err_t overview_change_requests(pp_api_req_t *r, int64_t now) {
+  pp_buf_t *b = &r->body;
+  pp_change_t *rows;
+  size_t n, shown = 0;
+  pp_err_t e = pp_store_change_list(r->api->store, &r->arena, "pending", &rows, &n);
+  if (e) return e;
+  table_begin(b, "Pending change requests", "change-requests",
+              "Request|Action|Carrier|Prefix|Asked by|Age");
+  for (size_t i = 0; i < n && shown < OVERVIEW_ROWS; i++) {
+    if (strcmp(pp_change_status_at(&rows[i], now), "pending") != 0) continue;
+    char age[32];
+    age_text(now, rows[i].date_created, age);
+    row_begin(b, "data-sid", rows[i].sid);
+    cell(b, "sid", rows[i].sid);
+    cell(b, "action", rows[i].action);
+    cell(b, "carrier", rows[i].carrier);
+    cell(b, "prefix", rows[i].prefix);
+    cell(b, "staff", rows[i].requested_by);
+    cell(b, "age", age);
+    pp_buf_puts(b, "</tr>\n");
+    shown++;
+  }
+  table_end(b, shown, shown < n && shown == OVERVIEW_ROWS,
+            "No change request is waiting for a second operator.");
+  return PP_OK;
+}
+
+pp_err_t pp_api_staff_page_overview(pp_api_req_t *r) {
+  pp_staff_who_t who;
+  int64_t now = pp_clock_now();
+  pp_err_t e = pp_staff_resolve(r->api->store, r->cookie, now, &who);
+  sodium_memzero(who.text, sizeof who.text);
+  if (e == PP_ERR_STAFF_SESSION) return pp_api_staff_page_signin(r);
+  if (e) return e;
+  pp_buf_t *b = &r->body;
+  page_begin(b, "Installation overview");
+  pp_buf_puts(b, "<p class=\"note\">Signed in as <strong id=\"who\">");
+  html_text(b, who.staff.name);
+  pp_buf_puts(b,
+              "</strong>. Counts only: content needs the account's grant. <a "
+              "href=\"/staff/\">Back</a></p>\n");
+  e = overview_accounts(r);
+  if (!e) e = overview_carriers(r);
+  if (!e) e = overview_queues(r);
+  if (!e) e = overview_access_requests(r, now);
+  if (!e) e = overview_change_requests(r, now);
+  return e ? e : page_end(r); /* on an error the transport answers in its place */
 }
 
 /* The ceremony.  Options come as the W3C JSON encoding and go through
@@ -264,7 +480,18 @@ static const char staff_css[] =
     ".card > :first-child { margin-top: 0; }\n"
     ".card > :last-child { margin-bottom: 0; }\n"
     "#status.failed { color: #b42318; font-weight: 600; }\n"
-    "[hidden] { display: none !important; }\n";
+    "[hidden] { display: none !important; }\n"
+    "main:has(.wide) { max-width: 64rem; }\n"
+    "h2 { font-size: 1.15rem; margin: 0 0 .75rem; }\n"
+    "table { width: 100%; border-collapse: collapse; font-size: .9rem; }\n"
+    "th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line);\n"
+    "  vertical-align: top; }\n"
+    "td.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
+    "td.sid { font-family: ui-monospace, monospace; font-size: .8rem; }\n"
+    ".state.up { color: #067647; font-weight: 600; }\n"
+    ".state.down { color: #b42318; font-weight: 600; }\n"
+    "dl { display: grid; grid-template-columns: max-content auto; gap: .25rem 1rem; margin: 0; }\n"
+    "dd { margin: 0; font-weight: 600; }\n";
 
 /* A fixed asset of `len` bytes. */
 static pp_err_t asset(pp_api_req_t *r, const char *type, const char *text, size_t len) {

@@ -222,6 +222,11 @@ static void audit_down(pp_audit_ticker_t *ticker, pp_api_t *api, pp_checkpoint_s
   pp_checkpoint_signer_free(signer);
 }
 
+/* The API's view of the engine's carriers (pp_api_t.carrier_links). */
+static int carrier_links(void *arg, const char *name) {
+  return pp_engine_carrier_links(arg, name);
+}
+
 int pp_cmd_serve(int argc, char **argv) {
   pp_config_t cfg;
   char why[128];
@@ -328,6 +333,8 @@ int pp_cmd_serve(int argc, char **argv) {
     pp_log_error("serve", "cannot start the delivery engine: %s", pp_err_name(e));
     goto down;
   }
+  api.carrier_links = carrier_links;
+  api.carrier_links_arg = engine;
 
   pp_webhooks_opts_t wo = {.store = store,
                            .allow = cfg.webhook_allow,

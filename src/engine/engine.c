@@ -80,7 +80,9 @@ struct pp_engine {
   pthread_mutex_t mu; /* stop flag, condvar */
   pthread_cond_t cv;
   bool stopping;
-  carrier_t *carriers; /* engine thread only (callbacks hold their own pointer) */
+  carrier_t *carriers; /* changed by the engine thread only, under carriers_mu (callbacks
+                          hold their own pointer; pp_engine_carrier_links reads it) */
+  pthread_mutex_t carriers_mu;
   pp_route_rule_t *routes;
   size_t nroutes;
   pthread_mutex_t fly_mu; /* inflight table */
@@ -548,14 +550,18 @@ static void refresh(pp_engine_t *e) {
     }
     if (*pc) { /* changed: its channel again, with the new settings */
       carrier_t *old = *pc;
+      pthread_mutex_lock(&e->carriers_mu);
       *pc = old->next;
+      pthread_mutex_unlock(&e->carriers_mu);
       carrier_stop(old);
     }
     carrier_t *c = carrier_start(e, &cs[i]);
     if (c) {
       c->seen = true;
+      pthread_mutex_lock(&e->carriers_mu);
       c->next = e->carriers;
       e->carriers = c;
+      pthread_mutex_unlock(&e->carriers_mu);
     }
   }
   for (carrier_t **pc = &e->carriers; *pc;) {
@@ -564,7 +570,9 @@ static void refresh(pp_engine_t *e) {
       continue;
     }
     carrier_t *gone = *pc;
+    pthread_mutex_lock(&e->carriers_mu);
     *pc = gone->next;
+    pthread_mutex_unlock(&e->carriers_mu);
     pp_log_info("engine", "carrier %s removed", gone->cfg.name);
     carrier_stop(gone);
   }
@@ -596,6 +604,14 @@ int pp_engine_route_pick(const pp_route_rule_t *rules, size_t n, const char *to,
     if (up(arg, rules[i].carrier)) return (int)i;
   }
   return -1;
+}
+
+int pp_engine_carrier_links(pp_engine_t *e, const char *name) {
+  pthread_mutex_lock(&e->carriers_mu);
+  carrier_t *c = carrier_named(e, name);
+  int links = c ? atomic_load(&c->bound) : -1;
+  pthread_mutex_unlock(&e->carriers_mu);
+  return links;
 }
 
 static bool carrier_up(void *arg, const char *name) {
@@ -750,6 +766,7 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out) {
   if (!e->o.enquire_link_ms) e->o.enquire_link_ms = 30000;
   pthread_mutex_init(&e->fly_mu, NULL);
   pthread_mutex_init(&e->park_mu, NULL);
+  pthread_mutex_init(&e->carriers_mu, NULL);
   e->park_tail = &e->park_head;
   if (!pp_thread_start(&e->thread, &e->mu, &e->cv, engine_main, e)) {
     free(e);
@@ -768,7 +785,9 @@ void pp_engine_stop(pp_engine_t *e) {
   requeue(e, unpark(e, NULL), true);
   while (e->carriers) { /* stopping reports unanswered submits: they retry */
     carrier_t *c = e->carriers;
+    pthread_mutex_lock(&e->carriers_mu);
     e->carriers = c->next;
+    pthread_mutex_unlock(&e->carriers_mu);
     carrier_stop(c);
   }
   while (atomic_load(&e->writes_pending) > 0) nanosleep(&(struct timespec){0, 1000000}, NULL);
@@ -783,5 +802,6 @@ void pp_engine_stop(pp_engine_t *e) {
   pthread_cond_destroy(&e->cv);
   pthread_mutex_destroy(&e->fly_mu);
   pthread_mutex_destroy(&e->park_mu);
+  pthread_mutex_destroy(&e->carriers_mu);
   free(e);
 }

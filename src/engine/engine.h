@@ -37,4 +37,9 @@ pp_err_t pp_engine_start(const pp_engine_opts_t *opts, pp_engine_t **out);
  * frees the engine.  NULL is a no-op.  Call it before closing the store. */
 void pp_engine_stop(pp_engine_t *e);
 
+/* pp_engine_carrier_links tells how many of carrier `name`'s links (SMPP
+ * binds) are up now, as its channel reports them; -1 when the engine runs
+ * no carrier of that name (not read yet, or removed).  Any thread. */
+int pp_engine_carrier_links(pp_engine_t *e, const char *name);
+
 #endif

@@ -162,6 +162,7 @@ const pp_http_route_t pp_http_routes[] = {
     {PP_GET, "/staff/enrol/{}", pp_api_staff_page_enrol, "staff_page_enrol", false},
     {PP_GET, "/staff/staff.js", pp_api_staff_page_js, "staff_page_js", false},
     {PP_GET, "/staff/staff.css", pp_api_staff_page_css, "staff_page_css", false},
+    {PP_GET, "/staff/overview", pp_api_staff_page_overview, "staff_page_overview", false},
     /* The lockbox's owner side (account credentials). */
     {PP_GET, "/lockbox/v1/AccessRequests", pp_lockbox_request_list, "lockbox_requests_list", false},
     {PP_GET, "/lockbox/v1/AccessRequests/{}", pp_lockbox_request_fetch, "lockbox_requests_fetch",

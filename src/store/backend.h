@@ -181,6 +181,10 @@ struct pp_store_backend {
   pp_err_t (*change_get)(void *be, const char *sid, pp_change_t *out);
   pp_err_t (*change_list)(void *be, pp_arena_t *a, const char *status, pp_change_t **rows,
                           size_t *n);
+  /* The staff overview's counts: `what` 0 an account's (messages, numbers,
+   * Verify services), 1 the queues' (messages, webhooks waiting; account_sid
+   * NULL); `n` of them into out. */
+  pp_err_t (*counts)(void *be, int what, const char *account_sid, int64_t *out, size_t n);
 };
 
 /* The SQLite backend (src/store/sqlite/, entry in backend.c). */

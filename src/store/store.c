@@ -612,3 +612,17 @@ pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *
                                       pp_verify_webhook_t **rows, size_t *n, bool *more) {
   return s->be_ops->verify_webhook_list(s->be, a, account_sid, service_sid, p, rows, n, more);
 }
+
+pp_err_t pp_store_account_counts(pp_store_t *s, const char *account_sid, pp_account_counts_t *out) {
+  int64_t n[3] = {0};
+  pp_err_t e = s->be_ops->counts(s->be, 0, account_sid, n, 3);
+  *out = (pp_account_counts_t){n[0], n[1], n[2]};
+  return e;
+}
+
+pp_err_t pp_store_queue_depths(pp_store_t *s, pp_queue_depths_t *out) {
+  int64_t n[2] = {0};
+  pp_err_t e = s->be_ops->counts(s->be, 1, NULL, n, 2);
+  *out = (pp_queue_depths_t){n[0], n[1]};
+  return e;
+}

@@ -1085,7 +1085,7 @@ typedef struct {
 } pp_message_filter_t;
 
 typedef struct {
-  const char *owner_sid;     /* the main account: itself and its subaccounts */
+  const char *owner_sid;     /* the main account: itself and its subaccounts; NULL: all */
   const char *friendly_name; /* NULL: any */
   const char *status;        /* NULL: any */
   pp_page_req_t page;
@@ -1330,13 +1330,14 @@ pp_err_t pp_store_verify_webhook_list(pp_store_t *s, pp_arena_t *a, const char *
                                       const char *service_sid, const pp_page_req_t *p,
                                       pp_verify_webhook_t **rows, size_t *n, bool *more);
 /* The lockbox, within `account_sid`: one access request (PP_ERR_NOT_FOUND
- * when the account has none of that sid); a page of them, newest first,
- * only those stored with `status` and asked by `staff` when not NULL; the
- * account's settings (webhook_url NULL and date_updated 0 when never set). */
+ * when the account has none of that sid); a page of them, newest first
+ * (of every account when the filter's account_sid is NULL), only those stored with `status` and
+ * asked by `staff` when not NULL; the account's settings (webhook_url NULL and date_updated 0 when
+ * never set). */
 typedef struct {
-  const char *account_sid;
-  const char *status; /* NULL: any */
-  const char *staff;  /* NULL: any */
+  const char *account_sid; /* NULL: every account */
+  const char *status;      /* NULL: any */
+  const char *staff;       /* NULL: any */
   pp_page_req_t page;
 } pp_lockbox_filter_t;
 pp_err_t pp_store_lockbox_get(pp_store_t *s, pp_arena_t *a, const char *account_sid,
@@ -1345,6 +1346,19 @@ pp_err_t pp_store_lockbox_list(pp_store_t *s, pp_arena_t *a, const pp_lockbox_fi
                                pp_lockbox_request_t **rows, size_t *n, bool *more);
 pp_err_t pp_store_lockbox_settings(pp_store_t *s, pp_arena_t *a, const char *account_sid,
                                    pp_lockbox_settings_t *out);
+
+/* Counts for the staff overview (api/staff_overview.c), counts only:
+ * an account's messages, phone numbers and Verify services; the
+ * installation's messages waiting to be sent (queued, accepted or
+ * scheduled) and webhooks waiting to be delivered (every queued one). */
+typedef struct {
+  int64_t messages, numbers, verify_services;
+} pp_account_counts_t;
+typedef struct {
+  int64_t messages_waiting, webhooks_waiting;
+} pp_queue_depths_t;
+pp_err_t pp_store_account_counts(pp_store_t *s, const char *account_sid, pp_account_counts_t *out);
+pp_err_t pp_store_queue_depths(pp_store_t *s, pp_queue_depths_t *out);
 
 /* ---- Audit log (docs/internals/audit.md) ------------------------------ */
 

@@ -113,7 +113,7 @@ static pp_err_t open_key_row(be_t *b, const void *arg, pp_arena_t *a, sqlite3_st
 pp_err_t sq_account_list(void *p, pp_arena_t *a, const pp_account_filter_t *f, pp_account_t **rows,
                          size_t *n, bool *more) {
   const sq_cond_t conds[] = {
-      {true, "(owner_sid = :owner OR sid = :owner)", ":owner", SQ_BY_TEXT, f->owner_sid},
+      {f->owner_sid, "(owner_sid = :owner OR sid = :owner)", ":owner", SQ_BY_TEXT, f->owner_sid},
       {f->friendly_name, "friendly_name = :name", ":name", SQ_BY_TEXT, f->friendly_name},
       {f->status, "status = :status", ":status", SQ_BY_TEXT, f->status}};
   /* Lists never show tokens: they are not opened (a closed account's keys are gone). */

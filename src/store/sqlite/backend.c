@@ -69,4 +69,5 @@ const pp_store_backend_t pp_store_sqlite = {
     .staff_token_get = sq_staff_token_get,
     .change_get = sq_change_get,
     .change_list = sq_change_list,
+    .counts = sq_counts,
 };

@@ -108,7 +108,8 @@ static void bind_filter(sqlite3_stmt *st, const void *arg) {
 pp_err_t sq_lockbox_list(void *p, pp_arena_t *a, const pp_lockbox_filter_t *f,
                          pp_lockbox_request_t **rows, size_t *n, bool *more) {
   sqlb_t q;
-  sq_sqlb_start(&q, "SELECT " LB_COLS " FROM lockbox_requests WHERE account_sid = :account");
+  sq_sqlb_start(&q, "SELECT " LB_COLS " FROM lockbox_requests WHERE 1");
+  if (f->account_sid) sq_sqlb_add(&q, " AND account_sid = :account");
   if (f->status) sq_sqlb_add(&q, " AND status = :status");
   if (f->staff) sq_sqlb_add(&q, " AND staff = :staff");
   sq_page_clause(&q, &f->page);

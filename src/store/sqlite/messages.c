@@ -55,6 +55,25 @@ pp_err_t sq_message_count(void *p, int64_t *out) {
   return e;
 }
 
+/* Every column of a counts row (S_COUNT_*), into an int64_t array with a
+ * place for each (sq_counts checks). */
+static void fill_counts(sqlite3_stmt *st, void *out) {
+  int64_t *v = out;
+  for (int i = 0; i < sqlite3_column_count(st); i++) v[i] = sqlite3_column_int64(st, i);
+}
+
+pp_err_t sq_counts(void *p, int what, const char *account_sid, int64_t *out, size_t n) {
+  be_t *b = p;
+  conn_t *c = sq_acquire(b);
+  sqlite3_stmt *st = c->st[what == 0 ? S_COUNT_ACCOUNT : S_COUNT_QUEUES];
+  if ((size_t)sqlite3_column_count(st) != n) {
+    sq_release(b, c);
+    return PP_ERR_INTERNAL;
+  }
+  if (account_sid) sq_bind_text(st, 1, account_sid);
+  return sq_first_row(b, c, st, fill_counts, out);
+}
+
 /* A message list's filter, the blind indexes of its To and From computed
  * before the query. */
 /* The index `id` of the address `v`, when there is one, into `out`. */

@@ -151,6 +151,8 @@ enum {
   S_CHANGE_ALL,
   S_CHANGE_PENDING,
   S_CHANGE_APPROVED,
+  S_COUNT_ACCOUNT,
+  S_COUNT_QUEUES,
   S__COUNT
 };
 
@@ -747,6 +749,7 @@ pp_err_t sq_apply_lockbox(conn_t *c, pp_write_t *w);
 /* Operations of pp_store_sqlite (store.h states each contract). */
 pp_err_t sq_lockbox_get(void *p, pp_arena_t *a, const char *account_sid, const char *sid,
                         pp_lockbox_request_t *out);
+pp_err_t sq_counts(void *p, int what, const char *account_sid, int64_t *out, size_t n);
 pp_err_t sq_lockbox_list(void *p, pp_arena_t *a, const pp_lockbox_filter_t *f,
                          pp_lockbox_request_t **rows, size_t *n, bool *more);
 pp_err_t sq_lockbox_settings(void *p, pp_arena_t *a, const char *account_sid,

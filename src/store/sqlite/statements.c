@@ -232,6 +232,14 @@ const char *sq_sql_text[S__COUNT] = {
         "INSERT INTO lockbox_settings(account_sid,webhook_url,date_updated) VALUES(?1,?2,?3) "
         "ON CONFLICT(account_sid) DO UPDATE SET webhook_url=excluded.webhook_url,"
         "date_updated=excluded.date_updated",
+    /* The staff overview's counts (sq_counts). */
+    [S_COUNT_ACCOUNT] =
+        "SELECT (SELECT count(*) FROM messages WHERE account_sid=?1),"
+        "(SELECT count(*) FROM phone_numbers WHERE account_sid=?1),"
+        "(SELECT count(*) FROM verify_services WHERE account_sid=?1)",
+    [S_COUNT_QUEUES] =
+        "SELECT (SELECT count(*) FROM messages WHERE status IN "
+        "('queued','accepted','scheduled')),(SELECT count(*) FROM webhooks)",
     [S_HOOK_FORM_INS] =
         "INSERT INTO webhooks(token,account_sid,message_sid,kind,event,error_code,"
         "url,url_table,url_column,url_row,method,created_ms,next_attempt,body) "

@@ -122,6 +122,30 @@ int main(void) {
   CHECK_EQ_INT(pp_store_lockbox_list(store, &a, &f, &rows, &n, &more), PP_OK);
   CHECK_EQ_INT(n, 0);
 
+  /* Every account's pending requests (the staff overview): no account. */
+  pp_account_t acc2 = acc;
+  pp_sid_new(acc2.sid, "AC");
+  memcpy(acc2.owner_sid, acc2.sid, sizeof acc2.sid);
+  aw.u.account = &acc2;
+  CHECK_EQ_INT(pp_store_write(store, &aw), PP_OK);
+  pp_lockbox_request_t q3;
+  request(&q3, acc2.sid, "staff:carol", "ticket 9");
+  pp_lockbox_filter_t all = {.status = "pending", .page = {.limit = 10}};
+  CHECK_EQ_INT(pp_store_lockbox_list(store, &a, &all, &rows, &n, &more), PP_OK);
+  CHECK_EQ_INT(n, 2);
+  if (n == 2) {
+    CHECK_EQ_STR(rows[0].sid, q3.sid);
+    CHECK_EQ_STR(rows[0].reason, "ticket 9"); /* opened with its own account's key */
+    CHECK_EQ_STR(rows[1].sid, q2.sid);
+  }
+  /* The overview's counts: an account with nothing, and queues idle. */
+  pp_account_counts_t ac;
+  CHECK_EQ_INT(pp_store_account_counts(store, acc2.sid, &ac), PP_OK);
+  CHECK(ac.messages == 0 && ac.numbers == 0 && ac.verify_services == 0);
+  pp_queue_depths_t qd = {1, 1};
+  CHECK_EQ_INT(pp_store_queue_depths(store, &qd), PP_OK);
+  CHECK(qd.messages_waiting == 0 && qd.webhooks_waiting == 0);
+
   /* Settings: none yet, so nothing was queued above. */
   pp_lockbox_settings_t ls;
   CHECK_EQ_INT(pp_store_lockbox_settings(store, &a, acc.sid, &ls), PP_OK);
@@ -148,6 +172,8 @@ int main(void) {
   q1.date_revoked = 1700000300;
   CHECK_EQ_INT(lockbox(&q1, acc.sid, false, "approved", "request.revoked", "EventType=revoked"),
                PP_OK);
+  CHECK_EQ_INT(pp_store_queue_depths(store, &qd), PP_OK);
+  CHECK(qd.messages_waiting == 0 && qd.webhooks_waiting == 2); /* both notices wait */
   CHECK_EQ_INT(pp_store_write(store, &cw), PP_OK);
   CHECK_EQ_INT(cw.u.hook_claim.n, 1); /* one at a time per account, in order */
   if (cw.u.hook_claim.n == 1) {
