@@ -229,12 +229,14 @@ pp_err_t sq_list_in_open(be_t *b, pp_arena_t *a, const char *select, const char 
                     n, more);
 }
 
-/* Reads a whole small table with a cached statement, growing the array. */
-static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
+/* Reads a whole small table (or the rows of one key, ?1, when `key` is not
+ * NULL) with a cached statement, growing the array. */
+static pp_err_t read_all(be_t *b, int which, const char *key, pp_arena_t *a, size_t size,
                          void (*fill)(sqlite3_stmt *, void *), row_open_fn open, void **rows_out,
                          size_t *n_out) {
   conn_t *c = sq_acquire(b);
   sqlite3_stmt *st = c->st[which];
+  if (key) sq_bind_text(st, 1, key);
   size_t n = 0, cap = 16;
   unsigned char *rows = pp_arena_alloc(a, cap * size);
   pp_err_t e = rows ? PP_OK : PP_ERR_NOMEM;
@@ -259,6 +261,7 @@ static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
   }
   if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "read all");
   sqlite3_reset(st);
+  if (key) sqlite3_clear_bindings(st);
   sq_release(b, c);
   if (e) return e;
   *rows_out = rows;
@@ -268,12 +271,17 @@ static pp_err_t read_all(be_t *b, int which, pp_arena_t *a, size_t size,
 
 pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
                      void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out) {
-  return read_all(b, which, a, size, fill, NULL, rows_out, n_out);
+  return read_all(b, which, NULL, a, size, fill, NULL, rows_out, n_out);
+}
+
+pp_err_t sq_read_all_of(be_t *b, int which, const char *key, pp_arena_t *a, size_t size,
+                        void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out) {
+  return read_all(b, which, key, a, size, fill, NULL, rows_out, n_out);
 }
 
 pp_err_t sq_read_all_open(be_t *b, int which, pp_arena_t *a, size_t size, row_open_fn open,
                           void **rows_out, size_t *n_out) {
-  return read_all(b, which, a, size, NULL, open, rows_out, n_out);
+  return read_all(b, which, NULL, a, size, NULL, open, rows_out, n_out);
 }
 
 /* Steps a cached statement whose keys are already bound, for its first row. */

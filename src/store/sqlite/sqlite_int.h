@@ -499,6 +499,10 @@ pp_err_t sq_first_row_open(be_t *b, conn_t *c, sqlite3_stmt *st, row_open_fn ope
 /* Reads a whole small table with a cached statement, growing the array. */
 pp_err_t sq_read_all(be_t *b, int which, pp_arena_t *a, size_t size,
                      void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out);
+/* sq_read_all over the rows of one key: statement `which` with its ?1 bound
+ * to `key`. */
+pp_err_t sq_read_all_of(be_t *b, int which, const char *key, pp_arena_t *a, size_t size,
+                        void (*fill)(sqlite3_stmt *, void *), void **rows_out, size_t *n_out);
 
 /* Steps a cached statement whose keys are already bound, for its first row. */
 pp_err_t sq_first_row(be_t *b, conn_t *c, sqlite3_stmt *st, void (*fill)(sqlite3_stmt *, void *),

@@ -156,36 +156,8 @@ pp_err_t sq_staff_list(void *p, pp_arena_t *a, pp_staff_t **rows, size_t *n) {
 
 pp_err_t sq_staff_creds(void *p, pp_arena_t *a, const char *staff, pp_staff_cred_t **rows,
                         size_t *n) {
-  be_t *b = p;
-  conn_t *c = sq_acquire(b);
-  sqlite3_stmt *st = c->st[S_STAFF_CREDS];
-  sq_bind_text(st, 1, staff);
-  pp_staff_cred_t *out = NULL;
-  size_t count = 0, cap = 0;
-  pp_err_t e = PP_OK;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) { /* a member has a handful of passkeys */
-      size_t ncap = cap ? cap * 2 : 4;
-      pp_staff_cred_t *grown = pp_arena_alloc(a, ncap * sizeof *grown);
-      if (!grown) {
-        e = PP_ERR_NOMEM;
-        break;
-      }
-      if (count) memcpy(grown, out, count * sizeof *grown);
-      out = grown;
-      cap = ncap;
-    }
-    fill_cred(st, &out[count++]);
-  }
-  if (!e && rc != SQLITE_DONE) e = sq_db_err(c->db, "staff credentials");
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  sq_release(b, c);
-  if (e) return e;
-  *rows = out;
-  *n = count;
-  return PP_OK;
+  return sq_read_all_of(p, S_STAFF_CREDS, staff, a, sizeof(pp_staff_cred_t), fill_cred,
+                        (void **)rows, n);
 }
 
 pp_err_t sq_staff_cred_get(void *p, const uint8_t *id, size_t id_len, pp_staff_cred_t *out) {

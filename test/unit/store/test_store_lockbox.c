@@ -13,6 +13,7 @@
 #include "check.h"
 #include "core/ids.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 static const unsigned char test_master[32] = {9, 4, 1};
 static pp_store_t *store;
@@ -64,12 +65,7 @@ int main(void) {
   snprintf(path, sizeof path, "%s/pipit.db", dir);
   CHECK_EQ_INT(pp_store_open(dir, test_master, &store), PP_OK);
   pp_account_t acc = {.date_created = 1};
-  pp_sid_new(acc.sid, "AC");
-  memcpy(acc.owner_sid, acc.sid, sizeof acc.sid);
-  snprintf(acc.status, sizeof acc.status, "active");
-  pp_hex_random(acc.auth_token, 16);
-  pp_write_t aw = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc};
-  CHECK_EQ_INT(pp_store_write(store, &aw), PP_OK);
+  CHECK_EQ_INT(fixture_account(store, &acc), PP_OK);
   pp_arena_t a;
   pp_arena_init(&a, 0);
 
@@ -123,11 +119,8 @@ int main(void) {
   CHECK_EQ_INT(n, 0);
 
   /* Every account's pending requests (the staff overview): no account. */
-  pp_account_t acc2 = acc;
-  pp_sid_new(acc2.sid, "AC");
-  memcpy(acc2.owner_sid, acc2.sid, sizeof acc2.sid);
-  aw.u.account = &acc2;
-  CHECK_EQ_INT(pp_store_write(store, &aw), PP_OK);
+  pp_account_t acc2 = {.date_created = 1};
+  CHECK_EQ_INT(fixture_account(store, &acc2), PP_OK);
   pp_lockbox_request_t q3;
   request(&q3, acc2.sid, "staff:carol", "ticket 9");
   pp_lockbox_filter_t all = {.status = "pending", .page = {.limit = 10}};

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "core/ids.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 static char dir[64];
 static char path[128];
@@ -152,12 +153,7 @@ int main(void) {
                "0");
 
   memset(&acc, 0, sizeof acc);
-  pp_sid_new(acc.sid, "AC");
-  memcpy(acc.owner_sid, acc.sid, sizeof acc.sid);
-  snprintf(acc.status, sizeof acc.status, "active");
-  pp_hex_random(acc.auth_token, 16);
-  pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc};
-  write_ok(&w);
+  CHECK_EQ_INT(fixture_account(store, &acc), PP_OK);
 
   /* Created queued or accepted with a callback: one status request each;
    * without a callback, or created scheduled: none. */

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 static char dir[64];
 static const unsigned char test_master[32] = {9, 8, 7, 6, 5, 4, 3, 2};
@@ -59,12 +60,7 @@ int main(void) {
   if (sodium_init() < 0) return 1;
   snprintf(dir, sizeof dir, "/tmp/pp-secrets-%d", (int)getpid());
   CHECK_EQ_INT(pp_store_open(dir, test_master, &store), PP_OK);
-  pp_sid_new(acc.sid, "AC");
-  memcpy(acc.owner_sid, acc.sid, sizeof acc.sid);
-  snprintf(acc.status, sizeof acc.status, "active");
-  pp_hex_random(acc.auth_token, 16);
-  pp_write_t w = {.kind = PP_W_ACCOUNT_INSERT, .u.account = &acc};
-  CHECK_EQ_INT(pp_store_write(store, &w), PP_OK);
+  CHECK_EQ_INT(fixture_account(store, &acc), PP_OK);
 
   static sealed_t s[3];
   seal(&s[0], 20, 1);   /* a TOTP seed */
