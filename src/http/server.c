@@ -254,11 +254,13 @@ static void respond(conn_t *c, int status, const char *body, size_t len, const c
   bool ka10 = c->have_head && c->x->head.minor == 0;
   bool head_only =
       c->have_head && c->x->head.method_len == 4 && memcmp(c->x->head.method, "HEAD", 4) == 0;
-  /* A staff route's answer: its cookie, and no Basic challenge (a browser
-   * would offer a password dialog). */
+  /* A staff route's answer: its cookie.  Neither a staff route nor
+   * /admin/v1 (a staff session too) offers a Basic challenge: a browser
+   * would show a password dialog, and staff have no password. */
   bool staff = pp_http_route_staff(c->route);
+  bool basic = !staff && !(c->route >= 0 && pp_http_routes[c->route].operator_only);
   const char *cookie = staff && c->in_request ? c->x->req.set_cookie : NULL;
-  c->out_len = render_head(c->x->out, status, ctype, len, close, ka10, cookie, !staff);
+  c->out_len = render_head(c->x->out, status, ctype, len, close, ka10, cookie, basic);
   c->out_off = 0;
   c->body = head_only ? NULL : body;
   c->body_len = head_only || status == 204 ? 0 : len;

@@ -291,6 +291,9 @@ describe('operator admin API', () => {
       const res = await ctx.server.raw('GET', '/admin/v1/Carriers', { headers });
       assert.equal(res.status, 401, `${JSON.stringify(headers)}: ${res.text}`);
       assert.equal(res.json.code, 20003);
+      // A staff session is a cookie: no Basic challenge (a browser would
+      // offer a password dialog, and staff have no password).
+      assert.equal(res.headers['www-authenticate'], undefined, JSON.stringify(headers));
     }
     const sam = await Staff.create(ctx.server, 'sam', 'support');
     const bySupport = await sam.request('GET', '/admin/v1/Routes');
