@@ -201,4 +201,16 @@ describe('four eyes on carriers and routes', () => {
     assert.deepEqual([s.config.count, s.change_requests.count], [0, 0], 'sam only tried');
     assert.equal(s.failures, 2, 'his request and his approval, refused');
   });
+
+  it('a rejected request keeps no copy of the carrier password', async () => {
+    const passwordOf = async (sid) =>
+      (await sqlite(db(), `SELECT typeof(password) FROM change_requests WHERE sid='${sid}'`)).trim();
+    const cr = await alice.propose('POST', '/admin/v1/Carriers',
+      { Name: 'fe2', Smpp: '127.0.0.1:9', SystemId: 'fe2', Password: PASSWORD });
+    assert.equal(await passwordOf(cr.sid), 'blob', 'sealed while it waits');
+    const no = await bob.decide(cr.sid, 'rejected');
+    assert.equal(no.status, 200, no.text);
+    assert.equal(await passwordOf(cr.sid), 'null', 'nobody needs it once rejected');
+    assert.equal(await carriersTable(), 'fe', 'nothing applied');
+  });
 });

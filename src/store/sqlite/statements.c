@@ -183,7 +183,8 @@ const char *sq_sql_text[S__COUNT] = {
     [S_CHANGE_INS] = "INSERT INTO change_requests(" CHANGE_COLS
                      ") VALUES(NULL,?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     [S_CHANGE_DECIDE] =
-        "UPDATE change_requests SET status=?2,decided_by=?3,date_decided=?4"
+        "UPDATE change_requests SET status=?2,decided_by=?3,date_decided=?4,"
+        "password=CASE WHEN ?2='rejected' THEN NULL ELSE password END"
         " WHERE sid=?1 AND status='pending' AND date_expires>?4",
     [S_CHANGE_GET] = "SELECT " CHANGE_COLS " FROM change_requests WHERE sid=?1",
     [S_CHANGE_ALL] = "SELECT " CHANGE_COLS " FROM change_requests ORDER BY seq DESC",
