@@ -259,6 +259,13 @@ void pp_api_kiso8601(pp_jw_t *w, const char *key, int64_t t) {
   pp_jw_kstr(w, key, s);
 }
 
+void pp_api_kiso8601_or_null(pp_jw_t *w, const char *key, int64_t t) {
+  if (t)
+    pp_api_kiso8601(w, key, t);
+  else
+    pp_jw_knull(w, key);
+}
+
 void pp_api_kdates_rfc2822(pp_jw_t *w, int64_t created, int64_t updated) {
   pp_api_krfc2822(w, "date_created", created);
   pp_api_krfc2822(w, "date_updated", updated);

@@ -693,6 +693,8 @@ typedef void pp_api_render_fn(pp_api_req_t *r, pp_jw_t *w, const void *row);
  * resources); pp_api_kiso8601 as an ISO 8601 one (the newer products). */
 void pp_api_krfc2822(pp_jw_t *w, const char *key, int64_t t);
 void pp_api_kiso8601(pp_jw_t *w, const char *key, int64_t t);
+/* pp_api_kiso8601_or_null: the same, or null when `t` is 0 (not yet). */
+void pp_api_kiso8601_or_null(pp_jw_t *w, const char *key, int64_t t);
 
 /* pp_api_kdates_rfc2822 and _iso8601 write date_created and date_updated
  * (pp_api_krfc2822, pp_api_kiso8601). */

@@ -131,10 +131,7 @@ static void render_change(pp_api_req_t *r, pp_jw_t *w, const pp_change_t *c, boo
   if (staff_view) {
     pp_jw_kstr(w, "status", pp_change_status_at(c, now));
     kstr_or_null(w, "decided_by", c->decided_by);
-    if (c->date_decided)
-      pp_api_kiso8601(w, "date_decided", c->date_decided);
-    else
-      pp_jw_knull(w, "date_decided");
+    pp_api_kiso8601_or_null(w, "date_decided", c->date_decided);
     pp_api_kiso8601(w, "date_expires", c->date_expires);
     pp_jw_kstr(
         w, "url",

@@ -25,16 +25,6 @@ static pp_lockbox_times_t times_of(const pp_api_req_t *r, const pp_lockbox_reque
   return t;
 }
 
-static void kdate(pp_jw_t *w, const char *key, int64_t t) {
-  char iso[PP_ISO8601_SIZE];
-  if (!t) {
-    pp_jw_knull(w, key);
-    return;
-  }
-  pp_iso8601(t, iso);
-  pp_jw_kstr(w, key, iso);
-}
-
 /* An access request as the owner (and the staff member) sees it: its status
  * as of now, and when it ends (a pending one by itself after 12 hours, an
  * approved one when its minutes are up). */
@@ -56,11 +46,11 @@ static void render_request(pp_api_req_t *r, pp_jw_t *w, const void *row) {
     pp_jw_kstr(w, "answered_by", q->answered_by);
   else
     pp_jw_knull(w, "answered_by");
-  kdate(w, "date_created", q->date_created);
-  kdate(w, "date_updated", q->date_updated);
-  kdate(w, "date_approved", q->date_approved);
-  kdate(w, "date_revoked", q->date_revoked);
-  kdate(w, "date_expires", ends);
+  pp_api_kiso8601_or_null(w, "date_created", q->date_created);
+  pp_api_kiso8601_or_null(w, "date_updated", q->date_updated);
+  pp_api_kiso8601_or_null(w, "date_approved", q->date_approved);
+  pp_api_kiso8601_or_null(w, "date_revoked", q->date_revoked);
+  pp_api_kiso8601_or_null(w, "date_expires", ends);
   pp_jw_kstr(
       w, "url",
       pp_arena_printf(&r->arena, "%s/lockbox/v1/AccessRequests/%s", r->api->public_url, q->sid));
@@ -201,7 +191,7 @@ static void render_settings(pp_api_req_t *r, pp_jw_t *w, const void *row) {
     pp_jw_kstr(w, "webhook_url", ls->webhook_url);
   else
     pp_jw_knull(w, "webhook_url");
-  kdate(w, "date_updated", ls->date_updated);
+  pp_api_kiso8601_or_null(w, "date_updated", ls->date_updated);
   pp_jw_kstr(w, "url", pp_arena_printf(&r->arena, "%s/lockbox/v1/Settings", r->api->public_url));
   pp_jw_obj_end(w);
 }
@@ -261,7 +251,7 @@ static void render_read(pp_api_req_t *r, pp_jw_t *w, const pp_audit_event_t *ev,
   pp_jw_kint(w, "sequence", ev->seq);
   pp_jw_kstr(w, "account_sid", ev->account_sid);
   pp_jw_kstr(w, "staff", ev->principal);
-  kdate(w, "date", ev->time_ms / 1000);
+  pp_api_kiso8601_or_null(w, "date", ev->time_ms / 1000);
   pp_jw_kint(w, "time_ms", ev->time_ms);
   if (q) {
     pp_jw_kstr(w, "access_request_sid", q->sid);

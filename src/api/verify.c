@@ -57,15 +57,9 @@ char *pp_api_verify_url(pp_api_req_t *r, const char *fmt, ...) {
   return pp_arena_printf(&r->arena, "%s/verify/v2/Services%s", r->api->public_url, tail);
 }
 
-void pp_api_verify_kdate(pp_jw_t *w, const char *key, int64_t t) {
-  char buf[PP_ISO8601_SIZE];
-  if (t) pp_iso8601(t, buf);
-  pp_jw_kstr(w, key, t ? buf : NULL);
-}
-
 void pp_api_verify_kdates(pp_jw_t *w, int64_t created, int64_t updated) {
-  pp_api_verify_kdate(w, "date_created", created);
-  pp_api_verify_kdate(w, "date_updated", updated);
+  pp_api_kiso8601_or_null(w, "date_created", created);
+  pp_api_kiso8601_or_null(w, "date_updated", updated);
 }
 
 void pp_api_verify_klinks(pp_api_req_t *r, pp_jw_t *w, const char *url,

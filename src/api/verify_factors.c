@@ -874,8 +874,8 @@ static void render_challenge(pp_api_req_t *r, pp_jw_t *w, const void *row) {
   pp_jw_kstr(w, "identity", ch->identity);
   pp_jw_kstr(w, "factor_sid", ch->factor_sid);
   pp_api_verify_kdates(w, ch->date_created, ch->date_updated);
-  pp_api_verify_kdate(w, "date_responded", ch->date_responded);
-  pp_api_verify_kdate(w, "expiration_date", ch->expiration_date);
+  pp_api_kiso8601_or_null(w, "date_responded", ch->date_responded);
+  pp_api_kiso8601_or_null(w, "expiration_date", ch->expiration_date);
   pp_jw_kstr(w, "status", challenge_status(ch));
   pp_jw_kstr(w, "responded_reason", ch->responded_reason);
   pp_api_verify_kraw(w, "details", ch->details);

@@ -20,11 +20,8 @@ pp_err_t pp_api_verify_int_param(pp_api_req_t *r, const char *name, long lo, lon
 char *pp_api_verify_url(pp_api_req_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* pp_api_verify_kdate writes key: ISO 8601 date, or null for 0. */
-void pp_api_verify_kdate(pp_jw_t *w, const char *key, int64_t t);
-
 /* pp_api_verify_kdates writes date_created and date_updated
- * (pp_api_verify_kdate). */
+ * (pp_api_kiso8601_or_null). */
 void pp_api_verify_kdates(pp_jw_t *w, int64_t created, int64_t updated);
 
 /* pp_api_verify_klinks writes "url": `url`, then "links": an object of
